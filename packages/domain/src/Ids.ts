@@ -1,0 +1,56 @@
+import * as Schema from "effect/Schema"
+
+const idString = (brand: string, description: string) =>
+  Schema.String.pipe(
+    Schema.minLength(1, { message: () => `${description} must not be empty` }),
+    Schema.maxLength(256, { message: () => `${description} must be at most 256 characters` }),
+    Schema.brand(brand),
+    Schema.annotations({ description })
+  )
+
+/** The server-side id of a user; every stored row is scoped to one. */
+export const UserId = idString("UserId", "user id")
+export type UserId = typeof UserId.Type
+
+/** A session id as the agent knows it (Claude Code UUID, OpenCode `ses_…`); unique per user and source. */
+export const SessionId = idString("SessionId", "session id")
+export type SessionId = typeof SessionId.Type
+
+/** A message id as the agent knows it (`msg_…`, transcript uuid); unique within its session. */
+export const MessageId = idString("MessageId", "message id")
+export type MessageId = typeof MessageId.Type
+
+/** A tool call id as the agent knows it (`toolu_…`, `call_…`); unique within its session. */
+export const ToolCallId = idString("ToolCallId", "tool call id")
+export type ToolCallId = typeof ToolCallId.Type
+
+/** A deterministic event id (see `Event.makeId`): the same event always gets the same id. */
+export const EventId = idString("EventId", "event id")
+export type EventId = typeof EventId.Type
+
+/** The id of a stored API key (not the secret). */
+export const ApiKeyId = idString("ApiKeyId", "API key id")
+export type ApiKeyId = typeof ApiKeyId.Type
+
+/** Agents OpenSync knows; `Source` accepts others in the same shape so new agents need no schema change. */
+export const KnownSources = ["claude-code", "opencode", "codex-cli", "cursor-sync", "factory-droid", "pi"] as const
+
+/** The agent that produced a session: lower-case kebab-case, e.g. `"claude-code"` or `"opencode"`. */
+export const Source = Schema.String.pipe(
+  Schema.pattern(/^[a-z][a-z0-9-]{0,39}$/, {
+    message: () => "source must be lower-case kebab-case such as \"claude-code\" or \"opencode\""
+  }),
+  Schema.annotations({ identifier: "Source", examples: ["claude-code", "opencode"] })
+)
+export type Source = typeof Source.Type
+
+/** Epoch milliseconds: every timestamp in OpenSync is the time the agent recorded, never the time of arrival. */
+export const EpochMillis = Schema.Number.pipe(
+  Schema.int({ message: () => "timestamp must be an integer number of epoch milliseconds" }),
+  Schema.between(0, 8_640_000_000_000_000, { message: () => "timestamp is out of range" }),
+  Schema.annotations({ identifier: "EpochMillis", description: "epoch milliseconds" })
+)
+export type EpochMillis = typeof EpochMillis.Type
+
+/** The UTC calendar day (`YYYY-MM-DD`) of an epoch-millis timestamp. */
+export const dayOf = (at: number): string => new Date(at).toISOString().slice(0, 10)

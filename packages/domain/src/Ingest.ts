@@ -1,0 +1,318 @@
+import type { MessageEvent, SessionEvent, ToolCallEvent } from "./Event.js"
+import { dayOf } from "./Ids.js"
+import * as Limits from "./Limits.js"
+import type { Message } from "./Message.js"
+import * as Pricing from "./Pricing.js"
+import type { Session, ToolSlice, UsageSlice } from "./Session.js"
+import type { ToolCall } from "./ToolCall.js"
+import { isFinal } from "./ToolCall.js"
+import * as Usage from "./Usage.js"
+
+/**
+ * Pure ingestion: each function takes the stored state an event touches (or null) and returns the new state.
+ * Backends read the rows, call these, and write what comes back; rollups follow from `Rollup.delta(before, after)`.
+ * Every function is idempotent: applying the same event twice yields the same state.
+ */
+
+/** What applying an event did: `applied`, or `stale` when a newer state was already stored (nothing changes). */
+export type Outcome = "applied" | "stale"
+
+const sessionFields = [
+  "title",
+  "projectPath",
+  "projectName",
+  "gitBranch",
+  "model",
+  "provider",
+  "startType",
+  "endReason",
+  "parentSessionId",
+  "agentVersion"
+] as const
+
+/** A session row for an id seen for the first time (created by whichever event arrives first). */
+export const emptySession = (id: string, source: string, at: number): Session => ({
+  id: id as Session["id"],
+  source,
+  title: null,
+  projectPath: null,
+  projectName: null,
+  gitBranch: null,
+  model: null,
+  provider: null,
+  startType: null,
+  endReason: null,
+  parentSessionId: null,
+  agentVersion: null,
+  startedAt: at,
+  updatedAt: at,
+  endedAt: null,
+  durationMs: 0,
+  messageCount: 0,
+  toolCallCount: 0,
+  toolErrorCount: 0,
+  usage: Usage.zero,
+  totalTokens: 0,
+  costUsd: 0,
+  unpricedMessages: 0,
+  reported: null,
+  usageSlices: [],
+  toolSlices: []
+})
+
+/** Merges session metadata field by field. An older event only fills fields that are still empty. */
+export const applySessionEvent = (existing: Session | null, event: SessionEvent): Session => {
+  const base = existing ?? emptySession(event.sessionId, event.source, event.startedAt ?? event.at)
+  const newer = existing === null || event.at >= existing.updatedAt
+  const next: { -readonly [K in keyof Session]: Session[K] } = { ...base }
+  for (const field of sessionFields) {
+    const value = event[field]
+    if (value === undefined) continue
+    if (newer || next[field] === null) next[field] = value === null ? null : value.slice(0, 4096)
+  }
+  if (event.startedAt !== undefined) next.startedAt = Math.min(next.startedAt, event.startedAt)
+  if (event.endedAt !== undefined && (newer || next.endedAt === null)) next.endedAt = event.endedAt
+  if (event.reported !== undefined) next.reported = mergeReported(next.reported, event.reported)
+  next.updatedAt = Math.max(base.updatedAt, event.at, next.endedAt ?? 0)
+  return withTotals(next)
+}
+
+const mergeReported = (
+  current: Session["reported"],
+  reported: NonNullable<SessionEvent["reported"]>
+): NonNullable<Session["reported"]> => ({
+  promptTokens: reported.promptTokens > 0 ? reported.promptTokens : (current?.promptTokens ?? 0),
+  completionTokens: reported.completionTokens > 0 ? reported.completionTokens : (current?.completionTokens ?? 0),
+  costUsd: reported.costUsd ?? current?.costUsd ?? null,
+  durationMs: reported.durationMs ?? current?.durationMs ?? null
+})
+
+/** The stored form of a message event: text cut to the size policy, usage priced by the offline table. */
+export const messageFromEvent = (event: MessageEvent, sessionModel: string | null): Message => {
+  const usage = Usage.of(event.usage)
+  const model = event.model ?? null
+  const priced = event.role === "assistant" && !Usage.isZero(usage) ? Pricing.price(model ?? sessionModel, usage) : undefined
+  const reported = event.reportedCostUsd ?? null
+  const hasUsage = !Usage.isZero(usage)
+  const text = Limits.truncate(event.text, Limits.maxTextChars)
+  const thinking = event.thinking === null ? null : Limits.truncate(event.thinking, Limits.maxTextChars)
+  return {
+    id: event.messageId,
+    sessionId: event.sessionId,
+    role: event.role,
+    text,
+    thinking,
+    parts: event.parts.slice(0, Limits.maxParts).map((part) =>
+      part.type === "text" || part.type === "thinking"
+        ? { ...part, text: Limits.truncate(part.text, Limits.maxTextChars) }
+        : part
+    ),
+    model,
+    provider: event.provider ?? null,
+    agentId: event.agentId ?? null,
+    createdAt: event.createdAt,
+    completedAt: event.completedAt ?? null,
+    usage,
+    usageCounted: event.countUsage,
+    costUsd: Pricing.roundUsd(reported ?? priced?.usd ?? 0),
+    computedCostUsd: priced?.usd ?? null,
+    reportedCostUsd: reported,
+    costBasis: reported !== null ? "reported" : priced !== undefined ? "computed" : hasUsage ? "unpriced" : "none",
+    priceVersion: priced?.priceVersion ?? null,
+    truncated: text !== event.text || thinking !== event.thinking || event.parts.length > Limits.maxParts,
+    updatedAt: event.at
+  }
+}
+
+/** Applies the whole new state of a message; a copy older than the stored one is ignored. */
+export const applyMessageEvent = (
+  session: Session | null,
+  existing: Message | null,
+  event: MessageEvent
+): { readonly outcome: Outcome; readonly session: Session; readonly message: Message } => {
+  const base = session ?? seedSession(event.sessionId, event.source, event.createdAt, event.model ?? null)
+  if (existing !== null && event.at < existing.updatedAt) {
+    return { outcome: "stale", session: base, message: existing }
+  }
+  const message = messageFromEvent(event, base.model)
+  let slices = base.usageSlices
+  if (existing !== null) slices = addUsageSlice(slices, usageSliceOf(existing, base.model), -1)
+  slices = addUsageSlice(slices, usageSliceOf(message, base.model), 1)
+  const next: Session = {
+    ...base,
+    model: base.model ?? (message.role === "assistant" ? message.model : null),
+    startedAt: Math.min(base.startedAt, message.createdAt),
+    updatedAt: Math.max(base.updatedAt, message.completedAt ?? message.createdAt),
+    usageSlices: slices
+  }
+  return { outcome: "applied", session: withTotals(next), message }
+}
+
+const seedSession = (id: string, source: string, at: number, model: string | null): Session => ({
+  ...emptySession(id, source, at),
+  model
+})
+
+/** Applies the state of a tool call; a final state is never replaced by a non-final one. */
+export const applyToolCallEvent = (
+  session: Session | null,
+  existing: ToolCall | null,
+  event: ToolCallEvent
+): { readonly outcome: Outcome; readonly session: Session; readonly toolCall: ToolCall } => {
+  const base = session ?? emptySession(event.sessionId, event.source, event.startedAt)
+  if (
+    existing !== null &&
+    ((isFinal(existing.status) && !isFinal(event.status)) ||
+      (event.at < existing.updatedAt && !(isFinal(event.status) && !isFinal(existing.status))))
+  ) {
+    return { outcome: "stale", session: base, toolCall: existing }
+  }
+  const toolCall: ToolCall = {
+    id: event.callId,
+    sessionId: event.sessionId,
+    source: event.source,
+    messageId: event.messageId ?? null,
+    name: event.name,
+    status: event.status,
+    startedAt: event.startedAt,
+    durationMs: event.durationMs ?? null,
+    input: {
+      summary: event.input.summary === null ? null : Limits.truncate(event.input.summary, Limits.maxSummaryChars),
+      paths: event.input.paths.slice(0, Limits.maxPaths).map((path) => path.slice(0, 1024)),
+      bytes: event.input.bytes
+    },
+    output: {
+      bytes: event.output.bytes,
+      exitCode: event.output.exitCode,
+      error: event.output.error === null ? null : Limits.truncate(event.output.error, Limits.maxErrorChars)
+    },
+    agentId: event.agentId ?? null,
+    updatedAt: event.at
+  }
+  let slices = base.toolSlices
+  if (existing !== null) slices = addToolSlice(slices, toolSliceOf(existing), -1)
+  slices = addToolSlice(slices, toolSliceOf(toolCall), 1)
+  const next: Session = {
+    ...base,
+    startedAt: Math.min(base.startedAt, toolCall.startedAt),
+    updatedAt: Math.max(base.updatedAt, toolCall.startedAt + (toolCall.durationMs ?? 0)),
+    toolSlices: slices
+  }
+  return { outcome: "applied", session: withTotals(next), toolCall }
+}
+
+/** A tool call failed when the agent said so or its command exited non-zero. */
+export const isFailure = (toolCall: Pick<ToolCall, "status" | "output">): boolean =>
+  toolCall.status === "error" || (toolCall.output.exitCode !== null && toolCall.output.exitCode !== 0)
+
+const usageSliceOf = (message: Message, sessionModel: string | null): UsageSlice => ({
+  day: dayOf(message.createdAt),
+  model: message.model ?? sessionModel ?? "unknown",
+  messages: 1,
+  usage: message.usageCounted ? message.usage : Usage.zero,
+  costUsd: message.usageCounted ? message.costUsd : 0,
+  unpriced: message.usageCounted && message.costBasis === "unpriced" ? 1 : 0
+})
+
+const toolSliceOf = (toolCall: ToolCall): ToolSlice => ({
+  day: dayOf(toolCall.startedAt),
+  tool: toolCall.name,
+  calls: 1,
+  errors: isFailure(toolCall) ? 1 : 0,
+  durationMs: toolCall.durationMs ?? 0,
+  timed: toolCall.durationMs === null ? 0 : 1
+})
+
+const addUsageSlice = (
+  slices: ReadonlyArray<UsageSlice>,
+  slice: UsageSlice,
+  sign: 1 | -1
+): ReadonlyArray<UsageSlice> => {
+  const index = slices.findIndex((s) => s.day === slice.day && s.model === slice.model)
+  const current = index >= 0 ? slices[index] : { ...slice, messages: 0, usage: Usage.zero, costUsd: 0, unpriced: 0 }
+  const merged: UsageSlice = {
+    day: slice.day,
+    model: slice.model,
+    messages: current.messages + sign * slice.messages,
+    usage: Usage.add(current.usage, Usage.scale(slice.usage, sign)),
+    costUsd: Pricing.roundUsd(current.costUsd + sign * slice.costUsd),
+    unpriced: current.unpriced + sign * slice.unpriced
+  }
+  const rest = slices.filter((_, i) => i !== index)
+  return merged.messages === 0 && Usage.isZero(merged.usage) ? rest : sortSlices([...rest, merged])
+}
+
+const addToolSlice = (slices: ReadonlyArray<ToolSlice>, slice: ToolSlice, sign: 1 | -1): ReadonlyArray<ToolSlice> => {
+  const index = slices.findIndex((s) => s.day === slice.day && s.tool === slice.tool)
+  const current = index >= 0 ? slices[index] : { ...slice, calls: 0, errors: 0, durationMs: 0, timed: 0 }
+  const merged: ToolSlice = {
+    day: slice.day,
+    tool: slice.tool,
+    calls: current.calls + sign * slice.calls,
+    errors: current.errors + sign * slice.errors,
+    durationMs: current.durationMs + sign * slice.durationMs,
+    timed: current.timed + sign * slice.timed
+  }
+  const rest = slices.filter((_, i) => i !== index)
+  return merged.calls === 0 ? rest : sortSlices([...rest, merged])
+}
+
+const sortSlices = <S extends { readonly day: string }>(slices: Array<S>): ReadonlyArray<S> =>
+  slices.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))
+
+/**
+ * The usage slices that count for a session: those of its messages, or, when its messages carry no usage and the
+ * agent reported absolute totals (legacy plugins), one slice holding the reported totals on the session's first day.
+ */
+export const effectiveUsageSlices = (session: Session): ReadonlyArray<UsageSlice> => {
+  const measured = session.usageSlices.some((slice) => !Usage.isZero(slice.usage))
+  const reported = session.reported
+  if (measured || reported === null || (reported.promptTokens === 0 && reported.completionTokens === 0 && !reported.costUsd)) {
+    return session.usageSlices
+  }
+  const usage = { ...Usage.zero, input: reported.promptTokens, output: reported.completionTokens }
+  const model = session.model ?? "unknown"
+  const priced = reported.costUsd === null ? Pricing.price(model, usage) : undefined
+  const slice: UsageSlice = {
+    day: dayOf(session.startedAt),
+    model,
+    messages: 0,
+    usage,
+    costUsd: reported.costUsd ?? priced?.usd ?? 0,
+    unpriced: reported.costUsd === null && priced === undefined ? 1 : 0
+  }
+  return addUsageSlice(session.usageSlices, slice, 1)
+}
+
+/** Recomputes a session's totals from its slices; the only place totals are derived. */
+export const withTotals = (session: Session): Session => {
+  const slices = effectiveUsageSlices(session)
+  let usage = Usage.zero
+  let costUsd = 0
+  let unpriced = 0
+  let messages = 0
+  for (const slice of slices) {
+    usage = Usage.add(usage, slice.usage)
+    costUsd += slice.costUsd
+    unpriced += slice.unpriced
+    messages += slice.messages
+  }
+  let calls = 0
+  let errors = 0
+  for (const slice of session.toolSlices) {
+    calls += slice.calls
+    errors += slice.errors
+  }
+  const activeUntil = session.endedAt ?? session.updatedAt
+  return {
+    ...session,
+    usage,
+    totalTokens: Usage.total(usage),
+    costUsd: Pricing.roundUsd(costUsd),
+    unpricedMessages: unpriced,
+    messageCount: messages,
+    toolCallCount: calls,
+    toolErrorCount: errors,
+    durationMs: session.reported?.durationMs ?? Math.max(0, activeUntil - session.startedAt)
+  }
+}

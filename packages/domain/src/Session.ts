@@ -1,0 +1,72 @@
+import * as Schema from "effect/Schema"
+import { EpochMillis, SessionId, Source } from "./Ids.js"
+import { UsageRecord } from "./Usage.js"
+
+/** How a session began (Claude Code `SessionStart.source`: startup, resume, clear, compact; or agent-specific). */
+export const StartType = Schema.String.pipe(Schema.maxLength(64))
+
+/** Usage attributed to one UTC day and model: the unit the daily rollups are built from. */
+export const UsageSlice = Schema.Struct({
+  day: Schema.String,
+  model: Schema.String,
+  messages: Schema.Number,
+  usage: UsageRecord,
+  costUsd: Schema.Number,
+  unpriced: Schema.Number
+})
+export type UsageSlice = typeof UsageSlice.Type
+
+/** Tool calls attributed to one UTC day and tool. */
+export const ToolSlice = Schema.Struct({
+  day: Schema.String,
+  tool: Schema.String,
+  calls: Schema.Number,
+  errors: Schema.Number,
+  durationMs: Schema.Number,
+  timed: Schema.Number
+})
+export type ToolSlice = typeof ToolSlice.Type
+
+/** Totals reported by the agent itself (legacy OpenSync plugins send absolute session totals). */
+export const ReportedTotals = Schema.Struct({
+  promptTokens: Schema.Number,
+  completionTokens: Schema.Number,
+  costUsd: Schema.NullOr(Schema.Number),
+  durationMs: Schema.NullOr(Schema.Number)
+})
+export type ReportedTotals = typeof ReportedTotals.Type
+
+/** A stored session with its running totals. Totals derive from `usageSlices` / `toolSlices`. */
+export const Session = Schema.Struct({
+  id: SessionId,
+  source: Source,
+  title: Schema.NullOr(Schema.String),
+  projectPath: Schema.NullOr(Schema.String),
+  projectName: Schema.NullOr(Schema.String),
+  gitBranch: Schema.NullOr(Schema.String),
+  model: Schema.NullOr(Schema.String),
+  provider: Schema.NullOr(Schema.String),
+  startType: Schema.NullOr(Schema.String),
+  endReason: Schema.NullOr(Schema.String),
+  parentSessionId: Schema.NullOr(Schema.String),
+  agentVersion: Schema.NullOr(Schema.String),
+  startedAt: EpochMillis,
+  updatedAt: EpochMillis,
+  endedAt: Schema.NullOr(EpochMillis),
+  durationMs: Schema.Number,
+  messageCount: Schema.Number,
+  toolCallCount: Schema.Number,
+  toolErrorCount: Schema.Number,
+  usage: UsageRecord,
+  totalTokens: Schema.Number,
+  costUsd: Schema.Number,
+  unpricedMessages: Schema.Number,
+  reported: Schema.NullOr(ReportedTotals),
+  usageSlices: Schema.Array(UsageSlice),
+  toolSlices: Schema.Array(ToolSlice)
+})
+export type Session = typeof Session.Type
+
+/** The project label of a session: its name, else the last segment of its path, else `"(none)"`. */
+export const projectOf = (session: Pick<Session, "projectName" | "projectPath">): string =>
+  session.projectName ?? session.projectPath?.split(/[\\/]/).filter((s) => s.length > 0).pop() ?? "(none)"

@@ -1,0 +1,41 @@
+import * as Schema from "effect/Schema"
+import { EpochMillis, MessageId, Source, ToolCallId } from "./Ids.js"
+
+/** Lifecycle of a tool call; `completed` and `error` are final. */
+export const ToolStatus = Schema.Literal("pending", "running", "completed", "error")
+export type ToolStatus = typeof ToolStatus.Type
+
+export const isFinal = (status: ToolStatus): boolean => status === "completed" || status === "error"
+
+/** What a tool was asked to do, without file contents: paths, a short summary (a command, a pattern) and sizes. */
+export const ToolInput = Schema.Struct({
+  summary: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  paths: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  bytes: Schema.optionalWith(Schema.Number.pipe(Schema.nonNegative()), { default: () => 0 })
+})
+export type ToolInput = typeof ToolInput.Type
+
+/** What a tool returned, without its content: size, exit code and error text. */
+export const ToolOutput = Schema.Struct({
+  bytes: Schema.optionalWith(Schema.Number.pipe(Schema.nonNegative()), { default: () => 0 }),
+  exitCode: Schema.optionalWith(Schema.NullOr(Schema.Number), { default: () => null }),
+  error: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
+})
+export type ToolOutput = typeof ToolOutput.Type
+
+/** A stored tool call. */
+export const ToolCall = Schema.Struct({
+  id: ToolCallId,
+  sessionId: Schema.String,
+  source: Source,
+  messageId: Schema.NullOr(MessageId),
+  name: Schema.String,
+  status: ToolStatus,
+  startedAt: EpochMillis,
+  durationMs: Schema.NullOr(Schema.Number),
+  input: ToolInput,
+  output: ToolOutput,
+  agentId: Schema.NullOr(Schema.String),
+  updatedAt: EpochMillis
+})
+export type ToolCall = typeof ToolCall.Type
