@@ -1,0 +1,248 @@
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
+import * as Context from "effect/Context"
+import * as Schema from "effect/Schema"
+import { ApiKeyInfo, CreatedApiKey } from "./ApiKey.js"
+import { BadRequest, InternalError, NotFound, PayloadTooLarge, Unauthorized } from "./Errors.js"
+import { ApiKeyId, EpochMillis, EventId, SessionId, UserId } from "./Ids.js"
+import { Message } from "./Message.js"
+import { Session } from "./Session.js"
+import { ToolCall } from "./ToolCall.js"
+import { UsageRecord } from "./Usage.js"
+
+/** The caller, as established from the bearer API key. */
+export class CurrentUser extends Context.Tag("@opensync/domain/CurrentUser")<
+  CurrentUser,
+  { readonly userId: UserId; readonly keyId: string }
+>() {}
+
+/** Bearer-key authentication: `Authorization: Bearer osk_…`. */
+export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Authentication", {
+  failure: Unauthorized,
+  provides: CurrentUser,
+  security: { bearer: HttpApiSecurity.bearer }
+}) {}
+
+// ---------- health ----------
+
+export const Health = Schema.Struct({ status: Schema.Literal("ok"), version: Schema.String, timestamp: EpochMillis })
+
+export class HealthGroup extends HttpApiGroup.make("health")
+  .add(HttpApiEndpoint.get("health", "/health").addSuccess(Health))
+  .annotate(OpenApi.Description, "Liveness; needs no key.") {}
+
+// ---------- sync (the plugins' batch protocol) ----------
+
+/** Why an event of a batch was not stored. */
+export const Rejection = Schema.Struct({
+  index: Schema.Number,
+  id: Schema.NullOr(Schema.String),
+  error: Schema.String
+})
+
+export const SyncEventsRequest = Schema.Struct({
+  events: Schema.Array(Schema.Unknown).annotations({
+    description: "Events (see the Event schema); each is validated on its own so one bad event does not stop the rest."
+  })
+})
+
+export const SyncEventsResult = Schema.Struct({
+  stored: Schema.Array(EventId),
+  duplicates: Schema.Array(EventId),
+  stale: Schema.Array(EventId),
+  rejected: Schema.Array(Rejection)
+}).annotations({ identifier: "SyncEventsResult" })
+export type SyncEventsResult = typeof SyncEventsResult.Type
+
+export class SyncGroup extends HttpApiGroup.make("sync")
+  .add(HttpApiEndpoint.post("events", "/sync/events").setPayload(SyncEventsRequest).addSuccess(SyncEventsResult))
+  .addError(BadRequest)
+  .addError(PayloadTooLarge)
+  .middleware(Authentication) {}
+
+// ---------- the existing OpenSync plugin protocol ----------
+
+export const LegacyOk = Schema.Struct({ ok: Schema.Literal(true) })
+
+export class LegacyGroup extends HttpApiGroup.make("legacy")
+  .add(
+    HttpApiEndpoint.post("session", "/sync/session")
+      .setPayload(Schema.Unknown)
+      .addSuccess(Schema.Struct({ ok: Schema.Literal(true), sessionId: Schema.String }))
+  )
+  .add(
+    HttpApiEndpoint.post("message", "/sync/message")
+      .setPayload(Schema.Unknown)
+      .addSuccess(Schema.Struct({ ok: Schema.Literal(true), messageId: Schema.String }))
+  )
+  .add(
+    HttpApiEndpoint.post("batch", "/sync/batch")
+      .setPayload(Schema.Unknown)
+      .addSuccess(
+        Schema.Struct({
+          ok: Schema.Literal(true),
+          sessions: Schema.Number,
+          messages: Schema.Number,
+          errors: Schema.Array(Schema.String)
+        })
+      )
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/sync/sessions/list").addSuccess(Schema.Struct({ sessionIds: Schema.Array(Schema.String) }))
+  )
+  .addError(BadRequest)
+  .addError(PayloadTooLarge)
+  .middleware(Authentication)
+  .annotate(OpenApi.Description, "Compatibility with the existing OpenSync plugins (claude-code-sync 0.1.x, opencode-sync-plugin 0.3.x, …).") {}
+
+// ---------- read API ----------
+
+/** A session as listed: everything but the per-day slices the rollups are built from. */
+export const SessionSummary = Session.pipe(Schema.omit("usageSlices", "toolSlices")).annotations({
+  identifier: "SessionSummary"
+})
+export type SessionSummary = typeof SessionSummary.Type
+
+export const SortField = Schema.Literal("updatedAt", "startedAt", "costUsd", "totalTokens", "messageCount", "durationMs")
+export type SortField = typeof SortField.Type
+
+const IntFromString = Schema.NumberFromString.pipe(Schema.int())
+
+/** Filters shared by the session list, export and stats. */
+export const SessionFilters = Schema.Struct({
+  source: Schema.optional(Schema.String),
+  project: Schema.optional(Schema.String),
+  model: Schema.optional(Schema.String),
+  q: Schema.optional(Schema.String.pipe(Schema.maxLength(500))),
+  from: Schema.optional(IntFromString),
+  to: Schema.optional(IntFromString)
+})
+export type SessionFilters = typeof SessionFilters.Type
+
+export const ListSessionsParams = Schema.Struct({
+  ...SessionFilters.fields,
+  sort: Schema.optionalWith(SortField, { default: () => "updatedAt" as const }),
+  order: Schema.optionalWith(Schema.Literal("asc", "desc"), { default: () => "desc" as const }),
+  cursor: Schema.optional(Schema.String),
+  limit: Schema.optionalWith(IntFromString.pipe(Schema.between(1, 200)), { default: () => 50 })
+})
+export type ListSessionsParams = typeof ListSessionsParams.Type
+
+export const SessionPage = Schema.Struct({
+  sessions: Schema.Array(SessionSummary),
+  nextCursor: Schema.NullOr(Schema.String)
+}).annotations({ identifier: "SessionPage" })
+export type SessionPage = typeof SessionPage.Type
+
+export const SessionDetail = Schema.Struct({
+  session: SessionSummary,
+  messages: Schema.Array(Message),
+  toolCalls: Schema.Array(ToolCall),
+  children: Schema.Array(SessionSummary)
+}).annotations({ identifier: "SessionDetail" })
+export type SessionDetail = typeof SessionDetail.Type
+
+export const Bucket = Schema.Literal("day", "week", "month")
+export type Bucket = typeof Bucket.Type
+
+export const StatsParams = Schema.Struct({
+  ...SessionFilters.fields,
+  bucket: Schema.optionalWith(Bucket, { default: () => "day" as const })
+})
+export type StatsParams = typeof StatsParams.Type
+
+/** Aggregated usage: token breakdown, cost, sessions, messages, time. */
+export const Totals = Schema.Struct({
+  sessions: Schema.Number,
+  messages: Schema.Number,
+  durationMs: Schema.Number,
+  ...UsageRecord.fields,
+  totalTokens: Schema.Number,
+  costUsd: Schema.Number,
+  unpriced: Schema.Number
+}).annotations({ identifier: "Totals" })
+export type Totals = typeof Totals.Type
+
+export const ToolStats = Schema.Struct({
+  tool: Schema.String,
+  calls: Schema.Number,
+  errors: Schema.Number,
+  failureRate: Schema.Number,
+  totalDurationMs: Schema.Number,
+  avgDurationMs: Schema.NullOr(Schema.Number)
+}).annotations({ identifier: "ToolStats" })
+export type ToolStats = typeof ToolStats.Type
+
+export const Stats = Schema.Struct({
+  from: EpochMillis,
+  to: EpochMillis,
+  bucket: Bucket,
+  totals: Totals,
+  series: Schema.Array(Schema.Struct({ period: Schema.String, source: Schema.String, model: Schema.String, ...Totals.fields })),
+  bySource: Schema.Array(Schema.Struct({ source: Schema.String, ...Totals.fields })),
+  byModel: Schema.Array(Schema.Struct({ model: Schema.String, ...Totals.fields })),
+  byProject: Schema.Array(Schema.Struct({ project: Schema.String, ...Totals.fields })),
+  tools: Schema.Array(ToolStats),
+  toolSeries: Schema.Array(Schema.Struct({ period: Schema.String, tool: Schema.String, calls: Schema.Number, errors: Schema.Number }))
+}).annotations({ identifier: "Stats" })
+export type Stats = typeof Stats.Type
+
+export const ExportFormat = Schema.Literal("json", "jsonl", "csv", "markdown")
+export type ExportFormat = typeof ExportFormat.Type
+
+export const ExportParams = Schema.Struct({
+  ...SessionFilters.fields,
+  id: Schema.optional(Schema.String),
+  format: Schema.optionalWith(ExportFormat, { default: () => "json" as const })
+})
+export type ExportParams = typeof ExportParams.Type
+
+export const Deleted = Schema.Struct({
+  deleted: Schema.Literal(true),
+  sessionId: Schema.String,
+  messages: Schema.Number,
+  toolCalls: Schema.Number
+})
+
+const sessionIdPath = HttpApiSchema.param("id", SessionId)
+
+export class SessionsGroup extends HttpApiGroup.make("sessions")
+  .add(HttpApiEndpoint.get("list", "/api/sessions").setUrlParams(ListSessionsParams).addSuccess(SessionPage))
+  .add(HttpApiEndpoint.get("get")`/api/sessions/${sessionIdPath}`.addSuccess(SessionDetail).addError(NotFound))
+  .add(HttpApiEndpoint.del("delete")`/api/sessions/${sessionIdPath}`.addSuccess(Deleted).addError(NotFound))
+  .add(HttpApiEndpoint.get("stats", "/api/stats").setUrlParams(StatsParams).addSuccess(Stats))
+  .add(
+    HttpApiEndpoint.get("export", "/api/export")
+      .setUrlParams(ExportParams)
+      .addSuccess(HttpApiSchema.Text({ contentType: "text/plain" }))
+      .addError(NotFound)
+  )
+  .addError(BadRequest)
+  .middleware(Authentication) {}
+
+// ---------- API keys ----------
+
+export class KeysGroup extends HttpApiGroup.make("keys")
+  .add(HttpApiEndpoint.get("list", "/api/keys").addSuccess(Schema.Struct({ keys: Schema.Array(ApiKeyInfo) })))
+  .add(
+    HttpApiEndpoint.post("create", "/api/keys")
+      .setPayload(Schema.Struct({ name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100)) }))
+      .addSuccess(CreatedApiKey, { status: 201 })
+  )
+  .add(
+    HttpApiEndpoint.del("revoke")`/api/keys/${HttpApiSchema.param("id", ApiKeyId)}`
+      .addSuccess(ApiKeyInfo)
+      .addError(NotFound)
+  )
+  .addError(BadRequest)
+  .middleware(Authentication) {}
+
+/** The OpenSync HTTP contract. The local server, the typed client and the OpenAPI document derive from it. */
+export class OpenSyncApi extends HttpApi.make("opensync")
+  .add(HealthGroup)
+  .add(SyncGroup)
+  .add(LegacyGroup)
+  .add(SessionsGroup)
+  .add(KeysGroup)
+  .addError(InternalError)
+  .annotate(OpenApi.Title, "OpenSync")
+  .annotate(OpenApi.Description, "Sync and read AI coding-agent sessions: prompts, replies, tool calls, tokens and cost.") {}

@@ -1,0 +1,29 @@
+import * as Schema from "effect/Schema"
+
+/** The plugins' settings file (`~/.config/<tool>/config.json`). `convexUrl` may be any OpenSync server URL. */
+export const ClientConfig = Schema.Struct({
+  convexUrl: Schema.optional(Schema.String),
+  apiKey: Schema.optional(Schema.String),
+  autoSync: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  syncToolCalls: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  syncThinking: Schema.optionalWith(Schema.Boolean, { default: () => false })
+}).annotations({ identifier: "ClientConfig" })
+export type ClientConfig = typeof ClientConfig.Type
+
+/**
+ * The base URL requests go to: trimmed, without trailing slashes, and with a Convex `.convex.cloud` deployment URL
+ * turned into its HTTP-actions origin `.convex.site`. Returns undefined for anything that is not an http(s) URL.
+ */
+export const normalizeServerUrl = (raw: string): string | undefined => {
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    return undefined
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined
+  if (url.hostname.endsWith(".convex.cloud")) url.hostname = `${url.hostname.slice(0, -".convex.cloud".length)}.convex.site`
+  url.search = ""
+  url.hash = ""
+  return url.toString().replace(/\/+$/, "")
+}

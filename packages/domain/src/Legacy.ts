@@ -1,0 +1,185 @@
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type { MessageEvent, SessionEvent } from "./Event.js"
+import { EventId, MessageId, SessionId, ToolCallId } from "./Ids.js"
+import { canonicalJson, digest } from "./internal/hash.js"
+import type { Part, Role } from "./Message.js"
+
+/** Bodies of the existing OpenSync plugin protocol (`/sync/session`, `/sync/message`, `/sync/batch`). */
+
+const Num = Schema.Number.pipe(Schema.nonNegative())
+const Str = Schema.String
+
+export const LegacySession = Schema.Struct({
+  externalId: Schema.optional(Str),
+  sessionId: Schema.optional(Str),
+  title: Schema.optional(Schema.NullOr(Str)),
+  projectPath: Schema.optional(Schema.NullOr(Str)),
+  projectName: Schema.optional(Schema.NullOr(Str)),
+  model: Schema.optional(Schema.NullOr(Str)),
+  provider: Schema.optional(Schema.NullOr(Str)),
+  source: Schema.optional(Str),
+  promptTokens: Schema.optional(Num),
+  completionTokens: Schema.optional(Num),
+  cost: Schema.optional(Num),
+  durationMs: Schema.optional(Num),
+  createdAt: Schema.optional(Num),
+  endReason: Schema.optional(Schema.NullOr(Str))
+})
+export type LegacySession = typeof LegacySession.Type
+
+export const LegacyMessage = Schema.Struct({
+  sessionExternalId: Str,
+  externalId: Str,
+  role: Schema.Literal("user", "assistant", "system", "tool", "unknown"),
+  textContent: Schema.optional(Schema.NullOr(Str)),
+  model: Schema.optional(Schema.NullOr(Str)),
+  source: Schema.optional(Str),
+  promptTokens: Schema.optional(Num),
+  completionTokens: Schema.optional(Num),
+  durationMs: Schema.optional(Num),
+  parts: Schema.optional(Schema.Array(Schema.Struct({ type: Str, content: Schema.optional(Schema.Unknown) }))),
+  createdAt: Schema.optional(Num)
+})
+export type LegacyMessage = typeof LegacyMessage.Type
+
+export const LegacyBatch = Schema.Struct({
+  sessions: Schema.optional(Schema.Array(Schema.Unknown)),
+  messages: Schema.optional(Schema.Array(Schema.Unknown))
+})
+
+const options = { errors: "first", onExcessProperty: "ignore" } as const
+const formatError = (error: ParseResult.ParseError) => ParseResult.TreeFormatter.formatErrorSync(error)
+
+/** Legacy `source` values: default `opencode`, `cursor` stored as `cursor-sync`. */
+export const legacySource = (source: string | undefined): string => {
+  const value = (source ?? "opencode").trim().toLowerCase()
+  if (value === "cursor") return "cursor-sync"
+  return /^[a-z][a-z0-9-]{0,39}$/.test(value) ? value : "unknown"
+}
+
+const eventId = (kind: string, body: unknown) => EventId.make(`evt_legacy_${kind}_${digest(canonicalJson(body))}`)
+
+/** Decodes a `/sync/session` body into a session event; `now` stands in for the timestamps the protocol lacks. */
+export const sessionEvent = (body: unknown, now: number): Either.Either<SessionEvent, string> => {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return Either.left("Body must be a JSON object")
+  const record = body as Record<string, unknown>
+  if (typeof record.externalId !== "string" && typeof record.sessionId !== "string") {
+    return Either.left("Missing externalId or sessionId")
+  }
+  return Schema.decodeUnknownEither(LegacySession, options)(body).pipe(
+    Either.mapLeft(formatError),
+    Either.flatMap((s) => {
+      const id = (s.externalId ?? s.sessionId ?? "").trim()
+      if (id.length === 0 || id.length > 256) return Either.left("externalId must be 1 to 256 characters")
+      const event: SessionEvent = {
+        kind: "session",
+        id: eventId("session", body),
+        source: legacySource(s.source),
+        sessionId: SessionId.make(id),
+        at: now,
+        ...pick(s, ["title", "projectPath", "projectName", "model", "provider", "endReason"]),
+        ...(s.createdAt !== undefined ? { startedAt: Math.floor(s.createdAt) } : {}),
+        reported: {
+          promptTokens: s.promptTokens ?? 0,
+          completionTokens: s.completionTokens ?? 0,
+          costUsd: s.cost ?? null,
+          durationMs: s.durationMs ?? null
+        }
+      }
+      return Either.right(event)
+    })
+  )
+}
+
+const pick = <T extends object, K extends keyof T>(value: T, keys: ReadonlyArray<K>): Partial<Pick<T, K>> => {
+  const out: Partial<Pick<T, K>> = {}
+  for (const key of keys) if (value[key] !== undefined) out[key] = value[key]
+  return out
+}
+
+const contentText = (content: unknown, keys: ReadonlyArray<string>): string | undefined => {
+  if (typeof content === "string") return content
+  if (typeof content === "object" && content !== null) {
+    for (const key of keys) {
+      const value = (content as Record<string, unknown>)[key]
+      if (typeof value === "string") return value
+    }
+  }
+  return undefined
+}
+
+const legacyPart = (part: { readonly type: string; readonly content?: unknown }, index: number, messageId: string): Part => {
+  switch (part.type) {
+    case "text":
+      return { type: "text", text: contentText(part.content, ["text", "content"]) ?? "" }
+    case "thinking":
+    case "reasoning":
+      return { type: "thinking", text: contentText(part.content, ["text", "thinking", "content"]) ?? "" }
+    case "tool-call":
+    case "tool_use": {
+      const content = (typeof part.content === "object" && part.content !== null ? part.content : {}) as Record<string, unknown>
+      const name = typeof content.toolName === "string" ? content.toolName : typeof content.name === "string" ? content.name : "unknown"
+      const callId = typeof content.id === "string" ? content.id : `${messageId}#${index}`
+      return { type: "tool", callId: ToolCallId.make(callId), name }
+    }
+    default: {
+      const text = contentText(part.content, ["result", "output", "content", "text"])
+      return { type: "other", name: part.type, summary: text === undefined ? null : text.slice(0, 2000) }
+    }
+  }
+}
+
+/** Decodes a `/sync/message` body into a message event. Per-message tokens are kept but not summed (protocol rule). */
+export const messageEvent = (body: unknown, now: number): Either.Either<MessageEvent, string> => {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return Either.left("Body must be a JSON object")
+  const record = body as Record<string, unknown>
+  if (typeof record.sessionExternalId !== "string") return Either.left("Missing sessionExternalId")
+  if (typeof record.externalId !== "string") return Either.left("Missing externalId")
+  return Schema.decodeUnknownEither(LegacyMessage, options)(body).pipe(
+    Either.mapLeft(formatError),
+    Either.flatMap((m) => {
+      if (m.sessionExternalId.length === 0 || m.externalId.length === 0) {
+        return Either.left("sessionExternalId and externalId must not be empty")
+      }
+      const parts = (m.parts ?? []).map((part, index) => legacyPart(part, index, m.externalId))
+      const text =
+        m.textContent ??
+        parts
+          .filter((part) => part.type === "text")
+          .map((part) => part.text)
+          .join("\n")
+      const role: Role = m.role
+      const event: MessageEvent = {
+        kind: "message",
+        id: eventId("message", body),
+        source: legacySource(m.source),
+        sessionId: SessionId.make(m.sessionExternalId),
+        at: now,
+        messageId: MessageId.make(m.externalId),
+        role,
+        text,
+        thinking: null,
+        parts,
+        model: m.model ?? null,
+        createdAt: Math.floor(m.createdAt ?? now),
+        completedAt: m.durationMs !== undefined && m.createdAt !== undefined ? Math.floor(m.createdAt + m.durationMs) : null,
+        usage: {
+          input: Math.floor(m.promptTokens ?? 0),
+          output: Math.floor(m.completionTokens ?? 0),
+          cacheRead: 0,
+          cacheWrite5m: 0,
+          cacheWrite1h: 0,
+          reasoning: 0
+        },
+        countUsage: false
+      }
+      return Either.right(event)
+    })
+  )
+}
+
+/** Splits a `/sync/batch` body; a body that is not `{sessions?, messages?}` is one error for the whole request. */
+export const batch = (body: unknown): Either.Either<typeof LegacyBatch.Type, string> =>
+  Schema.decodeUnknownEither(LegacyBatch, options)(body).pipe(Either.mapLeft(formatError))
