@@ -159,3 +159,9 @@ const zeroUsageValues = {
   costUsd: 0,
   unpriced: 0
 }
+
+/** Adds two usage rows of the same key. */
+export const sumUsage = (a: UsageRow, b: UsageRow): UsageRow => sumUsageRows(a, b, 1)
+
+/** Adds two tool rows of the same key. */
+export const sumTools = (a: ToolRow, b: ToolRow): ToolRow => sumToolRows(a, b, 1)

@@ -1,0 +1,118 @@
+import type { Bucket, Stats, Totals, ToolStats } from "./Api.js"
+import type { ToolRow, UsageRow } from "./Rollup.js"
+import * as Pricing from "./Pricing.js"
+
+/** Turns rollup rows into the `/api/stats` answer; both backends feed it the rows of the requested range. */
+
+const emptyTotals = (): { -readonly [K in keyof Totals]: Totals[K] } => ({
+  sessions: 0,
+  messages: 0,
+  durationMs: 0,
+  input: 0,
+  output: 0,
+  cacheRead: 0,
+  cacheWrite5m: 0,
+  cacheWrite1h: 0,
+  reasoning: 0,
+  totalTokens: 0,
+  costUsd: 0,
+  unpriced: 0
+})
+
+const addRow = (totals: ReturnType<typeof emptyTotals>, row: UsageRow) => {
+  totals.sessions += row.sessions
+  totals.messages += row.messages
+  totals.durationMs += row.durationMs
+  totals.input += row.input
+  totals.output += row.output
+  totals.cacheRead += row.cacheRead
+  totals.cacheWrite5m += row.cacheWrite5m
+  totals.cacheWrite1h += row.cacheWrite1h
+  totals.reasoning += row.reasoning
+  totals.totalTokens += row.input + row.output + row.cacheRead + row.cacheWrite5m + row.cacheWrite1h + row.reasoning
+  totals.costUsd = Pricing.roundUsd(totals.costUsd + row.costUsd)
+  totals.unpriced += row.unpriced
+}
+
+/** The period a UTC day falls in: the day itself, the Monday starting its ISO week, or its month (`YYYY-MM`). */
+export const periodOf = (day: string, bucket: Bucket): string => {
+  if (bucket === "day") return day
+  if (bucket === "month") return day.slice(0, 7)
+  const date = new Date(`${day}T00:00:00Z`)
+  const weekday = (date.getUTCDay() + 6) % 7
+  return new Date(date.getTime() - weekday * 86_400_000).toISOString().slice(0, 10)
+}
+
+const byKey = <K extends string>(
+  rows: ReadonlyArray<UsageRow>,
+  key: (row: UsageRow) => string,
+  name: K
+): Array<{ [P in K]: string } & Totals> => {
+  const groups = new Map<string, ReturnType<typeof emptyTotals>>()
+  for (const row of rows) {
+    const k = key(row)
+    let totals = groups.get(k)
+    if (totals === undefined) groups.set(k, (totals = emptyTotals()))
+    addRow(totals, row)
+  }
+  return [...groups.entries()]
+    .map(([k, totals]) => ({ [name]: k, ...totals }) as { [P in K]: string } & Totals)
+    .sort((a, b) => b.costUsd - a.costUsd || b.totalTokens - a.totalTokens || b.sessions - a.sessions)
+}
+
+/** Builds the stats answer for a range from its usage and tool rollup rows. */
+export const fromRows = (
+  range: { readonly from: number; readonly to: number; readonly bucket: Bucket },
+  usageRows: ReadonlyArray<UsageRow>,
+  toolRows: ReadonlyArray<ToolRow>
+): Stats => {
+  const totals = emptyTotals()
+  for (const row of usageRows) addRow(totals, row)
+  const series = new Map<string, { period: string; source: string; model: string } & ReturnType<typeof emptyTotals>>()
+  for (const row of usageRows) {
+    const period = periodOf(row.day, range.bucket)
+    const key = `${period}\u0000${row.source}\u0000${row.model}`
+    let entry = series.get(key)
+    if (entry === undefined) series.set(key, (entry = { period, source: row.source, model: row.model, ...emptyTotals() }))
+    addRow(entry, row)
+  }
+  const tools = new Map<string, { calls: number; errors: number; durationMs: number; timed: number }>()
+  const toolSeries = new Map<string, { period: string; tool: string; calls: number; errors: number }>()
+  for (const row of toolRows) {
+    const tool = tools.get(row.tool) ?? { calls: 0, errors: 0, durationMs: 0, timed: 0 }
+    tool.calls += row.calls
+    tool.errors += row.errors
+    tool.durationMs += row.durationMs
+    tool.timed += row.timed
+    tools.set(row.tool, tool)
+    const period = periodOf(row.day, range.bucket)
+    const key = `${period}\u0000${row.tool}`
+    const point = toolSeries.get(key) ?? { period, tool: row.tool, calls: 0, errors: 0 }
+    point.calls += row.calls
+    point.errors += row.errors
+    toolSeries.set(key, point)
+  }
+  const toolStats: Array<ToolStats> = [...tools.entries()]
+    .map(([tool, t]) => ({
+      tool,
+      calls: t.calls,
+      errors: t.errors,
+      failureRate: t.calls === 0 ? 0 : t.errors / t.calls,
+      totalDurationMs: t.durationMs,
+      avgDurationMs: t.timed === 0 ? null : t.durationMs / t.timed
+    }))
+    .filter((t) => t.calls > 0)
+    .sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool))
+  return {
+    from: range.from,
+    to: range.to,
+    bucket: range.bucket,
+    totals,
+    series: [...series.values()].sort((a, b) => a.period.localeCompare(b.period) || a.source.localeCompare(b.source) || a.model.localeCompare(b.model)),
+    bySource: byKey(usageRows, (row) => row.source, "source"),
+    byModel: byKey(usageRows, (row) => row.model, "model"),
+    byProject: byKey(usageRows, (row) => row.project, "project"),
+    tools: toolStats,
+    toolSeries: [...toolSeries.values()].sort((a, b) => a.period.localeCompare(b.period) || a.tool.localeCompare(b.tool))
+  }
+}

@@ -1,0 +1,285 @@
+import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
+import { Api, Errors, Event, Export, Legacy, Limits } from "@opensync/domain"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { Keys } from "./Keys.js"
+import { Store } from "./Store.js"
+import { version } from "./version.js"
+
+/** Turns storage faults into a 500 whose body says nothing about internals; the cause goes to the log. */
+const internal = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.catchIf(
+    effect,
+    (e): e is Extract<E, { readonly _tag: "SqlError" }> => e._tag === "SqlError",
+    (cause) =>
+      Effect.logError("storage failure", cause).pipe(
+        Effect.zipRight(Effect.fail(new Errors.InternalError({ error: "Internal server error; the server log has details." })))
+      )
+  )
+
+export const AuthenticationLive = Layer.effect(
+  Api.Authentication,
+  Effect.gen(function* () {
+    const keys = yield* Keys
+    return {
+      bearer: (token) =>
+        Effect.gen(function* () {
+          const key = Redacted.value(token).trim()
+          if (key.length === 0) {
+            return yield* new Errors.Unauthorized({ error: "Missing Authorization header: send `Authorization: Bearer osk_…`." })
+          }
+          if (!key.startsWith("osk_")) return yield* new Errors.Unauthorized({ error: "Invalid API key format: keys start with osk_." })
+          const owner = yield* keys.authenticate(key).pipe(Effect.orDie)
+          if (Option.isNone(owner)) {
+            return yield* new Errors.Unauthorized({ error: "Invalid API key: it does not exist or was revoked. Create one with `opensync keys create`." })
+          }
+          return owner.value
+        })
+    }
+  })
+)
+
+export const HealthLive = HttpApiBuilder.group(Api.OpenSyncApi, "health", (handlers) =>
+  handlers.handle("health", () => Effect.succeed({ status: "ok" as const, version, timestamp: Date.now() }))
+)
+
+const describe = (error: ParseResult.ParseError): string => {
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  if (issue === undefined) return "invalid event"
+  return issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
+}
+
+/** Decodes each event on its own: a bad one is rejected with a reason, the rest go on. */
+export const decodeEvents = (raw: ReadonlyArray<unknown>) => {
+  const events: Array<Event.Event> = []
+  const rejected: Array<{ index: number; id: string | null; error: string }> = []
+  for (const [index, value] of raw.entries()) {
+    const record = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null
+    const id = typeof record?.id === "string" ? record.id : null
+    if (record === null) {
+      rejected.push({ index, id, error: "event must be a JSON object" })
+      continue
+    }
+    if (!Event.kinds.includes(record.kind as never)) {
+      const error = `unknown event kind ${JSON.stringify(record.kind ?? null)}; expected one of ${Event.kinds.join(", ")}`
+      rejected.push({ index, id, error })
+      continue
+    }
+    const decoded = Event.decodeUnknown(value)
+    if (Either.isLeft(decoded)) rejected.push({ index, id, error: describe(decoded.left) })
+    else events.push(decoded.right)
+  }
+  return { events, rejected }
+}
+
+export const SyncLive = HttpApiBuilder.group(Api.OpenSyncApi, "sync", (handlers) =>
+  handlers.handle("events", ({ payload }) =>
+    Effect.gen(function* () {
+      const user = yield* Api.CurrentUser
+      const store = yield* Store
+      if (payload.events.length > Limits.maxEventsPerBatch) {
+        return yield* new Errors.BadRequest({
+          error: `Too many events in one request (${payload.events.length}); send at most ${Limits.maxEventsPerBatch} per batch.`
+        })
+      }
+      const { events, rejected } = decodeEvents(payload.events)
+      const result = yield* internal(store.ingest(user.userId, events))
+      return { ...result, rejected }
+    })
+  )
+)
+
+export const LegacyLive = HttpApiBuilder.group(Api.OpenSyncApi, "legacy", (handlers) =>
+  handlers
+    .handle("session", ({ payload }) =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const store = yield* Store
+        const event = Legacy.sessionEvent(payload, Date.now())
+        if (Either.isLeft(event)) return yield* new Errors.BadRequest({ error: event.left })
+        yield* internal(store.ingest(user.userId, [event.right]))
+        return { ok: true as const, sessionId: event.right.sessionId }
+      })
+    )
+    .handle("message", ({ payload }) =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const store = yield* Store
+        const event = Legacy.messageEvent(payload, Date.now())
+        if (Either.isLeft(event)) return yield* new Errors.BadRequest({ error: event.left })
+        yield* internal(store.ingest(user.userId, [event.right]))
+        return { ok: true as const, messageId: event.right.messageId }
+      })
+    )
+    .handle("batch", ({ payload }) =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const store = yield* Store
+        const body = Legacy.batch(payload)
+        if (Either.isLeft(body)) return yield* new Errors.BadRequest({ error: body.left })
+        const now = Date.now()
+        const errors: Array<string> = []
+        const events: Array<Event.Event> = []
+        let sessions = 0
+        let messages = 0
+        ;(body.right.sessions ?? []).forEach((item, i) => {
+          const event = Legacy.sessionEvent(item, now)
+          if (Either.isLeft(event)) errors.push(`sessions[${i}]: ${event.left}`)
+          else {
+            events.push(event.right)
+            sessions++
+          }
+        })
+        ;(body.right.messages ?? []).forEach((item, i) => {
+          const event = Legacy.messageEvent(item, now)
+          if (Either.isLeft(event)) errors.push(`messages[${i}]: ${event.left}`)
+          else {
+            events.push(event.right)
+            messages++
+          }
+        })
+        yield* internal(store.ingest(user.userId, events))
+        return { ok: true as const, sessions, messages, errors }
+      })
+    )
+    .handle("list", () =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const store = yield* Store
+        return { sessionIds: yield* internal(store.sessionIds(user.userId)) }
+      })
+    )
+)
+
+const exportStream = (store: Store, userId: string, params: Api.ExportParams) =>
+  Stream.paginateChunkEffect(null as readonly [number, string] | null, (after) =>
+    Effect.map(store.exportPage(userId, params, after, 100), (page) => {
+      const last = page[page.length - 1]
+      const next: Option.Option<readonly [number, string] | null> =
+        page.length < 100 || last === undefined ? Option.none() : Option.some([last.startedAt, last.id] as const)
+      return [Chunk.fromIterable(page), next] as const
+    })
+  )
+
+export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (handlers) =>
+  handlers
+    .handle("list", ({ urlParams }) =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const store = yield* Store
+        return yield* internal(store.listSessions(user.userId, urlParams))
+      })
+    )
+    .handle("get", ({ path }) =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const store = yield* Store
+        const detail = yield* internal(store.getSession(user.userId, path.id))
+        if (Option.isNone(detail)) return yield* new Errors.NotFound({ error: `Session not found: ${path.id}` })
+        return detail.value
+      })
+    )
+    .handle("delete", ({ path }) =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const store = yield* Store
+        const deleted = yield* internal(store.deleteSession(user.userId, path.id))
+        if (Option.isNone(deleted)) return yield* new Errors.NotFound({ error: `Session not found: ${path.id}` })
+        return { deleted: true as const, sessionId: path.id, ...deleted.value }
+      })
+    )
+    .handle("stats", ({ urlParams }) =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const store = yield* Store
+        if (urlParams.q !== undefined) {
+          return yield* new Errors.BadRequest({ error: "Stats cannot be filtered by text (q); use source, project, model, from and to." })
+        }
+        if (urlParams.from !== undefined && urlParams.to !== undefined && urlParams.from > urlParams.to) {
+          return yield* new Errors.BadRequest({ error: "from must not be after to" })
+        }
+        return yield* internal(store.stats(user.userId, urlParams, Date.now()))
+      })
+    )
+    .handle("export", ({ urlParams }) =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const store = yield* Store
+        const format = urlParams.format
+        const headers = {
+          "content-disposition": `attachment; filename="opensync-${urlParams.id ?? "sessions"}.${Export.extension[format]}"`
+        }
+        if (urlParams.id !== undefined) {
+          const detail = yield* internal(store.getSession(user.userId, urlParams.id))
+          if (Option.isNone(detail)) return yield* new Errors.NotFound({ error: `Session not found: ${urlParams.id}` })
+          const body =
+            format === "json"
+              ? JSON.stringify(detail.value, null, 2)
+              : format === "jsonl"
+                ? `${JSON.stringify(detail.value)}\n`
+                : format === "csv"
+                  ? Export.csvHeader() + Export.csvRow(detail.value.session)
+                  : Export.markdown(detail.value)
+          return HttpServerResponse.text(body, { contentType: Export.contentType[format], headers })
+        }
+        const sessions = exportStream(store, user.userId, urlParams)
+        const withDetail = sessions.pipe(
+          Stream.mapEffect((s) => Effect.map(store.getSession(user.userId, s.id), Option.getOrThrow))
+        )
+        const body: Stream.Stream<string, unknown> =
+          format === "csv"
+            ? Stream.concat(Stream.make(Export.csvHeader()), Stream.map(sessions, Export.csvRow))
+            : format === "jsonl"
+              ? Stream.map(withDetail, (d) => `${JSON.stringify(d)}\n`)
+              : format === "markdown"
+                ? Stream.map(withDetail, (d) => `${Export.markdown(d)}\n---\n\n`)
+                : Stream.concat(
+                    Stream.concat(
+                      Stream.make('{"sessions":['),
+                      Stream.map(Stream.zipWithIndex(withDetail), ([d, i]) => `${i === 0 ? "" : ","}${JSON.stringify(d)}`)
+                    ),
+                    Stream.make("]}\n")
+                  )
+        return HttpServerResponse.stream(Stream.encodeText(body), { contentType: Export.contentType[format], headers })
+      })
+    )
+)
+
+export const KeysLive = HttpApiBuilder.group(Api.OpenSyncApi, "keys", (handlers) =>
+  handlers
+    .handle("list", () =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const keys = yield* Keys
+        return { keys: yield* internal(keys.list(user.userId)) }
+      })
+    )
+    .handle("create", ({ payload }) =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const keys = yield* Keys
+        return yield* internal(keys.create(user.userId, payload.name))
+      })
+    )
+    .handle("revoke", ({ path }) =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const keys = yield* Keys
+        const revoked = yield* internal(keys.revoke(path.id, user.userId))
+        if (Option.isNone(revoked)) return yield* new Errors.NotFound({ error: `API key not found: ${path.id}` })
+        return revoked.value
+      })
+    )
+)
+
+/** Every group of the contract, implemented. */
+export const ApiLive = HttpApiBuilder.api(Api.OpenSyncApi).pipe(
+  Layer.provide([HealthLive, SyncLive, LegacyLive, SessionsLive, KeysLive]),
+  Layer.provide(AuthenticationLive)
+)

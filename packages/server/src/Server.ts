@@ -1,0 +1,54 @@
+import { FileSystem, HttpApiBuilder, HttpServer } from "@effect/platform"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { Limits } from "@opensync/domain"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { createServer } from "node:http"
+import * as Database from "./Database.js"
+import { ApiLive } from "./Http.js"
+import { Keys } from "./Keys.js"
+import { Store } from "./Store.js"
+
+export interface ServeOptions {
+  readonly host: string
+  readonly port: number
+  readonly dataDir: string
+}
+
+/** Storage for a data dir: the SQLite file, the session store and the key store. */
+export const storageLayer = (dataDir: string) =>
+  Layer.mergeAll(Store.Default, Keys.Default).pipe(Layer.provideMerge(Database.layer({ dataDir })))
+
+const maxBody = Option.some(FileSystem.Size(Limits.maxBodyBytes))
+
+/** The HTTP app on top of storage: contract routes, `/openapi.json`, CORS for browsers, a body-size cap. */
+export const appLayer = HttpApiBuilder.serve((app) => Effect.provideService(app, HttpIncomingMessage.MaxBodySize, maxBody)).pipe(
+  Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+  Layer.provide(
+    HttpApiBuilder.middlewareCors({
+      allowedOrigins: ["*"],
+      allowedMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+      allowedHeaders: ["Authorization", "Content-Type"],
+      maxAge: 86_400
+    })
+  ),
+  Layer.provide(ApiLive)
+)
+
+/** The whole local server listening on `host:port`. */
+export const layer = (options: ServeOptions) =>
+  appLayer.pipe(
+    Layer.provideMerge(storageLayer(options.dataDir)),
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })),
+    Layer.provide(NodeContext.layer)
+  )
+
+/** The URL clients should use for a listening server. */
+export const serverUrl = Effect.map(HttpServer.HttpServer, (server) =>
+  server.address._tag === "TcpAddress"
+    ? `http://${server.address.hostname.includes(":") ? `[${server.address.hostname}]` : server.address.hostname}:${server.address.port}`
+    : `unix:${server.address.path}`
+)

@@ -1,0 +1,403 @@
+import { Api, Event, Ids, Ingest, type Message, Rollup, Session, Stats, type ToolCall } from "@opensync/domain"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { Statement } from "@effect/sql"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { decodeCursor, encodeCursor, ftsQuery, sortColumns } from "./internal/query.js"
+
+type Session = Session.Session
+type Message = Message.Message
+type ToolCall = ToolCall.ToolCall
+
+/** What one batch did to each event. */
+export interface IngestResult {
+  readonly stored: Array<Ids.EventId>
+  readonly duplicates: Array<Ids.EventId>
+  readonly stale: Array<Ids.EventId>
+}
+
+const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+const key = (sessionId: string, id: string) => `${sessionId}\u0000${id}`
+const day = 86_400_000
+
+const summary = (session: Session): Api.SessionSummary => {
+  const { toolSlices: _t, usageSlices: _u, ...rest } = session
+  return rest
+}
+
+/** The SQLite adapter of the session store: applies the domain's pure ingestion logic in batched transactions. */
+export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const writer = yield* Effect.makeSemaphore(1)
+    const write = <A, E, R>(effect: Effect.Effect<A, E, R>) => writer.withPermits(1)(sql.withTransaction(effect))
+
+    const selectIn = <Row extends object>(
+      ids: ReadonlyArray<string>,
+      query: (ids: ReadonlyArray<string>) => Statement.Statement<Row>
+    ) => Effect.map(Effect.forEach(chunk(ids, 500), query), (rows) => rows.flat())
+
+    const ingest = Effect.fn("Store.ingest")(function* (userId: string, events: ReadonlyArray<Event.Event>) {
+      const result: IngestResult = { stored: [], duplicates: [], stale: [] }
+      const inBatch = new Set<string>()
+      const fresh: Array<Event.Event> = []
+      for (const event of events) {
+        if (inBatch.has(event.id)) result.duplicates.push(event.id)
+        else {
+          inBatch.add(event.id)
+          fresh.push(event)
+        }
+      }
+      if (fresh.length === 0) return result
+      yield* write(
+        Effect.gen(function* () {
+          const known = new Set(
+            (yield* selectIn(
+              fresh.map((e) => e.id),
+              (ids) => sql<{ id: string }>`SELECT id FROM events WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
+            )).map((row) => row.id)
+          )
+          const todo = fresh.filter((event) => {
+            if (!known.has(event.id)) return true
+            result.duplicates.push(event.id)
+            return false
+          })
+          if (todo.length === 0) return
+          const sessionIds = [...new Set(todo.map((e) => e.sessionId))]
+          const before = new Map<string, Session>()
+          for (const row of yield* selectIn(
+            sessionIds,
+            (ids) =>
+              sql<{ id: string; data: string }>`SELECT id, data FROM sessions WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
+          )) {
+            before.set(row.id, JSON.parse(row.data))
+          }
+          const messageIds = [...new Set(todo.flatMap((e) => (e.kind === "message" ? [e.messageId] : [])))]
+          const messages = new Map<string, Message>()
+          for (const row of yield* selectIn(
+            messageIds,
+            (ids) =>
+              sql<{ session_id: string; id: string; data: string }>`SELECT session_id, id, data FROM messages WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
+          )) {
+            messages.set(key(row.session_id, row.id), JSON.parse(row.data))
+          }
+          const callIds = [...new Set(todo.flatMap((e) => (e.kind === "tool_call" ? [e.callId] : [])))]
+          const calls = new Map<string, ToolCall>()
+          for (const row of yield* selectIn(
+            callIds,
+            (ids) =>
+              sql<{ session_id: string; id: string; data: string }>`SELECT session_id, id, data FROM tool_calls WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
+          )) {
+            calls.set(key(row.session_id, row.id), JSON.parse(row.data))
+          }
+
+          const current = new Map(before)
+          const changedMessages = new Map<string, Message>()
+          const changedCalls = new Map<string, ToolCall>()
+          for (const event of todo) {
+            const session = current.get(event.sessionId) ?? null
+            switch (event.kind) {
+              case "session": {
+                current.set(event.sessionId, Ingest.applySessionEvent(session, event))
+                result.stored.push(event.id)
+                break
+              }
+              case "message": {
+                const k = key(event.sessionId, event.messageId)
+                const applied = Ingest.applyMessageEvent(session, messages.get(k) ?? null, event)
+                current.set(event.sessionId, applied.session)
+                if (applied.outcome === "applied") {
+                  messages.set(k, applied.message)
+                  changedMessages.set(k, applied.message)
+                  result.stored.push(event.id)
+                } else result.stale.push(event.id)
+                break
+              }
+              case "tool_call": {
+                const k = key(event.sessionId, event.callId)
+                const applied = Ingest.applyToolCallEvent(session, calls.get(k) ?? null, event)
+                current.set(event.sessionId, applied.session)
+                if (applied.outcome === "applied") {
+                  calls.set(k, applied.toolCall)
+                  changedCalls.set(k, applied.toolCall)
+                  result.stored.push(event.id)
+                } else result.stale.push(event.id)
+                break
+              }
+            }
+          }
+
+          for (const rows of chunk([...changedMessages.values()], 400)) {
+            const written = yield* sql<{ rowid: number; session_id: string; id: string }>`
+              INSERT INTO messages ${sql.insert(
+                rows.map((m) => ({
+                  user_id: userId,
+                  session_id: m.sessionId,
+                  id: m.id,
+                  created_at: m.createdAt,
+                  data: JSON.stringify(m)
+                }))
+              )}
+              ON CONFLICT (user_id, session_id, id) DO UPDATE SET created_at = excluded.created_at, data = excluded.data
+              RETURNING rowid, session_id, id`
+            const rowids = written.map((row) => row.rowid)
+            yield* sql`DELETE FROM message_fts WHERE rowid IN ${sql.in(rowids)}`
+            const fts = written.flatMap((row) => {
+              const message = changedMessages.get(key(row.session_id, row.id))
+              return message !== undefined && message.text.length > 0 ? [{ rowid: row.rowid, text: message.text }] : []
+            })
+            if (fts.length > 0) yield* sql`INSERT INTO message_fts ${sql.insert(fts)}`
+          }
+          for (const rows of chunk([...changedCalls.values()], 400)) {
+            yield* sql`
+              INSERT INTO tool_calls ${sql.insert(
+                rows.map((c) => ({
+                  user_id: userId,
+                  session_id: c.sessionId,
+                  id: c.id,
+                  started_at: c.startedAt,
+                  data: JSON.stringify(c)
+                }))
+              )}
+              ON CONFLICT (user_id, session_id, id) DO UPDATE SET started_at = excluded.started_at, data = excluded.data`
+          }
+          const changedSessions = [...current.values()].filter((s) => before.get(s.id) !== s)
+          yield* writeSessions(userId, changedSessions)
+          yield* applyRollups(
+            userId,
+            changedSessions.map((s) => Rollup.delta(before.get(s.id) ?? null, s))
+          )
+          for (const rows of chunk(todo, 400)) {
+            yield* sql`INSERT INTO events ${sql.insert(
+              rows.map((e) => ({ user_id: userId, id: e.id, session_id: e.sessionId, received_at: Date.now() }))
+            )} ON CONFLICT DO NOTHING`
+          }
+        })
+      )
+      return result
+    })
+
+    const writeSessions = (userId: string, sessions: ReadonlyArray<Session>) =>
+      Effect.forEach(
+        chunk(sessions, 300),
+        (rows) =>
+          sql`
+            INSERT INTO sessions ${sql.insert(
+              rows.map((s) => ({
+                user_id: userId,
+                id: s.id,
+                source: s.source,
+                project: Session.projectOf(s),
+                model: s.model,
+                title: s.title,
+                parent_session_id: s.parentSessionId,
+                started_at: s.startedAt,
+                updated_at: s.updatedAt,
+                cost_usd: s.costUsd,
+                total_tokens: s.totalTokens,
+                message_count: s.messageCount,
+                duration_ms: s.durationMs,
+                data: JSON.stringify(s)
+              }))
+            )}
+            ON CONFLICT (user_id, id) DO UPDATE SET
+              source = excluded.source, project = excluded.project, model = excluded.model, title = excluded.title,
+              parent_session_id = excluded.parent_session_id, started_at = excluded.started_at,
+              updated_at = excluded.updated_at, cost_usd = excluded.cost_usd, total_tokens = excluded.total_tokens,
+              message_count = excluded.message_count, duration_ms = excluded.duration_ms, data = excluded.data`,
+        { discard: true }
+      )
+
+    const applyRollups = (userId: string, deltas: ReadonlyArray<ReturnType<typeof Rollup.delta>>) =>
+      Effect.gen(function* () {
+        const usage = new Map<string, Rollup.UsageRow>()
+        const tools = new Map<string, Rollup.ToolRow>()
+        for (const delta of deltas) {
+          for (const row of delta.usage) {
+            const k = Rollup.usageKey(row)
+            const prev = usage.get(k)
+            usage.set(k, prev === undefined ? row : Rollup.sumUsage(prev, row))
+          }
+          for (const row of delta.tools) {
+            const k = Rollup.toolKey(row)
+            const prev = tools.get(k)
+            tools.set(k, prev === undefined ? row : Rollup.sumTools(prev, row))
+          }
+        }
+        for (const rows of chunk([...usage.values()], 300)) {
+          yield* sql`
+            INSERT INTO usage_rollup ${sql.insert(
+              rows.map((r) => ({
+                user_id: userId,
+                day: r.day,
+                source: r.source,
+                model: r.model,
+                project: r.project,
+                sessions: r.sessions,
+                messages: r.messages,
+                duration_ms: r.durationMs,
+                input: r.input,
+                output: r.output,
+                cache_read: r.cacheRead,
+                cache_write_5m: r.cacheWrite5m,
+                cache_write_1h: r.cacheWrite1h,
+                reasoning: r.reasoning,
+                cost_usd: r.costUsd,
+                unpriced: r.unpriced
+              }))
+            )}
+            ON CONFLICT (user_id, day, source, model, project) DO UPDATE SET
+              sessions = sessions + excluded.sessions, messages = messages + excluded.messages,
+              duration_ms = duration_ms + excluded.duration_ms, input = input + excluded.input,
+              output = output + excluded.output, cache_read = cache_read + excluded.cache_read,
+              cache_write_5m = cache_write_5m + excluded.cache_write_5m,
+              cache_write_1h = cache_write_1h + excluded.cache_write_1h, reasoning = reasoning + excluded.reasoning,
+              cost_usd = round(cost_usd + excluded.cost_usd, 9), unpriced = unpriced + excluded.unpriced`
+        }
+        for (const rows of chunk([...tools.values()], 300)) {
+          yield* sql`
+            INSERT INTO tool_rollup ${sql.insert(
+              rows.map((r) => ({
+                user_id: userId,
+                day: r.day,
+                source: r.source,
+                project: r.project,
+                tool: r.tool,
+                calls: r.calls,
+                errors: r.errors,
+                duration_ms: r.durationMs,
+                timed: r.timed
+              }))
+            )}
+            ON CONFLICT (user_id, day, source, project, tool) DO UPDATE SET
+              calls = calls + excluded.calls, errors = errors + excluded.errors,
+              duration_ms = duration_ms + excluded.duration_ms, timed = timed + excluded.timed`
+        }
+      })
+
+    const filterClauses = (userId: string, filters: Api.SessionFilters) => {
+      const clauses: Array<Statement.Fragment> = [sql`user_id = ${userId}`]
+      if (filters.source !== undefined) clauses.push(sql`source = ${filters.source}`)
+      if (filters.project !== undefined) clauses.push(sql`project = ${filters.project}`)
+      if (filters.model !== undefined) clauses.push(sql`model = ${filters.model}`)
+      if (filters.from !== undefined) clauses.push(sql`updated_at >= ${filters.from}`)
+      if (filters.to !== undefined) clauses.push(sql`started_at <= ${filters.to}`)
+      const match = filters.q === undefined ? undefined : ftsQuery(filters.q)
+      if (filters.q !== undefined && filters.q.trim().length > 0) {
+        const like = `%${filters.q.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+        clauses.push(
+          match === undefined
+            ? sql`title LIKE ${like} ESCAPE '\\'`
+            : sql`(title LIKE ${like} ESCAPE '\\' OR id IN (SELECT m.session_id FROM message_fts f JOIN messages m ON m.rowid = f.rowid WHERE message_fts MATCH ${match} AND m.user_id = ${userId}))`
+        )
+      }
+      return clauses
+    }
+
+    const listSessions = Effect.fn("Store.listSessions")(function* (userId: string, params: Api.ListSessionsParams) {
+      const column = sortColumns[params.sort]
+      const clauses = filterClauses(userId, params)
+      const cursor = params.cursor === undefined ? Option.none() : Option.some(yield* decodeCursor(params.cursor))
+      if (Option.isSome(cursor)) {
+        const [value, id] = cursor.value
+        clauses.push(
+          params.order === "desc"
+            ? sql`(${sql(column)} < ${value} OR (${sql(column)} = ${value} AND id < ${id}))`
+            : sql`(${sql(column)} > ${value} OR (${sql(column)} = ${value} AND id > ${id}))`
+        )
+      }
+      const direction = params.order === "desc" ? sql.unsafe("DESC") : sql.unsafe("ASC")
+      const rows = yield* sql<{ data: string; sort_value: number; id: string }>`
+        SELECT data, ${sql(column)} AS sort_value, id FROM sessions WHERE ${sql.and(clauses)}
+        ORDER BY ${sql(column)} ${direction}, id ${direction} LIMIT ${params.limit + 1}`
+      const page = rows.slice(0, params.limit)
+      const last = page[page.length - 1]
+      return {
+        sessions: page.map((row) => summary(JSON.parse(row.data))),
+        nextCursor: rows.length > params.limit && last !== undefined ? encodeCursor([last.sort_value, last.id]) : null
+      } satisfies Api.SessionPage
+    })
+
+    const getSession = Effect.fn("Store.getSession")(function* (userId: string, id: string) {
+      const rows = yield* sql<{ data: string }>`SELECT data FROM sessions WHERE user_id = ${userId} AND id = ${id}`
+      if (rows.length === 0) return Option.none<Api.SessionDetail>()
+      const messages = yield* sql<{ data: string }>`
+        SELECT data FROM messages WHERE user_id = ${userId} AND session_id = ${id} ORDER BY created_at, rowid`
+      const toolCalls = yield* sql<{ data: string }>`
+        SELECT data FROM tool_calls WHERE user_id = ${userId} AND session_id = ${id} ORDER BY started_at, id`
+      const children = yield* sql<{ data: string }>`
+        SELECT data FROM sessions WHERE user_id = ${userId} AND parent_session_id = ${id} ORDER BY started_at, id`
+      return Option.some<Api.SessionDetail>({
+        session: summary(JSON.parse(rows[0].data)),
+        messages: messages.map((row) => JSON.parse(row.data)),
+        toolCalls: toolCalls.map((row) => JSON.parse(row.data)),
+        children: children.map((row) => summary(JSON.parse(row.data)))
+      })
+    })
+
+    const deleteSession = Effect.fn("Store.deleteSession")(function* (userId: string, id: string) {
+      return yield* write(
+        Effect.gen(function* () {
+          const rows = yield* sql<{ data: string }>`SELECT data FROM sessions WHERE user_id = ${userId} AND id = ${id}`
+          if (rows.length === 0) return Option.none<{ messages: number; toolCalls: number }>()
+          const session: Session = JSON.parse(rows[0].data)
+          yield* sql`DELETE FROM message_fts WHERE rowid IN (SELECT rowid FROM messages WHERE user_id = ${userId} AND session_id = ${id})`
+          const messages = yield* sql<{ id: string }>`DELETE FROM messages WHERE user_id = ${userId} AND session_id = ${id} RETURNING id`
+          const toolCalls = yield* sql<{ id: string }>`DELETE FROM tool_calls WHERE user_id = ${userId} AND session_id = ${id} RETURNING id`
+          yield* sql`DELETE FROM events WHERE user_id = ${userId} AND session_id = ${id}`
+          yield* sql`DELETE FROM sessions WHERE user_id = ${userId} AND id = ${id}`
+          yield* applyRollups(userId, [Rollup.delta(session, null)])
+          return Option.some({ messages: messages.length, toolCalls: toolCalls.length })
+        })
+      )
+    })
+
+    const sessionIds = (userId: string) =>
+      Effect.map(
+        sql<{ id: string }>`SELECT id FROM sessions WHERE user_id = ${userId} ORDER BY started_at, id`,
+        (rows) => rows.map((row) => row.id)
+      )
+
+    const stats = Effect.fn("Store.stats")(function* (userId: string, params: Api.StatsParams, now: number) {
+      const to = params.to ?? now
+      const from = params.from ?? to - 30 * day
+      const first = new Date(from).toISOString().slice(0, 10)
+      const last = new Date(to).toISOString().slice(0, 10)
+      const clauses: Array<Statement.Fragment> = [sql`user_id = ${userId}`, sql`day >= ${first}`, sql`day <= ${last}`]
+      if (params.source !== undefined) clauses.push(sql`source = ${params.source}`)
+      if (params.project !== undefined) clauses.push(sql`project = ${params.project}`)
+      const usageClauses = params.model === undefined ? clauses : [...clauses, sql`model = ${params.model}`]
+      const usage = yield* sql<Rollup.UsageRow>`
+        SELECT day, source, model, project, sessions, messages, duration_ms AS "durationMs", input, output,
+          cache_read AS "cacheRead", cache_write_5m AS "cacheWrite5m", cache_write_1h AS "cacheWrite1h", reasoning,
+          cost_usd AS "costUsd", unpriced
+        FROM usage_rollup WHERE ${sql.and(usageClauses)}`
+      const tools =
+        params.model === undefined
+          ? yield* sql<Rollup.ToolRow>`
+              SELECT day, source, project, tool, calls, errors, duration_ms AS "durationMs", timed
+              FROM tool_rollup WHERE ${sql.and(clauses)}`
+          : []
+      return Stats.fromRows({ from, to, bucket: params.bucket }, usage, tools)
+    })
+
+    /** Sessions matching filters, oldest first, one page at a time (for streaming exports). */
+    const exportPage = (userId: string, filters: Api.SessionFilters, after: readonly [number, string] | null, size: number) =>
+      Effect.map(
+        sql<{ data: string }>`
+          SELECT data FROM sessions WHERE ${sql.and([
+            ...filterClauses(userId, filters),
+            ...(after === null ? [] : [sql`(started_at > ${after[0]} OR (started_at = ${after[0]} AND id > ${after[1]}))`])
+          ])}
+          ORDER BY started_at, id LIMIT ${size}`,
+        (rows) => rows.map((row): Session => JSON.parse(row.data)).map(summary)
+      )
+
+    return { ingest, listSessions, getSession, deleteSession, sessionIds, stats, exportPage } as const
+  })
+}) {}

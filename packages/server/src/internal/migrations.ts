@@ -1,0 +1,107 @@
+/** Schema migrations, applied in order; never edit a shipped entry, append a new one. */
+export const migrations: ReadonlyArray<ReadonlyArray<string>> = [
+  [
+    `CREATE TABLE users (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      created_at INTEGER NOT NULL
+    )`,
+    `CREATE TABLE api_keys (
+      id TEXT PRIMARY KEY,
+      user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      name TEXT NOT NULL,
+      prefix TEXT NOT NULL,
+      hash TEXT NOT NULL UNIQUE,
+      scopes TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      last_used_at INTEGER,
+      revoked_at INTEGER
+    )`,
+    `CREATE INDEX api_keys_by_user ON api_keys (user_id, created_at)`,
+    `CREATE TABLE sessions (
+      user_id TEXT NOT NULL,
+      id TEXT NOT NULL,
+      source TEXT NOT NULL,
+      project TEXT NOT NULL,
+      model TEXT,
+      title TEXT,
+      parent_session_id TEXT,
+      started_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      cost_usd REAL NOT NULL,
+      total_tokens INTEGER NOT NULL,
+      message_count INTEGER NOT NULL,
+      duration_ms INTEGER NOT NULL,
+      data TEXT NOT NULL,
+      PRIMARY KEY (user_id, id)
+    ) WITHOUT ROWID`,
+    `CREATE INDEX sessions_by_updated ON sessions (user_id, updated_at, id)`,
+    `CREATE INDEX sessions_by_started ON sessions (user_id, started_at, id)`,
+    `CREATE INDEX sessions_by_cost ON sessions (user_id, cost_usd, id)`,
+    `CREATE INDEX sessions_by_tokens ON sessions (user_id, total_tokens, id)`,
+    `CREATE INDEX sessions_by_messages ON sessions (user_id, message_count, id)`,
+    `CREATE INDEX sessions_by_duration ON sessions (user_id, duration_ms, id)`,
+    `CREATE INDEX sessions_by_source ON sessions (user_id, source, updated_at, id)`,
+    `CREATE INDEX sessions_by_project ON sessions (user_id, project, updated_at, id)`,
+    `CREATE INDEX sessions_by_parent ON sessions (user_id, parent_session_id) WHERE parent_session_id IS NOT NULL`,
+    `CREATE TABLE messages (
+      user_id TEXT NOT NULL,
+      session_id TEXT NOT NULL,
+      id TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      data TEXT NOT NULL,
+      UNIQUE (user_id, session_id, id)
+    )`,
+    `CREATE INDEX messages_by_time ON messages (user_id, session_id, created_at)`,
+    `CREATE TABLE tool_calls (
+      user_id TEXT NOT NULL,
+      session_id TEXT NOT NULL,
+      id TEXT NOT NULL,
+      started_at INTEGER NOT NULL,
+      data TEXT NOT NULL,
+      PRIMARY KEY (user_id, session_id, id)
+    ) WITHOUT ROWID`,
+    `CREATE TABLE events (
+      user_id TEXT NOT NULL,
+      id TEXT NOT NULL,
+      session_id TEXT NOT NULL,
+      received_at INTEGER NOT NULL,
+      PRIMARY KEY (user_id, id)
+    ) WITHOUT ROWID`,
+    `CREATE INDEX events_by_session ON events (user_id, session_id)`,
+    `CREATE TABLE usage_rollup (
+      user_id TEXT NOT NULL,
+      day TEXT NOT NULL,
+      source TEXT NOT NULL,
+      model TEXT NOT NULL,
+      project TEXT NOT NULL,
+      sessions INTEGER NOT NULL,
+      messages INTEGER NOT NULL,
+      duration_ms INTEGER NOT NULL,
+      input INTEGER NOT NULL,
+      output INTEGER NOT NULL,
+      cache_read INTEGER NOT NULL,
+      cache_write_5m INTEGER NOT NULL,
+      cache_write_1h INTEGER NOT NULL,
+      reasoning INTEGER NOT NULL,
+      cost_usd REAL NOT NULL,
+      unpriced INTEGER NOT NULL,
+      PRIMARY KEY (user_id, day, source, model, project)
+    ) WITHOUT ROWID`,
+    `CREATE TABLE tool_rollup (
+      user_id TEXT NOT NULL,
+      day TEXT NOT NULL,
+      source TEXT NOT NULL,
+      project TEXT NOT NULL,
+      tool TEXT NOT NULL,
+      calls INTEGER NOT NULL,
+      errors INTEGER NOT NULL,
+      duration_ms INTEGER NOT NULL,
+      timed INTEGER NOT NULL,
+      PRIMARY KEY (user_id, day, source, project, tool)
+    ) WITHOUT ROWID`,
+    `CREATE VIRTUAL TABLE message_fts USING fts5(
+      text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+    )`
+  ]
+]
