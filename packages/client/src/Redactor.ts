@@ -27,7 +27,7 @@ export interface RedactionResult {
   readonly findings: ReadonlyArray<Finding>
 }
 
-/** A user-supplied pattern: the match (or its `secret` named group, after a `pre` group) becomes `[REDACTED:<name>]`. */
+/** A user pattern: its match (or its `secret` group, right after a `pre` group) becomes `[REDACTED:<name>]`. */
 export interface ExtraPattern {
   readonly name: string
   readonly pattern: RegExp | string
@@ -50,7 +50,10 @@ const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 /** Turns a user pattern into a rule; throws `InvalidRedactionPattern` when the name or the regex is invalid. */
 export const compileExtraPattern = (extra: ExtraPattern): SecretRule => {
   if (!RULE_NAME.test(extra.name)) {
-    throw new InvalidRedactionPattern({ name: extra.name, reason: "rule names are 1-64 letters, digits, '_', '.', '-'" })
+    throw new InvalidRedactionPattern({
+      name: extra.name,
+      reason: "rule names are 1-64 letters, digits, '_', '.', '-'"
+    })
   }
   let pattern: RegExp
   try {

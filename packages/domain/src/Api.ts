@@ -39,11 +39,10 @@ export const Rejection = Schema.Struct({
   error: Schema.String
 })
 
+/** Events (see the Event schema) are validated one by one, so one bad event does not stop the rest. */
 export const SyncEventsRequest = Schema.Struct({
-  events: Schema.Array(Schema.Unknown).annotations({
-    description: "Events (see the Event schema); each is validated on its own so one bad event does not stop the rest."
-  })
-})
+  events: Schema.Array(Schema.Unknown)
+}).annotations({ identifier: "SyncEventsRequest" })
 
 export const SyncEventsResult = Schema.Struct({
   stored: Schema.Array(EventId),

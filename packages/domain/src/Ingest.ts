@@ -46,6 +46,7 @@ export const emptySession = (id: string, source: string, at: number): Session =>
   agentVersion: null,
   startedAt: at,
   updatedAt: at,
+  lastActivityAt: at,
   endedAt: null,
   durationMs: 0,
   messageCount: 0,
@@ -74,6 +75,7 @@ export const applySessionEvent = (existing: Session | null, event: SessionEvent)
   if (event.endedAt !== undefined && (newer || next.endedAt === null)) next.endedAt = event.endedAt
   if (event.reported !== undefined) next.reported = mergeReported(next.reported, event.reported)
   next.updatedAt = Math.max(base.updatedAt, event.at, next.endedAt ?? 0)
+  next.lastActivityAt = Math.max(base.lastActivityAt, next.startedAt, next.endedAt ?? 0)
   return withTotals(next)
 }
 
@@ -142,7 +144,8 @@ export const applyMessageEvent = (
     ...base,
     model: base.model ?? (message.role === "assistant" ? message.model : null),
     startedAt: Math.min(base.startedAt, message.createdAt),
-    updatedAt: Math.max(base.updatedAt, message.completedAt ?? message.createdAt),
+    updatedAt: Math.max(base.updatedAt, event.at, message.completedAt ?? message.createdAt),
+    lastActivityAt: Math.max(base.lastActivityAt, message.completedAt ?? message.createdAt),
     usageSlices: slices
   }
   return { outcome: "applied", session: withTotals(next), message }
@@ -195,7 +198,8 @@ export const applyToolCallEvent = (
   const next: Session = {
     ...base,
     startedAt: Math.min(base.startedAt, toolCall.startedAt),
-    updatedAt: Math.max(base.updatedAt, toolCall.startedAt + (toolCall.durationMs ?? 0)),
+    updatedAt: Math.max(base.updatedAt, event.at, toolCall.startedAt + (toolCall.durationMs ?? 0)),
+    lastActivityAt: Math.max(base.lastActivityAt, toolCall.startedAt + (toolCall.durationMs ?? 0)),
     toolSlices: slices
   }
   return { outcome: "applied", session: withTotals(next), toolCall }
@@ -303,7 +307,7 @@ export const withTotals = (session: Session): Session => {
     calls += slice.calls
     errors += slice.errors
   }
-  const activeUntil = session.endedAt ?? session.updatedAt
+  const activeUntil = session.endedAt ?? session.lastActivityAt
   return {
     ...session,
     usage,

@@ -52,6 +52,8 @@ export const Session = Schema.Struct({
   agentVersion: Schema.NullOr(Schema.String),
   startedAt: EpochMillis,
   updatedAt: EpochMillis,
+  /** The latest moment the agent recorded activity (a message, a tool call, the end); duration runs up to it. */
+  lastActivityAt: EpochMillis,
   endedAt: Schema.NullOr(EpochMillis),
   durationMs: Schema.Number,
   messageCount: Schema.Number,

@@ -9,6 +9,7 @@ import * as Option from "effect/Option"
 import { createServer } from "node:http"
 import * as Database from "./Database.js"
 import { ApiLive } from "./Http.js"
+import { ErrorBodiesLive } from "./internal/errorBodies.js"
 import { Keys } from "./Keys.js"
 import { Store } from "./Store.js"
 
@@ -25,7 +26,10 @@ export const storageLayer = (dataDir: string) =>
 const maxBody = Option.some(FileSystem.Size(Limits.maxBodyBytes))
 
 /** The HTTP app on top of storage: contract routes, `/openapi.json`, CORS for browsers, a body-size cap. */
-export const appLayer = HttpApiBuilder.serve((app) => Effect.provideService(app, HttpIncomingMessage.MaxBodySize, maxBody)).pipe(
+export const appLayer = HttpApiBuilder.serve((app) =>
+  Effect.provideService(app, HttpIncomingMessage.MaxBodySize, maxBody)
+).pipe(
+  Layer.provide(ErrorBodiesLive),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
   Layer.provide(
     HttpApiBuilder.middlewareCors({

@@ -79,8 +79,29 @@ const regexRule = (name: string, pattern: RegExp, options: RegexRuleOptions = {}
 // Value heuristics shared by the key-name based rules
 // ---------------------------------------------------------------------------------------------------------------------
 
-const PLACEHOLDER =
-  /^(?:<[^>]*>|\{\{[\s\S]*\}\}|\$\{?[A-Za-z_(][\s\S]*|%[A-Za-z_][A-Za-z0-9_]*%|[xX*.#•-]{3,}|(?:[A-Za-z0-9]{1,12}[-_]){1,3}(?:[xX*•]{4,}|\.{3,})|\[[A-Z_ -]+\]|(?:change|replace|update)[-_ ]?me|your[-_ ][\s\S]*|[\s\S]*[-_ ]here|my[-_ ]?(?:secret|password|passwd|token|key|api[-_ ]?key)|example[\s\S]*|[\s\S]*example|placeholder|dummy|sample|redacted|masked|hidden|secret|secrets|password|passwd|token|api[-_]?key|undefined|null|none|nil|true|false|required|optional|string|str|number|boolean|bool|int|object|todo|tbd|fixme|foobar|notasecret|not[-_ ]set|unset|empty|changeit|default|disabled|enabled)$/i
+/** Values that stand in for a secret: templates, env references, masks and the usual dummy words. */
+const PLACEHOLDER = new RegExp(
+  `^(?:${[
+    "<[^>]*>",
+    "\\{\\{[\\s\\S]*\\}\\}",
+    "\\$\\{?[A-Za-z_(][\\s\\S]*",
+    "%[A-Za-z_][A-Za-z0-9_]*%",
+    "[xX*.#•-]{3,}",
+    "(?:[A-Za-z0-9]{1,12}[-_]){1,3}(?:[xX*•]{4,}|\\.{3,})",
+    "\\[[A-Z_ -]+\\]",
+    "(?:change|replace|update)[-_ ]?me",
+    "your[-_ ][\\s\\S]*",
+    "[\\s\\S]*[-_ ]here",
+    "my[-_ ]?(?:secret|password|passwd|token|key|api[-_ ]?key)",
+    "example[\\s\\S]*",
+    "[\\s\\S]*example",
+    "placeholder|dummy|sample|redacted|masked|hidden|changeit|notasecret|not[-_ ]set|unset|empty|default",
+    "secrets?|password|passwd|token|api[-_]?key",
+    "undefined|null|none|nil|true|false|required|optional|disabled|enabled",
+    "string|str|number|boolean|bool|int|object|todo|tbd|fixme|foobar"
+  ].join("|")})$`,
+  "i"
+)
 
 const NUMERIC = /^[-+]?[\d.,_:]+(?:[eE][-+]?\d+)?\s?(?:ms|s|m|h|d|w|k|kb|mb|gb|tb|%|px|em|rem)?$/i
 const PATH_LIKE = /^(?:\.{0,2}\/|~\/|[A-Za-z]:\\)\S*$/
@@ -249,7 +270,7 @@ const classifyKeyName = (key: string): boolean => {
 // Key/value assignments: `KEY=value`, `"key": "value"`, `key: value`, `--password=value`, `<password>value</password>`
 // ---------------------------------------------------------------------------------------------------------------------
 
-const ASSIGNMENT_KEYWORD = /pass|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential/i
+const ASSIGNMENT_KEYWORD = /pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential/i
 const MAX_KEY = 100
 const MAX_VALUE = 1000
 
@@ -426,11 +447,24 @@ const CONNECTION_SCHEMES = new Set([
   "ldaps"
 ])
 
+/** Joins regex literals and bits of raw syntax (`"(?:"`, `"|"`, `")"`) into one regex, so long rules stay readable. */
+const rx = (flags: string, ...parts: ReadonlyArray<RegExp | string>): RegExp =>
+  new RegExp(parts.map((p) => (typeof p === "string" ? p : p.source)).join(""), flags)
+
 /** The built-in rules, most specific first. */
 export const builtinRules: ReadonlyArray<SecretRule> = [
   regexRule(
     "private-key",
-    /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]{0,20000}?-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----|(?:\s{0,4}[A-Za-z0-9+/=:,.\\-]{1,200}){0,400})/g,
+    rx(
+      "g",
+      /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----/,
+      "(?:",
+      /[\s\S]{0,20000}?-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----/,
+      // no END line (a truncated paste): the base64 body and the headers of encrypted keys
+      "|",
+      /(?:\s{0,4}[A-Za-z0-9+/=:,.\\-]{1,200}){0,400}/,
+      ")"
+    ),
     { trigger: /-----BEGIN /, validate: (s) => s.length > 60 }
   ),
   regexRule("anthropic-api-key", /(?<![A-Za-z0-9_-])sk-ant-[a-z]{2,12}\d{2}-[A-Za-z0-9_-]{20,250}/g, {
@@ -439,7 +473,17 @@ export const builtinRules: ReadonlyArray<SecretRule> = [
   }),
   regexRule(
     "openai-api-key",
-    /(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{40,250}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|[A-Za-z0-9]{32,100}(?![A-Za-z0-9_-]))/g,
+    rx(
+      "g",
+      /(?<![A-Za-z0-9_-])sk-/,
+      "(?:",
+      /(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{40,250}/,
+      "|",
+      /[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}/,
+      "|",
+      /[A-Za-z0-9]{32,100}(?![A-Za-z0-9_-])/,
+      ")"
+    ),
     { trigger: /sk-/, validate: (s) => digitAndLetter(s.slice(3)) }
   ),
   regexRule("aws-access-key", /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])/g, {
@@ -447,7 +491,15 @@ export const builtinRules: ReadonlyArray<SecretRule> = [
   }),
   regexRule(
     "aws-secret-key",
-    /(?<pre>(?:aws_?)?secret_?access_?key["']?[ \t]{0,5}(?:=>|:|=)[ \t]{0,5}["']?|aws_?secret(?:_?key)?["']?[ \t]{0,5}[:=][ \t]{0,5}["']?)(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi,
+    rx(
+      "gi",
+      "(?<pre>",
+      /(?:aws_?)?secret_?access_?key["']?[ \t]{0,5}(?:=>|:|=)[ \t]{0,5}["']?/,
+      "|",
+      /aws_?secret(?:_?key)?["']?[ \t]{0,5}[:=][ \t]{0,5}["']?/,
+      ")",
+      /(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/
+    ),
     { trigger: /secret_?access_?key|aws_?secret/i, validate: digitAndLetter }
   ),
   regexRule(
@@ -512,7 +564,11 @@ export const builtinRules: ReadonlyArray<SecretRule> = [
   ),
   regexRule(
     "url-password",
-    /(?<pre>(?<![A-Za-z0-9+.-])(?<scheme>[A-Za-z][A-Za-z0-9+.-]{1,30}):\/\/[^\s:/?#@"'<>[\]]{0,100}:)(?<secret>[^\s/?#@"'<>]{1,200})(?=@[A-Za-z0-9[])/g,
+    rx(
+      "g",
+      /(?<pre>(?<![A-Za-z0-9+.-])(?<scheme>[A-Za-z][A-Za-z0-9+.-]{1,30}):\/\/[^\s:/?#@"'<>[\]]{0,100}:)/,
+      /(?<secret>[^\s/?#@"'<>]{1,200})(?=@[A-Za-z0-9[])/
+    ),
     {
       trigger: /:\/\//,
       validate: (s) => !PLACEHOLDER.test(s) && !/^[$%]/.test(s),
@@ -528,21 +584,24 @@ export const builtinRules: ReadonlyArray<SecretRule> = [
   }),
   regexRule(
     "basic-auth",
-    /(?<pre>\b(?:proxy-)?authorization["']?[ \t]{0,5}[:=][ \t]{0,5}["']?(?<scheme>basic|token|bot|apikey|key|ssws)?[ \t]{0,5})(?<secret>[A-Za-z0-9._~+/-]{8,4096}=*)/gi,
+    rx(
+      "gi",
+      "(?<pre>",
+      /\b(?:proxy-)?authorization["']?[ \t]{0,5}[:=][ \t]{0,5}["']?/,
+      /(?<scheme>basic|token|bot|apikey|key|ssws)?[ \t]{0,5}/,
+      ")",
+      /(?<secret>[A-Za-z0-9._~+/-]{8,4096}=*)/
+    ),
     {
       trigger: /authorization/i,
       validate: (s, m) => (m.groups?.scheme !== undefined ? !PLACEHOLDER.test(s) : digitAndLetter(s)),
       nameOf: (m) => (m.groups?.scheme?.toLowerCase() === "basic" ? "basic-auth" : "authorization-header")
     }
   ),
-  regexRule(
-    "basic-auth",
-    /(?<pre>(?<=[ \t])(?:-u|--user)[ \t]{1,5}["']?[^\s:"'$]{1,100}:)(?<secret>[^\s"']{1,200})/g,
-    {
-      trigger: /curl/,
-      validate: (s, m) => !PLACEHOLDER.test(s) && !s.startsWith("$") && onCurlLine(m.input, m.index)
-    }
-  ),
+  regexRule("basic-auth", /(?<pre>(?<=[ \t])(?:-u|--user)[ \t]{1,5}["']?[^\s:"'$]{1,100}:)(?<secret>[^\s"']{1,200})/g, {
+    trigger: /curl/,
+    validate: (s, m) => !PLACEHOLDER.test(s) && !s.startsWith("$") && onCurlLine(m.input, m.index)
+  }),
   { name: "secret-assignment", trigger: ASSIGNMENT_KEYWORD, find: findAssignments }
 ]
 
