@@ -1,0 +1,71 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+
+/** A real `opensync serve` process on an ephemeral 127.0.0.1 port, with its own data dir. */
+export interface RunningServer {
+  readonly url: string
+  /** The key printed on first start, owned by the local user. */
+  readonly key: string
+  readonly dataDir: string
+  readonly process: ChildProcess
+  /** Runs `opensync <args>` against the same data dir and returns its stdout. */
+  readonly cli: (args: ReadonlyArray<string>) => Promise<string>
+  readonly stop: () => Promise<void>
+}
+
+export const binPath = resolve(__dirname, "../../dist/opensync.mjs")
+
+export const runCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+    const child = spawn(process.execPath, [binPath, ...args], { env: { ...process.env, ...env } })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("close", (code) => done({ code, stdout, stderr }))
+  })
+
+/** Starts a server on a fresh data dir (or the given one) and waits until it prints its URL. */
+export const startServer = async (options: { dataDir?: string } = {}): Promise<RunningServer> => {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "opensync-test-"))
+  const child = spawn(process.execPath, [binPath, "serve", "--port", "0", "--data-dir", dataDir], {
+    env: { ...process.env, OPENSYNC_PORT: "", OPENSYNC_DATA_DIR: "" }
+  })
+  let output = ""
+  const { url, key } = await new Promise<{ url: string; key: string }>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`server did not start:\n${output}`)), 20_000)
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      const url = output.match(/listening on (http:\/\/\S+)/)?.[1]
+      if (url !== undefined) {
+        clearTimeout(timer)
+        done({ url, key: output.match(/osk_[0-9A-Za-z]+/)?.[0] ?? "" })
+      }
+    }
+    child.stdout.on("data", onData)
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()))
+    child.on("exit", (code) => fail(new Error(`server exited with ${code}:\n${output}`)))
+  })
+  return {
+    url,
+    key,
+    dataDir,
+    process: child,
+    cli: async (args) => {
+      const result = await runCli([...args, "--data-dir", dataDir])
+      if (result.code !== 0) throw new Error(`opensync ${args.join(" ")} failed (${result.code}): ${result.stderr}${result.stdout}`)
+      return result.stdout
+    },
+    stop: () =>
+      new Promise((done) => {
+        if (child.exitCode !== null) return done()
+        child.once("exit", () => {
+          if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true })
+          done()
+        })
+        child.kill("SIGTERM")
+      })
+  }
+}
