@@ -1,0 +1,1 @@
+export * as Redactor from "./Redactor.js"
