@@ -1,4 +1,12 @@
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
+import {
+  HttpApi,
+  HttpApiEndpoint,
+  HttpApiGroup,
+  HttpApiMiddleware,
+  HttpApiSchema,
+  HttpApiSecurity,
+  OpenApi
+} from "@effect/platform"
 import * as Context from "effect/Context"
 import * as Schema from "effect/Schema"
 import { ApiKeyInfo, CreatedApiKey } from "./ApiKey.js"
@@ -86,12 +94,17 @@ export class LegacyGroup extends HttpApiGroup.make("legacy")
       )
   )
   .add(
-    HttpApiEndpoint.get("list", "/sync/sessions/list").addSuccess(Schema.Struct({ sessionIds: Schema.Array(Schema.String) }))
+    HttpApiEndpoint.get("list", "/sync/sessions/list").addSuccess(
+      Schema.Struct({ sessionIds: Schema.Array(Schema.String) })
+    )
   )
   .addError(BadRequest)
   .addError(PayloadTooLarge)
   .middleware(Authentication)
-  .annotate(OpenApi.Description, "Compatibility with the existing OpenSync plugins (claude-code-sync 0.1.x, opencode-sync-plugin 0.3.x, …).") {}
+  .annotate(
+    OpenApi.Description,
+    "Compatibility with the existing OpenSync plugins (claude-code-sync 0.1.x, opencode-sync-plugin 0.3.x, …)."
+  ) {}
 
 // ---------- read API ----------
 
@@ -101,7 +114,14 @@ export const SessionSummary = Session.pipe(Schema.omit("usageSlices", "toolSlice
 })
 export type SessionSummary = typeof SessionSummary.Type
 
-export const SortField = Schema.Literal("updatedAt", "startedAt", "costUsd", "totalTokens", "messageCount", "durationMs")
+export const SortField = Schema.Literal(
+  "updatedAt",
+  "startedAt",
+  "costUsd",
+  "totalTokens",
+  "messageCount",
+  "durationMs"
+)
 export type SortField = typeof SortField.Type
 
 const IntFromString = Schema.NumberFromString.pipe(Schema.int())
@@ -176,12 +196,16 @@ export const Stats = Schema.Struct({
   to: EpochMillis,
   bucket: Bucket,
   totals: Totals,
-  series: Schema.Array(Schema.Struct({ period: Schema.String, source: Schema.String, model: Schema.String, ...Totals.fields })),
+  series: Schema.Array(
+    Schema.Struct({ period: Schema.String, source: Schema.String, model: Schema.String, ...Totals.fields })
+  ),
   bySource: Schema.Array(Schema.Struct({ source: Schema.String, ...Totals.fields })),
   byModel: Schema.Array(Schema.Struct({ model: Schema.String, ...Totals.fields })),
   byProject: Schema.Array(Schema.Struct({ project: Schema.String, ...Totals.fields })),
   tools: Schema.Array(ToolStats),
-  toolSeries: Schema.Array(Schema.Struct({ period: Schema.String, tool: Schema.String, calls: Schema.Number, errors: Schema.Number }))
+  toolSeries: Schema.Array(
+    Schema.Struct({ period: Schema.String, tool: Schema.String, calls: Schema.Number, errors: Schema.Number })
+  )
 }).annotations({ identifier: "Stats" })
 export type Stats = typeof Stats.Type
 
@@ -244,4 +268,7 @@ export class OpenSyncApi extends HttpApi.make("opensync")
   .add(KeysGroup)
   .addError(InternalError)
   .annotate(OpenApi.Title, "OpenSync")
-  .annotate(OpenApi.Description, "Sync and read AI coding-agent sessions: prompts, replies, tool calls, tokens and cost.") {}
+  .annotate(
+    OpenApi.Description,
+    "Sync and read AI coding-agent sessions: prompts, replies, tool calls, tokens and cost."
+  ) {}

@@ -39,7 +39,8 @@ export const isWellFormed = (key: string): boolean =>
 
 /** Why a key string is not usable, or undefined when it is; the text tells the user what to do. */
 export const problem = (key: string): string | undefined => {
-  if (!key.startsWith("osk_")) return "API keys start with \"osk_\". Copy the whole key from `opensync keys create` or the dashboard."
+  if (!key.startsWith("osk_"))
+    return 'API keys start with "osk_". Copy the whole key from `opensync keys create` or the dashboard.'
   if (isWellFormed(key) || legacyPattern.test(key)) return undefined
   return "This API key is malformed (wrong length or checksum). Copy it again, whole, from where it was created."
 }

@@ -22,7 +22,8 @@ export const normalizeServerUrl = (raw: string): string | undefined => {
     return undefined
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return undefined
-  if (url.hostname.endsWith(".convex.cloud")) url.hostname = `${url.hostname.slice(0, -".convex.cloud".length)}.convex.site`
+  if (url.hostname.endsWith(".convex.cloud"))
+    url.hostname = `${url.hostname.slice(0, -".convex.cloud".length)}.convex.site`
   url.search = ""
   url.hash = ""
   return url.toString().replace(/\/+$/, "")

@@ -100,7 +100,9 @@ export const markdown = (detail: SessionDetail): string => {
     if (message.text.length > 0) lines.push(message.text, "")
     for (const call of toolsByMessage.get(message.id) ?? []) {
       const summary = call.input.summary ?? call.input.paths.join(", ")
-      lines.push(`- Tool \`${call.name}\` (${call.status}${call.durationMs === null ? "" : `, ${call.durationMs} ms`})${summary ? `: ${summary.replace(/\n/g, " ")}` : ""}`)
+      lines.push(
+        `- Tool \`${call.name}\` (${call.status}${call.durationMs === null ? "" : `, ${call.durationMs} ms`})${summary ? `: ${summary.replace(/\n/g, " ")}` : ""}`
+      )
     }
     if ((toolsByMessage.get(message.id) ?? []).length > 0) lines.push("")
   }

@@ -38,7 +38,7 @@ export const KnownSources = ["claude-code", "opencode", "codex-cli", "cursor-syn
 /** The agent that produced a session: lower-case kebab-case, e.g. `"claude-code"` or `"opencode"`. */
 export const Source = Schema.String.pipe(
   Schema.pattern(/^[a-z][a-z0-9-]{0,39}$/, {
-    message: () => "source must be lower-case kebab-case such as \"claude-code\" or \"opencode\""
+    message: () => 'source must be lower-case kebab-case such as "claude-code" or "opencode"'
   }),
   Schema.annotations({ identifier: "Source", examples: ["claude-code", "opencode"] })
 )

@@ -93,7 +93,8 @@ const mergeReported = (
 export const messageFromEvent = (event: MessageEvent, sessionModel: string | null): Message => {
   const usage = Usage.of(event.usage)
   const model = event.model ?? null
-  const priced = event.role === "assistant" && !Usage.isZero(usage) ? Pricing.price(model ?? sessionModel, usage) : undefined
+  const priced =
+    event.role === "assistant" && !Usage.isZero(usage) ? Pricing.price(model ?? sessionModel, usage) : undefined
   const reported = event.reportedCostUsd ?? null
   const hasUsage = !Usage.isZero(usage)
   const text = Limits.truncate(event.text, Limits.maxTextChars)
@@ -104,11 +105,13 @@ export const messageFromEvent = (event: MessageEvent, sessionModel: string | nul
     role: event.role,
     text,
     thinking,
-    parts: event.parts.slice(0, Limits.maxParts).map((part) =>
-      part.type === "text" || part.type === "thinking"
-        ? { ...part, text: Limits.truncate(part.text, Limits.maxTextChars) }
-        : part
-    ),
+    parts: event.parts
+      .slice(0, Limits.maxParts)
+      .map((part) =>
+        part.type === "text" || part.type === "thinking"
+          ? { ...part, text: Limits.truncate(part.text, Limits.maxTextChars) }
+          : part
+      ),
     model,
     provider: event.provider ?? null,
     agentId: event.agentId ?? null,
@@ -271,7 +274,11 @@ const sortSlices = <S extends { readonly day: string }>(slices: Array<S>): Reado
 export const effectiveUsageSlices = (session: Session): ReadonlyArray<UsageSlice> => {
   const measured = session.usageSlices.some((slice) => !Usage.isZero(slice.usage))
   const reported = session.reported
-  if (measured || reported === null || (reported.promptTokens === 0 && reported.completionTokens === 0 && !reported.costUsd)) {
+  if (
+    measured ||
+    reported === null ||
+    (reported.promptTokens === 0 && reported.completionTokens === 0 && !reported.costUsd)
+  ) {
     return session.usageSlices
   }
   const usage = { ...Usage.zero, input: reported.promptTokens, output: reported.completionTokens }

@@ -68,7 +68,10 @@ export const sessionEvent = (body: unknown, now: number): Either.Either<SessionE
   if (typeof record.externalId !== "string" && typeof record.sessionId !== "string") {
     return Either.left("Missing externalId or sessionId")
   }
-  return Schema.decodeUnknownEither(LegacySession, options)(body).pipe(
+  return Schema.decodeUnknownEither(
+    LegacySession,
+    options
+  )(body).pipe(
     Either.mapLeft(formatError),
     Either.flatMap((s) => {
       const id = (s.externalId ?? s.sessionId ?? "").trim()
@@ -110,7 +113,11 @@ const contentText = (content: unknown, keys: ReadonlyArray<string>): string | un
   return undefined
 }
 
-const legacyPart = (part: { readonly type: string; readonly content?: unknown }, index: number, messageId: string): Part => {
+const legacyPart = (
+  part: { readonly type: string; readonly content?: unknown },
+  index: number,
+  messageId: string
+): Part => {
   switch (part.type) {
     case "text":
       return { type: "text", text: contentText(part.content, ["text", "content"]) ?? "" }
@@ -119,8 +126,16 @@ const legacyPart = (part: { readonly type: string; readonly content?: unknown },
       return { type: "thinking", text: contentText(part.content, ["text", "thinking", "content"]) ?? "" }
     case "tool-call":
     case "tool_use": {
-      const content = (typeof part.content === "object" && part.content !== null ? part.content : {}) as Record<string, unknown>
-      const name = typeof content.toolName === "string" ? content.toolName : typeof content.name === "string" ? content.name : "unknown"
+      const content = (typeof part.content === "object" && part.content !== null ? part.content : {}) as Record<
+        string,
+        unknown
+      >
+      const name =
+        typeof content.toolName === "string"
+          ? content.toolName
+          : typeof content.name === "string"
+            ? content.name
+            : "unknown"
       const callId = typeof content.id === "string" ? content.id : `${messageId}#${index}`
       return { type: "tool", callId: ToolCallId.make(callId), name }
     }
@@ -137,7 +152,10 @@ export const messageEvent = (body: unknown, now: number): Either.Either<MessageE
   const record = body as Record<string, unknown>
   if (typeof record.sessionExternalId !== "string") return Either.left("Missing sessionExternalId")
   if (typeof record.externalId !== "string") return Either.left("Missing externalId")
-  return Schema.decodeUnknownEither(LegacyMessage, options)(body).pipe(
+  return Schema.decodeUnknownEither(
+    LegacyMessage,
+    options
+  )(body).pipe(
     Either.mapLeft(formatError),
     Either.flatMap((m) => {
       if (m.sessionExternalId.length === 0 || m.externalId.length === 0) {
@@ -164,7 +182,8 @@ export const messageEvent = (body: unknown, now: number): Either.Either<MessageE
         parts,
         model: m.model ?? null,
         createdAt: Math.floor(m.createdAt ?? now),
-        completedAt: m.durationMs !== undefined && m.createdAt !== undefined ? Math.floor(m.createdAt + m.durationMs) : null,
+        completedAt:
+          m.durationMs !== undefined && m.createdAt !== undefined ? Math.floor(m.createdAt + m.durationMs) : null,
         usage: {
           input: Math.floor(m.promptTokens ?? 0),
           output: Math.floor(m.completionTokens ?? 0),

@@ -66,7 +66,7 @@ export const normalizeModel = (raw: string): string =>
 /** The price entry of a model, or undefined when the table does not know it (such usage is reported as unpriced). */
 export const lookup = (model: string): ModelPrice | undefined => {
   const key = normalizeModel(model)
-  return Object.prototype.hasOwnProperty.call(table.models, key) ? table.models[key] : undefined
+  return Object.hasOwn(table.models, key) ? table.models[key] : undefined
 }
 
 /** The cost of one request (one assistant message), or undefined for an unknown model. */

@@ -71,4 +71,9 @@ export type Session = typeof Session.Type
 
 /** The project label of a session: its name, else the last segment of its path, else `"(none)"`. */
 export const projectOf = (session: Pick<Session, "projectName" | "projectPath">): string =>
-  session.projectName ?? session.projectPath?.split(/[\\/]/).filter((s) => s.length > 0).pop() ?? "(none)"
+  session.projectName ??
+  session.projectPath
+    ?.split(/[\\/]/)
+    .filter((s) => s.length > 0)
+    .pop() ??
+  "(none)"

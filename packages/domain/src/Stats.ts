@@ -1,6 +1,6 @@
-import type { Bucket, Stats, Totals, ToolStats } from "./Api.js"
-import type { ToolRow, UsageRow } from "./Rollup.js"
+import type { Bucket, Stats, ToolStats, Totals } from "./Api.js"
 import * as Pricing from "./Pricing.js"
+import type { ToolRow, UsageRow } from "./Rollup.js"
 
 /** Turns rollup rows into the `/api/stats` answer; both backends feed it the rows of the requested range. */
 
@@ -51,8 +51,8 @@ const byKey = <K extends string>(
   const groups = new Map<string, ReturnType<typeof emptyTotals>>()
   for (const row of rows) {
     const k = key(row)
-    let totals = groups.get(k)
-    if (totals === undefined) groups.set(k, (totals = emptyTotals()))
+    const totals = groups.get(k) ?? emptyTotals()
+    groups.set(k, totals)
     addRow(totals, row)
   }
   return [...groups.entries()]
@@ -72,8 +72,8 @@ export const fromRows = (
   for (const row of usageRows) {
     const period = periodOf(row.day, range.bucket)
     const key = `${period}\u0000${row.source}\u0000${row.model}`
-    let entry = series.get(key)
-    if (entry === undefined) series.set(key, (entry = { period, source: row.source, model: row.model, ...emptyTotals() }))
+    const entry = series.get(key) ?? { period, source: row.source, model: row.model, ...emptyTotals() }
+    series.set(key, entry)
     addRow(entry, row)
   }
   const tools = new Map<string, { calls: number; errors: number; durationMs: number; timed: number }>()
@@ -108,11 +108,15 @@ export const fromRows = (
     to: range.to,
     bucket: range.bucket,
     totals,
-    series: [...series.values()].sort((a, b) => a.period.localeCompare(b.period) || a.source.localeCompare(b.source) || a.model.localeCompare(b.model)),
+    series: [...series.values()].sort(
+      (a, b) => a.period.localeCompare(b.period) || a.source.localeCompare(b.source) || a.model.localeCompare(b.model)
+    ),
     bySource: byKey(usageRows, (row) => row.source, "source"),
     byModel: byKey(usageRows, (row) => row.model, "model"),
     byProject: byKey(usageRows, (row) => row.project, "project"),
     tools: toolStats,
-    toolSeries: [...toolSeries.values()].sort((a, b) => a.period.localeCompare(b.period) || a.tool.localeCompare(b.tool))
+    toolSeries: [...toolSeries.values()].sort(
+      (a, b) => a.period.localeCompare(b.period) || a.tool.localeCompare(b.tool)
+    )
   }
 }

@@ -1,3 +1,5 @@
+import { homedir } from "node:os"
+import { join } from "node:path"
 import { Args, Command, Options } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Config from "effect/Config"
@@ -5,8 +7,6 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { homedir } from "node:os"
-import { join } from "node:path"
 import { Keys, localUserId } from "./Keys.js"
 import * as Server from "./Server.js"
 import { version } from "./version.js"
@@ -64,7 +64,11 @@ const serve = Command.make("serve", { host, port, dataDir }, (options) =>
     ).pipe(Layer.provideMerge(Server.layer(options)))
   ).pipe(
     Effect.catchTag("ServeError", (e) =>
-      Effect.fail(new Error(`Cannot listen on ${options.host}:${options.port}: ${String(e.cause)}. Is another server running? Pick another --port.`))
+      Effect.fail(
+        new Error(
+          `Cannot listen on ${options.host}:${options.port}: ${String(e.cause)}. Is another server running? Pick another --port.`
+        )
+      )
     )
   )
 ).pipe(Command.withDescription("Start the local OpenSync server (HTTP API on a SQLite file)."))
@@ -76,7 +80,10 @@ const keysCreate = Command.make(
   "create",
   {
     name: Options.text("name").pipe(Options.withDescription("A label to tell keys apart, e.g. the machine.")),
-    user: Options.text("user").pipe(Options.withDescription("The user the key belongs to."), Options.withDefault(localUserId)),
+    user: Options.text("user").pipe(
+      Options.withDescription("The user the key belongs to."),
+      Options.withDefault(localUserId)
+    ),
     dataDir,
     json
   },
@@ -87,7 +94,9 @@ const keysCreate = Command.make(
         const keys = yield* Keys
         const created = yield* keys.create(user, name)
         if (json) return yield* Console.log(JSON.stringify(created, null, 2))
-        yield* Console.log(`Created key ${created.id} "${name}" for user ${user}. It is shown only this once:\n\n    ${created.key}\n`)
+        yield* Console.log(
+          `Created key ${created.id} "${name}" for user ${user}. It is shown only this once:\n\n    ${created.key}\n`
+        )
       })
     )
 ).pipe(Command.withDescription("Create an API key and print it once."))
@@ -102,8 +111,10 @@ const keysList = Command.make(
         const keys = yield* Keys
         const list = yield* keys.list(Option.getOrUndefined(user))
         if (json) return yield* Console.log(JSON.stringify(list, null, 2))
-        if (list.length === 0) return yield* Console.log("No API keys. Create one with `opensync keys create --name NAME`.")
-        const date = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString().slice(0, 16).replace("T", " "))
+        if (list.length === 0)
+          return yield* Console.log("No API keys. Create one with `opensync keys create --name NAME`.")
+        const date = (ms: number | null) =>
+          ms === null ? "-" : new Date(ms).toISOString().slice(0, 16).replace("T", " ")
         for (const key of list) {
           yield* Console.log(
             `${key.id}  ${key.prefix}…  ${key.name.padEnd(16)}  user ${key.userId}  created ${date(key.createdAt)}  last used ${date(key.lastUsedAt)}${key.revokedAt === null ? "" : `  REVOKED ${date(key.revokedAt)}`}`

@@ -1,6 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
-import { LibsqlClient } from "@effect/sql-libsql"
 import * as SqlClient from "@effect/sql/SqlClient"
+import { LibsqlClient } from "@effect/sql-libsql"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { migrations } from "./internal/migrations.js"
@@ -45,8 +45,6 @@ export const layer = (options: DatabaseOptions) =>
         yield* sql.unsafe("PRAGMA busy_timeout = 5000")
         yield* migrate
       })
-      return Layer.effectDiscard(init).pipe(
-        Layer.provideMerge(LibsqlClient.layer({ url: `file:${file}` }))
-      )
+      return Layer.effectDiscard(init).pipe(Layer.provideMerge(LibsqlClient.layer({ url: `file:${file}` })))
     })
   )

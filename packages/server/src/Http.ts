@@ -19,7 +19,9 @@ const internal = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effe
     (e): e is Extract<E, { readonly _tag: "SqlError" }> => e._tag === "SqlError",
     (cause) =>
       Effect.logError("storage failure", cause).pipe(
-        Effect.zipRight(Effect.fail(new Errors.InternalError({ error: "Internal server error; the server log has details." })))
+        Effect.zipRight(
+          Effect.fail(new Errors.InternalError({ error: "Internal server error; the server log has details." }))
+        )
       )
   )
 
@@ -32,12 +34,17 @@ export const AuthenticationLive = Layer.effect(
         Effect.gen(function* () {
           const key = Redacted.value(token).trim()
           if (key.length === 0) {
-            return yield* new Errors.Unauthorized({ error: "Missing Authorization header: send `Authorization: Bearer osk_…`." })
+            return yield* new Errors.Unauthorized({
+              error: "Missing Authorization header: send `Authorization: Bearer osk_…`."
+            })
           }
-          if (!key.startsWith("osk_")) return yield* new Errors.Unauthorized({ error: "Invalid API key format: keys start with osk_." })
+          if (!key.startsWith("osk_"))
+            return yield* new Errors.Unauthorized({ error: "Invalid API key format: keys start with osk_." })
           const owner = yield* keys.authenticate(key).pipe(Effect.orDie)
           if (Option.isNone(owner)) {
-            return yield* new Errors.Unauthorized({ error: "Invalid API key: it does not exist or was revoked. Create one with `opensync keys create`." })
+            return yield* new Errors.Unauthorized({
+              error: "Invalid API key: it does not exist or was revoked. Create one with `opensync keys create`."
+            })
           }
           return owner.value
         })
@@ -60,7 +67,8 @@ export const decodeEvents = (raw: ReadonlyArray<unknown>) => {
   const events: Array<Event.Event> = []
   const rejected: Array<{ index: number; id: string | null; error: string }> = []
   for (const [index, value] of raw.entries()) {
-    const record = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null
+    const record =
+      typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null
     const id = typeof record?.id === "string" ? record.id : null
     if (record === null) {
       rejected.push({ index, id, error: "event must be a JSON object" })
@@ -199,7 +207,9 @@ export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (h
         const user = yield* Api.CurrentUser
         const store = yield* Store
         if (urlParams.q !== undefined) {
-          return yield* new Errors.BadRequest({ error: "Stats cannot be filtered by text (q); use source, project, model, from and to." })
+          return yield* new Errors.BadRequest({
+            error: "Stats cannot be filtered by text (q); use source, project, model, from and to."
+          })
         }
         if (urlParams.from !== undefined && urlParams.to !== undefined && urlParams.from > urlParams.to) {
           return yield* new Errors.BadRequest({ error: "from must not be after to" })
@@ -242,7 +252,10 @@ export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (h
                 : Stream.concat(
                     Stream.concat(
                       Stream.make('{"sessions":['),
-                      Stream.map(Stream.zipWithIndex(withDetail), ([d, i]) => `${i === 0 ? "" : ","}${JSON.stringify(d)}`)
+                      Stream.map(
+                        Stream.zipWithIndex(withDetail),
+                        ([d, i]) => `${i === 0 ? "" : ","}${JSON.stringify(d)}`
+                      )
                     ),
                     Stream.make("]}\n")
                   )

@@ -1,5 +1,5 @@
-import { ApiKey, Ids } from "@opensync/domain"
 import * as SqlClient from "@effect/sql/SqlClient"
+import { ApiKey, Ids } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 

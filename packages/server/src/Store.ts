@@ -1,13 +1,23 @@
-import { Api, Event, Ids, Ingest, type Message, Rollup, Session, Stats, type ToolCall } from "@opensync/domain"
-import * as SqlClient from "@effect/sql/SqlClient"
 import type { Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import {
+  type Api,
+  type Event,
+  type Ids,
+  Ingest,
+  type Message,
+  Rollup,
+  Session,
+  Stats,
+  type ToolCall
+} from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { decodeCursor, encodeCursor, ftsQuery, sortColumns } from "./internal/query.js"
 
-type Session = Session.Session
-type Message = Message.Message
-type ToolCall = ToolCall.ToolCall
+type SessionRow = Session.Session
+type MessageRow = Message.Message
+type ToolCallRow = ToolCall.ToolCall
 
 /** What one batch did to each event. */
 export interface IngestResult {
@@ -25,7 +35,7 @@ const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>
 const key = (sessionId: string, id: string) => `${sessionId}\u0000${id}`
 const day = 86_400_000
 
-const summary = (session: Session): Api.SessionSummary => {
+const summary = (session: SessionRow): Api.SessionSummary => {
   const { toolSlices: _t, usageSlices: _u, ...rest } = session
   return rest
 }
@@ -69,36 +79,47 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
           })
           if (todo.length === 0) return
           const sessionIds = [...new Set(todo.map((e) => e.sessionId))]
-          const before = new Map<string, Session>()
+          const before = new Map<string, SessionRow>()
           for (const row of yield* selectIn(
             sessionIds,
             (ids) =>
-              sql<{ id: string; data: string }>`SELECT id, data FROM sessions WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
+              sql<{
+                id: string
+                data: string
+              }>`SELECT id, data FROM sessions WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
           )) {
             before.set(row.id, JSON.parse(row.data))
           }
           const messageIds = [...new Set(todo.flatMap((e) => (e.kind === "message" ? [e.messageId] : [])))]
-          const messages = new Map<string, Message>()
+          const messages = new Map<string, MessageRow>()
           for (const row of yield* selectIn(
             messageIds,
             (ids) =>
-              sql<{ session_id: string; id: string; data: string }>`SELECT session_id, id, data FROM messages WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
+              sql<{
+                session_id: string
+                id: string
+                data: string
+              }>`SELECT session_id, id, data FROM messages WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
           )) {
             messages.set(key(row.session_id, row.id), JSON.parse(row.data))
           }
           const callIds = [...new Set(todo.flatMap((e) => (e.kind === "tool_call" ? [e.callId] : [])))]
-          const calls = new Map<string, ToolCall>()
+          const calls = new Map<string, ToolCallRow>()
           for (const row of yield* selectIn(
             callIds,
             (ids) =>
-              sql<{ session_id: string; id: string; data: string }>`SELECT session_id, id, data FROM tool_calls WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
+              sql<{
+                session_id: string
+                id: string
+                data: string
+              }>`SELECT session_id, id, data FROM tool_calls WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
           )) {
             calls.set(key(row.session_id, row.id), JSON.parse(row.data))
           }
 
           const current = new Map(before)
-          const changedMessages = new Map<string, Message>()
-          const changedCalls = new Map<string, ToolCall>()
+          const changedMessages = new Map<string, MessageRow>()
+          const changedCalls = new Map<string, ToolCallRow>()
           for (const event of todo) {
             const session = current.get(event.sessionId) ?? null
             switch (event.kind) {
@@ -182,7 +203,7 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
       return result
     })
 
-    const writeSessions = (userId: string, sessions: ReadonlyArray<Session>) =>
+    const writeSessions = (userId: string, sessions: ReadonlyArray<SessionRow>) =>
       Effect.forEach(
         chunk(sessions, 300),
         (rows) =>
@@ -345,10 +366,14 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
         Effect.gen(function* () {
           const rows = yield* sql<{ data: string }>`SELECT data FROM sessions WHERE user_id = ${userId} AND id = ${id}`
           if (rows.length === 0) return Option.none<{ messages: number; toolCalls: number }>()
-          const session: Session = JSON.parse(rows[0].data)
+          const session: SessionRow = JSON.parse(rows[0].data)
           yield* sql`DELETE FROM message_fts WHERE rowid IN (SELECT rowid FROM messages WHERE user_id = ${userId} AND session_id = ${id})`
-          const messages = yield* sql<{ id: string }>`DELETE FROM messages WHERE user_id = ${userId} AND session_id = ${id} RETURNING id`
-          const toolCalls = yield* sql<{ id: string }>`DELETE FROM tool_calls WHERE user_id = ${userId} AND session_id = ${id} RETURNING id`
+          const messages = yield* sql<{
+            id: string
+          }>`DELETE FROM messages WHERE user_id = ${userId} AND session_id = ${id} RETURNING id`
+          const toolCalls = yield* sql<{
+            id: string
+          }>`DELETE FROM tool_calls WHERE user_id = ${userId} AND session_id = ${id} RETURNING id`
           yield* sql`DELETE FROM events WHERE user_id = ${userId} AND session_id = ${id}`
           yield* sql`DELETE FROM sessions WHERE user_id = ${userId} AND id = ${id}`
           yield* applyRollups(userId, [Rollup.delta(session, null)])
@@ -387,15 +412,22 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
     })
 
     /** Sessions matching filters, oldest first, one page at a time (for streaming exports). */
-    const exportPage = (userId: string, filters: Api.SessionFilters, after: readonly [number, string] | null, size: number) =>
+    const exportPage = (
+      userId: string,
+      filters: Api.SessionFilters,
+      after: readonly [number, string] | null,
+      size: number
+    ) =>
       Effect.map(
         sql<{ data: string }>`
           SELECT data FROM sessions WHERE ${sql.and([
             ...filterClauses(userId, filters),
-            ...(after === null ? [] : [sql`(started_at > ${after[0]} OR (started_at = ${after[0]} AND id > ${after[1]}))`])
+            ...(after === null
+              ? []
+              : [sql`(started_at > ${after[0]} OR (started_at = ${after[0]} AND id > ${after[1]}))`])
           ])}
           ORDER BY started_at, id LIMIT ${size}`,
-        (rows) => rows.map((row): Session => JSON.parse(row.data)).map(summary)
+        (rows) => rows.map((row): SessionRow => JSON.parse(row.data)).map(summary)
       )
 
     return { ingest, listSessions, getSession, deleteSession, sessionIds, stats, exportPage } as const

@@ -1,4 +1,4 @@
-import { type HttpApp, HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, type HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Limits } from "@opensync/domain"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"

@@ -24,7 +24,8 @@ export const decodeCursor = (cursor: string) =>
       }
       throw new Error("bad cursor")
     },
-    catch: () => new Errors.BadRequest({ error: "Invalid cursor: pass back the nextCursor of a previous page unchanged." })
+    catch: () =>
+      new Errors.BadRequest({ error: "Invalid cursor: pass back the nextCursor of a previous page unchanged." })
   })
 
 /** A safe FTS5 query for free text: each word quoted, the last one as a prefix; undefined when nothing is left. */
