@@ -15,5 +15,8 @@ export const maxEventsPerBatch = 1_000
 export const maxBodyBytes = 8 * 1024 * 1024
 
 /** Cuts a string to `max` characters, marking the cut; returns the input unchanged when it fits. */
-export const truncate = (text: string, max: number): string =>
-  text.length <= max ? text : `${text.slice(0, max - 20)}… [truncated ${text.length - max + 20} chars]`
+export const truncate = (text: string, max: number): string => {
+  if (text.length <= max) return text
+  const suffix = `… [truncated ${text.length} chars]`
+  return text.slice(0, Math.max(0, max - suffix.length)) + suffix
+}
