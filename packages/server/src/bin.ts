@@ -1,9 +1,25 @@
+import { ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { run } from "./Cli.js"
 
 const MainLive = Layer.mergeAll(NodeContext.layer)
 
-run(process.argv).pipe(Effect.provide(MainLive), NodeRuntime.runMain({ disableErrorReporting: false }))
+/** Prints what went wrong in one line (the CLI already printed usage errors), without a stack trace. */
+const report = (cause: Cause.Cause<unknown>) => {
+  if (Cause.isInterruptedOnly(cause)) return Effect.void
+  const failure = Cause.squash(cause)
+  if (ValidationError.isValidationError(failure)) return Effect.void
+  const message = failure instanceof Error ? failure.message : String(failure)
+  return Console.error(`opensync: ${message}`)
+}
+
+run(process.argv).pipe(
+  Effect.tapErrorCause(report),
+  Effect.provide(MainLive),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)
