@@ -72,7 +72,7 @@ export const usageContribution = (session: Session): ReadonlyArray<UsageRow> => 
     add({
       day: slice.day,
       source: session.source,
-      model: slice.model,
+      model: slice.model === "unknown" ? (session.model ?? "unknown") : slice.model,
       project,
       sessions: 0,
       messages: slice.messages,

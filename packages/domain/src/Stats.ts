@@ -63,9 +63,17 @@ const byKey = <K extends string>(
 /** Builds the stats answer for a range from its usage and tool rollup rows. */
 export const fromRows = (
   range: { readonly from: number; readonly to: number; readonly bucket: Bucket },
-  usageRows: ReadonlyArray<UsageRow>,
-  toolRows: ReadonlyArray<ToolRow>
+  allUsageRows: ReadonlyArray<UsageRow>,
+  allToolRows: ReadonlyArray<ToolRow>
 ): Stats => {
+  const usageRows = allUsageRows.filter(
+    (row) =>
+      row.sessions !== 0 ||
+      row.messages !== 0 ||
+      row.input + row.output + row.cacheRead + row.cacheWrite5m + row.cacheWrite1h + row.reasoning !== 0 ||
+      row.costUsd !== 0
+  )
+  const toolRows = allToolRows.filter((row) => row.calls !== 0)
   const totals = emptyTotals()
   for (const row of usageRows) addRow(totals, row)
   const series = new Map<string, { period: string; source: string; model: string } & ReturnType<typeof emptyTotals>>()

@@ -377,6 +377,10 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
           yield* sql`DELETE FROM events WHERE user_id = ${userId} AND session_id = ${id}`
           yield* sql`DELETE FROM sessions WHERE user_id = ${userId} AND id = ${id}`
           yield* applyRollups(userId, [Rollup.delta(session, null)])
+          yield* sql`DELETE FROM usage_rollup WHERE user_id = ${userId} AND sessions = 0 AND messages = 0 AND input = 0
+            AND output = 0 AND cache_read = 0 AND cache_write_5m = 0 AND cache_write_1h = 0 AND reasoning = 0
+            AND abs(cost_usd) < 1e-9 AND duration_ms = 0 AND unpriced = 0`
+          yield* sql`DELETE FROM tool_rollup WHERE user_id = ${userId} AND calls = 0`
           return Option.some({ messages: messages.length, toolCalls: toolCalls.length })
         })
       )

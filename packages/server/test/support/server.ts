@@ -55,7 +55,8 @@ export const startServer = async (options: { dataDir?: string } = {}): Promise<R
     process: child,
     cli: async (args) => {
       const result = await runCli([...args, "--data-dir", dataDir])
-      if (result.code !== 0) throw new Error(`opensync ${args.join(" ")} failed (${result.code}): ${result.stderr}${result.stdout}`)
+      if (result.code !== 0)
+        throw new Error(`opensync ${args.join(" ")} failed (${result.code}): ${result.stderr}${result.stdout}`)
       return result.stdout
     },
     stop: () =>
