@@ -1,1 +1,2 @@
+export * as ApiClient from "./ApiClient.js"
 export * as Redactor from "./Redactor.js"

@@ -1,0 +1,20 @@
+import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { Api } from "@opensync/domain"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+
+/** Where to reach an OpenSync backend and with which key. */
+export interface Connection {
+  readonly baseUrl: string
+  readonly apiKey: Redacted.Redacted<string>
+}
+
+/** A typed client of the whole contract, derived from `Api.OpenSyncApi`: every route, payload and error is typed. */
+export const make = (connection: Connection) =>
+  HttpApiClient.make(Api.OpenSyncApi, {
+    baseUrl: connection.baseUrl,
+    transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(Redacted.value(connection.apiKey)))
+  })
+
+/** The same client over the platform's `fetch`. */
+export const makeFetch = (connection: Connection) => Effect.provide(make(connection), FetchHttpClient.layer)
