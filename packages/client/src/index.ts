@@ -1,2 +1,3 @@
 export * as ApiClient from "./ApiClient.js"
+export * as ConfigStore from "./ConfigStore.js"
 export * as Redactor from "./Redactor.js"
