@@ -1,18 +1,13 @@
 import { FetchHttpClient } from "@effect/platform"
 import { type Api, Limits } from "@opensync/domain"
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as ApiClient from "./ApiClient.js"
+import { SendFailed } from "./Outbox.js"
 
-/** Why a request to the server failed; `transient` failures are worth retrying later, the others are not. */
-export class SendFailed extends Data.TaggedError("SendFailed")<{
-  readonly transient: boolean
-  readonly status: number | null
-  readonly message: string
-}> {}
+export { SendFailed }
 
 export interface SyncClientOptions {
   readonly baseUrl: string

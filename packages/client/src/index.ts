@@ -1,4 +1,5 @@
 export * as ApiClient from "./ApiClient.js"
 export * as ConfigStore from "./ConfigStore.js"
+export * as Outbox from "./Outbox.js"
 export * as Redactor from "./Redactor.js"
 export * as SyncClient from "./SyncClient.js"

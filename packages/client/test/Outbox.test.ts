@@ -1,0 +1,605 @@
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as TestClock from "effect/TestClock"
+import * as TestServices from "effect/TestServices"
+import * as esbuild from "esbuild"
+import * as Outbox from "../src/Outbox.js"
+
+const roots: Array<string> = []
+const tempDir = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "outbox-test-"))
+  roots.push(dir)
+  return dir
+}
+afterAll(() => {
+  for (const dir of roots) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+const ls = (dir: string, sub: string) => fs.readdirSync(path.join(dir, sub)).sort()
+const readJson = (file: string): unknown => JSON.parse(fs.readFileSync(file, "utf8"))
+const idOf = (event: unknown) => (event as { readonly id: string }).id
+const ev = (id: string, pad = 0) => ({ id, pad: "x".repeat(pad) })
+const spoolName = (at: number, seq: number, count: number) =>
+  `${String(at).padStart(13, "0")}-0000000042-${String(seq).padStart(10, "0")}-0000abcd.${count}.json`
+
+const parseError = (text: string) => {
+  try {
+    JSON.parse(text)
+    return "parsed"
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error)
+  }
+}
+
+const open = (dir: string) => Effect.provide(Outbox.Outbox, Outbox.layer(dir))
+
+/** A fake server: records every batch's ids, stores everything unless told to reject or fail. */
+const fakeServer = (
+  options: {
+    readonly reject?: (id: string) => string | undefined
+    readonly fail?: (attempt: number) => Outbox.SendFailed | undefined
+  } = {}
+) =>
+  Effect.gen(function* () {
+    const batches = yield* Ref.make<ReadonlyArray<ReadonlyArray<string>>>([])
+    const attempts = yield* Ref.make(0)
+    const send: Outbox.Send = (events) =>
+      Effect.gen(function* () {
+        const attempt = yield* Ref.updateAndGet(attempts, (n) => n + 1)
+        const failure = options.fail?.(attempt)
+        if (failure !== undefined) return yield* failure
+        const ids = events.map(idOf)
+        yield* Ref.update(batches, (all) => [...all, ids])
+        const rejected = ids.flatMap((id, index) => {
+          const error = options.reject?.(id)
+          return error === undefined ? [] : [{ index, id, error }]
+        })
+        const stored = ids.filter((_, index) => !rejected.some((r) => r.index === index))
+        return { stored, duplicates: [], stale: [], rejected }
+      })
+    return { send, batches: Ref.get(batches), attempts: Ref.get(attempts) }
+  })
+
+const down =
+  (message = "connect ECONNREFUSED 127.0.0.1:1") =>
+  () =>
+    new Outbox.SendFailed({ transient: true, message })
+
+/** Runs `effect` to completion, advancing the TestClock to each sleep it starts; returns the wake-up times. */
+const runWithTestClock = <A, E>(effect: Effect.Effect<A, E>, atEachSleep: Effect.Effect<void> = Effect.void) =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.fork(effect)
+    const wakes: Array<number> = []
+    while (true) {
+      const done = yield* Fiber.poll(fiber)
+      if (Option.isSome(done)) return { exit: done.value, wakes }
+      const sleeps = yield* TestClock.sleeps()
+      if (Chunk.isEmpty(sleeps)) {
+        yield* TestServices.provideLive(Effect.sleep("1 millis"))
+        continue
+      }
+      const next = Math.min(...sleeps)
+      wakes.push(next)
+      yield* atEachSleep
+      yield* TestClock.setTime(next)
+    }
+  })
+
+const noFailure = { reclaimed: 0, corrupt: [], failure: null }
+
+describe("Outbox.append and drain", () => {
+  it.effect("delivers every event exactly once, in order, in batches of at most maxEvents", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const outbox = yield* open(dir)
+      yield* outbox.append([ev("a1")])
+      yield* outbox.append([ev("a2"), ev("a3"), ev("a4")])
+      yield* outbox.append([])
+      yield* outbox.append([ev("a5"), ev("a6")])
+      yield* outbox.append(["b1", "b2", "b3", "b4", "b5"].map((id) => ev(id)))
+      yield* outbox.append([ev("c1")])
+      expect(ls(dir, "pending").length).toBe(5)
+      expect(yield* outbox.stats()).toEqual({
+        pending: 12,
+        pendingFiles: 5,
+        oldestPendingAt: 0,
+        rejected: 0,
+        corrupt: 0,
+        lastSuccessAt: null,
+        lastError: null
+      })
+
+      const server = yield* fakeServer()
+      const result = yield* outbox.drain(server.send, { maxEvents: 4 })
+
+      expect(result).toEqual({ delivered: 12, rejected: 0, requests: 5, ...noFailure })
+      expect(yield* server.batches).toEqual([
+        ["a1", "a2", "a3", "a4"],
+        ["a5", "a6"],
+        ["b1", "b2", "b3", "b4"],
+        ["b5"],
+        ["c1"]
+      ])
+      expect(yield* outbox.stats()).toEqual({
+        pending: 0,
+        pendingFiles: 0,
+        oldestPendingAt: null,
+        rejected: 0,
+        corrupt: 0,
+        lastSuccessAt: 0,
+        lastError: null
+      })
+      expect([ls(dir, "pending"), ls(dir, "sending"), ls(dir, "tmp")]).toEqual([[], [], []])
+      expect(yield* outbox.drain(server.send)).toEqual({ delivered: 0, rejected: 0, requests: 0, ...noFailure })
+      expect((yield* server.batches).length).toBe(5)
+    })
+  )
+
+  it.effect("keeps requests under maxBytes and rejects, without sending, an event larger than any request", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const outbox = yield* open(dir)
+      // {"id":"dN","pad":"x…"} is 20 + pad bytes; each adds its JSON and a comma to a request: 100 bytes at pad 79
+      for (const id of ["d1", "d2", "d3", "d4"]) yield* outbox.append([ev(id, 79)])
+      yield* outbox.append([ev("huge", 400)])
+      for (const id of ["d5", "d6", "d7"]) yield* outbox.append([ev(id, 79)])
+      const server = yield* fakeServer()
+
+      const result = yield* outbox.drain(server.send, { maxBytes: 16 + 300 })
+
+      expect(yield* server.batches).toEqual([["d1", "d2", "d3"], ["d4"], ["d5", "d6", "d7"]])
+      expect(result).toEqual({ delivered: 7, rejected: 1, requests: 3, ...noFailure })
+      const [rejected] = ls(dir, "rejected")
+      expect(readJson(path.join(dir, "rejected", rejected))).toEqual({
+        v: 1,
+        rejectedAt: 0,
+        reason: "the event is 422 bytes of JSON, more than a request may hold (316)",
+        source: `${rejected.replace(/\.0\.json$/, "")}.json`,
+        index: 0,
+        event: ev("huge", 400)
+      })
+    })
+  )
+
+  it.effect("moves an event the server rejects to rejected/ with the reason, delivers the others", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const outbox = yield* open(dir)
+      yield* outbox.append([ev("e1"), ev("e2")])
+      yield* outbox.append([ev("bad"), ev("e3")])
+      const [, second] = ls(dir, "pending")
+      const server = yield* fakeServer({
+        reject: (id) => (id === "bad" ? "Invalid event: sessionId is missing" : undefined)
+      })
+
+      const result = yield* outbox.drain(server.send)
+
+      expect(result).toEqual({ delivered: 3, rejected: 1, requests: 1, ...noFailure })
+      expect(yield* server.batches).toEqual([["e1", "e2", "bad", "e3"]])
+      expect(ls(dir, "rejected")).toEqual([second.replace(/\.json$/, ".0.json")])
+      expect(readJson(path.join(dir, "rejected", second.replace(/\.json$/, ".0.json")))).toEqual({
+        v: 1,
+        rejectedAt: 0,
+        reason: "Invalid event: sessionId is missing",
+        source: second,
+        index: 0,
+        event: ev("bad")
+      })
+      expect(yield* outbox.stats()).toEqual({
+        pending: 0,
+        pendingFiles: 0,
+        oldestPendingAt: null,
+        rejected: 1,
+        corrupt: 0,
+        lastSuccessAt: 0,
+        lastError: null
+      })
+      yield* outbox.drain(server.send)
+      expect((yield* server.batches).length).toBe(1)
+    })
+  )
+})
+
+describe("Outbox.drain when the server fails", () => {
+  const retry = Outbox.retrySchedule({ base: "100 millis", factor: 2, retries: 3, jitter: false })
+
+  it.effect("server down: retries with exponential backoff, then stops with everything still pending", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const outbox = yield* open(dir)
+      yield* outbox.append([ev("s1"), ev("s2")])
+      yield* outbox.append([ev("s3")])
+      yield* outbox.append([ev("s4"), ev("s5")])
+      const before = ls(dir, "pending")
+      const server = yield* fakeServer({ fail: down() })
+      const pendingAtSleeps: Array<number> = []
+
+      const { exit, wakes } = yield* runWithTestClock(
+        outbox.drain(server.send, { retry }),
+        Effect.sync(() => pendingAtSleeps.push(ls(dir, "pending").length))
+      )
+
+      expect(wakes).toEqual([100, 300, 700])
+      expect(pendingAtSleeps).toEqual([3, 3, 3])
+      expect(yield* server.attempts).toBe(4)
+      expect(exit).toEqual(
+        Exit.succeed({
+          delivered: 0,
+          rejected: 0,
+          requests: 0,
+          reclaimed: 0,
+          corrupt: [],
+          failure: new Outbox.SendFailed({ transient: true, message: "connect ECONNREFUSED 127.0.0.1:1" })
+        })
+      )
+      expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([before, []])
+      expect(yield* outbox.stats()).toEqual({
+        pending: 5,
+        pendingFiles: 3,
+        oldestPendingAt: 0,
+        rejected: 0,
+        corrupt: 0,
+        lastSuccessAt: null,
+        lastError: "connect ECONNREFUSED 127.0.0.1:1"
+      })
+
+      const later = yield* fakeServer()
+      expect(yield* outbox.drain(later.send)).toEqual({ delivered: 5, rejected: 0, requests: 1, ...noFailure })
+      expect(yield* later.batches).toEqual([["s1", "s2", "s3", "s4", "s5"]])
+      expect(yield* outbox.stats()).toEqual({
+        pending: 0,
+        pendingFiles: 0,
+        oldestPendingAt: null,
+        rejected: 0,
+        corrupt: 0,
+        lastSuccessAt: 700,
+        lastError: null
+      })
+    })
+  )
+
+  it.effect("a transient failure is retried within the same drain and the backoff restarts after a success", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const outbox = yield* open(dir)
+      yield* outbox.append([ev("t1")])
+      yield* outbox.append([ev("t2")])
+      const server = yield* fakeServer({
+        fail: (attempt) => (attempt <= 2 || attempt === 4 ? down("503 Service Unavailable")() : undefined)
+      })
+
+      const { exit, wakes } = yield* runWithTestClock(outbox.drain(server.send, { retry, maxEvents: 1 }))
+
+      expect(wakes).toEqual([100, 300, 400])
+      expect(yield* server.attempts).toBe(5)
+      expect(yield* server.batches).toEqual([["t1"], ["t2"]])
+      expect(exit).toEqual(Exit.succeed({ delivered: 2, rejected: 0, requests: 2, ...noFailure }))
+      expect((yield* outbox.stats()).lastError).toBe(null)
+    })
+  )
+
+  it.effect("the default schedule retries 4 times, 250 ms doubling, each delay jittered by at most 20%", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const outbox = yield* open(dir)
+      yield* outbox.append([ev("j1")])
+      const server = yield* fakeServer({ fail: down() })
+
+      const { wakes } = yield* runWithTestClock(outbox.drain(server.send))
+
+      const delays = wakes.map((at, i) => at - (i === 0 ? 0 : wakes[i - 1]))
+      const ratios = delays.map((delay, i) => delay / (250 * 2 ** i))
+      expect(ratios.map((r) => r >= 0.8 && r <= 1.2)).toEqual([true, true, true, true])
+      expect(yield* server.attempts).toBe(5)
+    })
+  )
+
+  it.effect("a request refused as a whole (e.g. 401) is not retried and leaves everything pending", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const outbox = yield* open(dir)
+      yield* outbox.append([ev("p1")])
+      const refused = new Outbox.SendFailed({ transient: false, message: "Invalid API key. Run `login`." })
+      const server = yield* fakeServer({ fail: () => refused })
+
+      const { exit, wakes } = yield* runWithTestClock(outbox.drain(server.send, { retry }))
+
+      expect([wakes, yield* server.attempts]).toEqual([[], 1])
+      expect(exit).toEqual(Exit.succeed({ delivered: 0, rejected: 0, requests: 0, ...noFailure, failure: refused }))
+      expect([(yield* outbox.stats()).pending, (yield* outbox.stats()).lastError]).toEqual([
+        1,
+        "Invalid API key. Run `login`."
+      ])
+    })
+  )
+
+  it.effect("an answer that does not account for every event counts as a transient failure", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const outbox = yield* open(dir)
+      yield* outbox.append([ev("q1"), ev("q2")])
+      const send: Outbox.Send = () => Effect.succeed({ stored: ["q1"], duplicates: [], stale: [], rejected: [] })
+
+      const { exit, wakes } = yield* runWithTestClock(
+        outbox.drain(send, { retry: Outbox.retrySchedule({ base: "1 second", retries: 1, jitter: false }) })
+      )
+
+      expect(wakes).toEqual([1000])
+      expect(exit).toEqual(
+        Exit.succeed({
+          delivered: 0,
+          rejected: 0,
+          requests: 0,
+          ...noFailure,
+          failure: new Outbox.SendFailed({
+            transient: true,
+            message: "the server's answer accounts for 1 of 2 events"
+          })
+        })
+      )
+      expect((yield* outbox.stats()).pending).toBe(2)
+    })
+  )
+
+  it.effect("an interrupted drain puts its claims back in pending/", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const outbox = yield* open(dir)
+      yield* outbox.append([ev("i1")])
+      yield* outbox.append([ev("i2")])
+      const before = ls(dir, "pending")
+      const sending = yield* Ref.make(false)
+      const send: Outbox.Send = () => Effect.zipRight(Ref.set(sending, true), Effect.never)
+      const fiber = yield* Effect.fork(outbox.drain(send))
+      while (!(yield* Ref.get(sending))) yield* TestServices.provideLive(Effect.sleep("1 millis"))
+      expect(ls(dir, "pending")).toEqual([])
+
+      yield* Fiber.interrupt(fiber)
+
+      expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([before, []])
+    })
+  )
+})
+
+describe("Outbox recovery", () => {
+  it.effect("reclaims the files of a drainer silent for claimTimeout, leaves a live drainer's claim alone", () =>
+    Effect.gen(function* () {
+      const now = Date.now()
+      yield* TestClock.setTime(now)
+      const dir = tempDir()
+      const outbox = yield* open(dir)
+      yield* outbox.append([ev("dead1"), ev("dead2")])
+      yield* outbox.append([ev("live1")])
+      const [deadFile, liveFile] = ls(dir, "pending")
+      for (const [owner, file] of [
+        ["0000000000001-0000000007-deadbeef", deadFile],
+        ["9999999999999-0000000008-0000cafe", liveFile]
+      ]) {
+        fs.mkdirSync(path.join(dir, "sending", owner))
+        fs.renameSync(path.join(dir, "pending", file), path.join(dir, "sending", owner, file))
+      }
+      const old = (now - 120_000) / 1000
+      fs.utimesSync(path.join(dir, "sending", "0000000000001-0000000007-deadbeef"), old, old)
+      expect((yield* outbox.stats()).pending).toBe(3)
+      const server = yield* fakeServer()
+
+      const result = yield* outbox.drain(server.send, { claimTimeout: "60 seconds" })
+
+      expect(result).toEqual({ delivered: 2, rejected: 0, requests: 1, reclaimed: 1, corrupt: [], failure: null })
+      expect(yield* server.batches).toEqual([["dead1", "dead2"]])
+      expect(ls(dir, "sending")).toEqual(["9999999999999-0000000008-0000cafe"])
+      expect(ls(dir, "sending/9999999999999-0000000008-0000cafe")).toEqual([liveFile])
+      expect(yield* outbox.stats()).toEqual({
+        pending: 1,
+        pendingFiles: 1,
+        oldestPendingAt: now,
+        rejected: 0,
+        corrupt: 0,
+        lastSuccessAt: now,
+        lastError: null
+      })
+    })
+  )
+
+  it.effect("quarantines corrupt, truncated and foreign files and recovers a complete file a crash left in tmp/", () =>
+    Effect.gen(function* () {
+      const now = Date.now()
+      yield* TestClock.setTime(now)
+      const dir = tempDir()
+      const outbox = yield* open(dir)
+      yield* outbox.append([ev("g1"), ev("g2")])
+      const write = (sub: string, name: string, body: string, ageMs = 0) => {
+        const file = path.join(dir, sub, name)
+        fs.writeFileSync(file, body)
+        fs.utimesSync(file, (now - ageMs) / 1000, (now - ageMs) / 1000)
+      }
+      const truncated = '{"v":1,"events":[{"id":"lost1"},{"id":"lo'
+      const half = '{"v":1,"events":[{"id":"half'
+      write("pending", spoolName(1, 1, 2), truncated)
+      write("pending", spoolName(1, 2, 3), '{"v":1,"events":[{"id":"m1"},{"id":"m2"}]}')
+      write("pending", spoolName(1, 3, 1), '{"events":[{"id":"v9"}]}')
+      write("pending", "notes.txt", "hello")
+      write("tmp", spoolName(2, 1, 1), half, 120_000)
+      write("tmp", spoolName(2, 2, 1), '{"v":1,"events":[{"id":"crashed-before-rename"}]}', 120_000)
+      write("tmp", spoolName(2, 3, 1), '{"v":1,"events":[{"id":"being-written"}]}')
+      write("tmp", "x-0000000042-0123456789abcdef", '{"lastSucc', 120_000)
+      const server = yield* fakeServer()
+
+      const result = yield* outbox.drain(server.send)
+
+      expect(yield* server.batches).toEqual([["crashed-before-rename", "g1", "g2"]])
+      expect(result).toEqual({
+        delivered: 3,
+        rejected: 0,
+        requests: 1,
+        reclaimed: 0,
+        failure: null,
+        corrupt: [
+          {
+            file: spoolName(2, 1, 1),
+            reason: `left by an interrupted append: invalid JSON (28 bytes): ${parseError(half)}`
+          },
+          { file: spoolName(1, 1, 2), reason: `invalid JSON (41 bytes): ${parseError(truncated)}` },
+          { file: spoolName(1, 2, 3), reason: "holds 2 events, its name announces 3" },
+          { file: spoolName(1, 3, 1), reason: "unknown spool file version" },
+          { file: "notes.txt", reason: "not an outbox file name" }
+        ]
+      })
+      expect(ls(dir, "corrupt")).toEqual(
+        [spoolName(1, 1, 2), spoolName(1, 2, 3), spoolName(1, 3, 1), spoolName(2, 1, 1), "notes.txt"].sort()
+      )
+      expect(fs.readFileSync(path.join(dir, "corrupt", spoolName(1, 1, 2)), "utf8")).toBe(truncated)
+      expect([ls(dir, "pending"), ls(dir, "tmp")]).toEqual([[], [spoolName(2, 3, 1)]])
+      expect((yield* outbox.stats()).corrupt).toBe(5)
+    })
+  )
+})
+
+describe("Outbox errors", () => {
+  it.effect("a directory that cannot be created fails with OutboxWriteFailed and says what to check", () =>
+    Effect.gen(function* () {
+      const file = path.join(tempDir(), "not-a-dir")
+      fs.writeFileSync(file, "")
+      const error = yield* Effect.flip(open(file))
+      expect(error._tag).toBe("OutboxWriteFailed")
+      expect(error.message).toBe(
+        `Could not write the outbox file ${path.join(file, "tmp")}: ENOTDIR: not a directory, mkdir '${path.join(file, "tmp")}'. Check that the directory is writable and the disk is not full.`
+      )
+    })
+  )
+
+  it.effect("events that are not JSON fail with OutboxWriteFailed and queue nothing", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const outbox = yield* open(dir)
+      const error = yield* Effect.flip(outbox.append([{ id: "big", n: 1n }]))
+      expect([error._tag, error.reason]).toEqual([
+        "OutboxWriteFailed",
+        "the events are not JSON (Do not know how to serialize a BigInt); nothing queued"
+      ])
+      expect([ls(dir, "pending"), ls(dir, "tmp")]).toEqual([[], []])
+    })
+  )
+})
+
+describe("Outbox under concurrency", () => {
+  const appender = path.join(tempDir(), "outbox-appender.mjs")
+  beforeAll(async () => {
+    await esbuild.build({
+      entryPoints: [fileURLToPath(new URL("./fixtures/outbox-appender.ts", import.meta.url))],
+      outfile: appender,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      logLevel: "warning"
+    })
+  })
+
+  const run = (args: ReadonlyArray<string>) =>
+    Effect.async<number>((resume) => {
+      const child = spawn(process.execPath, [appender, ...args], { stdio: ["ignore", "ignore", "inherit"] })
+      child.on("exit", (code) => resume(Effect.succeed(code ?? -1)))
+    })
+
+  it.live(
+    "8 processes append 200 events each while 2 drainers run: every id is delivered exactly once",
+    () =>
+      Effect.gen(function* () {
+        const startedAt = Date.now()
+        const dir = tempDir()
+        const outbox = yield* open(dir)
+        const tags = Array.from({ length: 8 }, (_, p) => `p${p}`)
+        const expected = tags.flatMap((tag) => Array.from({ length: 200 }, (_, i) => `${tag}-${i}`))
+        const server = yield* fakeServer()
+        const send: Outbox.Send = (events) => Effect.zipLeft(server.send(events), Effect.sleep("1 millis"))
+        const appending = yield* Ref.make(true)
+        const drainer = Effect.gen(function* () {
+          const results: Array<Outbox.DrainResult> = []
+          while (yield* Ref.get(appending)) {
+            results.push(yield* outbox.drain(send, { maxEvents: 50 }))
+            yield* Effect.sleep("2 millis")
+          }
+          results.push(yield* outbox.drain(send, { maxEvents: 50 }))
+          return results
+        })
+
+        const [codes, [a, b]] = yield* Effect.all(
+          [
+            Effect.forEach(tags, (tag) => run([dir, tag, "200"]), { concurrency: "unbounded" }).pipe(
+              Effect.ensuring(Ref.set(appending, false))
+            ),
+            Effect.all([drainer, drainer], { concurrency: 2 })
+          ],
+          { concurrency: 2 }
+        )
+
+        const batches = yield* server.batches
+        const received = batches.flat()
+        expect(codes).toEqual([0, 0, 0, 0, 0, 0, 0, 0])
+        expect(received.length).toBe(1600)
+        expect([...received].sort()).toEqual([...expected].sort())
+        expect([...a, ...b].filter((r) => r.failure !== null || r.corrupt.length > 0 || r.reclaimed > 0)).toEqual([])
+        expect([...a, ...b].reduce((n, r) => n + r.delivered, 0)).toBe(1600)
+        const outOfOrder = batches.filter((batch) =>
+          batch.some((id, i) => {
+            const [tag, n] = id.split("-")
+            return batch
+              .slice(0, i)
+              .some((prev) => prev.startsWith(`${tag}-`) && Number(prev.split("-")[1]) > Number(n))
+          })
+        )
+        expect(outOfOrder).toEqual([])
+        const stats = yield* outbox.stats()
+        expect({ ...stats, lastSuccessAt: stats.lastSuccessAt !== null && stats.lastSuccessAt >= startedAt }).toEqual({
+          pending: 0,
+          pendingFiles: 0,
+          oldestPendingAt: null,
+          rejected: 0,
+          corrupt: 0,
+          lastSuccessAt: true,
+          lastError: null
+        })
+        expect([ls(dir, "pending"), ls(dir, "sending"), ls(dir, "tmp")]).toEqual([[], [], []])
+      }),
+    60_000
+  )
+})
+
+describe("Outbox.append latency", () => {
+  const median = (xs: Array<number>) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
+  const measure = (durable: boolean) =>
+    Effect.gen(function* () {
+      const outbox = yield* Effect.provide(Outbox.Outbox, Outbox.layer(tempDir(), { durable }))
+      const event = ev("latency", 2048 - 20)
+      const times: Array<number> = []
+      for (let i = 0; i < 1000; i++) {
+        const start = performance.now()
+        yield* outbox.append([event])
+        times.push(performance.now() - start)
+      }
+      return { median: median(times), p99: [...times].sort((x, y) => x - y)[989] }
+    })
+
+  it.live("median over 1000 appends of a 2 KB event is well under 5 ms", () =>
+    Effect.gen(function* () {
+      const plain = yield* measure(false)
+      const durable = yield* measure(true)
+      console.log(
+        `append 2 KB: median ${plain.median.toFixed(3)} ms, p99 ${plain.p99.toFixed(3)} ms; ` +
+          `durable (fsync): median ${durable.median.toFixed(3)} ms, p99 ${durable.p99.toFixed(3)} ms`
+      )
+      expect(plain.median < 5).toBe(true)
+    })
+  )
+})
