@@ -52,6 +52,18 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
       query: (ids: ReadonlyArray<string>) => Statement.Statement<Row>
     ) => Effect.map(Effect.forEach(chunk(ids, 500), query), (rows) => rows.flat())
 
+    /** Rows of a session-scoped table by id, keyed by `(session id, id)`. */
+    const loadChildren = <Row>(userId: string, table: "messages" | "tool_calls", ids: ReadonlyArray<string>) =>
+      Effect.map(
+        selectIn(
+          [...new Set(ids)],
+          (chunk) =>
+            sql<{ session_id: string; id: string; data: string }>`
+              SELECT session_id, id, data FROM ${sql(table)} WHERE user_id = ${userId} AND id IN ${sql.in(chunk)}`
+        ),
+        (rows) => new Map<string, Row>(rows.map((row) => [key(row.session_id, row.id), JSON.parse(row.data)]))
+      )
+
     const ingest = Effect.fn("Store.ingest")(function* (userId: string, events: ReadonlyArray<Event.Event>) {
       const result: IngestResult = { stored: [], duplicates: [], stale: [] }
       const inBatch = new Set<string>()
@@ -90,32 +102,16 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
           )) {
             before.set(row.id, JSON.parse(row.data))
           }
-          const messageIds = [...new Set(todo.flatMap((e) => (e.kind === "message" ? [e.messageId] : [])))]
-          const messages = new Map<string, MessageRow>()
-          for (const row of yield* selectIn(
-            messageIds,
-            (ids) =>
-              sql<{
-                session_id: string
-                id: string
-                data: string
-              }>`SELECT session_id, id, data FROM messages WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
-          )) {
-            messages.set(key(row.session_id, row.id), JSON.parse(row.data))
-          }
-          const callIds = [...new Set(todo.flatMap((e) => (e.kind === "tool_call" ? [e.callId] : [])))]
-          const calls = new Map<string, ToolCallRow>()
-          for (const row of yield* selectIn(
-            callIds,
-            (ids) =>
-              sql<{
-                session_id: string
-                id: string
-                data: string
-              }>`SELECT session_id, id, data FROM tool_calls WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
-          )) {
-            calls.set(key(row.session_id, row.id), JSON.parse(row.data))
-          }
+          const messages = yield* loadChildren<MessageRow>(
+            userId,
+            "messages",
+            todo.flatMap((e) => (e.kind === "message" ? [e.messageId] : []))
+          )
+          const calls = yield* loadChildren<ToolCallRow>(
+            userId,
+            "tool_calls",
+            todo.flatMap((e) => (e.kind === "tool_call" ? [e.callId] : []))
+          )
 
           const current = new Map(before)
           const changedMessages = new Map<string, MessageRow>()
