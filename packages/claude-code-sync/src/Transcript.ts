@@ -67,6 +67,7 @@ type RawToolUseResult = typeof RawToolUseResult.Type
 export const TranscriptLine = Schema.Struct({
   type: Text,
   uuid: Text,
+  promptId: Text,
   timestamp: Text,
   sessionId: Text,
   cwd: Text,
@@ -114,6 +115,7 @@ const ExactBlock = Schema.Struct({
 const ExactLine = Schema.Struct({
   type: ExactText,
   uuid: ExactText,
+  promptId: ExactText,
   timestamp: ExactText,
   sessionId: ExactText,
   cwd: ExactText,
@@ -519,6 +521,7 @@ export const readSession = (lines: ReadonlyArray<TranscriptLine>, options: ReadO
   const responses = new Map<string, ResponseEntry>()
   const results = new Map<string, ToolResult>()
   const seenUuids = new Set<string>()
+  const usedPromptIds = new Set<string>()
   let sessionId: string | undefined
   let agentId: string | undefined = options.agentId
   let cwd: string | undefined
@@ -590,9 +593,14 @@ export const readSession = (lines: ReadonlyArray<TranscriptLine>, options: ReadO
     if (line.isMeta === true || content === undefined || line.uuid === undefined) continue
     const prompt = promptOf(content)
     const compactSummary = line.isCompactSummary === true
+    // The first line of a prompt takes its `promptId`, the id the UserPromptSubmit hook reports, so a prompt synced
+    // live by the hook and later from the transcript is one message.
+    const ownPrompt = source === "main" && line.isSidechain !== true && line.promptId !== undefined
+    const promptId = ownPrompt && !usedPromptIds.has(line.promptId ?? "") ? line.promptId : undefined
+    if (promptId !== undefined) usedPromptIds.add(promptId)
     entries.push({
       kind: "prompt",
-      id: line.uuid,
+      id: promptId ?? line.uuid,
       role: compactSummary ? "system" : "user",
       text: prompt.text,
       parts: prompt.parts,

@@ -555,3 +555,15 @@ describe("paths and files", () => {
     })
   )
 })
+
+describe("prompt ids shared with the hooks", () => {
+  it("gives the first prompt the UserPromptSubmit hook's prompt_id, so live and imported prompts are one message", () => {
+    const hookLines = readFileSync(join(fixtures, "claude-hooks.jsonl"), "utf8").split("\n").filter(Boolean)
+    const submitted = hookLines
+      .map((line) => JSON.parse(line) as { run: string; hook_event_name: string; payload: { prompt_id?: string } })
+      .find((line) => line.run === "settings" && line.hook_event_name === "UserPromptSubmit")
+    const prompt = readMain().messages.find((message) => message.role === "user")
+    expect(prompt?.id).toBe(submitted?.payload.prompt_id)
+    expect(prompt?.id).toBe("b4c8fdb2-949b-4a78-95be-c753c038bbd9")
+  })
+})

@@ -1,0 +1,313 @@
+import { createHash } from "node:crypto"
+import { Event, Limits } from "@opensync/domain"
+import * as Data from "effect/Data"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { projectNameOf } from "./Transcript.js"
+
+/*
+ * Claude Code hook payloads, "plan, then apply": `decodeHookInput` turns one hook's stdin into a decoded payload,
+ * `eventsFromHook` turns the payload into domain events with deterministic ids, `transcriptToRead` and
+ * `finalTextHint` tell the caller what else to read. Everything here is pure; the caller supplies `now`.
+ */
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Payload schema: every field optional but `session_id` and `hook_event_name`; a field of the wrong type reads as absent.
+
+const orUndefined = <S extends Schema.Schema.AnyNoContext>(schema: S) =>
+  Schema.UndefinedOr(schema).annotations({ decodingFallback: () => Either.right(undefined) })
+
+const lenient = <S extends Schema.Schema.AnyNoContext>(schema: S) => Schema.optional(orUndefined(schema))
+
+const Text = lenient(Schema.String)
+const Count = lenient(Schema.Number)
+const Flag = lenient(Schema.Boolean)
+
+/** One hook invocation's stdin (the fields the plugin uses; unknown fields are ignored). */
+export const HookInput = Schema.Struct({
+  session_id: Schema.String.pipe(Schema.minLength(1)),
+  hook_event_name: Schema.String.pipe(Schema.minLength(1)),
+  transcript_path: Text,
+  cwd: Text,
+  prompt_id: Text,
+  permission_mode: Text,
+  source: Text,
+  model: Text,
+  prompt: Text,
+  tool_name: Text,
+  tool_input: Schema.optional(Schema.Unknown),
+  tool_use_id: Text,
+  tool_response: Schema.optional(Schema.Unknown),
+  duration_ms: Count,
+  error: Text,
+  is_interrupt: Flag,
+  reason: Text,
+  agent_id: Text,
+  agent_type: Text,
+  agent_transcript_path: Text,
+  last_assistant_message: Text,
+  stop_hook_active: Flag,
+  trigger: Text
+})
+export type HookInput = typeof HookInput.Type
+
+/** Hook stdin that cannot be used: not JSON, not an object, or without `session_id` / `hook_event_name`. */
+export class HookInputError extends Data.TaggedError("HookInputError")<{ readonly reason: string }> {
+  override get message(): string {
+    return this.reason
+  }
+}
+
+const decodePayload = Schema.decodeUnknownEither(HookInput, { onExcessProperty: "ignore", errors: "first" })
+
+const hasText = (record: Readonly<Record<string, unknown>>, key: string): boolean =>
+  typeof record[key] === "string" && record[key] !== ""
+
+/** Parses and decodes one hook's stdin; never throws, a bad payload is a `HookInputError` with a readable reason. */
+export const decodeHookInput = (stdin: string): Either.Either<HookInput, HookInputError> => {
+  const fail = (reason: string) => Either.left(new HookInputError({ reason }))
+  if (stdin.trim() === "") return fail("hook stdin is empty")
+  let json: unknown
+  try {
+    json = JSON.parse(stdin)
+  } catch (cause) {
+    return fail(`hook stdin is not JSON: ${cause instanceof Error ? cause.message : String(cause)}`)
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return fail(
+      `hook stdin is not a JSON object: ${Array.isArray(json) ? "array" : json === null ? "null" : typeof json}`
+    )
+  }
+  const record = json as Readonly<Record<string, unknown>>
+  if (!hasText(record, "session_id")) return fail("hook payload has no session_id")
+  if (!hasText(record, "hook_event_name")) return fail("hook payload has no hook_event_name")
+  return Either.mapLeft(
+    decodePayload(record),
+    (error) =>
+      new HookInputError({ reason: `hook payload is invalid: ${ParseResult.TreeFormatter.formatErrorSync(error)}` })
+  )
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Events
+
+/** What `eventsFromHook` needs from the caller: the current time and whether tool calls are synced. */
+export interface HookEventOptions {
+  readonly now: number
+  readonly syncToolCalls: boolean
+}
+
+const SOURCE = "claude-code"
+
+type WithoutId<E> = Omit<E, "id">
+type ToolInput = { readonly summary: string | null; readonly paths: ReadonlyArray<string>; readonly bytes: number }
+
+const stringField = (record: Readonly<Record<string, unknown>>, key: string): string | undefined => {
+  const value = record[key]
+  return typeof value === "string" && value !== "" ? value : undefined
+}
+
+const summary = (text: string | undefined): string | null =>
+  text === undefined ? null : Limits.truncate(text, Limits.maxSummaryChars)
+
+const jsonLength = (value: unknown): number => (value === undefined ? 0 : (JSON.stringify(value)?.length ?? 0))
+
+/**
+ * What a tool was asked to do: a short summary and the paths it touches, never file contents. Mirrors the private
+ * summarizer of `Transcript.ts` so hook and transcript events describe a call the same way.
+ */
+const toolInputOf = (name: string, input: unknown): ToolInput => {
+  const bytes = jsonLength(input)
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return { summary: null, paths: [], bytes }
+  const record = input as Readonly<Record<string, unknown>>
+  switch (name) {
+    case "Bash":
+      return { summary: summary(stringField(record, "command")), paths: [], bytes }
+    case "Read":
+    case "Write":
+    case "Edit":
+    case "MultiEdit":
+    case "NotebookEdit": {
+      const path = stringField(record, "file_path") ?? stringField(record, "notebook_path")
+      return { summary: null, paths: path === undefined ? [] : [path], bytes }
+    }
+    case "Glob":
+    case "Grep": {
+      const path = stringField(record, "path")
+      return { summary: summary(stringField(record, "pattern")), paths: path === undefined ? [] : [path], bytes }
+    }
+    case "WebFetch":
+      return { summary: summary(stringField(record, "url")), paths: [], bytes }
+    case "Task":
+    case "Agent": {
+      const type = stringField(record, "subagent_type")
+      const description = stringField(record, "description")
+      const text = type !== undefined && description !== undefined ? `${type}: ${description}` : (type ?? description)
+      return { summary: summary(text), paths: [], bytes }
+    }
+    default: {
+      const keys = Object.keys(record).sort()
+      return { summary: keys.length === 0 ? null : summary(keys.join(", ")), paths: [], bytes }
+    }
+  }
+}
+
+/** `Exit code N` at the start of a Bash error (`Error: Exit code N` in transcripts). */
+const exitCodeOf = (text: string): number | null => {
+  const match = /^(?:Error: )?Exit code (\d{1,9})\b/.exec(text)
+  return match === null ? null : Number(match[1])
+}
+
+const millis = (value: number | undefined): number | undefined =>
+  value !== undefined && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined
+
+/** The message id of a prompt without `prompt_id` (older Claude Code): a digest of session, prompt text and time. */
+export const fallbackPromptId = (sessionId: string, prompt: string, now: number): string =>
+  `prompt_${createHash("sha256").update(`${sessionId}\u0000${prompt}\u0000${now}`).digest("hex").slice(0, 32)}`
+
+const INTERRUPTED = " [interrupted by the user]"
+
+const sessionStartOf = (input: HookInput, now: number) => {
+  const cwd = input.cwd
+  const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
+    kind: "session",
+    source: SOURCE,
+    sessionId: input.session_id,
+    at: now,
+    ...(input.source !== undefined && input.source !== "" ? { startType: input.source } : {}),
+    ...(input.model !== undefined && input.model !== "" ? { model: input.model } : {}),
+    ...(cwd !== undefined && cwd !== "" ? { projectPath: cwd, projectName: projectNameOf(cwd) } : {}),
+    ...(input.source === "startup" ? { startedAt: now } : {})
+  }
+  return Event.make(event)
+}
+
+const promptOf = (input: HookInput, now: number) => {
+  const text = input.prompt ?? ""
+  const messageId =
+    input.prompt_id !== undefined && input.prompt_id !== ""
+      ? input.prompt_id
+      : fallbackPromptId(input.session_id, text, now)
+  const event: WithoutId<typeof Event.MessageEvent.Encoded> = {
+    kind: "message",
+    source: SOURCE,
+    sessionId: input.session_id,
+    at: now,
+    messageId,
+    role: "user",
+    text,
+    parts: text === "" ? [] : [{ type: "text", text }],
+    ...(input.agent_id !== undefined && input.agent_id !== "" ? { agentId: input.agent_id } : {}),
+    createdAt: now,
+    completedAt: now
+  }
+  return Event.make(event)
+}
+
+const toolCallOf = (input: HookInput, now: number, failed: boolean) => {
+  const callId = input.tool_use_id
+  if (callId === undefined || callId === "" || callId.length > 256) return undefined
+  const name = input.tool_name !== undefined && input.tool_name !== "" ? input.tool_name.slice(0, 256) : "unknown"
+  const toolInput = toolInputOf(name, input.tool_input)
+  const durationMs = millis(input.duration_ms)
+  let output: { bytes: number; exitCode: number | null; error: string | null }
+  let paths = toolInput.paths
+  if (failed) {
+    const raw = input.error ?? ""
+    const interrupted = input.is_interrupt === true
+    const text = interrupted
+      ? `${Limits.truncate(raw, Limits.maxErrorChars - INTERRUPTED.length)}${INTERRUPTED}`.trimStart()
+      : Limits.truncate(raw, Limits.maxErrorChars)
+    output = { bytes: raw.length, exitCode: exitCodeOf(raw), error: text === "" ? null : text }
+  } else {
+    const response = input.tool_response
+    let exitCode: number | null = null
+    if (typeof response === "object" && response !== null && !Array.isArray(response)) {
+      const record = response as Readonly<Record<string, unknown>>
+      const bashLike = "stdout" in record || "stderr" in record
+      if (name === "Bash" && bashLike && record["interrupted"] !== true) exitCode = 0
+      const filePath = stringField(record, "filePath")
+      if (filePath !== undefined && !paths.includes(filePath)) paths = [...paths, filePath]
+    }
+    output = { bytes: jsonLength(response), exitCode, error: null }
+  }
+  const event: WithoutId<typeof Event.ToolCallEvent.Encoded> = {
+    kind: "tool_call",
+    source: SOURCE,
+    sessionId: input.session_id,
+    at: now,
+    callId,
+    name,
+    status: failed ? "error" : "completed",
+    startedAt: durationMs === undefined ? now : Math.max(0, now - durationMs),
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    input: paths === toolInput.paths ? toolInput : { ...toolInput, paths: paths.slice(0, Limits.maxPaths) },
+    output,
+    ...(input.agent_id !== undefined && input.agent_id !== "" ? { agentId: input.agent_id } : {})
+  }
+  return Event.make(event)
+}
+
+const sessionEndOf = (input: HookInput, now: number) => {
+  const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
+    kind: "session",
+    source: SOURCE,
+    sessionId: input.session_id,
+    at: now,
+    ...(input.reason !== undefined && input.reason !== "" ? { endReason: input.reason } : {}),
+    endedAt: now
+  }
+  return Event.make(event)
+}
+
+/**
+ * The domain events a hook payload carries by itself: SessionStart, UserPromptSubmit, PostToolUse(Failure) and
+ * SessionEnd; every other hook (Stop, SubagentStop, PreCompact, unknown names) yields none, see `transcriptToRead`.
+ */
+export const eventsFromHook = (input: HookInput, options: HookEventOptions): ReadonlyArray<Event.EventEncoded> => {
+  const { now } = options
+  switch (input.hook_event_name) {
+    case "SessionStart":
+      return [sessionStartOf(input, now)]
+    case "UserPromptSubmit":
+      return input.prompt === undefined ? [] : [promptOf(input, now)]
+    case "PostToolUse":
+    case "PostToolUseFailure": {
+      if (!options.syncToolCalls) return []
+      const event = toolCallOf(input, now, input.hook_event_name === "PostToolUseFailure")
+      return event === undefined ? [] : [event]
+    }
+    case "SessionEnd":
+      return [sessionEndOf(input, now)]
+    default:
+      return []
+  }
+}
+
+/** The transcript a hook asks the caller to (re-)read: main for Stop/SessionEnd/PreCompact, the subagent's for SubagentStop. */
+export const transcriptToRead = (
+  input: HookInput
+): { readonly path: string; readonly agentId?: string } | undefined => {
+  switch (input.hook_event_name) {
+    case "Stop":
+    case "SessionEnd":
+    case "PreCompact":
+      return input.transcript_path !== undefined && input.transcript_path !== ""
+        ? { path: input.transcript_path }
+        : undefined
+    case "SubagentStop": {
+      const path = input.agent_transcript_path
+      if (path === undefined || path === "") return undefined
+      return input.agent_id !== undefined && input.agent_id !== "" ? { path, agentId: input.agent_id } : { path }
+    }
+    default:
+      return undefined
+  }
+}
+
+/** The Stop payload's final assistant text, for when the transcript has not caught up yet (Stop-hook race). */
+export const finalTextHint = (input: HookInput): string | undefined =>
+  input.hook_event_name === "Stop" && input.last_assistant_message !== undefined && input.last_assistant_message !== ""
+    ? input.last_assistant_message
+    : undefined
