@@ -21,9 +21,11 @@ export const migrate = Effect.gen(function* () {
   for (const [index, statements] of migrations.entries()) {
     const version = index + 1
     if (version <= current) continue
+    yield* sql.unsafe("BEGIN IMMEDIATE")
     yield* Effect.forEach(statements, (statement) => sql.unsafe(statement), { discard: true }).pipe(
       Effect.zipRight(sql.unsafe(`PRAGMA user_version = ${version}`)),
-      sql.withTransaction
+      Effect.zipRight(sql.unsafe("COMMIT")),
+      Effect.tapError(() => Effect.ignore(sql.unsafe("ROLLBACK")))
     )
     yield* Effect.logDebug(`migrated database to version ${version}`)
   }

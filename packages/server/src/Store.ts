@@ -45,7 +45,20 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const writer = yield* Effect.makeSemaphore(1)
-    const write = <A, E, R>(effect: Effect.Effect<A, E, R>) => writer.withPermits(1)(sql.withTransaction(effect))
+    /**
+     * One write transaction at a time on the shared connection. libsql's own `transaction()` opens a new connection
+     * per transaction (measured: one leaked file descriptor and ~2 MiB per batch), so BEGIN/COMMIT are issued here.
+     */
+    const write = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      writer.withPermits(1)(
+        Effect.uninterruptibleMask((restore) =>
+          Effect.zipRight(sql.unsafe("BEGIN IMMEDIATE"), restore(effect)).pipe(
+            Effect.onExit((exit) =>
+              (exit._tag === "Success" ? sql.unsafe("COMMIT") : sql.unsafe("ROLLBACK")).pipe(Effect.orDie)
+            )
+          )
+        )
+      )
 
     const selectIn = <Row extends object>(
       ids: ReadonlyArray<string>,
