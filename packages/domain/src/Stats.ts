@@ -60,19 +60,21 @@ const byKey = <K extends string>(
     .sort((a, b) => b.costUsd - a.costUsd || b.totalTokens - a.totalTokens || b.sessions - a.sessions)
 }
 
+const nonEmpty = (row: UsageRow): boolean =>
+  row.sessions !== 0 ||
+  row.messages !== 0 ||
+  row.input + row.output + row.cacheRead + row.cacheWrite5m + row.cacheWrite1h + row.reasoning !== 0 ||
+  row.costUsd !== 0
+
 /** Builds the stats answer for a range from its usage and tool rollup rows. */
 export const fromRows = (
   range: { readonly from: number; readonly to: number; readonly bucket: Bucket },
   allUsageRows: ReadonlyArray<UsageRow>,
-  allToolRows: ReadonlyArray<ToolRow>
+  allToolRows: ReadonlyArray<ToolRow>,
+  /** Rows already grouped by project (backends that group in their query); by default taken from `allUsageRows`. */
+  projectRows?: ReadonlyArray<UsageRow>
 ): Stats => {
-  const usageRows = allUsageRows.filter(
-    (row) =>
-      row.sessions !== 0 ||
-      row.messages !== 0 ||
-      row.input + row.output + row.cacheRead + row.cacheWrite5m + row.cacheWrite1h + row.reasoning !== 0 ||
-      row.costUsd !== 0
-  )
+  const usageRows = allUsageRows.filter(nonEmpty)
   const toolRows = allToolRows.filter((row) => row.calls !== 0)
   const totals = emptyTotals()
   for (const row of usageRows) addRow(totals, row)
@@ -121,7 +123,11 @@ export const fromRows = (
     ),
     bySource: byKey(usageRows, (row) => row.source, "source"),
     byModel: byKey(usageRows, (row) => row.model, "model"),
-    byProject: byKey(usageRows, (row) => row.project, "project"),
+    byProject: byKey(
+      projectRows === undefined ? usageRows : projectRows.filter(nonEmpty),
+      (row) => row.project,
+      "project"
+    ),
     tools: toolStats,
     toolSeries: [...toolSeries.values()].sort(
       (a, b) => a.period.localeCompare(b.period) || a.tool.localeCompare(b.tool)

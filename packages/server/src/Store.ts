@@ -410,18 +410,64 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
       if (params.source !== undefined) clauses.push(sql`source = ${params.source}`)
       if (params.project !== undefined) clauses.push(sql`project = ${params.project}`)
       const usageClauses = params.model === undefined ? clauses : [...clauses, sql`model = ${params.model}`]
-      const usage = yield* sql<Rollup.UsageRow>`
-        SELECT day, source, model, project, sessions, messages, duration_ms AS "durationMs", input, output,
-          cache_read AS "cacheRead", cache_write_5m AS "cacheWrite5m", cache_write_1h AS "cacheWrite1h", reasoning,
-          cost_usd AS "costUsd", unpriced
-        FROM usage_rollup WHERE ${sql.and(usageClauses)}`
-      const tools =
+      const period =
+        params.bucket === "day"
+          ? sql.unsafe("day")
+          : params.bucket === "month"
+            ? sql.unsafe("substr(day, 1, 7)")
+            : sql.unsafe("date(day, '-' || ((CAST(strftime('%w', day) AS INTEGER) + 6) % 7) || ' days')")
+      const sums = sql.unsafe(`sum(sessions), sum(messages), sum(duration_ms), sum(input), sum(output), sum(cache_read),
+        sum(cache_write_5m), sum(cache_write_1h), sum(reasoning), round(sum(cost_usd), 9), sum(unpriced)`)
+      // Grouped in SQLite and returned as one JSON value: materialising thousands of rows costs more than the scan.
+      const [series] = yield* sql<{ rows: string }>`
+        SELECT json_group_array(json(row)) AS rows FROM (
+          SELECT json_array(${period}, source, model, ${sums}) AS row
+          FROM usage_rollup WHERE ${sql.and(usageClauses)} GROUP BY ${period}, source, model)`
+      const [projects] = yield* sql<{ rows: string }>`
+        SELECT json_group_array(json(row)) AS rows FROM (
+          SELECT json_array('', '', '', project, ${sums}) AS row
+          FROM usage_rollup WHERE ${sql.and(usageClauses)} GROUP BY project)`
+      const usageRow = (values: ReadonlyArray<string | number>): Rollup.UsageRow => ({
+        day: String(values[0]),
+        source: String(values[1]),
+        model: String(values[2]),
+        project: String(values[3]),
+        sessions: Number(values[4]),
+        messages: Number(values[5]),
+        durationMs: Number(values[6]),
+        input: Number(values[7]),
+        output: Number(values[8]),
+        cacheRead: Number(values[9]),
+        cacheWrite5m: Number(values[10]),
+        cacheWrite1h: Number(values[11]),
+        reasoning: Number(values[12]),
+        costUsd: Number(values[13]),
+        unpriced: Number(values[14])
+      })
+      const usage = (JSON.parse(series?.rows ?? "[]") as Array<Array<string | number>>).map(
+        ([p, source, model, ...rest]) => usageRow([p, source, model, "*", ...rest])
+      )
+      const byProject = (JSON.parse(projects?.rows ?? "[]") as Array<Array<string | number>>).map(usageRow)
+      const [toolJson] =
         params.model === undefined
-          ? yield* sql<Rollup.ToolRow>`
-              SELECT day, source, project, tool, calls, errors, duration_ms AS "durationMs", timed
-              FROM tool_rollup WHERE ${sql.and(clauses)}`
-          : []
-      return Stats.fromRows({ from, to, bucket: params.bucket }, usage, tools)
+          ? yield* sql<{ rows: string }>`
+              SELECT json_group_array(json(row)) AS rows FROM (
+                SELECT json_array(${period}, tool, sum(calls), sum(errors), sum(duration_ms), sum(timed)) AS row
+                FROM tool_rollup WHERE ${sql.and(clauses)} GROUP BY ${period}, tool)`
+          : [{ rows: "[]" }]
+      const tools = (JSON.parse(toolJson?.rows ?? "[]") as Array<[string, string, number, number, number, number]>).map(
+        ([p, tool, calls, errors, durationMs, timed]): Rollup.ToolRow => ({
+          day: p,
+          source: "",
+          project: "",
+          tool,
+          calls,
+          errors,
+          durationMs,
+          timed
+        })
+      )
+      return Stats.fromRows({ from, to, bucket: params.bucket }, usage, tools, byProject)
     })
 
     /** Sessions matching filters, oldest first, one page at a time (for streaming exports). */
