@@ -304,7 +304,7 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
                 timed: r.timed
               }))
             )}
-            ON CONFLICT (user_id, day, source, project, tool) DO UPDATE SET
+            ON CONFLICT (user_id, day, tool, source, project) DO UPDATE SET
               calls = calls + excluded.calls, errors = errors + excluded.errors,
               duration_ms = duration_ms + excluded.duration_ms, timed = timed + excluded.timed`
         }

@@ -98,7 +98,7 @@ export const migrations: ReadonlyArray<ReadonlyArray<string>> = [
       errors INTEGER NOT NULL,
       duration_ms INTEGER NOT NULL,
       timed INTEGER NOT NULL,
-      PRIMARY KEY (user_id, day, source, project, tool)
+      PRIMARY KEY (user_id, day, tool, source, project)
     ) WITHOUT ROWID`,
     `CREATE VIRTUAL TABLE message_fts USING fts5(
       text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
