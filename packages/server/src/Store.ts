@@ -65,17 +65,34 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
       query: (ids: ReadonlyArray<string>) => Statement.Statement<Row>
     ) => Effect.map(Effect.forEach(chunk(ids, 500), query), (rows) => rows.flat())
 
-    /** Rows of a session-scoped table by id, keyed by `(session id, id)`. */
-    const loadChildren = <Row>(userId: string, table: "messages" | "tool_calls", ids: ReadonlyArray<string>) =>
-      Effect.map(
-        selectIn(
-          [...new Set(ids)],
-          (chunk) =>
-            sql<{ session_id: string; id: string; data: string }>`
-              SELECT session_id, id, data FROM ${sql(table)} WHERE user_id = ${userId} AND id IN ${sql.in(chunk)}`
-        ),
-        (rows) => new Map<string, Row>(rows.map((row) => [key(row.session_id, row.id), JSON.parse(row.data)]))
-      )
+    /**
+     * Rows of a session-scoped table by `(session id, id)`, keyed the same way. Both columns are constrained so the
+     * `(user_id, session_id, id)` index is used; an `id IN (…)` alone would scan all of the user's rows.
+     */
+    const loadChildren = <Row>(
+      userId: string,
+      table: "messages" | "tool_calls",
+      keys: ReadonlyArray<readonly [string, string]>
+    ) =>
+      Effect.gen(function* () {
+        const wanted = new Set(keys.map(([sessionId, id]) => key(sessionId, id)))
+        const out = new Map<string, Row>()
+        const bySession = new Map<string, Set<string>>()
+        for (const [sessionId, id] of keys) bySession.set(sessionId, (bySession.get(sessionId) ?? new Set()).add(id))
+        for (const sessions of chunk([...bySession.keys()], 200)) {
+          const ids = [...new Set(sessions.flatMap((sessionId) => [...(bySession.get(sessionId) ?? [])]))]
+          for (const idChunk of chunk(ids, 500)) {
+            const rows = yield* sql<{ session_id: string; id: string; data: string }>`
+              SELECT session_id, id, data FROM ${sql(table)}
+              WHERE user_id = ${userId} AND session_id IN ${sql.in(sessions)} AND id IN ${sql.in(idChunk)}`
+            for (const row of rows) {
+              const k = key(row.session_id, row.id)
+              if (wanted.has(k)) out.set(k, JSON.parse(row.data))
+            }
+          }
+        }
+        return out
+      })
 
     const ingest = Effect.fn("Store.ingest")(function* (userId: string, events: ReadonlyArray<Event.Event>) {
       const result: IngestResult = { stored: [], duplicates: [], stale: [] }
@@ -118,12 +135,13 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
           const messages = yield* loadChildren<MessageRow>(
             userId,
             "messages",
-            todo.flatMap((e) => (e.kind === "message" ? [e.messageId] : []))
+            todo.flatMap((e) => (e.kind === "message" ? [[e.sessionId, e.messageId] as const] : []))
           )
+          const existed = new Set(messages.keys())
           const calls = yield* loadChildren<ToolCallRow>(
             userId,
             "tool_calls",
-            todo.flatMap((e) => (e.kind === "tool_call" ? [e.callId] : []))
+            todo.flatMap((e) => (e.kind === "tool_call" ? [[e.sessionId, e.callId] as const] : []))
           )
 
           const current = new Map(before)
@@ -175,8 +193,8 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
               )}
               ON CONFLICT (user_id, session_id, id) DO UPDATE SET created_at = excluded.created_at, data = excluded.data
               RETURNING rowid, session_id, id`
-            const rowids = written.map((row) => row.rowid)
-            yield* sql`DELETE FROM message_fts WHERE rowid IN ${sql.in(rowids)}`
+            const replaced = written.filter((row) => existed.has(key(row.session_id, row.id))).map((row) => row.rowid)
+            if (replaced.length > 0) yield* sql`DELETE FROM message_fts WHERE rowid IN ${sql.in(replaced)}`
             const fts = written.flatMap((row) => {
               const message = changedMessages.get(key(row.session_id, row.id))
               return message !== undefined && message.text.length > 0 ? [{ rowid: row.rowid, text: message.text }] : []
@@ -323,7 +341,7 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
         clauses.push(
           match === undefined
             ? sql`title LIKE ${like} ESCAPE '\\'`
-            : sql`(title LIKE ${like} ESCAPE '\\' OR id IN (SELECT m.session_id FROM message_fts f JOIN messages m ON m.rowid = f.rowid WHERE message_fts MATCH ${match} AND m.user_id = ${userId}))`
+            : sql`(title LIKE ${like} ESCAPE '\\' OR id IN (SELECT session_id FROM messages WHERE user_id = ${userId} AND rowid IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ${match})))`
         )
       }
       return clauses
