@@ -1,0 +1,354 @@
+// Read latency of the session list and the stats on a generated store, against GET /health in the same run.
+//
+//   node bench/read.mjs [--quick] [--json] [--regenerate]
+//
+// The store (full: 100,000 sessions / ~2,000,000 messages; --quick: 10,000 / ~200,000) is generated through the
+// real API in batches of 1,000 events and cached under bench/.cache/ keyed by STORE_VERSION, so re-runs reuse it.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import {
+  benchDir,
+  fmt,
+  fmtInt,
+  makeClient,
+  makeGenerator,
+  markdownTable,
+  memoryOf,
+  parseFlags,
+  postEvents,
+  startServer,
+  summarize
+} from "./lib.mjs"
+
+/** Bump when the generator or the server's storage format changes: cached stores of another version are ignored. */
+export const STORE_VERSION = "v2"
+
+const day = 86_400_000
+/** The generated data ends here (fixed, so every query sees the same data whatever the date of the run). */
+const endAt = Date.UTC(2026, 0, 1)
+
+const sizes = {
+  quick: { sessions: 10_000, messagesPerSession: 20 },
+  full: { sessions: 100_000, messagesPerSession: 20 }
+}
+
+const storeDir = (name) => join(benchDir, ".cache", `store-${STORE_VERSION}-${name}`)
+
+/** Generates the store through POST /sync/events in batches of 1,000; returns its metadata (also saved as meta.json). */
+const generate = async (name, size, log) => {
+  const dir = storeDir(name)
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(join(dir, "data"), { recursive: true })
+  const server = await startServer(join(dir, "data"))
+  if (server.key === null) throw new Error("the fresh server printed no API key")
+  const client = makeClient(server.url, { key: server.key, maxSockets: 1 })
+  const generator = makeGenerator({ seed: 7, tag: "rd", endAt, days: 180, messagesPerSession: size.messagesPerSession })
+  const batchSize = 1_000
+  const counts = { sessions: 0, messages: 0, toolCalls: 0, events: 0, requests: 0 }
+  const progress = []
+  let buffer = []
+  const started = performance.now()
+  let mark = { at: started, events: 0 }
+  const flush = async (events) => {
+    await postEvents(client, JSON.stringify({ events }), events.length)
+    counts.events += events.length
+    counts.requests++
+  }
+  try {
+    log(`read: generating the ${name} store (${fmtInt(size.sessions)} sessions) in ${dir}`)
+    const step = size.sessions / 20
+    for (let s = 0; s < size.sessions; s++) {
+      const session = generator.nextSession()
+      counts.sessions++
+      counts.messages += session.messages
+      counts.toolCalls += session.events.filter((e) => e.kind === "tool_call").length
+      buffer.push(...session.events)
+      while (buffer.length >= batchSize) {
+        await flush(buffer.slice(0, batchSize))
+        buffer = buffer.slice(batchSize)
+      }
+      if ((s + 1) % step === 0) {
+        const now = performance.now()
+        const point = {
+          sessions: s + 1,
+          events: counts.events,
+          seconds: (now - started) / 1000,
+          intervalEventsPerSecond: ((counts.events - mark.events) / (now - mark.at)) * 1000,
+          rssMiB: memoryOf(server.pid).rssMiB
+        }
+        progress.push(point)
+        mark = { at: now, events: counts.events }
+        log(
+          `  ${fmtInt(point.sessions)} sessions, ${fmtInt(point.events)} events, ${fmt(point.seconds)} s, ` +
+            `${fmtInt(point.intervalEventsPerSecond)} events/s in the last interval, server RSS ${fmtInt(point.rssMiB)} MiB`
+        )
+      }
+    }
+    if (buffer.length > 0) await flush(buffer)
+    const seconds = (performance.now() - started) / 1000
+    const memory = memoryOf(server.pid)
+    const meta = {
+      version: STORE_VERSION,
+      name,
+      key: server.key,
+      endAt,
+      generatedOn: new Date().toISOString(),
+      counts,
+      generation: {
+        seconds,
+        eventsPerSecond: counts.events / seconds,
+        batchSize,
+        firstInterval: progress[0]?.intervalEventsPerSecond ?? null,
+        lastInterval: progress[progress.length - 1]?.intervalEventsPerSecond ?? null,
+        progress,
+        serverRssMiB: memory.rssMiB,
+        serverPeakRssMiB: memory.peakMiB
+      }
+    }
+    log(
+      `  generated ${fmtInt(counts.events)} events (${fmtInt(counts.messages)} messages, ${fmtInt(counts.toolCalls)} tool calls) ` +
+        `in ${fmt(seconds)} s = ${fmtInt(meta.generation.eventsPerSecond)} events/s; server RSS ${fmtInt(memory.rssMiB)} MiB`
+    )
+    writeFileSync(join(dir, "meta.json"), `${JSON.stringify(meta, null, 2)}\n`)
+    return meta
+  } finally {
+    client.close()
+    await server.stop()
+  }
+}
+
+const loadOrGenerate = async (name, regenerate, log) => {
+  const metaFile = join(storeDir(name), "meta.json")
+  if (!regenerate && existsSync(metaFile)) {
+    const meta = JSON.parse(readFileSync(metaFile, "utf8"))
+    if (meta.version === STORE_VERSION) {
+      log(`read: reusing the cached ${name} store generated on ${meta.generatedOn} (${storeDir(name)})`)
+      return { ...meta, cached: true }
+    }
+  }
+  return { ...(await generate(name, sizes[name], log)), cached: false }
+}
+
+const searchTimeoutMs = 30_000
+
+const timedOnce = async (client, path, timeoutMs) => {
+  const t0 = performance.now()
+  try {
+    const res = await client.request("GET", path, undefined, { timeoutMs })
+    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${res.body.slice(0, 300)}`)
+    return { path, ms: performance.now() - t0, timedOut: false }
+  } catch (error) {
+    if (error.timeout === true) return { path, ms: null, timedOut: true, timeoutMs }
+    throw error
+  }
+}
+
+/**
+ * Latency of single-event POSTs on the big store: each re-sends an older copy of an existing message (a retry), which
+ * goes through the same lookups as a new message but leaves the stored data unchanged (the event is "stale"), so the
+ * cached store stays the same from run to run (only its events table grows by a few rows).
+ */
+const singleEventIngest = async (client, log, count = 10) => {
+  const page = JSON.parse((await client.request("GET", "/api/sessions?limit=3")).body)
+  const messages = []
+  for (const session of page.sessions) {
+    const detail = JSON.parse((await client.request("GET", `/api/sessions/${encodeURIComponent(session.id)}`)).body)
+    for (const m of detail.messages) messages.push({ session, message: m })
+  }
+  const runTag = Date.now().toString(36)
+  const times = []
+  for (let i = 0; i < count && i < messages.length; i++) {
+    const { session, message } = messages[i]
+    const event = {
+      kind: "message",
+      id: `evt_single_${runTag}_${i}`,
+      source: session.source,
+      sessionId: session.id,
+      at: message.updatedAt - 1_000,
+      messageId: message.id,
+      role: message.role,
+      text: message.text,
+      model: message.model,
+      createdAt: message.createdAt
+    }
+    const t0 = performance.now()
+    const res = await postEvents(client, JSON.stringify({ events: [event] }), 1)
+    times.push(performance.now() - t0)
+    if (JSON.parse(res.body).stale.length !== 1) throw new Error(`expected a stale event: ${res.body}`)
+  }
+  const result = summarize(times)
+  log(
+    `  single-event POST on this store: p50 ${fmt(result.p50, 1)} ms, max ${fmt(result.max, 1)} ms (${result.n} requests)`
+  )
+  return result
+}
+
+/** Sequential requests (one at a time): `warmup` unmeasured, then up to `samples` measured, at most `maxMs`. */
+const measure = async (client, path, { samples, warmup, maxMs, timeoutMs }) => {
+  const once = async () => {
+    const t0 = performance.now()
+    const res = await client.request("GET", path, undefined, { timeoutMs })
+    const ms = performance.now() - t0
+    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${res.body.slice(0, 300)}`)
+    return { ms, body: res.body }
+  }
+  let first
+  const warmupStarted = performance.now()
+  for (let i = 0; i < warmup && (i === 0 || performance.now() - warmupStarted < maxMs / 4); i++) {
+    const result = await once()
+    first ??= result
+  }
+  const times = []
+  const started = performance.now()
+  let bytes = 0
+  while (times.length < samples && performance.now() - started < maxMs) {
+    const { ms, body } = await once()
+    times.push(ms)
+    bytes = body.length
+  }
+  return { ...summarize(times), bytes, firstBody: first?.body }
+}
+
+export const runRead = async ({ quick = false, regenerate = false, log = console.error } = {}) => {
+  const name = quick ? "quick" : "full"
+  const meta = await loadOrGenerate(name, regenerate, log)
+  const plan = quick ? { samples: 60, warmup: 3, maxMs: 20_000 } : { samples: 200, warmup: 5, maxMs: 60_000 }
+  const from90 = meta.endAt - 90 * day
+  const server = await startServer(join(storeDir(name), "data"))
+  const client = makeClient(server.url, { key: meta.key, maxSockets: 1 })
+  try {
+    const rssAtStart = memoryOf(server.pid)
+    const health = await measure(client, "/health", plan)
+    log(`  /health p50 ${fmt(health.p50, 2)} ms, p95 ${fmt(health.p95, 2)} ms`)
+    // A cursor for the second page of the default listing.
+    const first = JSON.parse((await client.request("GET", "/api/sessions?limit=50")).body)
+    const variants = [
+      ["sessions", "/api/sessions?limit=50", "default (updatedAt desc)"],
+      ["sessions", "/api/sessions?limit=50&sort=costUsd", "sort=costUsd"],
+      ["sessions", "/api/sessions?limit=50&sort=startedAt&order=asc", "sort=startedAt asc"],
+      ["sessions", "/api/sessions?limit=50&sort=messageCount", "sort=messageCount"],
+      ["sessions", "/api/sessions?limit=50&source=opencode", "source=opencode"],
+      ["sessions", "/api/sessions?limit=50&source=claude-code&sort=costUsd", "source=claude-code, sort=costUsd"],
+      [
+        "sessions",
+        "/api/sessions?limit=50&project=project-07&sort=totalTokens",
+        "project=project-07, sort=totalTokens"
+      ],
+      ["sessions", "/api/sessions?limit=50&model=gpt-5", "model=gpt-5"],
+      ["sessions", `/api/sessions?limit=50&from=${meta.endAt - 7 * day}`, "from=last 7 days"],
+      ["sessions", `/api/sessions?limit=50&cursor=${first.nextCursor}`, "page 2 (cursor)"],
+      ["stats", `/api/stats?from=${from90}&to=${meta.endAt}&bucket=day`, "90 days, bucket=day"],
+      ["stats", `/api/stats?from=${from90}&to=${meta.endAt}&bucket=week`, "90 days, bucket=week"],
+      [
+        "stats",
+        `/api/stats?from=${from90}&to=${meta.endAt}&bucket=day&source=claude-code`,
+        "90 days, source=claude-code"
+      ],
+      [
+        "stats",
+        `/api/stats?from=${from90}&to=${meta.endAt}&bucket=day&project=project-07`,
+        "90 days, project=project-07"
+      ]
+    ]
+    const rows = []
+    for (const [group, path, label] of variants) {
+      const result = await measure(client, path, plan)
+      const row = { group, label, path, ...result, ratio: result.p95 / health.p95 }
+      delete row.firstBody
+      if (group === "sessions") {
+        const page = JSON.parse(result.firstBody)
+        row.rows = page.sessions.length
+      }
+      rows.push(row)
+      log(
+        `  ${group} ${label}: p50 ${fmt(result.p50, 2)} ms, p95 ${fmt(result.p95, 2)} ms, p99 ${fmt(result.p99, 2)} ms (${result.n} samples, ${fmtInt(result.bytes)} B)`
+      )
+    }
+    const singleIngest = await singleEventIngest(client, log)
+    // Full-text search last: it is not in the target's list, and a slow query blocks the server (SQLite calls are
+    // synchronous on its event loop), so it runs once with a timeout after everything else was measured.
+    // "fanitlin" is a generated word found in about 1 message in 10,000.
+    const search = await timedOnce(client, "/api/sessions?limit=50&q=fanitlin", searchTimeoutMs)
+    log(
+      `  sessions q=<rare word>: ${search.timedOut ? `timed out after ${fmt(searchTimeoutMs / 1000, 0)} s` : `${fmt(search.ms, 1)} ms`}`
+    )
+    const memory = memoryOf(server.pid)
+    return {
+      singleIngest,
+      search,
+      store: {
+        name,
+        version: STORE_VERSION,
+        cached: meta.cached,
+        generatedOn: meta.generatedOn,
+        counts: meta.counts,
+        generation: meta.generation
+      },
+      plan,
+      health,
+      rows,
+      target: { p95Ms: 50 },
+      serverRss: { atStartMiB: rssAtStart.rssMiB, afterLoadMiB: memory.rssMiB, peakMiB: memory.peakMiB }
+    }
+  } finally {
+    client.close()
+    await server.stop()
+  }
+}
+
+export const readMarkdown = (read) => {
+  const c = read.store.counts
+  const g = read.store.generation
+  const missed = read.rows.filter((r) => r.p95 >= read.target.p95Ms)
+  return [
+    `Store \`${read.store.name}\` (${STORE_VERSION}): ${fmtInt(c.sessions)} sessions, ${fmtInt(c.messages)} messages, ` +
+      `${fmtInt(c.toolCalls)} tool calls, ${fmtInt(c.events)} events over 180 days` +
+      (read.store.cached ? ` (cached, generated on ${read.store.generatedOn})` : "") +
+      ".",
+    "",
+    `Generation through the API (batches of ${g.batchSize}, 1 client): ${fmt(g.seconds)} s, ${fmtInt(g.eventsPerSecond)} events/s on average; ` +
+      `${fmtInt(g.firstInterval)} events/s in the first 5 % of sessions, ${fmtInt(g.lastInterval)} events/s in the last 5 %. ` +
+      `Server RSS at the end of generation: ${fmtInt(g.serverRssMiB)} MiB.`,
+    "",
+    markdownTable(
+      ["read (sequential, 1 client)", "p50 ms", "p95 ms", "p99 ms", "p95 / health p95", "target p95 < 50 ms"],
+      [
+        [
+          "GET /health (baseline)",
+          fmt(read.health.p50, 2),
+          fmt(read.health.p95, 2),
+          fmt(read.health.p99, 2),
+          "1.0",
+          ""
+        ],
+        ...read.rows.map((r) => [
+          `${r.group === "sessions" ? "GET /api/sessions" : "GET /api/stats"} ${r.label}`,
+          fmt(r.p50, 2),
+          fmt(r.p95, 2),
+          fmt(r.p99, 2),
+          fmt(r.ratio, 1),
+          r.p95 < read.target.p95Ms ? "met" : "**missed**"
+        ])
+      ]
+    ),
+    "",
+    missed.length === 0
+      ? `Every targeted read has p95 < ${read.target.p95Ms} ms.`
+      : `**Missed** p95 < ${read.target.p95Ms} ms: ${missed.map((r) => `${r.group} ${r.label} (${fmt(r.p95, 1)} ms)`).join("; ")}.`,
+    `Full-text search \`GET /api/sessions?q=<rare word>\` (not a target): ${
+      read.search.timedOut
+        ? `**timed out** after ${fmt(read.search.timeoutMs / 1000, 0)} s`
+        : `${fmt(read.search.ms, 1)} ms`
+    } (one request; SQLite runs on the server's event loop, so every other request waits meanwhile).`,
+    `Single-event \`POST /sync/events\` on this store (a message re-sent, ${read.singleIngest.n} sequential requests): ` +
+      `p50 ${fmt(read.singleIngest.p50, 1)} ms, max ${fmt(read.singleIngest.max, 1)} ms = ${fmt(1000 / read.singleIngest.p50, 1)} events/s.`,
+    `Server RSS: ${fmtInt(read.serverRss.atStartMiB)} MiB after start, ${fmtInt(read.serverRss.afterLoadMiB)} MiB after the read load (peak ${fmtInt(read.serverRss.peakMiB)} MiB).`
+  ].join("\n")
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const flags = parseFlags(process.argv.slice(2))
+  const result = await runRead({ quick: flags.quick === true, regenerate: flags.regenerate === true })
+  console.log(flags.json ? JSON.stringify(result, null, 2) : readMarkdown(result))
+}
