@@ -4,6 +4,7 @@ import * as Data from "effect/Data"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as ToolInput from "./ToolInput.js"
 import { projectNameOf } from "./Transcript.js"
 
 /*
@@ -101,57 +102,15 @@ export interface HookEventOptions {
 const SOURCE = "claude-code"
 
 type WithoutId<E> = Omit<E, "id">
-type ToolInput = { readonly summary: string | null; readonly paths: ReadonlyArray<string>; readonly bytes: number }
 
 const stringField = (record: Readonly<Record<string, unknown>>, key: string): string | undefined => {
   const value = record[key]
   return typeof value === "string" && value !== "" ? value : undefined
 }
 
-const summary = (text: string | undefined): string | null =>
-  text === undefined ? null : Limits.truncate(text, Limits.maxSummaryChars)
-
 const jsonLength = (value: unknown): number => (value === undefined ? 0 : (JSON.stringify(value)?.length ?? 0))
 
-/**
- * What a tool was asked to do: a short summary and the paths it touches, never file contents. Mirrors the private
- * summarizer of `Transcript.ts` so hook and transcript events describe a call the same way.
- */
-const toolInputOf = (name: string, input: unknown): ToolInput => {
-  const bytes = jsonLength(input)
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return { summary: null, paths: [], bytes }
-  const record = input as Readonly<Record<string, unknown>>
-  switch (name) {
-    case "Bash":
-      return { summary: summary(stringField(record, "command")), paths: [], bytes }
-    case "Read":
-    case "Write":
-    case "Edit":
-    case "MultiEdit":
-    case "NotebookEdit": {
-      const path = stringField(record, "file_path") ?? stringField(record, "notebook_path")
-      return { summary: null, paths: path === undefined ? [] : [path], bytes }
-    }
-    case "Glob":
-    case "Grep": {
-      const path = stringField(record, "path")
-      return { summary: summary(stringField(record, "pattern")), paths: path === undefined ? [] : [path], bytes }
-    }
-    case "WebFetch":
-      return { summary: summary(stringField(record, "url")), paths: [], bytes }
-    case "Task":
-    case "Agent": {
-      const type = stringField(record, "subagent_type")
-      const description = stringField(record, "description")
-      const text = type !== undefined && description !== undefined ? `${type}: ${description}` : (type ?? description)
-      return { summary: summary(text), paths: [], bytes }
-    }
-    default: {
-      const keys = Object.keys(record).sort()
-      return { summary: keys.length === 0 ? null : summary(keys.join(", ")), paths: [], bytes }
-    }
-  }
-}
+const toolInputOf = ToolInput.summarize
 
 /** `Exit code N` at the start of a Bash error (`Error: Exit code N` in transcripts). */
 const exitCodeOf = (text: string): number | null => {
