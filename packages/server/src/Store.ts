@@ -32,6 +32,20 @@ const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>
   return out
 }
 
+/** Re-keys rollup rows (e.g. drops the project) and sums rows that now share a key. */
+const regroup = (
+  rows: ReadonlyArray<Rollup.UsageRow>,
+  rekey: (row: Rollup.UsageRow) => Rollup.UsageRow
+): Array<Rollup.UsageRow> => {
+  const out = new Map<string, Rollup.UsageRow>()
+  for (const row of rows.map(rekey)) {
+    const k = Rollup.usageKey(row)
+    const prev = out.get(k)
+    out.set(k, prev === undefined ? row : Rollup.sumUsage(prev, row))
+  }
+  return [...out.values()]
+}
+
 const key = (sessionId: string, id: string) => `${sessionId}\u0000${id}`
 const day = 86_400_000
 
@@ -261,25 +275,16 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
         { discard: true }
       )
 
-    const applyRollups = (userId: string, deltas: ReadonlyArray<ReturnType<typeof Rollup.delta>>) =>
+    /** Adds rollup increments into one of the usage rollup tables (all three share columns and key). */
+    const upsertUsage = (
+      table: "usage_rollup" | "usage_by_model" | "usage_by_project",
+      userId: string,
+      usageRows: ReadonlyArray<Rollup.UsageRow>
+    ) =>
       Effect.gen(function* () {
-        const usage = new Map<string, Rollup.UsageRow>()
-        const tools = new Map<string, Rollup.ToolRow>()
-        for (const delta of deltas) {
-          for (const row of delta.usage) {
-            const k = Rollup.usageKey(row)
-            const prev = usage.get(k)
-            usage.set(k, prev === undefined ? row : Rollup.sumUsage(prev, row))
-          }
-          for (const row of delta.tools) {
-            const k = Rollup.toolKey(row)
-            const prev = tools.get(k)
-            tools.set(k, prev === undefined ? row : Rollup.sumTools(prev, row))
-          }
-        }
-        for (const rows of chunk([...usage.values()], 300)) {
+        for (const rows of chunk(usageRows, 300)) {
           yield* sql`
-            INSERT INTO usage_rollup ${sql.insert(
+            INSERT INTO ${sql(table)} ${sql.insert(
               rows.map((r) => ({
                 user_id: userId,
                 day: r.day,
@@ -307,6 +312,36 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
               cache_write_1h = cache_write_1h + excluded.cache_write_1h, reasoning = reasoning + excluded.reasoning,
               cost_usd = round(cost_usd + excluded.cost_usd, 9), unpriced = unpriced + excluded.unpriced`
         }
+      })
+
+    const applyRollups = (userId: string, deltas: ReadonlyArray<ReturnType<typeof Rollup.delta>>) =>
+      Effect.gen(function* () {
+        const usage = new Map<string, Rollup.UsageRow>()
+        const tools = new Map<string, Rollup.ToolRow>()
+        for (const delta of deltas) {
+          for (const row of delta.usage) {
+            const k = Rollup.usageKey(row)
+            const prev = usage.get(k)
+            usage.set(k, prev === undefined ? row : Rollup.sumUsage(prev, row))
+          }
+          for (const row of delta.tools) {
+            const k = Rollup.toolKey(row)
+            const prev = tools.get(k)
+            tools.set(k, prev === undefined ? row : Rollup.sumTools(prev, row))
+          }
+        }
+        const all = [...usage.values()]
+        yield* upsertUsage("usage_rollup", userId, all)
+        yield* upsertUsage(
+          "usage_by_model",
+          userId,
+          regroup(all, (row) => ({ ...row, project: "*" }))
+        )
+        yield* upsertUsage(
+          "usage_by_project",
+          userId,
+          regroup(all, (row) => ({ ...row, model: "*" }))
+        )
         for (const rows of chunk([...tools.values()], 300)) {
           yield* sql`
             INSERT INTO tool_rollup ${sql.insert(
@@ -404,9 +439,11 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
           yield* sql`DELETE FROM events WHERE user_id = ${userId} AND session_id = ${id}`
           yield* sql`DELETE FROM sessions WHERE user_id = ${userId} AND id = ${id}`
           yield* applyRollups(userId, [Rollup.delta(session, null)])
-          yield* sql`DELETE FROM usage_rollup WHERE user_id = ${userId} AND sessions = 0 AND messages = 0 AND input = 0
-            AND output = 0 AND cache_read = 0 AND cache_write_5m = 0 AND cache_write_1h = 0 AND reasoning = 0
-            AND abs(cost_usd) < 1e-9 AND duration_ms = 0 AND unpriced = 0`
+          for (const table of ["usage_rollup", "usage_by_model", "usage_by_project"]) {
+            yield* sql`DELETE FROM ${sql(table)} WHERE user_id = ${userId} AND sessions = 0 AND messages = 0
+              AND input = 0 AND output = 0 AND cache_read = 0 AND cache_write_5m = 0 AND cache_write_1h = 0
+              AND reasoning = 0 AND abs(cost_usd) < 1e-9 AND duration_ms = 0 AND unpriced = 0`
+          }
           yield* sql`DELETE FROM tool_rollup WHERE user_id = ${userId} AND calls = 0`
           return Option.some({ messages: messages.length, toolCalls: toolCalls.length })
         })
@@ -440,11 +477,13 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
       const [series] = yield* sql<{ rows: string }>`
         SELECT json_group_array(json(row)) AS rows FROM (
           SELECT json_array(${period}, source, model, ${sums}) AS row
-          FROM usage_rollup WHERE ${sql.and(usageClauses)} GROUP BY ${period}, source, model)`
+          FROM ${sql(params.project === undefined ? "usage_by_model" : "usage_rollup")}
+          WHERE ${sql.and(usageClauses)} GROUP BY ${period}, source, model)`
       const [projects] = yield* sql<{ rows: string }>`
         SELECT json_group_array(json(row)) AS rows FROM (
           SELECT json_array('', '', '', project, ${sums}) AS row
-          FROM usage_rollup WHERE ${sql.and(usageClauses)} GROUP BY project)`
+          FROM ${sql(params.model === undefined ? "usage_by_project" : "usage_rollup")}
+          WHERE ${sql.and(usageClauses)} GROUP BY project)`
       const usageRow = (values: ReadonlyArray<string | number>): Rollup.UsageRow => ({
         day: String(values[0]),
         source: String(values[1]),
@@ -471,7 +510,11 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
           ? yield* sql<{ rows: string }>`
               SELECT json_group_array(json(row)) AS rows FROM (
                 SELECT json_array(${period}, tool, sum(calls), sum(errors), sum(duration_ms), sum(timed)) AS row
-                FROM tool_rollup WHERE ${sql.and(clauses)} GROUP BY ${period}, tool)`
+                FROM (
+                  SELECT day, tool, sum(calls) AS calls, sum(errors) AS errors, sum(duration_ms) AS duration_ms,
+                    sum(timed) AS timed
+                  FROM tool_rollup WHERE ${sql.and(clauses)} GROUP BY day, tool)
+                GROUP BY ${period}, tool)`
           : [{ rows: "[]" }]
       const tools = (JSON.parse(toolJson?.rows ?? "[]") as Array<[string, string, number, number, number, number]>).map(
         ([p, tool, calls, errors, durationMs, timed]): Rollup.ToolRow => ({

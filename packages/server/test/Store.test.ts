@@ -97,6 +97,13 @@ const checkRollupsMatchSessions = (userId: string) =>
       SELECT (SELECT coalesce(sum(calls), 0) FROM tool_rollup WHERE user_id = ${userId}) AS calls,
         (SELECT count(*) FROM tool_calls WHERE user_id = ${userId}) AS expected`
     expect(fromRollup).toEqual(fromSessions)
+    for (const table of ["usage_by_model", "usage_by_project"]) {
+      const [coarse] = yield* sql<{ sessions: number; messages: number; output: number; cost: number }>`
+        SELECT coalesce(sum(sessions), 0) AS sessions, coalesce(sum(messages), 0) AS messages,
+          coalesce(sum(output), 0) AS output, round(coalesce(sum(cost_usd), 0), 6) AS cost
+        FROM ${sql(table)} WHERE user_id = ${userId}`
+      expect(coarse).toEqual(fromSessions)
+    }
     expect(tools.calls).toBe(tools.expected)
   })
 

@@ -103,5 +103,50 @@ export const migrations: ReadonlyArray<ReadonlyArray<string>> = [
     `CREATE VIRTUAL TABLE message_fts USING fts5(
       text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
     )`
+  ],
+  // 2: coarser usage rollups (project summed out, model summed out) so unfiltered stats read few rows.
+  [
+    `CREATE TABLE usage_by_model (
+      user_id TEXT NOT NULL,
+      day TEXT NOT NULL,
+      source TEXT NOT NULL,
+      model TEXT NOT NULL,
+      project TEXT NOT NULL,
+      sessions INTEGER NOT NULL,
+      messages INTEGER NOT NULL,
+      duration_ms INTEGER NOT NULL,
+      input INTEGER NOT NULL,
+      output INTEGER NOT NULL,
+      cache_read INTEGER NOT NULL,
+      cache_write_5m INTEGER NOT NULL,
+      cache_write_1h INTEGER NOT NULL,
+      reasoning INTEGER NOT NULL,
+      cost_usd REAL NOT NULL,
+      unpriced INTEGER NOT NULL,
+      PRIMARY KEY (user_id, day, source, model, project)
+    ) WITHOUT ROWID`,
+    `CREATE TABLE usage_by_project (
+      user_id TEXT NOT NULL,
+      day TEXT NOT NULL,
+      source TEXT NOT NULL,
+      model TEXT NOT NULL,
+      project TEXT NOT NULL,
+      sessions INTEGER NOT NULL,
+      messages INTEGER NOT NULL,
+      duration_ms INTEGER NOT NULL,
+      input INTEGER NOT NULL,
+      output INTEGER NOT NULL,
+      cache_read INTEGER NOT NULL,
+      cache_write_5m INTEGER NOT NULL,
+      cache_write_1h INTEGER NOT NULL,
+      reasoning INTEGER NOT NULL,
+      cost_usd REAL NOT NULL,
+      unpriced INTEGER NOT NULL,
+      PRIMARY KEY (user_id, day, source, model, project)
+    ) WITHOUT ROWID`,
+    `INSERT INTO usage_by_model SELECT user_id, day, source, model, '*', sum(sessions), sum(messages), sum(duration_ms), sum(input), sum(output), sum(cache_read), sum(cache_write_5m), sum(cache_write_1h), sum(reasoning), sum(cost_usd), sum(unpriced)
+      FROM usage_rollup GROUP BY user_id, day, source, model`,
+    `INSERT INTO usage_by_project SELECT user_id, day, source, '*', project, sum(sessions), sum(messages), sum(duration_ms), sum(input), sum(output), sum(cache_read), sum(cache_write_5m), sum(cache_write_1h), sum(reasoning), sum(cost_usd), sum(unpriced)
+      FROM usage_rollup GROUP BY user_id, day, source, project`
   ]
 ]
