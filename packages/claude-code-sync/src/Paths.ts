@@ -1,0 +1,32 @@
+import { homedir } from "node:os"
+import { join } from "node:path"
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/**
+ * Where claude-code-sync keeps its local state: the plugin's data dir (`$CLAUDE_PLUGIN_DATA`, kept across plugin
+ * updates) when run as a plugin hook, else `$XDG_CONFIG_HOME/claude-code-sync` (`~/.config/claude-code-sync`).
+ */
+export const stateDir = (env: Env = process.env): string =>
+  env.CLAUDE_SYNC_STATE_DIR ||
+  env.CLAUDE_PLUGIN_DATA ||
+  join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config"), "claude-code-sync")
+
+/** The outbox of events waiting to be sent. */
+export const outboxDir = (env: Env = process.env): string => join(stateDir(env), "outbox")
+
+/** The queue of transcripts to (re-)read: Stop, SubagentStop, PreCompact and SessionEnd add one each. */
+export const transcriptQueueDir = (env: Env = process.env): string => join(stateDir(env), "transcripts")
+
+/** The log of hook and background-sync problems (hooks never print to stdout). */
+export const logFile = (env: Env = process.env): string => join(stateDir(env), "claude-code-sync.log")
+
+/** Held by the one background sync process at a time. */
+export const syncLockFile = (env: Env = process.env): string => join(stateDir(env), "sync.lock")
+
+/** `$CLAUDE_CONFIG_DIR` (comma-separated list allowed) or `~/.claude`: where Claude Code keeps settings and projects. */
+export const claudeDirs = (env: Env = process.env): ReadonlyArray<string> =>
+  (env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), ".claude"))
+    .split(",")
+    .map((dir) => dir.trim())
+    .filter((dir) => dir.length > 0)
