@@ -3,7 +3,10 @@ import * as esbuild from "esbuild"
 
 const banner = "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);"
 
-const targets = [{ entry: "packages/server/src/bin.ts", out: "packages/server/dist/opensync.mjs" }]
+const targets = [
+  { entry: "packages/server/src/bin.ts", out: "packages/server/dist/opensync.mjs" },
+  { entry: "packages/claude-code-sync/src/hook.ts", out: "packages/claude-code-sync/dist/hook.mjs" }
+]
 
 await Promise.all(
   targets.map(({ entry, out }) =>

@@ -12,6 +12,9 @@ export const stateDir = (env: Env = process.env): string =>
   env.CLAUDE_PLUGIN_DATA ||
   join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config"), "claude-code-sync")
 
+/** Raw hook payloads, written by the hook before anything else happens; the background sync turns them into events. */
+export const inboxDir = (env: Env = process.env): string => join(stateDir(env), "inbox")
+
 /** The outbox of events waiting to be sent. */
 export const outboxDir = (env: Env = process.env): string => join(stateDir(env), "outbox")
 

@@ -1,0 +1,98 @@
+/**
+ * The hook entry point (`dist/hook.mjs`), run by Claude Code on every hook event. It must never slow Claude Code
+ * down or lose an event, so it only stores the raw payload durably (temp file + rename) and, at the end of a turn or
+ * session, starts the background sync detached. It prints nothing and always exits 0. It uses `effect/Micro` rather
+ * than `effect/Effect` to keep start-up within a few milliseconds of a bare `node`.
+ */
+
+import { spawn } from "node:child_process"
+import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import * as Micro from "effect/Micro"
+import * as Paths from "./Paths.js"
+
+const maxStdinBytes = 32 * 1024 * 1024
+const stdinTimeoutMs = 3_000
+/** Events after which the session's transcript has something new worth sending. */
+const triggers = new Set(["Stop", "SubagentStop", "SessionEnd", "PreCompact", "SessionStart", "UserPromptSubmit"])
+
+const readStdin = Micro.async<string, Error>((resume) => {
+  const chunks: Array<Buffer> = []
+  let size = 0
+  const finish = () => {
+    clearTimeout(timer)
+    resume(Micro.succeed(Buffer.concat(chunks).toString("utf8")))
+  }
+  const timer = setTimeout(finish, stdinTimeoutMs)
+  process.stdin.on("data", (chunk: Buffer) => {
+    size += chunk.length
+    if (size <= maxStdinBytes) chunks.push(chunk)
+  })
+  process.stdin.on("end", finish)
+  process.stdin.on("error", (error) => {
+    clearTimeout(timer)
+    resume(Micro.fail(error))
+  })
+})
+
+const store = (hook: string, stdin: string, receivedAt: number) =>
+  Micro.sync(() => {
+    const inbox = Paths.inboxDir()
+    const tmp = join(Paths.stateDir(), "tmp")
+    mkdirSync(inbox, { recursive: true, mode: 0o700 })
+    mkdirSync(tmp, { recursive: true, mode: 0o700 })
+    const name = `${receivedAt}-${process.pid}-${Math.random().toString(36).slice(2, 10)}.hook`
+    writeFileSync(join(tmp, name), `${JSON.stringify({ hook, receivedAt })}\n${stdin}`, { mode: 0o600 })
+    renameSync(join(tmp, name), join(inbox, name))
+  })
+
+const autoSyncEnabled = (): boolean => {
+  const env = process.env.CLAUDE_SYNC_AUTO_SYNC?.trim().toLowerCase()
+  if (env !== undefined && env !== "") return !["0", "false", "no", "off"].includes(env)
+  try {
+    const home = process.env.XDG_CONFIG_HOME || join(process.env.HOME ?? "", ".config")
+    const config = JSON.parse(readFileSync(join(home, "claude-code-sync", "config.json"), "utf8")) as {
+      autoSync?: unknown
+    }
+    return config.autoSync !== false
+  } catch {
+    return true
+  }
+}
+
+/** Starts `cli.mjs sync --background` detached, unless a sync started moments ago is still running. */
+const startBackgroundSync = Micro.sync(() => {
+  try {
+    if (Date.now() - statSync(Paths.syncLockFile()).mtimeMs < 2_000) return
+  } catch {
+    // no lock: nobody is syncing
+  }
+  const cli = join(dirname(fileURLToPath(import.meta.url)), "cli.mjs")
+  const child = spawn(process.execPath, [cli, "sync", "--background"], { detached: true, stdio: "ignore" })
+  child.unref()
+})
+
+const log = (message: string) => {
+  try {
+    mkdirSync(Paths.stateDir(), { recursive: true, mode: 0o700 })
+    appendFileSync(Paths.logFile(), `${new Date().toISOString()} hook ${message}\n`)
+  } catch {
+    // nowhere left to report; never disturb Claude Code
+  }
+}
+
+const hookArg = process.argv.indexOf("hook")
+const hookName = (hookArg >= 0 ? process.argv[hookArg + 1] : process.argv[2]) ?? "unknown"
+
+const program = Micro.gen(function* () {
+  const receivedAt = Date.now()
+  const stdin = yield* readStdin
+  yield* store(hookName, stdin, receivedAt)
+  if (triggers.has(hookName) && autoSyncEnabled()) yield* startBackgroundSync
+})
+
+Micro.runPromiseExit(program).then((exit) => {
+  if (Micro.exitIsFailure(exit)) log(`${hookName}: ${String(Micro.causeSquash(exit.cause))}`)
+  process.exit(0)
+})
