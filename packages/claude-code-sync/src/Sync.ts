@@ -10,10 +10,11 @@ import {
   statSync
 } from "node:fs"
 import { join } from "node:path"
-import { ConfigStore, Outbox, Redactor, SyncClient } from "@opensync/client"
+import { ConfigStore, Outbox, SyncClient } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Hooks from "./Hooks.js"
+import * as Import from "./Import.js"
 import * as Paths from "./Paths.js"
 import * as Transcript from "./Transcript.js"
 
@@ -105,7 +106,6 @@ const quarantine = (file: string) => {
 export const processInbox = Effect.gen(function* () {
   const config = yield* (yield* ConfigStore.ConfigStore).load
   const outbox = yield* Outbox.Outbox
-  const redactor = yield* Redactor.Redactor
   let hookPayloads = 0
   let malformed = 0
   let transcriptsRead = 0
@@ -129,7 +129,7 @@ export const processInbox = Effect.gen(function* () {
       continue
     }
     const events = Hooks.eventsFromHook(input.right, { now: entry.receivedAt, syncToolCalls: config.syncToolCalls })
-    if (events.length > 0) yield* outbox.append(yield* redactor.value(events))
+    if (events.length > 0) yield* outbox.append(yield* Import.redactEvents(events))
     queued += events.length
     const transcript = Hooks.transcriptToRead(input.right)
     if (transcript !== undefined) {
@@ -154,7 +154,7 @@ export const processInbox = Effect.gen(function* () {
       syncToolCalls: config.syncToolCalls,
       ...(transcript.agentId === undefined ? {} : { agentId: transcript.agentId })
     })
-    if (events.length > 0) yield* outbox.append(yield* redactor.value(events))
+    if (events.length > 0) yield* outbox.append(yield* Import.redactEvents(events))
     queued += events.length
     transcriptsRead++
   }

@@ -1,0 +1,277 @@
+import type { Dirent } from "node:fs"
+import { readdir, stat } from "node:fs/promises"
+import { join, resolve } from "node:path"
+import { Outbox, Redactor } from "@opensync/client"
+import { Event } from "@opensync/domain"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { claudeDirs } from "./Paths.js"
+import * as Transcript from "./Transcript.js"
+
+/*
+ * The backfill behind `claude-code-sync import`: `discover` lists every transcript Claude Code still keeps, `importAll`
+ * reads them one file at a time (never all at once), turns each into redacted domain events and appends them to the
+ * outbox; the caller drains it. Event ids are deterministic, so importing twice queues the same events again and the
+ * server counts them as duplicates.
+ */
+
+type Env = Readonly<Record<string, string | undefined>>
+
+const SOURCE = "claude-code"
+/** Most events per outbox file: small transcripts share one, a long one is split. */
+const EVENTS_PER_APPEND = 1_000
+const STAT_CONCURRENCY = 16
+
+/** A transcript file: a session's main one, or a subagent's (`<session>/subagents/agent-<id>.jsonl`). */
+export interface TranscriptFile {
+  readonly path: string
+  readonly kind: "main" | "subagent"
+  /** The session the file belongs to, from its path: the file name, or the parent session's directory. */
+  readonly sessionId: string
+  /** The subagent's id for a subagent file, else null. */
+  readonly agentId: string | null
+  readonly size: number
+  readonly mtimeMs: number
+}
+
+/** A file the import left out, and why (unreadable, not a transcript). */
+export interface SkippedFile {
+  readonly path: string
+  readonly reason: string
+}
+
+/** Where an import stands, reported after each file; `files` and `bytes` count the files done, skipped ones too. */
+export interface ImportProgress {
+  readonly files: number
+  readonly totalFiles: number
+  readonly bytes: number
+  readonly totalBytes: number
+  readonly events: number
+}
+
+/** What an import did; `files`, `bytes` and `malformedLines` count imported files only, `skippedFiles` the rest. */
+export interface ImportSummary {
+  readonly sessions: number
+  readonly files: number
+  readonly events: number
+  readonly bytes: number
+  readonly malformedLines: number
+  readonly skippedFiles: ReadonlyArray<SkippedFile>
+}
+
+/** What to import and include; `since` (epoch ms) leaves out files last modified before it. */
+export interface ImportOptions {
+  readonly since?: number
+  readonly syncThinking: boolean
+  readonly syncToolCalls: boolean
+  readonly onProgress?: (progress: ImportProgress) => void
+  /** Where to look for Claude dirs (`CLAUDE_CONFIG_DIR`, `HOME`); defaults to `process.env`. */
+  readonly env?: Env
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// discover
+
+const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
+/** The entries of a directory; none when it is missing or unreadable. */
+const entriesOf = (dir: string): Effect.Effect<ReadonlyArray<Dirent>> =>
+  Effect.promise(() => readdir(dir, { withFileTypes: true }).catch((): ReadonlyArray<Dirent> => []))
+
+const mayBeDirectory = (entry: Dirent): boolean => entry.isDirectory() || entry.isSymbolicLink()
+const mayBeFile = (entry: Dirent): boolean => entry.isFile() || entry.isSymbolicLink()
+
+interface Candidate {
+  readonly path: string
+  readonly kind: "main" | "subagent"
+  readonly sessionId: string
+  readonly agentId: string | null
+}
+
+/** The transcript candidates of one project directory: `<session>.jsonl` and `<session>/subagents/agent-<id>.jsonl`. */
+const candidatesOf = (projectDir: string): Effect.Effect<ReadonlyArray<Candidate>> =>
+  Effect.gen(function* () {
+    const found: Array<Candidate> = []
+    const sessionDirs: Array<string> = []
+    for (const entry of yield* entriesOf(projectDir)) {
+      if (entry.name.endsWith(".jsonl") && entry.name.length > ".jsonl".length && mayBeFile(entry)) {
+        const sessionId = entry.name.slice(0, -".jsonl".length)
+        found.push({ path: join(projectDir, entry.name), kind: "main", sessionId, agentId: null })
+      } else if (mayBeDirectory(entry)) {
+        sessionDirs.push(entry.name)
+      }
+    }
+    const subagents = yield* Effect.forEach(
+      sessionDirs,
+      (sessionId) =>
+        Effect.map(entriesOf(join(projectDir, sessionId, "subagents")), (entries) => {
+          const files: Array<Candidate> = []
+          for (const entry of entries) {
+            if (!mayBeFile(entry)) continue
+            const path = join(projectDir, sessionId, "subagents", entry.name)
+            const agentId = Transcript.subagentIdOf(path)
+            if (agentId !== undefined) files.push({ path, kind: "subagent", sessionId, agentId })
+          }
+          return files
+        }),
+      { concurrency: STAT_CONCURRENCY }
+    )
+    return [...found, ...subagents.flat()]
+  })
+
+/** Sizes and times of a candidate, or undefined when it is gone or not a regular file. */
+const statOf = (candidate: Candidate): Effect.Effect<TranscriptFile | undefined> =>
+  Effect.promise(() =>
+    stat(candidate.path).then(
+      (stats): TranscriptFile | undefined =>
+        stats.isFile() ? { ...candidate, size: stats.size, mtimeMs: stats.mtimeMs } : undefined,
+      () => undefined
+    )
+  )
+
+/**
+ * Every transcript under each Claude dir, `projects/<project>/<session>.jsonl` and its
+ * `<session>/subagents/agent-<id>.jsonl`, with sizes, oldest first by modification time; missing dirs are skipped.
+ */
+export const discover = (env: Env = process.env): Effect.Effect<ReadonlyArray<TranscriptFile>> =>
+  Effect.gen(function* () {
+    const roots = [...new Set(claudeDirs(env).map((dir) => resolve(dir, "projects")))]
+    const projectDirs: Array<string> = []
+    for (const root of roots) {
+      for (const entry of yield* entriesOf(root)) if (mayBeDirectory(entry)) projectDirs.push(join(root, entry.name))
+    }
+    const candidates = (yield* Effect.forEach(projectDirs, candidatesOf, { concurrency: STAT_CONCURRENCY })).flat()
+    const stated = yield* Effect.forEach(candidates, statOf, { concurrency: STAT_CONCURRENCY })
+    const files = stated.filter((file): file is TranscriptFile => file !== undefined)
+    return files.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  })
+
+// ---------------------------------------------------------------------------------------------------------------------
+// import
+
+/**
+ * Redacts every string of each event; an event that changed gets the id of its redacted content, so an id never
+ * digests a secret and the same redacted event always has the same id. Unchanged events keep their id.
+ */
+export const redactEvents = (
+  events: ReadonlyArray<Event.EventEncoded>
+): Effect.Effect<ReadonlyArray<Event.EventEncoded>, never, Redactor.Redactor> =>
+  Effect.gen(function* () {
+    const redactor = yield* Redactor.Redactor
+    const contents = events.map(({ id: _id, ...content }) => content)
+    // One walk over the whole batch: `value` returns every unchanged element as the same object.
+    const redacted = yield* redactor.value(contents)
+    return redacted.map((content, i) => (content === contents[i] ? events[i] : Event.make(content)))
+  })
+
+/** The events of one file, or why it was left out. */
+type FileResult =
+  | { readonly ok: true; readonly events: ReadonlyArray<Event.EventEncoded>; readonly malformed: number }
+  | { readonly ok: false; readonly reason: string }
+
+/** Reads one file into its domain events (not yet redacted); never fails. */
+const eventsOfFile = (file: TranscriptFile, options: ImportOptions): Effect.Effect<FileResult> =>
+  Effect.gen(function* () {
+    const read = yield* Effect.either(Transcript.readTranscriptFile(file.path))
+    if (Either.isLeft(read)) return { ok: false, reason: `unreadable: ${describe(read.left.cause)}` } as const
+    const parsed = read.right
+    if (parsed.lines.length === 0 && parsed.malformed > 0) {
+      return {
+        ok: false,
+        reason: `not a Claude Code transcript: ${parsed.malformed} malformed line(s), none readable`
+      } as const
+    }
+    return yield* Effect.try({
+      try: (): FileResult => {
+        const session = Transcript.readSession(parsed.lines, {
+          syncThinking: options.syncThinking,
+          source: file.kind,
+          ...(file.agentId !== null ? { agentId: file.agentId } : {})
+        })
+        const events = Transcript.toEvents(session, {
+          sessionId: file.sessionId,
+          source: SOURCE,
+          syncToolCalls: options.syncToolCalls,
+          ...(file.agentId !== null ? { agentId: file.agentId } : {})
+        })
+        return { ok: true, events, malformed: parsed.malformed }
+      },
+      catch: describe
+    }).pipe(Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `cannot be read: ${reason}` } as const)))
+  })
+
+/**
+ * Imports the given files in order, one at a time: read, fold, redact, append to the outbox. A file that cannot be
+ * read or is not a transcript is skipped with a reason; only an outbox write failure stops the import.
+ */
+export const importFiles = (
+  files: ReadonlyArray<TranscriptFile>,
+  options: ImportOptions
+): Effect.Effect<ImportSummary, Outbox.OutboxWriteFailed, Outbox.Outbox | Redactor.Redactor> =>
+  Effect.gen(function* () {
+    const outbox = yield* Outbox.Outbox
+    const totalFiles = files.length
+    let totalBytes = 0
+    for (const file of files) totalBytes += file.size
+    const sessions = new Set<string>()
+    const skippedFiles: Array<SkippedFile> = []
+    let done = 0
+    let doneBytes = 0
+    let imported = 0
+    let importedBytes = 0
+    let events = 0
+    let malformedLines = 0
+
+    // Events of small files are gathered into outbox files of up to EVENTS_PER_APPEND events (one file each would
+    // cost a file creation per transcript); at most that many wait in memory besides the current file's. Everything
+    // read is in the outbox when the last progress is reported.
+    let buffered: Array<Event.EventEncoded> = []
+    const flush = (all: boolean) =>
+      Effect.gen(function* () {
+        let start = 0
+        while (buffered.length - start >= (all ? 1 : EVENTS_PER_APPEND)) {
+          const chunk = buffered.slice(start, start + EVENTS_PER_APPEND)
+          yield* outbox.append(yield* redactEvents(chunk))
+          start += chunk.length
+        }
+        buffered = buffered.slice(start)
+      })
+
+    for (const file of files) {
+      const result = yield* eventsOfFile(file, options)
+      if (result.ok) {
+        for (const event of result.events) buffered.push(event)
+        sessions.add(file.sessionId)
+        imported++
+        importedBytes += file.size
+        events += result.events.length
+        malformedLines += result.malformed
+      } else {
+        skippedFiles.push({ path: file.path, reason: result.reason })
+      }
+      done++
+      doneBytes += file.size
+      yield* flush(done === totalFiles)
+      options.onProgress?.({ files: done, totalFiles, bytes: doneBytes, totalBytes, events })
+    }
+
+    yield* flush(true)
+    const summary: ImportSummary = {
+      sessions: sessions.size,
+      files: imported,
+      events,
+      bytes: importedBytes,
+      malformedLines,
+      skippedFiles
+    }
+    return summary
+  })
+
+/** Backfills every transcript found by `discover` (modified at or after `since`, when given) into the outbox. */
+export const importAll = (
+  options: ImportOptions
+): Effect.Effect<ImportSummary, Outbox.OutboxWriteFailed, Outbox.Outbox | Redactor.Redactor> =>
+  Effect.flatMap(discover(options.env ?? process.env), (files) => {
+    const since = options.since
+    return importFiles(since === undefined ? files : files.filter((file) => file.mtimeMs >= since), options)
+  })
