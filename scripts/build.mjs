@@ -5,7 +5,8 @@ const banner = "import{createRequire as __cr}from'node:module';const require=__c
 
 const targets = [
   { entry: "packages/server/src/bin.ts", out: "packages/server/dist/opensync.mjs" },
-  { entry: "packages/claude-code-sync/src/hook.ts", out: "packages/claude-code-sync/dist/hook.mjs" }
+  { entry: "packages/claude-code-sync/src/hook.ts", out: "packages/claude-code-sync/dist/hook.mjs" },
+  { entry: "packages/claude-code-sync/src/bin.ts", out: "packages/claude-code-sync/dist/cli.mjs" }
 ]
 
 await Promise.all(

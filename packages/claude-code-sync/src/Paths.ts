@@ -4,13 +4,12 @@ import { join } from "node:path"
 type Env = Readonly<Record<string, string | undefined>>
 
 /**
- * Where claude-code-sync keeps its local state: the plugin's data dir (`$CLAUDE_PLUGIN_DATA`, kept across plugin
- * updates) when run as a plugin hook, else `$XDG_CONFIG_HOME/claude-code-sync` (`~/.config/claude-code-sync`).
+ * Where claude-code-sync keeps its local state: `$XDG_CONFIG_HOME/claude-code-sync` (`~/.config/claude-code-sync`),
+ * next to its config, or `$CLAUDE_SYNC_STATE_DIR`. Plugin hooks and the terminal CLI use the same place on purpose
+ * (not `$CLAUDE_PLUGIN_DATA`), so `claude-code-sync status` and `sync` see what the hooks queued.
  */
 export const stateDir = (env: Env = process.env): string =>
-  env.CLAUDE_SYNC_STATE_DIR ||
-  env.CLAUDE_PLUGIN_DATA ||
-  join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config"), "claude-code-sync")
+  env.CLAUDE_SYNC_STATE_DIR || join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config"), "claude-code-sync")
 
 /** Raw hook payloads, written by the hook before anything else happens; the background sync turns them into events. */
 export const inboxDir = (env: Env = process.env): string => join(stateDir(env), "inbox")

@@ -1,0 +1,268 @@
+import { spawn } from "node:child_process"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { type Api, ApiKey } from "@opensync/domain"
+import { type RunningServer, startServer } from "../../server/test/support/server.js"
+
+const cli = resolve(__dirname, "../dist/cli.mjs")
+const hookMjs = resolve(__dirname, "../dist/hook.mjs")
+const fixtures = resolve(__dirname, "fixtures")
+const sessionId = "c763ea33-250a-4cfa-ba10-d17cac298173"
+
+interface Result {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** The environment of a run: the test's, minus anything that would point the CLI at the real user's files. */
+const cleanEnv = (home: string, extra: Record<string, string> = {}) => {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !/^(CLAUDE|XDG_)/.test(name)) env[name] = value
+  }
+  return { ...env, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), ...extra }
+}
+
+const exec = (file: string, args: ReadonlyArray<string>, env: Record<string, string>, stdin = "") =>
+  new Promise<Result>((done) => {
+    const child = spawn(process.execPath, [file, ...args], { env })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("close", (code) => done({ code, stdout, stderr }))
+    child.stdin.end(stdin)
+  })
+
+const tempHome = () => mkdtempSync(join(tmpdir(), "ccs-cli-"))
+const run = (home: string, args: ReadonlyArray<string>) => exec(cli, args, cleanEnv(home))
+const configPath = (home: string) => join(home, ".config", "claude-code-sync", "config.json")
+const readConfig = (home: string) => JSON.parse(readFileSync(configPath(home), "utf8"))
+
+/**
+ * Copies the main transcript into `home/.claude` and returns the `settings` run's hook payloads pointing at it. The
+ * subagent's transcript is left out, so the session's usage is the main thread's alone.
+ */
+const fixtureSession = (home: string) => {
+  const project = join(home, ".claude", "projects", "-home-dev-projects-demo")
+  mkdirSync(project, { recursive: true })
+  copyFileSync(join(fixtures, "claude-transcript.jsonl"), join(project, `${sessionId}.jsonl`))
+  return readFileSync(join(fixtures, "claude-hooks.jsonl"), "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as { run: string; hook_event_name: string; payload: unknown })
+    .filter((entry) => entry.run === "settings")
+    .map((entry) => ({
+      event: entry.hook_event_name,
+      stdin: JSON.stringify(entry.payload).replaceAll("/home/dev/.claude/", `${home}/.claude/`)
+    }))
+}
+
+/** Feeds each payload to the hook on stdin, as Claude Code does (auto sync off, so the test drives `sync`). */
+const feedHooks = async (home: string, payloads: ReadonlyArray<{ event: string; stdin: string }>, viaCli = false) => {
+  for (const { event, stdin } of payloads) {
+    const result = viaCli
+      ? await exec(cli, ["hook", event], cleanEnv(home, { CLAUDE_SYNC_AUTO_SYNC: "0" }), stdin)
+      : await exec(hookMjs, [event], cleanEnv(home, { CLAUDE_SYNC_AUTO_SYNC: "0" }), stdin)
+    expect(result).toEqual({ code: 0, stdout: "", stderr: "" })
+  }
+}
+
+const api = async <A>(server: { url: string }, key: string, path: string): Promise<A> => {
+  const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` } })
+  expect(response.status).toBe(200)
+  return (await response.json()) as A
+}
+
+let server: RunningServer
+const homes: Array<string> = []
+const home = () => {
+  const dir = tempHome()
+  homes.push(dir)
+  return dir
+}
+
+beforeAll(async () => {
+  server = await startServer()
+})
+afterAll(async () => {
+  await server?.stop()
+  for (const dir of homes) rmSync(dir, { recursive: true, force: true })
+})
+
+describe("claude-code-sync CLI", () => {
+  it("prints --help for every command and exits 0", async () => {
+    const dir = home()
+    const commands = ["", "login", "logout", "status", "config", "set", "setup", "uninstall", "sync", "import", "hook"]
+    for (const command of commands) {
+      const result = await run(dir, command === "" ? ["--help"] : [command, "--help"])
+      expect(result.code, `${command} --help`).toBe(0)
+      expect(result.stdout).toContain("USAGE")
+    }
+    expect(existsSync(configPath(dir))).toBe(false)
+  }, 60_000)
+
+  it("refuses a malformed key before any network call", async () => {
+    const dir = home()
+    const result = await run(dir, ["login", "--url", "http://127.0.0.1:9", "--key", "sk-ant-abc123"])
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toContain('API keys start with "osk_"')
+    expect(result.stderr).not.toContain("Cannot reach")
+    expect(existsSync(configPath(dir))).toBe(false)
+  })
+
+  it("logs in, reports status, changes settings and logs out", async () => {
+    const dir = home()
+    const login = await run(dir, ["login", "--url", `${server.url}/`, "--key", server.key])
+    expect(login.stderr).toBe("")
+    expect(login.code).toBe(0)
+    expect(login.stdout).toContain(`Connected to ${server.url}`)
+    expect(login.stdout).toContain(`${ApiKey.displayPrefix(server.key)}…`)
+    expect(login.stdout).not.toContain(server.key)
+    expect(statSync(configPath(dir)).mode & 0o777).toBe(0o600)
+    expect(readConfig(dir)).toEqual({ convexUrl: server.url, apiKey: server.key })
+
+    const status = await run(dir, ["status", "--json"])
+    expect(status.code).toBe(0)
+    const report = JSON.parse(status.stdout)
+    expect(report.connection).toMatchObject({ ok: true, version: expect.any(String), latencyMs: expect.any(Number) })
+    expect(report.config).toMatchObject({ convexUrl: server.url, apiKey: `${ApiKey.displayPrefix(server.key)}…` })
+    expect(report.outbox).toMatchObject({ pending: 0, rejected: 0, lastError: null })
+    expect(report.hooks).toEqual({ path: join(dir, ".claude", "settings.json"), settingsEvents: [], plugins: [] })
+    expect(status.stdout).not.toContain(server.key)
+
+    const before = readFileSync(configPath(dir), "utf8")
+    const badKey = await run(dir, ["login", "--url", server.url, "--key", ApiKey.generate()])
+    expect(badKey.code).not.toBe(0)
+    expect(badKey.stderr).toMatch(/rejected the API key .*Run login again with a valid osk_ key\. Nothing was saved\./)
+    expect(readFileSync(configPath(dir), "utf8")).toBe(before)
+
+    expect((await run(dir, ["set", "syncThinking", "true"])).code).toBe(0)
+    const config = await run(dir, ["config", "--json"])
+    expect(JSON.parse(config.stdout)).toEqual({
+      path: configPath(dir),
+      convexUrl: server.url,
+      apiKey: `${ApiKey.displayPrefix(server.key)}…`,
+      autoSync: true,
+      syncToolCalls: true,
+      syncThinking: true,
+      origins: {
+        serverUrl: "file",
+        apiKey: "file",
+        autoSync: "default",
+        syncToolCalls: "default",
+        syncThinking: "file"
+      }
+    })
+    const badSetting = await run(dir, ["set", "colour", "blue"])
+    expect(badSetting.code).not.toBe(0)
+    expect(badSetting.stderr).toContain("use one of convexUrl, apiKey, autoSync, syncToolCalls, syncThinking")
+
+    const logout = await run(dir, ["logout"])
+    expect(logout.code).toBe(0)
+    expect(readConfig(dir)).toEqual({ syncThinking: true })
+    const after = JSON.parse((await run(dir, ["status", "--json"])).stdout)
+    expect(after.connection).toEqual({ ok: false, error: "Not configured. Run `claude-code-sync login`." })
+  })
+
+  it("registers and removes its hooks in settings.json", async () => {
+    const dir = home()
+    const setup = await run(dir, ["setup"])
+    expect(setup.code).toBe(0)
+    const settings = JSON.parse(readFileSync(join(dir, ".claude", "settings.json"), "utf8"))
+    expect(settings.hooks.Stop).toEqual([
+      { hooks: [{ type: "command", command: `node "${hookMjs}" Stop`, timeout: 10 }] }
+    ])
+    const status = JSON.parse((await run(dir, ["status", "--json"])).stdout)
+    expect(status.hooks.settingsEvents).toHaveLength(8)
+    expect((await run(dir, ["setup"])).stdout).toContain("Already set up")
+    expect((await run(dir, ["uninstall"])).code).toBe(0)
+    expect(JSON.parse(readFileSync(join(dir, ".claude", "settings.json"), "utf8"))).toEqual({})
+  })
+
+  it("sends recorded hook events and the transcript; syncing or importing again changes nothing", async () => {
+    const dir = home()
+    expect((await run(dir, ["login", "--url", server.url, "--key", server.key])).code).toBe(0)
+    const payloads = fixtureSession(dir)
+    await feedHooks(dir, payloads)
+    expect(readdirSync(join(dir, ".config", "claude-code-sync", "inbox"))).toHaveLength(payloads.length)
+
+    const sync = await run(dir, ["sync"])
+    expect(sync.stderr).toBe("")
+    expect(sync.code).toBe(0)
+    expect(sync.stdout).toMatch(new RegExp(`Processed ${payloads.length} hook payload\\(s\\) and 1 transcript\\(s\\)`))
+    expect(sync.stdout).toMatch(/, 0 rejected by the server, 0 pending\./)
+
+    const list = await api<Api.SessionPage>(server, server.key, "/api/sessions")
+    expect(list.sessions.map((session) => session.id)).toContain(sessionId)
+    const detail = await api<Api.SessionDetail>(server, server.key, `/api/sessions/${sessionId}`)
+    expect(detail.session.usage).toEqual({
+      input: 25,
+      output: 252,
+      cacheRead: 54_548,
+      cacheWrite5m: 14_270,
+      cacheWrite1h: 0,
+      reasoning: 0
+    })
+
+    const again = await run(dir, ["sync"])
+    expect(again.code).toBe(0)
+    expect(again.stdout).toContain("queued 0 event(s).\nSent 0 event(s), 0 rejected by the server, 0 pending.")
+    expect(await api<Api.SessionDetail>(server, server.key, `/api/sessions/${sessionId}`)).toEqual(detail)
+
+    const reimport = await run(dir, ["import"])
+    expect(reimport.stderr).toBe("")
+    expect(reimport.code).toBe(0)
+    const queued = Number(reimport.stdout.match(/Imported 1 session\(s\) from 1 file\(s\) \(.* MB\): (\d+) event/)?.[1])
+    expect(queued).toBeGreaterThan(0)
+    expect(reimport.stdout).toContain(`Sent ${queued} event(s), 0 rejected by the server, 0 pending.`)
+    expect(await api<Api.SessionDetail>(server, server.key, `/api/sessions/${sessionId}`)).toEqual(detail)
+  })
+
+  it("keeps events pending while the server is down and delivers them exactly once when it is back", async () => {
+    const dir = home()
+    const dataDir = mkdtempSync(join(tmpdir(), "ccs-server-"))
+    homes.push(dataDir)
+    const first = await startServer({ dataDir })
+    const key = first.key
+    expect((await run(dir, ["login", "--url", first.url, "--key", key])).code).toBe(0)
+    await first.stop()
+
+    const payloads = fixtureSession(dir)
+    await feedHooks(dir, payloads, true)
+    const down = await run(dir, ["sync"])
+    expect(down.code).not.toBe(0)
+    const pending = Number(down.stdout.match(/, (\d+) pending\./)?.[1])
+    expect(pending).toBeGreaterThan(0)
+    expect(down.stdout).toContain("Sent 0 event(s)")
+    expect(down.stderr).toMatch(/Cannot reach http:\/\/127\.0\.0\.1:\d+ .*Is the server running\?/)
+    expect(down.stderr).toContain(`${pending} event(s) pending; run \`claude-code-sync sync\` again once fixed.`)
+
+    const background = await run(dir, ["sync", "--background"])
+    expect(background).toEqual({ code: 0, stdout: "", stderr: "" })
+    expect(readFileSync(join(dir, ".config", "claude-code-sync", "claude-code-sync.log"), "utf8")).toMatch(
+      /sync: Cannot reach/
+    )
+    const status = JSON.parse((await run(dir, ["status", "--json"])).stdout)
+    expect(status.connection.ok).toBe(false)
+    expect(status.outbox).toMatchObject({ pending, lastError: expect.stringMatching(/Cannot reach/) })
+
+    const second = await startServer({ dataDir })
+    try {
+      expect((await run(dir, ["set", "convexUrl", second.url])).code).toBe(0)
+      const up = await run(dir, ["sync"])
+      expect(up.stderr).toBe("")
+      expect(up.code).toBe(0)
+      expect(up.stdout).toContain(`Sent ${pending} event(s), 0 rejected by the server, 0 pending.`)
+      const again = await run(dir, ["sync"])
+      expect(again.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending.")
+      const detail = await api<Api.SessionDetail>(second, key, `/api/sessions/${sessionId}`)
+      expect(detail.session.usage).toMatchObject({ input: 25, output: 252, cacheRead: 54_548, cacheWrite5m: 14_270 })
+    } finally {
+      await second.stop()
+    }
+  }, 90_000)
+})
