@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const runs = Number(process.argv.find((a) => a.startsWith("--runs="))?.split("=")[1] ?? 40)
-const hook = join(root, "packages/claude-code-sync/dist/hook.mjs")
+const hook = join(root, "packages/claude-code-sync/dist/hook.cjs")
 const server = join(root, "packages/server/dist/opensync.mjs")
 if (!existsSync(hook) || !existsSync(server)) execFileSync(process.execPath, [join(root, "scripts/build.mjs")])
 
@@ -90,21 +90,23 @@ for (const scenario of scenarios) {
   const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, ".config") }
   const commands = [
     { name: "node -e 0 (baseline)", args: ["-e", "0"] },
-    { name: "opensync hook.mjs PostToolUse", args: [hook, "PostToolUse"] },
+    { name: "opensync hook.cjs PostToolUse", args: [hook, "PostToolUse"] },
     ...(oldCli ? [{ name: "claude-code-sync@0.1.15 hook PostToolUse", args: [oldCli, "hook", "PostToolUse"] }] : [])
   ]
   const samples = commands.map(() => [])
   for (let i = 0; i < 3; i++) for (const c of commands) time(c.args, env)
-  for (let i = 0; i < runs; i++) commands.forEach((c, j) => samples[j].push(time(c.args, env)))
+  for (let i = 0; i < runs; i++) {
+    for (const [j, c] of commands.entries()) samples[j].push(time(c.args, env))
+  }
   const base = median(samples[0])
-  commands.forEach((c, j) =>
+  for (const [j, c] of commands.entries()) {
     rows.push({
       scenario: scenario.name,
       command: c.name,
       median: median(samples[j]),
       ratio: median(samples[j]) / base
     })
-  )
+  }
 }
 up.child.kill()
 silent.close()

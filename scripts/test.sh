@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+echo "== real clients for end-to-end tests"
+bash scripts/install-clients.sh
 echo "== lint (biome)"
 npx biome check .
 echo "== type check (tsc)"

@@ -23,8 +23,8 @@ const fail = (message: string) => Effect.fail(new CliError({ message }))
 const defaultUrl = "http://127.0.0.1:4870"
 const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of text."))
 
-/** `dist/hook.mjs`, next to the CLI bundle. */
-const hookPath = () => fileURLToPath(new URL("./hook.mjs", import.meta.url))
+/** `dist/hook.cjs`, next to the CLI bundle. */
+const hookPath = () => fileURLToPath(new URL("./hook.cjs", import.meta.url))
 
 const mask = (key: Redacted.Redacted<string> | undefined) =>
   key === undefined ? null : `${ApiKey.displayPrefix(Redacted.value(key))}…`

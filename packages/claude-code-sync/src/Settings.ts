@@ -50,11 +50,11 @@ export const settingsPath = (env: Env = process.env): string => join(claudeDirs(
 /** The command registered for one event. */
 export const hookCommand = (hookPath: string, event: string): string => `node "${hookPath}" ${event}`
 
-/** True for a command this tool registered: our hook.mjs (any install location) or the `claude-code-sync-hook` bin. */
+/** True for a command this tool registered: our hook bundle (any install location) or the `claude-code-sync-hook` bin. */
 export const isOurCommand = (command: string, hookPath: string): boolean =>
   command.includes(hookPath) ||
-  /claude-code-sync[\\/]dist[\\/]hook\.mjs/.test(command) ||
-  /(^|[\s"'/\\])claude-code-sync-hook(\.mjs)?["']?(\s|$)/.test(command) ||
+  /claude-code-sync[\\/]dist[\\/]hook\.[cm]js/.test(command) ||
+  /(^|[\s"'/\\])claude-code-sync-hook(\.[cm]js)?["']?(\s|$)/.test(command) ||
   /(^|[\s"'/\\])claude-code-sync["']?\s+hook\s/.test(command)
 
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)

@@ -162,7 +162,8 @@ export const processInbox = Effect.gen(function* () {
 })
 
 /** Processes the inbox and sends everything queued, if a server and key are configured. Holds the sync lock. */
-export const run = Effect.scoped(
+/** One round under the sync lock: process the inbox, then send the outbox. */
+const round = Effect.scoped(
   Effect.gen(function* () {
     const held = yield* acquireLock
     if (!held) {
@@ -200,3 +201,52 @@ export const run = Effect.scoped(
     } satisfies SyncReport
   })
 )
+
+/** Moves stored payloads into the outbox under the lock, without sending. */
+const processOnly = Effect.scoped(
+  Effect.gen(function* () {
+    const held = yield* acquireLock
+    const processed = held
+      ? yield* processInbox
+      : { hookPayloads: 0, malformedPayloads: 0, transcriptsRead: 0, eventsQueued: 0 }
+    return {
+      ...processed,
+      delivered: 0,
+      rejected: 0,
+      pending: (yield* (yield* Outbox.Outbox).stats()).pending,
+      error: null
+    } satisfies SyncReport
+  })
+)
+
+const inboxIsEmpty = () => {
+  try {
+    return !readdirSync(Paths.inboxDir()).some((name) => name.endsWith(".hook"))
+  } catch {
+    return true
+  }
+}
+
+/**
+ * Processes the inbox and sends everything queued, if a server and key are configured. A hook that fires while a sync
+ * holds the lock does not start another one, so after releasing the lock the inbox is checked again and, if payloads
+ * arrived meanwhile, another round runs (a few at most; the next hook or `sync` picks up the rest).
+ */
+export const run = Effect.gen(function* () {
+  let report = yield* round
+  for (let rounds = 1; rounds < 5 && !inboxIsEmpty(); rounds++) {
+    // When sending failed, later rounds only move new payloads into the outbox: no point in retrying the server now.
+    const next = report.error === null ? yield* round : yield* processOnly
+    report = {
+      hookPayloads: report.hookPayloads + next.hookPayloads,
+      malformedPayloads: report.malformedPayloads + next.malformedPayloads,
+      transcriptsRead: report.transcriptsRead + next.transcriptsRead,
+      eventsQueued: report.eventsQueued + next.eventsQueued,
+      delivered: report.delivered + next.delivered,
+      rejected: report.rejected + next.rejected,
+      pending: next.pending,
+      error: report.error ?? next.error
+    }
+  }
+  return report
+})

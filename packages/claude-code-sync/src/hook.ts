@@ -1,39 +1,29 @@
 /**
- * The hook entry point (`dist/hook.mjs`), run by Claude Code on every hook event. It must never slow Claude Code
+ * The hook entry point (`dist/hook.cjs`), run by Claude Code on every hook event. It must never slow Claude Code
  * down or lose an event, so it only stores the raw payload durably (temp file + rename) and, at the end of a turn or
  * session, starts the background sync detached. It prints nothing and always exits 0. It uses `effect/Micro` rather
  * than `effect/Effect` to keep start-up within a few milliseconds of a bare `node`.
  */
 
 import { spawn } from "node:child_process"
-import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
+import { appendFileSync, fstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
 import * as Micro from "effect/Micro"
 import * as Paths from "./Paths.js"
 
 const maxStdinBytes = 32 * 1024 * 1024
-const stdinTimeoutMs = 3_000
 /** Events after which the session's transcript has something new worth sending. */
 const triggers = new Set(["Stop", "SubagentStop", "SessionEnd", "PreCompact", "SessionStart", "UserPromptSubmit"])
 
-const readStdin = Micro.async<string, Error>((resume) => {
-  const chunks: Array<Buffer> = []
-  let size = 0
-  const finish = () => {
-    clearTimeout(timer)
-    resume(Micro.succeed(Buffer.concat(chunks).toString("utf8")))
-  }
-  const timer = setTimeout(finish, stdinTimeoutMs)
-  process.stdin.on("data", (chunk: Buffer) => {
-    size += chunk.length
-    if (size <= maxStdinBytes) chunks.push(chunk)
-  })
-  process.stdin.on("end", finish)
-  process.stdin.on("error", (error) => {
-    clearTimeout(timer)
-    resume(Micro.fail(error))
-  })
+/** The payload, read synchronously: cheaper than setting up a stdin stream, and Claude Code always closes stdin. */
+const readStdin = Micro.try({
+  try: () => {
+    const stat = fstatSync(0)
+    if (!stat.isFIFO() && !stat.isFile() && !stat.isSocket()) return ""
+    const text = readFileSync(0)
+    return (text.length > maxStdinBytes ? text.subarray(0, maxStdinBytes) : text).toString("utf8")
+  },
+  catch: (cause) => new Error(`cannot read the hook payload from stdin: ${String(cause)}`)
 })
 
 const store = (hook: string, stdin: string, receivedAt: number) =>
@@ -68,7 +58,7 @@ const startBackgroundSync = Micro.sync(() => {
   } catch {
     // no lock: nobody is syncing
   }
-  const cli = join(dirname(fileURLToPath(import.meta.url)), "cli.mjs")
+  const cli = join(dirname(process.argv[1] ?? "."), "cli.mjs")
   const child = spawn(process.execPath, [cli, "sync", "--background"], { detached: true, stdio: "ignore" })
   child.unref()
 })

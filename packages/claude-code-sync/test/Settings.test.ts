@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Settings from "../src/Settings.js"
 
-const hook = "/opt/node/lib/node_modules/claude-code-sync/dist/hook.mjs"
+const hook = "/opt/node/lib/node_modules/claude-code-sync/dist/hook.cjs"
 const cmd = (event: string) => `node "${hook}" ${event}`
 const ours = (event: string) =>
   event === "SessionEnd"

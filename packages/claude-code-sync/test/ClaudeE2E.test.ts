@@ -1,0 +1,343 @@
+/**
+ * End to end: the real `claude` CLI (pinned, installed by scripts/install-clients.sh into `.tools/`) runs offline
+ * against a scripted fake Messages API with this package loaded as a plugin (`--plugin-dir`), and its hooks sync to a
+ * real local OpenSync server. Everything on 127.0.0.1; each run has its own HOME and git project.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import * as Claude from "./e2e/Claude.js"
+import * as Fake from "./e2e/FakeAnthropic.js"
+import * as Server from "./e2e/Server.js"
+
+const PROMPT = "Run echo hello, write hello.txt, list a missing file, then ask a subagent to say done."
+/** A piece of the Write tool's file body: it must not be stored anywhere on the server. */
+const CONTENT_PROBE = "5c1f7a9e"
+
+/** claude-sonnet-4-5 in USD per million tokens: input, output, 5-minute cache write, cache read. */
+const RATES = { input: 3, output: 15, cacheWrite5m: 3.75, cacheRead: 0.3 }
+
+const usageOf = (usage: Fake.ApiUsage): Server.StoredUsage => ({
+  input: usage.input_tokens,
+  output: usage.output_tokens,
+  cacheRead: usage.cache_read_input_tokens,
+  cacheWrite5m: usage.cache_creation_input_tokens,
+  cacheWrite1h: 0,
+  reasoning: 0
+})
+
+const sum = (usages: ReadonlyArray<Server.StoredUsage>): Server.StoredUsage =>
+  usages.reduce(
+    (total, usage) => ({
+      input: total.input + usage.input,
+      output: total.output + usage.output,
+      cacheRead: total.cacheRead + usage.cacheRead,
+      cacheWrite5m: total.cacheWrite5m + usage.cacheWrite5m,
+      cacheWrite1h: total.cacheWrite1h + usage.cacheWrite1h,
+      reasoning: total.reasoning + usage.reasoning
+    }),
+    { input: 0, output: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 }
+  )
+
+const costOf = (usage: Server.StoredUsage) =>
+  (usage.input * RATES.input +
+    usage.output * RATES.output +
+    usage.cacheWrite5m * RATES.cacheWrite5m +
+    usage.cacheRead * RATES.cacheRead) /
+  1_000_000
+
+/** Every file under `dir` (the server's SQLite files, WAL included) as text. */
+const filesText = (dir: string): string =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => readFileSync(join(entry.parentPath, entry.name)).toString("latin1"))
+    .join("\n")
+
+/** Asserts the run ended normally and our hooks stayed silent. Returns the subagent's id. */
+const checkRun = (run: Claude.ClaudeRun, fake: Fake.FakeAnthropic) => {
+  expect(run.code, run.stderr).toBe(0)
+  expect(run.sessionId).toMatch(/^[0-9a-f-]{36}$/)
+  expect(run.result?.subtype).toBe("success")
+  expect(run.result?.result).toBe(Fake.FINAL_TEXT)
+  const init = run.lines.find((line) => line.type === "system" && line.subtype === "init")
+  expect(init?.plugins).toEqual(expect.arrayContaining([expect.objectContaining({ name: "claude-code-sync" })]))
+  const hookResponses = run.lines.filter((line) => line.type === "system" && line.subtype === "hook_response")
+  expect(hookResponses.length).toBeGreaterThan(0)
+  for (const response of hookResponses) {
+    expect(response).toMatchObject({ exit_code: 0, stdout: "", stderr: "", outcome: "success" })
+  }
+  // Only the connectivity preflight and the 6 scripted API calls (5 main-thread steps, 1 subagent).
+  expect(fake.requests.every((request) => request.status === 200)).toBe(true)
+  expect(Fake.replies(fake).map((reply) => `${reply.kind}:${reply.step}`)).toEqual([
+    "main:0",
+    "main:1",
+    "main:2",
+    "main:3",
+    "subagent:0",
+    "main:4"
+  ])
+  const task = run.lines.find((line) => line.type === "system" && line.subtype === "task_started")
+  expect(typeof task?.task_id).toBe("string")
+  return String(task?.task_id)
+}
+
+/** Asserts everything the full scenario should have stored, against what the fake model billed. */
+const checkStored = (
+  stored: { readonly detail: Server.SessionDetail; readonly raw: string },
+  context: { readonly fake: Fake.FakeAnthropic; readonly run: Claude.ClaudeRun; readonly workspace: Claude.Workspace }
+) => {
+  const { session, messages, toolCalls } = stored.detail
+  const agentId = checkRun(context.run, context.fake)
+
+  expect(session).toMatchObject({
+    id: context.run.sessionId,
+    source: "claude-code",
+    title: PROMPT,
+    projectPath: context.workspace.project,
+    gitBranch: Claude.GIT_BRANCH,
+    model: Claude.MODEL,
+    endReason: "other"
+  })
+
+  // Prompts and replies in order; the subagent's exchange is attributed to this session with its agent id.
+  expect(messages.map((message) => [message.role, message.agentId, message.text])).toEqual([
+    ["user", null, PROMPT],
+    ["assistant", null, "Step 1: using Bash."],
+    ["assistant", null, "Step 2: using Write."],
+    ["assistant", null, "Step 3: using Bash."],
+    ["assistant", null, "Step 4: using Agent."],
+    ["user", agentId, `${Fake.SUBAGENT_MARKER}: reply with the single word done.`],
+    ["assistant", agentId, Fake.SUBAGENT_TEXT],
+    ["assistant", null, Fake.FINAL_TEXT]
+  ])
+  expect(session.messageCount).toBe(messages.length)
+  expect(new Set(messages.map((message) => message.id)).size).toBe(messages.length)
+
+  // Tool calls with their outcome and timing.
+  expect(
+    toolCalls.map((call) => [call.name, call.status, call.output.exitCode, call.input.summary, call.input.paths])
+  ).toEqual([
+    ["Bash", "completed", 0, "echo hello", []],
+    ["Write", "completed", null, null, [join(context.workspace.project, "hello.txt")]],
+    ["Bash", "error", 2, `ls ${Fake.MISSING_FILE}`, []],
+    ["Agent", "completed", null, "general-purpose: Say done", []]
+  ])
+  expect(toolCalls[2]?.output.error).toMatch(/^Exit code 2\n/)
+  for (const call of toolCalls) {
+    expect(call.durationMs).toBeTypeOf("number")
+    expect(call.durationMs).toBeGreaterThanOrEqual(0)
+    expect(call.durationMs).toBeLessThan(60_000)
+    expect(call.agentId).toBeNull()
+  }
+  expect(session.toolCallCount).toBe(4)
+  expect(session.toolErrorCount).toBe(1)
+  const toolUseIds = context.run.lines
+    .filter((line) => line.type === "assistant")
+    .flatMap((line) => (line.message as { content: ReadonlyArray<{ type: string; id?: string }> }).content)
+    .filter((block) => block.type === "tool_use")
+    .map((block) => block.id)
+  expect(toolCalls.map((call) => call.id)).toEqual(toolUseIds)
+
+  // Usage: each API response counted exactly once (matched by message id), priced at claude-sonnet-4-5 rates.
+  const replies = Fake.replies(context.fake)
+  for (const reply of replies) {
+    const copies = messages.filter((message) => message.id === reply.messageId)
+    expect(copies).toHaveLength(1)
+    expect(copies[0]?.usage).toEqual(usageOf(reply.usage))
+    expect(copies[0]?.model).toBe(reply.model)
+    expect(copies[0]?.costUsd).toBeCloseTo(costOf(usageOf(reply.usage)), 9)
+  }
+  const expected = sum(replies.map((reply) => usageOf(reply.usage)))
+  expect(expected).toEqual({
+    input: 282,
+    output: 277,
+    cacheRead: 22_400,
+    cacheWrite5m: 9_500,
+    cacheWrite1h: 0,
+    reasoning: 0
+  })
+  expect(session.usage).toEqual(expected)
+  expect(session.totalTokens).toBe(282 + 277 + 22_400 + 9_500)
+  expect(session.costUsd).toBeCloseTo(costOf(expected), 9)
+  expect(session.costUsd).toBeCloseTo(0.047346, 9)
+  expect(session.unpricedMessages).toBe(0)
+  // Claude Code's own accounting agrees.
+  const modelUsage = (context.run.result?.modelUsage as Record<string, { costUSD: number }> | undefined)?.[Claude.MODEL]
+  expect(modelUsage?.costUSD).toBeCloseTo(session.costUsd, 9)
+
+  // The Write tool's file body never leaves the machine (it is in the transcript and the hook payload).
+  expect(stored.raw).not.toContain(CONTENT_PROBE)
+  expect(Fake.WRITTEN_CONTENT).toContain(CONTENT_PROBE)
+}
+
+const withFake = async <A>(use: (fake: Fake.FakeAnthropic) => Promise<A>) => {
+  const fake = await Fake.start()
+  try {
+    return await use(fake)
+  } finally {
+    await fake.close()
+  }
+}
+
+const withWorkspace = async <A>(use: (workspace: Claude.Workspace) => Promise<A>) => {
+  const workspace = Claude.makeWorkspace()
+  try {
+    return await use(workspace)
+  } finally {
+    await Claude.waitForSyncIdle(workspace, 10_000, 300)
+    workspace.remove()
+  }
+}
+
+const missing = `${Claude.claudeBin} is missing: run \`bash scripts/install-clients.sh\``
+if (!Claude.hasClaude()) console.warn(`Claude Code e2e tests skipped: ${missing}`)
+
+describe.skipIf(!Claude.hasClaude())("Claude Code e2e (real claude -p, plugin, local server)", () => {
+  it("syncs the full scenario from the hooks while Claude Code runs", { timeout: 90_000 }, async () => {
+    const server = await Server.startServer()
+    try {
+      await withFake((fake) =>
+        withWorkspace(async (workspace) => {
+          const run = await Claude.runClaude({ workspace, fakeUrl: fake.url, prompt: PROMPT, sync: server })
+          console.log(`claude -p (full scenario, server up): ${run.wallMs} ms`)
+          checkRun(run, fake)
+
+          // The hooks' background syncs deliver the whole session on their own, normally within a second; a payload that
+          // arrives while a sync holds the lock is picked up by that sync's next round (Sync.run).
+          const started = Date.now()
+          let strandedSince: number | undefined
+          const outcome = await Claude.pollFor(async () => {
+            const stored = await Server.getSession(server, run.sessionId)
+            if (stored?.detail.session.endReason === "other" && stored.raw.includes(Fake.FINAL_TEXT)) return "delivered"
+            const stranded = Claude.pendingHookPayloads(workspace) > 0 && !Claude.syncRunning(workspace)
+            strandedSince = stranded ? (strandedSince ?? Date.now()) : undefined
+            return strandedSince !== undefined && Date.now() - strandedSince > 1_500 ? "stranded" : undefined
+          }, 15_000)
+          expect(outcome, `background sync left ${Claude.pendingHookPayloads(workspace)} hook payload(s) queued`).toBe(
+            "delivered"
+          )
+          console.log(`background sync delivered the session ${Date.now() - started} ms after claude exited`)
+          expect(await Claude.waitForSyncIdle(workspace)).toBe(true)
+
+          const flushed = await Claude.flush(workspace, server)
+          expect(flushed.code, flushed.stderr).toBe(0)
+          expect(flushed.stdout).toContain("0 pending")
+
+          const stored = await Server.getSession(server, run.sessionId)
+          expect(stored).toBeDefined()
+          if (stored !== undefined) checkStored(stored, { fake, run, workspace })
+          expect(filesText(server.dataDir)).not.toContain(CONTENT_PROBE)
+        })
+      )
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it("delivers everything exactly once with `sync` after the server was down for the whole session", {
+    timeout: 90_000
+  }, async () => {
+    const { dataDir, key } = await Server.prepareDataDir()
+    const port = await Claude.reservePort()
+    const target = { url: `http://127.0.0.1:${port}`, key }
+    try {
+      await withFake((fake) =>
+        withWorkspace(async (workspace) => {
+          const run = await Claude.runClaude({ workspace, fakeUrl: fake.url, prompt: PROMPT, sync: target })
+          console.log(`claude -p (full scenario, server down): ${run.wallMs} ms`)
+          checkRun(run, fake)
+          expect(await Claude.waitForSyncIdle(workspace)).toBe(true)
+          console.log(
+            `hook payloads left unprocessed by the background syncs: ${Claude.pendingHookPayloads(workspace)}`
+          )
+
+          const server = await Server.startServerAt(port, dataDir)
+          try {
+            const reader = { url: server.url, key }
+            expect(await Server.getSession(reader, run.sessionId)).toBeUndefined()
+
+            const first = await Claude.flush(workspace, target)
+            expect(first.code, first.stderr).toBe(0)
+            const sent = Number(first.stdout.match(/Sent (\d+) event/)?.[1] ?? "0")
+            expect(sent, first.stdout).toBeGreaterThan(0)
+            expect(first.stdout).toContain("0 rejected by the server, 0 pending")
+
+            const stored = await Server.getSession(reader, run.sessionId)
+            expect(stored).toBeDefined()
+            if (stored === undefined) return
+            checkStored(stored, { fake, run, workspace })
+
+            const second = await Claude.flush(workspace, target)
+            expect(second.code, second.stderr).toBe(0)
+            expect(second.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending")
+            const again = await Server.getSession(reader, run.sessionId)
+            expect(again?.detail.session.messageCount).toBe(stored.detail.session.messageCount)
+            expect(again?.detail.messages.map((message) => message.id)).toEqual(
+              stored.detail.messages.map((message) => message.id)
+            )
+            expect(again?.detail.session.usage).toEqual(stored.detail.session.usage)
+          } finally {
+            await server.stop()
+          }
+        })
+      )
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+
+  it("runs /claude-code-sync:sync-now in the default permission mode, on the hooks' queue", {
+    timeout: 60_000
+  }, async () => {
+    const server = await Server.startServer()
+    try {
+      await withFake((fake) =>
+        withWorkspace(async (workspace) => {
+          const run = await Claude.runClaude({
+            workspace,
+            fakeUrl: fake.url,
+            prompt: "/claude-code-sync:sync-now",
+            sync: server,
+            skipPermissions: false
+          })
+          console.log(`claude -p /claude-code-sync:sync-now: ${run.wallMs} ms`)
+          expect(run.code, run.stderr).toBe(0)
+          const init = run.lines.find((line) => line.type === "system" && line.subtype === "init")
+          expect(init?.slash_commands).toContain("claude-code-sync:sync-now")
+          // `allowed-tools: Bash(node:*)` let the `!` line run; the CLI's report reached the model in the prompt.
+          expect(Fake.replies(fake).map((reply) => reply.kind)).toEqual(["text"])
+          const body = JSON.stringify(fake.requests.find((request) => request.reply !== undefined)?.body)
+          expect(body).not.toContain("local-command-stderr")
+          expect(body).toMatch(/Sent \d+ event\(s\), \d+ rejected by the server, \d+ pending\.|Another sync is running/)
+          expect(run.result?.result).toMatch(/^Noted: /)
+          // The command's sync used the same state (queue) as the plugin's hooks, not a second one.
+          expect(await Claude.waitForSyncIdle(workspace)).toBe(true)
+          const outboxes = [join(workspace.stateDir, "outbox"), join(workspace.pluginDataDir, "outbox")]
+          expect(outboxes.filter((dir) => existsSync(dir))).toHaveLength(1)
+        })
+      )
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it("hands a sync error to the model to explain instead of failing the command", { timeout: 60_000 }, async () => {
+    await withFake((fake) =>
+      withWorkspace(async (workspace) => {
+        const run = await Claude.runClaude({
+          workspace,
+          fakeUrl: fake.url,
+          prompt: "/claude-code-sync:sync-now",
+          sync: undefined,
+          skipPermissions: false
+        })
+        console.log(`claude -p /claude-code-sync:sync-now (not configured): ${run.wallMs} ms`)
+        expect(run.code, run.stderr).toBe(0)
+        expect(Fake.replies(fake).map((reply) => reply.kind)).toEqual(["text"])
+        const body = JSON.stringify(fake.requests.find((request) => request.reply !== undefined)?.body)
+        expect(body).not.toContain("local-command-stderr")
+        expect(body).toContain("claude-code-sync login")
+      })
+    )
+  })
+})

@@ -1,0 +1,247 @@
+/**
+ * Helpers to run the real `claude` CLI (installed by scripts/install-clients.sh into `.tools/`) offline against the
+ * fake Messages API, with this package loaded through `--plugin-dir`, in a throw-away HOME and a fresh git project.
+ */
+import { execFileSync, spawn } from "node:child_process"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { dirname, join, resolve } from "node:path"
+
+export const repoRoot = resolve(import.meta.dirname, "../../../..")
+export const pluginDir = resolve(repoRoot, "packages/claude-code-sync")
+export const claudeBin = join(repoRoot, ".tools/node_modules/.bin/claude")
+export const cliPath = join(pluginDir, "dist/cli.mjs")
+export const hookPath = join(pluginDir, "dist/hook.cjs")
+export const MODEL = "claude-sonnet-4-5"
+export const GIT_BRANCH = "e2e-branch"
+
+/** A throw-away HOME and a git project (one commit, a CLAUDE.md) under one temp dir. */
+export interface Workspace {
+  readonly root: string
+  readonly home: string
+  readonly project: string
+  /** claude-code-sync's state (inbox, outbox, lock, log): `$XDG_CONFIG_HOME/claude-code-sync`, shared by hooks and CLI. */
+  readonly stateDir: string
+  /** `$CLAUDE_PLUGIN_DATA` of the plugin loaded with `--plugin-dir` (id `claude-code-sync-inline`). */
+  readonly pluginDataDir: string
+  readonly remove: () => void
+}
+
+export const makeWorkspace = (): Workspace => {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), "ccs-e2e-")))
+  const home = join(root, "home")
+  const project = join(root, "project")
+  mkdirSync(home, { recursive: true })
+  mkdirSync(project, { recursive: true })
+  writeFileSync(join(project, "CLAUDE.md"), "# Demo project\n\nA scratch project for the claude-code-sync e2e test.\n")
+  const git = (...args: ReadonlyArray<string>) =>
+    execFileSync("git", ["-c", "user.name=E2E", "-c", "user.email=e2e@example.invalid", ...args], {
+      cwd: project,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, GIT_CONFIG_NOSYSTEM: "1" },
+      stdio: "ignore"
+    })
+  git("init", "-q", "-b", GIT_BRANCH)
+  git("add", "CLAUDE.md")
+  git("commit", "-q", "-m", "init")
+  return {
+    root,
+    home,
+    project,
+    stateDir: join(home, ".config/claude-code-sync"),
+    pluginDataDir: join(home, ".claude/plugins/data/claude-code-sync-inline"),
+    remove: () => rmSync(root, { recursive: true, force: true })
+  }
+}
+
+/** Where claude-code-sync sends to; `undefined` leaves it unconfigured. */
+export interface SyncTarget {
+  readonly url: string
+  readonly key: string
+}
+
+/** The whole environment of a client run (`env -i` style): nothing is inherited from the test process. */
+export const clientEnv = (workspace: Workspace, fakeUrl: string, sync: SyncTarget | undefined) => {
+  const env: Record<string, string> = {
+    PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
+    HOME: workspace.home,
+    XDG_CONFIG_HOME: join(workspace.home, ".config"),
+    TERM: "dumb",
+    LANG: "C.UTF-8",
+    ANTHROPIC_BASE_URL: fakeUrl,
+    ANTHROPIC_API_KEY: "sk-ant-e2e-dummy-key-000000000000",
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    DISABLE_TELEMETRY: "1",
+    DISABLE_AUTOUPDATER: "1",
+    DISABLE_ERROR_REPORTING: "1",
+    DISABLE_BUG_COMMAND: "1"
+  }
+  if (process.getuid?.() === 0) env.IS_SANDBOX = "1"
+  if (sync !== undefined) {
+    env.CLAUDE_SYNC_CONVEX_URL = sync.url
+    env.CLAUDE_SYNC_API_KEY = sync.key
+  }
+  return env
+}
+
+/** One line of `--output-format stream-json`. */
+export interface StreamLine {
+  readonly type: string
+  readonly subtype?: string
+  readonly session_id?: string
+  readonly [key: string]: unknown
+}
+
+export interface ClaudeRun {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly wallMs: number
+  readonly lines: ReadonlyArray<StreamLine>
+  readonly stderr: string
+  readonly sessionId: string
+  readonly result: StreamLine | undefined
+}
+
+const collect = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { readonly cwd: string; readonly env: Record<string, string>; readonly timeoutMs: number }
+) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; wallMs: number }>(
+    (done, fail) => {
+      const started = performance.now()
+      const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+      const timer = setTimeout(() => {
+        stderr += `\n[e2e] killed after ${options.timeoutMs} ms\n`
+        if (child.pid !== undefined) process.kill(child.pid, "SIGKILL")
+      }, options.timeoutMs)
+      child.on("error", (error) => {
+        clearTimeout(timer)
+        fail(error)
+      })
+      child.on("close", (code, signal) => {
+        clearTimeout(timer)
+        done({ code, signal, stdout, stderr, wallMs: Math.round(performance.now() - started) })
+      })
+    }
+  )
+
+/** Runs `claude -p <prompt>` in the workspace's project with this package as a `--plugin-dir` plugin. */
+export const runClaude = async (options: {
+  readonly workspace: Workspace
+  readonly fakeUrl: string
+  readonly prompt: string
+  readonly sync: SyncTarget | undefined
+  /** `--dangerously-skip-permissions` (default true; needed for Write/Bash in `-p`). */
+  readonly skipPermissions?: boolean
+  readonly timeoutMs?: number
+}): Promise<ClaudeRun> => {
+  const args = [
+    "-p",
+    options.prompt,
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--model",
+    MODEL,
+    ...(options.skipPermissions === false ? [] : ["--dangerously-skip-permissions"]),
+    "--plugin-dir",
+    pluginDir
+  ]
+  const run = await collect(claudeBin, args, {
+    cwd: options.workspace.project,
+    env: clientEnv(options.workspace, options.fakeUrl, options.sync),
+    timeoutMs: options.timeoutMs ?? 180_000
+  })
+  const lines = run.stdout
+    .split("\n")
+    .filter((line) => line.trim().startsWith("{"))
+    .map((line) => JSON.parse(line) as StreamLine)
+  const result = lines.find((line) => line.type === "result")
+  const sessionId =
+    result?.session_id ?? lines.find((line) => line.type === "system" && line.subtype === "init")?.session_id ?? ""
+  return { code: run.code, signal: run.signal, wallMs: run.wallMs, lines, stderr: run.stderr, sessionId, result }
+}
+
+/** Runs `node dist/cli.mjs <args>` as a user would in a terminal, with the environment the Claude run had. */
+export const runCli = (
+  workspace: Workspace,
+  args: ReadonlyArray<string>,
+  sync: SyncTarget | undefined,
+  timeoutMs = 60_000
+) =>
+  collect(process.execPath, [cliPath, ...args], {
+    cwd: workspace.project,
+    env: clientEnv(workspace, "http://127.0.0.1:9", sync),
+    timeoutMs
+  })
+
+/** A free 127.0.0.1 port: bound, read, released (for a server that starts later). */
+export const reservePort = () =>
+  new Promise<number>((done, fail) => {
+    const server = createServer()
+    server.once("error", fail)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => done(port))
+    })
+  })
+
+/** Calls `check` every `intervalMs` until it returns a value or `timeoutMs` passes (then returns `undefined`). */
+export const pollFor = async <A>(
+  check: () => Promise<A | undefined>,
+  timeoutMs: number,
+  intervalMs = 250
+): Promise<A | undefined> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined || Date.now() >= deadline) return value
+    await new Promise((done) => setTimeout(done, intervalMs))
+  }
+}
+
+/** Hook payloads stored but not yet turned into events (a sync running while they arrived leaves them for the next). */
+export const pendingHookPayloads = (workspace: Workspace) => {
+  try {
+    return readdirSync(join(workspace.stateDir, "inbox")).filter((name) => name.endsWith(".hook")).length
+  } catch {
+    return 0
+  }
+}
+
+/** True while a sync (a background one or a `sync` command) holds the lock. */
+export const syncRunning = (workspace: Workspace) => existsSync(join(workspace.stateDir, "sync.lock"))
+
+/**
+ * Waits until the detached background syncs the hooks started are over: no sync lock, continuously for `quietMs`
+ * (a sync spawned by the last hook may take a few hundred ms to take the lock).
+ */
+export const waitForSyncIdle = async (workspace: Workspace, timeoutMs = 15_000, quietMs = 1_000) => {
+  const deadline = Date.now() + timeoutMs
+  let idleSince: number | undefined
+  while (Date.now() < deadline) {
+    if (syncRunning(workspace)) idleSince = undefined
+    else if (idleSince === undefined) idleSince = Date.now()
+    else if (Date.now() - idleSince >= quietMs) return true
+    await new Promise((done) => setTimeout(done, 100))
+  }
+  return false
+}
+
+/** `claude-code-sync sync`, retried while a background sync still holds the lock. */
+export const flush = async (workspace: Workspace, sync: SyncTarget | undefined) => {
+  for (let attempt = 0; ; attempt++) {
+    const run = await runCli(workspace, ["sync"], sync)
+    if (attempt >= 20 || !`${run.stdout}${run.stderr}`.includes("Another sync is running")) return run
+    await new Promise((done) => setTimeout(done, 250))
+  }
+}
+
+export const hasClaude = () => existsSync(claudeBin)
+export const hasCli = () => existsSync(cliPath)
