@@ -3,13 +3,19 @@ import { join } from "node:path"
 
 type Env = Readonly<Record<string, string | undefined>>
 
+/** `$XDG_CONFIG_HOME/claude-code-sync` (`~/.config/claude-code-sync`): the config file's directory. */
+export const configDir = (env: Env = process.env): string =>
+  join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config"), "claude-code-sync")
+
+/** The settings file the ConfigStore reads and writes. */
+export const configFile = (env: Env = process.env): string => join(configDir(env), "config.json")
+
 /**
  * Where claude-code-sync keeps its local state: `$XDG_CONFIG_HOME/claude-code-sync` (`~/.config/claude-code-sync`),
  * next to its config, or `$CLAUDE_SYNC_STATE_DIR`. Plugin hooks and the terminal CLI use the same place on purpose
  * (not `$CLAUDE_PLUGIN_DATA`), so `claude-code-sync status` and `sync` see what the hooks queued.
  */
-export const stateDir = (env: Env = process.env): string =>
-  env.CLAUDE_SYNC_STATE_DIR || join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config"), "claude-code-sync")
+export const stateDir = (env: Env = process.env): string => env.CLAUDE_SYNC_STATE_DIR || configDir(env)
 
 /** Raw hook payloads, written by the hook before anything else happens; the background sync turns them into events. */
 export const inboxDir = (env: Env = process.env): string => join(stateDir(env), "inbox")

@@ -103,63 +103,68 @@ const quarantine = (file: string) => {
 }
 
 /** Turns stored hook payloads into redacted events in the outbox, re-reading transcripts where a turn ended. */
-export const processInbox = Effect.gen(function* () {
-  const config = yield* (yield* ConfigStore.ConfigStore).load
-  const outbox = yield* Outbox.Outbox
-  let hookPayloads = 0
-  let malformed = 0
-  let transcriptsRead = 0
-  let queued = 0
-  const transcripts = new Map<
-    string,
-    { readonly path: string; readonly agentId?: string; readonly sessionId: string }
-  >()
-  for (const entry of readInbox()) {
-    if ("problem" in entry) {
-      log(`unreadable hook payload ${entry.file}: ${entry.problem}`)
-      quarantine(entry.file)
-      malformed++
-      continue
+export const processInbox = Effect.flatMap(
+  Effect.flatMap(ConfigStore.ConfigStore, (store) => store.load),
+  (config) => processInboxWith(config)
+)
+
+const processInboxWith = (config: ConfigStore.ResolvedConfig) =>
+  Effect.gen(function* () {
+    const outbox = yield* Outbox.Outbox
+    let hookPayloads = 0
+    let malformed = 0
+    let transcriptsRead = 0
+    let queued = 0
+    const transcripts = new Map<
+      string,
+      { readonly path: string; readonly agentId?: string; readonly sessionId: string }
+    >()
+    for (const entry of readInbox()) {
+      if ("problem" in entry) {
+        log(`unreadable hook payload ${entry.file}: ${entry.problem}`)
+        quarantine(entry.file)
+        malformed++
+        continue
+      }
+      const input = Hooks.decodeHookInput(entry.stdin)
+      if (Either.isLeft(input)) {
+        log(`${entry.hook}: ${input.left.message} (kept in inbox-bad/)`)
+        quarantine(entry.file)
+        malformed++
+        continue
+      }
+      const events = Hooks.eventsFromHook(input.right, { now: entry.receivedAt, syncToolCalls: config.syncToolCalls })
+      if (events.length > 0) yield* outbox.append(yield* Import.redactEvents(events))
+      queued += events.length
+      const transcript = Hooks.transcriptToRead(input.right)
+      if (transcript !== undefined) {
+        transcripts.set(transcript.path, { ...transcript, sessionId: input.right.session_id })
+      }
+      rmSync(entry.file, { force: true })
+      hookPayloads++
     }
-    const input = Hooks.decodeHookInput(entry.stdin)
-    if (Either.isLeft(input)) {
-      log(`${entry.hook}: ${input.left.message} (kept in inbox-bad/)`)
-      quarantine(entry.file)
-      malformed++
-      continue
+    for (const transcript of transcripts.values()) {
+      const parsed = yield* Effect.either(Transcript.readTranscriptFile(transcript.path))
+      if (Either.isLeft(parsed)) {
+        log(`cannot read transcript ${transcript.path}: ${parsed.left.message}`)
+        continue
+      }
+      const session = Transcript.readSession(parsed.right.lines, {
+        syncThinking: config.syncThinking,
+        ...(transcript.agentId === undefined ? {} : { source: "subagent" as const, agentId: transcript.agentId })
+      })
+      const events = Transcript.toEvents(session, {
+        sessionId: transcript.sessionId,
+        source: "claude-code",
+        syncToolCalls: config.syncToolCalls,
+        ...(transcript.agentId === undefined ? {} : { agentId: transcript.agentId })
+      })
+      if (events.length > 0) yield* outbox.append(yield* Import.redactEvents(events))
+      queued += events.length
+      transcriptsRead++
     }
-    const events = Hooks.eventsFromHook(input.right, { now: entry.receivedAt, syncToolCalls: config.syncToolCalls })
-    if (events.length > 0) yield* outbox.append(yield* Import.redactEvents(events))
-    queued += events.length
-    const transcript = Hooks.transcriptToRead(input.right)
-    if (transcript !== undefined) {
-      transcripts.set(transcript.path, { ...transcript, sessionId: input.right.session_id })
-    }
-    rmSync(entry.file, { force: true })
-    hookPayloads++
-  }
-  for (const transcript of transcripts.values()) {
-    const parsed = yield* Effect.either(Transcript.readTranscriptFile(transcript.path))
-    if (Either.isLeft(parsed)) {
-      log(`cannot read transcript ${transcript.path}: ${parsed.left.message}`)
-      continue
-    }
-    const session = Transcript.readSession(parsed.right.lines, {
-      syncThinking: config.syncThinking,
-      ...(transcript.agentId === undefined ? {} : { source: "subagent" as const, agentId: transcript.agentId })
-    })
-    const events = Transcript.toEvents(session, {
-      sessionId: transcript.sessionId,
-      source: "claude-code",
-      syncToolCalls: config.syncToolCalls,
-      ...(transcript.agentId === undefined ? {} : { agentId: transcript.agentId })
-    })
-    if (events.length > 0) yield* outbox.append(yield* Import.redactEvents(events))
-    queued += events.length
-    transcriptsRead++
-  }
-  return { hookPayloads, malformedPayloads: malformed, transcriptsRead, eventsQueued: queued }
-})
+    return { hookPayloads, malformedPayloads: malformed, transcriptsRead, eventsQueued: queued }
+  })
 
 /** Processes the inbox and sends everything queued, if a server and key are configured. Holds the sync lock. */
 /** One round under the sync lock: process the inbox, then send the outbox. */
@@ -178,8 +183,8 @@ const round = Effect.scoped(
         error: "Another sync is running; it will send what is queued."
       } satisfies SyncReport
     }
-    const processed = yield* processInbox
     const config = yield* (yield* ConfigStore.ConfigStore).load
+    const processed = yield* processInboxWith(config)
     const outbox = yield* Outbox.Outbox
     if (config.serverUrl === undefined || config.apiKey === undefined) {
       return {

@@ -41,8 +41,7 @@ const autoSyncEnabled = (): boolean => {
   const env = process.env.CLAUDE_SYNC_AUTO_SYNC?.trim().toLowerCase()
   if (env !== undefined && env !== "") return !["0", "false", "no", "off"].includes(env)
   try {
-    const home = process.env.XDG_CONFIG_HOME || join(process.env.HOME ?? "", ".config")
-    const config = JSON.parse(readFileSync(join(home, "claude-code-sync", "config.json"), "utf8")) as {
+    const config = JSON.parse(readFileSync(Paths.configFile(), "utf8")) as {
       autoSync?: unknown
     }
     return config.autoSync !== false
