@@ -5,7 +5,6 @@
  * than `effect/Effect` to keep start-up within a few milliseconds of a bare `node`.
  */
 
-import { spawn } from "node:child_process"
 import { appendFileSync, fstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import * as Micro from "effect/Micro"
@@ -30,11 +29,20 @@ const store = (hook: string, stdin: string, receivedAt: number) =>
   Micro.sync(() => {
     const inbox = Paths.inboxDir()
     const tmp = join(Paths.stateDir(), "tmp")
-    mkdirSync(inbox, { recursive: true, mode: 0o700 })
-    mkdirSync(tmp, { recursive: true, mode: 0o700 })
     const name = `${receivedAt}-${process.pid}-${Math.random().toString(36).slice(2, 10)}.hook`
-    writeFileSync(join(tmp, name), `${JSON.stringify({ hook, receivedAt })}\n${stdin}`, { mode: 0o600 })
-    renameSync(join(tmp, name), join(inbox, name))
+    const write = () => {
+      writeFileSync(join(tmp, name), `${JSON.stringify({ hook, receivedAt })}\n${stdin}`, { mode: 0o600 })
+      renameSync(join(tmp, name), join(inbox, name))
+    }
+    // The directories exist after the first event; creating them only when missing saves two syscalls per event.
+    try {
+      write()
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== "ENOENT") throw cause
+      mkdirSync(inbox, { recursive: true, mode: 0o700 })
+      mkdirSync(tmp, { recursive: true, mode: 0o700 })
+      write()
+    }
   })
 
 const autoSyncEnabled = (): boolean => {
@@ -50,17 +58,30 @@ const autoSyncEnabled = (): boolean => {
   }
 }
 
-/** Starts `cli.mjs sync --background` detached, unless a sync started moments ago is still running. */
-const startBackgroundSync = Micro.sync(() => {
+/** Whether a sync started moments ago still holds the lock. */
+const syncRunning = (): boolean => {
   try {
-    if (Date.now() - statSync(Paths.syncLockFile()).mtimeMs < 2_000) return
+    return Date.now() - statSync(Paths.syncLockFile()).mtimeMs < 2_000
   } catch {
-    // no lock: nobody is syncing
+    return false // no lock: nobody is syncing
   }
-  const cli = join(dirname(process.argv[1] ?? "."), "cli.mjs")
-  const child = spawn(process.execPath, [cli, "sync", "--background"], { detached: true, stdio: "ignore" })
-  child.unref()
-})
+}
+
+/**
+ * Starts `cli.mjs sync --background` detached, unless a sync started moments ago is still running. `node:child_process`
+ * is loaded only here: it pulls in net and streams, about 2.5 ms of start-up that most hook events (PostToolUse on
+ * every tool call) do not need.
+ */
+const startBackgroundSync = Micro.suspend(() =>
+  syncRunning()
+    ? Micro.void
+    : Micro.promise(() => import("node:child_process")).pipe(
+        Micro.map(({ spawn }) => {
+          const cli = join(dirname(process.argv[1] ?? "."), "cli.mjs")
+          spawn(process.execPath, [cli, "sync", "--background"], { detached: true, stdio: "ignore" }).unref()
+        })
+      )
+)
 
 const log = (message: string) => {
   try {
