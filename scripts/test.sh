@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && ! git diff --quiet -- packages/claude-code-sync/dist; then
+  echo "note: the build changed packages/claude-code-sync/dist/ (the plugin runs from git): commit it with your change" >&2
+fi
 echo "== real clients for end-to-end tests"
 bash scripts/install-clients.sh
 echo "== lint (biome)"

@@ -341,3 +341,57 @@ describe.skipIf(!Claude.hasClaude())("Claude Code e2e (real claude -p, plugin, l
     )
   })
 })
+
+describe.skipIf(!Claude.hasClaude())("Claude Code e2e: installed from the marketplace", () => {
+  it("installs from what git tracks with `claude plugin marketplace add` + `install`, and its hooks sync", {
+    timeout: 120_000
+  }, async () => {
+    const server = await Server.startServer()
+    try {
+      await withFake((fake) =>
+        withWorkspace(async (workspace) => {
+          const marketplace = Claude.trackedMarketplace(join(workspace.root, "marketplace"))
+          const added = await Claude.runClaudeCommand(workspace, ["plugin", "marketplace", "add", marketplace])
+          expect(added.code, added.stdout + added.stderr).toBe(0)
+          const installed = await Claude.runClaudeCommand(workspace, ["plugin", "install", "claude-code-sync@opensync"])
+          expect(installed.code, installed.stdout + installed.stderr).toBe(0)
+          expect(installed.stdout).toContain("Successfully installed plugin: claude-code-sync@opensync")
+
+          // The installed copy carries the bundles its hooks and /claude-code-sync:sync-now run.
+          const cache = join(workspace.home, ".claude/plugins/cache/opensync/claude-code-sync")
+          const [version] = readdirSync(cache)
+          expect(version).toBeDefined()
+          for (const file of ["dist/hook.cjs", "dist/cli.mjs", "hooks/hooks.json", "commands/sync-now.md"]) {
+            expect(existsSync(join(cache, version ?? "", file)), file).toBe(true)
+          }
+
+          const run = await Claude.runClaude({
+            workspace,
+            fakeUrl: fake.url,
+            prompt: PROMPT,
+            sync: server,
+            pluginDir: null
+          })
+          checkRun(run, fake)
+          const init = run.lines.find((line) => line.type === "system" && line.subtype === "init")
+          expect(init?.slash_commands).toContain("claude-code-sync:sync-now")
+
+          const stored = await Claude.pollFor(async () => {
+            const found = await Server.getSession(server, run.sessionId)
+            return found?.detail.session.endReason === "other" && found.raw.includes(Fake.FINAL_TEXT)
+              ? found
+              : undefined
+          }, 20_000)
+          expect(stored, "the installed plugin's hooks did not deliver the session").toBeDefined()
+          expect(stored?.detail.session.source).toBe("claude-code")
+          expect(stored?.detail.messages.some((message) => message.role === "user" && message.text === PROMPT)).toBe(
+            true
+          )
+          expect(stored?.detail.toolCalls.length).toBeGreaterThan(0)
+        })
+      )
+    } finally {
+      await server.stop()
+    }
+  })
+})

@@ -3,7 +3,16 @@
  * fake Messages API, with this package loaded through `--plugin-dir`, in a throw-away HOME and a fresh git project.
  */
 import { execFileSync, spawn } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  writeFileSync
+} from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
@@ -139,7 +148,10 @@ export const runClaude = async (options: {
   /** `--dangerously-skip-permissions` (default true; needed for Write/Bash in `-p`). */
   readonly skipPermissions?: boolean
   readonly timeoutMs?: number
+  /** The plugin to load with `--plugin-dir` (default: this package); `null` loads only installed plugins. */
+  readonly pluginDir?: string | null
 }): Promise<ClaudeRun> => {
+  const plugin = options.pluginDir === undefined ? pluginDir : options.pluginDir
   const args = [
     "-p",
     options.prompt,
@@ -149,8 +161,7 @@ export const runClaude = async (options: {
     "--model",
     MODEL,
     ...(options.skipPermissions === false ? [] : ["--dangerously-skip-permissions"]),
-    "--plugin-dir",
-    pluginDir
+    ...(plugin === null ? [] : ["--plugin-dir", plugin])
   ]
   const run = await collect(claudeBin, args, {
     cwd: options.workspace.project,
@@ -245,3 +256,32 @@ export const flush = async (workspace: Workspace, sync: SyncTarget | undefined) 
 
 export const hasClaude = () => existsSync(claudeBin)
 export const hasCli = () => existsSync(cliPath)
+
+/** Runs `claude <args>` (e.g. `plugin install …`) in the workspace's project with the test environment. */
+export const runClaudeCommand = (workspace: Workspace, args: ReadonlyArray<string>, timeoutMs = 60_000) =>
+  collect(claudeBin, args, {
+    cwd: workspace.project,
+    env: clientEnv(workspace, "http://127.0.0.1:9", undefined),
+    timeoutMs
+  })
+
+/**
+ * What a user gets from `/plugin marketplace add <this repo>`: the files git tracks (as they are in the working tree)
+ * of the marketplace manifest and the plugin, copied into `dir`. Untracked files (a local build) are left out, so an
+ * install from it fails the same way a clone would when something the plugin needs is not committed.
+ */
+export const trackedMarketplace = (dir: string): string => {
+  const tracked = execFileSync("git", ["ls-files", "-z", "--", ".claude-plugin", "packages/claude-code-sync"], {
+    cwd: repoRoot,
+    encoding: "utf8"
+  })
+    .split("\0")
+    .filter((path) => path !== "" && !path.includes("/test/"))
+  for (const path of tracked) {
+    const from = join(repoRoot, path)
+    if (!existsSync(from)) continue
+    mkdirSync(dirname(join(dir, path)), { recursive: true })
+    copyFileSync(from, join(dir, path))
+  }
+  return dir
+}
