@@ -227,7 +227,7 @@ const generate = (claudeDir) => {
 // ---------- our side ----------
 
 const ENTRY = `
-import { readFile } from "node:fs/promises"
+import { readFileSync } from "node:fs"
 import { Outbox, Redactor } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -242,7 +242,7 @@ if (mode === "parse") {
   let events = 0
   let bytes = 0
   for (const file of files) {
-    const parsed = Transcript.parseLines(await readFile(file.path, "utf8"))
+    const parsed = Transcript.parseLines(readFileSync(file.path, "utf8"))
     const agent = file.agentId !== null ? { agentId: file.agentId } : {}
     const session = Transcript.readSession(parsed.lines, { syncThinking: false, source: file.kind, ...agent })
     events += Transcript.toEvents(session, {

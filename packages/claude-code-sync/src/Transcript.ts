@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises"
+import { readFileSync } from "node:fs"
 import { Event, Limits, type Message, Usage } from "@opensync/domain"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -824,11 +824,15 @@ export class TranscriptReadError extends Data.TaggedError("TranscriptReadError")
   }
 }
 
-/** Reads and parses one transcript file: the module's only I/O. */
+/**
+ * Reads and parses one transcript file: the module's only I/O. The read is synchronous on purpose: files are read one
+ * at a time anyway, and one `readFileSync` + one UTF-8 decode is about a quarter faster on a backfill than the chunked
+ * promise-based read (which decodes through a StringDecoder and waits on the thread pool per 512 KiB chunk).
+ */
 export const readTranscriptFile = (path: string): Effect.Effect<ParsedTranscript, TranscriptReadError> =>
   Effect.map(
-    Effect.tryPromise({
-      try: () => readFile(path, "utf8"),
+    Effect.try({
+      try: () => readFileSync(path, "utf8"),
       catch: (cause) => new TranscriptReadError({ path, cause })
     }),
     parseLines
