@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import * as Ccusage from "./e2e/Ccusage.js"
 import * as Claude from "./e2e/Claude.js"
 import * as Fake from "./e2e/FakeAnthropic.js"
 import * as Server from "./e2e/Server.js"
@@ -227,6 +228,19 @@ describe.skipIf(!Claude.hasClaude())("Claude Code e2e (real claude -p, plugin, l
           expect(stored).toBeDefined()
           if (stored !== undefined) checkStored(stored, { fake, run, workspace })
           expect(filesText(server.dataDir)).not.toContain(CONTENT_PROBE)
+
+          // ccusage, reading the transcripts this real claude run wrote, counts the same tokens as the server stored.
+          const theirs = Ccusage.ccusageTotals(join(workspace.home, ".claude")).get(run.sessionId)
+          const usage = stored?.detail.session.usage
+          expect(theirs).toBeDefined()
+          expect(
+            usage && {
+              input: usage.input,
+              output: usage.output,
+              cacheWrite: usage.cacheWrite5m + usage.cacheWrite1h,
+              cacheRead: usage.cacheRead
+            }
+          ).toEqual(theirs)
         })
       )
     } finally {
