@@ -1,3 +1,4 @@
+export * as AccountCommands from "./AccountCommands.js"
 export * as ApiClient from "./ApiClient.js"
 export * as ConfigStore from "./ConfigStore.js"
 export * as Outbox from "./Outbox.js"

@@ -1,0 +1,214 @@
+/**
+ * The commands both plugin CLIs share, for the account and its settings: `login`, `logout`, `config`, `set`, plus the
+ * pieces their `status` commands print (effective config, connection check, times). Each CLI passes who it is; the
+ * config store it runs with (`ConfigStore.layer` for its tool) decides the file and the environment variables.
+ */
+import { Args, Command, Options, Prompt } from "@effect/cli"
+import { ApiKey, Config as DomainConfig } from "@opensync/domain"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as ConfigStore from "./ConfigStore.js"
+import * as SyncClient from "./SyncClient.js"
+
+/** Which CLI this is, for its messages. */
+export interface Cli {
+  /** The command users type, e.g. `claude-code-sync`. */
+  readonly name: string
+  /** The prefix of its environment variables, e.g. `CLAUDE_SYNC` (`CLAUDE_SYNC_CONVEX_URL`, `CLAUDE_SYNC_API_KEY`). */
+  readonly envPrefix: string
+  /** What to do after a successful login, one line each. */
+  readonly afterLogin: ReadonlyArray<string>
+}
+
+/** A failure the CLI prints as one line; the message says what to do next. */
+export class CliError extends Data.TaggedError("CliError")<{ readonly message: string }> {}
+
+export const fail = (message: string) => Effect.fail(new CliError({ message }))
+
+/** The local server `opensync serve` starts. */
+export const defaultUrl = "http://127.0.0.1:4870"
+
+export const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of text."))
+
+/** An API key as it may be shown: its public prefix only. */
+export const mask = (key: Redacted.Redacted<string> | undefined): string | null =>
+  key === undefined ? null : `${ApiKey.displayPrefix(Redacted.value(key))}…`
+
+export const megabytes = (bytes: number): string => (bytes / 1048576).toFixed(1)
+
+/** `2026-11-21 09:30:00 UTC (3 min ago)`, or `never`. */
+export const ago = (at: number | null, now: number = Date.now()): string => {
+  if (at === null) return "never"
+  const s = Math.max(0, Math.round((now - at) / 1000))
+  const text =
+    s < 120
+      ? `${s} s`
+      : s < 7200
+        ? `${Math.round(s / 60)} min`
+        : s < 172800
+          ? `${Math.round(s / 3600)} h`
+          : `${Math.round(s / 86400)} d`
+  return `${new Date(at).toISOString().slice(0, 19).replace("T", " ")} UTC (${text} ago)`
+}
+
+/** The settings in effect and where each comes from (file, env, default), as JSON and as aligned lines. */
+export const effectiveConfig = (cli: Cli) =>
+  Effect.gen(function* () {
+    const store = yield* ConfigStore.ConfigStore
+    const config = yield* store.load
+    const origin = (key: keyof ConfigStore.ResolvedConfig["origins"]) =>
+      config.origins[key] === "env" ? `env ${store.envName[key]}` : config.origins[key]
+    const notSet = `(not set: run \`${cli.name} login\`)`
+    return {
+      path: config.path,
+      convexUrl: config.serverUrl ?? null,
+      apiKey: mask(config.apiKey),
+      autoSync: config.autoSync,
+      syncToolCalls: config.syncToolCalls,
+      syncThinking: config.syncThinking,
+      origins: config.origins,
+      lines: [
+        `config file    ${config.path}`,
+        `convexUrl      ${config.serverUrl ?? notSet}  (${origin("serverUrl")})`,
+        `apiKey         ${mask(config.apiKey) ?? notSet}  (${origin("apiKey")})`,
+        `autoSync       ${config.autoSync}  (${origin("autoSync")})`,
+        `syncToolCalls  ${config.syncToolCalls}  (${origin("syncToolCalls")})`,
+        `syncThinking   ${config.syncThinking}  (${origin("syncThinking")})`
+      ]
+    }
+  })
+
+/** Tests the configured server and key: its version and latency, or why it cannot be reached. */
+export const checkConnection = (cli: Cli, config: ConfigStore.ResolvedConfig) =>
+  Effect.gen(function* () {
+    if (config.serverUrl === undefined || config.apiKey === undefined) {
+      return { ok: false as const, error: `Not configured. Run \`${cli.name} login\`.` }
+    }
+    const client = yield* SyncClient.make({ baseUrl: config.serverUrl, apiKey: config.apiKey, retries: 0 })
+    return yield* client.check.pipe(
+      Effect.map((checked) => ({ ok: true as const, version: checked.version, latencyMs: checked.latencyMs })),
+      Effect.catchTag("SendFailed", (error) => Effect.succeed({ ok: false as const, error: error.message }))
+    )
+  })
+
+const showConfig = (cli: Cli, asJson: boolean) =>
+  Effect.flatMap(effectiveConfig(cli), ({ lines, ...config }) =>
+    Console.log(asJson ? JSON.stringify(config, null, 2) : lines.join("\n"))
+  )
+
+const setValue = (key: string, value: string) =>
+  Effect.gen(function* () {
+    const problem = key === "apiKey" ? ApiKey.problem(value.trim()) : undefined
+    if (problem !== undefined) return yield* fail(problem)
+    const store = yield* ConfigStore.ConfigStore
+    yield* store.set(key, key === "apiKey" ? value.trim() : value)
+    const config = yield* store.load
+    const shown = key === "apiKey" ? mask(config.apiKey) : key === "convexUrl" ? config.serverUrl : value
+    yield* Console.log(`Set ${key} = ${shown} in ${config.path}.`)
+    const origin = key === "convexUrl" ? config.origins.serverUrl : config.origins[key as "apiKey"]
+    if (origin === "env") {
+      const name = store.envName[key === "convexUrl" ? "serverUrl" : (key as "apiKey")]
+      yield* Console.log(`Note: ${name} is set in the environment and takes precedence; unset it to use this value.`)
+    }
+  })
+
+const askUrl = (current: string | undefined) =>
+  Prompt.text({
+    message: "OpenSync server URL (local server, self-hosted, or https://<name>.convex.site)",
+    default: current ?? defaultUrl,
+    validate: (raw) => {
+      const url = DomainConfig.normalizeServerUrl(raw)
+      return url === undefined ? Effect.fail(`Enter an http(s) URL, e.g. ${defaultUrl}`) : Effect.succeed(url)
+    }
+  })
+
+const askKey = Prompt.hidden({
+  message: "API key (osk_…, from `opensync keys create` or the dashboard's Settings)",
+  validate: (raw) => {
+    const problem = ApiKey.problem(raw.trim())
+    return problem === undefined ? Effect.succeed(raw.trim()) : Effect.fail(problem)
+  }
+})
+
+const login = (
+  cli: Cli,
+  flags: { readonly url: Option.Option<string>; readonly key: Option.Option<Redacted.Redacted<string>> }
+) =>
+  Effect.gen(function* () {
+    const store = yield* ConfigStore.ConfigStore
+    const current = yield* Effect.orElseSucceed(store.load, () => undefined)
+    if ((Option.isNone(flags.url) || Option.isNone(flags.key)) && !process.stdin.isTTY) {
+      return yield* fail("No terminal to ask in: pass both --url URL and --key KEY.")
+    }
+    const rawUrl = Option.isSome(flags.url) ? flags.url.value : yield* askUrl(current?.serverUrl)
+    const url = DomainConfig.normalizeServerUrl(rawUrl)
+    if (url === undefined) return yield* fail(`"${rawUrl}" is not an http(s) URL. Pass e.g. --url ${defaultUrl}.`)
+    const key = Option.isSome(flags.key) ? Redacted.value(flags.key.value).trim() : Redacted.value(yield* askKey).trim()
+    const problem = ApiKey.problem(key)
+    if (problem !== undefined) return yield* fail(`${problem} Nothing was saved.`)
+    const client = yield* SyncClient.make({ baseUrl: url, apiKey: Redacted.make(key), retries: 0 })
+    const checked = yield* client.check.pipe(
+      Effect.catchTag("SendFailed", (error) => fail(`${error.message} Nothing was saved.`))
+    )
+    yield* store.save({ convexUrl: url, apiKey: key })
+    yield* Console.log(
+      [
+        `Connected to ${url} (OpenSync ${checked.version}, ${checked.latencyMs} ms).`,
+        `Saved the server URL and key ${ApiKey.displayPrefix(key)}… to ${store.path} (mode 0600).`,
+        ...cli.afterLogin
+      ].join("\n")
+    )
+  }).pipe(Effect.catchTag("QuitException", () => fail("Cancelled; nothing was saved.")))
+
+const logout = Effect.gen(function* () {
+  const store = yield* ConfigStore.ConfigStore
+  yield* store.clearCredentials
+  yield* Console.log(
+    `Removed the server URL and API key from ${store.path}; other settings kept.\n` +
+      "Events stay queued locally until you log in again."
+  )
+})
+
+/** `login`, `logout`, `config` and `set` for the given CLI. */
+export const commands = (cli: Cli) => ({
+  login: Command.make(
+    "login",
+    {
+      url: Options.text("url").pipe(
+        Options.withDescription(
+          `Server URL (env ${cli.envPrefix}_CONVEX_URL; asked when missing; e.g. ${defaultUrl} or ` +
+            "https://<name>.convex.cloud)."
+        ),
+        Options.withFallbackConfig(Config.string(`${cli.envPrefix}_CONVEX_URL`)),
+        Options.optional
+      ),
+      key: Options.redacted("key").pipe(
+        Options.withDescription(`API key, osk_… (env ${cli.envPrefix}_API_KEY; asked, hidden, when missing).`),
+        Options.withFallbackConfig(Config.redacted(`${cli.envPrefix}_API_KEY`)),
+        Options.optional
+      )
+    },
+    (flags) => login(cli, flags)
+  ).pipe(Command.withDescription("Connect to an OpenSync server: test the URL and key, then save them (mode 0600).")),
+
+  logout: Command.make("logout", {}, () => logout).pipe(
+    Command.withDescription("Forget the server URL and API key; other settings are kept.")
+  ),
+
+  config: Command.make("config", { json }, (o) => showConfig(cli, o.json)).pipe(
+    Command.withDescription("Print the effective config (key masked) and where each value comes from.")
+  ),
+
+  set: Command.make(
+    "set",
+    {
+      key: Args.text({ name: "KEY" }).pipe(Args.withDescription(`One of ${ConfigStore.settableKeys.join(", ")}.`)),
+      value: Args.text({ name: "VALUE" }).pipe(Args.withDescription("true/false for toggles, a URL or an osk_ key."))
+    },
+    ({ key, value }) => setValue(key, value)
+  ).pipe(Command.withDescription("Change one setting in the config file."))
+})
