@@ -7,7 +7,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import packageJson from "../package.json" with { type: "json" }
-import { importAll } from "./Import.js"
+import { discover, importAll, importFiles } from "./Import.js"
 import * as Paths from "./Paths.js"
 import * as Settings from "./Settings.js"
 import * as Sync from "./Sync.js"
@@ -133,6 +133,48 @@ const runImport = (since: Option.Option<Date>) =>
     yield* finish(yield* Sync.run)
   })
 
+/** `sync --session ID`: re-reads that session's transcripts (main and subagents) into the queue, then syncs. */
+const syncSession = (sessionId: string, current = false) =>
+  Effect.gen(function* () {
+    const config = yield* (yield* ConfigStore.ConfigStore).load
+    const files = (yield* discover(process.env)).filter((file) => file.sessionId === sessionId)
+    if (files.length === 0 && current) {
+      // A session's first prompt can be this command: Claude Code has not written its transcript yet.
+      yield* Console.log("This session has no transcript yet; sending what is queued.")
+      return yield* finish(yield* Sync.run)
+    }
+    if (files.length === 0) {
+      const where = Paths.claudeDirs(process.env)
+        .map((dir) => `${dir}/projects`)
+        .join(", ")
+      return yield* fail(
+        `No transcript of session ${sessionId} under ${where}. Check the id (it is the transcript's file name); ` +
+          "`claude-code-sync sync` without --session sends everything queued."
+      )
+    }
+    const summary = yield* importFiles(files, {
+      syncThinking: config.syncThinking,
+      syncToolCalls: config.syncToolCalls
+    })
+    yield* Console.log(
+      `Re-read session ${sessionId}: ${summary.files} transcript(s), ${summary.events} event(s) queued` +
+        (summary.skippedFiles.length > 0 ? `, ${summary.skippedFiles.length} file(s) skipped.` : ".")
+    )
+    yield* finish(yield* Sync.run)
+  })
+
+/** `--session current` names the Claude Code session the command runs in (`/claude-code-sync:sync-now`). */
+const syncCommandRun = (session: Option.Option<string>) => {
+  if (Option.isNone(session) || session.value === "") return Effect.flatMap(Sync.run, finish)
+  if (session.value !== "current") return syncSession(session.value)
+  const current = process.env.CLAUDE_CODE_SESSION_ID?.trim()
+  return current === undefined || current === ""
+    ? Console.log("Not inside a Claude Code session (no CLAUDE_CODE_SESSION_ID); sending what is queued.").pipe(
+        Effect.zipRight(Effect.flatMap(Sync.run, finish))
+      )
+    : syncSession(current, true)
+}
+
 const runHook = (event: string) =>
   Effect.async<void>((resume) => {
     const child = spawn(process.execPath, [hookPath(), event], { stdio: ["inherit", "ignore", "ignore"] })
@@ -202,9 +244,16 @@ const syncCommand = Command.make(
   {
     background: Options.boolean("background").pipe(
       Options.withDescription("Print nothing, log problems to the log file, always exit 0 (what the hook starts).")
+    ),
+    session: Options.text("session").pipe(
+      Options.withDescription(
+        "Also re-read this session's transcripts before sending: its id, or `current` for the Claude Code session " +
+          "this runs in (CLAUDE_CODE_SESSION_ID)."
+      ),
+      Options.optional
     )
   },
-  (o) => (o.background ? syncInBackground : Effect.flatMap(Sync.run, finish))
+  (o) => (o.background ? syncInBackground : syncCommandRun(Option.map(o.session, (id) => id.trim())))
 ).pipe(Command.withDescription("Turn the recorded hook events into session data and send everything queued."))
 
 const importCommand = Command.make(

@@ -224,6 +224,19 @@ describe.skipIf(!Claude.hasClaude())("Claude Code e2e (real claude -p, plugin, l
           expect(flushed.code, flushed.stderr).toBe(0)
           expect(flushed.stdout).toContain("0 pending")
 
+          // `sync --session ID` re-reads the session's transcripts (main + subagent): the server already has it all.
+          const before = await Server.getSession(server, run.sessionId)
+          const resynced = await Claude.runCli(workspace, ["sync", "--session", run.sessionId], server)
+          expect(resynced.code, resynced.stderr).toBe(0)
+          expect(resynced.stdout).toMatch(
+            new RegExp(`Re-read session ${run.sessionId}: 2 transcript\\(s\\), \\d+ event`)
+          )
+          expect(resynced.stdout).toContain("0 pending")
+          expect((await Server.getSession(server, run.sessionId))?.raw).toBe(before?.raw)
+          const unknown = await Claude.runCli(workspace, ["sync", "--session", "no-such-session"], server)
+          expect(unknown.code).toBe(1)
+          expect(unknown.stderr + unknown.stdout).toContain("No transcript of session no-such-session under")
+
           const stored = await Server.getSession(server, run.sessionId)
           expect(stored).toBeDefined()
           if (stored !== undefined) checkStored(stored, { fake, run, workspace })
@@ -323,6 +336,9 @@ describe.skipIf(!Claude.hasClaude())("Claude Code e2e (real claude -p, plugin, l
           const body = JSON.stringify(fake.requests.find((request) => request.reply !== undefined)?.body)
           expect(body).not.toContain("local-command-stderr")
           expect(body).toMatch(/Sent \d+ event\(s\), \d+ rejected by the server, \d+ pending\.|Another sync is running/)
+          // `--session current` found this session (CLAUDE_CODE_SESSION_ID); as it is the session's first prompt, Claude
+          // Code has not written the transcript yet, so it sends what is queued.
+          expect(body).toContain("This session has no transcript yet; sending what is queued.")
           expect(run.result?.result).toMatch(/^Noted: /)
           // The command's sync used the same state (queue) as the plugin's hooks, not a second one.
           expect(await Claude.waitForSyncIdle(workspace)).toBe(true)
