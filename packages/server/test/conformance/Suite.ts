@@ -332,7 +332,11 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
             "GET /api/export",
             "GET /api/keys",
             "POST /api/keys",
-            "DELETE /api/keys/{id}"
+            "DELETE /api/keys/{id}",
+            "POST /auth/session",
+            "GET /auth/me",
+            "DELETE /auth/session",
+            "DELETE /api/data"
           ].sort()
         )
       })

@@ -1,0 +1,80 @@
+/* eslint-disable */
+/**
+ * Generated `api` utility.
+ *
+ * THIS CODE IS AUTOMATICALLY GENERATED.
+ *
+ * To regenerate, run `npx convex dev`.
+ * @module
+ */
+
+import type {
+  ApiFromModules,
+  FilterApi,
+  FunctionReference,
+} from "convex/server";
+import type * as apiKeys from "../apiKeys.js";
+import type * as auth from "../auth.js";
+import type * as data from "../data.js";
+import type * as http from "../http.js";
+import type * as lib_auth from "../lib/auth.js";
+import type * as lib_deletion from "../lib/deletion.js";
+import type * as lib_docs from "../lib/docs.js";
+import type * as lib_events from "../lib/events.js";
+import type * as lib_http from "../lib/http.js";
+import type * as lib_ingest from "../lib/ingest.js";
+import type * as lib_list from "../lib/list.js";
+import type * as lib_migration from "../lib/migration.js";
+import type * as lib_rollups from "../lib/rollups.js";
+import type * as lib_search from "../lib/search.js";
+import type * as lib_size from "../lib/size.js";
+import type * as lib_tuning from "../lib/tuning.js";
+import type * as lib_validators from "../lib/validators.js";
+import type * as lib_version from "../lib/version.js";
+import type * as migrations from "../migrations.js";
+import type * as sessions from "../sessions.js";
+import type * as stats from "../stats.js";
+import type * as sync from "../sync.js";
+import type * as users from "../users.js";
+
+/**
+ * A utility for referencing Convex functions in your app's API.
+ *
+ * Usage:
+ * ```js
+ * const myFunctionReference = api.myModule.myFunction;
+ * ```
+ */
+declare const fullApi: ApiFromModules<{
+  apiKeys: typeof apiKeys;
+  auth: typeof auth;
+  data: typeof data;
+  http: typeof http;
+  "lib/auth": typeof lib_auth;
+  "lib/deletion": typeof lib_deletion;
+  "lib/docs": typeof lib_docs;
+  "lib/events": typeof lib_events;
+  "lib/http": typeof lib_http;
+  "lib/ingest": typeof lib_ingest;
+  "lib/list": typeof lib_list;
+  "lib/migration": typeof lib_migration;
+  "lib/rollups": typeof lib_rollups;
+  "lib/search": typeof lib_search;
+  "lib/size": typeof lib_size;
+  "lib/tuning": typeof lib_tuning;
+  "lib/validators": typeof lib_validators;
+  "lib/version": typeof lib_version;
+  migrations: typeof migrations;
+  sessions: typeof sessions;
+  stats: typeof stats;
+  sync: typeof sync;
+  users: typeof users;
+}>;
+export declare const api: FilterApi<
+  typeof fullApi,
+  FunctionReference<any, "public">
+>;
+export declare const internal: FilterApi<
+  typeof fullApi,
+  FunctionReference<any, "internal">
+>;

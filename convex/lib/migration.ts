@@ -1,0 +1,60 @@
+import type { FunctionReference } from "convex/server"
+import type { Doc, TableNames } from "../_generated/dataModel.js"
+import type { MutationCtx } from "../_generated/server.js"
+
+/**
+ * Batched, resumable migrations. Each step reads one page of a table (at most `batchSize` documents, whatever the
+ * table's size), applies `migrate` to each document, records its cursor in the `migrations` table and schedules the
+ * next step. Running a migration again resumes from the recorded cursor; a finished one does nothing unless restarted.
+ */
+
+export type StepArgs = {
+  readonly batchSize?: number
+  readonly restart?: boolean
+}
+
+export interface Status {
+  readonly name: string
+  readonly processed: number
+  readonly changed: number
+  readonly done: boolean
+}
+
+export const defaultBatchSize = 100
+
+export const runStep = async <Table extends TableNames>(
+  ctx: MutationCtx,
+  options: {
+    readonly name: string
+    readonly table: Table
+    readonly self: FunctionReference<"mutation", "internal", StepArgs>
+    /** Changes one document; returns true when it wrote something. */
+    readonly migrate: (ctx: MutationCtx, doc: Doc<Table>) => Promise<boolean>
+  },
+  args: StepArgs
+): Promise<Status> => {
+  const batchSize = Math.max(1, Math.min(args.batchSize ?? defaultBatchSize, 1_000))
+  let state = await ctx.db
+    .query("migrations")
+    .withIndex("by_name", (q) => q.eq("name", options.name))
+    .unique()
+  if (state !== null && args.restart === true) {
+    await ctx.db.patch(state._id, { cursor: null, processed: 0, done: false, updatedAt: Date.now() })
+    state = { ...state, cursor: null, processed: 0, done: false }
+  }
+  if (state?.done === true) return { name: options.name, processed: state.processed, changed: 0, done: true }
+  const page = await ctx.db.query(options.table).paginate({ numItems: batchSize, cursor: state?.cursor ?? null })
+  let changed = 0
+  for (const doc of page.page) if (await options.migrate(ctx, doc)) changed++
+  const next = {
+    name: options.name,
+    cursor: page.continueCursor,
+    processed: (state?.processed ?? 0) + page.page.length,
+    done: page.isDone,
+    updatedAt: Date.now()
+  }
+  if (state === null) await ctx.db.insert("migrations", next)
+  else await ctx.db.patch(state._id, next)
+  if (!page.isDone) await ctx.scheduler.runAfter(0, options.self, { batchSize })
+  return { name: options.name, processed: next.processed, changed, done: next.done }
+}

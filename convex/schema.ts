@@ -1,0 +1,141 @@
+import { ApiKey, Message, Rollup, Session, ToolCall } from "@opensync/domain"
+import { defineSchema, defineTable } from "convex/server"
+import { v } from "convex/values"
+import { fields } from "./lib/validators.js"
+
+/**
+ * Tables derived from the domain schemas (their encoded side) by `lib/validators.ts`. Every row carries `userId`, and
+ * every index starts with it (or with a session document id), so one user's queries never touch another's rows.
+ */
+
+const { source: _source, ...sessionFields } = fields(Session.Session)
+const { userId: _keyUser, ...apiKeyFields } = fields(ApiKey.ApiKeyInfo)
+
+/** The sort fields of `GET /api/sessions`; each gets an index per filter (none, source, project, model). */
+export const sortFields = ["updatedAt", "startedAt", "costUsd", "totalTokens", "messageCount", "durationMs"] as const
+
+const sessions = defineTable({
+  ...sessionFields,
+  /** Optional only for documents written before `source` existed; `migrations:addSourceToExisting` fills it. */
+  source: v.optional(v.string()),
+  userId: v.id("users"),
+  /** `Session.projectOf(session)`: the project label the filters and rollups use. */
+  project: v.string(),
+  /** The title, or "" when there is none: what the title search index reads (a null would not be indexed). */
+  titleText: v.optional(v.string())
+})
+  .index("by_session_id", ["userId", "id"])
+  .index("by_parent", ["userId", "parentSessionId", "startedAt", "id"])
+  .index("by_user", ["userId", "updatedAt", "id"])
+  .index("by_user_startedAt", ["userId", "startedAt", "id"])
+  .index("by_user_costUsd", ["userId", "costUsd", "id"])
+  .index("by_user_totalTokens", ["userId", "totalTokens", "id"])
+  .index("by_user_messageCount", ["userId", "messageCount", "id"])
+  .index("by_user_durationMs", ["userId", "durationMs", "id"])
+  .index("by_source", ["userId", "source", "updatedAt", "id"])
+  .index("by_source_startedAt", ["userId", "source", "startedAt", "id"])
+  .index("by_source_costUsd", ["userId", "source", "costUsd", "id"])
+  .index("by_source_totalTokens", ["userId", "source", "totalTokens", "id"])
+  .index("by_source_messageCount", ["userId", "source", "messageCount", "id"])
+  .index("by_source_durationMs", ["userId", "source", "durationMs", "id"])
+  .index("by_project", ["userId", "project", "updatedAt", "id"])
+  .index("by_project_startedAt", ["userId", "project", "startedAt", "id"])
+  .index("by_project_costUsd", ["userId", "project", "costUsd", "id"])
+  .index("by_project_totalTokens", ["userId", "project", "totalTokens", "id"])
+  .index("by_project_messageCount", ["userId", "project", "messageCount", "id"])
+  .index("by_project_durationMs", ["userId", "project", "durationMs", "id"])
+  .index("by_model", ["userId", "model", "updatedAt", "id"])
+  .index("by_model_startedAt", ["userId", "model", "startedAt", "id"])
+  .index("by_model_costUsd", ["userId", "model", "costUsd", "id"])
+  .index("by_model_totalTokens", ["userId", "model", "totalTokens", "id"])
+  .index("by_model_messageCount", ["userId", "model", "messageCount", "id"])
+  .index("by_model_durationMs", ["userId", "model", "durationMs", "id"])
+  .searchIndex("search_title", { searchField: "titleText", filterFields: ["userId"] })
+
+/** Messages and tool calls hang off the session *document*: a deleted session's rows are unreachable at once. */
+const messages = defineTable({
+  ...fields(Message.Message),
+  userId: v.id("users"),
+  sessionDoc: v.id("sessions")
+})
+  .index("by_session_doc", ["sessionDoc", "createdAt"])
+  .index("by_message", ["sessionDoc", "id"])
+  .index("by_user", ["userId"])
+
+/**
+ * Full-text search entries: message text in chunks of at most `lib/search.ts` `chunkChars` characters, so a search
+ * reads a bounded number of bytes whatever the size of the messages it hits.
+ */
+const searchChunks = defineTable({
+  userId: v.id("users"),
+  sessionDoc: v.id("sessions"),
+  messageId: v.string(),
+  text: v.string()
+})
+  .index("by_message", ["sessionDoc", "messageId"])
+  .index("by_user", ["userId"])
+  .searchIndex("search_text", { searchField: "text", filterFields: ["userId"] })
+
+const toolCalls = defineTable({
+  ...fields(ToolCall.ToolCall),
+  userId: v.id("users"),
+  sessionDoc: v.id("sessions")
+})
+  .index("by_session_doc", ["sessionDoc", "startedAt", "id"])
+  .index("by_call", ["sessionDoc", "id"])
+  .index("by_user", ["userId"])
+
+/** Event ids already applied, per user and session document (idempotency of `/sync/events`). */
+const events = defineTable({ userId: v.id("users"), eventId: v.string(), sessionDoc: v.id("sessions") })
+  .index("by_event", ["userId", "eventId"])
+  .index("by_session_doc", ["sessionDoc"])
+  .index("by_user", ["userId"])
+
+const usageTable = () =>
+  defineTable({ userId: v.id("users"), ...fields(Rollup.UsageRow) })
+    .index("by_key", ["userId", "day", "source", "model", "project"])
+    .index("by_source_day", ["userId", "source", "day"])
+
+export default defineSchema({
+  users: defineTable({
+    name: v.string(),
+    createdAt: v.number(),
+    /** Sessions the user has, kept by ingestion and deletion (answers `DELETE /api/data` without a scan). */
+    sessionCount: v.optional(v.number())
+  }),
+  apiKeys: defineTable({ ...apiKeyFields, userId: v.id("users"), hash: v.string() })
+    .index("by_hash", ["hash"])
+    .index("by_key_id", ["id"])
+    .index("by_user", ["userId", "createdAt"]),
+  /** Dashboard sign-in tokens (`oss_…`), stored as SHA-256 digests. */
+  authSessions: defineTable({
+    userId: v.id("users"),
+    hash: v.string(),
+    keyId: v.string(),
+    createdAt: v.number(),
+    expiresAt: v.number(),
+    revokedAt: v.union(v.number(), v.null())
+  }).index("by_hash", ["hash"]),
+  sessions,
+  messages,
+  searchChunks,
+  toolCalls,
+  events,
+  /** Daily usage per user × day × source × model × project. */
+  usageRollup: usageTable(),
+  /** The same with the project summed out (`project: "*"`): unfiltered stats read few rows. */
+  usageByModel: usageTable(),
+  /** The same with the model summed out (`model: "*"`). */
+  usageByProject: usageTable(),
+  toolRollup: defineTable({ userId: v.id("users"), ...fields(Rollup.ToolRow) })
+    .index("by_key", ["userId", "day", "source", "project", "tool"])
+    .index("by_source_day", ["userId", "source", "day"]),
+  /** Progress of batched, resumable migrations (see `migrations.ts`). */
+  migrations: defineTable({
+    name: v.string(),
+    cursor: v.union(v.string(), v.null()),
+    processed: v.number(),
+    done: v.boolean(),
+    updatedAt: v.number()
+  }).index("by_name", ["name"])
+})

@@ -1,0 +1,149 @@
+import { Api } from "@opensync/domain"
+import { paginationOptsValidator } from "convex/server"
+import { ConvexError, v } from "convex/values"
+import * as Schema from "effect/Schema"
+import { internal } from "./_generated/api.js"
+import { internalMutation, internalQuery, mutation, query } from "./_generated/server.js"
+import { authenticate } from "./lib/auth.js"
+import { cleanupStep, deleteSessionDoc } from "./lib/deletion.js"
+import { toMessage, toSummary, toToolCall } from "./lib/docs.js"
+import { listSessions } from "./lib/list.js"
+import { compile } from "./lib/validators.js"
+
+/** Session reads and deletion. Every function takes the caller's user id, established by `http.ts` or `lib/auth.ts`. */
+
+const maxPageBytes = 8 * 1024 * 1024
+
+export const listParams = compile(Schema.typeSchema(Api.ListSessionsParams))
+
+/** One page of the caller's sessions (see `lib/list.ts`). */
+export const list = internalQuery({
+  args: { userId: v.id("users"), params: listParams },
+  handler: (ctx, { userId, params }) => listSessions(ctx, userId, params)
+})
+
+/** A session's summary and its document id, or null. */
+export const head = internalQuery({
+  args: { userId: v.id("users"), id: v.string() },
+  handler: async (ctx, { userId, id }) => {
+    const doc = await ctx.db
+      .query("sessions")
+      .withIndex("by_session_id", (q) => q.eq("userId", userId).eq("id", id))
+      .unique()
+    return doc === null ? null : { sessionDoc: doc._id, session: toSummary(doc) }
+  }
+})
+
+/** A page of a session's messages, in order (created, then first stored). */
+export const messagesPage = internalQuery({
+  args: { sessionDoc: v.id("sessions"), paginationOpts: paginationOptsValidator },
+  handler: async (ctx, { sessionDoc, paginationOpts }) => {
+    const page = await ctx.db
+      .query("messages")
+      .withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc))
+      .paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
+    return { ...page, page: page.page.map(toMessage) }
+  }
+})
+
+/** A page of a session's tool calls, by start time then id. */
+export const toolCallsPage = internalQuery({
+  args: { sessionDoc: v.id("sessions"), paginationOpts: paginationOptsValidator },
+  handler: async (ctx, { sessionDoc, paginationOpts }) => {
+    const page = await ctx.db
+      .query("toolCalls")
+      .withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc))
+      .paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
+    return { ...page, page: page.page.map(toToolCall) }
+  }
+})
+
+/** A page of the sessions whose parent is `id`, by start time then id. */
+export const childrenPage = internalQuery({
+  args: { userId: v.id("users"), id: v.string(), paginationOpts: paginationOptsValidator },
+  handler: async (ctx, { userId, id, paginationOpts }) => {
+    const page = await ctx.db
+      .query("sessions")
+      .withIndex("by_parent", (q) => q.eq("userId", userId).eq("parentSessionId", id))
+      .paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
+    return { ...page, page: page.page.map(toSummary) }
+  }
+})
+
+/** A page of the caller's session ids, oldest first (`GET /sync/sessions/list`). */
+export const idsPage = internalQuery({
+  args: { userId: v.id("users"), paginationOpts: paginationOptsValidator },
+  handler: async (ctx, { userId, paginationOpts }) => {
+    const page = await ctx.db
+      .query("sessions")
+      .withIndex("by_user_startedAt", (q) => q.eq("userId", userId))
+      .paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
+    return { ...page, page: page.page.map((doc) => doc.id) }
+  }
+})
+
+/** Deletes one of the caller's sessions now (it disappears from every read and from the stats); rows follow. */
+export const remove = internalMutation({
+  args: { userId: v.id("users"), id: v.string() },
+  handler: async (ctx, { userId, id }) => {
+    const doc = await ctx.db
+      .query("sessions")
+      .withIndex("by_session_id", (q) => q.eq("userId", userId).eq("id", id))
+      .unique()
+    return doc === null ? null : await deleteSessionDoc(ctx, doc)
+  }
+})
+
+/** Deletes a batch of a deleted session's rows, and schedules itself again until none are left. */
+export const cleanup = internalMutation({
+  args: { sessionDoc: v.id("sessions") },
+  handler: async (ctx, { sessionDoc }) => {
+    if (await cleanupStep(ctx, sessionDoc)) await ctx.scheduler.runAfter(0, internal.sessions.cleanup, { sessionDoc })
+  }
+})
+
+// ---------- public: for a dashboard that talks to Convex directly, authenticated by a token argument ----------
+
+const callerOf = async (ctx: Parameters<typeof authenticate>[0], token: string) => {
+  const caller = await authenticate(ctx, token)
+  if (typeof caller === "string") throw new ConvexError({ _tag: "Unauthorized", error: caller })
+  return caller
+}
+
+/** One page of the caller's sessions (the same as `GET /api/sessions`). */
+export const page = query({
+  args: { token: v.string(), params: listParams },
+  handler: async (ctx, { token, params }) => listSessions(ctx, (await callerOf(ctx, token)).userId, params)
+})
+
+/** A page of one of the caller's sessions' messages; null when the caller has no such session. */
+export const messages = query({
+  args: { token: v.string(), id: v.string(), paginationOpts: paginationOptsValidator },
+  handler: async (ctx, { token, id, paginationOpts }) => {
+    const { userId } = await callerOf(ctx, token)
+    const doc = await ctx.db
+      .query("sessions")
+      .withIndex("by_session_id", (q) => q.eq("userId", userId).eq("id", id))
+      .unique()
+    if (doc === null) return null
+    const result = await ctx.db
+      .query("messages")
+      .withIndex("by_session_doc", (q) => q.eq("sessionDoc", doc._id))
+      .paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
+    return { session: toSummary(doc), ...result, page: result.page.map(toMessage) }
+  }
+})
+
+/** Deletes one of the caller's sessions (as `DELETE /api/sessions/{id}`). */
+export const deleteMine = mutation({
+  args: { token: v.string(), id: v.string() },
+  handler: async (ctx, { token, id }) => {
+    const { userId } = await callerOf(ctx, token)
+    const doc = await ctx.db
+      .query("sessions")
+      .withIndex("by_session_id", (q) => q.eq("userId", userId).eq("id", id))
+      .unique()
+    if (doc === null) throw new ConvexError({ _tag: "NotFound", error: `Session not found: ${id}` })
+    return { deleted: true as const, sessionId: id, ...(await deleteSessionDoc(ctx, doc)) }
+  }
+})

@@ -1,0 +1,454 @@
+// @vitest-environment edge-runtime
+import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
+import { Api, type Event, Ingest } from "@opensync/domain"
+import { api, internal } from "../_generated/api.js"
+import type { Id } from "../_generated/dataModel.js"
+import { approximateBytes, sessionRow } from "../lib/docs.js"
+import { maxMessageChars } from "../lib/size.js"
+import { tuning } from "../lib/tuning.js"
+import { type Backend, createUser, fetchVia, makeBackend, origin } from "./backend.harness.js"
+
+/** Convex functions beyond the HTTP contract: limits-sensitive paths, deletion jobs, migrations, sign-in, keys. */
+
+const t0 = Date.UTC(2025, 2, 3, 10)
+const day = 86_400_000
+let n = 0
+const event = <F extends Record<string, unknown>>(fields: F) => ({
+  id: `evt_test_${++n}`,
+  source: "claude-code",
+  ...fields
+})
+/** Events built loosely for tests, typed as the encoded events the mutations take (the mutations decode them). */
+const encoded = (event: object) => event as Event.EventEncoded
+const userIdOf = (user: { readonly userId: string }) => user.userId as unknown as Id<"users">
+
+const client = (t: Backend, key: string) => {
+  const doFetch = fetchVia(t)
+  return async (method: string, path: string, body?: unknown, token = key) => {
+    const response = await doFetch(`${origin}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
+    const text = await response.text()
+    return { status: response.status, body: text.length > 0 ? JSON.parse(text) : null, text }
+  }
+}
+
+type CountedTable =
+  | "sessions"
+  | "messages"
+  | "toolCalls"
+  | "events"
+  | "searchChunks"
+  | "usageRollup"
+  | "usageByModel"
+  | "usageByProject"
+  | "toolRollup"
+
+/** A user's rows in one table, counted a page per call (a test's reads obey the same limits as the functions). */
+const countRows = async (t: Backend, table: CountedTable, userId: Id<"users">) => {
+  let total = 0
+  let cursor: string | null = null
+  for (;;) {
+    const page: { n: number; cursor: string; done: boolean } = await t.run(async (ctx) => {
+      const result = await ctx.db
+        .query(table)
+        .filter((q) => q.eq(q.field("userId"), userId))
+        .paginate({ numItems: 100, cursor })
+      return { n: result.page.length, cursor: result.continueCursor, done: result.isDone }
+    })
+    total += page.n
+    if (page.done) return total
+    cursor = page.cursor
+  }
+}
+
+/** Counts a user's rows in every table that holds session data. */
+const rowsOf = async (t: Backend, userId: Id<"users">) => {
+  const tables: ReadonlyArray<CountedTable> = [
+    "sessions",
+    "messages",
+    "toolCalls",
+    "events",
+    "searchChunks",
+    "usageRollup",
+    "usageByModel",
+    "usageByProject",
+    "toolRollup"
+  ]
+  const out: Record<string, number> = {}
+  for (const table of tables) out[table] = await countRows(t, table, userId)
+  return out
+}
+
+const empty = {
+  sessions: 0,
+  messages: 0,
+  toolCalls: 0,
+  events: 0,
+  searchChunks: 0,
+  usageRollup: 0,
+  usageByModel: 0,
+  usageByProject: 0,
+  toolRollup: 0
+}
+
+const drain = (t: Backend) => t.finishAllScheduledFunctions(vi.runAllTimers, 10_000)
+
+describe("sync.recordEvents", () => {
+  it("applies the domain's ingestion: stored, duplicate, stale; rollups and the session count follow", async () => {
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const userId = userIdOf(alice)
+    const start = event({ kind: "session", sessionId: "s1", at: t0, startedAt: t0, title: "One", projectName: "p" })
+    const reply = event({
+      kind: "message",
+      sessionId: "s1",
+      at: t0 + 10,
+      messageId: "m1",
+      role: "assistant",
+      createdAt: t0 + 10,
+      model: "claude-sonnet-4-5",
+      usage: { input: 1_000, output: 1_000 }
+    })
+    const older = { ...reply, id: "evt_test_older", at: t0 + 5, text: "older" }
+    expect(
+      await t.mutation(internal.sync.recordEvents, { userId, events: [start, reply, reply].map(encoded) })
+    ).toEqual({
+      stored: [start.id, reply.id],
+      duplicates: [reply.id],
+      stale: []
+    })
+    expect(await t.mutation(internal.sync.recordEvent, { userId, event: encoded(older) })).toEqual({
+      stored: [],
+      duplicates: [],
+      stale: [older.id]
+    })
+    const rows = await t.run(async (ctx) => ({
+      user: await ctx.db.get(userId),
+      rollup: await ctx.db
+        .query("usageByModel")
+        .withIndex("by_key", (q) => q.eq("userId", userId))
+        .collect()
+    }))
+    expect(rows.user?.sessionCount).toEqual(1)
+    expect(rows.rollup.map((r) => [r.day, r.model, r.project, r.sessions, r.messages, r.input, r.costUsd])).toEqual([
+      ["2025-03-03", "claude-sonnet-4-5", "*", 1, 1, 1_000, 0.018]
+    ])
+  })
+
+  it("keeps every message document under 1 MiB by the stated size policy", async () => {
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const http = client(t, alice.key)
+    const wide = "語".repeat(250_000)
+    const result = await http("POST", "/sync/events", {
+      events: [
+        event({
+          kind: "message",
+          sessionId: "big",
+          at: t0,
+          messageId: "m1",
+          role: "assistant",
+          createdAt: t0,
+          text: wide,
+          thinking: wide,
+          parts: Array.from({ length: 20 }, () => ({ type: "text", text: wide.slice(0, 100_000) }))
+        })
+      ]
+    })
+    expect([result.status, result.body.stored.length]).toEqual([200, 1])
+    const stored = await t.run((ctx) => ctx.db.query("messages").first())
+    const bytes = new TextEncoder().encode(JSON.stringify(stored)).length
+    expect({ under1MiB: bytes < 1_000_000, truncated: stored?.truncated, chars: stored!.text.length }).toEqual({
+      under1MiB: true,
+      truncated: true,
+      chars: 200_000
+    })
+    expect(approximateBytes(stored) <= 3 * maxMessageChars + 100_000).toEqual(true)
+    const detail = await http("GET", "/api/sessions/big")
+    expect(detail.body.messages[0].parts.length).toEqual(20)
+  })
+})
+
+describe("limits: more data than one function may read", () => {
+  const saved = { ...tuning }
+  beforeEach(() => {
+    vi.useFakeTimers({ now: t0 + 400 * day })
+    Object.assign(tuning, {
+      listScanDocuments: 60,
+      readPage: 40,
+      detailPage: 40,
+      cleanupBatch: 30,
+      sessionsPerDeleteStep: 15,
+      mutationEvents: 40
+    })
+  })
+  afterEach(() => {
+    Object.assign(tuning, saved)
+    vi.useRealTimers()
+  })
+
+  it("lists, pages, counts, reads and deletes with every call inside a 250-document read limit", async () => {
+    const t = makeBackend({ documentsRead: 250 })
+    const alice = await createUser(t, "Alice")
+    const bob = await createUser(t, "Bob")
+    const userId = userIdOf(alice)
+    const http = client(t, alice.key)
+    const total = 300
+    const rare = new Set([7, 150, 290])
+    const sessions = Array.from({ length: total }, (_, i) =>
+      event({
+        kind: "session",
+        sessionId: `bulk-${String(i).padStart(3, "0")}`,
+        source: rare.has(i) ? "pi" : "claude-code",
+        at: t0 + i * day,
+        startedAt: t0 + i * day,
+        projectName: "bulk",
+        title: `Bulk ${i}`
+      })
+    )
+    const messages = Array.from({ length: 120 }, (_, i) =>
+      event({
+        kind: "message",
+        sessionId: "bulk-000",
+        at: t0 + i,
+        messageId: `m${i}`,
+        role: "user",
+        text: `hi ${i}`,
+        createdAt: t0 + i
+      })
+    )
+    for (const events of [sessions.slice(0, 150), sessions.slice(150), messages]) {
+      const reply = await http("POST", "/sync/events", { events })
+      expect([reply.status, reply.body.stored.length]).toEqual([200, events.length])
+    }
+    await http(
+      "POST",
+      "/sync/events",
+      {
+        events: [event({ kind: "session", sessionId: "bobs", at: t0, startedAt: t0, projectName: "bulk" })]
+      },
+      bob.key
+    )
+
+    // a selective residual filter: short pages, each call within its scan budget, every match exactly once
+    const seen: Array<string> = []
+    let cursor: string | null = null
+    let calls = 0
+    do {
+      const page = await http(
+        "GET",
+        `/api/sessions?project=bulk&source=pi&limit=2${cursor === null ? "" : `&cursor=${cursor}`}`
+      )
+      expect(page.status).toEqual(200)
+      seen.push(...page.body.sessions.map((s: Api.SessionSummary) => s.id))
+      cursor = page.body.nextCursor
+      calls++
+    } while (cursor !== null && calls < 20)
+    expect(seen).toEqual(["bulk-290", "bulk-150", "bulk-007"])
+    expect(calls > 3).toEqual(true)
+
+    const ids = await http("GET", "/sync/sessions/list")
+    expect(ids.body.sessionIds.length).toEqual(total)
+    expect(new Set(ids.body.sessionIds).size).toEqual(total)
+
+    const stats = await http("GET", `/api/stats?from=${t0 - day}&to=${t0 + total * day}&bucket=month`)
+    expect([stats.status, stats.body.totals.sessions, stats.body.totals.messages]).toEqual([200, total, 120])
+    expect(stats.body.bySource.map((s: { source: string; sessions: number }) => [s.source, s.sessions]).sort()).toEqual(
+      [
+        ["claude-code", total - 3],
+        ["pi", 3]
+      ]
+    )
+
+    const detail = await http("GET", "/api/sessions/bulk-000")
+    expect(detail.body.messages.map((m: { id: string }) => m.id)).toEqual(messages.map((m) => m.messageId))
+
+    const removed = await http("DELETE", "/api/sessions/bulk-000")
+    expect(removed.body).toEqual({ deleted: true, sessionId: "bulk-000", messages: 120, toolCalls: 0 })
+    await drain(t)
+    expect((await rowsOf(t, userId)).messages).toEqual(0)
+    expect((await rowsOf(t, userId)).events).toEqual(total - 1)
+
+    const all = await http("DELETE", "/api/data")
+    expect(all.body).toEqual({ status: "scheduled", sessions: total - 1 })
+    await drain(t)
+    expect(await rowsOf(t, userId)).toEqual(empty)
+    expect((await http("GET", "/api/keys")).body.keys.length).toEqual(1)
+    expect((await rowsOf(t, userIdOf(bob))).sessions).toEqual(1)
+    expect((await http("GET", "/api/stats?from=0")).body.totals.sessions).toEqual(0)
+  })
+})
+
+describe("migrations", () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it("addSourceToExisting gives pre-existing sessions without source `opencode`, in resumable batches", async () => {
+    const t = makeBackend({ documentsRead: 400 })
+    const alice = await createUser(t, "Alice")
+    const userId = userIdOf(alice)
+    await t.run(async (ctx) => {
+      for (let i = 0; i < 250; i++) {
+        const { source: _source, ...legacy } = sessionRow(Ingest.emptySession(`old-${i}`, "x", t0 + i), userId)
+        await ctx.db.insert("sessions", legacy)
+      }
+      await ctx.db.insert("sessions", sessionRow(Ingest.emptySession("new", "claude-code", t0), userId))
+    })
+    const http = client(t, alice.key)
+    // reads already treat a missing source as opencode
+    expect((await http("GET", "/api/sessions/old-1")).body.session.source).toEqual("opencode")
+
+    const first = await t.mutation(internal.migrations.addSourceToExisting, { batchSize: 100 })
+    expect(first).toEqual({ name: "addSourceToExisting", processed: 100, changed: 100, done: false })
+    await drain(t)
+    const status = await t.query(internal.migrations.status, { name: "addSourceToExisting" })
+    expect(status).toEqual({ name: "addSourceToExisting", started: true, processed: 251, done: true })
+    const sources = await t.run(async (ctx) => (await ctx.db.query("sessions").collect()).map((s) => s.source))
+    expect(sources.filter((s) => s === "opencode").length).toEqual(250)
+    expect(sources.filter((s) => s === "claude-code").length).toEqual(1)
+    // a finished migration does nothing when run again; `restart` runs it over again
+    expect(await t.mutation(internal.migrations.addSourceToExisting, {})).toEqual({
+      name: "addSourceToExisting",
+      processed: 251,
+      changed: 0,
+      done: true
+    })
+    const again = await t.mutation(internal.migrations.addSourceToExisting, { restart: true, batchSize: 300 })
+    expect(again).toEqual({ name: "addSourceToExisting", processed: 251, changed: 0, done: true })
+    const bySource = await http("GET", "/api/sessions?source=opencode&limit=200")
+    expect(bySource.body.sessions.length).toEqual(200)
+  })
+})
+
+describe("dashboard sign-in", () => {
+  it("exchanges a key for a 7-day session token, which works until signed out or expired", async () => {
+    vi.useFakeTimers({ now: t0 })
+    try {
+      const t = makeBackend()
+      const alice = await createUser(t, "Alice")
+      const http = client(t, alice.key)
+      const anonymous = client(t, "")
+      expect((await anonymous("POST", "/auth/session", { apiKey: "nope" })).status).toEqual(401)
+      expect((await anonymous("POST", "/auth/session", { apiKey: `${alice.key.slice(0, -1)}x` })).status).toEqual(401)
+      expect((await anonymous("POST", "/auth/session", {})).status).toEqual(400)
+
+      const signIn = await anonymous("POST", "/auth/session", { apiKey: alice.key })
+      expect(signIn.status).toEqual(201)
+      expect(signIn.body).toEqual({
+        token: signIn.body.token,
+        expiresAt: t0 + Api.sessionLifetimeMs,
+        user: { id: alice.userId, name: "Alice" }
+      })
+      expect(/^oss_[A-Za-z0-9_-]{43}$/.test(signIn.body.token)).toEqual(true)
+      const token = signIn.body.token as string
+      expect((await http("GET", "/auth/me", undefined, token)).body).toEqual({
+        user: { id: alice.userId, name: "Alice" },
+        via: "session",
+        expiresAt: t0 + Api.sessionLifetimeMs
+      })
+      expect((await http("GET", "/auth/me")).body).toEqual({
+        user: { id: alice.userId, name: "Alice" },
+        via: "apiKey",
+        expiresAt: null
+      })
+      const stored = await t.run((ctx) => ctx.db.query("authSessions").collect())
+      expect(JSON.stringify(stored).includes(token)).toEqual(false)
+
+      // revoking the key does not end the session made with it
+      expect((await http("DELETE", `/api/keys/${alice.id}`, undefined, token)).status).toEqual(200)
+      expect((await http("GET", "/api/sessions", undefined, token)).status).toEqual(200)
+      expect((await http("GET", "/api/sessions")).status).toEqual(401)
+
+      expect((await http("DELETE", "/auth/session", undefined, token)).body).toEqual({ ok: true })
+      const after = await http("GET", "/auth/me", undefined, token)
+      expect([after.status, after.body._tag]).toEqual([401, "Unauthorized"])
+
+      const second = await client(t, "")("POST", "/auth/session", {
+        apiKey: (await t.action(internal.users.create, { name: "Bob" })).key
+      })
+      vi.setSystemTime(t0 + Api.sessionLifetimeMs + 1)
+      expect((await http("GET", "/auth/me", undefined, second.body.token)).status).toEqual(401)
+      expect((await http("GET", "/auth/me", undefined, "oss_short")).status).toEqual(401)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
+describe("API keys and users", () => {
+  it("users:create makes a user with a first key; the dashboard's key functions are scoped to the caller", async () => {
+    const t = makeBackend()
+    const alice = await createUser(t, "Alice")
+    const bob = await createUser(t, "Bob")
+    expect(/^osk_[0-9A-Za-z]{38}$/.test(alice.key)).toEqual(true)
+    await expect(t.action(internal.users.create, { name: " " })).rejects.toThrow(/user name/)
+
+    const created = await t.action(api.apiKeys.create, { token: alice.key, name: "laptop" })
+    expect(created).toMatchObject({ name: "laptop", userId: alice.userId, revokedAt: null })
+    const listed = (await t.query(api.apiKeys.list, { token: alice.key })) as Array<{
+      id: string
+    }>
+    expect(listed.map((k) => k.id)).toEqual([alice.id, (created as { id: string }).id])
+    expect(JSON.stringify(listed).includes(alice.key)).toEqual(false)
+    await expect(t.mutation(api.apiKeys.revoke, { token: bob.key, id: alice.id })).rejects.toThrow(/not found/)
+    await expect(t.query(api.apiKeys.list, { token: "osk_wrong" })).rejects.toThrow(/Invalid API key/)
+    const revoked = (await t.mutation(api.apiKeys.revoke, { token: alice.key, id: alice.id })) as {
+      revokedAt: number | null
+    }
+    expect(typeof revoked.revokedAt).toEqual("number")
+    await expect(t.query(api.apiKeys.list, { token: alice.key })).rejects.toThrow(/revoked/)
+  })
+})
+
+describe("the dashboard's session functions", () => {
+  it("list, read and delete only the caller's sessions", async () => {
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const bob = await createUser(t, "Bob")
+    await client(t, alice.key)("POST", "/sync/events", {
+      events: [
+        event({ kind: "session", sessionId: "mine", at: t0, startedAt: t0, title: "Mine" }),
+        event({
+          kind: "message",
+          sessionId: "mine",
+          at: t0 + 1,
+          messageId: "m1",
+          role: "user",
+          text: "hello",
+          createdAt: t0 + 1
+        })
+      ]
+    })
+    const params = { sort: "updatedAt" as const, order: "desc" as const, limit: 10 }
+    expect((await t.query(api.sessions.page, { token: alice.key, params })).sessions.map((s) => s.id)).toEqual(["mine"])
+    expect((await t.query(api.sessions.page, { token: bob.key, params })).sessions).toEqual([])
+    const read = await t.query(api.sessions.messages, {
+      token: alice.key,
+      id: "mine",
+      paginationOpts: { numItems: 10, cursor: null }
+    })
+    expect([read?.session.title, read?.page.map((m) => m.text)]).toEqual(["Mine", ["hello"]])
+    expect(
+      await t.query(api.sessions.messages, {
+        token: bob.key,
+        id: "mine",
+        paginationOpts: { numItems: 10, cursor: null }
+      })
+    ).toEqual(null)
+    await expect(t.mutation(api.sessions.deleteMine, { token: bob.key, id: "mine" })).rejects.toThrow(/not found/)
+    await expect(t.query(api.sessions.page, { token: "nope", params })).rejects.toThrow(/Invalid API key format/)
+    expect(await t.mutation(api.sessions.deleteMine, { token: alice.key, id: "mine" })).toEqual({
+      deleted: true,
+      sessionId: "mine",
+      messages: 1,
+      toolCalls: 0
+    })
+  })
+})
