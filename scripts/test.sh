@@ -8,8 +8,18 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && ! git diff --quiet -- 
 fi
 echo "== real clients for end-to-end tests"
 bash scripts/install-clients.sh
+bash scripts/install-opencode.sh
 echo "== lint (biome)"
 npx biome check .
+echo "== convex/_generated is current (regenerated offline, compared)"
+generated_before="$(mktemp -d)"
+cp -r convex/_generated "$generated_before/"
+npm run --silent convex:codegen >/dev/null
+if ! diff -r "$generated_before/_generated" convex/_generated; then
+  echo "convex/_generated was stale: it is now regenerated; commit it with your change" >&2
+  exit 1
+fi
+rm -rf "$generated_before"
 echo "== type check (tsc)"
 npx tsc --noEmit
 echo "== tests (vitest)"

@@ -10,22 +10,34 @@ import {
 import * as Context from "effect/Context"
 import * as Schema from "effect/Schema"
 import { ApiKeyInfo, CreatedApiKey } from "./ApiKey.js"
-import { BadRequest, InternalError, NotFound, PayloadTooLarge, Unauthorized } from "./Errors.js"
+import { BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized } from "./Errors.js"
 import { ApiKeyId, EpochMillis, EventId, SessionId, UserId } from "./Ids.js"
 import { Message } from "./Message.js"
 import { Session } from "./Session.js"
 import { ToolCall } from "./ToolCall.js"
 import { UsageRecord } from "./Usage.js"
 
-/** The caller, as established from the bearer API key. */
+/**
+ * The caller, as established from a bearer API key (`osk_…`) or a dashboard session token (`oss_…`). For a session,
+ * `keyId` is the key it was created with and `session` identifies the token (its SHA-256) and when it expires.
+ */
 export class CurrentUser extends Context.Tag("@opensync/domain/CurrentUser")<
   CurrentUser,
-  { readonly userId: UserId; readonly keyId: string }
+  {
+    readonly userId: UserId
+    readonly keyId: string
+    readonly via?: "apiKey" | "session"
+    readonly session?: { readonly id: string; readonly expiresAt: number }
+  }
 >() {}
 
-/** Bearer-key authentication: `Authorization: Bearer osk_…`. */
+/**
+ * Authentication of every protected route: `Authorization: Bearer osk_…` (API key) or `Authorization: Bearer oss_…`
+ * (dashboard session token). The local server also accepts the `opensync_session` cookie; cookie-authenticated
+ * requests other than GET/HEAD must carry `X-OpenSync-Request: 1`, else 403 Forbidden (CSRF defence).
+ */
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Authentication", {
-  failure: Unauthorized,
+  failure: Schema.Union(Unauthorized, Forbidden),
   provides: CurrentUser,
   security: { bearer: HttpApiSecurity.bearer }
 }) {}
@@ -259,6 +271,78 @@ export class KeysGroup extends HttpApiGroup.make("keys")
   .addError(BadRequest)
   .middleware(Authentication) {}
 
+// ---------- dashboard sign-in ----------
+
+/** The prefix of dashboard session tokens (32 random bytes, base64url). */
+export const sessionTokenPrefix = "oss_"
+
+/** Lifetime of a dashboard session token: 7 days. */
+export const sessionLifetimeMs = 7 * 24 * 60 * 60 * 1000
+
+/** The cookie the local server sets on sign-in, so the dashboard it serves never holds the token in JavaScript. */
+export const sessionCookie = "opensync_session"
+
+/** The header cookie-authenticated writes must carry (CSRF defence). */
+export const csrfHeader = "x-opensync-request"
+
+export const AuthUser = Schema.Struct({ id: UserId, name: Schema.String }).annotations({ identifier: "AuthUser" })
+export type AuthUser = typeof AuthUser.Type
+
+export const CreateSessionRequest = Schema.Struct({ apiKey: Schema.String }).annotations({
+  identifier: "CreateSessionRequest"
+})
+
+export const CreatedSession = Schema.Struct({
+  token: Schema.String,
+  expiresAt: EpochMillis,
+  user: AuthUser
+}).annotations({ identifier: "CreatedSession" })
+export type CreatedSession = typeof CreatedSession.Type
+
+export const Me = Schema.Struct({
+  user: AuthUser,
+  via: Schema.Literal("apiKey", "session"),
+  expiresAt: Schema.NullOr(EpochMillis)
+}).annotations({ identifier: "Me" })
+export type Me = typeof Me.Type
+
+export class AuthGroup extends HttpApiGroup.make("auth")
+  .add(
+    HttpApiEndpoint.post("createSession", "/auth/session")
+      .setPayload(CreateSessionRequest)
+      .addSuccess(CreatedSession, { status: 201 })
+      .addError(Unauthorized)
+      .annotate(OpenApi.Description, "Exchange an API key for a 7-day dashboard session token (`oss_…`).")
+  )
+  .add(HttpApiEndpoint.get("me", "/auth/me").addSuccess(Me).middleware(Authentication))
+  .add(
+    HttpApiEndpoint.del("deleteSession", "/auth/session")
+      .addSuccess(Schema.Struct({ ok: Schema.Literal(true) }))
+      .middleware(Authentication)
+      .annotate(OpenApi.Description, "Sign out: revokes the calling session token.")
+  )
+  .addError(BadRequest) {}
+
+// ---------- the caller's data ----------
+
+export const DataDeleted = Schema.Struct({
+  status: Schema.Literal("deleted", "scheduled"),
+  sessions: Schema.Number
+}).annotations({ identifier: "DataDeleted" })
+export type DataDeleted = typeof DataDeleted.Type
+
+export class DataGroup extends HttpApiGroup.make("data")
+  .add(
+    HttpApiEndpoint.del("deleteAll", "/api/data")
+      .addSuccess(DataDeleted)
+      .annotate(
+        OpenApi.Description,
+        "Deletes all of the caller's sessions, messages, tool calls, rollups, search entries and event ids; API keys and the user stay."
+      )
+  )
+  .addError(BadRequest)
+  .middleware(Authentication) {}
+
 /** The OpenSync HTTP contract. The local server, the typed client and the OpenAPI document derive from it. */
 export class OpenSyncApi extends HttpApi.make("opensync")
   .add(HealthGroup)
@@ -266,6 +350,8 @@ export class OpenSyncApi extends HttpApi.make("opensync")
   .add(LegacyGroup)
   .add(SessionsGroup)
   .add(KeysGroup)
+  .add(AuthGroup)
+  .add(DataGroup)
   .addError(InternalError)
   .annotate(OpenApi.Title, "OpenSync")
   .annotate(

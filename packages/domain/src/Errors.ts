@@ -23,6 +23,17 @@ export class BadRequest extends Schema.TaggedError<BadRequest>()(
   }
 }
 
+/** The caller is known but the request is refused (e.g. a cookie-authenticated write without the CSRF header). */
+export class Forbidden extends Schema.TaggedError<Forbidden>()(
+  "Forbidden",
+  { error: Schema.String },
+  HttpApiSchema.annotations({ status: 403 })
+) {
+  override get message() {
+    return this.error
+  }
+}
+
 export class NotFound extends Schema.TaggedError<NotFound>()(
   "NotFound",
   { error: Schema.String },

@@ -1,6 +1,7 @@
-import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
-import { Api, Errors, Event, Export, Legacy, Limits } from "@opensync/domain"
+import { HttpApiBuilder, HttpApiSecurity, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Api, ApiKey, Errors, Event, Export, Legacy, Limits } from "@opensync/domain"
 import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -8,6 +9,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import { DashboardSessions } from "./DashboardSessions.js"
 import { Keys } from "./Keys.js"
 import { Store } from "./Store.js"
 import { version } from "./version.js"
@@ -25,31 +27,131 @@ const internal = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effe
       )
   )
 
+const unauthorized = (error: string) => new Errors.Unauthorized({ error })
+
+const isSafeMethod = (method: string) => method === "GET" || method === "HEAD"
+
+/**
+ * `Authorization: Bearer osk_…` (API key) or `Bearer oss_…` (dashboard session); without a header, the
+ * `opensync_session` cookie, which must come with `X-OpenSync-Request: 1` on anything but GET/HEAD (CSRF defence).
+ */
 export const AuthenticationLive = Layer.effect(
   Api.Authentication,
   Effect.gen(function* () {
     const keys = yield* Keys
+    const sessions = yield* DashboardSessions
+    const bySession = (token: string) =>
+      Effect.flatMap(sessions.authenticate(token).pipe(Effect.orDie), (owner) =>
+        Option.isSome(owner)
+          ? Effect.succeed(owner.value)
+          : Effect.fail(
+              unauthorized("Your dashboard session expired or was signed out. Sign in again with an API key.")
+            )
+      )
+    const byKey = (key: string) =>
+      Effect.flatMap(keys.authenticate(key).pipe(Effect.orDie), (owner) =>
+        Option.isSome(owner)
+          ? Effect.succeed({ ...owner.value, via: "apiKey" as const })
+          : Effect.fail(
+              unauthorized("Invalid API key: it does not exist or was revoked. Create one with `opensync keys create`.")
+            )
+      )
     return {
       bearer: (token) =>
         Effect.gen(function* () {
-          const key = Redacted.value(token).trim()
-          if (key.length === 0) {
-            return yield* new Errors.Unauthorized({
-              error: "Missing Authorization header: send `Authorization: Bearer osk_…`."
+          const value = Redacted.value(token).trim()
+          if (value.startsWith("osk_")) return yield* byKey(value)
+          if (value.startsWith(Api.sessionTokenPrefix)) return yield* bySession(value)
+          if (value.length > 0) {
+            return yield* unauthorized("Invalid API key format: keys start with osk_ (session tokens with oss_).")
+          }
+          const request = yield* Effect.serviceOption(HttpServerRequest.HttpServerRequest)
+          const cookie = Option.flatMap(request, (r) => Option.fromNullable(r.cookies[Api.sessionCookie]))
+          if (Option.isNone(request) || Option.isNone(cookie) || cookie.value === "") {
+            return yield* unauthorized("Missing Authorization header: send `Authorization: Bearer osk_…`.")
+          }
+          const owner = yield* bySession(cookie.value)
+          if (!isSafeMethod(request.value.method) && request.value.headers[Api.csrfHeader] !== "1") {
+            return yield* new Errors.Forbidden({
+              error: "Cookie-authenticated requests that change data must send the header `X-OpenSync-Request: 1`."
             })
           }
-          if (!key.startsWith("osk_"))
-            return yield* new Errors.Unauthorized({ error: "Invalid API key format: keys start with osk_." })
-          const owner = yield* keys.authenticate(key).pipe(Effect.orDie)
-          if (Option.isNone(owner)) {
-            return yield* new Errors.Unauthorized({
-              error: "Invalid API key: it does not exist or was revoked. Create one with `opensync keys create`."
-            })
-          }
-          return owner.value
+          return owner
         })
     }
   })
+)
+
+const cookieSecurity = HttpApiSecurity.apiKey({ in: "cookie", key: Api.sessionCookie })
+
+/** `Secure` only over https (directly or behind a TLS-terminating proxy), else browsers drop the cookie on http. */
+const isHttps = (request: HttpServerRequest.HttpServerRequest) =>
+  request.headers["x-forwarded-proto"] === "https" || request.url.startsWith("https:")
+
+export const AuthLive = HttpApiBuilder.group(Api.OpenSyncApi, "auth", (handlers) =>
+  handlers
+    .handle("createSession", ({ payload, request }) =>
+      Effect.gen(function* () {
+        const keys = yield* Keys
+        const sessions = yield* DashboardSessions
+        const key = payload.apiKey.trim()
+        const problem = ApiKey.problem(key)
+        if (problem !== undefined) return yield* unauthorized(problem)
+        const owner = yield* internal(keys.authenticate(key))
+        if (Option.isNone(owner)) {
+          return yield* unauthorized(
+            "Invalid API key: it does not exist or was revoked. Create one with `opensync keys create`."
+          )
+        }
+        const created = yield* internal(sessions.create(owner.value.userId, owner.value.keyId))
+        yield* HttpApiBuilder.securitySetCookie(cookieSecurity, created.token, {
+          secure: isHttps(request),
+          httpOnly: true,
+          sameSite: "strict",
+          path: "/",
+          maxAge: Duration.millis(Api.sessionLifetimeMs)
+        })
+        return created
+      })
+    )
+    .handle("me", () =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const sessions = yield* DashboardSessions
+        const name = yield* internal(sessions.userName(user.userId))
+        return {
+          user: { id: user.userId, name },
+          via: user.via ?? "apiKey",
+          expiresAt: user.session?.expiresAt ?? null
+        }
+      })
+    )
+    .handle("deleteSession", ({ request }) =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const sessions = yield* DashboardSessions
+        if (user.session !== undefined) yield* internal(sessions.revoke(user.session.id))
+        yield* HttpApiBuilder.securitySetCookie(cookieSecurity, "", {
+          secure: isHttps(request),
+          httpOnly: true,
+          sameSite: "strict",
+          path: "/",
+          maxAge: 0
+        })
+        return { ok: true as const }
+      })
+    )
+)
+
+export const DataLive = HttpApiBuilder.group(Api.OpenSyncApi, "data", (handlers) =>
+  handlers.handle("deleteAll", () =>
+    Effect.gen(function* () {
+      const user = yield* Api.CurrentUser
+      const store = yield* Store
+      const deleted = yield* internal(store.deleteAll(user.userId))
+      return { status: "deleted" as const, sessions: deleted.sessions }
+    })
+  )
 )
 
 export const HealthLive = HttpApiBuilder.group(Api.OpenSyncApi, "health", (handlers) =>
@@ -295,6 +397,6 @@ export const KeysLive = HttpApiBuilder.group(Api.OpenSyncApi, "keys", (handlers)
 
 /** Every group of the contract, implemented. */
 export const ApiLive = HttpApiBuilder.api(Api.OpenSyncApi).pipe(
-  Layer.provide([HealthLive, SyncLive, LegacyLive, SessionsLive, KeysLive]),
+  Layer.provide([HealthLive, SyncLive, LegacyLive, SessionsLive, KeysLive, AuthLive, DataLive]),
   Layer.provide(AuthenticationLive)
 )

@@ -7,6 +7,8 @@ import { Limits } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Dashboard from "./Dashboard.js"
+import { DashboardSessions } from "./DashboardSessions.js"
 import * as Database from "./Database.js"
 import { ApiLive } from "./Http.js"
 import { ErrorBodiesLive } from "./internal/errorBodies.js"
@@ -21,7 +23,9 @@ export interface ServeOptions {
 
 /** Storage for a data dir: the SQLite file, the session store and the key store. */
 export const storageLayer = (dataDir: string) =>
-  Layer.mergeAll(Store.Default, Keys.Default).pipe(Layer.provideMerge(Database.layer({ dataDir })))
+  Layer.mergeAll(Store.Default, Keys.Default, DashboardSessions.Default).pipe(
+    Layer.provideMerge(Database.layer({ dataDir }))
+  )
 
 const maxBody = Option.some(FileSystem.Size(Limits.maxBodyBytes))
 
@@ -35,11 +39,12 @@ export const appLayer = HttpApiBuilder.serve((app) =>
     HttpApiBuilder.middlewareCors({
       allowedOrigins: ["*"],
       allowedMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-      allowedHeaders: ["Authorization", "Content-Type"],
+      allowedHeaders: ["Authorization", "Content-Type", "X-OpenSync-Request"],
       maxAge: 86_400
     })
   ),
-  Layer.provide(ApiLive)
+  Layer.provide(ApiLive),
+  Layer.provide(Dashboard.layer())
 )
 
 /** The whole local server listening on `host:port`. */

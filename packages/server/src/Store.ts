@@ -450,6 +450,23 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
       )
     })
 
+    /** Deletes all of a user's sessions, messages, tool calls, rollups, search entries and event ids at once. */
+    const deleteAll = Effect.fn("Store.deleteAll")(function* (userId: string) {
+      return yield* write(
+        Effect.gen(function* () {
+          yield* sql`DELETE FROM message_fts WHERE rowid IN (SELECT rowid FROM messages WHERE user_id = ${userId})`
+          yield* sql`DELETE FROM messages WHERE user_id = ${userId}`
+          yield* sql`DELETE FROM tool_calls WHERE user_id = ${userId}`
+          yield* sql`DELETE FROM events WHERE user_id = ${userId}`
+          const sessions = yield* sql<{ id: string }>`DELETE FROM sessions WHERE user_id = ${userId} RETURNING id`
+          for (const table of ["usage_rollup", "usage_by_model", "usage_by_project", "tool_rollup"]) {
+            yield* sql`DELETE FROM ${sql(table)} WHERE user_id = ${userId}`
+          }
+          return { sessions: sessions.length }
+        })
+      )
+    })
+
     const sessionIds = (userId: string) =>
       Effect.map(
         sql<{ id: string }>`SELECT id FROM sessions WHERE user_id = ${userId} ORDER BY started_at, id`,
@@ -550,6 +567,6 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
         (rows) => rows.map((row): SessionRow => JSON.parse(row.data)).map(summary)
       )
 
-    return { ingest, listSessions, getSession, deleteSession, sessionIds, stats, exportPage } as const
+    return { ingest, listSessions, getSession, deleteSession, deleteAll, sessionIds, stats, exportPage } as const
   })
 }) {}

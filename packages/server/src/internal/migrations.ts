@@ -148,5 +148,17 @@ export const migrations: ReadonlyArray<ReadonlyArray<string>> = [
       FROM usage_rollup GROUP BY user_id, day, source, model`,
     `INSERT INTO usage_by_project SELECT user_id, day, source, '*', project, sum(sessions), sum(messages), sum(duration_ms), sum(input), sum(output), sum(cache_read), sum(cache_write_5m), sum(cache_write_1h), sum(reasoning), sum(cost_usd), sum(unpriced)
       FROM usage_rollup GROUP BY user_id, day, source, project`
+  ],
+  // 3: dashboard sign-in sessions (token stored as its SHA-256 only).
+  [
+    `CREATE TABLE dashboard_sessions (
+      id TEXT PRIMARY KEY,
+      user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      key_id TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      revoked_at INTEGER
+    ) WITHOUT ROWID`,
+    `CREATE INDEX dashboard_sessions_by_user ON dashboard_sessions (user_id, expires_at)`
   ]
 ]

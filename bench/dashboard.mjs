@@ -1,0 +1,179 @@
+// Dashboard benchmark: the JS the browser downloads, and the time to first render of the sessions page on the big
+// read store (100,000 sessions / ~2,000,000 messages, made by `node bench/run.mjs --only=read`).
+//
+//   node bench/dashboard.mjs [--quick] [--samples=15]
+//
+// Baselines measured in the same run: the gzip size of React + ReactDOM alone (the floor of any React app), and the
+// time for the same browser to navigate to the server's /health (a round trip with no JavaScript).
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
+import { gzipSync } from "node:zlib"
+import * as esbuild from "esbuild"
+import { benchDir, fmt, fmtInt, markdownTable, parseFlags, rootDir, startServer, summarize } from "./lib.mjs"
+
+const flags = parseFlags(process.argv.slice(2))
+const samples = Number(flags.samples ?? 15)
+const dist = join(rootDir, "packages/dashboard/dist")
+const requireDashboard = createRequire(join(rootDir, "packages/dashboard/package.json"))
+const gz = (buffer) => gzipSync(buffer, { level: 9 }).length
+const kib = (bytes) => `${fmt(bytes / 1024)} KiB`
+
+// ---------- size ----------
+if (!existsSync(join(dist, "index.html"))) throw new Error("packages/dashboard/dist is missing: run `npm run build`")
+const html = readFileSync(join(dist, "index.html"), "utf8")
+const initialNames = new Set([...html.matchAll(/(?:src|href)="\/assets\/([^"]+\.js)"/g)].map((m) => m[1]))
+const assets = readdirSync(join(dist, "assets")).filter((f) => f.endsWith(".js") || f.endsWith(".css"))
+const files = assets.map((name) => {
+  const body = readFileSync(join(dist, "assets", name))
+  return { name, raw: body.length, gzip: gz(body), initial: initialNames.has(name) }
+})
+const js = files.filter((f) => f.name.endsWith(".js"))
+const sum = (list, key) => list.reduce((total, f) => total + f[key], 0)
+const initial = js.filter((f) => f.initial)
+// React ships its production builds unminified; minify them the way Vite minifies the dashboard.
+const reactFloor = gz(
+  Buffer.from(
+    esbuild.transformSync(
+      [
+        readFileSync(join(dirname(requireDashboard.resolve("react/package.json")), "cjs/react.production.js"), "utf8"),
+        readFileSync(
+          join(dirname(requireDashboard.resolve("react-dom/package.json")), "cjs/react-dom.production.js"),
+          "utf8"
+        ),
+        readFileSync(
+          join(dirname(requireDashboard.resolve("react-dom/package.json")), "cjs/react-dom-client.production.js"),
+          "utf8"
+        )
+      ].join("\n;"),
+      { minify: true }
+    ).code
+  )
+)
+
+// ---------- first render on the big store ----------
+const storeName = flags.quick === true ? "quick" : "full"
+const storeDir = join(benchDir, ".cache", `store-v3-${storeName}`)
+let render = null
+if (!existsSync(join(storeDir, "meta.json"))) {
+  console.error(
+    `no cached ${storeName} read store: run \`node bench/run.mjs --only=read${flags.quick ? " --quick" : ""}\` first`
+  )
+} else {
+  const meta = JSON.parse(readFileSync(join(storeDir, "meta.json"), "utf8"))
+  const { chromium } = requireDashboard("playwright-core")
+  const server = await startServer(join(storeDir, "data"))
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync"
+    ]
+  })
+  try {
+    const signIn = await fetch(`${server.url}/auth/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ apiKey: meta.key })
+    })
+    const token = (await signIn.json()).token
+    const cookie = { name: "opensync_session", value: token, url: server.url, httpOnly: true, sameSite: "Strict" }
+    const sessionsTimes = []
+    const healthTimes = []
+    const apiTimes = []
+    for (let i = 0; i < samples + 2; i++) {
+      // A fresh context each time: empty HTTP cache, so every sample downloads and parses all of the JS.
+      const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+      await context.addCookies([cookie])
+      const page = await context.newPage()
+      await page.goto(`${server.url}/health`)
+      const health = await page.evaluate(() => performance.getEntriesByType("navigation")[0].responseEnd)
+      await page.goto(`${server.url}/sessions`, { waitUntil: "commit" })
+      const rendered = await (
+        await page.waitForFunction(
+          () => document.querySelectorAll(".sessions-table tbody tr").length === 50 && performance.now(),
+          undefined,
+          { timeout: 60_000, polling: "raf" }
+        )
+      ).jsonValue()
+      const api = await page.evaluate(
+        () => performance.getEntriesByType("resource").find((e) => e.name.includes("/api/sessions?"))?.duration ?? null
+      )
+      if (i >= 2) {
+        sessionsTimes.push(rendered)
+        healthTimes.push(health)
+        if (api !== null) apiTimes.push(api)
+      }
+      await context.close()
+    }
+    render = {
+      store: meta.counts,
+      sessions: summarize(sessionsTimes),
+      health: summarize(healthTimes),
+      api: summarize(apiTimes)
+    }
+  } finally {
+    await browser.close()
+    await server.stop()
+  }
+}
+
+// ---------- report ----------
+const lines = [
+  "## Dashboard",
+  "",
+  `JS shipped (${js.length} files; the initial load is the entry chunk, pages and charts are loaded on demand):`,
+  "",
+  markdownTable(
+    ["", "raw", "gzip", "gzip vs React+ReactDOM alone"],
+    [
+      [
+        "initial JS (sessions page)",
+        kib(sum(initial, "raw")),
+        kib(sum(initial, "gzip")),
+        `${fmt(sum(initial, "gzip") / reactFloor, 2)}×`
+      ],
+      ["all JS (every page)", kib(sum(js, "raw")), kib(sum(js, "gzip")), `${fmt(sum(js, "gzip") / reactFloor, 2)}×`],
+      ["baseline: React + ReactDOM production, minified", "", kib(reactFloor), "1.00×"],
+      ...files
+        .sort((a, b) => b.gzip - a.gzip)
+        .map((f) => [`\`${f.name}\`${f.initial ? " (initial)" : ""}`, kib(f.raw), kib(f.gzip), ""])
+    ]
+  ),
+  ""
+]
+if (render !== null) {
+  lines.push(
+    `Time to first render of /sessions (50 rows, cold HTTP cache, signed in by cookie) on a store of ` +
+      `${fmtInt(render.store.sessions)} sessions / ${fmtInt(render.store.messages)} messages, ${render.sessions.n} samples:`,
+    "",
+    markdownTable(
+      ["", "p50 ms", "p95 ms", "max ms", "vs /health navigation"],
+      [
+        [
+          "/sessions first render",
+          fmt(render.sessions.p50),
+          fmt(render.sessions.p95),
+          fmt(render.sessions.max),
+          `${fmt(render.sessions.p50 / render.health.p50, 1)}×`
+        ],
+        ["of which GET /api/sessions", fmt(render.api.p50), fmt(render.api.p95), fmt(render.api.max), ""],
+        [
+          "baseline: navigate to /health",
+          fmt(render.health.p50),
+          fmt(render.health.p95),
+          fmt(render.health.max),
+          "1.0×"
+        ]
+      ]
+    ),
+    ""
+  )
+}
+console.log(lines.join("\n"))
+if (statSync(dist).isDirectory() && render === null) process.exitCode = 0

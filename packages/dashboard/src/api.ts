@@ -1,0 +1,96 @@
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpApiClient from "@effect/platform/HttpApiClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { OpenSyncApi } from "@opensync/domain/Api"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+
+/** How the dashboard talks to a backend: same origin (HttpOnly cookie) or another origin (bearer session token). */
+export interface Connection {
+  readonly baseUrl: string
+  /** The session token, only for another origin; on the same origin the browser sends the cookie. */
+  readonly token: string | null
+}
+
+/** The typed client derived from the domain's HTTP contract; responses are decoded with the domain schemas. */
+const makeClient = (connection: Connection) =>
+  HttpApiClient.make(OpenSyncApi, {
+    baseUrl: connection.baseUrl,
+    transformClient: (client) =>
+      client.pipe(
+        HttpClient.mapRequest(
+          connection.token === null
+            ? HttpClientRequest.setHeader("X-OpenSync-Request", "1")
+            : HttpClientRequest.bearerToken(connection.token)
+        )
+      )
+  }).pipe(Effect.provide(FetchHttpClient.layer))
+
+export type ApiClient = Effect.Effect.Success<ReturnType<typeof makeClient>>
+
+/** A failed call, with the server's own `error` text when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly tag: string,
+    readonly status: number | null
+  ) {
+    super(message)
+  }
+}
+
+const statusOf: Record<string, number> = {
+  Unauthorized: 401,
+  Forbidden: 403,
+  BadRequest: 400,
+  NotFound: 404,
+  PayloadTooLarge: 413,
+  InternalError: 500
+}
+
+const toApiError = (e: unknown): ApiError => {
+  if (e instanceof ApiError) return e
+  const tag = typeof e === "object" && e !== null && "_tag" in e ? String(e._tag) : "Error"
+  if (tag in statusOf) return new ApiError(String((e as { error?: unknown }).error ?? tag), tag, statusOf[tag])
+  if (tag === "RequestError") return new ApiError("Cannot reach the server. Is `opensync serve` running?", tag, null)
+  if (tag === "ResponseError") {
+    const status = (e as { response?: { status?: number } }).response?.status ?? null
+    return new ApiError(`The server answered ${status ?? "an error"}.`, tag, status)
+  }
+  if (tag === "ParseError") return new ApiError("The server's answer did not match the expected shape.", tag, null)
+  return new ApiError(e instanceof Error ? e.message : String(e), tag, null)
+}
+
+/** The client for a connection, built once. */
+export const clientFor = (() => {
+  let cached: { key: string; client: ApiClient } | undefined
+  return (connection: Connection): ApiClient => {
+    const key = `${connection.baseUrl}\n${connection.token ?? ""}`
+    if (cached?.key !== key) cached = { key, client: Effect.runSync(makeClient(connection)) }
+    return cached.client
+  }
+})()
+
+/** Runs one call of the typed client as a promise; failures become `ApiError`s. */
+export const run = async <A, E>(effect: Effect.Effect<A, E>): Promise<A> => {
+  const exit = await Effect.runPromiseExit(effect)
+  if (Exit.isSuccess(exit)) return exit.value
+  const failure = Cause.failureOption(exit.cause)
+  throw toApiError(Option.isSome(failure) ? failure.value : Cause.squash(exit.cause))
+}
+
+/** Fetches a file (export) with the connection's credentials, for a download. */
+export const fetchBlob = async (connection: Connection, path: string): Promise<Blob> => {
+  const response = await fetch(new URL(path, connection.baseUrl), {
+    credentials: "same-origin",
+    headers: connection.token === null ? {} : { authorization: `Bearer ${connection.token}` }
+  })
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}) as { error?: string })
+    throw new ApiError(body.error ?? `The server answered ${response.status}.`, "ResponseError", response.status)
+  }
+  return response.blob()
+}

@@ -1,0 +1,94 @@
+import type { Me } from "@opensync/domain/Api"
+import { ApiError, type Connection, clientFor, run } from "./api.js"
+
+/**
+ * Sign-in. On the page's own origin the server sets an HttpOnly cookie and JavaScript never keeps the token. For
+ * another origin (a Convex deployment) the session token lives in memory plus sessionStorage (this tab only,
+ * 7 days at most, revocable); the API key itself is never stored anywhere.
+ */
+
+export interface Auth {
+  readonly connection: Connection
+  readonly me: Me
+}
+
+const storageKey = "opensync.session"
+
+export const sameOrigin = (baseUrl: string) => {
+  try {
+    return new URL(baseUrl).origin === location.origin
+  } catch {
+    return false
+  }
+}
+
+/** A URL typed by a person: trims, adds https:// when no scheme, drops a trailing slash; `.convex.cloud` → `.site`. */
+export const normalizeUrl = (input: string): string => {
+  const text = input.trim() === "" ? location.origin : input.trim()
+  const url = new URL(/^https?:\/\//i.test(text) ? text : `https://${text}`)
+  url.hostname = url.hostname.replace(/\.convex\.cloud$/, ".convex.site")
+  return url.origin + url.pathname.replace(/\/+$/, "")
+}
+
+interface Stored {
+  readonly baseUrl: string
+  readonly token: string
+  readonly expiresAt: number
+}
+
+const readStored = (): Stored | null => {
+  try {
+    const value = JSON.parse(sessionStorage.getItem(storageKey) ?? "null") as Stored | null
+    if (value === null || typeof value.token !== "string" || value.expiresAt <= Date.now()) return null
+    return value
+  } catch {
+    return null
+  }
+}
+
+const me = (connection: Connection) => run(clientFor(connection).auth.me())
+
+/** Exchanges an API key for a session on `baseUrl`. */
+export const signIn = async (baseUrl: string, apiKey: string): Promise<Auth> => {
+  const key = apiKey.trim()
+  if (!key.startsWith("osk_")) throw new ApiError('API keys start with "osk_". Paste the whole key.', "BadRequest", 400)
+  const local = sameOrigin(baseUrl)
+  const created = await run(clientFor({ baseUrl, token: null }).auth.createSession({ payload: { apiKey: key } }))
+  const connection: Connection = { baseUrl, token: local ? null : created.token }
+  if (!local)
+    sessionStorage.setItem(storageKey, JSON.stringify({ baseUrl, token: created.token, expiresAt: created.expiresAt }))
+  else sessionStorage.removeItem(storageKey)
+  return { connection, me: await me(connection) }
+}
+
+/** Picks up an existing sign-in: a `#key=osk_…` link (exchanged, then removed from the URL), a tab session, a cookie. */
+export const restore = async (): Promise<Auth | null> => {
+  const fragment = new URLSearchParams(location.hash.slice(1)).get("key")
+  if (fragment !== null) {
+    history.replaceState(null, "", location.pathname + location.search)
+    return signIn(location.origin, fragment)
+  }
+  const stored = readStored()
+  if (stored !== null) {
+    const connection = { baseUrl: stored.baseUrl, token: stored.token }
+    try {
+      return { connection, me: await me(connection) }
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) sessionStorage.removeItem(storageKey)
+      else throw e
+    }
+  }
+  const connection = { baseUrl: location.origin, token: null }
+  try {
+    return { connection, me: await me(connection) }
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 401 || e.status === 404)) return null
+    throw e
+  }
+}
+
+/** Ends the session on the server (revokes the token, clears the cookie) and forgets it here. */
+export const signOut = async (auth: Auth) => {
+  sessionStorage.removeItem(storageKey)
+  await run(clientFor(auth.connection).auth.deleteSession()).catch(() => undefined)
+}

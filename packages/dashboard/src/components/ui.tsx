@@ -1,0 +1,143 @@
+import type { ReactNode } from "react"
+import { isModifiedClick, navigate } from "../router.js"
+
+/** A client-side link that still works as a normal link (new tab, copy address). */
+export const Link = (props: {
+  readonly to: string
+  readonly children: ReactNode
+  readonly className?: string
+  readonly title?: string
+  readonly "aria-current"?: "page" | undefined
+}) => (
+  <a
+    href={props.to}
+    className={props.className}
+    title={props.title}
+    aria-current={props["aria-current"]}
+    onClick={(event) => {
+      if (isModifiedClick(event)) return
+      event.preventDefault()
+      navigate(props.to)
+    }}
+  >
+    {props.children}
+  </a>
+)
+
+export const Card = (props: {
+  readonly title?: ReactNode
+  readonly actions?: ReactNode
+  readonly children: ReactNode
+  readonly className?: string
+}) => (
+  <section className={`card ${props.className ?? ""}`}>
+    {(props.title !== undefined || props.actions !== undefined) && (
+      <header className="card-head">
+        {props.title !== undefined && <h2>{props.title}</h2>}
+        {props.actions !== undefined && <div className="card-actions">{props.actions}</div>}
+      </header>
+    )}
+    {props.children}
+  </section>
+)
+
+export const Stat = (props: { readonly label: string; readonly value: ReactNode; readonly detail?: ReactNode }) => (
+  <div className="stat">
+    <div className="stat-label">{props.label}</div>
+    <div className="stat-value">{props.value}</div>
+    {props.detail !== undefined && <div className="stat-detail">{props.detail}</div>}
+  </div>
+)
+
+export const Loading = (props: { readonly label?: string }) => (
+  <div className="loading" role="status" aria-live="polite">
+    <span className="spinner" aria-hidden="true" />
+    {props.label ?? "Loading…"}
+  </div>
+)
+
+export const ErrorBox = (props: { readonly error: Error; readonly retry?: () => void }) => (
+  <div className="error-box" role="alert">
+    <strong>Something went wrong.</strong> {props.error.message}
+    {props.retry !== undefined && (
+      <button type="button" className="btn btn-small" onClick={props.retry}>
+        Try again
+      </button>
+    )}
+  </div>
+)
+
+/** What a new user sees instead of an empty page: what to do next. */
+export const GettingStarted = (props: { readonly serverUrl: string }) => (
+  <div className="empty">
+    <h2>No sessions yet</h2>
+    <p>OpenSync fills up as your coding agents work. Connect one, or import the history you already have:</p>
+    <ol>
+      <li>
+        Create an API key in <Link to="/settings">Settings</Link> (or use the one <code>opensync serve</code> printed).
+      </li>
+      <li>
+        Claude Code: <code>claude-code-sync login --url {props.serverUrl} --key osk_…</code>, then{" "}
+        <code>claude-code-sync import</code> to bring in your past sessions.
+      </li>
+      <li>
+        OpenCode: <code>opencode-sync setup</code>, then{" "}
+        <code>opencode-sync login --url {props.serverUrl} --key osk_…</code>.
+      </li>
+    </ol>
+    <p className="muted">Sessions appear here as soon as the first events arrive.</p>
+  </div>
+)
+
+/** A group of mutually exclusive buttons (a radio group). */
+export const Segmented = <T extends string>(props: {
+  readonly label: string
+  readonly value: T
+  readonly options: ReadonlyArray<readonly [T, string]>
+  readonly onChange: (value: T) => void
+}) => (
+  <div className="segmented" role="radiogroup" aria-label={props.label}>
+    {props.options.map(([value, label]) => (
+      // biome-ignore lint/a11y/useSemanticElements: a segmented control: buttons with the ARIA radio pattern
+      <button
+        key={value}
+        type="button"
+        role="radio"
+        aria-checked={props.value === value}
+        className={props.value === value ? "active" : ""}
+        onClick={() => props.onChange(value)}
+      >
+        {label}
+      </button>
+    ))}
+  </div>
+)
+
+export const Select = (props: {
+  readonly label: string
+  readonly value: string
+  readonly options: ReadonlyArray<readonly [string, string]>
+  readonly onChange: (value: string) => void
+  readonly name?: string
+}) => (
+  <label className="field">
+    <span>{props.label}</span>
+    <select name={props.name} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+      {props.options.map(([value, label]) => (
+        <option key={value} value={value}>
+          {label}
+        </option>
+      ))}
+    </select>
+  </label>
+)
+
+/** A horizontal bar proportional to `value / max`, for tables. */
+export const Bar = (props: { readonly value: number; readonly max: number; readonly tone?: "error" | undefined }) => (
+  <span className="bar" aria-hidden="true">
+    <span
+      className={`bar-fill ${props.tone === "error" ? "bar-error" : ""}`}
+      style={{ width: `${props.max > 0 ? Math.max(1, (props.value / props.max) * 100) : 0}%` }}
+    />
+  </span>
+)

@@ -1,0 +1,63 @@
+/** Number, money, time and size formatting used across the dashboard. */
+
+const compact = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 })
+const integer = new Intl.NumberFormat("en")
+
+export const tokens = (n: number) => (Math.abs(n) < 10_000 ? integer.format(n) : compact.format(n))
+export const count = (n: number) => integer.format(n)
+
+export const usd = (n: number) => {
+  if (n === 0) return "$0"
+  if (Math.abs(n) < 0.01) return `$${n.toFixed(4)}`
+  if (Math.abs(n) < 1000) return `$${n.toFixed(2)}`
+  return `$${compact.format(n)}`
+}
+
+export const percent = (ratio: number) => `${(ratio * 100).toFixed(ratio < 0.1 && ratio > 0 ? 1 : 0)}%`
+
+export const duration = (ms: number | null | undefined) => {
+  if (ms === null || ms === undefined) return "–"
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  const s = ms / 1000
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m ${Math.round(s % 60)}s`
+  const h = Math.floor(m / 60)
+  if (h < 48) return `${h}h ${m % 60}m`
+  return `${Math.floor(h / 24)}d ${h % 24}h`
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" })
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" })
+const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" })
+
+export const date = (ms: number) => dateOnly.format(ms)
+export const dateAndTime = (ms: number) => dateTime.format(ms)
+export const time = (ms: number) => timeOnly.format(ms)
+
+export const relative = (ms: number, now = Date.now()) => {
+  const diff = now - ms
+  if (diff < 60_000) return "just now"
+  if (diff < 3_600_000) return `${Math.floor(diff / 60_000)} min ago`
+  if (diff < 86_400_000) return `${Math.floor(diff / 3_600_000)} h ago`
+  if (diff < 7 * 86_400_000) return `${Math.floor(diff / 86_400_000)} d ago`
+  return dateOnly.format(ms)
+}
+
+/** `YYYY-MM-DD` of a local date, for `<input type="date">`. */
+export const isoDay = (ms: number) => {
+  const d = new Date(ms)
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`
+}
+
+export const sourceLabel = (source: string) =>
+  source === "claude-code" ? "Claude Code" : source === "opencode" ? "OpenCode" : source
+
+/** Like Session.projectOf in the domain, without loading the domain module here. */
+export const projectOf = (s: { readonly projectName: string | null; readonly projectPath: string | null }) =>
+  s.projectName ??
+  s.projectPath
+    ?.split(/[\\/]/)
+    .filter((p) => p.length > 0)
+    .pop() ??
+  "(none)"

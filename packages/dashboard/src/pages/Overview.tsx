@@ -1,0 +1,246 @@
+import type { SessionPage, Stats } from "@opensync/domain/Api"
+import { useMemo } from "react"
+import { run } from "../api.js"
+import { StackedBars } from "../components/Chart.js"
+import { RangePicker } from "../components/RangePicker.js"
+import { Bar, Card, ErrorBox, GettingStarted, Link, Loading, Segmented, Select, Stat } from "../components/ui.js"
+import { useApp } from "../context.js"
+import * as F from "../format.js"
+import { useQuery } from "../query.js"
+import { href, setParams, useLocation } from "../router.js"
+import { rangeOf } from "./range.js"
+import { useFilterOptions } from "./shared.js"
+import { layers, type Metric, type Split } from "./usage.js"
+
+const tokenTypes = [
+  ["input", "Input"],
+  ["output", "Output"],
+  ["cacheRead", "Cache read"],
+  ["cacheWrite5m", "Cache write (5 min)"],
+  ["cacheWrite1h", "Cache write (1 h)"],
+  ["reasoning", "Reasoning"]
+] as const
+
+/** Where the tokens, money and time go: totals, usage over time split by source or model, recent sessions. */
+const OverviewPage = () => {
+  const app = useApp()
+  const { params } = useLocation()
+  const range = rangeOf(params)
+  const bucket = (
+    ["day", "week", "month"].includes(params.get("bucket") ?? "") ? params.get("bucket") : "day"
+  ) as Stats["bucket"]
+  const metric: Metric = params.get("metric") === "cost" ? "cost" : "tokens"
+  const split: Split = params.get("split") === "model" ? "model" : "source"
+  const source = params.get("source") ?? ""
+  const options = useFilterOptions()
+  const urlParams = { from: range.from, to: range.to, bucket, ...(source === "" ? {} : { source }) }
+  const stats = useQuery<Stats>(`${app.scope}|stats|${JSON.stringify(urlParams)}`, () =>
+    run(app.client.sessions.stats({ urlParams }))
+  )
+  const recent = useQuery<SessionPage>(`${app.scope}|sessions|recent|${source}`, () =>
+    run(
+      app.client.sessions.list({
+        urlParams: { limit: 8, sort: "updatedAt", order: "desc", ...(source === "" ? {} : { source }) }
+      })
+    )
+  )
+  const chart = useMemo(
+    () =>
+      stats.data === undefined
+        ? undefined
+        : layers(stats.data, metric, split, split === "source" ? F.sourceLabel : (m) => m),
+    [stats.data, metric, split]
+  )
+  const format = metric === "cost" ? F.usd : F.tokens
+  const t = stats.data?.totals
+  const noData = recent.data !== undefined && recent.data.sessions.length === 0 && source === ""
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Overview</h1>
+        <div className="controls">
+          <Select
+            label="Source"
+            value={source}
+            options={[["", "All sources"], ...options.sources.map((s) => [s, F.sourceLabel(s)] as const)]}
+            onChange={(v) => setParams({ source: v === "" ? null : v }, { push: true })}
+          />
+          <RangePicker range={range.range} fromDay={range.fromDay} toDay={range.toDay} />
+        </div>
+      </div>
+      {noData && <GettingStarted serverUrl={app.connection.baseUrl} />}
+      {stats.error !== undefined && <ErrorBox error={stats.error} />}
+      {stats.loading && <Loading label="Adding up your usage…" />}
+      {t !== undefined && (
+        <div className="stats-grid">
+          <Stat label="Sessions" value={F.count(t.sessions)} detail={`${F.count(t.messages)} messages`} />
+          <Stat
+            label="Tokens"
+            value={F.tokens(t.totalTokens)}
+            detail={`${F.tokens(t.input)} in · ${F.tokens(t.output)} out · ${F.tokens(t.cacheRead)} cached`}
+          />
+          <Stat
+            label="Cost"
+            value={F.usd(t.costUsd)}
+            detail={
+              t.sessions > 0
+                ? `${F.usd(t.costUsd / t.sessions)} per session${t.unpriced > 0 ? ` · ${t.unpriced} unpriced` : ""}`
+                : undefined
+            }
+          />
+          <Stat label="Time spent" value={F.duration(t.durationMs)} />
+          <Stat label="Models" value={F.count(stats.data!.byModel.length)} />
+          <Stat label="Projects" value={F.count(stats.data!.byProject.length)} />
+        </div>
+      )}
+      {stats.data !== undefined && chart !== undefined && (
+        <Card
+          title="Usage over time"
+          actions={
+            <>
+              <Segmented
+                label="Metric"
+                value={metric}
+                options={[
+                  ["tokens", "Tokens"],
+                  ["cost", "Cost"]
+                ]}
+                onChange={(v) => setParams({ metric: v === "tokens" ? null : v })}
+              />
+              <Segmented
+                label="Split by"
+                value={split}
+                options={[
+                  ["source", "By source"],
+                  ["model", "By model"]
+                ]}
+                onChange={(v) => setParams({ split: v === "source" ? null : v })}
+              />
+              <Segmented
+                label="Bucket"
+                value={bucket}
+                options={[
+                  ["day", "Day"],
+                  ["week", "Week"],
+                  ["month", "Month"]
+                ]}
+                onChange={(v) => setParams({ bucket: v === "day" ? null : v })}
+              />
+            </>
+          }
+        >
+          {chart.layers.length === 0 ? (
+            <p className="muted chart-empty">No usage in this range.</p>
+          ) : (
+            <StackedBars
+              x={chart.x}
+              layers={chart.layers}
+              format={format}
+              bucket={bucket}
+              label={`${metric === "cost" ? "Cost" : "Tokens"} per ${bucket}, by ${split}`}
+            />
+          )}
+        </Card>
+      )}
+      {t !== undefined && stats.data !== undefined && (
+        <div className="grid-2">
+          <Card title="Tokens by type">
+            <table className="table compact">
+              <tbody>
+                {tokenTypes.map(([key, label]) => (
+                  <tr key={key}>
+                    <th scope="row">{label}</th>
+                    <td className="bar-cell">
+                      <Bar value={t[key]} max={t.totalTokens} />
+                    </td>
+                    <td className="num">{F.tokens(t[key])}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </Card>
+          <Card title="Models">
+            <table className="table compact">
+              <thead>
+                <tr>
+                  <th>Model</th>
+                  <th className="num">Sessions</th>
+                  <th className="num">Tokens</th>
+                  <th className="num">Cost</th>
+                </tr>
+              </thead>
+              <tbody>
+                {stats.data.byModel.slice(0, 8).map((m) => (
+                  <tr key={m.model}>
+                    <td>
+                      <Link to={href("/sessions", { model: m.model })}>{m.model}</Link>
+                    </td>
+                    <td className="num">{F.count(m.sessions)}</td>
+                    <td className="num">{F.tokens(m.totalTokens)}</td>
+                    <td className="num">{F.usd(m.costUsd)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </Card>
+          <Card title="Sources">
+            <table className="table compact">
+              <tbody>
+                {stats.data.bySource.map((s) => (
+                  <tr key={s.source}>
+                    <th scope="row">
+                      <Link to={href("/sessions", { source: s.source })}>{F.sourceLabel(s.source)}</Link>
+                    </th>
+                    <td className="num">{F.count(s.sessions)} sessions</td>
+                    <td className="num">{F.tokens(s.totalTokens)}</td>
+                    <td className="num">{F.usd(s.costUsd)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </Card>
+          <Card title="Top projects" actions={<Link to="/projects">All projects →</Link>}>
+            <table className="table compact">
+              <tbody>
+                {[...stats.data.byProject]
+                  .sort((a, b) => b.costUsd - a.costUsd || b.totalTokens - a.totalTokens)
+                  .slice(0, 6)
+                  .map((p) => (
+                    <tr key={p.project}>
+                      <th scope="row">
+                        <Link to={href("/sessions", { project: p.project })}>{p.project}</Link>
+                      </th>
+                      <td className="num">{F.count(p.sessions)} sessions</td>
+                      <td className="num">{F.tokens(p.totalTokens)}</td>
+                      <td className="num">{F.usd(p.costUsd)}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          </Card>
+        </div>
+      )}
+      {recent.data !== undefined && recent.data.sessions.length > 0 && (
+        <Card title="Recent sessions" actions={<Link to="/sessions">All sessions →</Link>}>
+          <ul className="recent">
+            {recent.data.sessions.map((s) => (
+              <li key={s.id}>
+                <Link to={`/sessions/${encodeURIComponent(s.id)}`}>{s.title ?? "Untitled session"}</Link>
+                <span className="meta">
+                  <span className={`chip chip-${s.source}`}>{F.sourceLabel(s.source)}</span>
+                  <span>{F.projectOf(s)}</span>
+                  <span className="muted">{F.relative(s.updatedAt)}</span>
+                  <span className="num">{F.tokens(s.totalTokens)} tok</span>
+                  <span className="num">{F.usd(s.costUsd)}</span>
+                </span>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      )}
+    </div>
+  )
+}
+
+export default OverviewPage

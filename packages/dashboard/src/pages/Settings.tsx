@@ -1,0 +1,263 @@
+import type { ApiKeyInfo, CreatedApiKey } from "@opensync/domain/ApiKey"
+import { type FormEvent, useState } from "react"
+import { run } from "../api.js"
+import { Card, ErrorBox, Loading } from "../components/ui.js"
+import { useApp } from "../context.js"
+import * as F from "../format.js"
+import { invalidate, useQuery } from "../query.js"
+
+const Copy = (props: { readonly text: string; readonly label?: string }) => {
+  const [copied, setCopied] = useState(false)
+  return (
+    <button
+      type="button"
+      className="btn btn-small"
+      onClick={() =>
+        navigator.clipboard.writeText(props.text).then(
+          () => {
+            setCopied(true)
+            setTimeout(() => setCopied(false), 2000)
+          },
+          () => setCopied(false)
+        )
+      }
+    >
+      {copied ? "Copied ✓" : (props.label ?? "Copy")}
+    </button>
+  )
+}
+
+const Keys = () => {
+  const app = useApp()
+  const keys = useQuery<{ readonly keys: ReadonlyArray<ApiKeyInfo> }>(`${app.scope}|keys`, () =>
+    run(app.client.keys.list())
+  )
+  const [name, setName] = useState("")
+  const [created, setCreated] = useState<CreatedApiKey | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  const generate = (event: FormEvent) => {
+    event.preventDefault()
+    setBusy(true)
+    setError(null)
+    run(app.client.keys.create({ payload: { name: name.trim() || "dashboard" } })).then(
+      (key) => {
+        setBusy(false)
+        setCreated(key)
+        setName("")
+        invalidate(`${app.scope}|keys`)
+      },
+      (e: Error) => {
+        setBusy(false)
+        setError(e.message)
+      }
+    )
+  }
+  const revoke = (key: ApiKeyInfo) => {
+    if (!confirm(`Revoke "${key.name}" (${key.prefix}…)? Plugins using it stop syncing at once.`)) return
+    run(app.client.keys.revoke({ path: { id: key.id } })).then(
+      () => invalidate(`${app.scope}|keys`),
+      (e: Error) => setError(e.message)
+    )
+  }
+  return (
+    <Card title="API keys">
+      <p className="muted">
+        Plugins authenticate with an API key. Create one per machine, so you can revoke one without touching the others.
+      </p>
+      <form className="inline-form" onSubmit={generate}>
+        <label className="field field-grow">
+          <span>Name</span>
+          <input
+            name="keyName"
+            placeholder="e.g. laptop"
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
+        </label>
+        <button type="submit" className="btn btn-primary" disabled={busy}>
+          Generate API Key
+        </button>
+      </form>
+      {created !== null && (
+        <div className="new-key" role="status">
+          <p>
+            <strong>Your new key "{created.name}".</strong> Copy it now: it is shown only this once.
+          </p>
+          <div className="copy-row">
+            <code className="secret" data-testid="new-key">
+              {created.key}
+            </code>
+            <Copy text={created.key} />
+          </div>
+          <button type="button" className="btn btn-ghost btn-small" onClick={() => setCreated(null)}>
+            Done
+          </button>
+        </div>
+      )}
+      {error !== null && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      {keys.error !== undefined && <ErrorBox error={keys.error} />}
+      {keys.loading && <Loading />}
+      {keys.data !== undefined && (
+        <div className="table-wrap">
+          <table className="table keys-table">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Key</th>
+                <th>Created</th>
+                <th>Last used</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.keys.map((key) => (
+                <tr key={key.id} className={key.revokedAt !== null ? "revoked" : ""}>
+                  <td>{key.name}</td>
+                  <td>
+                    <code>{key.prefix}…</code>
+                  </td>
+                  <td>{F.date(key.createdAt)}</td>
+                  <td>{key.lastUsedAt === null ? "never" : F.relative(key.lastUsedAt)}</td>
+                  <td className="num">
+                    {key.revokedAt === null ? (
+                      <button type="button" className="btn btn-small btn-danger" onClick={() => revoke(key)}>
+                        Revoke
+                      </button>
+                    ) : (
+                      <span className="muted">revoked {F.date(key.revokedAt)}</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Card>
+  )
+}
+
+const Connect = () => {
+  const { connection } = useApp()
+  const url = connection.baseUrl
+  const claude = `claude-code-sync setup\nclaude-code-sync login --url ${url} --key osk_…\nclaude-code-sync import`
+  const opencode = `opencode-sync setup\nopencode-sync login --url ${url} --key osk_…`
+  return (
+    <Card title="Connect your agents">
+      <p>
+        Server URL: <code data-testid="server-url">{url}</code> <Copy text={url} label="Copy URL" />
+      </p>
+      <h3>Claude Code</h3>
+      <p className="muted">
+        Install the plugin (<code>npm install -g claude-code-sync</code>), register its hooks, log in with this URL and
+        a key generated above (leave out <code>--key</code> to type it hidden), and import your past sessions:
+      </p>
+      <div className="copy-row">
+        <pre className="code">{claude}</pre>
+        <Copy text={claude} />
+      </div>
+      <p className="muted">
+        Or without prompts: <code>CLAUDE_SYNC_CONVEX_URL={url} CLAUDE_SYNC_API_KEY=osk_… claude-code-sync setup</code>
+      </p>
+      <h3>OpenCode</h3>
+      <p className="muted">
+        Install <code>opencode-sync-plugin</code>, add it to your OpenCode config with <code>setup</code>, then log in:
+      </p>
+      <div className="copy-row">
+        <pre className="code">{opencode}</pre>
+        <Copy text={opencode} />
+      </div>
+    </Card>
+  )
+}
+
+const DangerZone = () => {
+  const app = useApp()
+  const [confirmText, setConfirmText] = useState("")
+  const [result, setResult] = useState<string | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const remove = (event: FormEvent) => {
+    event.preventDefault()
+    run(app.client.data.deleteAll()).then(
+      (r) => {
+        invalidate(`${app.scope}|`)
+        setConfirmText("")
+        setResult(
+          r.status === "deleted"
+            ? `Deleted ${F.count(r.sessions)} sessions with their messages, tool calls and statistics.`
+            : `Deletion of ${F.count(r.sessions)} sessions is scheduled; it finishes in the background.`
+        )
+      },
+      (e: Error) => setError(e.message)
+    )
+  }
+  return (
+    <Card title="Delete all my data" className="danger">
+      <p>
+        Deletes every session, message, tool call and statistic stored for you on this server. Your API keys stay, so
+        plugins keep syncing new sessions. This cannot be undone.
+      </p>
+      <form className="inline-form" onSubmit={remove}>
+        <label className="field field-grow">
+          <span>Type DELETE to confirm</span>
+          <input
+            name="confirmDelete"
+            value={confirmText}
+            onChange={(e) => setConfirmText(e.target.value)}
+            autoComplete="off"
+          />
+        </label>
+        <button type="submit" className="btn btn-danger" disabled={confirmText !== "DELETE"}>
+          Delete all my data
+        </button>
+      </form>
+      {result !== null && <p role="status">{result}</p>}
+      {error !== null && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+    </Card>
+  )
+}
+
+/** Identity, API keys, how to connect the plugins, and deleting one's data. */
+const SettingsPage = () => {
+  const { auth, connection } = useApp()
+  return (
+    <div className="page page-narrow">
+      <div className="page-head">
+        <h1>Settings</h1>
+      </div>
+      <Card title="Signed in">
+        <dl className="facts">
+          <dt>User</dt>
+          <dd>
+            {auth.me.user.name} <span className="muted">({auth.me.user.id})</span>
+          </dd>
+          <dt>Server</dt>
+          <dd>
+            <code>{connection.baseUrl}</code>
+          </dd>
+          <dt>Session</dt>
+          <dd>
+            {auth.me.expiresAt === null
+              ? "API key"
+              : `expires ${F.dateAndTime(auth.me.expiresAt)}${connection.token === null ? " · kept in an HttpOnly cookie" : " · kept for this tab only"}`}
+          </dd>
+        </dl>
+      </Card>
+      <Keys />
+      <Connect />
+      <DangerZone />
+    </div>
+  )
+}
+
+export default SettingsPage

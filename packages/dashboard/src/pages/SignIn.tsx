@@ -1,0 +1,88 @@
+import { type FormEvent, useState } from "react"
+import { type Auth, normalizeUrl, signIn } from "../auth.js"
+
+/** Sign in with an API key; the server URL defaults to this page's own origin. */
+export const SignIn = (props: { readonly onSignedIn: (auth: Auth) => void; readonly initialError: Error | null }) => {
+  const [url, setUrl] = useState(location.origin)
+  const [key, setKey] = useState("")
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(props.initialError?.message ?? null)
+  const submit = (event: FormEvent) => {
+    event.preventDefault()
+    setBusy(true)
+    setError(null)
+    let baseUrl: string
+    try {
+      baseUrl = normalizeUrl(url)
+    } catch {
+      setBusy(false)
+      return setError("That server URL is not valid. Example: http://127.0.0.1:4870")
+    }
+    signIn(baseUrl, key).then(
+      (auth) => {
+        setKey("")
+        props.onSignedIn(auth)
+      },
+      (e: Error) => {
+        setBusy(false)
+        setError(e.message)
+      }
+    )
+  }
+  return (
+    <div className="signin">
+      <form className="signin-card" onSubmit={submit}>
+        <h1>
+          <img src="/favicon.svg" alt="" width="28" height="28" /> OpenSync
+        </h1>
+        <p className="muted">Sign in with an API key to see your coding-agent sessions.</p>
+        <label className="field">
+          <span>Server URL</span>
+          <input
+            name="server"
+            type="url"
+            inputMode="url"
+            autoComplete="url"
+            value={url}
+            onChange={(e) => setUrl(e.target.value)}
+            required
+          />
+        </label>
+        <label className="field">
+          <span>API key</span>
+          <input
+            name="apiKey"
+            type="password"
+            autoComplete="off"
+            placeholder="osk_…"
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+            required
+          />
+        </label>
+        {error !== null && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" className="btn btn-primary" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+        <details className="help">
+          <summary>Where do I get a key?</summary>
+          <p>
+            On its first start <code>opensync serve</code> prints a key and a link that signs you in. Lost it? Run{" "}
+            <code>opensync keys create --name dashboard</code>. On Convex, the deployment owner runs{" "}
+            <code>
+              npx convex run users:create '{"{"}"name":"You"{"}"}'
+            </code>
+            .
+          </p>
+          <p className="muted">
+            The key is exchanged for a session that lasts 7 days; the key itself is never stored by this page.
+          </p>
+        </details>
+      </form>
+    </div>
+  )
+}

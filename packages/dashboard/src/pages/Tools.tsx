@@ -1,0 +1,161 @@
+import type { Stats, ToolStats } from "@opensync/domain/Api"
+import { useMemo } from "react"
+import { run } from "../api.js"
+import { StackedBars } from "../components/Chart.js"
+import { RangePicker } from "../components/RangePicker.js"
+import { Bar, Card, ErrorBox, Loading, Select } from "../components/ui.js"
+import { useApp } from "../context.js"
+import * as F from "../format.js"
+import { useQuery } from "../query.js"
+import { setParams, useLocation } from "../router.js"
+import { rangeOf } from "./range.js"
+import { useFilterOptions } from "./shared.js"
+import { periodStart, periods } from "./usage.js"
+
+const sorts: Record<string, (a: ToolStats, b: ToolStats) => number> = {
+  calls: (a, b) => b.calls - a.calls,
+  failures: (a, b) => b.failureRate - a.failureRate || b.errors - a.errors,
+  duration: (a, b) => (b.avgDurationMs ?? -1) - (a.avgDurationMs ?? -1),
+  total: (a, b) => b.totalDurationMs - a.totalDurationMs
+}
+
+/** Tool calls, failures and durations per tool; by project and source, over time. */
+const ToolsPage = () => {
+  const app = useApp()
+  const { params } = useLocation()
+  const range = rangeOf(params)
+  const project = params.get("project") ?? ""
+  const source = params.get("source") ?? ""
+  const sort = params.get("sort") ?? "calls"
+  const options = useFilterOptions()
+  const bucket: Stats["bucket"] = range.to - range.from > 100 * 86_400_000 ? "week" : "day"
+  const urlParams = {
+    from: range.from,
+    to: range.to,
+    bucket,
+    ...(project === "" ? {} : { project }),
+    ...(source === "" ? {} : { source })
+  }
+  const stats = useQuery<Stats>(`${app.scope}|stats|${JSON.stringify(urlParams)}`, () =>
+    run(app.client.sessions.stats({ urlParams }))
+  )
+  const chart = useMemo(() => {
+    if (stats.data === undefined) return undefined
+    const axis = periods(stats.data.from, stats.data.to, stats.data.bucket)
+    const index = new Map(axis.map((p, i) => [p, i]))
+    const top = [...stats.data.tools]
+      .sort((a, b) => b.calls - a.calls)
+      .slice(0, 7)
+      .map((t) => t.tool)
+    const keys = stats.data.tools.length > 7 ? [...top, "Other"] : top
+    const rows = new Map(keys.map((k) => [k, axis.map(() => 0)]))
+    for (const point of stats.data.toolSeries) {
+      const values = rows.get(top.includes(point.tool) ? point.tool : "Other")
+      const i = index.get(point.period)
+      if (values !== undefined && i !== undefined) values[i] += point.calls
+    }
+    return { x: axis.map(periodStart), layers: keys.map((k) => ({ label: k, values: rows.get(k)! })) }
+  }, [stats.data])
+  const tools = [...(stats.data?.tools ?? [])].sort(sorts[sort] ?? sorts.calls)
+  const maxCalls = Math.max(0, ...tools.map((t) => t.calls))
+  const totalCalls = tools.reduce((sum, t) => sum + t.calls, 0)
+  const totalErrors = tools.reduce((sum, t) => sum + t.errors, 0)
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Tools</h1>
+        <div className="controls">
+          <Select
+            label="Source"
+            value={source}
+            options={[["", "All sources"], ...options.sources.map((s) => [s, F.sourceLabel(s)] as const)]}
+            onChange={(v) => setParams({ source: v === "" ? null : v }, { push: true })}
+          />
+          <Select
+            label="Project"
+            value={project}
+            options={[["", "All projects"], ...options.projects.map((p) => [p, p] as const)]}
+            onChange={(v) => setParams({ project: v === "" ? null : v }, { push: true })}
+          />
+          <RangePicker range={range.range} fromDay={range.fromDay} toDay={range.toDay} />
+        </div>
+      </div>
+      {stats.error !== undefined && <ErrorBox error={stats.error} />}
+      {stats.loading && <Loading />}
+      {stats.data !== undefined && tools.length === 0 && (
+        <div className="empty">
+          <h2>No tool calls in this range</h2>
+          <p>Tool calls appear when a plugin syncs them (claude-code-sync does by default).</p>
+        </div>
+      )}
+      {stats.data !== undefined && tools.length > 0 && (
+        <>
+          <p className="summary">
+            {F.count(totalCalls)} calls to {tools.length} tools · {F.count(totalErrors)} failed (
+            {F.percent(totalCalls > 0 ? totalErrors / totalCalls : 0)})
+          </p>
+          {chart !== undefined && (
+            <Card title={`Calls per ${bucket}`}>
+              <StackedBars
+                x={chart.x}
+                layers={chart.layers}
+                format={F.tokens}
+                bucket={bucket}
+                label="Tool calls over time"
+              />
+            </Card>
+          )}
+          <Card className="card-flush">
+            <div className="table-wrap">
+              <table className="table tools-table">
+                <thead>
+                  <tr>
+                    <th>Tool</th>
+                    {(
+                      [
+                        ["calls", "Calls"],
+                        ["failures", "Failure rate"],
+                        ["duration", "Avg duration"],
+                        ["total", "Total time"]
+                      ] as const
+                    ).map(([key, label]) => (
+                      <th key={key} className="num" aria-sort={sort === key ? "descending" : undefined}>
+                        <button
+                          type="button"
+                          className="sort"
+                          onClick={() => setParams({ sort: key === "calls" ? null : key })}
+                        >
+                          {label}
+                          {sort === key ? " ▼" : ""}
+                        </button>
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody>
+                  {tools.map((t) => (
+                    <tr key={t.tool}>
+                      <th scope="row">
+                        <span className="tool-name">{t.tool}</span>
+                        <Bar value={t.calls} max={maxCalls} />
+                      </th>
+                      <td className="num">{F.count(t.calls)}</td>
+                      <td className={`num ${t.failureRate > 0.1 ? "text-error" : ""}`}>
+                        {F.percent(t.failureRate)} <span className="muted">({F.count(t.errors)})</span>
+                      </td>
+                      <td className="num">{F.duration(t.avgDurationMs)}</td>
+                      <td className="num">{F.duration(t.totalDurationMs)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </Card>
+        </>
+      )}
+    </div>
+  )
+}
+
+export default ToolsPage

@@ -1,0 +1,328 @@
+import { existsSync, mkdirSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
+import { type RunningServer, startServer } from "../../server/test/support/server.js"
+import { richSessionId, richTitle, seedEvents, sessionCount } from "./support/seed.js"
+
+/**
+ * The dashboard in a real browser (Debian's chromium through playwright-core; Playwright gives each launch a fresh
+ * profile) against the real server, seeded through the real ingest API. Screenshots go to test-output/screenshots/.
+ */
+
+const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
+const shots = resolve(__dirname, "../../../test-output/screenshots")
+const hasBrowser = existsSync(executablePath)
+
+let server: RunningServer
+let browser: Browser
+let context: BrowserContext
+let page: Page
+const pageErrors: Array<string> = []
+
+const api = async (path: string, init: RequestInit & { key?: string } = {}) => {
+  const response = await fetch(server.url + path, {
+    ...init,
+    headers: { authorization: `Bearer ${init.key ?? server.key}`, "content-type": "application/json" }
+  })
+  return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> }
+}
+
+const shot = (name: string, target: Page = page) =>
+  target.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+
+const rows = () => page.locator(".sessions-table tbody tr")
+
+beforeAll(async () => {
+  if (!hasBrowser) return
+  mkdirSync(shots, { recursive: true })
+  server = await startServer()
+  const events = seedEvents(Date.now())
+  for (let i = 0; i < events.length; i += 500) {
+    const reply = await api("/sync/events", {
+      method: "POST",
+      body: JSON.stringify({ events: events.slice(i, i + 500) })
+    })
+    expect(reply.status).toBe(200)
+    expect(reply.body.rejected).toEqual([])
+  }
+  browser = await chromium.launch({
+    executablePath,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync"
+    ]
+  })
+  context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: "light" })
+  context.setDefaultTimeout(10_000)
+  page = await context.newPage()
+  page.on("pageerror", (error) => pageErrors.push(error.message))
+}, 60_000)
+
+afterEach(async (context) => {
+  if (context.task.result?.state === "fail" && page !== undefined) {
+    await shot(`failed-${context.task.name.replace(/\W+/g, "-").slice(0, 60)}`).catch(() => undefined)
+  }
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
+  it("shows only the sign-in form without a session, and the API refuses anonymous reads", async () => {
+    const anonymous = await browser.newPage()
+    await anonymous.goto(`${server.url}/sessions`)
+    await anonymous.getByLabel("API key").waitFor()
+    expect(await anonymous.locator(".sessions-table").count()).toBe(0)
+    expect(await anonymous.getByLabel("Server URL").inputValue()).toBe(server.url)
+    await shot("sign-in", anonymous)
+    const reply = await anonymous.request.get(`${server.url}/api/sessions`)
+    expect(reply.status()).toBe(401)
+    await anonymous.close()
+  })
+
+  it("signs in from the first-run link, strips the key from the URL and keeps the token out of JavaScript", async () => {
+    await page.goto(`${server.url}/#key=${server.key}`)
+    await page.getByRole("heading", { name: "Overview" }).waitFor()
+    expect(page.url()).toBe(`${server.url}/`)
+    const cookies = await context.cookies()
+    expect(cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite }))).toEqual([
+      { name: "opensync_session", httpOnly: true, sameSite: "Strict" }
+    ])
+    const visible = await page.evaluate(() => ({
+      cookie: document.cookie,
+      local: JSON.stringify({ ...localStorage }),
+      session: JSON.stringify({ ...sessionStorage })
+    }))
+    expect(visible.cookie).toBe("")
+    expect(`${visible.local}${visible.session}`).not.toMatch(/osk_|oss_/)
+  })
+
+  it("overview: totals, the usage chart, tables and recent sessions", async () => {
+    const sessions = page.locator(".stat", { hasText: "Sessions" }).locator(".stat-value")
+    await sessions.waitFor()
+    expect(Number((await sessions.innerText()).replace(/,/g, ""))).toBe(sessionCount + 2)
+    await page.locator(".chart canvas").first().waitFor()
+    expect(await page.locator(".recent li").count()).toBe(8)
+    await page.getByRole("radio", { name: "By model" }).click()
+    await page.getByRole("radio", { name: "Cost", exact: true }).click()
+    await page.getByRole("radio", { name: "Week", exact: true }).click()
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({
+      metric: "cost",
+      split: "model",
+      bucket: "week"
+    })
+    await page.locator(".u-legend", { hasText: "claude-opus-4-1" }).waitFor()
+    await page.getByRole("radio", { name: "7 days" }).click()
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("range") === "7")
+    await page.getByRole("radio", { name: "By source" }).click()
+    await page.getByRole("radio", { name: "Tokens", exact: true }).click()
+    await page.getByRole("radio", { name: "Day", exact: true }).click()
+    await page.getByRole("radio", { name: "30 days" }).click()
+    await page.locator(".u-legend", { hasText: "Claude Code" }).waitFor()
+    await shot("overview")
+  })
+
+  it("sessions: real pagination over every session, filters and search in the URL, sorting", async () => {
+    await page.getByRole("link", { name: "Sessions", exact: true }).click()
+    await rows().first().waitFor()
+    expect(await rows().count()).toBe(50)
+    await shot("sessions")
+    const seen = new Set(await page.locator(".sessions-table .title-link").allInnerTexts())
+    await page.getByRole("button", { name: "Next →" }).click()
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("page") === "2")
+    await page.locator(".pager", { hasText: "51–100" }).waitFor()
+    for (const title of await page.locator(".sessions-table .title-link").allInnerTexts()) seen.add(title)
+    await page.getByRole("button", { name: "Next →" }).click()
+    await page.locator(".pager", { hasText: `101–${sessionCount + 2}` }).waitFor()
+    for (const title of await page.locator(".sessions-table .title-link").allInnerTexts()) seen.add(title)
+    expect(seen.size).toBe(sessionCount + 2)
+    expect(await page.getByRole("button", { name: "Next →" }).isDisabled()).toBe(true)
+    await page.getByRole("button", { name: "← Previous" }).click()
+    await page.locator(".pager", { hasText: "51–100" }).waitFor()
+
+    await page.getByLabel("Source").selectOption("opencode")
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("source") === "opencode")
+    await page.locator(".pager", { hasText: "1–33" }).waitFor()
+    const chips = await page.locator(".sessions-table .chip-opencode").count()
+    expect(chips).toBe(33)
+    expect(await page.locator(".sessions-table .chip-claude-code").count()).toBe(0)
+
+    await page.getByLabel("Project").selectOption("infra")
+    await page.locator(".pager", { hasText: "1–11" }).waitFor()
+    const projects = await page.locator(".sessions-table .meta span:nth-child(2)").allInnerTexts()
+    expect(new Set(projects)).toEqual(new Set(["infra"]))
+
+    await page.getByRole("button", { name: "Clear filters" }).click()
+    await page.getByLabel("Search").fill("flaky checkout")
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("q") === "flaky checkout")
+    await page.locator(".pager", { hasText: "1–1" }).waitFor()
+    expect(await page.locator(".sessions-table .title-link").allInnerTexts()).toEqual([richTitle])
+
+    await page.goto(`${server.url}/sessions?sort=costUsd&order=asc&limit=25`)
+    await page.locator(".pager", { hasText: "1–25" }).waitFor()
+    const costs = await page.locator(".sessions-table tbody td:nth-child(5)").allInnerTexts()
+    const values = costs.map((c) => Number(c.replace(/[$,]/g, "")))
+    expect(values).toEqual([...values].sort((a, b) => a - b))
+    await page.getByRole("button", { name: /^Cost/ }).click()
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("order") === "desc")
+  })
+
+  it("session detail: markdown replies, thinking collapsed, tool calls, subagents, tokens and cost; export", async () => {
+    await page.goto(`${server.url}/sessions/${richSessionId}`)
+    await page.getByRole("heading", { name: richTitle }).waitFor()
+    const reply = page.locator(".msg-assistant .markdown")
+    expect(await reply.locator("strong").innerText()).toBe("a race")
+    expect(await reply.locator("ol li").count()).toBe(2)
+    expect(await reply.locator("pre code").innerText()).toContain("await flushPromises()")
+    expect(await reply.locator("script").count()).toBe(0)
+    expect(await reply.innerText()).toContain("<script>alert(1)</script>")
+    const thinking = page.locator("details.thinking")
+    expect(await thinking.getAttribute("open")).toBeNull()
+    await thinking.locator("summary").click()
+    expect(await thinking.innerText()).toContain("timer ordering")
+    const failed = page.locator(".tool-error")
+    expect(await failed.locator(".tool-input").innerText()).toBe("npm test -- checkout")
+    expect(await failed.locator(".chip").innerText()).toBe("failed (exit 1)")
+    expect(await failed.innerText()).toContain("4.2 s")
+    expect(await page.locator(".msg-assistant .msg-usage").first().innerText()).toMatch(/72\.6K tokens · \$\d/)
+    await page.getByRole("link", { name: "Search for timer usage" }).waitFor()
+    await shot("session-detail")
+
+    const [markdown] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export Markdown" }).click()
+    ])
+    expect(markdown.suggestedFilename()).toBe(`opensync-${richSessionId}.md`)
+    const [json] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export JSON" }).click()
+    ])
+    const text = await (await json.createReadStream()).toArray()
+    expect(JSON.parse(Buffer.concat(text).toString()).session.id).toBe(richSessionId)
+
+    await page.getByRole("link", { name: "Search for timer usage" }).click()
+    await page.getByRole("link", { name: "Parent session" }).waitFor()
+  })
+
+  it("deletes a session after confirmation", async () => {
+    await page.goto(`${server.url}/sessions/s-007`)
+    await page.getByRole("heading", { name: /Task 7/ }).waitFor()
+    page.once("dialog", (dialog) => dialog.accept())
+    await page.getByRole("button", { name: "Delete" }).click()
+    await page.waitForURL(`${server.url}/sessions`)
+    expect((await api("/api/sessions/s-007")).status).toBe(404)
+    await rows().first().waitFor()
+    expect(await page.locator(".sessions-table .title-link", { hasText: "Task 7:" }).count()).toBe(0)
+  })
+
+  it("tools: calls, failure rate and durations per tool, by project", async () => {
+    await page.getByRole("link", { name: "Tools", exact: true }).click()
+    const bash = page.locator(".tools-table tbody tr", { hasText: "Bash" })
+    await bash.waitFor()
+    expect(await page.locator(".tools-table tbody tr").count()).toBe(5)
+    await page.locator(".chart canvas").waitFor()
+    await shot("tools")
+    await page.getByLabel("Project").selectOption("compiler")
+    await page.waitForFunction(() => new URL(location.href).searchParams.get("project") === "compiler")
+    await page.locator(".summary", { hasText: "42 calls" }).waitFor()
+  })
+
+  it("projects: activity, tokens and cost per project", async () => {
+    await page.getByRole("link", { name: "Projects", exact: true }).click()
+    await page.locator(".projects-table tbody tr").first().waitFor()
+    const names = await page.locator(".projects-table tbody th a").allInnerTexts()
+    expect(new Set(names)).toEqual(new Set(["webshop", "compiler", "infra"]))
+    await shot("projects")
+    await page.locator(".projects-table tbody th a", { hasText: "infra" }).click()
+    await page.waitForURL(`${server.url}/sessions?project=infra`)
+  })
+
+  it("settings: generate a key (shown once, works), then revoke it (stops working)", async () => {
+    await page.getByRole("link", { name: "Settings", exact: true }).click()
+    expect(await page.getByTestId("server-url").innerText()).toBe(server.url)
+    await page.getByLabel("Name").fill("e2e laptop")
+    await page.getByRole("button", { name: "Generate API Key" }).click()
+    const key = await page.getByTestId("new-key").innerText()
+    expect(key).toMatch(/^osk_[0-9A-Za-z]{38}$/)
+    expect((await api("/api/sessions?limit=1", { key })).status).toBe(200)
+    const row = page.locator(".keys-table tbody tr", { hasText: "e2e laptop" })
+    await row.waitFor()
+    await shot("settings")
+    page.once("dialog", (dialog) => dialog.accept())
+    await row.getByRole("button", { name: "Revoke" }).click()
+    await row.locator("text=revoked").waitFor()
+    expect((await api("/api/sessions?limit=1", { key })).status).toBe(401)
+  })
+
+  it("the plugin docs' flow: sign in with the form, Settings, Generate API Key, copy osk_…", async () => {
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+    await fresh.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url })
+    const p = await fresh.newPage()
+    await p.goto(server.url)
+    await p.getByLabel("API key").fill(server.key)
+    await p.getByRole("button", { name: "Sign in" }).click()
+    await p.getByRole("heading", { name: "Overview" }).waitFor()
+    await p.getByRole("link", { name: "Settings", exact: true }).click()
+    await p.getByRole("button", { name: "Generate API Key" }).click()
+    const key = await p.getByTestId("new-key").innerText()
+    await p.locator(".new-key").getByRole("button", { name: "Copy" }).click()
+    await p.locator(".new-key").getByRole("button", { name: "Copied ✓" }).waitFor()
+    expect(await p.evaluate(() => navigator.clipboard.readText())).toBe(key)
+    await p.getByRole("button", { name: "Sign out" }).click()
+    await p.getByLabel("API key").waitFor()
+    expect((await p.request.get(`${server.url}/api/keys`)).status()).toBe(401)
+    await fresh.close()
+  })
+
+  it("works on a phone, and in the dark theme", async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      colorScheme: "dark"
+    })
+    const p = await phone.newPage()
+    await p.goto(`${server.url}/#key=${server.key}`)
+    await p.locator(".stat-value").first().waitFor()
+    await p.locator(".chart canvas").first().waitFor()
+    await shot("overview-phone-dark", p)
+    await p.getByRole("link", { name: "Sessions", exact: true }).click()
+    await p.locator(".sessions-table tbody tr").first().waitFor()
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    expect(overflow).toBeLessThanOrEqual(0)
+    await shot("sessions-phone-dark", p)
+    await phone.close()
+  })
+
+  it("keyboard: g s goes to sessions, / focuses the search box", async () => {
+    await page.goto(`${server.url}/`)
+    await page.getByRole("heading", { name: "Overview" }).waitFor()
+    await page.keyboard.press("g")
+    await page.keyboard.press("s")
+    await page.getByRole("heading", { name: "Sessions" }).waitFor()
+    await page.keyboard.press("/")
+    await page.waitForFunction(() => document.activeElement?.id === "session-search")
+  })
+
+  it("deletes all my data, then shows a new user what to do next", async () => {
+    await page.goto(`${server.url}/settings`)
+    await page.getByLabel("Type DELETE to confirm").fill("DELETE")
+    await page.getByRole("button", { name: "Delete all my data" }).click()
+    await page.getByText(`Deleted ${sessionCount + 1} sessions`).waitFor()
+    expect((await api("/api/sessions")).body.sessions).toEqual([])
+    await page.getByRole("link", { name: "Sessions", exact: true }).click()
+    await page.getByRole("heading", { name: "No sessions yet" }).waitFor()
+    expect(await page.getByText("claude-code-sync import").count()).toBeGreaterThan(0)
+    await shot("empty-state")
+    expect(pageErrors).toEqual([])
+  })
+})

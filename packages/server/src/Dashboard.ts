@@ -1,0 +1,133 @@
+import { existsSync, readFileSync, statSync } from "node:fs"
+import { dirname, extname, join, normalize, resolve, sep } from "node:path"
+import { fileURLToPath } from "node:url"
+import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { RouteNotFound } from "@effect/platform/HttpServerError"
+import * as Effect from "effect/Effect"
+
+/** Paths that belong to the API: an unknown one is a JSON 404, never the dashboard's index.html. */
+const apiPrefixes = ["/api/", "/sync/", "/auth/", "/health", "/openapi.json"]
+
+const contentTypes: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".woff2": "font/woff2",
+  ".txt": "text/plain; charset=utf-8",
+  ".map": "application/json"
+}
+
+/**
+ * The dashboard's Content-Security-Policy: scripts and styles only from this origin, no inline code, no framing.
+ * `connect-src https:` lets the same dashboard sign in to a Convex deployment.
+ */
+export const contentSecurityPolicy = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self' https:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'"
+].join("; ")
+
+const securityHeaders = {
+  "content-security-policy": contentSecurityPolicy,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  "cross-origin-opener-policy": "same-origin"
+}
+
+/**
+ * Where the built dashboard is: `$OPENSYNC_DASHBOARD_DIR`, a `dashboard/` folder beside the server bundle, or
+ * `packages/dashboard/dist` of the repository (from `packages/server/dist` and `packages/server/src` alike).
+ */
+export const findDashboardDir = (): string | undefined => {
+  const here = dirname(fileURLToPath(import.meta.url))
+  const candidates = [
+    process.env.OPENSYNC_DASHBOARD_DIR,
+    join(here, "dashboard"),
+    resolve(here, "../../dashboard/dist")
+  ].filter((dir): dir is string => dir !== undefined && dir !== "")
+  return candidates.find((dir) => existsSync(join(dir, "index.html")))
+}
+
+const notBuilt = `<!doctype html><meta charset="utf-8"><title>OpenSync</title>
+<p>The OpenSync API is running, but the dashboard has not been built. Run <code>npm run build</code> and restart the server.</p>`
+
+interface Asset {
+  readonly body: Uint8Array
+  readonly contentType: string
+  readonly immutable: boolean
+}
+
+/**
+ * Serves the built single-page dashboard: files under its dist folder, `/`, and index.html for other non-API GETs of
+ * a browser (`Accept: text/html`), so deep links work while API clients still get JSON 404s for unknown routes.
+ */
+export const layer = (dir?: string) =>
+  HttpApiBuilder.Router.use((router) =>
+    Effect.gen(function* () {
+      const found = dir ?? findDashboardDir()
+      const root = found === undefined ? undefined : resolve(found)
+      const cache = new Map<string, Asset | null>()
+      const load = (relative: string): Asset | null => {
+        if (root === undefined) return null
+        const cached = cache.get(relative)
+        if (cached !== undefined) return cached
+        const file = normalize(join(root, relative))
+        let asset: Asset | null = null
+        if (file.startsWith(root + sep) && existsSync(file) && statSync(file).isFile()) {
+          asset = {
+            body: readFileSync(file),
+            contentType: contentTypes[extname(file)] ?? "application/octet-stream",
+            immutable: relative.startsWith("assets/")
+          }
+        }
+        if (asset !== null) cache.set(relative, asset)
+        return asset
+      }
+      const respond = (asset: Asset) =>
+        HttpServerResponse.uint8Array(asset.body, {
+          contentType: asset.contentType,
+          headers: {
+            ...securityHeaders,
+            "cache-control": asset.immutable ? "public, max-age=31536000, immutable" : "no-cache"
+          }
+        })
+      const handler = Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const path = decodeURIComponent(new URL(request.url, "http://localhost").pathname)
+        if (apiPrefixes.some((prefix) => path === prefix.replace(/\/$/, "") || path.startsWith(prefix))) {
+          return yield* new RouteNotFound({ request })
+        }
+        const file = load(path.replace(/^\/+/, ""))
+        if (file !== null) return respond(file)
+        // Client-side routes answer index.html to browsers navigating to them; anything else stays a JSON 404.
+        const wantsPage = path === "/" || (request.headers.accept ?? "").includes("text/html")
+        if (!wantsPage || path.startsWith("/assets/") || extname(path) !== "") {
+          return yield* new RouteNotFound({ request })
+        }
+        const index = load("index.html")
+        if (index === null) {
+          return HttpServerResponse.text(notBuilt, {
+            status: 503,
+            contentType: "text/html; charset=utf-8",
+            headers: securityHeaders
+          })
+        }
+        return respond(index)
+      })
+      yield* router.get("*", handler)
+      yield* router.head("*", handler)
+    })
+  )
