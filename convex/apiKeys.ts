@@ -2,8 +2,16 @@ import { ApiKey, Ids } from "@opensync/domain"
 import { ConvexError, v } from "convex/values"
 import { internal } from "./_generated/api.js"
 import type { Doc, Id } from "./_generated/dataModel.js"
-import { action, internalMutation, internalQuery, type MutationCtx, mutation, query } from "./_generated/server.js"
-import { authenticate, lastUsedResolutionMs, sha256Hex } from "./lib/auth.js"
+import {
+  action,
+  internalMutation,
+  internalQuery,
+  type MutationCtx,
+  mutation,
+  type QueryCtx,
+  query
+} from "./_generated/server.js"
+import { type Caller, findKey, lastUsedResolutionMs, requireCaller, resolveHash, sha256Hex } from "./lib/auth.js"
 
 /** API keys: generated (shown once), listed, revoked; stored as SHA-256 digests. All scoped to the caller. */
 
@@ -67,28 +75,17 @@ export const storeKey = async (
 /** The owner of a token hash; records a key's last use at most once a minute. A string is why it was refused. */
 export const authenticateHash = internalMutation({
   args: { kind: v.union(v.literal("apiKey"), v.literal("session")), hash: v.string() },
-  handler: async (ctx, { kind, hash }) => {
+  handler: async (ctx, { kind, hash }): Promise<Caller | null> => {
     const now = Date.now()
+    const caller = await resolveHash(ctx, kind, hash, now)
+    if (typeof caller === "string") return null
     if (kind === "apiKey") {
-      const key = await ctx.db
-        .query("apiKeys")
-        .withIndex("by_hash", (q) => q.eq("hash", hash))
-        .unique()
-      if (key === null || key.revokedAt !== null) return null
-      if (now - (key.lastUsedAt ?? 0) > lastUsedResolutionMs) await ctx.db.patch(key._id, { lastUsedAt: now })
-      return { userId: key.userId, keyId: key.id, via: "apiKey" as const, session: null }
+      const key = await findKey(ctx, hash)
+      if (key !== null && now - (key.lastUsedAt ?? 0) > lastUsedResolutionMs) {
+        await ctx.db.patch(key._id, { lastUsedAt: now })
+      }
     }
-    const session = await ctx.db
-      .query("authSessions")
-      .withIndex("by_hash", (q) => q.eq("hash", hash))
-      .unique()
-    if (session === null || session.revokedAt !== null || session.expiresAt <= now) return null
-    return {
-      userId: session.userId,
-      keyId: session.keyId,
-      via: "session" as const,
-      session: { hash, expiresAt: session.expiresAt }
-    }
+    return caller
   }
 })
 
@@ -97,57 +94,47 @@ export const insertKey = internalMutation({
   handler: (ctx, { userId, ...secret }) => storeKey(ctx, userId, secret)
 })
 
-export const listForUser = internalQuery({
-  args: { userId: v.id("users") },
-  handler: async (ctx, { userId }) =>
-    (
-      await ctx.db
-        .query("apiKeys")
-        .withIndex("by_user", (q) => q.eq("userId", userId))
-        .take(maxKeysPerUser)
-    ).map(info)
-})
+const keysOf = async (ctx: QueryCtx, userId: Id<"users">) =>
+  (
+    await ctx.db
+      .query("apiKeys")
+      .withIndex("by_user", (q) => q.eq("userId", userId))
+      .take(maxKeysPerUser)
+  ).map(info)
 
 /** Revokes one of the user's keys (idempotent); null when the user has no key with that id. */
+const revokeKey = async (ctx: MutationCtx, userId: Id<"users">, id: string) => {
+  const key = await ctx.db
+    .query("apiKeys")
+    .withIndex("by_key_id", (q) => q.eq("id", id))
+    .unique()
+  if (key === null || key.userId !== userId) return null
+  const revokedAt = key.revokedAt ?? Date.now()
+  if (key.revokedAt === null) await ctx.db.patch(key._id, { revokedAt })
+  return info({ ...key, revokedAt })
+}
+
+export const listForUser = internalQuery({
+  args: { userId: v.id("users") },
+  handler: (ctx, { userId }) => keysOf(ctx, userId)
+})
+
 export const revokeForUser = internalMutation({
   args: { userId: v.id("users"), id: v.string() },
-  handler: async (ctx, { userId, id }) => {
-    const key = await ctx.db
-      .query("apiKeys")
-      .withIndex("by_key_id", (q) => q.eq("id", id))
-      .unique()
-    if (key === null || key.userId !== userId) return null
-    const revokedAt = key.revokedAt ?? Date.now()
-    if (key.revokedAt === null) await ctx.db.patch(key._id, { revokedAt })
-    return info({ ...key, revokedAt })
-  }
+  handler: (ctx, { userId, id }) => revokeKey(ctx, userId, id)
 })
 
 // ---------- public: the dashboard's Convex functions, authenticated by a token argument ----------
 
-const caller = async (ctx: Parameters<typeof authenticate>[0], token: string) => {
-  const result = await authenticate(ctx, token)
-  if (typeof result === "string") throw new ConvexError({ _tag: "Unauthorized", error: result })
-  return result
-}
-
 /** The caller's keys, never secrets or digests. */
 export const list = query({
   args: { token: v.string() },
-  handler: async (ctx, { token }) => {
-    const { userId } = await caller(ctx, token)
-    return (
-      await ctx.db
-        .query("apiKeys")
-        .withIndex("by_user", (q) => q.eq("userId", userId))
-        .take(maxKeysPerUser)
-    ).map(info)
-  }
+  handler: async (ctx, { token }) => keysOf(ctx, (await requireCaller(ctx, token)).userId)
 })
 
 export const whoAmI = internalQuery({
   args: { token: v.string() },
-  handler: (ctx, { token }) => caller(ctx, token)
+  handler: (ctx, { token }) => requireCaller(ctx, token)
 })
 
 /** A new key for the caller; the only time its secret is returned. */
@@ -174,16 +161,8 @@ export const create = action({
 export const revoke = mutation({
   args: { token: v.string(), id: v.string() },
   handler: async (ctx, { token, id }) => {
-    const { userId } = await caller(ctx, token)
-    const key = await ctx.db
-      .query("apiKeys")
-      .withIndex("by_key_id", (q) => q.eq("id", id))
-      .unique()
-    if (key === null || key.userId !== userId) {
-      throw new ConvexError({ _tag: "NotFound", error: `API key not found: ${id}` })
-    }
-    const revokedAt = key.revokedAt ?? Date.now()
-    if (key.revokedAt === null) await ctx.db.patch(key._id, { revokedAt })
-    return info({ ...key, revokedAt })
+    const revoked = await revokeKey(ctx, (await requireCaller(ctx, token)).userId, id)
+    if (revoked === null) throw new ConvexError({ _tag: "NotFound", error: `API key not found: ${id}` })
+    return revoked
   }
 })

@@ -1,5 +1,5 @@
 import { OpenApi } from "@effect/platform"
-import { Api, ApiKey, type Event, Export, Ids, Legacy, Limits, type Rollup, Stats } from "@opensync/domain"
+import { Api, ApiKey, Batch, type Event, Export, Ids, Legacy, Limits, type Rollup, Stats } from "@opensync/domain"
 import { httpRouter } from "convex/server"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
@@ -8,7 +8,7 @@ import type { Id } from "./_generated/dataModel.js"
 import { type ActionCtx, httpAction } from "./_generated/server.js"
 import { newSecret } from "./apiKeys.js"
 import { type Caller, classify, generateSessionToken, sha256Hex, unauthorized } from "./lib/auth.js"
-import { batches, decodeEvents } from "./lib/events.js"
+import { batches } from "./lib/events.js"
 import {
   badRequest,
   corsHeaders,
@@ -23,7 +23,6 @@ import {
   text,
   toErrorResponse
 } from "./lib/http.js"
-import { decodeCursor, InvalidCursor } from "./lib/list.js"
 import { tuning } from "./lib/tuning.js"
 import { version } from "./lib/version.js"
 
@@ -78,15 +77,21 @@ route("GET", "/openapi.json", false, async () => {
 
 // ---------- sync ----------
 
-type SyncResult = { stored: Array<string>; duplicates: Array<string>; stale: Array<string> }
-
-const ingest = async (ctx: ActionCtx, userId: Id<"users">, events: ReadonlyArray<Event.Event>): Promise<SyncResult> => {
-  const result: SyncResult = { stored: [], duplicates: [], stale: [] }
-  for (const batch of batches(events)) {
+/** Applies events in mutation-sized batches; events a mutation defers (its read budget ran out) go to the next. */
+const ingest = async (
+  ctx: ActionCtx,
+  userId: Id<"users">,
+  events: ReadonlyArray<Event.Event>
+): Promise<Batch.Outcome> => {
+  const result: Batch.Outcome = { stored: [], duplicates: [], stale: [] }
+  const queue = batches(events)
+  for (let batch = queue.shift(); batch !== undefined; batch = queue.shift()) {
+    const sent = batch
     const part = await ctx.runMutation(internal.sync.recordEvents, { userId, events: batch })
     result.stored.push(...part.stored)
     result.duplicates.push(...part.duplicates)
     result.stale.push(...part.stale)
+    if (part.deferred.length > 0) queue.unshift(part.deferred.map((index) => sent[index]!))
   }
   return result
 }
@@ -98,7 +103,7 @@ route("POST", "/sync/events", true, async (ctx, request, _url, _params, caller) 
       `Too many events in one request (${payload.events.length}); send at most ${Limits.maxEventsPerBatch} per batch.`
     )
   }
-  const { events, rejected } = decodeEvents(payload.events)
+  const { events, rejected } = Batch.decodeEvents(payload.events)
   return json({ ...(await ingest(ctx, caller.userId, events)), rejected })
 })
 
@@ -119,27 +124,7 @@ route("POST", "/sync/message", true, async (ctx, request, _url, _params, caller)
 route("POST", "/sync/batch", true, async (ctx, request, _url, _params, caller) => {
   const body = Legacy.batch(await readJson(request))
   if (Either.isLeft(body)) throw badRequest(body.left)
-  const now = Date.now()
-  const errors: Array<string> = []
-  const events: Array<Event.Event> = []
-  let sessions = 0
-  let messages = 0
-  ;(body.right.sessions ?? []).forEach((item, i) => {
-    const event = Legacy.sessionEvent(item, now)
-    if (Either.isLeft(event)) errors.push(`sessions[${i}]: ${event.left}`)
-    else {
-      events.push(event.right)
-      sessions++
-    }
-  })
-  ;(body.right.messages ?? []).forEach((item, i) => {
-    const event = Legacy.messageEvent(item, now)
-    if (Either.isLeft(event)) errors.push(`messages[${i}]: ${event.left}`)
-    else {
-      events.push(event.right)
-      messages++
-    }
-  })
+  const { events, sessions, messages, errors } = Batch.fromLegacyBatch(body.right, Date.now())
   await ingest(ctx, caller.userId, events)
   return json({ ok: true, sessions, messages, errors })
 })
@@ -161,24 +146,15 @@ route("GET", "/sync/sessions/list", true, async (ctx, _request, _url, _params, c
 
 // ---------- read API ----------
 
-const listPage = async (ctx: ActionCtx, userId: Id<"users">, params: Api.ListSessionsParams) => {
-  if (params.cursor !== undefined) {
-    try {
-      decodeCursor(params.cursor)
-    } catch (error) {
-      if (error instanceof InvalidCursor) throw badRequest(error.message)
-      throw error
-    }
-  }
-  return ctx.runQuery(internal.sessions.list, { userId, params: defined({ ...params }) })
-}
+const listPage = (ctx: ActionCtx, userId: Id<"users">, params: Api.ListSessionsParams): Promise<Api.SessionPage> =>
+  ctx.runQuery(internal.sessions.list, { userId, params: defined({ ...params }) }) as Promise<Api.SessionPage>
 
 const encodePage = Schema.encodeSync(Api.SessionPage)
 const encodeDetail = Schema.encodeSync(Api.SessionDetail)
 
 route("GET", "/api/sessions", true, async (ctx, _request, url, _params, caller) => {
   const params = decodeOr400(Api.ListSessionsParams, searchParams(url), "urlParams")
-  return json(encodePage((await listPage(ctx, caller.userId, params)) as Api.SessionPage))
+  return json(encodePage(await listPage(ctx, caller.userId, params)))
 })
 
 /** Reads every page of a paginated query (each call stays within one function's read limits). */

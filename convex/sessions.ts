@@ -1,35 +1,56 @@
-import { Api } from "@opensync/domain"
 import { paginationOptsValidator } from "convex/server"
 import { ConvexError, v } from "convex/values"
-import * as Schema from "effect/Schema"
 import { internal } from "./_generated/api.js"
-import { internalMutation, internalQuery, mutation, query } from "./_generated/server.js"
-import { authenticate } from "./lib/auth.js"
+import type { Id } from "./_generated/dataModel.js"
+import { internalMutation, internalQuery, mutation, type QueryCtx, query } from "./_generated/server.js"
+import { requireCaller } from "./lib/auth.js"
 import { cleanupStep, deleteSessionDoc } from "./lib/deletion.js"
 import { toMessage, toSummary, toToolCall } from "./lib/docs.js"
-import { listSessions } from "./lib/list.js"
+import { checkParams, ListParams, listSessions } from "./lib/list.js"
+import { tuning } from "./lib/tuning.js"
 import { compile } from "./lib/validators.js"
 
 /** Session reads and deletion. Every function takes the caller's user id, established by `http.ts` or `lib/auth.ts`. */
 
 const maxPageBytes = 8 * 1024 * 1024
 
-export const listParams = compile(Schema.typeSchema(Api.ListSessionsParams))
+export const listParams = compile(ListParams)
+
+type PaginationOpts = { readonly numItems: number; readonly cursor: string | null }
+
+/** A page as Convex pages it, at most `tuning.detailPage` items (whatever a client asks) and 8 MiB. */
+const pageOpts = (opts: PaginationOpts) => ({
+  ...opts,
+  numItems: Math.max(1, Math.min(Math.floor(opts.numItems), tuning.detailPage)),
+  maximumBytesRead: maxPageBytes
+})
+
+/** One of the user's sessions by its id, or null. */
+const findSession = (ctx: QueryCtx, userId: Id<"users">, id: string) =>
+  ctx.db
+    .query("sessions")
+    .withIndex("by_session_id", (q) => q.eq("userId", userId).eq("id", id))
+    .unique()
+
+const messagesOf = async (ctx: QueryCtx, sessionDoc: Id<"sessions">, opts: PaginationOpts) => {
+  const page = await ctx.db
+    .query("messages")
+    .withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc))
+    .paginate(pageOpts(opts))
+  return { ...page, page: page.page.map(toMessage) }
+}
 
 /** One page of the caller's sessions (see `lib/list.ts`). */
 export const list = internalQuery({
   args: { userId: v.id("users"), params: listParams },
-  handler: (ctx, { userId, params }) => listSessions(ctx, userId, params)
+  handler: (ctx, { userId, params }) => listSessions(ctx, userId, checkParams(params))
 })
 
 /** A session's summary and its document id, or null. */
 export const head = internalQuery({
   args: { userId: v.id("users"), id: v.string() },
   handler: async (ctx, { userId, id }) => {
-    const doc = await ctx.db
-      .query("sessions")
-      .withIndex("by_session_id", (q) => q.eq("userId", userId).eq("id", id))
-      .unique()
+    const doc = await findSession(ctx, userId, id)
     return doc === null ? null : { sessionDoc: doc._id, session: toSummary(doc) }
   }
 })
@@ -37,13 +58,7 @@ export const head = internalQuery({
 /** A page of a session's messages, in order (created, then first stored). */
 export const messagesPage = internalQuery({
   args: { sessionDoc: v.id("sessions"), paginationOpts: paginationOptsValidator },
-  handler: async (ctx, { sessionDoc, paginationOpts }) => {
-    const page = await ctx.db
-      .query("messages")
-      .withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc))
-      .paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
-    return { ...page, page: page.page.map(toMessage) }
-  }
+  handler: (ctx, { sessionDoc, paginationOpts }) => messagesOf(ctx, sessionDoc, paginationOpts)
 })
 
 /** A page of a session's tool calls, by start time then id. */
@@ -53,7 +68,7 @@ export const toolCallsPage = internalQuery({
     const page = await ctx.db
       .query("toolCalls")
       .withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc))
-      .paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
+      .paginate(pageOpts(paginationOpts))
     return { ...page, page: page.page.map(toToolCall) }
   }
 })
@@ -65,7 +80,7 @@ export const childrenPage = internalQuery({
     const page = await ctx.db
       .query("sessions")
       .withIndex("by_parent", (q) => q.eq("userId", userId).eq("parentSessionId", id))
-      .paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
+      .paginate(pageOpts(paginationOpts))
     return { ...page, page: page.page.map(toSummary) }
   }
 })
@@ -86,10 +101,7 @@ export const idsPage = internalQuery({
 export const remove = internalMutation({
   args: { userId: v.id("users"), id: v.string() },
   handler: async (ctx, { userId, id }) => {
-    const doc = await ctx.db
-      .query("sessions")
-      .withIndex("by_session_id", (q) => q.eq("userId", userId).eq("id", id))
-      .unique()
+    const doc = await findSession(ctx, userId, id)
     return doc === null ? null : await deleteSessionDoc(ctx, doc)
   }
 })
@@ -104,33 +116,22 @@ export const cleanup = internalMutation({
 
 // ---------- public: for a dashboard that talks to Convex directly, authenticated by a token argument ----------
 
-const callerOf = async (ctx: Parameters<typeof authenticate>[0], token: string) => {
-  const caller = await authenticate(ctx, token)
-  if (typeof caller === "string") throw new ConvexError({ _tag: "Unauthorized", error: caller })
-  return caller
-}
-
 /** One page of the caller's sessions (the same as `GET /api/sessions`). */
 export const page = query({
   args: { token: v.string(), params: listParams },
-  handler: async (ctx, { token, params }) => listSessions(ctx, (await callerOf(ctx, token)).userId, params)
+  handler: async (ctx, { token, params }) => {
+    const { userId } = await requireCaller(ctx, token)
+    return listSessions(ctx, userId, checkParams(params))
+  }
 })
 
 /** A page of one of the caller's sessions' messages; null when the caller has no such session. */
 export const messages = query({
   args: { token: v.string(), id: v.string(), paginationOpts: paginationOptsValidator },
   handler: async (ctx, { token, id, paginationOpts }) => {
-    const { userId } = await callerOf(ctx, token)
-    const doc = await ctx.db
-      .query("sessions")
-      .withIndex("by_session_id", (q) => q.eq("userId", userId).eq("id", id))
-      .unique()
-    if (doc === null) return null
-    const result = await ctx.db
-      .query("messages")
-      .withIndex("by_session_doc", (q) => q.eq("sessionDoc", doc._id))
-      .paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
-    return { session: toSummary(doc), ...result, page: result.page.map(toMessage) }
+    const { userId } = await requireCaller(ctx, token)
+    const doc = await findSession(ctx, userId, id)
+    return doc === null ? null : { session: toSummary(doc), ...(await messagesOf(ctx, doc._id, paginationOpts)) }
   }
 })
 
@@ -138,11 +139,8 @@ export const messages = query({
 export const deleteMine = mutation({
   args: { token: v.string(), id: v.string() },
   handler: async (ctx, { token, id }) => {
-    const { userId } = await callerOf(ctx, token)
-    const doc = await ctx.db
-      .query("sessions")
-      .withIndex("by_session_id", (q) => q.eq("userId", userId).eq("id", id))
-      .unique()
+    const { userId } = await requireCaller(ctx, token)
+    const doc = await findSession(ctx, userId, id)
     if (doc === null) throw new ConvexError({ _tag: "NotFound", error: `Session not found: ${id}` })
     return { deleted: true as const, sessionId: id, ...(await deleteSessionDoc(ctx, doc)) }
   }

@@ -19,7 +19,7 @@ const decode = (raw: ReadonlyArray<unknown>) =>
     return decoded.right
   })
 
-/** Applies a batch of events for a user: `{stored, duplicates, stale}` in the order given. */
+/** Applies a batch of events for a user: `{stored, duplicates, stale, deferred}` (see `lib/ingest.ts`). */
 export const recordEvents = internalMutation({
   args: { userId: v.id("users"), events: v.array(eventValidator) },
   handler: (ctx, { userId, events }) => ingest(ctx, userId, decode(events))

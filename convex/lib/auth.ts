@@ -1,4 +1,5 @@
 import { Api, ApiKey } from "@opensync/domain"
+import { ConvexError } from "convex/values"
 import * as Effect from "effect/Effect"
 import type { Id } from "../_generated/dataModel.js"
 import type { QueryCtx } from "../_generated/server.js"
@@ -42,6 +43,13 @@ export const unauthorized = {
   session: "Your dashboard session expired or was signed out. Sign in again with an API key."
 } as const
 
+/** The API key with this digest, revoked or not. */
+export const findKey = (ctx: QueryCtx, hash: string) =>
+  ctx.db
+    .query("apiKeys")
+    .withIndex("by_hash", (q) => q.eq("hash", hash))
+    .unique()
+
 /** Looks up a caller from the hash of its token (`kind` says which table). */
 export const resolveHash = async (
   ctx: QueryCtx,
@@ -50,10 +58,7 @@ export const resolveHash = async (
   now: number
 ): Promise<Caller | string> => {
   if (kind === "apiKey") {
-    const key = await ctx.db
-      .query("apiKeys")
-      .withIndex("by_hash", (q) => q.eq("hash", hash))
-      .unique()
+    const key = await findKey(ctx, hash)
     if (key === null || key.revokedAt !== null) return unauthorized.key
     return { userId: key.userId, keyId: key.id, via: "apiKey", session: null }
   }
@@ -86,4 +91,11 @@ export const classify = async (
 export const authenticate = async (ctx: QueryCtx, token: string): Promise<Caller | string> => {
   const classified = await classify(token.trim())
   return typeof classified === "string" ? classified : resolveHash(ctx, classified.kind, classified.hash, Date.now())
+}
+
+/** The caller of a public function that takes a token argument; an `Unauthorized` ConvexError when refused. */
+export const requireCaller = async (ctx: QueryCtx, token: string): Promise<Caller> => {
+  const caller = await authenticate(ctx, token)
+  if (typeof caller === "string") throw new ConvexError({ _tag: "Unauthorized", error: caller })
+  return caller
 }

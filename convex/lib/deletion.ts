@@ -2,42 +2,68 @@ import { Rollup } from "@opensync/domain"
 import { internal } from "../_generated/api.js"
 import type { Doc, Id } from "../_generated/dataModel.js"
 import type { MutationCtx } from "../_generated/server.js"
-import { toSession } from "./docs.js"
+import { approximateBytes, toSession } from "./docs.js"
 import { applyRollups } from "./rollups.js"
 import { tuning } from "./tuning.js"
 
-const cleanupBatch = () => tuning.cleanupBatch
-
 /**
- * Deletes a session document and takes it out of the rollups at once; its messages, tool calls, search entries and
- * event ids (keyed by the document id, so unreachable from now on) are deleted by scheduled `sessions:cleanup` steps.
+ * Deletes session documents of one user and takes them out of the rollups at once (one rollup update for all);
+ * their messages, tool calls, search entries and event ids (keyed by the document id, so unreachable from now on)
+ * are deleted by scheduled `sessions:cleanup` steps. Answers each session's message and tool call counts.
  */
-export const deleteSessionDoc = async (ctx: MutationCtx, doc: Doc<"sessions">) => {
-  const session = toSession(doc)
-  await applyRollups(ctx, doc.userId, [Rollup.delta(session, null)])
-  await ctx.db.delete(doc._id)
-  const user = await ctx.db.get(doc.userId)
-  if (user !== null) await ctx.db.patch(doc.userId, { sessionCount: Math.max(0, (user.sessionCount ?? 1) - 1) })
-  await ctx.scheduler.runAfter(0, internal.sessions.cleanup, { sessionDoc: doc._id })
-  return { messages: session.messageCount, toolCalls: session.toolCallCount }
+export const deleteSessionDocs = async (
+  ctx: MutationCtx,
+  userId: Id<"users">,
+  docs: ReadonlyArray<Doc<"sessions">>
+): Promise<Array<{ readonly messages: number; readonly toolCalls: number }>> => {
+  if (docs.length === 0) return []
+  const sessions = docs.map(toSession)
+  await applyRollups(
+    ctx,
+    userId,
+    sessions.map((session) => Rollup.delta(session, null))
+  )
+  for (const doc of docs) {
+    await ctx.db.delete(doc._id)
+    await ctx.scheduler.runAfter(0, internal.sessions.cleanup, { sessionDoc: doc._id })
+  }
+  const user = await ctx.db.get(userId)
+  if (user !== null) {
+    await ctx.db.patch(userId, { sessionCount: Math.max(0, (user.sessionCount ?? docs.length) - docs.length) })
+  }
+  return sessions.map((session) => ({ messages: session.messageCount, toolCalls: session.toolCallCount }))
 }
 
-/** One cleanup step for a deleted session document; true when rows remain. */
+/** Deletes one session document (see `deleteSessionDocs`). */
+export const deleteSessionDoc = async (ctx: MutationCtx, doc: Doc<"sessions">) =>
+  (await deleteSessionDocs(ctx, doc.userId, [doc]))[0]!
+
+/** The rows hanging off a session document, per table, and the index that finds them. */
+const rowsOf = (ctx: MutationCtx, sessionDoc: Id<"sessions">) => [
+  ctx.db.query("messages").withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc)),
+  ctx.db.query("toolCalls").withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc)),
+  ctx.db.query("events").withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc)),
+  ctx.db.query("searchChunks").withIndex("by_message", (q) => q.eq("sessionDoc", sessionDoc))
+]
+
+/**
+ * One cleanup step for a deleted session document: deletes its rows until `tuning.cleanupBatch` rows or
+ * `tuning.cleanupBytes` bytes (messages may be close to 1 MiB each); true when rows remain.
+ */
 export const cleanupStep = async (ctx: MutationCtx, sessionDoc: Id<"sessions">): Promise<boolean> => {
+  const doomed: Array<Id<"messages"> | Id<"toolCalls"> | Id<"events"> | Id<"searchChunks">> = []
+  let bytes = 0
   let remaining = false
-  const tables = ["messages", "toolCalls", "events"] as const
-  for (const table of tables) {
-    const rows = await ctx.db
-      .query(table)
-      .withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc))
-      .take(cleanupBatch() + 1)
-    for (const row of rows.slice(0, cleanupBatch())) await ctx.db.delete(row._id)
-    remaining ||= rows.length > cleanupBatch()
+  collect: for (const query of rowsOf(ctx, sessionDoc)) {
+    for await (const row of query) {
+      if (doomed.length >= tuning.cleanupBatch || bytes >= tuning.cleanupBytes) {
+        remaining = true
+        break collect
+      }
+      doomed.push(row._id)
+      bytes += approximateBytes(row)
+    }
   }
-  const chunks = await ctx.db
-    .query("searchChunks")
-    .withIndex("by_message", (q) => q.eq("sessionDoc", sessionDoc))
-    .take(cleanupBatch() + 1)
-  for (const row of chunks.slice(0, cleanupBatch())) await ctx.db.delete(row._id)
-  return remaining || chunks.length > cleanupBatch()
+  for (const id of doomed) await ctx.db.delete(id)
+  return remaining
 }

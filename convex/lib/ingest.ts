@@ -1,56 +1,76 @@
-import { type Event, type Ids, Ingest, type Message, Rollup, type Session, type ToolCall } from "@opensync/domain"
+import { Batch, type Event, type Message, type Session, type ToolCall } from "@opensync/domain"
 import { ConvexError } from "convex/values"
 import type { Doc, Id } from "../_generated/dataModel.js"
 import type { MutationCtx } from "../_generated/server.js"
 import { approximateBytes, sessionRow, toMessage, toSession, toToolCall } from "./docs.js"
 import { applyRollups } from "./rollups.js"
 import { indexMessage } from "./search.js"
-import { fitMessage, fitToolCall } from "./size.js"
+import { fitEvent, fitMessage, fitToolCall } from "./size.js"
+import { tuning } from "./tuning.js"
 
-/** What one batch did to each event (the `rejected` part is decided before, by decoding). */
-export interface IngestResult {
-  readonly stored: Array<Ids.EventId>
-  readonly duplicates: Array<Ids.EventId>
-  readonly stale: Array<Ids.EventId>
+/** What one mutation did to each event; `deferred` are the indices of the events left for the next mutation. */
+export interface IngestResult extends Batch.Outcome {
+  readonly deferred: Array<number>
 }
 
 /** Largest session document written; slices beyond it would break Convex's 1 MiB per document. */
 export const maxSessionBytes = 900_000
 
-const key = (sessionId: string, id: string) => `${sessionId}\u0000${id}`
+/**
+ * Most rollup rows one session may contribute to (three usage tables per usage slice, one per tool slice): deleting
+ * the session updates them all in one mutation, which must stay within Convex's 4,096 index reads.
+ */
+export const maxSessionRollupRows = 3_000
+
+/** Upper bound of the rollup rows a session contributes to (its usage slices and first day, in three tables). */
+export const rollupRowsOf = (session: Pick<Session.Session, "usageSlices" | "toolSlices">): number =>
+  3 * (session.usageSlices.length + 1) + session.toolSlices.length
 
 /**
- * The Convex adapter of the domain's ingestion: reads the rows a batch touches, applies `Ingest.*` to them in memory,
- * writes back what changed and adds `Rollup.delta` to the rollups, all in the calling mutation's transaction.
+ * The Convex adapter of the domain's ingestion (`Batch.apply`): reads the rows a batch touches, applies the events in
+ * memory, writes back what changed and adds the rollup increments, all in the calling mutation's transaction. Stored
+ * sessions are read up to `tuning.mutationSessionBytes`; the events of the sessions past that are `deferred`.
  */
 export const ingest = async (
   ctx: MutationCtx,
   userId: Id<"users">,
   events: ReadonlyArray<Event.Event>
 ): Promise<IngestResult> => {
-  const result: IngestResult = { stored: [], duplicates: [], stale: [] }
-  const inBatch = new Set<string>()
-  const fresh: Array<Event.Event> = []
-  for (const event of events) {
-    if (inBatch.has(event.id)) result.duplicates.push(event.id)
-    else {
-      inBatch.add(event.id)
-      fresh.push(event)
-    }
-  }
+  const { fresh, duplicates } = Batch.splitDuplicates(events.map(fitEvent))
+  const result: IngestResult = { stored: [], duplicates, stale: [], deferred: [] }
   if (fresh.length === 0) return result
 
   const docs = new Map<string, Doc<"sessions">>()
-  for (const sessionId of new Set(fresh.map((e) => e.sessionId))) {
+  const deferred = new Set<string>()
+  let loaded = 0
+  let bytes = 0
+  for (const sessionId of Batch.touched(fresh).sessions) {
+    if (loaded > 0 && bytes >= tuning.mutationSessionBytes) {
+      deferred.add(sessionId)
+      continue
+    }
     const doc = await ctx.db
       .query("sessions")
       .withIndex("by_session_id", (q) => q.eq("userId", userId).eq("id", sessionId))
       .unique()
-    if (doc !== null) docs.set(sessionId, doc)
+    loaded++
+    if (doc !== null) {
+      docs.set(sessionId, doc)
+      bytes += approximateBytes(doc)
+    }
+  }
+  if (deferred.size > 0) {
+    const first = new Set<string>()
+    events.forEach((event, index) => {
+      if (first.has(event.id)) return
+      first.add(event.id)
+      if (deferred.has(event.sessionId)) result.deferred.push(index)
+    })
   }
 
   const todo: Array<Event.Event> = []
   for (const event of fresh) {
+    if (deferred.has(event.sessionId)) continue
     const doc = docs.get(event.sessionId)
     const seen =
       doc !== undefined &&
@@ -65,82 +85,56 @@ export const ingest = async (
   }
   if (todo.length === 0) return result
 
-  const before = new Map<string, Session.Session>()
-  for (const [sessionId, doc] of docs) before.set(sessionId, toSession(doc))
-  const messages = new Map<string, { doc: Doc<"messages"> | null; value: Message.Message }>()
-  const calls = new Map<string, { doc: Doc<"toolCalls"> | null; value: ToolCall.ToolCall }>()
-  for (const event of todo) {
-    const doc = docs.get(event.sessionId)
-    if (doc === undefined) continue
-    if (event.kind === "message" && !messages.has(key(event.sessionId, event.messageId))) {
-      const found = await ctx.db
-        .query("messages")
-        .withIndex("by_message", (q) => q.eq("sessionDoc", doc._id).eq("id", event.messageId))
-        .unique()
-      if (found !== null) messages.set(key(event.sessionId, event.messageId), { doc: found, value: toMessage(found) })
-    }
-    if (event.kind === "tool_call" && !calls.has(key(event.sessionId, event.callId))) {
-      const found = await ctx.db
-        .query("toolCalls")
-        .withIndex("by_call", (q) => q.eq("sessionDoc", doc._id).eq("id", event.callId))
-        .unique()
-      if (found !== null) calls.set(key(event.sessionId, event.callId), { doc: found, value: toToolCall(found) })
-    }
+  const sessions = new Map<string, Session.Session>()
+  for (const [sessionId, doc] of docs) sessions.set(sessionId, toSession(doc))
+  const messageDocs = new Map<string, Doc<"messages">>()
+  const callDocs = new Map<string, Doc<"toolCalls">>()
+  const touched = Batch.touched(todo)
+  for (const [sessionId, id] of touched.messages) {
+    const doc = docs.get(sessionId)
+    const k = Batch.rowKey(sessionId, id)
+    if (doc === undefined || messageDocs.has(k)) continue
+    const found = await ctx.db
+      .query("messages")
+      .withIndex("by_message", (q) => q.eq("sessionDoc", doc._id).eq("id", id))
+      .unique()
+    if (found !== null) messageDocs.set(k, found)
+  }
+  for (const [sessionId, id] of touched.toolCalls) {
+    const doc = docs.get(sessionId)
+    const k = Batch.rowKey(sessionId, id)
+    if (doc === undefined || callDocs.has(k)) continue
+    const found = await ctx.db
+      .query("toolCalls")
+      .withIndex("by_call", (q) => q.eq("sessionDoc", doc._id).eq("id", id))
+      .unique()
+    if (found !== null) callDocs.set(k, found)
   }
 
-  const current = new Map(before)
-  const changedMessages = new Set<string>()
-  const changedCalls = new Set<string>()
-  for (const event of todo) {
-    const session = current.get(event.sessionId) ?? null
-    switch (event.kind) {
-      case "session": {
-        current.set(event.sessionId, Ingest.applySessionEvent(session, event))
-        result.stored.push(event.id)
-        break
-      }
-      case "message": {
-        const k = key(event.sessionId, event.messageId)
-        const existing = messages.get(k)
-        const applied = Ingest.applyMessageEvent(session, existing?.value ?? null, event)
-        current.set(event.sessionId, applied.session)
-        if (applied.outcome === "applied") {
-          messages.set(k, { doc: existing?.doc ?? null, value: fitMessage(applied.message) })
-          changedMessages.add(k)
-          result.stored.push(event.id)
-        } else result.stale.push(event.id)
-        break
-      }
-      case "tool_call": {
-        const k = key(event.sessionId, event.callId)
-        const existing = calls.get(k)
-        const applied = Ingest.applyToolCallEvent(session, existing?.value ?? null, event)
-        current.set(event.sessionId, applied.session)
-        if (applied.outcome === "applied") {
-          calls.set(k, { doc: existing?.doc ?? null, value: fitToolCall(applied.toolCall) })
-          changedCalls.add(k)
-          result.stored.push(event.id)
-        } else result.stale.push(event.id)
-        break
-      }
-    }
-  }
+  const applied = Batch.apply(
+    todo,
+    {
+      sessions,
+      messages: new Map([...messageDocs].map(([k, doc]): [string, Message.Message] => [k, toMessage(doc)])),
+      toolCalls: new Map([...callDocs].map(([k, doc]): [string, ToolCall.ToolCall] => [k, toToolCall(doc)]))
+    },
+    { message: fitMessage, toolCall: fitToolCall }
+  )
+  result.stored.push(...applied.outcome.stored)
+  result.stale.push(...applied.outcome.stale)
 
   const sessionDocs = new Map<string, Id<"sessions">>()
+  for (const [sessionId, doc] of docs) sessionDocs.set(sessionId, doc._id)
   let created = 0
-  const changedSessions: Array<Session.Session> = []
-  for (const session of current.values()) {
-    const doc = docs.get(session.id)
-    if (doc !== undefined) sessionDocs.set(session.id, doc._id)
-    if (before.get(session.id) === session) continue
-    changedSessions.push(session)
+  for (const session of applied.changedSessions) {
     const row = sessionRow(session, userId)
-    if (approximateBytes(row) > maxSessionBytes) {
+    if (approximateBytes(row) > maxSessionBytes || rollupRowsOf(session) > maxSessionRollupRows) {
       throw new ConvexError({
         _tag: "PayloadTooLarge",
-        error: `Session ${session.id} would exceed Convex's 1 MiB document limit (${session.usageSlices.length} usage and ${session.toolSlices.length} tool slices); it cannot take more days, models or tools.`
+        error: `Session ${session.id} would exceed Convex's per-document limits (${session.usageSlices.length} usage and ${session.toolSlices.length} tool slices); it cannot take more days, models or tools.`
       })
     }
+    const doc = docs.get(session.id)
     if (doc !== undefined) await ctx.db.replace(doc._id, row)
     else {
       sessionDocs.set(session.id, await ctx.db.insert("sessions", row))
@@ -148,27 +142,23 @@ export const ingest = async (
     }
   }
 
-  for (const k of changedMessages) {
-    const entry = messages.get(k)!
-    const sessionDoc = sessionDocs.get(entry.value.sessionId)!
-    if (entry.doc !== null) await ctx.db.replace(entry.doc._id, { ...entry.value, userId, sessionDoc })
-    else await ctx.db.insert("messages", { ...entry.value, userId, sessionDoc })
-    if (entry.doc === null || entry.doc.text !== entry.value.text) {
-      await indexMessage(ctx, userId, sessionDoc, entry.value.id, entry.value.text, entry.doc !== null)
+  for (const [k, message] of applied.changedMessages) {
+    const existing = messageDocs.get(k)
+    const sessionDoc = sessionDocs.get(message.sessionId)!
+    if (existing !== undefined) await ctx.db.replace(existing._id, { ...message, userId, sessionDoc })
+    else await ctx.db.insert("messages", { ...message, userId, sessionDoc })
+    if (existing === undefined || existing.text !== message.text) {
+      await indexMessage(ctx, userId, sessionDoc, message.id, message.text, existing !== undefined)
     }
   }
-  for (const k of changedCalls) {
-    const entry = calls.get(k)!
-    const sessionDoc = sessionDocs.get(entry.value.sessionId)!
-    if (entry.doc !== null) await ctx.db.replace(entry.doc._id, { ...entry.value, userId, sessionDoc })
-    else await ctx.db.insert("toolCalls", { ...entry.value, userId, sessionDoc })
+  for (const [k, call] of applied.changedToolCalls) {
+    const existing = callDocs.get(k)
+    const sessionDoc = sessionDocs.get(call.sessionId)!
+    if (existing !== undefined) await ctx.db.replace(existing._id, { ...call, userId, sessionDoc })
+    else await ctx.db.insert("toolCalls", { ...call, userId, sessionDoc })
   }
 
-  await applyRollups(
-    ctx,
-    userId,
-    changedSessions.map((s) => Rollup.delta(before.get(s.id) ?? null, s))
-  )
+  await applyRollups(ctx, userId, applied.deltas)
   for (const event of todo) {
     await ctx.db.insert("events", { userId, eventId: event.id, sessionDoc: sessionDocs.get(event.sessionId)! })
   }

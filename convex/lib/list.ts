@@ -1,4 +1,8 @@
-import type { Api } from "@opensync/domain"
+import { Api } from "@opensync/domain"
+import { ConvexError } from "convex/values"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import type { Doc, Id } from "../_generated/dataModel.js"
 import type { QueryCtx } from "../_generated/server.js"
 import { approximateBytes, toSummary } from "./docs.js"
@@ -9,8 +13,6 @@ import { tuning } from "./tuning.js"
 
 type SortField = Api.SortField
 type Position = readonly [number, string]
-
-export class InvalidCursor extends Error {}
 
 // biome-ignore lint/suspicious/noExplicitAny: the index and its equality field are chosen at run time
 type AnyRange = any
@@ -38,7 +40,10 @@ export const decodeCursor = (cursor: string): Position => {
   } catch {
     // fall through
   }
-  throw new InvalidCursor("Invalid cursor: pass back the nextCursor of a previous page unchanged.")
+  throw new ConvexError({
+    _tag: "BadRequest",
+    error: "Invalid cursor: pass back the nextCursor of a previous page unchanged."
+  })
 }
 
 const sortValue = (doc: Doc<"sessions">, sort: SortField): number => doc[sort]
@@ -67,6 +72,27 @@ type IndexName =
 export interface Page {
   readonly sessions: ReadonlyArray<Api.SessionSummary>
   readonly nextCursor: string | null
+}
+
+/** The decoded side of `Api.ListSessionsParams`: what `sessions:list` and `sessions:page` take. */
+export const ListParams = Schema.typeSchema(Api.ListSessionsParams)
+export type ListParams = typeof ListParams.Type
+
+const decodeParams = Schema.decodeUnknownEither(ListParams, { errors: "all", onExcessProperty: "error" })
+
+/**
+ * Checks list parameters that came from a client without the HTTP layer's decoding (the validator of a public query
+ * checks only their shape): a limit of 1 to 200 and a cursor of a previous page; a failure is a `BadRequest`.
+ */
+export const checkParams = (params: unknown): ListParams => {
+  const decoded = decodeParams(params)
+  if (Either.isLeft(decoded)) {
+    const issue = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)[0]
+    const where = issue === undefined || issue.path.length === 0 ? "params" : `params.${issue.path.join(".")}`
+    throw new ConvexError({ _tag: "BadRequest", error: `Invalid ${where}: ${issue?.message ?? "does not match"}` })
+  }
+  if (decoded.right.cursor !== undefined) decodeCursor(decoded.right.cursor)
+  return decoded.right
 }
 
 /** One page of the caller's sessions, filtered and sorted like the local server's list. */

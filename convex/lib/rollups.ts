@@ -1,35 +1,10 @@
-import { Rollup } from "@opensync/domain"
+import { Batch, Rollup } from "@opensync/domain"
 import type { Id } from "../_generated/dataModel.js"
 import type { MutationCtx } from "../_generated/server.js"
 
-/** Applies `Rollup.delta` increments to the rollup tables; a row that drops to zero is deleted. */
+/** Adds rollup increments (`Batch.rollupIncrements`) to the rollup tables; a row that drops to zero is deleted. */
 
-const usageValues = [
-  "sessions",
-  "messages",
-  "durationMs",
-  "input",
-  "output",
-  "cacheRead",
-  "cacheWrite5m",
-  "cacheWrite1h",
-  "reasoning",
-  "costUsd",
-  "unpriced"
-] as const
-
-const isZeroUsage = (row: Rollup.UsageRow) =>
-  usageValues.every((field) => (field === "costUsd" ? Math.abs(row.costUsd) < 1e-9 : row[field] === 0))
-
-const regroup = (rows: ReadonlyArray<Rollup.UsageRow>, rekey: (row: Rollup.UsageRow) => Rollup.UsageRow) => {
-  const out = new Map<string, Rollup.UsageRow>()
-  for (const row of rows.map(rekey)) {
-    const key = Rollup.usageKey(row)
-    const prev = out.get(key)
-    out.set(key, prev === undefined ? row : Rollup.sumUsage(prev, row))
-  }
-  return [...out.values()]
-}
+type UsageTable = "usageRollup" | "usageByModel" | "usageByProject"
 
 const usageRowOf = (doc: Rollup.UsageRow): Rollup.UsageRow => ({
   day: doc.day,
@@ -49,98 +24,70 @@ const usageRowOf = (doc: Rollup.UsageRow): Rollup.UsageRow => ({
   unpriced: doc.unpriced
 })
 
-const upsertUsage = async (
+const toolRowOf = (doc: Rollup.ToolRow): Rollup.ToolRow => ({
+  day: doc.day,
+  source: doc.source,
+  project: doc.project,
+  tool: doc.tool,
+  calls: doc.calls,
+  errors: doc.errors,
+  durationMs: doc.durationMs,
+  timed: doc.timed
+})
+
+/** Adds `increment` to the stored row (found by `existing`), inserting, patching or deleting as the sum requires. */
+const upsert = async <Row extends object, Table extends UsageTable | "toolRollup">(
   ctx: MutationCtx,
-  table: "usageRollup" | "usageByModel" | "usageByProject",
+  table: Table,
   userId: Id<"users">,
-  rows: ReadonlyArray<Rollup.UsageRow>
+  increment: Row,
+  existing: { readonly id: Id<Table>; readonly row: Row } | null,
+  sum: (a: Row, b: Row) => Row,
+  isZero: (row: Row) => boolean
 ) => {
-  for (const row of rows) {
-    const existing = await ctx.db
-      .query(table)
-      .withIndex("by_key", (q) =>
-        q
-          .eq("userId", userId)
-          .eq("day", row.day)
-          .eq("source", row.source)
-          .eq("model", row.model)
-          .eq("project", row.project)
-      )
-      .unique()
-    const next = existing === null ? row : Rollup.sumUsage(usageRowOf(existing), row)
-    if (isZeroUsage(next)) {
-      if (existing !== null) await ctx.db.delete(existing._id)
-    } else if (existing === null) await ctx.db.insert(table, { userId, ...next })
-    else await ctx.db.patch(existing._id, next)
-  }
+  const next = existing === null ? increment : sum(existing.row, increment)
+  if (isZero(next)) {
+    if (existing !== null) await ctx.db.delete(existing.id)
+  } else if (existing === null) await ctx.db.insert(table, { userId, ...next } as never)
+  else await ctx.db.patch(existing.id, next as never)
 }
 
-/** Adds the increments of a batch (several sessions' deltas) into every rollup table. */
+const upsertUsage = async (ctx: MutationCtx, table: UsageTable, userId: Id<"users">, row: Rollup.UsageRow) => {
+  const existing = await ctx.db
+    .query(table)
+    .withIndex("by_key", (q) =>
+      q
+        .eq("userId", userId)
+        .eq("day", row.day)
+        .eq("source", row.source)
+        .eq("model", row.model)
+        .eq("project", row.project)
+    )
+    .unique()
+  const stored = existing === null ? null : { id: existing._id, row: usageRowOf(existing) }
+  await upsert(ctx, table, userId, row, stored, Rollup.sumUsage, Batch.isZeroUsage)
+}
+
+const upsertTool = async (ctx: MutationCtx, userId: Id<"users">, row: Rollup.ToolRow) => {
+  const existing = await ctx.db
+    .query("toolRollup")
+    .withIndex("by_key", (q) =>
+      q.eq("userId", userId).eq("day", row.day).eq("source", row.source).eq("project", row.project).eq("tool", row.tool)
+    )
+    .unique()
+  const stored = existing === null ? null : { id: existing._id, row: toolRowOf(existing) }
+  await upsert(ctx, "toolRollup", userId, row, stored, Rollup.sumTools, Batch.isZeroTools)
+}
+
+/** Adds the increments of several sessions' deltas into every rollup table, one read and write per key. */
 export const applyRollups = async (
   ctx: MutationCtx,
   userId: Id<"users">,
   deltas: ReadonlyArray<ReturnType<typeof Rollup.delta>>
 ) => {
-  const usage = new Map<string, Rollup.UsageRow>()
-  const tools = new Map<string, Rollup.ToolRow>()
-  for (const delta of deltas) {
-    for (const row of delta.usage) {
-      const key = Rollup.usageKey(row)
-      const prev = usage.get(key)
-      usage.set(key, prev === undefined ? row : Rollup.sumUsage(prev, row))
-    }
-    for (const row of delta.tools) {
-      const key = Rollup.toolKey(row)
-      const prev = tools.get(key)
-      tools.set(key, prev === undefined ? row : Rollup.sumTools(prev, row))
-    }
-  }
-  const all = [...usage.values()]
-  await upsertUsage(ctx, "usageRollup", userId, all)
-  await upsertUsage(
-    ctx,
-    "usageByModel",
-    userId,
-    regroup(all, (row) => ({ ...row, project: "*" }))
-  )
-  await upsertUsage(
-    ctx,
-    "usageByProject",
-    userId,
-    regroup(all, (row) => ({ ...row, model: "*" }))
-  )
-  for (const row of tools.values()) {
-    const existing = await ctx.db
-      .query("toolRollup")
-      .withIndex("by_key", (q) =>
-        q
-          .eq("userId", userId)
-          .eq("day", row.day)
-          .eq("source", row.source)
-          .eq("project", row.project)
-          .eq("tool", row.tool)
-      )
-      .unique()
-    const next =
-      existing === null
-        ? row
-        : Rollup.sumTools(
-            {
-              day: existing.day,
-              source: existing.source,
-              project: existing.project,
-              tool: existing.tool,
-              calls: existing.calls,
-              errors: existing.errors,
-              durationMs: existing.durationMs,
-              timed: existing.timed
-            },
-            row
-          )
-    const zero = next.calls === 0 && next.errors === 0 && next.durationMs === 0 && next.timed === 0
-    if (zero) {
-      if (existing !== null) await ctx.db.delete(existing._id)
-    } else if (existing === null) await ctx.db.insert("toolRollup", { userId, ...next })
-    else await ctx.db.patch(existing._id, next)
-  }
+  const increments = Batch.rollupIncrements(deltas)
+  for (const row of increments.usage) await upsertUsage(ctx, "usageRollup", userId, row)
+  for (const row of increments.usageByModel) await upsertUsage(ctx, "usageByModel", userId, row)
+  for (const row of increments.usageByProject) await upsertUsage(ctx, "usageByProject", userId, row)
+  for (const row of increments.tools) await upsertTool(ctx, userId, row)
 }

@@ -1,4 +1,4 @@
-import { Limits, type Message, type ToolCall } from "@opensync/domain"
+import { type Event, Limits, type Message, type ToolCall } from "@opensync/domain"
 
 /**
  * The size policy of stored documents on Convex (1 MiB per document). The domain already cuts text and thinking to
@@ -11,6 +11,32 @@ export const maxMessageChars = 280_000
 export const maxNameChars = 1_024
 
 const name = (text: string | null): string | null => (text === null ? null : text.slice(0, maxNameChars))
+const optionalName = <T extends string | null | undefined>(text: T): T =>
+  (typeof text === "string" && text.length > maxNameChars ? text.slice(0, maxNameChars) : text) as T
+
+/**
+ * An event with its free-form names cut to `maxNameChars` before ingestion, so the session, its usage slices and
+ * the rollup keys derived from a message's model get the cut name too (the domain bounds every other event string).
+ */
+export const fitEvent = (event: Event.Event): Event.Event => {
+  switch (event.kind) {
+    case "message": {
+      const fitted = {
+        ...event,
+        model: optionalName(event.model),
+        provider: optionalName(event.provider),
+        agentId: optionalName(event.agentId)
+      }
+      return fitted.model === event.model && fitted.provider === event.provider && fitted.agentId === event.agentId
+        ? event
+        : fitted
+    }
+    case "tool_call":
+      return optionalName(event.agentId) === event.agentId ? event : { ...event, agentId: optionalName(event.agentId) }
+    case "session":
+      return event
+  }
+}
 
 const stringChars = (value: unknown): number => {
   if (typeof value === "string") return value.length

@@ -13,11 +13,16 @@ export const tuning = {
   readPage: 2_000,
   /** Messages, tool calls or children per page of a session detail (also bounded to 8 MiB per page). */
   detailPage: 500,
-  /** Rows per table one cleanup step of a deleted session removes. */
-  cleanupBatch: 256,
-  /** Sessions one step of `DELETE /api/data` deletes. */
+  /** Rows (messages, tool calls, event ids, search entries together), and bytes, one cleanup step removes at most. */
+  cleanupBatch: 512,
+  cleanupBytes: 4 * 1024 * 1024,
+  /** Sessions, session bytes and rollup rows one step of `DELETE /api/data` deletes or updates at most. */
   sessionsPerDeleteStep: 64,
+  deleteStepBytes: 4 * 1024 * 1024,
+  deleteStepRollupRows: 1_500,
   /** Most events, and encoded bytes, per ingestion mutation. */
   mutationEvents: 200,
-  mutationBytes: 2 * 1024 * 1024
+  mutationBytes: 2 * 1024 * 1024,
+  /** Stored session bytes one ingestion mutation reads (and rewrites) at most; the rest go to the next mutation. */
+  mutationSessionBytes: 4 * 1024 * 1024
 }

@@ -1,6 +1,8 @@
 /// <reference types="vite/client" />
 import { convexTest } from "convex-test"
+import { vi } from "vitest"
 import { internal } from "../_generated/api.js"
+import type { Id } from "../_generated/dataModel.js"
 import schema from "../schema.js"
 
 /** The Convex functions under test, for convex-test (the test files themselves are not modules of the deployment). */
@@ -30,3 +32,49 @@ export const fetchVia =
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url
     return t.fetch(url.startsWith(origin) ? url.slice(origin.length) : url, init)
   }
+
+export const userIdOf = (user: { readonly userId: string }) => user.userId as unknown as Id<"users">
+
+export const client = (t: Backend, key: string) => {
+  const doFetch = fetchVia(t)
+  return async (method: string, path: string, body?: unknown, token = key) => {
+    const response = await doFetch(`${origin}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
+    const text = await response.text()
+    return { status: response.status, body: text.length > 0 ? JSON.parse(text) : null, text }
+  }
+}
+
+export type CountedTable =
+  | "sessions"
+  | "messages"
+  | "toolCalls"
+  | "events"
+  | "searchChunks"
+  | "usageRollup"
+  | "usageByModel"
+  | "usageByProject"
+  | "toolRollup"
+
+export /** A user's rows in one table, counted a page per call (a test's reads obey the same limits as the functions). */
+const countRows = async (t: Backend, table: CountedTable, userId: Id<"users">) => {
+  let total = 0
+  let cursor: string | null = null
+  for (;;) {
+    const page: { n: number; cursor: string; done: boolean } = await t.run(async (ctx) => {
+      const result = await ctx.db
+        .query(table)
+        .filter((q) => q.eq(q.field("userId"), userId))
+        .paginate({ numItems: 100, cursor })
+      return { n: result.page.length, cursor: result.continueCursor, done: result.isDone }
+    })
+    total += page.n
+    if (page.done) return total
+    cursor = page.cursor
+  }
+}
+
+export const drain = (t: Backend) => t.finishAllScheduledFunctions(vi.runAllTimers, 10_000)

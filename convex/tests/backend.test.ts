@@ -6,7 +6,16 @@ import type { Id } from "../_generated/dataModel.js"
 import { approximateBytes, sessionRow } from "../lib/docs.js"
 import { maxMessageChars } from "../lib/size.js"
 import { tuning } from "../lib/tuning.js"
-import { type Backend, createUser, fetchVia, makeBackend, origin } from "./backend.harness.js"
+import {
+  type Backend,
+  type CountedTable,
+  client,
+  countRows,
+  createUser,
+  drain,
+  makeBackend,
+  userIdOf
+} from "./backend.harness.js"
 
 /** Convex functions beyond the HTTP contract: limits-sensitive paths, deletion jobs, migrations, sign-in, keys. */
 
@@ -20,49 +29,6 @@ const event = <F extends Record<string, unknown>>(fields: F) => ({
 })
 /** Events built loosely for tests, typed as the encoded events the mutations take (the mutations decode them). */
 const encoded = (event: object) => event as Event.EventEncoded
-const userIdOf = (user: { readonly userId: string }) => user.userId as unknown as Id<"users">
-
-const client = (t: Backend, key: string) => {
-  const doFetch = fetchVia(t)
-  return async (method: string, path: string, body?: unknown, token = key) => {
-    const response = await doFetch(`${origin}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) })
-    })
-    const text = await response.text()
-    return { status: response.status, body: text.length > 0 ? JSON.parse(text) : null, text }
-  }
-}
-
-type CountedTable =
-  | "sessions"
-  | "messages"
-  | "toolCalls"
-  | "events"
-  | "searchChunks"
-  | "usageRollup"
-  | "usageByModel"
-  | "usageByProject"
-  | "toolRollup"
-
-/** A user's rows in one table, counted a page per call (a test's reads obey the same limits as the functions). */
-const countRows = async (t: Backend, table: CountedTable, userId: Id<"users">) => {
-  let total = 0
-  let cursor: string | null = null
-  for (;;) {
-    const page: { n: number; cursor: string; done: boolean } = await t.run(async (ctx) => {
-      const result = await ctx.db
-        .query(table)
-        .filter((q) => q.eq(q.field("userId"), userId))
-        .paginate({ numItems: 100, cursor })
-      return { n: result.page.length, cursor: result.continueCursor, done: result.isDone }
-    })
-    total += page.n
-    if (page.done) return total
-    cursor = page.cursor
-  }
-}
 
 /** Counts a user's rows in every table that holds session data. */
 const rowsOf = async (t: Backend, userId: Id<"users">) => {
@@ -94,8 +60,6 @@ const empty = {
   toolRollup: 0
 }
 
-const drain = (t: Backend) => t.finishAllScheduledFunctions(vi.runAllTimers, 10_000)
-
 describe("sync.recordEvents", () => {
   it("applies the domain's ingestion: stored, duplicate, stale; rollups and the session count follow", async () => {
     const t = makeBackend(true)
@@ -118,12 +82,14 @@ describe("sync.recordEvents", () => {
     ).toEqual({
       stored: [start.id, reply.id],
       duplicates: [reply.id],
-      stale: []
+      stale: [],
+      deferred: []
     })
     expect(await t.mutation(internal.sync.recordEvent, { userId, event: encoded(older) })).toEqual({
       stored: [],
       duplicates: [],
-      stale: [older.id]
+      stale: [older.id],
+      deferred: []
     })
     const rows = await t.run(async (ctx) => ({
       user: await ctx.db.get(userId),

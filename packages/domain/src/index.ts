@@ -1,5 +1,6 @@
 export * as Api from "./Api.js"
 export * as ApiKey from "./ApiKey.js"
+export * as Batch from "./Batch.js"
 export * as Config from "./Config.js"
 export * as Errors from "./Errors.js"
 export * as Event from "./Event.js"

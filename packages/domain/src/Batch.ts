@@ -1,0 +1,237 @@
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Event from "./Event.js"
+import type { EventId } from "./Ids.js"
+import * as Ingest from "./Ingest.js"
+import * as Legacy from "./Legacy.js"
+import type { Message } from "./Message.js"
+import * as Rollup from "./Rollup.js"
+import type { Session } from "./Session.js"
+import type { ToolCall } from "./ToolCall.js"
+
+/**
+ * A batch of events from request to storage writes, as pure functions both backends share: per-event decoding, the
+ * legacy `/sync/batch` body, in-batch duplicates, the in-memory application of `Ingest` to the rows a batch touches,
+ * and the rollup increments the batch adds. Each backend only reads the touched rows and writes the results.
+ */
+
+/** Why an event of a batch was not stored (`rejected` of `/sync/events`). */
+export interface Rejection {
+  readonly index: number
+  readonly id: string | null
+  readonly error: string
+}
+
+const describe = (error: ParseResult.ParseError): string => {
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  if (issue === undefined) return "invalid event"
+  return issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
+}
+
+/** Decodes each event on its own: a bad one is rejected with a reason, the rest go on. */
+export const decodeEvents = (raw: ReadonlyArray<unknown>) => {
+  const events: Array<Event.Event> = []
+  const rejected: Array<Rejection> = []
+  for (const [index, value] of raw.entries()) {
+    const record =
+      typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null
+    const id = typeof record?.id === "string" ? record.id : null
+    if (record === null) {
+      rejected.push({ index, id, error: "event must be a JSON object" })
+      continue
+    }
+    if (!Event.kinds.includes(record.kind as never)) {
+      const error = `unknown event kind ${JSON.stringify(record.kind ?? null)}; expected one of ${Event.kinds.join(", ")}`
+      rejected.push({ index, id, error })
+      continue
+    }
+    const decoded = Event.decodeUnknown(value)
+    if (Either.isLeft(decoded)) rejected.push({ index, id, error: describe(decoded.left) })
+    else events.push(decoded.right)
+  }
+  return { events, rejected }
+}
+
+/** The events of a legacy `/sync/batch` body, with the counts and per-item errors its answer reports. */
+export const fromLegacyBatch = (body: typeof Legacy.LegacyBatch.Type, now: number) => {
+  const errors: Array<string> = []
+  const events: Array<Event.Event> = []
+  let sessions = 0
+  let messages = 0
+  ;(body.sessions ?? []).forEach((item, i) => {
+    const event = Legacy.sessionEvent(item, now)
+    if (Either.isLeft(event)) errors.push(`sessions[${i}]: ${event.left}`)
+    else {
+      events.push(event.right)
+      sessions++
+    }
+  })
+  ;(body.messages ?? []).forEach((item, i) => {
+    const event = Legacy.messageEvent(item, now)
+    if (Either.isLeft(event)) errors.push(`messages[${i}]: ${event.left}`)
+    else {
+      events.push(event.right)
+      messages++
+    }
+  })
+  return { events, sessions, messages, errors }
+}
+
+/** What a batch did to each event (`rejected` is decided before, by decoding). */
+export interface Outcome {
+  readonly stored: Array<EventId>
+  readonly duplicates: Array<EventId>
+  readonly stale: Array<EventId>
+}
+
+/** The first copy of each event id; later copies in the same batch are duplicates. */
+export const splitDuplicates = (events: ReadonlyArray<Event.Event>) => {
+  const seen = new Set<string>()
+  const fresh: Array<Event.Event> = []
+  const duplicates: Array<EventId> = []
+  for (const event of events) {
+    if (seen.has(event.id)) duplicates.push(event.id)
+    else {
+      seen.add(event.id)
+      fresh.push(event)
+    }
+  }
+  return { fresh, duplicates }
+}
+
+/** The key of a message or tool call within a batch: its session id and its own id. */
+export const rowKey = (sessionId: string, id: string): string => `${sessionId}\u0000${id}`
+
+/** The keys of the messages and tool calls a batch touches, to read before `apply`. */
+export const touched = (events: ReadonlyArray<Event.Event>) => ({
+  sessions: [...new Set(events.map((e) => e.sessionId))],
+  messages: events.flatMap((e) => (e.kind === "message" ? [[e.sessionId, e.messageId] as const] : [])),
+  toolCalls: events.flatMap((e) => (e.kind === "tool_call" ? [[e.sessionId, e.callId] as const] : []))
+})
+
+/** Storage-specific size policies applied to what is stored (identity by default). */
+export interface Fit {
+  readonly message?: (message: Message) => Message
+  readonly toolCall?: (toolCall: ToolCall) => ToolCall
+}
+
+/**
+ * Applies new (not yet seen) events, in order, to the stored state they touch: sessions by id, messages and tool
+ * calls by `rowKey`. Returns the changed rows, each session's state before and after, and each event's outcome.
+ */
+export const apply = (
+  events: ReadonlyArray<Event.Event>,
+  stored: {
+    readonly sessions: ReadonlyMap<string, Session>
+    readonly messages: ReadonlyMap<string, Message>
+    readonly toolCalls: ReadonlyMap<string, ToolCall>
+  },
+  fit: Fit = {}
+) => {
+  const outcome: Outcome = { stored: [], duplicates: [], stale: [] }
+  const current = new Map(stored.sessions)
+  const messages = new Map(stored.messages)
+  const toolCalls = new Map(stored.toolCalls)
+  const changedMessages = new Map<string, Message>()
+  const changedToolCalls = new Map<string, ToolCall>()
+  for (const event of events) {
+    const session = current.get(event.sessionId) ?? null
+    switch (event.kind) {
+      case "session": {
+        current.set(event.sessionId, Ingest.applySessionEvent(session, event))
+        outcome.stored.push(event.id)
+        break
+      }
+      case "message": {
+        const k = rowKey(event.sessionId, event.messageId)
+        const applied = Ingest.applyMessageEvent(session, messages.get(k) ?? null, event)
+        current.set(event.sessionId, applied.session)
+        if (applied.outcome === "applied") {
+          const message = fit.message === undefined ? applied.message : fit.message(applied.message)
+          messages.set(k, message)
+          changedMessages.set(k, message)
+          outcome.stored.push(event.id)
+        } else outcome.stale.push(event.id)
+        break
+      }
+      case "tool_call": {
+        const k = rowKey(event.sessionId, event.callId)
+        const applied = Ingest.applyToolCallEvent(session, toolCalls.get(k) ?? null, event)
+        current.set(event.sessionId, applied.session)
+        if (applied.outcome === "applied") {
+          const toolCall = fit.toolCall === undefined ? applied.toolCall : fit.toolCall(applied.toolCall)
+          toolCalls.set(k, toolCall)
+          changedToolCalls.set(k, toolCall)
+          outcome.stored.push(event.id)
+        } else outcome.stale.push(event.id)
+        break
+      }
+    }
+  }
+  const changedSessions = [...current.values()].filter((s) => stored.sessions.get(s.id) !== s)
+  return {
+    outcome,
+    changedSessions,
+    changedMessages,
+    changedToolCalls,
+    deltas: changedSessions.map((s) => Rollup.delta(stored.sessions.get(s.id) ?? null, s))
+  }
+}
+
+/** Re-keys usage rows (e.g. sums out the project) and adds the rows that then share a key. */
+export const regroup = (
+  rows: ReadonlyArray<Rollup.UsageRow>,
+  rekey: (row: Rollup.UsageRow) => Rollup.UsageRow
+): Array<Rollup.UsageRow> => {
+  const out = new Map<string, Rollup.UsageRow>()
+  for (const row of rows.map(rekey)) {
+    const k = Rollup.usageKey(row)
+    const prev = out.get(k)
+    out.set(k, prev === undefined ? row : Rollup.sumUsage(prev, row))
+  }
+  return [...out.values()]
+}
+
+/**
+ * The increments several sessions' rollup deltas add to each rollup table, one row per key: the full usage rollup,
+ * the same with the project summed out (`project: "*"`), with the model summed out (`model: "*"`), and the tools.
+ */
+export const rollupIncrements = (deltas: ReadonlyArray<ReturnType<typeof Rollup.delta>>) => {
+  const usage = regroup(
+    deltas.flatMap((d) => d.usage),
+    (row) => row
+  )
+  const tools = new Map<string, Rollup.ToolRow>()
+  for (const row of deltas.flatMap((d) => d.tools)) {
+    const k = Rollup.toolKey(row)
+    const prev = tools.get(k)
+    tools.set(k, prev === undefined ? row : Rollup.sumTools(prev, row))
+  }
+  return {
+    usage,
+    usageByModel: regroup(usage, (row) => ({ ...row, project: "*" })),
+    usageByProject: regroup(usage, (row) => ({ ...row, model: "*" })),
+    tools: [...tools.values()]
+  }
+}
+
+const usageValues = [
+  "sessions",
+  "messages",
+  "durationMs",
+  "input",
+  "output",
+  "cacheRead",
+  "cacheWrite5m",
+  "cacheWrite1h",
+  "reasoning",
+  "unpriced"
+] as const
+
+/** True when a usage rollup row adds up to nothing (cost within rounding), so it can be deleted. */
+export const isZeroUsage = (row: Rollup.UsageRow): boolean =>
+  Math.abs(row.costUsd) < 1e-9 && usageValues.every((field) => row[field] === 0)
+
+/** True when a tool rollup row adds up to nothing. */
+export const isZeroTools = (row: Rollup.ToolRow): boolean =>
+  row.calls === 0 && row.errors === 0 && row.durationMs === 0 && row.timed === 0
