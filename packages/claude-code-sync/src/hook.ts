@@ -76,10 +76,12 @@ const startBackgroundSync = Micro.suspend(() =>
   syncRunning()
     ? Micro.void
     : Micro.promise(() => import("node:child_process")).pipe(
-        Micro.map(({ spawn }) => {
-          const cli = join(dirname(process.argv[1] ?? "."), "cli.mjs")
-          spawn(process.execPath, [cli, "sync", "--background"], { detached: true, stdio: "ignore" }).unref()
-        })
+        Micro.flatMap(({ spawn }) =>
+          Micro.sync(() => {
+            const cli = join(dirname(process.argv[1] ?? "."), "cli.mjs")
+            spawn(process.execPath, [cli, "sync", "--background"], { detached: true, stdio: "ignore" }).unref()
+          })
+        )
       )
 )
 

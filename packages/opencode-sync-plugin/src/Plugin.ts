@@ -1,0 +1,100 @@
+/**
+ * The OpenCode plugin entry (`dist/plugin.mjs`). OpenCode calls every export of this module, so it exports only the
+ * plugin. It runs inside OpenCode's Bun process and must never slow it down or crash it: event handlers only update
+ * in-memory state; at the end of each turn (`session.idle`) the changed messages are written synchronously to the
+ * inbox and a detached `opencode-sync sync --background` sends them. Every error is caught and reported through
+ * `client.app.log` (never the console, which would corrupt the TUI) and the local log file.
+ */
+import { fileURLToPath } from "node:url"
+import * as Spool from "./Spool.js"
+import { Tracker } from "./Tracker.js"
+
+/** The parts of OpenCode's `PluginInput` this plugin uses (the real type lives in `@opencode-ai/plugin`). */
+export interface PluginInput {
+  readonly client?: {
+    readonly app?: {
+      readonly log?: (options: {
+        readonly body: { readonly service: string; readonly level: string; readonly message: string }
+      }) => unknown
+    }
+  }
+  readonly directory?: string
+}
+
+/** The hooks this plugin registers. */
+export interface Hooks {
+  readonly event: (input: { readonly event: unknown }) => Promise<void>
+  readonly dispose: () => Promise<void>
+}
+
+const SERVICE = "opencode-sync"
+
+/** The event's type for a log line; never throws, whatever the event is. */
+const typeOf = (event: unknown): string => {
+  try {
+    const type = (event as { type?: unknown } | null)?.type
+    return typeof type === "string" ? type : "an event"
+  } catch {
+    return "an event"
+  }
+}
+
+const cliPath = (): string => {
+  const configured = process.env.OPENCODE_SYNC_CLI
+  if (configured !== undefined && configured !== "") return configured
+  return fileURLToPath(new URL("./cli.mjs", import.meta.url))
+}
+
+/** The opencode-sync plugin: records every session's messages, tool calls and usage for your OpenSync server. */
+export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
+  const tracker = new Tracker()
+  const env = process.env
+
+  const report = (level: "warn" | "error", message: string) => {
+    Spool.log(`plugin ${level}: ${message}`, env)
+    try {
+      const sent = input.client?.app?.log?.({ body: { service: SERVICE, level, message } })
+      if (sent instanceof Promise) sent.catch(() => undefined)
+    } catch {
+      // the log itself failed: the local log file has it
+    }
+  }
+
+  // Skipped while a sync holds its lock: that one re-checks the inbox after releasing it, so it sends this too.
+  const sync = () => {
+    if (Spool.autoSyncEnabled(env)) Spool.startBackgroundSync(cliPath(), env)
+  }
+
+  const flush = (sessionId: string) => {
+    const snapshot = tracker.take(sessionId)
+    if (snapshot === undefined) return false
+    Spool.write(snapshot, Date.now(), env)
+    return true
+  }
+
+  try {
+    if (Spool.hasBacklog(env)) sync()
+  } catch (error) {
+    report("warn", `could not check for unsent sessions: ${String(error)}`)
+  }
+
+  return {
+    event: async ({ event }) => {
+      try {
+        const sessionId = tracker.apply(event)
+        if (sessionId !== undefined && flush(sessionId)) sync()
+      } catch (error) {
+        report("error", `could not record ${typeOf(event)}: ${String(error)}`)
+      }
+    },
+    dispose: async () => {
+      try {
+        let flushed = false
+        for (const sessionId of tracker.pending()) flushed = flush(sessionId) || flushed
+        if (flushed) sync()
+      } catch (error) {
+        report("error", `could not save the last changes: ${String(error)}`)
+      }
+    }
+  }
+}

@@ -1,0 +1,223 @@
+import { existsSync } from "node:fs"
+import { readdir, readFile, stat } from "node:fs/promises"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
+import type { Client, InValue } from "@libsql/client"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Paths from "./Paths.js"
+import type { Json, MessageSnapshot, SessionSnapshot } from "./Tracker.js"
+
+/*
+ * OpenCode's session store, read-only, for `opencode-sync import`: the SQLite `opencode.db` of OpenCode ≥ 1.2 (typed
+ * session columns; `message.data` / `part.data` hold the JSON without the id columns) and the JSON files of ≤ 1.1
+ * (`storage/session/<project>/<ses>.json`, `storage/message/<ses>/<msg>.json`, `storage/part/<msg>/<prt>.json`).
+ * Both yield the `SessionSnapshot` the live plugin builds, so `Mapping.toEvents` treats them alike.
+ */
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/** A stored session found by `list`. */
+export interface SessionRef {
+  readonly id: string
+  readonly updatedAt: number
+  readonly store: "sqlite" | "json"
+  /** The JSON file of a legacy session. */
+  readonly file?: string
+}
+
+/** OpenCode's store could not be read. */
+export class StorageReadError extends Data.TaggedError("StorageReadError")<{
+  readonly path: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `Cannot read OpenCode's sessions at ${this.path}: ${this.reason}`
+  }
+}
+
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
+
+const describe = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
+
+const parseJson = (text: unknown): Json | undefined => {
+  if (typeof text !== "string") return undefined
+  try {
+    const value: unknown = JSON.parse(text)
+    return isObject(value) ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const byId = (a: Json, b: Json) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0)
+
+// ---------------------------------------------------------------------------------------------------------------------
+// SQLite
+
+/** The session info of a `session` row, in the shape of OpenCode's Session object. */
+export const sessionInfoOfRow = (row: Readonly<Record<string, unknown>>): Json => {
+  const model = parseJson(row.model)
+  const info: Record<string, unknown> = {
+    id: row.id,
+    slug: row.slug,
+    projectID: row.project_id,
+    directory: row.directory,
+    title: row.title,
+    version: row.version,
+    time: { created: Number(row.time_created), updated: Number(row.time_updated) }
+  }
+  if (typeof row.parent_id === "string" && row.parent_id !== "") info.parentID = row.parent_id
+  if (typeof row.agent === "string") info.agent = row.agent
+  if (model !== undefined) info.model = model
+  return info
+}
+
+/** A read-only view of `opencode.db`. */
+export interface SqliteStore {
+  readonly path: string
+  readonly list: (since: number | undefined) => Effect.Effect<ReadonlyArray<SessionRef>, StorageReadError>
+  readonly load: (id: string) => Effect.Effect<SessionSnapshot | undefined, StorageReadError>
+}
+
+/** Opens `path` (scoped: closed with the scope); undefined when the file does not exist. */
+export const openSqlite = (path: string) =>
+  Effect.gen(function* () {
+    if (!existsSync(path)) return undefined
+    const fail = (cause: unknown) => new StorageReadError({ path, reason: describe(cause) })
+    const client: Client = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: async () => {
+          const { createClient } = await import("@libsql/client")
+          return createClient({ url: pathToFileURL(path).href })
+        },
+        catch: fail
+      }),
+      (client) => Effect.sync(() => client.close())
+    )
+    const query = (sql: string, args: Array<InValue> = []) =>
+      Effect.tryPromise({ try: () => client.execute({ sql, args }), catch: fail }).pipe(
+        Effect.map((result) => result.rows as unknown as ReadonlyArray<Readonly<Record<string, unknown>>>)
+      )
+    const tables = yield* query(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('session', 'message', 'part')"
+    )
+    if (tables.length < 3) {
+      return yield* new StorageReadError({
+        path,
+        reason: "it has no session, message and part tables (not an OpenCode database?)"
+      })
+    }
+    const store: SqliteStore = {
+      path,
+      list: (since) =>
+        query("SELECT id, time_updated FROM session WHERE time_updated >= ? ORDER BY time_updated, id", [
+          since ?? 0
+        ]).pipe(
+          Effect.map((rows) =>
+            rows.map((row) => ({ id: String(row.id), updatedAt: Number(row.time_updated), store: "sqlite" as const }))
+          )
+        ),
+      load: (id) =>
+        Effect.gen(function* () {
+          const [session] = yield* query("SELECT * FROM session WHERE id = ?", [id])
+          if (session === undefined) return undefined
+          const messageRows = yield* query(
+            "SELECT id, session_id, data FROM message WHERE session_id = ? ORDER BY id",
+            [id]
+          )
+          const partRows = yield* query(
+            "SELECT id, message_id, session_id, data FROM part WHERE session_id = ? ORDER BY id",
+            [id]
+          )
+          const parts = new Map<string, Array<Json>>()
+          for (const row of partRows) {
+            const data = parseJson(row.data)
+            if (data === undefined) continue
+            const messageId = String(row.message_id)
+            const part = { ...data, id: String(row.id), sessionID: String(row.session_id), messageID: messageId }
+            const list = parts.get(messageId)
+            if (list === undefined) parts.set(messageId, [part])
+            else list.push(part)
+          }
+          const messages: Array<MessageSnapshot> = []
+          for (const row of messageRows) {
+            const data = parseJson(row.data)
+            if (data === undefined) continue
+            const messageId = String(row.id)
+            messages.push({ info: { ...data, id: messageId, sessionID: id }, parts: parts.get(messageId) ?? [] })
+          }
+          return { sessionId: id, info: sessionInfoOfRow(session), messages } satisfies SessionSnapshot
+        })
+    }
+    return store
+  })
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Legacy JSON
+
+const entries = (dir: string) => Effect.promise(() => readdir(dir).catch((): Array<string> => []))
+
+const readJson = (file: string) =>
+  Effect.promise(() =>
+    readFile(file, "utf8").then(
+      (text) => parseJson(text),
+      () => undefined
+    )
+  )
+
+/** Every session file under `storage/session/<project>/`, with its last update (`time.updated`, else the mtime). */
+export const listLegacy = (root: string, since: number | undefined) =>
+  Effect.gen(function* () {
+    const sessionRoot = join(root, "session")
+    const refs: Array<SessionRef> = []
+    for (const project of yield* entries(sessionRoot)) {
+      for (const name of yield* entries(join(sessionRoot, project))) {
+        if (!name.endsWith(".json")) continue
+        const file = join(sessionRoot, project, name)
+        const info = yield* readJson(file)
+        if (info === undefined || typeof info.id !== "string") continue
+        const time = isObject(info.time) ? info.time : {}
+        const updatedAt =
+          typeof time.updated === "number"
+            ? time.updated
+            : yield* Effect.promise(() =>
+                stat(file).then(
+                  (s) => s.mtimeMs,
+                  () => 0
+                )
+              )
+        if (since !== undefined && updatedAt < since) continue
+        refs.push({ id: info.id, updatedAt, store: "json", file })
+      }
+    }
+    return refs.sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : 1))
+  })
+
+/** One legacy session with its messages and parts. */
+export const loadLegacy = (root: string, ref: SessionRef) =>
+  Effect.gen(function* () {
+    const info = ref.file === undefined ? undefined : yield* readJson(ref.file)
+    const messageDir = join(root, "message", ref.id)
+    const messages: Array<MessageSnapshot> = []
+    for (const name of (yield* entries(messageDir)).sort()) {
+      if (!name.endsWith(".json")) continue
+      const message = yield* readJson(join(messageDir, name))
+      if (message === undefined || typeof message.id !== "string") continue
+      const partDir = join(root, "part", message.id)
+      const parts: Array<Json> = []
+      for (const partName of yield* entries(partDir)) {
+        if (!partName.endsWith(".json")) continue
+        const part = yield* readJson(join(partDir, partName))
+        if (part !== undefined && typeof part.id === "string") parts.push(part)
+      }
+      messages.push({ info: message, parts: parts.sort(byId) })
+    }
+    return { sessionId: ref.id, info: info ?? null, messages: messages.sort((a, b) => byId(a.info, b.info)) }
+  })
+
+/** Where `import` looks, from the environment (`XDG_DATA_HOME`, `OPENCODE_DATA_DIR`, `OPENCODE_DB`). */
+export const locations = (env: Env = process.env) => ({
+  database: Paths.openCodeDatabase(env),
+  legacy: Paths.openCodeLegacyStorage(env)
+})

@@ -1,0 +1,188 @@
+/*
+ * The plugin's memory of the sessions it sees: OpenCode bus events folded into the same shape `opencode export` and
+ * the SQLite store give (`{info, messages: [{info, parts}]}`), so live sync and import feed one mapping
+ * (`Mapping.toEvents`). Plain TypeScript with no dependencies: it runs inside OpenCode's process on every event.
+ */
+
+/** A JSON object as OpenCode sends it. */
+export type Json = Readonly<Record<string, unknown>>
+
+/** One message with its parts, as in `opencode export` (parts ordered by id, which OpenCode makes time-ordered). */
+export interface MessageSnapshot {
+  readonly info: Json
+  readonly parts: ReadonlyArray<Json>
+}
+
+/** What a sync needs of one session: its metadata (when seen) and the messages that changed. */
+export interface SessionSnapshot {
+  readonly sessionId: string
+  readonly info: Json | null
+  readonly messages: ReadonlyArray<MessageSnapshot>
+}
+
+interface TrackedMessage {
+  info: Json | undefined
+  readonly parts: Map<string, Json>
+  dirty: boolean
+}
+
+interface TrackedSession {
+  info: Json | undefined
+  infoDirty: boolean
+  readonly messages: Map<string, TrackedMessage>
+  /** True after the turn ended (`session.idle`) until the next one starts (`busy`): later changes are flushed at once. */
+  idle: boolean
+}
+
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
+
+const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined)
+
+const byId = (a: Json, b: Json): number => {
+  const x = String(a.id)
+  const y = String(b.id)
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
+/** Folds bus events into per-session state; `apply` says when a session should be flushed, `take` hands it over. */
+export class Tracker {
+  private readonly sessions = new Map<string, TrackedSession>()
+
+  private session(id: string): TrackedSession {
+    let session = this.sessions.get(id)
+    if (session === undefined) {
+      session = { info: undefined, infoDirty: false, messages: new Map(), idle: false }
+      this.sessions.set(id, session)
+    }
+    return session
+  }
+
+  private message(session: TrackedSession, id: string): TrackedMessage {
+    let message = session.messages.get(id)
+    if (message === undefined) {
+      message = { info: undefined, parts: new Map(), dirty: false }
+      session.messages.set(id, message)
+    }
+    return message
+  }
+
+  /** Applies one bus event (`{type, properties}`); returns the id of a session to flush now, if any. */
+  apply(event: unknown): string | undefined {
+    if (!isObject(event) || typeof event.type !== "string") return undefined
+    const props = isObject(event.properties) ? event.properties : {}
+    switch (event.type) {
+      case "session.created":
+      case "session.updated": {
+        const info = isObject(props.info) ? props.info : undefined
+        const id = text(info?.id) ?? text(props.sessionID)
+        if (id === undefined || info === undefined) return undefined
+        const session = this.session(id)
+        session.info = info
+        session.infoDirty = true
+        return session.idle ? id : undefined
+      }
+      case "session.deleted": {
+        const info = isObject(props.info) ? props.info : undefined
+        const id = text(info?.id) ?? text(props.sessionID)
+        if (id === undefined) return undefined
+        return this.sessions.has(id) ? id : undefined
+      }
+      case "session.status": {
+        const id = text(props.sessionID)
+        const status = isObject(props.status) ? props.status.type : undefined
+        if (id === undefined) return undefined
+        if (status === "idle") return this.idle(id)
+        if (status === "busy") this.session(id).idle = false
+        return undefined
+      }
+      case "session.idle":
+      case "session.error":
+      case "session.compacted": {
+        const id = text(props.sessionID)
+        return id === undefined ? undefined : this.idle(id)
+      }
+      case "message.updated": {
+        const info = isObject(props.info) ? props.info : undefined
+        const id = text(info?.id)
+        const sessionId = text(info?.sessionID) ?? text(props.sessionID)
+        if (info === undefined || id === undefined || sessionId === undefined) return undefined
+        const session = this.session(sessionId)
+        // A message not seen before starts a new turn; a known one changing after the turn ended is flushed at once.
+        if (!session.messages.has(id)) session.idle = false
+        const message = this.message(session, id)
+        message.info = info
+        message.dirty = true
+        return session.idle ? sessionId : undefined
+      }
+      case "message.removed": {
+        const sessionId = text(props.sessionID)
+        const id = text(props.messageID)
+        if (sessionId !== undefined && id !== undefined) this.sessions.get(sessionId)?.messages.delete(id)
+        return undefined
+      }
+      case "message.part.updated": {
+        const part = isObject(props.part) ? props.part : undefined
+        const id = text(part?.id)
+        const messageId = text(part?.messageID)
+        const sessionId = text(part?.sessionID) ?? text(props.sessionID)
+        if (part === undefined || id === undefined || messageId === undefined || sessionId === undefined) {
+          return undefined
+        }
+        const session = this.session(sessionId)
+        if (!session.messages.has(messageId)) session.idle = false
+        const message = this.message(session, messageId)
+        message.parts.set(id, part)
+        message.dirty = true
+        return session.idle ? sessionId : undefined
+      }
+      case "message.part.removed": {
+        const sessionId = text(props.sessionID)
+        const messageId = text(props.messageID)
+        const id = text(props.partID)
+        if (sessionId === undefined || messageId === undefined || id === undefined) return undefined
+        const message = this.sessions.get(sessionId)?.messages.get(messageId)
+        if (message?.parts.delete(id)) message.dirty = true
+        return undefined
+      }
+      default:
+        return undefined
+    }
+  }
+
+  private idle(id: string): string {
+    this.session(id).idle = true
+    return id
+  }
+
+  /** True when the session has something not yet handed over. */
+  hasChanges(id: string): boolean {
+    const session = this.sessions.get(id)
+    if (session === undefined) return false
+    if (session.infoDirty) return true
+    for (const message of session.messages.values()) if (message.dirty && message.info !== undefined) return true
+    return false
+  }
+
+  /** Ids of the sessions with changes not yet handed over. */
+  pending(): ReadonlyArray<string> {
+    return [...this.sessions.keys()].filter((id) => this.hasChanges(id))
+  }
+
+  /**
+   * The session's metadata and every message that changed since the last `take`, marked clean. Messages whose info
+   * has not arrived yet stay pending. Undefined when nothing changed.
+   */
+  take(id: string): SessionSnapshot | undefined {
+    const session = this.sessions.get(id)
+    if (session === undefined || !this.hasChanges(id)) return undefined
+    const messages: Array<MessageSnapshot> = []
+    for (const message of session.messages.values()) {
+      if (!message.dirty || message.info === undefined) continue
+      messages.push({ info: message.info, parts: [...message.parts.values()].sort(byId) })
+      message.dirty = false
+    }
+    session.infoDirty = false
+    messages.sort((a, b) => byId(a.info, b.info))
+    return { sessionId: id, info: session.info ?? null, messages }
+  }
+}

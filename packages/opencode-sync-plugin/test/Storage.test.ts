@@ -1,0 +1,193 @@
+import { mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
+import { createClient } from "@libsql/client"
+import { Outbox, Redactor } from "@opensync/client"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { importAll } from "../src/Import.js"
+import * as Mapping from "../src/Mapping.js"
+import * as Storage from "../src/Storage.js"
+import type { Json } from "../src/Tracker.js"
+import { exported, exportedSnapshot, MAIN } from "./support/fixtures.js"
+import { drainAll, tempDir } from "./support/outbox.js"
+
+const options = { syncToolCalls: true, syncThinking: false }
+
+/** The tables of OpenCode 1.18.33's opencode.db that the reader uses (columns as OpenCode creates them). */
+const schema = [
+  `CREATE TABLE session (id text PRIMARY KEY, project_id text NOT NULL, workspace_id text, parent_id text,
+    slug text NOT NULL, directory text NOT NULL, path text, title text NOT NULL, version text NOT NULL,
+    share_url text, cost real DEFAULT 0 NOT NULL, tokens_input integer DEFAULT 0 NOT NULL, agent text, model text,
+    time_created integer NOT NULL, time_updated integer NOT NULL, time_compacting integer, time_archived integer)`,
+  `CREATE TABLE message (id text PRIMARY KEY, session_id text NOT NULL, time_created integer NOT NULL,
+    time_updated integer NOT NULL, data text NOT NULL)`,
+  `CREATE TABLE part (id text PRIMARY KEY, message_id text NOT NULL, session_id text NOT NULL,
+    time_created integer NOT NULL, time_updated integer NOT NULL, data text NOT NULL)`
+]
+
+const without = (record: Json, ...keys: ReadonlyArray<string>) =>
+  Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
+
+/** Writes sessions into a fresh opencode.db the way OpenCode stores them (ids in columns, the rest as JSON). */
+const writeDatabase = async (path: string, sessions: ReadonlyArray<typeof exported>) => {
+  const db = createClient({ url: `file:${path}` })
+  for (const sql of schema) await db.execute(sql)
+  for (const session of sessions) {
+    const info = session.info as Json & { time: { created: number; updated: number }; model: Json }
+    await db.execute({
+      sql: `INSERT INTO session (id, project_id, slug, directory, path, title, version, cost, agent, model,
+              time_created, time_updated) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)`,
+      args: [
+        String(info.id),
+        String(info.projectID),
+        String(info.slug),
+        String(info.directory),
+        String(info.title),
+        String(info.version),
+        Number(info.cost),
+        String(info.agent),
+        JSON.stringify(info.model),
+        info.time.created,
+        info.time.updated
+      ]
+    })
+    for (const message of session.messages) {
+      const m = message.info as Json & { time: { created: number } }
+      await db.execute({
+        sql: "INSERT INTO message VALUES (?, ?, ?, ?, ?)",
+        args: [
+          String(m.id),
+          String(info.id),
+          m.time.created,
+          m.time.created,
+          JSON.stringify(without(m, "id", "sessionID"))
+        ]
+      })
+      for (const part of message.parts) {
+        await db.execute({
+          sql: "INSERT INTO part VALUES (?, ?, ?, ?, ?, ?)",
+          args: [
+            String(part.id),
+            String(m.id),
+            String(info.id),
+            m.time.created,
+            m.time.created,
+            JSON.stringify(without(part, "id", "sessionID", "messageID"))
+          ]
+        })
+      }
+    }
+  }
+  db.close()
+}
+
+/** Writes sessions as OpenCode ≤ 1.1 did: storage/session/<project>/<ses>.json, message/<ses>/, part/<msg>/. */
+const writeLegacy = (root: string, sessions: ReadonlyArray<typeof exported>) => {
+  for (const session of sessions) {
+    const info = session.info
+    const write = (path: string, value: unknown) => {
+      mkdirSync(join(path, ".."), { recursive: true })
+      writeFileSync(path, JSON.stringify(value))
+    }
+    write(join(root, "session", String(info.projectID), `${String(info.id)}.json`), info)
+    for (const message of session.messages) {
+      write(join(root, "message", String(info.id), `${String(message.info.id)}.json`), message.info)
+      for (const part of message.parts)
+        write(join(root, "part", String(message.info.id), `${String(part.id)}.json`), part)
+    }
+  }
+}
+
+/** The export of another, older session: the fixture with new ids and times. */
+const renamed = (suffix: string, shift: number): typeof exported => {
+  const text = JSON.stringify(exported)
+    .replaceAll(MAIN, `${MAIN.slice(0, -4)}${suffix}`)
+    .replaceAll(/"(msg|prt)_([0-9a-zA-Z]+)"/g, `"$1_$2${suffix}"`)
+  const copy = JSON.parse(text) as typeof exported
+  const info = copy.info as { time: { created: number; updated: number } }
+  info.time = { created: info.time.created - shift, updated: info.time.updated - shift }
+  return copy
+}
+
+describe("Storage and import", () => {
+  let dir: ReturnType<typeof tempDir>
+  let env: Record<string, string>
+  beforeEach(() => {
+    dir = tempDir("ocs-storage-")
+    env = { XDG_DATA_HOME: join(dir.path, "data"), HOME: dir.path }
+    mkdirSync(join(dir.path, "data/opencode"), { recursive: true })
+  })
+  afterEach(() => dir.remove())
+
+  const layer = () => Layer.mergeAll(Outbox.layer(join(dir.path, "outbox")), Redactor.Redactor.Default)
+
+  it.live("reads a session from opencode.db into the same events as `opencode export`", () =>
+    Effect.gen(function* () {
+      const path = join(dir.path, "data/opencode/opencode.db")
+      yield* Effect.promise(() => writeDatabase(path, [exported]))
+      const snapshot = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const store = yield* Storage.openSqlite(path)
+          expect((yield* store!.list(undefined)).map((ref) => ref.id)).toEqual([MAIN])
+          return yield* store!.load(MAIN)
+        })
+      )
+      expect(Mapping.toEvents(snapshot!, options)).toEqual(Mapping.toEvents(exportedSnapshot, options))
+    })
+  )
+
+  it.live("reads the legacy JSON storage into the same events", () =>
+    Effect.gen(function* () {
+      const root = join(dir.path, "data/opencode/storage")
+      writeLegacy(root, [exported])
+      const refs = yield* Storage.listLegacy(root, undefined)
+      expect(refs.map((ref) => ref.id)).toEqual([MAIN])
+      const snapshot = yield* Storage.loadLegacy(root, refs[0]!)
+      expect(Mapping.toEvents(snapshot, options)).toEqual(Mapping.toEvents(exportedSnapshot, options))
+    })
+  )
+
+  it.live("imports the database first, then legacy-only sessions, honouring XDG_DATA_HOME and --since", () =>
+    Effect.gen(function* () {
+      const older = renamed("OLD1", 86_400_000)
+      yield* Effect.promise(() => writeDatabase(join(dir.path, "data/opencode/opencode.db"), [exported]))
+      writeLegacy(join(dir.path, "data/opencode/storage"), [exported, older])
+      const progress: Array<number> = []
+      const summary = yield* importAll({ ...options, env, onProgress: (p) => progress.push(p.sessions) })
+      expect(summary).toMatchObject({ sessions: 2, fromDatabase: 1, fromLegacy: 1 })
+      expect(progress).toEqual([1, 2])
+      const events = yield* drainAll
+      expect(events.length).toBe(summary.events)
+      const expected = [
+        ...Mapping.toEvents(exportedSnapshot, options),
+        ...Mapping.toEvents({ sessionId: String(older.info.id), info: older.info, messages: older.messages }, options)
+      ]
+      expect(events.map((e) => e.id).sort()).toEqual(expected.map((e) => e.id).sort())
+
+      const since = (exported.info as { time: { updated: number } }).time.updated - 1000
+      const recent = yield* importAll({ ...options, env, since })
+      expect(recent).toMatchObject({ sessions: 1, fromDatabase: 1, fromLegacy: 0 })
+    }).pipe(Effect.provide(layer()))
+  )
+
+  it.live("finds nothing, without failing, when OpenCode has no store", () =>
+    Effect.gen(function* () {
+      const summary = yield* importAll({ ...options, env })
+      expect(summary).toEqual({ sessions: 0, fromDatabase: 0, fromLegacy: 0, events: 0, database: null, legacy: null })
+    }).pipe(Effect.provide(layer()))
+  )
+
+  it.live("says clearly when the database is not OpenCode's", () =>
+    Effect.gen(function* () {
+      const path = join(dir.path, "data/opencode/opencode.db")
+      const db = createClient({ url: `file:${path}` })
+      yield* Effect.promise(() => db.execute("CREATE TABLE other (x)"))
+      db.close()
+      const error = yield* Effect.flip(importAll({ ...options, env }))
+      expect(error.message).toBe(
+        `Cannot read OpenCode's sessions at ${path}: it has no session, message and part tables (not an OpenCode database?)`
+      )
+    }).pipe(Effect.provide(layer()))
+  )
+})

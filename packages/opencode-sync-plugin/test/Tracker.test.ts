@@ -1,0 +1,114 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Mapping from "../src/Mapping.js"
+import { type SessionSnapshot, Tracker } from "../src/Tracker.js"
+import { CHILD, eventsOf, exportedSnapshot, MAIN, PROJECT } from "./support/fixtures.js"
+
+const options = { syncToolCalls: true, syncThinking: false }
+
+/** Replays one run's bus events through a Tracker, collecting the snapshots flushed along the way. */
+const replay = (run: string, tracker = new Tracker()) => {
+  const flushed: Array<SessionSnapshot> = []
+  for (const event of eventsOf(run)) {
+    const id = tracker.apply(event)
+    if (id === undefined) continue
+    const snapshot = tracker.take(id)
+    if (snapshot !== undefined) flushed.push(snapshot)
+  }
+  return { tracker, flushed }
+}
+
+const eventsOfSnapshots = (snapshots: ReadonlyArray<SessionSnapshot>, sessionId: string) =>
+  snapshots.filter((s) => s.sessionId === sessionId).flatMap((s) => Mapping.toEvents(s, options))
+
+describe("Tracker on the captured bus events of OpenCode 1.18.33", () => {
+  it("flushes at the end of each turn and again for the session update that follows session.idle", () => {
+    const { flushed, tracker } = replay("global")
+    // The child's user message is re-emitted after its turn (its diff summary fills in): flushed again, unchanged.
+    expect(flushed.map((s) => [s.sessionId, s.messages.length])).toEqual([
+      [CHILD, 2],
+      [CHILD, 0],
+      [CHILD, 1],
+      [MAIN, 6],
+      [MAIN, 0]
+    ])
+    // The last flush carries the final session metadata (emitted after session.idle).
+    expect(flushed.at(-1)?.info).toMatchObject({ id: MAIN, title: "Harness probe session", cost: 0.04296599999999999 })
+    expect(tracker.pending()).toEqual([])
+  })
+
+  it("replaces parts by id, never appending a part twice, and keeps every part of a message", () => {
+    const { flushed } = replay("global")
+    const main = flushed.find((s) => s.sessionId === MAIN && s.messages.length > 0)!
+    for (const message of main.messages) {
+      const ids = message.parts.map((p) => p.id)
+      expect(new Set(ids).size).toBe(ids.length)
+    }
+    const first = main.messages[1]!
+    expect(first.parts.map((p) => p.type)).toEqual(["step-start", "text", "tool", "step-finish"])
+    expect(first.parts[1]).toMatchObject({ text: "Step 1: using bash." })
+    expect(first.parts[2]).toMatchObject({ state: { status: "completed" } })
+  })
+
+  it("gives the same message and tool-call events as `opencode export` of the same session (live = import)", () => {
+    const global = replay("global")
+    const cont = replay("continue")
+    const live = eventsOfSnapshots([...global.flushed, ...cont.flushed], MAIN)
+    const fromExport = Mapping.toEvents(exportedSnapshot, options)
+    const key = (events: ReadonlyArray<(typeof live)[number]>) =>
+      events
+        .filter((e) => e.kind !== "session")
+        .map((e) => e.id)
+        .sort()
+    expect(key(live)).toEqual(key(fromExport))
+    // The session metadata of the last flush equals the exported one.
+    const lastSession = live.filter((e) => e.kind === "session").at(-1)
+    expect(lastSession).toEqual(fromExport.find((e) => e.kind === "session"))
+  })
+
+  it("links the subagent's session to its parent and keeps its totals apart", () => {
+    const { flushed } = replay("global")
+    const events = eventsOfSnapshots(flushed, CHILD)
+    expect(events.find((e) => e.kind === "session")).toMatchObject({
+      parentSessionId: MAIN,
+      title: "Subagent probe (@general subagent)"
+    })
+    const assistant = events.filter((e) => e.kind === "message" && e.role === "assistant")
+    expect(assistant).toEqual([
+      expect.objectContaining({ usage: expect.objectContaining({ input: 9100, output: 12 }), reportedCostUsd: 0.02748 })
+    ])
+  })
+
+  it("maps the project-plugin run the same way", () => {
+    const { flushed } = replay("project")
+    const messages = eventsOfSnapshots(flushed, PROJECT).filter((e) => e.kind === "message")
+    expect(messages.map((m) => (m.kind === "message" ? [m.role, m.text, m.reportedCostUsd ?? null] : []))).toEqual([
+      ["user", '"SCENARIO:text Say hi."', null],
+      ["assistant", "Hello from the fake OpenAI server.", 0.027435]
+    ])
+  })
+
+  it("ignores malformed and unrelated events", () => {
+    const tracker = new Tracker()
+    for (const event of [null, 42, "x", {}, { type: 1 }, { type: "message.updated", properties: { info: "no" } }]) {
+      expect(tracker.apply(event)).toBeUndefined()
+    }
+    expect(tracker.apply({ type: "message.part.delta", properties: { sessionID: MAIN, delta: "x" } })).toBeUndefined()
+    expect(tracker.apply({ type: "session.idle", properties: { sessionID: MAIN } })).toBe(MAIN)
+    expect(tracker.take(MAIN)).toBeUndefined()
+    expect(tracker.pending()).toEqual([])
+  })
+
+  it("keeps a message whose info has not arrived yet pending until it does", () => {
+    const tracker = new Tracker()
+    const part = { id: "prt_1", type: "text", text: "hi", messageID: "msg_1", sessionID: MAIN }
+    tracker.apply({ type: "message.part.updated", properties: { part } })
+    expect(tracker.take(MAIN)).toBeUndefined()
+    tracker.apply({
+      type: "message.updated",
+      properties: { info: { id: "msg_1", sessionID: MAIN, role: "user", time: { created: 1 } } }
+    })
+    expect(tracker.take(MAIN)?.messages).toEqual([
+      { info: { id: "msg_1", sessionID: MAIN, role: "user", time: { created: 1 } }, parts: [part] }
+    ])
+  })
+})
