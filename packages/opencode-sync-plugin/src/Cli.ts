@@ -1,12 +1,8 @@
-import { Args, Command, Options, Prompt } from "@effect/cli"
-import { ConfigStore, Outbox, SyncClient } from "@opensync/client"
-import { ApiKey, Config as DomainConfig } from "@opensync/domain"
-import * as Config from "effect/Config"
+import { Command, Options } from "@effect/cli"
+import { AccountCommands, ConfigStore, Outbox } from "@opensync/client"
 import * as Console from "effect/Console"
-import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import packageJson from "../package.json" with { type: "json" }
 import { importAll } from "./Import.js"
 import * as OpenCodeConfig from "./OpenCodeConfig.js"
@@ -14,144 +10,20 @@ import * as Paths from "./Paths.js"
 import * as Spool from "./Spool.js"
 import * as Sync from "./Sync.js"
 
-/** A failure the CLI prints as one line; the message says what to do next. */
-export class CliError extends Data.TaggedError("CliError")<{ readonly message: string }> {}
-
-const fail = (message: string) => Effect.fail(new CliError({ message }))
-const defaultUrl = "http://127.0.0.1:4870"
-const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of text."))
-
-const mask = (key: Redacted.Redacted<string> | undefined) =>
-  key === undefined ? null : `${ApiKey.displayPrefix(Redacted.value(key))}…`
-
-const ago = (at: number | null) => {
-  if (at === null) return "never"
-  const s = Math.max(0, Math.round((Date.now() - at) / 1000))
-  const text = s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`
-  return `${new Date(at).toISOString().slice(0, 19).replace("T", " ")} UTC (${text} ago)`
+const cli: AccountCommands.Cli = {
+  name: "opencode-sync",
+  envPrefix: "OPENCODE_SYNC",
+  afterLogin: [
+    'Next: `opencode-sync setup` adds "opencode-sync-plugin" to your opencode.json;',
+    "      `opencode-sync import` sends the sessions you already have."
+  ]
 }
-
-// ---------------------------------------------------------------------------------------------------------------------
-// config, set, login, logout
-
-const effectiveConfig = Effect.gen(function* () {
-  const store = yield* ConfigStore.ConfigStore
-  const config = yield* store.load
-  const origin = (key: keyof ConfigStore.ResolvedConfig["origins"]) =>
-    config.origins[key] === "env" ? `env ${store.envName[key]}` : config.origins[key]
-  return {
-    path: config.path,
-    convexUrl: config.serverUrl ?? null,
-    apiKey: mask(config.apiKey),
-    autoSync: config.autoSync,
-    syncToolCalls: config.syncToolCalls,
-    syncThinking: config.syncThinking,
-    origins: config.origins,
-    lines: [
-      `config file    ${config.path}`,
-      `convexUrl      ${config.serverUrl ?? "(not set: run `opencode-sync login`)"}  (${origin("serverUrl")})`,
-      `apiKey         ${mask(config.apiKey) ?? "(not set: run `opencode-sync login`)"}  (${origin("apiKey")})`,
-      `autoSync       ${config.autoSync}  (${origin("autoSync")})`,
-      `syncToolCalls  ${config.syncToolCalls}  (${origin("syncToolCalls")})`,
-      `syncThinking   ${config.syncThinking}  (${origin("syncThinking")})`
-    ]
-  }
-})
-
-const showConfig = (asJson: boolean) =>
-  Effect.flatMap(effectiveConfig, ({ lines, ...config }) =>
-    Console.log(asJson ? JSON.stringify(config, null, 2) : lines.join("\n"))
-  )
-
-const setValue = (key: string, value: string) =>
-  Effect.gen(function* () {
-    const problem = key === "apiKey" ? ApiKey.problem(value.trim()) : undefined
-    if (problem !== undefined) return yield* fail(problem)
-    const store = yield* ConfigStore.ConfigStore
-    yield* store.set(key, key === "apiKey" ? value.trim() : value)
-    const config = yield* store.load
-    const shown = key === "apiKey" ? mask(config.apiKey) : key === "convexUrl" ? config.serverUrl : value
-    yield* Console.log(`Set ${key} = ${shown} in ${config.path}.`)
-    const name = key === "convexUrl" ? "serverUrl" : (key as Exclude<ConfigStore.SettableKey, "convexUrl">)
-    if (config.origins[name] === "env") {
-      yield* Console.log(
-        `Note: ${store.envName[name]} is set in the environment and takes precedence; unset it to use this value.`
-      )
-    }
-  })
-
-const askUrl = (current: string | undefined) =>
-  Prompt.text({
-    message: "OpenSync server URL (local server, self-hosted, or https://<name>.convex.site)",
-    default: current ?? defaultUrl,
-    validate: (raw) => {
-      const url = DomainConfig.normalizeServerUrl(raw)
-      return url === undefined ? Effect.fail(`Enter an http(s) URL, e.g. ${defaultUrl}`) : Effect.succeed(url)
-    }
-  })
-
-const askKey = Prompt.hidden({
-  message: "API key (osk_…, from `opensync keys create` or the dashboard)",
-  validate: (raw) => {
-    const problem = ApiKey.problem(raw.trim())
-    return problem === undefined ? Effect.succeed(raw.trim()) : Effect.fail(problem)
-  }
-})
-
-const login = (flags: {
-  readonly url: Option.Option<string>
-  readonly key: Option.Option<Redacted.Redacted<string>>
-}) =>
-  Effect.gen(function* () {
-    const store = yield* ConfigStore.ConfigStore
-    const current = yield* Effect.orElseSucceed(store.load, () => undefined)
-    if ((Option.isNone(flags.url) || Option.isNone(flags.key)) && !process.stdin.isTTY) {
-      return yield* fail("No terminal to ask in: pass both --url URL and --key KEY.")
-    }
-    const rawUrl = Option.isSome(flags.url) ? flags.url.value : yield* askUrl(current?.serverUrl)
-    const url = DomainConfig.normalizeServerUrl(rawUrl)
-    if (url === undefined) return yield* fail(`"${rawUrl}" is not an http(s) URL. Pass e.g. --url ${defaultUrl}.`)
-    const key = Option.isSome(flags.key) ? Redacted.value(flags.key.value).trim() : Redacted.value(yield* askKey).trim()
-    const problem = ApiKey.problem(key)
-    if (problem !== undefined) return yield* fail(`${problem} Nothing was saved.`)
-    const client = yield* SyncClient.make({ baseUrl: url, apiKey: Redacted.make(key), retries: 0 })
-    const checked = yield* client.check.pipe(
-      Effect.catchTag("SendFailed", (error) => fail(`${error.message} Nothing was saved.`))
-    )
-    yield* store.save({ convexUrl: url, apiKey: key })
-    yield* Console.log(
-      [
-        `Connected to ${url} (OpenSync ${checked.version}, ${checked.latencyMs} ms).`,
-        `Saved the server URL and key ${ApiKey.displayPrefix(key)}… to ${store.path} (mode 0600).`,
-        'Next: `opencode-sync setup` adds "opencode-sync-plugin" to your opencode.json;',
-        "      `opencode-sync import` sends the sessions you already have."
-      ].join("\n")
-    )
-  }).pipe(Effect.catchTag("QuitException", () => fail("Cancelled; nothing was saved.")))
-
-const logout = Effect.gen(function* () {
-  const store = yield* ConfigStore.ConfigStore
-  yield* store.clearCredentials
-  yield* Console.log(
-    `Removed the server URL and API key from ${store.path}; other settings kept.\n` +
-      "Sessions stay queued locally until you log in again."
-  )
-})
+const account = AccountCommands.commands(cli)
+const { ago, fail, json } = AccountCommands
+const checkConnection = (config: ConfigStore.ResolvedConfig) => AccountCommands.checkConnection(cli, config)
 
 // ---------------------------------------------------------------------------------------------------------------------
 // status, verify
-
-const checkConnection = (config: ConfigStore.ResolvedConfig) =>
-  Effect.gen(function* () {
-    if (config.serverUrl === undefined || config.apiKey === undefined) {
-      return { ok: false as const, error: "Not configured. Run `opencode-sync login`." }
-    }
-    const client = yield* SyncClient.make({ baseUrl: config.serverUrl, apiKey: config.apiKey, retries: 0 })
-    return yield* client.check.pipe(
-      Effect.map((checked) => ({ ok: true as const, version: checked.version, latencyMs: checked.latencyMs })),
-      Effect.catchTag("SendFailed", (error) => Effect.succeed({ ok: false as const, error: error.message }))
-    )
-  })
 
 const registration = () => {
   const files = OpenCodeConfig.inspect(OpenCodeConfig.configFiles())
@@ -166,7 +38,7 @@ const registration = () => {
 
 const status = (asJson: boolean) =>
   Effect.gen(function* () {
-    const { lines, ...config } = yield* effectiveConfig
+    const { lines, ...config } = yield* AccountCommands.effectiveConfig(cli)
     const connection = yield* checkConnection(yield* (yield* ConfigStore.ConfigStore).load)
     const outbox = yield* (yield* Outbox.Outbox).stats()
     const plugin = registration()
@@ -294,44 +166,16 @@ const runImport = (since: Option.Option<Date>) =>
 // ---------------------------------------------------------------------------------------------------------------------
 // commands
 
-const loginCommand = Command.make(
-  "login",
-  {
-    url: Options.text("url").pipe(
-      Options.withDescription(`Server URL (env OPENCODE_SYNC_CONVEX_URL; asked when missing; e.g. ${defaultUrl}).`),
-      Options.withFallbackConfig(Config.string("OPENCODE_SYNC_CONVEX_URL")),
-      Options.optional
-    ),
-    key: Options.redacted("key").pipe(
-      Options.withDescription("API key, osk_… (env OPENCODE_SYNC_API_KEY; asked, hidden, when missing)."),
-      Options.withFallbackConfig(Config.redacted("OPENCODE_SYNC_API_KEY")),
-      Options.optional
-    )
-  },
-  login
-).pipe(Command.withDescription("Connect to an OpenSync server: test the URL and key, then save them (mode 0600)."))
-
 const root = Command.make("opencode-sync").pipe(
   Command.withDescription("Sync your OpenCode sessions to your OpenSync server."),
   Command.withSubcommands([
-    loginCommand,
-    Command.make("logout", {}, () => logout).pipe(
-      Command.withDescription("Forget the server URL and API key; other settings are kept.")
-    ),
+    account.login,
+    account.logout,
     Command.make("status", { json }, (o) => status(o.json)).pipe(
       Command.withDescription("Show the config, test the connection, and report the queue, last sync and plugin setup.")
     ),
-    Command.make("config", { json }, (o) => showConfig(o.json)).pipe(
-      Command.withDescription("Print the effective config (key masked) and where each value comes from.")
-    ),
-    Command.make(
-      "set",
-      {
-        key: Args.text({ name: "KEY" }).pipe(Args.withDescription(`One of ${ConfigStore.settableKeys.join(", ")}.`)),
-        value: Args.text({ name: "VALUE" }).pipe(Args.withDescription("true/false for toggles, a URL or an osk_ key."))
-      },
-      ({ key, value }) => setValue(key, value)
-    ).pipe(Command.withDescription("Change one setting in the config file.")),
+    account.config,
+    account.set,
     Command.make("verify", { json }, (o) => verify(o.json)).pipe(
       Command.withDescription("Check that opencode.json(c) loads the plugin and that the server accepts the key.")
     ),
