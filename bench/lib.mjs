@@ -8,7 +8,10 @@ import { fileURLToPath } from "node:url"
 
 export const benchDir = dirname(fileURLToPath(import.meta.url))
 export const rootDir = resolve(benchDir, "..")
-export const binPath = join(rootDir, "packages/server/dist/opensync.mjs")
+/** The server under test: the built bundle, or `OPENSYNC_BENCH_BIN` (e.g. a saved copy of an older build to compare). */
+export const binPath = process.env.OPENSYNC_BENCH_BIN
+  ? resolve(process.env.OPENSYNC_BENCH_BIN)
+  : join(rootDir, "packages/server/dist/opensync.mjs")
 
 // ---------- processes ----------
 

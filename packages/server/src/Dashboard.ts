@@ -24,7 +24,8 @@ const contentTypes: Record<string, string> = {
 
 /**
  * The dashboard's Content-Security-Policy: scripts and styles only from this origin, no inline code, no framing.
- * `connect-src https:` lets the same dashboard sign in to a Convex deployment.
+ * `connect-src https:` lets the same dashboard sign in to a Convex deployment; the loopback http origins let it sign
+ * in to another local `opensync serve` (another port is another origin).
  */
 export const contentSecurityPolicy = [
   "default-src 'self'",
@@ -32,7 +33,7 @@ export const contentSecurityPolicy = [
   "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self'",
-  "connect-src 'self' https:",
+  "connect-src 'self' https: http://127.0.0.1:* http://localhost:*",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'self'",

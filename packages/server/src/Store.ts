@@ -46,6 +46,13 @@ const regroup = (
   return [...out.values()]
 }
 
+/**
+ * Rows per multi-row statement. SQLite binds at most 32,766 parameters per statement (16 columns x 1,000 = 16,000), so
+ * a batch of up to 1,000 events is written with one statement per table: each statement is prepared anew, and every
+ * further statement of the same transaction also makes FTS5 flush its pending terms.
+ */
+const rowsPerStatement = 1_000
+
 const key = (sessionId: string, id: string) => `${sessionId}\u0000${id}`
 const day = 86_400_000
 
@@ -194,7 +201,7 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
             }
           }
 
-          for (const rows of chunk([...changedMessages.values()], 400)) {
+          for (const rows of chunk([...changedMessages.values()], rowsPerStatement)) {
             const written = yield* sql<{ rowid: number; session_id: string; id: string }>`
               INSERT INTO messages ${sql.insert(
                 rows.map((m) => ({
@@ -215,7 +222,7 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
             })
             if (fts.length > 0) yield* sql`INSERT INTO message_fts ${sql.insert(fts)}`
           }
-          for (const rows of chunk([...changedCalls.values()], 400)) {
+          for (const rows of chunk([...changedCalls.values()], rowsPerStatement)) {
             yield* sql`
               INSERT INTO tool_calls ${sql.insert(
                 rows.map((c) => ({
@@ -234,7 +241,7 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
             userId,
             changedSessions.map((s) => Rollup.delta(before.get(s.id) ?? null, s))
           )
-          for (const rows of chunk(todo, 400)) {
+          for (const rows of chunk(todo, rowsPerStatement)) {
             yield* sql`INSERT INTO events ${sql.insert(
               rows.map((e) => ({ user_id: userId, id: e.id, session_id: e.sessionId, received_at: Date.now() }))
             )} ON CONFLICT DO NOTHING`
@@ -246,7 +253,7 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
 
     const writeSessions = (userId: string, sessions: ReadonlyArray<SessionRow>) =>
       Effect.forEach(
-        chunk(sessions, 300),
+        chunk(sessions, rowsPerStatement),
         (rows) =>
           sql`
             INSERT INTO sessions ${sql.insert(
@@ -282,7 +289,7 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
       usageRows: ReadonlyArray<Rollup.UsageRow>
     ) =>
       Effect.gen(function* () {
-        for (const rows of chunk(usageRows, 300)) {
+        for (const rows of chunk(usageRows, rowsPerStatement)) {
           yield* sql`
             INSERT INTO ${sql(table)} ${sql.insert(
               rows.map((r) => ({
@@ -342,7 +349,7 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
           userId,
           regroup(all, (row) => ({ ...row, model: "*" }))
         )
-        for (const rows of chunk([...tools.values()], 300)) {
+        for (const rows of chunk([...tools.values()], rowsPerStatement)) {
           yield* sql`
             INSERT INTO tool_rollup ${sql.insert(
               rows.map((r) => ({
@@ -395,9 +402,16 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
         )
       }
       const direction = params.order === "desc" ? sql.unsafe("DESC") : sql.unsafe("ASC")
+      // The page's ids first, from the sort index alone (it holds the filter columns too, see migration 4), then the
+      // rows of those ids: a filter is checked on index entries, not on the (large) table rows. CROSS JOIN keeps the
+      // page as the outer loop; with a plain JOIN, libsql's SQLite (3.45) walks the whole sort index of `s` to save
+      // sorting 51 rows (measured: 120 ms per page on 10k sessions).
       const rows = yield* sql<{ data: string; sort_value: number; id: string }>`
-        SELECT data, ${sql(column)} AS sort_value, id FROM sessions WHERE ${sql.and(clauses)}
-        ORDER BY ${sql(column)} ${direction}, id ${direction} LIMIT ${params.limit + 1}`
+        SELECT s.data, s.${sql(column)} AS sort_value, s.id
+        FROM (SELECT id FROM sessions WHERE ${sql.and(clauses)}
+          ORDER BY ${sql(column)} ${direction}, id ${direction} LIMIT ${params.limit + 1}) AS page
+        CROSS JOIN sessions AS s ON s.user_id = ${userId} AND s.id = page.id
+        ORDER BY s.${sql(column)} ${direction}, s.id ${direction}`
       const page = rows.slice(0, params.limit)
       const last = page[page.length - 1]
       return {

@@ -160,5 +160,25 @@ export const migrations: ReadonlyArray<ReadonlyArray<string>> = [
       revoked_at INTEGER
     ) WITHOUT ROWID`,
     `CREATE INDEX dashboard_sessions_by_user ON dashboard_sessions (user_id, expires_at)`
+  ],
+  // 4: the sort indexes also hold the filter columns, so a filtered, sorted page is found in the index alone (the list
+  // query selects the page's ids first and reads the rows of those ids only). Before, each index entry walked past was
+  // checked against the row in the table (~16 µs each): a selective filter with another sort took 70-250 ms.
+  [
+    `DROP INDEX sessions_by_updated`,
+    `DROP INDEX sessions_by_started`,
+    `DROP INDEX sessions_by_cost`,
+    `DROP INDEX sessions_by_tokens`,
+    `DROP INDEX sessions_by_messages`,
+    `DROP INDEX sessions_by_duration`,
+    `CREATE INDEX sessions_by_updated ON sessions (user_id, updated_at, id, source, project, model, started_at)`,
+    `CREATE INDEX sessions_by_started ON sessions (user_id, started_at, id, source, project, model, updated_at)`,
+    `CREATE INDEX sessions_by_cost ON sessions (user_id, cost_usd, id, source, project, model, updated_at, started_at)`,
+    `CREATE INDEX sessions_by_tokens ON sessions
+      (user_id, total_tokens, id, source, project, model, updated_at, started_at)`,
+    `CREATE INDEX sessions_by_messages ON sessions
+      (user_id, message_count, id, source, project, model, updated_at, started_at)`,
+    `CREATE INDEX sessions_by_duration ON sessions
+      (user_id, duration_ms, id, source, project, model, updated_at, started_at)`
   ]
 ]
