@@ -21,6 +21,8 @@ const makeClient = (connection: Connection) =>
     baseUrl: connection.baseUrl,
     transformClient: (client) =>
       client.pipe(
+        // No `traceparent` header: another origin's CORS preflight (Convex, another server) would refuse it.
+        HttpClient.withTracerPropagation(false),
         HttpClient.mapRequest(
           connection.token === null
             ? HttpClientRequest.setHeader("X-OpenSync-Request", "1")

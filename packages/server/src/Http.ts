@@ -1,12 +1,11 @@
 import { HttpApiBuilder, HttpApiSecurity, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Api, ApiKey, Errors, Event, Export, Legacy, Limits } from "@opensync/domain"
+import { Api, ApiKey, Batch, Errors, Export, Legacy, Limits } from "@opensync/domain"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { DashboardSessions } from "./DashboardSessions.js"
@@ -158,36 +157,6 @@ export const HealthLive = HttpApiBuilder.group(Api.OpenSyncApi, "health", (handl
   handlers.handle("health", () => Effect.succeed({ status: "ok" as const, version, timestamp: Date.now() }))
 )
 
-const describe = (error: ParseResult.ParseError): string => {
-  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-  if (issue === undefined) return "invalid event"
-  return issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
-}
-
-/** Decodes each event on its own: a bad one is rejected with a reason, the rest go on. */
-export const decodeEvents = (raw: ReadonlyArray<unknown>) => {
-  const events: Array<Event.Event> = []
-  const rejected: Array<{ index: number; id: string | null; error: string }> = []
-  for (const [index, value] of raw.entries()) {
-    const record =
-      typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null
-    const id = typeof record?.id === "string" ? record.id : null
-    if (record === null) {
-      rejected.push({ index, id, error: "event must be a JSON object" })
-      continue
-    }
-    if (!Event.kinds.includes(record.kind as never)) {
-      const error = `unknown event kind ${JSON.stringify(record.kind ?? null)}; expected one of ${Event.kinds.join(", ")}`
-      rejected.push({ index, id, error })
-      continue
-    }
-    const decoded = Event.decodeUnknown(value)
-    if (Either.isLeft(decoded)) rejected.push({ index, id, error: describe(decoded.left) })
-    else events.push(decoded.right)
-  }
-  return { events, rejected }
-}
-
 export const SyncLive = HttpApiBuilder.group(Api.OpenSyncApi, "sync", (handlers) =>
   handlers.handle("events", ({ payload }) =>
     Effect.gen(function* () {
@@ -198,7 +167,7 @@ export const SyncLive = HttpApiBuilder.group(Api.OpenSyncApi, "sync", (handlers)
           error: `Too many events in one request (${payload.events.length}); send at most ${Limits.maxEventsPerBatch} per batch.`
         })
       }
-      const { events, rejected } = decodeEvents(payload.events)
+      const { events, rejected } = Batch.decodeEvents(payload.events)
       const result = yield* internal(store.ingest(user.userId, events))
       return { ...result, rejected }
     })
@@ -233,27 +202,7 @@ export const LegacyLive = HttpApiBuilder.group(Api.OpenSyncApi, "legacy", (handl
         const store = yield* Store
         const body = Legacy.batch(payload)
         if (Either.isLeft(body)) return yield* new Errors.BadRequest({ error: body.left })
-        const now = Date.now()
-        const errors: Array<string> = []
-        const events: Array<Event.Event> = []
-        let sessions = 0
-        let messages = 0
-        ;(body.right.sessions ?? []).forEach((item, i) => {
-          const event = Legacy.sessionEvent(item, now)
-          if (Either.isLeft(event)) errors.push(`sessions[${i}]: ${event.left}`)
-          else {
-            events.push(event.right)
-            sessions++
-          }
-        })
-        ;(body.right.messages ?? []).forEach((item, i) => {
-          const event = Legacy.messageEvent(item, now)
-          if (Either.isLeft(event)) errors.push(`messages[${i}]: ${event.left}`)
-          else {
-            events.push(event.right)
-            messages++
-          }
-        })
+        const { events, sessions, messages, errors } = Batch.fromLegacyBatch(body.right, Date.now())
         yield* internal(store.ingest(user.userId, events))
         return { ok: true as const, sessions, messages, errors }
       })

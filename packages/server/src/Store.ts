@@ -2,9 +2,9 @@ import type { Statement } from "@effect/sql"
 import * as SqlClient from "@effect/sql/SqlClient"
 import {
   type Api,
+  Batch,
   type Event,
   type Ids,
-  Ingest,
   type Message,
   Rollup,
   Session,
@@ -116,16 +116,9 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
       })
 
     const ingest = Effect.fn("Store.ingest")(function* (userId: string, events: ReadonlyArray<Event.Event>) {
-      const result: IngestResult = { stored: [], duplicates: [], stale: [] }
-      const inBatch = new Set<string>()
-      const fresh: Array<Event.Event> = []
-      for (const event of events) {
-        if (inBatch.has(event.id)) result.duplicates.push(event.id)
-        else {
-          inBatch.add(event.id)
-          fresh.push(event)
-        }
-      }
+      const split = Batch.splitDuplicates(events)
+      const result: IngestResult = { stored: [], duplicates: split.duplicates, stale: [] }
+      const fresh = split.fresh
       if (fresh.length === 0) return result
       yield* write(
         Effect.gen(function* () {
@@ -141,10 +134,10 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
             return false
           })
           if (todo.length === 0) return
-          const sessionIds = [...new Set(todo.map((e) => e.sessionId))]
+          const keys = Batch.touched(todo)
           const before = new Map<string, SessionRow>()
           for (const row of yield* selectIn(
-            sessionIds,
+            keys.sessions,
             (ids) =>
               sql<{
                 id: string
@@ -153,53 +146,17 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
           )) {
             before.set(row.id, JSON.parse(row.data))
           }
-          const messages = yield* loadChildren<MessageRow>(
-            userId,
-            "messages",
-            todo.flatMap((e) => (e.kind === "message" ? [[e.sessionId, e.messageId] as const] : []))
-          )
+          const messages = yield* loadChildren<MessageRow>(userId, "messages", keys.messages)
           const existed = new Set(messages.keys())
-          const calls = yield* loadChildren<ToolCallRow>(
-            userId,
-            "tool_calls",
-            todo.flatMap((e) => (e.kind === "tool_call" ? [[e.sessionId, e.callId] as const] : []))
-          )
+          const calls = yield* loadChildren<ToolCallRow>(userId, "tool_calls", keys.toolCalls)
 
-          const current = new Map(before)
-          const changedMessages = new Map<string, MessageRow>()
-          const changedCalls = new Map<string, ToolCallRow>()
-          for (const event of todo) {
-            const session = current.get(event.sessionId) ?? null
-            switch (event.kind) {
-              case "session": {
-                current.set(event.sessionId, Ingest.applySessionEvent(session, event))
-                result.stored.push(event.id)
-                break
-              }
-              case "message": {
-                const k = key(event.sessionId, event.messageId)
-                const applied = Ingest.applyMessageEvent(session, messages.get(k) ?? null, event)
-                current.set(event.sessionId, applied.session)
-                if (applied.outcome === "applied") {
-                  messages.set(k, applied.message)
-                  changedMessages.set(k, applied.message)
-                  result.stored.push(event.id)
-                } else result.stale.push(event.id)
-                break
-              }
-              case "tool_call": {
-                const k = key(event.sessionId, event.callId)
-                const applied = Ingest.applyToolCallEvent(session, calls.get(k) ?? null, event)
-                current.set(event.sessionId, applied.session)
-                if (applied.outcome === "applied") {
-                  calls.set(k, applied.toolCall)
-                  changedCalls.set(k, applied.toolCall)
-                  result.stored.push(event.id)
-                } else result.stale.push(event.id)
-                break
-              }
-            }
-          }
+          // The domain's batch step (shared with the Convex backend): sessions, messages and tool calls after the
+          // events, each event's outcome, and the rollup deltas.
+          const applied = Batch.apply(todo, { sessions: before, messages, toolCalls: calls })
+          result.stored.push(...applied.outcome.stored)
+          result.stale.push(...applied.outcome.stale)
+          const changedMessages = applied.changedMessages
+          const changedCalls = applied.changedToolCalls
 
           for (const rows of chunk([...changedMessages.values()], rowsPerStatement)) {
             const written = yield* sql<{ rowid: number; session_id: string; id: string }>`
@@ -235,12 +192,8 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
               )}
               ON CONFLICT (user_id, session_id, id) DO UPDATE SET started_at = excluded.started_at, data = excluded.data`
           }
-          const changedSessions = [...current.values()].filter((s) => before.get(s.id) !== s)
-          yield* writeSessions(userId, changedSessions)
-          yield* applyRollups(
-            userId,
-            changedSessions.map((s) => Rollup.delta(before.get(s.id) ?? null, s))
-          )
+          yield* writeSessions(userId, applied.changedSessions)
+          yield* applyRollups(userId, applied.deltas)
           for (const rows of chunk(todo, rowsPerStatement)) {
             yield* sql`INSERT INTO events ${sql.insert(
               rows.map((e) => ({ user_id: userId, id: e.id, session_id: e.sessionId, received_at: Date.now() }))
