@@ -23,7 +23,7 @@ describe("Batch (the batch step both backends run)", () => {
       Event.make(session as never),
       "not an object",
       { kind: "nope", id: "evt_x" },
-      { ...Event.make(message("hi", t0 + 1) as never), at: "yesterday" }
+      { ...(Event.make(message("hi", t0 + 1) as never) as object), at: "yesterday" }
     ]
     const { events, rejected } = Batch.decodeEvents(raw)
     expect(events.map((e) => e.kind)).toEqual(["session"])
