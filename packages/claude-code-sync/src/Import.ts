@@ -149,20 +149,8 @@ export const discover = (env: Env = process.env): Effect.Effect<ReadonlyArray<Tr
 // ---------------------------------------------------------------------------------------------------------------------
 // import
 
-/**
- * Redacts every string of each event; an event that changed gets the id of its redacted content, so an id never
- * digests a secret and the same redacted event always has the same id. Unchanged events keep their id.
- */
-export const redactEvents = (
-  events: ReadonlyArray<Event.EventEncoded>
-): Effect.Effect<ReadonlyArray<Event.EventEncoded>, never, Redactor.Redactor> =>
-  Effect.gen(function* () {
-    const redactor = yield* Redactor.Redactor
-    const contents = events.map(({ id: _id, ...content }) => content)
-    // One walk over the whole batch: `value` returns every unchanged element as the same object.
-    const redacted = yield* redactor.value(contents)
-    return redacted.map((content, i) => (content === contents[i] ? events[i] : Event.make(content)))
-  })
+/** Redaction of whole events, shared with the OpenCode plugin (see `Redactor.redactEvents`). */
+export const redactEvents = Redactor.redactEvents
 
 /** The events of one file, or why it was left out. */
 type FileResult =

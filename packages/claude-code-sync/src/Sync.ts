@@ -1,16 +1,6 @@
-import {
-  appendFileSync,
-  closeSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync
-} from "node:fs"
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { ConfigStore, Outbox, SyncClient } from "@opensync/client"
+import { ConfigStore, Outbox, SyncClient, SyncLock } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Hooks from "./Hooks.js"
@@ -40,28 +30,8 @@ export const log = (message: string) => {
   }
 }
 
-/** Takes the sync lock (a file created exclusively); a lock older than 5 minutes belongs to a dead process. */
-const acquireLock = Effect.acquireRelease(
-  Effect.sync(() => {
-    const file = Paths.syncLockFile()
-    mkdirSync(Paths.stateDir(), { recursive: true, mode: 0o700 })
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        closeSync(openSync(file, "wx"))
-        return true
-      } catch {
-        try {
-          if (Date.now() - statSync(file).mtimeMs > 5 * 60_000) rmSync(file, { force: true })
-          else return false
-        } catch {
-          // removed meanwhile: try again
-        }
-      }
-    }
-    return false
-  }),
-  (held) => (held ? Effect.sync(() => rmSync(Paths.syncLockFile(), { force: true })) : Effect.void)
-)
+/** Takes the sync lock; a lock older than 5 minutes belongs to a dead process. */
+const acquireLock = Effect.suspend(() => SyncLock.acquire(Paths.syncLockFile()))
 
 interface InboxEntry {
   readonly file: string

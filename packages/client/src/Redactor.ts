@@ -1,3 +1,4 @@
+import { Event } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
@@ -204,3 +205,18 @@ export class Redactor extends Effect.Service<Redactor>()("@opensync/client/Redac
 
 /** The text every replacement starts with. */
 export const redactionMarkerPrefix: string = MARKER_PREFIX
+
+/**
+ * Redacts every string of each event; an event that changed gets the id of its redacted content, so an id never
+ * digests a secret and the same redacted event always has the same id. Unchanged events keep their id.
+ */
+export const redactEvents = (
+  events: ReadonlyArray<Event.EventEncoded>
+): Effect.Effect<ReadonlyArray<Event.EventEncoded>, never, Redactor> =>
+  Effect.gen(function* () {
+    const redactor = yield* Redactor
+    const contents = events.map(({ id: _id, ...content }) => content)
+    // One walk over the whole batch: `value` returns every unchanged element as the same object.
+    const redacted = yield* redactor.value(contents)
+    return redacted.map((content, i) => (content === contents[i] ? events[i] : Event.make(content)))
+  })

@@ -1,7 +1,6 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs"
 import { join } from "node:path"
-import { ConfigStore, Outbox, Redactor, SyncClient } from "@opensync/client"
-import { Event } from "@opensync/domain"
+import { ConfigStore, Outbox, Redactor, SyncClient, SyncLock } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Mapping from "./Mapping.js"
 import * as Paths from "./Paths.js"
@@ -25,41 +24,10 @@ export interface SyncReport {
   readonly error: string | null
 }
 
-/**
- * Redacts every string of each event; an event that changed gets the id of its redacted content, so an id never
- * digests a secret and the same redacted event always has the same id.
- */
-export const redactEvents = (
-  events: ReadonlyArray<Event.EventEncoded>
-): Effect.Effect<ReadonlyArray<Event.EventEncoded>, never, Redactor.Redactor> =>
-  Effect.gen(function* () {
-    const redactor = yield* Redactor.Redactor
-    const contents = events.map(({ id: _id, ...content }) => content)
-    const redacted = yield* redactor.value(contents)
-    return redacted.map((content, i) => (content === contents[i] ? events[i] : Event.make(content)))
-  })
+export const redactEvents = Redactor.redactEvents
 
-const acquireLock = Effect.acquireRelease(
-  Effect.sync(() => {
-    const file = Paths.syncLockFile()
-    mkdirSync(Paths.stateDir(), { recursive: true, mode: 0o700 })
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        closeSync(openSync(file, "wx"))
-        return true
-      } catch {
-        try {
-          if (Date.now() - statSync(file).mtimeMs > 5 * 60_000) rmSync(file, { force: true })
-          else return false
-        } catch {
-          // removed meanwhile: try again
-        }
-      }
-    }
-    return false
-  }),
-  (held) => (held ? Effect.sync(() => rmSync(Paths.syncLockFile(), { force: true })) : Effect.void)
-)
+/** Takes the sync lock; a lock older than 5 minutes belongs to a dead process. */
+const acquireLock = Effect.suspend(() => SyncLock.acquire(Paths.syncLockFile()))
 
 const inboxFiles = (): ReadonlyArray<string> => {
   try {
