@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync } from "node:fs"
-import { join, resolve } from "node:path"
+import { mkdirSync } from "node:fs"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Event } from "@opensync/domain"
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
+import type { Browser, BrowserContext, Page } from "playwright-core"
 import { type RunningServer, startServer } from "../../server/test/support/server.js"
+import { hasBrowser, launch, screenshotDir } from "./support/browser.js"
 
 /**
  * The dashboard's cross-origin sign-in (as against a Convex deployment): server A serves the page, server B (another
@@ -11,9 +12,7 @@ import { type RunningServer, startServer } from "../../server/test/support/serve
  * requests to B are CORS without credentials (no cookie).
  */
 
-const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
-const shots = resolve(__dirname, "../../../test-output/screenshots")
-const hasBrowser = existsSync(executablePath)
+const shots = screenshotDir
 
 let a: RunningServer
 let b: RunningServer
@@ -78,22 +77,7 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true })
   ;[a, b] = await Promise.all([startServer(), startServer()])
   await Promise.all([seed(a, "A"), seed(b, "B")])
-  browser = await chromium.launch({
-    executablePath,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync"
-    ]
-  })
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: "light" })
-  context.setDefaultTimeout(10_000)
-  page = await context.newPage()
-  page.on("pageerror", (error) => pageErrors.push(error.message))
+  ;({ browser, context, page } = await launch(pageErrors))
   page.on("console", (message) => {
     if (message.type() === "error") pageErrors.push(message.text())
   })

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync } from "node:fs"
-import { join, resolve } from "node:path"
+import { mkdirSync } from "node:fs"
+import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
+import type { Browser, BrowserContext, Page } from "playwright-core"
 import { type RunningServer, startServer } from "../../server/test/support/server.js"
+import { hasBrowser, launch, screenshotDir } from "./support/browser.js"
 import { richSessionId, richTitle, seedEvents, sessionCount } from "./support/seed.js"
 
 /**
@@ -10,9 +11,7 @@ import { richSessionId, richTitle, seedEvents, sessionCount } from "./support/se
  * profile) against the real server, seeded through the real ingest API. Screenshots go to test-output/screenshots/.
  */
 
-const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
-const shots = resolve(__dirname, "../../../test-output/screenshots")
-const hasBrowser = existsSync(executablePath)
+const shots = screenshotDir
 
 let server: RunningServer
 let browser: Browser
@@ -46,22 +45,7 @@ beforeAll(async () => {
     expect(reply.status).toBe(200)
     expect(reply.body.rejected).toEqual([])
   }
-  browser = await chromium.launch({
-    executablePath,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync"
-    ]
-  })
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: "light" })
-  context.setDefaultTimeout(10_000)
-  page = await context.newPage()
-  page.on("pageerror", (error) => pageErrors.push(error.message))
+  ;({ browser, context, page } = await launch(pageErrors))
 }, 60_000)
 
 afterEach(async (context) => {
