@@ -149,9 +149,6 @@ export const discover = (env: Env = process.env): Effect.Effect<ReadonlyArray<Tr
 // ---------------------------------------------------------------------------------------------------------------------
 // import
 
-/** Redaction of whole events, shared with the OpenCode plugin (see `Redactor.redactEvents`). */
-export const redactEvents = Redactor.redactEvents
-
 /** The events of one file, or why it was left out. */
 type FileResult =
   | { readonly ok: true; readonly events: ReadonlyArray<Event.EventEncoded>; readonly malformed: number }
@@ -219,7 +216,7 @@ export const importFiles = (
         let start = 0
         while (buffered.length - start >= (all ? 1 : EVENTS_PER_APPEND)) {
           const chunk = buffered.slice(start, start + EVENTS_PER_APPEND)
-          yield* outbox.append(yield* redactEvents(chunk))
+          yield* outbox.append(yield* Redactor.redactEvents(chunk))
           start += chunk.length
         }
         buffered = buffered.slice(start)

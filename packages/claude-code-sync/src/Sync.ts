@@ -1,10 +1,9 @@
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { ConfigStore, Outbox, SyncClient, SyncLock } from "@opensync/client"
+import { ConfigStore, Outbox, Redactor, SyncClient, SyncLock } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Hooks from "./Hooks.js"
-import * as Import from "./Import.js"
 import * as Paths from "./Paths.js"
 import * as Transcript from "./Transcript.js"
 
@@ -104,7 +103,7 @@ const processInboxWith = (config: ConfigStore.ResolvedConfig) =>
         continue
       }
       const events = Hooks.eventsFromHook(input.right, { now: entry.receivedAt, syncToolCalls: config.syncToolCalls })
-      if (events.length > 0) yield* outbox.append(yield* Import.redactEvents(events))
+      if (events.length > 0) yield* outbox.append(yield* Redactor.redactEvents(events))
       queued += events.length
       const transcript = Hooks.transcriptToRead(input.right)
       if (transcript !== undefined) {
@@ -129,7 +128,7 @@ const processInboxWith = (config: ConfigStore.ResolvedConfig) =>
         syncToolCalls: config.syncToolCalls,
         ...(transcript.agentId === undefined ? {} : { agentId: transcript.agentId })
       })
-      if (events.length > 0) yield* outbox.append(yield* Import.redactEvents(events))
+      if (events.length > 0) yield* outbox.append(yield* Redactor.redactEvents(events))
       queued += events.length
       transcriptsRead++
     }

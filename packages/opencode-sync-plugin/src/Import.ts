@@ -1,9 +1,8 @@
-import { Outbox, type Redactor } from "@opensync/client"
+import { Outbox, Redactor } from "@opensync/client"
 import type { Event } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Mapping from "./Mapping.js"
 import * as Storage from "./Storage.js"
-import { redactEvents } from "./Sync.js"
 
 /*
  * The backfill behind `opencode-sync import`: every session in OpenCode's SQLite store, then those only the legacy JSON
@@ -66,7 +65,7 @@ export const importAll = (
         Effect.gen(function* () {
           while (buffered.length >= (all ? 1 : EVENTS_PER_APPEND)) {
             const chunk = buffered.slice(0, EVENTS_PER_APPEND)
-            yield* outbox.append(yield* redactEvents(chunk))
+            yield* outbox.append(yield* Redactor.redactEvents(chunk))
             buffered = buffered.slice(chunk.length)
           }
         })

@@ -24,8 +24,6 @@ export interface SyncReport {
   readonly error: string | null
 }
 
-export const redactEvents = Redactor.redactEvents
-
 /** Takes the sync lock; a lock older than 5 minutes belongs to a dead process. */
 const acquireLock = Effect.suspend(() => SyncLock.acquire(Paths.syncLockFile()))
 
@@ -83,7 +81,7 @@ export const processInbox = (config: ConfigStore.ResolvedConfig) =>
         continue
       }
       const events = Mapping.toEvents(snapshot, options)
-      if (events.length > 0) yield* outbox.append(yield* redactEvents(events))
+      if (events.length > 0) yield* outbox.append(yield* Redactor.redactEvents(events))
       rmSync(file, { force: true })
       queued += events.length
       snapshots++

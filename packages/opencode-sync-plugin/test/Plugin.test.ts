@@ -120,7 +120,7 @@ describe("the plugin entry", () => {
       },
       { syncToolCalls: true, syncThinking: false }
     )
-    const redacted = Effect.runSync(Sync.redactEvents(events).pipe(Effect.provide(Redactor.Redactor.Default)))
+    const redacted = Effect.runSync(Redactor.redactEvents(events).pipe(Effect.provide(Redactor.Redactor.Default)))
     expect(JSON.stringify(redacted)).not.toContain("sk-ant-api03")
     expect(redacted[0]?.id).not.toBe(events[0]?.id)
   })
