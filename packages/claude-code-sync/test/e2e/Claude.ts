@@ -203,19 +203,7 @@ export const reservePort = () =>
     })
   })
 
-/** Calls `check` every `intervalMs` until it returns a value or `timeoutMs` passes (then returns `undefined`). */
-export const pollFor = async <A>(
-  check: () => Promise<A | undefined>,
-  timeoutMs: number,
-  intervalMs = 250
-): Promise<A | undefined> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined || Date.now() >= deadline) return value
-    await new Promise((done) => setTimeout(done, intervalMs))
-  }
-}
+export { pollFor } from "../../../server/test/support/server.js"
 
 /** Hook payloads stored but not yet turned into events (a sync running while they arrived leaves them for the next). */
 export const pendingHookPayloads = (workspace: Workspace) => {

@@ -8,7 +8,16 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { binPath, runCli } from "../../../server/test/support/server.js"
 
-export { startServer } from "../../../server/test/support/server.js"
+export {
+  getSession,
+  pollFor,
+  type StoredDetail as SessionDetail,
+  type StoredMessage,
+  type StoredSession,
+  type StoredToolCall,
+  type StoredUsage,
+  startServer
+} from "../../../server/test/support/server.js"
 
 /** A data dir with one API key, made offline (`opensync keys create`), for a server started later. */
 export const prepareDataDir = async (): Promise<{ readonly dataDir: string; readonly key: string }> => {
@@ -55,77 +64,4 @@ export const startServerAt = async (port: number, dataDir: string) => {
         process.kill(child.pid, "SIGTERM")
       })
   }
-}
-
-// ---------- reading what the server stored ----------
-
-export interface StoredUsage {
-  readonly input: number
-  readonly output: number
-  readonly cacheRead: number
-  readonly cacheWrite5m: number
-  readonly cacheWrite1h: number
-  readonly reasoning: number
-}
-
-export interface StoredMessage {
-  readonly id: string
-  readonly role: string
-  readonly text: string
-  readonly model: string | null
-  readonly agentId: string | null
-  readonly createdAt: number
-  readonly usage: StoredUsage
-  readonly costUsd: number
-  readonly costBasis: string
-  readonly parts: ReadonlyArray<{ readonly type: string; readonly name?: string; readonly callId?: string }>
-}
-
-export interface StoredToolCall {
-  readonly id: string
-  readonly name: string
-  readonly status: string
-  readonly startedAt: number
-  readonly durationMs: number | null
-  readonly agentId: string | null
-  readonly input: { readonly summary: string | null; readonly paths: ReadonlyArray<string>; readonly bytes: number }
-  readonly output: { readonly bytes: number; readonly exitCode: number | null; readonly error: string | null }
-}
-
-export interface StoredSession {
-  readonly id: string
-  readonly source: string
-  readonly title: string | null
-  readonly projectPath: string | null
-  readonly gitBranch: string | null
-  readonly model: string | null
-  readonly endReason: string | null
-  readonly messageCount: number
-  readonly toolCallCount: number
-  readonly toolErrorCount: number
-  readonly usage: StoredUsage
-  readonly totalTokens: number
-  readonly costUsd: number
-  readonly unpricedMessages: number
-}
-
-export interface SessionDetail {
-  readonly session: StoredSession
-  readonly messages: ReadonlyArray<StoredMessage>
-  readonly toolCalls: ReadonlyArray<StoredToolCall>
-  readonly children: ReadonlyArray<StoredSession>
-}
-
-/** `GET /api/sessions/{id}`: the parsed detail and its raw JSON text, or `undefined` while it is not there (404). */
-export const getSession = async (
-  server: { readonly url: string; readonly key: string },
-  id: string
-): Promise<{ readonly detail: SessionDetail; readonly raw: string } | undefined> => {
-  const response = await fetch(`${server.url}/api/sessions/${encodeURIComponent(id)}`, {
-    headers: { authorization: `Bearer ${server.key}` }
-  })
-  if (response.status === 404) return undefined
-  const raw = await response.text()
-  if (!response.ok) throw new Error(`GET /api/sessions/${id}: ${response.status} ${raw}`)
-  return { detail: JSON.parse(raw) as SessionDetail, raw }
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import type { Api } from "@opensync/domain"
 
 /** A real `opensync serve` process on an ephemeral 127.0.0.1 port, with its own data dir. */
 export interface RunningServer {
@@ -68,5 +69,40 @@ export const startServer = async (options: { dataDir?: string } = {}): Promise<R
         })
         child.kill("SIGTERM")
       })
+  }
+}
+
+/** A session as `GET /api/sessions/{id}` answers it: the contract's own type, as JSON. */
+export type StoredDetail = typeof Api.SessionDetail.Encoded
+export type StoredSession = StoredDetail["session"]
+export type StoredMessage = StoredDetail["messages"][number]
+export type StoredToolCall = StoredDetail["toolCalls"][number]
+export type StoredUsage = StoredSession["usage"]
+
+/** `GET /api/sessions/{id}`: the parsed detail and its raw JSON text, or `undefined` while it is not there (404). */
+export const getSession = async (
+  server: { readonly url: string; readonly key: string },
+  id: string
+): Promise<{ readonly detail: StoredDetail; readonly raw: string } | undefined> => {
+  const response = await fetch(`${server.url}/api/sessions/${encodeURIComponent(id)}`, {
+    headers: { authorization: `Bearer ${server.key}` }
+  })
+  if (response.status === 404) return undefined
+  const raw = await response.text()
+  if (!response.ok) throw new Error(`GET /api/sessions/${id}: ${response.status} ${raw}`)
+  return { detail: JSON.parse(raw) as StoredDetail, raw }
+}
+
+/** Calls `check` every `intervalMs` until it returns a value or `timeoutMs` passes (then returns `undefined`). */
+export const pollFor = async <A>(
+  check: () => Promise<A | undefined>,
+  timeoutMs: number,
+  intervalMs = 250
+): Promise<A | undefined> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined || Date.now() >= deadline) return value
+    await new Promise((done) => setTimeout(done, intervalMs))
   }
 }
