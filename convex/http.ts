@@ -104,7 +104,7 @@ route("POST", "/sync/events", true, async (ctx, request, _url, _params, caller) 
     )
   }
   const { events, rejected } = Batch.decodeEvents(payload.events)
-  return json({ ...(await ingest(ctx, caller.userId, events)), rejected })
+  return json({ ...(await ingest(ctx, caller.userId, events)), rejected, deleted: [] })
 })
 
 route("POST", "/sync/session", true, async (ctx, request, _url, _params, caller) => {

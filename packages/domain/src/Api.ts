@@ -68,7 +68,9 @@ export const SyncEventsResult = Schema.Struct({
   stored: Schema.Array(EventId),
   duplicates: Schema.Array(EventId),
   stale: Schema.Array(EventId),
-  rejected: Schema.Array(Rejection)
+  rejected: Schema.Array(Rejection),
+  /** Events of sessions the user deleted: not stored, and never to be sent again (the server keeps a tombstone). */
+  deleted: Schema.optionalWith(Schema.Array(EventId), { default: () => [] })
 }).annotations({ identifier: "SyncEventsResult" })
 export type SyncEventsResult = typeof SyncEventsResult.Type
 

@@ -169,7 +169,7 @@ export const SyncLive = HttpApiBuilder.group(Api.OpenSyncApi, "sync", (handlers)
       }
       const { events, rejected } = Batch.decodeEvents(payload.events)
       const result = yield* internal(store.ingest(user.userId, events))
-      return { ...result, rejected }
+      return { ...result, rejected, deleted: [] }
     })
   )
 )

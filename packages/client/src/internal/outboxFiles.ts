@@ -124,6 +124,8 @@ export interface Answer {
   readonly duplicates: ReadonlyArray<string>
   readonly stale: ReadonlyArray<string>
   readonly rejected: ReadonlyArray<{ readonly index: number; readonly id: string | null; readonly error: string }>
+  /** Events of sessions the user deleted on the server: accepted as final, dropped quietly. */
+  readonly deleted?: ReadonlyArray<string> | undefined
 }
 
 /** Why an answer cannot be trusted to account for a batch of `size` events, or undefined when it can. */
@@ -135,7 +137,12 @@ export const answerProblem = (answer: Answer, size: number): string | undefined 
     }
     seen.add(r.index)
   }
-  const covered = answer.stored.length + answer.duplicates.length + answer.stale.length + answer.rejected.length
+  const covered =
+    answer.stored.length +
+    answer.duplicates.length +
+    answer.stale.length +
+    answer.rejected.length +
+    (answer.deleted?.length ?? 0)
   return covered === size ? undefined : `the server's answer accounts for ${covered} of ${size} events`
 }
 
