@@ -27,7 +27,7 @@ describe("the client derived from the HTTP contract", () => {
         title: "Typed client"
       })
       const result = yield* client.sync.events({ payload: { events: [event] } })
-      expect(result).toEqual({ stored: [event.id], duplicates: [], stale: [], rejected: [] })
+      expect(result).toEqual({ stored: [event.id], duplicates: [], stale: [], rejected: [], deleted: [] })
       const detail = yield* client.sessions.get({ path: { id: Ids.SessionId.make("ses_typed") } })
       expect(detail.session.title).toBe("Typed client")
       expect(detail.session.startedAt).toBe(1_790_000_000_000)

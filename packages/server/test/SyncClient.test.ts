@@ -28,7 +28,13 @@ describe("SyncClient against the real server", () => {
   it.live("sends events and checks the connection", () =>
     Effect.gen(function* () {
       const client = yield* SyncClient.make({ baseUrl: server.url, apiKey: Redacted.make(server.key) })
-      expect(yield* client.sendEvents([event])).toEqual({ stored: [event.id], duplicates: [], stale: [], rejected: [] })
+      expect(yield* client.sendEvents([event])).toEqual({
+        stored: [event.id],
+        duplicates: [],
+        stale: [],
+        rejected: [],
+        deleted: []
+      })
       const check = yield* client.check
       expect(check.version).toBe("0.1.0")
     })

@@ -145,7 +145,7 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
     /** Sends events that must all be stored. */
     const store = async (events: ReadonlyArray<Json>, key?: string): Promise<void> => {
       const result = await sync(events, key)
-      expect(result).toEqual({ stored: events.map((e) => e.id), duplicates: [], stale: [], rejected: [] })
+      expect(result).toEqual({ stored: events.map((e) => e.id), duplicates: [], stale: [], rejected: [], deleted: [] })
     }
 
     const detail = async (id: string, key?: string): Promise<SessionDetail> => {
@@ -474,7 +474,8 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
           stored: events.map((e) => e.id),
           duplicates: [],
           stale: [],
-          rejected: []
+          rejected: [],
+          deleted: []
         })
       })
 
@@ -492,7 +493,8 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
           stored: [],
           duplicates: events.map((e) => e.id),
           stale: [],
-          rejected: []
+          rejected: [],
+          deleted: []
         })
         expect((await get(`/api/sessions/${s}`)).text).toEqual(before)
         expect((await detail(s)).session.messageCount).toEqual(2)
@@ -505,7 +507,8 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
           stored: [message.id],
           duplicates: [message.id],
           stale: [],
-          rejected: []
+          rejected: [],
+          deleted: []
         })
         const d = await detail(s)
         expect(d.messages.map((m) => m.text)).toEqual(["twice"])
@@ -517,7 +520,13 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
         const newer = messageEv(s, "m1", "assistant", t0 + 100, { text: "newer", createdAt: t0 })
         const older = messageEv(s, "m1", "assistant", t0 + 50, { text: "older", createdAt: t0 })
         await store([newer])
-        expect(await sync([older])).toEqual({ stored: [], duplicates: [], stale: [older.id], rejected: [] })
+        expect(await sync([older])).toEqual({
+          stored: [],
+          duplicates: [],
+          stale: [older.id],
+          rejected: [],
+          deleted: []
+        })
         expect((await detail(s)).messages.map((m) => m.text)).toEqual(["newer"])
         const newest = messageEv(s, "m1", "assistant", t0 + 200, { text: "newest", createdAt: t0 })
         await store([newest])
@@ -532,7 +541,13 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
         const completed = toolEv(s, "c1", "Bash", "completed", t0 + 500, { startedAt: t0, durationMs: 500 })
         const lateRunning = toolEv(s, "c1", "Bash", "running", t0 + 600, { startedAt: t0 })
         await store([running, completed])
-        expect(await sync([lateRunning])).toEqual({ stored: [], duplicates: [], stale: [lateRunning.id], rejected: [] })
+        expect(await sync([lateRunning])).toEqual({
+          stored: [],
+          duplicates: [],
+          stale: [lateRunning.id],
+          rejected: [],
+          deleted: []
+        })
         const d = await detail(s)
         expect(d.toolCalls.map((c) => [c.id, c.status, c.durationMs])).toEqual([["c1", "completed", 500]])
         expect(d.session.toolCallCount).toEqual(1)
@@ -1614,7 +1629,13 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
         expect((await stats({ ...range, project })).totals).toEqual(zeroTotals)
 
         // the events are forgotten with the session: the same events create it again
-        expect(await sync(events)).toEqual({ stored: events.map((e) => e.id), duplicates: [], stale: [], rejected: [] })
+        expect(await sync(events)).toEqual({
+          stored: events.map((e) => e.id),
+          duplicates: [],
+          stale: [],
+          rejected: [],
+          deleted: []
+        })
         expect(await detail(spec.id)).toEqual(before)
         expect(await stats(range)).toEqual(statsBefore)
       })
@@ -2092,7 +2113,8 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
           stored: events.map((e) => e.id),
           duplicates: [],
           stale: [],
-          rejected: []
+          rejected: [],
+          deleted: []
         })
         await store(
           [
