@@ -264,7 +264,7 @@ describe.skipIf(!Claude.hasClaude())("Claude Code e2e (real claude -p, plugin, l
   it("delivers everything exactly once with `sync` after the server was down for the whole session", {
     timeout: 90_000
   }, async () => {
-    const { dataDir, key } = await Server.prepareDataDir()
+    const { dataDir, key, readerKey } = await Server.prepareDataDir()
     const port = await Claude.reservePort()
     const target = { url: `http://127.0.0.1:${port}`, key }
     try {
@@ -280,7 +280,7 @@ describe.skipIf(!Claude.hasClaude())("Claude Code e2e (real claude -p, plugin, l
 
           const server = await Server.startServerAt(port, dataDir)
           try {
-            const reader = { url: server.url, key }
+            const reader = { url: server.url, key: readerKey }
             expect(await Server.getSession(reader, run.sessionId)).toBeUndefined()
 
             const first = await Claude.flush(workspace, target)

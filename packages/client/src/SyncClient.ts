@@ -88,12 +88,12 @@ export const make = (options: SyncClientOptions) =>
         ? Effect.fail(new SendFailed({ transient: false, status: null, message: "batch too large" }))
         : call(client.sync.events({ payload: { events } }))
 
-    /** Checks the server answers and accepts the key. */
+    /** Checks the server answers and accepts the key (any scope: the plugins hold `ingest` keys). */
     const check = Effect.gen(function* () {
       const started = Date.now()
       const health = yield* call(client.health.health())
-      yield* call(client.keys.list())
-      return { version: health.version, latencyMs: Date.now() - started }
+      const me = yield* call(client.auth.me())
+      return { version: health.version, latencyMs: Date.now() - started, scope: me.scope }
     })
 
     return { sendEvents, check } as const

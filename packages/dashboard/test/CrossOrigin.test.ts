@@ -2,8 +2,8 @@ import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Event } from "@opensync/domain"
+import { type RunningServer, startServer } from "@opensync/testkit/Server"
 import type { Browser, BrowserContext, Page } from "playwright-core"
-import { type RunningServer, startServer } from "../../server/test/support/server.js"
 import { hasBrowser, launch, screenshotDir } from "./support/browser.js"
 
 /**

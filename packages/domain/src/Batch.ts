@@ -52,6 +52,25 @@ export const decodeEvents = (raw: ReadonlyArray<unknown>) => {
   return { events, rejected }
 }
 
+/** Rejections, at their index in the request, of events a store refused (by id; the first occurrence of each). */
+export const rejections = (
+  raw: ReadonlyArray<unknown>,
+  refused: ReadonlyArray<{ readonly id: string; readonly error: string }>
+): Array<Rejection> => {
+  if (refused.length === 0) return []
+  const reasons = new Map(refused.map((r) => [r.id, r.error]))
+  const out: Array<Rejection> = []
+  for (const [index, value] of raw.entries()) {
+    const id = typeof value === "object" && value !== null ? (value as { id?: unknown }).id : undefined
+    if (typeof id !== "string") continue
+    const error = reasons.get(id)
+    if (error === undefined) continue
+    reasons.delete(id)
+    out.push({ index, id, error })
+  }
+  return out
+}
+
 /** The events of a legacy `/sync/batch` body, with the counts and per-item errors its answer reports. */
 export const fromLegacyBatch = (body: typeof Legacy.LegacyBatch.Type, now: number) => {
   const errors: Array<string> = []
@@ -215,23 +234,8 @@ export const rollupIncrements = (deltas: ReadonlyArray<ReturnType<typeof Rollup.
   }
 }
 
-const usageValues = [
-  "sessions",
-  "messages",
-  "durationMs",
-  "input",
-  "output",
-  "cacheRead",
-  "cacheWrite5m",
-  "cacheWrite1h",
-  "reasoning",
-  "unpriced"
-] as const
-
 /** True when a usage rollup row adds up to nothing (cost within rounding), so it can be deleted. */
-export const isZeroUsage = (row: Rollup.UsageRow): boolean =>
-  Math.abs(row.costUsd) < 1e-9 && usageValues.every((field) => row[field] === 0)
+export const isZeroUsage = Rollup.isZeroUsage
 
 /** True when a tool rollup row adds up to nothing. */
-export const isZeroTools = (row: Rollup.ToolRow): boolean =>
-  row.calls === 0 && row.errors === 0 && row.durationMs === 0 && row.timed === 0
+export const isZeroTools = Rollup.isZeroTools

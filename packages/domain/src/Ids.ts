@@ -1,9 +1,20 @@
 import * as Schema from "effect/Schema"
+import { Text } from "./Units.js"
+
+/** Ids are 1–256 characters of whole code points without control characters (no NUL, newline, …). */
+const hasNoControlCharacters = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x20 || c === 0x7f) return false
+  }
+  return true
+}
 
 const idString = (brand: string, description: string) =>
-  Schema.String.pipe(
+  Text.pipe(
     Schema.minLength(1, { message: () => `${description} must not be empty` }),
     Schema.maxLength(256, { message: () => `${description} must be at most 256 characters` }),
+    Schema.filter(hasNoControlCharacters, { message: () => `${description} must not contain control characters` }),
     Schema.brand(brand),
     Schema.annotations({ description })
   )

@@ -69,7 +69,7 @@ export const applySessionEvent = (existing: Session | null, event: SessionEvent)
   for (const field of sessionFields) {
     const value = event[field]
     if (value === undefined) continue
-    if (newer || next[field] === null) next[field] = value === null ? null : value.slice(0, 4096)
+    if (newer || next[field] === null) next[field] = value === null ? null : Limits.cut(value, 4096)
   }
   if (event.startedAt !== undefined) next.startedAt = Math.min(next.startedAt, event.startedAt)
   if (event.endedAt !== undefined && (newer || next.endedAt === null)) next.endedAt = event.endedAt
@@ -184,7 +184,7 @@ export const applyToolCallEvent = (
     durationMs: event.durationMs ?? null,
     input: {
       summary: event.input.summary === null ? null : Limits.truncate(event.input.summary, Limits.maxSummaryChars),
-      paths: event.input.paths.slice(0, Limits.maxPaths).map((path) => path.slice(0, 1024)),
+      paths: event.input.paths.slice(0, Limits.maxPaths).map((path) => Limits.cut(path, 1024)),
       bytes: event.input.bytes
     },
     output: {

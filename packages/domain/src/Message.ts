@@ -1,18 +1,19 @@
 import * as Schema from "effect/Schema"
 import { EpochMillis, MessageId, ToolCallId } from "./Ids.js"
+import { Text } from "./Units.js"
 import { UsageRecord } from "./Usage.js"
 
 export const Role = Schema.Literal("user", "assistant", "system", "tool", "unknown")
 export type Role = typeof Role.Type
 
 /** One ordered piece of a message. Tool parts reference a tool call; file parts carry a path, never contents. */
-const nullableText = Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
+const nullableText = Schema.optionalWith(Schema.NullOr(Text), { default: () => null })
 export const Part = Schema.Union(
-  Schema.Struct({ type: Schema.Literal("text"), text: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("thinking"), text: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("tool"), callId: ToolCallId, name: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("file"), path: Schema.String, mime: nullableText }),
-  Schema.Struct({ type: Schema.Literal("other"), name: Schema.String, summary: nullableText })
+  Schema.Struct({ type: Schema.Literal("text"), text: Text }),
+  Schema.Struct({ type: Schema.Literal("thinking"), text: Text }),
+  Schema.Struct({ type: Schema.Literal("tool"), callId: ToolCallId, name: Text }),
+  Schema.Struct({ type: Schema.Literal("file"), path: Text, mime: nullableText }),
+  Schema.Struct({ type: Schema.Literal("other"), name: Text, summary: nullableText })
 ).annotations({ identifier: "Part" })
 export type Part = typeof Part.Type
 

@@ -2,9 +2,9 @@ import { createServer, type Server } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { SyncClient } from "@opensync/client"
 import { Event } from "@opensync/domain"
+import { type RunningServer, startServer } from "@opensync/testkit/Server"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { type RunningServer, startServer } from "./support/server.js"
 
 let server: RunningServer
 let silent: Server

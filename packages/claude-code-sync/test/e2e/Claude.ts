@@ -203,7 +203,7 @@ export const reservePort = () =>
     })
   })
 
-export { pollFor } from "../../../server/test/support/server.js"
+export { pollFor } from "@opensync/testkit/Server"
 
 /** Hook payloads stored but not yet turned into events (a sync running while they arrived leaves them for the next). */
 export const pendingHookPayloads = (workspace: Workspace) => {
