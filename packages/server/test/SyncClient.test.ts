@@ -27,7 +27,7 @@ const event = Event.make({ kind: "session", source: "claude-code", sessionId: "s
 describe("SyncClient against the real server", () => {
   it.live("sends events and checks the connection", () =>
     Effect.gen(function* () {
-      const client = yield* SyncClient.make({ baseUrl: server.url, apiKey: Redacted.make(server.key) })
+      const client = yield* SyncClient.makeFetch({ baseUrl: server.url, apiKey: Redacted.make(server.key) })
       expect(yield* client.sendEvents([event])).toEqual({
         stored: [event.id],
         duplicates: [],
@@ -40,39 +40,37 @@ describe("SyncClient against the real server", () => {
     })
   )
 
-  it.live("a wrong key is a permanent failure that says what to do", () =>
+  it.live("a wrong key is refused as a whole and the message says what to do", () =>
     Effect.gen(function* () {
-      const client = yield* SyncClient.make({ baseUrl: server.url, apiKey: Redacted.make("osk_wrong"), retries: 0 })
+      const client = yield* SyncClient.makeFetch({ baseUrl: server.url, apiKey: Redacted.make("osk_wrong") })
       const error = yield* Effect.flip(client.sendEvents([event]))
-      expect(error.transient).toBe(false)
+      expect(error.kind).toBe("refused")
       expect(error.status).toBe(401)
       expect(error.message).toContain("Run login again")
     })
   )
 
-  it.live("a server that is down is a transient failure", () =>
+  it.live("a server that is down is unavailable, not a failure of the events", () =>
     Effect.gen(function* () {
-      const client = yield* SyncClient.make({
+      const client = yield* SyncClient.makeFetch({
         baseUrl: "http://127.0.0.1:1",
-        apiKey: Redacted.make(server.key),
-        retries: 0
+        apiKey: Redacted.make(server.key)
       })
       const error = yield* Effect.flip(client.sendEvents([event]))
-      expect(error.transient).toBe(true)
+      expect(error.kind).toBe("unavailable")
       expect(error.message).toContain("Cannot reach http://127.0.0.1:1")
     })
   )
 
   it.live("a server that never answers times out instead of hanging", () =>
     Effect.gen(function* () {
-      const client = yield* SyncClient.make({
+      const client = yield* SyncClient.makeFetch({
         baseUrl: silentUrl,
         apiKey: Redacted.make(server.key),
-        retries: 0,
         timeout: "300 millis"
       })
       const error = yield* Effect.flip(client.sendEvents([event]))
-      expect(error.transient).toBe(true)
+      expect(error.kind).toBe("unavailable")
       expect(error.message).toContain("did not answer in time")
     })
   )
