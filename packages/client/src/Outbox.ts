@@ -9,7 +9,7 @@ import * as Schedule from "effect/Schedule"
 import * as Drain from "./internal/outboxDrain.js"
 import * as Files from "./internal/outboxFiles.js"
 import * as Fs from "./internal/outboxFs.js"
-import { makeWork, type Progress, sendWork, type Work } from "./internal/outboxSend.js"
+import * as Run from "./internal/outboxRun.js"
 
 /** The outbox could not create or move one of its files (on `append`: nothing was queued). */
 export class OutboxWriteFailed extends Data.TaggedError("OutboxWriteFailed")<{
@@ -157,17 +157,6 @@ export const retrySchedule = (
   )
 }
 
-/** What `lastError` says about the last event the server failed on in a drain. */
-const describeFailed = (failed: FailedEvent | undefined, maxAttempts: number): string | undefined => {
-  if (failed === undefined) return undefined
-  const id = failed.id ?? "(no id)"
-  return failed.retryAt === null
-    ? `Event ${id} was set aside in rejected/ after ${failed.attempts} failed tries: ${failed.reason} ` +
-        "`sync --retry-rejected` sends it again."
-    : `Event ${id} failed on the server (try ${failed.attempts} of ${maxAttempts}): ${failed.reason} ` +
-        `Next try after ${new Date(failed.retryAt).toISOString()}; the other events were sent.`
-}
-
 const writeFailed = (error: Fs.FsError) =>
   new OutboxWriteFailed({
     path: error.path,
@@ -219,35 +208,14 @@ const make = Effect.gen(function* () {
 
   /** Counts events from file names alone (pending, in flight, waiting for a retry), plus rejected and corrupt files. */
   const stats = Effect.fn("Outbox.stats")(function* () {
-    const now = yield* Clock.currentTimeMillis
     const owners = yield* Fs.list(dirs.sending)
     const claimed = yield* Effect.forEach(owners, (owner) => Fs.list(path.join(dirs.sending, owner)))
     const names = [...(yield* Fs.list(dirs.pending)), ...claimed.flat()]
-    let pending = 0
-    let pendingFiles = 0
-    let oldestPendingAt: number | null = null
-    let retrying = 0
-    let nextRetryAt: number | null = null
-    for (const name of names) {
-      const parsed = Files.parseName(name)
-      if (parsed === undefined) continue
-      pending += parsed.count
-      pendingFiles += 1
-      oldestPendingAt = oldestPendingAt === null ? parsed.at : Math.min(oldestPendingAt, parsed.at)
-      if (parsed.retry !== undefined && parsed.retry.attempts > 0) {
-        retrying += parsed.count
-        const at = Math.max(parsed.retry.notBefore, now)
-        nextRetryAt = nextRetryAt === null ? at : Math.min(nextRetryAt, at)
-      }
-    }
+    const counts = Files.countPending(names, yield* Clock.currentTimeMillis)
     const state = yield* readState
     const corruptFiles = yield* Fs.list(dirs.corrupt)
     const stats: Stats = {
-      pending,
-      pendingFiles,
-      oldestPendingAt,
-      retrying,
-      nextRetryAt,
+      ...counts,
       rejected: (yield* Fs.list(dirs.rejected)).filter((name) => name.endsWith(".json")).length,
       lastRejected: state.lastRejected,
       deleted: state.deleted,
@@ -319,88 +287,17 @@ const make = Effect.gen(function* () {
         maxAttempts: Math.max(1, options.maxAttempts ?? 5),
         backoff: (attempt) => Math.min(max, base * factor ** (attempt - 1))
       }
-      const maxProbes = Math.max(1, options.maxProbes ?? 16)
-      const steps = Drain.makeDrainSteps(ctx)
-      const totals = Drain.emptyTotals()
-      const progress: Progress<SendFailed> = { evidence: false, lastFailure: null, requests: 0, failedProbes: 0 }
-      const held: Array<Work> = []
-
-      /** Settles `works`; their `Failed` events count only if the server accepted some request in this drain. */
-      const settle = (works: ReadonlyArray<Work>) =>
-        Effect.gen(function* () {
-          const now = yield* Clock.currentTimeMillis
-          for (const work of works) yield* steps.settle(work.claim, work.outcomes, progress.evidence, now, totals)
-          if (progress.evidence && works.length > 0) yield* updateState(Files.recordSuccess(now))
-        })
-      const takeComplete = () => {
-        const complete = held.filter((work) => work.queue.length === 0)
-        held.splice(0, held.length, ...held.filter((work) => work.queue.length > 0))
-        return complete
-      }
-      const serverFailedAll = (last: SendFailed) =>
-        new SendFailed({
-          kind: "failed",
-          status: last.status ?? null,
-          message: `${last.message} The server accepted no request, so this is not charged to the events; they stay queued.`
-        })
-
-      const loop = Effect.gen(function* () {
-        yield* steps.recover(startedAt, totals)
-        yield* Fs.mkdir(ctx.ownDir)
-        const driver = yield* Schedule.driver(options.retry ?? retrySchedule())
-        const sendOptions = {
-          maxProbes,
-          malformed: (problem: string) =>
-            new SendFailed({
-              kind: "failed",
-              status: null,
-              message: `The server's answer does not add up: ${problem}.`
-            }),
-          beforeRequest: Effect.flatMap(Clock.currentTimeMillis, (now) => Fs.touch(ctx.ownDir, now)),
-          onSuccess: driver.reset
-        }
-        while (true) {
-          if (progress.evidence) yield* settle(takeComplete())
-          const resumable = progress.evidence ? held.findIndex((held) => held.queue.length > 0) : -1
-          let work = resumable < 0 ? undefined : held.splice(resumable, 1)[0]
-          if (work === undefined) {
-            const claim = yield* steps.claim(yield* Clock.currentTimeMillis, totals)
-            if (claim === undefined) return null
-            work = makeWork(claim)
-          }
-          const step = yield* sendWork(work, send, sendOptions, progress)
-          if (step._tag === "Done" && progress.evidence) {
-            yield* settle([work])
-            continue
-          }
-          held.push(work)
-          if (step._tag !== "Stopped") {
-            if (progress.evidence || progress.failedProbes < 2 * maxProbes) continue
-            return progress.lastFailure === null ? null : serverFailedAll(progress.lastFailure)
-          }
-          yield* settle(held.splice(0))
-          if (step.error.kind === "unavailable" && (yield* Effect.isSuccess(driver.next(step.error)))) continue
-          return step.error
-        }
-      })
-      const finish = Effect.gen(function* () {
-        const stopped = yield* loop
-        yield* settle(held.splice(0))
-        const failure =
-          stopped ??
-          (totals.uncharged > 0 && progress.lastFailure !== null ? serverFailedAll(progress.lastFailure) : null)
-        const end = yield* Clock.currentTimeMillis
-        const problem = failure?.message ?? describeFailed(totals.failed.at(-1), ctx.maxAttempts)
-        yield* updateState((state) => {
-          const counted = Files.recordDeleted(totals.deleted)(state)
-          const rejected = totals.lastRejected === null ? counted : Files.recordRejected(totals.lastRejected)(counted)
-          return problem === undefined ? rejected : Files.recordError(end, problem)(rejected)
-        })
-        return failure
-      })
-      const failure = yield* finish.pipe(Effect.ensuring(Effect.ignore(steps.releaseAll(true))))
-      const { lastRejected: _, uncharged: __, ...counts } = totals
-      const result: DrainResult = { ...counts, requests: progress.requests, failure }
+      const result: DrainResult = yield* Run.runDrain(
+        send,
+        {
+          ctx,
+          maxProbes: Math.max(1, options.maxProbes ?? 16),
+          retry: options.retry ?? retrySchedule(),
+          failure: (fields) => new SendFailed(fields),
+          updateState
+        },
+        startedAt
+      )
       return result
     }).pipe(Effect.mapError(ioFailed), Effect.withSpan("Outbox.drain"))
 

@@ -83,6 +83,28 @@ export const retryName = (stem: string, mark: RetryMark) =>
 /** The index an event of `file` had in its original append (stable across retries). */
 export const originalIndex = (file: SpoolName, index: number) => file.retry?.index ?? index
 
+/** What the names of pending (and claimed) spool files say, without reading them; retries due are counted at `now`. */
+export const countPending = (names: ReadonlyArray<string>, now: number) => {
+  let pending = 0
+  let pendingFiles = 0
+  let oldestPendingAt: number | null = null
+  let retrying = 0
+  let nextRetryAt: number | null = null
+  for (const name of names) {
+    const parsed = parseName(name)
+    if (parsed === undefined) continue
+    pending += parsed.count
+    pendingFiles += 1
+    oldestPendingAt = oldestPendingAt === null ? parsed.at : Math.min(oldestPendingAt, parsed.at)
+    if (parsed.retry !== undefined && parsed.retry.attempts > 0) {
+      retrying += parsed.count
+      const at = Math.max(parsed.retry.notBefore, now)
+      nextRetryAt = nextRetryAt === null ? at : Math.min(nextRetryAt, at)
+    }
+  }
+  return { pending, pendingFiles, oldestPendingAt, retrying, nextRetryAt }
+}
+
 /** A name for a drainer's claim directory, sortable by creation time. */
 export const ownerName = (now: number, pid: number) => `${pad(now, 13)}-${pad(pid, 10)}-${random8()}`
 
