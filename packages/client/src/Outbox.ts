@@ -121,6 +121,15 @@ export interface Stats {
   /** Of `pending`: events the server failed on, waiting for their next try (at `nextRetryAt` the earliest). */
   readonly retrying: number
   readonly nextRetryAt: number | null
+  /** The newest event the server failed on: when, which, its answer, its tries, its next try (null: set aside). */
+  readonly lastFailed: {
+    readonly at: number
+    readonly id: string | null
+    readonly reason: string
+    readonly status: number | null
+    readonly attempts: number
+    readonly retryAt: number | null
+  } | null
   /** Events set aside in `rejected/`; `retryRejected()` queues them again. */
   readonly rejected: number
   /** The newest event set aside: when, its id, and the server's answer. */
@@ -217,6 +226,7 @@ const make = Effect.gen(function* () {
     const stats: Stats = {
       ...counts,
       rejected: (yield* Fs.list(dirs.rejected)).filter((name) => name.endsWith(".json")).length,
+      lastFailed: state.lastFailed,
       lastRejected: state.lastRejected,
       deleted: state.deleted,
       corrupt: corruptFiles.length,

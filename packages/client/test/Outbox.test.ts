@@ -101,6 +101,7 @@ const emptyStats: Outbox.Stats = {
   oldestPendingAt: null,
   retrying: 0,
   nextRetryAt: null,
+  lastFailed: null,
   rejected: 0,
   lastRejected: null,
   deleted: 0,

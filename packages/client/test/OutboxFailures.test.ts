@@ -70,6 +70,11 @@ describe("Outbox: one event the server fails on (500) never blocks the queue", (
           firstDrain,
           1
         ])
+        expect(yield* outbox.stats()).toMatchObject({
+          pending: 1,
+          retrying: 1,
+          lastFailed: { at: 0, id: "poison", reason, status: 500, attempts: 1, retryAt: minute }
+        })
 
         // Each try waits longer: 1, 4, 16, 64 minutes; the fifth failure sets it aside.
         const tries: Array<number> = []
@@ -178,6 +183,23 @@ describe("Outbox: one event the server fails on (500) never blocks the queue", (
         ["p4", 1]
       ])
     }).pipe(Effect.provide(syncLayer(dir, server.client)))
+  })
+
+  it.effect("the backoff survives a restart: a new process does not send the event before its time", () => {
+    const dir = tempDir()
+    const server = fakeSyncServer((ids) => (ids.includes("poison") ? internalError("boom") : stored(ids)))
+    const process = () => syncLayer(dir, server.client)
+    return Effect.gen(function* () {
+      yield* Effect.provide(Effect.zipRight(appendAll([["a", "poison", "b"]]), drainOnce()), process())
+      const tried = server.requestsWith("poison")
+      yield* TestClock.adjust(minute - 1)
+      yield* Effect.provide(drainOnce(), process())
+      expect(server.requestsWith("poison")).toBe(tried)
+      yield* TestClock.adjust(1)
+      const later = yield* Effect.provide(drainOnce(), process())
+      expect(server.requestsWith("poison")).toBe(tried + 1)
+      expect(later.failed).toMatchObject([{ id: "poison", attempts: 2, retryAt: 5 * minute }])
+    })
   })
 })
 

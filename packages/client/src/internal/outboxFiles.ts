@@ -269,6 +269,20 @@ export const State = Schema.Struct({
   lastError: Schema.NullOr(Schema.String),
   /** Events dropped because their session was deleted on the server, over all drains. */
   deleted: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  /** The newest event the server failed on (alone): when, which, its answer, its tries and next try (null: set aside). */
+  lastFailed: Schema.optionalWith(
+    Schema.NullOr(
+      Schema.Struct({
+        at: Schema.Number,
+        id: Schema.NullOr(Schema.String),
+        reason: Schema.String,
+        status: Schema.NullOr(Schema.Number),
+        attempts: Schema.Number,
+        retryAt: Schema.NullOr(Schema.Number)
+      })
+    ),
+    { default: () => null }
+  ),
   /** The last event set aside: when, which, and the server's answer. */
   lastRejected: Schema.optionalWith(
     Schema.NullOr(Schema.Struct({ at: Schema.Number, id: Schema.NullOr(Schema.String), reason: Schema.String })),
@@ -282,6 +296,7 @@ export const emptyState: State = {
   lastErrorAt: null,
   lastError: null,
   deleted: 0,
+  lastFailed: null,
   lastRejected: null
 }
 
@@ -313,6 +328,12 @@ export const recordDeleted =
   (count: number) =>
   (state: State): State =>
     count === 0 ? state : { ...state, deleted: state.deleted + count }
+
+/** Remembers the newest event the server failed on; a success does not clear it (`stats` shows it while it waits). */
+export const recordFailed =
+  (failed: NonNullable<State["lastFailed"]>) =>
+  (state: State): State =>
+    state.lastFailed !== null && state.lastFailed.at > failed.at ? state : { ...state, lastFailed: failed }
 
 /** Remembers the newest event set aside. */
 export const recordRejected =

@@ -110,11 +110,13 @@ export const runDrain = <F extends Failure, R>(
         stopped ??
         (totals.uncharged > 0 && progress.lastFailure !== null ? serverFailedAll(progress.lastFailure) : null)
       const end = yield* Clock.currentTimeMillis
-      const problem = failure?.message ?? describeFailed(totals.failed.at(-1), ctx.maxAttempts)
+      const lastFailed = totals.failed.at(-1)
+      const problem = failure?.message ?? describeFailed(lastFailed, ctx.maxAttempts)
       yield* settings.updateState((state) => {
-        const counted = Files.recordDeleted(totals.deleted)(state)
-        const rejected = totals.lastRejected === null ? counted : Files.recordRejected(totals.lastRejected)(counted)
-        return problem === undefined ? rejected : Files.recordError(end, problem)(rejected)
+        let next = Files.recordDeleted(totals.deleted)(state)
+        if (lastFailed !== undefined) next = Files.recordFailed({ at: end, ...lastFailed })(next)
+        if (totals.lastRejected !== null) next = Files.recordRejected(totals.lastRejected)(next)
+        return problem === undefined ? next : Files.recordError(end, problem)(next)
       })
       return failure
     })
