@@ -164,7 +164,7 @@ const round = Effect.scoped(
         error: "Not configured: run `claude-code-sync login`. Events stay queued until then."
       } satisfies SyncReport
     }
-    const client = yield* SyncClient.make({ baseUrl: config.serverUrl, apiKey: config.apiKey, retries: 0 })
+    const client = yield* SyncClient.makeFetch({ baseUrl: config.serverUrl, apiKey: config.apiKey })
     const drained = yield* outbox.drain(client.sendEvents)
     return {
       ...processed,

@@ -110,7 +110,7 @@ const round = (send: boolean) =>
         const error = "Not configured: run `opencode-sync login`. Events stay queued until then."
         return { ...processed, ...notSent, pending: (yield* outbox.stats()).pending, error } as SyncReport
       }
-      const client = yield* SyncClient.make({ baseUrl: config.serverUrl, apiKey: config.apiKey, retries: 0 })
+      const client = yield* SyncClient.makeFetch({ baseUrl: config.serverUrl, apiKey: config.apiKey })
       const drained = yield* outbox.drain(client.sendEvents)
       return {
         ...processed,
