@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { Keys, localUserId } from "./Keys.js"
+import { pricesCommand } from "./PricesCli.js"
 import * as Server from "./Server.js"
 import { version } from "./version.js"
 
@@ -151,7 +152,7 @@ const keys = Command.make("keys").pipe(
 
 const root = Command.make("opensync").pipe(
   Command.withDescription("OpenSync: a local server for your AI coding-agent sessions."),
-  Command.withSubcommands([serve, keys])
+  Command.withSubcommands([serve, keys, pricesCommand(dataDir)])
 )
 
 export const run = Command.run(root, { name: "opensync", version })

@@ -13,6 +13,7 @@ import * as Database from "./Database.js"
 import { ApiLive } from "./Http.js"
 import { ErrorBodiesLive } from "./internal/errorBodies.js"
 import { Keys } from "./Keys.js"
+import { PriceOverrides } from "./Prices.js"
 import { Store } from "./Store.js"
 
 export interface ServeOptions {
@@ -21,10 +22,10 @@ export interface ServeOptions {
   readonly dataDir: string
 }
 
-/** Storage for a data dir: the SQLite file, the session store and the key store. */
+/** Storage for a data dir: the SQLite file, the session store (pricing with `prices.json`) and the key store. */
 export const storageLayer = (dataDir: string) =>
   Layer.mergeAll(Store.Default, Keys.Default, DashboardSessions.Default).pipe(
-    Layer.provideMerge(Database.layer({ dataDir }))
+    Layer.provideMerge(Layer.merge(Database.layer({ dataDir }), PriceOverrides.layer(dataDir)))
   )
 
 const maxBody = Option.some(FileSystem.Size(Limits.maxBodyBytes))

@@ -14,6 +14,7 @@ import {
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { decodeCursor, encodeCursor, ftsQuery, sortColumns } from "./internal/query.js"
+import { PriceOverrides } from "./Prices.js"
 
 type SessionRow = Session.Session
 type MessageRow = Message.Message
@@ -66,6 +67,7 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const writer = yield* Effect.makeSemaphore(1)
+    const prices = yield* PriceOverrides
     /**
      * One write transaction at a time on the shared connection. libsql's own `transaction()` opens a new connection
      * per transaction (measured: one leaked file descriptor and ~2 MiB per batch), so BEGIN/COMMIT are issued here.
@@ -120,6 +122,7 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
       const result: IngestResult = { stored: [], duplicates: split.duplicates, stale: [] }
       const fresh = split.fresh
       if (fresh.length === 0) return result
+      const overrides = yield* prices.current
       yield* write(
         Effect.gen(function* () {
           const known = new Set(
@@ -152,7 +155,7 @@ export class Store extends Effect.Service<Store>()("@opensync/server/Store", {
 
           // The domain's batch step (shared with the Convex backend): sessions, messages and tool calls after the
           // events, each event's outcome, and the rollup deltas.
-          const applied = Batch.apply(todo, { sessions: before, messages, toolCalls: calls })
+          const applied = Batch.apply(todo, { sessions: before, messages, toolCalls: calls }, {}, overrides)
           result.stored.push(...applied.outcome.stored)
           result.stale.push(...applied.outcome.stale)
           const changedMessages = applied.changedMessages
