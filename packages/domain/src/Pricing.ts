@@ -1,4 +1,5 @@
 import * as Schema from "effect/Schema"
+import { cardOf, findOverride, normalizeModel, overrideVersion } from "./internal/overrides.js"
 import { periodAt, type Rate, type RateCard, resolve, table } from "./internal/priceTable.js"
 import * as Usage from "./Usage.js"
 
@@ -8,6 +9,8 @@ import * as Usage from "./Usage.js"
  * a long-context tier applies to the whole request once its prompt (input + cache reads + cache writes) passes the
  * threshold; a model nobody prices is unpriced (`undefined`), never $0. See docs/pricing.md.
  */
+
+export { normalizeModel }
 
 /** The price data OpenSync bundles, as `package@version`; it is the `priceVersion` of what it priced. */
 export const dataVersion: string = table.source
@@ -102,25 +105,16 @@ export interface Quote {
   readonly card: RateCard
 }
 
-/**
- * A model name for comparing overrides: lower-cased, provider prefixes (`anthropic/`, Bedrock `us.anthropic.`),
- * version suffixes (`-20250929`, `@20250929`, `-v1:0`, `-latest`) and context tags (`[1m]`) removed.
- */
-export const normalizeModel = (raw: string): string =>
-  raw
-    .trim()
-    .toLowerCase()
-    .replace(/\[[^\]]*\]$/, "")
-    .replace(/^(?:[a-z0-9._-]+\/)+/, "")
-    .replace(/^(?:[a-z]{2,4}\.)?anthropic\./, "")
-    .replace(/-v\d+:\d+$/, "")
-    .replace(/[-@](?:\d{8}|\d{4}-\d{2}-\d{2})$/, "")
-    .replace(/-latest$/, "")
-
 const rateAt = (rate: Rate | undefined, prompt: number): number | undefined => {
   if (rate === undefined || typeof rate === "number") return rate
   let price = rate.base
-  for (const tier of rate.tiers) if (prompt > tier.start) price = tier.price
+  let start = -1
+  for (const tier of rate.tiers) {
+    if (prompt > tier.start && tier.start > start) {
+      price = tier.price
+      start = tier.start
+    }
+  }
   return price
 }
 
@@ -139,63 +133,6 @@ export const ratesFor = (card: RateCard, prompt: number): Rates => {
   }
 }
 
-const cardOf = (o: Override): RateCard => {
-  const card: { -readonly [K in keyof RateCard]: Rate } = {}
-  const set = (key: keyof RateCard, base: number | undefined, top: number | undefined) => {
-    if (base === undefined) return
-    card[key] =
-      o.longContext === undefined || top === undefined
-        ? base
-        : { base, tiers: [{ start: o.longContext.above, price: top }] }
-  }
-  set("input", o.input, o.longContext?.input)
-  set("output", o.output, o.longContext?.output)
-  set("cacheRead", o.cacheRead, o.longContext?.cacheRead)
-  set("cacheWrite", o.cacheWrite5m, o.longContext?.cacheWrite5m)
-  set("cacheWrite1h", o.cacheWrite1h, o.longContext?.cacheWrite1h)
-  set("reasoning", o.reasoning, o.longContext?.reasoning)
-  return card
-}
-
-const globRegex = (pattern: string) =>
-  new RegExp(
-    `^${pattern
-      .toLowerCase()
-      .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, ".*")}$`
-  )
-
-/** The override in force for a model at a date: exact before pattern, provider-specific before any, latest date. */
-export const findOverride = (
-  overrides: ReadonlyArray<Override>,
-  model: string,
-  at: number,
-  providers: ReadonlyArray<string>
-): Override | undefined => {
-  const name = normalizeModel(model)
-  const raw = model.trim().toLowerCase()
-  let best: { readonly o: Override; readonly rank: readonly [number, number, number] } | undefined
-  overrides.forEach((o, index) => {
-    if (o.effectiveFrom !== undefined && at < Date.parse(`${o.effectiveFrom}T00:00:00Z`)) return
-    if (o.provider !== undefined && !providers.includes(o.provider.toLowerCase())) return
-    const exact = !o.model.includes("*") && (normalizeModel(o.model) === name || o.model.toLowerCase() === raw)
-    if (!exact && !(o.model.includes("*") && (globRegex(o.model).test(name) || globRegex(o.model).test(raw)))) return
-    const from = o.effectiveFrom === undefined ? 0 : Date.parse(`${o.effectiveFrom}T00:00:00Z`)
-    const rank = [(exact ? 2 : 0) + (o.provider === undefined ? 0 : 1), from, index] as const
-    if (
-      best === undefined ||
-      rank[0] > best.rank[0] ||
-      (rank[0] === best.rank[0] && (rank[1] > best.rank[1] || (rank[1] === best.rank[1] && rank[2] > best.rank[2])))
-    ) {
-      best = { o, rank }
-    }
-  })
-  return best?.o
-}
-
-const overrideVersion = (o: Override) =>
-  `override:${o.provider === undefined ? "" : `${o.provider}/`}${o.model}${o.effectiveFrom === undefined ? "" : `@${o.effectiveFrom}`}`
-
 const tiersOf = (card: RateCard) => {
   const starts = new Set<number>()
   for (const rate of Object.values(card) as Array<Rate | undefined>) {
@@ -204,24 +141,28 @@ const tiersOf = (card: RateCard) => {
   return [...starts].sort((a, b) => a - b).map((above) => ({ above, rates: ratesFor(card, above + 1) }))
 }
 
-/** What prices `model` at `options.at`: an override in force, else the price data; undefined when neither knows it. */
-export const quote = (model: string | null | undefined, options: PriceOptions = {}): Quote | undefined => {
-  if (!model) return undefined
+interface Source {
+  readonly source: Quote["source"]
+  readonly priceVersion: string
+  readonly model: string
+  readonly provider: string | null
+  readonly from: string | null
+  readonly card: RateCard
+}
+
+const sourceOf = (model: string, options: PriceOptions): Source | undefined => {
   const at = options.at ?? Date.now()
   const found = resolve(model, options.provider ?? null)
   const providers = [options.provider?.toLowerCase(), found?.provider.id].filter((p): p is string => !!p)
   const override = findOverride(options.overrides ?? [], model, at, providers)
   if (override !== undefined) {
-    const card = cardOf(override)
     return {
       source: "override",
       priceVersion: overrideVersion(override),
       model: override.model,
       provider: override.provider ?? null,
       from: override.effectiveFrom ?? null,
-      rates: ratesFor(card, 0),
-      tiers: tiersOf(card),
-      card
+      card: cardOf(override)
     }
   }
   if (found === undefined) return undefined
@@ -233,10 +174,14 @@ export const quote = (model: string | null | undefined, options: PriceOptions = 
     model: found.model.id,
     provider: found.provider.name,
     from: period.from ?? null,
-    rates: ratesFor(period.rates, 0),
-    tiers: tiersOf(period.rates),
     card: period.rates
   }
+}
+
+/** What prices `model` at `options.at`: an override in force, else the price data; undefined when neither knows it. */
+export const quote = (model: string | null | undefined, options: PriceOptions = {}): Quote | undefined => {
+  const source = model ? sourceOf(model, options) : undefined
+  return source === undefined ? undefined : { ...source, rates: ratesFor(source.card, 0), tiers: tiersOf(source.card) }
 }
 
 /** The cost of usage at given rates, in USD (not rounded). */
@@ -255,12 +200,12 @@ export const price = (
   usage: Usage.UsageFields,
   options: PriceOptions = {}
 ): Priced | undefined => {
-  const q = quote(model, options)
-  if (q === undefined) return undefined
+  const source = model ? sourceOf(model, options) : undefined
+  if (source === undefined) return undefined
   return {
-    usd: roundUsd(cost(usage, ratesFor(q.card, Usage.promptTokens(usage)))),
-    priceVersion: q.priceVersion,
-    model: q.model
+    usd: roundUsd(cost(usage, ratesFor(source.card, Usage.promptTokens(usage)))),
+    priceVersion: source.priceVersion,
+    model: source.model
   }
 }
 
