@@ -5,6 +5,7 @@ import type { EventId } from "./Ids.js"
 import * as Ingest from "./Ingest.js"
 import * as Legacy from "./Legacy.js"
 import type { Message } from "./Message.js"
+import type * as Pricing from "./Pricing.js"
 import * as Rollup from "./Rollup.js"
 import type { Session } from "./Session.js"
 import type { ToolCall } from "./ToolCall.js"
@@ -137,6 +138,7 @@ export interface Fit {
 /**
  * Applies new (not yet seen) events, in order, to the stored state they touch: sessions by id, messages and tool
  * calls by `rowKey`. Returns the changed rows, each session's state before and after, and each event's outcome.
+ * Messages are priced with the local price `overrides` over the bundled price data.
  */
 export const apply = (
   events: ReadonlyArray<Event.Event>,
@@ -145,7 +147,8 @@ export const apply = (
     readonly messages: ReadonlyMap<string, Message>
     readonly toolCalls: ReadonlyMap<string, ToolCall>
   },
-  fit: Fit = {}
+  fit: Fit = {},
+  overrides: ReadonlyArray<Pricing.Override> = []
 ) => {
   const outcome: Outcome = { stored: [], duplicates: [], stale: [] }
   const current = new Map(stored.sessions)
@@ -163,7 +166,7 @@ export const apply = (
       }
       case "message": {
         const k = rowKey(event.sessionId, event.messageId)
-        const applied = Ingest.applyMessageEvent(session, messages.get(k) ?? null, event)
+        const applied = Ingest.applyMessageEvent(session, messages.get(k) ?? null, event, overrides)
         current.set(event.sessionId, applied.session)
         if (applied.outcome === "applied") {
           const message = fit.message === undefined ? applied.message : fit.message(applied.message)

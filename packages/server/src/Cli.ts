@@ -9,6 +9,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { pricesCommand } from "./PricesCli.js"
 import * as Server from "./Server.js"
 import { maxBytesFromEnv, StartupWarnings } from "./sqlite/Database.js"
 import { LocalKeys, localUserId } from "./sqlite/Keys.js"
@@ -229,7 +230,7 @@ const signIns = Command.make("sign-ins").pipe(
 
 const root = Command.make("opensync").pipe(
   Command.withDescription("OpenSync: a local server for your AI coding-agent sessions."),
-  Command.withSubcommands([serve, keys, signIns])
+  Command.withSubcommands([serve, keys, signIns, pricesCommand(dataDir)])
 )
 
 export const run = Command.run(root, { name: "opensync", version })

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Dashboard from "./Dashboard.js"
+import { PriceOverrides } from "./Prices.js"
 import * as Database from "./sqlite/Database.js"
 import * as Keys from "./sqlite/Keys.js"
 import * as SessionStore from "./sqlite/SessionStore.js"
@@ -23,11 +24,11 @@ export interface ServeOptions {
   readonly maxDbBytes?: number | undefined
 }
 
-/** Storage for a data dir: the SQLite file, its adapters of the backend's ports, and the CLI's key store. */
+/** Storage for a data dir: the SQLite file, its adapters of the backend's ports (pricing with `prices.json`), and the CLI's key store. */
 export const storageLayer = (dataDir: string, maxBytes?: number) =>
   Layer.mergeAll(SessionStore.layer, Keys.layer, SignIns.layer).pipe(
     Layer.provideMerge(Keys.LocalKeys.Default),
-    Layer.provideMerge(Database.layer({ dataDir, maxBytes }))
+    Layer.provideMerge(Layer.merge(Database.layer({ dataDir, maxBytes }), PriceOverrides.layer(dataDir)))
   )
 
 /** What this server tells its users: its version and the command that creates a key where they run it. */

@@ -3,6 +3,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { IngestResult } from "@opensync/backend/SessionStore"
 import { Batch, type Event, type Ids, type Message, Rollup, Session, type ToolCall } from "@opensync/domain"
 import * as Effect from "effect/Effect"
+import { PriceOverrides } from "../Prices.js"
 import {
   chunk,
   parseMessage,
@@ -25,6 +26,7 @@ export const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const { write } = yield* Writer
   const search = yield* makeTables
+  const prices = yield* PriceOverrides
 
   const selectIn = <Row extends object>(
     ids: ReadonlyArray<string>,
@@ -267,6 +269,7 @@ export const make = Effect.gen(function* () {
       }
       if (split.fresh.length === 0) return result satisfies IngestResult
       const fts = yield* search.forWrite(userId)
+      const overrides = yield* prices.current
       yield* write(
         Effect.gen(function* () {
           const known = new Set(
@@ -304,7 +307,7 @@ export const make = Effect.gen(function* () {
           }
           const messages = yield* loadChildren(userId, "messages", keys.messages, parseMessage)
           const calls = yield* loadChildren(userId, "tool_calls", keys.toolCalls, parseToolCall)
-          const applied = Batch.apply(todo, { sessions: before, messages, toolCalls: calls })
+          const applied = Batch.apply(todo, { sessions: before, messages, toolCalls: calls }, {}, overrides)
           result.stored.push(...applied.outcome.stored)
           result.stale.push(...applied.outcome.stale)
           yield* writeMessages(userId, fts, applied.changedMessages, new Set(messages.keys()))

@@ -223,7 +223,7 @@ export const section = (h: Harness): void => {
       ])
       const d = await detail(s)
       expect(d.messages.map((m) => [m.id, m.costUsd, m.computedCostUsd, m.reportedCostUsd, m.costBasis])).toEqual([
-        ["m1", 0.0123, null, 0.0123, "reported"],
+        ["m1", 0.0123, 0.000625, 0.0123, "reported"],
         ["m2", 0.02, 0.018, 0.02, "reported"],
         ["m3", 0, null, null, "unpriced"]
       ])
