@@ -7,6 +7,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Install from "./Install.js"
 import { Keys, localUserId } from "./Keys.js"
 import * as Server from "./Server.js"
 import { version } from "./version.js"
@@ -50,7 +51,7 @@ const firstRun = (url: string) =>
         "Point the plugins at this server:",
         `    claude-code-sync login     (URL ${url}, the key above)`,
         `    opencode-sync login        (URL ${url}, the key above)`,
-        "More keys: opensync keys create --name laptop",
+        `More keys: ${Install.command("keys create --name laptop")}`,
         ""
       ].join("\n")
     )
@@ -115,7 +116,7 @@ const keysList = Command.make(
         const list = yield* keys.list(Option.getOrUndefined(user))
         if (json) return yield* Console.log(JSON.stringify(list, null, 2))
         if (list.length === 0)
-          return yield* Console.log("No API keys. Create one with `opensync keys create --name NAME`.")
+          return yield* Console.log(`No API keys. Create one with \`${Install.command("keys create --name NAME")}\`.`)
         const date = (ms: number | null) =>
           ms === null ? "-" : new Date(ms).toISOString().slice(0, 16).replace("T", " ")
         for (const key of list) {
@@ -137,7 +138,7 @@ const keysRevoke = Command.make(
         const keys = yield* Keys
         const revoked = yield* keys.revoke(id)
         if (Option.isNone(revoked)) {
-          return yield* Effect.fail(new Error(`No API key with id ${id}. See \`opensync keys list\`.`))
+          return yield* Effect.fail(new Error(`No API key with id ${id}. See \`${Install.command("keys list")}\`.`))
         }
         yield* Console.log(`Revoked ${id} ("${revoked.value.name}"). Clients using it now get 401.`)
       })

@@ -9,6 +9,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { DashboardSessions } from "./DashboardSessions.js"
+import * as Install from "./Install.js"
 import { Keys } from "./Keys.js"
 import { Store } from "./Store.js"
 import { version } from "./version.js"
@@ -52,7 +53,9 @@ export const AuthenticationLive = Layer.effect(
         Option.isSome(owner)
           ? Effect.succeed({ ...owner.value, via: "apiKey" as const })
           : Effect.fail(
-              unauthorized("Invalid API key: it does not exist or was revoked. Create one with `opensync keys create`.")
+              unauthorized(
+                `Invalid API key: it does not exist or was revoked. Create one with \`${Install.command("keys create")}\`.`
+              )
             )
       )
     return {
@@ -99,7 +102,7 @@ export const AuthLive = HttpApiBuilder.group(Api.OpenSyncApi, "auth", (handlers)
         const owner = yield* internal(keys.authenticate(key))
         if (Option.isNone(owner)) {
           return yield* unauthorized(
-            "Invalid API key: it does not exist or was revoked. Create one with `opensync keys create`."
+            `Invalid API key: it does not exist or was revoked. Create one with \`${Install.command("keys create")}\`.`
           )
         }
         const created = yield* internal(sessions.create(owner.value.userId, owner.value.keyId))
@@ -154,7 +157,9 @@ export const DataLive = HttpApiBuilder.group(Api.OpenSyncApi, "data", (handlers)
 )
 
 export const HealthLive = HttpApiBuilder.group(Api.OpenSyncApi, "health", (handlers) =>
-  handlers.handle("health", () => Effect.succeed({ status: "ok" as const, version, timestamp: Date.now() }))
+  handlers.handle("health", () =>
+    Effect.succeed({ status: "ok" as const, version, timestamp: Date.now(), cli: Install.cli() })
+  )
 )
 
 export const SyncLive = HttpApiBuilder.group(Api.OpenSyncApi, "sync", (handlers) =>
