@@ -10,7 +10,7 @@
 // once. `node scripts/build.mjs --force` rebuilds everything; `npm ci` empties node_modules, and with it the stamps.
 import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -147,8 +147,16 @@ const buildBundles = async (stale) => {
         banner: { js: plugin ? "" : format === "esm" ? `#!/usr/bin/env node\n${banner}` : "#!/usr/bin/env node" },
         external: ["@libsql/*", "libsql"],
         metafile: true,
+        write: false,
         logLevel: "warning"
       })
+      // Each file is replaced in one rename, so a running test or server never reads half a bundle.
+      for (const file of result.outputFiles) {
+        const temporary = `${file.path}.${process.pid}.tmp`
+        mkdirSync(dirname(file.path), { recursive: true })
+        writeFileSync(temporary, file.contents, { mode: file.path.endsWith(".map") || plugin ? 0o644 : 0o755 })
+        renameSync(temporary, file.path)
+      }
       const read = Object.keys(result.metafile.inputs).filter((file) => !file.includes("node_modules/"))
       const inputs = {}
       for (const file of [...configuration(), ...read]) inputs[file] = file in before ? before[file] : digest(file)
@@ -169,9 +177,13 @@ const buildDashboard = () => {
     env: { ...process.env, NODE_ENV: "production" },
     stdio: "inherit"
   })
+  // Swapped in with two renames, so a running server finds the old or the new dashboard, not an empty folder.
   const [built, shipped] = dashboard.outs
-  rmSync(shipped, { recursive: true, force: true })
-  cpSync(built, shipped, { recursive: true })
+  const [incoming, outgoing] = [`${shipped}.${process.pid}.new`, `${shipped}.${process.pid}.old`]
+  cpSync(built, incoming, { recursive: true })
+  if (existsSync(shipped)) renameSync(shipped, outgoing)
+  renameSync(incoming, shipped)
+  rmSync(outgoing, { recursive: true, force: true })
   writeStamp(dashboard.name, inputs, dashboardOutputs())
 }
 

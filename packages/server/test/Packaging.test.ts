@@ -1,6 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { execFile } from "node:child_process"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
+import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { hasBrowser, launch } from "../../dashboard/test/support/browser.js"
 import {
@@ -10,28 +12,96 @@ import {
   type PackageName,
   packages,
   type RunningInstalledServer,
+  repoRoot,
   startInstalledServer
 } from "./support/packages.js"
+
+/**
+ * How the executables are built and shipped. The build tests and the packing run in this one file, one after the
+ * other, because each runs scripts/build.mjs (`npm pack` through `prepack`) and the build tests rely on no other build
+ * running meanwhile. Test files that only run the bundles may run alongside: outputs are replaced atomically.
+ */
+
+// ---------- scripts/build.mjs ----------
+
+const plugin = "packages/opencode-sync-plugin/dist/plugin.mjs"
+const stamp = join(repoRoot, "node_modules/.cache/opensync-build/opencode-plugin.json")
+
+/** Runs the build; returns the outputs it rebuilt (its `build: …` line), [] when everything was up to date. */
+const build = async (): Promise<Array<string>> => {
+  const { stderr } = await promisify(execFile)(process.execPath, [join(repoRoot, "scripts/build.mjs")], {
+    cwd: repoRoot
+  })
+  const line = stderr.split("\n").find((text) => text.startsWith("build: "))
+  return line === undefined
+    ? []
+    : line
+        .slice("build: ".length)
+        .replace(/ \([\d.]+ s\)$/, "")
+        .split(", ")
+}
+
+interface Stamp {
+  inputs: Record<string, string | null>
+  outputs: Record<string, string | null>
+}
+const readStamp = (): Stamp => JSON.parse(readFileSync(stamp, "utf8"))
+const writeStamp = (value: Stamp) => writeFileSync(stamp, JSON.stringify(value))
+
+/**
+ * An output whose stamp (digests of its inputs and of the output itself) still matches is skipped, so `npm start` does
+ * not rebuild unchanged sources; one whose inputs or file changed is rebuilt.
+ */
+describe("scripts/build.mjs", () => {
+  it("rebuilds nothing when sources, configuration and outputs are unchanged", async () => {
+    await build()
+    expect(await build()).toEqual([])
+  })
+
+  it("rebuilds an output whose file changed since it was built (e.g. an older bundle checked out)", async () => {
+    await build()
+    const built = readFileSync(join(repoRoot, plugin), "utf8")
+    const stale = join(repoRoot, `${plugin}.stale`)
+    writeFileSync(stale, `${built}\n// an older build\n`)
+    renameSync(stale, join(repoRoot, plugin))
+    expect(await build()).toEqual([plugin])
+    expect(readFileSync(join(repoRoot, plugin), "utf8")).toBe(built)
+    expect(await build()).toEqual([])
+  })
+
+  it("rebuilds an output when one of the files it was built from no longer has the recorded digest", async () => {
+    await build()
+    const recorded = readStamp()
+    const source = "packages/opencode-sync-plugin/src/Plugin.ts"
+    expect(Object.keys(recorded.inputs)).toContain(source)
+    expect(Object.keys(recorded.inputs)).toContain("package-lock.json")
+    writeStamp({ ...recorded, inputs: { ...recorded.inputs, [source]: "digest-of-an-earlier-version" } })
+    expect(await build()).toEqual([plugin])
+    expect(readStamp().inputs[source]).toBe(recorded.inputs[source])
+    expect(await build()).toEqual([])
+  })
+})
+
+// ---------- the packages ----------
 
 /**
  * The three packages installed the way a user installs them: `npm pack`, then `npm install -g --prefix <empty>` of the
  * tarballs with only the npm registry. The installed executables run from the prefix, not from this repository.
  */
-
-let installed: InstalledPackages
-let server: RunningInstalledServer
-
-beforeAll(async () => {
-  installed = await installPackages()
-  server = await startInstalledServer(installed, mkdtempSync(join(installed.home, "data-")))
-}, 300_000)
-
-afterAll(async () => {
-  await server?.stop()
-  installed?.remove()
-})
-
 describe("packages installed from their tarballs into an empty prefix", () => {
+  let installed: InstalledPackages
+  let server: RunningInstalledServer
+
+  beforeAll(async () => {
+    installed = await installPackages()
+    server = await startInstalledServer(installed, mkdtempSync(join(installed.home, "data-")))
+  }, 300_000)
+
+  afterAll(async () => {
+    await server?.stop()
+    installed?.remove()
+  })
+
   it("depend on public npm packages only: no workspace package is needed or installed", () => {
     for (const name of Object.keys(packages) as Array<PackageName>) {
       const dependencies = Object.keys(manifestOf(installed, name).dependencies ?? {})
