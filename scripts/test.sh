@@ -9,6 +9,8 @@ fi
 echo "== real clients for end-to-end tests"
 bash scripts/install-clients.sh
 bash scripts/install-opencode.sh
+echo "== lock file: every platform's optional binaries (npm ci on Linux, macOS, Windows)"
+node scripts/check-lock.mjs
 echo "== lint (biome)"
 npx biome check .
 echo "== convex/_generated is current (regenerated offline, compared)"

@@ -9,5 +9,7 @@ export class ServerInfo extends Context.Tag("@opensync/backend/ServerInfo")<
     readonly createKey: string
     /** The same for a key with the full scope. */
     readonly createFullKey: string
+    /** The words that run this server's CLI where it is installed (`opensync`, `npm run opensync --`), if it has one. */
+    readonly cli?: string | undefined
   }
 >() {}

@@ -3,9 +3,9 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { hasBrowser, launch, screenshotDir } from "@opensync/testkit/Browser"
 import { type RunningServer, startServer } from "@opensync/testkit/Server"
 import type { Browser, BrowserContext, Page } from "playwright-core"
-import { hasBrowser, launch, screenshotDir } from "./support/browser.js"
 import { richSessionId, richTitle, seedEvents, sessionCount } from "./support/seed.js"
 
 /**
@@ -68,6 +68,9 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await anonymous.getByLabel("API key").waitFor()
     expect(await anonymous.locator(".sessions-table").count()).toBe(0)
     expect(await anonymous.getByLabel("Server URL").inputValue()).toBe(server.url)
+    // The help names the command that works where this server runs: a clone of the repository.
+    await anonymous.getByText("Where do I get a key?").click()
+    await anonymous.locator("code", { hasText: "npm run opensync -- keys create --name dashboard" }).waitFor()
     await shot("sign-in", anonymous)
     const reply = await anonymous.request.get(`${server.url}/api/sessions`)
     expect(reply.status()).toBe(401)

@@ -84,7 +84,17 @@ export class SignInGuard extends HttpApiMiddleware.Tag<SignInGuard>()("SignInGua
 
 // ---------- health ----------
 
-export const Health = Schema.Struct({ status: Schema.Literal("ok"), version: Schema.String, timestamp: EpochMillis })
+export const Health = Schema.Struct({
+  status: Schema.Literal("ok"),
+  version: Schema.String,
+  timestamp: EpochMillis,
+  /** The local server only: the command that runs its CLI where it is installed, for help texts. */
+  cli: Schema.optional(
+    Schema.String.annotations({
+      description: "How to run this server's CLI: `opensync`, `npx opensync`, or `npm run opensync --` in a clone."
+    })
+  )
+})
 
 export class HealthGroup extends HttpApiGroup.make("health")
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(Health))

@@ -9,6 +9,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Install from "./Install.js"
 import { pricesCommand } from "./PricesCli.js"
 import * as Server from "./Server.js"
 import { maxBytesFromEnv, StartupWarnings } from "./sqlite/Database.js"
@@ -58,7 +59,7 @@ const firstRun = (url: string) =>
         `    ${url}/#key=${created.key}`,
         "",
         "Point the plugins at this server with a key of their own (ingest scope: it can sync, not read):",
-        "    opensync keys create --name laptop",
+        `    ${Install.command("keys create --name laptop")}`,
         `    claude-code-sync login     (URL ${url}, that key)`,
         `    opencode-sync login        (URL ${url}, that key)`,
         ""
@@ -144,7 +145,7 @@ const keysList = Command.make(
         const list = yield* keys.list(Option.getOrUndefined(user))
         if (json) return yield* Console.log(JSON.stringify(list, null, 2))
         if (list.length === 0)
-          return yield* Console.log("No API keys. Create one with `opensync keys create --name NAME`.")
+          return yield* Console.log(`No API keys. Create one with \`${Install.command("keys create --name NAME")}\`.`)
         for (const key of list) {
           yield* Console.log(
             `${key.id}  ${key.prefix}…  ${key.name.padEnd(16)}  ${key.scope.padEnd(6)}  user ${key.userId}  created ${date(key.createdAt)}  last used ${date(key.lastUsedAt)}${key.revokedAt === null ? "" : `  REVOKED ${date(key.revokedAt)}`}`
@@ -164,7 +165,7 @@ const keysRevoke = Command.make(
         const keys = yield* LocalKeys
         const revoked = yield* keys.revoke(id)
         if (Option.isNone(revoked)) {
-          return yield* Effect.fail(new Error(`No API key with id ${id}. See \`opensync keys list\`.`))
+          return yield* Effect.fail(new Error(`No API key with id ${id}. See \`${Install.command("keys list")}\`.`))
         }
         yield* Console.log(
           `Revoked ${id} ("${revoked.value.name}"). Clients using it, and dashboard sign-ins made with it, now get 401.`
@@ -216,7 +217,7 @@ const signInsRevoke = Command.make(
         const signIns = yield* SignIns
         const revoked = yield* signIns.revoke(Ids.UserId.make(user), id, Date.now())
         if (Option.isNone(revoked)) {
-          return yield* Effect.fail(new Error(`No sign-in with id ${id}. See \`opensync sign-ins list\`.`))
+          return yield* Effect.fail(new Error(`No sign-in with id ${id}. See \`${Install.command("sign-ins list")}\`.`))
         }
         yield* Console.log(`Ended sign-in ${id} (${revoked.value.browser}). That browser is signed out at once.`)
       })

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Dashboard from "./Dashboard.js"
+import * as Install from "./Install.js"
 import { PriceOverrides } from "./Prices.js"
 import * as Database from "./sqlite/Database.js"
 import * as Keys from "./sqlite/Keys.js"
@@ -32,11 +33,12 @@ export const storageLayer = (dataDir: string, maxBytes?: number) =>
   )
 
 /** What this server tells its users: its version and the command that creates a key where they run it. */
-export const serverInfo = Layer.succeed(ServerInfo.ServerInfo, {
+export const serverInfo = Layer.sync(ServerInfo.ServerInfo, () => ({
   version,
-  createKey: "`opensync keys create --name NAME`",
-  createFullKey: "`opensync keys create --name NAME --scope full`"
-})
+  createKey: `\`${Install.command("keys create --name NAME")}\``,
+  createFullKey: `\`${Install.command("keys create --name NAME --scope full")}\``,
+  cli: Install.cli()
+}))
 
 const maxBody = Option.some(FileSystem.Size(Limits.maxBodyBytes))
 

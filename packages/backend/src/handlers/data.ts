@@ -19,6 +19,11 @@ export const DataLive = HttpApiBuilder.group(Api.OpenSyncApi, "data", (handlers)
 /** `GET /health`: liveness; needs no key. */
 export const HealthLive = HttpApiBuilder.group(Api.OpenSyncApi, "health", (handlers) =>
   handlers.handle("health", () =>
-    Effect.map(ServerInfo, (info) => ({ status: "ok" as const, version: info.version, timestamp: Date.now() }))
+    Effect.map(ServerInfo, (info) => ({
+      status: "ok" as const,
+      version: info.version,
+      timestamp: Date.now(),
+      ...(info.cli === undefined ? {} : { cli: info.cli })
+    }))
   )
 )

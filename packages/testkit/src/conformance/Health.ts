@@ -5,13 +5,14 @@ import { expectError, type Harness, headerList, type Json } from "./Harness.js"
 export const section = (h: Harness): void => {
   const { sid, request, get, post } = h
   describe("health, discovery, CORS and error bodies", () => {
-    it("GET /health needs no key and answers {status, version, timestamp}", async () => {
+    it("GET /health needs no key and answers {status, version, timestamp} (the local server adds cli)", async () => {
       const before = Date.now()
       const reply = await get("/health", null)
       const after = Date.now()
       expect(reply.status).toEqual(200)
-      const body = reply.body as Json
+      const { cli, ...body } = reply.body as Json
       expect(Object.keys(body).sort()).toEqual(["status", "timestamp", "version"])
+      if (cli !== undefined) expect(typeof cli).toEqual("string")
       expect(body.status).toEqual("ok")
       expect(typeof body.version).toEqual("string")
       expect(String(body.version)).toMatch(/\S/)

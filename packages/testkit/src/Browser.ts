@@ -5,7 +5,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from "playwrig
 
 export const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
 export const hasBrowser = existsSync(executablePath)
-export const screenshotDir = resolve(import.meta.dirname, "../../../../test-output/screenshots")
+export const screenshotDir = resolve(import.meta.dirname, "../../../test-output/screenshots")
 
 /** Chromium headless with the flags that work offline as root; one light 1280×860 page that records page errors. */
 export const launch = async (
