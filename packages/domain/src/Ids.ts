@@ -55,10 +55,16 @@ export const Source = Schema.String.pipe(
 )
 export type Source = typeof Source.Type
 
+/**
+ * The last millisecond of the year 9999: later timestamps have day strings (`+010000-…`) that no longer sort as
+ * dates, and no coding session happens then.
+ */
+export const maxEpochMillis = 253_402_300_799_999
+
 /** Epoch milliseconds: every timestamp in OpenSync is the time the agent recorded, never the time of arrival. */
 export const EpochMillis = Schema.Number.pipe(
   Schema.int({ message: () => "timestamp must be an integer number of epoch milliseconds" }),
-  Schema.between(0, 8_640_000_000_000_000, { message: () => "timestamp is out of range" }),
+  Schema.between(0, maxEpochMillis, { message: () => "timestamp must be between 1970 and the end of 9999" }),
   Schema.annotations({ identifier: "EpochMillis", description: "epoch milliseconds" })
 )
 export type EpochMillis = typeof EpochMillis.Type

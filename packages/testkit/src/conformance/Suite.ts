@@ -7,6 +7,7 @@ import * as Health from "./Health.js"
 import * as HostileInput from "./HostileInput.js"
 import * as Keys from "./Keys.js"
 import * as Legacy from "./Legacy.js"
+import * as Property from "./Property.js"
 import * as Scopes from "./Scopes.js"
 import * as SessionDetail from "./SessionDetail.js"
 import * as SessionList from "./SessionList.js"
@@ -49,5 +50,6 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
     SignIns.section(h)
     Data.section(h)
     HostileInput.section(h)
+    Property.section(h)
   })
 }
