@@ -103,6 +103,7 @@ export const messageFromEvent = (event: MessageEvent, sessionModel: string | nul
     id: event.messageId,
     sessionId: event.sessionId,
     role: event.role,
+    ...(event.subtype !== undefined ? { subtype: event.subtype } : {}),
     text,
     thinking,
     parts: event.parts
