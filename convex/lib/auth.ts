@@ -1,6 +1,7 @@
 import { Api, ApiKey } from "@opensync/domain"
 import { ConvexError } from "convex/values"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import type { Id } from "../_generated/dataModel.js"
 import type { QueryCtx } from "../_generated/server.js"
 
@@ -22,17 +23,11 @@ export const sha256Hex = (text: string): Promise<string> => Effect.runPromise(Ap
 /** The format of a session token; anything else is rejected before a lookup. */
 export const sessionTokenPattern = /^oss_[A-Za-z0-9_-]{43}$/
 
-const base64url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "")
-
 /** A new session token: `oss_` + 32 random bytes, base64url. Generate it in an action (true randomness). */
 export const generateSessionToken = (): string => {
   const bytes = new Uint8Array(32)
   crypto.getRandomValues(bytes)
-  return `${Api.sessionTokenPrefix}${base64url(bytes)}`
+  return `${Api.sessionTokenPrefix}${Encoding.encodeBase64Url(bytes)}`
 }
 
 /** Why a bearer token was refused, in the words of the local server. */

@@ -1,6 +1,7 @@
 import { Api } from "@opensync/domain"
 import { ConvexError } from "convex/values"
 import * as Either from "effect/Either"
+import * as Encoding from "effect/Encoding"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { Doc, Id } from "../_generated/dataModel.js"
@@ -17,23 +18,12 @@ type Position = readonly [number, string]
 // biome-ignore lint/suspicious/noExplicitAny: the index and its equality field are chosen at run time
 type AnyRange = any
 
-const toBase64Url = (text: string) =>
-  btoa(String.fromCharCode(...new TextEncoder().encode(text)))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "")
-
-const fromBase64Url = (text: string) => {
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"))
-  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))
-}
-
 /** The opaque cursor: the last row's sort value and id (the local server's format). */
-export const encodeCursor = (position: Position): string => toBase64Url(JSON.stringify(position))
+export const encodeCursor = (position: Position): string => Encoding.encodeBase64Url(JSON.stringify(position))
 
 export const decodeCursor = (cursor: string): Position => {
   try {
-    const value: unknown = JSON.parse(fromBase64Url(cursor))
+    const value: unknown = JSON.parse(Either.getOrThrow(Encoding.decodeBase64UrlString(cursor)))
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === "number" && typeof value[1] === "string") {
       return [value[0], value[1]]
     }

@@ -1,6 +1,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Api, ApiKey, Ids } from "@opensync/domain"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
 
 /** A dashboard session as the authentication middleware sees it. */
@@ -11,14 +12,11 @@ export interface SessionOwner {
   readonly session: { readonly id: string; readonly expiresAt: number }
 }
 
-const base64url = (bytes: Uint8Array): string =>
-  Buffer.from(bytes).toString("base64").replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
-
 /** A new session token: `oss_` + 32 random bytes, base64url. Shown once; only its SHA-256 is stored. */
 export const generateToken = (): string => {
   const bytes = new Uint8Array(32)
   crypto.getRandomValues(bytes)
-  return `${Api.sessionTokenPrefix}${base64url(bytes)}`
+  return `${Api.sessionTokenPrefix}${Encoding.encodeBase64Url(bytes)}`
 }
 
 /** The format of a session token; anything else is rejected before a lookup. */

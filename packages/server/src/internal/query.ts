@@ -1,5 +1,7 @@
 import { Api, Errors } from "@opensync/domain"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Encoding from "effect/Encoding"
 
 /** Column of each sort field; each has an index `(user_id, column, id)` for keyset pagination. */
 export const sortColumns: Record<Api.SortField, string> = {
@@ -13,12 +15,12 @@ export const sortColumns: Record<Api.SortField, string> = {
 
 /** An opaque cursor: the last row's sort value and id. */
 export const encodeCursor = (position: readonly [number, string]): string =>
-  Buffer.from(JSON.stringify(position)).toString("base64url")
+  Encoding.encodeBase64Url(JSON.stringify(position))
 
 export const decodeCursor = (cursor: string) =>
   Effect.try({
     try: () => {
-      const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))
+      const value: unknown = JSON.parse(Either.getOrThrow(Encoding.decodeBase64UrlString(cursor)))
       if (Array.isArray(value) && value.length === 2 && typeof value[0] === "number" && typeof value[1] === "string") {
         return [value[0], value[1]] as const
       }
