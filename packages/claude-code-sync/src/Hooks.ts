@@ -150,11 +150,14 @@ const classifyPrompt = (input: HookInput, text: string): Messages.Classified => 
 
 const promptOf = (input: HookInput, now: number) => {
   const raw = input.prompt ?? ""
-  const messageId =
-    input.prompt_id !== undefined && input.prompt_id !== ""
+  const { role, subtype, text } = classifyPrompt(input, raw)
+  // A task notification absorbed into a running turn reuses that turn's prompt_id: named by its text, like in the
+  // transcript, it never replaces the user's prompt.
+  const messageId = Messages.isTaskNotification(raw)
+    ? Messages.notificationId(raw)
+    : input.prompt_id !== undefined && input.prompt_id !== ""
       ? input.prompt_id
       : fallbackPromptId(input.session_id, raw, now)
-  const { role, subtype, text } = classifyPrompt(input, raw)
   const event: WithoutId<typeof Event.MessageEvent.Encoded> = {
     kind: "message",
     source: SOURCE,

@@ -84,7 +84,11 @@ export const TranscriptLine = Schema.Struct({
   /** 2.1.332+: what started a synthetic turn, e.g. `{ kind: "task-notification" }`. */
   origin: lenient(Schema.Struct({ kind: Text })),
   message: lenient(RawMessage),
-  toolUseResult: lenient(RawToolUseResult)
+  toolUseResult: lenient(RawToolUseResult),
+  /** Only `queued_command` attachments are read (see `foldedAttachments`). */
+  attachment: lenient(
+    Schema.Struct({ type: Text, prompt: Text, commandMode: Text, origin: lenient(Schema.Struct({ kind: Text })) })
+  )
 })
 export type TranscriptLine = typeof TranscriptLine.Type
 
@@ -150,6 +154,14 @@ const ExactLine = Schema.Struct({
       Schema.String,
       Schema.Struct({ stdout: ExactText, stderr: ExactText, filePath: ExactText, interrupted: ExactFlag })
     )
+  ),
+  attachment: exact(
+    Schema.Struct({
+      type: ExactText,
+      prompt: ExactText,
+      commandMode: ExactText,
+      origin: exact(Schema.Struct({ kind: ExactText }))
+    })
   )
 })
 
@@ -170,6 +182,13 @@ const TYPE_KEY = '"type":"'
 /** The line types the reader folds; every other type (snapshots, requests, attachments, cost, queue, …) is skipped. */
 export const foldedTypes: ReadonlySet<string> = new Set(["user", "assistant", "summary"])
 
+/**
+ * The attachments the reader folds: `queued_command`, a message delivered in the middle of a turn (2.1.332: a
+ * background subagent's task notification that arrives before the turn ends is absorbed this way, with no user line of
+ * its own). Every other attachment (the system prompt snapshot, tool and skill listings, files, …) is skipped.
+ */
+export const foldedAttachments: ReadonlySet<string> = new Set(["queued_command"])
+
 const ATTACHMENT_KEY = '"attachment":{'
 
 /**
@@ -186,7 +205,7 @@ export const peekType = (line: string): string | undefined => {
   const at = line.indexOf(TYPE_KEY)
   const brace = line.indexOf("{", 1)
   if (brace >= 0 && (at < 0 || brace < at)) {
-    return line.startsWith(ATTACHMENT_KEY, brace + 1 - ATTACHMENT_KEY.length) ? "attachment" : undefined
+    return isAttachmentAt(line, brace) ? "attachment" : undefined
   }
   if (at < 0) return undefined
   const from = at + TYPE_KEY.length
@@ -194,6 +213,21 @@ export const peekType = (line: string): string | undefined => {
   if (end < 0) return undefined
   const type = line.slice(from, end)
   return type.includes("\\") ? undefined : type
+}
+
+const isAttachmentAt = (line: string, brace: number): boolean =>
+  line.startsWith(ATTACHMENT_KEY, brace + 1 - ATTACHMENT_KEY.length)
+
+/**
+ * The `type` of an attachment line's attachment, read without parsing it: Claude Code writes it as the attachment
+ * object's first member (`"attachment":{"type":"prompt_snapshot",…`); undefined when it is not there.
+ */
+export const peekAttachmentType = (line: string): string | undefined => {
+  const brace = line.indexOf("{", 1)
+  if (brace < 0 || !isAttachmentAt(line, brace) || !line.startsWith(TYPE_KEY, brace + 1)) return undefined
+  const from = brace + 1 + TYPE_KEY.length
+  const end = line.indexOf('"', from)
+  return end < 0 ? undefined : line.slice(from, end)
 }
 
 /** Whether any `"type":"…"` of the line names a folded type (the slow path, for lines `peekType` cannot read). */
@@ -213,6 +247,10 @@ const mentionsFoldedType = (line: string): boolean => {
 /** Whether a raw line may be one the reader folds; false means it is skipped without being parsed. */
 export const mayBeFolded = (line: string): boolean => {
   const type = peekType(line)
+  if (type === "attachment") {
+    const attachment = peekAttachmentType(line)
+    return attachment !== undefined && foldedAttachments.has(attachment)
+  }
   return type === undefined ? mentionsFoldedType(line) : foldedTypes.has(type)
 }
 
@@ -232,7 +270,13 @@ const BLANK: LineResult = { _tag: "Blank" }
 const SKIPPED: LineResult = { _tag: "Skipped" }
 const MALFORMED: LineResult = { _tag: "Malformed" }
 
-const isWantedType = (type: unknown): boolean => typeof type === "string" && foldedTypes.has(type)
+const isWanted = (json: { readonly type?: unknown; readonly attachment?: unknown }): boolean => {
+  if (json.type === "attachment") {
+    const attachment = json.attachment as { readonly type?: unknown } | null | undefined
+    return typeof attachment?.type === "string" && foldedAttachments.has(attachment.type)
+  }
+  return typeof json.type === "string" && foldedTypes.has(json.type)
+}
 
 /** Parses one raw line (without its line break); never throws. Lines of other types are not parsed at all. */
 export const parseLine = (raw: string): LineResult => {
@@ -249,7 +293,7 @@ export const parseLine = (raw: string): LineResult => {
     return MALFORMED
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) return MALFORMED
-  if (!isWantedType((json as { readonly type?: unknown }).type)) return SKIPPED
+  if (!isWanted(json as { readonly type?: unknown; readonly attachment?: unknown })) return SKIPPED
   const decoded = decodeLine(json)
   return Either.isLeft(decoded) ? MALFORMED : { _tag: "Line", line: decoded.right }
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import type { Message } from "@opensync/domain"
 import type { RawMessageContent } from "./Lines.js"
 
@@ -44,6 +45,19 @@ export const tagText = (text: string, tag: string): string | undefined => {
 const TASK_NOTIFICATION = "<task-notification>"
 
 /**
+ * The message id of a task notification: a digest of its text. Claude Code 2.1.332 delivers one either as a turn of
+ * its own (a user line with its own `promptId`) or absorbed into the running turn (a `queued_command` attachment, and a
+ * UserPromptSubmit that reuses the running turn's `prompt_id`); the text is the same in the hook payload and in either
+ * transcript form, so the id is too, and the notification never takes the place of the user's prompt.
+ */
+export const notificationId = (raw: string): string =>
+  `notification_${createHash("sha256").update(raw.trim()).digest("hex").slice(0, 32)}`
+
+/** Whether a user-role text is a task notification. */
+export const isTaskNotification = (text: string, originKind?: string): boolean =>
+  originKind === "task-notification" || text.trimStart().startsWith(TASK_NOTIFICATION)
+
+/**
  * A task notification as text: its summary (e.g. `Agent "Say done" finished`) and the task's result, without the
  * bookkeeping (ids, output file path, usage); the raw text when it has neither.
  */
@@ -84,7 +98,7 @@ export const isReminderOnly = (text: string): boolean => {
 export const classify = (text: string, facts: LineFacts = {}): Classified => {
   const trimmed = text.trimStart()
   if (facts.compactSummary === true) return { role: "system", subtype: "summary", text }
-  if (facts.originKind === "task-notification" || trimmed.startsWith(TASK_NOTIFICATION)) {
+  if (isTaskNotification(trimmed, facts.originKind)) {
     return { role: "system", subtype: "notification", text: notificationText(text) }
   }
   if (trimmed.startsWith("<command-name>") || trimmed.startsWith("<command-message>")) {

@@ -185,8 +185,10 @@ const feedUserLine = (fold: Fold, line: TranscriptLine, item: Item) => {
     fromParentAgent: fold.subagent || sidechain
   })
   // The first line of a prompt takes its `promptId`, the id the UserPromptSubmit hook reports, so a prompt synced
-  // live by the hook and later from the transcript is one message.
-  const ownPrompt = !fold.subagent && !sidechain && line.promptId !== undefined
+  // live by the hook and later from the transcript is one message. A task notification is named by its text instead
+  // (see `Messages.notificationId`).
+  const notification = classified.subtype === "notification" && Messages.isTaskNotification(text, line.origin?.kind)
+  const ownPrompt = !fold.subagent && !sidechain && !notification && line.promptId !== undefined
   const promptId = ownPrompt && !fold.usedPromptIds.has(line.promptId ?? "") ? line.promptId : undefined
   if (promptId !== undefined) fold.usedPromptIds.add(promptId)
   if (classified.subtype === "command-output") {
@@ -197,7 +199,7 @@ const feedUserLine = (fold: Fold, line: TranscriptLine, item: Item) => {
   }
   fold.entries.push({
     kind: "prompt",
-    id: promptId ?? line.uuid,
+    id: notification ? Messages.notificationId(text) : (promptId ?? line.uuid),
     classified,
     parts: Messages.partsOf(classified, parts, text),
     item
@@ -215,6 +217,25 @@ const feedUserLine = (fold: Fold, line: TranscriptLine, item: Item) => {
     })
     fold.lastTitleEntry = fold.entries.length - 1
   }
+}
+
+/** A `queued_command` attachment: a task notification absorbed into the running turn (2.1.332). */
+const feedQueuedCommand = (fold: Fold, line: TranscriptLine, item: Item) => {
+  const attachment = line.attachment
+  const prompt = attachment?.prompt
+  if (prompt === undefined || line.uuid === undefined) return
+  const originKind =
+    attachment?.origin?.kind ?? (attachment?.commandMode === "task-notification" ? "task-notification" : undefined)
+  // Other queued commands (a message the user typed during the turn) are left to the prompt line or hook that has them.
+  if (!Messages.isTaskNotification(prompt, originKind)) return
+  const classified = Messages.classify(prompt, { originKind: "task-notification" })
+  fold.entries.push({
+    kind: "prompt",
+    id: Messages.notificationId(prompt),
+    classified,
+    parts: classified.text === "" ? [] : [{ type: "text", text: classified.text }],
+    item
+  })
 }
 
 /** Folds one decoded line into the session (mutates the fold). */
@@ -243,6 +264,7 @@ export const feed = (fold: Fold, line: TranscriptLine): void => {
   if (line.version !== undefined) fold.version = line.version
   if (fold.subagent && line.agentId !== undefined) fold.agentId ??= line.agentId
   if (line.type === "assistant") feedResponse(fold, line, item)
+  else if (line.type === "attachment") feedQueuedCommand(fold, line, item)
   else feedUserLine(fold, line, item)
 }
 

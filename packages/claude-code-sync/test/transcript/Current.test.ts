@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, vi } from "@effect/vitest"
 import { Event, Ingest, Pricing, type Session, Usage } from "@opensync/domain"
 import * as Either from "effect/Either"
 import * as Hooks from "../../src/Hooks.js"
@@ -18,7 +18,9 @@ const subagentText = readFileSync(join(dir, "subagent-transcript.jsonl"), "utf8"
 const SESSION_ID = "a6e9dfb8-e1b3-4c98-a273-0dc6a285e930"
 const AGENT_ID = "a010bbeee9f532d40"
 const FINAL = "All done: ran 4 tool steps (echo, write, a failing ls, a subagent)."
-const NOTIFICATION_ID = "6cfc0b6a-6313-4a07-bf46-af8531559988"
+const PROMPT_TEXT = "Run echo hello, write hello.txt, list a missing file, then ask a subagent to say done."
+/** The notification turn's own prompt id (hooks and transcript); the notification message is named by its text. */
+const NOTIFICATION_PROMPT_ID = "6cfc0b6a-6313-4a07-bf46-af8531559988"
 
 const main = Transcript.readSession(Transcript.parseLines(mainText).lines, { syncThinking: false })
 const subagent = Transcript.readSession(Transcript.parseLines(subagentText).lines, {
@@ -93,8 +95,8 @@ describe("a Claude Code 2.1.332 session with a background subagent and /compact"
       ]
     ])
     const notification = main.messages[6]
+    expect(notification.id).toMatch(/^notification_[0-9a-f]{32}$/)
     expect(notification).toMatchObject({
-      id: NOTIFICATION_ID,
       text: 'Agent "Say done" finished\n\nSUBAGENT_DONE: done.'
     })
     expect(notification.parts).toEqual([{ type: "text", text: notification.text }])
@@ -130,7 +132,11 @@ describe("a Claude Code 2.1.332 session with a background subagent and /compact"
     expect(Pricing.roundUsd(session.costUsd)).toBe(Pricing.roundUsd(costState.totalCostUSD))
     expect(session.messageCount).toBe(main.messages.length + subagent.messages.length)
     // The stored message keeps what it is.
-    expect(messages.get(NOTIFICATION_ID)).toMatchObject({ role: "system", subtype: "notification", usageCounted: true })
+    expect(messages.get(main.messages[6]?.id ?? "")).toMatchObject({
+      role: "system",
+      subtype: "notification",
+      usageCounted: true
+    })
     expect(messages.get("4b41ab98-59a8-4464-8806-02a88bcaf730")).not.toHaveProperty("subtype")
   })
 
@@ -187,7 +193,8 @@ describe("2.1.332 hook payloads agree with the transcript", () => {
     }
     const [, notification] = submits
     const [event] = Hooks.eventsFromHook(decode(notification?.stdin), { now: 1, syncToolCalls: true })
-    expect(event).toMatchObject({ role: "system", subtype: "notification", messageId: NOTIFICATION_ID })
+    expect(notification?.stdin.prompt_id).toBe(NOTIFICATION_PROMPT_ID)
+    expect(event).toMatchObject({ role: "system", subtype: "notification", messageId: main.messages[6]?.id })
   })
 
   it("re-reads the transcript on both Stops of the turn; the second one adds only the reply to the notification", () => {
@@ -220,6 +227,63 @@ describe("2.1.332 hook payloads agree with the transcript", () => {
     expect(messageIds(after).filter((id) => messageIds(before).includes(id))).toEqual(messageIds(before))
     const total = (events: ReadonlyArray<Event.EventEncoded>) => ingest(events).session.usage
     expect(Usage.total(total(after)) - Usage.total(total(before))).toBe(68 + 74 + 6_200 + 380)
+  })
+})
+
+describe("a task notification absorbed into the running turn (2.1.332, about half of the runs)", () => {
+  // When the background subagent finishes before the main thread's last request, Claude Code delivers the
+  // notification inside the running turn: a `queued_command` attachment instead of a user line, one Stop, and a
+  // UserPromptSubmit that carries the running turn's prompt_id (the user's prompt's).
+  const absorbed = join(import.meta.dirname, "../fixtures/claude-2.1.332-absorbed")
+  const text = readFileSync(join(absorbed, "transcript.jsonl"), "utf8")
+  const session = Transcript.readSession(Transcript.parseLines(text).lines, { syncThinking: false })
+  const sessionId = "00000000-absorbed"
+  const transcriptEvents = Transcript.toEvents(session, { ...options, sessionId })
+  const hooks = rawLines(readFileSync(join(absorbed, "hooks.jsonl"), "utf8")).map(
+    (line) => JSON.parse(line) as { readonly argv: string; readonly stdin: Readonly<Record<string, unknown>> }
+  )
+  const start = session.messages[0]?.createdAt ?? 0
+  const hookEvents = hooks.flatMap((hook, i) => {
+    const decoded = Hooks.decodeHookInput(JSON.stringify({ ...hook.stdin, session_id: sessionId }))
+    if (Either.isLeft(decoded)) throw decoded.left
+    return Hooks.eventsFromHook(decoded.right, { now: start + 100 * (i + 1), syncToolCalls: true })
+  })
+
+  it("reads the notification from the attachment, in its place in the turn, the prompt_snapshot lines still unparsed", () => {
+    expect(session.messages.map((m) => [m.role, m.subtype, m.text.split("\n")[0]])).toEqual([
+      ["user", null, PROMPT_TEXT],
+      ["assistant", null, "Step 1: using Bash."],
+      ["assistant", null, "Step 2: using Write."],
+      ["assistant", null, "Step 3: using Bash."],
+      ["assistant", null, "Step 4: using Agent."],
+      ["system", "notification", 'Agent "Say done" finished'],
+      ["assistant", null, FINAL]
+    ])
+    const lines = rawLines(text)
+    const folded = lines.filter((line) => {
+      const json = JSON.parse(line) as { type: string; attachment?: { type?: string } }
+      return json.type === "user" || json.type === "assistant" || json.attachment?.type === "queued_command"
+    })
+    const parse = vi.spyOn(JSON, "parse")
+    try {
+      Transcript.parseLines(text)
+      expect(parse).toHaveBeenCalledTimes(folded.length)
+    } finally {
+      parse.mockRestore()
+    }
+  })
+
+  it("never lets the notification replace the user's prompt, live or imported: both stay, each once", () => {
+    const [prompt, notification] = hooks.filter((hook) => hook.argv === "UserPromptSubmit")
+    expect(notification?.stdin.prompt_id).toBe(prompt?.stdin.prompt_id)
+    const ids = (events: ReadonlyArray<Event.EventEncoded>) =>
+      events.flatMap((e) => (e.kind === "message" && e.role !== "assistant" ? [e.messageId] : []))
+    expect(ids(hookEvents)).toEqual(ids(transcriptEvents))
+    // Live sync (hooks), then the transcript re-read at Stop, then an import: the same two messages.
+    const { messages } = ingest([...hookEvents, ...transcriptEvents, ...transcriptEvents])
+    expect(messages.get(String(prompt?.stdin.prompt_id))).toMatchObject({ role: "user", text: PROMPT_TEXT })
+    const stored = [...messages.values()].filter((m) => m.subtype === "notification")
+    expect(stored.map((m) => m.text)).toEqual(['Agent "Say done" finished\n\nSUBAGENT_DONE: done.'])
   })
 })
 
