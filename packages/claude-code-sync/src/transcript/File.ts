@@ -59,9 +59,9 @@ export const readTranscriptFile = (
           const read = readSync(fd, buffer, 0, Math.min(buffer.length, end - position), position)
           if (read === 0) break
           position += read
-          for (const line of lines.push(buffer.subarray(0, read))) collector.add(line)
+          lines.push(buffer.subarray(0, read), collector.add)
         }
-        if (range.completeLinesOnly !== true) for (const line of lines.end()) collector.add(line)
+        if (range.completeLinesOnly !== true) lines.end(collector.add)
         return { ...collector.result(), nextOffset: start + lines.consumed() }
       } finally {
         closeSync(fd)

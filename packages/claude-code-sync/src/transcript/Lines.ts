@@ -326,14 +326,7 @@ export const makeCollector = () => {
 /** Splits transcript JSONL text (LF or CRLF) into decoded lines; never throws: a bad line is skipped and counted. */
 export const parseLines = (text: string): ParsedTranscript => {
   const collector = makeCollector()
-  let start = 0
-  const length = text.length
-  while (start < length) {
-    let end = text.indexOf("\n", start)
-    if (end < 0) end = length
-    collector.add(text.slice(start, end))
-    start = end + 1
-  }
+  eachLine(text, collector.add)
   return collector.result()
 }
 
@@ -347,38 +340,50 @@ const NEWLINE = 0x0a
  * occurs inside a UTF-8 sequence, so chunks are split at the last one and only the unfinished tail is carried.
  */
 export interface LineBuffer {
-  /** The complete lines the chunk finishes (without their line breaks). */
-  readonly push: (chunk: Uint8Array) => ReadonlyArray<string>
-  /** The unfinished last line, if any (a file that does not end with a line break). */
-  readonly end: () => ReadonlyArray<string>
+  /** Calls `onLine` with each complete line the chunk finishes (without its line break). */
+  readonly push: (chunk: Uint8Array, onLine: (line: string) => void) => void
+  /** Calls `onLine` with the unfinished last line, if any (a file that does not end with a line break). */
+  readonly end: (onLine: (line: string) => void) => void
   /** Bytes consumed by the complete lines so far: where a later read can resume, relative to the first chunk. */
   readonly consumed: () => number
 }
 
+/** Calls `onLine` with each line of `text` (LF or CRLF; the CR is left to the caller's trim). */
+export const eachLine = (text: string, onLine: (line: string) => void): void => {
+  let start = 0
+  const length = text.length
+  while (start < length) {
+    let end = text.indexOf("\n", start)
+    if (end < 0) end = length
+    onLine(text.slice(start, end))
+    start = end + 1
+  }
+}
+
+const decode = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")
+
 export const makeLineBuffer = (): LineBuffer => {
   let carry: Uint8Array = new Uint8Array(0)
   let consumed = 0
-  const linesOf = (bytes: Uint8Array): ReadonlyArray<string> =>
-    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8").split("\n")
   return {
-    push: (chunk) => {
+    push: (chunk, onLine) => {
       const last = chunk.lastIndexOf(NEWLINE)
       if (last < 0) {
         // Copies: the caller may reuse the chunk's memory for its next read.
         carry = carry.length === 0 ? new Uint8Array(chunk) : Buffer.concat([carry, chunk])
-        return []
+        return
       }
       const head = chunk.subarray(0, last)
       const complete = carry.length === 0 ? head : Buffer.concat([carry, head])
       consumed += complete.length + 1
       carry = new Uint8Array(chunk.subarray(last + 1))
-      return linesOf(complete)
+      eachLine(decode(complete), onLine)
     },
-    end: () => {
-      if (carry.length === 0) return []
-      const rest = linesOf(carry)
+    end: (onLine) => {
+      if (carry.length === 0) return
+      eachLine(decode(carry), onLine)
       carry = new Uint8Array(0)
-      return rest
     },
     consumed: () => consumed
   }

@@ -33,26 +33,23 @@ export const usageOf = (raw: RawUsage): Usage.UsageFields => {
 /** One copy of a response's usage, as one line logged it. */
 export interface Copy {
   readonly usage: Usage.UsageFields
-  readonly sidechain: boolean
+  readonly total: number
 }
 
 /** The copies of one response (`message.id`), by `requestId`: the fullest main-thread and sidechain copy of each. */
 export interface ResponseCopies {
   /** Whether a main-thread line of the response was seen (with usage or not). */
-  readonly hasMain: boolean
-  readonly main: Record<string, Copy>
-  readonly sidechain: Record<string, Copy>
+  hasMain: boolean
+  readonly main: Map<string, Copy>
+  readonly sidechain: Map<string, Copy>
 }
 
-/** The dedup state of one transcript: plain, JSON-serialisable data, carried across chunks. */
+/** The dedup state of one transcript, carried from one chunk to the next (`toJson` / `fromJson` to keep it). */
 export interface Ledger {
-  readonly responses: Record<string, ResponseCopies>
+  readonly responses: Map<string, ResponseCopies>
 }
 
-export const emptyLedger = (): Ledger => ({ responses: {} })
-
-const fuller = (candidate: Usage.UsageFields, current: Copy | undefined): boolean =>
-  current === undefined || Usage.total(candidate) > Usage.total(current.usage)
+export const emptyLedger = (): Ledger => ({ responses: new Map() })
 
 /**
  * Records one line of a response (mutates the ledger): its copy of the usage, or null for a line without usable usage
@@ -66,22 +63,20 @@ export const record = (
   usage: Usage.UsageFields | null,
   sidechain: boolean
 ): boolean => {
-  const responses = ledger.responses as Record<
-    string,
-    { hasMain: boolean; main: Record<string, Copy>; sidechain: Record<string, Copy> }
-  >
-  let copies = responses[messageId]
+  let copies = ledger.responses.get(messageId)
   if (copies === undefined) {
-    copies = { hasMain: false, main: {}, sidechain: {} }
-    responses[messageId] = copies
+    copies = { hasMain: false, main: new Map(), sidechain: new Map() }
+    ledger.responses.set(messageId, copies)
   }
   const firstMain = !sidechain && !copies.hasMain
   if (!sidechain) copies.hasMain = true
-  if (usage === null) return firstMain && Object.keys(copies.sidechain).length > 0
+  if (usage === null) return firstMain && copies.sidechain.size > 0
   const side = sidechain ? copies.sidechain : copies.main
   const key = requestId ?? ""
-  if (!fuller(usage, side[key])) return firstMain
-  side[key] = { usage, sidechain }
+  const total = Usage.total(usage)
+  const current = side.get(key)
+  if (current !== undefined && total <= current.total) return firstMain
+  side.set(key, { usage, total })
   return true
 }
 
@@ -91,19 +86,39 @@ export const record = (
  * counts its main-thread copy, or its fullest sidechain copy when it has none.
  */
 export const counted = (ledger: Ledger, messageId: string, dropReplays: boolean): Usage.UsageFields | null => {
-  const copies = ledger.responses[messageId]
+  const copies = ledger.responses.get(messageId)
   if (copies === undefined) return null
-  const main = Object.values(copies.main)
-  const chosen =
-    dropReplays && copies.hasMain
-      ? main
-      : [
-          ...main,
-          ...Object.entries(copies.sidechain)
-            .filter(([requestId]) => copies.main[requestId] === undefined)
-            .map(([, copy]) => copy)
-        ]
   let usage: Usage.UsageFields | null = null
-  for (const copy of chosen) usage = usage === null ? copy.usage : Usage.add(usage, copy.usage)
+  for (const copy of copies.main.values()) usage = usage === null ? copy.usage : Usage.add(usage, copy.usage)
+  if (dropReplays && copies.hasMain) return usage
+  for (const [requestId, copy] of copies.sidechain) {
+    if (copies.main.has(requestId)) continue
+    usage = usage === null ? copy.usage : Usage.add(usage, copy.usage)
+  }
   return usage
+}
+
+/** The ledger as plain JSON, to keep between two reads of a growing transcript. */
+export const toJson = (ledger: Ledger): unknown =>
+  [...ledger.responses].map(([messageId, copies]) => [
+    messageId,
+    copies.hasMain,
+    [...copies.main].map(([requestId, copy]) => [requestId, copy.usage]),
+    [...copies.sidechain].map(([requestId, copy]) => [requestId, copy.usage])
+  ])
+
+type JsonEntry = [string, boolean, Array<[string, Usage.UsageFields]>, Array<[string, Usage.UsageFields]>]
+
+/** The ledger `toJson` saved. */
+export const fromJson = (json: unknown): Ledger => {
+  const copiesOf = (entries: Array<[string, Usage.UsageFields]>) =>
+    new Map(entries.map(([requestId, usage]): [string, Copy] => [requestId, { usage, total: Usage.total(usage) }]))
+  return {
+    responses: new Map(
+      (json as Array<JsonEntry>).map(([messageId, hasMain, main, sidechain]): [string, ResponseCopies] => [
+        messageId,
+        { hasMain, main: copiesOf(main), sidechain: copiesOf(sidechain) }
+      ])
+    )
+  }
 }

@@ -168,8 +168,8 @@ describe("reading in chunks and byte ranges", () => {
           expect(first.malformed).toBe(0)
           for (const line of first.lines) Transcript.feed(fold, line)
           // The ledger is plain data: it survives being saved and restored between the two reads.
-          const saved = JSON.parse(JSON.stringify(fold.ledger)) as Transcript.UsageLedger.Ledger
-          const restored: Transcript.Fold = { ...fold, ledger: saved }
+          const saved = JSON.parse(JSON.stringify(Transcript.UsageLedger.toJson(fold.ledger)))
+          const restored: Transcript.Fold = { ...fold, ledger: Transcript.UsageLedger.fromJson(saved) }
           const second = yield* Transcript.readTranscriptFile(path, { start: first.nextOffset })
           for (const line of second.lines) Transcript.feed(restored, line)
           expect(Transcript.finish(restored), `${name}, cut at ${cut}`).toEqual(whole)
