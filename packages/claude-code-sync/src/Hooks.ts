@@ -17,14 +17,9 @@ import * as Messages from "./transcript/Messages.js"
 // ---------------------------------------------------------------------------------------------------------------------
 // Payload schema: every field optional but `session_id` and `hook_event_name`; a field of the wrong type reads as absent.
 
-const orUndefined = <S extends Schema.Schema.AnyNoContext>(schema: S) =>
-  Schema.UndefinedOr(schema).annotations({ decodingFallback: () => Either.right(undefined) })
-
-const lenient = <S extends Schema.Schema.AnyNoContext>(schema: S) => Schema.optional(orUndefined(schema))
-
-const Text = lenient(Schema.String)
-const Count = lenient(Schema.Number)
-const Flag = lenient(Schema.Boolean)
+const Text = Lenient.optional(Schema.String)
+const Count = Lenient.optional(Schema.Number)
+const Flag = Lenient.optional(Schema.Boolean)
 
 /** One hook invocation's stdin (the fields the plugin uses; unknown fields are ignored). */
 export const HookInput = Schema.Struct({

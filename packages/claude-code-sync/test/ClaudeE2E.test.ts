@@ -260,6 +260,22 @@ const withFake = async <A>(use: (fake: Fake.FakeAnthropic) => Promise<A>) => {
   }
 }
 
+/** A local server, a fake Messages API and a workspace for one test, all stopped and removed after it. */
+const withRun = async <A>(
+  use: (run: {
+    readonly server: Server.RunningServer
+    readonly fake: Fake.FakeAnthropic
+    readonly workspace: Claude.Workspace
+  }) => Promise<A>
+) => {
+  const server = await Server.startServer()
+  try {
+    return await withFake((fake) => withWorkspace((workspace) => use({ server, fake, workspace })))
+  } finally {
+    await server.stop()
+  }
+}
+
 const withWorkspace = async <A>(use: (workspace: Claude.Workspace) => Promise<A>) => {
   const workspace = Claude.makeWorkspace()
   try {
@@ -280,126 +296,108 @@ for (const version of versions) {
     afterAll((suite) => Agents.recordResults(version, suite))
 
     it("syncs the full scenario from the hooks while Claude Code runs", { timeout: 90_000 }, async () => {
-      const server = await Server.startServer()
-      try {
-        await withFake((fake) =>
-          withWorkspace(async (workspace) => {
-            const run = await Claude.runClaude({ workspace, fakeUrl: fake.url, prompt: PROMPT, sync: server, bin })
-            console.log(`claude -p (full scenario, server up): ${run.wallMs} ms`)
-            checkRun(run, fake, background)
+      await withRun(async ({ server, fake, workspace }) => {
+        const run = await Claude.runClaude({ workspace, fakeUrl: fake.url, prompt: PROMPT, sync: server, bin })
+        console.log(`claude -p (full scenario, server up): ${run.wallMs} ms`)
+        checkRun(run, fake, background)
 
-            // The hooks' background syncs deliver the whole session on their own, normally within a second; a payload that
-            // arrives while a sync holds the lock is picked up by that sync's next round (Sync.run).
-            const started = Date.now()
-            let strandedSince: number | undefined
-            const outcome = await Claude.pollFor(async () => {
-              const stored = await Server.getSession(server, run.sessionId)
-              if (stored?.detail.session.endReason === "other" && stored.raw.includes(Fake.FINAL_TEXT))
-                return "delivered"
-              const stranded = Claude.pendingHookPayloads(workspace) > 0 && !Claude.syncRunning(workspace)
-              strandedSince = stranded ? (strandedSince ?? Date.now()) : undefined
-              return strandedSince !== undefined && Date.now() - strandedSince > 1_500 ? "stranded" : undefined
-            }, 15_000)
-            expect(
-              outcome,
-              `background sync left ${Claude.pendingHookPayloads(workspace)} hook payload(s) queued`
-            ).toBe("delivered")
-            console.log(`background sync delivered the session ${Date.now() - started} ms after claude exited`)
-            expect(await Claude.waitForSyncIdle(workspace)).toBe(true)
-
-            const flushed = await Claude.flush(workspace, server)
-            expect(flushed.code, flushed.stderr).toBe(0)
-            expect(flushed.stdout).toContain("0 pending")
-
-            // `sync --session ID` re-reads the session's transcripts (main + subagent): the server already has it all.
-            const before = await Server.getSession(server, run.sessionId)
-            const resynced = await Claude.runCli(workspace, ["sync", "--session", run.sessionId], server)
-            expect(resynced.code, resynced.stderr).toBe(0)
-            expect(resynced.stdout).toMatch(
-              new RegExp(`Re-read session ${run.sessionId}: 2 transcript\\(s\\), \\d+ event`)
-            )
-            expect(resynced.stdout).toContain("0 pending")
-            expect((await Server.getSession(server, run.sessionId))?.raw).toBe(before?.raw)
-            const unknown = await Claude.runCli(workspace, ["sync", "--session", "no-such-session"], server)
-            expect(unknown.code).toBe(1)
-            expect(unknown.stderr + unknown.stdout).toContain("No transcript of session no-such-session under")
-
-            const stored = await Server.getSession(server, run.sessionId)
-            expect(stored).toBeDefined()
-            if (stored !== undefined) checkStored(stored, { fake, run, workspace, background })
-            expect(filesText(server.dataDir)).not.toContain(CONTENT_PROBE)
-
-            // ccusage, reading the transcripts this real claude run wrote, counts the same tokens as the server stored.
-            const theirs = Ccusage.ccusageTotals(join(workspace.home, ".claude")).get(run.sessionId)
-            const usage = stored?.detail.session.usage
-            expect(theirs).toBeDefined()
-            expect(
-              usage && {
-                input: usage.input,
-                output: usage.output,
-                cacheWrite: usage.cacheWrite5m + usage.cacheWrite1h,
-                cacheRead: usage.cacheRead
-              }
-            ).toEqual(theirs)
-          })
+        // The hooks' background syncs deliver the whole session on their own, normally within a second; a payload that
+        // arrives while a sync holds the lock is picked up by that sync's next round (Sync.run).
+        const started = Date.now()
+        let strandedSince: number | undefined
+        const outcome = await Claude.pollFor(async () => {
+          const stored = await Server.getSession(server, run.sessionId)
+          if (stored?.detail.session.endReason === "other" && stored.raw.includes(Fake.FINAL_TEXT)) return "delivered"
+          const stranded = Claude.pendingHookPayloads(workspace) > 0 && !Claude.syncRunning(workspace)
+          strandedSince = stranded ? (strandedSince ?? Date.now()) : undefined
+          return strandedSince !== undefined && Date.now() - strandedSince > 1_500 ? "stranded" : undefined
+        }, 15_000)
+        expect(outcome, `background sync left ${Claude.pendingHookPayloads(workspace)} hook payload(s) queued`).toBe(
+          "delivered"
         )
-      } finally {
-        await server.stop()
-      }
+        console.log(`background sync delivered the session ${Date.now() - started} ms after claude exited`)
+        expect(await Claude.waitForSyncIdle(workspace)).toBe(true)
+
+        const flushed = await Claude.flush(workspace, server)
+        expect(flushed.code, flushed.stderr).toBe(0)
+        expect(flushed.stdout).toContain("0 pending")
+
+        // `sync --session ID` re-reads the session's transcripts (main + subagent): the server already has it all.
+        const before = await Server.getSession(server, run.sessionId)
+        const resynced = await Claude.runCli(workspace, ["sync", "--session", run.sessionId], server)
+        expect(resynced.code, resynced.stderr).toBe(0)
+        expect(resynced.stdout).toMatch(new RegExp(`Re-read session ${run.sessionId}: 2 transcript\\(s\\), \\d+ event`))
+        expect(resynced.stdout).toContain("0 pending")
+        expect((await Server.getSession(server, run.sessionId))?.raw).toBe(before?.raw)
+        const unknown = await Claude.runCli(workspace, ["sync", "--session", "no-such-session"], server)
+        expect(unknown.code).toBe(1)
+        expect(unknown.stderr + unknown.stdout).toContain("No transcript of session no-such-session under")
+
+        const stored = await Server.getSession(server, run.sessionId)
+        expect(stored).toBeDefined()
+        if (stored !== undefined) checkStored(stored, { fake, run, workspace, background })
+        expect(filesText(server.dataDir)).not.toContain(CONTENT_PROBE)
+
+        // ccusage, reading the transcripts this real claude run wrote, counts the same tokens as the server stored.
+        const theirs = Ccusage.ccusageTotals(join(workspace.home, ".claude")).get(run.sessionId)
+        const usage = stored?.detail.session.usage
+        expect(theirs).toBeDefined()
+        expect(
+          usage && {
+            input: usage.input,
+            output: usage.output,
+            cacheWrite: usage.cacheWrite5m + usage.cacheWrite1h,
+            cacheRead: usage.cacheRead
+          }
+        ).toEqual(theirs)
+      })
     })
 
     it("loads every hook of hooks.json; /compact's summary, command and output are stored as what they are", {
       timeout: 90_000
     }, async () => {
-      const server = await Server.startServer()
-      try {
-        await withFake((fake) =>
-          withWorkspace(async (workspace) => {
-            // Without background syncs the inbox keeps every payload, named by the hook that stored it: each event
-            // the plugin's hooks.json registers must have run (a version that rejected one of them would run none).
-            const env = { CLAUDE_SYNC_AUTO_SYNC: "0" }
-            const run = await Claude.runClaude({ workspace, fakeUrl: fake.url, prompt: PROMPT, sync: server, bin, env })
-            checkRun(run, fake, background)
-            const compacted = await Claude.runClaude({
-              workspace,
-              fakeUrl: fake.url,
-              prompt: "/compact",
-              sync: server,
-              bin,
-              env,
-              resume: run.sessionId
-            })
-            expect(compacted.code, compacted.stderr).toBe(0)
-            checkHooks(compacted)
-            expect(Fake.replies(fake).at(-1)?.kind).toBe("compact")
-            const ran = new Set(Claude.inboxHooks(workspace))
-            expect(PLUGIN_EVENTS.filter((event) => !ran.has(event))).toEqual([])
+      await withRun(async ({ server, fake, workspace }) => {
+        // Without background syncs the inbox keeps every payload, named by the hook that stored it: each event
+        // the plugin's hooks.json registers must have run (a version that rejected one of them would run none).
+        const env = { CLAUDE_SYNC_AUTO_SYNC: "0" }
+        const run = await Claude.runClaude({ workspace, fakeUrl: fake.url, prompt: PROMPT, sync: server, bin, env })
+        checkRun(run, fake, background)
+        const compacted = await Claude.runClaude({
+          workspace,
+          fakeUrl: fake.url,
+          prompt: "/compact",
+          sync: server,
+          bin,
+          env,
+          resume: run.sessionId
+        })
+        expect(compacted.code, compacted.stderr).toBe(0)
+        checkHooks(compacted)
+        expect(Fake.replies(fake).at(-1)?.kind).toBe("compact")
+        const ran = new Set(Claude.inboxHooks(workspace))
+        expect(PLUGIN_EVENTS.filter((event) => !ran.has(event))).toEqual([])
 
-            const flushed = await Claude.flush(workspace, server)
-            expect(flushed.code, flushed.stderr).toBe(0)
-            expect(flushed.stdout).toContain("0 pending")
-            const stored = await Server.getSession(server, run.sessionId)
-            expect(stored?.detail.session.title).toBe(PROMPT)
-            const injected = stored?.detail.messages.filter((m) => m.subtype !== undefined && m.agentId === null)
-            expect(injected?.map((message) => [message.role, message.subtype])).toEqual([
-              ...(background ? [["system", "notification"]] : []),
-              ["user", "command"],
-              ["system", "summary"],
-              ["system", "command-output"]
-            ])
-            expect(injected?.find((message) => message.subtype === "command")?.text).toBe("/compact")
-            // Nothing the user did not write or see reached the server, though 2.1.332 wrote it into the transcript.
-            const written = transcriptsText(workspace)
-            const kept = filesText(server.dataDir)
-            for (const probe of [CLAUDE_MD_PROBE, systemPromptProbe(fake)]) {
-              if (background) expect(written).toContain(probe)
-              expect(kept).not.toContain(probe)
-            }
-          })
-        )
-      } finally {
-        await server.stop()
-      }
+        const flushed = await Claude.flush(workspace, server)
+        expect(flushed.code, flushed.stderr).toBe(0)
+        expect(flushed.stdout).toContain("0 pending")
+        const stored = await Server.getSession(server, run.sessionId)
+        expect(stored?.detail.session.title).toBe(PROMPT)
+        const injected = stored?.detail.messages.filter((m) => m.subtype !== undefined && m.agentId === null)
+        expect(injected?.map((message) => [message.role, message.subtype])).toEqual([
+          ...(background ? [["system", "notification"]] : []),
+          ["user", "command"],
+          ["system", "summary"],
+          ["system", "command-output"]
+        ])
+        expect(injected?.find((message) => message.subtype === "command")?.text).toBe("/compact")
+        // Nothing the user did not write or see reached the server, though 2.1.332 wrote it into the transcript.
+        const written = transcriptsText(workspace)
+        const kept = filesText(server.dataDir)
+        for (const probe of [CLAUDE_MD_PROBE, systemPromptProbe(fake)]) {
+          if (background) expect(written).toContain(probe)
+          expect(kept).not.toContain(probe)
+        }
+      })
     })
 
     it("delivers everything exactly once with `sync` after the server was down for the whole session", {
@@ -457,55 +455,44 @@ for (const version of versions) {
     it("runs /claude-code-sync:sync-now in the default permission mode, on the hooks' queue", {
       timeout: 60_000
     }, async () => {
-      const server = await Server.startServer()
-      try {
-        await withFake((fake) =>
-          withWorkspace(async (workspace) => {
-            const run = await Claude.runClaude({
-              workspace,
-              fakeUrl: fake.url,
-              prompt: "/claude-code-sync:sync-now",
-              sync: server,
-              skipPermissions: false,
-              bin
-            })
-            console.log(`claude -p /claude-code-sync:sync-now: ${run.wallMs} ms`)
-            expect(run.code, run.stderr).toBe(0)
-            const init = run.lines.find((line) => line.type === "system" && line.subtype === "init")
-            expect(init?.slash_commands).toContain("claude-code-sync:sync-now")
-            // `allowed-tools: Bash(node:*)` let the `!` line run; the CLI's report reached the model in the prompt.
-            expect(Fake.replies(fake).map((reply) => reply.kind)).toEqual(["text"])
-            // A session started by a slash command is titled by it, and the command is stored as a command.
-            const stored = await Claude.pollFor(async () => {
-              const found = await Server.getSession(server, run.sessionId)
-              return found?.detail.session.endReason === "other" && found.detail.session.title !== null
-                ? found
-                : undefined
-            }, 20_000)
-            expect(stored?.detail.session.title).toBe("/claude-code-sync:sync-now")
-            expect(stored?.detail.messages[0]).toMatchObject({
-              role: "user",
-              subtype: "command",
-              text: "/claude-code-sync:sync-now"
-            })
-            const body = JSON.stringify(fake.requests.find((request) => request.reply !== undefined)?.body)
-            expect(body).not.toContain("local-command-stderr")
-            expect(body).toMatch(
-              /Sent \d+ event\(s\), \d+ rejected by the server, \d+ pending\.|Another sync is running/
-            )
-            // `--session current` found this session (CLAUDE_CODE_SESSION_ID); as it is the session's first prompt, Claude
-            // Code has not written the transcript yet, so it sends what is queued.
-            expect(body).toContain("This session has no transcript yet; sending what is queued.")
-            expect(run.result?.result).toMatch(/^Noted: /)
-            // The command's sync used the same state (queue) as the plugin's hooks, not a second one.
-            expect(await Claude.waitForSyncIdle(workspace)).toBe(true)
-            const outboxes = [join(workspace.stateDir, "outbox"), join(workspace.pluginDataDir, "outbox")]
-            expect(outboxes.filter((dir) => existsSync(dir))).toHaveLength(1)
-          })
-        )
-      } finally {
-        await server.stop()
-      }
+      await withRun(async ({ server, fake, workspace }) => {
+        const run = await Claude.runClaude({
+          workspace,
+          fakeUrl: fake.url,
+          prompt: "/claude-code-sync:sync-now",
+          sync: server,
+          skipPermissions: false,
+          bin
+        })
+        console.log(`claude -p /claude-code-sync:sync-now: ${run.wallMs} ms`)
+        expect(run.code, run.stderr).toBe(0)
+        const init = run.lines.find((line) => line.type === "system" && line.subtype === "init")
+        expect(init?.slash_commands).toContain("claude-code-sync:sync-now")
+        // `allowed-tools: Bash(node:*)` let the `!` line run; the CLI's report reached the model in the prompt.
+        expect(Fake.replies(fake).map((reply) => reply.kind)).toEqual(["text"])
+        // A session started by a slash command is titled by it, and the command is stored as a command.
+        const stored = await Claude.pollFor(async () => {
+          const found = await Server.getSession(server, run.sessionId)
+          return found?.detail.session.endReason === "other" && found.detail.session.title !== null ? found : undefined
+        }, 20_000)
+        expect(stored?.detail.session.title).toBe("/claude-code-sync:sync-now")
+        expect(stored?.detail.messages[0]).toMatchObject({
+          role: "user",
+          subtype: "command",
+          text: "/claude-code-sync:sync-now"
+        })
+        const body = JSON.stringify(fake.requests.find((request) => request.reply !== undefined)?.body)
+        expect(body).not.toContain("local-command-stderr")
+        expect(body).toMatch(/Sent \d+ event\(s\), \d+ rejected by the server, \d+ pending\.|Another sync is running/)
+        // `--session current` found this session (CLAUDE_CODE_SESSION_ID); as it is the session's first prompt, Claude
+        // Code has not written the transcript yet, so it sends what is queued.
+        expect(body).toContain("This session has no transcript yet; sending what is queued.")
+        expect(run.result?.result).toMatch(/^Noted: /)
+        // The command's sync used the same state (queue) as the plugin's hooks, not a second one.
+        expect(await Claude.waitForSyncIdle(workspace)).toBe(true)
+        const outboxes = [join(workspace.stateDir, "outbox"), join(workspace.pluginDataDir, "outbox")]
+        expect(outboxes.filter((dir) => existsSync(dir))).toHaveLength(1)
+      })
     })
 
     it("hands a sync error to the model to explain instead of failing the command", { timeout: 60_000 }, async () => {
@@ -536,62 +523,47 @@ for (const version of versions) {
     it("installs from what git tracks with `claude plugin marketplace add` + `install`, and its hooks sync", {
       timeout: 120_000
     }, async () => {
-      const server = await Server.startServer()
-      try {
-        await withFake((fake) =>
-          withWorkspace(async (workspace) => {
-            const marketplace = Claude.trackedMarketplace(join(workspace.root, "marketplace"))
-            const added = await Claude.runClaudeCommand(workspace, ["plugin", "marketplace", "add", marketplace], {
-              bin
-            })
-            expect(added.code, added.stdout + added.stderr).toBe(0)
-            const installed = await Claude.runClaudeCommand(
-              workspace,
-              ["plugin", "install", "claude-code-sync@opensync"],
-              {
-                bin
-              }
-            )
-            expect(installed.code, installed.stdout + installed.stderr).toBe(0)
-            expect(installed.stdout).toContain("Successfully installed plugin: claude-code-sync@opensync")
+      await withRun(async ({ server, fake, workspace }) => {
+        const marketplace = Claude.trackedMarketplace(join(workspace.root, "marketplace"))
+        const added = await Claude.runClaudeCommand(workspace, ["plugin", "marketplace", "add", marketplace], {
+          bin
+        })
+        expect(added.code, added.stdout + added.stderr).toBe(0)
+        const installed = await Claude.runClaudeCommand(workspace, ["plugin", "install", "claude-code-sync@opensync"], {
+          bin
+        })
+        expect(installed.code, installed.stdout + installed.stderr).toBe(0)
+        expect(installed.stdout).toContain("Successfully installed plugin: claude-code-sync@opensync")
 
-            // The installed copy carries the bundles its hooks and /claude-code-sync:sync-now run.
-            const cache = join(workspace.home, ".claude/plugins/cache/opensync/claude-code-sync")
-            const [version] = readdirSync(cache)
-            expect(version).toBeDefined()
-            for (const file of ["dist/hook.cjs", "dist/cli.mjs", "hooks/hooks.json", "commands/sync-now.md"]) {
-              expect(existsSync(join(cache, version ?? "", file)), file).toBe(true)
-            }
+        // The installed copy carries the bundles its hooks and /claude-code-sync:sync-now run.
+        const cache = join(workspace.home, ".claude/plugins/cache/opensync/claude-code-sync")
+        const [version] = readdirSync(cache)
+        expect(version).toBeDefined()
+        for (const file of ["dist/hook.cjs", "dist/cli.mjs", "hooks/hooks.json", "commands/sync-now.md"]) {
+          expect(existsSync(join(cache, version ?? "", file)), file).toBe(true)
+        }
 
-            const run = await Claude.runClaude({
-              workspace,
-              fakeUrl: fake.url,
-              prompt: PROMPT,
-              sync: server,
-              pluginDir: null,
-              bin
-            })
-            checkRun(run, fake, background)
-            const init = run.lines.find((line) => line.type === "system" && line.subtype === "init")
-            expect(init?.slash_commands).toContain("claude-code-sync:sync-now")
+        const run = await Claude.runClaude({
+          workspace,
+          fakeUrl: fake.url,
+          prompt: PROMPT,
+          sync: server,
+          pluginDir: null,
+          bin
+        })
+        checkRun(run, fake, background)
+        const init = run.lines.find((line) => line.type === "system" && line.subtype === "init")
+        expect(init?.slash_commands).toContain("claude-code-sync:sync-now")
 
-            const stored = await Claude.pollFor(async () => {
-              const found = await Server.getSession(server, run.sessionId)
-              return found?.detail.session.endReason === "other" && found.raw.includes(Fake.FINAL_TEXT)
-                ? found
-                : undefined
-            }, 20_000)
-            expect(stored, "the installed plugin's hooks did not deliver the session").toBeDefined()
-            expect(stored?.detail.session.source).toBe("claude-code")
-            expect(stored?.detail.messages.some((message) => message.role === "user" && message.text === PROMPT)).toBe(
-              true
-            )
-            expect(stored?.detail.toolCalls.length).toBeGreaterThan(0)
-          })
-        )
-      } finally {
-        await server.stop()
-      }
+        const stored = await Claude.pollFor(async () => {
+          const found = await Server.getSession(server, run.sessionId)
+          return found?.detail.session.endReason === "other" && found.raw.includes(Fake.FINAL_TEXT) ? found : undefined
+        }, 20_000)
+        expect(stored, "the installed plugin's hooks did not deliver the session").toBeDefined()
+        expect(stored?.detail.session.source).toBe("claude-code")
+        expect(stored?.detail.messages.some((message) => message.role === "user" && message.text === PROMPT)).toBe(true)
+        expect(stored?.detail.toolCalls.length).toBeGreaterThan(0)
+      })
     })
   })
 }

@@ -2,10 +2,11 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Lenient } from "@opensync/client"
-import { Event, Ingest, Pricing, type Session, Usage } from "@opensync/domain"
+import { Event, Pricing, Usage } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Transcript from "../src/transcript/index.js"
+import { ingest } from "./support/Ingest.js"
 
 // Copies of shared/fixtures/real-clients (real Claude Code 2.1.197 output); expected figures from its README.
 const fixtures = join(import.meta.dirname, "fixtures")
@@ -36,29 +37,6 @@ const readSubagent = () =>
   })
 const eventsOf = (session: Transcript.TranscriptSession, syncToolCalls = true) =>
   Transcript.toEvents(session, { sessionId: SESSION_ID, source: "claude-code", syncToolCalls })
-
-/** Applies decoded events the way a backend does (domain `Ingest`), keeping messages and tool calls by id. */
-const ingest = (encoded: ReadonlyArray<Event.EventEncoded>) => {
-  let session: Session.Session | null = null
-  const messages = new Map<string, ReturnType<typeof Ingest.applyMessageEvent>["message"]>()
-  const tools = new Map<string, ReturnType<typeof Ingest.applyToolCallEvent>["toolCall"]>()
-  for (const raw of encoded) {
-    const decoded = Event.decodeUnknown(raw)
-    if (Either.isLeft(decoded)) throw new Error(`event rejected: ${decoded.left.message}`)
-    const event = decoded.right
-    if (event.kind === "session") session = Ingest.applySessionEvent(session, event)
-    else if (event.kind === "message") {
-      const r = Ingest.applyMessageEvent(session, messages.get(event.messageId) ?? null, event)
-      session = r.session
-      messages.set(event.messageId, r.message)
-    } else {
-      const r = Ingest.applyToolCallEvent(session, tools.get(event.callId) ?? null, event)
-      session = r.session
-      tools.set(event.callId, r.toolCall)
-    }
-  }
-  return { session: session!, messages, tools }
-}
 
 // Synthetic lines in Claude Code's shape, for cases the captured fixtures do not cover.
 const at = (second: number) => new Date(Date.UTC(2026, 10, 21, 9, 0, second)).toISOString()

@@ -1,7 +1,11 @@
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+
 /*
  * Reading untyped JSON from the agents (hook payloads, transcript lines, OpenCode events and storage rows) leniently:
  * a value of the wrong type reads as absent instead of failing the whole record, because the agents change their
- * shapes between releases. Shared by every reader of a foreign format. Dependency-free, so any bundle can use it.
+ * shapes between releases. Shared by every reader of a foreign format: plain accessors, and the same rule for
+ * Schema-decoded records (`orUndefined`, `optional`).
  */
 
 /** A JSON object as read from an agent, fields unknown. */
@@ -79,3 +83,10 @@ export const projectNameOf = (path: string): string => {
   const cut = Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf("\\"))
   return cut < 0 ? trimmed : trimmed.slice(cut + 1)
 }
+
+/** A schema that decodes a value of the wrong type as undefined instead of failing. */
+export const orUndefined = <S extends Schema.Schema.AnyNoContext>(schema: S) =>
+  Schema.UndefinedOr(schema).annotations({ decodingFallback: () => Either.right(undefined) })
+
+/** An optional struct field read leniently: absent, or of the wrong type, it decodes as undefined. */
+export const optional = <S extends Schema.Schema.AnyNoContext>(schema: S) => Schema.optional(orUndefined(schema))

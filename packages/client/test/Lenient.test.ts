@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Lenient } from "@opensync/client"
+import * as Schema from "effect/Schema"
 
 describe("Lenient", () => {
   it("reads a value of the wrong type as absent", () => {
@@ -65,5 +66,13 @@ describe("Lenient", () => {
     expect(Lenient.projectNameOf("C:\\Users\\dev\\demo\\")).toBe("demo")
     expect(Lenient.projectNameOf("demo")).toBe("demo")
     expect(Lenient.projectNameOf("/")).toBe("")
+  })
+  it("decodes a record field of the wrong type as absent, keeping the rest of the record", () => {
+    const Record = Schema.Struct({ id: Schema.String, count: Lenient.optional(Schema.Number) })
+    const decode = Schema.decodeUnknownSync(Record)
+    expect(decode({ id: "a", count: 3 })).toEqual({ id: "a", count: 3 })
+    expect(decode({ id: "a", count: "three" })).toEqual({ id: "a", count: undefined })
+    expect(decode({ id: "a" })).toEqual({ id: "a" })
+    expect(() => decode({ count: 3 })).toThrow()
   })
 })

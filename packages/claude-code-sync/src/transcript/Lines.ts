@@ -1,3 +1,4 @@
+import { Lenient } from "@opensync/client"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 
@@ -12,10 +13,7 @@ import * as Schema from "effect/Schema"
 // ---------------------------------------------------------------------------------------------------------------------
 // Line schema: only the fields the reader needs, every one optional, a field of the wrong type reads as absent.
 
-const orUndefined = <S extends Schema.Schema.AnyNoContext>(schema: S) =>
-  Schema.UndefinedOr(schema).annotations({ decodingFallback: () => Either.right(undefined) })
-
-const lenient = <S extends Schema.Schema.AnyNoContext>(schema: S) => Schema.optional(orUndefined(schema))
+const { orUndefined, optional: lenient } = Lenient
 
 const Text = lenient(Schema.String)
 const Count = lenient(Schema.Number)

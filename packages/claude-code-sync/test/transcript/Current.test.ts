@@ -7,10 +7,11 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it, vi } from "@effect/vitest"
-import { Event, Ingest, Pricing, type Session, Usage } from "@opensync/domain"
+import { Event, Pricing, Usage } from "@opensync/domain"
 import * as Either from "effect/Either"
 import * as Hooks from "../../src/Hooks.js"
 import * as Transcript from "../../src/transcript/index.js"
+import { ingest } from "../support/Ingest.js"
 
 const dir = join(import.meta.dirname, "../fixtures/claude-2.1.332")
 const mainText = readFileSync(join(dir, "transcript.jsonl"), "utf8")
@@ -52,24 +53,6 @@ const costState = (() => {
   }
   return state
 })()
-
-const ingest = (encoded: ReadonlyArray<Event.EventEncoded>) => {
-  let session: Session.Session | null = null
-  const messages = new Map<string, ReturnType<typeof Ingest.applyMessageEvent>["message"]>()
-  for (const raw of encoded) {
-    const decoded = Event.decodeUnknown(raw)
-    if (Either.isLeft(decoded)) throw new Error(`event rejected: ${decoded.left.message}`)
-    const event = decoded.right
-    if (event.kind === "session") session = Ingest.applySessionEvent(session, event)
-    else if (event.kind === "message") {
-      const r = Ingest.applyMessageEvent(session, messages.get(event.messageId) ?? null, event)
-      session = r.session
-      messages.set(event.messageId, r.message)
-    } else session = Ingest.applyToolCallEvent(session, null, event).session
-  }
-  if (session === null) throw new Error("no session")
-  return { session, messages }
-}
 
 describe("a Claude Code 2.1.332 session with a background subagent and /compact", () => {
   it("stores the task notification as a notification, commands and their output as such, in file order", () => {
