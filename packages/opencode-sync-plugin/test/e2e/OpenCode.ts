@@ -259,4 +259,3 @@ export const waitForSyncIdle = async (workspace: Workspace, timeoutMs = 20_000, 
   }
   return false
 }
-
