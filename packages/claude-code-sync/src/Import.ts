@@ -6,7 +6,7 @@ import { Event } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { claudeDirs } from "./Paths.js"
-import * as Transcript from "./Transcript.js"
+import * as Transcript from "./transcript/index.js"
 
 /*
  * The backfill behind `claude-code-sync import`: `discover` lists every transcript Claude Code still keeps, `importAll`

@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Hooks from "./Hooks.js"
 import * as Paths from "./Paths.js"
-import * as Transcript from "./Transcript.js"
+import * as Transcript from "./transcript/index.js"
 
 /** What one sync did. */
 export interface SyncReport {

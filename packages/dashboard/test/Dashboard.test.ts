@@ -245,6 +245,34 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await page.getByRole("link", { name: "Parent session" }).waitFor()
   })
 
+  it("session detail: notifications, commands and summaries as muted lines; a subagent's task from the parent agent", async () => {
+    await page.goto(`${server.url}/sessions/${richSessionId}`)
+    await page.getByRole("heading", { name: richTitle }).waitFor()
+    const notification = page.locator(".note-notification")
+    expect(await notification.locator(".note-label").textContent()).toBe("Notification")
+    expect(await notification.locator("summary").textContent()).toBe('Agent "Find timers" finished')
+    expect(await notification.locator("details").getAttribute("open")).toBeNull()
+    await notification.locator("summary").click()
+    expect(await notification.textContent()).toContain("Timers are used in cart.ts and checkout.ts.")
+    expect(await page.locator(".note-command code").textContent()).toBe("/compact")
+    expect(await page.locator(".note-command-output .note-text").textContent()).toBe("Compacted")
+    expect(await page.locator(".note-summary summary").textContent()).toBe(
+      "This session is being continued from a previous conversation."
+    )
+    // Only what the user typed is "You"; the subagent's task is the parent agent's.
+    expect(await page.locator(".msg-user .msg-role").allTextContents()).toEqual(["You"])
+    const delegation = page.locator(".msg-delegation")
+    expect(await delegation.locator(".msg-role").textContent()).toBe("Parent agent")
+    expect(await delegation.locator(".msg-text").textContent()).toBe("Find every use of timers in src/")
+    expect(await page.locator(".msg", { hasText: 'Agent "Find timers" finished' }).count()).toBe(0)
+    await shot("session-notes")
+
+    await page.getByRole("link", { name: "Search for timer usage" }).click()
+    await page.locator(".msg-delegation", { hasText: "Search src/ for timers" }).waitFor()
+    expect(await page.locator(".msg-delegation .msg-role").textContent()).toBe("Parent agent")
+    expect(await page.locator(".msg-user").count()).toBe(0)
+  })
+
   it("deletes a session after confirmation", async () => {
     await page.goto(`${server.url}/sessions/s-007`)
     await page.getByRole("heading", { name: /Task 7/ }).waitFor()

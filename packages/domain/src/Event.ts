@@ -1,7 +1,7 @@
 import * as Schema from "effect/Schema"
 import { EpochMillis, EventId, MessageId, SessionId, Source, ToolCallId } from "./Ids.js"
 import { canonicalJson, digest } from "./internal/hash.js"
-import { Part, Role } from "./Message.js"
+import { Part, Role, Subtype } from "./Message.js"
 import { ToolInput, ToolOutput, ToolStatus } from "./ToolCall.js"
 import { CostUsd, DurationMs, Text, Tokens } from "./Units.js"
 import { UsageInput } from "./Usage.js"
@@ -53,6 +53,8 @@ export const MessageEvent = Schema.Struct({
   ...common,
   messageId: MessageId,
   role: Role,
+  /** What the message is when it is not plain conversation (see `Message.Subtype`); absent for prompts and replies. */
+  subtype: Schema.optionalWith(Subtype, { exact: true }),
   text: Schema.optionalWith(Text, { default: () => "" }),
   thinking: Schema.optionalWith(Schema.NullOr(Text), { default: () => null }),
   parts: Schema.optionalWith(Schema.Array(Part), { default: () => [] }),

@@ -116,6 +116,7 @@ export const messageFromEvent = (
     id: event.messageId,
     sessionId: event.sessionId,
     role: event.role,
+    ...(event.subtype !== undefined ? { subtype: event.subtype } : {}),
     text,
     thinking,
     parts: event.parts

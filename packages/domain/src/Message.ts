@@ -6,6 +6,15 @@ import { UsageRecord } from "./Usage.js"
 export const Role = Schema.Literal("user", "assistant", "system", "tool", "unknown")
 export type Role = typeof Role.Type
 
+/**
+ * What a message is when it is not plain conversation (a prompt the user wrote, a reply): text the agent put in the
+ * conversation itself (`notification`: a background task finished; `reminder`: a system reminder; `summary`: a
+ * compaction summary; `command-output`: what a local command printed), a command the user ran (`command`, text
+ * `/name args`), or a subagent's task written by its parent agent (`delegation`). Absent for plain conversation.
+ */
+export const Subtype = Schema.Literal("notification", "reminder", "summary", "command", "command-output", "delegation")
+export type Subtype = typeof Subtype.Type
+
 /** One ordered piece of a message. Tool parts reference a tool call; file parts carry a path, never contents. */
 const nullableText = Schema.optionalWith(Schema.NullOr(Text), { default: () => null })
 export const Part = Schema.Union(
@@ -26,6 +35,7 @@ export const Message = Schema.Struct({
   id: MessageId,
   sessionId: Schema.String,
   role: Role,
+  subtype: Schema.optionalWith(Subtype, { exact: true }),
   text: Schema.String,
   thinking: Schema.NullOr(Schema.String),
   parts: Schema.Array(Part),

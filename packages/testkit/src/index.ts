@@ -1,4 +1,5 @@
 export * as Conformance from "@opensync/testkit/conformance/Suite"
+export * as Agents from "./Agents.js"
 export * as Browser from "./Browser.js"
 export * as FullDisk from "./FullDisk.js"
 export * as Packages from "./Packages.js"

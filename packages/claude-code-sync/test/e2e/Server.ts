@@ -11,6 +11,7 @@ import { binPath, runCli } from "@opensync/testkit/Server"
 export {
   getSession,
   pollFor,
+  type RunningServer,
   type StoredDetail as SessionDetail,
   type StoredMessage,
   type StoredSession,
