@@ -58,6 +58,13 @@ const findByHash = (ctx: QueryCtx, hash: string) =>
     .withIndex("by_hash", (q) => q.eq("hash", hash))
     .unique()
 
+/** A key by its public id (`key_…`), whoever owns it: callers check the owner. */
+export const keyById = (ctx: QueryCtx, id: string) =>
+  ctx.db
+    .query("apiKeys")
+    .withIndex("by_key_id", (q) => q.eq("id", id))
+    .unique()
+
 /** The owner of the live key with this digest (a read only: authenticating writes nothing). */
 export const byHash = internalQuery({
   args: { hash: v.string() },
@@ -72,10 +79,7 @@ export const byHash = internalQuery({
 export const touch = internalMutation({
   args: { keyId: v.string(), at: v.number() },
   handler: async (ctx, { keyId, at }) => {
-    const key = await ctx.db
-      .query("apiKeys")
-      .withIndex("by_key_id", (q) => q.eq("id", keyId))
-      .unique()
+    const key = await keyById(ctx, keyId)
     if (key !== null && at - (key.lastUsedAt ?? 0) >= lastUsedResolutionMs)
       await ctx.db.patch(key._id, { lastUsedAt: at })
   }
@@ -101,10 +105,7 @@ export const listForUser = internalQuery({
 export const revokeForUser = internalMutation({
   args: { userId: v.id("users"), id: v.string() },
   handler: async (ctx, { userId, id }) => {
-    const key = await ctx.db
-      .query("apiKeys")
-      .withIndex("by_key_id", (q) => q.eq("id", id))
-      .unique()
+    const key = await keyById(ctx, id)
     if (key === null || key.userId !== userId) return null
     const revokedAt = key.revokedAt ?? Date.now()
     if (key.revokedAt === null) await ctx.db.patch(key._id, { revokedAt })

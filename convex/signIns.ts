@@ -1,7 +1,8 @@
 import { Ids, SignIn } from "@opensync/domain"
 import { v } from "convex/values"
 import type { Doc } from "./_generated/dataModel.js"
-import { internalMutation, internalQuery } from "./_generated/server.js"
+import { internalMutation, internalQuery, type QueryCtx } from "./_generated/server.js"
+import { keyById } from "./apiKeys.js"
 
 /** Dashboard sign-ins: live while unexpired, unrevoked and their key unrevoked. Only digests of tokens are stored. */
 
@@ -16,6 +17,12 @@ const info = (doc: Doc<"authSessions">, keyName: string | null): SignIn.SignInIn
   revokedAt: doc.revokedAt,
   current: false
 })
+
+const byTokenHash = (ctx: QueryCtx, hash: string) =>
+  ctx.db
+    .query("authSessions")
+    .withIndex("by_hash", (q) => q.eq("hash", hash))
+    .unique()
 
 /** Most live sign-ins a list shows. */
 const maxListed = 200
@@ -49,15 +56,9 @@ export const create = internalMutation({
 export const byHash = internalQuery({
   args: { hash: v.string(), now: v.number() },
   handler: async (ctx, { hash, now }) => {
-    const signIn = await ctx.db
-      .query("authSessions")
-      .withIndex("by_hash", (q) => q.eq("hash", hash))
-      .unique()
+    const signIn = await byTokenHash(ctx, hash)
     if (signIn === null || signIn.revokedAt !== null || signIn.expiresAt <= now) return null
-    const key = await ctx.db
-      .query("apiKeys")
-      .withIndex("by_key_id", (q) => q.eq("id", signIn.keyId))
-      .unique()
+    const key = await keyById(ctx, signIn.keyId)
     if (key === null || key.revokedAt !== null) return null
     return {
       id: signIn.publicId ?? `sgn_${signIn.hash.slice(0, 20)}`,
@@ -73,10 +74,7 @@ export const byHash = internalQuery({
 export const touch = internalMutation({
   args: { hash: v.string(), at: v.number() },
   handler: async (ctx, { hash, at }) => {
-    const signIn = await ctx.db
-      .query("authSessions")
-      .withIndex("by_hash", (q) => q.eq("hash", hash))
-      .unique()
+    const signIn = await byTokenHash(ctx, hash)
     if (signIn !== null && at - (signIn.lastSeenAt ?? 0) >= SignIn.lastSeenResolutionMs) {
       await ctx.db.patch(signIn._id, { lastSeenAt: at })
     }
@@ -93,10 +91,7 @@ export const list = internalQuery({
       .take(maxListed)
     const out: Array<SignIn.SignInInfo> = []
     for (const signIn of live) {
-      const key = await ctx.db
-        .query("apiKeys")
-        .withIndex("by_key_id", (q) => q.eq("id", signIn.keyId))
-        .unique()
+      const key = await keyById(ctx, signIn.keyId)
       if (key === null || key.revokedAt !== null) continue
       out.push(info(signIn, key.name))
     }
@@ -115,10 +110,7 @@ export const revoke = internalMutation({
     if (signIn === null) return null
     const revokedAt = signIn.revokedAt ?? now
     if (signIn.revokedAt === null) await ctx.db.patch(signIn._id, { revokedAt })
-    const key = await ctx.db
-      .query("apiKeys")
-      .withIndex("by_key_id", (q) => q.eq("id", signIn.keyId))
-      .unique()
+    const key = await keyById(ctx, signIn.keyId)
     return info({ ...signIn, revokedAt }, key?.name ?? null)
   }
 })

@@ -1,7 +1,7 @@
-import type { Api, Event, Ids, Stats } from "@opensync/domain"
+import { Api, type Event, type Ids, type Stats } from "@opensync/domain"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 
 /**
@@ -75,3 +75,6 @@ export class SessionStore extends Context.Tag("@opensync/backend/SessionStore")<
     ) => Effect.Effect<ExportPage, StorageError | InvalidCursor>
   }
 >() {}
+
+/** The caller of the current request and the store: what most handlers start with. */
+export const caller = Effect.all({ user: Api.CurrentUser, store: SessionStore })

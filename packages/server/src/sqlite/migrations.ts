@@ -3,6 +3,27 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Fts from "./fts.js"
 
+/** The three usage rollup tables share one shape (the full rollup, and the project or the model summed out). */
+const usageRollupTable = (name: string) => `CREATE TABLE ${name} (
+      user_id TEXT NOT NULL,
+      day TEXT NOT NULL,
+      source TEXT NOT NULL,
+      model TEXT NOT NULL,
+      project TEXT NOT NULL,
+      sessions INTEGER NOT NULL,
+      messages INTEGER NOT NULL,
+      duration_ms INTEGER NOT NULL,
+      input INTEGER NOT NULL,
+      output INTEGER NOT NULL,
+      cache_read INTEGER NOT NULL,
+      cache_write_5m INTEGER NOT NULL,
+      cache_write_1h INTEGER NOT NULL,
+      reasoning INTEGER NOT NULL,
+      cost_usd REAL NOT NULL,
+      unpriced INTEGER NOT NULL,
+      PRIMARY KEY (user_id, day, source, model, project)
+    ) WITHOUT ROWID`
+
 /** The statements of the first migrations, as shipped (they ran as `user_version` 1–4 before the migrator). */
 const statements: ReadonlyArray<ReadonlyArray<string>> = [
   [
@@ -74,25 +95,7 @@ const statements: ReadonlyArray<ReadonlyArray<string>> = [
       PRIMARY KEY (user_id, id)
     ) WITHOUT ROWID`,
     `CREATE INDEX events_by_session ON events (user_id, session_id)`,
-    `CREATE TABLE usage_rollup (
-      user_id TEXT NOT NULL,
-      day TEXT NOT NULL,
-      source TEXT NOT NULL,
-      model TEXT NOT NULL,
-      project TEXT NOT NULL,
-      sessions INTEGER NOT NULL,
-      messages INTEGER NOT NULL,
-      duration_ms INTEGER NOT NULL,
-      input INTEGER NOT NULL,
-      output INTEGER NOT NULL,
-      cache_read INTEGER NOT NULL,
-      cache_write_5m INTEGER NOT NULL,
-      cache_write_1h INTEGER NOT NULL,
-      reasoning INTEGER NOT NULL,
-      cost_usd REAL NOT NULL,
-      unpriced INTEGER NOT NULL,
-      PRIMARY KEY (user_id, day, source, model, project)
-    ) WITHOUT ROWID`,
+    usageRollupTable("usage_rollup"),
     `CREATE TABLE tool_rollup (
       user_id TEXT NOT NULL,
       day TEXT NOT NULL,
@@ -111,44 +114,8 @@ const statements: ReadonlyArray<ReadonlyArray<string>> = [
   ],
   // 2: coarser usage rollups (project summed out, model summed out) so unfiltered stats read few rows.
   [
-    `CREATE TABLE usage_by_model (
-      user_id TEXT NOT NULL,
-      day TEXT NOT NULL,
-      source TEXT NOT NULL,
-      model TEXT NOT NULL,
-      project TEXT NOT NULL,
-      sessions INTEGER NOT NULL,
-      messages INTEGER NOT NULL,
-      duration_ms INTEGER NOT NULL,
-      input INTEGER NOT NULL,
-      output INTEGER NOT NULL,
-      cache_read INTEGER NOT NULL,
-      cache_write_5m INTEGER NOT NULL,
-      cache_write_1h INTEGER NOT NULL,
-      reasoning INTEGER NOT NULL,
-      cost_usd REAL NOT NULL,
-      unpriced INTEGER NOT NULL,
-      PRIMARY KEY (user_id, day, source, model, project)
-    ) WITHOUT ROWID`,
-    `CREATE TABLE usage_by_project (
-      user_id TEXT NOT NULL,
-      day TEXT NOT NULL,
-      source TEXT NOT NULL,
-      model TEXT NOT NULL,
-      project TEXT NOT NULL,
-      sessions INTEGER NOT NULL,
-      messages INTEGER NOT NULL,
-      duration_ms INTEGER NOT NULL,
-      input INTEGER NOT NULL,
-      output INTEGER NOT NULL,
-      cache_read INTEGER NOT NULL,
-      cache_write_5m INTEGER NOT NULL,
-      cache_write_1h INTEGER NOT NULL,
-      reasoning INTEGER NOT NULL,
-      cost_usd REAL NOT NULL,
-      unpriced INTEGER NOT NULL,
-      PRIMARY KEY (user_id, day, source, model, project)
-    ) WITHOUT ROWID`,
+    usageRollupTable("usage_by_model"),
+    usageRollupTable("usage_by_project"),
     `INSERT INTO usage_by_model SELECT user_id, day, source, model, '*', sum(sessions), sum(messages), sum(duration_ms), sum(input), sum(output), sum(cache_read), sum(cache_write_5m), sum(cache_write_1h), sum(reasoning), sum(cost_usd), sum(unpriced)
       FROM usage_rollup GROUP BY user_id, day, source, model`,
     `INSERT INTO usage_by_project SELECT user_id, day, source, '*', project, sum(sessions), sum(messages), sum(duration_ms), sum(input), sum(output), sum(cache_read), sum(cache_write_5m), sum(cache_write_1h), sum(reasoning), sum(cost_usd), sum(unpriced)
