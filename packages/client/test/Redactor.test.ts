@@ -157,6 +157,22 @@ describe("redactText: one exact case per rule family", () => {
     expect(redact(`set -gx API_TOKEN ${key}`)).toBe(`set -gx API_TOKEN ${secret}`)
   })
 
+  it("Convex deploy keys keep the deployment name", () => {
+    const secret = g.b64(80)
+    expect(redact(`CONVEX_DEPLOY_KEY="prod:happy-otter-123|${secret}"`)).toBe(
+      `CONVEX_DEPLOY_KEY="prod:happy-otter-123|${R("convex-deploy-key")}"`
+    )
+  })
+
+  it("prose, labels and tables", () => {
+    const hex = g.hex(32)
+    expect(redact(`Your Datadog API key is ${hex}.`)).toBe(`Your Datadog API key is ${R("secret-assignment")}.`)
+    expect(redact(`API Key: ${hex}`)).toBe(`API Key: ${R("secret-assignment")}`)
+    const pw = g.password()
+    expect(redact(`| DB_PASSWORD | ${pw} |`)).toBe(`| DB_PASSWORD | ${R("secret-assignment")} |`)
+    expect(redact(`CREATE USER app WITH PASSWORD '${pw}';`)).toBe(`CREATE USER app WITH PASSWORD '${R("secret-assignment")}';`)
+  })
+
   it("OpenSync keys (current and legacy formats)", () => {
     expect(redact(`OPENSYNC_API_KEY=osk_${g.alnum(38)}`)).toBe(`OPENSYNC_API_KEY=${R("opensync-key")}`)
     expect(redact(`--key osk_${g.b64url(32)}`)).toBe(`--key ${R("opensync-key")}`)
@@ -305,7 +321,13 @@ describe("redactText: classic look-alikes stay", () => {
     "token: xxxxxxxx",
     "password = hashlib.sha256(raw.encode()).hexdigest()",
     'token = request.headers.get("Authorization")',
-    "secret_arn: arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf"
+    "secret_arn: arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf",
+    'fetch(url, { credentials: "same-origin" })',
+    'const storageKey = "opensync.session"',
+    "| `apiKey` | `CLAUDE_SYNC_API_KEY` | none |",
+    "const KEYWORDS = /password|passwd|secret|token|api[_-]?key|bearer/gi",
+    "routing_key: orders.created",
+    "the token is invalid; the password is required"
   ]
   for (const text of unchanged) {
     it(text, () => {

@@ -4,15 +4,7 @@
  * Buffer), so it also runs in Convex's V8 runtime and in the browser. Rules: `docs/redaction.md`.
  */
 import * as Schema from "effect/Schema"
-import {
-  type Candidate,
-  mergeCandidates,
-  priorityOf,
-  runAnchors,
-  runTokenRuns,
-  Scan,
-  type SecretMatch
-} from "./internal/redaction/engine.js"
+import { mergeCandidates, runAnchors, runTokenRuns, Scan, type SecretMatch } from "./internal/redaction/engine.js"
 import { keyStrength } from "./internal/redaction/keyNames.js"
 import { builtin } from "./internal/redaction/rules.js"
 import { MARKER_PREFIX, marker, tokenLike } from "./internal/redaction/values.js"
@@ -111,7 +103,7 @@ export const findSecrets = (text: string, options: RedactOptions = {}): Readonly
     if (rule.trigger !== undefined && !rule.trigger.test(text)) continue
     for (const m of rule.find(text)) scan.add(m.rule, m.start, m.end)
   }
-  return scan.candidates.length === 0 ? [] : mergeCandidates(scan.candidates as ReadonlyArray<Candidate>)
+  return scan.candidates.length === 0 ? [] : mergeCandidates(scan.candidates)
 }
 
 /** Replaces every secret in `text` with `[REDACTED:<rule>]`, keeping the surrounding text intact. */
@@ -191,6 +183,3 @@ const walk = (value: unknown, field: FieldKind, options: RedactOptions, active: 
  */
 export const redactValue = <A>(value: A, options: RedactOptions = {}): A =>
   walk(value, "none", options, new WeakSet()) as A
-
-/** The priority of a rule name (lower wins where findings overlap); user rules come last. */
-export const rulePriority: (rule: string) => number = priorityOf

@@ -1,4 +1,5 @@
 // @vitest-environment edge-runtime
+/// <reference types="vite/client" />
 // The redactor must run where Convex runs (a V8 isolate without Node APIs): this file runs in the edge runtime.
 import { describe, expect, it } from "@effect/vitest"
 import { findSecrets, redactText, redactValue } from "../src/Redaction.js"

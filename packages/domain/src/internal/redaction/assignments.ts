@@ -27,6 +27,8 @@ const UNQUOTED_END = charTable(" \t\r\n\"'`,;&<>(){}[]\\")
 const SHELL_VALUE_END = charTable(" \t\r\n\"'`;&|\\")
 /** Characters that end a value in a table row, `.netrc` or `ENV KEY value`: only whitespace and quotes. */
 const WORD_END = charTable(" \t\r\n\"'`")
+/** The same in prose, where a value may be in backticks. */
+const WORD_END_PROSE = charTable(" \t\r\n\"'`")
 
 interface ParsedValue {
   readonly start: number
@@ -170,8 +172,9 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     op = "?="
   }
 
-  // A two-word label (`API Key: …`, `Auth Token    …`) names a secret where its last word alone does not
-  if (before === " " && (op !== "" || blanksBefore >= 2) && /^[A-Za-z]+$/.test(key) && keyStrength(key) !== "strong") {
+  // A two-word label (`API Key: …`, `Auth Token    …`, `API key is …`) names a secret where its last word alone does not
+  const labelled = op !== "" || blanksBefore >= 2 || (blanksBefore === 1 && PROSE_LINK.test(text.slice(i, i + 4)))
+  if (before === " " && labelled && /^[A-Za-z]+$/.test(key) && keyStrength(key) !== "strong") {
     const label = LABEL_WORD.exec(text.slice(Math.max(0, keyStart - 22), keyStart))
     if (label !== null && keyStrength(`${label[1]}_${key}`) === "strong") {
       keyStart -= label[1].length + 1
@@ -185,7 +188,8 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     otherForms(scan, keyStart, keyEnd, key, keyQuote, i, blanksBefore, isFlag)
     return
   }
-  const strength = keyStrength(key)
+  // `?key=…` in a query string: bare `key` is a weak hint there
+  const strength = key === "key" && (before === "?" || before === "&") ? "weak" : keyStrength(key)
   if (strength === "none") return
   i += op.length
   const valueStart = i
@@ -345,13 +349,14 @@ const otherForms = (
   if (c === "," && keyQuote !== "") {
     const callHead = text.slice(Math.max(0, keyStart - 41), keyStart - 1)
     if (PAIR_CALL.test(callHead)) {
-      if (keyStrength(key) !== "strong") return
+      const strength = keyStrength(key)
+      if (strength === "none") return
       let j = i + 1
       while (j < text.length && j - i < 10 && isBlank(text[j])) j++
       const parsed = readValue(text, j, UNQUOTED_END)
       if (parsed === undefined || parsed.quote === "") return
       const value = text.slice(parsed.start, parsed.end)
-      if (plausibleSecretValue(value)) scan.add(RULE, parsed.start, parsed.end)
+      if (strength === "weak" ? tokenLike(value) : plausibleSecretValue(value)) scan.add(RULE, parsed.start, parsed.end)
       return
     }
   }
@@ -401,21 +406,39 @@ const otherForms = (
   }
 
   // Markdown table: | DB_PASSWORD | s3cr3t |
-  if (c === "|" || (text[i] === "`" && text[i + 1] === " ")) {
+  if (
+    (c === "|" || (text[i] === "`" && text[i + 1] === " ")) &&
+    /^\s*\|\s*`?$/.test(lineHeadBefore(text, keyStart) ?? "")
+  ) {
     const cell = /^`?\s*\|\s*`?([^|`\s]{1,200})`?\s*\|/.exec(text.slice(i, i + 240))
     if (cell === null || keyStrength(key) !== "strong") return
     const value = cell[1]
-    if (plausibleSecretValue(value) && /[^A-Za-z]/.test(value)) {
+    if (plausibleSecretValue(value) && /[^A-Za-z]/.test(value) && !ENV_KEY.test(value)) {
       const at = i + cell[0].indexOf(value)
       scan.add(RULE, at, at + value.length)
     }
     return
   }
 
-  if (blanks === 0 || keyQuote !== "" || c === undefined || c === "\n" || c === "\r") return
+  if (blanks === 0 || (keyQuote !== "" && keyQuote !== "`") || c === undefined || c === "\n" || c === "\r") return
   const strength = keyStrength(key)
   if (strength === "none") return
   const lineHead = lineHeadBefore(text, keyStart) ?? ""
+
+  // Prose: `the password is Tr0ub4dor&3`, `set DD_API_KEY to 0123…`: only values that cannot be words
+  const prose = PROSE_LINK.exec(text.slice(i, i + 8))
+  if (keyQuote === "`" && prose === null) return
+  if (prose !== null) {
+    const parsed = readValue(text, i + prose[0].length, WORD_END_PROSE)
+    if (parsed === undefined) return
+    let end = parsed.end
+    while (end > parsed.start && /[.,;:!?)]/.test(text[end - 1])) end--
+    const value = text.slice(parsed.start, end)
+    const ok =
+      strength === "weak" ? tokenLike(value) : value.length >= 8 && plausibleSecretValue(value) && digitAndLetter(value)
+    if (ok) scan.add(RULE, parsed.start, end)
+    return
+  }
 
   // SQL: CREATE USER app WITH PASSWORD 'secret', ALTER ROLE … PASSWORD '…'
   const sqlHead = text.slice(Math.max(0, keyStart - 80), keyStart)
@@ -479,6 +502,9 @@ const tupleSecret = (scan: Scan, i: number): void => {
   const end = i + m[0].length - 1
   scan.add(RULE, end - pw.length, end)
 }
+
+/** The words between a key and its value in prose (`… is …`, `… was …`, `… to …`), with an optional backtick. */
+const PROSE_LINK = /^(?:is|was|to)\s+`?/
 
 /** Space-separated config directives whose value is a password (`requirepass` in redis.conf, `masterauth`). */
 const isConfigDirective = (key: string): boolean =>

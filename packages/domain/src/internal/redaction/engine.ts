@@ -1,7 +1,9 @@
 /**
- * The scanning engine: one combined regex of anchors (literal token prefixes and key-name keywords) walks the text
- * once; each anchor hit runs only the scanners registered for it, which check a bounded window around the hit and
- * report secret spans. Spans that overlap are merged, the highest-priority rule names the merged span.
+ * The scanning engine. Two linear passes find where a secret can be: one case-insensitive regex of key-name keywords
+ * and a few structural anchors (`://`, `bearer`, command-line flags…), and a character loop that finds runs of 20+
+ * token characters (a candidate credential, dispatched on its first two characters). Each hit runs only its scanners,
+ * which look at a bounded window around it and report spans; overlapping spans are merged, the highest-priority rule
+ * names the result.
  */
 import { MARKER_PREFIX } from "./values.js"
 
@@ -17,13 +19,17 @@ export interface Candidate extends SecretMatch {
   readonly priority: number
 }
 
-/** One pass over one text: the text, the candidates found so far and per-pass memos for the scanners. */
+const MARKER = /\[REDACTED:[A-Za-z0-9_.-]{1,64}\]/g
+
+/** One pass over one text: the text, the candidates found so far and per-pass memos that keep scanners linear. */
 export class Scan {
   readonly candidates: Array<Candidate> = []
   /** End of the last key the assignment scanner looked at (keys with several keywords are looked at once). */
   lastKeyEnd = -1
   /** End of the last private key block found (later BEGIN lines inside it are not scanned again). */
   pemCoveredUntil = -1
+  /** The first private-key END line found searching from `from` (null: none). */
+  pemEnd: { readonly from: number; readonly found: { readonly start: number; readonly end: number } | null } | undefined
   /** End of the last Kubernetes document scanned. */
   kubernetesDocEnd = -1
   /** End of the last SAS value scanned (later `sig=` inside it are not scanned again). */
@@ -31,6 +37,16 @@ export class Scan {
   /** End of the last `.pgpass` listing scanned. */
   pgpassUntil = -1
   private readonly nextMemo = new Map<string, { from: number; found: number }>()
+  /** Start and end offsets of the `[REDACTED:…]` markers already in the text (sorted, disjoint). */
+  private readonly markers: ReadonlyArray<number> | undefined
+
+  constructor(readonly text: string) {
+    if (text.includes(MARKER_PREFIX)) {
+      const spans: Array<number> = []
+      for (const m of text.matchAll(MARKER)) spans.push(m.index, m.index + m[0].length)
+      this.markers = spans
+    }
+  }
 
   /** `text.indexOf(needle, from)`, memoised so that repeated searches for the same needle stay linear. */
   nextIndexOf(needle: string, from: number): number {
@@ -39,23 +55,6 @@ export class Scan {
     const found = this.text.indexOf(needle, from)
     this.nextMemo.set(needle, { from, found })
     return found
-  }
-
-  /** Memo of the PEM scanner: the first END line found searching from `from` (null: none). */
-  pemEnd: { readonly from: number; readonly found: { readonly start: number; readonly end: number } | null } | undefined
-  private readonly markers: ReadonlyArray<number> | undefined
-
-  constructor(readonly text: string) {
-    if (text.includes(MARKER_PREFIX)) {
-      const spans: Array<number> = []
-      let k = text.indexOf(MARKER_PREFIX)
-      while (k !== -1) {
-        const close = text.indexOf("]", k)
-        spans.push(k, close === -1 ? text.length : close + 1)
-        k = text.indexOf(MARKER_PREFIX, k + 1)
-      }
-      this.markers = spans
-    }
   }
 
   /** True when [start, end) touches a `[REDACTED:…]` marker already in the text. */
@@ -92,14 +91,6 @@ export const declareRules = (names: ReadonlyArray<string>): void => {
 
 /** The priority of a rule; undeclared (user) rules come after all built-in ones. */
 export const priorityOf = (rule: string): number => priorities.get(rule) ?? 1_000_000
-
-/** `ci("token")` → `[Tt][Oo][Kk][Ee][Nn]`: a case-insensitive literal inside a case-sensitive regex. */
-export const ci = (word: string): string =>
-  [...word]
-    .map((c) =>
-      /[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")
-    )
-    .join("")
 
 /** Escapes a literal for use in a regex. */
 export const lit = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")

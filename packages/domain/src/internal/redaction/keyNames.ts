@@ -47,14 +47,8 @@ const SECRET_WORDS = new Set(["pass", "pwd", "pw", "pat", "creds", "psk", "passc
 /** `requirepass`, `storepass`, `keypass`, `dbpass`… but not `bypass`, `compass`. */
 const endsWithPass = (w: string): boolean =>
   w.length > 4 && w.endsWith("pass") && !/(?:by|com|tres|sur|over|under)pass$/.test(w)
-/** First words that make `<word> key` a secret name (`api key`, `app key`, `account key`, `auth key`...). */
-const KEY_PAIR_FIRST = new Set(
-  (
-    "api access private secret app application account storage auth master encryption signing license routing " +
-    "integration subscription sas functions function admin deploy shared client consumer webhook service ingest " +
-    "session crypto hmac jwt rest management"
-  ).split(" ")
-)
+/** First words that make `<word> key` a secret name (`api key`, `access key`, `private key`, `secret key`). */
+const KEY_PAIR_FIRST = new Set(["api", "access", "private", "secret"])
 /** Words that, anywhere in a `…_key` name, make it an id or public value rather than a weak secret. */
 const NOT_SECRET_KEY_WORDS = new Set(
   (

@@ -5,34 +5,34 @@
 import { scanAssignment } from "./assignments.js"
 import {
   authorizationScanner,
-  awsKeyIdScanner,
-  awsSecretLabelScanner,
-  azureClientSecretScanner,
-  base64PemScanner,
   basicScanner,
   bearerScanner,
   clientLiteralScanner,
-  discordScanner,
-  eyjScanner,
-  fcmScanner,
+  convexDeployKeyScanner,
   flagScanner,
   herokuTokenScanner,
   identifiedByScanner,
   kubernetesSecretScanner,
+  opensslPassScanner,
+  pgpassScanner,
+  urlScanner
+} from "./commands.js"
+import {
+  awsKeyIdScanner,
+  awsSecretLabelScanner,
+  azureClientSecretScanner,
+  discordScanner,
+  fcmScanner,
   mailchimpScanner,
   newRelicLicenseScanner,
-  opensslPassScanner,
-  pemScanner,
-  pgpassScanner,
-  puttyScanner,
   sasScanner,
   telegramScanner,
   terraformScanner,
   twilioPairScanner,
-  urlScanner,
   vaultLegacyScanner
-} from "./contexts.js"
+} from "./companions.js"
 import { charTable, declareRules, type Scan, type Scanner, stickyAt } from "./engine.js"
+import { base64PemScanner, eyjScanner, pemScanner, puttyScanner } from "./keys.js"
 import { tokenScanner, tokenSpecs } from "./tokens.js"
 import { digitAndLetter, hasDigit, hasLower, hasUpper, isDummyToken } from "./values.js"
 
@@ -165,7 +165,7 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
  * grouped by their first character, which V8 matches about twice as fast as a flat list.
  */
 const ANCHORS =
-  "p(?:ass|wd|sk)|s(?:ecret|ig=)|token|key|c(?:red|lient(?:v\\d)?\\()|auth|bearer|identified|" +
+  "p(?:ass|wd|sk|r(?:od|eview|oject):)|s(?:ecret|ig=)|token|key|c(?:red|lient(?:v\\d)?\\()|auth|bearer|identified|dev:|" +
   "[_.-]p(?:w|at)(?![a-z0-9])|:\\/\\/|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))"
 
 /** The scanner of an anchor hit, from its text (cheaper than capture groups). */
@@ -177,6 +177,7 @@ const dispatch = (hit: string): Scanner => {
   if (c === 0x69 /* i */) return identifiedByScanner
   if (c === 0x73 /* s */ && hit.length === 4 && hit.charCodeAt(3) === 0x3d) return sasScanner
   if (c === 0x63 /* c */ && hit.length >= 7) return clientLiteralScanner
+  if (hit.charCodeAt(hit.length - 1) === 0x3a /* : */) return convexDeployKeyScanner
   return keywordScanner
 }
 
@@ -195,6 +196,7 @@ declareRules([
   "aws-access-key",
   "aws-secret-key",
   "azure-storage-key",
+  "convex-deploy-key",
   "twilio-account-sid",
   "twilio-auth-token",
   "azure-client-secret",

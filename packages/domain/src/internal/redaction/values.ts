@@ -29,27 +29,48 @@ const PLACEHOLDER = new RegExp(
     "(?:change|replace|update)[-_ ]?(?:me|it|this)",
     "your[-_ ][\\s\\S]*",
     "[\\s\\S]*[-_ ]here",
-    "my[-_ ]?(?:secret|password|passwd|pass|token|key|api[-_ ]?key)\\d*",
+    "(?:my|your|some|random|super|default|example|test|dummy|fake|sample|the)[-_ ]?(?:secret|password|passwd|pass|pwd|token|key|api[-_ ]?key)(?:[-_]?(?:secret|password|passwd|pass|pwd|token|key|here|\\d{1,3}))*",
     "example[\\s\\S]*",
     "[\\s\\S]*example",
     "ENC\\[[\\s\\S]*",
     "placeholder|dummy|sample|redacted|masked|hidden|changeit|notasecret|not[-_ ]set|unset|empty|default|secure",
-    "secrets?|password\\d*|passwd|passw0rd|token|api[-_]?key|credentials?|bearer|basic|inherit|prompt",
+    "secrets?|password\\d*|passwd|passw0rd|pass|pwd|token|api[-_]?key|credentials?|bearer|basic|inherit|prompt",
+    "same-origin|include|omit|anonymous|use-credentials",
     "undefined|null|none|nil|true|false|yes|no|on|off|required|optional|disabled|enabled|auto|env",
     "string|str|number|boolean|bool|int|integer|object|todo|tbd|fixme|foobar|foo|bar|baz|test|testing|admin"
   ].join("|")})$`,
   "i"
 )
 
-/** Markers of a placeholder or a mask anywhere inside a value (`sk_live_YOUR_KEY`, `ghp_****`, `sk-...abcd`). */
-const PLACEHOLDER_INSIDE =
-  /EXAMPLE|(?:^|[^A-Za-z0-9])(?:your[-_ .]|your(?:api|access|auth|secret|private)?(?:key|token|secret|password|pass)|example|sample|placeholder|dummy|changeme|replace[-_]?me|redacted|insert[-_ ]|enter[-_ ])|[-_](?:here|example)$|[xX]{5,}|[*•]{3,}|\.{3}|…|<[A-Za-z_ -]+>|\$\{|\{\{|\{[A-Za-z_][\w.]*\}|#\{|([A-Za-z0-9])\1{7,}|0123456789|1234567890|abcdefghij/i
+/** Masks and templates inside a value (`ghp_****`, `sk-...abcd`, `<token>`, `${VAR}`, `{{ x }}`, `#{x}`). */
+const MASK_INSIDE = /[xX]{5}|[*•]{3}|\.\.\.|…|<[A-Za-z_ -]+>|\$\{|\{\{|\{[A-Za-z_][\w.]*\}|#\{/
+/** Dummy words inside a value (`sk_live_YOUR_KEY`, `AKIA…EXAMPLE`, `my-placeholder-token`, `…_here`). */
+const DUMMY_WORD_INSIDE =
+  /example|(?:^|[^a-z0-9])(?:your[-_ .]|your(?:api|access|auth|secret|private)?(?:key|token|secret|password|pass)|sample|placeholder|dummy|changeme|replace[-_]?me|redacted|insert[-_ ]|enter[-_ ])|[-_]here$/i
+const SEQUENCES = ["0123456789", "1234567890", "abcdefghij", "ABCDEFGHIJ"]
+
+/** True for 8 or more of the same letter or digit in a row (`AKIA00000000…`, `aaaaaaaa`): no random token has that. */
+const hasLongRepeat = (v: string): boolean => {
+  let run = 1
+  for (let i = 1; i < v.length; i++) {
+    const c = v.charCodeAt(i) | 0x20
+    if (c === (v.charCodeAt(i - 1) | 0x20) && ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a))) {
+      if (++run >= 8) return true
+    } else run = 1
+  }
+  return false
+}
+
+/** Markers of a placeholder or a mask anywhere inside a value. */
+const hasPlaceholderInside = (v: string): boolean =>
+  MASK_INSIDE.test(v) || SEQUENCES.some((s) => v.includes(s)) || hasLongRepeat(v) || DUMMY_WORD_INSIDE.test(v)
+
 /** printf-style placeholders (`%s`, `%(password)s`), case-sensitive. */
 const PRINTF = /%s\b|%\([a-z_]+\)s\b|%\d*d\b/
 
 /** True when the value is a stand-in for a secret (template, reference, mask, dummy word, documentation example). */
 export const isPlaceholder = (value: string): boolean =>
-  PLACEHOLDER.test(value) || PLACEHOLDER_INSIDE.test(value) || PRINTF.test(value)
+  hasPlaceholderInside(value) || PRINTF.test(value) || PLACEHOLDER.test(value)
 
 /** Keys that vendors publish for use in browsers and apps (Stripe/Clerk `pk_`, Mapbox `pk.`, PostHog `phc_`). */
 export const isPublishable = (value: string): boolean => /^(?:pk_(?:live|test)_|pk\.eyJ|phc_|NRJS-)/.test(value)
@@ -77,7 +98,7 @@ export const isDocumentationExample = (value: string): boolean =>
 
 /** True when a token found by its format is a placeholder, a mask or a documentation example. */
 export const isDummyToken = (token: string): boolean =>
-  PLACEHOLDER_INSIDE.test(token) || isDocumentationExample(token) || /^(.)\1+$/.test(token)
+  hasPlaceholderInside(token) || isDocumentationExample(token) || /^(.)\1+$/.test(token)
 
 const NUMERIC = /^[-+]?[\d.,_:]+(?:[eE][-+]?\d+)?\s?(?:ms|s|m|h|d|w|k|kb|mb|gb|tb|%|px|em|rem)?$/i
 const PATH_LIKE = /^(?:\.{0,2}\/|~\/|[A-Za-z]:\\|file:)\S*$/
@@ -128,8 +149,11 @@ export const plausibleSecretValue = (value: string): boolean => {
 
 /** Shannon entropy in bits per character. */
 export const entropy = (s: string): number => {
-  const counts = new Map<string, number>()
-  for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1)
+  const counts = new Map<number, number>()
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    counts.set(c, (counts.get(c) ?? 0) + 1)
+  }
   let bits = 0
   for (const n of counts.values()) {
     const p = n / s.length

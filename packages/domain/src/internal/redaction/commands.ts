@@ -1,7 +1,7 @@
 /**
- * Secrets recognised by their surroundings rather than by a prefix: private key blocks, URLs with credentials,
- * Authorization headers, curl/mysql/sshpass command lines, Kubernetes Secret manifests, AWS secret keys next to their
- * key ids, Twilio auth tokens next to their account SID, Azure SAS signatures, JWTs and base64-encoded credentials.
+ * Secrets in URLs, headers, command lines and manifests: `scheme://user:password@host`, `Authorization: …`,
+ * `Bearer …`, `curl -u user:pass`, `mysql -p…`, `sshpass -p …`, SQL `IDENTIFIED BY`, SDK clients built with a literal
+ * key, `heroku auth:token`, `.pgpass`, Kubernetes Secret manifests and Convex deploy keys.
  */
 import { lineEnd, logicalLineBefore, type Scan, type Scanner, stickyAt } from "./engine.js"
 import {
@@ -10,112 +10,10 @@ import {
   entropy,
   hasDigit,
   hasLetter,
-  hasLower,
-  hasUpper,
-  isDocumentationExample,
   isDummyToken,
   isPlaceholder,
   tokenLike
 } from "./values.js"
-
-const isAlnum = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9]/.test(c)
-const isTokenChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_-]/.test(c)
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Private keys
-// ---------------------------------------------------------------------------------------------------------------------
-
-const PEM_HEAD = /-{4,5} ?BEGIN ((?:[A-Z0-9]{1,20} ){0,4})PRIVATE KEY(?: BLOCK)? ?-{4,5}/y
-const PEM_END = /-{4,5} ?END (?:[A-Z0-9]{1,20} ){0,4}PRIVATE KEY(?: BLOCK)? ?-{4,5}/g
-/** The base64 body (and headers) of a key whose END line is missing, also with JSON-escaped line breaks. */
-const PEM_BODY = /(?:(?:\s|\\[rn]){0,8}(?!-)[A-Za-z0-9+/=:,._-]{1,200}){0,600}/y
-const PEM_WINDOW = 65_536
-
-/** The first private-key END line at or after `from`, memoised per scan so that many BEGIN lines stay linear. */
-const nextPemEnd = (scan: Scan, from: number): { readonly start: number; readonly end: number } | null => {
-  const memo = scan.pemEnd
-  if (memo !== undefined && memo.from <= from && (memo.found === null || from <= memo.found.start)) return memo.found
-  PEM_END.lastIndex = from
-  const m = PEM_END.exec(scan.text)
-  const found = m === null ? null : { start: m.index, end: m.index + m[0].length }
-  scan.pemEnd = { from, found }
-  return found
-}
-
-/** `-----BEGIN … PRIVATE KEY-----` through the matching END line (or the body, when the paste was cut). */
-export const pemScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  if (at < scan.pemCoveredUntil) return
-  const head = stickyAt(PEM_HEAD, text, at)
-  if (head === null) return
-  const bodyStart = at + head[0].length
-  const end = nextPemEnd(scan, bodyStart)
-  let endAt = end !== null && end.start - bodyStart <= PEM_WINDOW ? end.end : -1
-  if (endAt === -1) {
-    const body = stickyAt(PEM_BODY, text, bodyStart)
-    endAt = bodyStart + (body?.[0].length ?? 0)
-    while (endAt > bodyStart && /[\s\\]/.test(text[endAt - 1])) endAt--
-    if (endAt - bodyStart < 40) return
-  }
-  scan.pemCoveredUntil = endAt
-  scan.add("private-key", at, endAt)
-}
-
-/** PuTTY private key files: the `Private-Lines` block through `Private-MAC`. */
-export const puttyScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  const lines = scan.nextIndexOf("Private-Lines:", at)
-  if (lines === -1 || lines - at > 8000) return
-  const mac = scan.nextIndexOf("Private-MAC:", lines)
-  const end = mac !== -1 && mac - lines < 16_000 ? lineEnd(text, mac) : Math.min(text.length, lines + 4000)
-  scan.add("private-key", lines, end)
-}
-
-const B64_PEM = /LS0tLS1CRUdJTi[A-Za-z0-9+/]{10,60000}={0,2}/y
-
-/** A base64-encoded PEM private key (`tls.key: LS0tLS1CRUdJTi…` in a Kubernetes Secret). */
-export const base64PemScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  if (at > 0 && /[A-Za-z0-9+/]/.test(text[at - 1])) return
-  const m = stickyAt(B64_PEM, text, at)
-  if (m === null || !/PRIVATE KEY/.test(decodeBase64(m[0], 120))) return
-  scan.add("private-key", at, at + m[0].length)
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// JWTs and base64 JSON ("eyJ…")
-// ---------------------------------------------------------------------------------------------------------------------
-
-const JWT =
-  /eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,16384}\.[A-Za-z0-9_-]{8,8192}(?:\.[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,8192})?(?![A-Za-z0-9_-])/y
-const B64_JSON = /eyJ[A-Za-z0-9+/_-]{20,60000}={0,2}/y
-const GRAFANA = /eyJrIjoi[A-Za-z0-9]{70,400}={0,3}/y
-const CREDENTIAL_JSON_KEY =
-  /"(?:auths?|password|passwd|secret|token|access_token|refresh_token|api_?key|private_key|client_secret|credentials?)"\s*:/i
-
-/** JWTs (except the Supabase anon key and the jwt.io example), Grafana keys and base64 JSON holding credentials. */
-export const eyjScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  if (at > 0 && /[A-Za-z0-9_+/-]/.test(text[at - 1])) return
-  const jwt = stickyAt(JWT, text, at)
-  if (jwt !== null) {
-    const token = jwt[0]
-    const dot = token.indexOf(".")
-    const payload = decodeBase64(token.slice(dot + 1, token.indexOf(".", dot + 1)), 2048)
-    if (/"role"\s*:\s*"anon"/.test(payload) || isDocumentationExample(token)) return
-    scan.add("jwt", at, at + token.length)
-    return
-  }
-  const grafana = stickyAt(GRAFANA, text, at)
-  if (grafana !== null) {
-    scan.add("grafana-token", at, at + grafana[0].length)
-    return
-  }
-  const blob = stickyAt(B64_JSON, text, at)
-  if (blob !== null && blob[0].length >= 40 && CREDENTIAL_JSON_KEY.test(decodeBase64(blob[0], 4096))) {
-    scan.add("encoded-credentials", at, at + blob[0].length)
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------------
 // URLs with credentials
@@ -131,6 +29,18 @@ const CONNECTION_SCHEMES = new Set(
 /** Characters that end a URL's userinfo for sure (`#`, `?` and `@` may appear unencoded in pasted passwords). */
 const USERINFO_END = /[\s"'<>`\\)(\]{}|,]/
 const WEAK_USERINFO = /^(?:user|username|usr|login|name|me|admin|root)$/i
+
+const DISCORD_WEBHOOK = /\/api\/webhooks\/\d{5,30}\/(?<s>[A-Za-z0-9_-]{30,100})/y
+
+/** `https://discord.com/api/webhooks/<id>/<token>`: the token. */
+const discordWebhookScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (!/discord(?:app)?\.com$/.test(text.slice(Math.max(0, at - 30), at))) return
+  const m = stickyAt(DISCORD_WEBHOOK, text, at)
+  const token = m?.groups?.s
+  if (m === null || token === undefined) return
+  scan.add("discord-webhook", at + m[0].length - token.length, at + m[0].length)
+}
 
 /** `scheme://user:password@host` (password only), Sentry DSN keys and bare tokens used as the user. */
 export const urlScanner: Scanner = (scan, at) => {
@@ -325,188 +235,6 @@ export const opensslPassScanner: Scanner = (scan, at) => {
   if (!isPlaceholder(pw) && !/^[$%]/.test(pw)) scan.add("cli-password", start, start + pw.length)
 }
 
-// ---------------------------------------------------------------------------------------------------------------------
-// Keys that are only recognisable next to their companion
-// ---------------------------------------------------------------------------------------------------------------------
-
-const AWS_KEY_ID = /(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])/y
-const AWS_SECRET_NEARBY = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g
-
-const awsSecretLike = (s: string): boolean =>
-  hasUpper(s) && hasLower(s) && (hasDigit(s) || /[/+]/.test(s)) && !isDummyToken(s) && entropy(s) > 3.5
-
-/** AWS access key ids, and the 40-character secret access key that follows one within a few lines. */
-export const awsKeyIdScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  if (at > 0 && isAlnum(text[at - 1])) return
-  const m = stickyAt(AWS_KEY_ID, text, at)
-  if (m === null || isDummyToken(m[0])) return
-  const end = at + m[0].length
-  scan.add("aws-access-key", at, end)
-  const window = text.slice(end, Math.min(text.length, end + 300))
-  AWS_SECRET_NEARBY.lastIndex = 0
-  for (const s of window.matchAll(AWS_SECRET_NEARBY)) {
-    if (/(?:AKIA|ASIA)[A-Z0-9]{16}/.test(window.slice(0, s.index))) break
-    if (awsSecretLike(s[0])) {
-      scan.add("aws-secret-key", end + s.index, end + s.index + 40)
-      break
-    }
-  }
-}
-
-const AWS_SECRET_LABEL =
-  /secret[ _-]?access[ _-]?key["'\]]{0,3}[ \t]{0,5}(?:\[[^\]\r\n]{0,40}\][ \t]{0,5})?(?:=>|:=|[:=,])?[ \t]{0,5}["']?(?<s>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/iy
-
-/** `AWS Secret Access Key [None]: …` (aws configure), `aws_secret_access_key <value>`, `--secret-access-key …`. */
-export const awsSecretLabelScanner: Scanner = (scan, at) => {
-  const m = stickyAt(AWS_SECRET_LABEL, scan.text, at)
-  const secret = m?.groups?.s
-  if (m === null || secret === undefined || !awsSecretLike(secret)) return
-  scan.add("aws-secret-key", at + m[0].length - 40, at + m[0].length)
-}
-
-const TWILIO_SID = /AC[0-9a-f]{32}(?![A-Za-z0-9])/y
-const HEX32 = /(?<![A-Za-z0-9])[0-9a-f]{32}(?![A-Za-z0-9])/g
-
-/** A Twilio account SID followed by its auth token (`Client("AC…", "…")`, `AC…:…`): both go. */
-export const twilioPairScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  if (at > 0 && isAlnum(text[at - 1])) return
-  const m = stickyAt(TWILIO_SID, text, at)
-  if (m === null) return
-  const end = at + m[0].length
-  const window = text.slice(end, Math.min(text.length, end + 200))
-  HEX32.lastIndex = 0
-  const token = HEX32.exec(window)
-  if (token === null || !digitAndLetter(token[0])) return
-  scan.add("twilio-account-sid", at, end)
-  scan.add("twilio-auth-token", end + token.index, end + token.index + 32)
-}
-
-/** An Azure SAS signature: `sig=` in a URL or connection string that also has `sv=`/`se=`/`sr=`/`skn=`. */
-export const sasScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  if (at < scan.sasUntil || (at > 0 && !/[?&;"'\s]/.test(text[at - 1]))) return
-  let end = at + 4
-  const limit = Math.min(text.length, end + 300)
-  while (end < limit && /[A-Za-z0-9%+/=_-]/.test(text[end])) end++
-  scan.sasUntil = end
-  const value = text.slice(at + 4, end)
-  if (value.length < 16 || isPlaceholder(value)) return
-  const around = text.slice(Math.max(0, at - 600), Math.min(text.length, end + 300))
-  if (!/(?:^|[?&;\s"'])(?:sv|se|sr|sp|skn|spr|srt|ss|st)=|SharedAccessSignature/.test(around)) return
-  scan.add("azure-sas-token", at + 4, end)
-}
-
-/** Azure AD client secrets: 3 characters, a digit, `Q~`, then 31-34 characters (e.g. `abc8Q~…`). */
-export const azureClientSecretScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  const start = at - 4
-  if (start < 0 || !/^[A-Za-z0-9_~.-]{3}\d$/.test(text.slice(start, at))) return
-  if (start > 0 && /[A-Za-z0-9_~.-]/.test(text[start - 1])) return
-  let end = at + 2
-  while (end < text.length && end - at < 40 && /[A-Za-z0-9_~.-]/.test(text[end])) end++
-  const n = end - at - 2
-  if (n < 31 || n > 34 || !digitAndLetter(text.slice(at + 2, end))) return
-  scan.add("azure-client-secret", start, end)
-}
-
-const DISCORD = /[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])/y
-
-/** Discord bot tokens: base64 of the bot's id, a timestamp and an HMAC, separated by dots. */
-export const discordScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  if (at > 0 && /[A-Za-z0-9_.-]/.test(text[at - 1])) return
-  const m = stickyAt(DISCORD, text, at)
-  if (m === null) return
-  const [id = "", , hmac = ""] = m[0].split(".")
-  const idDigits = /^\d{15,21}$/.test(decodeBase64(id))
-  const classes = Number(hasUpper(hmac)) + Number(hasLower(hmac)) + Number(hasDigit(hmac))
-  if (!idDigits && !(digitAndLetter(id) && classes >= 2)) return
-  scan.add("discord-token", at, at + m[0].length)
-}
-
-const DISCORD_WEBHOOK = /\/api\/webhooks\/\d{5,30}\/(?<s>[A-Za-z0-9_-]{30,100})/y
-
-/** `https://discord.com/api/webhooks/<id>/<token>`: the token. */
-const discordWebhookScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  if (!/discord(?:app)?\.com$/.test(text.slice(Math.max(0, at - 30), at))) return
-  const m = stickyAt(DISCORD_WEBHOOK, text, at)
-  const token = m?.groups?.s
-  if (m === null || token === undefined) return
-  scan.add("discord-webhook", at + m[0].length - token.length, at + m[0].length)
-}
-
-const TELEGRAM_TAIL = /:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/y
-
-/** Telegram bot tokens `<bot id>:AA…` (also inside `api.telegram.org/bot<token>/`). */
-export const telegramScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  let s = at
-  while (s > at - 12 && s > 0 && /\d/.test(text[s - 1])) s--
-  if (at - s < 6 || (s > 0 && isAlnum(text[s - 1]) && !text.slice(Math.max(0, s - 3), s).endsWith("bot"))) return
-  const m = stickyAt(TELEGRAM_TAIL, text, at)
-  if (m === null) return
-  scan.add("telegram-bot-token", s, at + m[0].length)
-}
-
-/** Mailchimp API keys: 32 hex digits, `-us`, the datacenter number. */
-export const mailchimpScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  const start = at - 32
-  if (start < 0 || !/^[0-9a-f]{32}$/.test(text.slice(start, at)) || (start > 0 && isTokenChar(text[start - 1]))) return
-  let end = at + 3
-  while (end < text.length && end - at < 5 && /\d/.test(text[end])) end++
-  if (isAlnum(text[end])) return
-  scan.add("mailchimp-api-key", start, end)
-}
-
-/** New Relic license keys: 36 hex digits and `NRAL`. */
-export const newRelicLicenseScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  const start = at - 36
-  if (start < 0 || !/^[0-9a-f]{36}$/i.test(text.slice(start, at)) || (start > 0 && isAlnum(text[start - 1]))) return
-  if (isAlnum(text[at + 4])) return
-  scan.add("newrelic-key", start, at + 4)
-}
-
-/** Firebase Cloud Messaging server keys: `AAAA<7>:APA91b<…>`. */
-export const fcmScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  const start = at - 11
-  if (start < 0 || !/^AAAA[A-Za-z0-9_-]{7}$/.test(text.slice(start, at))) return
-  let end = at + 7
-  while (end < text.length && end - at < 300 && /[A-Za-z0-9_-]/.test(text[end])) end++
-  if (end - at < 100) return
-  scan.add("firebase-server-key", start, end)
-}
-
-/** Terraform Cloud tokens: `<14>.atlasv1.<60-70>`. */
-export const terraformScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  const start = at - 14
-  if (start < 0 || !/^[A-Za-z0-9]{14}$/.test(text.slice(start, at)) || (start > 0 && isAlnum(text[start - 1]))) return
-  let end = at + 9
-  while (end < text.length && end - at < 90 && /[A-Za-z0-9_=-]/.test(text[end])) end++
-  if (end - at - 9 < 60) return
-  scan.add("terraform-cloud-token", start, end)
-}
-
-const VAULT_LEGACY = /s\.[A-Za-z0-9]{24}(?![A-Za-z0-9_.-])/y
-
-/** Legacy Vault tokens (`s.` + 24 characters), only where the text mentions Vault. */
-export const vaultLegacyScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  if (at > 0 && /[A-Za-z0-9_.$/-]/.test(text[at - 1])) return
-  const m = stickyAt(VAULT_LEGACY, text, at)
-  if (m === null) return
-  const body = m[0].slice(2)
-  if (!(hasUpper(body) && hasLower(body) && hasDigit(body))) return
-  if (!/vault/i.test(text.slice(Math.max(0, at - 600), at))) return
-  scan.add("vault-token", at, at + m[0].length)
-}
-
 const UUID_AFTER = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i
 
 /** The UUID that `heroku auth:token` prints. */
@@ -643,4 +371,16 @@ export const clientLiteralScanner: Scanner = (scan, at) => {
   if (m === null || secret === undefined || UUID_ONLY.test(secret) || !tokenLike(secret)) return
   const end = at + m[0].length - 1
   scan.add("secret-assignment", end - secret.length, end)
+}
+
+const CONVEX_DEPLOY_KEY = /(?:prod|dev|preview|project):[a-z0-9-]{3,64}\|(?<s>[A-Za-z0-9+/=_-]{20,1000})/y
+
+/** Convex deploy keys: `prod:<deployment>|<secret>` (also `dev:`, `preview:`, `project:`). */
+export const convexDeployKeyScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (at > 0 && /[A-Za-z0-9_-]/.test(text[at - 1])) return
+  const m = stickyAt(CONVEX_DEPLOY_KEY, text, at)
+  const secret = m?.groups?.s
+  if (m === null || secret === undefined || !digitAndLetter(secret) || isDummyToken(secret)) return
+  scan.add("convex-deploy-key", at + m[0].length - secret.length, at + m[0].length)
 }
