@@ -12,7 +12,8 @@
 //    time (process.cpuUsage: robust to other processes competing for the cores).
 // 3. Baselines on the same strings: `indexOf` of a character that never occurs (a memchr-speed scan) and one pass of a
 //    single combined case-insensitive regex of secret keywords (the cheapest "redactor" there is).
-// Also times dense look-alikes (the negative corpus repeated) and secret-heavy text (the positive corpus repeated).
+// Also times the same session text as 1 MB strings, dense look-alikes (the negative corpus repeated) and secret-heavy
+// text (the positive corpus repeated).
 // Prints a Markdown report and writes it to bench/results/redact-latest.md. Plain Node ESM.
 import { execFileSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
@@ -213,7 +214,16 @@ const timeAll = (texts) => {
     })
   )
 }
-const inputs = { session: chunks, lookalikes, secrets }
+/** The same session text as 1 MB strings (a large tool output or file read in one event). */
+const large = []
+for (let i = 0, current = ""; i < chunks.length; i++) {
+  current += chunks[i]
+  if (current.length >= 1e6 || i === chunks.length - 1) {
+    large.push(current)
+    current = ""
+  }
+}
+const inputs = { session: chunks, "session, 1 MB strings": large, lookalikes, secrets }
 const results = {}
 for (const [input, texts] of Object.entries(inputs)) results[input] = timeAll(texts)
 

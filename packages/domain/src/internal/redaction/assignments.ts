@@ -5,7 +5,7 @@
  * (`- name: DB_PASSWORD` + `value: …`, `<add key="ApiKey" value="…"/>`), calls (`setApiKey("…")`,
  * `define('DB_PASSWORD', '…')`), `ENV KEY value`, `set -gx KEY value`, tables (`token    hvs.…`) and `.netrc`.
  */
-import { charTable, lineHeadBefore, type Scan } from "./engine.js"
+import { lineHeadBefore, type Scan } from "./engine.js"
 import { isPasswordKey, type KeyStrength, keyStrength } from "./keyNames.js"
 import { digitAndLetter, hasDigit, isPlaceholder, isPublishable, plausibleSecretValue, tokenLike } from "./values.js"
 
@@ -22,13 +22,18 @@ const isQuote = (c: string | undefined): boolean => c === '"' || c === "'" || c 
 const isBlank = (c: string | undefined): boolean => c === " " || c === "\t"
 
 /** Characters that end an unquoted value in code, YAML and headers. */
-const UNQUOTED_END = charTable(" \t\r\n\"'`,;&<>(){}[]\\")
+/** An ASCII lookup table: 1 for the characters of `chars` (all of them ASCII). */
+const asciiTable = (chars: string): Uint8Array => {
+  const table = new Uint8Array(128)
+  for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)] = 1
+  return table
+}
+
+const UNQUOTED_END = asciiTable(" \t\r\n\"'`,;&<>(){}[]\\")
 /** Characters that end an unquoted value in `KEY=value` (env files, shell, flags): passwords may contain brackets. */
-const SHELL_VALUE_END = charTable(" \t\r\n\"'`;&|\\")
+const SHELL_VALUE_END = asciiTable(" \t\r\n\"'`;&|\\")
 /** Characters that end a value in a table row, `.netrc` or `ENV KEY value`: only whitespace and quotes. */
-const WORD_END = charTable(" \t\r\n\"'`")
-/** The same in prose, where a value may be in backticks. */
-const WORD_END_PROSE = charTable(" \t\r\n\"'`")
+const WORD_END = asciiTable(" \t\r\n\"'`")
 
 interface ParsedValue {
   readonly start: number
@@ -67,7 +72,11 @@ const readValue = (text: string, i: number, unquotedEnd: Uint8Array): ParsedValu
   const start = i
   let j = i
   const limit = Math.min(text.length, start + MAX_UNQUOTED)
-  while (j < limit && unquotedEnd[text.charCodeAt(j)] === 0) j++
+  while (j < limit) {
+    const c = text.charCodeAt(j)
+    if (c < 128 && unquotedEnd[c] === 1) break
+    j++
+  }
   if (j >= limit && j < text.length) return undefined
   return { start, end: j, quote: "", next: text[j] ?? "" }
 }
@@ -223,7 +232,7 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   }
   const value = text.slice(start, end)
   const yamlLine = op === ":" && lineValue !== undefined
-  if (!acceptValue(strength, key, value, parsed, literalStyle, yamlLine)) return
+  if (!acceptValue(strength, key, value, parsed, literalStyle, yamlLine, compact)) return
   scan.add(RULE, start, end)
 }
 
@@ -278,7 +287,8 @@ const acceptValue = (
   value: string,
   parsed: ParsedValue,
   literalStyle: boolean,
-  yamlLine: boolean
+  yamlLine: boolean,
+  compact: boolean
 ): boolean => {
   if (strength === "weak") return tokenLike(value) && !isPublishable(value)
   if (!plausibleSecretValue(value) || isPublishable(value)) return false
@@ -289,7 +299,11 @@ const acceptValue = (
   }
   if (value.endsWith(":")) return false
   const memberPath = MEMBER_PATH.test(value) && (!hasDigit(value) || REFERENCE_ROOT.test(value))
-  if (literalStyle) return !(memberPath || CALL.test(value) || parsed.next === "(" || /^[@:]/.test(value))
+  if (literalStyle) {
+    if (memberPath || CALL.test(value) || parsed.next === "(" || /^[@:]/.test(value)) return false
+    // `password = hashedPassword` at the start of a code line is a variable, `password=letmein` in a .env is not
+    return compact || !/^[A-Za-z_$][A-Za-z_$]*$/.test(value)
+  }
   if (yamlLine) {
     if (/[()]/.test(value) || GENERIC_TYPE.test(value) || memberPath) return false
     if (/^[:@?*&|!%]/.test(value) || CODE_WORD.test(value) || TYPE_WORDS.test(value)) return false
@@ -429,7 +443,7 @@ const otherForms = (
   const prose = PROSE_LINK.exec(text.slice(i, i + 8))
   if (keyQuote === "`" && prose === null) return
   if (prose !== null) {
-    const parsed = readValue(text, i + prose[0].length, WORD_END_PROSE)
+    const parsed = readValue(text, i + prose[0].length, WORD_END)
     if (parsed === undefined) return
     let end = parsed.end
     while (end > parsed.start && /[.,;:!?)]/.test(text[end - 1])) end--
@@ -498,7 +512,7 @@ const tupleSecret = (scan: Scan, i: number): void => {
   TUPLE.lastIndex = i
   const m = TUPLE.exec(scan.text)
   const pw = m?.groups?.pw
-  if (m === null || pw === undefined || isPlaceholder(pw) || /^[$%]/.test(pw)) return
+  if (m === null || pw === undefined || pw.length < 4 || isPlaceholder(pw) || /^[$%]/.test(pw)) return
   const end = i + m[0].length - 1
   scan.add(RULE, end - pw.length, end)
 }

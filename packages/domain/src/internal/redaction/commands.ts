@@ -144,7 +144,7 @@ export const basicScanner: Scanner = (scan, at) => {
 
 const HTTP_CLIENT = /(?:^|[\s;|&(`$])(?:curl|wget|http|https|xh|httpie|gh api|twilio|ab|siege|hey)(?:\.exe)?\s/
 const USER_FLAG =
-  /(?:-u|--user|--auth|-a|--http-user)(?:[ \t]{1,5}|=)(?<q>["']?)(?<user>[^\s:"']{0,200}):(?<pw>[^\s"']{0,300})\k<q>/y
+  /(?:-u|--user|--auth|-a|--http-user)(?:[ \t]{1,5}|=)(?<q>["']?)(?<user>[^\s:"'`]{0,200}):(?<pw>[^\s"'`]{0,300})\k<q>/y
 
 /** `curl -u user:password` (also on a continuation line), httpie `-a user:password`, `wget --user …`. */
 const cliUserScanner: Scanner = (scan, at) => {
@@ -164,7 +164,7 @@ const cliUserScanner: Scanner = (scan, at) => {
   scan.add("basic-auth", pwStart, pwStart + pw.length)
 }
 
-const PW = `(?<pw>"[^"\\n]{1,500}"|'[^'\\n]{1,500}'|[^\\s"'-][^\\s"']{0,499})`
+const PW = `(?<pw>"[^"\\n]{1,500}"|'[^'\\n]{1,500}'|[^\\s"'\`,;|&-][^\\s"'\`]{0,499})`
 /** Commands that take a password in a short flag, and how (`mysql -pS3cret`, `sshpass -p …`, `redis-cli -a …`). */
 const CLI_PASSWORD_FLAGS: ReadonlyArray<readonly [RegExp, RegExp]> = [
   [

@@ -165,7 +165,7 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   t("dynatrace-token", "dt0c01.", "[A-Za-z0-9]{24}\\.[A-Za-z0-9]{64}"),
   t("prefect-token", "pnu_", `[A-Za-z0-9]{36}${END}`, { notAfter: WORDISH }),
   t("readme-token", "rdme_", `[a-z0-9]{70}${END}`, { notAfter: WORDISH }),
-  t("infracost-token", "ico-", `[A-Za-z0-9]{32}${END}`, { notAfter: TOKENISH }),
+  t("infracost-token", "ico-", `[A-Za-z0-9]{32}${END}`, { notAfter: TOKENISH, validate: restOf(4)(digitAndLetter) }),
   // Communication, payments, productivity
   t("slack-webhook", "hooks.slack.com/", "(?:services|workflows|triggers)/(?<s>[A-Za-z0-9_/+-]{16,250})", {
     notAfter: /[A-Za-z0-9-]/
@@ -178,7 +178,10 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
     notAfter: WORDISH,
     validate: restOf(2)(digitAndLetter)
   }),
-  t("sendgrid-api-key", "SG.", `[A-Za-z0-9_-]{16,32}\\.[A-Za-z0-9_-]{30,64}${END_DASH}`, { notAfter: TOKENISH }),
+  t("sendgrid-api-key", "SG.", `[A-Za-z0-9_-]{16,32}\\.[A-Za-z0-9_-]{30,64}${END_DASH}`, {
+    notAfter: TOKENISH,
+    validate: restOf(3)(digitAndLetter)
+  }),
   tr("brevo-api-key", ["xk", "xs"], "x(?:keysib|smtpsib)-", `[a-f0-9]{64}-[A-Za-z0-9]{16}${END}`),
   t("resend-api-key", "re_", `[A-Za-z0-9]{8}_[A-Za-z0-9]{24}${END}`, {
     notAfter: WORDISH,
@@ -202,7 +205,7 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   tr("flutterwave-key", ["FL"], "FLWSECK(?:_TEST)?-", "[a-h0-9]{12,32}(?:-X)?"),
   tr("plaid-token", ["ac"], "access-(?:sandbox|development|production)-", UUID),
   tr("hubspot-token", ["pa"], "pat-(?:na|eu)\\d-", UUID),
-  t("linear-api-key", "lin_api_", `[A-Za-z0-9]{40}${END}`, { notAfter: WORDISH }),
+  t("linear-api-key", "lin_api_", `[A-Za-z0-9]{40}${END}`, { notAfter: WORDISH, validate: restOf(8)(digitAndLetter) }),
   t("linear-api-key", "lin_oauth_", `[0-9a-f]{64}${END}`, { notAfter: WORDISH }),
   t("notion-token", "ntn_", `[A-Za-z0-9]{40,50}${END}`, { notAfter: WORDISH, validate: restOf(4)(digitAndLetter) }),
   tr("airtable-token", ["pa"], "pat[A-Za-z0-9]{14}\\.", `[0-9a-f]{64}${END}`, { notAfter: WORDISH }),

@@ -42,28 +42,16 @@ const PLACEHOLDER = new RegExp(
   "i"
 )
 
-/** Masks and templates inside a value (`ghp_****`, `sk-...abcd`, `<token>`, `${VAR}`, `{{ x }}`, `#{x}`). */
-const MASK_INSIDE = /[xX]{5}|[*•]{3}|\.\.\.|…|<[A-Za-z_ -]+>|\$\{|\{\{|\{[A-Za-z_][\w.]*\}|#\{/
+/** Masks and templates inside a value (`ghp_****`, `AKIA0000…`, `sk-...abcd`, `<token>`, `${VAR}`, `{{ x }}`, `#{x}`). */
+const MASK_INSIDE = /[xX]{5}|[*•]{3}|0{8}|\.\.\.|…|<[A-Za-z_ -]+>|\$\{|\{\{|\{[A-Za-z_][\w.]*\}|#\{/
 /** Dummy words inside a value (`sk_live_YOUR_KEY`, `AKIA…EXAMPLE`, `my-placeholder-token`, `…_here`). */
 const DUMMY_WORD_INSIDE =
   /example|(?:^|[^a-z0-9])(?:your[-_ .]|your(?:api|access|auth|secret|private)?(?:key|token|secret|password|pass)|sample|placeholder|dummy|changeme|replace[-_]?me|redacted|insert[-_ ]|enter[-_ ])|[-_]here$/i
 const SEQUENCES = ["0123456789", "1234567890", "abcdefghij", "ABCDEFGHIJ"]
 
-/** True for 8 or more of the same letter or digit in a row (`AKIA00000000…`, `aaaaaaaa`): no random token has that. */
-const hasLongRepeat = (v: string): boolean => {
-  let run = 1
-  for (let i = 1; i < v.length; i++) {
-    const c = v.charCodeAt(i) | 0x20
-    if (c === (v.charCodeAt(i - 1) | 0x20) && ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a))) {
-      if (++run >= 8) return true
-    } else run = 1
-  }
-  return false
-}
-
 /** Markers of a placeholder or a mask anywhere inside a value. */
 const hasPlaceholderInside = (v: string): boolean =>
-  MASK_INSIDE.test(v) || SEQUENCES.some((s) => v.includes(s)) || hasLongRepeat(v) || DUMMY_WORD_INSIDE.test(v)
+  MASK_INSIDE.test(v) || SEQUENCES.some((s) => v.includes(s)) || DUMMY_WORD_INSIDE.test(v)
 
 /** printf-style placeholders (`%s`, `%(password)s`), case-sensitive. */
 const PRINTF = /%s\b|%\([a-z_]+\)s\b|%\d*d\b/
