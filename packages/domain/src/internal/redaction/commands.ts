@@ -83,8 +83,9 @@ export const urlScanner: Scanner = (scan, at) => {
     if (tokenLike(user)) scan.add("url-password", from, from + colon)
     return
   }
-  if (isPlaceholder(password) || /^[$%]/.test(password) || (WEAK_USERINFO.test(password) && WEAK_USERINFO.test(user)))
-    return
+  // `postgres:postgres@`, `guest:guest@`: a default account, as in the images' documentation
+  if (password === user || isPlaceholder(password) || /^[$%]/.test(password)) return
+  if (WEAK_USERINFO.test(password) && WEAK_USERINFO.test(user)) return
   if (/^\d{1,5}(?:[?#]|$)/.test(password)) return
   const rule = CONNECTION_SCHEMES.has(scheme) ? "connection-string" : "url-password"
   scan.add(rule, from + colon + 1, userinfoEnd)
