@@ -82,7 +82,7 @@ const readValue = (text: string, i: number, unquotedEnd: Uint8Array): ParsedValu
 }
 
 const ENV_KEY = /^[A-Z][A-Z0-9_]*$/
-const MEMBER_PATH = /^[A-Za-z_$][\w$]*(?:(?:\.|\?\.|::|->)[A-Za-z_$][\w$]*)+$/
+const MEMBER_PATH = /^[A-Za-z_$][\w$]*!?(?:(?:\.|\?\.|!\.|::|->)[A-Za-z_$][\w$]*!?)+$/
 const CODE_WORD =
   /^(?:await|yield\*?|new|typeof|function|async|return|lambda|this|self|super|const|let|var|def|fn|static|readonly|nil|null|None)$/
 /** Type names and keywords that follow `password:` in type annotations and schemas, not in YAML. */
@@ -150,6 +150,7 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     const start = keyEnd + 1
     const close = text.indexOf("<", start)
     if (close === -1 || close - start > MAX_VALUE || keyStrength(key) !== "strong") return
+    if (!text.startsWith(`</${text.slice(keyStart, keyEnd)}>`, close)) return
     const value = text.slice(start, close)
     if (!value.includes("\n") && plausibleSecretValue(value)) scan.add(RULE, start, close)
     return
@@ -301,6 +302,7 @@ const acceptValue = (
   const memberPath = MEMBER_PATH.test(value) && (!hasDigit(value) || REFERENCE_ROOT.test(value))
   if (literalStyle) {
     if (memberPath || CALL.test(value) || parsed.next === "(" || /^[@:]/.test(value)) return false
+    if (!compact && /^[A-Za-z_$][\w$.]*\[[\w$."']*\]/.test(value)) return false
     // `password = hashedPassword` at the start of a code line is a variable, `password=letmein` in a .env is not
     return compact || !/^[A-Za-z_$][A-Za-z_$]*$/.test(value)
   }
@@ -370,7 +372,9 @@ const otherForms = (
       const parsed = readValue(text, j, UNQUOTED_END)
       if (parsed === undefined || parsed.quote === "") return
       const value = text.slice(parsed.start, parsed.end)
-      if (strength === "weak" ? tokenLike(value) : plausibleSecretValue(value)) scan.add(RULE, parsed.start, parsed.end)
+      const ok =
+        strength === "weak" ? tokenLike(value) : plausibleSecretValue(value) && !/^[a-z]+(?:[-_.][a-z]+)*$/.test(value)
+      if (ok) scan.add(RULE, parsed.start, parsed.end)
       return
     }
   }

@@ -86,7 +86,7 @@ export const urlScanner: Scanner = (scan, at) => {
   // `postgres:postgres@`, `guest:guest@`: a default account, as in the images' documentation
   if (password === user || isPlaceholder(password) || /^[$%]/.test(password)) return
   if (WEAK_USERINFO.test(password) && WEAK_USERINFO.test(user)) return
-  if (/^\d{1,5}(?:[?#]|$)/.test(password)) return
+  if (password.length < 4 || /^\d{1,5}(?:[?#]|$)/.test(password)) return
   const rule = CONNECTION_SCHEMES.has(scheme) ? "connection-string" : "url-password"
   scan.add(rule, from + colon + 1, userinfoEnd)
 }
@@ -125,7 +125,12 @@ export const authorizationScanner: Scanner = (scan, at) => {
     if (!digitAndLetter(value) || value.length < 12 || /^[A-Z0-9-]+$/.test(value) || /^bearer/i.test(value)) return
   }
   if (isPlaceholder(value) || isDummyToken(value) || /^\$/.test(value)) return
-  const rule = scheme?.toLowerCase() === "basic" ? "basic-auth" : "authorization-header"
+  const basic = scheme?.toLowerCase() === "basic"
+  if (basic) {
+    const decoded = decodeBase64(value, 600)
+    if (decoded.includes(":") && isPlaceholder(decoded.slice(decoded.indexOf(":") + 1))) return
+  }
+  const rule = basic ? "basic-auth" : "authorization-header"
   scan.add(rule, head + m[0].length - value.length, head + m[0].length)
 }
 
@@ -139,7 +144,7 @@ export const basicScanner: Scanner = (scan, at) => {
   const value = m?.groups?.s
   if (m === null || value === undefined) return
   const decoded = decodeBase64(value, 600)
-  if (!/^[\x20-\x7e]+:[\x20-\x7e]*$/.test(decoded)) return
+  if (!/^[\x20-\x7e]+:[\x20-\x7e]*$/.test(decoded) || isPlaceholder(decoded.slice(decoded.indexOf(":") + 1))) return
   scan.add("basic-auth", at + m[0].length - value.length, at + m[0].length)
 }
 

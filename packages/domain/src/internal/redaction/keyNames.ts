@@ -67,11 +67,24 @@ const splitWords = (key: string): ReadonlyArray<string> =>
     .split(/[^a-z0-9]+/)
     .filter((w) => w.length > 0)
 
-const classify = (key: string): KeyStrength => {
+/** Words before `token` that make it a lexer, pagination or cancellation token (`nextPageToken`, `cancelToken`). */
+const NOT_SECRET_TOKEN_WORDS = new Set(
+  (
+    "next prev previous last current curr peek lookahead significant expected start end eof sync lexer parser syntax " +
+    "word input output bucket rate page pagination cancel cancellation continuation cursor stop special bos pad unk " +
+    "mask sep cls max min"
+  ).split(" ")
+)
+
+const classify = (fullKey: string): KeyStrength => {
+  // A member path names its last member: `spring.datasource.password`, but `this.currentToken.data`
+  const dot = fullKey.lastIndexOf(".")
+  const key = dot > 0 && dot < fullKey.length - 1 ? fullKey.slice(dot + 1) : fullKey
   const words = splitWords(key)
   if (words.length === 0) return "none"
   const last = words[words.length - 1]
   if (META_WORDS.has(last)) return "none"
+  if (last === "token" && words.some((w) => NOT_SECRET_TOKEN_WORDS.has(w))) return "none"
   for (let i = 0; i < words.length; i++) {
     const w = words[i]
     if (SECRET_WORDS.has(w)) return "strong"

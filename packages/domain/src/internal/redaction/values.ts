@@ -47,7 +47,7 @@ const MASK_INSIDE = /[xX]{5}|[*•]{3}|0{8}|\.\.\.|…|<[A-Za-z_ -]+>|\$\{|\{\{|
 /** Dummy words inside a value (`sk_live_YOUR_KEY`, `AKIA…EXAMPLE`, `my-placeholder-token`, `…_here`). */
 const DUMMY_WORD_INSIDE =
   /example|(?:^|[^a-z0-9])(?:your[-_ .]|your(?:api|access|auth|secret|private)?(?:key|token|secret|password|pass)|sample|placeholder|dummy|changeme|replace[-_]?me|redacted|insert[-_ ]|enter[-_ ])|[-_]here$/i
-const SEQUENCES = ["0123456789", "1234567890", "abcdefghij", "ABCDEFGHIJ"]
+const SEQUENCES = ["0123456789", "1234567", "abcdefg", "ABCDEFG"]
 
 /** Markers of a placeholder or a mask anywhere inside a value. */
 const hasPlaceholderInside = (v: string): boolean =>
@@ -110,7 +110,9 @@ export const isProse = (value: string): boolean => {
   if (!/^[A-Za-z][A-Za-z'’,.!?-]*(?:\s+[A-Za-z'’,.!?()-]+)+$/.test(value)) return false
   const words = value.toLowerCase().split(/[\s,.!?()]+/)
   if (/[.!?]$/.test(value) || /^[A-Z]/.test(value)) return true
-  return words.some((w) => PROSE_WORDS.has(w.replace(/['’]s$/, "")))
+  return words.some(
+    (w) => PROSE_WORDS.has(w.replace(/['’]s$/, "")) || /^(?:secret|password|token|key|passphrase)s?$/.test(w)
+  )
 }
 
 /** Random base64 (a key that happens to start with `/`), as opposed to a path: mixed case, digits, no long words. */
@@ -164,6 +166,8 @@ export const tokenLike = (value: string): boolean => {
   if (UUID.test(v)) return true
   if (/^[0-9a-fA-F]{32,}$/.test(v)) return entropy(v) > 3
   if (/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+){1,2}$/.test(v) && /\.(?:[a-z]{2,4})$/.test(v)) return false
+  // camelCase and PascalCase identifiers (`useAuthFromAuth0`, `DefaultApiKeyProvider2`)
+  if (/^[a-z]+(?:[A-Z][a-z]+)+\d{0,3}$|^(?:[A-Z][a-z]+){2,}\d{0,3}$/.test(v)) return false
   return hasUpper(v) && hasLower(v) && hasDigit(v) && entropy(v) > 3.2
 }
 
