@@ -124,7 +124,7 @@ export const section = (h: Harness): void => {
     })
 
     it("redacts secrets the existing plugins send (they never redacted), with the plugins' own rules", async () => {
-      const id = sid("legacy-secrets")
+      const id = sid("redacted-by-server")
       const openai = `sk-proj-${"a1B2c3D4e5F6g7H8i9J0".repeat(4)}`
       const aws = "AKIAZ5GMDQ3XYQWR7KPL"
       await post("/sync/session", { externalId: id, title: `deploy with ${aws}` })
