@@ -1,4 +1,4 @@
-import { ApiKey, Message, Rollup, Session, ToolCall } from "@opensync/domain"
+import { ApiKey, Message, Request, Rollup, Session, ToolCall } from "@opensync/domain"
 import { defineSchema, defineTable } from "convex/server"
 import { v } from "convex/values"
 import { fields } from "./lib/validators.js"
@@ -85,6 +85,18 @@ const toolCalls = defineTable({
   .index("by_call", ["sessionDoc", "id"])
   .index("by_user", ["userId"])
 
+/**
+ * One row per session × API request (telemetry and transcript reconciled, see `@opensync/domain/Request`): a long
+ * session has thousands, so they stay out of the session document, which keeps only aggregates.
+ */
+const apiRequests = defineTable({
+  ...fields(Request.ApiRequest),
+  userId: v.id("users"),
+  sessionDoc: v.id("sessions")
+})
+  .index("by_request", ["sessionDoc", "id"])
+  .index("by_user", ["userId"])
+
 /** Event ids already applied, per user and session document (idempotency of `/sync/events`). */
 const events = defineTable({ userId: v.id("users"), eventId: v.string(), sessionDoc: v.id("sessions") })
   .index("by_event", ["userId", "eventId"])
@@ -101,7 +113,9 @@ export default defineSchema({
     name: v.string(),
     createdAt: v.number(),
     /** Sessions the user has, kept by ingestion and deletion (answers `DELETE /api/data` without a scan). */
-    sessionCount: v.optional(v.number())
+    sessionCount: v.optional(v.number()),
+    /** When the user's telemetry (OTLP) last reached the server (server clock; see `usage.ts`). */
+    lastTelemetryAt: v.optional(v.number())
   }),
   apiKeys: defineTable({
     ...apiKeyFields,
@@ -141,6 +155,7 @@ export default defineSchema({
   messages,
   searchChunks,
   toolCalls,
+  apiRequests,
   events,
   /** Daily usage per user × day × source × model × project. */
   usageRollup: usageTable(),

@@ -1,6 +1,7 @@
 import { paginationOptsValidator } from "convex/server"
 import { v } from "convex/values"
 import { internalQuery } from "./_generated/server.js"
+import { usageRowOf } from "./lib/rollups.js"
 
 /** Rollup reads for `GET /api/stats`: pages of rows in a day range, optionally of one source. */
 
@@ -25,7 +26,7 @@ export const usagePage = internalQuery({
               q.eq("userId", userId).eq("source", source).gte("day", first).lte("day", last)
             )
     const page = await query.paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
-    return { ...page, page: page.page.map(({ _id, _creationTime, userId: _u, ...row }) => row) }
+    return { ...page, page: page.page.map(usageRowOf) }
   }
 })
 

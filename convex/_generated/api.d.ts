@@ -27,6 +27,7 @@ import type * as lib_rollups from "../lib/rollups.js";
 import type * as lib_search from "../lib/search.js";
 import type * as lib_size from "../lib/size.js";
 import type * as lib_tuning from "../lib/tuning.js";
+import type * as lib_usage from "../lib/usage.js";
 import type * as lib_validators from "../lib/validators.js";
 import type * as lib_version from "../lib/version.js";
 import type * as migrations from "../migrations.js";
@@ -34,6 +35,7 @@ import type * as sessions from "../sessions.js";
 import type * as signIns from "../signIns.js";
 import type * as stats from "../stats.js";
 import type * as sync from "../sync.js";
+import type * as usage from "../usage.js";
 import type * as users from "../users.js";
 
 /**
@@ -59,6 +61,7 @@ declare const fullApi: ApiFromModules<{
   "lib/search": typeof lib_search;
   "lib/size": typeof lib_size;
   "lib/tuning": typeof lib_tuning;
+  "lib/usage": typeof lib_usage;
   "lib/validators": typeof lib_validators;
   "lib/version": typeof lib_version;
   migrations: typeof migrations;
@@ -66,6 +69,7 @@ declare const fullApi: ApiFromModules<{
   signIns: typeof signIns;
   stats: typeof stats;
   sync: typeof sync;
+  usage: typeof usage;
   users: typeof users;
 }>;
 export declare const api: FilterApi<

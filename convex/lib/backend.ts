@@ -199,6 +199,9 @@ const store = SessionStore.of({
       )
     ),
   stats: (userId, range, filters) => run((ctx) => stats(ctx, asUser(userId), range, filters)),
+  noteTelemetry: (userId, at) =>
+    run((ctx) => ctx.runMutation(internal.usage.noteTelemetry, { userId: asUser(userId), at })),
+  lastTelemetry: (userId) => run((ctx) => ctx.runQuery(internal.usage.lastTelemetry, { userId: asUser(userId) })),
   exportPage: (userId, filters, after, size) =>
     after !== null && Cursor.decode(after) === undefined
       ? Effect.fail(new InvalidCursor({ cursor: after }))

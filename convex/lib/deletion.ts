@@ -49,6 +49,7 @@ export const deleteSessionDoc = async (ctx: MutationCtx, doc: Doc<"sessions">) =
 const rowsOf = (ctx: MutationCtx, sessionDoc: Id<"sessions">) => [
   ctx.db.query("messages").withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc)),
   ctx.db.query("toolCalls").withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc)),
+  ctx.db.query("apiRequests").withIndex("by_request", (q) => q.eq("sessionDoc", sessionDoc)),
   ctx.db.query("events").withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc)),
   ctx.db.query("searchChunks").withIndex("by_message", (q) => q.eq("sessionDoc", sessionDoc))
 ]
@@ -58,7 +59,7 @@ const rowsOf = (ctx: MutationCtx, sessionDoc: Id<"sessions">) => [
  * `tuning.cleanupBytes` bytes (messages may be close to 1 MiB each); true when rows remain.
  */
 export const cleanupStep = async (ctx: MutationCtx, sessionDoc: Id<"sessions">): Promise<boolean> => {
-  const doomed: Array<Id<"messages"> | Id<"toolCalls"> | Id<"events"> | Id<"searchChunks">> = []
+  const doomed: Array<Id<"messages"> | Id<"toolCalls"> | Id<"apiRequests"> | Id<"events"> | Id<"searchChunks">> = []
   let bytes = 0
   let remaining = false
   collect: for (const query of rowsOf(ctx, sessionDoc)) {

@@ -7,6 +7,7 @@ import { applyRollups } from "./rollups.js"
 import { indexMessage } from "./search.js"
 import { fitEvent, fitMessage, fitToolCall } from "./size.js"
 import { tuning } from "./tuning.js"
+import { loadRequests, toRequest, writeRequests } from "./usage.js"
 
 /**
  * What one mutation did to each event: `deleted` are events of sessions the user deleted (tombstoned); `deferred` are
@@ -128,12 +129,16 @@ export const ingest = async (
     if (found !== null) callDocs.set(k, found)
   }
 
+  const storedMessages = new Map([...messageDocs].map(([k, doc]): [string, Message.Message] => [k, toMessage(doc)]))
+  const existingDocs = new Map([...docs].map(([sessionId, doc]) => [sessionId, doc._id]))
+  const requestDocs = await loadRequests(ctx, existingDocs, Batch.touchedRequests(todo, storedMessages))
   const applied = Batch.apply(
     todo,
     {
       sessions,
-      messages: new Map([...messageDocs].map(([k, doc]): [string, Message.Message] => [k, toMessage(doc)])),
-      toolCalls: new Map([...callDocs].map(([k, doc]): [string, ToolCall.ToolCall] => [k, toToolCall(doc)]))
+      messages: storedMessages,
+      toolCalls: new Map([...callDocs].map(([k, doc]): [string, ToolCall.ToolCall] => [k, toToolCall(doc)])),
+      requests: new Map([...requestDocs].map(([k, doc]) => [k, toRequest(doc)]))
     },
     { message: fitMessage, toolCall: fitToolCall }
   )
@@ -175,6 +180,7 @@ export const ingest = async (
     else await ctx.db.insert("toolCalls", { ...call, userId, sessionDoc })
   }
 
+  await writeRequests(ctx, userId, sessionDocs, requestDocs, applied.changedRequests)
   await applyRollups(ctx, userId, applied.deltas)
   for (const event of todo) {
     await ctx.db.insert("events", { userId, eventId: event.id, sessionDoc: sessionDocs.get(event.sessionId)! })

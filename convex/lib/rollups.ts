@@ -6,7 +6,11 @@ import type { MutationCtx } from "../_generated/server.js"
 
 type UsageTable = "usageRollup" | "usageByModel" | "usageByProject"
 
-const usageRowOf = (doc: Rollup.UsageRow): Rollup.UsageRow => ({
+type StoredUsageRow = Omit<Rollup.UsageRow, "fromTelemetry" | "fromTranscript" | "fromReported"> &
+  Partial<Pick<Rollup.UsageRow, "fromTelemetry" | "fromTranscript" | "fromReported">>
+
+/** A stored usage row as the domain's row (rows written before provenance was kept count none). */
+export const usageRowOf = (doc: StoredUsageRow): Rollup.UsageRow => ({
   day: doc.day,
   source: doc.source,
   model: doc.model,
@@ -21,7 +25,10 @@ const usageRowOf = (doc: Rollup.UsageRow): Rollup.UsageRow => ({
   cacheWrite1h: doc.cacheWrite1h,
   reasoning: doc.reasoning,
   costUsd: doc.costUsd,
-  unpriced: doc.unpriced
+  unpriced: doc.unpriced,
+  fromTelemetry: doc.fromTelemetry ?? 0,
+  fromTranscript: doc.fromTranscript ?? 0,
+  fromReported: doc.fromReported ?? 0
 })
 
 const toolRowOf = (doc: Rollup.ToolRow): Rollup.ToolRow => ({

@@ -66,6 +66,10 @@ export class SessionStore extends Context.Tag("@opensync/backend/SessionStore")<
       range: Stats.Range,
       filters: Api.SessionFilters
     ) => Effect.Effect<Api.Stats, StorageError>
+    /** Records that the user's telemetry (OTLP) reached the server at `at` (server clock, epoch ms). */
+    readonly noteTelemetry: (userId: Ids.UserId, at: number) => Effect.Effect<void, StorageError>
+    /** When the user's telemetry last reached the server, or null when it never did. */
+    readonly lastTelemetry: (userId: Ids.UserId) => Effect.Effect<number | null, StorageError>
     /** Sessions matching the filters, oldest first, after a position this method returned (null: from the start). */
     readonly exportPage: (
       userId: Ids.UserId,

@@ -4,6 +4,7 @@ import type { ToolCall } from "@opensync/domain/ToolCall"
 import { micromark } from "micromark"
 import { memo, useMemo, useState } from "react"
 import { fetchBlob, run } from "../api.js"
+import { SessionFigures } from "../components/SessionFigures.js"
 import { Card, ErrorBox, Link, Loading, Stat } from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
@@ -253,6 +254,7 @@ const SessionPage = (props: { readonly id: string }) => {
         />
         <Stat label="Duration" value={F.duration(s.durationMs)} />
       </div>
+      <SessionFigures session={s} />
       {children.length > 0 && (
         <Card title={`Subagents (${children.length})`}>
           <ul className="recent">

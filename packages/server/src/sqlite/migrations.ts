@@ -196,13 +196,37 @@ const scopesSignInsTombstones = Effect.gen(function* () {
   yield* sql.unsafe("DROP TABLE message_fts")
 })
 
+/**
+ * 6: reconciliation with the agents' telemetry: one row per session × API request (`api_requests`), when each user's
+ * telemetry last arrived, and where the figures of each usage rollup row come from (counted units).
+ */
+const telemetry = run([
+  `CREATE TABLE api_requests (
+    user_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (user_id, session_id, id)
+  ) WITHOUT ROWID`,
+  `CREATE TABLE telemetry_receipts (
+    user_id TEXT PRIMARY KEY,
+    last_at INTEGER NOT NULL
+  ) WITHOUT ROWID`,
+  ...["usage_rollup", "usage_by_model", "usage_by_project"].flatMap((table) =>
+    ["from_telemetry", "from_transcript", "from_reported"].map(
+      (column) => `ALTER TABLE ${table} ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`
+    )
+  )
+])
+
 /** Every migration, in order; never edit a shipped one, append a new one. */
 export const loader = Migrator.fromRecord({
   "1_initial": run(statements[0]!),
   "2_coarse_rollups": run(statements[1]!),
   "3_dashboard_sessions": run(statements[2]!),
   "4_covering_sort_indexes": run(statements[3]!),
-  "5_scopes_signins_tombstones_user_search": scopesSignInsTombstones
+  "5_scopes_signins_tombstones_user_search": scopesSignInsTombstones,
+  "6_telemetry": telemetry
 })
 
 /** Names of the migrations that ran as `user_version` 1–4 before the migrator kept its own table. */

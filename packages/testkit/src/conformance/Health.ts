@@ -32,6 +32,8 @@ export const section = (h: Harness): void => {
         [
           "GET /health",
           "POST /sync/events",
+          "POST /v1/logs",
+          "POST /v1/metrics",
           "POST /sync/session",
           "POST /sync/message",
           "POST /sync/batch",

@@ -7,6 +7,7 @@ import * as Health from "./Health.js"
 import * as HostileInput from "./HostileInput.js"
 import * as Keys from "./Keys.js"
 import * as Legacy from "./Legacy.js"
+import * as Otlp from "./Otlp.js"
 import * as Property from "./Property.js"
 import * as Scopes from "./Scopes.js"
 import * as SessionDetail from "./SessionDetail.js"
@@ -38,6 +39,7 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
     })
     Health.section(h)
     SyncEvents.section(h)
+    Otlp.section(h)
     SessionDetail.section(h)
     SessionList.section(h)
     Stats.section(h)
