@@ -38,4 +38,7 @@ node -e '
     process.exit(1)
   }
 ' || status=1
+echo "== Convex: the exact upload of npx convex deploy (bundled offline), its conformance and Convex tests with production limits"
+node scripts/convex-bundle.mjs >/dev/null
+OPENSYNC_CONVEX_BUNDLE=test-output/convex-bundle npx vitest run convex/tests --reporter=dot || status=1
 exit $status

@@ -5,7 +5,6 @@ import { internal } from "../_generated/api.js"
 import type { Id } from "../_generated/dataModel.js"
 import { approximateBytes, sessionRow } from "../lib/docs.js"
 import { maxMessageChars } from "../lib/size.js"
-import { tuning } from "../lib/tuning.js"
 import {
   type Backend,
   type CountedTable,
@@ -14,6 +13,7 @@ import {
   createUser,
   drain,
   makeBackend,
+  tuning,
   userIdOf
 } from "./backend.harness.js"
 

@@ -1,0 +1,304 @@
+/// <reference types="vite/client" />
+import { AsyncLocalStorage } from "node:async_hooks"
+import { readdirSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { tuning as sourceTuning } from "../lib/tuning.js"
+
+/**
+ * What the Convex tests run: the source modules (the default), or the exact upload of `npx convex deploy` built with
+ * Convex's own bundler (`scripts/convex-bundle.mjs`) when `OPENSYNC_CONVEX_BUNDLE` names its folder. Also the
+ * production limits convex-test does not enforce by itself, and a recorder of each transaction's reads and writes.
+ */
+
+/** The folder of the bundle under test, or undefined for the source modules. */
+export const bundleDir: string | undefined = globalThis.process?.env?.OPENSYNC_CONVEX_BUNDLE || undefined
+
+type Modules = Record<string, () => Promise<unknown>>
+
+/** The modules of the bundle, keyed so that convex-test finds them (it locates the root by a `_generated` path). */
+const bundleModules = (dir: string): Modules => {
+  const root = resolve(dir, "isolate")
+  const out: Modules = {}
+  const walk = (sub: string) => {
+    for (const entry of readdirSync(join(root, sub), { withFileTypes: true })) {
+      const path = sub === "" ? entry.name : `${sub}/${entry.name}`
+      if (entry.isDirectory()) walk(path)
+      else if (entry.name.endsWith(".js") && !path.startsWith("_deps/")) {
+        const file = join(root, path)
+        out[`${root}/${path}`] = () => import(/* @vite-ignore */ file)
+      }
+    }
+  }
+  walk("")
+  out[`${root}/_generated/api.js`] = () => import("../_generated/api.js")
+  return out
+}
+
+export const modules: Modules =
+  bundleDir === undefined ? import.meta.glob(["../**/*.ts", "!../tests/**"]) : bundleModules(bundleDir)
+
+/** The tuning object the functions under test read (the bundle has its own copy). */
+export const tuning: typeof sourceTuning =
+  bundleDir === undefined
+    ? sourceTuning
+    : (
+        (await import(/* @vite-ignore */ join(resolve(bundleDir), "isolate/lib/tuning.js"))) as {
+          tuning: typeof sourceTuning
+        }
+      ).tuning
+
+const MiB = 1024 * 1024
+
+/**
+ * Convex's documented per-function limits that convex-test's `transactionLimits` leave out, enforced on every
+ * syscall: 1 MiB per document written, 8 MiB of arguments per function call (from an action, or scheduled), 16 MiB
+ * of return value; and 20 MiB per HTTP action response (checked by the harness's fetch).
+ */
+export const productionLimits = {
+  documentBytes: MiB,
+  argumentBytes: 8 * MiB,
+  returnBytes: 16 * MiB,
+  httpResponseBytes: 20 * MiB
+}
+
+const utf8 = new TextEncoder()
+const bytes = (json: string) => utf8.encode(json).length
+
+export class LimitExceeded extends Error {}
+
+/** A document as the recorder saw it: its table and fields (JSON form). */
+type Fields = Record<string, unknown>
+
+/** What one mutation did: documents read, index ranges read, documents written (with their fields). */
+export interface Transaction {
+  readonly name: string
+  readonly reads: Map<string, Fields>
+  readonly ranges: Array<{ readonly index: string; readonly range: ReadonlyArray<RangeExpression> }>
+  readonly writes: Map<string, { readonly table: string; readonly before?: Fields; readonly after?: Fields }>
+  readonly counts: { documentsRead: number; bytesRead: number; documentsWritten: number; bytesWritten: number }
+}
+
+interface RangeExpression {
+  readonly type: "Eq" | "Gt" | "Gte" | "Lt" | "Lte"
+  readonly fieldPath: string
+  readonly value: unknown
+}
+
+const current = new AsyncLocalStorage<Transaction>()
+let recording: Array<Transaction> | undefined
+
+/** Records every function called from an action (each its own transaction) while `f` runs. */
+export const recordTransactions = async (f: () => Promise<void>): Promise<Array<Transaction>> => {
+  const out: Array<Transaction> = []
+  recording = out
+  try {
+    await f()
+  } finally {
+    recording = undefined
+  }
+  return out
+}
+
+const fresh = (name: string): Transaction => ({
+  name,
+  reads: new Map(),
+  ranges: [],
+  writes: new Map(),
+  counts: { documentsRead: 0, bytesRead: 0, documentsWritten: 0, bytesWritten: 0 }
+})
+
+const sawDoc = (tx: Transaction | undefined, doc: unknown) => {
+  if (tx === undefined || typeof doc !== "object" || doc === null) return
+  const fields = doc as Fields
+  if (typeof fields._id !== "string") return
+  tx.reads.set(fields._id, fields)
+  tx.counts.documentsRead++
+  tx.counts.bytesRead += bytes(JSON.stringify(fields))
+}
+
+const rangeOf = (query: unknown) => {
+  const source = (query as { source?: { type?: string; indexName?: string; range?: Array<RangeExpression> } })?.source
+  if (source?.type === "IndexRange" && source.indexName !== undefined) {
+    return { index: source.indexName, range: source.range ?? [] }
+  }
+  if (source?.type === "FullTableScan") {
+    return { index: `${(source as { tableName?: string }).tableName}.by_creation_time`, range: [] }
+  }
+  return undefined
+}
+
+const tableOfId = new Map<string, string>()
+
+type AsyncSyscall = (op: string, json: string) => Promise<string>
+type Syscall = (op: string, json: string) => string
+
+const observe = async (op: string, json: string, inner: AsyncSyscall): Promise<string> => {
+  const args = JSON.parse(json) as Record<string, unknown>
+  const tx = current.getStore()
+  switch (op) {
+    case "1.0/actions/query":
+    case "1.0/actions/mutation":
+    case "1.0/actions/action":
+    case "1.0/schedule":
+    case "1.0/actions/schedule": {
+      const size = bytes(JSON.stringify(args.args ?? null))
+      if (size > productionLimits.argumentBytes) {
+        throw new LimitExceeded(`Arguments for ${String(args.name ?? args.udfPath)} are too large (${size} bytes)`)
+      }
+      if (op !== "1.0/actions/mutation" || recording === undefined) return checkReturn(await inner(op, json), args)
+      const record = fresh(String(args.name))
+      recording.push(record)
+      return checkReturn(await current.run(record, () => inner(op, json)), args)
+    }
+    case "1.0/insert":
+    case "1.0/replace":
+    case "1.0/shallowMerge": {
+      const size = bytes(JSON.stringify(args.value))
+      if (size > productionLimits.documentBytes) {
+        throw new LimitExceeded(`Document in ${String(args.table)} is too large (${size} bytes > 1 MiB)`)
+      }
+      const result = await inner(op, json)
+      if (tx !== undefined) {
+        const id = op === "1.0/insert" ? (JSON.parse(result) as { _id: string })._id : String(args.id)
+        const table = String(args.table ?? tableOfId.get(id))
+        tableOfId.set(id, table)
+        const before = tx.writes.get(id)?.before ?? tx.reads.get(id)
+        const after = op === "1.0/shallowMerge" ? { ...before, ...(args.value as Fields) } : (args.value as Fields)
+        tx.writes.set(id, { table, ...(before === undefined ? {} : { before }), after: { ...after, _id: id } })
+        tx.counts.documentsWritten++
+        tx.counts.bytesWritten += size
+      }
+      return result
+    }
+    case "1.0/remove": {
+      const result = await inner(op, json)
+      if (tx !== undefined) {
+        const id = String(args.id)
+        const before = tx.writes.get(id)?.before ?? tx.reads.get(id)
+        tx.writes.set(id, {
+          table: String(args.table ?? tableOfId.get(id)),
+          ...(before === undefined ? {} : { before })
+        })
+        tx.counts.documentsWritten++
+      }
+      return result
+    }
+    case "1.0/get": {
+      const result = await inner(op, json)
+      if (tx !== undefined) {
+        tx.ranges.push({
+          index: `${String(args.table)}.by_id`,
+          range: [{ type: "Eq", fieldPath: "_id", value: args.id }]
+        })
+        sawDoc(tx, JSON.parse(result))
+      }
+      return result
+    }
+    case "1.0/queryStreamNext": {
+      const result = await inner(op, json)
+      sawDoc(tx, (JSON.parse(result) as { value: unknown }).value)
+      return result
+    }
+    case "1.0/queryPage": {
+      const result = await inner(op, json)
+      if (tx !== undefined) {
+        const range = rangeOf(args.query)
+        if (range !== undefined) tx.ranges.push(range)
+        for (const doc of (JSON.parse(result) as { page: Array<unknown> }).page) sawDoc(tx, doc)
+      }
+      return result
+    }
+    default:
+      return inner(op, json)
+  }
+}
+
+const checkReturn = (result: string, args: Record<string, unknown>) => {
+  if (bytes(result) > productionLimits.returnBytes) {
+    throw new LimitExceeded(`The return value of ${String(args.name)} is too large (${bytes(result)} bytes)`)
+  }
+  return result
+}
+
+const observeSync = (op: string, json: string, inner: Syscall): string => {
+  const result = inner(op, json)
+  if (op === "1.0/queryStream") {
+    const tx = current.getStore()
+    const range = rangeOf((JSON.parse(json) as { query: unknown }).query)
+    if (tx !== undefined && range !== undefined) tx.ranges.push(range)
+  }
+  return result
+}
+
+const wrapped = Symbol.for("@opensync/convex/tests/syscalls")
+
+/** Routes Convex's syscalls through `observe` (once per process; convex-test installs `globalThis.Convex` first). */
+export const installObserver = () => {
+  const global = globalThis as unknown as { Convex?: Record<string | symbol, unknown> }
+  const inner = global.Convex
+  if (inner === undefined || inner[wrapped] === true) return
+  global.Convex = {
+    [wrapped]: true,
+    get syscall() {
+      const f = inner.syscall as Syscall
+      return (op: string, json: string) => observeSync(op, json, f)
+    },
+    get asyncSyscall() {
+      const f = inner.asyncSyscall as AsyncSyscall
+      return (op: string, json: string) => observe(op, json, f)
+    },
+    get jsSyscall() {
+      return inner.jsSyscall
+    }
+  }
+}
+
+const compare = (a: unknown, b: unknown): number => {
+  if (a === b) return 0
+  if (a === undefined) return -1
+  if (b === undefined) return 1
+  if (a === null) return -1
+  if (b === null) return 1
+  if (typeof a === "number" && typeof b === "number") return a - b
+  if (typeof a === "boolean" && typeof b === "boolean") return Number(a) - Number(b)
+  const order = ["number", "boolean", "string"]
+  if (typeof a !== typeof b) return order.indexOf(typeof a) - order.indexOf(typeof b)
+  return String(a) < String(b) ? -1 : 1
+}
+
+/** True when a document with these fields lies inside the index range. */
+const inRange = (doc: Fields, range: ReadonlyArray<RangeExpression>) =>
+  range.every((e) => {
+    const c = compare(doc[e.fieldPath], e.value)
+    return e.type === "Eq"
+      ? c === 0
+      : e.type === "Gt"
+        ? c > 0
+        : e.type === "Gte"
+          ? c >= 0
+          : e.type === "Lt"
+            ? c < 0
+            : c <= 0
+  })
+
+/**
+ * Why `a`'s commit would invalidate `b` under Convex's optimistic concurrency control: the documents `a` writes that
+ * `b` read or wrote, or whose old or new fields fall inside an index range `b` read. Empty when they commute.
+ */
+export const conflicts = (a: Transaction, b: Transaction): Array<string> => {
+  const out: Array<string> = []
+  for (const [id, write] of a.writes) {
+    if (b.reads.has(id) || b.writes.has(id)) {
+      out.push(`${write.table} ${id}`)
+      continue
+    }
+    for (const { index, range } of b.ranges) {
+      if (!index.startsWith(`${write.table}.`)) continue
+      if ([write.before, write.after].some((fields) => fields !== undefined && inRange(fields, range))) {
+        out.push(`${write.table} ${id} in ${index}`)
+        break
+      }
+    }
+  }
+  return out
+}
