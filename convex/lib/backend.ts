@@ -210,6 +210,7 @@ const store = SessionStore.of({
       Option.fromNullable
     ),
   removeAll: (userId) => run((ctx) => ctx.runMutation(internal.data.deleteAll, { userId: asUser(userId) })),
+  removal: (userId) => run((ctx) => ctx.runQuery(internal.data.status, { userId: asUser(userId) })),
   ids: (userId) =>
     run((ctx) =>
       allPages((cursor) =>

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from "@effect/vitest"
 import * as Data from "./Data.js"
+import * as DataStatus from "./DataStatus.js"
 import * as Delete from "./Delete.js"
 import * as Export from "./Export.js"
 import { makeHarness, type Target } from "./Harness.js"
@@ -48,6 +49,7 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
     Scopes.section(h)
     SignIns.section(h)
     Data.section(h)
+    DataStatus.section(h)
     HostileInput.section(h)
   })
 }
