@@ -34,8 +34,54 @@ const bundleModules = (dir: string): Modules => {
   return out
 }
 
-export const modules: Modules =
-  bundleDir === undefined ? import.meta.glob(["../**/*.ts", "!../tests/**"]) : bundleModules(bundleDir)
+interface Registered {
+  readonly isQuery?: boolean
+  readonly isMutation?: boolean
+  readonly isAction?: boolean
+  readonly _handler?: (ctx: unknown, args: unknown) => Promise<unknown>
+}
+
+/**
+ * A module whose registered functions check their arguments and return value against Convex's size limits, and whose
+ * mutations record their reads and writes while `recordTransactions` runs (convex-test calls `_handler` directly, so
+ * this is where one function execution begins and ends).
+ */
+const observed = (file: string, module: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries(module).map(([name, value]) => {
+      const func = value as Registered
+      if (typeof value !== "function" || func._handler === undefined) return [name, value]
+      if (!(func.isQuery || func.isMutation || func.isAction)) return [name, value]
+      const inner = func._handler
+      const path = `${file}:${name}`
+      const _handler = async (ctx: unknown, args: unknown) => {
+        const size = bytes(JSON.stringify(args ?? null))
+        if (size > productionLimits.argumentBytes) {
+          throw new LimitExceeded(`Arguments of ${path} are too large (${size} bytes > 8 MiB)`)
+        }
+        const record = func.isMutation && recording !== undefined ? fresh(path) : undefined
+        if (record !== undefined) recording?.push(record)
+        const result = record === undefined ? await inner(ctx, args) : await current.run(record, () => inner(ctx, args))
+        const out = bytes(JSON.stringify(result ?? null))
+        if (out > productionLimits.returnBytes) {
+          throw new LimitExceeded(`The return value of ${path} is too large (${out} bytes > 16 MiB)`)
+        }
+        return result
+      }
+      return [name, Object.assign((..._: Array<unknown>) => inner(undefined, undefined), value, { _handler })]
+    })
+  )
+
+const fileOf = (path: string) => path.replace(/^.*?(\/isolate\/|\.\.\/)/, "").replace(/\.[jt]s$/, "")
+
+const source: Modules = import.meta.glob(["../**/*.ts", "!../tests/**"])
+
+export const modules: Modules = Object.fromEntries(
+  Object.entries(bundleDir === undefined ? source : bundleModules(bundleDir)).map(([path, load]) => [
+    path,
+    path.includes("_generated") ? load : async () => observed(fileOf(path), (await load()) as Record<string, unknown>)
+  ])
+)
 
 /** The tuning object the functions under test read (the bundle has its own copy). */
 export const tuning: typeof sourceTuning =
@@ -136,19 +182,13 @@ const observe = async (op: string, json: string, inner: AsyncSyscall): Promise<s
   const args = JSON.parse(json) as Record<string, unknown>
   const tx = current.getStore()
   switch (op) {
-    case "1.0/actions/query":
-    case "1.0/actions/mutation":
-    case "1.0/actions/action":
     case "1.0/schedule":
     case "1.0/actions/schedule": {
       const size = bytes(JSON.stringify(args.args ?? null))
       if (size > productionLimits.argumentBytes) {
         throw new LimitExceeded(`Arguments for ${String(args.name ?? args.udfPath)} are too large (${size} bytes)`)
       }
-      if (op !== "1.0/actions/mutation" || recording === undefined) return checkReturn(await inner(op, json), args)
-      const record = fresh(String(args.name))
-      recording.push(record)
-      return checkReturn(await current.run(record, () => inner(op, json)), args)
+      return inner(op, json)
     }
     case "1.0/insert":
     case "1.0/replace":
@@ -163,6 +203,8 @@ const observe = async (op: string, json: string, inner: AsyncSyscall): Promise<s
         const table = String(args.table ?? tableOfId.get(id))
         tableOfId.set(id, table)
         const before = tx.writes.get(id)?.before ?? tx.reads.get(id)
+        // patching or replacing reads the document first: it is in the read set
+        if (op !== "1.0/insert" && !tx.reads.has(id)) tx.reads.set(id, before ?? { _id: id })
         const after = op === "1.0/shallowMerge" ? { ...before, ...(args.value as Fields) } : (args.value as Fields)
         tx.writes.set(id, { table, ...(before === undefined ? {} : { before }), after: { ...after, _id: id } })
         tx.counts.documentsWritten++
@@ -175,6 +217,7 @@ const observe = async (op: string, json: string, inner: AsyncSyscall): Promise<s
       if (tx !== undefined) {
         const id = String(args.id)
         const before = tx.writes.get(id)?.before ?? tx.reads.get(id)
+        if (!tx.reads.has(id)) tx.reads.set(id, before ?? { _id: id })
         tx.writes.set(id, {
           table: String(args.table ?? tableOfId.get(id)),
           ...(before === undefined ? {} : { before })
@@ -211,13 +254,6 @@ const observe = async (op: string, json: string, inner: AsyncSyscall): Promise<s
     default:
       return inner(op, json)
   }
-}
-
-const checkReturn = (result: string, args: Record<string, unknown>) => {
-  if (bytes(result) > productionLimits.returnBytes) {
-    throw new LimitExceeded(`The return value of ${String(args.name)} is too large (${bytes(result)} bytes)`)
-  }
-  return result
 }
 
 const observeSync = (op: string, json: string, inner: Syscall): string => {
@@ -282,13 +318,15 @@ const inRange = (doc: Fields, range: ReadonlyArray<RangeExpression>) =>
   })
 
 /**
- * Why `a`'s commit would invalidate `b` under Convex's optimistic concurrency control: the documents `a` writes that
- * `b` read or wrote, or whose old or new fields fall inside an index range `b` read. Empty when they commute.
+ * Why `a`'s commit would invalidate `b`, were they concurrent, under Convex's optimistic concurrency control: the
+ * documents `a` writes that `b` read (patching, replacing and deleting read the document too), or whose old or new
+ * fields fall inside an index range `b` read. Inserts get fresh ids, so they only conflict through ranges. Empty when
+ * `b` does not depend on anything `a` writes.
  */
 export const conflicts = (a: Transaction, b: Transaction): Array<string> => {
   const out: Array<string> = []
   for (const [id, write] of a.writes) {
-    if (b.reads.has(id) || b.writes.has(id)) {
+    if (b.reads.has(id)) {
       out.push(`${write.table} ${id}`)
       continue
     }
@@ -301,4 +339,11 @@ export const conflicts = (a: Transaction, b: Transaction): Array<string> => {
     }
   }
   return out
+}
+
+/** Records `f` (a call from the test, e.g. `t.mutation`) as one transaction. */
+export const recordOne = async (name: string, f: () => Promise<unknown>): Promise<Transaction> => {
+  const record = fresh(name)
+  await current.run(record, f)
+  return record
 }
