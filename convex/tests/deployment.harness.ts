@@ -153,10 +153,12 @@ const fresh = (name: string): Transaction => ({
   counts: { documentsRead: 0, bytesRead: 0, documentsWritten: 0, bytesWritten: 0 }
 })
 
-const sawDoc = (tx: Transaction | undefined, doc: unknown) => {
-  if (tx === undefined || typeof doc !== "object" || doc === null) return
+const sawDoc = (tx: Transaction | undefined, doc: unknown, table: string | undefined) => {
+  if (typeof doc !== "object" || doc === null) return
   const fields = doc as Fields
   if (typeof fields._id !== "string") return
+  if (table !== undefined) tableOfId.set(fields._id, table)
+  if (tx === undefined) return
   tx.reads.set(fields._id, fields)
   tx.counts.documentsRead++
   tx.counts.bytesRead += bytes(JSON.stringify(fields))
@@ -174,6 +176,8 @@ const rangeOf = (query: unknown) => {
 }
 
 const tableOfId = new Map<string, string>()
+const tableOfQuery = new Map<number, string>()
+const tableOfIndex = (index: string | undefined) => index?.split(".")[0]
 
 type AsyncSyscall = (op: string, json: string) => Promise<string>
 type Syscall = (op: string, json: string) => string
@@ -198,10 +202,10 @@ const observe = async (op: string, json: string, inner: AsyncSyscall): Promise<s
         throw new LimitExceeded(`Document in ${String(args.table)} is too large (${size} bytes > 1 MiB)`)
       }
       const result = await inner(op, json)
+      const id = op === "1.0/insert" ? (JSON.parse(result) as { _id: string })._id : String(args.id)
+      const table = String(args.table ?? tableOfId.get(id))
+      tableOfId.set(id, table)
       if (tx !== undefined) {
-        const id = op === "1.0/insert" ? (JSON.parse(result) as { _id: string })._id : String(args.id)
-        const table = String(args.table ?? tableOfId.get(id))
-        tableOfId.set(id, table)
         const before = tx.writes.get(id)?.before ?? tx.reads.get(id)
         // patching or replacing reads the document first: it is in the read set
         if (op !== "1.0/insert" && !tx.reads.has(id)) tx.reads.set(id, before ?? { _id: id })
@@ -228,18 +232,14 @@ const observe = async (op: string, json: string, inner: AsyncSyscall): Promise<s
     }
     case "1.0/get": {
       const result = await inner(op, json)
-      if (tx !== undefined) {
-        tx.ranges.push({
-          index: `${String(args.table)}.by_id`,
-          range: [{ type: "Eq", fieldPath: "_id", value: args.id }]
-        })
-        sawDoc(tx, JSON.parse(result))
-      }
+      const table = args.table === undefined ? tableOfId.get(String(args.id)) : String(args.table)
+      sawDoc(tx, JSON.parse(result), table)
+      tx?.ranges.push({ index: `${table}.by_id`, range: [{ type: "Eq", fieldPath: "_id", value: args.id }] })
       return result
     }
     case "1.0/queryStreamNext": {
       const result = await inner(op, json)
-      sawDoc(tx, (JSON.parse(result) as { value: unknown }).value)
+      sawDoc(tx, (JSON.parse(result) as { value: unknown }).value, tableOfQuery.get(Number(args.queryId)))
       return result
     }
     case "1.0/queryPage": {
@@ -247,7 +247,8 @@ const observe = async (op: string, json: string, inner: AsyncSyscall): Promise<s
       if (tx !== undefined) {
         const range = rangeOf(args.query)
         if (range !== undefined) tx.ranges.push(range)
-        for (const doc of (JSON.parse(result) as { page: Array<unknown> }).page) sawDoc(tx, doc)
+        for (const doc of (JSON.parse(result) as { page: Array<unknown> }).page)
+          sawDoc(tx, doc, tableOfIndex(range?.index))
       }
       return result
     }
@@ -261,6 +262,8 @@ const observeSync = (op: string, json: string, inner: Syscall): string => {
   if (op === "1.0/queryStream") {
     const tx = current.getStore()
     const range = rangeOf((JSON.parse(json) as { query: unknown }).query)
+    const table = tableOfIndex(range?.index)
+    if (table !== undefined) tableOfQuery.set((JSON.parse(result) as { queryId: number }).queryId, table)
     if (tx !== undefined && range !== undefined) tx.ranges.push(range)
   }
   return result
