@@ -3,6 +3,7 @@ import { internal } from "./_generated/api.js"
 import { internalMutation, internalQuery } from "./_generated/server.js"
 import { legacyDefaultSource } from "./lib/docs.js"
 import { runStep, type Status } from "./lib/migration.js"
+import { termsOf } from "./lib/search.js"
 
 /**
  * Data migrations. Start one with `npx convex run migrations:<name>` (optionally `'{"batchSize":200}'`); it runs in
@@ -73,6 +74,27 @@ export const addSessionIds = internalMutation({
             .unique()
           if (row !== null) return false
           await ctx.db.insert("sessionIds", { userId: doc.userId, id: doc.id })
+          return true
+        }
+      },
+      args
+    )
+})
+
+/** Fills `terms` (what the message search index reads) on search entries stored before it existed. */
+export const addSearchTerms = internalMutation({
+  args: stepArgs,
+  returns: stepStatus,
+  handler: (ctx, args): Promise<Status> =>
+    runStep(
+      ctx,
+      {
+        name: "addSearchTerms",
+        table: "searchChunks",
+        self: internal.migrations.addSearchTerms,
+        migrate: async (ctx, doc) => {
+          if (doc.terms !== undefined) return false
+          await ctx.db.patch(doc._id, { terms: termsOf(doc.text) })
           return true
         }
       },

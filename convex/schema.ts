@@ -70,11 +70,13 @@ const searchChunks = defineTable({
   userId: v.id("users"),
   sessionDoc: v.id("sessions"),
   messageId: v.string(),
-  text: v.string()
+  text: v.string(),
+  /** What the search index reads (`lib/search.ts` `termsOf`); missing on entries stored before it existed. */
+  terms: v.optional(v.string())
 })
   .index("by_message", ["sessionDoc", "messageId"])
   .index("by_user", ["userId"])
-  .searchIndex("search_text", { searchField: "text", filterFields: ["userId"] })
+  .searchIndex("search_terms", { searchField: "terms", filterFields: ["userId"] })
 
 const toolCalls = defineTable({
   ...fields(ToolCall.ToolCall),

@@ -9,6 +9,7 @@ import * as HostileInput from "./HostileInput.js"
 import * as Keys from "./Keys.js"
 import * as Legacy from "./Legacy.js"
 import * as Scopes from "./Scopes.js"
+import * as SearchParity from "./SearchParity.js"
 import * as SessionDetail from "./SessionDetail.js"
 import * as SessionList from "./SessionList.js"
 import * as SignIns from "./SignIns.js"
@@ -40,6 +41,7 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
     SyncEvents.section(h)
     SessionDetail.section(h)
     SessionList.section(h)
+    SearchParity.section(h)
     Stats.section(h)
     Export.section(h)
     Delete.section(h)
