@@ -13,7 +13,7 @@ echo "== lock file: every platform's optional binaries (npm ci on Linux, macOS, 
 node scripts/check-lock.mjs
 echo "== lint (biome)"
 npx biome check .
-echo "== convex/_generated is current (regenerated offline, compared)"
+echo "== convex/_generated is current (regenerated offline and type-checked with convex/tsconfig.json, compared)"
 generated_before="$(mktemp -d)"
 cp -r convex/_generated "$generated_before/"
 npm run --silent convex:codegen >/dev/null
