@@ -59,7 +59,7 @@ const observed = (file: string, module: Record<string, unknown>) =>
         if (size > productionLimits.argumentBytes) {
           throw new LimitExceeded(`Arguments of ${path} are too large (${size} bytes > 8 MiB)`)
         }
-        const record = func.isMutation && recording !== undefined ? fresh(path) : undefined
+        const record = (func.isMutation || func.isQuery) && recording !== undefined ? fresh(path) : undefined
         if (record !== undefined) recording?.push(record)
         const result = record === undefined ? await inner(ctx, args) : await current.run(record, () => inner(ctx, args))
         const out = bytes(JSON.stringify(result ?? null))
@@ -133,7 +133,7 @@ interface RangeExpression {
 const current = new AsyncLocalStorage<Transaction>()
 let recording: Array<Transaction> | undefined
 
-/** Records every function called from an action (each its own transaction) while `f` runs. */
+/** Records every query and mutation (each its own transaction) that runs while `f` runs. */
 export const recordTransactions = async (f: () => Promise<void>): Promise<Array<Transaction>> => {
   const out: Array<Transaction> = []
   recording = out
