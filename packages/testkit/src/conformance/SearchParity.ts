@@ -29,7 +29,10 @@ export const section = (h: Harness): void => {
     spec("long", `the word ${long} is long`),
     spec("longer", `${long}Extended is even longer`),
     spec("many", many),
-    spec("some", "alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november oscar papa quebec")
+    spec(
+      "some",
+      "alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november oscar papa quebec"
+    )
   ]
   const search = (q: string) => listIds({ q, source, sort: "startedAt", order: "asc" }).then((ids) => ids.sort())
   const ids = (...labels: Array<string>) => labels.map(sid).sort()
