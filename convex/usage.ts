@@ -1,21 +1,18 @@
 import { v } from "convex/values"
-import { internalMutation, internalQuery } from "./_generated/server.js"
+import { internalQuery } from "./_generated/server.js"
+import { pendingUse } from "./apiKeys.js"
 
-/** When each user's telemetry (OTLP) last reached the server: `GET /auth/me` reports it for the plugins' `status`. */
-
-/** Coarser than this, a newer time is not written (an exporter posts every few seconds). */
-const resolutionMs = 60_000
-
-export const noteTelemetry = internalMutation({
-  args: { userId: v.id("users"), at: v.number() },
-  handler: async (ctx, { userId, at }) => {
-    const user = await ctx.db.get(userId)
-    if (user !== null && at - (user.lastTelemetryAt ?? 0) >= resolutionMs)
-      await ctx.db.patch(userId, { lastTelemetryAt: at })
-  }
-})
-
+/**
+ * When each user's telemetry (OTLP) last reached the server: `GET /auth/me` reports it for the plugins' `status`.
+ * Recorded like a key's last use (`apiKeys:touch`: one insert into `lastUses`, at most once a minute, no write to the
+ * user's document), and folded into `users.lastTelemetryAt` by the sweeper (`maintenance:sweep`).
+ */
 export const lastTelemetry = internalQuery({
   args: { userId: v.id("users") },
-  handler: async (ctx, { userId }) => (await ctx.db.get(userId))?.lastTelemetryAt ?? null
+  returns: v.union(v.number(), v.null()),
+  handler: async (ctx, { userId }) => {
+    const stored = (await ctx.db.get(userId))?.lastTelemetryAt ?? null
+    const pending = await pendingUse(ctx, userId)
+    return stored === null ? pending : pending === null ? stored : Math.max(stored, pending)
+  }
 })

@@ -22,7 +22,8 @@ export const deleteSessionDocs = async (
   await applyRollups(
     ctx,
     userId,
-    sessions.map((session) => Rollup.delta(session, null))
+    sessions.map((session) => Rollup.delta(session, null)),
+    -docs.length
   )
   const now = Date.now()
   for (const doc of docs) {
@@ -33,10 +34,11 @@ export const deleteSessionDocs = async (
       .withIndex("by_session", (q) => q.eq("userId", userId).eq("sessionId", doc.id))
       .unique()
     if (tombstone === null) await ctx.db.insert("tombstones", { userId, sessionId: doc.id, deletedAt: now })
-  }
-  const user = await ctx.db.get(userId)
-  if (user !== null) {
-    await ctx.db.patch(userId, { sessionCount: Math.max(0, (user.sessionCount ?? docs.length) - docs.length) })
+    const slim = await ctx.db
+      .query("sessionIds")
+      .withIndex("by_user", (q) => q.eq("userId", userId).eq("id", doc.id))
+      .unique()
+    if (slim !== null) await ctx.db.delete(slim._id)
   }
   return sessions.map((session) => ({ messages: session.messageCount, toolCalls: session.toolCallCount }))
 }

@@ -33,7 +33,9 @@ export const rollupRowsOf = (session: Pick<Session.Session, "usageSlices" | "too
 
 /**
  * The Convex adapter of the domain's ingestion (`Batch.apply`): reads the rows a batch touches, applies the events in
- * memory, writes back what changed and adds the rollup increments, all in the calling mutation's transaction. Stored
+ * memory, writes back what changed and inserts the rollup increments, all in the calling mutation's transaction. It
+ * reads and writes only documents of the sessions its events name (and inserts new ones), so batches of different
+ * sessions of one user never conflict (`convex/tests/conflicts.test.ts`). Stored
  * sessions are read up to `tuning.mutationSessionBytes`; the events of the sessions past that are `deferred`.
  */
 export const ingest = async (
@@ -160,6 +162,7 @@ export const ingest = async (
     if (doc !== undefined) await ctx.db.replace(doc._id, row)
     else {
       sessionDocs.set(session.id, await ctx.db.insert("sessions", row))
+      await ctx.db.insert("sessionIds", { userId, id: session.id })
       created++
     }
   }
@@ -181,13 +184,9 @@ export const ingest = async (
   }
 
   await writeRequests(ctx, userId, sessionDocs, requestDocs, applied.changedRequests)
-  await applyRollups(ctx, userId, applied.deltas)
+  await applyRollups(ctx, userId, applied.deltas, created)
   for (const event of todo) {
     await ctx.db.insert("events", { userId, eventId: event.id, sessionDoc: sessionDocs.get(event.sessionId)! })
-  }
-  if (created > 0) {
-    const user = await ctx.db.get(userId)
-    if (user !== null) await ctx.db.patch(userId, { sessionCount: (user.sessionCount ?? 0) + created })
   }
   return result
 }

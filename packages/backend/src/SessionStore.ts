@@ -59,6 +59,8 @@ export class SessionStore extends Context.Tag("@opensync/backend/SessionStore")<
     ) => Effect.Effect<Option.Option<{ readonly messages: number; readonly toolCalls: number }>, StorageError>
     /** Deletes all of the user's data (keys and the user stay), keeping tombstones of every deleted session. */
     readonly removeAll: (userId: Ids.UserId) => Effect.Effect<Api.DataDeleted, StorageError>
+    /** Progress of the user's last `removeAll` (`done` when it finished, or when there was none). */
+    readonly removal: (userId: Ids.UserId) => Effect.Effect<Api.DataStatus, StorageError>
     /** Every session id of the user (the legacy protocol's `/sync/sessions/list`). */
     readonly ids: (userId: Ids.UserId) => Effect.Effect<ReadonlyArray<string>, StorageError>
     readonly stats: (

@@ -463,7 +463,25 @@ export const DataDeleted = Schema.Struct({
 }).annotations({ identifier: "DataDeleted" })
 export type DataDeleted = typeof DataDeleted.Type
 
+/**
+ * The caller's last `DELETE /api/data`: `scheduled` (accepted, no step run yet), `running` (steps under way), or `done`
+ * (finished, or none ever asked); `sessions` is how many sessions are left to delete (0 when done).
+ */
+export const DataStatus = Schema.Struct({
+  status: Schema.Literal("scheduled", "running", "done"),
+  sessions: Schema.Number
+}).annotations({ identifier: "DataStatus" })
+export type DataStatus = typeof DataStatus.Type
+
 export class DataGroup extends HttpApiGroup.make("data")
+  .add(
+    HttpApiEndpoint.get("status", "/api/data")
+      .addSuccess(DataStatus)
+      .annotate(
+        OpenApi.Description,
+        "Progress of the caller's last DELETE /api/data: scheduled, running or done, and the sessions it has left."
+      )
+  )
   .add(
     HttpApiEndpoint.del("deleteAll", "/api/data")
       .addSuccess(DataDeleted)

@@ -1,6 +1,6 @@
 import { type ApiKeyInfo, type CreatedApiKey, defaultScope, type Scope } from "@opensync/domain/ApiKey"
 import type { SignInInfo } from "@opensync/domain/SignIn"
-import { type FormEvent, useState } from "react"
+import { type FormEvent, useEffect, useState } from "react"
 import { run } from "../api.js"
 import { Card, ErrorBox, Loading } from "../components/ui.js"
 import { useApp } from "../context.js"
@@ -267,6 +267,28 @@ const Connect = () => {
   )
 }
 
+/** Progress of a scheduled `DELETE /api/data` (Convex), refreshed every few seconds until it is done. */
+const DeletionProgress = () => {
+  const app = useApp()
+  const key = `${app.scope}|data-status`
+  const progress = useQuery<{ readonly status: string; readonly sessions: number }>(key, () =>
+    run(app.client.data.status())
+  )
+  const pending = progress.data !== undefined && progress.data.status !== "done"
+  useEffect(() => {
+    if (!pending) return
+    const timer = setTimeout(() => invalidate(key), 5_000)
+    return () => clearTimeout(timer)
+  })
+  if (!pending || progress.data === undefined) return null
+  return (
+    <p role="status" className="deletion-progress">
+      {progress.data.status === "scheduled" ? "Deletion scheduled" : "Deleting"}: {F.count(progress.data.sessions)}{" "}
+      sessions left.
+    </p>
+  )
+}
+
 const DangerZone = () => {
   const app = useApp()
   const [confirmText, setConfirmText] = useState("")
@@ -308,6 +330,7 @@ const DangerZone = () => {
         </button>
       </form>
       {result !== null && <p role="status">{result}</p>}
+      <DeletionProgress />
       {error !== null && (
         <p className="form-error" role="alert">
           {error}

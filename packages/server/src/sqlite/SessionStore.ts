@@ -13,10 +13,13 @@ export const layer = Layer.effect(
     const ingest = yield* Ingest.make
     const sessions = yield* Sessions.make(ingest)
     const stats = yield* Stats.make
+    // `removeAll` deletes everything in one transaction before it answers, so there is never one under way.
+    const removal = () => Effect.succeed({ status: "done" as const, sessions: 0 })
     return SessionStore.of({
       ingest: ingest.ingest,
       ...sessions,
       stats,
+      removal,
       noteTelemetry: (userId, at) => storage(ingest.usage.noteTelemetry(userId, at)),
       lastTelemetry: (userId) => storage(ingest.usage.lastTelemetry(userId))
     })

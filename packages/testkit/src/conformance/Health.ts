@@ -51,7 +51,8 @@ export const section = (h: Harness): void => {
           "DELETE /auth/session",
           "GET /api/sign-ins",
           "DELETE /api/sign-ins/{id}",
-          "DELETE /api/data"
+          "DELETE /api/data",
+          "GET /api/data"
         ].sort()
       )
     })
