@@ -11,7 +11,12 @@ const targets = [
   { entry: "packages/server/src/bin.ts", out: "packages/server/dist/opensync.mjs" },
   { entry: "packages/claude-code-sync/src/hook.ts", out: "packages/claude-code-sync/dist/hook.cjs", format: "cjs" },
   { entry: "packages/claude-code-sync/src/bin.ts", out: "packages/claude-code-sync/dist/cli.mjs" },
-  { entry: "packages/opencode-sync-plugin/src/bin.ts", out: "packages/opencode-sync-plugin/dist/cli.mjs" },
+  // jsonc-parser's "main" is a UMD build esbuild cannot follow; its "module" build bundles.
+  {
+    entry: "packages/opencode-sync-plugin/src/bin.ts",
+    out: "packages/opencode-sync-plugin/dist/cli.mjs",
+    mainFields: ["module", "main"]
+  },
   // Loaded by OpenCode's Bun: plain ESM exporting only the plugin, no shebang, no Effect.
   {
     entry: "packages/opencode-sync-plugin/src/Plugin.ts",
@@ -21,7 +26,7 @@ const targets = [
 ]
 
 await Promise.all(
-  targets.map(({ entry, out, format = "esm", plugin = false }) =>
+  targets.map(({ entry, out, format = "esm", plugin = false, mainFields }) =>
     esbuild.build({
       entryPoints: [entry],
       outfile: out,
@@ -33,6 +38,7 @@ await Promise.all(
       format,
       banner: { js: plugin ? "" : format === "esm" ? `#!/usr/bin/env node\n${banner}` : "#!/usr/bin/env node" },
       external: ["@libsql/*", "libsql"],
+      ...(mainFields === undefined ? {} : { mainFields }),
       logLevel: "warning"
     })
   )

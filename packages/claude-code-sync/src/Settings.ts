@@ -7,7 +7,7 @@ import { dirname, join } from "node:path"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { claudeDirs } from "./Paths.js"
+import { claudeDirs } from "./Agent.js"
 
 type Env = Readonly<Record<string, string | undefined>>
 type Json = Record<string, unknown>

@@ -6,7 +6,10 @@
  * `client.app.log` (never the console, which would corrupt the TUI) and the local log file.
  */
 import { fileURLToPath } from "node:url"
-import * as Spool from "./Spool.js"
+import { paths as statePaths } from "@opensync/client/kit/Agent"
+import * as HotPath from "@opensync/client/kit/HotPath"
+import { agent } from "./Agent.js"
+import type { SpoolFile } from "./Snapshot.js"
 import { Tracker } from "./Tracker.js"
 
 /** The parts of OpenCode's `PluginInput` this plugin uses (the real type lives in `@opencode-ai/plugin`). */
@@ -49,9 +52,11 @@ const cliPath = (): string => {
 export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
   const tracker = new Tracker()
   const env = process.env
+  // Read on every call: the environment may change while OpenCode runs.
+  const paths = () => statePaths(agent, env)
 
   const report = (level: "warn" | "error", message: string) => {
-    Spool.log(`plugin ${level}: ${message}`, env)
+    HotPath.log(paths(), `plugin ${level}: ${message}`)
     try {
       const sent = input.client?.app?.log?.({ body: { service: SERVICE, level, message } })
       if (sent instanceof Promise) sent.catch(() => undefined)
@@ -62,18 +67,24 @@ export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
 
   // Skipped while a sync holds its lock: that one re-checks the inbox after releasing it, so it sends this too.
   const sync = () => {
-    if (Spool.autoSyncEnabled(env)) Spool.startBackgroundSync(cliPath(), env)
+    const where = paths()
+    if (!HotPath.autoSyncEnabled(agent.source.envPrefix, where, env)) return
+    HotPath.startBackgroundSync(where, cliPath(), env).catch((error) =>
+      report("warn", `could not start the background sync: ${String(error)}`)
+    )
   }
 
   const flush = (sessionId: string) => {
     const snapshot = tracker.take(sessionId)
     if (snapshot === undefined) return false
-    Spool.write(snapshot, Date.now(), env)
+    const spooledAt = Date.now()
+    const file: SpoolFile = { v: 1, spooledAt, snapshot }
+    HotPath.writeInbox(paths(), HotPath.itemName(spooledAt, agent.inboxSuffix), JSON.stringify(file))
     return true
   }
 
   try {
-    if (Spool.hasBacklog(env)) sync()
+    if (HotPath.hasBacklog(paths(), agent.inboxSuffix)) sync()
   } catch (error) {
     report("warn", `could not check for unsent sessions: ${String(error)}`)
   }

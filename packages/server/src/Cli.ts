@@ -2,6 +2,7 @@ import { homedir } from "node:os"
 import { join } from "node:path"
 import { Args, Command, Options } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import { Sources } from "@opensync/domain"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -48,8 +49,7 @@ const firstRun = (url: string) =>
         `    ${url}/#key=${created.key}`,
         "",
         "Point the plugins at this server:",
-        `    claude-code-sync login     (URL ${url}, the key above)`,
-        `    opencode-sync login        (URL ${url}, the key above)`,
+        ...Sources.sources.map((source) => `    ${`${source.cli} login`.padEnd(27)}(URL ${url}, the key above)`),
         "More keys: opensync keys create --name laptop",
         ""
       ].join("\n")
