@@ -100,13 +100,18 @@ describe("OpenCodeConfig", () => {
     }
     expect(remove(add("").text).removeFile).toBe(true)
     // Entries of ours in any spelling go; other plugins, comments and the rest stay.
-    const mixed = '{\n  "plugin": ["a", "opencode-sync-plugin@0.4.0", "b"], // c\n  "plugins": [{ "package": "file:///x/opencode-sync-plugin/dist/plugin.mjs" }]\n}'
+    const mixed =
+      '{\n  "plugin": ["a", "opencode-sync-plugin@0.4.0", "b"], // c\n  "plugins": [{ "package": "file:///x/opencode-sync-plugin/dist/plugin.mjs" }]\n}'
     expect(remove(mixed)).toEqual({
       text: '{\n  "plugin": ["a", "b"], // c\n  "plugins": []\n}',
       removed: ["opencode-sync-plugin@0.4.0", "file:///x/opencode-sync-plugin/dist/plugin.mjs"],
       removeFile: false
     })
-    expect(remove('{ "plugin": ["other"] }')).toEqual({ text: '{ "plugin": ["other"] }', removed: [], removeFile: false })
+    expect(remove('{ "plugin": ["other"] }')).toEqual({
+      text: '{ "plugin": ["other"] }',
+      removed: [],
+      removeFile: false
+    })
   })
 
   describe("files", () => {
