@@ -14,6 +14,7 @@ export const agent: Agent = {
   followUpNoun: "transcript",
   historyNoun: "transcript",
   currentSessionEnv: "CLAUDE_CODE_SESSION_ID",
+  installs: [{ marker: /[\\/]\.claude[\\/]plugins[\\/]/, kind: "Claude Code plugin (marketplace)" }],
   afterLogin: [
     "Next: install the Claude Code plugin, or run `claude-code-sync setup` to register the hooks in settings.json;",
     "      `claude-code-sync import` sends the sessions you already have."
@@ -27,6 +28,10 @@ export const agent: Agent = {
     import: "Backfill the sessions Claude Code still keeps (~/.claude/projects), then send them."
   }
 }
+
+/** The version of the inbox item format the hook writes (`{v, hook, receivedAt}` then the payload); items without `v`
+ * come from versions before it and read the same. */
+export const inboxVersion = 1
 
 /** `$CLAUDE_CONFIG_DIR` (comma-separated list allowed) or `~/.claude`: where Claude Code keeps settings and projects. */
 export const claudeDirs = (env: Env = process.env): ReadonlyArray<string> =>

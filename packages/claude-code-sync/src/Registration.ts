@@ -4,9 +4,10 @@
  */
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { AccountCommands, type Kit } from "@opensync/client"
+import { AccountCommands, Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import { agent } from "./Agent.js"
 import * as Settings from "./Settings.js"
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -32,7 +33,15 @@ const hooksLine = (registration: Settings.Registration) => {
 
 const fix = "The hooks are not registered. Install the Claude Code plugin, or run `claude-code-sync setup`."
 
-const inspect = (env: Env) =>
+/** What the SessionStart hook last reported: which hook file ran, from which plugin. */
+const lastRun = (paths: Kit.Agent.StatePaths): string => {
+  const beat = Kit.Install.heartbeat(paths)
+  if (beat === undefined) return "no session has started with these hooks yet (start Claude Code)"
+  const root = beat.pluginRoot ? ` (plugin at ${beat.pluginRoot})` : ""
+  return `last session started ${AccountCommands.ago(beat.at)} with ${beat.entry}${root}`
+}
+
+const inspect = (env: Env, paths: Kit.Agent.StatePaths) =>
   Effect.map(
     Effect.either(Settings.inspect(Settings.settingsPath(env), hookPath())),
     (found): Kit.SessionSource.RegistrationStatus =>
@@ -41,7 +50,7 @@ const inspect = (env: Env) =>
             key: "hooks",
             active: found.right.settingsEvents.length > 0 || found.right.plugins.length > 0,
             text: hooksLine(found.right),
-            details: [],
+            details: [lastRun(paths)],
             json: found.right,
             fix
           }
@@ -65,6 +74,7 @@ const install = (env: Env) =>
     if (!existsSync(hook))
       return yield* AccountCommands.fail(`Cannot find the hook entry ${hook}. Reinstall claude-code-sync.`)
     const path = Settings.settingsPath(env)
+    const existed = existsSync(path)
     const plan = yield* Settings.apply(path, (settings) => Settings.install(settings, hook))
     const registration = yield* Settings.inspect(path, hook)
     const events = plan.added.length > 0 ? plan.added.join(", ") : "no new events"
@@ -74,7 +84,7 @@ const install = (env: Env) =>
         ? [`Already set up: ${path} runs ${hook} on every event. Nothing changed.`]
         : [
             `Registered ${hook} for ${events}${replaced} in ${path}.`,
-            `Backup of the previous file: ${path}.bak. Restart Claude Code to pick up the hooks.`
+            `${existed ? `Backup of the previous file: ${path}.bak. ` : ""}Restart Claude Code to pick up the hooks.`
           ]
     if (registration.plugins.length > 0) {
       lines.push(
@@ -98,7 +108,7 @@ const uninstall = (env: Env) =>
 
 /** The registration in the Claude dirs of `env`. */
 export const make = (env: Env): Kit.SessionSource.Registration => ({
-  inspect: inspect(env),
+  inspect: inspect(env, Kit.Agent.paths(agent, env)),
   install: install(env),
   uninstall: uninstall(env)
 })

@@ -8,7 +8,7 @@ import { Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import { agent, claudeDirs } from "./Agent.js"
+import { agent, claudeDirs, inboxVersion } from "./Agent.js"
 import * as Hooks from "./Hooks.js"
 import * as Import from "./Import.js"
 import * as Registration from "./Registration.js"
@@ -30,6 +30,14 @@ export const decode = (item: Kit.SessionSource.InboxItem, options: Kit.SessionSo
     return { _tag: "Unreadable", reason: `unreadable hook payload: ${cause instanceof Error ? cause.message : cause}` }
   }
   if (!isObject(header)) return { _tag: "Unreadable", reason: "unreadable hook payload: no header" }
+  // Items without a version come from releases before versioning; their layout is version 1's.
+  const version = header.v ?? 1
+  if (version !== inboxVersion) {
+    return {
+      _tag: "Unreadable",
+      reason: `written by another claude-code-sync (inbox format ${String(version)}); upgrade`
+    }
+  }
   const hook = typeof header.hook === "string" ? header.hook : "unknown"
   const receivedAt = typeof header.receivedAt === "number" ? header.receivedAt : item.mtimeMs
   const input = Hooks.decodeHookInput(newline < 0 ? "" : item.text.slice(newline + 1))

@@ -8,7 +8,7 @@ import { fstatSync, readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { paths as statePaths } from "@opensync/client/kit/Agent"
 import * as HotPath from "@opensync/client/kit/HotPath"
-import { agent } from "./Agent.js"
+import { agent, inboxVersion } from "./Agent.js"
 
 const maxStdinBytes = 32 * 1024 * 1024
 /** Events after which the session's transcript has something new worth sending. */
@@ -34,7 +34,18 @@ const main = async () => {
   const receivedAt = Date.now()
   const stdin = readStdin()
   const name = HotPath.itemName(receivedAt, agent.inboxSuffix)
-  HotPath.writeInbox(paths, name, `${JSON.stringify({ hook: hookName, receivedAt })}\n${stdin}`)
+  HotPath.writeInbox(paths, name, `${JSON.stringify({ v: inboxVersion, hook: hookName, receivedAt })}\n${stdin}`)
+  if (hookName === "SessionStart") {
+    // Once per session: which hook file Claude Code runs, from which plugin (`claude-code-sync status` shows it).
+    HotPath.writeHeartbeat(paths, {
+      at: receivedAt,
+      pid: process.pid,
+      entry: process.argv[1] ?? "",
+      host: "Claude Code",
+      hostVersion: null,
+      pluginRoot: process.env.CLAUDE_PLUGIN_ROOT ?? null
+    })
+  }
   if (triggers.has(hookName) && HotPath.autoSyncEnabled(agent.source.envPrefix, paths)) {
     await HotPath.startBackgroundSync(paths, join(dirname(process.argv[1] ?? "."), "cli.mjs"))
   }

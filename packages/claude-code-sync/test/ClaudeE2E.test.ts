@@ -3,6 +3,7 @@
  * against a scripted fake Messages API with this package loaded as a plugin (`--plugin-dir`), and its hooks sync to a
  * real local OpenSync server. Everything on 127.0.0.1; each run has its own HOME and git project.
  */
+import { execFileSync, spawnSync } from "node:child_process"
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -418,6 +419,94 @@ describe.skipIf(!Claude.hasClaude())("Claude Code e2e: installed from the market
             true
           )
           expect(stored?.detail.toolCalls.length).toBeGreaterThan(0)
+
+          // The installed CLI knows which install it is and which hook file ran: for a marketplace added from a local
+          // directory, Claude Code runs the hooks from that directory, not from its cache.
+          await Claude.waitForSyncIdle(workspace)
+          const installedCli = join(cache, version ?? "", "dist/cli.mjs")
+          const status = spawnSync(process.execPath, [installedCli, "status", "--json"], {
+            env: Claude.clientEnv(workspace, "http://127.0.0.1:9", server),
+            encoding: "utf8"
+          })
+          expect(JSON.parse(status.stdout)).toMatchObject({
+            install: { kind: "Claude Code plugin (marketplace)", root: join(cache, version ?? "") },
+            heartbeat: {
+              entry: join(marketplace, "packages/claude-code-sync/dist/hook.cjs"),
+              pluginRoot: join(marketplace, "packages/claude-code-sync")
+            }
+          })
+        })
+      )
+    } finally {
+      await server.stop()
+    }
+  })
+})
+
+describe.skipIf(!Claude.hasClaude())("Claude Code e2e: installed globally with npm, hooks in settings.json", () => {
+  it("`setup` from the installed package points the hooks at its files; they sync, and status names the install", {
+    timeout: 120_000
+  }, async () => {
+    const server = await Server.startServer()
+    try {
+      await withFake((fake) =>
+        withWorkspace(async (workspace) => {
+          // What `npm install -g claude-code-sync` gives, from this package's tarball, into a prefix of its own.
+          const prefix = join(workspace.root, "prefix")
+          const packed = execFileSync(
+            "npm",
+            ["pack", "--ignore-scripts", "--silent", "--pack-destination", workspace.root],
+            {
+              cwd: Claude.pluginDir,
+              encoding: "utf8"
+            }
+          ).trim()
+          execFileSync("npm", [
+            "install",
+            "-g",
+            "--prefix",
+            prefix,
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            join(workspace.root, packed)
+          ])
+          const installed = join(prefix, "lib/node_modules/claude-code-sync")
+          const bin = join(prefix, "bin/claude-code-sync")
+          const cli = (...args: ReadonlyArray<string>) =>
+            spawnSync(bin, args, { env: Claude.clientEnv(workspace, "http://127.0.0.1:9", server), encoding: "utf8" })
+
+          const setup = cli("setup")
+          expect(setup.status, setup.stderr).toBe(0)
+          const settings = JSON.parse(readFileSync(join(workspace.home, ".claude/settings.json"), "utf8"))
+          expect(settings.hooks.Stop[0].hooks[0].command).toBe(`node "${join(installed, "dist/hook.cjs")}" Stop`)
+
+          const run = await Claude.runClaude({
+            workspace,
+            fakeUrl: fake.url,
+            prompt: PROMPT,
+            sync: server,
+            pluginDir: null
+          })
+          expect(run.code, run.stderr).toBe(0)
+          const stored = await Claude.pollFor(async () => {
+            const found = await Server.getSession(server, run.sessionId)
+            return found?.detail.session.endReason === "other" && found.raw.includes(Fake.FINAL_TEXT)
+              ? found
+              : undefined
+          }, 20_000)
+          expect(stored, "the installed hooks did not deliver the session").toBeDefined()
+          expect(stored?.detail.toolCalls.length).toBe(4)
+
+          await Claude.waitForSyncIdle(workspace)
+          const status = JSON.parse(cli("status", "--json").stdout)
+          expect(status.install).toMatchObject({ kind: "global package", root: installed, version: expect.any(String) })
+          expect(status.hooks.settingsEvents).toHaveLength(8)
+          expect(status.heartbeat).toMatchObject({ entry: join(installed, "dist/hook.cjs"), host: "Claude Code" })
+          const text = cli("status").stdout
+          expect(text).toContain(`install        global package at ${installed} (claude-code-sync `)
+          expect(text).toContain(`with ${join(installed, "dist/hook.cjs")}`)
         })
       )
     } finally {

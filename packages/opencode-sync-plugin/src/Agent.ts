@@ -14,7 +14,7 @@ export const agent: Agent = {
   inboxNoun: "session snapshot",
   historyNoun: "stored session",
   afterLogin: [
-    'Next: `opencode-sync setup` adds "opencode-sync-plugin" to your opencode.json;',
+    "Next: `opencode-sync setup` registers the plugin in your opencode.json;",
     "      `opencode-sync import` sends the sessions you already have."
   ],
   help: {

@@ -219,7 +219,8 @@ const specOf = (entry: Jsonc.Node): string | undefined => {
  */
 export const removePlugin = (
   text: string,
-  path: string
+  path: string,
+  which: (spec: string) => boolean = isOurSpec
 ): Either.Either<
   { readonly text: string; readonly removed: ReadonlyArray<string>; readonly removeFile: boolean },
   OpenCodeConfigInvalid
@@ -240,7 +241,7 @@ export const removePlugin = (
     const entries = list.children ?? []
     const ours = entries.map((entry) => {
       const spec = specOf(entry)
-      return spec !== undefined && isOurSpec(spec) ? spec : undefined
+      return spec !== undefined && isOurSpec(spec) && which(spec) ? spec : undefined
     })
     if (!ours.some((spec) => spec !== undefined)) continue
     for (const spec of ours) if (spec !== undefined) removed.push(spec)
@@ -308,18 +309,27 @@ const write = (path: string, previous: string | undefined, text: string) =>
     catch: (cause) => new OpenCodeConfigWriteFailed({ path, reason: (cause as Error).message })
   })
 
-/** Adds the plugin to `path` (created when missing), keeping everything else; the old file is kept as `.bak`. */
-export const install = (path: string, spec: string = PACKAGE) =>
+/**
+ * Adds the plugin to `path` (created when missing), keeping everything else; the old file is kept as `.bak`. Entries
+ * of ours that `stale` names (OpenCode cannot load them) are replaced; a loadable one already there is left alone.
+ */
+export const install = (path: string, spec: string = PACKAGE, stale: ReadonlyArray<string> = []) =>
   Effect.gen(function* () {
     const text = yield* readConfig(path)
-    const planned = yield* addPlugin(text ?? "", path, spec)
-    if (!planned.changed) return { path, changed: false, created: false }
+    const cleaned =
+      text === undefined || stale.length === 0
+        ? { text: text ?? "", removed: [] as ReadonlyArray<string> }
+        : yield* removePlugin(text, path, (other) => stale.includes(other))
+    const planned = yield* addPlugin(cleaned.text, path, spec)
+    if (!planned.changed && cleaned.removed.length === 0) {
+      return { path, changed: false, created: false, replaced: cleaned.removed }
+    }
     const check = yield* parse(planned.text, path)
     if (!pluginSpecs(check).some(isOurSpec)) {
       return yield* new OpenCodeConfigInvalid({ path, reason: "could not be edited safely" })
     }
     yield* write(path, text, planned.text)
-    return { path, changed: true, created: text === undefined }
+    return { path, changed: true, created: text === undefined, replaced: cleaned.removed }
   })
 
 /**

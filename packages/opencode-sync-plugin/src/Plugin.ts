@@ -5,6 +5,8 @@
  * inbox and a detached `opencode-sync sync --background` sends them. Every error is caught and reported through
  * `client.app.log` (never the console, which would corrupt the TUI) and the local log file.
  */
+import { readFileSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { paths as statePaths } from "@opensync/client/kit/Agent"
 import * as HotPath from "@opensync/client/kit/HotPath"
@@ -48,6 +50,28 @@ const cliPath = (): string => {
   return fileURLToPath(new URL("./cli.mjs", import.meta.url))
 }
 
+/** OpenCode's version from the npm package its binary sits in (`opencode-ai`, `opencode-<os>-<arch>`), if any. */
+const hostVersionOf = (): string | null => {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dirname(process.execPath), "..", "package.json"), "utf8"))
+    return typeof manifest?.name === "string" &&
+      manifest.name.startsWith("opencode") &&
+      typeof manifest.version === "string"
+      ? manifest.version
+      : null
+  } catch {
+    return null
+  }
+}
+
+/** The OpenCode version a session event names (`info.version`), if it is one. */
+const versionIn = (event: unknown): string | undefined => {
+  const { type, properties } = (event ?? {}) as { type?: unknown; properties?: { info?: { version?: unknown } } }
+  if (type !== "session.created" && type !== "session.updated") return undefined
+  const version = properties?.info?.version
+  return typeof version === "string" && version !== "" ? version : undefined
+}
+
 /** The opencode-sync plugin: records every session's messages, tool calls and usage for your OpenSync server. */
 export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
   const tracker = new Tracker()
@@ -83,6 +107,15 @@ export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
     return true
   }
 
+  // The heartbeat `opencode-sync status` reports ("plugin loaded by OpenCode <version> at <time>"); the version is
+  // confirmed by the first session event, which names it.
+  const entry = fileURLToPath(import.meta.url)
+  let hostVersion = hostVersionOf()
+  let versionSeen = false
+  const beat = () =>
+    HotPath.writeHeartbeat(paths(), { at: Date.now(), pid: process.pid, entry, host: "OpenCode", hostVersion })
+  beat()
+
   try {
     if (HotPath.hasBacklog(paths(), agent.inboxSuffix)) sync()
   } catch (error) {
@@ -92,6 +125,16 @@ export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
   return {
     event: async ({ event }) => {
       try {
+        if (!versionSeen) {
+          const version = versionIn(event)
+          if (version !== undefined) {
+            versionSeen = true
+            if (version !== hostVersion) {
+              hostVersion = version
+              beat()
+            }
+          }
+        }
         const sessionId = tracker.apply(event)
         if (sessionId !== undefined && flush(sessionId)) sync()
       } catch (error) {

@@ -126,7 +126,7 @@ describe("OpenCodeConfig", () => {
         const path = join(dir.path, "opencode.jsonc")
         writeFileSync(path, '{\n  // mine\n  "theme": "dark",\n}\n', { mode: 0o640 })
         const result = yield* OpenCodeConfig.install(path)
-        expect(result).toEqual({ path, changed: true, created: false })
+        expect(result).toEqual({ path, changed: true, created: false, replaced: [] })
         expect(readFileSync(path, "utf8")).toBe(
           '{\n  "plugin": ["opencode-sync-plugin"],\n  // mine\n  "theme": "dark",\n}\n'
         )

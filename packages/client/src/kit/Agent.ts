@@ -27,6 +27,8 @@ export interface Agent {
   readonly currentSessionEnv?: string
   /** Printed after a successful `login`, one line each. */
   readonly afterLogin: ReadonlyArray<string>
+  /** Install locations that are the agent's own (a plugin cache), tried before the generic clone / package checks. */
+  readonly installs?: ReadonlyArray<{ readonly marker: RegExp; readonly kind: string }>
   /** Descriptions of the commands whose wording is the agent's own. */
   readonly help: {
     readonly setup: string
@@ -59,6 +61,22 @@ export interface StatePaths {
   readonly log: string
   /** Held by the one sync at a time. */
   readonly lock: string
+  /** Left by the hot path when the agent loads it (plugin start, session start): which entry ran, in which host. */
+  readonly heartbeat: string
+}
+
+/** What the hot path leaves in `heartbeat.json`. */
+export interface Heartbeat {
+  /** When it was written (epoch ms). */
+  readonly at: number
+  readonly pid: number
+  /** The file the agent ran (the plugin bundle, the hook). */
+  readonly entry: string
+  /** The agent that ran it, and its version when known. */
+  readonly host: string
+  readonly hostVersion: string | null
+  /** Where the agent loaded the plugin from, when it says (`CLAUDE_PLUGIN_ROOT`). */
+  readonly pluginRoot?: string | null
 }
 
 /** The local paths of an agent's plugin in this environment. */
@@ -76,6 +94,7 @@ export const paths = (agent: Agent, env: Env = process.env): StatePaths => {
     outbox: join(stateDir, "outbox"),
     followUps: join(stateDir, "followups"),
     log: join(stateDir, `${cli}.log`),
-    lock: join(stateDir, "sync.lock")
+    lock: join(stateDir, "sync.lock"),
+    heartbeat: join(stateDir, "heartbeat.json")
   }
 }

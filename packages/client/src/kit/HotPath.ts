@@ -16,7 +16,7 @@ import {
   writeFileSync
 } from "node:fs"
 import { delimiter, join } from "node:path"
-import type { Env, StatePaths } from "./Agent.js"
+import type { Env, Heartbeat, StatePaths } from "./Agent.js"
 
 let counter = 0
 
@@ -48,6 +48,18 @@ export const writeInbox = (paths: StatePaths, name: string, body: string): strin
     write()
   }
   return target
+}
+
+/** Writes `heartbeat.json` (temp file + rename); never throws: a heartbeat is worth less than the agent's time. */
+export const writeHeartbeat = (paths: StatePaths, heartbeat: Heartbeat): void => {
+  try {
+    mkdirSync(paths.tmp, { recursive: true, mode: 0o700 })
+    const temp = join(paths.tmp, `heartbeat-${process.pid}.json`)
+    writeFileSync(temp, JSON.stringify(heartbeat), { mode: 0o600 })
+    renameSync(temp, paths.heartbeat)
+  } catch {
+    // status will say the plugin was never seen; the log would say no more
+  }
 }
 
 /** Appends one line to the local log; never throws. */

@@ -6,6 +6,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as AccountCommands from "../AccountCommands.js"
 import * as Outbox from "../Outbox.js"
+import * as Install from "./Install.js"
 import { LocalState } from "./LocalState.js"
 import { SessionSource } from "./SessionSource.js"
 import { Transport } from "./Transport.js"
@@ -35,15 +36,21 @@ const indent = (width: number) => (line: string) => `${" ".repeat(width)}${line}
 /** `status`: config, connection, queue, last sync and error, registration. */
 export const status = (asJson: boolean) =>
   Effect.gen(function* () {
-    const { agent } = yield* LocalState
+    const { agent, entry, paths } = yield* LocalState
     const cli = { name: agent.source.cli, envPrefix: agent.source.envPrefix, afterLogin: agent.afterLogin }
+    const install = Install.describe(agent, entry)
+    const heartbeat = Install.heartbeat(paths) ?? null
     const { lines, ...config } = yield* AccountCommands.effectiveConfig(cli)
     const connection = yield* checkConnection
     const outbox = yield* (yield* Outbox.Outbox).stats()
     const registration = yield* (yield* SessionSource).registration.inspect
     if (asJson) {
       return yield* Console.log(
-        JSON.stringify({ config, connection, outbox, [registration.key]: registration.json }, null, 2)
+        JSON.stringify(
+          { config, connection, outbox, [registration.key]: registration.json, install, heartbeat },
+          null,
+          2
+        )
       )
     }
     const oldest = outbox.pending > 0 ? ` (oldest ${ago(outbox.oldestPendingAt)})` : ""
@@ -51,6 +58,7 @@ export const status = (asJson: boolean) =>
       [
         ...lines,
         "",
+        `install        ${Install.line(agent, install)}`,
         `connection     ${reached(connection)}`,
         `outbox         ${outbox.pending} pending${oldest}, ${outbox.rejected} rejected`,
         `last sync      ${ago(outbox.lastSuccessAt)}`,
@@ -64,13 +72,15 @@ export const status = (asJson: boolean) =>
 /** `verify`: exits 1 unless the agent runs the plugin and the server accepts the key. */
 export const verify = (asJson: boolean) =>
   Effect.gen(function* () {
-    const { agent } = yield* LocalState
+    const { agent, entry } = yield* LocalState
     const registration = yield* (yield* SessionSource).registration.inspect
     const connection = yield* checkConnection
+    const install = Install.describe(agent, entry)
     if (asJson) {
-      yield* Console.log(JSON.stringify({ [registration.key]: registration.json, connection }, null, 2))
+      yield* Console.log(JSON.stringify({ [registration.key]: registration.json, connection, install }, null, 2))
     } else {
       const lines = [
+        `install     ${Install.line(agent, install)}`,
         `${registration.key.padEnd(12)}${registration.active ? "ok" : "missing"}: ${registration.text}`,
         ...registration.details.map(indent(12)),
         `connection  ${reached(connection)}`
