@@ -181,6 +181,7 @@ export const historyItem = (file: TranscriptFile, options: ImportOptions): Kit.S
   sessionId: file.sessionId,
   label: file.path,
   size: file.size,
+  changedAt: file.mtimeMs,
   read: eventsOfFile(file, options)
 })
 

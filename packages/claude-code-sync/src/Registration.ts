@@ -68,6 +68,17 @@ const asCliError = Effect.mapError(
   (error: { readonly message: string }) => new AccountCommands.CliError({ message: error.message })
 )
 
+/** What `setup` says about Claude Code deleting transcripts, and how to keep them longer. */
+export const retentionLines = (path: string): ReadonlyArray<string> => {
+  const days = Settings.cleanupPeriodDays(path)
+  const configured = days === Settings.DEFAULT_CLEANUP_DAYS ? " (the default)" : ""
+  return [
+    `Claude Code deletes transcripts ${days} days after their last change${configured}: "cleanupPeriodDays" in ${path}.`,
+    `To keep them longer, set e.g. "cleanupPeriodDays": 365 there. Sessions not on the server are sent before ` +
+      "Claude Code deletes them (`claude-code-sync status` lists them)."
+  ]
+}
+
 const install = (env: Env) =>
   Effect.gen(function* () {
     const hook = hookPath()
@@ -91,6 +102,7 @@ const install = (env: Env) =>
         `The plugin ${registration.plugins.join(", ")} is enabled too: disable it, or run \`claude-code-sync uninstall\`.`
       )
     }
+    lines.push(...retentionLines(path))
     return lines
   }).pipe(asCliError)
 

@@ -12,6 +12,7 @@ import { agent, claudeDirs, inboxVersion } from "./Agent.js"
 import * as Hooks from "./Hooks.js"
 import * as Import from "./Import.js"
 import * as Registration from "./Registration.js"
+import * as Settings from "./Settings.js"
 import * as Transcript from "./Transcript.js"
 
 const { FollowUpFailed, SessionSource } = Kit.SessionSource
@@ -85,7 +86,11 @@ export const layer = Layer.effect(
             `(${(totals.bytes / 1048576).toFixed(1)} MB): ${totals.events} event(s) queued, ` +
             `${totals.skipped.length} file(s) skipped, ${totals.malformed} malformed line(s).`
         })),
-      registration: Registration.make(env)
+      registration: Registration.make(env),
+      retention: Effect.sync(() => {
+        const path = Settings.settingsPath(env)
+        return { days: Settings.cleanupPeriodDays(path), setting: `cleanupPeriodDays in ${path}` }
+      })
     })
   )
 )

@@ -30,11 +30,27 @@ const hookArg = process.argv.indexOf("hook")
 const hookName = (hookArg >= 0 ? process.argv[hookArg + 1] : process.argv[2]) ?? "unknown"
 const paths = statePaths(agent)
 
+/** The session a payload belongs to, for recovering it from the transcript when the payload could not be stored. */
+const sessionIdOf = (stdin: string): string | undefined => {
+  try {
+    const id = (JSON.parse(stdin) as { session_id?: unknown }).session_id
+    return typeof id === "string" && id !== "" ? id : undefined
+  } catch {
+    return undefined
+  }
+}
+
 const main = async () => {
   const receivedAt = Date.now()
   const stdin = readStdin()
   const name = HotPath.itemName(receivedAt, agent.inboxSuffix)
-  HotPath.writeInbox(paths, name, `${JSON.stringify({ v: inboxVersion, hook: hookName, receivedAt })}\n${stdin}`)
+  try {
+    HotPath.writeInbox(paths, name, `${JSON.stringify({ v: inboxVersion, hook: hookName, receivedAt })}\n${stdin}`)
+  } catch (cause) {
+    // A full disk: say so where `status` looks, and let the next sync re-read the session's transcript.
+    HotPath.recordFailure(paths, sessionIdOf(stdin), `hook ${hookName}`, cause)
+    return
+  }
   if (hookName === "SessionStart") {
     // Once per session: which hook file Claude Code runs, from which plugin (`claude-code-sync status` shows it).
     HotPath.writeHeartbeat(paths, {
@@ -46,9 +62,9 @@ const main = async () => {
       pluginRoot: process.env.CLAUDE_PLUGIN_ROOT ?? null
     })
   }
-  if (triggers.has(hookName) && HotPath.autoSyncEnabled(agent.source.envPrefix, paths)) {
-    await HotPath.startBackgroundSync(paths, join(dirname(process.argv[1] ?? "."), "cli.mjs"))
-  }
+  const cli = join(dirname(process.argv[1] ?? "."), "cli.mjs")
+  if (!triggers.has(hookName)) await HotPath.syncIfBacklog(paths, agent.source.envPrefix, cli)
+  else if (HotPath.autoSyncEnabled(agent.source.envPrefix, paths)) await HotPath.startBackgroundSync(paths, cli)
 }
 
 main().then(

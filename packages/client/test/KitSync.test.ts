@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -73,7 +82,20 @@ const FakeSource = Layer.succeed(
         try: () => [message(followUp.sessionId, `${followUp.path}:read`, readFileSync(followUp.path, "utf8"))],
         catch: () => new Kit.SessionSource.FollowUpFailed({ path: followUp.path, reason: "gone" })
       }),
-    history: () => Effect.succeed({ items: [], where: "nowhere", summary: () => "" }),
+    // The history of the session "s9": what the hot path could not store is re-read from here.
+    history: () =>
+      Effect.succeed({
+        items: [
+          {
+            sessionId: "s9",
+            label: "s9.jsonl",
+            size: 0,
+            read: Effect.succeed({ ok: true as const, events: [message("s9", "m1", "from history")], malformed: 0 })
+          }
+        ],
+        where: "nowhere",
+        summary: () => ""
+      }),
     registration: {
       inspect: Effect.succeed({ key: "hooks", active: true, text: "ok", details: [], json: {}, fix: "" }),
       install: Effect.succeed([]),
@@ -98,7 +120,8 @@ const fakeServer = () => {
             rejected: []
           }
         }),
-      check: Effect.succeed({ version: "test", latencyMs: 0 })
+      check: Effect.succeed({ version: "test", latencyMs: 0 }),
+      sessionIds: Effect.sync(() => new Set(received.map((event) => event.sessionId)))
     })
   })
   return { received, transport }
@@ -140,6 +163,8 @@ describe("the agent kit's sync", () => {
     return Effect.gen(function* () {
       const report = yield* Kit.Sync.run
       expect(report).toEqual({
+        recovered: 0,
+        saved: 0,
         inboxItems: 2,
         unreadable: 1,
         followUps: 1,
@@ -156,7 +181,7 @@ describe("the agent kit's sync", () => {
       ])
       expect(readdirSync(paths.inbox)).toEqual(["1790000000004-1-d.other"])
       expect(readdirSync(paths.inboxBad)).toEqual(["1790000000003-1-c.item"])
-      expect(readFileSync(paths.log, "utf8")).toContain("1790000000003-1-c.item: not an item (moved to inbox-bad/)")
+      expect(readFileSync(paths.log, "utf8")).toContain("1790000000003-1-c.item: not an item (moved to inbox-bad/, redacted)")
       expect(existsSync(paths.lock)).toBe(false)
     }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
   })
@@ -189,6 +214,54 @@ describe("the agent kit's sync", () => {
       expect(server.received).toEqual([])
       expect((yield* (yield* Outbox.Outbox).stats()).pending).toBe(1)
       yield* Scope.close(scope, Exit.void)
+    }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
+  })
+
+  it.effect("sets aside an unreadable item redacted, and prunes what is kept too long", () => {
+    const { paths, layer, item, remove } = setup()
+    const secret = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+    item("1790000000001-1-a.item", `{ "token": "${secret}", not an item`)
+    mkdirSync(paths.inboxBad, { recursive: true })
+    mkdirSync(paths.tmp, { recursive: true })
+    const old = (file: string, ms: number) => utimesSync(file, (Date.now() - ms) / 1000, (Date.now() - ms) / 1000)
+    writeFileSync(join(paths.inboxBad, "0-old.item"), "")
+    old(join(paths.inboxBad, "0-old.item"), 8 * 86_400_000)
+    for (let i = 0; i < 105; i++) writeFileSync(join(paths.inboxBad, `x-${String(i).padStart(3, "0")}.item`), "")
+    writeFileSync(join(paths.tmp, "dead.item"), "")
+    old(join(paths.tmp, "dead.item"), 11 * 60_000)
+    writeFileSync(join(paths.tmp, "live.item"), "")
+    return Effect.gen(function* () {
+      // Pruned before the inbox is processed: the 100 newest of the old ones, then the new one.
+      yield* Kit.Sync.run
+      const kept = readdirSync(paths.inboxBad)
+      expect(kept).toHaveLength(Kit.Inbox.BAD_KEEP_COUNT + 1)
+      expect(kept).not.toContain("0-old.item")
+      expect(readdirSync(paths.tmp)).toEqual(["live.item"])
+      yield* Kit.Sync.run
+      expect(readdirSync(paths.inboxBad)).toHaveLength(Kit.Inbox.BAD_KEEP_COUNT)
+      const bad = readFileSync(join(paths.inboxBad, "1790000000001-1-a.item"), "utf8")
+      expect(bad).not.toContain(secret)
+      expect(bad).toContain("[REDACTED:")
+      expect(readdirSync(paths.inbox)).toEqual([])
+    }).pipe(Effect.provide(layer()), Effect.ensuring(Effect.sync(remove)))
+  })
+
+  it.effect("re-reads from the agent's history the sessions whose items the hot path could not store", () => {
+    const { paths, layer, remove } = setup()
+    const server = fakeServer()
+    mkdirSync(paths.stateDir, { recursive: true })
+    Kit.Failures.preallocate(paths)
+    expect(Kit.Failures.record(paths, "s9", "ENOSPC: no space left on device, write", 1)).toBe(true)
+    expect(Kit.Failures.record(paths, "s9", "ENOSPC: no space left on device, write", 2)).toBe(true)
+    expect(Kit.Failures.read(paths)).toMatchObject({ count: 2, firstAt: 1, lastAt: 2, sessions: [{ id: "s9", at: 1 }] })
+    return Effect.gen(function* () {
+      const report = yield* Kit.Sync.run
+      expect(report).toMatchObject({ recovered: 1, delivered: 1, pending: 0, error: null })
+      expect(server.received.map((e) => (e.kind === "message" ? e.text : e.kind))).toEqual(["from history"])
+      expect(Kit.Failures.read(paths)).toMatchObject({ count: 0, sessions: [], recovered: 2 })
+      expect(readFileSync(paths.log, "utf8")).toContain(
+        "re-read 1 session(s) from their files after 2 item(s) could not be stored (ENOSPC: no space left on device, write)"
+      )
     }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
   })
 })

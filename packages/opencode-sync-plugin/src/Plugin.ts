@@ -103,7 +103,13 @@ export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
     if (snapshot === undefined) return false
     const spooledAt = Date.now()
     const file: SpoolFile = { v: 1, spooledAt, snapshot }
-    HotPath.writeInbox(paths(), HotPath.itemName(spooledAt, agent.inboxSuffix), JSON.stringify(file))
+    try {
+      HotPath.writeInbox(paths(), HotPath.itemName(spooledAt, agent.inboxSuffix), JSON.stringify(file))
+    } catch (error) {
+      // A full disk: the next sync re-reads this session from OpenCode's own store.
+      HotPath.recordFailure(paths(), sessionId, "plugin", error)
+      throw error
+    }
     return true
   }
 

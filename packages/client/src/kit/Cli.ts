@@ -21,21 +21,34 @@ const { fail, json, megabytes } = AccountCommands
 const reportLines = (agent: Agent, log: string, report: Sync.SyncReport) => {
   const unreadable = report.unreadable > 0 ? ` (${report.unreadable} unreadable, see ${log})` : ""
   const followUps = agent.followUpNoun === undefined ? "" : ` and ${report.followUps} ${agent.followUpNoun}(s)`
+  const saved =
+    report.saved > 0
+      ? [`Queued ${report.saved} session(s) ${agent.source.label} deletes within a week that were not on the server.`]
+      : []
+  const recovered =
+    report.recovered > 0
+      ? [
+          `Re-read ${report.recovered} session(s) whose ${agent.inboxNoun}s could not be stored (see \`${agent.source.cli} status\`).`
+        ]
+      : []
   return [
+    ...recovered,
+    ...saved,
     `Processed ${report.inboxItems} ${agent.inboxNoun}(s)${unreadable}${followUps}; queued ${report.eventsQueued} event(s).`,
     `Sent ${report.delivered} event(s), ${report.rejected} rejected by the server, ${report.pending} pending.`
   ]
 }
 
 /** Runs a sync, prints its report; fails (exit 1) with the error and what to do when something was left unsent. */
-const syncAndReport = Effect.gen(function* () {
-  const { agent, paths } = yield* LocalState
-  const report = yield* Sync.run
-  yield* Console.log(reportLines(agent, paths.log, report).join("\n"))
-  if (report.error === null) return
-  const retry = ` ${report.pending} event(s) pending; run \`${agent.source.cli} sync\` again once fixed.`
-  return yield* fail(`${report.error}${report.pending > 0 ? retry : ""}`)
-})
+const syncAndReport = <E = never, R = never>(options: Sync.RunOptions<E, R> = { retention: "always" }) =>
+  Effect.gen(function* () {
+    const { agent, paths } = yield* LocalState
+    const report = yield* Sync.runWith(options)
+    yield* Console.log(reportLines(agent, paths.log, report).join("\n"))
+    if (report.error === null) return
+    const retry = ` ${report.pending} event(s) pending; run \`${agent.source.cli} sync\` again once fixed.`
+    return yield* fail(`${report.error}${report.pending > 0 ? retry : ""}`)
+  })
 
 /** What the agent's hot path starts: prints nothing, logs problems, always succeeds. */
 const syncInBackground = Effect.gen(function* () {
@@ -70,7 +83,7 @@ const runImport = (since: Option.Option<Date>) =>
     const source = yield* SessionSource
     const options = yield* loadOptions
     const tty = process.stderr.isTTY === true
-    yield* Effect.scoped(
+    const importing = Effect.scoped(
       Effect.gen(function* () {
         const history = yield* source.history({
           ...options,
@@ -78,12 +91,14 @@ const runImport = (since: Option.Option<Date>) =>
         })
         const totals = yield* History.importItems(history.items, tty ? progressBar(agent.historyNoun) : undefined)
         if (tty) process.stderr.write("\n")
-        for (const skipped of totals.skipped.slice(0, 10))
+        for (const skipped of totals.skipped.slice(0, 10)) {
           yield* Console.error(`skipped ${skipped.label}: ${skipped.reason}`)
+        }
         yield* Console.log(history.summary(totals))
       })
     )
-    yield* syncAndReport
+    // Under the sync lock, like every write to the outbox; a running sync is waited for.
+    yield* syncAndReport({ extra: importing, waitForLock: true, retention: "never" })
   })
 
 /** `sync --session ID`: re-reads that session's history (main and subagent files) into the queue, then syncs. */
@@ -92,38 +107,37 @@ const syncSession = (sessionId: string, current: boolean) =>
     const { agent } = yield* LocalState
     const source = yield* SessionSource
     const options = yield* loadOptions
-    const found = yield* Effect.scoped(
+    const noun = agent.historyNoun
+    const reread = Effect.scoped(
       Effect.gen(function* () {
         const history = yield* source.history(options)
         const items = history.items.filter((item) => item.sessionId === sessionId)
-        return { where: history.where, totals: items.length === 0 ? undefined : yield* History.importItems(items) }
+        if (items.length === 0 && current) {
+          // A session's first prompt can be this command: the agent has not written its history yet.
+          return yield* Console.log(`This session has no ${noun} yet; sending what is queued.`)
+        }
+        if (items.length === 0) {
+          return yield* fail(
+            `No ${noun} of session ${sessionId} under ${history.where}. Check the id; ` +
+              `\`${agent.source.cli} sync\` without --session sends everything queued.`
+          )
+        }
+        const totals = yield* History.importItems(items)
+        const skipped = totals.skipped.length
+        yield* Console.log(
+          `Re-read session ${sessionId}: ${totals.items} ${noun}(s), ${totals.events} event(s) queued` +
+            (skipped > 0 ? `, ${skipped} file(s) skipped.` : ".")
+        )
       })
     )
-    const noun = agent.historyNoun
-    if (found.totals === undefined && current) {
-      // A session's first prompt can be this command: the agent has not written its history yet.
-      yield* Console.log(`This session has no ${noun} yet; sending what is queued.`)
-      return yield* syncAndReport
-    }
-    if (found.totals === undefined) {
-      return yield* fail(
-        `No ${noun} of session ${sessionId} under ${found.where}. Check the id; ` +
-          `\`${agent.source.cli} sync\` without --session sends everything queued.`
-      )
-    }
-    const skipped = found.totals.skipped.length
-    yield* Console.log(
-      `Re-read session ${sessionId}: ${found.totals.items} ${noun}(s), ${found.totals.events} event(s) queued` +
-        (skipped > 0 ? `, ${skipped} file(s) skipped.` : ".")
-    )
-    yield* syncAndReport
+    yield* syncAndReport({ extra: reread, waitForLock: true, retention: "always" })
   })
 
 /** `--session current` names the session the command runs in (a slash command inside the agent). */
 const syncCommand = (session: Option.Option<string>) =>
   Effect.gen(function* () {
     const { agent, env } = yield* LocalState
-    if (Option.isNone(session) || session.value === "") return yield* syncAndReport
+    if (Option.isNone(session) || session.value === "") return yield* syncAndReport()
     if (session.value !== "current") return yield* syncSession(session.value, false)
     const variable = agent.currentSessionEnv
     const current = variable === undefined ? undefined : env[variable]?.trim()
@@ -131,7 +145,7 @@ const syncCommand = (session: Option.Option<string>) =>
       yield* Console.log(
         `Not inside a ${agent.source.label} session (no ${variable ?? "session id"}); sending what is queued.`
       )
-      return yield* syncAndReport
+      return yield* syncAndReport()
     }
     return yield* syncSession(current, true)
   })

@@ -12,11 +12,13 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync
 } from "node:fs"
 import { delimiter, join } from "node:path"
 import type { Env, Heartbeat, StatePaths } from "./Agent.js"
+import * as Failures from "./Failures.js"
 
 let counter = 0
 
@@ -30,13 +32,22 @@ export const itemName = (now: number, suffix: string): string => {
   return `${String(now).padStart(13, "0")}-${process.pid}-${String(counter).padStart(6, "0")}-${random}${suffix}`
 }
 
-/** Writes one item into the inbox (temp file, then rename); returns its path. Creates the directories when missing. */
+/**
+ * Writes one item into the inbox (temp file, then rename); returns its path. Creates the directories when missing
+ * (and the failures file, while there is room for it). When the write fails (a full disk), the partial temp file is
+ * removed and the error thrown: the caller records it with `Failures.record`.
+ */
 export const writeInbox = (paths: StatePaths, name: string, body: string): string => {
   const temp = join(paths.tmp, name)
   const target = join(paths.inbox, name)
   const write = () => {
-    writeFileSync(temp, body, { mode: 0o600 })
-    renameSync(temp, target)
+    try {
+      writeFileSync(temp, body, { mode: 0o600 })
+      renameSync(temp, target)
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== "ENOENT") rmSync(temp, { force: true })
+      throw cause
+    }
   }
   // The directories exist after the first item; creating them only when missing saves two syscalls per item.
   try {
@@ -45,9 +56,20 @@ export const writeInbox = (paths: StatePaths, name: string, body: string): strin
     if ((cause as NodeJS.ErrnoException).code !== "ENOENT") throw cause
     mkdirSync(paths.inbox, { recursive: true, mode: 0o700 })
     mkdirSync(paths.tmp, { recursive: true, mode: 0o700 })
+    Failures.preallocate(paths)
     write()
   }
   return target
+}
+
+/**
+ * Records an item of `sessionId` that could not be stored, in the preallocated failures file (and the log, if the disk
+ * takes it). Never throws.
+ */
+export const recordFailure = (paths: StatePaths, sessionId: string | undefined, what: string, cause: unknown): void => {
+  const error = cause instanceof Error ? cause.message : String(cause)
+  Failures.record(paths, sessionId, error, Date.now())
+  log(paths, `${what}: could not store it (${error}); the next sync re-reads session ${sessionId ?? "(unknown)"}`)
 }
 
 /** Writes `heartbeat.json` (temp file + rename); never throws: a heartbeat is worth less than the agent's time. */
@@ -105,6 +127,34 @@ const countFiles = (dir: string, suffix: string): number => {
 /** True when items or events from earlier runs wait to be sent. */
 export const hasBacklog = (paths: StatePaths, suffix: string): boolean =>
   countFiles(paths.inbox, suffix) > 0 || countFiles(join(paths.outbox, "pending"), "") > 0
+
+/** How long hooks wait after one started a sync for the backlog before another may (while the server stays down). */
+export const BACKLOG_RETRY_MS = 60_000
+
+/** `<state>/sync-attempt`: its modification time is when a hot path last started a sync for the backlog. */
+const attemptFile = (paths: StatePaths) => join(paths.stateDir, "sync-attempt")
+
+/**
+ * After an outage: starts a background sync when events wait in the outbox (or transcripts to re-read), at most once
+ * per `BACKLOG_RETRY_MS` across all processes. Costs one `stat` (and one `readdir` when the last attempt is older) on
+ * the hot path; reads the config only when it would start a sync.
+ */
+export const syncIfBacklog = async (
+  paths: StatePaths,
+  envPrefix: string,
+  cli: string,
+  env: Env = process.env
+): Promise<boolean> => {
+  try {
+    if (Date.now() - statSync(attemptFile(paths)).mtimeMs < BACKLOG_RETRY_MS) return false
+  } catch {
+    // never attempted
+  }
+  if (countFiles(join(paths.outbox, "pending"), "") === 0 && countFiles(paths.followUps, ".json") === 0) return false
+  if (!autoSyncEnabled(envPrefix, paths, env)) return false
+  writeFileSync(attemptFile(paths), "")
+  return startBackgroundSync(paths, cli, env)
+}
 
 /** `node` on the PATH, if any. */
 const findNode = (env: Env): string | undefined => {

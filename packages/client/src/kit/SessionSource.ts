@@ -63,6 +63,8 @@ export interface HistoryItem<E = unknown> {
   readonly label: string
   /** Its size in bytes, or 0 when unknown (progress then counts items). */
   readonly size: number
+  /** When it last changed (epoch ms), for agents that delete their history after a while. */
+  readonly changedAt?: number
   readonly read: Effect.Effect<ItemEvents, E>
 }
 
@@ -109,6 +111,13 @@ export interface Registration {
   readonly uninstall: Effect.Effect<ReadonlyArray<string>, CliError>
 }
 
+/** How long the agent keeps its history before deleting it, and where that is set. */
+export interface Retention {
+  readonly days: number
+  /** The setting, for messages: `cleanupPeriodDays in ~/.claude/settings.json`. */
+  readonly setting: string
+}
+
 /** An agent's session source. */
 export class SessionSource extends Context.Tag("@opensync/client/kit/SessionSource")<
   SessionSource,
@@ -123,7 +132,9 @@ export class SessionSource extends Context.Tag("@opensync/client/kit/SessionSour
     /** Finds the history `import` reads; `since` (epoch ms) leaves out what was last changed before it. */
     readonly history: (
       options: MappingOptions & { readonly since?: number }
-    ) => Effect.Effect<OpenedHistory, CliError, Scope.Scope>
+    ) => Effect.Effect<OpenedHistory<CliError>, CliError, Scope.Scope>
     readonly registration: Registration
+    /** How long the agent keeps its history, for agents that delete it; the kit sends what is about to go. */
+    readonly retention?: Effect.Effect<Retention>
   }
 >() {}

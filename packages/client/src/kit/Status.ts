@@ -4,10 +4,15 @@
  */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as AccountCommands from "../AccountCommands.js"
+import * as ConfigStore from "../ConfigStore.js"
 import * as Outbox from "../Outbox.js"
+import * as Failures from "./Failures.js"
+import * as Inbox from "./Inbox.js"
 import * as Install from "./Install.js"
 import { LocalState } from "./LocalState.js"
+import * as Retention from "./Retention.js"
 import { SessionSource } from "./SessionSource.js"
 import { Transport } from "./Transport.js"
 
@@ -33,6 +38,44 @@ const reached = (connection: Checked) =>
 
 const indent = (width: number) => (line: string) => `${" ".repeat(width)}${line}`
 
+/** The inbox in words: what waits, what could not be read, what the hot path could not store and what became of it. */
+const inboxLines = (
+  inbox: ReturnType<typeof Inbox.counts>,
+  failures: Failures.Failures,
+  noun: string,
+  historyNoun: string
+): ReadonlyArray<string> => {
+  const lines = [
+    `${inbox.waiting} ${noun}(s) waiting` +
+      (inbox.unreadable > 0
+        ? `, ${inbox.unreadable} unreadable kept redacted in inbox-bad/ (oldest ${ago(inbox.oldestUnreadableAt)}; ` +
+          "removed after 7 days)"
+        : "")
+  ]
+  if (failures.count > 0) {
+    lines.push(
+      `${failures.count} ${noun}(s) could not be stored, ${ago(failures.firstAt)} to ${ago(failures.lastAt)} ` +
+        `(${failures.lastError}): the next sync re-reads ${failures.sessions.length} session(s) from their ${historyNoun}s`
+    )
+  } else if (failures.recoveredAt !== null) {
+    lines.push(
+      `${failures.recovered} ${noun}(s) could not be stored (${failures.lastError}); their sessions were re-read ` +
+        `from their ${historyNoun}s ${ago(failures.recoveredAt)}`
+    )
+  }
+  return lines
+}
+
+/** The outbox in words: how many events wait, since when and why. */
+const outboxLine = (outbox: Outbox.Stats): string => {
+  if (outbox.pending === 0) return `0 pending, ${outbox.rejected} rejected`
+  const why = outbox.lastError === null ? "" : `: ${outbox.lastError}`
+  return (
+    `${outbox.pending} pending since ${ago(outbox.oldestPendingAt)}${why}; ` +
+    `the next hook or turn retries (at most once a minute while the server stays down), ${outbox.rejected} rejected`
+  )
+}
+
 /** `status`: config, connection, queue, last sync and error, registration. */
 export const status = (asJson: boolean) =>
   Effect.gen(function* () {
@@ -40,6 +83,17 @@ export const status = (asJson: boolean) =>
     const cli = { name: agent.source.cli, envPrefix: agent.source.envPrefix, afterLogin: agent.afterLogin }
     const install = Install.describe(agent, entry)
     const heartbeat = Install.heartbeat(paths) ?? null
+    const inbox = Inbox.counts(paths, agent.inboxSuffix)
+    const failures = Failures.read(paths)
+    const settings = yield* (yield* ConfigStore.ConfigStore).load
+    const retention = yield* Effect.either(
+      Retention.check({ syncToolCalls: settings.syncToolCalls, syncThinking: settings.syncThinking }, false)
+    )
+    const history = Either.isRight(retention)
+      ? retention.right === undefined
+        ? []
+        : [Retention.describe(agent.source.label, agent.source.cli, retention.right)]
+      : [`cannot check the sessions ${agent.source.label} deletes soon: ${retention.left.message}`]
     const { lines, ...config } = yield* AccountCommands.effectiveConfig(cli)
     const connection = yield* checkConnection
     const outbox = yield* (yield* Outbox.Outbox).stats()
@@ -47,22 +101,34 @@ export const status = (asJson: boolean) =>
     if (asJson) {
       return yield* Console.log(
         JSON.stringify(
-          { config, connection, outbox, [registration.key]: registration.json, install, heartbeat },
+          {
+            config,
+            connection,
+            outbox,
+            inbox: { ...inbox, failures },
+            [registration.key]: registration.json,
+            install,
+            heartbeat,
+            retention: Either.isRight(retention) ? (retention.right ?? null) : { error: retention.left.message }
+          },
           null,
           2
         )
       )
     }
-    const oldest = outbox.pending > 0 ? ` (oldest ${ago(outbox.oldestPendingAt)})` : ""
     yield* Console.log(
       [
         ...lines,
         "",
         `install        ${Install.line(agent, install)}`,
         `connection     ${reached(connection)}`,
-        `outbox         ${outbox.pending} pending${oldest}, ${outbox.rejected} rejected`,
+        `outbox         ${outboxLine(outbox)}`,
+        ...inboxLines(inbox, failures, agent.inboxNoun, agent.historyNoun).map(
+          (line, i) => `${i === 0 ? "inbox          " : "               "}${line}`
+        ),
         `last sync      ${ago(outbox.lastSuccessAt)}`,
         `last error     ${outbox.lastError ?? "none"}`,
+        ...history.map((line) => `history        ${line}`),
         `${registration.key.padEnd(15)}${registration.text}`,
         ...registration.details.map(indent(15))
       ].join("\n")

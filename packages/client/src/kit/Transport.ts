@@ -6,8 +6,9 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as ApiClient from "../ApiClient.js"
 import * as ConfigStore from "../ConfigStore.js"
-import type * as Outbox from "../Outbox.js"
+import * as Outbox from "../Outbox.js"
 import * as SyncClient from "../SyncClient.js"
 
 /** A configured server. */
@@ -17,7 +18,23 @@ export interface Connection {
   readonly send: Outbox.Send
   /** Checks the server answers and accepts the key. */
   readonly check: Effect.Effect<{ readonly version: string; readonly latencyMs: number }, Outbox.SendFailed>
+  /** The ids of every session the server has for this key. */
+  readonly sessionIds: Effect.Effect<ReadonlySet<string>, Outbox.SendFailed>
 }
+
+const sessionIds = (connection: ApiClient.Connection) =>
+  ApiClient.makeFetch(connection).pipe(
+    Effect.flatMap((client) => client.legacy.list()),
+    Effect.timeout("30 seconds"),
+    Effect.map((answer): ReadonlySet<string> => new Set(answer.sessionIds)),
+    Effect.mapError(
+      (error) =>
+        new Outbox.SendFailed({
+          transient: true,
+          message: `Cannot list the sessions on ${connection.baseUrl} (${error instanceof Error ? error.message : String(error)})`
+        })
+    )
+  )
 
 export class Transport extends Context.Tag("@opensync/client/kit/Transport")<
   Transport,
@@ -36,18 +53,19 @@ export const layer = Layer.effect(
   Effect.gen(function* () {
     const store = yield* ConfigStore.ConfigStore
     return Transport.of({
-      connect: Effect.flatMap(store.load, (config) =>
-        config.serverUrl === undefined || config.apiKey === undefined
-          ? Effect.succeed(undefined)
-          : Effect.map(
-              SyncClient.make({ baseUrl: config.serverUrl, apiKey: config.apiKey, retries: 0 }),
-              (client): Connection => ({
-                baseUrl: config.serverUrl ?? "",
-                send: client.sendEvents,
-                check: client.check
-              })
-            )
-      )
+      connect: Effect.flatMap(store.load, (config) => {
+        const { serverUrl: baseUrl, apiKey } = config
+        if (baseUrl === undefined || apiKey === undefined) return Effect.succeed(undefined)
+        return Effect.map(
+          SyncClient.make({ baseUrl, apiKey, retries: 0 }),
+          (client): Connection => ({
+            baseUrl,
+            send: client.sendEvents,
+            check: client.check,
+            sessionIds: sessionIds({ baseUrl, apiKey })
+          })
+        )
+      })
     })
   })
 )

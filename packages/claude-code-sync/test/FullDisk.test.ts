@@ -1,0 +1,116 @@
+/**
+ * Hooks on a full disk: a real full filesystem (a 256 KiB tmpfs as claude-code-sync's state directory, mounted in a
+ * mount namespace of its own: `unshare -rm`, which needs no root where unprivileged user namespaces are allowed, else
+ * root). Every hook still exits 0 and prints nothing; the failure is recorded where `status` shows it; once there is
+ * room again, the next sync re-reads the session from its transcript and the server has all of it.
+ */
+import { execFileSync, spawnSync } from "node:child_process"
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { getSession, type RunningServer, startServer } from "../../server/test/support/server.js"
+
+const cli = resolve(__dirname, "../dist/cli.mjs")
+const hook = resolve(__dirname, "../dist/hook.cjs")
+const driver = resolve(__dirname, "support/full-disk.mjs")
+const fixtures = resolve(__dirname, "fixtures")
+const sessionId = "c763ea33-250a-4cfa-ba10-d17cac298173"
+
+/** How to run a command with a tmpfs mounted at `dir`: in a namespace of its own, or (as root) here. */
+const inTinyDisk = (dir: string, command: ReadonlyArray<string>, env: Record<string, string>) => {
+  const script = `mount -t tmpfs -o size=256k tmpfs "$STATE" && exec "$@"`
+  const namespaced = spawnSync("unshare", ["-rm", "sh", "-c", script, "sh", ...command], { env, encoding: "utf8" })
+  if (namespaced.status === 0 || process.getuid?.() !== 0) return namespaced
+  // As root without user namespaces: mount here, and unmount after.
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir])
+  try {
+    return spawnSync(command[0] ?? "", command.slice(1), { env, encoding: "utf8" })
+  } finally {
+    execFileSync("umount", [dir])
+  }
+}
+
+let server: RunningServer
+let home = ""
+beforeAll(async () => {
+  server = await startServer()
+  home = mkdtempSync(join(tmpdir(), "ccs-full-"))
+})
+afterAll(async () => {
+  await server?.stop()
+  rmSync(home, { recursive: true, force: true })
+})
+
+describe("hooks on a full disk", () => {
+  it("exit 0 silently, record the failure for status, and the next sync recovers the session", () => {
+    const state = join(home, ".config", "claude-code-sync")
+    mkdirSync(state, { recursive: true })
+    const project = join(home, ".claude", "projects", "-home-dev-projects-demo")
+    mkdirSync(project, { recursive: true })
+    copyFileSync(join(fixtures, "claude-transcript.jsonl"), join(project, `${sessionId}.jsonl`))
+    const payloads = readFileSync(join(fixtures, "claude-hooks.jsonl"), "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as { run: string; hook_event_name: string; payload: unknown })
+      .filter((line) => line.run === "settings" && line.hook_event_name !== "SubagentStop")
+      .map((line) => ({
+        event: line.hook_event_name,
+        stdin: JSON.stringify(line.payload).replaceAll("/home/dev/.claude/", `${home}/.claude/`)
+      }))
+    const env = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, ".config"),
+      CLAUDE_SYNC_CONVEX_URL: server.url,
+      CLAUDE_SYNC_API_KEY: server.key,
+      CLI: cli,
+      HOOK: hook,
+      STATE: state,
+      PAYLOADS: JSON.stringify(payloads)
+    }
+    const ran = inTinyDisk(state, [process.execPath, driver], env)
+    expect(ran.status, `cannot make a full disk here (needs unshare -rm or root): ${ran.stderr}`).toBe(0)
+    const result = JSON.parse(ran.stdout)
+
+    expect(result.first).toEqual({ code: 0, signal: null, stdout: "", stderr: "" })
+    for (const run of result.hooks) expect(run).toEqual({ code: 0, signal: null, stdout: "", stderr: "" })
+    // Only the payload stored before the disk filled up is in the inbox; no partial temp file is left behind.
+    expect(result.inbox).toHaveLength(1)
+    expect(result.tmp).toEqual([])
+
+    const full = JSON.parse(result.statusFull.stdout)
+    expect(full.inbox.failures).toMatchObject({
+      count: payloads.length - 1,
+      sessions: [{ id: sessionId }],
+      lastError: expect.stringContaining("ENOSPC")
+    })
+    expect(result.statusFullText.stdout).toMatch(
+      new RegExp(
+        `inbox +1 hook payload\\(s\\) waiting\\n +${payloads.length - 1} hook payload\\(s\\) could not be stored, .*ENOSPC.*: the next sync re-reads 1 session\\(s\\) from their transcripts`
+      )
+    )
+
+    expect(result.sync.stderr).toBe("")
+    expect(result.sync.code).toBe(0)
+    expect(result.sync.stdout).toContain("Re-read 1 session(s) whose hook payloads could not be stored")
+    const after = JSON.parse(result.statusAfter.stdout)
+    expect(after.inbox.failures).toMatchObject({ count: 0, sessions: [], recovered: payloads.length - 1 })
+    expect(result.statusAfterText.stdout).toMatch(/their sessions were re-read from their transcripts/)
+    expect(after.outbox.pending).toBe(0)
+  })
+
+  it("the server has the whole session, from the transcript", async () => {
+    const stored = await getSession(server, sessionId)
+    expect(stored?.detail.session.usage).toEqual({
+      input: 25,
+      output: 252,
+      cacheRead: 54_548,
+      cacheWrite5m: 14_270,
+      cacheWrite1h: 0,
+      reasoning: 0
+    })
+    expect(stored?.detail.messages.some((m) => m.role === "user" && m.text.startsWith("Run echo hello"))).toBe(true)
+    expect(stored?.detail.toolCalls).toHaveLength(4)
+  })
+})

@@ -1,0 +1,109 @@
+/**
+ * After an outage, what is queued goes out without waiting for a session to end: the next hook of any session that
+ * finds events waiting starts a background sync, at most once a minute while the server stays down.
+ */
+import { spawn } from "node:child_process"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { getSession, pollFor, type RunningServer, startServer } from "../../server/test/support/server.js"
+
+const cli = resolve(__dirname, "../dist/cli.mjs")
+const hook = resolve(__dirname, "../dist/hook.cjs")
+const fixtures = resolve(__dirname, "fixtures")
+const sessionId = "c763ea33-250a-4cfa-ba10-d17cac298173"
+
+let server: RunningServer
+let home = ""
+beforeAll(async () => {
+  server = await startServer()
+  home = mkdtempSync(join(tmpdir(), "ccs-outage-"))
+})
+afterAll(async () => {
+  await server?.stop()
+  rmSync(home, { recursive: true, force: true })
+})
+
+const exec = (file: string, args: ReadonlyArray<string>, stdin = "") =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+    const child = spawn(process.execPath, [file, ...args], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config") }
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("close", (code) => done({ code, stdout, stderr }))
+    child.stdin.end(stdin)
+  })
+
+const state = () => join(home, ".config", "claude-code-sync")
+const log = () =>
+  existsSync(join(state(), "claude-code-sync.log")) ? readFileSync(join(state(), "claude-code-sync.log"), "utf8") : ""
+const attempts = () =>
+  log()
+    .split("\n")
+    .filter((line) => line.includes("sync: Cannot reach")).length
+/** Waits until no sync holds the lock (the background sync a hook started has finished). */
+const settled = () => pollFor(async () => (existsSync(join(state(), "sync.lock")) ? undefined : true), 20_000)
+
+describe("after an outage", () => {
+  it("the next hook retries the queue, at most once a minute while the server is down, and delivers once it is up", async () => {
+    const payloads = readFileSync(join(fixtures, "claude-hooks.jsonl"), "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as { run: string; hook_event_name: string; payload: unknown })
+      .filter((line) => line.run === "settings" && line.hook_event_name !== "SubagentStop")
+      .map((line) => ({
+        event: line.hook_event_name,
+        stdin: JSON.stringify(line.payload).replaceAll("/home/dev/.claude/", `${home}/.claude/`)
+      }))
+    const project = join(home, ".claude", "projects", "-home-dev-projects-demo")
+    mkdirSync(project, { recursive: true })
+    copyFileSync(join(fixtures, "claude-transcript.jsonl"), join(project, `${sessionId}.jsonl`))
+
+    // The session happens while the server is down: everything stays queued.
+    const down = "http://127.0.0.1:9"
+    expect((await exec(cli, ["set", "convexUrl", down])).code).toBe(0)
+    expect((await exec(cli, ["set", "apiKey", server.key])).code).toBe(0)
+    expect((await exec(cli, ["set", "autoSync", "false"])).code).toBe(0)
+    for (const payload of payloads) expect((await exec(hook, [payload.event], payload.stdin)).code).toBe(0)
+    const failed = await exec(cli, ["sync"])
+    expect(failed.code).toBe(1)
+    const status = await exec(cli, ["status"])
+    expect(status.stdout).toMatch(
+      /^outbox +\d+ pending since .*: Cannot reach http:\/\/127\.0\.0\.1:9 .*the next hook or turn retries/m
+    )
+    expect((await exec(cli, ["set", "autoSync", "true"])).code).toBe(0)
+
+    // A tool call of any session: it finds events waiting and starts a sync, which fails again.
+    const toolCall = payloads.find((payload) => payload.event === "PostToolUse")
+    expect(toolCall).toBeDefined()
+    const before = attempts()
+    expect(await exec(hook, ["PostToolUse"], toolCall?.stdin)).toEqual({ code: 0, stdout: "", stderr: "" })
+    await pollFor(async () => (attempts() > before ? true : undefined), 20_000)
+    await settled()
+    expect(attempts()).toBe(before + 1)
+    // Within the minute, further tool calls do not try again.
+    const attempt = join(state(), "sync-attempt")
+    const triedAt = statSync(attempt).mtimeMs
+    for (let i = 0; i < 3; i++) expect((await exec(hook, ["PostToolUse"], toolCall?.stdin)).code).toBe(0)
+    expect(statSync(attempt).mtimeMs).toBe(triedAt)
+    await settled()
+    expect(attempts()).toBe(before + 1)
+
+    // The server is back and the minute has passed: the next tool call delivers everything.
+    expect((await exec(cli, ["set", "convexUrl", server.url])).code).toBe(0)
+    const minuteAgo = (Date.now() - 61_000) / 1000
+    utimesSync(attempt, minuteAgo, minuteAgo)
+    expect((await exec(hook, ["PostToolUse"], toolCall?.stdin)).code).toBe(0)
+    const stored = await pollFor(async () => {
+      const found = await getSession(server, sessionId)
+      return found !== undefined && found.detail.messages.length > 1 ? found : undefined
+    }, 20_000)
+    expect(stored?.detail.session.usage.output).toBe(252)
+    await settled()
+    expect(JSON.parse((await exec(cli, ["status", "--json"])).stdout).outbox.pending).toBe(0)
+  }, 120_000)
+})
