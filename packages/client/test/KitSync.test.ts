@@ -181,7 +181,9 @@ describe("the agent kit's sync", () => {
       ])
       expect(readdirSync(paths.inbox)).toEqual(["1790000000004-1-d.other"])
       expect(readdirSync(paths.inboxBad)).toEqual(["1790000000003-1-c.item"])
-      expect(readFileSync(paths.log, "utf8")).toContain("1790000000003-1-c.item: not an item (moved to inbox-bad/, redacted)")
+      expect(readFileSync(paths.log, "utf8")).toContain(
+        "1790000000003-1-c.item: not an item (moved to inbox-bad/, redacted)"
+      )
       expect(existsSync(paths.lock)).toBe(false)
     }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
   })
