@@ -3,7 +3,17 @@
  * finds events waiting starts a background sync, at most once a minute while the server stays down.
  */
 import { spawn } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs"
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -71,6 +81,14 @@ describe("after an outage", () => {
     for (const payload of payloads) expect((await exec(hook, [payload.event], payload.stdin)).code).toBe(0)
     const failed = await exec(cli, ["sync"])
     expect(failed.code).toBe(1)
+    // While another sync holds the lock, `sync` (and /claude-code-sync:sync-now) says so, since when, and the last error.
+    writeFileSync(join(state(), "sync.lock"), "")
+    const busy = await exec(cli, ["sync"])
+    rmSync(join(state(), "sync.lock"))
+    expect(busy.code).toBe(1)
+    expect(busy.stderr).toMatch(
+      /Another sync is running \(since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, \d+ s ago\); it will send what is queued\. \d+ event\(s\) pending; run `claude-code-sync sync` again once fixed\. Last error: Cannot reach http:\/\/127\.0\.0\.1:9 /
+    )
     const status = await exec(cli, ["status"])
     expect(status.stdout).toMatch(
       /^outbox +\d+ pending since .*: Cannot reach http:\/\/127\.0\.0\.1:9 .*the next hook or turn retries/m

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as AccountCommands from "../AccountCommands.js"
 import * as ConfigStore from "../ConfigStore.js"
+import * as Outbox from "../Outbox.js"
 import type { Agent } from "./Agent.js"
 import * as History from "./History.js"
 import { LocalState } from "./LocalState.js"
@@ -47,7 +48,10 @@ const syncAndReport = <E = never, R = never>(options: Sync.RunOptions<E, R> = { 
     yield* Console.log(reportLines(agent, paths.log, report).join("\n"))
     if (report.error === null) return
     const retry = ` ${report.pending} event(s) pending; run \`${agent.source.cli} sync\` again once fixed.`
-    return yield* fail(`${report.error}${report.pending > 0 ? retry : ""}`)
+    // The last error a sync met, when this one did not meet it itself (another sync is running, say).
+    const last = (yield* (yield* Outbox.Outbox).stats()).lastError
+    const lastError = last !== null && !report.error.includes(last) ? ` Last error: ${last}` : ""
+    return yield* fail(`${report.error}${report.pending > 0 ? retry : ""}${lastError}`)
   })
 
 /** What the agent's hot path starts: prints nothing, logs problems, always succeeds. */

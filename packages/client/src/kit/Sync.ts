@@ -4,8 +4,10 @@
  * that fires while a sync holds the lock does not start another one, so after releasing it the inbox is checked again
  * and, if items arrived meanwhile, another round runs (a few at most; the next hook or `sync` picks up the rest).
  */
+import { statSync } from "node:fs"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as AccountCommands from "../AccountCommands.js"
 import * as ConfigStore from "../ConfigStore.js"
 import * as Outbox from "../Outbox.js"
 import * as Redactor from "../Redactor.js"
@@ -162,6 +164,16 @@ export interface RunOptions<E = never, R = never> {
 
 const LOCK_WAIT_MS = 120_000
 
+/** ` (since 2026-11-21 09:30:00 UTC, 12 s ago)`: when the running sync took the lock. */
+const runningSince = (file: string): string => {
+  try {
+    const since = AccountCommands.ago(statSync(file).mtimeMs)
+    return ` (since ${since.replace(" (", ", ").replace(/\)$/, "")})`
+  } catch {
+    return "" // it finished meanwhile
+  }
+}
+
 /** Takes the lock, waiting for another sync to finish when asked to. */
 const takeLock = (wait: boolean) =>
   Effect.gen(function* () {
@@ -198,7 +210,7 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
     Effect.gen(function* () {
       const { agent, paths, log } = yield* LocalState
       if (!(yield* takeLock(first && options.waitForLock === true))) {
-        const error = "Another sync is running; it will send what is queued."
+        const error = `Another sync is running${runningSince(paths.lock)}; it will send what is queued.`
         return { ...nothingProcessed, delivered: 0, rejected: 0, pending: yield* pendingCount, error } as SyncReport
       }
       Failures.preallocate(paths)
