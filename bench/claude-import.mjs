@@ -232,7 +232,7 @@ import { Outbox, Redactor } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Import from "./packages/claude-code-sync/src/Import.ts"
-import * as Transcript from "./packages/claude-code-sync/src/Transcript.ts"
+import * as Transcript from "./packages/claude-code-sync/src/transcript/index.ts"
 
 const [mode, outboxDir] = process.argv.slice(2)
 const started = performance.now()

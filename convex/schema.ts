@@ -9,7 +9,7 @@ import { fields } from "./lib/validators.js"
  */
 
 const { source: _source, ...sessionFields } = fields(Session.Session)
-const { userId: _keyUser, ...apiKeyFields } = fields(ApiKey.ApiKeyInfo)
+const { userId: _keyUser, scope: _scope, ...apiKeyFields } = fields(ApiKey.ApiKeyInfo)
 
 /** The sort fields of `GET /api/sessions`; each gets an index per filter (none, source, project, model). */
 export const sortFields = ["updatedAt", "startedAt", "costUsd", "totalTokens", "messageCount", "durationMs"] as const
@@ -103,19 +103,40 @@ export default defineSchema({
     /** Sessions the user has, kept by ingestion and deletion (answers `DELETE /api/data` without a scan). */
     sessionCount: v.optional(v.number())
   }),
-  apiKeys: defineTable({ ...apiKeyFields, userId: v.id("users"), hash: v.string() })
+  apiKeys: defineTable({
+    ...apiKeyFields,
+    userId: v.id("users"),
+    hash: v.string(),
+    /** Missing on keys made before scopes existed: those keep the powers they had (`full`). */
+    scope: v.optional(fields(ApiKey.ApiKeyInfo).scope),
+    /** What keys made before scopes carried; no longer read. */
+    scopes: v.optional(v.array(v.string()))
+  })
     .index("by_hash", ["hash"])
     .index("by_key_id", ["id"])
     .index("by_user", ["userId", "createdAt"]),
-  /** Dashboard sign-in tokens (`oss_…`), stored as SHA-256 digests. */
+  /** Dashboard sign-ins (`oss_…` tokens), stored as SHA-256 digests, listed by a public id. */
   authSessions: defineTable({
     userId: v.id("users"),
     hash: v.string(),
     keyId: v.string(),
     createdAt: v.number(),
     expiresAt: v.number(),
-    revokedAt: v.union(v.number(), v.null())
-  }).index("by_hash", ["hash"]),
+    revokedAt: v.union(v.number(), v.null()),
+    /** Missing on sign-ins made before Settings listed them. */
+    publicId: v.optional(v.string()),
+    userAgent: v.optional(v.string()),
+    lastSeenAt: v.optional(v.number())
+  })
+    .index("by_hash", ["hash"])
+    .index("by_public_id", ["userId", "publicId"])
+    .index("by_key", ["keyId"])
+    .index("by_user", ["userId", "expiresAt"]),
+  /** Sessions the user deleted: their events are answered as `deleted` and never stored again. */
+  tombstones: defineTable({ userId: v.id("users"), sessionId: v.string(), deletedAt: v.number() }).index("by_session", [
+    "userId",
+    "sessionId"
+  ]),
   sessions,
   messages,
   searchChunks,

@@ -1,9 +1,8 @@
 import { paginationOptsValidator } from "convex/server"
-import { ConvexError, v } from "convex/values"
+import { v } from "convex/values"
 import { internal } from "./_generated/api.js"
 import type { Id } from "./_generated/dataModel.js"
-import { internalMutation, internalQuery, mutation, type QueryCtx, query } from "./_generated/server.js"
-import { requireCaller } from "./lib/auth.js"
+import { internalMutation, internalQuery, type QueryCtx } from "./_generated/server.js"
 import { cleanupStep, deleteSessionDoc } from "./lib/deletion.js"
 import { toMessage, toSummary, toToolCall } from "./lib/docs.js"
 import { checkParams, ListParams, listSessions } from "./lib/list.js"
@@ -111,37 +110,5 @@ export const cleanup = internalMutation({
   args: { sessionDoc: v.id("sessions") },
   handler: async (ctx, { sessionDoc }) => {
     if (await cleanupStep(ctx, sessionDoc)) await ctx.scheduler.runAfter(0, internal.sessions.cleanup, { sessionDoc })
-  }
-})
-
-// ---------- public: for a dashboard that talks to Convex directly, authenticated by a token argument ----------
-
-/** One page of the caller's sessions (the same as `GET /api/sessions`). */
-export const page = query({
-  args: { token: v.string(), params: listParams },
-  handler: async (ctx, { token, params }) => {
-    const { userId } = await requireCaller(ctx, token)
-    return listSessions(ctx, userId, checkParams(params))
-  }
-})
-
-/** A page of one of the caller's sessions' messages; null when the caller has no such session. */
-export const messages = query({
-  args: { token: v.string(), id: v.string(), paginationOpts: paginationOptsValidator },
-  handler: async (ctx, { token, id, paginationOpts }) => {
-    const { userId } = await requireCaller(ctx, token)
-    const doc = await findSession(ctx, userId, id)
-    return doc === null ? null : { session: toSummary(doc), ...(await messagesOf(ctx, doc._id, paginationOpts)) }
-  }
-})
-
-/** Deletes one of the caller's sessions (as `DELETE /api/sessions/{id}`). */
-export const deleteMine = mutation({
-  args: { token: v.string(), id: v.string() },
-  handler: async (ctx, { token, id }) => {
-    const { userId } = await requireCaller(ctx, token)
-    const doc = await findSession(ctx, userId, id)
-    if (doc === null) throw new ConvexError({ _tag: "NotFound", error: `Session not found: ${id}` })
-    return { deleted: true as const, sessionId: id, ...(await deleteSessionDoc(ctx, doc)) }
   }
 })

@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
-# Installs the pinned real OpenCode CLI the end-to-end tests drive into .tools/opencode/ at the repo root (git-ignored; cache it
-# in CI), next to claude (scripts/install-clients.sh). Does nothing when the pinned version is already there. Prints the
-# path of the opencode binary on its last line.
+# Installs a real OpenCode CLI for the end-to-end tests into .tools/ at the repo root (git-ignored; cache it in CI), next
+# to claude (scripts/install-clients.sh). Does nothing when that version is already there. Prints the path of the
+# opencode binary on its last line.
 #
-# Usage: bash scripts/install-opencode.sh
+# Usage: bash scripts/install-opencode.sh [VERSION|current]
+#   (none)    the pinned version, into .tools/opencode/ (what the tests have always used)
+#   VERSION   that version, into .tools/opencode-VERSION/
+#   current   the registry's newest release (`npm view`), never older than the pinned one; the pinned one when the
+#             registry cannot be reached
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-OPENCODE_VERSION="1.18.33"
-tools="$PWD/.tools/opencode"
+PINNED="1.18.33"
+OPENCODE_VERSION="${1:-$PINNED}"
+if [ "$OPENCODE_VERSION" = "current" ]; then
+  OPENCODE_VERSION="$(node scripts/current-version.mjs opencode-ai "$PINNED")"
+fi
+case "$OPENCODE_VERSION" in
+  *[!0-9A-Za-z.+-]* | "") echo "install-opencode: not a version: $OPENCODE_VERSION" >&2; exit 2 ;;
+esac
+if [ "$OPENCODE_VERSION" = "$PINNED" ]; then
+  tools="$PWD/.tools/opencode"
+else
+  tools="$PWD/.tools/opencode-$OPENCODE_VERSION"
+fi
 bin="$tools/node_modules/.bin/opencode"
 manifest="$tools/node_modules/opencode-ai/package.json"
 
@@ -32,7 +47,7 @@ works() {
 if [ "$(installed_version)" = "$OPENCODE_VERSION" ] && works; then
   echo "opencode $OPENCODE_VERSION already installed" >&2
 else
-  echo "installing opencode-ai@$OPENCODE_VERSION into .tools/opencode/ (~177 MB)" >&2
+  echo "installing opencode-ai@$OPENCODE_VERSION into ${tools#"$PWD/"}/ (~177 MB)" >&2
   mkdir -p "$tools"
   # A package.json of its own keeps npm from walking up into the workspace root.
   [ -f "$tools/package.json" ] || printf '{\n  "name": "opensync-tools-opencode",\n  "private": true\n}\n' >"$tools/package.json"

@@ -6,9 +6,13 @@ bash scripts/setup.sh
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && ! git diff --quiet -- packages/claude-code-sync/dist; then
   echo "note: the build changed packages/claude-code-sync/dist/ (the plugin runs from git): commit it with your change" >&2
 fi
-echo "== real clients for end-to-end tests"
+echo "== real clients for end-to-end tests (pinned and the registry's current releases)"
 bash scripts/install-clients.sh
+bash scripts/install-clients.sh current
 bash scripts/install-opencode.sh
+bash scripts/install-opencode.sh current
+echo "== lock file: every platform's optional binaries (npm ci on Linux, macOS, Windows)"
+node scripts/check-lock.mjs
 echo "== lint (biome)"
 npx biome check .
 echo "== convex/_generated is current (regenerated offline, compared)"
@@ -24,8 +28,11 @@ echo "== type check (tsc)"
 npx tsc --noEmit
 echo "== tests (vitest)"
 mkdir -p test-output
+rm -rf test-output/compatibility
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-output/vitest.json || status=$?
+echo "== compatibility matrix (docs/compatibility.md)"
+node scripts/compatibility.mjs || status=1
 node -e '
   const r = require("./test-output/vitest.json")
   const skipped = r.numPendingTests + r.numTodoTests

@@ -14,14 +14,12 @@ import type {
   FunctionReference,
 } from "convex/server";
 import type * as apiKeys from "../apiKeys.js";
-import type * as auth from "../auth.js";
 import type * as data from "../data.js";
 import type * as http from "../http.js";
-import type * as lib_auth from "../lib/auth.js";
+import type * as lib_backend from "../lib/backend.js";
 import type * as lib_deletion from "../lib/deletion.js";
 import type * as lib_docs from "../lib/docs.js";
 import type * as lib_events from "../lib/events.js";
-import type * as lib_http from "../lib/http.js";
 import type * as lib_ingest from "../lib/ingest.js";
 import type * as lib_list from "../lib/list.js";
 import type * as lib_migration from "../lib/migration.js";
@@ -33,6 +31,7 @@ import type * as lib_validators from "../lib/validators.js";
 import type * as lib_version from "../lib/version.js";
 import type * as migrations from "../migrations.js";
 import type * as sessions from "../sessions.js";
+import type * as signIns from "../signIns.js";
 import type * as stats from "../stats.js";
 import type * as sync from "../sync.js";
 import type * as users from "../users.js";
@@ -47,14 +46,12 @@ import type * as users from "../users.js";
  */
 declare const fullApi: ApiFromModules<{
   apiKeys: typeof apiKeys;
-  auth: typeof auth;
   data: typeof data;
   http: typeof http;
-  "lib/auth": typeof lib_auth;
+  "lib/backend": typeof lib_backend;
   "lib/deletion": typeof lib_deletion;
   "lib/docs": typeof lib_docs;
   "lib/events": typeof lib_events;
-  "lib/http": typeof lib_http;
   "lib/ingest": typeof lib_ingest;
   "lib/list": typeof lib_list;
   "lib/migration": typeof lib_migration;
@@ -66,6 +63,7 @@ declare const fullApi: ApiFromModules<{
   "lib/version": typeof lib_version;
   migrations: typeof migrations;
   sessions: typeof sessions;
+  signIns: typeof signIns;
   stats: typeof stats;
   sync: typeof sync;
   users: typeof users;

@@ -7,7 +7,8 @@ import { applyRollups } from "./rollups.js"
 import { tuning } from "./tuning.js"
 
 /**
- * Deletes session documents of one user and takes them out of the rollups at once (one rollup update for all);
+ * Deletes session documents of one user, keeps a tombstone of each (their events are never stored again), and takes
+ * them out of the rollups at once (one rollup update for all);
  * their messages, tool calls, search entries and event ids (keyed by the document id, so unreachable from now on)
  * are deleted by scheduled `sessions:cleanup` steps. Answers each session's message and tool call counts.
  */
@@ -23,9 +24,15 @@ export const deleteSessionDocs = async (
     userId,
     sessions.map((session) => Rollup.delta(session, null))
   )
+  const now = Date.now()
   for (const doc of docs) {
     await ctx.db.delete(doc._id)
     await ctx.scheduler.runAfter(0, internal.sessions.cleanup, { sessionDoc: doc._id })
+    const tombstone = await ctx.db
+      .query("tombstones")
+      .withIndex("by_session", (q) => q.eq("userId", userId).eq("sessionId", doc.id))
+      .unique()
+    if (tombstone === null) await ctx.db.insert("tombstones", { userId, sessionId: doc.id, deletedAt: now })
   }
   const user = await ctx.db.get(userId)
   if (user !== null) {

@@ -1,4 +1,4 @@
-import { Batch, type Event, type Message, type Session, type ToolCall } from "@opensync/domain"
+import { Batch, type Event, type Ids, type Message, type Session, type ToolCall } from "@opensync/domain"
 import { ConvexError } from "convex/values"
 import type { Doc, Id } from "../_generated/dataModel.js"
 import type { MutationCtx } from "../_generated/server.js"
@@ -8,8 +8,12 @@ import { indexMessage } from "./search.js"
 import { fitEvent, fitMessage, fitToolCall } from "./size.js"
 import { tuning } from "./tuning.js"
 
-/** What one mutation did to each event; `deferred` are the indices of the events left for the next mutation. */
+/**
+ * What one mutation did to each event: `deleted` are events of sessions the user deleted (tombstoned); `deferred` are
+ * the indices of the events left for the next mutation.
+ */
 export interface IngestResult extends Batch.Outcome {
+  readonly deleted: Array<Ids.EventId>
   readonly deferred: Array<number>
 }
 
@@ -36,8 +40,21 @@ export const ingest = async (
   userId: Id<"users">,
   events: ReadonlyArray<Event.Event>
 ): Promise<IngestResult> => {
-  const { fresh, duplicates } = Batch.splitDuplicates(events.map(fitEvent))
-  const result: IngestResult = { stored: [], duplicates, stale: [], deferred: [] }
+  const split = Batch.splitDuplicates(events.map(fitEvent))
+  const result: IngestResult = { stored: [], duplicates: split.duplicates, stale: [], deleted: [], deferred: [] }
+  const gone = new Set<string>()
+  for (const sessionId of new Set(split.fresh.map((e) => e.sessionId))) {
+    const tombstone = await ctx.db
+      .query("tombstones")
+      .withIndex("by_session", (q) => q.eq("userId", userId).eq("sessionId", sessionId))
+      .unique()
+    if (tombstone !== null) gone.add(sessionId)
+  }
+  const fresh = split.fresh.filter((event) => {
+    if (!gone.has(event.sessionId)) return true
+    result.deleted.push(event.id)
+    return false
+  })
   if (fresh.length === 0) return result
 
   const docs = new Map<string, Doc<"sessions">>()

@@ -1,3 +1,4 @@
+import * as Cursor from "@opensync/backend/Cursor"
 import { Api } from "@opensync/domain"
 import { ConvexError } from "convex/values"
 import * as Either from "effect/Either"
@@ -17,29 +18,12 @@ type Position = readonly [number, string]
 // biome-ignore lint/suspicious/noExplicitAny: the index and its equality field are chosen at run time
 type AnyRange = any
 
-const toBase64Url = (text: string) =>
-  btoa(String.fromCharCode(...new TextEncoder().encode(text)))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "")
-
-const fromBase64Url = (text: string) => {
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"))
-  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))
-}
-
-/** The opaque cursor: the last row's sort value and id (the local server's format). */
-export const encodeCursor = (position: Position): string => toBase64Url(JSON.stringify(position))
+/** The opaque cursor, shared with the local server (`@opensync/backend/Cursor`). */
+export const encodeCursor = Cursor.encode
 
 export const decodeCursor = (cursor: string): Position => {
-  try {
-    const value: unknown = JSON.parse(fromBase64Url(cursor))
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === "number" && typeof value[1] === "string") {
-      return [value[0], value[1]]
-    }
-  } catch {
-    // fall through
-  }
+  const position = Cursor.decode(cursor)
+  if (position !== undefined) return position
   throw new ConvexError({
     _tag: "BadRequest",
     error: "Invalid cursor: pass back the nextCursor of a previous page unchanged."

@@ -1,3 +1,4 @@
+import { Limits } from "@opensync/domain"
 import type { Id } from "../_generated/dataModel.js"
 import type { MutationCtx, QueryCtx } from "../_generated/server.js"
 import { tuning } from "./tuning.js"
@@ -32,10 +33,10 @@ export const chunks = (text: string): ReadonlyArray<string> => {
   const out: Array<string> = []
   let rest = text
   while (rest.length > chunkChars) {
-    let cut = rest.lastIndexOf(" ", chunkChars)
-    if (cut < chunkChars / 2) cut = chunkChars
-    out.push(rest.slice(0, cut))
-    rest = rest.slice(cut)
+    const space = rest.lastIndexOf(" ", chunkChars)
+    const piece = space < chunkChars / 2 ? Limits.cut(rest, chunkChars) : rest.slice(0, space)
+    out.push(piece)
+    rest = rest.slice(piece.length)
   }
   if (rest.trim().length > 0) out.push(rest)
   return out

@@ -10,9 +10,9 @@ import { type Event, Limits, type Message, type ToolCall } from "@opensync/domai
 export const maxMessageChars = 280_000
 export const maxNameChars = 1_024
 
-const name = (text: string | null): string | null => (text === null ? null : text.slice(0, maxNameChars))
+const name = (text: string | null): string | null => (text === null ? null : Limits.cut(text, maxNameChars))
 const optionalName = <T extends string | null | undefined>(text: T): T =>
-  (typeof text === "string" && text.length > maxNameChars ? text.slice(0, maxNameChars) : text) as T
+  (typeof text === "string" && text.length > maxNameChars ? Limits.cut(text, maxNameChars) : text) as T
 
 /**
  * An event with its free-form names cut to `maxNameChars` before ingestion, so the session, its usage slices and

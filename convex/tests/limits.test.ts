@@ -1,6 +1,6 @@
 // @vitest-environment edge-runtime
 import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
-import { api } from "../_generated/api.js"
+import { internal } from "../_generated/api.js"
 import { tuning } from "../lib/tuning.js"
 import { client, countRows, createUser, drain, makeBackend, userIdOf } from "./backend.harness.js"
 
@@ -175,10 +175,11 @@ describe("the dashboard's public session functions", () => {
   it("reject list parameters the HTTP layer would reject, with a BadRequest", async () => {
     const t = makeBackend(true)
     const alice = await createUser(t, "Alice")
-    const signIn = await client(t, alice.key)("POST", "/auth/session", { apiKey: alice.key })
-    const token: string = signIn.body.token
     const page = (params: Record<string, unknown>) =>
-      t.query(api.sessions.page, { token, params: { sort: "updatedAt", order: "desc", limit: 50, ...params } as never })
+      t.query(internal.sessions.list, {
+        userId: userIdOf(alice),
+        params: { sort: "updatedAt", order: "desc", limit: 50, ...params } as never
+      })
     const failure = (params: Record<string, unknown>) =>
       page(params).then(
         () => "accepted",
@@ -203,12 +204,11 @@ describe("the dashboard's public session functions", () => {
     const http = client(t, alice.key)
     const events = Array.from({ length: 120 }, (_, i) => message("chatty", i))
     expect((await http("POST", "/sync/events", { events })).body.stored.length).toEqual(120)
-    const token: string = (await http("POST", "/auth/session", { apiKey: alice.key })).body.token
-    const first = await t.query(api.sessions.messages, {
-      token,
-      id: "chatty",
+    const head = await t.query(internal.sessions.head, { userId: userIdOf(alice), id: "chatty" })
+    const first = await t.query(internal.sessions.messagesPage, {
+      sessionDoc: head!.sessionDoc,
       paginationOpts: { numItems: 100_000, cursor: null }
     })
-    expect([first?.page.length, first?.isDone]).toEqual([50, false])
+    expect([first.page.length, first.isDone]).toEqual([50, false])
   })
 })

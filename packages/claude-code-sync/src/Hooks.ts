@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto"
+import { Lenient } from "@opensync/client"
 import { Event, Limits } from "@opensync/domain"
 import * as Data from "effect/Data"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as ToolInput from "./ToolInput.js"
-import { projectNameOf } from "./Transcript.js"
+import * as Messages from "./transcript/Messages.js"
 
 /*
  * Claude Code hook payloads, "plan, then apply": `decodeHookInput` turns one hook's stdin into a decoded payload,
@@ -16,14 +17,9 @@ import { projectNameOf } from "./Transcript.js"
 // ---------------------------------------------------------------------------------------------------------------------
 // Payload schema: every field optional but `session_id` and `hook_event_name`; a field of the wrong type reads as absent.
 
-const orUndefined = <S extends Schema.Schema.AnyNoContext>(schema: S) =>
-  Schema.UndefinedOr(schema).annotations({ decodingFallback: () => Either.right(undefined) })
-
-const lenient = <S extends Schema.Schema.AnyNoContext>(schema: S) => Schema.optional(orUndefined(schema))
-
-const Text = lenient(Schema.String)
-const Count = lenient(Schema.Number)
-const Flag = lenient(Schema.Boolean)
+const Text = Lenient.optional(Schema.String)
+const Count = Lenient.optional(Schema.Number)
+const Flag = Lenient.optional(Schema.Boolean)
 
 /** One hook invocation's stdin (the fields the plugin uses; unknown fields are ignored). */
 export const HookInput = Schema.Struct({
@@ -103,24 +99,6 @@ const SOURCE = "claude-code"
 
 type WithoutId<E> = Omit<E, "id">
 
-const stringField = (record: Readonly<Record<string, unknown>>, key: string): string | undefined => {
-  const value = record[key]
-  return typeof value === "string" && value !== "" ? value : undefined
-}
-
-const jsonLength = (value: unknown): number => (value === undefined ? 0 : (JSON.stringify(value)?.length ?? 0))
-
-const toolInputOf = ToolInput.summarize
-
-/** `Exit code N` at the start of a Bash error (`Error: Exit code N` in transcripts). */
-const exitCodeOf = (text: string): number | null => {
-  const match = /^(?:Error: )?Exit code (\d{1,9})\b/.exec(text)
-  return match === null ? null : Number(match[1])
-}
-
-const millis = (value: number | undefined): number | undefined =>
-  value !== undefined && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined
-
 /** The message id of a prompt without `prompt_id` (older Claude Code): a digest of session, prompt text and time. */
 export const fallbackPromptId = (sessionId: string, prompt: string, now: number): string =>
   `prompt_${createHash("sha256").update(`${sessionId}\u0000${prompt}\u0000${now}`).digest("hex").slice(0, 32)}`
@@ -136,25 +114,53 @@ const sessionStartOf = (input: HookInput, now: number) => {
     at: now,
     ...(input.source !== undefined && input.source !== "" ? { startType: input.source } : {}),
     ...(input.model !== undefined && input.model !== "" ? { model: input.model } : {}),
-    ...(cwd !== undefined && cwd !== "" ? { projectPath: cwd, projectName: projectNameOf(cwd) } : {}),
+    ...(cwd !== undefined && cwd !== "" ? { projectPath: cwd, projectName: Lenient.projectNameOf(cwd) } : {}),
     ...(input.source === "startup" ? { startedAt: now } : {})
   }
   return Event.make(event)
 }
 
+/** A prompt typed as a slash command (`/review nightly`, `/plugin:command`), as Claude Code passes it to the hook. */
+const SLASH_COMMAND = /^\/[A-Za-z][\w:.-]*(?:\s|$)/
+
+/**
+ * What a UserPromptSubmit carries, classified like the transcript line of the same prompt (same id, role, subtype and
+ * text): a typed prompt, a slash command, or a turn Claude Code started itself (a `<task-notification>` when a
+ * background subagent finishes, 2.1.332), which is a notification and not the user's words.
+ */
+const classifyPrompt = (input: HookInput, text: string): Messages.Classified => {
+  const classified = Messages.classify(text, { promptSource: input.source })
+  if (classified.subtype === undefined && SLASH_COMMAND.test(text)) {
+    const trimmed = text.trim()
+    const space = trimmed.search(/\s/)
+    return {
+      role: "user",
+      subtype: "command",
+      text: trimmed,
+      command: { name: space < 0 ? trimmed : trimmed.slice(0, space) }
+    }
+  }
+  return classified
+}
+
 const promptOf = (input: HookInput, now: number) => {
-  const text = input.prompt ?? ""
-  const messageId =
-    input.prompt_id !== undefined && input.prompt_id !== ""
+  const raw = input.prompt ?? ""
+  const { role, subtype, text } = classifyPrompt(input, raw)
+  // A task notification absorbed into a running turn reuses that turn's prompt_id: named by its text, like in the
+  // transcript, it never replaces the user's prompt.
+  const messageId = Messages.isTaskNotification(raw)
+    ? Messages.notificationId(raw)
+    : input.prompt_id !== undefined && input.prompt_id !== ""
       ? input.prompt_id
-      : fallbackPromptId(input.session_id, text, now)
+      : fallbackPromptId(input.session_id, raw, now)
   const event: WithoutId<typeof Event.MessageEvent.Encoded> = {
     kind: "message",
     source: SOURCE,
     sessionId: input.session_id,
     at: now,
     messageId,
-    role: "user",
+    role,
+    ...(subtype !== undefined ? { subtype } : {}),
     text,
     parts: text === "" ? [] : [{ type: "text", text }],
     ...(input.agent_id !== undefined && input.agent_id !== "" ? { agentId: input.agent_id } : {}),
@@ -168,8 +174,8 @@ const toolCallOf = (input: HookInput, now: number, failed: boolean) => {
   const callId = input.tool_use_id
   if (callId === undefined || callId === "" || callId.length > 256) return undefined
   const name = input.tool_name !== undefined && input.tool_name !== "" ? input.tool_name.slice(0, 256) : "unknown"
-  const toolInput = toolInputOf(name, input.tool_input)
-  const durationMs = millis(input.duration_ms)
+  const toolInput = ToolInput.summarize(name, input.tool_input)
+  const durationMs = Lenient.millis(input.duration_ms)
   let output: { bytes: number; exitCode: number | null; error: string | null }
   let paths = toolInput.paths
   if (failed) {
@@ -178,7 +184,7 @@ const toolCallOf = (input: HookInput, now: number, failed: boolean) => {
     const text = interrupted
       ? `${Limits.truncate(raw, Limits.maxErrorChars - INTERRUPTED.length)}${INTERRUPTED}`.trimStart()
       : Limits.truncate(raw, Limits.maxErrorChars)
-    output = { bytes: raw.length, exitCode: exitCodeOf(raw), error: text === "" ? null : text }
+    output = { bytes: raw.length, exitCode: Lenient.exitCodeOfText(raw), error: text === "" ? null : text }
   } else {
     const response = input.tool_response
     let exitCode: number | null = null
@@ -186,10 +192,10 @@ const toolCallOf = (input: HookInput, now: number, failed: boolean) => {
       const record = response as Readonly<Record<string, unknown>>
       const bashLike = "stdout" in record || "stderr" in record
       if (name === "Bash" && bashLike && record["interrupted"] !== true) exitCode = 0
-      const filePath = stringField(record, "filePath")
+      const filePath = Lenient.field(record, "filePath")
       if (filePath !== undefined && !paths.includes(filePath)) paths = [...paths, filePath]
     }
-    output = { bytes: jsonLength(response), exitCode, error: null }
+    output = { bytes: Lenient.jsonLength(response), exitCode, error: null }
   }
   const event: WithoutId<typeof Event.ToolCallEvent.Encoded> = {
     kind: "tool_call",

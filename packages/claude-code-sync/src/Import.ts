@@ -5,7 +5,7 @@ import { Kit, type Outbox, type Redactor } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { agent, claudeDirs } from "./Agent.js"
-import * as Transcript from "./Transcript.js"
+import * as Transcript from "./transcript/index.js"
 
 /*
  * The history behind `claude-code-sync import`: `discover` lists every transcript Claude Code still keeps and

@@ -13,7 +13,7 @@ import * as Hooks from "./Hooks.js"
 import * as Import from "./Import.js"
 import * as Registration from "./Registration.js"
 import * as Settings from "./Settings.js"
-import * as Transcript from "./Transcript.js"
+import * as Transcript from "./transcript/index.js"
 
 const { FollowUpFailed, SessionSource } = Kit.SessionSource
 type Decoded = Kit.SessionSource.Decoded

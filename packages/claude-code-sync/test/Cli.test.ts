@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type Api, ApiKey } from "@opensync/domain"
-import { type RunningServer, startServer } from "../../server/test/support/server.js"
+import { type RunningServer, startServer } from "@opensync/testkit/Server"
 
 const cli = resolve(__dirname, "../dist/cli.mjs")
 const hookMjs = resolve(__dirname, "../dist/hook.cjs")

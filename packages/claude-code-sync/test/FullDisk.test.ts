@@ -1,15 +1,16 @@
 /**
  * Hooks on a full disk: a real full filesystem (a 256 KiB tmpfs as claude-code-sync's state directory, mounted in a
- * mount namespace of its own: `unshare -rm`, which needs no root where unprivileged user namespaces are allowed, else
- * root). Every hook still exits 0 and prints nothing; the failure is recorded where `status` shows it; once there is
+ * mount namespace of its own: `unshare --user --map-root-user --mount`, which needs no root where unprivileged user
+ * namespaces are allowed, else root). Every hook still exits 0 and prints nothing; the failure is recorded where `status` shows it; once there is
  * room again, the next sync re-reads the session from its transcript and the server has all of it.
  */
-import { execFileSync, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { getSession, type RunningServer, startServer } from "../../server/test/support/server.js"
+import * as FullDisk from "@opensync/testkit/FullDisk"
+import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
 
 const cli = resolve(__dirname, "../dist/cli.mjs")
 const hook = resolve(__dirname, "../dist/hook.cjs")
@@ -17,18 +18,13 @@ const driver = resolve(__dirname, "support/full-disk.mjs")
 const fixtures = resolve(__dirname, "fixtures")
 const sessionId = "c763ea33-250a-4cfa-ba10-d17cac298173"
 
-/** How to run a command with a tmpfs mounted at `dir`: in a namespace of its own, or (as root) here. */
+/** Runs a command with a 256 KiB tmpfs mounted at `dir`, in a mount namespace of its own (see testkit's FullDisk). */
 const inTinyDisk = (dir: string, command: ReadonlyArray<string>, env: Record<string, string>) => {
-  const script = `mount -t tmpfs -o size=256k tmpfs "$STATE" && exec "$@"`
-  const namespaced = spawnSync("unshare", ["-rm", "sh", "-c", script, "sh", ...command], { env, encoding: "utf8" })
-  if (namespaced.status === 0 || process.getuid?.() !== 0) return namespaced
-  // As root without user namespaces: mount here, and unmount after.
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir])
-  try {
-    return spawnSync(command[0] ?? "", command.slice(1), { env, encoding: "utf8" })
-  } finally {
-    execFileSync("umount", [dir])
-  }
+  const prefix = FullDisk.namespacePrefix()
+  if (typeof prefix === "string") throw new Error(`cannot make a full disk here: ${prefix}`)
+  const script = `mount -t tmpfs -o size=256k tmpfs "${dir}" && exec "$@"`
+  const [head, ...rest] = prefix
+  return spawnSync(head ?? "unshare", [...rest, "sh", "-c", script, "sh", ...command], { env, encoding: "utf8" })
 }
 
 let server: RunningServer
@@ -70,7 +66,7 @@ describe("hooks on a full disk", () => {
       PAYLOADS: JSON.stringify(payloads)
     }
     const ran = inTinyDisk(state, [process.execPath, driver], env)
-    expect(ran.status, `cannot make a full disk here (needs unshare -rm or root): ${ran.stderr}`).toBe(0)
+    expect(ran.status, ran.stderr).toBe(0)
     const result = JSON.parse(ran.stdout)
 
     expect(result.first).toEqual({ code: 0, signal: null, stdout: "", stderr: "" })

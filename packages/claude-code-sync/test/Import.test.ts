@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Import from "../src/Import.js"
-import * as Transcript from "../src/Transcript.js"
+import * as Transcript from "../src/transcript/index.js"
 
 // A fake CLAUDE_CONFIG_DIR (two dirs, as a comma list) holding the real Claude Code fixtures plus problem files.
 const fixtures = path.join(import.meta.dirname, "fixtures")

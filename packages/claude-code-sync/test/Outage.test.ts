@@ -17,7 +17,7 @@ import {
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { getSession, pollFor, type RunningServer, startServer } from "../../server/test/support/server.js"
+import { getSession, pollFor, type RunningServer, startServer } from "@opensync/testkit/Server"
 
 const cli = resolve(__dirname, "../dist/cli.mjs")
 const hook = resolve(__dirname, "../dist/hook.cjs")
@@ -81,13 +81,14 @@ describe("after an outage", () => {
     for (const payload of payloads) expect((await exec(hook, [payload.event], payload.stdin)).code).toBe(0)
     const failed = await exec(cli, ["sync"])
     expect(failed.code).toBe(1)
-    // While another sync holds the lock, `sync` (and /claude-code-sync:sync-now) says so, since when, and the last error.
+    // While another sync holds the lock (here one an older version left: live for 5 minutes), `sync` (and
+    // /claude-code-sync:sync-now) says so, who and since when, and the last error.
     writeFileSync(join(state(), "sync.lock"), "")
     const busy = await exec(cli, ["sync"])
     rmSync(join(state(), "sync.lock"))
     expect(busy.code).toBe(1)
     expect(busy.stderr).toMatch(
-      /Another sync is running \(since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, \d+ s ago\); it will send what is queued\. \d+ event\(s\) pending; run `claude-code-sync sync` again once fixed\. Last error: Cannot reach http:\/\/127\.0\.0\.1:9 /
+      /Another sync is running \(an older version, since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, \d+ s ago\); it will send what is queued\. \d+ event\(s\) pending; run `claude-code-sync sync` again once fixed\. Last error: Cannot reach http:\/\/127\.0\.0\.1:9 /
     )
     const status = await exec(cli, ["status"])
     expect(status.stdout).toMatch(

@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync,
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { getSession, type RunningServer, startServer } from "../../server/test/support/server.js"
+import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
 
 const cli = resolve(__dirname, "../dist/cli.mjs")
 const fixtures = resolve(__dirname, "fixtures")

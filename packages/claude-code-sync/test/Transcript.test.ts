@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { Event, Ingest, Pricing, type Session, Usage } from "@opensync/domain"
+import { Lenient } from "@opensync/client"
+import { Event, Pricing, Usage } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Transcript from "../src/Transcript.js"
+import * as Transcript from "../src/transcript/index.js"
+import { ingest } from "./support/Ingest.js"
 
 // Copies of shared/fixtures/real-clients (real Claude Code 2.1.197 output); expected figures from its README.
 const fixtures = join(import.meta.dirname, "fixtures")
@@ -35,29 +37,6 @@ const readSubagent = () =>
   })
 const eventsOf = (session: Transcript.TranscriptSession, syncToolCalls = true) =>
   Transcript.toEvents(session, { sessionId: SESSION_ID, source: "claude-code", syncToolCalls })
-
-/** Applies decoded events the way a backend does (domain `Ingest`), keeping messages and tool calls by id. */
-const ingest = (encoded: ReadonlyArray<Event.EventEncoded>) => {
-  let session: Session.Session | null = null
-  const messages = new Map<string, ReturnType<typeof Ingest.applyMessageEvent>["message"]>()
-  const tools = new Map<string, ReturnType<typeof Ingest.applyToolCallEvent>["toolCall"]>()
-  for (const raw of encoded) {
-    const decoded = Event.decodeUnknown(raw)
-    if (Either.isLeft(decoded)) throw new Error(`event rejected: ${decoded.left.message}`)
-    const event = decoded.right
-    if (event.kind === "session") session = Ingest.applySessionEvent(session, event)
-    else if (event.kind === "message") {
-      const r = Ingest.applyMessageEvent(session, messages.get(event.messageId) ?? null, event)
-      session = r.session
-      messages.set(event.messageId, r.message)
-    } else {
-      const r = Ingest.applyToolCallEvent(session, tools.get(event.callId) ?? null, event)
-      session = r.session
-      tools.set(event.callId, r.toolCall)
-    }
-  }
-  return { session: session!, messages, tools }
-}
 
 // Synthetic lines in Claude Code's shape, for cases the captured fixtures do not cover.
 const at = (second: number) => new Date(Date.UTC(2026, 10, 21, 9, 0, second)).toISOString()
@@ -200,18 +179,19 @@ describe("readSession on the captured main transcript", () => {
     expect(session.title).not.toContain("ancient-pondering-hickey")
   })
 
-  it("merges the lines of a response and keeps prompts, command lines and the compact summary in file order", () => {
-    expect(session.messages.map((m) => [m.role, m.text.slice(0, 24)])).toEqual([
-      ["user", PROMPT.slice(0, 24)],
-      ["assistant", "Step 1: using Bash."],
-      ["assistant", "Step 2: using Write."],
-      ["assistant", "Step 3: using Bash."],
-      ["assistant", "Step 4: using Agent."],
-      ["assistant", "All done: ran 4 tool ste"],
-      ["system", "This session is being co"],
-      ["user", "<command-name>/compact</"],
-      ["user", "<local-command-stdout>Co"]
+  it("merges the lines of a response and keeps prompts, commands and the compact summary in file order", () => {
+    expect(session.messages.map((m) => [m.role, m.subtype, m.text.slice(0, 24)])).toEqual([
+      ["user", null, PROMPT.slice(0, 24)],
+      ["assistant", null, "Step 1: using Bash."],
+      ["assistant", null, "Step 2: using Write."],
+      ["assistant", null, "Step 3: using Bash."],
+      ["assistant", null, "Step 4: using Agent."],
+      ["assistant", null, "All done: ran 4 tool ste"],
+      ["system", "summary", "This session is being co"],
+      ["user", "command", "/compact"],
+      ["system", "command-output", "Compacted PreCompact [no"]
     ])
+    expect(session.messages[8].parts).toEqual([{ type: "text", text: session.messages[8].text }])
     const step1 = session.messages[1]
     expect(step1.id).toBe("msg_fake457787cd1a37807513d3")
     expect(step1.parts).toEqual([
@@ -465,7 +445,7 @@ describe("readSession dedup and accounting rules", () => {
     expect(withThinking.usage).toEqual(usage(1, 0, 0, 9))
   })
 
-  it("takes the title from the first real prompt: not meta, commands, tool results or compact summaries", () => {
+  it("takes the title from the first real prompt: not meta, local commands, tool results or compact summaries", () => {
     const long = `${"x".repeat(200)}\nsecond line`
     const session = readLines([
       prompt(0, "u0", "<local-command-caveat>Caveat</local-command-caveat>", { isMeta: true }),
@@ -481,7 +461,13 @@ describe("readSession dedup and accounting rules", () => {
     ])
     expect(session.title).toBe(`${"x".repeat(119)}…`)
     expect(session.title!.length).toBe(120)
-    expect(session.messages.map((m) => m.role)).toEqual(["user", "user", "system", "user", "user"])
+    expect(session.messages.map((m) => [m.role, m.subtype, m.text])).toEqual([
+      ["user", "command", "/model"],
+      ["system", "command-output", "Set model"],
+      ["system", "summary", "Summary of the earlier conversation"],
+      ["user", null, `  ${long}`],
+      ["user", null, "Later prompt"]
+    ])
     expect(session.messages[3].parts).toEqual([
       { type: "text", text: `  ${long}` },
       { type: "other", name: "image", summary: null }
@@ -541,8 +527,8 @@ describe("paths and files", () => {
     expect(Transcript.subagentIdOf(`${dir}/${SESSION_ID}/subagents/agent-${AGENT_ID}.jsonl`)).toBe(AGENT_ID)
     expect(Transcript.subagentIdOf(`${dir}/${SESSION_ID}.jsonl`)).toBeUndefined()
     expect(Transcript.subagentIdOf(`${dir}/${SESSION_ID}/subagents/agent-${AGENT_ID}.meta.json`)).toBeUndefined()
-    expect(Transcript.projectNameOf("/home/dev/projects/demo")).toBe("demo")
-    expect(Transcript.projectNameOf("C:\\Users\\dev\\demo\\")).toBe("demo")
+    expect(Lenient.projectNameOf("/home/dev/projects/demo")).toBe("demo")
+    expect(Lenient.projectNameOf("C:\\Users\\dev\\demo\\")).toBe("demo")
   })
 
   it.effect("reads a transcript file, and fails with a tagged error for a missing one", () =>

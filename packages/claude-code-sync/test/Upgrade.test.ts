@@ -18,7 +18,7 @@ import {
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { getSession, type RunningServer, startServer } from "../../server/test/support/server.js"
+import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
 import { inboxVersion } from "../src/Agent.js"
 import * as Source from "../src/Source.js"
 

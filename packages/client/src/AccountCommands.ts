@@ -88,7 +88,7 @@ export const checkConnection = (cli: Cli, config: ConfigStore.ResolvedConfig) =>
     if (config.serverUrl === undefined || config.apiKey === undefined) {
       return { ok: false as const, error: `Not configured. Run \`${cli.name} login\`.` }
     }
-    const client = yield* SyncClient.make({ baseUrl: config.serverUrl, apiKey: config.apiKey, retries: 0 })
+    const client = yield* SyncClient.makeFetch({ baseUrl: config.serverUrl, apiKey: config.apiKey })
     return yield* client.check.pipe(
       Effect.map((checked) => ({ ok: true as const, version: checked.version, latencyMs: checked.latencyMs })),
       Effect.catchTag("SendFailed", (error) => Effect.succeed({ ok: false as const, error: error.message }))
@@ -150,7 +150,7 @@ const login = (
     const key = Option.isSome(flags.key) ? Redacted.value(flags.key.value).trim() : Redacted.value(yield* askKey).trim()
     const problem = ApiKey.problem(key)
     if (problem !== undefined) return yield* fail(`${problem} Nothing was saved.`)
-    const client = yield* SyncClient.make({ baseUrl: url, apiKey: Redacted.make(key), retries: 0 })
+    const client = yield* SyncClient.makeFetch({ baseUrl: url, apiKey: Redacted.make(key) })
     const checked = yield* client.check.pipe(
       Effect.catchTag("SendFailed", (error) => fail(`${error.message} Nothing was saved.`))
     )

@@ -6,9 +6,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import { type Claim, type DrainContext, makeDrainSteps, type Totals } from "./internal/outboxDrain.js"
+import * as Drain from "./internal/outboxDrain.js"
 import * as Files from "./internal/outboxFiles.js"
 import * as Fs from "./internal/outboxFs.js"
+import * as Run from "./internal/outboxRun.js"
 
 /** The outbox could not create or move one of its files (on `append`: nothing was queued). */
 export class OutboxWriteFailed extends Data.TaggedError("OutboxWriteFailed")<{
@@ -30,9 +31,14 @@ export class OutboxReadFailed extends Data.TaggedError("OutboxReadFailed")<{
   }
 }
 
-/** A batch could not be sent. `transient` (network, timeout, 5xx, 429): retried later; otherwise the drain stops. */
+/**
+ * A batch could not be sent; `kind` says whose fault it is. `unavailable`: no answer, a timeout, 503, 429 (never the
+ * events' fault: retried while `retry` allows, then later). `refused`: the request as a whole (bad key, wrong URL, not
+ * configured): the drain stops until the user fixes it. `failed`: the server failed on this batch (5xx, 400, 413, an
+ * answer that does not add up): the batch is split until the failing events are alone.
+ */
 export class SendFailed extends Data.TaggedError("SendFailed")<{
-  readonly transient: boolean
+  readonly kind: "unavailable" | "refused" | "failed"
   readonly message: string
   /** The HTTP status when the server answered, else null (network error, timeout). */
   readonly status?: number | null
@@ -56,10 +62,23 @@ export interface DrainOptions {
   readonly maxEvents?: number
   /** Most bytes of event JSON per request (default 4 MiB); a larger single event is rejected locally. */
   readonly maxBytes?: number
-  /** Delays between attempts after a transient failure (default `retrySchedule()`); reset after each success. */
+  /** Delays between attempts while the server is unavailable (default `retrySchedule()`); reset after each success. */
   readonly retry?: Schedule.Schedule<unknown, SendFailed>
   /** A claim untouched for this long belongs to a dead drainer and is taken back (default 60 s). */
   readonly claimTimeout?: Duration.DurationInput
+  /** Requests that may fail on an event (alone) before it is set aside in `rejected/` (default 5). */
+  readonly maxAttempts?: number
+  /** Wait before the next try of an event that failed: `base * factor^(tries - 1)`, at most `max` (1 min, 4, 6 h). */
+  readonly backoff?: {
+    readonly base?: Duration.DurationInput
+    readonly factor?: number
+    readonly max?: Duration.DurationInput
+  }
+  /**
+   * Failed requests a claim may cost before the server has accepted any request in this drain (default 16). Past it
+   * the drain tries one more claim, then stops: a server that fails everything charges and sets aside nothing.
+   */
+  readonly maxProbes?: number
 }
 
 /** A spool file moved to `corrupt/`, and why. */
@@ -68,29 +87,68 @@ export interface CorruptFile {
   readonly reason: string
 }
 
+/** An event the server failed on during a drain: its answer, tries so far, and its next try (null: set aside). */
+export type FailedEvent = Drain.FailedEvent
+
 /** What one drain did. `failure` is why it stopped early (everything unsent is still pending), or null. */
 export interface DrainResult {
   /** Events the server acknowledged (stored, duplicate or stale). */
   readonly delivered: number
-  /** Events moved to `rejected/` (refused by the server, or too large to send). */
+  /** Events the server answered as `deleted` (their session was deleted there): final, dropped. */
+  readonly deleted: number
+  /** Events moved to `rejected/` (refused by the server, too large to send, or failed `maxAttempts` times). */
   readonly rejected: number
+  /** Events the server failed on, back in `pending/` until their backoff ends. */
+  readonly retrying: number
   /** Successful requests. */
   readonly requests: number
   /** Files taken back from dead drainers. */
   readonly reclaimed: number
   readonly corrupt: ReadonlyArray<CorruptFile>
+  /** Each event the server failed on alone in this drain. */
+  readonly failed: ReadonlyArray<FailedEvent>
   readonly failure: SendFailed | null
 }
 
-/** The outbox at a glance (`claude-code-sync status`); `pending` counts events not yet acknowledged, in flight too. */
+/**
+ * The outbox at a glance, for `status` (computed from file names and `state.json`; no spool file is read).
+ * `pending` counts events not yet acknowledged, in flight and waiting for a retry too.
+ */
 export interface Stats {
   readonly pending: number
   readonly pendingFiles: number
   readonly oldestPendingAt: number | null
+  /** Of `pending`: events the server failed on, waiting for their next try (at `nextRetryAt` the earliest). */
+  readonly retrying: number
+  readonly nextRetryAt: number | null
+  /** The newest event the server failed on: when, which, its answer, its tries, its next try (null: set aside). */
+  readonly lastFailed: {
+    readonly at: number
+    readonly id: string | null
+    readonly reason: string
+    readonly status: number | null
+    readonly attempts: number
+    readonly retryAt: number | null
+  } | null
+  /** Events set aside in `rejected/`; `retryRejected()` queues them again. */
   readonly rejected: number
+  /** The newest event set aside: when, its id, and the server's answer. */
+  readonly lastRejected: { readonly at: number; readonly id: string | null; readonly reason: string } | null
+  /** Events dropped because their session was deleted on the server (all drains). */
+  readonly deleted: number
+  /** Spool files that could not be read, kept in `corrupt/` (their readable events were queued again). */
   readonly corrupt: number
+  readonly corruptFiles: ReadonlyArray<string>
   readonly lastSuccessAt: number | null
+  /** Why the last drain stopped or what failed in it (the server's answer), and when; cleared by a clean drain. */
   readonly lastError: string | null
+  readonly lastErrorAt: number | null
+}
+
+/** What `retryRejected` did: events queued again, and records in `rejected/` it could not read (left in place). */
+export interface RetryRejectedResult {
+  readonly requeued: number
+  readonly unreadable: ReadonlyArray<string>
 }
 
 /** Exponential backoff with ±20% jitter: 250 ms, 500 ms, 1 s, 2 s by default (4 retries). */
@@ -157,35 +215,66 @@ const make = Effect.gen(function* () {
       Fs.writeAtomic(path.join(dirs.tmp, Files.scratchName(pid)), dirs.state, JSON.stringify(update(state)))
     ).pipe(Effect.catchAll((error) => Effect.logWarning(`Outbox: could not update ${dirs.state}: ${error.reason}`)))
 
-  /** Counts pending (and in-flight) events from file names alone, plus rejected and corrupt files. */
+  /** Counts events from file names alone (pending, in flight, waiting for a retry), plus rejected and corrupt files. */
   const stats = Effect.fn("Outbox.stats")(function* () {
     const owners = yield* Fs.list(dirs.sending)
     const claimed = yield* Effect.forEach(owners, (owner) => Fs.list(path.join(dirs.sending, owner)))
     const names = [...(yield* Fs.list(dirs.pending)), ...claimed.flat()]
-    let pending = 0
-    let oldestPendingAt: number | null = null
-    for (const name of names) {
-      const parsed = Files.parseName(name)
-      if (parsed === undefined) continue
-      pending += parsed.count
-      oldestPendingAt = oldestPendingAt === null ? parsed.at : Math.min(oldestPendingAt, parsed.at)
-    }
+    const counts = Files.countPending(names, yield* Clock.currentTimeMillis)
     const state = yield* readState
+    const corruptFiles = yield* Fs.list(dirs.corrupt)
     const stats: Stats = {
-      pending,
-      pendingFiles: names.length,
-      oldestPendingAt,
-      rejected: (yield* Fs.list(dirs.rejected)).length,
-      corrupt: (yield* Fs.list(dirs.corrupt)).length,
+      ...counts,
+      rejected: (yield* Fs.list(dirs.rejected)).filter((name) => name.endsWith(".json")).length,
+      lastFailed: state.lastFailed,
+      lastRejected: state.lastRejected,
+      deleted: state.deleted,
+      corrupt: corruptFiles.length,
+      corruptFiles,
       lastSuccessAt: state.lastSuccessAt,
-      lastError: state.lastError
+      lastError: state.lastError,
+      lastErrorAt: state.lastErrorAt
     }
     return stats
   }, Effect.mapError(readFailed))
 
   /**
-   * Sends everything pending, oldest first, in batches; stops when nothing is left, when a batch fails permanently,
-   * or when `retry` gives up on a transient failure. Claimed files are released if the drain is interrupted.
+   * Queues every event set aside in `rejected/` again (`sync --retry-rejected`): each goes back to `pending/` at its
+   * original place in the order, with its tries reset, and its record is removed.
+   */
+  const retryRejected = Effect.fn("Outbox.retryRejected")(function* () {
+    let requeued = 0
+    const unreadable: Array<string> = []
+    const now = yield* Clock.currentTimeMillis
+    for (const name of yield* Fs.list(dirs.rejected)) {
+      const file = path.join(dirs.rejected, name)
+      const text = yield* Fs.readText(file)
+      if (text === undefined) continue
+      const record = Files.decodeRejected(text)
+      if (record._tag === "None") {
+        unreadable.push(name)
+        continue
+      }
+      const source = Files.parseName(record.value.source)
+      const stem = source?.stem ?? nextName(now, 1).replace(/\.1\.json$/, "")
+      const target = Files.retryName(stem, { index: record.value.index, attempts: 0, notBefore: 0 })
+      yield* Fs.writeAtomic(
+        path.join(dirs.tmp, Files.scratchName(pid)),
+        path.join(dirs.pending, target),
+        Files.encodeSpool([record.value.event])
+      )
+      yield* Fs.remove(file)
+      requeued += 1
+    }
+    const result: RetryRejectedResult = { requeued, unreadable }
+    return result
+  }, Effect.mapError(ioFailed))
+
+  /**
+   * Sends everything pending, oldest first, in batches. A batch the server fails on is split until the failing events
+   * are alone; each of those is retried after a backoff (persisted in its file name), then set aside. Stops when
+   * nothing is left, when a request is refused as a whole, when `retry` gives up on an unavailable server, or when the
+   * server fails every request. Claimed files are released if the drain is interrupted.
    */
   const drain = <R>(
     send: Send<R>,
@@ -194,59 +283,35 @@ const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const startedAt = yield* Clock.currentTimeMillis
       const owner = Files.ownerName(startedAt, pid)
-      const ctx: DrainContext = {
+      const base = Duration.toMillis(options.backoff?.base ?? "1 minute")
+      const factor = options.backoff?.factor ?? 4
+      const max = Duration.toMillis(options.backoff?.max ?? "6 hours")
+      const ctx: Drain.DrainContext = {
         dirs,
         pid,
         owner,
         ownDir: path.join(dirs.sending, owner),
         maxEvents: Math.max(1, options.maxEvents ?? 1000),
         maxBytes: Math.max(Files.ENVELOPE_BYTES + 2, options.maxBytes ?? 4 * 1024 * 1024),
-        claimTimeout: Duration.toMillis(options.claimTimeout ?? "60 seconds")
+        claimTimeout: Duration.toMillis(options.claimTimeout ?? "60 seconds"),
+        maxAttempts: Math.max(1, options.maxAttempts ?? 5),
+        backoff: (attempt) => Math.min(max, base * factor ** (attempt - 1))
       }
-      const steps = makeDrainSteps(ctx)
-      const totals: Totals = { delivered: 0, rejected: 0, requests: 0, reclaimed: 0, corrupt: [] }
-      const sendClaim = (claim: Claim) =>
-        Effect.gen(function* () {
-          const answers: Array<SendResult> = []
-          for (const [start, end] of claim.requests) {
-            yield* Fs.touch(ctx.ownDir, yield* Clock.currentTimeMillis)
-            const batch = claim.sendable.slice(start, end).map((item) => item.event)
-            const answer = yield* send(batch)
-            const problem = Files.answerProblem(answer, batch.length)
-            if (problem !== undefined) return yield* new SendFailed({ transient: true, message: problem })
-            answers.push(answer)
-          }
-          return answers
-        })
-      const loop = Effect.gen(function* () {
-        yield* steps.recover(startedAt, totals)
-        yield* Fs.mkdir(ctx.ownDir)
-        const driver = yield* Schedule.driver(options.retry ?? retrySchedule())
-        while (true) {
-          const claim = yield* steps.claim(totals)
-          if (claim === undefined) return null
-          const sent = yield* sendClaim(claim).pipe(
-            Effect.map((answers) => ({ ok: true as const, answers })),
-            Effect.catchTag("SendFailed", (error) => Effect.as(steps.releaseAll(false), { ok: false as const, error }))
-          )
-          if (!sent.ok) {
-            const retry = sent.error.transient && (yield* Effect.isSuccess(driver.next(sent.error)))
-            if (retry) continue
-            yield* updateState(Files.recordError(yield* Clock.currentTimeMillis, sent.error.message))
-            return sent.error
-          }
-          const now = yield* Clock.currentTimeMillis
-          yield* steps.settle(claim, sent.answers, now, totals)
-          yield* updateState(Files.recordSuccess(now))
-          yield* driver.reset
-        }
-      })
-      const failure = yield* loop.pipe(Effect.ensuring(Effect.ignore(steps.releaseAll(true))))
-      const result: DrainResult = { ...totals, failure }
+      const result: DrainResult = yield* Run.runDrain(
+        send,
+        {
+          ctx,
+          maxProbes: Math.max(1, options.maxProbes ?? 16),
+          retry: options.retry ?? retrySchedule(),
+          failure: (fields) => new SendFailed(fields),
+          updateState
+        },
+        startedAt
+      )
       return result
     }).pipe(Effect.mapError(ioFailed), Effect.withSpan("Outbox.drain"))
 
-  return { directory: dirs.root, append, drain, stats } as const
+  return { directory: dirs.root, append, drain, stats, retryRejected } as const
 })
 
 /** The durable local queue of events: append before any network attempt, drain to the server when it can. */

@@ -1,10 +1,13 @@
-import { FetchHttpClient } from "@effect/platform"
+import { FetchHttpClient, HttpClient, HttpClientError } from "@effect/platform"
 import { type Api, Limits } from "@opensync/domain"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as ApiClient from "./ApiClient.js"
+import * as ConfigStore from "./ConfigStore.js"
 import { SendFailed } from "./Outbox.js"
 
 export { SendFailed }
@@ -14,87 +17,213 @@ export interface SyncClientOptions {
   readonly apiKey: Redacted.Redacted<string>
   /** Per-request timeout (default 10 s). */
   readonly timeout?: Duration.DurationInput
-  /** Retries of a transient failure within one call (default 2). */
-  readonly retries?: number
 }
 
-const describe = (error: unknown, baseUrl: string): SendFailed => {
+/**
+ * The sync transport: one call per request, no retries (the outbox owns them). Every failure is a `SendFailed` whose
+ * `kind` says whose fault it is: `unavailable` (no answer, timeout, 503, 429), `refused` (key, URL, configuration) or
+ * `failed` (the server failed on this batch: 5xx, 400, 413, an answer that cannot be read).
+ */
+export interface Transport {
+  /** Sends one batch of encoded events; at most `Limits.maxEventsPerBatch`. */
+  readonly sendEvents: (events: ReadonlyArray<unknown>) => Effect.Effect<Api.SyncEventsResult, SendFailed>
+  /** Checks that the server answers and accepts the key: its version and the round trip. */
+  readonly check: Effect.Effect<{ readonly version: string; readonly latencyMs: number }, SendFailed>
+}
+
+/** The transport to the configured server; `layer` builds it once from `ConfigStore`, tests swap it. */
+export class SyncClient extends Context.Tag("@opensync/client/SyncClient")<SyncClient, Transport>() {}
+
+const excerpt = (text: string) => {
+  const flat = text.replace(/\s+/g, " ").trim()
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat
+}
+
+const textOf = (error: unknown): string => {
+  if (typeof error !== "object" || error === null) return String(error)
+  const record = error as { error?: unknown; description?: unknown; message?: unknown }
+  if (typeof record.error === "string") return record.error
+  if (typeof record.description === "string") return record.description
+  return typeof record.message === "string" ? record.message : ""
+}
+
+const statusOf = (error: unknown): number | null => {
+  const status = (error as { response?: { status?: unknown } }).response?.status
+  return typeof status === "number" ? status : null
+}
+
+/** A `SendFailed` for an HTTP status the server answered with. */
+const fromStatus = (status: number, text: string, baseUrl: string): SendFailed => {
+  const answer = `HTTP ${status}${text === "" ? "" : `: ${excerpt(text)}`}`
+  if (status === 401 || status === 403) {
+    return new SendFailed({
+      kind: "refused",
+      status,
+      message: `The server rejected the API key (${answer}). Run login again with a valid osk_ key.`
+    })
+  }
+  if (status === 408 || status === 429 || status === 503) {
+    return new SendFailed({ kind: "unavailable", status, message: `${baseUrl} is unavailable (${answer}).` })
+  }
+  if (status >= 500) return new SendFailed({ kind: "failed", status, message: `The server failed (${answer}).` })
+  if (status === 400 || status === 413) {
+    return new SendFailed({ kind: "failed", status, message: `The server refused the request (${answer}).` })
+  }
+  if (status === 404) {
+    return new SendFailed({
+      kind: "refused",
+      status,
+      message: `${baseUrl} does not look like an OpenSync server (HTTP 404). Check the URL.`
+    })
+  }
+  if (status >= 300) {
+    return new SendFailed({ kind: "refused", status, message: `Unexpected answer from ${baseUrl} (${answer}).` })
+  }
+  return new SendFailed({ kind: "failed", status, message: `The server's answer could not be read (${answer}).` })
+}
+
+const statusOfTag: Record<string, number> = {
+  Unauthorized: 401,
+  Forbidden: 403,
+  BadRequest: 400,
+  NotFound: 404,
+  PayloadTooLarge: 413,
+  InternalError: 500
+}
+
+/** Turns any failure of a call into a `SendFailed` that says whose fault it is and what to do. */
+export const describe = (error: unknown, baseUrl: string): SendFailed => {
   const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : ""
-  const text = (error as { error?: string; message?: string }).error ?? (error as { message?: string }).message ?? ""
+  const text = textOf(error)
+  if (tag in statusOfTag) return fromStatus(statusOfTag[tag], text, baseUrl)
   switch (tag) {
-    case "Unauthorized":
-      return new SendFailed({
-        transient: false,
-        status: 401,
-        message: `The server rejected the API key (${text}). Run login again with a valid osk_ key.`
-      })
-    case "BadRequest":
-      return new SendFailed({ transient: false, status: 400, message: `The server refused the request: ${text}` })
-    case "PayloadTooLarge":
-      return new SendFailed({ transient: false, status: 413, message: `The request was too large: ${text}` })
-    case "NotFound":
-      return new SendFailed({
-        transient: false,
-        status: 404,
-        message: `${baseUrl} does not look like an OpenSync server (404). Check the URL.`
-      })
-    case "InternalError":
-      return new SendFailed({ transient: true, status: 500, message: `The server failed (${text}); will retry later.` })
     case "TimeoutException":
-      return new SendFailed({
-        transient: true,
-        status: null,
-        message: `${baseUrl} did not answer in time; will retry later.`
-      })
+      return new SendFailed({ kind: "unavailable", status: null, message: `${baseUrl} did not answer in time.` })
     case "RequestError":
       return new SendFailed({
-        transient: true,
+        kind: "unavailable",
         status: null,
         message: `Cannot reach ${baseUrl} (${text}). Is the server running? Events stay queued.`
       })
     case "ResponseError": {
-      const status = (error as { response?: { status?: number } }).response?.status ?? null
-      const transient = status === null || status >= 500 || status === 429 || status === 408
-      return new SendFailed({
-        transient,
-        status,
-        message: `Unexpected answer from ${baseUrl}${status === null ? "" : ` (HTTP ${status})`}: ${text}`
-      })
+      const status = statusOf(error)
+      if (status !== null) return fromStatus(status, text, baseUrl)
+      return new SendFailed({ kind: "unavailable", status: null, message: `No usable answer from ${baseUrl}: ${text}` })
     }
+    case "ParseError":
+      return new SendFailed({
+        kind: "failed",
+        status: null,
+        message: `The server's answer could not be read: ${excerpt(text)}`
+      })
     default:
-      return new SendFailed({ transient: true, status: null, message: `Sync failed: ${text || tag || String(error)}` })
+      return new SendFailed({ kind: "unavailable", status: null, message: `Sync failed: ${text || tag || "unknown"}` })
   }
 }
 
-/** The HTTP client of the sync contract: timeouts, bounded retries with backoff, and errors that say what to do. */
-export const make = (options: SyncClientOptions) =>
+const isContractError = (text: string): boolean => {
+  try {
+    const body: unknown = JSON.parse(text)
+    return typeof body === "object" && body !== null && "_tag" in body && typeof body._tag === "string"
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Fails an error answer whose body is not one of the contract's errors (a proxy's page, an empty 503) with its status,
+ * which the contract's decoder would otherwise lose. It reads the body as `arrayBuffer`, the form the decoder reads
+ * (and the response caches), so a contract error is still decoded.
+ */
+const keepStatus = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  HttpClient.transformResponse(client, (effect) =>
+    Effect.flatMap(effect, (response) => {
+      if (response.status < 400) return Effect.succeed(response)
+      return Effect.flatMap(
+        Effect.orElseSucceed(response.arrayBuffer, () => new ArrayBuffer(0)),
+        (bytes) => {
+          const text = new TextDecoder().decode(bytes)
+          if (isContractError(text)) return Effect.succeed(response)
+          return Effect.fail(
+            new HttpClientError.ResponseError({
+              request: response.request,
+              response,
+              reason: "StatusCode",
+              description: text
+            })
+          )
+        }
+      )
+    })
+  )
+
+/** The transport to one server over the `HttpClient` in context (`HttpClient.make` fakes it in tests). */
+export const make = (options: SyncClientOptions): Effect.Effect<Transport, never, HttpClient.HttpClient> =>
   Effect.gen(function* () {
-    const client = yield* ApiClient.make({ baseUrl: options.baseUrl, apiKey: options.apiKey })
-    const timeout = options.timeout ?? Duration.seconds(10)
-    const retry = Schedule.exponential(Duration.millis(250), 2).pipe(
-      Schedule.jittered,
-      Schedule.intersect(Schedule.recurs(options.retries ?? 2))
+    const client = yield* ApiClient.make(
+      { baseUrl: options.baseUrl, apiKey: options.apiKey },
+      { transformClient: keepStatus }
     )
+    const timeout = options.timeout ?? Duration.seconds(10)
     const call = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(
         Effect.timeout(timeout),
-        Effect.mapError((error) => describe(error, options.baseUrl)),
-        Effect.retry({ schedule: retry, while: (error) => error.transient })
+        Effect.mapError((error) => describe(error, options.baseUrl))
       )
 
-    /** Sends one batch of encoded events; at most `Limits.maxEventsPerBatch`. */
     const sendEvents = (events: ReadonlyArray<unknown>): Effect.Effect<Api.SyncEventsResult, SendFailed> =>
       events.length > Limits.maxEventsPerBatch
-        ? Effect.fail(new SendFailed({ transient: false, status: null, message: "batch too large" }))
+        ? Effect.fail(
+            new SendFailed({
+              kind: "failed",
+              status: null,
+              message: `A batch holds at most ${Limits.maxEventsPerBatch} events (this one ${events.length}).`
+            })
+          )
         : call(client.sync.events({ payload: { events } }))
 
-    /** Checks the server answers and accepts the key. */
+    /** Checks the server answers and accepts the key (any scope: the plugins hold `ingest` keys). */
     const check = Effect.gen(function* () {
-      const started = Date.now()
+      const started = yield* Clock.currentTimeMillis
       const health = yield* call(client.health.health())
-      yield* call(client.keys.list())
-      return { version: health.version, latencyMs: Date.now() - started }
+      const me = yield* call(client.auth.me())
+      return { version: health.version, latencyMs: (yield* Clock.currentTimeMillis) - started, scope: me.scope }
     })
 
-    return { sendEvents, check } as const
-  }).pipe(Effect.provide(FetchHttpClient.layer))
+    return { sendEvents, check } satisfies Transport
+  })
+
+/** `make` over the platform's `fetch`: for a server that is not (yet) the configured one, as `login` checks it. */
+export const makeFetch = (options: SyncClientOptions): Effect.Effect<Transport> =>
+  Effect.provide(make(options), FetchHttpClient.layer)
+
+/** A transport whose every call fails as `refused` with `message` (no server configured, unreadable config). */
+export const unconfigured = (message: string): Transport => {
+  const failure = Effect.fail(new SendFailed({ kind: "refused", status: null, message }))
+  return { sendEvents: () => failure, check: failure }
+}
+
+/**
+ * The transport to the server `ConfigStore` names, built once. Without a server URL or key (or with an unreadable
+ * config file) the layer still builds, and every call fails as `refused` saying what to fix.
+ */
+export const layer = (
+  options: { readonly timeout?: Duration.DurationInput } = {}
+): Layer.Layer<SyncClient, never, ConfigStore.ConfigStore | HttpClient.HttpClient> =>
+  Layer.effect(
+    SyncClient,
+    Effect.gen(function* () {
+      const store = yield* ConfigStore.ConfigStore
+      const loaded = yield* Effect.either(store.load)
+      if (loaded._tag === "Left") return unconfigured(loaded.left.message)
+      const { serverUrl, apiKey } = loaded.right
+      if (serverUrl === undefined || apiKey === undefined) {
+        return unconfigured(`No server URL or API key in ${store.path}: run login. Events stay queued until then.`)
+      }
+      return yield* make({ baseUrl: serverUrl, apiKey, ...options })
+    })
+  )
+
+/** `layer` over the platform's `fetch`. */
+export const layerFetch = (options: { readonly timeout?: Duration.DurationInput } = {}) =>
+  layer(options).pipe(Layer.provide(FetchHttpClient.layer))

@@ -11,8 +11,8 @@ import {
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { Kit, Outbox } from "@opensync/client"
-import { Event } from "@opensync/domain"
+import { Kit, Outbox, SyncClient } from "@opensync/client"
+import { Event, Ids } from "@opensync/domain"
 import type { SourceInfo } from "@opensync/domain/Sources"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -104,25 +104,22 @@ const FakeSource = Layer.succeed(
   })
 )
 
-/** A server that stores everything it is sent. */
+/** A server that stores everything it is sent: the one faked transport. */
 const fakeServer = () => {
   const received: Array<Event.EventEncoded> = []
-  const transport = Layer.succeed(Kit.Transport.Transport, {
-    connect: Effect.succeed({
-      baseUrl: "http://fake",
-      send: (events: ReadonlyArray<unknown>) =>
-        Effect.sync(() => {
-          received.push(...(events as ReadonlyArray<Event.EventEncoded>))
-          return {
-            stored: events.map((e: unknown) => (e as { id: string }).id),
-            duplicates: [],
-            stale: [],
-            rejected: []
-          }
-        }),
-      check: Effect.succeed({ version: "test", latencyMs: 0 }),
-      sessionIds: Effect.sync(() => new Set(received.map((event) => event.sessionId)))
-    })
+  const transport = Layer.succeed(SyncClient.SyncClient, {
+    sendEvents: (events: ReadonlyArray<unknown>) =>
+      Effect.sync(() => {
+        received.push(...(events as ReadonlyArray<Event.EventEncoded>))
+        return {
+          stored: events.map((e: unknown) => Ids.EventId.make((e as { id: string }).id)),
+          duplicates: [],
+          stale: [],
+          rejected: [],
+          deleted: []
+        }
+      }),
+    check: Effect.succeed({ version: "test", latencyMs: 0 })
   })
   return { received, transport }
 }
@@ -131,10 +128,11 @@ const setup = () => {
   const home = mkdtempSync(join(tmpdir(), "kit-sync-"))
   const env = { HOME: home }
   const paths = Kit.Agent.paths(agent, env)
-  const layer = (transport?: Layer.Layer<Kit.Transport.Transport>) => {
-    const kit = Kit.Main.layer(agent, env)
-    const withSource = Layer.merge(FakeSource, kit)
-    return transport === undefined ? withSource : Layer.merge(withSource, transport)
+  /** The kit's services in this HOME; with a transport, a server is configured and `transport` stands in for it. */
+  const layer = (transport?: Layer.Layer<SyncClient.SyncClient>) => {
+    if (transport === undefined) return Layer.merge(FakeSource, Kit.Main.layer(agent, env))
+    const configured = { ...env, TEST_SYNC_CONVEX_URL: "http://fake.invalid", TEST_SYNC_API_KEY: "osk_fake" }
+    return Layer.mergeAll(FakeSource, Kit.Main.layer(agent, configured), transport)
   }
   const item = (name: string, body: unknown) => {
     mkdirSync(paths.inbox, { recursive: true })
@@ -212,7 +210,10 @@ describe("the agent kit's sync", () => {
       expect(held).toBe(true)
       const report = yield* Kit.Sync.run
       expect(report.error).toMatch(
-        /^Another sync is running \(since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, \d+ s ago\); it will send what is queued\.$/
+        new RegExp(
+          `^Another sync is running \\(pid ${process.pid}: .*, since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC, \\d+ s ago\\); ` +
+            "it will send what is queued\\.$"
+        )
       )
       expect(readdirSync(paths.inbox)).toEqual(["1790000000002-1-b.item"])
       expect(server.received).toEqual([])

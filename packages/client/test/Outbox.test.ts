@@ -73,7 +73,7 @@ const fakeServer = (
 const down =
   (message = "connect ECONNREFUSED 127.0.0.1:1") =>
   () =>
-    new Outbox.SendFailed({ transient: true, message })
+    new Outbox.SendFailed({ kind: "unavailable", message })
 
 /** Runs `effect` to completion, advancing the TestClock to each sleep it starts; returns the wake-up times. */
 const runWithTestClock = <A, E>(effect: Effect.Effect<A, E>, atEachSleep: Effect.Effect<void> = Effect.void) =>
@@ -95,7 +95,24 @@ const runWithTestClock = <A, E>(effect: Effect.Effect<A, E>, atEachSleep: Effect
     }
   })
 
-const noFailure = { reclaimed: 0, corrupt: [], failure: null }
+const emptyStats: Outbox.Stats = {
+  pending: 0,
+  pendingFiles: 0,
+  oldestPendingAt: null,
+  retrying: 0,
+  nextRetryAt: null,
+  lastFailed: null,
+  rejected: 0,
+  lastRejected: null,
+  deleted: 0,
+  corrupt: 0,
+  corruptFiles: [],
+  lastSuccessAt: null,
+  lastError: null,
+  lastErrorAt: null
+}
+
+const noFailure = { deleted: 0, retrying: 0, reclaimed: 0, corrupt: [], failed: [], failure: null }
 
 describe("Outbox.append and drain", () => {
   it.effect("delivers every event exactly once, in order, in batches of at most maxEvents", () =>
@@ -109,15 +126,7 @@ describe("Outbox.append and drain", () => {
       yield* outbox.append(["b1", "b2", "b3", "b4", "b5"].map((id) => ev(id)))
       yield* outbox.append([ev("c1")])
       expect(ls(dir, "pending").length).toBe(5)
-      expect(yield* outbox.stats()).toEqual({
-        pending: 12,
-        pendingFiles: 5,
-        oldestPendingAt: 0,
-        rejected: 0,
-        corrupt: 0,
-        lastSuccessAt: null,
-        lastError: null
-      })
+      expect(yield* outbox.stats()).toEqual({ ...emptyStats, pending: 12, pendingFiles: 5, oldestPendingAt: 0 })
 
       const server = yield* fakeServer()
       const result = yield* outbox.drain(server.send, { maxEvents: 4 })
@@ -130,15 +139,7 @@ describe("Outbox.append and drain", () => {
         ["b5"],
         ["c1"]
       ])
-      expect(yield* outbox.stats()).toEqual({
-        pending: 0,
-        pendingFiles: 0,
-        oldestPendingAt: null,
-        rejected: 0,
-        corrupt: 0,
-        lastSuccessAt: 0,
-        lastError: null
-      })
+      expect(yield* outbox.stats()).toEqual({ ...emptyStats, lastSuccessAt: 0 })
       expect([ls(dir, "pending"), ls(dir, "sending"), ls(dir, "tmp")]).toEqual([[], [], []])
       expect(yield* outbox.drain(server.send)).toEqual({ delivered: 0, rejected: 0, requests: 0, ...noFailure })
       expect((yield* server.batches).length).toBe(5)
@@ -164,7 +165,7 @@ describe("Outbox.append and drain", () => {
         v: 1,
         rejectedAt: 0,
         reason: "the event is 422 bytes of JSON, more than a request may hold (316)",
-        source: `${rejected.replace(/\.0\.json$/, "")}.json`,
+        source: rejected.replace(/\.0\.json$/, ".1.json"),
         index: 0,
         event: ev("huge", 400)
       })
@@ -186,8 +187,8 @@ describe("Outbox.append and drain", () => {
 
       expect(result).toEqual({ delivered: 3, rejected: 1, requests: 1, ...noFailure })
       expect(yield* server.batches).toEqual([["e1", "e2", "bad", "e3"]])
-      expect(ls(dir, "rejected")).toEqual([second.replace(/\.json$/, ".0.json")])
-      expect(readJson(path.join(dir, "rejected", second.replace(/\.json$/, ".0.json")))).toEqual({
+      expect(ls(dir, "rejected")).toEqual([second.replace(/\.2\.json$/, ".0.json")])
+      expect(readJson(path.join(dir, "rejected", second.replace(/\.2\.json$/, ".0.json")))).toEqual({
         v: 1,
         rejectedAt: 0,
         reason: "Invalid event: sessionId is missing",
@@ -196,13 +197,10 @@ describe("Outbox.append and drain", () => {
         event: ev("bad")
       })
       expect(yield* outbox.stats()).toEqual({
-        pending: 0,
-        pendingFiles: 0,
-        oldestPendingAt: null,
+        ...emptyStats,
         rejected: 1,
-        corrupt: 0,
-        lastSuccessAt: 0,
-        lastError: null
+        lastRejected: { at: 0, id: "bad", reason: "Invalid event: sessionId is missing" },
+        lastSuccessAt: 0
       })
       yield* outbox.drain(server.send)
       expect((yield* server.batches).length).toBe(1)
@@ -234,37 +232,27 @@ describe("Outbox.drain when the server fails", () => {
       expect(yield* server.attempts).toBe(4)
       expect(exit).toEqual(
         Exit.succeed({
+          ...noFailure,
           delivered: 0,
           rejected: 0,
           requests: 0,
-          reclaimed: 0,
-          corrupt: [],
-          failure: new Outbox.SendFailed({ transient: true, message: "connect ECONNREFUSED 127.0.0.1:1" })
+          failure: new Outbox.SendFailed({ kind: "unavailable", message: "connect ECONNREFUSED 127.0.0.1:1" })
         })
       )
       expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([before, []])
       expect(yield* outbox.stats()).toEqual({
+        ...emptyStats,
         pending: 5,
         pendingFiles: 3,
         oldestPendingAt: 0,
-        rejected: 0,
-        corrupt: 0,
-        lastSuccessAt: null,
-        lastError: "connect ECONNREFUSED 127.0.0.1:1"
+        lastError: "connect ECONNREFUSED 127.0.0.1:1",
+        lastErrorAt: 700
       })
 
       const later = yield* fakeServer()
       expect(yield* outbox.drain(later.send)).toEqual({ delivered: 5, rejected: 0, requests: 1, ...noFailure })
       expect(yield* later.batches).toEqual([["s1", "s2", "s3", "s4", "s5"]])
-      expect(yield* outbox.stats()).toEqual({
-        pending: 0,
-        pendingFiles: 0,
-        oldestPendingAt: null,
-        rejected: 0,
-        corrupt: 0,
-        lastSuccessAt: 700,
-        lastError: null
-      })
+      expect(yield* outbox.stats()).toEqual({ ...emptyStats, lastSuccessAt: 700 })
     })
   )
 
@@ -309,7 +297,7 @@ describe("Outbox.drain when the server fails", () => {
       const dir = tempDir()
       const outbox = yield* open(dir)
       yield* outbox.append([ev("p1")])
-      const refused = new Outbox.SendFailed({ transient: false, message: "Invalid API key. Run `login`." })
+      const refused = new Outbox.SendFailed({ kind: "refused", message: "Invalid API key. Run `login`." })
       const server = yield* fakeServer({ fail: () => refused })
 
       const { exit, wakes } = yield* runWithTestClock(outbox.drain(server.send, { retry }))
@@ -323,31 +311,32 @@ describe("Outbox.drain when the server fails", () => {
     })
   )
 
-  it.effect("an answer that does not account for every event counts as a transient failure", () =>
+  it.effect("an answer that does not account for every event is a failure of the batch: it is split", () =>
     Effect.gen(function* () {
       const dir = tempDir()
       const outbox = yield* open(dir)
-      yield* outbox.append([ev("q1"), ev("q2")])
-      const send: Outbox.Send = () => Effect.succeed({ stored: ["q1"], duplicates: [], stale: [], rejected: [] })
-
-      const { exit, wakes } = yield* runWithTestClock(
-        outbox.drain(send, { retry: Outbox.retrySchedule({ base: "1 second", retries: 1, jitter: false }) })
-      )
-
-      expect(wakes).toEqual([1000])
-      expect(exit).toEqual(
-        Exit.succeed({
-          delivered: 0,
-          rejected: 0,
-          requests: 0,
-          ...noFailure,
-          failure: new Outbox.SendFailed({
-            transient: true,
-            message: "the server's answer accounts for 1 of 2 events"
-          })
+      yield* outbox.append([ev("q1"), ev("q2"), ev("q3")])
+      const batches: Array<ReadonlyArray<string>> = []
+      const send: Outbox.Send = (events) =>
+        Effect.sync(() => {
+          const ids = events.map(idOf)
+          batches.push(ids)
+          return { stored: ids.filter((id) => id !== "q2"), duplicates: [], stale: [], rejected: [] }
         })
-      )
-      expect((yield* outbox.stats()).pending).toBe(2)
+
+      const result = yield* outbox.drain(send, { backoff: { base: "1 minute", factor: 2 } })
+
+      expect(batches).toEqual([["q1", "q2", "q3"], ["q1"], ["q2", "q3"], ["q2"], ["q3"]])
+      const reason = "The server's answer does not add up: the server's answer accounts for 0 of 1 events."
+      expect(result).toEqual({
+        ...noFailure,
+        delivered: 2,
+        rejected: 0,
+        retrying: 1,
+        requests: 2,
+        failed: [{ id: "q2", reason, status: null, attempts: 1, retryAt: 60_000 }]
+      })
+      expect((yield* outbox.stats()).retrying).toBe(1)
     })
   )
 
@@ -395,23 +384,21 @@ describe("Outbox recovery", () => {
 
       const result = yield* outbox.drain(server.send, { claimTimeout: "60 seconds" })
 
-      expect(result).toEqual({ delivered: 2, rejected: 0, requests: 1, reclaimed: 1, corrupt: [], failure: null })
+      expect(result).toEqual({ ...noFailure, delivered: 2, rejected: 0, requests: 1, reclaimed: 1 })
       expect(yield* server.batches).toEqual([["dead1", "dead2"]])
       expect(ls(dir, "sending")).toEqual(["9999999999999-0000000008-0000cafe"])
       expect(ls(dir, "sending/9999999999999-0000000008-0000cafe")).toEqual([liveFile])
       expect(yield* outbox.stats()).toEqual({
+        ...emptyStats,
         pending: 1,
         pendingFiles: 1,
         oldestPendingAt: now,
-        rejected: 0,
-        corrupt: 0,
-        lastSuccessAt: now,
-        lastError: null
+        lastSuccessAt: now
       })
     })
   )
 
-  it.effect("quarantines corrupt, truncated and foreign files and recovers a complete file a crash left in tmp/", () =>
+  it.effect("quarantines unreadable files, sends the events still readable in them, recovers a file left in tmp/", () =>
     Effect.gen(function* () {
       const now = Date.now()
       yield* TestClock.setTime(now)
@@ -437,19 +424,24 @@ describe("Outbox recovery", () => {
 
       const result = yield* outbox.drain(server.send)
 
-      expect(yield* server.batches).toEqual([["crashed-before-rename", "g1", "g2"]])
+      expect(yield* server.batches).toEqual([
+        ["crashed-before-rename", "g1", "g2"],
+        ["lost1", "m1", "m2"]
+      ])
       expect(result).toEqual({
-        delivered: 3,
+        ...noFailure,
+        delivered: 6,
         rejected: 0,
-        requests: 1,
-        reclaimed: 0,
-        failure: null,
+        requests: 2,
         corrupt: [
           {
             file: spoolName(2, 1, 1),
-            reason: `left by an interrupted append: invalid JSON (28 bytes): ${parseError(half)}`
+            reason: `left by an interrupted append: invalid JSON (28 bytes): ${parseError(half)}; 0 of 1 events could be read`
           },
-          { file: spoolName(1, 1, 2), reason: `invalid JSON (41 bytes): ${parseError(truncated)}` },
+          {
+            file: spoolName(1, 1, 2),
+            reason: `invalid JSON (41 bytes): ${parseError(truncated)}; 1 of 2 events could be read`
+          },
           { file: spoolName(1, 2, 3), reason: "holds 2 events, its name announces 3" },
           { file: spoolName(1, 3, 1), reason: "unknown spool file version" },
           { file: "notes.txt", reason: "not an outbox file name" }
@@ -460,7 +452,8 @@ describe("Outbox recovery", () => {
       )
       expect(fs.readFileSync(path.join(dir, "corrupt", spoolName(1, 1, 2)), "utf8")).toBe(truncated)
       expect([ls(dir, "pending"), ls(dir, "tmp")]).toEqual([[], [spoolName(2, 3, 1)]])
-      expect((yield* outbox.stats()).corrupt).toBe(5)
+      const stats = yield* outbox.stats()
+      expect([stats.corrupt, stats.corruptFiles, stats.pending]).toEqual([5, ls(dir, "corrupt"), 0])
     })
   )
 })
@@ -562,13 +555,8 @@ describe("Outbox under concurrency", () => {
         expect(outOfOrder).toEqual([])
         const stats = yield* outbox.stats()
         expect({ ...stats, lastSuccessAt: stats.lastSuccessAt !== null && stats.lastSuccessAt >= startedAt }).toEqual({
-          pending: 0,
-          pendingFiles: 0,
-          oldestPendingAt: null,
-          rejected: 0,
-          corrupt: 0,
-          lastSuccessAt: true,
-          lastError: null
+          ...emptyStats,
+          lastSuccessAt: true
         })
         expect([ls(dir, "pending"), ls(dir, "sending"), ls(dir, "tmp")]).toEqual([[], [], []])
       }),

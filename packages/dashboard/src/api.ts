@@ -3,17 +3,32 @@ import * as HttpApiClient from "@effect/platform/HttpApiClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { OpenSyncApi } from "@opensync/domain/Api"
+import * as SignIn from "@opensync/domain/SignIn"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 
-/** How the dashboard talks to a backend: same origin (HttpOnly cookie) or another origin (bearer session token). */
+/**
+ * How the dashboard talks to a backend. Another origin: the whole sign-in token as a bearer header. The same origin:
+ * the HttpOnly cookie holds one half of the token and this page sends the other half (`secret`) as a header, so the
+ * cookie, which the browser also sends to other servers on the same host, authenticates nothing alone.
+ */
 export interface Connection {
   readonly baseUrl: string
-  /** The session token, only for another origin; on the same origin the browser sends the cookie. */
+  /** The whole sign-in token, only for another origin. */
   readonly token: string | null
+  /** The page's half of a same-origin sign-in. */
+  readonly secret?: string | null | undefined
 }
+
+/** The headers that authenticate a connection's requests (the browser adds the cookie on the same origin). */
+export const authHeaders = (connection: Connection): Record<string, string> =>
+  connection.token !== null
+    ? { authorization: `Bearer ${connection.token}` }
+    : connection.secret
+      ? { [SignIn.secretHeader]: connection.secret }
+      : {}
 
 /** The typed client derived from the domain's HTTP contract; responses are decoded with the domain schemas. */
 const makeClient = (connection: Connection) =>
@@ -23,11 +38,7 @@ const makeClient = (connection: Connection) =>
       client.pipe(
         // No `traceparent` header: another origin's CORS preflight (Convex, another server) would refuse it.
         HttpClient.withTracerPropagation(false),
-        HttpClient.mapRequest(
-          connection.token === null
-            ? HttpClientRequest.setHeader("X-OpenSync-Request", "1")
-            : HttpClientRequest.bearerToken(connection.token)
-        )
+        HttpClient.mapRequest(HttpClientRequest.setHeaders(authHeaders(connection)))
       )
   }).pipe(Effect.provide(FetchHttpClient.layer))
 
@@ -50,7 +61,9 @@ const statusOf: Record<string, number> = {
   BadRequest: 400,
   NotFound: 404,
   PayloadTooLarge: 413,
-  InternalError: 500
+  TooManyRequests: 429,
+  InternalError: 500,
+  InsufficientStorage: 507
 }
 
 const toApiError = (e: unknown): ApiError => {
@@ -70,7 +83,7 @@ const toApiError = (e: unknown): ApiError => {
 export const clientFor = (() => {
   let cached: { key: string; client: ApiClient } | undefined
   return (connection: Connection): ApiClient => {
-    const key = `${connection.baseUrl}\n${connection.token ?? ""}`
+    const key = `${connection.baseUrl}\n${connection.token ?? ""}\n${connection.secret ?? ""}`
     if (cached?.key !== key) cached = { key, client: Effect.runSync(makeClient(connection)) }
     return cached.client
   }
@@ -88,7 +101,7 @@ export const run = async <A, E>(effect: Effect.Effect<A, E>): Promise<A> => {
 export const fetchBlob = async (connection: Connection, path: string): Promise<Blob> => {
   const response = await fetch(new URL(path, connection.baseUrl), {
     credentials: "same-origin",
-    headers: connection.token === null ? {} : { authorization: `Bearer ${connection.token}` }
+    headers: authHeaders(connection)
   })
   if (!response.ok) {
     const body = await response.json().catch(() => ({}) as { error?: string })

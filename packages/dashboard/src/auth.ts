@@ -1,10 +1,12 @@
 import type { Me } from "@opensync/domain/Api"
+import * as SignIn from "@opensync/domain/SignIn"
 import { ApiError, type Connection, clientFor, run } from "./api.js"
 
 /**
- * Sign-in. On the page's own origin the server sets an HttpOnly cookie and JavaScript never keeps the token. For
- * another origin (a Convex deployment) the session token lives in memory plus sessionStorage (this tab only,
- * 7 days at most, revocable); the API key itself is never stored anywhere.
+ * Sign-in. On the page's own origin the server sets an HttpOnly cookie with one half of the sign-in token and this
+ * page keeps the other half in localStorage (per origin: a server on another port cannot read it) and sends it as a
+ * header; neither half authenticates alone. For another origin (a Convex deployment) the whole token lives in memory
+ * plus sessionStorage (this tab only, 7 days at most, revocable). The API key itself is never stored anywhere.
  */
 
 export interface Auth {
@@ -13,6 +15,24 @@ export interface Auth {
 }
 
 const storageKey = "opensync.session"
+const secretKey = "opensync.signin-secret"
+
+const readSecret = (): string | null => {
+  try {
+    return localStorage.getItem(secretKey)
+  } catch {
+    return null
+  }
+}
+
+const writeSecret = (secret: string | null) => {
+  try {
+    if (secret === null) localStorage.removeItem(secretKey)
+    else localStorage.setItem(secretKey, secret)
+  } catch {
+    // storage unavailable (private mode): this page stays signed in until it is closed
+  }
+}
 
 export const sameOrigin = (baseUrl: string) => {
   try {
@@ -54,10 +74,14 @@ export const signIn = async (baseUrl: string, apiKey: string): Promise<Auth> => 
   if (!key.startsWith("osk_")) throw new ApiError('API keys start with "osk_". Paste the whole key.', "BadRequest", 400)
   const local = sameOrigin(baseUrl)
   const created = await run(clientFor({ baseUrl, token: null }).auth.createSession({ payload: { apiKey: key } }))
-  const connection: Connection = { baseUrl, token: local ? null : created.token }
-  if (!local)
+  const secret = local ? SignIn.split(created.token).secret : null
+  const connection: Connection = { baseUrl, token: local ? null : created.token, secret }
+  if (!local) {
     sessionStorage.setItem(storageKey, JSON.stringify({ baseUrl, token: created.token, expiresAt: created.expiresAt }))
-  else sessionStorage.removeItem(storageKey)
+  } else {
+    sessionStorage.removeItem(storageKey)
+    writeSecret(secret)
+  }
   return { connection, me: await me(connection) }
 }
 
@@ -78,10 +102,13 @@ export const restore = async (): Promise<Auth | null> => {
       else throw e
     }
   }
-  const connection = { baseUrl: location.origin, token: null }
+  const secret = readSecret()
+  if (secret === null) return null
+  const connection = { baseUrl: location.origin, token: null, secret }
   try {
     return { connection, me: await me(connection) }
   } catch (e) {
+    if (e instanceof ApiError && e.status === 401) writeSecret(null)
     if (e instanceof ApiError && (e.status === 401 || e.status === 404)) return null
     throw e
   }
@@ -91,4 +118,5 @@ export const restore = async (): Promise<Auth | null> => {
 export const signOut = async (auth: Auth) => {
   sessionStorage.removeItem(storageKey)
   await run(clientFor(auth.connection).auth.deleteSession()).catch(() => undefined)
+  writeSecret(null)
 }

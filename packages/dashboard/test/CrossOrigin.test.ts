@@ -2,9 +2,9 @@ import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Event } from "@opensync/domain"
+import { hasBrowser, launch, screenshotDir } from "@opensync/testkit/Browser"
+import { type RunningServer, startServer } from "@opensync/testkit/Server"
 import type { Browser, BrowserContext, Page } from "playwright-core"
-import { type RunningServer, startServer } from "../../server/test/support/server.js"
-import { hasBrowser, launch, screenshotDir } from "./support/browser.js"
 
 /**
  * The dashboard's cross-origin sign-in (as against a Convex deployment): server A serves the page, server B (another

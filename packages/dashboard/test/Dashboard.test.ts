@@ -1,9 +1,11 @@
 import { mkdirSync } from "node:fs"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { hasBrowser, launch, screenshotDir } from "@opensync/testkit/Browser"
+import { type RunningServer, startServer } from "@opensync/testkit/Server"
 import type { Browser, BrowserContext, Page } from "playwright-core"
-import { type RunningServer, startServer } from "../../server/test/support/server.js"
-import { hasBrowser, launch, screenshotDir } from "./support/browser.js"
 import { richSessionId, richTitle, seedEvents, sessionCount } from "./support/seed.js"
 
 /**
@@ -66,6 +68,9 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await anonymous.getByLabel("API key").waitFor()
     expect(await anonymous.locator(".sessions-table").count()).toBe(0)
     expect(await anonymous.getByLabel("Server URL").inputValue()).toBe(server.url)
+    // The help names the command that works where this server runs: a clone of the repository.
+    await anonymous.getByText("Where do I get a key?").click()
+    await anonymous.locator("code", { hasText: "npm run opensync -- keys create --name dashboard" }).waitFor()
     await shot("sign-in", anonymous)
     const reply = await anonymous.request.get(`${server.url}/api/sessions`)
     expect(reply.status()).toBe(401)
@@ -87,6 +92,50 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     }))
     expect(visible.cookie).toBe("")
     expect(`${visible.local}${visible.session}`).not.toMatch(/osk_|oss_/)
+  })
+
+  it("sends nothing that works to another server on the same host: its replay of what it got is refused", async () => {
+    // Browsers send cookies to every port of a host; a local dev server on another port sees the dashboard's cookie.
+    const received: Array<Record<string, string | Array<string> | undefined>> = []
+    const other = createServer((request, response) => {
+      received.push({ ...request.headers })
+      response.writeHead(200, { "content-type": "text/html" })
+      response.end("<!doctype html><title>another local server</title><img src=/pixel.png>")
+    })
+    await new Promise<void>((done) => other.listen(0, "127.0.0.1", done))
+    const port = (other.address() as AddressInfo).port
+    try {
+      const visit = await context.newPage()
+      await visit.goto(`http://127.0.0.1:${port}/`)
+      await visit.waitForLoadState("networkidle")
+      await visit.close()
+      const cookies = received.map((headers) => String(headers.cookie ?? ""))
+      expect(cookies.some((cookie) => cookie.includes("opensync_session="))).toBe(true)
+      for (const headers of received) {
+        const { host: _host, "content-length": _length, ...replayed } = headers
+        const plain = Object.fromEntries(
+          Object.entries(replayed).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]]))
+        )
+        for (const [method, path] of [
+          ["GET", "/api/sessions"],
+          ["GET", "/api/keys"],
+          ["GET", "/auth/me"],
+          ["POST", "/api/keys"]
+        ] as const) {
+          const reply = await fetch(`${server.url}${path}`, {
+            method,
+            headers: { ...plain, "content-type": "application/json", "x-opensync-request": "1" },
+            ...(method === "POST" ? { body: JSON.stringify({ name: "stolen" }) } : {})
+          })
+          expect(`${method} ${path} ${reply.status}`).toBe(`${method} ${path} 401`)
+        }
+      }
+      // the dashboard itself still works: its page holds the other half
+      await page.reload()
+      await page.getByRole("heading", { name: "Overview" }).waitFor()
+    } finally {
+      await new Promise((done) => other.close(done))
+    }
   })
 
   it("overview: totals, the usage chart, tables and recent sessions", async () => {
@@ -202,6 +251,34 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await page.getByRole("link", { name: "Parent session" }).waitFor()
   })
 
+  it("session detail: notifications, commands and summaries as muted lines; a subagent's task from the parent agent", async () => {
+    await page.goto(`${server.url}/sessions/${richSessionId}`)
+    await page.getByRole("heading", { name: richTitle }).waitFor()
+    const notification = page.locator(".note-notification")
+    expect(await notification.locator(".note-label").textContent()).toBe("Notification")
+    expect(await notification.locator("summary").textContent()).toBe('Agent "Find timers" finished')
+    expect(await notification.locator("details").getAttribute("open")).toBeNull()
+    await notification.locator("summary").click()
+    expect(await notification.textContent()).toContain("Timers are used in cart.ts and checkout.ts.")
+    expect(await page.locator(".note-command code").textContent()).toBe("/compact")
+    expect(await page.locator(".note-command-output .note-text").textContent()).toBe("Compacted")
+    expect(await page.locator(".note-summary summary").textContent()).toBe(
+      "This session is being continued from a previous conversation."
+    )
+    // Only what the user typed is "You"; the subagent's task is the parent agent's.
+    expect(await page.locator(".msg-user .msg-role").allTextContents()).toEqual(["You"])
+    const delegation = page.locator(".msg-delegation")
+    expect(await delegation.locator(".msg-role").textContent()).toBe("Parent agent")
+    expect(await delegation.locator(".msg-text").textContent()).toBe("Find every use of timers in src/")
+    expect(await page.locator(".msg", { hasText: 'Agent "Find timers" finished' }).count()).toBe(0)
+    await shot("session-notes")
+
+    await page.getByRole("link", { name: "Search for timer usage" }).click()
+    await page.locator(".msg-delegation", { hasText: "Search src/ for timers" }).waitFor()
+    expect(await page.locator(".msg-delegation .msg-role").textContent()).toBe("Parent agent")
+    expect(await page.locator(".msg-user").count()).toBe(0)
+  })
+
   it("deletes a session after confirmation", async () => {
     await page.goto(`${server.url}/sessions/s-007`)
     await page.getByRole("heading", { name: /Task 7/ }).waitFor()
@@ -242,14 +319,44 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await page.getByRole("button", { name: "Generate API Key" }).click()
     const key = await page.getByTestId("new-key").innerText()
     expect(key).toMatch(/^osk_[0-9A-Za-z]{38}$/)
-    expect((await api("/api/sessions?limit=1", { key })).status).toBe(200)
+    // an ingest key, by default: it syncs, and cannot read
+    expect((await api("/sync/sessions/list", { key })).status).toBe(200)
+    expect((await api("/api/sessions?limit=1", { key })).status).toBe(403)
     const row = page.locator(".keys-table tbody tr", { hasText: "e2e laptop" })
     await row.waitFor()
+    expect(await row.locator("td").nth(2).innerText()).toBe("ingest")
     await shot("settings")
     page.once("dialog", (dialog) => dialog.accept())
     await row.getByRole("button", { name: "Revoke" }).click()
     await row.locator("text=revoked").waitFor()
-    expect((await api("/api/sessions?limit=1", { key })).status).toBe(401)
+    expect((await api("/sync/sessions/list", { key })).status).toBe(401)
+  })
+
+  it("settings: a full key on request; lists this browser's sign-in; revoking a key signs its browsers out at once", async () => {
+    await page.goto(`${server.url}/settings`)
+    await page.getByLabel("Name").fill("admin laptop")
+    await page.getByLabel("Scope").selectOption("full")
+    await page.getByRole("button", { name: "Generate API Key" }).click()
+    const full = await page.getByTestId("new-key").innerText()
+    expect((await api("/api/sessions?limit=1", { key: full })).status).toBe(200)
+    expect((await page.getByTestId("sign-in").filter({ hasText: "(this browser)" }).count()) >= 1).toBe(true)
+
+    const other = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+    const p = await other.newPage()
+    await p.goto(`${server.url}/#key=${full}`)
+    await p.getByRole("heading", { name: "Overview" }).waitFor()
+    await page.reload()
+    const signIns = page.getByTestId("sign-in")
+    await signIns.filter({ hasText: "admin laptop" }).first().waitFor()
+    await shot("settings-sign-ins")
+    const keyRow = page.locator(".keys-table tbody tr", { hasText: "admin laptop" })
+    page.once("dialog", (dialog) => dialog.accept())
+    await keyRow.getByRole("button", { name: "Revoke" }).click()
+    await keyRow.locator("text=revoked").waitFor()
+    await p.reload()
+    await p.getByLabel("API key").waitFor()
+    expect(await signIns.filter({ hasText: "admin laptop" }).count()).toBe(0)
+    await other.close()
   })
 
   it("the plugin docs' flow: sign in with the form, Settings, Generate API Key, copy osk_…", async () => {

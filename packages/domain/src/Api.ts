@@ -9,42 +9,92 @@ import {
 } from "@effect/platform"
 import * as Context from "effect/Context"
 import * as Schema from "effect/Schema"
-import { ApiKeyInfo, CreatedApiKey } from "./ApiKey.js"
-import { BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized } from "./Errors.js"
+import { ApiKeyInfo, CreatedApiKey, defaultScope, Scope } from "./ApiKey.js"
+import {
+  BadRequest,
+  Forbidden,
+  InsufficientStorage,
+  InternalError,
+  NotFound,
+  PayloadTooLarge,
+  TooManyRequests,
+  Unauthorized
+} from "./Errors.js"
 import { ApiKeyId, EpochMillis, EventId, SessionId, UserId } from "./Ids.js"
 import { Message } from "./Message.js"
 import { Session } from "./Session.js"
+import { SignInInfo } from "./SignIn.js"
 import { ToolCall } from "./ToolCall.js"
 import { UsageRecord } from "./Usage.js"
 
 /**
- * The caller, as established from a bearer API key (`osk_…`) or a dashboard session token (`oss_…`). For a session,
- * `keyId` is the key it was created with and `session` identifies the token (its SHA-256) and when it expires.
+ * The caller, as established from a bearer API key (`osk_…`), a dashboard sign-in token (`oss_…`), or a same-origin
+ * sign-in's cookie plus its per-origin secret header. For a sign-in, `keyId` is the key it was made with and `session`
+ * identifies the sign-in and when it expires. Sign-ins always have the `full` scope.
  */
 export class CurrentUser extends Context.Tag("@opensync/domain/CurrentUser")<
   CurrentUser,
   {
     readonly userId: UserId
     readonly keyId: string
-    readonly via?: "apiKey" | "session"
+    readonly scope: Scope
+    readonly via: "apiKey" | "session"
     readonly session?: { readonly id: string; readonly expiresAt: number }
   }
 >() {}
 
+/** What authentication may answer: who is calling, may they, and is their body acceptable (read only once they may). */
+const authFailures = Schema.Union(
+  Unauthorized,
+  Forbidden,
+  TooManyRequests,
+  BadRequest,
+  PayloadTooLarge,
+  InsufficientStorage,
+  InternalError
+)
+
 /**
- * Authentication of every protected route: `Authorization: Bearer osk_…` (API key) or `Authorization: Bearer oss_…`
- * (dashboard session token). The local server also accepts the `opensync_session` cookie; cookie-authenticated
- * requests other than GET/HEAD must carry `X-OpenSync-Request: 1`, else 403 Forbidden (CSRF defence).
+ * Authentication for what an `ingest` key may do (and anything more): `Authorization: Bearer osk_…` (API key) or
+ * `Authorization: Bearer oss_…` (sign-in token). Failed attempts are rate-limited per client (429).
  */
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Authentication", {
-  failure: Schema.Union(Unauthorized, Forbidden),
+  failure: authFailures,
   provides: CurrentUser,
   security: { bearer: HttpApiSecurity.bearer }
 }) {}
 
+/**
+ * Authentication for what needs the `full` scope: a `full` API key or a dashboard sign-in (a bearer `oss_…` token, or
+ * the same-origin cookie with its `X-OpenSync-Session` header). An `ingest` key gets 403 naming the scope it needs.
+ */
+export class FullAccess extends HttpApiMiddleware.Tag<FullAccess>()("FullAccess", {
+  failure: authFailures,
+  provides: CurrentUser,
+  security: { bearer: HttpApiSecurity.bearer }
+}) {}
+
+/**
+ * Limits of the unauthenticated sign-in request, checked before its body is parsed: a small body, shallow JSON, and
+ * the client's failed attempts (429).
+ */
+export class SignInGuard extends HttpApiMiddleware.Tag<SignInGuard>()("SignInGuard", {
+  failure: Schema.Union(BadRequest, PayloadTooLarge, TooManyRequests)
+}) {}
+
 // ---------- health ----------
 
-export const Health = Schema.Struct({ status: Schema.Literal("ok"), version: Schema.String, timestamp: EpochMillis })
+export const Health = Schema.Struct({
+  status: Schema.Literal("ok"),
+  version: Schema.String,
+  timestamp: EpochMillis,
+  /** The local server only: the command that runs its CLI where it is installed, for help texts. */
+  cli: Schema.optional(
+    Schema.String.annotations({
+      description: "How to run this server's CLI: `opensync`, `npx opensync`, or `npm run opensync --` in a clone."
+    })
+  )
+})
 
 export class HealthGroup extends HttpApiGroup.make("health")
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(Health))
@@ -78,6 +128,7 @@ export class SyncGroup extends HttpApiGroup.make("sync")
   .add(HttpApiEndpoint.post("events", "/sync/events").setPayload(SyncEventsRequest).addSuccess(SyncEventsResult))
   .addError(BadRequest)
   .addError(PayloadTooLarge)
+  .addError(InsufficientStorage)
   .middleware(Authentication) {}
 
 // ---------- the existing OpenSync plugin protocol ----------
@@ -114,6 +165,7 @@ export class LegacyGroup extends HttpApiGroup.make("legacy")
   )
   .addError(BadRequest)
   .addError(PayloadTooLarge)
+  .addError(InsufficientStorage)
   .middleware(Authentication)
   .annotate(
     OpenApi.Description,
@@ -140,14 +192,17 @@ export type SortField = typeof SortField.Type
 
 const IntFromString = Schema.NumberFromString.pipe(Schema.int())
 
+/** A timestamp in a query string: epoch milliseconds within the range a date can hold. */
+const EpochMillisFromString = Schema.compose(Schema.NumberFromString, EpochMillis)
+
 /** Filters shared by the session list, export and stats. */
 export const SessionFilters = Schema.Struct({
   source: Schema.optional(Schema.String),
   project: Schema.optional(Schema.String),
   model: Schema.optional(Schema.String),
   q: Schema.optional(Schema.String.pipe(Schema.maxLength(500))),
-  from: Schema.optional(IntFromString),
-  to: Schema.optional(IntFromString)
+  from: Schema.optional(EpochMillisFromString),
+  to: Schema.optional(EpochMillisFromString)
 })
 export type SessionFilters = typeof SessionFilters.Type
 
@@ -254,16 +309,21 @@ export class SessionsGroup extends HttpApiGroup.make("sessions")
       .addError(NotFound)
   )
   .addError(BadRequest)
-  .middleware(Authentication) {}
+  .addError(InsufficientStorage)
+  .middleware(FullAccess) {}
 
 // ---------- API keys ----------
+
+/** `scope` defaults to `ingest`: what the plugins need. */
+export const CreateKeyRequest = Schema.Struct({
+  name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100)),
+  scope: Schema.optionalWith(Scope, { default: () => defaultScope })
+}).annotations({ identifier: "CreateKeyRequest" })
 
 export class KeysGroup extends HttpApiGroup.make("keys")
   .add(HttpApiEndpoint.get("list", "/api/keys").addSuccess(Schema.Struct({ keys: Schema.Array(ApiKeyInfo) })))
   .add(
-    HttpApiEndpoint.post("create", "/api/keys")
-      .setPayload(Schema.Struct({ name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100)) }))
-      .addSuccess(CreatedApiKey, { status: 201 })
+    HttpApiEndpoint.post("create", "/api/keys").setPayload(CreateKeyRequest).addSuccess(CreatedApiKey, { status: 201 })
   )
   .add(
     HttpApiEndpoint.del("revoke")`/api/keys/${HttpApiSchema.param("id", ApiKeyId)}`
@@ -271,21 +331,29 @@ export class KeysGroup extends HttpApiGroup.make("keys")
       .addError(NotFound)
   )
   .addError(BadRequest)
-  .middleware(Authentication) {}
+  .addError(InsufficientStorage)
+  .middleware(FullAccess) {}
+
+// ---------- dashboard sign-ins ----------
+
+export class SignInsGroup extends HttpApiGroup.make("signIns")
+  .add(HttpApiEndpoint.get("list", "/api/sign-ins").addSuccess(Schema.Struct({ signIns: Schema.Array(SignInInfo) })))
+  .add(
+    HttpApiEndpoint.del(
+      "revoke"
+    )`/api/sign-ins/${HttpApiSchema.param("id", Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64)))}`
+      .addSuccess(SignInInfo)
+      .addError(NotFound)
+  )
+  .addError(BadRequest)
+  .addError(InsufficientStorage)
+  .middleware(FullAccess)
+  .annotate(
+    OpenApi.Description,
+    "The active dashboard sign-ins of the caller; ending one signs that browser out at once."
+  ) {}
 
 // ---------- dashboard sign-in ----------
-
-/** The prefix of dashboard session tokens (32 random bytes, base64url). */
-export const sessionTokenPrefix = "oss_"
-
-/** Lifetime of a dashboard session token: 7 days. */
-export const sessionLifetimeMs = 7 * 24 * 60 * 60 * 1000
-
-/** The cookie the local server sets on sign-in, so the dashboard it serves never holds the token in JavaScript. */
-export const sessionCookie = "opensync_session"
-
-/** The header cookie-authenticated writes must carry (CSRF defence). */
-export const csrfHeader = "x-opensync-request"
 
 export const AuthUser = Schema.Struct({ id: UserId, name: Schema.String }).annotations({ identifier: "AuthUser" })
 export type AuthUser = typeof AuthUser.Type
@@ -304,6 +372,7 @@ export type CreatedSession = typeof CreatedSession.Type
 export const Me = Schema.Struct({
   user: AuthUser,
   via: Schema.Literal("apiKey", "session"),
+  scope: Scope,
   expiresAt: Schema.NullOr(EpochMillis)
 }).annotations({ identifier: "Me" })
 export type Me = typeof Me.Type
@@ -313,15 +382,22 @@ export class AuthGroup extends HttpApiGroup.make("auth")
     HttpApiEndpoint.post("createSession", "/auth/session")
       .setPayload(CreateSessionRequest)
       .addSuccess(CreatedSession, { status: 201 })
+      .middleware(SignInGuard)
       .addError(Unauthorized)
-      .annotate(OpenApi.Description, "Exchange an API key for a 7-day dashboard session token (`oss_…`).")
+      .addError(Forbidden)
+      .addError(TooManyRequests)
+      .addError(InsufficientStorage)
+      .annotate(
+        OpenApi.Description,
+        "Exchange a `full` API key for a 7-day dashboard sign-in token (`oss_…`); also sets the same-origin cookie half."
+      )
   )
   .add(HttpApiEndpoint.get("me", "/auth/me").addSuccess(Me).middleware(Authentication))
   .add(
     HttpApiEndpoint.del("deleteSession", "/auth/session")
       .addSuccess(Schema.Struct({ ok: Schema.Literal(true) }))
       .middleware(Authentication)
-      .annotate(OpenApi.Description, "Sign out: revokes the calling session token.")
+      .annotate(OpenApi.Description, "Sign out: ends the calling sign-in.")
   )
   .addError(BadRequest) {}
 
@@ -343,7 +419,8 @@ export class DataGroup extends HttpApiGroup.make("data")
       )
   )
   .addError(BadRequest)
-  .middleware(Authentication) {}
+  .addError(InsufficientStorage)
+  .middleware(FullAccess) {}
 
 /** The OpenSync HTTP contract. The local server, the typed client and the OpenAPI document derive from it. */
 export class OpenSyncApi extends HttpApi.make("opensync")
@@ -353,6 +430,7 @@ export class OpenSyncApi extends HttpApi.make("opensync")
   .add(SessionsGroup)
   .add(KeysGroup)
   .add(AuthGroup)
+  .add(SignInsGroup)
   .add(DataGroup)
   .addError(InternalError)
   .annotate(OpenApi.Title, "OpenSync")

@@ -73,13 +73,27 @@ export const hash = (key: string): Effect.Effect<string> =>
     Effect.map((buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join(""))
   )
 
+/**
+ * What a key may do. `ingest`: what the plugins hold (write events, the legacy sync routes, health, `GET /auth/me` for
+ * their status checks, the OTLP receiver). `full`: everything, and the only scope that can sign in to the dashboard,
+ * manage keys and sign-ins, read session contents, export and delete.
+ */
+export const Scope = Schema.Literal("ingest", "full").annotations({ identifier: "Scope" })
+export type Scope = typeof Scope.Type
+
+/** The scope a new key gets when none is asked for: the plugins' scope. */
+export const defaultScope: Scope = "ingest"
+
+/** True when a key of scope `held` may do what needs `needed`. */
+export const allows = (held: Scope, needed: Scope): boolean => held === "full" || needed === "ingest"
+
 /** A stored key as listed: never the secret, never the hash. */
 export const ApiKeyInfo = Schema.Struct({
   id: ApiKeyId,
   userId: UserId,
   name: Schema.String,
   prefix: Schema.String,
-  scopes: Schema.Array(Schema.Literal("ingest", "read")),
+  scope: Scope,
   createdAt: EpochMillis,
   lastUsedAt: Schema.NullOr(EpochMillis),
   revokedAt: Schema.NullOr(EpochMillis)

@@ -5,6 +5,7 @@ import type { EventId } from "./Ids.js"
 import * as Ingest from "./Ingest.js"
 import * as Legacy from "./Legacy.js"
 import type { Message } from "./Message.js"
+import type * as Pricing from "./Pricing.js"
 import * as Rollup from "./Rollup.js"
 import type { Session } from "./Session.js"
 import type { ToolCall } from "./ToolCall.js"
@@ -50,6 +51,25 @@ export const decodeEvents = (raw: ReadonlyArray<unknown>) => {
     else events.push(decoded.right)
   }
   return { events, rejected }
+}
+
+/** Rejections, at their index in the request, of events a store refused (by id; the first occurrence of each). */
+export const rejections = (
+  raw: ReadonlyArray<unknown>,
+  refused: ReadonlyArray<{ readonly id: string; readonly error: string }>
+): Array<Rejection> => {
+  if (refused.length === 0) return []
+  const reasons = new Map(refused.map((r) => [r.id, r.error]))
+  const out: Array<Rejection> = []
+  for (const [index, value] of raw.entries()) {
+    const id = typeof value === "object" && value !== null ? (value as { id?: unknown }).id : undefined
+    if (typeof id !== "string") continue
+    const error = reasons.get(id)
+    if (error === undefined) continue
+    reasons.delete(id)
+    out.push({ index, id, error })
+  }
+  return out
 }
 
 /** The events of a legacy `/sync/batch` body, with the counts and per-item errors its answer reports. */
@@ -118,6 +138,7 @@ export interface Fit {
 /**
  * Applies new (not yet seen) events, in order, to the stored state they touch: sessions by id, messages and tool
  * calls by `rowKey`. Returns the changed rows, each session's state before and after, and each event's outcome.
+ * Messages are priced with the local price `overrides` over the bundled price data.
  */
 export const apply = (
   events: ReadonlyArray<Event.Event>,
@@ -126,7 +147,8 @@ export const apply = (
     readonly messages: ReadonlyMap<string, Message>
     readonly toolCalls: ReadonlyMap<string, ToolCall>
   },
-  fit: Fit = {}
+  fit: Fit = {},
+  overrides: ReadonlyArray<Pricing.Override> = []
 ) => {
   const outcome: Outcome = { stored: [], duplicates: [], stale: [] }
   const current = new Map(stored.sessions)
@@ -144,7 +166,7 @@ export const apply = (
       }
       case "message": {
         const k = rowKey(event.sessionId, event.messageId)
-        const applied = Ingest.applyMessageEvent(session, messages.get(k) ?? null, event)
+        const applied = Ingest.applyMessageEvent(session, messages.get(k) ?? null, event, overrides)
         current.set(event.sessionId, applied.session)
         if (applied.outcome === "applied") {
           const message = fit.message === undefined ? applied.message : fit.message(applied.message)
@@ -215,23 +237,8 @@ export const rollupIncrements = (deltas: ReadonlyArray<ReturnType<typeof Rollup.
   }
 }
 
-const usageValues = [
-  "sessions",
-  "messages",
-  "durationMs",
-  "input",
-  "output",
-  "cacheRead",
-  "cacheWrite5m",
-  "cacheWrite1h",
-  "reasoning",
-  "unpriced"
-] as const
-
 /** True when a usage rollup row adds up to nothing (cost within rounding), so it can be deleted. */
-export const isZeroUsage = (row: Rollup.UsageRow): boolean =>
-  Math.abs(row.costUsd) < 1e-9 && usageValues.every((field) => row[field] === 0)
+export const isZeroUsage = Rollup.isZeroUsage
 
 /** True when a tool rollup row adds up to nothing. */
-export const isZeroTools = (row: Rollup.ToolRow): boolean =>
-  row.calls === 0 && row.errors === 0 && row.durationMs === 0 && row.timed === 0
+export const isZeroTools = Rollup.isZeroTools

@@ -1,11 +1,11 @@
 import * as Schema from "effect/Schema"
 import { EpochMillis, EventId, MessageId, SessionId, Source, ToolCallId } from "./Ids.js"
 import { canonicalJson, digest } from "./internal/hash.js"
-import { Part, Role } from "./Message.js"
+import { Part, Role, Subtype } from "./Message.js"
 import { ToolInput, ToolOutput, ToolStatus } from "./ToolCall.js"
+import { CostUsd, DurationMs, Text, Tokens } from "./Units.js"
 import { UsageInput } from "./Usage.js"
 
-const Text = Schema.String
 const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optional(Schema.NullOr(schema))
 
 const common = {
@@ -38,10 +38,10 @@ export const SessionEvent = Schema.Struct({
   /** Absolute totals reported by the agent (legacy protocol); a zero field means "unchanged". */
   reported: Schema.optional(
     Schema.Struct({
-      promptTokens: Schema.optionalWith(Schema.Number.pipe(Schema.nonNegative()), { default: () => 0 }),
-      completionTokens: Schema.optionalWith(Schema.Number.pipe(Schema.nonNegative()), { default: () => 0 }),
-      costUsd: optionalNullable(Schema.Number.pipe(Schema.nonNegative())),
-      durationMs: optionalNullable(Schema.Number.pipe(Schema.nonNegative()))
+      promptTokens: Schema.optionalWith(Tokens, { default: () => 0 }),
+      completionTokens: Schema.optionalWith(Tokens, { default: () => 0 }),
+      costUsd: optionalNullable(CostUsd),
+      durationMs: optionalNullable(DurationMs)
     })
   )
 }).annotations({ identifier: "SessionEvent" })
@@ -53,6 +53,8 @@ export const MessageEvent = Schema.Struct({
   ...common,
   messageId: MessageId,
   role: Role,
+  /** What the message is when it is not plain conversation (see `Message.Subtype`); absent for prompts and replies. */
+  subtype: Schema.optionalWith(Subtype, { exact: true }),
   text: Schema.optionalWith(Text, { default: () => "" }),
   thinking: Schema.optionalWith(Schema.NullOr(Text), { default: () => null }),
   parts: Schema.optionalWith(Schema.Array(Part), { default: () => [] }),
@@ -63,7 +65,7 @@ export const MessageEvent = Schema.Struct({
   completedAt: optionalNullable(EpochMillis),
   usage: Schema.optional(UsageInput),
   /** A cost the agent computed itself (OpenCode does); kept and labelled as reported. */
-  reportedCostUsd: optionalNullable(Schema.Number.pipe(Schema.nonNegative())),
+  reportedCostUsd: optionalNullable(CostUsd),
   /** False when the usage is informational and session totals come from elsewhere (legacy plugins). */
   countUsage: Schema.optionalWith(Schema.Boolean, { default: () => true })
 }).annotations({ identifier: "MessageEvent" })
@@ -75,10 +77,10 @@ export const ToolCallEvent = Schema.Struct({
   ...common,
   callId: ToolCallId,
   messageId: optionalNullable(MessageId),
-  name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(256)),
+  name: Text.pipe(Schema.minLength(1), Schema.maxLength(256)),
   status: ToolStatus,
   startedAt: EpochMillis,
-  durationMs: optionalNullable(Schema.Number.pipe(Schema.nonNegative())),
+  durationMs: optionalNullable(DurationMs),
   input: Schema.optionalWith(ToolInput, { default: () => ({ summary: null, paths: [], bytes: 0 }) }),
   output: Schema.optionalWith(ToolOutput, { default: () => ({ bytes: 0, exitCode: null, error: null }) }),
   agentId: optionalNullable(Text)

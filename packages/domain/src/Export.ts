@@ -117,3 +117,13 @@ export const markdown = (detail: SessionDetail): string => {
   }
   return `${lines.join("\n").trimEnd()}\n`
 }
+
+/** One session in `format`: what `GET /api/export?id=…` answers. */
+export const render = (detail: SessionDetail, format: ExportFormat): string =>
+  format === "json"
+    ? JSON.stringify(detail, null, 2)
+    : format === "jsonl"
+      ? `${JSON.stringify(detail)}\n`
+      : format === "csv"
+        ? csvHeader() + csvRow(detail.session)
+        : markdown(detail)

@@ -1,9 +1,20 @@
 import * as Schema from "effect/Schema"
+import { Text } from "./Units.js"
+
+/** Ids are 1–256 characters of whole code points without control characters (no NUL, newline, …). */
+const hasNoControlCharacters = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x20 || c === 0x7f) return false
+  }
+  return true
+}
 
 const idString = (brand: string, description: string) =>
-  Schema.String.pipe(
+  Text.pipe(
     Schema.minLength(1, { message: () => `${description} must not be empty` }),
     Schema.maxLength(256, { message: () => `${description} must be at most 256 characters` }),
+    Schema.filter(hasNoControlCharacters, { message: () => `${description} must not contain control characters` }),
     Schema.brand(brand),
     Schema.annotations({ description })
   )
@@ -44,10 +55,16 @@ export const Source = Schema.String.pipe(
 )
 export type Source = typeof Source.Type
 
+/**
+ * The last millisecond of the year 9999: later timestamps have day strings (`+010000-…`) that no longer sort as
+ * dates, and no coding session happens then.
+ */
+export const maxEpochMillis = 253_402_300_799_999
+
 /** Epoch milliseconds: every timestamp in OpenSync is the time the agent recorded, never the time of arrival. */
 export const EpochMillis = Schema.Number.pipe(
   Schema.int({ message: () => "timestamp must be an integer number of epoch milliseconds" }),
-  Schema.between(0, 8_640_000_000_000_000, { message: () => "timestamp is out of range" }),
+  Schema.between(0, maxEpochMillis, { message: () => "timestamp must be between 1970 and the end of 9999" }),
   Schema.annotations({ identifier: "EpochMillis", description: "epoch milliseconds" })
 )
 export type EpochMillis = typeof EpochMillis.Type

@@ -69,7 +69,7 @@ export const applySessionEvent = (existing: Session | null, event: SessionEvent)
   for (const field of sessionFields) {
     const value = event[field]
     if (value === undefined) continue
-    if (newer || next[field] === null) next[field] = value === null ? null : value.slice(0, 4096)
+    if (newer || next[field] === null) next[field] = value === null ? null : Limits.cut(value, 4096)
   }
   if (event.startedAt !== undefined) next.startedAt = Math.min(next.startedAt, event.startedAt)
   if (event.endedAt !== undefined && (newer || next.endedAt === null)) next.endedAt = event.endedAt
@@ -89,12 +89,25 @@ const mergeReported = (
   durationMs: reported.durationMs ?? current?.durationMs ?? null
 })
 
-/** The stored form of a message event: text cut to the size policy, usage priced by the offline table. */
-export const messageFromEvent = (event: MessageEvent, sessionModel: string | null): Message => {
+/**
+ * The stored form of a message event: text cut to the size policy, usage priced at the rates in force at its
+ * `createdAt` (local `overrides` over the bundled price data).
+ */
+export const messageFromEvent = (
+  event: MessageEvent,
+  sessionModel: string | null,
+  overrides: ReadonlyArray<Pricing.Override> = []
+): Message => {
   const usage = Usage.of(event.usage)
   const model = event.model ?? null
   const priced =
-    event.role === "assistant" && !Usage.isZero(usage) ? Pricing.price(model ?? sessionModel, usage) : undefined
+    event.role === "assistant" && !Usage.isZero(usage)
+      ? Pricing.price(model ?? sessionModel, usage, {
+          at: event.createdAt,
+          provider: event.provider ?? null,
+          overrides
+        })
+      : undefined
   const reported = event.reportedCostUsd ?? null
   const hasUsage = !Usage.isZero(usage)
   const text = Limits.truncate(event.text, Limits.maxTextChars)
@@ -103,6 +116,7 @@ export const messageFromEvent = (event: MessageEvent, sessionModel: string | nul
     id: event.messageId,
     sessionId: event.sessionId,
     role: event.role,
+    ...(event.subtype !== undefined ? { subtype: event.subtype } : {}),
     text,
     thinking,
     parts: event.parts
@@ -133,13 +147,14 @@ export const messageFromEvent = (event: MessageEvent, sessionModel: string | nul
 export const applyMessageEvent = (
   session: Session | null,
   existing: Message | null,
-  event: MessageEvent
+  event: MessageEvent,
+  overrides: ReadonlyArray<Pricing.Override> = []
 ): { readonly outcome: Outcome; readonly session: Session; readonly message: Message } => {
   const base = session ?? seedSession(event.sessionId, event.source, event.createdAt, event.model ?? null)
   if (existing !== null && event.at < existing.updatedAt) {
     return { outcome: "stale", session: base, message: existing }
   }
-  const message = messageFromEvent(event, base.model)
+  const message = messageFromEvent(event, base.model, overrides)
   let slices = base.usageSlices
   if (existing !== null) slices = addUsageSlice(slices, usageSliceOf(existing, base.model), -1)
   slices = addUsageSlice(slices, usageSliceOf(message, base.model), 1)
@@ -184,7 +199,7 @@ export const applyToolCallEvent = (
     durationMs: event.durationMs ?? null,
     input: {
       summary: event.input.summary === null ? null : Limits.truncate(event.input.summary, Limits.maxSummaryChars),
-      paths: event.input.paths.slice(0, Limits.maxPaths).map((path) => path.slice(0, 1024)),
+      paths: event.input.paths.slice(0, Limits.maxPaths).map((path) => Limits.cut(path, 1024)),
       bytes: event.input.bytes
     },
     output: {
@@ -283,7 +298,7 @@ export const effectiveUsageSlices = (session: Session): ReadonlyArray<UsageSlice
   }
   const usage = { ...Usage.zero, input: reported.promptTokens, output: reported.completionTokens }
   const model = session.model ?? "unknown"
-  const priced = reported.costUsd === null ? Pricing.price(model, usage) : undefined
+  const priced = reported.costUsd === null ? Pricing.price(model, usage, { at: session.startedAt }) : undefined
   const slice: UsageSlice = {
     day: dayOf(session.startedAt),
     model,

@@ -1,9 +1,10 @@
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type { MessageEvent, SessionEvent } from "./Event.js"
-import { EventId, MessageId, SessionId, ToolCallId } from "./Ids.js"
+import { Event as EventSchema, type MessageEvent, type SessionEvent } from "./Event.js"
+import type { EventId, MessageId, SessionId, ToolCallId } from "./Ids.js"
 import { canonicalJson, digest } from "./internal/hash.js"
+import * as Limits from "./Limits.js"
 import type { Part, Role } from "./Message.js"
 
 /** Bodies of the existing OpenSync plugin protocol (`/sync/session`, `/sync/message`, `/sync/batch`). */
@@ -59,7 +60,16 @@ export const legacySource = (source: string | undefined): string => {
   return /^[a-z][a-z0-9-]{0,39}$/.test(value) ? value : "unknown"
 }
 
-const eventId = (kind: string, body: unknown) => EventId.make(`evt_legacy_${kind}_${digest(canonicalJson(body))}`)
+const validate = Schema.validateEither(EventSchema, { errors: "first" })
+
+/** The event a legacy body maps to, held to the same rules as every event (ids, text, number ranges). */
+const checked = <E extends SessionEvent | MessageEvent>(event: E): Either.Either<E, string> =>
+  Either.mapBoth(validate(event), {
+    onLeft: (error) => ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => issue.message)[0] ?? "invalid",
+    onRight: () => event
+  })
+
+const eventId = (kind: string, body: unknown) => `evt_legacy_${kind}_${digest(canonicalJson(body))}` as EventId
 
 /** Decodes a `/sync/session` body into a session event; `now` stands in for the timestamps the protocol lacks. */
 export const sessionEvent = (body: unknown, now: number): Either.Either<SessionEvent, string> => {
@@ -80,18 +90,18 @@ export const sessionEvent = (body: unknown, now: number): Either.Either<SessionE
         kind: "session",
         id: eventId("session", body),
         source: legacySource(s.source),
-        sessionId: SessionId.make(id),
+        sessionId: id as SessionId,
         at: now,
         ...pick(s, ["title", "projectPath", "projectName", "model", "provider", "endReason"]),
         ...(s.createdAt !== undefined ? { startedAt: Math.floor(s.createdAt) } : {}),
         reported: {
-          promptTokens: s.promptTokens ?? 0,
-          completionTokens: s.completionTokens ?? 0,
+          promptTokens: Math.floor(s.promptTokens ?? 0),
+          completionTokens: Math.floor(s.completionTokens ?? 0),
           costUsd: s.cost ?? null,
-          durationMs: s.durationMs ?? null
+          durationMs: s.durationMs === undefined ? null : Math.round(s.durationMs)
         }
       }
-      return Either.right(event)
+      return checked(event)
     })
   )
 }
@@ -137,11 +147,11 @@ const legacyPart = (
             ? content.name
             : "unknown"
       const callId = typeof content.id === "string" ? content.id : `${messageId}#${index}`
-      return { type: "tool", callId: ToolCallId.make(callId), name }
+      return { type: "tool", callId: callId as ToolCallId, name }
     }
     default: {
       const text = contentText(part.content, ["result", "output", "content", "text"])
-      return { type: "other", name: part.type, summary: text === undefined ? null : text.slice(0, 2000) }
+      return { type: "other", name: part.type, summary: text === undefined ? null : Limits.cut(text, 2000) }
     }
   }
 }
@@ -173,9 +183,9 @@ export const messageEvent = (body: unknown, now: number): Either.Either<MessageE
         kind: "message",
         id: eventId("message", body),
         source: legacySource(m.source),
-        sessionId: SessionId.make(m.sessionExternalId),
+        sessionId: m.sessionExternalId as SessionId,
         at: now,
-        messageId: MessageId.make(m.externalId),
+        messageId: m.externalId as MessageId,
         role,
         text,
         thinking: null,
@@ -194,7 +204,7 @@ export const messageEvent = (body: unknown, now: number): Either.Either<MessageE
         },
         countUsage: false
       }
-      return Either.right(event)
+      return checked(event)
     })
   )
 }

@@ -14,9 +14,20 @@ export const maxEventsPerBatch = 1_000
 /** Largest accepted request body. */
 export const maxBodyBytes = 8 * 1024 * 1024
 
-/** Cuts a string to `max` characters, marking the cut; returns the input unchanged when it fits. */
+/**
+ * The first `max` UTF-16 code units of a string, one fewer when the cut would split a surrogate pair (an emoji): the
+ * result is always whole code points, which every store accepts.
+ */
+export const cut = (text: string, max: number): string => {
+  if (text.length <= max) return text
+  if (max <= 0) return ""
+  const last = text.charCodeAt(max - 1)
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max)
+}
+
+/** Cuts a string to `max` characters on a code-point boundary, marking the cut; returns it unchanged when it fits. */
 export const truncate = (text: string, max: number): string => {
   if (text.length <= max) return text
   const suffix = `… [truncated ${text.length} chars]`
-  return text.slice(0, Math.max(0, max - suffix.length)) + suffix
+  return cut(text, Math.max(0, max - suffix.length)) + suffix
 }

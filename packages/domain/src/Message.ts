@@ -1,18 +1,28 @@
 import * as Schema from "effect/Schema"
 import { EpochMillis, MessageId, ToolCallId } from "./Ids.js"
+import { Text } from "./Units.js"
 import { UsageRecord } from "./Usage.js"
 
 export const Role = Schema.Literal("user", "assistant", "system", "tool", "unknown")
 export type Role = typeof Role.Type
 
+/**
+ * What a message is when it is not plain conversation (a prompt the user wrote, a reply): text the agent put in the
+ * conversation itself (`notification`: a background task finished; `reminder`: a system reminder; `summary`: a
+ * compaction summary; `command-output`: what a local command printed), a command the user ran (`command`, text
+ * `/name args`), or a subagent's task written by its parent agent (`delegation`). Absent for plain conversation.
+ */
+export const Subtype = Schema.Literal("notification", "reminder", "summary", "command", "command-output", "delegation")
+export type Subtype = typeof Subtype.Type
+
 /** One ordered piece of a message. Tool parts reference a tool call; file parts carry a path, never contents. */
-const nullableText = Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
+const nullableText = Schema.optionalWith(Schema.NullOr(Text), { default: () => null })
 export const Part = Schema.Union(
-  Schema.Struct({ type: Schema.Literal("text"), text: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("thinking"), text: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("tool"), callId: ToolCallId, name: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("file"), path: Schema.String, mime: nullableText }),
-  Schema.Struct({ type: Schema.Literal("other"), name: Schema.String, summary: nullableText })
+  Schema.Struct({ type: Schema.Literal("text"), text: Text }),
+  Schema.Struct({ type: Schema.Literal("thinking"), text: Text }),
+  Schema.Struct({ type: Schema.Literal("tool"), callId: ToolCallId, name: Text }),
+  Schema.Struct({ type: Schema.Literal("file"), path: Text, mime: nullableText }),
+  Schema.Struct({ type: Schema.Literal("other"), name: Text, summary: nullableText })
 ).annotations({ identifier: "Part" })
 export type Part = typeof Part.Type
 
@@ -25,6 +35,7 @@ export const Message = Schema.Struct({
   id: MessageId,
   sessionId: Schema.String,
   role: Role,
+  subtype: Schema.optionalWith(Subtype, { exact: true }),
   text: Schema.String,
   thinking: Schema.NullOr(Schema.String),
   parts: Schema.Array(Part),

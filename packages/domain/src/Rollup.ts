@@ -146,10 +146,20 @@ export const delta = (
     tools.set(key, sumToolRows(current ?? { ...row, calls: 0, errors: 0, durationMs: 0, timed: 0 }, row, -1))
   }
   return {
-    usage: [...usage.values()].filter((row) => usageValueFields.some((field) => row[field] !== 0)),
-    tools: [...tools.values()].filter((row) => toolValueFields.some((field) => row[field] !== 0))
+    usage: [...usage.values()].filter((row) => !isZeroUsage(row)),
+    tools: [...tools.values()].filter((row) => !isZeroTools(row))
   }
 }
+
+/**
+ * True when a usage row adds up to nothing (cost within rounding): the one test of "zero" every backend uses, to skip
+ * empty increments, to delete emptied rollup rows and to leave empty rows out of stats.
+ */
+export const isZeroUsage = (row: UsageRow): boolean =>
+  usageValueFields.every((field) => (field === "costUsd" ? Math.abs(row.costUsd) < 1e-9 : row[field] === 0))
+
+/** True when a tool row adds up to nothing. */
+export const isZeroTools = (row: ToolRow): boolean => toolValueFields.every((field) => row[field] === 0)
 
 const zeroUsageValues = {
   sessions: 0,

@@ -1,6 +1,7 @@
 import type { Bucket, Stats, ToolStats, Totals } from "./Api.js"
+import { dayOf } from "./Ids.js"
 import * as Pricing from "./Pricing.js"
-import type { ToolRow, UsageRow } from "./Rollup.js"
+import { isZeroTools, isZeroUsage, type ToolRow, type UsageRow } from "./Rollup.js"
 
 /** Turns rollup rows into the `/api/stats` answer; both backends feed it the rows of the requested range. */
 
@@ -60,11 +61,30 @@ const byKey = <K extends string>(
     .sort((a, b) => b.costUsd - a.costUsd || b.totalTokens - a.totalTokens || b.sessions - a.sessions)
 }
 
-const nonEmpty = (row: UsageRow): boolean =>
-  row.sessions !== 0 ||
-  row.messages !== 0 ||
-  row.input + row.output + row.cacheRead + row.cacheWrite5m + row.cacheWrite1h + row.reasoning !== 0 ||
-  row.costUsd !== 0
+/** The range a stats request covers: epoch-ms bounds, the UTC days they fall on, and the bucket. */
+export interface Range {
+  readonly from: number
+  readonly to: number
+  readonly firstDay: string
+  readonly lastDay: string
+  readonly bucket: Bucket
+}
+
+/** Stats cover the last 30 days when no `from` is given. */
+export const defaultSpanMs = 30 * 86_400_000
+
+/** The range of a stats request (`to` defaults to now, `from` to 30 days before `to`), or why it is invalid. */
+export const rangeOf = (
+  params: { readonly from?: number | undefined; readonly to?: number | undefined; readonly bucket: Bucket },
+  now: number
+): Range | string => {
+  if (params.from !== undefined && params.to !== undefined && params.from > params.to) {
+    return "from must not be after to"
+  }
+  const to = params.to ?? now
+  const from = params.from ?? Math.max(0, to - defaultSpanMs)
+  return { from, to, firstDay: dayOf(from), lastDay: dayOf(to), bucket: params.bucket }
+}
 
 /** Builds the stats answer for a range from its usage and tool rollup rows. */
 export const fromRows = (
@@ -74,8 +94,8 @@ export const fromRows = (
   /** Rows already grouped by project (backends that group in their query); by default taken from `allUsageRows`. */
   projectRows?: ReadonlyArray<UsageRow>
 ): Stats => {
-  const usageRows = allUsageRows.filter(nonEmpty)
-  const toolRows = allToolRows.filter((row) => row.calls !== 0)
+  const usageRows = allUsageRows.filter((row) => !isZeroUsage(row))
+  const toolRows = allToolRows.filter((row) => !isZeroTools(row))
   const totals = emptyTotals()
   for (const row of usageRows) addRow(totals, row)
   const series = new Map<string, { period: string; source: string; model: string } & ReturnType<typeof emptyTotals>>()
@@ -124,7 +144,7 @@ export const fromRows = (
     bySource: byKey(usageRows, (row) => row.source, "source"),
     byModel: byKey(usageRows, (row) => row.model, "model"),
     byProject: byKey(
-      projectRows === undefined ? usageRows : projectRows.filter(nonEmpty),
+      projectRows === undefined ? usageRows : projectRows.filter((row) => !isZeroUsage(row)),
       (row) => row.project,
       "project"
     ),

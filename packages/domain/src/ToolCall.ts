@@ -1,5 +1,6 @@
 import * as Schema from "effect/Schema"
 import { EpochMillis, MessageId, Source, ToolCallId } from "./Ids.js"
+import { Bytes, DurationMs, ExitCode, Text } from "./Units.js"
 
 /** Lifecycle of a tool call; `completed` and `error` are final. */
 export const ToolStatus = Schema.Literal("pending", "running", "completed", "error")
@@ -9,17 +10,17 @@ export const isFinal = (status: ToolStatus): boolean => status === "completed" |
 
 /** What a tool was asked to do, without file contents: paths, a short summary (a command, a pattern) and sizes. */
 export const ToolInput = Schema.Struct({
-  summary: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
-  paths: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
-  bytes: Schema.optionalWith(Schema.Number.pipe(Schema.nonNegative()), { default: () => 0 })
+  summary: Schema.optionalWith(Schema.NullOr(Text), { default: () => null }),
+  paths: Schema.optionalWith(Schema.Array(Text), { default: () => [] }),
+  bytes: Schema.optionalWith(Bytes, { default: () => 0 })
 })
 export type ToolInput = typeof ToolInput.Type
 
 /** What a tool returned, without its content: size, exit code and error text. */
 export const ToolOutput = Schema.Struct({
-  bytes: Schema.optionalWith(Schema.Number.pipe(Schema.nonNegative()), { default: () => 0 }),
-  exitCode: Schema.optionalWith(Schema.NullOr(Schema.Number), { default: () => null }),
-  error: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
+  bytes: Schema.optionalWith(Bytes, { default: () => 0 }),
+  exitCode: Schema.optionalWith(Schema.NullOr(ExitCode), { default: () => null }),
+  error: Schema.optionalWith(Schema.NullOr(Text), { default: () => null })
 })
 export type ToolOutput = typeof ToolOutput.Type
 
@@ -32,7 +33,7 @@ export const ToolCall = Schema.Struct({
   name: Schema.String,
   status: ToolStatus,
   startedAt: EpochMillis,
-  durationMs: Schema.NullOr(Schema.Number),
+  durationMs: Schema.NullOr(DurationMs),
   input: ToolInput,
   output: ToolOutput,
   agentId: Schema.NullOr(Schema.String),

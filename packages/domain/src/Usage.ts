@@ -1,9 +1,7 @@
 import * as Schema from "effect/Schema"
+import { Tokens } from "./Units.js"
 
-const Count = Schema.Number.pipe(
-  Schema.int({ message: () => "token counts must be integers" }),
-  Schema.nonNegative({ message: () => "token counts must not be negative" })
-)
+const Count = Tokens
 
 /** Token usage with the full breakdown; `input` excludes cache reads and writes, `reasoning` is separate from output. */
 export const UsageInput = Schema.Struct({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Event, Ids, Ingest, Rollup, type Session } from "@opensync/domain"
+import { Event, Ids, Ingest, Pricing, Rollup, type Session } from "@opensync/domain"
 
 const t0 = Date.UTC(2026, 10, 20, 10, 0, 0)
 
@@ -78,7 +78,7 @@ const replay = (events: ReadonlyArray<Event.Event>) => {
 }
 
 describe("Ingest", () => {
-  it("derives session totals and prices assistant messages with the table version", () => {
+  it("derives session totals and prices assistant messages with the price data version", () => {
     const { session, stored } = replay([
       sessionEvent({ title: "Fix the bug", projectPath: "/home/dev/demo" }),
       messageEvent()
@@ -97,7 +97,7 @@ describe("Ingest", () => {
     expect(session.model).toBe("claude-sonnet-4-5")
     const message = stored.messages.get("m1")!
     expect(message.costBasis).toBe("computed")
-    expect(message.priceVersion).toBe("2026-11-01")
+    expect(message.priceVersion).toBe(Pricing.dataVersion)
     expect(session.durationMs).toBe(1_000)
   })
 

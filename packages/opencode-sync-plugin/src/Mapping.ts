@@ -1,4 +1,5 @@
-import { Event, Limits, type Message, type ToolCall, type Usage } from "@opensync/domain"
+import { Lenient } from "@opensync/client"
+import { Event, Limits, type Message, type ToolCall, Usage } from "@opensync/domain"
 import type { Json, MessageSnapshot, SessionSnapshot } from "./Tracker.js"
 
 /*
@@ -20,26 +21,7 @@ export interface MappingOptions {
 type WithoutId<E> = Omit<E, "id">
 type Part = typeof Message.Part.Encoded
 
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
-const obj = (value: unknown): Json => (isObject(value) ? value : {})
-const str = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined)
-const num = (value: unknown): number | undefined =>
-  typeof value === "number" && Number.isFinite(value) ? value : undefined
-const millis = (value: unknown): number | undefined => {
-  const n = num(value)
-  return n !== undefined && n >= 0 ? Math.round(n) : undefined
-}
-const count = (value: unknown): number => {
-  const n = num(value)
-  return n !== undefined && n > 0 ? Math.floor(n) : 0
-}
-
-/** The last segment of a path (`/home/dev/projects/demo` → `demo`). */
-export const projectNameOf = (path: string): string => {
-  const trimmed = path.replace(/[\\/]+$/, "")
-  const cut = Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf("\\"))
-  return cut < 0 ? trimmed : trimmed.slice(cut + 1)
-}
+const { isRecord: isObject, record: obj, text: str, number: num, millis, count } = Lenient
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Tool calls
@@ -49,7 +31,7 @@ const summary = (text: string | undefined): string | null =>
 
 /** What an OpenCode tool was asked to do: a short summary and the paths it touches, never file contents. */
 export const summarizeInput = (tool: string, input: unknown): ToolCall.ToolInput => {
-  const bytes = input === undefined ? 0 : (JSON.stringify(input)?.length ?? 0)
+  const bytes = Lenient.jsonLength(input)
   if (!isObject(input)) return { summary: null, paths: [], bytes }
   const path = str(input.filePath) ?? str(input.path)
   const paths = path === undefined ? [] : [path]
@@ -100,7 +82,6 @@ const toolCallOf = (part: Json, sessionId: string): Event.EventEncoded | undefin
   const input = summarizeInput(name, state.input)
   const filePath = str(metadata.filepath)
   const paths = filePath !== undefined && !input.paths.includes(filePath) ? [...input.paths, filePath] : input.paths
-  const exit = num(metadata.exit)
   const error = status === "error" ? (str(state.error) ?? "error") : null
   const output =
     typeof state.output === "string" ? state.output.length : (JSON.stringify(state.output ?? null)?.length ?? 0)
@@ -118,7 +99,7 @@ const toolCallOf = (part: Json, sessionId: string): Event.EventEncoded | undefin
     input: { ...input, paths: paths.slice(0, Limits.maxPaths) },
     output: {
       bytes: error === null ? output : error.length,
-      exitCode: exit === undefined ? null : Math.trunc(exit),
+      exitCode: Lenient.exitCode(metadata.exit),
       error: error === null ? null : Limits.truncate(error, Limits.maxErrorChars)
     }
   }
@@ -141,18 +122,6 @@ export const usageOf = (tokens: unknown): Usage.UsageFields => {
     reasoning: count(t.reasoning)
   }
 }
-
-const isZero = (u: Usage.UsageFields) =>
-  u.input + u.output + u.cacheRead + u.cacheWrite5m + u.cacheWrite1h + u.reasoning === 0
-
-const add = (a: Usage.UsageFields, b: Usage.UsageFields): Usage.UsageFields => ({
-  input: a.input + b.input,
-  output: a.output + b.output,
-  cacheRead: a.cacheRead + b.cacheRead,
-  cacheWrite5m: a.cacheWrite5m + b.cacheWrite5m,
-  cacheWrite1h: a.cacheWrite1h + b.cacheWrite1h,
-  reasoning: a.reasoning + b.reasoning
-})
 
 const otherPart = (name: string, text: string | undefined): Part => ({
   type: "other",
@@ -233,7 +202,7 @@ const messageOf = (
       thoughts.push(raw.text)
     }
     if (raw.type === "step-finish") {
-      steps = add(steps ?? usageOf(undefined), usageOf(raw.tokens))
+      steps = Usage.add(steps ?? Usage.zero, usageOf(raw.tokens))
       stepCost += num(raw.cost) ?? 0
     }
     const part = partOf(raw, options)
@@ -244,7 +213,7 @@ const messageOf = (
   let cost: number | undefined
   if (role === "assistant") {
     const reported = usageOf(info.tokens)
-    usage = isZero(reported) && steps !== undefined ? steps : reported
+    usage = Usage.isZero(reported) && steps !== undefined ? steps : reported
     const infoCost = num(info.cost) ?? 0
     cost = infoCost > 0 ? infoCost : stepCost > 0 ? stepCost : undefined
   }
@@ -265,7 +234,7 @@ const messageOf = (
     ...(role === "assistant" && str(info.providerID) !== undefined ? { provider: str(info.providerID) as string } : {}),
     createdAt,
     completedAt,
-    ...(usage !== undefined && !isZero(usage) ? { usage } : {}),
+    ...(usage !== undefined && !Usage.isZero(usage) ? { usage } : {}),
     ...(cost !== undefined ? { reportedCostUsd: cost } : {})
   }
   return Event.make(event)
@@ -287,7 +256,7 @@ const sessionOf = (info: Json, sessionId: string): Event.EventEncoded | undefine
     sessionId,
     at,
     ...(str(info.title) !== undefined ? { title: str(info.title) as string } : {}),
-    ...(directory !== undefined ? { projectPath: directory, projectName: projectNameOf(directory) } : {}),
+    ...(directory !== undefined ? { projectPath: directory, projectName: Lenient.projectNameOf(directory) } : {}),
     ...(str(model.id) !== undefined ? { model: str(model.id) as string } : {}),
     ...(str(model.providerID) !== undefined ? { provider: str(model.providerID) as string } : {}),
     ...(str(info.parentID) !== undefined ? { parentSessionId: str(info.parentID) as string } : {}),

@@ -2,14 +2,18 @@ import { homedir } from "node:os"
 import { join } from "node:path"
 import { Args, Command, Options } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Sources } from "@opensync/domain"
+import { SignIns } from "@opensync/backend/SignIns"
+import { ApiKey, Ids, Sources } from "@opensync/domain"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { Keys, localUserId } from "./Keys.js"
+import * as Install from "./Install.js"
+import { pricesCommand } from "./PricesCli.js"
 import * as Server from "./Server.js"
+import { maxBytesFromEnv, StartupWarnings } from "./sqlite/Database.js"
+import { LocalKeys, localUserId } from "./sqlite/Keys.js"
 import { version } from "./version.js"
 
 /** `$XDG_DATA_HOME/opensync`, else `~/.local/share/opensync`. */
@@ -31,40 +35,59 @@ const port = Options.integer("port").pipe(
   Options.withDefault(4870)
 )
 const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of text."))
+const maxDbMb = Options.integer("max-db-mb").pipe(
+  Options.withDescription(
+    "Cap the database at this many MiB (env OPENSYNC_MAX_DB_MB); past it, writes answer 507 as on a full disk."
+  ),
+  Options.optional
+)
 
 const firstRun = (url: string) =>
   Effect.gen(function* () {
-    const keys = yield* Keys
+    const keys = yield* LocalKeys
     if ((yield* keys.userCount) > 0) return
     yield* keys.ensureUser(localUserId, "Local user")
-    const created = yield* keys.create(localUserId, "default")
+    const created = yield* keys.create(localUserId, "default", "full")
     yield* Console.log(
       [
         "",
-        "First start: created the local user and an API key. It is shown only this once:",
+        "First start: created the local user and an API key with the full scope. It is shown only this once:",
         "",
         `    ${created.key}`,
         "",
         "Open the dashboard (this link signs you in; the key after # never leaves your browser):",
         `    ${url}/#key=${created.key}`,
         "",
-        "Point the plugins at this server:",
-        ...Sources.sources.map((source) => `    ${`${source.cli} login`.padEnd(27)}(URL ${url}, the key above)`),
-        "More keys: opensync keys create --name laptop",
+        "Point the plugins at this server with a key of their own (ingest scope: it can sync, not read):",
+        `    ${Install.command("keys create --name laptop")}`,
+        ...Sources.sources.map((source) => `    ${`${source.cli} login`.padEnd(27)}(URL ${url}, that key)`),
         ""
       ].join("\n")
     )
   })
 
-const serve = Command.make("serve", { host, port, dataDir }, (options) =>
+const serve = Command.make("serve", { host, port, dataDir, maxDbMb }, (options) =>
   Layer.launch(
     Layer.effectDiscard(
       Effect.gen(function* () {
         const url = yield* Server.serverUrl
+        for (const warning of yield* StartupWarnings) yield* Console.error(`warning: ${warning}`)
         yield* firstRun(url)
         yield* Console.log(`OpenSync ${version} listening on ${url} (data: ${options.dataDir})`)
       })
-    ).pipe(Layer.provideMerge(Server.layer(options)))
+    ).pipe(
+      Layer.provideMerge(
+        Server.layer({
+          host: options.host,
+          port: options.port,
+          dataDir: options.dataDir,
+          maxDbBytes: Option.match(options.maxDbMb, {
+            onNone: () => maxBytesFromEnv(process.env.OPENSYNC_MAX_DB_MB),
+            onSome: (mb) => mb * 1024 * 1024
+          })
+        })
+      )
+    )
   ).pipe(
     Effect.catchTag("ServeError", (e) =>
       Effect.fail(
@@ -76,13 +99,19 @@ const serve = Command.make("serve", { host, port, dataDir }, (options) =>
   )
 ).pipe(Command.withDescription("Start the local OpenSync server (HTTP API on a SQLite file)."))
 
-const withKeys = <A, E>(dir: string, effect: Effect.Effect<A, E, Keys>) =>
+const withKeys = <A, E>(dir: string, effect: Effect.Effect<A, E, LocalKeys | SignIns>) =>
   Effect.provide(effect, Server.storageLayer(dir).pipe(Layer.provide(NodeContext.layer)))
 
 const keysCreate = Command.make(
   "create",
   {
     name: Options.text("name").pipe(Options.withDescription("A label to tell keys apart, e.g. the machine.")),
+    scope: Options.choice("scope", ["ingest", "full"]).pipe(
+      Options.withDescription(
+        "ingest (default): what the plugins need, sync only. full: also read, export, delete, manage keys, sign in."
+      ),
+      Options.withDefault(ApiKey.defaultScope)
+    ),
     user: Options.text("user").pipe(
       Options.withDescription("The user the key belongs to."),
       Options.withDefault(localUserId)
@@ -90,15 +119,15 @@ const keysCreate = Command.make(
     dataDir,
     json
   },
-  ({ dataDir, json, name, user }) =>
+  ({ dataDir, json, name, scope, user }) =>
     withKeys(
       dataDir,
       Effect.gen(function* () {
-        const keys = yield* Keys
-        const created = yield* keys.create(user, name)
+        const keys = yield* LocalKeys
+        const created = yield* keys.create(user, name, scope)
         if (json) return yield* Console.log(JSON.stringify(created, null, 2))
         yield* Console.log(
-          `Created key ${created.id} "${name}" for user ${user}. It is shown only this once:\n\n    ${created.key}\n`
+          `Created key ${created.id} "${name}" (${scope} scope) for user ${user}. It is shown only this once:\n\n    ${created.key}\n`
         )
       })
     )
@@ -111,16 +140,14 @@ const keysList = Command.make(
     withKeys(
       dataDir,
       Effect.gen(function* () {
-        const keys = yield* Keys
+        const keys = yield* LocalKeys
         const list = yield* keys.list(Option.getOrUndefined(user))
         if (json) return yield* Console.log(JSON.stringify(list, null, 2))
         if (list.length === 0)
-          return yield* Console.log("No API keys. Create one with `opensync keys create --name NAME`.")
-        const date = (ms: number | null) =>
-          ms === null ? "-" : new Date(ms).toISOString().slice(0, 16).replace("T", " ")
+          return yield* Console.log(`No API keys. Create one with \`${Install.command("keys create --name NAME")}\`.`)
         for (const key of list) {
           yield* Console.log(
-            `${key.id}  ${key.prefix}…  ${key.name.padEnd(16)}  user ${key.userId}  created ${date(key.createdAt)}  last used ${date(key.lastUsedAt)}${key.revokedAt === null ? "" : `  REVOKED ${date(key.revokedAt)}`}`
+            `${key.id}  ${key.prefix}…  ${key.name.padEnd(16)}  ${key.scope.padEnd(6)}  user ${key.userId}  created ${date(key.createdAt)}  last used ${date(key.lastUsedAt)}${key.revokedAt === null ? "" : `  REVOKED ${date(key.revokedAt)}`}`
           )
         }
       })
@@ -134,12 +161,14 @@ const keysRevoke = Command.make(
     withKeys(
       dataDir,
       Effect.gen(function* () {
-        const keys = yield* Keys
+        const keys = yield* LocalKeys
         const revoked = yield* keys.revoke(id)
         if (Option.isNone(revoked)) {
-          return yield* Effect.fail(new Error(`No API key with id ${id}. See \`opensync keys list\`.`))
+          return yield* Effect.fail(new Error(`No API key with id ${id}. See \`${Install.command("keys list")}\`.`))
         }
-        yield* Console.log(`Revoked ${id} ("${revoked.value.name}"). Clients using it now get 401.`)
+        yield* Console.log(
+          `Revoked ${id} ("${revoked.value.name}"). Clients using it, and dashboard sign-ins made with it, now get 401.`
+        )
       })
     )
 ).pipe(Command.withDescription("Revoke an API key; it stops working at once."))
@@ -149,9 +178,59 @@ const keys = Command.make("keys").pipe(
   Command.withSubcommands([keysCreate, keysList, keysRevoke])
 )
 
+const date = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString().slice(0, 16).replace("T", " "))
+
+const userOption = Options.text("user").pipe(
+  Options.withDescription("The user whose sign-ins to show."),
+  Options.withDefault(localUserId)
+)
+
+const signInsList = Command.make("list", { user: userOption, dataDir, json }, ({ dataDir, json, user }) =>
+  withKeys(
+    dataDir,
+    Effect.gen(function* () {
+      const signIns = yield* SignIns
+      const list = yield* signIns.list(Ids.UserId.make(user), Date.now())
+      if (json) return yield* Console.log(JSON.stringify(list, null, 2))
+      if (list.length === 0) return yield* Console.log(`No active dashboard sign-ins for user ${user}.`)
+      for (const s of list) {
+        yield* Console.log(
+          `${s.id}  ${s.browser.padEnd(24)}  key ${s.keyName ?? s.keyId}  created ${date(s.createdAt)}  last seen ${date(s.lastSeenAt)}  expires ${date(s.expiresAt)}`
+        )
+      }
+    })
+  )
+).pipe(Command.withDescription("List the active dashboard sign-ins (browser, key, created, last seen)."))
+
+const signInsRevoke = Command.make(
+  "revoke",
+  {
+    id: Args.text({ name: "ID" }).pipe(Args.withDescription("The sign-in id shown by `opensync sign-ins list`.")),
+    user: userOption,
+    dataDir
+  },
+  ({ dataDir, id, user }) =>
+    withKeys(
+      dataDir,
+      Effect.gen(function* () {
+        const signIns = yield* SignIns
+        const revoked = yield* signIns.revoke(Ids.UserId.make(user), id, Date.now())
+        if (Option.isNone(revoked)) {
+          return yield* Effect.fail(new Error(`No sign-in with id ${id}. See \`${Install.command("sign-ins list")}\`.`))
+        }
+        yield* Console.log(`Ended sign-in ${id} (${revoked.value.browser}). That browser is signed out at once.`)
+      })
+    )
+).pipe(Command.withDescription("End a dashboard sign-in at once."))
+
+const signIns = Command.make("sign-ins").pipe(
+  Command.withDescription("Manage dashboard sign-ins."),
+  Command.withSubcommands([signInsList, signInsRevoke])
+)
+
 const root = Command.make("opensync").pipe(
   Command.withDescription("OpenSync: a local server for your AI coding-agent sessions."),
-  Command.withSubcommands([serve, keys])
+  Command.withSubcommands([serve, keys, signIns, pricesCommand(dataDir)])
 )
 
 export const run = Command.run(root, { name: "opensync", version })

@@ -3,54 +3,59 @@ import { FileSystem, HttpApiBuilder, HttpServer } from "@effect/platform"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { Http, ServerInfo, Throttle } from "@opensync/backend"
 import { Limits } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Dashboard from "./Dashboard.js"
-import { DashboardSessions } from "./DashboardSessions.js"
-import * as Database from "./Database.js"
-import { ApiLive } from "./Http.js"
-import { ErrorBodiesLive } from "./internal/errorBodies.js"
-import { Keys } from "./Keys.js"
-import { Store } from "./Store.js"
+import * as Install from "./Install.js"
+import { PriceOverrides } from "./Prices.js"
+import * as Database from "./sqlite/Database.js"
+import * as Keys from "./sqlite/Keys.js"
+import * as SessionStore from "./sqlite/SessionStore.js"
+import * as SignIns from "./sqlite/SignIns.js"
+import { version } from "./version.js"
 
 export interface ServeOptions {
   readonly host: string
   readonly port: number
   readonly dataDir: string
+  /** Largest the database may grow, in bytes (`--max-db-mb`); writes beyond it answer 507 like a full disk. */
+  readonly maxDbBytes?: number | undefined
 }
 
-/** Storage for a data dir: the SQLite file, the session store and the key store. */
-export const storageLayer = (dataDir: string) =>
-  Layer.mergeAll(Store.Default, Keys.Default, DashboardSessions.Default).pipe(
-    Layer.provideMerge(Database.layer({ dataDir }))
+/** Storage for a data dir: the SQLite file, its adapters of the backend's ports (pricing with `prices.json`), and the CLI's key store. */
+export const storageLayer = (dataDir: string, maxBytes?: number) =>
+  Layer.mergeAll(SessionStore.layer, Keys.layer, SignIns.layer).pipe(
+    Layer.provideMerge(Keys.LocalKeys.Default),
+    Layer.provideMerge(Layer.merge(Database.layer({ dataDir, maxBytes }), PriceOverrides.layer(dataDir)))
   )
+
+/** What this server tells its users: its version and the command that creates a key where they run it. */
+export const serverInfo = Layer.sync(ServerInfo.ServerInfo, () => ({
+  version,
+  createKey: `\`${Install.command("keys create --name NAME")}\``,
+  createFullKey: `\`${Install.command("keys create --name NAME --scope full")}\``,
+  cli: Install.cli()
+}))
 
 const maxBody = Option.some(FileSystem.Size(Limits.maxBodyBytes))
 
-/** The HTTP app on top of storage: contract routes, `/openapi.json`, CORS for browsers, a body-size cap. */
+/** The HTTP app on top of storage: the contract's handlers (`@opensync/backend`), the dashboard, a body-size cap. */
 export const appLayer = HttpApiBuilder.serve((app) =>
   Effect.provideService(app, HttpIncomingMessage.MaxBodySize, maxBody)
 ).pipe(
-  Layer.provide(ErrorBodiesLive),
-  Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
-  Layer.provide(
-    HttpApiBuilder.middlewareCors({
-      allowedOrigins: ["*"],
-      allowedMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-      allowedHeaders: ["Authorization", "Content-Type", "X-OpenSync-Request"],
-      maxAge: 86_400
-    })
-  ),
-  Layer.provide(ApiLive),
-  Layer.provide(Dashboard.layer())
+  Layer.provide(Http.middlewares),
+  Layer.provide(Http.ApiLive),
+  Layer.provide(Dashboard.layer()),
+  Layer.provide(Layer.mergeAll(serverInfo, Throttle.memory()))
 )
 
 /** The whole local server listening on `host:port`. */
 export const layer = (options: ServeOptions) =>
   appLayer.pipe(
-    Layer.provideMerge(storageLayer(options.dataDir)),
+    Layer.provideMerge(storageLayer(options.dataDir, options.maxDbBytes)),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })),
     Layer.provide(NodeContext.layer)
   )

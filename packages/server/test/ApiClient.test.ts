@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { ApiClient } from "@opensync/client"
 import { Event, Ids } from "@opensync/domain"
+import { type RunningServer, startServer } from "@opensync/testkit/Server"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
-import { type RunningServer, startServer } from "./support/server.js"
 
 let server: RunningServer
 

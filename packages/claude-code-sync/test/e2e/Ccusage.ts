@@ -8,7 +8,7 @@ import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Import from "../../src/Import.js"
-import * as Transcript from "../../src/Transcript.js"
+import * as Transcript from "../../src/transcript/index.js"
 
 const repoRoot = resolve(import.meta.dirname, "../../../..")
 export const ccusageCli = join(repoRoot, "node_modules/ccusage/src/cli.js")

@@ -9,6 +9,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   realpathSync,
   rmSync,
   writeFileSync
@@ -19,6 +20,7 @@ import { dirname, join, resolve } from "node:path"
 
 export const repoRoot = resolve(import.meta.dirname, "../../../..")
 export const pluginDir = resolve(repoRoot, "packages/claude-code-sync")
+/** The pinned `claude` (scripts/install-clients.sh); other versions come from `Agents.agentVersions`. */
 export const claudeBin = join(repoRoot, ".tools/node_modules/.bin/claude")
 export const cliPath = join(pluginDir, "dist/cli.mjs")
 export const hookPath = join(pluginDir, "dist/hook.cjs")
@@ -59,7 +61,7 @@ export const makeWorkspace = (): Workspace => {
     project,
     stateDir: join(home, ".config/claude-code-sync"),
     pluginDataDir: join(home, ".claude/plugins/data/claude-code-sync-inline"),
-    remove: () => rmSync(root, { recursive: true, force: true })
+    remove: () => rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
   }
 }
 
@@ -108,6 +110,7 @@ export interface ClaudeRun {
   readonly lines: ReadonlyArray<StreamLine>
   readonly stderr: string
   readonly sessionId: string
+  /** The last `result` line: a run with a background subagent (2.1.332+) has one per turn, the last one cumulative. */
   readonly result: StreamLine | undefined
 }
 
@@ -150,9 +153,16 @@ export const runClaude = async (options: {
   readonly timeoutMs?: number
   /** The plugin to load with `--plugin-dir` (default: this package); `null` loads only installed plugins. */
   readonly pluginDir?: string | null
+  /** The `claude` binary to run (default: the pinned one). */
+  readonly bin?: string
+  /** Continue this session (`--resume <id>`). */
+  readonly resume?: string
+  /** More environment variables for the run (and so for its hooks). */
+  readonly env?: Readonly<Record<string, string>>
 }): Promise<ClaudeRun> => {
   const plugin = options.pluginDir === undefined ? pluginDir : options.pluginDir
   const args = [
+    ...(options.resume === undefined ? [] : ["--resume", options.resume]),
     "-p",
     options.prompt,
     "--output-format",
@@ -163,16 +173,16 @@ export const runClaude = async (options: {
     ...(options.skipPermissions === false ? [] : ["--dangerously-skip-permissions"]),
     ...(plugin === null ? [] : ["--plugin-dir", plugin])
   ]
-  const run = await collect(claudeBin, args, {
+  const run = await collect(options.bin ?? claudeBin, args, {
     cwd: options.workspace.project,
-    env: clientEnv(options.workspace, options.fakeUrl, options.sync),
+    env: { ...clientEnv(options.workspace, options.fakeUrl, options.sync), ...options.env },
     timeoutMs: options.timeoutMs ?? 180_000
   })
   const lines = run.stdout
     .split("\n")
     .filter((line) => line.trim().startsWith("{"))
     .map((line) => JSON.parse(line) as StreamLine)
-  const result = lines.find((line) => line.type === "result")
+  const result = lines.findLast((line) => line.type === "result")
   const sessionId =
     result?.session_id ?? lines.find((line) => line.type === "system" && line.subtype === "init")?.session_id ?? ""
   return { code: run.code, signal: run.signal, wallMs: run.wallMs, lines, stderr: run.stderr, sessionId, result }
@@ -203,7 +213,7 @@ export const reservePort = () =>
     })
   })
 
-export { pollFor } from "../../../server/test/support/server.js"
+export { pollFor } from "@opensync/testkit/Server"
 
 /** Hook payloads stored but not yet turned into events (a sync running while they arrived leaves them for the next). */
 export const pendingHookPayloads = (workspace: Workspace) => {
@@ -212,6 +222,18 @@ export const pendingHookPayloads = (workspace: Workspace) => {
   } catch {
     return 0
   }
+}
+
+/** The hook events whose payloads wait in the inbox (their files' header line names the hook). */
+export const inboxHooks = (workspace: Workspace): ReadonlyArray<string> => {
+  const inbox = join(workspace.stateDir, "inbox")
+  return readdirSync(inbox)
+    .filter((name) => name.endsWith(".hook"))
+    .sort()
+    .map(
+      (name) =>
+        (JSON.parse(readFileSync(join(inbox, name), "utf8").split("\n", 1)[0] ?? "{}") as { hook?: string }).hook ?? ""
+    )
 }
 
 /** True while a sync (a background one or a `sync` command) holds the lock. */
@@ -233,6 +255,21 @@ export const waitForSyncIdle = async (workspace: Workspace, timeoutMs = 15_000, 
   return false
 }
 
+/**
+ * Removes the workspace once the detached background syncs the hooks started are over. One may start late (a detached
+ * `node` starting on a loaded machine) and write into the tree while it goes, so removal is retried after waiting again.
+ */
+export const removeWorkspace = async (workspace: Workspace) => {
+  for (let attempt = 0; ; attempt++) {
+    await waitForSyncIdle(workspace, 10_000, 500)
+    try {
+      return workspace.remove()
+    } catch (cause) {
+      if (attempt >= 10) throw cause
+    }
+  }
+}
+
 /** `claude-code-sync sync`, retried while a background sync still holds the lock. */
 export const flush = async (workspace: Workspace, sync: SyncTarget | undefined) => {
   for (let attempt = 0; ; attempt++) {
@@ -246,11 +283,15 @@ export const hasClaude = () => existsSync(claudeBin)
 export const hasCli = () => existsSync(cliPath)
 
 /** Runs `claude <args>` (e.g. `plugin install …`) in the workspace's project with the test environment. */
-export const runClaudeCommand = (workspace: Workspace, args: ReadonlyArray<string>, timeoutMs = 60_000) =>
-  collect(claudeBin, args, {
+export const runClaudeCommand = (
+  workspace: Workspace,
+  args: ReadonlyArray<string>,
+  options: { readonly bin?: string; readonly timeoutMs?: number } = {}
+) =>
+  collect(options.bin ?? claudeBin, args, {
     cwd: workspace.project,
     env: clientEnv(workspace, "http://127.0.0.1:9", undefined),
-    timeoutMs
+    timeoutMs: options.timeoutMs ?? 60_000
   })
 
 /**

@@ -32,7 +32,8 @@ type Block =
   | { readonly type: "text"; readonly text: string }
   | { readonly type: "tool_use"; readonly name: string; readonly input: Readonly<Record<string, unknown>> }
 
-export type ReplyKind = "main" | "subagent" | "text" | "compact"
+/** `notification`: the turn Claude Code starts itself when a background subagent finishes (2.1.332+). */
+export type ReplyKind = "main" | "subagent" | "text" | "compact" | "notification"
 
 interface Reply {
   readonly kind: ReplyKind
@@ -77,6 +78,8 @@ export const usageFor = (kind: ReplyKind, step: number): ApiUsage => {
       return { input_tokens: 21, cache_creation_input_tokens: 2_500, cache_read_input_tokens: 0, output_tokens: 9 }
     case "compact":
       return { input_tokens: 50, cache_creation_input_tokens: 0, cache_read_input_tokens: 6_000, output_tokens: 40 }
+    case "notification":
+      return { input_tokens: 90, cache_creation_input_tokens: 410, cache_read_input_tokens: 6_600, output_tokens: 77 }
   }
 }
 
@@ -124,10 +127,13 @@ const classify = (request: MessagesRequest): Reply => {
     usage: usageFor(kind, 0)
   })
 
-  if (/summary of the conversation/i.test(lastUserText) && !tools.has("Bash")) {
+  // `/compact`: Claude Code asks for a summary (2.1.197 and 2.1.332 both still offer their tools).
+  if (/create a detailed summary of the conversation/i.test(lastUserText)) {
     return text("compact", "<analysis>A short scripted session.</analysis><summary>The user ran a demo.</summary>")
   }
   if (firstUserText.includes(SUBAGENT_MARKER)) return text("subagent", SUBAGENT_TEXT)
+  // A background subagent finished (2.1.332+): Claude Code starts a turn of its own with a task notification.
+  if (lastUserText.includes("<task-notification>")) return text("notification", FINAL_TEXT)
   if (firstUserText.includes(TEXT_MARKER) || firstUserText.includes("claude-code-sync sync") || !tools.has("Bash")) {
     return text("text", `Noted: ${firstUserText.length} characters of prompt read.`)
   }
@@ -135,7 +141,9 @@ const classify = (request: MessagesRequest): Reply => {
   const step = messages
     .flatMap((message) => blocksOf(message.content))
     .filter((block) => block.type === "tool_result").length
-  const cwd = systemText(request.system).match(/Primary working directory:\s*(\S+)/)?.[1] ?? "."
+  // The environment block is in the system prompt (2.1.197) or in a reminder of the first user message (2.1.332).
+  const environment = [systemText(request.system), ...users.map((message) => textOf(message.content))].join("\n")
+  const cwd = environment.match(/Primary working directory:\s*(\S+)/)?.[1] ?? "."
   const agentTool = tools.has("Agent") ? "Agent" : "Task"
   const script: ReadonlyArray<{ readonly name: string; readonly input: Readonly<Record<string, unknown>> }> = [
     { name: "Bash", input: { command: "echo hello", description: "Print hello" } },

@@ -6,27 +6,43 @@ import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { binPath, runCli } from "../../../server/test/support/server.js"
+import { binPath, runCli } from "@opensync/testkit/Server"
 
 export {
   getSession,
   pollFor,
+  type RunningServer,
   type StoredDetail as SessionDetail,
   type StoredMessage,
   type StoredSession,
   type StoredToolCall,
   type StoredUsage,
   startServer
-} from "../../../server/test/support/server.js"
+} from "@opensync/testkit/Server"
 
-/** A data dir with one API key, made offline (`opensync keys create`), for a server started later. */
-export const prepareDataDir = async (): Promise<{ readonly dataDir: string; readonly key: string }> => {
-  const dataDir = mkdtempSync(join(tmpdir(), "opensync-e2e-"))
-  const created = await runCli(["keys", "create", "--name", "claude-e2e", "--data-dir", dataDir, "--json"])
+const createKey = async (dataDir: string, name: string, scope: "ingest" | "full") => {
+  const created = await runCli(["keys", "create", "--name", name, "--scope", scope, "--data-dir", dataDir, "--json"])
   if (created.code !== 0) throw new Error(`opensync keys create failed: ${created.stderr}${created.stdout}`)
   const key = (JSON.parse(created.stdout) as { key?: string }).key
   if (key === undefined) throw new Error(`no key in: ${created.stdout}`)
-  return { dataDir, key }
+  return key
+}
+
+/**
+ * A data dir made offline (`opensync keys create`) for a server started later, with the plugin's key (the `ingest`
+ * scope the docs tell users to give plugins) and a `full` key to read what arrived.
+ */
+export const prepareDataDir = async (): Promise<{
+  readonly dataDir: string
+  readonly key: string
+  readonly readerKey: string
+}> => {
+  const dataDir = mkdtempSync(join(tmpdir(), "opensync-e2e-"))
+  return {
+    dataDir,
+    key: await createKey(dataDir, "claude-e2e", "ingest"),
+    readerKey: await createKey(dataDir, "reader", "full")
+  }
 }
 
 /** Starts `opensync serve` on 127.0.0.1:`port` with `dataDir`; `stop` ends it by PID and removes the data dir. */

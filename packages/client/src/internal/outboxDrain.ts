@@ -12,18 +12,52 @@ export interface DrainContext {
   readonly maxEvents: number
   readonly maxBytes: number
   readonly claimTimeout: number
+  /** Tries of an event the server fails on before it is set aside. */
+  readonly maxAttempts: number
+  /** How long to wait before try `attempt + 1` of an event that failed `attempt` times. */
+  readonly backoff: (attempt: number) => number
+}
+
+/** An event the server failed on (alone in its request) during a drain. */
+export interface FailedEvent {
+  readonly id: string | null
+  /** The server's answer. */
+  readonly reason: string
+  readonly status: number | null
+  /** Requests that failed on it so far, this one included. */
+  readonly attempts: number
+  /** When it may be sent again; null when it was set aside in `rejected/`. */
+  readonly retryAt: number | null
 }
 
 /** Counters a drain accumulates. */
 export interface Totals {
   delivered: number
+  deleted: number
   rejected: number
-  requests: number
+  retrying: number
   reclaimed: number
   readonly corrupt: Array<{ readonly file: string; readonly reason: string }>
+  readonly failed: Array<FailedEvent>
+  /** Events that failed alone while the server accepted nothing, so their failure was not charged to them. */
+  uncharged: number
+  /** The newest event set aside, for `stats`. */
+  lastRejected: { readonly at: number; readonly id: string | null; readonly reason: string } | null
 }
 
-interface Item {
+export const emptyTotals = (): Totals => ({
+  delivered: 0,
+  deleted: 0,
+  rejected: 0,
+  retrying: 0,
+  reclaimed: 0,
+  corrupt: [],
+  failed: [],
+  uncharged: 0,
+  lastRejected: null
+})
+
+export interface Item {
   readonly file: number
   readonly index: number
   readonly event: unknown
@@ -31,7 +65,7 @@ interface Item {
 
 /** Files claimed by this drain, their events in order, and how they will be sent. */
 export interface Claim {
-  readonly files: ReadonlyArray<{ readonly name: string; readonly path: string }>
+  readonly files: ReadonlyArray<{ readonly name: string; readonly path: string; readonly spool: Files.SpoolName }>
   /** Events small enough to send, in file order. */
   readonly sendable: ReadonlyArray<Item>
   /** Events too large for any request: rejected without being sent. */
@@ -40,15 +74,39 @@ export interface Claim {
   readonly requests: ReadonlyArray<readonly [number, number]>
 }
 
+/** What became of one sendable event. */
+export type Outcome =
+  | { readonly _tag: "Delivered" }
+  | { readonly _tag: "Deleted" }
+  /** The server refused this event by its index (a 4xx about the event): set aside at once. */
+  | { readonly _tag: "Refused"; readonly reason: string }
+  /** A request holding this event alone failed: charged one try when the drain shows the server works. */
+  | { readonly _tag: "Failed"; readonly reason: string; readonly status: number | null }
+
 /** The filesystem steps of a drain: recover, claim, settle, release. */
 export const makeDrainSteps = (ctx: DrainContext) => {
   const { dirs } = ctx
+  const scratch = () => path.join(dirs.tmp, Files.scratchName(ctx.pid))
 
   const quarantine = (from: string, name: string, reason: string, totals: Totals) =>
     Effect.gen(function* () {
       if (!(yield* Fs.move(from, path.join(dirs.corrupt, name)))) return
       totals.corrupt.push({ file: name, reason })
       yield* Effect.logWarning(`Outbox: moved ${name} to corrupt/: ${reason}`)
+    })
+
+  /**
+   * Moves an unreadable spool file to `corrupt/`. The complete events it still holds are queued again first, under
+   * the same append (`<stem>.<count>.json`, so doing it twice after a crash writes the same file).
+   */
+  const quarantineSpool = (from: string, name: string, decoded: Files.Unreadable, prefix: string, totals: Totals) =>
+    Effect.gen(function* () {
+      const spool = Files.parseName(name)
+      if (spool !== undefined && spool.retry === undefined && decoded.salvaged.length > 0) {
+        const salvaged = `${spool.stem}.${decoded.salvaged.length}.json`
+        yield* Fs.writeAtomic(scratch(), path.join(dirs.pending, salvaged), Files.encodeSpool(decoded.salvaged))
+      }
+      yield* quarantine(from, name, `${prefix}${decoded.error}`, totals)
     })
 
   /** Takes back claims of drainers silent for `claimTimeout`, and spool files left in `tmp/` by a crashed append. */
@@ -80,8 +138,10 @@ export const makeDrainSteps = (ctx: DrainContext) => {
         const text = yield* Fs.readText(file)
         if (text === undefined) continue
         const decoded =
-          parsed === undefined ? { error: "not an outbox file name" } : Files.decodeSpool(text, parsed.count)
-        if ("error" in decoded) yield* quarantine(file, name, `left by an interrupted append: ${decoded.error}`, totals)
+          parsed === undefined
+            ? { error: "not an outbox file name", salvaged: [] }
+            : Files.decodeSpool(text, parsed.count)
+        if ("error" in decoded) yield* quarantineSpool(file, name, decoded, "left by an interrupted append: ", totals)
         else yield* Fs.move(file, path.join(dirs.pending, name))
       }
     })
@@ -98,24 +158,30 @@ export const makeDrainSteps = (ctx: DrainContext) => {
       return (yield* Fs.move(from, to)) ? to : undefined
     })
 
-  /** Claims the oldest pending files that fit one request (or one file, however large); undefined when none are left. */
-  const claim = (totals: Totals) =>
+  /**
+   * Claims the oldest pending files that fit one request (or one file, however large), skipping events that wait for
+   * a retry until `now`; undefined when none are left.
+   */
+  const claim = (now: number, totals: Totals) =>
     Effect.gen(function* () {
-      const files: Array<{ name: string; path: string }> = []
+      const files: Array<{ name: string; path: string; spool: Files.SpoolName }> = []
       const items: Array<Item> = []
       const sizes: Array<number> = []
       let bytes = Files.ENVELOPE_BYTES
       for (const name of yield* Fs.list(dirs.pending)) {
         const parsed = Files.parseName(name)
+        if (parsed?.retry !== undefined && parsed.retry.notBefore > now) continue
         if (parsed !== undefined && files.length > 0 && items.length + parsed.count > ctx.maxEvents) break
         const claimed = yield* claimFile(name)
         if (claimed === undefined) continue
         const text = yield* Fs.readText(claimed)
         if (text === undefined) continue
         const decoded =
-          parsed === undefined ? { error: "not an outbox file name" } : Files.decodeSpool(text, parsed.count)
-        if ("error" in decoded) {
-          yield* quarantine(claimed, name, decoded.error, totals)
+          parsed === undefined
+            ? { error: "not an outbox file name", salvaged: [] }
+            : Files.decodeSpool(text, parsed.count)
+        if ("error" in decoded || parsed === undefined) {
+          if ("error" in decoded) yield* quarantineSpool(claimed, name, decoded, "", totals)
           continue
         }
         const fileSizes = decoded.events.map(Files.eventBytes)
@@ -124,7 +190,7 @@ export const makeDrainSteps = (ctx: DrainContext) => {
           yield* Fs.move(claimed, path.join(dirs.pending, name))
           break
         }
-        const file = files.push({ name, path: claimed }) - 1
+        const file = files.push({ name, path: claimed, spool: parsed }) - 1
         for (let index = 0; index < decoded.events.length; index++) {
           items.push({ file, index, event: decoded.events[index] })
           sizes.push(fileSizes[index])
@@ -150,24 +216,89 @@ export const makeDrainSteps = (ctx: DrainContext) => {
       return result
     })
 
-  /** After every request of a claim was answered: records rejected events, then deletes the claimed files. */
-  const settle = (claim: Claim, answers: ReadonlyArray<Files.Answer>, now: number, totals: Totals) =>
+  const setAside = (
+    file: Claim["files"][number],
+    item: Item,
+    record: { readonly reason: string; readonly status?: number | null; readonly attempts?: number },
+    now: number,
+    totals: Totals
+  ) =>
     Effect.gen(function* () {
-      const rejected = claim.oversize.map(({ item, reason }) => ({ item, reason }))
-      answers.forEach((answer, k) => {
-        const [start] = claim.requests[k]
-        for (const r of answer.rejected) rejected.push({ item: claim.sendable[start + r.index], reason: r.error })
+      const index = Files.originalIndex(file.spool, item.index)
+      const body = Files.encodeRejected({ rejectedAt: now, ...record, source: file.name, index, event: item.event })
+      yield* Fs.writeAtomic(scratch(), path.join(dirs.rejected, Files.rejectedName(file.spool.stem, index)), body)
+      totals.rejected += 1
+      totals.lastRejected = { at: now, id: Files.idOf(item.event), reason: record.reason }
+    })
+
+  /**
+   * Settles each claimed file whose every event has a final outcome: refused events and events failed too often go to
+   * `rejected/`, failed events go back to `pending/` one per file with their try count and the time of their next
+   * try, then the file is deleted. A `Failed` outcome counts when `charge` (the server worked for other requests) or
+   * when the event had already failed alone before; a file with an event that has no final outcome goes back to
+   * `pending/` whole.
+   */
+  const settle = (
+    claim: Claim,
+    outcomes: ReadonlyArray<Outcome | undefined>,
+    charge: boolean,
+    now: number,
+    totals: Totals
+  ) =>
+    Effect.gen(function* () {
+      const byFile = claim.files.map(() => [] as Array<{ item: Item; outcome: Outcome }>)
+      const unresolved = claim.files.map(() => false)
+      claim.sendable.forEach((item, i) => {
+        const outcome = outcomes[i]
+        const suspect = (claim.files[item.file].spool.retry?.attempts ?? 0) > 0
+        if (outcome?._tag === "Failed" && !charge && !suspect) totals.uncharged += 1
+        if (outcome === undefined || (outcome._tag === "Failed" && !charge && !suspect)) unresolved[item.file] = true
+        else byFile[item.file].push({ item, outcome })
       })
-      for (const { item, reason } of rejected) {
-        const source = claim.files[item.file].name
-        const name = Files.rejectedName(source, item.index)
-        const body = Files.encodeRejected({ rejectedAt: now, reason, source, index: item.index, event: item.event })
-        yield* Fs.writeAtomic(path.join(dirs.tmp, Files.scratchName(ctx.pid)), path.join(dirs.rejected, name), body)
+      for (const { item, reason } of claim.oversize)
+        byFile[item.file].push({ item, outcome: { _tag: "Refused", reason } })
+      for (let f = 0; f < claim.files.length; f++) {
+        const file = claim.files[f]
+        if (unresolved[f]) {
+          yield* Fs.move(file.path, path.join(dirs.pending, file.name))
+          continue
+        }
+        let renamed = false
+        for (const { item, outcome } of byFile[f]) {
+          switch (outcome._tag) {
+            case "Delivered":
+              totals.delivered += 1
+              break
+            case "Deleted":
+              totals.deleted += 1
+              break
+            case "Refused":
+              yield* setAside(file, item, { reason: outcome.reason }, now, totals)
+              break
+            case "Failed": {
+              const attempts = (file.spool.retry?.attempts ?? 0) + 1
+              const final = attempts >= ctx.maxAttempts || (outcome.status !== null && outcome.status < 500)
+              const failed = { id: Files.idOf(item.event), reason: outcome.reason, status: outcome.status, attempts }
+              if (final) {
+                yield* setAside(file, item, { reason: outcome.reason, status: outcome.status, attempts }, now, totals)
+                totals.failed.push({ ...failed, retryAt: null })
+                break
+              }
+              const retryAt = now + ctx.backoff(attempts)
+              const index = Files.originalIndex(file.spool, item.index)
+              const target = path.join(
+                dirs.pending,
+                Files.retryName(file.spool.stem, { index, attempts, notBefore: retryAt })
+              )
+              if (file.spool.count === 1) renamed = yield* Fs.move(file.path, target)
+              else yield* Fs.writeAtomic(scratch(), target, Files.encodeSpool([item.event]))
+              totals.retrying += 1
+              totals.failed.push({ ...failed, retryAt })
+            }
+          }
+        }
+        if (!renamed) yield* Fs.remove(file.path)
       }
-      for (const file of claim.files) yield* Fs.remove(file.path)
-      totals.requests += answers.length
-      totals.rejected += rejected.length
-      totals.delivered += claim.sendable.length + claim.oversize.length - rejected.length
     })
 
   /** Puts every file this drain still holds back in `pending/`, optionally removing the (then empty) directory. */

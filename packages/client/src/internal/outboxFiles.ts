@@ -1,4 +1,6 @@
 import * as path from "node:path"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 
 /** The directories and files of one outbox. */
 export interface Layout {
@@ -29,12 +31,24 @@ const random8 = () =>
     .toString(16)
     .padStart(8, "0")
 
-const SPOOL_NAME = /^(\d{13})-(\d{10})-(\d{10})-([0-9a-f]{8})\.(\d{1,9})\.json$/
+const SPOOL_NAME =
+  /^((\d{13})-(\d{10})-(\d{10})-([0-9a-f]{8}))(?:\.e(\d{1,9})\.a(\d{1,3})\.n(\d{13}))?\.(\d{1,9})\.json$/
 
-/** What a spool file name says: when it was appended and how many events it holds. */
+/** An event the server failed on, set back for another try: where it came from, tries so far, when it may go again. */
+export interface RetryMark {
+  /** Its index in the file it was first appended in. */
+  readonly index: number
+  readonly attempts: number
+  readonly notBefore: number
+}
+
+/** What a spool file name says: when it was appended, how many events it holds, and whether it waits for a retry. */
 export interface SpoolName {
+  /** `<at>-<pid>-<seq>-<rand>`: the append it comes from. */
+  readonly stem: string
   readonly at: number
   readonly count: number
+  readonly retry: RetryMark | undefined
 }
 
 /**
@@ -54,7 +68,41 @@ export const makeNamer = (pid: number) => {
 
 export const parseName = (name: string): SpoolName | undefined => {
   const match = SPOOL_NAME.exec(name)
-  return match === null ? undefined : { at: Number(match[1]), count: Number(match[5]) }
+  if (match === null) return undefined
+  const retry =
+    match[6] === undefined
+      ? undefined
+      : { index: Number(match[6]), attempts: Number(match[7]), notBefore: Number(match[8]) }
+  return { stem: match[1], at: Number(match[2]), count: Number(match[9]), retry }
+}
+
+/** `<stem>.e<index>.a<attempts>.n<notBefore>.1.json`: one event waiting for its next try; sorts with its append. */
+export const retryName = (stem: string, mark: RetryMark) =>
+  `${stem}.e${mark.index}.a${mark.attempts}.n${pad(mark.notBefore, 13)}.1.json`
+
+/** The index an event of `file` had in its original append (stable across retries). */
+export const originalIndex = (file: SpoolName, index: number) => file.retry?.index ?? index
+
+/** What the names of pending (and claimed) spool files say, without reading them; retries due are counted at `now`. */
+export const countPending = (names: ReadonlyArray<string>, now: number) => {
+  let pending = 0
+  let pendingFiles = 0
+  let oldestPendingAt: number | null = null
+  let retrying = 0
+  let nextRetryAt: number | null = null
+  for (const name of names) {
+    const parsed = parseName(name)
+    if (parsed === undefined) continue
+    pending += parsed.count
+    pendingFiles += 1
+    oldestPendingAt = oldestPendingAt === null ? parsed.at : Math.min(oldestPendingAt, parsed.at)
+    if (parsed.retry !== undefined && parsed.retry.attempts > 0) {
+      retrying += parsed.count
+      const at = Math.max(parsed.retry.notBefore, now)
+      nextRetryAt = nextRetryAt === null ? at : Math.min(nextRetryAt, at)
+    }
+  }
+  return { pending, pendingFiles, oldestPendingAt, retrying, nextRetryAt }
 }
 
 /** A name for a drainer's claim directory, sortable by creation time. */
@@ -70,23 +118,66 @@ const SPOOL_VERSION = 1
 export const encodeSpool = (events: ReadonlyArray<unknown>): string =>
   `{"v":${SPOOL_VERSION},"events":${JSON.stringify(events)}}`
 
+/**
+ * The complete events at the start of a spool body that was cut short (a crash mid-write, a full disk, a bad sector):
+ * scans `{"v":1,"events":[` value by value and stops at the first that is incomplete.
+ */
+export const salvageEvents = (text: string): ReadonlyArray<unknown> => {
+  const prefix = /^\s*\{\s*"v"\s*:\s*1\s*,\s*"events"\s*:\s*\[\s*/.exec(text)
+  if (prefix === null) return []
+  const events: Array<unknown> = []
+  let start = prefix[0].length
+  let depth = 0
+  let inString = false
+  for (let i = start; i < text.length; i++) {
+    const c = text[i]
+    if (inString) {
+      if (c === "\\") i++
+      else if (c === '"') inString = false
+      continue
+    }
+    if (c === '"') inString = true
+    else if (c === "{" || c === "[") depth++
+    else if ((c === "}" || c === "]") && depth > 0) depth--
+    else if (depth === 0 && (c === "," || c === "]")) {
+      try {
+        events.push(JSON.parse(text.slice(start, i)))
+      } catch {
+        return events
+      }
+      if (c === "]") return events
+      start = i + 1
+    }
+  }
+  return events
+}
+
+/** A spool body that cannot be used as a whole: why, and the complete events that could still be read from it. */
+export interface Unreadable {
+  readonly error: string
+  readonly salvaged: ReadonlyArray<unknown>
+}
+
 /** Reads a spool file's body, checking it holds the number of events its name announces. */
 export const decodeSpool = (
   text: string,
   expected: number
-): { readonly events: ReadonlyArray<unknown> } | { readonly error: string } => {
+): { readonly events: ReadonlyArray<unknown> } | Unreadable => {
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch (error) {
-    return { error: `invalid JSON (${text.length} bytes): ${error instanceof Error ? error.message : String(error)}` }
+    const salvaged = salvageEvents(text)
+    const reason = error instanceof Error ? error.message : String(error)
+    const read = text.length === 0 ? "empty file" : `invalid JSON (${text.length} bytes): ${reason}`
+    return { error: `${read}; ${salvaged.length} of ${expected} events could be read`, salvaged }
   }
   if (typeof parsed !== "object" || parsed === null || !("events" in parsed) || !Array.isArray(parsed.events)) {
-    return { error: "not an outbox spool file (no events array)" }
+    return { error: "not an outbox spool file (no events array)", salvaged: [] }
   }
-  if (!("v" in parsed) || parsed.v !== SPOOL_VERSION) return { error: "unknown spool file version" }
+  if (!("v" in parsed) || parsed.v !== SPOOL_VERSION) return { error: "unknown spool file version", salvaged: [] }
   if (parsed.events.length !== expected) {
-    return { error: `holds ${parsed.events.length} events, its name announces ${expected}` }
+    return { error: `holds ${parsed.events.length} events, its name announces ${expected}`, salvaged: parsed.events }
   }
   return { events: parsed.events }
 }
@@ -146,43 +237,73 @@ export const answerProblem = (answer: Answer, size: number): string | undefined 
   return covered === size ? undefined : `the server's answer accounts for ${covered} of ${size} events`
 }
 
-/** One rejected event, as kept in `rejected/`. */
-export const encodeRejected = (record: {
-  readonly rejectedAt: number
-  readonly reason: string
-  readonly source: string
-  readonly index: number
-  readonly event: unknown
-}): string => JSON.stringify({ v: SPOOL_VERSION, ...record })
+/** One event set aside in `rejected/`: why, how often it was tried, and the event itself (to send it again). */
+export const RejectedRecord = Schema.Struct({
+  v: Schema.Literal(SPOOL_VERSION),
+  rejectedAt: Schema.Number,
+  /** The server's answer (or why it was never sent). */
+  reason: Schema.String,
+  /** The HTTP status of that answer, when there was one. */
+  status: Schema.optional(Schema.NullOr(Schema.Number)),
+  /** Requests that failed on it, when the server failed rather than refused it. */
+  attempts: Schema.optional(Schema.Number),
+  /** The spool file it was appended in, and its index there. */
+  source: Schema.String,
+  index: Schema.Number,
+  event: Schema.Unknown
+})
+export type RejectedRecord = typeof RejectedRecord.Type
 
-/** `rejected/<spool name without .json>.<index>.json`: deterministic, so recording a rejection twice is harmless. */
-export const rejectedName = (source: string, index: number) => `${source.replace(/\.json$/, "")}.${index}.json`
+export const encodeRejected = (record: Omit<RejectedRecord, "v">): string =>
+  JSON.stringify({ v: SPOOL_VERSION, ...record })
 
-/** The persisted outcome of the last drains. */
-export interface State {
-  readonly lastSuccessAt: number | null
-  readonly lastErrorAt: number | null
-  readonly lastError: string | null
+export const decodeRejected = Schema.decodeUnknownOption(Schema.parseJson(RejectedRecord))
+
+/** `rejected/<stem>.<index>.json`: one name per appended event, so recording a rejection twice is harmless. */
+export const rejectedName = (stem: string, index: number) => `${stem}.${index}.json`
+
+/** The persisted outcome of the last drains (`state.json`). */
+export const State = Schema.Struct({
+  lastSuccessAt: Schema.NullOr(Schema.Number),
+  lastErrorAt: Schema.NullOr(Schema.Number),
+  lastError: Schema.NullOr(Schema.String),
+  /** Events dropped because their session was deleted on the server, over all drains. */
+  deleted: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  /** The newest event the server failed on (alone): when, which, its answer, its tries and next try (null: set aside). */
+  lastFailed: Schema.optionalWith(
+    Schema.NullOr(
+      Schema.Struct({
+        at: Schema.Number,
+        id: Schema.NullOr(Schema.String),
+        reason: Schema.String,
+        status: Schema.NullOr(Schema.Number),
+        attempts: Schema.Number,
+        retryAt: Schema.NullOr(Schema.Number)
+      })
+    ),
+    { default: () => null }
+  ),
+  /** The last event set aside: when, which, and the server's answer. */
+  lastRejected: Schema.optionalWith(
+    Schema.NullOr(Schema.Struct({ at: Schema.Number, id: Schema.NullOr(Schema.String), reason: Schema.String })),
+    { default: () => null }
+  )
+})
+export type State = typeof State.Type
+
+export const emptyState: State = {
+  lastSuccessAt: null,
+  lastErrorAt: null,
+  lastError: null,
+  deleted: 0,
+  lastFailed: null,
+  lastRejected: null
 }
 
-export const emptyState: State = { lastSuccessAt: null, lastErrorAt: null, lastError: null }
+const decodeStateOption = Schema.decodeUnknownOption(Schema.parseJson(State))
 
-const numberOrNull = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : null)
-
-export const decodeState = (text: string): State => {
-  try {
-    const parsed: unknown = JSON.parse(text)
-    if (typeof parsed !== "object" || parsed === null) return emptyState
-    const record = parsed as Record<string, unknown>
-    return {
-      lastSuccessAt: numberOrNull(record.lastSuccessAt),
-      lastErrorAt: numberOrNull(record.lastErrorAt),
-      lastError: typeof record.lastError === "string" ? record.lastError : null
-    }
-  } catch {
-    return emptyState
-  }
-}
+/** The state in `text`; an unreadable state file counts as empty (it only feeds `stats`). */
+export const decodeState = (text: string): State => Option.getOrElse(decodeStateOption(text), () => emptyState)
 
 /** A success at `at` clears any error recorded before it. */
 export const recordSuccess =
@@ -191,7 +312,7 @@ export const recordSuccess =
     const lastSuccessAt = Math.max(state.lastSuccessAt ?? at, at)
     return state.lastErrorAt !== null && state.lastErrorAt > lastSuccessAt
       ? { ...state, lastSuccessAt }
-      : { lastSuccessAt, lastErrorAt: null, lastError: null }
+      : { ...state, lastSuccessAt, lastErrorAt: null, lastError: null }
   }
 
 /** An error at `at` is kept unless a later success or error was already recorded. */
@@ -201,3 +322,25 @@ export const recordError =
     (state.lastErrorAt !== null && state.lastErrorAt > at) || (state.lastSuccessAt !== null && state.lastSuccessAt > at)
       ? state
       : { ...state, lastErrorAt: at, lastError: message }
+
+/** Adds `count` events dropped as deleted on the server. */
+export const recordDeleted =
+  (count: number) =>
+  (state: State): State =>
+    count === 0 ? state : { ...state, deleted: state.deleted + count }
+
+/** Remembers the newest event the server failed on; a success does not clear it (`stats` shows it while it waits). */
+export const recordFailed =
+  (failed: NonNullable<State["lastFailed"]>) =>
+  (state: State): State =>
+    state.lastFailed !== null && state.lastFailed.at > failed.at ? state : { ...state, lastFailed: failed }
+
+/** Remembers the newest event set aside. */
+export const recordRejected =
+  (rejected: { readonly at: number; readonly id: string | null; readonly reason: string }) =>
+  (state: State): State =>
+    state.lastRejected !== null && state.lastRejected.at > rejected.at ? state : { ...state, lastRejected: rejected }
+
+/** The `id` of an event, when it has one. */
+export const idOf = (event: unknown): string | null =>
+  typeof event === "object" && event !== null && "id" in event && typeof event.id === "string" ? event.id : null

@@ -12,20 +12,20 @@ import * as Layer from "effect/Layer"
 import * as ConfigStore from "../ConfigStore.js"
 import * as Outbox from "../Outbox.js"
 import * as Redactor from "../Redactor.js"
+import * as SyncClient from "../SyncClient.js"
 import * as Agent from "./Agent.js"
 import * as Cli from "./Cli.js"
 import * as HotPath from "./HotPath.js"
 import * as LocalState from "./LocalState.js"
 import type { SessionSource } from "./SessionSource.js"
-import * as Transport from "./Transport.js"
 
-/** The kit's services for `agent` in `env`: local state, config, outbox, redactor and transport. */
+/** The kit's services for `agent` in `env`: local state, config, outbox, redactor and the sync transport. */
 export const layer = (agent: Agent.Agent, env: Agent.Env = process.env) =>
   Layer.mergeAll(
     LocalState.layer(agent, env),
     Outbox.layer(Agent.paths(agent, env).outbox),
     Redactor.Redactor.Default,
-    Transport.layer
+    SyncClient.layerFetch()
   ).pipe(Layer.provideMerge(ConfigStore.ConfigStore.Default), Layer.provide(ConfigStore.Tool.layer(agent.source, env)))
 
 /** What the kit provides to an agent's `SessionSource` layer and its commands. */

@@ -7,10 +7,11 @@ import { statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as ApiClient from "../ApiClient.js"
+import * as ConfigStore from "../ConfigStore.js"
 import * as History from "./History.js"
 import { LocalState } from "./LocalState.js"
 import { type HistoryItem, type MappingOptions, type Retention, SessionSource } from "./SessionSource.js"
-import { Transport } from "./Transport.js"
 
 /** How far ahead of the agent's cleanup a session not on the server is warned about and sent. */
 export const WARN_DAYS = 7
@@ -62,11 +63,11 @@ export const check = (options: MappingOptions, send: boolean) =>
         const history = yield* source.history(options)
         const soon = atRisk(history.items, retention, Date.now())
         if (soon.length === 0) return { retention, atRisk: 0, missing: [], queued: 0, error: null } satisfies Report
-        const connection = yield* (yield* Transport).connect
+        const config = yield* (yield* ConfigStore.ConfigStore).load
         const known =
-          connection === undefined
+          config.serverUrl === undefined || config.apiKey === undefined
             ? Either.left("not configured")
-            : yield* Effect.either(Effect.mapError(connection.sessionIds, (error) => error.message))
+            : yield* Effect.either(sessionIds({ baseUrl: config.serverUrl, apiKey: config.apiKey }))
         const missing = Either.isRight(known) ? soon.filter((session) => !known.right.has(session.sessionId)) : soon
         const wanted = new Set(missing.map((session) => session.sessionId))
         const queued = send
@@ -82,6 +83,15 @@ export const check = (options: MappingOptions, send: boolean) =>
       })
     )
   })
+
+/** The ids of every session the server has for this key (the legacy protocol's list, which every backend serves). */
+const sessionIds = (connection: ApiClient.Connection): Effect.Effect<ReadonlySet<string>, string> =>
+  ApiClient.makeFetch(connection).pipe(
+    Effect.flatMap((client) => client.legacy.list()),
+    Effect.timeout("30 seconds"),
+    Effect.map((answer): ReadonlySet<string> => new Set(answer.sessionIds)),
+    Effect.mapError((error) => `cannot list the sessions on ${connection.baseUrl}: ${error.message}`)
+  )
 
 /** How often a background sync checks (an explicit `sync` always does). */
 const EVERY_MS = 60 * 60_000

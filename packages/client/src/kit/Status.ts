@@ -8,24 +8,24 @@ import * as Either from "effect/Either"
 import * as AccountCommands from "../AccountCommands.js"
 import * as ConfigStore from "../ConfigStore.js"
 import * as Outbox from "../Outbox.js"
+import * as SyncClient from "../SyncClient.js"
 import * as Failures from "./Failures.js"
 import * as Inbox from "./Inbox.js"
 import * as Install from "./Install.js"
 import { LocalState } from "./LocalState.js"
 import * as Retention from "./Retention.js"
 import { SessionSource } from "./SessionSource.js"
-import { Transport } from "./Transport.js"
 
 const { ago, fail } = AccountCommands
 
 /** Tests the configured server and key: its version and latency, or why it cannot be reached. */
 export const checkConnection = Effect.gen(function* () {
   const { agent } = yield* LocalState
-  const connection = yield* (yield* Transport).connect
-  if (connection === undefined) {
+  const config = yield* (yield* ConfigStore.ConfigStore).load
+  if (config.serverUrl === undefined || config.apiKey === undefined) {
     return { ok: false as const, error: `Not configured. Run \`${agent.source.cli} login\`.` }
   }
-  return yield* connection.check.pipe(
+  return yield* (yield* SyncClient.SyncClient).check.pipe(
     Effect.map((checked) => ({ ok: true as const, version: checked.version, latencyMs: checked.latencyMs })),
     Effect.catchTag("SendFailed", (error) => Effect.succeed({ ok: false as const, error: error.message }))
   )

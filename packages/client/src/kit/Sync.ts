@@ -4,13 +4,13 @@
  * that fires while a sync holds the lock does not start another one, so after releasing it the inbox is checked again
  * and, if items arrived meanwhile, another round runs (a few at most; the next hook or `sync` picks up the rest).
  */
-import { statSync } from "node:fs"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as AccountCommands from "../AccountCommands.js"
 import * as ConfigStore from "../ConfigStore.js"
 import * as Outbox from "../Outbox.js"
 import * as Redactor from "../Redactor.js"
+import * as SyncClient from "../SyncClient.js"
 import * as SyncLock from "../SyncLock.js"
 import * as Failures from "./Failures.js"
 import * as FollowUps from "./FollowUps.js"
@@ -19,7 +19,6 @@ import * as Inbox from "./Inbox.js"
 import { LocalState } from "./LocalState.js"
 import * as Retention from "./Retention.js"
 import { type MappingOptions, SessionSource } from "./SessionSource.js"
-import { Transport } from "./Transport.js"
 
 /** What one sync did. */
 export interface SyncReport {
@@ -110,8 +109,11 @@ export const processInbox = (options: MappingOptions) =>
     return { inboxItems, unreadable, followUps: followUpsRead, eventsQueued: queued } satisfies Processed
   })
 
-/** Takes the sync lock of the agent's state directory for the scope; false when another live sync holds it. */
-export const lock = Effect.flatMap(LocalState, ({ paths }) => SyncLock.acquire(paths.lock))
+/** Takes the sync lock of the agent's state directory for the scope, or says who holds it (a dead holder's is taken over). */
+export const take = Effect.flatMap(LocalState, ({ paths }) => SyncLock.take(paths.lock))
+
+/** `take`, reduced to whether the lock is held. */
+export const lock = Effect.map(take, (taken) => taken.held)
 
 /**
  * Re-reads, from the agent's own history, the sessions whose items the hot path could not store (a full disk), then
@@ -164,23 +166,22 @@ export interface RunOptions<E = never, R = never> {
 
 const LOCK_WAIT_MS = 120_000
 
-/** ` (since 2026-11-21 09:30:00 UTC, 12 s ago)`: when the running sync took the lock. */
-const runningSince = (file: string): string => {
-  try {
-    const since = AccountCommands.ago(statSync(file).mtimeMs)
-    return ` (since ${since.replace(" (", ", ").replace(/\)$/, "")})`
-  } catch {
-    return "" // it finished meanwhile
-  }
+/** ` (pid 123, command …, since 2026-11-21 09:30:00 UTC, 12 s ago)`: who holds the lock, and since when. */
+const holderText = (taken: { readonly holder: SyncLock.Holder | null; readonly since: number | null }): string => {
+  const since = taken.holder?.acquiredAt ?? taken.since
+  const who = taken.holder === null ? "an older version" : `pid ${taken.holder.pid}: ${taken.holder.command}`
+  const when = since === null ? "" : `, since ${AccountCommands.ago(since).replace(" (", ", ").replace(/\)$/, "")}`
+  return ` (${who}${when})`
 }
 
-/** Takes the lock, waiting for another sync to finish when asked to. */
+/** Takes the lock, waiting for another sync to finish when asked to; when it cannot, who holds it. */
 const takeLock = (wait: boolean) =>
   Effect.gen(function* () {
     const deadline = Date.now() + (wait ? LOCK_WAIT_MS : 0)
     for (;;) {
-      if (yield* lock) return true
-      if (Date.now() >= deadline) return false
+      const taken = yield* take
+      if (taken.held) return undefined
+      if (Date.now() >= deadline) return holderText(taken)
       yield* Effect.sleep("250 millis")
     }
   })
@@ -209,8 +210,9 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
   Effect.scoped(
     Effect.gen(function* () {
       const { agent, paths, log } = yield* LocalState
-      if (!(yield* takeLock(first && options.waitForLock === true))) {
-        const error = `Another sync is running${runningSince(paths.lock)}; it will send what is queued.`
+      const busy = yield* takeLock(first && options.waitForLock === true)
+      if (busy !== undefined) {
+        const error = `Another sync is running${busy}; it will send what is queued.`
         return { ...nothingProcessed, delivered: 0, rejected: 0, pending: yield* pendingCount, error } as SyncReport
       }
       Failures.preallocate(paths)
@@ -226,14 +228,14 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
       const saved: number = checkRetention ? yield* saveFromCleanup(mapping) : 0
       const done = { ...processed, saved }
       if (!send) return { ...done, delivered: 0, rejected: 0, pending: yield* pendingCount, error: null }
-      const connection = yield* (yield* Transport).connect
-      if (connection === undefined) {
+      if (config.serverUrl === undefined || config.apiKey === undefined) {
         const error = `Not configured: run \`${agent.source.cli} login\`. Events stay queued until then.`
         return { ...done, delivered: 0, rejected: 0, pending: yield* pendingCount, error } as SyncReport
       }
+      const transport = yield* SyncClient.SyncClient
       // Every append happens under the lock, so a claim left in the outbox's sending/ (or a spool file in its tmp/)
       // belongs to a sync that died: taken back at once.
-      const drained = yield* (yield* Outbox.Outbox).drain(connection.send, { claimTimeout: 0 })
+      const drained = yield* (yield* Outbox.Outbox).drain(transport.sendEvents, { claimTimeout: 0 })
       return {
         ...done,
         delivered: drained.delivered,

@@ -1,5 +1,5 @@
 import type { SessionDetail } from "@opensync/domain/Api"
-import type { Message } from "@opensync/domain/Message"
+import type { Message, Subtype as MessageSubtype } from "@opensync/domain/Message"
 import type { ToolCall } from "@opensync/domain/ToolCall"
 import { micromark } from "micromark"
 import { memo, useMemo, useState } from "react"
@@ -42,16 +42,76 @@ const ToolCallView = (props: { readonly call: ToolCall }) => {
   )
 }
 
-const MessageView = (props: { readonly message: Message; readonly calls: ReadonlyArray<ToolCall> }) => {
+/** How an injected entry (not plain conversation) is labelled. */
+const noteLabels: Record<Exclude<MessageSubtype, "delegation">, string> = {
+  notification: "Notification",
+  reminder: "System reminder",
+  summary: "Summary",
+  command: "Command",
+  "command-output": "Command output"
+}
+
+/**
+ * A compact, muted line for what the agent put in the conversation itself (a background task's notification, a
+ * reminder, a compaction summary, a command's output) or a command the user ran; long text folds away.
+ */
+const NoteView = (props: { readonly message: Message; readonly subtype: keyof typeof noteLabels }) => {
   const m = props.message
+  const label = noteLabels[props.subtype]
+  const text = m.text.trim()
+  const newline = text.indexOf("\n")
+  const head = newline < 0 ? text : text.slice(0, newline)
+  const rest = newline < 0 ? "" : text.slice(newline + 1).trim()
+  return (
+    <article className={`note note-${props.subtype}`} aria-label={`${label.toLowerCase()} message`}>
+      <span className="note-label">{label}</span>
+      <time className="muted" dateTime={new Date(m.createdAt).toISOString()}>
+        {F.time(m.createdAt)}
+      </time>
+      {props.subtype === "command" ? (
+        <code className="note-text">{text}</code>
+      ) : rest === "" ? (
+        <span className="note-text">{head}</span>
+      ) : (
+        <details className="note-text">
+          <summary>{head}</summary>
+          <p className="msg-text">{rest}</p>
+        </details>
+      )}
+    </article>
+  )
+}
+
+/** Who a message is from: you, the assistant, or, for a subagent's task, the parent agent that wrote it. */
+const authorOf = (m: Message, session: SessionDetail["session"]): string => {
+  if (m.role === "assistant") return "Assistant"
+  if (m.role !== "user") return m.role
+  const fromParent = m.subtype === "delegation" || m.agentId !== null || session.parentSessionId !== null
+  return fromParent ? "Parent agent" : "You"
+}
+
+const MessageView = (props: {
+  readonly message: Message
+  readonly session: SessionDetail["session"]
+  readonly calls: ReadonlyArray<ToolCall>
+}) => {
+  const m = props.message
+  if (m.subtype !== undefined && m.subtype !== "delegation" && props.calls.length === 0) {
+    return <NoteView message={m} subtype={m.subtype} />
+  }
+  const author = authorOf(m, props.session)
   const tokens =
     m.usage.input + m.usage.output + m.usage.cacheRead + m.usage.cacheWrite5m + m.usage.cacheWrite1h + m.usage.reasoning
   const textParts = m.parts.filter((p) => p.type === "text")
   const text = textParts.length > 0 ? textParts.map((p) => (p.type === "text" ? p.text : "")).join("\n\n") : m.text
+  const kind = author === "Parent agent" ? "delegation" : m.role
   return (
-    <article className={`msg msg-${m.role}`} aria-label={`${m.role} message`}>
+    <article
+      className={`msg msg-${kind}`}
+      aria-label={author === "You" ? "your message" : `${author.toLowerCase()} message`}
+    >
       <header className="msg-head">
-        <span className="msg-role">{m.role === "user" ? "You" : m.role === "assistant" ? "Assistant" : m.role}</span>
+        <span className="msg-role">{author}</span>
         {m.agentId !== null && <span className="chip">subagent {m.agentId}</span>}
         <time className="muted" dateTime={new Date(m.createdAt).toISOString()}>
           {F.time(m.createdAt)}
@@ -212,7 +272,7 @@ const SessionPage = (props: { readonly id: string }) => {
       <section className="conversation" aria-label="Conversation">
         {messages.length === 0 && <p className="muted">This session has no messages yet.</p>}
         {messages.slice(0, shown).map((m) => (
-          <MessageView key={m.id} message={m} calls={grouped.byMessage.get(m.id) ?? []} />
+          <MessageView key={m.id} message={m} session={s} calls={grouped.byMessage.get(m.id) ?? []} />
         ))}
         {messages.length > shown && (
           <button type="button" className="btn" onClick={() => setShown(shown + pageSize)}>

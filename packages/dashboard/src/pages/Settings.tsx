@@ -1,4 +1,5 @@
-import type { ApiKeyInfo, CreatedApiKey } from "@opensync/domain/ApiKey"
+import { type ApiKeyInfo, type CreatedApiKey, defaultScope, type Scope } from "@opensync/domain/ApiKey"
+import type { SignInInfo } from "@opensync/domain/SignIn"
 import * as Sources from "@opensync/domain/Sources"
 import { type FormEvent, useState } from "react"
 import { run } from "../api.js"
@@ -34,6 +35,7 @@ const Keys = () => {
     run(app.client.keys.list())
   )
   const [name, setName] = useState("")
+  const [scope, setScope] = useState<Scope>(defaultScope)
   const [created, setCreated] = useState<CreatedApiKey | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
@@ -41,11 +43,12 @@ const Keys = () => {
     event.preventDefault()
     setBusy(true)
     setError(null)
-    run(app.client.keys.create({ payload: { name: name.trim() || "dashboard" } })).then(
+    run(app.client.keys.create({ payload: { name: name.trim() || "dashboard", scope } })).then(
       (key) => {
         setBusy(false)
         setCreated(key)
         setName("")
+        setScope(defaultScope)
         invalidate(`${app.scope}|keys`)
       },
       (e: Error) => {
@@ -55,9 +58,17 @@ const Keys = () => {
     )
   }
   const revoke = (key: ApiKeyInfo) => {
-    if (!confirm(`Revoke "${key.name}" (${key.prefix}…)? Plugins using it stop syncing at once.`)) return
+    if (
+      !confirm(
+        `Revoke "${key.name}" (${key.prefix}…)? Plugins using it stop syncing, and dashboard sign-ins made with it end, at once.`
+      )
+    )
+      return
     run(app.client.keys.revoke({ path: { id: key.id } })).then(
-      () => invalidate(`${app.scope}|keys`),
+      () => {
+        invalidate(`${app.scope}|keys`)
+        invalidate(`${app.scope}|sign-ins`)
+      },
       (e: Error) => setError(e.message)
     )
   }
@@ -65,6 +76,8 @@ const Keys = () => {
     <Card title="API keys">
       <p className="muted">
         Plugins authenticate with an API key. Create one per machine, so you can revoke one without touching the others.
+        An <strong>ingest</strong> key (what plugins need) can only sync sessions; a <strong>full</strong> key can also
+        read, export and delete them, manage keys and sign in here.
       </p>
       <form className="inline-form" onSubmit={generate}>
         <label className="field field-grow">
@@ -77,6 +90,13 @@ const Keys = () => {
             onChange={(e) => setName(e.target.value)}
           />
         </label>
+        <label className="field">
+          <span>Scope</span>
+          <select name="keyScope" value={scope} onChange={(e) => setScope(e.target.value as Scope)}>
+            <option value="ingest">ingest (plugins)</option>
+            <option value="full">full (everything)</option>
+          </select>
+        </label>
         <button type="submit" className="btn btn-primary" disabled={busy}>
           Generate API Key
         </button>
@@ -84,7 +104,10 @@ const Keys = () => {
       {created !== null && (
         <div className="new-key" role="status">
           <p>
-            <strong>Your new key "{created.name}".</strong> Copy it now: it is shown only this once.
+            <strong>
+              Your new {created.scope} key "{created.name}".
+            </strong>{" "}
+            Copy it now: it is shown only this once.
           </p>
           <div className="copy-row">
             <code className="secret" data-testid="new-key">
@@ -111,6 +134,7 @@ const Keys = () => {
               <tr>
                 <th>Name</th>
                 <th>Key</th>
+                <th>Scope</th>
                 <th>Created</th>
                 <th>Last used</th>
                 <th />
@@ -123,6 +147,7 @@ const Keys = () => {
                   <td>
                     <code>{key.prefix}…</code>
                   </td>
+                  <td>{key.scope}</td>
                   <td>{F.date(key.createdAt)}</td>
                   <td>{key.lastUsedAt === null ? "never" : F.relative(key.lastUsedAt)}</td>
                   <td className="num">
@@ -133,6 +158,71 @@ const Keys = () => {
                     ) : (
                       <span className="muted">revoked {F.date(key.revokedAt)}</span>
                     )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Card>
+  )
+}
+
+const SignIns = () => {
+  const app = useApp()
+  const signIns = useQuery<{ readonly signIns: ReadonlyArray<SignInInfo> }>(`${app.scope}|sign-ins`, () =>
+    run(app.client.signIns.list())
+  )
+  const [error, setError] = useState<string | null>(null)
+  const end = (signIn: SignInInfo) => {
+    if (!confirm(`End the sign-in of ${signIn.browser}? That browser is signed out at once.`)) return
+    run(app.client.signIns.revoke({ path: { id: signIn.id } })).then(
+      () => (signIn.current ? location.reload() : invalidate(`${app.scope}|sign-ins`)),
+      (e: Error) => setError(e.message)
+    )
+  }
+  return (
+    <Card title="Dashboard sign-ins">
+      <p className="muted">
+        Browsers signed in to this dashboard. A sign-in lasts 7 days; it ends at once when you end it here or revoke the
+        key it was made with.
+      </p>
+      {error !== null && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      {signIns.error !== undefined && <ErrorBox error={signIns.error} />}
+      {signIns.loading && <Loading />}
+      {signIns.data !== undefined && (
+        <div className="table-wrap">
+          <table className="table sign-ins-table">
+            <thead>
+              <tr>
+                <th>Browser</th>
+                <th>Key</th>
+                <th>Signed in</th>
+                <th>Last seen</th>
+                <th>Expires</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {signIns.data.signIns.map((signIn) => (
+                <tr key={signIn.id} data-testid="sign-in">
+                  <td>
+                    {signIn.browser}
+                    {signIn.current && <span className="muted"> (this browser)</span>}
+                  </td>
+                  <td>{signIn.keyName ?? signIn.keyId}</td>
+                  <td>{F.dateAndTime(signIn.createdAt)}</td>
+                  <td>{F.relative(signIn.lastSeenAt)}</td>
+                  <td>{F.date(signIn.expiresAt)}</td>
+                  <td className="num">
+                    <button type="button" className="btn btn-small btn-danger" onClick={() => end(signIn)}>
+                      End
+                    </button>
                   </td>
                 </tr>
               ))}
@@ -257,11 +347,12 @@ const SettingsPage = () => {
           <dd>
             {auth.me.expiresAt === null
               ? "API key"
-              : `expires ${F.dateAndTime(auth.me.expiresAt)}${connection.token === null ? " · kept in an HttpOnly cookie" : " · kept for this tab only"}`}
+              : `expires ${F.dateAndTime(auth.me.expiresAt)}${connection.token === null ? " · half in an HttpOnly cookie, half in this page" : " · kept for this tab only"}`}
           </dd>
         </dl>
       </Card>
       <Keys />
+      <SignIns />
       <Connect />
       <DangerZone />
     </div>

@@ -1,8 +1,31 @@
-import { type FormEvent, useState } from "react"
+import { type FormEvent, useEffect, useState } from "react"
+import { clientFor, run } from "../api.js"
 import { type Auth, normalizeUrl, signIn } from "../auth.js"
+
+/**
+ * The command that runs the `opensync` CLI of the server serving this page, as its `/health` says (`npm run opensync
+ * --` in a clone of the repository); `opensync` when it does not say (Convex, an older server, no server).
+ */
+const useServerCli = () => {
+  const [cli, setCli] = useState("opensync")
+  useEffect(() => {
+    let current = true
+    run(clientFor({ baseUrl: location.origin, token: null }).health.health()).then(
+      (health) => {
+        if (current && health.cli !== undefined) setCli(health.cli)
+      },
+      () => {}
+    )
+    return () => {
+      current = false
+    }
+  }, [])
+  return cli
+}
 
 /** Sign in with an API key; the server URL defaults to this page's own origin. */
 export const SignIn = (props: { readonly onSignedIn: (auth: Auth) => void; readonly initialError: Error | null }) => {
+  const cli = useServerCli()
   const [url, setUrl] = useState(location.origin)
   const [key, setKey] = useState("")
   const [busy, setBusy] = useState(false)
@@ -71,8 +94,8 @@ export const SignIn = (props: { readonly onSignedIn: (auth: Auth) => void; reado
         <details className="help">
           <summary>Where do I get a key?</summary>
           <p>
-            On its first start <code>opensync serve</code> prints a key and a link that signs you in. Lost it? Run{" "}
-            <code>opensync keys create --name dashboard</code>. On Convex, the deployment owner runs{" "}
+            On its first start <code>{cli} serve</code> prints a key and a link that signs you in. Lost it? Run{" "}
+            <code>{cli} keys create --name dashboard</code>. On Convex, the deployment owner runs{" "}
             <code>
               npx convex run users:create '{"{"}"name":"You"{"}"}'
             </code>

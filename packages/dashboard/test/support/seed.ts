@@ -158,6 +158,73 @@ export const seedEvents = (now: number): Array<ReturnType<typeof Event.make>> =>
       durationMs: 50_000,
       input: { summary: "Search for timer usage", paths: [], bytes: 22 }
     }),
+    // What Claude Code puts in the conversation itself, a command, and a subagent's task from the parent agent.
+    Event.make({
+      kind: "message",
+      source: "claude-code",
+      sessionId: richSessionId,
+      at: start + 31_000,
+      messageId: "rich-d1",
+      role: "user",
+      subtype: "delegation",
+      agentId: "a-timers",
+      text: "Find every use of timers in src/",
+      createdAt: start + 31_000
+    }),
+    Event.make({
+      kind: "message",
+      source: "claude-code",
+      sessionId: richSessionId,
+      at: start + 95_000,
+      messageId: "rich-n1",
+      role: "system",
+      subtype: "notification",
+      text: 'Agent "Find timers" finished\n\nTimers are used in cart.ts and checkout.ts.',
+      createdAt: start + 95_000
+    }),
+    Event.make({
+      kind: "message",
+      source: "claude-code",
+      sessionId: richSessionId,
+      at: start + 100_000,
+      messageId: "rich-s1",
+      role: "system",
+      subtype: "summary",
+      text: "This session is being continued from a previous conversation.\nThe checkout test raced a timer.",
+      createdAt: start + 100_000
+    }),
+    Event.make({
+      kind: "message",
+      source: "claude-code",
+      sessionId: richSessionId,
+      at: start + 100_500,
+      messageId: "rich-c1",
+      role: "user",
+      subtype: "command",
+      text: "/compact",
+      createdAt: start + 100_500
+    }),
+    Event.make({
+      kind: "message",
+      source: "claude-code",
+      sessionId: richSessionId,
+      at: start + 101_000,
+      messageId: "rich-o1",
+      role: "system",
+      subtype: "command-output",
+      text: "Compacted",
+      createdAt: start + 101_000
+    }),
+    Event.make({
+      kind: "message",
+      source: "claude-code",
+      sessionId: "rich-subagent",
+      at: start + 30_000,
+      messageId: "rich-sub-u1",
+      role: "user",
+      text: "Search src/ for timers",
+      createdAt: start + 30_000
+    }),
     Event.make({
       kind: "session",
       source: "claude-code",

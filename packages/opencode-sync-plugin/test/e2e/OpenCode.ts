@@ -1,20 +1,23 @@
 /**
- * Helpers to run the real `opencode` CLI (installed by scripts/install-opencode.sh into `.tools/opencode/`) offline
- * against the fake Chat Completions API, with this package's bundle loaded from `opencode.json` as a `file://` plugin,
- * in a throw-away HOME and a fresh git project.
+ * Helpers to run the real `opencode` CLI (installed by scripts/install-opencode.sh into `.tools/opencode/` for the
+ * pinned version, `.tools/opencode-<version>/` for others) offline against the fake Chat Completions API, with this
+ * package's bundle loaded from `opencode.json` as a `file://` plugin, in a throw-away HOME and a fresh git project.
  */
 import { execFileSync, spawn } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
+import { pinnedVersion } from "@opensync/testkit/Agents"
 
 export const repoRoot = resolve(import.meta.dirname, "../../../..")
 export const packageDir = resolve(repoRoot, "packages/opencode-sync-plugin")
+/** The pinned `opencode`; other versions come from `Agents.agentVersions`. */
 export const opencodeBin = join(repoRoot, ".tools/opencode/node_modules/.bin/opencode")
 export const cliPath = join(packageDir, "dist/cli.mjs")
 export const pluginPath = join(packageDir, "dist/plugin.mjs")
-export const OPENCODE_VERSION = "1.18.33"
+/** The pinned version, as scripts/install-opencode.sh states it. */
+export const OPENCODE_VERSION = pinnedVersion("opencode")
 /** $ per million tokens, as configured for the fake model (OpenCode computes the cost from these). */
 export const RATES = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 }
 
@@ -26,13 +29,23 @@ export interface Workspace {
   readonly dataDir: string
   /** opencode-sync's state (inbox, outbox, lock, log). */
   readonly stateDir: string
+  /** The `opencode` this workspace runs, and its version. */
+  readonly client: Client
   readonly remove: () => void
 }
 
+/** Which `opencode` to run. */
+export interface Client {
+  readonly bin: string
+  readonly version: string
+}
+
+const pinned: Client = { bin: opencodeBin, version: OPENCODE_VERSION }
+
 /** An empty npm install of `@opencode-ai/plugin` in a config dir, so OpenCode's background install has nothing to do. */
-const seedConfigDir = (dir: string) => {
+const seedConfigDir = (dir: string, version: string) => {
   mkdirSync(join(dir, "node_modules"), { recursive: true })
-  const dependencies = { "@opencode-ai/plugin": OPENCODE_VERSION }
+  const dependencies = { "@opencode-ai/plugin": version }
   writeFileSync(join(dir, "package.json"), JSON.stringify({ dependencies }))
   writeFileSync(
     join(dir, "package-lock.json"),
@@ -67,13 +80,13 @@ export const openCodeConfig = (fakeUrl: string, plugin = true) => ({
   permission: { edit: "allow", bash: "allow", webfetch: "deny" }
 })
 
-export const makeWorkspace = (fakeUrl: string): Workspace => {
+export const makeWorkspace = (fakeUrl: string, client: Client = pinned): Workspace => {
   const root = realpathSync(mkdtempSync(join(tmpdir(), "ocs-e2e-")))
   const home = join(root, "home")
   const project = join(root, "project")
   const configDir = join(home, ".config/opencode")
   mkdirSync(project, { recursive: true })
-  seedConfigDir(configDir)
+  seedConfigDir(configDir, client.version)
   writeFileSync(join(configDir, "opencode.json"), `${JSON.stringify(openCodeConfig(fakeUrl), null, 2)}\n`)
   writeFileSync(join(project, "README.md"), "# Demo project\n")
   const git = (...args: ReadonlyArray<string>) =>
@@ -92,6 +105,7 @@ export const makeWorkspace = (fakeUrl: string): Workspace => {
     configDir,
     dataDir: join(home, ".local/share/opencode"),
     stateDir: join(home, ".config/opencode-sync"),
+    client,
     remove: () => rmSync(root, { recursive: true, force: true })
   }
 }
@@ -166,7 +180,7 @@ export const runOpenCode = async (
   session?: string
 ) => {
   const args = ["run", "--format", "json", ...(session === undefined ? [] : ["--session", session]), message]
-  const run = await collect(opencodeBin, args, { cwd: workspace.project, env: clientEnv(workspace, sync) })
+  const run = await collect(workspace.client.bin, args, { cwd: workspace.project, env: clientEnv(workspace, sync) })
   const lines = run.stdout
     .split("\n")
     .filter((line) => line.trim().startsWith("{"))
@@ -199,7 +213,7 @@ export interface Exported {
 }
 
 export const exportSession = async (workspace: Workspace, id: string): Promise<Exported> => {
-  const run = await collect(opencodeBin, ["export", id], {
+  const run = await collect(workspace.client.bin, ["export", id], {
     cwd: workspace.project,
     env: clientEnv(workspace, undefined)
   })
@@ -245,5 +259,3 @@ export const waitForSyncIdle = async (workspace: Workspace, timeoutMs = 20_000, 
   }
   return false
 }
-
-export const hasOpenCode = () => existsSync(opencodeBin)

@@ -10,4 +10,4 @@ export {
   type StoredToolCall,
   type StoredUsage,
   startServer
-} from "../../../server/test/support/server.js"
+} from "@opensync/testkit/Server"

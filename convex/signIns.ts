@@ -1,0 +1,116 @@
+import { Ids, SignIn } from "@opensync/domain"
+import { v } from "convex/values"
+import type { Doc } from "./_generated/dataModel.js"
+import { internalMutation, internalQuery, type QueryCtx } from "./_generated/server.js"
+import { keyById } from "./apiKeys.js"
+
+/** Dashboard sign-ins: live while unexpired, unrevoked and their key unrevoked. Only digests of tokens are stored. */
+
+const info = (doc: Doc<"authSessions">, keyName: string | null): SignIn.SignInInfo => ({
+  id: doc.publicId ?? `sgn_${doc.hash.slice(0, 20)}`,
+  keyId: doc.keyId,
+  keyName,
+  browser: SignIn.browserOf(doc.userAgent),
+  createdAt: doc.createdAt,
+  lastSeenAt: doc.lastSeenAt ?? doc.createdAt,
+  expiresAt: doc.expiresAt,
+  revokedAt: doc.revokedAt,
+  current: false
+})
+
+const byTokenHash = (ctx: QueryCtx, hash: string) =>
+  ctx.db
+    .query("authSessions")
+    .withIndex("by_hash", (q) => q.eq("hash", hash))
+    .unique()
+
+/** Most live sign-ins a list shows. */
+const maxListed = 200
+
+export const create = internalMutation({
+  args: {
+    id: v.string(),
+    userId: v.id("users"),
+    keyId: v.string(),
+    tokenHash: v.string(),
+    userAgent: v.string(),
+    createdAt: v.number(),
+    expiresAt: v.number()
+  },
+  handler: async (ctx, args) => {
+    await ctx.db.insert("authSessions", {
+      userId: args.userId,
+      hash: args.tokenHash,
+      keyId: args.keyId,
+      createdAt: args.createdAt,
+      expiresAt: args.expiresAt,
+      revokedAt: null,
+      publicId: args.id,
+      userAgent: args.userAgent,
+      lastSeenAt: args.createdAt
+    })
+  }
+})
+
+/** The live sign-in with this token digest, with its key checked (a revoked key ends its sign-ins at once). */
+export const byHash = internalQuery({
+  args: { hash: v.string(), now: v.number() },
+  handler: async (ctx, { hash, now }) => {
+    const signIn = await byTokenHash(ctx, hash)
+    if (signIn === null || signIn.revokedAt !== null || signIn.expiresAt <= now) return null
+    const key = await keyById(ctx, signIn.keyId)
+    if (key === null || key.revokedAt !== null) return null
+    return {
+      id: signIn.publicId ?? `sgn_${signIn.hash.slice(0, 20)}`,
+      userId: Ids.UserId.make(signIn.userId),
+      keyId: signIn.keyId,
+      expiresAt: signIn.expiresAt,
+      lastSeenAt: signIn.lastSeenAt ?? signIn.createdAt
+    }
+  }
+})
+
+/** Records a sign-in's last use; the HTTP layer calls it at most once a minute per sign-in. */
+export const touch = internalMutation({
+  args: { hash: v.string(), at: v.number() },
+  handler: async (ctx, { hash, at }) => {
+    const signIn = await byTokenHash(ctx, hash)
+    if (signIn !== null && at - (signIn.lastSeenAt ?? 0) >= SignIn.lastSeenResolutionMs) {
+      await ctx.db.patch(signIn._id, { lastSeenAt: at })
+    }
+  }
+})
+
+export const list = internalQuery({
+  args: { userId: v.id("users"), now: v.number() },
+  handler: async (ctx, { userId, now }) => {
+    const live = await ctx.db
+      .query("authSessions")
+      .withIndex("by_user", (q) => q.eq("userId", userId).gt("expiresAt", now))
+      .filter((q) => q.eq(q.field("revokedAt"), null))
+      .take(maxListed)
+    const out: Array<SignIn.SignInInfo> = []
+    for (const signIn of live) {
+      const key = await keyById(ctx, signIn.keyId)
+      if (key === null || key.revokedAt !== null) continue
+      out.push(info(signIn, key.name))
+    }
+    return out.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1))
+  }
+})
+
+/** Ends one of the user's sign-ins (idempotent); null when the user has none with that id. */
+export const revoke = internalMutation({
+  args: { userId: v.id("users"), id: v.string(), now: v.number() },
+  handler: async (ctx, { userId, id, now }) => {
+    const signIn = await ctx.db
+      .query("authSessions")
+      .withIndex("by_public_id", (q) => q.eq("userId", userId).eq("publicId", id))
+      .unique()
+    if (signIn === null) return null
+    const revokedAt = signIn.revokedAt ?? now
+    if (signIn.revokedAt === null) await ctx.db.patch(signIn._id, { revokedAt })
+    const key = await keyById(ctx, signIn.keyId)
+    return info({ ...signIn, revokedAt }, key?.name ?? null)
+  }
+})

@@ -1,0 +1,174 @@
+import { HttpApiBuilder, HttpApiSecurity, HttpServerRequest } from "@effect/platform"
+import { Api, ApiKey, type ApiKey as ApiKeyTypes, Errors, SignIn } from "@opensync/domain"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { guardBody, maxSignInBodyBytes } from "./BodyGuard.js"
+import { Keys } from "./Keys.js"
+import { ServerInfo } from "./ServerInfo.js"
+import { SignIns } from "./SignIns.js"
+import { orStorageFailure } from "./Storage.js"
+import { AuthThrottle } from "./Throttle.js"
+
+/**
+ * Who is calling, and may they: one implementation of authentication and scopes for every route of both backends.
+ * A bearer `osk_…` key, a bearer `oss_…` sign-in token, or (same-origin dashboard) the sign-in cookie together with
+ * the page's `X-OpenSync-Session` half. Failed attempts count against the client; past the limit, 429 before lookups.
+ */
+
+export type Caller = Api.CurrentUser["Type"]
+
+/** The client a request comes from, for rate limits: the socket's address, else a proxy's forwarded address. */
+export const clientOf = (request: HttpServerRequest.HttpServerRequest): string =>
+  Option.getOrElse(request.remoteAddress, () => {
+    const forwarded = request.headers["x-forwarded-for"] ?? request.headers["x-real-ip"] ?? ""
+    return forwarded.split(",")[0]?.trim() || "unknown"
+  })
+
+export const messages = {
+  missing: "Missing Authorization header: send `Authorization: Bearer osk_…`.",
+  format: "Invalid API key format: keys start with osk_ (dashboard sign-in tokens with oss_).",
+  signIn: "Your dashboard sign-in expired, was signed out, or its key was revoked. Sign in again with an API key.",
+  halfSignIn: "This browser's sign-in is incomplete (the page's half of it is missing). Sign in again with an API key.",
+  key: (info: ServerInfo["Type"]) =>
+    `Invalid API key: it does not exist or was revoked. Create one with ${info.createKey}.`,
+  scope: (what: string, info: ServerInfo["Type"]) =>
+    `${what} needs a key with the full scope; this key has the ingest scope, which can only sync sessions. ` +
+    `Use a full key (create one with ${info.createFullKey}) or sign in to the dashboard.`
+}
+
+/** SHA-256 of a key or token, hex: how both are stored. */
+export const digest = ApiKey.hash
+
+const throttled = Effect.gen(function* () {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const throttle = yield* AuthThrottle
+  const client = clientOf(request)
+  const wait = yield* throttle.retryAfter(client, Date.now())
+  if (wait > 0) {
+    return yield* new Errors.TooManyRequests({
+      error: `Too many failed authentication attempts from this client; try again in ${wait} s.`,
+      retryAfterSeconds: wait
+    })
+  }
+  return client
+})
+
+/** Fails with `error` after counting the attempt against the client. */
+const refuse = (client: string, error: Errors.Unauthorized) =>
+  Effect.flatMap(AuthThrottle, (throttle) => throttle.recordFailure(client, Date.now())).pipe(
+    Effect.zipRight(Effect.fail(error))
+  )
+
+const byKey = (client: string, key: string) =>
+  Effect.gen(function* () {
+    const info = yield* ServerInfo
+    const problem = ApiKey.problem(key)
+    if (problem !== undefined) return yield* refuse(client, new Errors.Unauthorized({ error: problem }))
+    const keys = yield* Keys
+    const owner = yield* orStorageFailure(keys.authenticate(yield* digest(key)))
+    if (Option.isNone(owner)) {
+      return yield* refuse(client, new Errors.Unauthorized({ error: messages.key(info) }))
+    }
+    return { ...owner.value, via: "apiKey" as const } satisfies Caller
+  })
+
+const byToken = (client: string, token: string, error: string) =>
+  Effect.gen(function* () {
+    if (!SignIn.tokenPattern.test(token)) return yield* refuse(client, new Errors.Unauthorized({ error }))
+    const signIns = yield* SignIns
+    const owner = yield* orStorageFailure(signIns.authenticate(yield* digest(token), Date.now()))
+    if (Option.isNone(owner)) return yield* refuse(client, new Errors.Unauthorized({ error: messages.signIn }))
+    return {
+      userId: owner.value.userId,
+      keyId: owner.value.keyId,
+      scope: "full" as const,
+      via: "session" as const,
+      session: { id: owner.value.id, expiresAt: owner.value.expiresAt }
+    } satisfies Caller
+  })
+
+/** The caller of the current request, whatever scope it has. */
+export const authenticate = (bearer: string) =>
+  Effect.gen(function* () {
+    const client = yield* throttled
+    const value = bearer.trim()
+    if (value.startsWith("osk_")) return yield* byKey(client, value)
+    if (value.startsWith(SignIn.tokenPrefix)) return yield* byToken(client, value, messages.signIn)
+    if (value.length > 0) return yield* refuse(client, new Errors.Unauthorized({ error: messages.format }))
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const cookie = request.cookies[SignIn.cookieName] ?? ""
+    if (cookie === "") return yield* new Errors.Unauthorized({ error: messages.missing })
+    const token = SignIn.join(request.headers[SignIn.secretHeader] ?? "", cookie)
+    if (token === undefined) return yield* refuse(client, new Errors.Unauthorized({ error: messages.halfSignIn }))
+    return yield* byToken(client, token, messages.halfSignIn)
+  })
+
+/** Refuses a caller whose scope does not allow `needed` (403 naming the scope). */
+export const requireScope = (caller: Caller, needed: ApiKeyTypes.Scope, what: string) =>
+  ApiKey.allows(caller.scope, needed)
+    ? Effect.succeed(caller)
+    : Effect.flatMap(ServerInfo, (info) => Effect.fail(new Errors.Forbidden({ error: messages.scope(what, info) })))
+
+const describeRequest = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  const path = request.url.split("?")[0] ?? request.url
+  return `${request.method} ${path}`
+})
+
+/**
+ * The two authentication middlewares of the contract: `Authentication` (any scope) and `FullAccess` (the `full`
+ * scope). After the caller is known and allowed, the body is read within its limits, so nothing is parsed for a
+ * caller who may not send it.
+ */
+export const layer = Layer.effect(
+  Api.Authentication,
+  Effect.map(Effect.context<Keys | SignIns | AuthThrottle | ServerInfo>(), (context) => ({
+    bearer: (token: Redacted.Redacted) => guarded(Redacted.value(token), "ingest").pipe(Effect.provide(context))
+  }))
+).pipe(
+  Layer.merge(
+    Layer.effect(
+      Api.FullAccess,
+      Effect.map(Effect.context<Keys | SignIns | AuthThrottle | ServerInfo>(), (context) => ({
+        bearer: (token: Redacted.Redacted) => guarded(Redacted.value(token), "full").pipe(Effect.provide(context))
+      }))
+    )
+  )
+)
+
+/** Before a sign-in request is parsed: the client is not throttled, and the body is small and shallow. */
+export const signInGuardLayer = Layer.effect(
+  Api.SignInGuard,
+  Effect.map(Effect.context<AuthThrottle>(), (context) =>
+    Effect.zipRight(throttled, guardBody(maxSignInBodyBytes)).pipe(Effect.asVoid, Effect.provide(context))
+  )
+)
+
+const guarded = (token: string, needed: ApiKeyTypes.Scope) =>
+  Effect.gen(function* () {
+    const caller = yield* authenticate(token)
+    yield* requireScope(caller, needed, yield* describeRequest)
+    yield* guardBody()
+    return caller
+  })
+
+/** The cookie of a same-origin sign-in; only its name and attributes matter to the platform. */
+export const cookieSecurity = HttpApiSecurity.apiKey({ in: "cookie", key: SignIn.cookieName })
+
+/** `Secure` only over https (directly or behind a TLS-terminating proxy), else browsers drop the cookie on http. */
+const isHttps = (request: HttpServerRequest.HttpServerRequest) =>
+  request.headers["x-forwarded-proto"] === "https" || request.url.startsWith("https:")
+
+/** Sets (or, with an empty value and no lifetime, clears) the cookie half of a same-origin sign-in. */
+export const setSignInCookie = (value: string, maxAgeMs: number) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    HttpApiBuilder.securitySetCookie(cookieSecurity, value, {
+      secure: isHttps(request),
+      httpOnly: true,
+      sameSite: "strict",
+      path: "/",
+      maxAge: Duration.millis(maxAgeMs)
+    })
+  )

@@ -1,0 +1,64 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Api, Batch, Errors, type Event, Legacy, Limits } from "@opensync/domain"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { caller } from "../SessionStore.js"
+import { orStorageFailure } from "../Storage.js"
+
+/** `POST /sync/events`: each event decoded on its own, so one bad event is rejected while the rest are stored. */
+export const SyncLive = HttpApiBuilder.group(Api.OpenSyncApi, "sync", (handlers) =>
+  handlers.handle("events", ({ payload }) =>
+    Effect.gen(function* () {
+      const { user, store } = yield* caller
+      if (payload.events.length > Limits.maxEventsPerBatch) {
+        return yield* new Errors.BadRequest({
+          error: `Too many events in one request (${payload.events.length}); send at most ${Limits.maxEventsPerBatch} per batch.`
+        })
+      }
+      const { events, rejected } = Batch.decodeEvents(payload.events)
+      const { refused, ...result } = yield* orStorageFailure(store.ingest(user.userId, events))
+      return { ...result, rejected: [...rejected, ...Batch.rejections(payload.events, refused)] }
+    })
+  )
+)
+
+/** Stores the one event of a legacy body, or answers 400 with why the body maps to none. */
+const ingestOne = <E extends Event.Event>(decoded: Either.Either<E, string>) =>
+  Effect.gen(function* () {
+    if (Either.isLeft(decoded)) return yield* new Errors.BadRequest({ error: decoded.left })
+    const { user, store } = yield* caller
+    yield* orStorageFailure(store.ingest(user.userId, [decoded.right]))
+    return decoded.right
+  })
+
+/** The protocol of the existing OpenSync plugins, mapped onto the same events (`Legacy`) and the same ingestion. */
+export const LegacyLive = HttpApiBuilder.group(Api.OpenSyncApi, "legacy", (handlers) =>
+  handlers
+    .handle("session", ({ payload }) =>
+      Effect.map(ingestOne(Legacy.sessionEvent(payload, Date.now())), (event) => ({
+        ok: true as const,
+        sessionId: event.sessionId
+      }))
+    )
+    .handle("message", ({ payload }) =>
+      Effect.map(ingestOne(Legacy.messageEvent(payload, Date.now())), (event) => ({
+        ok: true as const,
+        messageId: event.messageId
+      }))
+    )
+    .handle("batch", ({ payload }) =>
+      Effect.gen(function* () {
+        const { user, store } = yield* caller
+        const body = Legacy.batch(payload)
+        if (Either.isLeft(body)) return yield* new Errors.BadRequest({ error: body.left })
+        const { events, sessions, messages, errors } = Batch.fromLegacyBatch(body.right, Date.now())
+        yield* orStorageFailure(store.ingest(user.userId, events))
+        return { ok: true as const, sessions, messages, errors }
+      })
+    )
+    .handle("list", () =>
+      Effect.flatMap(caller, ({ user, store }) =>
+        Effect.map(orStorageFailure(store.ids(user.userId)), (sessionIds) => ({ sessionIds }))
+      )
+    )
+)

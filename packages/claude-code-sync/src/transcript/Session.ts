@@ -1,0 +1,437 @@
+import { type Message, Usage } from "@opensync/domain"
+import type { RawBlock, TranscriptLine } from "./Lines.js"
+import * as Messages from "./Messages.js"
+import * as Subagents from "./Subagents.js"
+import * as ToolCalls from "./ToolCalls.js"
+import * as Ledger from "./Usage.js"
+
+/*
+ * One transcript file folded into a session summary: responses merged by `message.id` (usage counted once through the
+ * ledger), prompts classified (typed prompts, commands, notifications, summaries, …), tool uses paired with their
+ * results. The fold takes one decoded line at a time (`makeFold` → `feed` → `finish`), so lines can come from a whole
+ * file or from chunks of one; `readSession` folds an array. Pure: the same lines always give the same session.
+ */
+
+type Part = typeof Message.Part.Encoded
+
+/** One message: an API response (all lines sharing `message.id`), or a user-role line (a prompt, a command, …). */
+export interface TranscriptMessage {
+  /** `message.id` for assistant messages, the prompt's `promptId` or the line's `uuid` for user-role lines. */
+  readonly id: string
+  readonly role: "user" | "assistant" | "system"
+  /** What a user-role line is when it is not a typed prompt (notification, command, summary, …). */
+  readonly subtype: Message.Subtype | null
+  readonly text: string
+  /** Concatenated thinking blocks; null unless `syncThinking`. */
+  readonly thinking: string | null
+  readonly parts: ReadonlyArray<Part>
+  /** The model of a real API response; null for prompts, `<synthetic>` and API-error messages. */
+  readonly model: string | null
+  readonly createdAt: number
+  readonly completedAt: number
+  /** Usage counted once per `message.id` + `requestId`; null when the message carries none. */
+  readonly usage: Usage.UsageFields | null
+  readonly agentId: string | null
+  readonly isSidechain: boolean
+}
+
+/** The summary of one transcript file. */
+export interface TranscriptSession {
+  readonly source: "main" | "subagent"
+  readonly sessionId: string | null
+  readonly agentId: string | null
+  readonly cwd: string | null
+  readonly gitBranch: string | null
+  readonly version: string | null
+  readonly firstTimestamp: number | null
+  readonly lastTimestamp: number | null
+  readonly title: string | null
+  readonly model: string | null
+  readonly messages: ReadonlyArray<TranscriptMessage>
+  readonly toolCalls: ReadonlyArray<ToolCalls.TranscriptToolCall>
+  /** Sum of the messages' deduplicated usage. */
+  readonly usage: Usage.UsageFields
+}
+
+/** What `readSession` keeps: thinking only when asked; `subagent` for `subagents/agent-<id>.jsonl` files. */
+export interface ReadOptions {
+  readonly syncThinking: boolean
+  readonly source?: "main" | "subagent"
+  readonly agentId?: string
+}
+
+interface Item {
+  readonly line: TranscriptLine
+  readonly at: number | undefined
+}
+
+interface ResponseEntry {
+  readonly kind: "response"
+  readonly id: string
+  readonly items: Array<Item>
+  hasMain: boolean
+}
+
+interface PromptEntry {
+  readonly kind: "prompt"
+  readonly id: string
+  readonly classified: Messages.Classified
+  readonly parts: ReadonlyArray<Part>
+  readonly item: Item
+}
+
+interface TitleCandidate {
+  readonly text: string
+  readonly promptId: string | undefined
+  readonly command: boolean
+  /** A command answered by local output (`/model`, `/compact`): Claude Code ran it, no conversation followed. */
+  local: boolean
+}
+
+/** A running fold over one transcript's lines. */
+export interface Fold {
+  readonly options: ReadOptions
+  readonly subagent: boolean
+  readonly entries: Array<ResponseEntry | PromptEntry>
+  readonly responses: Map<string, ResponseEntry>
+  readonly results: Map<string, ToolCalls.ToolResult>
+  readonly seenUuids: Set<string>
+  readonly usedPromptIds: Set<string>
+  /** Prompt ids of local commands (`/compact`, `/model`): such a command does not title the session. */
+  readonly localPromptIds: Set<string>
+  /** Candidate titles in file order: typed prompts and slash commands. */
+  readonly titles: Array<TitleCandidate>
+  /** Usage copies of every response seen so far (see `Usage.ts`). */
+  readonly ledger: Ledger.Ledger
+  sessionId: string | undefined
+  agentId: string | undefined
+  cwd: string | undefined
+  gitBranch: string | undefined
+  version: string | undefined
+  first: number | undefined
+  last: number | undefined
+  lastAt: number | undefined
+  summaryTitle: string | undefined
+  /** The index in `entries` of the last title candidate. */
+  lastTitleEntry: number
+}
+
+export const makeFold = (options: ReadOptions): Fold => ({
+  options,
+  subagent: options.source === "subagent",
+  entries: [],
+  responses: new Map(),
+  results: new Map(),
+  seenUuids: new Set(),
+  usedPromptIds: new Set(),
+  localPromptIds: new Set(),
+  titles: [],
+  ledger: Ledger.emptyLedger(),
+  sessionId: undefined,
+  agentId: options.agentId,
+  cwd: undefined,
+  gitBranch: undefined,
+  version: undefined,
+  first: undefined,
+  last: undefined,
+  lastAt: undefined,
+  summaryTitle: undefined,
+  lastTitleEntry: -1
+})
+
+const isSynthetic = (line: TranscriptLine): boolean =>
+  line.message?.model === "<synthetic>" || line.isApiErrorMessage === true
+
+const feedResponse = (fold: Fold, line: TranscriptLine, item: Item) => {
+  const id = line.message?.id ?? line.uuid
+  if (id === undefined) return
+  const sidechain = line.isSidechain === true
+  let entry = fold.responses.get(id)
+  if (entry === undefined) {
+    entry = { kind: "response", id, items: [], hasMain: false }
+    fold.responses.set(id, entry)
+    fold.entries.push(entry)
+  }
+  entry.items.push(item)
+  if (!sidechain) entry.hasMain = true
+  const messageId = line.message?.id
+  if (messageId === undefined) return
+  const raw = line.message?.usage
+  const usage = isSynthetic(line) || raw === undefined ? null : Ledger.usageOf(raw)
+  Ledger.record(fold.ledger, messageId, line.requestId, usage, sidechain)
+}
+
+const feedUserLine = (fold: Fold, line: TranscriptLine, item: Item) => {
+  const content = line.message?.content
+  const sidechain = line.isSidechain === true
+  if (ToolCalls.hasToolResult(content)) {
+    const blocks = content as ReadonlyArray<RawBlock | undefined>
+    ToolCalls.recordResults(fold.results, blocks, item.at, line.toolUseResult, sidechain)
+    return
+  }
+  if (line.isMeta === true) {
+    // Hidden lines (caveats, a command's expanded prompt) are not synced; a caveat marks its command as local.
+    if (typeof content === "string" && content.trimStart().startsWith("<local-command-caveat>")) {
+      if (line.promptId !== undefined) fold.localPromptIds.add(line.promptId)
+    }
+    return
+  }
+  if (content === undefined || line.uuid === undefined) return
+  const { text, parts } = Messages.contentOf(content)
+  const classified = Messages.classify(text, {
+    compactSummary: line.isCompactSummary === true,
+    originKind: line.origin?.kind,
+    promptSource: line.promptSource,
+    fromParentAgent: fold.subagent || sidechain
+  })
+  // The first line of a prompt takes its `promptId`, the id the UserPromptSubmit hook reports, so a prompt synced
+  // live by the hook and later from the transcript is one message. A task notification is named by its text instead
+  // (see `Messages.notificationId`).
+  const notification = classified.subtype === "notification" && Messages.isTaskNotification(text, line.origin?.kind)
+  const ownPrompt = !fold.subagent && !sidechain && !notification && line.promptId !== undefined
+  const promptId = ownPrompt && !fold.usedPromptIds.has(line.promptId ?? "") ? line.promptId : undefined
+  if (promptId !== undefined) fold.usedPromptIds.add(promptId)
+  if (classified.subtype === "command-output") {
+    // Output of a local command: its command (same prompt id, or the line just before) is not a title.
+    if (line.promptId !== undefined) fold.localPromptIds.add(line.promptId)
+    const previous = fold.titles.at(-1)
+    if (previous?.command === true && fold.lastTitleEntry === fold.entries.length - 1) previous.local = true
+  }
+  fold.entries.push({
+    kind: "prompt",
+    id: notification ? Messages.notificationId(text) : (promptId ?? line.uuid),
+    classified,
+    parts: Messages.partsOf(classified, parts, text),
+    item
+  })
+  const titled =
+    classified.subtype === undefined ||
+    classified.command !== undefined ||
+    (fold.subagent && classified.subtype === "delegation")
+  if (titled && (fold.subagent || !sidechain)) {
+    fold.titles.push({
+      text: classified.text,
+      promptId: line.promptId,
+      command: classified.command !== undefined,
+      local: false
+    })
+    fold.lastTitleEntry = fold.entries.length - 1
+  }
+}
+
+/** A `queued_command` attachment: a task notification absorbed into the running turn (2.1.332). */
+const feedQueuedCommand = (fold: Fold, line: TranscriptLine, item: Item) => {
+  const attachment = line.attachment
+  const prompt = attachment?.prompt
+  if (prompt === undefined || line.uuid === undefined) return
+  const originKind =
+    attachment?.origin?.kind ?? (attachment?.commandMode === "task-notification" ? "task-notification" : undefined)
+  // Other queued commands (a message the user typed during the turn) are left to the prompt line or hook that has them.
+  if (!Messages.isTaskNotification(prompt, originKind)) return
+  const classified = Messages.classify(prompt, { originKind: "task-notification" })
+  fold.entries.push({
+    kind: "prompt",
+    id: Messages.notificationId(prompt),
+    classified,
+    parts: classified.text === "" ? [] : [{ type: "text", text: classified.text }],
+    item
+  })
+}
+
+/** Folds one decoded line into the session (mutates the fold). */
+export const feed = (fold: Fold, line: TranscriptLine): void => {
+  if (line.type === "summary") {
+    if (fold.summaryTitle === undefined && line.summary !== undefined)
+      fold.summaryTitle = Messages.titleOf(line.summary)
+    return
+  }
+  if (line.uuid !== undefined) {
+    if (fold.seenUuids.has(line.uuid)) return
+    fold.seenUuids.add(line.uuid)
+  }
+  const parsed = line.timestamp === undefined ? Number.NaN : Date.parse(line.timestamp)
+  if (Number.isFinite(parsed)) {
+    fold.lastAt = parsed
+    if (fold.first === undefined || parsed < fold.first) fold.first = parsed
+    if (fold.last === undefined || parsed > fold.last) fold.last = parsed
+  }
+  const item: Item = { line, at: Number.isFinite(parsed) ? parsed : fold.lastAt }
+  if (line.sessionId !== undefined) fold.sessionId ??= line.sessionId
+  if (line.cwd !== undefined) fold.cwd ??= line.cwd
+  if (line.gitBranch !== undefined && (line.gitBranch !== "" || fold.gitBranch === undefined)) {
+    fold.gitBranch = line.gitBranch
+  }
+  if (line.version !== undefined) fold.version = line.version
+  if (fold.subagent && line.agentId !== undefined) fold.agentId ??= line.agentId
+  if (line.type === "assistant") feedResponse(fold, line, item)
+  else if (line.type === "attachment") feedQueuedCommand(fold, line, item)
+  else feedUserLine(fold, line, item)
+}
+
+/** A response's lines merged: text, thinking and parts in file order, its tool calls, its model and counted usage. */
+const responseMessage = (
+  fold: Fold,
+  entry: ResponseEntry,
+  seenCalls: Set<string>,
+  toolCalls: Array<ToolCalls.TranscriptToolCall>
+): TranscriptMessage | undefined => {
+  const file = { subagent: fold.subagent, agentId: fold.agentId }
+  // In the main file, a sidechain copy of a main-thread response is a replay (`/btw`): drop it.
+  const items =
+    !fold.subagent && entry.hasMain ? entry.items.filter((item) => item.line.isSidechain !== true) : entry.items
+  if (items.length === 0) return undefined
+  const createdAt = items[0].at ?? fold.first
+  if (createdAt === undefined) return undefined
+  let completedAt = createdAt
+  let text = ""
+  let thinking: string | null = null
+  const parts: Array<Part> = []
+  let model: string | null = null
+  for (const { line, at } of items) {
+    if (at !== undefined && at > completedAt) completedAt = at
+    const message = line.message
+    if (!isSynthetic(line) && model === null && message?.model !== undefined && message.model !== "") {
+      model = message.model
+    }
+    const content = message?.content
+    if (typeof content === "string") {
+      if (content !== "") {
+        text += content
+        parts.push({ type: "text", text: content })
+      }
+      continue
+    }
+    for (const block of content ?? []) {
+      if (block === undefined) continue
+      switch (block.type) {
+        case "text":
+          if (block.text !== undefined && block.text !== "") {
+            text += block.text
+            parts.push({ type: "text", text: block.text })
+          }
+          break
+        case "thinking":
+          if (fold.options.syncThinking && block.thinking !== undefined && block.thinking !== "") {
+            thinking = thinking === null ? block.thinking : thinking + block.thinking
+            parts.push({ type: "thinking", text: block.thinking })
+          }
+          break
+        case "redacted_thinking":
+          break
+        case "tool_use": {
+          const callId = block.id
+          if (callId === undefined || callId === "" || callId.length > 256 || seenCalls.has(callId)) break
+          seenCalls.add(callId)
+          const result = fold.results.get(callId)
+          const call = ToolCalls.toolCallOf(
+            block,
+            callId,
+            entry.id,
+            at ?? createdAt,
+            result,
+            Subagents.agentOf(file, line)
+          )
+          parts.push({ type: "tool", callId, name: call.name })
+          toolCalls.push(call)
+          break
+        }
+        default:
+          if (block.type !== undefined) parts.push({ type: "other", name: block.type, summary: block.name ?? null })
+      }
+    }
+  }
+  const usage = Ledger.counted(fold.ledger, entry.id, !fold.subagent)
+  return {
+    id: entry.id,
+    role: "assistant",
+    subtype: null,
+    text,
+    thinking,
+    parts,
+    model,
+    createdAt,
+    completedAt,
+    usage,
+    agentId: Subagents.agentOf(file, items[0].line),
+    isSidechain: items[0].line.isSidechain === true
+  }
+}
+
+/** The session the lines fed so far describe. */
+export const finish = (fold: Fold): TranscriptSession => {
+  const file = { subagent: fold.subagent, agentId: fold.agentId }
+  const messages: Array<TranscriptMessage> = []
+  const toolCalls: Array<ToolCalls.TranscriptToolCall> = []
+  const seenCalls = new Set<string>()
+  const modelCounts = new Map<string, number>()
+  let total = Usage.zero
+
+  for (const entry of fold.entries) {
+    if (entry.kind === "prompt") {
+      const at = entry.item.at ?? fold.first
+      if (at === undefined) continue
+      messages.push({
+        id: entry.id,
+        role: entry.classified.role,
+        subtype: entry.classified.subtype ?? null,
+        text: entry.classified.text,
+        thinking: null,
+        parts: entry.parts,
+        model: null,
+        createdAt: at,
+        completedAt: at,
+        usage: null,
+        agentId: Subagents.agentOf(file, entry.item.line),
+        isSidechain: entry.item.line.isSidechain === true
+      })
+      continue
+    }
+    const message = responseMessage(fold, entry, seenCalls, toolCalls)
+    if (message === undefined) continue
+    if (message.usage !== null) {
+      total = Usage.add(total, message.usage)
+      if (message.model !== null) modelCounts.set(message.model, (modelCounts.get(message.model) ?? 0) + 1)
+    }
+    messages.push(message)
+  }
+
+  let model: string | null = null
+  let best = 0
+  for (const [name, uses] of modelCounts) {
+    if (uses > best) {
+      model = name
+      best = uses
+    }
+  }
+
+  let title: string | undefined
+  for (const candidate of fold.titles) {
+    const local = candidate.local || (candidate.promptId !== undefined && fold.localPromptIds.has(candidate.promptId))
+    if (candidate.command && local) continue
+    title = Messages.titleOf(candidate.text)
+    if (title !== undefined) break
+  }
+
+  return {
+    source: fold.subagent ? "subagent" : "main",
+    sessionId: fold.sessionId ?? null,
+    agentId: fold.subagent ? (fold.agentId ?? null) : null,
+    cwd: fold.cwd ?? null,
+    gitBranch: fold.gitBranch ?? null,
+    version: fold.version ?? null,
+    firstTimestamp: fold.first ?? null,
+    lastTimestamp: fold.last ?? null,
+    title: title ?? fold.summaryTitle ?? null,
+    model,
+    messages,
+    toolCalls,
+    usage: total
+  }
+}
+
+/** Folds decoded lines into a session: responses merged by `message.id`, usage once per `message.id` + `requestId`. */
+export const readSession = (lines: ReadonlyArray<TranscriptLine>, options: ReadOptions): TranscriptSession => {
+  const fold = makeFold(options)
+  for (const line of lines) feed(fold, line)
+  return finish(fold)
+}

@@ -1,0 +1,126 @@
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import * as Drain from "./outboxDrain.js"
+import * as Files from "./outboxFiles.js"
+import * as Fs from "./outboxFs.js"
+import { type Failure, makeWork, type Progress, sendWork, type Work } from "./outboxSend.js"
+
+/** One drain's settings, resolved from the caller's options. */
+export interface RunSettings<F> {
+  readonly ctx: Drain.DrainContext
+  readonly maxProbes: number
+  readonly retry: Schedule.Schedule<unknown, F>
+  /** Builds the caller's failure type (the Outbox's `SendFailed`). */
+  readonly failure: (fields: { readonly kind: "failed"; readonly status: number | null; readonly message: string }) => F
+  /** Applies a change to `state.json`; never fails (the state only feeds `stats`). */
+  readonly updateState: (update: (state: Files.State) => Files.State) => Effect.Effect<void>
+}
+
+/** What `lastError` says about the last event the server failed on in a drain. */
+const describeFailed = (failed: Drain.FailedEvent | undefined, maxAttempts: number): string | undefined => {
+  if (failed === undefined) return undefined
+  const id = failed.id ?? "(no id)"
+  return failed.retryAt === null
+    ? `Event ${id} was set aside in rejected/ after ${failed.attempts} failed tries: ${failed.reason} ` +
+        "`sync --retry-rejected` sends it again."
+    : `Event ${id} failed on the server (try ${failed.attempts} of ${maxAttempts}): ${failed.reason} ` +
+        `Next try after ${new Date(failed.retryAt).toISOString()}; the other events were sent.`
+}
+
+/**
+ * One drain: claims, sends (isolating the events the server fails on), settles, and records the outcome in
+ * `state.json`. Whatever it still holds goes back to `pending/` when it ends or is interrupted.
+ */
+export const runDrain = <F extends Failure, R>(
+  send: (events: ReadonlyArray<unknown>) => Effect.Effect<Files.Answer, F, R>,
+  settings: RunSettings<F>,
+  startedAt: number
+) =>
+  Effect.gen(function* () {
+    const { ctx, maxProbes } = settings
+    const steps = Drain.makeDrainSteps(ctx)
+    const totals = Drain.emptyTotals()
+    const progress: Progress<F> = { evidence: false, lastFailure: null, requests: 0, failedProbes: 0 }
+    const held: Array<Work> = []
+
+    /** Settles `works`; their `Failed` events count only if the server accepted some request in this drain. */
+    const settle = (works: ReadonlyArray<Work>) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        for (const work of works) yield* steps.settle(work.claim, work.outcomes, progress.evidence, now, totals)
+        if (progress.evidence && works.length > 0) yield* settings.updateState(Files.recordSuccess(now))
+      })
+    const takeComplete = () => {
+      const complete = held.filter((work) => work.queue.length === 0)
+      held.splice(0, held.length, ...held.filter((work) => work.queue.length > 0))
+      return complete
+    }
+    const serverFailedAll = (last: F) =>
+      settings.failure({
+        kind: "failed",
+        status: last.status ?? null,
+        message: `${last.message} The server accepted no request, so this is not charged to the events; they stay queued.`
+      })
+
+    const loop = Effect.gen(function* () {
+      yield* steps.recover(startedAt, totals)
+      yield* Fs.mkdir(ctx.ownDir)
+      const driver = yield* Schedule.driver(settings.retry)
+      const sendOptions = {
+        maxProbes,
+        malformed: (problem: string) =>
+          settings.failure({
+            kind: "failed",
+            status: null,
+            message: `The server's answer does not add up: ${problem}.`
+          }),
+        beforeRequest: Effect.flatMap(Clock.currentTimeMillis, (now) => Fs.touch(ctx.ownDir, now)),
+        onSuccess: driver.reset
+      }
+      while (true) {
+        if (progress.evidence) yield* settle(takeComplete())
+        const resumable = progress.evidence ? held.findIndex((work) => work.queue.length > 0) : -1
+        let work = resumable < 0 ? undefined : held.splice(resumable, 1)[0]
+        if (work === undefined) {
+          const claim = yield* steps.claim(yield* Clock.currentTimeMillis, totals)
+          if (claim === undefined) return null
+          work = makeWork(claim)
+        }
+        const step = yield* sendWork(work, send, sendOptions, progress)
+        if (step._tag === "Done" && progress.evidence) {
+          yield* settle([work])
+          continue
+        }
+        held.push(work)
+        if (step._tag !== "Stopped") {
+          if (progress.evidence || progress.failedProbes < 2 * maxProbes) continue
+          return progress.lastFailure === null ? null : serverFailedAll(progress.lastFailure)
+        }
+        yield* settle(held.splice(0))
+        if (step.error.kind === "unavailable" && (yield* Effect.isSuccess(driver.next(step.error)))) continue
+        return step.error
+      }
+    })
+
+    const finish = Effect.gen(function* () {
+      const stopped = yield* loop
+      yield* settle(held.splice(0))
+      const failure =
+        stopped ??
+        (totals.uncharged > 0 && progress.lastFailure !== null ? serverFailedAll(progress.lastFailure) : null)
+      const end = yield* Clock.currentTimeMillis
+      const lastFailed = totals.failed.at(-1)
+      const problem = failure?.message ?? describeFailed(lastFailed, ctx.maxAttempts)
+      yield* settings.updateState((state) => {
+        let next = Files.recordDeleted(totals.deleted)(state)
+        if (lastFailed !== undefined) next = Files.recordFailed({ at: end, ...lastFailed })(next)
+        if (totals.lastRejected !== null) next = Files.recordRejected(totals.lastRejected)(next)
+        return problem === undefined ? next : Files.recordError(end, problem)(next)
+      })
+      return failure
+    })
+    const failure = yield* finish.pipe(Effect.ensuring(Effect.ignore(steps.releaseAll(true))))
+    const { lastRejected: _, uncharged: __, ...counts } = totals
+    return { ...counts, requests: progress.requests, failure }
+  })

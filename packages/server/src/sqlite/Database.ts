@@ -1,0 +1,164 @@
+import { chmodSync, existsSync, mkdirSync, statfsSync, statSync } from "node:fs"
+import { join } from "node:path"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { LibsqlClient, LibsqlMigrator } from "@effect/sql-libsql"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { storage } from "./errors.js"
+import { beforeMigrator, loader } from "./migrations.js"
+
+/** Where the server keeps its SQLite file, and an optional cap on its size. */
+export interface DatabaseOptions {
+  readonly dataDir: string
+  /** Largest the database may grow, in bytes; writes beyond it fail as on a full disk (507). */
+  readonly maxBytes?: number | undefined
+}
+
+/** The SQLite file of a data dir. */
+export const databaseFile = (dataDir: string) => join(dataDir, "opensync.db")
+
+/** The files SQLite keeps for a database. */
+const databaseFiles = (dataDir: string) => ["", "-wal", "-shm"].map((suffix) => `${databaseFile(dataDir)}${suffix}`)
+
+/**
+ * The data directory and the database files are private: created 0700 and 0600. Returns warnings for anything wider
+ * that was already there (the server narrows nothing the user set on purpose; it says so at start).
+ */
+export const secureDataDir = (dataDir: string): ReadonlyArray<string> => {
+  const warnings: Array<string> = []
+  if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const check = (path: string, allowed: number, what: string) => {
+    if (!existsSync(path) || process.platform === "win32") return
+    const mode = statSync(path).mode & 0o777
+    if ((mode & ~allowed) !== 0) {
+      warnings.push(
+        `${what} ${path} is readable by others (mode ${mode.toString(8)}); run \`chmod ${allowed.toString(8)} ${path}\`.`
+      )
+    }
+  }
+  check(dataDir, 0o700, "The data directory")
+  for (const file of databaseFiles(dataDir)) check(file, 0o600, "The database file")
+  return warnings
+}
+
+/** Below this much free space the server warns at start that writes will fail. */
+export const lowSpaceBytes = 1024 * 1024
+
+/** A warning when the disk holding the data dir is (nearly) full, or undefined. */
+export const spaceWarning = (dataDir: string): string | undefined => {
+  try {
+    const stats = statfsSync(dataDir)
+    const free = stats.bavail * stats.bsize
+    return free >= lowSpaceBytes
+      ? undefined
+      : `The disk holding ${dataDir} is full (${free} bytes free): reading works, but syncing answers 507 until you free space (it resumes by itself).`
+  } catch {
+    return undefined
+  }
+}
+
+/** New database files are 0600 whatever the umask (SQLite creates them with the process umask). */
+const narrowNewFiles = (dataDir: string, existed: ReadonlySet<string>) => {
+  if (process.platform === "win32") return
+  for (const file of databaseFiles(dataDir)) if (!existed.has(file) && existsSync(file)) chmodSync(file, 0o600)
+}
+
+/**
+ * Adopts a database migrated before the migrator kept its table: records the migrations `PRAGMA user_version` says
+ * ran, so the migrator continues after them.
+ */
+const adoptUserVersion = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const tables = yield* sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE name = 'effect_sql_migrations'`
+  if ((tables[0]?.n ?? 0) > 0) return
+  const version = (yield* sql<{ user_version: number }>`PRAGMA user_version`)[0]?.user_version ?? 0
+  if (version === 0) return
+  yield* sql`CREATE TABLE effect_sql_migrations (
+    migration_id integer PRIMARY KEY NOT NULL,
+    created_at datetime NOT NULL DEFAULT current_timestamp,
+    name VARCHAR(255) NOT NULL
+  )`
+  for (const [index, name] of beforeMigrator.slice(0, version).entries()) {
+    yield* sql`INSERT INTO effect_sql_migrations (migration_id, name) VALUES (${index + 1}, ${name})`
+  }
+})
+
+/** Applies pending migrations (`sqlite/migrations.ts`) with `@effect/sql`'s migrator. */
+export const migrate = Effect.zipRight(adoptUserVersion, LibsqlMigrator.run({ loader }))
+
+/** Warnings found when the database was opened (wide permissions), for the server to print at start. */
+export class StartupWarnings extends Context.Tag("@opensync/server/StartupWarnings")<
+  StartupWarnings,
+  ReadonlyArray<string>
+>() {}
+
+/**
+ * One write transaction at a time on the shared connection. libsql's own `transaction()` opens a new connection per
+ * transaction (measured: one leaked file descriptor and ~2 MiB per batch), so BEGIN/COMMIT are issued here.
+ */
+export class Writer extends Effect.Service<Writer>()("@opensync/server/Writer", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const permit = yield* Effect.makeSemaphore(1)
+    return {
+      /** Runs `effect` in a write transaction; a failed COMMIT (a full disk) fails the write and rolls it back. */
+      write: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        permit.withPermits(1)(
+          Effect.uninterruptibleMask((restore) =>
+            Effect.gen(function* () {
+              yield* sql.unsafe("BEGIN IMMEDIATE")
+              const done = yield* Effect.exit(restore(effect))
+              const ended = yield* Effect.exit(done._tag === "Success" ? sql.unsafe("COMMIT") : sql.unsafe("ROLLBACK"))
+              if (done._tag === "Success" && ended._tag === "Failure") {
+                yield* Effect.ignore(sql.unsafe("ROLLBACK"))
+                return yield* Effect.failCause(ended.cause)
+              }
+              return yield* done
+            })
+          )
+        )
+    } as const
+  })
+}) {}
+
+/**
+ * The SQLite client for a data dir: WAL mode, schema migrated before first use. A database on a full disk still
+ * opens (reads work); writes then fail with `StorageError("full")` until space is freed.
+ */
+export const layer = (options: DatabaseOptions) =>
+  Layer.unwrapEffect(
+    Effect.sync(() => {
+      const space = spaceWarning(options.dataDir)
+      const warnings = [...secureDataDir(options.dataDir), ...(space === undefined ? [] : [space])]
+      const existed = new Set(databaseFiles(options.dataDir).filter((file) => existsSync(file)))
+      const init = Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql.unsafe("PRAGMA busy_timeout = 5000")
+        yield* storage(sql.unsafe("PRAGMA journal_mode = WAL")).pipe(
+          Effect.catchAll(() => Effect.logWarning("could not switch the database to WAL mode (disk full?)"))
+        )
+        yield* migrate
+        // libsql hands its connection to a transaction (the migrator's) and opens a new one for what follows, so the
+        // per-connection settings are made after migrating, on the connection every later statement uses.
+        yield* sql.unsafe("PRAGMA busy_timeout = 5000")
+        yield* sql.unsafe("PRAGMA synchronous = NORMAL")
+        yield* sql.unsafe("PRAGMA foreign_keys = ON")
+        if (options.maxBytes !== undefined) {
+          const pageSize = (yield* sql<{ page_size: number }>`PRAGMA page_size`)[0]?.page_size ?? 4096
+          yield* sql.unsafe(`PRAGMA max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`)
+        }
+        narrowNewFiles(options.dataDir, existed)
+      })
+      return Layer.mergeAll(Writer.Default, Layer.succeed(StartupWarnings, warnings)).pipe(
+        Layer.provideMerge(Layer.effectDiscard(init)),
+        Layer.provideMerge(LibsqlClient.layer({ url: `file:${databaseFile(options.dataDir)}` }))
+      )
+    })
+  )
+
+/** The database's size cap in bytes from `OPENSYNC_MAX_DB_MB`, if set. */
+export const maxBytesFromEnv = (value: string | undefined): number | undefined => {
+  const mb = Number(value)
+  return value === undefined || value.trim() === "" || !Number.isFinite(mb) || mb <= 0 ? undefined : mb * 1024 * 1024
+}

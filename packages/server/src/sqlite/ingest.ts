@@ -1,0 +1,329 @@
+import type { Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { IngestResult } from "@opensync/backend/SessionStore"
+import { Batch, type Event, type Ids, type Message, Rollup, Session, type ToolCall } from "@opensync/domain"
+import * as Effect from "effect/Effect"
+import { PriceOverrides } from "../Prices.js"
+import {
+  chunk,
+  parseMessage,
+  parseSession,
+  parseToolCall,
+  rowsPerStatement,
+  type UsageColumns,
+  usageRowOf
+} from "./columns.js"
+import { Writer } from "./Database.js"
+import { storage } from "./errors.js"
+import { makeTables } from "./fts.js"
+
+/**
+ * Ingestion on SQLite: the domain's batch step (`Batch.apply`, shared with Convex) over the rows a batch touches, in
+ * one write transaction: one query answers "seen before?" and "deleted?" for the whole batch, the sessions, messages
+ * and tool calls it touches are read with a few `IN (…)` queries, and the changes are written with multi-row upserts.
+ */
+export const make = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const { write } = yield* Writer
+  const search = yield* makeTables
+  const prices = yield* PriceOverrides
+
+  const selectIn = <Row extends object>(
+    ids: ReadonlyArray<string>,
+    query: (ids: ReadonlyArray<string>) => Statement.Statement<Row>
+  ) => Effect.map(Effect.forEach(chunk(ids, 500), query), (rows) => rows.flat())
+
+  /**
+   * Rows of a session-scoped table by `(session id, id)`, keyed by `Batch.rowKey`. Both columns are constrained so the
+   * `(user_id, session_id, id)` index is used; an `id IN (…)` alone would scan all of the user's rows.
+   */
+  const loadChildren = <Row>(
+    userId: string,
+    table: "messages" | "tool_calls",
+    keys: ReadonlyArray<readonly [string, string]>,
+    parse: (data: string) => Row
+  ) =>
+    Effect.gen(function* () {
+      const wanted = new Set(keys.map(([sessionId, id]) => Batch.rowKey(sessionId, id)))
+      const out = new Map<string, Row>()
+      const bySession = new Map<string, Set<string>>()
+      for (const [sessionId, id] of keys) bySession.set(sessionId, (bySession.get(sessionId) ?? new Set()).add(id))
+      for (const sessions of chunk([...bySession.keys()], 200)) {
+        const ids = [...new Set(sessions.flatMap((sessionId) => [...(bySession.get(sessionId) ?? [])]))]
+        for (const idChunk of chunk(ids, 500)) {
+          const rows = yield* sql<{ session_id: string; id: string; data: string }>`
+            SELECT session_id, id, data FROM ${sql(table)}
+            WHERE user_id = ${userId} AND session_id IN ${sql.in(sessions)} AND id IN ${sql.in(idChunk)}`
+          for (const row of rows) {
+            const k = Batch.rowKey(row.session_id, row.id)
+            if (wanted.has(k)) out.set(k, parse(row.data))
+          }
+        }
+      }
+      return out
+    })
+
+  const writeMessages = (
+    userId: string,
+    fts: string,
+    changed: ReadonlyMap<string, Message.Message>,
+    existed: ReadonlySet<string>
+  ) =>
+    Effect.forEach(
+      chunk([...changed.values()], rowsPerStatement),
+      (rows) =>
+        Effect.gen(function* () {
+          const written = yield* sql<{ rowid: number; session_id: string; id: string }>`
+            INSERT INTO messages ${sql.insert(
+              rows.map((m) => ({
+                user_id: userId,
+                session_id: m.sessionId,
+                id: m.id,
+                created_at: m.createdAt,
+                data: JSON.stringify(m)
+              }))
+            )}
+            ON CONFLICT (user_id, session_id, id) DO UPDATE SET created_at = excluded.created_at, data = excluded.data
+            RETURNING rowid, session_id, id`
+          const replaced = written
+            .filter((row) => existed.has(Batch.rowKey(row.session_id, row.id)))
+            .map((row) => row.rowid)
+          if (replaced.length > 0) yield* sql`DELETE FROM ${sql(fts)} WHERE rowid IN ${sql.in(replaced)}`
+          const entries = written.flatMap((row) => {
+            const message = changed.get(Batch.rowKey(row.session_id, row.id))
+            return message !== undefined && message.text.length > 0 ? [{ rowid: row.rowid, text: message.text }] : []
+          })
+          if (entries.length > 0) yield* sql`INSERT INTO ${sql(fts)} ${sql.insert(entries)}`
+        }),
+      { discard: true }
+    )
+
+  const writeToolCalls = (userId: string, changed: ReadonlyMap<string, ToolCall.ToolCall>) =>
+    Effect.forEach(
+      chunk([...changed.values()], rowsPerStatement),
+      (rows) =>
+        sql`
+          INSERT INTO tool_calls ${sql.insert(
+            rows.map((c) => ({
+              user_id: userId,
+              session_id: c.sessionId,
+              id: c.id,
+              started_at: c.startedAt,
+              data: JSON.stringify(c)
+            }))
+          )}
+          ON CONFLICT (user_id, session_id, id) DO UPDATE SET started_at = excluded.started_at, data = excluded.data`,
+      { discard: true }
+    )
+
+  const writeSessions = (userId: string, sessions: ReadonlyArray<Session.Session>) =>
+    Effect.forEach(
+      chunk(sessions, rowsPerStatement),
+      (rows) =>
+        sql`
+          INSERT INTO sessions ${sql.insert(
+            rows.map((s) => ({
+              user_id: userId,
+              id: s.id,
+              source: s.source,
+              project: Session.projectOf(s),
+              model: s.model,
+              title: s.title,
+              parent_session_id: s.parentSessionId,
+              started_at: s.startedAt,
+              updated_at: s.updatedAt,
+              cost_usd: s.costUsd,
+              total_tokens: s.totalTokens,
+              message_count: s.messageCount,
+              duration_ms: s.durationMs,
+              data: JSON.stringify(s)
+            }))
+          )}
+          ON CONFLICT (user_id, id) DO UPDATE SET
+            source = excluded.source, project = excluded.project, model = excluded.model, title = excluded.title,
+            parent_session_id = excluded.parent_session_id, started_at = excluded.started_at,
+            updated_at = excluded.updated_at, cost_usd = excluded.cost_usd, total_tokens = excluded.total_tokens,
+            message_count = excluded.message_count, duration_ms = excluded.duration_ms, data = excluded.data`,
+      { discard: true }
+    )
+
+  /** Adds rollup increments into one of the usage rollup tables (all three share columns and key). */
+  const upsertUsage = (
+    table: "usage_rollup" | "usage_by_model" | "usage_by_project",
+    userId: string,
+    usageRows: ReadonlyArray<Rollup.UsageRow>
+  ) =>
+    Effect.forEach(
+      chunk(usageRows, rowsPerStatement),
+      (rows) =>
+        sql`
+          INSERT INTO ${sql(table)} ${sql.insert(
+            rows.map((r) => ({
+              user_id: userId,
+              day: r.day,
+              source: r.source,
+              model: r.model,
+              project: r.project,
+              sessions: r.sessions,
+              messages: r.messages,
+              duration_ms: r.durationMs,
+              input: r.input,
+              output: r.output,
+              cache_read: r.cacheRead,
+              cache_write_5m: r.cacheWrite5m,
+              cache_write_1h: r.cacheWrite1h,
+              reasoning: r.reasoning,
+              cost_usd: r.costUsd,
+              unpriced: r.unpriced
+            }))
+          )}
+          ON CONFLICT (user_id, day, source, model, project) DO UPDATE SET
+            sessions = sessions + excluded.sessions, messages = messages + excluded.messages,
+            duration_ms = duration_ms + excluded.duration_ms, input = input + excluded.input,
+            output = output + excluded.output, cache_read = cache_read + excluded.cache_read,
+            cache_write_5m = cache_write_5m + excluded.cache_write_5m,
+            cache_write_1h = cache_write_1h + excluded.cache_write_1h, reasoning = reasoning + excluded.reasoning,
+            cost_usd = round(cost_usd + excluded.cost_usd, 9), unpriced = unpriced + excluded.unpriced`,
+      { discard: true }
+    )
+
+  /** Applies rollup deltas (`Batch.rollupIncrements`); rows left at zero are ignored by stats (`Rollup.isZeroUsage`). */
+  const applyRollups = (userId: string, deltas: ReadonlyArray<ReturnType<typeof Rollup.delta>>) =>
+    Effect.gen(function* () {
+      const increments = Batch.rollupIncrements(deltas)
+      yield* upsertUsage("usage_rollup", userId, increments.usage)
+      yield* upsertUsage("usage_by_model", userId, increments.usageByModel)
+      yield* upsertUsage("usage_by_project", userId, increments.usageByProject)
+      yield* Effect.forEach(
+        chunk(increments.tools, rowsPerStatement),
+        (rows) =>
+          sql`
+            INSERT INTO tool_rollup ${sql.insert(
+              rows.map((r) => ({
+                user_id: userId,
+                day: r.day,
+                source: r.source,
+                project: r.project,
+                tool: r.tool,
+                calls: r.calls,
+                errors: r.errors,
+                duration_ms: r.durationMs,
+                timed: r.timed
+              }))
+            )}
+            ON CONFLICT (user_id, day, tool, source, project) DO UPDATE SET
+              calls = calls + excluded.calls, errors = errors + excluded.errors,
+              duration_ms = duration_ms + excluded.duration_ms, timed = timed + excluded.timed`,
+        { discard: true }
+      )
+    })
+
+  /** Deletes the rollup rows these deltas touched that now add up to nothing (`Rollup.isZeroUsage`/`isZeroTools`). */
+  const deleteEmptiedRollups = (userId: string, deltas: ReadonlyArray<ReturnType<typeof Rollup.delta>>) =>
+    Effect.gen(function* () {
+      const increments = Batch.rollupIncrements(deltas)
+      const tables = [
+        ["usage_rollup", increments.usage],
+        ["usage_by_model", increments.usageByModel],
+        ["usage_by_project", increments.usageByProject]
+      ] as const
+      for (const [table, rows] of tables) {
+        for (const row of rows) {
+          const [stored] = yield* sql<UsageColumns>`SELECT * FROM ${sql(table)} WHERE user_id = ${userId}
+            AND day = ${row.day} AND source = ${row.source} AND model = ${row.model} AND project = ${row.project}`
+          if (stored !== undefined && Rollup.isZeroUsage(usageRowOf(stored))) {
+            yield* sql`DELETE FROM ${sql(table)} WHERE user_id = ${userId} AND day = ${row.day}
+              AND source = ${row.source} AND model = ${row.model} AND project = ${row.project}`
+          }
+        }
+      }
+      for (const row of increments.tools) {
+        const [stored] = yield* sql<{ calls: number; errors: number; duration_ms: number; timed: number }>`
+          SELECT calls, errors, duration_ms, timed FROM tool_rollup WHERE user_id = ${userId} AND day = ${row.day}
+          AND tool = ${row.tool} AND source = ${row.source} AND project = ${row.project}`
+        if (
+          stored !== undefined &&
+          Rollup.isZeroTools({
+            ...row,
+            calls: stored.calls,
+            errors: stored.errors,
+            durationMs: stored.duration_ms,
+            timed: stored.timed
+          })
+        ) {
+          yield* sql`DELETE FROM tool_rollup WHERE user_id = ${userId} AND day = ${row.day} AND tool = ${row.tool}
+            AND source = ${row.source} AND project = ${row.project}`
+        }
+      }
+    })
+
+  const ingest = (userId: Ids.UserId, events: ReadonlyArray<Event.Event>) =>
+    Effect.gen(function* () {
+      const split = Batch.splitDuplicates(events)
+      const result = {
+        stored: [] as Array<Ids.EventId>,
+        duplicates: split.duplicates,
+        stale: [] as Array<Ids.EventId>,
+        deleted: [] as Array<Ids.EventId>,
+        refused: []
+      }
+      if (split.fresh.length === 0) return result satisfies IngestResult
+      const fts = yield* search.forWrite(userId)
+      const overrides = yield* prices.current
+      yield* write(
+        Effect.gen(function* () {
+          const known = new Set(
+            (yield* selectIn(
+              split.fresh.map((e) => e.id),
+              (ids) => sql<{ id: string }>`SELECT id FROM events WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
+            )).map((row) => row.id)
+          )
+          const gone = new Set(
+            (yield* selectIn(
+              [...new Set(split.fresh.map((e) => e.sessionId))],
+              (ids) =>
+                sql<{ session_id: string }>`SELECT session_id FROM tombstones
+                  WHERE user_id = ${userId} AND session_id IN ${sql.in(ids)}`
+            )).map((row) => row.session_id)
+          )
+          const todo = split.fresh.filter((event) => {
+            if (gone.has(event.sessionId)) result.deleted.push(event.id)
+            else if (known.has(event.id)) result.duplicates.push(event.id)
+            else return true
+            return false
+          })
+          if (todo.length === 0) return
+          const keys = Batch.touched(todo)
+          const before = new Map<string, Session.Session>()
+          for (const row of yield* selectIn(
+            keys.sessions,
+            (ids) =>
+              sql<{
+                id: string
+                data: string
+              }>`SELECT id, data FROM sessions WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
+          )) {
+            before.set(row.id, parseSession(row.data))
+          }
+          const messages = yield* loadChildren(userId, "messages", keys.messages, parseMessage)
+          const calls = yield* loadChildren(userId, "tool_calls", keys.toolCalls, parseToolCall)
+          const applied = Batch.apply(todo, { sessions: before, messages, toolCalls: calls }, {}, overrides)
+          result.stored.push(...applied.outcome.stored)
+          result.stale.push(...applied.outcome.stale)
+          yield* writeMessages(userId, fts, applied.changedMessages, new Set(messages.keys()))
+          yield* writeToolCalls(userId, applied.changedToolCalls)
+          yield* writeSessions(userId, applied.changedSessions)
+          yield* applyRollups(userId, applied.deltas)
+          const receivedAt = Date.now()
+          for (const rows of chunk(todo, rowsPerStatement)) {
+            yield* sql`INSERT INTO events ${sql.insert(
+              rows.map((e) => ({ user_id: userId, id: e.id, session_id: e.sessionId, received_at: receivedAt }))
+            )} ON CONFLICT DO NOTHING`
+          }
+        })
+      )
+      return result satisfies IngestResult
+    }).pipe(storage)
+
+  return { ingest, applyRollups, deleteEmptiedRollups } as const
+})

@@ -1,0 +1,178 @@
+import type { Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { InvalidCursor } from "@opensync/backend/SessionStore"
+import { type Api, type Ids, Rollup } from "@opensync/domain"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import {
+  decodeCursor,
+  encodeCursor,
+  parseMessage,
+  parseSession,
+  parseToolCall,
+  sortColumns,
+  summary
+} from "./columns.js"
+import { Writer } from "./Database.js"
+import { storage } from "./errors.js"
+import { ftsQuery, makeTables } from "./fts.js"
+import type { make as makeIngest } from "./ingest.js"
+
+/** Reads and deletions of sessions on SQLite: lists, one session, export pages, ids, and deletion with tombstones. */
+export const make = (ingest: Effect.Effect.Success<typeof makeIngest>) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const { write } = yield* Writer
+    const search = yield* makeTables
+
+    const filterClauses = (userId: string, filters: Api.SessionFilters, fts: string | undefined) => {
+      const clauses: Array<Statement.Fragment> = [sql`user_id = ${userId}`]
+      if (filters.source !== undefined) clauses.push(sql`source = ${filters.source}`)
+      if (filters.project !== undefined) clauses.push(sql`project = ${filters.project}`)
+      if (filters.model !== undefined) clauses.push(sql`model = ${filters.model}`)
+      if (filters.from !== undefined) clauses.push(sql`updated_at >= ${filters.from}`)
+      if (filters.to !== undefined) clauses.push(sql`started_at <= ${filters.to}`)
+      const match = filters.q === undefined ? undefined : ftsQuery(filters.q)
+      if (filters.q !== undefined && filters.q.trim().length > 0) {
+        const like = `%${filters.q.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+        clauses.push(
+          match === undefined || fts === undefined
+            ? sql`title LIKE ${like} ESCAPE '\\'`
+            : sql`(title LIKE ${like} ESCAPE '\\' OR id IN (SELECT session_id FROM messages WHERE user_id = ${userId} AND rowid IN (SELECT rowid FROM ${sql(fts)} WHERE ${sql(fts)} MATCH ${match})))`
+        )
+      }
+      return clauses
+    }
+
+    const searchTableFor = (userId: string, filters: Api.SessionFilters) =>
+      filters.q === undefined ? Effect.succeed(undefined) : search.forRead(userId)
+
+    const list = (userId: Ids.UserId, params: Api.ListSessionsParams) =>
+      Effect.gen(function* () {
+        const column = sortColumns[params.sort]
+        const clauses = filterClauses(userId, params, yield* storage(searchTableFor(userId, params)))
+        if (params.cursor !== undefined) {
+          const position = decodeCursor(params.cursor)
+          if (position === undefined) return yield* new InvalidCursor({ cursor: params.cursor })
+          const [value, id] = position
+          clauses.push(
+            params.order === "desc"
+              ? sql`(${sql(column)} < ${value} OR (${sql(column)} = ${value} AND id < ${id}))`
+              : sql`(${sql(column)} > ${value} OR (${sql(column)} = ${value} AND id > ${id}))`
+          )
+        }
+        const direction = params.order === "desc" ? sql.unsafe("DESC") : sql.unsafe("ASC")
+        // The page's ids first, from the sort index alone (it holds the filter columns too, see migration 4), then the
+        // rows of those ids: a filter is checked on index entries, not on the (large) table rows. CROSS JOIN keeps the
+        // page as the outer loop; with a plain JOIN, libsql's SQLite (3.45) walks the whole sort index of `s` to save
+        // sorting 51 rows (measured: 120 ms per page on 10k sessions).
+        const rows = yield* storage(sql<{ data: string; sort_value: number; id: string }>`
+          SELECT s.data, s.${sql(column)} AS sort_value, s.id
+          FROM (SELECT id FROM sessions WHERE ${sql.and(clauses)}
+            ORDER BY ${sql(column)} ${direction}, id ${direction} LIMIT ${params.limit + 1}) AS page
+          CROSS JOIN sessions AS s ON s.user_id = ${userId} AND s.id = page.id
+          ORDER BY s.${sql(column)} ${direction}, s.id ${direction}`)
+        const page = rows.slice(0, params.limit)
+        const last = page[page.length - 1]
+        return {
+          sessions: page.map((row) => summary(parseSession(row.data))),
+          nextCursor: rows.length > params.limit && last !== undefined ? encodeCursor([last.sort_value, last.id]) : null
+        } satisfies Api.SessionPage
+      })
+
+    const get = (userId: Ids.UserId, id: string) =>
+      Effect.gen(function* () {
+        const rows = yield* sql<{ data: string }>`SELECT data FROM sessions WHERE user_id = ${userId} AND id = ${id}`
+        if (rows.length === 0) return Option.none<Api.SessionDetail>()
+        const messages = yield* sql<{ data: string }>`
+          SELECT data FROM messages WHERE user_id = ${userId} AND session_id = ${id} ORDER BY created_at, rowid`
+        const toolCalls = yield* sql<{ data: string }>`
+          SELECT data FROM tool_calls WHERE user_id = ${userId} AND session_id = ${id} ORDER BY started_at, id`
+        const children = yield* sql<{ data: string }>`
+          SELECT data FROM sessions WHERE user_id = ${userId} AND parent_session_id = ${id} ORDER BY started_at, id`
+        return Option.some<Api.SessionDetail>({
+          session: summary(parseSession(rows[0]!.data)),
+          messages: messages.map((row) => parseMessage(row.data)),
+          toolCalls: toolCalls.map((row) => parseToolCall(row.data)),
+          children: children.map((row) => summary(parseSession(row.data)))
+        })
+      }).pipe(storage)
+
+    /** Deletes a session's rows, search entries and event ids, takes its share out of the rollups, keeps a tombstone. */
+    const remove = (userId: Ids.UserId, id: string) =>
+      Effect.gen(function* () {
+        const fts = yield* search.forRead(userId)
+        return yield* write(
+          Effect.gen(function* () {
+            const rows = yield* sql<{
+              data: string
+            }>`SELECT data FROM sessions WHERE user_id = ${userId} AND id = ${id}`
+            if (rows.length === 0) return Option.none<{ messages: number; toolCalls: number }>()
+            const session = parseSession(rows[0]!.data)
+            if (fts !== undefined) {
+              yield* sql`DELETE FROM ${sql(fts)} WHERE rowid IN (SELECT rowid FROM messages WHERE user_id = ${userId} AND session_id = ${id})`
+            }
+            const messages = yield* sql<{ id: string }>`
+              DELETE FROM messages WHERE user_id = ${userId} AND session_id = ${id} RETURNING id`
+            const toolCalls = yield* sql<{ id: string }>`
+              DELETE FROM tool_calls WHERE user_id = ${userId} AND session_id = ${id} RETURNING id`
+            yield* sql`DELETE FROM events WHERE user_id = ${userId} AND session_id = ${id}`
+            yield* sql`DELETE FROM sessions WHERE user_id = ${userId} AND id = ${id}`
+            yield* sql`INSERT INTO tombstones (user_id, session_id, deleted_at) VALUES (${userId}, ${id}, ${Date.now()})
+              ON CONFLICT DO NOTHING`
+            const deltas = [Rollup.delta(session, null)]
+            yield* ingest.applyRollups(userId, deltas)
+            yield* ingest.deleteEmptiedRollups(userId, deltas)
+            return Option.some({ messages: messages.length, toolCalls: toolCalls.length })
+          })
+        )
+      }).pipe(storage)
+
+    /** Deletes all of a user's sessions, messages, tool calls, rollups, search entries and event ids at once. */
+    const removeAll = (userId: Ids.UserId) =>
+      Effect.gen(function* () {
+        const fts = yield* search.forRead(userId)
+        return yield* write(
+          Effect.gen(function* () {
+            if (fts !== undefined) yield* sql`DELETE FROM ${sql(fts)}`
+            yield* sql`DELETE FROM messages WHERE user_id = ${userId}`
+            yield* sql`DELETE FROM tool_calls WHERE user_id = ${userId}`
+            yield* sql`DELETE FROM events WHERE user_id = ${userId}`
+            const now = Date.now()
+            yield* sql`INSERT INTO tombstones (user_id, session_id, deleted_at)
+              SELECT user_id, id, ${now} FROM sessions WHERE user_id = ${userId} ON CONFLICT DO NOTHING`
+            const sessions = yield* sql<{ id: string }>`DELETE FROM sessions WHERE user_id = ${userId} RETURNING id`
+            for (const table of ["usage_rollup", "usage_by_model", "usage_by_project", "tool_rollup"]) {
+              yield* sql`DELETE FROM ${sql(table)} WHERE user_id = ${userId}`
+            }
+            return { status: "deleted" as const, sessions: sessions.length }
+          })
+        )
+      }).pipe(storage)
+
+    const ids = (userId: Ids.UserId) =>
+      Effect.map(
+        sql<{ id: string }>`SELECT id FROM sessions WHERE user_id = ${userId} ORDER BY started_at, id`,
+        (rows) => rows.map((row) => row.id)
+      ).pipe(storage)
+
+    /** Sessions matching filters, oldest first, one page at a time (for streaming exports). */
+    const exportPage = (userId: Ids.UserId, filters: Api.SessionFilters, after: string | null, size: number) =>
+      Effect.gen(function* () {
+        const position = after === null ? null : decodeCursor(after)
+        if (position === undefined) return yield* new InvalidCursor({ cursor: after ?? "" })
+        const clauses = filterClauses(userId, filters, yield* storage(searchTableFor(userId, filters)))
+        if (position !== null) {
+          clauses.push(sql`(started_at > ${position[0]} OR (started_at = ${position[0]} AND id > ${position[1]}))`)
+        }
+        const rows = yield* storage(sql<{ data: string; started_at: number; id: string }>`
+          SELECT data, started_at, id FROM sessions WHERE ${sql.and(clauses)} ORDER BY started_at, id LIMIT ${size}`)
+        const last = rows[rows.length - 1]
+        return {
+          sessions: rows.map((row) => summary(parseSession(row.data))),
+          next: rows.length < size || last === undefined ? null : encodeCursor([last.started_at, last.id])
+        }
+      })
+
+    return { list, get, remove, removeAll, ids, exportPage } as const
+  })

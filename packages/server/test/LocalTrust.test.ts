@@ -1,0 +1,201 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterEach, describe, expect, it } from "@effect/vitest"
+import { Event } from "@opensync/domain"
+import * as FullDisk from "@opensync/testkit/FullDisk"
+import { type RunningServer, startServer } from "@opensync/testkit/Server"
+
+/** What only the local server promises: a private store, a disk that fills up, and throttled failed sign-ins. */
+
+const t0 = Date.UTC(2025, 6, 1, 9, 0, 0)
+
+const running: Array<RunningServer> = []
+afterEach(async () => {
+  for (const server of running.splice(0)) await server.stop()
+})
+
+const start = async (...args: Parameters<typeof startServer>) => {
+  const server = await startServer(...args)
+  running.push(server)
+  return server
+}
+
+const call = async (server: RunningServer, method: string, path: string, body?: unknown, key = server.key) => {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      ...(key === "" ? {} : { authorization: `Bearer ${key}` }),
+      ...(body === undefined ? {} : { "content-type": "application/json" })
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  })
+  const text = await response.text()
+  return { status: response.status, body: text.length > 0 ? JSON.parse(text) : null }
+}
+
+/** A session with one long message: `n` of them fill a few MiB. */
+const session = (id: string, bytes = 64 * 1024) => [
+  Event.make({ kind: "session", source: "claude-code", sessionId: id, at: t0, title: id, startedAt: t0 }),
+  Event.make({
+    kind: "message",
+    source: "claude-code",
+    sessionId: id,
+    at: t0 + 1,
+    messageId: `${id}-m`,
+    role: "user",
+    text: `${id} `.repeat(Math.ceil(bytes / (id.length + 1))),
+    createdAt: t0 + 1
+  })
+]
+
+const sync = (server: RunningServer, events: ReadonlyArray<unknown>) => call(server, "POST", "/sync/events", { events })
+
+describe("the store is private", () => {
+  it("creates the data directory 0700 and the database files 0600", async () => {
+    const parent = mkdtempSync(join(tmpdir(), "opensync-modes-"))
+    const dataDir = join(parent, "data")
+    const server = await start({ dataDir })
+    expect((await sync(server, session("private"))).status).toEqual(200)
+    expect(statSync(dataDir).mode & 0o777).toEqual(0o700)
+    for (const suffix of ["", "-wal", "-shm"]) {
+      const file = join(dataDir, `opensync.db${suffix}`)
+      if (existsSync(file)) expect([suffix, statSync(file).mode & 0o777]).toEqual([suffix, 0o600])
+    }
+    expect(server.output()).not.toMatch(/warning/)
+    await server.stop()
+    rmSync(parent, { recursive: true, force: true })
+  })
+
+  it("warns at start when the data directory is readable by others", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "opensync-wide-"))
+    mkdirSync(dataDir, { recursive: true, mode: 0o755 })
+    const { chmodSync } = await import("node:fs")
+    chmodSync(dataDir, 0o755)
+    const server = await start({ dataDir })
+    expect(server.output()).toMatch(/warning: The data directory .* is readable by others \(mode 755\); run `chmod 700/)
+    await server.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+})
+
+describe("a full disk", () => {
+  it("answers 507 and keeps serving reads while the disk is full, and recovers by itself when space is freed", async () => {
+    const disk = FullDisk.make(16)
+    const server = await start({ dataDir: join(disk.mountPoint, "data"), wrapper: disk.wrapper })
+    const pid = server.process.pid!
+    expect((await sync(server, session("before-full"))).body.stored.length).toEqual(2)
+    const plugin = (await call(server, "POST", "/api/keys", { name: "plugin" })).body.key as string
+
+    await disk.fill(pid)
+    let refused = await sync(server, session("while-full", 256 * 1024))
+    for (let i = 0; refused.status === 200 && i < 20; i++)
+      refused = await sync(server, session(`while-full-${i}`, 256 * 1024))
+    expect([refused.status, refused.body._tag]).toEqual([507, "InsufficientStorage"])
+    expect(refused.body.error).toMatch(/disk is full.*Free disk space/)
+    expect(refused.body.requestId).toMatch(/^req_/)
+
+    // reads, authentication (whose last-use record cannot be written) and sign-in checks keep working
+    expect((await call(server, "GET", "/api/sessions/before-full")).status).toEqual(200)
+    expect((await call(server, "GET", "/api/sessions?limit=5")).status).toEqual(200)
+    expect((await call(server, "GET", "/api/stats")).status).toEqual(200)
+    expect((await call(server, "GET", "/auth/me", undefined, plugin)).status).toEqual(200)
+    expect((await call(server, "GET", "/health", undefined, "")).status).toEqual(200)
+    const legacy = await call(server, "POST", "/sync/session", { externalId: "legacy-full", title: "x".repeat(4000) })
+    expect(legacy.status).toEqual(507)
+
+    await disk.free(pid)
+    const after = await sync(server, session("after-free"))
+    expect([after.status, after.body.stored.length]).toEqual([200, 2])
+    expect((await call(server, "GET", "/api/sessions/before-full")).status).toEqual(200)
+    expect((await call(server, "GET", "/api/sessions/after-free")).status).toEqual(200)
+  })
+
+  it("starts on a full disk, says why writes fail, and serves what it stored", async () => {
+    const disk = FullDisk.make(16)
+    const dataDir = join(disk.mountPoint, "data")
+    const first = await start({ dataDir, wrapper: disk.wrapper })
+    expect((await sync(first, session("stored-before"))).status).toEqual(200)
+    const key = first.key
+    await disk.fill(first.process.pid!)
+    // the same tmpfs, full, for a new server process: stop the first without unmounting by starting the second in it
+    const second = await startServer({
+      dataDir,
+      wrapper: ["nsenter", "--preserve-credentials", "-U", "-m", "-t", String(first.process.pid)]
+    }).catch((e: Error) => e)
+    if (second instanceof Error) throw second
+    running.push(second)
+    expect(second.output()).toMatch(/warning: The disk holding .* is full/)
+    const reader = { ...second, key }
+    expect((await call(reader, "GET", "/api/sessions/stored-before")).status).toEqual(200)
+    expect((await call(reader, "POST", "/sync/events", { events: session("new") })).status).toEqual(507)
+  })
+
+  it("answers 507 past the database size cap (--max-db-mb), the same way", async () => {
+    const server = await start({ args: ["--max-db-mb", "1"] })
+    let reply = await sync(server, session("cap-0", 128 * 1024))
+    for (let i = 1; reply.status === 200 && i < 30; i++) reply = await sync(server, session(`cap-${i}`, 128 * 1024))
+    expect([reply.status, reply.body._tag]).toEqual([507, "InsufficientStorage"])
+    expect((await call(server, "GET", "/api/sessions/cap-0")).status).toEqual(200)
+  })
+})
+
+describe("failed authentication is rate-limited per client", () => {
+  it("answers 429 with a wait once a client failed too often, before any lookup", async () => {
+    const server = await start({ env: { OPENSYNC_AUTH_FAILURES_PER_MINUTE: "5" } })
+    for (let i = 0; i < 5; i++) {
+      expect((await call(server, "GET", "/api/sessions", undefined, "osk_notarealkey")).status).toEqual(401)
+    }
+    const blocked = await call(server, "GET", "/api/sessions", undefined, "osk_notarealkey")
+    expect([blocked.status, blocked.body._tag]).toEqual([429, "TooManyRequests"])
+    expect(blocked.body.retryAfterSeconds).toBeGreaterThan(0)
+    expect(blocked.body.retryAfterSeconds).toBeLessThanOrEqual(60)
+    const signIn = await call(server, "POST", "/auth/session", { apiKey: "osk_notarealkey" }, "")
+    expect(signIn.status).toEqual(429)
+    expect((await call(server, "GET", "/health", undefined, "")).status).toEqual(200)
+  })
+})
+
+describe("faults nobody expected", () => {
+  it("answer 500 with a request id that the server's log line carries, and no internals", async () => {
+    const server = await start()
+    expect((await sync(server, session("will-break"))).status).toEqual(200)
+    // damage the stored row behind the server's back: reading it throws inside the store
+    const { createClient } = await import("@libsql/client")
+    const db = createClient({ url: `file:${join(server.dataDir, "opensync.db")}` })
+    await db.execute("UPDATE sessions SET data = '{not json' WHERE id = 'will-break'")
+    db.close()
+    const reply = await call(server, "GET", "/api/sessions/will-break")
+    expect([reply.status, reply.body._tag]).toEqual([500, "InternalError"])
+    expect(reply.body.requestId).toMatch(/^req_[0-9a-f]{16}$/)
+    expect(reply.body.error).toContain(reply.body.requestId)
+    expect(JSON.stringify(reply.body)).not.toMatch(/JSON|SyntaxError|stack|at /)
+    const deadline = Date.now() + 5_000
+    while (!server.output().includes(reply.body.requestId) && Date.now() < deadline) {
+      await new Promise((done) => setTimeout(done, 50))
+    }
+    expect(server.output()).toContain(reply.body.requestId)
+    expect((await call(server, "GET", "/api/sessions?limit=1")).status).toBeLessThan(600)
+  })
+})
+
+describe("opensync sign-ins", () => {
+  it("lists the active dashboard sign-ins and ends one from the CLI", async () => {
+    const server = await start()
+    const signIn = await fetch(`${server.url}/auth/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "user-agent": "curl/8.5.0" },
+      body: JSON.stringify({ apiKey: server.key })
+    })
+    const token = ((await signIn.json()) as { token: string }).token
+    const listed = JSON.parse(await server.cli(["sign-ins", "list", "--json"])) as Array<{
+      id: string
+      browser: string
+    }>
+    expect(listed.map((s) => s.browser)).toEqual(["curl 8"])
+    expect(await server.cli(["sign-ins", "list"])).toMatch(/sgn_\w+ +curl 8 .*key default/)
+    expect(await server.cli(["sign-ins", "revoke", listed[0]!.id])).toContain("signed out at once")
+    expect((await call(server, "GET", "/auth/me", undefined, token)).status).toEqual(401)
+    expect(await server.cli(["sign-ins", "list"])).toContain("No active dashboard sign-ins")
+  })
+})

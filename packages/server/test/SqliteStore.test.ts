@@ -1,0 +1,204 @@
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { expect, layer } from "@effect/vitest"
+import { SessionStore } from "@opensync/backend/SessionStore"
+import { Event, Ids, Stats } from "@opensync/domain"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { storageLayer } from "../src/Server.js"
+import { LocalKeys } from "../src/sqlite/Keys.js"
+
+const dataDir = mkdtempSync(join(tmpdir(), "opensync-store-"))
+const TestLayer = storageLayer(dataDir).pipe(Layer.provide(NodeContext.layer))
+
+const day = 86_400_000
+const t0 = Date.UTC(2026, 9, 1)
+
+/** A deterministic mix of sessions, messages (some re-sent with new content) and tool calls over several days. */
+const generate = (userSeed: number) => {
+  const events: Array<Event.Event> = []
+  let n = 0
+  const make = <E extends Omit<Event.Event, "id">>(e: E) =>
+    ({ ...e, id: Ids.EventId.make(`u${userSeed}-${n++}`) }) as unknown as Event.Event
+  for (let s = 0; s < 12; s++) {
+    const sessionId = Ids.SessionId.make(`s${s}`)
+    const source = s % 3 === 0 ? "opencode" : "claude-code"
+    const start = t0 + (s % 5) * day
+    events.push(
+      make({
+        kind: "session",
+        source,
+        sessionId,
+        at: start,
+        title: `Session ${s}`,
+        projectName: `p${s % 4}`,
+        startedAt: start
+      })
+    )
+    for (let m = 0; m < 6; m++) {
+      const createdAt = start + m * 3_600_000 * (s % 2 === 0 ? 7 : 1)
+      const message = {
+        kind: "message" as const,
+        source,
+        sessionId,
+        at: createdAt,
+        messageId: Ids.MessageId.make(`m${m}`),
+        role: m % 2 === 0 ? ("user" as const) : ("assistant" as const),
+        text: `message ${m} of session ${s} mentions ${m % 3 === 0 ? "flamingo" : "walrus"}`,
+        thinking: null,
+        parts: [],
+        model: m % 4 === 1 ? "claude-haiku-4-5" : "claude-sonnet-4-5",
+        createdAt,
+        usage: { input: 10 * m, output: 5 * m, cacheRead: 100 * m, cacheWrite5m: m, cacheWrite1h: 0, reasoning: 0 },
+        countUsage: true
+      }
+      events.push(make(message))
+      if (m === 3)
+        events.push(
+          make({ ...message, at: createdAt + 10, text: "rewritten", usage: { ...message.usage, output: 999 } })
+        )
+      if (m % 2 === 1) {
+        events.push(
+          make({
+            kind: "tool_call",
+            source,
+            sessionId,
+            at: createdAt + 5,
+            callId: Ids.ToolCallId.make(`c${m}`),
+            name: m === 3 ? "Bash" : "Read",
+            status: m === 5 ? "error" : "completed",
+            startedAt: createdAt + 1,
+            durationMs: 40 * m,
+            input: { summary: null, paths: [], bytes: 10 },
+            output: { bytes: 3, exitCode: null, error: null }
+          })
+        )
+      }
+    }
+  }
+  return events
+}
+
+/** Rollup tables must always equal the sum of what the stored sessions contribute. */
+const checkRollupsMatchSessions = (userId: string) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const [fromRollup] = yield* sql<{ sessions: number; messages: number; output: number; cost: number }>`
+      SELECT coalesce(sum(sessions), 0) AS sessions, coalesce(sum(messages), 0) AS messages,
+        coalesce(sum(output), 0) AS output, round(coalesce(sum(cost_usd), 0), 6) AS cost
+      FROM usage_rollup WHERE user_id = ${userId}`
+    const [fromSessions] = yield* sql<{ sessions: number; messages: number; output: number; cost: number }>`
+      SELECT count(*) AS sessions, coalesce(sum(message_count), 0) AS messages,
+        coalesce(sum(json_extract(data, '$.usage.output')), 0) AS output, round(coalesce(sum(cost_usd), 0), 6) AS cost
+      FROM sessions WHERE user_id = ${userId}`
+    const [tools] = yield* sql<{ calls: number; expected: number }>`
+      SELECT (SELECT coalesce(sum(calls), 0) FROM tool_rollup WHERE user_id = ${userId}) AS calls,
+        (SELECT count(*) FROM tool_calls WHERE user_id = ${userId}) AS expected`
+    expect(fromRollup).toEqual(fromSessions)
+    for (const table of ["usage_by_model", "usage_by_project"]) {
+      const [coarse] = yield* sql<{ sessions: number; messages: number; output: number; cost: number }>`
+        SELECT coalesce(sum(sessions), 0) AS sessions, coalesce(sum(messages), 0) AS messages,
+          coalesce(sum(output), 0) AS output, round(coalesce(sum(cost_usd), 0), 6) AS cost
+        FROM ${sql(table)} WHERE user_id = ${userId}`
+      expect(coarse).toEqual(fromSessions)
+    }
+    expect(tools.calls).toBe(tools.expected)
+  })
+
+const withUsers = (...users: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const keys = yield* LocalKeys
+    for (const user of users) yield* keys.ensureUser(user, user)
+    return yield* SessionStore
+  })
+
+const user = (id: string) => Ids.UserId.make(id)
+
+layer(TestLayer)("SQLite session store", (it) => {
+  it.effect("ingests in batches of any size with the same result, and rollups always match the sessions", () =>
+    Effect.gen(function* () {
+      const store = yield* withUsers("whole", "chunked", "reversed")
+      const events = generate(1)
+      const whole = yield* store.ingest(user("whole"), events)
+      expect(whole.stored.length + whole.stale.length).toBe(events.length)
+      for (let i = 0; i < events.length; i += 7) yield* store.ingest(user("chunked"), events.slice(i, i + 7))
+      const reversed = [...events].reverse()
+      for (let i = 0; i < reversed.length; i += 5) yield* store.ingest(user("reversed"), reversed.slice(i, i + 5))
+      const [a, b, c] = yield* Effect.all(
+        ["whole", "chunked", "reversed"].map((id) =>
+          Effect.map(store.list(user(id), { sort: "startedAt", order: "asc", limit: 200 }), (page) =>
+            page.sessions.map(({ updatedAt: _u, ...rest }) => rest)
+          )
+        )
+      )
+      expect(b).toEqual(a)
+      expect(c).toEqual(a)
+      for (const id of ["whole", "chunked", "reversed"]) yield* checkRollupsMatchSessions(id)
+      const again = yield* store.ingest(user("whole"), events)
+      expect(again.stored).toEqual([])
+      expect(again.duplicates.length).toBe(events.length)
+    })
+  )
+
+  it.effect("deleting sessions takes their share out of the rollups and the search index", () =>
+    Effect.gen(function* () {
+      const store = yield* withUsers("deleter")
+      yield* store.ingest(user("deleter"), generate(2))
+      const before = yield* store.list(user("deleter"), {
+        q: "flamingo",
+        sort: "updatedAt",
+        order: "desc",
+        limit: 200
+      })
+      expect(before.sessions.length).toBe(12)
+      for (const id of ["s0", "s5", "s7"]) expect((yield* store.remove(user("deleter"), id))._tag).toBe("Some")
+      yield* checkRollupsMatchSessions("deleter")
+      const after = yield* store.list(user("deleter"), {
+        q: "flamingo",
+        sort: "updatedAt",
+        order: "desc",
+        limit: 200
+      })
+      expect(after.sessions.map((s) => s.id).sort()).toEqual(["s1", "s10", "s11", "s2", "s3", "s4", "s6", "s8", "s9"])
+      const range = Stats.rangeOf({ bucket: "month", from: t0 - day, to: t0 + 30 * day }, Date.now())
+      if (typeof range === "string") throw new Error(range)
+      const stats = yield* store.stats(user("deleter"), range, {})
+      expect(stats.totals.sessions).toBe(9)
+      expect(stats.tools.find((t) => t.tool === "Read")).toEqual({
+        tool: "Read",
+        calls: 18,
+        errors: 9,
+        failureRate: 0.5,
+        totalDurationMs: 9 * (40 + 200),
+        avgDurationMs: 120
+      })
+    })
+  )
+})
+
+layer(TestLayer)("SQLite search is per user", (it) => {
+  it.effect("indexes each user's messages in a table of their own, so a search never reads another user's words", () =>
+    Effect.gen(function* () {
+      const store = yield* withUsers("searcher-a", "searcher-b")
+      const sql = yield* SqlClient.SqlClient
+      yield* store.ingest(user("searcher-a"), generate(5))
+      yield* store.ingest(user("searcher-b"), generate(6).slice(0, 20))
+      const tables = yield* sql<{ id: string; name: string; messages: number }>`
+        SELECT u.id, 'message_fts_' || u.rowid AS name,
+          (SELECT count(*) FROM messages m WHERE m.user_id = u.id AND json_extract(m.data, '$.text') != '') AS messages
+        FROM users u WHERE u.id IN ('searcher-a', 'searcher-b') ORDER BY u.id`
+      for (const table of tables) {
+        const [count] = yield* sql.unsafe<{ n: number }>(`SELECT count(*) AS n FROM ${table.name}`)
+        const rowids = yield* sql.unsafe<{ rowid: number }>(`SELECT rowid FROM ${table.name}`)
+        const owners = yield* sql<{ user_id: string }>`
+          SELECT DISTINCT user_id FROM messages WHERE rowid IN ${sql.in(rowids.map((r) => r.rowid))}`
+        expect([table.id, count?.n, owners.map((o) => o.user_id)]).toEqual([table.id, table.messages, [table.id]])
+      }
+      const shared = (yield* sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE name = 'message_fts'`)[0]
+      expect(shared?.n).toBe(0)
+    })
+  )
+})

@@ -1,0 +1,6 @@
+export * as Conformance from "@opensync/testkit/conformance/Suite"
+export * as Agents from "./Agents.js"
+export * as Browser from "./Browser.js"
+export * as FullDisk from "./FullDisk.js"
+export * as Packages from "./Packages.js"
+export * as Server from "./Server.js"
