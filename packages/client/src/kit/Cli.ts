@@ -137,10 +137,22 @@ const syncSession = (sessionId: string, current: boolean) =>
     yield* syncAndReport({ extra: reread, waitForLock: true, retention: "always" })
   })
 
+/** `sync --retry-rejected`: queues the events the outbox set aside again (under the lock), then syncs. */
+const retryRejected = Effect.gen(function* () {
+  const outbox = yield* Outbox.Outbox
+  const requeue = Effect.gen(function* () {
+    const again = yield* outbox.retryRejected()
+    const unreadable = again.unreadable.length > 0 ? ` (${again.unreadable.length} record(s) unreadable, kept)` : ""
+    yield* Console.log(`Queued ${again.requeued} rejected event(s) again${unreadable}.`)
+  })
+  yield* syncAndReport({ extra: requeue, waitForLock: true, retention: "always" })
+})
+
 /** `--session current` names the session the command runs in (a slash command inside the agent). */
-const syncCommand = (session: Option.Option<string>) =>
+const syncCommand = (session: Option.Option<string>, retry: boolean) =>
   Effect.gen(function* () {
     const { agent, env } = yield* LocalState
+    if (retry) return yield* retryRejected
     if (Option.isNone(session) || session.value === "") return yield* syncAndReport()
     if (session.value !== "current") return yield* syncSession(session.value, false)
     const variable = agent.currentSessionEnv
@@ -186,6 +198,11 @@ export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<A
   const background = Options.boolean("background").pipe(
     Options.withDescription("Print nothing, log problems to the log file, always exit 0 (what the plugin starts).")
   )
+  const retryRejectedFlag = Options.boolean("retry-rejected").pipe(
+    Options.withDescription(
+      "Queue the events the server refused (outbox/rejected/) again, then send everything queued."
+    )
+  )
   const since = Options.date("since").pipe(
     Options.withDescription("Only what changed on or after this date (e.g. 2026-01-31)."),
     Options.optional
@@ -201,8 +218,13 @@ export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<A
       Command.make("setup", {}, () => setup).pipe(Command.withDescription(agent.help.setup)),
       Command.make("uninstall", {}, () => uninstall).pipe(Command.withDescription(agent.help.uninstall)),
       Command.make("verify", { json }, (o) => Status.verify(o.json)).pipe(Command.withDescription(agent.help.verify)),
-      Command.make("sync", { background, session }, (o) =>
-        o.background ? syncInBackground : syncCommand(Option.map(o.session, (id) => id.trim()))
+      Command.make("sync", { background, session, retryRejected: retryRejectedFlag }, (o) =>
+        o.background
+          ? syncInBackground
+          : syncCommand(
+              Option.map(o.session, (id) => id.trim()),
+              o.retryRejected
+            )
       ).pipe(Command.withDescription(agent.help.sync)),
       Command.make("import", { since }, (o) => runImport(o.since)).pipe(Command.withDescription(agent.help.import)),
       ...commands

@@ -66,14 +66,34 @@ const inboxLines = (
   return lines
 }
 
-/** The outbox in words: how many events wait, since when and why. */
-const outboxLine = (outbox: Outbox.Stats): string => {
-  if (outbox.pending === 0) return `0 pending, ${outbox.rejected} rejected`
-  const why = outbox.lastError === null ? "" : `: ${outbox.lastError}`
-  return (
-    `${outbox.pending} pending since ${ago(outbox.oldestPendingAt)}${why}; ` +
-    `the next hook or turn retries (at most once a minute while the server stays down), ${outbox.rejected} rejected`
-  )
+/** The outbox in words: how many events wait, since when and why; what the server failed on or refused. */
+const outboxLines = (outbox: Outbox.Stats): ReadonlyArray<string> => {
+  const lines: Array<string> = []
+  if (outbox.pending === 0) lines.push("0 pending")
+  else {
+    const why = outbox.lastError === null ? "" : `: ${outbox.lastError}`
+    lines.push(
+      `${outbox.pending} pending since ${ago(outbox.oldestPendingAt)}${why}; ` +
+        "the next hook or turn retries (at most once a minute while the server stays down)"
+    )
+  }
+  if (outbox.retrying > 0) {
+    const failed = outbox.lastFailed === null ? "" : `: ${outbox.lastFailed.reason}`
+    const next =
+      outbox.nextRetryAt === null
+        ? ""
+        : `, next try ${new Date(outbox.nextRetryAt).toISOString().slice(0, 19).replace("T", " ")} UTC`
+    lines.push(`${outbox.retrying} the server failed on${next}${failed}`)
+  }
+  if (outbox.rejected > 0) {
+    const last =
+      outbox.lastRejected === null ? "" : ` (the last ${ago(outbox.lastRejected.at)}: ${outbox.lastRejected.reason})`
+    lines.push(
+      `${outbox.rejected} refused by the server, kept in outbox/rejected/${last}; \`sync --retry-rejected\` sends them again`
+    )
+  }
+  if (outbox.corrupt > 0) lines.push(`${outbox.corrupt} unreadable outbox file(s) kept in outbox/corrupt/`)
+  return lines
 }
 
 /** `status`: config, connection, queue, last sync and error, registration. */
@@ -122,7 +142,7 @@ export const status = (asJson: boolean) =>
         "",
         `install        ${Install.line(agent, install)}`,
         `connection     ${reached(connection)}`,
-        `outbox         ${outboxLine(outbox)}`,
+        ...outboxLines(outbox).map((line, i) => `${i === 0 ? "outbox         " : "               "}${line}`),
         ...inboxLines(inbox, failures, agent.inboxNoun, agent.historyNoun).map(
           (line, i) => `${i === 0 ? "inbox          " : "               "}${line}`
         ),
