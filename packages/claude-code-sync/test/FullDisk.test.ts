@@ -1,22 +1,19 @@
 /**
  * Hooks on a full disk: a real full filesystem (a 256 KiB tmpfs as claude-code-sync's state directory, mounted in a
  * mount namespace of its own: `unshare --user --map-root-user --mount`, which needs no root where unprivileged user
- * namespaces are allowed, else root). Every hook still exits 0 and prints nothing; the failure is recorded where `status` shows it; once there is
- * room again, the next sync re-reads the session from its transcript and the server has all of it.
+ * namespaces are allowed, else root). Every hook still exits 0 and prints nothing; the failure is recorded where
+ * `status` shows it; once there is room again, the next sync re-reads the session from its transcript and the server
+ * has all of it.
  */
 import { spawnSync } from "node:child_process"
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { mkdirSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as FullDisk from "@opensync/testkit/FullDisk"
-import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
+import { getSession } from "@opensync/testkit/Server"
+import * as Cli from "./support/cli.js"
 
-const cli = resolve(__dirname, "../dist/cli.mjs")
-const hook = resolve(__dirname, "../dist/hook.cjs")
 const driver = resolve(__dirname, "support/full-disk.mjs")
-const fixtures = resolve(__dirname, "fixtures")
-const sessionId = "c763ea33-250a-4cfa-ba10-d17cac298173"
 
 /** Runs a command with a 256 KiB tmpfs mounted at `dir`, in a mount namespace of its own (see testkit's FullDisk). */
 const inTinyDisk = (dir: string, command: ReadonlyArray<string>, env: Record<string, string>) => {
@@ -27,41 +24,23 @@ const inTinyDisk = (dir: string, command: ReadonlyArray<string>, env: Record<str
   return spawnSync(head ?? "unshare", [...rest, "sh", "-c", script, "sh", ...command], { env, encoding: "utf8" })
 }
 
-let server: RunningServer
-let home = ""
-beforeAll(async () => {
-  server = await startServer()
-  home = mkdtempSync(join(tmpdir(), "ccs-full-"))
-})
-afterAll(async () => {
-  await server?.stop()
-  rmSync(home, { recursive: true, force: true })
-})
+const context = Cli.serverAndHome("ccs-full-")
 
 describe("hooks on a full disk", () => {
   it("exit 0 silently, record the failure for status, and the next sync recovers the session", () => {
-    const state = join(home, ".config", "claude-code-sync")
+    const { home, server } = context
+    const state = Cli.stateDir(home)
     mkdirSync(state, { recursive: true })
-    const project = join(home, ".claude", "projects", "-home-dev-projects-demo")
-    mkdirSync(project, { recursive: true })
-    copyFileSync(join(fixtures, "claude-transcript.jsonl"), join(project, `${sessionId}.jsonl`))
-    const payloads = readFileSync(join(fixtures, "claude-hooks.jsonl"), "utf8")
-      .split("\n")
-      .filter((line) => line.trim() !== "")
-      .map((line) => JSON.parse(line) as { run: string; hook_event_name: string; payload: unknown })
-      .filter((line) => line.run === "settings" && line.hook_event_name !== "SubagentStop")
-      .map((line) => ({
-        event: line.hook_event_name,
-        stdin: JSON.stringify(line.payload).replaceAll("/home/dev/.claude/", `${home}/.claude/`)
-      }))
+    Cli.transcripts(home)
+    const payloads = Cli.payloads(home)
     const env = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: home,
       XDG_CONFIG_HOME: join(home, ".config"),
       CLAUDE_SYNC_CONVEX_URL: server.url,
       CLAUDE_SYNC_API_KEY: server.key,
-      CLI: cli,
-      HOOK: hook,
+      CLI: Cli.cli,
+      HOOK: Cli.hook,
       STATE: state,
       PAYLOADS: JSON.stringify(payloads)
     }
@@ -78,7 +57,7 @@ describe("hooks on a full disk", () => {
     const full = JSON.parse(result.statusFull.stdout)
     expect(full.inbox.failures).toMatchObject({
       count: payloads.length - 1,
-      sessions: [{ id: sessionId }],
+      sessions: [{ id: Cli.SESSION_ID }],
       lastError: expect.stringContaining("ENOSPC")
     })
     expect(result.statusFullText.stdout).toMatch(
@@ -97,7 +76,7 @@ describe("hooks on a full disk", () => {
   })
 
   it("the server has the whole session, from the transcript", async () => {
-    const stored = await getSession(server, sessionId)
+    const stored = await getSession(context.server, Cli.SESSION_ID)
     expect(stored?.detail.session.usage).toEqual({
       input: 25,
       output: 252,

@@ -4,18 +4,15 @@
  * SIGKILLed at many points (mid-inbox, while recording the transcripts to re-read, mid-transcript read, mid-send)
  * followed by plain syncs. Every session must be stored identically.
  */
-import { spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
+import * as Cli from "./support/cli.js"
 
-const cli = resolve(__dirname, "../dist/cli.mjs")
 const killAt = resolve(__dirname, "support/kill-at.cjs")
-const fixtures = resolve(__dirname, "fixtures")
-const SESSION = "c763ea33-250a-4cfa-ba10-d17cac298173"
-const AGENT = "a0aff73444ac06d3e"
+const { fixtures, SESSION_ID: SESSION, AGENT_ID: AGENT } = Cli
 const SESSIONS = 24
 const T0 = 1_790_000_000_000
 
@@ -71,22 +68,10 @@ const makeHome = (): Home => {
 }
 
 const sync = (home: Home, server: RunningServer, kill?: string) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [...(kill === undefined ? [] : ["--require", killAt]), cli, "sync"], {
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: home.home,
-        XDG_CONFIG_HOME: join(home.home, ".config"),
-        CLAUDE_SYNC_CONVEX_URL: server.url,
-        CLAUDE_SYNC_API_KEY: server.key,
-        ...(kill === undefined ? {} : { KILL_AT: kill })
-      }
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    child.on("close", (code, signal) => done({ code, signal, stdout, stderr }))
+  Cli.node(home.home, [...(kill === undefined ? [] : ["--require", killAt]), Cli.cli, "sync"], {
+    CLAUDE_SYNC_CONVEX_URL: server.url,
+    CLAUDE_SYNC_API_KEY: server.key,
+    ...(kill === undefined ? {} : { KILL_AT: kill })
   })
 
 const count = (dir: string) => {

@@ -2,53 +2,18 @@
  * After an outage, what is queued goes out without waiting for a session to end: the next hook of any session that
  * finds events waiting starts a background sync, at most once a minute while the server stays down.
  */
-import { spawn } from "node:child_process"
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync
-} from "node:fs"
-import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { getSession, pollFor, type RunningServer, startServer } from "@opensync/testkit/Server"
+import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { getSession, pollFor } from "@opensync/testkit/Server"
+import * as Cli from "./support/cli.js"
 
-const cli = resolve(__dirname, "../dist/cli.mjs")
-const hook = resolve(__dirname, "../dist/hook.cjs")
-const fixtures = resolve(__dirname, "fixtures")
-const sessionId = "c763ea33-250a-4cfa-ba10-d17cac298173"
-
-let server: RunningServer
-let home = ""
-beforeAll(async () => {
-  server = await startServer()
-  home = mkdtempSync(join(tmpdir(), "ccs-outage-"))
-})
-afterAll(async () => {
-  await server?.stop()
-  rmSync(home, { recursive: true, force: true })
-})
-
+const context = Cli.serverAndHome("ccs-outage-")
 const exec = (file: string, args: ReadonlyArray<string>, stdin = "") =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [file, ...args], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config") }
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    child.on("close", (code) => done({ code, stdout, stderr }))
-    child.stdin.end(stdin)
-  })
+  Cli.node(context.home, [file, ...args], {}, stdin)
+const { cli, hook } = Cli
 
-const state = () => join(home, ".config", "claude-code-sync")
+const state = () => Cli.stateDir(context.home)
 const log = () =>
   existsSync(join(state(), "claude-code-sync.log")) ? readFileSync(join(state(), "claude-code-sync.log"), "utf8") : ""
 const attempts = () =>
@@ -60,18 +25,9 @@ const settled = () => pollFor(async () => (existsSync(join(state(), "sync.lock")
 
 describe("after an outage", () => {
   it("the next hook retries the queue, at most once a minute while the server is down, and delivers once it is up", async () => {
-    const payloads = readFileSync(join(fixtures, "claude-hooks.jsonl"), "utf8")
-      .split("\n")
-      .filter((line) => line.trim() !== "")
-      .map((line) => JSON.parse(line) as { run: string; hook_event_name: string; payload: unknown })
-      .filter((line) => line.run === "settings" && line.hook_event_name !== "SubagentStop")
-      .map((line) => ({
-        event: line.hook_event_name,
-        stdin: JSON.stringify(line.payload).replaceAll("/home/dev/.claude/", `${home}/.claude/`)
-      }))
-    const project = join(home, ".claude", "projects", "-home-dev-projects-demo")
-    mkdirSync(project, { recursive: true })
-    copyFileSync(join(fixtures, "claude-transcript.jsonl"), join(project, `${sessionId}.jsonl`))
+    const { server } = context
+    const payloads = Cli.payloads(context.home)
+    Cli.transcripts(context.home)
 
     // The session happens while the server is down: everything stays queued.
     const down = "http://127.0.0.1:9"
@@ -100,7 +56,12 @@ describe("after an outage", () => {
     const toolCall = payloads.find((payload) => payload.event === "PostToolUse")
     expect(toolCall).toBeDefined()
     const before = attempts()
-    expect(await exec(hook, ["PostToolUse"], toolCall?.stdin)).toEqual({ code: 0, stdout: "", stderr: "" })
+    expect(await exec(hook, ["PostToolUse"], toolCall?.stdin)).toEqual({
+      code: 0,
+      signal: null,
+      stdout: "",
+      stderr: ""
+    })
     await pollFor(async () => (attempts() > before ? true : undefined), 20_000)
     await settled()
     expect(attempts()).toBe(before + 1)
@@ -118,7 +79,7 @@ describe("after an outage", () => {
     utimesSync(attempt, minuteAgo, minuteAgo)
     expect((await exec(hook, ["PostToolUse"], toolCall?.stdin)).code).toBe(0)
     const stored = await pollFor(async () => {
-      const found = await getSession(server, sessionId)
+      const found = await getSession(server, Cli.SESSION_ID)
       return found !== undefined && found.detail.messages.length > 1 ? found : undefined
     }, 20_000)
     expect(stored?.detail.session.usage.output).toBe(252)

@@ -3,54 +3,30 @@
  * its last change) that is not on the server is named by `status`, logged and sent by the background sync a hook
  * starts, and sent by `sync`; `setup` says how long Claude Code keeps transcripts and how to keep them longer.
  */
-import { spawn } from "node:child_process"
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
+import { copyFileSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { getSession } from "@opensync/testkit/Server"
+import * as Cli from "./support/cli.js"
 
-const cli = resolve(__dirname, "../dist/cli.mjs")
-const fixtures = resolve(__dirname, "fixtures")
-const OLD = "c763ea33-250a-4cfa-ba10-d17cac298173"
+const OLD = Cli.SESSION_ID
 const RECENT = "0a0a0a0a-250a-4cfa-ba10-d17cac298173"
 const DAY = 86_400_000
 
-let server: RunningServer
-let home = ""
-beforeAll(async () => {
-  server = await startServer()
-  home = mkdtempSync(join(tmpdir(), "ccs-retention-"))
-})
-afterAll(async () => {
-  await server?.stop()
-  rmSync(home, { recursive: true, force: true })
-})
-
-const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config"), ...env }
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    child.on("close", (code) => done({ code, stdout, stderr }))
-  })
+const context = Cli.serverAndHome("ccs-retention-")
+const run = (args: ReadonlyArray<string>) => Cli.run(context.home, args)
 
 describe("sessions Claude Code is about to delete", () => {
   it("are named by status, sent by the next sync (and logged), and setup explains the cleanup period", async () => {
+    const { home, server } = context
     const settings = join(home, ".claude", "settings.json")
-    const project = join(home, ".claude", "projects", "-home-dev-projects-demo")
-    mkdirSync(project, { recursive: true })
+    const project = Cli.transcripts(home)
     writeFileSync(settings, JSON.stringify({ cleanupPeriodDays: 10 }))
     // Last changed 5 days ago: deleted in 5 days. The other one changed now: deleted in 10.
     const old = join(project, `${OLD}.jsonl`)
-    copyFileSync(join(fixtures, "claude-transcript.jsonl"), old)
     const fiveDaysAgo = (Date.now() - 5 * DAY) / 1000
     utimesSync(old, fiveDaysAgo, fiveDaysAgo)
-    copyFileSync(join(fixtures, "claude-transcript.jsonl"), join(project, `${RECENT}.jsonl`))
+    copyFileSync(join(Cli.fixtures, "claude-transcript.jsonl"), join(project, `${RECENT}.jsonl`))
 
     const setup = await run(["setup"])
     expect(setup.code, setup.stderr).toBe(0)
@@ -72,7 +48,7 @@ describe("sessions Claude Code is about to delete", () => {
     )
 
     // What a hook starts at the end of a turn: it sends the session and says so in the log.
-    expect(await run(["sync", "--background"])).toEqual({ code: 0, stdout: "", stderr: "" })
+    expect(await run(["sync", "--background"])).toEqual({ code: 0, signal: null, stdout: "", stderr: "" })
     const log = readFileSync(join(home, ".config", "claude-code-sync", "claude-code-sync.log"), "utf8")
     expect(log).toMatch(
       /sync: 1 session\(s\) not on the server will be deleted by Claude Code within 7 days .*; queued 1/

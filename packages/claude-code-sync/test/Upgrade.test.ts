@@ -3,41 +3,17 @@
  * the agent kit) left behind, written by its own bundles: 12 hook payloads it had turned into 4 outbox events, and 12
  * more still in its inbox (old item names, headers without a format version). The current CLI must deliver all of it.
  */
-import { spawn } from "node:child_process"
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync
-} from "node:fs"
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
 import { inboxVersion } from "../src/Agent.js"
 import * as Source from "../src/Source.js"
+import * as Cli from "./support/cli.js"
 
-const cli = resolve(__dirname, "../dist/cli.mjs")
-const fixtures = resolve(__dirname, "fixtures")
-const sessionId = "c763ea33-250a-4cfa-ba10-d17cac298173"
-const agentId = "a0aff73444ac06d3e"
-
-const run = (home: string, args: ReadonlyArray<string>) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config") }
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    child.on("close", (code) => done({ code, stdout, stderr }))
-  })
+const { fixtures, SESSION_ID: sessionId, AGENT_ID: agentId } = Cli
+const run = (home: string, args: ReadonlyArray<string>) => Cli.run(home, args)
 
 let server: RunningServer
 const homes: Array<string> = []
@@ -55,13 +31,7 @@ const upgradedHome = () => {
   homes.push(home)
   const state = join(home, ".config", "claude-code-sync")
   cpSync(join(fixtures, "queue-0.2.0"), state, { recursive: true })
-  const project = join(home, ".claude", "projects", "-home-dev-projects-demo")
-  mkdirSync(join(project, sessionId, "subagents"), { recursive: true })
-  copyFileSync(join(fixtures, "claude-transcript.jsonl"), join(project, `${sessionId}.jsonl`))
-  copyFileSync(
-    join(fixtures, "claude-subagent-transcript.jsonl"),
-    join(project, sessionId, "subagents", `agent-${agentId}.jsonl`)
-  )
+  Cli.transcripts(home, { subagent: true })
   // The payloads name the capture machine's paths; point them at this HOME (the item layout stays 0.2.0's).
   for (const name of readdirSync(join(state, "inbox"))) {
     const file = join(state, "inbox", name)

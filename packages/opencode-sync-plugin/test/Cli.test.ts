@@ -5,9 +5,9 @@ import { createServer, type Server } from "node:http"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
+import { cli, run } from "./support/cli.js"
 import { tempDir } from "./support/outbox.js"
 
-const cli = join(import.meta.dirname, "../dist/cli.mjs")
 const bundle = join(import.meta.dirname, "../dist/plugin.mjs")
 /** What `setup` registers when run from this checkout: the plugin bundle next to the CLI. */
 const spec = pathToFileURL(bundle).href
@@ -36,20 +36,6 @@ const loadPlugin = (home: string) =>
       stdio: "ignore"
     })
     child.on("close", done)
-  })
-
-const run = (home: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: home,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config"), ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on("close", (code) => done({ code, stdout, stderr }))
   })
 
 describe("opencode-sync CLI", () => {

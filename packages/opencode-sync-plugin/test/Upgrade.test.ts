@@ -3,32 +3,17 @@
  * before the agent kit) spooled for the captured `global` run, written by its own plugin code (14-digit item names).
  * The current CLI must turn every one into events and deliver them.
  */
-import { spawn } from "node:child_process"
 import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
 import * as Either from "effect/Either"
 import * as Snapshot from "../src/Snapshot.js"
+import { run } from "./support/cli.js"
 import { CHILD, MAIN } from "./support/fixtures.js"
 import { tempDir } from "./support/outbox.js"
 
-const cli = join(import.meta.dirname, "../dist/cli.mjs")
 const queue = join(import.meta.dirname, "fixtures/queue-0.4.0")
-
-const run = (home: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: home,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config"), ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on("close", (code) => done({ code, stdout, stderr }))
-  })
 
 let server: RunningServer
 beforeAll(async () => {
