@@ -224,7 +224,7 @@ describe("the agent kit's sync", () => {
 
   it.effect("sets aside an unreadable item redacted, and prunes what is kept too long", () => {
     const { paths, layer, item, remove } = setup()
-    const secret = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+    const secret = "ghp_R8kQ2vLx9mZt4WcY7nHb3PjD6sFa1GeU0oKi"
     item("1790000000001-1-a.item", `{ "token": "${secret}", not an item`)
     mkdirSync(paths.inboxBad, { recursive: true })
     mkdirSync(paths.tmp, { recursive: true })

@@ -1,5 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Api, Batch, Errors, type Event, Legacy, Limits } from "@opensync/domain"
+import { Api, Batch, Errors, type Event, Legacy, Limits, Redaction } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { caller } from "../SessionStore.js"
@@ -22,12 +22,22 @@ export const SyncLive = HttpApiBuilder.group(Api.OpenSyncApi, "sync", (handlers)
   )
 )
 
+/**
+ * The existing OpenSync plugins never redacted secrets, so what arrives through their protocol is redacted here, as a
+ * second line, with the plugins' own rules (`Redaction` of the domain); the event keeps its id (a digest of the body).
+ */
+export const redactLegacy = <E extends Event.Event>(event: E): E => {
+  const { id, ...content } = event
+  const redacted = Redaction.redactValue(content)
+  return redacted === content ? event : ({ ...redacted, id } as E)
+}
+
 /** Stores the one event of a legacy body, or answers 400 with why the body maps to none. */
 const ingestOne = <E extends Event.Event>(decoded: Either.Either<E, string>) =>
   Effect.gen(function* () {
     if (Either.isLeft(decoded)) return yield* new Errors.BadRequest({ error: decoded.left })
     const { user, store } = yield* caller
-    yield* orStorageFailure(store.ingest(user.userId, [decoded.right]))
+    yield* orStorageFailure(store.ingest(user.userId, [redactLegacy(decoded.right)]))
     return decoded.right
   })
 
@@ -52,7 +62,7 @@ export const LegacyLive = HttpApiBuilder.group(Api.OpenSyncApi, "legacy", (handl
         const body = Legacy.batch(payload)
         if (Either.isLeft(body)) return yield* new Errors.BadRequest({ error: body.left })
         const { events, sessions, messages, errors } = Batch.fromLegacyBatch(body.right, Date.now())
-        yield* orStorageFailure(store.ingest(user.userId, events))
+        yield* orStorageFailure(store.ingest(user.userId, events.map(redactLegacy)))
         return { ok: true as const, sessions, messages, errors }
       })
     )
