@@ -36,10 +36,12 @@ const bundles = [
     entry: "packages/claude-code-sync/src/bin.ts",
     out: "packages/claude-code-sync/dist/cli.mjs"
   },
+  // jsonc-parser's "main" is a UMD build esbuild cannot follow; its "module" build bundles.
   {
     name: "opencode-cli",
     entry: "packages/opencode-sync-plugin/src/bin.ts",
-    out: "packages/opencode-sync-plugin/dist/cli.mjs"
+    out: "packages/opencode-sync-plugin/dist/cli.mjs",
+    mainFields: ["module", "main"]
   },
   // Loaded by OpenCode's Bun: plain ESM exporting only the plugin, no shebang, no Effect.
   {
@@ -133,7 +135,7 @@ const buildBundles = async (stale) => {
   ])
   await Promise.all(
     stale.map(async (bundle) => {
-      const { entry, out, format = "esm", plugin = false } = bundle
+      const { entry, out, format = "esm", plugin = false, mainFields } = bundle
       rmSync(stampPath(bundle.name), { force: true })
       const result = await esbuild.build({
         entryPoints: [entry],
@@ -146,6 +148,7 @@ const buildBundles = async (stale) => {
         format,
         banner: { js: plugin ? "" : format === "esm" ? `#!/usr/bin/env node\n${banner}` : "#!/usr/bin/env node" },
         external: ["@libsql/*", "libsql"],
+        ...(mainFields === undefined ? {} : { mainFields }),
         metafile: true,
         write: false,
         logLevel: "warning"

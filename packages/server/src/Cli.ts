@@ -3,7 +3,7 @@ import { join } from "node:path"
 import { Args, Command, Options } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { SignIns } from "@opensync/backend/SignIns"
-import { ApiKey, Ids } from "@opensync/domain"
+import { ApiKey, Ids, Sources } from "@opensync/domain"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -60,8 +60,7 @@ const firstRun = (url: string) =>
         "",
         "Point the plugins at this server with a key of their own (ingest scope: it can sync, not read):",
         `    ${Install.command("keys create --name laptop")}`,
-        `    claude-code-sync login     (URL ${url}, that key)`,
-        `    opencode-sync login        (URL ${url}, that key)`,
+        ...Sources.sources.map((source) => `    ${`${source.cli} login`.padEnd(27)}(URL ${url}, that key)`),
         ""
       ].join("\n")
     )

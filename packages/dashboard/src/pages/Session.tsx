@@ -5,7 +5,7 @@ import { micromark } from "micromark"
 import { memo, useMemo, useState } from "react"
 import { fetchBlob, run } from "../api.js"
 import { SessionFigures } from "../components/SessionFigures.js"
-import { Card, ErrorBox, Link, Loading, Stat } from "../components/ui.js"
+import { Card, ErrorBox, Link, Loading, SourceChip, Stat } from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
 import { invalidate, useQuery } from "../query.js"
@@ -216,7 +216,7 @@ const SessionPage = (props: { readonly id: string }) => {
         <div>
           <h1 className="session-title">{s.title ?? "Untitled session"}</h1>
           <div className="meta">
-            <span className={`chip chip-${s.source}`}>{F.sourceLabel(s.source)}</span>
+            <SourceChip source={s.source} />
             <span title={s.projectPath ?? undefined}>{F.projectOf(s)}</span>
             {s.gitBranch !== null && <span className="muted">⎇ {s.gitBranch}</span>}
             {s.model !== null && <span className="muted">{s.model}</span>}

@@ -1,4 +1,5 @@
 import type { Stats } from "@opensync/domain/Api"
+import * as Sources from "@opensync/domain/Sources"
 import { run } from "../api.js"
 import { useApp } from "../context.js"
 import { useQuery } from "../query.js"
@@ -9,7 +10,7 @@ export const useFilterOptions = () => {
   const stats = useQuery<Stats>(`${app.scope}|options`, () =>
     run(app.client.sessions.stats({ urlParams: { from: 0, to: Date.now() + 86_400_000, bucket: "month" } }))
   )
-  const known = ["claude-code", "opencode"]
+  const known = Sources.sources.map((source) => source.id)
   const sources = [...new Set([...known, ...(stats.data?.bySource.map((s) => s.source) ?? [])])]
   return {
     sources,
