@@ -1,5 +1,6 @@
-import { type Message, Usage } from "@opensync/domain"
-import type { RawBlock, TranscriptLine } from "./Lines.js"
+import { type Message, type ToolCall, Usage } from "@opensync/domain"
+import * as ToolInput from "../ToolInput.js"
+import type { TranscriptLine } from "./Lines.js"
 import * as Messages from "./Messages.js"
 import * as Subagents from "./Subagents.js"
 import * as ToolCalls from "./ToolCalls.js"
@@ -10,6 +11,11 @@ import * as Ledger from "./Usage.js"
  * ledger), prompts classified (typed prompts, commands, notifications, summaries, …), tool uses paired with their
  * results. The fold takes one decoded line at a time (`makeFold` → `feed` → `finish`), so lines can come from a whole
  * file or from chunks of one; `readSession` folds an array. Pure: the same lines always give the same session.
+ *
+ * A fold can also go on from where an earlier read of the same file stopped (`Resume.ts` saves and restores what it
+ * needs: session fields, the prompt ids used, title candidates, the last responses whole, the tool calls still waiting
+ * for their result). Such a fold's `finish` gives only what the new lines changed, and sets `needsWholeRead` when a
+ * line continues a response it no longer holds: the caller then reads the file from the start.
  */
 
 type Part = typeof Message.Part.Encoded
@@ -65,11 +71,13 @@ interface Item {
   readonly at: number | undefined
 }
 
-interface ResponseEntry {
+export interface ResponseEntry {
   readonly kind: "response"
   readonly id: string
   readonly items: Array<Item>
   hasMain: boolean
+  /** Whether the message must be sent: false only for a response restored from an earlier read and not continued. */
+  fresh: boolean
 }
 
 interface PromptEntry {
@@ -80,7 +88,28 @@ interface PromptEntry {
   readonly item: Item
 }
 
-interface TitleCandidate {
+/** A tool call of a response sent by an earlier read, still waiting for its result. */
+export interface PendingCall {
+  readonly name: string
+  readonly input: ToolCall.ToolInput
+  readonly messageId: string
+  readonly startedAt: number
+  readonly agentId: string | null
+}
+
+/** What an earlier read left of the responses it sent (their lines are gone). */
+export interface Earlier {
+  /** Response ids, and whether a main-thread line of each was seen. */
+  readonly responses: Map<string, boolean>
+  /** Counted responses per model, for the session's model. */
+  readonly models: Map<string, number>
+  /** Tool call ids of those responses: `pending` (no result yet), `sidechain` or `main` (where its result came from). */
+  readonly calls: Map<string, "pending" | "sidechain" | "main">
+  /** The pending calls, to send when their result comes. */
+  readonly pending: Map<string, PendingCall>
+}
+
+export interface TitleCandidate {
   readonly text: string
   readonly promptId: string | undefined
   readonly command: boolean
@@ -103,6 +132,14 @@ export interface Fold {
   readonly titles: Array<TitleCandidate>
   /** Usage copies of every response seen so far (see `Usage.ts`). */
   readonly ledger: Ledger.Ledger
+  /** What earlier reads sent, when this fold goes on from one (empty otherwise). */
+  readonly earlier: Earlier
+  /** Tool call ids whose result this read recorded. */
+  readonly newResults: Set<string>
+  /** Lines fed to this fold (by this read). */
+  fed: number
+  /** A line continued a response an earlier read sent: the file must be read from the start. */
+  needsWholeRead: boolean
   sessionId: string | undefined
   agentId: string | undefined
   cwd: string | undefined
@@ -112,8 +149,8 @@ export interface Fold {
   last: number | undefined
   lastAt: number | undefined
   summaryTitle: string | undefined
-  /** The index in `entries` of the last title candidate. */
-  lastTitleEntry: number
+  /** Whether the last entry pushed is the last title candidate. */
+  lastEntryIsTitle: boolean
 }
 
 export const makeFold = (options: ReadOptions): Fold => ({
@@ -127,6 +164,10 @@ export const makeFold = (options: ReadOptions): Fold => ({
   localPromptIds: new Set(),
   titles: [],
   ledger: Ledger.emptyLedger(),
+  earlier: { responses: new Map(), models: new Map(), calls: new Map(), pending: new Map() },
+  newResults: new Set(),
+  fed: 0,
+  needsWholeRead: false,
   sessionId: undefined,
   agentId: options.agentId,
   cwd: undefined,
@@ -136,11 +177,20 @@ export const makeFold = (options: ReadOptions): Fold => ({
   last: undefined,
   lastAt: undefined,
   summaryTitle: undefined,
-  lastTitleEntry: -1
+  lastEntryIsTitle: false
 })
 
 const isSynthetic = (line: TranscriptLine): boolean =>
   line.message?.model === "<synthetic>" || line.isApiErrorMessage === true
+
+/** Records a response line's usage in the ledger (also used to rebuild the ledger of restored responses). */
+export const recordUsage = (fold: Fold, line: TranscriptLine): void => {
+  const messageId = line.message?.id
+  if (messageId === undefined) return
+  const raw = line.message?.usage
+  const usage = isSynthetic(line) || raw === undefined ? null : Ledger.usageOf(raw)
+  Ledger.record(fold.ledger, messageId, line.requestId, usage, line.isSidechain === true)
+}
 
 const feedResponse = (fold: Fold, line: TranscriptLine, item: Item) => {
   const id = line.message?.id ?? line.uuid
@@ -148,25 +198,48 @@ const feedResponse = (fold: Fold, line: TranscriptLine, item: Item) => {
   const sidechain = line.isSidechain === true
   let entry = fold.responses.get(id)
   if (entry === undefined) {
-    entry = { kind: "response", id, items: [], hasMain: false }
+    const earlier = fold.earlier.responses.get(id)
+    if (earlier !== undefined) {
+      // A sidechain copy of a main-thread response is a replay, dropped whole; anything else would change a message
+      // whose lines this fold no longer holds.
+      if (!(sidechain && earlier && !fold.subagent)) fold.needsWholeRead = true
+      return
+    }
+    entry = { kind: "response", id, items: [], hasMain: false, fresh: true }
     fold.responses.set(id, entry)
     fold.entries.push(entry)
+    fold.lastEntryIsTitle = false
   }
   entry.items.push(item)
+  entry.fresh = true
   if (!sidechain) entry.hasMain = true
-  const messageId = line.message?.id
-  if (messageId === undefined) return
-  const raw = line.message?.usage
-  const usage = isSynthetic(line) || raw === undefined ? null : Ledger.usageOf(raw)
-  Ledger.record(fold.ledger, messageId, line.requestId, usage, sidechain)
+  recordUsage(fold, line)
+}
+
+/** Records a line's tool results: those of calls an earlier read sent complete them, once. */
+const feedResults = (fold: Fold, results: ToolCalls.LineResults, at: number | undefined, sidechain: boolean) => {
+  const earlier = fold.earlier.calls
+  const fresh: ToolCalls.LineResults =
+    earlier.size === 0
+      ? results
+      : {
+          ...results,
+          blocks: results.blocks.filter((block) => {
+            const state = block.toolUseId === undefined ? undefined : earlier.get(block.toolUseId)
+            if (state === undefined || state === "pending") return true
+            // A main-thread result replacing a sidechain one that was sent: re-read to send the call again.
+            if (state === "sidechain" && !sidechain) fold.needsWholeRead = true
+            return false
+          })
+        }
+  for (const id of ToolCalls.recordResults(fold.results, fresh, at, sidechain)) fold.newResults.add(id)
 }
 
 const feedUserLine = (fold: Fold, line: TranscriptLine, item: Item) => {
   const content = line.message?.content
   const sidechain = line.isSidechain === true
-  if (ToolCalls.hasToolResult(content)) {
-    const blocks = content as ReadonlyArray<RawBlock | undefined>
-    ToolCalls.recordResults(fold.results, blocks, item.at, line.toolUseResult, sidechain)
+  if (line.toolResults !== undefined) {
+    feedResults(fold, line.toolResults, item.at, sidechain)
     return
   }
   if (line.isMeta === true) {
@@ -195,8 +268,9 @@ const feedUserLine = (fold: Fold, line: TranscriptLine, item: Item) => {
     // Output of a local command: its command (same prompt id, or the line just before) is not a title.
     if (line.promptId !== undefined) fold.localPromptIds.add(line.promptId)
     const previous = fold.titles.at(-1)
-    if (previous?.command === true && fold.lastTitleEntry === fold.entries.length - 1) previous.local = true
+    if (previous?.command === true && fold.lastEntryIsTitle) previous.local = true
   }
+  fold.lastEntryIsTitle = false
   fold.entries.push({
     kind: "prompt",
     id: notification ? Messages.notificationId(text) : (promptId ?? line.uuid),
@@ -215,7 +289,7 @@ const feedUserLine = (fold: Fold, line: TranscriptLine, item: Item) => {
       command: classified.command !== undefined,
       local: false
     })
-    fold.lastTitleEntry = fold.entries.length - 1
+    fold.lastEntryIsTitle = true
   }
 }
 
@@ -229,6 +303,7 @@ const feedQueuedCommand = (fold: Fold, line: TranscriptLine, item: Item) => {
   // Other queued commands (a message the user typed during the turn) are left to the prompt line or hook that has them.
   if (!Messages.isTaskNotification(prompt, originKind)) return
   const classified = Messages.classify(prompt, { originKind: "task-notification" })
+  fold.lastEntryIsTitle = false
   fold.entries.push({
     kind: "prompt",
     id: Messages.notificationId(prompt),
@@ -240,6 +315,7 @@ const feedQueuedCommand = (fold: Fold, line: TranscriptLine, item: Item) => {
 
 /** Folds one decoded line into the session (mutates the fold). */
 export const feed = (fold: Fold, line: TranscriptLine): void => {
+  fold.fed++
   if (line.type === "summary") {
     if (fold.summaryTitle === undefined && line.summary !== undefined)
       fold.summaryTitle = Messages.titleOf(line.summary)
@@ -268,20 +344,24 @@ export const feed = (fold: Fold, line: TranscriptLine): void => {
   else feedUserLine(fold, line, item)
 }
 
+/** A response as `finish` built it. */
+export interface BuiltResponse {
+  readonly entry: ResponseEntry
+  /** Undefined when the response has nothing to show (only replayed lines, no time). */
+  readonly message: TranscriptMessage | undefined
+  readonly calls: ReadonlyArray<ToolCalls.TranscriptToolCall>
+}
+
 /** A response's lines merged: text, thinking and parts in file order, its tool calls, its model and counted usage. */
-const responseMessage = (
-  fold: Fold,
-  entry: ResponseEntry,
-  seenCalls: Set<string>,
-  toolCalls: Array<ToolCalls.TranscriptToolCall>
-): TranscriptMessage | undefined => {
+const responseMessage = (fold: Fold, entry: ResponseEntry, seenCalls: Set<string>): BuiltResponse => {
   const file = { subagent: fold.subagent, agentId: fold.agentId }
+  const toolCalls: Array<ToolCalls.TranscriptToolCall> = []
   // In the main file, a sidechain copy of a main-thread response is a replay (`/btw`): drop it.
   const items =
     !fold.subagent && entry.hasMain ? entry.items.filter((item) => item.line.isSidechain !== true) : entry.items
-  if (items.length === 0) return undefined
+  if (items.length === 0) return { entry, message: undefined, calls: toolCalls }
   const createdAt = items[0].at ?? fold.first
-  if (createdAt === undefined) return undefined
+  if (createdAt === undefined) return { entry, message: undefined, calls: toolCalls }
   let completedAt = createdAt
   let text = ""
   let thinking: string | null = null
@@ -322,13 +402,14 @@ const responseMessage = (
           const callId = block.id
           if (callId === undefined || callId === "" || callId.length > 256 || seenCalls.has(callId)) break
           seenCalls.add(callId)
-          const result = fold.results.get(callId)
+          const name = ToolCalls.nameOf(block.name)
           const call = ToolCalls.toolCallOf(
-            block,
+            name,
+            ToolInput.summarize(name, block.input),
             callId,
             entry.id,
             at ?? createdAt,
-            result,
+            fold.results.get(callId),
             Subagents.agentOf(file, line)
           )
           parts.push({ type: "tool", callId, name: call.name })
@@ -341,7 +422,7 @@ const responseMessage = (
     }
   }
   const usage = Ledger.counted(fold.ledger, entry.id, !fold.subagent)
-  return {
+  const message: TranscriptMessage = {
     id: entry.id,
     role: "assistant",
     subtype: null,
@@ -355,15 +436,27 @@ const responseMessage = (
     agentId: Subagents.agentOf(file, items[0].line),
     isSidechain: items[0].line.isSidechain === true
   }
+  return { entry, message, calls: toolCalls }
 }
 
-/** The session the lines fed so far describe. */
-export const finish = (fold: Fold): TranscriptSession => {
+/** A finished fold: the session, and every response as built (what `Resume.save` keeps of them). */
+export interface Completed {
+  readonly session: TranscriptSession
+  readonly responses: ReadonlyArray<BuiltResponse>
+}
+
+/**
+ * The session the lines fed so far describe. For a fold that goes on from an earlier read, `messages` and `toolCalls`
+ * hold only what this read changed (its new messages, a restored response it continued, the calls whose result came),
+ * `usage` their usage; the session's fields (times, title, model) always describe the whole file.
+ */
+export const complete = (fold: Fold): Completed => {
   const file = { subagent: fold.subagent, agentId: fold.agentId }
   const messages: Array<TranscriptMessage> = []
   const toolCalls: Array<ToolCalls.TranscriptToolCall> = []
-  const seenCalls = new Set<string>()
-  const modelCounts = new Map<string, number>()
+  const responses: Array<BuiltResponse> = []
+  const seenCalls = new Set<string>(fold.earlier.calls.keys())
+  const modelCounts = new Map<string, number>(fold.earlier.models)
   let total = Usage.zero
 
   for (const entry of fold.entries) {
@@ -386,13 +479,31 @@ export const finish = (fold: Fold): TranscriptSession => {
       })
       continue
     }
-    const message = responseMessage(fold, entry, seenCalls, toolCalls)
+    const built = responseMessage(fold, entry, seenCalls)
+    responses.push(built)
+    const message = built.message
     if (message === undefined) continue
-    if (message.usage !== null) {
-      total = Usage.add(total, message.usage)
-      if (message.model !== null) modelCounts.set(message.model, (modelCounts.get(message.model) ?? 0) + 1)
+    if (message.usage !== null && message.model !== null) {
+      modelCounts.set(message.model, (modelCounts.get(message.model) ?? 0) + 1)
     }
+    if (!entry.fresh && !built.calls.some((call) => fold.newResults.has(call.callId))) continue
+    if (message.usage !== null) total = Usage.add(total, message.usage)
     messages.push(message)
+    for (const call of built.calls) toolCalls.push(call)
+  }
+  for (const [callId, pending] of fold.earlier.pending) {
+    if (!fold.newResults.has(callId)) continue
+    toolCalls.push(
+      ToolCalls.toolCallOf(
+        pending.name,
+        pending.input,
+        callId,
+        pending.messageId,
+        pending.startedAt,
+        fold.results.get(callId),
+        pending.agentId
+      )
+    )
   }
 
   let model: string | null = null
@@ -412,7 +523,7 @@ export const finish = (fold: Fold): TranscriptSession => {
     if (title !== undefined) break
   }
 
-  return {
+  const session: TranscriptSession = {
     source: fold.subagent ? "subagent" : "main",
     sessionId: fold.sessionId ?? null,
     agentId: fold.subagent ? (fold.agentId ?? null) : null,
@@ -427,7 +538,11 @@ export const finish = (fold: Fold): TranscriptSession => {
     toolCalls,
     usage: total
   }
+  return { session, responses }
 }
+
+/** The session the lines fed so far describe (see `complete`). */
+export const finish = (fold: Fold): TranscriptSession => complete(fold).session
 
 /** Folds decoded lines into a session: responses merged by `message.id`, usage once per `message.id` + `requestId`. */
 export const readSession = (lines: ReadonlyArray<TranscriptLine>, options: ReadOptions): TranscriptSession => {
