@@ -145,44 +145,72 @@ export const discover = (env: Env = process.env): Effect.Effect<ReadonlyArray<Tr
 // ---------------------------------------------------------------------------------------------------------------------
 // import
 
-/** Reads one file into its domain events (not yet redacted), or why it was left out; never fails. */
-const eventsOfFile = (file: TranscriptFile, options: ImportOptions): Effect.Effect<Kit.SessionSource.ItemEvents> =>
+/** What a transcript's events are made with. */
+type ReadOptions = Pick<ImportOptions, "syncThinking" | "syncToolCalls">
+
+/** The events of a file read (whole or on from a saved state), or why it was left out; never fails. */
+export const readFile = (
+  file: Pick<TranscriptFile, "path" | "kind" | "sessionId" | "agentId">,
+  options: ReadOptions,
+  from: Kit.SessionSource.ReadFrom | undefined
+): Effect.Effect<Kit.SessionSource.FileEvents> =>
   Effect.gen(function* () {
-    const read = yield* Effect.either(Transcript.readTranscriptFile(file.path))
+    const agent = file.agentId !== null ? { agentId: file.agentId } : {}
+    const readOptions: Transcript.ReadOptions = { syncThinking: options.syncThinking, source: file.kind, ...agent }
+    const restored = from === undefined ? undefined : Transcript.Resume.restore(readOptions, from.state)
+    let fold = restored ?? Transcript.makeFold(readOptions)
+    let start = restored === undefined || from === undefined ? 0 : from.offset
+    let read = yield* Effect.either(Transcript.feedFile(file.path, fold, { start }))
+    if (Either.isRight(read) && fold.needsWholeRead) {
+      // The new lines continue what the saved state no longer holds: read the file from the start.
+      fold = Transcript.makeFold(readOptions)
+      start = 0
+      read = yield* Effect.either(Transcript.feedFile(file.path, fold, { start }))
+    }
     if (Either.isLeft(read)) return { ok: false, reason: `unreadable: ${describe(read.left.cause)}` } as const
-    const parsed = read.right
-    if (parsed.lines.length === 0 && parsed.malformed > 0) {
+    const fed = read.right
+    if (start === 0 && fold.fed === 0 && fed.malformed > 0) {
       return {
         ok: false,
-        reason: `not a Claude Code transcript: ${parsed.malformed} malformed line(s), none readable`
+        reason: `not a Claude Code transcript: ${fed.malformed} malformed line(s), none readable`
       } as const
     }
     return yield* Effect.try({
-      try: (): Kit.SessionSource.ItemEvents => {
-        const session = Transcript.readSession(parsed.lines, {
-          syncThinking: options.syncThinking,
-          source: file.kind,
-          ...(file.agentId !== null ? { agentId: file.agentId } : {})
-        })
-        const events = Transcript.toEvents(session, {
-          sessionId: file.sessionId,
-          source: SOURCE,
-          syncToolCalls: options.syncToolCalls,
-          ...(file.agentId !== null ? { agentId: file.agentId } : {})
-        })
-        return { ok: true, events, malformed: parsed.malformed }
+      try: (): Kit.SessionSource.FileEvents => {
+        const completed = Transcript.complete(fold)
+        const events =
+          fold.fed === 0
+            ? []
+            : Transcript.toEvents(completed.session, {
+                sessionId: file.sessionId,
+                source: SOURCE,
+                syncToolCalls: options.syncToolCalls,
+                ...agent
+              })
+        return {
+          ok: true,
+          events,
+          malformed: fed.malformed,
+          nextOffset: fed.nextOffset,
+          state: Transcript.Resume.save(fold, completed),
+          fromStart: start === 0
+        }
       },
       catch: describe
     }).pipe(Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `cannot be read: ${reason}` } as const)))
   })
 
-/** One transcript as an item of the kit's import loop. */
-export const historyItem = (file: TranscriptFile, options: ImportOptions): Kit.SessionSource.HistoryItem<never> => ({
+/** One transcript as an item of the kit's import loop: read on from where the last import or sync stopped. */
+export const historyItem = (file: TranscriptFile, options: ReadOptions): Kit.SessionSource.HistoryItem<never> => ({
   sessionId: file.sessionId,
   label: file.path,
   size: file.size,
   changedAt: file.mtimeMs,
-  read: eventsOfFile(file, options)
+  key: file.path,
+  read: Effect.map(readFile(file, options, undefined), (read) =>
+    read.ok ? { ok: true, events: read.events, malformed: read.malformed } : read
+  ),
+  file: { path: file.path, mtimeMs: file.mtimeMs, readFrom: (from) => readFile(file, options, from) }
 })
 
 /**
