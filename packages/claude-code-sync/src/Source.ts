@@ -91,6 +91,12 @@ const followUpItem = (followUp: Kit.SessionSource.FollowUp, options: Kit.Session
     )
   )
 
+/** Where Claude Code keeps its transcripts. */
+const where = (env: Parameters<typeof claudeDirs>[0]) =>
+  claudeDirs(env)
+    .map((dir) => resolve(dir, "projects"))
+    .join(", ")
+
 /** Claude Code's session source in the kit's environment. */
 export const layer = Layer.effect(
   SessionSource,
@@ -102,10 +108,11 @@ export const layer = Layer.effect(
       history: (options) =>
         Effect.map(Import.discover(env), (files) => ({
           items: Import.filesSince(files, options.since).map((file) => Import.historyItem(file, options)),
-          where: claudeDirs(env)
-            .map((dir) => resolve(dir, "projects"))
-            .join(", "),
+          where: where(env),
           summary: (totals: Kit.SessionSource.ImportTotals) => {
+            if (totals.found.sessions === 0 && totals.skipped.length === 0) {
+              return `No Claude Code transcripts found (looked in ${where(env)}).`
+            }
             const skipped = totals.skipped.length > 0 ? `, ${totals.skipped.length} file(s) skipped` : ""
             const malformed = totals.malformed > 0 ? `, ${totals.malformed} malformed line(s)` : ""
             return (
