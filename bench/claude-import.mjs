@@ -84,7 +84,7 @@ const processCpuMs = (pid) => {
 const PROCESS_TIMEOUT_MS = 20 * 60_000
 
 /** Runs a node script to completion: wall and CPU time, its output; throws when it fails or hangs. */
-const runNode = (args, env, { probe = false } = {}) =>
+const runNode = (args, env, { probe = false, anyExit = false } = {}) =>
   new Promise((done, fail) => {
     const usageFile = join(work, `usage-${process.hrtime.bigint()}.json`)
     const cpuBefore = childrenCpuMs()
@@ -103,7 +103,7 @@ const runNode = (args, env, { probe = false } = {}) =>
       clearTimeout(timer)
       const wallMs = performance.now() - started
       const cpuAfter = childrenCpuMs()
-      if (code !== 0) {
+      if (code !== 0 && !(anyExit && code !== null)) {
         fail(
           new Error(`node ${args.join(" ")} exited ${code ?? signal}:\n${stderr.slice(-3000)}${stdout.slice(-2000)}`)
         )
@@ -155,13 +155,36 @@ const runCli = async (args, env, server) => {
   if (rejected !== 0 || pending !== 0) {
     throw new Error(`claude-code-sync ${args.join(" ")}: ${rejected} rejected, ${pending} pending:\n${result.stdout}`)
   }
-  const queued = Number(result.stdout.match(/queued (\d+) event\(s\)/)?.[1] ?? Number.NaN)
+  // An import's own line ("…, N event(s) queued."), else the sync's ("…; queued N event(s).").
+  const queued = Number(
+    result.stdout.match(/, (\d+) event\(s\) queued/)?.[1] ??
+      result.stdout.match(/queued (\d+) event\(s\)/)?.[1] ??
+      Number.NaN
+  )
   return {
     ...result,
     delivered,
     queued,
     serverCpuMs: serverBefore === null || serverAfter === null ? null : serverAfter - serverBefore
   }
+}
+
+/**
+ * `claude-code-sync import` with no server configured: the client's side alone (read, parse, redact, queue in the
+ * outbox), which ends with "Not configured" and the events left queued. Checks that it queued `expected` events.
+ */
+const runQueueOnly = async (claudeDir, expected) => {
+  const stateDir = mkdtempSync(join(work, "state-queue-"))
+  const { CLAUDE_SYNC_CONVEX_URL: _url, CLAUDE_SYNC_API_KEY: _key, ...env } = cliEnv(claudeDir, stateDir, {})
+  const result = await runNode([cli, "import"], env, { probe: true, anyExit: true })
+  rmSync(stateDir, { recursive: true, force: true })
+  const queued = Number(result.stdout.match(/, (\d+) event\(s\) queued/)?.[1] ?? Number.NaN)
+  if (queued !== expected) {
+    throw new Error(
+      `the import to the outbox queued ${queued} events, not ${expected}:\n${result.stdout}${result.stderr}`
+    )
+  }
+  return result
 }
 
 /** Servers running, stopped however the run ends. */
@@ -294,6 +317,7 @@ const archiveRounds = async (size) => {
     }
     const order = round % 2 === 0 ? ["ccusage", "imports"] : ["imports", "ccusage"]
     for (const step of order) await steps[step]()
+    result.queue = await runQueueOnly(claudeDir, result.first.queued)
     const found = result.second.stdout.match(/(\d+) sessions? \((\d+) new, (\d+) updated, (\d+) unchanged\)/)
     if (found === null || Number(found[2]) !== 0 || Number(found[3]) !== 0 || result.second.queued !== 0) {
       throw new Error(`the second import of an unchanged archive did not find it unchanged:\n${result.second.stdout}`)
@@ -313,7 +337,8 @@ const archiveRounds = async (size) => {
     log(
       `  round ${round + 1}: ccusage ${fmt(result.ccusage.wallMs / 1000, 2)} s, first import ` +
         `${fmt(result.first.wallMs / 1000, 2)} s (${result.first.delivered} events, ${fmt(result.first.usage.maxRssMiB, 0)} MiB), ` +
-        `second ${fmt(result.second.wallMs / 1000, 2)} s; load ${load()}`
+        `second ${fmt(result.second.wallMs / 1000, 2)} s, to the outbox only ${fmt(result.queue.wallMs / 1000, 2)} s; ` +
+        `load ${load()}`
     )
   }
   return { size, archive, rounds, parity, firstStdout: rounds[0].first.stdout, secondStdout: rounds[0].second.stdout }
@@ -401,6 +426,32 @@ const archiveSection = (result) => {
       )}×`,
       triple(
         rounds.map((r) => r.first.usage.maxRssMiB),
+        0
+      )
+    ],
+    [
+      "first import, client side only (to the outbox, nothing sent)",
+      triple(
+        rounds.map((r) => r.queue.wallMs),
+        2,
+        1000
+      ),
+      triple(
+        rounds.map((r) => r.queue.cpuMs),
+        2,
+        1000
+      ),
+      fmt(mbps(stats(rounds.map((r) => r.queue.wallMs)).median), 0),
+      `${triple(
+        ratio((r) => r.queue.wallMs, cc),
+        2
+      )}×`,
+      `${triple(
+        ratio((r) => r.queue.cpuMs, ccCpu),
+        2
+      )}×`,
+      triple(
+        rounds.map((r) => r.queue.usage.maxRssMiB),
         0
       )
     ],
@@ -578,7 +629,8 @@ try {
             ...round,
             ccusage: strip(round.ccusage),
             first: strip(round.first),
-            second: strip(round.second)
+            second: strip(round.second),
+            queue: strip(round.queue)
           }))
         })),
         live:
