@@ -172,6 +172,15 @@ const stats = async (ctx: ActionCtx, userId: Id<"users">, range: Stats.Range, fi
   return Stats.fromRows(range, usage, tools, projects)
 }
 
+/** `GET /api/facets`: the coarse rollups of all time, page by page (each page summed by the query), then `Stats.facets`. */
+const facets = async (ctx: ActionCtx, userId: Id<"users">) => {
+  const rows = (table: "usageByModel" | "usageByProject") =>
+    allPages<Rollup.UsageRow>((cursor) =>
+      ctx.runQuery(internal.stats.facetsPage, { userId, table, paginationOpts: { numItems: tuning.readPage, cursor } })
+    )
+  return Stats.facets(await rows("usageByModel"), await rows("usageByProject"))
+}
+
 const store = SessionStore.of({
   ingest: (userId, events) => run((ctx) => ingest(ctx, asUser(userId), events)),
   list: (userId, params) =>
@@ -199,6 +208,7 @@ const store = SessionStore.of({
       )
     ),
   stats: (userId, range, filters) => run((ctx) => stats(ctx, asUser(userId), range, filters)),
+  facets: (userId) => run((ctx) => facets(ctx, asUser(userId))),
   exportPage: (userId, filters, after, size) =>
     after !== null && Cursor.decode(after) === undefined
       ? Effect.fail(new InvalidCursor({ cursor: after }))

@@ -66,6 +66,8 @@ export class SessionStore extends Context.Tag("@opensync/backend/SessionStore")<
       range: Stats.Range,
       filters: Api.SessionFilters
     ) => Effect.Effect<Api.Stats, StorageError>
+    /** The values the session filters can take, with session counts (`Stats.facets` over the all-time rollups). */
+    readonly facets: (userId: Ids.UserId) => Effect.Effect<Api.Facets, StorageError>
     /** Sessions matching the filters, oldest first, after a position this method returned (null: from the start). */
     readonly exportPage: (
       userId: Ids.UserId,

@@ -105,6 +105,13 @@ export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (h
         return HttpServerResponse.unsafeJson(stats)
       })
     )
+    .handle("facets", () =>
+      Effect.gen(function* () {
+        const user = yield* Api.CurrentUser
+        const store = yield* SessionStore
+        return yield* orStorageFailure(store.facets(user.userId))
+      })
+    )
     .handle("export", ({ urlParams }) =>
       Effect.gen(function* () {
         const user = yield* Api.CurrentUser

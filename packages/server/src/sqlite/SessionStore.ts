@@ -12,6 +12,6 @@ export const layer = Layer.effect(
     const ingest = yield* Ingest.make
     const sessions = yield* Sessions.make(ingest)
     const stats = yield* Stats.make
-    return SessionStore.of({ ingest: ingest.ingest, ...sessions, stats })
+    return SessionStore.of({ ingest: ingest.ingest, ...sessions, ...stats })
   })
 )

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe } from "@effect/vitest"
 import * as Data from "./Data.js"
 import * as Delete from "./Delete.js"
 import * as Export from "./Export.js"
+import * as Facets from "./Facets.js"
 import { makeHarness, type Target } from "./Harness.js"
 import * as Health from "./Health.js"
 import * as HostileInput from "./HostileInput.js"
@@ -41,6 +42,7 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
     SessionDetail.section(h)
     SessionList.section(h)
     Stats.section(h)
+    Facets.section(h)
     Export.section(h)
     Delete.section(h)
     Keys.section(h)
