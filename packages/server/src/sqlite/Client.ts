@@ -17,8 +17,12 @@ import Database from "libsql"
  * `@effect/sql-sqlite-node`, which keeps statements too, see docs/benchmarks.md).
  */
 
-/** Statements kept per connection; the least recently used is dropped beyond it. */
-const statementCacheSize = 500
+/**
+ * Statements kept per connection; the least recently used is dropped beyond it. Multi-row inserts take one shape per
+ * row count, so most of a batch's big statements are used once and age out (splitting rows into a few fixed shapes
+ * prepared less but cost more CPU per event: measured, not kept).
+ */
+const statementCacheSize = 100
 
 type Bindable = string | number | bigint | Uint8Array | null
 
