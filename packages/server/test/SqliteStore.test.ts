@@ -192,7 +192,11 @@ layer(TestLayer)("SQLite session store", (it) => {
           const ids: Array<string> = []
           let cursor: string | undefined
           for (let page = 0; page < 20; page++) {
-            const result = yield* sessions.list(user("searcher"), { ...params, limit: 5, ...(cursor ? { cursor } : {}) })
+            const result = yield* sessions.list(user("searcher"), {
+              ...params,
+              limit: 5,
+              ...(cursor ? { cursor } : {})
+            })
             ids.push(...result.sessions.map((s) => s.id))
             if (result.nextCursor === null) break
             cursor = result.nextCursor
