@@ -1,21 +1,40 @@
 import { v } from "convex/values"
 import { internal } from "./_generated/api.js"
-import type { Doc } from "./_generated/dataModel.js"
-import { internalMutation } from "./_generated/server.js"
+import type { Doc, Id } from "./_generated/dataModel.js"
+import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server.js"
 import { deleteSessionDocs } from "./lib/deletion.js"
 import { approximateBytes } from "./lib/docs.js"
 import { rollupRowsOf } from "./lib/ingest.js"
+import { sessionCount } from "./lib/rollups.js"
 import { tuning } from "./lib/tuning.js"
 
-/** `DELETE /api/data`: all of a user's sessions and what hangs off them, in scheduled batches. */
+/**
+ * `DELETE /api/data`: all of a user's sessions and what hangs off them, in scheduled steps. Its progress is kept in
+ * `dataDeletions` (one row per user): `GET /api/data` reads it, and `maintenance:sweep` restarts a deletion whose
+ * steps stopped (a step that failed, a deployment that was paused).
+ */
+
+const statusValidator = v.union(v.literal("scheduled"), v.literal("running"), v.literal("done"))
+
+const progressOf = (ctx: MutationCtx, userId: Id<"users">) =>
+  ctx.db
+    .query("dataDeletions")
+    .withIndex("by_user", (q) => q.eq("userId", userId))
+    .unique()
 
 /** Schedules the deletion of all of the user's data; answers how many sessions it will delete. */
 export const deleteAll = internalMutation({
   args: { userId: v.id("users") },
+  returns: v.object({ status: v.literal("scheduled"), sessions: v.number() }),
   handler: async (ctx, { userId }) => {
-    const user = await ctx.db.get(userId)
+    const sessions = await sessionCount(ctx, userId)
+    const now = Date.now()
+    const progress = await progressOf(ctx, userId)
+    const fresh = { status: "scheduled" as const, startedAt: now, updatedAt: now, deleted: 0 }
+    if (progress === null) await ctx.db.insert("dataDeletions", { userId, ...fresh })
+    else if (progress.status === "done") await ctx.db.patch(progress._id, fresh)
     await ctx.scheduler.runAfter(0, internal.data.deleteAllStep, { userId })
-    return { status: "scheduled" as const, sessions: user?.sessionCount ?? 0 }
+    return { status: "scheduled" as const, sessions }
   }
 })
 
@@ -26,6 +45,7 @@ export const deleteAll = internalMutation({
  */
 export const deleteAllStep = internalMutation({
   args: { userId: v.id("users") },
+  returns: v.null(),
   handler: async (ctx, { userId }) => {
     const docs: Array<Doc<"sessions">> = []
     let bytes = 0
@@ -46,6 +66,29 @@ export const deleteAllStep = internalMutation({
       rollupRows += rows
     }
     await deleteSessionDocs(ctx, userId, docs)
+    const progress = await progressOf(ctx, userId)
+    if (progress !== null) {
+      await ctx.db.patch(progress._id, {
+        status: more ? "running" : "done",
+        updatedAt: Date.now(),
+        deleted: progress.deleted + docs.length
+      })
+    }
     if (more) await ctx.scheduler.runAfter(0, internal.data.deleteAllStep, { userId })
+    return null
+  }
+})
+
+/** `GET /api/data`: the user's last `DELETE /api/data` (done when there is none) and the sessions it has left. */
+export const status = internalQuery({
+  args: { userId: v.id("users") },
+  returns: v.object({ status: statusValidator, sessions: v.number() }),
+  handler: async (ctx, { userId }) => {
+    const progress = await ctx.db
+      .query("dataDeletions")
+      .withIndex("by_user", (q) => q.eq("userId", userId))
+      .unique()
+    if (progress === null || progress.status === "done") return { status: "done" as const, sessions: 0 }
+    return { status: progress.status, sessions: await sessionCount(ctx, userId) }
   }
 })

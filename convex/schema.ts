@@ -1,4 +1,4 @@
-import { ApiKey, Message, Rollup, Session, ToolCall } from "@opensync/domain"
+import { ApiKey, Message, Request, Rollup, Session, ToolCall } from "@opensync/domain"
 import { defineSchema, defineTable } from "convex/server"
 import { v } from "convex/values"
 import { fields } from "./lib/validators.js"
@@ -70,11 +70,13 @@ const searchChunks = defineTable({
   userId: v.id("users"),
   sessionDoc: v.id("sessions"),
   messageId: v.string(),
-  text: v.string()
+  text: v.string(),
+  /** What the search index reads (`lib/search.ts` `termsOf`); missing on entries stored before it existed. */
+  terms: v.optional(v.string())
 })
   .index("by_message", ["sessionDoc", "messageId"])
   .index("by_user", ["userId"])
-  .searchIndex("search_text", { searchField: "text", filterFields: ["userId"] })
+  .searchIndex("search_terms", { searchField: "terms", filterFields: ["userId"] })
 
 const toolCalls = defineTable({
   ...fields(ToolCall.ToolCall),
@@ -85,24 +87,70 @@ const toolCalls = defineTable({
   .index("by_call", ["sessionDoc", "id"])
   .index("by_user", ["userId"])
 
+/**
+ * One row per session × API request (telemetry and transcript reconciled, see `@opensync/domain/Request`): a long
+ * session has thousands, so they stay out of the session document, which keeps only aggregates.
+ */
+const apiRequests = defineTable({
+  ...fields(Request.ApiRequest),
+  userId: v.id("users"),
+  sessionDoc: v.id("sessions")
+})
+  .index("by_request", ["sessionDoc", "id"])
+  .index("by_user", ["userId"])
+
 /** Event ids already applied, per user and session document (idempotency of `/sync/events`). */
 const events = defineTable({ userId: v.id("users"), eventId: v.string(), sessionDoc: v.id("sessions") })
   .index("by_event", ["userId", "eventId"])
   .index("by_session_doc", ["sessionDoc"])
   .index("by_user", ["userId"])
 
+/**
+ * Daily rollups are written insert-only: each mutation adds its increments as new rows (several rows may share a key),
+ * so concurrent batches of one user never write the same rollup document; `rollups:compact`, scheduled by each
+ * writer, sums the rows of a key into one. Readers sum the rows of each key.
+ */
 const usageTable = () =>
   defineTable({ userId: v.id("users"), ...fields(Rollup.UsageRow) })
     .index("by_key", ["userId", "day", "source", "model", "project"])
     .index("by_source_day", ["userId", "source", "day"])
+    .index("by_project_day", ["userId", "project", "day"])
+    .index("by_model_day", ["userId", "model", "day"])
 
 export default defineSchema({
   users: defineTable({
     name: v.string(),
     createdAt: v.number(),
-    /** Sessions the user has, kept by ingestion and deletion (answers `DELETE /api/data` without a scan). */
-    sessionCount: v.optional(v.number())
+    /**
+     * Sessions the user has, as of the last `rollups:compact`; the `sessionCounts` rows not yet folded in add to it.
+     * Only the compaction writes it, so no batch of ingestion writes the user's document.
+     */
+    sessionCount: v.optional(v.number()),
+    /** When the user's telemetry (OTLP) last reached the server, as of the last sweep (see `usage.ts`). */
+    lastTelemetryAt: v.optional(v.number())
   }),
+  /** Changes of a user's session count (+created, −deleted), inserted by ingestion and deletion, folded by compaction. */
+  sessionCounts: defineTable({ userId: v.id("users"), delta: v.number() }).index("by_user", ["userId"]),
+  /**
+   * One small row per session (its id only), written and deleted with the session: `/sync/sessions/list` reads these
+   * instead of whole session documents.
+   */
+  sessionIds: defineTable({ userId: v.id("users"), id: v.string() }).index("by_user", ["userId", "id"]),
+  /**
+   * Last uses of API keys and sign-ins, inserted (never read and patched) at most once a minute per key or sign-in;
+   * `maintenance:sweep` folds them into the key's `lastUsedAt` (the sign-in's `lastSeenAt`) and deletes them.
+   */
+  lastUses: defineTable({ doc: v.string(), at: v.number() }).index("by_doc", ["doc", "at"]).index("by_at", ["at"]),
+  /** The user's `DELETE /api/data`: its progress, read by `GET /api/data`, and restarted by the sweeper when stalled. */
+  dataDeletions: defineTable({
+    userId: v.id("users"),
+    status: v.union(v.literal("scheduled"), v.literal("running"), v.literal("done")),
+    startedAt: v.number(),
+    updatedAt: v.number(),
+    deleted: v.number()
+  })
+    .index("by_user", ["userId"])
+    .index("by_status", ["status", "updatedAt"]),
   apiKeys: defineTable({
     ...apiKeyFields,
     userId: v.id("users"),
@@ -141,6 +189,7 @@ export default defineSchema({
   messages,
   searchChunks,
   toolCalls,
+  apiRequests,
   events,
   /** Daily usage per user × day × source × model × project. */
   usageRollup: usageTable(),
@@ -150,7 +199,8 @@ export default defineSchema({
   usageByProject: usageTable(),
   toolRollup: defineTable({ userId: v.id("users"), ...fields(Rollup.ToolRow) })
     .index("by_key", ["userId", "day", "source", "project", "tool"])
-    .index("by_source_day", ["userId", "source", "day"]),
+    .index("by_source_day", ["userId", "source", "day"])
+    .index("by_project_day", ["userId", "project", "day"]),
   /** Progress of batched, resumable migrations (see `migrations.ts`). */
   migrations: defineTable({
     name: v.string(),

@@ -1,3 +1,4 @@
+import { Api, Message, ToolCall } from "@opensync/domain"
 import { paginationOptsValidator } from "convex/server"
 import { v } from "convex/values"
 import { internal } from "./_generated/api.js"
@@ -7,13 +8,16 @@ import { cleanupStep, deleteSessionDoc } from "./lib/deletion.js"
 import { toMessage, toSummary, toToolCall } from "./lib/docs.js"
 import { checkParams, ListParams, listSessions } from "./lib/list.js"
 import { tuning } from "./lib/tuning.js"
-import { compile } from "./lib/validators.js"
+import { compile, paginated } from "./lib/validators.js"
 
 /** Session reads and deletion. Every function takes the caller's user id, established by `http.ts` or `lib/auth.ts`. */
 
 const maxPageBytes = 8 * 1024 * 1024
 
 export const listParams = compile(ListParams)
+
+const summary = compile(Api.SessionSummary)
+const sessionPage = v.object({ sessions: v.array(summary), nextCursor: v.union(v.string(), v.null()) })
 
 type PaginationOpts = { readonly numItems: number; readonly cursor: string | null }
 
@@ -42,12 +46,14 @@ const messagesOf = async (ctx: QueryCtx, sessionDoc: Id<"sessions">, opts: Pagin
 /** One page of the caller's sessions (see `lib/list.ts`). */
 export const list = internalQuery({
   args: { userId: v.id("users"), params: listParams },
+  returns: sessionPage,
   handler: (ctx, { userId, params }) => listSessions(ctx, userId, checkParams(params))
 })
 
 /** A session's summary and its document id, or null. */
 export const head = internalQuery({
   args: { userId: v.id("users"), id: v.string() },
+  returns: v.union(v.null(), v.object({ sessionDoc: v.id("sessions"), session: summary })),
   handler: async (ctx, { userId, id }) => {
     const doc = await findSession(ctx, userId, id)
     return doc === null ? null : { sessionDoc: doc._id, session: toSummary(doc) }
@@ -57,12 +63,14 @@ export const head = internalQuery({
 /** A page of a session's messages, in order (created, then first stored). */
 export const messagesPage = internalQuery({
   args: { sessionDoc: v.id("sessions"), paginationOpts: paginationOptsValidator },
+  returns: paginated(compile(Message.Message)),
   handler: (ctx, { sessionDoc, paginationOpts }) => messagesOf(ctx, sessionDoc, paginationOpts)
 })
 
 /** A page of a session's tool calls, by start time then id. */
 export const toolCallsPage = internalQuery({
   args: { sessionDoc: v.id("sessions"), paginationOpts: paginationOptsValidator },
+  returns: paginated(compile(ToolCall.ToolCall)),
   handler: async (ctx, { sessionDoc, paginationOpts }) => {
     const page = await ctx.db
       .query("toolCalls")
@@ -75,6 +83,7 @@ export const toolCallsPage = internalQuery({
 /** A page of the sessions whose parent is `id`, by start time then id. */
 export const childrenPage = internalQuery({
   args: { userId: v.id("users"), id: v.string(), paginationOpts: paginationOptsValidator },
+  returns: paginated(summary),
   handler: async (ctx, { userId, id, paginationOpts }) => {
     const page = await ctx.db
       .query("sessions")
@@ -84,13 +93,17 @@ export const childrenPage = internalQuery({
   }
 })
 
-/** A page of the caller's session ids, oldest first (`GET /sync/sessions/list`). */
+/**
+ * A page of the caller's session ids, by id (`GET /sync/sessions/list`): read from the one-id rows of `sessionIds`,
+ * about 100 bytes each, not from the session documents.
+ */
 export const idsPage = internalQuery({
   args: { userId: v.id("users"), paginationOpts: paginationOptsValidator },
+  returns: paginated(v.string()),
   handler: async (ctx, { userId, paginationOpts }) => {
     const page = await ctx.db
-      .query("sessions")
-      .withIndex("by_user_startedAt", (q) => q.eq("userId", userId))
+      .query("sessionIds")
+      .withIndex("by_user", (q) => q.eq("userId", userId))
       .paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
     return { ...page, page: page.page.map((doc) => doc.id) }
   }
@@ -99,6 +112,7 @@ export const idsPage = internalQuery({
 /** Deletes one of the caller's sessions now (it disappears from every read and from the stats); rows follow. */
 export const remove = internalMutation({
   args: { userId: v.id("users"), id: v.string() },
+  returns: v.union(v.null(), v.object({ messages: v.number(), toolCalls: v.number() })),
   handler: async (ctx, { userId, id }) => {
     const doc = await findSession(ctx, userId, id)
     return doc === null ? null : await deleteSessionDoc(ctx, doc)
@@ -108,7 +122,9 @@ export const remove = internalMutation({
 /** Deletes a batch of a deleted session's rows, and schedules itself again until none are left. */
 export const cleanup = internalMutation({
   args: { sessionDoc: v.id("sessions") },
+  returns: v.null(),
   handler: async (ctx, { sessionDoc }) => {
     if (await cleanupStep(ctx, sessionDoc)) await ctx.scheduler.runAfter(0, internal.sessions.cleanup, { sessionDoc })
+    return null
   }
 })

@@ -2,6 +2,8 @@ import { Ids, SignIn } from "@opensync/domain"
 import { v } from "convex/values"
 import type { Doc } from "./_generated/dataModel.js"
 import { internalMutation, internalQuery } from "./_generated/server.js"
+import { pendingUse } from "./apiKeys.js"
+import { compile } from "./lib/validators.js"
 
 /** Dashboard sign-ins: live while unexpired, unrevoked and their key unrevoked. Only digests of tokens are stored. */
 
@@ -17,6 +19,8 @@ const info = (doc: Doc<"authSessions">, keyName: string | null): SignIn.SignInIn
   current: false
 })
 
+const signInInfo = compile(SignIn.SignInInfo)
+
 /** Most live sign-ins a list shows. */
 const maxListed = 200
 
@@ -30,6 +34,7 @@ export const create = internalMutation({
     createdAt: v.number(),
     expiresAt: v.number()
   },
+  returns: v.null(),
   handler: async (ctx, args) => {
     await ctx.db.insert("authSessions", {
       userId: args.userId,
@@ -42,12 +47,24 @@ export const create = internalMutation({
       userAgent: args.userAgent,
       lastSeenAt: args.createdAt
     })
+    return null
   }
 })
 
 /** The live sign-in with this token digest, with its key checked (a revoked key ends its sign-ins at once). */
 export const byHash = internalQuery({
   args: { hash: v.string(), now: v.number() },
+  returns: v.union(
+    v.null(),
+    v.object({
+      id: v.string(),
+      doc: v.id("authSessions"),
+      userId: v.string(),
+      keyId: v.string(),
+      expiresAt: v.number(),
+      lastSeenAt: v.number()
+    })
+  ),
   handler: async (ctx, { hash, now }) => {
     const signIn = await ctx.db
       .query("authSessions")
@@ -59,32 +76,21 @@ export const byHash = internalQuery({
       .withIndex("by_key_id", (q) => q.eq("id", signIn.keyId))
       .unique()
     if (key === null || key.revokedAt !== null) return null
+    const seen = signIn.lastSeenAt ?? signIn.createdAt
     return {
       id: signIn.publicId ?? `sgn_${signIn.hash.slice(0, 20)}`,
+      doc: signIn._id,
       userId: Ids.UserId.make(signIn.userId),
       keyId: signIn.keyId,
       expiresAt: signIn.expiresAt,
-      lastSeenAt: signIn.lastSeenAt ?? signIn.createdAt
-    }
-  }
-})
-
-/** Records a sign-in's last use; the HTTP layer calls it at most once a minute per sign-in. */
-export const touch = internalMutation({
-  args: { hash: v.string(), at: v.number() },
-  handler: async (ctx, { hash, at }) => {
-    const signIn = await ctx.db
-      .query("authSessions")
-      .withIndex("by_hash", (q) => q.eq("hash", hash))
-      .unique()
-    if (signIn !== null && at - (signIn.lastSeenAt ?? 0) >= SignIn.lastSeenResolutionMs) {
-      await ctx.db.patch(signIn._id, { lastSeenAt: at })
+      lastSeenAt: Math.max(seen, (await pendingUse(ctx, signIn._id)) ?? seen)
     }
   }
 })
 
 export const list = internalQuery({
   args: { userId: v.id("users"), now: v.number() },
+  returns: v.array(signInInfo),
   handler: async (ctx, { userId, now }) => {
     const live = await ctx.db
       .query("authSessions")
@@ -98,7 +104,8 @@ export const list = internalQuery({
         .withIndex("by_key_id", (q) => q.eq("id", signIn.keyId))
         .unique()
       if (key === null || key.revokedAt !== null) continue
-      out.push(info(signIn, key.name))
+      const seen = signIn.lastSeenAt ?? signIn.createdAt
+      out.push(info({ ...signIn, lastSeenAt: Math.max(seen, (await pendingUse(ctx, signIn._id)) ?? seen) }, key.name))
     }
     return out.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1))
   }
@@ -107,6 +114,7 @@ export const list = internalQuery({
 /** Ends one of the user's sign-ins (idempotent); null when the user has none with that id. */
 export const revoke = internalMutation({
   args: { userId: v.id("users"), id: v.string(), now: v.number() },
+  returns: v.union(v.null(), signInInfo),
   handler: async (ctx, { userId, id, now }) => {
     const signIn = await ctx.db
       .query("authSessions")

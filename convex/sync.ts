@@ -19,14 +19,19 @@ const decode = (raw: ReadonlyArray<unknown>) =>
     return decoded.right
   })
 
+const ids = v.array(v.string())
+const ingestResult = v.object({ stored: ids, duplicates: ids, stale: ids, deleted: ids, deferred: v.array(v.number()) })
+
 /** Applies a batch of events for a user: `{stored, duplicates, stale, deferred}` (see `lib/ingest.ts`). */
 export const recordEvents = internalMutation({
   args: { userId: v.id("users"), events: v.array(eventValidator) },
+  returns: ingestResult,
   handler: (ctx, { userId, events }) => ingest(ctx, userId, decode(events))
 })
 
 /** Applies one event. */
 export const recordEvent = internalMutation({
   args: { userId: v.id("users"), event: eventValidator },
+  returns: ingestResult,
   handler: (ctx, { userId, event }) => ingest(ctx, userId, decode([event]))
 })

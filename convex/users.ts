@@ -4,8 +4,10 @@ import { ConvexError, v } from "convex/values"
 import * as Effect from "effect/Effect"
 import { internal } from "./_generated/api.js"
 import { internalAction, internalMutation, internalQuery } from "./_generated/server.js"
-import { checkName, secretArgs, storeKey } from "./apiKeys.js"
-import { fields } from "./lib/validators.js"
+import { apiKeyInfo, checkName, secretArgs, storeKey } from "./apiKeys.js"
+import { compile, fields } from "./lib/validators.js"
+
+const createdApiKey = compile(ApiKey.CreatedApiKey)
 
 /**
  * Users exist only on the deployment owner's word: `npx convex run users:create '{"name":"Alice"}'` creates one and
@@ -14,6 +16,7 @@ import { fields } from "./lib/validators.js"
  */
 export const create = internalAction({
   args: { name: v.string(), keyName: v.optional(v.string()) },
+  returns: createdApiKey,
   handler: async (ctx, { name, keyName }): Promise<ApiKey.CreatedApiKey> => {
     if (name.trim().length === 0 || name.length > 200) {
       throw new ConvexError({ _tag: "BadRequest", error: "A user name must be 1 to 200 characters." })
@@ -29,6 +32,7 @@ export const create = internalAction({
 
 export const createKey = internalAction({
   args: { userId: v.id("users"), name: v.string(), scope: v.optional(fields(ApiKey.ApiKeyInfo).scope) },
+  returns: createdApiKey,
   handler: async (ctx, { userId, name, scope }): Promise<ApiKey.CreatedApiKey> => {
     checkName(name)
     const secret = await Effect.runPromise(newKey)
@@ -47,6 +51,7 @@ export const createKey = internalAction({
 
 export const insert = internalMutation({
   args: { name: v.string(), key: v.object(secretArgs) },
+  returns: apiKeyInfo,
   handler: async (ctx, { name, key }) => {
     const userId = await ctx.db.insert("users", { name, createdAt: Date.now(), sessionCount: 0 })
     const stored = await storeKey(ctx, userId, key)
@@ -57,6 +62,7 @@ export const insert = internalMutation({
 
 export const get = internalQuery({
   args: { userId: v.id("users") },
+  returns: v.union(v.null(), v.object({ id: v.id("users"), name: v.string() })),
   handler: async (ctx, { userId }) => {
     const user = await ctx.db.get(userId)
     return user === null ? null : { id: userId, name: user.name }

@@ -17,6 +17,8 @@ import { fileURLToPath } from "node:url"
 import { brotliCompressSync, constants, gzipSync } from "node:zlib"
 
 process.chdir(join(dirname(fileURLToPath(import.meta.url)), ".."))
+// The OTLP protobuf types the backend imports are generated, not committed (scripts/generate-otlp.mjs).
+execFileSync(process.execPath, ["scripts/generate-otlp.mjs", "--if-stale"], { stdio: "inherit" })
 const force = process.argv.includes("--force")
 const stampDir = "node_modules/.cache/opensync-build"
 const stampVersion = 1
@@ -37,10 +39,12 @@ const bundles = [
     entry: "packages/claude-code-sync/src/bin.ts",
     out: "packages/claude-code-sync/dist/cli.mjs"
   },
+  // jsonc-parser's "main" is a UMD build esbuild cannot follow; its "module" build bundles.
   {
     name: "opencode-cli",
     entry: "packages/opencode-sync-plugin/src/bin.ts",
-    out: "packages/opencode-sync-plugin/dist/cli.mjs"
+    out: "packages/opencode-sync-plugin/dist/cli.mjs",
+    mainFields: ["module", "main"]
   },
   // Loaded by OpenCode's Bun: plain ESM exporting only the plugin, no shebang, no Effect.
   {
@@ -134,7 +138,7 @@ const buildBundles = async (stale) => {
   ])
   await Promise.all(
     stale.map(async (bundle) => {
-      const { entry, out, format = "esm", plugin = false } = bundle
+      const { entry, out, format = "esm", plugin = false, mainFields } = bundle
       rmSync(stampPath(bundle.name), { force: true })
       const result = await esbuild.build({
         entryPoints: [entry],
@@ -147,6 +151,7 @@ const buildBundles = async (stale) => {
         format,
         banner: { js: plugin ? "" : format === "esm" ? `#!/usr/bin/env node\n${banner}` : "#!/usr/bin/env node" },
         external: ["@libsql/*", "libsql"],
+        ...(mainFields === undefined ? {} : { mainFields }),
         metafile: true,
         write: false,
         logLevel: "warning"

@@ -15,7 +15,7 @@ echo "== lock file: every platform's optional binaries (npm ci on Linux, macOS, 
 node scripts/check-lock.mjs
 echo "== lint (biome)"
 npx biome check .
-echo "== convex/_generated is current (regenerated offline, compared)"
+echo "== convex/_generated is current (regenerated offline and type-checked with convex/tsconfig.json, compared)"
 generated_before="$(mktemp -d)"
 cp -r convex/_generated "$generated_before/"
 npm run --silent convex:codegen >/dev/null
@@ -43,4 +43,7 @@ node -e '
     process.exit(1)
   }
 ' || status=1
+echo "== Convex: the exact upload of npx convex deploy (bundled offline), its conformance and Convex tests with production limits"
+node scripts/convex-bundle.mjs >/dev/null
+OPENSYNC_CONVEX_BUNDLE=test-output/convex-bundle npx vitest run convex/tests --reporter=dot || status=1
 exit $status

@@ -14,6 +14,7 @@ import type {
   FunctionReference,
 } from "convex/server";
 import type * as apiKeys from "../apiKeys.js";
+import type * as crons from "../crons.js";
 import type * as data from "../data.js";
 import type * as http from "../http.js";
 import type * as lib_backend from "../lib/backend.js";
@@ -27,13 +28,17 @@ import type * as lib_rollups from "../lib/rollups.js";
 import type * as lib_search from "../lib/search.js";
 import type * as lib_size from "../lib/size.js";
 import type * as lib_tuning from "../lib/tuning.js";
+import type * as lib_usage from "../lib/usage.js";
 import type * as lib_validators from "../lib/validators.js";
 import type * as lib_version from "../lib/version.js";
+import type * as maintenance from "../maintenance.js";
 import type * as migrations from "../migrations.js";
+import type * as rollups from "../rollups.js";
 import type * as sessions from "../sessions.js";
 import type * as signIns from "../signIns.js";
 import type * as stats from "../stats.js";
 import type * as sync from "../sync.js";
+import type * as usage from "../usage.js";
 import type * as users from "../users.js";
 
 /**
@@ -46,6 +51,7 @@ import type * as users from "../users.js";
  */
 declare const fullApi: ApiFromModules<{
   apiKeys: typeof apiKeys;
+  crons: typeof crons;
   data: typeof data;
   http: typeof http;
   "lib/backend": typeof lib_backend;
@@ -59,13 +65,17 @@ declare const fullApi: ApiFromModules<{
   "lib/search": typeof lib_search;
   "lib/size": typeof lib_size;
   "lib/tuning": typeof lib_tuning;
+  "lib/usage": typeof lib_usage;
   "lib/validators": typeof lib_validators;
   "lib/version": typeof lib_version;
+  maintenance: typeof maintenance;
   migrations: typeof migrations;
+  rollups: typeof rollups;
   sessions: typeof sessions;
   signIns: typeof signIns;
   stats: typeof stats;
   sync: typeof sync;
+  usage: typeof usage;
   users: typeof users;
 }>;
 export declare const api: FilterApi<

@@ -16,6 +16,7 @@ import type { Id } from "../_generated/dataModel.js"
 import type { ActionCtx } from "../_generated/server.js"
 import { lastUsedResolutionMs } from "../apiKeys.js"
 import { batches } from "./events.js"
+import { sumToolRows, sumUsageRows } from "./rollups.js"
 import { tuning } from "./tuning.js"
 import { version } from "./version.js"
 
@@ -134,40 +135,60 @@ const detailOf = async (ctx: ActionCtx, userId: Id<"users">, id: string): Promis
 const listPage = (ctx: ActionCtx, userId: Id<"users">, params: Api.ListSessionsParams): Promise<Api.SessionPage> =>
   ctx.runQuery(internal.sessions.list, { userId, params: defined({ ...params }) }) as Promise<Api.SessionPage>
 
+type StatsFilter = { by: "day" } | { by: "source" | "project" | "model"; value: string }
+
+/**
+ * Stats from the rollups: each table read through the index of the most selective filter (project, then model, then
+ * source) with the day range, so only rows that can match are read; rows of one key are summed (see `rollups.ts`).
+ */
 const stats = async (ctx: ActionCtx, userId: Id<"users">, range: Stats.Range, filters: Api.SessionFilters) => {
-  const bounds = {
-    userId,
-    first: range.firstDay,
-    last: range.lastDay,
-    ...(filters.source === undefined ? {} : { source: filters.source })
-  }
-  const keep = (row: { project: string; model: string }) =>
+  const bounds = { userId, first: range.firstDay, last: range.lastDay }
+  const keep = (row: { source: string; project: string; model?: string }) =>
+    (filters.source === undefined || row.source === filters.source) &&
     (filters.project === undefined || row.project === filters.project) &&
-    (filters.model === undefined || row.model === filters.model)
-  const usageRows = (table: "usageRollup" | "usageByModel" | "usageByProject") =>
+    (filters.model === undefined || row.model === undefined || row.model === filters.model)
+  const by = (order: ReadonlyArray<"project" | "model" | "source">): StatsFilter => {
+    for (const name of order) {
+      const value = filters[name]
+      if (value !== undefined) return { by: name, value }
+    }
+    return { by: "day" }
+  }
+  const usageRows = (table: "usageRollup" | "usageByModel" | "usageByProject", filter: StatsFilter) =>
     allPages<Rollup.UsageRow>((cursor) =>
       ctx.runQuery(internal.stats.usagePage, {
         ...bounds,
         table,
+        filter,
         paginationOpts: { numItems: tuning.readPage, cursor }
       })
-    ).then((rows) => rows.filter(keep))
+    ).then((rows) => sumUsageRows(rows).filter(keep))
   // In the order the local server's GROUP BY yields them, so ties in the sorted lists come out the same.
   const byKey = (key: (row: Rollup.UsageRow) => string) => (a: Rollup.UsageRow, b: Rollup.UsageRow) =>
     key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
-  const usage = (await usageRows(filters.project === undefined ? "usageByModel" : "usageRollup")).sort(
-    byKey((row) => `${row.day}\u0000${row.source}\u0000${row.model}\u0000${row.project}`)
-  )
-  const projects = (await usageRows(filters.model === undefined ? "usageByProject" : "usageRollup")).sort(
-    byKey((row) => `${row.project}\u0000${row.day}\u0000${row.source}\u0000${row.model}`)
-  )
+  const usage = (
+    await usageRows(
+      filters.project === undefined ? "usageByModel" : "usageRollup",
+      by(filters.project === undefined ? ["model", "source"] : ["project", "model", "source"])
+    )
+  ).sort(byKey((row) => `${row.day}\u0000${row.source}\u0000${row.model}\u0000${row.project}`))
+  const projects = (
+    await usageRows(
+      filters.model === undefined ? "usageByProject" : "usageRollup",
+      by(filters.model === undefined ? ["project", "source"] : ["project", "model", "source"])
+    )
+  ).sort(byKey((row) => `${row.project}\u0000${row.day}\u0000${row.source}\u0000${row.model}`))
   const tools =
     filters.model === undefined
-      ? (
+      ? sumToolRows(
           await allPages<Rollup.ToolRow>((cursor) =>
-            ctx.runQuery(internal.stats.toolPage, { ...bounds, paginationOpts: { numItems: tuning.readPage, cursor } })
+            ctx.runQuery(internal.stats.toolPage, {
+              ...bounds,
+              filter: by(["project", "source"]),
+              paginationOpts: { numItems: tuning.readPage, cursor }
+            })
           )
-        ).filter((row) => filters.project === undefined || row.project === filters.project)
+        ).filter(keep)
       : []
   return Stats.fromRows(range, usage, tools, projects)
 }
@@ -198,6 +219,7 @@ const store = SessionStore.of({
       Option.fromNullable
     ),
   removeAll: (userId) => run((ctx) => ctx.runMutation(internal.data.deleteAll, { userId: asUser(userId) })),
+  removal: (userId) => run((ctx) => ctx.runQuery(internal.data.status, { userId: asUser(userId) })),
   ids: (userId) =>
     run((ctx) =>
       allPages((cursor) =>
@@ -209,6 +231,13 @@ const store = SessionStore.of({
     ),
   stats: (userId, range, filters) => run((ctx) => stats(ctx, asUser(userId), range, filters)),
   facets: (userId) => run((ctx) => facets(ctx, asUser(userId))),
+  noteTelemetry: (userId, at) =>
+    Effect.gen(function* () {
+      const last = yield* run((ctx) => ctx.runQuery(internal.usage.lastTelemetry, { userId: asUser(userId) }))
+      if (at - (last ?? 0) < lastUsedResolutionMs) return
+      yield* run((ctx) => ctx.runMutation(internal.apiKeys.touch, { doc: userId, at }))
+    }),
+  lastTelemetry: (userId) => run((ctx) => ctx.runQuery(internal.usage.lastTelemetry, { userId: asUser(userId) })),
   exportPage: (userId, filters, after, size) =>
     after !== null && Cursor.decode(after) === undefined
       ? Effect.fail(new InvalidCursor({ cursor: after }))
@@ -233,7 +262,7 @@ const keys = Keys.of({
       if (owner === null) return Option.none<KeyOwner>()
       const now = Date.now()
       if (now - (owner.lastUsedAt ?? 0) >= lastUsedResolutionMs) {
-        yield* run((ctx) => ctx.runMutation(internal.apiKeys.touch, { keyId: owner.keyId, at: now })).pipe(
+        yield* run((ctx) => ctx.runMutation(internal.apiKeys.touch, { doc: owner.doc, at: now })).pipe(
           Effect.catchAll((e) => Effect.logWarning("could not record a key's last use", e.cause))
         )
       }
@@ -278,7 +307,7 @@ const signIns = SignIns.of({
       const owner = yield* run((ctx) => ctx.runQuery(internal.signIns.byHash, { hash: tokenHash, now }))
       if (owner === null) return Option.none()
       if (now - owner.lastSeenAt >= SignIn.lastSeenResolutionMs) {
-        yield* run((ctx) => ctx.runMutation(internal.signIns.touch, { hash: tokenHash, at: now })).pipe(
+        yield* run((ctx) => ctx.runMutation(internal.apiKeys.touch, { doc: owner.doc, at: now })).pipe(
           Effect.catchAll((e) => Effect.logWarning("could not record a sign-in's last use", e.cause))
         )
       }

@@ -22,7 +22,8 @@ export const deleteSessionDocs = async (
   await applyRollups(
     ctx,
     userId,
-    sessions.map((session) => Rollup.delta(session, null))
+    sessions.map((session) => Rollup.delta(session, null)),
+    -docs.length
   )
   const now = Date.now()
   for (const doc of docs) {
@@ -33,10 +34,11 @@ export const deleteSessionDocs = async (
       .withIndex("by_session", (q) => q.eq("userId", userId).eq("sessionId", doc.id))
       .unique()
     if (tombstone === null) await ctx.db.insert("tombstones", { userId, sessionId: doc.id, deletedAt: now })
-  }
-  const user = await ctx.db.get(userId)
-  if (user !== null) {
-    await ctx.db.patch(userId, { sessionCount: Math.max(0, (user.sessionCount ?? docs.length) - docs.length) })
+    const slim = await ctx.db
+      .query("sessionIds")
+      .withIndex("by_user", (q) => q.eq("userId", userId).eq("id", doc.id))
+      .unique()
+    if (slim !== null) await ctx.db.delete(slim._id)
   }
   return sessions.map((session) => ({ messages: session.messageCount, toolCalls: session.toolCallCount }))
 }
@@ -49,6 +51,7 @@ export const deleteSessionDoc = async (ctx: MutationCtx, doc: Doc<"sessions">) =
 const rowsOf = (ctx: MutationCtx, sessionDoc: Id<"sessions">) => [
   ctx.db.query("messages").withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc)),
   ctx.db.query("toolCalls").withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc)),
+  ctx.db.query("apiRequests").withIndex("by_request", (q) => q.eq("sessionDoc", sessionDoc)),
   ctx.db.query("events").withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc)),
   ctx.db.query("searchChunks").withIndex("by_message", (q) => q.eq("sessionDoc", sessionDoc))
 ]
@@ -58,7 +61,7 @@ const rowsOf = (ctx: MutationCtx, sessionDoc: Id<"sessions">) => [
  * `tuning.cleanupBytes` bytes (messages may be close to 1 MiB each); true when rows remain.
  */
 export const cleanupStep = async (ctx: MutationCtx, sessionDoc: Id<"sessions">): Promise<boolean> => {
-  const doomed: Array<Id<"messages"> | Id<"toolCalls"> | Id<"events"> | Id<"searchChunks">> = []
+  const doomed: Array<Id<"messages"> | Id<"toolCalls"> | Id<"apiRequests"> | Id<"events"> | Id<"searchChunks">> = []
   let bytes = 0
   let remaining = false
   collect: for (const query of rowsOf(ctx, sessionDoc)) {

@@ -7,6 +7,7 @@ import { applyRollups } from "./rollups.js"
 import { indexMessage } from "./search.js"
 import { fitEvent, fitMessage, fitToolCall } from "./size.js"
 import { tuning } from "./tuning.js"
+import { loadRequests, toRequest, writeRequests } from "./usage.js"
 
 /**
  * What one mutation did to each event: `deleted` are events of sessions the user deleted (tombstoned); `deferred` are
@@ -32,7 +33,9 @@ export const rollupRowsOf = (session: Pick<Session.Session, "usageSlices" | "too
 
 /**
  * The Convex adapter of the domain's ingestion (`Batch.apply`): reads the rows a batch touches, applies the events in
- * memory, writes back what changed and adds the rollup increments, all in the calling mutation's transaction. Stored
+ * memory, writes back what changed and inserts the rollup increments, all in the calling mutation's transaction. It
+ * reads and writes only documents of the sessions its events name (and inserts new ones), so batches of different
+ * sessions of one user never conflict (`convex/tests/conflicts.test.ts`). Stored
  * sessions are read up to `tuning.mutationSessionBytes`; the events of the sessions past that are `deferred`.
  */
 export const ingest = async (
@@ -128,12 +131,16 @@ export const ingest = async (
     if (found !== null) callDocs.set(k, found)
   }
 
+  const storedMessages = new Map([...messageDocs].map(([k, doc]): [string, Message.Message] => [k, toMessage(doc)]))
+  const existingDocs = new Map([...docs].map(([sessionId, doc]) => [sessionId, doc._id]))
+  const requestDocs = await loadRequests(ctx, existingDocs, Batch.touchedRequests(todo, storedMessages))
   const applied = Batch.apply(
     todo,
     {
       sessions,
-      messages: new Map([...messageDocs].map(([k, doc]): [string, Message.Message] => [k, toMessage(doc)])),
-      toolCalls: new Map([...callDocs].map(([k, doc]): [string, ToolCall.ToolCall] => [k, toToolCall(doc)]))
+      messages: storedMessages,
+      toolCalls: new Map([...callDocs].map(([k, doc]): [string, ToolCall.ToolCall] => [k, toToolCall(doc)])),
+      requests: new Map([...requestDocs].map(([k, doc]) => [k, toRequest(doc)]))
     },
     { message: fitMessage, toolCall: fitToolCall }
   )
@@ -155,6 +162,7 @@ export const ingest = async (
     if (doc !== undefined) await ctx.db.replace(doc._id, row)
     else {
       sessionDocs.set(session.id, await ctx.db.insert("sessions", row))
+      await ctx.db.insert("sessionIds", { userId, id: session.id })
       created++
     }
   }
@@ -175,13 +183,10 @@ export const ingest = async (
     else await ctx.db.insert("toolCalls", { ...call, userId, sessionDoc })
   }
 
-  await applyRollups(ctx, userId, applied.deltas)
+  await writeRequests(ctx, userId, sessionDocs, requestDocs, applied.changedRequests)
+  await applyRollups(ctx, userId, applied.deltas, created)
   for (const event of todo) {
     await ctx.db.insert("events", { userId, eventId: event.id, sessionDoc: sessionDocs.get(event.sessionId)! })
-  }
-  if (created > 0) {
-    const user = await ctx.db.get(userId)
-    if (user !== null) await ctx.db.patch(userId, { sessionCount: (user.sessionCount ?? 0) + created })
   }
   return result
 }

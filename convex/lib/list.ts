@@ -54,7 +54,7 @@ type IndexName =
   | `by_model_${Exclude<SortField, "updatedAt">}`
 
 export interface Page {
-  readonly sessions: ReadonlyArray<Api.SessionSummary>
+  readonly sessions: Array<Api.SessionSummary>
   readonly nextCursor: string | null
 }
 

@@ -1,10 +1,12 @@
 import type { FunctionReference } from "convex/server"
 import type { Doc, TableNames } from "../_generated/dataModel.js"
 import type { MutationCtx } from "../_generated/server.js"
+import { tuning } from "./tuning.js"
 
 /**
- * Batched, resumable migrations. Each step reads one page of a table (at most `batchSize` documents, whatever the
- * table's size), applies `migrate` to each document, records its cursor in the `migrations` table and schedules the
+ * Batched, resumable migrations. Each step reads one page of a table (at most `batchSize` documents and
+ * `tuning.migrationStepBytes` bytes, whatever the table's size: documents up to 1 MiB each would otherwise take a step
+ * past the 16 MiB a function may read or write), applies `migrate` to each document, records its cursor in the `migrations` table and schedules the
  * next step. Running a migration again resumes from the recorded cursor; a finished one does nothing unless restarted.
  */
 
@@ -43,7 +45,11 @@ export const runStep = async <Table extends TableNames>(
     state = { ...state, cursor: null, processed: 0, done: false }
   }
   if (state?.done === true) return { name: options.name, processed: state.processed, changed: 0, done: true }
-  const page = await ctx.db.query(options.table).paginate({ numItems: batchSize, cursor: state?.cursor ?? null })
+  const page = await ctx.db.query(options.table).paginate({
+    numItems: batchSize,
+    cursor: state?.cursor ?? null,
+    maximumBytesRead: tuning.migrationStepBytes
+  })
   let changed = 0
   for (const doc of page.page) if (await options.migrate(ctx, doc)) changed++
   const next = {

@@ -1,12 +1,40 @@
 import { Batch, Rollup } from "@opensync/domain"
+import { type Infer, v } from "convex/values"
+import { internal } from "../_generated/api.js"
 import type { Id } from "../_generated/dataModel.js"
-import type { MutationCtx } from "../_generated/server.js"
+import type { MutationCtx, QueryCtx } from "../_generated/server.js"
+import { tuning } from "./tuning.js"
 
-/** Adds rollup increments (`Batch.rollupIncrements`) to the rollup tables; a row that drops to zero is deleted. */
+/**
+ * Daily rollups and the session count, written without a read: a mutation inserts its increments as new rows and
+ * schedules `rollups:compact` for the keys it touched, which sums the rows of each key into one (and deletes rows
+ * that add up to nothing). Two batches of one user never write, nor read, the same rollup document, so they cannot
+ * conflict; only the compaction may conflict (with a batch inserting into a key it is summing) and then retries.
+ */
 
-type UsageTable = "usageRollup" | "usageByModel" | "usageByProject"
+export type UsageTable = "usageRollup" | "usageByModel" | "usageByProject"
 
-const usageRowOf = (doc: Rollup.UsageRow): Rollup.UsageRow => ({
+/** A rollup key: the table and the key fields (`model` for usage tables, `tool` for tools). */
+export const rollupKey = v.object({
+  table: v.union(
+    v.literal("usageRollup"),
+    v.literal("usageByModel"),
+    v.literal("usageByProject"),
+    v.literal("toolRollup")
+  ),
+  day: v.string(),
+  source: v.string(),
+  project: v.string(),
+  model: v.optional(v.string()),
+  tool: v.optional(v.string())
+})
+export type RollupKey = Infer<typeof rollupKey>
+
+type StoredUsageRow = Omit<Rollup.UsageRow, "fromTelemetry" | "fromTranscript" | "fromReported"> &
+  Partial<Pick<Rollup.UsageRow, "fromTelemetry" | "fromTranscript" | "fromReported">>
+
+/** A stored usage row as the domain's row (rows written before provenance was kept count none). */
+export const usageRowOf = (doc: StoredUsageRow): Rollup.UsageRow => ({
   day: doc.day,
   source: doc.source,
   model: doc.model,
@@ -21,7 +49,10 @@ const usageRowOf = (doc: Rollup.UsageRow): Rollup.UsageRow => ({
   cacheWrite1h: doc.cacheWrite1h,
   reasoning: doc.reasoning,
   costUsd: doc.costUsd,
-  unpriced: doc.unpriced
+  unpriced: doc.unpriced,
+  fromTelemetry: doc.fromTelemetry ?? 0,
+  fromTranscript: doc.fromTranscript ?? 0,
+  fromReported: doc.fromReported ?? 0
 })
 
 const toolRowOf = (doc: Rollup.ToolRow): Rollup.ToolRow => ({
@@ -35,59 +66,160 @@ const toolRowOf = (doc: Rollup.ToolRow): Rollup.ToolRow => ({
   timed: doc.timed
 })
 
-/** Adds `increment` to the stored row (found by `existing`), inserting, patching or deleting as the sum requires. */
-const upsert = async <Row extends object, Table extends UsageTable | "toolRollup">(
+/** Sums rows that share a key (as stored before compaction) and drops sums of nothing; keeps the first-seen order. */
+export const sumUsageRows = (rows: ReadonlyArray<Rollup.UsageRow>): Array<Rollup.UsageRow> => {
+  const out = new Map<string, Rollup.UsageRow>()
+  for (const doc of rows) {
+    const row = usageRowOf(doc)
+    const k = Rollup.usageKey(row)
+    const prev = out.get(k)
+    out.set(k, prev === undefined ? row : Rollup.sumUsage(prev, row))
+  }
+  return [...out.values()].filter((row) => !Batch.isZeroUsage(row))
+}
+
+export const sumToolRows = (rows: ReadonlyArray<Rollup.ToolRow>): Array<Rollup.ToolRow> => {
+  const out = new Map<string, Rollup.ToolRow>()
+  for (const doc of rows) {
+    const row = toolRowOf(doc)
+    const k = Rollup.toolKey(row)
+    const prev = out.get(k)
+    out.set(k, prev === undefined ? row : Rollup.sumTools(prev, row))
+  }
+  return [...out.values()].filter((row) => !Batch.isZeroTools(row))
+}
+
+/** Schedules the compaction of `keys` (and of the session count), in calls of at most `tuning.compactKeys` keys. */
+const scheduleCompaction = async (
   ctx: MutationCtx,
-  table: Table,
   userId: Id<"users">,
-  increment: Row,
-  existing: { readonly id: Id<Table>; readonly row: Row } | null,
-  sum: (a: Row, b: Row) => Row,
-  isZero: (row: Row) => boolean
+  keys: ReadonlyArray<RollupKey>,
+  counts: boolean
 ) => {
-  const next = existing === null ? increment : sum(existing.row, increment)
-  if (isZero(next)) {
-    if (existing !== null) await ctx.db.delete(existing.id)
-  } else if (existing === null) await ctx.db.insert(table, { userId, ...next } as never)
-  else await ctx.db.patch(existing.id, next as never)
+  for (let i = 0; i < keys.length || (i === 0 && counts); i += tuning.compactKeys) {
+    await ctx.scheduler.runAfter(0, internal.rollups.compact, {
+      userId,
+      keys: keys.slice(i, i + tuning.compactKeys),
+      counts: counts && i === 0
+    })
+  }
 }
 
-const upsertUsage = async (ctx: MutationCtx, table: UsageTable, userId: Id<"users">, row: Rollup.UsageRow) => {
-  const existing = await ctx.db
-    .query(table)
-    .withIndex("by_key", (q) =>
-      q
-        .eq("userId", userId)
-        .eq("day", row.day)
-        .eq("source", row.source)
-        .eq("model", row.model)
-        .eq("project", row.project)
-    )
-    .unique()
-  const stored = existing === null ? null : { id: existing._id, row: usageRowOf(existing) }
-  await upsert(ctx, table, userId, row, stored, Rollup.sumUsage, Batch.isZeroUsage)
-}
-
-const upsertTool = async (ctx: MutationCtx, userId: Id<"users">, row: Rollup.ToolRow) => {
-  const existing = await ctx.db
-    .query("toolRollup")
-    .withIndex("by_key", (q) =>
-      q.eq("userId", userId).eq("day", row.day).eq("source", row.source).eq("project", row.project).eq("tool", row.tool)
-    )
-    .unique()
-  const stored = existing === null ? null : { id: existing._id, row: toolRowOf(existing) }
-  await upsert(ctx, "toolRollup", userId, row, stored, Rollup.sumTools, Batch.isZeroTools)
-}
-
-/** Adds the increments of several sessions' deltas into every rollup table, one read and write per key. */
+/**
+ * Adds several sessions' rollup deltas as increment rows in every rollup table, and `sessions` to the user's session
+ * count (both without reading anything), then schedules their compaction.
+ */
 export const applyRollups = async (
   ctx: MutationCtx,
   userId: Id<"users">,
-  deltas: ReadonlyArray<ReturnType<typeof Rollup.delta>>
+  deltas: ReadonlyArray<ReturnType<typeof Rollup.delta>>,
+  sessions = 0
 ) => {
   const increments = Batch.rollupIncrements(deltas)
-  for (const row of increments.usage) await upsertUsage(ctx, "usageRollup", userId, row)
-  for (const row of increments.usageByModel) await upsertUsage(ctx, "usageByModel", userId, row)
-  for (const row of increments.usageByProject) await upsertUsage(ctx, "usageByProject", userId, row)
-  for (const row of increments.tools) await upsertTool(ctx, userId, row)
+  const keys: Array<RollupKey> = []
+  const usage: ReadonlyArray<readonly [UsageTable, ReadonlyArray<Rollup.UsageRow>]> = [
+    ["usageRollup", increments.usage],
+    ["usageByModel", increments.usageByModel],
+    ["usageByProject", increments.usageByProject]
+  ]
+  for (const [table, rows] of usage) {
+    for (const row of rows) {
+      if (Batch.isZeroUsage(row)) continue
+      await ctx.db.insert(table, { userId, ...row })
+      keys.push({ table, day: row.day, source: row.source, project: row.project, model: row.model })
+    }
+  }
+  for (const row of increments.tools) {
+    if (Batch.isZeroTools(row)) continue
+    await ctx.db.insert("toolRollup", { userId, ...row })
+    keys.push({ table: "toolRollup", day: row.day, source: row.source, project: row.project, tool: row.tool })
+  }
+  if (sessions !== 0) await ctx.db.insert("sessionCounts", { userId, delta: sessions })
+  await scheduleCompaction(ctx, userId, keys, sessions !== 0)
+}
+
+const groupOf = (ctx: MutationCtx, userId: Id<"users">, key: RollupKey) =>
+  key.table === "toolRollup"
+    ? ctx.db
+        .query("toolRollup")
+        .withIndex("by_key", (q) =>
+          q
+            .eq("userId", userId)
+            .eq("day", key.day)
+            .eq("source", key.source)
+            .eq("project", key.project)
+            .eq("tool", key.tool ?? "")
+        )
+        .take(tuning.compactGroupRows)
+    : ctx.db
+        .query(key.table)
+        .withIndex("by_key", (q) =>
+          q
+            .eq("userId", userId)
+            .eq("day", key.day)
+            .eq("source", key.source)
+            .eq("model", key.model ?? "")
+            .eq("project", key.project)
+        )
+        .take(tuning.compactGroupRows)
+
+/**
+ * Sums the rows of each key into its first row (deleting the others, and the first when the sum is nothing), and
+ * folds pending session count changes into the user's document. Returns the keys left for another call (a key with
+ * more rows than one call takes) and whether count changes remain.
+ */
+export const compact = async (
+  ctx: MutationCtx,
+  userId: Id<"users">,
+  keys: ReadonlyArray<RollupKey>,
+  counts: boolean
+): Promise<{ readonly keys: Array<RollupKey>; readonly counts: boolean }> => {
+  const left: Array<RollupKey> = []
+  const seen = new Set<string>()
+  for (const key of keys) {
+    const k = JSON.stringify([key.table, key.day, key.source, key.project, key.model ?? null, key.tool ?? null])
+    if (seen.has(k)) continue
+    seen.add(k)
+    const rows = await groupOf(ctx, userId, key)
+    if (rows.length === tuning.compactGroupRows) left.push(key)
+    const [first, ...rest] = rows
+    if (first === undefined) continue
+    if (key.table === "toolRollup") {
+      const sum = (rows as Array<Rollup.ToolRow>).map(toolRowOf).reduce(Rollup.sumTools)
+      if (rest.length === 0 && !Batch.isZeroTools(sum)) continue
+      if (Batch.isZeroTools(sum)) await ctx.db.delete(first._id)
+      else await ctx.db.patch(first._id as Id<"toolRollup">, sum)
+    } else {
+      const sum = (rows as Array<Rollup.UsageRow>).map(usageRowOf).reduce(Rollup.sumUsage)
+      if (rest.length === 0 && !Batch.isZeroUsage(sum)) continue
+      if (Batch.isZeroUsage(sum)) await ctx.db.delete(first._id)
+      else await ctx.db.patch(first._id as Id<UsageTable>, sum)
+    }
+    for (const row of rest) await ctx.db.delete(row._id)
+  }
+  let countsLeft = false
+  if (counts) {
+    const pending = await ctx.db
+      .query("sessionCounts")
+      .withIndex("by_user", (q) => q.eq("userId", userId))
+      .take(tuning.compactGroupRows)
+    countsLeft = pending.length === tuning.compactGroupRows
+    const user = await ctx.db.get(userId)
+    if (pending.length > 0 && user !== null) {
+      const sum = pending.reduce((n, row) => n + row.delta, 0)
+      await ctx.db.patch(userId, { sessionCount: Math.max(0, (user.sessionCount ?? 0) + sum) })
+      for (const row of pending) await ctx.db.delete(row._id)
+    }
+  }
+  return { keys: left, counts: countsLeft }
+}
+
+/** The user's session count: the compacted count plus the changes not yet folded in (at most `sessionCountReads`). */
+export const sessionCount = async (ctx: QueryCtx, userId: Id<"users">): Promise<number> => {
+  const user = await ctx.db.get(userId)
+  const pending = await ctx.db
+    .query("sessionCounts")
+    .withIndex("by_user", (q) => q.eq("userId", userId))
+    .take(tuning.sessionCountReads)
+  return Math.max(0, (user?.sessionCount ?? 0) + pending.reduce((n, row) => n + row.delta, 0))
 }

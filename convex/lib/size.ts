@@ -33,7 +33,7 @@ export const fitEvent = (event: Event.Event): Event.Event => {
     }
     case "tool_call":
       return optionalName(event.agentId) === event.agentId ? event : { ...event, agentId: optionalName(event.agentId) }
-    case "session":
+    default:
       return event
   }
 }

@@ -24,5 +24,18 @@ export const tuning = {
   mutationEvents: 200,
   mutationBytes: 2 * 1024 * 1024,
   /** Stored session bytes one ingestion mutation reads (and rewrites) at most; the rest go to the next mutation. */
-  mutationSessionBytes: 4 * 1024 * 1024
+  mutationSessionBytes: 4 * 1024 * 1024,
+  /** Rollup keys one `rollups:compact` call sums at most, and rows of one key (or session count changes) it reads. */
+  compactKeys: 200,
+  compactGroupRows: 64,
+  /** Session count changes not yet compacted that a count reads at most. */
+  sessionCountReads: 1_000,
+  /** Documents (and bytes) one migration step reads at most, whatever its batch size. */
+  migrationStepBytes: 4 * 1024 * 1024,
+  /** Last uses one sweep folds at most per call; deletions restarted when they made no progress for this long. */
+  sweepUses: 500,
+  stalledDeletionMs: 10 * 60_000,
+  /** Sessions an export answers in its body at most as bytes; past that it is written to file storage (up to the second). */
+  exportInlineBytes: 4 * 1024 * 1024,
+  exportFileBytes: 16 * 1024 * 1024
 }

@@ -130,3 +130,13 @@ export const fields = <A, I extends object, R>(schema: Schema.Schema<A, I, R>): 
   if (validator.kind !== "object") throw new UnsupportedSchema([], `a ${validator.kind} where a struct was expected`)
   return validator.fields as FieldValidators<I>
 }
+
+/** The validator of what `.paginate()` answers, with pages of `item`. */
+export const paginated = <V extends GenericValidator>(item: V) =>
+  v.object({
+    page: v.array(item),
+    isDone: v.boolean(),
+    continueCursor: v.string(),
+    splitCursor: v.optional(v.union(v.string(), v.null())),
+    pageStatus: v.optional(v.union(v.literal("SplitRecommended"), v.literal("SplitRequired"), v.null()))
+  })

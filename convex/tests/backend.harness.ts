@@ -4,9 +4,9 @@ import { vi } from "vitest"
 import { internal } from "../_generated/api.js"
 import type { Id } from "../_generated/dataModel.js"
 import schema from "../schema.js"
+import { installObserver, modules, productionLimits } from "./deployment.harness.js"
 
-/** The Convex functions under test, for convex-test (the test files themselves are not modules of the deployment). */
-export const modules = import.meta.glob(["../**/*.ts", "!../tests/**"])
+export { bundleDir, tuning } from "./deployment.harness.js"
 
 export type Limits = Parameters<typeof convexTest>[0] extends infer O
   ? O extends { transactionLimits?: infer L }
@@ -14,8 +14,16 @@ export type Limits = Parameters<typeof convexTest>[0] extends infer O
     : never
   : never
 
-/** A fresh in-memory Convex backend with this deployment's schema and functions. */
-export const makeBackend = (transactionLimits: Limits = false) => convexTest({ schema, modules, transactionLimits })
+/**
+ * A fresh in-memory Convex backend with this deployment's schema and functions (the source modules, or the bundle of
+ * `npx convex deploy`: see `deployment.harness.ts`). Convex's document, argument and response size limits always
+ * hold; `transactionLimits` switches on the per-transaction read and write limits (`true`: production's).
+ */
+export const makeBackend = (transactionLimits: Limits = false) => {
+  const t = convexTest({ schema, modules, transactionLimits })
+  installObserver()
+  return t
+}
 
 export type Backend = ReturnType<typeof makeBackend>
 
@@ -28,9 +36,19 @@ export const origin = "https://opensync-test.convex.site"
 /** A `fetch` that sends requests to the deployment's HTTP router. */
 export const fetchVia =
   (t: Backend): typeof fetch =>
-  (input, init) => {
+  async (input, init) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url
-    return t.fetch(url.startsWith(origin) ? url.slice(origin.length) : url, init)
+    const response = await t.fetch(url.startsWith(origin) ? url.slice(origin.length) : url, init)
+    const body = await response.arrayBuffer()
+    if (body.byteLength > productionLimits.httpResponseBytes) {
+      throw new Error(`HTTP response of ${body.byteLength} bytes: over Convex's 20 MiB limit`)
+    }
+    const empty = [101, 204, 205, 304].includes(response.status)
+    return new Response(empty ? null : body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers
+    })
   }
 
 export const userIdOf = (user: { readonly userId: string }) => user.userId as unknown as Id<"users">

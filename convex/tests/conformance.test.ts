@@ -1,11 +1,14 @@
 // @vitest-environment edge-runtime
 import { vi } from "@effect/vitest"
 import { conformanceSuite } from "@opensync/testkit/conformance/Suite"
-import { createUser, drain, fetchVia, makeBackend, origin } from "./backend.harness.js"
+import { bundleDir, createUser, drain, fetchVia, makeBackend, origin } from "./backend.harness.js"
 
-/** The HTTP conformance suite, unchanged, against the Convex HTTP router (through convex-test). */
-conformanceSuite("Convex backend (convex-test)", async () => {
-  const t = makeBackend()
+/**
+ * The HTTP conformance suite, unchanged, against the Convex HTTP router (through convex-test), with Convex's production
+ * transaction limits on: on the source modules, or on the bundle of `npx convex deploy` (`OPENSYNC_CONVEX_BUNDLE`).
+ */
+conformanceSuite(`Convex backend (convex-test${bundleDir === undefined ? "" : ", deployed bundle"})`, async () => {
+  const t = makeBackend(true)
   const alice = await createUser(t, "Alice")
   const bob = await createUser(t, "Bob")
   return {

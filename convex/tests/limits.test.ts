@@ -1,8 +1,7 @@
 // @vitest-environment edge-runtime
 import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
 import { internal } from "../_generated/api.js"
-import { tuning } from "../lib/tuning.js"
-import { client, countRows, createUser, drain, makeBackend, userIdOf } from "./backend.harness.js"
+import { client, countRows, createUser, drain, makeBackend, tuning, userIdOf } from "./backend.harness.js"
 
 /**
  * Paths that grow with a user's data, run under Convex's per-function limits as this project designs for them

@@ -138,6 +138,18 @@ export const layer = Layer.effect(
   )
 )
 
+/** The OTLP receiver's authentication: any scope, and the body left for the handler to read as bytes. */
+export const otlpLayer = Layer.effect(
+  Api.OtlpAuthentication,
+  Effect.map(Effect.context<Keys | SignIns | AuthThrottle | ServerInfo>(), (context) => ({
+    bearer: (token: Redacted.Redacted) =>
+      Effect.gen(function* () {
+        const caller = yield* authenticate(Redacted.value(token))
+        return yield* requireScope(caller, "ingest", yield* describeRequest)
+      }).pipe(Effect.provide(context))
+  }))
+)
+
 /** Before a sign-in request is parsed: the client is not throttled, and the body is small and shallow. */
 export const signInGuardLayer = Layer.effect(
   Api.SignInGuard,

@@ -7,6 +7,7 @@ import * as ErrorBodies from "./ErrorBodies.js"
 import { AuthLive, SignInsLive } from "./handlers/auth.js"
 import { DataLive, HealthLive } from "./handlers/data.js"
 import { KeysLive } from "./handlers/keys.js"
+import { OtlpLive } from "./handlers/otlp.js"
 import { SessionsLive } from "./handlers/sessions.js"
 import { LegacyLive, SyncLive } from "./handlers/sync.js"
 import type { Keys } from "./Keys.js"
@@ -17,8 +18,8 @@ import type { AuthThrottle } from "./Throttle.js"
 
 /** Every group of the contract implemented over the ports, with authentication, scopes and sign-in limits. */
 export const ApiLive = HttpApiBuilder.api(Api.OpenSyncApi).pipe(
-  Layer.provide([HealthLive, SyncLive, LegacyLive, SessionsLive, KeysLive, AuthLive, SignInsLive, DataLive]),
-  Layer.provide([Auth.layer, Auth.signInGuardLayer])
+  Layer.provide([HealthLive, SyncLive, OtlpLive, LegacyLive, SessionsLive, KeysLive, AuthLive, SignInsLive, DataLive]),
+  Layer.provide([Auth.layer, Auth.otlpLayer, Auth.signInGuardLayer])
 )
 
 /** The services a backend provides: its adapters of the ports, the throttle and what it says about itself. */
@@ -31,7 +32,7 @@ export type Ports = SessionStore | Keys | SignIns | AuthThrottle | ServerInfo
 export const cors = {
   allowedOrigins: ["*"],
   allowedMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-  allowedHeaders: ["Authorization", "Content-Type", SignIn.secretHeader],
+  allowedHeaders: ["Authorization", "Content-Type", "Content-Encoding", SignIn.secretHeader],
   maxAge: 86_400
 } as const
 

@@ -1,7 +1,7 @@
-import type { Api, Event, Ids, Stats } from "@opensync/domain"
+import { Api, type Event, type Ids, type Stats } from "@opensync/domain"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 
 /**
@@ -59,6 +59,8 @@ export class SessionStore extends Context.Tag("@opensync/backend/SessionStore")<
     ) => Effect.Effect<Option.Option<{ readonly messages: number; readonly toolCalls: number }>, StorageError>
     /** Deletes all of the user's data (keys and the user stay), keeping tombstones of every deleted session. */
     readonly removeAll: (userId: Ids.UserId) => Effect.Effect<Api.DataDeleted, StorageError>
+    /** Progress of the user's last `removeAll` (`done` when it finished, or when there was none). */
+    readonly removal: (userId: Ids.UserId) => Effect.Effect<Api.DataStatus, StorageError>
     /** Every session id of the user (the legacy protocol's `/sync/sessions/list`). */
     readonly ids: (userId: Ids.UserId) => Effect.Effect<ReadonlyArray<string>, StorageError>
     readonly stats: (
@@ -68,6 +70,10 @@ export class SessionStore extends Context.Tag("@opensync/backend/SessionStore")<
     ) => Effect.Effect<Api.Stats, StorageError>
     /** The values the session filters can take, with session counts (`Stats.facets` over the all-time rollups). */
     readonly facets: (userId: Ids.UserId) => Effect.Effect<Api.Facets, StorageError>
+    /** Records that the user's telemetry (OTLP) reached the server at `at` (server clock, epoch ms). */
+    readonly noteTelemetry: (userId: Ids.UserId, at: number) => Effect.Effect<void, StorageError>
+    /** When the user's telemetry last reached the server, or null when it never did. */
+    readonly lastTelemetry: (userId: Ids.UserId) => Effect.Effect<number | null, StorageError>
     /** Sessions matching the filters, oldest first, after a position this method returned (null: from the start). */
     readonly exportPage: (
       userId: Ids.UserId,
@@ -77,3 +83,6 @@ export class SessionStore extends Context.Tag("@opensync/backend/SessionStore")<
     ) => Effect.Effect<ExportPage, StorageError | InvalidCursor>
   }
 >() {}
+
+/** The caller of the current request and the store: what most handlers start with. */
+export const caller = Effect.all({ user: Api.CurrentUser, store: SessionStore })

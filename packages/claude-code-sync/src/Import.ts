@@ -1,25 +1,21 @@
 import type { Dirent } from "node:fs"
 import { readdir, stat } from "node:fs/promises"
 import { join, resolve } from "node:path"
-import { Outbox, Redactor } from "@opensync/client"
-import { Event } from "@opensync/domain"
+import { Kit, type Outbox, type Redactor } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { claudeDirs } from "./Paths.js"
+import { agent, claudeDirs } from "./Agent.js"
 import * as Transcript from "./transcript/index.js"
 
 /*
- * The backfill behind `claude-code-sync import`: `discover` lists every transcript Claude Code still keeps, `importAll`
- * reads them one file at a time (never all at once), turns each into redacted domain events and appends them to the
- * outbox; the caller drains it. Event ids are deterministic, so importing twice queues the same events again and the
- * server counts them as duplicates.
+ * The history behind `claude-code-sync import`: `discover` lists every transcript Claude Code still keeps and
+ * `historyItem` reads one into domain events; the kit's import loop redacts them and appends them to the outbox, one
+ * file at a time; the caller drains it.
  */
 
 type Env = Readonly<Record<string, string | undefined>>
 
-const SOURCE = "claude-code"
-/** Most events per outbox file: small transcripts share one, a long one is split. */
-const EVENTS_PER_APPEND = 1_000
+const SOURCE = agent.source.id
 const STAT_CONCURRENCY = 16
 
 /** A transcript file: a session's main one, or a subagent's (`<session>/subagents/agent-<id>.jsonl`). */
@@ -149,13 +145,8 @@ export const discover = (env: Env = process.env): Effect.Effect<ReadonlyArray<Tr
 // ---------------------------------------------------------------------------------------------------------------------
 // import
 
-/** The events of one file, or why it was left out. */
-type FileResult =
-  | { readonly ok: true; readonly events: ReadonlyArray<Event.EventEncoded>; readonly malformed: number }
-  | { readonly ok: false; readonly reason: string }
-
-/** Reads one file into its domain events (not yet redacted); never fails. */
-const eventsOfFile = (file: TranscriptFile, options: ImportOptions): Effect.Effect<FileResult> =>
+/** Reads one file into its domain events (not yet redacted), or why it was left out; never fails. */
+const eventsOfFile = (file: TranscriptFile, options: ImportOptions): Effect.Effect<Kit.SessionSource.ItemEvents> =>
   Effect.gen(function* () {
     const read = yield* Effect.either(Transcript.readTranscriptFile(file.path))
     if (Either.isLeft(read)) return { ok: false, reason: `unreadable: ${describe(read.left.cause)}` } as const
@@ -167,7 +158,7 @@ const eventsOfFile = (file: TranscriptFile, options: ImportOptions): Effect.Effe
       } as const
     }
     return yield* Effect.try({
-      try: (): FileResult => {
+      try: (): Kit.SessionSource.ItemEvents => {
         const session = Transcript.readSession(parsed.lines, {
           syncThinking: options.syncThinking,
           source: file.kind,
@@ -185,6 +176,15 @@ const eventsOfFile = (file: TranscriptFile, options: ImportOptions): Effect.Effe
     }).pipe(Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `cannot be read: ${reason}` } as const)))
   })
 
+/** One transcript as an item of the kit's import loop. */
+export const historyItem = (file: TranscriptFile, options: ImportOptions): Kit.SessionSource.HistoryItem<never> => ({
+  sessionId: file.sessionId,
+  label: file.path,
+  size: file.size,
+  changedAt: file.mtimeMs,
+  read: eventsOfFile(file, options)
+})
+
 /**
  * Imports the given files in order, one at a time: read, fold, redact, append to the outbox. A file that cannot be
  * read or is not a transcript is skipped with a reason; only an outbox write failure stops the import.
@@ -193,70 +193,38 @@ export const importFiles = (
   files: ReadonlyArray<TranscriptFile>,
   options: ImportOptions
 ): Effect.Effect<ImportSummary, Outbox.OutboxWriteFailed, Outbox.Outbox | Redactor.Redactor> =>
-  Effect.gen(function* () {
-    const outbox = yield* Outbox.Outbox
-    const totalFiles = files.length
-    let totalBytes = 0
-    for (const file of files) totalBytes += file.size
-    const sessions = new Set<string>()
-    const skippedFiles: Array<SkippedFile> = []
-    let done = 0
-    let doneBytes = 0
-    let imported = 0
-    let importedBytes = 0
-    let events = 0
-    let malformedLines = 0
+  Effect.map(
+    Kit.History.importItems(
+      files.map((file) => historyItem(file, options)),
+      options.onProgress === undefined
+        ? undefined
+        : (p) =>
+            options.onProgress?.({
+              files: p.items,
+              totalFiles: p.totalItems,
+              bytes: p.bytes,
+              totalBytes: p.totalBytes,
+              events: p.events
+            })
+    ),
+    (totals): ImportSummary => ({
+      sessions: totals.sessions,
+      files: totals.items,
+      events: totals.events,
+      bytes: totals.bytes,
+      malformedLines: totals.malformed,
+      skippedFiles: totals.skipped.map((skipped) => ({ path: skipped.label, reason: skipped.reason }))
+    })
+  )
 
-    // Events of small files are gathered into outbox files of up to EVENTS_PER_APPEND events (one file each would
-    // cost a file creation per transcript); at most that many wait in memory besides the current file's. Everything
-    // read is in the outbox when the last progress is reported.
-    let buffered: Array<Event.EventEncoded> = []
-    const flush = (all: boolean) =>
-      Effect.gen(function* () {
-        let start = 0
-        while (buffered.length - start >= (all ? 1 : EVENTS_PER_APPEND)) {
-          const chunk = buffered.slice(start, start + EVENTS_PER_APPEND)
-          yield* outbox.append(yield* Redactor.redactEvents(chunk))
-          start += chunk.length
-        }
-        buffered = buffered.slice(start)
-      })
-
-    for (const file of files) {
-      const result = yield* eventsOfFile(file, options)
-      if (result.ok) {
-        for (const event of result.events) buffered.push(event)
-        sessions.add(file.sessionId)
-        imported++
-        importedBytes += file.size
-        events += result.events.length
-        malformedLines += result.malformed
-      } else {
-        skippedFiles.push({ path: file.path, reason: result.reason })
-      }
-      done++
-      doneBytes += file.size
-      yield* flush(done === totalFiles)
-      options.onProgress?.({ files: done, totalFiles, bytes: doneBytes, totalBytes, events })
-    }
-
-    yield* flush(true)
-    const summary: ImportSummary = {
-      sessions: sessions.size,
-      files: imported,
-      events,
-      bytes: importedBytes,
-      malformedLines,
-      skippedFiles
-    }
-    return summary
-  })
+/** The transcripts `import` reads: those modified at or after `since`, when given. */
+export const filesSince = (files: ReadonlyArray<TranscriptFile>, since: number | undefined) =>
+  since === undefined ? files : files.filter((file) => file.mtimeMs >= since)
 
 /** Backfills every transcript found by `discover` (modified at or after `since`, when given) into the outbox. */
 export const importAll = (
   options: ImportOptions
 ): Effect.Effect<ImportSummary, Outbox.OutboxWriteFailed, Outbox.Outbox | Redactor.Redactor> =>
-  Effect.flatMap(discover(options.env ?? process.env), (files) => {
-    const since = options.since
-    return importFiles(since === undefined ? files : files.filter((file) => file.mtimeMs >= since), options)
-  })
+  Effect.flatMap(discover(options.env ?? process.env), (files) =>
+    importFiles(filesSince(files, options.since), options)
+  )

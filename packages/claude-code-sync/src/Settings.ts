@@ -7,7 +7,7 @@ import { dirname, join } from "node:path"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { claudeDirs } from "./Paths.js"
+import { claudeDirs } from "./Agent.js"
 
 type Env = Readonly<Record<string, string | undefined>>
 type Json = Record<string, unknown>
@@ -46,6 +46,19 @@ export class SettingsWriteFailed extends Data.TaggedError("SettingsWriteFailed")
 
 /** The user's Claude Code settings: `$CLAUDE_CONFIG_DIR/settings.json`, else `~/.claude/settings.json`. */
 export const settingsPath = (env: Env = process.env): string => join(claudeDirs(env)[0] ?? ".claude", "settings.json")
+
+/** Claude Code's default `cleanupPeriodDays`: transcripts older than this are deleted when Claude Code starts. */
+export const DEFAULT_CLEANUP_DAYS = 30
+
+/** How many days Claude Code keeps transcripts, from the settings file at `path` (a missing or odd value: the default). */
+export const cleanupPeriodDays = (path: string): number => {
+  try {
+    const value = (JSON.parse(readFileSync(path, "utf8")) as { cleanupPeriodDays?: unknown }).cleanupPeriodDays
+    return typeof value === "number" && Number.isFinite(value) && value >= 1 ? value : DEFAULT_CLEANUP_DAYS
+  } catch {
+    return DEFAULT_CLEANUP_DAYS
+  }
+}
 
 /** The command registered for one event. */
 export const hookCommand = (hookPath: string, event: string): string => `node "${hookPath}" ${event}`

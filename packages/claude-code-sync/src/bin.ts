@@ -1,46 +1,24 @@
-import { ValidationError } from "@effect/cli"
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { ConfigStore, Outbox, Redactor } from "@opensync/client"
-import * as Cause from "effect/Cause"
-import * as Console from "effect/Console"
+import { spawn } from "node:child_process"
+import { Args, Command } from "@effect/cli"
+import { Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import { run } from "./Cli.js"
-import * as Paths from "./Paths.js"
-import * as Sync from "./Sync.js"
+import packageJson from "../package.json" with { type: "json" }
+import { agent } from "./Agent.js"
+import { hookPath } from "./Registration.js"
+import * as Source from "./Source.js"
 
-const MainLive = Layer.mergeAll(
-  ConfigStore.ConfigStore.Default,
-  Outbox.layer(Paths.outboxDir()),
-  Redactor.Redactor.Default,
-  NodeContext.layer
-).pipe(Layer.provide(ConfigStore.Tool.claudeCode()))
+/** `claude-code-sync hook EVENT`: records one payload from stdin through the hook entry (manual wiring). */
+const hook = Command.make(
+  "hook",
+  { event: Args.text({ name: "EVENT" }).pipe(Args.withDescription("The hook event name, e.g. Stop.")) },
+  ({ event }) =>
+    Effect.flatMap(Kit.LocalState.LocalState, ({ log }) =>
+      Effect.async<void>((resume) => {
+        const child = spawn(process.execPath, [hookPath(), event], { stdio: ["inherit", "ignore", "ignore"] })
+        child.on("error", (error) => resume(log(`hook ${event}: cannot start ${hookPath()}: ${error.message}`)))
+        child.on("exit", () => resume(Effect.void))
+      })
+    )
+).pipe(Command.withDescription("Record one hook payload from stdin (manual wiring); prints nothing, always exits 0."))
 
-/** `hook` and `sync --background` run under Claude Code: they print nothing and always exit 0. */
-const quiet = process.argv[2] === "hook" || (process.argv[2] === "sync" && process.argv.includes("--background"))
-
-const describe = (cause: Cause.Cause<unknown>) => {
-  const failure = Cause.squash(cause)
-  return failure instanceof Error ? failure.message : String(failure)
-}
-
-/** Prints what went wrong in one line (the CLI already printed usage errors), without a stack trace. */
-const report = (cause: Cause.Cause<unknown>) => {
-  if (Cause.isInterruptedOnly(cause)) return Effect.void
-  if (ValidationError.isValidationError(Cause.squash(cause))) return Effect.void
-  return Console.error(`claude-code-sync: ${describe(cause)}`)
-}
-
-const program = run(process.argv).pipe(Effect.provide(MainLive))
-
-if (quiet) {
-  program.pipe(
-    Effect.catchAllCause((cause) =>
-      Effect.sync(() => Sync.log(`${process.argv.slice(2).join(" ")}: ${describe(cause)}`))
-    ),
-    NodeRuntime.runMain({ disableErrorReporting: true })
-  )
-} else {
-  program.pipe(Effect.tapErrorCause(report), NodeRuntime.runMain({ disableErrorReporting: true }))
-}
+Kit.Main.runMain({ agent, version: packageJson.version, source: Source.layer, commands: [hook], quiet: ["hook"] })

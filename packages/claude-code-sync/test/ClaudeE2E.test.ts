@@ -5,6 +5,7 @@
  * (scripts/install-clients.sh, `.tools/`) and the registry's newest (`.tools/claude-<version>/`), each recording its
  * results for docs/compatibility.md.
  */
+import { execFileSync, spawnSync } from "node:child_process"
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
@@ -563,6 +564,75 @@ for (const version of versions) {
         expect(stored?.detail.session.source).toBe("claude-code")
         expect(stored?.detail.messages.some((message) => message.role === "user" && message.text === PROMPT)).toBe(true)
         expect(stored?.detail.toolCalls.length).toBeGreaterThan(0)
+
+        // The installed CLI knows which install it is and which hook file ran: for a marketplace added from a local
+        // directory, Claude Code runs the hooks from that directory, not from its cache.
+        await Claude.waitForSyncIdle(workspace)
+        const installedCli = join(cache, version ?? "", "dist/cli.mjs")
+        const status = spawnSync(process.execPath, [installedCli, "status", "--json"], {
+          env: Claude.clientEnv(workspace, "http://127.0.0.1:9", server),
+          encoding: "utf8"
+        })
+        expect(JSON.parse(status.stdout)).toMatchObject({
+          install: { kind: "Claude Code plugin (marketplace)", root: join(cache, version ?? "") },
+          heartbeat: {
+            entry: join(marketplace, "packages/claude-code-sync/dist/hook.cjs"),
+            pluginRoot: join(marketplace, "packages/claude-code-sync")
+          }
+        })
+      })
+    })
+  })
+
+  describe.skipIf(version.missing !== undefined)(`${version.label}: e2e, installed globally with npm`, () => {
+    afterAll((suite) => Agents.recordResults(version, suite))
+
+    it("`setup` from the installed package points the hooks at its files; they sync, and status names the install", {
+      timeout: 120_000
+    }, async () => {
+      await withRun(async ({ server, fake, workspace }) => {
+        // What `npm install -g claude-code-sync` gives, from this package's tarball, into a prefix of its own.
+        const prefix = join(workspace.root, "prefix")
+        const pack = ["pack", "--ignore-scripts", "--silent", "--pack-destination", workspace.root]
+        const packed = execFileSync("npm", pack, { cwd: Claude.pluginDir, encoding: "utf8" }).trim().split("\n").pop()
+        const install = ["install", "-g", "--prefix", prefix, "--ignore-scripts", "--no-audit", "--no-fund"]
+        execFileSync("npm", [...install, "--loglevel=error", join(workspace.root, packed ?? "")])
+        const installed = join(prefix, "lib/node_modules/claude-code-sync")
+        const cli = (...args: ReadonlyArray<string>) =>
+          spawnSync(join(prefix, "bin/claude-code-sync"), args, {
+            env: Claude.clientEnv(workspace, "http://127.0.0.1:9", server),
+            encoding: "utf8"
+          })
+
+        const setup = cli("setup")
+        expect(setup.status, setup.stderr).toBe(0)
+        const settings = JSON.parse(readFileSync(join(workspace.home, ".claude/settings.json"), "utf8"))
+        expect(settings.hooks.Stop[0].hooks[0].command).toBe(`node "${join(installed, "dist/hook.cjs")}" Stop`)
+
+        const run = await Claude.runClaude({
+          workspace,
+          fakeUrl: fake.url,
+          prompt: PROMPT,
+          sync: server,
+          pluginDir: null,
+          bin
+        })
+        expect(run.code, run.stderr).toBe(0)
+        const stored = await Claude.pollFor(async () => {
+          const found = await Server.getSession(server, run.sessionId)
+          return found?.detail.session.endReason === "other" && found.raw.includes(Fake.FINAL_TEXT) ? found : undefined
+        }, 20_000)
+        expect(stored, "the installed hooks did not deliver the session").toBeDefined()
+        expect(stored?.detail.toolCalls.length).toBe(4)
+
+        await Claude.waitForSyncIdle(workspace)
+        const status = JSON.parse(cli("status", "--json").stdout)
+        expect(status.install).toMatchObject({ kind: "global package", root: installed, version: expect.any(String) })
+        expect(status.hooks.settingsEvents).toHaveLength(8)
+        expect(status.heartbeat).toMatchObject({ entry: join(installed, "dist/hook.cjs"), host: "Claude Code" })
+        const text = cli("status").stdout
+        expect(text).toContain(`install        global package at ${installed} (claude-code-sync `)
+        expect(text).toContain(`with ${join(installed, "dist/hook.cjs")}`)
       })
     })
   })

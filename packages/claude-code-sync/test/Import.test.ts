@@ -266,7 +266,9 @@ describe("importAll", () => {
     return Effect.gen(function* () {
       yield* Import.importAll({ ...options, env: tree.env })
       const sent = yield* drainAll
-      const agentEvents = sent.filter((event) => event.kind !== "session" && event.agentId === AGENT_ID)
+      const agentEvents = sent.filter(
+        (event) => (event.kind === "message" || event.kind === "tool_call") && event.agentId === AGENT_ID
+      )
       expect(agentEvents.map((event) => event.kind)).toEqual(["message", "message"])
       for (const event of agentEvents) expect(event.sessionId).toBe(SESSION_ID)
       expect(sent.filter((event) => event.kind === "session").map((event) => event.sessionId)).toEqual([

@@ -2,11 +2,11 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigStore, Outbox, Redactor } from "@opensync/client"
+import { Kit, Outbox } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Paths from "../src/Paths.js"
-import * as Sync from "../src/Sync.js"
+import { agent } from "../src/Agent.js"
+import * as Source from "../src/Source.js"
 
 const fixtures = join(import.meta.dirname, "fixtures")
 
@@ -22,7 +22,8 @@ const setup = () => {
   const env = { HOME: home, CLAUDE_SYNC_STATE_DIR: join(home, "state") }
   const transcript = join(home, "transcript.jsonl")
   copyFileSync(join(fixtures, "claude-transcript.jsonl"), transcript)
-  const inbox = Paths.inboxDir(env)
+  const paths = Kit.Agent.paths(agent, env)
+  const inbox = paths.inbox
   mkdirSync(inbox, { recursive: true })
   const lines = readFileSync(join(fixtures, "claude-hooks.jsonl"), "utf8")
     .split("\n")
@@ -40,29 +41,23 @@ const setup = () => {
     join(inbox, "1790000000999-1-bad.hook"),
     `${JSON.stringify({ hook: "Stop", receivedAt: 1 })}\n{ not json`
   )
-  const layer = Layer.mergeAll(
-    ConfigStore.ConfigStore.Default.pipe(Layer.provide(ConfigStore.Tool.claudeCode(env))),
-    Outbox.layer(Paths.outboxDir(env)),
-    Redactor.Redactor.Default
-  )
-  return { env, layer, home, payloads: lines.length }
+  const layer = Source.layer.pipe(Layer.provideMerge(Kit.Main.layer(agent, env)))
+  return { env, paths, layer, home, payloads: lines.length }
 }
 
 describe("Sync", () => {
   it.effect("turns stored hook payloads and the transcript into redacted events in the outbox", () => {
-    const { env, layer, payloads } = setup()
-    const previous = process.env.CLAUDE_SYNC_STATE_DIR
-    process.env.CLAUDE_SYNC_STATE_DIR = env.CLAUDE_SYNC_STATE_DIR
+    const { env, paths, layer, payloads } = setup()
     return Effect.gen(function* () {
-      const report = yield* Sync.processInbox
-      expect(report.hookPayloads).toBe(payloads)
-      expect(report.malformedPayloads).toBe(1)
-      expect(report.transcriptsRead).toBe(1)
+      const report = yield* Kit.Sync.processInbox({ syncToolCalls: true, syncThinking: false })
+      expect(report.inboxItems).toBe(payloads)
+      expect(report.unreadable).toBe(1)
+      expect(report.followUps).toBe(1)
       const stats = yield* (yield* Outbox.Outbox).stats()
       expect(stats.pending).toBe(report.eventsQueued)
-      expect(readdirSync(Paths.inboxDir(env))).toEqual([])
+      expect(readdirSync(paths.inbox)).toEqual([])
       expect(readdirSync(join(env.CLAUDE_SYNC_STATE_DIR, "inbox-bad"))).toEqual(["1790000000999-1-bad.hook"])
-      expect(readFileSync(Paths.logFile(env), "utf8")).toContain("hook stdin is not JSON")
+      expect(readFileSync(paths.log, "utf8")).toContain("hook stdin is not JSON")
       const sent: Array<unknown> = []
       yield* (yield* Outbox.Outbox).drain((events) =>
         Effect.sync(() => {
@@ -78,27 +73,18 @@ describe("Sync", () => {
       expect(sent.length).toBe(21)
       const text = JSON.stringify(sent)
       expect(text).not.toContain("hello from fake model")
-      expect(existsSync(Paths.syncLockFile(env))).toBe(false)
-    }).pipe(
-      Effect.provide(layer),
-      Effect.ensuring(
-        Effect.sync(() => {
-          if (previous === undefined) delete process.env.CLAUDE_SYNC_STATE_DIR
-          else process.env.CLAUDE_SYNC_STATE_DIR = previous
-        })
-      )
-    )
+      expect(existsSync(paths.lock)).toBe(false)
+    }).pipe(Effect.provide(layer))
   })
 
   it.effect("without a configured server, sync keeps everything queued and says how to fix it", () => {
-    const { env, layer } = setup()
-    process.env.CLAUDE_SYNC_STATE_DIR = env.CLAUDE_SYNC_STATE_DIR
+    const { paths, layer } = setup()
     return Effect.gen(function* () {
-      const report = yield* Sync.run
+      const report = yield* Kit.Sync.run
       expect(report.error).toBe("Not configured: run `claude-code-sync login`. Events stay queued until then.")
       expect(report.pending).toBe(report.eventsQueued)
       expect(report.delivered).toBe(0)
-      expect(existsSync(Paths.syncLockFile(env))).toBe(false)
+      expect(existsSync(paths.lock)).toBe(false)
     }).pipe(Effect.provide(layer))
   })
 })

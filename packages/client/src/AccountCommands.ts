@@ -1,6 +1,6 @@
 /**
  * The commands both plugin CLIs share, for the account and its settings: `login`, `logout`, `config`, `set`, plus the
- * pieces their `status` commands print (effective config, connection check, times). Each CLI passes who it is; the
+ * pieces their `status` commands print (effective config, times). Each CLI passes who it is; the
  * config store it runs with (`ConfigStore.layer` for its tool) decides the file and the environment variables.
  */
 import { Args, Command, Options, Prompt } from "@effect/cli"
@@ -80,19 +80,6 @@ export const effectiveConfig = (cli: Cli) =>
         `syncThinking   ${config.syncThinking}  (${origin("syncThinking")})`
       ]
     }
-  })
-
-/** Tests the configured server and key: its version and latency, or why it cannot be reached. */
-export const checkConnection = (cli: Cli, config: ConfigStore.ResolvedConfig) =>
-  Effect.gen(function* () {
-    if (config.serverUrl === undefined || config.apiKey === undefined) {
-      return { ok: false as const, error: `Not configured. Run \`${cli.name} login\`.` }
-    }
-    const client = yield* SyncClient.makeFetch({ baseUrl: config.serverUrl, apiKey: config.apiKey })
-    return yield* client.check.pipe(
-      Effect.map((checked) => ({ ok: true as const, version: checked.version, latencyMs: checked.latencyMs })),
-      Effect.catchTag("SendFailed", (error) => Effect.succeed({ ok: false as const, error: error.message }))
-    )
   })
 
 const showConfig = (cli: Cli, asJson: boolean) =>

@@ -16,10 +16,11 @@ export class Tool extends Context.Tag("@opensync/client/Tool")<
   Tool,
   { readonly name: string; readonly envPrefix: string; readonly env: Readonly<Record<string, string | undefined>> }
 >() {
-  static readonly claudeCode = (env: Readonly<Record<string, string | undefined>> = process.env) =>
-    Layer.succeed(Tool, { name: "claude-code-sync", envPrefix: "CLAUDE_SYNC", env })
-  static readonly openCode = (env: Readonly<Record<string, string | undefined>> = process.env) =>
-    Layer.succeed(Tool, { name: "opencode-sync", envPrefix: "OPENCODE_SYNC", env })
+  /** The plugin of an agent in the domain's `Sources` table (its CLI name and environment prefix). */
+  static readonly layer = (
+    source: { readonly cli: string; readonly envPrefix: string },
+    env: Readonly<Record<string, string | undefined>> = process.env
+  ) => Layer.succeed(Tool, { name: source.cli, envPrefix: source.envPrefix, env })
 }
 
 /** Where a setting came from, so `status` and `config` can explain it. */

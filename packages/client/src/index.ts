@@ -1,6 +1,7 @@
 export * as AccountCommands from "./AccountCommands.js"
 export * as ApiClient from "./ApiClient.js"
 export * as ConfigStore from "./ConfigStore.js"
+export * as Kit from "./kit/index.js"
 export * as Lenient from "./Lenient.js"
 export * as Outbox from "./Outbox.js"
 export * as Redactor from "./Redactor.js"

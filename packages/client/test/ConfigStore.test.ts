@@ -3,13 +3,14 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigStore, Tool } from "@opensync/client/ConfigStore"
+import { Sources } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 
 const withStore = (env: Record<string, string>) => {
   const home = mkdtempSync(join(tmpdir(), "opensync-config-"))
-  const layer = ConfigStore.Default.pipe(Layer.provide(Tool.claudeCode({ HOME: home, ...env })))
+  const layer = ConfigStore.Default.pipe(Layer.provide(Tool.layer(Sources.get("claude-code"), { HOME: home, ...env })))
   return { home, layer, file: join(home, ".config", "claude-code-sync", "config.json") }
 }
 

@@ -2,6 +2,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Sources } from "@opensync/domain"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -178,7 +179,7 @@ describe("SyncClient.layer: built once from ConfigStore", () => {
 
   it.effect("without a server or key it still builds, and every call is refused with what to do", () => {
     const dir = tempDir()
-    const tool = ConfigStore.Tool.claudeCode({ XDG_CONFIG_HOME: path.join(dir, "config") })
+    const tool = ConfigStore.Tool.layer(Sources.get("claude-code"), { XDG_CONFIG_HOME: path.join(dir, "config") })
     const server = fakeSyncServer(stored)
     return Effect.gen(function* () {
       const client = yield* SyncClient.SyncClient
@@ -201,7 +202,7 @@ describe("SyncClient.layer: built once from ConfigStore", () => {
     const file = path.join(dir, "config", "claude-code-sync", "config.json")
     fs.mkdirSync(path.dirname(file), { recursive: true })
     fs.writeFileSync(file, "{ not json")
-    const tool = ConfigStore.Tool.claudeCode({ XDG_CONFIG_HOME: path.join(dir, "config") })
+    const tool = ConfigStore.Tool.layer(Sources.get("claude-code"), { XDG_CONFIG_HOME: path.join(dir, "config") })
     return Effect.gen(function* () {
       const error = yield* Effect.flip((yield* SyncClient.SyncClient).check)
       expect(error.kind).toBe("refused")

@@ -1,5 +1,7 @@
 /** Number, money, time and size formatting used across the dashboard. */
 
+import * as Sources from "@opensync/domain/Sources"
+
 const compact = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 })
 const integer = new Intl.NumberFormat("en")
 
@@ -50,8 +52,8 @@ export const isoDay = (ms: number) => {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`
 }
 
-export const sourceLabel = (source: string) =>
-  source === "claude-code" ? "Claude Code" : source === "opencode" ? "OpenCode" : source
+/** The agent's name for a source id (from the domain's Sources table), else the id. */
+export const sourceLabel = (source: string) => Sources.label(source)
 
 /** Like Session.projectOf in the domain, without loading the domain module here. */
 export const projectOf = (s: { readonly projectName: string | null; readonly projectPath: string | null }) =>

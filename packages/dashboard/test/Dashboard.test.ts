@@ -187,6 +187,12 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     const chips = await page.locator(".sessions-table .chip-opencode").count()
     expect(chips).toBe(33)
     expect(await page.locator(".sessions-table .chip-claude-code").count()).toBe(0)
+    // The chip's colours come from the domain's Sources table (OpenCode: #e8f4ff on #1d64b5).
+    const chip = page.locator(".sessions-table .chip-opencode").first()
+    expect(await chip.evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color])).toEqual([
+      "rgb(232, 244, 255)",
+      "rgb(29, 100, 181)"
+    ])
 
     await page.getByLabel("Project").selectOption("infra")
     await page.locator(".pager", { hasText: "1–11" }).waitFor()

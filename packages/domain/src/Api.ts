@@ -75,6 +75,17 @@ export class FullAccess extends HttpApiMiddleware.Tag<FullAccess>()("FullAccess"
 }) {}
 
 /**
+ * Authentication of the OTLP receiver: an API key of any scope in `Authorization: Bearer osk_…` (what
+ * `OTEL_EXPORTER_OTLP_HEADERS` sends). Unlike `Authentication` it leaves the body unread: OTLP bodies are binary
+ * (protobuf, gzip) and the handler reads them as bytes within their limits.
+ */
+export class OtlpAuthentication extends HttpApiMiddleware.Tag<OtlpAuthentication>()("OtlpAuthentication", {
+  failure: authFailures,
+  provides: CurrentUser,
+  security: { bearer: HttpApiSecurity.bearer }
+}) {}
+
+/**
  * Limits of the unauthenticated sign-in request, checked before its body is parsed: a small body, shallow JSON, and
  * the client's failed attempts (429).
  */
@@ -130,6 +141,40 @@ export class SyncGroup extends HttpApiGroup.make("sync")
   .addError(PayloadTooLarge)
   .addError(InsufficientStorage)
   .middleware(Authentication) {}
+
+// ---------- OTLP/HTTP receiver (Claude Code's OpenTelemetry export) ----------
+
+/**
+ * What an OTLP/HTTP export gets back (JSON requests; protobuf requests get the same message as protobuf):
+ * `partialSuccess` only when some records OpenSync uses were refused.
+ */
+export const OtlpResponse = Schema.Struct({
+  partialSuccess: Schema.optional(
+    Schema.Struct({
+      rejectedLogRecords: Schema.optional(Schema.String),
+      rejectedDataPoints: Schema.optional(Schema.String),
+      errorMessage: Schema.optional(Schema.String)
+    })
+  )
+}).annotations({ identifier: "OtlpResponse" })
+
+const otlpBody = Schema.Union(
+  Schema.Unknown.annotations({ description: "OTLP JSON (ExportLogsServiceRequest / ExportMetricsServiceRequest)" }),
+  HttpApiSchema.Uint8Array({ contentType: "application/x-protobuf" })
+)
+
+export class OtlpGroup extends HttpApiGroup.make("otlp")
+  .add(HttpApiEndpoint.post("logs", "/v1/logs").setPayload(otlpBody).addSuccess(OtlpResponse))
+  .add(HttpApiEndpoint.post("metrics", "/v1/metrics").setPayload(otlpBody).addSuccess(OtlpResponse))
+  .addError(BadRequest)
+  .addError(PayloadTooLarge)
+  .addError(InsufficientStorage)
+  .middleware(OtlpAuthentication)
+  .annotate(
+    OpenApi.Description,
+    "OTLP/HTTP receiver for Claude Code's telemetry (JSON or protobuf, optionally gzip). `api_request` and " +
+      "`tool_result` log events and the `active_time` metric are stored; everything else is accepted and ignored."
+  ) {}
 
 // ---------- the existing OpenSync plugin protocol ----------
 
@@ -265,6 +310,13 @@ export const Stats = Schema.Struct({
   to: EpochMillis,
   bucket: Bucket,
   totals: Totals,
+  /**
+   * Where the range's usage figures come from, in counted units: requests counted with the agent's telemetry,
+   * messages or requests with the transcript's figures, totals the agent reported (see docs/telemetry.md).
+   */
+  provenance: Schema.optional(
+    Schema.Struct({ fromTelemetry: Schema.Number, fromTranscript: Schema.Number, fromReported: Schema.Number })
+  ),
   series: Schema.Array(
     Schema.Struct({ period: Schema.String, source: Schema.String, model: Schema.String, ...Totals.fields })
   ),
@@ -400,7 +452,9 @@ export const Me = Schema.Struct({
   user: AuthUser,
   via: Schema.Literal("apiKey", "session"),
   scope: Scope,
-  expiresAt: Schema.NullOr(EpochMillis)
+  expiresAt: Schema.NullOr(EpochMillis),
+  /** When the server last received telemetry (OTLP) from this user, by the server's clock; null: never. */
+  telemetry: Schema.optional(Schema.Struct({ lastReceivedAt: Schema.NullOr(EpochMillis) }))
 }).annotations({ identifier: "Me" })
 export type Me = typeof Me.Type
 
@@ -436,7 +490,25 @@ export const DataDeleted = Schema.Struct({
 }).annotations({ identifier: "DataDeleted" })
 export type DataDeleted = typeof DataDeleted.Type
 
+/**
+ * The caller's last `DELETE /api/data`: `scheduled` (accepted, no step run yet), `running` (steps under way), or `done`
+ * (finished, or none ever asked); `sessions` is how many sessions are left to delete (0 when done).
+ */
+export const DataStatus = Schema.Struct({
+  status: Schema.Literal("scheduled", "running", "done"),
+  sessions: Schema.Number
+}).annotations({ identifier: "DataStatus" })
+export type DataStatus = typeof DataStatus.Type
+
 export class DataGroup extends HttpApiGroup.make("data")
+  .add(
+    HttpApiEndpoint.get("status", "/api/data")
+      .addSuccess(DataStatus)
+      .annotate(
+        OpenApi.Description,
+        "Progress of the caller's last DELETE /api/data: scheduled, running or done, and the sessions it has left."
+      )
+  )
   .add(
     HttpApiEndpoint.del("deleteAll", "/api/data")
       .addSuccess(DataDeleted)
@@ -453,6 +525,7 @@ export class DataGroup extends HttpApiGroup.make("data")
 export class OpenSyncApi extends HttpApi.make("opensync")
   .add(HealthGroup)
   .add(SyncGroup)
+  .add(OtlpGroup)
   .add(LegacyGroup)
   .add(SessionsGroup)
   .add(KeysGroup)

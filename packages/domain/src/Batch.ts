@@ -7,6 +7,7 @@ import { decodeEvent } from "./internal/fastEvent.js"
 import * as Legacy from "./Legacy.js"
 import type { Message } from "./Message.js"
 import type * as Pricing from "./Pricing.js"
+import * as Request from "./Request.js"
 import * as Rollup from "./Rollup.js"
 import type { Session } from "./Session.js"
 import type { ToolCall } from "./ToolCall.js"
@@ -135,8 +136,32 @@ export const rowKey = (sessionId: string, id: string): string => `${sessionId}\u
 export const touched = (events: ReadonlyArray<Event.Event>) => ({
   sessions: [...new Set(events.map((e) => e.sessionId))],
   messages: events.flatMap((e) => (e.kind === "message" ? [[e.sessionId, e.messageId] as const] : [])),
-  toolCalls: events.flatMap((e) => (e.kind === "tool_call" ? [[e.sessionId, e.callId] as const] : []))
+  toolCalls: events.flatMap((e) =>
+    e.kind === "tool_call" || e.kind === "tool_result" ? [[e.sessionId, e.callId] as const] : []
+  )
 })
+
+/**
+ * The keys of the API requests a batch touches, to read before `apply` (after the messages): those telemetry
+ * reports, those the batch's messages name, and those the stored copies of these messages named.
+ */
+export const touchedRequests = (
+  events: ReadonlyArray<Event.Event>,
+  messages: ReadonlyMap<string, Message>
+): ReadonlyArray<readonly [string, string]> => {
+  const out = new Map<string, readonly [string, string]>()
+  const add = (sessionId: string, id: string | null | undefined) => {
+    if (id !== null && id !== undefined) out.set(rowKey(sessionId, id), [sessionId, id])
+  }
+  for (const event of events) {
+    if (event.kind === "api_request") add(event.sessionId, event.requestId)
+    else if (event.kind === "message") {
+      add(event.sessionId, event.requestId)
+      add(event.sessionId, messages.get(rowKey(event.sessionId, event.messageId))?.requestId)
+    }
+  }
+  return [...out.values()]
+}
 
 /** Storage-specific size policies applied to what is stored (identity by default). */
 export interface Fit {
@@ -155,6 +180,8 @@ export const apply = (
     readonly sessions: ReadonlyMap<string, Session>
     readonly messages: ReadonlyMap<string, Message>
     readonly toolCalls: ReadonlyMap<string, ToolCall>
+    /** By `rowKey(sessionId, requestId)`: the rows `touchedRequests` names (absent ones are new). */
+    readonly requests?: ReadonlyMap<string, Request.ApiRequest>
   },
   fit: Fit = {},
   overrides: ReadonlyArray<Pricing.Override> = []
@@ -163,8 +190,19 @@ export const apply = (
   const current = new Map(stored.sessions)
   const messages = new Map(stored.messages)
   const toolCalls = new Map(stored.toolCalls)
+  const requests = new Map<string, Request.ApiRequest | null>(stored.requests ?? [])
   const changedMessages = new Map<string, Message>()
   const changedToolCalls = new Map<string, ToolCall>()
+  /** Changed request rows; null: the row is to be deleted (nothing is left of it). */
+  const changedRequests = new Map<string, Request.ApiRequest | null>()
+  const setRequest = (sessionId: string, id: string, next: Request.ApiRequest | null) => {
+    const k = rowKey(sessionId, id)
+    const before = requests.get(k) ?? null
+    const session = current.get(sessionId)
+    if (session !== undefined) current.set(sessionId, Ingest.applyRequest(session, before, next))
+    requests.set(k, next)
+    changedRequests.set(k, next)
+  }
   for (const event of events) {
     const session = current.get(event.sessionId) ?? null
     switch (event.kind) {
@@ -175,14 +213,69 @@ export const apply = (
       }
       case "message": {
         const k = rowKey(event.sessionId, event.messageId)
-        const applied = Ingest.applyMessageEvent(session, messages.get(k) ?? null, event, overrides)
+        const previous = messages.get(k) ?? null
+        const applied = Ingest.applyMessageEvent(session, previous, event, overrides)
         current.set(event.sessionId, applied.session)
         if (applied.outcome === "applied") {
           const message = fit.message === undefined ? applied.message : fit.message(applied.message)
           messages.set(k, message)
           changedMessages.set(k, message)
           outcome.stored.push(event.id)
+          const before = previous?.requestId ?? null
+          const after = message.requestId ?? null
+          if (before !== null && before !== after) {
+            const row = requests.get(rowKey(event.sessionId, before)) ?? null
+            if (row?.transcript?.messageId === message.id) {
+              setRequest(
+                event.sessionId,
+                before,
+                Request.applyTranscript(row, before, event.sessionId, null, event.at, overrides)
+              )
+            }
+          }
+          if (after !== null) {
+            const row = requests.get(rowKey(event.sessionId, after)) ?? null
+            setRequest(
+              event.sessionId,
+              after,
+              Request.applyTranscript(row, after, event.sessionId, Request.transcriptOf(message), event.at, overrides)
+            )
+          }
         } else outcome.stale.push(event.id)
+        break
+      }
+      case "api_request": {
+        const base = session ?? Ingest.emptySession(event.sessionId, event.source, event.at)
+        current.set(event.sessionId, base)
+        const row = requests.get(rowKey(event.sessionId, event.requestId)) ?? null
+        const next = Request.applyTelemetry(row, event, overrides)
+        if (next === null) outcome.stale.push(event.id)
+        else {
+          setRequest(event.sessionId, event.requestId, next)
+          outcome.stored.push(event.id)
+        }
+        break
+      }
+      case "tool_result": {
+        const k = rowKey(event.sessionId, event.callId)
+        const applied = Ingest.applyToolResultEvent(session, toolCalls.get(k) ?? null, event)
+        current.set(event.sessionId, applied.session)
+        if (applied.outcome === "applied") {
+          const toolCall = fit.toolCall === undefined ? applied.toolCall : fit.toolCall(applied.toolCall)
+          toolCalls.set(k, toolCall)
+          changedToolCalls.set(k, toolCall)
+          outcome.stored.push(event.id)
+        } else outcome.stale.push(event.id)
+        break
+      }
+      case "cost_state": {
+        current.set(event.sessionId, Ingest.applyCostStateEvent(session, event))
+        outcome.stored.push(event.id)
+        break
+      }
+      case "active_time": {
+        current.set(event.sessionId, Ingest.applyActiveTimeEvent(session, event))
+        outcome.stored.push(event.id)
         break
       }
       case "tool_call": {
@@ -205,6 +298,7 @@ export const apply = (
     changedSessions,
     changedMessages,
     changedToolCalls,
+    changedRequests,
     deltas: changedSessions.map((s) => Rollup.delta(stored.sessions.get(s.id) ?? null, s))
   }
 }

@@ -1,9 +1,9 @@
 import * as Schema from "effect/Schema"
-import { EpochMillis, EventId, MessageId, SessionId, Source, ToolCallId } from "./Ids.js"
+import { EpochMillis, EventId, MessageId, RequestId, SessionId, Source, ToolCallId } from "./Ids.js"
 import { canonicalJson, digest } from "./internal/hash.js"
 import { Part, Role, Subtype } from "./Message.js"
 import { ToolInput, ToolOutput, ToolStatus } from "./ToolCall.js"
-import { CostUsd, DurationMs, Text, Tokens } from "./Units.js"
+import { CostUsd, DurationMs, maxDurationMs, Text, Tokens } from "./Units.js"
 import { UsageInput } from "./Usage.js"
 
 const optionalNullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optional(Schema.NullOr(schema))
@@ -67,7 +67,12 @@ export const MessageEvent = Schema.Struct({
   /** A cost the agent computed itself (OpenCode does); kept and labelled as reported. */
   reportedCostUsd: optionalNullable(CostUsd),
   /** False when the usage is informational and session totals come from elsewhere (legacy plugins). */
-  countUsage: Schema.optionalWith(Schema.Boolean, { default: () => true })
+  countUsage: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  /**
+   * The API request this message's usage came from (Claude Code's `requestId`). Telemetry reports requests by this
+   * id, so a request seen in both is counted once (see `Request`).
+   */
+  requestId: optionalNullable(RequestId)
 }).annotations({ identifier: "MessageEvent" })
 export type MessageEvent = typeof MessageEvent.Type
 
@@ -87,12 +92,96 @@ export const ToolCallEvent = Schema.Struct({
 }).annotations({ identifier: "ToolCallEvent" })
 export type ToolCallEvent = typeof ToolCallEvent.Type
 
-/** What the plugins send: one of the event kinds, discriminated by `kind`. */
-export const Event = Schema.Union(SessionEvent, MessageEvent, ToolCallEvent).annotations({ identifier: "Event" })
+const shortText = (max: number) => Text.pipe(Schema.minLength(1), Schema.maxLength(max))
+
+/**
+ * One API request as the agent's telemetry reported it (Claude Code's `claude_code.api_request`): the authoritative
+ * usage of that request. `reportedCostUsd` is the agent's own `cost_usd`; `querySource` says what made the request
+ * (`sdk`/`repl_main_thread` for the conversation, `compact`, a title, a subagent, …).
+ */
+export const ApiRequestEvent = Schema.Struct({
+  kind: Schema.Literal("api_request"),
+  ...common,
+  requestId: RequestId,
+  model: shortText(256),
+  usage: UsageInput,
+  reportedCostUsd: optionalNullable(CostUsd),
+  durationMs: optionalNullable(DurationMs),
+  querySource: optionalNullable(shortText(128)),
+  promptId: optionalNullable(shortText(256))
+}).annotations({ identifier: "ApiRequestEvent" })
+export type ApiRequestEvent = typeof ApiRequestEvent.Type
+
+/** How long a tool call took and whether it succeeded, as telemetry reported it (`claude_code.tool_result`). */
+export const ToolResultEvent = Schema.Struct({
+  kind: Schema.Literal("tool_result"),
+  ...common,
+  callId: ToolCallId,
+  name: shortText(256),
+  success: Schema.Boolean,
+  durationMs: optionalNullable(DurationMs),
+  error: optionalNullable(Text.pipe(Schema.maxLength(4096)))
+}).annotations({ identifier: "ToolResultEvent" })
+export type ToolResultEvent = typeof ToolResultEvent.Type
+
+/** One model's line of a `cost_state`: Claude Code's own cumulative usage and cost for that model. */
+export const CostStateModel = Schema.Struct({
+  model: shortText(256),
+  usage: UsageInput,
+  costUsd: CostUsd
+})
+
+/**
+ * The agent's own cumulative figures for the whole session, subagents included (Claude Code ≥ 2.1.332 writes them
+ * as `cost-state` transcript lines at the end of each turn). The latest one (by `at`) is the session's second ground
+ * truth: where telemetry is off, the session's totals are reconciled against it.
+ */
+export const CostStateEvent = Schema.Struct({
+  kind: Schema.Literal("cost_state"),
+  ...common,
+  totalCostUsd: CostUsd,
+  models: Schema.Array(CostStateModel).pipe(Schema.maxItems(64)),
+  hasUnknownModelCost: Schema.optionalWith(Schema.Boolean, { default: () => false })
+}).annotations({ identifier: "CostStateEvent" })
+export type CostStateEvent = typeof CostStateEvent.Type
+
+/**
+ * One data point of the agent's active-time metric (Claude Code's `claude_code.active_time.total`, in seconds, by
+ * `type`: `user` typing, `cli` working). Delta points add up; a cumulative point replaces the earlier value of its
+ * stream (same `startAt` and `type`).
+ */
+export const ActiveTimeEvent = Schema.Struct({
+  kind: Schema.Literal("active_time"),
+  ...common,
+  type: shortText(64),
+  seconds: Schema.Number.pipe(Schema.finite(), Schema.between(0, maxDurationMs / 1000)),
+  startAt: EpochMillis,
+  cumulative: Schema.Boolean
+}).annotations({ identifier: "ActiveTimeEvent" })
+export type ActiveTimeEvent = typeof ActiveTimeEvent.Type
+
+/** What the plugins and the OTLP receiver send: one of the event kinds, discriminated by `kind`. */
+export const Event = Schema.Union(
+  SessionEvent,
+  MessageEvent,
+  ToolCallEvent,
+  ApiRequestEvent,
+  ToolResultEvent,
+  CostStateEvent,
+  ActiveTimeEvent
+).annotations({ identifier: "Event" })
 export type Event = typeof Event.Type
 export type EventEncoded = typeof Event.Encoded
 
-export const kinds = ["session", "message", "tool_call"] as const
+export const kinds = [
+  "session",
+  "message",
+  "tool_call",
+  "api_request",
+  "tool_result",
+  "cost_state",
+  "active_time"
+] as const
 
 type WithoutId<E> = E extends unknown ? Omit<E, "id"> : never
 

@@ -35,6 +35,10 @@ export type MessageId = typeof MessageId.Type
 export const ToolCallId = idString("ToolCallId", "tool call id")
 export type ToolCallId = typeof ToolCallId.Type
 
+/** An API request id as the agent knows it (Claude Code `req_…`); telemetry and transcript share it. */
+export const RequestId = idString("RequestId", "request id")
+export type RequestId = typeof RequestId.Type
+
 /** A deterministic event id (see `Event.makeId`): the same event always gets the same id. */
 export const EventId = idString("EventId", "event id")
 export type EventId = typeof EventId.Type

@@ -1,8 +1,17 @@
-import type { MessageEvent, SessionEvent, ToolCallEvent } from "./Event.js"
-import { dayOf } from "./Ids.js"
+import type {
+  ActiveTimeEvent,
+  CostStateEvent,
+  MessageEvent,
+  SessionEvent,
+  ToolCallEvent,
+  ToolResultEvent
+} from "./Event.js"
+import * as Figures from "./Figures.js"
+import { dayOf, maxEpochMillis } from "./Ids.js"
 import * as Limits from "./Limits.js"
 import type { Message } from "./Message.js"
 import * as Pricing from "./Pricing.js"
+import type { ApiRequest } from "./Request.js"
 import type { Session, ToolSlice, UsageSlice } from "./Session.js"
 import type { ToolCall } from "./ToolCall.js"
 import { isFinal } from "./ToolCall.js"
@@ -139,7 +148,8 @@ export const messageFromEvent = (
     costBasis: reported !== null ? "reported" : priced !== undefined ? "computed" : hasUsage ? "unpriced" : "none",
     priceVersion: priced?.priceVersion ?? null,
     truncated: text !== event.text || thinking !== event.thinking || event.parts.length > Limits.maxParts,
-    updatedAt: event.at
+    updatedAt: event.at,
+    ...(event.requestId != null && event.role === "assistant" ? { requestId: event.requestId } : {})
   }
 }
 
@@ -181,8 +191,10 @@ export const applyToolCallEvent = (
   event: ToolCallEvent
 ): { readonly outcome: Outcome; readonly session: Session; readonly toolCall: ToolCall } => {
   const base = session ?? emptySession(event.sessionId, event.source, event.startedAt)
+  const telemetry = existing?.telemetry ?? null
+  const described = existing !== null && telemetry?.only !== true
   if (
-    existing !== null &&
+    described &&
     ((isFinal(existing.status) && !isFinal(event.status)) ||
       (event.at < existing.updatedAt && !(isFinal(event.status) && !isFinal(existing.status))))
   ) {
@@ -208,33 +220,165 @@ export const applyToolCallEvent = (
       error: event.output.error === null ? null : Limits.truncate(event.output.error, Limits.maxErrorChars)
     },
     agentId: event.agentId ?? null,
-    updatedAt: event.at
+    updatedAt: described ? event.at : Math.max(event.at, existing?.updatedAt ?? 0),
+    ...(telemetry === null ? {} : { telemetry: { ...telemetry, only: false } })
   }
+  if (telemetry?.durationMs != null) Object.assign(toolCall, { durationMs: telemetry.durationMs })
   let slices = base.toolSlices
   if (existing !== null) slices = addToolSlice(slices, toolSliceOf(existing), -1)
   slices = addToolSlice(slices, toolSliceOf(toolCall), 1)
   const next: Session = {
     ...base,
     startedAt: Math.min(base.startedAt, toolCall.startedAt),
-    updatedAt: Math.max(base.updatedAt, event.at, toolCall.startedAt + (toolCall.durationMs ?? 0)),
-    lastActivityAt: Math.max(base.lastActivityAt, toolCall.startedAt + (toolCall.durationMs ?? 0)),
+    updatedAt: Math.max(base.updatedAt, event.at, endOf(toolCall)),
+    lastActivityAt: Math.max(base.lastActivityAt, endOf(toolCall)),
     toolSlices: slices
   }
   return { outcome: "applied", session: withTotals(next), toolCall }
 }
 
+/** When a tool call ended: its start plus its duration, never past the last representable timestamp. */
+const endOf = (toolCall: Pick<ToolCall, "startedAt" | "durationMs">): number =>
+  Math.min(maxEpochMillis, toolCall.startedAt + (toolCall.durationMs ?? 0))
+
 /** A tool call failed when the agent said so or its command exited non-zero. */
 export const isFailure = (toolCall: Pick<ToolCall, "status" | "output">): boolean =>
   toolCall.status === "error" || (toolCall.output.exitCode !== null && toolCall.output.exitCode !== 0)
 
-const usageSliceOf = (message: Message, sessionModel: string | null): UsageSlice => ({
-  day: dayOf(message.createdAt),
-  model: message.model ?? sessionModel ?? "unknown",
-  messages: 1,
-  usage: message.usageCounted ? message.usage : Usage.zero,
-  costUsd: message.usageCounted ? message.costUsd : 0,
-  unpriced: message.usageCounted && message.costBasis === "unpriced" ? 1 : 0
+/**
+ * What a message adds to its session's usage. A message that names its API request counts only as a message: its
+ * usage counts through the request (see `applyRequest`), so telemetry and transcript never both count it.
+ */
+const usageSliceOf = (message: Message, sessionModel: string | null): UsageSlice => {
+  const counted = message.usageCounted && (message.requestId === undefined || message.requestId === null)
+  return {
+    day: dayOf(message.createdAt),
+    model: message.model ?? sessionModel ?? "unknown",
+    messages: 1,
+    usage: counted ? message.usage : Usage.zero,
+    costUsd: counted ? message.costUsd : 0,
+    unpriced: counted && message.costBasis === "unpriced" ? 1 : 0,
+    fromTranscript: counted && !Usage.isZero(message.usage) ? 1 : 0
+  }
+}
+
+/** What a stored API request adds to its session's usage. */
+const requestSliceOf = (request: ApiRequest): UsageSlice => ({
+  day: request.day,
+  model: request.model,
+  messages: 0,
+  usage: request.usage,
+  costUsd: request.costUsd,
+  unpriced: request.unpriced ? 1 : 0,
+  fromTelemetry: request.basis === "telemetry" ? 1 : 0,
+  fromTranscript: request.basis === "transcript" ? 1 : 0
 })
+
+/**
+ * Replaces what one API request counts for in its session (`before` → `after`, either may be null): its usage slice
+ * and its share of the session's figures. Pure and reversible, so arrival order does not matter.
+ */
+export const applyRequest = (session: Session, before: ApiRequest | null, after: ApiRequest | null): Session => {
+  let slices = session.usageSlices
+  let figures = session.figures ?? Figures.empty
+  if (before !== null) {
+    slices = addUsageSlice(slices, requestSliceOf(before), -1)
+    figures = Figures.addRequest(figures, before, -1)
+  }
+  if (after !== null) {
+    slices = addUsageSlice(slices, requestSliceOf(after), 1)
+    figures = Figures.addRequest(figures, after, 1)
+  }
+  const at = after?.telemetry?.at ?? after?.transcript?.at ?? session.lastActivityAt
+  return withTotals({
+    ...session,
+    startedAt: Math.min(session.startedAt, at),
+    updatedAt: Math.max(session.updatedAt, after?.updatedAt ?? 0),
+    lastActivityAt: Math.max(session.lastActivityAt, at),
+    usageSlices: slices,
+    figures
+  })
+}
+
+/** Keeps the agent's latest `cost-state` on the session. */
+export const applyCostStateEvent = (session: Session | null, event: CostStateEvent): Session => {
+  const base = session ?? emptySession(event.sessionId, event.source, event.at)
+  return withTotals({
+    ...base,
+    startedAt: Math.min(base.startedAt, event.at),
+    updatedAt: Math.max(base.updatedAt, event.at),
+    lastActivityAt: Math.max(base.lastActivityAt, event.at),
+    figures: Figures.applyCostState(base.figures ?? Figures.empty, event)
+  })
+}
+
+/** Adds one active-time data point to the session: its time spent is then the active time. */
+export const applyActiveTimeEvent = (session: Session | null, event: ActiveTimeEvent): Session => {
+  const base = session ?? emptySession(event.sessionId, event.source, event.startAt)
+  return withTotals({
+    ...base,
+    startedAt: Math.min(base.startedAt, event.startAt),
+    updatedAt: Math.max(base.updatedAt, event.at),
+    lastActivityAt: Math.max(base.lastActivityAt, event.at),
+    figures: Figures.applyActiveTime(base.figures ?? Figures.empty, event)
+  })
+}
+
+/**
+ * Applies telemetry's report of a tool call: its duration becomes the call's duration. A call no transcript or hook
+ * described yet is recorded from the report alone (`telemetry.only`), to be completed by their first report.
+ */
+export const applyToolResultEvent = (
+  session: Session | null,
+  existing: ToolCall | null,
+  event: ToolResultEvent
+): { readonly outcome: Outcome; readonly session: Session; readonly toolCall: ToolCall } => {
+  const durationMs = event.durationMs ?? null
+  const startedAt = Math.max(0, event.at - (durationMs ?? 0))
+  const base = session ?? emptySession(event.sessionId, event.source, startedAt)
+  const previous = existing?.telemetry ?? null
+  if (previous !== null && previous.at > event.at) return { outcome: "stale", session: base, toolCall: existing! }
+  const telemetry = {
+    durationMs,
+    success: event.success,
+    at: event.at,
+    only: existing === null || previous?.only === true
+  }
+  const toolCall: ToolCall =
+    existing !== null && !telemetry.only
+      ? { ...existing, durationMs: durationMs ?? existing.durationMs, telemetry }
+      : {
+          id: event.callId,
+          sessionId: event.sessionId,
+          source: event.source,
+          messageId: existing?.messageId ?? null,
+          name: event.name,
+          status: event.success ? "completed" : "error",
+          startedAt,
+          durationMs,
+          input: existing?.input ?? { summary: null, paths: [], bytes: 0 },
+          output: {
+            bytes: 0,
+            exitCode: null,
+            error: event.error == null ? null : Limits.truncate(event.error, Limits.maxErrorChars)
+          },
+          agentId: null,
+          updatedAt: event.at,
+          telemetry
+        }
+  let slices = base.toolSlices
+  if (existing !== null) slices = addToolSlice(slices, toolSliceOf(existing), -1)
+  slices = addToolSlice(slices, toolSliceOf(toolCall), 1)
+  const next: Session = {
+    ...base,
+    startedAt: Math.min(base.startedAt, toolCall.startedAt),
+    updatedAt: Math.max(base.updatedAt, event.at),
+    lastActivityAt: Math.max(base.lastActivityAt, event.at),
+    toolSlices: slices,
+    figures: Figures.touch(base.figures ?? Figures.empty, event.at)
+  }
+  return { outcome: "applied", session: withTotals(next), toolCall }
+}
 
 const toolSliceOf = (toolCall: ToolCall): ToolSlice => ({
   day: dayOf(toolCall.startedAt),
@@ -251,17 +395,28 @@ const addUsageSlice = (
   sign: 1 | -1
 ): ReadonlyArray<UsageSlice> => {
   const index = slices.findIndex((s) => s.day === slice.day && s.model === slice.model)
-  const current = index >= 0 ? slices[index] : { ...slice, messages: 0, usage: Usage.zero, costUsd: 0, unpriced: 0 }
+  const current: UsageSlice =
+    index >= 0
+      ? slices[index]!
+      : { day: slice.day, model: slice.model, messages: 0, usage: Usage.zero, costUsd: 0, unpriced: 0 }
+  const fromTelemetry = (current.fromTelemetry ?? 0) + sign * (slice.fromTelemetry ?? 0)
+  const fromTranscript = (current.fromTranscript ?? 0) + sign * (slice.fromTranscript ?? 0)
+  const fromReported = (current.fromReported ?? 0) + sign * (slice.fromReported ?? 0)
   const merged: UsageSlice = {
     day: slice.day,
     model: slice.model,
     messages: current.messages + sign * slice.messages,
     usage: Usage.add(current.usage, Usage.scale(slice.usage, sign)),
     costUsd: Pricing.roundUsd(current.costUsd + sign * slice.costUsd),
-    unpriced: current.unpriced + sign * slice.unpriced
+    unpriced: current.unpriced + sign * slice.unpriced,
+    ...(fromTelemetry !== 0 ? { fromTelemetry } : {}),
+    ...(fromTranscript !== 0 ? { fromTranscript } : {}),
+    ...(fromReported !== 0 ? { fromReported } : {})
   }
   const rest = slices.filter((_, i) => i !== index)
-  return merged.messages === 0 && Usage.isZero(merged.usage) ? rest : sortSlices([...rest, merged])
+  const empty =
+    merged.messages === 0 && Usage.isZero(merged.usage) && !fromTelemetry && !fromTranscript && !fromReported
+  return empty ? rest : sortSlices([...rest, merged])
 }
 
 const addToolSlice = (slices: ReadonlyArray<ToolSlice>, slice: ToolSlice, sign: 1 | -1): ReadonlyArray<ToolSlice> => {
@@ -294,7 +449,7 @@ export const effectiveUsageSlices = (session: Session): ReadonlyArray<UsageSlice
     reported === null ||
     (reported.promptTokens === 0 && reported.completionTokens === 0 && !reported.costUsd)
   ) {
-    return session.usageSlices
+    return costStateGap(session).reduce((slices, gap) => addUsageSlice(slices, gap, 1), session.usageSlices)
   }
   const usage = { ...Usage.zero, input: reported.promptTokens, output: reported.completionTokens }
   const model = session.model ?? "unknown"
@@ -305,9 +460,51 @@ export const effectiveUsageSlices = (session: Session): ReadonlyArray<UsageSlice
     messages: 0,
     usage,
     costUsd: reported.costUsd ?? priced?.usd ?? 0,
-    unpriced: reported.costUsd === null && priced === undefined ? 1 : 0
+    unpriced: reported.costUsd === null && priced === undefined ? 1 : 0,
+    fromReported: 1
   }
   return addUsageSlice(session.usageSlices, slice, 1)
+}
+
+/**
+ * Where telemetry is off, the agent's latest `cost-state` is the ground truth: what it counts beyond the session's
+ * own slices (per model and token kind: requests the transcript never recorded, such as a `/compact` summary) is
+ * added as one slice per model on the day of the `cost-state`, marked as reported by the agent. Derived on every
+ * read of the totals, so it shrinks as the transcript's own requests arrive, in any order.
+ */
+export const costStateGap = (session: Session): ReadonlyArray<UsageSlice> => {
+  const state = session.figures?.costState ?? null
+  if (state === null || (session.figures?.telemetryRequests ?? 0) > 0) return []
+  const out: Array<UsageSlice> = []
+  for (const line of state.models) {
+    let counted = Usage.zero
+    let countedCost = 0
+    for (const slice of session.usageSlices) {
+      if (slice.model !== line.model) continue
+      counted = Usage.add(counted, slice.usage)
+      countedCost += slice.costUsd
+    }
+    const gap = {
+      input: Math.max(0, line.usage.input - counted.input),
+      output: Math.max(0, line.usage.output - counted.output),
+      cacheRead: Math.max(0, line.usage.cacheRead - counted.cacheRead),
+      cacheWrite5m: Math.max(0, line.usage.cacheWrite5m - counted.cacheWrite5m),
+      cacheWrite1h: Math.max(0, line.usage.cacheWrite1h - counted.cacheWrite1h),
+      reasoning: Math.max(0, line.usage.reasoning - counted.reasoning)
+    }
+    if (Usage.isZero(gap)) continue
+    const priced = Pricing.price(line.model, gap, { at: state.at })
+    out.push({
+      day: dayOf(state.at),
+      model: line.model,
+      messages: 0,
+      usage: gap,
+      costUsd: priced?.usd ?? Pricing.roundUsd(Math.max(0, line.costUsd - countedCost)),
+      unpriced: 0,
+      fromReported: 1
+    })
+  }
+  return out
 }
 
 /** Recomputes a session's totals from its slices; the only place totals are derived. */
@@ -339,6 +536,7 @@ export const withTotals = (session: Session): Session => {
     messageCount: messages,
     toolCallCount: calls,
     toolErrorCount: errors,
-    durationMs: session.reported?.durationMs ?? Math.max(0, activeUntil - session.startedAt)
+    durationMs:
+      Figures.activeMs(session.figures) ?? session.reported?.durationMs ?? Math.max(0, activeUntil - session.startedAt)
   }
 }

@@ -53,6 +53,8 @@ export const Message = Schema.Struct({
   costBasis: CostBasis,
   priceVersion: Schema.NullOr(Schema.String),
   truncated: Schema.Boolean,
-  updatedAt: EpochMillis
+  updatedAt: EpochMillis,
+  /** The API request the usage came from (Claude Code `requestId`); its usage then counts through the request. */
+  requestId: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
 })
 export type Message = typeof Message.Type

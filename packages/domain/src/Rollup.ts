@@ -22,7 +22,14 @@ export const UsageRow = Schema.Struct({
   cacheWrite1h: Schema.Number,
   reasoning: Schema.Number,
   costUsd: Schema.Number,
-  unpriced: Schema.Number
+  unpriced: Schema.Number,
+  /**
+   * Where the row's figures come from, in counted units (see `Session.UsageSlice`): requests counted with the
+   * agent's telemetry, messages or requests with the transcript's figures, totals the agent reported.
+   */
+  fromTelemetry: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  fromTranscript: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  fromReported: Schema.optionalWith(Schema.Number, { default: () => 0 })
 })
 export type UsageRow = typeof UsageRow.Type
 
@@ -55,7 +62,10 @@ const usageValueFields = [
   "cacheWrite1h",
   "reasoning",
   "costUsd",
-  "unpriced"
+  "unpriced",
+  "fromTelemetry",
+  "fromTranscript",
+  "fromReported"
 ] as const
 const toolValueFields = ["calls", "errors", "durationMs", "timed"] as const
 
@@ -79,7 +89,10 @@ export const usageContribution = (session: Session): ReadonlyArray<UsageRow> => 
       durationMs: 0,
       ...slice.usage,
       costUsd: slice.costUsd,
-      unpriced: slice.unpriced
+      unpriced: slice.unpriced,
+      fromTelemetry: slice.fromTelemetry ?? 0,
+      fromTranscript: slice.fromTranscript ?? 0,
+      fromReported: slice.fromReported ?? 0
     })
   }
   add({
@@ -110,12 +123,15 @@ const emptyUsageRow: UsageRow = {
   durationMs: 0,
   ...Usage.zero,
   costUsd: 0,
-  unpriced: 0
+  unpriced: 0,
+  fromTelemetry: 0,
+  fromTranscript: 0,
+  fromReported: 0
 }
 
 const sumUsageRows = (a: UsageRow, b: UsageRow, sign: 1 | -1): UsageRow => {
   const out: { -readonly [K in keyof UsageRow]: UsageRow[K] } = { ...a }
-  for (const field of usageValueFields) out[field] = a[field] + sign * b[field]
+  for (const field of usageValueFields) out[field] = (a[field] ?? 0) + sign * (b[field] ?? 0)
   out.costUsd = Pricing.roundUsd(out.costUsd)
   return out
 }
@@ -156,7 +172,7 @@ export const delta = (
  * empty increments, to delete emptied rollup rows and to leave empty rows out of stats.
  */
 export const isZeroUsage = (row: UsageRow): boolean =>
-  usageValueFields.every((field) => (field === "costUsd" ? Math.abs(row.costUsd) < 1e-9 : row[field] === 0))
+  usageValueFields.every((field) => (field === "costUsd" ? Math.abs(row.costUsd) < 1e-9 : (row[field] ?? 0) === 0))
 
 /** True when a tool row adds up to nothing. */
 export const isZeroTools = (row: ToolRow): boolean => toolValueFields.every((field) => row[field] === 0)
@@ -167,7 +183,10 @@ const zeroUsageValues = {
   durationMs: 0,
   ...Usage.zero,
   costUsd: 0,
-  unpriced: 0
+  unpriced: 0,
+  fromTelemetry: 0,
+  fromTranscript: 0,
+  fromReported: 0
 }
 
 /** Adds two usage rows of the same key. */

@@ -1,4 +1,5 @@
 import * as Schema from "effect/Schema"
+import { Figures } from "./Figures.js"
 import { EpochMillis, SessionId, Source } from "./Ids.js"
 import { UsageRecord } from "./Usage.js"
 
@@ -12,7 +13,14 @@ export const UsageSlice = Schema.Struct({
   messages: Schema.Number,
   usage: UsageRecord,
   costUsd: Schema.Number,
-  unpriced: Schema.Number
+  unpriced: Schema.Number,
+  /**
+   * Where the slice's usage comes from, in counted units: requests with telemetry's figures, messages or requests
+   * with the transcript's (the agent's own record of each reply), and totals the agent reported (legacy plugins).
+   */
+  fromTelemetry: Schema.optionalWith(Schema.Number, { exact: true }),
+  fromTranscript: Schema.optionalWith(Schema.Number, { exact: true }),
+  fromReported: Schema.optionalWith(Schema.Number, { exact: true })
 })
 export type UsageSlice = typeof UsageSlice.Type
 
@@ -65,7 +73,9 @@ export const Session = Schema.Struct({
   unpricedMessages: Schema.Number,
   reported: Schema.NullOr(ReportedTotals),
   usageSlices: Schema.Array(UsageSlice),
-  toolSlices: Schema.Array(ToolSlice)
+  toolSlices: Schema.Array(ToolSlice),
+  /** Where the figures come from and the agent's own figures to check them against; absent before any were kept. */
+  figures: Schema.optionalWith(Figures, { exact: true })
 })
 export type Session = typeof Session.Type
 

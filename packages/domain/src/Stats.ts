@@ -134,11 +134,18 @@ export const fromRows = (
     }))
     .filter((t) => t.calls > 0)
     .sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool))
+  const provenance = { fromTelemetry: 0, fromTranscript: 0, fromReported: 0 }
+  for (const row of usageRows) {
+    provenance.fromTelemetry += row.fromTelemetry ?? 0
+    provenance.fromTranscript += row.fromTranscript ?? 0
+    provenance.fromReported += row.fromReported ?? 0
+  }
   return {
     from: range.from,
     to: range.to,
     bucket: range.bucket,
     totals,
+    provenance,
     series: [...series.values()].sort(
       (a, b) => a.period.localeCompare(b.period) || a.source.localeCompare(b.source) || a.model.localeCompare(b.model)
     ),

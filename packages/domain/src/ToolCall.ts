@@ -37,6 +37,21 @@ export const ToolCall = Schema.Struct({
   input: ToolInput,
   output: ToolOutput,
   agentId: Schema.NullOr(Schema.String),
-  updatedAt: EpochMillis
+  updatedAt: EpochMillis,
+  /**
+   * What telemetry reported (`tool_result`): its duration is the call's duration. `only`: no transcript or hook has
+   * described the call yet, so their first report replaces everything but the timing, whatever its time.
+   */
+  telemetry: Schema.optionalWith(
+    Schema.NullOr(
+      Schema.Struct({
+        durationMs: Schema.NullOr(Schema.Number),
+        success: Schema.Boolean,
+        at: EpochMillis,
+        only: Schema.Boolean
+      })
+    ),
+    { exact: true }
+  )
 })
 export type ToolCall = typeof ToolCall.Type

@@ -63,7 +63,7 @@ const replay = (events: ReadonlyArray<Event.Event>) => {
       session = r.session
       stored.messages.set(event.messageId, r.message)
       messages.set(event.id, r.outcome)
-    } else {
+    } else if (event.kind === "tool_call") {
       const r = Ingest.applyToolCallEvent(session, stored.tools.get(event.callId) ?? null, event)
       session = r.session
       stored.tools.set(event.callId, r.toolCall)

@@ -1,19 +1,17 @@
-import { Outbox, Redactor } from "@opensync/client"
-import type { Event } from "@opensync/domain"
+import { Kit, type Outbox, type Redactor } from "@opensync/client"
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as Mapping from "./Mapping.js"
 import * as Storage from "./Storage.js"
 
 /*
- * The backfill behind `opencode-sync import`: every session in OpenCode's SQLite store, then those only the legacy JSON
- * store still has, one session at a time, through the same mapping as live sync, redacted, into the outbox. Event ids
- * are deterministic, so importing twice (or after live sync) only produces duplicates the server ignores.
+ * The history behind `opencode-sync import`: every session in OpenCode's SQLite store, then those only the legacy JSON
+ * store still has, each read through the same mapping as live sync; the kit's import loop redacts them and appends them
+ * to the outbox, one session at a time. Event ids are deterministic, so importing twice (or after live sync) only
+ * produces duplicates the server ignores.
  */
 
 type Env = Readonly<Record<string, string | undefined>>
-
-/** Most events per outbox file: small sessions share one. */
-const EVENTS_PER_APPEND = 1_000
 
 /** Where an import stands, reported after each session. */
 export interface ImportProgress {
@@ -41,6 +39,56 @@ export interface ImportOptions {
   readonly env?: Env
 }
 
+/** The sessions OpenCode keeps, as items of the kit's import loop (the database stays open while the scope lasts). */
+export const open = (
+  options: ImportOptions
+): Effect.Effect<
+  {
+    readonly history: Kit.SessionSource.OpenedHistory<Storage.StorageReadError>
+    readonly counts: Omit<ImportSummary, "sessions" | "events">
+  },
+  Storage.StorageReadError,
+  Scope.Scope
+> =>
+  Effect.gen(function* () {
+    const where = Storage.locations(options.env ?? process.env)
+    const sqlite = yield* Storage.openSqlite(where.database)
+    const fromDb = sqlite === undefined ? [] : yield* sqlite.list(options.since)
+    const inDb = new Set(fromDb.map((ref) => ref.id))
+    const legacy = (yield* Storage.listLegacy(where.legacy, options.since)).filter((ref) => !inDb.has(ref.id))
+    const mapping = { syncToolCalls: options.syncToolCalls, syncThinking: options.syncThinking }
+    const item = (ref: Storage.SessionRef): Kit.SessionSource.HistoryItem<Storage.StorageReadError> => ({
+      sessionId: ref.id,
+      label: ref.file ?? `${where.database} (${ref.id})`,
+      size: 0,
+      read: Effect.map(
+        ref.store === "sqlite" && sqlite !== undefined ? sqlite.load(ref.id) : Storage.loadLegacy(where.legacy, ref),
+        (snapshot) => ({
+          ok: true as const,
+          events: snapshot === undefined ? [] : Mapping.toEvents(snapshot, mapping),
+          malformed: 0
+        })
+      )
+    })
+    const counts = {
+      fromDatabase: fromDb.length,
+      fromLegacy: legacy.length,
+      database: sqlite === undefined ? null : where.database,
+      legacy: legacy.length > 0 ? where.legacy : null
+    }
+    const summary = (totals: Kit.SessionSource.ImportTotals) => {
+      const from = [
+        counts.database !== null ? `${counts.fromDatabase} from ${counts.database}` : null,
+        counts.legacy !== null ? `${counts.fromLegacy} from ${counts.legacy}` : null
+      ].filter((text) => text !== null)
+      return totals.items === 0
+        ? `No OpenCode sessions found (looked in ${where.database} and ${where.legacy}).`
+        : `Imported ${totals.sessions} session(s) (${from.join(", ")}): ${totals.events} event(s) queued.`
+    }
+    const history = { items: [...fromDb, ...legacy].map(item), where: `${where.database}, ${where.legacy}`, summary }
+    return { history, counts }
+  })
+
 /** Imports every stored session into the outbox; the caller drains it. */
 export const importAll = (
   options: ImportOptions
@@ -51,49 +99,13 @@ export const importAll = (
 > =>
   Effect.scoped(
     Effect.gen(function* () {
-      const outbox = yield* Outbox.Outbox
-      const where = Storage.locations(options.env ?? process.env)
-      const sqlite = yield* Storage.openSqlite(where.database)
-      const fromDb = sqlite === undefined ? [] : yield* sqlite.list(options.since)
-      const inDb = new Set(fromDb.map((ref) => ref.id))
-      const legacy = (yield* Storage.listLegacy(where.legacy, options.since)).filter((ref) => !inDb.has(ref.id))
-      const refs = [...fromDb, ...legacy]
-      const mapping = { syncToolCalls: options.syncToolCalls, syncThinking: options.syncThinking }
-
-      let buffered: Array<Event.EventEncoded> = []
-      const flush = (all: boolean) =>
-        Effect.gen(function* () {
-          while (buffered.length >= (all ? 1 : EVENTS_PER_APPEND)) {
-            const chunk = buffered.slice(0, EVENTS_PER_APPEND)
-            yield* outbox.append(yield* Redactor.redactEvents(chunk))
-            buffered = buffered.slice(chunk.length)
-          }
-        })
-
-      let done = 0
-      let events = 0
-      for (const ref of refs) {
-        const snapshot =
-          ref.store === "sqlite" && sqlite !== undefined
-            ? yield* sqlite.load(ref.id)
-            : yield* Storage.loadLegacy(where.legacy, ref)
-        if (snapshot !== undefined) {
-          const mapped = Mapping.toEvents(snapshot, mapping)
-          for (const event of mapped) buffered.push(event)
-          events += mapped.length
-        }
-        done++
-        yield* flush(done === refs.length)
-        options.onProgress?.({ sessions: done, totalSessions: refs.length, events })
-      }
-      yield* flush(true)
-      return {
-        sessions: refs.length,
-        fromDatabase: fromDb.length,
-        fromLegacy: legacy.length,
-        events,
-        database: sqlite === undefined ? null : where.database,
-        legacy: legacy.length > 0 ? where.legacy : null
-      } satisfies ImportSummary
+      const { history, counts } = yield* open(options)
+      const totals = yield* Kit.History.importItems(
+        history.items,
+        options.onProgress === undefined
+          ? undefined
+          : (p) => options.onProgress?.({ sessions: p.items, totalSessions: p.totalItems, events: p.events })
+      )
+      return { sessions: history.items.length, events: totals.events, ...counts } satisfies ImportSummary
     })
   )

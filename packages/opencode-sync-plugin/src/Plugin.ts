@@ -5,8 +5,13 @@
  * inbox and a detached `opencode-sync sync --background` sends them. Every error is caught and reported through
  * `client.app.log` (never the console, which would corrupt the TUI) and the local log file.
  */
+import { readFileSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import * as Spool from "./Spool.js"
+import { paths as statePaths } from "@opensync/client/kit/Agent"
+import * as HotPath from "@opensync/client/kit/HotPath"
+import { agent } from "./Agent.js"
+import type { SpoolFile } from "./Snapshot.js"
 import { Tracker } from "./Tracker.js"
 
 /** The parts of OpenCode's `PluginInput` this plugin uses (the real type lives in `@opencode-ai/plugin`). */
@@ -45,13 +50,37 @@ const cliPath = (): string => {
   return fileURLToPath(new URL("./cli.mjs", import.meta.url))
 }
 
+/** OpenCode's version from the npm package its binary sits in (`opencode-ai`, `opencode-<os>-<arch>`), if any. */
+const hostVersionOf = (): string | null => {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dirname(process.execPath), "..", "package.json"), "utf8"))
+    return typeof manifest?.name === "string" &&
+      manifest.name.startsWith("opencode") &&
+      typeof manifest.version === "string"
+      ? manifest.version
+      : null
+  } catch {
+    return null
+  }
+}
+
+/** The OpenCode version a session event names (`info.version`), if it is one. */
+const versionIn = (event: unknown): string | undefined => {
+  const { type, properties } = (event ?? {}) as { type?: unknown; properties?: { info?: { version?: unknown } } }
+  if (type !== "session.created" && type !== "session.updated") return undefined
+  const version = properties?.info?.version
+  return typeof version === "string" && version !== "" ? version : undefined
+}
+
 /** The opencode-sync plugin: records every session's messages, tool calls and usage for your OpenSync server. */
 export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
   const tracker = new Tracker()
   const env = process.env
+  // Read on every call: the environment may change while OpenCode runs.
+  const paths = () => statePaths(agent, env)
 
   const report = (level: "warn" | "error", message: string) => {
-    Spool.log(`plugin ${level}: ${message}`, env)
+    HotPath.log(paths(), `plugin ${level}: ${message}`)
     try {
       const sent = input.client?.app?.log?.({ body: { service: SERVICE, level, message } })
       if (sent instanceof Promise) sent.catch(() => undefined)
@@ -62,18 +91,39 @@ export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
 
   // Skipped while a sync holds its lock: that one re-checks the inbox after releasing it, so it sends this too.
   const sync = () => {
-    if (Spool.autoSyncEnabled(env)) Spool.startBackgroundSync(cliPath(), env)
+    const where = paths()
+    if (!HotPath.autoSyncEnabled(agent.source.envPrefix, where, env)) return
+    HotPath.startBackgroundSync(where, cliPath(), env).catch((error) =>
+      report("warn", `could not start the background sync: ${String(error)}`)
+    )
   }
 
   const flush = (sessionId: string) => {
     const snapshot = tracker.take(sessionId)
     if (snapshot === undefined) return false
-    Spool.write(snapshot, Date.now(), env)
+    const spooledAt = Date.now()
+    const file: SpoolFile = { v: 1, spooledAt, snapshot }
+    try {
+      HotPath.writeInbox(paths(), HotPath.itemName(spooledAt, agent.inboxSuffix), JSON.stringify(file))
+    } catch (error) {
+      // A full disk: the next sync re-reads this session from OpenCode's own store.
+      HotPath.recordFailure(paths(), sessionId, "plugin", error)
+      throw error
+    }
     return true
   }
 
+  // The heartbeat `opencode-sync status` reports ("plugin loaded by OpenCode <version> at <time>"); the version is
+  // confirmed by the first session event, which names it.
+  const entry = fileURLToPath(import.meta.url)
+  let hostVersion = hostVersionOf()
+  let versionSeen = false
+  const beat = () =>
+    HotPath.writeHeartbeat(paths(), { at: Date.now(), pid: process.pid, entry, host: "OpenCode", hostVersion })
+  beat()
+
   try {
-    if (Spool.hasBacklog(env)) sync()
+    if (HotPath.hasBacklog(paths(), agent.inboxSuffix)) sync()
   } catch (error) {
     report("warn", `could not check for unsent sessions: ${String(error)}`)
   }
@@ -81,6 +131,16 @@ export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
   return {
     event: async ({ event }) => {
       try {
+        if (!versionSeen) {
+          const version = versionIn(event)
+          if (version !== undefined) {
+            versionSeen = true
+            if (version !== hostVersion) {
+              hostVersion = version
+              beat()
+            }
+          }
+        }
         const sessionId = tracker.apply(event)
         if (sessionId !== undefined && flush(sessionId)) sync()
       } catch (error) {

@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url"
 import type { Client, InValue } from "@libsql/client"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import * as Paths from "./Paths.js"
+import * as Paths from "./Agent.js"
 import type { Json, MessageSnapshot, SessionSnapshot } from "./Tracker.js"
 
 /*

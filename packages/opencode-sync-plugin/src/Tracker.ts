@@ -4,21 +4,9 @@
  * (`Mapping.toEvents`). Plain TypeScript with no dependencies: it runs inside OpenCode's process on every event.
  */
 
-/** A JSON object as OpenCode sends it. */
-export type Json = Readonly<Record<string, unknown>>
+import type { Json, MessageSnapshot, SessionSnapshot } from "./Snapshot.js"
 
-/** One message with its parts, as in `opencode export` (parts ordered by id, which OpenCode makes time-ordered). */
-export interface MessageSnapshot {
-  readonly info: Json
-  readonly parts: ReadonlyArray<Json>
-}
-
-/** What a sync needs of one session: its metadata (when seen) and the messages that changed. */
-export interface SessionSnapshot {
-  readonly sessionId: string
-  readonly info: Json | null
-  readonly messages: ReadonlyArray<MessageSnapshot>
-}
+export type { Json, MessageSnapshot, SessionSnapshot }
 
 interface TrackedMessage {
   info: Json | undefined

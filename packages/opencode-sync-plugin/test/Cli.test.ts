@@ -1,24 +1,41 @@
 /** The built `opencode-sync` CLI (dist/cli.mjs) in a throw-away HOME: config, set, setup, verify, sync without a server. */
 import { spawn } from "node:child_process"
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { createServer, type Server } from "node:http"
 import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
+import { cli, run } from "./support/cli.js"
 import { tempDir } from "./support/outbox.js"
 
-const cli = join(import.meta.dirname, "../dist/cli.mjs")
+const bundle = join(import.meta.dirname, "../dist/plugin.mjs")
+/** What `setup` registers when run from this checkout: the plugin bundle next to the CLI. */
+const spec = pathToFileURL(bundle).href
 
-const run = (home: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: home,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: join(home, ".config"), ...env },
-      stdio: ["ignore", "pipe", "pipe"]
+/** A stand-in npm registry answering every package lookup with `status`. */
+const registry = (status: number) =>
+  new Promise<{ url: string; server: Server }>((done) => {
+    const server = createServer((_, response) => response.writeHead(status).end(status === 200 ? "{}" : "Not found"))
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      done({ url: `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`, server })
     })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on("close", (code) => done({ code, stdout, stderr }))
+  })
+
+/** Loads the plugin bundle the way OpenCode does (import, call the export), in a process of its own. */
+const loadPlugin = (home: string) =>
+  new Promise<number | null>((done) => {
+    const code = `const m = await import(${JSON.stringify(spec)}); await m.OpenCodeSync({})`
+    const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, ".config"),
+        OPENCODE_SYNC_AUTO_SYNC: "0"
+      },
+      stdio: "ignore"
+    })
+    child.on("close", done)
   })
 
 describe("opencode-sync CLI", () => {
@@ -48,23 +65,87 @@ describe("opencode-sync CLI", () => {
     expect(bad.stderr).toMatch(/^opencode-sync: /)
   })
 
-  it("setup adds the plugin to the global opencode.jsonc without touching the rest; verify then finds it", async () => {
+  it("setup adds the bundle next to the CLI to the global opencode.jsonc, touching nothing else; uninstall undoes it", async () => {
     const configDir = join(dir.path, ".config/opencode")
     mkdirSync(configDir, { recursive: true })
     const original = '{\n  // my settings\n  "theme": "dark",\n  "plugin": ["other"],\n}\n'
-    writeFileSync(join(configDir, "opencode.jsonc"), original)
+    const file = join(configDir, "opencode.jsonc")
+    writeFileSync(file, original)
     const setup = await run(dir.path, ["setup"])
     expect(setup.code, setup.stderr).toBe(0)
-    expect(readFileSync(join(configDir, "opencode.jsonc"), "utf8")).toBe(
-      original.replace('["other"]', '["other", "opencode-sync-plugin"]')
-    )
+    expect(readFileSync(file, "utf8")).toBe(original.replace('["other"]', `["other", "${spec}"]`))
+    expect(readFileSync(`${file}.bak`, "utf8")).toBe(original)
     expect((await run(dir.path, ["setup"])).stdout).toContain("Already set up")
     const verify = await run(dir.path, ["verify"])
-    expect(verify.stdout).toContain(
-      `plugin      ok: registered in ${join(configDir, "opencode.jsonc")} (opencode-sync-plugin)`
-    )
+    expect(verify.stdout).toContain(`plugin      ok: registered in ${file} (${spec}); never loaded: start OpenCode`)
+    expect(verify.stdout).toMatch(/^install {5}clone at /m)
     expect(verify.code).toBe(1)
     expect(verify.stderr).toContain("opencode-sync login")
+
+    const uninstall = await run(dir.path, ["uninstall"])
+    expect(uninstall.code, uninstall.stderr).toBe(0)
+    expect(uninstall.stdout).toContain(`Removed ${spec} from ${file}`)
+    expect(readFileSync(file, "utf8")).toBe(original)
+    expect((await run(dir.path, ["uninstall"])).stdout).toContain("Nothing to remove")
+    // A config file setup created goes with uninstall.
+    const fresh = join(dir.path, "fresh")
+    mkdirSync(fresh)
+    expect((await run(fresh, ["setup"])).stdout).toContain(`Created ${join(fresh, ".config/opencode/opencode.json")}`)
+    expect((await run(fresh, ["uninstall"])).code).toBe(0)
+    expect(existsSync(join(fresh, ".config/opencode/opencode.json"))).toBe(false)
+  })
+
+  it("verify proves OpenCode can load what is registered; setup replaces what it cannot", async () => {
+    const configDir = join(dir.path, ".config/opencode")
+    mkdirSync(configDir, { recursive: true })
+    const file = join(configDir, "opencode.json")
+    writeFileSync(file, '{\n  "plugin": ["opencode-sync-plugin"]\n}\n')
+    const missing = await registry(404)
+    const published = await registry(200)
+    try {
+      const unloadable = await run(dir.path, ["verify"], { npm_config_registry: missing.url })
+      expect(unloadable.code).toBe(1)
+      expect(unloadable.stdout).toContain(
+        `plugin      missing: registered in ${file} (opencode-sync-plugin); OpenCode cannot load it`
+      )
+      expect(unloadable.stdout).toContain(
+        `opencode-sync-plugin: opencode-sync-plugin is not on the npm registry (${missing.url}/opencode-sync-plugin: HTTP 404)`
+      )
+      expect(unloadable.stderr).toContain("Run `opencode-sync setup` to register the one this CLI came with.")
+      // Once the name is published, OpenCode can install it.
+      const resolvable = await run(dir.path, ["verify", "--json"], { npm_config_registry: published.url })
+      expect(JSON.parse(resolvable.stdout).plugin).toMatchObject({ registered: true, loadable: true })
+
+      const setup = await run(dir.path, ["setup"], { npm_config_registry: missing.url })
+      expect(setup.code, setup.stderr).toBe(0)
+      expect(setup.stdout).toContain("Replaced opencode-sync-plugin (opencode-sync-plugin is not on the npm registry")
+      expect(readFileSync(file, "utf8")).toBe(`{\n  "plugin": ["${spec}"]\n}\n`)
+      const verify = await run(dir.path, ["verify", "--json"])
+      expect(JSON.parse(verify.stdout).plugin.checks).toEqual([
+        { spec, ok: true, detail: `${bundle} loads (exports OpenCodeSync)` }
+      ])
+    } finally {
+      missing.server.close()
+      published.server.close()
+    }
+    // A registered file that is gone is named with the fix.
+    writeFileSync(file, '{ "plugin": ["file:///nowhere/opencode-sync-plugin/dist/plugin.mjs"] }')
+    const gone = await run(dir.path, ["verify"])
+    expect(gone.code).toBe(1)
+    expect(gone.stdout).toContain("/nowhere/opencode-sync-plugin/dist/plugin.mjs does not exist")
+  })
+
+  it("status says whether OpenCode ever loaded the plugin, from the heartbeat the plugin leaves", async () => {
+    expect((await run(dir.path, ["setup"])).code).toBe(0)
+    const before = await run(dir.path, ["status"])
+    expect(before.stdout).toMatch(/^plugin {9}registered in .*; never loaded: start OpenCode/m)
+    expect(JSON.parse((await run(dir.path, ["status", "--json"])).stdout).heartbeat).toBeNull()
+    expect(await loadPlugin(dir.path)).toBe(0)
+    const after = await run(dir.path, ["status"])
+    expect(after.stdout).toMatch(/^plugin {9}registered in .*; loaded by OpenCode at \d{4}-\d\d-\d\d /m)
+    const status = JSON.parse((await run(dir.path, ["status", "--json"])).stdout)
+    expect(status.heartbeat).toMatchObject({ entry: bundle, host: "OpenCode", hostVersion: null })
+    expect(status.install).toMatchObject({ kind: "clone", entry: cli })
   })
 
   it("sync without a server keeps what the plugin spooled and says what to do", async () => {

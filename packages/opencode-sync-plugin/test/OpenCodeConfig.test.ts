@@ -83,6 +83,37 @@ describe("OpenCodeConfig", () => {
     expect(Either.isLeft(bad) && bad.left.reason).toBe('has a "plugin" value that is not a list')
   })
 
+  it("removing the plugin undoes adding it, byte for byte, whatever the file looked like", () => {
+    const remove = (text: string) => Either.getOrThrow(OpenCodeConfig.removePlugin(text, "/x/opencode.json"))
+    const originals = [
+      '{\n  // my providers\n  "plugin": [\n    "other-plugin" // keep me\n  ],\n  "theme": "dark"\n}\n',
+      '{ "plugin": [] }',
+      '{\n  "theme": "dark"\n}\n',
+      '{ "theme": "dark", /* c */ "x": [1] }',
+      "{}",
+      '\uFEFF{\n\t"theme": "dark",\n}\n'
+    ]
+    for (const original of originals) {
+      const added = add(original)
+      expect(added.changed).toBe(true)
+      expect(remove(added.text)).toEqual({ text: original, removed: ["opencode-sync-plugin"], removeFile: false })
+    }
+    expect(remove(add("").text).removeFile).toBe(true)
+    // Entries of ours in any spelling go; other plugins, comments and the rest stay.
+    const mixed =
+      '{\n  "plugin": ["a", "opencode-sync-plugin@0.4.0", "b"], // c\n  "plugins": [{ "package": "file:///x/opencode-sync-plugin/dist/plugin.mjs" }]\n}'
+    expect(remove(mixed)).toEqual({
+      text: '{\n  "plugin": ["a", "b"], // c\n  "plugins": []\n}',
+      removed: ["opencode-sync-plugin@0.4.0", "file:///x/opencode-sync-plugin/dist/plugin.mjs"],
+      removeFile: false
+    })
+    expect(remove('{ "plugin": ["other"] }')).toEqual({
+      text: '{ "plugin": ["other"] }',
+      removed: [],
+      removeFile: false
+    })
+  })
+
   describe("files", () => {
     let dir: ReturnType<typeof tempDir>
     beforeEach(() => {
@@ -95,7 +126,7 @@ describe("OpenCodeConfig", () => {
         const path = join(dir.path, "opencode.jsonc")
         writeFileSync(path, '{\n  // mine\n  "theme": "dark",\n}\n', { mode: 0o640 })
         const result = yield* OpenCodeConfig.install(path)
-        expect(result).toEqual({ path, changed: true, created: false })
+        expect(result).toEqual({ path, changed: true, created: false, replaced: [] })
         expect(readFileSync(path, "utf8")).toBe(
           '{\n  "plugin": ["opencode-sync-plugin"],\n  // mine\n  "theme": "dark",\n}\n'
         )

@@ -5,7 +5,7 @@
  * the same stored result. The suite runs once per supported OpenCode release: the pinned one
  * (scripts/install-opencode.sh) and the registry's newest, each recording its results for docs/compatibility.md.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -291,6 +291,38 @@ for (const version of Agents.agentVersions("opencode")) {
         expect(stored).toBeDefined()
         checkAgainstExport(stored!.detail, await OpenCode.exportSession(workspace, run.sessionId), version.version)
       }, 120_000)
+
+      it("`opencode-sync setup` registers what OpenCode loads: the real binary loads it and status says so", async () => {
+        const fresh = OpenCode.makeWorkspace(fake.url, { bin: version.bin, version: version.version })
+        try {
+          const config = join(fresh.configDir, "opencode.json")
+          writeFileSync(config, `${JSON.stringify(OpenCode.openCodeConfig(fake.url, false), null, 2)}\n`)
+          const never = await OpenCode.runCli(fresh, ["status"], sync)
+          expect(never.stdout).toContain("not registered: run `opencode-sync setup`")
+          const setup = await OpenCode.runCli(fresh, ["setup"], sync)
+          expect(setup.code, `${setup.stdout}${setup.stderr}`).toBe(0)
+          expect(setup.stdout).toContain(`Added "file://${OpenCode.pluginPath}" to the "plugin" list of ${config}`)
+          const verify = await OpenCode.runCli(fresh, ["verify"], sync)
+          expect(verify.code, `${verify.stdout}${verify.stderr}`).toBe(0)
+          expect(verify.stdout).toContain("never loaded: start OpenCode")
+
+          const run = await OpenCode.runOpenCode(fresh, `${Fake.TEXT_MARKER} ${Fake.NOSUB_MARKER} Say hi.`, sync)
+          expect(run.code, run.stderr.slice(-2000)).toBe(0)
+          expect(await OpenCode.waitForSyncIdle(fresh)).toBe(true)
+          const stored = await Server.pollFor(() => Server.getSession(sync, run.sessionId), 15_000)
+          expect(stored, "the session reached the server").toBeDefined()
+          const status = await OpenCode.runCli(fresh, ["status"], sync)
+          expect(status.stdout).toContain(`loaded by OpenCode ${version.version} at `)
+          const json = JSON.parse((await OpenCode.runCli(fresh, ["status", "--json"], sync)).stdout)
+          expect(json.heartbeat).toMatchObject({
+            host: "OpenCode",
+            hostVersion: version.version,
+            entry: OpenCode.pluginPath
+          })
+        } finally {
+          fresh.remove()
+        }
+      }, 180_000)
     }
   )
 }

@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
-import { ConfigStore, Outbox, Redactor } from "@opensync/client"
+import { Kit, Redactor } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { agent } from "../src/Agent.js"
 import * as Mapping from "../src/Mapping.js"
 import * as PluginModule from "../src/Plugin.js"
-import * as Sync from "../src/Sync.js"
+import * as Source from "../src/Source.js"
 import { CHILD, eventsOf, MAIN } from "./support/fixtures.js"
 import { drainAll, tempDir } from "./support/outbox.js"
 
@@ -60,9 +61,8 @@ describe("the plugin entry", () => {
       expect(inbox().length).toBe(5)
       expect(logged).toEqual([])
 
-      const config = yield* (yield* ConfigStore.ConfigStore).load
-      const processed = yield* Sync.processInbox(config)
-      expect(processed).toMatchObject({ snapshots: 5, malformedSnapshots: 0 })
+      const processed = yield* Kit.Sync.processInbox({ syncToolCalls: true, syncThinking: false })
+      expect(processed).toMatchObject({ inboxItems: 5, unreadable: 0 })
       expect(inbox()).toEqual([])
       const events = yield* drainAll
       expect(new Set(events.filter((e) => e.kind === "message").map((e) => e.sessionId))).toEqual(
@@ -74,11 +74,12 @@ describe("the plugin entry", () => {
       expect(events.every((e) => e.source === Mapping.SOURCE)).toBe(true)
     }).pipe(
       Effect.provide(
-        Layer.mergeAll(
-          Outbox.layer(join(dir.path, "state/outbox")),
-          Redactor.Redactor.Default,
-          ConfigStore.ConfigStore.Default.pipe(
-            Layer.provide(ConfigStore.Tool.openCode({ XDG_CONFIG_HOME: join(dir.path, "config") }))
+        Source.layer.pipe(
+          Layer.provideMerge(
+            Kit.Main.layer(agent, {
+              OPENCODE_SYNC_STATE_DIR: join(dir.path, "state"),
+              XDG_CONFIG_HOME: join(dir.path, "config")
+            })
           )
         )
       )

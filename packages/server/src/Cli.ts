@@ -2,8 +2,9 @@ import { homedir } from "node:os"
 import { join } from "node:path"
 import { Args, Command, Options } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import type { SessionStore } from "@opensync/backend/SessionStore"
 import { SignIns } from "@opensync/backend/SignIns"
-import { ApiKey, Ids } from "@opensync/domain"
+import { ApiKey, Ids, Sources } from "@opensync/domain"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -12,6 +13,7 @@ import * as Option from "effect/Option"
 import * as Install from "./Install.js"
 import { pricesCommand } from "./PricesCli.js"
 import * as Server from "./Server.js"
+import { sessionsCommand } from "./SessionsCli.js"
 import { maxBytesFromEnv, StartupWarnings } from "./sqlite/Database.js"
 import { LocalKeys, localUserId } from "./sqlite/Keys.js"
 import { version } from "./version.js"
@@ -60,8 +62,7 @@ const firstRun = (url: string) =>
         "",
         "Point the plugins at this server with a key of their own (ingest scope: it can sync, not read):",
         `    ${Install.command("keys create --name laptop")}`,
-        `    claude-code-sync login     (URL ${url}, that key)`,
-        `    opencode-sync login        (URL ${url}, that key)`,
+        ...Sources.sources.map((source) => `    ${`${source.cli} login`.padEnd(27)}(URL ${url}, that key)`),
         ""
       ].join("\n")
     )
@@ -100,7 +101,7 @@ const serve = Command.make("serve", { host, port, dataDir, maxDbMb }, (options) 
   )
 ).pipe(Command.withDescription("Start the local OpenSync server (HTTP API on a SQLite file)."))
 
-const withKeys = <A, E>(dir: string, effect: Effect.Effect<A, E, LocalKeys | SignIns>) =>
+const withKeys = <A, E>(dir: string, effect: Effect.Effect<A, E, LocalKeys | SignIns | SessionStore>) =>
   Effect.provide(effect, Server.storageLayer(dir).pipe(Layer.provide(NodeContext.layer)))
 
 const keysCreate = Command.make(
@@ -231,7 +232,13 @@ const signIns = Command.make("sign-ins").pipe(
 
 const root = Command.make("opensync").pipe(
   Command.withDescription("OpenSync: a local server for your AI coding-agent sessions."),
-  Command.withSubcommands([serve, keys, signIns, pricesCommand(dataDir)])
+  Command.withSubcommands([
+    serve,
+    keys,
+    sessionsCommand(dataDir, withKeys, localUserId),
+    signIns,
+    pricesCommand(dataDir)
+  ])
 )
 
 export const run = Command.run(root, { name: "opensync", version })

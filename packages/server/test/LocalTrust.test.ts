@@ -155,3 +155,69 @@ describe("failed authentication is rate-limited per client", () => {
     expect((await call(server, "GET", "/health", undefined, "")).status).toEqual(200)
   })
 })
+
+describe("faults nobody expected", () => {
+  it("answer 500 with a request id that the server's log line carries, and no internals", async () => {
+    const server = await start()
+    expect((await sync(server, session("will-break"))).status).toEqual(200)
+    // damage the stored row behind the server's back: reading it throws inside the store
+    const { createClient } = await import("@libsql/client")
+    const db = createClient({ url: `file:${join(server.dataDir, "opensync.db")}` })
+    await db.execute("UPDATE sessions SET data = '{not json' WHERE id = 'will-break'")
+    db.close()
+    const reply = await call(server, "GET", "/api/sessions/will-break")
+    expect([reply.status, reply.body._tag]).toEqual([500, "InternalError"])
+    expect(reply.body.requestId).toMatch(/^req_[0-9a-f]{16}$/)
+    expect(reply.body.error).toContain(reply.body.requestId)
+    expect(JSON.stringify(reply.body)).not.toMatch(/JSON|SyntaxError|stack|at /)
+    const deadline = Date.now() + 5_000
+    while (!server.output().includes(reply.body.requestId) && Date.now() < deadline) {
+      await new Promise((done) => setTimeout(done, 50))
+    }
+    expect(server.output()).toContain(reply.body.requestId)
+    expect((await call(server, "GET", "/api/sessions?limit=1")).status).toBeLessThan(600)
+  })
+})
+
+describe("opensync sign-ins", () => {
+  it("lists the active dashboard sign-ins and ends one from the CLI", async () => {
+    const server = await start()
+    const signIn = await fetch(`${server.url}/auth/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "user-agent": "curl/8.5.0" },
+      body: JSON.stringify({ apiKey: server.key })
+    })
+    const token = ((await signIn.json()) as { token: string }).token
+    const listed = JSON.parse(await server.cli(["sign-ins", "list", "--json"])) as Array<{
+      id: string
+      browser: string
+    }>
+    expect(listed.map((s) => s.browser)).toEqual(["curl 8"])
+    expect(await server.cli(["sign-ins", "list"])).toMatch(/sgn_\w+ +curl 8 .*key default/)
+    expect(await server.cli(["sign-ins", "revoke", listed[0]!.id])).toContain("signed out at once")
+    expect((await call(server, "GET", "/auth/me", undefined, token)).status).toEqual(401)
+    expect(await server.cli(["sign-ins", "list"])).toContain("No active dashboard sign-ins")
+  })
+})
+
+describe("opensync sessions", () => {
+  it("lists, shows, exports and deletes the stored sessions from the CLI, the way the API does", async () => {
+    const server = await start()
+    const events = session("cli-session", 100)
+    expect((await sync(server, events)).status).toEqual(200)
+    const listed = await server.cli(["sessions", "list"])
+    expect(listed).toMatch(/^cli-session +claude-code .* 1 msgs .* cli-session$/m)
+    expect(
+      JSON.parse(await server.cli(["sessions", "list", "--json", "--search", "cli-session"])).map(
+        (s: { id: string }) => s.id
+      )
+    ).toEqual(["cli-session"])
+    expect(await server.cli(["sessions", "show", "cli-session"])).toContain("cli-session cli-session")
+    const exported = (await server.cli(["sessions", "export", "--format", "jsonl"])).trim().split("\n")
+    expect(exported.map((line) => JSON.parse(line).session.id)).toEqual(["cli-session"])
+    expect(await server.cli(["sessions", "delete", "cli-session"])).toContain("Deleted session cli-session")
+    expect(await server.cli(["sessions", "list"])).toContain("No sessions match.")
+    const again = await sync(server, events)
+    expect(again.body.deleted.length).toEqual(events.length)
+  })
+})

@@ -18,10 +18,10 @@ const upTo = (last: string) =>
   })
 
 layer(Client.layer(join(mkdtempSync(join(tmpdir(), "opensync-migrate-")), "opensync.db")))("migrations", (it) => {
-  it.effect("7 re-keys event ids by session and keeps every one of them", () =>
+  it.effect("8 re-keys event ids by session and keeps every one of them", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      yield* upTo("6_session_title_index")
+      yield* upTo("7_session_title_index")
       const rows = [
         { user_id: "u1", id: "evt_b", session_id: "s2", received_at: 2 },
         { user_id: "u1", id: "evt_a", session_id: "s1", received_at: 1 },

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { ConfigStore, Outbox, SyncClient } from "@opensync/client"
-import { Event } from "@opensync/domain"
+import { Event, Sources } from "@opensync/domain"
 import { type RunningServer, startServer } from "@opensync/testkit/Server"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -94,7 +94,7 @@ describe("Outbox and SyncClient against the real server", () => {
       SyncClient.layerFetch().pipe(
         Layer.provide(ConfigStore.ConfigStore.Default),
         Layer.provide(
-          ConfigStore.Tool.claudeCode({
+          ConfigStore.Tool.layer(Sources.get("claude-code"), {
             XDG_CONFIG_HOME: join(dir, "config"),
             CLAUDE_SYNC_CONVEX_URL: server.url,
             CLAUDE_SYNC_API_KEY: server.key

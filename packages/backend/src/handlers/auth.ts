@@ -5,6 +5,7 @@ import * as Option from "effect/Option"
 import { authenticate, digest, messages, setSignInCookie } from "../Auth.js"
 import { Keys } from "../Keys.js"
 import { ServerInfo } from "../ServerInfo.js"
+import { SessionStore } from "../SessionStore.js"
 import { SignIns } from "../SignIns.js"
 import { orStorageFailure } from "../Storage.js"
 
@@ -56,11 +57,13 @@ export const AuthLive = HttpApiBuilder.group(Api.OpenSyncApi, "auth", (handlers)
         const user = yield* Api.CurrentUser
         const keys = yield* Keys
         const name = yield* orStorageFailure(keys.userName(user.userId))
+        const lastReceivedAt = yield* orStorageFailure((yield* SessionStore).lastTelemetry(user.userId))
         return {
           user: { id: Ids.UserId.make(user.userId), name },
           via: user.via,
           scope: user.scope,
-          expiresAt: user.session?.expiresAt ?? null
+          expiresAt: user.session?.expiresAt ?? null,
+          telemetry: { lastReceivedAt }
         }
       })
     )

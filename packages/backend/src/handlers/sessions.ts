@@ -4,7 +4,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { type InvalidCursor, SessionStore } from "../SessionStore.js"
+import { caller, type InvalidCursor, type SessionStore } from "../SessionStore.js"
 import { orStorageFailure } from "../Storage.js"
 
 const badCursor = (e: InvalidCursor) =>
@@ -64,8 +64,7 @@ export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (h
   handlers
     .handle("list", ({ urlParams }) =>
       Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const store = yield* SessionStore
+        const { user, store } = yield* caller
         return yield* orStorageFailure(store.list(user.userId, urlParams)).pipe(
           Effect.catchTag("InvalidCursor", badCursor)
         )
@@ -73,8 +72,7 @@ export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (h
     )
     .handle("get", ({ path }) =>
       Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const store = yield* SessionStore
+        const { user, store } = yield* caller
         const detail = yield* orStorageFailure(store.get(user.userId, path.id))
         if (Option.isNone(detail)) return yield* notFound(path.id)
         return detail.value
@@ -82,8 +80,7 @@ export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (h
     )
     .handle("delete", ({ path }) =>
       Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const store = yield* SessionStore
+        const { user, store } = yield* caller
         const deleted = yield* orStorageFailure(store.remove(user.userId, path.id))
         if (Option.isNone(deleted)) return yield* notFound(path.id)
         return { deleted: true as const, sessionId: path.id, ...deleted.value }
@@ -91,8 +88,7 @@ export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (h
     )
     .handle("stats", ({ urlParams }) =>
       Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const store = yield* SessionStore
+        const { user, store } = yield* caller
         if (urlParams.q !== undefined) {
           return yield* new Errors.BadRequest({
             error: "Stats cannot be filtered by text (q); use source, project, model, from and to."
@@ -107,15 +103,13 @@ export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (h
     )
     .handle("facets", () =>
       Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const store = yield* SessionStore
+        const { user, store } = yield* caller
         return yield* orStorageFailure(store.facets(user.userId))
       })
     )
     .handle("export", ({ urlParams }) =>
       Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const store = yield* SessionStore
+        const { user, store } = yield* caller
         const format = urlParams.format
         const headers = {
           "content-disposition": `attachment; filename="opensync-${urlParams.id ?? "sessions"}.${Export.extension[format]}"`

@@ -157,12 +157,15 @@ export const runClaude = async (options: {
   readonly bin?: string
   /** Continue this session (`--resume <id>`). */
   readonly resume?: string
-  /** More environment variables for the run (and so for its hooks). */
-  readonly env?: Readonly<Record<string, string>>
+  /** Variables added to (or, when undefined, removed from) the client's environment (and so its hooks'). */
+  readonly env?: Readonly<Record<string, string | undefined>>
+  /** More arguments before `-p`. */
+  readonly args?: ReadonlyArray<string>
 }): Promise<ClaudeRun> => {
   const plugin = options.pluginDir === undefined ? pluginDir : options.pluginDir
   const args = [
     ...(options.resume === undefined ? [] : ["--resume", options.resume]),
+    ...(options.args ?? []),
     "-p",
     options.prompt,
     "--output-format",
@@ -173,9 +176,14 @@ export const runClaude = async (options: {
     ...(options.skipPermissions === false ? [] : ["--dangerously-skip-permissions"]),
     ...(plugin === null ? [] : ["--plugin-dir", plugin])
   ]
+  const env: Record<string, string> = clientEnv(options.workspace, options.fakeUrl, options.sync)
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name]
+    else env[name] = value
+  }
   const run = await collect(options.bin ?? claudeBin, args, {
     cwd: options.workspace.project,
-    env: { ...clientEnv(options.workspace, options.fakeUrl, options.sync), ...options.env },
+    env,
     timeoutMs: options.timeoutMs ?? 180_000
   })
   const lines = run.stdout

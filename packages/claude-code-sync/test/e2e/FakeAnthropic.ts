@@ -56,6 +56,8 @@ export interface LoggedRequest {
     readonly kind: ReplyKind
     readonly step: number
     readonly messageId: string
+    /** The `request-id` header of the answer: what the transcript and telemetry call `requestId`/`request_id`. */
+    readonly requestId: string
     readonly model: string
     readonly usage: ApiUsage
     readonly blocks: ReadonlyArray<Block>
@@ -127,8 +129,13 @@ const classify = (request: MessagesRequest): Reply => {
     usage: usageFor(kind, 0)
   })
 
-  // `/compact`: Claude Code asks for a summary (2.1.197 and 2.1.332 both still offer their tools).
-  if (/create a detailed summary of the conversation/i.test(lastUserText)) {
+  // `/compact`: Claude Code asks for a summary (2.1.197 and 2.1.332 both still offer their tools; 2.1.197 tells the
+  // summarizer in the prompt not to call any)
+  if (
+    /create a detailed summary of the conversation/i.test(lastUserText) ||
+    (/summary of the conversation/i.test(lastUserText) &&
+      (!tools.has("Bash") || /do not call any tools/i.test(lastUserText)))
+  ) {
     return text("compact", "<analysis>A short scripted session.</analysis><summary>The user ran a demo.</summary>")
   }
   if (firstUserText.includes(SUBAGENT_MARKER)) return text("subagent", SUBAGENT_TEXT)
@@ -194,11 +201,11 @@ const sendJson = (res: ServerResponse, status: number, body: unknown) => {
   res.end(JSON.stringify(body))
 }
 
-const streamReply = (res: ServerResponse, reply: Reply, model: string, messageId: string) => {
+const streamReply = (res: ServerResponse, reply: Reply, model: string, messageId: string, requestId: string) => {
   res.writeHead(200, {
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
-    "request-id": id("req")
+    "request-id": requestId
   })
   const frames: Array<string> = []
   const frame = (event: string, data: unknown) => frames.push(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
@@ -273,7 +280,14 @@ export interface FakeAnthropic {
   readonly close: () => Promise<void>
 }
 
-const loggedHeaders = ["anthropic-version", "anthropic-beta", "x-app", "user-agent", "x-api-key"] as const
+const loggedHeaders = [
+  "anthropic-version",
+  "anthropic-beta",
+  "x-app",
+  "user-agent",
+  "x-api-key",
+  "x-claude-code-session-id"
+] as const
 
 /** Starts the fake on 127.0.0.1 with an ephemeral port. */
 export const start = async (): Promise<FakeAnthropic> => {
@@ -321,8 +335,17 @@ export const start = async (): Promise<FakeAnthropic> => {
       const reply = classify(request)
       const model = request.model ?? "claude-sonnet-4-5"
       const messageId = id("msg")
-      log(200, { kind: reply.kind, step: reply.step, messageId, model, usage: reply.usage, blocks: reply.blocks })
-      return streamReply(res, reply, model, messageId)
+      const requestId = id("req")
+      log(200, {
+        kind: reply.kind,
+        step: reply.step,
+        messageId,
+        requestId,
+        model,
+        usage: reply.usage,
+        blocks: reply.blocks
+      })
+      return streamReply(res, reply, model, messageId, requestId)
     }
     log(404)
     sendJson(res, 404, { type: "error", error: { type: "not_found_error", message: `${method} ${path} not found` } })

@@ -15,7 +15,7 @@ export const ingest = (encoded: ReadonlyArray<Event.EventEncoded>) => {
       const r = Ingest.applyMessageEvent(session, messages.get(event.messageId) ?? null, event)
       session = r.session
       messages.set(event.messageId, r.message)
-    } else {
+    } else if (event.kind === "tool_call") {
       const r = Ingest.applyToolCallEvent(session, tools.get(event.callId) ?? null, event)
       session = r.session
       tools.set(event.callId, r.toolCall)

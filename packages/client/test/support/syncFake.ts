@@ -3,6 +3,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import type * as HttpBody from "@effect/platform/HttpBody"
+import { Sources } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ConfigStore from "../../src/ConfigStore.js"
@@ -66,7 +67,7 @@ export const removeTempDirs = () => {
 
 /** The settings of a configured plugin, as its environment would give them (no `process.env` involved). */
 export const configuredTool = (dir: string, url = "http://sync.test") =>
-  ConfigStore.Tool.claudeCode({
+  ConfigStore.Tool.layer(Sources.get("claude-code"), {
     XDG_CONFIG_HOME: path.join(dir, "config"),
     CLAUDE_SYNC_CONVEX_URL: url,
     CLAUDE_SYNC_API_KEY: "osk_test_key"

@@ -1,4 +1,5 @@
-import type { ReactNode } from "react"
+import * as Sources from "@opensync/domain/Sources"
+import type { CSSProperties, ReactNode } from "react"
 import { isModifiedClick, navigate } from "../router.js"
 
 /** A client-side link that still works as a normal link (new tab, copy address). */
@@ -67,7 +68,7 @@ export const ErrorBox = (props: { readonly error: Error; readonly retry?: () => 
   </div>
 )
 
-/** What a new user sees instead of an empty page: what to do next. */
+/** What a new user sees instead of an empty page: what to do next, for every agent in the domain's Sources table. */
 export const GettingStarted = (props: { readonly serverUrl: string }) => (
   <div className="empty">
     <h2>No sessions yet</h2>
@@ -76,17 +77,43 @@ export const GettingStarted = (props: { readonly serverUrl: string }) => (
       <li>
         Create an API key in <Link to="/settings">Settings</Link> (or use the one <code>opensync serve</code> printed).
       </li>
-      <li>
-        Claude Code: <code>claude-code-sync login --url {props.serverUrl} --key osk_…</code>, then{" "}
-        <code>claude-code-sync import</code> to bring in your past sessions.
-      </li>
-      <li>
-        OpenCode: <code>opencode-sync setup</code>, then{" "}
-        <code>opencode-sync login --url {props.serverUrl} --key osk_…</code>.
-      </li>
+      {Sources.sources.map((source) => (
+        <li key={source.id}>
+          {source.label}:{" "}
+          {source.setup.map((template, i) => (
+            <span key={template}>
+              {i > 0 && (i === source.setup.length - 1 ? ", then " : ", ")}
+              <code>{Sources.command(template, props.serverUrl)}</code>
+            </span>
+          ))}
+          {source.imports ? " (import brings in the sessions you already have)." : "."}
+        </li>
+      ))}
     </ol>
     <p className="muted">Sessions appear here as soon as the first events arrive.</p>
   </div>
+)
+
+/** The colours of a source's chip, as the CSS variables the `.chip[data-source]` rules read (light and dark). */
+const chipStyle = (source: string): CSSProperties | undefined => {
+  const colors = Sources.find(source)?.colors
+  if (colors === undefined) return undefined
+  const variables: Record<string, string> = {
+    "--chip-bg": colors.light.background,
+    "--chip-fg": colors.light.text,
+    "--chip-border": colors.light.border,
+    "--chip-bg-dark": colors.dark.background,
+    "--chip-fg-dark": colors.dark.text,
+    "--chip-border-dark": colors.dark.border
+  }
+  return variables as CSSProperties
+}
+
+/** A session's agent: its name in its colours. */
+export const SourceChip = (props: { readonly source: string }) => (
+  <span className={`chip chip-${props.source}`} data-source={props.source} style={chipStyle(props.source)}>
+    {Sources.label(props.source)}
+  </span>
 )
 
 /** A group of mutually exclusive buttons (a radio group). */

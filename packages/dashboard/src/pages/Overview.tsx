@@ -3,7 +3,18 @@ import { useMemo } from "react"
 import { run } from "../api.js"
 import { StackedBars } from "../components/Chart.js"
 import { RangePicker } from "../components/RangePicker.js"
-import { Bar, Card, ErrorBox, GettingStarted, Link, Loading, Segmented, Select, Stat } from "../components/ui.js"
+import {
+  Bar,
+  Card,
+  ErrorBox,
+  GettingStarted,
+  Link,
+  Loading,
+  Segmented,
+  Select,
+  SourceChip,
+  Stat
+} from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
 import { useQuery } from "../query.js"
@@ -228,7 +239,7 @@ const OverviewPage = () => {
               <li key={s.id}>
                 <Link to={`/sessions/${encodeURIComponent(s.id)}`}>{s.title ?? "Untitled session"}</Link>
                 <span className="meta">
-                  <span className={`chip chip-${s.source}`}>{F.sourceLabel(s.source)}</span>
+                  <SourceChip source={s.source} />
                   <span>{F.projectOf(s)}</span>
                   <span className="muted">{F.relative(s.updatedAt)}</span>
                   <span className="num">{F.tokens(s.totalTokens)} tok</span>

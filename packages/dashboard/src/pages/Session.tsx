@@ -4,7 +4,8 @@ import type { ToolCall } from "@opensync/domain/ToolCall"
 import { micromark } from "micromark"
 import { memo, useMemo, useState } from "react"
 import { fetchBlob, run } from "../api.js"
-import { Card, ErrorBox, Link, Loading, Stat } from "../components/ui.js"
+import { SessionFigures } from "../components/SessionFigures.js"
+import { Card, ErrorBox, Link, Loading, SourceChip, Stat } from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
 import { invalidate, useQuery } from "../query.js"
@@ -215,7 +216,7 @@ const SessionPage = (props: { readonly id: string }) => {
         <div>
           <h1 className="session-title">{s.title ?? "Untitled session"}</h1>
           <div className="meta">
-            <span className={`chip chip-${s.source}`}>{F.sourceLabel(s.source)}</span>
+            <SourceChip source={s.source} />
             <span title={s.projectPath ?? undefined}>{F.projectOf(s)}</span>
             {s.gitBranch !== null && <span className="muted">⎇ {s.gitBranch}</span>}
             {s.model !== null && <span className="muted">{s.model}</span>}
@@ -253,6 +254,7 @@ const SessionPage = (props: { readonly id: string }) => {
         />
         <Stat label="Duration" value={F.duration(s.durationMs)} />
       </div>
+      <SessionFigures session={s} />
       {children.length > 0 && (
         <Card title={`Subagents (${children.length})`}>
           <ul className="recent">

@@ -1,7 +1,7 @@
 import type { SessionPage, SessionSummary, SortField } from "@opensync/domain/Api"
 import { useEffect, useRef, useState } from "react"
 import { fetchBlob, run } from "../api.js"
-import { Card, ErrorBox, GettingStarted, Link, Loading, Select } from "../components/ui.js"
+import { Card, ErrorBox, GettingStarted, Link, Loading, Select, SourceChip } from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
 import { useQuery } from "../query.js"
@@ -230,7 +230,7 @@ const Row = (props: { readonly session: SessionSummary }) => {
           {s.title ?? "Untitled session"}
         </Link>
         <div className="meta">
-          <span className={`chip chip-${s.source}`}>{F.sourceLabel(s.source)}</span>
+          <SourceChip source={s.source} />
           <span>{F.projectOf(s)}</span>
           {s.model !== null && <span className="muted">{s.model}</span>}
           {s.toolErrorCount > 0 && <span className="chip chip-error">{s.toolErrorCount} failed tools</span>}

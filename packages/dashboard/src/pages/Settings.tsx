@@ -1,6 +1,7 @@
 import { type ApiKeyInfo, type CreatedApiKey, defaultScope, type Scope } from "@opensync/domain/ApiKey"
 import type { SignInInfo } from "@opensync/domain/SignIn"
-import { type FormEvent, useState } from "react"
+import * as Sources from "@opensync/domain/Sources"
+import { type FormEvent, useEffect, useState } from "react"
 import { run } from "../api.js"
 import { Card, ErrorBox, Loading } from "../components/ui.js"
 import { useApp } from "../context.js"
@@ -233,37 +234,66 @@ const SignIns = () => {
   )
 }
 
+/** One agent's setup commands, from the domain's Sources table. */
+const ConnectAgent = (props: { readonly source: Sources.SourceInfo; readonly url: string }) => {
+  const { source, url } = props
+  const commands = source.setup.map((template) => Sources.command(template, url)).join("\n")
+  const prefix = source.envPrefix
+  return (
+    <>
+      <h3>{source.label}</h3>
+      <p className="muted">
+        {source.install}, then log in with this URL and a key generated above (leave out <code>--key</code> to type it
+        hidden){source.imports ? " and import your past sessions" : ""}:
+      </p>
+      <div className="copy-row">
+        <pre className="code">{commands}</pre>
+        <Copy text={commands} />
+      </div>
+      <p className="muted">
+        Or without prompts:{" "}
+        <code>
+          {prefix}_CONVEX_URL={url} {prefix}_API_KEY=osk_… {source.cli} setup
+        </code>
+      </p>
+    </>
+  )
+}
+
 const Connect = () => {
   const { connection } = useApp()
   const url = connection.baseUrl
-  const claude = `claude-code-sync setup\nclaude-code-sync login --url ${url} --key osk_…\nclaude-code-sync import`
-  const opencode = `opencode-sync setup\nopencode-sync login --url ${url} --key osk_…`
   return (
     <Card title="Connect your agents">
       <p>
         Server URL: <code data-testid="server-url">{url}</code> <Copy text={url} label="Copy URL" />
       </p>
-      <h3>Claude Code</h3>
-      <p className="muted">
-        Install the plugin (<code>npm install -g claude-code-sync</code>), register its hooks, log in with this URL and
-        a key generated above (leave out <code>--key</code> to type it hidden), and import your past sessions:
-      </p>
-      <div className="copy-row">
-        <pre className="code">{claude}</pre>
-        <Copy text={claude} />
-      </div>
-      <p className="muted">
-        Or without prompts: <code>CLAUDE_SYNC_CONVEX_URL={url} CLAUDE_SYNC_API_KEY=osk_… claude-code-sync setup</code>
-      </p>
-      <h3>OpenCode</h3>
-      <p className="muted">
-        Install <code>opencode-sync-plugin</code>, add it to your OpenCode config with <code>setup</code>, then log in:
-      </p>
-      <div className="copy-row">
-        <pre className="code">{opencode}</pre>
-        <Copy text={opencode} />
-      </div>
+      {Sources.sources.map((source) => (
+        <ConnectAgent key={source.id} source={source} url={url} />
+      ))}
     </Card>
+  )
+}
+
+/** Progress of a scheduled `DELETE /api/data` (Convex), refreshed every few seconds until it is done. */
+const DeletionProgress = () => {
+  const app = useApp()
+  const key = `${app.scope}|data-status`
+  const progress = useQuery<{ readonly status: string; readonly sessions: number }>(key, () =>
+    run(app.client.data.status())
+  )
+  const pending = progress.data !== undefined && progress.data.status !== "done"
+  useEffect(() => {
+    if (!pending) return
+    const timer = setTimeout(() => invalidate(key), 5_000)
+    return () => clearTimeout(timer)
+  })
+  if (!pending || progress.data === undefined) return null
+  return (
+    <p role="status" className="deletion-progress">
+      {progress.data.status === "scheduled" ? "Deletion scheduled" : "Deleting"}: {F.count(progress.data.sessions)}{" "}
+      sessions left.
+    </p>
   )
 }
 
@@ -308,6 +338,7 @@ const DangerZone = () => {
         </button>
       </form>
       {result !== null && <p role="status">{result}</p>}
+      <DeletionProgress />
       {error !== null && (
         <p className="form-error" role="alert">
           {error}

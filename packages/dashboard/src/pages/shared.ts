@@ -1,4 +1,5 @@
 import type { Facets } from "@opensync/domain/Api"
+import * as Sources from "@opensync/domain/Sources"
 import { run } from "../api.js"
 import { useApp } from "../context.js"
 import { useQuery } from "../query.js"
@@ -7,7 +8,7 @@ import { useQuery } from "../query.js"
 export const useFilterOptions = () => {
   const app = useApp()
   const facets = useQuery<Facets>(`${app.scope}|facets`, () => run(app.client.sessions.facets()))
-  const known = ["claude-code", "opencode"]
+  const known = Sources.sources.map((source) => source.id)
   const sources = [...new Set([...known, ...(facets.data?.sources.map((s) => s.value) ?? [])])]
   const byName = (a: string, b: string) => a.localeCompare(b)
   return {

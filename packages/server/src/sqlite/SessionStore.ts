@@ -1,6 +1,7 @@
 import { SessionStore } from "@opensync/backend/SessionStore"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { storage } from "./errors.js"
 import * as Ingest from "./ingest.js"
 import * as Sessions from "./sessions.js"
 import * as Stats from "./stats.js"
@@ -12,6 +13,15 @@ export const layer = Layer.effect(
     const ingest = yield* Ingest.make
     const sessions = yield* Sessions.make(ingest)
     const stats = yield* Stats.make
-    return SessionStore.of({ ingest: ingest.ingest, ...sessions, ...stats })
+    // `removeAll` deletes everything in one transaction before it answers, so there is never one under way.
+    const removal = () => Effect.succeed({ status: "done" as const, sessions: 0 })
+    return SessionStore.of({
+      ingest: ingest.ingest,
+      ...sessions,
+      ...stats,
+      removal,
+      noteTelemetry: (userId, at) => storage(ingest.usage.noteTelemetry(userId, at)),
+      lastTelemetry: (userId) => storage(ingest.usage.lastTelemetry(userId))
+    })
   })
 )

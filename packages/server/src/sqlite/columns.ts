@@ -53,6 +53,9 @@ export interface UsageColumns {
   readonly reasoning: number
   readonly cost_usd: number
   readonly unpriced: number
+  readonly from_telemetry: number
+  readonly from_transcript: number
+  readonly from_reported: number
 }
 
 export const usageRowOf = (row: UsageColumns): Rollup.UsageRow => ({
@@ -70,5 +73,8 @@ export const usageRowOf = (row: UsageColumns): Rollup.UsageRow => ({
   cacheWrite1h: row.cache_write_1h,
   reasoning: row.reasoning,
   costUsd: row.cost_usd,
-  unpriced: row.unpriced
+  unpriced: row.unpriced,
+  fromTelemetry: row.from_telemetry ?? 0,
+  fromTranscript: row.from_transcript ?? 0,
+  fromReported: row.from_reported ?? 0
 })

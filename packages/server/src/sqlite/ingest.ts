@@ -16,6 +16,7 @@ import {
 import { Writer } from "./Database.js"
 import { storage } from "./errors.js"
 import { makeTables } from "./fts.js"
+import * as Usage from "./usage.js"
 
 /**
  * Ingestion on SQLite: the domain's batch step (`Batch.apply`, shared with Convex) over the rows a batch touches, in
@@ -27,6 +28,7 @@ export const make = Effect.gen(function* () {
   const { write } = yield* Writer
   const search = yield* makeTables
   const prices = yield* PriceOverrides
+  const usage = yield* Usage.make
 
   const selectIn = <Row extends object>(
     ids: ReadonlyArray<string>,
@@ -186,10 +188,16 @@ export const make = Effect.gen(function* () {
               cache_write_1h: r.cacheWrite1h,
               reasoning: r.reasoning,
               cost_usd: r.costUsd,
-              unpriced: r.unpriced
+              unpriced: r.unpriced,
+              from_telemetry: r.fromTelemetry,
+              from_transcript: r.fromTranscript,
+              from_reported: r.fromReported
             }))
           )}
           ON CONFLICT (user_id, day, source, model, project) DO UPDATE SET
+            from_telemetry = from_telemetry + excluded.from_telemetry,
+            from_transcript = from_transcript + excluded.from_transcript,
+            from_reported = from_reported + excluded.from_reported,
             sessions = sessions + excluded.sessions, messages = messages + excluded.messages,
             duration_ms = duration_ms + excluded.duration_ms, input = input + excluded.input,
             output = output + excluded.output, cache_read = cache_read + excluded.cache_read,
@@ -322,11 +330,13 @@ export const make = Effect.gen(function* () {
           }
           const messages = yield* loadChildren(userId, "messages", keys.messages, parseMessage)
           const calls = yield* loadChildren(userId, "tool_calls", keys.toolCalls, parseToolCall)
-          const applied = Batch.apply(todo, { sessions: before, messages, toolCalls: calls }, {}, overrides)
+          const requests = yield* usage.load(userId, Batch.touchedRequests(todo, messages))
+          const applied = Batch.apply(todo, { sessions: before, messages, toolCalls: calls, requests }, {}, overrides)
           result.stored.push(...applied.outcome.stored)
           result.stale.push(...applied.outcome.stale)
           yield* writeMessages(userId, fts, applied.changedMessages, new Set(messages.keys()))
           yield* writeToolCalls(userId, applied.changedToolCalls)
+          yield* usage.write(userId, applied.changedRequests)
           yield* writeSessions(userId, applied.changedSessions)
           yield* applyRollups(userId, applied.deltas)
           const receivedAt = Date.now()
@@ -340,5 +350,5 @@ export const make = Effect.gen(function* () {
       return result satisfies IngestResult
     }).pipe(storage)
 
-  return { ingest, applyRollups, deleteEmptiedRollups } as const
+  return { ingest, applyRollups, deleteEmptiedRollups, usage } as const
 })

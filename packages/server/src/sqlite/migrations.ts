@@ -3,6 +3,27 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Fts from "./fts.js"
 
+/** The three usage rollup tables share one shape (the full rollup, and the project or the model summed out). */
+const usageRollupTable = (name: string) => `CREATE TABLE ${name} (
+      user_id TEXT NOT NULL,
+      day TEXT NOT NULL,
+      source TEXT NOT NULL,
+      model TEXT NOT NULL,
+      project TEXT NOT NULL,
+      sessions INTEGER NOT NULL,
+      messages INTEGER NOT NULL,
+      duration_ms INTEGER NOT NULL,
+      input INTEGER NOT NULL,
+      output INTEGER NOT NULL,
+      cache_read INTEGER NOT NULL,
+      cache_write_5m INTEGER NOT NULL,
+      cache_write_1h INTEGER NOT NULL,
+      reasoning INTEGER NOT NULL,
+      cost_usd REAL NOT NULL,
+      unpriced INTEGER NOT NULL,
+      PRIMARY KEY (user_id, day, source, model, project)
+    ) WITHOUT ROWID`
+
 /** The statements of the first migrations, as shipped (they ran as `user_version` 1–4 before the migrator). */
 const statements: ReadonlyArray<ReadonlyArray<string>> = [
   [
@@ -74,25 +95,7 @@ const statements: ReadonlyArray<ReadonlyArray<string>> = [
       PRIMARY KEY (user_id, id)
     ) WITHOUT ROWID`,
     `CREATE INDEX events_by_session ON events (user_id, session_id)`,
-    `CREATE TABLE usage_rollup (
-      user_id TEXT NOT NULL,
-      day TEXT NOT NULL,
-      source TEXT NOT NULL,
-      model TEXT NOT NULL,
-      project TEXT NOT NULL,
-      sessions INTEGER NOT NULL,
-      messages INTEGER NOT NULL,
-      duration_ms INTEGER NOT NULL,
-      input INTEGER NOT NULL,
-      output INTEGER NOT NULL,
-      cache_read INTEGER NOT NULL,
-      cache_write_5m INTEGER NOT NULL,
-      cache_write_1h INTEGER NOT NULL,
-      reasoning INTEGER NOT NULL,
-      cost_usd REAL NOT NULL,
-      unpriced INTEGER NOT NULL,
-      PRIMARY KEY (user_id, day, source, model, project)
-    ) WITHOUT ROWID`,
+    usageRollupTable("usage_rollup"),
     `CREATE TABLE tool_rollup (
       user_id TEXT NOT NULL,
       day TEXT NOT NULL,
@@ -111,44 +114,8 @@ const statements: ReadonlyArray<ReadonlyArray<string>> = [
   ],
   // 2: coarser usage rollups (project summed out, model summed out) so unfiltered stats read few rows.
   [
-    `CREATE TABLE usage_by_model (
-      user_id TEXT NOT NULL,
-      day TEXT NOT NULL,
-      source TEXT NOT NULL,
-      model TEXT NOT NULL,
-      project TEXT NOT NULL,
-      sessions INTEGER NOT NULL,
-      messages INTEGER NOT NULL,
-      duration_ms INTEGER NOT NULL,
-      input INTEGER NOT NULL,
-      output INTEGER NOT NULL,
-      cache_read INTEGER NOT NULL,
-      cache_write_5m INTEGER NOT NULL,
-      cache_write_1h INTEGER NOT NULL,
-      reasoning INTEGER NOT NULL,
-      cost_usd REAL NOT NULL,
-      unpriced INTEGER NOT NULL,
-      PRIMARY KEY (user_id, day, source, model, project)
-    ) WITHOUT ROWID`,
-    `CREATE TABLE usage_by_project (
-      user_id TEXT NOT NULL,
-      day TEXT NOT NULL,
-      source TEXT NOT NULL,
-      model TEXT NOT NULL,
-      project TEXT NOT NULL,
-      sessions INTEGER NOT NULL,
-      messages INTEGER NOT NULL,
-      duration_ms INTEGER NOT NULL,
-      input INTEGER NOT NULL,
-      output INTEGER NOT NULL,
-      cache_read INTEGER NOT NULL,
-      cache_write_5m INTEGER NOT NULL,
-      cache_write_1h INTEGER NOT NULL,
-      reasoning INTEGER NOT NULL,
-      cost_usd REAL NOT NULL,
-      unpriced INTEGER NOT NULL,
-      PRIMARY KEY (user_id, day, source, model, project)
-    ) WITHOUT ROWID`,
+    usageRollupTable("usage_by_model"),
+    usageRollupTable("usage_by_project"),
     `INSERT INTO usage_by_model SELECT user_id, day, source, model, '*', sum(sessions), sum(messages), sum(duration_ms), sum(input), sum(output), sum(cache_read), sum(cache_write_5m), sum(cache_write_1h), sum(reasoning), sum(cost_usd), sum(unpriced)
       FROM usage_rollup GROUP BY user_id, day, source, model`,
     `INSERT INTO usage_by_project SELECT user_id, day, source, '*', project, sum(sessions), sum(messages), sum(duration_ms), sum(input), sum(output), sum(cache_read), sum(cache_write_5m), sum(cache_write_1h), sum(reasoning), sum(cost_usd), sum(unpriced)
@@ -230,13 +197,36 @@ const scopesSignInsTombstones = Effect.gen(function* () {
 })
 
 /**
- * 6: an index of session titles, so a text search scans titles in a narrow index instead of reading every (wide) session
+ * 6: reconciliation with the agents' telemetry: one row per session × API request (`api_requests`), when each user's
+ * telemetry last arrived, and where the figures of each usage rollup row come from (counted units).
+ */
+const telemetry = run([
+  `CREATE TABLE api_requests (
+    user_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (user_id, session_id, id)
+  ) WITHOUT ROWID`,
+  `CREATE TABLE telemetry_receipts (
+    user_id TEXT PRIMARY KEY,
+    last_at INTEGER NOT NULL
+  ) WITHOUT ROWID`,
+  ...["usage_rollup", "usage_by_model", "usage_by_project"].flatMap((table) =>
+    ["from_telemetry", "from_transcript", "from_reported"].map(
+      (column) => `ALTER TABLE ${table} ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`
+    )
+  )
+])
+
+/**
+ * 7: an index of session titles, so a text search scans titles in a narrow index instead of reading every (wide) session
  * row: on 100k sessions a rare word took 0.5 s, nearly all of it the title scan.
  */
 const titleIndex = run([`CREATE INDEX sessions_by_title ON sessions (user_id, title)`])
 
 /**
- * 7: event ids keyed by session, `(user_id, session_id, id)`: event ids are digests, so keyed by `(user_id, id)` a batch's
+ * 8: event ids keyed by session, `(user_id, session_id, id)`: event ids are digests, so keyed by `(user_id, id)` a batch's
  * 500 inserts landed on as many pages all over the table (and in the WAL); a session's events now sit together. The
  * key also serves what `events_by_session` did. An id is the digest of its event, session included, so the same id
  * never belongs to two sessions.
@@ -262,8 +252,9 @@ export const migrations = {
   "3_dashboard_sessions": run(statements[2]!),
   "4_covering_sort_indexes": run(statements[3]!),
   "5_scopes_signins_tombstones_user_search": scopesSignInsTombstones,
-  "6_session_title_index": titleIndex,
-  "7_event_ids_by_session": eventsBySession
+  "6_telemetry": telemetry,
+  "7_session_title_index": titleIndex,
+  "8_event_ids_by_session": eventsBySession
 }
 
 export const loader = Migrator.fromRecord(migrations)

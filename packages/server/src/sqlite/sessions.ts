@@ -155,6 +155,7 @@ export const make = (
             const toolCalls = yield* sql<{ id: string }>`
               DELETE FROM tool_calls WHERE user_id = ${userId} AND session_id = ${id} RETURNING id`
             yield* sql`DELETE FROM events WHERE user_id = ${userId} AND session_id = ${id}`
+            yield* ingest.usage.removeSession(userId, id)
             yield* sql`DELETE FROM sessions WHERE user_id = ${userId} AND id = ${id}`
             yield* sql`INSERT INTO tombstones (user_id, session_id, deleted_at) VALUES (${userId}, ${id}, ${Date.now()})
               ON CONFLICT DO NOTHING`
@@ -176,6 +177,7 @@ export const make = (
             yield* sql`DELETE FROM messages WHERE user_id = ${userId}`
             yield* sql`DELETE FROM tool_calls WHERE user_id = ${userId}`
             yield* sql`DELETE FROM events WHERE user_id = ${userId}`
+            yield* ingest.usage.removeUser(userId)
             const now = Date.now()
             yield* sql`INSERT INTO tombstones (user_id, session_id, deleted_at)
               SELECT user_id, id, ${now} FROM sessions WHERE user_id = ${userId} ON CONFLICT DO NOTHING`

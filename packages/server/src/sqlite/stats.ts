@@ -46,7 +46,8 @@ export const make = Effect.gen(function* () {
             ? sql.unsafe("substr(day, 1, 7)")
             : sql.unsafe("date(day, '-' || ((CAST(strftime('%w', day) AS INTEGER) + 6) % 7) || ' days')")
       const sums = sql.unsafe(`sum(sessions), sum(messages), sum(duration_ms), sum(input), sum(output), sum(cache_read),
-        sum(cache_write_5m), sum(cache_write_1h), sum(reasoning), round(sum(cost_usd), 9), sum(unpriced)`)
+        sum(cache_write_5m), sum(cache_write_1h), sum(reasoning), round(sum(cost_usd), 9), sum(unpriced),
+        sum(from_telemetry), sum(from_transcript), sum(from_reported)`)
       // Grouped in SQLite and returned as one JSON value: materialising thousands of rows costs more than the scan.
       const [series] = yield* sql<{ rows: string }>`
         SELECT json_group_array(json(row)) AS rows FROM (
@@ -73,7 +74,10 @@ export const make = Effect.gen(function* () {
         cacheWrite1h: Number(values[11]),
         reasoning: Number(values[12]),
         costUsd: Number(values[13]),
-        unpriced: Number(values[14])
+        unpriced: Number(values[14]),
+        fromTelemetry: Number(values[15] ?? 0),
+        fromTranscript: Number(values[16] ?? 0),
+        fromReported: Number(values[17] ?? 0)
       })
       const usage = (JSON.parse(series?.rows ?? "[]") as Array<Array<string | number>>).map(
         ([p, source, model, ...rest]) => usageRow([p!, source!, model!, "*", ...rest])

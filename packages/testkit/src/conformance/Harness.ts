@@ -22,13 +22,14 @@ export interface Reply {
   readonly headers: Headers
   readonly text: string
   readonly body: unknown
+  readonly bytes?: Uint8Array
 }
 
 interface RequestOptions {
   /** The bearer key; `null` sends no Authorization header. Default: key A. */
   readonly key?: string | null | undefined
   readonly json?: unknown
-  readonly raw?: string
+  readonly raw?: string | Uint8Array
   readonly headers?: Record<string, string>
 }
 
@@ -119,22 +120,24 @@ export const makeHarness = (getTarget: () => Target) => {
     const key = options.key === undefined ? getTarget().keyA : options.key
     const headers: Record<string, string> = { ...options.headers }
     if (key !== null) headers.authorization = `Bearer ${key}`
-    const body = options.raw ?? (options.json === undefined ? undefined : JSON.stringify(options.json))
+    const body: string | Uint8Array | undefined =
+      options.raw ?? (options.json === undefined ? undefined : JSON.stringify(options.json))
     if (body !== undefined && headers["content-type"] === undefined) headers["content-type"] = "application/json"
     const doFetch = getTarget().fetch ?? fetch
     const response = await doFetch(`${getTarget().url}${path}`, {
       method,
       headers,
-      ...(body === undefined ? {} : { body })
+      ...(body === undefined ? {} : { body: body as BodyInit })
     })
-    const text = await response.text()
+    const bytes = new Uint8Array(await response.arrayBuffer())
+    const text = new TextDecoder().decode(bytes)
     let parsed: unknown = null
     try {
       parsed = text.length === 0 ? null : JSON.parse(text)
     } catch {
       parsed = null
     }
-    return { status: response.status, headers: response.headers, text, body: parsed }
+    return { status: response.status, headers: response.headers, text, body: parsed, bytes }
   }
   const get = (path: string, key?: string | null) => request("GET", path, { key })
   const post = (path: string, json: unknown, key?: string | null) => request("POST", path, { key, json })

@@ -86,6 +86,20 @@ export const section = (h: Harness): void => {
       expect((await get("/api/stats?bucket=week")).status).toEqual(200)
     })
 
+    it("keeps derived timestamps in range: a tool call ending after the year 9999 still lists", async () => {
+      const id = sid("far-future")
+      const last = 253_402_300_799_999
+      const events = [
+        sessionEv(id, last - 5, { projectName: id, startedAt: last - 5 }),
+        toolEv(id, "c1", "Bash", "completed", last, { startedAt: last - 1, durationMs: 60_000 })
+      ]
+      expect((await sync(events)).stored).toEqual(events.map((e) => e.id))
+      const page = await list({ project: id, sort: "startedAt" })
+      expect(page.sessions.map((s) => [s.id, s.updatedAt <= last, s.lastActivityAt <= last])).toEqual([
+        [id, true, true]
+      ])
+    })
+
     it("keeps the rest of a legacy batch when one item is bad", async () => {
       const reply = await post("/sync/batch", {
         sessions: [

@@ -123,6 +123,42 @@ export const section = (h: Harness): void => {
       expectError(await get(`/api/sessions/${sid("legacy-bad")}`), 404, "NotFound")
     })
 
+    it("redacts secrets the existing plugins send (they never redacted), with the plugins' own rules", async () => {
+      const id = sid("redacted-by-server")
+      const openai = `sk-proj-${"a1B2c3D4e5F6g7H8i9J0".repeat(4)}`
+      const aws = "AKIAZ5GMDQ3XYQWR7KPL"
+      await post("/sync/session", { externalId: id, title: `deploy with ${aws}` })
+      await post("/sync/message", {
+        sessionExternalId: id,
+        externalId: "m1",
+        role: "user",
+        textContent: `export OPENAI_API_KEY=${openai}`,
+        parts: [{ type: "text", content: `export OPENAI_API_KEY=${openai}` }]
+      })
+      const batch = await post("/sync/batch", {
+        messages: [{ sessionExternalId: id, externalId: "m2", role: "assistant", textContent: `use ${aws} here` }]
+      })
+      expect(batch.status).toEqual(200)
+      const stored = await detail(id)
+      const text = JSON.stringify(stored)
+      expect([text.includes(openai), text.includes(aws)]).toEqual([false, false])
+      expect(stored.session.title).toEqual("deploy with [REDACTED:aws-access-key]")
+      expect(stored.messages.map((m) => m.text)).toEqual([
+        "export OPENAI_API_KEY=[REDACTED:openai-api-key]",
+        "use [REDACTED:aws-access-key] here"
+      ])
+      // the same body again is the same event: a duplicate, not a second copy
+      const again = await post("/sync/message", {
+        sessionExternalId: id,
+        externalId: "m1",
+        role: "user",
+        textContent: `export OPENAI_API_KEY=${openai}`,
+        parts: [{ type: "text", content: `export OPENAI_API_KEY=${openai}` }]
+      })
+      expect(again.status).toEqual(200)
+      expect((await detail(id)).messages.length).toEqual(2)
+    })
+
     it("POST /sync/message auto-creates the session, and a re-send replaces text and parts", async () => {
       const message = {
         sessionExternalId: e4,

@@ -69,7 +69,7 @@ export const section = (h: Harness): void => {
         const reply = await get(
           `/api/sessions?limit=200&sort=startedAt&order=asc${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`
         )
-        expect(reply.status).toEqual(200)
+        expect(`${reply.status} ${reply.status === 200 ? "" : reply.text}`).toEqual("200 ")
         const page = as<SessionPage>(reply)
         sessions.push(...page.sessions)
         cursor = page.nextCursor

@@ -62,7 +62,8 @@ export const section = (h: Harness): void => {
         ["DELETE", `/api/keys/${full.id}`],
         ["GET", "/api/sign-ins"],
         ["DELETE", "/api/sign-ins/sgn_whatever"],
-        ["DELETE", "/api/data"]
+        ["DELETE", "/api/data"],
+        ["GET", "/api/data"]
       ] as const
       for (const [method, path] of refused) {
         const reply = await request(method, path, {

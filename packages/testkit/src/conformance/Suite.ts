@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from "@effect/vitest"
 import * as Data from "./Data.js"
+import * as DataStatus from "./DataStatus.js"
 import * as Delete from "./Delete.js"
 import * as Export from "./Export.js"
 import * as Facets from "./Facets.js"
@@ -8,8 +9,10 @@ import * as Health from "./Health.js"
 import * as HostileInput from "./HostileInput.js"
 import * as Keys from "./Keys.js"
 import * as Legacy from "./Legacy.js"
+import * as Otlp from "./Otlp.js"
 import * as Property from "./Property.js"
 import * as Scopes from "./Scopes.js"
+import * as SearchParity from "./SearchParity.js"
 import * as SessionDetail from "./SessionDetail.js"
 import * as SessionList from "./SessionList.js"
 import * as SignIns from "./SignIns.js"
@@ -39,8 +42,10 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
     })
     Health.section(h)
     SyncEvents.section(h)
+    Otlp.section(h)
     SessionDetail.section(h)
     SessionList.section(h)
+    SearchParity.section(h)
     Stats.section(h)
     Facets.section(h)
     Export.section(h)
@@ -51,6 +56,7 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
     Scopes.section(h)
     SignIns.section(h)
     Data.section(h)
+    DataStatus.section(h)
     HostileInput.section(h)
     Property.section(h)
   })

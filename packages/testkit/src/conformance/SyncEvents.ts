@@ -160,6 +160,31 @@ export const section = (h: Harness): void => {
       }).toEqual({ truncated: true, fits: true, keepsTheStart: true, saysSo: true })
     })
 
+    it("cuts on code-point boundaries: an emoji across every cut point is never split into a lone surrogate", async () => {
+      const s = sid("emoji-cut")
+      // 🎉 is two UTF-16 code units; shift it across the truncation point, the search-chunk boundaries and a title cut
+      const texts = [0, 1, 2, 3].map((shift) => `${"a".repeat(199_960 + shift)}${"🎉".repeat(40)}`)
+      const spaced = `${"b".repeat(3_999)}🎉${" word".repeat(2_000)}🎉`.repeat(3)
+      const events = [
+        sessionEv(s, t0, { title: `${"t".repeat(4_095)}🎉🎉` }),
+        ...texts.map((text, i) => messageEv(s, `m${i}`, "user", t0 + i, { text })),
+        messageEv(s, "spaced", "user", t0 + 9, { text: spaced })
+      ]
+      await store(events)
+      const stored = await detail(s)
+      const wellFormed = (text: string) =>
+        !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)
+      expect(stored.messages.map((m) => [m.id, m.truncated, wellFormed(m.text)])).toEqual([
+        ["m0", true, true],
+        ["m1", true, true],
+        ["m2", true, true],
+        ["m3", true, true],
+        ["spaced", false, true]
+      ])
+      expect(wellFormed(stored.session.title ?? "")).toEqual(true)
+      expect(await listIds({ q: "word" })).toContain(s)
+    })
+
     it("re-indexes replaced message text for search", async () => {
       const s = sid("reindex")
       const oldWord = `aardvark${run}`

@@ -1,0 +1,186 @@
+// @vitest-environment edge-runtime
+import { writeFileSync } from "node:fs"
+import { it, vi } from "@effect/vitest"
+import { Ingest } from "@opensync/domain"
+import { sessionRow } from "../convex/lib/docs.js"
+import { client, createUser, drain, fetchVia, makeBackend, origin, userIdOf } from "../convex/tests/backend.harness.js"
+import { recordTransactions } from "../convex/tests/deployment.harness.js"
+
+/**
+ * What each route costs on Convex as one user's data grows: the sessions are written straight into the tables (as
+ * ingestion stores them, with their rollups and id rows), then each route is called once through the HTTP router while
+ * every query and mutation it runs is recorded (`deployment.harness.ts`).
+ */
+
+const sizes = (globalThis.process?.env?.OPENSYNC_BENCH_SESSIONS ?? "1000")
+  .split(",")
+  .map((n) => Number(n))
+  .filter((n) => n > 0)
+const t0 = Date.UTC(2025, 0, 1)
+const day = 86_400_000
+const models = ["claude-sonnet-4-5", "claude-opus-4-1"]
+const projects = ["api", "web", "infra"]
+
+const seed = async (t: ReturnType<typeof makeBackend>, userId: ReturnType<typeof userIdOf>, sessions: number) => {
+  for (let from = 0; from < sessions; from += 500) {
+    await t.run(async (ctx) => {
+      for (let i = from; i < Math.min(sessions, from + 500); i++) {
+        const startedAt = t0 + Math.floor((i * 365) / sessions) * day + (i % 1_000)
+        const session = {
+          ...Ingest.emptySession(
+            `s-${String(i).padStart(6, "0")}`,
+            i % 10 === 0 ? "opencode" : "claude-code",
+            startedAt
+          ),
+          title: `Session ${i} about the ${projects[i % 3]} service`,
+          projectName: projects[i % 3] ?? "api",
+          projectPath: `/home/dev/${projects[i % 3]}`,
+          model: models[i % 2] ?? null,
+          messageCount: 40,
+          updatedAt: startedAt + 3_600_000,
+          durationMs: 3_600_000
+        }
+        await ctx.db.insert("sessions", sessionRow(session, userId))
+        await ctx.db.insert("sessionIds", { userId, id: session.id })
+      }
+    })
+  }
+  // the compacted daily rollups of that activity: one row per day, source, model and project
+  await t.run(async (ctx) => {
+    const zero = { messages: 0, durationMs: 0, input: 0, output: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 }
+    for (let d = 0; d < 365; d++) {
+      const dayText = new Date(t0 + d * day).toISOString().slice(0, 10)
+      for (const source of ["claude-code", "opencode"]) {
+        for (const model of models) {
+          for (const project of projects) {
+            const row = {
+              ...zero,
+              day: dayText,
+              source,
+              model,
+              project,
+              sessions: 1,
+              reasoning: 0,
+              costUsd: 1,
+              unpriced: 0
+            }
+            await ctx.db.insert("usageRollup", { userId, ...row })
+          }
+          await ctx.db.insert("usageByModel", {
+            userId,
+            ...zero,
+            day: dayText,
+            source,
+            model,
+            project: "*",
+            sessions: 3,
+            reasoning: 0,
+            costUsd: 3,
+            unpriced: 0
+          })
+        }
+        for (const project of projects) {
+          await ctx.db.insert("usageByProject", {
+            userId,
+            ...zero,
+            day: dayText,
+            source,
+            model: "*",
+            project,
+            sessions: 2,
+            reasoning: 0,
+            costUsd: 2,
+            unpriced: 0
+          })
+          await ctx.db.insert("toolRollup", {
+            userId,
+            day: dayText,
+            source,
+            project,
+            tool: "Bash",
+            calls: 5,
+            errors: 0,
+            durationMs: 50,
+            timed: 5
+          })
+        }
+      }
+    }
+    await ctx.db.patch(userId, { sessionCount: sessions })
+  })
+}
+
+const MB = (n: number) => (n / 1_048_576).toFixed(2)
+
+it("measures each route's reads and writes at each data size", async () => {
+  vi.useFakeTimers({ now: t0 + 400 * day, toFake: ["setTimeout", "clearTimeout", "Date"] })
+  const lines: Array<string> = []
+  for (const sessions of sizes) {
+    const t = makeBackend()
+    const alice = await createUser(t, "Alice")
+    const userId = userIdOf(alice)
+    const http = client(t, alice.key)
+    await seed(t, userId, sessions)
+    const chat = Array.from({ length: 50 }, (_, i) => ({
+      id: `evt-chat-${i}`,
+      source: "claude-code",
+      kind: "message",
+      sessionId: "s-000001",
+      at: t0 + day + i,
+      messageId: `m${i}`,
+      role: i % 2 === 0 ? "user" : "assistant",
+      createdAt: t0 + day + i,
+      text: `message ${i} about the parser and the needle`
+    }))
+    await http("POST", "/sync/events", { events: chat })
+    await drain(t)
+    const routes: ReadonlyArray<readonly [string, string, string, unknown?]> = [
+      [
+        "POST /sync/events (1 message)",
+        "POST",
+        "/sync/events",
+        { events: [{ ...chat[0], id: "evt-new", messageId: "new" }] }
+      ],
+      ["GET /api/sessions", "GET", "/api/sessions"],
+      ["GET /api/sessions?source=opencode&project=web", "GET", "/api/sessions?source=opencode&project=web"],
+      ["GET /api/sessions?q=needle", "GET", "/api/sessions?q=needle"],
+      ["GET /api/sessions/{id} (50 messages)", "GET", "/api/sessions/s-000001"],
+      ["GET /api/stats (30 days)", "GET", `/api/stats?from=${t0 + 335 * day}&to=${t0 + 365 * day}`],
+      ["GET /api/stats (365 days, project)", "GET", `/api/stats?from=${t0}&to=${t0 + 365 * day}&project=web`],
+      ["GET /sync/sessions/list", "GET", "/sync/sessions/list"],
+      ["GET /api/export?format=csv&project=web", "GET", "/api/export?format=csv&project=web"],
+      ["GET /api/data", "GET", "/api/data"],
+      ["DELETE /api/data (answer)", "DELETE", "/api/data"]
+    ]
+    for (const [name, method, path, body] of routes) {
+      const txs = await recordTransactions(async () => {
+        const reply = await fetchVia(t)(`${origin}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${alice.key}`, "content-type": "application/json" },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) })
+        })
+        const text = await reply.text()
+        if (reply.status >= 300) throw new Error(`${name}: ${reply.status} ${text.slice(0, 200)}`)
+      })
+      const sum = (f: (c: (typeof txs)[number]["counts"]) => number) => txs.reduce((n, tx) => n + f(tx.counts), 0)
+      const max = (f: (c: (typeof txs)[number]["counts"]) => number) => Math.max(0, ...txs.map((tx) => f(tx.counts)))
+      lines.push(
+        `| ${sessions.toLocaleString("en-US")} | ${name} | ${txs.length} | ${sum((c) => c.documentsRead)} | ${MB(sum((c) => c.bytesRead))} | ${max((c) => c.documentsRead)} | ${MB(max((c) => c.bytesRead))} | ${sum((c) => c.documentsWritten)} |`
+      )
+    }
+    const steps = await recordTransactions(() => drain(t))
+    const deleteSteps = steps.filter((tx) => tx.name === "data:deleteAllStep")
+    lines.push(
+      `| ${sessions.toLocaleString("en-US")} | DELETE /api/data (scheduled steps) | ${steps.length} | ${steps.reduce((n, tx) => n + tx.counts.documentsRead, 0)} | ${MB(steps.reduce((n, tx) => n + tx.counts.bytesRead, 0))} | ${Math.max(...steps.map((tx) => tx.counts.documentsRead))} | ${MB(Math.max(...steps.map((tx) => tx.counts.bytesRead)))} | ${steps.reduce((n, tx) => n + tx.counts.documentsWritten, 0)} |`
+    )
+    void deleteSteps
+  }
+  vi.useRealTimers()
+  const table = [
+    "| sessions | route | function calls | documents read | MiB read | most documents one call read | most MiB one call read | documents written |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ...lines
+  ].join("\n")
+  writeFileSync("test-output/convex-size.md", `${table}\n`)
+  console.log(table)
+})

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config"
+
+/** The Convex data-size measurement (`node bench/convex-size.mjs`): convex-test needs vitest's edge-runtime. */
+export default defineConfig({
+  test: {
+    include: ["bench/convex-size.test.ts"],
+    server: { deps: { inline: ["convex-test"] } },
+    testTimeout: 3_600_000,
+    hookTimeout: 3_600_000,
+    pool: "forks",
+    poolOptions: { forks: { singleFork: true, execArgv: ["--max-old-space-size=6144"] } }
+  }
+})

@@ -1,0 +1,19 @@
+import { v } from "convex/values"
+import { internal } from "./_generated/api.js"
+import { internalMutation } from "./_generated/server.js"
+import { compact as compactRows, rollupKey } from "./lib/rollups.js"
+
+/** Compaction of the insert-only rollups and session count (see `lib/rollups.ts`). */
+
+/** Sums the rows of the given keys (and folds the session count changes); schedules itself for what is left. */
+export const compact = internalMutation({
+  args: { userId: v.id("users"), keys: v.array(rollupKey), counts: v.boolean() },
+  returns: v.null(),
+  handler: async (ctx, { userId, keys, counts }) => {
+    const left = await compactRows(ctx, userId, keys, counts)
+    if (left.keys.length > 0 || left.counts) {
+      await ctx.scheduler.runAfter(0, internal.rollups.compact, { userId, keys: left.keys, counts: left.counts })
+    }
+    return null
+  }
+})

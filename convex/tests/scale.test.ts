@@ -1,0 +1,177 @@
+// @vitest-environment edge-runtime
+import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
+import { internal } from "../_generated/api.js"
+import { client, createUser, drain, makeBackend, tuning, userIdOf } from "./backend.harness.js"
+import { conflicts, recordOne, recordTransactions, type Transaction } from "./deployment.harness.js"
+
+/**
+ * Hot documents and write conflicts: what real Convex would retry (and then fail) when several machines sync one user
+ * at once. convex-test runs transactions one at a time, so conflicts are computed from each mutation's recorded reads,
+ * index ranges and writes (`deployment.harness.ts`): `conflicts(a, b)` lists what `a` writes that `b` depends on.
+ */
+
+const t0 = Date.UTC(2025, 2, 3, 10)
+const day = 86_400_000
+let n = 0
+
+/** One batch of a busy session: its start, a priced reply and a tool call, all on the same day, model and project. */
+const batch = (sessionId: string) => [
+  {
+    id: `evt_scale_${++n}`,
+    source: "claude-code",
+    kind: "session",
+    sessionId,
+    at: t0,
+    startedAt: t0,
+    projectName: "p"
+  },
+  {
+    id: `evt_scale_${++n}`,
+    source: "claude-code",
+    kind: "message",
+    sessionId,
+    at: t0 + 1,
+    messageId: `m-${n}`,
+    role: "assistant",
+    createdAt: t0 + 1,
+    text: "done",
+    model: "claude-sonnet-4-5",
+    usage: { input: 100, output: 50 }
+  },
+  {
+    id: `evt_scale_${++n}`,
+    source: "claude-code",
+    kind: "tool_call",
+    sessionId,
+    at: t0 + 2,
+    callId: `c-${n}`,
+    name: "Bash",
+    status: "completed",
+    startedAt: t0 + 2,
+    durationMs: 5
+  }
+]
+
+const pairs = (txs: ReadonlyArray<Transaction>) =>
+  txs.flatMap((a, i) =>
+    txs.flatMap((b, j) => (i === j ? [] : conflicts(a, b).map((c) => `${a.name}#${i} → ${b.name}#${j}: ${c}`)))
+  )
+
+describe("concurrent syncs of one user", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: t0 + 30 * day, toFake: ["setTimeout", "clearTimeout", "Date"] })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it("8 batches of 8 sessions (same day, model, project and tool) and their key's last use touch disjoint documents", async () => {
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const http = client(t, alice.key)
+    const txs = await recordTransactions(async () => {
+      const replies = await Promise.all(
+        Array.from({ length: 8 }, (_, s) => http("POST", "/sync/events", { events: batch(`par-${s}`) }))
+      )
+      expect(replies.map((r) => [r.status, r.body.stored.length])).toEqual(replies.map(() => [200, 3]))
+    })
+    const ingest = txs.filter((tx) => tx.name === "sync:recordEvents")
+    const touches = txs.filter((tx) => tx.name === "apiKeys:touch")
+    expect([ingest.length, touches.length > 0]).toEqual([8, true])
+    expect(ingest.every((tx) => tx.writes.size > 0)).toEqual(true)
+    expect(pairs([...ingest, ...touches])).toEqual([])
+
+    // the compaction that sums their rollup rows never invalidates a batch (it may itself be retried)
+    const compaction = await recordOne("rollups:compact", () => drain(t))
+    expect(compaction.writes.size > 0).toEqual(true)
+    expect(ingest.flatMap((tx) => conflicts(compaction, tx))).toEqual([])
+    expect(ingest.some((tx) => conflicts(tx, compaction).length > 0)).toEqual(true)
+  })
+
+  it("sees the conflict that is unavoidable: two machines writing the same session", async () => {
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const http = client(t, alice.key)
+    await http("POST", "/sync/events", { events: batch("shared") })
+    const txs = await recordTransactions(async () => {
+      await Promise.all([
+        http("POST", "/sync/events", { events: batch("shared").slice(1) }),
+        http("POST", "/sync/events", { events: batch("shared").slice(1) })
+      ])
+    })
+    const ingest = txs.filter((tx) => tx.name === "sync:recordEvents")
+    expect(conflicts(ingest[0]!, ingest[1]!).some((c) => c.startsWith("sessions "))).toEqual(true)
+  })
+
+  it("answers the same stats before and after compaction, and compaction leaves one row per key", async () => {
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const http = client(t, alice.key)
+    await Promise.all(Array.from({ length: 8 }, (_, s) => http("POST", "/sync/events", { events: batch(`st-${s}`) })))
+    const range = `/api/stats?from=${t0 - day}&to=${t0 + day}`
+    const rows = () => t.run(async (ctx) => (await ctx.db.query("usageRollup").collect()).length)
+    const before = (await http("GET", range)).body
+    expect([before.totals.sessions, before.totals.input, await rows()]).toEqual([8, 800, 8])
+    await drain(t)
+    expect([(await http("GET", range)).body, await rows()]).toEqual([before, 1])
+    const count = await t.run(async (ctx) => (await ctx.db.get(userIdOf(alice)))?.sessionCount)
+    expect(count).toEqual(8)
+  })
+})
+
+describe("the sweeper", () => {
+  const saved = { ...tuning }
+  beforeEach(() => {
+    vi.useFakeTimers({ now: t0, toFake: ["setTimeout", "clearTimeout", "Date"] })
+  })
+  afterEach(() => {
+    Object.assign(tuning, saved)
+    vi.useRealTimers()
+  })
+
+  it("folds a key's recorded uses into the key, which lists the same last use before and after", async () => {
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const http = client(t, alice.key)
+    await http("GET", "/auth/me")
+    vi.setSystemTime(t0 + 61_000)
+    await http("GET", "/auth/me")
+    const listed = (await http("GET", "/api/keys")).body.keys[0].lastUsedAt
+    expect(listed).toEqual(t0 + 61_000)
+    const stored = () =>
+      t.run(async (ctx) => ({
+        uses: (await ctx.db.query("lastUses").collect()).length,
+        key: (await ctx.db.query("apiKeys").first())?.lastUsedAt
+      }))
+    expect(await stored()).toEqual({ uses: 2, key: null })
+    expect(await t.mutation(internal.maintenance.sweep, {})).toEqual({ uses: 2, restarted: 0 })
+    expect(await stored()).toEqual({ uses: 0, key: t0 + 61_000 })
+    expect((await http("GET", "/api/keys")).body.keys[0].lastUsedAt).toEqual(t0 + 61_000)
+  })
+
+  it("finishes a DELETE /api/data whose next step never ran, and GET /api/data follows it", async () => {
+    Object.assign(tuning, { sessionsPerDeleteStep: 2 })
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const http = client(t, alice.key)
+    await http("POST", "/sync/events", { events: [1, 2, 3, 4, 5].flatMap((s) => batch(`del-${s}`)) })
+    await drain(t)
+    expect((await http("DELETE", "/api/data")).body).toEqual({ status: "scheduled", sessions: 5 })
+    expect((await http("GET", "/api/data")).body).toEqual({ status: "scheduled", sessions: 5 })
+    // one step runs, then the deployment loses the next one (a failed step, a paused deployment)
+    await t.mutation(internal.data.deleteAllStep, { userId: userIdOf(alice) })
+    await t.run(async (ctx) => {
+      for (const job of await ctx.db.system.query("_scheduled_functions").collect()) {
+        if (job.state.kind === "pending" && job.name.startsWith("data")) await ctx.scheduler.cancel(job._id)
+      }
+    })
+    await drain(t)
+    expect((await http("GET", "/api/data")).body).toEqual({ status: "running", sessions: 3 })
+    expect((await t.mutation(internal.maintenance.sweep, {})).restarted).toEqual(0)
+    vi.setSystemTime(t0 + tuning.stalledDeletionMs + 1_000)
+    expect((await t.mutation(internal.maintenance.sweep, {})).restarted).toEqual(1)
+    await drain(t)
+    expect((await http("GET", "/api/data")).body).toEqual({ status: "done", sessions: 0 })
+    expect((await http("GET", "/sync/sessions/list")).body.sessionIds).toEqual([])
+  })
+})

@@ -1,0 +1,96 @@
+/**
+ * Claude Code as a session source of the agent kit: hook payloads (stored by `hook.ts`) become events and name the
+ * transcripts to re-read at the end of a turn; `import` reads every transcript Claude Code keeps; the hooks are
+ * registered by the plugin or in settings.json.
+ */
+import { resolve } from "node:path"
+import { Kit } from "@opensync/client"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import { agent, claudeDirs, inboxVersion } from "./Agent.js"
+import * as Hooks from "./Hooks.js"
+import * as Import from "./Import.js"
+import * as Registration from "./Registration.js"
+import * as Settings from "./Settings.js"
+import * as Transcript from "./transcript/index.js"
+
+const { FollowUpFailed, SessionSource } = Kit.SessionSource
+type Decoded = Kit.SessionSource.Decoded
+
+const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** A stored payload: a header line (`{hook, receivedAt}`), then the hook's stdin as Claude Code sent it. */
+export const decode = (item: Kit.SessionSource.InboxItem, options: Kit.SessionSource.MappingOptions): Decoded => {
+  const newline = item.text.indexOf("\n")
+  let header: unknown
+  try {
+    header = JSON.parse(newline < 0 ? item.text : item.text.slice(0, newline))
+  } catch (cause) {
+    return { _tag: "Unreadable", reason: `unreadable hook payload: ${cause instanceof Error ? cause.message : cause}` }
+  }
+  if (!isObject(header)) return { _tag: "Unreadable", reason: "unreadable hook payload: no header" }
+  // Items without a version come from releases before versioning; their layout is version 1's.
+  const version = header.v ?? 1
+  if (version !== inboxVersion) {
+    return {
+      _tag: "Unreadable",
+      reason: `written by another claude-code-sync (inbox format ${String(version)}); upgrade`
+    }
+  }
+  const hook = typeof header.hook === "string" ? header.hook : "unknown"
+  const receivedAt = typeof header.receivedAt === "number" ? header.receivedAt : item.mtimeMs
+  const input = Hooks.decodeHookInput(newline < 0 ? "" : item.text.slice(newline + 1))
+  if (Either.isLeft(input)) return { _tag: "Unreadable", reason: `${hook}: ${input.left.message}` }
+  const events = Hooks.eventsFromHook(input.right, { now: receivedAt, syncToolCalls: options.syncToolCalls })
+  const transcript = Hooks.transcriptToRead(input.right)
+  const followUps = transcript === undefined ? [] : [{ ...transcript, sessionId: input.right.session_id }]
+  return { _tag: "Decoded", events, followUps }
+}
+
+/** Re-reads a transcript (a subagent's when the follow-up names one) into the session's events. */
+const followUp = (followUp: Kit.SessionSource.FollowUp, options: Kit.SessionSource.MappingOptions) =>
+  Transcript.readTranscriptFile(followUp.path).pipe(
+    Effect.mapError((error) => new FollowUpFailed({ path: followUp.path, reason: error.message })),
+    Effect.map((parsed) => {
+      const agentId = followUp.agentId
+      const session = Transcript.readSession(parsed.lines, {
+        syncThinking: options.syncThinking,
+        ...(agentId === undefined ? {} : { source: "subagent" as const, agentId })
+      })
+      return Transcript.toEvents(session, {
+        sessionId: followUp.sessionId,
+        source: agent.source.id,
+        syncToolCalls: options.syncToolCalls,
+        ...(agentId === undefined ? {} : { agentId })
+      })
+    })
+  )
+
+/** Claude Code's session source in the kit's environment. */
+export const layer = Layer.effect(
+  SessionSource,
+  Effect.map(Kit.LocalState.LocalState, ({ env }) =>
+    SessionSource.of({
+      decode,
+      followUp,
+      history: (options) =>
+        Effect.map(Import.discover(env), (files) => ({
+          items: Import.filesSince(files, options.since).map((file) => Import.historyItem(file, options)),
+          where: claudeDirs(env)
+            .map((dir) => resolve(dir, "projects"))
+            .join(", "),
+          summary: (totals: Kit.SessionSource.ImportTotals) =>
+            `Imported ${totals.sessions} session(s) from ${totals.items} file(s) ` +
+            `(${(totals.bytes / 1048576).toFixed(1)} MB): ${totals.events} event(s) queued, ` +
+            `${totals.skipped.length} file(s) skipped, ${totals.malformed} malformed line(s).`
+        })),
+      registration: Registration.make(env),
+      retention: Effect.sync(() => {
+        const path = Settings.settingsPath(env)
+        return { days: Settings.cleanupPeriodDays(path), setting: `cleanupPeriodDays in ${path}` }
+      })
+    })
+  )
+)

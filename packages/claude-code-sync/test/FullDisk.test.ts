@@ -1,0 +1,91 @@
+/**
+ * Hooks on a full disk: a real full filesystem (a 256 KiB tmpfs as claude-code-sync's state directory, mounted in a
+ * mount namespace of its own: `unshare --user --map-root-user --mount`, which needs no root where unprivileged user
+ * namespaces are allowed, else root). Every hook still exits 0 and prints nothing; the failure is recorded where
+ * `status` shows it; once there is room again, the next sync re-reads the session from its transcript and the server
+ * has all of it.
+ */
+import { spawnSync } from "node:child_process"
+import { mkdirSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import * as FullDisk from "@opensync/testkit/FullDisk"
+import { getSession } from "@opensync/testkit/Server"
+import * as Cli from "./support/cli.js"
+
+const driver = resolve(__dirname, "support/full-disk.mjs")
+
+/** Runs a command with a 256 KiB tmpfs mounted at `dir`, in a mount namespace of its own (see testkit's FullDisk). */
+const inTinyDisk = (dir: string, command: ReadonlyArray<string>, env: Record<string, string>) => {
+  const prefix = FullDisk.namespacePrefix()
+  if (typeof prefix === "string") throw new Error(`cannot make a full disk here: ${prefix}`)
+  const script = `mount -t tmpfs -o size=256k tmpfs "${dir}" && exec "$@"`
+  const [head, ...rest] = prefix
+  return spawnSync(head ?? "unshare", [...rest, "sh", "-c", script, "sh", ...command], { env, encoding: "utf8" })
+}
+
+const context = Cli.serverAndHome("ccs-full-")
+
+describe("hooks on a full disk", () => {
+  it("exit 0 silently, record the failure for status, and the next sync recovers the session", () => {
+    const { home, server } = context
+    const state = Cli.stateDir(home)
+    mkdirSync(state, { recursive: true })
+    Cli.transcripts(home)
+    const payloads = Cli.payloads(home)
+    const env = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, ".config"),
+      CLAUDE_SYNC_CONVEX_URL: server.url,
+      CLAUDE_SYNC_API_KEY: server.key,
+      CLI: Cli.cli,
+      HOOK: Cli.hook,
+      STATE: state,
+      PAYLOADS: JSON.stringify(payloads)
+    }
+    const ran = inTinyDisk(state, [process.execPath, driver], env)
+    expect(ran.status, ran.stderr).toBe(0)
+    const result = JSON.parse(ran.stdout)
+
+    expect(result.first).toEqual({ code: 0, signal: null, stdout: "", stderr: "" })
+    for (const run of result.hooks) expect(run).toEqual({ code: 0, signal: null, stdout: "", stderr: "" })
+    // Only the payload stored before the disk filled up is in the inbox; no partial temp file is left behind.
+    expect(result.inbox).toHaveLength(1)
+    expect(result.tmp).toEqual([])
+
+    const full = JSON.parse(result.statusFull.stdout)
+    expect(full.inbox.failures).toMatchObject({
+      count: payloads.length - 1,
+      sessions: [{ id: Cli.SESSION_ID }],
+      lastError: expect.stringContaining("ENOSPC")
+    })
+    expect(result.statusFullText.stdout).toMatch(
+      new RegExp(
+        `inbox +1 hook payload\\(s\\) waiting\\n +${payloads.length - 1} hook payload\\(s\\) could not be stored, .*ENOSPC.*: the next sync re-reads 1 session\\(s\\) from their transcripts`
+      )
+    )
+
+    expect(result.sync.stderr).toBe("")
+    expect(result.sync.code).toBe(0)
+    expect(result.sync.stdout).toContain("Re-read 1 session(s) whose hook payloads could not be stored")
+    const after = JSON.parse(result.statusAfter.stdout)
+    expect(after.inbox.failures).toMatchObject({ count: 0, sessions: [], recovered: payloads.length - 1 })
+    expect(result.statusAfterText.stdout).toMatch(/their sessions were re-read from their transcripts/)
+    expect(after.outbox.pending).toBe(0)
+  })
+
+  it("the server has the whole session, from the transcript", async () => {
+    const stored = await getSession(context.server, Cli.SESSION_ID)
+    expect(stored?.detail.session.usage).toEqual({
+      input: 25,
+      output: 252,
+      cacheRead: 54_548,
+      cacheWrite5m: 14_270,
+      cacheWrite1h: 0,
+      reasoning: 0
+    })
+    expect(stored?.detail.messages.some((m) => m.role === "user" && m.text.startsWith("Run echo hello"))).toBe(true)
+    expect(stored?.detail.toolCalls).toHaveLength(4)
+  })
+})

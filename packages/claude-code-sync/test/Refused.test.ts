@@ -1,0 +1,37 @@
+/** A refused event: set aside, named by `status`, and sent again by `sync --retry-rejected`. */
+import { readdirSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { Outbox } from "@opensync/client"
+import * as Effect from "effect/Effect"
+import * as Cli from "./support/cli.js"
+
+const context = Cli.serverAndHome("ccs-refused-")
+const run = (args: ReadonlyArray<string>) =>
+  Cli.run(context.home, args, {
+    CLAUDE_SYNC_CONVEX_URL: context.server.url,
+    CLAUDE_SYNC_API_KEY: context.server.key
+  })
+
+describe("an event the server refuses", () => {
+  it("is set aside, named by status, and queued again by sync --retry-rejected", async () => {
+    const outbox = join(Cli.stateDir(context.home), "outbox")
+    // An event no backend accepts (no session id), queued as the outbox queues any event.
+    const refused = { id: "evt_refused", kind: "message", source: "claude-code", at: 1 }
+    await Effect.runPromise(
+      Effect.flatMap(Outbox.Outbox, (queue) => queue.append([refused])).pipe(Effect.provide(Outbox.layer(outbox)))
+    )
+    const first = await run(["sync"])
+    expect(first.stdout).toContain("Sent 0 event(s), 1 rejected by the server, 0 pending.")
+    expect(readdirSync(join(outbox, "rejected"))).toHaveLength(1)
+    const status = await run(["status"])
+    expect(status.stdout).toMatch(
+      /^ {15}1 refused by the server, kept in outbox\/rejected\/ \(the last .*\); `sync --retry-rejected` sends them again$/m
+    )
+
+    const again = await run(["sync", "--retry-rejected"])
+    expect(again.stdout).toContain("Queued 1 rejected event(s) again.")
+    expect(again.stdout).toContain("Sent 0 event(s), 1 rejected by the server, 0 pending.")
+    expect(readdirSync(join(outbox, "rejected"))).toHaveLength(1)
+  }, 60_000)
+})

@@ -1,0 +1,51 @@
+// Runs inside a mount namespace where `$STATE` (claude-code-sync's state directory) is a tiny tmpfs: the first hook
+// payload of a session is stored, then the disk is filled to the last byte and the session's other payloads are fed to
+// the hook, then status is read, the disk freed, and a sync run. Prints what each step gave, as JSON.
+import { spawnSync } from "node:child_process"
+import { closeSync, openSync, readdirSync, rmSync, writeSync } from "node:fs"
+import { join } from "node:path"
+
+const { CLI, HOOK, STATE, PAYLOADS } = process.env
+const payloads = JSON.parse(PAYLOADS)
+const env = { ...process.env, CLAUDE_SYNC_AUTO_SYNC: "0" }
+const node = (args, input = "") => {
+  const run = spawnSync(process.execPath, args, { env, input, encoding: "utf8" })
+  return { code: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr }
+}
+
+const first = node([HOOK, payloads[0].event], payloads[0].stdin)
+
+// Fill the disk: ever smaller writes until not one more byte fits.
+const filler = join(STATE, "filler")
+const fd = openSync(filler, "w")
+for (let size = 1 << 20; size >= 1; size = Math.floor(size / 2)) {
+  const chunk = Buffer.alloc(size, 1)
+  for (;;) {
+    try {
+      writeSync(fd, chunk)
+    } catch {
+      break
+    }
+  }
+}
+closeSync(fd)
+
+const hooks = payloads.slice(1).map((payload) => node([HOOK, payload.event], payload.stdin))
+const tmp = (() => {
+  try {
+    return readdirSync(join(STATE, "tmp"))
+  } catch {
+    return []
+  }
+})()
+const inbox = readdirSync(join(STATE, "inbox"))
+const statusFull = node([CLI, "status", "--json"])
+const statusFullText = node([CLI, "status"])
+rmSync(filler)
+const sync = node([CLI, "sync"])
+const statusAfter = node([CLI, "status", "--json"])
+const statusAfterText = node([CLI, "status"])
+
+process.stdout.write(
+  JSON.stringify({ first, hooks, tmp, inbox, statusFull, statusFullText, sync, statusAfter, statusAfterText })
+)

@@ -1,0 +1,234 @@
+/**
+ * Every agent's CLI, built from its descriptor: `login`, `logout`, `status`, `config`, `set`, `setup`, `uninstall`,
+ * `verify`, `sync`, `import`, plus the agent's own commands. The handlers are one to three lines over `Sync`,
+ * `History`, `Status` and the agent's `SessionSource`.
+ */
+import { Command, Options } from "@effect/cli"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as AccountCommands from "../AccountCommands.js"
+import * as ConfigStore from "../ConfigStore.js"
+import * as Outbox from "../Outbox.js"
+import type { Agent } from "./Agent.js"
+import * as History from "./History.js"
+import { LocalState } from "./LocalState.js"
+import { SessionSource } from "./SessionSource.js"
+import * as Status from "./Status.js"
+import * as Sync from "./Sync.js"
+
+const { fail, json, megabytes } = AccountCommands
+
+const reportLines = (agent: Agent, log: string, report: Sync.SyncReport) => {
+  const unreadable = report.unreadable > 0 ? ` (${report.unreadable} unreadable, see ${log})` : ""
+  const followUps = agent.followUpNoun === undefined ? "" : ` and ${report.followUps} ${agent.followUpNoun}(s)`
+  const saved =
+    report.saved > 0
+      ? [`Queued ${report.saved} session(s) ${agent.source.label} deletes within a week that were not on the server.`]
+      : []
+  const recovered =
+    report.recovered > 0
+      ? [
+          `Re-read ${report.recovered} session(s) whose ${agent.inboxNoun}s could not be stored (see \`${agent.source.cli} status\`).`
+        ]
+      : []
+  return [
+    ...recovered,
+    ...saved,
+    `Processed ${report.inboxItems} ${agent.inboxNoun}(s)${unreadable}${followUps}; queued ${report.eventsQueued} event(s).`,
+    `Sent ${report.delivered} event(s), ${report.rejected} rejected by the server, ${report.pending} pending.`
+  ]
+}
+
+/** Runs a sync, prints its report; fails (exit 1) with the error and what to do when something was left unsent. */
+const syncAndReport = <E = never, R = never>(options: Sync.RunOptions<E, R> = { retention: "always" }) =>
+  Effect.gen(function* () {
+    const { agent, paths } = yield* LocalState
+    const report = yield* Sync.runWith(options)
+    yield* Console.log(reportLines(agent, paths.log, report).join("\n"))
+    if (report.error === null) return
+    const retry = ` ${report.pending} event(s) pending; run \`${agent.source.cli} sync\` again once fixed.`
+    // The last error a sync met, when this one did not meet it itself (another sync is running, say).
+    const last = (yield* (yield* Outbox.Outbox).stats()).lastError
+    const lastError = last !== null && !report.error.includes(last) ? ` Last error: ${last}` : ""
+    return yield* fail(`${report.error}${report.pending > 0 ? retry : ""}${lastError}`)
+  })
+
+/** What the agent's hot path starts: prints nothing, logs problems, always succeeds. */
+const syncInBackground = Effect.gen(function* () {
+  const { log } = yield* LocalState
+  yield* Sync.run.pipe(
+    Effect.tap((report) => (report.error === null ? Effect.void : log(`sync: ${report.error}`))),
+    Effect.catchAllCause((cause) => log(`sync failed: ${String(cause)}`))
+  )
+})
+
+const progressBar = (noun: string) => (progress: History.Progress) => {
+  const width = 30
+  const fraction =
+    progress.totalBytes > 0
+      ? progress.bytes / progress.totalBytes
+      : progress.totalItems === 0
+        ? 1
+        : progress.items / progress.totalItems
+  const done = Math.round(fraction * width)
+  const bytes = progress.totalBytes > 0 ? `, ${megabytes(progress.bytes)}/${megabytes(progress.totalBytes)} MB` : ""
+  process.stderr.write(
+    `\r[${"#".repeat(done)}${"-".repeat(width - done)}] ${progress.items}/${progress.totalItems} ${noun}s${bytes}, ` +
+      `${progress.events} events`
+  )
+}
+
+const loadOptions = Effect.flatMap(ConfigStore.ConfigStore, (store) => Effect.map(store.load, Sync.optionsOf))
+
+const runImport = (since: Option.Option<Date>) =>
+  Effect.gen(function* () {
+    const { agent } = yield* LocalState
+    const source = yield* SessionSource
+    const options = yield* loadOptions
+    const tty = process.stderr.isTTY === true
+    const importing = Effect.scoped(
+      Effect.gen(function* () {
+        const history = yield* source.history({
+          ...options,
+          ...(Option.isSome(since) ? { since: since.value.getTime() } : {})
+        })
+        const totals = yield* History.importItems(history.items, tty ? progressBar(agent.historyNoun) : undefined)
+        if (tty) process.stderr.write("\n")
+        for (const skipped of totals.skipped.slice(0, 10)) {
+          yield* Console.error(`skipped ${skipped.label}: ${skipped.reason}`)
+        }
+        yield* Console.log(history.summary(totals))
+      })
+    )
+    // Under the sync lock, like every write to the outbox; a running sync is waited for.
+    yield* syncAndReport({ extra: importing, waitForLock: true, retention: "never" })
+  })
+
+/** `sync --session ID`: re-reads that session's history (main and subagent files) into the queue, then syncs. */
+const syncSession = (sessionId: string, current: boolean) =>
+  Effect.gen(function* () {
+    const { agent } = yield* LocalState
+    const source = yield* SessionSource
+    const options = yield* loadOptions
+    const noun = agent.historyNoun
+    const reread = Effect.scoped(
+      Effect.gen(function* () {
+        const history = yield* source.history(options)
+        const items = history.items.filter((item) => item.sessionId === sessionId)
+        if (items.length === 0 && current) {
+          // A session's first prompt can be this command: the agent has not written its history yet.
+          return yield* Console.log(`This session has no ${noun} yet; sending what is queued.`)
+        }
+        if (items.length === 0) {
+          return yield* fail(
+            `No ${noun} of session ${sessionId} under ${history.where}. Check the id; ` +
+              `\`${agent.source.cli} sync\` without --session sends everything queued.`
+          )
+        }
+        const totals = yield* History.importItems(items)
+        const skipped = totals.skipped.length
+        yield* Console.log(
+          `Re-read session ${sessionId}: ${totals.items} ${noun}(s), ${totals.events} event(s) queued` +
+            (skipped > 0 ? `, ${skipped} file(s) skipped.` : ".")
+        )
+      })
+    )
+    yield* syncAndReport({ extra: reread, waitForLock: true, retention: "always" })
+  })
+
+/** `sync --retry-rejected`: queues the events the outbox set aside again (under the lock), then syncs. */
+const retryRejected = Effect.gen(function* () {
+  const outbox = yield* Outbox.Outbox
+  const requeue = Effect.gen(function* () {
+    const again = yield* outbox.retryRejected()
+    const unreadable = again.unreadable.length > 0 ? ` (${again.unreadable.length} record(s) unreadable, kept)` : ""
+    yield* Console.log(`Queued ${again.requeued} rejected event(s) again${unreadable}.`)
+  })
+  yield* syncAndReport({ extra: requeue, waitForLock: true, retention: "always" })
+})
+
+/** `--session current` names the session the command runs in (a slash command inside the agent). */
+const syncCommand = (session: Option.Option<string>, retry: boolean) =>
+  Effect.gen(function* () {
+    const { agent, env } = yield* LocalState
+    if (retry) return yield* retryRejected
+    if (Option.isNone(session) || session.value === "") return yield* syncAndReport()
+    if (session.value !== "current") return yield* syncSession(session.value, false)
+    const variable = agent.currentSessionEnv
+    const current = variable === undefined ? undefined : env[variable]?.trim()
+    if (current === undefined || current === "") {
+      yield* Console.log(
+        `Not inside a ${agent.source.label} session (no ${variable ?? "session id"}); sending what is queued.`
+      )
+      return yield* syncAndReport()
+    }
+    return yield* syncSession(current, true)
+  })
+
+const setup = Effect.gen(function* () {
+  const { agent } = yield* LocalState
+  const lines = [...(yield* (yield* SessionSource).registration.install)]
+  const config = yield* (yield* ConfigStore.ConfigStore).load
+  if (config.serverUrl === undefined || config.apiKey === undefined) lines.push(`Next: \`${agent.source.cli} login\`.`)
+  yield* Console.log(lines.join("\n"))
+})
+
+const uninstall = Effect.flatMap(SessionSource, (source) =>
+  Effect.flatMap(source.registration.uninstall, (lines) => Console.log(lines.join("\n")))
+)
+
+/** An agent's own command; its name, errors and value are its own business (a command's name type is invariant). */
+// biome-ignore lint/suspicious/noExplicitAny: the one bridge to @effect/cli's invariant command types
+export type AgentCommand<R> = Command.Command<any, R, any, any>
+
+/** The CLI of `agent`, with its own `commands` after the common ones. */
+export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<AgentCommand<R>>) => {
+  const { cli, envPrefix } = agent.source
+  const account = AccountCommands.commands({ name: cli, envPrefix, afterLogin: agent.afterLogin })
+  const session = Options.text("session").pipe(
+    Options.withDescription(
+      `Also re-read this session's ${agent.historyNoun}s before sending: its id` +
+        (agent.currentSessionEnv === undefined
+          ? "."
+          : `, or \`current\` for the ${agent.source.label} session this runs in (${agent.currentSessionEnv}).`)
+    ),
+    Options.optional
+  )
+  const background = Options.boolean("background").pipe(
+    Options.withDescription("Print nothing, log problems to the log file, always exit 0 (what the plugin starts).")
+  )
+  const retryRejectedFlag = Options.boolean("retry-rejected").pipe(
+    Options.withDescription(
+      "Queue the events the server refused (outbox/rejected/) again, then send everything queued."
+    )
+  )
+  const since = Options.date("since").pipe(
+    Options.withDescription("Only what changed on or after this date (e.g. 2026-01-31)."),
+    Options.optional
+  )
+  const root = Command.make(cli).pipe(
+    Command.withDescription(agent.description),
+    Command.withSubcommands([
+      account.login,
+      account.logout,
+      Command.make("status", { json }, (o) => Status.status(o.json)).pipe(Command.withDescription(agent.help.status)),
+      account.config,
+      account.set,
+      Command.make("setup", {}, () => setup).pipe(Command.withDescription(agent.help.setup)),
+      Command.make("uninstall", {}, () => uninstall).pipe(Command.withDescription(agent.help.uninstall)),
+      Command.make("verify", { json }, (o) => Status.verify(o.json)).pipe(Command.withDescription(agent.help.verify)),
+      Command.make("sync", { background, session, retryRejected: retryRejectedFlag }, (o) =>
+        o.background
+          ? syncInBackground
+          : syncCommand(
+              Option.map(o.session, (id) => id.trim()),
+              o.retryRejected
+            )
+      ).pipe(Command.withDescription(agent.help.sync)),
+      Command.make("import", { since }, (o) => runImport(o.since)).pipe(Command.withDescription(agent.help.import)),
+      ...commands
+    ])
+  )
+  return Command.run(root, { name: cli, version })
+}

@@ -1,0 +1,142 @@
+/**
+ * What the hot path could not store (a full disk, a read-only state directory), kept where it can still be written
+ * when nothing else can: `<state>/failures.json`, a file of fixed size written ahead of time and updated in place
+ * (overwriting allocated bytes needs no free space). It names the sessions whose items were lost; the next sync
+ * re-reads those sessions from the agent's own history and clears them, and `status` reports both. No Effect: the
+ * hot path imports this module.
+ */
+import { closeSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync, writeSync } from "node:fs"
+import { join } from "node:path"
+import type { StatePaths } from "./Agent.js"
+
+/** The file's size: room for the counters and a few dozen session ids. */
+export const SIZE = 8192
+
+/** At most this many sessions are remembered; the oldest go first. */
+const MAX_SESSIONS = 40
+
+export interface Failures {
+  readonly v: 1
+  /** Items that could not be stored since the last recovery. */
+  readonly count: number
+  readonly firstAt: number | null
+  readonly lastAt: number | null
+  readonly lastError: string | null
+  /** Sessions whose items were lost, to be re-read from the agent's history. */
+  readonly sessions: ReadonlyArray<{ readonly id: string; readonly at: number }>
+  /** The last recovery: when, and how many items it made up for. */
+  readonly recoveredAt: number | null
+  readonly recovered: number
+}
+
+export const empty: Failures = {
+  v: 1,
+  count: 0,
+  firstAt: null,
+  lastAt: null,
+  lastError: null,
+  sessions: [],
+  recoveredAt: null,
+  recovered: 0
+}
+
+const encode = (failures: Failures): Buffer => {
+  let value = failures
+  let text = JSON.stringify(value)
+  while (Buffer.byteLength(text) > SIZE && value.sessions.length > 0) {
+    value = { ...value, sessions: value.sessions.slice(1) }
+    text = JSON.stringify(value)
+  }
+  if (Buffer.byteLength(text) > SIZE)
+    text = JSON.stringify({ ...value, lastError: value.lastError?.slice(0, 200) ?? null })
+  const body = Buffer.alloc(SIZE, " ")
+  body.write(text, 0, "utf8")
+  return body
+}
+
+export const decode = (text: string): Failures => {
+  try {
+    const value = JSON.parse(text) as Partial<Failures>
+    if (value?.v !== 1 || !Array.isArray(value.sessions)) return empty
+    return { ...empty, ...value } as Failures
+  } catch {
+    return empty
+  }
+}
+
+/** Writes the file (temp + rename) unless it is there at full size: done by every sync, before any disk fills up. */
+export const preallocate = (paths: StatePaths, file: string = failuresFile(paths)): void => {
+  try {
+    if (statSync(file).size >= SIZE) return
+  } catch {
+    // missing: write it
+  }
+  mkdirSync(paths.tmp, { recursive: true, mode: 0o700 })
+  const temp = join(paths.tmp, `failures-${process.pid}.json`)
+  writeFileSync(temp, encode(read(paths)), { mode: 0o600 })
+  renameSync(temp, file)
+}
+
+/** `<state>/failures.json`. */
+export const failuresFile = (paths: StatePaths): string => join(paths.stateDir, "failures.json")
+
+/** Reads, changes and writes back the file in place; the file must exist (on a full disk nothing else can be made). */
+const update = (paths: StatePaths, change: (failures: Failures) => Failures): void => {
+  const fd = openSync(failuresFile(paths), "r+")
+  try {
+    const buffer = Buffer.alloc(SIZE)
+    const length = readSync(fd, buffer, 0, SIZE, 0)
+    writeSync(fd, encode(change(decode(buffer.toString("utf8", 0, length)))), 0, SIZE, 0)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The file's content; empty when it is missing or unreadable. */
+export const read = (paths: StatePaths): Failures => {
+  try {
+    const fd = openSync(failuresFile(paths), "r")
+    try {
+      const buffer = Buffer.alloc(SIZE)
+      const length = readSync(fd, buffer, 0, SIZE, 0)
+      return decode(buffer.toString("utf8", 0, length))
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return empty
+  }
+}
+
+/**
+ * Records that an item of `sessionId` (when known) could not be stored. Never throws: when even this fails, there is
+ * nowhere left to say it, and the agent must not be disturbed.
+ */
+export const record = (paths: StatePaths, sessionId: string | undefined, error: string, now: number): boolean => {
+  try {
+    update(paths, (failures) => {
+      const known = sessionId === undefined || failures.sessions.some((session) => session.id === sessionId)
+      const sessions = known ? failures.sessions : [...failures.sessions, { id: sessionId, at: now }]
+      return {
+        ...failures,
+        count: failures.count + 1,
+        firstAt: failures.firstAt ?? now,
+        lastAt: now,
+        lastError: error,
+        sessions: sessions.slice(-MAX_SESSIONS)
+      }
+    })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Clears the sessions the sync re-read from the agent's history, keeping when and how much for `status`. */
+export const recovered = (paths: StatePaths, ids: ReadonlyArray<string>, now: number): void =>
+  update(paths, (failures) => {
+    const sessions = failures.sessions.filter((session) => !ids.includes(session.id))
+    return sessions.length > 0
+      ? { ...failures, sessions }
+      : { ...failures, sessions, count: 0, firstAt: null, recoveredAt: now, recovered: failures.count }
+  })

@@ -1,0 +1,140 @@
+/**
+ * The port every agent implements: how its inbox items become events (and follow-ups: files to re-read), how its
+ * history is found and read for `import`, and how the plugin is registered with the agent. The kit does the rest
+ * (inbox, follow-up queue, redaction, outbox, lock, transport, CLI).
+ */
+import type { Event } from "@opensync/domain"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type { CliError } from "../AccountCommands.js"
+
+/** What the user chose to send. */
+export interface MappingOptions {
+  readonly syncToolCalls: boolean
+  readonly syncThinking: boolean
+}
+
+/** A file to re-read after an inbox item asked for it (a transcript at the end of a turn), and whose session it is. */
+export interface FollowUp {
+  readonly sessionId: string
+  readonly path: string
+  /** The subagent whose file it is, when it is one. */
+  readonly agentId?: string
+}
+
+/** One inbox item, read. */
+export interface InboxItem {
+  readonly name: string
+  readonly text: string
+  /** The file's modification time, for items that do not say when they were received. */
+  readonly mtimeMs: number
+}
+
+/** What an inbox item yields: its events and the files to re-read, or why it cannot be used. */
+export type Decoded =
+  | {
+      readonly _tag: "Decoded"
+      readonly events: ReadonlyArray<Event.EventEncoded>
+      readonly followUps: ReadonlyArray<FollowUp>
+    }
+  | { readonly _tag: "Unreadable"; readonly reason: string }
+
+/** A follow-up could not be read; it is logged and left out. */
+export class FollowUpFailed extends Data.TaggedError("FollowUpFailed")<{
+  readonly path: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `cannot read ${this.path}: ${this.reason}`
+  }
+}
+
+/** What one history item gave. */
+export type ItemEvents =
+  | { readonly ok: true; readonly events: ReadonlyArray<Event.EventEncoded>; readonly malformed: number }
+  | { readonly ok: false; readonly reason: string }
+
+/** One item of the agent's history (a transcript file, a stored session), with how to read it. */
+export interface HistoryItem<E = unknown> {
+  readonly sessionId: string
+  /** A path or name shown when the item is skipped. */
+  readonly label: string
+  /** Its size in bytes, or 0 when unknown (progress then counts items). */
+  readonly size: number
+  /** When it last changed (epoch ms), for agents that delete their history after a while. */
+  readonly changedAt?: number
+  readonly read: Effect.Effect<ItemEvents, E>
+}
+
+/** What `import` adds up. */
+export interface ImportTotals {
+  readonly sessions: number
+  readonly items: number
+  readonly bytes: number
+  readonly events: number
+  readonly malformed: number
+  readonly skipped: ReadonlyArray<{ readonly label: string; readonly reason: string }>
+}
+
+/** The agent's history, opened (a database stays open while the scope lasts). */
+export interface OpenedHistory<E = unknown> {
+  /** Oldest first. */
+  readonly items: ReadonlyArray<HistoryItem<E>>
+  /** Where it looked, for messages. */
+  readonly where: string
+  /** One line saying what an import of these items did. */
+  readonly summary: (totals: ImportTotals) => string
+}
+
+/** How the plugin is registered with the agent, as `status` and `verify` show it. */
+export interface RegistrationStatus {
+  /** The status line's label and the JSON key (`hooks`, `plugin`). */
+  readonly key: string
+  /** Whether the agent will run the plugin. */
+  readonly active: boolean
+  /** One line for `status`. */
+  readonly text: string
+  /** Further lines (files that cannot be read, …). */
+  readonly details: ReadonlyArray<string>
+  readonly json: unknown
+  /** What to do when it is not active. */
+  readonly fix: string
+}
+
+export interface Registration {
+  readonly inspect: Effect.Effect<RegistrationStatus>
+  /** Registers the plugin; the lines to print. */
+  readonly install: Effect.Effect<ReadonlyArray<string>, CliError>
+  /** Undoes `install`; the lines to print. */
+  readonly uninstall: Effect.Effect<ReadonlyArray<string>, CliError>
+}
+
+/** How long the agent keeps its history before deleting it, and where that is set. */
+export interface Retention {
+  readonly days: number
+  /** The setting, for messages: `cleanupPeriodDays in ~/.claude/settings.json`. */
+  readonly setting: string
+}
+
+/** An agent's session source. */
+export class SessionSource extends Context.Tag("@opensync/client/kit/SessionSource")<
+  SessionSource,
+  {
+    /** Turns one inbox item into events and follow-ups (pure). */
+    readonly decode: (item: InboxItem, options: MappingOptions) => Decoded
+    /** Reads one follow-up into events. */
+    readonly followUp: (
+      followUp: FollowUp,
+      options: MappingOptions
+    ) => Effect.Effect<ReadonlyArray<Event.EventEncoded>, FollowUpFailed>
+    /** Finds the history `import` reads; `since` (epoch ms) leaves out what was last changed before it. */
+    readonly history: (
+      options: MappingOptions & { readonly since?: number }
+    ) => Effect.Effect<OpenedHistory<CliError>, CliError, Scope.Scope>
+    readonly registration: Registration
+    /** How long the agent keeps its history, for agents that delete it; the kit sends what is about to go. */
+    readonly retention?: Effect.Effect<Retention>
+  }
+>() {}

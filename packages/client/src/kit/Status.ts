@@ -1,0 +1,180 @@
+/**
+ * `status` and `verify` of every agent's CLI: the effective config, the connection, the queue, and how the plugin is
+ * registered with the agent.
+ */
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as AccountCommands from "../AccountCommands.js"
+import * as ConfigStore from "../ConfigStore.js"
+import * as Outbox from "../Outbox.js"
+import * as SyncClient from "../SyncClient.js"
+import * as Failures from "./Failures.js"
+import * as Inbox from "./Inbox.js"
+import * as Install from "./Install.js"
+import { LocalState } from "./LocalState.js"
+import * as Retention from "./Retention.js"
+import { SessionSource } from "./SessionSource.js"
+
+const { ago, fail } = AccountCommands
+
+/** Tests the configured server and key: its version and latency, or why it cannot be reached. */
+export const checkConnection = Effect.gen(function* () {
+  const { agent } = yield* LocalState
+  const config = yield* (yield* ConfigStore.ConfigStore).load
+  if (config.serverUrl === undefined || config.apiKey === undefined) {
+    return { ok: false as const, error: `Not configured. Run \`${agent.source.cli} login\`.` }
+  }
+  return yield* (yield* SyncClient.SyncClient).check.pipe(
+    Effect.map((checked) => ({ ok: true as const, version: checked.version, latencyMs: checked.latencyMs })),
+    Effect.catchTag("SendFailed", (error) => Effect.succeed({ ok: false as const, error: error.message }))
+  )
+})
+
+type Checked = Effect.Effect.Success<typeof checkConnection>
+
+const reached = (connection: Checked) =>
+  connection.ok ? `ok: OpenSync ${connection.version}, ${connection.latencyMs} ms` : connection.error
+
+const indent = (width: number) => (line: string) => `${" ".repeat(width)}${line}`
+
+/** The inbox in words: what waits, what could not be read, what the hot path could not store and what became of it. */
+const inboxLines = (
+  inbox: ReturnType<typeof Inbox.counts>,
+  failures: Failures.Failures,
+  noun: string,
+  historyNoun: string
+): ReadonlyArray<string> => {
+  const lines = [
+    `${inbox.waiting} ${noun}(s) waiting` +
+      (inbox.unreadable > 0
+        ? `, ${inbox.unreadable} unreadable kept redacted in inbox-bad/ (oldest ${ago(inbox.oldestUnreadableAt)}; ` +
+          "removed after 7 days)"
+        : "")
+  ]
+  if (failures.count > 0) {
+    lines.push(
+      `${failures.count} ${noun}(s) could not be stored, ${ago(failures.firstAt)} to ${ago(failures.lastAt)} ` +
+        `(${failures.lastError}): the next sync re-reads ${failures.sessions.length} session(s) from their ${historyNoun}s`
+    )
+  } else if (failures.recoveredAt !== null) {
+    lines.push(
+      `${failures.recovered} ${noun}(s) could not be stored (${failures.lastError}); their sessions were re-read ` +
+        `from their ${historyNoun}s ${ago(failures.recoveredAt)}`
+    )
+  }
+  return lines
+}
+
+/** The outbox in words: how many events wait, since when and why; what the server failed on or refused. */
+const outboxLines = (outbox: Outbox.Stats): ReadonlyArray<string> => {
+  const lines: Array<string> = []
+  if (outbox.pending === 0) lines.push("0 pending")
+  else {
+    const why = outbox.lastError === null ? "" : `: ${outbox.lastError}`
+    lines.push(
+      `${outbox.pending} pending since ${ago(outbox.oldestPendingAt)}${why}; ` +
+        "the next hook or turn retries (at most once a minute while the server stays down)"
+    )
+  }
+  if (outbox.retrying > 0) {
+    const failed = outbox.lastFailed === null ? "" : `: ${outbox.lastFailed.reason}`
+    const next =
+      outbox.nextRetryAt === null
+        ? ""
+        : `, next try ${new Date(outbox.nextRetryAt).toISOString().slice(0, 19).replace("T", " ")} UTC`
+    lines.push(`${outbox.retrying} the server failed on${next}${failed}`)
+  }
+  if (outbox.rejected > 0) {
+    const last =
+      outbox.lastRejected === null ? "" : ` (the last ${ago(outbox.lastRejected.at)}: ${outbox.lastRejected.reason})`
+    lines.push(
+      `${outbox.rejected} refused by the server, kept in outbox/rejected/${last}; \`sync --retry-rejected\` sends them again`
+    )
+  }
+  if (outbox.corrupt > 0) lines.push(`${outbox.corrupt} unreadable outbox file(s) kept in outbox/corrupt/`)
+  return lines
+}
+
+/** `status`: config, connection, queue, last sync and error, registration. */
+export const status = (asJson: boolean) =>
+  Effect.gen(function* () {
+    const { agent, entry, paths } = yield* LocalState
+    const cli = { name: agent.source.cli, envPrefix: agent.source.envPrefix, afterLogin: agent.afterLogin }
+    const install = Install.describe(agent, entry)
+    const heartbeat = Install.heartbeat(paths) ?? null
+    const inbox = Inbox.counts(paths, agent.inboxSuffix)
+    const failures = Failures.read(paths)
+    const settings = yield* (yield* ConfigStore.ConfigStore).load
+    const retention = yield* Effect.either(
+      Retention.check({ syncToolCalls: settings.syncToolCalls, syncThinking: settings.syncThinking }, false)
+    )
+    const history = Either.isRight(retention)
+      ? retention.right === undefined
+        ? []
+        : [Retention.describe(agent.source.label, agent.source.cli, retention.right)]
+      : [`cannot check the sessions ${agent.source.label} deletes soon: ${retention.left.message}`]
+    const { lines, ...config } = yield* AccountCommands.effectiveConfig(cli)
+    const connection = yield* checkConnection
+    const outbox = yield* (yield* Outbox.Outbox).stats()
+    const registration = yield* (yield* SessionSource).registration.inspect
+    if (asJson) {
+      return yield* Console.log(
+        JSON.stringify(
+          {
+            config,
+            connection,
+            outbox,
+            inbox: { ...inbox, failures },
+            [registration.key]: registration.json,
+            install,
+            heartbeat,
+            retention: Either.isRight(retention) ? (retention.right ?? null) : { error: retention.left.message }
+          },
+          null,
+          2
+        )
+      )
+    }
+    yield* Console.log(
+      [
+        ...lines,
+        "",
+        `install        ${Install.line(agent, install)}`,
+        `connection     ${reached(connection)}`,
+        ...outboxLines(outbox).map((line, i) => `${i === 0 ? "outbox         " : "               "}${line}`),
+        ...inboxLines(inbox, failures, agent.inboxNoun, agent.historyNoun).map(
+          (line, i) => `${i === 0 ? "inbox          " : "               "}${line}`
+        ),
+        `last sync      ${ago(outbox.lastSuccessAt)}`,
+        `last error     ${outbox.lastError ?? "none"}`,
+        ...history.map((line) => `history        ${line}`),
+        `${registration.key.padEnd(15)}${registration.text}`,
+        ...registration.details.map(indent(15))
+      ].join("\n")
+    )
+  })
+
+/** `verify`: exits 1 unless the agent runs the plugin and the server accepts the key. */
+export const verify = (asJson: boolean) =>
+  Effect.gen(function* () {
+    const { agent, entry } = yield* LocalState
+    const registration = yield* (yield* SessionSource).registration.inspect
+    const connection = yield* checkConnection
+    const install = Install.describe(agent, entry)
+    if (asJson) {
+      yield* Console.log(JSON.stringify({ [registration.key]: registration.json, connection, install }, null, 2))
+    } else {
+      const lines = [
+        `install     ${Install.line(agent, install)}`,
+        `${registration.key.padEnd(12)}${registration.active ? "ok" : "missing"}: ${registration.text}`,
+        ...registration.details.map(indent(12)),
+        `connection  ${reached(connection)}`
+      ]
+      yield* Console.log(lines.join("\n"))
+    }
+    if (!registration.active) return yield* fail(registration.fix)
+    if (!connection.ok) {
+      return yield* fail(`The server cannot be reached with this configuration. Run \`${agent.source.cli} login\`.`)
+    }
+  })

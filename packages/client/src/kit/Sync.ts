@@ -1,0 +1,277 @@
+/**
+ * The sync every agent's plugin runs (`<cli> sync`, and detached after a turn): under the lock, the inbox items become
+ * redacted events in the outbox (and the files they ask to re-read are read), then everything queued is sent. A hook
+ * that fires while a sync holds the lock does not start another one, so after releasing it the inbox is checked again
+ * and, if items arrived meanwhile, another round runs (a few at most; the next hook or `sync` picks up the rest).
+ */
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as AccountCommands from "../AccountCommands.js"
+import * as ConfigStore from "../ConfigStore.js"
+import * as Outbox from "../Outbox.js"
+import * as Redactor from "../Redactor.js"
+import * as SyncClient from "../SyncClient.js"
+import * as SyncLock from "../SyncLock.js"
+import * as Failures from "./Failures.js"
+import * as FollowUps from "./FollowUps.js"
+import * as History from "./History.js"
+import * as Inbox from "./Inbox.js"
+import { LocalState } from "./LocalState.js"
+import * as Retention from "./Retention.js"
+import { type MappingOptions, SessionSource } from "./SessionSource.js"
+
+/** What one sync did. */
+export interface SyncReport {
+  /** Sessions re-read from the agent's history because the hot path could not store their items. */
+  readonly recovered: number
+  /** Sessions the agent was about to delete, not on the server, queued by this sync (or by `extra`). */
+  readonly saved: number
+  readonly inboxItems: number
+  readonly unreadable: number
+  readonly followUps: number
+  readonly eventsQueued: number
+  readonly delivered: number
+  readonly rejected: number
+  readonly pending: number
+  readonly error: string | null
+}
+
+/** What processing the inbox did. */
+export interface Processed {
+  readonly inboxItems: number
+  readonly unreadable: number
+  readonly followUps: number
+  readonly eventsQueued: number
+}
+
+const nothingProcessed = { inboxItems: 0, unreadable: 0, followUps: 0, eventsQueued: 0, recovered: 0, saved: 0 }
+
+export const optionsOf = (config: ConfigStore.ResolvedConfig): MappingOptions => ({
+  syncToolCalls: config.syncToolCalls,
+  syncThinking: config.syncThinking
+})
+
+/**
+ * Turns the stored inbox items into redacted events in the outbox, then reads the files they asked to re-read. Nothing
+ * is consumed before what it yields is durable: an item is removed only after its events are in the outbox and its
+ * follow-ups are recorded in the follow-up queue, and a follow-up only after its events are in the outbox.
+ */
+export const processInbox = (options: MappingOptions) =>
+  Effect.gen(function* () {
+    const { agent, paths, log } = yield* LocalState
+    const source = yield* SessionSource
+    const outbox = yield* Outbox.Outbox
+    const redactor = yield* Redactor.Redactor
+    let inboxItems = 0
+    let unreadable = 0
+    let followUpsRead = 0
+    let queued = 0
+    for (const name of Inbox.list(paths, agent.inboxSuffix)) {
+      const item = Inbox.read(paths, name)
+      const decoded =
+        "problem" in item ? { _tag: "Unreadable" as const, reason: item.problem } : source.decode(item, options)
+      if (decoded._tag === "Unreadable") {
+        yield* log(`sync: ${name}: ${decoded.reason} (moved to inbox-bad/, redacted)`)
+        Inbox.setAside(paths, name, "problem" in item ? undefined : yield* redactor.text(item.text))
+        unreadable++
+        continue
+      }
+      if (decoded.events.length > 0) yield* outbox.append(yield* Redactor.redactEvents(decoded.events))
+      queued += decoded.events.length
+      yield* Effect.try({
+        try: () => FollowUps.record(paths, decoded.followUps, Date.now()),
+        catch: (cause) =>
+          new Outbox.OutboxWriteFailed({
+            path: paths.followUps,
+            reason: cause instanceof Error ? cause.message : String(cause)
+          })
+      })
+      Inbox.remove(paths, name)
+      inboxItems++
+    }
+    const followUps = FollowUps.list(paths)
+    for (const bad of followUps.unreadable) {
+      yield* log(`sync: ${bad.file}: ${bad.reason} (removed)`)
+      FollowUps.remove(bad.file)
+    }
+    for (const { file, followUp } of followUps.queued) {
+      const read = yield* Effect.either(source.followUp(followUp, options))
+      if (Either.isLeft(read)) {
+        yield* log(`sync: ${read.left.message}`)
+        FollowUps.remove(file)
+        continue
+      }
+      if (read.right.length > 0) yield* outbox.append(yield* Redactor.redactEvents(read.right))
+      FollowUps.remove(file)
+      queued += read.right.length
+      followUpsRead++
+    }
+    return { inboxItems, unreadable, followUps: followUpsRead, eventsQueued: queued } satisfies Processed
+  })
+
+/** Takes the sync lock of the agent's state directory for the scope, or says who holds it (a dead holder's is taken over). */
+export const take = Effect.flatMap(LocalState, ({ paths }) => SyncLock.take(paths.lock))
+
+/** `take`, reduced to whether the lock is held. */
+export const lock = Effect.map(take, (taken) => taken.held)
+
+/**
+ * Re-reads, from the agent's own history, the sessions whose items the hot path could not store (a full disk), then
+ * clears them from the failures file. Returns how many sessions were found.
+ */
+export const recoverFailures = (options: MappingOptions) =>
+  Effect.gen(function* () {
+    const { agent, paths, log } = yield* LocalState
+    const failures = Failures.read(paths)
+    if (failures.sessions.length === 0) return 0
+    const ids = failures.sessions.map((session) => session.id)
+    const source = yield* SessionSource
+    const read = yield* Effect.either(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const history = yield* source.history(options)
+          const items = history.items.filter((item) => ids.includes(item.sessionId))
+          yield* History.importItems(items)
+          return new Set(items.map((item) => item.sessionId))
+        })
+      )
+    )
+    if (Either.isLeft(read)) {
+      yield* log(`sync: cannot re-read the sessions whose items could not be stored: ${read.left.message}`)
+      return 0
+    }
+    const missing = ids.filter((id) => !read.right.has(id))
+    yield* log(
+      `sync: re-read ${read.right.size} session(s) from their ${agent.historyNoun}s after ${failures.count} item(s) ` +
+        `could not be stored (${failures.lastError ?? "unknown error"})` +
+        (missing.length > 0 ? `; not found: ${missing.join(", ")}` : "")
+    )
+    yield* Effect.try(() => Failures.recovered(paths, ids, Date.now())).pipe(
+      Effect.catchAll((error) => log(`sync: cannot update ${Failures.failuresFile(paths)}: ${String(error.error)}`))
+    )
+    return read.right.size
+  })
+
+const pendingCount = Effect.flatMap(Outbox.Outbox, (outbox) => Effect.map(outbox.stats(), (stats) => stats.pending))
+
+/** What a sync does besides the inbox, under its lock, before sending (an import, a re-read, the retention check). */
+export interface RunOptions<E = never, R = never> {
+  /** Runs once, under the lock, after the inbox is processed (an import, a session re-read). */
+  readonly extra?: Effect.Effect<void, E, R>
+  /** Check the sessions the agent deletes soon: on every run, at most hourly (the default), or not at all. */
+  readonly retention?: "always" | "hourly" | "never"
+  /** Wait (up to two minutes) for a sync that holds the lock, instead of leaving the work to it. */
+  readonly waitForLock?: boolean
+}
+
+const LOCK_WAIT_MS = 120_000
+
+/** ` (pid 123, command …, since 2026-11-21 09:30:00 UTC, 12 s ago)`: who holds the lock, and since when. */
+const holderText = (taken: { readonly holder: SyncLock.Holder | null; readonly since: number | null }): string => {
+  const since = taken.holder?.acquiredAt ?? taken.since
+  const who = taken.holder === null ? "an older version" : `pid ${taken.holder.pid}: ${taken.holder.command}`
+  const when = since === null ? "" : `, since ${AccountCommands.ago(since).replace(" (", ", ").replace(/\)$/, "")}`
+  return ` (${who}${when})`
+}
+
+/** Takes the lock, waiting for another sync to finish when asked to; when it cannot, who holds it. */
+const takeLock = (wait: boolean) =>
+  Effect.gen(function* () {
+    const deadline = Date.now() + (wait ? LOCK_WAIT_MS : 0)
+    for (;;) {
+      const taken = yield* take
+      if (taken.held) return undefined
+      if (Date.now() >= deadline) return holderText(taken)
+      yield* Effect.sleep("250 millis")
+    }
+  })
+
+/**
+ * Checks the sessions the agent deletes soon and queues those the server lacks; logs a warning about them (the
+ * background sync a hook starts is how a user hears of it between two `status`es).
+ */
+const saveFromCleanup = (options: MappingOptions) =>
+  Effect.gen(function* () {
+    const { agent, log } = yield* LocalState
+    const checked = yield* Effect.either(Retention.check(options, true))
+    if (Either.isLeft(checked)) {
+      yield* log(`sync: cannot check the sessions ${agent.source.label} deletes soon: ${checked.left.message}`)
+      return 0
+    }
+    const report = checked.right
+    if (report !== undefined && (report.missing.length > 0 || report.error !== null) && report.atRisk > 0) {
+      yield* log(`sync: ${Retention.describe(agent.source.label, agent.source.cli, report)}; queued ${report.queued}`)
+    }
+    return report?.queued ?? 0
+  })
+
+/** One round under the lock: process the inbox (and `extra`), then (when `send`) send the outbox to the server. */
+const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const { agent, paths, log } = yield* LocalState
+      const busy = yield* takeLock(first && options.waitForLock === true)
+      if (busy !== undefined) {
+        const error = `Another sync is running${busy}; it will send what is queued.`
+        return { ...nothingProcessed, delivered: 0, rejected: 0, pending: yield* pendingCount, error } as SyncReport
+      }
+      Failures.preallocate(paths)
+      const pruned = Inbox.prune(paths, Date.now())
+      if (pruned.bad > 0) yield* log(`sync: removed ${pruned.bad} item(s) kept in inbox-bad/ past their time`)
+      const config = yield* (yield* ConfigStore.ConfigStore).load
+      const mapping = optionsOf(config)
+      const processed = { ...(yield* processInbox(mapping)), recovered: yield* recoverFailures(mapping) }
+      if (first && options.extra !== undefined) yield* options.extra
+      const retention = options.retention ?? "hourly"
+      const checkRetention =
+        first && send && (retention === "always" || (retention === "hourly" && (yield* Retention.due)))
+      const saved: number = checkRetention ? yield* saveFromCleanup(mapping) : 0
+      const done = { ...processed, saved }
+      if (!send) return { ...done, delivered: 0, rejected: 0, pending: yield* pendingCount, error: null }
+      if (config.serverUrl === undefined || config.apiKey === undefined) {
+        const error = `Not configured: run \`${agent.source.cli} login\`. Events stay queued until then.`
+        return { ...done, delivered: 0, rejected: 0, pending: yield* pendingCount, error } as SyncReport
+      }
+      const transport = yield* SyncClient.SyncClient
+      // Every append happens under the lock, so a claim left in the outbox's sending/ (or a spool file in its tmp/)
+      // belongs to a sync that died: taken back at once.
+      const drained = yield* (yield* Outbox.Outbox).drain(transport.sendEvents, { claimTimeout: 0 })
+      return {
+        ...done,
+        delivered: drained.delivered,
+        rejected: drained.rejected,
+        pending: yield* pendingCount,
+        error: drained.failure?.message ?? null
+      } satisfies SyncReport
+    })
+  )
+
+/**
+ * Processes the inbox (and `extra`) and sends everything queued; goes round again (a few times at most) while items
+ * arrive.
+ */
+export const runWith = <E = never, R = never>(options: RunOptions<E, R>) =>
+  Effect.gen(function* () {
+    const { agent, paths } = yield* LocalState
+    let report = yield* round(true, options, true)
+    for (let rounds = 1; rounds < 5 && !Inbox.isEmpty(paths, agent.inboxSuffix); rounds++) {
+      // When sending failed, later rounds only move new items into the outbox: no point in retrying the server now.
+      const next = yield* round(report.error === null, options, false)
+      report = {
+        recovered: report.recovered + next.recovered,
+        saved: report.saved + next.saved,
+        inboxItems: report.inboxItems + next.inboxItems,
+        unreadable: report.unreadable + next.unreadable,
+        followUps: report.followUps + next.followUps,
+        eventsQueued: report.eventsQueued + next.eventsQueued,
+        delivered: report.delivered + next.delivered,
+        rejected: report.rejected + next.rejected,
+        pending: next.pending,
+        error: report.error ?? next.error
+      }
+    }
+    return report
+  })
+
+/** What the agent's hot path starts after a turn: the inbox, then the outbox; the retention check at most hourly. */
+export const run = runWith({})

@@ -1,0 +1,272 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { Kit, Outbox, SyncClient } from "@opensync/client"
+import { Event, Ids } from "@opensync/domain"
+import type { SourceInfo } from "@opensync/domain/Sources"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
+
+/** An agent of the test only: the kit needs nothing of it but its entry and its words. */
+const source: SourceInfo = {
+  id: "test-agent",
+  label: "Test Agent",
+  cli: "test-sync",
+  npmPackage: "test-sync",
+  envPrefix: "TEST_SYNC",
+  colors: {
+    light: { background: "#fff", text: "#000", border: "#ccc" },
+    dark: { background: "#000", text: "#fff", border: "#333" }
+  },
+  install: "Install it",
+  setup: ["test-sync setup"],
+  imports: false
+}
+
+const agent: Kit.Agent.Agent = {
+  source,
+  description: "Sync the test agent.",
+  inboxSuffix: ".item",
+  inboxNoun: "item",
+  followUpNoun: "file",
+  historyNoun: "file",
+  afterLogin: [],
+  help: { setup: "", uninstall: "", verify: "", sync: "", import: "", status: "" }
+}
+
+const message = (sessionId: string, messageId: string, text: string) =>
+  Event.make({
+    kind: "message",
+    source: source.id,
+    sessionId,
+    messageId,
+    role: "user",
+    text,
+    parts: [{ type: "text", text }],
+    createdAt: 1_790_000_000_000,
+    at: 1_790_000_000_000
+  })
+
+/**
+ * The one faked port: an inbox item is the JSON of `{events, followUps}` (or anything else: unreadable); a follow-up
+ * is a file whose text becomes one message.
+ */
+const FakeSource = Layer.succeed(
+  Kit.SessionSource.SessionSource,
+  Kit.SessionSource.SessionSource.of({
+    decode: (item) => {
+      try {
+        const parsed = JSON.parse(item.text) as Pick<
+          Extract<Kit.SessionSource.Decoded, { _tag: "Decoded" }>,
+          "events" | "followUps"
+        >
+        return { _tag: "Decoded", events: parsed.events, followUps: parsed.followUps }
+      } catch {
+        return { _tag: "Unreadable", reason: "not an item" }
+      }
+    },
+    followUp: (followUp) =>
+      Effect.try({
+        try: () => [message(followUp.sessionId, `${followUp.path}:read`, readFileSync(followUp.path, "utf8"))],
+        catch: () => new Kit.SessionSource.FollowUpFailed({ path: followUp.path, reason: "gone" })
+      }),
+    // The history of the session "s9": what the hot path could not store is re-read from here.
+    history: () =>
+      Effect.succeed({
+        items: [
+          {
+            sessionId: "s9",
+            label: "s9.jsonl",
+            size: 0,
+            read: Effect.succeed({ ok: true as const, events: [message("s9", "m1", "from history")], malformed: 0 })
+          }
+        ],
+        where: "nowhere",
+        summary: () => ""
+      }),
+    registration: {
+      inspect: Effect.succeed({ key: "hooks", active: true, text: "ok", details: [], json: {}, fix: "" }),
+      install: Effect.succeed([]),
+      uninstall: Effect.succeed([])
+    }
+  })
+)
+
+/** A server that stores everything it is sent: the one faked transport. */
+const fakeServer = () => {
+  const received: Array<Event.EventEncoded> = []
+  const transport = Layer.succeed(SyncClient.SyncClient, {
+    sendEvents: (events: ReadonlyArray<unknown>) =>
+      Effect.sync(() => {
+        received.push(...(events as ReadonlyArray<Event.EventEncoded>))
+        return {
+          stored: events.map((e: unknown) => Ids.EventId.make((e as { id: string }).id)),
+          duplicates: [],
+          stale: [],
+          rejected: [],
+          deleted: []
+        }
+      }),
+    check: Effect.succeed({ version: "test", latencyMs: 0 })
+  })
+  return { received, transport }
+}
+
+const setup = () => {
+  const home = mkdtempSync(join(tmpdir(), "kit-sync-"))
+  const env = { HOME: home }
+  const paths = Kit.Agent.paths(agent, env)
+  /** The kit's services in this HOME; with a transport, a server is configured and `transport` stands in for it. */
+  const layer = (transport?: Layer.Layer<SyncClient.SyncClient>) => {
+    if (transport === undefined) return Layer.merge(FakeSource, Kit.Main.layer(agent, env))
+    const configured = { ...env, TEST_SYNC_CONVEX_URL: "http://fake.invalid", TEST_SYNC_API_KEY: "osk_fake" }
+    return Layer.mergeAll(FakeSource, Kit.Main.layer(agent, configured), transport)
+  }
+  const item = (name: string, body: unknown) => {
+    mkdirSync(paths.inbox, { recursive: true })
+    writeFileSync(join(paths.inbox, name), typeof body === "string" ? body : JSON.stringify(body))
+  }
+  return { home, paths, layer, item, remove: () => rmSync(home, { recursive: true, force: true }) }
+}
+
+describe("the agent kit's sync", () => {
+  it.effect("turns inbox items and their follow-ups into events, sets aside what it cannot read, sends it all", () => {
+    const { home, paths, layer, item, remove } = setup()
+    const server = fakeServer()
+    const transcript = join(home, "t.txt")
+    writeFileSync(transcript, "from the transcript")
+    // Names with receive times of different widths (older layouts padded to 14 digits): ordered by the number.
+    item("00001790000000002-1-b.item", { events: [message("s1", "m2", "second")], followUps: [] })
+    item("1790000000001-1-a.item", {
+      events: [message("s1", "m1", "first")],
+      followUps: [
+        { sessionId: "s1", path: transcript },
+        { sessionId: "s1", path: transcript }
+      ]
+    })
+    item("1790000000003-1-c.item", "{ not an item")
+    item("1790000000004-1-d.other", "ignored: not this agent's suffix")
+    return Effect.gen(function* () {
+      const report = yield* Kit.Sync.run
+      expect(report).toEqual({
+        recovered: 0,
+        saved: 0,
+        inboxItems: 2,
+        unreadable: 1,
+        followUps: 1,
+        eventsQueued: 3,
+        delivered: 3,
+        rejected: 0,
+        pending: 0,
+        error: null
+      })
+      expect(server.received.map((e) => (e.kind === "message" ? e.text : e.kind))).toEqual([
+        "first",
+        "second",
+        "from the transcript"
+      ])
+      expect(readdirSync(paths.inbox)).toEqual(["1790000000004-1-d.other"])
+      expect(readdirSync(paths.inboxBad)).toEqual(["1790000000003-1-c.item"])
+      expect(readFileSync(paths.log, "utf8")).toContain(
+        "1790000000003-1-c.item: not an item (moved to inbox-bad/, redacted)"
+      )
+      expect(existsSync(paths.lock)).toBe(false)
+    }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
+  })
+
+  it.effect("without a server it keeps everything queued and says how to fix it", () => {
+    const { layer, item, remove } = setup()
+    item("1790000000001-1-a.item", { events: [message("s1", "m1", "first")], followUps: [] })
+    return Effect.gen(function* () {
+      const report = yield* Kit.Sync.run
+      expect(report).toMatchObject({ inboxItems: 1, eventsQueued: 1, delivered: 0, pending: 1 })
+      expect(report.error).toBe("Not configured: run `test-sync login`. Events stay queued until then.")
+    }).pipe(Effect.provide(layer()), Effect.ensuring(Effect.sync(remove)))
+  })
+
+  it.effect("while another sync holds the lock it leaves the inbox alone and says so", () => {
+    const { paths, layer, item, remove } = setup()
+    const server = fakeServer()
+    item("1790000000001-1-a.item", { events: [message("s1", "m1", "first")], followUps: [] })
+    return Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      expect(yield* Kit.Sync.processInbox({ syncToolCalls: true, syncThinking: false }).pipe(Effect.as(true))).toBe(
+        true
+      )
+      item("1790000000002-1-b.item", { events: [message("s1", "m2", "second")], followUps: [] })
+      const held = yield* Scope.extend(Kit.Sync.lock, scope)
+      expect(held).toBe(true)
+      const report = yield* Kit.Sync.run
+      expect(report.error).toMatch(
+        new RegExp(
+          `^Another sync is running \\(pid ${process.pid}: .*, since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC, \\d+ s ago\\); ` +
+            "it will send what is queued\\.$"
+        )
+      )
+      expect(readdirSync(paths.inbox)).toEqual(["1790000000002-1-b.item"])
+      expect(server.received).toEqual([])
+      expect((yield* (yield* Outbox.Outbox).stats()).pending).toBe(1)
+      yield* Scope.close(scope, Exit.void)
+    }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
+  })
+
+  it.effect("sets aside an unreadable item redacted, and prunes what is kept too long", () => {
+    const { paths, layer, item, remove } = setup()
+    const secret = "ghp_R8kQ2vLx9mZt4WcY7nHb3PjD6sFa1GeU0oKi"
+    item("1790000000001-1-a.item", `{ "token": "${secret}", not an item`)
+    mkdirSync(paths.inboxBad, { recursive: true })
+    mkdirSync(paths.tmp, { recursive: true })
+    const old = (file: string, ms: number) => utimesSync(file, (Date.now() - ms) / 1000, (Date.now() - ms) / 1000)
+    writeFileSync(join(paths.inboxBad, "0-old.item"), "")
+    old(join(paths.inboxBad, "0-old.item"), 8 * 86_400_000)
+    for (let i = 0; i < 105; i++) writeFileSync(join(paths.inboxBad, `x-${String(i).padStart(3, "0")}.item`), "")
+    writeFileSync(join(paths.tmp, "dead.item"), "")
+    old(join(paths.tmp, "dead.item"), 11 * 60_000)
+    writeFileSync(join(paths.tmp, "live.item"), "")
+    return Effect.gen(function* () {
+      // Pruned before the inbox is processed: the 100 newest of the old ones, then the new one.
+      yield* Kit.Sync.run
+      const kept = readdirSync(paths.inboxBad)
+      expect(kept).toHaveLength(Kit.Inbox.BAD_KEEP_COUNT + 1)
+      expect(kept).not.toContain("0-old.item")
+      expect(readdirSync(paths.tmp)).toEqual(["live.item"])
+      yield* Kit.Sync.run
+      expect(readdirSync(paths.inboxBad)).toHaveLength(Kit.Inbox.BAD_KEEP_COUNT)
+      const bad = readFileSync(join(paths.inboxBad, "1790000000001-1-a.item"), "utf8")
+      expect(bad).not.toContain(secret)
+      expect(bad).toContain("[REDACTED:")
+      expect(readdirSync(paths.inbox)).toEqual([])
+    }).pipe(Effect.provide(layer()), Effect.ensuring(Effect.sync(remove)))
+  })
+
+  it.effect("re-reads from the agent's history the sessions whose items the hot path could not store", () => {
+    const { paths, layer, remove } = setup()
+    const server = fakeServer()
+    mkdirSync(paths.stateDir, { recursive: true })
+    Kit.Failures.preallocate(paths)
+    expect(Kit.Failures.record(paths, "s9", "ENOSPC: no space left on device, write", 1)).toBe(true)
+    expect(Kit.Failures.record(paths, "s9", "ENOSPC: no space left on device, write", 2)).toBe(true)
+    expect(Kit.Failures.read(paths)).toMatchObject({ count: 2, firstAt: 1, lastAt: 2, sessions: [{ id: "s9", at: 1 }] })
+    return Effect.gen(function* () {
+      const report = yield* Kit.Sync.run
+      expect(report).toMatchObject({ recovered: 1, delivered: 1, pending: 0, error: null })
+      expect(server.received.map((e) => (e.kind === "message" ? e.text : e.kind))).toEqual(["from history"])
+      expect(Kit.Failures.read(paths)).toMatchObject({ count: 0, sessions: [], recovered: 2 })
+      expect(readFileSync(paths.log, "utf8")).toContain(
+        "re-read 1 session(s) from their files after 2 item(s) could not be stored (ENOSPC: no space left on device, write)"
+      )
+    }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
+  })
+})

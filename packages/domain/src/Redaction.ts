@@ -1,0 +1,185 @@
+/**
+ * Secret redaction as pure functions over strings and JSON-like values: the plugins run it before anything leaves the
+ * machine, and the servers run it again on what arrives through the legacy protocol. No Node APIs (no `node:*`, no
+ * Buffer), so it also runs in Convex's V8 runtime and in the browser. Rules: `docs/redaction.md`.
+ */
+import * as Schema from "effect/Schema"
+import { mergeCandidates, runAnchors, runTokenRuns, Scan, type SecretMatch } from "./internal/redaction/engine.js"
+import { keyStrength } from "./internal/redaction/keyNames.js"
+import { builtin } from "./internal/redaction/rules.js"
+import { MARKER_PREFIX, marker, tokenLike } from "./internal/redaction/values.js"
+
+export type { SecretMatch } from "./internal/redaction/engine.js"
+export { isSecretKeyName } from "./internal/redaction/keyNames.js"
+export { MARKER_PREFIX, marker } from "./internal/redaction/values.js"
+
+/** A detection rule added by the user: a name and a finder returning secret spans. */
+export interface SecretRule {
+  readonly name: string
+  /** A cheap pre-check; when it does not match, `find` is not called. */
+  readonly trigger?: RegExp
+  readonly find: (text: string) => ReadonlyArray<SecretMatch>
+}
+
+/** Where a secret was found in the original text and which rule found it (`end` is exclusive). */
+export interface Finding {
+  readonly rule: string
+  readonly start: number
+  readonly end: number
+}
+
+/** The redacted text and the spans of the original text that were replaced. */
+export interface RedactionResult {
+  readonly text: string
+  readonly findings: ReadonlyArray<Finding>
+}
+
+/** A user pattern: its match (or its `secret` group, right after a `pre` group) becomes `[REDACTED:<name>]`. */
+export interface ExtraPattern {
+  readonly name: string
+  readonly pattern: RegExp | string
+}
+
+/** Options shared by `redactText` and `redactValue`. */
+export interface RedactOptions {
+  /** Rules run after the built-in ones (see `compileExtraPattern`). */
+  readonly extraRules?: ReadonlyArray<SecretRule>
+}
+
+/** A user-supplied pattern that cannot be used (bad regex or bad rule name). */
+export class InvalidRedactionPattern extends Schema.TaggedError<InvalidRedactionPattern>()("InvalidRedactionPattern", {
+  name: Schema.String,
+  reason: Schema.String
+}) {}
+
+/**
+ * Runs a global regex over the text. When the regex has a `secret` named group it must be preceded only by a `pre`
+ * group that starts the match; only the `secret` group is reported.
+ */
+export const findAll = (pattern: RegExp, text: string, name: string): ReadonlyArray<SecretMatch> => {
+  const out: Array<SecretMatch> = []
+  pattern.lastIndex = 0
+  let m = pattern.exec(text)
+  while (m !== null) {
+    if (m[0].length === 0) pattern.lastIndex++
+    const groups = m.groups
+    const secret = groups?.secret ?? m[0]
+    const start = m.index + (groups?.secret !== undefined ? (groups.pre ?? "").length : 0)
+    if (secret.length > 0 && !secret.includes(MARKER_PREFIX))
+      out.push({ rule: name, start, end: start + secret.length })
+    m = pattern.exec(text)
+  }
+  return out
+}
+
+const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+
+/** Turns a user pattern into a rule; throws `InvalidRedactionPattern` when the name or the regex is invalid. */
+export const compileExtraPattern = (extra: ExtraPattern): SecretRule => {
+  if (!RULE_NAME.test(extra.name)) {
+    throw new InvalidRedactionPattern({
+      name: extra.name,
+      reason: "rule names are 1-64 letters, digits, '_', '.', '-'"
+    })
+  }
+  let pattern: RegExp
+  try {
+    const source = typeof extra.pattern === "string" ? new RegExp(extra.pattern) : extra.pattern
+    const flags = source.flags.replace(/[gy]/g, "")
+    pattern = new RegExp(source.source, `${flags}g`)
+  } catch (error) {
+    throw new InvalidRedactionPattern({ name: extra.name, reason: String(error) })
+  }
+  return { name: extra.name, find: (text) => findAll(pattern, text, extra.name) }
+}
+
+/** Finds every secret span of `text`, merged and sorted by start. */
+export const findSecrets = (text: string, options: RedactOptions = {}): ReadonlyArray<Finding> => {
+  if (text.length === 0) return []
+  const scan = new Scan(text)
+  runAnchors(scan, builtin.regex, builtin.dispatch)
+  runTokenRuns(scan, builtin.runs.table, builtin.runs.min, builtin.runs.scanner)
+  for (const rule of options.extraRules ?? []) {
+    if (rule.trigger !== undefined && !rule.trigger.test(text)) continue
+    for (const m of rule.find(text)) scan.add(m.rule, m.start, m.end)
+  }
+  return scan.candidates.length === 0 ? [] : mergeCandidates(scan.candidates)
+}
+
+/** Replaces every secret in `text` with `[REDACTED:<rule>]`, keeping the surrounding text intact. */
+export const redactText = (text: string, options: RedactOptions = {}): RedactionResult => {
+  const findings = findSecrets(text, options)
+  if (findings.length === 0) return { text, findings: [] }
+  let out = ""
+  let last = 0
+  for (const f of findings) {
+    out += text.slice(last, f.start) + marker(f.rule)
+    last = f.end
+  }
+  out += text.slice(last)
+  return { text: out, findings }
+}
+
+const FULL_MARKER = /^\[REDACTED:[A-Za-z0-9_.-]{1,64}\]$/
+const FIELD_RULE = "secret-field"
+
+/** True when an object key's name says its value is a secret (`password`, `apiKey`, `client_secret`...). */
+export const isSecretFieldName = (key: string): boolean =>
+  keyStrength(key) === "strong" || /^(?:proxy-)?authorization$/i.test(key)
+
+type FieldKind = "none" | "secret" | "weak"
+
+const fieldKind = (key: string): FieldKind =>
+  isSecretFieldName(key) ? "secret" : keyStrength(key) === "weak" ? "weak" : "none"
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => {
+  if (value === null || typeof value !== "object") return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+const walk = (value: unknown, field: FieldKind, options: RedactOptions, active: WeakSet<object>): unknown => {
+  if (typeof value === "string") {
+    if (value.length === 0) return value
+    const redacted = redactText(value, options).text
+    if (field === "none" || FULL_MARKER.test(redacted)) return redacted
+    if (field === "weak" && !tokenLike(value)) return redacted
+    return marker(FIELD_RULE)
+  }
+  if (Array.isArray(value)) {
+    if (active.has(value)) return value
+    active.add(value)
+    let out: Array<unknown> | undefined
+    for (let i = 0; i < value.length; i++) {
+      const next = walk(value[i], "none", options, active)
+      if (next !== value[i] && out === undefined) out = value.slice(0, i)
+      if (out !== undefined) out.push(next)
+    }
+    active.delete(value)
+    return out ?? value
+  }
+  if (isPlainObject(value)) {
+    if (active.has(value)) return value
+    active.add(value)
+    let out: Record<string, unknown> | undefined
+    for (const key of Object.keys(value)) {
+      const current = value[key]
+      const next = walk(current, fieldKind(key), options, active)
+      if (next !== current) {
+        out ??= { ...value }
+        out[key] = next
+      }
+    }
+    active.delete(value)
+    return out ?? value
+  }
+  return value
+}
+
+/**
+ * Redacts every string inside a JSON-like value (objects, arrays, strings); non-empty strings under secret-named keys
+ * become `[REDACTED:secret-field]` unless a more specific rule already replaced them whole (under `…_key` names only
+ * random-looking values do). Unchanged parts are shared; the input is never mutated.
+ */
+export const redactValue = <A>(value: A, options: RedactOptions = {}): A =>
+  walk(value, "none", options, new WeakSet()) as A

@@ -1,0 +1,155 @@
+import * as Schema from "effect/Schema"
+import type { ApiRequestEvent } from "./Event.js"
+import { dayOf, EpochMillis } from "./Ids.js"
+import type { Message } from "./Message.js"
+import * as Pricing from "./Pricing.js"
+import * as Usage from "./Usage.js"
+
+/**
+ * One API request of a session, as two witnesses saw it: the agent's telemetry (`api_request`, authoritative) and the
+ * transcript (an assistant message carrying the request id). Each request counts once in its session's totals: with
+ * the telemetry figures when there are any, else with the transcript's. Rows live in their own table (a long session
+ * makes thousands), keyed by session and request id; the session keeps only aggregates (see `Figures`).
+ */
+
+/** What telemetry reported for a request. */
+export const TelemetrySide = Schema.Struct({
+  at: EpochMillis,
+  model: Schema.String,
+  usage: Usage.UsageRecord,
+  reportedCostUsd: Schema.NullOr(Schema.Number),
+  durationMs: Schema.NullOr(Schema.Number),
+  querySource: Schema.NullOr(Schema.String),
+  promptId: Schema.NullOr(Schema.String)
+})
+export type TelemetrySide = typeof TelemetrySide.Type
+
+/** What the transcript had for a request: the message its usage was on. */
+export const TranscriptSide = Schema.Struct({
+  messageId: Schema.String,
+  at: EpochMillis,
+  model: Schema.NullOr(Schema.String),
+  usage: Usage.UsageRecord
+})
+export type TranscriptSide = typeof TranscriptSide.Type
+
+/** Where a request's counted figures come from. */
+export const Basis = Schema.Literal("telemetry", "transcript")
+export type Basis = typeof Basis.Type
+
+/** A stored request: both sides, and what it counts for (derived when a side changes, stored so it can be undone). */
+export const ApiRequest = Schema.Struct({
+  id: Schema.String,
+  sessionId: Schema.String,
+  telemetry: Schema.NullOr(TelemetrySide),
+  transcript: Schema.NullOr(TranscriptSide),
+  basis: Basis,
+  day: Schema.String,
+  model: Schema.String,
+  usage: Usage.UsageRecord,
+  /** The effective cost: OpenSync's price of the counted usage, else the agent's reported cost, else 0 (unpriced). */
+  costUsd: Schema.Number,
+  computedCostUsd: Schema.NullOr(Schema.Number),
+  reportedCostUsd: Schema.NullOr(Schema.Number),
+  unpriced: Schema.Boolean,
+  priceVersion: Schema.NullOr(Schema.String),
+  updatedAt: EpochMillis
+}).annotations({ identifier: "ApiRequest" })
+export type ApiRequest = typeof ApiRequest.Type
+
+/**
+ * The usage telemetry reports splits cache writes only in total; when the transcript's split adds up to the same
+ * total it is kept (1 h writes cost more), else every write counts as a 5-minute write.
+ */
+const telemetryUsage = (telemetry: TelemetrySide, transcript: TranscriptSide | null): Usage.UsageFields => {
+  const writes = telemetry.usage.cacheWrite5m + telemetry.usage.cacheWrite1h
+  if (transcript !== null && transcript.usage.cacheWrite5m + transcript.usage.cacheWrite1h === writes) {
+    return {
+      ...telemetry.usage,
+      cacheWrite5m: transcript.usage.cacheWrite5m,
+      cacheWrite1h: transcript.usage.cacheWrite1h
+    }
+  }
+  return telemetry.usage
+}
+
+/** A request row with its counted figures derived from its sides, priced at the rates in force at its date. */
+export const settle = (
+  base: {
+    readonly id: string
+    readonly sessionId: string
+    readonly telemetry: TelemetrySide | null
+    readonly transcript: TranscriptSide | null
+    readonly updatedAt: number
+  },
+  overrides: ReadonlyArray<Pricing.Override> = []
+): ApiRequest => {
+  const { telemetry, transcript } = base
+  const at = telemetry?.at ?? transcript?.at ?? base.updatedAt
+  const model = telemetry?.model ?? transcript?.model ?? "unknown"
+  const usage = telemetry !== null ? telemetryUsage(telemetry, transcript) : Usage.of(transcript?.usage)
+  const priced = Usage.isZero(usage) ? undefined : Pricing.price(model, usage, { at, overrides })
+  const reported = telemetry?.reportedCostUsd ?? null
+  return {
+    ...base,
+    basis: telemetry !== null ? "telemetry" : "transcript",
+    day: dayOf(at),
+    model,
+    usage,
+    costUsd: Pricing.roundUsd(priced?.usd ?? reported ?? 0),
+    computedCostUsd: priced?.usd ?? null,
+    reportedCostUsd: reported,
+    unpriced: priced === undefined && reported === null && !Usage.isZero(usage),
+    priceVersion: priced?.priceVersion ?? null
+  }
+}
+
+/** The telemetry side of an `api_request` event. */
+export const telemetryOf = (event: ApiRequestEvent): TelemetrySide => ({
+  at: event.at,
+  model: event.model,
+  usage: Usage.of(event.usage),
+  reportedCostUsd: event.reportedCostUsd ?? null,
+  durationMs: event.durationMs ?? null,
+  querySource: event.querySource ?? null,
+  promptId: event.promptId ?? null
+})
+
+/** The transcript side a stored message gives its request, or null when it names none (or its usage is not counted). */
+export const transcriptOf = (message: Message): TranscriptSide | null =>
+  message.requestId === undefined || message.requestId === null || !message.usageCounted
+    ? null
+    : { messageId: message.id, at: message.createdAt, model: message.model, usage: message.usage }
+
+/** Applies a telemetry report to a request (a newer report of the same request replaces an older one). */
+export const applyTelemetry = (
+  existing: ApiRequest | null,
+  event: ApiRequestEvent,
+  overrides: ReadonlyArray<Pricing.Override> = []
+): ApiRequest | null => {
+  if (existing?.telemetry != null && event.at < existing.telemetry.at) return null
+  return settle(
+    {
+      id: event.requestId,
+      sessionId: event.sessionId,
+      telemetry: telemetryOf(event),
+      transcript: existing?.transcript ?? null,
+      updatedAt: Math.max(existing?.updatedAt ?? 0, event.at)
+    },
+    overrides
+  )
+}
+
+/** Sets (or, with null, clears) the transcript side of a request; null when nothing is left of the request. */
+export const applyTranscript = (
+  existing: ApiRequest | null,
+  id: string,
+  sessionId: string,
+  transcript: TranscriptSide | null,
+  at: number,
+  overrides: ReadonlyArray<Pricing.Override> = []
+): ApiRequest | null => {
+  const telemetry = existing?.telemetry ?? null
+  if (telemetry === null && transcript === null) return null
+  return settle({ id, sessionId, telemetry, transcript, updatedAt: Math.max(existing?.updatedAt ?? 0, at) }, overrides)
+}

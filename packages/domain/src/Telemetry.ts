@@ -1,0 +1,183 @@
+import * as Either from "effect/Either"
+import * as Event from "./Event.js"
+
+/**
+ * Claude Code's OpenTelemetry export, turned into domain events: pure functions over OTLP log records and metric
+ * data points already decoded from JSON or protobuf (`@opensync/backend/Otlp`). What OpenSync uses becomes an event
+ * (`api_request`, `tool_result`, `active_time`); every other record is accepted and ignored.
+ */
+
+/** An OTLP attribute value, as plain data (int64 values arrive as numbers, strings or bigints). */
+export type Value =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | undefined
+  | ReadonlyArray<Value>
+  | { readonly [key: string]: Value }
+
+export type Attributes = ReadonlyMap<string, Value>
+
+/** One log record with its resource and scope. Times in epoch milliseconds (null when the exporter sent none). */
+export interface LogRecord {
+  readonly timeMs: number | null
+  readonly observedMs: number | null
+  readonly body: Value
+  readonly attributes: Attributes
+  readonly resource: Attributes
+  readonly scope: string | null
+}
+
+/** One number data point of a metric. */
+export interface MetricPoint {
+  readonly metric: string
+  readonly temporality: "delta" | "cumulative" | "unspecified"
+  readonly startMs: number | null
+  readonly timeMs: number | null
+  readonly value: number
+  readonly attributes: Attributes
+  readonly resource: Attributes
+}
+
+/** The source of sessions Claude Code's telemetry describes (the plugin's `source`). */
+export const source = "claude-code"
+
+const text = (value: Value): string | undefined =>
+  typeof value === "string"
+    ? value
+    : typeof value === "number" || typeof value === "bigint" || typeof value === "boolean"
+      ? String(value)
+      : undefined
+
+const number = (value: Value): number | undefined => {
+  const n =
+    typeof value === "number"
+      ? value
+      : typeof value === "bigint"
+        ? Number(value)
+        : typeof value === "string" && value.trim() !== ""
+          ? Number(value)
+          : Number.NaN
+  return Number.isFinite(n) ? n : undefined
+}
+
+const bool = (value: Value): boolean | undefined =>
+  typeof value === "boolean" ? value : value === "true" ? true : value === "false" ? false : undefined
+
+/** The event name of a Claude Code log record (`api_request`, …), or undefined for anyone else's record. */
+export const eventName = (record: LogRecord): string | undefined => {
+  const body = text(record.body)
+  const claude = body?.startsWith("claude_code.") === true || record.scope?.startsWith("com.anthropic.claude_code")
+  if (!claude) return undefined
+  return text(record.attributes.get("event.name")) ?? body?.slice("claude_code.".length)
+}
+
+const timeOf = (record: LogRecord): number | undefined => {
+  const stamp = text(record.attributes.get("event.timestamp"))
+  const parsed = stamp === undefined ? Number.NaN : Date.parse(stamp)
+  if (Number.isFinite(parsed)) return parsed
+  return record.timeMs ?? record.observedMs ?? undefined
+}
+
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
+
+/** The encoded event a log record stands for, or undefined when OpenSync does not use it. */
+export const logEvent = (record: LogRecord): Event.EventEncoded | undefined => {
+  const name = eventName(record)
+  const a = record.attributes
+  const sessionId = text(a.get("session.id"))
+  const at = timeOf(record)
+  if (name === undefined || sessionId === undefined || at === undefined) return undefined
+  const base = { source, sessionId, at: Math.round(at) }
+  switch (name) {
+    case "api_request": {
+      const requestId = text(a.get("request_id"))
+      const model = text(a.get("model"))
+      if (requestId === undefined || model === undefined) return undefined
+      return Event.make({
+        kind: "api_request",
+        ...base,
+        requestId,
+        model,
+        usage: {
+          input: number(a.get("input_tokens")) ?? 0,
+          output: number(a.get("output_tokens")) ?? 0,
+          cacheRead: number(a.get("cache_read_tokens")) ?? 0,
+          cacheWrite5m: number(a.get("cache_creation_tokens")) ?? 0
+        },
+        ...optional("reportedCostUsd", number(a.get("cost_usd"))),
+        ...optional("durationMs", number(a.get("duration_ms"))),
+        ...optional("querySource", text(a.get("query_source"))),
+        ...optional("promptId", text(a.get("prompt.id")))
+      })
+    }
+    case "tool_result": {
+      const callId = text(a.get("tool_use_id"))
+      const toolName = text(a.get("tool_name"))
+      if (callId === undefined || toolName === undefined) return undefined
+      return Event.make({
+        kind: "tool_result",
+        ...base,
+        callId,
+        name: toolName,
+        success: bool(a.get("success")) ?? true,
+        ...optional("durationMs", number(a.get("duration_ms"))),
+        ...optional("error", text(a.get("error")) ?? text(a.get("error_type")))
+      })
+    }
+    default:
+      return undefined
+  }
+}
+
+/** The metric Claude Code reports active time in (seconds, by `type`). */
+export const activeTimeMetric = "claude_code.active_time.total"
+
+/** The encoded event a metric data point stands for, or undefined when OpenSync does not use it. */
+export const metricEvent = (point: MetricPoint): Event.EventEncoded | undefined => {
+  if (point.metric !== activeTimeMetric || point.temporality === "unspecified") return undefined
+  const sessionId = text(point.attributes.get("session.id"))
+  const at = point.timeMs
+  if (sessionId === undefined || at === null || point.value < 0) return undefined
+  return Event.make({
+    kind: "active_time",
+    source,
+    sessionId,
+    at: Math.round(at),
+    type: text(point.attributes.get("type")) ?? "unknown",
+    seconds: point.value,
+    startAt: Math.round(point.startMs ?? at),
+    cumulative: point.temporality === "cumulative"
+  })
+}
+
+/** What a batch of records became: valid events, and how many records OpenSync uses but could not accept. */
+export interface Converted {
+  readonly events: Array<Event.Event>
+  readonly rejected: number
+  readonly errors: Array<string>
+}
+
+const convert = <A>(items: ReadonlyArray<A>, toEvent: (item: A) => Event.EventEncoded | undefined): Converted => {
+  const out = { events: [] as Array<Event.Event>, rejected: 0, errors: [] as Array<string> }
+  for (const item of items) {
+    const encoded = toEvent(item)
+    if (encoded === undefined) continue
+    const decoded = Event.decodeUnknown(encoded)
+    if (Either.isRight(decoded)) out.events.push(decoded.right)
+    else {
+      out.rejected++
+      if (out.errors.length < 3) out.errors.push(`${encoded.kind}: ${decoded.left.message.split("\n")[0]}`)
+    }
+  }
+  return out
+}
+
+/** The events of a batch of log records. */
+export const fromLogs = (records: ReadonlyArray<LogRecord>): Converted => convert(records, logEvent)
+
+/** The events of a batch of metric data points. */
+export const fromMetrics = (points: ReadonlyArray<MetricPoint>): Converted => convert(points, metricEvent)

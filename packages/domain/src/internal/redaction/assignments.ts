@@ -1,0 +1,535 @@
+/**
+ * Values assigned to secret-named keys: `KEY=value` (env files, shell, docker -e), `key: value` (YAML, headers),
+ * `"key": "value"` (JSON, also escaped inside JSON strings), `key = "value"` (TOML, INI, code), `key := "value"`,
+ * `:key => "value"`, `?key=value&`, `--flag=value` / `--flag value`, `<password>value</password>`, name/value pairs
+ * (`- name: DB_PASSWORD` + `value: …`, `<add key="ApiKey" value="…"/>`), calls (`setApiKey("…")`,
+ * `define('DB_PASSWORD', '…')`), `ENV KEY value`, `set -gx KEY value`, tables (`token    hvs.…`) and `.netrc`.
+ */
+import { lineHeadBefore, type Scan } from "./engine.js"
+import { isPasswordKey, type KeyStrength, keyStrength } from "./keyNames.js"
+import { digitAndLetter, hasDigit, isPlaceholder, isPublishable, plausibleSecretValue, tokenLike } from "./values.js"
+
+const RULE = "secret-assignment"
+const NETRC_RULE = "netrc-password"
+const MAX_KEY = 100
+const MAX_VALUE = 4096
+/** Unquoted values are shorter: a run without any end character is not a value. */
+const MAX_UNQUOTED = 512
+
+const isKeyCode = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 46
+const isQuote = (c: string | undefined): boolean => c === '"' || c === "'" || c === "`"
+const isBlank = (c: string | undefined): boolean => c === " " || c === "\t"
+
+/** Characters that end an unquoted value in code, YAML and headers. */
+/** An ASCII lookup table: 1 for the characters of `chars` (all of them ASCII). */
+const asciiTable = (chars: string): Uint8Array => {
+  const table = new Uint8Array(128)
+  for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)] = 1
+  return table
+}
+
+const UNQUOTED_END = asciiTable(" \t\r\n\"'`,;&<>(){}[]\\")
+/** Characters that end an unquoted value in `KEY=value` (env files, shell, flags): passwords may contain brackets. */
+const SHELL_VALUE_END = asciiTable(" \t\r\n\"'`;&|\\")
+/** Characters that end a value in a table row, `.netrc` or `ENV KEY value`: only whitespace and quotes. */
+const WORD_END = asciiTable(" \t\r\n\"'`")
+
+interface ParsedValue {
+  readonly start: number
+  readonly end: number
+  readonly quote: string
+  /** The character right after the value (after the closing quote for quoted values). */
+  readonly next: string
+}
+
+const readValue = (text: string, i: number, unquotedEnd: Uint8Array): ParsedValue | undefined => {
+  let q = text[i]
+  let escaped = false
+  if (q === "\\" && isQuote(text[i + 1])) {
+    escaped = true
+    q = text[i + 1]
+    i++
+  } else if ((q === "b" || q === "r" || q === "u") && (text[i + 1] === '"' || text[i + 1] === "'")) {
+    q = text[i + 1]
+    i++
+  }
+  if (isQuote(q)) {
+    const start = i + 1
+    let j = start
+    const limit = Math.min(text.length, start + MAX_VALUE)
+    while (j < limit) {
+      const c = text[j]
+      if (c === "\n" || c === "\r") return undefined
+      if (escaped ? c === "\\" && text[j + 1] === q : c === q) break
+      if (!escaped && c === "\\") j++
+      j++
+    }
+    if (j >= limit) return undefined
+    const after = escaped ? j + 2 : j + 1
+    return { start, end: j, quote: q, next: text[after] ?? "" }
+  }
+  const start = i
+  let j = i
+  const limit = Math.min(text.length, start + MAX_UNQUOTED)
+  while (j < limit) {
+    const c = text.charCodeAt(j)
+    if (c < 128 && unquotedEnd[c] === 1) break
+    j++
+  }
+  if (j >= limit && j < text.length) return undefined
+  return { start, end: j, quote: "", next: text[j] ?? "" }
+}
+
+const ENV_KEY = /^[A-Z][A-Z0-9_]*$/
+const MEMBER_PATH = /^[A-Za-z_$][\w$]*!?(?:(?:\.|\?\.|!\.|::|->)[A-Za-z_$][\w$]*!?)+$/
+const CODE_WORD =
+  /^(?:await|yield\*?|new|typeof|function|async|return|lambda|this|self|super|const|let|var|def|fn|static|readonly|nil|null|None)$/
+/** Type names and keywords that follow `password:` in type annotations and schemas, not in YAML. */
+const TYPE_WORDS =
+  /^(?:string|number|boolean|bigint|object|unknown|any|never|void|str|int|bytes|float|bool|char|text|varchar|secret|password|required|optional|inherit|bearer|basic|digest|sensitive|hidden|masked|redacted|encrypted|plaintext|generated|random|prompt|ask|input|stdin|file|none|null|true|false|yes|no|nullable|keyword|integer|uuid|email)$/
+
+/** True when an unquoted value is an identifier, call or member path in code rather than a literal secret. */
+const looksLikeCode = (value: string, next: string): boolean =>
+  next === "(" ||
+  MEMBER_PATH.test(value) ||
+  CODE_WORD.test(value) ||
+  /^[:@?*&|!%]/.test(value) ||
+  /^[A-Za-z_$]+$/.test(value)
+
+/** Call names whose quoted arguments are (name, value): `define('DB_PASSWORD', '…')`, `.header("X-Api-Key", "…")`. */
+const PAIR_CALL =
+  /(?:^|[^\w$])(?:define|setenv|putenv|Setenv|setdefault|setProperty|put|set|header|setHeader|addHeader|withHeader|append|add|Add|Set|insert|store|setItem|setSecret|set_secret|add_header|env)\s*\(\s*$/
+
+/** Methods whose single quoted argument is the secret: `setApiKey("…")`, `.apiKey("…")`, `withToken('…')`. */
+const SETTER_VERB =
+  /^(?:set|with|use|put|add|update)[A-Z_]|^(?:api[_-]?key|access[_-]?token|auth[_-]?token|token|password|secret|api[_-]?token|bearer[_-]?token|client[_-]?secret)$/i
+
+/** `.bearer_auth("…")` (reqwest), `withBearerToken("…")`: the argument is a token. */
+const BEARER_SETTER = /^(?:bearer_?auth|with_?bearer(?:_?token)?|set_?bearer(?:_?token)?)$/i
+
+/** Words before a key on its line that make `KEY value` (no operator) an assignment. */
+const SPACE_ASSIGN_PREFIX =
+  /(?:^|[\s;])(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+)\s+$/
+
+const NAME_FIELD =
+  /(?:^|[\s{,;(["'])(?:name|Name|NAME|key|Key|KEY|keyName|KeyName|variable|Variable|ParameterKey|OptionName|env_var|envVar)["']?\s*[:=]\s*["']?$/
+const VALUE_FIELD = /(?:^|[\s,;{"'])["']?(?:value|Value|VALUE|ParameterValue|defaultValue)["']?[ \t]*[:=][ \t]*/
+
+/** Finds the value of a secret-named key around a keyword hit at [at, anchorEnd). */
+export const scanAssignment = (scan: Scan, at: number, anchorEnd: number): void => {
+  const text = scan.text
+  let keyStart = at
+  const floor = Math.max(0, at - MAX_KEY)
+  while (keyStart > floor && isKeyCode(text.charCodeAt(keyStart - 1))) keyStart--
+  if (keyStart === floor && floor > 0 && isKeyCode(text.charCodeAt(floor - 1))) return
+  let keyEnd = anchorEnd
+  const ceiling = Math.min(text.length, anchorEnd + MAX_KEY)
+  while (keyEnd < ceiling && isKeyCode(text.charCodeAt(keyEnd))) keyEnd++
+  if (keyEnd === ceiling && ceiling < text.length && isKeyCode(text.charCodeAt(ceiling))) return
+  if (keyEnd <= scan.lastKeyEnd) return
+  scan.lastKeyEnd = keyEnd
+  while (keyEnd > keyStart && (text[keyEnd - 1] === "." || text[keyEnd - 1] === "-")) keyEnd--
+  if (keyEnd <= keyStart) return
+  matchAt(scan, keyStart, keyEnd)
+}
+
+/** A label of two words (`API Key: …`, `Auth Token    …`): the word before the key when together they name a secret. */
+const LABEL_WORD = /(?:^|[^A-Za-z0-9_.-])([A-Za-z]{2,20}) $/
+
+const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
+  const text = scan.text
+  let keyStart = keyStartAt
+  let nameStart = keyStart
+  while (nameStart < keyEnd && (text[nameStart] === "-" || text[nameStart] === ".")) nameStart++
+  let key = text.slice(nameStart, keyEnd)
+  let before = text[keyStart - 1] ?? ""
+
+  // XML element: <password>value</password>
+  if (before === "<" && text[keyEnd] === ">") {
+    const start = keyEnd + 1
+    const close = text.indexOf("<", start)
+    if (close === -1 || close - start > MAX_VALUE || keyStrength(key) !== "strong") return
+    if (!text.startsWith(`</${text.slice(keyStart, keyEnd)}>`, close)) return
+    const value = text.slice(start, close)
+    if (!value.includes("\n") && plausibleSecretValue(value)) scan.add(RULE, start, close)
+    return
+  }
+
+  let i = keyEnd
+  let keyQuote = ""
+  if (isQuote(text[i]) && text[i] === before) {
+    keyQuote = text[i]
+    i++
+  } else if (text[i] === "\\" && isQuote(text[i + 1]) && before === text[i + 1]) {
+    keyQuote = text[i + 1]
+    i += 2
+  }
+  if (keyQuote !== "" && text[i] === "]") i++
+  const opStart = i
+  while (i < text.length && i - opStart < 10 && isBlank(text[i])) i++
+  const blanksBefore = i - opStart
+  const c = text[i]
+  let op = ""
+  if (c === ":") {
+    if (text[i + 1] === "=") op = ":="
+    else if (text[i + 1] === ":" || text[i + 1] === "/") return
+    else op = ":"
+  } else if (c === "=") {
+    if (text[i + 1] === "=" || text[i + 1] === "~") return
+    op = text[i + 1] === ">" ? "=>" : "="
+  } else if (c === "?" && text[i + 1] === "=") {
+    op = "?="
+  }
+
+  // A two-word label (`API Key: …`, `Auth Token    …`, `API key is …`) names a secret where its last word alone does not
+  const labelled = op !== "" || blanksBefore >= 2 || (blanksBefore === 1 && PROSE_LINK.test(text.slice(i, i + 4)))
+  if (before === " " && labelled && /^[A-Za-z]+$/.test(key) && keyStrength(key) !== "strong") {
+    const label = LABEL_WORD.exec(text.slice(Math.max(0, keyStart - 22), keyStart))
+    if (label !== null && keyStrength(`${label[1]}_${key}`) === "strong") {
+      keyStart -= label[1].length + 1
+      key = `${label[1]}_${key}`
+      before = text[keyStart - 1] ?? ""
+    }
+  }
+  const isFlag = text.startsWith("--", keyStart) || (text[keyStart] === "-" && /[\s"']/.test(before))
+
+  if (op === "") {
+    otherForms(scan, keyStart, keyEnd, key, keyQuote, i, blanksBefore, isFlag)
+    return
+  }
+  // `?key=…` in a query string: bare `key` is a weak hint there
+  const strength = key === "key" && (before === "?" || before === "&") ? "weak" : keyStrength(key)
+  if (strength === "none") return
+  i += op.length
+  const valueStart = i
+  while (i < text.length && i - valueStart < 10 && isBlank(text[i])) i++
+  const compact = blanksBefore === 0 && i === valueStart
+  // `…:secret:prod/db` inside an ARN or another colon-separated path is not a key
+  if (op === ":" && before === ":" && isKeyCode(text.charCodeAt(keyStart - 2))) return
+  const lineHead = lineHeadBefore(text, keyStart)
+  const keyStartsLine = lineHead !== undefined && KEY_STARTS_LINE.test(lineHead)
+  const queryOrConnection =
+    before === "?" || before === "&" || before === ";" || before === "=" || lastNonBlankBefore(text, keyStart) === ";"
+  const lineValue = keyStartsLine && keyQuote === "" && !isQuote(text[i]) ? restOfLineToken(text, i) : undefined
+  const literalStyle =
+    op === "=" &&
+    ((compact && (ENV_KEY.test(key) || isFlag || queryOrConnection || keyStartsLine)) || lineValue !== undefined)
+  if ((text[i] === "(" || text[i] === "[") && /auth$/i.test(key)) {
+    tupleSecret(scan, i + 1)
+    return
+  }
+  let parsed: ParsedValue | undefined
+  if (lineValue !== undefined && (literalStyle || op === ":")) {
+    parsed = { start: i, end: i + lineValue.length, quote: "", next: text[i + lineValue.length] ?? "" }
+  } else {
+    parsed = readValue(text, i, literalStyle ? SHELL_VALUE_END : UNQUOTED_END)
+  }
+  if (parsed === undefined) return
+  const { start } = parsed
+  let { end } = parsed
+  if (parsed.quote === "" && literalStyle) {
+    while (end > start && text[end - 1] === ",") end--
+  }
+  const value = text.slice(start, end)
+  const yamlLine = op === ":" && lineValue !== undefined
+  if (!acceptValue(strength, key, value, parsed, literalStyle, yamlLine, compact)) return
+  scan.add(RULE, start, end)
+}
+
+/** True when the text before `keyStart` (a quote, blanks) ends with `:` or `=`: the key is some field's value. */
+const isFieldValue = (text: string, keyStart: number): boolean => {
+  let j = keyStart - 1
+  if (isQuote(text[j])) j--
+  while (j >= 0 && keyStart - j < 12 && isBlank(text[j])) j--
+  return text[j] === ":" || text[j] === "="
+}
+
+/** The rest of the line from `i` when it is one token (no inner whitespace), without a trailing `#` comment, `,`, `;`. */
+const restOfLineToken = (text: string, i: number): string | undefined => {
+  let end = i
+  const limit = Math.min(text.length, i + MAX_VALUE)
+  while (end < limit && text[end] !== "\n" && text[end] !== "\r") end++
+  let line = text.slice(i, end)
+  const comment = line.search(/\s#/)
+  if (comment !== -1) line = line.slice(0, comment)
+  line = line.replace(/\s+$/, "").replace(/[,;]$/, "")
+  if (line.length === 0 || /\s/.test(line)) return undefined
+  return line
+}
+
+/** Line heads before a key that starts an assignment line: indentation, `export `, `- `, `+`/`-` (diffs), `$env:`. */
+const KEY_STARTS_LINE = /^[+-]?\s*(?:export\s+|[-*>]\s+|\$env:|\$|setenv\s+)?["']?$/
+
+const lastNonBlankBefore = (text: string, index: number): string => {
+  let j = index - 1
+  while (j >= 0 && index - j < 12 && isBlank(text[j])) j--
+  return text[j] ?? ""
+}
+
+const restOfLineBlank = (text: string, from: number): boolean => {
+  for (let j = from; j < text.length; j++) {
+    const c = text[j]
+    if (c === "\n" || c === "\r") return true
+    if (c !== " " && c !== "\t") return false
+  }
+  return true
+}
+
+/** Objects whose members are references, not literals (`config.apiKey`, `process.env.X`, `secrets.TOKEN`). */
+const REFERENCE_ROOT =
+  /^(?:process|os|env|ENV|config|conf|cfg|settings|self|this|secrets|vars|inputs|github|steps|needs|Rails|app|options|opts|params|props|window|global|globalThis|context|ctx|request|req|args|System|Environment)\./
+const CALL = /^[A-Za-z_$][\w$.]*\(/
+const GENERIC_TYPE = /^[A-Za-z_$][\w$.]*<.*>$|^[A-Z]\w*\[\]$/
+
+const acceptValue = (
+  strength: KeyStrength,
+  key: string,
+  value: string,
+  parsed: ParsedValue,
+  literalStyle: boolean,
+  yamlLine: boolean,
+  compact: boolean
+): boolean => {
+  if (strength === "weak") return tokenLike(value) && !isPublishable(value)
+  if (!plausibleSecretValue(value) || isPublishable(value)) return false
+  if (parsed.quote !== "") {
+    if (/\s$/.test(value)) return false
+    if (parsed.quote === "`" && /\s/.test(value)) return false
+    return true
+  }
+  if (value.endsWith(":")) return false
+  const memberPath = MEMBER_PATH.test(value) && (!hasDigit(value) || REFERENCE_ROOT.test(value))
+  if (literalStyle) {
+    if (memberPath || CALL.test(value) || parsed.next === "(" || /^[@:]/.test(value)) return false
+    if (!compact && /^[A-Za-z_$][\w$.]*\[[\w$."']*\]/.test(value)) return false
+    // `password = hashedPassword` at the start of a code line is a variable, `password=letmein` in a .env is not
+    return compact || !/^[A-Za-z_$][A-Za-z_$]*$/.test(value)
+  }
+  if (yamlLine) {
+    if (/[()]/.test(value) || GENERIC_TYPE.test(value) || memberPath) return false
+    if (/^[:@?*&|!%]/.test(value) || CODE_WORD.test(value) || TYPE_WORDS.test(value)) return false
+    if (/^[A-Za-z_$]+$/.test(value)) {
+      if (ENV_KEY.test(key)) return !/[a-z][A-Z]/.test(value)
+      return isPasswordKey(key) && /^[a-z][a-z_-]+$/.test(value)
+    }
+    return true
+  }
+  if (MEMBER_PATH.test(value) && !memberPath) return parsed.next !== "("
+  return !looksLikeCode(value, parsed.next) && !GENERIC_TYPE.test(value)
+}
+
+/** Forms without an operator right after the key. `i` is the first non-blank character after the key (and quote). */
+const otherForms = (
+  scan: Scan,
+  keyStart: number,
+  keyEnd: number,
+  key: string,
+  keyQuote: string,
+  i: number,
+  blanks: number,
+  isFlag: boolean
+): void => {
+  const text = scan.text
+  const c = text[i]
+
+  // HTTPBasicAuth("user", "password"), BasicAuth('user', 'password')
+  if (
+    c === "(" &&
+    blanks === 0 &&
+    keyQuote === "" &&
+    /(?:(?:basic|digest)_?auth|credentials?|passwordauthentication)$/i.test(key)
+  ) {
+    tupleSecret(scan, i + 1)
+    return
+  }
+  // setApiKey("…"), .apiKey('…'), withToken("…")
+  if (c === "(" && blanks === 0 && keyQuote === "") {
+    const parsed = readValueAfter(text, i + 1)
+    if (parsed === undefined || parsed.quote === "" || !/^\s*[),]/.test(text.slice(parsed.end + 1, parsed.end + 3)))
+      return
+    const method = key.replace(/^.*\./, "")
+    const value = text.slice(parsed.start, parsed.end)
+    if (BEARER_SETTER.test(method)) {
+      if (tokenLike(value)) scan.add(RULE, parsed.start, parsed.end)
+      return
+    }
+    if (keyStrength(key) !== "strong" || !SETTER_VERB.test(method)) return
+    if (plausibleSecretValue(value) && (digitAndLetter(value) || value.length >= 16) && !ENV_KEY.test(value)) {
+      scan.add(RULE, parsed.start, parsed.end)
+    }
+    return
+  }
+
+  // define('DB_PASSWORD', '…'), os.Setenv("API_KEY", "…"), .header("X-Api-Key", "…")
+  if (c === "," && keyQuote !== "") {
+    const callHead = text.slice(Math.max(0, keyStart - 41), keyStart - 1)
+    if (PAIR_CALL.test(callHead)) {
+      const strength = keyStrength(key)
+      if (strength === "none") return
+      let j = i + 1
+      while (j < text.length && j - i < 10 && isBlank(text[j])) j++
+      const parsed = readValue(text, j, UNQUOTED_END)
+      if (parsed === undefined || parsed.quote === "") return
+      const value = text.slice(parsed.start, parsed.end)
+      const ok =
+        strength === "weak" ? tokenLike(value) : plausibleSecretValue(value) && !/^[a-z]+(?:[-_.][a-z]+)*$/.test(value)
+      if (ok) scan.add(RULE, parsed.start, parsed.end)
+      return
+    }
+  }
+
+  // The key is the value of a name field: `- name: DB_PASSWORD` + `value: …`, `<add key="ApiKey" value="…"/>`
+  const head = isFieldValue(text, keyStart) ? text.slice(Math.max(0, keyStart - 40), keyStart) : ""
+  if (head !== "" && NAME_FIELD.test(head)) {
+    // `"keyName": "key1", …, "value": "…"` (az storage account keys list)
+    const strength = /^key\d$/i.test(key) && /keyName["']?\s*:\s*["']?$/i.test(head) ? "weak" : keyStrength(key)
+    if (strength === "none") return
+    // <entry key="password">value</entry>
+    if (keyQuote !== "" && text[i] === ">") {
+      const close = text.indexOf("<", i + 1)
+      if (close !== -1 && close - i < MAX_VALUE) {
+        const value = text.slice(i + 1, close)
+        if (!value.includes("\n") && plausibleSecretValue(value)) scan.add(RULE, i + 1, close)
+      }
+      return
+    }
+    const from = keyEnd + (keyQuote === "" ? 0 : 1)
+    const window = text.slice(from, Math.min(text.length, from + 200))
+    const m = VALUE_FIELD.exec(window)
+    if (m === null || /[{}]|\n\s*-\s|(?:name|Name|NAME|key|Key)["']?\s*[:=]/.test(window.slice(0, m.index))) return
+    const valueAt = from + m.index + m[0].length
+    const parsed = readValue(text, valueAt, UNQUOTED_END)
+    if (parsed === undefined) return
+    const value = text.slice(parsed.start, parsed.end)
+    const ok =
+      strength === "weak"
+        ? tokenLike(value)
+        : plausibleSecretValue(value) &&
+          (parsed.quote !== "" || !looksLikeCode(value, parsed.next) || digitAndLetter(value))
+    if (ok) scan.add(RULE, parsed.start, parsed.end)
+    return
+  }
+
+  // Terraform: variable "db_password" { … default = "…" }
+  if (keyQuote === '"' && text.startsWith("variable ", keyStart - 10)) {
+    if (keyStrength(key) !== "strong") return
+    const block = /^[^}]{0,300}?\bdefault\s*=\s*/.exec(text.slice(i, i + 320))
+    if (block === null) return
+    const parsed = readValue(text, i + block[0].length, UNQUOTED_END)
+    if (parsed !== undefined && parsed.quote !== "" && plausibleSecretValue(text.slice(parsed.start, parsed.end))) {
+      scan.add(RULE, parsed.start, parsed.end)
+    }
+    return
+  }
+
+  // Markdown table: | DB_PASSWORD | s3cr3t |
+  if (
+    (c === "|" || (text[i] === "`" && text[i + 1] === " ")) &&
+    /^\s*\|\s*`?$/.test(lineHeadBefore(text, keyStart) ?? "")
+  ) {
+    const cell = /^`?\s*\|\s*`?([^|`\s]{1,200})`?\s*\|/.exec(text.slice(i, i + 240))
+    if (cell === null || keyStrength(key) !== "strong") return
+    const value = cell[1]
+    if (plausibleSecretValue(value) && /[^A-Za-z]/.test(value) && !ENV_KEY.test(value)) {
+      const at = i + cell[0].indexOf(value)
+      scan.add(RULE, at, at + value.length)
+    }
+    return
+  }
+
+  if (blanks === 0 || (keyQuote !== "" && keyQuote !== "`") || c === undefined || c === "\n" || c === "\r") return
+  const strength = keyStrength(key)
+  if (strength === "none") return
+  const lineHead = lineHeadBefore(text, keyStart) ?? ""
+
+  // Prose: `the password is Tr0ub4dor&3`, `set DD_API_KEY to 0123…`: only values that cannot be words
+  const prose = PROSE_LINK.exec(text.slice(i, i + 8))
+  if (keyQuote === "`" && prose === null) return
+  if (prose !== null) {
+    const parsed = readValue(text, i + prose[0].length, WORD_END)
+    if (parsed === undefined) return
+    let end = parsed.end
+    while (end > parsed.start && /[.,;:!?)]/.test(text[end - 1])) end--
+    const value = text.slice(parsed.start, end)
+    const ok =
+      strength === "weak" ? tokenLike(value) : value.length >= 8 && plausibleSecretValue(value) && digitAndLetter(value)
+    if (ok) scan.add(RULE, parsed.start, end)
+    return
+  }
+
+  // SQL: CREATE USER app WITH PASSWORD 'secret', ALTER ROLE … PASSWORD '…'
+  const sqlHead = text.slice(Math.max(0, keyStart - 80), keyStart)
+  if (/^(?:password|passwd)$/i.test(key) && isQuote(c) && /\b(?:with|user|role|login|alter|create)\b/i.test(sqlHead)) {
+    const parsed = readValue(text, i, UNQUOTED_END)
+    if (parsed !== undefined && plausibleSecretValue(text.slice(parsed.start, parsed.end))) {
+      scan.add(RULE, parsed.start, parsed.end)
+    }
+    return
+  }
+
+  // --password value
+  if (isFlag && blanks === 1) {
+    const parsed = readValue(text, i, SHELL_VALUE_END)
+    if (parsed === undefined) return
+    const value = text.slice(parsed.start, parsed.end)
+    if (strength === "weak" ? tokenLike(value) : plausibleSecretValue(value) && !value.startsWith("-")) {
+      scan.add(RULE, parsed.start, parsed.end)
+    }
+    return
+  }
+
+  // .netrc: machine host login user password secret
+  if (
+    /^(?:password|passwd)$/i.test(key) &&
+    /(?:^|\s)(?:machine|login|default)\s+\S+\s*$/.test(text.slice(Math.max(0, keyStart - 300), keyStart))
+  ) {
+    const parsed = readValue(text, i, WORD_END)
+    if (parsed === undefined) return
+    const value = text.slice(parsed.start, parsed.end)
+    if (value.length >= 1 && !isPlaceholder(value) && !value.startsWith("$"))
+      scan.add(NETRC_RULE, parsed.start, parsed.end)
+    return
+  }
+
+  // ENV KEY value, set -gx KEY value, setx KEY value, npm config set KEY value
+  const prefixed = SPACE_ASSIGN_PREFIX.test(lineHead)
+  // A table row: `token    hvs.…` (vault), `password   s3cret` at the start of a line, the value ending the line
+  const tableRow =
+    /^\s*(?:[A-Z][A-Za-z]{1,19} )?$/.test(lineHead) && (blanks >= 2 || text[keyEnd] === "\t" || isConfigDirective(key))
+  if (!prefixed && !tableRow) return
+  const parsed = readValue(text, i, WORD_END)
+  if (parsed === undefined) return
+  const value = text.slice(parsed.start, parsed.end)
+  if (tableRow && !prefixed && (parsed.quote !== "" || !restOfLineBlank(text, parsed.end))) return
+  const ok =
+    strength === "weak"
+      ? tokenLike(value)
+      : plausibleSecretValue(value) && (prefixed || digitAndLetter(value) || /[^A-Za-z]/.test(value))
+  if (ok) scan.add(RULE, parsed.start, parsed.end)
+}
+
+const TUPLE = /\s*(["'])[^"'\n]{0,200}\1\s*,\s*(["'])(?<pw>[^"'\n]{1,300})\2/y
+
+/** The second string of `("user", "password")` after an `auth` key or a BasicAuth call. */
+const tupleSecret = (scan: Scan, i: number): void => {
+  TUPLE.lastIndex = i
+  const m = TUPLE.exec(scan.text)
+  const pw = m?.groups?.pw
+  if (m === null || pw === undefined || pw.length < 4 || isPlaceholder(pw) || /^[$%]/.test(pw)) return
+  const end = i + m[0].length - 1
+  scan.add(RULE, end - pw.length, end)
+}
+
+/** The words between a key and its value in prose (`… is …`, `… was …`, `… to …`), with an optional backtick. */
+const PROSE_LINK = /^(?:is|was|to)\s+`?/
+
+/** Space-separated config directives whose value is a password (`requirepass` in redis.conf, `masterauth`). */
+const isConfigDirective = (key: string): boolean =>
+  /^(?:requirepass|masterauth|masterpass|password|passwd|secret|rpcpassword|rootpw)$/i.test(key)
+
+const readValueAfter = (text: string, i: number): ParsedValue | undefined => {
+  let j = i
+  while (j < text.length && j - i < 10 && isBlank(text[j])) j++
+  return readValue(text, j, UNQUOTED_END)
+}

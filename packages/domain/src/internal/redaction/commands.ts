@@ -1,0 +1,392 @@
+/**
+ * Secrets in URLs, headers, command lines and manifests: `scheme://user:password@host`, `Authorization: …`,
+ * `Bearer …`, `curl -u user:pass`, `mysql -p…`, `sshpass -p …`, SQL `IDENTIFIED BY`, SDK clients built with a literal
+ * key, `heroku auth:token`, `.pgpass`, Kubernetes Secret manifests and Convex deploy keys.
+ */
+import { lineEnd, logicalLineBefore, type Scan, type Scanner, stickyAt } from "./engine.js"
+import {
+  decodeBase64,
+  digitAndLetter,
+  entropy,
+  hasDigit,
+  hasLetter,
+  isDummyToken,
+  isPlaceholder,
+  tokenLike
+} from "./values.js"
+
+// ---------------------------------------------------------------------------------------------------------------------
+// URLs with credentials
+// ---------------------------------------------------------------------------------------------------------------------
+
+const CONNECTION_SCHEMES = new Set(
+  (
+    "postgres postgresql mysql mariadb mongodb mongodb+srv redis rediss amqp amqps mssql sqlserver oracle clickhouse " +
+    "cockroachdb couchdb neo4j neo4j+s neo4j+ssc bolt bolt+s nats kafka memcached ldap ldaps mqtt mqtts cassandra " +
+    "elasticsearch influxdb snowflake db2 firebird sqlite"
+  ).split(" ")
+)
+/** Characters that end a URL's userinfo for sure (`#`, `?` and `@` may appear unencoded in pasted passwords). */
+const USERINFO_END = /[\s"'<>`\\)(\]{}|,]/
+const WEAK_USERINFO = /^(?:user|username|usr|login|name|me|admin|root)$/i
+
+const DISCORD_WEBHOOK = /\/api\/webhooks\/\d{5,30}\/(?<s>[A-Za-z0-9_-]{30,100})/y
+
+/** `https://discord.com/api/webhooks/<id>/<token>`: the token. */
+const discordWebhookScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (!/discord(?:app)?\.com$/.test(text.slice(Math.max(0, at - 30), at))) return
+  const m = stickyAt(DISCORD_WEBHOOK, text, at)
+  const token = m?.groups?.s
+  if (m === null || token === undefined) return
+  scan.add("discord-webhook", at + m[0].length - token.length, at + m[0].length)
+}
+
+/** `scheme://user:password@host` (password only), Sentry DSN keys and bare tokens used as the user. */
+export const urlScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  let s = at
+  while (s > at - 30 && s > 0 && /[A-Za-z0-9+.-]/.test(text[s - 1])) s--
+  const scheme = text
+    .slice(s, at)
+    .toLowerCase()
+    .replace(/^jdbc:/, "")
+  if (scheme.length < 2 || !/^[a-z]/.test(scheme)) return
+  const from = at + 3
+  let end = from
+  const limit = Math.min(text.length, from + 600)
+  while (end < limit && text[end] !== "/" && !USERINFO_END.test(text[end])) end++
+  let userinfoEnd = end - 1
+  while (userinfoEnd >= from && text.charCodeAt(userinfoEnd) !== 64 /* @ */) userinfoEnd--
+  if (userinfoEnd < from) {
+    if (/^(?:(?:canary|ptb)\.)?discord(?:app)?\.com\/api\/webhooks\//.test(text.slice(from, from + 40))) {
+      discordWebhookScanner(scan, text.indexOf("/api/webhooks/", from), end)
+    }
+    return
+  }
+  const userinfo = text.slice(from, userinfoEnd)
+  if (userinfo.length === 0) return
+  const colon = userinfo.indexOf(":")
+  if (colon === -1) {
+    const host = text.slice(userinfoEnd + 1, Math.min(text.length, userinfoEnd + 80))
+    if (/^[0-9a-f]{32}$/.test(userinfo) && /^[\w.-]*(?:sentry|ingest)/i.test(host))
+      scan.add("sentry-dsn", from, userinfoEnd)
+    else if (/^[A-Za-z0-9_-]{20,200}$/.test(userinfo) && digitAndLetter(userinfo) && entropy(userinfo) > 3.5) {
+      if (!isDummyToken(userinfo)) scan.add("url-password", from, userinfoEnd)
+    }
+    return
+  }
+  const password = userinfo.slice(colon + 1)
+  const user = userinfo.slice(0, colon)
+  if (/[?#]/.test(user)) return
+  if (password.length === 0) {
+    if (tokenLike(user)) scan.add("url-password", from, from + colon)
+    return
+  }
+  // `postgres:postgres@`, `guest:guest@`: a default account, as in the images' documentation
+  if (password === user || isPlaceholder(password) || /^[$%]/.test(password)) return
+  if (WEAK_USERINFO.test(password) && WEAK_USERINFO.test(user)) return
+  if (password.length < 4 || /^\d{1,5}(?:[?#]|$)/.test(password)) return
+  const rule = CONNECTION_SCHEMES.has(scheme) ? "connection-string" : "url-password"
+  scan.add(rule, from + colon + 1, userinfoEnd)
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Authorization headers and command-line credentials
+// ---------------------------------------------------------------------------------------------------------------------
+
+const BEARER = /[Bb][Ee][Aa][Rr][Ee][Rr](?:[ \t]{1,5}|%20|\+)(?<s>[A-Za-z0-9._~+/:-]{12,8192}=*)/y
+
+/** `Bearer <token>`. */
+export const bearerScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (at > 0 && /[A-Za-z]/.test(text[at - 1])) return
+  const m = stickyAt(BEARER, text, at)
+  const token = m?.groups?.s
+  if (m === null || token === undefined) return
+  if (!hasLetter(token) || !(hasDigit(token) || /[.~+/-]/.test(token))) return
+  if (isPlaceholder(token) || isDummyToken(token) || /^[a-z]+(?:[._-][a-z]+)+$/i.test(token)) return
+  scan.add("bearer-token", at + m[0].length - token.length, at + m[0].length)
+}
+
+const AUTHORIZATION =
+  /(?:proxy-)?authorization["']?[ \t]{0,5}[:=][ \t]{0,5}["']?(?:(?<scheme>basic|token|bot|apikey|api-key|key|ssws|splunk|geniekey|negotiate|ntlm|sharedkey|dsn)[ \t]{1,5})?(?<s>[A-Za-z0-9._~+/:=-]{8,8192})/iy
+
+/** `Authorization: Basic|Token|Bot|SSWS|… <value>` and bare `Authorization: <token>`. */
+export const authorizationScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  const head = at >= 6 && /proxy-$/i.test(text.slice(at - 6, at)) ? at - 6 : at
+  const m = stickyAt(AUTHORIZATION, text, head)
+  const value = m?.groups?.s
+  if (m === null || value === undefined) return
+  const scheme = m.groups?.scheme
+  if (/^bearer$/i.test(value)) return
+  if (scheme === undefined) {
+    if (!digitAndLetter(value) || value.length < 12 || /^[A-Z0-9-]+$/.test(value) || /^bearer/i.test(value)) return
+  }
+  if (isPlaceholder(value) || isDummyToken(value) || /^\$/.test(value)) return
+  const basic = scheme?.toLowerCase() === "basic"
+  if (basic) {
+    const decoded = decodeBase64(value, 600)
+    if (decoded.includes(":") && isPlaceholder(decoded.slice(decoded.indexOf(":") + 1))) return
+  }
+  const rule = basic ? "basic-auth" : "authorization-header"
+  scan.add(rule, head + m[0].length - value.length, head + m[0].length)
+}
+
+const BASIC = /[Bb](?:asic|ASIC)[ \t]{1,3}(?<s>[A-Za-z0-9+/]{6,4096}={0,2})(?![A-Za-z0-9+/=])/y
+
+/** `Basic <base64 of user:password>` anywhere (headers in code, docs, logs). */
+export const basicScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (at > 0 && /[A-Za-z]/.test(text[at - 1])) return
+  const m = stickyAt(BASIC, text, at)
+  const value = m?.groups?.s
+  if (m === null || value === undefined) return
+  const decoded = decodeBase64(value, 600)
+  if (!/^[\x20-\x7e]+:[\x20-\x7e]*$/.test(decoded) || isPlaceholder(decoded.slice(decoded.indexOf(":") + 1))) return
+  scan.add("basic-auth", at + m[0].length - value.length, at + m[0].length)
+}
+
+const HTTP_CLIENT = /(?:^|[\s;|&(`$])(?:curl|wget|http|https|xh|httpie|gh api|twilio|ab|siege|hey)(?:\.exe)?\s/
+const USER_FLAG =
+  /(?:-u|--user|--auth|-a|--http-user)(?:[ \t]{1,5}|=)(?<q>["']?)(?<user>[^\s:"'`]{0,200}):(?<pw>[^\s"'`]{0,300})\k<q>/y
+
+/** `curl -u user:password` (also on a continuation line), httpie `-a user:password`, `wget --user …`. */
+const cliUserScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  const flagAt = at + 1
+  const m = stickyAt(USER_FLAG, text, flagAt)
+  if (m === null || m.groups === undefined) return
+  const { user = "", pw = "" } = m.groups
+  if (!HTTP_CLIENT.test(logicalLineBefore(text, flagAt, 12, 300))) return
+  const pwStart = flagAt + m[0].length - (m.groups.q ?? "").length - pw.length
+  if (pw.length === 0) {
+    if (tokenLike(user) || /^[A-Za-z0-9_]{3,12}_[A-Za-z0-9_]{16,}$/.test(user))
+      scan.add("basic-auth", pwStart - 1 - user.length, pwStart - 1)
+    return
+  }
+  if (isPlaceholder(pw) || /^[$%]/.test(pw) || /^(?:pass(?:word)?|pwd|secret|token|x+)$/i.test(pw)) return
+  scan.add("basic-auth", pwStart, pwStart + pw.length)
+}
+
+const PW = `(?<pw>"[^"\\n]{1,500}"|'[^'\\n]{1,500}'|[^\\s"'\`,;|&-][^\\s"'\`]{0,499})`
+/** Commands that take a password in a short flag, and how (`mysql -pS3cret`, `sshpass -p …`, `redis-cli -a …`). */
+const CLI_PASSWORD_FLAGS: ReadonlyArray<readonly [RegExp, RegExp]> = [
+  [
+    /^(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlsh|mariadb|mariadb-dump|mariadb-admin)$/,
+    new RegExp(`-p${PW}`, "y")
+  ],
+  [/^sshpass$/, new RegExp(`-p\\s*${PW}`, "y")],
+  [/^redis-cli$/, new RegExp(`-a\\s+${PW}`, "y")],
+  [/^(?:sqlcmd|bcp|osql|isql)$/, new RegExp(`-P\\s*${PW}`, "y")],
+  [/^(?:mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport)$/, new RegExp(`-p\\s+${PW}`, "y")],
+  [
+    /^(?:docker|podman|buildah|skopeo|nerdctl|helm|oras)\s+(?:\w+\s+)?login$|^az\s+login$/,
+    new RegExp(`-p\\s+${PW}`, "y")
+  ],
+  [/^(?:ldapsearch|ldapmodify|ldapadd|ldapdelete|ldapwhoami|ldappasswd|ldapcompare)$/, new RegExp(`-w\\s+${PW}`, "y")],
+  [/^gh\s+secret\s+set$/, new RegExp(`(?:--body|-b)[ =]${PW}`, "y")]
+]
+const COMMAND =
+  /(?:^|[\s;|&(`$])((?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlsh|mariadb(?:-dump|-admin)?|sshpass|redis-cli|sqlcmd|bcp|osql|isql|mongo(?:sh|dump|restore|export|import)?|ldap(?:search|modify|add|delete|whoami|passwd|compare)|(?:docker|podman|buildah|skopeo|nerdctl|helm|oras)\s+(?:\w+\s+)?login|az\s+login|gh\s+secret\s+set)(?:\.exe)?)\b/g
+
+/**
+ * A short flag on a command line (`-p`, `-P`, `-a`, `-w`, `-u`, `--user`, `--body`...): HTTP clients' `-u user:pass`,
+ * and the password flags of database, LDAP and login commands (`mysql -pS3cret`, `sshpass -p …`, `redis-cli -a …`).
+ */
+export const flagScanner: Scanner = (scan, at, end) => {
+  const text = scan.text
+  const flagAt = at + 1
+  const flag = text.slice(flagAt, end)
+  if (/^(?:-u|--user|--auth|-a|--http-user)/.test(flag)) cliUserScanner(scan, at, end)
+  if (!CLI_PASSWORD_FLAGS.some(([, pattern]) => stickyAt(pattern, text, flagAt) !== null)) return
+  const line = logicalLineBefore(text, flagAt, 12, 300)
+  const segment = line.slice(Math.max(line.lastIndexOf(";"), line.lastIndexOf("|"), line.lastIndexOf("&")) + 1)
+  let command: string | undefined
+  COMMAND.lastIndex = 0
+  for (let m = COMMAND.exec(segment); m !== null; m = COMMAND.exec(segment)) command = m[1].replace(/\s+/g, " ")
+  if (command === undefined) return
+  for (const [name, pattern] of CLI_PASSWORD_FLAGS) {
+    if (!name.test(command)) continue
+    const m = stickyAt(pattern, text, flagAt)
+    let pw = m?.groups?.pw
+    if (m === null || pw === undefined) return
+    let start = flagAt + m[0].length - pw.length
+    if (/^["']/.test(pw)) {
+      pw = pw.slice(1, -1)
+      start++
+    }
+    if (pw.length === 0 || isPlaceholder(pw) || /^[$%]/.test(pw)) return
+    scan.add("cli-password", start, start + pw.length)
+    return
+  }
+}
+
+const OPENSSL_PASS = /pass:(?<pw>"[^"\n]{1,200}"|'[^'\n]{1,200}'|[^\s"']{1,200})/y
+
+/** `openssl … -passin pass:secret` / `-passout pass:secret` / `-pass pass:secret`. */
+export const opensslPassScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (!/-pass(?:in|out)?\s+$/.test(text.slice(Math.max(0, at - 12), at))) return
+  if (!/\bopenssl\b/.test(logicalLineBefore(text, at))) return
+  const m = stickyAt(OPENSSL_PASS, text, at)
+  let pw = m?.groups?.pw
+  if (m === null || pw === undefined) return
+  let start = at + 5
+  if (/^["']/.test(pw)) {
+    pw = pw.slice(1, -1)
+    start++
+  }
+  if (!isPlaceholder(pw) && !/^[$%]/.test(pw)) scan.add("cli-password", start, start + pw.length)
+}
+
+const UUID_AFTER = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i
+
+/** The UUID that `heroku auth:token` prints. */
+export const herokuTokenScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  const from = at + 17
+  const window = text.slice(from, Math.min(text.length, from + 240))
+  const m = UUID_AFTER.exec(window)
+  if (m === null) return
+  scan.add("heroku-api-key", from + m.index, from + m.index + m[0].length)
+}
+
+const PGPASS_LINE = /^([^:\s]+):(\d+|\*):([^:\s]+):([^:\s]+):(\S+)$/
+
+/** Password fields of `.pgpass` lines (`host:port:db:user:password`) shown after a mention of the file. */
+export const pgpassScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (at < scan.pgpassUntil) return
+  let pos = lineEnd(text, at) + 1
+  for (let n = 0; n < 20 && pos < text.length; n++) {
+    scan.pgpassUntil = pos
+    const end = lineEnd(text, pos)
+    const line = text.slice(pos, end).replace(/\r$/, "")
+    const m = PGPASS_LINE.exec(line.trim())
+    if (m !== null) {
+      const pw = m[5]
+      const offset = pos + line.indexOf(line.trim()) + line.trim().length - pw.length
+      if (!isPlaceholder(pw)) scan.add("connection-string", offset, offset + pw.length)
+    }
+    pos = end + 1
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Kubernetes Secret manifests: every value under `data:` / `stringData:`
+// ---------------------------------------------------------------------------------------------------------------------
+
+const DOC_WINDOW = 20_000
+
+/** Values of a Kubernetes Secret's `data`/`stringData` (YAML or JSON), found from its `kind: Secret` line. */
+export const kubernetesSecretScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (at < scan.kubernetesDocEnd) return
+  const windowStart = Math.max(0, at - DOC_WINDOW)
+  const sepBefore = text.slice(windowStart, at).lastIndexOf("\n---")
+  const docStart = sepBefore === -1 ? windowStart : windowStart + sepBefore + 4
+  let docEnd = Math.min(text.length, at + DOC_WINDOW)
+  const sepAfter = scan.nextIndexOf("\n---", at)
+  if (sepAfter !== -1 && sepAfter < docEnd) docEnd = sepAfter
+  scan.kubernetesDocEnd = docEnd
+  const doc = text.slice(docStart, docEnd)
+  if (/"kind"\s*:/.test(text.slice(at, at + 8))) jsonSecretData(scan, doc, docStart)
+  else yamlSecretData(scan, doc, docStart)
+}
+
+const YAML_DATA = /^([ \t]*)(?:data|stringData):[ \t]*\r?$/gm
+const YAML_ENTRY = /^([ \t]+)(["']?[\w.-]+["']?):[ \t]*(.*?)[ \t]*\r?$/
+
+const yamlSecretData = (scan: Scan, doc: string, offset: number): void => {
+  YAML_DATA.lastIndex = 0
+  for (const block of doc.matchAll(YAML_DATA)) {
+    const baseIndent = block[1].length
+    let pos = block.index + block[0].length + 1
+    let blockScalarIndent = -1
+    while (pos < doc.length) {
+      const end = doc.indexOf("\n", pos) === -1 ? doc.length : doc.indexOf("\n", pos)
+      const line = doc.slice(pos, end)
+      const indent = line.length - line.trimStart().length
+      if (line.trim().length === 0) {
+        pos = end + 1
+        continue
+      }
+      if (indent <= baseIndent) break
+      if (blockScalarIndent >= 0 && indent > blockScalarIndent) {
+        scan.add("kubernetes-secret", offset + pos + indent, offset + end)
+        pos = end + 1
+        continue
+      }
+      blockScalarIndent = -1
+      const m = YAML_ENTRY.exec(line)
+      if (m !== null) {
+        const raw = m[3]
+        if (/^[|>][-+]?$/.test(raw)) blockScalarIndent = m[1].length
+        else {
+          const value = raw.replace(/^["']|["']$/g, "")
+          if (value.length > 0 && !isPlaceholder(value) && !/^\{\{/.test(value)) {
+            const at = line.lastIndexOf(value)
+            scan.add("kubernetes-secret", offset + pos + at, offset + pos + at + value.length)
+          }
+        }
+      }
+      pos = end + 1
+    }
+  }
+}
+
+const JSON_DATA = /"(?:data|stringData)"\s*:\s*\{/g
+const JSON_ENTRY = /\s*"[^"\n]{1,253}"\s*:\s*"(?<v>[^"\n]*)"\s*,?/y
+
+const jsonSecretData = (scan: Scan, doc: string, offset: number): void => {
+  JSON_DATA.lastIndex = 0
+  for (const block of doc.matchAll(JSON_DATA)) {
+    let pos = block.index + block[0].length
+    for (let n = 0; n < 500; n++) {
+      const m = stickyAt(JSON_ENTRY, doc, pos)
+      if (m === null) break
+      const value = m.groups?.v ?? ""
+      const at = pos + m[0].lastIndexOf(`"${value}"`) + 1
+      if (value.length > 0 && !isPlaceholder(value))
+        scan.add("kubernetes-secret", offset + at, offset + at + value.length)
+      pos += m[0].length
+    }
+  }
+}
+
+const IDENTIFIED_BY = /identified\s+(?:with\s+\w+\s+)?by\s+(?:password\s+)?(?<q>['"])(?<pw>[^'"\n]{1,200})\k<q>/iy
+
+/** SQL `IDENTIFIED BY 'password'` (MySQL, Oracle). */
+export const identifiedByScanner: Scanner = (scan, at) => {
+  const m = stickyAt(IDENTIFIED_BY, scan.text, at)
+  const pw = m?.groups?.pw
+  if (m === null || pw === undefined || isPlaceholder(pw)) return
+  const end = at + m[0].length - 1
+  scan.add("cli-password", end - pw.length, end)
+}
+
+const CLIENT_LITERAL = /Client(?:V\d)?\(\s*(?<q>["'])(?<s>[A-Za-z0-9_.~+/=-]{24,200})\k<q>/y
+const UUID_ONLY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** An SDK client constructed with a literal key: `cohere.Client("…")`, `new WebClient("…")`. */
+export const clientLiteralScanner: Scanner = (scan, at) => {
+  const m = stickyAt(CLIENT_LITERAL, scan.text, at)
+  const secret = m?.groups?.s
+  if (m === null || secret === undefined || UUID_ONLY.test(secret) || !tokenLike(secret)) return
+  const end = at + m[0].length - 1
+  scan.add("secret-assignment", end - secret.length, end)
+}
+
+const CONVEX_DEPLOY_KEY = /(?:prod|dev|preview|project):[a-z0-9-]{3,64}\|(?<s>[A-Za-z0-9+/=_-]{20,1000})/y
+
+/** Convex deploy keys: `prod:<deployment>|<secret>` (also `dev:`, `preview:`, `project:`). */
+export const convexDeployKeyScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (at > 0 && /[A-Za-z0-9_-]/.test(text[at - 1])) return
+  const m = stickyAt(CONVEX_DEPLOY_KEY, text, at)
+  const secret = m?.groups?.s
+  if (m === null || secret === undefined || !digitAndLetter(secret) || isDummyToken(secret)) return
+  scan.add("convex-deploy-key", at + m[0].length - secret.length, at + m[0].length)
+}

@@ -1,0 +1,127 @@
+/**
+ * Classifies key names (`DB_PASSWORD`, `apiKey`, `x-api-key`, `DD_APP_KEY`, `secretName`) by how strongly they say
+ * that their value is a secret.
+ */
+
+/** `strong`: the name says secret (`password`, `api_key`); `weak`: only `…_key` or `auth`, the value must look random. */
+export type KeyStrength = "strong" | "weak" | "none"
+
+/** Trailing words that make a key describe a secret (its name, path, length...) instead of holding one. */
+const META_WORDS = new Set(
+  (
+    "name names id ids type types kind file files path paths dir url urls uri endpoint ref refs arn env var variable " +
+    "length len limit limits max min count size ttl expiry expires expiration expire at header headers field prompt " +
+    "hint label placeholder policy mode provider version enabled required format pattern regex rule rules location " +
+    "store source description title text message error prefix suffix budget usage index scope scopes method strategy " +
+    "manager service helper algorithm algo cipher encoding strength stdin generator validator hash hashed hashes " +
+    "digest checksum fingerprint salt rounds iterations cost store stores vault holder getter setter callback " +
+    "handler provider providers resolver loader reader writer parser selector input output schema column table " +
+    "validation verification request response status state flow grant uses usage list lookup map icon visible " +
+    "visibility reset changed updated created issued rotated at date time timestamp expiresat " +
+    "valid invalid hidden shown tab page form button dialog modal link"
+  ).split(" ")
+)
+
+/** Word endings that make a key name a secret (`password`, `dbpassword`, `authtoken`, `apikey`). */
+const SECRET_WORD_SUFFIXES = [
+  "password",
+  "passwd",
+  "passphrase",
+  "passwort",
+  "secret",
+  "token",
+  "credential",
+  "credentials",
+  "apikey",
+  "accesskey",
+  "privatekey",
+  "secretkey",
+  "authkey",
+  "appkey",
+  "masterkey",
+  "signingkey",
+  "licensekey"
+]
+/** Whole words that are secret names on their own (`DB_PASS`, `PGPWD`, `GH_PAT`, `REDIS_PW`, `DB_CREDS`). */
+const SECRET_WORDS = new Set(["pass", "pwd", "pw", "pat", "creds", "psk", "passcode", "masterauth"])
+/** `requirepass`, `storepass`, `keypass`, `dbpass`… but not `bypass`, `compass`. */
+const endsWithPass = (w: string): boolean =>
+  w.length > 4 && w.endsWith("pass") && !/(?:by|com|tres|sur|over|under)pass$/.test(w)
+/** First words that make `<word> key` a secret name (`api key`, `access key`, `private key`, `secret key`). */
+const KEY_PAIR_FIRST = new Set(["api", "access", "private", "secret"])
+/** Words that, anywhere in a `…_key` name, make it an id or public value rather than a weak secret. */
+const NOT_SECRET_KEY_WORDS = new Set(
+  (
+    "public pub publishable primary foreign partition sort cache index idempotency dedup dedupe lookup hash row range " +
+    "composite unique object s3 file bucket map i18n translation react hot data encoding request trace correlation " +
+    "ssh gpg pgp host known item list dict sort group cluster shard route router query search event message " +
+    "component entity table column field form state store cursor page next previous continuation anon site"
+  ).split(" ")
+)
+
+const splitWords = (key: string): ReadonlyArray<string> =>
+  key
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length > 0)
+
+/** Words before `token` that make it a lexer, pagination or cancellation token (`nextPageToken`, `cancelToken`). */
+const NOT_SECRET_TOKEN_WORDS = new Set(
+  (
+    "next prev previous last current curr peek lookahead significant expected start end eof sync lexer parser syntax " +
+    "word input output bucket rate page pagination cancel cancellation continuation cursor stop special bos pad unk " +
+    "mask sep cls max min"
+  ).split(" ")
+)
+
+const classify = (fullKey: string): KeyStrength => {
+  // A member path names its last member: `spring.datasource.password`, but `this.currentToken.data`
+  const dot = fullKey.lastIndexOf(".")
+  const key = dot > 0 && dot < fullKey.length - 1 ? fullKey.slice(dot + 1) : fullKey
+  const words = splitWords(key)
+  if (words.length === 0) return "none"
+  const last = words[words.length - 1]
+  if (META_WORDS.has(last)) return "none"
+  if (last === "token" && words.some((w) => NOT_SECRET_TOKEN_WORDS.has(w))) return "none"
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]
+    if (SECRET_WORDS.has(w)) return "strong"
+    if (SECRET_WORD_SUFFIXES.some((s) => w.endsWith(s)) || endsWithPass(w)) return "strong"
+    if (w === "key" && i > 0 && KEY_PAIR_FIRST.has(words[i - 1])) return "strong"
+  }
+  if (words.some((w) => NOT_SECRET_KEY_WORDS.has(w))) return "none"
+  if (last === "key" && words.length > 1) return "weak"
+  if (last === "auth") return "weak"
+  return "none"
+}
+
+/** Key names repeat a lot (the same config keys in every payload), so their classification is memoised. */
+const CACHE_SIZE = 4096
+const cache = new Map<string, KeyStrength>()
+
+/** How strongly a key name says its value is a secret (see `KeyStrength`). */
+export const keyStrength = (key: string): KeyStrength => {
+  const cached = cache.get(key)
+  if (cached !== undefined) return cached
+  const result = classify(key)
+  if (cache.size >= CACHE_SIZE) cache.clear()
+  cache.set(key, result)
+  return result
+}
+
+/**
+ * True when a key name says it holds a secret: one of its words ends with password, passwd, passphrase, secret,
+ * token, credential(s), apikey, accesskey or privatekey, is `pass`/`pwd`/`pw`/`pat`/`creds`, or is `key` after
+ * api/access/private/secret/app/account/auth/… — unless its last word only describes the secret (`TOKEN_LIMIT`,
+ * `secretName`, `password_file`, `token_url`, `password_hash`).
+ */
+export const isSecretKeyName = (key: string): boolean => keyStrength(key) === "strong"
+
+/** True for the last word of a key that names a password (where a bare lower-case word is still a password). */
+export const isPasswordKey = (key: string): boolean => {
+  const words = splitWords(key)
+  const last = words[words.length - 1] ?? ""
+  return /(?:password|passwd|passphrase|secret|pass|pwd|pw)$/.test(last)
+}

@@ -1,0 +1,102 @@
+/**
+ * Private keys and encoded credentials: PEM blocks (also cut short or JSON-escaped), PuTTY key files, base64-encoded
+ * PEM keys, JWTs (except public ones), Grafana keys and base64 JSON that holds credentials.
+ */
+import { lineEnd, type Scan, type Scanner, stickyAt } from "./engine.js"
+import { decodeBase64, isDocumentationExample } from "./values.js"
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Private keys
+// ---------------------------------------------------------------------------------------------------------------------
+
+const PEM_HEAD = /-{4,5} ?BEGIN ((?:[A-Z0-9]{1,20} ){0,4})PRIVATE KEY(?: BLOCK)? ?-{4,5}/y
+const PEM_END = /-{4,5} ?END (?:[A-Z0-9]{1,20} ){0,4}PRIVATE KEY(?: BLOCK)? ?-{4,5}/g
+/** The base64 body (and headers) of a key whose END line is missing, also with JSON-escaped line breaks. */
+const PEM_BODY = /(?:(?:\s|\\[rn]){0,8}(?!-)[A-Za-z0-9+/=:,._-]{1,200}){0,600}/y
+const PEM_WINDOW = 65_536
+
+/** The first private-key END line at or after `from`, memoised per scan so that many BEGIN lines stay linear. */
+const nextPemEnd = (scan: Scan, from: number): { readonly start: number; readonly end: number } | null => {
+  const memo = scan.pemEnd
+  if (memo !== undefined && memo.from <= from && (memo.found === null || from <= memo.found.start)) return memo.found
+  PEM_END.lastIndex = from
+  const m = PEM_END.exec(scan.text)
+  const found = m === null ? null : { start: m.index, end: m.index + m[0].length }
+  scan.pemEnd = { from, found }
+  return found
+}
+
+/** `-----BEGIN … PRIVATE KEY-----` through the matching END line (or the body, when the paste was cut). */
+export const pemScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (at < scan.pemCoveredUntil) return
+  const head = stickyAt(PEM_HEAD, text, at)
+  if (head === null) return
+  const bodyStart = at + head[0].length
+  const end = nextPemEnd(scan, bodyStart)
+  let endAt = end !== null && end.start - bodyStart <= PEM_WINDOW ? end.end : -1
+  if (endAt === -1) {
+    const body = stickyAt(PEM_BODY, text, bodyStart)
+    endAt = bodyStart + (body?.[0].length ?? 0)
+    while (endAt > bodyStart && /[\s\\]/.test(text[endAt - 1])) endAt--
+    if (endAt - bodyStart < 40) return
+  }
+  scan.pemCoveredUntil = endAt
+  scan.add("private-key", at, endAt)
+}
+
+/** PuTTY private key files: the `Private-Lines` block through `Private-MAC`. */
+export const puttyScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  const lines = scan.nextIndexOf("Private-Lines:", at)
+  if (lines === -1 || lines - at > 8000) return
+  const mac = scan.nextIndexOf("Private-MAC:", lines)
+  const end = mac !== -1 && mac - lines < 16_000 ? lineEnd(text, mac) : Math.min(text.length, lines + 4000)
+  scan.add("private-key", lines, end)
+}
+
+const B64_PEM = /LS0tLS1CRUdJTi[A-Za-z0-9+/]{10,60000}={0,2}/y
+
+/** A base64-encoded PEM private key (`tls.key: LS0tLS1CRUdJTi…` in a Kubernetes Secret). */
+export const base64PemScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (at > 0 && /[A-Za-z0-9+/]/.test(text[at - 1])) return
+  const m = stickyAt(B64_PEM, text, at)
+  if (m === null || !/PRIVATE KEY/.test(decodeBase64(m[0], 120))) return
+  scan.add("private-key", at, at + m[0].length)
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// JWTs and base64 JSON ("eyJ…")
+// ---------------------------------------------------------------------------------------------------------------------
+
+const JWT =
+  /eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,16384}\.[A-Za-z0-9_-]{8,8192}(?:\.[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,8192})?(?![A-Za-z0-9_-])/y
+const B64_JSON = /eyJ[A-Za-z0-9+/_-]{20,60000}={0,2}/y
+const GRAFANA = /eyJrIjoi[A-Za-z0-9]{70,400}={0,3}/y
+const CREDENTIAL_JSON_KEY =
+  /"(?:auths?|password|passwd|secret|token|access_token|refresh_token|api_?key|private_key|client_secret|credentials?)"\s*:/i
+
+/** JWTs (except the Supabase anon key and the jwt.io example), Grafana keys and base64 JSON holding credentials. */
+export const eyjScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (at > 0 && /[A-Za-z0-9_+/-]/.test(text[at - 1])) return
+  const jwt = stickyAt(JWT, text, at)
+  if (jwt !== null) {
+    const token = jwt[0]
+    const dot = token.indexOf(".")
+    const payload = decodeBase64(token.slice(dot + 1, token.indexOf(".", dot + 1)), 2048)
+    if (/"role"\s*:\s*"anon"/.test(payload) || isDocumentationExample(token)) return
+    scan.add("jwt", at, at + token.length)
+    return
+  }
+  const grafana = stickyAt(GRAFANA, text, at)
+  if (grafana !== null) {
+    scan.add("grafana-token", at, at + grafana[0].length)
+    return
+  }
+  const blob = stickyAt(B64_JSON, text, at)
+  if (blob !== null && blob[0].length >= 40 && CREDENTIAL_JSON_KEY.test(decodeBase64(blob[0], 4096))) {
+    scan.add("encoded-credentials", at, at + blob[0].length)
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Judgements about a candidate secret value: placeholders, masks, password hashes, documentation examples, prose,
+ * code, and how token-like a string is. Pure functions over strings, no Node APIs.
+ */
+
+/** The text every replacement starts with; spans that contain it are never redacted again. */
+export const MARKER_PREFIX = "[REDACTED:"
+
+/** The replacement for a secret found by `rule`. */
+export const marker = (rule: string): string => `${MARKER_PREFIX}${rule}]`
+
+export const hasDigit = (s: string): boolean => /\d/.test(s)
+export const hasLetter = (s: string): boolean => /[A-Za-z]/.test(s)
+export const hasUpper = (s: string): boolean => /[A-Z]/.test(s)
+export const hasLower = (s: string): boolean => /[a-z]/.test(s)
+export const digitAndLetter = (s: string): boolean => hasDigit(s) && hasLetter(s)
+
+/** Values that stand in for a secret as a whole: templates, env references, masks and the usual dummy words. */
+const PLACEHOLDER = new RegExp(
+  `^(?:${[
+    "<[^>]*>",
+    "\\{\\{[\\s\\S]*\\}\\}",
+    "\\$\\{?[A-Za-z_(][\\s\\S]*",
+    "\\$\\d+",
+    "%[A-Za-z_][A-Za-z0-9_]*%",
+    "[xX*.#•-]{3,}",
+    "(?:[A-Za-z0-9]{1,12}[-_]){1,3}(?:[xX*•]{4,}|\\.{3,})",
+    "\\[[A-Za-z_ -]+\\]",
+    "(?:change|replace|update)[-_ ]?(?:me|it|this)",
+    "your[-_ ][\\s\\S]*",
+    "[\\s\\S]*[-_ ]here",
+    "(?:my|your|some|random|super|default|example|test|dummy|fake|sample|the)[-_ ]?(?:secret|password|passwd|pass|pwd|token|key|api[-_ ]?key)(?:[-_]?(?:secret|password|passwd|pass|pwd|token|key|here|\\d{1,3}))*",
+    "example[\\s\\S]*",
+    "[\\s\\S]*example",
+    "ENC\\[[\\s\\S]*",
+    "placeholder|dummy|sample|redacted|masked|hidden|changeit|notasecret|not[-_ ]set|unset|empty|default|secure",
+    "secrets?|password\\d*|passwd|passw0rd|pass|pwd|token|api[-_]?key|credentials?|bearer|basic|inherit|prompt",
+    "same-origin|include|omit|anonymous|use-credentials",
+    "undefined|null|none|nil|true|false|yes|no|on|off|required|optional|disabled|enabled|auto|env",
+    "string|str|number|boolean|bool|int|integer|object|todo|tbd|fixme|foobar|foo|bar|baz|test|testing|admin"
+  ].join("|")})$`,
+  "i"
+)
+
+/** Masks and templates inside a value (`ghp_****`, `AKIA0000…`, `sk-...abcd`, `<token>`, `${VAR}`, `{{ x }}`, `#{x}`). */
+const MASK_INSIDE = /[xX]{5}|[*•]{3}|0{8}|\.\.\.|…|<[A-Za-z_ -]+>|\$\{|\{\{|\{[A-Za-z_][\w.]*\}|#\{/
+/** Dummy words inside a value (`sk_live_YOUR_KEY`, `AKIA…EXAMPLE`, `my-placeholder-token`, `…_here`). */
+const DUMMY_WORD_INSIDE =
+  /example|(?:^|[^a-z0-9])(?:your[-_ .]|your(?:api|access|auth|secret|private)?(?:key|token|secret|password|pass)|sample|placeholder|dummy|changeme|replace[-_]?me|redacted|insert[-_ ]|enter[-_ ])|[-_]here$/i
+const SEQUENCES = ["0123456789", "1234567", "abcdefg", "ABCDEFG"]
+
+/** Markers of a placeholder or a mask anywhere inside a value. */
+const hasPlaceholderInside = (v: string): boolean =>
+  MASK_INSIDE.test(v) || SEQUENCES.some((s) => v.includes(s)) || DUMMY_WORD_INSIDE.test(v)
+
+/** printf-style placeholders (`%s`, `%(password)s`), case-sensitive. */
+const PRINTF = /%s\b|%\([a-z_]+\)s\b|%\d*d\b/
+
+/** True when the value is a stand-in for a secret (template, reference, mask, dummy word, documentation example). */
+export const isPlaceholder = (value: string): boolean =>
+  hasPlaceholderInside(value) || PRINTF.test(value) || PLACEHOLDER.test(value)
+
+/** Keys that vendors publish for use in browsers and apps (Stripe/Clerk `pk_`, Mapbox `pk.`, PostHog `phc_`). */
+export const isPublishable = (value: string): boolean => /^(?:pk_(?:live|test)_|pk\.eyJ|phc_|NRJS-)/.test(value)
+
+/** Password hashes and key-derivation outputs: what a database stores instead of the password. */
+const PASSWORD_HASH =
+  /^(?:\{(?:SSHA|SHA|SMD5|MD5|CRYPT|SSHA256|SSHA512|SHA256|SHA512|PBKDF2[-\w]*|ARGON2|BCRYPT|bcrypt|scrypt|pbkdf2[-\w]*|argon2)\}(?!\s*$)|\{bcrypt\}\$|\$(?:2[abxy]?|argon2(?:id|i|d)|scrypt|pbkdf2(?:-sha\d+)?|[1356]|apr1|y|gy|7|md5|sha1|sha256|sha512)\$|(?:pbkdf2_sha\d+|bcrypt(?:_sha256)?|argon2|scrypt|sha1|md5|unsalted_md5|unsalted_sha1)\$|(?:pbkdf2|scrypt):[\w:]{1,40}\$)/
+
+/** True for `$2b$12$…`, `$argon2id$…`, `pbkdf2_sha256$…`, `{SSHA}…` and similar stored hashes. */
+export const isPasswordHash = (value: string): boolean => PASSWORD_HASH.test(value)
+
+/** Keys and tokens that vendors publish in their documentation; they unlock nothing. */
+const DOCUMENTATION_EXAMPLES: ReadonlyArray<string> = [
+  "AKIAIOSFODNN7EXAMPLE",
+  "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+  "AKIAI44QH8DHBEXAMPLE",
+  "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+  // the signature of the jwt.io example token ({"sub":"1234567890","name":"John Doe","iat":1516239022})
+  "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+]
+
+/** True when the value is or contains a published documentation example. */
+export const isDocumentationExample = (value: string): boolean =>
+  DOCUMENTATION_EXAMPLES.some((example) => value.includes(example))
+
+/** True when a token found by its format is a placeholder, a mask or a documentation example. */
+export const isDummyToken = (token: string): boolean =>
+  hasPlaceholderInside(token) || isDocumentationExample(token) || /^(.)\1+$/.test(token)
+
+const NUMERIC = /^[-+]?[\d.,_:]+(?:[eE][-+]?\d+)?\s?(?:ms|s|m|h|d|w|k|kb|mb|gb|tb|%|px|em|rem)?$/i
+const PATH_LIKE = /^(?:\.{0,2}\/|~\/|[A-Za-z]:\\|file:)\S*$/
+const FILE_NAME =
+  /^[\w.-]+\.(?:pem|key|crt|cer|csr|p12|pfx|json|txt|ya?ml|env|jks|keystore|der|pub|asc|gpg|conf|cfg|ini|toml)$/i
+const ENV_LOOKUP =
+  /^(?:process\.env|import\.meta\.env|os\.environ|os\.getenv|env\(|getenv\(|ENV\[|System\.getenv|Deno\.env)/
+
+/** Words that make a quoted string a sentence rather than a passphrase. */
+const PROSE_WORDS = new Set(
+  (
+    "a an the your you yours to of is are be been must please enter at least and or for not no with this that in on " +
+    "new old confirm forgot reset change invalid incorrect wrong required characters character field cannot can " +
+    "should will was were it its by from as if use used using here there do does did my our we i me keep store never " +
+    "missing expired empty set get has have how what when where which who why account user username email login"
+  ).split(" ")
+)
+
+/** True for a quoted value made of words: a UI string or a log message, unless it reads like a random passphrase. */
+export const isProse = (value: string): boolean => {
+  if (!/^[A-Za-z][A-Za-z'’,.!?-]*(?:\s+[A-Za-z'’,.!?()-]+)+$/.test(value)) return false
+  const words = value.toLowerCase().split(/[\s,.!?()]+/)
+  if (/[.!?]$/.test(value) || /^[A-Z]/.test(value)) return true
+  return words.some(
+    (w) => PROSE_WORDS.has(w.replace(/['’]s$/, "")) || /^(?:secret|password|token|key|passphrase)s?$/.test(w)
+  )
+}
+
+/** Random base64 (a key that happens to start with `/`), as opposed to a path: mixed case, digits, no long words. */
+const looksLikeBase64 = (v: string): boolean =>
+  v.length >= 24 &&
+  /^[A-Za-z0-9+/]+={0,2}$/.test(v) &&
+  !v.includes("//") &&
+  hasUpper(v) &&
+  hasLower(v) &&
+  hasDigit(v) &&
+  (/[+=]/.test(v) || v.length >= 40 || !/[a-z]{7}/.test(v))
+
+/** True for values that look like a literal secret and not like a placeholder, a number, a path or prose. */
+export const plausibleSecretValue = (value: string): boolean => {
+  const v = value.trim()
+  if (v.length < 6 || v.length > 4096) return false
+  if (v.includes(MARKER_PREFIX)) return false
+  if (/^(.)\1+$/.test(v)) return false
+  if (NUMERIC.test(v) || isPlaceholder(v) || FILE_NAME.test(v) || isPasswordHash(v)) return false
+  if (PATH_LIKE.test(v) && !looksLikeBase64(v)) return false
+  if (isProse(v) || ENV_LOOKUP.test(v) || isDocumentationExample(v)) return false
+  return true
+}
+
+/** Shannon entropy in bits per character. */
+export const entropy = (s: string): number => {
+  const counts = new Map<number, number>()
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    counts.set(c, (counts.get(c) ?? 0) + 1)
+  }
+  let bits = 0
+  for (const n of counts.values()) {
+    const p = n / s.length
+    bits -= p * Math.log2(p)
+  }
+  return bits
+}
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
+
+/**
+ * True for a random-looking credential: 16-512 characters of a token alphabet, either hex of 32+ digits, a UUID, or
+ * mixed upper case, lower case and digits, with enough entropy. Used where only a weak hint (a key named `…_KEY`,
+ * `auth`) says the value might be a secret.
+ */
+export const tokenLike = (value: string): boolean => {
+  const v = value
+  if (v.length < 16 || v.length > 512 || !/^[A-Za-z0-9+/=_.~:-]+$/.test(v)) return false
+  if (isDummyToken(v) || isPasswordHash(v)) return false
+  if (UUID.test(v)) return true
+  if (/^[0-9a-fA-F]{32,}$/.test(v)) return entropy(v) > 3
+  if (/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+){1,2}$/.test(v) && /\.(?:[a-z]{2,4})$/.test(v)) return false
+  // camelCase and PascalCase identifiers (`useAuthFromAuth0`, `DefaultApiKeyProvider2`)
+  if (/^[a-z]+(?:[A-Z][a-z]+)+\d{0,3}$|^(?:[A-Z][a-z]+){2,}\d{0,3}$/.test(v)) return false
+  return hasUpper(v) && hasLower(v) && hasDigit(v) && entropy(v) > 3.2
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Base64 (pure: no Buffer, no atob) for the few rules that look inside an encoded value
+// ---------------------------------------------------------------------------------------------------------------------
+
+const B64_VALUES = (() => {
+  const table = new Int16Array(128).fill(-1)
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i
+  table["-".charCodeAt(0)] = 62
+  table["_".charCodeAt(0)] = 63
+  return table
+})()
+
+/** Decodes standard or URL-safe base64 (at most `maxChars` input characters) to a Latin-1 string; "" when invalid. */
+export const decodeBase64 = (input: string, maxChars = 4096): string => {
+  let out = ""
+  let buffer = 0
+  let bits = 0
+  const n = Math.min(input.length, maxChars)
+  for (let i = 0; i < n; i++) {
+    const code = input.charCodeAt(i)
+    if (code === 61) break
+    const value = code < 128 ? B64_VALUES[code] : -1
+    if (value < 0) return ""
+    buffer = (buffer << 6) | value
+    bits += 6
+    if (bits >= 8) {
+      bits -= 8
+      out += String.fromCharCode((buffer >> bits) & 0xff)
+    }
+  }
+  return out
+}
