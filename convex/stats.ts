@@ -93,6 +93,7 @@ export const facetsPage = internalQuery({
     table: v.union(v.literal("usageByModel"), v.literal("usageByProject")),
     paginationOpts: paginationOptsValidator
   },
+  returns: paginated(compile(Rollup.UsageRow)),
   handler: async (ctx, { userId, table, paginationOpts }) => {
     const page = await ctx.db
       .query(table)

@@ -186,6 +186,7 @@ const message = (r: Rec): Rec => {
     (v) => (typeof v === "boolean" ? v : fail()),
     () => true
   )
+  optionalNullable(out, r, "requestId", id)
   return out
 }
 
@@ -237,6 +238,9 @@ const toolCall = (r: Rec): Rec => {
   optionalNullable(out, r, "agentId", text)
   return out
 }
+
+/** The kinds decoded here: what clients send on every turn. The telemetry kinds are left to the schema. */
+export const fastKinds: ReadonlyArray<string> = ["session", "message", "tool_call"]
 
 /** The event the schema would decode `value` to, or `undefined` when the schema has to decide. */
 export const decodeEvent = (value: unknown): Rec | undefined => {
