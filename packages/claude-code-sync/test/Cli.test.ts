@@ -149,17 +149,21 @@ describe("claude-code-sync CLI", () => {
       autoSync: true,
       syncToolCalls: true,
       syncThinking: true,
+      telemetry: true,
       origins: {
         serverUrl: "file",
         apiKey: "file",
         autoSync: "default",
         syncToolCalls: "default",
-        syncThinking: "file"
+        syncThinking: "file",
+        telemetry: "default"
       }
     })
     const badSetting = await run(dir, ["set", "colour", "blue"])
     expect(badSetting.code).not.toBe(0)
-    expect(badSetting.stderr).toContain("use one of convexUrl, apiKey, autoSync, syncToolCalls, syncThinking")
+    expect(badSetting.stderr).toContain(
+      "use one of convexUrl, apiKey, autoSync, syncToolCalls, syncThinking, telemetry"
+    )
 
     const logout = await run(dir, ["logout"])
     expect(logout.code).toBe(0)
