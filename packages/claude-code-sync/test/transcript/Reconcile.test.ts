@@ -4,11 +4,17 @@
  * event per `cost-state` line. On the captured Claude Code 2.1.332 session (tool calls, a background subagent, then
  * `--resume … -p /compact`), whose transcript lacks the `/compact` summary request: applied the way both backends
  * apply events, in any order and with duplicates, the session's totals equal Claude Code's own latest cost-state.
+ * And on a captured 2.1.197 pair (`fixtures/claude-2.1.197-otel`: the transcripts and the OTLP export of one session,
+ * made by `test/e2e/CaptureOtel.ts`): every request telemetry reports is matched by the request id the reader sends,
+ * and the session counts exactly what the fake API billed, the `/compact` summary included.
  */
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { type Event, Ingest, Pricing, Usage } from "@opensync/domain"
+import * as Otlp from "@opensync/backend/Otlp"
+import { Telemetry as DomainTelemetry, Event, Ingest, Pricing, Usage } from "@opensync/domain"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import * as Transcript from "../../src/transcript/index.js"
 import { ingest } from "../support/Ingest.js"
 
@@ -190,5 +196,87 @@ describe("requestId only when a message's usage comes from exactly one request",
       "cost_state",
       "cost_state"
     ])
+  })
+})
+
+describe("with Claude Code 2.1.197's telemetry: a captured pair (transcripts + OTLP export of the same session)", () => {
+  // test/e2e/CaptureOtel.ts: tool calls and a subagent, then `--resume … -p /compact`; `billed.json` is what the fake
+  // Anthropic API answered for the session.
+  const pair = join(import.meta.dirname, "../fixtures/claude-2.1.197-otel")
+  const billed = JSON.parse(readFileSync(join(pair, "billed.json"), "utf8")) as {
+    sessionId: string
+    billed: ReadonlyArray<{
+      kind: string
+      requestId: string
+      usage: {
+        input_tokens: number
+        output_tokens: number
+        cache_read_input_tokens: number
+        cache_creation_input_tokens: number
+      }
+    }>
+  }
+  const sessionId = billed.sessionId
+  const subagentFile = readdirSync(pair).find((name) => name.startsWith("subagent-agent-")) ?? ""
+  const agentId = subagentFile.replace(/^subagent-agent-|\.jsonl$/g, "")
+  const transcriptEvents = [
+    ...Transcript.toEvents(read(readFileSync(join(pair, "transcript.jsonl"), "utf8")), { ...options, sessionId }),
+    ...Transcript.toEvents(read(readFileSync(join(pair, subagentFile), "utf8"), { source: "subagent", agentId }), {
+      ...options,
+      sessionId,
+      agentId
+    })
+  ]
+  const telemetryEvents = readFileSync(join(pair, "otlp.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .flatMap((text) => {
+      const line = JSON.parse(text) as { path: string; body: unknown }
+      const bytes = new TextEncoder().encode(JSON.stringify(line.body))
+      const converted =
+        line.path === "/v1/logs"
+          ? DomainTelemetry.fromLogs(Either.getOrThrow(Otlp.decodeLogs(bytes, "json")))
+          : DomainTelemetry.fromMetrics(Either.getOrThrow(Otlp.decodeMetrics(bytes, "json")))
+      return converted.events.map((event) => Schema.encodeSync(Event.Event)(event))
+    })
+  const total = billed.billed.reduce(
+    (sum, b) =>
+      Usage.add(sum, {
+        ...Usage.zero,
+        input: b.usage.input_tokens,
+        output: b.usage.output_tokens,
+        cacheRead: b.usage.cache_read_input_tokens,
+        cacheWrite5m: b.usage.cache_creation_input_tokens
+      }),
+    Usage.zero
+  )
+
+  it("names in the transcript every request telemetry reports, but the /compact summary", () => {
+    const fromTranscript = new Set(
+      transcriptEvents.flatMap((e) => (e.kind === "message" && e.requestId ? [e.requestId] : []))
+    )
+    const fromTelemetry = new Set(telemetryEvents.flatMap((e) => (e.kind === "api_request" ? [e.requestId] : [])))
+    const compact = billed.billed.filter((b) => b.kind === "compact").map((b) => b.requestId)
+    expect(compact).toHaveLength(1)
+    expect([...fromTelemetry].sort()).toEqual(billed.billed.map((b) => b.requestId).sort())
+    expect([...fromTranscript].sort()).toEqual([...fromTelemetry].filter((id) => !compact.includes(id)).sort())
+  })
+
+  it("counts every billed request once, in any arrival order, telemetry before or after the transcript", () => {
+    const orders = [
+      [...transcriptEvents, ...telemetryEvents],
+      [...telemetryEvents, ...transcriptEvents],
+      ...[1, 2, 3, 4].map((seed) => shuffle([...transcriptEvents, ...telemetryEvents, ...transcriptEvents], seed))
+    ]
+    for (const [i, order] of orders.entries()) {
+      const { session } = ingest(order)
+      expect(session.usage, `order ${i}`).toEqual(total)
+      expect(session.figures?.telemetryRequests, `order ${i}`).toBe(billed.billed.length)
+      expect(session.figures?.matchedRequests, `order ${i}`).toBe(billed.billed.length - 1)
+      expect(session.figures?.transcriptRequests, `order ${i}`).toBe(0)
+      expect(session.figures?.background.map((b) => [b.querySource, b.requests])).toEqual([["compact", 1]])
+    }
+    // The transcript alone falls short by the compaction.
+    expect(Usage.total(ingest(transcriptEvents).session.usage)).toBeLessThan(Usage.total(total))
   })
 })
