@@ -93,7 +93,8 @@ afterAll(async () => {
   for (const dir of homes) rmSync(dir, { recursive: true, force: true })
 })
 
-describe("claude-code-sync CLI", () => {
+// Each test runs the CLI several times as separate processes: slow on a loaded machine, hence the longer limit.
+describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
   it("prints --help for every command and exits 0", async () => {
     const dir = home()
     const commands = ["", "login", "logout", "status", "config", "set", "setup", "uninstall", "sync", "import", "hook"]
