@@ -200,6 +200,41 @@ describe("import bookkeeping", () => {
   })
 })
 
+describe("a 2.1.332 session growing line by line", () => {
+  it("imported after every few lines, stores what one import of the whole stores", { timeout: 300_000 }, async () => {
+    const dir = join(fixtures, "claude-2.1.332")
+    const lines = readFileSync(join(dir, "transcript.jsonl"), "utf8").split(/(?<=\n)/)
+    const session = "a6e9dfb8-e1b3-4c98-a273-0dc6a285e930"
+    const make = (main: string) => {
+      const home = makeHome()
+      const project = join(home.home, ".claude", "projects", "-tmp-current")
+      mkdirSync(join(project, session, "subagents"), { recursive: true })
+      writeFileSync(join(project, `${session}.jsonl`), main)
+      writeFileSync(
+        join(project, session, "subagents", "agent-a010bbeee9f532d40.jsonl"),
+        readFileSync(join(dir, "subagent-transcript.jsonl"))
+      )
+      return { home, main: join(project, `${session}.jsonl`) }
+    }
+    const wholeServer = await fresh()
+    const whole = make(lines.join(""))
+    expect((await whole.home.run(wholeServer, ["import"])).code).toBe(0)
+    const expected = await getSession(wholeServer, session)
+    expect(expected?.detail.messages.length).toBeGreaterThan(3)
+
+    const server = await fresh()
+    const growing = make("")
+    for (let upTo = 7; upTo < lines.length + 7; upTo += 7) {
+      writeFileSync(growing.main, lines.slice(0, Math.min(upTo, lines.length)).join(""))
+      const run = await growing.home.run(server, ["import"])
+      expect(run.stderr).toBe("")
+      expect(run.code).toBe(0)
+      if (upTo > 7) expect(readsOf(run.reads, growing.main).map((read) => read.position)).not.toContain(0)
+    }
+    expect((await getSession(server, session))?.detail).toEqual(expected?.detail)
+  })
+})
+
 /** Session k's copy of the capture: every id made its own (as in Kill.test.ts). */
 const copyFor = (text: string, k: number) => {
   const tag = k.toString(16).padStart(4, "0")

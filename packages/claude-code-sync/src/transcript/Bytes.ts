@@ -16,7 +16,12 @@ const LETTER_U = 0x75
 const TYPE_KEY = Buffer.from('"type":"')
 const ATTACHMENT_KEY = Buffer.from('"attachment":{')
 const TOOL_RESULT = Buffer.from('"type":"tool_result"')
-const FOLDED_PREFIXES = [Buffer.from('user"'), Buffer.from('assistant"'), Buffer.from('summary"')]
+const FOLDED_PREFIXES = [
+  Buffer.from('user"'),
+  Buffer.from('assistant"'),
+  Buffer.from('summary"'),
+  Buffer.from('cost-state"')
+]
 
 const isSpace = (byte: number): boolean => byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a
 const startsWith = (line: Uint8Array, at: number, prefix: Uint8Array): boolean => {

@@ -46,6 +46,8 @@ interface State {
   readonly pending: ReadonlyArray<readonly [string, Session.PendingCall]>
   readonly open: ReadonlyArray<{ readonly id: string; readonly hasMain: boolean; readonly items: ReadonlyArray<Item> }>
   readonly results: ReadonlyArray<readonly [string, ToolCalls.ToolResult]>
+  /** When the last cost state was recorded (optional: states saved before cost states were read lack it). */
+  readonly costStateAt?: number | null
 }
 
 const orNull = <A>(value: A | undefined): A | null => (value === undefined ? null : value)
@@ -128,7 +130,8 @@ export const save = (fold: Session.Fold, completed: Session.Completed): unknown 
       hasMain: entry.hasMain,
       items: entry.items.map((item) => ({ line: item.line, at: orNull(item.at) }))
     })),
-    results
+    results,
+    costStateAt: orNull(fold.costStates.at(-1)?.at ?? fold.earlier.costStateAt)
   }
   return state
 }
@@ -178,6 +181,7 @@ export const restore = (options: Session.ReadOptions, json: unknown): Session.Fo
     for (const [callId, state] of json.calls) fold.earlier.calls.set(callId, state)
     for (const [callId, call] of json.pending) fold.earlier.pending.set(callId, call)
     for (const [callId, result] of json.results) fold.results.set(callId, result)
+    fold.earlier.costStateAt = typeof json.costStateAt === "number" ? json.costStateAt : undefined
     for (const open of json.open) {
       const entry: Session.ResponseEntry = {
         kind: "response",

@@ -1,3 +1,4 @@
+import { Lenient } from "@opensync/client"
 import { type Message, type ToolCall, Usage } from "@opensync/domain"
 import * as ToolInput from "../ToolInput.js"
 import type { TranscriptLine } from "./Lines.js"
@@ -37,8 +38,30 @@ export interface TranscriptMessage {
   readonly completedAt: number
   /** Usage counted once per `message.id` + `requestId`; null when the message carries none. */
   readonly usage: Usage.UsageFields | null
+  /** The API request the usage comes from, when it comes from exactly one (see `Usage.requestIdOf`). */
+  readonly requestId: string | null
   readonly agentId: string | null
   readonly isSidechain: boolean
+}
+
+/** One model's line of a cost-state. */
+export interface CostStateModel {
+  readonly model: string
+  readonly usage: Usage.UsageFields
+  readonly costUsd: number
+}
+
+/**
+ * A `cost-state` line (2.1.332+): Claude Code's own cumulative figures for the session, subagents included. It has no
+ * timestamp: `at` is the latest timestamp of the lines before it, and later than the previous cost-state's, so the
+ * last one in the file is the latest.
+ */
+export interface CostState {
+  readonly sessionId: string | null
+  readonly at: number
+  readonly totalCostUsd: number
+  readonly models: ReadonlyArray<CostStateModel>
+  readonly hasUnknownModelCost: boolean
 }
 
 /** The summary of one transcript file. */
@@ -57,6 +80,8 @@ export interface TranscriptSession {
   readonly toolCalls: ReadonlyArray<ToolCalls.TranscriptToolCall>
   /** Sum of the messages' deduplicated usage. */
   readonly usage: Usage.UsageFields
+  /** The file's cost-state lines, in file order. */
+  readonly costStates: ReadonlyArray<CostState>
 }
 
 /** What `readSession` keeps: thinking only when asked; `subagent` for `subagents/agent-<id>.jsonl` files. */
@@ -107,6 +132,8 @@ export interface Earlier {
   readonly calls: Map<string, "pending" | "sidechain" | "main">
   /** The pending calls, to send when their result comes. */
   readonly pending: Map<string, PendingCall>
+  /** When the last cost state of the earlier reads was recorded (the next one is recorded after it). */
+  costStateAt: number | undefined
 }
 
 export interface TitleCandidate {
@@ -140,6 +167,7 @@ export interface Fold {
   fed: number
   /** A line continued a response an earlier read sent: the file must be read from the start. */
   needsWholeRead: boolean
+  readonly costStates: Array<CostState>
   sessionId: string | undefined
   agentId: string | undefined
   cwd: string | undefined
@@ -164,10 +192,11 @@ export const makeFold = (options: ReadOptions): Fold => ({
   localPromptIds: new Set(),
   titles: [],
   ledger: Ledger.emptyLedger(),
-  earlier: { responses: new Map(), models: new Map(), calls: new Map(), pending: new Map() },
+  earlier: { responses: new Map(), models: new Map(), calls: new Map(), pending: new Map(), costStateAt: undefined },
   newResults: new Set(),
   fed: 0,
   needsWholeRead: false,
+  costStates: [],
   sessionId: undefined,
   agentId: options.agentId,
   cwd: undefined,
@@ -313,9 +342,51 @@ const feedQueuedCommand = (fold: Fold, line: TranscriptLine, item: Item) => {
   })
 }
 
+/** The most models one cost-state keeps (the domain's bound). */
+const MAX_COST_STATE_MODELS = 64
+
+const finiteCost = (value: number | undefined): number =>
+  value !== undefined && Number.isFinite(value) && value > 0 ? value : 0
+
+/** A `cost-state` line: kept with the time of the lines before it; one without a total or before any timestamp is not. */
+const feedCostState = (fold: Fold, line: TranscriptLine) => {
+  if (line.totalCostUSD === undefined || fold.last === undefined) return
+  const previousAt = fold.costStates.at(-1)?.at ?? fold.earlier.costStateAt
+  const models: Array<CostStateModel> = []
+  for (const [model, raw] of Object.entries(line.modelUsage ?? {})) {
+    if (model === "" || models.length >= MAX_COST_STATE_MODELS) continue
+    const write = Lenient.count(raw.cacheCreationInputTokens)
+    const write1h = Lenient.count(raw.cacheCreationEphemeral1hInputTokens)
+    const split5m = Lenient.count(raw.cacheCreationEphemeral5mInputTokens)
+    models.push({
+      model,
+      usage: {
+        input: Lenient.count(raw.inputTokens),
+        output: Lenient.count(raw.outputTokens),
+        cacheRead: Lenient.count(raw.cacheReadInputTokens),
+        cacheWrite5m: split5m + write1h < write ? write - write1h : split5m,
+        cacheWrite1h: write1h,
+        reasoning: 0
+      },
+      costUsd: finiteCost(raw.costUSD)
+    })
+  }
+  fold.costStates.push({
+    sessionId: line.sessionId ?? null,
+    at: previousAt === undefined ? fold.last : Math.max(fold.last, previousAt + 1),
+    totalCostUsd: finiteCost(line.totalCostUSD),
+    models,
+    hasUnknownModelCost: line.hasUnknownModelCost === true
+  })
+}
+
 /** Folds one decoded line into the session (mutates the fold). */
 export const feed = (fold: Fold, line: TranscriptLine): void => {
   fold.fed++
+  if (line.type === "cost-state") {
+    feedCostState(fold, line)
+    return
+  }
   if (line.type === "summary") {
     if (fold.summaryTitle === undefined && line.summary !== undefined)
       fold.summaryTitle = Messages.titleOf(line.summary)
@@ -422,6 +493,7 @@ const responseMessage = (fold: Fold, entry: ResponseEntry, seenCalls: Set<string
     }
   }
   const usage = Ledger.counted(fold.ledger, entry.id, !fold.subagent)
+  const requestId = usage === null ? undefined : Ledger.requestIdOf(fold.ledger, entry.id, !fold.subagent)
   const message: TranscriptMessage = {
     id: entry.id,
     role: "assistant",
@@ -433,6 +505,7 @@ const responseMessage = (fold: Fold, entry: ResponseEntry, seenCalls: Set<string
     createdAt,
     completedAt,
     usage,
+    requestId: requestId ?? null,
     agentId: Subagents.agentOf(file, items[0].line),
     isSidechain: items[0].line.isSidechain === true
   }
@@ -474,6 +547,7 @@ export const complete = (fold: Fold): Completed => {
         createdAt: at,
         completedAt: at,
         usage: null,
+        requestId: null,
         agentId: Subagents.agentOf(file, entry.item.line),
         isSidechain: entry.item.line.isSidechain === true
       })
@@ -536,7 +610,8 @@ export const complete = (fold: Fold): Completed => {
     model,
     messages,
     toolCalls,
-    usage: total
+    usage: total,
+    costStates: fold.costStates
   }
   return { session, responses }
 }
