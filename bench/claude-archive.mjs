@@ -2,7 +2,7 @@
 // the import benchmarks: the real captured transcripts replayed turn after turn with fresh ids, times, token counts
 // and tool outputs. Two styles of session, mixed: Claude Code 2.1.197's (packages/claude-code-sync/test/fixtures/
 // claude-transcript.jsonl) and 2.1.332's (fixtures/claude-2.1.332/, ~11x larger for the same work: prompt snapshots,
-// request shapes and journals, cost-state lines). About 30 % of turns also write a subagent transcript. As in real
+// request shapes and journals; its cost-state lines are left out). About 30 % of turns also write a subagent transcript. As in real
 // streams, the first line of a multi-line response carries a partial output count (1-9), the later ones the full
 // count. Plain Node ESM, seeded: the same flags give the same bytes.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
@@ -21,9 +21,15 @@ const mulberry32 = (seed) => () => {
 
 const linesOf = (path) => readFileSync(path, "utf8").trimEnd().split("\n")
 
-/** The 2.1.332 capture up to its `/compact` run: a task, a background subagent and its notification turn. */
+/**
+ * The 2.1.332 capture up to its `/compact` run: a task, a background subagent and its notification turn. Without its
+ * `cost-state` lines: they hold Claude Code's own cumulative figures, which replayed turns would contradict (the
+ * server takes them as authoritative, so the totals would no longer be the transcript's, which ccusage counts).
+ */
 const currentMain = (() => {
-  const lines = linesOf(join(fixtures, "claude-2.1.332/transcript.jsonl"))
+  const lines = linesOf(join(fixtures, "claude-2.1.332/transcript.jsonl")).filter(
+    (line) => !line.startsWith('{"type":"cost-state"')
+  )
   const cut = lines.findIndex((line) => line.includes('"subtype":"compact_boundary"'))
   return cut < 0 ? lines : lines.slice(0, cut)
 })()
@@ -320,7 +326,8 @@ export const generateArchive = (claudeDir, { mb, seed = 1, current = 0.5, larges
  * returns its Claude dir and what it holds.
  */
 export const cachedArchive = (cacheDir, options) => {
-  const name = `mb${options.mb}-seed${options.seed ?? 1}-current${options.current ?? 0.5}-largest${options.largestMb ?? 50}`
+  // v2: without cost-state lines.
+  const name = `v2-mb${options.mb}-seed${options.seed ?? 1}-current${options.current ?? 0.5}-largest${options.largestMb ?? 50}`
   const dir = join(cacheDir, name)
   const marker = join(dir, "archive.json")
   if (existsSync(marker)) return { dir, ...JSON.parse(readFileSync(marker, "utf8")), generatedMs: 0 }
