@@ -256,9 +256,14 @@ export const apply = (
         }
         break
       }
+      case "tool_call":
       case "tool_result": {
         const k = rowKey(event.sessionId, event.callId)
-        const applied = Ingest.applyToolResultEvent(session, toolCalls.get(k) ?? null, event)
+        const previous = toolCalls.get(k) ?? null
+        const applied =
+          event.kind === "tool_call"
+            ? Ingest.applyToolCallEvent(session, previous, event)
+            : Ingest.applyToolResultEvent(session, previous, event)
         current.set(event.sessionId, applied.session)
         if (applied.outcome === "applied") {
           const toolCall = fit.toolCall === undefined ? applied.toolCall : fit.toolCall(applied.toolCall)
@@ -268,26 +273,15 @@ export const apply = (
         } else outcome.stale.push(event.id)
         break
       }
-      case "cost_state": {
-        current.set(event.sessionId, Ingest.applyCostStateEvent(session, event))
-        outcome.stored.push(event.id)
-        break
-      }
+      case "cost_state":
       case "active_time": {
-        current.set(event.sessionId, Ingest.applyActiveTimeEvent(session, event))
+        current.set(
+          event.sessionId,
+          event.kind === "cost_state"
+            ? Ingest.applyCostStateEvent(session, event)
+            : Ingest.applyActiveTimeEvent(session, event)
+        )
         outcome.stored.push(event.id)
-        break
-      }
-      case "tool_call": {
-        const k = rowKey(event.sessionId, event.callId)
-        const applied = Ingest.applyToolCallEvent(session, toolCalls.get(k) ?? null, event)
-        current.set(event.sessionId, applied.session)
-        if (applied.outcome === "applied") {
-          const toolCall = fit.toolCall === undefined ? applied.toolCall : fit.toolCall(applied.toolCall)
-          toolCalls.set(k, toolCall)
-          changedToolCalls.set(k, toolCall)
-          outcome.stored.push(event.id)
-        } else outcome.stale.push(event.id)
         break
       }
     }

@@ -55,12 +55,7 @@ const usageValueFields = [
   "sessions",
   "messages",
   "durationMs",
-  "input",
-  "output",
-  "cacheRead",
-  "cacheWrite5m",
-  "cacheWrite1h",
-  "reasoning",
+  ...Usage.fields,
   "costUsd",
   "unpriced",
   "fromTelemetry",
@@ -113,11 +108,7 @@ export const toolContribution = (session: Session): ReadonlyArray<ToolRow> => {
   return session.toolSlices.map((slice) => ({ source: session.source, project, ...slice }))
 }
 
-const emptyUsageRow: UsageRow = {
-  day: "",
-  source: "",
-  model: "",
-  project: "",
+const zeroUsageValues = {
   sessions: 0,
   messages: 0,
   durationMs: 0,
@@ -128,6 +119,8 @@ const emptyUsageRow: UsageRow = {
   fromTranscript: 0,
   fromReported: 0
 }
+
+const emptyUsageRow: UsageRow = { day: "", source: "", model: "", project: "", ...zeroUsageValues }
 
 const sumUsageRows = (a: UsageRow, b: UsageRow, sign: 1 | -1): UsageRow => {
   const out: { -readonly [K in keyof UsageRow]: UsageRow[K] } = { ...a }
@@ -176,18 +169,6 @@ export const isZeroUsage = (row: UsageRow): boolean =>
 
 /** True when a tool row adds up to nothing. */
 export const isZeroTools = (row: ToolRow): boolean => toolValueFields.every((field) => row[field] === 0)
-
-const zeroUsageValues = {
-  sessions: 0,
-  messages: 0,
-  durationMs: 0,
-  ...Usage.zero,
-  costUsd: 0,
-  unpriced: 0,
-  fromTelemetry: 0,
-  fromTranscript: 0,
-  fromReported: 0
-}
 
 /** Adds two usage rows of the same key. */
 export const sumUsage = (a: UsageRow, b: UsageRow): UsageRow => sumUsageRows(a, b, 1)
