@@ -20,6 +20,14 @@ export const section = (h: Harness): void => {
         startedAt: t0
       })
       const user = messageEv(s, "u1", "user", t0 + 1_000, { text: "Please fix the parser" })
+      const parts = [
+        { type: "thinking", text: "Let me look" },
+        { type: "text", text: "Reading the file" },
+        { type: "tool", callId: "call_1", name: "Read" },
+        { type: "tool", callId: "call_2", name: "Bash" },
+        { type: "file", path: "src/parser.ts", mime: "text/typescript" },
+        { type: "other", name: "step-start" }
+      ] as const
       const a1 = messageEv(s, "a1", "assistant", t0 + 5_000, {
         createdAt: t0 + 2_000,
         completedAt: t0 + 5_000,
@@ -27,14 +35,7 @@ export const section = (h: Harness): void => {
         provider: "anthropic",
         text: "Reading the file",
         thinking: "Let me look",
-        parts: [
-          { type: "thinking", text: "Let me look" },
-          { type: "text", text: "Reading the file" },
-          { type: "tool", callId: "call_1", name: "Read" },
-          { type: "tool", callId: "call_2", name: "Bash" },
-          { type: "file", path: "src/parser.ts", mime: "text/typescript" },
-          { type: "other", name: "step-start" }
-        ],
+        parts,
         usage: { input: 1_000, output: 2_000, cacheRead: 10_000, cacheWrite5m: 4_000, cacheWrite1h: 1_000 }
       })
       const read = toolEv(s, "call_1", "Read", "completed", t0 + 3_250, {
@@ -129,14 +130,8 @@ export const section = (h: Harness): void => {
         role: "assistant",
         text: "Reading the file",
         thinking: "Let me look",
-        parts: [
-          { type: "thinking", text: "Let me look" },
-          { type: "text", text: "Reading the file" },
-          { type: "tool", callId: "call_1", name: "Read" },
-          { type: "tool", callId: "call_2", name: "Bash" },
-          { type: "file", path: "src/parser.ts", mime: "text/typescript" },
-          { type: "other", name: "step-start", summary: null }
-        ],
+        // stored as sent, an `other` part with its summary (none here)
+        parts: [...parts.slice(0, -1), { type: "other", name: "step-start", summary: null }],
         model: "claude-sonnet-4-5",
         provider: "anthropic",
         agentId: null,
