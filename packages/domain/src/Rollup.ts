@@ -51,7 +51,8 @@ export const usageKey = (row: Pick<UsageRow, "day" | "source" | "model" | "proje
 export const toolKey = (row: Pick<ToolRow, "day" | "source" | "project" | "tool">): string =>
   `${row.day}\u0000${row.source}\u0000${row.project}\u0000${row.tool}`
 
-const usageValueFields = [
+/** The counters of a usage row (what its key sums), in column order. */
+export const usageValueFields = [
   "sessions",
   "messages",
   "durationMs",
@@ -62,7 +63,8 @@ const usageValueFields = [
   "fromTranscript",
   "fromReported"
 ] as const
-const toolValueFields = ["calls", "errors", "durationMs", "timed"] as const
+/** The counters of a tool row. */
+export const toolValueFields = ["calls", "errors", "durationMs", "timed"] as const
 
 /** What a session adds to the usage rollup. The session itself counts once, on its first day, under its model. */
 export const usageContribution = (session: Session): ReadonlyArray<UsageRow> => {
