@@ -86,24 +86,25 @@ export const rejections = (
 export const fromLegacyBatch = (body: typeof Legacy.LegacyBatch.Type, now: number) => {
   const errors: Array<string> = []
   const events: Array<Event.Event> = []
-  let sessions = 0
-  let messages = 0
-  ;(body.sessions ?? []).forEach((item, i) => {
-    const event = Legacy.sessionEvent(item, now)
-    if (Either.isLeft(event)) errors.push(`sessions[${i}]: ${event.left}`)
-    else {
-      events.push(event.right)
-      sessions++
-    }
-  })
-  ;(body.messages ?? []).forEach((item, i) => {
-    const event = Legacy.messageEvent(item, now)
-    if (Either.isLeft(event)) errors.push(`messages[${i}]: ${event.left}`)
-    else {
-      events.push(event.right)
-      messages++
-    }
-  })
+  /** Maps one list of the body, keeping its valid items' events and its errors; returns how many were valid. */
+  const take = (
+    name: string,
+    items: ReadonlyArray<unknown> | undefined,
+    toEvent: (item: unknown, now: number) => Either.Either<Event.Event, string>
+  ) => {
+    let valid = 0
+    ;(items ?? []).forEach((item, i) => {
+      const event = toEvent(item, now)
+      if (Either.isLeft(event)) errors.push(`${name}[${i}]: ${event.left}`)
+      else {
+        events.push(event.right)
+        valid++
+      }
+    })
+    return valid
+  }
+  const sessions = take("sessions", body.sessions, Legacy.sessionEvent)
+  const messages = take("messages", body.messages, Legacy.messageEvent)
   return { events, sessions, messages, errors }
 }
 
