@@ -9,6 +9,16 @@ import { spawn } from "node:child_process"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { type AddressInfo, createServer as createNetServer } from "node:net"
 
+// The scripted scenario every fake plays: a turn of four tool steps (echo, a file write, a failing `ls`, a subagent)
+// and a final text, a subagent that answers once, and a marker that asks for one plain text answer instead.
+
+/** Marker in a prompt that selects a one-text answer. */
+export const TEXT_MARKER = "SCENARIO:text"
+/** Marker in the subagent's prompt; such requests get one text answer. */
+export const SUBAGENT_MARKER = "SUBAGENT_TASK"
+export const FINAL_TEXT = "All done: ran 4 tool steps (echo, write, a failing ls, a subagent)."
+export const SUBAGENT_TEXT = "SUBAGENT_DONE: done."
+
 /** One request a fake answered. */
 export interface LoggedRequest<Reply> {
   readonly at: number

@@ -8,17 +8,14 @@
 import { randomBytes } from "node:crypto"
 import type { ServerResponse } from "node:http"
 import * as FakeModel from "@opensync/testkit/FakeModel"
+import { FINAL_TEXT, SUBAGENT_MARKER, SUBAGENT_TEXT, TEXT_MARKER } from "@opensync/testkit/FakeModel"
 
-/** Marker in a prompt that selects a one-text-block answer. */
-export const TEXT_MARKER = "SCENARIO:text"
-/** Marker in the subagent's prompt; the fake answers such requests with one text block. */
-export const SUBAGENT_MARKER = "SUBAGENT_TASK"
+export { FINAL_TEXT, SUBAGENT_MARKER, SUBAGENT_TEXT, TEXT_MARKER } from "@opensync/testkit/FakeModel"
+
 /** The body of the file the Write step creates: it must never reach the server. */
 export const WRITTEN_CONTENT = "opensync-e2e file body 5c1f7a9e: private text that must stay on this machine\n"
 /** A missing file listed by the failing Bash step (`ls` exits 2). */
 export const MISSING_FILE = "./no-such-file-opensync-e2e"
-export const FINAL_TEXT = "All done: ran 4 tool steps (echo, write, a failing ls, a subagent)."
-export const SUBAGENT_TEXT = "SUBAGENT_DONE: done."
 
 /** Token usage as the Messages API reports it (all cache writes are 5-minute writes here). */
 export interface ApiUsage {

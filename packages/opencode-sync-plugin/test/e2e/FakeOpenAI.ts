@@ -9,19 +9,16 @@
 import { randomBytes } from "node:crypto"
 import type { ServerResponse } from "node:http"
 import * as FakeModel from "@opensync/testkit/FakeModel"
+import { FINAL_TEXT, SUBAGENT_MARKER, SUBAGENT_TEXT, TEXT_MARKER } from "@opensync/testkit/FakeModel"
 
-/** Marker in a prompt that selects a one-text answer. */
-export const TEXT_MARKER = "SCENARIO:text"
+export { FINAL_TEXT, SUBAGENT_MARKER, SUBAGENT_TEXT, TEXT_MARKER } from "@opensync/testkit/FakeModel"
+
 /** Marker in a prompt that drops the subagent step. */
 export const NOSUB_MARKER = "SCENARIO:nosub"
-/** Marker in the subagent's prompt; such requests get one text answer. */
-export const SUBAGENT_MARKER = "SUBAGENT_TASK"
 export const TITLE = "OpenCode e2e session"
 /** The body of the file the write step creates: it must never reach the server. */
 export const WRITTEN_CONTENT = "opencode-sync e2e file body 7d2e4b1c: private text that must stay on this machine\n"
 export const MISSING_FILE = "./no-such-file-opencode-e2e"
-export const FINAL_TEXT = "All done: ran 4 tool steps (echo, write, a failing ls, a subagent)."
-export const SUBAGENT_TEXT = "SUBAGENT_DONE: done."
 export const PLAIN_TEXT = "Hello from the fake OpenAI server."
 
 /** Usage as the Chat Completions API reports it in the final stream chunk. */
