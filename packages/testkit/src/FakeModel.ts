@@ -3,11 +3,14 @@
  * OpenAI Chat Completions fake that drives `opencode`): bound to 127.0.0.1 on an ephemeral port, each request's body
  * read whole and logged with the headers a test asks about, `/` and `/health` answered `ok`, a failing handler
  * answered 500. Each fake supplies only its API's routes and replies. Also what the harnesses that run the real
- * agents against such a fake share: running a CLI with a timeout, reading its JSON lines, a free loopback port.
+ * agents against such a fake share: running a CLI with a timeout, reading its JSON lines, a free loopback port, a
+ * scratch git project.
  */
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
+import { writeFileSync } from "node:fs"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { type AddressInfo, createServer as createNetServer } from "node:net"
+import { join } from "node:path"
 
 // The scripted scenario every fake plays: a turn of four tool steps (echo, a file write, a failing `ls`, a subagent)
 // and a final text, a subagent that answers once, and a marker that asks for one plain text answer instead.
@@ -176,3 +179,26 @@ export const jsonLines = <Line>(stdout: string): Array<Line> =>
     .split("\n")
     .filter((line) => line.trim().startsWith("{"))
     .map((line) => JSON.parse(line) as Line)
+
+/**
+ * Makes `project` a git repository with one commit of `file` (`text`), as `home`'s user and without the machine's git
+ * configuration; on `branch` when given, else git's default.
+ */
+export const gitProject = (options: {
+  readonly project: string
+  readonly home: string
+  readonly file: string
+  readonly text: string
+  readonly branch?: string
+}) => {
+  writeFileSync(join(options.project, options.file), options.text)
+  const git = (...args: ReadonlyArray<string>) =>
+    execFileSync("git", ["-c", "user.name=E2E", "-c", "user.email=e2e@example.invalid", ...args], {
+      cwd: options.project,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: options.home, GIT_CONFIG_NOSYSTEM: "1" },
+      stdio: "ignore"
+    })
+  git("init", "-q", ...(options.branch === undefined ? [] : ["-b", options.branch]))
+  git("add", options.file)
+  git("commit", "-q", "-m", "init")
+}

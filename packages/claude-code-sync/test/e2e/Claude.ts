@@ -11,12 +11,11 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
-  rmSync,
-  writeFileSync
+  rmSync
 } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
-import { collect, jsonLines } from "@opensync/testkit/FakeModel"
+import { collect, gitProject, jsonLines } from "@opensync/testkit/FakeModel"
 
 export const repoRoot = resolve(import.meta.dirname, "../../../..")
 export const pluginDir = resolve(repoRoot, "packages/claude-code-sync")
@@ -45,16 +44,13 @@ export const makeWorkspace = (): Workspace => {
   const project = join(root, "project")
   mkdirSync(home, { recursive: true })
   mkdirSync(project, { recursive: true })
-  writeFileSync(join(project, "CLAUDE.md"), "# Demo project\n\nA scratch project for the claude-code-sync e2e test.\n")
-  const git = (...args: ReadonlyArray<string>) =>
-    execFileSync("git", ["-c", "user.name=E2E", "-c", "user.email=e2e@example.invalid", ...args], {
-      cwd: project,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, GIT_CONFIG_NOSYSTEM: "1" },
-      stdio: "ignore"
-    })
-  git("init", "-q", "-b", GIT_BRANCH)
-  git("add", "CLAUDE.md")
-  git("commit", "-q", "-m", "init")
+  gitProject({
+    project,
+    home,
+    file: "CLAUDE.md",
+    text: "# Demo project\n\nA scratch project for the claude-code-sync e2e test.\n",
+    branch: GIT_BRANCH
+  })
   return {
     root,
     home,

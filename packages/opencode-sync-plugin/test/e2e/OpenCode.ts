@@ -3,13 +3,12 @@
  * pinned version, `.tools/opencode-<version>/` for others) offline against the fake Chat Completions API, with this
  * package's bundle loaded from `opencode.json` as a `file://` plugin, in a throw-away HOME and a fresh git project.
  */
-import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { pinnedVersion } from "@opensync/testkit/Agents"
-import { collect, jsonLines } from "@opensync/testkit/FakeModel"
+import { collect, gitProject, jsonLines } from "@opensync/testkit/FakeModel"
 
 export const repoRoot = resolve(import.meta.dirname, "../../../..")
 export const packageDir = resolve(repoRoot, "packages/opencode-sync-plugin")
@@ -89,16 +88,7 @@ export const makeWorkspace = (fakeUrl: string, client: Client = pinned): Workspa
   mkdirSync(project, { recursive: true })
   seedConfigDir(configDir, client.version)
   writeFileSync(join(configDir, "opencode.json"), `${JSON.stringify(openCodeConfig(fakeUrl), null, 2)}\n`)
-  writeFileSync(join(project, "README.md"), "# Demo project\n")
-  const git = (...args: ReadonlyArray<string>) =>
-    execFileSync("git", ["-c", "user.name=E2E", "-c", "user.email=e2e@example.invalid", ...args], {
-      cwd: project,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, GIT_CONFIG_NOSYSTEM: "1" },
-      stdio: "ignore"
-    })
-  git("init", "-q")
-  git("add", "README.md")
-  git("commit", "-q", "-m", "init")
+  gitProject({ project, home, file: "README.md", text: "# Demo project\n" })
   return {
     root,
     home,
