@@ -2,6 +2,7 @@ import type { SessionPage, SessionSummary, SortField } from "@opensync/domain/Ap
 import { useEffect, useRef, useState } from "react"
 import { fetchBlob, run } from "../api.js"
 import { DayRange } from "../components/DayRange.js"
+import { SearchField } from "../components/SearchField.js"
 import { Card, ErrorBox, GettingStarted, Link, Loading, Select, SourceChip } from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
@@ -91,16 +92,14 @@ export const SessionsPage = () => {
         </button>
       </div>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
-        <label className="field field-grow">
-          <span>Search</span>
-          <input
-            id="session-search"
-            type="search"
-            placeholder="Titles and messages…  (press / to focus)"
-            value={search}
-            onChange={(e) => onSearch(e.target.value)}
-          />
-        </label>
+        <SearchField
+          grow
+          id="session-search"
+          label="Search"
+          placeholder="Titles and messages…  (press / to focus)"
+          value={search}
+          onChange={onSearch}
+        />
         {menus.map(([name, label, all, choices, show]) => (
           <Select
             key={name}
