@@ -8,7 +8,8 @@ export const section = (h: Harness): void => {
     it("returns the session with ordered messages, parts, tool calls and priced totals", async () => {
       const s = sid("detail")
       const project = sid("detail-project")
-      const start = sessionEv(s, t0, {
+      /** What the session event says of the session: the detail returns each field as sent. */
+      const described = {
         title: "Fix the parser",
         projectPath: `/work/${project}`,
         projectName: project,
@@ -18,7 +19,8 @@ export const section = (h: Harness): void => {
         startType: "startup",
         agentVersion: "2.0.1",
         startedAt: t0
-      })
+      }
+      const start = sessionEv(s, t0, described)
       const user = messageEv(s, "u1", "user", t0 + 1_000, { text: "Please fix the parser" })
       const parts = [
         { type: "thinking", text: "Let me look" },
@@ -68,17 +70,9 @@ export const section = (h: Harness): void => {
       expect(d.session).toEqual({
         id: s,
         source: "claude-code",
-        title: "Fix the parser",
-        projectPath: `/work/${project}`,
-        projectName: project,
-        gitBranch: "main",
-        model: "claude-sonnet-4-5",
-        provider: "anthropic",
-        startType: "startup",
+        ...described,
         endReason: "prompt_input_exit",
         parentSessionId: null,
-        agentVersion: "2.0.1",
-        startedAt: t0,
         updatedAt: t0 + 9_000,
         lastActivityAt: t0 + 9_000,
         endedAt: t0 + 9_000,
