@@ -21,6 +21,7 @@ import os from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import * as esbuild from "esbuild"
+import { commandOf, rng } from "./lib.mjs"
 
 const rootDir = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 const flags = Object.fromEntries(
@@ -33,7 +34,7 @@ const REF = typeof flags.ref === "string" ? flags.ref : "main"
 const TARGET_MB = Number(flags.mb ?? 8)
 const RUNS = Number(flags.runs ?? 7)
 const SEED = Number(flags.seed ?? 1)
-const command = `node bench/redact.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}`
+const command = commandOf("redact.mjs")
 
 // ---------- build both redactors ----------
 
@@ -69,14 +70,7 @@ const old = await bundle(`export { redactText } from "./Redactor.ts"`, oldDir, "
 
 // ---------- realistic session text ----------
 
-let state = SEED >>> 0
-const random = () => {
-  state = (state + 0x6d2b79f5) >>> 0
-  let t = state
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+const random = rng(SEED).next
 const int = (n) => Math.floor(random() * n)
 const hex = (n) => Array.from({ length: n }, () => "0123456789abcdef"[int(16)]).join("")
 
