@@ -61,12 +61,32 @@ const current = await bundle(
   rootDir,
   "current"
 )
-const gitShow = (path) => execFileSync("git", ["show", `${REF}:${path}`], { cwd: rootDir, encoding: "utf8" })
+const git = (args, options = {}) => execFileSync("git", args, { cwd: rootDir, ...options })
+const gitShow = (path) => git(["show", `${REF}:${path}`], { encoding: "utf8" })
 const oldDir = join(workDir, "old")
 mkdirSync(join(oldDir, "internal"), { recursive: true })
-writeFileSync(join(oldDir, "Redactor.ts"), gitShow("packages/client/src/Redactor.ts"))
-writeFileSync(join(oldDir, "internal/secretPatterns.ts"), gitShow("packages/client/src/internal/secretPatterns.ts"))
-const old = await bundle(`export { redactText } from "./Redactor.ts"`, oldDir, "old")
+const refHas = (path) => {
+  try {
+    git(["cat-file", "-e", `${REF}:${path}`], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+}
+// Since the rules moved into the domain, the ref's whole domain source tree is extracted and its `Redaction.ts`
+// bundled; before that, the client's `Redactor.ts` and its one pattern file.
+const oldEntry = refHas("packages/domain/src/Redaction.ts")
+  ? "packages/domain/src/Redaction.ts"
+  : "packages/client/src/Redactor.ts"
+const old = oldEntry.startsWith("packages/domain")
+  ? (execFileSync("tar", ["-x", "-C", oldDir], { input: git(["archive", REF, "packages/domain/src"]) }),
+    await bundle(`export { redactText } from "./packages/domain/src/Redaction.ts"`, oldDir, "old"))
+  : (writeFileSync(join(oldDir, "Redactor.ts"), gitShow("packages/client/src/Redactor.ts")),
+    writeFileSync(
+      join(oldDir, "internal/secretPatterns.ts"),
+      gitShow("packages/client/src/internal/secretPatterns.ts")
+    ),
+    await bundle(`export { redactText } from "./Redactor.ts"`, oldDir, "old"))
 
 // ---------- realistic session text ----------
 
@@ -237,7 +257,7 @@ const report = [
     .loadavg()
     .map((l) => fmt(l, 2))
     .join(" / ")}`,
-  `- \`old\` is \`redactText\` of \`${REF}\` (packages/client/src/Redactor.ts there); \`current\` is this tree's. Median of ${RUNS} interleaved runs, MB/s of CPU time (process.cpuUsage, so that other processes on a loaded machine do not skew it); \`current / old\` is the median of the per-run ratios.`,
+  `- \`old\` is \`redactText\` of \`${REF}\` (${oldEntry} there); \`current\` is this tree's. Median of ${RUNS} interleaved runs, MB/s of CPU time (process.cpuUsage, so that other processes on a loaded machine do not skew it); \`current / old\` is the median of the per-run ratios.`,
   "- Baselines: `indexOf` of an absent character (memchr speed); `regex`: one pass of a single combined case-insensitive keyword regex.",
   "",
   "| input | indexOf | regex | old | current | current / old | current / regex |",
