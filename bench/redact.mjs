@@ -78,15 +78,16 @@ const refHas = (path) => {
 const oldEntry = refHas("packages/domain/src/Redaction.ts")
   ? "packages/domain/src/Redaction.ts"
   : "packages/client/src/Redactor.ts"
-const old = oldEntry.startsWith("packages/domain")
-  ? (execFileSync("tar", ["-x", "-C", oldDir], { input: git(["archive", REF, "packages/domain/src"]) }),
-    await bundle(`export { redactText } from "./packages/domain/src/Redaction.ts"`, oldDir, "old"))
-  : (writeFileSync(join(oldDir, "Redactor.ts"), gitShow("packages/client/src/Redactor.ts")),
-    writeFileSync(
-      join(oldDir, "internal/secretPatterns.ts"),
-      gitShow("packages/client/src/internal/secretPatterns.ts")
-    ),
-    await bundle(`export { redactText } from "./Redactor.ts"`, oldDir, "old"))
+const oldSource = () => {
+  if (oldEntry.startsWith("packages/domain")) {
+    execFileSync("tar", ["-x", "-C", oldDir], { input: git(["archive", REF, "packages/domain/src"]) })
+    return `export { redactText } from "./${oldEntry}"`
+  }
+  writeFileSync(join(oldDir, "Redactor.ts"), gitShow("packages/client/src/Redactor.ts"))
+  writeFileSync(join(oldDir, "internal/secretPatterns.ts"), gitShow("packages/client/src/internal/secretPatterns.ts"))
+  return `export { redactText } from "./Redactor.ts"`
+}
+const old = await bundle(oldSource(), oldDir, "old")
 
 // ---------- realistic session text ----------
 
