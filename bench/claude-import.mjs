@@ -393,6 +393,33 @@ const archiveSection = (result) => {
   const cc = (r) => r.ccusage.wallMs
   const ccCpu = (r) => r.ccusage.cpuMs
   const mbps = (ms) => archive.bytes / MB / (ms / 1000)
+  /** One run's row: wall and CPU time, MB/s, both ratios to ccusage (CPU with the server's when it stored), peak RSS. */
+  const runRow = (label, run, { mbps: withRate = false, serverCpu = false }) => [
+    label,
+    triple(
+      rounds.map((r) => run(r).wallMs),
+      2,
+      1000
+    ),
+    triple(
+      rounds.map((r) => run(r).cpuMs),
+      2,
+      1000
+    ),
+    withRate ? fmt(mbps(stats(rounds.map((r) => run(r).wallMs)).median), 0) : "",
+    `${triple(
+      ratio((r) => run(r).wallMs, cc),
+      2
+    )}×`,
+    `${triple(
+      ratio((r) => run(r).cpuMs + (serverCpu ? (run(r).serverCpuMs ?? 0) : 0), ccCpu),
+      2
+    )}×`,
+    triple(
+      rounds.map((r) => run(r).usage.maxRssMiB),
+      0
+    )
+  ]
   const rows = [
     [
       "ccusage 20.0.24 `session --offline --json`",
@@ -403,84 +430,9 @@ const archiveSection = (result) => {
       "1×",
       ""
     ],
-    [
-      "first import (into a fresh server)",
-      triple(
-        rounds.map((r) => r.first.wallMs),
-        2,
-        1000
-      ),
-      triple(
-        rounds.map((r) => r.first.cpuMs),
-        2,
-        1000
-      ),
-      fmt(mbps(stats(rounds.map((r) => r.first.wallMs)).median), 0),
-      `${triple(
-        ratio((r) => r.first.wallMs, cc),
-        2
-      )}×`,
-      `${triple(
-        ratio((r) => r.first.cpuMs + (r.first.serverCpuMs ?? 0), ccCpu),
-        2
-      )}×`,
-      triple(
-        rounds.map((r) => r.first.usage.maxRssMiB),
-        0
-      )
-    ],
-    [
-      "first import, client side only (to the outbox, nothing sent)",
-      triple(
-        rounds.map((r) => r.queue.wallMs),
-        2,
-        1000
-      ),
-      triple(
-        rounds.map((r) => r.queue.cpuMs),
-        2,
-        1000
-      ),
-      fmt(mbps(stats(rounds.map((r) => r.queue.wallMs)).median), 0),
-      `${triple(
-        ratio((r) => r.queue.wallMs, cc),
-        2
-      )}×`,
-      `${triple(
-        ratio((r) => r.queue.cpuMs, ccCpu),
-        2
-      )}×`,
-      triple(
-        rounds.map((r) => r.queue.usage.maxRssMiB),
-        0
-      )
-    ],
-    [
-      "second import (unchanged archive)",
-      triple(
-        rounds.map((r) => r.second.wallMs),
-        2,
-        1000
-      ),
-      triple(
-        rounds.map((r) => r.second.cpuMs),
-        2,
-        1000
-      ),
-      "",
-      `${triple(
-        ratio((r) => r.second.wallMs, cc),
-        2
-      )}×`,
-      `${triple(
-        ratio((r) => r.second.cpuMs + (r.second.serverCpuMs ?? 0), ccCpu),
-        2
-      )}×`,
-      triple(
-        rounds.map((r) => r.second.usage.maxRssMiB),
-        0
-      )
-    ]
+    runRow("first import (into a fresh server)", (r) => r.first, { mbps: true, serverCpu: true }),
+    runRow("first import, client side only (to the outbox, nothing sent)", (r) => r.queue, { mbps: true }),
+    runRow("second import (unchanged archive)", (r) => r.second, { serverCpu: true })
   ]
   const first = rounds[0].first
   const server = triple(

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type Api, ApiKey } from "@opensync/domain"
 import { type RunningServer, startServer } from "@opensync/testkit/Server"
+import { SESSION_USAGE } from "./support/cli.js"
 
 const cli = resolve(__dirname, "../dist/cli.mjs")
 const hookMjs = resolve(__dirname, "../dist/hook.cjs")
@@ -204,14 +205,7 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     const list = await api<Api.SessionPage>(server, server.key, "/api/sessions")
     expect(list.sessions.map((session) => session.id)).toContain(sessionId)
     const detail = await api<Api.SessionDetail>(server, server.key, `/api/sessions/${sessionId}`)
-    expect(detail.session.usage).toEqual({
-      input: 25,
-      output: 252,
-      cacheRead: 54_548,
-      cacheWrite5m: 14_270,
-      cacheWrite1h: 0,
-      reasoning: 0
-    })
+    expect(detail.session.usage).toEqual(SESSION_USAGE)
 
     const again = await run(dir, ["sync"])
     expect(again.code).toBe(0)

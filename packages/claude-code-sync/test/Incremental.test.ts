@@ -235,17 +235,7 @@ describe("a 2.1.332 session growing line by line", () => {
   })
 })
 
-/** Session k's copy of the capture: every id made its own (as in Kill.test.ts). */
-const copyFor = (text: string, k: number) => {
-  const tag = k.toString(16).padStart(4, "0")
-  return text
-    .replace(
-      /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{8}([0-9a-f]{4})/g,
-      (id) => `${id.slice(0, -4)}${tag}`
-    )
-    .replace(/\b(msg|toolu|req|srvtoolu)_fake[A-Za-z0-9]*/g, (id) => `${id}${tag}`)
-    .replaceAll(AGENT, `${AGENT.slice(0, -4)}${tag}`)
-}
+const { copyFor } = Cli
 
 describe("import killed anywhere", () => {
   it("then imported again, stores every session exactly as an import never killed", { timeout: 600_000 }, async () => {

@@ -16,17 +16,7 @@ const { fixtures, SESSION_ID: SESSION, AGENT_ID: AGENT } = Cli
 const SESSIONS = 24
 const T0 = 1_790_000_000_000
 
-/** Session k's copy of a capture: every id (session, messages, tool uses, requests, the subagent) made its own. */
-const copyFor = (text: string, k: number) => {
-  const tag = k.toString(16).padStart(4, "0")
-  return text
-    .replace(
-      /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{8}([0-9a-f]{4})/g,
-      (id) => `${id.slice(0, -4)}${tag}`
-    )
-    .replace(/\b(msg|toolu|req|srvtoolu)_fake[A-Za-z0-9]*/g, (id) => `${id}${tag}`)
-    .replaceAll(AGENT, `${AGENT.slice(0, -4)}${tag}`)
-}
+const { copyFor } = Cli
 const sessionOf = (k: number) => copyFor(SESSION, k)
 
 const payloads = readFileSync(join(fixtures, "claude-hooks.jsonl"), "utf8")

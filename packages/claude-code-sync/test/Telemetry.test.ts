@@ -4,12 +4,10 @@
  * removed exactly by `uninstall`, `logout`, `--no-telemetry` and the `telemetry` setting; `status` says whether it is
  * on and when the server last received telemetry. The pure plans first, then the built CLI against a real server.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { ApiKey } from "@opensync/domain"
-import { type RunningServer, startServer } from "@opensync/testkit/Server"
 import * as Either from "effect/Either"
 import * as Telemetry from "../src/Telemetry.js"
 import * as Cli from "./support/cli.js"
@@ -125,24 +123,13 @@ describe("planning the env block", () => {
 })
 
 describe("the CLI against a real server", () => {
-  let server: RunningServer
-  const homes: Array<string> = []
-  beforeAll(async () => {
-    server = await startServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-    for (const home of homes) rmSync(home, { recursive: true, force: true })
-  })
-  const home = () => {
-    const dir = mkdtempSync(join(tmpdir(), "ccs-telemetry-"))
-    homes.push(dir)
-    return dir
-  }
+  const context = Cli.serverAndHomes("ccs-telemetry-")
+  const home = context.home
   const settingsFile = (dir: string) => join(dir, ".claude", "settings.json")
   const settingsOf = (dir: string) => JSON.parse(readFileSync(settingsFile(dir), "utf8"))
   const newKey = async () => {
-    return (JSON.parse(await server.cli(["keys", "create", "--name", "laptop", "--json"])) as { key: string }).key
+    return (JSON.parse(await context.server.cli(["keys", "create", "--name", "laptop", "--json"])) as { key: string })
+      .key
   }
 
   it("login writes the export's settings; a second login with a new key updates the header; logout removes them", async () => {
@@ -152,20 +139,20 @@ describe("the CLI against a real server", () => {
     writeFileSync(settingsFile(dir), original)
     chmodSync(settingsFile(dir), 0o644)
     const key = await newKey()
-    const login = await Cli.run(dir, ["login", "--url", server.url, "--key", key])
+    const login = await Cli.run(dir, ["login", "--url", context.server.url, "--key", key])
     expect(login.code, login.stderr).toBe(0)
-    expect(login.stdout).toContain(`Claude Code's OpenTelemetry export: sent to ${server.url}`)
+    expect(login.stdout).toContain(`Claude Code's OpenTelemetry export: sent to ${context.server.url}`)
     expect(login.stdout).toContain(`That file now holds the key ${ApiKey.displayPrefix(key)}…`)
     expect(login.stdout).not.toContain(key)
     expect(settingsOf(dir)).toEqual({
       model: "opus",
-      env: { FOO: "bar", ...Telemetry.variables({ serverUrl: server.url, apiKey: key }) }
+      env: { FOO: "bar", ...Telemetry.variables({ serverUrl: context.server.url, apiKey: key }) }
     })
     // The file keeps the mode it had.
     expect(statSync(settingsFile(dir)).mode & 0o777).toBe(0o644)
 
     const second = await newKey()
-    const relogin = await Cli.run(dir, ["login", "--url", server.url, "--key", second])
+    const relogin = await Cli.run(dir, ["login", "--url", context.server.url, "--key", second])
     expect(relogin.stdout).toContain("updated OTEL_EXPORTER_OTLP_HEADERS")
     expect(settingsOf(dir).env.OTEL_EXPORTER_OTLP_HEADERS).toBe(`Authorization=Bearer ${second}`)
     expect(JSON.stringify(settingsOf(dir))).not.toContain(key)
@@ -181,13 +168,13 @@ describe("the CLI against a real server", () => {
     const original = `${JSON.stringify({ env: { CLAUDE_CODE_ENABLE_TELEMETRY: "1", FOO: "bar" } }, null, 2)}\n`
     writeFileSync(settingsFile(dir), original)
     const key = await newKey()
-    const env = { CLAUDE_SYNC_CONVEX_URL: server.url, CLAUDE_SYNC_API_KEY: key }
+    const env = { CLAUDE_SYNC_CONVEX_URL: context.server.url, CLAUDE_SYNC_API_KEY: key }
     const setup = await Cli.run(dir, ["setup"], env)
     expect(setup.code, setup.stderr).toBe(0)
     const settings = settingsOf(dir)
     expect(Object.keys(settings.hooks)).toHaveLength(8)
-    expect(settings.env).toEqual({ FOO: "bar", ...Telemetry.variables({ serverUrl: server.url, apiKey: key }) })
-    expect((await Cli.run(dir, ["setup"], env)).stdout).toContain(`already sent to ${server.url}`)
+    expect(settings.env).toEqual({ FOO: "bar", ...Telemetry.variables({ serverUrl: context.server.url, apiKey: key }) })
+    expect((await Cli.run(dir, ["setup"], env)).stdout).toContain(`already sent to ${context.server.url}`)
     const uninstall = await Cli.run(dir, ["uninstall"], env)
     expect(uninstall.code, uninstall.stderr).toBe(0)
     // The user's own CLAUDE_CODE_ENABLE_TELEMETRY=1 was there before: it stays.
@@ -197,22 +184,24 @@ describe("the CLI against a real server", () => {
   it("--no-telemetry writes nothing, removes what was written, and is remembered by the next login", async () => {
     const dir = home()
     const key = await newKey()
-    expect((await Cli.run(dir, ["login", "--url", server.url, "--key", key])).code).toBe(0)
-    expect(settingsOf(dir).env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(server.url)
+    expect((await Cli.run(dir, ["login", "--url", context.server.url, "--key", key])).code).toBe(0)
+    expect(settingsOf(dir).env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(context.server.url)
     const off = await Cli.run(dir, ["setup", "--no-telemetry"])
     expect(off.code, off.stderr).toBe(0)
     expect(off.stdout).toContain("Claude Code's OpenTelemetry export: off (--no-telemetry")
     expect(settingsOf(dir).env).toBeUndefined()
-    expect((await Cli.run(dir, ["login", "--url", server.url, "--key", key])).code).toBe(0)
+    expect((await Cli.run(dir, ["login", "--url", context.server.url, "--key", key])).code).toBe(0)
     expect(settingsOf(dir).env).toBeUndefined()
     expect(JSON.parse((await Cli.run(dir, ["config", "--json"])).stdout).telemetry).toBe(false)
     // The setting turns it on again, at once.
     const on = await Cli.run(dir, ["set", "telemetry", "true"])
-    expect(on.stdout).toContain(`sent to ${server.url}`)
+    expect(on.stdout).toContain(`sent to ${context.server.url}`)
     expect(settingsOf(dir).env.OTEL_EXPORTER_OTLP_HEADERS).toBe(`Authorization=Bearer ${key}`)
     // And the environment variable turns it off for a login.
     const fresh = home()
-    const envOff = await Cli.run(fresh, ["login", "--url", server.url, "--key", key], { CLAUDE_SYNC_TELEMETRY: "0" })
+    const envOff = await Cli.run(fresh, ["login", "--url", context.server.url, "--key", key], {
+      CLAUDE_SYNC_TELEMETRY: "0"
+    })
     expect(envOff.stdout).toContain("off (CLAUDE_SYNC_TELEMETRY is false)")
     expect(() => settingsOf(fresh)).toThrow()
   })
@@ -232,7 +221,7 @@ describe("the CLI against a real server", () => {
       2
     )}\n`
     writeFileSync(settingsFile(dir), original)
-    const login = await Cli.run(dir, ["login", "--url", server.url, "--key", server.key])
+    const login = await Cli.run(dir, ["login", "--url", context.server.url, "--key", context.server.key])
     expect(login.code, login.stderr).toBe(0)
     expect(login.stdout).toContain("Claude Code already exports its telemetry elsewhere")
     expect(login.stdout).toContain("OTEL_EXPORTER_OTLP_ENDPOINT=https://collector.example:4318")
@@ -245,7 +234,7 @@ describe("the CLI against a real server", () => {
 
     // Exported from the shell that runs setup: the same.
     const shell = home()
-    const fromShell = await Cli.run(shell, ["login", "--url", server.url, "--key", server.key], {
+    const fromShell = await Cli.run(shell, ["login", "--url", context.server.url, "--key", context.server.key], {
       OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector.example:4318"
     })
     expect(fromShell.stdout).toContain("OTEL_EXPORTER_OTLP_ENDPOINT=https://collector.example:4318 (your environment)")
@@ -255,10 +244,13 @@ describe("the CLI against a real server", () => {
   it("status says telemetry is on, and when the server last received some with the key settings.json holds", async () => {
     const dir = home()
     const key = await newKey()
-    expect((await Cli.run(dir, ["login", "--url", server.url, "--key", key])).code).toBe(0)
+    expect((await Cli.run(dir, ["login", "--url", context.server.url, "--key", key])).code).toBe(0)
     const before = await Cli.run(dir, ["status"])
     expect(before.stdout).toMatch(
-      new RegExp(`^telemetry {6}on: Claude Code exports to ${server.url} .*the server has received none yet$`, "m")
+      new RegExp(
+        `^telemetry {6}on: Claude Code exports to ${context.server.url} .*the server has received none yet$`,
+        "m"
+      )
     )
     // What Claude Code does with these settings: POST OTLP to <endpoint>/v1/logs with the header.
     const env = settingsOf(dir).env as Record<string, string>
@@ -272,7 +264,11 @@ describe("the CLI against a real server", () => {
     })
     expect(posted.status).toBe(200)
     const status = JSON.parse((await Cli.run(dir, ["status", "--json"])).stdout)
-    expect(status.telemetry).toMatchObject({ state: "on", endpoint: server.url, settingsPath: settingsFile(dir) })
+    expect(status.telemetry).toMatchObject({
+      state: "on",
+      endpoint: context.server.url,
+      settingsPath: settingsFile(dir)
+    })
     expect(status.telemetry.lastReceivedAt).toBeGreaterThanOrEqual(sent - 1_000)
     expect((await Cli.run(dir, ["status"])).stdout).toMatch(
       /^telemetry {6}on: .*the server last received telemetry 20/m

@@ -3,11 +3,10 @@
  * the agent kit) left behind, written by its own bundles: 12 hook payloads it had turned into 4 outbox events, and 12
  * more still in its inbox (old item names, headers without a format version). The current CLI must deliver all of it.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
+import { describe, expect, it } from "@effect/vitest"
+import { getSession } from "@opensync/testkit/Server"
 import { inboxVersion } from "../src/Agent.js"
 import * as Source from "../src/Source.js"
 import * as Cli from "./support/cli.js"
@@ -15,20 +14,11 @@ import * as Cli from "./support/cli.js"
 const { fixtures, SESSION_ID: sessionId, AGENT_ID: agentId } = Cli
 const run = (home: string, args: ReadonlyArray<string>) => Cli.run(home, args)
 
-let server: RunningServer
-const homes: Array<string> = []
-beforeAll(async () => {
-  server = await startServer()
-})
-afterAll(async () => {
-  await server?.stop()
-  for (const dir of homes) rmSync(dir, { recursive: true, force: true })
-})
+const context = Cli.serverAndHomes("ccs-upgrade-")
 
 /** A HOME holding the 0.2.0 queue, with the session's transcripts where its hook payloads say they are. */
 const upgradedHome = () => {
-  const home = mkdtempSync(join(tmpdir(), "ccs-upgrade-"))
-  homes.push(home)
+  const home = context.home()
   const state = join(home, ".config", "claude-code-sync")
   cpSync(join(fixtures, "queue-0.2.0"), state, { recursive: true })
   Cli.transcripts(home, { subagent: true })
@@ -45,7 +35,7 @@ describe("upgrading from claude-code-sync 0.2.0", () => {
     const { home, state } = upgradedHome()
     expect(readdirSync(join(state, "outbox", "pending"))).toHaveLength(4)
     expect(readdirSync(join(state, "inbox"))).toHaveLength(12)
-    expect((await run(home, ["login", "--url", server.url, "--key", server.key])).code).toBe(0)
+    expect((await run(home, ["login", "--url", context.server.url, "--key", context.server.key])).code).toBe(0)
 
     const sync = await run(home, ["sync"])
     expect(sync.stderr).toBe("")
@@ -56,7 +46,7 @@ describe("upgrading from claude-code-sync 0.2.0", () => {
     expect(existsSync(join(state, "inbox-bad"))).toBe(false)
     expect(readdirSync(join(state, "outbox", "pending"))).toEqual([])
 
-    const stored = await getSession(server, sessionId)
+    const stored = await getSession(context.server, sessionId)
     expect(stored).toBeDefined()
     // The prompt came through the old outbox; replies, tokens and the subagent from the transcripts the old inbox named.
     expect(stored?.detail.messages.some((m) => m.role === "user" && m.text.startsWith("Run echo hello"))).toBe(true)

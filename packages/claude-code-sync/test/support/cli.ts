@@ -12,6 +12,27 @@ export const fixtures = resolve(__dirname, "../fixtures")
 /** The captured session of the `settings` run, and its subagent. */
 export const SESSION_ID = "c763ea33-250a-4cfa-ba10-d17cac298173"
 export const AGENT_ID = "a0aff73444ac06d3e"
+/** Its token usage, from the capture's README (what the server must hold once the transcript is read). */
+export const SESSION_USAGE = {
+  input: 25,
+  output: 252,
+  cacheRead: 54_548,
+  cacheWrite5m: 14_270,
+  cacheWrite1h: 0,
+  reasoning: 0
+}
+
+/** Session k's copy of a capture: every id (session, messages, tool uses, requests, the subagent) made its own. */
+export const copyFor = (text: string, k: number) => {
+  const tag = k.toString(16).padStart(4, "0")
+  return text
+    .replace(
+      /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{8}([0-9a-f]{4})/g,
+      (id) => `${id.slice(0, -4)}${tag}`
+    )
+    .replace(/\b(msg|toolu|req|srvtoolu)_fake[A-Za-z0-9]*/g, (id) => `${id}${tag}`)
+    .replaceAll(AGENT_ID, `${AGENT_ID.slice(0, -4)}${tag}`)
+}
 
 export interface Result {
   readonly code: number | null
@@ -77,6 +98,27 @@ export const serverAndHome = (prefix: string) => {
   afterAll(async () => {
     await context.server?.stop()
     if (context.home !== "") rmSync(context.home, { recursive: true, force: true })
+  })
+  return context
+}
+
+/** A real server for the file's tests, and fresh HOMEs made on demand; all removed at the end. */
+export const serverAndHomes = (prefix: string) => {
+  const homes: Array<string> = []
+  const context = {
+    server: undefined as unknown as RunningServer,
+    home: () => {
+      const dir = mkdtempSync(join(tmpdir(), prefix))
+      homes.push(dir)
+      return dir
+    }
+  }
+  beforeAll(async () => {
+    context.server = await startServer()
+  })
+  afterAll(async () => {
+    await context.server?.stop()
+    for (const dir of homes) rmSync(dir, { recursive: true, force: true })
   })
   return context
 }
