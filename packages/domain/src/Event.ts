@@ -16,6 +16,21 @@ const common = {
   at: EpochMillis
 }
 
+/** The session's text fields: each is merged on its own (an absent one leaves the stored value, `null` clears it). */
+export const sessionTextFields = [
+  "title",
+  "projectPath",
+  "projectName",
+  "gitBranch",
+  "model",
+  "provider",
+  "startType",
+  "endReason",
+  "parentSessionId",
+  "agentVersion"
+] as const
+export type SessionTextField = (typeof sessionTextFields)[number]
+
 /**
  * Session metadata, merged field by field: an absent field leaves the stored value alone, `null` clears it.
  * Sent on session start, on metadata changes and on session end (`endReason`, `endedAt`).
@@ -23,16 +38,9 @@ const common = {
 export const SessionEvent = Schema.Struct({
   kind: Schema.Literal("session"),
   ...common,
-  title: optionalNullable(Text),
-  projectPath: optionalNullable(Text),
-  projectName: optionalNullable(Text),
-  gitBranch: optionalNullable(Text),
-  model: optionalNullable(Text),
-  provider: optionalNullable(Text),
-  startType: optionalNullable(Text),
-  endReason: optionalNullable(Text),
-  parentSessionId: optionalNullable(Text),
-  agentVersion: optionalNullable(Text),
+  ...(Object.fromEntries(sessionTextFields.map((field) => [field, optionalNullable(Text)])) as {
+    readonly [K in SessionTextField]: ReturnType<typeof optionalNullable<typeof Text>>
+  }),
   startedAt: Schema.optional(EpochMillis),
   endedAt: optionalNullable(EpochMillis),
   /** Absolute totals reported by the agent (legacy protocol); a zero field means "unchanged". */

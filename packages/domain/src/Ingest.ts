@@ -6,6 +6,7 @@ import type {
   ToolCallEvent,
   ToolResultEvent
 } from "./Event.js"
+import { sessionTextFields } from "./Event.js"
 import * as Figures from "./Figures.js"
 import { dayOf, maxEpochMillis } from "./Ids.js"
 import * as Limits from "./Limits.js"
@@ -26,18 +27,7 @@ import * as Usage from "./Usage.js"
 /** What applying an event did: `applied`, or `stale` when a newer state was already stored (nothing changes). */
 export type Outcome = "applied" | "stale"
 
-const sessionFields = [
-  "title",
-  "projectPath",
-  "projectName",
-  "gitBranch",
-  "model",
-  "provider",
-  "startType",
-  "endReason",
-  "parentSessionId",
-  "agentVersion"
-] as const
+const sessionFields = sessionTextFields
 
 /** A session row for an id seen for the first time (created by whichever event arrives first). */
 export const emptySession = (id: string, source: string, at: number): Session => ({

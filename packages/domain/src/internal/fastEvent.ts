@@ -1,3 +1,4 @@
+import { sessionTextFields } from "../Event.js"
 import { maxEpochMillis } from "../Ids.js"
 import { isWellFormed, maxCostUsd, maxDurationMs, maxTokens } from "../Units.js"
 
@@ -102,18 +103,7 @@ const common = (r: Rec, kind: string): Rec => ({
   at: epoch(field(r, "at"))
 })
 
-const sessionTexts = [
-  "title",
-  "projectPath",
-  "projectName",
-  "gitBranch",
-  "model",
-  "provider",
-  "startType",
-  "endReason",
-  "parentSessionId",
-  "agentVersion"
-] as const
+const sessionTexts = sessionTextFields
 
 const session = (r: Rec): Rec => {
   const out = common(r, "session")
