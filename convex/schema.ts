@@ -201,6 +201,10 @@ export default defineSchema({
     .index("by_key", ["userId", "day", "source", "project", "tool"])
     .index("by_source_day", ["userId", "source", "day"])
     .index("by_project_day", ["userId", "project", "day"]),
+  /** Stored parts of exports too large for one HTTP response (`exports.ts`), deleted once expired. */
+  exportFiles: defineTable({ userId: v.id("users"), storageId: v.id("_storage"), expiresAt: v.number() })
+    .index("by_user", ["userId"])
+    .index("by_expiry", ["expiresAt"]),
   /** Progress of batched, resumable migrations (see `migrations.ts`). */
   migrations: defineTable({
     name: v.string(),

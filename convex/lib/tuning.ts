@@ -35,7 +35,13 @@ export const tuning = {
   /** Last uses one sweep folds at most per call; deletions restarted when they made no progress for this long. */
   sweepUses: 500,
   stalledDeletionMs: 10 * 60_000,
-  /** Sessions an export answers in its body at most as bytes; past that it is written to file storage (up to the second). */
-  exportInlineBytes: 4 * 1024 * 1024,
-  exportFileBytes: 16 * 1024 * 1024
+  /**
+   * Largest export answered in the HTTP response itself, and bytes per stored part of a larger one (Convex answers at
+   * most 20 MiB per HTTP response and gives an action 64 MiB of memory: one part is held at a time); parts stay
+   * downloadable for `exportFileTtlMs`, and the sweeper deletes at most `sweepExportFiles` expired ones per call.
+   */
+  exportInlineBytes: 8 * 1024 * 1024,
+  exportPartBytes: 8 * 1024 * 1024,
+  exportFileTtlMs: 60 * 60_000,
+  sweepExportFiles: 100
 }

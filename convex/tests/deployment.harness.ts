@@ -181,6 +181,26 @@ const tableOfIndex = (index: string | undefined) => index?.split(".")[0]
 
 type AsyncSyscall = (op: string, json: string) => Promise<string>
 type Syscall = (op: string, json: string) => string
+type JsSyscall = (op: string, args: Record<string, unknown>) => Promise<unknown>
+
+let storageFault: { skip: number; error: Error } | undefined
+
+/** Makes a file storage write fail (`ctx.storage.store` throws `error`) after `skip` more writes succeed; once. */
+export const failStorageWrite = (skip: number, error: Error) => {
+  storageFault = { skip, error }
+}
+
+const observeJs = (op: string, args: Record<string, unknown>, inner: JsSyscall): Promise<unknown> => {
+  if (op === "storage/storeBlob" && storageFault !== undefined) {
+    if (storageFault.skip === 0) {
+      const { error } = storageFault
+      storageFault = undefined
+      return Promise.reject(error)
+    }
+    storageFault.skip--
+  }
+  return inner(op, args)
+}
 
 const observe = async (op: string, json: string, inner: AsyncSyscall): Promise<string> => {
   const args = JSON.parse(json) as Record<string, unknown>
@@ -317,7 +337,8 @@ export const installObserver = () => {
       return (op: string, json: string) => observe(op, json, f)
     },
     get jsSyscall() {
-      return inner.jsSyscall
+      const f = inner.jsSyscall as JsSyscall
+      return (op: string, args: Record<string, unknown>) => observeJs(op, args, f)
     }
   }
 }

@@ -3,6 +3,7 @@ import * as Data from "./Data.js"
 import * as DataStatus from "./DataStatus.js"
 import * as Delete from "./Delete.js"
 import * as Export from "./Export.js"
+import * as ExportDelivery from "./ExportDelivery.js"
 import { makeHarness, type Target } from "./Harness.js"
 import * as Health from "./Health.js"
 import * as HostileInput from "./HostileInput.js"
@@ -47,6 +48,7 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
     SearchParity.section(h)
     Stats.section(h)
     Export.section(h)
+    ExportDelivery.section(h)
     Delete.section(h)
     Keys.section(h)
     Legacy.section(h)
