@@ -7,6 +7,12 @@ export const tuning = {
   /** Session documents, and bytes, one list call reads at most; a selective filter may then return a short page. */
   listScanDocuments: 2_000,
   listScanBytes: 8 * 1024 * 1024,
+  /**
+   * Of that budget (and never more than half of it), what a list may spend reading a narrower range whole (two filters, or `from` with another sort
+   * field) to sort it in memory; a larger range is left for the scan in the requested order.
+   */
+  listProbeDocuments: 1_000,
+  listProbeBytes: 4 * 1024 * 1024,
   /** Search entries and titles one search reads at most. */
   searchHits: 256,
   /** Rows per page when an HTTP action reads a whole result (stats rollups, session ids). */

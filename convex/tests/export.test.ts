@@ -115,7 +115,7 @@ describe("exports past Convex's 20 MiB response cap", () => {
     await expect(doFetch(`${origin}${path}`, { headers: { authorization: `Bearer ${alice.key}` } })).rejects.toThrow(
       /over Convex's 20 MiB limit/
     )
-  })
+  }, 240_000)
 
   it("deletes the files once expired, and the dashboard says a part is gone", async () => {
     Object.assign(tuning, { exportInlineBytes: 1024, exportPartBytes: 4096 })
