@@ -61,7 +61,13 @@ const observed = (file: string, module: Record<string, unknown>) =>
         }
         const record = (func.isMutation || func.isQuery) && recording !== undefined ? fresh(path) : undefined
         if (record !== undefined) recording?.push(record)
-        const result = record === undefined ? await inner(ctx, args) : await current.run(record, () => inner(ctx, args))
+        const extra = func.isMutation ? injected.get(path) : undefined
+        const run = async () => {
+          const value = await inner(ctx, args)
+          if (extra !== undefined) await extra(ctx, args)
+          return value
+        }
+        const result = record === undefined ? await run() : await current.run(record, run)
         const out = bytes(JSON.stringify(result ?? null))
         if (out > productionLimits.returnBytes) {
           throw new LimitExceeded(`The return value of ${path} is too large (${out} bytes > 16 MiB)`)
@@ -71,6 +77,22 @@ const observed = (file: string, module: Record<string, unknown>) =>
       return [name, Object.assign((..._: Array<unknown>) => inner(undefined, undefined), value, { _handler })]
     })
   )
+
+/** What `injectIntoMutation` adds to a mutation, by function path (`sync:recordEvents`). */
+// biome-ignore lint/suspicious/noExplicitAny: the mutation's own ctx and arguments, typed by the test that injects
+type Injected = (ctx: any, args: any) => Promise<void>
+const injected = new Map<string, Injected>()
+
+/**
+ * A fault for tests of the conflict check: every call of the mutation `path` also runs `extra` in its transaction
+ * (after its handler, with its ctx and arguments, recorded like the rest), until the returned function is called.
+ */
+export const injectIntoMutation = (path: string, extra: Injected): (() => void) => {
+  injected.set(path, extra)
+  return () => {
+    injected.delete(path)
+  }
+}
 
 const fileOf = (path: string) => path.replace(/^.*?(\/isolate\/|\.\.\/)/, "").replace(/\.[jt]s$/, "")
 
