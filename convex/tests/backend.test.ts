@@ -310,6 +310,44 @@ describe("migrations", () => {
     const bySource = await http("GET", "/api/sessions?source=opencode&limit=200")
     expect(bySource.body.sessions.length).toEqual(200)
   })
+
+  it("bounds a step by bytes whatever its batch size: 100 sessions of 243 KB migrate under the 16 MiB read limit", async () => {
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const userId = userIdOf(alice)
+    for (let from = 0; from < 100; from += 20) {
+      await t.run(async (ctx) => {
+        for (let i = from; i < from + 20; i++) {
+          const session = { ...Ingest.emptySession(`big-${i}`, "x", t0 + i), title: `${i} ${"x".repeat(121_000)}` }
+          const { source: _source, ...legacy } = sessionRow(session, userId)
+          await ctx.db.insert("sessions", legacy)
+        }
+      })
+    }
+    const first = await t.mutation(internal.migrations.addSourceToExisting, { batchSize: 100 })
+    // 4 MiB of 243 KB documents: 17 or so, not the 100 asked for (24 MB, past the 16 MiB a call may read)
+    expect([first.processed > 0, first.processed < 25, first.done]).toEqual([true, true, false])
+    await drain(t)
+    expect(await t.query(internal.migrations.status, { name: "addSourceToExisting" })).toEqual({
+      name: "addSourceToExisting",
+      started: true,
+      processed: 100,
+      done: true
+    })
+    // every session now has its source (the list reads 8 MiB a call: follow its cursor)
+    const http = client(t, alice.key)
+    let migrated = 0
+    let cursor: string | null = null
+    do {
+      const page: { body: Api.SessionPage } = await http(
+        "GET",
+        `/api/sessions?source=opencode&limit=200${cursor === null ? "" : `&cursor=${cursor}`}`
+      )
+      migrated += page.body.sessions.length
+      cursor = page.body.nextCursor
+    } while (cursor !== null)
+    expect(migrated).toEqual(100)
+  }, 120_000)
 })
 
 describe("dashboard sign-in", () => {
