@@ -264,7 +264,7 @@ describe("limits: more data than one function may read", () => {
     expect((await http("GET", "/api/keys")).body.keys.length).toEqual(1)
     expect((await rowsOf(t, userIdOf(bob))).sessions).toEqual(1)
     expect((await http("GET", "/api/stats?from=0")).body.totals.sessions).toEqual(0)
-  })
+  }, 240_000)
 })
 
 describe("migrations", () => {
