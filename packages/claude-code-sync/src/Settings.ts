@@ -231,6 +231,24 @@ const write = (path: string, exists: boolean, settings: Json) =>
     catch: (cause) => new SettingsWriteFailed({ path, reason: describe(cause) })
   })
 
+/** The parsed settings at `path` (a missing file: an empty object). */
+export const load = (path: string) => Effect.map(read(path), ({ settings }) => settings)
+
+/**
+ * Reads `path`, applies `change` and, when it says it changed something, writes the result atomically after copying
+ * the old file to `.bak` (an existing file keeps its mode; a new one is 0600).
+ */
+export const update = <A extends { readonly settings: Json; readonly changed: boolean }>(
+  path: string,
+  change: (settings: Json) => Either.Either<A, SettingsInvalid>
+) =>
+  Effect.gen(function* () {
+    const { exists, settings } = yield* read(path)
+    const planned = yield* change(settings)
+    if (planned.changed) yield* write(path, exists, planned.settings)
+    return planned
+  })
+
 /** Reads `path`, applies `plan` and, if anything changed, writes it atomically after copying the old file to `.bak`. */
 export const apply = (path: string, plan: (settings: Json) => Plan) =>
   Effect.gen(function* () {

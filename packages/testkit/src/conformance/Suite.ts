@@ -4,6 +4,7 @@ import * as DataStatus from "./DataStatus.js"
 import * as Delete from "./Delete.js"
 import * as Export from "./Export.js"
 import * as ExportDelivery from "./ExportDelivery.js"
+import * as Facets from "./Facets.js"
 import { makeHarness, type Target } from "./Harness.js"
 import * as Health from "./Health.js"
 import * as HostileInput from "./HostileInput.js"
@@ -47,6 +48,7 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
     SessionList.section(h)
     SearchParity.section(h)
     Stats.section(h)
+    Facets.section(h)
     Export.section(h)
     ExportDelivery.section(h)
     Delete.section(h)
