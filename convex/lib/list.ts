@@ -158,15 +158,16 @@ const candidateRange = (
 
 /**
  * One page of the caller's sessions, filtered and sorted like the local server's list, reading at most
- * `tuning.listScanDocuments` documents and `listScanBytes` bytes. Two ways, whichever reads less:
+ * `tuning.listScanDocuments` documents and `listScanBytes` bytes, in one of two ways:
  *
  * - an ordered scan of the index in the requested order: the family that holds the most filters and has an index for
  *   the sort field, its range bounded by the date filter on the sort field (`from` on `updatedAt`, `to` on
  *   `startedAt`); filters outside the index are checked per document, so a call may end with a short page and a
  *   cursor where its budget ran out;
  * - a candidate set, when a narrower range exists in another order (two filters, or a date filter on another field
- *   than the sort field): that range is read whole if it holds at most `tuning.listProbeDocuments` documents (and
- *   `listProbeBytes`), then sorted in memory; an exact page. A larger range falls back to the ordered scan.
+ *   than the sort field), tried first: that range is read whole if it holds at most `tuning.listProbeDocuments`
+ *   documents and `listProbeBytes` (and half the budget), then sorted in memory: an exact page. A larger range falls
+ *   back to the ordered scan, which has the rest of the budget.
  */
 export const listSessions = async (ctx: QueryCtx, userId: Id<"users">, params: ListFilters): Promise<Page> => {
   const after = params.cursor === undefined ? null : decodeCursor(params.cursor)
