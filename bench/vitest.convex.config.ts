@@ -1,7 +1,9 @@
 import { defineConfig } from "vitest/config"
+import { convexTestTables } from "./convex-test-tables.js"
 
 /** The Convex data-size measurement (`node bench/convex-size.mjs`): convex-test needs vitest's edge-runtime. */
 export default defineConfig({
+  plugins: [convexTestTables()],
   test: {
     include: ["bench/convex-size.test.ts"],
     server: { deps: { inline: ["convex-test"] } },

@@ -34,6 +34,7 @@ export const deleteAll = internalMutation({
     if (progress === null) await ctx.db.insert("dataDeletions", { userId, ...fresh })
     else if (progress.status === "done") await ctx.db.patch(progress._id, fresh)
     await ctx.scheduler.runAfter(0, internal.data.deleteAllStep, { userId })
+    await ctx.scheduler.runAfter(0, internal.exports.removeAll, { userId })
     return { status: "scheduled" as const, sessions }
   }
 })

@@ -11,7 +11,10 @@ import { fields } from "./lib/validators.js"
 const { source: _source, ...sessionFields } = fields(Session.Session)
 const { userId: _keyUser, scope: _scope, ...apiKeyFields } = fields(ApiKey.ApiKeyInfo)
 
-/** The sort fields of `GET /api/sessions`; each gets an index per filter (none, source, project, model). */
+/**
+ * The sort fields of `GET /api/sessions`; each gets an index per filter (none, source, project, model), and pairs of
+ * filters one index each by `updatedAt` (`lib/list.ts` chooses among them).
+ */
 export const sortFields = ["updatedAt", "startedAt", "costUsd", "totalTokens", "messageCount", "durationMs"] as const
 
 const sessions = defineTable({
@@ -50,6 +53,10 @@ const sessions = defineTable({
   .index("by_model_totalTokens", ["userId", "model", "totalTokens", "id"])
   .index("by_model_messageCount", ["userId", "model", "messageCount", "id"])
   .index("by_model_durationMs", ["userId", "model", "durationMs", "id"])
+  /** Two filters at once, by `updatedAt` (the default order): other orders sort such a range in memory. */
+  .index("by_source_project", ["userId", "source", "project", "updatedAt", "id"])
+  .index("by_source_model", ["userId", "source", "model", "updatedAt", "id"])
+  .index("by_project_model", ["userId", "project", "model", "updatedAt", "id"])
   .searchIndex("search_title", { searchField: "titleText", filterFields: ["userId"] })
 
 /** Messages and tool calls hang off the session *document*: a deleted session's rows are unreachable at once. */
@@ -201,6 +208,10 @@ export default defineSchema({
     .index("by_key", ["userId", "day", "source", "project", "tool"])
     .index("by_source_day", ["userId", "source", "day"])
     .index("by_project_day", ["userId", "project", "day"]),
+  /** Stored parts of exports too large for one HTTP response (`exports.ts`), deleted once expired. */
+  exportFiles: defineTable({ userId: v.id("users"), storageId: v.id("_storage"), expiresAt: v.number() })
+    .index("by_user", ["userId"])
+    .index("by_expiry", ["expiresAt"]),
   /** Progress of batched, resumable migrations (see `migrations.ts`). */
   migrations: defineTable({
     name: v.string(),

@@ -16,6 +16,7 @@ import type {
 import type * as apiKeys from "../apiKeys.js";
 import type * as crons from "../crons.js";
 import type * as data from "../data.js";
+import type * as exports from "../exports.js";
 import type * as http from "../http.js";
 import type * as lib_backend from "../lib/backend.js";
 import type * as lib_deletion from "../lib/deletion.js";
@@ -53,6 +54,7 @@ declare const fullApi: ApiFromModules<{
   apiKeys: typeof apiKeys;
   crons: typeof crons;
   data: typeof data;
+  exports: typeof exports;
   http: typeof http;
   "lib/backend": typeof lib_backend;
   "lib/deletion": typeof lib_deletion;

@@ -1,4 +1,5 @@
 import * as Cursor from "@opensync/backend/Cursor"
+import { ExportFiles } from "@opensync/backend/ExportFiles"
 import type { KeyOwner } from "@opensync/backend/Keys"
 import { Keys } from "@opensync/backend/Keys"
 import { ServerInfo } from "@opensync/backend/ServerInfo"
@@ -321,9 +322,34 @@ const signIns = SignIns.of({
     )
 })
 
+/**
+ * Exports past `tuning.exportInlineBytes` go to file storage in parts of `tuning.exportPartBytes` (see
+ * `@opensync/backend/ExportFiles`), each recorded in `exportFiles` so the sweeper deletes it once expired.
+ */
+const exportFiles = ExportFiles.of({
+  get inlineBytes() {
+    return tuning.exportInlineBytes
+  },
+  get partBytes() {
+    return tuning.exportPartBytes
+  },
+  store: (userId, pieces, contentType) =>
+    run(async (ctx) => {
+      const storageId = await ctx.storage.store(
+        new Blob(pieces as Array<Uint8Array<ArrayBuffer>>, { type: contentType })
+      )
+      const expiresAt = Date.now() + tuning.exportFileTtlMs
+      await ctx.runMutation(internal.exports.record, { userId: asUser(userId), storageId, expiresAt })
+      const url = await ctx.storage.getUrl(storageId)
+      if (url === null) throw new Error(`the export part ${storageId} was stored but has no URL`)
+      return { url, expiresAt }
+    })
+})
+
 /** Every port on Convex, plus what this backend tells its users. */
 export const ports = Layer.mergeAll(
   Layer.succeed(SessionStore, store),
+  Layer.succeed(ExportFiles, exportFiles),
   Layer.succeed(Keys, keys),
   Layer.succeed(SignIns, signIns),
   Throttle.memory(),

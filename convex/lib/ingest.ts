@@ -35,7 +35,7 @@ export const rollupRowsOf = (session: Pick<Session.Session, "usageSlices" | "too
  * The Convex adapter of the domain's ingestion (`Batch.apply`): reads the rows a batch touches, applies the events in
  * memory, writes back what changed and inserts the rollup increments, all in the calling mutation's transaction. It
  * reads and writes only documents of the sessions its events name (and inserts new ones), so batches of different
- * sessions of one user never conflict (`convex/tests/conflicts.test.ts`). Stored
+ * sessions of one user never conflict (`convex/tests/scale.test.ts`). Stored
  * sessions are read up to `tuning.mutationSessionBytes`; the events of the sessions past that are `deferred`.
  */
 export const ingest = async (

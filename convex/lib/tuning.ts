@@ -7,6 +7,12 @@ export const tuning = {
   /** Session documents, and bytes, one list call reads at most; a selective filter may then return a short page. */
   listScanDocuments: 2_000,
   listScanBytes: 8 * 1024 * 1024,
+  /**
+   * Of that budget (and never more than half of it), what a list may spend reading a narrower range whole (two filters, or `from` with another sort
+   * field) to sort it in memory; a larger range is left for the scan in the requested order.
+   */
+  listProbeDocuments: 1_000,
+  listProbeBytes: 4 * 1024 * 1024,
   /** Search entries and titles one search reads at most. */
   searchHits: 256,
   /** Rows per page when an HTTP action reads a whole result (stats rollups, session ids). */
@@ -35,7 +41,13 @@ export const tuning = {
   /** Last uses one sweep folds at most per call; deletions restarted when they made no progress for this long. */
   sweepUses: 500,
   stalledDeletionMs: 10 * 60_000,
-  /** Sessions an export answers in its body at most as bytes; past that it is written to file storage (up to the second). */
-  exportInlineBytes: 4 * 1024 * 1024,
-  exportFileBytes: 16 * 1024 * 1024
+  /**
+   * Largest export answered in the HTTP response itself, and bytes per stored part of a larger one (Convex answers at
+   * most 20 MiB per HTTP response and gives an action 64 MiB of memory: one part is held at a time); parts stay
+   * downloadable for `exportFileTtlMs`, and the sweeper deletes at most `sweepExportFiles` expired ones per call.
+   */
+  exportInlineBytes: 8 * 1024 * 1024,
+  exportPartBytes: 8 * 1024 * 1024,
+  exportFileTtlMs: 60 * 60_000,
+  sweepExportFiles: 100
 }

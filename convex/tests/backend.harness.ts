@@ -33,11 +33,34 @@ export const createUser = (t: Backend, name: string) => t.action(internal.users.
 /** The origin the conformance suite addresses; `t.fetch` only looks at the path. */
 export const origin = "https://opensync-test.convex.site"
 
-/** A `fetch` that sends requests to the deployment's HTTP router. */
+/** Where convex-test says a stored file is: `ctx.storage.getUrl` answers this prefix and the file's SHA-256. */
+const storagePrefix = "https://some-deployment.convex.cloud/api/storage/"
+
+/**
+ * A stored file as Convex's file serving answers it: convex-test stores files and makes up their URLs but serves none,
+ * so this finds the file by the digest its URL names. Like a real storage URL, it needs no credentials.
+ */
+const storedFile = async (t: Backend, url: string): Promise<Response> => {
+  const sha256 = url.slice(storagePrefix.length)
+  const file = await t.run(async (ctx) => {
+    for await (const file of ctx.db.system.query("_storage")) {
+      if (file.sha256 !== sha256) continue
+      const blob = await ctx.storage.get(file._id)
+      return blob === null ? null : { bytes: await blob.arrayBuffer(), type: blob.type }
+    }
+    return null
+  })
+  return file === null
+    ? new Response("File not found", { status: 404 })
+    : new Response(file.bytes, { status: 200, headers: { "content-type": file.type || "application/octet-stream" } })
+}
+
+/** A `fetch` that sends requests to the deployment's HTTP router, and serves its stored files' URLs. */
 export const fetchVia =
   (t: Backend): typeof fetch =>
   async (input, init) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url
+    if (url.startsWith(storagePrefix)) return storedFile(t, url)
     const response = await t.fetch(url.startsWith(origin) ? url.slice(origin.length) : url, init)
     const body = await response.arrayBuffer()
     if (body.byteLength > productionLimits.httpResponseBytes) {

@@ -211,22 +211,29 @@ describe("limits: more data than one function may read", () => {
       bob.key
     )
 
-    // a selective residual filter: short pages, each call within its scan budget, every match exactly once
-    const seen: Array<string> = []
-    let cursor: string | null = null
-    let calls = 0
-    do {
-      const page = await http(
-        "GET",
-        `/api/sessions?project=bulk&source=pi&limit=2${cursor === null ? "" : `&cursor=${cursor}`}`
-      )
-      expect(page.status).toEqual(200)
-      seen.push(...page.body.sessions.map((s: Api.SessionSummary) => s.id))
-      cursor = page.body.nextCursor
-      calls++
-    } while (cursor !== null && calls < 20)
-    expect(seen).toEqual(["bulk-290", "bulk-150", "bulk-007"])
-    expect(calls > 3).toEqual(true)
+    const pages = async (query: string) => {
+      const seen: Array<string> = []
+      const sizes: Array<number> = []
+      let cursor: string | null = null
+      do {
+        const page = await http("GET", `/api/sessions?${query}${cursor === null ? "" : `&cursor=${cursor}`}`)
+        expect(page.status).toEqual(200)
+        seen.push(...page.body.sessions.map((s: Api.SessionSummary) => s.id))
+        sizes.push(page.body.sessions.length)
+        cursor = page.body.nextCursor
+      } while (cursor !== null && sizes.length < 20)
+      return { seen, sizes }
+    }
+    // two selective filters: the index by source and project holds exactly the matches, so the pages are full
+    expect(await pages("project=bulk&source=pi&limit=2")).toEqual({
+      seen: ["bulk-290", "bulk-150", "bulk-007"],
+      sizes: [2, 1]
+    })
+    // a filter no index bounds (`to` while the scan runs by updatedAt from `from`): short pages, each call within its
+    // scan budget, a cursor where the budget ran out, every match exactly once
+    const residual = await pages(`from=${t0 + 5 * day}&to=${t0 + 10 * day}&limit=2`)
+    expect(residual.seen).toEqual(["bulk-010", "bulk-009", "bulk-008", "bulk-007", "bulk-006", "bulk-005"])
+    expect(residual.sizes.filter((n) => n === 0).length > 2).toEqual(true)
 
     const ids = await http("GET", "/sync/sessions/list")
     expect(ids.body.sessionIds.length).toEqual(total)
@@ -257,7 +264,7 @@ describe("limits: more data than one function may read", () => {
     expect((await http("GET", "/api/keys")).body.keys.length).toEqual(1)
     expect((await rowsOf(t, userIdOf(bob))).sessions).toEqual(1)
     expect((await http("GET", "/api/stats?from=0")).body.totals.sessions).toEqual(0)
-  })
+  }, 240_000)
 })
 
 describe("migrations", () => {
@@ -303,6 +310,44 @@ describe("migrations", () => {
     const bySource = await http("GET", "/api/sessions?source=opencode&limit=200")
     expect(bySource.body.sessions.length).toEqual(200)
   })
+
+  it("bounds a step by bytes whatever its batch size: 100 sessions of 243 KB migrate under the 16 MiB read limit", async () => {
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const userId = userIdOf(alice)
+    for (let from = 0; from < 100; from += 20) {
+      await t.run(async (ctx) => {
+        for (let i = from; i < from + 20; i++) {
+          const session = { ...Ingest.emptySession(`big-${i}`, "x", t0 + i), title: `${i} ${"x".repeat(121_000)}` }
+          const { source: _source, ...legacy } = sessionRow(session, userId)
+          await ctx.db.insert("sessions", legacy)
+        }
+      })
+    }
+    const first = await t.mutation(internal.migrations.addSourceToExisting, { batchSize: 100 })
+    // 4 MiB of 243 KB documents: 17 or so, not the 100 asked for (24 MB, past the 16 MiB a call may read)
+    expect([first.processed > 0, first.processed < 25, first.done]).toEqual([true, true, false])
+    await drain(t)
+    expect(await t.query(internal.migrations.status, { name: "addSourceToExisting" })).toEqual({
+      name: "addSourceToExisting",
+      started: true,
+      processed: 100,
+      done: true
+    })
+    // every session now has its source (the list reads 8 MiB a call: follow its cursor)
+    const http = client(t, alice.key)
+    let migrated = 0
+    let cursor: string | null = null
+    do {
+      const page: { body: Api.SessionPage } = await http(
+        "GET",
+        `/api/sessions?source=opencode&limit=200${cursor === null ? "" : `&cursor=${cursor}`}`
+      )
+      migrated += page.body.sessions.length
+      cursor = page.body.nextCursor
+    } while (cursor !== null)
+    expect(migrated).toEqual(100)
+  }, 120_000)
 })
 
 describe("dashboard sign-in", () => {

@@ -61,7 +61,13 @@ const observed = (file: string, module: Record<string, unknown>) =>
         }
         const record = (func.isMutation || func.isQuery) && recording !== undefined ? fresh(path) : undefined
         if (record !== undefined) recording?.push(record)
-        const result = record === undefined ? await inner(ctx, args) : await current.run(record, () => inner(ctx, args))
+        const extra = func.isMutation ? injected.get(path) : undefined
+        const run = async () => {
+          const value = await inner(ctx, args)
+          if (extra !== undefined) await extra(ctx, args)
+          return value
+        }
+        const result = record === undefined ? await run() : await current.run(record, run)
         const out = bytes(JSON.stringify(result ?? null))
         if (out > productionLimits.returnBytes) {
           throw new LimitExceeded(`The return value of ${path} is too large (${out} bytes > 16 MiB)`)
@@ -71,6 +77,22 @@ const observed = (file: string, module: Record<string, unknown>) =>
       return [name, Object.assign((..._: Array<unknown>) => inner(undefined, undefined), value, { _handler })]
     })
   )
+
+/** What `injectIntoMutation` adds to a mutation, by function path (`sync:recordEvents`). */
+// biome-ignore lint/suspicious/noExplicitAny: the mutation's own ctx and arguments, typed by the test that injects
+type Injected = (ctx: any, args: any) => Promise<void>
+const injected = new Map<string, Injected>()
+
+/**
+ * A fault for tests of the conflict check: every call of the mutation `path` also runs `extra` in its transaction
+ * (after its handler, with its ctx and arguments, recorded like the rest), until the returned function is called.
+ */
+export const injectIntoMutation = (path: string, extra: Injected): (() => void) => {
+  injected.set(path, extra)
+  return () => {
+    injected.delete(path)
+  }
+}
 
 const fileOf = (path: string) => path.replace(/^.*?(\/isolate\/|\.\.\/)/, "").replace(/\.[jt]s$/, "")
 
@@ -181,6 +203,26 @@ const tableOfIndex = (index: string | undefined) => index?.split(".")[0]
 
 type AsyncSyscall = (op: string, json: string) => Promise<string>
 type Syscall = (op: string, json: string) => string
+type JsSyscall = (op: string, args: Record<string, unknown>) => Promise<unknown>
+
+let storageFault: { skip: number; error: Error } | undefined
+
+/** Makes a file storage write fail (`ctx.storage.store` throws `error`) after `skip` more writes succeed; once. */
+export const failStorageWrite = (skip: number, error: Error) => {
+  storageFault = { skip, error }
+}
+
+const observeJs = (op: string, args: Record<string, unknown>, inner: JsSyscall): Promise<unknown> => {
+  if (op === "storage/storeBlob" && storageFault !== undefined) {
+    if (storageFault.skip === 0) {
+      const { error } = storageFault
+      storageFault = undefined
+      return Promise.reject(error)
+    }
+    storageFault.skip--
+  }
+  return inner(op, args)
+}
 
 const observe = async (op: string, json: string, inner: AsyncSyscall): Promise<string> => {
   const args = JSON.parse(json) as Record<string, unknown>
@@ -317,7 +359,8 @@ export const installObserver = () => {
       return (op: string, json: string) => observe(op, json, f)
     },
     get jsSyscall() {
-      return inner.jsSyscall
+      const f = inner.jsSyscall as JsSyscall
+      return (op: string, args: Record<string, unknown>) => observeJs(op, args, f)
     }
   }
 }

@@ -1,5 +1,6 @@
 // @vitest-environment edge-runtime
 import { describe, expect, it } from "@effect/vitest"
+import schema from "../schema.js"
 import { bundleDir, modules } from "./deployment.harness.js"
 
 /**
@@ -60,5 +61,53 @@ describe(`function registration (${bundleDir === undefined ? "source" : "deploye
     const fromBundle = (path: string) => path.includes("/isolate/") && path.endsWith(".js")
     expect(paths.length).toBeGreaterThan(10)
     expect(paths.every((path) => (bundleDir === undefined ? !fromBundle(path) : fromBundle(path)))).toEqual(true)
+  })
+
+  it("keeps every table within Convex's schema limits: 32 indexes of at most 16 fields, fixed-shape documents", () => {
+    interface Json {
+      readonly type: string
+      readonly value?: unknown
+    }
+    // the deepest nesting of a validator, and the most fields of one object in it; `any` would allow whatever
+    const shape = (json: Json): { depth: number; fields: number; any: boolean } => {
+      const children: ReadonlyArray<Json> =
+        json.type === "object"
+          ? Object.values(json.value as Record<string, { fieldType: Json }>).map((f) => f.fieldType)
+          : json.type === "array"
+            ? [json.value as Json]
+            : json.type === "union"
+              ? (json.value as ReadonlyArray<Json>)
+              : json.type === "record"
+                ? [(json.value as { values: { fieldType: Json } }).values.fieldType]
+                : []
+      const inner = children.map(shape)
+      const nests = json.type === "object" || json.type === "array" || json.type === "record" ? 1 : 0
+      return {
+        depth: nests + Math.max(0, ...inner.map((c) => c.depth)),
+        fields: Math.max(json.type === "object" ? children.length : 0, ...inner.map((c) => c.fields)),
+        any: json.type === "any" || json.type === "record" || inner.some((c) => c.any)
+      }
+    }
+    const problems = Object.entries(schema.tables).flatMap(([table, definition]) => {
+      const exported = (
+        definition as unknown as {
+          export(): {
+            indexes: ReadonlyArray<{ indexDescriptor: string; fields: ReadonlyArray<string> }>
+            documentType: Json
+          }
+        }
+      ).export()
+      const { depth, fields, any } = shape(exported.documentType)
+      return [
+        ...(exported.indexes.length > 32 ? [`${table}: ${exported.indexes.length} indexes`] : []),
+        ...exported.indexes
+          .filter((i) => i.fields.length > 16)
+          .map((i) => `${table}.${i.indexDescriptor}: > 16 fields`),
+        ...(depth > 16 ? [`${table}: nesting ${depth}`] : []),
+        ...(fields > 1024 ? [`${table}: ${fields} fields`] : []),
+        ...(any ? [`${table}: a field of any shape`] : [])
+      ]
+    })
+    expect(problems).toEqual([])
   })
 })

@@ -1,8 +1,10 @@
 // @vitest-environment edge-runtime
 import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
 import { internal } from "../_generated/api.js"
+import type { Id } from "../_generated/dataModel.js"
+import type { MutationCtx } from "../_generated/server.js"
 import { client, createUser, drain, makeBackend, tuning, userIdOf } from "./backend.harness.js"
-import { conflicts, recordOne, recordTransactions, type Transaction } from "./deployment.harness.js"
+import { conflicts, injectIntoMutation, recordOne, recordTransactions, type Transaction } from "./deployment.harness.js"
 
 /**
  * Hot documents and write conflicts: what real Convex would retry (and then fail) when several machines sync one user
@@ -65,7 +67,8 @@ describe("concurrent syncs of one user", () => {
     vi.useRealTimers()
   })
 
-  it("8 batches of 8 sessions (same day, model, project and tool) and their key's last use touch disjoint documents", async () => {
+  /** 8 batches of 8 sessions of one user at once (same day, model, project and tool): their recorded mutations. */
+  const concurrentBatches = async () => {
     const t = makeBackend(true)
     const alice = await createUser(t, "Alice")
     const http = client(t, alice.key)
@@ -79,6 +82,11 @@ describe("concurrent syncs of one user", () => {
     const touches = txs.filter((tx) => tx.name === "apiKeys:touch")
     expect([ingest.length, touches.length > 0]).toEqual([8, true])
     expect(ingest.every((tx) => tx.writes.size > 0)).toEqual(true)
+    return { t, ingest, touches }
+  }
+
+  it("8 batches of 8 sessions (same day, model, project and tool) and their key's last use touch disjoint documents", async () => {
+    const { t, ingest, touches } = await concurrentBatches()
     expect(pairs([...ingest, ...touches])).toEqual([])
 
     // the compaction that sums their rollup rows never invalidates a batch (it may itself be retried)
@@ -86,6 +94,45 @@ describe("concurrent syncs of one user", () => {
     expect(compaction.writes.size > 0).toEqual(true)
     expect(ingest.flatMap((tx) => conflicts(compaction, tx))).toEqual([])
     expect(ingest.some((tx) => conflicts(tx, compaction).length > 0)).toEqual(true)
+  })
+
+  it("fails the same batches when each also writes one hot document, or reads a range the others insert into", async () => {
+    // what the design avoids, injected into every ingestion mutation: the user's session count kept as a
+    // read-modify-write of the user's document; the count summed by the writer from the user's uncompacted changes
+    const hot: ReadonlyArray<readonly [string, (ctx: MutationCtx, args: { userId: Id<"users"> }) => Promise<void>]> = [
+      [
+        "users",
+        async (ctx, { userId }) => {
+          const user = await ctx.db.get(userId)
+          await ctx.db.patch(userId, { sessionCount: (user?.sessionCount ?? 0) + 1 })
+        }
+      ],
+      [
+        "sessionCounts",
+        async (ctx, { userId }) => {
+          await ctx.db
+            .query("sessionCounts")
+            .withIndex("by_user", (q) => q.eq("userId", userId))
+            .collect()
+        }
+      ]
+    ]
+    for (const [table, write] of hot) {
+      const stop = injectIntoMutation("sync:recordEvents", write)
+      try {
+        const { ingest } = await concurrentBatches()
+        // every batch now depends on what every other batch writes, through that table
+        for (const [i, a] of ingest.entries()) {
+          for (const [j, b] of ingest.entries()) {
+            if (i === j) continue
+            expect([table, i, j, conflicts(a, b).some((c) => c.startsWith(`${table} `))]).toEqual([table, i, j, true])
+          }
+        }
+        expect(pairs(ingest).length >= 8 * 7).toEqual(true)
+      } finally {
+        stop()
+      }
+    }
   })
 
   it("sees the conflict that is unavoidable: two machines writing the same session", async () => {

@@ -2,12 +2,14 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpApiClient from "@effect/platform/HttpApiClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { OpenSyncApi } from "@opensync/domain/Api"
+import { ExportFiles, exportFilesType, OpenSyncApi } from "@opensync/domain/Api"
 import * as SignIn from "@opensync/domain/SignIn"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 
 /**
  * How the dashboard talks to a backend. Another origin: the whole sign-in token as a bearer header. The same origin:
@@ -97,9 +99,21 @@ export const run = async <A, E>(effect: Effect.Effect<A, E>): Promise<A> => {
   throw toApiError(Option.isSome(failure) ? failure.value : Cause.squash(exit.cause))
 }
 
-/** Fetches a file (export) with the connection's credentials, for a download. */
-export const fetchBlob = async (connection: Connection, path: string): Promise<Blob> => {
-  const response = await fetch(new URL(path, connection.baseUrl), {
+const mediaType = (response: Response) => response.headers.get("content-type")?.split(";")[0]?.trim()
+
+const decodeExportFiles = Schema.decodeUnknownEither(ExportFiles)
+
+/**
+ * Fetches a file (export) with the connection's credentials, for a download. A backend that cannot send the export in
+ * one response (Convex) answers an `ExportFiles` instead: its parts are downloaded in order, without credentials (each
+ * URL is a capability on the backend's file storage), and joined.
+ */
+export const fetchBlob = async (
+  connection: Connection,
+  path: string,
+  fetchImpl: typeof fetch = (input, init) => fetch(input, init)
+): Promise<Blob> => {
+  const response = await fetchImpl(new URL(path, connection.baseUrl), {
     credentials: "same-origin",
     headers: authHeaders(connection)
   })
@@ -107,5 +121,24 @@ export const fetchBlob = async (connection: Connection, path: string): Promise<B
     const body = await response.json().catch(() => ({}) as { error?: string })
     throw new ApiError(body.error ?? `The server answered ${response.status}.`, "ResponseError", response.status)
   }
-  return response.blob()
+  if (mediaType(response) !== exportFilesType) return response.blob()
+  const files = decodeExportFiles(await response.json().catch(() => null))
+  if (Either.isLeft(files)) {
+    throw new ApiError("The server's export answer did not match the expected shape.", "ParseError", null)
+  }
+  const { parts, contentType } = files.right
+  const blobs: Array<Blob> = []
+  for (const [i, part] of parts.entries()) {
+    const reply = await fetchImpl(part.url)
+    const blob = reply.ok ? await reply.blob() : null
+    if (blob === null || blob.size !== part.bytes) {
+      throw new ApiError(
+        `Part ${i + 1} of ${parts.length} of the export could not be downloaded (${reply.ok ? "incomplete" : `status ${reply.status}`}). Export again.`,
+        "ResponseError",
+        reply.status
+      )
+    }
+    blobs.push(blob)
+  }
+  return new Blob(blobs, { type: contentType })
 }

@@ -340,6 +340,26 @@ export const ExportParams = Schema.Struct({
 })
 export type ExportParams = typeof ExportParams.Type
 
+/** The media type of an `ExportFiles` answer: how a client tells it from the export itself. */
+export const exportFilesType = "application/vnd.opensync.export-files+json"
+
+/**
+ * What `GET /api/export` answers, with media type `exportFilesType`, when the export is larger than the backend sends
+ * in one response (Convex: 20 MiB per HTTP response): the export written as files, its bytes cut into `parts` in order.
+ * Download every part (no credentials: each URL is a capability, valid until `expiresAt`) and concatenate them: the
+ * result is byte for byte the body the export would have had (media type `contentType`). The local server never
+ * answers this; it streams every export.
+ */
+export const ExportFiles = Schema.Struct({
+  format: ExportFormat,
+  contentType: Schema.String,
+  filename: Schema.String,
+  bytes: Schema.NonNegativeInt,
+  expiresAt: EpochMillis,
+  parts: Schema.Array(Schema.Struct({ url: Schema.String, bytes: Schema.NonNegativeInt }))
+}).annotations({ identifier: "ExportFiles" })
+export type ExportFiles = typeof ExportFiles.Type
+
 export const Deleted = Schema.Struct({
   deleted: Schema.Literal(true),
   sessionId: Schema.String,
@@ -385,7 +405,13 @@ export class SessionsGroup extends HttpApiGroup.make("sessions")
     HttpApiEndpoint.get("export", "/api/export")
       .setUrlParams(ExportParams)
       .addSuccess(HttpApiSchema.Text({ contentType: "text/plain" }))
+      .addSuccess(HttpApiSchema.withEncoding(ExportFiles, { kind: "Json", contentType: exportFilesType }))
       .addError(NotFound)
+      .annotate(
+        OpenApi.Description,
+        "One session (`id`) or every session matching the filters, in `format`, as an attachment. A backend that cannot " +
+          `send the export in one response answers an ExportFiles (${exportFilesType}) instead: download its parts.`
+      )
   )
   .addError(BadRequest)
   .addError(InsufficientStorage)

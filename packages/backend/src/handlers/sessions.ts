@@ -4,6 +4,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import * as ExportFiles from "../ExportFiles.js"
 import { caller, type InvalidCursor, type SessionStore } from "../SessionStore.js"
 import { orStorageFailure } from "../Storage.js"
 
@@ -111,22 +112,34 @@ export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (h
       Effect.gen(function* () {
         const { user, store } = yield* caller
         const format = urlParams.format
-        const headers = {
-          "content-disposition": `attachment; filename="opensync-${urlParams.id ?? "sessions"}.${Export.extension[format]}"`
+        const filename = `opensync-${urlParams.id ?? "sessions"}.${Export.extension[format]}`
+        const meta = {
+          format,
+          contentType: Export.contentType[format],
+          filename,
+          headers: { "content-disposition": `attachment; filename="${filename}"` }
         }
+        // A backend whose responses are capped (Convex) writes big exports to files; the local server streams.
+        const files = yield* Effect.serviceOption(ExportFiles.ExportFiles)
         if (urlParams.id !== undefined) {
           const detail = yield* orStorageFailure(store.get(user.userId, urlParams.id))
           if (Option.isNone(detail)) return yield* notFound(urlParams.id)
-          return HttpServerResponse.text(Export.render(detail.value, format), {
-            contentType: Export.contentType[format],
-            headers
-          })
+          const text = Export.render(detail.value, format)
+          if (Option.isSome(files)) {
+            return yield* orStorageFailure(ExportFiles.answer(files.value, user.userId, Stream.make(text), meta))
+          }
+          return HttpServerResponse.text(text, { contentType: meta.contentType, headers: meta.headers })
         }
         const { id: _id, format: _format, ...filters } = urlParams
-        // The body is read after this handler returns: it keeps the request's services (Convex's action context).
+        const body = exportBody(store, user.userId, filters, format)
+        if (Option.isSome(files))
+          return yield* orStorageFailure(ExportFiles.answer(files.value, user.userId, body, meta))
+        // The body is read after this handler returns: it keeps the request's services.
         const context = yield* Effect.context<never>()
-        const body = Stream.provideSomeContext(exportBody(store, user.userId, filters, format), context)
-        return HttpServerResponse.stream(Stream.encodeText(body), { contentType: Export.contentType[format], headers })
+        return HttpServerResponse.stream(Stream.encodeText(Stream.provideSomeContext(body, context)), {
+          contentType: meta.contentType,
+          headers: meta.headers
+        })
       })
     )
 )

@@ -3,7 +3,7 @@ import { day, expectError, type Harness, type Reply, type SessionDetail, type Sp
 
 /** GET /api/export */
 export const section = (h: Harness): void => {
-  const { specEvents, sid, get, query, store, detail, list, sessionEv } = h
+  const { specEvents, sid, get, download, query, store, detail, list, sessionEv } = h
   describe("GET /api/export", () => {
     const project = sid("export")
     const first: Spec = {
@@ -39,7 +39,8 @@ export const section = (h: Harness): void => {
       `${second.id},claude-code,"'@cmd, with comma",${project},/work/${project},,claude-sonnet-4-5,` +
       "2025-03-04T10:00:00.000Z,2025-03-04T10:00:01.000Z,1000,1,0,10,10,0,0,0,0,20,0.00018\r\n"
     const mediaType = (reply: Reply) => reply.headers.get("content-type")?.split(";")[0]
-    const exportOf = (params: Record<string, string | number | undefined>) => get(`/api/export${query(params)}`)
+    const exportOf = async (params: Record<string, string | number | undefined>) =>
+      download(await get(`/api/export${query(params)}`))
 
     beforeAll(async () => {
       await store([...specEvents(first), ...specEvents(second)])

@@ -1,5 +1,6 @@
 import { expect } from "@effect/vitest"
-import type { Api } from "@opensync/domain"
+import { Api } from "@opensync/domain"
+import * as Schema from "effect/Schema"
 
 /**
  * The HTTP conformance suite: what every OpenSync backend must do, checked through plain `fetch` only, so the same
@@ -23,6 +24,8 @@ export interface Reply {
   readonly text: string
   readonly body: unknown
   readonly bytes?: Uint8Array
+  /** For an export the backend answered as files (`Api.ExportFiles`): that answer; the reply is what its parts rebuild. */
+  readonly files?: Api.ExportFiles
 }
 
 interface RequestOptions {
@@ -140,6 +143,48 @@ export const makeHarness = (getTarget: () => Target) => {
     return { status: response.status, headers: response.headers, text, body: parsed, bytes }
   }
   const get = (path: string, key?: string | null) => request("GET", path, { key })
+
+  const decodeFiles = Schema.decodeUnknownSync(Api.ExportFiles)
+
+  /**
+   * An export as a client gets it: the reply itself, or, when the backend answered `Api.ExportFiles`, the bytes of its
+   * parts (each downloaded without credentials, of the size the answer states) joined in order.
+   */
+  const download = async (reply: Reply): Promise<Reply> => {
+    if (reply.headers.get("content-type")?.split(";")[0] !== Api.exportFilesType) return reply
+    expect(reply.status).toEqual(200)
+    const files = decodeFiles(reply.body)
+    const doFetch = getTarget().fetch ?? fetch
+    const parts: Array<Uint8Array> = []
+    for (const part of files.parts) {
+      const response = await doFetch(part.url)
+      const bytes = new Uint8Array(await response.arrayBuffer())
+      expect([response.status, bytes.length]).toEqual([200, part.bytes])
+      parts.push(bytes)
+    }
+    const bytes = new Uint8Array(files.bytes)
+    let at = 0
+    for (const part of parts) {
+      bytes.set(part, at)
+      at += part.length
+    }
+    expect(at).toEqual(files.bytes)
+    const text = new TextDecoder().decode(bytes)
+    let parsed: unknown = null
+    try {
+      parsed = text.length === 0 ? null : JSON.parse(text)
+    } catch {
+      parsed = null
+    }
+    return {
+      status: 200,
+      headers: new Headers({ "content-type": files.contentType }),
+      text,
+      body: parsed,
+      bytes,
+      files
+    }
+  }
   const post = (path: string, json: unknown, key?: string | null) => request("POST", path, { key, json })
   const del = (path: string, key?: string | null) => request("DELETE", path, { key })
 
@@ -300,6 +345,7 @@ export const makeHarness = (getTarget: () => Target) => {
     sid,
     request,
     get,
+    download,
     post,
     del,
     query,

@@ -185,6 +185,48 @@ export const section = (h: Harness): void => {
       expect([exact.sessions.length, exact.nextCursor]).toEqual([5, null])
     })
 
+    it("pages through two filters, or filters and a time range, in several sort orders: each match once, in order", async () => {
+      type Filter = { readonly source?: string; readonly model?: string; readonly from?: number; readonly to?: number }
+      const value = {
+        updatedAt: (s: (typeof specs)[number]) => s.start + s.duration,
+        startedAt: (s: (typeof specs)[number]) => s.start,
+        costUsd: (s: (typeof specs)[number]) => s.cost
+      }
+      const filters: ReadonlyArray<Filter> = [
+        { source: "claude-code" },
+        { source: "claude-code", model: "claude-sonnet-4-5" },
+        { source: "claude-code", from: t0 + 2 * day },
+        { model: "claude-haiku-4-5", to: t0 + 2 * day },
+        { from: t0 + day, to: t0 + 3 * day + 1 }
+      ]
+      for (const filter of filters) {
+        for (const sort of ["updatedAt", "startedAt", "costUsd"] as const) {
+          for (const order of ["asc", "desc"] as const) {
+            const want = specs
+              .filter(
+                (s) =>
+                  (filter.source === undefined || s.source === filter.source) &&
+                  (filter.model === undefined || s.model === filter.model) &&
+                  (filter.from === undefined || s.start + s.duration >= filter.from) &&
+                  (filter.to === undefined || s.start <= filter.to)
+              )
+              .sort((a, b) => (order === "asc" ? 1 : -1) * (value[sort](a) - value[sort](b)))
+              .map((s) => s.id)
+            const seen: Array<string> = []
+            let cursor: string | undefined
+            for (let i = 0; i < 10; i++) {
+              const page = await list({ project, ...filter, sort, order, limit: 2, cursor })
+              seen.push(...page.sessions.map((s) => s.id))
+              if (page.nextCursor === null) break
+              cursor = page.nextCursor
+            }
+            const label = JSON.stringify({ ...filter, sort, order })
+            expect([label, seen]).toEqual([label, want])
+          }
+        }
+      }
+    })
+
     it("pages through equal sort values without skipping or repeating a session", async () => {
       const tied = sid("list-ties")
       const ids = ["a", "b", "c", "d", "e"].map((x) => sid(`tie-${x}`))

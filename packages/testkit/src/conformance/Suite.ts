@@ -3,6 +3,7 @@ import * as Data from "./Data.js"
 import * as DataStatus from "./DataStatus.js"
 import * as Delete from "./Delete.js"
 import * as Export from "./Export.js"
+import * as ExportDelivery from "./ExportDelivery.js"
 import * as Facets from "./Facets.js"
 import { makeHarness, type Target } from "./Harness.js"
 import * as Health from "./Health.js"
@@ -49,6 +50,7 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
     Stats.section(h)
     Facets.section(h)
     Export.section(h)
+    ExportDelivery.section(h)
     Delete.section(h)
     Keys.section(h)
     Legacy.section(h)
