@@ -163,7 +163,7 @@ describe("Codex session files", () => {
         { providerId: "openai", timestamp: new Date(at) }
       )
       // 301,000 prompt tokens: past GPT-5.4/5.5's 272K long-context threshold, so the whole request is at that tier.
-      expect(Pricing.price(model, mapped, { at })?.usd, model).toBeCloseTo(oracle.total_price, 9)
+      expect(Pricing.price(model, mapped, { at })?.usd, model).toBeCloseTo(oracle!.total_price, 9)
     }
     expect(Pricing.price("gpt-unknown-9", mapped)).toBeUndefined()
   })
