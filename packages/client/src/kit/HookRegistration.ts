@@ -81,7 +81,7 @@ export const make = (options: Options): Registration => {
   }
   const fix =
     `The hooks are not registered in ${settingsPath}: run \`${cli} setup\`` +
-    (options.gate === undefined ? "." : ", then let " + label + " run them (see `" + cli + " status`).")
+    (options.gate === undefined ? "." : `, then let ${label} run them (see \`${cli} status\`).`)
 
   const lastRun = (): string => {
     const beat = Install.heartbeat(options.paths)

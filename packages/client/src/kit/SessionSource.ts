@@ -134,7 +134,10 @@ export class SessionSource extends Context.Tag("@opensync/client/kit/SessionSour
       options: MappingOptions & { readonly since?: number }
     ) => Effect.Effect<OpenedHistory<CliError>, CliError, Scope.Scope>
     readonly registration: Registration
-    /** How long the agent keeps its history, for agents that delete it; the kit sends what is about to go. */
-    readonly retention?: Effect.Effect<Retention>
+    /**
+     * How long the agent keeps its history, for agents that delete it (undefined while its settings keep everything);
+     * the kit sends what is about to go.
+     */
+    readonly retention?: Effect.Effect<Retention | undefined>
   }
 >() {}
