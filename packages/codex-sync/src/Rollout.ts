@@ -1,4 +1,4 @@
-import { Lenient } from "@opensync/client"
+import { type Kit, Lenient } from "@opensync/client"
 import { Limits, type Message, type ToolCall, type Usage } from "@opensync/domain"
 import * as ToolInput from "./ToolInput.js"
 import * as CodexUsage from "./Usage.js"
@@ -18,45 +18,14 @@ import * as CodexUsage from "./Usage.js"
 type Json = Lenient.Json
 type Part = typeof Message.Part.Encoded
 
-export interface RolloutMessage {
-  readonly id: string
-  readonly role: "user" | "assistant"
-  readonly text: string
-  readonly thinking: string | null
-  readonly parts: ReadonlyArray<Part>
-  readonly model: string | null
-  readonly createdAt: number
-  readonly completedAt: number
-  readonly usage: Usage.UsageFields | null
-}
+export type RolloutMessage = Kit.SessionEvents.SessionMessage
+export type RolloutToolCall = Kit.SessionEvents.SessionToolCall
 
-export interface RolloutToolCall {
-  readonly callId: string
-  readonly messageId: string
-  readonly name: string
-  readonly status: ToolCall.ToolStatus
-  readonly startedAt: number
-  readonly completedAt: number | null
-  readonly input: ToolCall.ToolInput
-  readonly output: ToolCall.ToolOutput
-}
-
-export interface RolloutSession {
+/** A session file's session: what every session file gives, and Codex's own lineage. */
+export interface RolloutSession extends Kit.SessionEvents.SessionRecord {
   /** The session's id (the first `session_meta`'s), null when the file has none. */
   readonly id: string | null
-  /** The thread that spawned this one, for a subagent's file. */
-  readonly parentId: string | null
   readonly forkedFrom: string | null
-  readonly cwd: string | null
-  readonly gitBranch: string | null
-  readonly model: string | null
-  readonly provider: string | null
-  readonly cliVersion: string | null
-  readonly title: string | null
-  readonly startedAt: number | null
-  readonly lastAt: number | null
-  readonly messages: ReadonlyArray<RolloutMessage>
-  readonly toolCalls: ReadonlyArray<RolloutToolCall>
 }
 
 /** The lines of a session file, parsed; lines that are not JSON objects are counted. */
@@ -148,7 +117,7 @@ export const read = (lines: ReadonlyArray<Json>, options: { readonly syncThinkin
   let gitBranch: string | null = null
   let model: string | null = null
   let provider: string | null = null
-  let cliVersion: string | null = null
+  let agentVersion: string | null = null
   let title: string | null = null
   let startedAt: number | null = null
   let lastAt: number | null = null
@@ -210,7 +179,7 @@ export const read = (lines: ReadonlyArray<Json>, options: { readonly syncThinkin
         if (id !== null) return // a parent's, replayed into a fork
         id = Lenient.field(payload, "id") ?? Lenient.field(payload, "session_id") ?? null
         cwd = Lenient.field(payload, "cwd") ?? null
-        cliVersion = Lenient.field(payload, "cli_version") ?? null
+        agentVersion = Lenient.field(payload, "cli_version") ?? null
         provider = Lenient.field(payload, "model_provider") ?? null
         gitBranch = Lenient.field(Lenient.record(payload.git), "branch") ?? null
         const spawn = Lenient.record(Lenient.record(Lenient.record(payload.source).subagent).thread_spawn)
@@ -243,7 +212,8 @@ export const read = (lines: ReadonlyArray<Json>, options: { readonly syncThinkin
         return
       }
       case "event_msg":
-        return eventMessage(payload, ordinal)
+        eventMessage(payload, ordinal)
+        return
       case "response_item":
         if (open) responseItem(payload, ordinal)
         return
@@ -422,7 +392,7 @@ export const read = (lines: ReadonlyArray<Json>, options: { readonly syncThinkin
     gitBranch,
     model,
     provider,
-    cliVersion,
+    agentVersion,
     title,
     startedAt,
     lastAt,

@@ -30,7 +30,7 @@ describe("Codex session files", () => {
       cwd: "/home/dev/projects/demo",
       model: "gpt-5.5",
       provider: "fake",
-      cliVersion: "0.171.0",
+      agentVersion: "0.171.0",
       startedAt: Date.parse("2026-12-04T13:03:12.543Z")
     })
     expect(session.messages.map((m) => [m.role, m.id, m.text])).toEqual([
@@ -112,7 +112,12 @@ describe("Codex session files", () => {
       ["assistant", "There is one file, README.md."]
     ])
     expect(session.messages[1]?.thinking).toBe("**Listing** the files")
-    expect(session).toMatchObject({ model: "gpt-5-codex", gitBranch: "main", cliVersion: "0.46.0", provider: "openai" })
+    expect(session).toMatchObject({
+      model: "gpt-5-codex",
+      gitBranch: "main",
+      agentVersion: "0.46.0",
+      provider: "openai"
+    })
     expect(session.toolCalls.map((c) => [c.name, c.input.summary, c.status, c.output.exitCode])).toEqual([
       ["shell", "ls", "completed", 0],
       ["shell", "cat missing.txt", "error", 1]
