@@ -16,6 +16,8 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 process.chdir(join(dirname(fileURLToPath(import.meta.url)), ".."))
+// The OTLP protobuf types the backend imports are generated, not committed (scripts/generate-otlp.mjs).
+execFileSync(process.execPath, ["scripts/generate-otlp.mjs", "--if-stale"], { stdio: "inherit" })
 const force = process.argv.includes("--force")
 const stampDir = "node_modules/.cache/opensync-build"
 const stampVersion = 1

@@ -2,6 +2,7 @@ import { homedir } from "node:os"
 import { join } from "node:path"
 import { Args, Command, Options } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import type { SessionStore } from "@opensync/backend/SessionStore"
 import { SignIns } from "@opensync/backend/SignIns"
 import { ApiKey, Ids, Sources } from "@opensync/domain"
 import * as Config from "effect/Config"
@@ -12,6 +13,7 @@ import * as Option from "effect/Option"
 import * as Install from "./Install.js"
 import { pricesCommand } from "./PricesCli.js"
 import * as Server from "./Server.js"
+import { sessionsCommand } from "./SessionsCli.js"
 import { maxBytesFromEnv, StartupWarnings } from "./sqlite/Database.js"
 import { LocalKeys, localUserId } from "./sqlite/Keys.js"
 import { version } from "./version.js"
@@ -99,7 +101,7 @@ const serve = Command.make("serve", { host, port, dataDir, maxDbMb }, (options) 
   )
 ).pipe(Command.withDescription("Start the local OpenSync server (HTTP API on a SQLite file)."))
 
-const withKeys = <A, E>(dir: string, effect: Effect.Effect<A, E, LocalKeys | SignIns>) =>
+const withKeys = <A, E>(dir: string, effect: Effect.Effect<A, E, LocalKeys | SignIns | SessionStore>) =>
   Effect.provide(effect, Server.storageLayer(dir).pipe(Layer.provide(NodeContext.layer)))
 
 const keysCreate = Command.make(
@@ -230,7 +232,13 @@ const signIns = Command.make("sign-ins").pipe(
 
 const root = Command.make("opensync").pipe(
   Command.withDescription("OpenSync: a local server for your AI coding-agent sessions."),
-  Command.withSubcommands([serve, keys, signIns, pricesCommand(dataDir)])
+  Command.withSubcommands([
+    serve,
+    keys,
+    sessionsCommand(dataDir, withKeys, localUserId),
+    signIns,
+    pricesCommand(dataDir)
+  ])
 )
 
 export const run = Command.run(root, { name: "opensync", version })

@@ -199,3 +199,25 @@ describe("opensync sign-ins", () => {
     expect(await server.cli(["sign-ins", "list"])).toContain("No active dashboard sign-ins")
   })
 })
+
+describe("opensync sessions", () => {
+  it("lists, shows, exports and deletes the stored sessions from the CLI, the way the API does", async () => {
+    const server = await start()
+    const events = session("cli-session", 100)
+    expect((await sync(server, events)).status).toEqual(200)
+    const listed = await server.cli(["sessions", "list"])
+    expect(listed).toMatch(/^cli-session +claude-code .* 1 msgs .* cli-session$/m)
+    expect(
+      JSON.parse(await server.cli(["sessions", "list", "--json", "--search", "cli-session"])).map(
+        (s: { id: string }) => s.id
+      )
+    ).toEqual(["cli-session"])
+    expect(await server.cli(["sessions", "show", "cli-session"])).toContain("cli-session cli-session")
+    const exported = (await server.cli(["sessions", "export", "--format", "jsonl"])).trim().split("\n")
+    expect(exported.map((line) => JSON.parse(line).session.id)).toEqual(["cli-session"])
+    expect(await server.cli(["sessions", "delete", "cli-session"])).toContain("Deleted session cli-session")
+    expect(await server.cli(["sessions", "list"])).toContain("No sessions match.")
+    const again = await sync(server, events)
+    expect(again.body.deleted.length).toEqual(events.length)
+  })
+})

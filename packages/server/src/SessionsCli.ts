@@ -1,0 +1,142 @@
+import { Args, Command, Options } from "@effect/cli"
+import { exportBody } from "@opensync/backend/handlers/sessions"
+import { SessionStore } from "@opensync/backend/SessionStore"
+import { type Api, Export, Ids } from "@opensync/domain"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as Install from "./Install.js"
+
+/**
+ * `opensync sessions list|show|delete|export`: the stored sessions of a data dir, read and deleted the way the HTTP
+ * API does (the same `SessionStore` and export rendering), for a user of the machine without the dashboard.
+ */
+
+const user = Options.text("user").pipe(Options.withDescription("Whose sessions (default: the local user)."))
+const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of text."))
+const filters = {
+  source: Options.text("source").pipe(
+    Options.withDescription("Only this agent (claude-code, opencode, …)."),
+    Options.optional
+  ),
+  project: Options.text("project").pipe(Options.withDescription("Only this project."), Options.optional),
+  q: Options.text("search").pipe(
+    Options.withAlias("q"),
+    Options.withDescription("Full-text search over titles and messages."),
+    Options.optional
+  )
+}
+const sessionId = Args.text({ name: "ID" }).pipe(
+  Args.withDescription("A session id, as `opensync sessions list` shows.")
+)
+
+const filtersOf = (options: {
+  readonly source: Option.Option<string>
+  readonly project: Option.Option<string>
+  readonly q: Option.Option<string>
+}): Api.SessionFilters => ({
+  ...Option.match(options.source, { onNone: () => ({}), onSome: (source) => ({ source }) }),
+  ...Option.match(options.project, { onNone: () => ({}), onSome: (project) => ({ project }) }),
+  ...Option.match(options.q, { onNone: () => ({}), onSome: (q) => ({ q }) })
+})
+
+const date = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace("T", " ")
+const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`
+
+/** The commands, given the data-dir option and how to provide storage for it. */
+export const sessionsCommand = <R>(
+  dataDir: Options.Options<string>,
+  withStore: <A, E>(dir: string, effect: Effect.Effect<A, E, SessionStore>) => Effect.Effect<A, E | Error, R>,
+  localUserId: string
+) => {
+  const userOf = (option: Option.Option<string>) => Ids.UserId.make(Option.getOrElse(option, () => localUserId))
+
+  const list = Command.make(
+    "list",
+    {
+      ...filters,
+      limit: Options.integer("limit").pipe(Options.withDescription("How many (1–200)."), Options.withDefault(20)),
+      user: user.pipe(Options.optional),
+      dataDir,
+      json
+    },
+    (options) =>
+      withStore(
+        options.dataDir,
+        Effect.gen(function* () {
+          const store = yield* SessionStore
+          const page = yield* store.list(userOf(options.user), {
+            ...filtersOf(options),
+            sort: "updatedAt",
+            order: "desc",
+            limit: Math.max(1, Math.min(200, options.limit))
+          })
+          if (options.json) return yield* Console.log(JSON.stringify(page.sessions, null, 2))
+          if (page.sessions.length === 0) return yield* Console.log("No sessions match.")
+          for (const s of page.sessions) {
+            yield* Console.log(
+              `${s.id}  ${s.source.padEnd(12)}  ${date(s.updatedAt)}  ${String(s.messageCount).padStart(4)} msgs  ${usd(s.costUsd).padStart(9)}  ${s.title ?? "(untitled)"}`
+            )
+          }
+          if (page.nextCursor !== null)
+            yield* Console.log(`… more: raise --limit or narrow with --source, --project or --search`)
+        })
+      )
+  ).pipe(Command.withDescription("List sessions, most recently active first."))
+
+  const show = Command.make("show", { id: sessionId, user: user.pipe(Options.optional), dataDir, json }, (options) =>
+    withStore(
+      options.dataDir,
+      Effect.gen(function* () {
+        const store = yield* SessionStore
+        const detail = yield* store.get(userOf(options.user), options.id)
+        if (Option.isNone(detail)) {
+          return yield* Effect.fail(new Error(`No session ${options.id}. See \`${Install.command("sessions list")}\`.`))
+        }
+        yield* Console.log(Export.render(detail.value, options.json ? "json" : "markdown"))
+      })
+    )
+  ).pipe(Command.withDescription("Print one session: its messages and tool calls (markdown, or --json)."))
+
+  const remove = Command.make("delete", { id: sessionId, user: user.pipe(Options.optional), dataDir }, (options) =>
+    withStore(
+      options.dataDir,
+      Effect.gen(function* () {
+        const store = yield* SessionStore
+        const deleted = yield* store.remove(userOf(options.user), options.id)
+        if (Option.isNone(deleted)) {
+          return yield* Effect.fail(new Error(`No session ${options.id}. See \`${Install.command("sessions list")}\`.`))
+        }
+        yield* Console.log(
+          `Deleted session ${options.id} (${deleted.value.messages} messages, ${deleted.value.toolCalls} tool calls). Its events will not be stored again.`
+        )
+      })
+    )
+  ).pipe(Command.withDescription("Delete one session; a plugin that sends it again is told it was deleted."))
+
+  const exportAll = Command.make(
+    "export",
+    {
+      ...filters,
+      format: Options.choice("format", ["json", "jsonl", "csv", "markdown"]).pipe(Options.withDefault("jsonl")),
+      user: user.pipe(Options.optional),
+      dataDir
+    },
+    (options) =>
+      withStore(
+        options.dataDir,
+        Effect.gen(function* () {
+          const store = yield* SessionStore
+          yield* exportBody(store, userOf(options.user), filtersOf(options), options.format).pipe(
+            Stream.runForEach((chunk) => Effect.sync(() => process.stdout.write(chunk)))
+          )
+        })
+      )
+  ).pipe(Command.withDescription("Write every matching session to stdout (json, jsonl, csv or markdown)."))
+
+  return Command.make("sessions").pipe(
+    Command.withDescription("Read, export and delete the stored sessions."),
+    Command.withSubcommands([list, show, remove, exportAll])
+  )
+}
