@@ -6,7 +6,9 @@ import { Limits, type ToolCall, type Usage } from "@opensync/domain"
  * A Gemini CLI chat file into its session: `~/.gemini/tmp/<project>/chats/session-<ts>-<id>.jsonl` (a header line
  * `{sessionId, projectHash, startTime, lastUpdated, kind}`, then `{"$set": {...}}` patches and message records) or the
  * older `session-….json` (one object with a `messages` array). Message records are written again as they change (a
- * reply gains its tool calls), so they are upserted by `id`: the last copy wins, in the place of the first. Tokens:
+ * reply gains its tool calls), so they are upserted by `id`: the last copy wins, in the place of the first. A rewind
+ * (`{"$rewindTo": id}`) or a `$set` of the whole message list (a rolled-back turn) takes messages out of the
+ * conversation but not out of the record: they were sent, billed and possibly synced already, so they are kept. Tokens:
  * Gemini's `input` includes the `cached` tokens and `tool` prompt tokens come on top, `thoughts` are apart from
  * `output`; OpenSync keeps input, cache reads, output and reasoning apart, each counted once.
  */

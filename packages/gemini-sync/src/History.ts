@@ -64,8 +64,11 @@ export const discover = (env: Env): Effect.Effect<ReadonlyArray<ChatFile>> =>
         ),
       { concurrency: 8 }
     )).flat()
+    // Gemini CLI continues a resumed `.json` chat in a `.jsonl` beside it, which holds all of it.
+    const continued = new Set(paths)
+    const current = paths.filter((path) => !(path.endsWith(".json") && continued.has(`${path}l`)))
     const files = yield* Effect.forEach(
-      paths,
+      current,
       (path) =>
         Effect.promise(async (): Promise<ChatFile | undefined> => {
           try {

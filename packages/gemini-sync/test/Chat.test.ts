@@ -6,7 +6,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Kit } from "@opensync/client"
 import { Pricing, Usage } from "@opensync/domain"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
+import * as Effect from "effect/Effect"
 import * as Chat from "../src/Chat.js"
+import * as History from "../src/History.js"
 import * as Projects from "../src/Projects.js"
 import * as Retention from "../src/Retention.js"
 
@@ -186,6 +188,96 @@ describe("Gemini CLI session retention", () => {
       expect(Retention.days("soon")).toBeUndefined()
     } finally {
       rmSync(root, { recursive: true, force: true })
+    }
+  })
+})
+
+describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the conversation changes", () => {
+  const lines = fixture("session-tools-0.61.0.jsonl")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+  const replies = [...new Set(lines.filter((l) => l.includes('"type":"gemini"')).map((l) => JSON.parse(l).id))]
+  const readLines = (all: ReadonlyArray<string>) =>
+    Chat.read(Chat.parse(all.join("\n"), "jsonl").records, { syncThinking: true, cwd: "/home/dev/projects/gproj" })
+  const reply = (id: string, at: string) =>
+    JSON.stringify({
+      id,
+      timestamp: at,
+      type: "gemini",
+      content: "Again.",
+      thoughts: [],
+      tokens: { input: 950, output: 10, cached: 900, thoughts: 0, tool: 0, total: 960 },
+      model: "gemini-3.8-flash"
+    })
+
+  it("a rewind (`$rewindTo`) drops messages from the conversation, not from the record: they were sent and billed", () => {
+    const before = readLines(lines)
+    const rewound = readLines([
+      ...lines,
+      JSON.stringify({ $rewindTo: replies[1] }),
+      JSON.stringify({
+        id: "after-rewind-user",
+        timestamp: "2026-12-04T17:14:00.000Z",
+        type: "user",
+        content: [{ text: "Try again" }]
+      }),
+      reply("after-rewind-reply", "2026-12-04T17:14:01.000Z")
+    ])
+    expect(rewound.messages.slice(0, before.messages.length)).toEqual(before.messages)
+    expect(rewound.messages.slice(before.messages.length).map((m) => [m.role, m.text])).toEqual([
+      ["user", "Try again"],
+      ["assistant", "Again."]
+    ])
+    expect(total(rewound)).toEqual(Usage.add(total(before), usage(50, 900, 10, 0)))
+    expect(rewound.toolCalls).toEqual(before.toolCalls)
+  })
+
+  it("a `$set` of the whole message list (a rolled-back turn) keeps what was recorded; its copies count once", () => {
+    const records = lines.map((line) => JSON.parse(line))
+    const kept = records.filter((r) => r.type === "user" || r.type === "gemini").slice(0, 3)
+    const before = readLines(lines)
+    const rolledBack = readLines([
+      ...lines,
+      JSON.stringify({ $set: { messages: kept, lastUpdated: "2026-12-04T17:14:00.000Z" } })
+    ])
+    expect(rolledBack.messages).toEqual(before.messages)
+    expect(total(rolledBack)).toEqual(total(before))
+  })
+
+  it("a resumed `.json` chat is continued as a `.jsonl` beside it: both give the same events, import reads the `.jsonl`", async () => {
+    const json = fixture("session-2026-09-01T08-00-5d2c1f3a.json")
+    const { messages, ...header } = JSON.parse(json) as { messages: Array<unknown>; sessionId: string }
+    const continued = [
+      JSON.stringify(header),
+      ...messages.map((m) => JSON.stringify(m)),
+      JSON.stringify({ $set: { sessionId: header.sessionId } }),
+      JSON.stringify({ id: "u9", timestamp: "2026-12-01T09:00:00.000Z", type: "user", content: "One more thing" }),
+      reply("g9", "2026-12-01T09:00:05.000Z")
+    ]
+    const options = { syncThinking: false, cwd: "/home/dev/projects/gproj" }
+    const events = (session: Chat.ChatSession) =>
+      Kit.SessionEvents.toEvents(session, { source: "gemini-cli", sessionId: session.id!, syncToolCalls: true })
+    const old = events(Chat.read(Chat.parse(json, "json").records, options))
+    const resumed = events(Chat.read(Chat.parse(continued.join("\n"), "jsonl").records, options))
+    const ids = (list: ReadonlyArray<{ id: string; kind: string }>) =>
+      list.filter((e) => e.kind !== "session").map((e) => e.id)
+    expect(ids(resumed)).toEqual(expect.arrayContaining(ids(old)))
+    expect(ids(resumed).length).toBe(ids(old).length + 2)
+    // `import` reads the `.jsonl` only; a `.json` nobody continued is read as it is.
+    const home = mkdtempSync(join(tmpdir(), "gemini-history-"))
+    try {
+      const chats = join(home, ".gemini", "tmp", "gproj", "chats")
+      mkdirSync(chats, { recursive: true })
+      writeFileSync(join(chats, "session-2026-09-01T08-00-5d2c1f3a.json"), json)
+      writeFileSync(join(chats, "session-2026-09-01T08-00-5d2c1f3a.jsonl"), continued.join("\n"))
+      writeFileSync(join(chats, "session-2026-08-01T08-00-0a0a0a0a.json"), json.replace(header.sessionId, "other"))
+      const found = await Effect.runPromise(History.discover({ HOME: home }))
+      expect(found.map((file) => [file.path.slice(chats.length + 1), file.sessionId]).sort()).toEqual([
+        ["session-2026-08-01T08-00-0a0a0a0a.json", "other"],
+        ["session-2026-09-01T08-00-5d2c1f3a.jsonl", header.sessionId]
+      ])
+    } finally {
+      rmSync(home, { recursive: true, force: true })
     }
   })
 })
