@@ -81,6 +81,9 @@ const textOf = (content: unknown): string =>
 /** Context Gemini CLI puts in the conversation itself, not the user's words. */
 const isContext = (text: string) => /^\s*<session_context>/.test(text)
 
+/** The summary that replaces the history when Gemini CLI compresses it (a `<state_snapshot>`, sent as the user's). */
+const isSummary = (text: string) => /^\s*<state_snapshot>/.test(text)
+
 const summary = (text: string | undefined): string | null =>
   text === undefined || text === "" ? null : Limits.truncate(text, Limits.maxSummaryChars)
 
@@ -219,7 +222,7 @@ export const read = (
       if (text === "" || isContext(text)) continue
       messages.push({
         id,
-        role: "user",
+        ...(isSummary(text) ? ({ role: "system", subtype: "summary" } as const) : ({ role: "user" } as const)),
         text,
         thinking: null,
         parts: [{ type: "text", text }],
@@ -231,6 +234,8 @@ export const read = (
       continue
     }
     if (record.type !== "gemini") continue
+    // A reply Gemini CLI wrote itself (no model, no usage: the acknowledgement after a compression summary).
+    if (record.model === undefined && record.tokens === undefined && record.toolCalls === undefined) continue
     const text = textOf(record.content)
     const thoughts = (Array.isArray(record.thoughts) ? record.thoughts : [])
       .filter(Lenient.isRecord)

@@ -244,6 +244,56 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
     expect(total(rolledBack)).toEqual(total(before))
   })
 
+  it("a compression: its summary is stored as a summary, not a prompt; Gemini CLI's own acknowledgement not at all", () => {
+    const before = readLines(lines)
+    const records = lines.map((line) => JSON.parse(line))
+    const context = records[1].$set.messages[0]
+    const snapshot = "<state_snapshot>\n  <overall_goal>Say hello and list a file.</overall_goal>\n</state_snapshot>"
+    // What setHistory writes after a compression (0.61.0): the context, the summary as the user's, an acknowledgement
+    // as the model's (neither with a model nor with usage), then the turns it keeps.
+    const compressed = readLines([
+      ...lines,
+      JSON.stringify({
+        id: "summary-1",
+        timestamp: "2026-12-04T17:14:00.000Z",
+        type: "user",
+        content: [{ text: snapshot }]
+      }),
+      JSON.stringify({
+        id: "ack-1",
+        timestamp: "2026-12-04T17:14:00.001Z",
+        type: "gemini",
+        content: [{ text: "Got it. Thanks for the additional context!" }]
+      }),
+      JSON.stringify({
+        $set: {
+          messages: [
+            context,
+            { id: "summary-1", timestamp: "2026-12-04T17:14:00.000Z", type: "user", content: [{ text: snapshot }] },
+            {
+              id: "ack-1",
+              timestamp: "2026-12-04T17:14:00.001Z",
+              type: "gemini",
+              content: [{ text: "Got it. Thanks for the additional context!" }]
+            },
+            records.at(-2)
+          ]
+        }
+      })
+    ])
+    expect(compressed.messages.slice(0, before.messages.length)).toEqual(before.messages)
+    expect(compressed.messages.slice(before.messages.length).map((m) => [m.role, m.subtype, m.text])).toEqual([
+      ["system", "summary", snapshot]
+    ])
+    expect(total(compressed)).toEqual(total(before))
+    const events = Kit.SessionEvents.toEvents(compressed, {
+      source: "gemini-cli",
+      sessionId: "s",
+      syncToolCalls: false
+    })
+    expect(events.filter((e) => e.kind === "message" && e.subtype === "summary").length).toBe(1)
+  })
+
   it("a resumed `.json` chat is continued as a `.jsonl` beside it: both give the same events, import reads the `.jsonl`", async () => {
     const json = fixture("session-2026-09-01T08-00-5d2c1f3a.json")
     const { messages, ...header } = JSON.parse(json) as { messages: Array<unknown>; sessionId: string }

@@ -10,7 +10,9 @@ type Part = typeof Message.Part.Encoded
 
 export interface SessionMessage {
   readonly id: string
-  readonly role: "user" | "assistant"
+  /** `system` for what the agent puts in the conversation itself (a compaction summary), with its `subtype`. */
+  readonly role: "user" | "assistant" | "system"
+  readonly subtype?: Message.Subtype
   readonly text: string
   readonly thinking: string | null
   readonly parts: ReadonlyArray<Part>
@@ -80,6 +82,7 @@ export const toEvents = (
       at: message.completedAt,
       messageId: message.id,
       role: message.role,
+      ...(message.subtype !== undefined ? { subtype: message.subtype } : {}),
       text: message.text,
       ...(message.thinking !== null ? { thinking: message.thinking } : {}),
       parts: message.parts,
