@@ -178,10 +178,13 @@ const toolCallOf = (call: Json, messageId: string, startedAt: number, cwd: strin
   return toolCall
 }
 
-/** Reads a chat file's records. `cwd` is the project the chat belongs to (see `Projects`). */
+/**
+ * Reads a chat file's records. `cwd` is the project the chat belongs to (see `Projects`); `parentId` the session that
+ * started a subagent's chat.
+ */
 export const read = (
   records: ReadonlyArray<Json>,
-  options: { readonly syncThinking: boolean; readonly cwd: string | null }
+  options: { readonly syncThinking: boolean; readonly cwd: string | null; readonly parentId?: string | null }
 ): ChatSession => {
   const header = records.find((record) => Lenient.field(record, "sessionId") !== undefined) ?? {}
   // Upsert by id: the last copy of a record wins, in the place its first copy had.
@@ -281,7 +284,7 @@ export const read = (
     model,
     provider: null,
     agentVersion: null,
-    parentId: null,
+    parentId: options.parentId ?? null,
     startedAt: Number.isFinite(started) ? started : (messages[0]?.createdAt ?? null),
     lastAt,
     messages,

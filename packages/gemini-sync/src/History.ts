@@ -1,6 +1,6 @@
 import type { Dirent } from "node:fs"
 import { open, readdir, readFile, stat } from "node:fs/promises"
-import { join } from "node:path"
+import { basename, dirname, join } from "node:path"
 import { Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import { agent, geminiDir } from "./Agent.js"
@@ -9,7 +9,8 @@ import * as Projects from "./Projects.js"
 
 /*
  * The history behind `gemini-sync import`: every chat file Gemini CLI keeps, `~/.gemini/tmp/<project>/chats/
- * session-*.jsonl` (and the older `.json`), each read into its session's events.
+ * session-*.jsonl` (and the older `.json`) and its subagents' chats, `chats/<parent session id>/<session id>.jsonl`,
+ * each read into its session's events.
  */
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -24,6 +25,7 @@ export interface ChatFile {
 }
 
 const CHAT = /^session-.+\.jsonl?$/
+const SUBAGENT_CHAT = /\.jsonl$/
 
 const entriesOf = (dir: string): Effect.Effect<ReadonlyArray<Dirent>> =>
   Effect.promise(() => readdir(dir, { withFileTypes: true }).catch((): ReadonlyArray<Dirent> => []))
@@ -59,9 +61,16 @@ export const discover = (env: Env): Effect.Effect<ReadonlyArray<ChatFile>> =>
     const paths = (yield* Effect.forEach(
       projects,
       (project) =>
-        Effect.map(entriesOf(join(tmp, project.name, "chats")), (entries) =>
-          entries.filter((entry) => CHAT.test(entry.name)).map((entry) => join(tmp, project.name, "chats", entry.name))
-        ),
+        Effect.gen(function* () {
+          const chats = join(tmp, project.name, "chats")
+          const entries = yield* entriesOf(chats)
+          const main = entries.filter((entry) => CHAT.test(entry.name)).map((entry) => join(chats, entry.name))
+          const subagents = yield* Effect.forEach(
+            entries.filter((entry) => entry.isDirectory()),
+            (dir) => subagentChats(join(chats, dir.name))
+          )
+          return [...main, ...subagents.flat()]
+        }),
       { concurrency: 8 }
     )).flat()
     // Gemini CLI continues a resumed `.json` chat in a `.jsonl` beside it, which holds all of it.
@@ -87,6 +96,22 @@ export const discover = (env: Env): Effect.Effect<ReadonlyArray<ChatFile>> =>
       .sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : 1))
   })
 
+/** The chats of the subagents a session started: the `.jsonl` files of `dir` (`chats/<session id>/`). */
+const subagentChats = (dir: string): Effect.Effect<ReadonlyArray<string>> =>
+  Effect.map(entriesOf(dir), (entries) =>
+    entries.filter((entry) => entry.isFile() && SUBAGENT_CHAT.test(entry.name)).map((entry) => join(dir, entry.name))
+  )
+
+/** The chats of the subagents of the session whose chat file is `chatFile`. */
+export const subagentChatsOf = (chatFile: string, sessionId: string): Effect.Effect<ReadonlyArray<string>> =>
+  basename(dirname(chatFile)) === "chats" ? subagentChats(join(dirname(chatFile), sessionId)) : Effect.succeed([])
+
+/** The session that started a subagent's chat: the folder it is in, under `chats/`. */
+const parentOf = (path: string): string | null => {
+  const folder = dirname(path)
+  return basename(folder) === "chats" || basename(dirname(folder)) !== "chats" ? null : basename(folder)
+}
+
 /** Reads one chat file into its events; `sessionId` names the session when the header does not. */
 export const readChatFile = (path: string, sessionId: string, options: Kit.SessionSource.MappingOptions, env: Env) =>
   Effect.tryPromise({
@@ -98,7 +123,7 @@ export const readChatFile = (path: string, sessionId: string, options: Kit.Sessi
       const header = parsed.records[0] ?? {}
       const hash = typeof header.projectHash === "string" ? header.projectHash : null
       const cwd = Projects.projectOf(geminiDir(env), path, hash)
-      const session = Chat.read(parsed.records, { syncThinking: options.syncThinking, cwd })
+      const session = Chat.read(parsed.records, { syncThinking: options.syncThinking, cwd, parentId: parentOf(path) })
       return {
         session,
         malformed: parsed.malformed,

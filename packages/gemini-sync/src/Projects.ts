@@ -33,7 +33,9 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
 /** The project path of the chat file at `chatFile`, or null when nothing says. */
 export const projectOf = (geminiDir: string, chatFile: string, projectHash: string | null): string | null => {
-  const folder = dirname(dirname(chatFile))
+  // `<project>/chats/<file>`, or `<project>/chats/<parent session>/<file>` for a subagent's chat.
+  const chats = dirname(chatFile)
+  const folder = basename(chats) === "chats" ? dirname(chats) : dirname(dirname(chats))
   const root = readText(join(folder, ".project_root"))?.trim()
   if (root !== undefined && root !== "") return root
   const name = basename(folder)

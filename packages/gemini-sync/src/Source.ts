@@ -39,10 +39,20 @@ export const layer = Layer.effect(
     return SessionSource.of({
       decode,
       followUp: (followUp, options) =>
-        History.readChatFile(followUp.path, followUp.sessionId, options, env).pipe(
-          Effect.map((read) => read.events),
-          Effect.mapError((reason) => new FollowUpFailed({ path: followUp.path, reason }))
-        ),
+        Effect.gen(function* () {
+          const read = yield* History.readChatFile(followUp.path, followUp.sessionId, options, env).pipe(
+            Effect.mapError((reason) => new FollowUpFailed({ path: followUp.path, reason }))
+          )
+          // The session's subagents write chats of their own, which no hook names.
+          const subagents = yield* History.subagentChatsOf(followUp.path, read.session.id ?? followUp.sessionId)
+          const theirs = yield* Effect.forEach(subagents, (path) =>
+            History.readChatFile(path, path, options, env).pipe(
+              Effect.map((sub) => sub.events),
+              Effect.mapError((reason) => new FollowUpFailed({ path, reason }))
+            )
+          )
+          return [...read.events, ...theirs.flat()]
+        }),
       history: (options) =>
         Effect.map(History.discover(env), (files) => ({
           items: files
