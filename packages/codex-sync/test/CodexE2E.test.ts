@@ -89,7 +89,7 @@ for (const version of Agents.agentVersions("codex")) {
       sessionId = Codex.sessionIdOf(run.stderr) ?? ""
       expect(sessionId).not.toBe("")
       expect(fake.billed.map((b) => `${b.kind}:${b.step}`)).toEqual(["main:0", "main:1", "main:2", "main:3"])
-      expect(await HookAgent.waitForSyncIdle(world.stateDir)).toBe(true)
+      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
 
       // An ingest key syncs but cannot read; the full key reads.
       expect(await HookAgent.readStatus(server.url, ingest.key, sessionId)).toBe(403)
@@ -98,7 +98,7 @@ for (const version of Agents.agentVersions("codex")) {
         return got !== undefined && got.detail.messages.length === 5 && got.detail.toolCalls.length === 3
           ? got
           : undefined
-      }, 20_000)
+      }, 60_000)
       expect(stored, "the session reached the server").toBeDefined()
       const detail = stored!.detail
       expect(detail.session).toMatchObject({
@@ -155,7 +155,7 @@ for (const version of Agents.agentVersions("codex")) {
       const run = await Codex.runCodex(world, `${Fake.TEXT_MARKER} Say hello.`, down)
       expect(run.code, run.stderr.slice(-3000)).toBe(0)
       const id = Codex.sessionIdOf(run.stderr) ?? ""
-      expect(await HookAgent.waitForSyncIdle(world.stateDir)).toBe(true)
+      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
       expect(await Server.getSession(full, id)).toBeUndefined()
       const status = await Codex.runCli(world, ["status", "--json"], down)
       expect((JSON.parse(status.stdout) as { outbox: { pending: number } }).outbox.pending).toBeGreaterThan(0)

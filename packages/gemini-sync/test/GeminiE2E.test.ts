@@ -101,7 +101,7 @@ for (const version of Agents.agentVersions("gemini")) {
       ])
       sessionId = newSession(world, before)[0] ?? ""
       expect(sessionId).not.toBe("")
-      expect(await HookAgent.waitForSyncIdle(world.stateDir)).toBe(true)
+      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
 
       expect(await HookAgent.readStatus(server.url, ingest.key, sessionId)).toBe(403)
       const stored = await Server.pollFor(async () => {
@@ -109,7 +109,7 @@ for (const version of Agents.agentVersions("gemini")) {
         return got !== undefined && got.detail.messages.length === 5 && got.detail.toolCalls.length === 3
           ? got
           : undefined
-      }, 20_000)
+      }, 60_000)
       expect(stored, "the session reached the server").toBeDefined()
       const detail = stored!.detail
       const main = fake.billed.filter((b) => b.kind === "main")
@@ -159,7 +159,7 @@ for (const version of Agents.agentVersions("gemini")) {
       const run = await Gemini.runGemini(world, `${Fake.TEXT_MARKER} Say hello.`, down)
       expect(run.code, run.stderr.slice(-3000)).toBe(0)
       const id = newSession(world, before)[0] ?? ""
-      expect(await HookAgent.waitForSyncIdle(world.stateDir)).toBe(true)
+      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
       expect(await Server.getSession(full, id)).toBeUndefined()
       const status = await Gemini.runCli(world, ["status", "--json"], down)
       expect((JSON.parse(status.stdout) as { outbox: { pending: number } }).outbox.pending).toBeGreaterThan(0)
