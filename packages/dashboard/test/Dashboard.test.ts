@@ -325,7 +325,7 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
       new Set(["Claude Code", "OpenCode", "Codex", "Gemini CLI"])
     )
     for (const agent of agents) {
-      expect(await sourcesCard.locator("tr", { hasText: agent.label }).locator("td").first().innerText()).toBe(
+      expect(await sourcesCard.locator("tr", { hasText: agent.label }).locator("td").first().textContent()).toBe(
         `${of(agent.id).length} sessions`
       )
       await page.locator(".u-legend", { hasText: agent.label }).waitFor()
@@ -338,7 +338,7 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
       await page.locator(".pager", { hasText: `1–${of(agent.id).length}` }).waitFor()
       const chips = page.locator(`.sessions-table .chip-${agent.id}`)
       expect(await chips.count()).toBe(of(agent.id).length)
-      expect(await chips.first().innerText()).toBe(agent.label)
+      expect(await chips.first().textContent()).toBe(agent.label)
       expect(
         await chips.first().evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color])
       ).toEqual(agent.colors)
@@ -355,10 +355,10 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     const bash = page.locator(".tools-table tbody tr", { has: page.locator(".tool-name", { hasText: /^Bash$/ }) })
     await bash.waitFor()
     // Every seeded Bash call of every agent, and the rich session's.
-    expect(await bash.locator("td").first().innerText()).toBe(
+    expect(await bash.locator("td").first().textContent()).toBe(
       String(seeded.filter((i) => canonicalToolOf(i) === "Bash").length + 1)
     )
-    expect(await bash.locator(".tool-desc").innerText()).toBe("runs a shell command")
+    expect(await bash.locator(".tool-desc").textContent()).toBe("runs a shell command")
     const aliases = (await bash.locator(".tool-name").getAttribute("title")) ?? ""
     for (const alias of [
       "Claude Code: Bash",
@@ -374,10 +374,10 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     const gemini = of("gemini-cli").find((i) => canonicalToolOf(i) === "Bash")!
     await page.goto(`${server.url}/sessions/s-${String(gemini).padStart(3, "0")}`)
     await page.locator(".tool .tool-name").waitFor()
-    expect(await page.locator(".tool .tool-name").innerText()).toBe(toolOf(gemini))
+    expect(await page.locator(".tool .tool-name").textContent()).toBe(toolOf(gemini))
     expect(toolOf(gemini)).toBe("run_shell_command")
     expect(await page.locator(".tool .tool-canonical").textContent()).toBe("Bash")
-    expect(await page.locator(".chip-gemini-cli").first().innerText()).toBe("Gemini CLI")
+    expect(await page.locator(".chip-gemini-cli").first().textContent()).toBe("Gemini CLI")
   })
 
   it("projects: activity, tokens and cost per project", async () => {
