@@ -1,7 +1,8 @@
 import type { Dirent } from "node:fs"
-import { readdir, readFile, stat } from "node:fs/promises"
-import { basename, join } from "node:path"
+import { open, readdir, readFile, stat } from "node:fs/promises"
+import { basename, dirname, join } from "node:path"
 import type { Kit } from "@opensync/client"
+import type { Event } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import { codexHome } from "./Agent.js"
 import * as Events from "./Events.js"
@@ -88,6 +89,77 @@ export const readSessionFile = (path: string, sessionId: string, options: Kit.Se
       }
     })
   )
+
+/** The start of a file (its first line, the `session_meta`, names a subagent's parent before its long instructions). */
+const head = async (path: string, bytes = 65_536): Promise<string> => {
+  const handle = await open(path, "r")
+  try {
+    const buffer = Buffer.alloc(bytes)
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0)
+    return buffer.subarray(0, bytesRead).toString("utf8")
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * The session files of the subagents `parentId` spawned: beside the parent's file (Codex files a session under the
+ * day it started), their `session_meta` naming the parent thread.
+ */
+export const subagentFilesOf = (parentPath: string, parentId: string): Effect.Effect<ReadonlyArray<string>> => {
+  const dir = dirname(parentPath)
+  const needle = `"parent_thread_id":${JSON.stringify(parentId)}`
+  return Effect.flatMap(entriesOf(dir), (entries) =>
+    Effect.map(
+      Effect.forEach(
+        entries
+          .filter((entry) => entry.isFile() && ROLLOUT.test(entry.name))
+          .map((entry) => join(dir, entry.name))
+          .filter((path) => path !== parentPath),
+        (path) =>
+          Effect.promise(() =>
+            head(path).then(
+              (text) => ((text.split("\n")[0] ?? "").includes(needle) ? [path] : []),
+              () => []
+            )
+          ),
+        { concurrency: 8 }
+      ),
+      (found) => found.flat()
+    )
+  )
+}
+
+/**
+ * The events of the subagents a session spawned, and of theirs (`depth` levels): no hook names their files, so they
+ * are read with their parent's. A file that cannot be read now is left to the next re-read or `import`.
+ */
+export const subagentEvents = (
+  parentPath: string,
+  parentId: string,
+  options: Kit.SessionSource.MappingOptions,
+  depth = 3
+): Effect.Effect<ReadonlyArray<Event.EventEncoded>> =>
+  depth <= 0
+    ? Effect.succeed([])
+    : Effect.flatMap(subagentFilesOf(parentPath, parentId), (files) =>
+        Effect.map(
+          Effect.forEach(files, (path) =>
+            readSessionFile(path, sessionIdOfPath(path) ?? path, options).pipe(
+              Effect.flatMap((read) =>
+                read.session.id === null
+                  ? Effect.succeed(read.events)
+                  : Effect.map(subagentEvents(path, read.session.id, options, depth - 1), (theirs) => [
+                      ...read.events,
+                      ...theirs
+                    ])
+              ),
+              Effect.catchAll(() => Effect.succeed([]))
+            )
+          ),
+          (found) => found.flat()
+        )
+      )
 
 /** One session file as an item of the kit's import loop. */
 export const historyItem = (

@@ -30,12 +30,16 @@ export const decode = (item: Kit.SessionSource.InboxItem): Decoded => {
   }
 }
 
-/** Re-reads a session file into its session's events. */
+/** Re-reads a session file into its session's events, and the files of the subagents it spawned. */
 const followUp = (followUp: Kit.SessionSource.FollowUp, options: Kit.SessionSource.MappingOptions) =>
-  History.readSessionFile(followUp.path, followUp.sessionId, options).pipe(
-    Effect.map((read) => read.events),
-    Effect.mapError((reason) => new FollowUpFailed({ path: followUp.path, reason }))
-  )
+  Effect.gen(function* () {
+    const read = yield* History.readSessionFile(followUp.path, followUp.sessionId, options).pipe(
+      Effect.mapError((reason) => new FollowUpFailed({ path: followUp.path, reason }))
+    )
+    if (read.session.id === null) return read.events
+    const theirs = yield* History.subagentEvents(followUp.path, read.session.id, options)
+    return [...read.events, ...theirs]
+  })
 
 /** Codex's session source in the kit's environment. */
 export const layer = Layer.effect(
