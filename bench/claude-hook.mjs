@@ -1,6 +1,10 @@
 // Wall time of one `PostToolUse` hook invocation against `node -e 0`, measured in the same run, with the OpenSync
 // server up, unreachable, and accepting connections but never answering. Also times the existing
-// claude-code-sync@0.1.15 hook from npm (installed into a temp prefix) under the same conditions.
+// claude-code-sync@0.1.15 hook from npm (installed into a temp prefix) under the same conditions, configured as its
+// `login` leaves it (`syncToolCalls: true`: without it, its PostToolUse hook returns before doing anything).
+//
+// The bench fails (exit code 1) rather than report a comparison it could not make: the old plugin cannot be
+// installed, a hook exits with an error, or, with the server up, the old hook's tool call never reached the server.
 //
 //   node bench/claude-hook.mjs [--runs=40]
 import { execFileSync, spawn, spawnSync } from "node:child_process"
@@ -24,7 +28,6 @@ const payload = readFileSync(join(root, "packages/claude-code-sync/test/fixtures
 const input = JSON.stringify(payload)
 
 const oldPrefix = mkdtempSync(join(tmpdir(), "ccs-old-"))
-let oldCli = null
 try {
   execFileSync("npm", [
     "install",
@@ -35,10 +38,11 @@ try {
     "--loglevel=error",
     "claude-code-sync@0.1.15"
   ])
-  oldCli = join(oldPrefix, "node_modules/claude-code-sync/dist/cli.js")
 } catch (e) {
-  console.error(`could not install claude-code-sync@0.1.15: ${e.message}`)
+  rmSync(oldPrefix, { recursive: true, force: true })
+  throw new Error(`could not install claude-code-sync@0.1.15, so there is nothing to compare with: ${e.message}`)
 }
+const oldCli = join(oldPrefix, "node_modules/claude-code-sync/dist/cli.js")
 
 const startServer = (dataDir) =>
   new Promise((resolve, reject) => {
@@ -59,10 +63,17 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)]
 }
 
-const time = (args, env) => {
+/** Runs one hook and times it; with the server up, a hook that fails fails the bench. */
+const time = (args, env, mustSucceed, outcomes) => {
   const t0 = performance.now()
-  spawnSync(process.execPath, args, { input, env, stdio: ["pipe", "ignore", "ignore"], timeout: 30_000 })
-  return performance.now() - t0
+  const run = spawnSync(process.execPath, args, { input, env, stdio: ["pipe", "ignore", "pipe"], timeout: 30_000 })
+  const ms = performance.now() - t0
+  const outcome = run.status === 0 ? "0" : run.status !== null ? `exit ${run.status}` : `killed after 30 s`
+  outcomes?.add(outcome)
+  if (mustSucceed && run.status !== 0) {
+    throw new Error(`\`node ${args.join(" ")}\` failed (${outcome}): ${String(run.stderr).slice(0, 500)}`)
+  }
+  return ms
 }
 
 const work = mkdtempSync(join(tmpdir(), "ccs-hook-bench-"))
@@ -72,6 +83,20 @@ const silentPort = await listen(silent)
 const closed = createServer()
 const closedPort = await listen(closed)
 await new Promise((r) => closed.close(r))
+
+/** With the server up, the old hook sends the tool call as a message (id: the tool_use_id): check it arrived. */
+const checkStored = async () => {
+  const reply = await fetch(`${up.url}/api/sessions/${encodeURIComponent(payload.session_id)}`, {
+    headers: { authorization: `Bearer ${up.key}` }
+  })
+  const detail = reply.status === 200 ? await reply.json() : null
+  if (!detail?.messages.some((m) => m.id === payload.tool_use_id)) {
+    throw new Error(
+      `claude-code-sync@0.1.15's PostToolUse hook stored nothing on the server (GET session ${reply.status}): ` +
+        "timing it would time a hook that does no work"
+    )
+  }
+}
 
 const scenarios = [
   { name: "server up", url: up.url },
@@ -85,26 +110,36 @@ for (const scenario of scenarios) {
   mkdirSync(join(home, ".config/claude-code-sync"), { recursive: true })
   writeFileSync(
     join(home, ".config/claude-code-sync/config.json"),
-    JSON.stringify({ convexUrl: scenario.url, apiKey: up.key, autoSync: true })
+    JSON.stringify({
+      convexUrl: scenario.url,
+      apiKey: up.key,
+      autoSync: true,
+      syncToolCalls: true,
+      syncThinking: false
+    })
   )
   const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, ".config") }
   const commands = [
     { name: "node -e 0 (baseline)", args: ["-e", "0"] },
     { name: "opensync hook.cjs PostToolUse", args: [hook, "PostToolUse"] },
-    ...(oldCli ? [{ name: "claude-code-sync@0.1.15 hook PostToolUse", args: [oldCli, "hook", "PostToolUse"] }] : [])
+    { name: "claude-code-sync@0.1.15 hook PostToolUse", args: [oldCli, "hook", "PostToolUse"] }
   ]
   const samples = commands.map(() => [])
-  for (let i = 0; i < 3; i++) for (const c of commands) time(c.args, env)
+  const outcomes = commands.map(() => new Set())
+  const mustSucceed = scenario.name === "server up"
+  for (let i = 0; i < 3; i++) for (const c of commands) time(c.args, env, mustSucceed)
   for (let i = 0; i < runs; i++) {
-    for (const [j, c] of commands.entries()) samples[j].push(time(c.args, env))
+    for (const [j, c] of commands.entries()) samples[j].push(time(c.args, env, mustSucceed, outcomes[j]))
   }
+  if (scenario.name === "server up") await checkStored()
   const base = median(samples[0])
   for (const [j, c] of commands.entries()) {
     rows.push({
       scenario: scenario.name,
       command: c.name,
       median: median(samples[j]),
-      ratio: median(samples[j]) / base
+      ratio: median(samples[j]) / base,
+      exit: [...outcomes[j]].join(", ")
     })
   }
 }
@@ -114,9 +149,9 @@ rmSync(work, { recursive: true, force: true })
 rmSync(oldPrefix, { recursive: true, force: true })
 
 const lines = [
-  `| scenario | command | median ms | × node -e 0 |`,
-  `| --- | --- | --- | --- |`,
-  ...rows.map((r) => `| ${r.scenario} | ${r.command} | ${r.median.toFixed(1)} | ${r.ratio.toFixed(2)} |`)
+  `| scenario | command | median ms | × node -e 0 | exit status |`,
+  `| --- | --- | --- | --- | --- |`,
+  ...rows.map((r) => `| ${r.scenario} | ${r.command} | ${r.median.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.exit} |`)
 ]
 console.log(`claude-code-sync hook wall time, ${runs} interleaved runs each (command: node bench/claude-hook.mjs)\n`)
 console.log(lines.join("\n"))

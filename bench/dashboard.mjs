@@ -4,13 +4,20 @@
 //   node bench/dashboard.mjs [--quick] [--samples=15]
 //
 // Baselines measured in the same run: the gzip size of React + ReactDOM alone (the floor of any React app), and the
-// time for the same browser to navigate to the server's /health (a round trip with no JavaScript).
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
+// time for the same browser to navigate to the server's /health (a round trip with no JavaScript). Also the bytes the
+// server sends for the initial JS and CSS, plain and as compressed for a browser (br), and the time of the filter
+// menus' query (`GET /api/facets`) against the all-time stats it replaced.
+//
+// Fails (exit code 1) when it cannot measure: no built dashboard, no cached read store of the version `bench/read.mjs`
+// builds, or a page that never renders its 50 rows.
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import http from "node:http"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { gzipSync } from "node:zlib"
 import * as esbuild from "esbuild"
 import { benchDir, fmt, fmtInt, markdownTable, parseFlags, rootDir, startServer, summarize } from "./lib.mjs"
+import { STORE_VERSION } from "./read.mjs"
 
 const flags = parseFlags(process.argv.slice(2))
 const samples = Number(flags.samples ?? 15)
@@ -51,15 +58,65 @@ const reactFloor = gz(
   )
 )
 
+// ---------- bytes on the wire, and the filter menus' query ----------
+const cssNames = [...html.matchAll(/href="\/assets\/([^"]+\.css)"/g)].map((m) => m[1])
+
+/** Bytes the server sends for each asset: plain, and to a browser that accepts br and gzip. */
+const servedSizes = async (baseUrl, names) => {
+  const size = (path, acceptEncoding) =>
+    new Promise((done, fail) => {
+      http
+        .get(`${baseUrl}${path}`, { headers: { "accept-encoding": acceptEncoding } }, (res) => {
+          let bytes = 0
+          res.on("data", (chunk) => {
+            bytes += chunk.length
+          })
+          res.on("end", () =>
+            res.statusCode === 200
+              ? done({ bytes, encoding: res.headers["content-encoding"] ?? "identity" })
+              : fail(new Error(`GET ${path} answered ${res.statusCode}`))
+          )
+        })
+        .on("error", fail)
+    })
+  const out = { plain: 0, compressed: 0, encodings: new Set() }
+  for (const name of names) {
+    out.plain += (await size(`/assets/${name}`, "identity")).bytes
+    const compressed = await size(`/assets/${name}`, "gzip, deflate, br")
+    out.compressed += compressed.bytes
+    out.encodings.add(compressed.encoding)
+  }
+  return { ...out, encodings: [...out.encodings].join(", "), files: names.length }
+}
+
+/** The filter menus' query (`/api/facets`) against the all-time stats the Sessions page used to ask for, interleaved. */
+const filterQueries = async (baseUrl, key) => {
+  const paths = { facets: "/api/facets", stats: `/api/stats?from=0&to=${Date.now() + 86_400_000}&bucket=month` }
+  const times = { facets: [], stats: [] }
+  for (let i = 0; i < samples + 2; i++) {
+    for (const [name, path] of Object.entries(paths)) {
+      const t0 = performance.now()
+      const reply = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${key}` } })
+      if (reply.status !== 200) throw new Error(`GET ${path} answered ${reply.status}`)
+      await reply.arrayBuffer()
+      if (i >= 2) times[name].push(performance.now() - t0)
+    }
+  }
+  return { facets: summarize(times.facets), stats: summarize(times.stats) }
+}
+
 // ---------- first render on the big store ----------
 const storeName = flags.quick === true ? "quick" : "full"
-const storeDir = join(benchDir, ".cache", `store-v3-${storeName}`)
+const storeDir = join(benchDir, ".cache", `store-${STORE_VERSION}-${storeName}`)
 let render = null
+let served = null
+let filters = null
 if (!existsSync(join(storeDir, "meta.json"))) {
-  console.error(
-    `no cached ${storeName} read store: run \`node bench/run.mjs --only=read${flags.quick ? " --quick" : ""}\` first`
+  throw new Error(
+    `no cached ${storeName} read store (${storeDir}): run \`node bench/read.mjs${flags.quick ? " --quick" : ""}\` first`
   )
-} else {
+}
+{
   const meta = JSON.parse(readFileSync(join(storeDir, "meta.json"), "utf8"))
   const { chromium } = requireDashboard("playwright-core")
   const server = await startServer(join(storeDir, "data"))
@@ -76,6 +133,8 @@ if (!existsSync(join(storeDir, "meta.json"))) {
     ]
   })
   try {
+    served = await servedSizes(server.url, [...initialNames, ...cssNames])
+    filters = await filterQueries(server.url, meta.key)
     const signIn = await fetch(`${server.url}/auth/session`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -111,6 +170,7 @@ if (!existsSync(join(storeDir, "meta.json"))) {
       }
       await context.close()
     }
+    if (sessionsTimes.length < samples) throw new Error(`only ${sessionsTimes.length} of ${samples} renders measured`)
     render = {
       store: meta.counts,
       sessions: summarize(sessionsTimes),
@@ -147,33 +207,33 @@ const lines = [
   ),
   ""
 ]
-if (render !== null) {
-  lines.push(
-    `Time to first render of /sessions (50 rows, cold HTTP cache, signed in by cookie) on a store of ` +
-      `${fmtInt(render.store.sessions)} sessions / ${fmtInt(render.store.messages)} messages, ${render.sessions.n} samples:`,
-    "",
-    markdownTable(
-      ["", "p50 ms", "p95 ms", "max ms", "vs /health navigation"],
+lines.push(
+  `Served by \`opensync serve\` for the initial load (${served.files} files, JS and CSS): ${kib(served.plain)} plain, ` +
+    `${kib(served.compressed)} to a browser that accepts br/gzip (${served.encodings}; ${fmt((100 * served.compressed) / served.plain, 0)} %).`,
+  "",
+  `Filter menus of the Sessions page (${filters.facets.n} interleaved samples): \`GET /api/facets\` p50 ${fmt(filters.facets.p50)} ms, ` +
+    `p95 ${fmt(filters.facets.p95)} ms; the all-time \`GET /api/stats\` they used to need: p50 ${fmt(filters.stats.p50)} ms, ` +
+    `p95 ${fmt(filters.stats.p95)} ms (facets / stats at p50: ${fmt(filters.facets.p50 / filters.stats.p50, 2)}).`,
+  ""
+)
+lines.push(
+  `Time to first render of /sessions (50 rows, cold HTTP cache, signed in by cookie) on a store of ` +
+    `${fmtInt(render.store.sessions)} sessions / ${fmtInt(render.store.messages)} messages, ${render.sessions.n} samples:`,
+  "",
+  markdownTable(
+    ["", "p50 ms", "p95 ms", "max ms", "vs /health navigation"],
+    [
       [
-        [
-          "/sessions first render",
-          fmt(render.sessions.p50),
-          fmt(render.sessions.p95),
-          fmt(render.sessions.max),
-          `${fmt(render.sessions.p50 / render.health.p50, 1)}×`
-        ],
-        ["of which GET /api/sessions", fmt(render.api.p50), fmt(render.api.p95), fmt(render.api.max), ""],
-        [
-          "baseline: navigate to /health",
-          fmt(render.health.p50),
-          fmt(render.health.p95),
-          fmt(render.health.max),
-          "1.0×"
-        ]
-      ]
-    ),
-    ""
-  )
-}
+        "/sessions first render",
+        fmt(render.sessions.p50),
+        fmt(render.sessions.p95),
+        fmt(render.sessions.max),
+        `${fmt(render.sessions.p50 / render.health.p50, 1)}×`
+      ],
+      ["of which GET /api/sessions", fmt(render.api.p50), fmt(render.api.p95), fmt(render.api.max), ""],
+      ["baseline: navigate to /health", fmt(render.health.p50), fmt(render.health.p95), fmt(render.health.max), "1.0×"]
+    ]
+  ),
+  ""
+)
 console.log(lines.join("\n"))
-if (statSync(dist).isDirectory() && render === null) process.exitCode = 0

@@ -1,19 +1,32 @@
-// Ingest throughput of `POST /sync/events` on loopback, batches of 500 and of 1, against a transport-only baseline.
+// Ingest throughput of `POST /sync/events` on loopback against a transport-only baseline measured in the same run.
 //
-//   node bench/ingest.mjs [--quick] [--json]
+//   node bench/ingest.mjs [--quick] [--json] [--runs=N] [--grow=EVENTS] [--compare=path/to/other/opensync.mjs]
 //
-// Baseline (measured in the same run, same machine): a minimal node:http server in a child process that reads the
-// body, JSON.parse()s it and answers 200 with a result of the same shape, fed the very same request bodies by the
-// very same client. The ratio server/baseline is the share of the transport's throughput the server keeps.
+// Baseline: a minimal node:http server in a child process that reads the body, JSON.parse()s it and answers 200 with
+// a result of the same shape, fed the very same request bodies by the very same client. `server / baseline` is the
+// share of the transport's throughput the server keeps.
+//
+// Phases, each repeated `--runs` times in interleaved rounds (every round runs every target once, in a rotating order,
+// so a burst of load from other processes hits them alike), each run on a fresh data dir:
+// - batched: batches of 500 events, one client sending one request after another (a plugin draining its queue);
+// - single: batches of 1 event, 4 concurrent clients (live hooks of several agents).
+// Then `grow`: one server per build takes batches of 500 until its store holds `--grow` events (full: 1,000,000),
+// reporting each tenth. Event ids are digests and Claude Code session ids UUIDs, as real clients send them.
+// For each measurement: events/s, the server's CPU time per event (user + system, all its threads, from /proc: what
+// the work costs, less disturbed by other processes than wall time) and the load average when it ended.
+// `--compare` adds another build of the server (e.g. a saved copy of the previous one) as a third target.
 
 import { mkdtempSync, rmSync } from "node:fs"
 import http from "node:http"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { basename, dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import {
+  binPath,
+  cpuMsOf,
   fmt,
   fmtInt,
+  loadAverage,
   makeClient,
   makeGenerator,
   markdownTable,
@@ -22,6 +35,7 @@ import {
   parseFlags,
   postEvents,
   spawnAndWait,
+  spread,
   startServer,
   stopChild
 } from "./lib.mjs"
@@ -59,12 +73,13 @@ const startBaseline = async () => {
 /**
  * Sends pre-serialised bodies with `concurrency` clients; stops early at `maxMs`. With `minMs`, starts over from the
  * first body until that much time has passed (for the baseline, which is too fast to time one pass reliably and does
- * not care about repeated ids). Returns events/s.
+ * not care about repeated ids). Returns events/s and the target's CPU time per event.
  */
-const drive = async (client, bodies, concurrency, maxMs, minMs = 0) => {
+const drive = async (client, target, bodies, concurrency, maxMs, minMs = 0) => {
   let next = 0
   let events = 0
   let requests = 0
+  const cpuStart = cpuMsOf(target.pid)
   const started = performance.now()
   const more = () => {
     const elapsed = performance.now() - started
@@ -80,7 +95,15 @@ const drive = async (client, bodies, concurrency, maxMs, minMs = 0) => {
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
   const seconds = (performance.now() - started) / 1000
-  return { events, requests, seconds, eventsPerSecond: events / seconds, requestsPerSecond: requests / seconds }
+  const cpuEnd = cpuMsOf(target.pid)
+  return {
+    events,
+    requests,
+    seconds,
+    eventsPerSecond: events / seconds,
+    cpuMicrosPerEvent: cpuStart === null || cpuEnd === null ? null : ((cpuEnd - cpuStart) * 1000) / events,
+    load: loadAverage()
+  }
 }
 
 const serialise = (generator, batches, size) =>
@@ -89,121 +112,236 @@ const serialise = (generator, batches, size) =>
     return { body: JSON.stringify({ events }), count: events.length }
   })
 
-export const runIngest = async ({ quick = false, log = console.error } = {}) => {
-  const plan = quick
-    ? { batched: 60, single: 1_500, warmup: 2, maxMs: 30_000 }
-    : { batched: 240, single: 6_000, warmup: 2, maxMs: 60_000 }
-  const batchSize = 500
-  const singleConcurrency = 4
-  const batchedConcurrency = 1
-  // Same seed for both targets: the baseline and the server get byte-identical bodies.
-  const generate = () => {
-    const generator = makeGenerator({ seed: 42, tag: "ing" })
-    const warmup = serialise(generator, plan.warmup, batchSize)
-    const warmupSingle = serialise(generator, 200, 1)
-    const batched = serialise(generator, plan.batched, batchSize)
-    const single = serialise(generator, plan.single, 1)
-    return { warmup, warmupSingle, batched, single, counters: { ...generator.counters } }
+/** The targets of a run: the transport baseline, the server under test, and optionally another build. */
+const targetsOf = (compare) => [
+  { name: "baseline", start: () => startBaseline() },
+  { name: "server", bin: binPath, start: (dataDir) => startServer(dataDir) },
+  ...(compare === undefined
+    ? []
+    : [{ name: "compare", bin: compare, start: (dataDir) => startServer(dataDir, { bin: compare }) }])
+]
+
+/** One run of one phase on one target, on a fresh data dir. */
+const measure = async (target, phase, bodies, plan) => {
+  const dataDir = mkdtempSync(join(tmpdir(), "opensync-bench-ingest-"))
+  try {
+    const running = await target.start(dataDir)
+    const client = makeClient(running.url, { key: running.key, maxSockets: phase.concurrency })
+    try {
+      await drive(client, running, bodies.warmup, 1, plan.maxMs)
+      if (phase.name === "single") await drive(client, running, bodies.warmupSingle, phase.concurrency, plan.maxMs)
+      const result = await drive(
+        client,
+        running,
+        bodies[phase.name],
+        phase.concurrency,
+        plan.maxMs,
+        target.name === "baseline" ? 3_000 : 0
+      )
+      return {
+        ...result,
+        memory: memoryOf(running.pid),
+        // Each open SQLite connection holds a descriptor on the database file.
+        dbFileDescriptors: target.name === "baseline" ? null : openFiles(running.pid, "opensync.db")
+      }
+    } finally {
+      client.close()
+      await running.stop()
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true })
   }
-  const bodies = generate()
+}
+
+/** Batches of 500 into one growing store until it holds `events` events; figures for each tenth of the way. */
+const grow = async (target, events, batchSize, log) => {
+  const dataDir = mkdtempSync(join(tmpdir(), "opensync-bench-grow-"))
+  try {
+    const running = await target.start(dataDir)
+    const client = makeClient(running.url, { key: running.key, maxSockets: 1 })
+    const generator = makeGenerator({ seed: 11, tag: "grow", realisticIds: true })
+    const steps = []
+    try {
+      const step = events / 10
+      for (let done = 0; done < events; ) {
+        const bodies = serialise(generator, Math.ceil(step / batchSize), batchSize)
+        const result = await drive(client, running, bodies, 1, Number.POSITIVE_INFINITY)
+        done += result.events
+        steps.push({ stored: done, ...result, rssMiB: memoryOf(running.pid).rssMiB })
+        log(
+          `  grow ${target.name.padEnd(8)} ${fmtInt(done).padStart(9)} events: ${fmtInt(result.eventsPerSecond)} events/s, ` +
+            `${fmt(result.cpuMicrosPerEvent)} µs CPU/event (load ${result.load})`
+        )
+      }
+      return steps
+    } finally {
+      client.close()
+      await running.stop()
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+export const runIngest = async ({ quick = false, runs, growTo, compare, log = console.error } = {}) => {
+  const plan = quick
+    ? { batched: 40, single: 800, warmup: 2, maxMs: 30_000, runs: runs ?? 3, grow: growTo ?? 200_000 }
+    : { batched: 120, single: 3_000, warmup: 2, maxMs: 60_000, runs: runs ?? 5, grow: growTo ?? 1_000_000 }
+  const batchSize = 500
+  const phases = [
+    { name: "batched", concurrency: 1, label: `batches of ${batchSize}` },
+    { name: "single", concurrency: 4, label: "batches of 1" }
+  ]
+  // Same seed for every target: byte-identical bodies.
+  const generator = makeGenerator({ seed: 42, tag: "ing", realisticIds: true })
+  const bodies = {
+    warmup: serialise(generator, plan.warmup, batchSize),
+    warmupSingle: serialise(generator, 200, 1),
+    batched: serialise(generator, plan.batched, batchSize),
+    single: serialise(generator, plan.single, 1)
+  }
+  const mix = { ...generator.counters }
   const bytes = (list) => list.reduce((sum, b) => sum + Buffer.byteLength(b.body), 0)
-  const mix = bodies.counters
   log(
-    `ingest: ${fmtInt(plan.batched * batchSize)} events in batches of ${batchSize} (${fmt(bytes(bodies.batched) / plan.batched / 1024)} KiB/request), ` +
-      `${fmtInt(plan.single)} single events (${fmtInt(bytes(bodies.single) / plan.single)} B/request, ${singleConcurrency} clients)`
+    `ingest: ${plan.runs} interleaved rounds; ${fmtInt(plan.batched * batchSize)} events in batches of ${batchSize} ` +
+      `(${fmt(bytes(bodies.batched) / plan.batched / 1024)} KiB/request), ${fmtInt(plan.single)} single events ` +
+      `(${fmtInt(bytes(bodies.single) / plan.single)} B/request, 4 clients); then a store grown to ${fmtInt(plan.grow)} events`
   )
 
-  // Every phase starts on an empty data dir (the warm-up leaves 1,000-1,200 events in it): ingest cost grows with the store
-  // (see docs/benchmarks.md), so the batched phase must not slow the single-event phase down. The read benchmark
-  // measures ingest into a large store.
-  const results = { baseline: {}, server: {} }
-  const phases = [
-    ["batched", bodies.batched, batchedConcurrency, `batched x${batchSize}`],
-    ["single", bodies.single, singleConcurrency, "single x1"]
-  ]
-  for (const [phase, phaseBodies, concurrency, label] of phases) {
-    for (const name of ["baseline", "server"]) {
-      const dataDir = mkdtempSync(join(tmpdir(), "opensync-bench-ingest-"))
-      try {
-        const target = name === "baseline" ? await startBaseline() : await startServer(dataDir)
-        const client = makeClient(target.url, { key: target.key, maxSockets: concurrency })
-        try {
-          await drive(client, bodies.warmup, 1, plan.maxMs)
-          if (phase === "single") await drive(client, bodies.warmupSingle, concurrency, plan.maxMs)
-          const result = await drive(client, phaseBodies, concurrency, plan.maxMs, name === "baseline" ? 3_000 : 0)
-          log(
-            `  ${name.padEnd(8)} ${label.padEnd(12)} ${fmtInt(result.eventsPerSecond).padStart(8)} events/s ` +
-              `(${fmtInt(result.events)} events in ${fmt(result.seconds, 2)} s, ${concurrency} client${concurrency > 1 ? "s" : ""})`
-          )
-          results[name][phase] = {
-            ...result,
-            memory: memoryOf(target.pid),
-            // Each open SQLite connection holds a descriptor on the database file.
-            dbFileDescriptors: name === "server" ? openFiles(target.pid, "opensync.db") : null,
-            writeRequests:
-              result.requests + bodies.warmup.length + (phase === "single" ? bodies.warmupSingle.length : 0)
-          }
-        } finally {
-          client.close()
-          await target.stop()
-        }
-      } finally {
-        rmSync(dataDir, { recursive: true, force: true })
+  const targets = targetsOf(compare)
+  const runsOf = {}
+  for (const phase of phases) {
+    runsOf[phase.name] = Object.fromEntries(targets.map((t) => [t.name, []]))
+    for (let round = 0; round < plan.runs; round++) {
+      // Rotate the order, so no target always runs first (after the previous phase's process exits) or last.
+      const order = targets.map((_, i) => targets[(i + round) % targets.length])
+      const results = {}
+      for (const target of order) {
+        const result = await measure(target, phase, bodies, plan)
+        results[target.name] = result
+        log(
+          `  ${phase.label.padEnd(15)} round ${round + 1} ${target.name.padEnd(8)} ${fmtInt(result.eventsPerSecond).padStart(8)} events/s, ` +
+            `${fmt(result.cpuMicrosPerEvent)} µs CPU/event (load ${result.load})`
+        )
+      }
+      for (const target of targets) {
+        runsOf[phase.name][target.name].push({
+          ...results[target.name],
+          ratio: results[target.name].eventsPerSecond / results.baseline.eventsPerSecond
+        })
       }
     }
   }
-  const row = (label, key, concurrency) => {
-    const server = results.server[key].eventsPerSecond
-    const baseline = results.baseline[key].eventsPerSecond
-    return { label, concurrency, server, baseline, ratio: server / baseline }
+
+  const growth = {}
+  for (const target of targets.filter((t) => t.name !== "baseline")) {
+    growth[target.name] = await grow(target, plan.grow, batchSize, log)
   }
-  const rows = [
-    row(`batches of ${batchSize}`, "batched", batchedConcurrency),
-    row("batches of 1", "single", singleConcurrency)
-  ]
+
+  const summary = (list) => ({
+    eventsPerSecond: spread(list.map((r) => r.eventsPerSecond)),
+    ratio: spread(list.map((r) => r.ratio)),
+    cpuMicrosPerEvent: list.some((r) => r.cpuMicrosPerEvent === null)
+      ? null
+      : spread(list.map((r) => r.cpuMicrosPerEvent)),
+    loads: list.map((r) => r.load)
+  })
+  const single = runsOf.single.server.at(-1)
   return {
     plan: {
       ...plan,
       batchSize,
       mix: { ...mix, ratioToolCalls: mix.toolCalls / (mix.toolCalls + mix.messages + mix.sessionEvents) }
     },
-    results,
-    rows,
+    builds: Object.fromEntries(targets.filter((t) => t.bin !== undefined).map((t) => [t.name, t.bin])),
+    phases: phases.map((phase) => ({
+      ...phase,
+      targets: Object.fromEntries(targets.map((t) => [t.name, summary(runsOf[phase.name][t.name])]))
+    })),
+    runs: runsOf,
+    growth,
     targetBatched: 20_000,
-    // The server of the single-event phase: many small write transactions.
-    server: {
-      writeRequests: results.server.single.writeRequests,
-      rssMiB: results.server.single.memory.rssMiB,
-      dbFileDescriptors: results.server.single.dbFileDescriptors
-    }
+    targetCpuMicrosPerEvent: 50,
+    // The server of the last single-event run: many small write transactions.
+    server: { rssMiB: single.memory.rssMiB, dbFileDescriptors: single.dbFileDescriptors, requests: single.requests }
   }
 }
 
-export const ingestMarkdown = (ingest) =>
-  [
+const range = (s, digits = 0, unit = "") =>
+  s === null
+    ? "n/a"
+    : `${fmt(s.min, digits)}${unit} / **${fmt(s.median, digits)}${unit}** / ${fmt(s.max, digits)}${unit}`
+
+export const ingestMarkdown = (ingest) => {
+  const buildName = (name) =>
+    name === "baseline"
+      ? "baseline (transport + JSON.parse)"
+      : `${name} (\`${basename(dirname(ingest.builds[name]))}/${basename(ingest.builds[name])}\`)`
+  const batched = ingest.phases[0].targets.server
+  const growth = Object.entries(ingest.growth)
+  return [
+    `Min / **median** / max of ${ingest.plan.runs} runs per target, in interleaved rounds; each run on a fresh store ` +
+      `(warmed up with ${ingest.plan.warmup} batches of ${ingest.plan.batchSize}).`,
+    "",
     markdownTable(
-      ["ingest (POST /sync/events)", "clients", "server events/s", "baseline events/s", "server / baseline"],
-      ingest.rows.map((r) => [
-        r.label,
-        String(r.concurrency),
-        fmtInt(r.server),
-        fmtInt(r.baseline),
-        `${fmt(r.ratio * 100, 1)} %`
-      ])
+      ["phase", "target", "events/s", "server / baseline", "server CPU µs per event", "load average at each run's end"],
+      ingest.phases.flatMap((phase) =>
+        Object.entries(phase.targets).map(([name, s]) => [
+          `${phase.label} (${phase.concurrency} client${phase.concurrency > 1 ? "s" : ""})`,
+          buildName(name),
+          range(s.eventsPerSecond),
+          name === "baseline"
+            ? "1"
+            : range(
+                { ...s.ratio, min: s.ratio.min * 100, median: s.ratio.median * 100, max: s.ratio.max * 100 },
+                1,
+                " %"
+              ),
+          name === "baseline" ? "" : range(s.cpuMicrosPerEvent, 1),
+          s.loads.join("; ")
+        ])
+      )
     ),
     "",
-    `Target: >= ${fmtInt(ingest.targetBatched)} events/s batched — ${
-      ingest.rows[0].server >= ingest.targetBatched ? "met" : "**missed**"
-    } (${fmtInt(ingest.rows[0].server)} events/s).`,
-    `Server at the end of the single-event phase (${fmtInt(ingest.server.writeRequests)} write requests): ` +
-      `RSS ${fmtInt(ingest.server.rssMiB)} MiB, ${ingest.server.dbFileDescriptors ?? "n/a"} open file descriptors on opensync.db.`
+    ...(growth.length === 0
+      ? []
+      : [
+          `Growing one store to ${fmtInt(ingest.plan.grow)} events (batches of ${ingest.plan.batchSize}, 1 client), each tenth:`,
+          "",
+          markdownTable(
+            ["target", "events stored", "events/s", "server CPU µs per event", "server RSS MiB", "load average"],
+            growth.flatMap(([name, steps]) =>
+              steps.map((s) => [
+                buildName(name),
+                fmtInt(s.stored),
+                fmtInt(s.eventsPerSecond),
+                fmt(s.cpuMicrosPerEvent),
+                fmtInt(s.rssMiB),
+                s.load
+              ])
+            )
+          ),
+          ""
+        ]),
+    `Target: >= ${fmtInt(ingest.targetBatched)} events/s batched, i.e. at most ${ingest.targetCpuMicrosPerEvent} µs of ` +
+      `server CPU per event on one core — median ${fmtInt(batched.eventsPerSecond.median)} events/s, ` +
+      `${fmt(batched.cpuMicrosPerEvent?.median)} µs CPU/event: ` +
+      `${batched.eventsPerSecond.median >= ingest.targetBatched ? "met" : "**missed**"}.`,
+    `Server after its last single-event run (${fmtInt(ingest.server.requests)} requests): RSS ${fmtInt(ingest.server.rssMiB)} MiB, ` +
+      `${ingest.server.dbFileDescriptors ?? "n/a"} open file descriptors on opensync.db.`
   ].join("\n")
+}
 
 if (process.argv[1] === thisFile) {
   const flags = parseFlags(process.argv.slice(2))
   if (flags["baseline-server"]) runBaselineServer()
   else {
-    const result = await runIngest({ quick: flags.quick === true })
+    const result = await runIngest({
+      quick: flags.quick === true,
+      runs: flags.runs === undefined ? undefined : Number(flags.runs),
+      growTo: flags.grow === undefined ? undefined : Number(flags.grow),
+      compare: typeof flags.compare === "string" ? flags.compare : undefined
+    })
     console.log(flags.json ? JSON.stringify(result, null, 2) : ingestMarkdown(result))
   }
 }

@@ -1,8 +1,10 @@
 // Shared helpers of the benchmarks: starting the real server, a keep-alive HTTP client, a seeded event generator,
 // percentiles and process memory. Plain Node ESM, no dependencies.
 import { spawn } from "node:child_process"
+import { createHash } from "node:crypto"
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs"
 import http from "node:http"
+import os from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -62,17 +64,30 @@ export const stopChild = (child, graceMs = 10_000) =>
     child.kill("SIGTERM")
   })
 
-/** Starts `opensync serve` on 127.0.0.1 with an ephemeral port. The key is only printed on a fresh data dir. */
-export const startServer = async (dataDir) => {
-  if (!existsSync(binPath)) throw new Error(`${binPath} is missing: run \`node scripts/build.mjs\` first`)
+/**
+ * Starts `opensync serve` (`bin`: the build under test by default) on 127.0.0.1 with an ephemeral port. The key is
+ * only printed on a fresh data dir.
+ */
+export const startServer = async (dataDir, { bin = binPath } = {}) => {
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`node scripts/build.mjs\` first`)
   const { child, match, output } = await spawnAndWait(
-    [binPath, "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir],
+    [resolve(bin), "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir],
     /listening on (http:\/\/\S+)/,
     { env: { OPENSYNC_PORT: "", OPENSYNC_DATA_DIR: "" } }
   )
   // The first-start banner (with the key) is printed before the URL line.
   const key = output().match(/osk_[0-9A-Za-z]+/)?.[0] ?? null
   return { url: match[1], key, child, pid: child.pid, stop: () => stopChild(child) }
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in ms, from /proc; null where it is unavailable. */
+export const cpuMsOf = (pid) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return null
+  }
 }
 
 /** Resident memory of a process in MiB from /proc (VmRSS now, VmHWM peak); null where /proc is unavailable. */
@@ -167,6 +182,19 @@ export const summarize = (samples) => {
     max: sorted[sorted.length - 1]
   }
 }
+
+/** Minimum, median and maximum of a list of numbers. */
+export const spread = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return { n: sorted.length, min: sorted[0], median: sorted[Math.floor((sorted.length - 1) / 2)], max: sorted.at(-1) }
+}
+
+/** The load average (1, 5, 15 min) as "a / b / c". */
+export const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" / ")
 
 export const fmt = (value, digits = 1) =>
   value === null || value === undefined || Number.isNaN(value)
@@ -272,10 +300,15 @@ const makeCorpus = (seed, chars) => {
   return parts.join("")
 }
 
-/** Deterministic stream of realistic events (sessions, messages, tool calls), session after session. */
+/**
+ * Deterministic stream of realistic events (sessions, messages, tool calls), session after session. With
+ * `realisticIds`, event ids are 32 hex digits of a digest (as `Event.makeId` makes them) and Claude Code session ids
+ * are UUIDs, so they land all over the indexes as real ones do; otherwise ids count up (the cached read store).
+ */
 export const makeGenerator = ({
   seed = 1,
   tag = "bench",
+  realisticIds = false,
   endAt = Date.UTC(2026, 0, 1),
   days = 180,
   messagesPerSession = 20,
@@ -293,13 +326,24 @@ export const makeGenerator = ({
   }
   let eventCounter = 0
   let sessionCounter = 0
-  const eventId = () => `evt_${tag}_${(eventCounter++).toString(36)}`
+  const digest = (text) => createHash("sha256").update(text).digest("hex").slice(0, 32)
+  const eventId = () =>
+    realisticIds ? `evt_${digest(`${tag}/${eventCounter++}`)}` : `evt_${tag}_${(eventCounter++).toString(36)}`
+  const uuid = (n) => {
+    const h = digest(`${tag}/session/${n}`)
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`
+  }
 
   /** All events of the next session, in the order an agent would send them. */
   const nextSession = () => {
     const n = sessionCounter++
     const source = r.next() < 0.6 ? sources[0] : sources[1]
-    const sessionId = source === "claude-code" ? `${tag}-${n.toString(16).padStart(8, "0")}-cc` : `ses_${tag}_${n}`
+    const sessionId =
+      source === "claude-code"
+        ? realisticIds
+          ? uuid(n)
+          : `${tag}-${n.toString(16).padStart(8, "0")}-cc`
+        : `ses_${tag}_${n}`
     const model = models[source === "claude-code" ? r.skewed(6, 0.6) : r.pick([0, 1, 6, 7, 2])]
     const project = projects[r.skewed(projects.length, 0.8)]
     const startedAt = endAt - Math.floor(r.next() * days * 86_400_000)

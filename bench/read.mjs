@@ -131,6 +131,9 @@ const loadOrGenerate = async (name, regenerate, log) => {
 }
 
 const searchTimeoutMs = 30_000
+/** A search slower than this on its first try is not repeated in rounds (each try holds up the whole server). */
+const slowSearchMs = 3_000
+const searchPlan = (plan) => ({ rounds: Math.min(plan.rounds, 60), warmup: 1, maxMs: plan.maxMs / 2 })
 
 const timedOnce = async (client, path, timeoutMs) => {
   const t0 = performance.now()
@@ -261,7 +264,9 @@ export const runRead = async ({ quick = false, regenerate = false, log = console
         "stats",
         `/api/stats?from=${from90}&to=${meta.endAt}&bucket=day&project=project-07`,
         "90 days, project=project-07"
-      ]
+      ],
+      ["facets", "/api/facets", "(the filter menus' values)"],
+      ["stats", `/api/stats?from=0&to=${meta.endAt + day}&bucket=month`, "all time, bucket=month (what the menus used)"]
     ]
     const measured = await measureRounds(client, ["/health", ...variants.map(([, path]) => path)], plan)
     const health = measured[0]
@@ -277,17 +282,51 @@ export const runRead = async ({ quick = false, regenerate = false, log = console
       return row
     })
     const singleIngest = await singleEventIngest(client, log)
-    // Full-text search last: it is not in the target's list, and a slow query blocks the server (SQLite calls are
-    // synchronous on its event loop), so it runs once with a timeout after everything else was measured.
-    // "fanitlin" is a generated word found in about 1 message in 10,000.
-    const search = await timedOnce(client, "/api/sessions?limit=50&q=fanitlin", searchTimeoutMs)
-    log(
-      `  sessions q=<rare word>: ${search.timedOut ? `timed out after ${fmt(searchTimeoutMs / 1000, 0)} s` : `${fmt(search.ms, 1)} ms`}`
-    )
+    // Full-text search last, in its own rounds: a slow query blocks the server (SQLite calls are synchronous on its event
+    // loop). Each query is first tried once with a timeout; those slower than `slowSearchMs` are reported from that one
+    // try and left out of the rounds. Word frequencies are those of the generated messages.
+    const searchVariants = [
+      // How many of the store's 2,000,697 messages each query matches (the last word is a prefix, as in the dashboard's
+      // search-as-you-type): counted on the generated store, which every run generates alike.
+      ["/api/sessions?limit=50&q=tomendra%20the", "q=tomendra the (11 messages)"],
+      ["/api/sessions?limit=50&q=fanitlin%20the", "q=fanitlin the (90 messages)"],
+      ["/api/sessions?limit=50&q=sultokafa", "q=sultokafa (20,912 messages, 1 %)"],
+      ["/api/sessions?limit=50&q=fanitlin", "q=fanitlin (95,503 messages: fanitlin*, 5 %)"],
+      ["/api/sessions?limit=50&q=pexqua", "q=pexqua (335,448 messages, 17 %)"],
+      ["/api/sessions?limit=50&q=the", "q=the (1,991,940 messages, nearly all)"],
+      ["/api/sessions?limit=50&q=sultokafa&sort=costUsd", "q=sultokafa, sort=costUsd"],
+      ["/api/sessions?limit=50&q=fanitlin%20the&project=project-07", "q=fanitlin the, project=project-07"]
+    ]
+    const probes = []
+    for (const [path, label] of searchVariants) {
+      const once = await timedOnce(client, path, searchTimeoutMs)
+      probes.push({ path, label, once })
+      log(
+        `  search ${label}: first try ${once.timedOut ? `timed out after ${fmt(searchTimeoutMs / 1000, 0)} s` : `${fmt(once.ms, 1)} ms`}`
+      )
+    }
+    const repeated = probes.filter((p) => !p.once.timedOut && p.once.ms < slowSearchMs)
+    const searchMeasured = await measureRounds(client, ["/health", ...repeated.map((p) => p.path)], searchPlan(plan))
+    const searchHealth = searchMeasured[0]
+    const search = probes.map((p) => {
+      const i = repeated.indexOf(p)
+      if (i < 0) return { label: p.label, path: p.path, once: p.once, rounds: null }
+      const { body, ...result } = searchMeasured[i + 1]
+      const rows = JSON.parse(body).sessions.length
+      log(`  search ${p.label}: p50 ${fmt(result.p50, 2)} ms, p95 ${fmt(result.p95, 2)} ms (${rows} rows)`)
+      return {
+        label: p.label,
+        path: p.path,
+        once: p.once,
+        rows,
+        rounds: { ...result, ratio: result.p95 / searchHealth.p95 }
+      }
+    })
     const memory = memoryOf(server.pid)
     return {
       singleIngest,
       search,
+      searchHealth: { p50: searchHealth.p50, p95: searchHealth.p95, n: searchHealth.n },
       store: {
         name,
         version: STORE_VERSION,
@@ -341,7 +380,7 @@ export const readMarkdown = (read) => {
           ""
         ],
         ...read.rows.map((r) => [
-          `${r.group === "sessions" ? "GET /api/sessions" : "GET /api/stats"} ${r.label}`,
+          `GET /api/${r.group} ${r.label}`,
           fmt(r.p50, 2),
           fmt(r.p95, 2),
           fmt(r.p99, 2),
@@ -354,11 +393,29 @@ export const readMarkdown = (read) => {
     missed.length === 0
       ? `Every targeted read has p95 < ${read.target.p95Ms} ms.`
       : `**Missed** p95 < ${read.target.p95Ms} ms: ${missed.map((r) => `${r.group} ${r.label} (${fmt(r.p95, 1)} ms)`).join("; ")}.`,
-    `Full-text search \`GET /api/sessions?q=<rare word>\` (not a target): ${
-      read.search.timedOut
-        ? `**timed out** after ${fmt(read.search.timeoutMs / 1000, 0)} s`
-        : `${fmt(read.search.ms, 1)} ms`
-    } (one request; SQLite runs on the server's event loop, so every other request waits meanwhile).`,
+    "",
+    markdownTable(
+      [
+        "full-text search (own rounds, after the rest)",
+        "first try ms",
+        "p50 ms",
+        "p95 ms",
+        "p95 / health p95",
+        "target p95 < 50 ms"
+      ],
+      read.search.map((r) => [
+        `GET /api/sessions ${r.label}`,
+        r.once.timedOut ? `timed out (${fmt(r.once.timeoutMs / 1000, 0)} s)` : fmt(r.once.ms, 1),
+        r.rounds === null ? "not repeated" : fmt(r.rounds.p50, 2),
+        r.rounds === null ? "" : fmt(r.rounds.p95, 2),
+        r.rounds === null ? "" : fmt(r.rounds.ratio, 1),
+        r.rounds !== null && r.rounds.p95 < read.target.p95Ms ? "met" : "**missed**"
+      ])
+    ),
+    `(Health p95 in the search rounds: ${fmt(read.searchHealth.p95, 2)} ms, ${read.searchHealth.n} rounds. A search ` +
+      `slower than ${fmt(slowSearchMs / 1000, 0)} s on its first try is not repeated: SQLite runs on the server's event ` +
+      "loop, so every other request waits meanwhile.)",
+    "",
     `Single-event \`POST /sync/events\` on this store (a message re-sent, ${read.singleIngest.n} sequential requests): ` +
       `p50 ${fmt(read.singleIngest.p50, 1)} ms, max ${fmt(read.singleIngest.max, 1)} ms = ${fmt(1000 / read.singleIngest.p50, 1)} events/s.`,
     `Server RSS: ${fmtInt(read.serverRss.atStartMiB)} MiB after start, ${fmtInt(read.serverRss.afterLoadMiB)} MiB after the read load (peak ${fmtInt(read.serverRss.peakMiB)} MiB).`

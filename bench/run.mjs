@@ -2,7 +2,8 @@
 //
 //   node bench/run.mjs            full size (read store: 100,000 sessions / ~2,000,000 messages, cached)
 //   node bench/run.mjs --quick    small read store (10,000 sessions / ~200,000 messages) and shorter runs
-//   flags: --only=ingest|read, --regenerate (rebuild the cached read store)
+//   flags: --only=ingest|read, --regenerate (rebuild the cached read store), and for ingest --runs=N, --grow=EVENTS,
+//   --compare=path/to/another/opensync.mjs (see bench/ingest.mjs)
 import { mkdirSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import { join } from "node:path"
@@ -30,7 +31,12 @@ const loadAtStart = load()
 const sections = []
 const results = { command, machine, startedAt: new Date(started).toISOString(), loadAtStart }
 if (only === null || only === "ingest") {
-  results.ingest = await runIngest({ quick })
+  results.ingest = await runIngest({
+    quick,
+    runs: flags.runs === undefined ? undefined : Number(flags.runs),
+    growTo: flags.grow === undefined ? undefined : Number(flags.grow),
+    compare: typeof flags.compare === "string" ? flags.compare : undefined
+  })
   sections.push("## Ingest", "", ingestMarkdown(results.ingest), "")
 }
 if (only === null || only === "read") {
@@ -49,7 +55,9 @@ const report = [
     "(other processes compete for the cores: compare the ratios, not only the absolute figures)",
   `- Server: \`${binPath.slice(binPath.indexOf("packages/"))}\``,
   "- Ratios compare with a baseline measured in the same run: ingest against a node:http server that only reads and " +
-    "JSON.parse()s the body; reads against `GET /health`.",
+    "JSON.parse()s the body (interleaved rounds, min / median / max); reads against `GET /health` (interleaved " +
+    "rounds). Server CPU per event (from /proc) is given beside throughput: it is what the work costs, and varies " +
+    "less with other processes' load.",
   "",
   ...sections
 ].join("\n")

@@ -82,3 +82,32 @@ export const toolPage = internalQuery({
     return { ...result, page: result.page.map(strip) }
   }
 })
+
+/**
+ * One page of a coarse usage rollup of all time for `GET /api/facets`, summed by source and model (`usageByModel`) or
+ * by project (`usageByProject`): each call reads at most one page of rows, and returns a few.
+ */
+export const facetsPage = internalQuery({
+  args: {
+    userId: v.id("users"),
+    table: v.union(v.literal("usageByModel"), v.literal("usageByProject")),
+    paginationOpts: paginationOptsValidator
+  },
+  returns: paginated(compile(Rollup.UsageRow)),
+  handler: async (ctx, { userId, table, paginationOpts }) => {
+    const page = await ctx.db
+      .query(table)
+      .withIndex("by_key", (q) => q.eq("userId", userId))
+      .paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
+    const sums = new Map<string, Rollup.UsageRow>()
+    for (const { _id, _creationTime, userId: _u, ...row } of page.page) {
+      const keyed = usageRowOf(
+        table === "usageByModel" ? { ...row, day: "", project: "*" } : { ...row, day: "", source: "", model: "*" }
+      )
+      const key = Rollup.usageKey(keyed)
+      const prev = sums.get(key)
+      sums.set(key, prev === undefined ? keyed : Rollup.sumUsage(prev, keyed))
+    }
+    return { ...page, page: [...sums.values()] }
+  }
+})

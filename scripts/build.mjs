@@ -14,6 +14,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { brotliCompressSync, constants, gzipSync } from "node:zlib"
 
 process.chdir(join(dirname(fileURLToPath(import.meta.url)), ".."))
 // The OTLP protobuf types the backend imports are generated, not committed (scripts/generate-otlp.mjs).
@@ -160,6 +161,23 @@ const buildBundles = async (stale) => {
   )
 }
 
+/**
+ * Writes `<file>.br` and `<file>.gz` beside each text file of the built dashboard (maximum compression, once per build),
+ * which `opensync serve` sends to browsers that accept them; a file compression does not shrink gets none.
+ */
+const precompress = (dir) => {
+  for (const file of filesUnder(dir).filter((f) => /\.(js|mjs|css|html|svg|json|txt)$/.test(f))) {
+    const body = readFileSync(file)
+    const variants = [
+      [".br", brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } })],
+      [".gz", gzipSync(body, { level: 9 })]
+    ]
+    for (const [suffix, compressed] of variants) {
+      if (compressed.length < body.length) writeFileSync(`${file}${suffix}`, compressed)
+    }
+  }
+}
+
 // The dashboard (a static single-page app) goes to packages/dashboard/dist, where `opensync serve` in a clone finds it,
 // and is copied to packages/server/dist/dashboard, which the `opensync` package ships beside its bundle.
 const buildDashboard = () => {
@@ -172,6 +190,7 @@ const buildDashboard = () => {
     env: { ...process.env, NODE_ENV: "production" },
     stdio: "inherit"
   })
+  precompress(dashboard.outs[0])
   // Swapped in with two renames, so a running server finds the old or the new dashboard, not an empty folder.
   const [built, shipped] = dashboard.outs
   const [incoming, outgoing] = [`${shipped}.${process.pid}.new`, `${shipped}.${process.pid}.old`]

@@ -193,6 +193,15 @@ const stats = async (ctx: ActionCtx, userId: Id<"users">, range: Stats.Range, fi
   return Stats.fromRows(range, usage, tools, projects)
 }
 
+/** `GET /api/facets`: the coarse rollups of all time, page by page (each page summed by the query), then `Stats.facets`. */
+const facets = async (ctx: ActionCtx, userId: Id<"users">) => {
+  const rows = (table: "usageByModel" | "usageByProject") =>
+    allPages<Rollup.UsageRow>((cursor) =>
+      ctx.runQuery(internal.stats.facetsPage, { userId, table, paginationOpts: { numItems: tuning.readPage, cursor } })
+    )
+  return Stats.facets(await rows("usageByModel"), await rows("usageByProject"))
+}
+
 const store = SessionStore.of({
   ingest: (userId, events) => run((ctx) => ingest(ctx, asUser(userId), events)),
   list: (userId, params) =>
@@ -221,6 +230,7 @@ const store = SessionStore.of({
       )
     ),
   stats: (userId, range, filters) => run((ctx) => stats(ctx, asUser(userId), range, filters)),
+  facets: (userId) => run((ctx) => facets(ctx, asUser(userId))),
   noteTelemetry: (userId, at) =>
     Effect.gen(function* () {
       const last = yield* run((ctx) => ctx.runQuery(internal.usage.lastTelemetry, { userId: asUser(userId) }))

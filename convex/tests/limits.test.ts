@@ -60,7 +60,10 @@ describe("Convex limits as data grows", () => {
     expect([await countRows(t, "messages", userId), await countRows(t, "searchChunks", userId)]).toEqual([0, 0])
   })
 
-  it("deletes all data of sessions with many tools, each step within the index reads allowed", async () => {
+  // Hundreds of scheduled steps through convex-test: slow on a loaded machine, so a longer limit than the default.
+  it("deletes all data of sessions with many tools, each step within the index reads allowed", {
+    timeout: 180_000
+  }, async () => {
     // 30 sessions of 25 tools need 30 x (25 + 3) = 840 rollup updates: more than one call may make here
     Object.assign(tuning, { deleteStepRollupRows: 200 })
     const t = makeBackend({ ...convexLimits, databaseQueries: 400 })

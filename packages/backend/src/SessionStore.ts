@@ -68,6 +68,8 @@ export class SessionStore extends Context.Tag("@opensync/backend/SessionStore")<
       range: Stats.Range,
       filters: Api.SessionFilters
     ) => Effect.Effect<Api.Stats, StorageError>
+    /** The values the session filters can take, with session counts (`Stats.facets` over the all-time rollups). */
+    readonly facets: (userId: Ids.UserId) => Effect.Effect<Api.Facets, StorageError>
     /** Records that the user's telemetry (OTLP) reached the server at `at` (server clock, epoch ms). */
     readonly noteTelemetry: (userId: Ids.UserId, at: number) => Effect.Effect<void, StorageError>
     /** When the user's telemetry last reached the server, or null when it never did. */

@@ -14,6 +14,7 @@ export const agent: Agent = {
   followUpNoun: "transcript",
   historyNoun: "transcript",
   currentSessionEnv: "CLAUDE_CODE_SESSION_ID",
+  telemetry: { name: "Claude Code's OpenTelemetry export" },
   installs: [{ marker: /[\\/]\.claude[\\/]plugins[\\/]/, kind: "Claude Code plugin (marketplace)" }],
   afterLogin: [
     "Next: install the Claude Code plugin, or run `claude-code-sync setup` to register the hooks in settings.json;",
@@ -21,8 +22,11 @@ export const agent: Agent = {
   ],
   help: {
     status: "Show the config, test the connection, and report the outbox, last sync and hook setup.",
-    setup: "Register the hooks in ~/.claude/settings.json (for npm installs; the plugin needs none).",
-    uninstall: "Remove our hooks from ~/.claude/settings.json, leaving everything else as it was.",
+    setup:
+      "Register the hooks in ~/.claude/settings.json (for npm installs; the plugin needs none) and point Claude Code's " +
+      "telemetry export at the server.",
+    uninstall:
+      "Remove our hooks and telemetry settings from ~/.claude/settings.json, leaving everything else as it was.",
     verify: "Check that Claude Code runs the hooks (plugin or settings.json) and that the server accepts the key.",
     sync: "Turn the recorded hook events into session data and send everything queued.",
     import: "Backfill the sessions Claude Code still keeps (~/.claude/projects), then send them."

@@ -25,8 +25,10 @@ export const events = [
 
 /** `settings.json` cannot be read or has a shape we cannot edit safely; the file is left as it was. */
 export const SettingsInvalid = HookSettings.SettingsInvalid
+export type SettingsInvalid = HookSettings.SettingsInvalid
 /** `settings.json` (or its backup) could not be written. */
 export const SettingsWriteFailed = HookSettings.SettingsWriteFailed
+export type SettingsWriteFailed = HookSettings.SettingsWriteFailed
 
 /** The user's Claude Code settings: `$CLAUDE_CONFIG_DIR/settings.json`, else `~/.claude/settings.json`. */
 export const settingsPath = (env: Env = process.env): string => join(claudeDirs(env)[0] ?? ".claude", "settings.json")
@@ -103,6 +105,15 @@ export const render = HookSettings.render
 /** The registration state of the settings file at `path` (missing file: nothing registered). */
 export const inspect = (path: string, hookPath: string) =>
   Effect.map(HookSettings.load(path), (settings) => registration(settings, hookPath, path))
+
+/** The parsed settings at `path` (a missing file: an empty object). */
+export const load = HookSettings.load
+
+/**
+ * Reads `path`, applies `change` and, when it says it changed something, writes the result atomically after copying
+ * the old file to `.bak` (an existing file keeps its mode; a new one is 0600).
+ */
+export const update = HookSettings.update
 
 /** Reads `path`, applies `plan` and, if anything changed, writes it atomically after copying the old file to `.bak`. */
 export const apply = HookSettings.apply

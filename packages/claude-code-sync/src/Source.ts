@@ -13,6 +13,7 @@ import * as Hooks from "./Hooks.js"
 import * as Import from "./Import.js"
 import * as Registration from "./Registration.js"
 import * as Settings from "./Settings.js"
+import * as Telemetry from "./Telemetry.js"
 import * as Transcript from "./transcript/index.js"
 
 const { FollowUpFailed, SessionSource } = Kit.SessionSource
@@ -69,6 +70,7 @@ export const layer = Layer.effect(
             `${totals.skipped.length} file(s) skipped, ${totals.malformed} malformed line(s).`
         })),
       registration: Registration.make(env),
+      telemetry: Telemetry.make(env),
       retention: Effect.sync(() => {
         const path = Settings.settingsPath(env)
         return { days: Settings.cleanupPeriodDays(path), setting: `cleanupPeriodDays in ${path}` }

@@ -93,7 +93,8 @@ afterAll(async () => {
   for (const dir of homes) rmSync(dir, { recursive: true, force: true })
 })
 
-describe("claude-code-sync CLI", () => {
+// Each test runs the CLI several times as separate processes: slow on a loaded machine, hence the longer limit.
+describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
   it("prints --help for every command and exits 0", async () => {
     const dir = home()
     const commands = ["", "login", "logout", "status", "config", "set", "setup", "uninstall", "sync", "import", "hook"]
@@ -149,17 +150,21 @@ describe("claude-code-sync CLI", () => {
       autoSync: true,
       syncToolCalls: true,
       syncThinking: true,
+      telemetry: true,
       origins: {
         serverUrl: "file",
         apiKey: "file",
         autoSync: "default",
         syncToolCalls: "default",
-        syncThinking: "file"
+        syncThinking: "file",
+        telemetry: "default"
       }
     })
     const badSetting = await run(dir, ["set", "colour", "blue"])
     expect(badSetting.code).not.toBe(0)
-    expect(badSetting.stderr).toContain("use one of convexUrl, apiKey, autoSync, syncToolCalls, syncThinking")
+    expect(badSetting.stderr).toContain(
+      "use one of convexUrl, apiKey, autoSync, syncToolCalls, syncThinking, telemetry"
+    )
 
     const logout = await run(dir, ["logout"])
     expect(logout.code).toBe(0)

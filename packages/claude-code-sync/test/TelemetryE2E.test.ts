@@ -1,17 +1,18 @@
 /**
- * End to end with the real `claude` (pinned 2.1.197): its OpenTelemetry export goes to the real local server's OTLP
- * receiver while it works through tool calls, a subagent and then `--resume … -p /compact`. The stored session must
- * add up to exactly what the fake Anthropic server billed for that session (its log has the session id header and the
- * usage of each answer), telemetry and transcript reconciled per request id, while ccusage (reading the transcripts
- * only) falls short by the compaction request.
- *
- * The telemetry settings are set here for the claude process (the plugin's `setup` writing them is not part of this
- * test). The transcript side is sent the way the reader must send it: one message event per API response, carrying
- * the response's `requestId` (see docs/telemetry.md); the reader in `src/Transcript.ts` does not set it yet.
+ * End to end, as a user sets it up: in a fresh HOME, `claude-code-sync login` (an `ingest` key from `opensync keys
+ * create`) and `setup` write the hooks and the telemetry settings into `~/.claude/settings.json`; then the real
+ * `claude` (pinned and current release) works through tool calls and a subagent, then `--resume … -p /compact`, with
+ * nothing but those settings. Its OpenTelemetry export reaches the real local server's OTLP receiver, the hooks and the
+ * transcript reader send the rest, and the stored session adds up to exactly what the fake Anthropic server billed for
+ * that session (its log has the session id header and the usage of each answer): telemetry and transcript reconciled
+ * per request id, the `/compact` summary counted, while ccusage (reading the transcripts only) falls short by it.
+ * `status` then says telemetry is on and when the server last received some.
  */
-import { readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import * as Agents from "@opensync/testkit/Agents"
+import * as Telemetry from "../src/Telemetry.js"
 import * as Ccusage from "./e2e/Ccusage.js"
 import * as Claude from "./e2e/Claude.js"
 import * as Fake from "./e2e/FakeAnthropic.js"
@@ -39,101 +40,6 @@ const ofApi = (u: Fake.ApiUsage): Usage => ({
   cacheRead: u.cache_read_input_tokens,
   cacheWrite: u.cache_creation_input_tokens
 })
-
-/** The telemetry settings a user's `~/.claude/settings.json` `env` gets from `claude-code-sync setup`. */
-const telemetryEnv = (url: string, key: string, protocol: "http/json" | "http/protobuf", gzip: boolean) => ({
-  DISABLE_TELEMETRY: undefined,
-  CLAUDE_CODE_ENABLE_TELEMETRY: "1",
-  OTEL_LOGS_EXPORTER: "otlp",
-  OTEL_METRICS_EXPORTER: "otlp",
-  OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
-  OTEL_EXPORTER_OTLP_ENDPOINT: url,
-  OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${key}`,
-  ...(gzip ? { OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" } : {}),
-  OTEL_LOGS_EXPORT_INTERVAL: "500",
-  OTEL_METRIC_EXPORT_INTERVAL: "1000"
-})
-
-interface TranscriptLine {
-  readonly type?: string
-  readonly sessionId?: string
-  readonly requestId?: string
-  readonly timestamp?: string
-  readonly isSidechain?: boolean
-  readonly message?: {
-    readonly id?: string
-    readonly model?: string
-    readonly usage?: {
-      readonly input_tokens: number
-      readonly output_tokens: number
-      readonly cache_read_input_tokens?: number
-      readonly cache_creation_input_tokens?: number
-      readonly cache_creation?: {
-        readonly ephemeral_5m_input_tokens?: number
-        readonly ephemeral_1h_input_tokens?: number
-      }
-    }
-  }
-}
-
-const jsonlFiles = (dir: string): Array<string> =>
-  readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name)
-    return statSync(path).isDirectory() ? jsonlFiles(path) : name.endsWith(".jsonl") ? [path] : []
-  })
-
-/** What the transcript reader must send for telemetry to be matched: per API response, its usage and `requestId`. */
-const transcriptEvents = (claudeDir: string, sessionId: string) => {
-  const byRequest = new Map<string, { line: TranscriptLine; file: string }>()
-  for (const file of jsonlFiles(join(claudeDir, "projects"))) {
-    for (const text of readFileSync(file, "utf8").split("\n")) {
-      if (!text.startsWith("{")) continue
-      const line = JSON.parse(text) as TranscriptLine
-      if (line.type !== "assistant" || line.requestId === undefined || line.message?.usage === undefined) continue
-      if (line.sessionId !== sessionId || line.message.model === "<synthetic>") continue
-      byRequest.set(line.requestId, { line, file })
-    }
-  }
-  return [...byRequest.entries()].map(([requestId, { line }], index) => {
-    const u = line.message!.usage!
-    const at = Date.parse(line.timestamp ?? "")
-    const write5m = u.cache_creation?.ephemeral_5m_input_tokens ?? u.cache_creation_input_tokens ?? 0
-    return {
-      kind: "message",
-      id: `evt_e2e_transcript_${sessionId}_${index}`,
-      source: "claude-code",
-      sessionId,
-      at,
-      messageId: line.message!.id ?? requestId,
-      role: "assistant",
-      text: "",
-      model: line.message!.model,
-      createdAt: at,
-      requestId,
-      usage: {
-        input: u.input_tokens,
-        output: u.output_tokens,
-        cacheRead: u.cache_read_input_tokens ?? 0,
-        cacheWrite5m: write5m,
-        cacheWrite1h: u.cache_creation?.ephemeral_1h_input_tokens ?? 0
-      }
-    }
-  })
-}
-
-interface StoredFigures {
-  readonly telemetryRequests: number
-  readonly matchedRequests: number
-  readonly transcriptRequests: number
-  readonly reportedCostUsd: number
-  readonly computedCostUsd: number
-  readonly background: ReadonlyArray<{
-    readonly querySource: string
-    readonly requests: number
-    readonly usage: Server.StoredUsage
-  }>
-}
-
 const storedUsage = (u: Server.StoredUsage): Usage => ({
   input: u.input,
   output: u.output,
@@ -141,26 +47,56 @@ const storedUsage = (u: Server.StoredUsage): Usage => ({
   cacheWrite: u.cacheWrite5m + u.cacheWrite1h
 })
 
-describe.skipIf(!Claude.hasClaude() || !Ccusage.hasCcusage())(
-  "Claude Code telemetry e2e (real claude, OTLP, /compact)",
-  () => {
+interface StoredFigures {
+  readonly telemetryRequests: number
+  readonly matchedRequests: number
+  readonly transcriptRequests: number
+  readonly reportedCostUsd: number
+  readonly computedCostUsd: number
+  readonly background: ReadonlyArray<{ readonly querySource: string; readonly requests: number }>
+  readonly costState: { readonly models: ReadonlyArray<{ readonly usage: Server.StoredUsage }> } | null
+}
+
+const cli = async (workspace: Claude.Workspace, args: ReadonlyArray<string>) => {
+  const run = await Claude.runCli(workspace, args, undefined)
+  expect(run.code, `claude-code-sync ${args.join(" ")}: ${run.stderr}`).toBe(0)
+  return run.stdout
+}
+
+const versions = Agents.agentVersions("claude-code")
+
+for (const version of versions) {
+  const skip = version.missing !== undefined || !Claude.hasCli() || !Ccusage.hasCcusage()
+  describe.skipIf(skip)(`${version.label}: telemetry e2e (login + setup, real claude, OTLP, /compact)`, () => {
+    afterAll((suite) => Agents.recordResults(version, suite))
+
     it("stores every request the API billed for the session, once, with the compaction that ccusage misses", {
-      timeout: 180_000
+      timeout: 240_000
     }, async () => {
       const server = await Server.startServer()
       const fake = await Fake.start()
       const workspace = Claude.makeWorkspace()
       try {
-        const ingestKey = (
-          JSON.parse(await server.cli(["keys", "create", "--name", "otel", "--json"])) as { key: string }
-        ).key
+        // The key a user creates for a plugin: `opensync keys create`'s default scope.
+        const created = JSON.parse(await server.cli(["keys", "create", "--name", "laptop", "--json"])) as {
+          key: string
+          scope: string
+        }
+        expect(created.scope).toBe("ingest")
+        await cli(workspace, ["login", "--url", server.url, "--key", created.key])
+        await cli(workspace, ["setup"])
+        const settings = JSON.parse(readFileSync(join(workspace.home, ".claude/settings.json"), "utf8"))
+        expect(settings.env).toEqual(Telemetry.variables({ serverUrl: server.url, apiKey: created.key }))
+        expect(Object.keys(settings.hooks)).toHaveLength(8)
+
+        // Claude Code with nothing but what setup wrote: no plugin dir, no OTEL_* in its environment.
         const first = await Claude.runClaude({
           workspace,
           fakeUrl: fake.url,
           prompt: PROMPT,
           sync: undefined,
           pluginDir: null,
-          env: telemetryEnv(server.url, ingestKey, "http/json", false)
+          bin: version.bin
         })
         expect(first.code, first.stderr).toBe(0)
         const sessionId = first.sessionId
@@ -169,83 +105,84 @@ describe.skipIf(!Claude.hasClaude() || !Ccusage.hasCcusage())(
           workspace,
           fakeUrl: fake.url,
           prompt: "/compact",
-          args: ["--resume", sessionId],
+          resume: sessionId,
           sync: undefined,
           pluginDir: null,
-          env: telemetryEnv(server.url, ingestKey, "http/protobuf", true)
+          bin: version.bin
         })
         expect(compact.code, compact.stderr).toBe(0)
+        await Claude.waitForSyncIdle(workspace)
+        expect((await Claude.flush(workspace, undefined)).code).toBe(0)
 
         // What the API billed for this session, by the session header Claude Code sends with every request.
         const answered = fake.requests.filter(
           (r) => r.reply !== undefined && r.headers["x-claude-code-session-id"] === sessionId
         )
-        // every request the fake answered carried this session's id (the session header of Claude Code's client)
         expect(answered.length).toBe(Fake.replies(fake).length)
-        const kinds = answered.map((r) => r.reply!.kind)
+        const kinds = answered.map((r) => r.reply?.kind)
         expect(kinds).toContain("subagent")
-        expect(kinds).toContain("compact")
-        const total = answered.reduce((sum, r) => add(sum, ofApi(r.reply!.usage)), zero)
+        expect(kinds.filter((kind) => kind === "compact")).toHaveLength(1)
+        const total = answered.reduce((sum, r) => add(sum, r.reply ? ofApi(r.reply.usage) : zero), zero)
         const compaction = answered
-          .filter((r) => r.reply!.kind === "compact")
-          .reduce((sum, r) => add(sum, ofApi(r.reply!.usage)), zero)
+          .filter((r) => r.reply?.kind === "compact")
+          .reduce((sum, r) => add(sum, r.reply ? ofApi(r.reply.usage) : zero), zero)
 
-        // Telemetry arrives on its own (exported every 0.5 s, flushed at exit).
+        // Telemetry arrives on its own (flushed when claude exits); the transcript's requests through the hooks.
         const reader = { url: server.url, key: server.key }
-        const arrived = await Claude.pollFor(async () => {
-          const stored = await Server.getSession(reader, sessionId)
-          const figures = (stored?.detail.session as { figures?: StoredFigures } | undefined)?.figures
-          return figures?.telemetryRequests === answered.length ? stored : undefined
-        }, 30_000)
-        expect(arrived, "telemetry of every billed request reached the server").toBeDefined()
-        expect(storedUsage(arrived!.detail.session.usage)).toEqual(total)
-
-        // The transcript's view of the same requests, sent as the reader must: the totals do not move.
-        const transcript = transcriptEvents(join(workspace.home, ".claude"), sessionId)
-        expect(transcript.length).toBeGreaterThan(0)
-        const synced = await fetch(`${server.url}/sync/events`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${ingestKey}`, "content-type": "application/json" },
-          body: JSON.stringify({ events: transcript })
-        })
-        expect(synced.status).toBe(200)
-        expect(((await synced.json()) as { rejected: ReadonlyArray<unknown> }).rejected).toEqual([])
-        const stored = (await Server.getSession(reader, sessionId))!
-        const session = stored.detail.session as typeof stored.detail.session & { figures: StoredFigures }
+        const stored = await Claude.pollFor(async () => {
+          const found = await Server.getSession(reader, sessionId)
+          const figures = (found?.detail.session as { figures?: StoredFigures } | undefined)?.figures
+          return figures?.telemetryRequests === answered.length && figures.matchedRequests === answered.length - 1
+            ? found
+            : undefined
+        }, 60_000)
+        const last = await Server.getSession(reader, sessionId)
+        expect(stored, `figures: ${JSON.stringify(last?.detail.session.figures)}`).toBeDefined()
+        const session = stored?.detail.session as Server.StoredSession & { figures: StoredFigures }
         expect(storedUsage(session.usage)).toEqual(total)
-        expect(session.figures.telemetryRequests).toBe(answered.length)
-        expect(session.figures.matchedRequests).toBe(transcript.length)
-        const background = session.figures.background.reduce((n, b) => n + b.requests, 0)
-        expect(background).toBe(answered.length - transcript.length)
-        console.log(
-          `billed ${answered.length} requests (${kinds.join(", ")}); transcript had ${transcript.length}; background: ` +
-            session.figures.background.map((b) => `${b.querySource} ×${b.requests}`).join(", ")
-        )
-        // Claude Code's own cost of those requests agrees with OpenSync's prices
+        // Every request the transcript has was matched by its request id; only the /compact summary is background.
+        expect(session.figures.transcriptRequests).toBe(0)
+        expect(session.figures.background.map((b) => [b.querySource, b.requests])).toEqual([["compact", 1]])
         expect(session.figures.reportedCostUsd).toBeCloseTo(session.figures.computedCostUsd, 5)
-        // tool timings from telemetry
-        const durations = stored.detail.toolCalls.map((c) => [c.name, c.durationMs !== null])
-        expect(durations.length).toBeGreaterThanOrEqual(4)
-        expect(durations.every(([, timed]) => timed)).toBe(true)
+        if (Agents.compareVersions(version.version, "2.1.332") >= 0) {
+          // Claude Code's own cost-state, read from the transcript, says the same.
+          const state = session.figures.costState?.models.reduce((sum, m) => add(sum, storedUsage(m.usage)), zero)
+          expect(state).toEqual(total)
+        }
+        const timed = stored?.detail.toolCalls.map((c) => c.durationMs !== null) ?? []
+        expect(timed.length).toBeGreaterThanOrEqual(4)
+        expect(timed.every(Boolean)).toBe(true)
 
         // ccusage reads the transcripts only: it falls short by exactly the compaction request.
         const ccusage = Ccusage.ccusageTotals(join(workspace.home, ".claude")).get(sessionId)
         expect(ccusage).toBeDefined()
         const ccusageUsage: Usage = {
-          input: ccusage!.input,
-          output: ccusage!.output,
-          cacheRead: ccusage!.cacheRead,
-          cacheWrite: ccusage!.cacheWrite
+          input: ccusage?.input ?? -1,
+          output: ccusage?.output ?? -1,
+          cacheRead: ccusage?.cacheRead ?? -1,
+          cacheWrite: ccusage?.cacheWrite ?? -1
         }
         console.log(
-          `stored ${JSON.stringify(total)}; ccusage ${JSON.stringify(ccusageUsage)}; compaction ${JSON.stringify(compaction)}`
+          `${version.label}: billed ${answered.length} requests (${kinds.join(", ")}); stored ${JSON.stringify(total)}; ` +
+            `ccusage ${JSON.stringify(ccusageUsage)}; compaction ${JSON.stringify(compaction)}`
         )
         expect(add(ccusageUsage, compaction)).toEqual(total)
+
+        // status: telemetry on, and received.
+        const status = JSON.parse(await cli(workspace, ["status", "--json"]))
+        expect(status.telemetry).toMatchObject({ state: "on", endpoint: server.url })
+        expect(status.telemetry.lastReceivedAt).toEqual(expect.any(Number))
+        expect(await cli(workspace, ["status"])).toMatch(
+          new RegExp(
+            `^telemetry {6}on: Claude Code exports to ${server.url} .*; the server last received telemetry `,
+            "m"
+          )
+        )
       } finally {
         await fake.close()
         await server.stop()
-        rmSync(workspace.root, { recursive: true, force: true })
+        await Claude.removeWorkspace(workspace)
       }
     })
-  }
-)
+  })
+}

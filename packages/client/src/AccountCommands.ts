@@ -22,6 +22,8 @@ export interface Cli {
   readonly envPrefix: string
   /** What to do after a successful login, one line each. */
   readonly afterLogin: ReadonlyArray<string>
+  /** Whether the agent has a telemetry export the `telemetry` setting controls (shown by `config` then). */
+  readonly telemetry?: boolean
 }
 
 /** A failure the CLI prints as one line; the message says what to do next. */
@@ -70,6 +72,7 @@ export const effectiveConfig = (cli: Cli) =>
       autoSync: config.autoSync,
       syncToolCalls: config.syncToolCalls,
       syncThinking: config.syncThinking,
+      ...(cli.telemetry === true ? { telemetry: config.telemetry } : {}),
       origins: config.origins,
       lines: [
         `config file    ${config.path}`,
@@ -77,7 +80,8 @@ export const effectiveConfig = (cli: Cli) =>
         `apiKey         ${mask(config.apiKey) ?? notSet}  (${origin("apiKey")})`,
         `autoSync       ${config.autoSync}  (${origin("autoSync")})`,
         `syncToolCalls  ${config.syncToolCalls}  (${origin("syncToolCalls")})`,
-        `syncThinking   ${config.syncThinking}  (${origin("syncThinking")})`
+        `syncThinking   ${config.syncThinking}  (${origin("syncThinking")})`,
+        ...(cli.telemetry === true ? [`telemetry      ${config.telemetry}  (${origin("telemetry")})`] : [])
       ]
     }
   })
@@ -87,7 +91,8 @@ const showConfig = (cli: Cli, asJson: boolean) =>
     Console.log(asJson ? JSON.stringify(config, null, 2) : lines.join("\n"))
   )
 
-const setValue = (key: string, value: string) =>
+/** `set KEY VALUE`: validates and saves one setting, says where it went and whether the environment overrides it. */
+export const setValue = (key: string, value: string) =>
   Effect.gen(function* () {
     const problem = key === "apiKey" ? ApiKey.problem(value.trim()) : undefined
     if (problem !== undefined) return yield* fail(problem)
@@ -121,7 +126,8 @@ const askKey = Prompt.hidden({
   }
 })
 
-const login = (
+/** `login`: asks for what the flags leave out, tests the server and key, saves them. */
+export const login = (
   cli: Cli,
   flags: { readonly url: Option.Option<string>; readonly key: Option.Option<Redacted.Redacted<string>> }
 ) =>
@@ -151,7 +157,8 @@ const login = (
     )
   }).pipe(Effect.catchTag("QuitException", () => fail("Cancelled; nothing was saved.")))
 
-const logout = Effect.gen(function* () {
+/** `logout`: forgets the server URL and key. */
+export const logout = Effect.gen(function* () {
   const store = yield* ConfigStore.ConfigStore
   yield* store.clearCredentials
   yield* Console.log(
@@ -160,42 +167,46 @@ const logout = Effect.gen(function* () {
   )
 })
 
+/** The options of `login`: `--url` and `--key`, each falling back to its environment variable. */
+export const loginOptions = (cli: Cli) => ({
+  url: Options.text("url").pipe(
+    Options.withDescription(
+      `Server URL (env ${cli.envPrefix}_CONVEX_URL; asked when missing; e.g. ${defaultUrl} or ` +
+        "https://<name>.convex.cloud)."
+    ),
+    Options.withFallbackConfig(Config.string(`${cli.envPrefix}_CONVEX_URL`)),
+    Options.optional
+  ),
+  key: Options.redacted("key").pipe(
+    Options.withDescription(`API key, osk_… (env ${cli.envPrefix}_API_KEY; asked, hidden, when missing).`),
+    Options.withFallbackConfig(Config.redacted(`${cli.envPrefix}_API_KEY`)),
+    Options.optional
+  )
+})
+
+export const loginDescription = "Connect to an OpenSync server: test the URL and key, then save them (mode 0600)."
+
+/** The arguments of `set`. */
+export const setArgs = {
+  key: Args.text({ name: "KEY" }).pipe(Args.withDescription(`One of ${ConfigStore.settableKeys.join(", ")}.`)),
+  value: Args.text({ name: "VALUE" }).pipe(Args.withDescription("true/false for toggles, a URL or an osk_ key."))
+}
+
+export const setDescription = "Change one setting in the config file."
+export const logoutDescription = "Forget the server URL and API key; other settings are kept."
+
 /** `login`, `logout`, `config` and `set` for the given CLI. */
 export const commands = (cli: Cli) => ({
-  login: Command.make(
-    "login",
-    {
-      url: Options.text("url").pipe(
-        Options.withDescription(
-          `Server URL (env ${cli.envPrefix}_CONVEX_URL; asked when missing; e.g. ${defaultUrl} or ` +
-            "https://<name>.convex.cloud)."
-        ),
-        Options.withFallbackConfig(Config.string(`${cli.envPrefix}_CONVEX_URL`)),
-        Options.optional
-      ),
-      key: Options.redacted("key").pipe(
-        Options.withDescription(`API key, osk_… (env ${cli.envPrefix}_API_KEY; asked, hidden, when missing).`),
-        Options.withFallbackConfig(Config.redacted(`${cli.envPrefix}_API_KEY`)),
-        Options.optional
-      )
-    },
-    (flags) => login(cli, flags)
-  ).pipe(Command.withDescription("Connect to an OpenSync server: test the URL and key, then save them (mode 0600).")),
-
-  logout: Command.make("logout", {}, () => logout).pipe(
-    Command.withDescription("Forget the server URL and API key; other settings are kept.")
+  login: Command.make("login", loginOptions(cli), (flags) => login(cli, flags)).pipe(
+    Command.withDescription(loginDescription)
   ),
+  logout: Command.make("logout", {}, () => logout).pipe(Command.withDescription(logoutDescription)),
 
   config: Command.make("config", { json }, (o) => showConfig(cli, o.json)).pipe(
     Command.withDescription("Print the effective config (key masked) and where each value comes from.")
   ),
 
-  set: Command.make(
-    "set",
-    {
-      key: Args.text({ name: "KEY" }).pipe(Args.withDescription(`One of ${ConfigStore.settableKeys.join(", ")}.`)),
-      value: Args.text({ name: "VALUE" }).pipe(Args.withDescription("true/false for toggles, a URL or an osk_ key."))
-    },
-    ({ key, value }) => setValue(key, value)
-  ).pipe(Command.withDescription("Change one setting in the config file."))
+  set: Command.make("set", setArgs, ({ key, value }) => setValue(key, value)).pipe(
+    Command.withDescription(setDescription)
+  )
 })

@@ -34,12 +34,15 @@ export interface ResolvedConfig {
   readonly autoSync: boolean
   readonly syncToolCalls: boolean
   readonly syncThinking: boolean
+  /** Whether `login` and `setup` point the agent's own telemetry export at the server (agents that have one). */
+  readonly telemetry: boolean
   readonly origins: {
     readonly serverUrl: Origin
     readonly apiKey: Origin
     readonly autoSync: Origin
     readonly syncToolCalls: Origin
     readonly syncThinking: Origin
+    readonly telemetry: Origin
   }
 }
 
@@ -71,7 +74,7 @@ export class ConfigWriteFailed extends Data.TaggedError("ConfigWriteFailed")<{
 }
 
 /** The keys `set KEY VALUE` accepts. */
-export const settableKeys = ["convexUrl", "apiKey", "autoSync", "syncToolCalls", "syncThinking"] as const
+export const settableKeys = ["convexUrl", "apiKey", "autoSync", "syncToolCalls", "syncThinking", "telemetry"] as const
 export type SettableKey = (typeof settableKeys)[number]
 
 const truthy = new Set(["1", "true", "yes", "on"])
@@ -100,7 +103,8 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
       apiKey: `${tool.envPrefix}_API_KEY`,
       autoSync: `${tool.envPrefix}_AUTO_SYNC`,
       syncToolCalls: `${tool.envPrefix}_TOOL_CALLS`,
-      syncThinking: `${tool.envPrefix}_THINKING`
+      syncThinking: `${tool.envPrefix}_THINKING`,
+      telemetry: `${tool.envPrefix}_TELEMETRY`
     } as const
 
     const readFile = Effect.gen(function* () {
@@ -120,7 +124,7 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
     })
 
     const bool = (
-      key: "autoSync" | "syncToolCalls" | "syncThinking",
+      key: "autoSync" | "syncToolCalls" | "syncThinking" | "telemetry",
       file: Record<string, unknown>,
       fallback: boolean
     ) =>
@@ -143,6 +147,7 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
       const autoSync = yield* bool("autoSync", file, true)
       const syncToolCalls = yield* bool("syncToolCalls", file, true)
       const syncThinking = yield* bool("syncThinking", file, false)
+      const telemetry = yield* bool("telemetry", file, true)
       return {
         path,
         serverUrl: rawUrl === undefined ? undefined : (DomainConfig.normalizeServerUrl(rawUrl) ?? rawUrl),
@@ -150,12 +155,14 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
         autoSync: autoSync.value,
         syncToolCalls: syncToolCalls.value,
         syncThinking: syncThinking.value,
+        telemetry: telemetry.value,
         origins: {
           serverUrl: envUrl ? "env" : rawUrl === undefined ? "default" : "file",
           apiKey: envKey ? "env" : rawKey === undefined ? "default" : "file",
           autoSync: autoSync.origin,
           syncToolCalls: syncToolCalls.origin,
-          syncThinking: syncThinking.origin
+          syncThinking: syncThinking.origin,
+          telemetry: telemetry.origin
         }
       } satisfies ResolvedConfig
     })

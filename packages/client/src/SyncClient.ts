@@ -27,8 +27,14 @@ export interface SyncClientOptions {
 export interface Transport {
   /** Sends one batch of encoded events; at most `Limits.maxEventsPerBatch`. */
   readonly sendEvents: (events: ReadonlyArray<unknown>) => Effect.Effect<Api.SyncEventsResult, SendFailed>
-  /** Checks that the server answers and accepts the key: its version and the round trip. */
-  readonly check: Effect.Effect<{ readonly version: string; readonly latencyMs: number }, SendFailed>
+  /**
+   * Checks that the server answers and accepts the key: its version and the round trip, and when it last received
+   * telemetry for the key's user (null: never; absent: the server does not say).
+   */
+  readonly check: Effect.Effect<
+    { readonly version: string; readonly latencyMs: number; readonly telemetryReceivedAt?: number | null },
+    SendFailed
+  >
 }
 
 /** The transport to the configured server; `layer` builds it once from `ConfigStore`, tests swap it. */
@@ -187,7 +193,12 @@ export const make = (options: SyncClientOptions): Effect.Effect<Transport, never
       const started = yield* Clock.currentTimeMillis
       const health = yield* call(client.health.health())
       const me = yield* call(client.auth.me())
-      return { version: health.version, latencyMs: (yield* Clock.currentTimeMillis) - started, scope: me.scope }
+      return {
+        version: health.version,
+        latencyMs: (yield* Clock.currentTimeMillis) - started,
+        scope: me.scope,
+        ...(me.telemetry === undefined ? {} : { telemetryReceivedAt: me.telemetry.lastReceivedAt })
+      }
     })
 
     return { sendEvents, check } satisfies Transport

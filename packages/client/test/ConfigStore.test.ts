@@ -60,7 +60,8 @@ describe("ConfigStore", () => {
         apiKey: "env",
         autoSync: "default",
         syncToolCalls: "env",
-        syncThinking: "default"
+        syncThinking: "default",
+        telemetry: "default"
       })
     }).pipe(Effect.provide(layer))
   })

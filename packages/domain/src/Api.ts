@@ -347,6 +347,25 @@ export const Deleted = Schema.Struct({
   toolCalls: Schema.Number
 })
 
+/** One value of a filter (a source, a project or a model) and how many sessions have it. */
+export const Facet = Schema.Struct({ value: Schema.String, sessions: Schema.Number }).annotations({
+  identifier: "Facet"
+})
+export type Facet = typeof Facet.Type
+
+/**
+ * What the session filters can be set to: every source, project and model the caller has data for, most sessions
+ * first (a model only seen in messages counts 0 sessions), at most `Limits.maxFacetValues` of each; `truncated` says
+ * whether a list was cut.
+ */
+export const Facets = Schema.Struct({
+  sources: Schema.Array(Facet),
+  projects: Schema.Array(Facet),
+  models: Schema.Array(Facet),
+  truncated: Schema.Boolean
+}).annotations({ identifier: "Facets" })
+export type Facets = typeof Facets.Type
+
 const sessionIdPath = HttpApiSchema.param("id", SessionId)
 
 export class SessionsGroup extends HttpApiGroup.make("sessions")
@@ -354,6 +373,14 @@ export class SessionsGroup extends HttpApiGroup.make("sessions")
   .add(HttpApiEndpoint.get("get")`/api/sessions/${sessionIdPath}`.addSuccess(SessionDetail).addError(NotFound))
   .add(HttpApiEndpoint.del("delete")`/api/sessions/${sessionIdPath}`.addSuccess(Deleted).addError(NotFound))
   .add(HttpApiEndpoint.get("stats", "/api/stats").setUrlParams(StatsParams).addSuccess(Stats))
+  .add(
+    HttpApiEndpoint.get("facets", "/api/facets")
+      .addSuccess(Facets)
+      .annotate(
+        OpenApi.Description,
+        "The values the session filters can take (sources, projects, models) with their session counts, from the rollups: cheap whatever the number of sessions."
+      )
+  )
   .add(
     HttpApiEndpoint.get("export", "/api/export")
       .setUrlParams(ExportParams)

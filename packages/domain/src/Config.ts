@@ -6,7 +6,9 @@ export const ClientConfig = Schema.Struct({
   apiKey: Schema.optional(Schema.String),
   autoSync: Schema.optionalWith(Schema.Boolean, { default: () => true }),
   syncToolCalls: Schema.optionalWith(Schema.Boolean, { default: () => true }),
-  syncThinking: Schema.optionalWith(Schema.Boolean, { default: () => false })
+  syncThinking: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /** Point the agent's own telemetry export (Claude Code's OpenTelemetry) at the server, for agents that have one. */
+  telemetry: Schema.optionalWith(Schema.Boolean, { default: () => true })
 }).annotations({ identifier: "ClientConfig" })
 export type ClientConfig = typeof ClientConfig.Type
 

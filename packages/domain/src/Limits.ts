@@ -11,6 +11,8 @@ export const maxPaths = 50
 export const maxParts = 500
 /** Most events in one `POST /sync/events` request. */
 export const maxEventsPerBatch = 1_000
+/** Most values of each list of `GET /api/facets` (sources, projects, models). */
+export const maxFacetValues = 500
 /** Largest accepted request body. */
 export const maxBodyBytes = 8 * 1024 * 1024
 

@@ -1,5 +1,6 @@
-import type { Bucket, Stats, ToolStats, Totals } from "./Api.js"
+import type { Bucket, Facet, Facets, Stats, ToolStats, Totals } from "./Api.js"
 import { dayOf } from "./Ids.js"
+import { maxFacetValues } from "./Limits.js"
 import * as Pricing from "./Pricing.js"
 import { isZeroTools, isZeroUsage, type ToolRow, type UsageRow } from "./Rollup.js"
 
@@ -159,5 +160,39 @@ export const fromRows = (
     toolSeries: [...toolSeries.values()].sort(
       (a, b) => a.period.localeCompare(b.period) || a.tool.localeCompare(b.tool)
     )
+  }
+}
+
+/** Most sessions first, then by value (code units, the same on every backend). */
+const byCount = (a: Facet, b: Facet) => b.sessions - a.sessions || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)
+
+/**
+ * The filter values of `GET /api/facets` from usage rollup rows of all time: sources and models from rows with the
+ * project summed out, projects from rows with the model summed out (rows may be pre-grouped by the backend; only
+ * `source`, `model`, `project` and the values are read). A value is listed when one of its rows is not zero.
+ */
+export const facets = (
+  modelRows: ReadonlyArray<UsageRow>,
+  projectRows: ReadonlyArray<UsageRow>,
+  max: number = maxFacetValues
+): Facets => {
+  const count = (rows: ReadonlyArray<UsageRow>, key: (row: UsageRow) => string) => {
+    const out = new Map<string, number>()
+    for (const row of rows) {
+      if (isZeroUsage(row)) continue
+      out.set(key(row), (out.get(key(row)) ?? 0) + row.sessions)
+    }
+    return [...out].map(([value, sessions]) => ({ value, sessions })).sort(byCount)
+  }
+  const lists = [
+    count(modelRows, (row) => row.source),
+    count(projectRows, (row) => row.project),
+    count(modelRows, (row) => row.model)
+  ]
+  return {
+    sources: lists[0]!.slice(0, max),
+    projects: lists[1]!.slice(0, max),
+    models: lists[2]!.slice(0, max),
+    truncated: lists.some((list) => list.length > max)
   }
 }

@@ -52,8 +52,12 @@ export const ExitCode = Schema.Number.pipe(
   Schema.between(-(2 ** 31), 2 ** 32, { message: () => "exit codes must fit 32 bits" })
 )
 
+/** The engine's own check (Node 20+, current browsers), a native scan; undefined where it is missing. */
+const nativeWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed
+
 /** True when a string has no unpaired UTF-16 surrogate (what Convex and any UTF-8 store would refuse). */
 export const isWellFormed = (text: string): boolean => {
+  if (nativeWellFormed !== undefined) return nativeWellFormed.call(text)
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (c < 0xd800 || c > 0xdfff) continue

@@ -60,9 +60,15 @@ describe("opencode-sync CLI", () => {
       syncThinking: true,
       origins: { serverUrl: "file", syncToolCalls: "env", syncThinking: "file", apiKey: "default" }
     })
+    expect(JSON.parse(shown.stdout)).not.toHaveProperty("telemetry")
     const bad = await run(dir.path, ["set", "apiKey", "nope"])
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/^opencode-sync: /)
+    // The telemetry setting belongs to agents with a telemetry export of their own.
+    const telemetry = await run(dir.path, ["set", "telemetry", "true"])
+    expect(telemetry.code).toBe(1)
+    expect(telemetry.stderr).toContain("opencode-sync has no telemetry setting")
+    expect(JSON.parse(readFileSync(path, "utf8"))).not.toHaveProperty("telemetry")
   })
 
   it("setup adds the bundle next to the CLI to the global opencode.jsonc, touching nothing else; uninstall undoes it", async () => {

@@ -1,6 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import http from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync } from "node:zlib"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type RunningServer, startServer } from "@opensync/testkit/Server"
 
@@ -36,11 +38,30 @@ const request = async (
   return { status: response.status, headers: response.headers, body, text }
 }
 
+/** A GET with node:http (fetch would decode the body): the raw bytes and headers as sent. */
+const raw = (path: string, headers: Record<string, string>) =>
+  new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((done, fail) => {
+    const req = http.get(`${server.url}${path}`, { headers }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (chunk: Buffer) => chunks.push(chunk))
+      res.on("end", () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+      res.on("error", fail)
+    })
+    req.on("error", fail)
+  })
+
+/** A script large enough to compress, and a brotli copy made differently from how the server would make one. */
+const bigScript = Array.from({ length: 2_000 }, (_, i) => `export const value${i} = ${i * 7} // ${i % 13}`).join("\n")
+const prebuiltBrotli = brotliCompressSync(bigScript, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } })
+
 beforeAll(async () => {
   dashboardDir = mkdtempSync(join(tmpdir(), "opensync-dashboard-"))
   mkdirSync(join(dashboardDir, "assets"))
   writeFileSync(join(dashboardDir, "index.html"), '<!doctype html><div id="root"></div>')
   writeFileSync(join(dashboardDir, "assets", "index-abc123.js"), "console.log(1)")
+  writeFileSync(join(dashboardDir, "assets", "big-def456.js"), bigScript)
+  writeFileSync(join(dashboardDir, "assets", "big-def456.js.br"), prebuiltBrotli)
+  writeFileSync(join(dashboardDir, "assets", "style-0a1b2c.css"), `.a{color:red}\n`.repeat(500))
   process.env.OPENSYNC_DASHBOARD_DIR = dashboardDir
   server = await startServer()
 })
@@ -90,5 +111,47 @@ describe("the dashboard's static files", () => {
     const traversal = await request("/assets/..%2f..%2fpackage.json")
     expect(traversal.status).toBe(404)
     expect(traversal.text).not.toContain("opensync")
+  })
+
+  it("sends the build's precompressed brotli file to a browser that accepts br, and says so", async () => {
+    const server9 = brotliCompressSync(bigScript, { params: { [constants.BROTLI_PARAM_QUALITY]: 9 } })
+    expect(Buffer.compare(server9, prebuiltBrotli)).not.toBe(0)
+    const reply = await raw("/assets/big-def456.js", { "accept-encoding": "gzip, deflate, br" })
+    expect(reply.status).toBe(200)
+    expect(reply.headers["content-encoding"]).toBe("br")
+    expect(reply.headers.vary).toBe("Origin, Accept-Encoding")
+    expect(reply.headers["content-type"]).toBe("text/javascript; charset=utf-8")
+    expect(Number(reply.headers["content-length"])).toBe(prebuiltBrotli.length)
+    expect(Buffer.compare(reply.body, prebuiltBrotli)).toBe(0)
+    expect(brotliDecompressSync(reply.body).toString()).toBe(bigScript)
+  })
+
+  it("compresses a file the build left plain once, for gzip-only clients too, and keeps the rest of the headers", async () => {
+    const css = `.a{color:red}\n`.repeat(500)
+    for (const [accept, encoding] of [
+      ["gzip", "gzip"],
+      ["br;q=0, gzip;q=0.8", "gzip"],
+      ["br", "br"],
+      ["*", "br"]
+    ] as const) {
+      const reply = await raw("/assets/style-0a1b2c.css", { "accept-encoding": accept })
+      expect({ accept, encoding: reply.headers["content-encoding"] }).toEqual({ accept, encoding })
+      expect(reply.body.length).toBeLessThan(css.length / 10)
+      const text = (encoding === "gzip" ? gunzipSync(reply.body) : brotliDecompressSync(reply.body)).toString()
+      expect(text).toBe(css)
+      expect(reply.headers["cache-control"]).toBe("public, max-age=31536000, immutable")
+      expect(reply.headers["content-security-policy"]).toContain("script-src 'self'")
+    }
+    const index = await raw("/", { "accept-encoding": "gzip" })
+    expect(index.headers.vary).toBe("Origin, Accept-Encoding")
+  })
+
+  it("sends the plain file to a client that accepts no encoding (or refuses them all)", async () => {
+    for (const headers of [{}, { "accept-encoding": "identity" }, { "accept-encoding": "br;q=0, gzip;q=0" }]) {
+      const reply = await raw("/assets/big-def456.js", headers)
+      expect(reply.headers["content-encoding"]).toBeUndefined()
+      expect(reply.headers.vary).toBe("Origin, Accept-Encoding")
+      expect(reply.body.toString()).toBe(bigScript)
+    }
   })
 })

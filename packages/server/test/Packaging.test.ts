@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { ApiKey } from "@opensync/domain"
+import * as Agents from "@opensync/testkit/Agents"
 import { hasBrowser, launch } from "@opensync/testkit/Browser"
 import {
   type InstalledPackages,
@@ -16,6 +17,12 @@ import {
   repoRoot,
   startInstalledServer
 } from "@opensync/testkit/Packages"
+import { getSession, pollFor } from "@opensync/testkit/Server"
+// The agents' end-to-end helpers (a throw-away HOME, the fake model servers): the plugins' own e2e suites use them too.
+import * as Claude from "../../claude-code-sync/test/e2e/Claude.js"
+import * as FakeAnthropic from "../../claude-code-sync/test/e2e/FakeAnthropic.js"
+import * as FakeOpenAI from "../../opencode-sync-plugin/test/e2e/FakeOpenAI.js"
+import * as OpenCode from "../../opencode-sync-plugin/test/e2e/OpenCode.js"
 
 /**
  * How the executables are built and shipped. The build tests and the packing run in this one file, one after the
@@ -83,6 +90,18 @@ describe("scripts/build.mjs", () => {
   })
 })
 
+/** The agent releases to prove it with: the pinned ones together, and the current ones when either is newer. */
+const agentPairs = (() => {
+  const claude = Agents.agentVersions("claude-code")
+  const opencode = Agents.agentVersions("opencode")
+  const pairs = (["pinned", "current"] as const).flatMap((role) => {
+    const c = claude.find((v) => v.roles.includes(role))
+    const o = opencode.find((v) => v.roles.includes(role))
+    return c === undefined || o === undefined ? [] : [{ role, claude: c, opencode: o }]
+  })
+  return pairs.filter((pair, i) => i === 0 || pair.claude !== pairs[0]?.claude || pair.opencode !== pairs[0]?.opencode)
+})()
+
 // ---------- the packages ----------
 
 /**
@@ -92,10 +111,12 @@ describe("scripts/build.mjs", () => {
 describe("packages installed from their tarballs into an empty prefix", () => {
   let installed: InstalledPackages
   let server: RunningInstalledServer
+  let dataDir: string
 
   beforeAll(async () => {
     installed = await installPackages()
-    server = await startInstalledServer(installed, mkdtempSync(join(installed.home, "data-")))
+    dataDir = mkdtempSync(join(installed.home, "data-"))
+    server = await startInstalledServer(installed, dataDir)
   }, 300_000)
 
   afterAll(async () => {
@@ -110,7 +131,7 @@ describe("packages installed from their tarballs into an empty prefix", () => {
     }
     const nested = readdirSync(installed.packageDir("opensync"), { recursive: true }).map(String)
     expect(nested.filter((path) => path.includes("@opensync"))).toEqual([])
-    expect(manifestOf(installed, "opensync").dependencies).toEqual({ "@libsql/client": "0.12.0" })
+    expect(manifestOf(installed, "opensync").dependencies).toEqual({ libsql: "0.4.7" })
   })
 
   it("opensync --help lists serve and keys", async () => {
@@ -217,5 +238,138 @@ describe("packages installed from their tarballs into an empty prefix", () => {
     const exported = Object.values(plugin)
     expect(exported.length).toBeGreaterThan(0)
     expect(exported.every((value) => typeof value === "function")).toBe(true)
+  })
+
+  /**
+   * issue 13's proof: the three packages packed and installed into an empty prefix (the set above), the installed
+   * `opensync` serving, `opensync keys create` making the plugins' key (its default scope, `ingest`) and a `full` key to
+   * read back; in fresh homes `claude-code-sync login` + `setup` and `opencode-sync login` + `setup` from the prefix;
+   * then the real `claude` and the real `opencode` with nothing but what setup registered (no `--plugin-dir`, no
+   * hand-written `file://` entry). Both sessions are then on the server.
+   */
+  describe("installed as a user installs: the packed packages, setup, the real agents, both sessions on the server", () => {
+    for (const pair of agentPairs) {
+      const missing = pair.claude.missing ?? pair.opencode.missing
+      it.skipIf(missing !== undefined)(
+        `${pair.claude.label} and ${pair.opencode.label}`,
+        { timeout: 300_000 },
+        async () => {
+          const opensync = (args: ReadonlyArray<string>) => installed.run("opensync", [...args, "--data-dir", dataDir])
+          const created = await opensync(["keys", "create", "--name", "laptop", "--json"])
+          expect(created.code, created.stderr).toBe(0)
+          const ingest = JSON.parse(created.stdout) as { key: string; scope: string }
+          expect(ingest.scope).toBe("ingest")
+          const readerCreated = await opensync(["keys", "create", "--name", "reader", "--scope", "full", "--json"])
+          const reader = { url: server.url, key: (JSON.parse(readerCreated.stdout) as { key: string }).key }
+          const onPath = (env: Record<string, string>) => ({
+            ...env,
+            PATH: `${dirname(installed.bin("opensync"))}:${env.PATH}`
+          })
+          const installedCommand = (
+            name: string,
+            args: ReadonlyArray<string>,
+            env: Record<string, string>,
+            cwd: string
+          ) => OpenCode.collect(name, args, { cwd, env: onPath(env), timeoutMs: 60_000 })
+
+          // Claude Code: login and setup from the prefix, then `claude` with only what setup wrote.
+          const anthropic = await FakeAnthropic.start()
+          const claudeHome = Claude.makeWorkspace()
+          try {
+            const env = Claude.clientEnv(claudeHome, anthropic.url, undefined)
+            const ccs = (...args: ReadonlyArray<string>) =>
+              installedCommand("claude-code-sync", args, env, claudeHome.project)
+            expect((await ccs("login", "--url", server.url, "--key", ingest.key)).code).toBe(0)
+            const setup = await ccs("setup")
+            expect(setup.code, setup.stderr).toBe(0)
+            const hook = join(installed.packageDir("claude-code-sync"), "dist/hook.cjs")
+            const settings = JSON.parse(readFileSync(join(claudeHome.home, ".claude/settings.json"), "utf8"))
+            expect(settings.hooks.Stop[0].hooks[0].command).toBe(`node "${hook}" Stop`)
+            expect(settings.env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(server.url)
+            const run = await Claude.runClaude({
+              workspace: claudeHome,
+              fakeUrl: anthropic.url,
+              prompt: "Run echo hello, write hello.txt, list a missing file, then ask a subagent to say done.",
+              sync: undefined,
+              pluginDir: null,
+              bin: pair.claude.bin,
+              env: { PATH: onPath(env).PATH }
+            })
+            expect(run.code, run.stderr).toBe(0)
+            const billed = FakeAnthropic.replies(anthropic).length
+            const stored = await pollFor(async () => {
+              const found = await getSession(reader, run.sessionId)
+              const figures = found?.detail.session.figures
+              return found?.detail.session.endReason === "other" &&
+                found.raw.includes(FakeAnthropic.FINAL_TEXT) &&
+                figures?.telemetryRequests === billed
+                ? found
+                : undefined
+            }, 60_000)
+            expect(stored, "the Claude Code session reached the installed server").toBeDefined()
+            expect(stored?.detail.session.source).toBe("claude-code")
+            expect(stored?.detail.toolCalls.length).toBe(4)
+            await Claude.waitForSyncIdle(claudeHome)
+            const status = JSON.parse((await ccs("status", "--json")).stdout)
+            expect(status.install).toMatchObject({
+              kind: "global package",
+              root: installed.packageDir("claude-code-sync")
+            })
+            expect(status.heartbeat).toMatchObject({ entry: hook, host: "Claude Code" })
+            expect(status.telemetry).toMatchObject({ state: "on", lastReceivedAt: expect.any(Number) })
+          } finally {
+            await anthropic.close()
+            await Claude.removeWorkspace(claudeHome)
+          }
+
+          // OpenCode: an opencode.json with the provider only; login and setup from the prefix register the plugin.
+          const openai = await FakeOpenAI.start()
+          const client = { bin: pair.opencode.bin, version: pair.opencode.version }
+          const opencodeHome = OpenCode.makeWorkspace(openai.url, client)
+          try {
+            const config = join(opencodeHome.configDir, "opencode.json")
+            writeFileSync(config, `${JSON.stringify(OpenCode.openCodeConfig(openai.url, false), null, 2)}\n`)
+            const env = OpenCode.clientEnv(opencodeHome, undefined)
+            const ocs = (...args: ReadonlyArray<string>) =>
+              installedCommand("opencode-sync", args, env, opencodeHome.project)
+            expect((await ocs("login", "--url", server.url, "--key", ingest.key)).code).toBe(0)
+            const setup = await ocs("setup")
+            expect(setup.code, setup.stderr).toBe(0)
+            const entry = join(installed.packageDir("opencode-sync-plugin"), "dist/plugin.mjs")
+            expect((JSON.parse(readFileSync(config, "utf8")) as { plugin: Array<string> }).plugin).toEqual([
+              pathToFileURL(entry).href
+            ])
+            const run = await OpenCode.collect(
+              pair.opencode.bin,
+              ["run", "--format", "json", `${FakeOpenAI.TEXT_MARKER} ${FakeOpenAI.NOSUB_MARKER} Say hi.`],
+              { cwd: opencodeHome.project, env: onPath(env) }
+            )
+            expect(run.code, run.stderr.slice(-2000)).toBe(0)
+            const sessionId = run.stdout.match(/"sessionID":"(ses_[^"]+)"/)?.[1] ?? ""
+            expect(sessionId).not.toBe("")
+            const stored = await pollFor(async () => {
+              const found = await getSession(reader, sessionId)
+              return found?.raw.includes(FakeOpenAI.PLAIN_TEXT) ? found : undefined
+            }, 60_000)
+            expect(stored, "the OpenCode session reached the installed server").toBeDefined()
+            expect(stored?.detail.session.source).toBe("opencode")
+            await OpenCode.waitForSyncIdle(opencodeHome)
+            const status = await ocs("status")
+            expect(status.stdout).toContain(`loaded by OpenCode ${pair.opencode.version} at `)
+            expect(status.stdout).toContain(`global package at ${installed.packageDir("opencode-sync-plugin")}`)
+          } finally {
+            await openai.close()
+            opencodeHome.remove()
+          }
+
+          // Both sessions, as the dashboard lists them.
+          const list = await fetch(`${server.url}/api/sessions`, { headers: { authorization: `Bearer ${reader.key}` } })
+          const sources = ((await list.json()) as { sessions: ReadonlyArray<{ source: string }> }).sessions.map(
+            (s) => s.source
+          )
+          expect(sources).toEqual(expect.arrayContaining(["claude-code", "opencode"]))
+        }
+      )
+    }
   })
 })

@@ -9,7 +9,9 @@ import { Event, Ids, Stats } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { storageLayer } from "../src/Server.js"
+import * as Ingest from "../src/sqlite/ingest.js"
 import { LocalKeys } from "../src/sqlite/Keys.js"
+import * as Sessions from "../src/sqlite/sessions.js"
 
 const dataDir = mkdtempSync(join(tmpdir(), "opensync-store-"))
 const TestLayer = storageLayer(dataDir).pipe(Layer.provide(NodeContext.layer))
@@ -175,6 +177,49 @@ layer(TestLayer)("SQLite session store", (it) => {
         totalDurationMs: 9 * (40 + 200),
         avgDurationMs: 120
       })
+    })
+  )
+
+  it.effect("a text search finds the same sessions whether it gathers message hits first or checks each session", () =>
+    Effect.gen(function* () {
+      const store = yield* withUsers("searcher")
+      yield* store.ingest(user("searcher"), generate(3))
+      const ingest = yield* Ingest.make
+      const gathering = yield* Sessions.make(ingest, { sparseSearchHits: 1_000_000 })
+      const checking = yield* Sessions.make(ingest, { sparseSearchHits: 0 })
+      const allPages = (sessions: typeof gathering, params: Omit<Parameters<typeof gathering.list>[1], "limit">) =>
+        Effect.gen(function* () {
+          const ids: Array<string> = []
+          let cursor: string | undefined
+          for (let page = 0; page < 20; page++) {
+            const result = yield* sessions.list(user("searcher"), {
+              ...params,
+              limit: 5,
+              ...(cursor ? { cursor } : {})
+            })
+            ids.push(...result.sessions.map((s) => s.id))
+            if (result.nextCursor === null) break
+            cursor = result.nextCursor
+          }
+          return ids
+        })
+      const expected: Record<string, number> = { flamingo: 12, walrus: 12, "ssion 1": 3, "of session 7": 1, zebra: 0 }
+      for (const [q, count] of Object.entries(expected)) {
+        for (const [sort, order] of [
+          ["updatedAt", "desc"],
+          ["costUsd", "asc"],
+          ["startedAt", "desc"]
+        ] as const) {
+          const a = yield* allPages(gathering, { q, sort, order })
+          const b = yield* allPages(checking, { q, sort, order, source: undefined })
+          expect({ q, sort, count: a.length }).toEqual({ q, sort, count })
+          expect(b).toEqual(a)
+        }
+        const filtered = { q, project: "p1" }
+        const a = yield* gathering.exportPage(user("searcher"), filtered, null, 100)
+        const b = yield* checking.exportPage(user("searcher"), filtered, null, 100)
+        expect(b.sessions.map((s) => s.id)).toEqual(a.sessions.map((s) => s.id))
+      }
     })
   )
 })

@@ -101,6 +101,12 @@ export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (h
         return HttpServerResponse.unsafeJson(stats)
       })
     )
+    .handle("facets", () =>
+      Effect.gen(function* () {
+        const { user, store } = yield* caller
+        return yield* orStorageFailure(store.facets(user.userId))
+      })
+    )
     .handle("export", ({ urlParams }) =>
       Effect.gen(function* () {
         const { user, store } = yield* caller

@@ -12,7 +12,11 @@ export interface EventOptions {
 
 type WithoutId<E> = Omit<E, "id">
 
-/** The session's domain events with deterministic ids (session, messages, tool calls), timed by the transcript. */
+/**
+ * The session's domain events with deterministic ids (session, messages, tool calls, cost-states), timed by the
+ * transcript. An assistant message carries its `requestId` when its usage comes from one request, so the server can
+ * match it with that request's telemetry.
+ */
 export const toEvents = (session: TranscriptSession, options: EventOptions): ReadonlyArray<Event.EventEncoded> => {
   const events: Array<Event.EventEncoded> = []
   const base = { source: options.source, sessionId: options.sessionId }
@@ -51,7 +55,21 @@ export const toEvents = (session: TranscriptSession, options: EventOptions): Rea
       ...(agentId !== null ? { agentId } : {}),
       createdAt: message.createdAt,
       completedAt: message.completedAt,
-      ...(message.usage !== null ? { usage: message.usage } : {})
+      ...(message.usage !== null ? { usage: message.usage } : {}),
+      ...(message.requestId !== null ? { requestId: message.requestId } : {})
+    }
+    events.push(Event.make(event))
+  }
+
+  for (const state of session.costStates) {
+    const event: WithoutId<typeof Event.CostStateEvent.Encoded> = {
+      kind: "cost_state",
+      source: options.source,
+      sessionId: state.sessionId ?? options.sessionId,
+      at: state.at,
+      totalCostUsd: state.totalCostUsd,
+      models: state.models.map((model) => ({ model: model.model, usage: model.usage, costUsd: model.costUsd })),
+      hasUnknownModelCost: state.hasUnknownModelCost
     }
     events.push(Event.make(event))
   }

@@ -4,9 +4,9 @@ import * as Schema from "effect/Schema"
 
 /*
  * One transcript line at a time. `parseLine` decides from a raw line alone whether it is one the reader folds
- * (`user`, `assistant`, `summary`) and decodes only those; every other line, above all the large ones Claude Code
- * 2.1.332 writes (`api-request-shape`, `api-request-blob`, `attachment` with `prompt_snapshot`: the system prompt, tool
- * definitions and CLAUDE.md), is recognised by its `"type":"…"` prefix and skipped without being parsed. Nothing here
+ * (`user`, `assistant`, `summary`, `cost-state`) and decodes only those; every other line, above all the large ones
+ * Claude Code 2.1.332 writes (`api-request-shape`, `api-request-blob`, `attachment` with `prompt_snapshot`: the system
+ * prompt, tool definitions and CLAUDE.md), is recognised by its `"type":"…"` prefix and skipped unparsed. Nothing here
  * needs more than the current line, so a file can be read whole (`parseLines`) or in byte chunks (`LineBuffer`).
  */
 
@@ -60,6 +60,18 @@ const RawToolUseResult = Schema.Union(
 )
 export type RawToolUseResult = typeof RawToolUseResult.Type
 
+/** One model's figures in a `cost-state` line (Claude Code's own cumulative usage and cost, 2.1.332+). */
+const RawModelUsage = Schema.Struct({
+  inputTokens: Count,
+  outputTokens: Count,
+  cacheReadInputTokens: Count,
+  cacheCreationInputTokens: Count,
+  cacheCreationEphemeral5mInputTokens: Count,
+  cacheCreationEphemeral1hInputTokens: Count,
+  costUSD: Count
+})
+export type RawModelUsage = typeof RawModelUsage.Type
+
 /** One decoded transcript line (the fields the reader uses). */
 export const TranscriptLine = Schema.Struct({
   type: Text,
@@ -86,7 +98,11 @@ export const TranscriptLine = Schema.Struct({
   /** Only `queued_command` attachments are read (see `foldedAttachments`). */
   attachment: lenient(
     Schema.Struct({ type: Text, prompt: Text, commandMode: Text, origin: lenient(Schema.Struct({ kind: Text })) })
-  )
+  ),
+  /** `cost-state` lines (2.1.332+): the session's cumulative cost, per-model usage and whether a model was unpriced. */
+  totalCostUSD: Count,
+  modelUsage: lenient(Schema.Record({ key: Schema.String, value: RawModelUsage })),
+  hasUnknownModelCost: Flag
 })
 export type TranscriptLine = typeof TranscriptLine.Type
 
@@ -160,7 +176,23 @@ const ExactLine = Schema.Struct({
       commandMode: ExactText,
       origin: exact(Schema.Struct({ kind: ExactText }))
     })
-  )
+  ),
+  totalCostUSD: ExactCount,
+  modelUsage: exact(
+    Schema.Record({
+      key: Schema.String,
+      value: Schema.Struct({
+        inputTokens: ExactCount,
+        outputTokens: ExactCount,
+        cacheReadInputTokens: ExactCount,
+        cacheCreationInputTokens: ExactCount,
+        cacheCreationEphemeral5mInputTokens: ExactCount,
+        cacheCreationEphemeral1hInputTokens: ExactCount,
+        costUSD: ExactCount
+      })
+    })
+  ),
+  hasUnknownModelCost: ExactFlag
 })
 
 const decodeExact = Schema.decodeUnknownEither(ExactLine, { onExcessProperty: "ignore", errors: "first" })
@@ -177,8 +209,11 @@ const decodeLine = (json: unknown): Either.Either<TranscriptLine, unknown> => {
 
 const TYPE_KEY = '"type":"'
 
-/** The line types the reader folds; every other type (snapshots, requests, attachments, cost, queue, …) is skipped. */
-export const foldedTypes: ReadonlySet<string> = new Set(["user", "assistant", "summary"])
+/**
+ * The line types the reader folds (`cost-state`: Claude Code's own cumulative figures, a small line); every other type
+ * (snapshots, requests, attachments, queue, …) is skipped.
+ */
+export const foldedTypes: ReadonlySet<string> = new Set(["user", "assistant", "summary", "cost-state"])
 
 /**
  * The attachments the reader folds: `queued_command`, a message delivered in the middle of a turn (2.1.332: a
@@ -234,7 +269,12 @@ const mentionsFoldedType = (line: string): boolean => {
   if (at < 0) return true
   while (at >= 0) {
     const from = at + TYPE_KEY.length
-    if (line.startsWith('user"', from) || line.startsWith('assistant"', from) || line.startsWith('summary"', from)) {
+    if (
+      line.startsWith('user"', from) ||
+      line.startsWith('assistant"', from) ||
+      line.startsWith('summary"', from) ||
+      line.startsWith('cost-state"', from)
+    ) {
       return true
     }
     at = line.indexOf(TYPE_KEY, from)

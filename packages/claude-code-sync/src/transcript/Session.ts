@@ -1,3 +1,4 @@
+import { Lenient } from "@opensync/client"
 import { type Message, Usage } from "@opensync/domain"
 import type { RawBlock, TranscriptLine } from "./Lines.js"
 import * as Messages from "./Messages.js"
@@ -31,8 +32,30 @@ export interface TranscriptMessage {
   readonly completedAt: number
   /** Usage counted once per `message.id` + `requestId`; null when the message carries none. */
   readonly usage: Usage.UsageFields | null
+  /** The API request the usage comes from, when it comes from exactly one (see `Usage.requestIdOf`). */
+  readonly requestId: string | null
   readonly agentId: string | null
   readonly isSidechain: boolean
+}
+
+/** One model's line of a cost-state. */
+export interface CostStateModel {
+  readonly model: string
+  readonly usage: Usage.UsageFields
+  readonly costUsd: number
+}
+
+/**
+ * A `cost-state` line (2.1.332+): Claude Code's own cumulative figures for the session, subagents included. It has no
+ * timestamp: `at` is the latest timestamp of the lines before it, and later than the previous cost-state's, so the
+ * last one in the file is the latest.
+ */
+export interface CostState {
+  readonly sessionId: string | null
+  readonly at: number
+  readonly totalCostUsd: number
+  readonly models: ReadonlyArray<CostStateModel>
+  readonly hasUnknownModelCost: boolean
 }
 
 /** The summary of one transcript file. */
@@ -51,6 +74,8 @@ export interface TranscriptSession {
   readonly toolCalls: ReadonlyArray<ToolCalls.TranscriptToolCall>
   /** Sum of the messages' deduplicated usage. */
   readonly usage: Usage.UsageFields
+  /** The file's cost-state lines, in file order. */
+  readonly costStates: ReadonlyArray<CostState>
 }
 
 /** What `readSession` keeps: thinking only when asked; `subagent` for `subagents/agent-<id>.jsonl` files. */
@@ -103,6 +128,7 @@ export interface Fold {
   readonly titles: Array<TitleCandidate>
   /** Usage copies of every response seen so far (see `Usage.ts`). */
   readonly ledger: Ledger.Ledger
+  readonly costStates: Array<CostState>
   sessionId: string | undefined
   agentId: string | undefined
   cwd: string | undefined
@@ -127,6 +153,7 @@ export const makeFold = (options: ReadOptions): Fold => ({
   localPromptIds: new Set(),
   titles: [],
   ledger: Ledger.emptyLedger(),
+  costStates: [],
   sessionId: undefined,
   agentId: options.agentId,
   cwd: undefined,
@@ -238,8 +265,50 @@ const feedQueuedCommand = (fold: Fold, line: TranscriptLine, item: Item) => {
   })
 }
 
+/** The most models one cost-state keeps (the domain's bound). */
+const MAX_COST_STATE_MODELS = 64
+
+const finiteCost = (value: number | undefined): number =>
+  value !== undefined && Number.isFinite(value) && value > 0 ? value : 0
+
+/** A `cost-state` line: kept with the time of the lines before it; one without a total or before any timestamp is not. */
+const feedCostState = (fold: Fold, line: TranscriptLine) => {
+  if (line.totalCostUSD === undefined || fold.last === undefined) return
+  const previous = fold.costStates.at(-1)
+  const models: Array<CostStateModel> = []
+  for (const [model, raw] of Object.entries(line.modelUsage ?? {})) {
+    if (model === "" || models.length >= MAX_COST_STATE_MODELS) continue
+    const write = Lenient.count(raw.cacheCreationInputTokens)
+    const write1h = Lenient.count(raw.cacheCreationEphemeral1hInputTokens)
+    const split5m = Lenient.count(raw.cacheCreationEphemeral5mInputTokens)
+    models.push({
+      model,
+      usage: {
+        input: Lenient.count(raw.inputTokens),
+        output: Lenient.count(raw.outputTokens),
+        cacheRead: Lenient.count(raw.cacheReadInputTokens),
+        cacheWrite5m: split5m + write1h < write ? write - write1h : split5m,
+        cacheWrite1h: write1h,
+        reasoning: 0
+      },
+      costUsd: finiteCost(raw.costUSD)
+    })
+  }
+  fold.costStates.push({
+    sessionId: line.sessionId ?? null,
+    at: previous === undefined ? fold.last : Math.max(fold.last, previous.at + 1),
+    totalCostUsd: finiteCost(line.totalCostUSD),
+    models,
+    hasUnknownModelCost: line.hasUnknownModelCost === true
+  })
+}
+
 /** Folds one decoded line into the session (mutates the fold). */
 export const feed = (fold: Fold, line: TranscriptLine): void => {
+  if (line.type === "cost-state") {
+    feedCostState(fold, line)
+    return
+  }
   if (line.type === "summary") {
     if (fold.summaryTitle === undefined && line.summary !== undefined)
       fold.summaryTitle = Messages.titleOf(line.summary)
@@ -341,6 +410,7 @@ const responseMessage = (
     }
   }
   const usage = Ledger.counted(fold.ledger, entry.id, !fold.subagent)
+  const requestId = usage === null ? undefined : Ledger.requestIdOf(fold.ledger, entry.id, !fold.subagent)
   return {
     id: entry.id,
     role: "assistant",
@@ -352,6 +422,7 @@ const responseMessage = (
     createdAt,
     completedAt,
     usage,
+    requestId: requestId ?? null,
     agentId: Subagents.agentOf(file, items[0].line),
     isSidechain: items[0].line.isSidechain === true
   }
@@ -381,6 +452,7 @@ export const finish = (fold: Fold): TranscriptSession => {
         createdAt: at,
         completedAt: at,
         usage: null,
+        requestId: null,
         agentId: Subagents.agentOf(file, entry.item.line),
         isSidechain: entry.item.line.isSidechain === true
       })
@@ -425,7 +497,8 @@ export const finish = (fold: Fold): TranscriptSession => {
     model,
     messages,
     toolCalls,
-    usage: total
+    usage: total,
+    costStates: fold.costStates
   }
 }
 

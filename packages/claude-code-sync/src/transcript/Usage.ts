@@ -98,6 +98,21 @@ export const counted = (ledger: Ledger, messageId: string, dropReplays: boolean)
   return usage
 }
 
+/**
+ * The API request a response's counted usage comes from (its `requestId`), when it comes from exactly one request that
+ * has an id; undefined when it comes from several (a response logged under two request ids), from lines without one,
+ * or when nothing is counted. Telemetry reports usage per request, so only such a response can be matched with it.
+ */
+export const requestIdOf = (ledger: Ledger, messageId: string, dropReplays: boolean): string | undefined => {
+  const copies = ledger.responses.get(messageId)
+  if (copies === undefined) return undefined
+  const ids = new Set(copies.main.keys())
+  if (!(dropReplays && copies.hasMain)) for (const requestId of copies.sidechain.keys()) ids.add(requestId)
+  if (ids.size !== 1) return undefined
+  const [only] = ids
+  return only === "" ? undefined : only
+}
+
 /** The ledger as plain JSON, to keep between two reads of a growing transcript. */
 export const toJson = (ledger: Ledger): unknown =>
   [...ledger.responses].map(([messageId, copies]) => [

@@ -80,9 +80,9 @@ describe("peekType", () => {
 })
 
 describe("parseLine skips what is not conversation without parsing it", () => {
-  it("parses only the user and assistant lines of a 2.1.332 transcript (20 of 79 lines; over 90% of its bytes skipped unparsed)", () => {
+  it("parses only the user, assistant and cost-state lines of a 2.1.332 transcript (22 of 79 lines; over 90% of its bytes skipped unparsed)", () => {
     const lines = rawLines(texts["2.1.332 main"])
-    const folded = lines.filter((line) => ["user", "assistant"].includes(typeOf(line)))
+    const folded = lines.filter((line) => ["user", "assistant", "cost-state"].includes(typeOf(line)))
     const parse = vi.spyOn(JSON, "parse")
     try {
       const parsed = Transcript.parseLines(texts["2.1.332 main"])
@@ -92,15 +92,17 @@ describe("parseLine skips what is not conversation without parsing it", () => {
     } finally {
       parse.mockRestore()
     }
-    expect(folded.length).toBe(20)
+    expect(folded.length).toBe(22)
     const skippedBytes = lines.filter((line) => !folded.includes(line)).reduce((n, line) => n + line.length, 0)
     expect(skippedBytes / texts["2.1.332 main"].length).toBeGreaterThan(0.9)
   })
 
   it("recognises the prompt and request lines by their prefix: a broken body after it is skipped, not malformed", () => {
-    for (const type of ["api-request-shape", "api-request-blob", "api-request", "cost-state"]) {
+    for (const type of ["api-request-shape", "api-request-blob", "api-request"]) {
       expect(Transcript.parseLine(`{"type":"${type}","system":[{"text":"not json at all}`)._tag).toBe("Skipped")
     }
+    // A cost-state line is read (Claude Code's own figures), so damage makes it malformed.
+    expect(Transcript.parseLine('{"type":"cost-state","totalCostUSD":}')._tag).toBe("Malformed")
     const attachment = '{"parentUuid":"p","isSidechain":false,"attachment":1,"type":"attachment","broken":}'
     expect(Transcript.parseLine(attachment)._tag).toBe("Skipped")
     // A user line is parsed, so the same damage makes it malformed.

@@ -27,6 +27,12 @@ export interface Agent {
   readonly currentSessionEnv?: string
   /** Printed after a successful `login`, one line each. */
   readonly afterLogin: ReadonlyArray<string>
+  /**
+   * For agents with a telemetry export of their own (Claude Code's OpenTelemetry): what it is called in messages. The
+   * CLI then offers `--no-telemetry` on `login` and `setup` and the `telemetry` setting; the `SessionSource` provides
+   * the `telemetry` member that writes the agent's settings.
+   */
+  readonly telemetry?: { readonly name: string }
   /** Install locations that are the agent's own (a plugin cache), tried before the generic clone / package checks. */
   readonly installs?: ReadonlyArray<{ readonly marker: RegExp; readonly kind: string }>
   /** Descriptions of the commands whose wording is the agent's own. */

@@ -16,6 +16,7 @@ import { LocalState } from "./LocalState.js"
 import { SessionSource } from "./SessionSource.js"
 import * as Status from "./Status.js"
 import * as Sync from "./Sync.js"
+import * as Telemetry from "./Telemetry.js"
 
 const { fail, json, megabytes } = AccountCommands
 
@@ -166,17 +167,34 @@ const syncCommand = (session: Option.Option<string>, retry: boolean) =>
     return yield* syncSession(current, true)
   })
 
-const setup = Effect.gen(function* () {
-  const { agent } = yield* LocalState
-  const lines = [...(yield* (yield* SessionSource).registration.install)]
-  const config = yield* (yield* ConfigStore.ConfigStore).load
-  if (config.serverUrl === undefined || config.apiKey === undefined) lines.push(`Next: \`${agent.source.cli} login\`.`)
+const setup = (noTelemetry: boolean) =>
+  Effect.gen(function* () {
+    const { agent } = yield* LocalState
+    const lines = [...(yield* (yield* SessionSource).registration.install), ...(yield* Telemetry.apply(noTelemetry))]
+    const config = yield* (yield* ConfigStore.ConfigStore).load
+    if (config.serverUrl === undefined || config.apiKey === undefined)
+      lines.push(`Next: \`${agent.source.cli} login\`.`)
+    yield* Console.log(lines.join("\n"))
+  })
+
+const uninstall = Effect.gen(function* () {
+  const lines = [...(yield* (yield* SessionSource).registration.uninstall), ...(yield* Telemetry.remove)]
   yield* Console.log(lines.join("\n"))
 })
 
-const uninstall = Effect.flatMap(SessionSource, (source) =>
-  Effect.flatMap(source.registration.uninstall, (lines) => Console.log(lines.join("\n")))
-)
+const printLines = (lines: ReadonlyArray<string>) => (lines.length === 0 ? Effect.void : Console.log(lines.join("\n")))
+
+/** `set KEY VALUE`; the `telemetry` setting exists for agents with a telemetry export, and takes effect at once. */
+const setValue = (agent: Agent, key: string, value: string) =>
+  Effect.gen(function* () {
+    if (key === "telemetry" && agent.telemetry === undefined) {
+      return yield* fail(
+        `${agent.source.cli} has no telemetry setting (${agent.source.label} has no telemetry export).`
+      )
+    }
+    yield* AccountCommands.setValue(key, value)
+    if (key === "telemetry") yield* Effect.flatMap(Telemetry.apply(false), printLines)
+  })
 
 /** An agent's own command; its name, errors and value are its own business (a command's name type is invariant). */
 // biome-ignore lint/suspicious/noExplicitAny: the one bridge to @effect/cli's invariant command types
@@ -185,7 +203,38 @@ export type AgentCommand<R> = Command.Command<any, R, any, any>
 /** The CLI of `agent`, with its own `commands` after the common ones. */
 export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<AgentCommand<R>>) => {
   const { cli, envPrefix } = agent.source
-  const account = AccountCommands.commands({ name: cli, envPrefix, afterLogin: agent.afterLogin })
+  const accountCli = {
+    name: cli,
+    envPrefix,
+    afterLogin: agent.afterLogin,
+    telemetry: agent.telemetry !== undefined
+  }
+  const account = AccountCommands.commands(accountCli)
+  const noTelemetry = Options.boolean("no-telemetry").pipe(
+    Options.withDescription(
+      `Do not point ${agent.telemetry?.name ?? "the agent's telemetry"} at the server, and remove what setup added ` +
+        "(saved as the telemetry setting)."
+    )
+  )
+  const withTelemetry = agent.telemetry !== undefined
+  const login = withTelemetry
+    ? Command.make("login", { ...AccountCommands.loginOptions(accountCli), noTelemetry }, (flags) =>
+        Effect.zipRight(
+          AccountCommands.login(accountCli, flags),
+          Effect.flatMap(Telemetry.apply(flags.noTelemetry), printLines)
+        )
+      ).pipe(Command.withDescription(AccountCommands.loginDescription))
+    : account.login
+  const logout = withTelemetry
+    ? Command.make("logout", {}, () =>
+        Effect.zipRight(AccountCommands.logout, Effect.flatMap(Telemetry.remove, printLines))
+      ).pipe(Command.withDescription(AccountCommands.logoutDescription))
+    : account.logout
+  const setupCommand = withTelemetry
+    ? Command.make("setup", { noTelemetry }, (o) => setup(o.noTelemetry)).pipe(
+        Command.withDescription(agent.help.setup)
+      )
+    : Command.make("setup", {}, () => setup(false)).pipe(Command.withDescription(agent.help.setup))
   const session = Options.text("session").pipe(
     Options.withDescription(
       `Also re-read this session's ${agent.historyNoun}s before sending: its id` +
@@ -210,12 +259,14 @@ export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<A
   const root = Command.make(cli).pipe(
     Command.withDescription(agent.description),
     Command.withSubcommands([
-      account.login,
-      account.logout,
+      login,
+      logout,
       Command.make("status", { json }, (o) => Status.status(o.json)).pipe(Command.withDescription(agent.help.status)),
       account.config,
-      account.set,
-      Command.make("setup", {}, () => setup).pipe(Command.withDescription(agent.help.setup)),
+      Command.make("set", AccountCommands.setArgs, ({ key, value }) => setValue(agent, key, value)).pipe(
+        Command.withDescription(AccountCommands.setDescription)
+      ),
+      setupCommand,
       Command.make("uninstall", {}, () => uninstall).pipe(Command.withDescription(agent.help.uninstall)),
       Command.make("verify", { json }, (o) => Status.verify(o.json)).pipe(Command.withDescription(agent.help.verify)),
       Command.make("sync", { background, session, retryRejected: retryRejectedFlag }, (o) =>

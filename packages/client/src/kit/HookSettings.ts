@@ -225,6 +225,21 @@ export const writeText = (path: string, exists: boolean, text: string): Effect.E
     catch: (cause) => new SettingsWriteFailed({ path, reason: describe(cause) })
   })
 
+/**
+ * Reads `path`, applies `change` and, when it says it changed something, writes the result atomically after copying
+ * the old file to `.bak` (an existing file keeps its mode; a new one is 0600).
+ */
+export const update = <A extends { readonly settings: Json; readonly changed: boolean }>(
+  path: string,
+  change: (settings: Json) => Either.Either<A, SettingsInvalid>
+) =>
+  Effect.gen(function* () {
+    const { exists, settings } = yield* read(path)
+    const planned = yield* change(settings)
+    if (planned.changed) yield* writeText(path, exists, render(planned.settings))
+    return planned
+  })
+
 /** Reads `path`, applies `plan` and, if anything changed, writes it atomically after copying the old file to `.bak`. */
 export const apply = (path: string, plan: (settings: Json) => Plan) =>
   Effect.gen(function* () {

@@ -111,6 +111,35 @@ export interface Registration {
   readonly uninstall: Effect.Effect<ReadonlyArray<string>, CliError>
 }
 
+/** The agent's own telemetry export (Claude Code's OpenTelemetry), as `status` shows it. */
+export interface TelemetryStatus {
+  /** `on`: exported to the configured server; `elsewhere`: the user's own export, left alone; `off`: not exported. */
+  readonly state: "on" | "elsewhere" | "off"
+  /** One line for `status`. */
+  readonly text: string
+  readonly json: unknown
+}
+
+/** Where the server to export to is, and the key the export authenticates with. */
+export interface TelemetryTarget {
+  readonly serverUrl: string
+  readonly apiKey: string
+}
+
+/**
+ * The agent's own telemetry export pointed at the server (`login` and `setup` turn it on, `uninstall`, `logout` and
+ * the `telemetry` setting turn it off). Every change is merged into the agent's settings; what the user set is never
+ * overwritten, and `disable` removes exactly what `enable` added.
+ */
+export interface Telemetry {
+  /** Points the export at `target`, or updates what `enable` added before (a new key); the lines to print. */
+  readonly enable: (target: TelemetryTarget) => Effect.Effect<ReadonlyArray<string>, CliError>
+  /** Removes what `enable` added; the lines to print (none when there was nothing to remove). */
+  readonly disable: Effect.Effect<ReadonlyArray<string>, CliError>
+  /** Whether the agent exports to `target` (the configured server, when there is one). */
+  readonly inspect: (target: TelemetryTarget | undefined) => Effect.Effect<TelemetryStatus>
+}
+
 /** How long the agent keeps its history before deleting it, and where that is set. */
 export interface Retention {
   readonly days: number
@@ -139,5 +168,7 @@ export class SessionSource extends Context.Tag("@opensync/client/kit/SessionSour
      * the kit sends what is about to go.
      */
     readonly retention?: Effect.Effect<Retention | undefined>
+    /** The agent's own telemetry export, for agents that have one (see `Agent.telemetry`). */
+    readonly telemetry?: Telemetry
   }
 >() {}

@@ -15,6 +15,7 @@ import * as Install from "./Install.js"
 import { LocalState } from "./LocalState.js"
 import * as Retention from "./Retention.js"
 import { SessionSource } from "./SessionSource.js"
+import * as Telemetry from "./Telemetry.js"
 
 const { ago, fail } = AccountCommands
 
@@ -26,7 +27,12 @@ export const checkConnection = Effect.gen(function* () {
     return { ok: false as const, error: `Not configured. Run \`${agent.source.cli} login\`.` }
   }
   return yield* (yield* SyncClient.SyncClient).check.pipe(
-    Effect.map((checked) => ({ ok: true as const, version: checked.version, latencyMs: checked.latencyMs })),
+    Effect.map((checked) => ({
+      ok: true as const,
+      version: checked.version,
+      latencyMs: checked.latencyMs,
+      ...(checked.telemetryReceivedAt === undefined ? {} : { telemetryReceivedAt: checked.telemetryReceivedAt })
+    })),
     Effect.catchTag("SendFailed", (error) => Effect.succeed({ ok: false as const, error: error.message }))
   )
 })
@@ -100,7 +106,12 @@ const outboxLines = (outbox: Outbox.Stats): ReadonlyArray<string> => {
 export const status = (asJson: boolean) =>
   Effect.gen(function* () {
     const { agent, entry, paths } = yield* LocalState
-    const cli = { name: agent.source.cli, envPrefix: agent.source.envPrefix, afterLogin: agent.afterLogin }
+    const cli = {
+      name: agent.source.cli,
+      envPrefix: agent.source.envPrefix,
+      afterLogin: agent.afterLogin,
+      telemetry: agent.telemetry !== undefined
+    }
     const install = Install.describe(agent, entry)
     const heartbeat = Install.heartbeat(paths) ?? null
     const inbox = Inbox.counts(paths, agent.inboxSuffix)
@@ -118,6 +129,7 @@ export const status = (asJson: boolean) =>
     const connection = yield* checkConnection
     const outbox = yield* (yield* Outbox.Outbox).stats()
     const registration = yield* (yield* SessionSource).registration.inspect
+    const telemetry = yield* Telemetry.status(connection.ok ? connection.telemetryReceivedAt : undefined)
     if (asJson) {
       return yield* Console.log(
         JSON.stringify(
@@ -127,6 +139,7 @@ export const status = (asJson: boolean) =>
             outbox,
             inbox: { ...inbox, failures },
             [registration.key]: registration.json,
+            ...(telemetry === undefined ? {} : { telemetry: telemetry.json }),
             install,
             heartbeat,
             retention: Either.isRight(retention) ? (retention.right ?? null) : { error: retention.left.message }
@@ -150,7 +163,8 @@ export const status = (asJson: boolean) =>
         `last error     ${outbox.lastError ?? "none"}`,
         ...history.map((line) => `history        ${line}`),
         `${registration.key.padEnd(15)}${registration.text}`,
-        ...registration.details.map(indent(15))
+        ...registration.details.map(indent(15)),
+        ...(telemetry === undefined ? [] : [`telemetry      ${telemetry.line}`])
       ].join("\n")
     )
   })

@@ -1,21 +1,20 @@
-import type { Stats } from "@opensync/domain/Api"
+import type { Facets } from "@opensync/domain/Api"
 import * as Sources from "@opensync/domain/Sources"
 import { run } from "../api.js"
 import { useApp } from "../context.js"
 import { useQuery } from "../query.js"
 
-/** Sources, projects and models the user has data for (from the all-time rollups), for filter menus. */
+/** Sources, projects and models the user has data for (`GET /api/facets`, a cheap query), for filter menus. */
 export const useFilterOptions = () => {
   const app = useApp()
-  const stats = useQuery<Stats>(`${app.scope}|options`, () =>
-    run(app.client.sessions.stats({ urlParams: { from: 0, to: Date.now() + 86_400_000, bucket: "month" } }))
-  )
+  const facets = useQuery<Facets>(`${app.scope}|facets`, () => run(app.client.sessions.facets()))
   const known = Sources.sources.map((source) => source.id)
-  const sources = [...new Set([...known, ...(stats.data?.bySource.map((s) => s.source) ?? [])])]
+  const sources = [...new Set([...known, ...(facets.data?.sources.map((s) => s.value) ?? [])])]
+  const byName = (a: string, b: string) => a.localeCompare(b)
   return {
     sources,
-    projects: (stats.data?.byProject.map((p) => p.project) ?? []).sort((a, b) => a.localeCompare(b)),
-    models: (stats.data?.byModel.map((m) => m.model) ?? []).sort((a, b) => a.localeCompare(b))
+    projects: (facets.data?.projects.map((p) => p.value) ?? []).sort(byName),
+    models: (facets.data?.models.map((m) => m.value) ?? []).sort(byName)
   }
 }
 

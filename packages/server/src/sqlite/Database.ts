@@ -1,10 +1,11 @@
 import { chmodSync, existsSync, mkdirSync, statfsSync, statSync } from "node:fs"
 import { join } from "node:path"
+import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
-import { LibsqlClient, LibsqlMigrator } from "@effect/sql-libsql"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Client from "./Client.js"
 import { storage } from "./errors.js"
 import { beforeMigrator, loader } from "./migrations.js"
 
@@ -85,7 +86,7 @@ const adoptUserVersion = Effect.gen(function* () {
 })
 
 /** Applies pending migrations (`sqlite/migrations.ts`) with `@effect/sql`'s migrator. */
-export const migrate = Effect.zipRight(adoptUserVersion, LibsqlMigrator.run({ loader }))
+export const migrate = Effect.zipRight(adoptUserVersion, Migrator.make({})({ loader }))
 
 /** Warnings found when the database was opened (wide permissions), for the server to print at start. */
 export class StartupWarnings extends Context.Tag("@opensync/server/StartupWarnings")<
@@ -94,8 +95,8 @@ export class StartupWarnings extends Context.Tag("@opensync/server/StartupWarnin
 >() {}
 
 /**
- * One write transaction at a time on the shared connection. libsql's own `transaction()` opens a new connection per
- * transaction (measured: one leaked file descriptor and ~2 MiB per batch), so BEGIN/COMMIT are issued here.
+ * One write transaction at a time on the shared connection, BEGIN/COMMIT issued here. (`@libsql/client`, used before
+ * `Client.ts`, opened a new connection per `transaction()`: one leaked file descriptor and ~2 MiB per batch.)
  */
 export class Writer extends Effect.Service<Writer>()("@opensync/server/Writer", {
   effect: Effect.gen(function* () {
@@ -139,9 +140,6 @@ export const layer = (options: DatabaseOptions) =>
           Effect.catchAll(() => Effect.logWarning("could not switch the database to WAL mode (disk full?)"))
         )
         yield* migrate
-        // libsql hands its connection to a transaction (the migrator's) and opens a new one for what follows, so the
-        // per-connection settings are made after migrating, on the connection every later statement uses.
-        yield* sql.unsafe("PRAGMA busy_timeout = 5000")
         yield* sql.unsafe("PRAGMA synchronous = NORMAL")
         yield* sql.unsafe("PRAGMA foreign_keys = ON")
         if (options.maxBytes !== undefined) {
@@ -152,7 +150,7 @@ export const layer = (options: DatabaseOptions) =>
       })
       return Layer.mergeAll(Writer.Default, Layer.succeed(StartupWarnings, warnings)).pipe(
         Layer.provideMerge(Layer.effectDiscard(init)),
-        Layer.provideMerge(LibsqlClient.layer({ url: `file:${databaseFile(options.dataDir)}` }))
+        Layer.provideMerge(Client.layer(databaseFile(options.dataDir)))
       )
     })
   )

@@ -18,7 +18,7 @@ export const layer = Layer.effect(
     return SessionStore.of({
       ingest: ingest.ingest,
       ...sessions,
-      stats,
+      ...stats,
       removal,
       noteTelemetry: (userId, at) => storage(ingest.usage.noteTelemetry(userId, at)),
       lastTelemetry: (userId) => storage(ingest.usage.lastTelemetry(userId))

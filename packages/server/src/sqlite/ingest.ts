@@ -36,34 +36,46 @@ export const make = Effect.gen(function* () {
   ) => Effect.map(Effect.forEach(chunk(ids, 500), query), (rows) => rows.flat())
 
   /**
-   * Rows of a session-scoped table by `(session id, id)`, keyed by `Batch.rowKey`. Both columns are constrained so the
-   * `(user_id, session_id, id)` index is used; an `id IN (…)` alone would scan all of the user's rows.
+   * Rows of a session-scoped table (messages, tool calls, event ids) by `(session id, id)`: those whose key is one of
+   * `keys`. Both columns are constrained so the `(user_id, session_id, id)` key is used; an `id IN (…)` alone would scan
+   * all of the user's rows.
    */
+  const rowsByKey = <Row extends { readonly session_id: string; readonly id: string }>(
+    keys: ReadonlyArray<readonly [string, string]>,
+    query: (sessions: ReadonlyArray<string>, ids: ReadonlyArray<string>) => Statement.Statement<Row>
+  ) =>
+    Effect.gen(function* () {
+      const wanted = new Set(keys.map(([sessionId, id]) => Batch.rowKey(sessionId, id)))
+      const out: Array<Row> = []
+      const bySession = new Map<string, Set<string>>()
+      for (const [sessionId, id] of keys) bySession.set(sessionId, (bySession.get(sessionId) ?? new Set()).add(id))
+      for (const sessions of chunk([...bySession.keys()], 200)) {
+        const ids = [...new Set(sessions.flatMap((sessionId) => [...(bySession.get(sessionId) ?? [])]))]
+        for (const idChunk of chunk(ids, 500)) {
+          for (const row of yield* query(sessions, idChunk)) {
+            if (wanted.has(Batch.rowKey(row.session_id, row.id))) out.push(row)
+          }
+        }
+      }
+      return out
+    })
+
+  /** Messages or tool calls by `Batch.rowKey`. */
   const loadChildren = <Row>(
     userId: string,
     table: "messages" | "tool_calls",
     keys: ReadonlyArray<readonly [string, string]>,
     parse: (data: string) => Row
   ) =>
-    Effect.gen(function* () {
-      const wanted = new Set(keys.map(([sessionId, id]) => Batch.rowKey(sessionId, id)))
-      const out = new Map<string, Row>()
-      const bySession = new Map<string, Set<string>>()
-      for (const [sessionId, id] of keys) bySession.set(sessionId, (bySession.get(sessionId) ?? new Set()).add(id))
-      for (const sessions of chunk([...bySession.keys()], 200)) {
-        const ids = [...new Set(sessions.flatMap((sessionId) => [...(bySession.get(sessionId) ?? [])]))]
-        for (const idChunk of chunk(ids, 500)) {
-          const rows = yield* sql<{ session_id: string; id: string; data: string }>`
-            SELECT session_id, id, data FROM ${sql(table)}
-            WHERE user_id = ${userId} AND session_id IN ${sql.in(sessions)} AND id IN ${sql.in(idChunk)}`
-          for (const row of rows) {
-            const k = Batch.rowKey(row.session_id, row.id)
-            if (wanted.has(k)) out.set(k, parse(row.data))
-          }
-        }
-      }
-      return out
-    })
+    Effect.map(
+      rowsByKey(
+        keys,
+        (sessions, ids) => sql<{ session_id: string; id: string; data: string }>`
+          SELECT session_id, id, data FROM ${sql(table)}
+          WHERE user_id = ${userId} AND session_id IN ${sql.in(sessions)} AND id IN ${sql.in(ids)}`
+      ),
+      (rows) => new Map(rows.map((row) => [Batch.rowKey(row.session_id, row.id), parse(row.data)]))
+    )
 
   const writeMessages = (
     userId: string,
@@ -280,11 +292,14 @@ export const make = Effect.gen(function* () {
       const overrides = yield* prices.current
       yield* write(
         Effect.gen(function* () {
+          // Event ids are kept per session (migration 7): the ids of one session's events sit together in the key, where
+          // digest ids alone would scatter a batch's inserts over the whole table.
           const known = new Set(
-            (yield* selectIn(
-              split.fresh.map((e) => e.id),
-              (ids) => sql<{ id: string }>`SELECT id FROM events WHERE user_id = ${userId} AND id IN ${sql.in(ids)}`
-            )).map((row) => row.id)
+            (yield* rowsByKey(
+              split.fresh.map((e) => [e.sessionId, e.id] as const),
+              (sessions, ids) => sql<{ session_id: string; id: string }>`SELECT session_id, id FROM events
+                WHERE user_id = ${userId} AND session_id IN ${sql.in(sessions)} AND id IN ${sql.in(ids)}`
+            )).map((row) => Batch.rowKey(row.session_id, row.id))
           )
           const gone = new Set(
             (yield* selectIn(
@@ -296,7 +311,7 @@ export const make = Effect.gen(function* () {
           )
           const todo = split.fresh.filter((event) => {
             if (gone.has(event.sessionId)) result.deleted.push(event.id)
-            else if (known.has(event.id)) result.duplicates.push(event.id)
+            else if (known.has(Batch.rowKey(event.sessionId, event.id))) result.duplicates.push(event.id)
             else return true
             return false
           })

@@ -2,13 +2,34 @@ import type { Statement } from "@effect/sql"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { type Api, type Ids, type Rollup, Stats } from "@opensync/domain"
 import * as Effect from "effect/Effect"
+import { type UsageColumns, usageRowOf } from "./columns.js"
 import { storage } from "./errors.js"
 
-/** `GET /api/stats` on SQLite: the rollup tables grouped by period in SQL, then `Stats.fromRows` (shared with Convex). */
+/**
+ * `GET /api/stats` on SQLite: the rollup tables grouped by period in SQL, then `Stats.fromRows` (shared with Convex);
+ * and `GET /api/facets`: the coarse rollups of all time grouped by source and model, and by project (a few thousand
+ * rows at 100k sessions), then `Stats.facets`.
+ */
 export const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
 
-  return (userId: Ids.UserId, range: Stats.Range, filters: Api.SessionFilters) =>
+  const facetSums = sql.unsafe(`sum(sessions) AS sessions, sum(messages) AS messages, sum(duration_ms) AS duration_ms,
+    sum(input) AS input, sum(output) AS output, sum(cache_read) AS cache_read, sum(cache_write_5m) AS cache_write_5m,
+    sum(cache_write_1h) AS cache_write_1h, sum(reasoning) AS reasoning, round(sum(cost_usd), 9) AS cost_usd,
+    sum(unpriced) AS unpriced`)
+
+  const facets = (userId: Ids.UserId) =>
+    Effect.gen(function* () {
+      const byModel = yield* sql<UsageColumns>`
+        SELECT '' AS day, source, model, '*' AS project, ${facetSums} FROM usage_by_model WHERE user_id = ${userId}
+        GROUP BY source, model`
+      const byProject = yield* sql<UsageColumns>`
+        SELECT '' AS day, '' AS source, '*' AS model, project, ${facetSums} FROM usage_by_project WHERE user_id = ${userId}
+        GROUP BY project`
+      return Stats.facets(byModel.map(usageRowOf), byProject.map(usageRowOf))
+    }).pipe(storage)
+
+  const stats = (userId: Ids.UserId, range: Stats.Range, filters: Api.SessionFilters) =>
     Effect.gen(function* () {
       const clauses: Array<Statement.Fragment> = [
         sql`user_id = ${userId}`,
@@ -87,4 +108,6 @@ export const make = Effect.gen(function* () {
       )
       return Stats.fromRows(range, usage, tools, byProject)
     }).pipe(storage)
+
+  return { stats, facets } as const
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Event } from "@opensync/domain"
+import { type Api, Event } from "@opensync/domain"
 import * as Arbitrary from "effect/Arbitrary"
 import * as FastCheck from "effect/FastCheck"
 import * as Schema from "effect/Schema"
@@ -159,6 +159,24 @@ export const section = (h: Harness): void => {
           totalTokens: all.totals.totalTokens
         }).toEqual({ sessions: sum.sessions, messages: sum.messages, totalTokens: sum.totalTokens })
         expect(Math.abs(all.totals.costUsd - sum.costUsd)).toBeLessThanOrEqual(1e-6 * Math.max(1, sum.costUsd))
+
+        // The filter values are those of the all-time stats, and count the sessions the list holds.
+        const facets = as<Api.Facets>(await get("/api/facets"))
+        const byCount = (a: Api.Facet, b: Api.Facet) =>
+          b.sessions - a.sessions || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)
+        const listed = <K extends string>(rows: ReadonlyArray<Record<K, string> & { sessions: number }>, key: K) =>
+          rows.map((row) => ({ value: row[key], sessions: row.sessions })).sort(byCount)
+        expect(facets).toEqual({
+          sources: listed(all.bySource, "source"),
+          projects: listed(all.byProject, "project"),
+          models: listed(all.byModel, "model"),
+          truncated: false
+        })
+        const perSource = new Map<string, number>()
+        for (const s of sessions) perSource.set(s.source, (perSource.get(s.source) ?? 0) + 1)
+        expect(facets.sources.filter((f) => f.sessions > 0).map((f) => [f.value, f.sessions])).toEqual(
+          [...perSource].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        )
       }
       expect((await post("/sync/events", { events: [] })).status).toEqual(200)
     }, 300_000)

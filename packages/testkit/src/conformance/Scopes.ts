@@ -55,6 +55,7 @@ export const section = (h: Harness): void => {
         ["GET", `/api/sessions/${id}`],
         ["DELETE", `/api/sessions/${id}`],
         ["GET", "/api/stats"],
+        ["GET", "/api/facets"],
         ["GET", "/api/export"],
         ["GET", "/api/keys"],
         ["POST", "/api/keys"],

@@ -3,6 +3,7 @@ import * as Data from "./Data.js"
 import * as DataStatus from "./DataStatus.js"
 import * as Delete from "./Delete.js"
 import * as Export from "./Export.js"
+import * as Facets from "./Facets.js"
 import { makeHarness, type Target } from "./Harness.js"
 import * as Health from "./Health.js"
 import * as HostileInput from "./HostileInput.js"
@@ -46,6 +47,7 @@ export const conformanceSuite = (name: string, makeTarget: () => Promise<Target>
     SessionList.section(h)
     SearchParity.section(h)
     Stats.section(h)
+    Facets.section(h)
     Export.section(h)
     Delete.section(h)
     Keys.section(h)
