@@ -1,466 +1,657 @@
-// Throughput of `claude-code-sync import` (packages/claude-code-sync/src/Import.ts) against `ccusage session --offline
-// --json` on the same generated Claude Code transcripts, and agreement of their per-session token totals.
+// `claude-code-sync import` end to end (read, parse, redact, send, stored by a real local server) side by side with
+// `ccusage session --offline --json` (pinned 20.0.24, node_modules/.bin/ccusage) on the same generated archives, in
+// the same run, as ratios; plus the second import of the unchanged archive and a turn's sync on a long session.
 //
-//   node bench/claude-import.mjs [--sessions=200] [--mb=100] [--runs=3] [--seed=1] [--ccusage=20.0.26] [--keep]
+//   node bench/claude-import.mjs [--sizes=50,200,800] [--rounds=3] [--seed=1] [--current=0.5] [--largest=50]
+//                                [--live-mb=49] [--live-rounds=3] [--no-live] [--json]
 //
-// 1. Generates `--sessions` transcripts (about `--mb` MB in all) into a temporary CLAUDE_CONFIG_DIR by replaying the
-//    real fixture (packages/claude-code-sync/test/fixtures) with fresh uuids, message/request/tool ids, timestamps,
-//    token counts and tool outputs; about 30 % of turns also write a subagent transcript. As in real streams, the
-//    first line of a multi-line response carries a partial output count (1-9), the later ones the full count.
-// 2. Bundles a small entry with esbuild and times, each in a fresh Node process: "parse" (read + parseLines +
-//    readSession + toEvents, the pure reader) and "import" (importAll: the same, plus redaction and outbox appends).
-// 3. Installs ccusage into a temporary prefix (never into the project) and times `ccusage session --offline --json`
-//    with the same CLAUDE_CONFIG_DIR (and an empty HOME, so it finds nothing else).
-// 4. Compares per-session input / output / cache-write / cache-read totals: ours summed from the events in the outbox.
-// Prints a Markdown report. Plain Node ESM; esbuild comes from the project's node_modules.
-import { spawnSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
+// 1. Archives (bench/claude-archive.mjs) of about --sizes MB (10^6 bytes), cached in bench/.cache/claude-archives/:
+//    sessions in Claude Code 2.1.197's and 2.1.332's style (--current: the share of the latter, whose transcripts are
+//    ~11x larger for the same work), one session of --largest MB (at most a quarter of the archive), subagents.
+// 2. Per size, --rounds interleaved rounds (the order rotates): ccusage; our first import into a fresh server and a
+//    fresh state directory; our second import of the unchanged archive into the same. Each is a fresh process of the
+//    built bundles (packages/claude-code-sync/dist/cli.mjs, packages/server/dist/opensync.mjs: `node scripts/build.mjs`
+//    first); wall time, CPU time (the process and what it waited for), and our import's peak RSS.
+// 3. After the first round, every session's token totals as the server stored them must equal ccusage's.
+// 4. Live sync: one session of --live-mb MB imported, then per round one more turn appended and the `sync` a Stop hook
+//    starts, timed, against a whole re-read of the session (`sync --session <id>`, what every turn cost before) in the
+//    same round.
+// Anything that cannot be measured (a bundle missing, a process failing, a total that differs) fails the run.
+import { spawn, spawnSync } from "node:child_process"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
-import * as esbuild from "esbuild"
+import { join } from "node:path"
+import { appendTurn, cachedArchive, generateLongSession } from "./claude-archive.mjs"
+import { benchDir, binPath, fmt, makeClient, markdownTable, parseFlags, rootDir, startServer } from "./lib.mjs"
 
-const rootDir = resolve(dirname(fileURLToPath(import.meta.url)), "..")
-const fixtures = join(rootDir, "packages/claude-code-sync/test/fixtures")
-
-const flags = Object.fromEntries(
-  process.argv.slice(2).map((arg) => {
-    const [key, value] = arg.replace(/^--/, "").split("=")
-    return [key, value ?? true]
-  })
-)
-const SESSIONS = Number(flags.sessions ?? 200)
-const TARGET_MB = Number(flags.mb ?? 100)
-const RUNS = Number(flags.runs ?? 3)
+const flags = parseFlags(process.argv.slice(2))
+const SIZES = String(flags.sizes ?? "50,200,800")
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0)
+const ROUNDS = Number(flags.rounds ?? 3)
 const SEED = Number(flags.seed ?? 1)
-const CCUSAGE_VERSIONS = typeof flags.ccusage === "string" ? [flags.ccusage] : ["20.0.26", "20.0.24"]
+const CURRENT = Number(flags.current ?? 0.5)
+const LARGEST = Number(flags.largest ?? 50)
+const LIVE = flags["no-live"] !== true
+const LIVE_MB = Number(flags["live-mb"] ?? 49)
+const LIVE_ROUNDS = Number(flags["live-rounds"] ?? 3)
 const MB = 1e6
+const command = `node bench/claude-import.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}`
 
-// ---------- seeded generation ----------
-
-const mulberry32 = (seed) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-const random = mulberry32(SEED)
-const pick = (items) => items[Math.floor(random() * items.length)]
-const hex = (n) => {
-  let s = ""
-  for (let i = 0; i < n; i++) s += "0123456789abcdef"[Math.floor(random() * 16)]
-  return s
-}
-const alnum = (n) => {
-  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz123456789"
-  let s = ""
-  for (let i = 0; i < n; i++) s += alphabet[Math.floor(random() * alphabet.length)]
-  return s
-}
-const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-${pick(["8", "9", "a", "b"])}${hex(3)}-${hex(12)}`
-
-const mainLines = readFileSync(join(fixtures, "claude-transcript.jsonl"), "utf8").trimEnd().split("\n")
-const subagentLines = readFileSync(join(fixtures, "claude-subagent-transcript.jsonl"), "utf8").trimEnd().split("\n")
-const fixtureStart = Date.parse("2026-11-21T09:28:28.072Z")
-/** How many lines of the fixtures each response (`message.id`) spans. */
-const linesPerResponse = new Map()
-for (const text of [...mainLines, ...subagentLines]) {
-  const id = JSON.parse(text).message?.id
-  if (typeof id === "string") linesPerResponse.set(id, (linesPerResponse.get(id) ?? 0) + 1)
+const cli = join(rootDir, "packages/claude-code-sync/dist/cli.mjs")
+const hook = join(rootDir, "packages/claude-code-sync/dist/hook.cjs")
+const ccusage = join(rootDir, "node_modules/ccusage/src/cli.js")
+const usageProbe = join(benchDir, "peak-rss.cjs")
+for (const [what, path] of [
+  ["the claude-code-sync bundle", cli],
+  ["the hook bundle", hook],
+  ["the server bundle", binPath],
+  ["ccusage (npm install)", ccusage]
+]) {
+  if (!existsSync(path)) throw new Error(`${what} is missing (${path}): run \`npm install && node scripts/build.mjs\``)
 }
 
-const WORDS = ["worker", "batch", "request", "cache", "index", "build", "test", "deploy", "query", "render", "parse"]
-const LEVELS = ["INFO ", "INFO ", "INFO ", "DEBUG", "WARN "]
-/** A tool output of `lines` log-like lines (what Bash results mostly look like). */
-const toolOutput = (lines, at) => {
-  const out = []
-  for (let i = 0; i < lines; i++) {
-    const word = pick(WORDS)
-    out.push(
-      `${new Date(at + i * 17).toISOString()} ${pick(LEVELS)} ${word}-${Math.floor(random() * 16)} ` +
-        `processed ${word} ${Math.floor(random() * 10_000)} in ${Math.floor(random() * 900)} ms ` +
-        `(items=${Math.floor(random() * 500)}, path=src/${pick(WORDS)}/${pick(WORDS)}.ts)`
-    )
+const log = (text) => process.stderr.write(`${text}\n`)
+const work = mkdtempSync(join(os.tmpdir(), "claude-import-bench-"))
+const emptyHome = join(work, "home")
+mkdirSync(emptyHome, { recursive: true })
+
+// ---------- processes ----------
+
+/** CPU time (ms) of the children this process has waited for so far, from /proc/self/stat; null off Linux. */
+const childrenCpuMs = () => {
+  try {
+    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ")
+    // After the command name: state is field 3, so cutime (16) and cstime (17) are at indexes 13 and 14.
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100
+  } catch {
+    return null
   }
-  return out.join("\n")
+}
+
+/** CPU time (ms) a running process has used so far (the server), from /proc; null off Linux. */
+const processCpuMs = (pid) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return null
+  }
+}
+
+/** Longest any measured process may take before the run fails. */
+const PROCESS_TIMEOUT_MS = 20 * 60_000
+
+/** Runs a node script to completion: wall and CPU time, its output; throws when it fails or hangs. */
+const runNode = (args, env, { probe = false, anyExit = false } = {}) =>
+  new Promise((done, fail) => {
+    const usageFile = join(work, `usage-${process.hrtime.bigint()}.json`)
+    const cpuBefore = childrenCpuMs()
+    const started = performance.now()
+    const child = spawn(process.execPath, probe ? ["--require", usageProbe, ...args] : args, {
+      env: { PATH: process.env.PATH, ...env, ...(probe ? { BENCH_USAGE_FILE: usageFile } : {}) },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("error", fail)
+    const timer = setTimeout(() => child.kill("SIGKILL"), PROCESS_TIMEOUT_MS)
+    child.on("close", (code, signal) => {
+      clearTimeout(timer)
+      const wallMs = performance.now() - started
+      const cpuAfter = childrenCpuMs()
+      if (code !== 0 && !(anyExit && code !== null)) {
+        fail(
+          new Error(`node ${args.join(" ")} exited ${code ?? signal}:\n${stderr.slice(-3000)}${stdout.slice(-2000)}`)
+        )
+        return
+      }
+      let usage = null
+      if (probe) {
+        if (!existsSync(usageFile)) return fail(new Error(`node ${args.join(" ")} left no usage record`))
+        usage = JSON.parse(readFileSync(usageFile, "utf8"))
+        rmSync(usageFile, { force: true })
+      }
+      done({
+        wallMs,
+        cpuMs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+        usage,
+        stdout,
+        stderr
+      })
+    })
+  })
+
+const runCcusage = (claudeDir) =>
+  runNode([ccusage, "session", "--offline", "--json"], {
+    HOME: emptyHome,
+    CLAUDE_CONFIG_DIR: claudeDir,
+    NO_COLOR: "1"
+  })
+
+/** The environment of our CLI: its own config and state directories, the server, nothing else. */
+const cliEnv = (claudeDir, stateDir, server) => ({
+  HOME: emptyHome,
+  XDG_CONFIG_HOME: join(stateDir, "config"),
+  CLAUDE_CONFIG_DIR: claudeDir,
+  CLAUDE_SYNC_STATE_DIR: stateDir,
+  CLAUDE_SYNC_CONVEX_URL: server.url,
+  CLAUDE_SYNC_API_KEY: server.key,
+  CLAUDE_SYNC_AUTO_SYNC: "0",
+  NO_COLOR: "1"
+})
+
+/** Runs `claude-code-sync <args>`; checks that everything was sent and nothing refused. */
+const runCli = async (args, env, server) => {
+  const serverBefore = processCpuMs(server.pid)
+  const result = await runNode([cli, ...args], env, { probe: true })
+  const serverAfter = processCpuMs(server.pid)
+  const sent = result.stdout.match(/Sent (\d+) event\(s\), (\d+) rejected by the server, (\d+) pending\./)
+  if (sent === null) throw new Error(`claude-code-sync ${args.join(" ")} printed no report:\n${result.stdout}`)
+  const [, delivered, rejected, pending] = sent.map(Number)
+  if (rejected !== 0 || pending !== 0) {
+    throw new Error(`claude-code-sync ${args.join(" ")}: ${rejected} rejected, ${pending} pending:\n${result.stdout}`)
+  }
+  // An import's own line ("…, N event(s) queued."), else the sync's ("…; queued N event(s).").
+  const queued = Number(
+    result.stdout.match(/, (\d+) event\(s\) queued/)?.[1] ??
+      result.stdout.match(/queued (\d+) event\(s\)/)?.[1] ??
+      Number.NaN
+  )
+  return {
+    ...result,
+    delivered,
+    queued,
+    serverCpuMs: serverBefore === null || serverAfter === null ? null : serverAfter - serverBefore
+  }
 }
 
 /**
- * Replays fixture lines as one turn: every id remapped (consistently within the turn), times shifted, usage scaled by
- * one factor per turn (identical on every copy of a response, as Claude Code writes them), Bash outputs regenerated.
+ * `claude-code-sync import` with no server configured: the client's side alone (read, parse, redact, queue in the
+ * outbox), which ends with "Not configured" and the events left queued. Checks that it queued `expected` events.
  */
-const replay = (lines, turn) => {
-  const ids = new Map()
-  const remap = (old, make) => {
-    if (typeof old !== "string") return old
-    let id = ids.get(old)
-    if (id === undefined) {
-      id = make()
-      ids.set(old, id)
-    }
-    return id
+const runQueueOnly = async (claudeDir, expected) => {
+  const stateDir = mkdtempSync(join(work, "state-queue-"))
+  const { CLAUDE_SYNC_CONVEX_URL: _url, CLAUDE_SYNC_API_KEY: _key, ...env } = cliEnv(claudeDir, stateDir, {})
+  const result = await runNode([cli, "import"], env, { probe: true, anyExit: true })
+  rmSync(stateDir, { recursive: true, force: true })
+  const queued = Number(result.stdout.match(/, (\d+) event\(s\) queued/)?.[1] ?? Number.NaN)
+  if (queued !== expected) {
+    throw new Error(
+      `the import to the outbox queued ${queued} events, not ${expected}:\n${result.stdout}${result.stderr}`
+    )
   }
-  const scale = (n) => (typeof n === "number" ? Math.max(0, Math.round(n * turn.factor)) : n)
-  const seenResponses = new Set()
-  const out = []
-  for (const text of lines) {
-    const line = JSON.parse(text)
-    for (const key of ["uuid", "parentUuid", "logicalParentUuid", "leafUuid", "promptId", "sourceToolAssistantUUID"]) {
-      if (typeof line[key] === "string") line[key] = remap(line[key], uuid)
-    }
-    if (line.parentUuid === null && turn.previous !== undefined && line.type !== "system") {
-      line.parentUuid = turn.previous
-    }
-    if ("sessionId" in line) line.sessionId = turn.sessionId
-    if ("cwd" in line) line.cwd = turn.cwd
-    if ("agentId" in line && turn.agentId !== undefined) line.agentId = turn.agentId
-    if (typeof line.timestamp === "string") {
-      line.timestamp = new Date(Date.parse(line.timestamp) - fixtureStart + turn.at).toISOString()
-    }
-    if (typeof line.requestId === "string") line.requestId = remap(line.requestId, () => `req_${alnum(24)}`)
-    const message = line.message
-    if (message !== null && typeof message === "object") {
-      // Real streams log the first lines of a response with a partial output count (reference section 8.5).
-      const partial =
-        typeof message.id === "string" && linesPerResponse.get(message.id) > 1 && !seenResponses.has(message.id)
-      if (typeof message.id === "string") {
-        seenResponses.add(message.id)
-        message.id = remap(message.id, () => `msg_${alnum(24)}`)
-      }
-      if (line.type === "user" && typeof message.content === "string" && line.promptId !== undefined) {
-        if (!message.content.startsWith("<") && !message.content.startsWith("This session")) {
-          message.content = `${message.content} (${turn.label})`
-        }
-      }
-      if (Array.isArray(message.content)) {
-        for (const block of message.content) {
-          if (block?.type === "tool_use") block.id = remap(block.id, () => `toolu_${alnum(24)}`)
-          if (block?.type === "tool_result") {
-            block.tool_use_id = remap(block.tool_use_id, () => `toolu_${alnum(24)}`)
-            const result = line.toolUseResult
-            if (typeof block.content === "string" && block.is_error !== true && typeof result?.stdout === "string") {
-              const output = toolOutput(turn.outputLines, turn.at)
-              block.content = output
-              result.stdout = output
-            }
-          }
-        }
-      }
-      const usage = message.usage
-      if (usage !== null && typeof usage === "object") {
-        usage.input_tokens = scale(usage.input_tokens)
-        usage.output_tokens = partial ? 1 + Math.floor(random() * 9) : scale(usage.output_tokens)
-        usage.cache_read_input_tokens = scale(usage.cache_read_input_tokens)
-        usage.cache_creation_input_tokens = scale(usage.cache_creation_input_tokens)
-        if (usage.cache_creation !== null && typeof usage.cache_creation === "object") {
-          usage.cache_creation.ephemeral_1h_input_tokens = 0
-          usage.cache_creation.ephemeral_5m_input_tokens = usage.cache_creation_input_tokens
-        }
-      }
-    }
-    out.push(JSON.stringify(line))
-  }
-  return { text: `${out.join("\n")}\n`, last: out.length > 0 ? JSON.parse(out.at(-1)).uuid : undefined }
+  return result
 }
 
-/** Writes the transcripts; returns the file count and total bytes. */
-const generate = (claudeDir) => {
-  const projects = Array.from({ length: 12 }, (_, i) => `/home/dev/projects/app-${String(i).padStart(2, "0")}`)
-  const meanBytes = (TARGET_MB * MB) / SESSIONS
-  const now = Date.now()
-  const spanMs = 25 * 24 * 3600 * 1000
-  let files = 0
-  let bytes = 0
-  for (let s = 0; s < SESSIONS; s++) {
-    const sessionId = uuid()
-    const cwd = projects[s % projects.length]
-    const projectDir = join(claudeDir, "projects", cwd.replace(/[^A-Za-z0-9]/g, "-"))
-    mkdirSync(projectDir, { recursive: true })
-    const target = meanBytes * (0.25 + 1.5 * random())
-    let at = now - spanMs + Math.floor((spanMs * s) / SESSIONS)
-    const chunks = []
-    let size = 0
-    let previous
-    let turnNo = 0
-    const subagents = []
-    while (size < target) {
-      turnNo++
-      const turn = {
-        sessionId,
-        cwd,
-        at,
-        previous,
-        label: `turn ${turnNo}`,
-        factor: 0.5 + 2.5 * random(),
-        outputLines: Math.floor(random() * 120)
-      }
-      const main = replay(mainLines, turn)
-      chunks.push(main.text)
-      size += Buffer.byteLength(main.text)
-      previous = main.last
-      if (random() < 0.3) {
-        const agentId = hex(17)
-        const sub = replay(subagentLines, { ...turn, agentId, previous: undefined, factor: 0.5 + 2.5 * random() })
-        subagents.push({ agentId, text: sub.text, at })
-        size += Buffer.byteLength(sub.text)
-      }
-      at += 60_000 + Math.floor(random() * 240_000)
-    }
-    const mainPath = join(projectDir, `${sessionId}.jsonl`)
-    writeFileSync(mainPath, chunks.join(""))
-    const mtime = new Date(Math.min(at, now))
-    utimesSync(mainPath, mtime, mtime)
-    files++
-    for (const sub of subagents) {
-      const dir = join(projectDir, sessionId, "subagents")
-      mkdirSync(dir, { recursive: true })
-      const path = join(dir, `agent-${sub.agentId}.jsonl`)
-      writeFileSync(path, sub.text)
-      utimesSync(path, new Date(sub.at + 2_000), new Date(sub.at + 2_000))
-      files++
-    }
-    bytes += size
-  }
-  return { files, bytes }
-}
-
-// ---------- our side ----------
-
-const ENTRY = `
-import { readFileSync } from "node:fs"
-import { Outbox, Redactor } from "@opensync/client"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Import from "./packages/claude-code-sync/src/Import.ts"
-import * as Transcript from "./packages/claude-code-sync/src/transcript/index.ts"
-
-const [mode, outboxDir] = process.argv.slice(2)
-const started = performance.now()
-let result
-if (mode === "parse") {
-  const files = await Effect.runPromise(Import.discover(process.env))
-  let events = 0
-  let bytes = 0
-  for (const file of files) {
-    const parsed = Transcript.parseLines(readFileSync(file.path, "utf8"))
-    const agent = file.agentId !== null ? { agentId: file.agentId } : {}
-    const session = Transcript.readSession(parsed.lines, { syncThinking: false, source: file.kind, ...agent })
-    events += Transcript.toEvents(session, {
-      sessionId: file.sessionId, source: "claude-code", syncToolCalls: true, ...agent
-    }).length
-    bytes += file.size
-  }
-  result = { files: files.length, bytes, events }
-} else {
-  const layer = Layer.merge(Outbox.layer(outboxDir), Redactor.Redactor.Default)
-  const summary = await Effect.runPromise(
-    Effect.provide(Import.importAll({ syncThinking: false, syncToolCalls: true }), layer)
-  )
-  result = { ...summary, skippedFiles: summary.skippedFiles.length }
-}
-const ms = performance.now() - started
-process.stdout.write(JSON.stringify({ ...result, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 }))
-`
-
-const bundle = async (workDir) => {
-  const outfile = join(workDir, "import-bench.mjs")
-  await esbuild.build({
-    stdin: { contents: ENTRY, resolveDir: rootDir, loader: "ts", sourcefile: "import-bench.ts" },
-    outfile,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-    logLevel: "warning"
+/** Servers running, stopped however the run ends. */
+const servers = new Set()
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    for (const server of servers) server.child.kill("SIGKILL")
+    rmSync(work, { recursive: true, force: true })
+    process.exit(1)
   })
-  return outfile
 }
 
-const run = (command, args, env) => {
-  const started = performance.now()
-  const child = spawnSync(command, args, { env, encoding: "utf8", maxBuffer: 512 * 2 ** 20 })
-  const wallMs = performance.now() - started
-  if (child.status !== 0) {
-    throw new Error(`${command} ${args.join(" ")} exited ${child.status ?? child.signal}: ${child.stderr.slice(-2000)}`)
-  }
-  return { wallMs, stdout: child.stdout }
+const startFreshServer = async () => {
+  const dataDir = mkdtempSync(join(work, "server-"))
+  const server = { ...(await startServer(dataDir)), dataDir }
+  servers.add(server)
+  if (server.key === null) throw new Error("the server printed no key on its first start")
+  return server
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+const stopServer = async (server) => {
+  await server.stop()
+  servers.delete(server)
+  rmSync(server.dataDir, { recursive: true, force: true })
 }
 
-/** Per-session token totals from the message events in an outbox (`pending/*.json` spool files). */
-const outboxTotals = (outboxDir) => {
+// ---------- token totals ----------
+
+const ccusageTotals = (stdout) =>
+  new Map(
+    JSON.parse(stdout).session.map((s) => [
+      s.period ?? s.sessionId,
+      { input: s.inputTokens, output: s.outputTokens, cacheWrite: s.cacheCreationTokens, cacheRead: s.cacheReadTokens }
+    ])
+  )
+
+/** Every session's token totals as the server stored them (the session list, page by page). */
+const serverTotals = async (server) => {
+  const client = makeClient(server.url, { key: server.key })
   const totals = new Map()
-  const pending = join(outboxDir, "pending")
-  for (const name of readdirSync(pending)) {
-    const { events } = JSON.parse(readFileSync(join(pending, name), "utf8"))
-    for (const event of events) {
-      if (event.kind !== "message" || event.usage === undefined) continue
-      const t = totals.get(event.sessionId) ?? { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 }
-      t.input += event.usage.input
-      t.output += event.usage.output
-      t.cacheWrite += event.usage.cacheWrite5m + event.usage.cacheWrite1h
-      t.cacheRead += event.usage.cacheRead
-      totals.set(event.sessionId, t)
-    }
+  try {
+    let cursor = null
+    do {
+      const path = `/api/sessions?limit=200${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`
+      const res = await client.request("GET", path)
+      if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${res.body.slice(0, 300)}`)
+      const page = JSON.parse(res.body)
+      for (const s of page.sessions) {
+        totals.set(s.id, {
+          input: s.usage.input,
+          output: s.usage.output,
+          cacheWrite: s.usage.cacheWrite5m + s.usage.cacheWrite1h,
+          cacheRead: s.usage.cacheRead
+        })
+      }
+      cursor = page.nextCursor
+    } while (cursor !== null)
+  } finally {
+    client.close()
   }
   return totals
 }
 
-// ---------- ccusage ----------
-
-/** Installs ccusage into `prefix` and returns its bin and version, or the reasons it could not. */
-const installCcusage = (prefix) => {
-  const problems = []
-  for (const version of CCUSAGE_VERSIONS) {
-    rmSync(prefix, { recursive: true, force: true })
-    mkdirSync(prefix, { recursive: true })
-    const install = spawnSync(
-      "npm",
-      ["install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund", "--loglevel=error", `ccusage@${version}`],
-      { encoding: "utf8" }
-    )
-    if (install.status !== 0) {
-      problems.push(`ccusage@${version}: npm install failed: ${install.stderr.trim().split("\n").at(-1)}`)
+const compareTotals = (ours, theirs) => {
+  const mismatches = []
+  for (const [id, cc] of theirs) {
+    const mine = ours.get(id)
+    if (mine === undefined) {
+      mismatches.push(`${id}: not on the server`)
       continue
     }
-    const bin = join(prefix, "node_modules/ccusage/src/cli.js")
-    const probe = spawnSync(process.execPath, [bin, "--version"], { encoding: "utf8" })
-    if (probe.status === 0) return { bin, version, problems }
-    problems.push(
-      `ccusage@${version} does not run: ${(probe.stderr || probe.stdout).trim().split("\n")[0].replace(/\.$/, "")}`
-    )
+    for (const key of ["input", "output", "cacheWrite", "cacheRead"]) {
+      if (mine[key] !== cc[key]) mismatches.push(`${id} ${key}: server ${mine[key]}, ccusage ${cc[key]}`)
+    }
   }
-  return { bin: null, version: null, problems }
+  for (const id of ours.keys()) if (!theirs.has(id)) mismatches.push(`${id}: only on the server`)
+  return mismatches
 }
 
-// ---------- main ----------
+// ---------- statistics ----------
 
-const workDir = mkdtempSync(join(os.tmpdir(), "claude-import-bench-"))
-const claudeDir = join(workDir, "claude")
-const homeDir = join(workDir, "home")
-mkdirSync(homeDir, { recursive: true })
-const env = { ...process.env, CLAUDE_CONFIG_DIR: claudeDir, HOME: homeDir, NO_COLOR: "1" }
+const stats = (values) => {
+  const sorted = values.filter((v) => v !== null && Number.isFinite(v)).sort((a, b) => a - b)
+  if (sorted.length === 0) return { min: null, median: null, max: null }
+  const mid = Math.floor(sorted.length / 2)
+  const median = sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+  return { min: sorted[0], median, max: sorted.at(-1) }
+}
+const triple = (values, digits = 2, scale = 1) => {
+  const s = stats(values.map((v) => (v === null ? null : v / scale)))
+  return s.median === null ? "n/a" : `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`
+}
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => fmt(l, 2))
+    .join(" / ")
+
+// ---------- the archive benchmark ----------
+
+const archiveRounds = async (size) => {
+  const archive = cachedArchive(join(benchDir, ".cache/claude-archives"), {
+    mb: size,
+    seed: SEED,
+    current: CURRENT,
+    largestMb: LARGEST
+  })
+  const claudeDir = join(archive.dir, "claude")
+  log(
+    `${size} MB: ${archive.sessions} sessions, ${archive.files} files, ${fmt(archive.bytes / MB, 1)} MB` +
+      (archive.generatedMs > 0 ? ` (generated in ${fmt(archive.generatedMs / 1000, 1)} s)` : " (cached)")
+  )
+  // Warm the page cache: every tool reads from memory.
+  await runCcusage(claudeDir)
+  const rounds = []
+  let parity = null
+  for (let round = 0; round < ROUNDS; round++) {
+    const server = await startFreshServer()
+    const stateDir = mkdtempSync(join(work, "state-"))
+    const env = cliEnv(claudeDir, stateDir, server)
+    const result = { loadAtStart: os.loadavg()[0] }
+    const steps = {
+      ccusage: async () => {
+        result.ccusage = await runCcusage(claudeDir)
+      },
+      imports: async () => {
+        result.first = await runCli(["import"], env, server)
+        result.second = await runCli(["import"], env, server)
+      }
+    }
+    const order = round % 2 === 0 ? ["ccusage", "imports"] : ["imports", "ccusage"]
+    for (const step of order) await steps[step]()
+    result.queue = await runQueueOnly(claudeDir, result.first.queued)
+    const found = result.second.stdout.match(/(\d+) sessions? \((\d+) new, (\d+) updated, (\d+) unchanged\)/)
+    if (found === null || Number(found[2]) !== 0 || Number(found[3]) !== 0 || result.second.queued !== 0) {
+      throw new Error(`the second import of an unchanged archive did not find it unchanged:\n${result.second.stdout}`)
+    }
+    if (parity === null) {
+      const mismatches = compareTotals(await serverTotals(server), ccusageTotals(result.ccusage.stdout))
+      if (mismatches.length > 0) {
+        throw new Error(
+          `token totals differ from ccusage's (${mismatches.length}):\n${mismatches.slice(0, 20).join("\n")}`
+        )
+      }
+      parity = ccusageTotals(result.ccusage.stdout).size
+    }
+    await stopServer(server)
+    rmSync(stateDir, { recursive: true, force: true })
+    rounds.push(result)
+    log(
+      `  round ${round + 1}: ccusage ${fmt(result.ccusage.wallMs / 1000, 2)} s, first import ` +
+        `${fmt(result.first.wallMs / 1000, 2)} s (${result.first.delivered} events, ${fmt(result.first.usage.maxRssMiB, 0)} MiB), ` +
+        `second ${fmt(result.second.wallMs / 1000, 2)} s, to the outbox only ${fmt(result.queue.wallMs / 1000, 2)} s; ` +
+        `load ${load()}`
+    )
+  }
+  return { size, archive, rounds, parity, firstStdout: rounds[0].first.stdout, secondStdout: rounds[0].second.stdout }
+}
+
+// ---------- live sync ----------
+
+const liveRounds = async () => {
+  const claudeDir = join(work, "live-claude")
+  const long = generateLongSession(claudeDir, { mb: LIVE_MB })
+  const { session, replayer } = long
+  log(`live: one session, ${fmt(long.mainSize / 2 ** 20, 1)} MiB main transcript, ${long.files} files`)
+  const server = await startFreshServer()
+  const stateDir = mkdtempSync(join(work, "state-"))
+  const env = cliEnv(claudeDir, stateDir, server)
+  const imported = await runCli(["import"], env, server)
+  const rounds = []
+  for (let round = 0; round < LIVE_ROUNDS; round++) {
+    const appended = appendTurn(replayer, session)
+    const stop = spawnSync(process.execPath, [hook, "hook", "Stop"], {
+      input: JSON.stringify({
+        session_id: session.sessionId,
+        transcript_path: session.mainPath,
+        cwd: session.cwd,
+        hook_event_name: "Stop",
+        stop_hook_active: false
+      }),
+      env: { PATH: process.env.PATH, ...env },
+      encoding: "utf8"
+    })
+    if (stop.status !== 0) throw new Error(`the hook failed: ${stop.stderr}`)
+    const incremental = await runCli(["sync"], env, server)
+    if (!/and 1 transcript\(s\)/.test(incremental.stdout)) {
+      throw new Error(`the sync after the Stop hook read no transcript:\n${incremental.stdout}`)
+    }
+    const whole = await runCli(["sync", "--session", session.sessionId], env, server)
+    rounds.push({ appended, incremental, whole })
+    log(
+      `  round ${round + 1}: turn of ${fmt(appended / 1024, 0)} KiB: sync ${fmt(incremental.wallMs / 1000, 2)} s ` +
+        `(${incremental.delivered} events), whole re-read ${fmt(whole.wallMs / 1000, 2)} s (${whole.delivered} events)`
+    )
+  }
+  await stopServer(server)
+  return { mainSize: long.mainSize, files: long.files, imported, rounds }
+}
+
+// ---------- report ----------
+
+const archiveSection = (result) => {
+  const { archive, rounds } = result
+  const ratio = (pick, base) => rounds.map((r) => pick(r) / base(r))
+  const cc = (r) => r.ccusage.wallMs
+  const ccCpu = (r) => r.ccusage.cpuMs
+  const mbps = (ms) => archive.bytes / MB / (ms / 1000)
+  const rows = [
+    [
+      "ccusage 20.0.24 `session --offline --json`",
+      triple(rounds.map(cc), 2, 1000),
+      triple(rounds.map(ccCpu), 2, 1000),
+      fmt(mbps(stats(rounds.map(cc)).median), 0),
+      "1×",
+      "1×",
+      ""
+    ],
+    [
+      "first import (into a fresh server)",
+      triple(
+        rounds.map((r) => r.first.wallMs),
+        2,
+        1000
+      ),
+      triple(
+        rounds.map((r) => r.first.cpuMs),
+        2,
+        1000
+      ),
+      fmt(mbps(stats(rounds.map((r) => r.first.wallMs)).median), 0),
+      `${triple(
+        ratio((r) => r.first.wallMs, cc),
+        2
+      )}×`,
+      `${triple(
+        ratio((r) => r.first.cpuMs + (r.first.serverCpuMs ?? 0), ccCpu),
+        2
+      )}×`,
+      triple(
+        rounds.map((r) => r.first.usage.maxRssMiB),
+        0
+      )
+    ],
+    [
+      "first import, client side only (to the outbox, nothing sent)",
+      triple(
+        rounds.map((r) => r.queue.wallMs),
+        2,
+        1000
+      ),
+      triple(
+        rounds.map((r) => r.queue.cpuMs),
+        2,
+        1000
+      ),
+      fmt(mbps(stats(rounds.map((r) => r.queue.wallMs)).median), 0),
+      `${triple(
+        ratio((r) => r.queue.wallMs, cc),
+        2
+      )}×`,
+      `${triple(
+        ratio((r) => r.queue.cpuMs, ccCpu),
+        2
+      )}×`,
+      triple(
+        rounds.map((r) => r.queue.usage.maxRssMiB),
+        0
+      )
+    ],
+    [
+      "second import (unchanged archive)",
+      triple(
+        rounds.map((r) => r.second.wallMs),
+        2,
+        1000
+      ),
+      triple(
+        rounds.map((r) => r.second.cpuMs),
+        2,
+        1000
+      ),
+      "",
+      `${triple(
+        ratio((r) => r.second.wallMs, cc),
+        2
+      )}×`,
+      `${triple(
+        ratio((r) => r.second.cpuMs + (r.second.serverCpuMs ?? 0), ccCpu),
+        2
+      )}×`,
+      triple(
+        rounds.map((r) => r.second.usage.maxRssMiB),
+        0
+      )
+    ]
+  ]
+  const first = rounds[0].first
+  const server = triple(
+    rounds.map((r) => r.first.serverCpuMs),
+    2,
+    1000
+  )
+  return [
+    `### ${result.size} MB archive`,
+    "",
+    `${archive.sessions} sessions, ${archive.files} files, ${fmt(archive.bytes / MB, 1)} MB ` +
+      `(largest transcript ${fmt(archive.largestFile / 2 ** 20, 1)} MiB); ${first.delivered.toLocaleString("en-US")} ` +
+      `events stored; token totals of all ${result.parity} sessions equal ccusage's. Median (min–max) of ${rounds.length} ` +
+      "interleaved rounds; CPU is the process and its children (ours: the import's own, plus the server's during " +
+      `the import, ${server} s, in the ratio).`,
+    "",
+    markdownTable(
+      ["run", "wall s", "CPU s", "MB/s (wall)", "wall / ccusage's", "CPU / ccusage's", "peak RSS MiB"],
+      rows
+    ),
+    "",
+    `First import: \`${first.stdout.trim().split("\n")[0]}\``,
+    "",
+    `Second import: \`${rounds[0].second.stdout.trim().split("\n")[0]}\``,
+    ""
+  ].join("\n")
+}
+
+const growthSection = (results) =>
+  markdownTable(
+    ["archive", "MB", "files", "first import s", "MB/s", "per MB (ms)", "peak RSS MiB", "second import s"],
+    results.map(({ size, archive, rounds }) => {
+      const first = stats(rounds.map((r) => r.first.wallMs)).median
+      return [
+        `${size} MB`,
+        fmt(archive.bytes / MB, 1),
+        String(archive.files),
+        fmt(first / 1000, 2),
+        fmt(archive.bytes / MB / (first / 1000), 0),
+        fmt(first / (archive.bytes / MB), 1),
+        fmt(stats(rounds.map((r) => r.first.usage.maxRssMiB)).median, 0),
+        fmt(stats(rounds.map((r) => r.second.wallMs)).median / 1000, 2)
+      ]
+    })
+  )
+
+const liveSection = (live) =>
+  [
+    "### Live sync of a long session",
+    "",
+    `One session whose main transcript is ${fmt(live.mainSize / 2 ** 20, 1)} MiB (2.1.332 style, ${live.files} files), ` +
+      `imported first (${fmt(live.imported.wallMs / 1000, 2)} s, ${live.imported.delivered} events). Each round appends ` +
+      "one turn, runs the real hook for `Stop`, then the `sync` it starts (timed), and, as the baseline in the same " +
+      "round, `sync --session <id>`, which re-reads the whole session (what every turn's sync did before).",
+    "",
+    markdownTable(
+      ["run", "wall s", "CPU s", "events sent", "peak RSS MiB", "wall / whole re-read's"],
+      [
+        [
+          "sync after a turn",
+          triple(
+            live.rounds.map((r) => r.incremental.wallMs),
+            2,
+            1000
+          ),
+          triple(
+            live.rounds.map((r) => r.incremental.cpuMs),
+            2,
+            1000
+          ),
+          triple(
+            live.rounds.map((r) => r.incremental.delivered),
+            0
+          ),
+          triple(
+            live.rounds.map((r) => r.incremental.usage.maxRssMiB),
+            0
+          ),
+          `${triple(
+            live.rounds.map((r) => r.incremental.wallMs / r.whole.wallMs),
+            2
+          )}×`
+        ],
+        [
+          "whole re-read (`sync --session`)",
+          triple(
+            live.rounds.map((r) => r.whole.wallMs),
+            2,
+            1000
+          ),
+          triple(
+            live.rounds.map((r) => r.whole.cpuMs),
+            2,
+            1000
+          ),
+          triple(
+            live.rounds.map((r) => r.whole.delivered),
+            0
+          ),
+          triple(
+            live.rounds.map((r) => r.whole.usage.maxRssMiB),
+            0
+          ),
+          "1×"
+        ]
+      ]
+    ),
+    ""
+  ].join("\n")
 
 try {
-  const genStarted = performance.now()
-  const generated = generate(claudeDir)
-  const genMs = performance.now() - genStarted
-  // Warm the page cache so every tool reads from memory.
-  let onDisk = 0
-  const walk = (dir) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name)
-      if (entry.isDirectory()) walk(path)
-      else if (entry.name.endsWith(".jsonl")) onDisk += readFileSync(path).length
-    }
-  }
-  walk(claudeDir)
-
-  const entry = await bundle(workDir)
-  const parseRuns = []
-  const importRuns = []
-  let lastImport
-  let totals
-  for (let i = 0; i < RUNS; i++) {
-    const parse = run(process.execPath, [entry, "parse"], env)
-    parseRuns.push({ wallMs: parse.wallMs, ...JSON.parse(parse.stdout) })
-    const outboxDir = join(workDir, `outbox-${i}`)
-    const imported = run(process.execPath, [entry, "import", outboxDir], env)
-    lastImport = JSON.parse(imported.stdout)
-    importRuns.push({ wallMs: imported.wallMs, ...lastImport })
-    if (i === 0) totals = outboxTotals(outboxDir)
-    rmSync(outboxDir, { recursive: true, force: true })
-  }
-
-  const ccusage = installCcusage(join(workDir, "ccusage"))
-  const ccRuns = []
-  let ccSessions = null
-  if (ccusage.bin !== null) {
-    for (let i = 0; i < RUNS; i++) {
-      const result = run(process.execPath, [ccusage.bin, "session", "--offline", "--json"], env)
-      ccRuns.push(result.wallMs)
-      if (i === 0) ccSessions = JSON.parse(result.stdout).session
-    }
-  }
-
-  // Token agreement, session by session.
-  const mismatches = []
-  let compared = 0
-  if (ccSessions !== null) {
-    const theirs = new Map(ccSessions.map((s) => [s.period ?? s.sessionId, s]))
-    for (const [sessionId, ours] of totals) {
-      const cc = theirs.get(sessionId)
-      if (cc === undefined) {
-        mismatches.push(`${sessionId}: missing from ccusage`)
-        continue
-      }
-      compared++
-      const pairs = [
-        ["input", ours.input, cc.inputTokens],
-        ["output", ours.output, cc.outputTokens],
-        ["cacheWrite", ours.cacheWrite, cc.cacheCreationTokens],
-        ["cacheRead", ours.cacheRead, cc.cacheReadTokens]
-      ]
-      for (const [name, a, b] of pairs) if (a !== b) mismatches.push(`${sessionId} ${name}: ours ${a}, ccusage ${b}`)
-    }
-    for (const sessionId of theirs.keys()) if (!totals.has(sessionId)) mismatches.push(`${sessionId}: only in ccusage`)
-  }
-
-  const fmt = (n, digits = 1) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 })
-  const parseWall = median(parseRuns.map((r) => r.wallMs))
-  const parseInner = median(parseRuns.map((r) => r.ms))
-  const importWall = median(importRuns.map((r) => r.wallMs))
-  const importInner = median(importRuns.map((r) => r.ms))
-  const ccWall = ccRuns.length > 0 ? median(ccRuns) : null
-  const mbps = (ms) => generated.bytes / MB / (ms / 1000)
-  const ratio = (ms) => (ccWall === null ? "n/a" : `${fmt(ms / ccWall, 1)}×`)
-  const sum = (key) => [...totals.values()].reduce((n, t) => n + t[key], 0)
-  const agreement = mismatches.length === 0 ? "**all match** ccusage" : `**${mismatches.length} mismatches**`
   const cpus = os.cpus()
-  const lines = [
-    `Command: \`node bench/claude-import.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}\``,
+  const loadAtStart = load()
+  const started = Date.now()
+  const results = []
+  for (const size of SIZES) results.push(await archiveRounds(size))
+  const live = LIVE ? await liveRounds() : null
+  const report = [
+    "## claude-code-sync import against ccusage",
     "",
-    `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? "CPU"}, Node ${process.version}, load average ` +
-      `${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(" / ")} at the end.`,
+    `- Command: \`${command}\``,
+    `- Date: ${new Date(started).toISOString()}, ${fmt((Date.now() - started) / 1000, 0)} s`,
+    `- Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? "CPU"}, Node ${process.version}; load average (1/5/15 min) ` +
+      `${loadAtStart} at the start, ${load()} at the end (other processes compete for the cores: compare the ratios)`,
+    "- MB = 10^6 bytes, MiB = 2^20 bytes.",
     "",
-    `Data: ${SESSIONS} sessions, ${generated.files} files (${generated.files - SESSIONS} subagent transcripts), ` +
-      `${fmt(generated.bytes / MB)} MB (generated in ${fmt(genMs / 1000)} s, seed ${SEED}); page cache warm ` +
-      `(${fmt(onDisk / MB)} MB read first). Median of ${RUNS} runs, each in a fresh process; MB = 10^6 bytes.`,
+    ...results.map(archiveSection),
+    "### How time and memory grow with the archive",
     "",
-    "| tool | wall s | MB/s (wall) | in-process s | MB/s (in-process) | wall time / ccusage's |",
-    "| --- | --- | --- | --- | --- | --- |",
-    `| ours: parse (read + parseLines + readSession + toEvents) | ${fmt(parseWall / 1000, 2)} | ` +
-      `${fmt(mbps(parseWall))} | ${fmt(parseInner / 1000, 2)} | ${fmt(mbps(parseInner))} | ${ratio(parseWall)} |`,
-    `| ours: import (importAll: + redaction + outbox) | ${fmt(importWall / 1000, 2)} | ${fmt(mbps(importWall))} ` +
-      `| ${fmt(importInner / 1000, 2)} | ${fmt(mbps(importInner))} | ${ratio(importWall)} |`,
-    ccWall === null
-      ? "| ccusage session --offline --json | n/a | n/a | | | |"
-      : `| ccusage ${ccusage.version} session --offline --json | ${fmt(ccWall / 1000, 2)} | ` +
-        `${fmt(mbps(ccWall))} | | | 1× |`,
+    growthSection(results),
     "",
-    `Import: ${lastImport.files} files, ${lastImport.sessions} sessions, ${fmt(lastImport.events, 0)} events, ` +
-      `${lastImport.malformedLines} malformed lines, ${lastImport.skippedFiles} skipped files; peak RSS ` +
-      `${fmt(lastImport.maxRssMiB, 0)} MiB (parse: ${fmt(parseRuns[0].maxRssMiB, 0)} MiB).`,
-    "",
-    ccSessions === null
-      ? `ccusage could not be run: ${ccusage.problems.join("; ")}. Our figures alone.`
-      : `Token totals: ${compared} sessions compared (ours summed from the outbox's message events; input ` +
-        `${fmt(sum("input"), 0)}, output ${fmt(sum("output"), 0)}, cache write ${fmt(sum("cacheWrite"), 0)}, ` +
-        `cache read ${fmt(sum("cacheRead"), 0)}): ${agreement}.`
-  ]
-  if (ccusage.problems.length > 0 && ccSessions !== null) lines.push("", `Note: ${ccusage.problems.join("; ")}.`)
-  for (const mismatch of mismatches.slice(0, 20)) lines.push(`- ${mismatch}`)
-  console.log(lines.join("\n"))
+    ...(live === null ? [] : [liveSection(live)])
+  ].join("\n")
+  const resultsDir = join(benchDir, "results")
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(join(resultsDir, "claude-import.md"), report)
+  const strip = ({ stdout, stderr, ...rest }) => rest
+  writeFileSync(
+    join(resultsDir, "claude-import.json"),
+    `${JSON.stringify(
+      {
+        command,
+        results: results.map((r) => ({
+          ...r,
+          rounds: r.rounds.map((round) => ({
+            ...round,
+            ccusage: strip(round.ccusage),
+            first: strip(round.first),
+            second: strip(round.second),
+            queue: strip(round.queue)
+          }))
+        })),
+        live:
+          live === null
+            ? null
+            : {
+                ...live,
+                imported: strip(live.imported),
+                rounds: live.rounds.map((r) => ({
+                  appended: r.appended,
+                  incremental: strip(r.incremental),
+                  whole: strip(r.whole)
+                }))
+              }
+      },
+      null,
+      2
+    )}\n`
+  )
+  console.log(report)
 } finally {
-  if (flags.keep === true) console.error(`kept ${workDir}`)
-  else rmSync(workDir, { recursive: true, force: true })
+  for (const server of servers) await server.stop()
+  rmSync(work, { recursive: true, force: true })
 }

@@ -1,5 +1,4 @@
-import type { Dirent } from "node:fs"
-import { readdir, stat } from "node:fs/promises"
+import { type Dirent, readdirSync, statSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { Kit, type Outbox, type Redactor } from "@opensync/client"
 import * as Effect from "effect/Effect"
@@ -16,7 +15,6 @@ import * as Transcript from "./transcript/index.js"
 type Env = Readonly<Record<string, string | undefined>>
 
 const SOURCE = agent.source.id
-const STAT_CONCURRENCY = 16
 
 /** A transcript file: a session's main one, or a subagent's (`<session>/subagents/agent-<id>.jsonl`). */
 export interface TranscriptFile {
@@ -71,8 +69,13 @@ export interface ImportOptions {
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
 /** The entries of a directory; none when it is missing or unreadable. */
-const entriesOf = (dir: string): Effect.Effect<ReadonlyArray<Dirent>> =>
-  Effect.promise(() => readdir(dir, { withFileTypes: true }).catch((): ReadonlyArray<Dirent> => []))
+const entriesOf = (dir: string): ReadonlyArray<Dirent> => {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return []
+  }
+}
 
 const mayBeDirectory = (entry: Dirent): boolean => entry.isDirectory() || entry.isSymbolicLink()
 const mayBeFile = (entry: Dirent): boolean => entry.isFile() || entry.isSymbolicLink()
@@ -85,104 +88,126 @@ interface Candidate {
 }
 
 /** The transcript candidates of one project directory: `<session>.jsonl` and `<session>/subagents/agent-<id>.jsonl`. */
-const candidatesOf = (projectDir: string): Effect.Effect<ReadonlyArray<Candidate>> =>
-  Effect.gen(function* () {
-    const found: Array<Candidate> = []
-    const sessionDirs: Array<string> = []
-    for (const entry of yield* entriesOf(projectDir)) {
-      if (entry.name.endsWith(".jsonl") && entry.name.length > ".jsonl".length && mayBeFile(entry)) {
-        const sessionId = entry.name.slice(0, -".jsonl".length)
-        found.push({ path: join(projectDir, entry.name), kind: "main", sessionId, agentId: null })
-      } else if (mayBeDirectory(entry)) {
-        sessionDirs.push(entry.name)
-      }
+const candidatesOf = (projectDir: string, found: Array<Candidate>): void => {
+  const sessionDirs: Array<string> = []
+  for (const entry of entriesOf(projectDir)) {
+    if (entry.name.endsWith(".jsonl") && entry.name.length > ".jsonl".length && mayBeFile(entry)) {
+      const sessionId = entry.name.slice(0, -".jsonl".length)
+      found.push({ path: join(projectDir, entry.name), kind: "main", sessionId, agentId: null })
+    } else if (mayBeDirectory(entry)) {
+      sessionDirs.push(entry.name)
     }
-    const subagents = yield* Effect.forEach(
-      sessionDirs,
-      (sessionId) =>
-        Effect.map(entriesOf(join(projectDir, sessionId, "subagents")), (entries) => {
-          const files: Array<Candidate> = []
-          for (const entry of entries) {
-            if (!mayBeFile(entry)) continue
-            const path = join(projectDir, sessionId, "subagents", entry.name)
-            const agentId = Transcript.subagentIdOf(path)
-            if (agentId !== undefined) files.push({ path, kind: "subagent", sessionId, agentId })
-          }
-          return files
-        }),
-      { concurrency: STAT_CONCURRENCY }
-    )
-    return [...found, ...subagents.flat()]
-  })
+  }
+  for (const sessionId of sessionDirs) {
+    for (const entry of entriesOf(join(projectDir, sessionId, "subagents"))) {
+      if (!mayBeFile(entry)) continue
+      const path = join(projectDir, sessionId, "subagents", entry.name)
+      const agentId = Transcript.subagentIdOf(path)
+      if (agentId !== undefined) found.push({ path, kind: "subagent", sessionId, agentId })
+    }
+  }
+}
 
 /** Sizes and times of a candidate, or undefined when it is gone or not a regular file. */
-const statOf = (candidate: Candidate): Effect.Effect<TranscriptFile | undefined> =>
-  Effect.promise(() =>
-    stat(candidate.path).then(
-      (stats): TranscriptFile | undefined =>
-        stats.isFile() ? { ...candidate, size: stats.size, mtimeMs: stats.mtimeMs } : undefined,
-      () => undefined
-    )
-  )
+const statOf = (candidate: Candidate): TranscriptFile | undefined => {
+  try {
+    const stats = statSync(candidate.path, { throwIfNoEntry: false })
+    return stats?.isFile() === true ? { ...candidate, size: stats.size, mtimeMs: stats.mtimeMs } : undefined
+  } catch {
+    return undefined
+  }
+}
 
 /**
  * Every transcript under each Claude dir, `projects/<project>/<session>.jsonl` and its
  * `<session>/subagents/agent-<id>.jsonl`, with sizes, oldest first by modification time; missing dirs are skipped.
+ * The calls are synchronous on purpose: with thousands of files, waiting on the thread pool for each directory and
+ * each `stat` cost several times more (measured: 0.75 s of CPU for 4,739 files through promises).
  */
 export const discover = (env: Env = process.env): Effect.Effect<ReadonlyArray<TranscriptFile>> =>
-  Effect.gen(function* () {
+  Effect.sync(() => {
     const roots = [...new Set(claudeDirs(env).map((dir) => resolve(dir, "projects")))]
-    const projectDirs: Array<string> = []
+    const candidates: Array<Candidate> = []
     for (const root of roots) {
-      for (const entry of yield* entriesOf(root)) if (mayBeDirectory(entry)) projectDirs.push(join(root, entry.name))
+      for (const entry of entriesOf(root)) if (mayBeDirectory(entry)) candidatesOf(join(root, entry.name), candidates)
     }
-    const candidates = (yield* Effect.forEach(projectDirs, candidatesOf, { concurrency: STAT_CONCURRENCY })).flat()
-    const stated = yield* Effect.forEach(candidates, statOf, { concurrency: STAT_CONCURRENCY })
-    const files = stated.filter((file): file is TranscriptFile => file !== undefined)
+    const files: Array<TranscriptFile> = []
+    for (const candidate of candidates) {
+      const file = statOf(candidate)
+      if (file !== undefined) files.push(file)
+    }
     return files.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   })
 
 // ---------------------------------------------------------------------------------------------------------------------
 // import
 
-/** Reads one file into its domain events (not yet redacted), or why it was left out; never fails. */
-const eventsOfFile = (file: TranscriptFile, options: ImportOptions): Effect.Effect<Kit.SessionSource.ItemEvents> =>
+/** What a transcript's events are made with. */
+type ReadOptions = Pick<ImportOptions, "syncThinking" | "syncToolCalls">
+
+/** The events of a file read (whole or on from a saved state), or why it was left out; never fails. */
+export const readFile = (
+  file: Pick<TranscriptFile, "path" | "kind" | "sessionId" | "agentId">,
+  options: ReadOptions,
+  from: Kit.SessionSource.ReadFrom | undefined
+): Effect.Effect<Kit.SessionSource.FileEvents> =>
   Effect.gen(function* () {
-    const read = yield* Effect.either(Transcript.readTranscriptFile(file.path))
+    const agent = file.agentId !== null ? { agentId: file.agentId } : {}
+    const readOptions: Transcript.ReadOptions = { syncThinking: options.syncThinking, source: file.kind, ...agent }
+    const restored = from === undefined ? undefined : Transcript.Resume.restore(readOptions, from.state)
+    let fold = restored ?? Transcript.makeFold(readOptions)
+    let start = restored === undefined || from === undefined ? 0 : from.offset
+    let read = yield* Effect.either(Transcript.feedFile(file.path, fold, { start }))
+    if (Either.isRight(read) && fold.needsWholeRead) {
+      // The new lines continue what the saved state no longer holds: read the file from the start.
+      fold = Transcript.makeFold(readOptions)
+      start = 0
+      read = yield* Effect.either(Transcript.feedFile(file.path, fold, { start }))
+    }
     if (Either.isLeft(read)) return { ok: false, reason: `unreadable: ${describe(read.left.cause)}` } as const
-    const parsed = read.right
-    if (parsed.lines.length === 0 && parsed.malformed > 0) {
+    const fed = read.right
+    if (start === 0 && fold.fed === 0 && fed.malformed > 0) {
       return {
         ok: false,
-        reason: `not a Claude Code transcript: ${parsed.malformed} malformed line(s), none readable`
+        reason: `not a Claude Code transcript: ${fed.malformed} malformed line(s), none readable`
       } as const
     }
     return yield* Effect.try({
-      try: (): Kit.SessionSource.ItemEvents => {
-        const session = Transcript.readSession(parsed.lines, {
-          syncThinking: options.syncThinking,
-          source: file.kind,
-          ...(file.agentId !== null ? { agentId: file.agentId } : {})
-        })
-        const events = Transcript.toEvents(session, {
-          sessionId: file.sessionId,
-          source: SOURCE,
-          syncToolCalls: options.syncToolCalls,
-          ...(file.agentId !== null ? { agentId: file.agentId } : {})
-        })
-        return { ok: true, events, malformed: parsed.malformed }
+      try: (): Kit.SessionSource.FileEvents => {
+        const completed = Transcript.complete(fold)
+        const events =
+          fold.fed === 0
+            ? []
+            : Transcript.toEvents(completed.session, {
+                sessionId: file.sessionId,
+                source: SOURCE,
+                syncToolCalls: options.syncToolCalls,
+                ...agent
+              })
+        return {
+          ok: true,
+          events,
+          malformed: fed.malformed,
+          nextOffset: fed.nextOffset,
+          state: Transcript.Resume.save(fold, completed),
+          fromStart: start === 0
+        }
       },
       catch: describe
     }).pipe(Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `cannot be read: ${reason}` } as const)))
   })
 
-/** One transcript as an item of the kit's import loop. */
-export const historyItem = (file: TranscriptFile, options: ImportOptions): Kit.SessionSource.HistoryItem<never> => ({
+/** One transcript as an item of the kit's import loop: read on from where the last import or sync stopped. */
+export const historyItem = (file: TranscriptFile, options: ReadOptions): Kit.SessionSource.HistoryItem<never> => ({
   sessionId: file.sessionId,
   label: file.path,
   size: file.size,
   changedAt: file.mtimeMs,
-  read: eventsOfFile(file, options)
+  key: file.path,
+  read: Effect.map(readFile(file, options, undefined), (read) =>
+    read.ok ? { ok: true, events: read.events, malformed: read.malformed } : read
+  ),
+  file: { path: file.path, mtimeMs: file.mtimeMs, readFrom: (from) => readFile(file, options, from) }
 })
 
 /**

@@ -3,8 +3,9 @@
  * transcripts to re-read at the end of a turn; `import` reads every transcript Claude Code keeps; the hooks are
  * registered by the plugin or in settings.json.
  */
+import { stat } from "node:fs/promises"
 import { resolve } from "node:path"
-import { Kit } from "@opensync/client"
+import { AccountCommands, Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -51,6 +52,34 @@ const followUp = (followUp: Kit.SessionSource.FollowUp, options: Kit.SessionSour
     })
   )
 
+/** A follow-up as an item of the kit's import loop, so a turn's sync reads only what the turn appended. */
+const followUpItem = (followUp: Kit.SessionSource.FollowUp, options: Kit.SessionSource.MappingOptions) =>
+  Effect.tryPromise({
+    try: () => stat(followUp.path),
+    catch: (cause) =>
+      new FollowUpFailed({ path: followUp.path, reason: cause instanceof Error ? cause.message : String(cause) })
+  }).pipe(
+    Effect.map((stats) =>
+      Import.historyItem(
+        {
+          path: resolve(followUp.path),
+          kind: followUp.agentId === undefined ? "main" : "subagent",
+          sessionId: followUp.sessionId,
+          agentId: followUp.agentId ?? null,
+          size: stats.size,
+          mtimeMs: stats.mtimeMs
+        },
+        options
+      )
+    )
+  )
+
+/** Where Claude Code keeps its transcripts. */
+const where = (env: Parameters<typeof claudeDirs>[0]) =>
+  claudeDirs(env)
+    .map((dir) => resolve(dir, "projects"))
+    .join(", ")
+
 /** Claude Code's session source in the kit's environment. */
 export const layer = Layer.effect(
   SessionSource,
@@ -58,16 +87,22 @@ export const layer = Layer.effect(
     SessionSource.of({
       decode,
       followUp,
+      followUpItem,
       history: (options) =>
         Effect.map(Import.discover(env), (files) => ({
           items: Import.filesSince(files, options.since).map((file) => Import.historyItem(file, options)),
-          where: claudeDirs(env)
-            .map((dir) => resolve(dir, "projects"))
-            .join(", "),
-          summary: (totals: Kit.SessionSource.ImportTotals) =>
-            `Imported ${totals.sessions} session(s) from ${totals.items} file(s) ` +
-            `(${(totals.bytes / 1048576).toFixed(1)} MB): ${totals.events} event(s) queued, ` +
-            `${totals.skipped.length} file(s) skipped, ${totals.malformed} malformed line(s).`
+          where: where(env),
+          summary: (totals: Kit.SessionSource.ImportTotals) => {
+            if (totals.found.sessions === 0 && totals.skipped.length === 0) {
+              return `No Claude Code transcripts found (looked in ${where(env)}).`
+            }
+            const skipped = totals.skipped.length > 0 ? `, ${totals.skipped.length} file(s) skipped` : ""
+            const malformed = totals.malformed > 0 ? `, ${totals.malformed} malformed line(s)` : ""
+            return (
+              `${Kit.History.foundText(totals)}: read ${totals.items} transcript file(s) ` +
+              `(${AccountCommands.mebibytes(totals.bytes)}), ${totals.events} event(s) queued${skipped}${malformed}.`
+            )
+          }
         })),
       registration: Registration.make(env),
       telemetry: Telemetry.make(env),

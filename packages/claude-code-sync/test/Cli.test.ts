@@ -218,12 +218,22 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     expect(again.stdout).toContain("queued 0 event(s).\nSent 0 event(s), 0 rejected by the server, 0 pending.")
     expect(await api<Api.SessionDetail>(server, server.key, `/api/sessions/${sessionId}`)).toEqual(detail)
 
+    // The sync recorded where it stopped reading the transcript: an import finds nothing new and reads nothing.
     const reimport = await run(dir, ["import"])
     expect(reimport.stderr).toBe("")
     expect(reimport.code).toBe(0)
-    const queued = Number(reimport.stdout.match(/Imported 1 session\(s\) from 1 file\(s\) \(.* MB\): (\d+) event/)?.[1])
+    expect(reimport.stdout).toContain(
+      "1 session (0 new, 0 updated, 1 unchanged): read 0 transcript file(s) (0.0 MiB), 0 event(s) queued."
+    )
+    expect(reimport.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending.")
+
+    // --again reads it whole and sends it all again: the server counts duplicates, nothing changes.
+    const again2 = await run(dir, ["import", "--again"])
+    expect(again2.stderr).toBe("")
+    expect(again2.code).toBe(0)
+    const queued = Number(again2.stdout.match(/read 1 transcript file\(s\) \(\d+\.\d MiB\), (\d+) event/)?.[1])
     expect(queued).toBeGreaterThan(0)
-    expect(reimport.stdout).toContain(`Sent ${queued} event(s), 0 rejected by the server, 0 pending.`)
+    expect(again2.stdout).toContain(`Sent ${queued} event(s), 0 rejected by the server, 0 pending.`)
     expect(await api<Api.SessionDetail>(server, server.key, `/api/sessions/${sessionId}`)).toEqual(detail)
   })
 

@@ -40,7 +40,8 @@ export const json = Options.boolean("json").pipe(Options.withDescription("Print 
 export const mask = (key: Redacted.Redacted<string> | undefined): string | null =>
   key === undefined ? null : `${ApiKey.displayPrefix(Redacted.value(key))}…`
 
-export const megabytes = (bytes: number): string => (bytes / 1048576).toFixed(1)
+/** A size in MiB (2^20 bytes), one decimal, labelled: `12.3 MiB`. */
+export const mebibytes = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`
 
 /** `2026-11-21 09:30:00 UTC (3 min ago)`, or `never`. */
 export const ago = (at: number | null, now: number = Date.now()): string => {

@@ -61,6 +61,9 @@ export const open = (
       sessionId: ref.id,
       label: ref.file ?? `${where.database} (${ref.id})`,
       size: 0,
+      // OpenCode bumps a session's update time with every message and part: an unchanged time is nothing to read.
+      key: ref.store === "sqlite" ? `sqlite:${ref.id}` : `json:${ref.file ?? ref.id}`,
+      version: String(ref.updatedAt),
       read: Effect.map(
         ref.store === "sqlite" && sqlite !== undefined ? sqlite.load(ref.id) : Storage.loadLegacy(where.legacy, ref),
         (snapshot) => ({
@@ -81,9 +84,10 @@ export const open = (
         counts.database !== null ? `${counts.fromDatabase} from ${counts.database}` : null,
         counts.legacy !== null ? `${counts.fromLegacy} from ${counts.legacy}` : null
       ].filter((text) => text !== null)
-      return totals.items === 0
+      return totals.found.sessions === 0
         ? `No OpenCode sessions found (looked in ${where.database} and ${where.legacy}).`
-        : `Imported ${totals.sessions} session(s) (${from.join(", ")}): ${totals.events} event(s) queued.`
+        : `${Kit.History.foundText(totals)}: read ${totals.items} session(s) (${from.join(", ")}), ` +
+            `${totals.events} event(s) queued.`
     }
     const history = { items: [...fromDb, ...legacy].map(item), where: `${where.database}, ${where.legacy}`, summary }
     return { history, counts }

@@ -38,7 +38,9 @@ export const layer = Layer.effect(
         asCliError(
           Effect.map(Import.open({ ...options, env }), ({ history }) => ({
             ...history,
-            items: history.items.map((item) => ({ ...item, read: asCliError(item.read) }))
+            items: history.items.map((item) =>
+              Kit.SessionSource.mapItemError(item, (error) => new AccountCommands.CliError({ message: error.message }))
+            )
           }))
         ),
       registration: Registration.make(env)

@@ -238,7 +238,9 @@ for (const version of Agents.agentVersions("opencode")) {
         const childBefore = await Server.getSession(sync, childId)
         const run = await OpenCode.runCli(workspace, ["import"], sync)
         expect(run.code, `${run.stdout}${run.stderr}`).toBe(0)
-        expect(run.stdout).toMatch(/Imported 2 session\(s\) \(2 from .*opencode\.db\)/)
+        expect(run.stdout).toMatch(
+          /2 sessions \(2 new, 0 updated, 0 unchanged\): read 2 session\(s\) \(2 from .*opencode\.db\)/
+        )
         const after = await Server.getSession(sync, mainId)
         expect(after?.raw).toBe(before?.raw)
         expect((await Server.getSession(sync, childId))?.raw).toBe(childBefore?.raw)
@@ -257,6 +259,7 @@ for (const version of Agents.agentVersions("opencode")) {
           // Importing again changes nothing.
           const again = await OpenCode.runCli(workspace, ["import"], target, { OPENCODE_SYNC_STATE_DIR: stateDir })
           expect(again.code).toBe(0)
+          expect(again.stdout).toContain("2 sessions (0 new, 0 updated, 2 unchanged): read 0 session(s)")
           expect((await Server.getSession(target, mainId))?.raw).toBe(main?.raw)
         } finally {
           await fresh.stop()

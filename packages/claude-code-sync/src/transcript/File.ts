@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Lines from "./Lines.js"
+import * as Session from "./Session.js"
 
 /** A transcript file could not be read. */
 export class TranscriptReadError extends Data.TaggedError("TranscriptReadError")<{
@@ -36,10 +37,40 @@ export interface ReadRange {
 const CHUNK_BYTES = 4 * 1024 * 1024
 
 /**
- * Reads and parses a transcript file, or a byte range of one: the module's only I/O. The file is read in chunks and
- * parsed line by line, so memory holds one chunk and the decoded lines of interest, never the whole text (the lines
- * the reader skips, most of a 2.1.332 transcript, are dropped as soon as they are recognised). The reads are
- * synchronous on purpose: files are read one at a time anyway, and waiting on the thread pool per chunk is slower.
+ * Reads `[start, end)` of a file in chunks and hands each complete line (as bytes, valid during the call) to `onLine`;
+ * then the unfinished last line, if any, to `onTail`. Returns how many bytes the complete lines took. Memory holds one
+ * chunk, never the whole file. The reads are synchronous on purpose: files are read one at a time, and waiting on the
+ * thread pool per chunk is slower.
+ */
+const eachLineOf = (
+  path: string,
+  range: ReadRange,
+  onLine: (line: Buffer) => void,
+  onTail: ((line: Buffer) => void) | undefined
+): { readonly start: number; readonly consumed: number } => {
+  const fd = openSync(path, "r")
+  try {
+    const start = Math.max(0, range.start ?? 0)
+    const end = Math.min(range.end ?? Number.POSITIVE_INFINITY, fstatSync(fd).size)
+    const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(range.chunkBytes ?? CHUNK_BYTES, end - start)))
+    const lines = Lines.makeLineBuffer()
+    let position = start
+    while (position < end) {
+      const read = readSync(fd, buffer, 0, Math.min(buffer.length, end - position), position)
+      if (read === 0) break
+      position += read
+      lines.push(buffer.subarray(0, read), onLine)
+    }
+    if (onTail !== undefined) lines.end(onTail)
+    return { start, consumed: lines.consumed() }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Reads and parses a transcript file, or a byte range of one: only the lines of interest are decoded (most of a
+ * 2.1.332 transcript is recognised and dropped as bytes).
  */
 export const readTranscriptFile = (
   path: string,
@@ -47,25 +78,47 @@ export const readTranscriptFile = (
 ): Effect.Effect<ReadResult, TranscriptReadError> =>
   Effect.try({
     try: () => {
-      const fd = openSync(path, "r")
-      try {
-        const start = Math.max(0, range.start ?? 0)
-        const end = Math.min(range.end ?? Number.POSITIVE_INFINITY, fstatSync(fd).size)
-        const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(range.chunkBytes ?? CHUNK_BYTES, end - start)))
-        const lines = Lines.makeLineBuffer()
-        const collector = Lines.makeCollector()
-        let position = start
-        while (position < end) {
-          const read = readSync(fd, buffer, 0, Math.min(buffer.length, end - position), position)
-          if (read === 0) break
-          position += read
-          lines.push(buffer.subarray(0, read), collector.add)
+      const collector = Lines.makeCollector()
+      const read = eachLineOf(path, range, collector.add, range.completeLinesOnly === true ? undefined : collector.add)
+      return { ...collector.result(), nextOffset: read.start + read.consumed }
+    },
+    catch: (cause) => new TranscriptReadError({ path, cause })
+  })
+
+/** What feeding a file into a fold read. */
+export interface FedRange {
+  readonly malformed: number
+  readonly skipped: number
+  /** Where the next read goes on: past the last line read, or before an unfinished last line. */
+  readonly nextOffset: number
+}
+
+/**
+ * Feeds the lines of a file from `start` (the start of a line) into a fold, one at a time, without keeping them. A last
+ * line without a line break is fed when it is a whole JSON line (a writer that has not added the break yet); when it is
+ * not (Claude Code is writing it), it is counted malformed and left for the next read, `nextOffset` pointing at it.
+ */
+export const feedFile = (
+  path: string,
+  fold: Session.Fold,
+  range: Omit<ReadRange, "completeLinesOnly"> = {}
+): Effect.Effect<FedRange, TranscriptReadError> =>
+  Effect.try({
+    try: () => {
+      const counts: Lines.LineCounts = { malformed: 0, skipped: 0 }
+      const sink = Lines.lineSink(counts, (line) => Session.feed(fold, line))
+      let tail = 0
+      const read = eachLineOf(path, range, sink, (line) => {
+        const result = Lines.parseLineBytes(line)
+        if (result._tag === "Malformed") {
+          counts.malformed++
+          return
         }
-        if (range.completeLinesOnly !== true) lines.end(collector.add)
-        return { ...collector.result(), nextOffset: start + lines.consumed() }
-      } finally {
-        closeSync(fd)
-      }
+        if (result._tag === "Line") Session.feed(fold, result.line)
+        else if (result._tag === "Skipped") counts.skipped++
+        tail = line.length
+      })
+      return { ...counts, nextOffset: read.start + read.consumed + tail }
     },
     catch: (cause) => new TranscriptReadError({ path, cause })
   })

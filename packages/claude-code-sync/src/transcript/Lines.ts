@@ -1,13 +1,16 @@
 import { Lenient } from "@opensync/client"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import * as Bytes from "./Bytes.js"
+import * as ToolCalls from "./ToolCalls.js"
 
 /*
- * One transcript line at a time. `parseLine` decides from a raw line alone whether it is one the reader folds
- * (`user`, `assistant`, `summary`, `cost-state`) and decodes only those; every other line, above all the large ones
- * Claude Code 2.1.332 writes (`api-request-shape`, `api-request-blob`, `attachment` with `prompt_snapshot`: the system
- * prompt, tool definitions and CLAUDE.md), is recognised by its `"type":"…"` prefix and skipped unparsed. Nothing here
- * needs more than the current line, so a file can be read whole (`parseLines`) or in byte chunks (`LineBuffer`).
+ * One transcript line at a time, as bytes. `parseLineBytes` decides from a raw line alone whether it is one the reader
+ * folds (`user`, `assistant`, `summary`, `cost-state`) and decodes only those; every other line, above all the large ones Claude
+ * Code 2.1.332 writes (`api-request-shape`, `api-request-blob`, `attachment` with `prompt_snapshot`: the system prompt,
+ * tool definitions and CLAUDE.md), is recognised by its `"type":"…"` prefix and skipped without being decoded. A
+ * tool-result line is measured, not kept: its long strings (file contents, command output) are never decoded. Nothing
+ * here needs more than the current line, so a file can be read whole (`parseLines`) or in byte chunks (`LineBuffer`).
  */
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -104,7 +107,11 @@ export const TranscriptLine = Schema.Struct({
   modelUsage: lenient(Schema.Record({ key: Schema.String, value: RawModelUsage })),
   hasUnknownModelCost: Flag
 })
-export type TranscriptLine = typeof TranscriptLine.Type
+/**
+ * One decoded transcript line. A tool-result line carries its results measured (`toolResults`) instead of its
+ * `message` and `toolUseResult`, which are left out: their text is never synced.
+ */
+export type TranscriptLine = typeof TranscriptLine.Type & { readonly toolResults?: ToolCalls.LineResults }
 
 /** A message's content: a string (a typed prompt) or blocks. */
 export type RawMessageContent = NonNullable<TranscriptLine["message"]>["content"]
@@ -199,15 +206,13 @@ const decodeExact = Schema.decodeUnknownEither(ExactLine, { onExcessProperty: "i
 const decodeLenient = Schema.decodeUnknownEither(TranscriptLine, { onExcessProperty: "ignore", errors: "first" })
 
 /** Decodes one parsed line: the exact schema first, the lenient one when a field has an unexpected type. */
-const decodeLine = (json: unknown): Either.Either<TranscriptLine, unknown> => {
+const decodeLine = (json: unknown): Either.Either<typeof TranscriptLine.Type, unknown> => {
   const exactly = decodeExact(json)
   return Either.isRight(exactly) ? exactly : decodeLenient(json)
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Recognising a line without parsing it
-
-const TYPE_KEY = '"type":"'
 
 /**
  * The line types the reader folds (`cost-state`: Claude Code's own cumulative figures, a small line); every other type
@@ -222,74 +227,24 @@ export const foldedTypes: ReadonlySet<string> = new Set(["user", "assistant", "s
  */
 export const foldedAttachments: ReadonlySet<string> = new Set(["queued_command"])
 
-const ATTACHMENT_KEY = '"attachment":{'
+/** The top-level `type` of a raw line, read without parsing it (see `Bytes.peekType`); undefined when it cannot be. */
+export const peekType = (line: string): string | undefined => Bytes.peekType(Buffer.from(line))
 
-/**
- * The top-level `type` of a raw line, read without parsing it; undefined when it cannot be read that way. Claude Code
- * writes compact JSON, the top-level `type` before any nested object (at offset 1 for `api-request*`, `cost-state`,
- * `queue-operation`…, after a few scalar fields for `user`, `assistant`, `system`), except in `attachment` lines,
- * which start `{"parentUuid":…,"isSidechain":…,"attachment":{…` and carry their `type` after the attachment (the
- * 110 KB `prompt_snapshot` ones included). So: when no `{` comes before the first `"type":"`, that key is a member of
- * the root object (quotes inside strings are escaped and never match; a key can only be an object's member); when the
- * first nested object is the value of a top-level `attachment` key, the line is an attachment. Anything else (another
- * nested object first, a brace inside a string) gives undefined, and the caller parses the line.
- */
-export const peekType = (line: string): string | undefined => {
-  const at = line.indexOf(TYPE_KEY)
-  const brace = line.indexOf("{", 1)
-  if (brace >= 0 && (at < 0 || brace < at)) {
-    return isAttachmentAt(line, brace) ? "attachment" : undefined
+/** The `type` of an attachment line's attachment, read without parsing it; undefined when it is not there. */
+export const peekAttachmentType = (line: string): string | undefined => Bytes.peekAttachmentType(Buffer.from(line))
+
+const mayBeFoldedBytes = (line: Buffer, type: string | undefined): boolean => {
+  if (type === "attachment") {
+    const attachment = Bytes.peekAttachmentType(line)
+    return attachment !== undefined && foldedAttachments.has(attachment)
   }
-  if (at < 0) return undefined
-  const from = at + TYPE_KEY.length
-  const end = line.indexOf('"', from)
-  if (end < 0) return undefined
-  const type = line.slice(from, end)
-  return type.includes("\\") ? undefined : type
-}
-
-const isAttachmentAt = (line: string, brace: number): boolean =>
-  line.startsWith(ATTACHMENT_KEY, brace + 1 - ATTACHMENT_KEY.length)
-
-/**
- * The `type` of an attachment line's attachment, read without parsing it: Claude Code writes it as the attachment
- * object's first member (`"attachment":{"type":"prompt_snapshot",…`); undefined when it is not there.
- */
-export const peekAttachmentType = (line: string): string | undefined => {
-  const brace = line.indexOf("{", 1)
-  if (brace < 0 || !isAttachmentAt(line, brace) || !line.startsWith(TYPE_KEY, brace + 1)) return undefined
-  const from = brace + 1 + TYPE_KEY.length
-  const end = line.indexOf('"', from)
-  return end < 0 ? undefined : line.slice(from, end)
-}
-
-/** Whether any `"type":"…"` of the line names a folded type (the slow path, for lines `peekType` cannot read). */
-const mentionsFoldedType = (line: string): boolean => {
-  let at = line.indexOf(TYPE_KEY)
-  if (at < 0) return true
-  while (at >= 0) {
-    const from = at + TYPE_KEY.length
-    if (
-      line.startsWith('user"', from) ||
-      line.startsWith('assistant"', from) ||
-      line.startsWith('summary"', from) ||
-      line.startsWith('cost-state"', from)
-    ) {
-      return true
-    }
-    at = line.indexOf(TYPE_KEY, from)
-  }
-  return false
+  return type === undefined ? Bytes.mentionsFoldedType(line) : foldedTypes.has(type)
 }
 
 /** Whether a raw line may be one the reader folds; false means it is skipped without being parsed. */
 export const mayBeFolded = (line: string): boolean => {
-  const type = peekType(line)
-  if (type === "attachment") {
-    const attachment = peekAttachmentType(line)
-    return attachment !== undefined && foldedAttachments.has(attachment)
-  }
-  return type === undefined ? mentionsFoldedType(line) : foldedTypes.has(type)
+  const bytes = Buffer.from(line)
+  return mayBeFoldedBytes(bytes, Bytes.peekType(bytes))
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -308,7 +263,9 @@ const BLANK: LineResult = { _tag: "Blank" }
 const SKIPPED: LineResult = { _tag: "Skipped" }
 const MALFORMED: LineResult = { _tag: "Malformed" }
 
-const isWanted = (json: { readonly type?: unknown; readonly attachment?: unknown }): boolean => {
+type JsonObject = Readonly<Record<string, unknown>>
+
+const isWanted = (json: JsonObject): boolean => {
   if (json.type === "attachment") {
     const attachment = json.attachment as { readonly type?: unknown } | null | undefined
     return typeof attachment?.type === "string" && foldedAttachments.has(attachment.type)
@@ -316,25 +273,84 @@ const isWanted = (json: { readonly type?: unknown; readonly attachment?: unknown
   return typeof json.type === "string" && foldedTypes.has(json.type)
 }
 
-/** Parses one raw line (without its line break); never throws. Lines of other types are not parsed at all. */
-export const parseLine = (raw: string): LineResult => {
-  const line = raw.trim()
-  if (line === "") return BLANK
-  if (!mayBeFolded(line)) {
-    // A truncated line can keep its type marker; it still counts as malformed.
-    return line.charCodeAt(0) === 123 && line.charCodeAt(line.length - 1) === 125 ? SKIPPED : MALFORMED
-  }
-  let json: unknown
+/** Tool-result lines at least this long are parsed without decoding their long strings. */
+const ELIDE_LINE_BYTES = 2_048
+/** The strings left undecoded in such a line: tool output, file contents (ids, paths and flags are short). */
+const ELIDE_STRING_BYTES = 256
+
+const parseWhole = (line: Buffer): Bytes.Elided | undefined => {
   try {
-    json = JSON.parse(line)
+    return Bytes.whole(JSON.parse(line.toString("utf8")))
   } catch {
-    return MALFORMED
+    return undefined
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return MALFORMED
-  if (!isWanted(json as { readonly type?: unknown; readonly attachment?: unknown })) return SKIPPED
+}
+
+const TEXT_FIELDS = [
+  "type",
+  "uuid",
+  "promptId",
+  "timestamp",
+  "sessionId",
+  "cwd",
+  "gitBranch",
+  "version",
+  "agentId",
+  "requestId",
+  "promptSource"
+] as const
+const FLAG_FIELDS = ["isSidechain", "isMeta", "isCompactSummary", "isApiErrorMessage"] as const
+
+/** A tool-result line: its top-level fields read as the schema would (a field of the wrong type is absent), measured results. */
+const toolResultLine = (json: JsonObject, toolResults: ToolCalls.LineResults, elided: Bytes.Elided): TranscriptLine => {
+  const line: Record<string, unknown> = { toolResults }
+  for (const key of TEXT_FIELDS) {
+    const value = json[key]
+    if (typeof value === "string") line[key] = elided.textOf(value)
+  }
+  for (const key of FLAG_FIELDS) {
+    const value = json[key]
+    if (typeof value === "boolean") line[key] = value
+  }
+  return line as TranscriptLine
+}
+
+const asObject = (value: unknown): JsonObject | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined
+
+/**
+ * Parses one raw line given as bytes (without its line break; the bytes are not kept); never throws. Lines of other
+ * types are not decoded at all, and a long tool-result line only in part.
+ */
+export const parseLineBytes = (raw: Buffer): LineResult => {
+  const line = Bytes.trim(raw)
+  if (line.length === 0) return BLANK
+  const type = Bytes.peekType(line)
+  if (!mayBeFoldedBytes(line, type)) {
+    // A truncated line can keep its type marker; it still counts as malformed.
+    return Bytes.looksLikeObject(line) ? SKIPPED : MALFORMED
+  }
+  const eliding = type === "user" && line.length >= ELIDE_LINE_BYTES && Bytes.mentionsToolResult(line)
+  let parsed = eliding ? Bytes.parseEliding(line, ELIDE_STRING_BYTES) : parseWhole(line)
+  let json = asObject(parsed?.value)
+  if (parsed === undefined || json === undefined) return MALFORMED
+  if (!isWanted(json)) return SKIPPED
+  if (json.type === "user") {
+    const results = ToolCalls.resultsOfLine(json.message, json.toolUseResult, parsed)
+    if (results !== undefined) return { _tag: "Line", line: toolResultLine(json, results, parsed) }
+    if (eliding) {
+      // The tool result was mentioned elsewhere than in the content: a prompt, read whole.
+      parsed = parseWhole(line)
+      json = asObject(parsed?.value)
+      if (json === undefined) return MALFORMED
+    }
+  }
   const decoded = decodeLine(json)
   return Either.isLeft(decoded) ? MALFORMED : { _tag: "Line", line: decoded.right }
 }
+
+/** Parses one raw line (without its line break); never throws. Lines of other types are not parsed at all. */
+export const parseLine = (raw: string): LineResult => parseLineBytes(Buffer.from(raw))
 
 /** The decoded lines of a transcript (or of a part of one), with counts of the lines that were malformed or skipped. */
 export interface ParsedTranscript {
@@ -345,26 +361,36 @@ export interface ParsedTranscript {
   readonly skipped: number
 }
 
+/** Counts of what the lines read so far were. */
+export interface LineCounts {
+  malformed: number
+  skipped: number
+}
+
+/** Sends each raw line's decoded line to `onLine`, counting the others in `counts`. */
+export const lineSink =
+  (counts: LineCounts, onLine: (line: TranscriptLine) => void) =>
+  (raw: Buffer): void => {
+    const result = parseLineBytes(raw)
+    if (result._tag === "Line") onLine(result.line)
+    else if (result._tag === "Malformed") counts.malformed++
+    else if (result._tag === "Skipped") counts.skipped++
+  }
+
 /** Collects `parseLine` results into a `ParsedTranscript`; the caller feeds raw lines from wherever they come. */
 export const makeCollector = () => {
   const lines: Array<TranscriptLine> = []
-  let malformed = 0
-  let skipped = 0
+  const counts: LineCounts = { malformed: 0, skipped: 0 }
   return {
-    add: (raw: string): void => {
-      const result = parseLine(raw)
-      if (result._tag === "Line") lines.push(result.line)
-      else if (result._tag === "Malformed") malformed++
-      else if (result._tag === "Skipped") skipped++
-    },
-    result: (): ParsedTranscript => ({ lines, malformed, skipped })
+    add: lineSink(counts, (line) => lines.push(line)),
+    result: (): ParsedTranscript => ({ lines, malformed: counts.malformed, skipped: counts.skipped })
   }
 }
 
 /** Splits transcript JSONL text (LF or CRLF) into decoded lines; never throws: a bad line is skipped and counted. */
 export const parseLines = (text: string): ParsedTranscript => {
   const collector = makeCollector()
-  eachLine(text, collector.add)
+  eachLine(Buffer.from(text), collector.add)
   return collector.result()
 }
 
@@ -373,55 +399,56 @@ export const parseLines = (text: string): ParsedTranscript => {
 
 const NEWLINE = 0x0a
 
-/**
- * Turns byte chunks (a file read piece by piece, a stream) into complete lines. A line break is one byte that never
- * occurs inside a UTF-8 sequence, so chunks are split at the last one and only the unfinished tail is carried.
- */
-export interface LineBuffer {
-  /** Calls `onLine` with each complete line the chunk finishes (without its line break). */
-  readonly push: (chunk: Uint8Array, onLine: (line: string) => void) => void
-  /** Calls `onLine` with the unfinished last line, if any (a file that does not end with a line break). */
-  readonly end: (onLine: (line: string) => void) => void
-  /** Bytes consumed by the complete lines so far: where a later read can resume, relative to the first chunk. */
-  readonly consumed: () => number
-}
-
-/** Calls `onLine` with each line of `text` (LF or CRLF; the CR is left to the caller's trim). */
-export const eachLine = (text: string, onLine: (line: string) => void): void => {
+/** Calls `onLine` with each line of `bytes` (LF or CRLF; the CR is left to the caller's trim), as views of `bytes`. */
+export const eachLine = (bytes: Buffer, onLine: (line: Buffer) => void): void => {
   let start = 0
-  const length = text.length
+  const length = bytes.length
   while (start < length) {
-    let end = text.indexOf("\n", start)
+    let end = bytes.indexOf(NEWLINE, start)
     if (end < 0) end = length
-    onLine(text.slice(start, end))
+    onLine(bytes.subarray(start, end))
     start = end + 1
   }
 }
 
-const decode = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")
+/**
+ * Turns byte chunks (a file read piece by piece, a stream) into complete lines. A line break is one byte that never
+ * occurs inside a UTF-8 sequence, so chunks are split at the last one and only the unfinished tail is carried. Lines
+ * are handed out as views of the chunk: valid only during the call (the caller may reuse the chunk's memory).
+ */
+export interface LineBuffer {
+  /** Calls `onLine` with each complete line the chunk finishes (without its line break). */
+  readonly push: (chunk: Uint8Array, onLine: (line: Buffer) => void) => void
+  /** Calls `onLine` with the unfinished last line, if any (a file that does not end with a line break). */
+  readonly end: (onLine: (line: Buffer) => void) => void
+  /** Bytes consumed by the complete lines so far: where a later read can resume, relative to the first chunk. */
+  readonly consumed: () => number
+}
+
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
 export const makeLineBuffer = (): LineBuffer => {
-  let carry: Uint8Array = new Uint8Array(0)
+  let carry: Buffer = Buffer.alloc(0)
   let consumed = 0
   return {
     push: (chunk, onLine) => {
-      const last = chunk.lastIndexOf(NEWLINE)
+      const bytes = asBuffer(chunk)
+      const last = bytes.lastIndexOf(NEWLINE)
       if (last < 0) {
         // Copies: the caller may reuse the chunk's memory for its next read.
-        carry = carry.length === 0 ? new Uint8Array(chunk) : Buffer.concat([carry, chunk])
+        carry = carry.length === 0 ? Buffer.from(bytes) : Buffer.concat([carry, bytes])
         return
       }
-      const head = chunk.subarray(0, last)
+      const head = bytes.subarray(0, last)
       const complete = carry.length === 0 ? head : Buffer.concat([carry, head])
       consumed += complete.length + 1
-      carry = new Uint8Array(chunk.subarray(last + 1))
-      eachLine(decode(complete), onLine)
+      carry = Buffer.from(bytes.subarray(last + 1))
+      eachLine(complete, onLine)
     },
     end: (onLine) => {
       if (carry.length === 0) return
-      eachLine(decode(carry), onLine)
-      carry = new Uint8Array(0)
+      eachLine(carry, onLine)
+      carry = Buffer.alloc(0)
     },
     consumed: () => consumed
   }

@@ -1,6 +1,7 @@
 import { Lenient } from "@opensync/client"
-import { type Message, Usage } from "@opensync/domain"
-import type { RawBlock, TranscriptLine } from "./Lines.js"
+import { type Message, type ToolCall, Usage } from "@opensync/domain"
+import * as ToolInput from "../ToolInput.js"
+import type { TranscriptLine } from "./Lines.js"
 import * as Messages from "./Messages.js"
 import * as Subagents from "./Subagents.js"
 import * as ToolCalls from "./ToolCalls.js"
@@ -11,6 +12,11 @@ import * as Ledger from "./Usage.js"
  * ledger), prompts classified (typed prompts, commands, notifications, summaries, …), tool uses paired with their
  * results. The fold takes one decoded line at a time (`makeFold` → `feed` → `finish`), so lines can come from a whole
  * file or from chunks of one; `readSession` folds an array. Pure: the same lines always give the same session.
+ *
+ * A fold can also go on from where an earlier read of the same file stopped (`Resume.ts` saves and restores what it
+ * needs: session fields, the prompt ids used, title candidates, the last responses whole, the tool calls still waiting
+ * for their result). Such a fold's `finish` gives only what the new lines changed, and sets `needsWholeRead` when a
+ * line continues a response it no longer holds: the caller then reads the file from the start.
  */
 
 type Part = typeof Message.Part.Encoded
@@ -90,11 +96,13 @@ interface Item {
   readonly at: number | undefined
 }
 
-interface ResponseEntry {
+export interface ResponseEntry {
   readonly kind: "response"
   readonly id: string
   readonly items: Array<Item>
   hasMain: boolean
+  /** Whether the message must be sent: false only for a response restored from an earlier read and not continued. */
+  fresh: boolean
 }
 
 interface PromptEntry {
@@ -105,7 +113,30 @@ interface PromptEntry {
   readonly item: Item
 }
 
-interface TitleCandidate {
+/** A tool call of a response sent by an earlier read, still waiting for its result. */
+export interface PendingCall {
+  readonly name: string
+  readonly input: ToolCall.ToolInput
+  readonly messageId: string
+  readonly startedAt: number
+  readonly agentId: string | null
+}
+
+/** What an earlier read left of the responses it sent (their lines are gone). */
+export interface Earlier {
+  /** Response ids, and whether a main-thread line of each was seen. */
+  readonly responses: Map<string, boolean>
+  /** Counted responses per model, for the session's model. */
+  readonly models: Map<string, number>
+  /** Tool call ids of those responses: `pending` (no result yet), `sidechain` or `main` (where its result came from). */
+  readonly calls: Map<string, "pending" | "sidechain" | "main">
+  /** The pending calls, to send when their result comes. */
+  readonly pending: Map<string, PendingCall>
+  /** When the last cost state of the earlier reads was recorded (the next one is recorded after it). */
+  costStateAt: number | undefined
+}
+
+export interface TitleCandidate {
   readonly text: string
   readonly promptId: string | undefined
   readonly command: boolean
@@ -128,6 +159,14 @@ export interface Fold {
   readonly titles: Array<TitleCandidate>
   /** Usage copies of every response seen so far (see `Usage.ts`). */
   readonly ledger: Ledger.Ledger
+  /** What earlier reads sent, when this fold goes on from one (empty otherwise). */
+  readonly earlier: Earlier
+  /** Tool call ids whose result this read recorded. */
+  readonly newResults: Set<string>
+  /** Lines fed to this fold (by this read). */
+  fed: number
+  /** A line continued a response an earlier read sent: the file must be read from the start. */
+  needsWholeRead: boolean
   readonly costStates: Array<CostState>
   sessionId: string | undefined
   agentId: string | undefined
@@ -138,8 +177,8 @@ export interface Fold {
   last: number | undefined
   lastAt: number | undefined
   summaryTitle: string | undefined
-  /** The index in `entries` of the last title candidate. */
-  lastTitleEntry: number
+  /** Whether the last entry pushed is the last title candidate. */
+  lastEntryIsTitle: boolean
 }
 
 export const makeFold = (options: ReadOptions): Fold => ({
@@ -153,6 +192,10 @@ export const makeFold = (options: ReadOptions): Fold => ({
   localPromptIds: new Set(),
   titles: [],
   ledger: Ledger.emptyLedger(),
+  earlier: { responses: new Map(), models: new Map(), calls: new Map(), pending: new Map(), costStateAt: undefined },
+  newResults: new Set(),
+  fed: 0,
+  needsWholeRead: false,
   costStates: [],
   sessionId: undefined,
   agentId: options.agentId,
@@ -163,11 +206,20 @@ export const makeFold = (options: ReadOptions): Fold => ({
   last: undefined,
   lastAt: undefined,
   summaryTitle: undefined,
-  lastTitleEntry: -1
+  lastEntryIsTitle: false
 })
 
 const isSynthetic = (line: TranscriptLine): boolean =>
   line.message?.model === "<synthetic>" || line.isApiErrorMessage === true
+
+/** Records a response line's usage in the ledger (also used to rebuild the ledger of restored responses). */
+export const recordUsage = (fold: Fold, line: TranscriptLine): void => {
+  const messageId = line.message?.id
+  if (messageId === undefined) return
+  const raw = line.message?.usage
+  const usage = isSynthetic(line) || raw === undefined ? null : Ledger.usageOf(raw)
+  Ledger.record(fold.ledger, messageId, line.requestId, usage, line.isSidechain === true)
+}
 
 const feedResponse = (fold: Fold, line: TranscriptLine, item: Item) => {
   const id = line.message?.id ?? line.uuid
@@ -175,25 +227,48 @@ const feedResponse = (fold: Fold, line: TranscriptLine, item: Item) => {
   const sidechain = line.isSidechain === true
   let entry = fold.responses.get(id)
   if (entry === undefined) {
-    entry = { kind: "response", id, items: [], hasMain: false }
+    const earlier = fold.earlier.responses.get(id)
+    if (earlier !== undefined) {
+      // A sidechain copy of a main-thread response is a replay, dropped whole; anything else would change a message
+      // whose lines this fold no longer holds.
+      if (!(sidechain && earlier && !fold.subagent)) fold.needsWholeRead = true
+      return
+    }
+    entry = { kind: "response", id, items: [], hasMain: false, fresh: true }
     fold.responses.set(id, entry)
     fold.entries.push(entry)
+    fold.lastEntryIsTitle = false
   }
   entry.items.push(item)
+  entry.fresh = true
   if (!sidechain) entry.hasMain = true
-  const messageId = line.message?.id
-  if (messageId === undefined) return
-  const raw = line.message?.usage
-  const usage = isSynthetic(line) || raw === undefined ? null : Ledger.usageOf(raw)
-  Ledger.record(fold.ledger, messageId, line.requestId, usage, sidechain)
+  recordUsage(fold, line)
+}
+
+/** Records a line's tool results: those of calls an earlier read sent complete them, once. */
+const feedResults = (fold: Fold, results: ToolCalls.LineResults, at: number | undefined, sidechain: boolean) => {
+  const earlier = fold.earlier.calls
+  const fresh: ToolCalls.LineResults =
+    earlier.size === 0
+      ? results
+      : {
+          ...results,
+          blocks: results.blocks.filter((block) => {
+            const state = block.toolUseId === undefined ? undefined : earlier.get(block.toolUseId)
+            if (state === undefined || state === "pending") return true
+            // A main-thread result replacing a sidechain one that was sent: re-read to send the call again.
+            if (state === "sidechain" && !sidechain) fold.needsWholeRead = true
+            return false
+          })
+        }
+  for (const id of ToolCalls.recordResults(fold.results, fresh, at, sidechain)) fold.newResults.add(id)
 }
 
 const feedUserLine = (fold: Fold, line: TranscriptLine, item: Item) => {
   const content = line.message?.content
   const sidechain = line.isSidechain === true
-  if (ToolCalls.hasToolResult(content)) {
-    const blocks = content as ReadonlyArray<RawBlock | undefined>
-    ToolCalls.recordResults(fold.results, blocks, item.at, line.toolUseResult, sidechain)
+  if (line.toolResults !== undefined) {
+    feedResults(fold, line.toolResults, item.at, sidechain)
     return
   }
   if (line.isMeta === true) {
@@ -222,8 +297,9 @@ const feedUserLine = (fold: Fold, line: TranscriptLine, item: Item) => {
     // Output of a local command: its command (same prompt id, or the line just before) is not a title.
     if (line.promptId !== undefined) fold.localPromptIds.add(line.promptId)
     const previous = fold.titles.at(-1)
-    if (previous?.command === true && fold.lastTitleEntry === fold.entries.length - 1) previous.local = true
+    if (previous?.command === true && fold.lastEntryIsTitle) previous.local = true
   }
+  fold.lastEntryIsTitle = false
   fold.entries.push({
     kind: "prompt",
     id: notification ? Messages.notificationId(text) : (promptId ?? line.uuid),
@@ -242,7 +318,7 @@ const feedUserLine = (fold: Fold, line: TranscriptLine, item: Item) => {
       command: classified.command !== undefined,
       local: false
     })
-    fold.lastTitleEntry = fold.entries.length - 1
+    fold.lastEntryIsTitle = true
   }
 }
 
@@ -256,6 +332,7 @@ const feedQueuedCommand = (fold: Fold, line: TranscriptLine, item: Item) => {
   // Other queued commands (a message the user typed during the turn) are left to the prompt line or hook that has them.
   if (!Messages.isTaskNotification(prompt, originKind)) return
   const classified = Messages.classify(prompt, { originKind: "task-notification" })
+  fold.lastEntryIsTitle = false
   fold.entries.push({
     kind: "prompt",
     id: Messages.notificationId(prompt),
@@ -274,7 +351,7 @@ const finiteCost = (value: number | undefined): number =>
 /** A `cost-state` line: kept with the time of the lines before it; one without a total or before any timestamp is not. */
 const feedCostState = (fold: Fold, line: TranscriptLine) => {
   if (line.totalCostUSD === undefined || fold.last === undefined) return
-  const previous = fold.costStates.at(-1)
+  const previousAt = fold.costStates.at(-1)?.at ?? fold.earlier.costStateAt
   const models: Array<CostStateModel> = []
   for (const [model, raw] of Object.entries(line.modelUsage ?? {})) {
     if (model === "" || models.length >= MAX_COST_STATE_MODELS) continue
@@ -296,7 +373,7 @@ const feedCostState = (fold: Fold, line: TranscriptLine) => {
   }
   fold.costStates.push({
     sessionId: line.sessionId ?? null,
-    at: previous === undefined ? fold.last : Math.max(fold.last, previous.at + 1),
+    at: previousAt === undefined ? fold.last : Math.max(fold.last, previousAt + 1),
     totalCostUsd: finiteCost(line.totalCostUSD),
     models,
     hasUnknownModelCost: line.hasUnknownModelCost === true
@@ -305,6 +382,7 @@ const feedCostState = (fold: Fold, line: TranscriptLine) => {
 
 /** Folds one decoded line into the session (mutates the fold). */
 export const feed = (fold: Fold, line: TranscriptLine): void => {
+  fold.fed++
   if (line.type === "cost-state") {
     feedCostState(fold, line)
     return
@@ -337,20 +415,24 @@ export const feed = (fold: Fold, line: TranscriptLine): void => {
   else feedUserLine(fold, line, item)
 }
 
+/** A response as `finish` built it. */
+export interface BuiltResponse {
+  readonly entry: ResponseEntry
+  /** Undefined when the response has nothing to show (only replayed lines, no time). */
+  readonly message: TranscriptMessage | undefined
+  readonly calls: ReadonlyArray<ToolCalls.TranscriptToolCall>
+}
+
 /** A response's lines merged: text, thinking and parts in file order, its tool calls, its model and counted usage. */
-const responseMessage = (
-  fold: Fold,
-  entry: ResponseEntry,
-  seenCalls: Set<string>,
-  toolCalls: Array<ToolCalls.TranscriptToolCall>
-): TranscriptMessage | undefined => {
+const responseMessage = (fold: Fold, entry: ResponseEntry, seenCalls: Set<string>): BuiltResponse => {
   const file = { subagent: fold.subagent, agentId: fold.agentId }
+  const toolCalls: Array<ToolCalls.TranscriptToolCall> = []
   // In the main file, a sidechain copy of a main-thread response is a replay (`/btw`): drop it.
   const items =
     !fold.subagent && entry.hasMain ? entry.items.filter((item) => item.line.isSidechain !== true) : entry.items
-  if (items.length === 0) return undefined
+  if (items.length === 0) return { entry, message: undefined, calls: toolCalls }
   const createdAt = items[0].at ?? fold.first
-  if (createdAt === undefined) return undefined
+  if (createdAt === undefined) return { entry, message: undefined, calls: toolCalls }
   let completedAt = createdAt
   let text = ""
   let thinking: string | null = null
@@ -391,13 +473,14 @@ const responseMessage = (
           const callId = block.id
           if (callId === undefined || callId === "" || callId.length > 256 || seenCalls.has(callId)) break
           seenCalls.add(callId)
-          const result = fold.results.get(callId)
+          const name = ToolCalls.nameOf(block.name)
           const call = ToolCalls.toolCallOf(
-            block,
+            name,
+            ToolInput.summarize(name, block.input),
             callId,
             entry.id,
             at ?? createdAt,
-            result,
+            fold.results.get(callId),
             Subagents.agentOf(file, line)
           )
           parts.push({ type: "tool", callId, name: call.name })
@@ -411,7 +494,7 @@ const responseMessage = (
   }
   const usage = Ledger.counted(fold.ledger, entry.id, !fold.subagent)
   const requestId = usage === null ? undefined : Ledger.requestIdOf(fold.ledger, entry.id, !fold.subagent)
-  return {
+  const message: TranscriptMessage = {
     id: entry.id,
     role: "assistant",
     subtype: null,
@@ -426,15 +509,27 @@ const responseMessage = (
     agentId: Subagents.agentOf(file, items[0].line),
     isSidechain: items[0].line.isSidechain === true
   }
+  return { entry, message, calls: toolCalls }
 }
 
-/** The session the lines fed so far describe. */
-export const finish = (fold: Fold): TranscriptSession => {
+/** A finished fold: the session, and every response as built (what `Resume.save` keeps of them). */
+export interface Completed {
+  readonly session: TranscriptSession
+  readonly responses: ReadonlyArray<BuiltResponse>
+}
+
+/**
+ * The session the lines fed so far describe. For a fold that goes on from an earlier read, `messages` and `toolCalls`
+ * hold only what this read changed (its new messages, a restored response it continued, the calls whose result came),
+ * `usage` their usage; the session's fields (times, title, model) always describe the whole file.
+ */
+export const complete = (fold: Fold): Completed => {
   const file = { subagent: fold.subagent, agentId: fold.agentId }
   const messages: Array<TranscriptMessage> = []
   const toolCalls: Array<ToolCalls.TranscriptToolCall> = []
-  const seenCalls = new Set<string>()
-  const modelCounts = new Map<string, number>()
+  const responses: Array<BuiltResponse> = []
+  const seenCalls = new Set<string>(fold.earlier.calls.keys())
+  const modelCounts = new Map<string, number>(fold.earlier.models)
   let total = Usage.zero
 
   for (const entry of fold.entries) {
@@ -458,13 +553,31 @@ export const finish = (fold: Fold): TranscriptSession => {
       })
       continue
     }
-    const message = responseMessage(fold, entry, seenCalls, toolCalls)
+    const built = responseMessage(fold, entry, seenCalls)
+    responses.push(built)
+    const message = built.message
     if (message === undefined) continue
-    if (message.usage !== null) {
-      total = Usage.add(total, message.usage)
-      if (message.model !== null) modelCounts.set(message.model, (modelCounts.get(message.model) ?? 0) + 1)
+    if (message.usage !== null && message.model !== null) {
+      modelCounts.set(message.model, (modelCounts.get(message.model) ?? 0) + 1)
     }
+    if (!entry.fresh && !built.calls.some((call) => fold.newResults.has(call.callId))) continue
+    if (message.usage !== null) total = Usage.add(total, message.usage)
     messages.push(message)
+    for (const call of built.calls) toolCalls.push(call)
+  }
+  for (const [callId, pending] of fold.earlier.pending) {
+    if (!fold.newResults.has(callId)) continue
+    toolCalls.push(
+      ToolCalls.toolCallOf(
+        pending.name,
+        pending.input,
+        callId,
+        pending.messageId,
+        pending.startedAt,
+        fold.results.get(callId),
+        pending.agentId
+      )
+    )
   }
 
   let model: string | null = null
@@ -484,7 +597,7 @@ export const finish = (fold: Fold): TranscriptSession => {
     if (title !== undefined) break
   }
 
-  return {
+  const session: TranscriptSession = {
     source: fold.subagent ? "subagent" : "main",
     sessionId: fold.sessionId ?? null,
     agentId: fold.subagent ? (fold.agentId ?? null) : null,
@@ -500,7 +613,11 @@ export const finish = (fold: Fold): TranscriptSession => {
     usage: total,
     costStates: fold.costStates
   }
+  return { session, responses }
 }
+
+/** The session the lines fed so far describe (see `complete`). */
+export const finish = (fold: Fold): TranscriptSession => complete(fold).session
 
 /** Folds decoded lines into a session: responses merged by `message.id`, usage once per `message.id` + `requestId`. */
 export const readSession = (lines: ReadonlyArray<TranscriptLine>, options: ReadOptions): TranscriptSession => {

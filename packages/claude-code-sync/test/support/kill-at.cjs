@@ -3,6 +3,7 @@
 //   append        a file renamed into outbox/pending/ (events queued)
 //   followup      a file renamed into followups/ (a transcript to re-read recorded)
 //   inbox-remove  an inbox item removed
+//   checkpoint    the import bookkeeping's index renamed into imported/ (what was imported recorded)
 //   transcript    a .jsonl file opened (the transcript reader reads it in chunks from that descriptor)
 //   send          a POST /sync/events (after: the server has answered; before: nothing sent)
 // Node's fs functions are replaced on the module object and pushed to ES module imports with syncBuiltinESMExports.
@@ -31,6 +32,7 @@ const under = (dir) => (target) => String(target).includes(`${sep}${dir}${sep}`)
 
 if (op === "append") wrap("renameSync", (_from, to) => under(`outbox${sep}pending`)(to))
 if (op === "followup") wrap("renameSync", (_from, to) => under("followups")(to))
+if (op === "checkpoint") wrap("renameSync", (_from, to) => under("imported")(to))
 if (op === "inbox-remove") wrap("rmSync", (target) => under("inbox")(target))
 if (op === "transcript") wrap("openSync", (target) => typeof target === "string" && target.endsWith(".jsonl"))
 if (op === "send") {

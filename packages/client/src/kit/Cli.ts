@@ -6,11 +6,15 @@
 import { Command, Options } from "@effect/cli"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import * as AccountCommands from "../AccountCommands.js"
 import * as ConfigStore from "../ConfigStore.js"
 import * as Outbox from "../Outbox.js"
+import * as SyncClient from "../SyncClient.js"
 import type { Agent } from "./Agent.js"
+import * as Checkpoints from "./Checkpoints.js"
 import * as History from "./History.js"
 import { LocalState } from "./LocalState.js"
 import { SessionSource } from "./SessionSource.js"
@@ -18,7 +22,7 @@ import * as Status from "./Status.js"
 import * as Sync from "./Sync.js"
 import * as Telemetry from "./Telemetry.js"
 
-const { fail, json, megabytes } = AccountCommands
+const { fail, json, mebibytes } = AccountCommands
 
 const reportLines = (agent: Agent, log: string, report: Sync.SyncReport) => {
   const unreadable = report.unreadable > 0 ? ` (${report.unreadable} unreadable, see ${log})` : ""
@@ -64,29 +68,81 @@ const syncInBackground = Effect.gen(function* () {
   )
 })
 
-const progressBar = (noun: string) => (progress: History.Progress) => {
-  const width = 30
-  const fraction =
-    progress.totalBytes > 0
-      ? progress.bytes / progress.totalBytes
-      : progress.totalItems === 0
-        ? 1
-        : progress.items / progress.totalItems
-  const done = Math.round(fraction * width)
-  const bytes = progress.totalBytes > 0 ? `, ${megabytes(progress.bytes)}/${megabytes(progress.totalBytes)} MB` : ""
-  process.stderr.write(
-    `\r[${"#".repeat(done)}${"-".repeat(width - done)}] ${progress.items}/${progress.totalItems} ${noun}s${bytes}, ` +
-      `${progress.events} events`
-  )
+/** A progress bar on stderr, drawn at most ten times a second and only once the import has run for a while. */
+const progressBar = (noun: string) => {
+  const started = Date.now()
+  let drawnAt = 0
+  let drawn = false
+  const draw = (progress: History.Progress) => {
+    const width = 30
+    const fraction =
+      progress.totalBytes > 0
+        ? progress.bytes / progress.totalBytes
+        : progress.totalItems === 0
+          ? 1
+          : progress.items / progress.totalItems
+    const done = Math.round(fraction * width)
+    const bytes =
+      progress.totalBytes > 0
+        ? `, ${mebibytes(progress.bytes).replace(" MiB", "")}/${mebibytes(progress.totalBytes)}`
+        : ""
+    process.stderr.write(
+      `\r[${"#".repeat(done)}${"-".repeat(width - done)}] ${progress.items}/${progress.totalItems} ${noun}s${bytes}, ` +
+        `${progress.events} events`
+    )
+    drawn = true
+  }
+  return {
+    update: (progress: History.Progress) => {
+      const now = Date.now()
+      const last = progress.items === progress.totalItems
+      if (now - started < 500 || (now - drawnAt < 100 && !last)) return
+      drawnAt = now
+      draw(progress)
+    },
+    end: () => {
+      if (drawn) process.stderr.write("\n")
+    }
+  }
 }
 
 const loadOptions = Effect.flatMap(ConfigStore.ConfigStore, (store) => Effect.map(store.load, Sync.optionsOf))
 
-const runImport = (since: Option.Option<Date>) =>
+/**
+ * Sends the outbox while `work` appends to it: `work` gets a signal to give after each append, and a sender drains the
+ * outbox whenever it is signalled, until `work` is done. A send failure stops the sender; what is left is sent (and
+ * the failure reported) by the sync that follows. Returns what `work` returned and what was sent meanwhile.
+ */
+const sendingWhile = <A, E, R>(work: (appended: Effect.Effect<void>) => Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
-    const { agent } = yield* LocalState
+    const outbox = yield* Outbox.Outbox
+    const transport = yield* SyncClient.SyncClient
+    const signal = yield* Queue.sliding<boolean>(1)
+    const sent = { delivered: 0, rejected: 0 }
+    const sender = yield* Effect.fork(
+      Effect.gen(function* () {
+        for (;;) {
+          const last = yield* Queue.take(signal)
+          const drained = yield* outbox.drain(transport.sendEvents, { claimTimeout: 0 })
+          sent.delivered += drained.delivered
+          sent.rejected += drained.rejected
+          if (last || drained.failure !== null) return
+        }
+      }).pipe(Effect.catchAll(() => Effect.void))
+    )
+    const result = yield* work(Effect.asVoid(Queue.offer(signal, false)))
+    yield* Queue.offer(signal, true)
+    yield* Fiber.join(sender)
+    return { result, sent }
+  })
+
+const runImport = (since: Option.Option<Date>, again: boolean) =>
+  Effect.gen(function* () {
+    const { agent, paths } = yield* LocalState
     const source = yield* SessionSource
-    const options = yield* loadOptions
+    const config = yield* (yield* ConfigStore.ConfigStore).load
+    const options = Sync.optionsOf(config)
+    const configured = config.serverUrl !== undefined && config.apiKey !== undefined
     const tty = process.stderr.isTTY === true
     const importing = Effect.scoped(
       Effect.gen(function* () {
@@ -94,12 +150,26 @@ const runImport = (since: Option.Option<Date>) =>
           ...options,
           ...(Option.isSome(since) ? { since: since.value.getTime() } : {})
         })
-        const totals = yield* History.importItems(history.items, tty ? progressBar(agent.historyNoun) : undefined)
-        if (tty) process.stderr.write("\n")
+        const checkpoints = Checkpoints.open(paths.stateDir, config.serverUrl ?? null)
+        const bar = tty ? progressBar(agent.historyNoun) : undefined
+        const run = (appended: Effect.Effect<void> | undefined) =>
+          History.importItems(history.items, {
+            checkpoints,
+            mapping: options,
+            again,
+            ...(bar === undefined ? {} : { onProgress: bar.update }),
+            ...(appended === undefined ? {} : { onAppend: appended })
+          })
+        // With a server to send to, events go out while the import reads on.
+        const { result: totals, sent } = configured
+          ? yield* sendingWhile(run)
+          : { result: yield* run(undefined), sent: { delivered: 0, rejected: 0 } }
+        bar?.end()
         for (const skipped of totals.skipped.slice(0, 10)) {
           yield* Console.error(`skipped ${skipped.label}: ${skipped.reason}`)
         }
         yield* Console.log(history.summary(totals))
+        return sent
       })
     )
     // Under the sync lock, like every write to the outbox; a running sync is waited for.
@@ -135,7 +205,7 @@ const syncSession = (sessionId: string, current: boolean) =>
         )
       })
     )
-    yield* syncAndReport({ extra: reread, waitForLock: true, retention: "always" })
+    yield* syncAndReport({ extra: Effect.as(reread, undefined), waitForLock: true, retention: "always" })
   })
 
 /** `sync --retry-rejected`: queues the events the outbox set aside again (under the lock), then syncs. */
@@ -146,7 +216,7 @@ const retryRejected = Effect.gen(function* () {
     const unreadable = again.unreadable.length > 0 ? ` (${again.unreadable.length} record(s) unreadable, kept)` : ""
     yield* Console.log(`Queued ${again.requeued} rejected event(s) again${unreadable}.`)
   })
-  yield* syncAndReport({ extra: requeue, waitForLock: true, retention: "always" })
+  yield* syncAndReport({ extra: Effect.as(requeue, undefined), waitForLock: true, retention: "always" })
 })
 
 /** `--session current` names the session the command runs in (a slash command inside the agent). */
@@ -256,6 +326,11 @@ export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<A
     Options.withDescription("Only what changed on or after this date (e.g. 2026-01-31)."),
     Options.optional
   )
+  const again = Options.boolean("again").pipe(
+    Options.withDescription(
+      `Read every ${agent.historyNoun} whole, also those imported before and unchanged since (to send them again).`
+    )
+  )
   const root = Command.make(cli).pipe(
     Command.withDescription(agent.description),
     Command.withSubcommands([
@@ -277,7 +352,9 @@ export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<A
               o.retryRejected
             )
       ).pipe(Command.withDescription(agent.help.sync)),
-      Command.make("import", { since }, (o) => runImport(o.since)).pipe(Command.withDescription(agent.help.import)),
+      Command.make("import", { since, again }, (o) => runImport(o.since, o.again)).pipe(
+        Command.withDescription(agent.help.import)
+      ),
       ...commands
     ])
   )

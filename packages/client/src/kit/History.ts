@@ -1,40 +1,167 @@
 /**
- * The loop behind every agent's `import` (and `sync --session`): read each history item in turn (never all at once),
- * redact its events and append them to the outbox in files of up to a thousand events. Event ids are deterministic,
- * so importing twice queues the same events again and the server counts them as duplicates.
+ * The loop behind every agent's `import` (and `sync --session`, and the transcripts a sync re-reads): read each history
+ * item in turn (never all at once), redact its events and append them to the outbox in files of up to a thousand
+ * events. Event ids are deterministic, so reading an item twice queues the same events again and the server counts
+ * them as duplicates. With the bookkeeping (`Checkpoints`), an item imported before is not read again unless it
+ * changed, and an append-only file is read on from where the last read stopped.
  */
 import type { Event } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Outbox from "../Outbox.js"
 import * as Redactor from "../Redactor.js"
-import type { HistoryItem, ImportTotals } from "./SessionSource.js"
+import * as Checkpoints from "./Checkpoints.js"
+import type { HistoryItem, ImportTotals, MappingOptions, ReadFrom, SessionStatus } from "./SessionSource.js"
 
 /** Most events per outbox file: small items share one, a long one is split. */
 const EVENTS_PER_APPEND = 1_000
+/** How often the bookkeeping's index is written during a long import (and once at the end). */
+const SAVE_EVERY_MS = 1_000
 
-/** Where an import stands, after each item; `items` and `bytes` count the items done, skipped ones too. */
+/** Where an import stands, after each item; `items` and `bytes` count the items done, skipped and unchanged ones too. */
 export interface Progress {
   readonly items: number
   readonly totalItems: number
   readonly bytes: number
   readonly totalBytes: number
   readonly events: number
+  /** Items found unchanged since the last import (not read). */
+  readonly unchanged: number
 }
+
+/** How to import. */
+export interface ImportOptions {
+  /** The bookkeeping: items imported before are read only when they changed. Without it every item is read whole. */
+  readonly checkpoints?: Checkpoints.Store
+  /** What the user chose to send: a checkpoint made with other options does not count. */
+  readonly mapping?: MappingOptions
+  /** Read every item whole, as if none had been imported before (its checkpoint is recorded anew). */
+  readonly again?: boolean
+  readonly onProgress?: (progress: Progress) => void
+  /** Runs after each append to the outbox (to send while importing). */
+  readonly onAppend?: Effect.Effect<void>
+}
+
+/** What reading one item gave. */
+type Outcome =
+  | { readonly _tag: "Unchanged" }
+  | { readonly _tag: "Failed"; readonly reason: string }
+  | {
+      readonly _tag: "Read"
+      readonly status: SessionStatus
+      readonly events: ReadonlyArray<Event.EventEncoded>
+      readonly malformed: number
+      readonly bytes: number
+      /** Records the item's checkpoint; run once its events are in the outbox. */
+      readonly commit: (() => void) | undefined
+    }
+
+const fingerprintOf = (mapping: MappingOptions | undefined): string =>
+  mapping === undefined ? "" : `tools:${mapping.syncToolCalls ? 1 : 0},thinking:${mapping.syncThinking ? 1 : 0}`
+
+/** Where to go on reading a file the bookkeeping knows, or undefined to read it from the start. */
+const resumePoint = (
+  store: Checkpoints.Store,
+  key: string,
+  path: string,
+  size: number,
+  known: Checkpoints.Checkpoint
+): ReadFrom | undefined => {
+  const { offset, tail } = known
+  if (offset === undefined || tail === undefined || size < offset) return undefined
+  if (!Checkpoints.hasTail(path, offset, tail)) return undefined
+  if (known.state !== true) return { offset, state: undefined }
+  const state = store.state(key)
+  return state === undefined ? undefined : { offset, state }
+}
+
+/** Reads one item: not at all when the bookkeeping says it has not changed, on from its checkpoint when it can. */
+export const readItem = <E>(
+  item: HistoryItem<E>,
+  store: Checkpoints.Store | undefined,
+  fingerprint: string,
+  again = false
+): Effect.Effect<Outcome, E> =>
+  Effect.gen(function* () {
+    const key = item.key
+    if (store === undefined || key === undefined || (item.file === undefined && item.version === undefined)) {
+      const result = yield* item.read
+      if (!result.ok) return { _tag: "Failed", reason: result.reason } as const
+      return { _tag: "Read", status: "new", ...result, bytes: item.size, commit: undefined } as const
+    }
+    const previous = store.get(key)
+    const known = previous?.options === fingerprint && !again ? previous : undefined
+    const { sessionId } = item
+    const file = item.file
+    if (file === undefined) {
+      const version = item.version as string
+      if (known?.version === version) return { _tag: "Unchanged" } as const
+      const result = yield* item.read
+      if (!result.ok) return { _tag: "Failed", reason: result.reason } as const
+      const commit = () => store.put(key, { sessionId, options: fingerprint, version })
+      const status = previous === undefined ? "new" : "updated"
+      return { _tag: "Read", status, ...result, bytes: item.size, commit } as const
+    }
+    if (known !== undefined && known.size === item.size && known.mtimeMs === file.mtimeMs) {
+      return { _tag: "Unchanged" } as const
+    }
+    const from = known === undefined ? undefined : resumePoint(store, key, file.path, item.size, known)
+    const result = yield* file.readFrom(from)
+    if (!result.ok) return { _tag: "Failed", reason: result.reason } as const
+    const goesOn = from !== undefined && !result.fromStart
+    const tail = Checkpoints.tailOf(file.path, result.nextOffset)
+    const commit =
+      tail === undefined
+        ? undefined
+        : () =>
+            store.put(
+              key,
+              {
+                sessionId,
+                options: fingerprint,
+                size: item.size,
+                mtimeMs: file.mtimeMs,
+                offset: result.nextOffset,
+                tail
+              },
+              result.state
+            )
+    const nothingNew = goesOn && result.nextOffset === from.offset && result.events.length === 0
+    return {
+      _tag: "Read",
+      status: previous === undefined ? "new" : nothingNew ? "unchanged" : "updated",
+      events: result.events,
+      malformed: result.malformed,
+      bytes: goesOn ? Math.max(0, item.size - from.offset) : item.size,
+      commit
+    } as const
+  })
+
+const statusOf = (seen: { new: boolean; updated: boolean; unchanged: boolean }): SessionStatus =>
+  seen.new && !seen.updated && !seen.unchanged ? "new" : seen.new || seen.updated ? "updated" : "unchanged"
 
 /**
  * Imports the items in order. An item that cannot be read is skipped with its reason; an outbox write failure, or an
- * error of the agent's store, stops the import.
+ * error of the agent's store, stops the import (what was queued before stays queued, and its checkpoints recorded).
  */
 export const importItems = <E>(
   items: ReadonlyArray<HistoryItem<E>>,
-  onProgress?: (progress: Progress) => void
+  options: ImportOptions | ((progress: Progress) => void) = {}
 ): Effect.Effect<ImportTotals, E | Outbox.OutboxWriteFailed, Outbox.Outbox | Redactor.Redactor> =>
   Effect.gen(function* () {
+    const {
+      checkpoints: store,
+      mapping,
+      onProgress,
+      onAppend,
+      again
+    } = typeof options === "function" ? ({ onProgress: options } as ImportOptions) : options
+    const fingerprint = fingerprintOf(mapping)
     const outbox = yield* Outbox.Outbox
     const totalItems = items.length
     let totalBytes = 0
     for (const item of items) totalBytes += item.size
     const sessions = new Set<string>()
+    const seen = new Map<string, { new: boolean; updated: boolean; unchanged: boolean }>()
     const skipped: Array<{ label: string; reason: string }> = []
     let done = 0
     let doneBytes = 0
@@ -42,10 +169,24 @@ export const importItems = <E>(
     let importedBytes = 0
     let events = 0
     let malformed = 0
+    let unchanged = 0
 
     // Events of small items are gathered into outbox files of up to EVENTS_PER_APPEND events (one file each would
-    // cost a file creation per item); at most that many wait in memory besides the current item's.
+    // cost a file creation per item); at most that many wait in memory besides the current item's. An item's
+    // checkpoint is recorded once all of its events are appended.
     let buffered: Array<Event.EventEncoded> = []
+    let queued = 0
+    let appended = 0
+    const waiting: Array<{ readonly upTo: number; readonly commit: () => void }> = []
+    let savedAt = Date.now()
+    const record = (final: boolean) => {
+      if (store === undefined) return
+      while (waiting.length > 0 && waiting[0].upTo <= appended) waiting.shift()?.commit()
+      if (final || Date.now() - savedAt >= SAVE_EVERY_MS) {
+        store.save()
+        savedAt = Date.now()
+      }
+    }
     const flush = (all: boolean) =>
       Effect.gen(function* () {
         let start = 0
@@ -53,35 +194,59 @@ export const importItems = <E>(
           const chunk = buffered.slice(start, start + EVENTS_PER_APPEND)
           yield* outbox.append(yield* Redactor.redactEvents(chunk))
           start += chunk.length
+          appended += chunk.length
+          if (onAppend !== undefined) yield* onAppend
         }
         buffered = buffered.slice(start)
+        yield* Effect.try(() => record(false)).pipe(Effect.ignore)
       })
 
-    for (const item of items) {
-      const result = yield* item.read
-      if (result.ok) {
-        for (const event of result.events) buffered.push(event)
-        sessions.add(item.sessionId)
-        imported++
-        importedBytes += item.size
-        events += result.events.length
-        malformed += result.malformed
-      } else {
-        skipped.push({ label: item.label, reason: result.reason })
+    const loop = Effect.gen(function* () {
+      for (const item of items) {
+        const outcome = yield* readItem(item, store, fingerprint, again)
+        const session = seen.get(item.sessionId) ?? { new: false, updated: false, unchanged: false }
+        if (outcome._tag === "Unchanged") {
+          session.unchanged = true
+          unchanged++
+        } else if (outcome._tag === "Failed") {
+          skipped.push({ label: item.label, reason: outcome.reason })
+        } else {
+          session[outcome.status] = true
+          for (const event of outcome.events) buffered.push(event)
+          queued += outcome.events.length
+          if (outcome.commit !== undefined) waiting.push({ upTo: queued, commit: outcome.commit })
+          sessions.add(item.sessionId)
+          imported++
+          importedBytes += outcome.bytes
+          events += outcome.events.length
+          malformed += outcome.malformed
+        }
+        if (outcome._tag !== "Failed") seen.set(item.sessionId, session)
+        done++
+        doneBytes += item.size
+        yield* flush(done === totalItems)
+        onProgress?.({ items: done, totalItems, bytes: doneBytes, totalBytes, events, unchanged })
       }
-      done++
-      doneBytes += item.size
-      yield* flush(done === totalItems)
-      onProgress?.({ items: done, totalItems, bytes: doneBytes, totalBytes, events })
-    }
-    yield* flush(true)
+      yield* flush(true)
+    })
+    yield* loop.pipe(Effect.ensuring(Effect.try(() => record(true)).pipe(Effect.ignore)))
+
+    const found = { sessions: seen.size, new: 0, updated: 0, unchanged: 0 }
+    for (const session of seen.values()) found[statusOf(session)]++
     const totals: ImportTotals = {
       sessions: sessions.size,
       items: imported,
       bytes: importedBytes,
       events,
       malformed,
-      skipped
+      skipped,
+      found
     }
     return totals
   })
+
+/** `800 sessions (12 new, 3 updated, 785 unchanged)`: what an import found. */
+export const foundText = (totals: ImportTotals): string => {
+  const { sessions, new: fresh, updated, unchanged } = totals.found
+  return `${sessions} session${sessions === 1 ? "" : "s"} (${fresh} new, ${updated} updated, ${unchanged} unchanged)`
+}

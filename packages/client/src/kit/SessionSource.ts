@@ -6,7 +6,7 @@
 import type { Event } from "@opensync/domain"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { CliError } from "../AccountCommands.js"
 
@@ -56,6 +56,35 @@ export type ItemEvents =
   | { readonly ok: true; readonly events: ReadonlyArray<Event.EventEncoded>; readonly malformed: number }
   | { readonly ok: false; readonly reason: string }
 
+/** Where an earlier read of an append-only file stopped, and the state the agent's reader saved there. */
+export interface ReadFrom {
+  readonly offset: number
+  readonly state: unknown
+}
+
+/** What reading an append-only file (from the start, or on from an earlier read) gave. */
+export type FileEvents =
+  | {
+      readonly ok: true
+      readonly events: ReadonlyArray<Event.EventEncoded>
+      readonly malformed: number
+      /** Where the next read goes on (past the last line read). */
+      readonly nextOffset: number
+      /** What the reader needs to go on from `nextOffset` (plain JSON), or undefined when it needs nothing. */
+      readonly state: unknown
+      /** Whether it read from the start after all (the state could not be used, or the new lines needed the old). */
+      readonly fromStart: boolean
+    }
+  | { readonly ok: false; readonly reason: string }
+
+/** An append-only file (a JSONL transcript): the kit remembers where each read stopped and reads on from there. */
+export interface AppendOnlyFile<E = unknown> {
+  readonly path: string
+  readonly mtimeMs: number
+  /** Reads from the start (`from` undefined) or on from an earlier read. */
+  readonly readFrom: (from: ReadFrom | undefined) => Effect.Effect<FileEvents, E>
+}
+
 /** One item of the agent's history (a transcript file, a stored session), with how to read it. */
 export interface HistoryItem<E = unknown> {
   readonly sessionId: string
@@ -65,10 +94,23 @@ export interface HistoryItem<E = unknown> {
   readonly size: number
   /** When it last changed (epoch ms), for agents that delete their history after a while. */
   readonly changedAt?: number
+  /** Reads the whole item. */
   readonly read: Effect.Effect<ItemEvents, E>
+  /**
+   * The item's name in the import bookkeeping (see `Checkpoints`), unique among the agent's items; an item without
+   * one is read whole on every import.
+   */
+  readonly key?: string
+  /** Changes whenever the item does (an update time): an item whose version was imported already is not read. */
+  readonly version?: string
+  /** For an append-only file: read on from where the last import (or sync) stopped, instead of `read`. */
+  readonly file?: AppendOnlyFile<E>
 }
 
-/** What `import` adds up. */
+/** What an import did with a session's items. */
+export type SessionStatus = "new" | "updated" | "unchanged"
+
+/** What `import` adds up. `sessions`, `items`, `bytes` and `malformed` count what was read (unchanged items are not). */
 export interface ImportTotals {
   readonly sessions: number
   readonly items: number
@@ -76,6 +118,8 @@ export interface ImportTotals {
   readonly events: number
   readonly malformed: number
   readonly skipped: ReadonlyArray<{ readonly label: string; readonly reason: string }>
+  /** Every session of the items, by what the import did: none of its items imported before, some changed, none. */
+  readonly found: { readonly sessions: number } & Readonly<Record<SessionStatus, number>>
 }
 
 /** The agent's history, opened (a database stays open while the scope lasts). */
@@ -158,6 +202,14 @@ export class SessionSource extends Context.Tag("@opensync/client/kit/SessionSour
       followUp: FollowUp,
       options: MappingOptions
     ) => Effect.Effect<ReadonlyArray<Event.EventEncoded>, FollowUpFailed>
+    /**
+     * The follow-up as a history item (an append-only file with a `key`), so the sync reads only what was appended
+     * since the last read of that file; without it, `followUp` reads the file whole every time.
+     */
+    readonly followUpItem?: (
+      followUp: FollowUp,
+      options: MappingOptions
+    ) => Effect.Effect<HistoryItem<never>, FollowUpFailed>
     /** Finds the history `import` reads; `since` (epoch ms) leaves out what was last changed before it. */
     readonly history: (
       options: MappingOptions & { readonly since?: number }
@@ -172,3 +224,15 @@ export class SessionSource extends Context.Tag("@opensync/client/kit/SessionSour
     readonly telemetry?: Telemetry
   }
 >() {}
+
+/** The item with its read errors mapped (to the CLI's error, say). */
+export const mapItemError = <E, E2>(item: HistoryItem<E>, f: (error: E) => E2): HistoryItem<E2> => {
+  const { file, ...rest } = item
+  return {
+    ...rest,
+    read: Effect.mapError(item.read, f),
+    ...(file === undefined
+      ? {}
+      : { file: { ...file, readFrom: (from: ReadFrom | undefined) => Effect.mapError(file.readFrom(from), f) } })
+  }
+}

@@ -12,13 +12,14 @@ import * as Outbox from "../Outbox.js"
 import * as Redactor from "../Redactor.js"
 import * as SyncClient from "../SyncClient.js"
 import * as SyncLock from "../SyncLock.js"
+import * as Checkpoints from "./Checkpoints.js"
 import * as Failures from "./Failures.js"
 import * as FollowUps from "./FollowUps.js"
 import * as History from "./History.js"
 import * as Inbox from "./Inbox.js"
 import { LocalState } from "./LocalState.js"
 import * as Retention from "./Retention.js"
-import { type MappingOptions, SessionSource } from "./SessionSource.js"
+import { type FollowUp, FollowUpFailed, type MappingOptions, SessionSource } from "./SessionSource.js"
 
 /** What one sync did. */
 export interface SyncReport {
@@ -51,12 +52,29 @@ export const optionsOf = (config: ConfigStore.ResolvedConfig): MappingOptions =>
   syncThinking: config.syncThinking
 })
 
+/** Reads one follow-up: on from where the last read of the file stopped when the agent can, else whole. */
+const readFollowUp = (followUp: FollowUp, options: MappingOptions, checkpoints: Checkpoints.Store) =>
+  Effect.gen(function* () {
+    const source = yield* SessionSource
+    if (source.followUpItem === undefined) {
+      const events = yield* source.followUp(followUp, options)
+      if (events.length > 0) yield* (yield* Outbox.Outbox).append(yield* Redactor.redactEvents(events))
+      return events.length
+    }
+    const item = yield* source.followUpItem(followUp, options)
+    const totals = yield* History.importItems([item], { checkpoints, mapping: options })
+    const skipped = totals.skipped[0]
+    if (skipped !== undefined) return yield* new FollowUpFailed({ path: followUp.path, reason: skipped.reason })
+    return totals.events
+  })
+
 /**
- * Turns the stored inbox items into redacted events in the outbox, then reads the files they asked to re-read. Nothing
- * is consumed before what it yields is durable: an item is removed only after its events are in the outbox and its
- * follow-ups are recorded in the follow-up queue, and a follow-up only after its events are in the outbox.
+ * Turns the stored inbox items into redacted events in the outbox, then reads the files they asked to re-read (only
+ * what was appended since their last read, see `Checkpoints`). Nothing is consumed before what it yields is durable:
+ * an item is removed only after its events are in the outbox and its follow-ups are recorded in the follow-up queue,
+ * and a follow-up only after its events are in the outbox.
  */
-export const processInbox = (options: MappingOptions) =>
+export const processInbox = (options: MappingOptions, server: string | null = null) =>
   Effect.gen(function* () {
     const { agent, paths, log } = yield* LocalState
     const source = yield* SessionSource
@@ -94,16 +112,20 @@ export const processInbox = (options: MappingOptions) =>
       yield* log(`sync: ${bad.file}: ${bad.reason} (removed)`)
       FollowUps.remove(bad.file)
     }
+    const checkpoints = Checkpoints.open(paths.stateDir, server)
     for (const { file, followUp } of followUps.queued) {
-      const read = yield* Effect.either(source.followUp(followUp, options))
+      // Only the follow-up's own failure is logged and dropped; an outbox write failure stops the sync (kept queued).
+      const read = yield* readFollowUp(followUp, options, checkpoints).pipe(
+        Effect.map((events) => Either.right(events)),
+        Effect.catchTag("FollowUpFailed", (failed) => Effect.succeed(Either.left(failed)))
+      )
       if (Either.isLeft(read)) {
         yield* log(`sync: ${read.left.message}`)
         FollowUps.remove(file)
         continue
       }
-      if (read.right.length > 0) yield* outbox.append(yield* Redactor.redactEvents(read.right))
       FollowUps.remove(file)
-      queued += read.right.length
+      queued += read.right
       followUpsRead++
     }
     return { inboxItems, unreadable, followUps: followUpsRead, eventsQueued: queued } satisfies Processed
@@ -154,10 +176,19 @@ export const recoverFailures = (options: MappingOptions) =>
 
 const pendingCount = Effect.flatMap(Outbox.Outbox, (outbox) => Effect.map(outbox.stats(), (stats) => stats.pending))
 
+/** Events sent, and refused by the server. */
+export interface Sent {
+  readonly delivered: number
+  readonly rejected: number
+}
+
 /** What a sync does besides the inbox, under its lock, before sending (an import, a re-read, the retention check). */
 export interface RunOptions<E = never, R = never> {
-  /** Runs once, under the lock, after the inbox is processed (an import, a session re-read). */
-  readonly extra?: Effect.Effect<void, E, R>
+  /**
+   * Runs once, under the lock, after the inbox is processed (an import, a session re-read); returns what it sent
+   * itself, if it sends while it works.
+   */
+  readonly extra?: Effect.Effect<Sent | undefined, E, R>
   /** Check the sessions the agent deletes soon: on every run, at most hourly (the default), or not at all. */
   readonly retention?: "always" | "hourly" | "never"
   /** Wait (up to two minutes) for a sync that holds the lock, instead of leaving the work to it. */
@@ -220,17 +251,22 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
       if (pruned.bad > 0) yield* log(`sync: removed ${pruned.bad} item(s) kept in inbox-bad/ past their time`)
       const config = yield* (yield* ConfigStore.ConfigStore).load
       const mapping = optionsOf(config)
-      const processed = { ...(yield* processInbox(mapping)), recovered: yield* recoverFailures(mapping) }
-      if (first && options.extra !== undefined) yield* options.extra
+      const processed = {
+        ...(yield* processInbox(mapping, config.serverUrl ?? null)),
+        recovered: yield* recoverFailures(mapping)
+      }
+      const extra = first && options.extra !== undefined ? yield* options.extra : undefined
+      const before: Sent = extra ?? { delivered: 0, rejected: 0 }
       const retention = options.retention ?? "hourly"
       const checkRetention =
         first && send && (retention === "always" || (retention === "hourly" && (yield* Retention.due)))
       const saved: number = checkRetention ? yield* saveFromCleanup(mapping) : 0
       const done = { ...processed, saved }
-      if (!send) return { ...done, delivered: 0, rejected: 0, pending: yield* pendingCount, error: null }
+      const { delivered, rejected } = before
+      if (!send) return { ...done, delivered, rejected, pending: yield* pendingCount, error: null }
       if (config.serverUrl === undefined || config.apiKey === undefined) {
         const error = `Not configured: run \`${agent.source.cli} login\`. Events stay queued until then.`
-        return { ...done, delivered: 0, rejected: 0, pending: yield* pendingCount, error } as SyncReport
+        return { ...done, delivered, rejected, pending: yield* pendingCount, error } as SyncReport
       }
       const transport = yield* SyncClient.SyncClient
       // Every append happens under the lock, so a claim left in the outbox's sending/ (or a spool file in its tmp/)
@@ -238,8 +274,8 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
       const drained = yield* (yield* Outbox.Outbox).drain(transport.sendEvents, { claimTimeout: 0 })
       return {
         ...done,
-        delivered: drained.delivered,
-        rejected: drained.rejected,
+        delivered: delivered + drained.delivered,
+        rejected: rejected + drained.rejected,
         pending: yield* pendingCount,
         error: drained.failure?.message ?? null
       } satisfies SyncReport

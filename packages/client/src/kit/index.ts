@@ -1,4 +1,5 @@
 export * as Agent from "./Agent.js"
+export * as Checkpoints from "./Checkpoints.js"
 export * as Cli from "./Cli.js"
 export * as CommandHook from "./CommandHook.js"
 export * as Failures from "./Failures.js"
