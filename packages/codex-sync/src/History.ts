@@ -170,6 +170,9 @@ export const historyItem = (
   label: file.path,
   size: file.size,
   changedAt: file.mtimeMs,
+  // A session file that has not changed since it was imported is not read again.
+  key: file.path,
+  version: `${file.mtimeMs}:${file.size}`,
   read: readSessionFile(file.path, file.sessionId, options).pipe(
     Effect.map(
       (read): Kit.SessionSource.ItemEvents =>

@@ -180,6 +180,10 @@ for (const version of Agents.agentVersions("codex")) {
       expect(imported.code, `${imported.stdout}${imported.stderr}`).toBe(0)
       expect(imported.stdout).toMatch(/Imported 2 session\(s\) from 2 file\(s\)/)
       expect((await Server.getSession(full, sessionId))?.raw).toBe(before?.raw)
+      // Files that did not change since they were imported are not read again.
+      const again = await Codex.runCli(world, ["import"], ingest)
+      expect(again.code, `${again.stdout}${again.stderr}`).toBe(0)
+      expect(again.stdout).toMatch(/Imported 0 session\(s\) from 0 file\(s\)/)
     }, 120_000)
   })
 }

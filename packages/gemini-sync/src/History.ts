@@ -146,6 +146,9 @@ export const historyItem = (
   label: file.path,
   size: file.size,
   changedAt: file.mtimeMs,
+  // A chat file that has not changed since it was imported is not read again.
+  key: file.path,
+  version: `${file.mtimeMs}:${file.size}`,
   read: readChatFile(file.path, file.sessionId, options, env).pipe(
     Effect.map(
       (read): Kit.SessionSource.ItemEvents =>

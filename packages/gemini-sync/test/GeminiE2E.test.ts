@@ -184,6 +184,10 @@ for (const version of Agents.agentVersions("gemini")) {
       expect(imported.code, `${imported.stdout}${imported.stderr}`).toBe(0)
       expect(imported.stdout).toMatch(/Imported 2 session\(s\) from 2 file\(s\)/)
       expect((await Server.getSession(full, sessionId))?.raw).toBe(before?.raw)
+      // Files that did not change since they were imported are not read again.
+      const again = await Gemini.runCli(world, ["import"], ingest)
+      expect(again.code, `${again.stdout}${again.stderr}`).toBe(0)
+      expect(again.stdout).toMatch(/Imported 0 session\(s\) from 0 file\(s\)/)
       const removed = await Gemini.runCli(world, ["uninstall"])
       expect(removed.code, `${removed.stdout}${removed.stderr}`).toBe(0)
       expect(readFileSync(join(world.geminiDir, "settings.json"), "utf8")).toBe(Gemini.SETTINGS)
