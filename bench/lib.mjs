@@ -196,6 +196,13 @@ export const loadAverage = () =>
     .map((l) => l.toFixed(2))
     .join(" / ")
 
+/** How a bench was started, for its report: `node bench/<script> <arguments>`. */
+export const commandOf = (script) =>
+  `node bench/${script}${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}`
+
+/** The machine, for a report: cores × model, and the load average. */
+export const machineOf = () => `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, load ${loadAverage()}`
+
 export const fmt = (value, digits = 1) =>
   value === null || value === undefined || Number.isNaN(value)
     ? "n/a"

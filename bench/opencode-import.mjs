@@ -13,11 +13,11 @@
 // Prints a Markdown report. Plain Node ESM; esbuild and @libsql/client come from the project's node_modules.
 import { spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
-import os from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { createClient } from "@libsql/client"
 import * as esbuild from "esbuild"
+import { commandOf, machineOf } from "./lib.mjs"
 
 const rootDir = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 const fixture = join(rootDir, "packages/opencode-sync-plugin/test/fixtures/opencode-session-export.json")
@@ -222,11 +222,8 @@ try {
   const lines = [
     "# opencode-sync import throughput",
     "",
-    `- Command: \`node bench/opencode-import.mjs${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}\``,
-    `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, load ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" / ")}, Node ${process.version}`,
+    `- Command: \`${commandOf("opencode-import.mjs")}\``,
+    `- Machine: ${machineOf()}, Node ${process.version}`,
     `- Data: ${SESSIONS} sessions, ${rows} rows in a generated opencode.db (${genSeconds.toFixed(1)} s to generate); ` +
       `median of ${RUNS} runs, each in a fresh process`,
     "",

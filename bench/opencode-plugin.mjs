@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import os from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { commandOf, machineOf } from "./lib.mjs"
 
 const rootDir = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 const pluginPath = join(rootDir, "packages/opencode-sync-plugin/dist/plugin.mjs")
@@ -152,11 +153,8 @@ async function driver() {
   const lines = [
     "# OpenCode plugin overhead",
     "",
-    `- Command: \`node bench/opencode-plugin.mjs${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}\``,
-    `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, load ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" / ")}`,
+    `- Command: \`${commandOf("opencode-plugin.mjs")}\``,
+    `- Machine: ${machineOf()}`,
     `- ${rounds} rounds of the captured event stream; baseline = a plugin whose \`event\` hook does nothing, same process.`,
     ""
   ]

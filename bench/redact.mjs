@@ -21,6 +21,7 @@ import os from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import * as esbuild from "esbuild"
+import { commandOf, rng } from "./lib.mjs"
 
 const rootDir = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 const flags = Object.fromEntries(
@@ -33,7 +34,7 @@ const REF = typeof flags.ref === "string" ? flags.ref : "main"
 const TARGET_MB = Number(flags.mb ?? 8)
 const RUNS = Number(flags.runs ?? 7)
 const SEED = Number(flags.seed ?? 1)
-const command = `node bench/redact.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}`
+const command = commandOf("redact.mjs")
 
 // ---------- build both redactors ----------
 
@@ -60,23 +61,37 @@ const current = await bundle(
   rootDir,
   "current"
 )
-const gitShow = (path) => execFileSync("git", ["show", `${REF}:${path}`], { cwd: rootDir, encoding: "utf8" })
+const git = (args, options = {}) => execFileSync("git", args, { cwd: rootDir, ...options })
+const gitShow = (path) => git(["show", `${REF}:${path}`], { encoding: "utf8" })
 const oldDir = join(workDir, "old")
 mkdirSync(join(oldDir, "internal"), { recursive: true })
-writeFileSync(join(oldDir, "Redactor.ts"), gitShow("packages/client/src/Redactor.ts"))
-writeFileSync(join(oldDir, "internal/secretPatterns.ts"), gitShow("packages/client/src/internal/secretPatterns.ts"))
-const old = await bundle(`export { redactText } from "./Redactor.ts"`, oldDir, "old")
+const refHas = (path) => {
+  try {
+    git(["cat-file", "-e", `${REF}:${path}`], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+}
+// Since the rules moved into the domain, the ref's whole domain source tree is extracted and its `Redaction.ts`
+// bundled; before that, the client's `Redactor.ts` and its one pattern file.
+const oldEntry = refHas("packages/domain/src/Redaction.ts")
+  ? "packages/domain/src/Redaction.ts"
+  : "packages/client/src/Redactor.ts"
+const oldSource = () => {
+  if (oldEntry.startsWith("packages/domain")) {
+    execFileSync("tar", ["-x", "-C", oldDir], { input: git(["archive", REF, "packages/domain/src"]) })
+    return `export { redactText } from "./${oldEntry}"`
+  }
+  writeFileSync(join(oldDir, "Redactor.ts"), gitShow("packages/client/src/Redactor.ts"))
+  writeFileSync(join(oldDir, "internal/secretPatterns.ts"), gitShow("packages/client/src/internal/secretPatterns.ts"))
+  return `export { redactText } from "./Redactor.ts"`
+}
+const old = await bundle(oldSource(), oldDir, "old")
 
 // ---------- realistic session text ----------
 
-let state = SEED >>> 0
-const random = () => {
-  state = (state + 0x6d2b79f5) >>> 0
-  let t = state
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+const random = rng(SEED).next
 const int = (n) => Math.floor(random() * n)
 const hex = (n) => Array.from({ length: n }, () => "0123456789abcdef"[int(16)]).join("")
 
@@ -243,7 +258,7 @@ const report = [
     .loadavg()
     .map((l) => fmt(l, 2))
     .join(" / ")}`,
-  `- \`old\` is \`redactText\` of \`${REF}\` (packages/client/src/Redactor.ts there); \`current\` is this tree's. Median of ${RUNS} interleaved runs, MB/s of CPU time (process.cpuUsage, so that other processes on a loaded machine do not skew it); \`current / old\` is the median of the per-run ratios.`,
+  `- \`old\` is \`redactText\` of \`${REF}\` (${oldEntry} there); \`current\` is this tree's. Median of ${RUNS} interleaved runs, MB/s of CPU time (process.cpuUsage, so that other processes on a loaded machine do not skew it); \`current / old\` is the median of the per-run ratios.`,
   "- Baselines: `indexOf` of an absent character (memchr speed); `regex`: one pass of a single combined case-insensitive keyword regex.",
   "",
   "| input | indexOf | regex | old | current | current / old | current / regex |",

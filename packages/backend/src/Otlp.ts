@@ -235,28 +235,38 @@ const jsonNanos = (value: unknown): number | null =>
     ? nanosToMs(/^\d+$/.test(String(value)) ? String(value) : null)
     : null
 
-const logsFromJson = (body: unknown): Array<Telemetry.LogRecord> => {
-  const out: Array<Telemetry.LogRecord> = []
-  for (const rlValue of list(record(body, "body").resourceLogs, "resourceLogs")) {
-    const rl = record(rlValue, "resourceLogs[]")
+/**
+ * The scope groups of an OTLP/JSON export (`resourceLogs[].scopeLogs[]`, `resourceMetrics[].scopeMetrics[]`), each
+ * with the attributes of its resource.
+ */
+const jsonScopes = (
+  body: unknown,
+  resources: "resourceLogs" | "resourceMetrics",
+  scopes: "scopeLogs" | "scopeMetrics"
+): Array<{ readonly resource: ReturnType<typeof jsonAttributes>; readonly scope: Record<string, unknown> }> =>
+  list(record(body, "body")[resources], resources).flatMap((value) => {
+    const group = record(value, `${resources}[]`)
     const resource = jsonAttributes(
-      rl.resource === undefined ? [] : record(rl.resource, "resource").attributes,
+      group.resource === undefined ? [] : record(group.resource, "resource").attributes,
       "resource"
     )
-    for (const slValue of list(rl.scopeLogs, "scopeLogs")) {
-      const sl = record(slValue, "scopeLogs[]")
-      const scope = sl.scope === undefined || sl.scope === null ? null : record(sl.scope, "scope").name
-      for (const rValue of list(sl.logRecords, "logRecords")) {
-        const r = record(rValue, "logRecords[]")
-        out.push({
-          timeMs: jsonNanos(r.timeUnixNano),
-          observedMs: jsonNanos(r.observedTimeUnixNano),
-          body: jsonAny(r.body, "logRecords[].body"),
-          attributes: jsonAttributes(r.attributes, "logRecords[]"),
-          resource,
-          scope: typeof scope === "string" ? scope : null
-        })
-      }
+    return list(group[scopes], scopes).map((scope) => ({ resource, scope: record(scope, `${scopes}[]`) }))
+  })
+
+const logsFromJson = (body: unknown): Array<Telemetry.LogRecord> => {
+  const out: Array<Telemetry.LogRecord> = []
+  for (const { resource, scope: sl } of jsonScopes(body, "resourceLogs", "scopeLogs")) {
+    const scope = sl.scope === undefined || sl.scope === null ? null : record(sl.scope, "scope").name
+    for (const rValue of list(sl.logRecords, "logRecords")) {
+      const r = record(rValue, "logRecords[]")
+      out.push({
+        timeMs: jsonNanos(r.timeUnixNano),
+        observedMs: jsonNanos(r.observedTimeUnixNano),
+        body: jsonAny(r.body, "logRecords[].body"),
+        attributes: jsonAttributes(r.attributes, "logRecords[]"),
+        resource,
+        scope: typeof scope === "string" ? scope : null
+      })
     }
   }
   return out
@@ -264,42 +274,34 @@ const logsFromJson = (body: unknown): Array<Telemetry.LogRecord> => {
 
 const metricsFromJson = (body: unknown): Array<Telemetry.MetricPoint> => {
   const out: Array<Telemetry.MetricPoint> = []
-  for (const rmValue of list(record(body, "body").resourceMetrics, "resourceMetrics")) {
-    const rm = record(rmValue, "resourceMetrics[]")
-    const resource = jsonAttributes(
-      rm.resource === undefined ? [] : record(rm.resource, "resource").attributes,
-      "resource"
-    )
-    for (const smValue of list(rm.scopeMetrics, "scopeMetrics")) {
-      const sm = record(smValue, "scopeMetrics[]")
-      for (const mValue of list(sm.metrics, "metrics")) {
-        const m = record(mValue, "metrics[]")
-        if (typeof m.name !== "string") throw new Malformed("metrics[].name must be a string")
-        const data =
-          m.sum !== undefined
-            ? {
-                d: record(m.sum, "sum"),
-                temporality: temporalityOf(record(m.sum, "sum").aggregationTemporality as never)
-              }
-            : m.gauge !== undefined
-              ? { d: record(m.gauge, "gauge"), temporality: "unspecified" as const }
-              : undefined
-        if (data === undefined) continue
-        for (const pValue of list(data.d.dataPoints, "dataPoints")) {
-          const p = record(pValue, "dataPoints[]")
-          const value =
-            p.asDouble !== undefined ? Number(p.asDouble) : p.asInt !== undefined ? Number(p.asInt) : Number.NaN
-          if (!Number.isFinite(value)) continue
-          out.push({
-            metric: m.name,
-            temporality: data.temporality,
-            startMs: jsonNanos(p.startTimeUnixNano),
-            timeMs: jsonNanos(p.timeUnixNano),
-            value,
-            attributes: jsonAttributes(p.attributes, "dataPoints[]"),
-            resource
-          })
-        }
+  for (const { resource, scope: sm } of jsonScopes(body, "resourceMetrics", "scopeMetrics")) {
+    for (const mValue of list(sm.metrics, "metrics")) {
+      const m = record(mValue, "metrics[]")
+      if (typeof m.name !== "string") throw new Malformed("metrics[].name must be a string")
+      const data =
+        m.sum !== undefined
+          ? {
+              d: record(m.sum, "sum"),
+              temporality: temporalityOf(record(m.sum, "sum").aggregationTemporality as never)
+            }
+          : m.gauge !== undefined
+            ? { d: record(m.gauge, "gauge"), temporality: "unspecified" as const }
+            : undefined
+      if (data === undefined) continue
+      for (const pValue of list(data.d.dataPoints, "dataPoints")) {
+        const p = record(pValue, "dataPoints[]")
+        const value =
+          p.asDouble !== undefined ? Number(p.asDouble) : p.asInt !== undefined ? Number(p.asInt) : Number.NaN
+        if (!Number.isFinite(value)) continue
+        out.push({
+          metric: m.name,
+          temporality: data.temporality,
+          startMs: jsonNanos(p.startTimeUnixNano),
+          timeMs: jsonNanos(p.timeUnixNano),
+          value,
+          attributes: jsonAttributes(p.attributes, "dataPoints[]"),
+          resource
+        })
       }
     }
   }

@@ -2,7 +2,6 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -12,8 +11,8 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
-import * as esbuild from "esbuild"
 import * as Outbox from "../src/Outbox.js"
+import { bundleFixture } from "./support/bundle.js"
 
 const roots: Array<string> = []
 const tempDir = () => {
@@ -488,15 +487,7 @@ describe("Outbox errors", () => {
 describe("Outbox under concurrency", () => {
   const appender = path.join(tempDir(), "outbox-appender.mjs")
   beforeAll(async () => {
-    await esbuild.build({
-      entryPoints: [fileURLToPath(new URL("./fixtures/outbox-appender.ts", import.meta.url))],
-      outfile: appender,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      logLevel: "warning"
-    })
+    await bundleFixture("outbox-appender.ts", appender)
   })
 
   const run = (args: ReadonlyArray<string>) =>

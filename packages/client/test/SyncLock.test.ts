@@ -3,11 +3,10 @@ import * as fs from "node:fs"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
-import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { SyncLock } from "@opensync/client"
 import * as Effect from "effect/Effect"
-import * as esbuild from "esbuild"
+import { bundleFixture } from "./support/bundle.js"
 
 const roots: Array<string> = []
 const tempDir = () => {
@@ -23,15 +22,7 @@ afterAll(() => {
 
 const holderScript = join(tempDir(), "lock-holder.mjs")
 beforeAll(async () => {
-  await esbuild.build({
-    entryPoints: [fileURLToPath(new URL("./fixtures/lock-holder.ts", import.meta.url))],
-    outfile: holderScript,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "warning"
-  })
+  await bundleFixture("lock-holder.ts", holderScript)
 })
 
 interface Taken {

@@ -86,24 +86,25 @@ export const rejections = (
 export const fromLegacyBatch = (body: typeof Legacy.LegacyBatch.Type, now: number) => {
   const errors: Array<string> = []
   const events: Array<Event.Event> = []
-  let sessions = 0
-  let messages = 0
-  ;(body.sessions ?? []).forEach((item, i) => {
-    const event = Legacy.sessionEvent(item, now)
-    if (Either.isLeft(event)) errors.push(`sessions[${i}]: ${event.left}`)
-    else {
-      events.push(event.right)
-      sessions++
-    }
-  })
-  ;(body.messages ?? []).forEach((item, i) => {
-    const event = Legacy.messageEvent(item, now)
-    if (Either.isLeft(event)) errors.push(`messages[${i}]: ${event.left}`)
-    else {
-      events.push(event.right)
-      messages++
-    }
-  })
+  /** Maps one list of the body, keeping its valid items' events and its errors; returns how many were valid. */
+  const take = (
+    name: string,
+    items: ReadonlyArray<unknown> | undefined,
+    toEvent: (item: unknown, now: number) => Either.Either<Event.Event, string>
+  ) => {
+    let valid = 0
+    ;(items ?? []).forEach((item, i) => {
+      const event = toEvent(item, now)
+      if (Either.isLeft(event)) errors.push(`${name}[${i}]: ${event.left}`)
+      else {
+        events.push(event.right)
+        valid++
+      }
+    })
+    return valid
+  }
+  const sessions = take("sessions", body.sessions, Legacy.sessionEvent)
+  const messages = take("messages", body.messages, Legacy.messageEvent)
   return { events, sessions, messages, errors }
 }
 
@@ -256,9 +257,14 @@ export const apply = (
         }
         break
       }
+      case "tool_call":
       case "tool_result": {
         const k = rowKey(event.sessionId, event.callId)
-        const applied = Ingest.applyToolResultEvent(session, toolCalls.get(k) ?? null, event)
+        const previous = toolCalls.get(k) ?? null
+        const applied =
+          event.kind === "tool_call"
+            ? Ingest.applyToolCallEvent(session, previous, event)
+            : Ingest.applyToolResultEvent(session, previous, event)
         current.set(event.sessionId, applied.session)
         if (applied.outcome === "applied") {
           const toolCall = fit.toolCall === undefined ? applied.toolCall : fit.toolCall(applied.toolCall)
@@ -268,26 +274,15 @@ export const apply = (
         } else outcome.stale.push(event.id)
         break
       }
-      case "cost_state": {
-        current.set(event.sessionId, Ingest.applyCostStateEvent(session, event))
-        outcome.stored.push(event.id)
-        break
-      }
+      case "cost_state":
       case "active_time": {
-        current.set(event.sessionId, Ingest.applyActiveTimeEvent(session, event))
+        current.set(
+          event.sessionId,
+          event.kind === "cost_state"
+            ? Ingest.applyCostStateEvent(session, event)
+            : Ingest.applyActiveTimeEvent(session, event)
+        )
         outcome.stored.push(event.id)
-        break
-      }
-      case "tool_call": {
-        const k = rowKey(event.sessionId, event.callId)
-        const applied = Ingest.applyToolCallEvent(session, toolCalls.get(k) ?? null, event)
-        current.set(event.sessionId, applied.session)
-        if (applied.outcome === "applied") {
-          const toolCall = fit.toolCall === undefined ? applied.toolCall : fit.toolCall(applied.toolCall)
-          toolCalls.set(k, toolCall)
-          changedToolCalls.set(k, toolCall)
-          outcome.stored.push(event.id)
-        } else outcome.stale.push(event.id)
         break
       }
     }

@@ -1,4 +1,5 @@
 import type { ExportFormat, SessionDetail, SessionSummary } from "./Api.js"
+import * as Usage from "./Usage.js"
 
 /** Export formatting shared by both backends. Each function renders one session; callers stream them. */
 
@@ -24,12 +25,7 @@ export const csvColumns = [
   "durationMs",
   "messageCount",
   "toolCallCount",
-  "input",
-  "output",
-  "cacheRead",
-  "cacheWrite5m",
-  "cacheWrite1h",
-  "reasoning",
+  ...Usage.fields,
   "totalTokens",
   "costUsd"
 ] as const

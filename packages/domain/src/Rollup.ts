@@ -51,23 +51,20 @@ export const usageKey = (row: Pick<UsageRow, "day" | "source" | "model" | "proje
 export const toolKey = (row: Pick<ToolRow, "day" | "source" | "project" | "tool">): string =>
   `${row.day}\u0000${row.source}\u0000${row.project}\u0000${row.tool}`
 
-const usageValueFields = [
+/** The counters of a usage row (what its key sums), in column order. */
+export const usageValueFields = [
   "sessions",
   "messages",
   "durationMs",
-  "input",
-  "output",
-  "cacheRead",
-  "cacheWrite5m",
-  "cacheWrite1h",
-  "reasoning",
+  ...Usage.fields,
   "costUsd",
   "unpriced",
   "fromTelemetry",
   "fromTranscript",
   "fromReported"
 ] as const
-const toolValueFields = ["calls", "errors", "durationMs", "timed"] as const
+/** The counters of a tool row. */
+export const toolValueFields = ["calls", "errors", "durationMs", "timed"] as const
 
 /** What a session adds to the usage rollup. The session itself counts once, on its first day, under its model. */
 export const usageContribution = (session: Session): ReadonlyArray<UsageRow> => {
@@ -113,11 +110,7 @@ export const toolContribution = (session: Session): ReadonlyArray<ToolRow> => {
   return session.toolSlices.map((slice) => ({ source: session.source, project, ...slice }))
 }
 
-const emptyUsageRow: UsageRow = {
-  day: "",
-  source: "",
-  model: "",
-  project: "",
+const zeroUsageValues = {
   sessions: 0,
   messages: 0,
   durationMs: 0,
@@ -128,6 +121,8 @@ const emptyUsageRow: UsageRow = {
   fromTranscript: 0,
   fromReported: 0
 }
+
+const emptyUsageRow: UsageRow = { day: "", source: "", model: "", project: "", ...zeroUsageValues }
 
 const sumUsageRows = (a: UsageRow, b: UsageRow, sign: 1 | -1): UsageRow => {
   const out: { -readonly [K in keyof UsageRow]: UsageRow[K] } = { ...a }
@@ -176,18 +171,6 @@ export const isZeroUsage = (row: UsageRow): boolean =>
 
 /** True when a tool row adds up to nothing. */
 export const isZeroTools = (row: ToolRow): boolean => toolValueFields.every((field) => row[field] === 0)
-
-const zeroUsageValues = {
-  sessions: 0,
-  messages: 0,
-  durationMs: 0,
-  ...Usage.zero,
-  costUsd: 0,
-  unpriced: 0,
-  fromTelemetry: 0,
-  fromTranscript: 0,
-  fromReported: 0
-}
 
 /** Adds two usage rows of the same key. */
 export const sumUsage = (a: UsageRow, b: UsageRow): UsageRow => sumUsageRows(a, b, 1)

@@ -6,11 +6,11 @@
  * (scripts/install-opencode.sh) and the registry's newest, each recording its results for docs/compatibility.md.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Agents from "@opensync/testkit/Agents"
+import * as FakeModel from "@opensync/testkit/FakeModel"
 import * as Fake from "./e2e/FakeOpenAI.js"
 import * as OpenCode from "./e2e/OpenCode.js"
 import * as Server from "./e2e/Server.js"
@@ -112,17 +112,6 @@ const checkAgainstExport = (detail: Server.SessionDetail, exported: OpenCode.Exp
 
 /** Session details without the per-row arrival bookkeeping, for comparing two servers. */
 const comparable = (detail: Server.SessionDetail) => JSON.parse(JSON.stringify(detail)) as Server.SessionDetail
-
-const freePort = () =>
-  new Promise<number>((done, fail) => {
-    const server = createServer()
-    server.once("error", fail)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
 
 for (const version of Agents.agentVersions("opencode")) {
   if (version.missing !== undefined) console.warn(`${version.label} e2e tests skipped: ${version.missing}`)
@@ -273,7 +262,7 @@ for (const version of Agents.agentVersions("opencode")) {
         expect(ok.stdout).toContain("plugin      ok: registered in")
         expect(ok.stdout).toContain("connection  ok: OpenSync")
         const unreachable = await OpenCode.runCli(workspace, ["verify"], {
-          url: `http://127.0.0.1:${await freePort()}`,
+          url: `http://127.0.0.1:${await FakeModel.reservePort()}`,
           key: sync.key
         })
         expect(unreachable.code).toBe(1)
@@ -281,7 +270,7 @@ for (const version of Agents.agentVersions("opencode")) {
       }, 60_000)
 
       it("keeps a session made while the server is down and sends it with `opencode-sync sync`", async () => {
-        const down = { url: `http://127.0.0.1:${await freePort()}`, key: sync.key }
+        const down = { url: `http://127.0.0.1:${await FakeModel.reservePort()}`, key: sync.key }
         const run = await OpenCode.runOpenCode(workspace, `${Fake.TEXT_MARKER} ${Fake.NOSUB_MARKER} Say hi.`, down)
         expect(run.code, run.stderr.slice(-2000)).toBe(0)
         expect(await OpenCode.waitForSyncIdle(workspace)).toBe(true)

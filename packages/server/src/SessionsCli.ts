@@ -3,6 +3,7 @@ import { exportBody } from "@opensync/backend/handlers/sessions"
 import { SessionStore } from "@opensync/backend/SessionStore"
 import { type Api, Export, Ids } from "@opensync/domain"
 import * as Console from "effect/Console"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -51,22 +52,32 @@ export const sessionsCommand = <R>(
   localUserId: string
 ) => {
   const userOf = (option: Option.Option<string>) => Ids.UserId.make(Option.getOrElse(option, () => localUserId))
+  /** Whose sessions, in which data dir: the options every subcommand takes. */
+  const scope = { user: user.pipe(Options.optional), dataDir }
+  /** Runs `body` over the store of the options' data dir, for the user they name (the local user by default). */
+  const withSessions = <A, E>(
+    options: { readonly dataDir: string; readonly user: Option.Option<string> },
+    body: (store: Context.Tag.Service<SessionStore>, userId: Ids.UserId) => Effect.Effect<A, E>
+  ) =>
+    withStore(
+      options.dataDir,
+      Effect.flatMap(SessionStore, (store) => body(store, userOf(options.user)))
+    )
+  const noSession = (id: string) =>
+    Effect.fail(new Error(`No session ${id}. See \`${Install.command("sessions list")}\`.`))
 
   const list = Command.make(
     "list",
     {
       ...filters,
       limit: Options.integer("limit").pipe(Options.withDescription("How many (1–200)."), Options.withDefault(20)),
-      user: user.pipe(Options.optional),
-      dataDir,
+      ...scope,
       json
     },
     (options) =>
-      withStore(
-        options.dataDir,
+      withSessions(options, (store, userId) =>
         Effect.gen(function* () {
-          const store = yield* SessionStore
-          const page = yield* store.list(userOf(options.user), {
+          const page = yield* store.list(userId, {
             ...filtersOf(options),
             sort: "updatedAt",
             order: "desc",
@@ -85,29 +96,21 @@ export const sessionsCommand = <R>(
       )
   ).pipe(Command.withDescription("List sessions, most recently active first."))
 
-  const show = Command.make("show", { id: sessionId, user: user.pipe(Options.optional), dataDir, json }, (options) =>
-    withStore(
-      options.dataDir,
+  const show = Command.make("show", { id: sessionId, ...scope, json }, (options) =>
+    withSessions(options, (store, userId) =>
       Effect.gen(function* () {
-        const store = yield* SessionStore
-        const detail = yield* store.get(userOf(options.user), options.id)
-        if (Option.isNone(detail)) {
-          return yield* Effect.fail(new Error(`No session ${options.id}. See \`${Install.command("sessions list")}\`.`))
-        }
+        const detail = yield* store.get(userId, options.id)
+        if (Option.isNone(detail)) return yield* noSession(options.id)
         yield* Console.log(Export.render(detail.value, options.json ? "json" : "markdown"))
       })
     )
   ).pipe(Command.withDescription("Print one session: its messages and tool calls (markdown, or --json)."))
 
-  const remove = Command.make("delete", { id: sessionId, user: user.pipe(Options.optional), dataDir }, (options) =>
-    withStore(
-      options.dataDir,
+  const remove = Command.make("delete", { id: sessionId, ...scope }, (options) =>
+    withSessions(options, (store, userId) =>
       Effect.gen(function* () {
-        const store = yield* SessionStore
-        const deleted = yield* store.remove(userOf(options.user), options.id)
-        if (Option.isNone(deleted)) {
-          return yield* Effect.fail(new Error(`No session ${options.id}. See \`${Install.command("sessions list")}\`.`))
-        }
+        const deleted = yield* store.remove(userId, options.id)
+        if (Option.isNone(deleted)) return yield* noSession(options.id)
         yield* Console.log(
           `Deleted session ${options.id} (${deleted.value.messages} messages, ${deleted.value.toolCalls} tool calls). Its events will not be stored again.`
         )
@@ -120,18 +123,13 @@ export const sessionsCommand = <R>(
     {
       ...filters,
       format: Options.choice("format", ["json", "jsonl", "csv", "markdown"]).pipe(Options.withDefault("jsonl")),
-      user: user.pipe(Options.optional),
-      dataDir
+      ...scope
     },
     (options) =>
-      withStore(
-        options.dataDir,
-        Effect.gen(function* () {
-          const store = yield* SessionStore
-          yield* exportBody(store, userOf(options.user), filtersOf(options), options.format).pipe(
-            Stream.runForEach((chunk) => Effect.sync(() => process.stdout.write(chunk)))
-          )
-        })
+      withSessions(options, (store, userId) =>
+        exportBody(store, userId, filtersOf(options), options.format).pipe(
+          Stream.runForEach((chunk) => Effect.sync(() => process.stdout.write(chunk)))
+        )
       )
   ).pipe(Command.withDescription("Write every matching session to stdout (json, jsonl, csv or markdown)."))
 

@@ -2,7 +2,7 @@
  * Helpers to run the real `claude` CLI (installed by scripts/install-clients.sh into `.tools/`) offline against the
  * fake Messages API, with this package loaded through `--plugin-dir`, in a throw-away HOME and a fresh git project.
  */
-import { execFileSync, spawn } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import {
   copyFileSync,
   existsSync,
@@ -11,12 +11,11 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
-  rmSync,
-  writeFileSync
+  rmSync
 } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
+import { collect, gitProject, jsonLines } from "@opensync/testkit/FakeModel"
 
 export const repoRoot = resolve(import.meta.dirname, "../../../..")
 export const pluginDir = resolve(repoRoot, "packages/claude-code-sync")
@@ -45,16 +44,13 @@ export const makeWorkspace = (): Workspace => {
   const project = join(root, "project")
   mkdirSync(home, { recursive: true })
   mkdirSync(project, { recursive: true })
-  writeFileSync(join(project, "CLAUDE.md"), "# Demo project\n\nA scratch project for the claude-code-sync e2e test.\n")
-  const git = (...args: ReadonlyArray<string>) =>
-    execFileSync("git", ["-c", "user.name=E2E", "-c", "user.email=e2e@example.invalid", ...args], {
-      cwd: project,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, GIT_CONFIG_NOSYSTEM: "1" },
-      stdio: "ignore"
-    })
-  git("init", "-q", "-b", GIT_BRANCH)
-  git("add", "CLAUDE.md")
-  git("commit", "-q", "-m", "init")
+  gitProject({
+    project,
+    home,
+    file: "CLAUDE.md",
+    text: "# Demo project\n\nA scratch project for the claude-code-sync e2e test.\n",
+    branch: GIT_BRANCH
+  })
   return {
     root,
     home,
@@ -114,34 +110,6 @@ export interface ClaudeRun {
   readonly result: StreamLine | undefined
 }
 
-const collect = (
-  command: string,
-  args: ReadonlyArray<string>,
-  options: { readonly cwd: string; readonly env: Record<string, string>; readonly timeoutMs: number }
-) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; wallMs: number }>(
-    (done, fail) => {
-      const started = performance.now()
-      const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
-      const timer = setTimeout(() => {
-        stderr += `\n[e2e] killed after ${options.timeoutMs} ms\n`
-        if (child.pid !== undefined) process.kill(child.pid, "SIGKILL")
-      }, options.timeoutMs)
-      child.on("error", (error) => {
-        clearTimeout(timer)
-        fail(error)
-      })
-      child.on("close", (code, signal) => {
-        clearTimeout(timer)
-        done({ code, signal, stdout, stderr, wallMs: Math.round(performance.now() - started) })
-      })
-    }
-  )
-
 /** Runs `claude -p <prompt>` in the workspace's project with this package as a `--plugin-dir` plugin. */
 export const runClaude = async (options: {
   readonly workspace: Workspace
@@ -186,10 +154,7 @@ export const runClaude = async (options: {
     env,
     timeoutMs: options.timeoutMs ?? 180_000
   })
-  const lines = run.stdout
-    .split("\n")
-    .filter((line) => line.trim().startsWith("{"))
-    .map((line) => JSON.parse(line) as StreamLine)
+  const lines = jsonLines<StreamLine>(run.stdout)
   const result = lines.findLast((line) => line.type === "result")
   const sessionId =
     result?.session_id ?? lines.find((line) => line.type === "system" && line.subtype === "init")?.session_id ?? ""
@@ -209,18 +174,7 @@ export const runCli = (
     timeoutMs
   })
 
-/** A free 127.0.0.1 port: bound, read, released (for a server that starts later). */
-export const reservePort = () =>
-  new Promise<number>((done, fail) => {
-    const server = createServer()
-    server.once("error", fail)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
-
+export { reservePort } from "@opensync/testkit/FakeModel"
 export { pollFor } from "@opensync/testkit/Server"
 
 /** Hook payloads stored but not yet turned into events (a sync running while they arrived leaves them for the next). */

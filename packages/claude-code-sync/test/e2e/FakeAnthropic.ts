@@ -6,19 +6,16 @@
  * 127.0.0.1 on an ephemeral port.
  */
 import { randomBytes } from "node:crypto"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
+import type { ServerResponse } from "node:http"
+import * as FakeModel from "@opensync/testkit/FakeModel"
+import { FINAL_TEXT, SUBAGENT_MARKER, SUBAGENT_TEXT, TEXT_MARKER } from "@opensync/testkit/FakeModel"
 
-/** Marker in a prompt that selects a one-text-block answer. */
-export const TEXT_MARKER = "SCENARIO:text"
-/** Marker in the subagent's prompt; the fake answers such requests with one text block. */
-export const SUBAGENT_MARKER = "SUBAGENT_TASK"
+export { FINAL_TEXT, SUBAGENT_MARKER, SUBAGENT_TEXT, TEXT_MARKER } from "@opensync/testkit/FakeModel"
+
 /** The body of the file the Write step creates: it must never reach the server. */
 export const WRITTEN_CONTENT = "opensync-e2e file body 5c1f7a9e: private text that must stay on this machine\n"
 /** A missing file listed by the failing Bash step (`ls` exits 2). */
 export const MISSING_FILE = "./no-such-file-opensync-e2e"
-export const FINAL_TEXT = "All done: ran 4 tool steps (echo, write, a failing ls, a subagent)."
-export const SUBAGENT_TEXT = "SUBAGENT_DONE: done."
 
 /** Token usage as the Messages API reports it (all cache writes are 5-minute writes here). */
 export interface ApiUsage {
@@ -43,26 +40,20 @@ interface Reply {
   readonly usage: ApiUsage
 }
 
-/** One request the fake answered. */
-export interface LoggedRequest {
-  readonly at: number
-  readonly method: string
-  readonly path: string
-  readonly headers: Readonly<Record<string, string | undefined>>
-  readonly body: unknown
-  readonly status: number
-  /** Set for answered `POST /v1/messages` calls. */
-  readonly reply?: {
-    readonly kind: ReplyKind
-    readonly step: number
-    readonly messageId: string
-    /** The `request-id` header of the answer: what the transcript and telemetry call `requestId`/`request_id`. */
-    readonly requestId: string
-    readonly model: string
-    readonly usage: ApiUsage
-    readonly blocks: ReadonlyArray<Block>
-  }
+/** What the fake answered a `POST /v1/messages` call with. */
+export interface LoggedReply {
+  readonly kind: ReplyKind
+  readonly step: number
+  readonly messageId: string
+  /** The `request-id` header of the answer: what the transcript and telemetry call `requestId`/`request_id`. */
+  readonly requestId: string
+  readonly model: string
+  readonly usage: ApiUsage
+  readonly blocks: ReadonlyArray<Block>
 }
+
+/** One request the fake answered; `reply` is set for answered `POST /v1/messages` calls. */
+export type LoggedRequest = FakeModel.LoggedRequest<LoggedReply>
 
 /** Usage of the main thread's step `n` (0 = first call of the turn) and of the other reply kinds. */
 export const usageFor = (kind: ReplyKind, step: number): ApiUsage => {
@@ -196,10 +187,8 @@ const halves = (text: string): ReadonlyArray<string> => {
   return text.length < 2 ? [text] : [text.slice(0, middle), text.slice(middle)]
 }
 
-const sendJson = (res: ServerResponse, status: number, body: unknown) => {
-  res.writeHead(status, { "content-type": "application/json", "request-id": id("req") })
-  res.end(JSON.stringify(body))
-}
+const sendJson = (res: ServerResponse, status: number, body: unknown) =>
+  FakeModel.sendJson(res, status, body, { "request-id": id("req") })
 
 const streamReply = (res: ServerResponse, reply: Reply, model: string, messageId: string, requestId: string) => {
   res.writeHead(200, {
@@ -264,21 +253,8 @@ const streamReply = (res: ServerResponse, reply: Reply, model: string, messageId
   res.end(frames.join(""))
 }
 
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
-    req.on("error", reject)
-  })
-
-export interface FakeAnthropic {
-  /** `http://127.0.0.1:<port>`, for `ANTHROPIC_BASE_URL` (no `/v1`). */
-  readonly url: string
-  /** Every request answered so far, in arrival order. */
-  readonly requests: ReadonlyArray<LoggedRequest>
-  readonly close: () => Promise<void>
-}
+/** `url`: `http://127.0.0.1:<port>`, for `ANTHROPIC_BASE_URL` (no `/v1`). */
+export type FakeAnthropic = FakeModel.FakeModel<LoggedReply>
 
 const loggedHeaders = [
   "anthropic-version",
@@ -289,83 +265,57 @@ const loggedHeaders = [
   "x-claude-code-session-id"
 ] as const
 
-/** Starts the fake on 127.0.0.1 with an ephemeral port. */
-export const start = async (): Promise<FakeAnthropic> => {
-  const requests: Array<LoggedRequest> = []
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { type: "error", error: { type: "api_error", message: String(error) } })
-      else res.end()
-    })
-  })
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const raw = await readBody(req)
-    const method = req.method ?? "GET"
-    const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname
-    const headers = Object.fromEntries(loggedHeaders.map((name) => [name, req.headers[name]?.toString()]))
-    let body: unknown = null
-    try {
-      body = raw === "" ? null : JSON.parse(raw)
-    } catch {
-      body = raw
-    }
-    const log = (status: number, reply?: LoggedRequest["reply"]) =>
-      requests.push({ at: Date.now(), method, path, headers, body, status, ...(reply === undefined ? {} : { reply }) })
-
-    if ((method === "HEAD" || method === "GET") && (path === "/" || path === "/health")) {
-      log(200)
-      res.writeHead(200, { "content-type": "text/plain" })
-      return void res.end(method === "HEAD" ? undefined : "ok")
-    }
-    if (method === "GET" && path === "/v1/models") {
-      log(200)
-      return sendJson(res, 200, {
-        data: [{ type: "model", id: "claude-sonnet-4-5", display_name: "Claude Sonnet 4.5", created_at: "2025-09-29" }],
-        has_more: false,
-        first_id: "claude-sonnet-4-5",
-        last_id: "claude-sonnet-4-5"
-      })
-    }
-    if (method === "POST" && path === "/v1/messages/count_tokens") {
-      log(200)
-      return sendJson(res, 200, { input_tokens: Math.ceil(raw.length / 4) })
-    }
-    if (method === "POST" && path === "/v1/messages" && typeof body === "object" && body !== null) {
-      const request = body as MessagesRequest
-      const reply = classify(request)
-      const model = request.model ?? "claude-sonnet-4-5"
-      const messageId = id("msg")
-      const requestId = id("req")
-      log(200, {
-        kind: reply.kind,
-        step: reply.step,
-        messageId,
-        requestId,
-        model,
-        usage: reply.usage,
-        blocks: reply.blocks
-      })
-      return streamReply(res, reply, model, messageId, requestId)
-    }
-    log(404)
-    sendJson(res, 404, { type: "error", error: { type: "not_found_error", message: `${method} ${path} not found` } })
-  }
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      })
+const parsed = (raw: string): unknown => {
+  try {
+    return raw === "" ? null : JSON.parse(raw)
+  } catch {
+    return raw
   }
 }
 
+/** Starts the fake on 127.0.0.1 with an ephemeral port. */
+export const start = (): Promise<FakeAnthropic> =>
+  FakeModel.start<LoggedReply>({
+    loggedHeaders,
+    errorBody: (message) => ({ type: "error", error: { type: "api_error", message } }),
+    handle: ({ method, path, raw, res, log }) => {
+      const body = parsed(raw)
+      if (method === "GET" && path === "/v1/models") {
+        log(200, body)
+        return sendJson(res, 200, {
+          data: [
+            { type: "model", id: "claude-sonnet-4-5", display_name: "Claude Sonnet 4.5", created_at: "2025-09-29" }
+          ],
+          has_more: false,
+          first_id: "claude-sonnet-4-5",
+          last_id: "claude-sonnet-4-5"
+        })
+      }
+      if (method === "POST" && path === "/v1/messages/count_tokens") {
+        log(200, body)
+        return sendJson(res, 200, { input_tokens: Math.ceil(raw.length / 4) })
+      }
+      if (method === "POST" && path === "/v1/messages" && typeof body === "object" && body !== null) {
+        const request = body as MessagesRequest
+        const reply = classify(request)
+        const model = request.model ?? "claude-sonnet-4-5"
+        const messageId = id("msg")
+        const requestId = id("req")
+        log(200, body, {
+          kind: reply.kind,
+          step: reply.step,
+          messageId,
+          requestId,
+          model,
+          usage: reply.usage,
+          blocks: reply.blocks
+        })
+        return streamReply(res, reply, model, messageId, requestId)
+      }
+      log(404, body)
+      sendJson(res, 404, { type: "error", error: { type: "not_found_error", message: `${method} ${path} not found` } })
+    }
+  })
+
 /** The replies of `POST /v1/messages` calls, i.e. one entry per billed response. */
-export const replies = (fake: FakeAnthropic) =>
-  fake.requests.flatMap((request) => (request.reply === undefined ? [] : [request.reply]))
+export const replies = (fake: FakeAnthropic): ReadonlyArray<LoggedReply> => FakeModel.replies(fake)

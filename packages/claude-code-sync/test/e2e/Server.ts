@@ -8,17 +8,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { binPath, runCli } from "@opensync/testkit/Server"
 
-export {
-  getSession,
-  pollFor,
-  type RunningServer,
-  type StoredDetail as SessionDetail,
-  type StoredMessage,
-  type StoredSession,
-  type StoredToolCall,
-  type StoredUsage,
-  startServer
-} from "@opensync/testkit/Server"
+export type { StoredDetail as SessionDetail } from "@opensync/testkit/Server"
+export * from "@opensync/testkit/Server"
 
 const createKey = async (dataDir: string, name: string, scope: "ingest" | "full") => {
   const created = await runCli(["keys", "create", "--name", name, "--scope", scope, "--data-dir", dataDir, "--json"])

@@ -1,4 +1,5 @@
 import { setParams } from "../router.js"
+import { DayRange } from "./DayRange.js"
 import { Segmented } from "./ui.js"
 
 /** 7 / 30 / 90 days or a custom range; the choice lives in the URL. */
@@ -23,23 +24,11 @@ export const RangePicker = (props: { readonly range: string; readonly fromDay: s
       }
     />
     {props.range === "custom" && (
-      <span className="range-dates">
-        <input
-          type="date"
-          aria-label="From"
-          value={props.fromDay}
-          max={props.toDay}
-          onChange={(e) => e.target.value !== "" && setParams({ from: e.target.value })}
-        />
-        <span aria-hidden="true">→</span>
-        <input
-          type="date"
-          aria-label="To"
-          value={props.toDay}
-          min={props.fromDay}
-          onChange={(e) => e.target.value !== "" && setParams({ to: e.target.value })}
-        />
-      </span>
+      <DayRange
+        from={props.fromDay}
+        to={props.toDay}
+        onChange={(end, day) => day !== "" && setParams({ [end]: day })}
+      />
     )}
   </div>
 )

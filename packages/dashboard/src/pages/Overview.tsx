@@ -32,6 +32,35 @@ const tokenTypes = [
   ["reasoning", "Reasoning"]
 ] as const
 
+/** The chart's choices, each kept in the URL under its name; the first option is the default (no parameter). */
+const chartControls = [
+  [
+    "metric",
+    "Metric",
+    [
+      ["tokens", "Tokens"],
+      ["cost", "Cost"]
+    ]
+  ],
+  [
+    "split",
+    "Split by",
+    [
+      ["source", "By source"],
+      ["model", "By model"]
+    ]
+  ],
+  [
+    "bucket",
+    "Bucket",
+    [
+      ["day", "Day"],
+      ["week", "Week"],
+      ["month", "Month"]
+    ]
+  ]
+] as const
+
 /** Where the tokens, money and time go: totals, usage over time split by source or model, recent sessions. */
 const OverviewPage = () => {
   const app = useApp()
@@ -110,34 +139,15 @@ const OverviewPage = () => {
           title="Usage over time"
           actions={
             <>
-              <Segmented
-                label="Metric"
-                value={metric}
-                options={[
-                  ["tokens", "Tokens"],
-                  ["cost", "Cost"]
-                ]}
-                onChange={(v) => setParams({ metric: v === "tokens" ? null : v })}
-              />
-              <Segmented
-                label="Split by"
-                value={split}
-                options={[
-                  ["source", "By source"],
-                  ["model", "By model"]
-                ]}
-                onChange={(v) => setParams({ split: v === "source" ? null : v })}
-              />
-              <Segmented
-                label="Bucket"
-                value={bucket}
-                options={[
-                  ["day", "Day"],
-                  ["week", "Week"],
-                  ["month", "Month"]
-                ]}
-                onChange={(v) => setParams({ bucket: v === "day" ? null : v })}
-              />
+              {chartControls.map(([name, label, options]) => (
+                <Segmented
+                  key={name}
+                  label={label}
+                  value={{ metric, split, bucket }[name]}
+                  options={options}
+                  onChange={(v) => setParams({ [name]: v === options[0][0] ? null : v })}
+                />
+              ))}
             </>
           }
         >

@@ -2,6 +2,7 @@ import type { Stats } from "@opensync/domain/Api"
 import { useState } from "react"
 import { run } from "../api.js"
 import { RangePicker } from "../components/RangePicker.js"
+import { SearchField } from "../components/SearchField.js"
 import { Bar, Card, ErrorBox, GettingStarted, Link, Loading } from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
@@ -39,15 +40,7 @@ const ProjectsPage = () => {
       <div className="page-head">
         <h1>Projects</h1>
         <div className="controls">
-          <label className="field">
-            <span>Find</span>
-            <input
-              type="search"
-              placeholder="Project name"
-              value={search}
-              onChange={(e) => setSearch(e.target.value)}
-            />
-          </label>
+          <SearchField label="Find" placeholder="Project name" value={search} onChange={setSearch} />
           <RangePicker range={range.range} fromDay={range.fromDay} toDay={range.toDay} />
         </div>
       </div>

@@ -1,6 +1,8 @@
 import type { SessionPage, SessionSummary, SortField } from "@opensync/domain/Api"
 import { useEffect, useRef, useState } from "react"
 import { fetchBlob, run } from "../api.js"
+import { DayRange } from "../components/DayRange.js"
+import { SearchField } from "../components/SearchField.js"
 import { Card, ErrorBox, GettingStarted, Link, Loading, Select, SourceChip } from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
@@ -64,6 +66,12 @@ export const SessionsPage = () => {
   const sortBy = (field: SortField) =>
     filter({ sort: field, order: field === sort && order === "desc" ? "asc" : field === sort ? "desc" : "desc" })
   const anyFilter = Object.keys(filters).length > 0
+  const same = (value: string) => value
+  const menus = [
+    ["source", "Source", "All sources", options.sources, F.sourceLabel],
+    ["project", "Project", "All projects", options.projects, same],
+    ["model", "Model", "All models", options.models, same]
+  ] as const
   const sessions = list.data?.sessions ?? []
 
   return (
@@ -84,57 +92,25 @@ export const SessionsPage = () => {
         </button>
       </div>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
-        <label className="field field-grow">
-          <span>Search</span>
-          <input
-            id="session-search"
-            type="search"
-            placeholder="Titles and messages…  (press / to focus)"
-            value={search}
-            onChange={(e) => onSearch(e.target.value)}
-          />
-        </label>
-        <Select
-          label="Source"
-          name="source"
-          value={source}
-          options={[["", "All sources"], ...options.sources.map((s) => [s, F.sourceLabel(s)] as const)]}
-          onChange={(v) => filter({ source: v })}
+        <SearchField
+          grow
+          id="session-search"
+          label="Search"
+          placeholder="Titles and messages…  (press / to focus)"
+          value={search}
+          onChange={onSearch}
         />
-        <Select
-          label="Project"
-          name="project"
-          value={project}
-          options={[["", "All projects"], ...options.projects.map((p) => [p, p] as const)]}
-          onChange={(v) => filter({ project: v })}
-        />
-        <Select
-          label="Model"
-          name="model"
-          value={model}
-          options={[["", "All models"], ...options.models.map((m) => [m, m] as const)]}
-          onChange={(v) => filter({ model: v })}
-        />
-        <label className="field">
-          <span>From</span>
-          <input
-            type="date"
-            name="from"
-            value={from}
-            max={to || undefined}
-            onChange={(e) => filter({ from: e.target.value })}
+        {menus.map(([name, label, all, choices, show]) => (
+          <Select
+            key={name}
+            label={label}
+            name={name}
+            value={{ source, project, model }[name]}
+            options={[["", all], ...choices.map((c) => [c, show(c)] as const)]}
+            onChange={(v) => filter({ [name]: v })}
           />
-        </label>
-        <label className="field">
-          <span>To</span>
-          <input
-            type="date"
-            name="to"
-            value={to}
-            min={from || undefined}
-            onChange={(e) => filter({ to: e.target.value })}
-          />
-        </label>
+        ))}
+        <DayRange fields from={from} to={to} onChange={(end, day) => filter({ [end]: day })} />
         {anyFilter && (
           <button type="button" className="btn btn-ghost btn-small filters-clear" onClick={() => navigate("/sessions")}>
             Clear filters

@@ -3,7 +3,8 @@ import type { SignInInfo } from "@opensync/domain/SignIn"
 import * as Sources from "@opensync/domain/Sources"
 import { type FormEvent, useEffect, useState } from "react"
 import { run } from "../api.js"
-import { Card, ErrorBox, Loading } from "../components/ui.js"
+import { FormError, QueryTable } from "../components/QueryTable.js"
+import { Card } from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
 import { invalidate, useQuery } from "../query.js"
@@ -120,51 +121,34 @@ const Keys = () => {
           </button>
         </div>
       )}
-      {error !== null && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      {keys.error !== undefined && <ErrorBox error={keys.error} />}
-      {keys.loading && <Loading />}
-      {keys.data !== undefined && (
-        <div className="table-wrap">
-          <table className="table keys-table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Key</th>
-                <th>Scope</th>
-                <th>Created</th>
-                <th>Last used</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.keys.map((key) => (
-                <tr key={key.id} className={key.revokedAt !== null ? "revoked" : ""}>
-                  <td>{key.name}</td>
-                  <td>
-                    <code>{key.prefix}…</code>
-                  </td>
-                  <td>{key.scope}</td>
-                  <td>{F.date(key.createdAt)}</td>
-                  <td>{key.lastUsedAt === null ? "never" : F.relative(key.lastUsedAt)}</td>
-                  <td className="num">
-                    {key.revokedAt === null ? (
-                      <button type="button" className="btn btn-small btn-danger" onClick={() => revoke(key)}>
-                        Revoke
-                      </button>
-                    ) : (
-                      <span className="muted">revoked {F.date(key.revokedAt)}</span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <QueryTable
+        query={keys}
+        error={error}
+        className="keys-table"
+        headers={["Name", "Key", "Scope", "Created", "Last used", ""]}
+        rows={(data) =>
+          data.keys.map((key) => (
+            <tr key={key.id} className={key.revokedAt !== null ? "revoked" : ""}>
+              <td>{key.name}</td>
+              <td>
+                <code>{key.prefix}…</code>
+              </td>
+              <td>{key.scope}</td>
+              <td>{F.date(key.createdAt)}</td>
+              <td>{key.lastUsedAt === null ? "never" : F.relative(key.lastUsedAt)}</td>
+              <td className="num">
+                {key.revokedAt === null ? (
+                  <button type="button" className="btn btn-small btn-danger" onClick={() => revoke(key)}>
+                    Revoke
+                  </button>
+                ) : (
+                  <span className="muted">revoked {F.date(key.revokedAt)}</span>
+                )}
+              </td>
+            </tr>
+          ))
+        }
+      />
     </Card>
   )
 }
@@ -188,48 +172,31 @@ const SignIns = () => {
         Browsers signed in to this dashboard. A sign-in lasts 7 days; it ends at once when you end it here or revoke the
         key it was made with.
       </p>
-      {error !== null && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      {signIns.error !== undefined && <ErrorBox error={signIns.error} />}
-      {signIns.loading && <Loading />}
-      {signIns.data !== undefined && (
-        <div className="table-wrap">
-          <table className="table sign-ins-table">
-            <thead>
-              <tr>
-                <th>Browser</th>
-                <th>Key</th>
-                <th>Signed in</th>
-                <th>Last seen</th>
-                <th>Expires</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {signIns.data.signIns.map((signIn) => (
-                <tr key={signIn.id} data-testid="sign-in">
-                  <td>
-                    {signIn.browser}
-                    {signIn.current && <span className="muted"> (this browser)</span>}
-                  </td>
-                  <td>{signIn.keyName ?? signIn.keyId}</td>
-                  <td>{F.dateAndTime(signIn.createdAt)}</td>
-                  <td>{F.relative(signIn.lastSeenAt)}</td>
-                  <td>{F.date(signIn.expiresAt)}</td>
-                  <td className="num">
-                    <button type="button" className="btn btn-small btn-danger" onClick={() => end(signIn)}>
-                      End
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <QueryTable
+        query={signIns}
+        error={error}
+        className="sign-ins-table"
+        headers={["Browser", "Key", "Signed in", "Last seen", "Expires", ""]}
+        rows={(data) =>
+          data.signIns.map((signIn) => (
+            <tr key={signIn.id} data-testid="sign-in">
+              <td>
+                {signIn.browser}
+                {signIn.current && <span className="muted"> (this browser)</span>}
+              </td>
+              <td>{signIn.keyName ?? signIn.keyId}</td>
+              <td>{F.dateAndTime(signIn.createdAt)}</td>
+              <td>{F.relative(signIn.lastSeenAt)}</td>
+              <td>{F.date(signIn.expiresAt)}</td>
+              <td className="num">
+                <button type="button" className="btn btn-small btn-danger" onClick={() => end(signIn)}>
+                  End
+                </button>
+              </td>
+            </tr>
+          ))
+        }
+      />
     </Card>
   )
 }
@@ -339,11 +306,7 @@ const DangerZone = () => {
       </form>
       {result !== null && <p role="status">{result}</p>}
       <DeletionProgress />
-      {error !== null && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </Card>
   )
 }

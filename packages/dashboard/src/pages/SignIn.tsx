@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useState } from "react"
 import { clientFor, run } from "../api.js"
 import { type Auth, normalizeUrl, signIn } from "../auth.js"
+import { FormError } from "../components/QueryTable.js"
 
 /**
  * The command that runs the `opensync` CLI of the server serving this page, as its `/health` says (`npm run opensync
@@ -83,11 +84,7 @@ export const SignIn = (props: { readonly onSignedIn: (auth: Auth) => void; reado
             required
           />
         </label>
-        {error !== null && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <button type="submit" className="btn btn-primary" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>

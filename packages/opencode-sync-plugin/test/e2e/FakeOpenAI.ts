@@ -7,21 +7,18 @@
  * on an ephemeral port.
  */
 import { randomBytes } from "node:crypto"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
+import type { ServerResponse } from "node:http"
+import * as FakeModel from "@opensync/testkit/FakeModel"
+import { FINAL_TEXT, SUBAGENT_MARKER, SUBAGENT_TEXT, TEXT_MARKER } from "@opensync/testkit/FakeModel"
 
-/** Marker in a prompt that selects a one-text answer. */
-export const TEXT_MARKER = "SCENARIO:text"
+export { FINAL_TEXT, SUBAGENT_MARKER, SUBAGENT_TEXT, TEXT_MARKER } from "@opensync/testkit/FakeModel"
+
 /** Marker in a prompt that drops the subagent step. */
 export const NOSUB_MARKER = "SCENARIO:nosub"
-/** Marker in the subagent's prompt; such requests get one text answer. */
-export const SUBAGENT_MARKER = "SUBAGENT_TASK"
 export const TITLE = "OpenCode e2e session"
 /** The body of the file the write step creates: it must never reach the server. */
 export const WRITTEN_CONTENT = "opencode-sync e2e file body 7d2e4b1c: private text that must stay on this machine\n"
 export const MISSING_FILE = "./no-such-file-opencode-e2e"
-export const FINAL_TEXT = "All done: ran 4 tool steps (echo, write, a failing ls, a subagent)."
-export const SUBAGENT_TEXT = "SUBAGENT_DONE: done."
 export const PLAIN_TEXT = "Hello from the fake OpenAI server."
 
 /** Usage as the Chat Completions API reports it in the final stream chunk. */
@@ -47,15 +44,7 @@ export interface Reply {
   readonly usage: ApiUsage
 }
 
-export interface LoggedRequest {
-  readonly at: number
-  readonly method: string
-  readonly path: string
-  readonly headers: Readonly<Record<string, string | undefined>>
-  readonly body: unknown
-  readonly status: number
-  readonly reply?: Reply
-}
+export type LoggedRequest = FakeModel.LoggedRequest<Reply>
 
 interface ChatMessage {
   readonly role?: string
@@ -197,90 +186,41 @@ const stream = (res: ServerResponse, reply: Reply, model: string) => {
   res.end("data: [DONE]\n\n")
 }
 
-export interface FakeOpenAI {
-  readonly url: string
-  readonly requests: Array<LoggedRequest>
-  readonly close: () => Promise<void>
-}
+/** `url` ends with `/v1`. */
+export type FakeOpenAI = FakeModel.FakeModel<Reply>
 
-const readBody = (req: IncomingMessage) =>
-  new Promise<string>((done, fail) => {
-    let text = ""
-    req.setEncoding("utf8")
-    req.on("data", (part: string) => (text += part))
-    req.on("end", () => done(text))
-    req.on("error", fail)
-  })
+const error = (message: string, type: string, code: number | null) => ({ error: { message, type, code } })
 
 /** Starts the fake on 127.0.0.1 with an ephemeral port; `url` ends with `/v1`. */
-export const start = async (): Promise<FakeOpenAI> => {
-  const requests: Array<LoggedRequest> = []
-  const server = createServer((req, res) => {
-    void (async () => {
-      const text = await readBody(req)
-      const path = (req.url ?? "/").split("?")[0] ?? "/"
-      const headers = {
-        "user-agent": req.headers["user-agent"],
-        "x-session-affinity": req.headers["x-session-affinity"] as string | undefined
-      }
-      const log = (status: number, body: unknown, reply?: Reply) =>
-        requests.push({
-          at: Date.now(),
-          method: req.method ?? "",
-          path,
-          headers,
-          body,
-          status,
-          ...(reply ? { reply } : {})
-        })
-      if (req.method === "POST" && path === "/v1/chat/completions") {
+export const start = (): Promise<FakeOpenAI> =>
+  FakeModel.start<Reply>({
+    basePath: "/v1",
+    loggedHeaders: ["user-agent", "x-session-affinity"],
+    errorBody: (message) => error(message, "server_error", null),
+    handle: ({ method, path, raw, res, log }) => {
+      if (method === "POST" && path === "/v1/chat/completions") {
         let body: { model?: string; messages?: Array<ChatMessage> }
         try {
-          body = JSON.parse(text) as typeof body
+          body = JSON.parse(raw) as typeof body
         } catch {
-          log(400, text)
-          res.writeHead(400, { "content-type": "application/json" })
-          return res.end(
-            JSON.stringify({ error: { message: "invalid JSON", type: "invalid_request_error", code: null } })
-          )
+          log(400, raw)
+          return FakeModel.sendJson(res, 400, error("invalid JSON", "invalid_request_error", null))
         }
         const reply = classify(body)
         log(200, body, reply)
         return stream(res, reply, body.model ?? "fake-model")
       }
-      if (req.method === "GET" && path === "/v1/models") {
+      if (method === "GET" && path === "/v1/models") {
         log(200, null)
-        res.writeHead(200, { "content-type": "application/json" })
-        return res.end(
-          JSON.stringify({ object: "list", data: [{ id: "fake-model", object: "model", owned_by: "fake" }] })
-        )
+        return FakeModel.sendJson(res, 200, {
+          object: "list",
+          data: [{ id: "fake-model", object: "model", owned_by: "fake" }]
+        })
       }
-      if ((req.method === "GET" || req.method === "HEAD") && (path === "/" || path === "/health")) {
-        log(200, null)
-        res.writeHead(200, { "content-type": "text/plain" })
-        return res.end("ok")
-      }
-      log(404, text)
-      res.writeHead(404, { "content-type": "application/json" })
-      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${path}`, type: "not_found", code: 404 } }))
-    })().catch((error) => {
-      res.writeHead(500)
-      res.end(String(error))
-    })
+      log(404, raw)
+      FakeModel.sendJson(res, 404, error(`no route ${method} ${path}`, "not_found", 404))
+    }
   })
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    requests,
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections()
-        server.close(() => done())
-      })
-  }
-}
 
 /** The chat-completion replies, in order. */
-export const replies = (fake: FakeOpenAI): ReadonlyArray<Reply> =>
-  fake.requests.flatMap((request) => (request.reply === undefined ? [] : [request.reply]))
+export const replies = (fake: FakeOpenAI): ReadonlyArray<Reply> => FakeModel.replies(fake)

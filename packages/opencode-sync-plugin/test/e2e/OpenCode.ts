@@ -3,12 +3,12 @@
  * pinned version, `.tools/opencode-<version>/` for others) offline against the fake Chat Completions API, with this
  * package's bundle loaded from `opencode.json` as a `file://` plugin, in a throw-away HOME and a fresh git project.
  */
-import { execFileSync, spawn } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { pinnedVersion } from "@opensync/testkit/Agents"
+import { collect, gitProject, jsonLines } from "@opensync/testkit/FakeModel"
 
 export const repoRoot = resolve(import.meta.dirname, "../../../..")
 export const packageDir = resolve(repoRoot, "packages/opencode-sync-plugin")
@@ -88,16 +88,7 @@ export const makeWorkspace = (fakeUrl: string, client: Client = pinned): Workspa
   mkdirSync(project, { recursive: true })
   seedConfigDir(configDir, client.version)
   writeFileSync(join(configDir, "opencode.json"), `${JSON.stringify(openCodeConfig(fakeUrl), null, 2)}\n`)
-  writeFileSync(join(project, "README.md"), "# Demo project\n")
-  const git = (...args: ReadonlyArray<string>) =>
-    execFileSync("git", ["-c", "user.name=E2E", "-c", "user.email=e2e@example.invalid", ...args], {
-      cwd: project,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, GIT_CONFIG_NOSYSTEM: "1" },
-      stdio: "ignore"
-    })
-  git("init", "-q")
-  git("add", "README.md")
-  git("commit", "-q", "-m", "init")
+  gitProject({ project, home, file: "README.md", text: "# Demo project\n" })
   return {
     root,
     home,
@@ -132,38 +123,7 @@ export const clientEnv = (workspace: Workspace, sync: SyncTarget | undefined): R
   ...(sync === undefined ? {} : { OPENCODE_SYNC_CONVEX_URL: sync.url, OPENCODE_SYNC_API_KEY: sync.key })
 })
 
-export interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-  readonly wallMs: number
-}
-
-export const collect = (
-  command: string,
-  args: ReadonlyArray<string>,
-  options: { readonly cwd: string; readonly env: Record<string, string>; readonly timeoutMs?: number }
-) =>
-  new Promise<Run>((done, fail) => {
-    const started = performance.now()
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
-    const timer = setTimeout(() => {
-      stderr += "\n[e2e] killed after timeout\n"
-      if (child.pid !== undefined) process.kill(child.pid, "SIGKILL")
-    }, options.timeoutMs ?? 180_000)
-    child.on("error", (error) => {
-      clearTimeout(timer)
-      fail(error)
-    })
-    child.on("close", (code) => {
-      clearTimeout(timer)
-      done({ code, stdout, stderr, wallMs: Math.round(performance.now() - started) })
-    })
-  })
+export { collect, type Run } from "@opensync/testkit/FakeModel"
 
 /** One line of `opencode run --format json`. */
 export interface RunLine {
@@ -181,10 +141,7 @@ export const runOpenCode = async (
 ) => {
   const args = ["run", "--format", "json", ...(session === undefined ? [] : ["--session", session]), message]
   const run = await collect(workspace.client.bin, args, { cwd: workspace.project, env: clientEnv(workspace, sync) })
-  const lines = run.stdout
-    .split("\n")
-    .filter((line) => line.trim().startsWith("{"))
-    .map((line) => JSON.parse(line) as RunLine)
+  const lines = jsonLines<RunLine>(run.stdout)
   const sessionId = lines.find((line) => typeof line.sessionID === "string")?.sessionID ?? ""
   return { ...run, lines, sessionId }
 }

@@ -18,6 +18,9 @@ import { storage } from "./errors.js"
 import { makeTables } from "./fts.js"
 import * as Usage from "./usage.js"
 
+/** The column of a rollup field: `durationMs` → `duration_ms`, `cacheWrite5m` → `cache_write_5m`. */
+const column = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/(\d+)/g, "_$1")
+
 /**
  * Ingestion on SQLite: the domain's batch step (`Batch.apply`, shared with Convex) over the rows a batch touches, in
  * one write transaction: one query answers "seen before?" and "deleted?" for the whole batch, the sessions, messages
@@ -161,80 +164,57 @@ export const make = Effect.gen(function* () {
       { discard: true }
     )
 
-  /** Adds rollup increments into one of the usage rollup tables (all three share columns and key). */
-  const upsertUsage = (
-    table: "usage_rollup" | "usage_by_model" | "usage_by_project",
+  /**
+   * Adds rollup increments into a rollup table: a new key is inserted, an existing one gets each counter added
+   * (`cost_usd` rounded to 1e-9 like `Pricing.roundUsd`). `key` is the table's key after `user_id`, in index order.
+   */
+  const addInto = <Row extends Rollup.UsageRow | Rollup.ToolRow>(
+    table: string,
+    key: ReadonlyArray<keyof Row & string>,
+    counters: ReadonlyArray<keyof Row & string>,
     userId: string,
-    usageRows: ReadonlyArray<Rollup.UsageRow>
-  ) =>
-    Effect.forEach(
-      chunk(usageRows, rowsPerStatement),
+    increments: ReadonlyArray<Row>
+  ) => {
+    const columns = [...key, ...counters].map((field) => [field, column(field)] as const)
+    const conflict = ["user_id", ...key].map(column).join(", ")
+    const adds = counters
+      .map(column)
+      .map((c) => (c === "cost_usd" ? `${c} = round(${c} + excluded.${c}, 9)` : `${c} = ${c} + excluded.${c}`))
+      .join(", ")
+    return Effect.forEach(
+      chunk(increments, rowsPerStatement),
       (rows) =>
         sql`
           INSERT INTO ${sql(table)} ${sql.insert(
-            rows.map((r) => ({
-              user_id: userId,
-              day: r.day,
-              source: r.source,
-              model: r.model,
-              project: r.project,
-              sessions: r.sessions,
-              messages: r.messages,
-              duration_ms: r.durationMs,
-              input: r.input,
-              output: r.output,
-              cache_read: r.cacheRead,
-              cache_write_5m: r.cacheWrite5m,
-              cache_write_1h: r.cacheWrite1h,
-              reasoning: r.reasoning,
-              cost_usd: r.costUsd,
-              unpriced: r.unpriced,
-              from_telemetry: r.fromTelemetry,
-              from_transcript: r.fromTranscript,
-              from_reported: r.fromReported
-            }))
+            rows.map((row) => {
+              const out: Record<string, unknown> = { user_id: userId }
+              for (const [field, name] of columns) out[name] = row[field]
+              return out
+            })
           )}
-          ON CONFLICT (user_id, day, source, model, project) DO UPDATE SET
-            from_telemetry = from_telemetry + excluded.from_telemetry,
-            from_transcript = from_transcript + excluded.from_transcript,
-            from_reported = from_reported + excluded.from_reported,
-            sessions = sessions + excluded.sessions, messages = messages + excluded.messages,
-            duration_ms = duration_ms + excluded.duration_ms, input = input + excluded.input,
-            output = output + excluded.output, cache_read = cache_read + excluded.cache_read,
-            cache_write_5m = cache_write_5m + excluded.cache_write_5m,
-            cache_write_1h = cache_write_1h + excluded.cache_write_1h, reasoning = reasoning + excluded.reasoning,
-            cost_usd = round(cost_usd + excluded.cost_usd, 9), unpriced = unpriced + excluded.unpriced`,
+          ON CONFLICT (${sql.literal(conflict)}) DO UPDATE SET ${sql.literal(adds)}`,
       { discard: true }
     )
+  }
 
   /** Applies rollup deltas (`Batch.rollupIncrements`); rows left at zero are ignored by stats (`Rollup.isZeroUsage`). */
   const applyRollups = (userId: string, deltas: ReadonlyArray<ReturnType<typeof Rollup.delta>>) =>
     Effect.gen(function* () {
       const increments = Batch.rollupIncrements(deltas)
-      yield* upsertUsage("usage_rollup", userId, increments.usage)
-      yield* upsertUsage("usage_by_model", userId, increments.usageByModel)
-      yield* upsertUsage("usage_by_project", userId, increments.usageByProject)
-      yield* Effect.forEach(
-        chunk(increments.tools, rowsPerStatement),
-        (rows) =>
-          sql`
-            INSERT INTO tool_rollup ${sql.insert(
-              rows.map((r) => ({
-                user_id: userId,
-                day: r.day,
-                source: r.source,
-                project: r.project,
-                tool: r.tool,
-                calls: r.calls,
-                errors: r.errors,
-                duration_ms: r.durationMs,
-                timed: r.timed
-              }))
-            )}
-            ON CONFLICT (user_id, day, tool, source, project) DO UPDATE SET
-              calls = calls + excluded.calls, errors = errors + excluded.errors,
-              duration_ms = duration_ms + excluded.duration_ms, timed = timed + excluded.timed`,
-        { discard: true }
+      const usageKey = ["day", "source", "model", "project"] as const
+      for (const [table, rows] of [
+        ["usage_rollup", increments.usage],
+        ["usage_by_model", increments.usageByModel],
+        ["usage_by_project", increments.usageByProject]
+      ] as const) {
+        yield* addInto(table, usageKey, Rollup.usageValueFields, userId, rows)
+      }
+      yield* addInto(
+        "tool_rollup",
+        ["day", "tool", "source", "project"],
+        Rollup.toolValueFields,
+        userId,
+        increments.tools
       )
     })
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { as, expectError, type Harness, type Spec, t0, zeroTotals } from "./Harness.js"
+import { ids, outcome } from "./Outcome.js"
 
 /** DELETE /api/sessions/{id} */
 export const section = (h: Harness): void => {
@@ -68,22 +69,10 @@ export const section = (h: Harness): void => {
       expect((await stats({ ...range, project })).totals).toEqual(zeroTotals)
 
       // deleted means deleted: the same events (a retry, an import, a late event) are answered as `deleted`
-      expect(await sync(events)).toEqual({
-        stored: [],
-        duplicates: [],
-        stale: [],
-        rejected: [],
-        deleted: events.map((e) => e.id)
-      })
+      expect(await sync(events)).toEqual(outcome({ deleted: ids(events) }))
       expectError(await get(`/api/sessions/${spec.id}`), 404, "NotFound")
       const lateEvent = messageEv(spec.id, "late", "user", spec.start + 999, { text: "late" }, source)
-      expect(await sync([lateEvent])).toEqual({
-        stored: [],
-        duplicates: [],
-        stale: [],
-        rejected: [],
-        deleted: [lateEvent.id]
-      })
+      expect(await sync([lateEvent])).toEqual(outcome({ deleted: [lateEvent.id] }))
       expect(await listIds({ project })).toEqual([])
       expect((await stats(range)).totals).toEqual(statsAfter.totals)
       expect(before.session.id).toEqual(spec.id)

@@ -8,7 +8,8 @@ export const section = (h: Harness): void => {
     it("returns the session with ordered messages, parts, tool calls and priced totals", async () => {
       const s = sid("detail")
       const project = sid("detail-project")
-      const start = sessionEv(s, t0, {
+      /** What the session event says of the session: the detail returns each field as sent. */
+      const described = {
         title: "Fix the parser",
         projectPath: `/work/${project}`,
         projectName: project,
@@ -18,8 +19,17 @@ export const section = (h: Harness): void => {
         startType: "startup",
         agentVersion: "2.0.1",
         startedAt: t0
-      })
+      }
+      const start = sessionEv(s, t0, described)
       const user = messageEv(s, "u1", "user", t0 + 1_000, { text: "Please fix the parser" })
+      const parts = [
+        { type: "thinking", text: "Let me look" },
+        { type: "text", text: "Reading the file" },
+        { type: "tool", callId: "call_1", name: "Read" },
+        { type: "tool", callId: "call_2", name: "Bash" },
+        { type: "file", path: "src/parser.ts", mime: "text/typescript" },
+        { type: "other", name: "step-start" }
+      ] as const
       const a1 = messageEv(s, "a1", "assistant", t0 + 5_000, {
         createdAt: t0 + 2_000,
         completedAt: t0 + 5_000,
@@ -27,14 +37,7 @@ export const section = (h: Harness): void => {
         provider: "anthropic",
         text: "Reading the file",
         thinking: "Let me look",
-        parts: [
-          { type: "thinking", text: "Let me look" },
-          { type: "text", text: "Reading the file" },
-          { type: "tool", callId: "call_1", name: "Read" },
-          { type: "tool", callId: "call_2", name: "Bash" },
-          { type: "file", path: "src/parser.ts", mime: "text/typescript" },
-          { type: "other", name: "step-start" }
-        ],
+        parts,
         usage: { input: 1_000, output: 2_000, cacheRead: 10_000, cacheWrite5m: 4_000, cacheWrite1h: 1_000 }
       })
       const read = toolEv(s, "call_1", "Read", "completed", t0 + 3_250, {
@@ -67,17 +70,9 @@ export const section = (h: Harness): void => {
       expect(d.session).toEqual({
         id: s,
         source: "claude-code",
-        title: "Fix the parser",
-        projectPath: `/work/${project}`,
-        projectName: project,
-        gitBranch: "main",
-        model: "claude-sonnet-4-5",
-        provider: "anthropic",
-        startType: "startup",
+        ...described,
         endReason: "prompt_input_exit",
         parentSessionId: null,
-        agentVersion: "2.0.1",
-        startedAt: t0,
         updatedAt: t0 + 9_000,
         lastActivityAt: t0 + 9_000,
         endedAt: t0 + 9_000,
@@ -129,14 +124,8 @@ export const section = (h: Harness): void => {
         role: "assistant",
         text: "Reading the file",
         thinking: "Let me look",
-        parts: [
-          { type: "thinking", text: "Let me look" },
-          { type: "text", text: "Reading the file" },
-          { type: "tool", callId: "call_1", name: "Read" },
-          { type: "tool", callId: "call_2", name: "Bash" },
-          { type: "file", path: "src/parser.ts", mime: "text/typescript" },
-          { type: "other", name: "step-start", summary: null }
-        ],
+        // stored as sent, an `other` part with its summary (none here)
+        parts: [...parts.slice(0, -1), { type: "other", name: "step-start", summary: null }],
         model: "claude-sonnet-4-5",
         provider: "anthropic",
         agentId: null,

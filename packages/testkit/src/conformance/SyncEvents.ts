@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { day, expectError, type Harness, type Json, t0 } from "./Harness.js"
+import { ids, outcome } from "./Outcome.js"
 
 /** POST /sync/events */
 export const section = (h: Harness): void => {
@@ -12,13 +13,7 @@ export const section = (h: Harness): void => {
         messageEv(s, "m1", "user", t0 + 10, { text: "hi" }),
         toolEv(s, "c1", "Read", "completed", t0 + 20)
       ]
-      expect(await sync(events)).toEqual({
-        stored: events.map((e) => e.id),
-        duplicates: [],
-        stale: [],
-        rejected: [],
-        deleted: []
-      })
+      expect(await sync(events)).toEqual(outcome({ stored: ids(events) }))
     })
 
     it("answers an exact re-send with duplicates and changes nothing", async () => {
@@ -31,13 +26,7 @@ export const section = (h: Harness): void => {
       ]
       await store(events)
       const before = (await get(`/api/sessions/${s}`)).text
-      expect(await sync(events)).toEqual({
-        stored: [],
-        duplicates: events.map((e) => e.id),
-        stale: [],
-        rejected: [],
-        deleted: []
-      })
+      expect(await sync(events)).toEqual(outcome({ duplicates: ids(events) }))
       expect((await get(`/api/sessions/${s}`)).text).toEqual(before)
       expect((await detail(s)).session.messageCount).toEqual(2)
     })
@@ -45,13 +34,7 @@ export const section = (h: Harness): void => {
     it("stores an event sent twice in one batch once and reports the copy as a duplicate", async () => {
       const s = sid("dup-batch")
       const message = messageEv(s, "m1", "user", t0, { text: "twice" })
-      expect(await sync([message, message])).toEqual({
-        stored: [message.id],
-        duplicates: [message.id],
-        stale: [],
-        rejected: [],
-        deleted: []
-      })
+      expect(await sync([message, message])).toEqual(outcome({ stored: [message.id], duplicates: [message.id] }))
       const d = await detail(s)
       expect(d.messages.map((m) => m.text)).toEqual(["twice"])
       expect(d.session.messageCount).toEqual(1)
@@ -62,13 +45,7 @@ export const section = (h: Harness): void => {
       const newer = messageEv(s, "m1", "assistant", t0 + 100, { text: "newer", createdAt: t0 })
       const older = messageEv(s, "m1", "assistant", t0 + 50, { text: "older", createdAt: t0 })
       await store([newer])
-      expect(await sync([older])).toEqual({
-        stored: [],
-        duplicates: [],
-        stale: [older.id],
-        rejected: [],
-        deleted: []
-      })
+      expect(await sync([older])).toEqual(outcome({ stale: [older.id] }))
       expect((await detail(s)).messages.map((m) => m.text)).toEqual(["newer"])
       const newest = messageEv(s, "m1", "assistant", t0 + 200, { text: "newest", createdAt: t0 })
       await store([newest])
@@ -83,13 +60,7 @@ export const section = (h: Harness): void => {
       const completed = toolEv(s, "c1", "Bash", "completed", t0 + 500, { startedAt: t0, durationMs: 500 })
       const lateRunning = toolEv(s, "c1", "Bash", "running", t0 + 600, { startedAt: t0 })
       await store([running, completed])
-      expect(await sync([lateRunning])).toEqual({
-        stored: [],
-        duplicates: [],
-        stale: [lateRunning.id],
-        rejected: [],
-        deleted: []
-      })
+      expect(await sync([lateRunning])).toEqual(outcome({ stale: [lateRunning.id] }))
       const d = await detail(s)
       expect(d.toolCalls.map((c) => [c.id, c.status, c.durationMs])).toEqual([["c1", "completed", 500]])
       expect(d.session.toolCallCount).toEqual(1)

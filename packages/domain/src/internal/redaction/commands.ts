@@ -95,18 +95,24 @@ export const urlScanner: Scanner = (scan, at) => {
 // Authorization headers and command-line credentials
 // ---------------------------------------------------------------------------------------------------------------------
 
+/** The sticky match of `re` at `at` unless `at` follows a letter: its `s` group and where the match ends. */
+const wordAt = (re: RegExp, text: string, at: number): { readonly value: string; readonly end: number } | null => {
+  if (at > 0 && /[A-Za-z]/.test(text[at - 1])) return null
+  const m = stickyAt(re, text, at)
+  const value = m?.groups?.s
+  return m === null || value === undefined ? null : { value, end: at + m[0].length }
+}
+
 const BEARER = /[Bb][Ee][Aa][Rr][Ee][Rr](?:[ \t]{1,5}|%20|\+)(?<s>[A-Za-z0-9._~+/:-]{12,8192}=*)/y
 
 /** `Bearer <token>`. */
 export const bearerScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  if (at > 0 && /[A-Za-z]/.test(text[at - 1])) return
-  const m = stickyAt(BEARER, text, at)
-  const token = m?.groups?.s
-  if (m === null || token === undefined) return
+  const hit = wordAt(BEARER, scan.text, at)
+  if (hit === null) return
+  const token = hit.value
   if (!hasLetter(token) || !(hasDigit(token) || /[.~+/-]/.test(token))) return
   if (isPlaceholder(token) || isDummyToken(token) || /^[a-z]+(?:[._-][a-z]+)+$/i.test(token)) return
-  scan.add("bearer-token", at + m[0].length - token.length, at + m[0].length)
+  scan.add("bearer-token", hit.end - token.length, hit.end)
 }
 
 const AUTHORIZATION =
@@ -138,14 +144,11 @@ const BASIC = /[Bb](?:asic|ASIC)[ \t]{1,3}(?<s>[A-Za-z0-9+/]{6,4096}={0,2})(?![A
 
 /** `Basic <base64 of user:password>` anywhere (headers in code, docs, logs). */
 export const basicScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  if (at > 0 && /[A-Za-z]/.test(text[at - 1])) return
-  const m = stickyAt(BASIC, text, at)
-  const value = m?.groups?.s
-  if (m === null || value === undefined) return
-  const decoded = decodeBase64(value, 600)
+  const hit = wordAt(BASIC, scan.text, at)
+  if (hit === null) return
+  const decoded = decodeBase64(hit.value, 600)
   if (!/^[\x20-\x7e]+:[\x20-\x7e]*$/.test(decoded) || isPlaceholder(decoded.slice(decoded.indexOf(":") + 1))) return
-  scan.add("basic-auth", at + m[0].length - value.length, at + m[0].length)
+  scan.add("basic-auth", hit.end - hit.value.length, hit.end)
 }
 
 const HTTP_CLIENT = /(?:^|[\s;|&(`$])(?:curl|wget|http|https|xh|httpie|gh api|twilio|ab|siege|hey)(?:\.exe)?\s/
