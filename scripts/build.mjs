@@ -1,7 +1,7 @@
-// Bundles each executable into one minified file (fast start-up; see docs/architecture.md), builds the dashboard and
-// copies it beside the server bundle (packages/server/dist/dashboard, what the `opensync` package ships). The Claude
-// Code hook is CommonJS: Node loads a CommonJS file a few milliseconds faster than an ES module, and it runs on every
-// tool call.
+// Bundles each executable the packages declare (package.json `opensync.bundles`) into one minified file (fast
+// start-up; see docs/architecture.md), builds the dashboard and copies it beside the server bundle
+// (packages/server/dist/dashboard, what the `opensync` package ships). Command hooks are CommonJS: Node loads a
+// CommonJS file a few milliseconds faster than an ES module, and they run on every hook event.
 //
 // Each output has a stamp (node_modules/.cache/opensync-build/<name>.json): digests of the files it was built from
 // (for a bundle, the workspace files esbuild read; for the dashboard, its folder and packages/domain/src), of the build
@@ -25,35 +25,25 @@ const stampVersion = 1
 
 const banner = "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);"
 
-/** Paths are relative to the repository root, with `/` separators, so stamps compare across runs. */
-const bundles = [
-  { name: "server", entry: "packages/server/src/bin.ts", out: "packages/server/dist/opensync.mjs" },
-  {
-    name: "claude-code-hook",
-    entry: "packages/claude-code-sync/src/hook.ts",
-    out: "packages/claude-code-sync/dist/hook.cjs",
-    format: "cjs"
-  },
-  {
-    name: "claude-code-cli",
-    entry: "packages/claude-code-sync/src/bin.ts",
-    out: "packages/claude-code-sync/dist/cli.mjs"
-  },
-  // jsonc-parser's "main" is a UMD build esbuild cannot follow; its "module" build bundles.
-  {
-    name: "opencode-cli",
-    entry: "packages/opencode-sync-plugin/src/bin.ts",
-    out: "packages/opencode-sync-plugin/dist/cli.mjs",
-    mainFields: ["module", "main"]
-  },
-  // Loaded by OpenCode's Bun: plain ESM exporting only the plugin, no shebang, no Effect.
-  {
-    name: "opencode-plugin",
-    entry: "packages/opencode-sync-plugin/src/Plugin.ts",
-    out: "packages/opencode-sync-plugin/dist/plugin.mjs",
-    plugin: true
-  }
-]
+/**
+ * Each package declares its executables in its package.json, `"opensync": {"bundles": [...]}`: `name` (the stamp's
+ * name, unique), `entry` and `out` relative to the package, and optionally `format: "cjs"` (a command hook: Node loads
+ * CommonJS a few milliseconds faster), `plugin: true` (loaded by an agent in-process: plain ESM, no shebang) and
+ * `mainFields` (jsonc-parser's "main" is a UMD build esbuild cannot follow; its "module" build bundles). Adding an
+ * agent's package adds its bundles; nothing here changes. Paths become relative to the repository root, with `/`.
+ */
+const bundles = readdirSync("packages")
+  .sort()
+  .flatMap((folder) => {
+    const manifest = join("packages", folder, "package.json")
+    if (!existsSync(manifest)) return []
+    const declared = JSON.parse(readFileSync(manifest, "utf8")).opensync?.bundles ?? []
+    return declared.map((bundle) => ({
+      ...bundle,
+      entry: `packages/${folder}/${bundle.entry}`,
+      out: `packages/${folder}/${bundle.out}`
+    }))
+  })
 const dashboard = {
   name: "dashboard",
   sources: ["packages/dashboard", "packages/domain/src"],

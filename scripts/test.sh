@@ -11,6 +11,10 @@ bash scripts/install-clients.sh
 bash scripts/install-clients.sh current
 bash scripts/install-opencode.sh
 bash scripts/install-opencode.sh current
+bash scripts/install-codex.sh
+bash scripts/install-codex.sh current
+bash scripts/install-gemini.sh
+bash scripts/install-gemini.sh current
 echo "== lock file: every platform's optional binaries (npm ci on Linux, macOS, Windows)"
 node scripts/check-lock.mjs
 echo "== lint (biome)"

@@ -20,30 +20,12 @@ import * as Transcript from "./transcript/index.js"
 const { FollowUpFailed, SessionSource } = Kit.SessionSource
 type Decoded = Kit.SessionSource.Decoded
 
-const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
 /** A stored payload: a header line (`{hook, receivedAt}`), then the hook's stdin as Claude Code sent it. */
 export const decode = (item: Kit.SessionSource.InboxItem, options: Kit.SessionSource.MappingOptions): Decoded => {
-  const newline = item.text.indexOf("\n")
-  let header: unknown
-  try {
-    header = JSON.parse(newline < 0 ? item.text : item.text.slice(0, newline))
-  } catch (cause) {
-    return { _tag: "Unreadable", reason: `unreadable hook payload: ${cause instanceof Error ? cause.message : cause}` }
-  }
-  if (!isObject(header)) return { _tag: "Unreadable", reason: "unreadable hook payload: no header" }
-  // Items without a version come from releases before versioning; their layout is version 1's.
-  const version = header.v ?? 1
-  if (version !== inboxVersion) {
-    return {
-      _tag: "Unreadable",
-      reason: `written by another claude-code-sync (inbox format ${String(version)}); upgrade`
-    }
-  }
-  const hook = typeof header.hook === "string" ? header.hook : "unknown"
-  const receivedAt = typeof header.receivedAt === "number" ? header.receivedAt : item.mtimeMs
-  const input = Hooks.decodeHookInput(newline < 0 ? "" : item.text.slice(newline + 1))
+  const parsed = Kit.CommandHook.parseItem(item.text, item.mtimeMs, inboxVersion, agent.source.cli)
+  if (parsed._tag === "Unreadable") return parsed
+  const { hook, receivedAt, stdin } = parsed.stored
+  const input = Hooks.decodeHookInput(stdin)
   if (Either.isLeft(input)) return { _tag: "Unreadable", reason: `${hook}: ${input.left.message}` }
   const events = Hooks.eventsFromHook(input.right, { now: receivedAt, syncToolCalls: options.syncToolCalls })
   const transcript = Hooks.transcriptToRead(input.right)

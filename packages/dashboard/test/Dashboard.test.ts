@@ -6,7 +6,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vi
 import { hasBrowser, launch, screenshotDir } from "@opensync/testkit/Browser"
 import { type RunningServer, startServer } from "@opensync/testkit/Server"
 import type { Browser, BrowserContext, Page } from "playwright-core"
-import { richSessionId, richTitle, seedEvents, sessionCount } from "./support/seed.js"
+import {
+  canonicalToolOf,
+  richSessionId,
+  richTitle,
+  seedEvents,
+  sessionCount,
+  sourceOf,
+  toolOf
+} from "./support/seed.js"
 
 /**
  * The dashboard in a real browser (Debian's chromium through playwright-core; Playwright gives each launch a fresh
@@ -300,6 +308,76 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await page.getByLabel("Project").selectOption("compiler")
     await page.waitForFunction(() => new URL(location.href).searchParams.get("project") === "compiler")
     await page.locator(".summary", { hasText: "42 calls" }).waitFor()
+  })
+
+  it("every agent in its own label and colour (source filter, overview, tools); tools counted under one name, each agent's kept", async () => {
+    // s-007 was deleted above.
+    const seeded = Array.from({ length: sessionCount }, (_, i) => i).filter((i) => i !== 7)
+    const of = (source: string) => seeded.filter((i) => sourceOf(i) === source)
+    const agents = [
+      { id: "codex-cli", label: "Codex", colors: ["rgb(233, 247, 239)", "rgb(21, 128, 61)"] },
+      { id: "gemini-cli", label: "Gemini CLI", colors: ["rgb(241, 236, 255)", "rgb(109, 40, 217)"] }
+    ]
+    await page.goto(`${server.url}/?split=source`)
+    const sourcesCard = page.locator(".card", { has: page.getByRole("heading", { name: "Sources" }) })
+    await sourcesCard.locator("a", { hasText: "Gemini CLI" }).waitFor()
+    expect(new Set(await sourcesCard.locator("th a").allInnerTexts())).toEqual(
+      new Set(["Claude Code", "OpenCode", "Codex", "Gemini CLI"])
+    )
+    for (const agent of agents) {
+      expect(await sourcesCard.locator("tr", { hasText: agent.label }).locator("td").first().textContent()).toBe(
+        `${of(agent.id).length} sessions`
+      )
+      await page.locator(".u-legend", { hasText: agent.label }).waitFor()
+    }
+    const filterOptions = await page.getByLabel("Source").locator("option").allInnerTexts()
+    expect(filterOptions).toEqual(expect.arrayContaining(["Codex", "Gemini CLI"]))
+
+    for (const agent of agents) {
+      await page.goto(`${server.url}/sessions?source=${agent.id}`)
+      await page.locator(".pager", { hasText: `1–${of(agent.id).length}` }).waitFor()
+      const chips = page.locator(`.sessions-table .chip-${agent.id}`)
+      expect(await chips.count()).toBe(of(agent.id).length)
+      expect(await chips.first().textContent()).toBe(agent.label)
+      expect(
+        await chips.first().evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color])
+      ).toEqual(agent.colors)
+    }
+
+    // Tools: Gemini CLI's run_shell_command, Codex's exec_command, OpenCode's bash and Claude Code's Bash are one tool.
+    await page.goto(`${server.url}/tools?source=gemini-cli`)
+    const toolRows = page.locator(".tools-table tbody tr")
+    await toolRows.first().waitFor()
+    expect(new Set(await toolRows.locator(".tool-name").allInnerTexts())).toEqual(
+      new Set(["Bash", "Read", "Edit", "Grep"])
+    )
+    await page.goto(`${server.url}/tools`)
+    const bash = page.locator(".tools-table tbody tr", { has: page.locator(".tool-name", { hasText: /^Bash$/ }) })
+    await bash.waitFor()
+    // Every seeded Bash call of every agent, and the rich session's.
+    expect(await bash.locator("td").first().textContent()).toBe(
+      String(seeded.filter((i) => canonicalToolOf(i) === "Bash").length + 1)
+    )
+    expect(await bash.locator(".tool-desc").textContent()).toBe("runs a shell command")
+    const aliases = (await bash.locator(".tool-name").getAttribute("title")) ?? ""
+    for (const alias of [
+      "Claude Code: Bash",
+      "OpenCode: bash",
+      "Codex: exec_command",
+      "Gemini CLI: run_shell_command"
+    ]) {
+      expect(aliases).toContain(alias)
+    }
+    await shot("tools-all-agents")
+
+    // A session keeps its agent's own name for the call, next to the name it is counted under.
+    const gemini = of("gemini-cli").find((i) => canonicalToolOf(i) === "Bash")!
+    await page.goto(`${server.url}/sessions/s-${String(gemini).padStart(3, "0")}`)
+    await page.locator(".tool .tool-name").waitFor()
+    expect(await page.locator(".tool .tool-name").textContent()).toBe(toolOf(gemini))
+    expect(toolOf(gemini)).toBe("run_shell_command")
+    expect(await page.locator(".tool .tool-canonical").textContent()).toBe("Bash")
+    expect(await page.locator(".chip-gemini-cli").first().textContent()).toBe("Gemini CLI")
   })
 
   it("projects: activity, tokens and cost per project", async () => {

@@ -48,7 +48,15 @@ export const ApiKeyId = idString("ApiKeyId", "API key id")
 export type ApiKeyId = typeof ApiKeyId.Type
 
 /** Agents OpenSync knows; `Source` accepts others in the same shape so new agents need no schema change. */
-export const KnownSources = ["claude-code", "opencode", "codex-cli", "cursor-sync", "factory-droid", "pi"] as const
+export const KnownSources = [
+  "claude-code",
+  "opencode",
+  "codex-cli",
+  "gemini-cli",
+  "cursor-sync",
+  "factory-droid",
+  "pi"
+] as const
 
 /** The agent that produced a session: lower-case kebab-case, e.g. `"claude-code"` or `"opencode"`. */
 export const Source = Schema.String.pipe(

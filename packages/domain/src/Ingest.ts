@@ -15,7 +15,8 @@ import * as Pricing from "./Pricing.js"
 import type { ApiRequest } from "./Request.js"
 import type { Session, ToolSlice, UsageSlice } from "./Session.js"
 import type { ToolCall } from "./ToolCall.js"
-import { isFinal } from "./ToolCall.js"
+import { countedName, isFinal } from "./ToolCall.js"
+import * as ToolNames from "./ToolNames.js"
 import * as Usage from "./Usage.js"
 
 /**
@@ -196,6 +197,7 @@ export const applyToolCallEvent = (
     source: event.source,
     messageId: event.messageId ?? null,
     name: event.name,
+    canonicalName: ToolNames.canonical(event.source, event.name),
     status: event.status,
     startedAt: event.startedAt,
     durationMs: event.durationMs ?? null,
@@ -343,6 +345,7 @@ export const applyToolResultEvent = (
           source: event.source,
           messageId: existing?.messageId ?? null,
           name: event.name,
+          canonicalName: ToolNames.canonical(event.source, event.name),
           status: event.success ? "completed" : "error",
           startedAt,
           durationMs,
@@ -372,7 +375,7 @@ export const applyToolResultEvent = (
 
 const toolSliceOf = (toolCall: ToolCall): ToolSlice => ({
   day: dayOf(toolCall.startedAt),
-  tool: toolCall.name,
+  tool: countedName(toolCall),
   calls: 1,
   errors: isFailure(toolCall) ? 1 : 0,
   durationMs: toolCall.durationMs ?? 0,

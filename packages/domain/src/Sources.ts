@@ -60,6 +60,34 @@ export const sources: ReadonlyArray<SourceInfo> = [
     install: "Install opencode-sync-plugin and add it to your OpenCode config with setup",
     setup: ["opencode-sync setup", "opencode-sync login --url {url} --key osk_…"],
     imports: true
+  },
+  {
+    id: "codex-cli",
+    label: "Codex",
+    cli: "codex-sync",
+    npmPackage: "codex-sync",
+    envPrefix: "CODEX_SYNC",
+    colors: {
+      light: { background: "#e9f7ef", text: "#15803d", border: "#bfe6cd" },
+      dark: { background: "#0f2a1b", text: "#6ee7a0", border: "#1c4a30" }
+    },
+    install: "Install codex-sync (npm install -g codex-sync), register its hooks with setup and trust them in Codex",
+    setup: ["codex-sync setup", "codex-sync login --url {url} --key osk_…", "codex-sync import"],
+    imports: true
+  },
+  {
+    id: "gemini-cli",
+    label: "Gemini CLI",
+    cli: "gemini-sync",
+    npmPackage: "gemini-sync",
+    envPrefix: "GEMINI_SYNC",
+    colors: {
+      light: { background: "#f1ecff", text: "#6d28d9", border: "#d9ccff" },
+      dark: { background: "#221838", text: "#c4b5fd", border: "#3b2a63" }
+    },
+    install: "Install gemini-sync (npm install -g gemini-sync) and register its hooks in ~/.gemini/settings.json",
+    setup: ["gemini-sync setup", "gemini-sync login --url {url} --key osk_…", "gemini-sync import"],
+    imports: true
   }
 ]
 

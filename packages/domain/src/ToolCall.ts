@@ -30,7 +30,13 @@ export const ToolCall = Schema.Struct({
   sessionId: Schema.String,
   source: Source,
   messageId: Schema.NullOr(MessageId),
+  /** The name the agent gave the tool (`bash`, `exec_command`, `run_shell_command`, `Task`). */
   name: Schema.String,
+  /**
+   * The name the call is counted under across agents (`ToolNames.canonical`: `Bash`, `Agent`, …). Absent on calls
+   * stored before names were normalised: those count under `name`.
+   */
+  canonicalName: Schema.optionalWith(Schema.String, { exact: true }),
   status: ToolStatus,
   startedAt: EpochMillis,
   durationMs: Schema.NullOr(DurationMs),
@@ -55,3 +61,7 @@ export const ToolCall = Schema.Struct({
   )
 })
 export type ToolCall = typeof ToolCall.Type
+
+/** The name a stored call is counted under: its canonical name, or its own for calls stored before there was one. */
+export const countedName = (toolCall: Pick<ToolCall, "name" | "canonicalName">): string =>
+  toolCall.canonicalName ?? toolCall.name

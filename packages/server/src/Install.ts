@@ -14,7 +14,11 @@ export type Install = "clone" | "global" | "npx"
 const isCloneRoot = (root: string) => {
   try {
     const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { workspaces?: unknown }
-    return Array.isArray(manifest.workspaces) && manifest.workspaces.includes("packages/server")
+    // The workspace lists the server's folder itself or a glob over the packages (`packages/*`).
+    return (
+      Array.isArray(manifest.workspaces) &&
+      manifest.workspaces.some((entry) => entry === "packages/server" || entry === "packages/*")
+    )
   } catch {
     return false
   }

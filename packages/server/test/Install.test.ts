@@ -32,6 +32,11 @@ describe("Install.detect", () => {
     })
     expect(Install.detect(join(root, "packages/server/dist"))).toBe("clone")
     expect(Install.detect(join(root, "packages/server/src"))).toBe("clone")
+    const glob = layout("clone-glob", {
+      "package.json": workspaces(["packages/*"]),
+      "packages/server/dist/opensync.mjs": ""
+    })
+    expect(Install.detect(join(glob, "packages/server/dist"))).toBe("clone")
   })
 
   it("this repository's server is a clone", () => {

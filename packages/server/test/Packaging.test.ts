@@ -105,7 +105,7 @@ const agentPairs = (() => {
 // ---------- the packages ----------
 
 /**
- * The three packages installed the way a user installs them: `npm pack`, then `npm install -g --prefix <empty>` of the
+ * The packages installed the way a user installs them: `npm pack`, then `npm install -g --prefix <empty>` of the
  * tarballs with only the npm registry. The installed executables run from the prefix, not from this repository.
  */
 describe("packages installed from their tarballs into an empty prefix", () => {
@@ -208,6 +208,24 @@ describe("packages installed from their tarballs into an empty prefix", () => {
     const help = await installed.run("opencode-sync", ["--help"])
     expect(help.code).toBe(0)
     expect(help.stdout).toContain("opencode-sync")
+  })
+
+  it("codex-sync and gemini-sync: --help, and setup registers the hook of the installed package", async () => {
+    const settings = {
+      "codex-sync": join(installed.home, ".codex", "hooks.json"),
+      "gemini-sync": join(installed.home, ".gemini", "settings.json")
+    } as const
+    for (const cli of ["codex-sync", "gemini-sync"] as const) {
+      const help = await installed.run(cli, ["--help"])
+      expect(help.code, help.stderr).toBe(0)
+      expect(help.stdout).toContain(cli)
+      const setup = await installed.run(cli, ["setup"])
+      expect(setup.code, `${setup.stdout}${setup.stderr}`).toBe(0)
+      const hook = join(installed.packageDir(cli), "dist/hook.cjs")
+      expect(existsSync(hook)).toBe(true)
+      expect(readFileSync(settings[cli], "utf8")).toContain(JSON.stringify(hook).slice(1, -1))
+      expect(existsSync(installed.bin(`${cli}-hook`))).toBe(true)
+    }
   })
 
   it("the OpenCode plugin entry (the package's main) exists and imports in Node, exporting the plugin", async () => {

@@ -13,7 +13,7 @@ export { compareVersions } from "../../../scripts/current-version.mjs"
 
 export const repoRoot = resolve(import.meta.dirname, "../../..")
 
-export type Agent = "claude-code" | "opencode"
+export type Agent = "claude-code" | "opencode" | "codex" | "gemini"
 
 interface AgentSpec {
   readonly name: string
@@ -38,6 +38,20 @@ const specs: Record<Agent, AgentSpec> = {
     installScript: "scripts/install-opencode.sh",
     binName: "opencode",
     dir: (version, pinned) => join(repoRoot, pinned ? ".tools/opencode" : `.tools/opencode-${version}`)
+  },
+  codex: {
+    name: "Codex",
+    npmPackage: "@openai/codex",
+    installScript: "scripts/install-codex.sh",
+    binName: "codex",
+    dir: (version, pinned) => join(repoRoot, pinned ? ".tools/codex" : `.tools/codex-${version}`)
+  },
+  gemini: {
+    name: "Gemini CLI",
+    npmPackage: "@google/gemini-cli",
+    installScript: "scripts/install-gemini.sh",
+    binName: "gemini",
+    dir: (version, pinned) => join(repoRoot, pinned ? ".tools/gemini" : `.tools/gemini-${version}`)
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The three publishable packages as a user gets them: each packed with `npm pack` (its `prepack` builds), then all
+ * The publishable packages as a user gets them: each packed with `npm pack` (its `prepack` builds), then all
  * installed into one empty prefix with `npm install -g --prefix`, from the npm registry (or npm's cache) only, no
  * workspace. End-to-end tests run the installed executables from `bin(name)` in a throw-away HOME.
  */
@@ -15,7 +15,9 @@ export const repoRoot = resolve(__dirname, "../../..")
 export const packages = {
   opensync: "packages/server",
   "claude-code-sync": "packages/claude-code-sync",
-  "opencode-sync-plugin": "packages/opencode-sync-plugin"
+  "opencode-sync-plugin": "packages/opencode-sync-plugin",
+  "codex-sync": "packages/codex-sync",
+  "gemini-sync": "packages/gemini-sync"
 } as const
 export type PackageName = keyof typeof packages
 
@@ -74,7 +76,7 @@ export const packAll = async (dir: string, env = cleanEnv()): Promise<Record<Pac
   return tarballs as Record<PackageName, string>
 }
 
-/** Packs the three packages and installs them into one empty prefix. */
+/** Packs the packages and installs them into one empty prefix. */
 export const installPackages = async (): Promise<InstalledPackages> => {
   const root = mkdtempSync(join(tmpdir(), "opensync-packages-"))
   const prefix = join(root, "prefix")

@@ -58,6 +58,7 @@ export const check = (options: MappingOptions, send: boolean) =>
     const source = yield* SessionSource
     if (source.retention === undefined) return undefined
     const retention = yield* source.retention
+    if (retention === undefined) return undefined
     return yield* Effect.scoped(
       Effect.gen(function* () {
         const history = yield* source.history(options)

@@ -215,8 +215,11 @@ export class SessionSource extends Context.Tag("@opensync/client/kit/SessionSour
       options: MappingOptions & { readonly since?: number }
     ) => Effect.Effect<OpenedHistory<CliError>, CliError, Scope.Scope>
     readonly registration: Registration
-    /** How long the agent keeps its history, for agents that delete it; the kit sends what is about to go. */
-    readonly retention?: Effect.Effect<Retention>
+    /**
+     * How long the agent keeps its history, for agents that delete it (undefined while its settings keep everything);
+     * the kit sends what is about to go.
+     */
+    readonly retention?: Effect.Effect<Retention | undefined>
     /** The agent's own telemetry export, for agents that have one (see `Agent.telemetry`). */
     readonly telemetry?: Telemetry
   }

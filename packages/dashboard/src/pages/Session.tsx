@@ -28,6 +28,11 @@ const ToolCallView = (props: { readonly call: ToolCall }) => {
     <div className={`tool ${failed ? "tool-error" : ""}`}>
       <div className="tool-head">
         <span className="tool-name">{c.name}</span>
+        {c.canonicalName !== undefined && c.canonicalName !== c.name && (
+          <span className="tool-canonical muted" title={`counted as ${c.canonicalName} on the tools page`}>
+            {c.canonicalName}
+          </span>
+        )}
         <span className={`chip ${failed ? "chip-error" : c.status === "completed" ? "chip-ok" : ""}`}>
           {failed ? "failed" : c.status}
           {c.output.exitCode !== null && c.output.exitCode !== 0 ? ` (exit ${c.output.exitCode})` : ""}

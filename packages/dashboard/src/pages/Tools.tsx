@@ -1,4 +1,5 @@
 import type { Stats, ToolStats } from "@opensync/domain/Api"
+import * as ToolNames from "@opensync/domain/ToolNames"
 import { useMemo } from "react"
 import { run } from "../api.js"
 import { StackedBars } from "../components/Chart.js"
@@ -11,6 +12,12 @@ import { setParams, useLocation } from "../router.js"
 import { rangeOf } from "./range.js"
 import { useFilterOptions } from "./shared.js"
 import { periodStart, periods } from "./usage.js"
+
+/** What each agent calls a tool counted under `tool`: "Claude Code: Bash · Gemini CLI: run_shell_command". */
+const aliasText = (tool: string) =>
+  ToolNames.aliasesOf(tool)
+    .map((alias) => `${F.sourceLabel(alias.source)}: ${alias.names.join(", ")}`)
+    .join(" · ")
 
 const sorts: Record<string, (a: ToolStats, b: ToolStats) => number> = {
   calls: (a, b) => b.calls - a.calls,
@@ -137,7 +144,12 @@ const ToolsPage = () => {
                   {tools.map((t) => (
                     <tr key={t.tool}>
                       <th scope="row">
-                        <span className="tool-name">{t.tool}</span>
+                        <span className="tool-name" title={aliasText(t.tool) || undefined}>
+                          {t.tool}
+                        </span>
+                        {ToolNames.describe(t.tool) !== undefined && (
+                          <span className="tool-desc muted">{ToolNames.describe(t.tool)}</span>
+                        )}
                         <Bar value={t.calls} max={maxCalls} />
                       </th>
                       <td className="num">{F.count(t.calls)}</td>

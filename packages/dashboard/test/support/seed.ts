@@ -6,6 +6,20 @@ const day = 86_400_000
 const projects = ["webshop", "compiler", "infra"]
 const models = ["claude-sonnet-4-5", "claude-opus-4-1", "gpt-5"]
 const tools = ["Bash", "Read", "Edit", "Grep"]
+/** What each agent calls those tools: the tools page counts them under one name, a session shows its agent's. */
+export const nativeToolNames: Record<string, ReadonlyArray<string>> = {
+  "claude-code": tools,
+  opencode: ["bash", "read", "edit", "grep"],
+  "codex-cli": ["exec_command", "read_file", "apply_patch", "grep_files"],
+  "gemini-cli": ["run_shell_command", "read_file", "replace", "grep_search"]
+}
+/** Every fourth session is OpenCode's; of the others, some are Codex's and Gemini CLI's. */
+export const sourceOf = (i: number) =>
+  i % 4 === 0 ? "opencode" : i % 6 === 1 ? "codex-cli" : i % 6 === 5 ? "gemini-cli" : "claude-code"
+
+/** The canonical name of the tool seeded session `i` calls (its agent's own name: `toolOf`). */
+export const canonicalToolOf = (i: number) => tools[(i + Math.floor(i / 4)) % tools.length]!
+export const toolOf = (i: number) => nativeToolNames[sourceOf(i)]![tools.indexOf(canonicalToolOf(i))]!
 
 export const sessionCount = 130
 /** The session whose conversation the detail test reads: markdown, thinking, a failed tool call, a subagent. */
@@ -24,7 +38,8 @@ const usage = (i: number) => ({
 export const seedEvents = (now: number): Array<ReturnType<typeof Event.make>> => {
   const events: Array<ReturnType<typeof Event.make>> = []
   for (let i = 0; i < sessionCount; i++) {
-    const source = i % 4 === 0 ? "opencode" : "claude-code"
+    const source = sourceOf(i)
+    const tool = toolOf(i)
     const sessionId = `s-${String(i).padStart(3, "0")}`
     const start = now - (i % 25) * day - (i + 1) * 60_000 - 3_600_000
     const project = projects[i % projects.length]
@@ -65,7 +80,7 @@ export const seedEvents = (now: number): Array<ReturnType<typeof Event.make>> =>
         completedAt: start + 60_000,
         parts: [
           { type: "text", text: `Looked into it (session ${i}).` },
-          { type: "tool", callId: `${sessionId}-t`, name: tools[i % tools.length] }
+          { type: "tool", callId: `${sessionId}-t`, name: tool }
         ],
         usage: usage(i)
       }),
@@ -76,7 +91,7 @@ export const seedEvents = (now: number): Array<ReturnType<typeof Event.make>> =>
         at: start + 30_000,
         callId: `${sessionId}-t`,
         messageId: `${sessionId}-a`,
-        name: tools[i % tools.length],
+        name: tool,
         status: i % 5 === 0 ? "error" : "completed",
         startedAt: start + 10_000,
         durationMs: 50 + i * 7,

@@ -1,0 +1,145 @@
+/**
+ * The registration of an agent whose plugin is a command hook listed in one JSON settings file (Codex's `hooks.json`,
+ * Gemini CLI's `settings.json`): `setup` adds `node "<hook>" <Event>` for each event (replacing our entries from an
+ * older install path), `uninstall` removes only ours, `status`/`verify` say which events are wired, whether the
+ * agent's own gate lets them run (Codex asks the user to trust new hooks) and when a session last started with them.
+ */
+import { existsSync } from "node:fs"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as AccountCommands from "../AccountCommands.js"
+import type { Agent, StatePaths } from "./Agent.js"
+import * as HookSettings from "./HookSettings.js"
+import * as Install from "./Install.js"
+import type { Registration, RegistrationStatus } from "./SessionSource.js"
+
+/** How the settings file is read and edited (plain JSON by default; `JsoncFile` for files with comments). */
+export interface SettingsFile {
+  readonly load: (path: string) => Effect.Effect<HookSettings.Json, HookSettings.SettingsInvalid>
+  readonly apply: (
+    path: string,
+    plan: (settings: HookSettings.Json) => HookSettings.Plan
+  ) => Effect.Effect<HookSettings.Plan, HookSettings.SettingsInvalid | HookSettings.SettingsWriteFailed>
+}
+
+/** What an agent's own gate says about our registered handlers (Codex: trusted or not). */
+export interface Gate {
+  /** Whether the agent runs them. */
+  readonly open: boolean
+  /** One line for `status` and `verify`. */
+  readonly text: string
+}
+
+export interface Options {
+  readonly agent: Agent
+  readonly paths: StatePaths
+  /** The hook bundle (`dist/hook.cjs` next to the CLI). */
+  readonly hookPath: string
+  /** The settings file the hooks go in. */
+  readonly settingsPath: string
+  readonly events: ReadonlyArray<string>
+  /** The handler registered for one event (`{type: "command", command, timeout}` in the agent's units). */
+  readonly handler: (event: string, command: string) => HookSettings.Json
+  readonly file?: SettingsFile
+  /** The agent's own gate, given where our handlers sit in the file. */
+  readonly gate?: (positions: ReadonlyArray<HookSettings.Position>) => Gate
+  /** Printed after `setup` registered the hooks (what the user still has to do). */
+  readonly afterInstall: ReadonlyArray<string>
+}
+
+/** The command registered for one event. */
+export const hookCommand = (hookPath: string, event: string): string => `node "${hookPath}" ${event}`
+
+/**
+ * True for a command an install of `cli` registered: the hook bundle at `hookPath`, the same package's bundle at
+ * another install path, or the `<cli>-hook` executable.
+ */
+export const isOurCommand = (command: string, hookPath: string, packageName: string, cli: string): boolean => {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+  return (
+    command.includes(hookPath) ||
+    new RegExp(`${escape(packageName)}[\\\\/]dist[\\\\/]hook\\.[cm]?js`).test(command) ||
+    new RegExp(`(^|[\\s"'/\\\\])${escape(cli)}-hook(\\.[cm]js)?["']?(\\s|$)`).test(command)
+  )
+}
+
+const plainJson: SettingsFile = { load: HookSettings.load, apply: HookSettings.apply }
+
+const asCliError = Effect.mapError(
+  (error: { readonly message: string }) => new AccountCommands.CliError({ message: error.message })
+)
+
+/** The registration of `options.agent`'s hooks in `options.settingsPath`. */
+export const make = (options: Options): Registration => {
+  const { agent, hookPath, settingsPath } = options
+  const { cli, npmPackage, label } = agent.source
+  const file = options.file ?? plainJson
+  const isOurs = (command: string) => isOurCommand(command, hookPath, npmPackage, cli)
+  const spec: HookSettings.Spec = {
+    entries: options.events.map((event) => ({ event, handler: options.handler(event, hookCommand(hookPath, event)) })),
+    isOurs
+  }
+  const fix =
+    `The hooks are not registered in ${settingsPath}: run \`${cli} setup\`` +
+    (options.gate === undefined ? "." : `, then let ${label} run them (see \`${cli} status\`).`)
+
+  const lastRun = (): string => {
+    const beat = Install.heartbeat(options.paths)
+    if (beat === undefined) return `no session has started with these hooks yet (start ${label})`
+    return `last session started ${AccountCommands.ago(beat.at)} with ${beat.entry}`
+  }
+
+  const inspect = Effect.map(Effect.either(file.load(settingsPath)), (loaded): RegistrationStatus => {
+    if (Either.isLeft(loaded)) {
+      const message = loaded.left.message
+      return { key: "hooks", active: false, text: message, details: [], json: { error: message }, fix }
+    }
+    const positions = HookSettings.positions(loaded.right, isOurs)
+    const events = [...new Set(positions.map((position) => position.event))]
+    const complete = options.events.every((event) => events.includes(event))
+    const gate = positions.length > 0 ? options.gate?.(positions) : undefined
+    const count = `${events.length} of ${options.events.length} events`
+    const text =
+      events.length === 0
+        ? `not registered: run \`${cli} setup\``
+        : `${settingsPath} (${count}${complete ? "" : `; run \`${cli} setup\` to add the others`})`
+    return {
+      key: "hooks",
+      active: events.length > 0 && (gate?.open ?? true),
+      text,
+      details: [...(gate === undefined ? [] : [gate.text]), lastRun()],
+      json: { path: settingsPath, events, positions, gate: gate ?? null },
+      fix: events.length > 0 && gate !== undefined && !gate.open ? gate.text : fix
+    }
+  })
+
+  const install = Effect.gen(function* () {
+    if (!existsSync(hookPath))
+      return yield* AccountCommands.fail(`Cannot find the hook entry ${hookPath}. Reinstall ${npmPackage}.`)
+    const existed = existsSync(settingsPath)
+    const plan = yield* file.apply(settingsPath, (settings) => HookSettings.install(settings, spec)).pipe(asCliError)
+    const replaced = plan.removed > 0 ? ` (replaced ${plan.removed} entry/entries from another install path)` : ""
+    if (plan.added.length === 0 && plan.removed === 0) {
+      return [`Already set up: ${settingsPath} runs ${hookPath} on ${options.events.join(", ")}. Nothing changed.`]
+    }
+    return [
+      `Registered ${hookPath} for ${plan.added.length > 0 ? plan.added.join(", ") : "every event"}${replaced} in ${settingsPath}.`,
+      ...(existed ? [`Backup of the previous file: ${settingsPath}.bak.`] : []),
+      ...options.afterInstall
+    ]
+  })
+
+  const uninstall = Effect.gen(function* () {
+    const plan = yield* file
+      .apply(settingsPath, (settings) => HookSettings.uninstall(settings, isOurs))
+      .pipe(asCliError)
+    return [
+      plan.removed === 0
+        ? `Nothing to remove: ${settingsPath} has no ${npmPackage} hooks.`
+        : `Removed ${plan.removed} ${npmPackage} hook entry/entries from ${settingsPath} (backup: ${settingsPath}.bak); ` +
+          "other settings and hooks are unchanged."
+    ]
+  })
+
+  return { inspect, install, uninstall }
+}

@@ -1,0 +1,101 @@
+import { Lenient } from "@opensync/client"
+import { Event } from "@opensync/domain"
+import { agent } from "./Agent.js"
+
+/*
+ * Codex hook payloads (Claude-Code-shaped: `session_id`, `transcript_path`, `cwd`, `hook_event_name`, …) into events.
+ * The session file is the record: hooks give the session's start and end and say when to re-read the file. A session
+ * without a file (`codex exec --ephemeral`: `transcript_path` is null) keeps what the hooks carry, the prompt and the
+ * final reply of each turn. Pure; the caller supplies `now`.
+ */
+
+type WithoutId<E> = Omit<E, "id">
+
+const SOURCE = agent.source.id
+
+/** The hooks `setup` registers: what starts and ends a session and a turn (tool hooks would only cost time). */
+export const events = ["SessionStart", "UserPromptSubmit", "Stop", "PreCompact", "SessionEnd"] as const
+
+/** Events after which the session file has something new. */
+const rereadAfter = new Set(["Stop", "SessionEnd", "PreCompact", "PostCompact"])
+
+export interface HookInput {
+  readonly sessionId: string
+  readonly event: string
+  readonly payload: Lenient.Json
+}
+
+/** One hook's stdin: a JSON object with `session_id` and `hook_event_name`; otherwise why it cannot be used. */
+export const decodeHookInput = (stdin: string): HookInput | { readonly problem: string } => {
+  if (stdin.trim() === "") return { problem: "hook stdin is empty" }
+  let json: unknown
+  try {
+    json = JSON.parse(stdin)
+  } catch (cause) {
+    return { problem: `hook stdin is not JSON: ${cause instanceof Error ? cause.message : String(cause)}` }
+  }
+  if (!Lenient.isRecord(json)) return { problem: "hook stdin is not a JSON object" }
+  const sessionId = Lenient.field(json, "session_id")
+  if (sessionId === undefined) return { problem: "hook payload has no session_id" }
+  const event = Lenient.field(json, "hook_event_name")
+  if (event === undefined) return { problem: "hook payload has no hook_event_name" }
+  return { sessionId, event, payload: json }
+}
+
+/** The session file to re-read after this hook, when it names one. */
+export const sessionFileToRead = (input: HookInput): string | undefined =>
+  rereadAfter.has(input.event) ? Lenient.field(input.payload, "transcript_path") : undefined
+
+/** The events one hook call yields. */
+export const eventsFromHook = (input: HookInput, now: number): ReadonlyArray<Event.EventEncoded> => {
+  const { payload, sessionId } = input
+  const base = { source: SOURCE, sessionId, at: now }
+  const ephemeral = payload.transcript_path === null
+  switch (input.event) {
+    case "SessionStart": {
+      const cwd = Lenient.field(payload, "cwd")
+      const startType = Lenient.field(payload, "source")
+      const model = Lenient.field(payload, "model")
+      const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
+        kind: "session",
+        ...base,
+        ...(startType !== undefined ? { startType } : {}),
+        ...(model !== undefined ? { model } : {}),
+        ...(cwd !== undefined ? { projectPath: cwd, projectName: Lenient.projectNameOf(cwd) } : {}),
+        ...(ephemeral ? { startedAt: now } : {})
+      }
+      return [Event.make(event)]
+    }
+    case "SessionEnd": {
+      const reason = Lenient.field(payload, "reason")
+      const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
+        kind: "session",
+        ...base,
+        ...(reason !== undefined ? { endReason: reason } : {}),
+        endedAt: now
+      }
+      return [Event.make(event)]
+    }
+    case "UserPromptSubmit":
+    case "Stop": {
+      const turn = Lenient.field(payload, "turn_id")
+      const text = Lenient.field(payload, input.event === "Stop" ? "last_assistant_message" : "prompt")
+      if (!ephemeral || turn === undefined || text === undefined) return []
+      const model = Lenient.field(payload, "model")
+      const event: WithoutId<typeof Event.MessageEvent.Encoded> = {
+        kind: "message",
+        ...base,
+        messageId: `${turn}:${input.event === "Stop" ? "reply" : "prompt"}`,
+        role: input.event === "Stop" ? "assistant" : "user",
+        text,
+        parts: [{ type: "text", text }],
+        ...(input.event === "Stop" && model !== undefined ? { model } : {}),
+        createdAt: now,
+        completedAt: now
+      }
+      return [Event.make(event)]
+    }
+    default:
+      return []
+  }
+}

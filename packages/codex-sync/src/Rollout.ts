@@ -1,0 +1,402 @@
+import { type Kit, Lenient } from "@opensync/client"
+import { Limits, type Message, type ToolCall, type Usage } from "@opensync/domain"
+import * as ToolInput from "./ToolInput.js"
+import * as CodexUsage from "./Usage.js"
+
+/*
+ * A Codex session file (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<ts>-<id>.jsonl`), read into the session's prompts,
+ * replies (one assistant message per API response), tool calls and tokens. Each line is `{timestamp, type, payload}`.
+ * The traps other readers fell into, and what this one does:
+ * - `token_count` events repeat cumulative totals: usage comes from `token_usage_record` lines, one per API response,
+ *   counted once per `response_id`; files without them (older Codex) count the growth of `total_token_usage`.
+ * - A forked session's file may replay its parent's lines (the parent's `session_meta`, turns, tokens) before its own
+ *   turns: the first `session_meta` is the file's own, and a fork's lines count from its first turn started at or after
+ *   the fork (turn ids are UUIDv7, minted when the turn ran).
+ * - Cached input is part of Codex's input and reasoning part of its output: see `Usage.fromCodex`.
+ */
+
+type Json = Lenient.Json
+type Part = typeof Message.Part.Encoded
+
+export type RolloutMessage = Kit.SessionEvents.SessionMessage
+export type RolloutToolCall = Kit.SessionEvents.SessionToolCall
+
+/** A session file's session: what every session file gives, and Codex's own lineage. */
+export interface RolloutSession extends Kit.SessionEvents.SessionRecord {
+  /** The session's id (the first `session_meta`'s), null when the file has none. */
+  readonly id: string | null
+  readonly forkedFrom: string | null
+}
+
+/** The lines of a session file, parsed; lines that are not JSON objects are counted. */
+export const parseLines = (text: string): { readonly lines: ReadonlyArray<Json>; readonly malformed: number } => {
+  const lines: Array<Json> = []
+  let malformed = 0
+  for (const raw of text.split("\n")) {
+    if (raw.trim() === "") continue
+    try {
+      const value: unknown = JSON.parse(raw)
+      if (Lenient.isRecord(value)) lines.push(value)
+      else malformed++
+    } catch {
+      malformed++
+    }
+  }
+  return { lines, malformed }
+}
+
+const UUID_V7 = /^([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-/i
+
+/** When a UUIDv7 was minted (epoch ms), or undefined for any other id. */
+export const uuidV7Time = (id: string | undefined): number | undefined => {
+  const match = id === undefined ? null : UUID_V7.exec(id)
+  return match === null ? undefined : Number.parseInt(`${match[1]}${match[2]}`, 16)
+}
+
+/** Texts Codex puts in user-role messages itself (context, instructions), in files without provenance metadata. */
+const INJECTED =
+  /^\s*(<environment_context>|<user_instructions>|<permissions instructions>|<skills_instructions>|<turn_aborted>|<user_shell_command>|# AGENTS\.md instructions)/
+
+/** Whether a user-role `message` item is something the user typed (not context Codex added). */
+const isPrompt = (payload: Json, text: string): boolean => {
+  const kinds = Lenient.record(payload.internal_chat_message_metadata_passthrough).content_item_kinds
+  if (Array.isArray(kinds)) return kinds.some((kind) => typeof kind === "string" && kind.startsWith("user."))
+  return text.trim() !== "" && !INJECTED.test(text)
+}
+
+/** The text of a message item's content (`input_text` / `output_text` parts). */
+const textOf = (content: unknown): ReadonlyArray<string> =>
+  (Array.isArray(content) ? content : []).flatMap((part) => {
+    const record = Lenient.record(part)
+    const text = typeof record.text === "string" ? record.text : undefined
+    return text !== undefined && text !== "" && (record.type === "input_text" || record.type === "output_text")
+      ? [text]
+      : []
+  })
+
+interface Group {
+  id: string
+  createdAt: number
+  lastAt: number
+  texts: Array<string>
+  thinking: Array<string>
+  parts: Array<Part>
+  model: string | null
+}
+
+interface Call {
+  callId: string
+  messageId: string
+  name: string
+  startedAt: number
+  input: ToolCall.ToolInput
+  completedAt: number | null
+  outputText: string | null
+  outputBytes: number
+  exitCode: number | null
+  failed: boolean
+  paths: ReadonlyArray<string> | null
+}
+
+const TOOL_ITEMS = new Set(["function_call", "custom_tool_call", "local_shell_call", "web_search_call"])
+const OUTPUT_ITEMS = new Set(["function_call_output", "custom_tool_call_output", "local_shell_call_output"])
+
+/** A tool output's text: a string, or `{content}` / `{output}` of the structured forms. */
+const outputText = (output: unknown): string => {
+  if (typeof output === "string") return output
+  const record = Lenient.record(output)
+  return Lenient.field(record, "content") ?? Lenient.field(record, "output") ?? JSON.stringify(output ?? "")
+}
+
+/** Reads a session file's parsed lines. `syncThinking` keeps the reasoning summaries Codex wrote. */
+export const read = (lines: ReadonlyArray<Json>, options: { readonly syncThinking: boolean }): RolloutSession => {
+  let id: string | null = null
+  let parentId: string | null = null
+  let forkedFrom: string | null = null
+  let cwd: string | null = null
+  let gitBranch: string | null = null
+  let model: string | null = null
+  let provider: string | null = null
+  let agentVersion: string | null = null
+  let title: string | null = null
+  let startedAt: number | null = null
+  let lastAt: number | null = null
+  let open = true
+  let forkTime: number | undefined
+  const messages: Array<RolloutMessage> = []
+  const calls = new Map<string, Call>()
+  const seenResponses = new Set<string>()
+  const seenMessages = new Set<string>()
+  const byRecords = lines.some((line) => line.type === "token_usage_record")
+  let baseline: Usage.UsageFields = CodexUsage.fromCodex({})
+  let group: Group | null = null
+  let at = 0
+
+  /** Ends the current response (its items so far) with its usage; usage without items gets a message of its own. */
+  const close = (usage: Usage.UsageFields | null, responseId: string | null, fallback: string) => {
+    if (group === null && usage === null) return
+    const current: Group = group ?? {
+      id: responseId ?? fallback,
+      createdAt: at,
+      lastAt: at,
+      texts: [],
+      thinking: [],
+      parts: [],
+      model
+    }
+    group = null
+    if (seenMessages.has(current.id)) return
+    seenMessages.add(current.id)
+    messages.push({
+      id: current.id,
+      role: "assistant",
+      text: current.texts.join("\n"),
+      thinking: options.syncThinking && current.thinking.length > 0 ? current.thinking.join("\n") : null,
+      parts: current.parts.slice(0, Limits.maxParts),
+      model: current.model,
+      createdAt: current.createdAt,
+      completedAt: Math.max(current.lastAt, usage === null ? current.lastAt : at),
+      usage
+    })
+  }
+
+  const groupFor = (itemId: string | undefined, fallback: string): Group => {
+    if (group === null) {
+      group = { id: itemId ?? fallback, createdAt: at, lastAt: at, texts: [], thinking: [], parts: [], model }
+    }
+    group.lastAt = at
+    return group
+  }
+
+  lines.forEach((line, index) => {
+    const time = typeof line.timestamp === "string" ? Date.parse(line.timestamp) : Number.NaN
+    if (Number.isFinite(time)) at = time
+    if (lastAt === null || at > lastAt) lastAt = at
+    const payload = Lenient.record(line.payload)
+    const ordinal = typeof line.ordinal === "number" ? line.ordinal : index
+    switch (line.type) {
+      case "session_meta": {
+        if (id !== null) return // a parent's, replayed into a fork
+        id = Lenient.field(payload, "id") ?? Lenient.field(payload, "session_id") ?? null
+        cwd = Lenient.field(payload, "cwd") ?? null
+        agentVersion = Lenient.field(payload, "cli_version") ?? null
+        provider = Lenient.field(payload, "model_provider") ?? null
+        gitBranch = Lenient.field(Lenient.record(payload.git), "branch") ?? null
+        const spawn = Lenient.record(Lenient.record(Lenient.record(payload.source).subagent).thread_spawn)
+        parentId = Lenient.field(spawn, "parent_thread_id") ?? null
+        forkedFrom = Lenient.field(payload, "forked_from_id") ?? null
+        const metaTime = Date.parse(Lenient.field(payload, "timestamp") ?? "")
+        startedAt = Number.isFinite(metaTime) ? metaTime : at
+        if (forkedFrom !== null) {
+          open = false
+          forkTime = uuidV7Time(id ?? undefined) ?? startedAt
+        }
+        return
+      }
+      case "turn_context": {
+        const turn = uuidV7Time(Lenient.field(payload, "turn_id"))
+        if (!open && (turn === undefined || forkTime === undefined || turn >= forkTime)) open = true
+        if (!open) return
+        model = Lenient.field(payload, "model") ?? model
+        cwd = Lenient.field(payload, "cwd") ?? cwd
+        return
+      }
+      case "token_usage_record": {
+        if (!open) return
+        const thread = Lenient.field(payload, "thread_id") ?? Lenient.field(payload, "session_id")
+        if (id !== null && thread !== undefined && thread !== id) return
+        const responseId = Lenient.field(payload, "response_id") ?? `${id ?? "codex"}:${ordinal}`
+        if (seenResponses.has(responseId)) return
+        seenResponses.add(responseId)
+        close(CodexUsage.fromCodex(Lenient.record(payload.usage)), responseId, responseId)
+        return
+      }
+      case "event_msg":
+        eventMessage(payload, ordinal)
+        return
+      case "response_item":
+        if (open) responseItem(payload, ordinal)
+        return
+      default:
+        return
+    }
+  })
+
+  function eventMessage(payload: Json, ordinal: number) {
+    switch (payload.type) {
+      case "task_started": {
+        const turn = uuidV7Time(Lenient.field(payload, "turn_id"))
+        if (!open && (turn === undefined || forkTime === undefined || turn >= forkTime)) open = true
+        return
+      }
+      case "thread_name_updated":
+        if (open) title = Lenient.field(payload, "thread_name") ?? title
+        return
+      case "token_count": {
+        if (byRecords) return
+        const total = Lenient.record(Lenient.record(payload.info).total_token_usage)
+        if (Object.keys(total).length === 0) return
+        const mapped = CodexUsage.fromCodex(total)
+        const grown = CodexUsage.sum(mapped) > CodexUsage.sum(baseline)
+        const usage = CodexUsage.delta(mapped, baseline)
+        if (CodexUsage.sum(mapped) !== CodexUsage.sum(baseline)) baseline = mapped
+        // The same totals again (Codex re-emits them) add nothing; a fork's replayed totals only set the baseline.
+        if (grown && open) close(usage, null, `${id ?? "codex"}:${ordinal}`)
+        return
+      }
+      case "item_completed": {
+        if (!open) return
+        const item = Lenient.record(payload.item)
+        const call = calls.get(Lenient.field(item, "id") ?? "")
+        if (call === undefined) return
+        if (item.type === "CommandExecution") {
+          const code = Lenient.exitCode(item.exit_code)
+          if (code !== null) call.exitCode = code
+          if (item.status === "failed") call.failed = true
+        } else if (item.type === "FileChange") {
+          if (item.status === "failed") call.failed = true
+          const changed = Object.keys(Lenient.record(item.changes))
+          if (changed.length > 0) call.paths = changed
+        }
+        return
+      }
+      case "exec_command_end": {
+        const call = calls.get(Lenient.field(payload, "call_id") ?? "")
+        const code = Lenient.exitCode(payload.exit_code)
+        if (call !== undefined && code !== null) call.exitCode = code
+        return
+      }
+      case "patch_apply_end": {
+        const call = calls.get(Lenient.field(payload, "call_id") ?? "")
+        if (call !== undefined && payload.success === false) call.failed = true
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  function responseItem(payload: Json, ordinal: number) {
+    const itemId = Lenient.field(payload, "id")
+    const fallback = `${id ?? "codex"}:${ordinal}`
+    const type = payload.type
+    if (type === "message") {
+      const texts = textOf(payload.content)
+      if (payload.role === "assistant") {
+        const current = groupFor(itemId, fallback)
+        for (const text of texts) {
+          current.texts.push(text)
+          current.parts.push({ type: "text", text })
+        }
+        return
+      }
+      if (payload.role !== "user") return
+      const text = texts.join("\n")
+      if (!isPrompt(payload, text)) return
+      close(null, null, fallback)
+      const messageId = itemId ?? fallback
+      if (seenMessages.has(messageId)) return
+      seenMessages.add(messageId)
+      messages.push({
+        id: messageId,
+        role: "user",
+        text,
+        thinking: null,
+        parts: text === "" ? [] : [{ type: "text", text }],
+        model: null,
+        createdAt: at,
+        completedAt: at,
+        usage: null
+      })
+      return
+    }
+    if (type === "reasoning") {
+      const current = groupFor(itemId, fallback)
+      for (const part of Array.isArray(payload.summary) ? payload.summary : []) {
+        const text = Lenient.field(Lenient.record(part), "text")
+        if (text !== undefined) current.thinking.push(text)
+      }
+      return
+    }
+    if (typeof type === "string" && TOOL_ITEMS.has(type)) {
+      const callId = Lenient.field(payload, "call_id") ?? itemId ?? fallback
+      const name =
+        type === "local_shell_call" ? "local_shell" : type === "web_search_call" ? "web_search" : payload.name
+      const toolName = typeof name === "string" && name !== "" ? name.slice(0, 256) : "unknown"
+      const input =
+        type === "custom_tool_call"
+          ? payload.input
+          : type === "local_shell_call" || type === "web_search_call"
+            ? Lenient.record(payload.action)
+            : ToolInput.argumentsOf(payload.arguments)
+      const current = groupFor(itemId, fallback)
+      current.parts.push({ type: "tool", callId, name: toolName })
+      if (!calls.has(callId)) {
+        calls.set(callId, {
+          callId,
+          messageId: current.id,
+          name: toolName,
+          startedAt: at,
+          input: ToolInput.summarize(toolName, input, cwd),
+          completedAt: type === "web_search_call" ? at : null,
+          outputText: null,
+          outputBytes: 0,
+          exitCode: null,
+          failed: false,
+          paths: null
+        })
+      }
+      return
+    }
+    if (typeof type === "string" && OUTPUT_ITEMS.has(type)) {
+      const call = calls.get(Lenient.field(payload, "call_id") ?? "")
+      if (call === undefined) return
+      const text = outputText(payload.output)
+      call.completedAt = at
+      call.outputText = text
+      call.outputBytes = text.length
+      const structured = ToolInput.argumentsOf(text)
+      const metadata = Lenient.isRecord(structured) ? Lenient.record(structured.metadata) : {}
+      call.exitCode ??= Lenient.exitCode(metadata.exit_code) ?? ToolInput.exitCodeOfOutput(text)
+      if (Lenient.record(payload.output).success === false) call.failed = true
+    }
+  }
+
+  close(null, null, "")
+  const toolCalls = [...calls.values()].map((call): RolloutToolCall => {
+    const failed = call.failed || (call.exitCode !== null && call.exitCode !== 0)
+    const done = call.completedAt !== null
+    return {
+      callId: call.callId,
+      messageId: call.messageId,
+      name: call.name,
+      status: !done ? "running" : failed ? "error" : "completed",
+      startedAt: call.startedAt,
+      completedAt: call.completedAt,
+      input: call.paths === null ? call.input : { ...call.input, paths: call.paths.slice(0, Limits.maxPaths) },
+      output: {
+        bytes: call.outputBytes,
+        exitCode: call.exitCode,
+        error:
+          failed && call.outputText !== null
+            ? Limits.truncate(ToolInput.printedOutput(call.outputText).trim(), Limits.maxErrorChars) || null
+            : null
+      }
+    }
+  })
+  return {
+    id,
+    parentId,
+    forkedFrom,
+    cwd,
+    gitBranch,
+    model,
+    provider,
+    agentVersion,
+    title,
+    startedAt,
+    lastAt,
+    messages,
+    toolCalls
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * End to end: the real `codex` CLI runs offline against a scripted fake Responses API, with codex-sync's hooks
+ * registered by `codex-sync setup` in `$CODEX_HOME/hooks.json`, and syncs to a real local OpenSync server with an
+ * ingest-scope key (what the docs tell users to create); the test reads back with the server's full key. What the
+ * server stored is compared with what the fake billed, priced independently with @pydantic/genai-prices. The suite
+ * runs once per supported Codex release: the pinned one (scripts/install-codex.sh) and the registry's newest when it
+ * differs, each recording its results for docs/compatibility.md.
+ */
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Usage } from "@opensync/domain"
+import * as Agents from "@opensync/testkit/Agents"
+import * as HookAgent from "@opensync/testkit/HookAgent"
+import * as Server from "@opensync/testkit/Server"
+import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
+import * as Codex from "./e2e/Codex.js"
+import * as Fake from "./e2e/FakeResponses.js"
+
+const SECRET = "ghp_R8kQ2vLx9mZt4WcY7nHb3PjD6sFa1GeU0oKi"
+const PROMPT = `Run echo hello, write hello.txt, then list a missing file. (My token is ${SECRET}, keep it safe.)`
+
+/** What the fake billed, in OpenSync's terms: cached input and reasoning apart from input and output. */
+const billedUsage = (billed: ReadonlyArray<Fake.Billed>): Usage.UsageFields =>
+  billed.reduce(
+    (sum, b) =>
+      Usage.add(sum, {
+        input: b.usage.input_tokens - b.usage.input_tokens_details.cached_tokens,
+        output: b.usage.output_tokens - b.usage.output_tokens_details.reasoning_tokens,
+        cacheRead: b.usage.input_tokens_details.cached_tokens,
+        cacheWrite5m: 0,
+        cacheWrite1h: 0,
+        reasoning: b.usage.output_tokens_details.reasoning_tokens
+      }),
+    Usage.zero
+  )
+
+/** What OpenAI would charge for those responses, by @pydantic/genai-prices from the API's own usage objects. */
+const billedCost = (billed: ReadonlyArray<Fake.Billed>, at: number) =>
+  billed.reduce((sum, b) => {
+    const usage = extractUsage(findProvider({ providerId: "openai" })!, { model: b.model, usage: b.usage }, "responses")
+    return sum + calcPrice(usage.usage, b.model, { providerId: "openai", timestamp: new Date(at) })!.total_price
+  }, 0)
+
+for (const version of Agents.agentVersions("codex")) {
+  if (version.missing !== undefined) console.warn(`${version.label} e2e tests skipped: ${version.missing}`)
+
+  describe.skipIf(version.missing !== undefined)(`${version.label}: codex-sync with the real codex binary`, () => {
+    let fake: Fake.FakeResponses
+    let server: Server.RunningServer
+    let world: Codex.CodexWorld
+    let ingest: Codex.SyncTarget
+    let full: Codex.SyncTarget
+    let sessionId = ""
+
+    beforeAll(async () => {
+      fake = await Fake.start()
+      server = await Server.startServer()
+      ingest = { url: server.url, key: await HookAgent.ingestKey(server, "codex") }
+      full = { url: server.url, key: server.key }
+      world = Codex.makeWorld(fake.url, version.bin)
+    })
+
+    afterAll(async (suite) => {
+      Agents.recordResults(version, suite)
+      await HookAgent.waitForSyncIdle(world?.stateDir ?? "", 10_000)
+      await server?.stop()
+      await fake?.close()
+      world?.remove()
+    })
+
+    it("setup registers the hooks Codex runs; a session with tool calls reaches the server with the billed tokens", async () => {
+      const setup = await Codex.runCli(world, ["setup"])
+      expect(setup.code, `${setup.stdout}${setup.stderr}`).toBe(0)
+      expect(setup.stdout).toContain(`in ${join(world.codexHome, "hooks.json")}`)
+      expect(setup.stdout).toContain("Trust all and continue")
+      const hooks = JSON.parse(readFileSync(join(world.codexHome, "hooks.json"), "utf8")).hooks
+      expect(Object.keys(hooks)).toEqual(["SessionStart", "UserPromptSubmit", "Stop", "PreCompact", "SessionEnd"])
+      // Not trusted yet and never run: verify says what to do.
+      const before = await Codex.runCli(world, ["verify"], ingest)
+      expect(before.code).toBe(1)
+      expect(before.stderr).toContain("not trusted in Codex yet")
+      const login = await Codex.runCli(world, ["login", "--url", ingest.url, "--key", ingest.key])
+      expect(login.code, `${login.stdout}${login.stderr}`).toBe(0)
+
+      fake.billed.length = 0
+      const run = await Codex.runCodex(world, PROMPT, undefined)
+      expect(run.code, run.stderr.slice(-3000)).toBe(0)
+      sessionId = Codex.sessionIdOf(run.stderr) ?? ""
+      expect(sessionId).not.toBe("")
+      expect(fake.billed.map((b) => `${b.kind}:${b.step}`)).toEqual(["main:0", "main:1", "main:2", "main:3"])
+      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
+
+      // An ingest key syncs but cannot read; the full key reads.
+      expect(await HookAgent.readStatus(server.url, ingest.key, sessionId)).toBe(403)
+      const stored = await Server.pollFor(async () => {
+        const got = await Server.getSession(full, sessionId)
+        return got !== undefined && got.detail.messages.length === 5 && got.detail.toolCalls.length === 3
+          ? got
+          : undefined
+      }, 60_000)
+      expect(stored, "the session reached the server").toBeDefined()
+      const detail = stored!.detail
+      expect(detail.session).toMatchObject({
+        source: "codex-cli",
+        projectPath: world.project,
+        projectName: "demo",
+        model: "gpt-5.5",
+        provider: "fake",
+        agentVersion: version.version,
+        startType: "startup",
+        endReason: "other",
+        gitBranch: "main"
+      })
+      // The prompt, with the token redacted on this machine before it was queued.
+      expect(detail.messages[0]?.text).toMatch(
+        /^Run echo hello, write hello\.txt, then list a missing file\. \(My token is /
+      )
+      expect(detail.messages.map((m) => [m.role, m.role === "user" ? "" : m.text])).toEqual([
+        ["user", ""],
+        ["assistant", "Step 1: using exec_command."],
+        ["assistant", "Step 2: using apply_patch."],
+        ["assistant", "Step 3: using exec_command."],
+        ["assistant", Fake.FINAL_TEXT]
+      ])
+      expect(stored!.raw).not.toContain(SECRET)
+      expect(stored!.raw).not.toContain(Fake.WRITTEN_CONTENT.trim())
+      expect(
+        detail.toolCalls.map((c) => [c.name, c.canonicalName, c.status, c.output.exitCode, c.input.summary])
+      ).toEqual([
+        ["exec_command", "Bash", "completed", 0, "echo hello"],
+        ["apply_patch", "Edit", "completed", 0, null],
+        ["exec_command", "Bash", "error", 2, `ls ${Fake.MISSING_FILE}`]
+      ])
+      expect(detail.toolCalls[1]?.input.paths).toEqual([join(world.project, "hello.txt")])
+      expect(detail.session.toolErrorCount).toBe(1)
+      // Tokens and cost: exactly what the fake billed, counted once per response.
+      expect(detail.session.usage).toEqual(billedUsage(fake.billed))
+      expect(detail.session.costUsd).toBeCloseTo(billedCost(fake.billed, detail.session.startedAt), 9)
+      expect(detail.messages.filter((m) => m.role === "assistant").map((m) => m.costBasis)).toEqual([
+        "computed",
+        "computed",
+        "computed",
+        "computed"
+      ])
+      // The hooks ran: status and verify say so.
+      const verify = await Codex.runCli(world, ["verify"], ingest)
+      expect(verify.code, `${verify.stdout}${verify.stderr}`).toBe(0)
+      expect(verify.stdout).toContain("last session started")
+    }, 240_000)
+
+    it("keeps a session made while the server is down; `codex-sync sync` delivers it exactly once", async () => {
+      const down = { url: `http://127.0.0.1:${await HookAgent.freePort()}`, key: ingest.key }
+      fake.billed.length = 0
+      const run = await Codex.runCodex(world, `${Fake.TEXT_MARKER} Say hello.`, down)
+      expect(run.code, run.stderr.slice(-3000)).toBe(0)
+      const id = Codex.sessionIdOf(run.stderr) ?? ""
+      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
+      expect(await Server.getSession(full, id)).toBeUndefined()
+      const status = await Codex.runCli(world, ["status", "--json"], down)
+      expect((JSON.parse(status.stdout) as { outbox: { pending: number } }).outbox.pending).toBeGreaterThan(0)
+
+      const flushed = await Codex.runCli(world, ["sync"], ingest)
+      expect(flushed.code, `${flushed.stdout}${flushed.stderr}`).toBe(0)
+      expect(flushed.stdout).toMatch(/Sent [1-9]\d* event\(s\), 0 rejected by the server, 0 pending\./)
+      const stored = await Server.getSession(full, id)
+      expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
+        ["user", `${Fake.TEXT_MARKER} Say hello.`],
+        ["assistant", Fake.PLAIN_TEXT]
+      ])
+      expect(stored?.detail.session.usage).toEqual(billedUsage(fake.billed))
+      const again = await Codex.runCli(world, ["sync"], ingest)
+      expect(again.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending.")
+      expect((await Server.getSession(full, id))?.raw).toBe(stored?.raw)
+    }, 240_000)
+
+    it("`codex-sync import` after live sync changes nothing", async () => {
+      const before = await Server.getSession(full, sessionId)
+      const imported = await Codex.runCli(world, ["import"], ingest)
+      expect(imported.code, `${imported.stdout}${imported.stderr}`).toBe(0)
+      expect(imported.stdout).toMatch(/Imported 2 session\(s\) from 2 file\(s\)/)
+      expect((await Server.getSession(full, sessionId))?.raw).toBe(before?.raw)
+      // Files that did not change since they were imported are not read again.
+      const again = await Codex.runCli(world, ["import"], ingest)
+      expect(again.code, `${again.stdout}${again.stderr}`).toBe(0)
+      expect(again.stdout).toMatch(/Imported 0 session\(s\) from 0 file\(s\)/)
+    }, 120_000)
+  })
+}

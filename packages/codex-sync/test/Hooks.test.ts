@@ -1,0 +1,98 @@
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import * as Hooks from "../src/Hooks.js"
+import * as Source from "../src/Source.js"
+
+/** The hook payloads the real codex 0.171.0 sent (`{argv, stdin}` per line). */
+const captured = readFileSync(join(__dirname, "fixtures/hooks-0.171.0.jsonl"), "utf8")
+  .split("\n")
+  .filter((line) => line.trim() !== "")
+  .map((line) => JSON.parse(line) as { argv: string; stdin: Record<string, unknown> })
+
+const item = (hook: string, stdin: unknown, receivedAt = 1_796_389_400_000) => ({
+  name: `${receivedAt}-1-000001-abc.hook`,
+  text: `${JSON.stringify({ v: 1, hook, receivedAt })}\n${typeof stdin === "string" ? stdin : JSON.stringify(stdin)}`,
+  mtimeMs: receivedAt
+})
+
+const transcript =
+  "/home/dev/.codex/sessions/2026/12/04/rollout-2026-12-04T13-03-12-01a24126-d071-7d40-b1a6-dce6c095a6d9.jsonl"
+
+describe("Codex hook payloads", () => {
+  it("SessionStart and SessionEnd give the session's start and end; Stop and SessionEnd re-read the session file", () => {
+    const decoded = captured.map((line) => Source.decode(item(line.argv, line.stdin)))
+    expect(decoded.map((d) => d._tag)).toEqual(["Decoded", "Decoded", "Decoded", "Decoded"])
+    const [start, prompt, stop, end] = decoded.map((d) => (d._tag === "Decoded" ? d : undefined)!)
+    expect(start.events).toEqual([
+      expect.objectContaining({
+        kind: "session",
+        source: "codex-cli",
+        sessionId: "01a24126-d071-7d40-b1a6-dce6c095a6d9",
+        startType: "startup",
+        model: "gpt-5.5",
+        projectPath: "/home/dev/projects/demo",
+        projectName: "demo"
+      })
+    ])
+    expect(start.events[0]).not.toHaveProperty("startedAt")
+    expect(start.followUps).toEqual([])
+    // The prompt is in the session file: a hook copy would be a second message.
+    expect(prompt.events).toEqual([])
+    expect(prompt.followUps).toEqual([])
+    expect(stop.events).toEqual([])
+    expect(stop.followUps).toEqual([{ sessionId: "01a24126-d071-7d40-b1a6-dce6c095a6d9", path: transcript }])
+    expect(end.events).toEqual([
+      expect.objectContaining({ kind: "session", endReason: "other", endedAt: 1_796_389_400_000 })
+    ])
+    expect(end.followUps).toEqual([{ sessionId: "01a24126-d071-7d40-b1a6-dce6c095a6d9", path: transcript }])
+  })
+
+  it("keeps the prompt and the final reply of a session without a file (codex exec --ephemeral)", () => {
+    const base = { session_id: "01a2420e-51aa-7793-9c62-f91880ec0bb2", transcript_path: null, cwd: "/home/dev/p" }
+    const turn = "01a2420e-5200-7000-8000-000000000001"
+    const start = Source.decode(item("SessionStart", { ...base, hook_event_name: "SessionStart", source: "startup" }))
+    const prompt = Source.decode(
+      item("UserPromptSubmit", { ...base, hook_event_name: "UserPromptSubmit", turn_id: turn, prompt: "hi" }, 2)
+    )
+    const stop = Source.decode(
+      item(
+        "Stop",
+        { ...base, hook_event_name: "Stop", turn_id: turn, model: "gpt-5.5", last_assistant_message: "Hi!" },
+        3
+      )
+    )
+    expect(start._tag === "Decoded" && start.events[0]).toMatchObject({ startedAt: 1_796_389_400_000 })
+    expect(prompt._tag === "Decoded" && prompt.events).toEqual([
+      expect.objectContaining({ kind: "message", messageId: `${turn}:prompt`, role: "user", text: "hi" })
+    ])
+    expect(stop._tag === "Decoded" && stop.events).toEqual([
+      expect.objectContaining({
+        kind: "message",
+        messageId: `${turn}:reply`,
+        role: "assistant",
+        text: "Hi!",
+        model: "gpt-5.5"
+      })
+    ])
+    expect(stop._tag === "Decoded" && stop.followUps).toEqual([])
+  })
+
+  it("sets aside what it cannot read, saying why", () => {
+    expect(Source.decode(item("Stop", "not json"))).toMatchObject({
+      _tag: "Unreadable",
+      reason: expect.stringContaining("Stop: hook stdin is not JSON")
+    })
+    expect(Source.decode(item("Stop", { hook_event_name: "Stop" }))).toEqual({
+      _tag: "Unreadable",
+      reason: "Stop: hook payload has no session_id"
+    })
+    expect(
+      Source.decode({ ...item("Stop", {}), text: `${JSON.stringify({ v: 2, hook: "Stop", receivedAt: 1 })}\n{}` })
+    ).toEqual({
+      _tag: "Unreadable",
+      reason: "written by another codex-sync (inbox format 2); upgrade"
+    })
+    expect(Hooks.decodeHookInput("[]")).toEqual({ problem: "hook stdin is not a JSON object" })
+  })
+})

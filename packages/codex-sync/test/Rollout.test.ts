@@ -1,0 +1,217 @@
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { Event, Ingest, Pricing, Usage } from "@opensync/domain"
+import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
+import * as Either from "effect/Either"
+import * as Events from "../src/Events.js"
+import * as Rollout from "../src/Rollout.js"
+import * as CodexUsage from "../src/Usage.js"
+
+const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name), "utf8")
+const read = (name: string, syncThinking = true) =>
+  Rollout.read(Rollout.parseLines(fixture(name)).lines, { syncThinking })
+const total = (session: Rollout.RolloutSession) =>
+  session.messages.reduce((sum, message) => Usage.add(sum, message.usage ?? Usage.zero), Usage.zero)
+const usage = (input: number, cacheRead: number, output: number, reasoning: number, cacheWrite5m = 0) => ({
+  input,
+  output,
+  cacheRead,
+  cacheWrite5m,
+  cacheWrite1h: 0,
+  reasoning
+})
+
+describe("Codex session files", () => {
+  it("reads the captured 0.171.0 session: the prompt, the reply and its usage, no injected context", () => {
+    const session = read("rollout-0.171.0.jsonl")
+    expect(session).toMatchObject({
+      id: "01a24126-d071-7d40-b1a6-dce6c095a6d9",
+      cwd: "/home/dev/projects/demo",
+      model: "gpt-5.5",
+      provider: "fake",
+      agentVersion: "0.171.0",
+      startedAt: Date.parse("2026-12-04T13:03:12.543Z")
+    })
+    expect(session.messages.map((m) => [m.role, m.id, m.text])).toEqual([
+      ["user", "msg_01a24126-d178-7801-af06-cf15d3fbefd5", "Say hello"],
+      ["assistant", "msg_fake1", "Hello from the fake model."]
+    ])
+    // input 1,200 includes 1,000 cached; output 40 includes 10 of reasoning.
+    expect(session.messages[1]?.usage).toEqual(usage(200, 1_000, 30, 10))
+  })
+
+  it("reads a session with tool calls: one reply per API response, tool calls with exit codes and paths", () => {
+    const session = read("rollout-tools-0.171.0.jsonl")
+    expect(session.messages.map((m) => [m.role, m.id, m.text, m.parts.map((p) => p.type)])).toEqual([
+      ["user", "msg_01a2420a-f3d6-77a3-93b4-077b33bc84e8", "Run echo hello then list a missing file", ["text"]],
+      ["assistant", "msg_1a", "Step 1.", ["text", "tool"]],
+      ["assistant", "msg_2a", "Step 2.", ["text", "tool"]],
+      ["assistant", "msg_3a", "Step 3.", ["text", "tool"]],
+      ["assistant", "rs_4", "All done.", ["text"]]
+    ])
+    expect(session.messages[4]?.thinking).toBe("Thinking about it.")
+    expect(read("rollout-tools-0.171.0.jsonl", false).messages[4]?.thinking).toBeNull()
+    expect(session.messages.slice(1).map((m) => m.usage)).toEqual([
+      usage(501, 500, 43, 7),
+      usage(502, 500, 43, 7),
+      usage(503, 500, 43, 7),
+      usage(504, 500, 43, 7)
+    ])
+    // What the token_count events' last cumulative total says, in OpenSync's terms.
+    expect(total(session)).toEqual(usage(4_010 - 2_000, 2_000, 200 - 28, 28))
+    expect(session.toolCalls.map((c) => [c.callId, c.messageId, c.name, c.status, c.output.exitCode, c.input])).toEqual(
+      [
+        ["call_1", "msg_1a", "exec_command", "completed", 0, { summary: "echo hello", paths: [], bytes: 20 }],
+        [
+          "call_2",
+          "msg_2a",
+          "apply_patch",
+          "completed",
+          0,
+          { summary: null, paths: ["/home/dev/projects/demo/hello.txt"], bytes: 81 }
+        ],
+        ["call_3", "msg_3a", "exec_command", "error", 2, { summary: "ls ./no-such-file", paths: [], bytes: 27 }]
+      ]
+    )
+    expect(session.toolCalls[2]?.output.error).toBe("ls: cannot access './no-such-file': No such file or directory")
+    expect(session.toolCalls[0]?.output.error).toBeNull()
+    expect(session.toolCalls.every((c) => c.completedAt !== null && c.completedAt >= c.startedAt)).toBe(true)
+  })
+
+  it("counts a fork's own responses only, not the cumulative totals it starts from (0.171.0 fork)", () => {
+    const session = read("rollout-fork-0.171.0.jsonl")
+    expect(session.forkedFrom).toBe("01a2420a-f382-72b0-b3a0-62e56c138584")
+    expect(session.messages.map((m) => [m.role, m.text])).toEqual([
+      ["user", "Again please"],
+      ["assistant", "All done."]
+    ])
+    // token_count's total is 5,019 input: the parent's 4,010 plus this response's 1,009.
+    expect(total(session)).toEqual(usage(509, 500, 43, 7))
+  })
+
+  it("trap: token_count re-emits cumulative totals; an older file counts their growth once (no token_usage_record)", () => {
+    const lines = Rollout.parseLines(fixture("legacy-token-count.jsonl")).lines
+    const session = Rollout.read(lines, { syncThinking: true })
+    // A naive sum of every token_count's last usage counts 5,000 three times, 6,000 and 7,000 twice each.
+    const naive = lines
+      .filter((l) => (l.payload as { type?: string }).type === "token_count")
+      .reduce(
+        (n, l) =>
+          n +
+          ((l.payload as { info?: { last_token_usage?: { input_tokens: number } } }).info?.last_token_usage
+            ?.input_tokens ?? 0),
+        0
+      )
+    expect(naive).toBe(3 * 5_000 + 2 * 6_000 + 2 * 7_000)
+    expect(total(session)).toEqual(usage(1_000 + 1_000 + 500, 4_000 + 5_000 + 6_500, 80 + 80 + 140, 40 + 0 + 60))
+    expect(session.messages.map((m) => [m.role, m.text])).toEqual([
+      ["user", "List the files"],
+      ["assistant", ""],
+      ["assistant", ""],
+      ["assistant", "There is one file, README.md."]
+    ])
+    expect(session.messages[1]?.thinking).toBe("**Listing** the files")
+    expect(session).toMatchObject({
+      model: "gpt-5-codex",
+      gitBranch: "main",
+      agentVersion: "0.46.0",
+      provider: "openai"
+    })
+    expect(session.toolCalls.map((c) => [c.name, c.input.summary, c.status, c.output.exitCode])).toEqual([
+      ["shell", "ls", "completed", 0],
+      ["shell", "cat missing.txt", "error", 1]
+    ])
+  })
+
+  it("trap: a fork that replays its parent's lines counts only its own turn (with and without usage records)", () => {
+    for (const name of ["fork-replay.jsonl", "fork-replay-legacy.jsonl"]) {
+      const session = read(name)
+      expect(session.id, name).toBe("01a24300-0000-7000-8000-00000000000f")
+      expect(session.cwd, name).toBe("/home/dev/projects/demo")
+      expect(session.model, name).toBe("gpt-5.5")
+      expect(
+        session.messages.map((m) => m.id),
+        name
+      ).toEqual(["msg_fork_user", "msg_fork_reply"])
+      expect(total(session), name).toEqual(usage(500, 3_000, 40, 10))
+    }
+  })
+
+  it("trap: the same API response recorded twice counts once; a subagent names its parent", () => {
+    const session = read("subagent-duplicate-record.jsonl")
+    expect(session.parentId).toBe("01a24400-0000-7000-8000-0000000000aa")
+    expect(session.title).toBe("Say done")
+    expect(session.messages.map((m) => [m.role, m.text, m.usage])).toEqual([
+      ["user", "Say done", null],
+      ["assistant", "done", usage(300, 1_500, 200, 100, 200)]
+    ])
+  })
+
+  it("trap: cached input and reasoning are counted once and priced as OpenAI bills them", () => {
+    // The usage of a Responses API response, in the API's own shape (input includes cached, output reasoning).
+    const billed = { input_tokens: 301_000, input_tokens_details: { cached_tokens: 120_000 }, output_tokens: 9_000 }
+    const api = { ...billed, output_tokens_details: { reasoning_tokens: 4_000 } }
+    const mapped = CodexUsage.fromCodex({
+      input_tokens: api.input_tokens,
+      cached_input_tokens: api.input_tokens_details.cached_tokens,
+      output_tokens: api.output_tokens,
+      reasoning_output_tokens: api.output_tokens_details.reasoning_tokens
+    })
+    expect(mapped).toEqual(usage(181_000, 120_000, 5_000, 4_000))
+    expect(Usage.total(mapped)).toBe(api.input_tokens + api.output_tokens)
+    for (const model of ["gpt-5.5", "gpt-5.4", "gpt-5-mini", "gpt-5.1-codex-mini"]) {
+      const at = Date.parse("2026-12-04T12:00:00Z")
+      const oracle = calcPrice(
+        extractUsage(findProvider({ providerId: "openai" })!, { model, usage: api }, "responses").usage,
+        model,
+        { providerId: "openai", timestamp: new Date(at) }
+      )
+      // 301,000 prompt tokens: past GPT-5.4/5.5's 272K long-context threshold, so the whole request is at that tier.
+      expect(Pricing.price(model, mapped, { at })?.usd, model).toBeCloseTo(oracle!.total_price, 9)
+    }
+    expect(Pricing.price("gpt-unknown-9", mapped)).toBeUndefined()
+  })
+
+  it("becomes events that store the same totals, and reading the file again gives the same events", () => {
+    const session = read("rollout-tools-0.171.0.jsonl")
+    const events = Events.toEvents(session, { sessionId: session.id!, syncToolCalls: true })
+    expect(events.map((e) => e.kind)).toEqual([
+      "session",
+      "message",
+      "message",
+      "message",
+      "message",
+      "message",
+      "tool_call",
+      "tool_call",
+      "tool_call"
+    ])
+    expect(
+      Events.toEvents(read("rollout-tools-0.171.0.jsonl"), { sessionId: session.id!, syncToolCalls: true })
+    ).toEqual(events)
+    expect(events[0]).toMatchObject({
+      source: "codex-cli",
+      projectPath: "/home/dev/projects/demo",
+      projectName: "demo",
+      model: "gpt-5.5",
+      provider: "fake",
+      agentVersion: "0.171.0"
+    })
+    let stored = Ingest.emptySession(session.id!, "codex-cli", 0)
+    for (const encoded of events) {
+      const decoded = Event.decodeUnknown(encoded)
+      if (Either.isLeft(decoded)) throw new Error(String(decoded.left))
+      const value = decoded.right
+      if (value.kind === "message") stored = Ingest.applyMessageEvent(stored, null, value).session
+      if (value.kind === "tool_call") stored = Ingest.applyToolCallEvent(stored, null, value).session
+    }
+    expect(stored.usage).toEqual(total(session))
+    expect(stored.toolCallCount).toBe(3)
+    expect(stored.toolErrorCount).toBe(1)
+    expect(stored.toolSlices.map((slice) => [slice.tool, slice.calls]).sort()).toEqual([
+      ["Bash", 2],
+      ["Edit", 1]
+    ])
+  })
+})

@@ -1,0 +1,293 @@
+import { isAbsolute, join } from "node:path"
+import { type Kit, Lenient } from "@opensync/client"
+import { Limits, type ToolCall, type Usage } from "@opensync/domain"
+
+/*
+ * A Gemini CLI chat file into its session: `~/.gemini/tmp/<project>/chats/session-<ts>-<id>.jsonl` (a header line
+ * `{sessionId, projectHash, startTime, lastUpdated, kind}`, then `{"$set": {...}}` patches and message records) or the
+ * older `session-….json` (one object with a `messages` array). Message records are written again as they change (a
+ * reply gains its tool calls), so they are upserted by `id`: the last copy wins, in the place of the first. A rewind
+ * (`{"$rewindTo": id}`) or a `$set` of the whole message list (a rolled-back turn) takes messages out of the
+ * conversation but not out of the record: they were sent, billed and possibly synced already, so they are kept. Tokens:
+ * Gemini's `input` includes the `cached` tokens and `tool` prompt tokens come on top, `thoughts` are apart from
+ * `output`; OpenSync keeps input, cache reads, output and reasoning apart, each counted once.
+ */
+
+type Json = Lenient.Json
+type Part = Kit.SessionEvents.SessionMessage["parts"][number]
+
+export interface ChatSession extends Kit.SessionEvents.SessionRecord {
+  readonly id: string | null
+  /** `main`, or `subagent` for an agent's own chat. */
+  readonly kind: string | null
+  readonly projectHash: string | null
+}
+
+/** Gemini's token counts (`tokens {input, output, cached, thoughts, tool, total}`) in OpenSync's terms. */
+export const usageOf = (tokens: Json): Usage.UsageFields => {
+  const input = Lenient.count(tokens.input)
+  const cached = Math.min(Lenient.count(tokens.cached), input)
+  return {
+    input: input - cached + Lenient.count(tokens.tool),
+    output: Lenient.count(tokens.output),
+    cacheRead: cached,
+    cacheWrite5m: 0,
+    cacheWrite1h: 0,
+    reasoning: Lenient.count(tokens.thoughts)
+  }
+}
+
+/**
+ * The records of a chat file: the header, then patches and messages (`.jsonl`), or the header and its `messages` (the
+ * older `.json`); and how many lines were not JSON objects.
+ */
+export const parse = (
+  text: string,
+  form: "jsonl" | "json"
+): { readonly records: ReadonlyArray<Json>; readonly malformed: number } => {
+  if (form === "json") {
+    try {
+      const value: unknown = JSON.parse(text)
+      if (!Lenient.isRecord(value)) return { records: [], malformed: 1 }
+      const { messages, ...header } = value
+      return { records: [header, ...(Array.isArray(messages) ? messages.filter(Lenient.isRecord) : [])], malformed: 0 }
+    } catch {
+      return { records: [], malformed: 1 }
+    }
+  }
+  const records: Array<Json> = []
+  let malformed = 0
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue
+    try {
+      const value: unknown = JSON.parse(line)
+      if (Lenient.isRecord(value)) records.push(value)
+      else malformed++
+    } catch {
+      malformed++
+    }
+  }
+  return { records, malformed }
+}
+
+const partsOf = (content: unknown): ReadonlyArray<Json> =>
+  typeof content === "string" ? [{ text: content }] : Array.isArray(content) ? content.filter(Lenient.isRecord) : []
+
+const textOf = (content: unknown): string =>
+  partsOf(content)
+    .flatMap((part) => (typeof part.text === "string" && part.thought !== true ? [part.text] : []))
+    .join("")
+
+/** Context Gemini CLI puts in the conversation itself, not the user's words. */
+const isContext = (text: string) => /^\s*<session_context>/.test(text)
+
+/** The summary that replaces the history when Gemini CLI compresses it (a `<state_snapshot>`, sent as the user's). */
+const isSummary = (text: string) => /^\s*<state_snapshot>/.test(text)
+
+const summary = (text: string | undefined): string | null =>
+  text === undefined || text === "" ? null : Limits.truncate(text, Limits.maxSummaryChars)
+
+/** What a Gemini CLI tool was asked to do: a command, a pattern or query, the files it touches (never contents). */
+export const summarize = (name: string, args: unknown, cwd: string | null): ToolCall.ToolInput => {
+  const bytes = Lenient.jsonLength(args)
+  if (!Lenient.isRecord(args)) return { summary: null, paths: [], bytes }
+  const path = (...keys: Array<string>) => {
+    for (const key of keys) {
+      const value = Lenient.field(args, key)
+      if (value !== undefined) return [isAbsolute(value) || cwd === null ? value : join(cwd, value)]
+    }
+    return []
+  }
+  switch (name) {
+    case "run_shell_command":
+      return { summary: summary(Lenient.field(args, "command")), paths: path("dir_path", "directory"), bytes }
+    case "read_file":
+    case "write_file":
+    case "replace":
+    case "edit":
+      return { summary: null, paths: path("file_path", "absolute_path", "path"), bytes }
+    case "read_many_files":
+      return {
+        summary: null,
+        paths: (Array.isArray(args.paths) ? args.paths : [])
+          .filter((p) => typeof p === "string")
+          .slice(0, Limits.maxPaths),
+        bytes
+      }
+    case "list_directory":
+      return { summary: null, paths: path("dir_path", "path"), bytes }
+    case "glob":
+    case "grep_search":
+    case "search_file_content":
+      return { summary: summary(Lenient.field(args, "pattern")), paths: path("dir_path", "path"), bytes }
+    case "google_web_search":
+      return { summary: summary(Lenient.field(args, "query")), paths: [], bytes }
+    case "web_fetch":
+      return { summary: summary(Lenient.field(args, "url") ?? Lenient.field(args, "prompt")), paths: [], bytes }
+    default: {
+      const keys = Object.keys(args).sort()
+      return { summary: keys.length === 0 ? null : summary(keys.join(", ")), paths: [], bytes }
+    }
+  }
+}
+
+/** A shell tool's reply: `Output: …` then `Exit Code: N` (absent on success). */
+const exitCodeOf = (output: string): number | null => {
+  const match = /(?:^|\n)Exit Code: (-?\d{1,9})(?:\n|$)/.exec(output)
+  return match === null ? null : Number(match[1])
+}
+
+/** What a shell command printed, without the wrapper Gemini CLI adds around it. */
+const printed = (output: string): string => {
+  const body = output.replace(/^<untrusted_context>\n?|\n?<\/untrusted_context>\s*$/g, "")
+  const start = body.startsWith("Output: ") ? "Output: ".length : 0
+  const end = body.search(/\n(?:Exit Code|Error|Signal|Background PIDs|Process Group PGID): /)
+  return body.slice(start, end < 0 ? undefined : end)
+}
+
+/** One tool call of a reply: its status, input and result. */
+const toolCallOf = (call: Json, messageId: string, startedAt: number, cwd: string | null) => {
+  const callId = Lenient.field(call, "id")
+  if (callId === undefined) return undefined
+  const name = (Lenient.field(call, "name") ?? "unknown").slice(0, 256)
+  const results = (Array.isArray(call.result) ? call.result : []).filter(Lenient.isRecord)
+  const response = Lenient.record(Lenient.record(results[0]?.functionResponse).response)
+  const output = typeof response.output === "string" ? response.output : ""
+  const error = Lenient.field(response, "error")
+  const completed = Date.parse(Lenient.field(call, "timestamp") ?? "")
+  const exitCode = exitCodeOf(output)
+  const status = Lenient.field(call, "status")
+  const failed =
+    status === "error" || status === "cancelled" || error !== undefined || (exitCode !== null && exitCode !== 0)
+  const done = status === "success" || status === "error" || status === "cancelled" || results.length > 0
+  const errorText = error ?? (failed ? printed(output).trim() || (status === "cancelled" ? "cancelled" : "") : "")
+  const toolCall: Kit.SessionEvents.SessionToolCall = {
+    callId,
+    messageId,
+    name,
+    status: !done ? "running" : failed ? "error" : "completed",
+    startedAt,
+    completedAt: done ? (Number.isFinite(completed) ? Math.max(completed, startedAt) : startedAt) : null,
+    input: summarize(name, call.args, cwd),
+    output: {
+      bytes: Lenient.jsonLength(call.result),
+      exitCode,
+      error: errorText === "" ? null : Limits.truncate(errorText, Limits.maxErrorChars)
+    }
+  }
+  return toolCall
+}
+
+/**
+ * Reads a chat file's records. `cwd` is the project the chat belongs to (see `Projects`); `parentId` the session that
+ * started a subagent's chat.
+ */
+export const read = (
+  records: ReadonlyArray<Json>,
+  options: { readonly syncThinking: boolean; readonly cwd: string | null; readonly parentId?: string | null }
+): ChatSession => {
+  const header = records.find((record) => Lenient.field(record, "sessionId") !== undefined) ?? {}
+  // Upsert by id: the last copy of a record wins, in the place its first copy had.
+  const order: Array<string> = []
+  const latest = new Map<string, Json>()
+  let title: string | null = null
+  const upsert = (record: Json) => {
+    const id = Lenient.field(record, "id")
+    if (id === undefined || typeof record.type !== "string") return
+    if (!latest.has(id)) order.push(id)
+    latest.set(id, record)
+  }
+  for (const record of records) {
+    if (Lenient.isRecord(record.$set)) {
+      const patch = record.$set
+      for (const message of Array.isArray(patch.messages) ? patch.messages : []) {
+        if (Lenient.isRecord(message)) upsert(message)
+      }
+      title = Lenient.field(patch, "summary") ?? title
+      continue
+    }
+    upsert(record)
+  }
+  title = Lenient.field(header, "summary") ?? title
+  const messages: Array<Kit.SessionEvents.SessionMessage> = []
+  const toolCalls: Array<Kit.SessionEvents.SessionToolCall> = []
+  let model: string | null = null
+  // Only the messages date the session: `lastUpdated` patches move without anything to sync.
+  let lastAt: number | null = null
+  for (const id of order) {
+    const record = latest.get(id)!
+    const at = Date.parse(Lenient.field(record, "timestamp") ?? "")
+    if (!Number.isFinite(at)) continue
+    lastAt = lastAt === null ? at : Math.max(lastAt, at)
+    if (record.type === "user") {
+      const text = textOf(record.content)
+      // Tool results come back as user-role records of function responses; the context is Gemini CLI's own.
+      if (text === "" || isContext(text)) continue
+      messages.push({
+        id,
+        ...(isSummary(text) ? ({ role: "system", subtype: "summary" } as const) : ({ role: "user" } as const)),
+        text,
+        thinking: null,
+        parts: [{ type: "text", text }],
+        model: null,
+        createdAt: at,
+        completedAt: at,
+        usage: null
+      })
+      continue
+    }
+    if (record.type !== "gemini") continue
+    // A reply Gemini CLI wrote itself (no model, no usage: the acknowledgement after a compression summary).
+    if (record.model === undefined && record.tokens === undefined && record.toolCalls === undefined) continue
+    const text = textOf(record.content)
+    const thoughts = (Array.isArray(record.thoughts) ? record.thoughts : [])
+      .filter(Lenient.isRecord)
+      .flatMap((thought) => {
+        const subject = Lenient.field(thought, "subject")
+        const description = Lenient.field(thought, "description")
+        const line =
+          subject !== undefined && description !== undefined ? `${subject}: ${description}` : (subject ?? description)
+        return line === undefined ? [] : [line]
+      })
+    const recordModel = Lenient.field(record, "model") ?? null
+    if (recordModel !== null) model = recordModel
+    const calls = (Array.isArray(record.toolCalls) ? record.toolCalls : [])
+      .filter(Lenient.isRecord)
+      .flatMap((call) => toolCallOf(call, id, at, options.cwd) ?? [])
+    const parts: Array<Part> = [
+      ...(text === "" ? [] : [{ type: "text" as const, text }]),
+      ...calls.map((call) => ({ type: "tool" as const, callId: call.callId, name: call.name }))
+    ]
+    const completedAt = Math.max(at, ...calls.map((call) => call.completedAt ?? at))
+    messages.push({
+      id,
+      role: "assistant",
+      text,
+      thinking: options.syncThinking && thoughts.length > 0 ? thoughts.join("\n") : null,
+      parts: parts.slice(0, Limits.maxParts),
+      model: recordModel,
+      createdAt: at,
+      completedAt,
+      usage: Lenient.isRecord(record.tokens) ? usageOf(record.tokens) : null
+    })
+    toolCalls.push(...calls)
+    lastAt = Math.max(lastAt, completedAt)
+  }
+  const started = Date.parse(Lenient.field(header, "startTime") ?? "")
+  return {
+    id: Lenient.field(header, "sessionId") ?? null,
+    kind: Lenient.field(header, "kind") ?? null,
+    projectHash: Lenient.field(header, "projectHash") ?? null,
+    title,
+    cwd: options.cwd,
+    gitBranch: null,
+    model,
+    provider: null,
+    agentVersion: null,
+    parentId: options.parentId ?? null,
+    startedAt: Number.isFinite(started) ? started : (messages[0]?.createdAt ?? null),
+    lastAt,
+    messages,
+    toolCalls
+  }
+}

@@ -1,0 +1,82 @@
+import { Lenient } from "@opensync/client"
+import { Event } from "@opensync/domain"
+import { agent } from "./Agent.js"
+
+/*
+ * Gemini CLI hook payloads (`session_id`, `transcript_path`, `cwd`, `hook_event_name`, `timestamp`, …) into events.
+ * The chat file is the record: hooks give the session's start and end and say when to re-read the file. Pure.
+ */
+
+type WithoutId<E> = Omit<E, "id">
+
+const SOURCE = agent.source.id
+
+/**
+ * The hooks `setup` registers: the start and end of a session and the end of each turn. Model and tool hooks
+ * (BeforeModel, AfterModel, BeforeTool, AfterTool) and PreCompress, which fires before every model call, would start
+ * a process per call for nothing the chat file does not already hold.
+ */
+export const events = ["SessionStart", "AfterAgent", "SessionEnd"] as const
+
+/** Events after which the chat file has something new. */
+const rereadAfter = new Set(["AfterAgent", "SessionEnd", "PreCompress"])
+
+export interface HookInput {
+  readonly sessionId: string
+  readonly event: string
+  readonly payload: Lenient.Json
+}
+
+/** One hook's stdin: a JSON object with `session_id` and `hook_event_name`; otherwise why it cannot be used. */
+export const decodeHookInput = (stdin: string): HookInput | { readonly problem: string } => {
+  if (stdin.trim() === "") return { problem: "hook stdin is empty" }
+  let json: unknown
+  try {
+    json = JSON.parse(stdin)
+  } catch (cause) {
+    return { problem: `hook stdin is not JSON: ${cause instanceof Error ? cause.message : String(cause)}` }
+  }
+  if (!Lenient.isRecord(json)) return { problem: "hook stdin is not a JSON object" }
+  const sessionId = Lenient.field(json, "session_id")
+  if (sessionId === undefined) return { problem: "hook payload has no session_id" }
+  const event = Lenient.field(json, "hook_event_name")
+  if (event === undefined) return { problem: "hook payload has no hook_event_name" }
+  return { sessionId, event, payload: json }
+}
+
+/** The chat file to re-read after this hook, when it names one. */
+export const chatFileToRead = (input: HookInput): string | undefined =>
+  rereadAfter.has(input.event) ? Lenient.field(input.payload, "transcript_path") : undefined
+
+/** The events one hook call yields; `now` is when it ran (Gemini CLI's `timestamp` when it sent one). */
+export const eventsFromHook = (input: HookInput, receivedAt: number): ReadonlyArray<Event.EventEncoded> => {
+  const { payload, sessionId } = input
+  const stamped = Date.parse(Lenient.field(payload, "timestamp") ?? "")
+  const now = Number.isFinite(stamped) ? stamped : receivedAt
+  const base = { source: SOURCE, sessionId, at: now }
+  switch (input.event) {
+    case "SessionStart": {
+      const cwd = Lenient.field(payload, "cwd")
+      const startType = Lenient.field(payload, "source")
+      const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
+        kind: "session",
+        ...base,
+        ...(startType !== undefined ? { startType } : {}),
+        ...(cwd !== undefined ? { projectPath: cwd, projectName: Lenient.projectNameOf(cwd) } : {})
+      }
+      return [Event.make(event)]
+    }
+    case "SessionEnd": {
+      const reason = Lenient.field(payload, "reason")
+      const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
+        kind: "session",
+        ...base,
+        ...(reason !== undefined ? { endReason: reason } : {}),
+        endedAt: now
+      }
+      return [Event.make(event)]
+    }
+    default:
+      return []
+  }
+}

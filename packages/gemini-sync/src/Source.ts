@@ -1,0 +1,71 @@
+/**
+ * Gemini CLI as a session source of the agent kit: hook payloads (stored by `hook.ts`) give the session's start and
+ * end and name the chat file to re-read after each turn; `import` reads every chat file Gemini CLI keeps; the hooks
+ * are registered in `~/.gemini/settings.json`; chats Gemini CLI is about to delete are sent first.
+ */
+import { join } from "node:path"
+import { Kit } from "@opensync/client"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { agent, geminiDir, inboxVersion } from "./Agent.js"
+import * as History from "./History.js"
+import * as Hooks from "./Hooks.js"
+import * as Registration from "./Registration.js"
+import * as Retention from "./Retention.js"
+
+const { FollowUpFailed, SessionSource } = Kit.SessionSource
+type Decoded = Kit.SessionSource.Decoded
+
+/** A stored hook call into its events and the chat file to re-read. */
+export const decode = (item: Kit.SessionSource.InboxItem): Decoded => {
+  const parsed = Kit.CommandHook.parseItem(item.text, item.mtimeMs, inboxVersion, agent.source.cli)
+  if (parsed._tag === "Unreadable") return parsed
+  const { hook, receivedAt, stdin } = parsed.stored
+  const input = Hooks.decodeHookInput(stdin)
+  if ("problem" in input) return { _tag: "Unreadable", reason: `${hook}: ${input.problem}` }
+  const file = Hooks.chatFileToRead(input)
+  return {
+    _tag: "Decoded",
+    events: Hooks.eventsFromHook(input, receivedAt),
+    followUps: file === undefined ? [] : [{ sessionId: input.sessionId, path: file }]
+  }
+}
+
+/** Gemini CLI's session source in the kit's environment. */
+export const layer = Layer.effect(
+  SessionSource,
+  Effect.map(Kit.LocalState.LocalState, ({ env }) => {
+    const retention = Retention.retention(Registration.settingsFile(env))
+    return SessionSource.of({
+      decode,
+      followUp: (followUp, options) =>
+        Effect.gen(function* () {
+          const read = yield* History.readChatFile(followUp.path, followUp.sessionId, options, env).pipe(
+            Effect.mapError((reason) => new FollowUpFailed({ path: followUp.path, reason }))
+          )
+          // The session's subagents write chats of their own, which no hook names.
+          const subagents = yield* History.subagentChatsOf(followUp.path, read.session.id ?? followUp.sessionId)
+          const theirs = yield* Effect.forEach(subagents, (path) =>
+            History.readChatFile(path, path, options, env).pipe(
+              Effect.map((sub) => sub.events),
+              Effect.mapError((reason) => new FollowUpFailed({ path, reason }))
+            )
+          )
+          return [...read.events, ...theirs.flat()]
+        }),
+      history: (options) =>
+        Effect.map(History.discover(env), (files) => ({
+          items: files
+            .filter((file) => options.since === undefined || file.mtimeMs >= options.since)
+            .map((file) => History.historyItem(file, options, env)),
+          where: join(geminiDir(env), "tmp"),
+          summary: (totals: Kit.SessionSource.ImportTotals) =>
+            `Imported ${totals.sessions} session(s) from ${totals.items} file(s) ` +
+            `(${(totals.bytes / 1048576).toFixed(1)} MB): ${totals.events} event(s) queued, ` +
+            `${totals.skipped.length} file(s) skipped, ${totals.malformed} malformed line(s).`
+        })),
+      registration: Registration.make(env),
+      retention
+    })
+  })
+)

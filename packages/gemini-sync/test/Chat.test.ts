@@ -1,0 +1,333 @@
+import { createHash } from "node:crypto"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { Kit } from "@opensync/client"
+import { Pricing, Usage } from "@opensync/domain"
+import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
+import * as Effect from "effect/Effect"
+import * as Chat from "../src/Chat.js"
+import * as History from "../src/History.js"
+import * as Projects from "../src/Projects.js"
+import * as Retention from "../src/Retention.js"
+
+const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name), "utf8")
+const read = (name: string, options = { syncThinking: true, cwd: "/home/dev/projects/gproj" }) =>
+  Chat.read(Chat.parse(fixture(name), name.endsWith(".jsonl") ? "jsonl" : "json").records, options)
+const total = (session: Chat.ChatSession) =>
+  session.messages.reduce((sum, message) => Usage.add(sum, message.usage ?? Usage.zero), Usage.zero)
+const usage = (input: number, cacheRead: number, output: number, reasoning: number) => ({
+  input,
+  output,
+  cacheRead,
+  cacheWrite5m: 0,
+  cacheWrite1h: 0,
+  reasoning
+})
+
+describe("Gemini CLI chat files", () => {
+  it("reads the captured 0.61.0 chat: the prompt and the reply, not Gemini CLI's own context", () => {
+    const session = read("session-2026-12-04T13-04-c2ccef89.jsonl")
+    expect(session).toMatchObject({
+      id: "c2ccef89-b2c9-424e-a9ff-cff0ea2a2543",
+      kind: "main",
+      model: "gemini-3.1-pro-preview",
+      startedAt: Date.parse("2026-12-04T13:04:09.938Z")
+    })
+    expect(session.messages.map((m) => [m.role, m.id, m.text])).toEqual([
+      ["user", "1c77c3a4-15b1-4888-9194-b655db75b26f", "Say hello"],
+      ["assistant", "7239ed12-e78a-47f2-89e7-878a44bab927", "Hello from the fake Gemini."]
+    ])
+    // tokens {input 900 (600 of them cached), output 30, thoughts 20, total 950}: each counted once.
+    expect(session.messages[1]?.usage).toEqual(usage(300, 600, 30, 20))
+    expect(Usage.total(total(session))).toBe(950)
+  })
+
+  it("upserts rewritten replies by id: a reply and its tool calls once, in the place it first had", () => {
+    const text = fixture("session-tools-0.61.0.jsonl")
+    // Every reply with tool calls is written twice (first without them).
+    const lines = text.split("\n").filter((line) => line.includes('"type":"gemini"'))
+    expect(lines.length).toBe(7)
+    const session = read("session-tools-0.61.0.jsonl")
+    expect(session.messages.map((m) => [m.role, m.text, m.parts.map((p) => p.type)])).toEqual([
+      ["user", "Run echo hello, write hello.txt, then list a missing file", ["text"]],
+      ["assistant", "Step 1.", ["text", "tool"]],
+      ["assistant", "Step 2.", ["text", "tool"]],
+      ["assistant", "Step 3.", ["text", "tool"]],
+      ["assistant", "All done.", ["text"]]
+    ])
+    expect(session.messages[4]?.thinking).toBe("Thinking...")
+    expect(total(session)).toEqual(usage(4 * 300 + 1 + 2 + 3 + 4, 4 * 600, 4 * 30, 4 * 20))
+    expect(session.toolCalls.map((c) => [c.name, c.status, c.output.exitCode, c.input.summary, c.input.paths])).toEqual(
+      [
+        ["run_shell_command", "completed", null, "echo hello", []],
+        ["write_file", "completed", null, null, ["/home/dev/projects/gproj/hello.txt"]],
+        ["run_shell_command", "error", 2, "ls ./no-such-file", []]
+      ]
+    )
+    // Gemini CLI reports a failing command as a success whose output says `Exit Code: 2`.
+    expect(session.toolCalls[2]?.output.error).toBe("ls: cannot access './no-such-file': No such file or directory")
+    for (const call of session.toolCalls) {
+      expect(call.completedAt).not.toBeNull()
+      expect(call.completedAt!).toBeGreaterThanOrEqual(call.startedAt)
+    }
+  })
+
+  it("reads the older single-document form: tool-use prompt tokens count as input, a failed edit as an error", () => {
+    const session = read("session-2026-09-01T08-00-5d2c1f3a.json", {
+      syncThinking: false,
+      cwd: "/home/dev/projects/gproj"
+    })
+    expect(session.id).toBe("5d2c1f3a-0b1e-4c55-9f2a-1f5e0c7d9a10")
+    expect(session.messages.map((m) => [m.role, m.text])).toEqual([
+      ["user", "Read the config and fix the typo"],
+      ["assistant", "Reading it."],
+      ["assistant", "The file has no typo."]
+    ])
+    expect(session.messages[1]?.thinking).toBeNull()
+    // input 12,000 (8,000 cached) + 150 tool-use prompt tokens; output 40 and thoughts 300: total 12,490.
+    expect(session.messages[1]?.usage).toEqual(usage(4_150, 8_000, 40, 300))
+    expect(Usage.total(session.messages[1]!.usage!)).toBe(12_490)
+    expect(session.toolCalls.map((c) => [c.name, c.status, c.input.paths, c.output.error])).toEqual([
+      ["read_file", "completed", ["/home/dev/projects/gproj/config.yml"], null],
+      [
+        "replace",
+        "error",
+        ["/home/dev/projects/gproj/config.yml"],
+        "Failed to edit, 0 occurrences found for old_string"
+      ]
+    ])
+    expect(session.toolCalls.map((c) => c.completedAt! - c.startedAt)).toEqual([1_500, 2_000])
+  })
+
+  it("trap: cached tokens are part of input and thoughts apart from output; priced as Google bills them", () => {
+    const api = {
+      promptTokenCount: 260_000,
+      candidatesTokenCount: 2_000,
+      cachedContentTokenCount: 200_000,
+      thoughtsTokenCount: 1_500,
+      toolUsePromptTokenCount: 500
+    }
+    const mapped = Chat.usageOf({
+      input: api.promptTokenCount,
+      output: api.candidatesTokenCount,
+      cached: api.cachedContentTokenCount,
+      thoughts: api.thoughtsTokenCount,
+      tool: api.toolUsePromptTokenCount
+    })
+    // Adding cached on top of input would count 200,000 tokens twice.
+    expect(mapped).toEqual(usage(60_500, 200_000, 2_000, 1_500))
+    const at = Date.parse("2026-12-04T12:00:00Z")
+    for (const model of ["gemini-2.5-pro", "gemini-3.1-pro-preview", "gemini-3.8-flash", "gemini-2.5-flash"]) {
+      const extracted = extractUsage(findProvider({ providerId: "google" })!, {
+        modelVersion: model,
+        usageMetadata: api
+      })
+      const oracle = calcPrice(extracted.usage, model, { providerId: "google", timestamp: new Date(at) })!
+      expect(Pricing.price(model, mapped, { at })?.usd, model).toBeCloseTo(oracle.total_price, 9)
+    }
+  })
+
+  it("finds a chat's project: .project_root, projects.json slugs, or the older SHA-256 folder names", () => {
+    const root = mkdtempSync(join(tmpdir(), "gemini-projects-"))
+    try {
+      const gemini = join(root, ".gemini")
+      mkdirSync(join(gemini, "tmp", "gproj", "chats"), { recursive: true })
+      writeFileSync(join(gemini, "projects.json"), fixture("projects.json"))
+      const chat = join(gemini, "tmp", "gproj", "chats", "session-x.jsonl")
+      expect(Projects.projectOf(gemini, chat, null)).toBe("/home/dev/projects/gproj")
+      // Older versions: the folder (and the header's projectHash) is the SHA-256 of the path.
+      const hash = createHash("sha256").update("/home/dev/projects/gproj").digest("hex")
+      expect(Projects.projectOf(gemini, join(gemini, "tmp", "old", "chats", "s.json"), hash)).toBe(
+        "/home/dev/projects/gproj"
+      )
+      expect(Projects.projectOf(gemini, join(gemini, "tmp", hash, "chats", "s.json"), null)).toBe(
+        "/home/dev/projects/gproj"
+      )
+      mkdirSync(join(gemini, "tmp", "other", "chats"), { recursive: true })
+      writeFileSync(join(gemini, "tmp", "other", ".project_root"), "/home/dev/elsewhere\n")
+      expect(Projects.projectOf(gemini, join(gemini, "tmp", "other", "chats", "s.jsonl"), null)).toBe(
+        "/home/dev/elsewhere"
+      )
+      expect(Projects.projectOf(gemini, join(gemini, "tmp", "unknown", "chats", "s.jsonl"), null)).toBeNull()
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it("reading a chat file again gives the same events", () => {
+    const events = (syncToolCalls: boolean) =>
+      Kit.SessionEvents.toEvents(read("session-tools-0.61.0.jsonl"), {
+        source: "gemini-cli",
+        sessionId: "s",
+        syncToolCalls
+      })
+    expect(events(true)).toEqual(events(true))
+    expect(events(true).filter((e) => e.kind === "tool_call").length).toBe(3)
+    expect(events(false).filter((e) => e.kind === "tool_call").length).toBe(0)
+  })
+})
+
+describe("Gemini CLI session retention", () => {
+  it("reads general.sessionRetention: 30 days by default, off when disabled, comments allowed", async () => {
+    const root = mkdtempSync(join(tmpdir(), "gemini-retention-"))
+    const path = join(root, "settings.json")
+    const run = <A>(effect: import("effect/Effect").Effect<A>) =>
+      import("effect/Effect").then((E) => E.runPromise(effect))
+    try {
+      expect(await run(Retention.retention(path))).toEqual({
+        days: 30,
+        setting: `general.sessionRetention.maxAge in ${path}`
+      })
+      writeFileSync(path, '{\n  // mine\n  "general": { "sessionRetention": { "maxAge": "2w" } }\n}\n')
+      expect((await run(Retention.retention(path)))?.days).toBe(14)
+      writeFileSync(path, '{ "general": { "sessionRetention": { "enabled": false } } }')
+      expect(await run(Retention.retention(path))).toBeUndefined()
+      expect(Retention.days("48h")).toBe(2)
+      expect(Retention.days("soon")).toBeUndefined()
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+})
+
+describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the conversation changes", () => {
+  const lines = fixture("session-tools-0.61.0.jsonl")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+  const replies = [...new Set(lines.filter((l) => l.includes('"type":"gemini"')).map((l) => JSON.parse(l).id))]
+  const readLines = (all: ReadonlyArray<string>) =>
+    Chat.read(Chat.parse(all.join("\n"), "jsonl").records, { syncThinking: true, cwd: "/home/dev/projects/gproj" })
+  const reply = (id: string, at: string) =>
+    JSON.stringify({
+      id,
+      timestamp: at,
+      type: "gemini",
+      content: "Again.",
+      thoughts: [],
+      tokens: { input: 950, output: 10, cached: 900, thoughts: 0, tool: 0, total: 960 },
+      model: "gemini-3.8-flash"
+    })
+
+  it("a rewind (`$rewindTo`) drops messages from the conversation, not from the record: they were sent and billed", () => {
+    const before = readLines(lines)
+    const rewound = readLines([
+      ...lines,
+      JSON.stringify({ $rewindTo: replies[1] }),
+      JSON.stringify({
+        id: "after-rewind-user",
+        timestamp: "2026-12-04T17:14:00.000Z",
+        type: "user",
+        content: [{ text: "Try again" }]
+      }),
+      reply("after-rewind-reply", "2026-12-04T17:14:01.000Z")
+    ])
+    expect(rewound.messages.slice(0, before.messages.length)).toEqual(before.messages)
+    expect(rewound.messages.slice(before.messages.length).map((m) => [m.role, m.text])).toEqual([
+      ["user", "Try again"],
+      ["assistant", "Again."]
+    ])
+    expect(total(rewound)).toEqual(Usage.add(total(before), usage(50, 900, 10, 0)))
+    expect(rewound.toolCalls).toEqual(before.toolCalls)
+  })
+
+  it("a `$set` of the whole message list (a rolled-back turn) keeps what was recorded; its copies count once", () => {
+    const records = lines.map((line) => JSON.parse(line))
+    const kept = records.filter((r) => r.type === "user" || r.type === "gemini").slice(0, 3)
+    const before = readLines(lines)
+    const rolledBack = readLines([
+      ...lines,
+      JSON.stringify({ $set: { messages: kept, lastUpdated: "2026-12-04T17:14:00.000Z" } })
+    ])
+    expect(rolledBack.messages).toEqual(before.messages)
+    expect(total(rolledBack)).toEqual(total(before))
+  })
+
+  it("a compression: its summary is stored as a summary, not a prompt; Gemini CLI's own acknowledgement not at all", () => {
+    const before = readLines(lines)
+    const records = lines.map((line) => JSON.parse(line))
+    const context = records[1].$set.messages[0]
+    const snapshot = "<state_snapshot>\n  <overall_goal>Say hello and list a file.</overall_goal>\n</state_snapshot>"
+    // What setHistory writes after a compression (0.61.0): the context, the summary as the user's, an acknowledgement
+    // as the model's (neither with a model nor with usage), then the turns it keeps.
+    const compressed = readLines([
+      ...lines,
+      JSON.stringify({
+        id: "summary-1",
+        timestamp: "2026-12-04T17:14:00.000Z",
+        type: "user",
+        content: [{ text: snapshot }]
+      }),
+      JSON.stringify({
+        id: "ack-1",
+        timestamp: "2026-12-04T17:14:00.001Z",
+        type: "gemini",
+        content: [{ text: "Got it. Thanks for the additional context!" }]
+      }),
+      JSON.stringify({
+        $set: {
+          messages: [
+            context,
+            { id: "summary-1", timestamp: "2026-12-04T17:14:00.000Z", type: "user", content: [{ text: snapshot }] },
+            {
+              id: "ack-1",
+              timestamp: "2026-12-04T17:14:00.001Z",
+              type: "gemini",
+              content: [{ text: "Got it. Thanks for the additional context!" }]
+            },
+            records.at(-2)
+          ]
+        }
+      })
+    ])
+    expect(compressed.messages.slice(0, before.messages.length)).toEqual(before.messages)
+    expect(compressed.messages.slice(before.messages.length).map((m) => [m.role, m.subtype, m.text])).toEqual([
+      ["system", "summary", snapshot]
+    ])
+    expect(total(compressed)).toEqual(total(before))
+    const events = Kit.SessionEvents.toEvents(compressed, {
+      source: "gemini-cli",
+      sessionId: "s",
+      syncToolCalls: false
+    })
+    expect(events.filter((e) => e.kind === "message" && e.subtype === "summary").length).toBe(1)
+  })
+
+  it("a resumed `.json` chat is continued as a `.jsonl` beside it: both give the same events, import reads the `.jsonl`", async () => {
+    const json = fixture("session-2026-09-01T08-00-5d2c1f3a.json")
+    const { messages, ...header } = JSON.parse(json) as { messages: Array<unknown>; sessionId: string }
+    const continued = [
+      JSON.stringify(header),
+      ...messages.map((m) => JSON.stringify(m)),
+      JSON.stringify({ $set: { sessionId: header.sessionId } }),
+      JSON.stringify({ id: "u9", timestamp: "2026-12-01T09:00:00.000Z", type: "user", content: "One more thing" }),
+      reply("g9", "2026-12-01T09:00:05.000Z")
+    ]
+    const options = { syncThinking: false, cwd: "/home/dev/projects/gproj" }
+    const events = (session: Chat.ChatSession) =>
+      Kit.SessionEvents.toEvents(session, { source: "gemini-cli", sessionId: session.id!, syncToolCalls: true })
+    const old = events(Chat.read(Chat.parse(json, "json").records, options))
+    const resumed = events(Chat.read(Chat.parse(continued.join("\n"), "jsonl").records, options))
+    const ids = (list: ReadonlyArray<{ id: string; kind: string }>) =>
+      list.filter((e) => e.kind !== "session").map((e) => e.id)
+    expect(ids(resumed)).toEqual(expect.arrayContaining(ids(old)))
+    expect(ids(resumed).length).toBe(ids(old).length + 2)
+    // `import` reads the `.jsonl` only; a `.json` nobody continued is read as it is.
+    const home = mkdtempSync(join(tmpdir(), "gemini-history-"))
+    try {
+      const chats = join(home, ".gemini", "tmp", "gproj", "chats")
+      mkdirSync(chats, { recursive: true })
+      writeFileSync(join(chats, "session-2026-09-01T08-00-5d2c1f3a.json"), json)
+      writeFileSync(join(chats, "session-2026-09-01T08-00-5d2c1f3a.jsonl"), continued.join("\n"))
+      writeFileSync(join(chats, "session-2026-08-01T08-00-0a0a0a0a.json"), json.replace(header.sessionId, "other"))
+      const found = await Effect.runPromise(History.discover({ HOME: home }))
+      expect(found.map((file) => [file.path.slice(chats.length + 1), file.sessionId]).sort()).toEqual([
+        ["session-2026-08-01T08-00-0a0a0a0a.json", "other"],
+        ["session-2026-09-01T08-00-5d2c1f3a.jsonl", header.sessionId]
+      ])
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
+  })
+})

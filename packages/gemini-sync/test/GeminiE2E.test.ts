@@ -1,0 +1,196 @@
+/**
+ * End to end: the real `gemini` CLI runs offline against a scripted fake Gemini API (its routing classifier call
+ * included), with gemini-sync's hooks registered by `gemini-sync setup` in `~/.gemini/settings.json`, and syncs to a
+ * real local OpenSync server with an ingest-scope key (what the docs tell users to create); the test reads back with
+ * the server's full key. What the server stored is compared with what the fake billed, priced independently with
+ * @pydantic/genai-prices. The suite runs once per supported Gemini CLI release: the pinned one
+ * (scripts/install-gemini.sh) and the registry's newest when it differs, each recording its results for
+ * docs/compatibility.md.
+ */
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Usage } from "@opensync/domain"
+import * as Agents from "@opensync/testkit/Agents"
+import * as HookAgent from "@opensync/testkit/HookAgent"
+import * as Server from "@opensync/testkit/Server"
+import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
+import * as Fake from "./e2e/FakeGemini.js"
+import * as Gemini from "./e2e/Gemini.js"
+
+const SECRET = "ghp_R8kQ2vLx9mZt4WcY7nHb3PjD6sFa1GeU0oKi"
+const PROMPT = `Run echo hello, write hello.txt, then list a missing file. (My token is ${SECRET}, keep it safe.)`
+
+/** What the fake billed for the turns, in OpenSync's terms: cached input apart from input, thoughts as reasoning. */
+const billedUsage = (billed: ReadonlyArray<Fake.Billed>): Usage.UsageFields =>
+  billed.reduce((sum, b) => {
+    const cached = b.usageMetadata.cachedContentTokenCount ?? 0
+    return Usage.add(sum, {
+      input: b.usageMetadata.promptTokenCount - cached,
+      output: b.usageMetadata.candidatesTokenCount,
+      cacheRead: cached,
+      cacheWrite5m: 0,
+      cacheWrite1h: 0,
+      reasoning: b.usageMetadata.thoughtsTokenCount ?? 0
+    })
+  }, Usage.zero)
+
+/** What Google would charge for those calls, by @pydantic/genai-prices from the API's own usage metadata. */
+const billedCost = (billed: ReadonlyArray<Fake.Billed>, at: number) =>
+  billed.reduce((sum, b) => {
+    const usage = extractUsage(findProvider({ providerId: "google" })!, {
+      modelVersion: b.model,
+      usageMetadata: b.usageMetadata
+    })
+    return sum + calcPrice(usage.usage, b.model, { providerId: "google", timestamp: new Date(at) })!.total_price
+  }, 0)
+
+const newSession = (world: Gemini.GeminiWorld, before: ReadonlyArray<string>) =>
+  Gemini.sessionIds(world).filter((id) => !before.includes(id))
+
+for (const version of Agents.agentVersions("gemini")) {
+  if (version.missing !== undefined) console.warn(`${version.label} e2e tests skipped: ${version.missing}`)
+
+  describe.skipIf(version.missing !== undefined)(`${version.label}: gemini-sync with the real gemini binary`, () => {
+    let fake: Fake.FakeGemini
+    let server: Server.RunningServer
+    let world: Gemini.GeminiWorld
+    let ingest: Gemini.SyncTarget
+    let full: Gemini.SyncTarget
+    let sessionId = ""
+
+    beforeAll(async () => {
+      fake = await Fake.start()
+      server = await Server.startServer()
+      ingest = { url: server.url, key: await HookAgent.ingestKey(server, "gemini") }
+      full = { url: server.url, key: server.key }
+      world = Gemini.makeWorld(fake.url, version.bin)
+    })
+
+    afterAll(async (suite) => {
+      Agents.recordResults(version, suite)
+      await HookAgent.waitForSyncIdle(world?.stateDir ?? "", 10_000)
+      await server?.stop()
+      await fake?.close()
+      world?.remove()
+    })
+
+    it("setup registers the hooks (keeping the user's settings); a session with tool calls syncs with the billed tokens", async () => {
+      const settings = join(world.geminiDir, "settings.json")
+      const setup = await Gemini.runCli(world, ["setup"])
+      expect(setup.code, `${setup.stdout}${setup.stderr}`).toBe(0)
+      expect(setup.stdout).toContain(`in ${settings}`)
+      const text = readFileSync(settings, "utf8")
+      expect(text).toContain("// my Gemini CLI settings")
+      expect(text).toContain('"selectedType": "gemini-api-key"')
+      const never = await Gemini.runCli(world, ["status"], ingest)
+      expect(never.stdout).toContain("no session has started with these hooks yet")
+      const login = await Gemini.runCli(world, ["login", "--url", ingest.url, "--key", ingest.key])
+      expect(login.code, `${login.stdout}${login.stderr}`).toBe(0)
+
+      fake.billed.length = 0
+      const before = Gemini.sessionIds(world)
+      const run = await Gemini.runGemini(world, PROMPT, undefined)
+      expect(run.code, `${run.stdout}\n${run.stderr.slice(-3000)}`).toBe(0)
+      expect(fake.billed.map((b) => `${b.kind}:${b.step}`)).toEqual([
+        "router:0",
+        "main:0",
+        "main:1",
+        "main:2",
+        "main:3"
+      ])
+      sessionId = newSession(world, before)[0] ?? ""
+      expect(sessionId).not.toBe("")
+      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
+
+      expect(await HookAgent.readStatus(server.url, ingest.key, sessionId)).toBe(403)
+      const stored = await Server.pollFor(async () => {
+        const got = await Server.getSession(full, sessionId)
+        return got !== undefined && got.detail.messages.length === 5 && got.detail.toolCalls.length === 3
+          ? got
+          : undefined
+      }, 60_000)
+      expect(stored, "the session reached the server").toBeDefined()
+      const detail = stored!.detail
+      const main = fake.billed.filter((b) => b.kind === "main")
+      expect(detail.session).toMatchObject({
+        source: "gemini-cli",
+        projectPath: world.project,
+        projectName: "demo",
+        model: main[0]?.model,
+        startType: "startup",
+        endReason: "exit"
+      })
+      expect(detail.messages[0]?.text).toMatch(
+        /^Run echo hello, write hello\.txt, then list a missing file\. \(My token is /
+      )
+      expect(stored!.raw).not.toContain(SECRET)
+      expect(stored!.raw).not.toContain(Fake.WRITTEN_CONTENT.trim())
+      expect(detail.messages.map((m) => [m.role, m.role === "user" ? "" : m.text])).toEqual([
+        ["user", ""],
+        ["assistant", "Step 1: using run_shell_command."],
+        ["assistant", "Step 2: using write_file."],
+        ["assistant", "Step 3: using run_shell_command."],
+        ["assistant", Fake.FINAL_TEXT]
+      ])
+      expect(
+        detail.toolCalls.map((c) => [c.name, c.canonicalName, c.status, c.output.exitCode, c.input.summary])
+      ).toEqual([
+        ["run_shell_command", "Bash", "completed", null, "echo hello"],
+        ["write_file", "Write", "completed", null, null],
+        ["run_shell_command", "Bash", "error", 2, `ls ${Fake.MISSING_FILE}`]
+      ])
+      expect(detail.toolCalls[1]?.input.paths).toEqual([join(world.project, "hello.txt")])
+      expect(detail.session.toolErrorCount).toBe(1)
+      // Tokens and cost: what the fake billed for the turns. Gemini CLI records its routing classifier's call nowhere
+      // (not in the chat file, not in any hook), so that call cannot be counted.
+      expect(detail.session.usage).toEqual(billedUsage(main))
+      expect(detail.session.costUsd).toBeCloseTo(billedCost(main, detail.session.startedAt), 9)
+      expect(detail.session.usage).not.toEqual(billedUsage(fake.billed))
+      const verify = await Gemini.runCli(world, ["verify"], ingest)
+      expect(verify.code, `${verify.stdout}${verify.stderr}`).toBe(0)
+      expect(verify.stdout).toContain("last session started")
+    }, 240_000)
+
+    it("keeps a session made while the server is down; `gemini-sync sync` delivers it exactly once", async () => {
+      const down = { url: `http://127.0.0.1:${await HookAgent.freePort()}`, key: ingest.key }
+      fake.billed.length = 0
+      const before = Gemini.sessionIds(world)
+      const run = await Gemini.runGemini(world, `${Fake.TEXT_MARKER} Say hello.`, down)
+      expect(run.code, run.stderr.slice(-3000)).toBe(0)
+      const id = newSession(world, before)[0] ?? ""
+      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
+      expect(await Server.getSession(full, id)).toBeUndefined()
+      const status = await Gemini.runCli(world, ["status", "--json"], down)
+      expect((JSON.parse(status.stdout) as { outbox: { pending: number } }).outbox.pending).toBeGreaterThan(0)
+
+      const flushed = await Gemini.runCli(world, ["sync"], ingest)
+      expect(flushed.code, `${flushed.stdout}${flushed.stderr}`).toBe(0)
+      expect(flushed.stdout).toMatch(/Sent [1-9]\d* event\(s\), 0 rejected by the server, 0 pending\./)
+      const stored = await Server.getSession(full, id)
+      expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
+        ["user", `${Fake.TEXT_MARKER} Say hello.`],
+        ["assistant", Fake.PLAIN_TEXT]
+      ])
+      expect(stored?.detail.session.usage).toEqual(billedUsage(fake.billed.filter((b) => b.kind !== "router")))
+      const again = await Gemini.runCli(world, ["sync"], ingest)
+      expect(again.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending.")
+      expect((await Server.getSession(full, id))?.raw).toBe(stored?.raw)
+    }, 240_000)
+
+    it("`gemini-sync import` after live sync changes nothing; uninstall gives back the user's settings", async () => {
+      const before = await Server.getSession(full, sessionId)
+      const imported = await Gemini.runCli(world, ["import"], ingest)
+      expect(imported.code, `${imported.stdout}${imported.stderr}`).toBe(0)
+      expect(imported.stdout).toMatch(/Imported 2 session\(s\) from 2 file\(s\)/)
+      expect((await Server.getSession(full, sessionId))?.raw).toBe(before?.raw)
+      // Files that did not change since they were imported are not read again.
+      const again = await Gemini.runCli(world, ["import"], ingest)
+      expect(again.code, `${again.stdout}${again.stderr}`).toBe(0)
+      expect(again.stdout).toMatch(/Imported 0 session\(s\) from 0 file\(s\)/)
+      const removed = await Gemini.runCli(world, ["uninstall"])
+      expect(removed.code, `${removed.stdout}${removed.stderr}`).toBe(0)
+      expect(readFileSync(join(world.geminiDir, "settings.json"), "utf8")).toBe(Gemini.SETTINGS)
+    }, 120_000)
+  })
+}
