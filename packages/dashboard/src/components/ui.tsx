@@ -1,6 +1,7 @@
 import * as Sources from "@opensync/domain/Sources"
 import type { CSSProperties, ReactNode } from "react"
-import { isModifiedClick, navigate } from "../router.js"
+import * as F from "../format.js"
+import { isModifiedClick, navigate, setParams } from "../router.js"
 
 /** A client-side link that still works as a normal link (new tab, copy address). */
 export const Link = (props: {
@@ -157,6 +158,16 @@ export const Select = (props: {
       ))}
     </select>
   </label>
+)
+
+/** A page's source filter: "All sources" and every source the user has data for, kept in the URL (`source`). */
+export const SourceSelect = (props: { readonly value: string; readonly sources: ReadonlyArray<string> }) => (
+  <Select
+    label="Source"
+    value={props.value}
+    options={[["", "All sources"], ...props.sources.map((s) => [s, F.sourceLabel(s)] as const)]}
+    onChange={(v) => setParams({ source: v === "" ? null : v }, { push: true })}
+  />
 )
 
 /** A horizontal bar proportional to `value / max`, for tables. */

@@ -11,8 +11,8 @@ import {
   Link,
   Loading,
   Segmented,
-  Select,
   SourceChip,
+  SourceSelect,
   Stat
 } from "../components/ui.js"
 import { useApp } from "../context.js"
@@ -100,12 +100,7 @@ const OverviewPage = () => {
       <div className="page-head">
         <h1>Overview</h1>
         <div className="controls">
-          <Select
-            label="Source"
-            value={source}
-            options={[["", "All sources"], ...options.sources.map((s) => [s, F.sourceLabel(s)] as const)]}
-            onChange={(v) => setParams({ source: v === "" ? null : v }, { push: true })}
-          />
+          <SourceSelect value={source} sources={options.sources} />
           <RangePicker range={range.range} fromDay={range.fromDay} toDay={range.toDay} />
         </div>
       </div>

@@ -4,7 +4,7 @@ import { useMemo } from "react"
 import { run } from "../api.js"
 import { StackedBars } from "../components/Chart.js"
 import { RangePicker } from "../components/RangePicker.js"
-import { Bar, Card, ErrorBox, Loading, Select } from "../components/ui.js"
+import { Bar, Card, ErrorBox, Loading, Select, SourceSelect } from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
 import { useQuery } from "../query.js"
@@ -73,12 +73,7 @@ const ToolsPage = () => {
       <div className="page-head">
         <h1>Tools</h1>
         <div className="controls">
-          <Select
-            label="Source"
-            value={source}
-            options={[["", "All sources"], ...options.sources.map((s) => [s, F.sourceLabel(s)] as const)]}
-            onChange={(v) => setParams({ source: v === "" ? null : v }, { push: true })}
-          />
+          <SourceSelect value={source} sources={options.sources} />
           <Select
             label="Project"
             value={project}
