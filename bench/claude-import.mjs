@@ -396,16 +396,7 @@ const archiveSection = (result) => {
   /** One run's row: wall and CPU time, MB/s, both ratios to ccusage (CPU with the server's when it stored), peak RSS. */
   const runRow = (label, run, { mbps: withRate = false, serverCpu = false }) => [
     label,
-    triple(
-      rounds.map((r) => run(r).wallMs),
-      2,
-      1000
-    ),
-    triple(
-      rounds.map((r) => run(r).cpuMs),
-      2,
-      1000
-    ),
+    ...timeCells(rounds, run),
     withRate ? fmt(mbps(stats(rounds.map((r) => run(r).wallMs)).median), 0) : "",
     `${triple(
       ratio((r) => run(r).wallMs, cc),
@@ -415,10 +406,7 @@ const archiveSection = (result) => {
       ratio((r) => run(r).cpuMs + (serverCpu ? (run(r).serverCpuMs ?? 0) : 0), ccCpu),
       2
     )}×`,
-    triple(
-      rounds.map((r) => run(r).usage.maxRssMiB),
-      0
-    )
+    rssCell(rounds, run)
   ]
   const rows = [
     [
@@ -479,6 +467,38 @@ const growthSection = (results) =>
     })
   )
 
+/** A run's wall and CPU time (median, min–max, in seconds) over the rounds. */
+const timeCells = (rounds, run) => [
+  triple(
+    rounds.map((r) => run(r).wallMs),
+    2,
+    1000
+  ),
+  triple(
+    rounds.map((r) => run(r).cpuMs),
+    2,
+    1000
+  )
+]
+/** A run's peak RSS (MiB) over the rounds. */
+const rssCell = (rounds, run) =>
+  triple(
+    rounds.map((r) => run(r).usage.maxRssMiB),
+    0
+  )
+
+/** One run's row of the live-sync table: wall and CPU time, events sent, peak RSS, and its ratio to the baseline. */
+const liveRow = (rounds, label, run, ratio) => [
+  label,
+  ...timeCells(rounds, run),
+  triple(
+    rounds.map((r) => run(r).delivered),
+    0
+  ),
+  rssCell(rounds, run),
+  ratio
+]
+
 const liveSection = (live) =>
   [
     "### Live sync of a long session",
@@ -491,53 +511,16 @@ const liveSection = (live) =>
     markdownTable(
       ["run", "wall s", "CPU s", "events sent", "peak RSS MiB", "wall / whole re-read's"],
       [
-        [
+        liveRow(
+          live.rounds,
           "sync after a turn",
-          triple(
-            live.rounds.map((r) => r.incremental.wallMs),
-            2,
-            1000
-          ),
-          triple(
-            live.rounds.map((r) => r.incremental.cpuMs),
-            2,
-            1000
-          ),
-          triple(
-            live.rounds.map((r) => r.incremental.delivered),
-            0
-          ),
-          triple(
-            live.rounds.map((r) => r.incremental.usage.maxRssMiB),
-            0
-          ),
+          (r) => r.incremental,
           `${triple(
             live.rounds.map((r) => r.incremental.wallMs / r.whole.wallMs),
             2
           )}×`
-        ],
-        [
-          "whole re-read (`sync --session`)",
-          triple(
-            live.rounds.map((r) => r.whole.wallMs),
-            2,
-            1000
-          ),
-          triple(
-            live.rounds.map((r) => r.whole.cpuMs),
-            2,
-            1000
-          ),
-          triple(
-            live.rounds.map((r) => r.whole.delivered),
-            0
-          ),
-          triple(
-            live.rounds.map((r) => r.whole.usage.maxRssMiB),
-            0
-          ),
-          "1×"
-        ]
+        ),
+        liveRow(live.rounds, "whole re-read (`sync --session`)", (r) => r.whole, "1×")
       ]
     ),
     ""
