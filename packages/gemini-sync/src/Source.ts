@@ -17,19 +17,13 @@ const { FollowUpFailed, SessionSource } = Kit.SessionSource
 type Decoded = Kit.SessionSource.Decoded
 
 /** A stored hook call into its events and the chat file to re-read. */
-export const decode = (item: Kit.SessionSource.InboxItem): Decoded => {
-  const parsed = Kit.CommandHook.parseItem(item.text, item.mtimeMs, inboxVersion, agent.source.cli)
-  if (parsed._tag === "Unreadable") return parsed
-  const { hook, receivedAt, stdin } = parsed.stored
-  const input = Hooks.decodeHookInput(stdin)
-  if ("problem" in input) return { _tag: "Unreadable", reason: `${hook}: ${input.problem}` }
-  const file = Hooks.chatFileToRead(input)
-  return {
-    _tag: "Decoded",
-    events: Hooks.eventsFromHook(input, receivedAt),
-    followUps: file === undefined ? [] : [{ sessionId: input.sessionId, path: file }]
-  }
-}
+export const decode = (item: Kit.SessionSource.InboxItem): Decoded =>
+  Kit.FileAgent.decodeItem(item, {
+    inboxVersion,
+    cli: agent.source.cli,
+    fileToRead: Hooks.chatFileToRead,
+    eventsFromHook: Hooks.eventsFromHook
+  })
 
 /** Gemini CLI's session source in the kit's environment. */
 export const layer = Layer.effect(
@@ -55,14 +49,9 @@ export const layer = Layer.effect(
         }),
       history: (options) =>
         Effect.map(History.discover(env), (files) => ({
-          items: files
-            .filter((file) => options.since === undefined || file.mtimeMs >= options.since)
-            .map((file) => History.historyItem(file, options, env)),
+          items: Kit.FileAgent.filesSince(files, options.since).map((file) => History.historyItem(file, options, env)),
           where: join(geminiDir(env), "tmp"),
-          summary: (totals: Kit.SessionSource.ImportTotals) =>
-            `Imported ${totals.sessions} session(s) from ${totals.items} file(s) ` +
-            `(${(totals.bytes / 1048576).toFixed(1)} MB): ${totals.events} event(s) queued, ` +
-            `${totals.skipped.length} file(s) skipped, ${totals.malformed} malformed line(s).`
+          summary: Kit.FileAgent.importSummary
         })),
       registration: Registration.make(env),
       retention
