@@ -2,9 +2,10 @@
  * A scripted fake of the OpenAI Responses API for the real `codex` CLI: `POST /v1/responses` answered as a server-sent
  * event stream, on 127.0.0.1 only. Stateless: the reply is chosen from the request alone. The main scenario runs a
  * command, writes a file with `apply_patch`, runs a failing command, then answers; each step is the number of tool
- * outputs already in the request. Every reply's usage (what the fake "billed") is recorded for the assertions.
+ * outputs already in the request. Every reply's usage (what the fake "billed") is recorded for the assertions. The
+ * server is the testkit's fake model skeleton.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import * as FakeModel from "@opensync/testkit/FakeModel"
 
 export const TEXT_MARKER = "SCENARIO:text"
 export const FINAL_TEXT = "All done: ran 3 tool steps."
@@ -30,11 +31,9 @@ export interface Billed {
   readonly usage: ApiUsage
 }
 
-export interface FakeResponses {
-  readonly url: string
+export interface FakeResponses extends FakeModel.FakeModel<Billed> {
+  /** What the fake billed, in order (a test empties it to count one run's responses). */
   readonly billed: Array<Billed>
-  readonly requests: Array<{ readonly method: string; readonly path: string }>
-  readonly close: () => Promise<void>
 }
 
 /** Deterministic usage for step `n`: growing prompts, a cached prefix after the first call, some reasoning. */
@@ -114,71 +113,56 @@ const textOfInput = (input: unknown): string =>
     )
     .join("\n")
 
-const readBody = (request: IncomingMessage) =>
-  new Promise<string>((done) => {
-    let body = ""
-    request.on("data", (chunk: Buffer) => (body += chunk.toString()))
-    request.on("end", () => done(body))
-  })
-
 /** Starts the fake on an ephemeral 127.0.0.1 port. */
 export const start = async (): Promise<FakeResponses> => {
   const billed: Array<Billed> = []
-  const requests: Array<{ method: string; path: string }> = []
   let counter = 0
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    const body = await readBody(request)
-    const path = (request.url ?? "/").split("?")[0] ?? "/"
-    requests.push({ method: request.method ?? "", path })
-    if (request.method !== "POST" || path !== "/v1/responses") {
-      response.writeHead(404, { "content-type": "application/json" })
-      response.end(
-        JSON.stringify({ error: { message: `no route ${request.method} ${path}`, type: "invalid_request_error" } })
-      )
-      return
-    }
-    const parsed = JSON.parse(body) as { model?: string; input?: ReadonlyArray<Item> }
-    const input = parsed.input ?? []
-    const step = input.filter(
-      (item) => item.type === "function_call_output" || item.type === "custom_tool_call_output"
-    ).length
-    const text = textOfInput(input).includes(TEXT_MARKER)
-    counter++
-    const id = `${counter}`
-    const responseId = `resp_fake${id}`
-    const model = parsed.model ?? "gpt-5.5"
-    const items = text ? [message(`msg_${id}`, PLAIN_TEXT)] : mainItems(step, id)
-    const usage = usageOf(text ? 0 : step, text)
-    billed.push({ responseId, model, kind: text ? "text" : "main", step, usage })
-    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
-    const send = (type: string, data: Record<string, unknown>) =>
-      response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`)
-    const created = { id: responseId, object: "response", model, status: "in_progress", output: [] }
-    send("response.created", { response: created })
-    items.forEach((item, index) => {
-      send("response.output_item.added", { output_index: index, item })
-      if (item.type === "message") {
-        const content = (item.content as ReadonlyArray<{ text: string }>)[0]?.text ?? ""
-        send("response.output_text.delta", { output_index: index, item_id: item.id, content_index: 0, delta: content })
+  const fake = await FakeModel.start<Billed>({
+    loggedHeaders: [],
+    errorBody: (message) => ({ error: { message, type: "server_error" } }),
+    handle: ({ method, path, raw, res: response, log }) => {
+      if (method !== "POST" || path !== "/v1/responses") {
+        log(404, raw)
+        return FakeModel.sendJson(response, 404, {
+          error: { message: `no route ${method} ${path}`, type: "invalid_request_error" }
+        })
       }
-      send("response.output_item.done", { output_index: index, item })
-    })
-    send("response.completed", { response: { ...created, status: "completed", output: items, usage } })
-    response.end()
-  }
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      response.writeHead(500)
-      response.end(String(error))
-    })
+      const parsed = JSON.parse(raw) as { model?: string; input?: ReadonlyArray<Item> }
+      const input = parsed.input ?? []
+      const step = input.filter(
+        (item) => item.type === "function_call_output" || item.type === "custom_tool_call_output"
+      ).length
+      const text = textOfInput(input).includes(TEXT_MARKER)
+      counter++
+      const id = `${counter}`
+      const responseId = `resp_fake${id}`
+      const model = parsed.model ?? "gpt-5.5"
+      const items = text ? [message(`msg_${id}`, PLAIN_TEXT)] : mainItems(step, id)
+      const usage = usageOf(text ? 0 : step, text)
+      const bill: Billed = { responseId, model, kind: text ? "text" : "main", step, usage }
+      billed.push(bill)
+      log(200, parsed, bill)
+      response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
+      const send = (type: string, data: Record<string, unknown>) =>
+        response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`)
+      const created = { id: responseId, object: "response", model, status: "in_progress", output: [] }
+      send("response.created", { response: created })
+      items.forEach((item, index) => {
+        send("response.output_item.added", { output_index: index, item })
+        if (item.type === "message") {
+          const content = (item.content as ReadonlyArray<{ text: string }>)[0]?.text ?? ""
+          send("response.output_text.delta", {
+            output_index: index,
+            item_id: item.id,
+            content_index: 0,
+            delta: content
+          })
+        }
+        send("response.output_item.done", { output_index: index, item })
+      })
+      send("response.completed", { response: { ...created, status: "completed", output: items, usage } })
+      response.end()
+    }
   })
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done))
-  const address = server.address()
-  const port = typeof address === "object" && address !== null ? address.port : 0
-  return {
-    url: `http://127.0.0.1:${port}`,
-    billed,
-    requests,
-    close: () => new Promise((done) => server.close(() => done()))
-  }
+  return { ...fake, billed }
 }

@@ -3,9 +3,10 @@
  * (`POST /v1beta/models/<router>:generateContent`, answered with a complexity score in JSON) and the turns
  * (`POST /v1beta/models/<model>:streamGenerateContent?alt=sse`). Stateless: the step is the number of function
  * responses already in the request. The main scenario runs a command, writes a file, runs a failing command, then
- * answers. Every reply's `usageMetadata` (what the fake "billed") is recorded for the assertions.
+ * answers. Every reply's `usageMetadata` (what the fake "billed") is recorded for the assertions. The server is the
+ * testkit's fake model skeleton.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import * as FakeModel from "@opensync/testkit/FakeModel"
 
 export const TEXT_MARKER = "SCENARIO:text"
 export const FINAL_TEXT = "All done: ran 3 tool steps."
@@ -29,10 +30,9 @@ export interface Billed {
   readonly usageMetadata: UsageMetadata
 }
 
-export interface FakeGemini {
-  readonly url: string
+export interface FakeGemini extends FakeModel.FakeModel<Billed> {
+  /** What the fake billed, in order (a test empties it to count one run's responses). */
   readonly billed: Array<Billed>
-  readonly close: () => Promise<void>
 }
 
 const usageOf = (n: number, text: boolean): UsageMetadata => {
@@ -73,13 +73,6 @@ const mainParts = (step: number): ReadonlyArray<Part> => {
   }
 }
 
-const readBody = (request: IncomingMessage) =>
-  new Promise<string>((done) => {
-    let body = ""
-    request.on("data", (chunk: Buffer) => (body += chunk.toString()))
-    request.on("end", () => done(body))
-  })
-
 interface Content {
   readonly role?: string
   readonly parts?: ReadonlyArray<Part>
@@ -89,62 +82,59 @@ interface Content {
 export const start = async (): Promise<FakeGemini> => {
   const billed: Array<Billed> = []
   let counter = 0
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    const body = await readBody(request)
-    const url = request.url ?? "/"
-    const model = /\/models\/([^:/?]+):/.exec(url)?.[1] ?? "unknown"
-    const json = (status: number, value: unknown) => {
-      response.writeHead(status, { "content-type": "application/json" })
-      response.end(JSON.stringify(value))
+  const notFound = (message: string) => ({ error: { code: 404, message, status: "NOT_FOUND" } })
+  const fake = await FakeModel.start<Billed>({
+    loggedHeaders: [],
+    errorBody: (message) => ({ error: { code: 500, message, status: "INTERNAL" } }),
+    handle: ({ method, path, raw, res: response, log }) => {
+      const model = /\/models\/([^:/?]+):/.exec(path)?.[1] ?? "unknown"
+      if (method !== "POST" || !path.startsWith("/v1beta/models/")) {
+        log(404, raw)
+        return FakeModel.sendJson(response, 404, notFound(`no route ${method} ${path}`))
+      }
+      const parsed = JSON.parse(raw) as { contents?: ReadonlyArray<Content> }
+      const contents = parsed.contents ?? []
+      counter++
+      if (path.includes(":generateContent")) {
+        // The routing classifier: a small request of its own, billed like any other.
+        const usageMetadata = { promptTokenCount: 800, candidatesTokenCount: 20, totalTokenCount: 820 }
+        const bill: Billed = { model, kind: "router", step: 0, usageMetadata }
+        billed.push(bill)
+        log(200, parsed, bill)
+        const answer = { complexity_reasoning: "A short scripted task.", complexity_score: 10 }
+        return FakeModel.sendJson(response, 200, {
+          candidates: [
+            { content: { role: "model", parts: [{ text: JSON.stringify(answer) }] }, finishReason: "STOP", index: 0 }
+          ],
+          usageMetadata,
+          modelVersion: model,
+          responseId: `router-${counter}`
+        })
+      }
+      if (!path.includes(":streamGenerateContent")) {
+        log(404, raw)
+        return FakeModel.sendJson(response, 404, notFound(path))
+      }
+      const text = contents.some(
+        (c) => c.role === "user" && (c.parts ?? []).some((p) => String(p.text ?? "").includes(TEXT_MARKER))
+      )
+      const step = contents.flatMap((c) => c.parts ?? []).filter((p) => p.functionResponse !== undefined).length
+      const usageMetadata = usageOf(text ? 0 : step, text)
+      const bill: Billed = { model, kind: text ? "text" : "main", step, usageMetadata }
+      billed.push(bill)
+      log(200, parsed, bill)
+      const parts = text ? [{ text: PLAIN_TEXT }] : mainParts(step)
+      response.writeHead(200, { "content-type": "text/event-stream" })
+      response.write(
+        `data: ${JSON.stringify({
+          candidates: [{ content: { role: "model", parts }, finishReason: "STOP", index: 0 }],
+          usageMetadata,
+          modelVersion: model,
+          responseId: `resp-${counter}`
+        })}\r\n\r\n`
+      )
+      response.end()
     }
-    if (request.method !== "POST" || !url.startsWith("/v1beta/models/")) {
-      return json(404, { error: { code: 404, message: `no route ${request.method} ${url}`, status: "NOT_FOUND" } })
-    }
-    const parsed = JSON.parse(body) as { contents?: ReadonlyArray<Content> }
-    const contents = parsed.contents ?? []
-    counter++
-    if (url.includes(":generateContent")) {
-      // The routing classifier: a small request of its own, billed like any other.
-      const usageMetadata = { promptTokenCount: 800, candidatesTokenCount: 20, totalTokenCount: 820 }
-      billed.push({ model, kind: "router", step: 0, usageMetadata })
-      const answer = { complexity_reasoning: "A short scripted task.", complexity_score: 10 }
-      return json(200, {
-        candidates: [
-          { content: { role: "model", parts: [{ text: JSON.stringify(answer) }] }, finishReason: "STOP", index: 0 }
-        ],
-        usageMetadata,
-        modelVersion: model,
-        responseId: `router-${counter}`
-      })
-    }
-    if (!url.includes(":streamGenerateContent"))
-      return json(404, { error: { code: 404, message: url, status: "NOT_FOUND" } })
-    const text = contents.some(
-      (c) => c.role === "user" && (c.parts ?? []).some((p) => String(p.text ?? "").includes(TEXT_MARKER))
-    )
-    const step = contents.flatMap((c) => c.parts ?? []).filter((p) => p.functionResponse !== undefined).length
-    const usageMetadata = usageOf(text ? 0 : step, text)
-    billed.push({ model, kind: text ? "text" : "main", step, usageMetadata })
-    const parts = text ? [{ text: PLAIN_TEXT }] : mainParts(step)
-    response.writeHead(200, { "content-type": "text/event-stream" })
-    response.write(
-      `data: ${JSON.stringify({
-        candidates: [{ content: { role: "model", parts }, finishReason: "STOP", index: 0 }],
-        usageMetadata,
-        modelVersion: model,
-        responseId: `resp-${counter}`
-      })}\r\n\r\n`
-    )
-    response.end()
-  }
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      response.writeHead(500)
-      response.end(String(error))
-    })
   })
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done))
-  const address = server.address()
-  const port = typeof address === "object" && address !== null ? address.port : 0
-  return { url: `http://127.0.0.1:${port}`, billed, close: () => new Promise((done) => server.close(() => done())) }
+  return { ...fake, billed }
 }
