@@ -19,10 +19,7 @@ export const events = ["SessionStart", "UserPromptSubmit", "Stop", "PreCompact",
 /** Events after which the session file has something new. */
 const rereadAfter = new Set(["Stop", "SessionEnd", "PreCompact", "PostCompact"])
 
-export type HookInput = Kit.FileAgent.HookInput
-
-/** One hook's stdin: a JSON object with `session_id` and `hook_event_name`; otherwise why it cannot be used. */
-export const decodeHookInput = Kit.FileAgent.decodeHookInput
+type HookInput = Kit.FileAgent.HookInput
 
 /** The session file to re-read after this hook, when it names one. */
 export const sessionFileToRead = (input: HookInput): string | undefined =>

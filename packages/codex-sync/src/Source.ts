@@ -6,23 +6,20 @@
 import { join } from "node:path"
 import { Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import { agent, codexHome, inboxVersion } from "./Agent.js"
 import * as History from "./History.js"
 import * as Hooks from "./Hooks.js"
 import * as Registration from "./Registration.js"
 
-const { FollowUpFailed, SessionSource } = Kit.SessionSource
-type Decoded = Kit.SessionSource.Decoded
+const { FollowUpFailed } = Kit.SessionSource
 
 /** A stored hook call into its events and the session file to re-read. */
-export const decode = (item: Kit.SessionSource.InboxItem): Decoded =>
-  Kit.FileAgent.decodeItem(item, {
-    inboxVersion,
-    cli: agent.source.cli,
-    fileToRead: Hooks.sessionFileToRead,
-    eventsFromHook: Hooks.eventsFromHook
-  })
+export const decode = Kit.FileAgent.hookDecoder({
+  inboxVersion,
+  cli: agent.source.cli,
+  fileToRead: Hooks.sessionFileToRead,
+  eventsFromHook: Hooks.eventsFromHook
+})
 
 /** Re-reads a session file into its session's events, and the files of the subagents it spawned. */
 const followUp = (followUp: Kit.SessionSource.FollowUp, options: Kit.SessionSource.MappingOptions) =>
@@ -36,19 +33,14 @@ const followUp = (followUp: Kit.SessionSource.FollowUp, options: Kit.SessionSour
   })
 
 /** Codex's session source in the kit's environment. */
-export const layer = Layer.effect(
-  SessionSource,
-  Effect.map(Kit.LocalState.LocalState, ({ env }) =>
-    SessionSource.of({
-      decode,
-      followUp,
-      history: (options) =>
-        Effect.map(History.discover(env), (files) => ({
-          items: Kit.FileAgent.filesSince(files, options.since).map((file) => History.historyItem(file, options)),
-          where: `${join(codexHome(env), "sessions")}, ${join(codexHome(env), "archived_sessions")}`,
-          summary: Kit.FileAgent.importSummary
-        })),
-      registration: Registration.make(env)
-    })
-  )
-)
+export const layer = Kit.FileAgent.sourceLayer((env) => ({
+  decode,
+  followUp,
+  history: (options) =>
+    Effect.map(History.discover(env), (files) => ({
+      items: Kit.FileAgent.filesSince(files, options.since).map((file) => History.historyItem(file, options)),
+      where: `${join(codexHome(env), "sessions")}, ${join(codexHome(env), "archived_sessions")}`,
+      summary: Kit.FileAgent.importSummary
+    })),
+  registration: Registration.make(env)
+}))

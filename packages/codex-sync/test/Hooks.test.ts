@@ -1,7 +1,7 @@
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import { Kit } from "@opensync/client"
 import * as HookAgent from "@opensync/testkit/HookAgent"
-import * as Hooks from "../src/Hooks.js"
 import * as Source from "../src/Source.js"
 
 /** The hook payloads the real codex 0.171.0 sent (`{argv, stdin}` per line). */
@@ -87,6 +87,6 @@ describe("Codex hook payloads", () => {
       _tag: "Unreadable",
       reason: "written by another codex-sync (inbox format 2); upgrade"
     })
-    expect(Hooks.decodeHookInput("[]")).toEqual({ problem: "hook stdin is not a JSON object" })
+    expect(Kit.FileAgent.decodeHookInput("[]")).toEqual({ problem: "hook stdin is not a JSON object" })
   })
 })

@@ -21,10 +21,7 @@ export const events = ["SessionStart", "AfterAgent", "SessionEnd"] as const
 /** Events after which the chat file has something new. */
 const rereadAfter = new Set(["AfterAgent", "SessionEnd", "PreCompress"])
 
-export type HookInput = Kit.FileAgent.HookInput
-
-/** One hook's stdin: a JSON object with `session_id` and `hook_event_name`; otherwise why it cannot be used. */
-export const decodeHookInput = Kit.FileAgent.decodeHookInput
+type HookInput = Kit.FileAgent.HookInput
 
 /** The chat file to re-read after this hook, when it names one. */
 export const chatFileToRead = (input: HookInput): string | undefined =>

@@ -5,10 +5,21 @@
  * and the closing summary. Pure, apart from the Effect a history item carries.
  */
 import type { Event } from "@opensync/domain"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Lenient from "../Lenient.js"
+import type { Env } from "./Agent.js"
 import * as CommandHook from "./CommandHook.js"
-import type { Decoded, HistoryItem, ImportTotals, InboxItem, ItemEvents } from "./SessionSource.js"
+import * as LocalState from "./LocalState.js"
+import {
+  type Decoded,
+  type HistoryItem,
+  type ImportTotals,
+  type InboxItem,
+  type ItemEvents,
+  SessionSource
+} from "./SessionSource.js"
 
 export interface HookInput {
   readonly sessionId: string
@@ -48,19 +59,21 @@ export interface HookDecoding {
 }
 
 /** A stored hook call into its events and the file to re-read. */
-export const decodeItem = (item: InboxItem, decoding: HookDecoding): Decoded => {
-  const parsed = CommandHook.parseItem(item.text, item.mtimeMs, decoding.inboxVersion, decoding.cli)
-  if (parsed._tag === "Unreadable") return parsed
-  const { hook, receivedAt, stdin } = parsed.stored
-  const input = decodeHookInput(stdin)
-  if ("problem" in input) return { _tag: "Unreadable", reason: `${hook}: ${input.problem}` }
-  const file = decoding.fileToRead(input)
-  return {
-    _tag: "Decoded",
-    events: decoding.eventsFromHook(input, receivedAt),
-    followUps: file === undefined ? [] : [{ sessionId: input.sessionId, path: file }]
+export const hookDecoder =
+  (decoding: HookDecoding) =>
+  (item: InboxItem): Decoded => {
+    const parsed = CommandHook.parseItem(item.text, item.mtimeMs, decoding.inboxVersion, decoding.cli)
+    if (parsed._tag === "Unreadable") return parsed
+    const { hook, receivedAt, stdin } = parsed.stored
+    const input = decodeHookInput(stdin)
+    if ("problem" in input) return { _tag: "Unreadable", reason: `${hook}: ${input.problem}` }
+    const file = decoding.fileToRead(input)
+    return {
+      _tag: "Decoded",
+      events: decoding.eventsFromHook(input, receivedAt),
+      followUps: file === undefined ? [] : [{ sessionId: input.sessionId, path: file }]
+    }
   }
-}
 
 /** A session file found on disk. */
 export interface SessionFile {
@@ -92,3 +105,10 @@ export const importSummary = (totals: ImportTotals): string =>
   `Imported ${totals.sessions} session(s) from ${totals.items} file(s) ` +
   `(${(totals.bytes / 1048576).toFixed(1)} MB): ${totals.events} event(s) queued, ` +
   `${totals.skipped.length} file(s) skipped, ${totals.malformed} malformed line(s).`
+
+/** An agent's session source, made from the environment the kit runs it in. */
+export const sourceLayer = (make: (env: Env) => Context.Tag.Service<typeof SessionSource>) =>
+  Layer.effect(
+    SessionSource,
+    Effect.map(LocalState.LocalState, ({ env }) => SessionSource.of(make(env)))
+  )
