@@ -12,7 +12,6 @@ import { describe, expect, it } from "@effect/vitest"
 import { Usage } from "@opensync/domain"
 import * as Agents from "@opensync/testkit/Agents"
 import * as HookAgent from "@opensync/testkit/HookAgent"
-import * as Server from "@opensync/testkit/Server"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import * as Codex from "./e2e/Codex.js"
 import * as Fake from "./e2e/FakeResponses.js"
@@ -50,7 +49,7 @@ for (const version of Agents.agentVersions("codex")) {
     let sessionId = ""
 
     it("setup registers the hooks Codex runs; a session with tool calls reaches the server with the billed tokens", async () => {
-      const { fake, server, world, ingest, full } = e2e
+      const { fake, world, ingest, full } = e2e
       const setup = await Codex.runCli(world, ["setup"])
       expect(setup.code, `${setup.stdout}${setup.stderr}`).toBe(0)
       expect(setup.stdout).toContain(`in ${join(world.codexHome, "hooks.json")}`)
@@ -70,17 +69,15 @@ for (const version of Agents.agentVersions("codex")) {
       sessionId = Codex.sessionIdOf(run.stderr) ?? ""
       expect(sessionId).not.toBe("")
       expect(fake.billed.map((b) => `${b.kind}:${b.step}`)).toEqual(["main:0", "main:1", "main:2", "main:3"])
-      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
-
       // An ingest key syncs but cannot read; the full key reads.
-      expect(await HookAgent.readStatus(server.url, ingest.key, sessionId)).toBe(403)
-      const stored = await Server.pollFor(async () => {
-        const got = await Server.getSession(full, sessionId)
-        return got !== undefined && got.detail.messages.length === 5 && got.detail.toolCalls.length === 3
-          ? got
-          : undefined
-      }, 60_000)
-      expect(stored, "the session reached the server").toBeDefined()
+      const stored = await HookAgent.expectSyncedLive({
+        stateDir: world.stateDir,
+        ingest,
+        full,
+        sessionId,
+        messages: 5,
+        toolCalls: 3
+      })
       const detail = stored!.detail
       expect(detail.session).toMatchObject({
         source: "codex-cli",

@@ -22,7 +22,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { afterAll, beforeAll, expect } from "@effect/vitest"
 import { type AgentVersion, recordResults } from "./Agents.js"
-import { getSession, type RunningServer, startServer } from "./Server.js"
+import { getSession, pollFor, type RunningServer, startServer } from "./Server.js"
 
 /** One hook call a real agent made, as captured: the hook's argument and its stdin. */
 export interface CapturedHook {
@@ -281,4 +281,31 @@ export const expectImportChangesNothing = async (
   const again = await runCli(["import"], ingest)
   expect(again.code, `${again.stdout}${again.stderr}`).toBe(0)
   expect(again.stdout).toMatch(/Imported 0 session\(s\) from 0 file\(s\)/)
+}
+
+/**
+ * After a live run, once the background syncs the hooks started are over: the ingest key cannot read session
+ * `sessionId` (it may only sync); the full key reads it, with `messages` messages and `toolCalls` tool calls.
+ */
+export const expectSyncedLive = async (options: {
+  readonly stateDir: string
+  readonly ingest: SyncTarget
+  readonly full: SyncTarget
+  readonly sessionId: string
+  readonly messages: number
+  readonly toolCalls: number
+}) => {
+  const { full, ingest, sessionId } = options
+  expect(await waitForSyncIdle(options.stateDir, 90_000)).toBe(true)
+  expect(await readStatus(ingest.url, ingest.key, sessionId)).toBe(403)
+  const stored = await pollFor(async () => {
+    const got = await getSession(full, sessionId)
+    return got !== undefined &&
+      got.detail.messages.length === options.messages &&
+      got.detail.toolCalls.length === options.toolCalls
+      ? got
+      : undefined
+  }, 60_000)
+  expect(stored, "the session reached the server").toBeDefined()
+  return stored
 }

@@ -31,10 +31,7 @@ export interface Billed {
   readonly usage: ApiUsage
 }
 
-export interface FakeResponses extends FakeModel.FakeModel<Billed> {
-  /** What the fake billed, in order (a test empties it to count one run's responses). */
-  readonly billed: Array<Billed>
-}
+export type FakeResponses = FakeModel.Billing<Billed>
 
 /** Deterministic usage for step `n`: growing prompts, a cached prefix after the first call, some reasoning. */
 const usageOf = (n: number, text: boolean): ApiUsage => {
@@ -115,12 +112,11 @@ const textOfInput = (input: unknown): string =>
 
 /** Starts the fake on an ephemeral 127.0.0.1 port. */
 export const start = async (): Promise<FakeResponses> => {
-  const billed: Array<Billed> = []
   let counter = 0
-  const fake = await FakeModel.start<Billed>({
+  return FakeModel.startBilling<Billed>({
     loggedHeaders: [],
     errorBody: (message) => ({ error: { message, type: "server_error" } }),
-    handle: ({ method, path, raw, res: response, log }) => {
+    handle: ({ method, path, raw, res: response, log, bill }) => {
       if (method !== "POST" || path !== "/v1/responses") {
         log(404, raw)
         return FakeModel.sendJson(response, 404, {
@@ -139,9 +135,7 @@ export const start = async (): Promise<FakeResponses> => {
       const model = parsed.model ?? "gpt-5.5"
       const items = text ? [message(`msg_${id}`, PLAIN_TEXT)] : mainItems(step, id)
       const usage = usageOf(text ? 0 : step, text)
-      const bill: Billed = { responseId, model, kind: text ? "text" : "main", step, usage }
-      billed.push(bill)
-      log(200, parsed, bill)
+      bill(parsed, { responseId, model, kind: text ? "text" : "main", step, usage })
       response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
       const send = (type: string, data: Record<string, unknown>) =>
         response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`)
@@ -164,5 +158,4 @@ export const start = async (): Promise<FakeResponses> => {
       response.end()
     }
   })
-  return { ...fake, billed }
 }

@@ -30,10 +30,7 @@ export interface Billed {
   readonly usageMetadata: UsageMetadata
 }
 
-export interface FakeGemini extends FakeModel.FakeModel<Billed> {
-  /** What the fake billed, in order (a test empties it to count one run's responses). */
-  readonly billed: Array<Billed>
-}
+export type FakeGemini = FakeModel.Billing<Billed>
 
 const usageOf = (n: number, text: boolean): UsageMetadata => {
   const prompt = 3_000 + 200 * n
@@ -80,13 +77,12 @@ interface Content {
 
 /** Starts the fake on an ephemeral 127.0.0.1 port. */
 export const start = async (): Promise<FakeGemini> => {
-  const billed: Array<Billed> = []
   let counter = 0
   const notFound = (message: string) => ({ error: { code: 404, message, status: "NOT_FOUND" } })
-  const fake = await FakeModel.start<Billed>({
+  return FakeModel.startBilling<Billed>({
     loggedHeaders: [],
     errorBody: (message) => ({ error: { code: 500, message, status: "INTERNAL" } }),
-    handle: ({ method, path, raw, res: response, log }) => {
+    handle: ({ method, path, raw, res: response, log, bill }) => {
       const model = /\/models\/([^:/?]+):/.exec(path)?.[1] ?? "unknown"
       if (method !== "POST" || !path.startsWith("/v1beta/models/")) {
         log(404, raw)
@@ -98,9 +94,7 @@ export const start = async (): Promise<FakeGemini> => {
       if (path.includes(":generateContent")) {
         // The routing classifier: a small request of its own, billed like any other.
         const usageMetadata = { promptTokenCount: 800, candidatesTokenCount: 20, totalTokenCount: 820 }
-        const bill: Billed = { model, kind: "router", step: 0, usageMetadata }
-        billed.push(bill)
-        log(200, parsed, bill)
+        bill(parsed, { model, kind: "router", step: 0, usageMetadata })
         const answer = { complexity_reasoning: "A short scripted task.", complexity_score: 10 }
         return FakeModel.sendJson(response, 200, {
           candidates: [
@@ -120,9 +114,7 @@ export const start = async (): Promise<FakeGemini> => {
       )
       const step = contents.flatMap((c) => c.parts ?? []).filter((p) => p.functionResponse !== undefined).length
       const usageMetadata = usageOf(text ? 0 : step, text)
-      const bill: Billed = { model, kind: text ? "text" : "main", step, usageMetadata }
-      billed.push(bill)
-      log(200, parsed, bill)
+      bill(parsed, { model, kind: text ? "text" : "main", step, usageMetadata })
       const parts = text ? [{ text: PLAIN_TEXT }] : mainParts(step)
       response.writeHead(200, { "content-type": "text/event-stream" })
       response.write(
@@ -136,5 +128,4 @@ export const start = async (): Promise<FakeGemini> => {
       response.end()
     }
   })
-  return { ...fake, billed }
 }
