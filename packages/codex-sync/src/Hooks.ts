@@ -45,16 +45,8 @@ export const eventsFromHook = (input: HookInput, now: number): ReadonlyArray<Eve
       }
       return [Event.make(event)]
     }
-    case "SessionEnd": {
-      const reason = Lenient.field(payload, "reason")
-      const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
-        kind: "session",
-        ...base,
-        ...(reason !== undefined ? { endReason: reason } : {}),
-        endedAt: now
-      }
-      return [Event.make(event)]
-    }
+    case "SessionEnd":
+      return [Kit.FileAgent.sessionEndEvent(base, payload)]
     case "UserPromptSubmit":
     case "Stop": {
       const turn = Lenient.field(payload, "turn_id")

@@ -45,16 +45,8 @@ export const eventsFromHook = (input: HookInput, receivedAt: number): ReadonlyAr
       }
       return [Event.make(event)]
     }
-    case "SessionEnd": {
-      const reason = Lenient.field(payload, "reason")
-      const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
-        kind: "session",
-        ...base,
-        ...(reason !== undefined ? { endReason: reason } : {}),
-        endedAt: now
-      }
-      return [Event.make(event)]
-    }
+    case "SessionEnd":
+      return [Kit.FileAgent.sessionEndEvent(base, payload)]
     default:
       return []
   }

@@ -22,6 +22,15 @@ export const SUBAGENT_MARKER = "SUBAGENT_TASK"
 export const FINAL_TEXT = "All done: ran 4 tool steps (echo, write, a failing ls, a subagent)."
 export const SUBAGENT_TEXT = "SUBAGENT_DONE: done."
 
+// The shorter scenario the Codex and Gemini CLI fakes play: three tool steps (echo, a file write, a failing `ls`) and
+// a final text; the same text marker asks for one plain answer instead.
+
+export const THREE_STEP_FINAL_TEXT = "All done: ran 3 tool steps."
+/** The file the failing `ls` of the three-step scenario lists. */
+export const THREE_STEP_MISSING_FILE = "./no-such-file-harness"
+/** The body of the file the three-step scenario writes: it must never reach the server. */
+export const THREE_STEP_WRITTEN_CONTENT = "hello from the fake model: the file body must not be synced\n"
+
 /** One request a fake answered. */
 export interface LoggedRequest<Reply> {
   readonly at: number

@@ -6,7 +6,7 @@
  * port nothing listens on (a server that is down), and the checks every such plugin's CLI must pass (`sync` after an
  * outage, `import` after live sync).
  */
-import { execFileSync, spawn } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import {
   existsSync,
   mkdirSync,
@@ -17,11 +17,11 @@ import {
   rmSync,
   writeFileSync
 } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { afterAll, beforeAll, expect } from "@effect/vitest"
 import { type AgentVersion, recordResults } from "./Agents.js"
+import * as FakeModel from "./FakeModel.js"
 import { getSession, pollFor, type RunningServer, startServer } from "./Server.js"
 
 /** One hook call a real agent made, as captured: the hook's argument and its stdin. */
@@ -95,30 +95,11 @@ export const baseEnv = (world: World): Record<string, string> => ({
   LANG: "C.UTF-8"
 })
 
-export interface Collected {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+/** How a process ended: its exit code and output (FakeModel's run, shared by every e2e harness). */
+export type Collected = FakeModel.Run
 
-/** Runs a process to completion (killed after `timeoutMs`), collecting its output. */
-export const collect = (
-  command: string,
-  args: ReadonlyArray<string>,
-  options: { readonly cwd: string; readonly env: Record<string, string>; readonly timeoutMs?: number }
-) =>
-  new Promise<Collected>((done) => {
-    const child = spawn(command, [...args], { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 180_000)
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on("close", (code) => {
-      clearTimeout(timer)
-      done({ code, stdout, stderr })
-    })
-  })
+/** Runs a process to completion (killed after `timeoutMs`, default 180 s), collecting its output. */
+export const collect = FakeModel.collect
 
 const count = (dir: string, suffix: string) => {
   try {
@@ -157,16 +138,7 @@ export const ingestKey = async (server: RunningServer, name: string): Promise<st
 }
 
 /** A loopback port nothing listens on. */
-export const freePort = () =>
-  new Promise<number>((done, fail) => {
-    const server = createServer()
-    server.once("error", fail)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
+export const freePort = FakeModel.reservePort
 
 /** `GET /api/sessions/{id}` with `key`: the HTTP status only (a key of the ingest scope may not read). */
 export const readStatus = async (url: string, key: string, id: string): Promise<number> =>

@@ -4,7 +4,7 @@
  * file to re-read, and the `import` side: the files changed since a date, one file as an item of the import loop,
  * and the closing summary. Pure, apart from the Effect a history item carries.
  */
-import type { Event } from "@opensync/domain"
+import { Event } from "@opensync/domain"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -47,6 +47,21 @@ export const decodeHookInput = (stdin: string): HookInput | { readonly problem: 
 /** The file a hook's `transcript_path` names, when the hook is one of `rereadAfter` (the file has something new). */
 export const transcriptToRead = (rereadAfter: ReadonlySet<string>, input: HookInput): string | undefined =>
   rereadAfter.has(input.event) ? Lenient.field(input.payload, "transcript_path") : undefined
+
+/** A `SessionEnd` hook's event: the session ended at `base.at`, for the payload's `reason` when it gives one. */
+export const sessionEndEvent = (
+  base: { readonly source: string; readonly sessionId: string; readonly at: number },
+  payload: Lenient.Json
+): Event.EventEncoded => {
+  const reason = Lenient.field(payload, "reason")
+  const event: Omit<typeof Event.SessionEvent.Encoded, "id"> = {
+    kind: "session",
+    ...base,
+    ...(reason !== undefined ? { endReason: reason } : {}),
+    endedAt: base.at
+  }
+  return Event.make(event)
+}
 
 export interface HookDecoding {
   /** The inbox item format the agent's hook writes, and the agent's command (for the error messages). */

@@ -6,13 +6,14 @@
  * server is the testkit's fake model skeleton.
  */
 import * as FakeModel from "@opensync/testkit/FakeModel"
+import { TEXT_MARKER } from "@opensync/testkit/FakeModel"
 
-export const TEXT_MARKER = "SCENARIO:text"
-export const FINAL_TEXT = "All done: ran 3 tool steps."
+export { TEXT_MARKER } from "@opensync/testkit/FakeModel"
+export const FINAL_TEXT = FakeModel.THREE_STEP_FINAL_TEXT
 export const PLAIN_TEXT = "Hello from the fake model."
 export const THINKING = "Thinking about the last step."
-export const MISSING_FILE = "./no-such-file-harness"
-export const WRITTEN_CONTENT = "hello from the fake model: the file body must not be synced\n"
+export const MISSING_FILE = FakeModel.THREE_STEP_MISSING_FILE
+export const WRITTEN_CONTENT = FakeModel.THREE_STEP_WRITTEN_CONTENT
 
 /** The API's usage object of one response: input includes the cached tokens, output the reasoning ones. */
 export interface ApiUsage {
