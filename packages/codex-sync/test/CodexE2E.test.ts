@@ -49,7 +49,7 @@ for (const version of Agents.agentVersions("codex")) {
     let sessionId = ""
 
     it("setup registers the hooks Codex runs; a session with tool calls reaches the server with the billed tokens", async () => {
-      const { fake, world, ingest, full } = e2e
+      const { fake, world, ingest } = e2e
       const setup = await Codex.runCli(world, ["setup"])
       expect(setup.code, `${setup.stdout}${setup.stderr}`).toBe(0)
       expect(setup.stdout).toContain(`in ${join(world.codexHome, "hooks.json")}`)
@@ -70,14 +70,7 @@ for (const version of Agents.agentVersions("codex")) {
       expect(sessionId).not.toBe("")
       expect(fake.billed.map((b) => `${b.kind}:${b.step}`)).toEqual(["main:0", "main:1", "main:2", "main:3"])
       // An ingest key syncs but cannot read; the full key reads.
-      const stored = await HookAgent.expectSyncedLive({
-        stateDir: world.stateDir,
-        ingest,
-        full,
-        sessionId,
-        messages: 5,
-        toolCalls: 3
-      })
+      const stored = await HookAgent.expectSyncedLive(e2e, sessionId, { messages: 5, toolCalls: 3 })
       const detail = stored!.detail
       expect(detail.session).toMatchObject({
         source: "codex-cli",
@@ -128,37 +121,25 @@ for (const version of Agents.agentVersions("codex")) {
     }, 240_000)
 
     it("keeps a session made while the server is down; `codex-sync sync` delivers it exactly once", async () => {
-      const { fake, world, ingest, full } = e2e
+      const { fake, world, ingest } = e2e
       const down = { url: `http://127.0.0.1:${await HookAgent.freePort()}`, key: ingest.key }
       fake.billed.length = 0
       const run = await Codex.runCodex(world, `${Fake.TEXT_MARKER} Say hello.`, down)
       expect(run.code, run.stderr.slice(-3000)).toBe(0)
       const id = Codex.sessionIdOf(run.stderr) ?? ""
-      await HookAgent.expectDeliveredOnceAfterOutage({
-        runCli: (args, target) => Codex.runCli(world, args, target),
-        stateDir: world.stateDir,
-        down,
-        ingest,
-        full,
-        id,
-        check: (stored) => {
-          expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
-            ["user", `${Fake.TEXT_MARKER} Say hello.`],
-            ["assistant", Fake.PLAIN_TEXT]
-          ])
-          expect(stored?.detail.session.usage).toEqual(billedUsage(fake.billed))
-        }
+      const runCli: HookAgent.RunCli = (args, target) => Codex.runCli(world, args, target)
+      await HookAgent.expectDeliveredOnceAfterOutage(e2e, runCli, { down, id }, (stored) => {
+        expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
+          ["user", `${Fake.TEXT_MARKER} Say hello.`],
+          ["assistant", Fake.PLAIN_TEXT]
+        ])
+        expect(stored?.detail.session.usage).toEqual(billedUsage(fake.billed))
       })
     }, 240_000)
 
     it("`codex-sync import` after live sync changes nothing", async () => {
-      const { world, ingest, full } = e2e
-      await HookAgent.expectImportChangesNothing(
-        (args, target) => Codex.runCli(world, args, target),
-        ingest,
-        full,
-        sessionId
-      )
+      const { world } = e2e
+      await HookAgent.expectImportChangesNothing(e2e, (args, target) => Codex.runCli(world, args, target), sessionId)
     }, 120_000)
   })
 }

@@ -55,7 +55,7 @@ for (const version of Agents.agentVersions("gemini")) {
     let sessionId = ""
 
     it("setup registers the hooks (keeping the user's settings); a session with tool calls syncs with the billed tokens", async () => {
-      const { fake, world, ingest, full } = e2e
+      const { fake, world, ingest } = e2e
       const settings = join(world.geminiDir, "settings.json")
       const setup = await Gemini.runCli(world, ["setup"])
       expect(setup.code, `${setup.stdout}${setup.stderr}`).toBe(0)
@@ -82,14 +82,7 @@ for (const version of Agents.agentVersions("gemini")) {
       sessionId = newSession(world, before)[0] ?? ""
       expect(sessionId).not.toBe("")
       // An ingest key syncs but cannot read; the full key reads.
-      const stored = await HookAgent.expectSyncedLive({
-        stateDir: world.stateDir,
-        ingest,
-        full,
-        sessionId,
-        messages: 5,
-        toolCalls: 3
-      })
+      const stored = await HookAgent.expectSyncedLive(e2e, sessionId, { messages: 5, toolCalls: 3 })
       const detail = stored!.detail
       const main = fake.billed.filter((b) => b.kind === "main")
       expect(detail.session).toMatchObject({
@@ -132,38 +125,26 @@ for (const version of Agents.agentVersions("gemini")) {
     }, 240_000)
 
     it("keeps a session made while the server is down; `gemini-sync sync` delivers it exactly once", async () => {
-      const { fake, world, ingest, full } = e2e
+      const { fake, world, ingest } = e2e
       const down = { url: `http://127.0.0.1:${await HookAgent.freePort()}`, key: ingest.key }
       fake.billed.length = 0
       const before = Gemini.sessionIds(world)
       const run = await Gemini.runGemini(world, `${Fake.TEXT_MARKER} Say hello.`, down)
       expect(run.code, run.stderr.slice(-3000)).toBe(0)
       const id = newSession(world, before)[0] ?? ""
-      await HookAgent.expectDeliveredOnceAfterOutage({
-        runCli: (args, target) => Gemini.runCli(world, args, target),
-        stateDir: world.stateDir,
-        down,
-        ingest,
-        full,
-        id,
-        check: (stored) => {
-          expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
-            ["user", `${Fake.TEXT_MARKER} Say hello.`],
-            ["assistant", Fake.PLAIN_TEXT]
-          ])
-          expect(stored?.detail.session.usage).toEqual(billedUsage(fake.billed.filter((b) => b.kind !== "router")))
-        }
+      const runCli: HookAgent.RunCli = (args, target) => Gemini.runCli(world, args, target)
+      await HookAgent.expectDeliveredOnceAfterOutage(e2e, runCli, { down, id }, (stored) => {
+        expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
+          ["user", `${Fake.TEXT_MARKER} Say hello.`],
+          ["assistant", Fake.PLAIN_TEXT]
+        ])
+        expect(stored?.detail.session.usage).toEqual(billedUsage(fake.billed.filter((b) => b.kind !== "router")))
       })
     }, 240_000)
 
     it("`gemini-sync import` after live sync changes nothing; uninstall gives back the user's settings", async () => {
-      const { world, ingest, full } = e2e
-      await HookAgent.expectImportChangesNothing(
-        (args, target) => Gemini.runCli(world, args, target),
-        ingest,
-        full,
-        sessionId
-      )
+      const { world } = e2e
+      await HookAgent.expectImportChangesNothing(e2e, (args, target) => Gemini.runCli(world, args, target), sessionId)
       const removed = await Gemini.runCli(world, ["uninstall"])
       expect(removed.code, `${removed.stdout}${removed.stderr}`).toBe(0)
       expect(readFileSync(join(world.geminiDir, "settings.json"), "utf8")).toBe(Gemini.SETTINGS)

@@ -202,24 +202,22 @@ export const suite = <
   return parts as Suite<Fake, W>
 }
 
-type RunCli = (args: ReadonlyArray<string>, target?: SyncTarget) => Promise<Collected>
+export type RunCli = (args: ReadonlyArray<string>, target?: SyncTarget) => Promise<Collected>
 type Stored = Awaited<ReturnType<typeof getSession>>
 
 /**
  * Session `id` was made while the server was down (`down`): once its background sync is over it is not on the server
  * and waits in the outbox; `<cli> sync` delivers it (what `check` expects of it) and a second `sync` sends nothing.
  */
-export const expectDeliveredOnceAfterOutage = async (options: {
-  readonly runCli: RunCli
-  readonly stateDir: string
-  readonly down: SyncTarget
-  readonly ingest: SyncTarget
-  readonly full: SyncTarget
-  readonly id: string
-  readonly check: (stored: Stored) => void
-}) => {
-  const { down, full, id, ingest, runCli } = options
-  expect(await waitForSyncIdle(options.stateDir, 90_000)).toBe(true)
+export const expectDeliveredOnceAfterOutage = async (
+  suite: Suite<unknown, World>,
+  runCli: RunCli,
+  outage: { readonly down: SyncTarget; readonly id: string },
+  check: (stored: Stored) => void
+) => {
+  const { full, ingest } = suite
+  const { down, id } = outage
+  expect(await waitForSyncIdle(suite.world.stateDir, 90_000)).toBe(true)
   expect(await getSession(full, id)).toBeUndefined()
   const status = await runCli(["status", "--json"], down)
   expect((JSON.parse(status.stdout) as { outbox: { pending: number } }).outbox.pending).toBeGreaterThan(0)
@@ -228,7 +226,7 @@ export const expectDeliveredOnceAfterOutage = async (options: {
   expect(flushed.code, `${flushed.stdout}${flushed.stderr}`).toBe(0)
   expect(flushed.stdout).toMatch(/Sent [1-9]\d* event\(s\), 0 rejected by the server, 0 pending\./)
   const stored = await getSession(full, id)
-  options.check(stored)
+  check(stored)
   const again = await runCli(["sync"], ingest)
   expect(again.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending.")
   expect((await getSession(full, id))?.raw).toBe(stored?.raw)
@@ -238,12 +236,8 @@ export const expectDeliveredOnceAfterOutage = async (options: {
  * `<cli> import` after live sync of the suite's two sessions: it reads both files and leaves session `sessionId` as it
  * was; a second import reads no file (none changed since).
  */
-export const expectImportChangesNothing = async (
-  runCli: RunCli,
-  ingest: SyncTarget,
-  full: SyncTarget,
-  sessionId: string
-) => {
+export const expectImportChangesNothing = async (suite: Suite<unknown, World>, runCli: RunCli, sessionId: string) => {
+  const { full, ingest } = suite
   const before = await getSession(full, sessionId)
   const imported = await runCli(["import"], ingest)
   expect(imported.code, `${imported.stdout}${imported.stderr}`).toBe(0)
@@ -257,24 +251,21 @@ export const expectImportChangesNothing = async (
 
 /**
  * After a live run, once the background syncs the hooks started are over: the ingest key cannot read session
- * `sessionId` (it may only sync); the full key reads it, with `messages` messages and `toolCalls` tool calls.
+ * `sessionId` (it may only sync); the full key reads it, with the `expected` number of messages and tool calls.
  */
-export const expectSyncedLive = async (options: {
-  readonly stateDir: string
-  readonly ingest: SyncTarget
-  readonly full: SyncTarget
-  readonly sessionId: string
-  readonly messages: number
-  readonly toolCalls: number
-}) => {
-  const { full, ingest, sessionId } = options
-  expect(await waitForSyncIdle(options.stateDir, 90_000)).toBe(true)
+export const expectSyncedLive = async (
+  suite: Suite<unknown, World>,
+  sessionId: string,
+  expected: { readonly messages: number; readonly toolCalls: number }
+) => {
+  const { full, ingest } = suite
+  expect(await waitForSyncIdle(suite.world.stateDir, 90_000)).toBe(true)
   expect(await readStatus(ingest.url, ingest.key, sessionId)).toBe(403)
   const stored = await pollFor(async () => {
     const got = await getSession(full, sessionId)
     return got !== undefined &&
-      got.detail.messages.length === options.messages &&
-      got.detail.toolCalls.length === options.toolCalls
+      got.detail.messages.length === expected.messages &&
+      got.detail.toolCalls.length === expected.toolCalls
       ? got
       : undefined
   }, 60_000)
