@@ -1,7 +1,7 @@
 import type { Dirent } from "node:fs"
 import { open, readdir, readFile, stat } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
-import type { Kit } from "@opensync/client"
+import { Kit } from "@opensync/client"
 import type { Event } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import { codexHome } from "./Agent.js"
@@ -165,21 +165,15 @@ export const subagentEvents = (
 export const historyItem = (
   file: SessionFile,
   options: Kit.SessionSource.MappingOptions
-): Kit.SessionSource.HistoryItem<never> => ({
-  sessionId: file.sessionId,
-  label: file.path,
-  size: file.size,
-  changedAt: file.mtimeMs,
-  // A session file that has not changed since it was imported is not read again.
-  key: file.path,
-  version: `${file.mtimeMs}:${file.size}`,
-  read: readSessionFile(file.path, file.sessionId, options).pipe(
-    Effect.map(
-      (read): Kit.SessionSource.ItemEvents =>
-        read.session.id === null && read.events.length === 0
-          ? { ok: false, reason: `not a Codex session file: ${read.malformed} malformed line(s), no session_meta` }
-          : { ok: true, events: read.events, malformed: read.malformed }
-    ),
-    Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `unreadable: ${reason}` } as const))
+): Kit.SessionSource.HistoryItem<never> =>
+  Kit.FileAgent.historyItem(
+    file,
+    readSessionFile(file.path, file.sessionId, options).pipe(
+      Effect.map(
+        (read): Kit.SessionSource.ItemEvents =>
+          read.session.id === null && read.events.length === 0
+            ? { ok: false, reason: `not a Codex session file: ${read.malformed} malformed line(s), no session_meta` }
+            : { ok: true, events: read.events, malformed: read.malformed }
+      )
+    )
   )
-})

@@ -6,29 +6,20 @@
 import { join } from "node:path"
 import { Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import { agent, codexHome, inboxVersion } from "./Agent.js"
 import * as History from "./History.js"
 import * as Hooks from "./Hooks.js"
 import * as Registration from "./Registration.js"
 
-const { FollowUpFailed, SessionSource } = Kit.SessionSource
-type Decoded = Kit.SessionSource.Decoded
+const { FollowUpFailed } = Kit.SessionSource
 
 /** A stored hook call into its events and the session file to re-read. */
-export const decode = (item: Kit.SessionSource.InboxItem): Decoded => {
-  const parsed = Kit.CommandHook.parseItem(item.text, item.mtimeMs, inboxVersion, agent.source.cli)
-  if (parsed._tag === "Unreadable") return parsed
-  const { hook, receivedAt, stdin } = parsed.stored
-  const input = Hooks.decodeHookInput(stdin)
-  if ("problem" in input) return { _tag: "Unreadable", reason: `${hook}: ${input.problem}` }
-  const file = Hooks.sessionFileToRead(input)
-  return {
-    _tag: "Decoded",
-    events: Hooks.eventsFromHook(input, receivedAt),
-    followUps: file === undefined ? [] : [{ sessionId: input.sessionId, path: file }]
-  }
-}
+export const decode = Kit.FileAgent.hookDecoder({
+  inboxVersion,
+  cli: agent.source.cli,
+  fileToRead: Hooks.sessionFileToRead,
+  eventsFromHook: Hooks.eventsFromHook
+})
 
 /** Re-reads a session file into its session's events, and the files of the subagents it spawned. */
 const followUp = (followUp: Kit.SessionSource.FollowUp, options: Kit.SessionSource.MappingOptions) =>
@@ -42,24 +33,14 @@ const followUp = (followUp: Kit.SessionSource.FollowUp, options: Kit.SessionSour
   })
 
 /** Codex's session source in the kit's environment. */
-export const layer = Layer.effect(
-  SessionSource,
-  Effect.map(Kit.LocalState.LocalState, ({ env }) =>
-    SessionSource.of({
-      decode,
-      followUp,
-      history: (options) =>
-        Effect.map(History.discover(env), (files) => ({
-          items: files
-            .filter((file) => options.since === undefined || file.mtimeMs >= options.since)
-            .map((file) => History.historyItem(file, options)),
-          where: `${join(codexHome(env), "sessions")}, ${join(codexHome(env), "archived_sessions")}`,
-          summary: (totals: Kit.SessionSource.ImportTotals) =>
-            `Imported ${totals.sessions} session(s) from ${totals.items} file(s) ` +
-            `(${(totals.bytes / 1048576).toFixed(1)} MB): ${totals.events} event(s) queued, ` +
-            `${totals.skipped.length} file(s) skipped, ${totals.malformed} malformed line(s).`
-        })),
-      registration: Registration.make(env)
-    })
-  )
-)
+export const layer = Kit.FileAgent.sourceLayer((env) => ({
+  decode,
+  followUp,
+  history: (options) =>
+    Effect.map(History.discover(env), (files) => ({
+      items: Kit.FileAgent.filesSince(files, options.since).map((file) => History.historyItem(file, options)),
+      where: `${join(codexHome(env), "sessions")}, ${join(codexHome(env), "archived_sessions")}`,
+      summary: Kit.FileAgent.importSummary
+    })),
+  registration: Registration.make(env)
+}))

@@ -8,11 +8,10 @@
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { Usage } from "@opensync/domain"
 import * as Agents from "@opensync/testkit/Agents"
 import * as HookAgent from "@opensync/testkit/HookAgent"
-import * as Server from "@opensync/testkit/Server"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import * as Codex from "./e2e/Codex.js"
 import * as Fake from "./e2e/FakeResponses.js"
@@ -46,30 +45,11 @@ for (const version of Agents.agentVersions("codex")) {
   if (version.missing !== undefined) console.warn(`${version.label} e2e tests skipped: ${version.missing}`)
 
   describe.skipIf(version.missing !== undefined)(`${version.label}: codex-sync with the real codex binary`, () => {
-    let fake: Fake.FakeResponses
-    let server: Server.RunningServer
-    let world: Codex.CodexWorld
-    let ingest: Codex.SyncTarget
-    let full: Codex.SyncTarget
+    const e2e = HookAgent.suite({ version, keyName: "codex", startFake: Fake.start, makeWorld: Codex.makeWorld })
     let sessionId = ""
 
-    beforeAll(async () => {
-      fake = await Fake.start()
-      server = await Server.startServer()
-      ingest = { url: server.url, key: await HookAgent.ingestKey(server, "codex") }
-      full = { url: server.url, key: server.key }
-      world = Codex.makeWorld(fake.url, version.bin)
-    })
-
-    afterAll(async (suite) => {
-      Agents.recordResults(version, suite)
-      await HookAgent.waitForSyncIdle(world?.stateDir ?? "", 10_000)
-      await server?.stop()
-      await fake?.close()
-      world?.remove()
-    })
-
     it("setup registers the hooks Codex runs; a session with tool calls reaches the server with the billed tokens", async () => {
+      const { fake, world, ingest } = e2e
       const setup = await Codex.runCli(world, ["setup"])
       expect(setup.code, `${setup.stdout}${setup.stderr}`).toBe(0)
       expect(setup.stdout).toContain(`in ${join(world.codexHome, "hooks.json")}`)
@@ -89,17 +69,8 @@ for (const version of Agents.agentVersions("codex")) {
       sessionId = Codex.sessionIdOf(run.stderr) ?? ""
       expect(sessionId).not.toBe("")
       expect(fake.billed.map((b) => `${b.kind}:${b.step}`)).toEqual(["main:0", "main:1", "main:2", "main:3"])
-      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
-
       // An ingest key syncs but cannot read; the full key reads.
-      expect(await HookAgent.readStatus(server.url, ingest.key, sessionId)).toBe(403)
-      const stored = await Server.pollFor(async () => {
-        const got = await Server.getSession(full, sessionId)
-        return got !== undefined && got.detail.messages.length === 5 && got.detail.toolCalls.length === 3
-          ? got
-          : undefined
-      }, 60_000)
-      expect(stored, "the session reached the server").toBeDefined()
+      const stored = await HookAgent.expectSyncedLive(e2e, sessionId, { messages: 5, toolCalls: 3 })
       const detail = stored!.detail
       expect(detail.session).toMatchObject({
         source: "codex-cli",
@@ -150,40 +121,25 @@ for (const version of Agents.agentVersions("codex")) {
     }, 240_000)
 
     it("keeps a session made while the server is down; `codex-sync sync` delivers it exactly once", async () => {
+      const { fake, world, ingest } = e2e
       const down = { url: `http://127.0.0.1:${await HookAgent.freePort()}`, key: ingest.key }
       fake.billed.length = 0
       const run = await Codex.runCodex(world, `${Fake.TEXT_MARKER} Say hello.`, down)
       expect(run.code, run.stderr.slice(-3000)).toBe(0)
       const id = Codex.sessionIdOf(run.stderr) ?? ""
-      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
-      expect(await Server.getSession(full, id)).toBeUndefined()
-      const status = await Codex.runCli(world, ["status", "--json"], down)
-      expect((JSON.parse(status.stdout) as { outbox: { pending: number } }).outbox.pending).toBeGreaterThan(0)
-
-      const flushed = await Codex.runCli(world, ["sync"], ingest)
-      expect(flushed.code, `${flushed.stdout}${flushed.stderr}`).toBe(0)
-      expect(flushed.stdout).toMatch(/Sent [1-9]\d* event\(s\), 0 rejected by the server, 0 pending\./)
-      const stored = await Server.getSession(full, id)
-      expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
-        ["user", `${Fake.TEXT_MARKER} Say hello.`],
-        ["assistant", Fake.PLAIN_TEXT]
-      ])
-      expect(stored?.detail.session.usage).toEqual(billedUsage(fake.billed))
-      const again = await Codex.runCli(world, ["sync"], ingest)
-      expect(again.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending.")
-      expect((await Server.getSession(full, id))?.raw).toBe(stored?.raw)
+      const runCli: HookAgent.RunCli = (args, target) => Codex.runCli(world, args, target)
+      await HookAgent.expectDeliveredOnceAfterOutage(e2e, runCli, { down, id }, (stored) => {
+        expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
+          ["user", `${Fake.TEXT_MARKER} Say hello.`],
+          ["assistant", Fake.PLAIN_TEXT]
+        ])
+        expect(stored?.detail.session.usage).toEqual(billedUsage(fake.billed))
+      })
     }, 240_000)
 
     it("`codex-sync import` after live sync changes nothing", async () => {
-      const before = await Server.getSession(full, sessionId)
-      const imported = await Codex.runCli(world, ["import"], ingest)
-      expect(imported.code, `${imported.stdout}${imported.stderr}`).toBe(0)
-      expect(imported.stdout).toMatch(/Imported 2 session\(s\) from 2 file\(s\)/)
-      expect((await Server.getSession(full, sessionId))?.raw).toBe(before?.raw)
-      // Files that did not change since they were imported are not read again.
-      const again = await Codex.runCli(world, ["import"], ingest)
-      expect(again.code, `${again.stdout}${again.stderr}`).toBe(0)
-      expect(again.stdout).toMatch(/Imported 0 session\(s\) from 0 file\(s\)/)
+      const { world } = e2e
+      await HookAgent.expectImportChangesNothing(e2e, (args, target) => Codex.runCli(world, args, target), sessionId)
     }, 120_000)
   })
 }

@@ -1,20 +1,14 @@
-import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import * as Hooks from "../src/Hooks.js"
+import { Kit } from "@opensync/client"
+import * as HookAgent from "@opensync/testkit/HookAgent"
 import * as Source from "../src/Source.js"
 
 /** The hook payloads the real codex 0.171.0 sent (`{argv, stdin}` per line). */
-const captured = readFileSync(join(__dirname, "fixtures/hooks-0.171.0.jsonl"), "utf8")
-  .split("\n")
-  .filter((line) => line.trim() !== "")
-  .map((line) => JSON.parse(line) as { argv: string; stdin: Record<string, unknown> })
+const captured = HookAgent.capturedHooks(join(__dirname, "fixtures/hooks-0.171.0.jsonl"))
 
-const item = (hook: string, stdin: unknown, receivedAt = 1_796_389_400_000) => ({
-  name: `${receivedAt}-1-000001-abc.hook`,
-  text: `${JSON.stringify({ v: 1, hook, receivedAt })}\n${typeof stdin === "string" ? stdin : JSON.stringify(stdin)}`,
-  mtimeMs: receivedAt
-})
+const item = (hook: string, stdin: unknown, receivedAt = 1_796_389_400_000) =>
+  HookAgent.inboxItem(hook, stdin, receivedAt)
 
 const transcript =
   "/home/dev/.codex/sessions/2026/12/04/rollout-2026-12-04T13-03-12-01a24126-d071-7d40-b1a6-dce6c095a6d9.jsonl"
@@ -93,6 +87,6 @@ describe("Codex hook payloads", () => {
       _tag: "Unreadable",
       reason: "written by another codex-sync (inbox format 2); upgrade"
     })
-    expect(Hooks.decodeHookInput("[]")).toEqual({ problem: "hook stdin is not a JSON object" })
+    expect(Kit.FileAgent.decodeHookInput("[]")).toEqual({ problem: "hook stdin is not a JSON object" })
   })
 })

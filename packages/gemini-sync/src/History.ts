@@ -141,24 +141,18 @@ export const historyItem = (
   file: ChatFile,
   options: Kit.SessionSource.MappingOptions,
   env: Env
-): Kit.SessionSource.HistoryItem<never> => ({
-  sessionId: file.sessionId,
-  label: file.path,
-  size: file.size,
-  changedAt: file.mtimeMs,
-  // A chat file that has not changed since it was imported is not read again.
-  key: file.path,
-  version: `${file.mtimeMs}:${file.size}`,
-  read: readChatFile(file.path, file.sessionId, options, env).pipe(
-    Effect.map(
-      (read): Kit.SessionSource.ItemEvents =>
-        read.session.id === null
-          ? {
-              ok: false,
-              reason: `not a Gemini CLI chat file: no header with a sessionId (${read.malformed} malformed line(s))`
-            }
-          : { ok: true, events: read.events, malformed: read.malformed }
-    ),
-    Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `unreadable: ${reason}` } as const))
+): Kit.SessionSource.HistoryItem<never> =>
+  Kit.FileAgent.historyItem(
+    file,
+    readChatFile(file.path, file.sessionId, options, env).pipe(
+      Effect.map(
+        (read): Kit.SessionSource.ItemEvents =>
+          read.session.id === null
+            ? {
+                ok: false,
+                reason: `not a Gemini CLI chat file: no header with a sessionId (${read.malformed} malformed line(s))`
+              }
+            : { ok: true, events: read.events, malformed: read.malformed }
+      )
+    )
   )
-})

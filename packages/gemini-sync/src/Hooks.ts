@@ -1,4 +1,4 @@
-import { Lenient } from "@opensync/client"
+import { Kit, Lenient } from "@opensync/client"
 import { Event } from "@opensync/domain"
 import { agent } from "./Agent.js"
 
@@ -21,32 +21,11 @@ export const events = ["SessionStart", "AfterAgent", "SessionEnd"] as const
 /** Events after which the chat file has something new. */
 const rereadAfter = new Set(["AfterAgent", "SessionEnd", "PreCompress"])
 
-export interface HookInput {
-  readonly sessionId: string
-  readonly event: string
-  readonly payload: Lenient.Json
-}
-
-/** One hook's stdin: a JSON object with `session_id` and `hook_event_name`; otherwise why it cannot be used. */
-export const decodeHookInput = (stdin: string): HookInput | { readonly problem: string } => {
-  if (stdin.trim() === "") return { problem: "hook stdin is empty" }
-  let json: unknown
-  try {
-    json = JSON.parse(stdin)
-  } catch (cause) {
-    return { problem: `hook stdin is not JSON: ${cause instanceof Error ? cause.message : String(cause)}` }
-  }
-  if (!Lenient.isRecord(json)) return { problem: "hook stdin is not a JSON object" }
-  const sessionId = Lenient.field(json, "session_id")
-  if (sessionId === undefined) return { problem: "hook payload has no session_id" }
-  const event = Lenient.field(json, "hook_event_name")
-  if (event === undefined) return { problem: "hook payload has no hook_event_name" }
-  return { sessionId, event, payload: json }
-}
+type HookInput = Kit.FileAgent.HookInput
 
 /** The chat file to re-read after this hook, when it names one. */
 export const chatFileToRead = (input: HookInput): string | undefined =>
-  rereadAfter.has(input.event) ? Lenient.field(input.payload, "transcript_path") : undefined
+  Kit.FileAgent.transcriptToRead(rereadAfter, input)
 
 /** The events one hook call yields; `now` is when it ran (Gemini CLI's `timestamp` when it sent one). */
 export const eventsFromHook = (input: HookInput, receivedAt: number): ReadonlyArray<Event.EventEncoded> => {
@@ -66,16 +45,8 @@ export const eventsFromHook = (input: HookInput, receivedAt: number): ReadonlyAr
       }
       return [Event.make(event)]
     }
-    case "SessionEnd": {
-      const reason = Lenient.field(payload, "reason")
-      const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
-        kind: "session",
-        ...base,
-        ...(reason !== undefined ? { endReason: reason } : {}),
-        endedAt: now
-      }
-      return [Event.make(event)]
-    }
+    case "SessionEnd":
+      return [Kit.FileAgent.sessionEndEvent(base, payload)]
     default:
       return []
   }

@@ -6,66 +6,49 @@
 import { join } from "node:path"
 import { Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import { agent, geminiDir, inboxVersion } from "./Agent.js"
 import * as History from "./History.js"
 import * as Hooks from "./Hooks.js"
 import * as Registration from "./Registration.js"
 import * as Retention from "./Retention.js"
 
-const { FollowUpFailed, SessionSource } = Kit.SessionSource
-type Decoded = Kit.SessionSource.Decoded
+const { FollowUpFailed } = Kit.SessionSource
 
 /** A stored hook call into its events and the chat file to re-read. */
-export const decode = (item: Kit.SessionSource.InboxItem): Decoded => {
-  const parsed = Kit.CommandHook.parseItem(item.text, item.mtimeMs, inboxVersion, agent.source.cli)
-  if (parsed._tag === "Unreadable") return parsed
-  const { hook, receivedAt, stdin } = parsed.stored
-  const input = Hooks.decodeHookInput(stdin)
-  if ("problem" in input) return { _tag: "Unreadable", reason: `${hook}: ${input.problem}` }
-  const file = Hooks.chatFileToRead(input)
-  return {
-    _tag: "Decoded",
-    events: Hooks.eventsFromHook(input, receivedAt),
-    followUps: file === undefined ? [] : [{ sessionId: input.sessionId, path: file }]
-  }
-}
+export const decode = Kit.FileAgent.hookDecoder({
+  inboxVersion,
+  cli: agent.source.cli,
+  fileToRead: Hooks.chatFileToRead,
+  eventsFromHook: Hooks.eventsFromHook
+})
 
 /** Gemini CLI's session source in the kit's environment. */
-export const layer = Layer.effect(
-  SessionSource,
-  Effect.map(Kit.LocalState.LocalState, ({ env }) => {
-    const retention = Retention.retention(Registration.settingsFile(env))
-    return SessionSource.of({
-      decode,
-      followUp: (followUp, options) =>
-        Effect.gen(function* () {
-          const read = yield* History.readChatFile(followUp.path, followUp.sessionId, options, env).pipe(
-            Effect.mapError((reason) => new FollowUpFailed({ path: followUp.path, reason }))
+export const layer = Kit.FileAgent.sourceLayer((env) => {
+  const retention = Retention.retention(Registration.settingsFile(env))
+  return {
+    decode,
+    followUp: (followUp, options) =>
+      Effect.gen(function* () {
+        const read = yield* History.readChatFile(followUp.path, followUp.sessionId, options, env).pipe(
+          Effect.mapError((reason) => new FollowUpFailed({ path: followUp.path, reason }))
+        )
+        // The session's subagents write chats of their own, which no hook names.
+        const subagents = yield* History.subagentChatsOf(followUp.path, read.session.id ?? followUp.sessionId)
+        const theirs = yield* Effect.forEach(subagents, (path) =>
+          History.readChatFile(path, path, options, env).pipe(
+            Effect.map((sub) => sub.events),
+            Effect.mapError((reason) => new FollowUpFailed({ path, reason }))
           )
-          // The session's subagents write chats of their own, which no hook names.
-          const subagents = yield* History.subagentChatsOf(followUp.path, read.session.id ?? followUp.sessionId)
-          const theirs = yield* Effect.forEach(subagents, (path) =>
-            History.readChatFile(path, path, options, env).pipe(
-              Effect.map((sub) => sub.events),
-              Effect.mapError((reason) => new FollowUpFailed({ path, reason }))
-            )
-          )
-          return [...read.events, ...theirs.flat()]
-        }),
-      history: (options) =>
-        Effect.map(History.discover(env), (files) => ({
-          items: files
-            .filter((file) => options.since === undefined || file.mtimeMs >= options.since)
-            .map((file) => History.historyItem(file, options, env)),
-          where: join(geminiDir(env), "tmp"),
-          summary: (totals: Kit.SessionSource.ImportTotals) =>
-            `Imported ${totals.sessions} session(s) from ${totals.items} file(s) ` +
-            `(${(totals.bytes / 1048576).toFixed(1)} MB): ${totals.events} event(s) queued, ` +
-            `${totals.skipped.length} file(s) skipped, ${totals.malformed} malformed line(s).`
-        })),
-      registration: Registration.make(env),
-      retention
-    })
-  })
-)
+        )
+        return [...read.events, ...theirs.flat()]
+      }),
+    history: (options) =>
+      Effect.map(History.discover(env), (files) => ({
+        items: Kit.FileAgent.filesSince(files, options.since).map((file) => History.historyItem(file, options, env)),
+        where: join(geminiDir(env), "tmp"),
+        summary: Kit.FileAgent.importSummary
+      })),
+    registration: Registration.make(env),
+    retention
+  }
+})

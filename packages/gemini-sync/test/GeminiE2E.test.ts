@@ -9,11 +9,10 @@
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { Usage } from "@opensync/domain"
 import * as Agents from "@opensync/testkit/Agents"
 import * as HookAgent from "@opensync/testkit/HookAgent"
-import * as Server from "@opensync/testkit/Server"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import * as Fake from "./e2e/FakeGemini.js"
 import * as Gemini from "./e2e/Gemini.js"
@@ -52,30 +51,11 @@ for (const version of Agents.agentVersions("gemini")) {
   if (version.missing !== undefined) console.warn(`${version.label} e2e tests skipped: ${version.missing}`)
 
   describe.skipIf(version.missing !== undefined)(`${version.label}: gemini-sync with the real gemini binary`, () => {
-    let fake: Fake.FakeGemini
-    let server: Server.RunningServer
-    let world: Gemini.GeminiWorld
-    let ingest: Gemini.SyncTarget
-    let full: Gemini.SyncTarget
+    const e2e = HookAgent.suite({ version, keyName: "gemini", startFake: Fake.start, makeWorld: Gemini.makeWorld })
     let sessionId = ""
 
-    beforeAll(async () => {
-      fake = await Fake.start()
-      server = await Server.startServer()
-      ingest = { url: server.url, key: await HookAgent.ingestKey(server, "gemini") }
-      full = { url: server.url, key: server.key }
-      world = Gemini.makeWorld(fake.url, version.bin)
-    })
-
-    afterAll(async (suite) => {
-      Agents.recordResults(version, suite)
-      await HookAgent.waitForSyncIdle(world?.stateDir ?? "", 10_000)
-      await server?.stop()
-      await fake?.close()
-      world?.remove()
-    })
-
     it("setup registers the hooks (keeping the user's settings); a session with tool calls syncs with the billed tokens", async () => {
+      const { fake, world, ingest } = e2e
       const settings = join(world.geminiDir, "settings.json")
       const setup = await Gemini.runCli(world, ["setup"])
       expect(setup.code, `${setup.stdout}${setup.stderr}`).toBe(0)
@@ -101,16 +81,8 @@ for (const version of Agents.agentVersions("gemini")) {
       ])
       sessionId = newSession(world, before)[0] ?? ""
       expect(sessionId).not.toBe("")
-      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
-
-      expect(await HookAgent.readStatus(server.url, ingest.key, sessionId)).toBe(403)
-      const stored = await Server.pollFor(async () => {
-        const got = await Server.getSession(full, sessionId)
-        return got !== undefined && got.detail.messages.length === 5 && got.detail.toolCalls.length === 3
-          ? got
-          : undefined
-      }, 60_000)
-      expect(stored, "the session reached the server").toBeDefined()
+      // An ingest key syncs but cannot read; the full key reads.
+      const stored = await HookAgent.expectSyncedLive(e2e, sessionId, { messages: 5, toolCalls: 3 })
       const detail = stored!.detail
       const main = fake.billed.filter((b) => b.kind === "main")
       expect(detail.session).toMatchObject({
@@ -153,41 +125,26 @@ for (const version of Agents.agentVersions("gemini")) {
     }, 240_000)
 
     it("keeps a session made while the server is down; `gemini-sync sync` delivers it exactly once", async () => {
+      const { fake, world, ingest } = e2e
       const down = { url: `http://127.0.0.1:${await HookAgent.freePort()}`, key: ingest.key }
       fake.billed.length = 0
       const before = Gemini.sessionIds(world)
       const run = await Gemini.runGemini(world, `${Fake.TEXT_MARKER} Say hello.`, down)
       expect(run.code, run.stderr.slice(-3000)).toBe(0)
       const id = newSession(world, before)[0] ?? ""
-      expect(await HookAgent.waitForSyncIdle(world.stateDir, 90_000)).toBe(true)
-      expect(await Server.getSession(full, id)).toBeUndefined()
-      const status = await Gemini.runCli(world, ["status", "--json"], down)
-      expect((JSON.parse(status.stdout) as { outbox: { pending: number } }).outbox.pending).toBeGreaterThan(0)
-
-      const flushed = await Gemini.runCli(world, ["sync"], ingest)
-      expect(flushed.code, `${flushed.stdout}${flushed.stderr}`).toBe(0)
-      expect(flushed.stdout).toMatch(/Sent [1-9]\d* event\(s\), 0 rejected by the server, 0 pending\./)
-      const stored = await Server.getSession(full, id)
-      expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
-        ["user", `${Fake.TEXT_MARKER} Say hello.`],
-        ["assistant", Fake.PLAIN_TEXT]
-      ])
-      expect(stored?.detail.session.usage).toEqual(billedUsage(fake.billed.filter((b) => b.kind !== "router")))
-      const again = await Gemini.runCli(world, ["sync"], ingest)
-      expect(again.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending.")
-      expect((await Server.getSession(full, id))?.raw).toBe(stored?.raw)
+      const runCli: HookAgent.RunCli = (args, target) => Gemini.runCli(world, args, target)
+      await HookAgent.expectDeliveredOnceAfterOutage(e2e, runCli, { down, id }, (stored) => {
+        expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
+          ["user", `${Fake.TEXT_MARKER} Say hello.`],
+          ["assistant", Fake.PLAIN_TEXT]
+        ])
+        expect(stored?.detail.session.usage).toEqual(billedUsage(fake.billed.filter((b) => b.kind !== "router")))
+      })
     }, 240_000)
 
     it("`gemini-sync import` after live sync changes nothing; uninstall gives back the user's settings", async () => {
-      const before = await Server.getSession(full, sessionId)
-      const imported = await Gemini.runCli(world, ["import"], ingest)
-      expect(imported.code, `${imported.stdout}${imported.stderr}`).toBe(0)
-      expect(imported.stdout).toMatch(/Imported 2 session\(s\) from 2 file\(s\)/)
-      expect((await Server.getSession(full, sessionId))?.raw).toBe(before?.raw)
-      // Files that did not change since they were imported are not read again.
-      const again = await Gemini.runCli(world, ["import"], ingest)
-      expect(again.code, `${again.stdout}${again.stderr}`).toBe(0)
-      expect(again.stdout).toMatch(/Imported 0 session\(s\) from 0 file\(s\)/)
+      const { world } = e2e
+      await HookAgent.expectImportChangesNothing(e2e, (args, target) => Gemini.runCli(world, args, target), sessionId)
       const removed = await Gemini.runCli(world, ["uninstall"])
       expect(removed.code, `${removed.stdout}${removed.stderr}`).toBe(0)
       expect(readFileSync(join(world.geminiDir, "settings.json"), "utf8")).toBe(Gemini.SETTINGS)

@@ -1,20 +1,14 @@
-import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import * as HookAgent from "@opensync/testkit/HookAgent"
 import * as Hooks from "../src/Hooks.js"
 import * as Source from "../src/Source.js"
 
 /** The hook payloads the real gemini 0.61.0 sent (`{argv, stdin}` per line). */
-const captured = readFileSync(join(__dirname, "fixtures/hooks.jsonl"), "utf8")
-  .split("\n")
-  .filter((line) => line.trim() !== "")
-  .map((line) => JSON.parse(line) as { argv: string; stdin: Record<string, unknown> })
+const captured = HookAgent.capturedHooks(join(__dirname, "fixtures/hooks.jsonl"))
 
-const item = (hook: string, stdin: unknown, receivedAt = 1_796_389_500_000) => ({
-  name: `${receivedAt}-1-000001-abc.hook`,
-  text: `${JSON.stringify({ v: 1, hook, receivedAt })}\n${typeof stdin === "string" ? stdin : JSON.stringify(stdin)}`,
-  mtimeMs: receivedAt
-})
+const item = (hook: string, stdin: unknown, receivedAt = 1_796_389_500_000) =>
+  HookAgent.inboxItem(hook, stdin, receivedAt)
 
 const session = "cda29f87-571e-4e65-be85-ae88b14ae0b1"
 const chat = "/home/dev/.gemini/tmp/gproj/chats/session-2026-12-04T13-04-cda29f87.jsonl"

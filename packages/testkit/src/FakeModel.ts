@@ -2,7 +2,7 @@
  * The loopback HTTP skeleton the fake model servers share (the Anthropic Messages fake that drives `claude`, the
  * OpenAI Chat Completions fake that drives `opencode`): bound to 127.0.0.1 on an ephemeral port, each request's body
  * read whole and logged with the headers a test asks about, `/` and `/health` answered `ok`, a failing handler
- * answered 500. Each fake supplies only its API's routes and replies. Also what the harnesses that run the real
+ * answered 500. Each fake supplies only its API's routes and replies; a billing fake also keeps the replies it billed. Also what the harnesses that run the real
  * agents against such a fake share: running a CLI with a timeout, reading its JSON lines, a free loopback port, a
  * scratch git project.
  */
@@ -21,6 +21,15 @@ export const TEXT_MARKER = "SCENARIO:text"
 export const SUBAGENT_MARKER = "SUBAGENT_TASK"
 export const FINAL_TEXT = "All done: ran 4 tool steps (echo, write, a failing ls, a subagent)."
 export const SUBAGENT_TEXT = "SUBAGENT_DONE: done."
+
+// The shorter scenario the Codex and Gemini CLI fakes play: three tool steps (echo, a file write, a failing `ls`) and
+// a final text; the same text marker asks for one plain answer instead.
+
+export const THREE_STEP_FINAL_TEXT = "All done: ran 3 tool steps."
+/** The file the failing `ls` of the three-step scenario lists. */
+export const THREE_STEP_MISSING_FILE = "./no-such-file-harness"
+/** The body of the file the three-step scenario writes: it must never reach the server. */
+export const THREE_STEP_WRITTEN_CONTENT = "hello from the fake model: the file body must not be synced\n"
 
 /** One request a fake answered. */
 export interface LoggedRequest<Reply> {
@@ -122,6 +131,37 @@ export const start = async <Reply>(options: Options<Reply>): Promise<FakeModel<R
         server.close(() => resolve())
       })
   }
+}
+
+/** A fake that also keeps its model replies (what it billed), in order, in an array a test may empty. */
+export interface Billing<Reply> extends FakeModel<Reply> {
+  readonly billed: Array<Reply>
+}
+
+/** The exchange of a billing fake: `bill` logs the request as answered (200) with `reply` and keeps the reply. */
+export interface BillingExchange<Reply> extends Exchange<Reply> {
+  readonly bill: (body: unknown, reply: Reply) => void
+}
+
+/** Starts a fake (as `start`) whose handler bills its model replies. */
+export const startBilling = async <Reply>(
+  options: Omit<Options<Reply>, "handle"> & {
+    readonly handle: (exchange: BillingExchange<Reply>) => void | Promise<void>
+  }
+): Promise<Billing<Reply>> => {
+  const billed: Array<Reply> = []
+  const fake = await start<Reply>({
+    ...options,
+    handle: (exchange) =>
+      options.handle({
+        ...exchange,
+        bill: (body, reply) => {
+          billed.push(reply)
+          exchange.log(200, body, reply)
+        }
+      })
+  })
+  return { ...fake, billed }
 }
 
 /** A free 127.0.0.1 port: bound, read, released (for a server that starts later). */

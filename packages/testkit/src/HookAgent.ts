@@ -1,15 +1,48 @@
 /**
- * What the end-to-end suites of agents with command hooks (Codex, Gemini CLI) share: a throw-away world (HOME, a git
- * project, the plugin's state dir), running a process with a timeout and collecting its output, waiting until the
- * background syncs the hooks started are over, an ingest-scope key like the one the docs tell users to create, and a
- * port nothing listens on (a server that is down).
+ * What the tests of agents with command hooks (Codex, Gemini CLI) share: the captured hook payloads and the inbox
+ * items they become; for the end-to-end suites, a throw-away world (HOME, a git project, the plugin's state dir),
+ * running a process with a timeout and collecting its output, the suite's fake model, server and keys, waiting until
+ * the background syncs the hooks started are over, an ingest-scope key like the one the docs tell users to create, a
+ * port nothing listens on (a server that is down), and the checks every such plugin's CLI must pass (`sync` after an
+ * outage, `import` after live sync).
  */
-import { execFileSync, spawn } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
+import { execFileSync } from "node:child_process"
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
-import type { RunningServer } from "./Server.js"
+import { afterAll, beforeAll, expect } from "@effect/vitest"
+import { type AgentVersion, recordResults } from "./Agents.js"
+import * as FakeModel from "./FakeModel.js"
+import { getSession, pollFor, type RunningServer, startServer } from "./Server.js"
+
+/** One hook call a real agent made, as captured: the hook's argument and its stdin. */
+export interface CapturedHook {
+  readonly argv: string
+  readonly stdin: Record<string, unknown>
+}
+
+/** The hook calls captured in `path`, one `{argv, stdin}` a line. */
+export const capturedHooks = (path: string): Array<CapturedHook> =>
+  readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as CapturedHook)
+
+/** A hook call as the hook stores it in the inbox: a header line `{v, hook, receivedAt}`, then stdin as sent. */
+export const inboxItem = (hook: string, stdin: unknown, receivedAt: number) => ({
+  name: `${receivedAt}-1-000001-abc.hook`,
+  text: `${JSON.stringify({ v: 1, hook, receivedAt })}\n${typeof stdin === "string" ? stdin : JSON.stringify(stdin)}`,
+  mtimeMs: receivedAt
+})
 
 export interface World {
   readonly root: string
@@ -62,30 +95,11 @@ export const baseEnv = (world: World): Record<string, string> => ({
   LANG: "C.UTF-8"
 })
 
-export interface Collected {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+/** How a process ended: its exit code and output (FakeModel's run, shared by every e2e harness). */
+export type Collected = FakeModel.Run
 
-/** Runs a process to completion (killed after `timeoutMs`), collecting its output. */
-export const collect = (
-  command: string,
-  args: ReadonlyArray<string>,
-  options: { readonly cwd: string; readonly env: Record<string, string>; readonly timeoutMs?: number }
-) =>
-  new Promise<Collected>((done) => {
-    const child = spawn(command, [...args], { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 180_000)
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on("close", (code) => {
-      clearTimeout(timer)
-      done({ code, stdout, stderr })
-    })
-  })
+/** Runs a process to completion (killed after `timeoutMs`, default 180 s), collecting its output. */
+export const collect = FakeModel.collect
 
 const count = (dir: string, suffix: string) => {
   try {
@@ -124,17 +138,137 @@ export const ingestKey = async (server: RunningServer, name: string): Promise<st
 }
 
 /** A loopback port nothing listens on. */
-export const freePort = () =>
-  new Promise<number>((done, fail) => {
-    const server = createServer()
-    server.once("error", fail)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
+export const freePort = FakeModel.reservePort
 
 /** `GET /api/sessions/{id}` with `key`: the HTTP status only (a key of the ingest scope may not read). */
 export const readStatus = async (url: string, key: string, id: string): Promise<number> =>
   (await fetch(`${url}/api/sessions/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${key}` } })).status
+
+/** Where a plugin sends: a server URL and key, given through the environment. */
+export interface SyncTarget {
+  readonly url: string
+  readonly key: string
+}
+
+/** The built plugin CLI at `cliPath`, run in a world's project with the environment `env` gives it. */
+export const cliRunner =
+  <W extends World>(
+    cliPath: string,
+    env: (world: W, target: SyncTarget | undefined, extra: Record<string, string>) => Record<string, string>
+  ) =>
+  (world: W, args: ReadonlyArray<string>, target?: SyncTarget, extra: Record<string, string> = {}) =>
+    collect(process.execPath, [cliPath, ...args], { cwd: world.project, env: env(world, target, extra) })
+
+/** What an end-to-end suite runs against, set up before its first test. */
+export interface Suite<Fake, W extends World> {
+  readonly fake: Fake
+  readonly server: RunningServer
+  readonly world: W
+  /** An ingest-scope key (what the plugin syncs with) and the server's full key (what the test reads with). */
+  readonly ingest: SyncTarget
+  readonly full: SyncTarget
+}
+
+/**
+ * Sets up an end-to-end suite for one agent version (call inside its `describe`): the fake model, a real local server
+ * with an ingest key named `keyName`, and a world whose agent talks to the fake; after the suite, records its results
+ * for docs/compatibility.md, waits for the background syncs and takes it all down. The parts are there once the
+ * suite's `beforeAll` ran.
+ */
+export const suite = <
+  Fake extends { readonly url: string; readonly close: () => Promise<void> },
+  W extends World
+>(options: {
+  readonly version: AgentVersion
+  readonly keyName: string
+  readonly startFake: () => Promise<Fake>
+  readonly makeWorld: (fakeUrl: string, bin: string) => W
+}): Suite<Fake, W> => {
+  const parts: Partial<{ -readonly [K in keyof Suite<Fake, W>]: Suite<Fake, W>[K] }> = {}
+  beforeAll(async () => {
+    parts.fake = await options.startFake()
+    parts.server = await startServer()
+    parts.ingest = { url: parts.server.url, key: await ingestKey(parts.server, options.keyName) }
+    parts.full = { url: parts.server.url, key: parts.server.key }
+    parts.world = options.makeWorld(parts.fake.url, options.version.bin)
+  })
+  afterAll(async (done) => {
+    recordResults(options.version, done)
+    await waitForSyncIdle(parts.world?.stateDir ?? "", 10_000)
+    await parts.server?.stop()
+    await parts.fake?.close()
+    parts.world?.remove()
+  })
+  return parts as Suite<Fake, W>
+}
+
+export type RunCli = (args: ReadonlyArray<string>, target?: SyncTarget) => Promise<Collected>
+type Stored = Awaited<ReturnType<typeof getSession>>
+
+/**
+ * Session `id` was made while the server was down (`down`): once its background sync is over it is not on the server
+ * and waits in the outbox; `<cli> sync` delivers it (what `check` expects of it) and a second `sync` sends nothing.
+ */
+export const expectDeliveredOnceAfterOutage = async (
+  suite: Suite<unknown, World>,
+  runCli: RunCli,
+  outage: { readonly down: SyncTarget; readonly id: string },
+  check: (stored: Stored) => void
+) => {
+  const { full, ingest } = suite
+  const { down, id } = outage
+  expect(await waitForSyncIdle(suite.world.stateDir, 90_000)).toBe(true)
+  expect(await getSession(full, id)).toBeUndefined()
+  const status = await runCli(["status", "--json"], down)
+  expect((JSON.parse(status.stdout) as { outbox: { pending: number } }).outbox.pending).toBeGreaterThan(0)
+
+  const flushed = await runCli(["sync"], ingest)
+  expect(flushed.code, `${flushed.stdout}${flushed.stderr}`).toBe(0)
+  expect(flushed.stdout).toMatch(/Sent [1-9]\d* event\(s\), 0 rejected by the server, 0 pending\./)
+  const stored = await getSession(full, id)
+  check(stored)
+  const again = await runCli(["sync"], ingest)
+  expect(again.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending.")
+  expect((await getSession(full, id))?.raw).toBe(stored?.raw)
+}
+
+/**
+ * `<cli> import` after live sync of the suite's two sessions: it reads both files and leaves session `sessionId` as it
+ * was; a second import reads no file (none changed since).
+ */
+export const expectImportChangesNothing = async (suite: Suite<unknown, World>, runCli: RunCli, sessionId: string) => {
+  const { full, ingest } = suite
+  const before = await getSession(full, sessionId)
+  const imported = await runCli(["import"], ingest)
+  expect(imported.code, `${imported.stdout}${imported.stderr}`).toBe(0)
+  expect(imported.stdout).toMatch(/Imported 2 session\(s\) from 2 file\(s\)/)
+  expect((await getSession(full, sessionId))?.raw).toBe(before?.raw)
+  // Files that did not change since they were imported are not read again.
+  const again = await runCli(["import"], ingest)
+  expect(again.code, `${again.stdout}${again.stderr}`).toBe(0)
+  expect(again.stdout).toMatch(/Imported 0 session\(s\) from 0 file\(s\)/)
+}
+
+/**
+ * After a live run, once the background syncs the hooks started are over: the ingest key cannot read session
+ * `sessionId` (it may only sync); the full key reads it, with the `expected` number of messages and tool calls.
+ */
+export const expectSyncedLive = async (
+  suite: Suite<unknown, World>,
+  sessionId: string,
+  expected: { readonly messages: number; readonly toolCalls: number }
+) => {
+  const { full, ingest } = suite
+  expect(await waitForSyncIdle(suite.world.stateDir, 90_000)).toBe(true)
+  expect(await readStatus(ingest.url, ingest.key, sessionId)).toBe(403)
+  const stored = await pollFor(async () => {
+    const got = await getSession(full, sessionId)
+    return got !== undefined &&
+      got.detail.messages.length === expected.messages &&
+      got.detail.toolCalls.length === expected.toolCalls
+      ? got
+      : undefined
+  }, 60_000)
+  expect(stored, "the session reached the server").toBeDefined()
+  return stored
+}

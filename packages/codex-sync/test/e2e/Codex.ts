@@ -39,10 +39,7 @@ export const makeWorld = (fakeUrl: string, bin: string): CodexWorld => {
 }
 
 /** Where codex-sync sends: a server URL and key, given through the environment (`CODEX_SYNC_*`). */
-export interface SyncTarget {
-  readonly url: string
-  readonly key: string
-}
+export type SyncTarget = HookAgent.SyncTarget
 
 const env = (world: CodexWorld, target: SyncTarget | undefined, extra: Record<string, string> = {}) => ({
   ...HookAgent.baseEnv(world),
@@ -63,12 +60,7 @@ export const runCodex = (world: CodexWorld, prompt: string, target: SyncTarget |
   )
 
 /** The built `codex-sync` with `args`. */
-export const runCli = (
-  world: CodexWorld,
-  args: ReadonlyArray<string>,
-  target?: SyncTarget,
-  extra: Record<string, string> = {}
-) => HookAgent.collect(process.execPath, [cliPath, ...args], { cwd: world.project, env: env(world, target, extra) })
+export const runCli = HookAgent.cliRunner(cliPath, env)
 
 /** The session id `codex exec` printed (`session id: …` on stderr). */
 export const sessionIdOf = (stderr: string): string | undefined => /session id: ([0-9a-f-]{36})/.exec(stderr)?.[1]

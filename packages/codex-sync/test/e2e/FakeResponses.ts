@@ -2,16 +2,18 @@
  * A scripted fake of the OpenAI Responses API for the real `codex` CLI: `POST /v1/responses` answered as a server-sent
  * event stream, on 127.0.0.1 only. Stateless: the reply is chosen from the request alone. The main scenario runs a
  * command, writes a file with `apply_patch`, runs a failing command, then answers; each step is the number of tool
- * outputs already in the request. Every reply's usage (what the fake "billed") is recorded for the assertions.
+ * outputs already in the request. Every reply's usage (what the fake "billed") is recorded for the assertions. The
+ * server is the testkit's fake model skeleton.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import * as FakeModel from "@opensync/testkit/FakeModel"
+import { TEXT_MARKER } from "@opensync/testkit/FakeModel"
 
-export const TEXT_MARKER = "SCENARIO:text"
-export const FINAL_TEXT = "All done: ran 3 tool steps."
+export { TEXT_MARKER } from "@opensync/testkit/FakeModel"
+export const FINAL_TEXT = FakeModel.THREE_STEP_FINAL_TEXT
 export const PLAIN_TEXT = "Hello from the fake model."
 export const THINKING = "Thinking about the last step."
-export const MISSING_FILE = "./no-such-file-harness"
-export const WRITTEN_CONTENT = "hello from the fake model: the file body must not be synced\n"
+export const MISSING_FILE = FakeModel.THREE_STEP_MISSING_FILE
+export const WRITTEN_CONTENT = FakeModel.THREE_STEP_WRITTEN_CONTENT
 
 /** The API's usage object of one response: input includes the cached tokens, output the reasoning ones. */
 export interface ApiUsage {
@@ -30,12 +32,7 @@ export interface Billed {
   readonly usage: ApiUsage
 }
 
-export interface FakeResponses {
-  readonly url: string
-  readonly billed: Array<Billed>
-  readonly requests: Array<{ readonly method: string; readonly path: string }>
-  readonly close: () => Promise<void>
-}
+export type FakeResponses = FakeModel.Billing<Billed>
 
 /** Deterministic usage for step `n`: growing prompts, a cached prefix after the first call, some reasoning. */
 const usageOf = (n: number, text: boolean): ApiUsage => {
@@ -114,71 +111,52 @@ const textOfInput = (input: unknown): string =>
     )
     .join("\n")
 
-const readBody = (request: IncomingMessage) =>
-  new Promise<string>((done) => {
-    let body = ""
-    request.on("data", (chunk: Buffer) => (body += chunk.toString()))
-    request.on("end", () => done(body))
-  })
-
 /** Starts the fake on an ephemeral 127.0.0.1 port. */
 export const start = async (): Promise<FakeResponses> => {
-  const billed: Array<Billed> = []
-  const requests: Array<{ method: string; path: string }> = []
   let counter = 0
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    const body = await readBody(request)
-    const path = (request.url ?? "/").split("?")[0] ?? "/"
-    requests.push({ method: request.method ?? "", path })
-    if (request.method !== "POST" || path !== "/v1/responses") {
-      response.writeHead(404, { "content-type": "application/json" })
-      response.end(
-        JSON.stringify({ error: { message: `no route ${request.method} ${path}`, type: "invalid_request_error" } })
-      )
-      return
-    }
-    const parsed = JSON.parse(body) as { model?: string; input?: ReadonlyArray<Item> }
-    const input = parsed.input ?? []
-    const step = input.filter(
-      (item) => item.type === "function_call_output" || item.type === "custom_tool_call_output"
-    ).length
-    const text = textOfInput(input).includes(TEXT_MARKER)
-    counter++
-    const id = `${counter}`
-    const responseId = `resp_fake${id}`
-    const model = parsed.model ?? "gpt-5.5"
-    const items = text ? [message(`msg_${id}`, PLAIN_TEXT)] : mainItems(step, id)
-    const usage = usageOf(text ? 0 : step, text)
-    billed.push({ responseId, model, kind: text ? "text" : "main", step, usage })
-    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
-    const send = (type: string, data: Record<string, unknown>) =>
-      response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`)
-    const created = { id: responseId, object: "response", model, status: "in_progress", output: [] }
-    send("response.created", { response: created })
-    items.forEach((item, index) => {
-      send("response.output_item.added", { output_index: index, item })
-      if (item.type === "message") {
-        const content = (item.content as ReadonlyArray<{ text: string }>)[0]?.text ?? ""
-        send("response.output_text.delta", { output_index: index, item_id: item.id, content_index: 0, delta: content })
+  return FakeModel.startBilling<Billed>({
+    loggedHeaders: [],
+    errorBody: (message) => ({ error: { message, type: "server_error" } }),
+    handle: ({ method, path, raw, res: response, log, bill }) => {
+      if (method !== "POST" || path !== "/v1/responses") {
+        log(404, raw)
+        return FakeModel.sendJson(response, 404, {
+          error: { message: `no route ${method} ${path}`, type: "invalid_request_error" }
+        })
       }
-      send("response.output_item.done", { output_index: index, item })
-    })
-    send("response.completed", { response: { ...created, status: "completed", output: items, usage } })
-    response.end()
-  }
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      response.writeHead(500)
-      response.end(String(error))
-    })
+      const parsed = JSON.parse(raw) as { model?: string; input?: ReadonlyArray<Item> }
+      const input = parsed.input ?? []
+      const step = input.filter(
+        (item) => item.type === "function_call_output" || item.type === "custom_tool_call_output"
+      ).length
+      const text = textOfInput(input).includes(TEXT_MARKER)
+      counter++
+      const id = `${counter}`
+      const responseId = `resp_fake${id}`
+      const model = parsed.model ?? "gpt-5.5"
+      const items = text ? [message(`msg_${id}`, PLAIN_TEXT)] : mainItems(step, id)
+      const usage = usageOf(text ? 0 : step, text)
+      bill(parsed, { responseId, model, kind: text ? "text" : "main", step, usage })
+      response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
+      const send = (type: string, data: Record<string, unknown>) =>
+        response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`)
+      const created = { id: responseId, object: "response", model, status: "in_progress", output: [] }
+      send("response.created", { response: created })
+      items.forEach((item, index) => {
+        send("response.output_item.added", { output_index: index, item })
+        if (item.type === "message") {
+          const content = (item.content as ReadonlyArray<{ text: string }>)[0]?.text ?? ""
+          send("response.output_text.delta", {
+            output_index: index,
+            item_id: item.id,
+            content_index: 0,
+            delta: content
+          })
+        }
+        send("response.output_item.done", { output_index: index, item })
+      })
+      send("response.completed", { response: { ...created, status: "completed", output: items, usage } })
+      response.end()
+    }
   })
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done))
-  const address = server.address()
-  const port = typeof address === "object" && address !== null ? address.port : 0
-  return {
-    url: `http://127.0.0.1:${port}`,
-    billed,
-    requests,
-    close: () => new Promise((done) => server.close(() => done()))
-  }
 }

@@ -3,16 +3,18 @@
  * (`POST /v1beta/models/<router>:generateContent`, answered with a complexity score in JSON) and the turns
  * (`POST /v1beta/models/<model>:streamGenerateContent?alt=sse`). Stateless: the step is the number of function
  * responses already in the request. The main scenario runs a command, writes a file, runs a failing command, then
- * answers. Every reply's `usageMetadata` (what the fake "billed") is recorded for the assertions.
+ * answers. Every reply's `usageMetadata` (what the fake "billed") is recorded for the assertions. The server is the
+ * testkit's fake model skeleton.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import * as FakeModel from "@opensync/testkit/FakeModel"
+import { TEXT_MARKER } from "@opensync/testkit/FakeModel"
 
-export const TEXT_MARKER = "SCENARIO:text"
-export const FINAL_TEXT = "All done: ran 3 tool steps."
+export { TEXT_MARKER } from "@opensync/testkit/FakeModel"
+export const FINAL_TEXT = FakeModel.THREE_STEP_FINAL_TEXT
 export const PLAIN_TEXT = "Hello from the fake Gemini."
 export const THOUGHT = "Checking the last step."
-export const MISSING_FILE = "./no-such-file-harness"
-export const WRITTEN_CONTENT = "hello from the fake model: the file body must not be synced\n"
+export const MISSING_FILE = FakeModel.THREE_STEP_MISSING_FILE
+export const WRITTEN_CONTENT = FakeModel.THREE_STEP_WRITTEN_CONTENT
 
 export interface UsageMetadata {
   readonly promptTokenCount: number
@@ -29,11 +31,7 @@ export interface Billed {
   readonly usageMetadata: UsageMetadata
 }
 
-export interface FakeGemini {
-  readonly url: string
-  readonly billed: Array<Billed>
-  readonly close: () => Promise<void>
-}
+export type FakeGemini = FakeModel.Billing<Billed>
 
 const usageOf = (n: number, text: boolean): UsageMetadata => {
   const prompt = 3_000 + 200 * n
@@ -73,13 +71,6 @@ const mainParts = (step: number): ReadonlyArray<Part> => {
   }
 }
 
-const readBody = (request: IncomingMessage) =>
-  new Promise<string>((done) => {
-    let body = ""
-    request.on("data", (chunk: Buffer) => (body += chunk.toString()))
-    request.on("end", () => done(body))
-  })
-
 interface Content {
   readonly role?: string
   readonly parts?: ReadonlyArray<Part>
@@ -87,64 +78,55 @@ interface Content {
 
 /** Starts the fake on an ephemeral 127.0.0.1 port. */
 export const start = async (): Promise<FakeGemini> => {
-  const billed: Array<Billed> = []
   let counter = 0
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    const body = await readBody(request)
-    const url = request.url ?? "/"
-    const model = /\/models\/([^:/?]+):/.exec(url)?.[1] ?? "unknown"
-    const json = (status: number, value: unknown) => {
-      response.writeHead(status, { "content-type": "application/json" })
-      response.end(JSON.stringify(value))
+  const notFound = (message: string) => ({ error: { code: 404, message, status: "NOT_FOUND" } })
+  return FakeModel.startBilling<Billed>({
+    loggedHeaders: [],
+    errorBody: (message) => ({ error: { code: 500, message, status: "INTERNAL" } }),
+    handle: ({ method, path, raw, res: response, log, bill }) => {
+      const model = /\/models\/([^:/?]+):/.exec(path)?.[1] ?? "unknown"
+      if (method !== "POST" || !path.startsWith("/v1beta/models/")) {
+        log(404, raw)
+        return FakeModel.sendJson(response, 404, notFound(`no route ${method} ${path}`))
+      }
+      const parsed = JSON.parse(raw) as { contents?: ReadonlyArray<Content> }
+      const contents = parsed.contents ?? []
+      counter++
+      if (path.includes(":generateContent")) {
+        // The routing classifier: a small request of its own, billed like any other.
+        const usageMetadata = { promptTokenCount: 800, candidatesTokenCount: 20, totalTokenCount: 820 }
+        bill(parsed, { model, kind: "router", step: 0, usageMetadata })
+        const answer = { complexity_reasoning: "A short scripted task.", complexity_score: 10 }
+        return FakeModel.sendJson(response, 200, {
+          candidates: [
+            { content: { role: "model", parts: [{ text: JSON.stringify(answer) }] }, finishReason: "STOP", index: 0 }
+          ],
+          usageMetadata,
+          modelVersion: model,
+          responseId: `router-${counter}`
+        })
+      }
+      if (!path.includes(":streamGenerateContent")) {
+        log(404, raw)
+        return FakeModel.sendJson(response, 404, notFound(path))
+      }
+      const text = contents.some(
+        (c) => c.role === "user" && (c.parts ?? []).some((p) => String(p.text ?? "").includes(TEXT_MARKER))
+      )
+      const step = contents.flatMap((c) => c.parts ?? []).filter((p) => p.functionResponse !== undefined).length
+      const usageMetadata = usageOf(text ? 0 : step, text)
+      bill(parsed, { model, kind: text ? "text" : "main", step, usageMetadata })
+      const parts = text ? [{ text: PLAIN_TEXT }] : mainParts(step)
+      response.writeHead(200, { "content-type": "text/event-stream" })
+      response.write(
+        `data: ${JSON.stringify({
+          candidates: [{ content: { role: "model", parts }, finishReason: "STOP", index: 0 }],
+          usageMetadata,
+          modelVersion: model,
+          responseId: `resp-${counter}`
+        })}\r\n\r\n`
+      )
+      response.end()
     }
-    if (request.method !== "POST" || !url.startsWith("/v1beta/models/")) {
-      return json(404, { error: { code: 404, message: `no route ${request.method} ${url}`, status: "NOT_FOUND" } })
-    }
-    const parsed = JSON.parse(body) as { contents?: ReadonlyArray<Content> }
-    const contents = parsed.contents ?? []
-    counter++
-    if (url.includes(":generateContent")) {
-      // The routing classifier: a small request of its own, billed like any other.
-      const usageMetadata = { promptTokenCount: 800, candidatesTokenCount: 20, totalTokenCount: 820 }
-      billed.push({ model, kind: "router", step: 0, usageMetadata })
-      const answer = { complexity_reasoning: "A short scripted task.", complexity_score: 10 }
-      return json(200, {
-        candidates: [
-          { content: { role: "model", parts: [{ text: JSON.stringify(answer) }] }, finishReason: "STOP", index: 0 }
-        ],
-        usageMetadata,
-        modelVersion: model,
-        responseId: `router-${counter}`
-      })
-    }
-    if (!url.includes(":streamGenerateContent"))
-      return json(404, { error: { code: 404, message: url, status: "NOT_FOUND" } })
-    const text = contents.some(
-      (c) => c.role === "user" && (c.parts ?? []).some((p) => String(p.text ?? "").includes(TEXT_MARKER))
-    )
-    const step = contents.flatMap((c) => c.parts ?? []).filter((p) => p.functionResponse !== undefined).length
-    const usageMetadata = usageOf(text ? 0 : step, text)
-    billed.push({ model, kind: text ? "text" : "main", step, usageMetadata })
-    const parts = text ? [{ text: PLAIN_TEXT }] : mainParts(step)
-    response.writeHead(200, { "content-type": "text/event-stream" })
-    response.write(
-      `data: ${JSON.stringify({
-        candidates: [{ content: { role: "model", parts }, finishReason: "STOP", index: 0 }],
-        usageMetadata,
-        modelVersion: model,
-        responseId: `resp-${counter}`
-      })}\r\n\r\n`
-    )
-    response.end()
-  }
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      response.writeHead(500)
-      response.end(String(error))
-    })
   })
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done))
-  const address = server.address()
-  const port = typeof address === "object" && address !== null ? address.port : 0
-  return { url: `http://127.0.0.1:${port}`, billed, close: () => new Promise((done) => server.close(() => done())) }
 }

@@ -31,10 +31,7 @@ export const makeWorld = (fakeUrl: string, bin: string): GeminiWorld => {
   return { ...world, geminiDir, fakeUrl, bin }
 }
 
-export interface SyncTarget {
-  readonly url: string
-  readonly key: string
-}
+export type SyncTarget = HookAgent.SyncTarget
 
 const env = (world: GeminiWorld, target: SyncTarget | undefined, extra: Record<string, string> = {}) => ({
   ...HookAgent.baseEnv(world),
@@ -54,12 +51,7 @@ export const runGemini = (world: GeminiWorld, prompt: string, target: SyncTarget
   })
 
 /** The built `gemini-sync` with `args`. */
-export const runCli = (
-  world: GeminiWorld,
-  args: ReadonlyArray<string>,
-  target?: SyncTarget,
-  extra: Record<string, string> = {}
-) => HookAgent.collect(process.execPath, [cliPath, ...args], { cwd: world.project, env: env(world, target, extra) })
+export const runCli = HookAgent.cliRunner(cliPath, env)
 
 /** The session ids of the chat files Gemini CLI wrote. */
 export const sessionIds = (world: GeminiWorld): ReadonlyArray<string> => {
