@@ -179,7 +179,8 @@ describe("faults nobody expected", () => {
   })
 })
 
-describe("opensync sign-ins", () => {
+// Runs the CLI several times, each a process of its own: slow on a loaded machine, hence the longer limit.
+describe("opensync sign-ins", { timeout: 120_000 }, () => {
   it("lists the active dashboard sign-ins and ends one from the CLI", async () => {
     const server = await start()
     const signIn = await fetch(`${server.url}/auth/session`, {
@@ -200,7 +201,8 @@ describe("opensync sign-ins", () => {
   })
 })
 
-describe("opensync sessions", () => {
+// Runs the CLI several times, each a process of its own: slow on a loaded machine, hence the longer limit.
+describe("opensync sessions", { timeout: 120_000 }, () => {
   it("lists, shows, exports and deletes the stored sessions from the CLI, the way the API does", async () => {
     const server = await start()
     const events = session("cli-session", 100)
