@@ -95,24 +95,31 @@ export class StartupWarnings extends Context.Tag("@opensync/server/StartupWarnin
 >() {}
 
 /**
- * One write transaction at a time on the shared connection, BEGIN/COMMIT issued here. (`@libsql/client`, used before
- * `Client.ts`, opened a new connection per `transaction()`: one leaked file descriptor and ~2 MiB per batch.)
+ * One write transaction at a time on the shared connection, BEGIN IMMEDIATE/COMMIT issued here. The transaction holds
+ * the connection (`sql.reserve`) until it ends, and its statements run on it as `sql.withTransaction`'s do, so a
+ * statement of another request (a key's revocation, a last-used time) waits instead of landing inside the transaction,
+ * where a rollback would silently undo it. (`@libsql/client`, used before `Client.ts`, opened a new connection per
+ * `transaction()`: one leaked file descriptor and ~2 MiB per batch.)
  */
 export class Writer extends Effect.Service<Writer>()("@opensync/server/Writer", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const permit = yield* Effect.makeSemaphore(1)
     return {
       /** Runs `effect` in a write transaction; a failed COMMIT (a full disk) fails the write and rolls it back. */
       write: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-        permit.withPermits(1)(
-          Effect.uninterruptibleMask((restore) =>
+        Effect.uninterruptibleMask((restore) =>
+          Effect.scoped(
             Effect.gen(function* () {
-              yield* sql.unsafe("BEGIN IMMEDIATE")
-              const done = yield* Effect.exit(restore(effect))
-              const ended = yield* Effect.exit(done._tag === "Success" ? sql.unsafe("COMMIT") : sql.unsafe("ROLLBACK"))
+              const connection = yield* sql.reserve
+              const inTransaction = <X, Y, Z>(step: Effect.Effect<X, Y, Z>) =>
+                Effect.provideService(step, SqlClient.TransactionConnection, [connection, 0])
+              yield* inTransaction(sql.unsafe("BEGIN IMMEDIATE"))
+              const done = yield* Effect.exit(restore(inTransaction(effect)))
+              const ended = yield* Effect.exit(
+                inTransaction(sql.unsafe(done._tag === "Success" ? "COMMIT" : "ROLLBACK"))
+              )
               if (done._tag === "Success" && ended._tag === "Failure") {
-                yield* Effect.ignore(sql.unsafe("ROLLBACK"))
+                yield* Effect.ignore(inTransaction(sql.unsafe("ROLLBACK")))
                 return yield* Effect.failCause(ended.cause)
               }
               return yield* done
