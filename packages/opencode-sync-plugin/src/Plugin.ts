@@ -148,13 +148,17 @@ export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
       }
     },
     dispose: async () => {
-      try {
-        let flushed = false
-        for (const sessionId of tracker.pending()) flushed = flush(sessionId) || flushed
-        if (flushed) sync()
-      } catch (error) {
-        report("error", `could not save the last changes: ${String(error)}`)
+      // Each session on its own: one that cannot be saved (a full disk) is recorded by `flush` for the next sync to
+      // re-read, and the others are still saved or recorded.
+      let flushed = false
+      for (const sessionId of tracker.pending()) {
+        try {
+          flushed = flush(sessionId) || flushed
+        } catch (error) {
+          report("error", `could not save the last changes of ${sessionId}: ${String(error)}`)
+        }
       }
+      if (flushed) sync()
     }
   }
 }

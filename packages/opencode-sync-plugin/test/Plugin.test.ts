@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs"
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
 import { Kit, Redactor } from "@opensync/client"
@@ -44,6 +44,33 @@ describe("the plugin entry", () => {
     const bundle = readFileSync(join(import.meta.dirname, "../dist/plugin.mjs"), "utf8")
     expect(bundle.match(/export\{[^}]*\}/g)).toEqual([expect.stringMatching(/^export\{\w+ as OpenCodeSync\}$/)])
     expect(bundle).not.toMatch(/effect|@libsql/)
+  })
+
+  it("at exit on a full disk, records every session it could not save for the next sync to re-read", async () => {
+    const logged: Array<unknown> = []
+    const hooks = await PluginModule.OpenCodeSync({
+      client: { app: { log: (o) => logged.push(o) } },
+      directory: "/home/dev/projects/demo"
+    })
+    // Both sessions' turns are under way (no `session.idle` yet): only `dispose` saves them.
+    const endsTurn = (e: { type: string; properties?: { status?: { type?: string } } }) =>
+      ["session.idle", "session.error", "session.compacted"].includes(e.type) ||
+      (e.type === "session.status" && e.properties?.status?.type === "idle")
+    for (const event of eventsOf("global").filter((e) => !endsTurn(e))) await hooks.event({ event })
+    expect(inbox()).toEqual([])
+    // What `setup` and every sync leave ahead of time, so that a failure can be recorded on a full disk.
+    const paths = Kit.Agent.paths(agent, process.env)
+    Kit.Failures.preallocate(paths)
+    // The inbox cannot be written (a file where its folder should be), as on a full disk.
+    rmSync(join(dir.path, "state/inbox"), { recursive: true, force: true })
+    writeFileSync(join(dir.path, "state/inbox"), "")
+    await hooks.dispose()
+    expect(
+      Kit.Failures.read(paths)
+        .sessions.map((s) => s.id)
+        .sort()
+    ).toEqual([MAIN, CHILD].sort())
+    expect(logged).toHaveLength(2)
   })
 
   it.live("spools each finished turn to the inbox; the sync turns the spool into the same events", () =>
