@@ -43,7 +43,8 @@ export const sources: ReadonlyArray<SourceInfo> = [
       light: { background: "#fff3e8", text: "#b45309", border: "#f9d9b8" },
       dark: { background: "#2d1f10", text: "#fbbf77", border: "#4a3218" }
     },
-    install: "Install claude-code-sync (from its tarball until it is published: see the README's Install section) and register its hooks",
+    install:
+      "Install claude-code-sync (from its tarball until it is published: see the README's Install section) and register its hooks",
     setup: ["claude-code-sync setup", "claude-code-sync login --url {url} --key osk_…", "claude-code-sync import"],
     imports: true
   },
@@ -57,7 +58,8 @@ export const sources: ReadonlyArray<SourceInfo> = [
       light: { background: "#e8f4ff", text: "#1d64b5", border: "#bcdcff" },
       dark: { background: "#10233a", text: "#7cc0ff", border: "#1d3b5e" }
     },
-    install: "Install opencode-sync-plugin (from its tarball until it is published: see the README's Install section) and add it to your OpenCode config with setup",
+    install:
+      "Install opencode-sync-plugin (from its tarball until it is published: see the README's Install section) and add it to your OpenCode config with setup",
     setup: ["opencode-sync setup", "opencode-sync login --url {url} --key osk_…", "opencode-sync import"],
     imports: true
   },
@@ -71,7 +73,8 @@ export const sources: ReadonlyArray<SourceInfo> = [
       light: { background: "#e9f7ef", text: "#15803d", border: "#bfe6cd" },
       dark: { background: "#0f2a1b", text: "#6ee7a0", border: "#1c4a30" }
     },
-    install: "Install codex-sync (from its tarball until it is published: see the README's Install section), register its hooks with setup and trust them in Codex",
+    install:
+      "Install codex-sync (from its tarball until it is published: see the README's Install section), register its hooks with setup and trust them in Codex",
     setup: ["codex-sync setup", "codex-sync login --url {url} --key osk_…", "codex-sync import"],
     imports: true
   },
@@ -85,7 +88,8 @@ export const sources: ReadonlyArray<SourceInfo> = [
       light: { background: "#f1ecff", text: "#6d28d9", border: "#d9ccff" },
       dark: { background: "#221838", text: "#c4b5fd", border: "#3b2a63" }
     },
-    install: "Install gemini-sync (from its tarball until it is published: see the README's Install section) and register its hooks in ~/.gemini/settings.json",
+    install:
+      "Install gemini-sync (from its tarball until it is published: see the README's Install section) and register its hooks in ~/.gemini/settings.json",
     setup: ["gemini-sync setup", "gemini-sync login --url {url} --key osk_…", "gemini-sync import"],
     imports: true
   }
