@@ -1,5 +1,5 @@
 // Generates packages/backend/src/internal/otlp/ (the OTLP logs and metrics message types the receiver decodes
-// protobuf bodies with) from the official opentelemetry-proto definitions vendored in packages/backend/otlp/
+// protobuf bodies with) from the official opentelemetry-proto definitions vendored in packages/backend/vendor/opentelemetry-proto/
 // (tag v1.11.0, Apache-2.0, see its LICENSE), with the pinned devDependencies @bufbuild/buf and
 // @bufbuild/protoc-gen-es. The generated code needs only @bufbuild/protobuf at run time: no eval, so it runs in
 // Convex's runtime too. It is not committed: `scripts/setup.sh` and `scripts/build.mjs` run this with `--if-stale`,
@@ -11,7 +11,7 @@ import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
-const dir = join(root, "packages/backend/otlp")
+const dir = join(root, "packages/backend/vendor/opentelemetry-proto")
 const out = join(root, "packages/backend/src/internal/otlp")
 const stamp = join(out, ".stamp")
 
