@@ -67,7 +67,7 @@ export class LocalKeys extends Effect.Service<LocalKeys>()("@opensync/server/Loc
         }
         yield* sql`INSERT INTO api_keys ${sql.insert({ ...row, hash: secret.hash })}`
         return Option.some(info(row))
-      }).pipe(storage)
+      }).pipe(sql.withTransaction, storage)
 
     /** A new key for a user (created when missing), generated and stored here; the secret is in the answer only. */
     const create = (userId: string, name: string, scope: ApiKey.Scope) =>
@@ -76,7 +76,9 @@ export class LocalKeys extends Effect.Service<LocalKeys>()("@opensync/server/Loc
         const created = yield* store(Ids.UserId.make(userId), name, scope, secret)
         if (Option.isNone(created)) {
           return yield* Effect.fail(
-            new Error(`User ${userId} already holds ${maxKeysPerUser} keys; revoke some first.`)
+            new Error(
+              `User ${userId} already holds ${maxKeysPerUser} keys (revoked keys count too); no more can be created.`
+            )
           )
         }
         return { ...created.value, key: secret.key } satisfies ApiKey.CreatedApiKey
