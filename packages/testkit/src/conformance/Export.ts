@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "@effect/vitest"
-import { day, expectError, type Harness, type Reply, type SessionDetail, type Spec, t0 } from "./Harness.js"
+import { day, expectError, type Harness, jsonLines, mediaType, type SessionDetail, type Spec, t0 } from "./Harness.js"
 
 /** GET /api/export */
 export const section = (h: Harness): void => {
@@ -38,7 +38,6 @@ export const section = (h: Harness): void => {
     const row2 =
       `${second.id},claude-code,"'@cmd, with comma",${project},/work/${project},,claude-sonnet-4-5,` +
       "2025-03-04T10:00:00.000Z,2025-03-04T10:00:01.000Z,1000,1,0,10,10,0,0,0,0,20,0.00018\r\n"
-    const mediaType = (reply: Reply) => reply.headers.get("content-type")?.split(";")[0]
     const exportOf = async (params: Record<string, string | number | undefined>) =>
       download(await get(`/api/export${query(params)}`))
 
@@ -61,12 +60,7 @@ export const section = (h: Harness): void => {
       const jsonl = await exportOf({ id: first.id, format: "jsonl" })
       expect([jsonl.status, mediaType(jsonl)]).toEqual([200, "application/x-ndjson"])
       expect(jsonl.text.endsWith("\n")).toEqual(true)
-      expect(
-        jsonl.text
-          .trimEnd()
-          .split("\n")
-          .map((line) => JSON.parse(line))
-      ).toEqual([expected])
+      expect(jsonLines(jsonl.text)).toEqual([expected])
 
       const csv = await exportOf({ id: first.id, format: "csv" })
       expect([csv.status, mediaType(csv)]).toEqual([200, "text/csv"])
@@ -87,12 +81,7 @@ export const section = (h: Harness): void => {
       const json = await exportOf({ project })
       expect([json.status, json.body]).toEqual([200, { sessions: expected }])
       const jsonl = await exportOf({ project, format: "jsonl" })
-      expect(
-        jsonl.text
-          .trimEnd()
-          .split("\n")
-          .map((line) => JSON.parse(line))
-      ).toEqual(expected)
+      expect(jsonLines(jsonl.text)).toEqual(expected)
       const csv = await exportOf({ project, format: "csv" })
       expect(csv.text).toEqual(header + row1 + row2)
       const markdown = await exportOf({ project, format: "markdown" })
@@ -125,10 +114,7 @@ export const section = (h: Harness): void => {
         .slice(1)
       expect(rows.map((row) => row.split(",")[0]).sort()).toEqual(ids)
       const jsonl = await exportOf({ project: many, format: "jsonl" })
-      const details = jsonl.text
-        .trimEnd()
-        .split("\n")
-        .map((line) => (JSON.parse(line) as SessionDetail).session.id)
+      const details = (jsonLines(jsonl.text) as Array<SessionDetail>).map((d) => d.session.id)
       expect(details.sort()).toEqual(ids)
       const first = await list({ project: many, limit: 200 })
       const rest = await list({ project: many, limit: 200, cursor: first.nextCursor ?? undefined })
