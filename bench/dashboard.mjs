@@ -16,6 +16,7 @@ import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { gzipSync } from "node:zlib"
 import * as esbuild from "esbuild"
+import { launchChromium } from "../packages/testkit/src/Chromium.mjs"
 import { benchDir, fmt, fmtInt, markdownTable, parseFlags, rootDir, startServer, summarize } from "./lib.mjs"
 import { STORE_VERSION } from "./read.mjs"
 
@@ -118,20 +119,8 @@ if (!existsSync(join(storeDir, "meta.json"))) {
 }
 {
   const meta = JSON.parse(readFileSync(join(storeDir, "meta.json"), "utf8"))
-  const { chromium } = requireDashboard("playwright-core")
   const server = await startServer(join(storeDir, "data"))
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync"
-    ]
-  })
+  const browser = await launchChromium()
   try {
     served = await servedSizes(server.url, [...initialNames, ...cssNames])
     filters = await filterQueries(server.url, meta.key)
