@@ -1,34 +1,28 @@
 import { beforeAll, describe, expect, it } from "@effect/vitest"
-import { day, expectError, type Harness, jsonLines, mediaType, type SessionDetail, type Spec, t0 } from "./Harness.js"
+import { day, expectError, type Harness, jsonLines, makeSpec, mediaType, type SessionDetail, t0 } from "./Harness.js"
 
 /** GET /api/export */
 export const section = (h: Harness): void => {
   const { specEvents, sid, get, download, query, store, detail, list, sessionEv } = h
   describe("GET /api/export", () => {
     const project = sid("export")
-    const first: Spec = {
+    // Claude Code sessions with Sonnet (the `makeSpec` defaults), as the CSV rows below say
+    const first = makeSpec({
       id: sid("export-1"),
-      source: "claude-code",
       project,
-      model: "claude-sonnet-4-5",
       title: "=1+2 danger",
-      start: t0,
       duration: 60_000,
       userTexts: ["Export me please"],
       usage: { input: 1_000, output: 1_000 },
       tools: [{ name: "Read", status: "completed", durationMs: 100 }]
-    }
-    const second: Spec = {
+    })
+    const second = makeSpec({
       id: sid("export-2"),
-      source: "claude-code",
       project,
-      model: "claude-sonnet-4-5",
       title: "@cmd, with comma",
       start: t0 + day,
-      duration: 1_000,
-      userTexts: [],
       usage: { input: 10, output: 10 }
-    }
+    })
     const header =
       "id,source,title,projectName,projectPath,gitBranch,model,startedAt,updatedAt,durationMs,messageCount," +
       "toolCallCount,input,output,cacheRead,cacheWrite5m,cacheWrite1h,reasoning,totalTokens,costUsd\r\n"

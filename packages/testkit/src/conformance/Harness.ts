@@ -131,6 +131,21 @@ export interface Spec {
   }>
 }
 
+/** What a `Spec` is unless it says otherwise: a one-second Claude Code session with Sonnet at `t0`, with no prompts. */
+const specDefaults = {
+  source: "claude-code",
+  model: "claude-sonnet-4-5",
+  start: t0,
+  duration: 1_000,
+  userTexts: []
+} satisfies Partial<Spec>
+
+/** A `Spec` from what a section sets; `specDefaults` for the rest. */
+export const makeSpec = (spec: Omit<Spec, keyof typeof specDefaults> & Partial<Spec>): Spec => ({
+  ...specDefaults,
+  ...spec
+})
+
 /** What every event builder takes last: more fields of the event, and its source (default: Claude Code). */
 type More = [fields?: Json, source?: string]
 
