@@ -107,6 +107,13 @@ const filterQueries = async (baseUrl, key) => {
 }
 
 // ---------- first render on the big store ----------
+/** Waits (60 s at most) for the sessions page's 50 rows; its value is the page's clock at the first frame with them. */
+const fiftyRows = (page) =>
+  page.waitForFunction(
+    () => document.querySelectorAll(".sessions-table tbody tr").length === 50 && performance.now(),
+    undefined,
+    { timeout: 60_000, polling: "raf" }
+  )
 const storeName = flags.quick === true ? "quick" : "full"
 const storeDir = join(benchDir, ".cache", `store-${STORE_VERSION}-${storeName}`)
 let render = null
@@ -119,8 +126,9 @@ if (!existsSync(join(storeDir, "meta.json"))) {
 }
 {
   const meta = JSON.parse(readFileSync(join(storeDir, "meta.json"), "utf8"))
-  const server = await startServer(join(storeDir, "data"))
+  // The browser first: when it cannot start, no server is left running.
   const browser = await launchChromium()
+  const server = await startServer(join(storeDir, "data"))
   try {
     served = await servedSizes(server.url, [...initialNames, ...cssNames])
     filters = await filterQueries(server.url, meta.key)
@@ -129,13 +137,7 @@ if (!existsSync(join(storeDir, "meta.json"))) {
     const signInContext = await browser.newContext()
     const signInPage = await signInContext.newPage()
     await signInPage.goto(`${server.url}/sessions#key=${meta.key}`)
-    await signInPage.waitForFunction(
-      () => document.querySelectorAll(".sessions-table tbody tr").length === 50,
-      undefined,
-      {
-        timeout: 60_000
-      }
-    )
+    await fiftyRows(signInPage)
     const signedIn = await signInContext.storageState()
     await signInContext.close()
     const sessionsTimes = []
@@ -148,13 +150,7 @@ if (!existsSync(join(storeDir, "meta.json"))) {
       await page.goto(`${server.url}/health`)
       const health = await page.evaluate(() => performance.getEntriesByType("navigation")[0].responseEnd)
       await page.goto(`${server.url}/sessions`, { waitUntil: "commit" })
-      const rendered = await (
-        await page.waitForFunction(
-          () => document.querySelectorAll(".sessions-table tbody tr").length === 50 && performance.now(),
-          undefined,
-          { timeout: 60_000, polling: "raf" }
-        )
-      ).jsonValue()
+      const rendered = await (await fiftyRows(page)).jsonValue()
       const api = await page.evaluate(
         () => performance.getEntriesByType("resource").find((e) => e.name.includes("/api/sessions?"))?.duration ?? null
       )
