@@ -265,23 +265,22 @@ describe("packages installed from their tarballs into an empty prefix", () => {
             ...env,
             PATH: `${dirname(installed.bin("opensync"))}:${env.PATH}`
           })
-          const installedCommand = (
-            name: string,
-            args: ReadonlyArray<string>,
-            env: Record<string, string>,
-            cwd: string
-          ) => OpenCode.collect(name, args, { cwd, env: onPath(env), timeoutMs: 60_000 })
+          /** The installed `name` in an agent's workspace, after its `login` to the server and its `setup` succeeded. */
+          const loginAndSetup = async (name: string, env: Record<string, string>, cwd: string) => {
+            const command = (...args: ReadonlyArray<string>) =>
+              OpenCode.collect(name, args, { cwd, env: onPath(env), timeoutMs: 60_000 })
+            expect((await command("login", "--url", server.url, "--key", ingest.key)).code).toBe(0)
+            const setup = await command("setup")
+            expect(setup.code, setup.stderr).toBe(0)
+            return command
+          }
 
           // Claude Code: login and setup from the prefix, then `claude` with only what setup wrote.
           const anthropic = await FakeAnthropic.start()
           const claudeHome = Claude.makeWorkspace()
           try {
             const env = Claude.clientEnv(claudeHome, anthropic.url, undefined)
-            const ccs = (...args: ReadonlyArray<string>) =>
-              installedCommand("claude-code-sync", args, env, claudeHome.project)
-            expect((await ccs("login", "--url", server.url, "--key", ingest.key)).code).toBe(0)
-            const setup = await ccs("setup")
-            expect(setup.code, setup.stderr).toBe(0)
+            const ccs = await loginAndSetup("claude-code-sync", env, claudeHome.project)
             const hook = join(installed.packageDir("claude-code-sync"), "dist/hook.cjs")
             const settings = JSON.parse(readFileSync(join(claudeHome.home, ".claude/settings.json"), "utf8"))
             expect(settings.hooks.Stop[0].hooks[0].command).toBe(`node "${hook}" Stop`)
@@ -330,11 +329,7 @@ describe("packages installed from their tarballs into an empty prefix", () => {
             const config = join(opencodeHome.configDir, "opencode.json")
             writeFileSync(config, `${JSON.stringify(OpenCode.openCodeConfig(openai.url, false), null, 2)}\n`)
             const env = OpenCode.clientEnv(opencodeHome, undefined)
-            const ocs = (...args: ReadonlyArray<string>) =>
-              installedCommand("opencode-sync", args, env, opencodeHome.project)
-            expect((await ocs("login", "--url", server.url, "--key", ingest.key)).code).toBe(0)
-            const setup = await ocs("setup")
-            expect(setup.code, setup.stderr).toBe(0)
+            const ocs = await loginAndSetup("opencode-sync", env, opencodeHome.project)
             const entry = join(installed.packageDir("opencode-sync-plugin"), "dist/plugin.mjs")
             expect((JSON.parse(readFileSync(config, "utf8")) as { plugin: Array<string> }).plugin).toEqual([
               pathToFileURL(entry).href

@@ -1,9 +1,10 @@
-/** Debian's chromium through playwright-core (it cannot download browsers here), as both browser test files use it. */
+/** The browser both browser test files use: Debian's chromium, launched as `Chromium.mjs` launches it. */
 import { existsSync } from "node:fs"
 import { resolve } from "node:path"
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
+import type { Browser, BrowserContext, Page } from "playwright-core"
+import { executablePath, launchChromium } from "./Chromium.mjs"
 
-export const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
+export { executablePath }
 export const hasBrowser = existsSync(executablePath)
 export const screenshotDir = resolve(import.meta.dirname, "../../../test-output/screenshots")
 
@@ -11,18 +12,7 @@ export const screenshotDir = resolve(import.meta.dirname, "../../../test-output/
 export const launch = async (
   pageErrors: Array<string>
 ): Promise<{ readonly browser: Browser; readonly context: BrowserContext; readonly page: Page }> => {
-  const browser = await chromium.launch({
-    executablePath,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync"
-    ]
-  })
+  const browser = await launchChromium()
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: "light" })
   context.setDefaultTimeout(10_000)
   const page = await context.newPage()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { as, expectError, type Harness, type Spec, t0 } from "./Harness.js"
+import { as, expectError, type Harness, makeSpec, t0 } from "./Harness.js"
 import { ids, outcome } from "./Outcome.js"
 
 /** `DELETE /api/data`: everything of the caller goes, nothing of anyone else; what was deleted stays deleted. */
@@ -8,18 +8,16 @@ export const section = (h: Harness): void => {
   describe("DELETE /api/data", () => {
     it("deletes all of the caller's data only, and keeps it deleted when the same events arrive again", async () => {
       const source = `wipe-${run}`
-      const spec = (label: string): Spec => ({
-        id: sid(label),
-        source,
-        project: sid("wipe"),
-        model: "claude-sonnet-4-5",
-        title: `Wipe ${label}`,
-        start: t0,
-        duration: 1_000,
-        userTexts: ["searchable wipe text"],
-        usage: { input: 10, output: 20 },
-        tools: [{ name: "Bash", status: "completed", durationMs: 30 }]
-      })
+      const spec = (label: string) =>
+        makeSpec({
+          id: sid(label),
+          source,
+          project: sid("wipe"),
+          title: `Wipe ${label}`,
+          userTexts: ["searchable wipe text"],
+          usage: { input: 10, output: 20 },
+          tools: [{ name: "Bash", status: "completed", durationMs: 30 }]
+        })
       const mine = [...specEvents(spec("wipe-a1")), ...specEvents(spec("wipe-a2"))]
       const theirs = specEvents(spec("wipe-b1"))
       await store(mine)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { as, expectError, type Harness, type Spec, t0, zeroTotals } from "./Harness.js"
+import { as, expectError, type Harness, makeSpec, type Spec, zeroTotals } from "./Harness.js"
 import { ids, outcome } from "./Outcome.js"
 
 /** DELETE /api/sessions/{id} */
@@ -9,13 +9,11 @@ export const section = (h: Harness): void => {
     it("deletes a session with its messages and tool calls; stats drop; re-sending recreates it", async () => {
       const project = sid("delete")
       const source = `del-${run}`
-      const spec: Spec = {
+      const spec = makeSpec({
         id: sid("delete-1"),
         source,
         project,
-        model: "claude-sonnet-4-5",
         title: "To be deleted",
-        start: t0,
         duration: 5_000,
         userTexts: ["delete me"],
         usage: { input: 1_000, output: 1_000 },
@@ -23,7 +21,7 @@ export const section = (h: Harness): void => {
           { name: "Read", status: "completed", durationMs: 10 },
           { name: "Edit", status: "error", durationMs: 20 }
         ]
-      }
+      })
       const keep: Spec = {
         ...spec,
         id: sid("delete-keep"),
@@ -82,18 +80,15 @@ export const section = (h: Harness): void => {
     // and toolSeries keep entries with 0 sessions for what was deleted. Remove `.fails` when fixed.
     it("leaves no empty stats entries behind for a deleted session", async () => {
       const source = `gone-${run}`
-      const spec: Spec = {
+      const spec = makeSpec({
         id: sid("delete-gone"),
         source,
         project: sid("delete-gone"),
-        model: "claude-sonnet-4-5",
         title: "Gone",
-        start: t0,
-        duration: 1_000,
         userTexts: ["bye"],
         usage: { input: 1, output: 1 },
         tools: [{ name: "Read", status: "completed", durationMs: 5 }]
-      }
+      })
       await store(specEvents(spec))
       const range = { source, from: Date.UTC(2025, 2, 1), to: Date.UTC(2025, 2, 31) }
       expect((await stats(range)).bySource.map((s) => [s.source, s.sessions])).toEqual([[source, 1]])

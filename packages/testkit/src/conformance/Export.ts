@@ -1,34 +1,28 @@
 import { beforeAll, describe, expect, it } from "@effect/vitest"
-import { day, expectError, type Harness, type Reply, type SessionDetail, type Spec, t0 } from "./Harness.js"
+import { day, expectError, type Harness, jsonLines, makeSpec, mediaType, type SessionDetail, t0 } from "./Harness.js"
 
 /** GET /api/export */
 export const section = (h: Harness): void => {
   const { specEvents, sid, get, download, query, store, detail, list, sessionEv } = h
   describe("GET /api/export", () => {
     const project = sid("export")
-    const first: Spec = {
+    // Claude Code sessions with Sonnet (the `makeSpec` defaults), as the CSV rows below say
+    const first = makeSpec({
       id: sid("export-1"),
-      source: "claude-code",
       project,
-      model: "claude-sonnet-4-5",
       title: "=1+2 danger",
-      start: t0,
       duration: 60_000,
       userTexts: ["Export me please"],
       usage: { input: 1_000, output: 1_000 },
       tools: [{ name: "Read", status: "completed", durationMs: 100 }]
-    }
-    const second: Spec = {
+    })
+    const second = makeSpec({
       id: sid("export-2"),
-      source: "claude-code",
       project,
-      model: "claude-sonnet-4-5",
       title: "@cmd, with comma",
       start: t0 + day,
-      duration: 1_000,
-      userTexts: [],
       usage: { input: 10, output: 10 }
-    }
+    })
     const header =
       "id,source,title,projectName,projectPath,gitBranch,model,startedAt,updatedAt,durationMs,messageCount," +
       "toolCallCount,input,output,cacheRead,cacheWrite5m,cacheWrite1h,reasoning,totalTokens,costUsd\r\n"
@@ -38,7 +32,6 @@ export const section = (h: Harness): void => {
     const row2 =
       `${second.id},claude-code,"'@cmd, with comma",${project},/work/${project},,claude-sonnet-4-5,` +
       "2025-03-04T10:00:00.000Z,2025-03-04T10:00:01.000Z,1000,1,0,10,10,0,0,0,0,20,0.00018\r\n"
-    const mediaType = (reply: Reply) => reply.headers.get("content-type")?.split(";")[0]
     const exportOf = async (params: Record<string, string | number | undefined>) =>
       download(await get(`/api/export${query(params)}`))
 
@@ -61,12 +54,7 @@ export const section = (h: Harness): void => {
       const jsonl = await exportOf({ id: first.id, format: "jsonl" })
       expect([jsonl.status, mediaType(jsonl)]).toEqual([200, "application/x-ndjson"])
       expect(jsonl.text.endsWith("\n")).toEqual(true)
-      expect(
-        jsonl.text
-          .trimEnd()
-          .split("\n")
-          .map((line) => JSON.parse(line))
-      ).toEqual([expected])
+      expect(jsonLines(jsonl.text)).toEqual([expected])
 
       const csv = await exportOf({ id: first.id, format: "csv" })
       expect([csv.status, mediaType(csv)]).toEqual([200, "text/csv"])
@@ -87,12 +75,7 @@ export const section = (h: Harness): void => {
       const json = await exportOf({ project })
       expect([json.status, json.body]).toEqual([200, { sessions: expected }])
       const jsonl = await exportOf({ project, format: "jsonl" })
-      expect(
-        jsonl.text
-          .trimEnd()
-          .split("\n")
-          .map((line) => JSON.parse(line))
-      ).toEqual(expected)
+      expect(jsonLines(jsonl.text)).toEqual(expected)
       const csv = await exportOf({ project, format: "csv" })
       expect(csv.text).toEqual(header + row1 + row2)
       const markdown = await exportOf({ project, format: "markdown" })
@@ -125,10 +108,7 @@ export const section = (h: Harness): void => {
         .slice(1)
       expect(rows.map((row) => row.split(",")[0]).sort()).toEqual(ids)
       const jsonl = await exportOf({ project: many, format: "jsonl" })
-      const details = jsonl.text
-        .trimEnd()
-        .split("\n")
-        .map((line) => (JSON.parse(line) as SessionDetail).session.id)
+      const details = (jsonLines(jsonl.text) as Array<SessionDetail>).map((d) => d.session.id)
       expect(details.sort()).toEqual(ids)
       const first = await list({ project: many, limit: 200 })
       const rest = await list({ project: many, limit: 200, cursor: first.nextCursor ?? undefined })

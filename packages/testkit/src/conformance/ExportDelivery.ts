@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "@effect/vitest"
 import { Api } from "@opensync/domain"
-import { as, day, type Harness, type Reply, type SessionDetail, t0 } from "./Harness.js"
+import { as, day, type Harness, jsonLines, mediaType, type Reply, type SessionDetail, t0 } from "./Harness.js"
 
 /**
  * GET /api/export of exports too large for one response. A backend may answer them as files (`Api.ExportFiles`, e.g.
@@ -27,7 +27,7 @@ export const section = (h: Harness): void => {
     /** An `ExportFiles` answer holds to the contract: its parts add up, and it names the export's media type. */
     const checkAnswer = (reply: Reply, format: string) => {
       expect(reply.status).toEqual(200)
-      if (reply.headers.get("content-type")?.split(";")[0] !== Api.exportFilesType) return
+      if (mediaType(reply) !== Api.exportFilesType) return
       const files = as<Api.ExportFiles>(reply)
       expect(files.format).toEqual(format)
       expect(files.parts.reduce((n, part) => n + part.bytes, 0)).toEqual(files.bytes)
@@ -52,15 +52,10 @@ export const section = (h: Harness): void => {
 
     it("rebuilds a large export in every format from what the backend answers", async () => {
       const json = await exportOf({ project })
-      expect([json.status, json.headers.get("content-type")?.split(";")[0]]).toEqual([200, "application/json"])
+      expect([json.status, mediaType(json)]).toEqual([200, "application/json"])
       expect(json.body).toEqual({ sessions: expected })
       const jsonl = await exportOf({ project, format: "jsonl" })
-      expect(
-        jsonl.text
-          .trimEnd()
-          .split("\n")
-          .map((line) => JSON.parse(line))
-      ).toEqual(expected)
+      expect(jsonLines(jsonl.text)).toEqual(expected)
       const markdown = await exportOf({ project, format: "markdown" })
       expect(ids.map((_, i) => markdown.text.includes(textOf(i)))).toEqual(ids.map(() => true))
       const csv = await exportOf({ project, format: "csv" })

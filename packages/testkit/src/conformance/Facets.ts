@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "@effect/vitest"
 import type { Api } from "@opensync/domain"
-import { as, day, type Harness, type Json, type Spec, t0 } from "./Harness.js"
+import { as, day, type Harness, type Json, makeSpec, t0 } from "./Harness.js"
 
 /** GET /api/facets */
 export const section = (h: Harness): void => {
@@ -12,17 +12,17 @@ export const section = (h: Harness): void => {
     const often = `fm-${run}-often`
     const once = `fm-${run}-once`
     const inMessages = `fm-${run}-in-messages`
-    const spec = (label: string, project: string, model: string, offset: number): Spec => ({
-      id: sid(label),
-      source,
-      project,
-      model,
-      title: label,
-      start: t0 + offset * day,
-      duration: 1_000,
-      userTexts: ["hi"],
-      usage: { input: 10, output: 10 }
-    })
+    const spec = (label: string, project: string, model: string, offset: number) =>
+      makeSpec({
+        id: sid(label),
+        source,
+        project,
+        model,
+        title: label,
+        start: t0 + offset * day,
+        userTexts: ["hi"],
+        usage: { input: 10, output: 10 }
+      })
     const specs = [spec("facet-1", big, often, 0), spec("facet-2", big, often, 1), spec("facet-3", small, once, 2)]
     // A session whose model is `often` but whose only reply came from another model: that model has usage, no session.
     const mixed = sid("facet-4")

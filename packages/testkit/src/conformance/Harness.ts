@@ -74,9 +74,19 @@ export const errorOf = (reply: Reply): { readonly error: string; readonly _tag: 
   return { error: String(record.error), _tag: String(record._tag) }
 }
 
+/** A reply's media type: its Content-Type without parameters. */
+export const mediaType = (reply: Reply): string | undefined => reply.headers.get("content-type")?.split(";")[0]
+
+/** The values of a JSON Lines text, one a line. */
+export const jsonLines = (text: string): Array<unknown> =>
+  text
+    .trimEnd()
+    .split("\n")
+    .map((line) => JSON.parse(line))
+
 /** Asserts a JSON error response: the status, the `_tag`, a non-empty `error`; returns the message. */
 export const expectError = (reply: Reply, status: number, tag: string): string => {
-  expect({ status: reply.status, type: reply.headers.get("content-type")?.split(";")[0] }).toEqual({
+  expect({ status: reply.status, type: mediaType(reply) }).toEqual({
     status,
     type: "application/json"
   })
@@ -84,6 +94,16 @@ export const expectError = (reply: Reply, status: number, tag: string): string =
   expect(_tag).toEqual(tag)
   expect(error).toMatch(/\S/)
   return error
+}
+
+/** A reply's bytes as text, and as JSON when they are JSON (else `null`). */
+const decodeBody = (bytes: Uint8Array): { readonly text: string; readonly body: unknown } => {
+  const text = new TextDecoder().decode(bytes)
+  try {
+    return { text, body: text.length === 0 ? null : JSON.parse(text) }
+  } catch {
+    return { text, body: null }
+  }
 }
 
 export const headerList = (value: string | null): ReadonlyArray<string> =>
@@ -111,6 +131,24 @@ export interface Spec {
   }>
 }
 
+/** What a `Spec` is unless it says otherwise: a one-second Claude Code session with Sonnet at `t0`, with no prompts. */
+const specDefaults = {
+  source: "claude-code",
+  model: "claude-sonnet-4-5",
+  start: t0,
+  duration: 1_000,
+  userTexts: []
+} satisfies Partial<Spec>
+
+/** A `Spec` from what a section sets; `specDefaults` for the rest. */
+export const makeSpec = (spec: Omit<Spec, keyof typeof specDefaults> & Partial<Spec>): Spec => ({
+  ...specDefaults,
+  ...spec
+})
+
+/** What every event builder takes last: more fields of the event, and its source (default: Claude Code). */
+type More = [fields?: Json, source?: string]
+
 /** The helpers every section uses: requests against the target, and builders of events with this run's ids. */
 export const makeHarness = (getTarget: () => Target) => {
   /** Distinguishes this run's ids, so the suite also works on a deployment that keeps data between runs. */
@@ -133,14 +171,7 @@ export const makeHarness = (getTarget: () => Target) => {
       ...(body === undefined ? {} : { body: body as BodyInit })
     })
     const bytes = new Uint8Array(await response.arrayBuffer())
-    const text = new TextDecoder().decode(bytes)
-    let parsed: unknown = null
-    try {
-      parsed = text.length === 0 ? null : JSON.parse(text)
-    } catch {
-      parsed = null
-    }
-    return { status: response.status, headers: response.headers, text, body: parsed, bytes }
+    return { status: response.status, headers: response.headers, ...decodeBody(bytes), bytes }
   }
   const get = (path: string, key?: string | null) => request("GET", path, { key })
 
@@ -151,7 +182,7 @@ export const makeHarness = (getTarget: () => Target) => {
    * parts (each downloaded without credentials, of the size the answer states) joined in order.
    */
   const download = async (reply: Reply): Promise<Reply> => {
-    if (reply.headers.get("content-type")?.split(";")[0] !== Api.exportFilesType) return reply
+    if (mediaType(reply) !== Api.exportFilesType) return reply
     expect(reply.status).toEqual(200)
     const files = decodeFiles(reply.body)
     const doFetch = getTarget().fetch ?? fetch
@@ -169,18 +200,10 @@ export const makeHarness = (getTarget: () => Target) => {
       at += part.length
     }
     expect(at).toEqual(files.bytes)
-    const text = new TextDecoder().decode(bytes)
-    let parsed: unknown = null
-    try {
-      parsed = text.length === 0 ? null : JSON.parse(text)
-    } catch {
-      parsed = null
-    }
     return {
       status: 200,
       headers: new Headers({ "content-type": files.contentType }),
-      text,
-      body: parsed,
+      ...decodeBody(bytes),
       bytes,
       files
     }
@@ -231,54 +254,34 @@ export const makeHarness = (getTarget: () => Target) => {
 
   // ---------- event builders ----------
 
-  const sessionEv = (sessionId: string, at: number, fields: Json = {}, source = "claude-code"): Json => ({
-    kind: "session",
-    id: eventId(),
-    source,
-    sessionId,
-    at,
-    ...fields
-  })
-
-  const messageEv = (
+  /**
+   * An event of this run: a fresh id, the fields every kind has, the kind's own, then `fields` (which may override
+   * them); `source` defaults to Claude Code.
+   */
+  const event = (
+    kind: string,
     sessionId: string,
-    messageId: string,
-    role: string,
     at: number,
+    own: Json,
     fields: Json = {},
     source = "claude-code"
   ): Json => ({
-    kind: "message",
+    kind,
     id: eventId(),
     source,
     sessionId,
     at,
-    messageId,
-    role,
-    createdAt: at,
+    ...own,
     ...fields
   })
 
-  const toolEv = (
-    sessionId: string,
-    callId: string,
-    name: string,
-    status: string,
-    at: number,
-    fields: Json = {},
-    source = "claude-code"
-  ): Json => ({
-    kind: "tool_call",
-    id: eventId(),
-    source,
-    sessionId,
-    at,
-    callId,
-    name,
-    status,
-    startedAt: at,
-    ...fields
-  })
+  const sessionEv = (sessionId: string, at: number, ...more: More): Json => event("session", sessionId, at, {}, ...more)
+
+  const messageEv = (sessionId: string, messageId: string, role: string, at: number, ...more: More): Json =>
+    event("message", sessionId, at, { messageId, role, createdAt: at }, ...more)
+
+  const toolEv = (sessionId: string, callId: string, name: string, status: string, at: number, ...more: More): Json =>
+    event("tool_call", sessionId, at, { callId, name, status, startedAt: at }, ...more)
 
   /** A whole session: start, user prompts, one priced assistant reply, tool calls, end after `duration`. */
   const specEvents = (spec: Spec): ReadonlyArray<Json> => [

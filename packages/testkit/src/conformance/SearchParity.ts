@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import type { Harness, Spec } from "./Harness.js"
-import { t0 } from "./Harness.js"
+import { type Harness, makeSpec } from "./Harness.js"
 
 /**
  * Full-text search finds the same sessions on every backend: accents and case are ignored, a word longer than 32 bytes
@@ -9,17 +8,15 @@ import { t0 } from "./Harness.js"
 export const section = (h: Harness): void => {
   const { run, sid, store, listIds, specEvents } = h
   const source = `parity-${run}`
-  const spec = (label: string, text: string): Spec => ({
-    id: sid(label),
-    source,
-    project: sid("parity"),
-    model: "claude-sonnet-4-5",
-    title: `Parity ${label}`,
-    start: t0,
-    duration: 1_000,
-    userTexts: [text],
-    usage: { input: 1, output: 1 }
-  })
+  const spec = (label: string, text: string) =>
+    makeSpec({
+      id: sid(label),
+      source,
+      project: sid("parity"),
+      title: `Parity ${label}`,
+      userTexts: [text],
+      usage: { input: 1, output: 1 }
+    })
   const long = "Pneumonoultramicroscopicsilicovolcanoconiosis"
   const many =
     "alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november oscar papa quebec romeo"

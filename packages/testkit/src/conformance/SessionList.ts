@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "@effect/vitest"
-import { day, expectError, type Harness, type Json, type Spec, t0 } from "./Harness.js"
+import { day, expectError, type Harness, type Json, makeSpec, type Spec, t0 } from "./Harness.js"
 
 /** GET /api/sessions */
 export const section = (h: Harness): void => {
@@ -75,17 +75,15 @@ export const section = (h: Harness): void => {
         tokens: 150
       }
     ]
-    const outsider: Spec = {
+    const outsider = makeSpec({
       id: sid("list-outsider"),
-      source: "claude-code",
       project: other,
-      model: "claude-sonnet-4-5",
       title: "Alpha giraffe zebra elsewhere",
       start: t0 + 2 * day,
       duration: 3_000,
       userTexts: ["zebra giraffe"],
       usage: { input: 1, output: 1 }
-    }
+    })
     const [l1, l2, l3, l4, l5] = specs.map((s) => s.id)
 
     beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "@effect/vitest"
-import { day, expectError, type Harness, type Spec, t0, zeroTotals } from "./Harness.js"
+import { day, expectError, type Harness, makeSpec, type Spec, t0, zeroTotals } from "./Harness.js"
 
 /** GET /api/stats */
 export const section = (h: Harness): void => {
@@ -10,13 +10,13 @@ export const section = (h: Harness): void => {
     const beta = sid("stats-beta")
     const march = Date.UTC(2025, 2, 1)
     const april = Date.UTC(2025, 3, 30)
+    /** Session S`n` of this section's source; none has a prompt unless it says so. */
+    const stat = (n: number, spec: Omit<Spec, "id" | "source" | "title" | "userTexts"> & Partial<Spec>): Spec =>
+      makeSpec({ id: sid(`stats-${n}`), source, title: `S${n}`, ...spec })
     const specs: ReadonlyArray<Spec> = [
-      {
-        id: sid("stats-1"),
-        source,
+      stat(1, {
         project: alpha,
         model: "claude-sonnet-4-5",
-        title: "S1",
         start: t0,
         duration: 10_000,
         userTexts: ["go"],
@@ -25,42 +25,30 @@ export const section = (h: Harness): void => {
           { name: "Read", status: "completed", durationMs: 100 },
           { name: "Bash", status: "completed", durationMs: 300, exitCode: 1 }
         ]
-      },
-      {
-        id: sid("stats-2"),
-        source,
+      }),
+      stat(2, {
         project: alpha,
         model: "claude-haiku-4-5",
-        title: "S2",
         start: t0 + day,
         duration: 4_000,
-        userTexts: [],
         usage: { input: 2_000, output: 200 },
         tools: [{ name: "Bash", status: "completed", durationMs: 500, exitCode: 0 }]
-      },
-      {
-        id: sid("stats-3"),
-        source,
+      }),
+      stat(3, {
         project: beta,
         model: "claude-sonnet-4-5",
-        title: "S3",
         start: t0 + 7 * day,
         duration: 2_000,
-        userTexts: [],
         usage: { input: 100, output: 100 },
         tools: [{ name: "Read", status: "completed", durationMs: null }]
-      },
-      {
-        id: sid("stats-4"),
-        source,
+      }),
+      stat(4, {
         project: beta,
         model: "claude-sonnet-4-5",
-        title: "S4",
         start: Date.UTC(2025, 3, 2, 10),
         duration: 1_000,
-        userTexts: [],
         usage: { input: 10, output: 10 }
-      }
+      })
     ]
     const totals = (t: Partial<typeof zeroTotals>) => ({ ...zeroTotals, ...t })
     // S1: (1000×3 + 1000×15 + 1000×0.3) / 1e6 = 0.0183; S2: (2000×1 + 200×5) / 1e6 = 0.003

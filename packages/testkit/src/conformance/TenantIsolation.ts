@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "@effect/vitest"
 import type { ApiKey } from "@opensync/domain"
-import { as, expectError, type Harness, type Spec, t0, zeroTotals } from "./Harness.js"
+import { as, expectError, type Harness, makeSpec, t0, zeroTotals } from "./Harness.js"
 import { ids, outcome } from "./Outcome.js"
 
 /** tenant isolation (key B belongs to another user) */
@@ -10,18 +10,16 @@ export const section = (h: Harness): void => {
     const project = sid("tenant")
     const source = `tn-${run}`
     const legacyId = sid("tenant-legacy")
-    const spec: Spec = {
+    const spec = makeSpec({
       id: sid("tenant-a"),
       source,
       project,
-      model: "claude-sonnet-4-5",
       title: "A's private session",
-      start: t0,
       duration: 10_000,
       userTexts: ["A's secret prompt"],
       usage: { input: 1_000, output: 100 },
       tools: [{ name: "Bash", status: "completed", durationMs: 30 }]
-    }
+    })
     const events = specEvents(spec)
     const legacyMessage = {
       sessionExternalId: legacyId,
