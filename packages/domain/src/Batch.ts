@@ -204,6 +204,31 @@ export const apply = (
     requests.set(k, next)
     changedRequests.set(k, next)
   }
+  /**
+   * Records what applying an event to a row did: the session it leaves, and when applied, the row (fitted to the
+   * storage) under `k` in `rows` and `changed`; returns that row, or undefined when the event was stale.
+   */
+  const keep =
+    <Row>(rows: Map<string, Row>, changed: Map<string, Row>, fitRow: ((row: Row) => Row) | undefined) =>
+    (
+      event: Event.Event,
+      k: string,
+      applied: { readonly outcome: Ingest.Outcome; readonly session: Session },
+      row: Row
+    ) => {
+      current.set(event.sessionId, applied.session)
+      if (applied.outcome !== "applied") {
+        outcome.stale.push(event.id)
+        return undefined
+      }
+      const kept = fitRow === undefined ? row : fitRow(row)
+      rows.set(k, kept)
+      changed.set(k, kept)
+      outcome.stored.push(event.id)
+      return kept
+    }
+  const keepMessage = keep(messages, changedMessages, fit.message)
+  const keepToolCall = keep(toolCalls, changedToolCalls, fit.toolCall)
   for (const event of events) {
     const session = current.get(event.sessionId) ?? null
     switch (event.kind) {
@@ -216,12 +241,8 @@ export const apply = (
         const k = rowKey(event.sessionId, event.messageId)
         const previous = messages.get(k) ?? null
         const applied = Ingest.applyMessageEvent(session, previous, event, overrides)
-        current.set(event.sessionId, applied.session)
-        if (applied.outcome === "applied") {
-          const message = fit.message === undefined ? applied.message : fit.message(applied.message)
-          messages.set(k, message)
-          changedMessages.set(k, message)
-          outcome.stored.push(event.id)
+        const message = keepMessage(event, k, applied, applied.message)
+        if (message !== undefined) {
           const before = previous?.requestId ?? null
           const after = message.requestId ?? null
           if (before !== null && before !== after) {
@@ -242,7 +263,7 @@ export const apply = (
               Request.applyTranscript(row, after, event.sessionId, Request.transcriptOf(message), event.at, overrides)
             )
           }
-        } else outcome.stale.push(event.id)
+        }
         break
       }
       case "api_request": {
@@ -265,13 +286,7 @@ export const apply = (
           event.kind === "tool_call"
             ? Ingest.applyToolCallEvent(session, previous, event)
             : Ingest.applyToolResultEvent(session, previous, event)
-        current.set(event.sessionId, applied.session)
-        if (applied.outcome === "applied") {
-          const toolCall = fit.toolCall === undefined ? applied.toolCall : fit.toolCall(applied.toolCall)
-          toolCalls.set(k, toolCall)
-          changedToolCalls.set(k, toolCall)
-          outcome.stored.push(event.id)
-        } else outcome.stale.push(event.id)
+        keepToolCall(event, k, applied, applied.toolCall)
         break
       }
       case "cost_state":

@@ -7,86 +7,50 @@ import * as Schema from "effect/Schema"
  * from here and nowhere else.
  */
 
-export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
-  "Unauthorized",
-  { error: Schema.String },
-  HttpApiSchema.annotations({ status: 401 })
-) {
-  override get message() {
-    return this.error
+/**
+ * The base class of an error the API answers with `status`: its body is `error` and `fields`, its message the `error`
+ * (set on the prototype the way `Schema.TaggedError` sets its default message).
+ */
+const HttpError =
+  <Self>() =>
+  <Tag extends string, Fields extends Schema.Struct.Fields>(tag: Tag, status: number, fields: Fields) => {
+    const Base = Schema.TaggedError<Self>()(
+      tag,
+      { error: Schema.String, ...fields },
+      HttpApiSchema.annotations({ status })
+    )
+    Object.defineProperty((Base as unknown as { readonly prototype: object }).prototype, "message", {
+      get(this: { readonly error: string }) {
+        return this.error
+      },
+      enumerable: false,
+      configurable: true
+    })
+    return Base
   }
-}
 
-export class BadRequest extends Schema.TaggedError<BadRequest>()(
-  "BadRequest",
-  { error: Schema.String },
-  HttpApiSchema.annotations({ status: 400 })
-) {
-  override get message() {
-    return this.error
-  }
-}
+export class Unauthorized extends HttpError<Unauthorized>()("Unauthorized", 401, {}) {}
+
+export class BadRequest extends HttpError<BadRequest>()("BadRequest", 400, {}) {}
 
 /** The caller is known but the request is refused: its key's scope does not allow it, or a rule forbids it. */
-export class Forbidden extends Schema.TaggedError<Forbidden>()(
-  "Forbidden",
-  { error: Schema.String },
-  HttpApiSchema.annotations({ status: 403 })
-) {
-  override get message() {
-    return this.error
-  }
-}
+export class Forbidden extends HttpError<Forbidden>()("Forbidden", 403, {}) {}
 
-export class NotFound extends Schema.TaggedError<NotFound>()(
-  "NotFound",
-  { error: Schema.String },
-  HttpApiSchema.annotations({ status: 404 })
-) {
-  override get message() {
-    return this.error
-  }
-}
+export class NotFound extends HttpError<NotFound>()("NotFound", 404, {}) {}
 
-export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
-  "PayloadTooLarge",
-  { error: Schema.String },
-  HttpApiSchema.annotations({ status: 413 })
-) {
-  override get message() {
-    return this.error
-  }
-}
+export class PayloadTooLarge extends HttpError<PayloadTooLarge>()("PayloadTooLarge", 413, {}) {}
 
 /** Too many failed sign-in or authentication attempts from one client; retry after `retryAfterSeconds`. */
-export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()(
-  "TooManyRequests",
-  { error: Schema.String, retryAfterSeconds: Schema.Number },
-  HttpApiSchema.annotations({ status: 429 })
-) {
-  override get message() {
-    return this.error
-  }
-}
+export class TooManyRequests extends HttpError<TooManyRequests>()("TooManyRequests", 429, {
+  retryAfterSeconds: Schema.Number
+}) {}
 
 /** A server fault. The body never carries internals; the server log has the details under `requestId`. */
-export class InternalError extends Schema.TaggedError<InternalError>()(
-  "InternalError",
-  { error: Schema.String, requestId: Schema.optional(Schema.String) },
-  HttpApiSchema.annotations({ status: 500 })
-) {
-  override get message() {
-    return this.error
-  }
-}
+export class InternalError extends HttpError<InternalError>()("InternalError", 500, {
+  requestId: Schema.optional(Schema.String)
+}) {}
 
 /** The server's disk (or its storage quota) is full: nothing was written; reads still work. */
-export class InsufficientStorage extends Schema.TaggedError<InsufficientStorage>()(
-  "InsufficientStorage",
-  { error: Schema.String, requestId: Schema.optional(Schema.String) },
-  HttpApiSchema.annotations({ status: 507 })
-) {
-  override get message() {
-    return this.error
-  }
-}
+export class InsufficientStorage extends HttpError<InsufficientStorage>()("InsufficientStorage", 507, {
+  requestId: Schema.optional(Schema.String)
+}) {}

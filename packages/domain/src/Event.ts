@@ -16,6 +16,13 @@ const common = {
   at: EpochMillis
 }
 
+/** The schema of one kind of event, named `identifier`: its `kind`, the fields every event has, then its own. */
+const eventOf = <Kind extends string, Fields extends Schema.Struct.Fields>(
+  kind: Kind,
+  identifier: string,
+  fields: Fields
+) => Schema.Struct({ kind: Schema.Literal(kind), ...common, ...fields }).annotations({ identifier })
+
 /** The session's text fields: each is merged on its own (an absent one leaves the stored value, `null` clears it). */
 export const sessionTextFields = [
   "title",
@@ -35,9 +42,7 @@ export type SessionTextField = (typeof sessionTextFields)[number]
  * Session metadata, merged field by field: an absent field leaves the stored value alone, `null` clears it.
  * Sent on session start, on metadata changes and on session end (`endReason`, `endedAt`).
  */
-export const SessionEvent = Schema.Struct({
-  kind: Schema.Literal("session"),
-  ...common,
+export const SessionEvent = eventOf("session", "SessionEvent", {
   ...(Object.fromEntries(sessionTextFields.map((field) => [field, optionalNullable(Text)])) as {
     readonly [K in SessionTextField]: ReturnType<typeof optionalNullable<typeof Text>>
   }),
@@ -52,13 +57,11 @@ export const SessionEvent = Schema.Struct({
       durationMs: optionalNullable(DurationMs)
     })
   )
-}).annotations({ identifier: "SessionEvent" })
+})
 export type SessionEvent = typeof SessionEvent.Type
 
 /** The whole current state of one message; a later copy of the same message replaces the earlier one. */
-export const MessageEvent = Schema.Struct({
-  kind: Schema.Literal("message"),
-  ...common,
+export const MessageEvent = eventOf("message", "MessageEvent", {
   messageId: MessageId,
   role: Role,
   /** What the message is when it is not plain conversation (see `Message.Subtype`); absent for prompts and replies. */
@@ -81,13 +84,11 @@ export const MessageEvent = Schema.Struct({
    * id, so a request seen in both is counted once (see `Request`).
    */
   requestId: optionalNullable(RequestId)
-}).annotations({ identifier: "MessageEvent" })
+})
 export type MessageEvent = typeof MessageEvent.Type
 
 /** The current state of one tool call; final states (`completed`, `error`) are never replaced by earlier ones. */
-export const ToolCallEvent = Schema.Struct({
-  kind: Schema.Literal("tool_call"),
-  ...common,
+export const ToolCallEvent = eventOf("tool_call", "ToolCallEvent", {
   callId: ToolCallId,
   messageId: optionalNullable(MessageId),
   name: Text.pipe(Schema.minLength(1), Schema.maxLength(256)),
@@ -97,7 +98,7 @@ export const ToolCallEvent = Schema.Struct({
   input: Schema.optionalWith(ToolInput, { default: () => ({ summary: null, paths: [], bytes: 0 }) }),
   output: Schema.optionalWith(ToolOutput, { default: () => ({ bytes: 0, exitCode: null, error: null }) }),
   agentId: optionalNullable(Text)
-}).annotations({ identifier: "ToolCallEvent" })
+})
 export type ToolCallEvent = typeof ToolCallEvent.Type
 
 const shortText = (max: number) => Text.pipe(Schema.minLength(1), Schema.maxLength(max))
@@ -107,9 +108,7 @@ const shortText = (max: number) => Text.pipe(Schema.minLength(1), Schema.maxLeng
  * usage of that request. `reportedCostUsd` is the agent's own `cost_usd`; `querySource` says what made the request
  * (`sdk`/`repl_main_thread` for the conversation, `compact`, a title, a subagent, …).
  */
-export const ApiRequestEvent = Schema.Struct({
-  kind: Schema.Literal("api_request"),
-  ...common,
+export const ApiRequestEvent = eventOf("api_request", "ApiRequestEvent", {
   requestId: RequestId,
   model: shortText(256),
   usage: UsageInput,
@@ -117,19 +116,17 @@ export const ApiRequestEvent = Schema.Struct({
   durationMs: optionalNullable(DurationMs),
   querySource: optionalNullable(shortText(128)),
   promptId: optionalNullable(shortText(256))
-}).annotations({ identifier: "ApiRequestEvent" })
+})
 export type ApiRequestEvent = typeof ApiRequestEvent.Type
 
 /** How long a tool call took and whether it succeeded, as telemetry reported it (`claude_code.tool_result`). */
-export const ToolResultEvent = Schema.Struct({
-  kind: Schema.Literal("tool_result"),
-  ...common,
+export const ToolResultEvent = eventOf("tool_result", "ToolResultEvent", {
   callId: ToolCallId,
   name: shortText(256),
   success: Schema.Boolean,
   durationMs: optionalNullable(DurationMs),
   error: optionalNullable(Text.pipe(Schema.maxLength(4096)))
-}).annotations({ identifier: "ToolResultEvent" })
+})
 export type ToolResultEvent = typeof ToolResultEvent.Type
 
 /** One model's line of a `cost_state`: Claude Code's own cumulative usage and cost for that model. */
@@ -144,13 +141,11 @@ export const CostStateModel = Schema.Struct({
  * as `cost-state` transcript lines at the end of each turn). The latest one (by `at`) is the session's second ground
  * truth: where telemetry is off, the session's totals are reconciled against it.
  */
-export const CostStateEvent = Schema.Struct({
-  kind: Schema.Literal("cost_state"),
-  ...common,
+export const CostStateEvent = eventOf("cost_state", "CostStateEvent", {
   totalCostUsd: CostUsd,
   models: Schema.Array(CostStateModel).pipe(Schema.maxItems(64)),
   hasUnknownModelCost: Schema.optionalWith(Schema.Boolean, { default: () => false })
-}).annotations({ identifier: "CostStateEvent" })
+})
 export type CostStateEvent = typeof CostStateEvent.Type
 
 /**
@@ -158,14 +153,12 @@ export type CostStateEvent = typeof CostStateEvent.Type
  * `type`: `user` typing, `cli` working). Delta points add up; a cumulative point replaces the earlier value of its
  * stream (same `startAt` and `type`).
  */
-export const ActiveTimeEvent = Schema.Struct({
-  kind: Schema.Literal("active_time"),
-  ...common,
+export const ActiveTimeEvent = eventOf("active_time", "ActiveTimeEvent", {
   type: shortText(64),
   seconds: Schema.Number.pipe(Schema.finite(), Schema.between(0, maxDurationMs / 1000)),
   startAt: EpochMillis,
   cumulative: Schema.Boolean
-}).annotations({ identifier: "ActiveTimeEvent" })
+})
 export type ActiveTimeEvent = typeof ActiveTimeEvent.Type
 
 /** What the plugins and the OTLP receiver send: one of the event kinds, discriminated by `kind`. */

@@ -292,29 +292,40 @@ export const applyRequest = (session: Session, before: ApiRequest | null, after:
   })
 }
 
-/** Keeps the agent's latest `cost-state` on the session. */
-export const applyCostStateEvent = (session: Session | null, event: CostStateEvent): Session => {
-  const base = session ?? emptySession(event.sessionId, event.source, event.at)
-  return withTotals({
+/**
+ * The session after telemetry about it recorded at `at`: it spans from `startedAt` at the latest, has been active
+ * until `at`, takes the `changes` and keeps the figures `figures` makes of the ones it had.
+ */
+const afterTelemetry = (
+  base: Session,
+  startedAt: number,
+  at: number,
+  figures: (before: Figures.Figures) => Figures.Figures,
+  changes: Partial<Session> = {}
+): Session =>
+  withTotals({
     ...base,
-    startedAt: Math.min(base.startedAt, event.at),
-    updatedAt: Math.max(base.updatedAt, event.at),
-    lastActivityAt: Math.max(base.lastActivityAt, event.at),
-    figures: Figures.applyCostState(base.figures ?? Figures.empty, event)
+    startedAt: Math.min(base.startedAt, startedAt),
+    updatedAt: Math.max(base.updatedAt, at),
+    lastActivityAt: Math.max(base.lastActivityAt, at),
+    ...changes,
+    figures: figures(base.figures ?? Figures.empty)
   })
-}
+
+/** Keeps the agent's latest `cost-state` on the session. */
+export const applyCostStateEvent = (session: Session | null, event: CostStateEvent): Session =>
+  afterTelemetry(session ?? emptySession(event.sessionId, event.source, event.at), event.at, event.at, (figures) =>
+    Figures.applyCostState(figures, event)
+  )
 
 /** Adds one active-time data point to the session: its time spent is then the active time. */
-export const applyActiveTimeEvent = (session: Session | null, event: ActiveTimeEvent): Session => {
-  const base = session ?? emptySession(event.sessionId, event.source, event.startAt)
-  return withTotals({
-    ...base,
-    startedAt: Math.min(base.startedAt, event.startAt),
-    updatedAt: Math.max(base.updatedAt, event.at),
-    lastActivityAt: Math.max(base.lastActivityAt, event.at),
-    figures: Figures.applyActiveTime(base.figures ?? Figures.empty, event)
-  })
-}
+export const applyActiveTimeEvent = (session: Session | null, event: ActiveTimeEvent): Session =>
+  afterTelemetry(
+    session ?? emptySession(event.sessionId, event.source, event.startAt),
+    event.startAt,
+    event.at,
+    (figures) => Figures.applyActiveTime(figures, event)
+  )
 
 /**
  * Applies telemetry's report of a tool call: its duration becomes the call's duration. A call no transcript or hook
@@ -362,15 +373,10 @@ export const applyToolResultEvent = (
   let slices = base.toolSlices
   if (existing !== null) slices = addToolSlice(slices, toolSliceOf(existing), -1)
   slices = addToolSlice(slices, toolSliceOf(toolCall), 1)
-  const next: Session = {
-    ...base,
-    startedAt: Math.min(base.startedAt, toolCall.startedAt),
-    updatedAt: Math.max(base.updatedAt, event.at),
-    lastActivityAt: Math.max(base.lastActivityAt, event.at),
-    toolSlices: slices,
-    figures: Figures.touch(base.figures ?? Figures.empty, event.at)
-  }
-  return { outcome: "applied", session: withTotals(next), toolCall }
+  const next = afterTelemetry(base, toolCall.startedAt, event.at, (figures) => Figures.touch(figures, event.at), {
+    toolSlices: slices
+  })
+  return { outcome: "applied", session: next, toolCall }
 }
 
 const toolSliceOf = (toolCall: ToolCall): ToolSlice => ({

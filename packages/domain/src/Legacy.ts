@@ -12,6 +12,13 @@ import type { Part, Role } from "./Message.js"
 const Num = Schema.Number.pipe(Schema.nonNegative())
 const Str = Schema.String
 
+/** What both bodies say of the agent and of the tokens. */
+const counted = {
+  source: Schema.optional(Str),
+  promptTokens: Schema.optional(Num),
+  completionTokens: Schema.optional(Num)
+}
+
 export const LegacySession = Schema.Struct({
   externalId: Schema.optional(Str),
   sessionId: Schema.optional(Str),
@@ -20,9 +27,7 @@ export const LegacySession = Schema.Struct({
   projectName: Schema.optional(Schema.NullOr(Str)),
   model: Schema.optional(Schema.NullOr(Str)),
   provider: Schema.optional(Schema.NullOr(Str)),
-  source: Schema.optional(Str),
-  promptTokens: Schema.optional(Num),
-  completionTokens: Schema.optional(Num),
+  ...counted,
   cost: Schema.optional(Num),
   durationMs: Schema.optional(Num),
   createdAt: Schema.optional(Num),
@@ -36,9 +41,7 @@ export const LegacyMessage = Schema.Struct({
   role: Schema.Literal("user", "assistant", "system", "tool", "unknown"),
   textContent: Schema.optional(Schema.NullOr(Str)),
   model: Schema.optional(Schema.NullOr(Str)),
-  source: Schema.optional(Str),
-  promptTokens: Schema.optional(Num),
-  completionTokens: Schema.optional(Num),
+  ...counted,
   durationMs: Schema.optional(Num),
   parts: Schema.optional(Schema.Array(Schema.Struct({ type: Str, content: Schema.optional(Schema.Unknown) }))),
   createdAt: Schema.optional(Num)
@@ -71,19 +74,35 @@ const checked = <E extends SessionEvent | MessageEvent>(event: E): Either.Either
 
 const eventId = (kind: string, body: unknown) => `evt_legacy_${kind}_${digest(canonicalJson(body))}` as EventId
 
-/** Decodes a `/sync/session` body into a session event; `now` stands in for the timestamps the protocol lacks. */
-export const sessionEvent = (body: unknown, now: number): Either.Either<SessionEvent, string> => {
+/**
+ * Decodes a legacy body: a JSON object whose ids are present (`missing` names the first one absent), held to `schema`,
+ * then mapped by `toEvent` to an event that must pass the event rules.
+ */
+const decodeBody = <A, I, E extends SessionEvent | MessageEvent>(
+  body: unknown,
+  schema: Schema.Schema<A, I>,
+  missing: (record: Record<string, unknown>) => string | undefined,
+  toEvent: (value: A) => Either.Either<E, string>
+): Either.Either<E, string> => {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return Either.left("Body must be a JSON object")
-  const record = body as Record<string, unknown>
-  if (typeof record.externalId !== "string" && typeof record.sessionId !== "string") {
-    return Either.left("Missing externalId or sessionId")
-  }
+  const absent = missing(body as Record<string, unknown>)
+  if (absent !== undefined) return Either.left(absent)
   return Schema.decodeUnknownEither(
-    LegacySession,
+    schema,
     options
-  )(body).pipe(
-    Either.mapLeft(formatError),
-    Either.flatMap((s) => {
+  )(body).pipe(Either.mapLeft(formatError), Either.flatMap(toEvent), Either.flatMap(checked))
+}
+
+/** Decodes a `/sync/session` body into a session event; `now` stands in for the timestamps the protocol lacks. */
+export const sessionEvent = (body: unknown, now: number): Either.Either<SessionEvent, string> =>
+  decodeBody(
+    body,
+    LegacySession,
+    (record) =>
+      typeof record.externalId !== "string" && typeof record.sessionId !== "string"
+        ? "Missing externalId or sessionId"
+        : undefined,
+    (s) => {
       const id = (s.externalId ?? s.sessionId ?? "").trim()
       if (id.length === 0 || id.length > 256) return Either.left("externalId must be 1 to 256 characters")
       const event: SessionEvent = {
@@ -101,10 +120,9 @@ export const sessionEvent = (body: unknown, now: number): Either.Either<SessionE
           durationMs: s.durationMs === undefined ? null : Math.round(s.durationMs)
         }
       }
-      return checked(event)
-    })
+      return Either.right(event)
+    }
   )
-}
 
 const pick = <T extends object, K extends keyof T>(value: T, keys: ReadonlyArray<K>): Partial<Pick<T, K>> => {
   const out: Partial<Pick<T, K>> = {}
@@ -157,17 +175,17 @@ const legacyPart = (
 }
 
 /** Decodes a `/sync/message` body into a message event. Per-message tokens are kept but not summed (protocol rule). */
-export const messageEvent = (body: unknown, now: number): Either.Either<MessageEvent, string> => {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return Either.left("Body must be a JSON object")
-  const record = body as Record<string, unknown>
-  if (typeof record.sessionExternalId !== "string") return Either.left("Missing sessionExternalId")
-  if (typeof record.externalId !== "string") return Either.left("Missing externalId")
-  return Schema.decodeUnknownEither(
+export const messageEvent = (body: unknown, now: number): Either.Either<MessageEvent, string> =>
+  decodeBody(
+    body,
     LegacyMessage,
-    options
-  )(body).pipe(
-    Either.mapLeft(formatError),
-    Either.flatMap((m) => {
+    (record) =>
+      typeof record.sessionExternalId !== "string"
+        ? "Missing sessionExternalId"
+        : typeof record.externalId !== "string"
+          ? "Missing externalId"
+          : undefined,
+    (m) => {
       if (m.sessionExternalId.length === 0 || m.externalId.length === 0) {
         return Either.left("sessionExternalId and externalId must not be empty")
       }
@@ -204,10 +222,9 @@ export const messageEvent = (body: unknown, now: number): Either.Either<MessageE
         },
         countUsage: false
       }
-      return checked(event)
-    })
+      return Either.right(event)
+    }
   )
-}
 
 /** Splits a `/sync/batch` body; a body that is not `{sessions?, messages?}` is one error for the whole request. */
 export const batch = (body: unknown): Either.Either<typeof LegacyBatch.Type, string> =>

@@ -48,14 +48,19 @@ export const Day = Schema.String.pipe(
   )
 )
 
-const TierRates = Schema.Struct({
-  above: Schema.Number.pipe(Schema.int(), Schema.positive()),
+/** The rates a local price gives, USD per million tokens; input and output are required, the others default. */
+const rateFields = {
   input: PerMillion,
   output: PerMillion,
   cacheRead: Schema.optional(PerMillion),
   cacheWrite5m: Schema.optional(PerMillion),
   cacheWrite1h: Schema.optional(PerMillion),
   reasoning: Schema.optional(PerMillion)
+}
+
+const TierRates = Schema.Struct({
+  above: Schema.Number.pipe(Schema.int(), Schema.positive()),
+  ...rateFields
 })
 
 /**
@@ -68,12 +73,7 @@ export const Override = Schema.Struct({
   model: Schema.Trimmed.pipe(Schema.minLength(1, { message: () => "model must not be empty" })),
   provider: Schema.optional(Schema.Trimmed.pipe(Schema.minLength(1))),
   effectiveFrom: Schema.optional(Day),
-  input: PerMillion,
-  output: PerMillion,
-  cacheRead: Schema.optional(PerMillion),
-  cacheWrite5m: Schema.optional(PerMillion),
-  cacheWrite1h: Schema.optional(PerMillion),
-  reasoning: Schema.optional(PerMillion),
+  ...rateFields,
   longContext: Schema.optional(TierRates)
 }).annotations({ identifier: "PriceOverride" })
 export type Override = typeof Override.Type

@@ -3,7 +3,7 @@ import { dayOf } from "./Ids.js"
 import { effectiveUsageSlices } from "./Ingest.js"
 import * as Pricing from "./Pricing.js"
 import type { Session } from "./Session.js"
-import { projectOf } from "./Session.js"
+import { projectOf, toolCounters } from "./Session.js"
 import * as Usage from "./Usage.js"
 
 /** One row of the daily usage rollup: per user × day × source × model × project. */
@@ -15,12 +15,7 @@ export const UsageRow = Schema.Struct({
   sessions: Schema.Number,
   messages: Schema.Number,
   durationMs: Schema.Number,
-  input: Schema.Number,
-  output: Schema.Number,
-  cacheRead: Schema.Number,
-  cacheWrite5m: Schema.Number,
-  cacheWrite1h: Schema.Number,
-  reasoning: Schema.Number,
+  ...Usage.UsageRecord.fields,
   costUsd: Schema.Number,
   unpriced: Schema.Number,
   /**
@@ -39,10 +34,7 @@ export const ToolRow = Schema.Struct({
   source: Schema.String,
   project: Schema.String,
   tool: Schema.String,
-  calls: Schema.Number,
-  errors: Schema.Number,
-  durationMs: Schema.Number,
-  timed: Schema.Number
+  ...toolCounters
 })
 export type ToolRow = typeof ToolRow.Type
 

@@ -24,14 +24,19 @@ export const UsageSlice = Schema.Struct({
 })
 export type UsageSlice = typeof UsageSlice.Type
 
-/** Tool calls attributed to one UTC day and tool. */
-export const ToolSlice = Schema.Struct({
-  day: Schema.String,
-  tool: Schema.String,
+/** What is counted of tool calls: calls, failed calls, and the duration of the `timed` calls that report one. */
+export const toolCounters = {
   calls: Schema.Number,
   errors: Schema.Number,
   durationMs: Schema.Number,
   timed: Schema.Number
+}
+
+/** Tool calls attributed to one UTC day and tool. */
+export const ToolSlice = Schema.Struct({
+  day: Schema.String,
+  tool: Schema.String,
+  ...toolCounters
 })
 export type ToolSlice = typeof ToolSlice.Type
 

@@ -32,67 +32,75 @@ export interface SourceInfo {
   readonly imports: boolean
 }
 
+/** An agent's chip colours, for one theme. */
+const chip = (background: string, text: string, border: string): ChipColors => ({ background, text, border })
+
+/**
+ * An agent whose sync CLI works like every other: `setup`, `login`, then `import`, from a package that ships as a
+ * tarball until it is published. `installThen` ends the install sentence after the package is installed.
+ */
+const agent = (entry: {
+  readonly id: string
+  readonly label: string
+  readonly cli: string
+  readonly npmPackage?: string
+  readonly envPrefix: string
+  readonly light: ChipColors
+  readonly dark: ChipColors
+  readonly installThen: string
+}): SourceInfo => {
+  const npmPackage = entry.npmPackage ?? entry.cli
+  return {
+    id: entry.id,
+    label: entry.label,
+    cli: entry.cli,
+    npmPackage,
+    envPrefix: entry.envPrefix,
+    colors: { light: entry.light, dark: entry.dark },
+    install: `Install ${npmPackage} (from its tarball until it is published: see the README's Install section)${entry.installThen}`,
+    setup: [`${entry.cli} setup`, `${entry.cli} login --url {url} --key osk_…`, `${entry.cli} import`],
+    imports: true
+  }
+}
+
 export const sources: ReadonlyArray<SourceInfo> = [
-  {
+  agent({
     id: "claude-code",
     label: "Claude Code",
     cli: "claude-code-sync",
-    npmPackage: "claude-code-sync",
     envPrefix: "CLAUDE_SYNC",
-    colors: {
-      light: { background: "#fff3e8", text: "#b45309", border: "#f9d9b8" },
-      dark: { background: "#2d1f10", text: "#fbbf77", border: "#4a3218" }
-    },
-    install:
-      "Install claude-code-sync (from its tarball until it is published: see the README's Install section) and register its hooks",
-    setup: ["claude-code-sync setup", "claude-code-sync login --url {url} --key osk_…", "claude-code-sync import"],
-    imports: true
-  },
-  {
+    light: chip("#fff3e8", "#b45309", "#f9d9b8"),
+    dark: chip("#2d1f10", "#fbbf77", "#4a3218"),
+    installThen: " and register its hooks"
+  }),
+  agent({
     id: "opencode",
     label: "OpenCode",
     cli: "opencode-sync",
     npmPackage: "opencode-sync-plugin",
     envPrefix: "OPENCODE_SYNC",
-    colors: {
-      light: { background: "#e8f4ff", text: "#1d64b5", border: "#bcdcff" },
-      dark: { background: "#10233a", text: "#7cc0ff", border: "#1d3b5e" }
-    },
-    install:
-      "Install opencode-sync-plugin (from its tarball until it is published: see the README's Install section) and add it to your OpenCode config with setup",
-    setup: ["opencode-sync setup", "opencode-sync login --url {url} --key osk_…", "opencode-sync import"],
-    imports: true
-  },
-  {
+    light: chip("#e8f4ff", "#1d64b5", "#bcdcff"),
+    dark: chip("#10233a", "#7cc0ff", "#1d3b5e"),
+    installThen: " and add it to your OpenCode config with setup"
+  }),
+  agent({
     id: "codex-cli",
     label: "Codex",
     cli: "codex-sync",
-    npmPackage: "codex-sync",
     envPrefix: "CODEX_SYNC",
-    colors: {
-      light: { background: "#e9f7ef", text: "#15803d", border: "#bfe6cd" },
-      dark: { background: "#0f2a1b", text: "#6ee7a0", border: "#1c4a30" }
-    },
-    install:
-      "Install codex-sync (from its tarball until it is published: see the README's Install section), register its hooks with setup and trust them in Codex",
-    setup: ["codex-sync setup", "codex-sync login --url {url} --key osk_…", "codex-sync import"],
-    imports: true
-  },
-  {
+    light: chip("#e9f7ef", "#15803d", "#bfe6cd"),
+    dark: chip("#0f2a1b", "#6ee7a0", "#1c4a30"),
+    installThen: ", register its hooks with setup and trust them in Codex"
+  }),
+  agent({
     id: "gemini-cli",
     label: "Gemini CLI",
     cli: "gemini-sync",
-    npmPackage: "gemini-sync",
     envPrefix: "GEMINI_SYNC",
-    colors: {
-      light: { background: "#f1ecff", text: "#6d28d9", border: "#d9ccff" },
-      dark: { background: "#221838", text: "#c4b5fd", border: "#3b2a63" }
-    },
-    install:
-      "Install gemini-sync (from its tarball until it is published: see the README's Install section) and register its hooks in ~/.gemini/settings.json",
-    setup: ["gemini-sync setup", "gemini-sync login --url {url} --key osk_…", "gemini-sync import"],
-    imports: true
-  }
+    light: chip("#f1ecff", "#6d28d9", "#d9ccff"),
+    dark: chip("#221838", "#c4b5fd", "#3b2a63"),
+    installThen: " and register its hooks in ~/.gemini/settings.json"
+  })
 ]
 
 /** The entry of a source id, if OpenSync knows it. */

@@ -81,6 +81,20 @@ const timeOf = (record: LogRecord): number | undefined => {
   return record.timeMs ?? record.observedMs ?? undefined
 }
 
+/** The attributes named by `keys` (field → attribute) as text, or undefined when any of them is missing. */
+const requiredText = <K extends string>(
+  attributes: Attributes,
+  keys: Record<K, string>
+): Record<K, string> | undefined => {
+  const out = {} as Record<K, string>
+  for (const [field, attribute] of Object.entries(keys) as Array<[K, string]>) {
+    const value = text(attributes.get(attribute))
+    if (value === undefined) return undefined
+    out[field] = value
+  }
+  return out
+}
+
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
   (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
 
@@ -91,17 +105,17 @@ export const logEvent = (record: LogRecord): Event.EventEncoded | undefined => {
   const sessionId = text(a.get("session.id"))
   const at = timeOf(record)
   if (name === undefined || sessionId === undefined || at === undefined) return undefined
-  const base = { source, sessionId, at: Math.round(at) }
+  /** The kind, session and time of the event with the text attributes `keys` names; undefined when one is missing. */
+  const head = <Kind extends string, K extends string>(kind: Kind, keys: Record<K, string>) => {
+    const ids = requiredText(a, keys)
+    return ids === undefined ? undefined : { kind, source, sessionId, at: Math.round(at), ...ids }
+  }
   switch (name) {
     case "api_request": {
-      const requestId = text(a.get("request_id"))
-      const model = text(a.get("model"))
-      if (requestId === undefined || model === undefined) return undefined
+      const event = head("api_request", { requestId: "request_id", model: "model" })
+      if (event === undefined) return undefined
       return Event.make({
-        kind: "api_request",
-        ...base,
-        requestId,
-        model,
+        ...event,
         usage: {
           input: number(a.get("input_tokens")) ?? 0,
           output: number(a.get("output_tokens")) ?? 0,
@@ -115,14 +129,10 @@ export const logEvent = (record: LogRecord): Event.EventEncoded | undefined => {
       })
     }
     case "tool_result": {
-      const callId = text(a.get("tool_use_id"))
-      const toolName = text(a.get("tool_name"))
-      if (callId === undefined || toolName === undefined) return undefined
+      const event = head("tool_result", { callId: "tool_use_id", name: "tool_name" })
+      if (event === undefined) return undefined
       return Event.make({
-        kind: "tool_result",
-        ...base,
-        callId,
-        name: toolName,
+        ...event,
         success: bool(a.get("success")) ?? true,
         ...optional("durationMs", number(a.get("duration_ms"))),
         ...optional("error", text(a.get("error")) ?? text(a.get("error_type")))

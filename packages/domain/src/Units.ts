@@ -55,9 +55,8 @@ export const ExitCode = Schema.Number.pipe(
 /** The engine's own check (Node 20+, current browsers), a native scan; undefined where it is missing. */
 const nativeWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed
 
-/** True when a string has no unpaired UTF-16 surrogate (what Convex and any UTF-8 store would refuse). */
-export const isWellFormed = (text: string): boolean => {
-  if (nativeWellFormed !== undefined) return nativeWellFormed.call(text)
+/** The scan `isWellFormed` falls back to: every high surrogate is followed by a low one, no low one stands alone. */
+export const scanWellFormed = (text: string): boolean => {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (c < 0xd800 || c > 0xdfff) continue
@@ -68,6 +67,10 @@ export const isWellFormed = (text: string): boolean => {
   }
   return true
 }
+
+/** True when a string has no unpaired UTF-16 surrogate (what Convex and any UTF-8 store would refuse). */
+export const isWellFormed = (text: string): boolean =>
+  nativeWellFormed !== undefined ? nativeWellFormed.call(text) : scanWellFormed(text)
 
 /** Text: any string of whole Unicode code points (an unpaired surrogate is refused: it cannot be stored as UTF-8). */
 export const Text = Schema.String.pipe(

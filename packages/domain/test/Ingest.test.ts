@@ -3,21 +3,31 @@ import { Event, Ids, Ingest, Pricing, Rollup, type Session } from "@opensync/dom
 
 const t0 = Date.UTC(2026, 10, 20, 10, 0, 0)
 
-const sessionEvent = (fields: Partial<Event.SessionEvent> = {}): Event.SessionEvent => ({
-  kind: "session",
-  id: Event.makeId({ kind: "s", ...fields } as never),
-  source: "claude-code",
-  sessionId: Ids.SessionId.make("s1"),
-  at: t0,
-  ...fields
-})
+/**
+ * A builder of test events of one kind: an id digested from `tag` and the test's own fields, source claude-code,
+ * session s1, time `at`, then the kind's `defaults`, then the test's own fields.
+ */
+const builder =
+  <E extends Event.Event>(
+    kind: E["kind"],
+    tag: string,
+    at: number,
+    defaults: Omit<E, "kind" | "id" | "source" | "sessionId" | "at">
+  ) =>
+  (fields: Partial<E> = {}): E =>
+    ({
+      kind,
+      id: Event.makeId({ kind: tag, ...fields } as never),
+      source: "claude-code",
+      sessionId: Ids.SessionId.make("s1"),
+      at,
+      ...defaults,
+      ...fields
+    }) as E
 
-const messageEvent = (fields: Partial<Event.MessageEvent> = {}): Event.MessageEvent => ({
-  kind: "message",
-  id: Event.makeId({ kind: "m", ...fields } as never),
-  source: "claude-code",
-  sessionId: Ids.SessionId.make("s1"),
-  at: t0 + 1_000,
+const sessionEvent = builder<Event.SessionEvent>("session", "s", t0, {})
+
+const messageEvent = builder<Event.MessageEvent>("message", "m", t0 + 1_000, {
   messageId: Ids.MessageId.make("m1"),
   role: "assistant",
   text: "hello",
@@ -26,24 +36,17 @@ const messageEvent = (fields: Partial<Event.MessageEvent> = {}): Event.MessageEv
   model: "claude-sonnet-4-5",
   createdAt: t0 + 1_000,
   usage: { input: 100, output: 50, cacheRead: 1_000, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 },
-  countUsage: true,
-  ...fields
+  countUsage: true
 })
 
-const toolEvent = (fields: Partial<Event.ToolCallEvent> = {}): Event.ToolCallEvent => ({
-  kind: "tool_call",
-  id: Event.makeId({ kind: "t", ...fields } as never),
-  source: "claude-code",
-  sessionId: Ids.SessionId.make("s1"),
-  at: t0 + 2_000,
+const toolEvent = builder<Event.ToolCallEvent>("tool_call", "t", t0 + 2_000, {
   callId: Ids.ToolCallId.make("toolu_1"),
   name: "Bash",
   status: "completed",
   startedAt: t0 + 2_000,
   durationMs: 120,
   input: { summary: "ls", paths: [], bytes: 12 },
-  output: { bytes: 40, exitCode: 0, error: null },
-  ...fields
+  output: { bytes: 40, exitCode: 0, error: null }
 })
 
 /** Applies events in order the way a backend does, keeping sessions, messages and tool calls in maps. */

@@ -19,32 +19,42 @@ const toolEvent = (source: string, name: string, callId: string, at = t0): Event
 })
 
 describe("ToolNames", () => {
-  it("maps each agent's name for the same tool to one name, per agent", () => {
-    expect(ToolNames.canonical("claude-code", "Bash")).toBe("Bash")
-    expect(ToolNames.canonical("opencode", "bash")).toBe("Bash")
-    expect(ToolNames.canonical("codex-cli", "exec_command")).toBe("Bash")
-    expect(ToolNames.canonical("codex-cli", "shell")).toBe("Bash")
-    expect(ToolNames.canonical("gemini-cli", "run_shell_command")).toBe("Bash")
-    expect(ToolNames.canonical("gemini-cli", "read_file")).toBe("Read")
-    expect(ToolNames.canonical("opencode", "read")).toBe("Read")
-    expect(ToolNames.canonical("codex-cli", "apply_patch")).toBe("Edit")
-    expect(ToolNames.canonical("gemini-cli", "replace")).toBe("Edit")
-    expect(ToolNames.canonical("gemini-cli", "write_file")).toBe("Write")
-  })
-
-  it("folds Claude Code's renamed tools into their current names", () => {
-    expect(ToolNames.canonical("claude-code", "Task")).toBe("Agent")
-    expect(ToolNames.canonical("claude-code", "KillShell")).toBe("TaskStop")
-    expect(ToolNames.canonical("claude-code", "KillBash")).toBe("TaskStop")
-    expect(ToolNames.canonical("claude-code", "ListPeers")).toBe("ListAgents")
-    expect(ToolNames.canonical("claude-code", "Brief")).toBe("SendUserMessage")
-  })
-
-  it("keeps names it does not know, and a name another agent uses means nothing for this one", () => {
-    expect(ToolNames.canonical("claude-code", "mcp__github__create_issue")).toBe("mcp__github__create_issue")
-    expect(ToolNames.canonical("some-new-agent", "bash")).toBe("bash")
-    expect(ToolNames.canonical("claude-code", "task")).toBe("task")
-    expect(ToolNames.canonical("opencode", "Task")).toBe("Task")
+  it.each([
+    [
+      "maps each agent's name for the same tool to one name, per agent",
+      {
+        "claude-code": { Bash: "Bash" },
+        opencode: { bash: "Bash", read: "Read" },
+        "codex-cli": { exec_command: "Bash", shell: "Bash", apply_patch: "Edit" },
+        "gemini-cli": { run_shell_command: "Bash", read_file: "Read", replace: "Edit", write_file: "Write" }
+      }
+    ],
+    [
+      "folds Claude Code's renamed tools into their current names",
+      {
+        "claude-code": {
+          Task: "Agent",
+          KillShell: "TaskStop",
+          KillBash: "TaskStop",
+          ListPeers: "ListAgents",
+          Brief: "SendUserMessage"
+        }
+      }
+    ],
+    [
+      "keeps names it does not know, and a name another agent uses means nothing for this one",
+      {
+        "claude-code": { mcp__github__create_issue: "mcp__github__create_issue", task: "task" },
+        "some-new-agent": { bash: "bash" },
+        opencode: { Task: "Task" }
+      }
+    ]
+  ])("%s", (_, byAgent: Record<string, Record<string, string>>) => {
+    for (const [source, names] of Object.entries(byAgent)) {
+      for (const [name, canonical] of Object.entries(names)) {
+        expect(ToolNames.canonical(source, name), `${source}: ${name}`).toBe(canonical)
+      }
+    }
   })
 
   it("lists every agent's names of a canonical tool, only for agents the Sources table knows", () => {
