@@ -16,17 +16,13 @@ import {
   tuning,
   userIdOf
 } from "./backend.harness.js"
+import { eventMaker, fakeClockEachTest } from "./fixtures.harness.js"
 
 /** Convex functions beyond the HTTP contract: limits-sensitive paths, deletion jobs, migrations, sign-in, keys. */
 
 const t0 = Date.UTC(2025, 2, 3, 10)
 const day = 86_400_000
-let n = 0
-const event = <F extends Record<string, unknown>>(fields: F) => ({
-  id: `evt_test_${++n}`,
-  source: "claude-code",
-  ...fields
-})
+const event = eventMaker("evt_test")
 /** Events built loosely for tests, typed as the encoded events the mutations take (the mutations decode them). */
 const encoded = (event: object) => event as Event.EventEncoded
 
@@ -151,9 +147,8 @@ describe("sync.recordEvents", () => {
 })
 
 describe("limits: more data than one function may read", () => {
-  const saved = { ...tuning }
+  fakeClockEachTest({ now: t0 + 400 * day })
   beforeEach(() => {
-    vi.useFakeTimers({ now: t0 + 400 * day })
     Object.assign(tuning, {
       listScanDocuments: 60,
       readPage: 40,
@@ -162,10 +157,6 @@ describe("limits: more data than one function may read", () => {
       sessionsPerDeleteStep: 15,
       mutationEvents: 40
     })
-  })
-  afterEach(() => {
-    Object.assign(tuning, saved)
-    vi.useRealTimers()
   })
 
   it("lists, pages, counts, reads and deletes with every call inside a 250-document read limit", async () => {
