@@ -4,6 +4,7 @@ import { Api, type Event, Ingest, SignIn } from "@opensync/domain"
 import { internal } from "../_generated/api.js"
 import type { Id } from "../_generated/dataModel.js"
 import { approximateBytes, sessionRow } from "../lib/docs.js"
+import { termsOf } from "../lib/search.js"
 import { maxMessageChars } from "../lib/size.js"
 import {
   type Backend,
@@ -300,6 +301,55 @@ describe("migrations", () => {
     expect(again).toEqual({ name: "addSourceToExisting", processed: 251, changed: 0, done: true })
     const bySource = await http("GET", "/api/sessions?source=opencode&limit=200")
     expect(bySource.body.sessions.length).toEqual(200)
+  })
+
+  it("runs every migration to the end a step at a time, each step scheduling the next under the migration's name", async () => {
+    const t = makeBackend()
+    const alice = await createUser(t, "Alice")
+    const http = client(t, alice.key)
+    const events = [1, 2, 3].map((i) =>
+      event({
+        kind: "message",
+        sessionId: `legacy-${i}`,
+        at: t0 + i,
+        messageId: "m",
+        role: "user",
+        createdAt: t0 + i,
+        text: `hello ${i}`
+      })
+    )
+    expect((await http("POST", "/sync/events", { events })).body.stored.length).toEqual(3)
+    // what documents stored before each migration's field or table existed lack
+    await t.run(async (ctx) => {
+      for (const doc of await ctx.db.query("sessions").collect()) {
+        await ctx.db.patch(doc._id, { source: undefined, titleText: undefined })
+      }
+      for (const doc of await ctx.db.query("searchChunks").collect()) await ctx.db.patch(doc._id, { terms: undefined })
+      for (const doc of await ctx.db.query("sessionIds").collect()) await ctx.db.delete(doc._id)
+    })
+    const migrations = [
+      ["addSourceToExisting", internal.migrations.addSourceToExisting],
+      ["addTitleText", internal.migrations.addTitleText],
+      ["addSessionIds", internal.migrations.addSessionIds],
+      ["addSearchTerms", internal.migrations.addSearchTerms]
+    ] as const
+    for (const [name, migration] of migrations) {
+      const first = await t.mutation(migration, { batchSize: 1 })
+      expect(first).toEqual({ name, processed: 1, changed: 1, done: false })
+      await drain(t)
+      const status = await t.query(internal.migrations.status, { name })
+      expect(status).toEqual({ name, started: true, processed: 3, done: true })
+    }
+    const stored = await t.run(async (ctx) => ({
+      sessions: (await ctx.db.query("sessions").collect()).map((s) => [s.id, s.source, s.titleText]),
+      chunks: (await ctx.db.query("searchChunks").collect()).map((c) => c.terms === termsOf(c.text)),
+      ids: (await ctx.db.query("sessionIds").collect()).map((row) => row.id).sort()
+    }))
+    expect(stored).toEqual({
+      sessions: [1, 2, 3].map((i) => [`legacy-${i}`, "opencode", ""]),
+      chunks: [true, true, true],
+      ids: ["legacy-1", "legacy-2", "legacy-3"]
+    })
   })
 
   it("bounds a step by bytes whatever its batch size: 100 sessions of 243 KB migrate under the 16 MiB read limit", async () => {
