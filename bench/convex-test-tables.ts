@@ -1,4 +1,5 @@
 import type { Plugin } from "vite"
+import { defineConfig, type ViteUserConfig } from "vitest/config"
 
 /**
  * A speed-up of convex-test for the data-size measurement only. Its in-memory database answers every query by listing
@@ -18,20 +19,18 @@ const tableIndex = `
     _tableIds = new Map();
     _sortedIndexes = new Map();
     _idsOfTable(tableName) {
-        let ids = this._tableIds.get(tableName);
-        if (ids === undefined) {
-            ids = new Set();
-            this._tableIds.set(tableName, ids);
-        }
-        return ids;
+        return this._entryOf(this._tableIds, tableName, () => new Set());
     }
     _indexesOfTable(tableName) {
-        let indexes = this._sortedIndexes.get(tableName);
-        if (indexes === undefined) {
-            indexes = new Map();
-            this._sortedIndexes.set(tableName, indexes);
+        return this._entryOf(this._sortedIndexes, tableName, () => new Map());
+    }
+    _entryOf(map, key, empty) {
+        let entry = map.get(key);
+        if (entry === undefined) {
+            entry = empty();
+            map.set(key, entry);
         }
-        return indexes;
+        return entry;
     }
     _compareByFields(fields, a, b) {
         for (const fp of fields) {
@@ -210,3 +209,12 @@ export const convexTestTables = (): Plugin => ({
     return out
   }
 })
+
+type TestOptions = NonNullable<ViteUserConfig["test"]>
+
+/** A vitest config that runs `test.include` on convex-test (inlined, in forked processes) with the speed-up applied. */
+export const convexTestConfig = (test: TestOptions) =>
+  defineConfig({
+    plugins: [convexTestTables()],
+    test: { server: { deps: { inline: ["convex-test"] } }, pool: "forks", ...test }
+  })

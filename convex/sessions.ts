@@ -1,6 +1,7 @@
 import { Api, Message, ToolCall } from "@opensync/domain"
-import { paginationOptsValidator } from "convex/server"
+import { type PaginationOptions, type PaginationResult, paginationOptsValidator } from "convex/server"
 import { v } from "convex/values"
+import type * as Schema from "effect/Schema"
 import { internal } from "./_generated/api.js"
 import type { Id } from "./_generated/dataModel.js"
 import { internalMutation, internalQuery, type QueryCtx } from "./_generated/server.js"
@@ -35,13 +36,26 @@ const findSession = (ctx: QueryCtx, userId: Id<"users">, id: string) =>
     .withIndex("by_session_id", (q) => q.eq("userId", userId).eq("id", id))
     .unique()
 
-const messagesOf = async (ctx: QueryCtx, sessionDoc: Id<"sessions">, opts: PaginationOpts) => {
-  const page = await ctx.db
-    .query("messages")
-    .withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc))
-    .paginate(pageOpts(opts))
-  return { ...page, page: page.page.map(toMessage) }
-}
+/**
+ * The query of a page of a session's rows (messages, tool calls): of `rows`, bounded by `pageOpts`, each as `read`
+ * reads it.
+ */
+const sessionRowsPage = <D, A extends I, I>(
+  row: Schema.Schema<A, I>,
+  read: (doc: D) => A,
+  rows: (
+    ctx: QueryCtx,
+    sessionDoc: Id<"sessions">
+  ) => { readonly paginate: (opts: PaginationOptions) => Promise<PaginationResult<D>> }
+) =>
+  internalQuery({
+    args: { sessionDoc: v.id("sessions"), paginationOpts: paginationOptsValidator },
+    returns: paginated(compile(row)),
+    handler: async (ctx, { sessionDoc, paginationOpts }) => {
+      const page = await rows(ctx, sessionDoc).paginate(pageOpts(paginationOpts))
+      return { ...page, page: page.page.map(read) }
+    }
+  })
 
 /** One page of the caller's sessions (see `lib/list.ts`). */
 export const list = internalQuery({
@@ -61,24 +75,14 @@ export const head = internalQuery({
 })
 
 /** A page of a session's messages, in order (created, then first stored). */
-export const messagesPage = internalQuery({
-  args: { sessionDoc: v.id("sessions"), paginationOpts: paginationOptsValidator },
-  returns: paginated(compile(Message.Message)),
-  handler: (ctx, { sessionDoc, paginationOpts }) => messagesOf(ctx, sessionDoc, paginationOpts)
-})
+export const messagesPage = sessionRowsPage(Message.Message, toMessage, (ctx, sessionDoc) =>
+  ctx.db.query("messages").withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc))
+)
 
 /** A page of a session's tool calls, by start time then id. */
-export const toolCallsPage = internalQuery({
-  args: { sessionDoc: v.id("sessions"), paginationOpts: paginationOptsValidator },
-  returns: paginated(compile(ToolCall.ToolCall)),
-  handler: async (ctx, { sessionDoc, paginationOpts }) => {
-    const page = await ctx.db
-      .query("toolCalls")
-      .withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc))
-      .paginate(pageOpts(paginationOpts))
-    return { ...page, page: page.page.map(toToolCall) }
-  }
-})
+export const toolCallsPage = sessionRowsPage(ToolCall.ToolCall, toToolCall, (ctx, sessionDoc) =>
+  ctx.db.query("toolCalls").withIndex("by_session_doc", (q) => q.eq("sessionDoc", sessionDoc))
+)
 
 /** A page of the sessions whose parent is `id`, by start time then id. */
 export const childrenPage = internalQuery({

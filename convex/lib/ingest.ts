@@ -31,6 +31,23 @@ export const maxSessionRollupRows = 3_000
 export const rollupRowsOf = (session: Pick<Session.Session, "usageSlices" | "toolSlices">): number =>
   3 * (session.usageSlices.length + 1) + session.toolSlices.length
 
+/** The stored rows a batch touches (`ids`: session id and row id), by `Batch.rowKey`, as `find` finds them. */
+const storedRows = async <Row>(
+  docs: ReadonlyMap<string, Doc<"sessions">>,
+  ids: Iterable<readonly [string, string]>,
+  find: (sessionDoc: Id<"sessions">, id: string) => Promise<Row | null>
+): Promise<Map<string, Row>> => {
+  const rows = new Map<string, Row>()
+  for (const [sessionId, id] of ids) {
+    const doc = docs.get(sessionId)
+    const k = Batch.rowKey(sessionId, id)
+    if (doc === undefined || rows.has(k)) continue
+    const found = await find(doc._id, id)
+    if (found !== null) rows.set(k, found)
+  }
+  return rows
+}
+
 /**
  * The Convex adapter of the domain's ingestion (`Batch.apply`): reads the rows a batch touches, applies the events in
  * memory, writes back what changed and inserts the rollup increments, all in the calling mutation's transaction. It
@@ -107,29 +124,19 @@ export const ingest = async (
 
   const sessions = new Map<string, Session.Session>()
   for (const [sessionId, doc] of docs) sessions.set(sessionId, toSession(doc))
-  const messageDocs = new Map<string, Doc<"messages">>()
-  const callDocs = new Map<string, Doc<"toolCalls">>()
   const touched = Batch.touched(todo)
-  for (const [sessionId, id] of touched.messages) {
-    const doc = docs.get(sessionId)
-    const k = Batch.rowKey(sessionId, id)
-    if (doc === undefined || messageDocs.has(k)) continue
-    const found = await ctx.db
+  const messageDocs = await storedRows(docs, touched.messages, (sessionDoc, id) =>
+    ctx.db
       .query("messages")
-      .withIndex("by_message", (q) => q.eq("sessionDoc", doc._id).eq("id", id))
+      .withIndex("by_message", (q) => q.eq("sessionDoc", sessionDoc).eq("id", id))
       .unique()
-    if (found !== null) messageDocs.set(k, found)
-  }
-  for (const [sessionId, id] of touched.toolCalls) {
-    const doc = docs.get(sessionId)
-    const k = Batch.rowKey(sessionId, id)
-    if (doc === undefined || callDocs.has(k)) continue
-    const found = await ctx.db
+  )
+  const callDocs = await storedRows(docs, touched.toolCalls, (sessionDoc, id) =>
+    ctx.db
       .query("toolCalls")
-      .withIndex("by_call", (q) => q.eq("sessionDoc", doc._id).eq("id", id))
+      .withIndex("by_call", (q) => q.eq("sessionDoc", sessionDoc).eq("id", id))
       .unique()
-    if (found !== null) callDocs.set(k, found)
-  }
+  )
 
   const storedMessages = new Map([...messageDocs].map(([k, doc]): [string, Message.Message] => [k, toMessage(doc)]))
   const existingDocs = new Map([...docs].map(([sessionId, doc]) => [sessionId, doc._id]))

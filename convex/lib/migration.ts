@@ -1,6 +1,7 @@
-import type { FunctionReference } from "convex/server"
+import { type FunctionReference, makeFunctionReference } from "convex/server"
+import { v } from "convex/values"
 import type { Doc, TableNames } from "../_generated/dataModel.js"
-import type { MutationCtx } from "../_generated/server.js"
+import { internalMutation, type MutationCtx } from "../_generated/server.js"
 import { tuning } from "./tuning.js"
 
 /**
@@ -29,7 +30,7 @@ export const runStep = async <Table extends TableNames>(
   options: {
     readonly name: string
     readonly table: Table
-    readonly self: FunctionReference<"mutation", "internal", StepArgs>
+    readonly self: FunctionReference<"mutation", "public" | "internal", StepArgs>
     /** Changes one document; returns true when it wrote something. */
     readonly migrate: (ctx: MutationCtx, doc: Doc<Table>) => Promise<boolean>
   },
@@ -64,3 +65,35 @@ export const runStep = async <Table extends TableNames>(
   if (!page.isDone) await ctx.scheduler.runAfter(0, options.self, { batchSize })
   return { name: options.name, processed: next.processed, changed, done: next.done }
 }
+
+/** What a migration changes: each document of `table`, by `migrate` (which returns true when it wrote something). */
+export interface Change<Table extends TableNames> {
+  readonly table: Table
+  readonly migrate: (ctx: MutationCtx, doc: Doc<Table>) => Promise<boolean>
+}
+
+/**
+ * The migration `migrations:<name>` (so it must be exported as `name` from `convex/migrations.ts`): an internal
+ * mutation that runs one step of `change` per call and schedules the next.
+ */
+export const migration = <Table extends TableNames>(name: string, change: Change<Table>) =>
+  internalMutation({
+    args: { batchSize: v.optional(v.number()), restart: v.optional(v.boolean()) },
+    returns: v.object({ name: v.string(), processed: v.number(), changed: v.number(), done: v.boolean() }),
+    handler: (ctx, args): Promise<Status> =>
+      runStep(ctx, { name, ...change, self: makeFunctionReference<"mutation", StepArgs>(`migrations:${name}`) }, args)
+  })
+
+/** A change that gives the documents stored before `field` existed its value, `valueOf` the document. */
+export const fillMissing = <Table extends TableNames, Field extends keyof Doc<Table> & string>(
+  table: Table,
+  field: Field,
+  valueOf: (doc: Doc<Table>) => NonNullable<Doc<Table>[Field]>
+): Change<Table> => ({
+  table,
+  migrate: async (ctx, doc) => {
+    if (doc[field] !== undefined) return false
+    await ctx.db.patch(doc._id, { [field]: valueOf(doc) } as Partial<Doc<Table>>)
+    return true
+  }
+})

@@ -1,5 +1,6 @@
 import { Batch, Rollup } from "@opensync/domain"
 import { type Infer, v } from "convex/values"
+import type * as Schema from "effect/Schema"
 import { internal } from "../_generated/api.js"
 import type { Id } from "../_generated/dataModel.js"
 import type { MutationCtx, QueryCtx } from "../_generated/server.js"
@@ -30,64 +31,44 @@ export const rollupKey = v.object({
 })
 export type RollupKey = Infer<typeof rollupKey>
 
-type StoredUsageRow = Omit<Rollup.UsageRow, "fromTelemetry" | "fromTranscript" | "fromReported"> &
-  Partial<Pick<Rollup.UsageRow, "fromTelemetry" | "fromTranscript" | "fromReported">>
+/**
+ * The domain row of a stored rollup document: the fields of the row's schema, without the document's own (`_id`,
+ * `userId`, ...). A counter the document predates (rows written before provenance was kept) counts 0, as the schema's
+ * default says.
+ */
+const rowOf = <Fields extends Schema.Struct.Fields>(row: Schema.Struct<Fields>) => {
+  const names = Object.keys(row.fields)
+  return (doc: Schema.Struct.Encoded<Fields>): Schema.Struct.Type<Fields> => {
+    const stored: Record<string, unknown> = doc
+    return Object.fromEntries(names.map((name) => [name, stored[name] ?? 0])) as Schema.Struct.Type<Fields>
+  }
+}
 
-/** A stored usage row as the domain's row (rows written before provenance was kept count none). */
-export const usageRowOf = (doc: StoredUsageRow): Rollup.UsageRow => ({
-  day: doc.day,
-  source: doc.source,
-  model: doc.model,
-  project: doc.project,
-  sessions: doc.sessions,
-  messages: doc.messages,
-  durationMs: doc.durationMs,
-  input: doc.input,
-  output: doc.output,
-  cacheRead: doc.cacheRead,
-  cacheWrite5m: doc.cacheWrite5m,
-  cacheWrite1h: doc.cacheWrite1h,
-  reasoning: doc.reasoning,
-  costUsd: doc.costUsd,
-  unpriced: doc.unpriced,
-  fromTelemetry: doc.fromTelemetry ?? 0,
-  fromTranscript: doc.fromTranscript ?? 0,
-  fromReported: doc.fromReported ?? 0
-})
-
-const toolRowOf = (doc: Rollup.ToolRow): Rollup.ToolRow => ({
-  day: doc.day,
-  source: doc.source,
-  project: doc.project,
-  tool: doc.tool,
-  calls: doc.calls,
-  errors: doc.errors,
-  durationMs: doc.durationMs,
-  timed: doc.timed
-})
+/** A stored usage row as the domain's row. */
+export const usageRowOf = rowOf(Rollup.UsageRow)
+const toolRowOf = rowOf(Rollup.ToolRow)
 
 /** Sums rows that share a key (as stored before compaction) and drops sums of nothing; keeps the first-seen order. */
-export const sumUsageRows = (rows: ReadonlyArray<Rollup.UsageRow>): Array<Rollup.UsageRow> => {
-  const out = new Map<string, Rollup.UsageRow>()
-  for (const doc of rows) {
-    const row = usageRowOf(doc)
-    const k = Rollup.usageKey(row)
-    const prev = out.get(k)
-    out.set(k, prev === undefined ? row : Rollup.sumUsage(prev, row))
+const sumRowsBy =
+  <Row>(
+    rowOf: (doc: Row) => Row,
+    keyOf: (row: Row) => string,
+    sum: (a: Row, b: Row) => Row,
+    isZero: (row: Row) => boolean
+  ) =>
+  (rows: ReadonlyArray<Row>): Array<Row> => {
+    const out = new Map<string, Row>()
+    for (const doc of rows) {
+      const row = rowOf(doc)
+      const k = keyOf(row)
+      const prev = out.get(k)
+      out.set(k, prev === undefined ? row : sum(prev, row))
+    }
+    return [...out.values()].filter((row) => !isZero(row))
   }
-  return [...out.values()].filter((row) => !Batch.isZeroUsage(row))
-}
 
-export const sumToolRows = (rows: ReadonlyArray<Rollup.ToolRow>): Array<Rollup.ToolRow> => {
-  const out = new Map<string, Rollup.ToolRow>()
-  for (const doc of rows) {
-    const row = toolRowOf(doc)
-    const k = Rollup.toolKey(row)
-    const prev = out.get(k)
-    out.set(k, prev === undefined ? row : Rollup.sumTools(prev, row))
-  }
-  return [...out.values()].filter((row) => !Batch.isZeroTools(row))
-}
+export const sumUsageRows = sumRowsBy(usageRowOf, Rollup.usageKey, Rollup.sumUsage, Batch.isZeroUsage)
+export const sumToolRows = sumRowsBy(toolRowOf, Rollup.toolKey, Rollup.sumTools, Batch.isZeroTools)
 
 /** Schedules the compaction of `keys` (and of the session count), in calls of at most `tuning.compactKeys` keys. */
 const scheduleCompaction = async (

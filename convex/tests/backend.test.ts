@@ -4,6 +4,7 @@ import { Api, type Event, Ingest, SignIn } from "@opensync/domain"
 import { internal } from "../_generated/api.js"
 import type { Id } from "../_generated/dataModel.js"
 import { approximateBytes, sessionRow } from "../lib/docs.js"
+import { termsOf } from "../lib/search.js"
 import { maxMessageChars } from "../lib/size.js"
 import {
   type Backend,
@@ -16,17 +17,13 @@ import {
   tuning,
   userIdOf
 } from "./backend.harness.js"
+import { eventMaker, fakeClockEachTest } from "./fixtures.harness.js"
 
 /** Convex functions beyond the HTTP contract: limits-sensitive paths, deletion jobs, migrations, sign-in, keys. */
 
 const t0 = Date.UTC(2025, 2, 3, 10)
 const day = 86_400_000
-let n = 0
-const event = <F extends Record<string, unknown>>(fields: F) => ({
-  id: `evt_test_${++n}`,
-  source: "claude-code",
-  ...fields
-})
+const event = eventMaker("evt_test")
 /** Events built loosely for tests, typed as the encoded events the mutations take (the mutations decode them). */
 const encoded = (event: object) => event as Event.EventEncoded
 
@@ -151,9 +148,8 @@ describe("sync.recordEvents", () => {
 })
 
 describe("limits: more data than one function may read", () => {
-  const saved = { ...tuning }
+  fakeClockEachTest({ now: t0 + 400 * day })
   beforeEach(() => {
-    vi.useFakeTimers({ now: t0 + 400 * day })
     Object.assign(tuning, {
       listScanDocuments: 60,
       readPage: 40,
@@ -162,10 +158,6 @@ describe("limits: more data than one function may read", () => {
       sessionsPerDeleteStep: 15,
       mutationEvents: 40
     })
-  })
-  afterEach(() => {
-    Object.assign(tuning, saved)
-    vi.useRealTimers()
   })
 
   it("lists, pages, counts, reads and deletes with every call inside a 250-document read limit", async () => {
@@ -309,6 +301,55 @@ describe("migrations", () => {
     expect(again).toEqual({ name: "addSourceToExisting", processed: 251, changed: 0, done: true })
     const bySource = await http("GET", "/api/sessions?source=opencode&limit=200")
     expect(bySource.body.sessions.length).toEqual(200)
+  })
+
+  it("runs every migration to the end a step at a time, each step scheduling the next under the migration's name", async () => {
+    const t = makeBackend()
+    const alice = await createUser(t, "Alice")
+    const http = client(t, alice.key)
+    const events = [1, 2, 3].map((i) =>
+      event({
+        kind: "message",
+        sessionId: `legacy-${i}`,
+        at: t0 + i,
+        messageId: "m",
+        role: "user",
+        createdAt: t0 + i,
+        text: `hello ${i}`
+      })
+    )
+    expect((await http("POST", "/sync/events", { events })).body.stored.length).toEqual(3)
+    // what documents stored before each migration's field or table existed lack
+    await t.run(async (ctx) => {
+      for (const doc of await ctx.db.query("sessions").collect()) {
+        await ctx.db.patch(doc._id, { source: undefined, titleText: undefined })
+      }
+      for (const doc of await ctx.db.query("searchChunks").collect()) await ctx.db.patch(doc._id, { terms: undefined })
+      for (const doc of await ctx.db.query("sessionIds").collect()) await ctx.db.delete(doc._id)
+    })
+    const migrations = [
+      ["addSourceToExisting", internal.migrations.addSourceToExisting],
+      ["addTitleText", internal.migrations.addTitleText],
+      ["addSessionIds", internal.migrations.addSessionIds],
+      ["addSearchTerms", internal.migrations.addSearchTerms]
+    ] as const
+    for (const [name, migration] of migrations) {
+      const first = await t.mutation(migration, { batchSize: 1 })
+      expect(first).toEqual({ name, processed: 1, changed: 1, done: false })
+      await drain(t)
+      const status = await t.query(internal.migrations.status, { name })
+      expect(status).toEqual({ name, started: true, processed: 3, done: true })
+    }
+    const stored = await t.run(async (ctx) => ({
+      sessions: (await ctx.db.query("sessions").collect()).map((s) => [s.id, s.source, s.titleText]),
+      chunks: (await ctx.db.query("searchChunks").collect()).map((c) => c.terms === termsOf(c.text)),
+      ids: (await ctx.db.query("sessionIds").collect()).map((row) => row.id).sort()
+    }))
+    expect(stored).toEqual({
+      sessions: [1, 2, 3].map((i) => [`legacy-${i}`, "opencode", ""]),
+      chunks: [true, true, true],
+      ids: ["legacy-1", "legacy-2", "legacy-3"]
+    })
   })
 
   it("bounds a step by bytes whatever its batch size: 100 sessions of 243 KB migrate under the 16 MiB read limit", async () => {

@@ -1,5 +1,5 @@
 // @vitest-environment edge-runtime
-import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
+import { describe, expect, it, vi } from "@effect/vitest"
 import { Api, Ingest } from "@opensync/domain"
 import { fetchBlob } from "../../packages/dashboard/src/api.js"
 import { internal } from "../_generated/api.js"
@@ -17,6 +17,7 @@ import {
   userIdOf
 } from "./backend.harness.js"
 import { failStorageWrite, productionLimits } from "./deployment.harness.js"
+import { fakeClockEachTest } from "./fixtures.harness.js"
 
 /**
  * Exports past Convex's 20 MiB HTTP response cap (which the harness's fetch enforces), with production tuning: written
@@ -72,14 +73,7 @@ const jsonl = (body: string) =>
     .map((line) => JSON.parse(line) as Api.SessionDetail)
 
 describe("exports past Convex's 20 MiB response cap", () => {
-  const saved = { ...tuning }
-  beforeEach(() => {
-    vi.useFakeTimers({ now: t0 + 30 * day, toFake: ["setTimeout", "clearTimeout", "Date"] })
-  })
-  afterEach(() => {
-    Object.assign(tuning, saved)
-    vi.useRealTimers()
-  })
+  fakeClockEachTest({ now: t0 + 30 * day, toFake: ["setTimeout", "clearTimeout", "Date"] })
 
   it("answers files of at most 8 MiB that rebuild the export, which the dashboard follows; answered inline, it breaks the cap", async () => {
     const t = makeBackend(true)
@@ -117,12 +111,17 @@ describe("exports past Convex's 20 MiB response cap", () => {
     )
   }, 240_000)
 
-  it("deletes the files once expired, and the dashboard says a part is gone", async () => {
+  /** A seeded backend whose exports are stored in parts of 4 KiB (any export over 1 KiB). */
+  const exportingInSmallParts = async () => {
     Object.assign(tuning, { exportInlineBytes: 1024, exportPartBytes: 4096 })
     const t = makeBackend(true)
     const alice = await createUser(t, "Alice")
     await seed(t, alice.key, userIdOf(alice))
-    const http = client(t, alice.key)
+    return { t, alice, http: client(t, alice.key) }
+  }
+
+  it("deletes the files once expired, and the dashboard says a part is gone", async () => {
+    const { t, alice, http } = await exportingInSmallParts()
     const answer = (await http("GET", "/api/export?format=csv")).body as Api.ExportFiles
     expect(answer.parts.length > 1).toEqual(true)
     const files = () => t.run(async (ctx) => (await ctx.db.system.query("_storage").collect()).length)
@@ -146,11 +145,7 @@ describe("exports past Convex's 20 MiB response cap", () => {
   })
 
   it("answers 500 when file storage fails mid-export, and the parts already stored are deleted with the user's data", async () => {
-    Object.assign(tuning, { exportInlineBytes: 1024, exportPartBytes: 4096 })
-    const t = makeBackend(true)
-    const alice = await createUser(t, "Alice")
-    await seed(t, alice.key, userIdOf(alice))
-    const http = client(t, alice.key)
+    const { t, alice, http } = await exportingInSmallParts()
     failStorageWrite(2, new Error("injected: file storage unavailable"))
     const reply = await http("GET", "/api/export?format=csv")
     expect([reply.status, reply.body._tag]).toEqual([500, "InternalError"])

@@ -1,7 +1,9 @@
 // @vitest-environment edge-runtime
-import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
+import { afterEach, describe, expect, it } from "@effect/vitest"
+import { Event } from "@opensync/domain"
 import { internal } from "../_generated/api.js"
 import { client, countRows, createUser, drain, makeBackend, tuning, userIdOf } from "./backend.harness.js"
+import { eventMaker, fakeClockEachTest } from "./fixtures.harness.js"
 
 /**
  * Paths that grow with a user's data, run under Convex's per-function limits as this project designs for them
@@ -13,12 +15,7 @@ const convexLimits = { documentsRead: 4_096, databaseQueries: 4_096, bytesRead: 
 const t0 = Date.UTC(2025, 2, 3, 10)
 const day = 86_400_000
 
-let n = 0
-const event = <F extends Record<string, unknown>>(fields: F) => ({
-  id: `evt_limits_${++n}`,
-  source: "claude-code",
-  ...fields
-})
+const event = eventMaker("evt_limits")
 
 const message = (sessionId: string, i: number, fields: Record<string, unknown> = {}) =>
   event({
@@ -33,14 +30,7 @@ const message = (sessionId: string, i: number, fields: Record<string, unknown> =
   })
 
 describe("Convex limits as data grows", () => {
-  const saved = { ...tuning }
-  beforeEach(() => {
-    vi.useFakeTimers({ now: t0 + 400 * day })
-  })
-  afterEach(() => {
-    Object.assign(tuning, saved)
-    vi.useRealTimers()
-  })
+  fakeClockEachTest({ now: t0 + 400 * day })
 
   it("cleans up a deleted session of 30 messages of 600 KB each (18 MB) in steps that read under 16 MiB", async () => {
     const t = makeBackend(convexLimits)
@@ -106,16 +96,8 @@ describe("Convex limits as data grows", () => {
     const alice = await createUser(t, "Alice")
     const http = client(t, alice.key)
     const long = (c: string) => c.repeat(4_096)
-    const fields = [
-      "title",
-      "projectPath",
-      "projectName",
-      "gitBranch",
-      "model",
-      "provider",
-      "endReason",
-      "agentVersion"
-    ]
+    // eight of the session's text fields (all but `startType` and `parentSessionId`), 4 KiB each
+    const fields = Event.sessionTextFields.filter((field) => field !== "startType" && field !== "parentSessionId")
     const starts = Array.from({ length: 60 }, (_, s) =>
       event({
         kind: "session",

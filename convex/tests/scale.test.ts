@@ -1,10 +1,11 @@
 // @vitest-environment edge-runtime
-import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
+import { describe, expect, it, vi } from "@effect/vitest"
 import { internal } from "../_generated/api.js"
 import type { Id } from "../_generated/dataModel.js"
 import type { MutationCtx } from "../_generated/server.js"
 import { client, createUser, drain, makeBackend, tuning, userIdOf } from "./backend.harness.js"
 import { conflicts, injectIntoMutation, recordOne, recordTransactions, type Transaction } from "./deployment.harness.js"
+import { eventMaker, fakeClockEachTest } from "./fixtures.harness.js"
 
 /**
  * Hot documents and write conflicts: what real Convex would retry (and then fail) when several machines sync one user
@@ -14,45 +15,37 @@ import { conflicts, injectIntoMutation, recordOne, recordTransactions, type Tran
 
 const t0 = Date.UTC(2025, 2, 3, 10)
 const day = 86_400_000
-let n = 0
+const event = eventMaker("evt_scale")
+let batches = 0
 
 /** One batch of a busy session: its start, a priced reply and a tool call, all on the same day, model and project. */
-const batch = (sessionId: string) => [
-  {
-    id: `evt_scale_${++n}`,
-    source: "claude-code",
-    kind: "session",
-    sessionId,
-    at: t0,
-    startedAt: t0,
-    projectName: "p"
-  },
-  {
-    id: `evt_scale_${++n}`,
-    source: "claude-code",
-    kind: "message",
-    sessionId,
-    at: t0 + 1,
-    messageId: `m-${n}`,
-    role: "assistant",
-    createdAt: t0 + 1,
-    text: "done",
-    model: "claude-sonnet-4-5",
-    usage: { input: 100, output: 50 }
-  },
-  {
-    id: `evt_scale_${++n}`,
-    source: "claude-code",
-    kind: "tool_call",
-    sessionId,
-    at: t0 + 2,
-    callId: `c-${n}`,
-    name: "Bash",
-    status: "completed",
-    startedAt: t0 + 2,
-    durationMs: 5
-  }
-]
+const batch = (sessionId: string) => {
+  const b = ++batches
+  return [
+    event({ kind: "session", sessionId, at: t0, startedAt: t0, projectName: "p" }),
+    event({
+      kind: "message",
+      sessionId,
+      at: t0 + 1,
+      messageId: `m-${b}`,
+      role: "assistant",
+      createdAt: t0 + 1,
+      text: "done",
+      model: "claude-sonnet-4-5",
+      usage: { input: 100, output: 50 }
+    }),
+    event({
+      kind: "tool_call",
+      sessionId,
+      at: t0 + 2,
+      callId: `c-${b}`,
+      name: "Bash",
+      status: "completed",
+      startedAt: t0 + 2,
+      durationMs: 5
+    })
+  ]
+}
 
 const pairs = (txs: ReadonlyArray<Transaction>) =>
   txs.flatMap((a, i) =>
@@ -60,12 +53,7 @@ const pairs = (txs: ReadonlyArray<Transaction>) =>
   )
 
 describe("concurrent syncs of one user", () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ now: t0 + 30 * day, toFake: ["setTimeout", "clearTimeout", "Date"] })
-  })
-  afterEach(() => {
-    vi.useRealTimers()
-  })
+  fakeClockEachTest({ now: t0 + 30 * day, toFake: ["setTimeout", "clearTimeout", "Date"] })
 
   /** 8 batches of 8 sessions of one user at once (same day, model, project and tool): their recorded mutations. */
   const concurrentBatches = async () => {
@@ -167,14 +155,7 @@ describe("concurrent syncs of one user", () => {
 })
 
 describe("the sweeper", () => {
-  const saved = { ...tuning }
-  beforeEach(() => {
-    vi.useFakeTimers({ now: t0, toFake: ["setTimeout", "clearTimeout", "Date"] })
-  })
-  afterEach(() => {
-    Object.assign(tuning, saved)
-    vi.useRealTimers()
-  })
+  fakeClockEachTest({ now: t0, toFake: ["setTimeout", "clearTimeout", "Date"] })
 
   it("folds a key's recorded uses into the key, which lists the same last use before and after", async () => {
     const t = makeBackend(true)
