@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import { Kit } from "@opensync/client"
 import { Event, Ingest, Pricing, Usage } from "@opensync/domain"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import * as Either from "effect/Either"
@@ -10,7 +11,7 @@ import * as CodexUsage from "../src/Usage.js"
 
 const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name), "utf8")
 const read = (name: string, syncThinking = true) =>
-  Rollout.read(Rollout.parseLines(fixture(name)).lines, { syncThinking })
+  Rollout.read(Kit.SessionFiles.parseJsonLines(fixture(name)).lines, { syncThinking })
 const total = (session: Rollout.RolloutSession) =>
   session.messages.reduce((sum, message) => Usage.add(sum, message.usage ?? Usage.zero), Usage.zero)
 const usage = (input: number, cacheRead: number, output: number, reasoning: number, cacheWrite5m = 0) => ({
@@ -91,7 +92,7 @@ describe("Codex session files", () => {
   })
 
   it("trap: token_count re-emits cumulative totals; an older file counts their growth once (no token_usage_record)", () => {
-    const lines = Rollout.parseLines(fixture("legacy-token-count.jsonl")).lines
+    const lines = Kit.SessionFiles.parseJsonLines(fixture("legacy-token-count.jsonl")).lines
     const session = Rollout.read(lines, { syncThinking: true })
     // A naive sum of every token_count's last usage counts 5,000 three times, 6,000 and 7,000 twice each.
     const naive = lines

@@ -1,5 +1,5 @@
 import { isAbsolute, join } from "node:path"
-import { type Kit, Lenient } from "@opensync/client"
+import { Kit, Lenient } from "@opensync/client"
 import { Limits, type ToolCall, type Usage } from "@opensync/domain"
 
 /*
@@ -55,19 +55,8 @@ export const parse = (
       return { records: [], malformed: 1 }
     }
   }
-  const records: Array<Json> = []
-  let malformed = 0
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue
-    try {
-      const value: unknown = JSON.parse(line)
-      if (Lenient.isRecord(value)) records.push(value)
-      else malformed++
-    } catch {
-      malformed++
-    }
-  }
-  return { records, malformed }
+  const { lines, malformed } = Kit.SessionFiles.parseJsonLines(text)
+  return { records: lines, malformed }
 }
 
 const partsOf = (content: unknown): ReadonlyArray<Json> =>
