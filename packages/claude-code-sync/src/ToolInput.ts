@@ -1,4 +1,4 @@
-import { Lenient } from "@opensync/client"
+import { Kit, Lenient } from "@opensync/client"
 import { Limits, type ToolCall } from "@opensync/domain"
 
 const summary = (text: string | undefined): string | null =>
@@ -19,10 +19,8 @@ export const summarize = (name: string, input: unknown): ToolCall.ToolInput => {
     case "Write":
     case "Edit":
     case "MultiEdit":
-    case "NotebookEdit": {
-      const path = Lenient.field(record, "file_path") ?? Lenient.field(record, "notebook_path")
-      return { summary: null, paths: path === undefined ? [] : [path], bytes }
-    }
+    case "NotebookEdit":
+      return Kit.ToolInput.fileTool(record, ["file_path", "notebook_path"], bytes)
     case "Glob":
     case "Grep": {
       const path = Lenient.field(record, "path")

@@ -17,13 +17,9 @@ const SOURCE = agent.source.id
 export const events = ["SessionStart", "UserPromptSubmit", "Stop", "PreCompact", "SessionEnd"] as const
 
 /** Events after which the session file has something new. */
-const rereadAfter = new Set(["Stop", "SessionEnd", "PreCompact", "PostCompact"])
+export const rereadAfter: ReadonlySet<string> = new Set(["Stop", "SessionEnd", "PreCompact", "PostCompact"])
 
 type HookInput = Kit.FileAgent.HookInput
-
-/** The session file to re-read after this hook, when it names one. */
-export const sessionFileToRead = (input: HookInput): string | undefined =>
-  Kit.FileAgent.transcriptToRead(rereadAfter, input)
 
 /** The events one hook call yields. */
 export const eventsFromHook = (input: HookInput, now: number): ReadonlyArray<Event.EventEncoded> => {
@@ -31,20 +27,13 @@ export const eventsFromHook = (input: HookInput, now: number): ReadonlyArray<Eve
   const base = { source: SOURCE, sessionId, at: now }
   const ephemeral = payload.transcript_path === null
   switch (input.event) {
-    case "SessionStart": {
-      const cwd = Lenient.field(payload, "cwd")
-      const startType = Lenient.field(payload, "source")
-      const model = Lenient.field(payload, "model")
-      const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
-        kind: "session",
-        ...base,
-        ...(startType !== undefined ? { startType } : {}),
-        ...(model !== undefined ? { model } : {}),
-        ...(cwd !== undefined ? { projectPath: cwd, projectName: Lenient.projectNameOf(cwd) } : {}),
-        ...(ephemeral ? { startedAt: now } : {})
-      }
-      return [Event.make(event)]
-    }
+    case "SessionStart":
+      return [
+        Kit.FileAgent.sessionStartEvent(base, payload, {
+          model: Lenient.field(payload, "model"),
+          startedAt: ephemeral ? now : undefined
+        })
+      ]
     case "SessionEnd":
       return [Kit.FileAgent.sessionEndEvent(base, payload)]
     case "UserPromptSubmit":

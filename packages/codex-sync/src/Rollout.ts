@@ -28,23 +28,6 @@ export interface RolloutSession extends Kit.SessionEvents.SessionRecord {
   readonly forkedFrom: string | null
 }
 
-/** The lines of a session file, parsed; lines that are not JSON objects are counted. */
-export const parseLines = (text: string): { readonly lines: ReadonlyArray<Json>; readonly malformed: number } => {
-  const lines: Array<Json> = []
-  let malformed = 0
-  for (const raw of text.split("\n")) {
-    if (raw.trim() === "") continue
-    try {
-      const value: unknown = JSON.parse(raw)
-      if (Lenient.isRecord(value)) lines.push(value)
-      else malformed++
-    } catch {
-      malformed++
-    }
-  }
-  return { lines, malformed }
-}
-
 const UUID_V7 = /^([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-/i
 
 /** When a UUIDv7 was minted (epoch ms), or undefined for any other id. */

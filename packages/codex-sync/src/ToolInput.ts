@@ -1,14 +1,13 @@
 import { isAbsolute, join } from "node:path"
-import { Lenient } from "@opensync/client"
-import { Limits, type ToolCall } from "@opensync/domain"
+import { Kit, Lenient } from "@opensync/client"
+import type { ToolCall } from "@opensync/domain"
 
 /*
  * What a Codex tool was asked to do, without file contents: the command it ran, the files a patch touches (never the
  * patch itself), a search query; sizes of input and output; the exit code a command reported.
  */
 
-const summary = (text: string | undefined): string | null =>
-  text === undefined || text === "" ? null : Limits.truncate(text, Limits.maxSummaryChars)
+const { summary } = Kit.ToolInput
 
 /** `["bash", "-lc", "ls"]` → `ls`; any other argv is joined with spaces. */
 const commandText = (command: unknown): string | undefined => {
@@ -65,16 +64,12 @@ export const summarize = (name: string, input: unknown, cwd: string | null): Too
       return { summary: summary(commandText(input.command) ?? Lenient.field(input, "cmd")), paths: [], bytes }
     case "view_image":
     case "read_file":
-    case "list_dir": {
-      const path = Lenient.field(input, "path") ?? Lenient.field(input, "file_path")
-      return { summary: null, paths: path === undefined ? [] : [path], bytes }
-    }
+    case "list_dir":
+      return Kit.ToolInput.fileTool(input, ["path", "file_path"], bytes)
     case "web_search":
       return { summary: summary(Lenient.field(input, "query")), paths: [], bytes }
-    default: {
-      const keys = Object.keys(input).sort()
-      return { summary: keys.length === 0 ? null : summary(keys.join(", ")), paths: [], bytes }
-    }
+    default:
+      return Kit.ToolInput.otherTool(input, bytes)
   }
 }
 

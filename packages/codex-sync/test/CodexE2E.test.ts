@@ -8,9 +8,9 @@
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
+import { expect, it } from "@effect/vitest"
 import { Usage } from "@opensync/domain"
-import * as Agents from "@opensync/testkit/Agents"
+import * as FakeModel from "@opensync/testkit/FakeModel"
 import * as HookAgent from "@opensync/testkit/HookAgent"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import * as Codex from "./e2e/Codex.js"
@@ -41,11 +41,11 @@ const billedCost = (billed: ReadonlyArray<Fake.Billed>, at: number) =>
     return sum + calcPrice(usage.usage, b.model, { providerId: "openai", timestamp: new Date(at) })!.total_price
   }, 0)
 
-for (const version of Agents.agentVersions("codex")) {
-  if (version.missing !== undefined) console.warn(`${version.label} e2e tests skipped: ${version.missing}`)
-
-  describe.skipIf(version.missing !== undefined)(`${version.label}: codex-sync with the real codex binary`, () => {
-    const e2e = HookAgent.suite({ version, keyName: "codex", startFake: Fake.start, makeWorld: Codex.makeWorld })
+HookAgent.describeVersions(
+  "codex",
+  "codex-sync with the real codex binary",
+  { keyName: "codex", startFake: Fake.start, makeWorld: Codex.makeWorld, runCli: Codex.runCli },
+  (e2e, version) => {
     let sessionId = ""
 
     it("setup registers the hooks Codex runs; a session with tool calls reaches the server with the billed tokens", async () => {
@@ -92,16 +92,16 @@ for (const version of Agents.agentVersions("codex")) {
         ["assistant", "Step 1: using exec_command."],
         ["assistant", "Step 2: using apply_patch."],
         ["assistant", "Step 3: using exec_command."],
-        ["assistant", Fake.FINAL_TEXT]
+        ["assistant", FakeModel.THREE_STEP_FINAL_TEXT]
       ])
       expect(stored!.raw).not.toContain(SECRET)
-      expect(stored!.raw).not.toContain(Fake.WRITTEN_CONTENT.trim())
+      expect(stored!.raw).not.toContain(FakeModel.THREE_STEP_WRITTEN_CONTENT.trim())
       expect(
         detail.toolCalls.map((c) => [c.name, c.canonicalName, c.status, c.output.exitCode, c.input.summary])
       ).toEqual([
         ["exec_command", "Bash", "completed", 0, "echo hello"],
         ["apply_patch", "Edit", "completed", 0, null],
-        ["exec_command", "Bash", "error", 2, `ls ${Fake.MISSING_FILE}`]
+        ["exec_command", "Bash", "error", 2, `ls ${FakeModel.THREE_STEP_MISSING_FILE}`]
       ])
       expect(detail.toolCalls[1]?.input.paths).toEqual([join(world.project, "hello.txt")])
       expect(detail.session.toolErrorCount).toBe(1)
@@ -114,32 +114,22 @@ for (const version of Agents.agentVersions("codex")) {
         "computed",
         "computed"
       ])
-      // The hooks ran: status and verify say so.
-      const verify = await Codex.runCli(world, ["verify"], ingest)
-      expect(verify.code, `${verify.stdout}${verify.stderr}`).toBe(0)
-      expect(verify.stdout).toContain("last session started")
     }, 240_000)
 
     it("keeps a session made while the server is down; `codex-sync sync` delivers it exactly once", async () => {
-      const { fake, world, ingest } = e2e
-      const down = { url: `http://127.0.0.1:${await HookAgent.freePort()}`, key: ingest.key }
-      fake.billed.length = 0
-      const run = await Codex.runCodex(world, `${Fake.TEXT_MARKER} Say hello.`, down)
-      expect(run.code, run.stderr.slice(-3000)).toBe(0)
-      const id = Codex.sessionIdOf(run.stderr) ?? ""
-      const runCli: HookAgent.RunCli = (args, target) => Codex.runCli(world, args, target)
-      await HookAgent.expectDeliveredOnceAfterOutage(e2e, runCli, { down, id }, (stored) => {
-        expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
-          ["user", `${Fake.TEXT_MARKER} Say hello.`],
-          ["assistant", Fake.PLAIN_TEXT]
-        ])
+      const { fake, world } = e2e
+      const runAgent = async (prompt: string, down: HookAgent.SyncTarget) => {
+        const run = await Codex.runCodex(world, prompt, down)
+        expect(run.code, run.stderr.slice(-3000)).toBe(0)
+        return Codex.sessionIdOf(run.stderr) ?? ""
+      }
+      await HookAgent.expectDeliveredOnceAfterOutage(e2e, { runAgent, reply: Fake.PLAIN_TEXT }, (stored) =>
         expect(stored?.detail.session.usage).toEqual(billedUsage(fake.billed))
-      })
+      )
     }, 240_000)
 
     it("`codex-sync import` after live sync changes nothing", async () => {
-      const { world } = e2e
-      await HookAgent.expectImportChangesNothing(e2e, (args, target) => Codex.runCli(world, args, target), sessionId)
+      await HookAgent.expectImportChangesNothing(e2e, sessionId)
     }, 120_000)
-  })
-}
+  }
+)

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import { Kit } from "@opensync/client"
 import { Event, Ingest, Pricing, Usage } from "@opensync/domain"
+import { totalUsage, usage } from "@opensync/testkit/HookAgent"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import * as Either from "effect/Either"
 import * as Events from "../src/Events.js"
@@ -10,17 +12,7 @@ import * as CodexUsage from "../src/Usage.js"
 
 const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name), "utf8")
 const read = (name: string, syncThinking = true) =>
-  Rollout.read(Rollout.parseLines(fixture(name)).lines, { syncThinking })
-const total = (session: Rollout.RolloutSession) =>
-  session.messages.reduce((sum, message) => Usage.add(sum, message.usage ?? Usage.zero), Usage.zero)
-const usage = (input: number, cacheRead: number, output: number, reasoning: number, cacheWrite5m = 0) => ({
-  input,
-  output,
-  cacheRead,
-  cacheWrite5m,
-  cacheWrite1h: 0,
-  reasoning
-})
+  Rollout.read(Kit.SessionFiles.parseJsonLines(fixture(name)).lines, { syncThinking })
 
 describe("Codex session files", () => {
   it("reads the captured 0.171.0 session: the prompt, the reply and its usage, no injected context", () => {
@@ -59,7 +51,7 @@ describe("Codex session files", () => {
       usage(504, 500, 43, 7)
     ])
     // What the token_count events' last cumulative total says, in OpenSync's terms.
-    expect(total(session)).toEqual(usage(4_010 - 2_000, 2_000, 200 - 28, 28))
+    expect(totalUsage(session)).toEqual(usage(4_010 - 2_000, 2_000, 200 - 28, 28))
     expect(session.toolCalls.map((c) => [c.callId, c.messageId, c.name, c.status, c.output.exitCode, c.input])).toEqual(
       [
         ["call_1", "msg_1a", "exec_command", "completed", 0, { summary: "echo hello", paths: [], bytes: 20 }],
@@ -87,11 +79,11 @@ describe("Codex session files", () => {
       ["assistant", "All done."]
     ])
     // token_count's total is 5,019 input: the parent's 4,010 plus this response's 1,009.
-    expect(total(session)).toEqual(usage(509, 500, 43, 7))
+    expect(totalUsage(session)).toEqual(usage(509, 500, 43, 7))
   })
 
   it("trap: token_count re-emits cumulative totals; an older file counts their growth once (no token_usage_record)", () => {
-    const lines = Rollout.parseLines(fixture("legacy-token-count.jsonl")).lines
+    const lines = Kit.SessionFiles.parseJsonLines(fixture("legacy-token-count.jsonl")).lines
     const session = Rollout.read(lines, { syncThinking: true })
     // A naive sum of every token_count's last usage counts 5,000 three times, 6,000 and 7,000 twice each.
     const naive = lines
@@ -104,7 +96,7 @@ describe("Codex session files", () => {
         0
       )
     expect(naive).toBe(3 * 5_000 + 2 * 6_000 + 2 * 7_000)
-    expect(total(session)).toEqual(usage(1_000 + 1_000 + 500, 4_000 + 5_000 + 6_500, 80 + 80 + 140, 40 + 0 + 60))
+    expect(totalUsage(session)).toEqual(usage(1_000 + 1_000 + 500, 4_000 + 5_000 + 6_500, 80 + 80 + 140, 40 + 0 + 60))
     expect(session.messages.map((m) => [m.role, m.text])).toEqual([
       ["user", "List the files"],
       ["assistant", ""],
@@ -134,7 +126,7 @@ describe("Codex session files", () => {
         session.messages.map((m) => m.id),
         name
       ).toEqual(["msg_fork_user", "msg_fork_reply"])
-      expect(total(session), name).toEqual(usage(500, 3_000, 40, 10))
+      expect(totalUsage(session), name).toEqual(usage(500, 3_000, 40, 10))
     }
   })
 
@@ -206,7 +198,7 @@ describe("Codex session files", () => {
       if (value.kind === "message") stored = Ingest.applyMessageEvent(stored, null, value).session
       if (value.kind === "tool_call") stored = Ingest.applyToolCallEvent(stored, null, value).session
     }
-    expect(stored.usage).toEqual(total(session))
+    expect(stored.usage).toEqual(totalUsage(session))
     expect(stored.toolCallCount).toBe(3)
     expect(stored.toolErrorCount).toBe(1)
     expect(stored.toolSlices.map((slice) => [slice.tool, slice.calls]).sort()).toEqual([

@@ -1,5 +1,5 @@
 import { isAbsolute, join } from "node:path"
-import { type Kit, Lenient } from "@opensync/client"
+import { Kit, Lenient } from "@opensync/client"
 import { Limits, type ToolCall, type Usage } from "@opensync/domain"
 
 /*
@@ -55,19 +55,8 @@ export const parse = (
       return { records: [], malformed: 1 }
     }
   }
-  const records: Array<Json> = []
-  let malformed = 0
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue
-    try {
-      const value: unknown = JSON.parse(line)
-      if (Lenient.isRecord(value)) records.push(value)
-      else malformed++
-    } catch {
-      malformed++
-    }
-  }
-  return { records, malformed }
+  const { lines, malformed } = Kit.SessionFiles.parseJsonLines(text)
+  return { records: lines, malformed }
 }
 
 const partsOf = (content: unknown): ReadonlyArray<Json> =>
@@ -84,8 +73,7 @@ const isContext = (text: string) => /^\s*<session_context>/.test(text)
 /** The summary that replaces the history when Gemini CLI compresses it (a `<state_snapshot>`, sent as the user's). */
 const isSummary = (text: string) => /^\s*<state_snapshot>/.test(text)
 
-const summary = (text: string | undefined): string | null =>
-  text === undefined || text === "" ? null : Limits.truncate(text, Limits.maxSummaryChars)
+const { summary } = Kit.ToolInput
 
 /** What a Gemini CLI tool was asked to do: a command, a pattern or query, the files it touches (never contents). */
 export const summarize = (name: string, args: unknown, cwd: string | null): ToolCall.ToolInput => {
@@ -124,10 +112,8 @@ export const summarize = (name: string, args: unknown, cwd: string | null): Tool
       return { summary: summary(Lenient.field(args, "query")), paths: [], bytes }
     case "web_fetch":
       return { summary: summary(Lenient.field(args, "url") ?? Lenient.field(args, "prompt")), paths: [], bytes }
-    default: {
-      const keys = Object.keys(args).sort()
-      return { summary: keys.length === 0 ? null : summary(keys.join(", ")), paths: [], bytes }
-    }
+    default:
+      return Kit.ToolInput.otherTool(args, bytes)
   }
 }
 

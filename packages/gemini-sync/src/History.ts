@@ -1,5 +1,4 @@
-import type { Dirent } from "node:fs"
-import { open, readdir, readFile, stat } from "node:fs/promises"
+import { readFile } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import { Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
@@ -8,27 +7,18 @@ import * as Chat from "./Chat.js"
 import * as Projects from "./Projects.js"
 
 /*
- * The history behind `gemini-sync import`: every chat file Gemini CLI keeps, `~/.gemini/tmp/<project>/chats/
- * session-*.jsonl` (and the older `.json`) and its subagents' chats, `chats/<parent session id>/<session id>.jsonl`,
- * each read into its session's events.
+ * Gemini CLI's chat files: every one it keeps, `~/.gemini/tmp/<project>/chats/session-*.jsonl` (and the older `.json`)
+ * and its subagents' chats, `chats/<parent session id>/<session id>.jsonl` (what `gemini-sync import` reads), each
+ * read into its session's events. A chat file's session id is in its header (the file name carries only its first 8
+ * characters).
  */
 
 type Env = Readonly<Record<string, string | undefined>>
 
-/** One chat file. */
-export interface ChatFile {
-  readonly path: string
-  /** From the header (the file name carries only its first 8 characters). */
-  readonly sessionId: string
-  readonly size: number
-  readonly mtimeMs: number
-}
+const { entriesOf } = Kit.SessionFiles
 
 const CHAT = /^session-.+\.jsonl?$/
 const SUBAGENT_CHAT = /\.jsonl$/
-
-const entriesOf = (dir: string): Effect.Effect<ReadonlyArray<Dirent>> =>
-  Effect.promise(() => readdir(dir, { withFileTypes: true }).catch((): ReadonlyArray<Dirent> => []))
 
 const formOf = (path: string): "json" | "jsonl" => (path.endsWith(".jsonl") ? "jsonl" : "json")
 
@@ -39,22 +29,17 @@ const sessionIdOf = async (path: string): Promise<string | undefined> => {
     const id = records[0]?.sessionId
     return typeof id === "string" && id !== "" ? id : undefined
   }
-  const handle = await open(path, "r")
+  const first = await Kit.SessionFiles.firstLine(path, 4_096)
   try {
-    const buffer = Buffer.alloc(4_096)
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0)
-    const first = buffer.subarray(0, bytesRead).toString("utf8").split("\n")[0] ?? ""
     const id = (JSON.parse(first) as { sessionId?: unknown }).sessionId
     return typeof id === "string" && id !== "" ? id : undefined
   } catch {
     return undefined
-  } finally {
-    await handle.close()
   }
 }
 
 /** Every chat file Gemini CLI keeps, oldest first by modification time. */
-export const discover = (env: Env): Effect.Effect<ReadonlyArray<ChatFile>> =>
+export const discover = (env: Env): Effect.Effect<ReadonlyArray<Kit.SessionFiles.SessionFile>> =>
   Effect.gen(function* () {
     const tmp = join(geminiDir(env), "tmp")
     const projects = (yield* entriesOf(tmp)).filter((entry) => entry.isDirectory() || entry.isSymbolicLink())
@@ -76,24 +61,7 @@ export const discover = (env: Env): Effect.Effect<ReadonlyArray<ChatFile>> =>
     // Gemini CLI continues a resumed `.json` chat in a `.jsonl` beside it, which holds all of it.
     const continued = new Set(paths)
     const current = paths.filter((path) => !(path.endsWith(".json") && continued.has(`${path}l`)))
-    const files = yield* Effect.forEach(
-      current,
-      (path) =>
-        Effect.promise(async (): Promise<ChatFile | undefined> => {
-          try {
-            const info = await stat(path)
-            if (!info.isFile()) return undefined
-            const sessionId = (await sessionIdOf(path)) ?? path
-            return { path, sessionId, size: info.size, mtimeMs: info.mtimeMs }
-          } catch {
-            return undefined
-          }
-        }),
-      { concurrency: 16 }
-    )
-    return files
-      .filter((file): file is ChatFile => file !== undefined)
-      .sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : 1))
+    return yield* Kit.SessionFiles.sessionFiles(current, sessionIdOf)
   })
 
 /** The chats of the subagents a session started: the `.jsonl` files of `dir` (`chats/<session id>/`). */
@@ -114,45 +82,26 @@ const parentOf = (path: string): string | null => {
 
 /** Reads one chat file into its events; `sessionId` names the session when the header does not. */
 export const readChatFile = (path: string, sessionId: string, options: Kit.SessionSource.MappingOptions, env: Env) =>
-  Effect.tryPromise({
-    try: () => readFile(path, "utf8"),
-    catch: (cause) => (cause instanceof Error ? cause.message : String(cause))
-  }).pipe(
-    Effect.map((text) => {
-      const parsed = Chat.parse(text, formOf(path))
-      const header = parsed.records[0] ?? {}
-      const hash = typeof header.projectHash === "string" ? header.projectHash : null
-      const cwd = Projects.projectOf(geminiDir(env), path, hash)
-      const session = Chat.read(parsed.records, { syncThinking: options.syncThinking, cwd, parentId: parentOf(path) })
-      return {
-        session,
-        malformed: parsed.malformed,
-        events: Kit.SessionEvents.toEvents(session, {
-          source: agent.source.id,
-          sessionId: session.id ?? sessionId,
-          syncToolCalls: options.syncToolCalls
-        })
-      }
-    })
-  )
+  Kit.FileAgent.readSessionFile(path, sessionId, { ...options, source: agent.source.id }, (text) => {
+    const parsed = Chat.parse(text, formOf(path))
+    const header = parsed.records[0] ?? {}
+    const hash = typeof header.projectHash === "string" ? header.projectHash : null
+    const cwd = Projects.projectOf(geminiDir(env), path, hash)
+    const session = Chat.read(parsed.records, { syncThinking: options.syncThinking, cwd, parentId: parentOf(path) })
+    return { session, malformed: parsed.malformed }
+  })
 
-/** One chat file as an item of the kit's import loop. */
-export const historyItem = (
-  file: ChatFile,
-  options: Kit.SessionSource.MappingOptions,
-  env: Env
-): Kit.SessionSource.HistoryItem<never> =>
-  Kit.FileAgent.historyItem(
-    file,
-    readChatFile(file.path, file.sessionId, options, env).pipe(
-      Effect.map(
-        (read): Kit.SessionSource.ItemEvents =>
-          read.session.id === null
-            ? {
-                ok: false,
-                reason: `not a Gemini CLI chat file: no header with a sessionId (${read.malformed} malformed line(s))`
-              }
-            : { ok: true, events: read.events, malformed: read.malformed }
-      )
-    )
-  )
+/** Gemini CLI's chat files as the kit reads them. A subagent's chat is named by its path until it is read. */
+export const files = (env: Env): Kit.FileAgent.Files<Chat.ChatSession> => ({
+  discover: discover(env),
+  where: join(geminiDir(env), "tmp"),
+  read: (path, sessionId, options) => readChatFile(path, sessionId, options, env),
+  subagentsOf: (path, read, sessionId) =>
+    Effect.map(subagentChatsOf(path, read.session.id ?? sessionId), (paths) =>
+      paths.map((subagent) => ({ sessionId: subagent, path: subagent }))
+    ),
+  notASessionFile: (read) =>
+    read.session.id === null
+      ? `not a Gemini CLI chat file: no header with a sessionId (${read.malformed} malformed line(s))`
+      : undefined
+})

@@ -1,13 +1,11 @@
 import { Kit, Lenient } from "@opensync/client"
-import { Event } from "@opensync/domain"
+import type { Event } from "@opensync/domain"
 import { agent } from "./Agent.js"
 
 /*
  * Gemini CLI hook payloads (`session_id`, `transcript_path`, `cwd`, `hook_event_name`, `timestamp`, …) into events.
  * The chat file is the record: hooks give the session's start and end and say when to re-read the file. Pure.
  */
-
-type WithoutId<E> = Omit<E, "id">
 
 const SOURCE = agent.source.id
 
@@ -19,32 +17,20 @@ const SOURCE = agent.source.id
 export const events = ["SessionStart", "AfterAgent", "SessionEnd"] as const
 
 /** Events after which the chat file has something new. */
-const rereadAfter = new Set(["AfterAgent", "SessionEnd", "PreCompress"])
-
-type HookInput = Kit.FileAgent.HookInput
-
-/** The chat file to re-read after this hook, when it names one. */
-export const chatFileToRead = (input: HookInput): string | undefined =>
-  Kit.FileAgent.transcriptToRead(rereadAfter, input)
+export const rereadAfter: ReadonlySet<string> = new Set(["AfterAgent", "SessionEnd", "PreCompress"])
 
 /** The events one hook call yields; `now` is when it ran (Gemini CLI's `timestamp` when it sent one). */
-export const eventsFromHook = (input: HookInput, receivedAt: number): ReadonlyArray<Event.EventEncoded> => {
+export const eventsFromHook = (
+  input: Kit.FileAgent.HookInput,
+  receivedAt: number
+): ReadonlyArray<Event.EventEncoded> => {
   const { payload, sessionId } = input
   const stamped = Date.parse(Lenient.field(payload, "timestamp") ?? "")
   const now = Number.isFinite(stamped) ? stamped : receivedAt
   const base = { source: SOURCE, sessionId, at: now }
   switch (input.event) {
-    case "SessionStart": {
-      const cwd = Lenient.field(payload, "cwd")
-      const startType = Lenient.field(payload, "source")
-      const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
-        kind: "session",
-        ...base,
-        ...(startType !== undefined ? { startType } : {}),
-        ...(cwd !== undefined ? { projectPath: cwd, projectName: Lenient.projectNameOf(cwd) } : {})
-      }
-      return [Event.make(event)]
-    }
+    case "SessionStart":
+      return [Kit.FileAgent.sessionStartEvent(base, payload)]
     case "SessionEnd":
       return [Kit.FileAgent.sessionEndEvent(base, payload)]
     default:

@@ -5,6 +5,7 @@ import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Kit } from "@opensync/client"
 import { Pricing, Usage } from "@opensync/domain"
+import { totalUsage, usage } from "@opensync/testkit/HookAgent"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import * as Effect from "effect/Effect"
 import * as Chat from "../src/Chat.js"
@@ -15,16 +16,6 @@ import * as Retention from "../src/Retention.js"
 const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name), "utf8")
 const read = (name: string, options = { syncThinking: true, cwd: "/home/dev/projects/gproj" }) =>
   Chat.read(Chat.parse(fixture(name), name.endsWith(".jsonl") ? "jsonl" : "json").records, options)
-const total = (session: Chat.ChatSession) =>
-  session.messages.reduce((sum, message) => Usage.add(sum, message.usage ?? Usage.zero), Usage.zero)
-const usage = (input: number, cacheRead: number, output: number, reasoning: number) => ({
-  input,
-  output,
-  cacheRead,
-  cacheWrite5m: 0,
-  cacheWrite1h: 0,
-  reasoning
-})
 
 describe("Gemini CLI chat files", () => {
   it("reads the captured 0.61.0 chat: the prompt and the reply, not Gemini CLI's own context", () => {
@@ -41,7 +32,7 @@ describe("Gemini CLI chat files", () => {
     ])
     // tokens {input 900 (600 of them cached), output 30, thoughts 20, total 950}: each counted once.
     expect(session.messages[1]?.usage).toEqual(usage(300, 600, 30, 20))
-    expect(Usage.total(total(session))).toBe(950)
+    expect(Usage.total(totalUsage(session))).toBe(950)
   })
 
   it("upserts rewritten replies by id: a reply and its tool calls once, in the place it first had", () => {
@@ -58,7 +49,7 @@ describe("Gemini CLI chat files", () => {
       ["assistant", "All done.", ["text"]]
     ])
     expect(session.messages[4]?.thinking).toBe("Thinking...")
-    expect(total(session)).toEqual(usage(4 * 300 + 1 + 2 + 3 + 4, 4 * 600, 4 * 30, 4 * 20))
+    expect(totalUsage(session)).toEqual(usage(4 * 300 + 1 + 2 + 3 + 4, 4 * 600, 4 * 30, 4 * 20))
     expect(session.toolCalls.map((c) => [c.name, c.status, c.output.exitCode, c.input.summary, c.input.paths])).toEqual(
       [
         ["run_shell_command", "completed", null, "echo hello", []],
@@ -228,7 +219,7 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
       ["user", "Try again"],
       ["assistant", "Again."]
     ])
-    expect(total(rewound)).toEqual(Usage.add(total(before), usage(50, 900, 10, 0)))
+    expect(totalUsage(rewound)).toEqual(Usage.add(totalUsage(before), usage(50, 900, 10, 0)))
     expect(rewound.toolCalls).toEqual(before.toolCalls)
   })
 
@@ -241,7 +232,7 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
       JSON.stringify({ $set: { messages: kept, lastUpdated: "2026-12-04T17:14:00.000Z" } })
     ])
     expect(rolledBack.messages).toEqual(before.messages)
-    expect(total(rolledBack)).toEqual(total(before))
+    expect(totalUsage(rolledBack)).toEqual(totalUsage(before))
   })
 
   it("a compression: its summary is stored as a summary, not a prompt; Gemini CLI's own acknowledgement not at all", () => {
@@ -285,7 +276,7 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
     expect(compressed.messages.slice(before.messages.length).map((m) => [m.role, m.subtype, m.text])).toEqual([
       ["system", "summary", snapshot]
     ])
-    expect(total(compressed)).toEqual(total(before))
+    expect(totalUsage(compressed)).toEqual(totalUsage(before))
     const events = Kit.SessionEvents.toEvents(compressed, {
       source: "gemini-cli",
       sessionId: "s",

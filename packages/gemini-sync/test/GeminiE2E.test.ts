@@ -9,9 +9,9 @@
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
+import { expect, it } from "@effect/vitest"
 import { Usage } from "@opensync/domain"
-import * as Agents from "@opensync/testkit/Agents"
+import * as FakeModel from "@opensync/testkit/FakeModel"
 import * as HookAgent from "@opensync/testkit/HookAgent"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import * as Fake from "./e2e/FakeGemini.js"
@@ -23,14 +23,14 @@ const PROMPT = `Run echo hello, write hello.txt, then list a missing file. (My t
 /** What the fake billed for the turns, in OpenSync's terms: cached input apart from input, thoughts as reasoning. */
 const billedUsage = (billed: ReadonlyArray<Fake.Billed>): Usage.UsageFields =>
   billed.reduce((sum, b) => {
-    const cached = b.usageMetadata.cachedContentTokenCount ?? 0
+    const cached = b.usage.cachedContentTokenCount ?? 0
     return Usage.add(sum, {
-      input: b.usageMetadata.promptTokenCount - cached,
-      output: b.usageMetadata.candidatesTokenCount,
+      input: b.usage.promptTokenCount - cached,
+      output: b.usage.candidatesTokenCount,
       cacheRead: cached,
       cacheWrite5m: 0,
       cacheWrite1h: 0,
-      reasoning: b.usageMetadata.thoughtsTokenCount ?? 0
+      reasoning: b.usage.thoughtsTokenCount ?? 0
     })
   }, Usage.zero)
 
@@ -39,7 +39,7 @@ const billedCost = (billed: ReadonlyArray<Fake.Billed>, at: number) =>
   billed.reduce((sum, b) => {
     const usage = extractUsage(findProvider({ providerId: "google" })!, {
       modelVersion: b.model,
-      usageMetadata: b.usageMetadata
+      usageMetadata: b.usage
     })
     return sum + calcPrice(usage.usage, b.model, { providerId: "google", timestamp: new Date(at) })!.total_price
   }, 0)
@@ -47,11 +47,11 @@ const billedCost = (billed: ReadonlyArray<Fake.Billed>, at: number) =>
 const newSession = (world: Gemini.GeminiWorld, before: ReadonlyArray<string>) =>
   Gemini.sessionIds(world).filter((id) => !before.includes(id))
 
-for (const version of Agents.agentVersions("gemini")) {
-  if (version.missing !== undefined) console.warn(`${version.label} e2e tests skipped: ${version.missing}`)
-
-  describe.skipIf(version.missing !== undefined)(`${version.label}: gemini-sync with the real gemini binary`, () => {
-    const e2e = HookAgent.suite({ version, keyName: "gemini", startFake: Fake.start, makeWorld: Gemini.makeWorld })
+HookAgent.describeVersions(
+  "gemini",
+  "gemini-sync with the real gemini binary",
+  { keyName: "gemini", startFake: Fake.start, makeWorld: Gemini.makeWorld, runCli: Gemini.runCli },
+  (e2e) => {
     let sessionId = ""
 
     it("setup registers the hooks (keeping the user's settings); a session with tool calls syncs with the billed tokens", async () => {
@@ -97,20 +97,20 @@ for (const version of Agents.agentVersions("gemini")) {
         /^Run echo hello, write hello\.txt, then list a missing file\. \(My token is /
       )
       expect(stored!.raw).not.toContain(SECRET)
-      expect(stored!.raw).not.toContain(Fake.WRITTEN_CONTENT.trim())
+      expect(stored!.raw).not.toContain(FakeModel.THREE_STEP_WRITTEN_CONTENT.trim())
       expect(detail.messages.map((m) => [m.role, m.role === "user" ? "" : m.text])).toEqual([
         ["user", ""],
         ["assistant", "Step 1: using run_shell_command."],
         ["assistant", "Step 2: using write_file."],
         ["assistant", "Step 3: using run_shell_command."],
-        ["assistant", Fake.FINAL_TEXT]
+        ["assistant", FakeModel.THREE_STEP_FINAL_TEXT]
       ])
       expect(
         detail.toolCalls.map((c) => [c.name, c.canonicalName, c.status, c.output.exitCode, c.input.summary])
       ).toEqual([
         ["run_shell_command", "Bash", "completed", null, "echo hello"],
         ["write_file", "Write", "completed", null, null],
-        ["run_shell_command", "Bash", "error", 2, `ls ${Fake.MISSING_FILE}`]
+        ["run_shell_command", "Bash", "error", 2, `ls ${FakeModel.THREE_STEP_MISSING_FILE}`]
       ])
       expect(detail.toolCalls[1]?.input.paths).toEqual([join(world.project, "hello.txt")])
       expect(detail.session.toolErrorCount).toBe(1)
@@ -119,35 +119,27 @@ for (const version of Agents.agentVersions("gemini")) {
       expect(detail.session.usage).toEqual(billedUsage(main))
       expect(detail.session.costUsd).toBeCloseTo(billedCost(main, detail.session.startedAt), 9)
       expect(detail.session.usage).not.toEqual(billedUsage(fake.billed))
-      const verify = await Gemini.runCli(world, ["verify"], ingest)
-      expect(verify.code, `${verify.stdout}${verify.stderr}`).toBe(0)
-      expect(verify.stdout).toContain("last session started")
     }, 240_000)
 
     it("keeps a session made while the server is down; `gemini-sync sync` delivers it exactly once", async () => {
-      const { fake, world, ingest } = e2e
-      const down = { url: `http://127.0.0.1:${await HookAgent.freePort()}`, key: ingest.key }
-      fake.billed.length = 0
-      const before = Gemini.sessionIds(world)
-      const run = await Gemini.runGemini(world, `${Fake.TEXT_MARKER} Say hello.`, down)
-      expect(run.code, run.stderr.slice(-3000)).toBe(0)
-      const id = newSession(world, before)[0] ?? ""
-      const runCli: HookAgent.RunCli = (args, target) => Gemini.runCli(world, args, target)
-      await HookAgent.expectDeliveredOnceAfterOutage(e2e, runCli, { down, id }, (stored) => {
-        expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
-          ["user", `${Fake.TEXT_MARKER} Say hello.`],
-          ["assistant", Fake.PLAIN_TEXT]
-        ])
+      const { fake, world } = e2e
+      const runAgent = async (prompt: string, down: HookAgent.SyncTarget) => {
+        const before = Gemini.sessionIds(world)
+        const run = await Gemini.runGemini(world, prompt, down)
+        expect(run.code, run.stderr.slice(-3000)).toBe(0)
+        return newSession(world, before)[0] ?? ""
+      }
+      await HookAgent.expectDeliveredOnceAfterOutage(e2e, { runAgent, reply: Fake.PLAIN_TEXT }, (stored) =>
         expect(stored?.detail.session.usage).toEqual(billedUsage(fake.billed.filter((b) => b.kind !== "router")))
-      })
+      )
     }, 240_000)
 
     it("`gemini-sync import` after live sync changes nothing; uninstall gives back the user's settings", async () => {
       const { world } = e2e
-      await HookAgent.expectImportChangesNothing(e2e, (args, target) => Gemini.runCli(world, args, target), sessionId)
+      await HookAgent.expectImportChangesNothing(e2e, sessionId)
       const removed = await Gemini.runCli(world, ["uninstall"])
       expect(removed.code, `${removed.stdout}${removed.stderr}`).toBe(0)
       expect(readFileSync(join(world.geminiDir, "settings.json"), "utf8")).toBe(Gemini.SETTINGS)
     }, 120_000)
-  })
-}
+  }
+)

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
@@ -70,15 +70,20 @@ describe("Gemini CLI subagent chats", () => {
     })
   })
 
-  it("the re-read after a turn of the parent reads its subagents' chats too", async () => {
+  /** The events of the re-read after a turn of the parent. */
+  const followUpOfParent = () => {
     const env = { HOME: home, GEMINI_SYNC_STATE_DIR: join(home, "state") }
     const layer = Source.layer.pipe(Layer.provide(LocalState.layer(agent, env)))
     const main = join(chats, "session-2026-12-04T17-13-cc98f61b.jsonl")
-    const events = await Effect.runPromise(
+    return Effect.runPromise(
       Effect.flatMap(Kit.SessionSource.SessionSource, (source) =>
         source.followUp({ sessionId: PARENT, path: main }, options)
       ).pipe(Effect.provide(layer))
     )
+  }
+
+  it("the re-read after a turn of the parent reads its subagents' chats too", async () => {
+    const events = await followUpOfParent()
     const sessions = new Set(events.map((e) => e.sessionId))
     expect(sessions).toEqual(new Set([PARENT, SUBAGENT]))
     const reply = events.find((e) => e.kind === "message" && e.sessionId === SUBAGENT && e.role === "assistant")
@@ -86,5 +91,15 @@ describe("Gemini CLI subagent chats", () => {
       text: "It holds one line.",
       usage: { input: 200, cacheRead: 1_000, output: 15, reasoning: 5 }
     })
+  })
+
+  it("a subagent chat that cannot be read now leaves out only that chat: the parent and the other subagents are read", async () => {
+    // Past 2 GiB, reading the chat whole fails (a sparse file: no disk is used).
+    const unreadable = join(chats, PARENT, "d0e1f2a3-0000-4000-8000-000000000001.jsonl")
+    writeFileSync(unreadable, "")
+    truncateSync(unreadable, 3 * 1024 ** 3)
+    const events = await followUpOfParent()
+    expect(new Set(events.map((e) => e.sessionId))).toEqual(new Set([PARENT, SUBAGENT]))
+    expect(events.some((e) => e.kind === "message" && e.sessionId === SUBAGENT && e.role === "assistant")).toBe(true)
   })
 })

@@ -31,6 +31,26 @@ export const THREE_STEP_MISSING_FILE = "./no-such-file-harness"
 /** The body of the file the three-step scenario writes: it must never reach the server. */
 export const THREE_STEP_WRITTEN_CONTENT = "hello from the fake model: the file body must not be synced\n"
 
+/**
+ * The tokens a three-step fake bills for step `step` of the scenario (`text`: for the one-text answer): growing
+ * prompts, a cached prefix after the first call, some reasoning. `input` includes `cached`; `output` does not include
+ * `reasoning`. Each fake spells them in its API's usage object.
+ */
+export const threeStepTokens = (step: number, text: boolean) => ({
+  input: 2_000 + 150 * step,
+  cached: step === 0 ? 0 : 1_500 + 100 * step,
+  output: text ? 30 : 35 + 2 * step,
+  reasoning: text ? 0 : 5 + step
+})
+
+/** A model reply a three-step fake billed: the model, the kind of request, the scenario step, the API's usage. */
+export interface ThreeStepBill<Kind extends string, Usage> {
+  readonly model: string
+  readonly kind: Kind
+  readonly step: number
+  readonly usage: Usage
+}
+
 /** One request a fake answered. */
 export interface LoggedRequest<Reply> {
   readonly at: number

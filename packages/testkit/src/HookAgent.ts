@@ -19,8 +19,9 @@ import {
 } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
-import { afterAll, beforeAll, expect } from "@effect/vitest"
-import { type AgentVersion, recordResults } from "./Agents.js"
+import { afterAll, beforeAll, describe, expect } from "@effect/vitest"
+import { Usage } from "@opensync/domain"
+import { type Agent, type AgentVersion, agentVersions, recordResults } from "./Agents.js"
 import * as FakeModel from "./FakeModel.js"
 import { getSession, pollFor, type RunningServer, startServer } from "./Server.js"
 
@@ -43,6 +44,21 @@ export const inboxItem = (hook: string, stdin: unknown, receivedAt: number) => (
   text: `${JSON.stringify({ v: 1, hook, receivedAt })}\n${typeof stdin === "string" ? stdin : JSON.stringify(stdin)}`,
   mtimeMs: receivedAt
 })
+
+/** Token counts in OpenSync's terms, in the order the readers' tests give them (no 1-hour cache writes). */
+export const usage = (
+  input: number,
+  cacheRead: number,
+  output: number,
+  reasoning: number,
+  cacheWrite5m = 0
+): Usage.UsageFields => ({ input, output, cacheRead, cacheWrite5m, cacheWrite1h: 0, reasoning })
+
+/** The tokens of a session an agent's reader read: its messages' usage, summed. */
+export const totalUsage = (session: {
+  readonly messages: ReadonlyArray<{ readonly usage: Usage.UsageFields | null }>
+}): Usage.UsageFields =>
+  session.messages.reduce((sum, message) => Usage.add(sum, message.usage ?? Usage.zero), Usage.zero)
 
 export interface World {
   readonly root: string
@@ -167,6 +183,8 @@ export interface Suite<Fake, W extends World> {
   /** An ingest-scope key (what the plugin syncs with) and the server's full key (what the test reads with). */
   readonly ingest: SyncTarget
   readonly full: SyncTarget
+  /** The plugin's CLI in the suite's world. */
+  readonly runCli: RunCli
 }
 
 /**
@@ -183,8 +201,10 @@ export const suite = <
   readonly keyName: string
   readonly startFake: () => Promise<Fake>
   readonly makeWorld: (fakeUrl: string, bin: string) => W
+  readonly runCli: (world: W, args: ReadonlyArray<string>, target?: SyncTarget) => Promise<Collected>
 }): Suite<Fake, W> => {
   const parts: Partial<{ -readonly [K in keyof Suite<Fake, W>]: Suite<Fake, W>[K] }> = {}
+  parts.runCli = (args, target) => options.runCli(parts.world!, args, target)
   beforeAll(async () => {
     parts.fake = await options.startFake()
     parts.server = await startServer()
@@ -202,21 +222,49 @@ export const suite = <
   return parts as Suite<Fake, W>
 }
 
+/**
+ * One `describe` per supported version of `agent` (skipped, with a warning, where the version is missing), each with
+ * its end-to-end suite (see `suite`), against which `tests` registers the version's tests.
+ */
+export const describeVersions = <
+  Fake extends { readonly url: string; readonly close: () => Promise<void> },
+  W extends World
+>(
+  agent: Agent,
+  title: string,
+  options: Omit<Parameters<typeof suite<Fake, W>>[0], "version">,
+  tests: (e2e: Suite<Fake, W>, version: AgentVersion) => void
+) => {
+  for (const version of agentVersions(agent)) {
+    if (version.missing !== undefined) process.stderr.write(`${version.label} e2e tests skipped: ${version.missing}\n`)
+    describe.skipIf(version.missing !== undefined)(`${version.label}: ${title}`, () =>
+      tests(suite({ version, ...options }), version)
+    )
+  }
+}
+
 export type RunCli = (args: ReadonlyArray<string>, target?: SyncTarget) => Promise<Collected>
 type Stored = Awaited<ReturnType<typeof getSession>>
 
 /**
- * Session `id` was made while the server was down (`down`): once its background sync is over it is not on the server
- * and waits in the outbox; `<cli> sync` delivers it (what `check` expects of it) and a second `sync` sends nothing.
+ * A one-text session made while the server is down: `runAgent` runs the agent on `prompt` syncing to `down` (a port
+ * nothing listens on) and gives the new session's id. Once its background sync is over the session is not on the
+ * server and waits in the outbox; `<cli> sync` delivers it, the prompt and the fake's `reply` (and what `check`
+ * expects of it), and a second `sync` sends nothing.
  */
 export const expectDeliveredOnceAfterOutage = async (
-  suite: Suite<unknown, World>,
-  runCli: RunCli,
-  outage: { readonly down: SyncTarget; readonly id: string },
+  suite: Suite<FakeModel.Billing<unknown>, World>,
+  session: {
+    readonly runAgent: (prompt: string, down: SyncTarget) => Promise<string>
+    readonly reply: string
+  },
   check: (stored: Stored) => void
 ) => {
-  const { full, ingest } = suite
-  const { down, id } = outage
+  const { fake, full, ingest, runCli } = suite
+  const down = { url: `http://127.0.0.1:${await freePort()}`, key: ingest.key }
+  fake.billed.length = 0
+  const prompt = `${FakeModel.TEXT_MARKER} Say hello.`
+  const id = await session.runAgent(prompt, down)
   expect(await waitForSyncIdle(suite.world.stateDir, 90_000)).toBe(true)
   expect(await getSession(full, id)).toBeUndefined()
   const status = await runCli(["status", "--json"], down)
@@ -226,6 +274,10 @@ export const expectDeliveredOnceAfterOutage = async (
   expect(flushed.code, `${flushed.stdout}${flushed.stderr}`).toBe(0)
   expect(flushed.stdout).toMatch(/Sent [1-9]\d* event\(s\), 0 rejected by the server, 0 pending\./)
   const stored = await getSession(full, id)
+  expect(stored?.detail.messages.map((m) => [m.role, m.text])).toEqual([
+    ["user", prompt],
+    ["assistant", session.reply]
+  ])
   check(stored)
   const again = await runCli(["sync"], ingest)
   expect(again.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending.")
@@ -236,8 +288,8 @@ export const expectDeliveredOnceAfterOutage = async (
  * `<cli> import` after live sync of the suite's two sessions: it reads both files and leaves session `sessionId` as it
  * was; a second import reads no file (none changed since).
  */
-export const expectImportChangesNothing = async (suite: Suite<unknown, World>, runCli: RunCli, sessionId: string) => {
-  const { full, ingest } = suite
+export const expectImportChangesNothing = async (suite: Suite<unknown, World>, sessionId: string) => {
+  const { full, ingest, runCli } = suite
   const before = await getSession(full, sessionId)
   const imported = await runCli(["import"], ingest)
   expect(imported.code, `${imported.stdout}${imported.stderr}`).toBe(0)
@@ -251,7 +303,8 @@ export const expectImportChangesNothing = async (suite: Suite<unknown, World>, r
 
 /**
  * After a live run, once the background syncs the hooks started are over: the ingest key cannot read session
- * `sessionId` (it may only sync); the full key reads it, with the `expected` number of messages and tool calls.
+ * `sessionId` (it may only sync); the full key reads it, with the `expected` number of messages and tool calls; and
+ * `<cli> verify` says the hooks ran.
  */
 export const expectSyncedLive = async (
   suite: Suite<unknown, World>,
@@ -270,5 +323,8 @@ export const expectSyncedLive = async (
       : undefined
   }, 60_000)
   expect(stored, "the session reached the server").toBeDefined()
+  const verify = await suite.runCli(["verify"], ingest)
+  expect(verify.code, `${verify.stdout}${verify.stderr}`).toBe(0)
+  expect(verify.stdout).toContain("last session started")
   return stored
 }

@@ -1,23 +1,30 @@
 /**
  * What an agent whose record is a session file per session (Codex, Gemini CLI) shares: the hook payload
- * (`session_id`, `hook_event_name`, `transcript_path`, …) checked, a stored hook call decoded into its events and the
- * file to re-read, and the `import` side: the files changed since a date, one file as an item of the import loop,
- * and the closing summary. Pure, apart from the Effect a history item carries.
+ * (`session_id`, `hook_event_name`, `transcript_path`, …) checked, the session's start and end, a stored hook call
+ * decoded into its events and the file to re-read; a file read into its session's events, re-read after a hook with
+ * the files of the subagents the session spawned; and the `import` side: the files changed since a date, each as an
+ * item of the import loop, and the closing summary. The agent supplies its hooks' events and its files (`Files`).
  */
 import { Event } from "@opensync/domain"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Lenient from "../Lenient.js"
-import type { Env } from "./Agent.js"
+import type { Agent, Env } from "./Agent.js"
 import * as CommandHook from "./CommandHook.js"
 import * as LocalState from "./LocalState.js"
+import * as SessionEvents from "./SessionEvents.js"
+import type { SessionFile } from "./SessionFiles.js"
+import * as SessionFiles from "./SessionFiles.js"
 import {
   type Decoded,
+  type FollowUp,
+  FollowUpFailed,
   type HistoryItem,
   type ImportTotals,
   type InboxItem,
   type ItemEvents,
+  type MappingOptions,
   SessionSource
 } from "./SessionSource.js"
 
@@ -44,15 +51,37 @@ export const decodeHookInput = (stdin: string): HookInput | { readonly problem: 
   return { sessionId, event, payload: json }
 }
 
-/** The file a hook's `transcript_path` names, when the hook is one of `rereadAfter` (the file has something new). */
-export const transcriptToRead = (rereadAfter: ReadonlySet<string>, input: HookInput): string | undefined =>
-  rereadAfter.has(input.event) ? Lenient.field(input.payload, "transcript_path") : undefined
+/** What a hook event of such an agent carries: the agent, the session, and when the hook ran. */
+export interface HookBase {
+  readonly source: string
+  readonly sessionId: string
+  readonly at: number
+}
+
+/**
+ * A `SessionStart` hook's event: how the session started (the payload's `source`) and its project (`cwd`), with what
+ * else the agent's hook tells: the `model`, and `startedAt` for a session no file will date.
+ */
+export const sessionStartEvent = (
+  base: HookBase,
+  payload: Lenient.Json,
+  more: { readonly model?: string | undefined; readonly startedAt?: number | undefined } = {}
+): Event.EventEncoded => {
+  const cwd = Lenient.field(payload, "cwd")
+  const startType = Lenient.field(payload, "source")
+  const event: Omit<typeof Event.SessionEvent.Encoded, "id"> = {
+    kind: "session",
+    ...base,
+    ...(startType !== undefined ? { startType } : {}),
+    ...(more.model !== undefined ? { model: more.model } : {}),
+    ...(cwd !== undefined ? { projectPath: cwd, projectName: Lenient.projectNameOf(cwd) } : {}),
+    ...(more.startedAt !== undefined ? { startedAt: more.startedAt } : {})
+  }
+  return Event.make(event)
+}
 
 /** A `SessionEnd` hook's event: the session ended at `base.at`, for the payload's `reason` when it gives one. */
-export const sessionEndEvent = (
-  base: { readonly source: string; readonly sessionId: string; readonly at: number },
-  payload: Lenient.Json
-): Event.EventEncoded => {
+export const sessionEndEvent = (base: HookBase, payload: Lenient.Json): Event.EventEncoded => {
   const reason = Lenient.field(payload, "reason")
   const event: Omit<typeof Event.SessionEvent.Encoded, "id"> = {
     kind: "session",
@@ -63,56 +92,137 @@ export const sessionEndEvent = (
   return Event.make(event)
 }
 
-export interface HookDecoding {
-  /** The inbox item format the agent's hook writes, and the agent's command (for the error messages). */
-  readonly inboxVersion: number
-  readonly cli: string
-  /** The file to re-read after this hook, when it names one. */
-  readonly fileToRead: (input: HookInput) => string | undefined
+/** What the kit needs of an agent's hooks to decode a stored hook call. */
+export interface Hooks {
+  /** The hooks after which the file their `transcript_path` names has something new. */
+  readonly rereadAfter: ReadonlySet<string>
   /** The events one hook call yields; `receivedAt` is when the hook stored it. */
   readonly eventsFromHook: (input: HookInput, receivedAt: number) => ReadonlyArray<Event.EventEncoded>
 }
 
-/** A stored hook call into its events and the file to re-read. */
+/**
+ * A stored hook call into its events and the file to re-read. `inboxVersion` is the inbox item format the agent's
+ * hook writes; the agent's command names it in the error messages.
+ */
 export const hookDecoder =
-  (decoding: HookDecoding) =>
+  (agent: Pick<Agent, "source">, inboxVersion: number, hooks: Hooks) =>
   (item: InboxItem): Decoded => {
-    const parsed = CommandHook.parseItem(item.text, item.mtimeMs, decoding.inboxVersion, decoding.cli)
+    const parsed = CommandHook.parseItem(item.text, item.mtimeMs, inboxVersion, agent.source.cli)
     if (parsed._tag === "Unreadable") return parsed
     const { hook, receivedAt, stdin } = parsed.stored
     const input = decodeHookInput(stdin)
     if ("problem" in input) return { _tag: "Unreadable", reason: `${hook}: ${input.problem}` }
-    const file = decoding.fileToRead(input)
+    const file = hooks.rereadAfter.has(input.event) ? Lenient.field(input.payload, "transcript_path") : undefined
     return {
       _tag: "Decoded",
-      events: decoding.eventsFromHook(input, receivedAt),
+      events: hooks.eventsFromHook(input, receivedAt),
       followUps: file === undefined ? [] : [{ sessionId: input.sessionId, path: file }]
     }
   }
 
-/** A session file found on disk. */
-export interface SessionFile {
-  readonly path: string
-  readonly sessionId: string
-  readonly size: number
-  readonly mtimeMs: number
+/** What reading one session file gave: its session, its events, and how many of its lines were not JSON objects. */
+export interface FileRead<S> {
+  readonly session: S
+  readonly events: ReadonlyArray<Event.EventEncoded>
+  readonly malformed: number
 }
 
-/** The files changed since `since` (all of them without it). */
-export const filesSince = <F extends { readonly mtimeMs: number }>(
-  files: ReadonlyArray<F>,
-  since: number | undefined
-): ReadonlyArray<F> => files.filter((file) => since === undefined || file.mtimeMs >= since)
+/** A session as a reader made it from a file: what every session gives, and its id when the file names it. */
+type FileSession = SessionEvents.SessionRecord & { readonly id: string | null }
+
+/**
+ * Reads the file at `path` into its session (`parse`) and the session's events from `source`, under `sessionId` when
+ * the file names no session; fails with why the file cannot be read.
+ */
+export const readSessionFile = <S extends FileSession>(
+  path: string,
+  sessionId: string,
+  options: MappingOptions & { readonly source: string },
+  parse: (text: string) => { readonly session: S; readonly malformed: number }
+): Effect.Effect<FileRead<S>, string> =>
+  Effect.map(SessionFiles.readText(path), (text) => {
+    const { session, malformed } = parse(text)
+    const events = SessionEvents.toEvents(session, {
+      source: options.source,
+      sessionId: session.id ?? sessionId,
+      syncToolCalls: options.syncToolCalls
+    })
+    return { session, malformed, events }
+  })
+
+/** An agent's session files: where they are, how one is read, and which files the subagents of a session wrote. */
+export interface Files<S> {
+  /** Every session file the agent keeps, oldest first by modification time. */
+  readonly discover: Effect.Effect<ReadonlyArray<SessionFile>>
+  /** Where `discover` looks, for `import`'s report. */
+  readonly where: string
+  /** Reads one file into its events; `sessionId` names the session when the file does not. */
+  readonly read: (path: string, sessionId: string, options: MappingOptions) => Effect.Effect<FileRead<S>, string>
+  /** The files of the subagents the session read from `path` (`sessionId`, unless it names itself) spawned. */
+  readonly subagentsOf: (path: string, read: FileRead<S>, sessionId: string) => Effect.Effect<ReadonlyArray<FollowUp>>
+  /** Why a file that was read is not one of the agent's session files, when it is not. */
+  readonly notASessionFile: (read: FileRead<S>) => string | undefined
+}
+
+/**
+ * The events of the subagents the session read from `parent` spawned, and of theirs (`depth` levels): no hook names
+ * their files, so they are read with their parent's. A file that cannot be read now is left to the next re-read or
+ * `import`.
+ */
+const subagentEvents = <S>(
+  files: Files<S>,
+  parent: FollowUp,
+  read: FileRead<S>,
+  options: MappingOptions,
+  depth: number
+): Effect.Effect<ReadonlyArray<Event.EventEncoded>> =>
+  depth <= 0
+    ? Effect.succeed([])
+    : Effect.flatMap(files.subagentsOf(parent.path, read, parent.sessionId), (subagents) =>
+        Effect.map(
+          Effect.forEach(subagents, (subagent) =>
+            files.read(subagent.path, subagent.sessionId, options).pipe(
+              Effect.flatMap((theirs) =>
+                Effect.map(subagentEvents(files, subagent, theirs, options, depth - 1), (below) => [
+                  ...theirs.events,
+                  ...below
+                ])
+              ),
+              Effect.catchAll(() => Effect.succeed([]))
+            )
+          ),
+          (found) => found.flat()
+        )
+      )
+
+/** Re-reads a follow-up's file into its session's events, and the files of the subagents it spawned. */
+const followUpOf =
+  <S>(files: Files<S>) =>
+  (followUp: FollowUp, options: MappingOptions): Effect.Effect<ReadonlyArray<Event.EventEncoded>, FollowUpFailed> =>
+    files.read(followUp.path, followUp.sessionId, options).pipe(
+      Effect.mapError((reason) => new FollowUpFailed({ path: followUp.path, reason })),
+      Effect.flatMap((read) =>
+        Effect.map(subagentEvents(files, followUp, read, options, 3), (theirs) => [...read.events, ...theirs])
+      )
+    )
 
 /** One session file as an item of the kit's import loop: not read again while its time and size stay the same. */
-export const historyItem = <E>(file: SessionFile, read: Effect.Effect<ItemEvents, E>): HistoryItem<never> => ({
+const historyItem = <S>(file: SessionFile, files: Files<S>, options: MappingOptions): HistoryItem<never> => ({
   sessionId: file.sessionId,
   label: file.path,
   size: file.size,
   changedAt: file.mtimeMs,
   key: file.path,
   version: `${file.mtimeMs}:${file.size}`,
-  read: read.pipe(Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `unreadable: ${reason}` } as const)))
+  read: files.read(file.path, file.sessionId, options).pipe(
+    Effect.map((read): ItemEvents => {
+      const problem = files.notASessionFile(read)
+      return problem === undefined
+        ? { ok: true, events: read.events, malformed: read.malformed }
+        : { ok: false, reason: problem }
+    }),
+    Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `unreadable: ${reason}` } as const))
+  )
 })
 
 /** What `import` says when it is done. */
@@ -121,9 +231,30 @@ export const importSummary = (totals: ImportTotals): string =>
   `(${(totals.bytes / 1048576).toFixed(1)} MB): ${totals.events} event(s) queued, ` +
   `${totals.skipped.length} file(s) skipped, ${totals.malformed} malformed line(s).`
 
-/** An agent's session source, made from the environment the kit runs it in. */
-export const sourceLayer = (make: (env: Env) => Context.Tag.Service<typeof SessionSource>) =>
+type Service = Context.Tag.Service<typeof SessionSource>
+
+/**
+ * An agent's session source, made from the environment the kit runs it in: `decode` for its hook calls, its session
+ * `files` (re-read after a hook names one, all of them on `import`), and the rest of what it is.
+ */
+export const sourceLayer = <S>(
+  decode: Service["decode"],
+  make: (env: Env) => Omit<Service, "decode" | "followUp" | "history"> & { readonly files: Files<S> }
+) =>
   Layer.effect(
     SessionSource,
-    Effect.map(LocalState.LocalState, ({ env }) => SessionSource.of(make(env)))
+    Effect.map(LocalState.LocalState, ({ env }) => {
+      const { files, ...rest } = make(env)
+      return SessionSource.of({
+        ...rest,
+        decode,
+        followUp: followUpOf(files),
+        history: (options) =>
+          Effect.map(files.discover, (found) => ({
+            items: SessionFiles.filesSince(found, options.since).map((file) => historyItem(file, files, options)),
+            where: files.where,
+            summary: importSummary
+          }))
+      })
+    })
   )

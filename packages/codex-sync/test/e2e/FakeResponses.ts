@@ -6,14 +6,9 @@
  * server is the testkit's fake model skeleton.
  */
 import * as FakeModel from "@opensync/testkit/FakeModel"
-import { TEXT_MARKER } from "@opensync/testkit/FakeModel"
 
-export { TEXT_MARKER } from "@opensync/testkit/FakeModel"
-export const FINAL_TEXT = FakeModel.THREE_STEP_FINAL_TEXT
 export const PLAIN_TEXT = "Hello from the fake model."
 export const THINKING = "Thinking about the last step."
-export const MISSING_FILE = FakeModel.THREE_STEP_MISSING_FILE
-export const WRITTEN_CONTENT = FakeModel.THREE_STEP_WRITTEN_CONTENT
 
 /** The API's usage object of one response: input includes the cached tokens, output the reasoning ones. */
 export interface ApiUsage {
@@ -24,28 +19,19 @@ export interface ApiUsage {
   readonly total_tokens: number
 }
 
-export interface Billed {
-  readonly responseId: string
-  readonly model: string
-  readonly kind: "main" | "text"
-  readonly step: number
-  readonly usage: ApiUsage
-}
+export type Billed = FakeModel.ThreeStepBill<"main" | "text", ApiUsage>
 
 export type FakeResponses = FakeModel.Billing<Billed>
 
-/** Deterministic usage for step `n`: growing prompts, a cached prefix after the first call, some reasoning. */
+/** The scenario's tokens for step `n` in the API's terms. */
 const usageOf = (n: number, text: boolean): ApiUsage => {
-  const input = 2_000 + 150 * n
-  const cached = n === 0 ? 0 : 1_500 + 100 * n
-  const output = text ? 30 : 40 + 3 * n
-  const reasoning = text ? 0 : 5 + n
+  const { input, cached, output, reasoning } = FakeModel.threeStepTokens(n, text)
   return {
     input_tokens: input,
     input_tokens_details: { cached_tokens: cached },
-    output_tokens: output,
+    output_tokens: output + reasoning,
     output_tokens_details: { reasoning_tokens: reasoning },
-    total_tokens: input + output
+    total_tokens: input + output + reasoning
   }
 }
 
@@ -80,13 +66,13 @@ const mainItems = (step: number, id: string): ReadonlyArray<Item> => {
           id: `ctc_${id}`,
           call_id: `call_${id}`,
           name: "apply_patch",
-          input: `*** Begin Patch\n*** Add File: hello.txt\n${WRITTEN_CONTENT.replace(/^/gm, "+").replace(/\+$/, "")}*** End Patch\n`
+          input: `*** Begin Patch\n*** Add File: hello.txt\n${FakeModel.THREE_STEP_WRITTEN_CONTENT.replace(/^/gm, "+").replace(/\+$/, "")}*** End Patch\n`
         }
       ]
     case 2:
       return [
         message(`msg_${id}`, "Step 3: using exec_command."),
-        call(id, "exec_command", { cmd: `ls ${MISSING_FILE}` })
+        call(id, "exec_command", { cmd: `ls ${FakeModel.THREE_STEP_MISSING_FILE}` })
       ]
     default:
       return [
@@ -97,7 +83,7 @@ const mainItems = (step: number, id: string): ReadonlyArray<Item> => {
           content: null,
           encrypted_content: null
         },
-        message(`msg_${id}`, FINAL_TEXT)
+        message(`msg_${id}`, FakeModel.THREE_STEP_FINAL_TEXT)
       ]
   }
 }
@@ -129,14 +115,14 @@ export const start = async (): Promise<FakeResponses> => {
       const step = input.filter(
         (item) => item.type === "function_call_output" || item.type === "custom_tool_call_output"
       ).length
-      const text = textOfInput(input).includes(TEXT_MARKER)
+      const text = textOfInput(input).includes(FakeModel.TEXT_MARKER)
       counter++
       const id = `${counter}`
       const responseId = `resp_fake${id}`
       const model = parsed.model ?? "gpt-5.5"
       const items = text ? [message(`msg_${id}`, PLAIN_TEXT)] : mainItems(step, id)
       const usage = usageOf(text ? 0 : step, text)
-      bill(parsed, { responseId, model, kind: text ? "text" : "main", step, usage })
+      bill(parsed, { model, kind: text ? "text" : "main", step, usage })
       response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
       const send = (type: string, data: Record<string, unknown>) =>
         response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`)

@@ -7,14 +7,9 @@
  * testkit's fake model skeleton.
  */
 import * as FakeModel from "@opensync/testkit/FakeModel"
-import { TEXT_MARKER } from "@opensync/testkit/FakeModel"
 
-export { TEXT_MARKER } from "@opensync/testkit/FakeModel"
-export const FINAL_TEXT = FakeModel.THREE_STEP_FINAL_TEXT
 export const PLAIN_TEXT = "Hello from the fake Gemini."
 export const THOUGHT = "Checking the last step."
-export const MISSING_FILE = FakeModel.THREE_STEP_MISSING_FILE
-export const WRITTEN_CONTENT = FakeModel.THREE_STEP_WRITTEN_CONTENT
 
 export interface UsageMetadata {
   readonly promptTokenCount: number
@@ -24,26 +19,20 @@ export interface UsageMetadata {
   readonly totalTokenCount: number
 }
 
-export interface Billed {
-  readonly model: string
-  readonly kind: "router" | "main" | "text"
-  readonly step: number
-  readonly usageMetadata: UsageMetadata
-}
+/** A reply billed: a turn, or the routing classifier's call (step 0). */
+export type Billed = FakeModel.ThreeStepBill<"router" | "main" | "text", UsageMetadata>
 
 export type FakeGemini = FakeModel.Billing<Billed>
 
+/** The scenario's tokens for step `n` in the API's terms: the prompt includes the cached tokens, thoughts are apart. */
 const usageOf = (n: number, text: boolean): UsageMetadata => {
-  const prompt = 3_000 + 200 * n
-  const cached = n === 0 ? 0 : 2_000 + 100 * n
-  const candidates = text ? 12 : 25 + n
-  const thoughts = text ? 0 : 10 + 2 * n
+  const { input, cached, output, reasoning } = FakeModel.threeStepTokens(n, text)
   return {
-    promptTokenCount: prompt,
-    candidatesTokenCount: candidates,
+    promptTokenCount: input,
+    candidatesTokenCount: output,
     cachedContentTokenCount: cached,
-    thoughtsTokenCount: thoughts,
-    totalTokenCount: prompt + candidates + thoughts
+    thoughtsTokenCount: reasoning,
+    totalTokenCount: input + output + reasoning
   }
 }
 
@@ -59,15 +48,20 @@ const mainParts = (step: number): ReadonlyArray<Part> => {
     case 1:
       return [
         { text: "Step 2: using write_file." },
-        { functionCall: { name: "write_file", args: { file_path: "hello.txt", content: WRITTEN_CONTENT } } }
+        {
+          functionCall: {
+            name: "write_file",
+            args: { file_path: "hello.txt", content: FakeModel.THREE_STEP_WRITTEN_CONTENT }
+          }
+        }
       ]
     case 2:
       return [
         { text: "Step 3: using run_shell_command." },
-        { functionCall: { name: "run_shell_command", args: { command: `ls ${MISSING_FILE}` } } }
+        { functionCall: { name: "run_shell_command", args: { command: `ls ${FakeModel.THREE_STEP_MISSING_FILE}` } } }
       ]
     default:
-      return [{ text: THOUGHT, thought: true }, { text: FINAL_TEXT }]
+      return [{ text: THOUGHT, thought: true }, { text: FakeModel.THREE_STEP_FINAL_TEXT }]
   }
 }
 
@@ -95,7 +89,7 @@ export const start = async (): Promise<FakeGemini> => {
       if (path.includes(":generateContent")) {
         // The routing classifier: a small request of its own, billed like any other.
         const usageMetadata = { promptTokenCount: 800, candidatesTokenCount: 20, totalTokenCount: 820 }
-        bill(parsed, { model, kind: "router", step: 0, usageMetadata })
+        bill(parsed, { model, kind: "router", step: 0, usage: usageMetadata })
         const answer = { complexity_reasoning: "A short scripted task.", complexity_score: 10 }
         return FakeModel.sendJson(response, 200, {
           candidates: [
@@ -111,11 +105,11 @@ export const start = async (): Promise<FakeGemini> => {
         return FakeModel.sendJson(response, 404, notFound(path))
       }
       const text = contents.some(
-        (c) => c.role === "user" && (c.parts ?? []).some((p) => String(p.text ?? "").includes(TEXT_MARKER))
+        (c) => c.role === "user" && (c.parts ?? []).some((p) => String(p.text ?? "").includes(FakeModel.TEXT_MARKER))
       )
       const step = contents.flatMap((c) => c.parts ?? []).filter((p) => p.functionResponse !== undefined).length
       const usageMetadata = usageOf(text ? 0 : step, text)
-      bill(parsed, { model, kind: text ? "text" : "main", step, usageMetadata })
+      bill(parsed, { model, kind: text ? "text" : "main", step, usage: usageMetadata })
       const parts = text ? [{ text: PLAIN_TEXT }] : mainParts(step)
       response.writeHead(200, { "content-type": "text/event-stream" })
       response.write(

@@ -1,0 +1,94 @@
+/**
+ * An agent's session files on disk, read leniently (Codex and Gemini CLI keep a file per session): the entries of a
+ * folder, the first line of a file, a file's text, the JSON objects of a JSON Lines text, and the session files found
+ * among some paths, with their sizes and times.
+ */
+import type { Dirent } from "node:fs"
+import { open, readdir, readFile, stat } from "node:fs/promises"
+import * as Effect from "effect/Effect"
+import * as Lenient from "../Lenient.js"
+
+/** A session file found on disk. */
+export interface SessionFile {
+  readonly path: string
+  readonly sessionId: string
+  readonly size: number
+  readonly mtimeMs: number
+}
+
+/** The entries of `dir`; none when it cannot be listed (absent, not a folder, not readable). */
+export const entriesOf = (dir: string): Effect.Effect<ReadonlyArray<Dirent>> =>
+  Effect.promise(() => readdir(dir, { withFileTypes: true }).catch((): ReadonlyArray<Dirent> => []))
+
+/** The first line of a file, from its first `bytes` bytes (a header that comes before a long body); rejects when the file cannot be read. */
+export const firstLine = async (path: string, bytes: number): Promise<string> => {
+  const handle = await open(path, "r")
+  try {
+    const buffer = Buffer.alloc(bytes)
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0)
+    return buffer.subarray(0, bytesRead).toString("utf8").split("\n")[0] ?? ""
+  } finally {
+    await handle.close()
+  }
+}
+
+/** A file's text; fails with why it cannot be read. */
+export const readText = (path: string): Effect.Effect<string, string> =>
+  Effect.tryPromise({
+    try: () => readFile(path, "utf8"),
+    catch: (cause) => (cause instanceof Error ? cause.message : String(cause))
+  })
+
+/** The lines of a JSON Lines text that are JSON objects; the other non-blank lines are counted as malformed. */
+export const parseJsonLines = (
+  text: string
+): { readonly lines: ReadonlyArray<Lenient.Json>; readonly malformed: number } => {
+  const lines: Array<Lenient.Json> = []
+  let malformed = 0
+  for (const raw of text.split("\n")) {
+    if (raw.trim() === "") continue
+    try {
+      const value: unknown = JSON.parse(raw)
+      if (Lenient.isRecord(value)) lines.push(value)
+      else malformed++
+    } catch {
+      malformed++
+    }
+  }
+  return { lines, malformed }
+}
+
+/**
+ * The regular files among `paths`, oldest first by modification time, each with the session id `sessionIdOf` gives
+ * (its path when it gives none); a file that is gone or cannot be read meanwhile is left out.
+ */
+export const sessionFiles = (
+  paths: ReadonlyArray<string>,
+  sessionIdOf: (path: string) => Promise<string | undefined>
+): Effect.Effect<ReadonlyArray<SessionFile>> =>
+  Effect.map(
+    Effect.forEach(
+      paths,
+      (path) =>
+        Effect.promise(async (): Promise<SessionFile | undefined> => {
+          try {
+            const info = await stat(path)
+            if (!info.isFile()) return undefined
+            return { path, sessionId: (await sessionIdOf(path)) ?? path, size: info.size, mtimeMs: info.mtimeMs }
+          } catch {
+            return undefined
+          }
+        }),
+      { concurrency: 16 }
+    ),
+    (files) =>
+      files
+        .filter((file): file is SessionFile => file !== undefined)
+        .sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : 1))
+  )
+
+/** The files changed since `since` (all of them without it). */
+export const filesSince = <F extends { readonly mtimeMs: number }>(
+  files: ReadonlyArray<F>,
+  since: number | undefined
+): ReadonlyArray<F> => files.filter((file) => since === undefined || file.mtimeMs >= since)
