@@ -1,6 +1,6 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
 import * as Outbox from "../src/Outbox.js"
@@ -9,13 +9,10 @@ import {
   drainOnce,
   fakeSyncServer,
   internalError,
-  removeTempDirs,
   stored,
   syncLayer,
   tempDir
 } from "./support/syncFake.js"
-
-afterAll(removeTempDirs)
 
 const ev = (id: string) => ({ id, kind: "message" })
 const ls = (dir: string, sub: string) => fs.readdirSync(path.join(dir, "outbox", sub)).sort()

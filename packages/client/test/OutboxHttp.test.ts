@@ -9,7 +9,7 @@ import * as TestClock from "effect/TestClock"
 import * as ConfigStore from "../src/ConfigStore.js"
 import * as Outbox from "../src/Outbox.js"
 import * as SyncClient from "../src/SyncClient.js"
-import { configuredTool, drainOnce, removeTempDirs, tempDir } from "./support/syncFake.js"
+import { configuredTool, drainOnce, tempDir } from "./support/syncFake.js"
 
 /*
  * The outbox and the real fetch-based SyncClient against a real HTTP server on 127.0.0.1 that fails (500) every batch
@@ -49,7 +49,6 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await new Promise((done) => server.close(done))
-  removeTempDirs()
 })
 
 const layerFor = (dir: string, serverUrl: string) =>

@@ -1,7 +1,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
-import { afterAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { Sources } from "@opensync/domain"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -12,17 +12,7 @@ import * as TestClock from "effect/TestClock"
 import * as ConfigStore from "../src/ConfigStore.js"
 import * as Outbox from "../src/Outbox.js"
 import * as SyncClient from "../src/SyncClient.js"
-import {
-  configuredTool,
-  drainOnce,
-  fakeSyncServer,
-  removeTempDirs,
-  stored,
-  syncLayer,
-  tempDir
-} from "./support/syncFake.js"
-
-afterAll(removeTempDirs)
+import { configuredTool, drainOnce, fakeSyncServer, stored, syncLayer, tempDir } from "./support/syncFake.js"
 
 const answering = (status: number, body: string, contentType = "application/json") =>
   HttpClient.make((request) =>

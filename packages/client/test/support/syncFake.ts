@@ -3,6 +3,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import type * as HttpBody from "@effect/platform/HttpBody"
+import { afterAll } from "@effect/vitest"
 import { Sources } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -61,9 +62,11 @@ export const tempDir = () => {
   roots.push(dir)
   return dir
 }
-export const removeTempDirs = () => {
+const removeTempDirs = () => {
   for (const dir of roots.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
 }
+/** Every test file that imports this module gets its temp dirs removed when it ends (vitest isolates each file). */
+afterAll(removeTempDirs)
 
 /** The settings of a configured plugin, as its environment would give them (no `process.env` involved). */
 export const configuredTool = (dir: string, url = "http://sync.test") =>
