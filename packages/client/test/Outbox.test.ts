@@ -42,12 +42,13 @@ const parseError = (text: string) => {
 
 const open = (dir: string) => Effect.provide(Outbox.Outbox, Outbox.layer(dir))
 
-/** An outbox in a fresh directory, with the TestClock set to `now`. */
-const openAt = (now: number) =>
+/** An outbox in a fresh directory with `files` appended: each array of ids is one append of `ev(id)` events. */
+const queued = (...files: ReadonlyArray<ReadonlyArray<string>>) =>
   Effect.gen(function* () {
-    yield* TestClock.setTime(now)
     const dir = tempDir()
-    return { dir, outbox: yield* open(dir) }
+    const outbox = yield* open(dir)
+    for (const ids of files) yield* outbox.append(ids.map((id) => ev(id)))
+    return { dir, outbox }
   })
 
 /** A fake server: records every batch's ids, stores everything unless told to reject or fail. */
@@ -124,12 +125,7 @@ const noFailure = { deleted: 0, retrying: 0, reclaimed: 0, corrupt: [], failed: 
 describe("Outbox.append and drain", () => {
   it.effect("delivers every event exactly once, in order, in batches of at most maxEvents", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
-      const outbox = yield* open(dir)
-      yield* outbox.append([ev("a1")])
-      yield* outbox.append([ev("a2"), ev("a3"), ev("a4")])
-      yield* outbox.append([])
-      yield* outbox.append([ev("a5"), ev("a6")])
+      const { dir, outbox } = yield* queued(["a1"], ["a2", "a3", "a4"], [], ["a5", "a6"])
       yield* outbox.append(["b1", "b2", "b3", "b4", "b5"].map((id) => ev(id)))
       yield* outbox.append([ev("c1")])
       expect(ls(dir, "pending").length).toBe(5)
@@ -181,10 +177,7 @@ describe("Outbox.append and drain", () => {
 
   it.effect("moves an event the server rejects to rejected/ with the reason, delivers the others", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
-      const outbox = yield* open(dir)
-      yield* outbox.append([ev("e1"), ev("e2")])
-      yield* outbox.append([ev("bad"), ev("e3")])
+      const { dir, outbox } = yield* queued(["e1", "e2"], ["bad", "e3"])
       const [, second] = ls(dir, "pending")
       const server = yield* fakeServer({
         reject: (id) => (id === "bad" ? "Invalid event: sessionId is missing" : undefined)
@@ -220,11 +213,7 @@ describe("Outbox.drain when the server fails", () => {
 
   it.effect("server down: retries with exponential backoff, then stops with everything still pending", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
-      const outbox = yield* open(dir)
-      yield* outbox.append([ev("s1"), ev("s2")])
-      yield* outbox.append([ev("s3")])
-      yield* outbox.append([ev("s4"), ev("s5")])
+      const { dir, outbox } = yield* queued(["s1", "s2"], ["s3"], ["s4", "s5"])
       const before = ls(dir, "pending")
       const server = yield* fakeServer({ fail: down() })
       const pendingAtSleeps: Array<number> = []
@@ -265,10 +254,7 @@ describe("Outbox.drain when the server fails", () => {
 
   it.effect("a transient failure is retried within the same drain and the backoff restarts after a success", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
-      const outbox = yield* open(dir)
-      yield* outbox.append([ev("t1")])
-      yield* outbox.append([ev("t2")])
+      const { outbox } = yield* queued(["t1"], ["t2"])
       const server = yield* fakeServer({
         fail: (attempt) => (attempt <= 2 || attempt === 4 ? down("503 Service Unavailable")() : undefined)
       })
@@ -285,9 +271,7 @@ describe("Outbox.drain when the server fails", () => {
 
   it.effect("the default schedule retries 4 times, 250 ms doubling, each delay jittered by at most 20%", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
-      const outbox = yield* open(dir)
-      yield* outbox.append([ev("j1")])
+      const { outbox } = yield* queued(["j1"])
       const server = yield* fakeServer({ fail: down() })
 
       const { wakes } = yield* runWithTestClock(outbox.drain(server.send))
@@ -301,9 +285,7 @@ describe("Outbox.drain when the server fails", () => {
 
   it.effect("a request refused as a whole (e.g. 401) is not retried and leaves everything pending", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
-      const outbox = yield* open(dir)
-      yield* outbox.append([ev("p1")])
+      const { outbox } = yield* queued(["p1"])
       const refused = new Outbox.SendFailed({ kind: "refused", message: "Invalid API key. Run `login`." })
       const server = yield* fakeServer({ fail: () => refused })
 
@@ -320,9 +302,7 @@ describe("Outbox.drain when the server fails", () => {
 
   it.effect("an answer that does not account for every event is a failure of the batch: it is split", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
-      const outbox = yield* open(dir)
-      yield* outbox.append([ev("q1"), ev("q2"), ev("q3")])
+      const { outbox } = yield* queued(["q1", "q2", "q3"])
       const batches: Array<ReadonlyArray<string>> = []
       const send: Outbox.Send = (events) =>
         Effect.sync(() => {
@@ -349,10 +329,7 @@ describe("Outbox.drain when the server fails", () => {
 
   it.effect("an interrupted drain puts its claims back in pending/", () =>
     Effect.gen(function* () {
-      const dir = tempDir()
-      const outbox = yield* open(dir)
-      yield* outbox.append([ev("i1")])
-      yield* outbox.append([ev("i2")])
+      const { dir, outbox } = yield* queued(["i1"], ["i2"])
       const before = ls(dir, "pending")
       const sending = yield* Ref.make(false)
       const send: Outbox.Send = () => Effect.zipRight(Ref.set(sending, true), Effect.never)
@@ -371,9 +348,8 @@ describe("Outbox recovery", () => {
   it.effect("reclaims the files of a drainer silent for claimTimeout, leaves a live drainer's claim alone", () =>
     Effect.gen(function* () {
       const now = Date.now()
-      const { dir, outbox } = yield* openAt(now)
-      yield* outbox.append([ev("dead1"), ev("dead2")])
-      yield* outbox.append([ev("live1")])
+      yield* TestClock.setTime(now)
+      const { dir, outbox } = yield* queued(["dead1", "dead2"], ["live1"])
       const [deadFile, liveFile] = ls(dir, "pending")
       for (const [owner, file] of [
         ["0000000000001-0000000007-deadbeef", deadFile],
@@ -406,8 +382,8 @@ describe("Outbox recovery", () => {
   it.effect("quarantines unreadable files, sends the events still readable in them, recovers a file left in tmp/", () =>
     Effect.gen(function* () {
       const now = Date.now()
-      const { dir, outbox } = yield* openAt(now)
-      yield* outbox.append([ev("g1"), ev("g2")])
+      yield* TestClock.setTime(now)
+      const { dir, outbox } = yield* queued(["g1", "g2"])
       const write = (sub: string, name: string, body: string, ageMs = 0) => {
         const file = path.join(dir, sub, name)
         fs.writeFileSync(file, body)
