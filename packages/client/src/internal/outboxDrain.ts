@@ -95,6 +95,15 @@ export const makeDrainSteps = (ctx: DrainContext) => {
       yield* Effect.logWarning(`Outbox: moved ${name} to corrupt/: ${reason}`)
     })
 
+  /** The events of the spool file at `file` (named as `parsed` says), or why they cannot be read; undefined when gone. */
+  const readSpool = (file: string, parsed: Files.SpoolName | undefined) =>
+    Effect.map(Fs.readText(file), (text): ReturnType<typeof Files.decodeSpool> | undefined => {
+      if (text === undefined) return undefined
+      return parsed === undefined
+        ? { error: "not an outbox file name", salvaged: [] }
+        : Files.decodeSpool(text, parsed.count)
+    })
+
   /**
    * Moves an unreadable spool file to `corrupt/`. The complete events it still holds are queued again first, under
    * the same append (`<stem>.<count>.json`, so doing it twice after a crash writes the same file).
@@ -134,13 +143,8 @@ export const makeDrainSteps = (ctx: DrainContext) => {
           yield* Fs.remove(file)
           continue
         }
-        const parsed = Files.parseName(name)
-        const text = yield* Fs.readText(file)
-        if (text === undefined) continue
-        const decoded =
-          parsed === undefined
-            ? { error: "not an outbox file name", salvaged: [] }
-            : Files.decodeSpool(text, parsed.count)
+        const decoded = yield* readSpool(file, Files.parseName(name))
+        if (decoded === undefined) continue
         if ("error" in decoded) yield* quarantineSpool(file, name, decoded, "left by an interrupted append: ", totals)
         else yield* Fs.move(file, path.join(dirs.pending, name))
       }
@@ -174,12 +178,8 @@ export const makeDrainSteps = (ctx: DrainContext) => {
         if (parsed !== undefined && files.length > 0 && items.length + parsed.count > ctx.maxEvents) break
         const claimed = yield* claimFile(name)
         if (claimed === undefined) continue
-        const text = yield* Fs.readText(claimed)
-        if (text === undefined) continue
-        const decoded =
-          parsed === undefined
-            ? { error: "not an outbox file name", salvaged: [] }
-            : Files.decodeSpool(text, parsed.count)
+        const decoded = yield* readSpool(claimed, parsed)
+        if (decoded === undefined) continue
         if ("error" in decoded || parsed === undefined) {
           if ("error" in decoded) yield* quarantineSpool(claimed, name, decoded, "", totals)
           continue
