@@ -130,56 +130,55 @@ const temporalityOf = (t: number | string | undefined): Telemetry.MetricPoint["t
       ? "cumulative"
       : "unspecified"
 
-const logsFromProtobuf = (bytes: Uint8Array): Array<Telemetry.LogRecord> => {
-  const request = fromBinary(ExportLogsServiceRequestSchema, bytes)
-  const out: Array<Telemetry.LogRecord> = []
-  for (const rl of request.resourceLogs) {
-    const resource = attributesOf(rl.resource?.attributes ?? [])
-    for (const sl of rl.scopeLogs) {
-      for (const r of sl.logRecords) {
-        out.push({
-          timeMs: nanosToMs(r.timeUnixNano),
-          observedMs: nanosToMs(r.observedTimeUnixNano),
-          body: fromAny(r.body),
-          attributes: attributesOf(r.attributes),
-          resource,
-          scope: sl.scope?.name ?? null
-        })
-      }
-    }
-  }
-  return out
-}
+/** The scope groups of a protobuf export, each with the attributes of its resource. */
+const protoScopes = <G extends { readonly resource?: { readonly attributes: ReadonlyArray<KeyValue> } | undefined }, S>(
+  groups: ReadonlyArray<G>,
+  scopesOf: (group: G) => ReadonlyArray<S>
+): Array<{ readonly resource: Telemetry.Attributes; readonly scope: S }> =>
+  groups.flatMap((group) => {
+    const resource = attributesOf(group.resource?.attributes ?? [])
+    return scopesOf(group).map((scope) => ({ resource, scope }))
+  })
+
+const logsFromProtobuf = (bytes: Uint8Array): Array<Telemetry.LogRecord> =>
+  protoScopes(fromBinary(ExportLogsServiceRequestSchema, bytes).resourceLogs, (rl) => rl.scopeLogs).flatMap(
+    ({ resource, scope: sl }) =>
+      sl.logRecords.map((r) => ({
+        timeMs: nanosToMs(r.timeUnixNano),
+        observedMs: nanosToMs(r.observedTimeUnixNano),
+        body: fromAny(r.body),
+        attributes: attributesOf(r.attributes),
+        resource,
+        scope: sl.scope?.name ?? null
+      }))
+  )
 
 const metricsFromProtobuf = (bytes: Uint8Array): Array<Telemetry.MetricPoint> => {
   const request = fromBinary(ExportMetricsServiceRequestSchema, bytes)
   const out: Array<Telemetry.MetricPoint> = []
-  for (const rm of request.resourceMetrics) {
-    const resource = attributesOf(rm.resource?.attributes ?? [])
-    for (const sm of rm.scopeMetrics) {
-      for (const m of sm.metrics) {
-        const data = m.data
-        const points =
-          data.case === "sum"
-            ? { list: data.value.dataPoints, temporality: temporalityOf(data.value.aggregationTemporality) }
-            : data.case === "gauge"
-              ? { list: data.value.dataPoints, temporality: "unspecified" as const }
-              : undefined
-        if (points === undefined) continue
-        for (const p of points.list) {
-          const value =
-            p.value.case === "asDouble" ? p.value.value : p.value.case === "asInt" ? Number(p.value.value) : undefined
-          if (value === undefined || !Number.isFinite(value)) continue
-          out.push({
-            metric: m.name,
-            temporality: points.temporality,
-            startMs: nanosToMs(p.startTimeUnixNano),
-            timeMs: nanosToMs(p.timeUnixNano),
-            value,
-            attributes: attributesOf(p.attributes),
-            resource
-          })
-        }
+  for (const { resource, scope: sm } of protoScopes(request.resourceMetrics, (rm) => rm.scopeMetrics)) {
+    for (const m of sm.metrics) {
+      const data = m.data
+      const points =
+        data.case === "sum"
+          ? { list: data.value.dataPoints, temporality: temporalityOf(data.value.aggregationTemporality) }
+          : data.case === "gauge"
+            ? { list: data.value.dataPoints, temporality: "unspecified" as const }
+            : undefined
+      if (points === undefined) continue
+      for (const p of points.list) {
+        const value =
+          p.value.case === "asDouble" ? p.value.value : p.value.case === "asInt" ? Number(p.value.value) : undefined
+        if (value === undefined || !Number.isFinite(value)) continue
+        out.push({
+          metric: m.name,
+          temporality: points.temporality,
+          startMs: nanosToMs(p.startTimeUnixNano),
+          timeMs: nanosToMs(p.timeUnixNano),
+          value,
+          attributes: attributesOf(p.attributes),
+          resource
+        })
       }
     }
   }
@@ -319,22 +318,14 @@ const attempt = <A>(f: () => A, what: string): Either.Either<A, BodyError> => {
   }
 }
 
+/** A body decoder of one signal: protobuf or JSON as `encoding` says, anything malformed a 400. */
+const decoderOf =
+  <A>(signal: Signal, fromProtobuf: (bytes: Uint8Array) => A, fromJson: (body: unknown) => A) =>
+  (bytes: Uint8Array, encoding: Encoding): Either.Either<A, BodyError> =>
+    attempt(() => (encoding === "protobuf" ? fromProtobuf(bytes) : fromJson(parseJson(bytes))), `${encoding} ${signal}`)
+
 /** The log records of an OTLP/HTTP logs body (already inflated). */
-export const decodeLogs = (
-  bytes: Uint8Array,
-  encoding: Encoding
-): Either.Either<Array<Telemetry.LogRecord>, BodyError> =>
-  attempt(
-    () => (encoding === "protobuf" ? logsFromProtobuf(bytes) : logsFromJson(parseJson(bytes))),
-    `${encoding} logs`
-  )
+export const decodeLogs = decoderOf("logs", logsFromProtobuf, logsFromJson)
 
 /** The number data points of an OTLP/HTTP metrics body (already inflated). */
-export const decodeMetrics = (
-  bytes: Uint8Array,
-  encoding: Encoding
-): Either.Either<Array<Telemetry.MetricPoint>, BodyError> =>
-  attempt(
-    () => (encoding === "protobuf" ? metricsFromProtobuf(bytes) : metricsFromJson(parseJson(bytes))),
-    `${encoding} metrics`
-  )
+export const decodeMetrics = decoderOf("metrics", metricsFromProtobuf, metricsFromJson)

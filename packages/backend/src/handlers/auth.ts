@@ -8,6 +8,7 @@ import { ServerInfo } from "../ServerInfo.js"
 import { SessionStore } from "../SessionStore.js"
 import { SignIns } from "../SignIns.js"
 import { orStorageFailure } from "../Storage.js"
+import { withCaller } from "./caller.js"
 
 /** A new sign-in's public id (what Settings lists and `DELETE /api/sign-ins/{id}` takes; never the token). */
 const signInId = () => `sgn_${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`
@@ -53,29 +54,29 @@ export const AuthLive = HttpApiBuilder.group(Api.OpenSyncApi, "auth", (handlers)
       })
     )
     .handle("me", () =>
-      Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const keys = yield* Keys
-        const name = yield* orStorageFailure(keys.userName(user.userId))
-        const lastReceivedAt = yield* orStorageFailure((yield* SessionStore).lastTelemetry(user.userId))
-        return {
-          user: { id: Ids.UserId.make(user.userId), name },
-          via: user.via,
-          scope: user.scope,
-          expiresAt: user.session?.expiresAt ?? null,
-          telemetry: { lastReceivedAt }
-        }
-      })
+      withCaller(Keys, (user, keys) =>
+        Effect.gen(function* () {
+          const name = yield* orStorageFailure(keys.userName(user.userId))
+          const lastReceivedAt = yield* orStorageFailure((yield* SessionStore).lastTelemetry(user.userId))
+          return {
+            user: { id: Ids.UserId.make(user.userId), name },
+            via: user.via,
+            scope: user.scope,
+            expiresAt: user.session?.expiresAt ?? null,
+            telemetry: { lastReceivedAt }
+          }
+        })
+      )
     )
     .handle("deleteSession", () =>
-      Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const signIns = yield* SignIns
-        if (user.session !== undefined)
-          yield* orStorageFailure(signIns.revoke(user.userId, user.session.id, Date.now()))
-        yield* setSignInCookie("", 0)
-        return { ok: true as const }
-      })
+      withCaller(SignIns, (user, signIns) =>
+        Effect.gen(function* () {
+          if (user.session !== undefined)
+            yield* orStorageFailure(signIns.revoke(user.userId, user.session.id, Date.now()))
+          yield* setSignInCookie("", 0)
+          return { ok: true as const }
+        })
+      )
     )
 )
 
@@ -83,20 +84,19 @@ export const AuthLive = HttpApiBuilder.group(Api.OpenSyncApi, "auth", (handlers)
 export const SignInsLive = HttpApiBuilder.group(Api.OpenSyncApi, "signIns", (handlers) =>
   handlers
     .handle("list", () =>
-      Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const signIns = yield* SignIns
-        const list = yield* orStorageFailure(signIns.list(user.userId, Date.now()))
-        return { signIns: list.map((s) => ({ ...s, current: s.id === user.session?.id })) }
-      })
+      withCaller(SignIns, (user, signIns) =>
+        Effect.map(orStorageFailure(signIns.list(user.userId, Date.now())), (list) => ({
+          signIns: list.map((s) => ({ ...s, current: s.id === user.session?.id }))
+        }))
+      )
     )
     .handle("revoke", ({ path }) =>
-      Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const signIns = yield* SignIns
-        const revoked = yield* orStorageFailure(signIns.revoke(user.userId, path.id, Date.now()))
-        if (Option.isNone(revoked)) return yield* new Errors.NotFound({ error: `Sign-in not found: ${path.id}` })
-        return { ...revoked.value, current: revoked.value.id === user.session?.id }
-      })
+      withCaller(SignIns, (user, signIns) =>
+        Effect.gen(function* () {
+          const revoked = yield* orStorageFailure(signIns.revoke(user.userId, path.id, Date.now()))
+          if (Option.isNone(revoked)) return yield* new Errors.NotFound({ error: `Sign-in not found: ${path.id}` })
+          return { ...revoked.value, current: revoked.value.id === user.session?.id }
+        })
+      )
     )
 )

@@ -5,6 +5,7 @@ import * as Option from "effect/Option"
 import { digest } from "../Auth.js"
 import { Keys, maxKeysPerUser } from "../Keys.js"
 import { orStorageFailure } from "../Storage.js"
+import { withCaller } from "./caller.js"
 
 /** A new secret with its id, display prefix and digest. */
 export const newKey = Effect.gen(function* () {
@@ -16,33 +17,29 @@ export const newKey = Effect.gen(function* () {
 export const KeysLive = HttpApiBuilder.group(Api.OpenSyncApi, "keys", (handlers) =>
   handlers
     .handle("list", () =>
-      Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const keys = yield* Keys
-        return { keys: yield* orStorageFailure(keys.list(user.userId)) }
-      })
+      withCaller(Keys, (user, keys) => Effect.map(orStorageFailure(keys.list(user.userId)), (list) => ({ keys: list })))
     )
     .handle("create", ({ payload }) =>
-      Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const keys = yield* Keys
-        const secret = yield* newKey
-        const created = yield* orStorageFailure(keys.create(user.userId, payload.name, payload.scope, secret))
-        if (Option.isNone(created)) {
-          return yield* new Errors.BadRequest({
-            error: `A user may hold at most ${maxKeysPerUser} keys; revoked keys count too.`
-          })
-        }
-        return { ...created.value, key: secret.key }
-      })
+      withCaller(Keys, (user, keys) =>
+        Effect.gen(function* () {
+          const secret = yield* newKey
+          const created = yield* orStorageFailure(keys.create(user.userId, payload.name, payload.scope, secret))
+          if (Option.isNone(created)) {
+            return yield* new Errors.BadRequest({
+              error: `A user may hold at most ${maxKeysPerUser} keys; revoked keys count too.`
+            })
+          }
+          return { ...created.value, key: secret.key }
+        })
+      )
     )
     .handle("revoke", ({ path }) =>
-      Effect.gen(function* () {
-        const user = yield* Api.CurrentUser
-        const keys = yield* Keys
-        const revoked = yield* orStorageFailure(keys.revoke(user.userId, path.id))
-        if (Option.isNone(revoked)) return yield* new Errors.NotFound({ error: `API key not found: ${path.id}` })
-        return revoked.value
-      })
+      withCaller(Keys, (user, keys) =>
+        Effect.gen(function* () {
+          const revoked = yield* orStorageFailure(keys.revoke(user.userId, path.id))
+          if (Option.isNone(revoked)) return yield* new Errors.NotFound({ error: `API key not found: ${path.id}` })
+          return revoked.value
+        })
+      )
     )
 )
