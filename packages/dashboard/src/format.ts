@@ -55,11 +55,5 @@ export const isoDay = (ms: number) => {
 /** The agent's name for a source id (from the domain's Sources table), else the id. */
 export const sourceLabel = (source: string) => Sources.label(source)
 
-/** Like Session.projectOf in the domain, without loading the domain module here. */
-export const projectOf = (s: { readonly projectName: string | null; readonly projectPath: string | null }) =>
-  s.projectName ??
-  s.projectPath
-    ?.split(/[\\/]/)
-    .filter((p) => p.length > 0)
-    .pop() ??
-  "(none)"
+/** The project label of a session: its name, else the last segment of its path, else `"(none)"`. */
+export { projectOf } from "@opensync/domain/Session"

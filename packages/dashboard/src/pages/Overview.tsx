@@ -2,7 +2,9 @@ import type { SessionPage, Stats } from "@opensync/domain/Api"
 import { useMemo } from "react"
 import { run } from "../api.js"
 import { StackedBars } from "../components/Chart.js"
-import { RangePicker } from "../components/RangePicker.js"
+import { type Column, DataTable, type Usage, usageColumns } from "../components/DataTable.js"
+import { PageHead } from "../components/PageHead.js"
+import { SessionList } from "../components/SessionList.js"
 import {
   Bar,
   Card,
@@ -61,6 +63,12 @@ const chartControls = [
   ]
 ] as const
 
+/** Usage columns of the compact tables without headers: the session count says what it counts. */
+const countedColumns: ReadonlyArray<Column<Usage>> = [
+  { label: "Sessions", cell: (r) => `${F.count(r.sessions)} sessions`, num: true },
+  ...usageColumns.slice(1)
+]
+
 /** Where the tokens, money and time go: totals, usage over time split by source or model, recent sessions. */
 const OverviewPage = () => {
   const app = useApp()
@@ -97,13 +105,9 @@ const OverviewPage = () => {
 
   return (
     <div className="page">
-      <div className="page-head">
-        <h1>Overview</h1>
-        <div className="controls">
-          <SourceSelect value={source} sources={options.sources} />
-          <RangePicker range={range.range} fromDay={range.fromDay} toDay={range.toDay} />
-        </div>
-      </div>
+      <PageHead title="Overview" range={range}>
+        <SourceSelect value={source} sources={options.sources} />
+      </PageHead>
       {noData && <GettingStarted serverUrl={app.connection.baseUrl} />}
       {stats.error !== undefined && <ErrorBox error={stats.error} />}
       {stats.loading && <Loading label="Adding up your usage…" />}
@@ -162,97 +166,70 @@ const OverviewPage = () => {
       {t !== undefined && stats.data !== undefined && (
         <div className="grid-2">
           <Card title="Tokens by type">
-            <table className="table compact">
-              <tbody>
-                {tokenTypes.map(([key, label]) => (
-                  <tr key={key}>
-                    <th scope="row">{label}</th>
-                    <td className="bar-cell">
-                      <Bar value={t[key]} max={t.totalTokens} />
-                    </td>
-                    <td className="num">{F.tokens(t[key])}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              className="compact"
+              headers={false}
+              rows={tokenTypes}
+              rowKey={([key]) => key}
+              name={{ label: "Type", cell: ([, label]) => label }}
+              columns={[
+                { label: "Share", cell: ([key]) => <Bar value={t[key]} max={t.totalTokens} />, tone: () => "bar-cell" },
+                { label: "Tokens", cell: ([key]) => F.tokens(t[key]), num: true }
+              ]}
+            />
           </Card>
           <Card title="Models">
-            <table className="table compact">
-              <thead>
-                <tr>
-                  <th>Model</th>
-                  <th className="num">Sessions</th>
-                  <th className="num">Tokens</th>
-                  <th className="num">Cost</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stats.data.byModel.slice(0, 8).map((m) => (
-                  <tr key={m.model}>
-                    <td>
-                      <Link to={href("/sessions", { model: m.model })}>{m.model}</Link>
-                    </td>
-                    <td className="num">{F.count(m.sessions)}</td>
-                    <td className="num">{F.tokens(m.totalTokens)}</td>
-                    <td className="num">{F.usd(m.costUsd)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              className="compact"
+              rows={stats.data.byModel.slice(0, 8)}
+              rowKey={(m) => m.model}
+              name={{ label: "Model", cell: (m) => <Link to={href("/sessions", { model: m.model })}>{m.model}</Link> }}
+              columns={usageColumns}
+            />
           </Card>
           <Card title="Sources">
-            <table className="table compact">
-              <tbody>
-                {stats.data.bySource.map((s) => (
-                  <tr key={s.source}>
-                    <th scope="row">
-                      <Link to={href("/sessions", { source: s.source })}>{F.sourceLabel(s.source)}</Link>
-                    </th>
-                    <td className="num">{F.count(s.sessions)} sessions</td>
-                    <td className="num">{F.tokens(s.totalTokens)}</td>
-                    <td className="num">{F.usd(s.costUsd)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              className="compact"
+              headers={false}
+              rows={stats.data.bySource}
+              rowKey={(s) => s.source}
+              name={{
+                label: "Source",
+                cell: (s) => <Link to={href("/sessions", { source: s.source })}>{F.sourceLabel(s.source)}</Link>
+              }}
+              columns={countedColumns}
+            />
           </Card>
           <Card title="Top projects" actions={<Link to="/projects">All projects →</Link>}>
-            <table className="table compact">
-              <tbody>
-                {[...stats.data.byProject]
-                  .sort((a, b) => b.costUsd - a.costUsd || b.totalTokens - a.totalTokens)
-                  .slice(0, 6)
-                  .map((p) => (
-                    <tr key={p.project}>
-                      <th scope="row">
-                        <Link to={href("/sessions", { project: p.project })}>{p.project}</Link>
-                      </th>
-                      <td className="num">{F.count(p.sessions)} sessions</td>
-                      <td className="num">{F.tokens(p.totalTokens)}</td>
-                      <td className="num">{F.usd(p.costUsd)}</td>
-                    </tr>
-                  ))}
-              </tbody>
-            </table>
+            <DataTable
+              className="compact"
+              headers={false}
+              rows={[...stats.data.byProject]
+                .sort((a, b) => b.costUsd - a.costUsd || b.totalTokens - a.totalTokens)
+                .slice(0, 6)}
+              rowKey={(p) => p.project}
+              name={{
+                label: "Project",
+                cell: (p) => <Link to={href("/sessions", { project: p.project })}>{p.project}</Link>
+              }}
+              columns={countedColumns}
+            />
           </Card>
         </div>
       )}
       {recent.data !== undefined && recent.data.sessions.length > 0 && (
         <Card title="Recent sessions" actions={<Link to="/sessions">All sessions →</Link>}>
-          <ul className="recent">
-            {recent.data.sessions.map((s) => (
-              <li key={s.id}>
-                <Link to={`/sessions/${encodeURIComponent(s.id)}`}>{s.title ?? "Untitled session"}</Link>
-                <span className="meta">
-                  <SourceChip source={s.source} />
-                  <span>{F.projectOf(s)}</span>
-                  <span className="muted">{F.relative(s.updatedAt)}</span>
-                  <span className="num">{F.tokens(s.totalTokens)} tok</span>
-                  <span className="num">{F.usd(s.costUsd)}</span>
-                </span>
-              </li>
-            ))}
-          </ul>
+          <SessionList
+            sessions={recent.data.sessions}
+            untitled={() => "Untitled session"}
+            details={(s) => (
+              <>
+                <SourceChip source={s.source} />
+                <span>{F.projectOf(s)}</span>
+                <span className="muted">{F.relative(s.updatedAt)}</span>
+              </>
+            )}
+          />
         </Card>
       )}
     </div>

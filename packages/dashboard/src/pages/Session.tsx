@@ -5,6 +5,7 @@ import { micromark } from "micromark"
 import { memo, useMemo, useState } from "react"
 import { fetchBlob, run } from "../api.js"
 import { SessionFigures } from "../components/SessionFigures.js"
+import { SessionList } from "../components/SessionList.js"
 import { Card, ErrorBox, Link, Loading, SourceChip, Stat } from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
@@ -262,18 +263,11 @@ const SessionPage = (props: { readonly id: string }) => {
       <SessionFigures session={s} />
       {children.length > 0 && (
         <Card title={`Subagents (${children.length})`}>
-          <ul className="recent">
-            {children.map((c) => (
-              <li key={c.id}>
-                <Link to={`/sessions/${encodeURIComponent(c.id)}`}>{c.title ?? c.id}</Link>
-                <span className="meta">
-                  <span>{F.count(c.messageCount)} messages</span>
-                  <span className="num">{F.tokens(c.totalTokens)} tok</span>
-                  <span className="num">{F.usd(c.costUsd)}</span>
-                </span>
-              </li>
-            ))}
-          </ul>
+          <SessionList
+            sessions={children}
+            untitled={(c) => c.id}
+            details={(c) => <span>{F.count(c.messageCount)} messages</span>}
+          />
         </Card>
       )}
       <section className="conversation" aria-label="Conversation">

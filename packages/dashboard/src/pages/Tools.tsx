@@ -3,8 +3,9 @@ import * as ToolNames from "@opensync/domain/ToolNames"
 import { useMemo } from "react"
 import { run } from "../api.js"
 import { StackedBars } from "../components/Chart.js"
-import { RangePicker } from "../components/RangePicker.js"
-import { Bar, Card, ErrorBox, Loading, Select, SourceSelect } from "../components/ui.js"
+import { type Column, DataTable, type TableSpec } from "../components/DataTable.js"
+import { PageHead } from "../components/PageHead.js"
+import { Card, ErrorBox, Loading, Select, SourceSelect } from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
 import { useQuery } from "../query.js"
@@ -24,6 +25,44 @@ const sorts: Record<string, (a: ToolStats, b: ToolStats) => number> = {
   failures: (a, b) => b.failureRate - a.failureRate || b.errors - a.errors,
   duration: (a, b) => (b.avgDurationMs ?? -1) - (a.avgDurationMs ?? -1),
   total: (a, b) => b.totalDurationMs - a.totalDurationMs
+}
+
+const columns: ReadonlyArray<Column<ToolStats>> = [
+  { label: "Calls", sort: "calls", cell: (t) => F.count(t.calls), num: true },
+  {
+    label: "Failure rate",
+    sort: "failures",
+    cell: (t) => (
+      <>
+        {F.percent(t.failureRate)} <span className="muted">({F.count(t.errors)})</span>
+      </>
+    ),
+    num: true,
+    tone: (t) => (t.failureRate > 0.1 ? "text-error" : undefined)
+  },
+  { label: "Avg duration", sort: "duration", cell: (t) => F.duration(t.avgDurationMs), num: true },
+  { label: "Total time", sort: "total", cell: (t) => F.duration(t.totalDurationMs), num: true }
+]
+
+const toolsTable: TableSpec<ToolStats> = {
+  className: "tools-table",
+  rowKey: (t) => t.tool,
+  name: {
+    label: "Tool",
+    cell: (t) => (
+      <>
+        <span className="tool-name" title={aliasText(t.tool) || undefined}>
+          {t.tool}
+        </span>
+        {ToolNames.describe(t.tool) !== undefined && (
+          <span className="tool-desc muted">{ToolNames.describe(t.tool)}</span>
+        )}
+      </>
+    )
+  },
+  bar: (t) => t.calls,
+  columns,
+  defaultSort: "calls"
 }
 
 /** Tool calls, failures and durations per tool; by project and source, over time. */
@@ -64,25 +103,20 @@ const ToolsPage = () => {
     return { x: axis.map(periodStart), layers: keys.map((k) => ({ label: k, values: rows.get(k)! })) }
   }, [stats.data])
   const tools = [...(stats.data?.tools ?? [])].sort(sorts[sort] ?? sorts.calls)
-  const maxCalls = Math.max(0, ...tools.map((t) => t.calls))
   const totalCalls = tools.reduce((sum, t) => sum + t.calls, 0)
   const totalErrors = tools.reduce((sum, t) => sum + t.errors, 0)
 
   return (
     <div className="page">
-      <div className="page-head">
-        <h1>Tools</h1>
-        <div className="controls">
-          <SourceSelect value={source} sources={options.sources} />
-          <Select
-            label="Project"
-            value={project}
-            options={[["", "All projects"], ...options.projects.map((p) => [p, p] as const)]}
-            onChange={(v) => setParams({ project: v === "" ? null : v }, { push: true })}
-          />
-          <RangePicker range={range.range} fromDay={range.fromDay} toDay={range.toDay} />
-        </div>
-      </div>
+      <PageHead title="Tools" range={range}>
+        <SourceSelect value={source} sources={options.sources} />
+        <Select
+          label="Project"
+          value={project}
+          options={[["", "All projects"], ...options.projects.map((p) => [p, p] as const)]}
+          onChange={(v) => setParams({ project: v === "" ? null : v }, { push: true })}
+        />
+      </PageHead>
       {stats.error !== undefined && <ErrorBox error={stats.error} />}
       {stats.loading && <Loading />}
       {stats.data !== undefined && tools.length === 0 && (
@@ -109,55 +143,7 @@ const ToolsPage = () => {
             </Card>
           )}
           <Card className="card-flush">
-            <div className="table-wrap">
-              <table className="table tools-table">
-                <thead>
-                  <tr>
-                    <th>Tool</th>
-                    {(
-                      [
-                        ["calls", "Calls"],
-                        ["failures", "Failure rate"],
-                        ["duration", "Avg duration"],
-                        ["total", "Total time"]
-                      ] as const
-                    ).map(([key, label]) => (
-                      <th key={key} className="num" aria-sort={sort === key ? "descending" : undefined}>
-                        <button
-                          type="button"
-                          className="sort"
-                          onClick={() => setParams({ sort: key === "calls" ? null : key })}
-                        >
-                          {label}
-                          {sort === key ? " ▼" : ""}
-                        </button>
-                      </th>
-                    ))}
-                  </tr>
-                </thead>
-                <tbody>
-                  {tools.map((t) => (
-                    <tr key={t.tool}>
-                      <th scope="row">
-                        <span className="tool-name" title={aliasText(t.tool) || undefined}>
-                          {t.tool}
-                        </span>
-                        {ToolNames.describe(t.tool) !== undefined && (
-                          <span className="tool-desc muted">{ToolNames.describe(t.tool)}</span>
-                        )}
-                        <Bar value={t.calls} max={maxCalls} />
-                      </th>
-                      <td className="num">{F.count(t.calls)}</td>
-                      <td className={`num ${t.failureRate > 0.1 ? "text-error" : ""}`}>
-                        {F.percent(t.failureRate)} <span className="muted">({F.count(t.errors)})</span>
-                      </td>
-                      <td className="num">{F.duration(t.avgDurationMs)}</td>
-                      <td className="num">{F.duration(t.totalDurationMs)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable {...toolsTable} rows={tools} sort={sort} />
           </Card>
         </>
       )}
