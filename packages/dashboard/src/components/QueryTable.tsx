@@ -10,17 +10,24 @@ export const FormError = (props: { readonly error: string | null }) =>
     </p>
   )
 
-/**
- * A list loaded with `useQuery`, as a table: why the last action on it failed, the load's error or progress, then the
- * rows under the column headers (`""`: a column without a header, e.g. the actions).
- */
-export const QueryTable = <T,>(props: {
-  readonly query: Query<T>
-  readonly error: string | null
+/** A `QueryTable` column: its header (unique; `""`: none, e.g. the actions), its cell; `num` aligns it right. */
+export type QueryColumn<I> = readonly [header: string, cell: (item: I) => ReactNode, num?: "num"]
+
+/** What a `QueryTable` shows of a loaded list: its items, each row's key and attributes, and the columns. */
+export interface QueryTableSpec<T, I> {
   readonly className: string
-  readonly headers: ReadonlyArray<string>
-  readonly rows: (data: T) => ReactNode
-}) => (
+  readonly items: (data: T) => ReadonlyArray<I>
+  readonly row: (item: I) => { readonly key: string; readonly className?: string; readonly "data-testid"?: string }
+  readonly columns: ReadonlyArray<QueryColumn<I>>
+}
+
+/**
+ * A list loaded with `useQuery`, as a table: why the last action on it failed, the load's error or progress, then one
+ * row per item under the column headers.
+ */
+export const QueryTable = <T, I>(
+  props: QueryTableSpec<T, I> & { readonly query: Query<T>; readonly error: string | null }
+) => (
   <>
     <FormError error={props.error} />
     {props.query.error !== undefined && <ErrorBox error={props.query.error} />}
@@ -30,12 +37,25 @@ export const QueryTable = <T,>(props: {
         <table className={`table ${props.className}`}>
           <thead>
             <tr>
-              {props.headers.map((header) => (
+              {props.columns.map(([header]) => (
                 <th key={header}>{header === "" ? undefined : header}</th>
               ))}
             </tr>
           </thead>
-          <tbody>{props.rows(props.query.data)}</tbody>
+          <tbody>
+            {props.items(props.query.data).map((item) => {
+              const { key, ...attributes } = props.row(item)
+              return (
+                <tr key={key} {...attributes}>
+                  {props.columns.map(([header, cell, num]) => (
+                    <td key={header} className={num}>
+                      {cell(item)}
+                    </td>
+                  ))}
+                </tr>
+              )
+            })}
+          </tbody>
         </table>
       </div>
     )}

@@ -3,7 +3,7 @@ import type { SignInInfo } from "@opensync/domain/SignIn"
 import * as Sources from "@opensync/domain/Sources"
 import { type FormEvent, useEffect, useState } from "react"
 import { run } from "../api.js"
-import { FormError, QueryTable } from "../components/QueryTable.js"
+import { FormError, QueryTable, type QueryTableSpec } from "../components/QueryTable.js"
 import { Card } from "../components/ui.js"
 import { useApp } from "../context.js"
 import * as F from "../format.js"
@@ -73,6 +73,30 @@ const Keys = () => {
       (e: Error) => setError(e.message)
     )
   }
+  const keysTable: QueryTableSpec<{ readonly keys: ReadonlyArray<ApiKeyInfo> }, ApiKeyInfo> = {
+    className: "keys-table",
+    items: (data) => data.keys,
+    row: (key) => ({ key: key.id, className: key.revokedAt !== null ? "revoked" : "" }),
+    columns: [
+      ["Name", (key) => key.name],
+      ["Key", (key) => <code>{key.prefix}…</code>],
+      ["Scope", (key) => key.scope],
+      ["Created", (key) => F.date(key.createdAt)],
+      ["Last used", (key) => (key.lastUsedAt === null ? "never" : F.relative(key.lastUsedAt))],
+      [
+        "",
+        (key) =>
+          key.revokedAt === null ? (
+            <button type="button" className="btn btn-small btn-danger" onClick={() => revoke(key)}>
+              Revoke
+            </button>
+          ) : (
+            <span className="muted">revoked {F.date(key.revokedAt)}</span>
+          ),
+        "num"
+      ]
+    ]
+  }
   return (
     <Card title="API keys">
       <p className="muted">
@@ -121,34 +145,7 @@ const Keys = () => {
           </button>
         </div>
       )}
-      <QueryTable
-        query={keys}
-        error={error}
-        className="keys-table"
-        headers={["Name", "Key", "Scope", "Created", "Last used", ""]}
-        rows={(data) =>
-          data.keys.map((key) => (
-            <tr key={key.id} className={key.revokedAt !== null ? "revoked" : ""}>
-              <td>{key.name}</td>
-              <td>
-                <code>{key.prefix}…</code>
-              </td>
-              <td>{key.scope}</td>
-              <td>{F.date(key.createdAt)}</td>
-              <td>{key.lastUsedAt === null ? "never" : F.relative(key.lastUsedAt)}</td>
-              <td className="num">
-                {key.revokedAt === null ? (
-                  <button type="button" className="btn btn-small btn-danger" onClick={() => revoke(key)}>
-                    Revoke
-                  </button>
-                ) : (
-                  <span className="muted">revoked {F.date(key.revokedAt)}</span>
-                )}
-              </td>
-            </tr>
-          ))
-        }
-      />
+      <QueryTable {...keysTable} query={keys} error={error} />
     </Card>
   )
 }
@@ -166,37 +163,42 @@ const SignIns = () => {
       (e: Error) => setError(e.message)
     )
   }
+  const signInsTable: QueryTableSpec<{ readonly signIns: ReadonlyArray<SignInInfo> }, SignInInfo> = {
+    className: "sign-ins-table",
+    items: (data) => data.signIns,
+    row: (signIn) => ({ key: signIn.id, "data-testid": "sign-in" }),
+    columns: [
+      [
+        "Browser",
+        (signIn) => (
+          <>
+            {signIn.browser}
+            {signIn.current && <span className="muted"> (this browser)</span>}
+          </>
+        )
+      ],
+      ["Key", (signIn) => signIn.keyName ?? signIn.keyId],
+      ["Signed in", (signIn) => F.dateAndTime(signIn.createdAt)],
+      ["Last seen", (signIn) => F.relative(signIn.lastSeenAt)],
+      ["Expires", (signIn) => F.date(signIn.expiresAt)],
+      [
+        "",
+        (signIn) => (
+          <button type="button" className="btn btn-small btn-danger" onClick={() => end(signIn)}>
+            End
+          </button>
+        ),
+        "num"
+      ]
+    ]
+  }
   return (
     <Card title="Dashboard sign-ins">
       <p className="muted">
         Browsers signed in to this dashboard. A sign-in lasts 7 days; it ends at once when you end it here or revoke the
         key it was made with.
       </p>
-      <QueryTable
-        query={signIns}
-        error={error}
-        className="sign-ins-table"
-        headers={["Browser", "Key", "Signed in", "Last seen", "Expires", ""]}
-        rows={(data) =>
-          data.signIns.map((signIn) => (
-            <tr key={signIn.id} data-testid="sign-in">
-              <td>
-                {signIn.browser}
-                {signIn.current && <span className="muted"> (this browser)</span>}
-              </td>
-              <td>{signIn.keyName ?? signIn.keyId}</td>
-              <td>{F.dateAndTime(signIn.createdAt)}</td>
-              <td>{F.relative(signIn.lastSeenAt)}</td>
-              <td>{F.date(signIn.expiresAt)}</td>
-              <td className="num">
-                <button type="button" className="btn btn-small btn-danger" onClick={() => end(signIn)}>
-                  End
-                </button>
-              </td>
-            </tr>
-          ))
-        }
-      />
+      <QueryTable {...signInsTable} query={signIns} error={error} />
     </Card>
   )
 }

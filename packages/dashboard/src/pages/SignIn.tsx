@@ -24,11 +24,18 @@ const useServerCli = () => {
   return cli
 }
 
+/** The sign-in form's inputs. */
+const fields = [
+  { label: "Server URL", name: "server", type: "url", inputMode: "url", autoComplete: "url" },
+  { label: "API key", name: "apiKey", type: "password", autoComplete: "off", placeholder: "osk_…" }
+] as const
+
 /** Sign in with an API key; the server URL defaults to this page's own origin. */
 export const SignIn = (props: { readonly onSignedIn: (auth: Auth) => void; readonly initialError: Error | null }) => {
   const cli = useServerCli()
   const [url, setUrl] = useState(location.origin)
   const [key, setKey] = useState("")
+  const values = { server: [url, setUrl], apiKey: [key, setKey] } as const
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(props.initialError?.message ?? null)
   const submit = (event: FormEvent) => {
@@ -60,30 +67,15 @@ export const SignIn = (props: { readonly onSignedIn: (auth: Auth) => void; reado
           <img src="/favicon.svg" alt="" width="28" height="28" /> OpenSync
         </h1>
         <p className="muted">Sign in with an API key to see your coding-agent sessions.</p>
-        <label className="field">
-          <span>Server URL</span>
-          <input
-            name="server"
-            type="url"
-            inputMode="url"
-            autoComplete="url"
-            value={url}
-            onChange={(e) => setUrl(e.target.value)}
-            required
-          />
-        </label>
-        <label className="field">
-          <span>API key</span>
-          <input
-            name="apiKey"
-            type="password"
-            autoComplete="off"
-            placeholder="osk_…"
-            value={key}
-            onChange={(e) => setKey(e.target.value)}
-            required
-          />
-        </label>
+        {fields.map(({ label, ...field }) => {
+          const [value, set] = values[field.name]
+          return (
+            <label key={field.name} className="field">
+              <span>{label}</span>
+              <input {...field} value={value} onChange={(e) => set(e.target.value)} required />
+            </label>
+          )
+        })}
         <FormError error={error} />
         <button type="submit" className="btn btn-primary" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
