@@ -385,6 +385,11 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await page.locator(".projects-table tbody tr").first().waitFor()
     const names = await page.locator(".projects-table tbody th a").allInnerTexts()
     expect(new Set(names)).toEqual(new Set(["webshop", "compiler", "infra"]))
+    // Figures line up on the right under their right-aligned headers
+    const aligns = await page
+      .locator(".projects-table td.num, .projects-table th.num")
+      .evaluateAll((cells) => [...new Set(cells.map((cell) => getComputedStyle(cell).textAlign))])
+    expect(aligns).toEqual(["right"])
     await shot("projects")
     await page.locator(".projects-table tbody th a", { hasText: "infra" }).click()
     await page.waitForURL(`${server.url}/sessions?project=infra`)
