@@ -161,6 +161,24 @@ export const runClaude = async (options: {
   return { code: run.code, signal: run.signal, wallMs: run.wallMs, lines, stderr: run.stderr, sessionId, result }
 }
 
+/**
+ * Runs `prompt`, then `--resume <its session> -p /compact` when it succeeded, with only what is installed in the
+ * workspace (no `--plugin-dir`) and claude-code-sync unconfigured: what a user who ran `setup` gets.
+ */
+export const runAndCompact = async (options: {
+  readonly workspace: Workspace
+  readonly fakeUrl: string
+  readonly prompt: string
+  readonly bin: string
+  readonly env?: Readonly<Record<string, string | undefined>>
+}): Promise<{ readonly first: ClaudeRun; readonly compact: ClaudeRun | undefined }> => {
+  const installedOnly = { ...options, sync: undefined, pluginDir: null }
+  const first = await runClaude(installedOnly)
+  if (first.code !== 0) return { first, compact: undefined }
+  const compact = await runClaude({ ...installedOnly, prompt: "/compact", resume: first.sessionId })
+  return { first, compact }
+}
+
 /** Runs `node dist/cli.mjs <args>` as a user would in a terminal, with the environment the Claude run had. */
 export const runCli = (
   workspace: Workspace,
