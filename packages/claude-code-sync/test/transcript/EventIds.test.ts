@@ -5,41 +5,31 @@
  * sent, key order included), with their count and first id, so a refactor of the mapping cannot change them unnoticed.
  */
 import { createHash } from "node:crypto"
-import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { capturedHooks } from "@opensync/testkit/HookAgent"
 import * as Either from "effect/Either"
 import * as Hooks from "../../src/Hooks.js"
 import * as Transcript from "../../src/transcript/index.js"
+import * as RealTranscripts from "../support/RealTranscripts.js"
 
-const fixtures = join(import.meta.dirname, "../fixtures")
 const NOW = Date.UTC(2026, 10, 21, 9, 0, 0)
 
 const digest = (events: ReadonlyArray<unknown>) => createHash("sha256").update(JSON.stringify(events)).digest("hex")
 
-const transcriptEvents = (
-  main: string,
-  subagent: string,
-  sessionId: string,
-  agentId: string,
-  syncThinking: boolean,
-  syncToolCalls: boolean
-) => {
-  const read = (file: string, options: Partial<Transcript.ReadOptions>) =>
-    Transcript.readSession(Transcript.parseLines(readFileSync(join(fixtures, file), "utf8")).lines, {
-      syncThinking,
-      ...options
-    })
+const transcriptEvents = (capture: RealTranscripts.RealTranscript, syncThinking: boolean, syncToolCalls: boolean) => {
+  const read = (text: string, options: Partial<Transcript.ReadOptions>) =>
+    Transcript.readSession(Transcript.parseLines(text).lines, { syncThinking, ...options })
+  const { sessionId, agentId } = capture
   const options = { sessionId, source: "claude-code", syncToolCalls }
   return [
-    ...Transcript.toEvents(read(main, {}), options),
-    ...Transcript.toEvents(read(subagent, { source: "subagent", agentId }), { ...options, agentId })
+    ...Transcript.toEvents(read(capture.main, {}), options),
+    ...Transcript.toEvents(read(capture.subagent, { source: "subagent", agentId }), { ...options, agentId })
   ]
 }
 
 const hookEvents = (file: string, syncToolCalls: boolean) =>
-  capturedHooks(join(fixtures, file)).flatMap((hook, i) => {
+  capturedHooks(join(RealTranscripts.fixtures, file)).flatMap((hook, i) => {
     const input = Hooks.decodeHookInput(JSON.stringify(hook.stdin))
     return Either.isRight(input) ? Hooks.eventsFromHook(input.right, { now: NOW + i * 1000, syncToolCalls }) : []
   })
@@ -53,10 +43,7 @@ const pinned = (events: ReadonlyArray<{ readonly id: string }>) => ({
 const transcripts = [
   {
     name: "2.1.197",
-    main: "claude-transcript.jsonl",
-    subagent: "claude-subagent-transcript.jsonl",
-    sessionId: "c763ea33-250a-4cfa-ba10-d17cac298173",
-    agentId: "a0aff73444ac06d3e",
+    capture: RealTranscripts.v2_1_197,
     withToolCalls: {
       count: 16,
       first: "evt_93698a567f68422f88cfe7198daa8c7c",
@@ -70,10 +57,7 @@ const transcripts = [
   },
   {
     name: "2.1.332",
-    main: "claude-2.1.332/transcript.jsonl",
-    subagent: "claude-2.1.332/subagent-transcript.jsonl",
-    sessionId: "a6e9dfb8-e1b3-4c98-a273-0dc6a285e930",
-    agentId: "a010bbeee9f532d40",
+    capture: RealTranscripts.v2_1_332,
     withToolCalls: {
       count: 20,
       first: "evt_ae968c3993c48547efc8c37a74fe4b3d",
@@ -87,10 +71,7 @@ const transcripts = [
   },
   {
     name: "2.1.332, notification absorbed",
-    main: "claude-2.1.332-absorbed/transcript.jsonl",
-    subagent: "claude-2.1.332-absorbed/subagent-transcript.jsonl",
-    sessionId: "8071a984-07a9-4e08-a8b3-0e6b3b4b99b9",
-    agentId: "a443123defc7fe597",
+    capture: RealTranscripts.v2_1_332Absorbed,
     withToolCalls: {
       count: 15,
       first: "evt_07e089a1513180b3ef79d1d79f9d3952",
@@ -135,9 +116,8 @@ const hooks = [
 
 describe("event ids of the real fixtures", () => {
   it.each(transcripts)("transcript $name: the same events and ids", (fixture) => {
-    const { main, subagent, sessionId, agentId } = fixture
-    expect(pinned(transcriptEvents(main, subagent, sessionId, agentId, false, true))).toEqual(fixture.withToolCalls)
-    expect(pinned(transcriptEvents(main, subagent, sessionId, agentId, true, false))).toEqual(fixture.withThinking)
+    expect(pinned(transcriptEvents(fixture.capture, false, true))).toEqual(fixture.withToolCalls)
+    expect(pinned(transcriptEvents(fixture.capture, true, false))).toEqual(fixture.withThinking)
   })
 
   it.each(hooks)("hooks $file: the same events and ids", (fixture) => {
