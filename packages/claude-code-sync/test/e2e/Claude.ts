@@ -16,6 +16,7 @@ import {
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { collect, gitProject, jsonLines } from "@opensync/testkit/FakeModel"
+import type { World } from "@opensync/testkit/HookAgent"
 
 export const repoRoot = resolve(import.meta.dirname, "../../../..")
 export const pluginDir = resolve(repoRoot, "packages/claude-code-sync")
@@ -26,16 +27,13 @@ export const hookPath = join(pluginDir, "dist/hook.cjs")
 export const MODEL = "claude-sonnet-4-5"
 export const GIT_BRANCH = "e2e-branch"
 
-/** A throw-away HOME and a git project (one commit, a CLAUDE.md) under one temp dir. */
-export interface Workspace {
-  readonly root: string
-  readonly home: string
-  readonly project: string
-  /** claude-code-sync's state (inbox, outbox, lock, log): `$XDG_CONFIG_HOME/claude-code-sync`, shared by hooks and CLI. */
-  readonly stateDir: string
+/**
+ * A throw-away HOME and a git project (one commit, a CLAUDE.md) under one temp dir; its `stateDir` is claude-code-sync's
+ * (inbox, outbox, lock, log: `$XDG_CONFIG_HOME/claude-code-sync`, shared by hooks and CLI).
+ */
+export interface Workspace extends World {
   /** `$CLAUDE_PLUGIN_DATA` of the plugin loaded with `--plugin-dir` (id `claude-code-sync-inline`). */
   readonly pluginDataDir: string
-  readonly remove: () => void
 }
 
 export const makeWorkspace = (): Workspace => {
