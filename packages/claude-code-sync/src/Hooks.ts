@@ -105,19 +105,20 @@ export const fallbackPromptId = (sessionId: string, prompt: string, now: number)
 
 const INTERRUPTED = " [interrupted by the user]"
 
+type SessionFields = Omit<WithoutId<typeof Event.SessionEvent.Encoded>, "kind" | "source" | "sessionId" | "at">
+
+/** The hook's session event at `now`, with what the hook tells of the session. */
+const sessionEventOf = (input: HookInput, now: number, fields: SessionFields) =>
+  Event.make({ kind: "session", source: SOURCE, sessionId: input.session_id, at: now, ...fields })
+
 const sessionStartOf = (input: HookInput, now: number) => {
   const cwd = input.cwd
-  const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
-    kind: "session",
-    source: SOURCE,
-    sessionId: input.session_id,
-    at: now,
+  return sessionEventOf(input, now, {
     ...(input.source !== undefined && input.source !== "" ? { startType: input.source } : {}),
     ...(input.model !== undefined && input.model !== "" ? { model: input.model } : {}),
     ...(cwd !== undefined && cwd !== "" ? { projectPath: cwd, projectName: Lenient.projectNameOf(cwd) } : {}),
     ...(input.source === "startup" ? { startedAt: now } : {})
-  }
-  return Event.make(event)
+  })
 }
 
 /** A prompt typed as a slash command (`/review nightly`, `/plugin:command`), as Claude Code passes it to the hook. */
@@ -214,17 +215,11 @@ const toolCallOf = (input: HookInput, now: number, failed: boolean) => {
   return Event.make(event)
 }
 
-const sessionEndOf = (input: HookInput, now: number) => {
-  const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
-    kind: "session",
-    source: SOURCE,
-    sessionId: input.session_id,
-    at: now,
+const sessionEndOf = (input: HookInput, now: number) =>
+  sessionEventOf(input, now, {
     ...(input.reason !== undefined && input.reason !== "" ? { endReason: input.reason } : {}),
     endedAt: now
-  }
-  return Event.make(event)
-}
+  })
 
 /**
  * The domain events a hook payload carries by itself: SessionStart, UserPromptSubmit, PostToolUse(Failure) and

@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process"
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Usage } from "@opensync/domain"
 import * as Agents from "@opensync/testkit/Agents"
 import * as Ccusage from "./e2e/Ccusage.js"
 import * as Claude from "./e2e/Claude.js"
@@ -39,19 +40,6 @@ const usageOf = (usage: Fake.ApiUsage): Server.StoredUsage => ({
   cacheWrite1h: 0,
   reasoning: 0
 })
-
-const sum = (usages: ReadonlyArray<Server.StoredUsage>): Server.StoredUsage =>
-  usages.reduce(
-    (total, usage) => ({
-      input: total.input + usage.input,
-      output: total.output + usage.output,
-      cacheRead: total.cacheRead + usage.cacheRead,
-      cacheWrite5m: total.cacheWrite5m + usage.cacheWrite5m,
-      cacheWrite1h: total.cacheWrite1h + usage.cacheWrite1h,
-      reasoning: total.reasoning + usage.reasoning
-    }),
-    { input: 0, output: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, reasoning: 0 }
-  )
 
 const costOf = (usage: Server.StoredUsage) =>
   (usage.input * RATES.input +
@@ -201,7 +189,7 @@ const checkStored = (
     expect(copies[0]?.model).toBe(reply.model)
     expect(copies[0]?.costUsd).toBeCloseTo(costOf(usageOf(reply.usage)), 9)
   }
-  const expected = sum(replies.map((reply) => usageOf(reply.usage)))
+  const expected = replies.map((reply) => usageOf(reply.usage)).reduce(Usage.add, Usage.zero)
   if (!context.background) {
     expect(expected).toEqual({
       input: 282,
@@ -261,14 +249,15 @@ const withFake = async <A>(use: (fake: Fake.FakeAnthropic) => Promise<A>) => {
   }
 }
 
+/** What one test runs against. */
+interface TestWorld {
+  readonly server: Server.RunningServer
+  readonly fake: Fake.FakeAnthropic
+  readonly workspace: Claude.Workspace
+}
+
 /** A local server, a fake Messages API and a workspace for one test, all stopped and removed after it. */
-const withRun = async <A>(
-  use: (run: {
-    readonly server: Server.RunningServer
-    readonly fake: Fake.FakeAnthropic
-    readonly workspace: Claude.Workspace
-  }) => Promise<A>
-) => {
+const withRun = async <A>(use: (run: TestWorld) => Promise<A>) => {
   const server = await Server.startServer()
   try {
     return await withFake((fake) => withWorkspace((workspace) => use({ server, fake, workspace })))
@@ -286,16 +275,40 @@ const withWorkspace = async <A>(use: (workspace: Claude.Workspace) => Promise<A>
   }
 }
 
+/**
+ * Runs the scenario with only the hooks an install registered (no `--plugin-dir`), then waits for them to deliver the
+ * whole session; `stored` is undefined when they did not within 20 s.
+ */
+const runWithInstalledHooks = async ({ server, fake, workspace }: TestWorld, bin: string) => {
+  const run = await Claude.runClaude({
+    workspace,
+    fakeUrl: fake.url,
+    prompt: PROMPT,
+    sync: server,
+    pluginDir: null,
+    bin
+  })
+  const stored = await Claude.pollFor(async () => {
+    const found = await Server.getSession(server, run.sessionId)
+    return found?.detail.session.endReason === "other" && found.raw.includes(Fake.FINAL_TEXT) ? found : undefined
+  }, 20_000)
+  return { run, stored }
+}
+
 const versions = Agents.agentVersions("claude-code")
 
 for (const version of versions) {
   const bin = version.bin
   const background = Agents.compareVersions(version.version, BACKGROUND_SUBAGENTS_FROM) >= 0
   if (version.missing !== undefined) console.warn(`${version.label} e2e tests skipped: ${version.missing}`)
+  /** A suite of this version's tests, skipped when its `claude` is missing, its results recorded (Agents). */
+  const versionSuite = (title: string, tests: () => void) =>
+    describe.skipIf(version.missing !== undefined)(`${version.label}: ${title}`, () => {
+      afterAll((suite) => Agents.recordResults(version, suite))
+      tests()
+    })
 
-  describe.skipIf(version.missing !== undefined)(`${version.label}: e2e (real claude -p, plugin, local server)`, () => {
-    afterAll((suite) => Agents.recordResults(version, suite))
-
+  versionSuite("e2e (real claude -p, plugin, local server)", () => {
     it("syncs the full scenario from the hooks while Claude Code runs", { timeout: 150_000 }, async () => {
       await withRun(async ({ server, fake, workspace }) => {
         const run = await Claude.runClaude({ workspace, fakeUrl: fake.url, prompt: PROMPT, sync: server, bin })
@@ -520,9 +533,7 @@ for (const version of versions) {
     })
   })
 
-  describe.skipIf(version.missing !== undefined)(`${version.label}: e2e, installed from the marketplace`, () => {
-    afterAll((suite) => Agents.recordResults(version, suite))
-
+  versionSuite("e2e, installed from the marketplace", () => {
     it("installs from what git tracks with `claude plugin marketplace add` + `install`, and its hooks sync", {
       timeout: 120_000
     }, async () => {
@@ -546,22 +557,10 @@ for (const version of versions) {
           expect(existsSync(join(cache, version ?? "", file)), file).toBe(true)
         }
 
-        const run = await Claude.runClaude({
-          workspace,
-          fakeUrl: fake.url,
-          prompt: PROMPT,
-          sync: server,
-          pluginDir: null,
-          bin
-        })
+        const { run, stored } = await runWithInstalledHooks({ server, fake, workspace }, bin)
         checkRun(run, fake, background)
         const init = run.lines.find((line) => line.type === "system" && line.subtype === "init")
         expect(init?.slash_commands).toContain("claude-code-sync:sync-now")
-
-        const stored = await Claude.pollFor(async () => {
-          const found = await Server.getSession(server, run.sessionId)
-          return found?.detail.session.endReason === "other" && found.raw.includes(Fake.FINAL_TEXT) ? found : undefined
-        }, 20_000)
         expect(stored, "the installed plugin's hooks did not deliver the session").toBeDefined()
         expect(stored?.detail.session.source).toBe("claude-code")
         expect(stored?.detail.messages.some((message) => message.role === "user" && message.text === PROMPT)).toBe(true)
@@ -586,9 +585,7 @@ for (const version of versions) {
     })
   })
 
-  describe.skipIf(version.missing !== undefined)(`${version.label}: e2e, installed globally with npm`, () => {
-    afterAll((suite) => Agents.recordResults(version, suite))
-
+  versionSuite("e2e, installed globally with npm", () => {
     it("`setup` from the installed package points the hooks at its files; they sync, and status names the install", {
       timeout: 120_000
     }, async () => {
@@ -611,19 +608,8 @@ for (const version of versions) {
         const settings = JSON.parse(readFileSync(join(workspace.home, ".claude/settings.json"), "utf8"))
         expect(settings.hooks.Stop[0].hooks[0].command).toBe(`node "${join(installed, "dist/hook.cjs")}" Stop`)
 
-        const run = await Claude.runClaude({
-          workspace,
-          fakeUrl: fake.url,
-          prompt: PROMPT,
-          sync: server,
-          pluginDir: null,
-          bin
-        })
+        const { run, stored } = await runWithInstalledHooks({ server, fake, workspace }, bin)
         expect(run.code, run.stderr).toBe(0)
-        const stored = await Claude.pollFor(async () => {
-          const found = await Server.getSession(server, run.sessionId)
-          return found?.detail.session.endReason === "other" && found.raw.includes(Fake.FINAL_TEXT) ? found : undefined
-        }, 20_000)
         expect(stored, "the installed hooks did not deliver the session").toBeDefined()
         expect(stored?.detail.toolCalls.length).toBe(4)
 

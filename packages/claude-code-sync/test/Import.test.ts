@@ -159,6 +159,13 @@ const drainAll = Effect.gen(function* () {
 
 const options: Import.ImportOptions = { syncThinking: false, syncToolCalls: true }
 
+/** Imports a fresh tree (see `makeTree`) with `options`; the events the outbox then sends, in order. */
+const importFreshTree = Effect.gen(function* () {
+  const tree = makeTree()
+  yield* Import.importAll({ ...options, env: tree.env })
+  return yield* drainAll
+})
+
 // What the pure reader gives for each imported file, computed independently of Import.
 const direct = (text: string, sessionId: string, agentId?: string) => {
   const session = Transcript.readSession(Transcript.parseLines(text).lines, {
@@ -261,11 +268,9 @@ describe("importAll", () => {
     }).pipe(Effect.provide(layerFor(tempOutbox())))
   })
 
-  it.live("attributes the subagent's messages to the parent session, with the agent id", () => {
-    const tree = makeTree()
-    return Effect.gen(function* () {
-      yield* Import.importAll({ ...options, env: tree.env })
-      const sent = yield* drainAll
+  it.live("attributes the subagent's messages to the parent session, with the agent id", () =>
+    Effect.gen(function* () {
+      const sent = yield* importFreshTree
       const agentEvents = sent.filter(
         (event) => (event.kind === "message" || event.kind === "tool_call") && event.agentId === AGENT_ID
       )
@@ -277,13 +282,11 @@ describe("importAll", () => {
         TRUNCATED_SESSION
       ])
     }).pipe(Effect.provide(layerFor(tempOutbox())))
-  })
+  )
 
-  it.live("redacts a secret planted in a prompt, in the message and the session title, with ids of the result", () => {
-    const tree = makeTree()
-    return Effect.gen(function* () {
-      yield* Import.importAll({ ...options, env: tree.env })
-      const sent = yield* drainAll
+  it.live("redacts a secret planted in a prompt, in the message and the session title, with ids of the result", () =>
+    Effect.gen(function* () {
+      const sent = yield* importFreshTree
       const secretEvents = sent.filter((event) => event.sessionId === SECRET_SESSION)
       expect(secretEvents.map((event) => event.kind)).toEqual(["session", "message", "message"])
       expect(JSON.stringify(sent)).not.toContain(SECRET)
@@ -300,7 +303,7 @@ describe("importAll", () => {
         expect(id).toBe(Event.makeId(content as Parameters<typeof Event.makeId>[0]))
       }
     }).pipe(Effect.provide(layerFor(tempOutbox())))
-  })
+  )
 
   it.live("appends the same events, ids included, when run twice", () => {
     const tree = makeTree()

@@ -23,6 +23,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }))
 const setup = () => Settings.apply(path, (settings) => Settings.install(settings, hook))
 const uninstall = () => Settings.apply(path, (settings) => Settings.uninstall(settings, hook))
 const read = () => readFileSync(path, "utf8")
+const write = (settings: Parameters<typeof Settings.render>[0]) => writeFileSync(path, Settings.render(settings))
 
 const allOurs = {
   SessionStart: [ours("SessionStart")],
@@ -34,6 +35,8 @@ const allOurs = {
   PreCompact: [ours("PreCompact")],
   SessionEnd: [ours("SessionEnd")]
 }
+/** Our hooks but PostToolUse, which `original` already has a hook for: setup adds them after the user's. */
+const { PostToolUse: _, ...ourNewHooks } = allOurs
 
 const original = {
   model: "opus",
@@ -79,26 +82,14 @@ describe("setup", () => {
             ours("PostToolUse")
           ],
           Notification: [{ hooks: [{ type: "command", command: "notify-send done" }] }],
-          SessionStart: [ours("SessionStart")],
-          UserPromptSubmit: [ours("UserPromptSubmit")],
-          PostToolUseFailure: [ours("PostToolUseFailure")],
-          Stop: [ours("Stop")],
-          SubagentStop: [ours("SubagentStop")],
-          PreCompact: [ours("PreCompact")],
-          SessionEnd: [ours("SessionEnd")]
+          ...ourNewHooks
         },
         enabledPlugins: { "other@market": true }
       })
       expect(Object.keys(JSON.parse(read()).hooks)).toEqual([
         "PostToolUse",
         "Notification",
-        "SessionStart",
-        "UserPromptSubmit",
-        "PostToolUseFailure",
-        "Stop",
-        "SubagentStop",
-        "PreCompact",
-        "SessionEnd"
+        ...Object.keys(ourNewHooks)
       ])
       expect(readFileSync(`${path}.bak`, "utf8")).toBe(Settings.render(original))
       expect(statSync(path).mode & 0o777).toBe(0o644)
@@ -107,7 +98,7 @@ describe("setup", () => {
 
   it.effect("is idempotent: a second setup changes nothing", () =>
     Effect.gen(function* () {
-      writeFileSync(path, Settings.render(original))
+      write(original)
       yield* setup()
       const first = read()
       const plan = yield* setup()
@@ -119,22 +110,19 @@ describe("setup", () => {
 
   it.effect("replaces our entries from an older install path and legacy `claude-code-sync hook` wiring", () =>
     Effect.gen(function* () {
-      writeFileSync(
-        path,
-        Settings.render({
-          hooks: {
-            Stop: [
-              {
-                hooks: [
-                  { type: "command", command: 'node "/old/node_modules/claude-code-sync/dist/hook.mjs" Stop' },
-                  { type: "command", command: "say stopped" }
-                ]
-              }
-            ],
-            SessionEnd: [{ hooks: [{ type: "command", command: "claude-code-sync hook SessionEnd" }] }]
-          }
-        })
-      )
+      write({
+        hooks: {
+          Stop: [
+            {
+              hooks: [
+                { type: "command", command: 'node "/old/node_modules/claude-code-sync/dist/hook.mjs" Stop' },
+                { type: "command", command: "say stopped" }
+              ]
+            }
+          ],
+          SessionEnd: [{ hooks: [{ type: "command", command: "claude-code-sync hook SessionEnd" }] }]
+        }
+      })
       const plan = yield* setup()
       expect(plan.removed).toBe(2)
       const hooks = JSON.parse(read()).hooks
@@ -171,7 +159,7 @@ describe("setup", () => {
 describe("uninstall", () => {
   it.effect("restores the original structure after setup", () =>
     Effect.gen(function* () {
-      writeFileSync(path, Settings.render(original))
+      write(original)
       yield* setup()
       const plan = yield* uninstall()
       expect(plan.removed).toBe(Settings.events.length)
@@ -181,7 +169,7 @@ describe("uninstall", () => {
 
   it.effect("removes the hooks key it created, and nothing else", () =>
     Effect.gen(function* () {
-      writeFileSync(path, Settings.render({ model: "sonnet" }))
+      write({ model: "sonnet" })
       yield* setup()
       yield* uninstall()
       expect(read()).toBe(Settings.render({ model: "sonnet" }))
@@ -192,15 +180,12 @@ describe("uninstall", () => {
 
   it.effect("removes the claude-code-sync-hook bin wiring too", () =>
     Effect.gen(function* () {
-      writeFileSync(
-        path,
-        Settings.render({
-          hooks: {
-            Stop: [{ hooks: [{ type: "command", command: "claude-code-sync-hook Stop" }] }],
-            Notification: [{ hooks: [{ type: "command", command: "my-claude-code-sync-hook-fork" }] }]
-          }
-        })
-      )
+      write({
+        hooks: {
+          Stop: [{ hooks: [{ type: "command", command: "claude-code-sync-hook Stop" }] }],
+          Notification: [{ hooks: [{ type: "command", command: "my-claude-code-sync-hook-fork" }] }]
+        }
+      })
       yield* uninstall()
       expect(JSON.parse(read())).toEqual({
         hooks: { Notification: [{ hooks: [{ type: "command", command: "my-claude-code-sync-hook-fork" }] }] }

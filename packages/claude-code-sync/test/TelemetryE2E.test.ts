@@ -90,27 +90,16 @@ for (const version of versions) {
         expect(Object.keys(settings.hooks)).toHaveLength(8)
 
         // Claude Code with nothing but what setup wrote: no plugin dir, no OTEL_* in its environment.
-        const first = await Claude.runClaude({
+        const { first, compact } = await Claude.runAndCompact({
           workspace,
           fakeUrl: fake.url,
           prompt: PROMPT,
-          sync: undefined,
-          pluginDir: null,
           bin: version.bin
         })
         expect(first.code, first.stderr).toBe(0)
         const sessionId = first.sessionId
         expect(sessionId).toMatch(/^[0-9a-f-]{36}$/)
-        const compact = await Claude.runClaude({
-          workspace,
-          fakeUrl: fake.url,
-          prompt: "/compact",
-          resume: sessionId,
-          sync: undefined,
-          pluginDir: null,
-          bin: version.bin
-        })
-        expect(compact.code, compact.stderr).toBe(0)
+        expect(compact?.code, compact?.stderr).toBe(0)
         await Claude.waitForSyncIdle(workspace)
         expect((await Claude.flush(workspace, undefined)).code).toBe(0)
 

@@ -7,14 +7,10 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Transcript from "../src/transcript/index.js"
 import { ingest } from "./support/Ingest.js"
+import * as RealTranscripts from "./support/RealTranscripts.js"
 
-// Copies of shared/fixtures/real-clients (real Claude Code 2.1.197 output); expected figures from its README.
-const fixtures = join(import.meta.dirname, "fixtures")
-const mainText = readFileSync(join(fixtures, "claude-transcript.jsonl"), "utf8")
-const subagentText = readFileSync(join(fixtures, "claude-subagent-transcript.jsonl"), "utf8")
-const SESSION_ID = "c763ea33-250a-4cfa-ba10-d17cac298173"
-const AGENT_ID = "a0aff73444ac06d3e"
-const PROMPT = "Run echo hello, write hello.txt, list a missing file, then ask a subagent to say done."
+// Real Claude Code 2.1.197 output; expected figures from shared/fixtures/real-clients/README.md.
+const real = RealTranscripts.v2_1_197
 
 const usage = (input: number, cacheWrite5m: number, cacheRead: number, output: number): Usage.UsageFields => ({
   ...Usage.zero,
@@ -27,18 +23,18 @@ const MAIN_USAGE = usage(25, 14_270, 54_548, 252)
 const SUBAGENT_USAGE = usage(3, 13_412, 0, 19)
 const TOTAL_USAGE = usage(28, 27_682, 54_548, 271)
 
-const readMain = (options: Partial<Transcript.ReadOptions> = {}, text = mainText) =>
+const readMain = (options: Partial<Transcript.ReadOptions> = {}, text = real.main) =>
   Transcript.readSession(Transcript.parseLines(text).lines, { syncThinking: false, ...options })
 const readSubagent = () =>
-  Transcript.readSession(Transcript.parseLines(subagentText).lines, {
+  Transcript.readSession(Transcript.parseLines(real.subagent).lines, {
     syncThinking: false,
     source: "subagent",
-    agentId: AGENT_ID
+    agentId: real.agentId
   })
 const eventsOf = (session: Transcript.TranscriptSession, syncToolCalls = true) =>
-  Transcript.toEvents(session, { sessionId: SESSION_ID, source: "claude-code", syncToolCalls })
+  Transcript.toEvents(session, { sessionId: real.sessionId, source: "claude-code", syncToolCalls })
 
-// Synthetic lines in Claude Code's shape, for cases the captured fixtures do not cover.
+// Synthetic lines in Claude Code's shape, for cases the captured RealTranscripts.fixtures do not cover.
 const at = (second: number) => new Date(Date.UTC(2026, 10, 21, 9, 0, second)).toISOString()
 const base = (second: number, uuid: string) => ({
   uuid,
@@ -94,7 +90,7 @@ const readLines = (lines: ReadonlyArray<string>, options: Partial<Transcript.Rea
 
 describe("parseLines", () => {
   it("decodes the user and assistant lines of the captured transcript and skips the rest unparsed", () => {
-    const parsed = Transcript.parseLines(mainText)
+    const parsed = Transcript.parseLines(real.main)
     expect(parsed.malformed).toBe(0)
     expect(parsed.lines.length).toBe(18) // user 9 + assistant 9
     expect(parsed.skipped).toBe(12) // queue-operation 4, attachment 4, last-prompt 2, mode 1, system 1
@@ -102,7 +98,7 @@ describe("parseLines", () => {
   })
 
   it("parses everything before a line cut mid-write and reports it as the one malformed line", () => {
-    const lines = mainText.trimEnd().split("\n")
+    const lines = real.main.trimEnd().split("\n")
     const finalAnswer = lines[17]
     for (const cut of [60, 300, finalAnswer.length - 40]) {
       const text = `${lines.slice(0, 17).join("\n")}\n${finalAnswer.slice(0, cut)}`
@@ -116,7 +112,7 @@ describe("parseLines", () => {
   })
 
   it("keeps parsing after garbage lines, blank lines and CRLF line ends", () => {
-    const lines = mainText.trimEnd().split("\n")
+    const lines = real.main.trimEnd().split("\n")
     const garbage = ["not json at all", "{broken", "[1,2,3]", "42", '{"type":"assistant","message":', "   ", ""]
     const mixed = lines.flatMap((line, i) => (i % 4 === 0 ? [line, garbage[(i / 4) % garbage.length]] : [line]))
     const parsed = Transcript.parseLines(mixed.join("\r\n"))
@@ -156,7 +152,7 @@ describe("readSession on the captured main transcript", () => {
   })
 
   it("is not the naive per-line sum (input 43)", () => {
-    const naive = Transcript.parseLines(mainText).lines.reduce(
+    const naive = Transcript.parseLines(real.main).lines.reduce(
       (sum, line) => sum + (line.message?.usage?.input_tokens ?? 0),
       0
     )
@@ -167,12 +163,12 @@ describe("readSession on the captured main transcript", () => {
   it("takes metadata from the lines and the title from the first real prompt, not the slug", () => {
     expect(session).toMatchObject({
       source: "main",
-      sessionId: SESSION_ID,
+      sessionId: real.sessionId,
       cwd: "/home/dev/projects/demo",
       gitBranch: "master",
       version: "2.1.197",
       model: "claude-sonnet-4-5",
-      title: PROMPT,
+      title: RealTranscripts.PROMPT,
       firstTimestamp: Date.parse("2026-11-21T09:28:28.085Z"),
       lastTimestamp: Date.parse("2026-11-21T09:28:34.608Z")
     })
@@ -181,7 +177,7 @@ describe("readSession on the captured main transcript", () => {
 
   it("merges the lines of a response and keeps prompts, commands and the compact summary in file order", () => {
     expect(session.messages.map((m) => [m.role, m.subtype, m.text.slice(0, 24)])).toEqual([
-      ["user", null, PROMPT.slice(0, 24)],
+      ["user", null, RealTranscripts.PROMPT.slice(0, 24)],
       ["assistant", null, "Step 1: using Bash."],
       ["assistant", null, "Step 2: using Write."],
       ["assistant", null, "Step 3: using Bash."],
@@ -230,11 +226,11 @@ describe("readSession on the captured subagent transcript", () => {
   it("counts its usage (3 / 13,412 / 0 / 19) and tags every message with the agent id", () => {
     expect(session.usage).toEqual(SUBAGENT_USAGE)
     expect(session.source).toBe("subagent")
-    expect(session.agentId).toBe(AGENT_ID)
-    expect(session.sessionId).toBe(SESSION_ID)
+    expect(session.agentId).toBe(real.agentId)
+    expect(session.sessionId).toBe(real.sessionId)
     expect(session.messages.map((m) => [m.role, m.agentId, m.isSidechain])).toEqual([
-      ["user", AGENT_ID, true],
-      ["assistant", AGENT_ID, true]
+      ["user", real.agentId, true],
+      ["assistant", real.agentId, true]
     ])
     expect(session.messages[1].text).toBe("SUBAGENT_DONE: the subagent finished its task.")
   })
@@ -244,8 +240,8 @@ describe("readSession on the captured subagent transcript", () => {
   })
 
   it("takes the agent id from the lines when none is given", () => {
-    const lines = Transcript.parseLines(subagentText).lines
-    expect(Transcript.readSession(lines, { syncThinking: false, source: "subagent" }).agentId).toBe(AGENT_ID)
+    const lines = Transcript.parseLines(real.subagent).lines
+    expect(Transcript.readSession(lines, { syncThinking: false, source: "subagent" }).agentId).toBe(real.agentId)
   })
 })
 
@@ -265,9 +261,9 @@ describe("toEvents", () => {
       expect(Either.isRight(Event.decodeUnknown(event))).toBe(true)
     expect(mainEvents[0]).toMatchObject({
       kind: "session",
-      sessionId: SESSION_ID,
+      sessionId: real.sessionId,
       source: "claude-code",
-      title: PROMPT,
+      title: RealTranscripts.PROMPT,
       projectPath: "/home/dev/projects/demo",
       projectName: "demo",
       gitBranch: "master",
@@ -307,14 +303,15 @@ describe("toEvents", () => {
 
   it("never carries file contents: the Write tool keeps its path, not what it wrote", () => {
     const json = JSON.stringify([...mainEvents, ...subagentEvents])
-    expect(mainText).toContain("hello from fake model")
+    expect(real.main).toContain("hello from fake model")
     expect(json).not.toContain("hello from fake model")
     expect(json).toContain("/home/dev/projects/demo/hello.txt")
   })
 
   it("attributes subagent messages to the parent session with the agent id, without a session event", () => {
     expect(subagentEvents.map((e) => e.kind)).toEqual(["message", "message"])
-    for (const event of subagentEvents) expect(event).toMatchObject({ sessionId: SESSION_ID, agentId: AGENT_ID })
+    for (const event of subagentEvents)
+      expect(event).toMatchObject({ sessionId: real.sessionId, agentId: real.agentId })
     const ids = new Set(mainEvents.filter((e) => e.kind === "message").map((e) => e.messageId))
     for (const event of subagentEvents) if (event.kind === "message") expect(ids.has(event.messageId)).toBe(false)
   })
@@ -323,11 +320,11 @@ describe("toEvents", () => {
     const { session, messages, tools } = ingest([...mainEvents, ...subagentEvents])
     expect(session.usage).toEqual(TOTAL_USAGE)
     expect(Pricing.roundUsd(session.costUsd)).toBe(0.1243209)
-    expect(session.title).toBe(PROMPT)
+    expect(session.title).toBe(RealTranscripts.PROMPT)
     expect(session.messageCount).toBe(11)
     expect(session.toolCallCount).toBe(4)
     expect(session.toolErrorCount).toBe(1)
-    expect(messages.get("msg_fake89869f09d6254750c2bb")!.agentId).toBe(AGENT_ID)
+    expect(messages.get("msg_fake89869f09d6254750c2bb")!.agentId).toBe(real.agentId)
     expect(tools.get("toolu_fake63dca9e86290cfdb471f")!.status).toBe("error")
     const main = ingest(mainEvents).session
     expect(main.usage).toEqual(MAIN_USAGE)
@@ -524,18 +521,20 @@ describe("readSession dedup and accounting rules", () => {
 describe("paths and files", () => {
   it("recognizes subagent transcript paths and project names", () => {
     const dir = "/home/dev/.claude/projects/-home-dev-projects-demo"
-    expect(Transcript.subagentIdOf(`${dir}/${SESSION_ID}/subagents/agent-${AGENT_ID}.jsonl`)).toBe(AGENT_ID)
-    expect(Transcript.subagentIdOf(`${dir}/${SESSION_ID}.jsonl`)).toBeUndefined()
-    expect(Transcript.subagentIdOf(`${dir}/${SESSION_ID}/subagents/agent-${AGENT_ID}.meta.json`)).toBeUndefined()
+    expect(Transcript.subagentIdOf(`${dir}/${real.sessionId}/subagents/agent-${real.agentId}.jsonl`)).toBe(real.agentId)
+    expect(Transcript.subagentIdOf(`${dir}/${real.sessionId}.jsonl`)).toBeUndefined()
+    expect(
+      Transcript.subagentIdOf(`${dir}/${real.sessionId}/subagents/agent-${real.agentId}.meta.json`)
+    ).toBeUndefined()
     expect(Lenient.projectNameOf("/home/dev/projects/demo")).toBe("demo")
     expect(Lenient.projectNameOf("C:\\Users\\dev\\demo\\")).toBe("demo")
   })
 
   it.effect("reads a transcript file, and fails with a tagged error for a missing one", () =>
     Effect.gen(function* () {
-      const parsed = yield* Transcript.readTranscriptFile(join(fixtures, "claude-transcript.jsonl"))
+      const parsed = yield* Transcript.readTranscriptFile(join(RealTranscripts.fixtures, "claude-transcript.jsonl"))
       expect(parsed.lines.length).toBe(18)
-      const error = yield* Effect.flip(Transcript.readTranscriptFile(join(fixtures, "missing.jsonl")))
+      const error = yield* Effect.flip(Transcript.readTranscriptFile(join(RealTranscripts.fixtures, "missing.jsonl")))
       expect(error._tag).toBe("TranscriptReadError")
       expect(error.message).toContain("missing.jsonl")
     })
@@ -544,7 +543,9 @@ describe("paths and files", () => {
 
 describe("prompt ids shared with the hooks", () => {
   it("gives the first prompt the UserPromptSubmit hook's prompt_id, so live and imported prompts are one message", () => {
-    const hookLines = readFileSync(join(fixtures, "claude-hooks.jsonl"), "utf8").split("\n").filter(Boolean)
+    const hookLines = readFileSync(join(RealTranscripts.fixtures, "claude-hooks.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
     const submitted = hookLines
       .map((line) => JSON.parse(line) as { run: string; hook_event_name: string; payload: { prompt_id?: string } })
       .find((line) => line.run === "settings" && line.hook_event_name === "UserPromptSubmit")

@@ -11,6 +11,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Agents from "@opensync/testkit/Agents"
 import * as FakeModel from "@opensync/testkit/FakeModel"
+import * as Struct from "effect/Struct"
 import * as Fake from "./e2e/FakeOpenAI.js"
 import * as OpenCode from "./e2e/OpenCode.js"
 import * as Server from "./e2e/Server.js"
@@ -46,16 +47,9 @@ const expectedMessages = (exported: OpenCode.Exported) =>
       createdAt: m.info.time.created
     }))
 
+/** The stored messages' fields `expectedMessages` gives. */
 const storedMessages = (detail: Server.SessionDetail) =>
-  detail.messages.map((m) => ({
-    id: m.id,
-    role: m.role,
-    text: m.text,
-    model: m.model,
-    usage: m.usage,
-    costUsd: m.costUsd,
-    createdAt: m.createdAt
-  }))
+  detail.messages.map((m) => Struct.pick(m, "id", "role", "text", "model", "usage", "costUsd", "createdAt"))
 
 /** The tool calls `opencode export` shows in a final state. */
 const expectedToolCalls = (exported: OpenCode.Exported) =>
@@ -80,14 +74,10 @@ const expectedToolCalls = (exported: OpenCode.Exported) =>
       })
   )
 
+/** The stored tool calls' fields `expectedToolCalls` gives. */
 const storedToolCalls = (detail: Server.SessionDetail) =>
   detail.toolCalls.map((c) => ({
-    id: c.id,
-    messageId: c.messageId,
-    name: c.name,
-    status: c.status,
-    startedAt: c.startedAt,
-    durationMs: c.durationMs,
+    ...Struct.pick(c, "id", "messageId", "name", "status", "startedAt", "durationMs"),
     exitCode: c.output.exitCode
   }))
 

@@ -3,9 +3,10 @@
  * before the agent kit) spooled for the captured `global` run, written by its own plugin code (14-digit item names).
  * The current CLI must turn every one into events and deliver them.
  */
-import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs"
+import { cpSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { expectQueueDelivered } from "@opensync/testkit/HookAgent"
 import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
 import * as Either from "effect/Either"
 import * as Snapshot from "../src/Snapshot.js"
@@ -43,12 +44,7 @@ describe("upgrading from opencode-sync-plugin 0.4.0", () => {
         OPENCODE_SYNC_CONVEX_URL: server.url,
         OPENCODE_SYNC_API_KEY: server.key
       })
-      expect(sync.stderr).toBe("")
-      expect(sync.code).toBe(0)
-      expect(sync.stdout).toContain("Processed 5 session snapshot(s);")
-      expect(sync.stdout).toMatch(/, 0 rejected by the server, 0 pending\./)
-      expect(readdirSync(join(state, "inbox"))).toEqual([])
-      expect(existsSync(join(state, "inbox-bad"))).toBe(false)
+      expectQueueDelivered(sync, state, "Processed 5 session snapshot(s);")
       const main = await getSession(server, MAIN)
       const child = await getSession(server, CHILD)
       expect(main?.detail.messages.length).toBeGreaterThan(0)

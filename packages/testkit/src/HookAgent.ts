@@ -285,6 +285,23 @@ export const expectDeliveredOnceAfterOutage = async (
 }
 
 /**
+ * A `<cli> sync` that delivered everything the queue in `stateDir` held (an older version's, after an upgrade): no
+ * error, nothing refused or left pending, the inbox empty and nothing set aside; its report says `processed`.
+ */
+export const expectQueueDelivered = (
+  sync: { readonly code: number | null; readonly stdout: string; readonly stderr: string },
+  stateDir: string,
+  processed: string
+) => {
+  expect(sync.stderr).toBe("")
+  expect(sync.code).toBe(0)
+  expect(sync.stdout).toContain(processed)
+  expect(sync.stdout).toMatch(/, 0 rejected by the server, 0 pending\./)
+  expect(readdirSync(join(stateDir, "inbox"))).toEqual([])
+  expect(existsSync(join(stateDir, "inbox-bad"))).toBe(false)
+}
+
+/**
  * `<cli> import` after live sync of the suite's two sessions: it reads both files and leaves session `sessionId` as it
  * was; a second import reads no file (none changed since).
  */

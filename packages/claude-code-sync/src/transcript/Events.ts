@@ -1,4 +1,4 @@
-import { Lenient } from "@opensync/client"
+import * as SessionEvents from "@opensync/client/kit/SessionEvents"
 import { Event } from "@opensync/domain"
 import type { TranscriptSession } from "./Session.js"
 
@@ -23,42 +23,21 @@ export const toEvents = (session: TranscriptSession, options: EventOptions): Rea
   const agentOverride = options.agentId ?? (session.source === "subagent" ? session.agentId : null) ?? null
 
   if (session.source === "main" && session.lastTimestamp !== null) {
-    const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
-      kind: "session",
-      ...base,
-      at: session.lastTimestamp,
-      ...(session.title !== null ? { title: session.title } : {}),
-      ...(session.cwd !== null && session.cwd !== ""
-        ? { projectPath: session.cwd, projectName: Lenient.projectNameOf(session.cwd) }
-        : {}),
-      ...(session.gitBranch !== null && session.gitBranch !== "" ? { gitBranch: session.gitBranch } : {}),
-      ...(session.model !== null ? { model: session.model } : {}),
-      ...(session.version !== null ? { agentVersion: session.version } : {}),
-      ...(session.firstTimestamp !== null ? { startedAt: session.firstTimestamp } : {})
-    }
-    events.push(Event.make(event))
+    events.push(
+      SessionEvents.sessionEvent(base, session.lastTimestamp, {
+        title: session.title,
+        cwd: session.cwd === "" ? null : session.cwd,
+        gitBranch: session.gitBranch === "" ? null : session.gitBranch,
+        model: session.model,
+        agentVersion: session.version,
+        startedAt: session.firstTimestamp
+      })
+    )
   }
 
   for (const message of session.messages) {
     const agentId = agentOverride ?? message.agentId
-    const event: WithoutId<typeof Event.MessageEvent.Encoded> = {
-      kind: "message",
-      ...base,
-      at: message.completedAt,
-      messageId: message.id,
-      role: message.role,
-      ...(message.subtype !== null ? { subtype: message.subtype } : {}),
-      text: message.text,
-      ...(message.thinking !== null ? { thinking: message.thinking } : {}),
-      parts: message.parts,
-      ...(message.model !== null ? { model: message.model } : {}),
-      ...(agentId !== null ? { agentId } : {}),
-      createdAt: message.createdAt,
-      completedAt: message.completedAt,
-      ...(message.usage !== null ? { usage: message.usage } : {}),
-      ...(message.requestId !== null ? { requestId: message.requestId } : {})
-    }
-    events.push(Event.make(event))
+    events.push(SessionEvents.messageEvent(base, message, { agentId, requestId: message.requestId }))
   }
 
   for (const state of session.costStates) {
@@ -76,22 +55,7 @@ export const toEvents = (session: TranscriptSession, options: EventOptions): Rea
 
   if (options.syncToolCalls) {
     for (const call of session.toolCalls) {
-      const agentId = agentOverride ?? call.agentId
-      const event: WithoutId<typeof Event.ToolCallEvent.Encoded> = {
-        kind: "tool_call",
-        ...base,
-        at: call.completedAt ?? call.startedAt,
-        callId: call.callId,
-        messageId: call.messageId,
-        name: call.name,
-        status: call.status,
-        startedAt: call.startedAt,
-        ...(call.durationMs !== null ? { durationMs: call.durationMs } : {}),
-        input: call.input,
-        output: call.output,
-        ...(agentId !== null ? { agentId } : {})
-      }
-      events.push(Event.make(event))
+      events.push(SessionEvents.toolCallEvent(base, call, agentOverride ?? call.agentId))
     }
   }
   return events

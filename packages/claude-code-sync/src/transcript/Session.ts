@@ -1,4 +1,5 @@
 import { Lenient } from "@opensync/client"
+import type * as SessionEvents from "@opensync/client/kit/SessionEvents"
 import { type Message, type ToolCall, Usage } from "@opensync/domain"
 import * as ToolInput from "../ToolInput.js"
 import type { TranscriptLine } from "./Lines.js"
@@ -21,23 +22,16 @@ import * as Ledger from "./Usage.js"
 
 type Part = typeof Message.Part.Encoded
 
-/** One message: an API response (all lines sharing `message.id`), or a user-role line (a prompt, a command, …). */
-export interface TranscriptMessage {
-  /** `message.id` for assistant messages, the prompt's `promptId` or the line's `uuid` for user-role lines. */
-  readonly id: string
-  readonly role: "user" | "assistant" | "system"
+/**
+ * One message: an API response (all lines sharing `message.id`), or a user-role line (a prompt, a command, …). Its `id`
+ * is `message.id` for assistant messages, the prompt's `promptId` or the line's `uuid` for user-role lines; `thinking`
+ * (concatenated thinking blocks) is null unless `syncThinking`; `model` is that of a real API response, null for
+ * prompts, `<synthetic>` and API-error messages; `usage` is counted once per `message.id` + `requestId`, null when the
+ * message carries none.
+ */
+export interface TranscriptMessage extends SessionEvents.MessageFields {
   /** What a user-role line is when it is not a typed prompt (notification, command, summary, …). */
   readonly subtype: Message.Subtype | null
-  readonly text: string
-  /** Concatenated thinking blocks; null unless `syncThinking`. */
-  readonly thinking: string | null
-  readonly parts: ReadonlyArray<Part>
-  /** The model of a real API response; null for prompts, `<synthetic>` and API-error messages. */
-  readonly model: string | null
-  readonly createdAt: number
-  readonly completedAt: number
-  /** Usage counted once per `message.id` + `requestId`; null when the message carries none. */
-  readonly usage: Usage.UsageFields | null
   /** The API request the usage comes from, when it comes from exactly one (see `Usage.requestIdOf`). */
   readonly requestId: string | null
   readonly agentId: string | null

@@ -46,27 +46,9 @@ const main = async () => {
     OTEL_EXPORTER_OTLP_ENDPOINT: endpoint
   }
   try {
-    const first = await Claude.runClaude({
-      workspace,
-      fakeUrl: fake.url,
-      prompt: PROMPT,
-      sync: undefined,
-      pluginDir: null,
-      bin,
-      env
-    })
+    const { first, compact } = await Claude.runAndCompact({ workspace, fakeUrl: fake.url, prompt: PROMPT, bin, env })
     if (first.code !== 0) throw new Error(`claude failed: ${first.stderr}`)
-    const compact = await Claude.runClaude({
-      workspace,
-      fakeUrl: fake.url,
-      prompt: "/compact",
-      resume: first.sessionId,
-      sync: undefined,
-      pluginDir: null,
-      bin,
-      env
-    })
-    if (compact.code !== 0) throw new Error(`claude --resume failed: ${compact.stderr}`)
+    if (compact?.code !== 0) throw new Error(`claude --resume failed: ${compact?.stderr}`)
     const rewrite = (text: string) =>
       text.replaceAll(workspace.project, "/home/dev/projects/demo").replaceAll(workspace.home, "/home/dev")
     const projects = join(workspace.home, ".claude/projects")

@@ -16,6 +16,7 @@ import {
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { collect, gitProject, jsonLines } from "@opensync/testkit/FakeModel"
+import type { World } from "@opensync/testkit/HookAgent"
 
 export const repoRoot = resolve(import.meta.dirname, "../../../..")
 export const pluginDir = resolve(repoRoot, "packages/claude-code-sync")
@@ -26,16 +27,13 @@ export const hookPath = join(pluginDir, "dist/hook.cjs")
 export const MODEL = "claude-sonnet-4-5"
 export const GIT_BRANCH = "e2e-branch"
 
-/** A throw-away HOME and a git project (one commit, a CLAUDE.md) under one temp dir. */
-export interface Workspace {
-  readonly root: string
-  readonly home: string
-  readonly project: string
-  /** claude-code-sync's state (inbox, outbox, lock, log): `$XDG_CONFIG_HOME/claude-code-sync`, shared by hooks and CLI. */
-  readonly stateDir: string
+/**
+ * A throw-away HOME and a git project (one commit, a CLAUDE.md) under one temp dir; its `stateDir` is claude-code-sync's
+ * (inbox, outbox, lock, log: `$XDG_CONFIG_HOME/claude-code-sync`, shared by hooks and CLI).
+ */
+export interface Workspace extends World {
   /** `$CLAUDE_PLUGIN_DATA` of the plugin loaded with `--plugin-dir` (id `claude-code-sync-inline`). */
   readonly pluginDataDir: string
-  readonly remove: () => void
 }
 
 export const makeWorkspace = (): Workspace => {
@@ -159,6 +157,24 @@ export const runClaude = async (options: {
   const sessionId =
     result?.session_id ?? lines.find((line) => line.type === "system" && line.subtype === "init")?.session_id ?? ""
   return { code: run.code, signal: run.signal, wallMs: run.wallMs, lines, stderr: run.stderr, sessionId, result }
+}
+
+/**
+ * Runs `prompt`, then `--resume <its session> -p /compact` when it succeeded, with only what is installed in the
+ * workspace (no `--plugin-dir`) and claude-code-sync unconfigured: what a user who ran `setup` gets.
+ */
+export const runAndCompact = async (options: {
+  readonly workspace: Workspace
+  readonly fakeUrl: string
+  readonly prompt: string
+  readonly bin: string
+  readonly env?: Readonly<Record<string, string | undefined>>
+}): Promise<{ readonly first: ClaudeRun; readonly compact: ClaudeRun | undefined }> => {
+  const installedOnly = { ...options, sync: undefined, pluginDir: null }
+  const first = await runClaude(installedOnly)
+  if (first.code !== 0) return { first, compact: undefined }
+  const compact = await runClaude({ ...installedOnly, prompt: "/compact", resume: first.sessionId })
+  return { first, compact }
 }
 
 /** Runs `node dist/cli.mjs <args>` as a user would in a terminal, with the environment the Claude run had. */

@@ -12,32 +12,29 @@ import * as Either from "effect/Either"
 import * as Hooks from "../../src/Hooks.js"
 import * as Transcript from "../../src/transcript/index.js"
 import { ingest } from "../support/Ingest.js"
+import * as RealTranscripts from "../support/RealTranscripts.js"
 
-const dir = join(import.meta.dirname, "../fixtures/claude-2.1.332")
-const mainText = readFileSync(join(dir, "transcript.jsonl"), "utf8")
-const subagentText = readFileSync(join(dir, "subagent-transcript.jsonl"), "utf8")
-const SESSION_ID = "a6e9dfb8-e1b3-4c98-a273-0dc6a285e930"
-const AGENT_ID = "a010bbeee9f532d40"
+const real = RealTranscripts.v2_1_332
+const dir = join(RealTranscripts.fixtures, "claude-2.1.332")
 const FINAL = "All done: ran 4 tool steps (echo, write, a failing ls, a subagent)."
-const PROMPT_TEXT = "Run echo hello, write hello.txt, list a missing file, then ask a subagent to say done."
 /** The notification turn's own prompt id (hooks and transcript); the notification message is named by its text. */
 const NOTIFICATION_PROMPT_ID = "6cfc0b6a-6313-4a07-bf46-af8531559988"
 
-const main = Transcript.readSession(Transcript.parseLines(mainText).lines, { syncThinking: false })
-const subagent = Transcript.readSession(Transcript.parseLines(subagentText).lines, {
+const main = Transcript.readSession(Transcript.parseLines(real.main).lines, { syncThinking: false })
+const subagent = Transcript.readSession(Transcript.parseLines(real.subagent).lines, {
   syncThinking: false,
   source: "subagent",
-  agentId: AGENT_ID
+  agentId: real.agentId
 })
-const options = { sessionId: SESSION_ID, source: "claude-code", syncToolCalls: true }
+const options = { sessionId: real.sessionId, source: "claude-code", syncToolCalls: true }
 const mainEvents = Transcript.toEvents(main, options)
-const subagentEvents = Transcript.toEvents(subagent, { ...options, agentId: AGENT_ID })
+const subagentEvents = Transcript.toEvents(subagent, { ...options, agentId: real.agentId })
 
 const rawLines = (text: string) => text.split("\n").filter((line) => line.trim() !== "")
 
 /** Claude Code's own figures at the end of the first run (before `/compact`): main thread + subagent. */
 const costState = (() => {
-  const line = rawLines(mainText).find((l) => l.startsWith('{"type":"cost-state"'))
+  const line = rawLines(real.main).find((l) => l.startsWith('{"type":"cost-state"'))
   const state = JSON.parse(line ?? "{}") as {
     totalCostUSD: number
     modelUsage: Record<
@@ -92,8 +89,8 @@ describe("a Claude Code 2.1.332 session with a background subagent and /compact"
 
   it("labels the subagent's prompt as written by the parent agent", () => {
     expect(subagent.messages.map((m) => [m.role, m.subtype, m.agentId, m.text])).toEqual([
-      ["user", "delegation", AGENT_ID, "SUBAGENT_TASK: reply with the single word done."],
-      ["assistant", null, AGENT_ID, "SUBAGENT_DONE: done."]
+      ["user", "delegation", real.agentId, "SUBAGENT_TASK: reply with the single word done."],
+      ["assistant", null, real.agentId, "SUBAGENT_DONE: done."]
     ])
   })
 
@@ -125,7 +122,7 @@ describe("a Claude Code 2.1.332 session with a background subagent and /compact"
   })
 
   it("never lets the system prompt, tool definitions, CLAUDE.md or request lines reach an event", () => {
-    const folded = rawLines(mainText + subagentText).filter((line) =>
+    const folded = rawLines(real.main + real.subagent).filter((line) =>
       ["user", "assistant"].includes(JSON.parse(line).type)
     )
     const strings = (value: unknown, into: Set<string>): Set<string> => {
@@ -136,7 +133,7 @@ describe("a Claude Code 2.1.332 session with a background subagent and /compact"
     }
     // Every long string of the skipped lines that no conversation line also holds (the prompt is in both, say).
     const secrets = new Set<string>()
-    for (const line of rawLines(mainText + subagentText)) {
+    for (const line of rawLines(real.main + real.subagent)) {
       const json = JSON.parse(line) as { type: string }
       if (json.type === "user" || json.type === "assistant") continue
       for (const text of strings(json, new Set())) {
@@ -146,7 +143,7 @@ describe("a Claude Code 2.1.332 session with a background subagent and /compact"
     expect(secrets.size).toBeGreaterThan(100)
     const events = JSON.stringify([...mainEvents, ...subagentEvents])
     for (const text of secrets) expect(events.includes(text), text.slice(0, 120)).toBe(false)
-    expect(mainText).toContain("You are an agent working with the user toward their goals")
+    expect(real.main).toContain("You are an agent working with the user toward their goals")
     expect(events).not.toContain("You are an agent working with the user toward their goals")
   })
 })
@@ -184,12 +181,12 @@ describe("2.1.332 hook payloads agree with the transcript", () => {
   it("re-reads the transcript on both Stops of the turn; the second one adds only the reply to the notification", () => {
     const stops = hooks.filter((hook) => hook.argv === "Stop").map((hook) => decode(hook.stdin))
     expect(stops.map((stop) => Hooks.transcriptToRead(stop)?.path)).toEqual([
-      `/home/dev/.claude/projects/-home-dev-projects-demo/${SESSION_ID}.jsonl`,
-      `/home/dev/.claude/projects/-home-dev-projects-demo/${SESSION_ID}.jsonl`
+      `/home/dev/.claude/projects/-home-dev-projects-demo/${real.sessionId}.jsonl`,
+      `/home/dev/.claude/projects/-home-dev-projects-demo/${real.sessionId}.jsonl`
     ])
     // The transcript as the first Stop saw it (up to the first reply) and as the second did: the same messages keep
     // the same events, and the second read adds the notification and its reply, nothing twice.
-    const lines = rawLines(mainText)
+    const lines = rawLines(real.main)
     const firstStop = lines.findIndex((line) => line.includes('"subtype":"stop_hook_summary"'))
     const before = Transcript.toEvents(
       Transcript.readSession(Transcript.parseLines(lines.slice(0, firstStop).join("\n")).lines, {
@@ -235,7 +232,7 @@ describe("a task notification absorbed into the running turn (2.1.332, about hal
 
   it("reads the notification from the attachment, in its place in the turn, the prompt_snapshot lines still unparsed", () => {
     expect(session.messages.map((m) => [m.role, m.subtype, m.text.split("\n")[0]])).toEqual([
-      ["user", null, PROMPT_TEXT],
+      ["user", null, RealTranscripts.PROMPT],
       ["assistant", null, "Step 1: using Bash."],
       ["assistant", null, "Step 2: using Write."],
       ["assistant", null, "Step 3: using Bash."],
@@ -270,7 +267,7 @@ describe("a task notification absorbed into the running turn (2.1.332, about hal
     expect(ids(hookEvents)).toEqual(ids(transcriptEvents))
     // Live sync (hooks), then the transcript re-read at Stop, then an import: the same two messages.
     const { messages } = ingest([...hookEvents, ...transcriptEvents, ...transcriptEvents])
-    expect(messages.get(String(prompt?.stdin.prompt_id))).toMatchObject({ role: "user", text: PROMPT_TEXT })
+    expect(messages.get(String(prompt?.stdin.prompt_id))).toMatchObject({ role: "user", text: RealTranscripts.PROMPT })
     const stored = [...messages.values()].filter((m) => m.subtype === "notification")
     expect(stored.map((m) => m.text)).toEqual(['Agent "Say done" finished\n\nSUBAGENT_DONE: done.'])
   })

@@ -8,6 +8,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it, vi } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import * as Transcript from "../../src/transcript/index.js"
 
 const fixtures = join(import.meta.dirname, "../fixtures")
@@ -193,5 +195,39 @@ describe("reading in chunks and byte ranges", () => {
     expect(Transcript.finish(fold).usage).toEqual(
       Transcript.readSession(Transcript.parseLines(texts["2.1.197 main"]).lines, { syncThinking: false }).usage
     )
+  })
+})
+
+describe("the exact line schema (derived from the lenient one)", () => {
+  const exact = Schema.decodeUnknownEither(Transcript.ExactLine, { onExcessProperty: "ignore" })
+  const lenient = Schema.decodeUnknownEither(Transcript.TranscriptLine, { onExcessProperty: "ignore" })
+
+  it.each(Object.entries(texts))(
+    "decodes every folded line of the %s transcript as the lenient schema does",
+    (_, text) => {
+      const folded = rawLines(text)
+        .map((line) => JSON.parse(line) as unknown)
+        .filter((line) => Transcript.foldedTypes.has((line as { type: string }).type))
+      expect(folded.length).toBeGreaterThan(0)
+      for (const line of folded) {
+        const decoded = exact(line)
+        expect(Either.isRight(decoded), JSON.stringify(line).slice(0, 200)).toBe(true)
+        expect(decoded).toEqual(lenient(line))
+      }
+    }
+  )
+
+  it.each([
+    ["a field of the wrong type", { type: "user", uuid: 5 }, { type: "user" }],
+    ["an explicitly undefined field", { type: "user", cwd: undefined }, { type: "user", cwd: undefined }],
+    [
+      "a hole in a content array",
+      { type: "assistant", message: { content: [undefined] } },
+      { type: "assistant", message: { content: [undefined] } }
+    ],
+    ["a cost of the wrong type", { modelUsage: { m: { costUSD: "1" } } }, { modelUsage: { m: {} } }]
+  ])("rejects %s, which the lenient schema reads as absent", (_, line, read) => {
+    expect(Either.isLeft(exact(line))).toBe(true)
+    expect(lenient(line)).toEqual(Either.right(read))
   })
 })

@@ -8,11 +8,11 @@ import * as Lenient from "../Lenient.js"
 
 type Part = typeof Message.Part.Encoded
 
-export interface SessionMessage {
+/** What a message event says of a message, whichever agent's file it was read from. */
+export interface MessageFields {
   readonly id: string
   /** `system` for what the agent puts in the conversation itself (a compaction summary), with its `subtype`. */
   readonly role: "user" | "assistant" | "system"
-  readonly subtype?: Message.Subtype
   readonly text: string
   readonly thinking: string | null
   readonly parts: ReadonlyArray<Part>
@@ -21,6 +21,10 @@ export interface SessionMessage {
   readonly completedAt: number
   /** The API response's usage (assistant messages), in OpenSync's terms. */
   readonly usage: Usage.UsageFields | null
+}
+
+export interface SessionMessage extends MessageFields {
+  readonly subtype?: Message.Subtype
 }
 
 export interface SessionToolCall {
@@ -51,6 +55,92 @@ export interface SessionRecord {
 
 type WithoutId<E> = Omit<E, "id">
 
+/** Where an event goes: its source and the session it belongs to. */
+export interface EventBase {
+  readonly source: string
+  readonly sessionId: string
+}
+
+/** A session event's metadata; a null field is left out. */
+export interface SessionFields {
+  readonly title: string | null
+  readonly cwd: string | null
+  readonly gitBranch: string | null
+  readonly model: string | null
+  readonly provider?: string | null
+  readonly agentVersion: string | null
+  readonly parentId?: string | null
+  readonly startedAt: number | null
+}
+
+/** The session event at `at`, with what is known of the session. */
+export const sessionEvent = (base: EventBase, at: number, session: SessionFields) => {
+  const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
+    kind: "session",
+    ...base,
+    at,
+    ...(session.title !== null ? { title: session.title } : {}),
+    ...(session.cwd !== null ? { projectPath: session.cwd, projectName: Lenient.projectNameOf(session.cwd) } : {}),
+    ...(session.gitBranch !== null ? { gitBranch: session.gitBranch } : {}),
+    ...(session.model !== null ? { model: session.model } : {}),
+    ...(session.provider != null ? { provider: session.provider } : {}),
+    ...(session.agentVersion !== null ? { agentVersion: session.agentVersion } : {}),
+    ...(session.parentId != null ? { parentSessionId: session.parentId } : {}),
+    ...(session.startedAt !== null ? { startedAt: session.startedAt } : {})
+  }
+  return Event.make(event)
+}
+
+/** A message event, completed when the message is: with its provider, agent and API request when known. */
+export const messageEvent = (
+  base: EventBase,
+  message: MessageFields & { readonly subtype?: Message.Subtype | null },
+  more: { readonly provider?: string | null; readonly agentId?: string | null; readonly requestId?: string | null } = {}
+) => {
+  const event: WithoutId<typeof Event.MessageEvent.Encoded> = {
+    kind: "message",
+    ...base,
+    at: message.completedAt,
+    messageId: message.id,
+    role: message.role,
+    ...(message.subtype != null ? { subtype: message.subtype } : {}),
+    text: message.text,
+    ...(message.thinking !== null ? { thinking: message.thinking } : {}),
+    parts: message.parts,
+    ...(message.model !== null ? { model: message.model } : {}),
+    ...(more.provider != null ? { provider: more.provider } : {}),
+    ...(more.agentId != null ? { agentId: more.agentId } : {}),
+    createdAt: message.createdAt,
+    completedAt: message.completedAt,
+    ...(message.usage !== null ? { usage: message.usage } : {}),
+    ...(more.requestId != null ? { requestId: more.requestId } : {})
+  }
+  return Event.make(event)
+}
+
+/** A tool call event, timed by its result when it has one. */
+export const toolCallEvent = (
+  base: EventBase,
+  call: SessionToolCall & { readonly durationMs: number | null },
+  agentId: string | null = null
+) => {
+  const event: WithoutId<typeof Event.ToolCallEvent.Encoded> = {
+    kind: "tool_call",
+    ...base,
+    at: call.completedAt ?? call.startedAt,
+    callId: call.callId,
+    messageId: call.messageId,
+    name: call.name,
+    status: call.status,
+    startedAt: call.startedAt,
+    ...(call.durationMs !== null ? { durationMs: call.durationMs } : {}),
+    input: call.input,
+    output: call.output,
+    ...(agentId !== null ? { agentId } : {})
+  }
+  return Event.make(event)
+}
+
 /** The session's events: its metadata, its messages and (when synced) its tool calls. */
 export const toEvents = (
   session: SessionRecord,
@@ -59,57 +149,14 @@ export const toEvents = (
   const events: Array<Event.EventEncoded> = []
   const base = { source: options.source, sessionId: options.sessionId }
   const at = session.lastAt ?? session.startedAt
-  if (at !== null) {
-    const event: WithoutId<typeof Event.SessionEvent.Encoded> = {
-      kind: "session",
-      ...base,
-      at,
-      ...(session.title !== null ? { title: session.title } : {}),
-      ...(session.cwd !== null ? { projectPath: session.cwd, projectName: Lenient.projectNameOf(session.cwd) } : {}),
-      ...(session.gitBranch !== null ? { gitBranch: session.gitBranch } : {}),
-      ...(session.model !== null ? { model: session.model } : {}),
-      ...(session.provider !== null ? { provider: session.provider } : {}),
-      ...(session.agentVersion !== null ? { agentVersion: session.agentVersion } : {}),
-      ...(session.parentId !== null ? { parentSessionId: session.parentId } : {}),
-      ...(session.startedAt !== null ? { startedAt: session.startedAt } : {})
-    }
-    events.push(Event.make(event))
-  }
+  if (at !== null) events.push(sessionEvent(base, at, session))
   for (const message of session.messages) {
-    const event: WithoutId<typeof Event.MessageEvent.Encoded> = {
-      kind: "message",
-      ...base,
-      at: message.completedAt,
-      messageId: message.id,
-      role: message.role,
-      ...(message.subtype !== undefined ? { subtype: message.subtype } : {}),
-      text: message.text,
-      ...(message.thinking !== null ? { thinking: message.thinking } : {}),
-      parts: message.parts,
-      ...(message.model !== null ? { model: message.model } : {}),
-      ...(message.role === "assistant" && session.provider !== null ? { provider: session.provider } : {}),
-      createdAt: message.createdAt,
-      completedAt: message.completedAt,
-      ...(message.usage !== null ? { usage: message.usage } : {})
-    }
-    events.push(Event.make(event))
+    events.push(messageEvent(base, message, { provider: message.role === "assistant" ? session.provider : null }))
   }
   if (options.syncToolCalls) {
     for (const call of session.toolCalls) {
-      const event: WithoutId<typeof Event.ToolCallEvent.Encoded> = {
-        kind: "tool_call",
-        ...base,
-        at: call.completedAt ?? call.startedAt,
-        callId: call.callId,
-        messageId: call.messageId,
-        name: call.name,
-        status: call.status,
-        startedAt: call.startedAt,
-        ...(call.completedAt !== null ? { durationMs: Math.max(0, call.completedAt - call.startedAt) } : {}),
-        input: call.input,
-        output: call.output
-      }
-      events.push(Event.make(event))
+      const durationMs = call.completedAt !== null ? Math.max(0, call.completedAt - call.startedAt) : null
+      events.push(toolCallEvent(base, { ...call, durationMs }))
     }
   }
   return events
