@@ -2,7 +2,7 @@
  * Where Claude Code keeps its transcripts, listed and `stat`ed: what `import` reads, and what the quick check of an
  * unchanged archive (`bin.ts`) compares with the bookkeeping. No Effect: the CLI's small entry imports this module.
  */
-import { type Dirent, readdirSync, statSync } from "node:fs"
+import { type Dirent, existsSync, readdirSync, statSync } from "node:fs"
 import { join, resolve } from "node:path"
 import * as ImportText from "@opensync/client/kit/ImportText"
 import { claudeDirs } from "./Agent.js"
@@ -41,10 +41,45 @@ interface Candidate {
   readonly agentId: string | null
 }
 
+/**
+ * The directories a listing read, with their modification times taken before each read (an entry added, removed or
+ * renamed since changes its directory's time); `complete` is false when one could not be read or timed.
+ */
+export interface Watched {
+  readonly dirs: Array<{ readonly path: string; readonly mtimeMs: number }>
+  complete: boolean
+}
+
+/** Records `dir`'s modification time in `watched` (when given); false when it is missing or cannot be timed. */
+const watch = (dir: string, watched: Watched | undefined): boolean => {
+  if (watched === undefined) return true
+  try {
+    const stats = statSync(dir, { throwIfNoEntry: false })
+    if (stats === undefined) return false
+    watched.dirs.push({ path: dir, mtimeMs: stats.mtimeMs })
+    return true
+  } catch {
+    watched.complete = false
+    return false
+  }
+}
+
+/** `entriesOf`, recording the directory in `watched`; a directory that exists but cannot be read makes it incomplete. */
+const watchedEntries = (dir: string, watched: Watched | undefined): ReadonlyArray<Dirent> => {
+  if (watched === undefined) return entriesOf(dir)
+  if (!watch(dir, watched)) return []
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+  } catch {
+    watched.complete = false
+    return []
+  }
+}
+
 /** The transcript candidates of one project directory: `<session>.jsonl` and `<session>/subagents/agent-<id>.jsonl`. */
-const candidatesOf = (projectDir: string, found: Array<Candidate>): void => {
+const candidatesOf = (projectDir: string, found: Array<Candidate>, watched: Watched | undefined): void => {
   const sessionDirs: Array<string> = []
-  for (const entry of entriesOf(projectDir)) {
+  for (const entry of watchedEntries(projectDir, watched)) {
     if (entry.name.endsWith(".jsonl") && entry.name.length > ".jsonl".length && mayBeFile(entry)) {
       const sessionId = entry.name.slice(0, -".jsonl".length)
       found.push({ path: join(projectDir, entry.name), kind: "main", sessionId, agentId: null })
@@ -53,7 +88,9 @@ const candidatesOf = (projectDir: string, found: Array<Candidate>): void => {
     }
   }
   for (const sessionId of sessionDirs) {
-    for (const entry of entriesOf(join(projectDir, sessionId, "subagents"))) {
+    // A `subagents` folder made later changes the session folder's time.
+    if (watched !== undefined) watch(join(projectDir, sessionId), watched)
+    for (const entry of watchedEntries(join(projectDir, sessionId, "subagents"), watched)) {
       if (!mayBeFile(entry)) continue
       const path = join(projectDir, sessionId, "subagents", entry.name)
       const agentId = subagentIdOf(path)
@@ -83,10 +120,14 @@ export const projectRoots = (env: Env): ReadonlyArray<string> => [
  * The calls are synchronous on purpose: with thousands of files, waiting on the thread pool for each directory and
  * each `stat` cost several times more (measured: 0.75 s of CPU for 4,739 files through promises).
  */
-export const transcripts = (env: Env): ReadonlyArray<TranscriptFile> => {
+export const transcripts = (env: Env, watched?: Watched): ReadonlyArray<TranscriptFile> => {
   const candidates: Array<Candidate> = []
   for (const root of projectRoots(env)) {
-    for (const entry of entriesOf(root)) if (mayBeDirectory(entry)) candidatesOf(join(root, entry.name), candidates)
+    // A missing root: its creation does not change a folder this listing watches.
+    if (watched !== undefined && !existsSync(root)) watched.complete = false
+    for (const entry of watchedEntries(root, watched)) {
+      if (mayBeDirectory(entry)) candidatesOf(join(root, entry.name), candidates, watched)
+    }
   }
   const files: Array<TranscriptFile> = []
   for (const candidate of candidates) {

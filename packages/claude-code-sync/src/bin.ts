@@ -15,7 +15,11 @@ const answered = QuickImport.answer({
   version: packageJson.version,
   args: process.argv.slice(2),
   env,
-  files: () => Discover.transcripts(env),
+  list: () => {
+    const watched: Discover.Watched = { dirs: [], complete: true }
+    const files = Discover.transcripts(env, watched)
+    return watched.complete ? { files, dirs: watched.dirs } : { files }
+  },
   summary: (found) => Discover.summary({ found, items: 0, bytes: 0, events: 0, malformed: 0, skipped: [] }, env)
 })
 // The bundle of main.ts sits next to this one; the path is built at run time so esbuild leaves it out of this bundle.

@@ -10,6 +10,7 @@ import {
   appendFileSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -229,5 +230,47 @@ describe("import of an unchanged archive", () => {
     const flag = await home.run(["import", "--since", "2020-01-01"])
     expect(flag.full).toBe(true)
     expect(flag.stdout).toContain("read 2 transcript file(s)")
+  })
+
+  it("once the folders are older than the last listing, only stats the files, and still sees every change", {
+    timeout: 180_000
+  }, async () => {
+    // Time passes: every folder and transcript, then the bookkeeping's index, were last changed a minute ago.
+    const old = new Date(Date.now() - 60_000)
+    const age = (path: string, files: boolean) => {
+      const directory = statSync(path).isDirectory()
+      if (directory) for (const name of readdirSync(path)) age(join(path, name), files)
+      if (directory || files) utimesSync(path, old, old)
+    }
+    const home = makeHome()
+    age(join(home.home, ".claude"), true)
+    const index = join(home.state, "imported", "index.json")
+    expect((await home.run(["import"])).full).toBe(true)
+    utimesSync(index, old, old)
+    const list = join(home.state, "imported", "quick-list.tsv")
+    const listing = await home.run(["import"])
+    expect(listing.full).toBe(false)
+    expect(readFileSync(list, "utf8")).toContain(home.subagent)
+    const listed = await home.run(["import"])
+    expect(listed.full).toBe(false)
+    expect(listed.stdout).toBe(listing.stdout)
+    expect(listed.stdout).toContain(UNCHANGED)
+
+    // A subagent's transcript added: its folder changed.
+    const other = `${AGENT.slice(0, -4)}beef`
+    writeFileSync(join(home.subagent, "..", `agent-${other}.jsonl`), SUBAGENT.replaceAll(AGENT, other))
+    const added = await home.run(["import"])
+    expect(added.full).toBe(true)
+    expect(added.stdout).toContain("1 session (0 new, 1 updated, 0 unchanged): read 1 transcript file(s)")
+
+    // A transcript appended to, its folder unchanged.
+    age(join(home.home, ".claude"), false)
+    utimesSync(index, old, old)
+    expect((await home.run(["import"])).full).toBe(false)
+    expect((await home.run(["import"])).full).toBe(false)
+    appendFileSync(home.main, LINES[LINES.length - 1])
+    const appended = await home.run(["import"])
+    expect(appended.full).toBe(true)
+    expect(appended.stdout).toContain("1 session (0 new, 1 updated, 0 unchanged): read 1 transcript file(s)")
   })
 })

@@ -3,7 +3,16 @@
  * when the stamp's settings, the bookkeeping and every listed file agree and nothing waits; each doubt below makes it
  * fall through (the end-to-end cases with the built CLI are in claude-code-sync's QuickImport test).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "@effect/vitest"
@@ -54,12 +63,17 @@ const setUp = () => {
   QuickImport.record(paths, { inputs: inputs ?? "", server: SERVER, options: OPTIONS })
   Failures.preallocate(paths)
   let listed = files
-  const options = (overrides: Partial<QuickImport.CheckOptions> = {}): QuickImport.CheckOptions => ({
+  let dirs: ReadonlyArray<{ readonly path: string; readonly mtimeMs: number }> | undefined
+  let listings = 0
+  const options = (overrides: Partial<Kit.QuickImport.CheckOptions> = {}): Kit.QuickImport.CheckOptions => ({
     agent,
     version: VERSION,
     args: ["import"],
     env,
-    files: () => listed,
+    list: () => {
+      listings++
+      return dirs === undefined ? { files: listed } : { files: listed, dirs }
+    },
     summary: (found) => `found ${found.sessions}/${found.unchanged}`,
     ...overrides
   })
@@ -73,11 +87,23 @@ const setUp = () => {
     list: (next: typeof files) => {
       listed = next
     },
-    check: (overrides?: Partial<QuickImport.CheckOptions>) => QuickImport.check(options(overrides))
+    /** Lists `next` as the directories read from now on. */
+    watch: (next: typeof dirs) => {
+      dirs = next
+    },
+    listings: () => listings,
+    check: (overrides?: Partial<Kit.QuickImport.CheckOptions>) => QuickImport.check(options(overrides))
   }
 }
 
-const fallsThrough = (outcome: QuickImport.Outcome) => {
+const checkpointOf = (file: { sessionId: string; size: number; mtimeMs: number }) => ({
+  sessionId: file.sessionId,
+  options: OPTIONS,
+  size: file.size,
+  mtimeMs: file.mtimeMs
+})
+
+const fallsThrough = (outcome: Kit.QuickImport.Outcome) => {
   expect(outcome).not.toHaveProperty("lines")
   return "fallThrough" in outcome ? outcome.fallThrough : ""
 }
@@ -170,5 +196,79 @@ describe("QuickImport.check", () => {
     ).toBe("settings changed")
     expect(damaged((state) => state.restamp({ server: "http://other", options: OPTIONS }))).toContain("changed")
     expect(damaged((state) => state.restamp({ server: SERVER, options: "tools:0,thinking:0" }))).toContain("changed")
+  })
+
+  it("remembers an unchanged listing: the next check only stats the files, and lists again on any change", () => {
+    const state = setUp()
+    const old = new Date(Date.now() - 60_000)
+    const project = join(state.paths.stateDir, "..", "projects")
+    mkdirSync(project, { recursive: true })
+    utimesSync(project, old, old)
+    const index = join(Checkpoints.directory(state.paths.stateDir), "index.json")
+    utimesSync(index, old, old)
+    // The files the state lists must exist for their times to be checked: make them, and record what they are.
+    const real = state.files.map((file, i) => {
+      writeFileSync(file.path, "x".repeat(10 * (i + 1)))
+      utimesSync(file.path, old, old)
+      const stats = statSync(file.path)
+      return { ...file, size: stats.size, mtimeMs: stats.mtimeMs }
+    })
+    const store = Checkpoints.open(state.paths.stateDir, SERVER)
+    for (const file of real) {
+      const { path, sessionId, size, mtimeMs } = file
+      store.put(path, { sessionId, options: OPTIONS, size, mtimeMs, offset: size, tail: { start: 0, digest: "d" } })
+    }
+    store.save()
+    utimesSync(index, old, old)
+    state.list(real)
+    state.watch([{ path: project, mtimeMs: statSync(project).mtimeMs }])
+    expect(state.check()).toHaveProperty("lines")
+    expect(state.listings()).toBe(1)
+    expect(existsSync(QuickImport.listFile(state.paths))).toBe(true)
+    expect(state.check()).toHaveProperty("lines")
+    expect(state.listings()).toBe(1)
+
+    // A file grown: no listing needed to see it.
+    appendFileSync(real[0].path, "y")
+    expect(fallsThrough(state.check())).toContain("changed")
+    expect(state.listings()).toBe(1)
+    writeFileSync(real[0].path, "x".repeat(10))
+    utimesSync(real[0].path, old, old)
+    expect(state.check()).toHaveProperty("lines")
+
+    // A directory changed (an entry added): listed again, and the new file is a doubt.
+    writeFileSync(join(project, "new.jsonl"), "z")
+    state.list([...real, { path: join(project, "new.jsonl"), sessionId: "s3", size: 1, mtimeMs: Date.now() }])
+    expect(fallsThrough(state.check())).toContain("new.jsonl changed")
+    expect(state.listings()).toBe(2)
+
+    // The index rewritten (a sync recorded something): listed and checked against it again.
+    rmSync(join(project, "new.jsonl"))
+    utimesSync(project, old, old)
+    state.list(real)
+    state.watch([{ path: project, mtimeMs: statSync(project).mtimeMs }])
+    expect(state.check()).toHaveProperty("lines")
+    const before = state.listings()
+    expect(state.check()).toHaveProperty("lines")
+    expect(state.listings()).toBe(before)
+    const reopened = Checkpoints.open(state.paths.stateDir, SERVER)
+    reopened.put(real[1].path, { ...(reopened.get(real[1].path) ?? checkpointOf(real[1])), size: 1 })
+    reopened.save()
+    expect(fallsThrough(state.check())).toContain("b.jsonl changed")
+    expect(state.listings()).toBe(before + 1)
+
+    // A damaged list is not trusted.
+    writeFileSync(QuickImport.listFile(state.paths), "opensync-quick-list 1\tnot a list\n")
+    expect(fallsThrough(state.check())).toContain("b.jsonl changed")
+    expect(state.listings()).toBe(before + 2)
+  })
+
+  it("does not remember a listing of directories changed moments ago (file times are coarse)", () => {
+    const state = setUp()
+    const project = join(state.paths.stateDir, "..", "projects")
+    mkdirSync(project, { recursive: true })
+    state.watch([{ path: project, mtimeMs: statSync(project).mtimeMs }])
+    expect(state.check()).toHaveProperty("lines")
+    expect(existsSync(QuickImport.listFile(state.paths))).toBe(false)
   })
 })

@@ -38,7 +38,28 @@ export interface HistoryFile {
   readonly mtimeMs: number
 }
 
+/** What the agent listed: its history files and, when it can tell, every directory it read. */
+export interface Listing {
+  readonly files: ReadonlyArray<HistoryFile>
+  /**
+   * The directories read, each with its modification time taken before it was read; undefined when the listing
+   * cannot be told unchanged by them (a directory it could not read, a root that does not exist).
+   */
+  readonly dirs?: ReadonlyArray<{ readonly path: string; readonly mtimeMs: number }>
+}
+
 export const stampFile = (paths: StatePaths): string => join(Checkpoints.directory(paths.stateDir), "quick.json")
+
+/**
+ * `<state>/imported/quick-list.tsv`: what the last quick answer checked, so the next one need not list the directories
+ * or parse the bookkeeping's index again: when the index file and every directory listed are unchanged (and were
+ * already older than the listing by a margin, against coarse file times), the files are the same and the index holds
+ * what the list says; only the files are `stat`ed. Anything else: the full check.
+ */
+export const listFile = (paths: StatePaths): string => join(Checkpoints.directory(paths.stateDir), "quick-list.tsv")
+
+/** A directory or index modified less than this before a listing may change again within the same file time. */
+const RACY_MS = 2_000
 
 /**
  * The digest of what the CLI's settings are resolved from in `env`, or undefined when the config file cannot be read
@@ -97,6 +118,91 @@ const hasEntries = (dir: string): boolean => {
   }
 }
 
+/** The index file's identity (inode, size, modification time), or undefined when it is missing. */
+const indexSignature = (paths: StatePaths): string | undefined => {
+  try {
+    const stats = statSync(join(Checkpoints.directory(paths.stateDir), "index.json"), { throwIfNoEntry: false })
+    return stats === undefined ? undefined : `${stats.ino}:${stats.size}:${stats.mtimeMs}`
+  } catch {
+    return undefined
+  }
+}
+
+const LIST_HEADER = "opensync-quick-list 1"
+
+/** Writes the list (temp file + rename); never throws. Names with a tab or line break are not listed. */
+const writeList = (
+  paths: StatePaths,
+  list: {
+    readonly key: string
+    readonly index: string
+    readonly listedAt: number
+    readonly dirs: ReadonlyArray<{ readonly path: string; readonly mtimeMs: number }>
+    readonly files: ReadonlyArray<HistoryFile>
+  }
+): void => {
+  const plain = (text: string) => !/[\t\n\r]/.test(text)
+  const index = list.index
+  const [, , indexMtime] = index.split(":")
+  // An index written moments ago may be written again within the same file time: not worth remembering.
+  if (Number(indexMtime) >= list.listedAt - RACY_MS) return
+  const lines = [`${LIST_HEADER}\t${list.listedAt}\t${index}\t${list.key}`]
+  for (const dir of list.dirs) {
+    if (!plain(dir.path) || dir.mtimeMs >= list.listedAt - RACY_MS) return
+    lines.push(`D\t${dir.mtimeMs}\t${dir.path}`)
+  }
+  for (const file of list.files) {
+    if (!plain(file.path) || !plain(file.sessionId)) return
+    lines.push(`F\t${file.size}\t${file.mtimeMs}\t${file.sessionId}\t${file.path}`)
+  }
+  const target = listFile(paths)
+  const temp = `${target}.${process.pid}.tmp`
+  try {
+    writeFileSync(temp, `${lines.join("\n")}\n`, { mode: 0o600 })
+    renameSync(temp, target)
+  } catch {
+    rmSync(temp, { force: true })
+  }
+}
+
+/**
+ * The files of the last list when it still holds: written for the same stamp and the same index file, and every
+ * directory it names unchanged since; undefined otherwise.
+ */
+const readList = (
+  paths: StatePaths,
+  key: string,
+  index: string | undefined
+): ReadonlyArray<HistoryFile> | undefined => {
+  if (index === undefined) return undefined
+  let text: string
+  try {
+    text = readFileSync(listFile(paths), "utf8")
+  } catch {
+    return undefined
+  }
+  const lines = text.split("\n")
+  const [header, listedAt, listedIndex, listedKey] = (lines[0] ?? "").split("\t")
+  if (header !== LIST_HEADER || listedIndex !== index || listedKey !== key) return undefined
+  const at = Number(listedAt)
+  if (!Number.isFinite(at) || !text.endsWith("\n")) return undefined
+  const files: Array<HistoryFile> = []
+  for (let i = 1; i < lines.length - 1; i++) {
+    const fields = lines[i].split("\t")
+    if (fields[0] === "D" && fields.length === 3) {
+      const mtimeMs = Number(fields[1])
+      if (!(mtimeMs < at - RACY_MS)) return undefined
+      const stats = statSync(fields[2], { throwIfNoEntry: false })
+      if (stats === undefined || stats.mtimeMs !== mtimeMs) return undefined
+    } else if (fields[0] === "F" && fields.length === 5) {
+      files.push({ size: Number(fields[1]), mtimeMs: Number(fields[2]), sessionId: fields[3], path: fields[4] })
+    } else {
+      return undefined
+    }
+  }
+  return files.length === 0 ? undefined : files
+}
+
 /** Why the quick check fell through to the full import (for tests and `--debug`-free diagnosis); "" when it answered. */
 export type Outcome = { readonly lines: ReadonlyArray<string> } | { readonly fallThrough: string }
 
@@ -107,7 +213,7 @@ export interface CheckOptions {
   readonly args: ReadonlyArray<string>
   readonly env: Env
   /** The agent's history files, listed and `stat`ed now. */
-  readonly files: () => ReadonlyArray<HistoryFile>
+  readonly list: () => Listing
   /** The import's summary line for an archive found unchanged. */
   readonly summary: (found: ImportText.Found) => string
 }
@@ -133,21 +239,41 @@ export const check = (options: CheckOptions): Outcome => {
     return { fallThrough: "no failures file" }
   }
   if (Failures.read(paths).sessions.length > 0) return { fallThrough: "hook items to recover" }
-  const store = Checkpoints.open(paths.stateDir, stamp.server)
-  const files = options.files()
-  if (files.length === 0) return { fallThrough: "no history" }
-  const sessions = new Set<string>()
-  for (const file of files) {
-    const known = store.get(file.path)
-    if (
-      known === undefined ||
-      known.options !== stamp.options ||
-      known.size !== file.size ||
-      known.mtimeMs !== file.mtimeMs
-    ) {
-      return { fallThrough: `${file.path} changed` }
+  const key = `${stamp.inputs} ${stamp.server} ${stamp.options}`
+  const index = indexSignature(paths)
+  const listed = readList(paths, key, index)
+  let sessions: Set<string>
+  if (listed !== undefined) {
+    // The same files as last time, with what the index holds for them: only their sizes and times are checked.
+    sessions = new Set<string>()
+    for (const file of listed) {
+      const stats = statSync(file.path, { throwIfNoEntry: false })
+      if (stats?.isFile() !== true || stats.size !== file.size || stats.mtimeMs !== file.mtimeMs) {
+        return { fallThrough: `${file.path} changed` }
+      }
+      sessions.add(file.sessionId)
     }
-    sessions.add(file.sessionId)
+  } else {
+    const listedAt = Date.now()
+    const listing = options.list()
+    const store = Checkpoints.open(paths.stateDir, stamp.server)
+    if (listing.files.length === 0) return { fallThrough: "no history" }
+    sessions = new Set<string>()
+    for (const file of listing.files) {
+      const known = store.get(file.path)
+      if (
+        known === undefined ||
+        known.options !== stamp.options ||
+        known.size !== file.size ||
+        known.mtimeMs !== file.mtimeMs
+      ) {
+        return { fallThrough: `${file.path} changed` }
+      }
+      sessions.add(file.sessionId)
+    }
+    if (listing.dirs !== undefined && index !== undefined && index === indexSignature(paths)) {
+      writeList(paths, { key, index, listedAt, dirs: listing.dirs, files: listing.files })
+    }
   }
   const found = { sessions: sessions.size, new: 0, updated: 0, unchanged: sessions.size }
   const report = {
