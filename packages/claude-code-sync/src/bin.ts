@@ -1,9 +1,13 @@
 /**
  * `claude-code-sync`'s entry point (`dist/cli.mjs`). `import` of an archive that did not change since the last import
  * is answered here, from the bookkeeping, without loading the CLI (`QuickImport`: a few milliseconds instead of the
- * bundle's start-up); everything else, and `import` on any doubt, loads the CLI (`main.ts`, `dist/cli-main.mjs`).
- * No Effect here.
+ * bundle's start-up); everything else, and `import` on any doubt, runs the CLI (`main.ts`, bundled as
+ * `dist/cli-main.cjs`) with V8's code cache (`CodeCache`, kept in `$XDG_CACHE_HOME/claude-code-sync`). No Effect here.
  */
+import { homedir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import * as CodeCache from "@opensync/client/kit/CodeCache"
 import * as QuickImport from "@opensync/client/kit/QuickImport"
 import packageJson from "../package.json" with { type: "json" }
 import { agent } from "./Agent.js"
@@ -22,6 +26,7 @@ const answered = QuickImport.answer({
   },
   summary: (found) => Discover.summary({ found, items: 0, bytes: 0, events: 0, malformed: 0, skipped: [] }, env)
 })
-// The bundle of main.ts sits next to this one; the path is built at run time so esbuild leaves it out of this bundle.
-const main = "./cli-main.mjs"
-if (!answered) await import(new URL(main, import.meta.url).href)
+if (!answered) {
+  const cacheDir = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), agent.source.cli)
+  CodeCache.load(fileURLToPath(new URL("./cli-main.cjs", import.meta.url)), cacheDir)
+}

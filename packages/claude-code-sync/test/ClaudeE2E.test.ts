@@ -545,7 +545,7 @@ for (const version of versions) {
         for (const file of [
           "dist/hook.cjs",
           "dist/cli.mjs",
-          "dist/cli-main.mjs",
+          "dist/cli-main.cjs",
           "hooks/hooks.json",
           "commands/sync-now.md"
         ]) {

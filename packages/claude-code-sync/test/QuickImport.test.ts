@@ -4,7 +4,7 @@
  * the full import prints; every change falls through to the full import, which picks it up: a transcript appended to,
  * truncated, rewritten with the same size, a new subagent file, a hook payload in the inbox, events left in the outbox
  * by a failed send, a damaged bookkeeping index or stamp, a changed setting, a flag. Which modules ran comes from a
- * preload that logs every ES module loaded (support/module-log.mjs).
+ * preload that logs every read of the main bundle (support/main-log.cjs).
  */
 import {
   appendFileSync,
@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
 import * as Cli from "./support/cli.js"
 
-const moduleLog = resolve(__dirname, "support/module-log.mjs")
+const mainLog = resolve(__dirname, "support/main-log.cjs")
 const { fixtures, SESSION_ID: SESSION, AGENT_ID: AGENT } = Cli
 
 const MAIN = readFileSync(join(fixtures, "claude-transcript.jsonl"), "utf8")
@@ -75,15 +75,9 @@ const makeHome = (main: string = MAIN): Home => {
     subagent: subagentPath,
     state: Cli.stateDir(home),
     run: async (args, env = {}) => {
-      const log = join(home, `modules-${runs++}.txt`)
-      const result = await Cli.node(home, ["--import", moduleLog, Cli.cli, ...args], {
-        ...base,
-        ...env,
-        MODULE_LOG: log
-      })
-      const loaded = readFileSync(log, "utf8")
-      expect(loaded).toContain("/dist/cli.mjs")
-      return { ...result, full: loaded.includes("/dist/cli-main.mjs") }
+      const log = join(home, `main-${runs++}.txt`)
+      const result = await Cli.node(home, ["--require", mainLog, Cli.cli, ...args], { ...base, ...env, MAIN_LOG: log })
+      return { ...result, full: readFileSync(log, "utf8").includes("/dist/cli-main.cjs") }
     },
     hook: (event, stdin) => Cli.node(home, [Cli.hook, event], base, stdin)
   }

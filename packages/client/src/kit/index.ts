@@ -1,6 +1,7 @@
 export * as Agent from "./Agent.js"
 export * as Checkpoints from "./Checkpoints.js"
 export * as Cli from "./Cli.js"
+export * as CodeCache from "./CodeCache.js"
 export * as CommandHook from "./CommandHook.js"
 export * as Failures from "./Failures.js"
 export * as FileAgent from "./FileAgent.js"
