@@ -30,7 +30,9 @@ const banner = "import{createRequire as __cr}from'node:module';const require=__c
  * name, unique), `entry` and `out` relative to the package, and optionally `format: "cjs"` (a command hook: Node loads
  * CommonJS a few milliseconds faster), `plugin: true` (loaded by an agent in-process: plain ESM, no shebang) and
  * `mainFields` (jsonc-parser's "main" is a UMD build esbuild cannot follow; its "module" build bundles). Adding an
- * agent's package adds its bundles; nothing here changes. Paths become relative to the repository root, with `/`.
+ * agent's package adds its bundles; nothing here changes. `vm: true` marks a CommonJS bundle an entry point runs
+ * through node:vm with V8's code cache (`@opensync/client/kit/CodeCache`): no shebang line (it is not a script of its
+ * own), and `import.meta.url` is the file's URL. Paths become relative to the repository root, with `/`.
  */
 const bundles = readdirSync("packages")
   .sort()
@@ -128,7 +130,8 @@ const buildBundles = async (stale) => {
   ])
   await Promise.all(
     stale.map(async (bundle) => {
-      const { entry, out, format = "esm", plugin = false, mainFields } = bundle
+      const { entry, out, format = "esm", plugin = false, vm = false, mainFields } = bundle
+      const metaUrl = "__opensync_import_meta_url"
       rmSync(stampPath(bundle.name), { force: true })
       const result = await esbuild.build({
         entryPoints: [entry],
@@ -139,7 +142,16 @@ const buildBundles = async (stale) => {
         platform: "node",
         target: "node20",
         format,
-        banner: { js: plugin ? "" : format === "esm" ? `#!/usr/bin/env node\n${banner}` : "#!/usr/bin/env node" },
+        banner: {
+          js: vm
+            ? `const ${metaUrl}=require("node:url").pathToFileURL(__filename).href;`
+            : plugin
+              ? ""
+              : format === "esm"
+                ? `#!/usr/bin/env node\n${banner}`
+                : "#!/usr/bin/env node"
+        },
+        ...(vm ? { define: { "import.meta.url": metaUrl } } : {}),
         external: ["@libsql/*", "libsql"],
         ...(mainFields === undefined ? {} : { mainFields }),
         metafile: true,
@@ -150,7 +162,7 @@ const buildBundles = async (stale) => {
       for (const file of result.outputFiles) {
         const temporary = `${file.path}.${process.pid}.tmp`
         mkdirSync(dirname(file.path), { recursive: true })
-        writeFileSync(temporary, file.contents, { mode: file.path.endsWith(".map") || plugin ? 0o644 : 0o755 })
+        writeFileSync(temporary, file.contents, { mode: file.path.endsWith(".map") || plugin || vm ? 0o644 : 0o755 })
         renameSync(temporary, file.path)
       }
       const read = Object.keys(result.metafile.inputs).filter((file) => !file.includes("node_modules/"))

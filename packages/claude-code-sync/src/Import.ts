@@ -1,9 +1,9 @@
-import { type Dirent, readdirSync, statSync } from "node:fs"
-import { join, resolve } from "node:path"
 import { Kit, type Outbox, type Redactor } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { agent, claudeDirs } from "./Agent.js"
+import { agent } from "./Agent.js"
+import type { TranscriptFile } from "./Discover.js"
+import * as Discover from "./Discover.js"
 import * as Transcript from "./transcript/index.js"
 
 /*
@@ -16,17 +16,7 @@ type Env = Readonly<Record<string, string | undefined>>
 
 const SOURCE = agent.source.id
 
-/** A transcript file: a session's main one, or a subagent's (`<session>/subagents/agent-<id>.jsonl`). */
-export interface TranscriptFile {
-  readonly path: string
-  readonly kind: "main" | "subagent"
-  /** The session the file belongs to, from its path: the file name, or the parent session's directory. */
-  readonly sessionId: string
-  /** The subagent's id for a subagent file, else null. */
-  readonly agentId: string | null
-  readonly size: number
-  readonly mtimeMs: number
-}
+export type { TranscriptFile } from "./Discover.js"
 
 /** A file the import left out, and why (unreadable, not a transcript). */
 export interface SkippedFile {
@@ -68,76 +58,9 @@ export interface ImportOptions {
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
-/** The entries of a directory; none when it is missing or unreadable. */
-const entriesOf = (dir: string): ReadonlyArray<Dirent> => {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-  } catch {
-    return []
-  }
-}
-
-const mayBeDirectory = (entry: Dirent): boolean => entry.isDirectory() || entry.isSymbolicLink()
-const mayBeFile = (entry: Dirent): boolean => entry.isFile() || entry.isSymbolicLink()
-
-interface Candidate {
-  readonly path: string
-  readonly kind: "main" | "subagent"
-  readonly sessionId: string
-  readonly agentId: string | null
-}
-
-/** The transcript candidates of one project directory: `<session>.jsonl` and `<session>/subagents/agent-<id>.jsonl`. */
-const candidatesOf = (projectDir: string, found: Array<Candidate>): void => {
-  const sessionDirs: Array<string> = []
-  for (const entry of entriesOf(projectDir)) {
-    if (entry.name.endsWith(".jsonl") && entry.name.length > ".jsonl".length && mayBeFile(entry)) {
-      const sessionId = entry.name.slice(0, -".jsonl".length)
-      found.push({ path: join(projectDir, entry.name), kind: "main", sessionId, agentId: null })
-    } else if (mayBeDirectory(entry)) {
-      sessionDirs.push(entry.name)
-    }
-  }
-  for (const sessionId of sessionDirs) {
-    for (const entry of entriesOf(join(projectDir, sessionId, "subagents"))) {
-      if (!mayBeFile(entry)) continue
-      const path = join(projectDir, sessionId, "subagents", entry.name)
-      const agentId = Transcript.subagentIdOf(path)
-      if (agentId !== undefined) found.push({ path, kind: "subagent", sessionId, agentId })
-    }
-  }
-}
-
-/** Sizes and times of a candidate, or undefined when it is gone or not a regular file. */
-const statOf = (candidate: Candidate): TranscriptFile | undefined => {
-  try {
-    const stats = statSync(candidate.path, { throwIfNoEntry: false })
-    return stats?.isFile() === true ? { ...candidate, size: stats.size, mtimeMs: stats.mtimeMs } : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Every transcript under each Claude dir, `projects/<project>/<session>.jsonl` and its
- * `<session>/subagents/agent-<id>.jsonl`, with sizes, oldest first by modification time; missing dirs are skipped.
- * The calls are synchronous on purpose: with thousands of files, waiting on the thread pool for each directory and
- * each `stat` cost several times more (measured: 0.75 s of CPU for 4,739 files through promises).
- */
+/** Every transcript under each Claude dir with sizes, oldest first by modification time (see `Discover`). */
 export const discover = (env: Env = process.env): Effect.Effect<ReadonlyArray<TranscriptFile>> =>
-  Effect.sync(() => {
-    const roots = [...new Set(claudeDirs(env).map((dir) => resolve(dir, "projects")))]
-    const candidates: Array<Candidate> = []
-    for (const root of roots) {
-      for (const entry of entriesOf(root)) if (mayBeDirectory(entry)) candidatesOf(join(root, entry.name), candidates)
-    }
-    const files: Array<TranscriptFile> = []
-    for (const candidate of candidates) {
-      const file = statOf(candidate)
-      if (file !== undefined) files.push(file)
-    }
-    return files.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-  })
+  Effect.sync(() => Discover.transcripts(env))
 
 // ---------------------------------------------------------------------------------------------------------------------
 // import

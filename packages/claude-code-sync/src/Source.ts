@@ -5,11 +5,12 @@
  */
 import { stat } from "node:fs/promises"
 import { resolve } from "node:path"
-import { AccountCommands, Kit } from "@opensync/client"
+import { Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import { agent, claudeDirs, inboxVersion } from "./Agent.js"
+import { agent, inboxVersion } from "./Agent.js"
+import * as Discover from "./Discover.js"
 import * as Hooks from "./Hooks.js"
 import * as Import from "./Import.js"
 import * as Registration from "./Registration.js"
@@ -74,12 +75,6 @@ const followUpItem = (followUp: Kit.SessionSource.FollowUp, options: Kit.Session
     )
   )
 
-/** Where Claude Code keeps its transcripts. */
-const where = (env: Parameters<typeof claudeDirs>[0]) =>
-  claudeDirs(env)
-    .map((dir) => resolve(dir, "projects"))
-    .join(", ")
-
 /** Claude Code's session source in the kit's environment. */
 export const layer = Layer.effect(
   SessionSource,
@@ -91,18 +86,8 @@ export const layer = Layer.effect(
       history: (options) =>
         Effect.map(Import.discover(env), (files) => ({
           items: Import.filesSince(files, options.since).map((file) => Import.historyItem(file, options)),
-          where: where(env),
-          summary: (totals: Kit.SessionSource.ImportTotals) => {
-            if (totals.found.sessions === 0 && totals.skipped.length === 0) {
-              return `No Claude Code transcripts found (looked in ${where(env)}).`
-            }
-            const skipped = totals.skipped.length > 0 ? `, ${totals.skipped.length} file(s) skipped` : ""
-            const malformed = totals.malformed > 0 ? `, ${totals.malformed} malformed line(s)` : ""
-            return (
-              `${Kit.History.foundText(totals)}: read ${totals.items} transcript file(s) ` +
-              `(${AccountCommands.mebibytes(totals.bytes)}), ${totals.events} event(s) queued${skipped}${malformed}.`
-            )
-          }
+          where: Discover.where(env),
+          summary: (totals: Kit.SessionSource.ImportTotals) => Discover.summary(totals, env)
         })),
       registration: Registration.make(env),
       telemetry: Telemetry.make(env),

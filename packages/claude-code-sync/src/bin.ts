@@ -1,24 +1,32 @@
-import { spawn } from "node:child_process"
-import { Args, Command } from "@effect/cli"
-import { Kit } from "@opensync/client"
-import * as Effect from "effect/Effect"
+/**
+ * `claude-code-sync`'s entry point (`dist/cli.mjs`). `import` of an archive that did not change since the last import
+ * is answered here, from the bookkeeping, without loading the CLI (`QuickImport`: a few milliseconds instead of the
+ * bundle's start-up); everything else, and `import` on any doubt, runs the CLI (`main.ts`, bundled as
+ * `dist/cli-main.cjs`) with V8's code cache (`CodeCache`, kept in `$XDG_CACHE_HOME/claude-code-sync`). No Effect here.
+ */
+import { homedir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import * as CodeCache from "@opensync/client/kit/CodeCache"
+import * as QuickImport from "@opensync/client/kit/QuickImport"
 import packageJson from "../package.json" with { type: "json" }
 import { agent } from "./Agent.js"
-import { hookPath } from "./Registration.js"
-import * as Source from "./Source.js"
+import * as Discover from "./Discover.js"
 
-/** `claude-code-sync hook EVENT`: records one payload from stdin through the hook entry (manual wiring). */
-const hook = Command.make(
-  "hook",
-  { event: Args.text({ name: "EVENT" }).pipe(Args.withDescription("The hook event name, e.g. Stop.")) },
-  ({ event }) =>
-    Effect.flatMap(Kit.LocalState.LocalState, ({ log }) =>
-      Effect.async<void>((resume) => {
-        const child = spawn(process.execPath, [hookPath(), event], { stdio: ["inherit", "ignore", "ignore"] })
-        child.on("error", (error) => resume(log(`hook ${event}: cannot start ${hookPath()}: ${error.message}`)))
-        child.on("exit", () => resume(Effect.void))
-      })
-    )
-).pipe(Command.withDescription("Record one hook payload from stdin (manual wiring); prints nothing, always exits 0."))
-
-Kit.Main.runMain({ agent, version: packageJson.version, source: Source.layer, commands: [hook], quiet: ["hook"] })
+const env = process.env
+const answered = QuickImport.answer({
+  agent,
+  version: packageJson.version,
+  args: process.argv.slice(2),
+  env,
+  list: () => {
+    const watched: Discover.Watched = { dirs: [], complete: true }
+    const files = Discover.transcripts(env, watched)
+    return watched.complete ? { files, dirs: watched.dirs } : { files }
+  },
+  summary: (found) => Discover.summary({ found, items: 0, bytes: 0, events: 0, malformed: 0, skipped: [] }, env)
+})
+if (!answered) {
+  const cacheDir = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), agent.source.cli)
+  CodeCache.load(fileURLToPath(new URL("./cli-main.cjs", import.meta.url)), cacheDir)
+}

@@ -553,7 +553,13 @@ for (const version of versions) {
         const cache = join(workspace.home, ".claude/plugins/cache/opensync/claude-code-sync")
         const [version] = readdirSync(cache)
         expect(version).toBeDefined()
-        for (const file of ["dist/hook.cjs", "dist/cli.mjs", "hooks/hooks.json", "commands/sync-now.md"]) {
+        for (const file of [
+          "dist/hook.cjs",
+          "dist/cli.mjs",
+          "dist/cli-main.cjs",
+          "hooks/hooks.json",
+          "commands/sync-now.md"
+        ]) {
           expect(existsSync(join(cache, version ?? "", file)), file).toBe(true)
         }
 

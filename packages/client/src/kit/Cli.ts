@@ -16,34 +16,15 @@ import * as SyncClient from "../SyncClient.js"
 import type { Agent } from "./Agent.js"
 import * as Checkpoints from "./Checkpoints.js"
 import * as History from "./History.js"
+import { reportLines } from "./ImportText.js"
 import { LocalState } from "./LocalState.js"
+import * as QuickImport from "./QuickImport.js"
 import { SessionSource } from "./SessionSource.js"
 import * as Status from "./Status.js"
 import * as Sync from "./Sync.js"
 import * as Telemetry from "./Telemetry.js"
 
 const { fail, json, mebibytes } = AccountCommands
-
-const reportLines = (agent: Agent, log: string, report: Sync.SyncReport) => {
-  const unreadable = report.unreadable > 0 ? ` (${report.unreadable} unreadable, see ${log})` : ""
-  const followUps = agent.followUpNoun === undefined ? "" : ` and ${report.followUps} ${agent.followUpNoun}(s)`
-  const saved =
-    report.saved > 0
-      ? [`Queued ${report.saved} session(s) ${agent.source.label} deletes within a week that were not on the server.`]
-      : []
-  const recovered =
-    report.recovered > 0
-      ? [
-          `Re-read ${report.recovered} session(s) whose ${agent.inboxNoun}s could not be stored (see \`${agent.source.cli} status\`).`
-        ]
-      : []
-  return [
-    ...recovered,
-    ...saved,
-    `Processed ${report.inboxItems} ${agent.inboxNoun}(s)${unreadable}${followUps}; queued ${report.eventsQueued} event(s).`,
-    `Sent ${report.delivered} event(s), ${report.rejected} rejected by the server, ${report.pending} pending.`
-  ]
-}
 
 /** Runs a sync, prints its report; fails (exit 1) with the error and what to do when something was left unsent. */
 const syncAndReport = <E = never, R = never>(options: Sync.RunOptions<E, R> = { retention: "always" }) =>
@@ -136,9 +117,11 @@ const sendingWhile = <A, E, R>(work: (appended: Effect.Effect<void>) => Effect.E
     return { result, sent }
   })
 
-const runImport = (since: Option.Option<Date>, again: boolean) =>
+const runImport = (since: Option.Option<Date>, again: boolean, version: string) =>
   Effect.gen(function* () {
-    const { agent, paths } = yield* LocalState
+    const { agent, paths, env } = yield* LocalState
+    // What the settings are resolved from, taken before they are loaded (see QuickImport).
+    const inputs = QuickImport.inputsOf(agent, env, version)
     const source = yield* SessionSource
     const config = yield* (yield* ConfigStore.ConfigStore).load
     const options = Sync.optionsOf(config)
@@ -174,6 +157,10 @@ const runImport = (since: Option.Option<Date>, again: boolean) =>
     )
     // Under the sync lock, like every write to the outbox; a running sync is waited for.
     yield* syncAndReport({ extra: importing, waitForLock: true, retention: "never" })
+    // It succeeded: the next import may answer from the bookkeeping alone when nothing changed.
+    if (inputs !== undefined && config.serverUrl !== undefined && configured) {
+      QuickImport.record(paths, { inputs, server: config.serverUrl, options: History.fingerprintOf(options) })
+    }
   })
 
 /** `sync --session ID`: re-reads that session's history (main and subagent files) into the queue, then syncs. */
@@ -352,7 +339,7 @@ export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<A
               o.retryRejected
             )
       ).pipe(Command.withDescription(agent.help.sync)),
-      Command.make("import", { since, again }, (o) => runImport(o.since, o.again)).pipe(
+      Command.make("import", { since, again }, (o) => runImport(o.since, o.again, version)).pipe(
         Command.withDescription(agent.help.import)
       ),
       ...commands

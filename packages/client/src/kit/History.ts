@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Outbox from "../Outbox.js"
 import * as Redactor from "../Redactor.js"
 import * as Checkpoints from "./Checkpoints.js"
+import * as ImportText from "./ImportText.js"
 import type { HistoryItem, ImportTotals, MappingOptions, ReadFrom, SessionStatus } from "./SessionSource.js"
 
 /** Most events per outbox file: small items share one, a long one is split. */
@@ -55,7 +56,8 @@ type Outcome =
       readonly commit: (() => void) | undefined
     }
 
-const fingerprintOf = (mapping: MappingOptions | undefined): string =>
+/** What the mapping options a checkpoint was made with are recorded as. */
+export const fingerprintOf = (mapping: MappingOptions | undefined): string =>
   mapping === undefined ? "" : `tools:${mapping.syncToolCalls ? 1 : 0},thinking:${mapping.syncThinking ? 1 : 0}`
 
 /** Where to go on reading a file the bookkeeping knows, or undefined to read it from the start. */
@@ -246,7 +248,4 @@ export const importItems = <E>(
   })
 
 /** `800 sessions (12 new, 3 updated, 785 unchanged)`: what an import found. */
-export const foundText = (totals: ImportTotals): string => {
-  const { sessions, new: fresh, updated, unchanged } = totals.found
-  return `${sessions} session${sessions === 1 ? "" : "s"} (${fresh} new, ${updated} updated, ${unchanged} unchanged)`
-}
+export const foundText = (totals: ImportTotals): string => ImportText.foundText(totals.found)

@@ -1,0 +1,75 @@
+/**
+ * Loads a CommonJS bundle through `node:vm` with V8's code cache, so a CLI's later runs do not compile its bundle
+ * again (Node 20 has no module compile cache; `module.enableCompileCache` came with Node 22.1). The cache is written
+ * after the first run, once the code that run needed is compiled, to `<dir>/<name>.<key>.v8`, where the key is a
+ * digest of the bundle's text and of Node's version: another bundle or another Node never reads it. V8 checks what it
+ * is given (its own version, flags, the source's length, the data's checksum) and rejects a cache that does not fit;
+ * the bundle is then compiled as if there were none and the cache written again. No Effect: the CLI's entry point uses it.
+ */
+import { createHash } from "node:crypto"
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { basename, dirname, join } from "node:path"
+import { Script } from "node:vm"
+
+/** What became of a bundle's code cache: none there, used, or rejected by V8 (then written again). */
+export type CacheUse = "none" | "used" | "rejected"
+
+const cacheFileOf = (dir: string, file: string, source: string): string => {
+  const key = createHash("sha256").update(source).update(`\0${process.version}\0${process.arch}`).digest("base64url")
+  return join(dir, `${basename(file)}.${key.slice(0, 24)}.v8`)
+}
+
+/** Writes the cache of `script` (temp file + rename) and removes the caches of other versions; never throws. */
+const writeCache = (script: Script, dir: string, target: string, prefix: string): void => {
+  const temp = `${target}.${process.pid}.tmp`
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    writeFileSync(temp, script.createCachedData(), { mode: 0o600 })
+    renameSync(temp, target)
+    for (const name of readdirSync(dir)) {
+      if (name.startsWith(prefix) && name !== basename(target) && !name.endsWith(".tmp")) rmSync(join(dir, name))
+    }
+  } catch {
+    rmSync(temp, { force: true })
+  }
+}
+
+/** A bundle run with the code cache. */
+export interface Loaded {
+  readonly exports: unknown
+  /** What became of the cache: none there, used, or rejected by V8. */
+  readonly cache: CacheUse
+  /** Writes the cache now (what `load` does at exit when the cache was missing or rejected); never throws. */
+  readonly save: () => void
+}
+
+/**
+ * Runs the CommonJS file `file` (a bundle without a shebang line) as Node's loader would, with the code cache kept in
+ * `cacheDir`; a cache missing or rejected is written when the process exits (unless `saveAtExit` is false).
+ */
+export const load = (file: string, cacheDir: string, saveAtExit = true): Loaded => {
+  const source = readFileSync(file, "utf8")
+  const target = cacheFileOf(cacheDir, file, source)
+  let cachedData: Buffer | undefined
+  try {
+    cachedData = readFileSync(target)
+  } catch {
+    cachedData = undefined
+  }
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`
+  const script = new Script(wrapped, {
+    filename: file,
+    // A bundle's `import()` of a built-in (node:child_process, loaded on demand) goes to Node's own loader.
+    importModuleDynamically: ((specifier: string) => import(specifier)) as never,
+    ...(cachedData === undefined ? {} : { cachedData })
+  })
+  const cache: CacheUse = cachedData === undefined ? "none" : script.cachedDataRejected === true ? "rejected" : "used"
+  const save = () => writeCache(script, cacheDir, target, `${basename(file)}.`)
+  if (cache !== "used" && saveAtExit) process.once("exit", save)
+  const module = { exports: {} as unknown, filename: file, id: file, loaded: false }
+  const run = script.runInThisContext() as (...args: ReadonlyArray<unknown>) => void
+  run.call(module.exports, module.exports, createRequire(file), module, file, dirname(file))
+  module.loaded = true
+  return { exports: module.exports, cache, save }
+}

@@ -1,0 +1,83 @@
+/**
+ * The code cache of a CLI's bundle (`CodeCache.load`), each load in a fresh Node process (a process compiles a script
+ * once; only a new one reads the cache): the bundle runs the same with a cache missing, present, damaged or made for
+ * another text of it; the cache is written at exit when missing or rejected; another text's cache is removed then.
+ */
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as esbuild from "esbuild"
+
+let dir = ""
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "code-cache-"))
+  // CodeCache as the CLI's entry point bundles it, and a runner that loads `main.cjs` and prints what happened.
+  await esbuild.build({
+    entryPoints: [resolve(__dirname, "../src/kit/CodeCache.ts")],
+    outfile: join(dir, "code-cache.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    logLevel: "warning"
+  })
+  writeFileSync(
+    join(dir, "runner.mjs"),
+    'import { load } from "./code-cache.mjs"\n' +
+      "const { exports, cache } = load(process.argv[2], process.argv[3])\n" +
+      "console.log(JSON.stringify({ exports, cache }))\n"
+  )
+}, 60_000)
+afterAll(() => {
+  if (dir !== "") rmSync(dir, { recursive: true, force: true })
+})
+
+/** A CommonJS bundle of some size (so V8 has something to cache) that exports what it computed and where it ran. */
+const bundle = (k: number) => {
+  const file = join(dir, "main.cjs")
+  const functions = Array.from({ length: 200 }, (_, i) => `function f${i}(x) { return x * ${i} + ${k} }`).join("\n")
+  writeFileSync(
+    file,
+    `${functions}\nlet sum = 0\nfor (let i = 0; i < 200; i++) sum += eval("f" + i)(1)\n` +
+      "module.exports = { sum, file: __filename, dir: require('node:path').basename(__dirname) }\n"
+  )
+  return file
+}
+
+const run = (file: string, cacheDir: string) =>
+  JSON.parse(execFileSync(process.execPath, [join(dir, "runner.mjs"), file, cacheDir], { encoding: "utf8" })) as {
+    readonly exports: unknown
+    readonly cache: string
+  }
+
+describe("CodeCache.load", () => {
+  it("runs the bundle with no cache, then with the one saved at exit; rejects and rewrites a damaged one", {
+    timeout: 120_000
+  }, () => {
+    const cacheDir = join(dir, "cache")
+    const file = bundle(7)
+    const expected = { sum: 19_900 + 200 * 7, file, dir: dir.split("/").pop() }
+
+    expect(run(file, cacheDir)).toEqual({ exports: expected, cache: "none" })
+    const [saved] = readdirSync(cacheDir)
+    expect(saved).toMatch(/^main\.cjs\..+\.v8$/)
+    const cached = readFileSync(join(cacheDir, saved))
+    expect(run(file, cacheDir)).toEqual({ exports: expected, cache: "used" })
+
+    // Damaged (cut short; garbage of the right length): rejected, the bundle still runs, and the cache is made anew.
+    for (const damaged of [cached.subarray(0, 100), Buffer.alloc(cached.length, 7)]) {
+      writeFileSync(join(cacheDir, saved), damaged)
+      expect(run(file, cacheDir)).toEqual({ exports: expected, cache: "rejected" })
+      expect(readFileSync(join(cacheDir, saved)).equals(damaged)).toBe(false)
+      expect(run(file, cacheDir)).toEqual({ exports: expected, cache: "used" })
+    }
+
+    // Another text of the bundle (same length): its own cache; the old one goes when the new one is written.
+    const other = bundle(8)
+    expect(run(other, cacheDir)).toEqual({ exports: { ...expected, sum: 19_900 + 200 * 8 }, cache: "none" })
+    expect(readdirSync(cacheDir)).toHaveLength(1)
+    expect(readdirSync(cacheDir)).not.toContain(saved)
+    expect(run(other, cacheDir).cache).toBe("used")
+  })
+})
