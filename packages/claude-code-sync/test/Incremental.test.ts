@@ -47,12 +47,7 @@ const homes: Array<string> = []
 const makeHome = (main: string = MAIN): Home => {
   const home = mkdtempSync(join(tmpdir(), "ccs-incremental-"))
   homes.push(home)
-  const project = join(home, ".claude", "projects", "-home-dev-projects-demo")
-  mkdirSync(join(project, SESSION, "subagents"), { recursive: true })
-  const mainPath = join(project, `${SESSION}.jsonl`)
-  const subagentPath = join(project, SESSION, "subagents", `agent-${AGENT}.jsonl`)
-  writeFileSync(mainPath, main)
-  writeFileSync(subagentPath, SUBAGENT)
+  const { main: mainPath, subagent: subagentPath } = Cli.transcripts(home, { subagent: true, main })
   let runs = 0
   return {
     home,

@@ -8,7 +8,6 @@
  */
 import {
   appendFileSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -61,12 +60,7 @@ afterAll(async () => {
 const makeHome = (main: string = MAIN): Home => {
   const home = mkdtempSync(join(tmpdir(), "ccs-quick-"))
   homes.push(home)
-  const project = join(home, ".claude", "projects", "-home-dev-projects-demo")
-  mkdirSync(join(project, SESSION, "subagents"), { recursive: true })
-  const mainPath = join(project, `${SESSION}.jsonl`)
-  const subagentPath = join(project, SESSION, "subagents", `agent-${AGENT}.jsonl`)
-  writeFileSync(mainPath, main)
-  writeFileSync(subagentPath, SUBAGENT)
+  const { main: mainPath, subagent: subagentPath } = Cli.transcripts(home, { subagent: true, main })
   const base = { CLAUDE_SYNC_CONVEX_URL: server.url, CLAUDE_SYNC_API_KEY: server.key, CLAUDE_SYNC_AUTO_SYNC: "0" }
   let runs = 0
   return {

@@ -20,7 +20,7 @@ describe("sessions Claude Code is about to delete", () => {
   it("are named by status, sent by the next sync (and logged), and setup explains the cleanup period", async () => {
     const { home, server } = context
     const settings = join(home, ".claude", "settings.json")
-    const project = Cli.transcripts(home)
+    const { project } = Cli.transcripts(home)
     writeFileSync(settings, JSON.stringify({ cleanupPeriodDays: 10 }))
     // Last changed 5 days ago: deleted in 5 days. The other one changed now: deleted in 10.
     const old = join(project, `${OLD}.jsonl`)

@@ -1,8 +1,8 @@
 /** What the tests of the built CLI and hook share: running them in a throw-away HOME, the captured session. */
 import { spawn } from "node:child_process"
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { dirname, join, resolve } from "node:path"
 import { afterAll, beforeAll } from "@effect/vitest"
 import { type RunningServer, startServer } from "@opensync/testkit/Server"
 
@@ -74,18 +74,30 @@ export const payloads = (home: string, options: { readonly subagent?: boolean } 
       stdin: JSON.stringify(line.payload).replaceAll("/home/dev/.claude/", `${home}/.claude/`)
     }))
 
-/** The session's transcript (and its subagent's, when asked) where Claude Code keeps them under `home`. */
-export const transcripts = (home: string, options: { readonly subagent?: boolean } = {}) => {
+/** Where Claude Code keeps the session's transcript and its subagent's under `home`. */
+export const transcriptPaths = (home: string) => {
   const project = join(home, ".claude", "projects", "-home-dev-projects-demo")
-  mkdirSync(join(project, SESSION_ID, "subagents"), { recursive: true })
-  copyFileSync(join(fixtures, "claude-transcript.jsonl"), join(project, `${SESSION_ID}.jsonl`))
-  if (options.subagent === true) {
-    copyFileSync(
-      join(fixtures, "claude-subagent-transcript.jsonl"),
-      join(project, SESSION_ID, "subagents", `agent-${AGENT_ID}.jsonl`)
-    )
+  return {
+    project,
+    main: join(project, `${SESSION_ID}.jsonl`),
+    subagent: join(project, SESSION_ID, "subagents", `agent-${AGENT_ID}.jsonl`)
   }
-  return project
+}
+
+/**
+ * The session's transcript (or `main`, a text in its place: a part of it, say) and its subagent's, when asked, where
+ * Claude Code keeps them under `home`.
+ */
+export const transcripts = (
+  home: string,
+  options: { readonly subagent?: boolean; readonly main?: string } = {}
+): ReturnType<typeof transcriptPaths> => {
+  const paths = transcriptPaths(home)
+  mkdirSync(dirname(paths.subagent), { recursive: true })
+  if (options.main === undefined) copyFileSync(join(fixtures, "claude-transcript.jsonl"), paths.main)
+  else writeFileSync(paths.main, options.main)
+  if (options.subagent === true) copyFileSync(join(fixtures, "claude-subagent-transcript.jsonl"), paths.subagent)
+  return paths
 }
 
 /** A real local server and a throw-away HOME for the tests of one file, stopped and removed after them. */

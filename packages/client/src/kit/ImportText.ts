@@ -14,7 +14,9 @@ export interface Found {
 
 /** What one sync did, as far as its report says (see `Sync.SyncReport`). */
 export interface ReportCounts {
+  /** Sessions re-read from the agent's history because the hot path could not store their items. */
   readonly recovered: number
+  /** Sessions the agent was about to delete, not on the server, queued by this sync (or by `extra`). */
   readonly saved: number
   readonly inboxItems: number
   readonly unreadable: number

@@ -16,24 +16,14 @@ import * as Checkpoints from "./Checkpoints.js"
 import * as Failures from "./Failures.js"
 import * as FollowUps from "./FollowUps.js"
 import * as History from "./History.js"
+import type { ReportCounts } from "./ImportText.js"
 import * as Inbox from "./Inbox.js"
 import { LocalState } from "./LocalState.js"
 import * as Retention from "./Retention.js"
 import { type FollowUp, FollowUpFailed, type MappingOptions, SessionSource } from "./SessionSource.js"
 
-/** What one sync did. */
-export interface SyncReport {
-  /** Sessions re-read from the agent's history because the hot path could not store their items. */
-  readonly recovered: number
-  /** Sessions the agent was about to delete, not on the server, queued by this sync (or by `extra`). */
-  readonly saved: number
-  readonly inboxItems: number
-  readonly unreadable: number
-  readonly followUps: number
-  readonly eventsQueued: number
-  readonly delivered: number
-  readonly rejected: number
-  readonly pending: number
+/** What one sync did: its counts (see `ImportText.ReportCounts`) and the error that stopped it, if one did. */
+export interface SyncReport extends ReportCounts {
   readonly error: string | null
 }
 
