@@ -28,8 +28,9 @@ export const inline = Layer.succeed(Checkpoints, Checkpoints.of({ committed: () 
 export const backstopPages = 16_384
 
 /**
- * The worker's code (CommonJS, evaluated): one connection; a commit notice starts a PASSIVE checkpoint, notices that
- * arrive meanwhile are folded into the next one. A failed checkpoint (a full disk, a busy lock) is left to the next:
+ * The worker's code (CommonJS, evaluated): one connection; a commit notice starts a PASSIVE checkpoint, at most one per
+ * `intervalMs` (notices that arrive meanwhile are folded into the next one, so many small commits, as of single events,
+ * do not each pay a checkpoint and its fsyncs). A failed checkpoint (a full disk, a busy lock) is left to the next:
  * the WAL keeps every committed page until one succeeds.
  */
 const workerSource = `
@@ -40,8 +41,10 @@ db.exec("PRAGMA busy_timeout = 5000")
 db.exec("PRAGMA synchronous = NORMAL")
 const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)")
 let pending = false
+let last = 0
 const run = () => {
   pending = false
+  last = Date.now()
   try { checkpoint.all() } catch {}
   parentPort.postMessage("done")
 }
@@ -53,20 +56,20 @@ parentPort.on("message", (message) => {
   }
   if (!pending) {
     pending = true
-    setImmediate(run)
+    setTimeout(run, Math.max(0, last + workerData.intervalMs - Date.now()))
   }
 })
 `
 
 /** Background checkpoints on the SQLite file at `filename`; the worker ends (and closes its connection) with the scope. */
-export const background = (filename: string) =>
+export const background = (filename: string, intervalMs = 250) =>
   Layer.scoped(
     Checkpoints,
     Effect.gen(function* () {
       const libsql = createRequire(import.meta.url).resolve("libsql")
       const worker = yield* Effect.acquireRelease(
         Effect.sync(() => {
-          const worker = new Worker(workerSource, { eval: true, workerData: { filename, libsql } })
+          const worker = new Worker(workerSource, { eval: true, workerData: { filename, libsql, intervalMs } })
           worker.unref()
           worker.on("error", () => {})
           return worker
