@@ -332,7 +332,7 @@ export const ingestMarkdown = (ingest) => {
       )
     ),
     "",
-    ...(growth.length === 0
+    ...(growth.every(([, steps]) => steps.length === 0)
       ? []
       : [
           `Growing one store to ${fmtInt(ingest.plan.grow)} events (batches of ${ingest.plan.batchSize}, 1 client), each tenth:`,
