@@ -26,10 +26,12 @@ export interface ServeOptions {
 }
 
 /** Storage for a data dir: the SQLite file, its adapters of the backend's ports (pricing with `prices.json`), and the CLI's key store. */
-export const storageLayer = (dataDir: string, maxBytes?: number) =>
+export const storageLayer = (dataDir: string, maxBytes?: number, backgroundCheckpoints = false) =>
   Layer.mergeAll(SessionStore.layer, Keys.layer, SignIns.layer).pipe(
     Layer.provideMerge(Keys.LocalKeys.Default),
-    Layer.provideMerge(Layer.merge(Database.layer({ dataDir, maxBytes }), PriceOverrides.layer(dataDir)))
+    Layer.provideMerge(
+      Layer.merge(Database.layer({ dataDir, maxBytes, backgroundCheckpoints }), PriceOverrides.layer(dataDir))
+    )
   )
 
 /** What this server tells its users: its version and the command that creates a key where they run it. */
@@ -55,7 +57,7 @@ export const appLayer = HttpApiBuilder.serve((app) =>
 /** The whole local server listening on `host:port`. */
 export const layer = (options: ServeOptions) =>
   appLayer.pipe(
-    Layer.provideMerge(storageLayer(options.dataDir, options.maxDbBytes)),
+    Layer.provideMerge(storageLayer(options.dataDir, options.maxDbBytes, true)),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })),
     Layer.provide(NodeContext.layer)
   )

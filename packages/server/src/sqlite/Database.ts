@@ -5,6 +5,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Checkpoints from "./Checkpoints.js"
 import * as Client from "./Client.js"
 import { storage } from "./errors.js"
 import { beforeMigrator, loader } from "./migrations.js"
@@ -14,6 +15,8 @@ export interface DatabaseOptions {
   readonly dataDir: string
   /** Largest the database may grow, in bytes; writes beyond it fail as on a full disk (507). */
   readonly maxBytes?: number | undefined
+  /** WAL checkpoints in a worker thread (the server) instead of in the COMMIT that fills the WAL (CLI commands). */
+  readonly backgroundCheckpoints?: boolean | undefined
 }
 
 /** The SQLite file of a data dir. */
@@ -104,6 +107,7 @@ export class StartupWarnings extends Context.Tag("@opensync/server/StartupWarnin
 export class Writer extends Effect.Service<Writer>()("@opensync/server/Writer", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const checkpoints = yield* Checkpoints.Checkpoints
     return {
       /** Runs `effect` in a write transaction; a failed COMMIT (a full disk) fails the write and rolls it back. */
       write: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -122,6 +126,7 @@ export class Writer extends Effect.Service<Writer>()("@opensync/server/Writer", 
                 yield* Effect.ignore(inTransaction(sql.unsafe("ROLLBACK")))
                 return yield* Effect.failCause(ended.cause)
               }
+              if (done._tag === "Success") checkpoints.committed()
               return yield* done
             })
           )
@@ -149,13 +154,21 @@ export const layer = (options: DatabaseOptions) =>
         yield* migrate
         yield* sql.unsafe("PRAGMA synchronous = NORMAL")
         yield* sql.unsafe("PRAGMA foreign_keys = ON")
+        if (options.backgroundCheckpoints === true) {
+          yield* sql.unsafe(`PRAGMA wal_autocheckpoint = ${Checkpoints.backstopPages}`)
+        }
         if (options.maxBytes !== undefined) {
           const pageSize = (yield* sql<{ page_size: number }>`PRAGMA page_size`)[0]?.page_size ?? 4096
           yield* sql.unsafe(`PRAGMA max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`)
         }
         narrowNewFiles(options.dataDir, existed)
       })
+      const checkpoints =
+        options.backgroundCheckpoints === true
+          ? Checkpoints.background(databaseFile(options.dataDir))
+          : Checkpoints.inline
       return Layer.mergeAll(Writer.Default, Layer.succeed(StartupWarnings, warnings)).pipe(
+        Layer.provide(checkpoints),
         Layer.provideMerge(Layer.effectDiscard(init)),
         Layer.provideMerge(Client.layer(databaseFile(options.dataDir)))
       )

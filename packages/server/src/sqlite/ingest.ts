@@ -1,5 +1,6 @@
 import type { Statement } from "@effect/sql"
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import type { IngestResult } from "@opensync/backend/SessionStore"
 import { Batch, type Event, type Ids, type Message, Rollup, Session, type ToolCall } from "@opensync/domain"
 import * as Effect from "effect/Effect"
@@ -80,28 +81,56 @@ export const make = Effect.gen(function* () {
       (rows) => new Map(rows.map((row) => [Batch.rowKey(row.session_id, row.id), parse(row.data)]))
     )
 
+  /**
+   * Upserts messages or tool calls (`(user_id, session_id, id)` keyed, the record as JSON in `data` beside its time
+   * column) in multi-row statements, each followed by `next` with the rows it wrote (`returning`'s columns).
+   */
+  const upsertChildren = <Row extends Message.Message | ToolCall.ToolCall, Written extends object>(
+    userId: string,
+    table: "messages" | "tool_calls",
+    time: "created_at" | "started_at",
+    timeOf: (row: Row) => number,
+    rows: Iterable<Row>,
+    returning: string,
+    next: (written: ReadonlyArray<Written>) => Effect.Effect<unknown, SqlError>
+  ) =>
+    Effect.forEach(
+      chunk([...rows], rowsPerStatement),
+      (part) =>
+        Effect.flatMap(
+          sql<Written>`
+            INSERT INTO ${sql(table)} ${sql.insert(
+              part.map((row) => ({
+                user_id: userId,
+                session_id: row.sessionId,
+                id: row.id,
+                [time]: timeOf(row),
+                data: JSON.stringify(row)
+              }))
+            )}
+            ON CONFLICT (user_id, session_id, id) DO UPDATE SET ${sql(time)} = excluded.${sql(time)},
+              data = excluded.data ${sql.literal(returning)}`,
+          next
+        ),
+      { discard: true }
+    )
+
+  /** Messages, and their text in the user's search table (a replaced message's old text taken out first). */
   const writeMessages = (
     userId: string,
     fts: string,
     changed: ReadonlyMap<string, Message.Message>,
     existed: ReadonlySet<string>
   ) =>
-    Effect.forEach(
-      chunk([...changed.values()], rowsPerStatement),
-      (rows) =>
+    upsertChildren<Message.Message, { rowid: number; session_id: string; id: string }>(
+      userId,
+      "messages",
+      "created_at",
+      (m) => m.createdAt,
+      changed.values(),
+      "RETURNING rowid, session_id, id",
+      (written) =>
         Effect.gen(function* () {
-          const written = yield* sql<{ rowid: number; session_id: string; id: string }>`
-            INSERT INTO messages ${sql.insert(
-              rows.map((m) => ({
-                user_id: userId,
-                session_id: m.sessionId,
-                id: m.id,
-                created_at: m.createdAt,
-                data: JSON.stringify(m)
-              }))
-            )}
-            ON CONFLICT (user_id, session_id, id) DO UPDATE SET created_at = excluded.created_at, data = excluded.data
-            RETURNING rowid, session_id, id`
           const replaced = written
             .filter((row) => existed.has(Batch.rowKey(row.session_id, row.id)))
             .map((row) => row.rowid)
@@ -111,26 +140,18 @@ export const make = Effect.gen(function* () {
             return message !== undefined && message.text.length > 0 ? [{ rowid: row.rowid, text: message.text }] : []
           })
           if (entries.length > 0) yield* sql`INSERT INTO ${sql(fts)} ${sql.insert(entries)}`
-        }),
-      { discard: true }
+        })
     )
 
   const writeToolCalls = (userId: string, changed: ReadonlyMap<string, ToolCall.ToolCall>) =>
-    Effect.forEach(
-      chunk([...changed.values()], rowsPerStatement),
-      (rows) =>
-        sql`
-          INSERT INTO tool_calls ${sql.insert(
-            rows.map((c) => ({
-              user_id: userId,
-              session_id: c.sessionId,
-              id: c.id,
-              started_at: c.startedAt,
-              data: JSON.stringify(c)
-            }))
-          )}
-          ON CONFLICT (user_id, session_id, id) DO UPDATE SET started_at = excluded.started_at, data = excluded.data`,
-      { discard: true }
+    upsertChildren<ToolCall.ToolCall, never>(
+      userId,
+      "tool_calls",
+      "started_at",
+      (c) => c.startedAt,
+      changed.values(),
+      "",
+      () => Effect.void
     )
 
   const writeSessions = (userId: string, sessions: ReadonlyArray<Session.Session>) =>

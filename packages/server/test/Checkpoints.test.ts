@@ -1,0 +1,71 @@
+/**
+ * WAL checkpoints in the server run in a worker thread after commits, not inside the COMMIT that fills the WAL: the
+ * database file takes in committed pages while the writer's own connection never checkpoints below its backstop.
+ */
+import { mkdtempSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Database from "../src/sqlite/Database.js"
+
+const dirs: Array<string> = []
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
+/**
+ * Commits 8 transactions of ~190 KiB (~390 pages in all: far below the 1,000 at which SQLite checkpoints in a COMMIT by
+ * itself), then waits up to `waitMs` for the database file to have grown by 1 MiB (it only grows when a checkpoint
+ * copies pages into it).
+ */
+const fill = (backgroundCheckpoints: boolean, waitMs: number) =>
+  Effect.gen(function* () {
+    const dataDir = mkdtempSync(join(tmpdir(), "opensync-checkpoints-"))
+    dirs.push(dataDir)
+    const sizes = yield* Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const { write } = yield* Database.Writer
+      yield* write(sql`CREATE TABLE filler (text TEXT NOT NULL)`)
+      const before = statSync(Database.databaseFile(dataDir)).size
+      for (let i = 0; i < 8; i++) {
+        yield* write(
+          Effect.forEach(
+            Array.from({ length: 64 }, (_, j) => `${i}-${j} `.repeat(600)),
+            (text) => sql`INSERT INTO filler (text) VALUES (${text})`,
+            { discard: true }
+          )
+        )
+      }
+      const wanted = before + 1024 * 1024
+      let after = statSync(Database.databaseFile(dataDir)).size
+      for (let waited = 0; after < wanted && waited < waitMs; waited += 50) {
+        yield* Effect.sleep("50 millis")
+        after = statSync(Database.databaseFile(dataDir)).size
+      }
+      const rows = (yield* sql<{ n: number }>`SELECT count(*) AS n FROM filler`)[0]?.n
+      return { grew: after >= wanted, rows }
+    }).pipe(Effect.provide(Database.layer({ dataDir, backgroundCheckpoints })))
+    return sizes
+  })
+
+describe("WAL checkpoints", () => {
+  it.live(
+    "run in the background after commits, so the database file takes in what the WAL holds",
+    () =>
+      Effect.gen(function* () {
+        expect(yield* fill(true, 60_000)).toEqual({ grew: true, rows: 512 })
+      }),
+    { timeout: 120_000 }
+  )
+
+  it.live(
+    "stay in the COMMIT without the worker (CLI commands): the same writes leave the database file small",
+    () =>
+      Effect.gen(function* () {
+        expect(yield* fill(false, 0)).toEqual({ grew: false, rows: 512 })
+      }),
+    { timeout: 120_000 }
+  )
+})
