@@ -8,6 +8,8 @@ import { join } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as Checkpoints from "../src/sqlite/Checkpoints.js"
 import * as Database from "../src/sqlite/Database.js"
 
 const dirs: Array<string> = []
@@ -51,20 +53,53 @@ const fill = (backgroundCheckpoints: boolean, waitMs: number) =>
   })
 
 describe("WAL checkpoints", () => {
-  it.live(
-    "run in the background after commits, so the database file takes in what the WAL holds",
-    () =>
-      Effect.gen(function* () {
-        expect(yield* fill(true, 60_000)).toEqual({ grew: true, rows: 512 })
-      }),
-    { timeout: 120_000 }
-  )
+  const cases = [
+    {
+      title: "run in the background after commits, so the database file takes in what the WAL holds",
+      worker: true,
+      waitMs: 60_000
+    },
+    {
+      title: "stay in the COMMIT without the worker (CLI commands): the same writes leave the database file small",
+      worker: false,
+      waitMs: 0
+    }
+  ]
+  for (const { title, worker, waitMs } of cases) {
+    it.live(
+      title,
+      () => Effect.map(fill(worker, waitMs), (sizes) => expect(sizes).toEqual({ grew: worker, rows: 512 })),
+      {
+        timeout: 120_000
+      }
+    )
+  }
+})
 
+describe("a checkpoint worker that fails", () => {
   it.live(
-    "stay in the COMMIT without the worker (CLI commands): the same writes leave the database file small",
+    "is reported once as a warning, and commits stop notifying it",
     () =>
       Effect.gen(function* () {
-        expect(yield* fill(false, 0)).toEqual({ grew: false, rows: 512 })
+        const logs: Array<string> = []
+        const logger = Logger.make(({ logLevel, message }) => {
+          logs.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+        })
+        // The worker cannot open a database in a directory that does not exist: it fails as it starts
+        const missing = join(tmpdir(), `opensync-no-such-dir-${process.pid}`, "opensync.db")
+        yield* Effect.gen(function* () {
+          const checkpoints = yield* Checkpoints.Checkpoints
+          for (let waited = 0; logs.length === 0 && waited < 60_000; waited += 50) {
+            checkpoints.committed()
+            yield* Effect.sleep("50 millis")
+          }
+          for (let i = 0; i < 20; i++) checkpoints.committed()
+        }).pipe(
+          Effect.provide(Checkpoints.background(missing, 0)),
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+        )
+        expect(logs).toHaveLength(1)
+        expect(logs[0]).toMatch(/^WARN Background WAL checkpoints stopped \(.+\); .*Nothing written is lost\.$/)
       }),
     { timeout: 120_000 }
   )

@@ -3,6 +3,7 @@ import { Worker } from "node:worker_threads"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
 
 /**
  * WAL checkpoints (copying committed pages from `opensync.db-wal` into `opensync.db`, with an `fsync` of each) off the
@@ -67,11 +68,23 @@ export const background = (filename: string, intervalMs = 250) =>
     Checkpoints,
     Effect.gen(function* () {
       const libsql = createRequire(import.meta.url).resolve("libsql")
+      const runtime = yield* Effect.runtime<never>()
+      /** Set when the worker failed: commits stop notifying it, and the writer's backstop checkpoints the WAL. */
+      let failed = false
       const worker = yield* Effect.acquireRelease(
         Effect.sync(() => {
           const worker = new Worker(workerSource, { eval: true, workerData: { filename, libsql, intervalMs } })
           worker.unref()
-          worker.on("error", () => {})
+          worker.on("error", (error) => {
+            if (failed) return
+            failed = true
+            Runtime.runFork(runtime)(
+              Effect.logWarning(
+                `Background WAL checkpoints stopped (${error.message}); the database checkpoints in its commits past ` +
+                  `${backstopPages} pages from now on. Nothing written is lost.`
+              )
+            )
+          })
           return worker
         }),
         (worker) =>
@@ -99,6 +112,7 @@ export const background = (filename: string, intervalMs = 250) =>
       })
       return Checkpoints.of({
         committed: () => {
+          if (failed) return
           if (busy) again = true
           else {
             busy = true
