@@ -3,6 +3,7 @@ import { internalQuery } from "./_generated/server.js"
 import { legacyDefaultSource } from "./lib/docs.js"
 import { fillMissing, migration } from "./lib/migration.js"
 import { termsOf } from "./lib/search.js"
+import { publicIdOf } from "./signIns.js"
 
 /**
  * Data migrations. Start one with `npx convex run migrations:<name>` (optionally `'{"batchSize":200}'`); it runs in
@@ -42,6 +43,9 @@ export const addSearchTerms = migration(
   "addSearchTerms",
   fillMissing("searchChunks", "terms", (doc) => termsOf(doc.text))
 )
+
+/** Gives sign-ins made before Settings listed them the id they are listed (and revoked) under. */
+export const addSignInPublicIds = migration("addSignInPublicIds", fillMissing("authSessions", "publicId", publicIdOf))
 
 /** Progress of a migration: documents processed so far and whether it finished. */
 export const status = internalQuery({

@@ -1,14 +1,17 @@
 import { Ids, SignIn } from "@opensync/domain"
 import { v } from "convex/values"
-import type { Doc } from "./_generated/dataModel.js"
-import { internalMutation, internalQuery } from "./_generated/server.js"
+import type { Doc, Id } from "./_generated/dataModel.js"
+import { internalMutation, internalQuery, type QueryCtx } from "./_generated/server.js"
 import { pendingUse } from "./apiKeys.js"
 import { compile } from "./lib/validators.js"
 
 /** Dashboard sign-ins: live while unexpired, unrevoked and their key unrevoked. Only digests of tokens are stored. */
 
+/** A sign-in's id: its `publicId`, or for one made before sign-ins were listed, an id derived from its digest. */
+export const publicIdOf = (doc: Doc<"authSessions">): string => doc.publicId ?? `sgn_${doc.hash.slice(0, 20)}`
+
 const info = (doc: Doc<"authSessions">, keyName: string | null): SignIn.SignInInfo => ({
-  id: doc.publicId ?? `sgn_${doc.hash.slice(0, 20)}`,
+  id: publicIdOf(doc),
   keyId: doc.keyId,
   keyName,
   browser: SignIn.browserOf(doc.userAgent),
@@ -78,7 +81,7 @@ export const byHash = internalQuery({
     if (key === null || key.revokedAt !== null) return null
     const seen = signIn.lastSeenAt ?? signIn.createdAt
     return {
-      id: signIn.publicId ?? `sgn_${signIn.hash.slice(0, 20)}`,
+      id: publicIdOf(signIn),
       doc: signIn._id,
       userId: Ids.UserId.make(signIn.userId),
       keyId: signIn.keyId,
@@ -111,15 +114,29 @@ export const list = internalQuery({
   }
 })
 
+/**
+ * The user's sign-in listed as `id` among those made before sign-ins had a `publicId` (until the `addSignInPublicIds`
+ * migration has given them one), or null.
+ */
+const withoutPublicId = async (ctx: QueryCtx, userId: Id<"users">, id: string) => {
+  if (!id.startsWith("sgn_")) return null
+  const legacy = ctx.db
+    .query("authSessions")
+    .withIndex("by_public_id", (q) => q.eq("userId", userId).eq("publicId", undefined))
+  for await (const signIn of legacy) if (publicIdOf(signIn) === id) return signIn
+  return null
+}
+
 /** Ends one of the user's sign-ins (idempotent); null when the user has none with that id. */
 export const revoke = internalMutation({
   args: { userId: v.id("users"), id: v.string(), now: v.number() },
   returns: v.union(v.null(), signInInfo),
   handler: async (ctx, { userId, id, now }) => {
-    const signIn = await ctx.db
-      .query("authSessions")
-      .withIndex("by_public_id", (q) => q.eq("userId", userId).eq("publicId", id))
-      .unique()
+    const signIn =
+      (await ctx.db
+        .query("authSessions")
+        .withIndex("by_public_id", (q) => q.eq("userId", userId).eq("publicId", id))
+        .unique()) ?? (await withoutPublicId(ctx, userId, id))
     if (signIn === null) return null
     const revokedAt = signIn.revokedAt ?? now
     if (signIn.revokedAt === null) await ctx.db.patch(signIn._id, { revokedAt })

@@ -411,6 +411,36 @@ describe("dashboard sign-in", () => {
       vi.useRealTimers()
     }
   })
+  it("a sign-in made before sign-ins had a public id is listed, revoked under that id, and migrated to keep it", async () => {
+    const t = makeBackend()
+    const alice = await createUser(t, "Alice")
+    const http = client(t, alice.key)
+    const signIns = []
+    for (let i = 0; i < 2; i++) {
+      signIns.push((await client(t, "")("POST", "/auth/session", { apiKey: alice.key })).body.token as string)
+    }
+    // what a sign-in stored before `publicId` existed lacks
+    await t.run(async (ctx) => {
+      for (const doc of await ctx.db.query("authSessions").collect())
+        await ctx.db.patch(doc._id, { publicId: undefined })
+    })
+    const listed = (await http("GET", "/api/sign-ins")).body.signIns as Array<{ id: string; createdAt: number }>
+    expect(listed).toHaveLength(2)
+    const [first, second] = listed.map((signIn) => signIn.id)
+    // revoking one ends that sign-in, and only that one
+    expect((await http("DELETE", `/api/sign-ins/${first}`)).status).toEqual(200)
+    const alive = await Promise.all(
+      signIns.map(async (token) => (await http("GET", "/auth/me", undefined, token)).status)
+    )
+    expect(alive.sort()).toEqual([200, 401])
+    // the migration gives the other the id it is listed under, so the index finds it from now on
+    expect(await t.mutation(internal.migrations.addSignInPublicIds, {})).toMatchObject({ changed: 2, done: true })
+    expect((await http("GET", "/api/sign-ins")).body.signIns.map((signIn: { id: string }) => signIn.id)).toEqual([
+      second
+    ])
+    expect((await http("DELETE", `/api/sign-ins/${second}`)).status).toEqual(200)
+    expect((await http("GET", "/api/sign-ins")).body.signIns).toEqual([])
+  })
 })
 
 describe("users", () => {
