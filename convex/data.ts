@@ -31,9 +31,13 @@ export const deleteAll = internalMutation({
     const now = Date.now()
     const progress = await progressOf(ctx, userId)
     const fresh = { status: "scheduled" as const, startedAt: now, updatedAt: now, deleted: 0 }
+    // A deletion under way goes on to the end (sessions stored meanwhile included): a second chain of steps would only
+    // compete with it. One that stopped (no step for `stalledDeletionMs`) is started again, as `maintenance:sweep` does.
+    const underWay =
+      progress !== null && progress.status !== "done" && now - progress.updatedAt < tuning.stalledDeletionMs
     if (progress === null) await ctx.db.insert("dataDeletions", { userId, ...fresh })
     else if (progress.status === "done") await ctx.db.patch(progress._id, fresh)
-    await ctx.scheduler.runAfter(0, internal.data.deleteAllStep, { userId })
+    if (!underWay) await ctx.scheduler.runAfter(0, internal.data.deleteAllStep, { userId })
     await ctx.scheduler.runAfter(0, internal.exports.removeAll, { userId })
     return { status: "scheduled" as const, sessions }
   }

@@ -177,6 +177,32 @@ describe("the sweeper", () => {
     expect((await http("GET", "/api/keys")).body.keys[0].lastUsedAt).toEqual(t0 + 61_000)
   })
 
+  it("a second DELETE /api/data while one is under way starts no second chain of steps; a stalled one restarts", async () => {
+    Object.assign(tuning, { sessionsPerDeleteStep: 2 })
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const http = client(t, alice.key)
+    await http("POST", "/sync/events", { events: [1, 2, 3, 4, 5].flatMap((s) => batch(`again-${s}`)) })
+    await drain(t)
+    const pendingSteps = async () =>
+      (await t.run((ctx) => ctx.db.system.query("_scheduled_functions").collect())).filter(
+        (job) => job.state.kind === "pending" && job.name.includes("deleteAllStep")
+      ).length
+    for (let i = 0; i < 3; i++) expect((await http("DELETE", "/api/data")).status).toEqual(200)
+    expect(await pendingSteps()).toEqual(1)
+    // the chain's step is lost; past the stall limit, the next DELETE starts it again
+    await t.run(async (ctx) => {
+      for (const job of await ctx.db.system.query("_scheduled_functions").collect()) {
+        if (job.state.kind === "pending" && job.name.includes("deleteAllStep")) await ctx.scheduler.cancel(job._id)
+      }
+    })
+    vi.setSystemTime(t0 + tuning.stalledDeletionMs + 1_000)
+    expect((await http("DELETE", "/api/data")).status).toEqual(200)
+    expect(await pendingSteps()).toEqual(1)
+    await drain(t)
+    expect((await http("GET", "/api/data")).body).toEqual({ status: "done", sessions: 0 })
+  })
+
   it("finishes a DELETE /api/data whose next step never ran, and GET /api/data follows it", async () => {
     Object.assign(tuning, { sessionsPerDeleteStep: 2 })
     const t = makeBackend(true)
