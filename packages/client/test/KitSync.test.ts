@@ -59,6 +59,9 @@ const message = (sessionId: string, messageId: string, text: string) =>
     at: 1_790_000_000_000
   })
 
+/** Runs while the fake history is read (a test injects a hook's failure there). */
+let whileHistoryIsRead: () => void = () => {}
+
 /**
  * The one faked port: an inbox item is the JSON of `{events, followUps}` (or anything else: unreadable); a follow-up
  * is a file whose text becomes one message.
@@ -90,7 +93,10 @@ const FakeSource = Layer.succeed(
             sessionId: "s9",
             label: "s9.jsonl",
             size: 0,
-            read: Effect.succeed({ ok: true as const, events: [message("s9", "m1", "from history")], malformed: 0 })
+            read: Effect.sync(() => {
+              whileHistoryIsRead()
+              return { ok: true as const, events: [message("s9", "m1", "from history")], malformed: 0 }
+            })
           }
         ],
         where: "nowhere",
@@ -258,7 +264,7 @@ describe("the agent kit's sync", () => {
     Kit.Failures.preallocate(paths)
     expect(Kit.Failures.record(paths, "s9", "ENOSPC: no space left on device, write", 1)).toBe(true)
     expect(Kit.Failures.record(paths, "s9", "ENOSPC: no space left on device, write", 2)).toBe(true)
-    expect(Kit.Failures.read(paths)).toMatchObject({ count: 2, firstAt: 1, lastAt: 2, sessions: [{ id: "s9", at: 1 }] })
+    expect(Kit.Failures.read(paths)).toMatchObject({ count: 2, firstAt: 1, lastAt: 2, sessions: [{ id: "s9", at: 2 }] })
     return Effect.gen(function* () {
       const report = yield* Kit.Sync.run
       expect(report).toMatchObject({ recovered: 1, delivered: 1, pending: 0, error: null })
@@ -268,5 +274,33 @@ describe("the agent kit's sync", () => {
         "re-read 1 session(s) from their files after 2 item(s) could not be stored (ENOSPC: no space left on device, write)"
       )
     }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
+  })
+
+  it.effect("keeps a session whose item could not be stored again while its history was being re-read", () => {
+    const { paths, layer, remove } = setup()
+    const server = fakeServer()
+    mkdirSync(paths.stateDir, { recursive: true })
+    Kit.Failures.preallocate(paths)
+    expect(Kit.Failures.record(paths, "s9", "ENOSPC: no space left on device, write", 1)).toBe(true)
+    // A hook of the same session fails while the sync reads the session's history
+    whileHistoryIsRead = () => {
+      expect(Kit.Failures.record(paths, "s9", "ENOSPC: no space left on device, write", Date.now())).toBe(true)
+    }
+    return Effect.gen(function* () {
+      expect(yield* Kit.Sync.run).toMatchObject({ recovered: 1, error: null })
+      expect(Kit.Failures.read(paths)).toMatchObject({ count: 2, sessions: [{ id: "s9" }] })
+      // The next sync re-reads it again, and this time nothing failed meanwhile
+      whileHistoryIsRead = () => {}
+      expect(yield* Kit.Sync.run).toMatchObject({ recovered: 1, error: null })
+      expect(Kit.Failures.read(paths)).toMatchObject({ count: 0, sessions: [], recovered: 2 })
+    }).pipe(
+      Effect.provide(layer(server.transport)),
+      Effect.ensuring(
+        Effect.sync(() => {
+          whileHistoryIsRead = () => {}
+          remove()
+        })
+      )
+    )
   })
 })

@@ -115,8 +115,9 @@ export const read = (paths: StatePaths): Failures => {
 export const record = (paths: StatePaths, sessionId: string | undefined, error: string, now: number): boolean => {
   try {
     update(paths, (failures) => {
-      const known = sessionId === undefined || failures.sessions.some((session) => session.id === sessionId)
-      const sessions = known ? failures.sessions : [...failures.sessions, { id: sessionId, at: now }]
+      // A session already named moves to the end with this failure's time: a recovery that began before it must keep it
+      const others = failures.sessions.filter((session) => session.id !== sessionId)
+      const sessions = sessionId === undefined ? failures.sessions : [...others, { id: sessionId, at: now }]
       return {
         ...failures,
         count: failures.count + 1,
@@ -132,10 +133,13 @@ export const record = (paths: StatePaths, sessionId: string | undefined, error: 
   }
 }
 
-/** Clears the sessions the sync re-read from the agent's history, keeping when and how much for `status`. */
-export const recovered = (paths: StatePaths, ids: ReadonlyArray<string>, now: number): void =>
+/**
+ * Clears the sessions the sync re-read from the agent's history, keeping when and how much for `status`. A session
+ * whose last failure came at or after `since` (when the re-read began) stays: what it lost may not be in what was read.
+ */
+export const recovered = (paths: StatePaths, ids: ReadonlyArray<string>, since: number, now: number): void =>
   update(paths, (failures) => {
-    const sessions = failures.sessions.filter((session) => !ids.includes(session.id))
+    const sessions = failures.sessions.filter((session) => !ids.includes(session.id) || session.at >= since)
     return sessions.length > 0
       ? { ...failures, sessions }
       : { ...failures, sessions, count: 0, firstAt: null, recoveredAt: now, recovered: failures.count }

@@ -134,6 +134,7 @@ export const lock = Effect.map(take, (taken) => taken.held)
 export const recoverFailures = (options: MappingOptions) =>
   Effect.gen(function* () {
     const { agent, paths, log } = yield* LocalState
+    const since = Date.now()
     const failures = Failures.read(paths)
     if (failures.sessions.length === 0) return 0
     const ids = failures.sessions.map((session) => session.id)
@@ -158,7 +159,7 @@ export const recoverFailures = (options: MappingOptions) =>
         `could not be stored (${failures.lastError ?? "unknown error"})` +
         (missing.length > 0 ? `; not found: ${missing.join(", ")}` : "")
     )
-    yield* Effect.try(() => Failures.recovered(paths, ids, Date.now())).pipe(
+    yield* Effect.try(() => Failures.recovered(paths, ids, since, Date.now())).pipe(
       Effect.catchAll((error) => log(`sync: cannot update ${Failures.failuresFile(paths)}: ${String(error.error)}`))
     )
     return read.right.size
