@@ -177,25 +177,34 @@ describe("the sweeper", () => {
     expect((await http("GET", "/api/keys")).body.keys[0].lastUsedAt).toEqual(t0 + 61_000)
   })
 
-  it("a second DELETE /api/data while one is under way starts no second chain of steps; a stalled one restarts", async () => {
+  /** Alice with five stored sessions, which a DELETE /api/data removes two per step. */
+  const fiveSessionsToDelete = async (prefix: string) => {
     Object.assign(tuning, { sessionsPerDeleteStep: 2 })
     const t = makeBackend(true)
     const alice = await createUser(t, "Alice")
     const http = client(t, alice.key)
-    await http("POST", "/sync/events", { events: [1, 2, 3, 4, 5].flatMap((s) => batch(`again-${s}`)) })
+    await http("POST", "/sync/events", { events: [1, 2, 3, 4, 5].flatMap((s) => batch(`${prefix}-${s}`)) })
     await drain(t)
-    const pendingSteps = async () =>
+    const dataJobs = async () =>
       (await t.run((ctx) => ctx.db.system.query("_scheduled_functions").collect())).filter(
-        (job) => job.state.kind === "pending" && job.name.includes("deleteAllStep")
-      ).length
+        (job) => job.state.kind === "pending" && job.name.startsWith("data")
+      )
+    /** Cancels the deletion's pending steps, as a failed step or a paused deployment loses them. */
+    const loseSteps = async () => {
+      const lost = await dataJobs()
+      await t.run(async (ctx) => {
+        for (const job of lost) await ctx.scheduler.cancel(job._id)
+      })
+    }
+    return { t, alice, http, pendingSteps: async () => (await dataJobs()).length, loseSteps }
+  }
+
+  it("a second DELETE /api/data while one is under way starts no second chain of steps; a stalled one restarts", async () => {
+    const { t, http, pendingSteps, loseSteps } = await fiveSessionsToDelete("again")
     for (let i = 0; i < 3; i++) expect((await http("DELETE", "/api/data")).status).toEqual(200)
     expect(await pendingSteps()).toEqual(1)
     // the chain's step is lost; past the stall limit, the next DELETE starts it again
-    await t.run(async (ctx) => {
-      for (const job of await ctx.db.system.query("_scheduled_functions").collect()) {
-        if (job.state.kind === "pending" && job.name.includes("deleteAllStep")) await ctx.scheduler.cancel(job._id)
-      }
-    })
+    await loseSteps()
     vi.setSystemTime(t0 + tuning.stalledDeletionMs + 1_000)
     expect((await http("DELETE", "/api/data")).status).toEqual(200)
     expect(await pendingSteps()).toEqual(1)
@@ -204,21 +213,12 @@ describe("the sweeper", () => {
   })
 
   it("finishes a DELETE /api/data whose next step never ran, and GET /api/data follows it", async () => {
-    Object.assign(tuning, { sessionsPerDeleteStep: 2 })
-    const t = makeBackend(true)
-    const alice = await createUser(t, "Alice")
-    const http = client(t, alice.key)
-    await http("POST", "/sync/events", { events: [1, 2, 3, 4, 5].flatMap((s) => batch(`del-${s}`)) })
-    await drain(t)
+    const { t, alice, http, loseSteps } = await fiveSessionsToDelete("del")
     expect((await http("DELETE", "/api/data")).body).toEqual({ status: "scheduled", sessions: 5 })
     expect((await http("GET", "/api/data")).body).toEqual({ status: "scheduled", sessions: 5 })
     // one step runs, then the deployment loses the next one (a failed step, a paused deployment)
     await t.mutation(internal.data.deleteAllStep, { userId: userIdOf(alice) })
-    await t.run(async (ctx) => {
-      for (const job of await ctx.db.system.query("_scheduled_functions").collect()) {
-        if (job.state.kind === "pending" && job.name.startsWith("data")) await ctx.scheduler.cancel(job._id)
-      }
-    })
+    await loseSteps()
     await drain(t)
     expect((await http("GET", "/api/data")).body).toEqual({ status: "running", sessions: 3 })
     expect((await t.mutation(internal.maintenance.sweep, {})).restarted).toEqual(0)

@@ -189,26 +189,31 @@ describe("import of an unchanged archive", () => {
     expect(next.stdout).toMatch(/Sent [1-9]\d* event\(s\), 0 rejected by the server, 0 pending\./)
   })
 
+  /** An imported home whose bookkeeping file `name` was damaged; the full import runs, then the quick answer again. */
+  const damaged = async (name: string, text: string, expected: string) => {
+    const { home } = await imported()
+    writeFileSync(join(home.state, "imported", name), text)
+    const next = await home.run(["import"])
+    expect(next.full).toBe(true)
+    expect(next.stdout).toContain(expected)
+    expect((await home.run(["import"])).full).toBe(false)
+    return home
+  }
+
   it("falls through when the bookkeeping cannot be read, and reads everything again", {
     timeout: 180_000
   }, async () => {
-    const { home } = await imported()
-    writeFileSync(join(home.state, "imported", "index.json"), '{"v":1,"server":')
-    const next = await home.run(["import"])
-    expect(next.full).toBe(true)
-    expect(next.stdout).toContain("1 session (1 new, 0 updated, 0 unchanged): read 2 transcript file(s)")
-    expect((await home.run(["import"])).full).toBe(false)
+    await damaged(
+      "index.json",
+      '{"v":1,"server":',
+      "1 session (1 new, 0 updated, 0 unchanged): read 2 transcript file(s)"
+    )
   })
 
   it("falls through when its stamp cannot be read, a setting changed, or a flag was given", {
     timeout: 180_000
   }, async () => {
-    const { home } = await imported()
-    writeFileSync(join(home.state, "imported", "quick.json"), "{")
-    const damaged = await home.run(["import"])
-    expect(damaged.full).toBe(true)
-    expect(damaged.stdout).toContain(UNCHANGED)
-    expect((await home.run(["import"])).full).toBe(false)
+    const home = await damaged("quick.json", "{", UNCHANGED)
 
     // Tool calls off: another mapping, so every transcript is read again.
     const setting = await home.run(["import"], { CLAUDE_SYNC_TOOL_CALLS: "false" })

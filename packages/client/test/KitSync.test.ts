@@ -257,12 +257,17 @@ describe("the agent kit's sync", () => {
     }).pipe(Effect.provide(layer()), Effect.ensuring(Effect.sync(remove)))
   })
 
+  /** A HOME where the hot path could not store an item of the session "s9" (at time 1). */
+  const failedOnce = () => {
+    const context = setup()
+    mkdirSync(context.paths.stateDir, { recursive: true })
+    Kit.Failures.preallocate(context.paths)
+    expect(Kit.Failures.record(context.paths, "s9", "ENOSPC: no space left on device, write", 1)).toBe(true)
+    return { ...context, server: fakeServer() }
+  }
+
   it.effect("re-reads from the agent's history the sessions whose items the hot path could not store", () => {
-    const { paths, layer, remove } = setup()
-    const server = fakeServer()
-    mkdirSync(paths.stateDir, { recursive: true })
-    Kit.Failures.preallocate(paths)
-    expect(Kit.Failures.record(paths, "s9", "ENOSPC: no space left on device, write", 1)).toBe(true)
+    const { paths, layer, remove, server } = failedOnce()
     expect(Kit.Failures.record(paths, "s9", "ENOSPC: no space left on device, write", 2)).toBe(true)
     expect(Kit.Failures.read(paths)).toMatchObject({ count: 2, firstAt: 1, lastAt: 2, sessions: [{ id: "s9", at: 2 }] })
     return Effect.gen(function* () {
@@ -277,11 +282,7 @@ describe("the agent kit's sync", () => {
   })
 
   it.effect("keeps a session whose item could not be stored again while its history was being re-read", () => {
-    const { paths, layer, remove } = setup()
-    const server = fakeServer()
-    mkdirSync(paths.stateDir, { recursive: true })
-    Kit.Failures.preallocate(paths)
-    expect(Kit.Failures.record(paths, "s9", "ENOSPC: no space left on device, write", 1)).toBe(true)
+    const { paths, layer, remove, server } = failedOnce()
     // A hook of the same session fails while the sync reads the session's history
     whileHistoryIsRead = () => {
       expect(Kit.Failures.record(paths, "s9", "ENOSPC: no space left on device, write", Date.now())).toBe(true)
