@@ -13,6 +13,7 @@ export const agent: Agent = {
   inboxNoun: "hook payload",
   followUpNoun: "transcript",
   historyNoun: "transcript",
+  historyEnv: ["CLAUDE_CONFIG_DIR"],
   currentSessionEnv: "CLAUDE_CODE_SESSION_ID",
   telemetry: { name: "Claude Code's OpenTelemetry export" },
   installs: [{ marker: /[\\/]\.claude[\\/]plugins[\\/]/, kind: "Claude Code plugin (marketplace)" }],

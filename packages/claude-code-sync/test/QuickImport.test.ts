@@ -8,6 +8,7 @@
  */
 import {
   appendFileSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -265,5 +266,19 @@ describe("import of an unchanged archive", () => {
     const appended = await home.run(["import"])
     expect(appended.full).toBe(true)
     expect(appended.stdout).toContain("1 session (0 new, 1 updated, 0 unchanged): read 1 transcript file(s)")
+
+    // Another Claude dir (CLAUDE_CONFIG_DIR) with a session of its own: not the history the listing remembers.
+    age(join(home.home, ".claude"), false)
+    utimesSync(index, old, old)
+    expect((await home.run(["import"])).full).toBe(false)
+    expect((await home.run(["import"])).full).toBe(false)
+    const otherSession = `${SESSION.slice(0, -4)}beef`
+    const otherDir = join(home.home, "other-claude")
+    const otherProject = join(otherDir, "projects", "-home-dev-projects-demo")
+    mkdirSync(otherProject, { recursive: true })
+    writeFileSync(join(otherProject, `${otherSession}.jsonl`), MAIN.replaceAll(SESSION, otherSession))
+    const elsewhere = await home.run(["import"], { CLAUDE_CONFIG_DIR: otherDir })
+    expect(elsewhere.full).toBe(true)
+    expect(elsewhere.stdout).toContain("1 session (1 new, 0 updated, 0 unchanged): read 1 transcript file(s)")
   })
 })

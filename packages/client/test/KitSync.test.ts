@@ -42,6 +42,7 @@ const agent: Kit.Agent.Agent = {
   inboxNoun: "item",
   followUpNoun: "file",
   historyNoun: "file",
+  historyEnv: [],
   afterLogin: [],
   help: { setup: "", uninstall: "", verify: "", sync: "", import: "", status: "" }
 }

@@ -28,6 +28,7 @@ const agent: Kit.Agent.Agent = {
   inboxNoun: "hook payload",
   followUpNoun: "transcript",
   historyNoun: "transcript",
+  historyEnv: ["CLAUDE_CONFIG_DIR"],
   afterLogin: [],
   help: { setup: "", uninstall: "", verify: "", sync: "", import: "", status: "" }
 }
@@ -144,6 +145,10 @@ describe("QuickImport.check", () => {
     expect(fallsThrough(state.check({ args: ["status"] }))).toBe("not a bare import")
     expect(fallsThrough(state.check({ version: "1.2.4" }))).toBe("settings changed")
     expect(fallsThrough(state.check({ env: { ...state.env, CLAUDE_SYNC_TOOL_CALLS: "0" } }))).toBe("settings changed")
+    // Another history: the agent's own location variables are part of the settings
+    expect(fallsThrough(state.check({ env: { ...state.env, CLAUDE_CONFIG_DIR: "/other/claude" } }))).toBe(
+      "settings changed"
+    )
     mkdirSync(state.paths.configDir, { recursive: true })
     writeFileSync(state.paths.configFile, '{"convexUrl":"http://elsewhere"}')
     expect(fallsThrough(state.check())).toBe("settings changed")

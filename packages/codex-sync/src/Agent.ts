@@ -13,6 +13,7 @@ export const agent: Agent = {
   inboxNoun: "hook payload",
   followUpNoun: "session file",
   historyNoun: "session file",
+  historyEnv: ["CODEX_HOME"],
   afterLogin: [
     "Next: run `codex-sync setup` to register the hooks in $CODEX_HOME/hooks.json, then trust them in Codex;",
     "      `codex-sync import` sends the sessions you already have."

@@ -13,6 +13,7 @@ export const agent: Agent = {
   inboxNoun: "hook payload",
   followUpNoun: "chat file",
   historyNoun: "chat file",
+  historyEnv: ["GEMINI_CLI_HOME"],
   currentSessionEnv: "GEMINI_SESSION_ID",
   afterLogin: [
     "Next: run `gemini-sync setup` to register the hooks in ~/.gemini/settings.json;",

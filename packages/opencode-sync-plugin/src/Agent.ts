@@ -13,6 +13,7 @@ export const agent: Agent = {
   inboxSuffix: ".json",
   inboxNoun: "session snapshot",
   historyNoun: "stored session",
+  historyEnv: ["XDG_DATA_HOME", "OPENCODE_DATA_DIR", "OPENCODE_DB"],
   afterLogin: [
     "Next: `opencode-sync setup` registers the plugin in your opencode.json;",
     "      `opencode-sync import` sends the sessions you already have."

@@ -23,6 +23,11 @@ export interface Agent {
   readonly followUpNoun?: string
   /** What one item of the agent's history is ("transcript", "stored session"), for `import` and `sync --session`. */
   readonly historyNoun: string
+  /**
+   * The environment variables besides HOME that decide where the agent's history is (`CLAUDE_CONFIG_DIR`): a quick
+   * `import` answers only for the history the last full import read, so these are part of what it checks.
+   */
+  readonly historyEnv: ReadonlyArray<string>
   /** The environment variable naming the session the CLI runs in, when run from inside the agent. */
   readonly currentSessionEnv?: string
   /** Printed after a successful `login`, one line each. */

@@ -14,7 +14,7 @@
  */
 import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { isAbsolute, join } from "node:path"
 import { type Agent, type Env, paths as pathsOf, type StatePaths } from "./Agent.js"
 import * as Checkpoints from "./Checkpoints.js"
 import * as Failures from "./Failures.js"
@@ -75,12 +75,17 @@ export const inputsOf = (agent: Agent, env: Env, version: string): string | unde
     config = null
   }
   const prefix = `${agent.source.envPrefix}_`
+  const where = new Set(["HOME", "XDG_CONFIG_HOME", ...agent.historyEnv])
   const names = Object.keys(env)
-    .filter((name) => name.startsWith(prefix) || name === "HOME" || name === "XDG_CONFIG_HOME")
+    .filter((name) => name.startsWith(prefix) || where.has(name))
     .sort()
   const vars = names.map((name) => [name, env[name] ?? null])
+  // A relative location is read from the working directory
+  const relative = agent.historyEnv.some((name) =>
+    (env[name] ?? "").split(",").some((dir) => dir.trim() !== "" && !isAbsolute(dir.trim()))
+  )
   return createHash("sha256")
-    .update(JSON.stringify([version, agent.source.id, config, vars]))
+    .update(JSON.stringify([version, agent.source.id, config, vars, relative ? process.cwd() : null]))
     .digest("base64url")
 }
 
