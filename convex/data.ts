@@ -37,6 +37,7 @@ export const deleteAll = internalMutation({
       progress !== null && progress.status !== "done" && now - progress.updatedAt < tuning.stalledDeletionMs
     if (progress === null) await ctx.db.insert("dataDeletions", { userId, ...fresh })
     else if (progress.status === "done") await ctx.db.patch(progress._id, fresh)
+    else if (!underWay) await ctx.db.patch(progress._id, { updatedAt: now }) // restarted: under way again from now
     if (!underWay) await ctx.scheduler.runAfter(0, internal.data.deleteAllStep, { userId })
     await ctx.scheduler.runAfter(0, internal.exports.removeAll, { userId })
     return { status: "scheduled" as const, sessions }

@@ -71,10 +71,15 @@ export const background = (filename: string, intervalMs = 250) =>
       const runtime = yield* Effect.runtime<never>()
       /** Set when the worker failed: commits stop notifying it, and the writer's backstop checkpoints the WAL. */
       let failed = false
+      /** Set when the worker's thread ended (after a failure, or at close). */
+      let exited = false
       const worker = yield* Effect.acquireRelease(
         Effect.sync(() => {
           const worker = new Worker(workerSource, { eval: true, workerData: { filename, libsql, intervalMs } })
           worker.unref()
+          worker.once("exit", () => {
+            exited = true
+          })
           worker.on("error", (error) => {
             if (failed) return
             failed = true
@@ -91,6 +96,7 @@ export const background = (filename: string, intervalMs = 250) =>
           Effect.promise(
             () =>
               new Promise<void>((done) => {
+                if (exited) return done()
                 const timer = setTimeout(() => void worker.terminate().then(() => done()), 5_000)
                 worker.once("exit", () => {
                   clearTimeout(timer)
