@@ -4,11 +4,12 @@
  * another text of it; the cache is written at exit when missing or rejected; another text's cache is removed then.
  */
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as esbuild from "esbuild"
+import { OTHER_CACHE_DAYS } from "../src/kit/CodeCache.js"
 
 let dir = ""
 beforeAll(async () => {
@@ -73,10 +74,22 @@ describe("CodeCache.load", () => {
       expect(run(file, cacheDir)).toEqual({ exports: expected, cache: "used" })
     }
 
-    // Another text of the bundle (same length): its own cache; the old one goes when the new one is written.
+    // A cache others could have written (group or world writable) is not used, and is written anew.
+    chmodSync(join(cacheDir, saved), 0o666)
+    expect(run(file, cacheDir)).toEqual({ exports: expected, cache: "none" })
+    expect(statSync(join(cacheDir, saved)).mode & 0o777).toBe(0o600)
+    expect(run(file, cacheDir)).toEqual({ exports: expected, cache: "used" })
+
+    // Another text of the bundle (same length): its own cache. A recent cache of another version stays (two installed
+    // versions run in turn keep theirs); one older than OTHER_CACHE_DAYS goes when a new one is written.
     const other = bundle(8)
     expect(run(other, cacheDir)).toEqual({ exports: { ...expected, sum: 19_900 + 200 * 8 }, cache: "none" })
-    expect(readdirSync(cacheDir)).toHaveLength(1)
+    expect(readdirSync(cacheDir)).toHaveLength(2)
+    expect(run(file, cacheDir).cache).toBe("used")
+    const old = new Date(Date.now() - (OTHER_CACHE_DAYS + 1) * 86_400_000)
+    utimesSync(join(cacheDir, saved), old, old)
+    expect(run(bundle(9), cacheDir).cache).toBe("none")
+    expect(readdirSync(cacheDir)).toHaveLength(2)
     expect(readdirSync(cacheDir)).not.toContain(saved)
     expect(run(other, cacheDir).cache).toBe("used")
   })

@@ -7,10 +7,28 @@
  * the bundle is then compiled as if there were none and the cache written again. No Effect: the CLI's entry point uses it.
  */
 import { createHash } from "node:crypto"
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { basename, dirname, join } from "node:path"
 import { Script } from "node:vm"
+
+/** Days another bundle's cache (another version) is kept after its last write. */
+export const OTHER_CACHE_DAYS = 14
+
+/**
+ * The cache file's bytes, when it is the user's own and nobody else can write it (V8 checks what it is given, not
+ * who wrote it); undefined otherwise.
+ */
+const readOwnCache = (file: string): Buffer | undefined => {
+  try {
+    const stats = statSync(file)
+    const ownUid = process.getuid?.()
+    if ((ownUid !== undefined && stats.uid !== ownUid) || (stats.mode & 0o022) !== 0) return undefined
+    return readFileSync(file)
+  } catch {
+    return undefined
+  }
+}
 
 /** What became of a bundle's code cache: none there, used, or rejected by V8 (then written again). */
 export type CacheUse = "none" | "used" | "rejected"
@@ -27,8 +45,11 @@ const writeCache = (script: Script, dir: string, target: string, prefix: string)
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     writeFileSync(temp, script.createCachedData(), { mode: 0o600 })
     renameSync(temp, target)
+    // Other bundles' caches go once they are old: two installed versions run in turn keep both caches meanwhile
+    const unusedSince = Date.now() - OTHER_CACHE_DAYS * 86_400_000
     for (const name of readdirSync(dir)) {
-      if (name.startsWith(prefix) && name !== basename(target) && !name.endsWith(".tmp")) rmSync(join(dir, name))
+      if (!name.startsWith(prefix) || name === basename(target) || name.endsWith(".tmp")) continue
+      if (statSync(join(dir, name)).mtimeMs < unusedSince) rmSync(join(dir, name))
     }
   } catch {
     rmSync(temp, { force: true })
@@ -51,12 +72,7 @@ export interface Loaded {
 export const load = (file: string, cacheDir: string, saveAtExit = true): Loaded => {
   const source = readFileSync(file, "utf8")
   const target = cacheFileOf(cacheDir, file, source)
-  let cachedData: Buffer | undefined
-  try {
-    cachedData = readFileSync(target)
-  } catch {
-    cachedData = undefined
-  }
+  const cachedData = readOwnCache(target)
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`
   const script = new Script(wrapped, {
     filename: file,
