@@ -316,6 +316,27 @@ describe("packages installed from their tarballs into an empty prefix", () => {
             })
             expect(status.heartbeat).toMatchObject({ entry: hook, host: "Claude Code" })
             expect(status.telemetry).toMatchObject({ state: "on", lastReceivedAt: expect.any(Number) })
+            // The backfill the docs give (`claude-code-sync import`), twice: the first runs the CLI proper, the second
+            // finds nothing changed and is answered by the installed entry point alone (the CLI's bundle not read).
+            const mainLog = join(claudeHome.home, "main-log.txt")
+            const backfill = () =>
+              OpenCode.collect("claude-code-sync", ["import"], {
+                cwd: claudeHome.project,
+                env: {
+                  ...onPath(env),
+                  NODE_OPTIONS: `--require ${join(repoRoot, "packages/claude-code-sync/test/support/main-log.cjs")}`,
+                  MAIN_LOG: mainLog
+                },
+                timeoutMs: 120_000
+              })
+            const first = await backfill()
+            expect(first.code, first.stderr).toBe(0)
+            expect(readFileSync(mainLog, "utf8")).toContain("/dist/cli-main.cjs")
+            writeFileSync(mainLog, "")
+            const again = await backfill()
+            expect(again.code, again.stderr).toBe(0)
+            expect(again.stdout).toMatch(/^1 session \(0 new, 0 updated, 1 unchanged\): read 0 transcript file\(s\)/)
+            expect(readFileSync(mainLog, "utf8")).toBe("")
           } finally {
             await anthropic.close()
             await Claude.removeWorkspace(claudeHome)
