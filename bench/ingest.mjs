@@ -16,7 +16,7 @@
 // the work costs, less disturbed by other processes than wall time) and the load average when it ended.
 // `--compare` adds another build of the server (e.g. a saved copy of the previous one) as a third target.
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import http from "node:http"
 import { tmpdir } from "node:os"
 import { basename, dirname, join } from "node:path"
@@ -55,6 +55,29 @@ const mainThreadCpuMsOf = (pid) => {
     return null
   }
 }
+
+/** CPU ms of each thread of a process by thread name (`comm`), summed per name; null off Linux. */
+const threadCpuMsOf = (pid) => {
+  try {
+    const out = {}
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8")
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))
+      const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ")
+      const key = tid === String(pid) ? "main" : name === "node" ? `thread ${tid}` : name
+      out[key] = (out[key] ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+    }
+    return out
+  } catch {
+    return null
+  }
+}
+
+/** The per-thread CPU of a result (µs per event by thread name), printed with `--threads`. */
+const threadsNote = (result) =>
+  process.argv.includes("--threads") && result.threadCpuMicrosPerEvent !== null
+    ? `\n      threads (µs/event): ${JSON.stringify(result.threadCpuMicrosPerEvent)}`
+    : ""
 
 /** The baseline server: transport plus JSON.parse, nothing else. Runs in its own process, like the real server. */
 const runBaselineServer = () => {
@@ -95,6 +118,7 @@ const drive = async (client, target, bodies, concurrency, maxMs, minMs = 0) => {
   let requests = 0
   const cpuStart = cpuMsOf(target.pid)
   const mainStart = mainThreadCpuMsOf(target.pid)
+  const threadsStart = threadCpuMsOf(target.pid)
   const started = performance.now()
   const more = () => {
     const elapsed = performance.now() - started
@@ -112,6 +136,7 @@ const drive = async (client, target, bodies, concurrency, maxMs, minMs = 0) => {
   const seconds = (performance.now() - started) / 1000
   const cpuEnd = cpuMsOf(target.pid)
   const mainEnd = mainThreadCpuMsOf(target.pid)
+  const threadsEnd = threadCpuMsOf(target.pid)
   return {
     events,
     requests,
@@ -119,6 +144,14 @@ const drive = async (client, target, bodies, concurrency, maxMs, minMs = 0) => {
     eventsPerSecond: events / seconds,
     cpuMicrosPerEvent: cpuStart === null || cpuEnd === null ? null : ((cpuEnd - cpuStart) * 1000) / events,
     mainCpuMicrosPerEvent: mainStart === null || mainEnd === null ? null : ((mainEnd - mainStart) * 1000) / events,
+    threadCpuMicrosPerEvent:
+      threadsStart === null || threadsEnd === null
+        ? null
+        : Object.fromEntries(
+            Object.entries(threadsEnd)
+              .map(([name, ms]) => [name, Math.round((((ms - (threadsStart[name] ?? 0)) * 1000) / events) * 10) / 10])
+              .filter(([, us]) => us > 0)
+          ),
     load: loadAverage()
   }
 }
@@ -187,7 +220,8 @@ const grow = async (target, events, batchSize, log) => {
         steps.push({ stored: done, ...result, rssMiB: memoryOf(running.pid).rssMiB })
         log(
           `  grow ${target.name.padEnd(8)} ${fmtInt(done).padStart(9)} events: ${fmtInt(result.eventsPerSecond)} events/s, ` +
-            `${fmt(result.cpuMicrosPerEvent)} µs CPU/event (main thread ${fmt(result.mainCpuMicrosPerEvent)}) (load ${result.load})`
+            `${fmt(result.cpuMicrosPerEvent)} µs CPU/event (main thread ${fmt(result.mainCpuMicrosPerEvent)}) (load ${result.load})` +
+            threadsNote(result)
         )
       }
       return steps
@@ -238,7 +272,8 @@ export const runIngest = async ({ quick = false, runs, growTo, compare, log = co
         results[target.name] = result
         log(
           `  ${phase.label.padEnd(15)} round ${round + 1} ${target.name.padEnd(8)} ${fmtInt(result.eventsPerSecond).padStart(8)} events/s, ` +
-            `${fmt(result.cpuMicrosPerEvent)} µs CPU/event (main thread ${fmt(result.mainCpuMicrosPerEvent)}) (load ${result.load})`
+            `${fmt(result.cpuMicrosPerEvent)} µs CPU/event (main thread ${fmt(result.mainCpuMicrosPerEvent)}) (load ${result.load})` +
+            threadsNote(result)
         )
       }
       for (const target of targets) {

@@ -48,7 +48,7 @@ const fill = (backgroundCheckpoints: boolean, waitMs: number) =>
       }
       const rows = (yield* sql<{ n: number }>`SELECT count(*) AS n FROM filler`)[0]?.n
       return { grew: after >= wanted, rows }
-    }).pipe(Effect.provide(Database.layer({ dataDir, backgroundCheckpoints })))
+    }).pipe(Effect.provide(Database.layer({ dataDir, background: backgroundCheckpoints })))
     return sizes
   })
 

@@ -57,10 +57,15 @@ describe("the store is private", () => {
     const dataDir = join(parent, "data")
     const server = await start({ dataDir })
     expect((await sync(server, session("private"))).status).toEqual(200)
+    // A search waits for the indexer, so the search file and its WAL exist by then.
+    expect((await call(server, "GET", "/api/sessions?q=private")).status).toEqual(200)
     expect(statSync(dataDir).mode & 0o777).toEqual(0o700)
-    for (const suffix of ["", "-wal", "-shm"]) {
-      const file = join(dataDir, `opensync.db${suffix}`)
-      if (existsSync(file)) expect([suffix, statSync(file).mode & 0o777]).toEqual([suffix, 0o600])
+    expect(existsSync(join(dataDir, "search.db"))).toBe(true)
+    for (const name of ["opensync.db", "search.db"]) {
+      for (const suffix of ["", "-wal", "-shm"]) {
+        const file = join(dataDir, `${name}${suffix}`)
+        if (existsSync(file)) expect([name + suffix, statSync(file).mode & 0o777]).toEqual([name + suffix, 0o600])
+      }
     }
     expect(server.output()).not.toMatch(/warning/)
     await server.stop()

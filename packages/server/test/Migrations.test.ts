@@ -46,4 +46,24 @@ layer(Client.layer(join(mkdtempSync(join(tmpdir(), "opensync-migrate-")), "opens
       expect(indexes).toEqual([])
     })
   )
+
+  it.effect("9 drops the search tables of the database (the search file is built from the messages) and names it", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "opensync-migrate-9-"))
+      yield* Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* upTo("8_event_ids_by_session")
+        yield* sql`INSERT INTO users (id, name, created_at) VALUES ('u1', 'u1', 0)`
+        yield* sql.unsafe(`CREATE VIRTUAL TABLE message_fts_1 USING fts5(text, content = '', contentless_delete = 1)`)
+        yield* sql.unsafe(`INSERT INTO message_fts_1 (rowid, text) VALUES (1, 'walrus')`)
+        yield* migrate
+        const left = yield* sql<{ name: string }>`SELECT name FROM sqlite_master WHERE name LIKE 'message_fts%'`
+        expect(left).toEqual([])
+        const [pair] = yield* sql<{ pair: string }>`SELECT pair FROM search_pair`
+        expect(pair?.pair).toMatch(/^[0-9a-f]{32}$/)
+        const queue = yield* sql<{ name: string }>`SELECT name FROM pragma_table_info('search_queue') ORDER BY cid`
+        expect(queue.map((c) => c.name)).toEqual(["seq", "user_rowid", "message_rowid"])
+      }).pipe(Effect.provide(Client.layer(join(dir, "opensync.db"))))
+    })
+  )
 })

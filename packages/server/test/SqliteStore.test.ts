@@ -11,6 +11,7 @@ import * as Layer from "effect/Layer"
 import { storageLayer } from "../src/Server.js"
 import * as Ingest from "../src/sqlite/ingest.js"
 import { LocalKeys } from "../src/sqlite/Keys.js"
+import { SearchIndex } from "../src/sqlite/SearchIndex.js"
 import * as Sessions from "../src/sqlite/sessions.js"
 
 const dataDir = mkdtempSync(join(tmpdir(), "opensync-store-"))
@@ -225,25 +226,34 @@ layer(TestLayer)("SQLite session store", (it) => {
 })
 
 layer(TestLayer)("SQLite search is per user", (it) => {
-  it.effect("indexes each user's messages in a table of their own, so a search never reads another user's words", () =>
-    Effect.gen(function* () {
-      const store = yield* withUsers("searcher-a", "searcher-b")
-      const sql = yield* SqlClient.SqlClient
-      yield* store.ingest(user("searcher-a"), generate(5))
-      yield* store.ingest(user("searcher-b"), generate(6).slice(0, 20))
-      const tables = yield* sql<{ id: string; name: string; messages: number }>`
-        SELECT u.id, 'message_fts_' || u.rowid AS name,
-          (SELECT count(*) FROM messages m WHERE m.user_id = u.id AND json_extract(m.data, '$.text') != '') AS messages
-        FROM users u WHERE u.id IN ('searcher-a', 'searcher-b') ORDER BY u.id`
-      for (const table of tables) {
-        const [count] = yield* sql.unsafe<{ n: number }>(`SELECT count(*) AS n FROM ${table.name}`)
-        const rowids = yield* sql.unsafe<{ rowid: number }>(`SELECT rowid FROM ${table.name}`)
-        const owners = yield* sql<{ user_id: string }>`
-          SELECT DISTINCT user_id FROM messages WHERE rowid IN ${sql.in(rowids.map((r) => r.rowid))}`
-        expect([table.id, count?.n, owners.map((o) => o.user_id)]).toEqual([table.id, table.messages, [table.id]])
-      }
-      const shared = (yield* sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE name = 'message_fts'`)[0]
-      expect(shared?.n).toBe(0)
-    })
+  it.effect(
+    "indexes each user's messages in a table of their own in the search file, so a search never reads another user's words",
+    () =>
+      Effect.gen(function* () {
+        const store = yield* withUsers("searcher-a", "searcher-b")
+        const sql = yield* SqlClient.SqlClient
+        yield* store.ingest(user("searcher-a"), generate(5))
+        yield* store.ingest(user("searcher-b"), generate(6).slice(0, 20))
+        const index = yield* SearchIndex
+        yield* index.reading(
+          Effect.gen(function* () {
+            const tables = yield* sql<{ id: string; name: string; messages: number }>`
+            SELECT u.id, 'message_fts_' || u.rowid AS name,
+              (SELECT count(*) FROM messages m WHERE m.user_id = u.id AND json_extract(m.data, '$.text') != '') AS messages
+            FROM users u WHERE u.id IN ('searcher-a', 'searcher-b') ORDER BY u.id`
+            for (const table of tables) {
+              const [count] = yield* sql.unsafe<{ n: number }>(`SELECT count(*) AS n FROM search.${table.name}`)
+              const rowids = yield* sql.unsafe<{ rowid: number }>(`SELECT rowid FROM search.${table.name}`)
+              const owners = yield* sql<{ user_id: string }>`
+              SELECT DISTINCT user_id FROM messages WHERE rowid IN ${sql.in(rowids.map((r) => r.rowid))}`
+              expect([table.id, count?.n, owners.map((o) => o.user_id)]).toEqual([table.id, table.messages, [table.id]])
+            }
+            const inMain = yield* sql<{
+              name: string
+            }>`SELECT name FROM main.sqlite_master WHERE name LIKE 'message_fts%'`
+            expect(inMain).toEqual([])
+          })
+        )
+      })
   )
 })

@@ -14,12 +14,20 @@ import * as Layer from "effect/Layer"
 import * as Checkpoints from "../src/sqlite/Checkpoints.js"
 import * as Client from "../src/sqlite/Client.js"
 import { Writer } from "../src/sqlite/Database.js"
+import { SearchIndex } from "../src/sqlite/SearchIndex.js"
 
 const dir = mkdtempSync(join(tmpdir(), "opensync-writer-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const sqlite = Client.layer(join(dir, "opensync.db"))
+/** No search file here: nothing is queued, so the writer has no queue rows to delete. */
+const noSearch = Layer.succeed(SearchIndex, {
+  committed: () => {},
+  caughtUp: () => Effect.void,
+  applied: () => 0,
+  reading: (read) => read
+})
 
-layer(Layer.merge(sqlite, Writer.Default.pipe(Layer.provide([sqlite, Checkpoints.inline]))))(
+layer(Layer.merge(sqlite, Writer.Default.pipe(Layer.provide([sqlite, Checkpoints.inline, noSearch]))))(
   "the write transaction",
   (it) => {
     it.effect("keeps another request's statement out of a transaction that rolls back", () =>

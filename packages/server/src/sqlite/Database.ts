@@ -9,21 +9,28 @@ import * as Checkpoints from "./Checkpoints.js"
 import * as Client from "./Client.js"
 import { storage } from "./errors.js"
 import { beforeMigrator, loader } from "./migrations.js"
+import * as SearchIndex from "./SearchIndex.js"
 
 /** Where the server keeps its SQLite file, and an optional cap on its size. */
 export interface DatabaseOptions {
   readonly dataDir: string
   /** Largest the database may grow, in bytes; writes beyond it fail as on a full disk (507). */
   readonly maxBytes?: number | undefined
-  /** WAL checkpoints in a worker thread (the server) instead of in the COMMIT that fills the WAL (CLI commands). */
-  readonly backgroundCheckpoints?: boolean | undefined
+  /**
+   * WAL checkpoints and search indexing in worker threads (the server) instead of in the writer's thread (CLI
+   * commands: checkpoints in the COMMIT that fills the WAL, indexing right after each commit).
+   */
+  readonly background?: boolean | undefined
 }
 
 /** The SQLite file of a data dir. */
 export const databaseFile = (dataDir: string) => join(dataDir, "opensync.db")
 
-/** The files SQLite keeps for a database. */
-const databaseFiles = (dataDir: string) => ["", "-wal", "-shm"].map((suffix) => `${databaseFile(dataDir)}${suffix}`)
+/** The files SQLite keeps for the database and its search file (`SearchIndex.ts`). */
+const databaseFiles = (dataDir: string) =>
+  [databaseFile(dataDir), SearchIndex.searchFile(dataDir)].flatMap((file) =>
+    ["", "-wal", "-shm"].map((suffix) => `${file}${suffix}`)
+  )
 
 /**
  * The data directory and the database files are private: created 0700 and 0600. Returns warnings for anything wider
@@ -108,6 +115,9 @@ export class Writer extends Effect.Service<Writer>()("@opensync/server/Writer", 
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const checkpoints = yield* Checkpoints.Checkpoints
+    const search = yield* SearchIndex.SearchIndex
+    /** Queue rows up to here are deleted (`SearchIndex.ts`: the search file holds them). */
+    let trimmed = 0
     return {
       /** Runs `effect` in a write transaction; a failed COMMIT (a full disk) fails the write and rolls it back. */
       write: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -118,7 +128,16 @@ export class Writer extends Effect.Service<Writer>()("@opensync/server/Writer", 
               const inTransaction = <X, Y, Z>(step: Effect.Effect<X, Y, Z>) =>
                 Effect.provideService(step, SqlClient.TransactionConnection, [connection, 0])
               yield* inTransaction(sql.unsafe("BEGIN IMMEDIATE"))
-              const done = yield* Effect.exit(restore(inTransaction(effect)))
+              const applied = search.applied()
+              const done = yield* Effect.exit(
+                restore(
+                  inTransaction(
+                    applied > trimmed
+                      ? Effect.zipRight(sql`DELETE FROM search_queue WHERE seq <= ${applied}`, effect)
+                      : effect
+                  )
+                )
+              )
               const ended = yield* Effect.exit(
                 inTransaction(sql.unsafe(done._tag === "Success" ? "COMMIT" : "ROLLBACK"))
               )
@@ -126,7 +145,11 @@ export class Writer extends Effect.Service<Writer>()("@opensync/server/Writer", 
                 yield* Effect.ignore(inTransaction(sql.unsafe("ROLLBACK")))
                 return yield* Effect.failCause(ended.cause)
               }
-              if (done._tag === "Success") checkpoints.committed()
+              if (done._tag === "Success") {
+                trimmed = Math.max(trimmed, applied)
+                checkpoints.committed()
+                search.committed()
+              }
               return yield* done
             })
           )
@@ -154,21 +177,27 @@ export const layer = (options: DatabaseOptions) =>
         yield* migrate
         yield* sql.unsafe("PRAGMA synchronous = NORMAL")
         yield* sql.unsafe("PRAGMA foreign_keys = ON")
-        if (options.backgroundCheckpoints === true) {
+        if (options.background === true) {
           yield* sql.unsafe(`PRAGMA wal_autocheckpoint = ${Checkpoints.backstopPages}`)
         }
         if (options.maxBytes !== undefined) {
           const pageSize = (yield* sql<{ page_size: number }>`PRAGMA page_size`)[0]?.page_size ?? 4096
           yield* sql.unsafe(`PRAGMA max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`)
         }
+        yield* SearchIndex.prepare(options.dataDir)
         narrowNewFiles(options.dataDir, existed)
       })
       const checkpoints =
-        options.backgroundCheckpoints === true
-          ? Checkpoints.background(databaseFile(options.dataDir))
-          : Checkpoints.inline
+        options.background === true ? Checkpoints.background(databaseFile(options.dataDir)) : Checkpoints.inline
+      // The search file's cap is the database's (each file is held to it).
+      const maxPages = options.maxBytes === undefined ? undefined : Math.max(1, Math.floor(options.maxBytes / 4096))
+      const search =
+        options.background === true
+          ? SearchIndex.background(options.dataDir, maxPages)
+          : SearchIndex.inline(options.dataDir, maxPages)
       return Layer.mergeAll(Writer.Default, Layer.succeed(StartupWarnings, warnings)).pipe(
         Layer.provide(checkpoints),
+        Layer.provideMerge(search),
         Layer.provideMerge(Layer.effectDiscard(init)),
         Layer.provideMerge(Client.layer(databaseFile(options.dataDir)))
       )

@@ -16,7 +16,7 @@ import {
 } from "./columns.js"
 import { Writer } from "./Database.js"
 import { storage } from "./errors.js"
-import { makeTables } from "./fts.js"
+import * as SearchIndex from "./SearchIndex.js"
 import * as Usage from "./usage.js"
 
 /** The column of a rollup field: `durationMs` → `duration_ms`, `cacheWrite5m` → `cache_write_5m`. */
@@ -30,7 +30,7 @@ const column = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.t
 export const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const { write } = yield* Writer
-  const search = yield* makeTables
+  const searchQueue = yield* SearchIndex.makeQueue
   const prices = yield* PriceOverrides
   const usage = yield* Usage.make
 
@@ -115,32 +115,20 @@ export const make = Effect.gen(function* () {
       { discard: true }
     )
 
-  /** Messages, and their text in the user's search table (a replaced message's old text taken out first). */
-  const writeMessages = (
-    userId: string,
-    fts: string,
-    changed: ReadonlyMap<string, Message.Message>,
-    existed: ReadonlySet<string>
-  ) =>
-    upsertChildren<Message.Message, { rowid: number; session_id: string; id: string }>(
+  /** Messages, their rowids queued for the search index (`SearchIndex.ts`). */
+  const writeMessages = (userId: string, changed: ReadonlyMap<string, Message.Message>) =>
+    upsertChildren<Message.Message, { rowid: number }>(
       userId,
       "messages",
       "created_at",
       (m) => m.createdAt,
       changed.values(),
-      "RETURNING rowid, session_id, id",
+      "RETURNING rowid",
       (written) =>
-        Effect.gen(function* () {
-          const replaced = written
-            .filter((row) => existed.has(Batch.rowKey(row.session_id, row.id)))
-            .map((row) => row.rowid)
-          if (replaced.length > 0) yield* sql`DELETE FROM ${sql(fts)} WHERE rowid IN ${sql.in(replaced)}`
-          const entries = written.flatMap((row) => {
-            const message = changed.get(Batch.rowKey(row.session_id, row.id))
-            return message !== undefined && message.text.length > 0 ? [{ rowid: row.rowid, text: message.text }] : []
-          })
-          if (entries.length > 0) yield* sql`INSERT INTO ${sql(fts)} ${sql.insert(entries)}`
-        })
+        searchQueue.messages(
+          userId,
+          written.map((row) => row.rowid)
+        )
     )
 
   const writeToolCalls = (userId: string, changed: ReadonlyMap<string, ToolCall.ToolCall>) =>
@@ -289,7 +277,6 @@ export const make = Effect.gen(function* () {
         refused: []
       }
       if (split.fresh.length === 0) return result satisfies IngestResult
-      const fts = yield* search.forWrite(userId)
       const overrides = yield* prices.current
       yield* write(
         Effect.gen(function* () {
@@ -335,7 +322,7 @@ export const make = Effect.gen(function* () {
           const applied = Batch.apply(todo, { sessions: before, messages, toolCalls: calls, requests }, {}, overrides)
           result.stored.push(...applied.outcome.stored)
           result.stale.push(...applied.outcome.stale)
-          yield* writeMessages(userId, fts, applied.changedMessages, new Set(messages.keys()))
+          yield* writeMessages(userId, applied.changedMessages)
           yield* writeToolCalls(userId, applied.changedToolCalls)
           yield* usage.write(userId, applied.changedRequests)
           yield* writeSessions(userId, applied.changedSessions)

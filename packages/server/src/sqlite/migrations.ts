@@ -186,7 +186,9 @@ const scopesSignInsTombstones = Effect.gen(function* () {
   const users = yield* sql<{ id: string; rowid: number }>`SELECT id, rowid FROM users`
   for (const user of users) {
     const table = Fts.tableName(user.rowid)
-    yield* sql.unsafe(Fts.createTable(table))
+    yield* sql.unsafe(`CREATE VIRTUAL TABLE IF NOT EXISTS ${table} USING fts5(
+      text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+    )`)
     yield* sql.unsafe(
       `INSERT INTO ${table} (rowid, text) SELECT rowid, json_extract(data, '$.text') FROM messages
        WHERE user_id = ? AND json_extract(data, '$.text') != ''`,
@@ -245,6 +247,29 @@ const eventsBySession = run([
   `ALTER TABLE events_by_session_key RENAME TO events`
 ])
 
+/**
+ * 9: the search tables move to a file of their own (`search.db`, see `SearchIndex.ts`), written by a worker thread
+ * while the server's thread writes this one. Writes here queue the message rowids whose search entries need an update
+ * (`search_queue`, in the same transaction as the messages); `search_pair` names this database, so a search file that
+ * belongs to another (a restored copy, a deleted file) is rebuilt from the messages instead of being trusted. The
+ * per-user tables of migration 5 are dropped; the search file is built from the messages when the server next opens.
+ */
+const searchFile = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* run([
+    `CREATE TABLE search_queue (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      user_rowid INTEGER NOT NULL,
+      message_rowid INTEGER NOT NULL
+    )`,
+    `CREATE TABLE search_pair (id INTEGER PRIMARY KEY CHECK (id = 1), pair TEXT NOT NULL)`,
+    `INSERT INTO search_pair (id, pair) VALUES (1, lower(hex(randomblob(16))))`
+  ])
+  const tables = yield* sql<{ name: string }>`SELECT name FROM sqlite_master
+    WHERE type = 'table' AND name GLOB 'message_fts_[0-9]*' AND sql LIKE 'CREATE VIRTUAL TABLE%'`
+  for (const { name } of tables) yield* sql.unsafe(`DROP TABLE ${name}`)
+})
+
 /** Every migration, in order; never edit a shipped one, append a new one. */
 export const migrations = {
   "1_initial": run(statements[0]!),
@@ -254,7 +279,8 @@ export const migrations = {
   "5_scopes_signins_tombstones_user_search": scopesSignInsTombstones,
   "6_telemetry": telemetry,
   "7_session_title_index": titleIndex,
-  "8_event_ids_by_session": eventsBySession
+  "8_event_ids_by_session": eventsBySession,
+  "9_search_file": searchFile
 }
 
 export const loader = Migrator.fromRecord(migrations)

@@ -17,6 +17,7 @@ import { Writer } from "./Database.js"
 import { storage } from "./errors.js"
 import { ftsQuery, makeTables } from "./fts.js"
 import type { make as makeIngest } from "./ingest.js"
+import * as SearchIndex from "./SearchIndex.js"
 
 /** How many message hits a text search gathers before it checks sessions one by one instead (see `searchClause`). */
 export const defaultSparseSearchHits = 2_000
@@ -30,6 +31,8 @@ export const make = (
     const sql = yield* SqlClient.SqlClient
     const { write } = yield* Writer
     const search = yield* makeTables
+    const index = yield* SearchIndex.SearchIndex
+    const searchQueue = yield* SearchIndex.makeQueue
 
     /**
      * The text filter `q` as a clause: a session matches when its title contains `q` or one of its messages matches the
@@ -49,7 +52,7 @@ export const make = (
         const match = ftsQuery(q)
         const fts = match === undefined ? undefined : yield* search.forRead(userId)
         if (match === undefined || fts === undefined) return { clause: sql`id IN (${titles})` }
-        const hits = sql`SELECT rowid FROM ${sql(fts)} WHERE ${sql(fts)} MATCH ${match}`
+        const hits = sql`SELECT rowid FROM search.${sql(fts)} WHERE ${sql(fts)} MATCH ${match}`
         const [probe] = yield* sql<{
           hits: number
         }>`SELECT count(*) AS hits FROM (${hits} LIMIT ${sparseSearchHits + 1})`
@@ -85,38 +88,51 @@ export const make = (
         return { clauses, from }
       })
 
+    /**
+     * Runs a read whose filters may search text: what was synced before it is indexed first (the indexer runs beside
+     * the writer, `SearchIndex.ts`), then the read runs with the search file attached.
+     */
+    const searching = <A, E, R>(filters: Api.SessionFilters, read: Effect.Effect<A, E, R>) =>
+      filters.q === undefined || ftsQuery(filters.q) === undefined
+        ? read
+        : Effect.zipRight(Effect.flatMap(storage(searchQueue.position), index.caughtUp), storage(index.reading(read)))
+
     const list = (userId: Ids.UserId, params: Api.ListSessionsParams) =>
-      Effect.gen(function* () {
-        const column = sortColumns[params.sort]
-        const { clauses, from } = yield* filterClauses(userId, params)
-        if (params.cursor !== undefined) {
-          const position = decodeCursor(params.cursor)
-          if (position === undefined) return yield* new InvalidCursor({ cursor: params.cursor })
-          const [value, id] = position
-          clauses.push(
-            params.order === "desc"
-              ? sql`(${sql(column)} < ${value} OR (${sql(column)} = ${value} AND id < ${id}))`
-              : sql`(${sql(column)} > ${value} OR (${sql(column)} = ${value} AND id > ${id}))`
-          )
-        }
-        const direction = params.order === "desc" ? sql.unsafe("DESC") : sql.unsafe("ASC")
-        // The page's ids first, from the sort index alone (it holds the filter columns too, see migration 4), then the
-        // rows of those ids: a filter is checked on index entries, not on the (large) table rows. CROSS JOIN keeps the
-        // page as the outer loop; with a plain JOIN, libsql's SQLite (3.45) walks the whole sort index of `s` to save
-        // sorting 51 rows (measured: 120 ms per page on 10k sessions).
-        const rows = yield* storage(sql<{ data: string; sort_value: number; id: string }>`
+      searching(
+        params,
+        Effect.gen(function* () {
+          const column = sortColumns[params.sort]
+          const { clauses, from } = yield* filterClauses(userId, params)
+          if (params.cursor !== undefined) {
+            const position = decodeCursor(params.cursor)
+            if (position === undefined) return yield* new InvalidCursor({ cursor: params.cursor })
+            const [value, id] = position
+            clauses.push(
+              params.order === "desc"
+                ? sql`(${sql(column)} < ${value} OR (${sql(column)} = ${value} AND id < ${id}))`
+                : sql`(${sql(column)} > ${value} OR (${sql(column)} = ${value} AND id > ${id}))`
+            )
+          }
+          const direction = params.order === "desc" ? sql.unsafe("DESC") : sql.unsafe("ASC")
+          // The page's ids first, from the sort index alone (it holds the filter columns too, see migration 4), then the
+          // rows of those ids: a filter is checked on index entries, not on the (large) table rows. CROSS JOIN keeps the
+          // page as the outer loop; with a plain JOIN, libsql's SQLite (3.45) walks the whole sort index of `s` to save
+          // sorting 51 rows (measured: 120 ms per page on 10k sessions).
+          const rows = yield* storage(sql<{ data: string; sort_value: number; id: string }>`
           SELECT s.data, s.${sql(column)} AS sort_value, s.id
           FROM (SELECT sessions.id FROM ${from} WHERE ${sql.and(clauses)}
             ORDER BY ${sql(column)} ${direction}, id ${direction} LIMIT ${params.limit + 1}) AS page
           CROSS JOIN sessions AS s ON s.user_id = ${userId} AND s.id = page.id
           ORDER BY s.${sql(column)} ${direction}, s.id ${direction}`)
-        const page = rows.slice(0, params.limit)
-        const last = page[page.length - 1]
-        return {
-          sessions: page.map((row) => summary(parseSession(row.data))),
-          nextCursor: rows.length > params.limit && last !== undefined ? encodeCursor([last.sort_value, last.id]) : null
-        } satisfies Api.SessionPage
-      })
+          const page = rows.slice(0, params.limit)
+          const last = page[page.length - 1]
+          return {
+            sessions: page.map((row) => summary(parseSession(row.data))),
+            nextCursor:
+              rows.length > params.limit && last !== undefined ? encodeCursor([last.sort_value, last.id]) : null
+          } satisfies Api.SessionPage
+        })
+      )
 
     const get = (userId: Ids.UserId, id: string) =>
       Effect.gen(function* () {
@@ -139,7 +155,6 @@ export const make = (
     /** Deletes a session's rows, search entries and event ids, takes its share out of the rollups, keeps a tombstone. */
     const remove = (userId: Ids.UserId, id: string) =>
       Effect.gen(function* () {
-        const fts = yield* search.forRead(userId)
         return yield* write(
           Effect.gen(function* () {
             const rows = yield* sql<{
@@ -147,9 +162,10 @@ export const make = (
             }>`SELECT data FROM sessions WHERE user_id = ${userId} AND id = ${id}`
             if (rows.length === 0) return Option.none<{ messages: number; toolCalls: number }>()
             const session = parseSession(rows[0]!.data)
-            if (fts !== undefined) {
-              yield* sql`DELETE FROM ${sql(fts)} WHERE rowid IN (SELECT rowid FROM messages WHERE user_id = ${userId} AND session_id = ${id})`
-            }
+            yield* searchQueue.selected(
+              userId,
+              sql`SELECT rowid FROM messages WHERE user_id = ${userId} AND session_id = ${id}`
+            )
             const messages = yield* sql<{ id: string }>`
               DELETE FROM messages WHERE user_id = ${userId} AND session_id = ${id} RETURNING id`
             const toolCalls = yield* sql<{ id: string }>`
@@ -170,10 +186,9 @@ export const make = (
     /** Deletes all of a user's sessions, messages, tool calls, rollups, search entries and event ids at once. */
     const removeAll = (userId: Ids.UserId) =>
       Effect.gen(function* () {
-        const fts = yield* search.forRead(userId)
         return yield* write(
           Effect.gen(function* () {
-            if (fts !== undefined) yield* sql`DELETE FROM ${sql(fts)}`
+            yield* searchQueue.all(userId)
             yield* sql`DELETE FROM messages WHERE user_id = ${userId}`
             yield* sql`DELETE FROM tool_calls WHERE user_id = ${userId}`
             yield* sql`DELETE FROM events WHERE user_id = ${userId}`
@@ -198,22 +213,25 @@ export const make = (
 
     /** Sessions matching filters, oldest first, one page at a time (for streaming exports). */
     const exportPage = (userId: Ids.UserId, filters: Api.SessionFilters, after: string | null, size: number) =>
-      Effect.gen(function* () {
-        const position = after === null ? null : decodeCursor(after)
-        if (position === undefined) return yield* new InvalidCursor({ cursor: after ?? "" })
-        const { clauses, from } = yield* filterClauses(userId, filters)
-        if (position !== null) {
-          clauses.push(sql`(started_at > ${position[0]} OR (started_at = ${position[0]} AND id > ${position[1]}))`)
-        }
-        const rows = yield* storage(sql<{ data: string; started_at: number; id: string }>`
+      searching(
+        filters,
+        Effect.gen(function* () {
+          const position = after === null ? null : decodeCursor(after)
+          if (position === undefined) return yield* new InvalidCursor({ cursor: after ?? "" })
+          const { clauses, from } = yield* filterClauses(userId, filters)
+          if (position !== null) {
+            clauses.push(sql`(started_at > ${position[0]} OR (started_at = ${position[0]} AND id > ${position[1]}))`)
+          }
+          const rows = yield* storage(sql<{ data: string; started_at: number; id: string }>`
           SELECT data, started_at, sessions.id AS id FROM ${from} WHERE ${sql.and(clauses)}
           ORDER BY started_at, sessions.id LIMIT ${size}`)
-        const last = rows[rows.length - 1]
-        return {
-          sessions: rows.map((row) => summary(parseSession(row.data))),
-          next: rows.length < size || last === undefined ? null : encodeCursor([last.started_at, last.id])
-        }
-      })
+          const last = rows[rows.length - 1]
+          return {
+            sessions: rows.map((row) => summary(parseSession(row.data))),
+            next: rows.length < size || last === undefined ? null : encodeCursor([last.started_at, last.id])
+          }
+        })
+      )
 
     return { list, get, remove, removeAll, ids, exportPage } as const
   })

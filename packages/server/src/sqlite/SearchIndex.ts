@@ -1,0 +1,530 @@
+import { rmSync } from "node:fs"
+import { createRequire } from "node:module"
+import { join } from "node:path"
+import { Worker } from "node:worker_threads"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import type * as Statement from "@effect/sql/Statement"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
+import Database from "libsql"
+import * as Fts from "./fts.js"
+
+/**
+ * The full-text index lives in a file of its own, `search.db` beside `opensync.db`, so that it can be written by a second
+ * thread while the server's thread writes the sessions: SQLite allows one writer per file. Indexing was about a fifth
+ * of the server's CPU per synced event; with the short-prefix indexes (`Fts.createTable`) it would be twice that.
+ *
+ * The contract between the two files:
+ * - A write transaction on `opensync.db` that adds, changes or deletes messages also queues their rowids in
+ *   `search_queue`, in the same transaction: what is stored is always queued.
+ * - The indexer (`indexStep`) takes queued rowids in order and makes each entry match its message as it is now; it
+ *   commits its changes and its position (`search_state.applied`) together in `search.db`. A crash before that commit
+ *   repeats the step; a step is idempotent.
+ * - The server's writes delete queue rows the search file holds (`Writer`), and a search first waits until what was
+ *   queued before it is indexed (`caughtUp`), so it sees what was synced before it.
+ * - `search_state.pair` must equal `opensync.db`'s `search_pair`: a search file of another database (a restored
+ *   copy, one deleted by hand) is rebuilt from the messages when the database opens (`attach`).
+ */
+
+/** The search file of a data dir. */
+export const searchFile = (dataDir: string) => join(dataDir, "search.db")
+
+/** Queued rowids one indexer step takes (a transaction of `search.db`). */
+export const stepSize = 2_000
+
+/** How long a search waits for the indexer before it answers from the index as it is. */
+export const catchUpMs = 10_000
+
+/**
+ * How far behind (queued rowids) the indexer may be for a search to wait for it: a few seconds of work. Further
+ * behind (a rebuild after an upgrade or a restore, 2M messages in minutes) a search answers at once from the index as
+ * it is, as it does while the indexer fails (a full disk).
+ */
+export const catchUpEntries = 20_000
+
+/** A prepared statement of libsql's synchronous binding, as the indexer uses it. */
+interface RawStatement {
+  get(...params: ReadonlyArray<unknown>): Record<string, unknown> | undefined
+  all(...params: ReadonlyArray<unknown>): ReadonlyArray<Record<string, unknown>>
+  run(...params: ReadonlyArray<unknown>): unknown
+}
+
+/** A libsql connection to `opensync.db` with the search file attached as `search`. */
+export interface RawConnection {
+  prepare(sql: string): RawStatement
+  exec(sql: string): unknown
+}
+
+/** What one step did: the queue position the search file now holds, and whether more was queued behind it. */
+export interface StepResult {
+  readonly applied: number
+  readonly indexed: number
+  readonly more: boolean
+}
+
+/**
+ * One indexer step on `db`: the queued rowids after `search_state.applied` (at most `limit`), each made to match its
+ * message: the entry it has is taken out (the table's `_docsize` row says whether it has one), and the message's
+ * current text is indexed when the message exists, belongs to the queued user and has text. A message rowid of 0
+ * clears the user's table (all of their data was deleted). The changes and the new position commit together. Rowids
+ * are handled per user in sets (three statements per user and step), in runs between clearings.
+ *
+ * Self-contained (no imports, no outer names, statements kept in `cache`): the worker thread evaluates its source text.
+ * `tableSql` creates a user's table, `{name}` standing for its name.
+ */
+export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, tableSql: string, limit: number) {
+  const prepare = (text: string): RawStatement => {
+    let statement = cache.get(text)
+    if (statement === undefined) {
+      statement = db.prepare(text)
+      cache.set(text, statement)
+    }
+    return statement
+  }
+  const state = prepare("SELECT applied FROM search.search_state WHERE id = 1").get()
+  let applied = state === undefined ? 0 : Number(state.applied)
+  const rows = prepare(
+    "SELECT seq, user_rowid, message_rowid FROM main.search_queue WHERE seq > ? ORDER BY seq LIMIT ?"
+  ).all(applied, limit)
+  if (rows.length === 0) return { applied, indexed: 0, more: false } satisfies StepResult
+  db.exec("BEGIN")
+  try {
+    const created = new Set<number>()
+    const table = (user: number) => {
+      const name = `message_fts_${user}`
+      if (!created.has(user)) {
+        db.exec(tableSql.replace("{name}", name))
+        created.add(user)
+      }
+      return name
+    }
+    /** Message rowids per user since the last clearing. */
+    let run = new Map<number, Set<number>>()
+    const flush = () => {
+      for (const [user, messages] of run) {
+        const name = table(user)
+        const ids = JSON.stringify([...messages])
+        prepare(
+          `DELETE FROM search.${name} WHERE rowid IN (SELECT id FROM search.${name}_docsize ` +
+            "WHERE id IN (SELECT value FROM json_each(?)))"
+        ).run(ids)
+        prepare(
+          `INSERT INTO search.${name} (rowid, text) SELECT rowid, text FROM (SELECT m.rowid AS rowid, ` +
+            "json_extract(m.data, '$.text') AS text FROM main.messages AS m " +
+            "WHERE m.rowid IN (SELECT value FROM json_each(?)) AND m.user_id = (SELECT id FROM main.users WHERE rowid = ?)) " +
+            "WHERE typeof(text) = 'text' AND text != ''"
+        ).run(ids, user)
+      }
+      run = new Map()
+    }
+    for (const row of rows) {
+      const user = Number(row.user_rowid)
+      const message = Number(row.message_rowid)
+      if (message === 0) {
+        flush()
+        const name = table(user)
+        prepare(`INSERT INTO search.${name} (${name}) VALUES ('delete-all')`).run()
+        continue
+      }
+      const messages = run.get(user) ?? new Set<number>()
+      run.set(user, messages.add(message))
+    }
+    flush()
+    applied = Number(rows[rows.length - 1]!.seq)
+    prepare("UPDATE search.search_state SET applied = ? WHERE id = 1").run(applied)
+    db.exec("COMMIT")
+  } catch (error) {
+    try {
+      db.exec("ROLLBACK")
+    } catch {}
+    throw error
+  }
+  return { applied, indexed: rows.length, more: rows.length === limit } satisfies StepResult
+}
+
+/** `indexStep` until nothing is queued, or `steps` were taken; the position reached. */
+const indexAll = (db: RawConnection, cache: Map<string, RawStatement>, steps = Number.POSITIVE_INFINITY) => {
+  let result = indexStep(db, cache, Fts.createTable("{name}", "search"), stepSize)
+  for (let taken = 1; result.more && taken < steps; taken++) {
+    result = indexStep(db, cache, Fts.createTable("{name}", "search"), stepSize)
+  }
+  return result.applied
+}
+
+/** Opens `opensync.db` with the search file attached, as the indexer uses it. */
+const openRaw = (dataDir: string, maxPages: number | undefined): RawConnection & { close(): void } => {
+  const db = new Database(join(dataDir, "opensync.db"))
+  db.exec("PRAGMA busy_timeout = 5000")
+  db.prepare("ATTACH ? AS search").run(searchFile(dataDir))
+  db.exec("PRAGMA search.synchronous = NORMAL")
+  if (maxPages !== undefined) db.exec(`PRAGMA search.max_page_count = ${maxPages}`)
+  return db as unknown as RawConnection & { close(): void }
+}
+
+export class SearchIndex extends Context.Tag("@opensync/server/SearchIndex")<
+  SearchIndex,
+  {
+    /** Called after each committed write transaction of `opensync.db`: what it queued gets indexed. */
+    readonly committed: () => void
+    /**
+     * Waits until the queue position `queued` is indexed, so a search sees what was synced before it: at most
+     * `catchUpMs`, and not at all when the indexer stopped, fails, or is more than `catchUpEntries` behind.
+     */
+    readonly caughtUp: (queued: number) => Effect.Effect<void>
+    /** The queue position the search file holds: queue rows up to it may be deleted. */
+    readonly applied: () => number
+    /**
+     * Runs a read with the search file attached to `opensync.db`'s connection as `search`, the connection held for it.
+     * It is attached only for a search: the writer's `BEGIN IMMEDIATE` takes the write lock of every attached file,
+     * so with the search file attached for good each batch waited for the indexer's commit and blocked the next one
+     * (measured: 7 % fewer events/s than indexing in the writer's thread).
+     */
+    readonly reading: <A, E, R>(read: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
+  }
+>() {}
+
+/** `SearchIndex.reading` for the search file of `dataDir`. */
+const readingIn =
+  (sql: SqlClient.SqlClient, dataDir: string) =>
+  <A, E, R>(read: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const connection = yield* sql.reserve
+        const on = <X, Y, Z>(step: Effect.Effect<X, Y, Z>) =>
+          Effect.provideService(step, SqlClient.TransactionConnection, [connection, 0])
+        const attached = yield* on(
+          sql<{ n: number }>`SELECT count(*) AS n FROM pragma_database_list WHERE name = 'search'`
+        )
+        if ((attached[0]?.n ?? 0) === 0) yield* on(sql`ATTACH ${searchFile(dataDir)} AS search`)
+        const done = yield* Effect.exit(on(read))
+        yield* on(sql.unsafe("DETACH search")).pipe(
+          Effect.catchAll((error) => Effect.logWarning(`Could not detach the search file: ${String(error.cause)}`))
+        )
+        return yield* done
+      })
+    ) as Effect.Effect<A, E | SqlError, R>
+
+/** The search file's position, as `prepare` left it (0 when it has none: the indexer then starts from the queue's start). */
+const storedPosition = (dataDir: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    readingIn(
+      sql,
+      dataDir
+    )(
+      Effect.map(
+        sql<{ applied: number }>`SELECT applied FROM search.search_state WHERE id = 1`,
+        (rows) => rows[0]?.applied ?? 0
+      )
+    )
+  ).pipe(Effect.orElseSucceed(() => 0))
+
+/**
+ * Indexing in the writer's thread on a second connection (CLI commands: a few writes, then exit): after each commit
+ * at most `catchUpEntries` queued rowids (so a command after an upgrade does not rebuild the whole index first), and
+ * before a search everything queued. A failure (a full disk) is logged and left queued: the next commit or search
+ * tries again.
+ */
+export const inline = (dataDir: string, maxPages?: number) =>
+  Layer.scoped(
+    SearchIndex,
+    Effect.gen(function* () {
+      const runtime = yield* Effect.runtime<never>()
+      let applied = yield* storedPosition(dataDir)
+      const db = yield* Effect.acquireRelease(
+        Effect.sync(() => openRaw(dataDir, maxPages)),
+        (db) => Effect.sync(() => db.close())
+      )
+      const cache = new Map<string, RawStatement>()
+      const run = (steps?: number) => {
+        try {
+          applied = indexAll(db, cache, steps)
+        } catch (error) {
+          Runtime.runFork(runtime)(
+            Effect.logWarning(`Search indexing failed (${String(error)}); it is retried on the next write or search.`)
+          )
+        }
+      }
+      return SearchIndex.of({
+        committed: () => run(Math.ceil(catchUpEntries / stepSize)),
+        caughtUp: (queued) => Effect.sync(() => (queued > applied ? run() : undefined)),
+        applied: () => applied,
+        reading: readingIn(yield* SqlClient.SqlClient, dataDir)
+      })
+    })
+  )
+
+/**
+ * The worker's code (CommonJS, evaluated): a connection as `openRaw` makes it; a notice starts steps until nothing is
+ * queued, each followed by a message with the position reached. A failed step (a full disk) is reported and retried a
+ * second later; what is queued stays queued. It starts with a step, for what was queued before the server started (a
+ * crash, a rebuild).
+ */
+const workerSource = (step: string) => `
+const { parentPort, workerData } = require("node:worker_threads")
+const Database = require(workerData.libsql)
+const indexStep = (${step})
+const db = new Database(workerData.filename)
+db.exec("PRAGMA busy_timeout = 5000")
+db.prepare("ATTACH ? AS search").run(workerData.searchFile)
+db.exec("PRAGMA search.synchronous = NORMAL")
+if (workerData.maxPages !== undefined) db.exec("PRAGMA search.max_page_count = " + workerData.maxPages)
+const cache = new Map()
+let scheduled = false
+let retry
+const run = () => {
+  scheduled = false
+  let result
+  try {
+    result = indexStep(db, cache, workerData.tableSql, workerData.stepSize)
+  } catch (error) {
+    parentPort.postMessage({ error: String(error && error.message ? error.message : error) })
+    retry = setTimeout(run, 1000)
+    return
+  }
+  parentPort.postMessage({ applied: result.applied })
+  if (result.more) schedule()
+}
+const schedule = () => {
+  if (scheduled) return
+  scheduled = true
+  clearTimeout(retry)
+  setImmediate(run)
+}
+parentPort.on("message", (message) => {
+  if (message === "close") {
+    clearTimeout(retry)
+    try { db.close() } catch {}
+    parentPort.close()
+    return
+  }
+  schedule()
+})
+schedule()
+`
+
+/**
+ * Indexing in a worker thread (the server), on the second core while the server's thread stores the next batch. If the
+ * worker stops, searches stop waiting for it and say nothing new; the queue keeps every change for the next start.
+ */
+export const background = (dataDir: string, maxPages?: number) =>
+  Layer.scoped(
+    SearchIndex,
+    Effect.gen(function* () {
+      const runtime = yield* Effect.runtime<never>()
+      const log = (message: string) => Runtime.runFork(runtime)(Effect.logWarning(message))
+      let applied = yield* storedPosition(dataDir)
+      let stopped = false
+      let exited = false
+      let lastError: string | undefined
+      const waiters = new Set<{ readonly queued: number; readonly wake: () => void }>()
+      const wakeAll = () => {
+        for (const waiter of waiters) if (stopped || waiter.queued <= applied) waiter.wake()
+      }
+      const libsql = createRequire(import.meta.url).resolve("libsql")
+      const worker = yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const worker = new Worker(workerSource(indexStep.toString()), {
+            eval: true,
+            workerData: {
+              filename: join(dataDir, "opensync.db"),
+              searchFile: searchFile(dataDir),
+              libsql,
+              maxPages,
+              stepSize,
+              tableSql: Fts.createTable("{name}", "search")
+            }
+          })
+          worker.unref()
+          worker.on("message", (message: { readonly applied?: number; readonly error?: string }) => {
+            if (message.applied !== undefined) {
+              applied = Math.max(applied, message.applied)
+              lastError = undefined
+              wakeAll()
+            } else if (message.error !== undefined && message.error !== lastError) {
+              lastError = message.error
+              log(`Search indexing failed (${message.error}); retrying. Synced messages stay queued for it.`)
+            }
+          })
+          worker.once("exit", () => {
+            exited = true
+            stopped = true
+            wakeAll()
+          })
+          worker.on("error", (error) => {
+            if (stopped) return
+            stopped = true
+            wakeAll()
+            log(
+              `Search indexing stopped (${error.message}): searches miss messages synced from now on until the ` +
+                "server restarts. Nothing is lost: they stay queued."
+            )
+          })
+          return worker
+        }),
+        (worker) =>
+          Effect.promise(
+            () =>
+              new Promise<void>((done) => {
+                if (exited) return done()
+                const timer = setTimeout(() => void worker.terminate().then(() => done()), 5_000)
+                worker.once("exit", () => {
+                  clearTimeout(timer)
+                  done()
+                })
+                worker.postMessage("close")
+              })
+          )
+      )
+      return SearchIndex.of({
+        committed: () => {
+          if (!stopped) worker.postMessage("work")
+        },
+        caughtUp: (queued) =>
+          queued <= applied || stopped || lastError !== undefined || queued - applied > catchUpEntries
+            ? Effect.void
+            : Effect.async<void>((resume) => {
+                const waiter = {
+                  queued,
+                  wake: () => {
+                    clearTimeout(timer)
+                    waiters.delete(waiter)
+                    resume(Effect.void)
+                  }
+                }
+                const timer = setTimeout(() => {
+                  waiters.delete(waiter)
+                  log(`A search waited ${catchUpMs} ms for the search index; it answered from the index as it was.`)
+                  resume(Effect.void)
+                }, catchUpMs)
+                waiters.add(waiter)
+                worker.postMessage("work")
+                return Effect.sync(() => {
+                  clearTimeout(timer)
+                  waiters.delete(waiter)
+                })
+              }),
+        applied: () => applied,
+        reading: readingIn(yield* SqlClient.SqlClient, dataDir)
+      })
+    })
+  )
+
+/**
+ * Creates the search file beside the database (in WAL mode, with its `search_state`), and rebuilds it when it does not
+ * belong to this database: every user's table cleared, every message queued again. The
+ * queue comes first: a crash before the search file records the pair repeats the rebuild instead of skipping it.
+ */
+export const prepare = (dataDir: string) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const attempt = Effect.either(readingIn(sql, dataDir)(rebuildIfForeign(sql)))
+    let result = yield* attempt
+    if (result._tag === "Left" && unreadable(result.left)) {
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(`${searchFile(dataDir)}${suffix}`, { force: true })
+      yield* Effect.logWarning(
+        `The search file ${searchFile(dataDir)} was unreadable (${String(result.left.cause)}); it was deleted and is ` +
+          "rebuilt from the stored messages."
+      )
+      result = yield* attempt
+    }
+    if (result._tag === "Left") {
+      yield* Effect.logWarning(
+        `The search file ${searchFile(dataDir)} could not be prepared (${String(result.left.cause)}); searches may ` +
+          "miss messages until it can be (the server tries again at its next start). Nothing stored is lost."
+      )
+    }
+  })
+
+/** A search file SQLite cannot read: not a database, or corrupt. It holds nothing that the messages do not. */
+const unreadable = (error: SqlError) => {
+  const code = (error.cause as { readonly code?: unknown } | undefined)?.code
+  return code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT"
+}
+
+const rebuildIfForeign = (sql: SqlClient.SqlClient) =>
+  Effect.gen(function* () {
+    /** A transaction on the held connection (`sql.withTransaction` would take it for a nested one: a savepoint). */
+    const transaction = <A, E, R>(body: Effect.Effect<A, E, R>) =>
+      Effect.gen(function* () {
+        yield* sql.unsafe("BEGIN")
+        const done = yield* Effect.exit(body)
+        yield* sql.unsafe(done._tag === "Success" ? "COMMIT" : "ROLLBACK")
+        return yield* done
+      })
+    yield* sql.unsafe("PRAGMA search.journal_mode = WAL")
+    yield* sql.unsafe(`CREATE TABLE IF NOT EXISTS search.search_state (
+      id INTEGER PRIMARY KEY CHECK (id = 1), pair TEXT NOT NULL, applied INTEGER NOT NULL
+    )`)
+    const pair = (yield* sql<{ pair: string }>`SELECT pair FROM search_pair WHERE id = 1`)[0]?.pair ?? ""
+    const held = (yield* sql<{ pair: string }>`SELECT pair FROM search.search_state WHERE id = 1`)[0]?.pair
+    if (held === pair) return
+    const start = yield* transaction(
+      Effect.gen(function* () {
+        const [last] = yield* sql<{ seq: number | null }>`SELECT max(seq) AS seq FROM search_queue`
+        const [counter] = yield* sql<{ seq: number }>`SELECT seq FROM sqlite_sequence WHERE name = 'search_queue'`
+        yield* sql`INSERT INTO search_queue (user_rowid, message_rowid)
+          SELECT users.rowid, messages.rowid FROM messages JOIN users ON users.id = messages.user_id
+          ORDER BY messages.rowid`
+        return Math.max(last?.seq ?? 0, counter?.seq ?? 0)
+      })
+    )
+    yield* transaction(
+      Effect.gen(function* () {
+        const tables = yield* sql<{ name: string }>`SELECT name FROM search.sqlite_master
+          WHERE type = 'table' AND name GLOB 'message_fts_[0-9]*' AND sql LIKE 'CREATE VIRTUAL TABLE%'`
+        for (const { name } of tables) yield* sql.unsafe(`DROP TABLE search.${name}`)
+        yield* sql`INSERT INTO search.search_state (id, pair, applied) VALUES (1, ${pair}, ${start})
+          ON CONFLICT (id) DO UPDATE SET pair = excluded.pair, applied = excluded.applied`
+      })
+    )
+  })
+
+/**
+ * Queues message rowids of a user for the indexer (`0`: all of the user's entries), inside the write transaction that
+ * changed them. `users` rowids are looked up once per user and remembered.
+ */
+export const makeQueue = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const rowids = new Map<string, number>()
+  const userRowid = (userId: string) =>
+    Effect.gen(function* () {
+      const known = rowids.get(userId)
+      if (known !== undefined) return known
+      const rowid = (yield* sql<{ rowid: number }>`SELECT rowid FROM users WHERE id = ${userId}`)[0]?.rowid
+      if (rowid === undefined) return yield* Effect.dieMessage(`search entries of an unknown user ${userId}`)
+      rowids.set(userId, rowid)
+      return rowid
+    })
+  /** Queues these message rowids. */
+  const messages = (userId: string, messageRowids: ReadonlyArray<number>) =>
+    Effect.gen(function* () {
+      if (messageRowids.length === 0) return
+      const user = yield* userRowid(userId)
+      for (let i = 0; i < messageRowids.length; i += 500) {
+        yield* sql`INSERT INTO search_queue ${sql.insert(
+          messageRowids.slice(i, i + 500).map((rowid) => ({ user_rowid: user, message_rowid: rowid }))
+        )}`
+      }
+    })
+  /** Queues the messages `select` (a query of `rowid`s) finds, before they are deleted. */
+  const selected = (userId: string, select: Statement.Fragment) =>
+    Effect.flatMap(
+      userRowid(userId),
+      (user) => sql`INSERT INTO search_queue (user_rowid, message_rowid) SELECT ${user}, rowid FROM (${select})`
+    )
+  /** Queues the clearing of all of the user's entries. */
+  const all = (userId: string) =>
+    Effect.flatMap(
+      userRowid(userId),
+      (user) => sql`INSERT INTO search_queue (user_rowid, message_rowid) VALUES (${user}, 0)`
+    )
+  /** The last queue position, for `SearchIndex.caughtUp`. */
+  const position = Effect.map(
+    sql<{ seq: number }>`SELECT seq FROM sqlite_sequence WHERE name = 'search_queue'`,
+    (rows) => rows[0]?.seq ?? 0
+  )
+  return { messages, selected, all, position } as const
+})

@@ -1,0 +1,275 @@
+/**
+ * The search file (`search.db`) and its indexer: what is stored is searchable after a crash between the two commits, a
+ * search file that is missing or belongs to another database is rebuilt, one indexer step gets rowid reuse and
+ * clearings right, and short last words are matched as prefixes.
+ */
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { SessionStore } from "@opensync/backend/SessionStore"
+import { Event, Ids } from "@opensync/domain"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import Database from "libsql"
+import { storageLayer } from "../src/Server.js"
+import * as Client from "../src/sqlite/Client.js"
+import { migrate } from "../src/sqlite/Database.js"
+import * as Fts from "../src/sqlite/fts.js"
+import { ftsQuery } from "../src/sqlite/fts.js"
+import { LocalKeys } from "../src/sqlite/Keys.js"
+import { indexStep, type RawConnection, searchFile } from "../src/sqlite/SearchIndex.js"
+
+const dirs: Array<string> = []
+const dataDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "opensync-search-"))
+  dirs.push(dir)
+  return dir
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
+const user = (name: string) => Ids.UserId.make(name)
+
+/** A session of `words` (one message each), ingested for `userId`. */
+const session = (id: string, words: ReadonlyArray<string>): ReadonlyArray<Event.Event> => {
+  const sessionId = Ids.SessionId.make(id)
+  const at = Date.UTC(2026, 10, 1)
+  return [
+    {
+      kind: "session",
+      id: Ids.EventId.make(`${id}-session`),
+      source: "claude-code",
+      sessionId,
+      at,
+      title: `Session ${id}`,
+      projectName: "p",
+      startedAt: at
+    },
+    ...words.map((text, i) => ({
+      kind: "message" as const,
+      id: Ids.EventId.make(`${id}-m${i}`),
+      source: "claude-code" as const,
+      sessionId,
+      at: at + i,
+      messageId: Ids.MessageId.make(`m${i}`),
+      role: "user" as const,
+      text,
+      thinking: null,
+      parts: [],
+      model: null,
+      createdAt: at + i,
+      usage: null,
+      countUsage: false
+    }))
+  ] as unknown as ReadonlyArray<Event.Event>
+}
+
+/** Runs `body` on the store of `dir` (opened as CLI commands open it: indexing right after each commit), then closes it. */
+const withStore = <A>(dir: string, body: (store: SessionStore["Type"]) => Effect.Effect<A, unknown>) =>
+  Effect.gen(function* () {
+    const store = yield* SessionStore
+    const keys = yield* LocalKeys
+    for (const name of ["alice", "bob"]) yield* keys.ensureUser(name, name)
+    return yield* body(store)
+  }).pipe(Effect.provide(storageLayer(dir).pipe(Layer.provide(NodeContext.layer))))
+
+/** The ids of `userId`'s sessions that a search for `q` finds. */
+const found = (store: SessionStore["Type"], userId: string, q: string) =>
+  Effect.map(store.list(user(userId), { sort: "updatedAt", order: "desc", limit: 50, q }), (page) =>
+    page.sessions.map((s) => s.id)
+  )
+
+/** The search file as a crash before the indexer's commit leaves it: no entries, the position where it started. */
+const undoIndexing = (dir: string) => {
+  const db = new Database(searchFile(dir))
+  try {
+    const tables = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'message_fts_[0-9]*' AND sql LIKE 'CREATE VIRTUAL%'"
+      )
+      .all() as Array<{ name: string }>
+    for (const { name } of tables) db.exec(`INSERT INTO ${name} (${name}) VALUES ('delete-all')`)
+    db.exec("UPDATE search_state SET applied = 0")
+    return tables.length
+  } finally {
+    db.close()
+  }
+}
+
+describe("the search file", () => {
+  it.effect("indexes, when the store next opens, messages stored before a crash kept the indexer from committing", () =>
+    Effect.gen(function* () {
+      const dir = dataDir()
+      yield* withStore(dir, (store) => store.ingest(user("alice"), session("s1", ["a flamingo crossed the road"])))
+      expect(undoIndexing(dir)).toBe(1)
+      yield* withStore(dir, (store) =>
+        Effect.gen(function* () {
+          expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
+        })
+      )
+    })
+  )
+
+  it.effect("is rebuilt from the messages when it was deleted, or belongs to another database (a restored copy)", () =>
+    Effect.gen(function* () {
+      const mine = dataDir()
+      const other = dataDir()
+      yield* withStore(mine, (store) => store.ingest(user("alice"), session("s1", ["the flamingo"])))
+      yield* withStore(other, (store) => store.ingest(user("alice"), session("s9", ["the narwhal"])))
+      for (const suffix of ["", "-wal", "-shm"]) {
+        if (existsSync(searchFile(other) + suffix)) copyFileSync(searchFile(other) + suffix, searchFile(mine) + suffix)
+        else rmSync(searchFile(mine) + suffix, { force: true })
+      }
+      yield* withStore(mine, (store) =>
+        Effect.gen(function* () {
+          expect(yield* found(store, "alice", "narwhal")).toEqual([])
+          expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
+        })
+      )
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(searchFile(mine) + suffix, { force: true })
+      yield* withStore(mine, (store) =>
+        Effect.gen(function* () {
+          expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
+        })
+      )
+    })
+  )
+
+  it.effect("is deleted and rebuilt when it is not a database (garbage, a truncated copy), and the store opens", () =>
+    Effect.gen(function* () {
+      const dir = dataDir()
+      yield* withStore(dir, (store) => store.ingest(user("alice"), session("s1", ["the flamingo"])))
+      for (const suffix of ["-wal", "-shm"]) rmSync(searchFile(dir) + suffix, { force: true })
+      writeFileSync(searchFile(dir), "this is not a database file, whatever its name says ".repeat(200))
+      yield* withStore(dir, (store) =>
+        Effect.gen(function* () {
+          expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
+          yield* store.ingest(user("alice"), session("s2", ["a second flamingo"]))
+          expect((yield* found(store, "alice", "flamingo")).sort()).toEqual(["s1", "s2"])
+        })
+      )
+    })
+  )
+
+  it.effect("matches a last word of two characters or more as a prefix, and one of a single character as a word", () =>
+    Effect.gen(function* () {
+      expect(ftsQuery("tomendra th")).toBe(`"tomendra" "th"*`)
+      expect(ftsQuery("tomendra t")).toBe(`"tomendra" "t"`)
+      expect(ftsQuery("é")).toBe(`"é"`)
+      expect(ftsQuery("  ")).toBeUndefined()
+      const dir = dataDir()
+      yield* withStore(dir, (store) =>
+        Effect.gen(function* () {
+          // Titles are "Session s1" etc.: none contains the letters searched for, so only the messages can match.
+          yield* store.ingest(user("alice"), session("s1", ["a theorem about graphs"]))
+          yield* store.ingest(user("alice"), session("s2", ["plan t is the fallback"]))
+          yield* store.ingest(user("alice"), session("s3", ["nothing related here"]))
+          expect((yield* found(store, "alice", "th")).sort()).toEqual(["s1", "s2"])
+          expect(yield* found(store, "alice", "theo")).toEqual(["s1"])
+          expect(yield* found(store, "alice", "t")).toEqual(["s2"])
+          expect(yield* found(store, "bob", "th")).toEqual([])
+        })
+      )
+    })
+  )
+})
+
+describe("one indexer step", () => {
+  /** A migrated `opensync.db` and its search file, opened as the indexer opens them. */
+  const open = Effect.gen(function* () {
+    const dir = dataDir()
+    yield* migrate.pipe(Effect.provide(Client.layer(join(dir, "opensync.db"))))
+    const db = new Database(join(dir, "opensync.db"))
+    db.prepare("ATTACH ? AS search").run(searchFile(dir))
+    db.exec(`CREATE TABLE search.search_state (id INTEGER PRIMARY KEY, pair TEXT NOT NULL, applied INTEGER NOT NULL);
+      INSERT INTO search.search_state VALUES (1, '', 0);
+      INSERT INTO users (id, name, created_at) VALUES ('alice', 'alice', 0), ('bob', 'bob', 0)`)
+    return db
+  })
+  const message = (db: Database.Database, rowid: number, userId: string, text: string) =>
+    db
+      .prepare("INSERT INTO messages (rowid, user_id, session_id, id, created_at, data) VALUES (?, ?, 's', ?, 0, ?)")
+      .run(rowid, userId, `m${rowid}`, JSON.stringify({ text }))
+  const queue = (db: Database.Database, userRowid: number, messageRowid: number) =>
+    db.prepare("INSERT INTO search_queue (user_rowid, message_rowid) VALUES (?, ?)").run(userRowid, messageRowid)
+  const hits = (db: Database.Database, userRowid: number, word: string) =>
+    (
+      db
+        .prepare(
+          `SELECT rowid FROM search.message_fts_${userRowid} WHERE message_fts_${userRowid} MATCH ? ORDER BY rowid`
+        )
+        .all(`"${word}"`) as Array<{ rowid: number }>
+    ).map((row) => row.rowid)
+
+  /** The step as imported, and as the worker thread runs it: from its source text alone. */
+  const versions = [
+    ["imported", indexStep],
+    ["evaluated from its source text", new Function(`return (${indexStep.toString()})`)() as typeof indexStep]
+  ] as const
+
+  it.effect.each(versions)(
+    "indexes a reused rowid for its new owner only, and applies a clearing in queue order (%s)",
+    ([, indexStep]) =>
+      Effect.gen(function* () {
+        const db = yield* open
+        // Alice's message 1 is queued, deleted (queued again), and its rowid reused by Bob; Alice's message 2 is queued,
+        // then all of Alice's data is cleared, then her message 3 arrives.
+        message(db, 1, "alice", "walrus")
+        queue(db, 1, 1)
+        db.exec("DELETE FROM messages WHERE rowid = 1")
+        queue(db, 1, 1)
+        message(db, 1, "bob", "pelican walrus")
+        queue(db, 2, 1)
+        message(db, 2, "alice", "walrus again")
+        queue(db, 1, 2)
+        queue(db, 1, 0)
+        db.exec("DELETE FROM messages WHERE rowid = 2")
+        message(db, 3, "alice", "walrus at last")
+        queue(db, 1, 3)
+        message(db, 4, "alice", "")
+        queue(db, 1, 4)
+        const step = indexStep(db as unknown as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)
+        expect(step).toEqual({ applied: 7, indexed: 7, more: false })
+        expect(hits(db, 1, "walrus")).toEqual([3])
+        expect(hits(db, 2, "walrus")).toEqual([1])
+        expect(hits(db, 2, "pelican")).toEqual([1])
+        // A message whose text changed: its old words go, its new ones come; a second step over nothing is a no-op.
+        db.exec(`UPDATE messages SET data = '{"text":"seal"}' WHERE rowid = 3`)
+        queue(db, 1, 3)
+        expect(indexStep(db as unknown as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)).toEqual({
+          applied: 8,
+          indexed: 1,
+          more: false
+        })
+        expect(hits(db, 1, "walrus")).toEqual([])
+        expect(hits(db, 1, "seal")).toEqual([3])
+        expect(indexStep(db as unknown as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)).toEqual({
+          applied: 8,
+          indexed: 0,
+          more: false
+        })
+        db.close()
+      })
+  )
+
+  it.effect("leaves its position unchanged when it fails, so the step is taken again", () =>
+    Effect.gen(function* () {
+      const db = yield* open
+      message(db, 1, "alice", "walrus")
+      queue(db, 1, 1)
+      // A table that cannot be created (the statement fails) stands for a full disk in the middle of a step.
+      expect(() => indexStep(db as unknown as RawConnection, new Map(), "CREATE TABLE search.{name} (", 100)).toThrow()
+      expect(db.prepare("SELECT applied FROM search.search_state").get()).toEqual({ applied: 0 })
+      expect(indexStep(db as unknown as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)).toEqual({
+        applied: 1,
+        indexed: 1,
+        more: false
+      })
+      expect(hits(db, 1, "walrus")).toEqual([1])
+      db.close()
+    })
+  )
+})
