@@ -188,6 +188,7 @@ layer(TestLayer)("SQLite session store", (it) => {
       const ingest = yield* Ingest.make
       const gathering = yield* Sessions.make(ingest, { sparseSearchHits: 1_000_000 })
       const checking = yield* Sessions.make(ingest, { sparseSearchHits: 0 })
+      const perMessage = yield* Sessions.make(ingest, { sparseSearchHits: 0, denseSearchHits: 0 })
       const allPages = (sessions: typeof gathering, params: Omit<Parameters<typeof gathering.list>[1], "limit">) =>
         Effect.gen(function* () {
           const ids: Array<string> = []
@@ -204,7 +205,15 @@ layer(TestLayer)("SQLite session store", (it) => {
           }
           return ids
         })
-      const expected: Record<string, number> = { flamingo: 12, walrus: 12, "ssion 1": 3, "of session 7": 1, zebra: 0 }
+      const expected: Record<string, number> = {
+        flamingo: 12,
+        walrus: 12,
+        "ssion 1": 3,
+        "of session 7": 1,
+        zebra: 0,
+        fla: 12,
+        "mentions wa": 12
+      }
       for (const [q, count] of Object.entries(expected)) {
         for (const [sort, order] of [
           ["updatedAt", "desc"],
@@ -213,6 +222,8 @@ layer(TestLayer)("SQLite session store", (it) => {
         ] as const) {
           const a = yield* allPages(gathering, { q, sort, order })
           const b = yield* allPages(checking, { q, sort, order, source: undefined })
+          const c = yield* allPages(perMessage, { q, sort, order })
+          expect(c).toEqual(a)
           expect({ q, sort, count: a.length }).toEqual({ q, sort, count })
           expect(b).toEqual(a)
         }

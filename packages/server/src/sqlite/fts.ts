@@ -20,6 +20,17 @@ export const ftsQuery = (text: string): string | undefined => {
   return words.map((word, i) => `"${word}"${i === words.length - 1 && [...word].length > 1 ? "*" : ""}`).join(" ")
 }
 
+/**
+ * Whether every term of `ftsQuery(text)` is one entry list of the index: whole words, and a last-word prefix of two or
+ * three characters (the prefix indexes of `createTable`). Such a query can be checked against one message at a time
+ * cheaply; a longer prefix is expanded into every word it starts, again for each check (seconds over a page).
+ */
+export const checkablePerMessage = (text: string): boolean => {
+  const words = text.match(/[\p{L}\p{N}_]+/gu) ?? []
+  const last = words[words.length - 1]
+  return last !== undefined && [...last].length <= 3
+}
+
 export const tableName = (userRowid: number) => `message_fts_${userRowid}`
 
 /**

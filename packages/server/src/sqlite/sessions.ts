@@ -15,17 +15,26 @@ import {
 } from "./columns.js"
 import { Writer } from "./Database.js"
 import { storage } from "./errors.js"
-import { ftsQuery, makeTables } from "./fts.js"
+import { checkablePerMessage, ftsQuery, makeTables } from "./fts.js"
 import type { make as makeIngest } from "./ingest.js"
 import * as SearchIndex from "./SearchIndex.js"
 
 /** How many message hits a text search gathers before it checks sessions one by one instead (see `searchClause`). */
 export const defaultSparseSearchHits = 2_000
 
+/**
+ * Past how many message hits a search whose terms are checkable per message (`Fts.checkablePerMessage`) checks each
+ * session's messages one at a time instead of gathering the hits first (see `searchClause`).
+ */
+export const defaultDenseSearchHits = 100_000
+
 /** Reads and deletions of sessions on SQLite: lists, one session, export pages, ids, and deletion with tombstones. */
 export const make = (
   ingest: Effect.Effect.Success<typeof makeIngest>,
-  { sparseSearchHits = defaultSparseSearchHits }: { readonly sparseSearchHits?: number } = {}
+  {
+    sparseSearchHits = defaultSparseSearchHits,
+    denseSearchHits = defaultDenseSearchHits
+  }: { readonly sparseSearchHits?: number; readonly denseSearchHits?: number } = {}
 ) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
@@ -41,8 +50,11 @@ export const make = (
      * sessions are gathered first (a rowid lookup per hit) and the page is read from them alone (`from`: each looked up
      * by key, then sorted, instead of walking the sort index to test each session against them); when they are many, the
      * matching message rowids are gathered once and the sort index is walked, each session checked against them through
-     * its messages' index entries, which finds a page quickly because matches are then dense. (Checking each session
-     * with its own search-table lookup instead costs seconds for a prefix query: the prefix is expanded per lookup.)
+     * its messages' index entries, which finds a page quickly because matches are then dense. When they are very many
+     * (more than `denseSearchHits`: gathering 2M hits took 220 ms) and every term is one entry list of the index
+     * (`Fts.checkablePerMessage`), nothing is gathered: the sort index is walked and each session's messages are checked
+     * one by one against the search table (3 ms for a page of `the`, in 2M messages). A longer last-word prefix is not
+     * checked that way: it is expanded into every word it starts again for each check (5 s for a page of `pexqua`).
      */
     const searchClause = (userId: string, q: string) =>
       Effect.gen(function* () {
@@ -53,15 +65,23 @@ export const make = (
         const fts = match === undefined ? undefined : yield* search.forRead(userId)
         if (match === undefined || fts === undefined) return { clause: sql`id IN (${titles})` }
         const hits = sql`SELECT rowid FROM search.${sql(fts)} WHERE ${sql(fts)} MATCH ${match}`
+        const perMessage = checkablePerMessage(q)
         const [probe] = yield* sql<{
           hits: number
-        }>`SELECT count(*) AS hits FROM (${hits} LIMIT ${sparseSearchHits + 1})`
+        }>`SELECT count(*) AS hits FROM (${hits} LIMIT ${(perMessage ? Math.max(sparseSearchHits, denseSearchHits) : sparseSearchHits) + 1})`
         // `+user_id`: not an index constraint, so the hits are looked up by rowid instead of scanning the user's index.
         if ((probe?.hits ?? 0) <= sparseSearchHits) {
           const ids = sql`SELECT id AS hit FROM (${titles})
             UNION SELECT session_id FROM messages WHERE rowid IN (${hits}) AND +user_id = ${userId}`
           return {
             from: sql`(${ids}) AS found CROSS JOIN sessions ON sessions.user_id = ${userId} AND sessions.id = found.hit`
+          }
+        }
+        if (perMessage && (probe?.hits ?? 0) > denseSearchHits) {
+          return {
+            clause: sql`(title LIKE ${like} ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages
+            WHERE messages.user_id = ${userId} AND messages.session_id = sessions.id AND EXISTS (SELECT 1
+              FROM search.${sql(fts)} AS hit WHERE hit.${sql(fts)} MATCH ${match} AND hit.rowid = messages.rowid)))`
           }
         }
         return {
