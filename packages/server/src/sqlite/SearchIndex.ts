@@ -503,11 +503,9 @@ export const makeQueue = Effect.gen(function* () {
     Effect.gen(function* () {
       if (messageRowids.length === 0) return
       const user = yield* userRowid(userId)
-      for (let i = 0; i < messageRowids.length; i += 500) {
-        yield* sql`INSERT INTO search_queue ${sql.insert(
-          messageRowids.slice(i, i + 500).map((rowid) => ({ user_rowid: user, message_rowid: rowid }))
-        )}`
-      }
+      // One statement text for any number of rowids: prepared once.
+      yield* sql`INSERT INTO search_queue (user_rowid, message_rowid)
+        SELECT ${user}, value FROM json_each(${JSON.stringify(messageRowids)})`
     })
   /** Queues the messages `select` (a query of `rowid`s) finds, before they are deleted. */
   const selected = (userId: string, select: Statement.Fragment) =>
