@@ -21,15 +21,10 @@ import { ftsQuery } from "../src/sqlite/fts.js"
 import { LocalKeys } from "../src/sqlite/Keys.js"
 import { indexStep, type RawConnection, searchFile } from "../src/sqlite/SearchIndex.js"
 
-const dirs: Array<string> = []
-const dataDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "opensync-search-"))
-  dirs.push(dir)
-  return dir
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+/** Every data dir of these tests lives under one temporary folder, removed at the end. */
+const root = mkdtempSync(join(tmpdir(), "opensync-search-"))
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+const dataDir = () => mkdtempSync(join(root, "data-"))
 
 const user = (name: string) => Ids.UserId.make(name)
 
@@ -82,6 +77,10 @@ const found = (store: SessionStore["Type"], userId: string, q: string) =>
     page.sessions.map((s) => s.id)
   )
 
+/** Opens the store of `dir` and expects Alice's search for `q` to find `ids`. */
+const expectFound = (dir: string, q: string, ids: ReadonlyArray<string>) =>
+  withStore(dir, (store) => Effect.map(found(store, "alice", q), (got) => expect(got).toEqual(ids)))
+
 /** The search file as a crash before the indexer's commit leaves it: no entries, the position where it started. */
 const undoIndexing = (dir: string) => {
   const db = new Database(searchFile(dir))
@@ -105,11 +104,7 @@ describe("the search file", () => {
       const dir = dataDir()
       yield* withStore(dir, (store) => store.ingest(user("alice"), session("s1", ["a flamingo crossed the road"])))
       expect(undoIndexing(dir)).toBe(1)
-      yield* withStore(dir, (store) =>
-        Effect.gen(function* () {
-          expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
-        })
-      )
+      yield* expectFound(dir, "flamingo", ["s1"])
     })
   )
 
@@ -123,18 +118,10 @@ describe("the search file", () => {
         if (existsSync(searchFile(other) + suffix)) copyFileSync(searchFile(other) + suffix, searchFile(mine) + suffix)
         else rmSync(searchFile(mine) + suffix, { force: true })
       }
-      yield* withStore(mine, (store) =>
-        Effect.gen(function* () {
-          expect(yield* found(store, "alice", "narwhal")).toEqual([])
-          expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
-        })
-      )
+      yield* expectFound(mine, "narwhal", [])
+      yield* expectFound(mine, "flamingo", ["s1"])
       for (const suffix of ["", "-wal", "-shm"]) rmSync(searchFile(mine) + suffix, { force: true })
-      yield* withStore(mine, (store) =>
-        Effect.gen(function* () {
-          expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
-        })
-      )
+      yield* expectFound(mine, "flamingo", ["s1"])
     })
   )
 

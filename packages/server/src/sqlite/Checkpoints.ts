@@ -4,6 +4,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
+import * as WorkerThread from "./WorkerThread.js"
 
 /**
  * WAL checkpoints (copying committed pages from `opensync.db-wal` into `opensync.db`, with an `fsync` of each) off the
@@ -92,19 +93,7 @@ export const background = (filename: string, intervalMs = 250) =>
           })
           return worker
         }),
-        (worker) =>
-          Effect.promise(
-            () =>
-              new Promise<void>((done) => {
-                if (exited) return done()
-                const timer = setTimeout(() => void worker.terminate().then(() => done()), 5_000)
-                worker.once("exit", () => {
-                  clearTimeout(timer)
-                  done()
-                })
-                worker.postMessage("close")
-              })
-          )
+        (worker) => WorkerThread.close(worker, () => exited)
       )
       let busy = false
       let again = false

@@ -11,6 +11,7 @@ import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
 import Database from "libsql"
 import * as Fts from "./fts.js"
+import * as WorkerThread from "./WorkerThread.js"
 
 /**
  * The full-text index lives in a file of its own, `search.db` beside `opensync.db`, so that it can be written by a second
@@ -364,19 +365,7 @@ export const background = (dataDir: string, maxPages?: number) =>
           })
           return worker
         }),
-        (worker) =>
-          Effect.promise(
-            () =>
-              new Promise<void>((done) => {
-                if (exited) return done()
-                const timer = setTimeout(() => void worker.terminate().then(() => done()), 5_000)
-                worker.once("exit", () => {
-                  clearTimeout(timer)
-                  done()
-                })
-                worker.postMessage("close")
-              })
-          )
+        (worker) => WorkerThread.close(worker, () => exited)
       )
       return SearchIndex.of({
         committed: () => {
@@ -484,20 +473,15 @@ const rebuildIfForeign = (sql: SqlClient.SqlClient) =>
 
 /**
  * Queues message rowids of a user for the indexer (`0`: all of the user's entries), inside the write transaction that
- * changed them. `users` rowids are looked up once per user and remembered.
+ * changed them.
  */
 export const makeQueue = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  const rowids = new Map<string, number>()
+  const rowidOf = Fts.userRowids(sql)
   const userRowid = (userId: string) =>
-    Effect.gen(function* () {
-      const known = rowids.get(userId)
-      if (known !== undefined) return known
-      const rowid = (yield* sql<{ rowid: number }>`SELECT rowid FROM users WHERE id = ${userId}`)[0]?.rowid
-      if (rowid === undefined) return yield* Effect.dieMessage(`search entries of an unknown user ${userId}`)
-      rowids.set(userId, rowid)
-      return rowid
-    })
+    Effect.flatMap(rowidOf(userId), (rowid) =>
+      rowid === undefined ? Effect.dieMessage(`search entries of an unknown user ${userId}`) : Effect.succeed(rowid)
+    )
   /** Queues these message rowids. */
   const messages = (userId: string, messageRowids: ReadonlyArray<number>) =>
     Effect.gen(function* () {

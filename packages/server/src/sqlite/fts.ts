@@ -44,17 +44,34 @@ export const createTable = (name: string, schema = "main") =>
   )`
 
 /**
+ * The rowids of users (which name their search tables), each looked up once and then remembered (a user's rowid
+ * never changes); undefined for an unknown user.
+ */
+export const userRowids = (sql: SqlClient.SqlClient) => {
+  const known = new Map<string, number>()
+  return (userId: string) =>
+    known.has(userId)
+      ? Effect.succeed(known.get(userId))
+      : Effect.map(sql<{ rowid: number }>`SELECT rowid FROM users WHERE id = ${userId}`, (rows) => {
+          const rowid = rows[0]?.rowid
+          if (rowid !== undefined) known.set(userId, rowid)
+          return rowid
+        })
+}
+
+/**
  * A user's search table by name, or undefined for a user who has none yet (tables are created by the indexer when it
  * indexes the user's first message). Known names are remembered per process.
  */
 export const makeTables = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const known = new Map<string, string>()
+  const rowidOf = userRowids(sql)
   const forRead = (userId: string) =>
     Effect.gen(function* () {
       const cached = known.get(userId)
       if (cached !== undefined) return cached
-      const rowid = (yield* sql<{ rowid: number }>`SELECT rowid FROM users WHERE id = ${userId}`)[0]?.rowid
+      const rowid = yield* rowidOf(userId)
       if (rowid === undefined) return undefined
       const name = tableName(rowid)
       const exists = yield* sql<{ n: number }>`SELECT count(*) AS n FROM search.sqlite_master WHERE name = ${name}`
