@@ -39,7 +39,8 @@ const port = Options.integer("port").pipe(
 const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of text."))
 const maxDbMb = Options.integer("max-db-mb").pipe(
   Options.withDescription(
-    "Cap the database at this many MiB (env OPENSYNC_MAX_DB_MB); past it, writes answer 507 as on a full disk."
+    "Cap the database at this many MiB (env OPENSYNC_MAX_DB_MB); past it, writes answer 507 as on a full disk. " +
+      "The search file beside it (search.db) has the same cap."
   ),
   Options.optional
 )

@@ -62,14 +62,21 @@ const session = (id: string, words: ReadonlyArray<string>): ReadonlyArray<Event.
   ] as unknown as ReadonlyArray<Event.Event>
 }
 
-/** Runs `body` on the store of `dir` (opened as CLI commands open it: indexing right after each commit), then closes it. */
-const withStore = <A>(dir: string, body: (store: SessionStore["Type"]) => Effect.Effect<A, unknown>) =>
+/**
+ * Runs `body` on the store of `dir`, then closes it: opened as CLI commands open it (indexing right after each
+ * commit), or with `background` as the server does (indexing in a worker thread).
+ */
+const withStore = <A>(
+  dir: string,
+  body: (store: SessionStore["Type"]) => Effect.Effect<A, unknown>,
+  background = false
+) =>
   Effect.gen(function* () {
     const store = yield* SessionStore
     const keys = yield* LocalKeys
     for (const name of ["alice", "bob"]) yield* keys.ensureUser(name, name)
     return yield* body(store)
-  }).pipe(Effect.provide(storageLayer(dir).pipe(Layer.provide(NodeContext.layer))))
+  }).pipe(Effect.provide(storageLayer(dir, undefined, background).pipe(Layer.provide(NodeContext.layer))))
 
 /** The ids of `userId`'s sessions that a search for `q` finds. */
 const found = (store: SessionStore["Type"], userId: string, q: string) =>
@@ -99,6 +106,27 @@ const undoIndexing = (dir: string) => {
 }
 
 describe("the search file", () => {
+  it.effect("is written by a worker thread under the server, and a search sees what was synced just before it", () =>
+    Effect.gen(function* () {
+      const dir = dataDir()
+      yield* withStore(
+        dir,
+        (store) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < 20; i++) {
+              yield* store.ingest(user("alice"), session(`s${i}`, [`entry ${i} mentions walrus${i}`, "and a flamingo"]))
+              expect(yield* found(store, "alice", `walrus${i}`)).toEqual([`s${i}`])
+            }
+            expect(yield* found(store, "alice", "flamingo")).toHaveLength(20)
+            yield* store.remove(user("alice"), "s3")
+            expect(yield* found(store, "alice", "walrus3")).toEqual([])
+          }),
+        true
+      )
+      yield* expectFound(dir, "walrus7", ["s7"])
+    })
+  )
+
   it.effect("indexes, when the store next opens, messages stored before a crash kept the indexer from committing", () =>
     Effect.gen(function* () {
       const dir = dataDir()

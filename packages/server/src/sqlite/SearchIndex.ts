@@ -274,9 +274,12 @@ db.exec("PRAGMA search.synchronous = NORMAL")
 if (workerData.maxPages !== undefined) db.exec("PRAGMA search.max_page_count = " + workerData.maxPages)
 const cache = new Map()
 let scheduled = false
+let closed = false
+let immediate
 let retry
 const run = () => {
   scheduled = false
+  if (closed) return
   let result
   try {
     result = indexStep(db, cache, workerData.tableSql, workerData.stepSize)
@@ -289,14 +292,16 @@ const run = () => {
   if (result.more) schedule()
 }
 const schedule = () => {
-  if (scheduled) return
+  if (scheduled || closed) return
   scheduled = true
   clearTimeout(retry)
-  setImmediate(run)
+  immediate = setImmediate(run)
 }
 parentPort.on("message", (message) => {
   if (message === "close") {
+    closed = true
     clearTimeout(retry)
+    clearImmediate(immediate)
     try { db.close() } catch {}
     parentPort.close()
     return
