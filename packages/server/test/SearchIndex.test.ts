@@ -3,10 +3,13 @@
  * search file that is missing or belongs to another database is rebuilt, one indexer step gets rowid reuse and
  * clearings right, and short last words are matched as prefixes.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { spawn } from "node:child_process"
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { SessionStore } from "@opensync/backend/SessionStore"
 import { Event, Ids } from "@opensync/domain"
@@ -17,9 +20,9 @@ import { storageLayer } from "../src/Server.js"
 import * as Client from "../src/sqlite/Client.js"
 import { migrate } from "../src/sqlite/Database.js"
 import * as Fts from "../src/sqlite/fts.js"
-import { ftsQuery } from "../src/sqlite/fts.js"
+import { checkablePerMessage, ftsQuery } from "../src/sqlite/fts.js"
 import { LocalKeys } from "../src/sqlite/Keys.js"
-import { indexStep, type RawConnection, searchFile } from "../src/sqlite/SearchIndex.js"
+import { indexStep, type RawConnection, SearchIndex, searchFile } from "../src/sqlite/SearchIndex.js"
 
 /** Every data dir of these tests lives under one temporary folder, removed at the end. */
 const root = mkdtempSync(join(tmpdir(), "opensync-search-"))
@@ -166,6 +169,140 @@ describe("the search file", () => {
           expect((yield* found(store, "alice", "flamingo")).sort()).toEqual(["s1", "s2"])
         })
       )
+      // The garbage was world-readable (the umask's mode); the file made in its place is the owner's only.
+      if (process.platform !== "win32") expect(statSync(searchFile(dir)).mode & 0o777).toBe(0o600)
+    })
+  )
+
+  it.effect("is rebuilt when opensync.db was restored from a copy older than it, so later messages are indexed", () =>
+    Effect.gen(function* () {
+      const dir = dataDir()
+      const backup = dataDir()
+      const database = join(dir, "opensync.db")
+      yield* withStore(dir, (store) => store.ingest(user("alice"), session("s1", ["the flamingo"])))
+      for (const suffix of ["", "-wal", "-shm"]) {
+        if (existsSync(database + suffix)) copyFileSync(database + suffix, join(backup, `opensync.db${suffix}`))
+      }
+      yield* withStore(dir, (store) =>
+        Effect.gen(function* () {
+          for (let i = 2; i < 6; i++) yield* store.ingest(user("alice"), session(`s${i}`, [`narwhal ${i}`]))
+        })
+      )
+      for (const suffix of ["", "-wal", "-shm"]) {
+        rmSync(database + suffix, { force: true })
+        if (existsSync(join(backup, `opensync.db${suffix}`)))
+          copyFileSync(join(backup, `opensync.db${suffix}`), database + suffix)
+      }
+      // The search file counts positions past the restored queue's end as done: without a rebuild, the walrus's queue
+      // rows would take such positions and never be indexed.
+      yield* withStore(dir, (store) =>
+        Effect.gen(function* () {
+          yield* store.ingest(user("alice"), session("s9", ["the walrus"]))
+          expect(yield* found(store, "alice", "walrus")).toEqual(["s9"])
+          expect(yield* found(store, "alice", "narwhal")).toEqual([])
+          expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
+        })
+      )
+    })
+  )
+
+  it.effect("is rebuilt when it is older than rows the database trimmed from its queue (a restored search file)", () =>
+    Effect.gen(function* () {
+      const dir = dataDir()
+      const backup = dataDir()
+      yield* withStore(dir, (store) => store.ingest(user("alice"), session("s1", ["the flamingo"])))
+      for (const suffix of ["", "-wal", "-shm"]) {
+        if (existsSync(searchFile(dir) + suffix)) copyFileSync(searchFile(dir) + suffix, searchFile(backup) + suffix)
+      }
+      // Each write trims the queue rows the search file holds: the walrus's are gone after the next sessions.
+      yield* withStore(dir, (store) =>
+        Effect.gen(function* () {
+          yield* store.ingest(user("alice"), session("s2", ["the walrus"]))
+          for (let i = 3; i < 6; i++) yield* store.ingest(user("alice"), session(`s${i}`, [`narwhal ${i}`]))
+        })
+      )
+      const db = new Database(join(dir, "opensync.db"))
+      const queued = db
+        .prepare(
+          "SELECT count(*) AS n FROM search_queue WHERE message_rowid IN (SELECT rowid FROM messages WHERE session_id = 's2')"
+        )
+        .get() as { n: number }
+      db.close()
+      expect(queued.n).toBe(0)
+      for (const suffix of ["", "-wal", "-shm"]) {
+        rmSync(searchFile(dir) + suffix, { force: true })
+        if (existsSync(searchFile(backup) + suffix)) copyFileSync(searchFile(backup) + suffix, searchFile(dir) + suffix)
+      }
+      yield* expectFound(dir, "walrus", ["s2"])
+    })
+  )
+
+  it.effect("is rebuilt, not trusted, when another process holds its write lock while the store opens", () =>
+    Effect.gen(function* () {
+      const mine = dataDir()
+      const other = dataDir()
+      yield* withStore(mine, (store) => store.ingest(user("alice"), session("s1", ["the flamingo"])))
+      yield* withStore(other, (store) => store.ingest(user("alice"), session("s9", ["the narwhal"])))
+      for (const suffix of ["", "-wal", "-shm"]) {
+        if (existsSync(searchFile(other) + suffix)) copyFileSync(searchFile(other) + suffix, searchFile(mine) + suffix)
+        else rmSync(searchFile(mine) + suffix, { force: true })
+      }
+      // Another process (a CLI command's indexer) writes the foreign file for a second while the store opens: the
+      // rebuild waits for it instead of failing and leaving another database's index in use. It closes the file after
+      // the store: libsql closes a connection only once its statements are garbage-collected, so this process still
+      // holds the earlier stores' connections, and a close by the last other process (deleting the WAL and shared
+      // memory files they map) would leave them stale. One store per process, as the server and the CLI open it,
+      // has no such connections.
+      const holder = spawn(
+        process.execPath,
+        [
+          "-e",
+          `const Database = require(${JSON.stringify(createRequire(import.meta.url).resolve("libsql"))})
+          const db = new Database(${JSON.stringify(searchFile(mine))})
+          db.exec("BEGIN IMMEDIATE")
+          db.exec("UPDATE search_state SET applied = applied")
+          process.stdout.write("held\\n")
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000)
+          db.exec("COMMIT")
+          process.stdin.resume()
+          process.stdin.on("end", () => db.close())`
+        ],
+        { stdio: ["pipe", "pipe", "inherit"] }
+      )
+      const exited = new Promise<number | null>((resolve) => holder.once("exit", resolve))
+      yield* Effect.promise(
+        () =>
+          new Promise<void>((resolve) =>
+            holder.stdout!.on("data", (chunk) => String(chunk).includes("held") && resolve())
+          )
+      )
+      yield* Effect.ensuring(
+        withStore(mine, (store) =>
+          Effect.gen(function* () {
+            expect(yield* found(store, "alice", "narwhal")).toEqual([])
+            expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
+          })
+        ),
+        Effect.sync(() => holder.stdin!.end())
+      )
+      expect(yield* Effect.promise(() => exited)).toBe(0)
+    })
+  )
+
+  it.live("is detached from the connection when a search is interrupted", () =>
+    Effect.gen(function* () {
+      const dir = dataDir()
+      yield* Effect.gen(function* () {
+        const search = yield* SearchIndex
+        const sql = yield* SqlClient.SqlClient
+        const attached = Effect.map(sql<{ name: string }>`SELECT name FROM pragma_database_list`, (rows) =>
+          rows.map((row) => row.name)
+        )
+        expect(yield* search.reading(attached)).toContain("search")
+        const ended = yield* Effect.exit(Effect.timeout(search.reading(Effect.never), "20 millis"))
+        expect(ended._tag).toBe("Failure")
+        expect(yield* attached).not.toContain("search")
+      }).pipe(Effect.provide(storageLayer(dir).pipe(Layer.provide(NodeContext.layer))))
     })
   )
 
@@ -175,6 +312,14 @@ describe("the search file", () => {
       expect(ftsQuery("tomendra t")).toBe(`"tomendra" "t"`)
       expect(ftsQuery("é")).toBe(`"é"`)
       expect(ftsQuery("  ")).toBeUndefined()
+      // unicode61 splits words at "_": the prefix is the last token's, so its length decides.
+      expect(ftsQuery("snake_c")).toBe(`"snake_c"`)
+      expect(ftsQuery("snake_ca")).toBe(`"snake_ca"*`)
+      expect(ftsQuery("snake_ ___ ")).toBe(`"snake_"*`)
+      expect(ftsQuery("__ _")).toBeUndefined()
+      expect(checkablePerMessage("read_file_abc")).toBe(true)
+      expect(checkablePerMessage("read_file_abcd")).toBe(false)
+      expect(checkablePerMessage("read_fi ___")).toBe(true)
       const dir = dataDir()
       yield* withStore(dir, (store) =>
         Effect.gen(function* () {
@@ -268,6 +413,52 @@ describe("one indexer step", () => {
         })
         db.close()
       })
+  )
+
+  it.effect("of another process, started on what it saw before that process's steps, applies nothing stale", () =>
+    Effect.gen(function* () {
+      const db = yield* open
+      message(db, 1, "alice", "walrus")
+      queue(db, 1, 1)
+      // Between this connection's look at the queue and its transaction, another connection (the server's indexer
+      // beside a CLI command's) indexes the queue, message 1 is replaced by message 2, that is indexed too, and the
+      // server trims the queue.
+      const files = db.prepare("SELECT name, file FROM pragma_database_list").all() as Array<{
+        name: string
+        file: string
+      }>
+      const other = new Database(files.find((f) => f.name === "main")!.file)
+      other.exec("PRAGMA busy_timeout = 5000")
+      other.prepare("ATTACH ? AS search").run(files.find((f) => f.name === "search")!.file)
+      let interleaved = false
+      const late: RawConnection = {
+        prepare: (text) => db.prepare(text) as never,
+        exec: (text) => {
+          if (text.startsWith("BEGIN") && !interleaved) {
+            interleaved = true
+            const step = () =>
+              indexStep(other as unknown as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)
+            expect(step().applied).toBe(1)
+            db.exec("DELETE FROM messages WHERE rowid = 1")
+            queue(db, 1, 1)
+            message(db, 2, "alice", "walrus two")
+            queue(db, 1, 2)
+            expect(step().applied).toBe(3)
+            db.exec("DELETE FROM search_queue WHERE seq <= 3")
+          }
+          return db.exec(text)
+        }
+      }
+      const step = indexStep(late, new Map(), Fts.createTable("{name}", "search"), 100)
+      expect(interleaved).toBe(true)
+      // Nothing is left to apply, and the position does not go back (which would read as a search file missing trimmed
+      // rows, and rebuild it at the next start).
+      expect(step.applied).toBe(3)
+      expect(db.prepare("SELECT applied FROM search.search_state").get()).toEqual({ applied: 3 })
+      expect(hits(db, 1, "walrus")).toEqual([2])
+      other.close()
+      db.close()
+    })
   )
 
   it.effect("leaves its position unchanged when it fails, so the step is taken again", () =>

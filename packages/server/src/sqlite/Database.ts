@@ -133,7 +133,13 @@ export class Writer extends Effect.Service<Writer>()("@opensync/server/Writer", 
                 restore(
                   inTransaction(
                     applied > trimmed
-                      ? Effect.zipRight(sql`DELETE FROM search_queue WHERE seq <= ${applied}`, effect)
+                      ? Effect.zipRight(
+                          Effect.zipRight(
+                            sql`DELETE FROM search_queue WHERE seq <= ${applied}`,
+                            sql`UPDATE search_pair SET trimmed = max(trimmed, ${applied}) WHERE id = 1`
+                          ),
+                          effect
+                        )
                       : effect
                   )
                 )

@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs"
+import { closeSync, existsSync, openSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import { Worker } from "node:worker_threads"
@@ -85,13 +85,36 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
     }
     return statement
   }
-  const state = prepare("SELECT applied FROM search.search_state WHERE id = 1").get()
-  let applied = state === undefined ? 0 : Number(state.applied)
-  const rows = prepare(
+  const position = prepare("SELECT applied FROM search.search_state WHERE id = 1")
+  const queued = prepare(
     "SELECT seq, user_rowid, message_rowid FROM main.search_queue WHERE seq > ? ORDER BY seq LIMIT ?"
-  ).all(applied, limit)
-  if (rows.length === 0) return { applied, indexed: 0, more: false } satisfies StepResult
+  )
+  // A look without locks first: most notices find nothing new.
+  const seen = Number(position.get()?.applied ?? 0)
+  if (queued.all(seen, 1).length === 0) return { applied: seen, indexed: 0, more: false } satisfies StepResult
   db.exec("BEGIN")
+  let rows: ReadonlyArray<Record<string, unknown>>
+  let applied: number
+  try {
+    // The first statement writes, so it waits for (busy_timeout) and takes the search file's write lock before anything
+    // is read: the position and the queue read next are current, and another process's indexer (a CLI command beside
+    // the server) cannot apply a stale step after it. A missing state row (a rebuild that failed) is made with an
+    // empty pair, so the next open rebuilds the file.
+    prepare(
+      "INSERT INTO search.search_state (id, pair, applied) VALUES (1, '', 0) ON CONFLICT (id) DO UPDATE SET applied = applied"
+    ).run()
+    applied = Number(position.get()?.applied ?? 0)
+    rows = queued.all(applied, limit)
+  } catch (error) {
+    try {
+      db.exec("ROLLBACK")
+    } catch {}
+    throw error
+  }
+  if (rows.length === 0) {
+    db.exec("COMMIT")
+    return { applied, indexed: 0, more: false } satisfies StepResult
+  }
   try {
     const created = new Set<number>()
     const table = (user: number) => {
@@ -160,7 +183,7 @@ const openRaw = (dataDir: string, maxPages: number | undefined): RawConnection &
   const db = new Database(join(dataDir, "opensync.db"))
   db.exec("PRAGMA busy_timeout = 5000")
   db.prepare("ATTACH ? AS search").run(searchFile(dataDir))
-  db.exec("PRAGMA search.synchronous = NORMAL")
+  db.exec("PRAGMA search.synchronous = FULL")
   if (maxPages !== undefined) db.exec(`PRAGMA search.max_page_count = ${maxPages}`)
   return db as unknown as RawConnection & { close(): void }
 }
@@ -187,6 +210,12 @@ export class SearchIndex extends Context.Tag("@opensync/server/SearchIndex")<
   }
 >() {}
 
+/** Creates the search file when it is missing, readable by its owner only (as `opensync.db` is), for SQLite to open. */
+const ensureFile = (dataDir: string) => {
+  const file = searchFile(dataDir)
+  if (!existsSync(file)) closeSync(openSync(file, "a", 0o600))
+}
+
 /** `SearchIndex.reading` for the search file of `dataDir`. */
 const readingIn =
   (sql: SqlClient.SqlClient, dataDir: string) =>
@@ -196,15 +225,24 @@ const readingIn =
         const connection = yield* sql.reserve
         const on = <X, Y, Z>(step: Effect.Effect<X, Y, Z>) =>
           Effect.provideService(step, SqlClient.TransactionConnection, [connection, 0])
-        const attached = yield* on(
-          sql<{ n: number }>`SELECT count(*) AS n FROM pragma_database_list WHERE name = 'search'`
+        const attach = Effect.gen(function* () {
+          const attached = yield* on(
+            sql<{ n: number }>`SELECT count(*) AS n FROM pragma_database_list WHERE name = 'search'`
+          )
+          if ((attached[0]?.n ?? 0) > 0) return
+          ensureFile(dataDir)
+          yield* on(sql`ATTACH ${searchFile(dataDir)} AS search`)
+        })
+        // Detached however the read ends (an interruption included): the connection goes back to the pool, where an
+        // attached search file would take part in the writer's transactions.
+        return yield* Effect.acquireUseRelease(
+          attach,
+          () => on(read),
+          () =>
+            on(sql.unsafe("DETACH search")).pipe(
+              Effect.catchAll((error) => Effect.logWarning(`Could not detach the search file: ${String(error.cause)}`))
+            )
         )
-        if ((attached[0]?.n ?? 0) === 0) yield* on(sql`ATTACH ${searchFile(dataDir)} AS search`)
-        const done = yield* Effect.exit(on(read))
-        yield* on(sql.unsafe("DETACH search")).pipe(
-          Effect.catchAll((error) => Effect.logWarning(`Could not detach the search file: ${String(error.cause)}`))
-        )
-        return yield* done
       })
     ) as Effect.Effect<A, E | SqlError, R>
 
@@ -270,7 +308,7 @@ const indexStep = (${step})
 const db = new Database(workerData.filename)
 db.exec("PRAGMA busy_timeout = 5000")
 db.prepare("ATTACH ? AS search").run(workerData.searchFile)
-db.exec("PRAGMA search.synchronous = NORMAL")
+db.exec("PRAGMA search.synchronous = FULL")
 if (workerData.maxPages !== undefined) db.exec("PRAGMA search.max_page_count = " + workerData.maxPages)
 const cache = new Map()
 let scheduled = false
@@ -408,16 +446,19 @@ export const background = (dataDir: string, maxPages?: number) =>
 
 /**
  * Creates the search file beside the database (in WAL mode, with its `search_state`), and rebuilds it when it does not
- * belong to this database: every user's table cleared, every message queued again. The
- * queue comes first: a crash before the search file records the pair repeats the rebuild instead of skipping it.
+ * hold this database's queue: every user's table cleared, every message queued again. The queue comes first: a crash
+ * before the search file records the pair repeats the rebuild instead of skipping it. A file that needed a rebuild and
+ * could not get one (a full disk) is deleted: searches then match titles only, never another database's index, until
+ * the next start rebuilds it.
  */
 export const prepare = (dataDir: string) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const attempt = Effect.either(readingIn(sql, dataDir)(rebuildIfForeign(sql)))
+    const verdict = { foreign: false }
+    const attempt = Effect.either(readingIn(sql, dataDir)(rebuildIfForeign(sql, verdict)))
     let result = yield* attempt
     if (result._tag === "Left" && unreadable(result.left)) {
-      for (const suffix of ["", "-wal", "-shm"]) rmSync(`${searchFile(dataDir)}${suffix}`, { force: true })
+      removeFiles(dataDir)
       yield* Effect.logWarning(
         `The search file ${searchFile(dataDir)} was unreadable (${String(result.left.cause)}); it was deleted and is ` +
           "rebuilt from the stored messages."
@@ -425,6 +466,7 @@ export const prepare = (dataDir: string) =>
       result = yield* attempt
     }
     if (result._tag === "Left") {
+      if (verdict.foreign) removeFiles(dataDir)
       yield* Effect.logWarning(
         `The search file ${searchFile(dataDir)} could not be prepared (${String(result.left.cause)}); searches may ` +
           "miss messages until it can be (the server tries again at its next start). Nothing stored is lost."
@@ -432,18 +474,31 @@ export const prepare = (dataDir: string) =>
     }
   })
 
+const removeFiles = (dataDir: string) => {
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${searchFile(dataDir)}${suffix}`, { force: true })
+}
+
 /** A search file SQLite cannot read: not a database, or corrupt. It holds nothing that the messages do not. */
 const unreadable = (error: SqlError) => {
   const code = (error.cause as { readonly code?: unknown } | undefined)?.code
   return code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT"
 }
 
-const rebuildIfForeign = (sql: SqlClient.SqlClient) =>
+/**
+ * Rebuilds the attached search file unless it holds this database's queue: its pair is this database's, and its
+ * position lies between what the database trimmed from the queue (rows it no longer has) and the queue's last row.
+ * A position past the queue's end means `opensync.db` was restored from a copy older than the search file: the
+ * queue's next rows would take positions the search file counts as done.
+ */
+const rebuildIfForeign = (sql: SqlClient.SqlClient, verdict: { foreign: boolean }) =>
   Effect.gen(function* () {
-    /** A transaction on the held connection (`sql.withTransaction` would take it for a nested one: a savepoint). */
+    /**
+     * A write transaction on the held connection (`sql.withTransaction` would take it for a nested one: a savepoint).
+     * IMMEDIATE: it waits (busy_timeout) for another process's write instead of failing at its first write.
+     */
     const transaction = <A, E, R>(body: Effect.Effect<A, E, R>) =>
       Effect.gen(function* () {
-        yield* sql.unsafe("BEGIN")
+        yield* sql.unsafe("BEGIN IMMEDIATE")
         const done = yield* Effect.exit(body)
         yield* sql.unsafe(done._tag === "Success" ? "COMMIT" : "ROLLBACK")
         return yield* done
@@ -452,17 +507,22 @@ const rebuildIfForeign = (sql: SqlClient.SqlClient) =>
     yield* sql.unsafe(`CREATE TABLE IF NOT EXISTS search.search_state (
       id INTEGER PRIMARY KEY CHECK (id = 1), pair TEXT NOT NULL, applied INTEGER NOT NULL
     )`)
-    const pair = (yield* sql<{ pair: string }>`SELECT pair FROM search_pair WHERE id = 1`)[0]?.pair ?? ""
-    const held = (yield* sql<{ pair: string }>`SELECT pair FROM search.search_state WHERE id = 1`)[0]?.pair
-    if (held === pair) return
+    const [own] = yield* sql<{ pair: string; trimmed: number }>`SELECT pair, trimmed FROM search_pair WHERE id = 1`
+    const [held] = yield* sql<{
+      pair: string
+      applied: number
+    }>`SELECT pair, applied FROM search.search_state WHERE id = 1`
+    const end = yield* queueEnd(sql)
+    const pair = own?.pair ?? ""
+    if (held !== undefined && held.pair === pair && held.applied >= (own?.trimmed ?? 0) && held.applied <= end) return
+    verdict.foreign = true
     const start = yield* transaction(
       Effect.gen(function* () {
-        const [last] = yield* sql<{ seq: number | null }>`SELECT max(seq) AS seq FROM search_queue`
-        const [counter] = yield* sql<{ seq: number }>`SELECT seq FROM sqlite_sequence WHERE name = 'search_queue'`
+        const start = yield* queueEnd(sql)
         yield* sql`INSERT INTO search_queue (user_rowid, message_rowid)
           SELECT users.rowid, messages.rowid FROM messages JOIN users ON users.id = messages.user_id
           ORDER BY messages.rowid`
-        return Math.max(last?.seq ?? 0, counter?.seq ?? 0)
+        return start
       })
     )
     yield* transaction(
@@ -474,6 +534,14 @@ const rebuildIfForeign = (sql: SqlClient.SqlClient) =>
           ON CONFLICT (id) DO UPDATE SET pair = excluded.pair, applied = excluded.applied`
       })
     )
+  })
+
+/** The queue's last position: its last row, or the last one it had (AUTOINCREMENT never reuses one). */
+const queueEnd = (sql: SqlClient.SqlClient) =>
+  Effect.gen(function* () {
+    const [last] = yield* sql<{ seq: number | null }>`SELECT max(seq) AS seq FROM search_queue`
+    const [counter] = yield* sql<{ seq: number }>`SELECT seq FROM sqlite_sequence WHERE name = 'search_queue'`
+    return Math.max(last?.seq ?? 0, counter?.seq ?? 0)
   })
 
 /**

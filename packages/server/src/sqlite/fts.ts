@@ -8,6 +8,19 @@ import * as Effect from "effect/Effect"
  * its message's rowid.
  */
 
+/** The words of a query: runs of letters, digits and `_` holding at least one letter or digit. */
+const words = (text: string) => (text.match(/[\p{L}\p{N}_]+/gu) ?? []).filter((word) => /[\p{L}\p{N}]/u.test(word))
+
+/**
+ * The last token the tokenizer makes of a word: `unicode61` splits at `_`, and a phrase's prefix (`"foo_ba"*`) applies
+ * to its last token (`ba`), so that token's length decides whether the prefix has an index of its own.
+ */
+const lastToken = (word: string) =>
+  word
+    .split("_")
+    .filter((token) => token.length > 0)
+    .at(-1) ?? ""
+
 /**
  * A safe FTS5 query for free text: each word quoted, the last one as a prefix (search as you type) when it has two
  * characters or more; undefined when nothing is left. A last word of one character is matched as a whole word: as a
@@ -15,9 +28,11 @@ import * as Effect from "effect/Effect"
  * on 2M messages).
  */
 export const ftsQuery = (text: string): string | undefined => {
-  const words = text.match(/[\p{L}\p{N}_]+/gu) ?? []
-  if (words.length === 0) return undefined
-  return words.map((word, i) => `"${word}"${i === words.length - 1 && [...word].length > 1 ? "*" : ""}`).join(" ")
+  const terms = words(text)
+  if (terms.length === 0) return undefined
+  return terms
+    .map((word, i) => `"${word}"${i === terms.length - 1 && [...lastToken(word)].length > 1 ? "*" : ""}`)
+    .join(" ")
 }
 
 /**
@@ -26,9 +41,9 @@ export const ftsQuery = (text: string): string | undefined => {
  * cheaply; a longer prefix is expanded into every word it starts, again for each check (seconds over a page).
  */
 export const checkablePerMessage = (text: string): boolean => {
-  const words = text.match(/[\p{L}\p{N}_]+/gu) ?? []
-  const last = words[words.length - 1]
-  return last !== undefined && [...last].length <= 3
+  const terms = words(text)
+  const last = terms[terms.length - 1]
+  return last !== undefined && [...lastToken(last)].length <= 3
 }
 
 export const tableName = (userRowid: number) => `message_fts_${userRowid}`
