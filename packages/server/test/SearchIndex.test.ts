@@ -91,6 +91,24 @@ const found = (store: SessionStore["Type"], userId: string, q: string) =>
 const expectFound = (dir: string, q: string, ids: ReadonlyArray<string>) =>
   withStore(dir, (store) => Effect.map(found(store, "alice", q), (got) => expect(got).toEqual(ids)))
 
+/** Copies a SQLite file with its WAL and shared-memory files (a backup, or its restore), as a user's `cp` would. */
+const copyDatabase = (from: string, to: string) => {
+  for (const suffix of ["", "-wal", "-shm"]) {
+    rmSync(to + suffix, { force: true })
+    if (existsSync(from + suffix)) copyFileSync(from + suffix, to + suffix)
+  }
+}
+
+/** A data dir where Alice has a flamingo, whose search file is another data dir's (where she has a narwhal). */
+const withForeignSearchFile = Effect.gen(function* () {
+  const mine = dataDir()
+  const other = dataDir()
+  yield* withStore(mine, (store) => store.ingest(user("alice"), session("s1", ["the flamingo"])))
+  yield* withStore(other, (store) => store.ingest(user("alice"), session("s9", ["the narwhal"])))
+  copyDatabase(searchFile(other), searchFile(mine))
+  return mine
+})
+
 /** The search file as a crash before the indexer's commit leaves it: no entries, the position where it started. */
 const undoIndexing = (dir: string) => {
   const db = new Database(searchFile(dir))
@@ -141,14 +159,7 @@ describe("the search file", () => {
 
   it.effect("is rebuilt from the messages when it was deleted, or belongs to another database (a restored copy)", () =>
     Effect.gen(function* () {
-      const mine = dataDir()
-      const other = dataDir()
-      yield* withStore(mine, (store) => store.ingest(user("alice"), session("s1", ["the flamingo"])))
-      yield* withStore(other, (store) => store.ingest(user("alice"), session("s9", ["the narwhal"])))
-      for (const suffix of ["", "-wal", "-shm"]) {
-        if (existsSync(searchFile(other) + suffix)) copyFileSync(searchFile(other) + suffix, searchFile(mine) + suffix)
-        else rmSync(searchFile(mine) + suffix, { force: true })
-      }
+      const mine = yield* withForeignSearchFile
       yield* expectFound(mine, "narwhal", [])
       yield* expectFound(mine, "flamingo", ["s1"])
       for (const suffix of ["", "-wal", "-shm"]) rmSync(searchFile(mine) + suffix, { force: true })
@@ -180,19 +191,13 @@ describe("the search file", () => {
       const backup = dataDir()
       const database = join(dir, "opensync.db")
       yield* withStore(dir, (store) => store.ingest(user("alice"), session("s1", ["the flamingo"])))
-      for (const suffix of ["", "-wal", "-shm"]) {
-        if (existsSync(database + suffix)) copyFileSync(database + suffix, join(backup, `opensync.db${suffix}`))
-      }
+      copyDatabase(database, join(backup, "opensync.db"))
       yield* withStore(dir, (store) =>
         Effect.gen(function* () {
           for (let i = 2; i < 6; i++) yield* store.ingest(user("alice"), session(`s${i}`, [`narwhal ${i}`]))
         })
       )
-      for (const suffix of ["", "-wal", "-shm"]) {
-        rmSync(database + suffix, { force: true })
-        if (existsSync(join(backup, `opensync.db${suffix}`)))
-          copyFileSync(join(backup, `opensync.db${suffix}`), database + suffix)
-      }
+      copyDatabase(join(backup, "opensync.db"), database)
       // The search file counts positions past the restored queue's end as done: without a rebuild, the walrus's queue
       // rows would take such positions and never be indexed.
       yield* withStore(dir, (store) =>
@@ -211,9 +216,7 @@ describe("the search file", () => {
       const dir = dataDir()
       const backup = dataDir()
       yield* withStore(dir, (store) => store.ingest(user("alice"), session("s1", ["the flamingo"])))
-      for (const suffix of ["", "-wal", "-shm"]) {
-        if (existsSync(searchFile(dir) + suffix)) copyFileSync(searchFile(dir) + suffix, searchFile(backup) + suffix)
-      }
+      copyDatabase(searchFile(dir), searchFile(backup))
       // Each write trims the queue rows the search file holds: the walrus's are gone after the next sessions.
       yield* withStore(dir, (store) =>
         Effect.gen(function* () {
@@ -229,24 +232,14 @@ describe("the search file", () => {
         .get() as { n: number }
       db.close()
       expect(queued.n).toBe(0)
-      for (const suffix of ["", "-wal", "-shm"]) {
-        rmSync(searchFile(dir) + suffix, { force: true })
-        if (existsSync(searchFile(backup) + suffix)) copyFileSync(searchFile(backup) + suffix, searchFile(dir) + suffix)
-      }
+      copyDatabase(searchFile(backup), searchFile(dir))
       yield* expectFound(dir, "walrus", ["s2"])
     })
   )
 
   it.effect("is rebuilt, not trusted, when another process holds its write lock while the store opens", () =>
     Effect.gen(function* () {
-      const mine = dataDir()
-      const other = dataDir()
-      yield* withStore(mine, (store) => store.ingest(user("alice"), session("s1", ["the flamingo"])))
-      yield* withStore(other, (store) => store.ingest(user("alice"), session("s9", ["the narwhal"])))
-      for (const suffix of ["", "-wal", "-shm"]) {
-        if (existsSync(searchFile(other) + suffix)) copyFileSync(searchFile(other) + suffix, searchFile(mine) + suffix)
-        else rmSync(searchFile(mine) + suffix, { force: true })
-      }
+      const mine = yield* withForeignSearchFile
       // Another process (a CLI command's indexer) writes the foreign file for a second while the store opens: the
       // rebuild waits for it instead of failing and leaving another database's index in use. It closes the file after
       // the store: libsql closes a connection only once its statements are garbage-collected, so this process still
@@ -364,6 +357,17 @@ describe("one indexer step", () => {
         .all(`"${word}"`) as Array<{ rowid: number }>
     ).map((row) => row.rowid)
 
+  /** `open`, with Alice's message 1 ("walrus") queued. */
+  const openWithWalrus = Effect.map(open, (db) => {
+    message(db, 1, "alice", "walrus")
+    queue(db, 1, 1)
+    return db
+  })
+
+  /** One step of at most 100 queued rowids on `db`, by `step` (the imported one unless said). */
+  const stepOn = (db: unknown, step = indexStep) =>
+    step(db as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)
+
   /** The step as imported, and as the worker thread runs it: from its source text alone. */
   const versions = [
     ["imported", indexStep],
@@ -391,7 +395,7 @@ describe("one indexer step", () => {
         queue(db, 1, 3)
         message(db, 4, "alice", "")
         queue(db, 1, 4)
-        const step = indexStep(db as unknown as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)
+        const step = stepOn(db, indexStep)
         expect(step).toEqual({ applied: 7, indexed: 7, more: false })
         expect(hits(db, 1, "walrus")).toEqual([3])
         expect(hits(db, 2, "walrus")).toEqual([1])
@@ -399,14 +403,14 @@ describe("one indexer step", () => {
         // A message whose text changed: its old words go, its new ones come; a second step over nothing is a no-op.
         db.exec(`UPDATE messages SET data = '{"text":"seal"}' WHERE rowid = 3`)
         queue(db, 1, 3)
-        expect(indexStep(db as unknown as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)).toEqual({
+        expect(stepOn(db, indexStep)).toEqual({
           applied: 8,
           indexed: 1,
           more: false
         })
         expect(hits(db, 1, "walrus")).toEqual([])
         expect(hits(db, 1, "seal")).toEqual([3])
-        expect(indexStep(db as unknown as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)).toEqual({
+        expect(stepOn(db, indexStep)).toEqual({
           applied: 8,
           indexed: 0,
           more: false
@@ -417,9 +421,7 @@ describe("one indexer step", () => {
 
   it.effect("of another process, started on what it saw before that process's steps, applies nothing stale", () =>
     Effect.gen(function* () {
-      const db = yield* open
-      message(db, 1, "alice", "walrus")
-      queue(db, 1, 1)
+      const db = yield* openWithWalrus
       // Between this connection's look at the queue and its transaction, another connection (the server's indexer
       // beside a CLI command's) indexes the queue, message 1 is replaced by message 2, that is indexed too, and the
       // server trims the queue.
@@ -436,8 +438,7 @@ describe("one indexer step", () => {
         exec: (text) => {
           if (text.startsWith("BEGIN") && !interleaved) {
             interleaved = true
-            const step = () =>
-              indexStep(other as unknown as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)
+            const step = () => stepOn(other)
             expect(step().applied).toBe(1)
             db.exec("DELETE FROM messages WHERE rowid = 1")
             queue(db, 1, 1)
@@ -449,7 +450,7 @@ describe("one indexer step", () => {
           return db.exec(text)
         }
       }
-      const step = indexStep(late, new Map(), Fts.createTable("{name}", "search"), 100)
+      const step = stepOn(late)
       expect(interleaved).toBe(true)
       // Nothing is left to apply, and the position does not go back (which would read as a search file missing trimmed
       // rows, and rebuild it at the next start).
@@ -463,13 +464,11 @@ describe("one indexer step", () => {
 
   it.effect("leaves its position unchanged when it fails, so the step is taken again", () =>
     Effect.gen(function* () {
-      const db = yield* open
-      message(db, 1, "alice", "walrus")
-      queue(db, 1, 1)
+      const db = yield* openWithWalrus
       // A table that cannot be created (the statement fails) stands for a full disk in the middle of a step.
       expect(() => indexStep(db as unknown as RawConnection, new Map(), "CREATE TABLE search.{name} (", 100)).toThrow()
       expect(db.prepare("SELECT applied FROM search.search_state").get()).toEqual({ applied: 0 })
-      expect(indexStep(db as unknown as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)).toEqual({
+      expect(stepOn(db)).toEqual({
         applied: 1,
         indexed: 1,
         more: false
