@@ -109,6 +109,46 @@ const withForeignSearchFile = Effect.gen(function* () {
   return mine
 })
 
+/**
+ * Runs `body` while another process holds the write lock of `dir`'s search file for a second, having run `statement`
+ * in it. That process closes the file after `body`: libsql closes a connection only once its statements are
+ * garbage-collected, so this process still holds the earlier stores' connections, and a close by the last other
+ * process (deleting the WAL and shared-memory files they map) would leave them stale. One store per process, as the
+ * server and the CLI open it, has no such connections.
+ */
+const whileAnotherProcessWrites = <A, E>(dir: string, statement: string, body: Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const holder = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const Database = require(${JSON.stringify(createRequire(import.meta.url).resolve("libsql"))})
+        const db = new Database(${JSON.stringify(searchFile(dir))})
+        db.exec("BEGIN IMMEDIATE")
+        db.exec(${JSON.stringify(statement)})
+        process.stdout.write("held\\n")
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000)
+        db.exec("COMMIT")
+        process.stdin.resume()
+        process.stdin.on("end", () => db.close())`
+      ],
+      { stdio: ["pipe", "pipe", "inherit"] }
+    )
+    const exited = new Promise<number | null>((resolve) => holder.once("exit", resolve))
+    yield* Effect.promise(
+      () =>
+        new Promise<void>((resolve) =>
+          holder.stdout!.on("data", (chunk) => String(chunk).includes("held") && resolve())
+        )
+    )
+    const result = yield* Effect.ensuring(
+      body,
+      Effect.sync(() => holder.stdin!.end())
+    )
+    expect(yield* Effect.promise(() => exited)).toBe(0)
+    return result
+  })
+
 /** The search file as a crash before the indexer's commit leaves it: no entries, the position where it started. */
 const undoIndexing = (dir: string) => {
   const db = new Database(searchFile(dir))
@@ -241,44 +281,56 @@ describe("the search file", () => {
     Effect.gen(function* () {
       const mine = yield* withForeignSearchFile
       // Another process (a CLI command's indexer) writes the foreign file for a second while the store opens: the
-      // rebuild waits for it instead of failing and leaving another database's index in use. It closes the file after
-      // the store: libsql closes a connection only once its statements are garbage-collected, so this process still
-      // holds the earlier stores' connections, and a close by the last other process (deleting the WAL and shared
-      // memory files they map) would leave them stale. One store per process, as the server and the CLI open it,
-      // has no such connections.
-      const holder = spawn(
-        process.execPath,
-        [
-          "-e",
-          `const Database = require(${JSON.stringify(createRequire(import.meta.url).resolve("libsql"))})
-          const db = new Database(${JSON.stringify(searchFile(mine))})
-          db.exec("BEGIN IMMEDIATE")
-          db.exec("UPDATE search_state SET applied = applied")
-          process.stdout.write("held\\n")
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000)
-          db.exec("COMMIT")
-          process.stdin.resume()
-          process.stdin.on("end", () => db.close())`
-        ],
-        { stdio: ["pipe", "pipe", "inherit"] }
-      )
-      const exited = new Promise<number | null>((resolve) => holder.once("exit", resolve))
-      yield* Effect.promise(
-        () =>
-          new Promise<void>((resolve) =>
-            holder.stdout!.on("data", (chunk) => String(chunk).includes("held") && resolve())
-          )
-      )
-      yield* Effect.ensuring(
+      // rebuild waits for it instead of failing and leaving another database's index in use.
+      yield* whileAnotherProcessWrites(
+        mine,
+        "UPDATE search_state SET applied = applied",
         withStore(mine, (store) =>
           Effect.gen(function* () {
             expect(yield* found(store, "alice", "narwhal")).toEqual([])
             expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
           })
-        ),
-        Effect.sync(() => holder.stdin!.end())
+        )
       )
-      expect(yield* Effect.promise(() => exited)).toBe(0)
+    })
+  )
+
+  it.effect("is not rebuilt twice when another process rebuilt it while the store waited to", () =>
+    Effect.gen(function* () {
+      const mine = yield* withForeignSearchFile
+      const db = new Database(join(mine, "opensync.db"))
+      const { pair } = db.prepare("SELECT pair FROM search_pair").get() as { pair: string }
+      const { seq: end } = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'search_queue'").get() as {
+        seq: number
+      }
+      // The other process stands for a second one opening the same data dir: it makes the file this database's.
+      yield* whileAnotherProcessWrites(
+        mine,
+        `UPDATE search_state SET pair = '${pair}', applied = ${end}`,
+        withStore(mine, () => Effect.void)
+      )
+      const requeued = db.prepare("SELECT count(*) AS n FROM search_queue WHERE seq > ?").get(end) as { n: number }
+      db.close()
+      expect(requeued.n).toBe(0)
+    })
+  )
+
+  it.effect("is deleted, never used, when it cannot be rebuilt, and rebuilt at the next open", () =>
+    Effect.gen(function* () {
+      const mine = yield* withForeignSearchFile
+      // A position table that refuses every position stands for a rebuild failing halfway (a full disk).
+      const db = new Database(searchFile(mine))
+      db.exec(`DROP TABLE search_state;
+        CREATE TABLE search_state (id INTEGER PRIMARY KEY, pair TEXT NOT NULL, applied INTEGER NOT NULL CHECK (applied < 0))`)
+      db.close()
+      yield* withStore(mine, (store) =>
+        Effect.gen(function* () {
+          expect(yield* found(store, "alice", "narwhal")).toEqual([])
+          expect(yield* found(store, "alice", "flamingo")).toEqual([])
+        })
+      )
+      yield* expectFound(mine, "flamingo", ["s1"])
+      yield* expectFound(mine, "narwhal", [])
     })
   )
 

@@ -466,7 +466,9 @@ export const prepare = (dataDir: string) =>
       result = yield* attempt
     }
     if (result._tag === "Left") {
-      if (verdict.foreign) removeFiles(dataDir)
+      // Deleted only when it could not be rebuilt for a reason of its own (a full disk): while another process holds
+      // it (busy), that process may be rebuilding it, and deleting files SQLite has open corrupts the next ones made.
+      if (verdict.foreign && !busy(result.left)) removeFiles(dataDir)
       yield* Effect.logWarning(
         `The search file ${searchFile(dataDir)} could not be prepared (${String(result.left.cause)}); searches may ` +
           "miss messages until it can be (the server tries again at its next start). Nothing stored is lost."
@@ -477,6 +479,10 @@ export const prepare = (dataDir: string) =>
 const removeFiles = (dataDir: string) => {
   for (const suffix of ["", "-wal", "-shm"]) rmSync(`${searchFile(dataDir)}${suffix}`, { force: true })
 }
+
+/** A statement that gave up waiting for another connection's lock. */
+const busy = (error: SqlError) =>
+  String((error.cause as { readonly code?: unknown } | undefined)?.code ?? "").startsWith("SQLITE_BUSY")
 
 /** A search file SQLite cannot read: not a database, or corrupt. It holds nothing that the messages do not. */
 const unreadable = (error: SqlError) => {
@@ -507,17 +513,27 @@ const rebuildIfForeign = (sql: SqlClient.SqlClient, verdict: { foreign: boolean 
     yield* sql.unsafe(`CREATE TABLE IF NOT EXISTS search.search_state (
       id INTEGER PRIMARY KEY CHECK (id = 1), pair TEXT NOT NULL, applied INTEGER NOT NULL
     )`)
-    const [own] = yield* sql<{ pair: string; trimmed: number }>`SELECT pair, trimmed FROM search_pair WHERE id = 1`
-    const [held] = yield* sql<{
-      pair: string
-      applied: number
-    }>`SELECT pair, applied FROM search.search_state WHERE id = 1`
-    const end = yield* queueEnd(sql)
-    const pair = own?.pair ?? ""
-    if (held !== undefined && held.pair === pair && held.applied >= (own?.trimmed ?? 0) && held.applied <= end) return
+    /** This database's pair, when the search file holds its queue; undefined when it must be rebuilt. */
+    const trusted = Effect.gen(function* () {
+      const [own] = yield* sql<{ pair: string; trimmed: number }>`SELECT pair, trimmed FROM search_pair WHERE id = 1`
+      const [held] = yield* sql<{
+        pair: string
+        applied: number
+      }>`SELECT pair, applied FROM search.search_state WHERE id = 1`
+      const end = yield* queueEnd(sql)
+      const pair = own?.pair ?? ""
+      const holds =
+        held !== undefined && held.pair === pair && held.applied >= (own?.trimmed ?? 0) && held.applied <= end
+      return { pair, holds }
+    })
+    const seen = yield* trusted
+    if (seen.holds) return
     verdict.foreign = true
+    // Looked at again under the write lock: another process opening this database at the same time (a CLI command
+    // beside the server) may have rebuilt it while this one waited.
     const start = yield* transaction(
       Effect.gen(function* () {
+        if ((yield* trusted).holds) return undefined
         const start = yield* queueEnd(sql)
         yield* sql`INSERT INTO search_queue (user_rowid, message_rowid)
           SELECT users.rowid, messages.rowid FROM messages JOIN users ON users.id = messages.user_id
@@ -525,6 +541,11 @@ const rebuildIfForeign = (sql: SqlClient.SqlClient, verdict: { foreign: boolean 
         return start
       })
     )
+    if (start === undefined) {
+      verdict.foreign = false
+      return
+    }
+    const pair = seen.pair
     yield* transaction(
       Effect.gen(function* () {
         const tables = yield* sql<{ name: string }>`SELECT name FROM search.sqlite_master
