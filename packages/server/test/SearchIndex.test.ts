@@ -110,13 +110,18 @@ const withForeignSearchFile = Effect.gen(function* () {
 })
 
 /**
- * Runs `body` while another process holds the write lock of `dir`'s search file for a second, having run `statement`
- * in it. That process closes the file after `body`: libsql closes a connection only once its statements are
- * garbage-collected, so this process still holds the earlier stores' connections, and a close by the last other
- * process (deleting the WAL and shared-memory files they map) would leave them stale. One store per process, as the
- * server and the CLI open it, has no such connections.
+ * Runs `body` while another process holds the write lock of `dir`'s search file, having run `statement` in it: for a
+ * second, or (`untilDone`) until `body` ends. That process closes the file after `body`: libsql closes a connection
+ * only once its statements are garbage-collected, so this process still holds the earlier stores' connections, and a
+ * close by the last other process (deleting the WAL and shared-memory files they map) would leave them stale. One
+ * store per process, as the server and the CLI open it, has no such connections.
  */
-const whileAnotherProcessWrites = <A, E>(dir: string, statement: string, body: Effect.Effect<A, E>) =>
+const whileAnotherProcessWrites = <A, E>(
+  dir: string,
+  statement: string,
+  body: Effect.Effect<A, E>,
+  untilDone = false
+) =>
   Effect.gen(function* () {
     const holder = spawn(
       process.execPath,
@@ -127,10 +132,15 @@ const whileAnotherProcessWrites = <A, E>(dir: string, statement: string, body: E
         db.exec("BEGIN IMMEDIATE")
         db.exec(${JSON.stringify(statement)})
         process.stdout.write("held\\n")
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000)
-        db.exec("COMMIT")
+        if (!${untilDone}) {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000)
+          db.exec("COMMIT")
+        }
         process.stdin.resume()
-        process.stdin.on("end", () => db.close())`
+        process.stdin.on("end", () => {
+          if (db.inTransaction) db.exec("COMMIT")
+          db.close()
+        })`
       ],
       { stdio: ["pipe", "pipe", "inherit"] }
     )
@@ -251,6 +261,37 @@ describe("the search file", () => {
     })
   )
 
+  it.effect("is rebuilt when opensync.db lacks a commit the indexer read (a power loss, a restored copy)", () =>
+    Effect.gen(function* () {
+      const dir = dataDir()
+      const database = join(dir, "opensync.db")
+      yield* withStore(dir, (store) =>
+        Effect.gen(function* () {
+          yield* store.ingest(user("alice"), session("s1", ["the flamingo"]))
+          yield* store.ingest(user("alice"), session("s2", ["the walrus"]))
+        })
+      )
+      undoIndexing(dir)
+      copyDatabase(database, join(dir, "snapshot.db"))
+      // A commit changes the walrus's text and queues it; an indexer step takes only the rows before it, but reads
+      // the message as that commit left it. Then the commit is lost (the snapshot comes back).
+      const db = new Database(database)
+      db.prepare("ATTACH ? AS search").run(searchFile(dir))
+      db.exec(`UPDATE messages SET data = json_set(data, '$.text', 'now a pelican') WHERE session_id = 's2';
+        INSERT INTO search_queue (user_rowid, message_rowid) SELECT 1, rowid FROM messages WHERE session_id = 's2'`)
+      const { n } = db.prepare("SELECT count(*) AS n FROM search_queue").get() as { n: number }
+      indexStep(db as unknown as RawConnection, new Map(), Fts.createTable("{name}", "search"), n - 1)
+      db.close()
+      copyDatabase(join(dir, "snapshot.db"), database)
+      yield* withStore(dir, (store) =>
+        Effect.gen(function* () {
+          expect(yield* found(store, "alice", "pelican")).toEqual([])
+          expect(yield* found(store, "alice", "walrus")).toEqual(["s2"])
+        })
+      )
+    })
+  )
+
   it.effect("is rebuilt when it is older than rows the database trimmed from its queue (a restored search file)", () =>
     Effect.gen(function* () {
       const dir = dataDir()
@@ -291,6 +332,36 @@ describe("the search file", () => {
             expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
           })
         )
+      )
+    })
+  )
+
+  it.effect("is not used by a process that could not check it, and is rebuilt at the next open", () =>
+    Effect.gen(function* () {
+      const mine = yield* withForeignSearchFile
+      // Another process holds the foreign file's write lock past the busy timeout (5 s) while the store opens and
+      // syncs: the store cannot rebuild it, so it must not read it (the narwhal's entry would point at the flamingo's
+      // message, which has the same rowid here), index into it, or trim the queue to its position.
+      yield* whileAnotherProcessWrites(
+        mine,
+        "UPDATE search_state SET applied = applied",
+        withStore(mine, (store) =>
+          Effect.gen(function* () {
+            expect(yield* found(store, "alice", "narwhal")).toEqual([])
+            yield* store.ingest(user("alice"), session("s2", ["the walrus"]))
+            yield* store.ingest(user("alice"), session("s3", ["an otter"]))
+            expect(yield* found(store, "alice", "walrus")).toEqual([])
+          })
+        ),
+        true
+      )
+      yield* withStore(mine, (store) =>
+        Effect.gen(function* () {
+          expect(yield* found(store, "alice", "walrus")).toEqual(["s2"])
+          expect(yield* found(store, "alice", "otter")).toEqual(["s3"])
+          expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
+          expect(yield* found(store, "alice", "narwhal")).toEqual([])
+        })
       )
     })
   )
@@ -389,8 +460,10 @@ describe("one indexer step", () => {
     yield* migrate.pipe(Effect.provide(Client.layer(join(dir, "opensync.db"))))
     const db = new Database(join(dir, "opensync.db"))
     db.prepare("ATTACH ? AS search").run(searchFile(dir))
-    db.exec(`CREATE TABLE search.search_state (id INTEGER PRIMARY KEY, pair TEXT NOT NULL, applied INTEGER NOT NULL);
-      INSERT INTO search.search_state VALUES (1, '', 0);
+    db.exec(`CREATE TABLE search.search_state (
+        id INTEGER PRIMARY KEY, pair TEXT NOT NULL, applied INTEGER NOT NULL, seen INTEGER NOT NULL
+      );
+      INSERT INTO search.search_state SELECT 1, pair, 0, 0 FROM search_pair;
       INSERT INTO users (id, name, created_at) VALUES ('alice', 'alice', 0), ('bob', 'bob', 0)`)
     return db
   })
@@ -510,6 +583,16 @@ describe("one indexer step", () => {
       expect(db.prepare("SELECT applied FROM search.search_state").get()).toEqual({ applied: 3 })
       expect(hits(db, 1, "walrus")).toEqual([2])
       other.close()
+      db.close()
+    })
+  )
+
+  it.effect("refuses a search file of another database, leaving everything queued", () =>
+    Effect.gen(function* () {
+      const db = yield* openWithWalrus
+      db.exec("UPDATE search.search_state SET pair = 'another database'")
+      expect(() => stepOn(db)).toThrow(/another database/)
+      expect(db.prepare("SELECT applied FROM search.search_state").get()).toEqual({ applied: 0 })
       db.close()
     })
   )

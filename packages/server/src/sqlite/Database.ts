@@ -174,6 +174,7 @@ export const layer = (options: DatabaseOptions) =>
       const space = spaceWarning(options.dataDir)
       const warnings = [...secureDataDir(options.dataDir), ...(space === undefined ? [] : [space])]
       const existed = new Set(databaseFiles(options.dataDir).filter((file) => existsSync(file)))
+      const trust: SearchIndex.Trust = { trusted: false }
       const init = Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
         yield* sql.unsafe("PRAGMA busy_timeout = 5000")
@@ -190,17 +191,23 @@ export const layer = (options: DatabaseOptions) =>
           const pageSize = (yield* sql<{ page_size: number }>`PRAGMA page_size`)[0]?.page_size ?? 4096
           yield* sql.unsafe(`PRAGMA max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`)
         }
-        yield* SearchIndex.prepare(options.dataDir)
+        yield* SearchIndex.prepare(options.dataDir, trust)
         narrowNewFiles(options.dataDir, existed)
       })
       const checkpoints =
         options.background === true ? Checkpoints.background(databaseFile(options.dataDir)) : Checkpoints.inline
       // The search file's cap is the database's (each file is held to it).
       const maxPages = options.maxBytes === undefined ? undefined : Math.max(1, Math.floor(options.maxBytes / 4096))
-      const search =
-        options.background === true
-          ? SearchIndex.background(options.dataDir, maxPages)
-          : SearchIndex.inline(options.dataDir, maxPages)
+      // Chosen once `init` has checked the search file (it is built first).
+      const search = Layer.unwrapEffect(
+        Effect.sync(() =>
+          !trust.trusted
+            ? SearchIndex.untrusted
+            : options.background === true
+              ? SearchIndex.background(options.dataDir, maxPages)
+              : SearchIndex.inline(options.dataDir, maxPages)
+        )
+      )
       return Layer.mergeAll(Writer.Default, Layer.succeed(StartupWarnings, warnings)).pipe(
         Layer.provide(checkpoints),
         Layer.provideMerge(search),

@@ -90,21 +90,31 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
     "SELECT seq, user_rowid, message_rowid FROM main.search_queue WHERE seq > ? ORDER BY seq LIMIT ?"
   )
   // A look without locks first: most notices find nothing new.
-  const seen = Number(position.get()?.applied ?? 0)
-  if (queued.all(seen, 1).length === 0) return { applied: seen, indexed: 0, more: false } satisfies StepResult
+  const before = Number(position.get()?.applied ?? 0)
+  if (queued.all(before, 1).length === 0) return { applied: before, indexed: 0, more: false } satisfies StepResult
   db.exec("BEGIN")
   let rows: ReadonlyArray<Record<string, unknown>>
   let applied: number
+  let end: number
   try {
     // The first statement writes, so it waits for (busy_timeout) and takes the search file's write lock before anything
     // is read: the position and the queue read next are current, and another process's indexer (a CLI command beside
     // the server) cannot apply a stale step after it. A missing state row (a rebuild that failed) is made with an
     // empty pair, so the next open rebuilds the file.
     prepare(
-      "INSERT INTO search.search_state (id, pair, applied) VALUES (1, '', 0) ON CONFLICT (id) DO UPDATE SET applied = applied"
+      "INSERT INTO search.search_state (id, pair, applied, seen) VALUES (1, '', 0, 0) ON CONFLICT (id) DO UPDATE SET applied = applied"
     ).run()
+    // A file that is not this database's (its rebuild has not happened or failed) is never written on.
+    const matches = prepare(
+      "SELECT (SELECT pair FROM search.search_state WHERE id = 1) = (SELECT pair FROM main.search_pair WHERE id = 1) AS ok"
+    ).get()
+    if (Number(matches?.ok ?? 0) !== 1)
+      throw new Error("the search file belongs to another database; it is rebuilt when the store next opens")
     applied = Number(position.get()?.applied ?? 0)
     rows = queued.all(applied, limit)
+    // The queue's end as this step sees the database: recorded, so an opensync.db that later lacks commits this step
+    // read (a power loss, a restored copy) is recognised and the search file rebuilt.
+    end = Number(prepare("SELECT seq FROM main.sqlite_sequence WHERE name = 'search_queue'").get()?.seq ?? 0)
   } catch (error) {
     try {
       db.exec("ROLLBACK")
@@ -158,7 +168,7 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
     }
     flush()
     applied = Number(rows[rows.length - 1]!.seq)
-    prepare("UPDATE search.search_state SET applied = ? WHERE id = 1").run(applied)
+    prepare("UPDATE search.search_state SET applied = ?, seen = max(seen, ?) WHERE id = 1").run(applied, end)
     db.exec("COMMIT")
   } catch (error) {
     try {
@@ -216,9 +226,12 @@ const ensureFile = (dataDir: string) => {
   if (!existsSync(file)) closeSync(openSync(file, "a", 0o600))
 }
 
-/** `SearchIndex.reading` for the search file of `dataDir`. */
+/**
+ * `SearchIndex.reading` for the search file of `dataDir`; with none, an empty database stands in for it (no user has a
+ * table there: searches match titles only).
+ */
 const readingIn =
-  (sql: SqlClient.SqlClient, dataDir: string) =>
+  (sql: SqlClient.SqlClient, dataDir: string | undefined) =>
   <A, E, R>(read: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
     Effect.scoped(
       Effect.gen(function* () {
@@ -230,8 +243,8 @@ const readingIn =
             sql<{ n: number }>`SELECT count(*) AS n FROM pragma_database_list WHERE name = 'search'`
           )
           if ((attached[0]?.n ?? 0) > 0) return
-          ensureFile(dataDir)
-          yield* on(sql`ATTACH ${searchFile(dataDir)} AS search`)
+          if (dataDir !== undefined) ensureFile(dataDir)
+          yield* on(sql`ATTACH ${dataDir === undefined ? ":memory:" : searchFile(dataDir)} AS search`)
         })
         // Detached however the read ends (an interruption included): the connection goes back to the pool, where an
         // attached search file would take part in the writer's transactions.
@@ -259,6 +272,22 @@ const storedPosition = (dataDir: string) =>
       )
     )
   ).pipe(Effect.orElseSucceed(() => 0))
+
+/**
+ * The search index of a process that may not use the search file (`Trust`): nothing is indexed or trimmed, and
+ * searches see an empty index (titles only).
+ */
+export const untrusted = Layer.effect(
+  SearchIndex,
+  Effect.map(SqlClient.SqlClient, (sql) =>
+    SearchIndex.of({
+      committed: () => {},
+      caughtUp: () => Effect.void,
+      applied: () => 0,
+      reading: readingIn(sql, undefined)
+    })
+  )
+)
 
 /**
  * Indexing in the writer's thread on a second connection (CLI commands: a few writes, then exit): after each commit
@@ -445,13 +474,21 @@ export const background = (dataDir: string, maxPages?: number) =>
   )
 
 /**
- * Creates the search file beside the database (in WAL mode, with its `search_state`), and rebuilds it when it does not
- * hold this database's queue: every user's table cleared, every message queued again. The queue comes first: a crash
- * before the search file records the pair repeats the rebuild instead of skipping it. A file that needed a rebuild and
- * could not get one (a full disk) is deleted: searches then match titles only, never another database's index, until
- * the next start rebuilds it.
+ * Whether this process may use the search file: `prepare` found it to hold this database's queue, or rebuilt it. An
+ * untrusted file is never read, written or used to trim the queue: searches match titles only and the queue keeps
+ * everything until a later start rebuilds the file.
  */
-export const prepare = (dataDir: string) =>
+export interface Trust {
+  trusted: boolean
+}
+
+/**
+ * Creates the search file beside the database (in WAL mode, with its `search_state`), and rebuilds it when it does not
+ * hold this database's queue: every user's table cleared, every message queued again. Sets `trust`: a file that could
+ * not be checked or rebuilt (another process held it longer than the busy timeout, a full disk) is not used by this
+ * process; one that needed a rebuild and could not get one for a reason of its own (a full disk) is also deleted.
+ */
+export const prepare = (dataDir: string, trust: Trust) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const verdict = { foreign: false }
@@ -465,13 +502,15 @@ export const prepare = (dataDir: string) =>
       )
       result = yield* attempt
     }
+    trust.trusted = result._tag === "Right"
     if (result._tag === "Left") {
       // Deleted only when it could not be rebuilt for a reason of its own (a full disk): while another process holds
       // it (busy), that process may be rebuilding it, and deleting files SQLite has open corrupts the next ones made.
       if (verdict.foreign && !busy(result.left)) removeFiles(dataDir)
       yield* Effect.logWarning(
-        `The search file ${searchFile(dataDir)} could not be prepared (${String(result.left.cause)}); searches may ` +
-          "miss messages until it can be (the server tries again at its next start). Nothing stored is lost."
+        `The search file ${searchFile(dataDir)} could not be checked or rebuilt (${String(result.left.cause)}); ` +
+          "until a later start can, searches match session titles only. Nothing stored is lost: every change stays " +
+          "queued for it."
       )
     }
   })
@@ -491,10 +530,12 @@ const unreadable = (error: SqlError) => {
 }
 
 /**
- * Rebuilds the attached search file unless it holds this database's queue: its pair is this database's, and its
- * position lies between what the database trimmed from the queue (rows it no longer has) and the queue's last row.
- * A position past the queue's end means `opensync.db` was restored from a copy older than the search file: the
- * queue's next rows would take positions the search file counts as done.
+ * Rebuilds the attached search file unless it holds this database's queue: its pair is this database's, its position
+ * lies between what the database trimmed from the queue (rows it no longer has) and the queue's end, and no step of
+ * the indexer saw a queue end past the database's (`seen`). Past the end means `opensync.db` lacks commits the search
+ * file was built from: it was restored from an older copy, or lost its last commits in a power loss (it is written
+ * with `synchronous = NORMAL`); the queue's next rows would take positions the search file counts as done, and
+ * messages would keep the entries of text they no longer have.
  */
 const rebuildIfForeign = (sql: SqlClient.SqlClient, verdict: { foreign: boolean }) =>
   Effect.gen(function* () {
@@ -511,50 +552,55 @@ const rebuildIfForeign = (sql: SqlClient.SqlClient, verdict: { foreign: boolean 
       })
     yield* sql.unsafe("PRAGMA search.journal_mode = WAL")
     yield* sql.unsafe(`CREATE TABLE IF NOT EXISTS search.search_state (
-      id INTEGER PRIMARY KEY CHECK (id = 1), pair TEXT NOT NULL, applied INTEGER NOT NULL
+      id INTEGER PRIMARY KEY CHECK (id = 1), pair TEXT NOT NULL, applied INTEGER NOT NULL, seen INTEGER NOT NULL
     )`)
-    /** This database's pair, when the search file holds its queue; undefined when it must be rebuilt. */
-    const trusted = Effect.gen(function* () {
+    const columns = yield* sql<{ name: string }>`SELECT name FROM pragma_table_info('search_state', 'search')`
+    if (!columns.some((column) => column.name === "seen")) {
+      yield* sql.unsafe("ALTER TABLE search.search_state ADD COLUMN seen INTEGER NOT NULL DEFAULT 0")
+    }
+    /** Whether the search file holds this database's queue. */
+    const holds = Effect.gen(function* () {
       const [own] = yield* sql<{ pair: string; trimmed: number }>`SELECT pair, trimmed FROM search_pair WHERE id = 1`
       const [held] = yield* sql<{
         pair: string
         applied: number
-      }>`SELECT pair, applied FROM search.search_state WHERE id = 1`
+        seen: number
+      }>`SELECT pair, applied, seen FROM search.search_state WHERE id = 1`
       const end = yield* queueEnd(sql)
-      const pair = own?.pair ?? ""
-      const holds =
-        held !== undefined && held.pair === pair && held.applied >= (own?.trimmed ?? 0) && held.applied <= end
-      return { pair, holds }
+      return (
+        own !== undefined &&
+        held !== undefined &&
+        held.pair === own.pair &&
+        held.applied >= own.trimmed &&
+        held.applied <= end &&
+        held.seen <= end
+      )
     })
-    const seen = yield* trusted
-    if (seen.holds) return
+    if (yield* holds) return
     verdict.foreign = true
-    // Looked at again under the write lock: another process opening this database at the same time (a CLI command
-    // beside the server) may have rebuilt it while this one waited.
-    const start = yield* transaction(
+    // One transaction, holding both files' write locks: it looks again (another process opening this database at the
+    // same time, a CLI command beside the server, may have rebuilt the file meanwhile and trimmed the queue since), then
+    // queues every message and resets the search file. SQLite commits the two files one after the other: if only the
+    // queue's commit survives a crash, the pair still differs and the next open rebuilds again; if only the search
+    // file's does (a power loss, `opensync.db` being written with synchronous = NORMAL), its `seen` is past the queue's
+    // end, and the next open rebuilds again.
+    yield* transaction(
       Effect.gen(function* () {
-        if ((yield* trusted).holds) return undefined
+        if (yield* holds) return
         const start = yield* queueEnd(sql)
         yield* sql`INSERT INTO search_queue (user_rowid, message_rowid)
           SELECT users.rowid, messages.rowid FROM messages JOIN users ON users.id = messages.user_id
           ORDER BY messages.rowid`
-        return start
-      })
-    )
-    if (start === undefined) {
-      verdict.foreign = false
-      return
-    }
-    const pair = seen.pair
-    yield* transaction(
-      Effect.gen(function* () {
+        const [own] = yield* sql<{ pair: string }>`SELECT pair FROM search_pair WHERE id = 1`
         const tables = yield* sql<{ name: string }>`SELECT name FROM search.sqlite_master
           WHERE type = 'table' AND name GLOB 'message_fts_[0-9]*' AND sql LIKE 'CREATE VIRTUAL TABLE%'`
         for (const { name } of tables) yield* sql.unsafe(`DROP TABLE search.${name}`)
-        yield* sql`INSERT INTO search.search_state (id, pair, applied) VALUES (1, ${pair}, ${start})
-          ON CONFLICT (id) DO UPDATE SET pair = excluded.pair, applied = excluded.applied`
+        const end = yield* queueEnd(sql)
+        yield* sql`INSERT INTO search.search_state (id, pair, applied, seen) VALUES (1, ${own?.pair ?? ""}, ${start},
+          ${end}) ON CONFLICT (id) DO UPDATE SET pair = excluded.pair, applied = excluded.applied, seen = excluded.seen`
       })
     )
+    verdict.foreign = false
   })
 
 /** The queue's last position: its last row, or the last one it had (AUTOINCREMENT never reuses one). */
