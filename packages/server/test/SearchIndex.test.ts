@@ -159,6 +159,25 @@ const whileAnotherProcessWrites = <A, E>(
     return result
   })
 
+/**
+ * Opens the store of a data dir with a foreign search file (`withForeignSearchFile`) and runs `body` on it while
+ * another process holds that file's write lock (`whileAnotherProcessWrites`); the data dir.
+ */
+const openWhileForeignFileIsHeld = (
+  untilDone: boolean,
+  body: (store: SessionStore["Type"]) => Effect.Effect<void, unknown>
+) =>
+  Effect.gen(function* () {
+    const mine = yield* withForeignSearchFile
+    yield* whileAnotherProcessWrites(
+      mine,
+      "UPDATE search_state SET applied = applied",
+      withStore(mine, body),
+      untilDone
+    )
+    return mine
+  })
+
 /** The search file as a crash before the indexer's commit leaves it: no entries, the position where it started. */
 const undoIndexing = (dir: string) => {
   const db = new Database(searchFile(dir))
@@ -320,40 +339,29 @@ describe("the search file", () => {
 
   it.effect("is rebuilt, not trusted, when another process holds its write lock while the store opens", () =>
     Effect.gen(function* () {
-      const mine = yield* withForeignSearchFile
       // Another process (a CLI command's indexer) writes the foreign file for a second while the store opens: the
       // rebuild waits for it instead of failing and leaving another database's index in use.
-      yield* whileAnotherProcessWrites(
-        mine,
-        "UPDATE search_state SET applied = applied",
-        withStore(mine, (store) =>
-          Effect.gen(function* () {
-            expect(yield* found(store, "alice", "narwhal")).toEqual([])
-            expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
-          })
-        )
+      yield* openWhileForeignFileIsHeld(false, (store) =>
+        Effect.gen(function* () {
+          expect(yield* found(store, "alice", "narwhal")).toEqual([])
+          expect(yield* found(store, "alice", "flamingo")).toEqual(["s1"])
+        })
       )
     })
   )
 
   it.effect("is not used by a process that could not check it, and is rebuilt at the next open", () =>
     Effect.gen(function* () {
-      const mine = yield* withForeignSearchFile
       // Another process holds the foreign file's write lock past the busy timeout (5 s) while the store opens and
       // syncs: the store cannot rebuild it, so it must not read it (the narwhal's entry would point at the flamingo's
       // message, which has the same rowid here), index into it, or trim the queue to its position.
-      yield* whileAnotherProcessWrites(
-        mine,
-        "UPDATE search_state SET applied = applied",
-        withStore(mine, (store) =>
-          Effect.gen(function* () {
-            expect(yield* found(store, "alice", "narwhal")).toEqual([])
-            yield* store.ingest(user("alice"), session("s2", ["the walrus"]))
-            yield* store.ingest(user("alice"), session("s3", ["an otter"]))
-            expect(yield* found(store, "alice", "walrus")).toEqual([])
-          })
-        ),
-        true
+      const mine = yield* openWhileForeignFileIsHeld(true, (store) =>
+        Effect.gen(function* () {
+          expect(yield* found(store, "alice", "narwhal")).toEqual([])
+          yield* store.ingest(user("alice"), session("s2", ["the walrus"]))
+          yield* store.ingest(user("alice"), session("s3", ["an otter"]))
+          expect(yield* found(store, "alice", "walrus")).toEqual([])
+        })
       )
       yield* withStore(mine, (store) =>
         Effect.gen(function* () {
