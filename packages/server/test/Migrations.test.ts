@@ -59,9 +59,8 @@ layer(Client.layer(join(mkdtempSync(join(tmpdir(), "opensync-migrate-")), "opens
         yield* migrate
         const left = yield* sql<{ name: string }>`SELECT name FROM sqlite_master WHERE name LIKE 'message_fts%'`
         expect(left).toEqual([])
-        const [pair] = yield* sql<{ pair: string; trimmed: number }>`SELECT pair, trimmed FROM search_pair`
+        const [pair] = yield* sql<{ pair: string }>`SELECT pair FROM search_pair`
         expect(pair?.pair).toMatch(/^[0-9a-f]{32}$/)
-        expect(pair?.trimmed).toBe(0)
         const queue = yield* sql<{ name: string }>`SELECT name FROM pragma_table_info('search_queue') ORDER BY cid`
         expect(queue.map((c) => c.name)).toEqual(["seq", "user_rowid", "message_rowid"])
       }).pipe(Effect.provide(Client.layer(join(dir, "opensync.db"))))

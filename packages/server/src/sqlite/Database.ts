@@ -133,13 +133,7 @@ export class Writer extends Effect.Service<Writer>()("@opensync/server/Writer", 
                 restore(
                   inTransaction(
                     applied > trimmed
-                      ? Effect.zipRight(
-                          Effect.zipRight(
-                            sql`DELETE FROM search_queue WHERE seq <= ${applied}`,
-                            sql`UPDATE search_pair SET trimmed = max(trimmed, ${applied}) WHERE id = 1`
-                          ),
-                          effect
-                        )
+                      ? Effect.zipRight(sql`DELETE FROM search_queue WHERE seq <= ${applied}`, effect)
                       : effect
                   )
                 )

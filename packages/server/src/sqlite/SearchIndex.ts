@@ -560,18 +560,22 @@ const rebuildIfForeign = (sql: SqlClient.SqlClient, verdict: { foreign: boolean 
     }
     /** Whether the search file holds this database's queue. */
     const holds = Effect.gen(function* () {
-      const [own] = yield* sql<{ pair: string; trimmed: number }>`SELECT pair, trimmed FROM search_pair WHERE id = 1`
+      const [own] = yield* sql<{ pair: string }>`SELECT pair FROM search_pair WHERE id = 1`
       const [held] = yield* sql<{
         pair: string
         applied: number
         seen: number
       }>`SELECT pair, applied, seen FROM search.search_state WHERE id = 1`
       const end = yield* queueEnd(sql)
+      // Rows leave the queue only by trimming, in order (AUTOINCREMENT leaves no gaps): every row before the first
+      // one left, or every row when none is left, was trimmed.
+      const [first] = yield* sql<{ seq: number | null }>`SELECT min(seq) AS seq FROM search_queue`
+      const trimmed = first?.seq === null || first?.seq === undefined ? end : first.seq - 1
       return (
         own !== undefined &&
         held !== undefined &&
         held.pair === own.pair &&
-        held.applied >= own.trimmed &&
+        held.applied >= trimmed &&
         held.applied <= end &&
         held.seen <= end
       )

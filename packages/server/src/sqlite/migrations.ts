@@ -250,10 +250,9 @@ const eventsBySession = run([
 /**
  * 9: the search tables move to a file of their own (`search.db`, see `SearchIndex.ts`), written by a worker thread
  * while the server's thread writes this one. Writes here queue the message rowids whose search entries need an update
- * (`search_queue`, in the same transaction as the messages); `search_pair` names this database and says how far its
- * queue was trimmed, so a search file that belongs to another (a restored copy, a deleted file) or lacks trimmed rows
- * is rebuilt from the messages instead of being trusted. The per-user tables of migration 5 are dropped; the search
- * file is built from the messages when the server next opens.
+ * (`search_queue`, in the same transaction as the messages); `search_pair` names this database, so a search file that
+ * belongs to another (a restored copy, a deleted file) is rebuilt from the messages instead of being trusted. The
+ * per-user tables of migration 5 are dropped; the search file is built from the messages when the server next opens.
  */
 const searchFile = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
@@ -263,11 +262,7 @@ const searchFile = Effect.gen(function* () {
       user_rowid INTEGER NOT NULL,
       message_rowid INTEGER NOT NULL
     )`,
-    `CREATE TABLE search_pair (
-      id INTEGER PRIMARY KEY CHECK (id = 1),
-      pair TEXT NOT NULL,
-      trimmed INTEGER NOT NULL DEFAULT 0
-    )`,
+    `CREATE TABLE search_pair (id INTEGER PRIMARY KEY CHECK (id = 1), pair TEXT NOT NULL)`,
     `INSERT INTO search_pair (id, pair) VALUES (1, lower(hex(randomblob(16))))`
   ])
   const tables = yield* sql<{ name: string }>`SELECT name FROM sqlite_master
