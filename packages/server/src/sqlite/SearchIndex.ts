@@ -26,8 +26,9 @@ import * as WorkerThread from "./WorkerThread.js"
  *   repeats the step; a step is idempotent.
  * - The server's writes delete queue rows the search file holds (`Writer`), and a search first waits until what was
  *   queued before it is indexed (`caughtUp`), so it sees what was synced before it.
- * - `search_state.pair` must equal `opensync.db`'s `search_pair`: a search file of another database (a restored
- *   copy, one deleted by hand) is rebuilt from the messages when the database opens (`attach`).
+ * - The search file is used only while it holds this database's queue: its `search_state.pair` equals
+ *   `opensync.db`'s `search_pair`, and its position lies within the queue (`prepare`). Any other (a restored copy, one
+ *   deleted by hand, one of another database) is rebuilt from the messages when the database opens.
  */
 
 /** The search file of a data dir. */
@@ -181,22 +182,43 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
 
 /** `indexStep` until nothing is queued, or `steps` were taken; the position reached. */
 const indexAll = (db: RawConnection, cache: Map<string, RawStatement>, steps = Number.POSITIVE_INFINITY) => {
-  let result = indexStep(db, cache, Fts.createTable("{name}", "search"), stepSize)
-  for (let taken = 1; result.more && taken < steps; taken++) {
-    result = indexStep(db, cache, Fts.createTable("{name}", "search"), stepSize)
-  }
+  let result = indexStep(db, cache, tableSql, stepSize)
+  for (let taken = 1; result.more && taken < steps; taken++) result = indexStep(db, cache, tableSql, stepSize)
   return result.applied
 }
 
-/** Opens `opensync.db` with the search file attached, as the indexer uses it. */
-const openRaw = (dataDir: string, maxPages: number | undefined): RawConnection & { close(): void } => {
-  const db = new Database(join(dataDir, "opensync.db"))
+/** The statement creating a user's table in the search file, `{name}` standing for its name (`indexStep`). */
+const tableSql = Fts.createTable("{name}", "search")
+
+/**
+ * Opens `opensync.db` (`filename`) with the search file attached, as the indexer uses it, with libsql's `Database`.
+ * Self-contained, as `indexStep` is: the worker thread evaluates its source text too.
+ */
+export function openIndexer(
+  Database: new (filename: string) => RawConnection & { close(): void },
+  filename: string,
+  searchFile: string,
+  maxPages: number | undefined
+) {
+  const db = new Database(filename)
   db.exec("PRAGMA busy_timeout = 5000")
-  db.prepare("ATTACH ? AS search").run(searchFile(dataDir))
+  db.prepare("ATTACH ? AS search").run(searchFile)
+  // A committed step survives a power loss, so the search file is never behind rows the writer trimmed.
   db.exec("PRAGMA search.synchronous = FULL")
   if (maxPages !== undefined) db.exec(`PRAGMA search.max_page_count = ${maxPages}`)
-  return db as unknown as RawConnection & { close(): void }
+  return db
 }
+
+/** `openIndexer` for the data dir `dataDir`. */
+const openRaw = (dataDir: string, maxPages: number | undefined) =>
+  openIndexer(
+    Database as unknown as new (
+      filename: string
+    ) => RawConnection & { close(): void },
+    join(dataDir, "opensync.db"),
+    searchFile(dataDir),
+    maxPages
+  )
 
 export class SearchIndex extends Context.Tag("@opensync/server/SearchIndex")<
   SearchIndex,
@@ -325,20 +347,16 @@ export const inline = (dataDir: string, maxPages?: number) =>
   )
 
 /**
- * The worker's code (CommonJS, evaluated): a connection as `openRaw` makes it; a notice starts steps until nothing is
+ * The worker's code (CommonJS, evaluated): a connection as `openIndexer` makes it; a notice starts steps until nothing is
  * queued, each followed by a message with the position reached. A failed step (a full disk) is reported and retried a
  * second later; what is queued stays queued. It starts with a step, for what was queued before the server started (a
  * crash, a rebuild).
  */
-const workerSource = (step: string) => `
+const workerSource = () => `
 const { parentPort, workerData } = require("node:worker_threads")
-const Database = require(workerData.libsql)
-const indexStep = (${step})
-const db = new Database(workerData.filename)
-db.exec("PRAGMA busy_timeout = 5000")
-db.prepare("ATTACH ? AS search").run(workerData.searchFile)
-db.exec("PRAGMA search.synchronous = FULL")
-if (workerData.maxPages !== undefined) db.exec("PRAGMA search.max_page_count = " + workerData.maxPages)
+const indexStep = (${indexStep.toString()})
+const openIndexer = (${openIndexer.toString()})
+const db = openIndexer(require(workerData.libsql), workerData.filename, workerData.searchFile, workerData.maxPages)
 const cache = new Map()
 let scheduled = false
 let closed = false
@@ -399,7 +417,7 @@ export const background = (dataDir: string, maxPages?: number) =>
       const libsql = createRequire(import.meta.url).resolve("libsql")
       const worker = yield* Effect.acquireRelease(
         Effect.sync(() => {
-          const worker = new Worker(workerSource(indexStep.toString()), {
+          const worker = new Worker(workerSource(), {
             eval: true,
             workerData: {
               filename: join(dataDir, "opensync.db"),
@@ -407,7 +425,7 @@ export const background = (dataDir: string, maxPages?: number) =>
               libsql,
               maxPages,
               stepSize,
-              tableSql: Fts.createTable("{name}", "search")
+              tableSql
             }
           })
           worker.unref()
@@ -539,17 +557,6 @@ const unreadable = (error: SqlError) => {
  */
 const rebuildIfForeign = (sql: SqlClient.SqlClient, verdict: { foreign: boolean }) =>
   Effect.gen(function* () {
-    /**
-     * A write transaction on the held connection (`sql.withTransaction` would take it for a nested one: a savepoint).
-     * IMMEDIATE: it waits (busy_timeout) for another process's write instead of failing at its first write.
-     */
-    const transaction = <A, E, R>(body: Effect.Effect<A, E, R>) =>
-      Effect.gen(function* () {
-        yield* sql.unsafe("BEGIN IMMEDIATE")
-        const done = yield* Effect.exit(body)
-        yield* sql.unsafe(done._tag === "Success" ? "COMMIT" : "ROLLBACK")
-        return yield* done
-      })
     yield* sql.unsafe("PRAGMA search.journal_mode = WAL")
     yield* sql.unsafe(`CREATE TABLE IF NOT EXISTS search.search_state (
       id INTEGER PRIMARY KEY CHECK (id = 1), pair TEXT NOT NULL, applied INTEGER NOT NULL, seen INTEGER NOT NULL
@@ -587,8 +594,10 @@ const rebuildIfForeign = (sql: SqlClient.SqlClient, verdict: { foreign: boolean 
     // queues every message and resets the search file. SQLite commits the two files one after the other: if only the
     // queue's commit survives a crash, the pair still differs and the next open rebuilds again; if only the search
     // file's does (a power loss, `opensync.db` being written with synchronous = NORMAL), its `seen` is past the queue's
-    // end, and the next open rebuilds again.
-    yield* transaction(
+    // end, and the next open rebuilds again. The transaction is the held connection's own (`sql.withTransaction` would
+    // make a savepoint of it); IMMEDIATE waits (busy_timeout) for another process's write instead of failing at once.
+    yield* sql.unsafe("BEGIN IMMEDIATE")
+    const rebuilt = yield* Effect.exit(
       Effect.gen(function* () {
         if (yield* holds) return
         const start = yield* queueEnd(sql)
@@ -604,16 +613,17 @@ const rebuildIfForeign = (sql: SqlClient.SqlClient, verdict: { foreign: boolean 
           ${end}) ON CONFLICT (id) DO UPDATE SET pair = excluded.pair, applied = excluded.applied, seen = excluded.seen`
       })
     )
+    yield* sql.unsafe(rebuilt._tag === "Success" ? "COMMIT" : "ROLLBACK")
+    yield* rebuilt
     verdict.foreign = false
   })
 
-/** The queue's last position: its last row, or the last one it had (AUTOINCREMENT never reuses one). */
+/** The queue's last position: the last row it had, left or trimmed (AUTOINCREMENT counts on, never reusing one). */
 const queueEnd = (sql: SqlClient.SqlClient) =>
-  Effect.gen(function* () {
-    const [last] = yield* sql<{ seq: number | null }>`SELECT max(seq) AS seq FROM search_queue`
-    const [counter] = yield* sql<{ seq: number }>`SELECT seq FROM sqlite_sequence WHERE name = 'search_queue'`
-    return Math.max(last?.seq ?? 0, counter?.seq ?? 0)
-  })
+  Effect.map(
+    sql<{ seq: number }>`SELECT seq FROM sqlite_sequence WHERE name = 'search_queue'`,
+    (rows) => rows[0]?.seq ?? 0
+  )
 
 /**
  * Queues message rowids of a user for the indexer (`0`: all of the user's entries), inside the write transaction that
@@ -648,9 +658,6 @@ export const makeQueue = Effect.gen(function* () {
       (user) => sql`INSERT INTO search_queue (user_rowid, message_rowid) VALUES (${user}, 0)`
     )
   /** The last queue position, for `SearchIndex.caughtUp`. */
-  const position = Effect.map(
-    sql<{ seq: number }>`SELECT seq FROM sqlite_sequence WHERE name = 'search_queue'`,
-    (rows) => rows[0]?.seq ?? 0
-  )
+  const position = queueEnd(sql)
   return { messages, selected, all, position } as const
 })
