@@ -16,26 +16,35 @@ export const maxJsonDepth = 64
 /** The body of `POST /auth/session` (`{"apiKey":"osk_…"}`) is tiny; anything much larger is refused unread. */
 export const maxSignInBodyBytes = 16 * 1024
 
-/** True when JSON text nests deeper than `max` arrays/objects; strings are skipped, so brackets in them do not count. */
+/**
+ * True when JSON text nests deeper than `max` arrays/objects; strings are skipped, so brackets in them do not count. A
+ * string is skipped by looking for its closing quote with `indexOf` (a quote after an odd run of backslashes is
+ * escaped): 0.26 ms for a 544 KiB batch body, against 0.74 for a regular expression matching each string and bracket
+ * (it allocated a match for every string) and more for a loop over every character.
+ */
 export const nestsDeeperThan = (text: string, max: number): boolean => {
   let depth = 0
-  jsonToken.lastIndex = 0
-  for (let token = jsonToken.exec(text); token !== null; token = jsonToken.exec(text)) {
-    const c = token[0].charCodeAt(0)
-    if (c === 34) continue
-    if (c === 91 || c === 123) {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 34) {
+      // The closing quote: the first one after `i` not escaped. An unterminated string runs to the end.
+      for (let from = i + 1; ; ) {
+        const quote = text.indexOf('"', from)
+        if (quote < 0) return false
+        let backslashes = 0
+        while (text.charCodeAt(quote - 1 - backslashes) === 92) backslashes++
+        if (backslashes % 2 === 0) {
+          i = quote
+          break
+        }
+        from = quote + 1
+      }
+    } else if (c === 91 || c === 123) {
       if (++depth > max) return true
-    } else depth--
+    } else if (c === 93 || c === 125) depth--
   }
   return false
 }
-
-/**
- * A JSON string (to the end of the text when unterminated, a backslash escaping the next character) or a bracket: the
- * regular expression engine skips string contents far faster than a loop over character codes (0.9 against 5.5 ms for
- * a 500 KiB batch body).
- */
-const jsonToken = /"[^"\\]*(?:\\[\s\S]?[^"\\]*)*(?:"|$)|[[\]{}]/g
 
 const tooLarge = (limit: number) =>
   new Errors.PayloadTooLarge({ error: `Request body is larger than ${limit} bytes; send smaller batches.` })
