@@ -26,10 +26,12 @@ export interface ServeOptions {
 }
 
 /** Storage for a data dir: the SQLite file, its adapters of the backend's ports (pricing with `prices.json`), and the CLI's key store. */
-export const storageLayer = (dataDir: string, maxBytes?: number, background = false) =>
+export const storageLayer = (dataDir: string, maxBytes?: number, background = false, gatherMs?: number) =>
   Layer.mergeAll(SessionStore.layer, Keys.layer, SignIns.layer).pipe(
     Layer.provideMerge(Keys.LocalKeys.Default),
-    Layer.provideMerge(Layer.merge(Database.layer({ dataDir, maxBytes, background }), PriceOverrides.layer(dataDir)))
+    Layer.provideMerge(
+      Layer.merge(Database.layer({ dataDir, maxBytes, background, gatherMs }), PriceOverrides.layer(dataDir))
+    )
   )
 
 /** What this server tells its users: its version and the command that creates a key where they run it. */

@@ -72,14 +72,15 @@ const session = (id: string, words: ReadonlyArray<string>): ReadonlyArray<Event.
 const withStore = <A>(
   dir: string,
   body: (store: SessionStore["Type"]) => Effect.Effect<A, unknown>,
-  background = false
+  background = false,
+  gatherMs?: number
 ) =>
   Effect.gen(function* () {
     const store = yield* SessionStore
     const keys = yield* LocalKeys
     for (const name of ["alice", "bob"]) yield* keys.ensureUser(name, name)
     return yield* body(store)
-  }).pipe(Effect.provide(storageLayer(dir, undefined, background).pipe(Layer.provide(NodeContext.layer))))
+  }).pipe(Effect.provide(storageLayer(dir, undefined, background, gatherMs).pipe(Layer.provide(NodeContext.layer))))
 
 /** The ids of `userId`'s sessions that a search for `q` finds. */
 const found = (store: SessionStore["Type"], userId: string, q: string) =>
@@ -178,6 +179,16 @@ const openWhileForeignFileIsHeld = (
     return mine
   })
 
+/** The queue position the search file of `dir` holds (`search_state.applied`). */
+const indexedPosition = (dir: string) => {
+  const db = new Database(searchFile(dir), { readonly: true })
+  try {
+    return Number((db.prepare("SELECT applied FROM search_state WHERE id = 1").get() as { applied: number }).applied)
+  } finally {
+    db.close()
+  }
+}
+
 /** The search file as a crash before the indexer's commit leaves it: no entries, the position where it started. */
 const undoIndexing = (dir: string) => {
   const db = new Database(searchFile(dir))
@@ -214,6 +225,32 @@ describe("the search file", () => {
         true
       )
       yield* expectFound(dir, "walrus7", ["s7"])
+    })
+  )
+
+  it.effect("gathers commits into one indexer step, but a search has what is queued indexed at once", () =>
+    Effect.gen(function* () {
+      const dir = dataDir()
+      yield* withStore(
+        dir,
+        (store) =>
+          Effect.gen(function* () {
+            // The worker is up and has taken its first step once a search found this.
+            yield* store.ingest(user("alice"), session("s0", ["a stork"]))
+            expect(yield* found(store, "alice", "stork")).toEqual(["s0"])
+            expect(indexedPosition(dir)).toBe(1)
+            // Without a search the commits wait for the gathering (a minute here): nothing more is indexed yet.
+            yield* store.ingest(user("alice"), session("s1", ["a heron in the reeds"]))
+            yield* store.ingest(user("alice"), session("s2", ["a second heron"]))
+            yield* Effect.promise(() => new Promise((done) => setTimeout(done, 300)))
+            expect(indexedPosition(dir)).toBe(1)
+            // A search asks for the step at once (it would otherwise wait its 10 s and answer without them).
+            expect(yield* found(store, "alice", "heron")).toEqual(["s2", "s1"])
+            expect(indexedPosition(dir)).toBe(3)
+          }),
+        true,
+        60_000
+      )
     })
   )
 

@@ -21,6 +21,8 @@ export interface DatabaseOptions {
    * commands: checkpoints in the COMMIT that fills the WAL, indexing right after each commit).
    */
   readonly background?: boolean | undefined
+  /** With `background`: how long the indexer gathers commits into one step (`SearchIndex.gatherMs`). */
+  readonly gatherMs?: number | undefined
 }
 
 /** The SQLite file of a data dir. */
@@ -198,7 +200,7 @@ export const layer = (options: DatabaseOptions) =>
           !trust.trusted
             ? SearchIndex.untrusted
             : options.background === true
-              ? SearchIndex.background(options.dataDir, maxPages)
+              ? SearchIndex.background(options.dataDir, maxPages, options.gatherMs)
               : SearchIndex.inline(options.dataDir, maxPages)
         )
       )
