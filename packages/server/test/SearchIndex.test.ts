@@ -4,9 +4,18 @@
  * clearings right, and short last words are matched as prefixes.
  */
 import { spawn } from "node:child_process"
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from "node:fs"
 import { createRequire } from "node:module"
-import { tmpdir } from "node:os"
+import { getPriority, tmpdir } from "node:os"
 import { join } from "node:path"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -22,7 +31,7 @@ import { migrate } from "../src/sqlite/Database.js"
 import * as Fts from "../src/sqlite/fts.js"
 import { checkablePerMessage, ftsQuery } from "../src/sqlite/fts.js"
 import { LocalKeys } from "../src/sqlite/Keys.js"
-import { indexStep, type RawConnection, SearchIndex, searchFile } from "../src/sqlite/SearchIndex.js"
+import { indexStep, niceness, type RawConnection, SearchIndex, searchFile } from "../src/sqlite/SearchIndex.js"
 
 /** Every data dir of these tests lives under one temporary folder, removed at the end. */
 const root = mkdtempSync(join(tmpdir(), "opensync-search-"))
@@ -179,6 +188,18 @@ const openWhileForeignFileIsHeld = (
     return mine
   })
 
+/** The nice value of each of this process's threads, by thread id (Linux). */
+const threadNiceness = () => {
+  const niceness = new Map<string, number>()
+  for (const thread of readdirSync("/proc/self/task")) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${thread}/stat`, "utf8")
+      niceness.set(thread, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]))
+    } catch {} // the thread ended
+  }
+  return niceness
+}
+
 /** The queue position the search file of `dir` holds (`search_state.applied`). */
 const indexedPosition = (dir: string) => {
   const db = new Database(searchFile(dir), { readonly: true })
@@ -252,6 +273,30 @@ describe("the search file", () => {
         60_000
       )
     })
+  )
+
+  it.effect.skipIf(process.platform !== "linux" || getPriority() >= niceness)(
+    "indexes on a thread below the server's in the scheduler (Linux: a nice value of its own)",
+    () =>
+      Effect.gen(function* () {
+        const before = threadNiceness()
+        const during = yield* withStore(
+          dataDir(),
+          (store) =>
+            Effect.gen(function* () {
+              yield* store.ingest(user("alice"), session("s1", ["a kingfisher"]))
+              // The worker has started (and set its priority) once a search found this.
+              expect(yield* found(store, "alice", "kingfisher")).toEqual(["s1"])
+              return threadNiceness()
+            }),
+          true
+        )
+        const started = [...during].filter(([thread]) => !before.has(thread))
+        expect(started.filter(([, value]) => value === niceness)).toHaveLength(1)
+        // The process's other threads keep their priority.
+        expect(started.filter(([, value]) => value !== niceness && value !== getPriority()).length).toBe(0)
+        expect(during.get(String(process.pid))).toBe(before.get(String(process.pid)))
+      })
   )
 
   it.effect("indexes, when the store next opens, messages stored before a crash kept the indexer from committing", () =>

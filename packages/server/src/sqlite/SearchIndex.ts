@@ -45,6 +45,13 @@ export const stepSize = 2_000
  */
 export const gatherMs = 200
 
+/**
+ * The indexer thread's nice value (Linux): indexing is background work, so the server's thread (storing the next batch)
+ * and the user's agents come first when the cores are busy; it still has the cores to itself when they are not. A
+ * search waiting for it asks for a step at once, and a step of a few messages takes milliseconds at any priority.
+ */
+export const niceness = 10
+
 /** How long a search waits for the indexer before it answers from the index as it is. */
 export const catchUpMs = 10_000
 
@@ -364,6 +371,12 @@ const workerSource = () => `
 const { parentPort, workerData } = require("node:worker_threads")
 const indexStep = (${indexStep.toString()})
 const openIndexer = (${openIndexer.toString()})
+// Below the server's thread and the user's own programs in the scheduler (Linux, where a thread has a nice value of
+// its own, named by /proc/thread-self; elsewhere the thread keeps the process's).
+try {
+  const thread = Number(require("node:fs").readlinkSync("/proc/thread-self").split("/").pop())
+  if (thread > 0) require("node:os").setPriority(thread, workerData.niceness)
+} catch {}
 const db = openIndexer(require(workerData.libsql), workerData.filename, workerData.searchFile, workerData.maxPages)
 const cache = new Map()
 let closed = false
@@ -436,6 +449,7 @@ export const background = (dataDir: string, maxPages?: number, gather = gatherMs
               maxPages,
               stepSize,
               gatherMs: gather,
+              niceness,
               tableSql
             }
           })
