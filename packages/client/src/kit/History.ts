@@ -18,6 +18,16 @@ const EVENTS_PER_APPEND = 1_000
 /** How often the bookkeeping's index is written during a long import (and once at the end). */
 const SAVE_EVERY_MS = 1_000
 
+/**
+ * Lets the event loop take its I/O (the sender's HTTP responses) before the import reads on: reading and appending
+ * are synchronous, and a fiber's `yieldNow` lets only other fibers run, so the sender's first request was answered
+ * only once the whole archive was read and the server sat idle meanwhile.
+ */
+const letIoRun = Effect.async<void>((resume) => {
+  const immediate = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(immediate))
+})
+
 /** Where an import stands, after each item; `items` and `bytes` count the items done, skipped and unchanged ones too. */
 export interface Progress {
   readonly items: number
@@ -228,6 +238,7 @@ export const importItems = <E>(
         doneBytes += item.size
         yield* flush(done === totalItems)
         onProgress?.({ items: done, totalItems, bytes: doneBytes, totalBytes, events, unchanged })
+        if (onAppend !== undefined) yield* letIoRun
       }
       yield* flush(true)
     })
