@@ -91,6 +91,13 @@ const withStore = <A>(
     return yield* body(store)
   }).pipe(Effect.provide(storageLayer(dir, undefined, background, gatherMs).pipe(Layer.provide(NodeContext.layer))))
 
+/** `withStore` as the server opens it: indexing in a worker thread, gathering commits for `gatherMs` (200 ms). */
+const withServerStore = <A>(
+  dir: string,
+  body: (store: SessionStore["Type"]) => Effect.Effect<A, unknown>,
+  gatherMs?: number
+) => withStore(dir, body, true, gatherMs)
+
 /** The ids of `userId`'s sessions that a search for `q` finds. */
 const found = (store: SessionStore["Type"], userId: string, q: string) =>
   Effect.map(store.list(user(userId), { sort: "updatedAt", order: "desc", limit: 50, q }), (page) =>
@@ -231,19 +238,16 @@ describe("the search file", () => {
   it.effect("is written by a worker thread under the server, and a search sees what was synced just before it", () =>
     Effect.gen(function* () {
       const dir = dataDir()
-      yield* withStore(
-        dir,
-        (store) =>
-          Effect.gen(function* () {
-            for (let i = 0; i < 20; i++) {
-              yield* store.ingest(user("alice"), session(`s${i}`, [`entry ${i} mentions walrus${i}`, "and a flamingo"]))
-              expect(yield* found(store, "alice", `walrus${i}`)).toEqual([`s${i}`])
-            }
-            expect(yield* found(store, "alice", "flamingo")).toHaveLength(20)
-            yield* store.remove(user("alice"), "s3")
-            expect(yield* found(store, "alice", "walrus3")).toEqual([])
-          }),
-        true
+      yield* withServerStore(dir, (store) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < 20; i++) {
+            yield* store.ingest(user("alice"), session(`s${i}`, [`entry ${i} mentions walrus${i}`, "and a flamingo"]))
+            expect(yield* found(store, "alice", `walrus${i}`)).toEqual([`s${i}`])
+          }
+          expect(yield* found(store, "alice", "flamingo")).toHaveLength(20)
+          yield* store.remove(user("alice"), "s3")
+          expect(yield* found(store, "alice", "walrus3")).toEqual([])
+        })
       )
       yield* expectFound(dir, "walrus7", ["s7"])
     })
@@ -252,7 +256,8 @@ describe("the search file", () => {
   it.effect("gathers commits into one indexer step, but a search has what is queued indexed at once", () =>
     Effect.gen(function* () {
       const dir = dataDir()
-      yield* withStore(
+      const gatherMs = 60_000
+      yield* withServerStore(
         dir,
         (store) =>
           Effect.gen(function* () {
@@ -269,8 +274,7 @@ describe("the search file", () => {
             expect(yield* found(store, "alice", "heron")).toEqual(["s2", "s1"])
             expect(indexedPosition(dir)).toBe(3)
           }),
-        true,
-        60_000
+        gatherMs
       )
     })
   )
@@ -280,16 +284,13 @@ describe("the search file", () => {
     () =>
       Effect.gen(function* () {
         const before = threadNiceness()
-        const during = yield* withStore(
-          dataDir(),
-          (store) =>
-            Effect.gen(function* () {
-              yield* store.ingest(user("alice"), session("s1", ["a kingfisher"]))
-              // The worker has started (and set its priority) once a search found this.
-              expect(yield* found(store, "alice", "kingfisher")).toEqual(["s1"])
-              return threadNiceness()
-            }),
-          true
+        const during = yield* withServerStore(dataDir(), (store) =>
+          Effect.gen(function* () {
+            yield* store.ingest(user("alice"), session("s1", ["a kingfisher"]))
+            // The worker has started (and set its priority) once a search found this.
+            expect(yield* found(store, "alice", "kingfisher")).toEqual(["s1"])
+            return threadNiceness()
+          })
         )
         const started = [...during].filter(([thread]) => !before.has(thread))
         expect(started.filter(([, value]) => value === niceness)).toHaveLength(1)
