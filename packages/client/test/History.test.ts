@@ -46,6 +46,29 @@ const work = (ms: number) => {
 }
 
 describe("the import loop", () => {
+  it.effect("collects garbage after each 64 MiB read, with Node's own collector by default", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(root, "state-"))
+      const items: Array<Kit.SessionSource.HistoryItem> = Array.from({ length: 10 }, (_, i) => ({
+        sessionId: `s${i}`,
+        label: `item ${i}`,
+        size: Kit.History.COLLECT_EVERY_BYTES / 2,
+        read: Effect.succeed({ ok: true as const, events: [message(`s${i}`, 0)], malformed: 0 })
+      }))
+      let collections = 0
+      yield* Kit.History.importItems(items, {
+        collect: () => {
+          collections++
+        }
+      }).pipe(Effect.provide(Layer.merge(Outbox.layer(join(dir, "outbox")), Redactor.Redactor.Default)))
+      expect(collections).toBe(5)
+      // The default: Node's collector, exposed at run time.
+      const collector = Kit.History.collectGarbage()
+      expect(typeof collector).toBe("function")
+      collector?.()
+    })
+  )
+
   it.live("lets the sender's I/O complete between items, so sending overlaps reading", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(join(root, "state-"))

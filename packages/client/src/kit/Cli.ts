@@ -98,13 +98,18 @@ const sendingWhile = <A, E, R>(work: (appended: Effect.Effect<void>) => Effect.E
   Effect.gen(function* () {
     const outbox = yield* Outbox.Outbox
     const transport = yield* SyncClient.SyncClient
+    // The requests and answers of a long send are garbage at once; collected now and then (`History.collectGarbage`),
+    // the heap does not grow through the send that follows a large import.
+    const counted = History.collectingEvery(History.COLLECT_EVERY_EVENTS)
+    const send = (events: ReadonlyArray<unknown>) =>
+      Effect.tap(transport.sendEvents(events), () => Effect.sync(() => counted(events.length)))
     const signal = yield* Queue.sliding<boolean>(1)
     const sent = { delivered: 0, rejected: 0 }
     const sender = yield* Effect.fork(
       Effect.gen(function* () {
         for (;;) {
           const last = yield* Queue.take(signal)
-          const drained = yield* outbox.drain(transport.sendEvents, { claimTimeout: 0 })
+          const drained = yield* outbox.drain(send, { claimTimeout: 0 })
           sent.delivered += drained.delivered
           sent.rejected += drained.rejected
           if (last || drained.failure !== null) return
