@@ -11,11 +11,11 @@
 // nothing while the import worked. Linux only (/proc); anything it cannot measure fails the run.
 
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { cachedArchive } from "./claude-archive.mjs"
-import { benchDir, cpuMsOf, fmt, loadAverage, parseFlags, rootDir, startServer } from "./lib.mjs"
+import { benchDir, cpuMsOf, fmt, loadAverage, mainThreadCpuMsOf, parseFlags, rootDir, startServer } from "./lib.mjs"
 
 const flags = parseFlags(process.argv.slice(2))
 const MB = Number(flags.mb ?? 200)
@@ -23,16 +23,6 @@ const STEP_MS = Number(flags["step-ms"] ?? 250)
 const RUNS = Number(flags.runs ?? 1)
 const current = join(rootDir, "packages/claude-code-sync/dist/cli.mjs")
 const compare = typeof flags.cli === "string" ? resolve(flags.cli) : undefined
-
-/** CPU time of a process's main thread in ms (the server's event loop, which stores), or null when it is gone. */
-const mainThreadCpuMs = (pid) => {
-  try {
-    const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8").split(") ")[1].split(" ")
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-  } catch {
-    return null
-  }
-}
 
 if (cpuMsOf(process.pid) === null) throw new Error("this benchmark reads /proc: Linux only")
 
@@ -69,12 +59,12 @@ const run = async (cli) => {
       output += chunk
     })
     const samples = []
-    let last = { cli: 0, server: cpuMsOf(server.pid), main: mainThreadCpuMs(server.pid) }
+    let last = { cli: 0, server: cpuMsOf(server.pid), main: mainThreadCpuMsOf(server.pid) }
     const timer = setInterval(() => {
       const now = {
         cli: cpuMsOf(child.pid) ?? last.cli,
         server: cpuMsOf(server.pid),
-        main: mainThreadCpuMs(server.pid)
+        main: mainThreadCpuMsOf(server.pid)
       }
       if (now.server === null || now.main === null) throw new Error("the server stopped during the import")
       samples.push({

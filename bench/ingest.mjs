@@ -27,6 +27,7 @@ import {
   fmt,
   fmtInt,
   loadAverage,
+  mainThreadCpuMsOf,
   makeClient,
   makeGenerator,
   markdownTable,
@@ -41,20 +42,6 @@ import {
 } from "./lib.mjs"
 
 const thisFile = fileURLToPath(import.meta.url)
-
-/**
- * CPU time (user + system) of a process's main thread (the one whose id is the process id: the event loop that parses,
- * validates and, unless moved to a worker, stores) in ms; null off Linux. The server's other threads (WAL checkpoints,
- * libuv, GC helpers) use the second core; this is the share that bounds one client's throughput.
- */
-const mainThreadCpuMsOf = (pid) => {
-  try {
-    const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8").split(") ")[1].split(" ")
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-  } catch {
-    return null
-  }
-}
 
 /** CPU ms of each thread of a process by thread name (`comm`), summed per name; null off Linux. */
 const threadCpuMsOf = (pid) => {

@@ -90,6 +90,20 @@ export const cpuMsOf = (pid) => {
   }
 }
 
+/**
+ * CPU time (user + system) of a process's main thread (the one whose id is the process id: the event loop that parses,
+ * validates and, unless moved to a worker, stores) in ms; null off Linux. The server's other threads (WAL checkpoints,
+ * libuv, GC helpers) use the second core; this is the share that bounds one client's throughput.
+ */
+export const mainThreadCpuMsOf = (pid) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return null
+  }
+}
+
 /** Resident memory of a process in MiB from /proc (VmRSS now, VmHWM peak); null where /proc is unavailable. */
 export const memoryOf = (pid) => {
   try {
