@@ -285,7 +285,8 @@ export const importItems = <E>(
         yield* flush(done === totalItems)
         if (outcome._tag === "Read") collected(outcome.bytes)
         onProgress?.({ items: done, totalItems, bytes: doneBytes, totalBytes, events, unchanged })
-        if (onAppend !== undefined) yield* letIoRun
+        // After a read only: an unchanged item takes a stat, and a second import meets thousands of them.
+        if (onAppend !== undefined && outcome._tag === "Read") yield* letIoRun
       }
       yield* flush(true)
     })

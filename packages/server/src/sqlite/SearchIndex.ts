@@ -40,8 +40,8 @@ export const stepSize = 2_000
 /**
  * How long the indexer waits after a commit's notice before its step, gathering the commits that follow into that step
  * (a search waiting for it asks for the step at once). FTS5 writes a segment per transaction and merges segments as they
- * pile up: a step per batch of 500 events cost the indexer 74 µs of CPU per event, a step per 200 ms 43
- * (docs/benchmarks.md).
+ * pile up: a step per batch of 500 events cost the indexer 74–76 µs of CPU per event, a step per 200 ms 65–70, and a
+ * step per single-event write was an `fsync` each (docs/benchmarks.md).
  */
 export const gatherMs = 200
 
