@@ -344,6 +344,133 @@ describe("Outbox.drain when the server fails", () => {
   )
 })
 
+/** Waits, in real time, until `done` holds or `ms` have passed; whether it held. */
+const waitFor = (done: () => boolean, ms = 10_000) =>
+  Effect.promise(async () => {
+    const until = Date.now() + ms
+    while (!done() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5))
+    return done()
+  })
+
+describe("Outbox.drain claims the next files while a request is in flight", () => {
+  it.effect("once the server accepted a request, the next claim is made during the following one", () =>
+    Effect.gen(function* () {
+      const { dir, outbox } = yield* queued(["p1"], ["p2"], ["p3"])
+      const batches: Array<ReadonlyArray<string>> = []
+      const pendingDuring: Array<ReadonlyArray<string>> = []
+      const send: Outbox.Send = (events) =>
+        Effect.gen(function* () {
+          const ids = events.map(idOf)
+          batches.push(ids)
+          // The second request waits (in real time) for the third file to be claimed: it is, or the wait runs out.
+          if (batches.length === 2) yield* waitFor(() => ls(dir, "pending").length === 0)
+          pendingDuring.push(ls(dir, "pending"))
+          return { stored: ids, duplicates: [], stale: [], rejected: [] }
+        })
+
+      const result = yield* outbox.drain(send, { maxEvents: 1 })
+
+      expect(result).toEqual({ delivered: 3, rejected: 0, requests: 3, ...noFailure })
+      expect(batches).toEqual([["p1"], ["p2"], ["p3"]])
+      // During the first request nothing is claimed ahead (the server may not work); during the second, p3 is.
+      expect(pendingDuring.map((names) => names.length)).toEqual([2, 0, 0])
+      expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([[], []])
+    })
+  )
+
+  it.effect("a server that goes away: what was claimed ahead goes back, and the retry sends the oldest first", () =>
+    Effect.gen(function* () {
+      const { dir, outbox } = yield* queued(["r1"], ["r2"], ["r3"])
+      const server = yield* fakeServer({
+        fail: (attempt) => (attempt === 2 ? down("503 Service Unavailable")() : undefined)
+      })
+      const attempted: Array<string> = []
+      const send: Outbox.Send = (events) =>
+        Effect.gen(function* () {
+          attempted.push(events.map(idOf).join(","))
+          // Let the claim made ahead (r3) happen before this request fails.
+          if (attempted.length === 2) yield* waitFor(() => ls(dir, "pending").length === 0)
+          return yield* server.send(events)
+        })
+
+      const retry = Outbox.retrySchedule({ base: "100 millis", factor: 2, retries: 3, jitter: false })
+      const { exit, wakes } = yield* runWithTestClock(outbox.drain(send, { retry, maxEvents: 1 }))
+
+      expect(attempted).toEqual(["r1", "r2", "r2", "r3"])
+      expect(wakes).toEqual([100])
+      expect(yield* server.batches).toEqual([["r1"], ["r2"], ["r3"]])
+      expect(exit).toEqual(Exit.succeed({ delivered: 3, rejected: 0, requests: 3, ...noFailure }))
+      expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([[], []])
+    })
+  )
+
+  it.effect("a server that refuses the key: the drain stops with every unsent file back in pending/", () =>
+    Effect.gen(function* () {
+      const { dir, outbox } = yield* queued(["k1"], ["k2"], ["k3"], ["k4"])
+      const names = ls(dir, "pending")
+      const attempted: Array<string> = []
+      const send: Outbox.Send = (events) =>
+        Effect.gen(function* () {
+          const ids = events.map(idOf)
+          attempted.push(ids.join(","))
+          if (attempted.length === 1) return { stored: ids, duplicates: [], stale: [], rejected: [] }
+          yield* waitFor(() => ls(dir, "pending").length === 1)
+          return yield* new Outbox.SendFailed({ kind: "refused", status: 401, message: "invalid key" })
+        })
+
+      const result = yield* outbox.drain(send, { maxEvents: 1 })
+
+      expect(attempted).toEqual(["k1", "k2"])
+      expect(result.delivered).toBe(1)
+      expect(result.failure?.status).toBe(401)
+      expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([names.slice(1), []])
+    })
+  )
+
+  it.effect("an interrupted drain puts the files it claimed ahead back in pending/ too", () =>
+    Effect.gen(function* () {
+      const { dir, outbox } = yield* queued(["j1"], ["j2"], ["j3"])
+      const names = ls(dir, "pending")
+      const second = yield* Ref.make(false)
+      const send: Outbox.Send = (events) =>
+        events.map(idOf)[0] === "j1"
+          ? Effect.succeed({ stored: ["j1"], duplicates: [], stale: [], rejected: [] })
+          : Effect.zipRight(Ref.set(second, true), Effect.never)
+      const fiber = yield* Effect.fork(outbox.drain(send, { maxEvents: 1 }))
+      while (!(yield* Ref.get(second))) yield* TestServices.provideLive(Effect.sleep("1 millis"))
+      expect(yield* waitFor(() => ls(dir, "pending").length === 0)).toBe(true)
+
+      yield* Fiber.interrupt(fiber)
+
+      expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([names.slice(1), []])
+    })
+  )
+
+  it.effect("files appended after the claim made ahead found none are sent in the same drain", () =>
+    Effect.gen(function* () {
+      const { dir, outbox } = yield* queued(["n1"], ["n2"])
+      const batches: Array<string> = []
+      const send: Outbox.Send = (events) =>
+        Effect.gen(function* () {
+          const ids = events.map(idOf)
+          batches.push(ids.join(","))
+          if (batches.length === 2) {
+            // The claim made ahead finds nothing (a real pause lets it run); then an import appends.
+            yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 100)))
+            yield* Effect.orDie(outbox.append([ev("n3")]))
+          }
+          return { stored: ids, duplicates: [], stale: [], rejected: [] }
+        })
+
+      const result = yield* outbox.drain(send, { maxEvents: 1 })
+
+      expect(batches).toEqual(["n1", "n2", "n3"])
+      expect(result.delivered).toBe(3)
+      expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([[], []])
+    })
+  )
+})
+
 describe("Outbox recovery", () => {
   it.effect("reclaims the files of a drainer silent for claimTimeout, leaves a live drainer's claim alone", () =>
     Effect.gen(function* () {

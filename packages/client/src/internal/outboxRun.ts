@@ -1,5 +1,6 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as Drain from "./outboxDrain.js"
 import * as Files from "./outboxFiles.js"
@@ -63,6 +64,30 @@ export const runDrain = <F extends Failure, R>(
         message: `${last.message} The server accepted no request, so this is not charged to the events; they stay queued.`
       })
 
+    const claimNow = Effect.flatMap(Clock.currentTimeMillis, (now) => steps.claim(now, totals))
+    /** The claim made ahead while a request was in flight, if any. */
+    let upcoming: Fiber.RuntimeFiber<Drain.Claim | undefined, Fs.FsError> | undefined
+    // Nothing to claim ahead is no answer: the files sent back to pending/ since, or appended, are claimed now.
+    const nextClaim = Effect.suspend(() => {
+      const made = upcoming
+      upcoming = undefined
+      return made === undefined
+        ? claimNow
+        : Effect.flatMap(Fiber.join(made), (claim) => (claim === undefined ? claimNow : Effect.succeed(claim)))
+    })
+    /** Waits for the claim made ahead, if any, and holds it unsent (settled, its files go back to pending/). */
+    const dropUpcoming = Effect.suspend(() => {
+      const made = upcoming
+      upcoming = undefined
+      return made === undefined
+        ? Effect.void
+        : Effect.flatMap(Fiber.await(made), (exit) =>
+            Effect.sync(() => {
+              if (exit._tag === "Success" && exit.value !== undefined) held.push(makeWork(exit.value))
+            })
+          )
+    })
+
     const loop = Effect.gen(function* () {
       yield* steps.recover(startedAt, totals)
       yield* Fs.mkdir(ctx.ownDir)
@@ -83,10 +108,13 @@ export const runDrain = <F extends Failure, R>(
         const resumable = progress.evidence ? held.findIndex((work) => work.queue.length > 0) : -1
         let work = resumable < 0 ? undefined : held.splice(resumable, 1)[0]
         if (work === undefined) {
-          const claim = yield* steps.claim(yield* Clock.currentTimeMillis, totals)
+          const claim = yield* nextClaim
           if (claim === undefined) return null
           work = makeWork(claim)
         }
+        // Once the server accepts requests, the next claim (its files read and parsed) is made while this one is
+        // sent: the server does not wait for it after each answer.
+        if (progress.evidence && upcoming === undefined) upcoming = yield* Effect.fork(claimNow)
         const step = yield* sendWork(work, send, sendOptions, progress)
         if (step._tag === "Done" && progress.evidence) {
           yield* settle([work])
@@ -97,6 +125,8 @@ export const runDrain = <F extends Failure, R>(
           if (progress.evidence || progress.failedProbes < 2 * maxProbes) continue
           return progress.lastFailure === null ? null : serverFailedAll(progress.lastFailure)
         }
+        // What was claimed ahead goes back to pending/ with the rest: the next claim takes the oldest first again.
+        yield* dropUpcoming
         yield* settle(held.splice(0))
         if (step.error.kind === "unavailable" && (yield* Effect.isSuccess(driver.next(step.error)))) continue
         return step.error
@@ -104,7 +134,7 @@ export const runDrain = <F extends Failure, R>(
     })
 
     const finish = Effect.gen(function* () {
-      const stopped = yield* loop
+      const stopped = yield* Effect.ensuring(loop, dropUpcoming)
       yield* settle(held.splice(0))
       const failure =
         stopped ??
