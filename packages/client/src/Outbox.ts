@@ -50,6 +50,12 @@ export interface SendResult extends Files.Answer {}
 /** Sends one batch (at most `maxEvents` events, `maxBytes` bytes of JSON) and returns the per-event answer. */
 export type Send<R = never> = (events: ReadonlyArray<unknown>) => Effect.Effect<SendResult, SendFailed, R>
 
+/**
+ * Sends one batch given as its request body, `{"events":[…]}` of `count` events (within `maxEvents` and `maxBytes`),
+ * and returns the per-event answer, as `Send` would for those events.
+ */
+export type SendEncoded<R = never> = (body: Uint8Array, count: number) => Effect.Effect<SendResult, SendFailed, R>
+
 /** Where the outbox lives; `durable` adds an fsync per append (survives power loss, costs a few ms on slow disks). */
 export class OutboxConfig extends Context.Tag("@opensync/client/OutboxConfig")<
   OutboxConfig,
@@ -274,11 +280,13 @@ const make = Effect.gen(function* () {
    * Sends everything pending, oldest first, in batches. A batch the server fails on is split until the failing events
    * are alone; each of those is retried after a backoff (persisted in its file name), then set aside. Stops when
    * nothing is left, when a request is refused as a whole, when `retry` gives up on an unavailable server, or when the
-   * server fails every request. Claimed files are released if the drain is interrupted.
+   * server fails every request. Claimed files are released if the drain is interrupted. With `sendEncoded`, a claim
+   * of files as the outbox wrote them goes out as their bytes, parsed only when its answer needs the events.
    */
   const drain = <R>(
     send: Send<R>,
-    options: DrainOptions = {}
+    options: DrainOptions = {},
+    sendEncoded?: SendEncoded<R>
   ): Effect.Effect<DrainResult, OutboxWriteFailed | OutboxReadFailed, R> =>
     Effect.gen(function* () {
       const startedAt = yield* Clock.currentTimeMillis
@@ -306,7 +314,8 @@ const make = Effect.gen(function* () {
           failure: (fields) => new SendFailed(fields),
           updateState
         },
-        startedAt
+        startedAt,
+        sendEncoded
       )
       return result
     }).pipe(Effect.mapError(ioFailed), Effect.withSpan("Outbox.drain"))

@@ -1,11 +1,12 @@
-import { FetchHttpClient, HttpClient, HttpClientError } from "@effect/platform"
-import { type Api, Limits } from "@opensync/domain"
+import { FetchHttpClient, HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
+import { Api, Limits } from "@opensync/domain"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import * as ApiClient from "./ApiClient.js"
 import * as ConfigStore from "./ConfigStore.js"
 import { SendFailed } from "./Outbox.js"
@@ -27,6 +28,12 @@ export interface SyncClientOptions {
 export interface Transport {
   /** Sends one batch of encoded events; at most `Limits.maxEventsPerBatch`. */
   readonly sendEvents: (events: ReadonlyArray<unknown>) => Effect.Effect<Api.SyncEventsResult, SendFailed>
+  /**
+   * Sends one batch given as its request body (`{"events":[…]}` of `count` events, at most
+   * `Limits.maxEventsPerBatch`): what the outbox sends its files as, without parsing them. Answers and fails exactly
+   * as `sendEvents` does for those events.
+   */
+  readonly sendEncoded?: (body: Uint8Array, count: number) => Effect.Effect<Api.SyncEventsResult, SendFailed>
   /**
    * Checks that the server answers and accepts the key: its version and the round trip, and when it last received
    * telemetry for the key's user (null: never; absent: the server does not say).
@@ -127,6 +134,9 @@ export const describe = (error: unknown, baseUrl: string): SendFailed => {
   }
 }
 
+/** The contract's answer to `POST /sync/events`, from its JSON text. */
+const SyncEventsResultFromJson = Schema.parseJson(Api.SyncEventsResult)
+
 const isContractError = (text: string): boolean => {
   try {
     const body: unknown = JSON.parse(text)
@@ -177,16 +187,44 @@ export const make = (options: SyncClientOptions): Effect.Effect<Transport, never
         Effect.mapError((error) => describe(error, options.baseUrl))
       )
 
+    const tooMany = (count: number) =>
+      new SendFailed({
+        kind: "failed",
+        status: null,
+        message: `A batch holds at most ${Limits.maxEventsPerBatch} events (this one ${count}).`
+      })
     const sendEvents = (events: ReadonlyArray<unknown>): Effect.Effect<Api.SyncEventsResult, SendFailed> =>
       events.length > Limits.maxEventsPerBatch
-        ? Effect.fail(
-            new SendFailed({
-              kind: "failed",
-              status: null,
-              message: `A batch holds at most ${Limits.maxEventsPerBatch} events (this one ${events.length}).`
+        ? Effect.fail(tooMany(events.length))
+        : call(client.sync.events({ payload: { events } }))
+
+    // The same request as `client.sync.events`, with the body given as bytes, its answer read the way the contract's
+    // client reads it: a contract error by its tag, any other error answer by its status (`keepStatus`).
+    const http = HttpClient.mapRequest(
+      yield* HttpClient.HttpClient,
+      HttpClientRequest.bearerToken(Redacted.value(options.apiKey))
+    )
+    const eventsUrl = `${options.baseUrl.replace(/\/+$/, "")}/sync/events`
+    const decodeResult = Schema.decodeUnknown(SyncEventsResultFromJson)
+    const sendEncoded = (body: Uint8Array, count: number): Effect.Effect<Api.SyncEventsResult, SendFailed> =>
+      count > Limits.maxEventsPerBatch
+        ? Effect.fail(tooMany(count))
+        : call(
+            Effect.gen(function* () {
+              const request = HttpClientRequest.bodyUint8Array(
+                HttpClientRequest.post(eventsUrl),
+                body,
+                "application/json"
+              )
+              const response = yield* http.execute(request)
+              const text = yield* response.text
+              if (response.status >= 200 && response.status < 300) return yield* decodeResult(text)
+              if (isContractError(text)) return yield* Effect.fail(JSON.parse(text) as unknown)
+              return yield* Effect.fail(
+                new HttpClientError.ResponseError({ request, response, reason: "StatusCode", description: text })
+              )
             })
           )
-        : call(client.sync.events({ payload: { events } }))
 
     /** Checks the server answers and accepts the key (any scope: the plugins hold `ingest` keys). */
     const check = Effect.gen(function* () {
@@ -201,7 +239,7 @@ export const make = (options: SyncClientOptions): Effect.Effect<Transport, never
       }
     })
 
-    return { sendEvents, check } satisfies Transport
+    return { sendEvents, sendEncoded, check } satisfies Transport
   })
 
 /** `make` over the platform's `fetch`: for a server that is not (yet) the configured one, as `login` checks it. */

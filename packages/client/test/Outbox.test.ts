@@ -471,6 +471,151 @@ describe("Outbox.drain claims the next files while a request is in flight", () =
   )
 })
 
+describe("Outbox.drain with sendEncoded: files go out as their bytes", () => {
+  /** A `sendEncoded` over `server` (a fake's `send`): the body parsed here, as the server would. */
+  const encodedOver =
+    (server: Outbox.Send, bodies: Array<string>): Outbox.SendEncoded =>
+    (body, count) =>
+      Effect.suspend(() => {
+        const text = Buffer.from(body).toString("utf8")
+        bodies.push(text)
+        let events: ReadonlyArray<unknown>
+        try {
+          events = (JSON.parse(text) as { events: ReadonlyArray<unknown> }).events
+        } catch (error) {
+          return Effect.fail(new Outbox.SendFailed({ kind: "failed", status: 400, message: `bad JSON: ${error}` }))
+        }
+        expect(events.length).toBe(count)
+        return server(events)
+      })
+  const eventsPathUnused: Outbox.Send = () => Effect.die("the events path was used")
+
+  it.effect("what the outbox wrote is sent as it is: one request per claim, the body the events' JSON", () =>
+    Effect.gen(function* () {
+      const { dir, outbox } = yield* queued(["b1", "b2"], ["b3"], [])
+      const server = yield* fakeServer()
+      const bodies: Array<string> = []
+
+      const result = yield* outbox.drain(eventsPathUnused, {}, encodedOver(server.send, bodies))
+
+      expect(result).toEqual({ delivered: 3, rejected: 0, requests: 1, ...noFailure })
+      expect(bodies).toEqual([JSON.stringify({ events: ["b1", "b2", "b3"].map((id) => ev(id)) })])
+      expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([[], []])
+      expect(yield* outbox.stats()).toEqual({ ...emptyStats, lastSuccessAt: 0 })
+    })
+  )
+
+  it.effect("a file in another shape (not the outbox's own writing) makes its claim go out as parsed events", () =>
+    Effect.gen(function* () {
+      const { dir, outbox } = yield* queued(["q1"])
+      fs.writeFileSync(path.join(dir, "pending", spoolName(9, 1, 1)), '{ "v": 1, "events": [ { "id": "q2" } ] }\n')
+      const server = yield* fakeServer()
+      const bodies: Array<string> = []
+
+      const result = yield* outbox.drain(server.send, {}, encodedOver(server.send, bodies))
+
+      expect(result).toEqual({ delivered: 2, rejected: 0, requests: 1, ...noFailure })
+      expect(bodies).toEqual([])
+      expect(yield* server.batches).toEqual([["q1", "q2"]])
+    })
+  )
+
+  it.effect(
+    "an answer that names events makes the claim parsed: refused ones set aside whole, deleted ones counted",
+    () =>
+      Effect.gen(function* () {
+        const { dir, outbox } = yield* queued(["n1", "n2"], ["n3"])
+        const bodies: Array<string> = []
+        const answer: Outbox.SendEncoded = (body, count) =>
+          Effect.sync(() => {
+            bodies.push(Buffer.from(body).toString("utf8"))
+            expect(count).toBe(3)
+            return {
+              stored: ["n1"],
+              duplicates: [],
+              stale: [],
+              rejected: [{ index: 1, id: "n2", error: "bad kind" }],
+              deleted: ["n3"]
+            }
+          })
+
+        const result = yield* outbox.drain(eventsPathUnused, {}, answer)
+
+        expect(result).toEqual({ ...noFailure, delivered: 1, rejected: 1, deleted: 1, requests: 1 })
+        expect(bodies).toHaveLength(1)
+        const [record] = ls(dir, "rejected")
+        expect(readJson(path.join(dir, "rejected", record))).toMatchObject({ reason: "bad kind", event: ev("n2") })
+        expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([[], []])
+      })
+  )
+
+  it.effect(
+    "a body the server fails on is parsed and split as any batch: the failing event alone, the rest delivered",
+    () =>
+      Effect.gen(function* () {
+        const { outbox } = yield* queued(["f1", "f2", "bad", "f3"])
+        const failing = (events: ReadonlyArray<unknown>) => events.some((event) => idOf(event) === "bad")
+        const server = yield* fakeServer({ reject: () => undefined })
+        const attempts: Array<string> = []
+        const store: Outbox.Send = (events) =>
+          failing(events)
+            ? Effect.fail(new Outbox.SendFailed({ kind: "failed", status: 500, message: "cannot store bad" }))
+            : server.send(events)
+        const send: Outbox.Send = (events) => {
+          attempts.push(`events:${events.map(idOf).join(",")}`)
+          return store(events)
+        }
+        const bodies: Array<string> = []
+        const encoded: Outbox.SendEncoded = (body, count) => {
+          attempts.push(`bytes:${count}`)
+          return encodedOver(store, bodies)(body, count)
+        }
+
+        const result = yield* outbox.drain(send, {}, encoded)
+
+        expect(attempts).toEqual(["bytes:4", "events:f1,f2", "events:bad,f3", "events:bad", "events:f3"])
+        expect(yield* server.batches).toEqual([["f1", "f2"], ["f3"]])
+        expect(result).toMatchObject({ delivered: 3, rejected: 0, retrying: 1, requests: 2 })
+        expect(result.failed.map((failed) => [failed.id, failed.attempts])).toEqual([["bad", 1]])
+      })
+  )
+
+  it.effect(
+    "a damaged file in the outbox's own envelope: refused as a body, then quarantined, what it holds sent",
+    () =>
+      Effect.gen(function* () {
+        const { dir, outbox } = yield* queued()
+        const damaged = '{"v":1,"events":[{"id":"d1"},{"id":"d2"},{"id":]}'
+        fs.writeFileSync(path.join(dir, "pending", spoolName(5, 1, 3)), damaged)
+        const server = yield* fakeServer()
+        const bodies: Array<string> = []
+
+        const result = yield* outbox.drain(server.send, {}, encodedOver(server.send, bodies))
+
+        expect(bodies).toHaveLength(2)
+        expect(yield* server.batches).toEqual([["d1", "d2"]])
+        expect(result.delivered).toBe(2)
+        expect(result.corrupt.map((corrupt) => corrupt.file)).toEqual([spoolName(5, 1, 3)])
+        expect(ls(dir, "corrupt")).toEqual([spoolName(5, 1, 3)])
+        expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([[], []])
+      })
+  )
+
+  it.effect("the server down: every file claimed goes back to pending/ unparsed, nothing charged", () =>
+    Effect.gen(function* () {
+      const { dir, outbox } = yield* queued(["u1"], ["u2"])
+      const names = ls(dir, "pending")
+      const unavailable: Outbox.SendEncoded = () => Effect.fail(down()())
+
+      const result = yield* outbox.drain(eventsPathUnused, { retry: Outbox.retrySchedule({ retries: 0 }) }, unavailable)
+
+      expect(result.failure?.kind).toBe("unavailable")
+      expect([result.delivered, result.retrying, result.rejected]).toEqual([0, 0, 0])
+      expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([names, []])
+    })
+  )
+})
+
 describe("Outbox recovery", () => {
   it.effect("reclaims the files of a drainer silent for claimTimeout, leaves a live drainer's claim alone", () =>
     Effect.gen(function* () {

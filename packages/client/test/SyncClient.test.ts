@@ -21,10 +21,20 @@ const answering = (status: number, body: string, contentType = "application/json
     )
   )
 
-const sendWith = (http: HttpClient.HttpClient, options: { readonly timeout?: Duration.DurationInput } = {}) =>
+/** How a batch is handed to the transport: as events, or as the bytes of its request body (the outbox's files). */
+type Way = "events" | "bytes"
+
+const sendWith = (
+  http: HttpClient.HttpClient,
+  options: { readonly timeout?: Duration.DurationInput } = {},
+  way: Way = "events"
+) =>
   Effect.gen(function* () {
     const client = yield* SyncClient.make({ baseUrl: "http://sync.test", apiKey: Redacted.make("osk_k"), ...options })
-    return yield* Effect.flip(client.sendEvents([{ id: "e1" }]))
+    if (way === "events") return yield* Effect.flip(client.sendEvents([{ id: "e1" }]))
+    const sendEncoded = client.sendEncoded
+    if (sendEncoded === undefined) return yield* Effect.die("no sendEncoded")
+    return yield* Effect.flip(sendEncoded(new TextEncoder().encode('{"events":[{"id":"e1"}]}'), 1))
   }).pipe(Effect.provideService(HttpClient.HttpClient, http))
 
 const failureOf = (error: Outbox.SendFailed) => ({ kind: error.kind, status: error.status, message: error.message })
@@ -105,45 +115,87 @@ describe("SyncClient: every failure says whose fault it is", () => {
       { kind: "failed", status: 413, message: "The server refused the request (HTTP 413: Request Entity Too Large)." }
     ]
   ]
-  for (const [name, status, body, contentType, expected] of cases) {
-    it.effect(name, () =>
-      Effect.map(sendWith(answering(status, body, contentType)), (error) => expect(failureOf(error)).toEqual(expected))
+  for (const way of ["events", "bytes"] as const) {
+    for (const [name, status, body, contentType, expected] of cases) {
+      it.effect(`${name}, sent as ${way}`, () =>
+        Effect.map(sendWith(answering(status, body, contentType), {}, way), (error) =>
+          expect(failureOf(error)).toEqual(expected)
+        )
+      )
+    }
+
+    it.effect(`an answer that is not the contract's result (200) is a failure of the batch, sent as ${way}`, () =>
+      Effect.gen(function* () {
+        const error = yield* sendWith(answering(200, '{"stored":5}'), {}, way)
+        expect([error.kind, error.status]).toEqual(["failed", null])
+        expect(error.message).toMatch(/^The server's answer could not be read: /)
+      })
+    )
+
+    it.effect(`no connection is unavailable, never the events' fault, sent as ${way}`, () =>
+      Effect.gen(function* () {
+        const down = HttpClient.make((request) =>
+          Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", description: "ECONNREFUSED" }))
+        )
+        const error = yield* sendWith(down, {}, way)
+        expect(failureOf(error)).toEqual({
+          kind: "unavailable",
+          status: null,
+          message: "Cannot reach http://sync.test (ECONNREFUSED). Is the server running? Events stay queued."
+        })
+      })
+    )
+
+    it.effect(`a server that never answers times out (TestClock), unavailable, sent as ${way}`, () =>
+      Effect.gen(function* () {
+        const silent = HttpClient.make(() => Effect.never)
+        const fiber = yield* Effect.fork(sendWith(silent, { timeout: "10 seconds" }, way))
+        yield* TestClock.adjust("10 seconds")
+        const error = yield* Fiber.join(fiber)
+        expect(failureOf(error)).toEqual({
+          kind: "unavailable",
+          status: null,
+          message: "http://sync.test did not answer in time."
+        })
+      })
     )
   }
 
-  it.effect("an answer that is not the contract's result (200) is a failure of the batch", () =>
+  it.effect("a body sent as bytes is that request: POST /sync/events, the key, the bytes as given", () =>
     Effect.gen(function* () {
-      const error = yield* sendWith(answering(200, '{"stored":5}'))
-      expect([error.kind, error.status]).toEqual(["failed", null])
-      expect(error.message).toMatch(/^The server's answer could not be read: /)
-    })
-  )
-
-  it.effect("no connection is unavailable, never the events' fault", () =>
-    Effect.gen(function* () {
-      const down = HttpClient.make((request) =>
-        Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", description: "ECONNREFUSED" }))
+      const seen: Array<{ url: string; method: string; authorization: string; type: string; body: string }> = []
+      const http = HttpClient.make((request) =>
+        Effect.sync(() => {
+          const bytes = (request.body as { readonly body: Uint8Array }).body
+          seen.push({
+            url: request.url,
+            method: request.method,
+            authorization: request.headers.authorization ?? "",
+            type: request.headers["content-type"] ?? "",
+            body: new TextDecoder().decode(bytes)
+          })
+          const answer = { stored: ["evt_1"], duplicates: [], stale: [], rejected: [] }
+          return HttpClientResponse.fromWeb(request, new Response(JSON.stringify(answer), { status: 200 }))
+        })
       )
-      const error = yield* sendWith(down)
-      expect(failureOf(error)).toEqual({
-        kind: "unavailable",
-        status: null,
-        message: "Cannot reach http://sync.test (ECONNREFUSED). Is the server running? Events stay queued."
-      })
-    })
-  )
-
-  it.effect("a server that never answers times out (TestClock), unavailable", () =>
-    Effect.gen(function* () {
-      const silent = HttpClient.make(() => Effect.never)
-      const fiber = yield* Effect.fork(sendWith(silent, { timeout: "10 seconds" }))
-      yield* TestClock.adjust("10 seconds")
-      const error = yield* Fiber.join(fiber)
-      expect(failureOf(error)).toEqual({
-        kind: "unavailable",
-        status: null,
-        message: "http://sync.test did not answer in time."
-      })
+      const client = yield* SyncClient.make({ baseUrl: "http://sync.test/", apiKey: Redacted.make("osk_k") }).pipe(
+        Effect.provideService(HttpClient.HttpClient, http)
+      )
+      const body = '{"events":[{"id":"evt_1","kind":"message"}]}'
+      const answer = yield* (client.sendEncoded ?? (() => Effect.die("no sendEncoded")))(
+        new TextEncoder().encode(body),
+        1
+      )
+      expect(answer).toEqual({ stored: ["evt_1"], duplicates: [], stale: [], rejected: [], deleted: [] })
+      expect(seen).toEqual([
+        {
+          url: "http://sync.test/sync/events",
+          method: "POST",
+          authorization: "Bearer osk_k",
+          type: "application/json",
+          body
+        }
+      ])
     })
   )
 })

@@ -74,6 +74,22 @@ export interface Claim {
   readonly requests: ReadonlyArray<readonly [number, number]>
 }
 
+/**
+ * A claim whose files were read as bytes only, all of them written by `encodeSpool` and fitting one request: sent as
+ * they are (no parsing, no serializing), and parsed only when the answer needs the events (refused or deleted ones, a
+ * failure to isolate).
+ */
+export interface RawClaim {
+  readonly files: Claim["files"]
+  readonly count: number
+  /** The `POST /sync/events` body: `{"events":[…]}` of every file's events, in order. */
+  readonly body: Uint8Array
+  /** The claim as the events path sees it: its files parsed (an unreadable one quarantined, as `claim` does). */
+  readonly decode: Effect.Effect<Claim | undefined, Fs.FsError>
+}
+
+export const isRaw = (claim: Claim | RawClaim): claim is RawClaim => "body" in claim
+
 /** What became of one sendable event. */
 export type Outcome =
   | { readonly _tag: "Delivered" }
@@ -162,41 +178,48 @@ export const makeDrainSteps = (ctx: DrainContext) => {
       return (yield* Fs.move(from, to)) ? to : undefined
     })
 
-  /**
-   * Claims the oldest pending files that fit one request (or one file, however large), skipping events that wait for
-   * a retry until `now`; undefined when none are left.
-   */
-  const claim = (now: number, totals: Totals) =>
+  /** A claimed file: its events parsed, or (`raw`) only the bytes of its events, as `encodeSpool` wrote them. */
+  type Entry = {
+    readonly file: { readonly name: string; readonly path: string; readonly spool: Files.SpoolName }
+    readonly count: number
+    readonly bytes: number
+  } & (
+    | { readonly raw: Buffer; readonly whole: Buffer }
+    | { readonly events: ReadonlyArray<unknown>; readonly sizes: ReadonlyArray<number> }
+  )
+
+  /** The events of a claimed spool file's text with their sizes, or undefined once it was quarantined. */
+  const parseEntry = (file: Entry["file"], text: string, totals: Totals) =>
     Effect.gen(function* () {
-      const files: Array<{ name: string; path: string; spool: Files.SpoolName }> = []
+      const decoded = Files.decodeSpool(text, file.spool.count)
+      if ("error" in decoded) {
+        yield* quarantineSpool(file.path, file.name, decoded, "", totals)
+        return undefined
+      }
+      const sizes = decoded.events.map(Files.eventBytes)
+      return {
+        file,
+        events: decoded.events,
+        sizes,
+        count: decoded.events.length,
+        bytes: sizes.reduce((a, b) => a + b, 0)
+      }
+    })
+
+  /** The claim of `entries` as the events path sees it: every file parsed (an unreadable one quarantined). */
+  const toClaim = (entries: ReadonlyArray<Entry>, totals: Totals) =>
+    Effect.gen(function* () {
+      const files: Array<Claim["files"][number]> = []
       const items: Array<Item> = []
       const sizes: Array<number> = []
-      let bytes = Files.ENVELOPE_BYTES
-      for (const name of yield* Fs.list(dirs.pending)) {
-        const parsed = Files.parseName(name)
-        if (parsed?.retry !== undefined && parsed.retry.notBefore > now) continue
-        if (parsed !== undefined && files.length > 0 && items.length + parsed.count > ctx.maxEvents) break
-        const claimed = yield* claimFile(name)
-        if (claimed === undefined) continue
-        const decoded = yield* readSpool(claimed, parsed)
-        if (decoded === undefined) continue
-        if ("error" in decoded || parsed === undefined) {
-          if ("error" in decoded) yield* quarantineSpool(claimed, name, decoded, "", totals)
-          continue
+      for (const entry of entries) {
+        const parsed = "raw" in entry ? yield* parseEntry(entry.file, entry.whole.toString("utf8"), totals) : entry
+        if (parsed === undefined) continue
+        const file = files.push(parsed.file) - 1
+        for (let index = 0; index < parsed.events.length; index++) {
+          items.push({ file, index, event: parsed.events[index] })
+          sizes.push(parsed.sizes[index])
         }
-        const fileSizes = decoded.events.map(Files.eventBytes)
-        const fileBytes = fileSizes.reduce((a, b) => a + b, 0)
-        if (files.length > 0 && bytes + fileBytes > ctx.maxBytes) {
-          yield* Fs.move(claimed, path.join(dirs.pending, name))
-          break
-        }
-        const file = files.push({ name, path: claimed, spool: parsed }) - 1
-        for (let index = 0; index < decoded.events.length; index++) {
-          items.push({ file, index, event: decoded.events[index] })
-          sizes.push(fileSizes[index])
-        }
-        bytes += fileBytes
-        if (items.length >= ctx.maxEvents || bytes >= ctx.maxBytes) break
       }
       if (files.length === 0) return undefined
       const sendable: Array<Item> = []
@@ -214,6 +237,59 @@ export const makeDrainSteps = (ctx: DrainContext) => {
       const requests = Files.planRequests(sendableSizes, ctx.maxEvents, ctx.maxBytes)
       const result: Claim = { files, sendable, oversize, requests }
       return result
+    })
+
+  /**
+   * Claims the oldest pending files that fit one request (or one file, however large), skipping events that wait for
+   * a retry until `now`; undefined when none are left. With `raw`, files in the exact shape `encodeSpool` writes are
+   * not parsed: when every file of the claim is, and they fit one request, the claim is a `RawClaim`, its request body
+   * made of their bytes.
+   */
+  const claim = (now: number, totals: Totals, raw = false) =>
+    Effect.gen(function* () {
+      const entries: Array<Entry> = []
+      let count = 0
+      let bytes = Files.ENVELOPE_BYTES
+      for (const name of yield* Fs.list(dirs.pending)) {
+        const parsed = Files.parseName(name)
+        if (parsed?.retry !== undefined && parsed.retry.notBefore > now) continue
+        if (parsed !== undefined && entries.length > 0 && count + parsed.count > ctx.maxEvents) break
+        const claimed = yield* claimFile(name)
+        if (claimed === undefined) continue
+        const content = yield* Fs.readBytes(claimed)
+        if (content === undefined) continue
+        if (parsed === undefined) {
+          yield* quarantine(claimed, name, "not an outbox file name", totals)
+          continue
+        }
+        const file = { name, path: claimed, spool: parsed }
+        const eventBytes = raw ? Files.spoolEventBytes(content) : undefined
+        const entry: Entry | undefined =
+          eventBytes !== undefined
+            ? { file, count: parsed.count, bytes: eventBytes.length + 1, raw: eventBytes, whole: content }
+            : yield* parseEntry(file, content.toString("utf8"), totals)
+        if (entry === undefined) continue
+        if (entries.length > 0 && bytes + entry.bytes > ctx.maxBytes) {
+          yield* Fs.move(claimed, path.join(dirs.pending, name))
+          break
+        }
+        entries.push(entry)
+        count += entry.count
+        bytes += entry.bytes
+        if (count >= ctx.maxEvents || bytes >= ctx.maxBytes) break
+      }
+      if (entries.length === 0) return undefined
+      const fits = count <= ctx.maxEvents && bytes <= ctx.maxBytes
+      if (raw && fits && entries.every((entry) => "raw" in entry)) {
+        const rawClaim: RawClaim = {
+          files: entries.map((entry) => entry.file),
+          count,
+          body: Files.requestBody(entries.map((entry) => ("raw" in entry ? entry.raw : Buffer.alloc(0)))),
+          decode: toClaim(entries, totals)
+        }
+        return rawClaim
+      }
+      return yield* toClaim(entries, totals)
     })
 
   const setAside = (

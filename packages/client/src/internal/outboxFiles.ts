@@ -118,6 +118,37 @@ const SPOOL_VERSION = 1
 export const encodeSpool = (events: ReadonlyArray<unknown>): string =>
   `{"v":${SPOOL_VERSION},"events":${JSON.stringify(events)}}`
 
+const SPOOL_HEAD = Buffer.from(`{"v":${SPOOL_VERSION},"events":[`)
+const SPOOL_TAIL = Buffer.from("]}")
+
+/**
+ * The bytes of a spool file's events as `encodeSpool` wrote them (the JSON between its array's brackets, empty for no
+ * events), or undefined when the file does not have that exact shape (another writer, damage): such a file is parsed.
+ * Nothing inside is checked: the server parses it, and a request it fails on is parsed and split as any other.
+ */
+export const spoolEventBytes = (bytes: Buffer): Buffer | undefined => {
+  if (bytes.length < SPOOL_HEAD.length + SPOOL_TAIL.length) return undefined
+  if (!bytes.subarray(0, SPOOL_HEAD.length).equals(SPOOL_HEAD)) return undefined
+  if (!bytes.subarray(bytes.length - SPOOL_TAIL.length).equals(SPOOL_TAIL)) return undefined
+  return bytes.subarray(SPOOL_HEAD.length, bytes.length - SPOOL_TAIL.length)
+}
+
+const BODY_HEAD = Buffer.from('{"events":[')
+const BODY_COMMA = Buffer.from(",")
+const BODY_TAIL = Buffer.from("]}")
+
+/** A `POST /sync/events` body holding the events of spool files, from their bytes (`spoolEventBytes`), in order. */
+export const requestBody = (parts: ReadonlyArray<Buffer>): Buffer => {
+  const chunks: Array<Buffer> = [BODY_HEAD]
+  for (const part of parts) {
+    if (part.length === 0) continue
+    if (chunks.length > 1) chunks.push(BODY_COMMA)
+    chunks.push(part)
+  }
+  chunks.push(BODY_TAIL)
+  return Buffer.concat(chunks)
+}
+
 /**
  * The complete events at the start of a spool body that was cut short (a crash mid-write, a full disk, a bad sector):
  * scans `{"v":1,"events":[` value by value and stops at the first that is incomplete.

@@ -55,6 +55,12 @@ export const readText = (file: string): Effect.Effect<string | undefined, FsErro
     undefined
   )
 
+export const readBytes = (file: string): Effect.Effect<Buffer | undefined, FsError> =>
+  unlessGone(
+    attempt("read", file, () => fsp.readFile(file)),
+    undefined
+  )
+
 export const remove = (file: string): Effect.Effect<void, FsError> =>
   unlessGone(
     attempt("unlink", file, () => fsp.unlink(file)),

@@ -1,5 +1,7 @@
+import * as path from "node:path"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as Drain from "./outboxDrain.js"
@@ -36,7 +38,9 @@ const describeFailed = (failed: Drain.FailedEvent | undefined, maxAttempts: numb
 export const runDrain = <F extends Failure, R>(
   send: (events: ReadonlyArray<unknown>) => Effect.Effect<Files.Answer, F, R>,
   settings: RunSettings<F>,
-  startedAt: number
+  startedAt: number,
+  /** Sends a request body made of spool files' bytes (`Drain.RawClaim`); without it every claim is parsed. */
+  sendEncoded?: (body: Uint8Array, count: number) => Effect.Effect<Files.Answer, F, R>
 ) =>
   Effect.gen(function* () {
     const { ctx, maxProbes } = settings
@@ -64,9 +68,11 @@ export const runDrain = <F extends Failure, R>(
         message: `${last.message} The server accepted no request, so this is not charged to the events; they stay queued.`
       })
 
-    const claimNow = Effect.flatMap(Clock.currentTimeMillis, (now) => steps.claim(now, totals))
+    const claimNow = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      steps.claim(now, totals, sendEncoded !== undefined)
+    )
     /** The claim made ahead while a request was in flight, if any. */
-    let upcoming: Fiber.RuntimeFiber<Drain.Claim | undefined, Fs.FsError> | undefined
+    let upcoming: Fiber.RuntimeFiber<Drain.Claim | Drain.RawClaim | undefined, Fs.FsError> | undefined
     // Nothing to claim ahead is no answer: the files sent back to pending/ since, or appended, are claimed now.
     const nextClaim = Effect.suspend(() => {
       const made = upcoming
@@ -81,12 +87,47 @@ export const runDrain = <F extends Failure, R>(
       upcoming = undefined
       return made === undefined
         ? Effect.void
-        : Effect.flatMap(Fiber.await(made), (exit) =>
-            Effect.sync(() => {
-              if (exit._tag === "Success" && exit.value !== undefined) held.push(makeWork(exit.value))
+        : Effect.flatMap(Fiber.await(made), (exit) => {
+            if (exit._tag !== "Success" || exit.value === undefined) return Effect.void
+            const claim = exit.value
+            if (!Drain.isRaw(claim)) return Effect.sync(() => held.push(makeWork(claim)))
+            return Effect.forEach(claim.files, (file) => Fs.move(file.path, path.join(ctx.dirs.pending, file.name)), {
+              discard: true
             })
-          )
+          })
     })
+
+    /**
+     * Sends a claim as bytes. Every event delivered: its files are settled at once, never parsed. Otherwise the claim
+     * is parsed and returned as work, with what its request gave when that still applies to the parsed events.
+     */
+    const sendRaw = (
+      claim: Drain.RawClaim,
+      beforeRequest: Effect.Effect<void, Fs.FsError>,
+      onSuccess: Effect.Effect<void>
+    ) =>
+      Effect.gen(function* () {
+        const encoded = sendEncoded as NonNullable<typeof sendEncoded>
+        yield* beforeRequest
+        const sent = yield* Effect.either(encoded(claim.body, claim.count))
+        if (sent._tag === "Right" && Files.answerProblem(sent.right, claim.count) === undefined) {
+          const answer = sent.right
+          if (answer.rejected.length === 0 && (answer.deleted ?? []).length === 0) {
+            progress.evidence = true
+            progress.requests += 1
+            yield* onSuccess
+            for (const file of claim.files) yield* Fs.remove(file.path)
+            totals.delivered += claim.count
+            yield* settings.updateState(Files.recordSuccess(yield* Clock.currentTimeMillis))
+            return undefined
+          }
+        }
+        const decoded = yield* claim.decode
+        if (decoded === undefined) return undefined
+        // The parsed events are what was sent unless a file could not be parsed: then they are sent again.
+        const same = decoded.sendable.length === claim.count && decoded.requests.length === 1
+        return { work: makeWork(decoded), first: same ? sent : undefined }
+      })
 
     const loop = Effect.gen(function* () {
       yield* steps.recover(startedAt, totals)
@@ -107,15 +148,24 @@ export const runDrain = <F extends Failure, R>(
         if (progress.evidence) yield* settle(takeComplete())
         const resumable = progress.evidence ? held.findIndex((work) => work.queue.length > 0) : -1
         let work = resumable < 0 ? undefined : held.splice(resumable, 1)[0]
+        let first: Either.Either<Files.Answer, F> | undefined
         if (work === undefined) {
           const claim = yield* nextClaim
           if (claim === undefined) return null
-          work = makeWork(claim)
+          // Once the server accepts requests, the next claim (its files read, and parsed unless sent as bytes) is
+          // made while this one is sent: the server does not wait for it after each answer.
+          if (progress.evidence && upcoming === undefined) upcoming = yield* Effect.fork(claimNow)
+          if (Drain.isRaw(claim)) {
+            const rest = yield* sendRaw(claim, sendOptions.beforeRequest, sendOptions.onSuccess)
+            if (rest === undefined) continue
+            work = rest.work
+            first = rest.first
+          } else {
+            work = makeWork(claim)
+          }
         }
-        // Once the server accepts requests, the next claim (its files read and parsed) is made while this one is
-        // sent: the server does not wait for it after each answer.
         if (progress.evidence && upcoming === undefined) upcoming = yield* Effect.fork(claimNow)
-        const step = yield* sendWork(work, send, sendOptions, progress)
+        const step = yield* sendWork(work, send, sendOptions, progress, first)
         if (step._tag === "Done" && progress.evidence) {
           yield* settle([work])
           continue
@@ -134,7 +184,7 @@ export const runDrain = <F extends Failure, R>(
     })
 
     const finish = Effect.gen(function* () {
-      const stopped = yield* Effect.ensuring(loop, dropUpcoming)
+      const stopped = yield* Effect.ensuring(loop, Effect.ignore(dropUpcoming))
       yield* settle(held.splice(0))
       const failure =
         stopped ??

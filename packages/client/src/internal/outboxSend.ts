@@ -1,4 +1,5 @@
 import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import type { Claim, Outcome } from "./outboxDrain.js"
 import * as Files from "./outboxFiles.js"
 
@@ -79,14 +80,23 @@ export const sendWork = <F extends Failure, R, E>(
     readonly beforeRequest: Effect.Effect<void, E>
     readonly onSuccess: Effect.Effect<void>
   },
-  progress: Progress<F>
+  progress: Progress<F>,
+  /** What the first queued range's request gave, when it was made already (the claim sent as bytes). */
+  first?: Either.Either<Files.Answer, F>
 ): Effect.Effect<Step<F>, E, R> =>
   Effect.gen(function* () {
+    let made = first
     while (work.queue.length > 0) {
       const [start, end] = work.queue.shift() as readonly [number, number]
-      yield* options.beforeRequest
       const batch = work.claim.sendable.slice(start, end).map((item) => item.event)
-      const sent = yield* Effect.either(send(batch))
+      let sent: Either.Either<Files.Answer, F>
+      if (made !== undefined) {
+        sent = made
+        made = undefined
+      } else {
+        yield* options.beforeRequest
+        sent = yield* Effect.either(send(batch))
+      }
       const problem = sent._tag === "Right" ? Files.answerProblem(sent.right, batch.length) : undefined
       if (sent._tag === "Right" && problem === undefined) {
         record(work, start, end, sent.right)

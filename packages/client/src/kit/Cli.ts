@@ -103,13 +103,19 @@ const sendingWhile = <A, E, R>(work: (appended: Effect.Effect<void>) => Effect.E
     const counted = History.collectingEvery(History.COLLECT_EVERY_EVENTS)
     const send = (events: ReadonlyArray<unknown>) =>
       Effect.tap(transport.sendEvents(events), () => Effect.sync(() => counted(events.length)))
+    const { sendEncoded } = transport
+    const sendBytes =
+      sendEncoded === undefined
+        ? undefined
+        : (body: Uint8Array, count: number) =>
+            Effect.tap(sendEncoded(body, count), () => Effect.sync(() => counted(count)))
     const signal = yield* Queue.sliding<boolean>(1)
     const sent = { delivered: 0, rejected: 0 }
     const sender = yield* Effect.fork(
       Effect.gen(function* () {
         for (;;) {
           const last = yield* Queue.take(signal)
-          const drained = yield* outbox.drain(send, { claimTimeout: 0 })
+          const drained = yield* outbox.drain(send, { claimTimeout: 0 }, sendBytes)
           sent.delivered += drained.delivered
           sent.rejected += drained.rejected
           if (last || drained.failure !== null) return

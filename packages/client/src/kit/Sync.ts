@@ -262,7 +262,11 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
       const transport = yield* SyncClient.SyncClient
       // Every append happens under the lock, so a claim left in the outbox's sending/ (or a spool file in its tmp/)
       // belongs to a sync that died: taken back at once.
-      const drained = yield* (yield* Outbox.Outbox).drain(transport.sendEvents, { claimTimeout: 0 })
+      const drained = yield* (yield* Outbox.Outbox).drain(
+        transport.sendEvents,
+        { claimTimeout: 0 },
+        transport.sendEncoded
+      )
       return {
         ...done,
         delivered: delivered + drained.delivered,

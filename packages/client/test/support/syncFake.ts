@@ -87,10 +87,14 @@ export const syncLayer = (dir: string, http: HttpClient.HttpClient, tool = confi
     )
   )
 
-/** One sync: drain the outbox through the configured transport. */
-export const drainOnce = (options: Outbox.DrainOptions = {}) =>
+/**
+ * One sync: drain the outbox through the configured transport; with `bytes`, files go out as their bytes
+ * (`sendEncoded`, what the CLIs do) whenever they can.
+ */
+export const drainOnce = (options: Outbox.DrainOptions = {}, bytes = false) =>
   Effect.gen(function* () {
     const outbox = yield* Outbox.Outbox
     const client = yield* SyncClient.SyncClient
-    return yield* outbox.drain(client.sendEvents, options)
+    if (bytes && client.sendEncoded === undefined) return yield* Effect.die("the transport cannot send bytes")
+    return yield* outbox.drain(client.sendEvents, options, bytes ? client.sendEncoded : undefined)
   })
