@@ -601,6 +601,27 @@ describe("Outbox.drain with sendEncoded: files go out as their bytes", () => {
       })
   )
 
+  it.effect("a file holding fewer events than its name says: the answer does not add up, the file is quarantined", () =>
+    Effect.gen(function* () {
+      const { dir, outbox } = yield* queued()
+      fs.writeFileSync(path.join(dir, "pending", spoolName(6, 1, 3)), '{"v":1,"events":[{"id":"c1"},{"id":"c2"}]}')
+      const server = yield* fakeServer()
+      const bodies: Array<string> = []
+      const counted: Outbox.SendEncoded = (body, count) => {
+        const events = (JSON.parse(Buffer.from(body).toString("utf8")) as { events: ReadonlyArray<unknown> }).events
+        bodies.push(`${count}:${events.map(idOf).join(",")}`)
+        return server.send(events)
+      }
+
+      const result = yield* outbox.drain(server.send, {}, counted)
+
+      expect(bodies).toEqual(["3:c1,c2", "2:c1,c2"])
+      expect(result.corrupt).toEqual([{ file: spoolName(6, 1, 3), reason: "holds 2 events, its name announces 3" }])
+      expect(result.delivered).toBe(2)
+      expect([ls(dir, "pending"), ls(dir, "sending"), ls(dir, "corrupt")]).toEqual([[], [], [spoolName(6, 1, 3)]])
+    })
+  )
+
   it.effect("the server down: every file claimed goes back to pending/ unparsed, nothing charged", () =>
     Effect.gen(function* () {
       const { dir, outbox } = yield* queued(["u1"], ["u2"])
