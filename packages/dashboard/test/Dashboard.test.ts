@@ -151,6 +151,8 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await sessions.waitFor()
     expect(Number((await sessions.innerText()).replace(/,/g, ""))).toBe(sessionCount + 2)
     await page.locator(".chart canvas").first().waitFor()
+    // The recent sessions are a query of their own: under load they can arrive after the chart.
+    await page.locator(".recent li").nth(7).waitFor()
     expect(await page.locator(".recent li").count()).toBe(8)
     await page.getByRole("radio", { name: "By model" }).click()
     await page.getByRole("radio", { name: "Cost", exact: true }).click()
