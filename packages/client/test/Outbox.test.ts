@@ -378,31 +378,42 @@ describe("Outbox.drain claims the next files while a request is in flight", () =
     })
   )
 
-  it.effect("a server that goes away: what was claimed ahead goes back, and the retry sends the oldest first", () =>
-    Effect.gen(function* () {
-      const { dir, outbox } = yield* queued(["r1"], ["r2"], ["r3"])
-      const server = yield* fakeServer({
-        fail: (attempt) => (attempt === 2 ? down("503 Service Unavailable")() : undefined)
-      })
-      const attempted: Array<string> = []
-      const send: Outbox.Send = (events) =>
+  for (const way of ["events", "bytes"] as const) {
+    it.effect(
+      `a server that goes away: what was claimed ahead goes back, and the retry sends the oldest first (${way})`,
+      () =>
         Effect.gen(function* () {
-          attempted.push(events.map(idOf).join(","))
-          // Let the claim made ahead (r3) happen before this request fails.
-          if (attempted.length === 2) yield* waitFor(() => ls(dir, "pending").length === 0)
-          return yield* server.send(events)
+          const { dir, outbox } = yield* queued(["r1"], ["r2"], ["r3"])
+          const server = yield* fakeServer({
+            fail: (attempt) => (attempt === 2 ? down("503 Service Unavailable")() : undefined)
+          })
+          const attempted: Array<string> = []
+          const send: Outbox.Send = (events) =>
+            Effect.gen(function* () {
+              attempted.push(events.map(idOf).join(","))
+              // Let the claim made ahead (r3) happen before this request fails.
+              if (attempted.length === 2) yield* waitFor(() => ls(dir, "pending").length === 0)
+              return yield* server.send(events)
+            })
+          // Sent as bytes, every claim goes out whole (the events path is never taken), and the claim made ahead
+          // is a file read as bytes that must go back to pending/ unparsed.
+          const bytes: Outbox.SendEncoded = (body) =>
+            send((JSON.parse(Buffer.from(body).toString("utf8")) as { events: ReadonlyArray<unknown> }).events)
+          const eventsPath: Outbox.Send = way === "events" ? send : () => Effect.die("the events path was used")
+
+          const retry = Outbox.retrySchedule({ base: "100 millis", factor: 2, retries: 3, jitter: false })
+          const { exit, wakes } = yield* runWithTestClock(
+            outbox.drain(eventsPath, { retry, maxEvents: 1 }, way === "bytes" ? bytes : undefined)
+          )
+
+          expect(attempted).toEqual(["r1", "r2", "r2", "r3"])
+          expect(wakes).toEqual([100])
+          expect(yield* server.batches).toEqual([["r1"], ["r2"], ["r3"]])
+          expect(exit).toEqual(Exit.succeed({ delivered: 3, rejected: 0, requests: 3, ...noFailure }))
+          expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([[], []])
         })
-
-      const retry = Outbox.retrySchedule({ base: "100 millis", factor: 2, retries: 3, jitter: false })
-      const { exit, wakes } = yield* runWithTestClock(outbox.drain(send, { retry, maxEvents: 1 }))
-
-      expect(attempted).toEqual(["r1", "r2", "r2", "r3"])
-      expect(wakes).toEqual([100])
-      expect(yield* server.batches).toEqual([["r1"], ["r2"], ["r3"]])
-      expect(exit).toEqual(Exit.succeed({ delivered: 3, rejected: 0, requests: 3, ...noFailure }))
-      expect([ls(dir, "pending"), ls(dir, "sending")]).toEqual([[], []])
-    })
-  )
+    )
+  }
 
   it.effect("a server that refuses the key: the drain stops with every unsent file back in pending/", () =>
     Effect.gen(function* () {
