@@ -25,6 +25,7 @@ import {
   parseFlags,
   postEvents,
   rootDir,
+  spread,
   startServer
 } from "./lib.mjs"
 
@@ -138,10 +139,7 @@ for (let round = 0; round < RUNS; round++) {
   process.stderr.write(`round ${round + 1}/${RUNS} done, load ${loadAverage()}\n`)
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
+const median = (values) => spread(values).median
 const bareWall = median(results.get("bare").map((r) => r.wallMs))
 const bareCpu = median(results.get("bare").map((r) => r.cpuMs))
 const rows = [...results].map(([label, runs]) => {

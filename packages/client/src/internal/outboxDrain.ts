@@ -284,7 +284,7 @@ export const makeDrainSteps = (ctx: DrainContext) => {
         const rawClaim: RawClaim = {
           files: entries.map((entry) => entry.file),
           count,
-          body: Files.requestBody(entries.map((entry) => ("raw" in entry ? entry.raw : Buffer.alloc(0)))),
+          body: Files.requestBody(entries.flatMap((entry) => ("raw" in entry ? [entry.raw] : []))),
           decode: toClaim(entries, totals)
         }
         return rawClaim
