@@ -136,19 +136,15 @@ const OverviewPage = () => {
       {stats.data !== undefined && chart !== undefined && (
         <Card
           title="Usage over time"
-          actions={
-            <>
-              {chartControls.map(([name, label, options]) => (
-                <Segmented
-                  key={name}
-                  label={label}
-                  value={{ metric, split, bucket }[name]}
-                  options={options}
-                  onChange={(v) => setParams({ [name]: v === options[0][0] ? null : v })}
-                />
-              ))}
-            </>
-          }
+          actions={chartControls.map(([name, label, options]) => (
+            <Segmented
+              key={name}
+              label={label}
+              value={{ metric, split, bucket }[name]}
+              options={options}
+              onChange={(v) => setParams({ [name]: v === options[0][0] ? null : v })}
+            />
+          ))}
         >
           {chart.layers.length === 0 ? (
             <p className="muted chart-empty">No usage in this range.</p>
