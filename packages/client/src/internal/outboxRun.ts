@@ -7,7 +7,7 @@ import * as Schedule from "effect/Schedule"
 import * as Drain from "./outboxDrain.js"
 import * as Files from "./outboxFiles.js"
 import * as Fs from "./outboxFs.js"
-import { type Failure, makeWork, type Progress, sendWork, type Work } from "./outboxSend.js"
+import { accepted, type Failure, makeWork, type Progress, sendWork, type Work } from "./outboxSend.js"
 
 /** One drain's settings, resolved from the caller's options. */
 export interface RunSettings<F> {
@@ -81,6 +81,14 @@ export const runDrain = <F extends Failure, R>(
         ? claimNow
         : Effect.flatMap(Fiber.join(made), (claim) => (claim === undefined ? claimNow : Effect.succeed(claim)))
     })
+    /** Once the server accepts requests, the next claim is made while a request is in flight (at most one ahead). */
+    const claimAhead = Effect.suspend(() =>
+      progress.evidence && upcoming === undefined
+        ? Effect.map(Effect.fork(claimNow), (fiber) => {
+            upcoming = fiber
+          })
+        : Effect.void
+    )
     /** Waits for the claim made ahead, if any, and holds it unsent (settled, its files go back to pending/). */
     const dropUpcoming = Effect.suspend(() => {
       const made = upcoming
@@ -113,9 +121,7 @@ export const runDrain = <F extends Failure, R>(
         if (sent._tag === "Right" && Files.answerProblem(sent.right, claim.count) === undefined) {
           const answer = sent.right
           if (answer.rejected.length === 0 && (answer.deleted ?? []).length === 0) {
-            progress.evidence = true
-            progress.requests += 1
-            yield* onSuccess
+            yield* accepted(progress, onSuccess)
             for (const file of claim.files) yield* Fs.remove(file.path)
             totals.delivered += claim.count
             yield* settings.updateState(Files.recordSuccess(yield* Clock.currentTimeMillis))
@@ -152,9 +158,9 @@ export const runDrain = <F extends Failure, R>(
         if (work === undefined) {
           const claim = yield* nextClaim
           if (claim === undefined) return null
-          // Once the server accepts requests, the next claim (its files read, and parsed unless sent as bytes) is
-          // made while this one is sent: the server does not wait for it after each answer.
-          if (progress.evidence && upcoming === undefined) upcoming = yield* Effect.fork(claimNow)
+          // The next claim (its files read, and parsed unless sent as bytes) is made while this one is sent: the server
+          // does not wait for it after each answer.
+          yield* claimAhead
           if (Drain.isRaw(claim)) {
             const rest = yield* sendRaw(claim, sendOptions.beforeRequest, sendOptions.onSuccess)
             if (rest === undefined) continue
@@ -164,7 +170,7 @@ export const runDrain = <F extends Failure, R>(
             work = makeWork(claim)
           }
         }
-        if (progress.evidence && upcoming === undefined) upcoming = yield* Effect.fork(claimNow)
+        yield* claimAhead
         const step = yield* sendWork(work, send, sendOptions, progress, first)
         if (step._tag === "Done" && progress.evidence) {
           yield* settle([work])

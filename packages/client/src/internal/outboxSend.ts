@@ -23,6 +23,14 @@ export interface Work {
   failedProbes: number
 }
 
+/** What every request the server accepted records, however it was sent (events, or a claim's bytes). */
+export const accepted = <F extends Failure>(progress: Progress<F>, onSuccess: Effect.Effect<void>) =>
+  Effect.suspend(() => {
+    progress.evidence = true
+    progress.requests += 1
+    return onSuccess
+  })
+
 export const makeWork = (claim: Claim): Work => ({
   claim,
   queue: [...claim.requests],
@@ -100,9 +108,7 @@ export const sendWork = <F extends Failure, R, E>(
       const problem = sent._tag === "Right" ? Files.answerProblem(sent.right, batch.length) : undefined
       if (sent._tag === "Right" && problem === undefined) {
         record(work, start, end, sent.right)
-        progress.evidence = true
-        progress.requests += 1
-        yield* options.onSuccess
+        yield* accepted(progress, options.onSuccess)
         continue
       }
       const error = sent._tag === "Left" ? sent.left : options.malformed(problem ?? "")
