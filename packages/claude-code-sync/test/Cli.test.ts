@@ -209,7 +209,8 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
 
     const again = await run(dir, ["sync"])
     expect(again.code).toBe(0)
-    expect(again.stdout).toContain("queued 0 event(s).\nSent 0 event(s), 0 rejected by the server, 0 pending.")
+    // Nothing left in the inbox: only what was sent is reported.
+    expect(again.stdout).toBe("Sent 0 event(s), 0 rejected by the server, 0 pending.\n")
     expect(await api<Api.SessionDetail>(server, server.key, `/api/sessions/${sessionId}`)).toEqual(detail)
 
     // The sync recorded where it stopped reading the transcript: an import finds nothing new and reads nothing.

@@ -113,11 +113,7 @@ describe("QuickImport.check", () => {
   it("answers with the full import's lines when nothing changed", () => {
     const { check, paths } = setUp()
     expect(check()).toEqual({
-      lines: [
-        "found 2/2",
-        "Processed 0 hook payload(s) and 0 transcript(s); queued 0 event(s).",
-        "Sent 0 event(s), 0 rejected by the server, 0 pending."
-      ]
+      lines: ["found 2/2", "Sent 0 event(s), 0 rejected by the server, 0 pending."]
     })
     expect(paths.stateDir).toContain("claude-code-sync")
   })

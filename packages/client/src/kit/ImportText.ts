@@ -36,7 +36,7 @@ export const foundText = (found: Found): string => {
 /** A size in MiB with one decimal, the way every command prints sizes (as `AccountCommands.mebibytes`). */
 export const mebibytes = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`
 
-/** The lines a sync prints after its work: what it took from the inbox, then what it sent. */
+/** The lines a sync prints after its work: what it took from the inbox (when it took anything), then what it sent. */
 export const reportLines = (agent: Agent, log: string, report: ReportCounts): ReadonlyArray<string> => {
   const unreadable = report.unreadable > 0 ? ` (${report.unreadable} unreadable, see ${log})` : ""
   const followUps = agent.followUpNoun === undefined ? "" : ` and ${report.followUps} ${agent.followUpNoun}(s)`
@@ -50,10 +50,17 @@ export const reportLines = (agent: Agent, log: string, report: ReportCounts): Re
           `Re-read ${report.recovered} session(s) whose ${agent.inboxNoun}s could not be stored (see \`${agent.source.cli} status\`).`
         ]
       : []
+  // Nothing taken from the inbox (an import, a sync after the hooks already sent everything) is not worth a line that
+  // reads as "0 transcripts" right after an import's "read 318 transcript files".
+  const idle = report.inboxItems === 0 && report.unreadable === 0 && report.followUps === 0 && report.eventsQueued === 0
   return [
     ...recovered,
     ...saved,
-    `Processed ${report.inboxItems} ${agent.inboxNoun}(s)${unreadable}${followUps}; queued ${report.eventsQueued} event(s).`,
+    ...(idle
+      ? []
+      : [
+          `Processed ${report.inboxItems} ${agent.inboxNoun}(s)${unreadable}${followUps}; queued ${report.eventsQueued} event(s).`
+        ]),
     `Sent ${report.delivered} event(s), ${report.rejected} rejected by the server, ${report.pending} pending.`
   ]
 }
