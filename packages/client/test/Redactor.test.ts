@@ -267,6 +267,137 @@ describe("redactText: what the broader evaluation found missing", () => {
   })
 })
 
+describe("redactText: secrets behind escapes, encodings and colours", () => {
+  const ESC = "\u001b"
+  it("a token or an assignment coloured by a terminal (real or spelled-out escape characters)", () => {
+    const gh = `ghp_${g.alnum(36)}`
+    expect(redact(`Token created: ${ESC}[33m${gh}${ESC}[0m`)).toBe(
+      `Token created: ${ESC}[33m${R("github-token")}${ESC}[0m`
+    )
+    // The raw text of a JSON line spells the escape character out
+    expect(redact(`"stdout":"\\u001b[32m${gh}\\u001b[39m"`)).toBe(
+      `"stdout":"\\u001b[32m${R("github-token")}\\u001b[39m"`
+    )
+    const webhook = g.alnum(32)
+    const line = `${ESC}[36mSTRIPE_WEBHOOK_SECRET${ESC}[39m=${ESC}[32m${webhook}${ESC}[39m`
+    expect(gone(line, webhook)).toBe(true)
+    const openai = `sk-proj-${g.b64url(120)}`
+    expect(gone(`${ESC}[1mOPENAI_API_KEY${ESC}[0m: ${ESC}[32m${openai}${ESC}[39m`, openai)).toBe(true)
+  })
+
+  it("a token after a backslash escape in raw JSON text, and inside a JSON line quoted in another (two levels)", () => {
+    const gh = `ghp_${g.alnum(36)}`
+    const hook = `{"tool_response":{"stdout":"$ gh auth token\\n${gh}\\n","stderr":""}}`
+    expect(redact(hook)).toBe(`{"tool_response":{"stdout":"$ gh auth token\\n${R("github-token")}\\n","stderr":""}}`)
+    const ant = `sk-ant-api03-${g.b64url(93)}AA`
+    const aws = `AKIA${g.upperAlnum(16)}`
+    const inner = JSON.stringify({ type: "user", message: { content: `keys:\n${ant}\n${aws}\n` } })
+    const outer = JSON.stringify({ tool_result: inner })
+    expect(gone(outer, ant, aws)).toBe(true)
+    expect(gone(`STRIPE\\t${`sk_live_${g.alnum(99)}`}`, "sk_live_")).toBe(true)
+    const pw = g.alnum(16)
+    expect(gone(`{\\"password\\":\\"${pw}\\"}`, pw)).toBe(true)
+  })
+
+  it("percent-encoded and HTML-escaped contexts", () => {
+    const gh = `ghp_${g.alnum(36)}`
+    expect(redact(`https://ci.example.com/hook?token%3D${gh}%26ref%3Dmain`)).toBe(
+      `https://ci.example.com/hook?token%3D${R("github-token")}%26ref%3Dmain`
+    )
+    const pw = g.alnum(16)
+    expect(gone(`?payload=%7B%22user%22%3A%22dev%22%2C%22password%22%3A%22${pw}%22%7D`, pw)).toBe(true)
+    expect(
+      gone(`<div data-config="{&quot;user&quot;:&quot;dev&quot;,&quot;password&quot;:&quot;${pw}&quot;}">`, pw)
+    ).toBe(true)
+    const slack = `T${g.upperAlnum(8)}\\/B${g.upperAlnum(10)}\\/${g.alnum(24)}`
+    expect(gone(`{"webhook_url":"https:\\/\\/hooks.slack.com\\/services\\/${slack}"}`, slack.slice(-24))).toBe(true)
+  })
+
+  it("leaves escaped text without secrets exactly as it was", () => {
+    const texts = [
+      `${ESC}[1mPASS${ESC}[22m src/index.test.ts (12 tests) ${ESC}[2m3 ms${ESC}[22m`,
+      '{"text":"line one\\nline two\\t\\"quoted\\" \\u00e9t\\u00e9"}',
+      "https://example.com/search?q=hello%20world&lang=en%2Dus",
+      "<p>Tom &amp; Jerry &lt;3 &quot;cheese&quot;</p>",
+      'console.log("done\\n"); const re = /\\d+%/; printf("%d%%\\n", 42)'
+    ]
+    for (const text of texts) expect(redact(text)).toBe(text)
+  })
+})
+
+describe("redactText: signed URLs, cookies and typed declarations", () => {
+  it("the signature of a signed URL (S3, GCS, CloudFront)", () => {
+    const s3 = g.hex(64)
+    expect(
+      gone(
+        `https://bucket.s3.amazonaws.com/a.zip?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=${s3}`,
+        s3
+      )
+    ).toBe(true)
+    const gcs = g.hex(512)
+    expect(
+      gone(`https://storage.googleapis.com/b/o?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Signature=${gcs}`, gcs)
+    ).toBe(true)
+    const cf = `${g.b64url(40)}~${g.b64url(40)}__`
+    expect(
+      gone(
+        `https://d111111abcdef8.cloudfront.net/v.mp4?Expires=1717250400&Signature=${cf}&Key-Pair-Id=K2JCJMDEHXQW5F`,
+        cf
+      )
+    ).toBe(true)
+    // A signature's name alone is not a secret, nor is code computing one
+    for (const text of ["const signature = sign(payload, key)", "signatureVersion: 4", "Signature: verified"]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+
+  it("session cookies in headers, Set-Cookie lines and curl's -b", () => {
+    const php = g.lowerAlnum(26)
+    expect(redact(`Cookie: PHPSESSID=${php}; lang=en`)).toBe(`Cookie: PHPSESSID=${R("session-cookie")}; lang=en`)
+    const sid = `s%3A${g.b64url(32)}.${g.b64url(43)}`
+    expect(redact(`< Set-Cookie: connect.sid=${sid}; Path=/; HttpOnly`)).toBe(
+      `< Set-Cookie: connect.sid=${R("session-cookie")}; Path=/; HttpOnly`
+    )
+    const csrf = g.alnum(32)
+    const session = g.lowerAlnum(32)
+    expect(
+      gone(`curl -b "csrftoken=${csrf}; sessionid=${session}" https://app.example.com/admin/`, csrf, session)
+    ).toBe(true)
+    const flask = `eyJ1c2VyX2lkIjo0Mn0.${g.b64url(6)}.${g.b64url(27)}`
+    expect(gone(`Set-Cookie: session=${flask}; HttpOnly; Path=/`, flask)).toBe(true)
+    const rails = `${g.b64url(60)}--${g.b64url(20)}--${g.b64url(22)}`
+    expect(gone(`Cookie: _acme_session=${rails}`, rails)).toBe(true)
+    for (const text of [
+      "Cookie: lang=en; theme=dark",
+      "Set-Cookie: seen=1; Path=/; Max-Age=3600",
+      "document.cookie = name"
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+
+  it("values of typed declarations and constructor-wrapped literals", () => {
+    const value = g.alnum(32)
+    for (const text of [
+      `const val SERVER_TOKEN: String = "${value}"`,
+      `const apiKey: string = '${value}'`,
+      `let apiKey: String = "${value}"`,
+      `let client_secret: &str = "${value}";`,
+      `let client_secret = String::from("${value}");`,
+      `private val password: String? = "${value}"`
+    ]) {
+      expect(redact(text)).toBe(text.replace(value, R("secret-assignment")))
+    }
+    for (const text of [
+      "const password: string = getPassword()",
+      "token: Option<String> = None",
+      `let s = String::from("${value}")`
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+})
+
 describe("redactText: look-alikes the broader evaluation redacted by mistake", () => {
   const unchanged = [
     // AWS's documentation example keys

@@ -4,10 +4,18 @@
  * Buffer), so it also runs in Convex's V8 runtime and in the browser. Rules: `docs/redaction.md`.
  */
 import * as Schema from "effect/Schema"
-import { mergeCandidates, runAnchors, runTokenRuns, Scan, type SecretMatch } from "./internal/redaction/engine.js"
+import {
+  type Candidate,
+  mergeCandidates,
+  runAnchors,
+  runTokenRuns,
+  Scan,
+  type SecretMatch
+} from "./internal/redaction/engine.js"
 import { keyStrength } from "./internal/redaction/keyNames.js"
 import { builtin } from "./internal/redaction/rules.js"
 import { MARKER_PREFIX, marker, tokenLike } from "./internal/redaction/values.js"
+import { compose, decodedView } from "./internal/redaction/views.js"
 
 export type { SecretMatch } from "./internal/redaction/engine.js"
 export { isSecretKeyName } from "./internal/redaction/keyNames.js"
@@ -93,9 +101,8 @@ export const compileExtraPattern = (extra: ExtraPattern): SecretRule => {
   return { name: extra.name, find: (text) => findAll(pattern, text, extra.name) }
 }
 
-/** Finds every secret span of `text`, merged and sorted by start. */
-export const findSecrets = (text: string, options: RedactOptions = {}): ReadonlyArray<Finding> => {
-  if (text.length === 0) return []
+/** Every rule run over `text` once: the candidate spans, unmerged. */
+const scanOnce = (text: string, options: RedactOptions): Array<Candidate> => {
   const scan = new Scan(text)
   runAnchors(scan, builtin.regex, builtin.dispatch)
   runTokenRuns(scan, builtin.runs.table, builtin.runs.min, builtin.runs.scanner)
@@ -103,7 +110,32 @@ export const findSecrets = (text: string, options: RedactOptions = {}): Readonly
     if (rule.trigger !== undefined && !rule.trigger.test(text)) continue
     for (const m of rule.find(text)) scan.add(m.rule, m.start, m.end)
   }
-  return scan.candidates.length === 0 ? [] : mergeCandidates(scan.candidates)
+  return scan.candidates
+}
+
+/** How many levels of escaping are undone (a JSON line inside a JSON string is two). */
+const VIEW_DEPTH = 2
+
+/**
+ * Finds every secret span of `text`, merged and sorted by start: in the text as it is, and in its decoded views
+ * (terminal colours, backslash escapes, percent-encoding and HTML entities undone, up to two levels; see `views.ts`),
+ * whose findings are traced back to the text.
+ */
+export const findSecrets = (text: string, options: RedactOptions = {}): ReadonlyArray<Finding> => {
+  if (text.length === 0) return []
+  const candidates = scanOnce(text, options)
+  let view = decodedView(text)
+  for (let depth = 1; view !== undefined; depth++) {
+    const whole = view.regions.length === 1 && view.regions[0][0] === 0 && view.regions[0][1] === view.text.length
+    for (const [from, to] of view.regions) {
+      for (const c of scanOnce(whole ? view.text : view.text.slice(from, to), options)) {
+        candidates.push({ ...c, start: view.startOf(from + c.start), end: view.endOf(from + c.end - 1) })
+      }
+    }
+    const inner = depth < VIEW_DEPTH && view.decodesAgain ? decodedView(view.text) : undefined
+    view = inner === undefined ? undefined : compose(view, inner)
+  }
+  return candidates.length === 0 ? [] : mergeCandidates(candidates)
 }
 
 /** Replaces every secret in `text` with `[REDACTED:<rule>]`, keeping the surrounding text intact. */

@@ -5,7 +5,7 @@
  * (`- name: DB_PASSWORD` + `value: …`, `<add key="ApiKey" value="…"/>`), calls (`setApiKey("…")`,
  * `define('DB_PASSWORD', '…')`), `ENV KEY value`, `set -gx KEY value`, tables (`token    hvs.…`) and `.netrc`.
  */
-import { lineHeadBefore, type Scan } from "./engine.js"
+import { lineHeadBefore, type Scan, stickyAt } from "./engine.js"
 import { isPasswordKey, type KeyStrength, keyStrength } from "./keyNames.js"
 import { digitAndLetter, hasDigit, isPlaceholder, isPublishable, plausibleSecretValue, tokenLike } from "./values.js"
 
@@ -80,6 +80,12 @@ const readValue = (text: string, i: number, unquotedEnd: Uint8Array): ParsedValu
   if (j >= limit && j < text.length) return undefined
   return { start, end: j, quote: "", next: text[j] ?? "" }
 }
+
+/** `: Type =` between a key and its value, the value quoted after it (Kotlin, TypeScript, Swift, Rust, Scala). */
+const TYPE_ANNOTATION =
+  /:[ \t]*&?(?:'static[ \t]+)?[A-Za-z_][\w.:]{0,40}(?:<[^<>=\n]{0,40}>)?\??(?:\[\])?[ \t]*=(?=[ \t]*(?:["'`]|[A-Z]\w*::(?:from|new)\())/y
+/** Constructors around a string literal: `String::from(`, `SecretString::new(`, `Secret::new(`. */
+const LITERAL_WRAPPER = /(?:[A-Z]\w*::(?:from|new)|String|Some)\([ \t]*(?=["'])/y
 
 const ENV_KEY = /^[A-Z][A-Z0-9_]*$/
 const MEMBER_PATH = /^[A-Za-z_$][\w$]*!?(?:(?:\.|\?\.|!\.|::|->)[A-Za-z_$][\w$]*!?)+$/
@@ -169,6 +175,9 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   const opStart = i
   while (i < text.length && i - opStart < 10 && isBlank(text[i])) i++
   const blanksBefore = i - opStart
+  // A typed declaration (`const val API_TOKEN: String = "…"`, `let apiKey: string = '…'`): the type is skipped
+  const typed = text[i] === ":" ? stickyAt(TYPE_ANNOTATION, text, i) : null
+  if (typed !== null) i += typed[0].length - 1
   const c = text[i]
   let op = ""
   if (c === ":") {
@@ -204,6 +213,9 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   i += op.length
   const valueStart = i
   while (i < text.length && i - valueStart < 10 && isBlank(text[i])) i++
+  // A literal wrapped in a constructor (`String::from("…")`, `SecretString::new("…".into())`): the literal
+  const wrapped = stickyAt(LITERAL_WRAPPER, text, i)
+  if (wrapped !== null) i += wrapped[0].length
   const compact = blanksBefore === 0 && i === valueStart
   // `…:secret:prod/db` inside an ARN or another colon-separated path is not a key
   if (op === ":" && before === ":" && isKeyCode(text.charCodeAt(keyStart - 2))) return

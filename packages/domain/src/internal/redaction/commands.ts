@@ -203,6 +203,11 @@ export const flagScanner: Scanner = (scan, at, end) => {
   const flagAt = at + 1
   const flag = text.slice(flagAt, end)
   if (/^(?:-u|--user|--auth|-a|--http-user)/.test(flag)) cliUserScanner(scan, at, end)
+  // `curl -b "name=value; sessionid=…"`: the cookies sent
+  if (flag === "-b" && /\bcurl\b/.test(logicalLineBefore(text, flagAt, 12, 300))) {
+    const value = stickyAt(/[ \t]+["']?/y, text, end)
+    if (value !== null) cookiePairs(scan, end + value[0].length)
+  }
   if (!CLI_PASSWORD_FLAGS.some(([, pattern]) => stickyAt(pattern, text, flagAt) !== null)) return
   const line = logicalLineBefore(text, flagAt, 12, 300)
   const segment = line.slice(Math.max(line.lastIndexOf(";"), line.lastIndexOf("|"), line.lastIndexOf("&")) + 1)
@@ -392,4 +397,58 @@ export const convexDeployKeyScanner: Scanner = (scan, at) => {
   const secret = m?.groups?.s
   if (m === null || secret === undefined || !digitAndLetter(secret) || isDummyToken(secret)) return
   scan.add("convex-deploy-key", at + m[0].length - secret.length, at + m[0].length)
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Cookies
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** Cookie names that hold a session or a credential (`sessionid`, `PHPSESSID`, `connect.sid`, `_app_session`, `jwt`). */
+const SESSION_COOKIE = /sess|sid$|^sid|auth|token|jwt|csrf|xsrf|remember|login|secret|passw|credential|api[_-]?key/i
+/** Attributes of a `Set-Cookie` line, not cookies. */
+const COOKIE_ATTRIBUTE =
+  /^(?:path|domain|expires|max-age|samesite|secure|httponly|priority|partitioned|version|comment)$/i
+const COOKIE_PAIR = /[ \t]*(?<name>[A-Za-z0-9_.$!#%&'*+^`|~-]{1,100})=(?<value>[^;\s"'\\]{0,4096})[ \t]*;?/y
+
+/**
+ * The `name=value` pairs of a cookie header or jar value from `i` (`Cookie: a=1; sessionid=…`, `Set-Cookie: sid=…;
+ * Path=/`): a value is redacted when its name is a session's or a credential's, or when it looks like a token.
+ */
+export const cookiePairs = (scan: Scan, i: number): void => {
+  const text = scan.text
+  const limit = Math.min(text.length, i + 8192)
+  let at = i
+  while (at < limit) {
+    const m = stickyAt(COOKIE_PAIR, text, at)
+    if (m === null || m[0].length === 0) return
+    const name = m.groups?.name ?? ""
+    const value = m.groups?.value ?? ""
+    const valueEnd = at + m[0].replace(/[ \t]*;?$/, "").length
+    const valueStart = valueEnd - value.length
+    if (
+      !COOKIE_ATTRIBUTE.test(name) &&
+      value.length >= 8 &&
+      !isPlaceholder(value) &&
+      !isDummyToken(value) &&
+      (SESSION_COOKIE.test(name) ? hasDigit(value) || value.length >= 16 : tokenLike(value))
+    ) {
+      scan.add("session-cookie", valueStart, valueEnd)
+    }
+    at += m[0].length
+  }
+}
+
+const COOKIE_HEADER = /["']?[ \t]*[:=][ \t]*["']?/y
+
+/** `Cookie: …`, `Set-Cookie: …`, `"cookie": "…"`, `document.cookie = "…"`, `--cookie "…"`: the pairs after it. */
+export const cookieScanner: Scanner = (scan, at, end) => {
+  const text = scan.text
+  const header = stickyAt(COOKIE_HEADER, text, end)
+  if (header !== null) {
+    cookiePairs(scan, end + header[0].length)
+    return
+  }
+  const flag = /--$/.test(text.slice(Math.max(0, at - 2), at)) ? /[ \t]+["']?/y : null
+  const value = flag === null ? null : stickyAt(flag, text, end)
+  if (value !== null) cookiePairs(scan, end + value[0].length)
 }

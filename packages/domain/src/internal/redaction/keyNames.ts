@@ -94,6 +94,8 @@ const classify = (fullKey: string): KeyStrength => {
   if (words.some((w) => NOT_SECRET_KEY_WORDS.has(w))) return "none"
   if (last === "key" && words.length > 1) return "weak"
   if (last === "auth") return "weak"
+  // A signed URL's signature (`X-Amz-Signature`, `X-Goog-Signature`, CloudFront's `Signature`) grants access
+  if (last === "signature") return "weak"
   return "none"
 }
 
