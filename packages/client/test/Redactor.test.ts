@@ -398,6 +398,75 @@ describe("redactText: signed URLs, cookies and typed declarations", () => {
   })
 })
 
+describe("redactText: secrets printed by a command, told in prose, or of formats added from the evaluation", () => {
+  it("the line a secret-printing command prints", () => {
+    const gh = `gho_${g.alnum(36)}`
+    expect(gone(`$ gh auth token\n${gh}\n$ `, gh)).toBe(true)
+    const master = g.hex(32)
+    expect(redact(`$ cat config/master.key\n${master}\n`)).toBe(`$ cat config/master.key\n${R("printed-secret")}\n`)
+    const db = g.alnum(20)
+    expect(gone(`$ gcloud secrets versions access latest --secret=db-password\n${db}`, db)).toBe(true)
+    const k8s = g.alnum(20)
+    expect(gone(`$ kubectl get secret db -o jsonpath='{.data.password}' | base64 -d\n${k8s}`, k8s)).toBe(true)
+    const env = `ghp_${g.alnum(36)}`
+    expect(gone(`% echo $GITHUB_TOKEN\n${env}`, env)).toBe(true)
+    // Not a value: an error message, a path, a placeholder; nor the output of a command that prints no secret
+    for (const text of [
+      "$ gh auth token\nno oauth token found for github.com",
+      "$ cat config/master.key\ncat: config/master.key: No such file or directory",
+      "$ echo $API_TOKEN\n$API_TOKEN",
+      `$ cat README.md\n${g.hex(32)}`,
+      `$ git rev-parse HEAD\n${g.hex(40)}`
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+
+  it("passwords and keys told in prose", () => {
+    const a = `Tr0ub4dor&${g.digits(3)}`
+    expect(redact(`FYI the root password is: ${a} (rotate it)`)).toBe(
+      `FYI the root password is: ${R("secret-assignment")} (rotate it)`
+    )
+    const b = `fbqrBmbEJl!`
+    expect(gone(`You can log in as admin with password ${b}`, b)).toBe(true)
+    const c = g.alnum(32)
+    expect(gone(`Here's the API key for staging: ${c}`, c)).toBe(true)
+    const d = `Summer2024!${g.upperAlnum(4)}`
+    expect(gone(`creds for the staging box -> user: deploy / pw: ${d}`, d)).toBe(true)
+    const e = g.alnum(32)
+    expect(gone(`temp: hardcode token ${e} for demo`, e)).toBe(true)
+    for (const text of [
+      "- `args`: optional arguments to pass through.\\n\\nOnly names from the list",
+      "Reset your password Tomorrow morning",
+      "the token JWT_SECRET_2024 is read from the environment",
+      "use the password field below",
+      "a token v1.2.3-beta was issued"
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+
+  it("ngrok's authtoken and LaunchDarkly's SDK and mobile keys", () => {
+    const ngrok = `2${g.alnum(26)}_${g.alnum(21)}`
+    expect(gone(`$ ngrok config add-authtoken ${ngrok}`, ngrok)).toBe(true)
+    expect(gone(`ngrok authtoken ${ngrok}`, ngrok)).toBe(true)
+    const sdk = `sdk-${g.uuid()}`
+    const mob = `mob-${g.uuid()}`
+    expect(redact(`LaunchDarkly.init('${sdk}')`)).toBe(`LaunchDarkly.init('${R("launchdarkly-key")}')`)
+    expect(redact(`LAUNCHDARKLY_MOBILE_KEY=${mob}`)).toBe(`LAUNCHDARKLY_MOBILE_KEY=${R("launchdarkly-key")}`)
+  })
+
+  it("leaves a signing key's id and GraphQL's non-null types alone", () => {
+    for (const text of [
+      `git config --global user.signingkey ${g.hex(16).toUpperCase()}`,
+      "signingkey = ~/.ssh/id_ed25519.pub",
+      "mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) }"
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+})
+
 describe("redactText: look-alikes the broader evaluation redacted by mistake", () => {
   const unchanged = [
     // AWS's documentation example keys

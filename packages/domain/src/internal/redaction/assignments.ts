@@ -7,7 +7,16 @@
  */
 import { lineHeadBefore, type Scan, stickyAt } from "./engine.js"
 import { isPasswordKey, type KeyStrength, keyStrength } from "./keyNames.js"
-import { digitAndLetter, hasDigit, isPlaceholder, isPublishable, plausibleSecretValue, tokenLike } from "./values.js"
+import {
+  digitAndLetter,
+  hasDigit,
+  hasLower,
+  hasUpper,
+  isPlaceholder,
+  isPublishable,
+  plausibleSecretValue,
+  tokenLike
+} from "./values.js"
 
 const RULE = "secret-assignment"
 const NETRC_RULE = "netrc-password"
@@ -116,7 +125,7 @@ const BEARER_SETTER = /^(?:bearer_?auth|with_?bearer(?:_?token)?|set_?bearer(?:_
 
 /** Words before a key on its line that make `KEY value` (no operator) an assignment. */
 const SPACE_ASSIGN_PREFIX =
-  /(?:^|[\s;])(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+)\s+$/
+  /(?:^|[\s;])(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?)\s+$/
 
 const NAME_FIELD =
   /(?:^|[\s{,;(["'])(?:name|Name|NAME|key|Key|KEY|keyName|KeyName|variable|Variable|ParameterKey|OptionName|env_var|envVar)["']?\s*[:=]\s*["']?$/
@@ -192,7 +201,7 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   }
 
   // A two-word label (`API Key: …`, `Auth Token    …`, `API key is …`) names a secret where its last word alone does not
-  const labelled = op !== "" || blanksBefore >= 2 || (blanksBefore === 1 && PROSE_LINK.test(text.slice(i, i + 4)))
+  const labelled = op !== "" || blanksBefore >= 2 || (blanksBefore === 1 && PROSE_LINK.test(text.slice(i, i + 80)))
   if (before === " " && labelled && /^[A-Za-z]+$/.test(key) && keyStrength(key) !== "strong") {
     const label = LABEL_WORD.exec(text.slice(Math.max(0, keyStart - 22), keyStart))
     if (label !== null && keyStrength(`${label[1]}_${key}`) === "strong") {
@@ -294,6 +303,9 @@ const REFERENCE_ROOT =
 const CALL = /^[A-Za-z_$][\w$.]*\(/
 const GENERIC_TYPE = /^[A-Za-z_$][\w$.]*<.*>$|^[A-Z]\w*\[\]$/
 
+/** What a signing key setting names instead of holding it: a GPG key id or fingerprint, an SSH public key, a path. */
+const SIGNING_KEY_REFERENCE = /^(?:0x)?(?:[0-9A-Fa-f]{8}){1,5}!?$|^(?:key::)?ssh-|^[~/.]/
+
 const acceptValue = (
   strength: KeyStrength,
   key: string,
@@ -303,6 +315,10 @@ const acceptValue = (
   yamlLine: boolean,
   compact: boolean
 ): boolean => {
+  if (/signingkey$/i.test(key) && SIGNING_KEY_REFERENCE.test(value)) return false
+  // GraphQL and TypeScript types: `$password: String!`, `token?: string | null`
+  if (parsed.quote === "" && /^[A-Za-z]+[!?]$/.test(value) && TYPE_WORDS.test(value.slice(0, -1).toLowerCase()))
+    return false
   if (strength === "weak") return tokenLike(value) && !isPublishable(value)
   if (!plausibleSecretValue(value) || isPublishable(value)) return false
   if (parsed.quote !== "") {
@@ -456,7 +472,7 @@ const otherForms = (
   const lineHead = lineHeadBefore(text, keyStart) ?? ""
 
   // Prose: `the password is Tr0ub4dor&3`, `set DD_API_KEY to 0123…`: only values that cannot be words
-  const prose = PROSE_LINK.exec(text.slice(i, i + 8))
+  const prose = PROSE_LINK.exec(text.slice(i, i + 80))
   if (keyQuote === "`" && prose === null) return
   if (prose !== null) {
     const parsed = readValue(text, i + prose[0].length, WORD_END)
@@ -504,6 +520,31 @@ const otherForms = (
     return
   }
 
+  // Prose without a link word: `log in as admin with password fbqrBmbEJl!`, `hardcode token 407Alg… for now`: only
+  // values that cannot be words or names (a token, or upper and lower case with a digit or a symbol)
+  if (blanks === 1 && keyQuote === "" && strength === "strong" && !isFlag && /^[A-Za-z]+$/.test(key)) {
+    const parsed = readValue(text, i, WORD_END)
+    if (parsed !== undefined && parsed.quote === "") {
+      let end = parsed.end
+      while (end > parsed.start && /[.,;:?)]/.test(text[end - 1])) end--
+      const value = text.slice(parsed.start, end)
+      // (not across an escape of raw JSON text, `through.\n\nOnly`: the decoded view reads that part as it is meant)
+      const wordy =
+        hasUpper(value) && hasLower(value) && (hasDigit(value) || /[^A-Za-z0-9]/.test(value)) && !value.includes("\\")
+      if (
+        value.length >= 8 &&
+        (tokenLike(value) || wordy) &&
+        plausibleSecretValue(value) &&
+        !ENV_KEY.test(value) &&
+        !looksLikeCode(value, parsed.next) &&
+        !/^[A-Za-z]+(?:[-_.][A-Za-z]+)*$/.test(value)
+      ) {
+        scan.add(RULE, parsed.start, end)
+        return
+      }
+    }
+  }
+
   // ENV KEY value, set -gx KEY value, setx KEY value, npm config set KEY value
   const prefixed = SPACE_ASSIGN_PREFIX.test(lineHead)
   // A table row: `token    hvs.…` (vault), `password   s3cret` at the start of a line, the value ending the line
@@ -514,6 +555,7 @@ const otherForms = (
   if (parsed === undefined) return
   const value = text.slice(parsed.start, parsed.end)
   if (tableRow && !prefixed && (parsed.quote !== "" || !restOfLineBlank(text, parsed.end))) return
+  if (/signingkey$/i.test(key) && SIGNING_KEY_REFERENCE.test(value)) return
   const ok =
     strength === "weak"
       ? tokenLike(value)
@@ -534,7 +576,7 @@ const tupleSecret = (scan: Scan, i: number): void => {
 }
 
 /** The words between a key and its value in prose (`… is …`, `… was …`, `… to …`), with an optional backtick. */
-const PROSE_LINK = /^(?:is|was|to)\s+`?/
+const PROSE_LINK = /^(?:(?:is|was|to):?|for\s+(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*:)\s+`?/
 
 /** Space-separated config directives whose value is a password (`requirepass` in redis.conf, `masterauth`). */
 const isConfigDirective = (key: string): boolean =>

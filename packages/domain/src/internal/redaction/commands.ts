@@ -452,3 +452,55 @@ export const cookieScanner: Scanner = (scan, at, end) => {
   const value = flag === null ? null : stickyAt(flag, text, end)
   if (value !== null) cookiePairs(scan, end + value[0].length)
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Secrets printed by a command
+// ---------------------------------------------------------------------------------------------------------------------
+
+/**
+ * Commands whose output is a secret and nothing else: reading a key file, a secret manager's plain value, a CLI's
+ * token, a secret-named variable echoed.
+ */
+const PRINTS_SECRET = new RegExp(
+  [
+    "\\b(?:cat|head|tail|less|more|bat|type|Get-Content|gc)\\s+\\S*(?:master\\.key|\\.key|_key|\\.secret|secret|token|password|\\.pass)\\b[^|;&>\\n]*$",
+    "\\bgcloud\\s+secrets\\s+versions\\s+access\\b",
+    "\\bkubectl\\b.*\\bget\\s+secrets?\\b.*(?:jsonpath|go-template)",
+    "\\baws\\s+secretsmanager\\s+get-secret-value\\b.*--output\\s+text",
+    "\\baz\\s+keyvault\\s+secret\\s+show\\b.*(?:-o|--output)\\s+tsv",
+    "\\bvault\\s+(?:kv\\s+get|read)\\b.*-field[= ]",
+    "\\bdoppler\\s+secrets\\s+get\\b.*--plain",
+    "\\bgh\\s+auth\\s+token\\b",
+    "\\b(?:glab|fly|flyctl|vercel|npm)\\s+(?:auth\\s+)?token\\b",
+    "\\bsecurity\\s+find-(?:generic|internet)-password\\b.*\\s-w\\b",
+    "\\b(?:pass|gopass)\\s+(?:show\\s+)?[\\w./-]*(?:token|secret|key|password|pass|pw)[\\w./-]*\\s*$",
+    "\\b(?:bw|lpass)\\s+(?:get|show)\\s+(?:password|--password)\\b",
+    "\\b(?:echo|printenv|printf\\s+['\"]%s\\\\n['\"])\\s+['\"]?\\$?\\{?[A-Za-z_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|_PAT)\\}?['\"]?\\s*$"
+  ].join("|"),
+  "i"
+)
+
+/** A line that is one value: no inner whitespace, 8 to 4,096 characters. */
+const ONE_VALUE = /^[ \t]*(?<v>[^\s]{8,4096})[ \t]*\r?$/
+
+/**
+ * At a keyword on a command line (`$ gh auth token`, `cat config/master.key`, `gcloud secrets versions access …`,
+ * `echo $GITHUB_TOKEN`): the next line, when it is one value that could be a secret, is the secret printed.
+ */
+export const printedSecretScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  const end = lineEnd(text, at)
+  if (end <= scan.printedUntil || end >= text.length) return
+  scan.printedUntil = end
+  const line = logicalLineBefore(text, end, 4, 400)
+  if (!PRINTS_SECRET.test(line.replace(/^\s*(?:[^\n$#%>]{0,60}[$#%>]\s+)?/, ""))) return
+  const next = end + 1
+  const nextEnd = lineEnd(text, next)
+  const m = ONE_VALUE.exec(text.slice(next, nextEnd))
+  const value = m?.groups?.v
+  if (m === null || value === undefined) return
+  if (isPlaceholder(value) || isDummyToken(value) || /^[$%]/.test(value) || /^[/~.]/.test(value)) return
+  if (!(tokenLike(value) || (hasDigit(value) && hasLetter(value)) || entropy(value) > 3.5)) return
+  const start = next + m[0].indexOf(value)
+  scan.add("printed-secret", start, start + value.length)
+}

@@ -36,6 +36,8 @@ export class Scan {
   sasUntil = -1
   /** End of the last `.pgpass` listing scanned. */
   pgpassUntil = -1
+  /** End of the last command line checked for printing a secret (`gh auth token`, `cat config/master.key`). */
+  printedUntil = -1
   private readonly nextMemo = new Map<string, { from: number; found: number }>()
   /** Start and end offsets of the `[REDACTED:…]` markers already in the text (sorted, disjoint). */
   private readonly markers: ReadonlyArray<number> | undefined

@@ -16,6 +16,7 @@ import {
   kubernetesSecretScanner,
   opensslPassScanner,
   pgpassScanner,
+  printedSecretScanner,
   urlScanner
 } from "./commands.js"
 import {
@@ -90,7 +91,11 @@ const keywordScanner: Scanner = (scan, at, end) => {
     if (/^pg$/i.test(text.slice(at - 2, at))) pgpassScanner(scan, at - 2, end)
   }
   scanAssignment(scan, at, end)
+  printedSecretScanner(scan, at, end)
 }
+
+/** `pw:` and `pw =`: the keyword scanner on `pw`. */
+const pwScanner: Scanner = (scan, at) => keywordScanner(scan, at, at + 2)
 
 /** Token scanners by the first two characters of the token (ASCII codes, `first * 128 + second`). */
 const BY_START: Array<Array<Scanner> | undefined> = new Array(128 * 128)
@@ -166,7 +171,7 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
  * Alternatives are grouped by their first character, which V8 matches about twice as fast as a flat list.
  */
 const ANCHORS =
-  "p(?:ass|wd|sk|r(?:od|eview|oject):)|s(?:ecret|ig=|ignature)|token|key|c(?:red|lient(?:v\\d)?\\(|ookie)|auth|bearer|" +
+  "p(?:ass|wd|sk|w[ \\t]*[:=]|r(?:od|eview|oject):)|s(?:ecret|ig=|ignature)|token|key|c(?:red|lient(?:v\\d)?\\(|ookie)|auth|bearer|" +
   "identified|dev:|" +
   "[_.-]p(?:w|at)(?![a-z0-9])|:\\/\\/|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))"
 
@@ -180,6 +185,14 @@ const dispatch = (hit: string): Scanner => {
   if (c === 0x73 /* s */ && hit.length === 4 && hit.charCodeAt(3) === 0x3d) return sasScanner
   if (c === 0x63 /* c */ && hit.length >= 7) return clientLiteralScanner
   if (c === 0x63 /* c */ && hit.length === 6 && (hit.charCodeAt(1) | 0x20) === 0x6f /* o */) return cookieScanner
+  // `pw:` / `pw =` (a bare `pw` is too common a word to anchor on): the keyword is the first two characters
+  if (
+    c === 0x70 /* p */ &&
+    (hit.charCodeAt(1) | 0x20) === 0x77 /* w */ &&
+    hit.length > 2 &&
+    (hit.charCodeAt(2) | 0x20) !== 0x64
+  )
+    return pwScanner
   if (hit.charCodeAt(hit.length - 1) === 0x3a /* : */) return convexDeployKeyScanner
   return keywordScanner
 }
@@ -226,6 +239,7 @@ declareRules([
   "authorization-header",
   "cli-password",
   "netrc-password",
+  "printed-secret",
   "secret-assignment",
   "secret-field"
 ])

@@ -163,6 +163,7 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   t("sentry-token", "sntrys_", "[A-Za-z0-9+/=_]{60,600}", { notAfter: WORDISH }),
   t("sentry-token", "sntryu_", `[0-9a-f]{64}${END}`, { notAfter: WORDISH }),
   t("dynatrace-token", "dt0c01.", "[A-Za-z0-9]{24}\\.[A-Za-z0-9]{64}"),
+  tr("launchdarkly-key", ["sd", "mo"], "(?:sdk|mob)-", `${UUID}${END_DASH}`, { notAfter: TOKENISH }),
   t("prefect-token", "pnu_", `[A-Za-z0-9]{36}${END}`, { notAfter: WORDISH }),
   t("readme-token", "rdme_", `[a-z0-9]{70}${END}`, { notAfter: WORDISH }),
   t("infracost-token", "ico-", `[A-Za-z0-9]{32}${END}`, { notAfter: TOKENISH, validate: restOf(4)(digitAndLetter) }),
