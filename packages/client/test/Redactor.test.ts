@@ -467,6 +467,44 @@ describe("redactText: secrets printed by a command, told in prose, or of formats
   })
 })
 
+describe("redaction of lists and blocks under a secret-named key", () => {
+  it("text: a JSON list, YAML items, a YAML map, a value on the next line and a block scalar", () => {
+    const [a, b] = [g.alnum(32), g.alnum(32)]
+    expect(redact(`{"tokens":["${a}","${b}"]}`)).toBe(
+      `{"tokens":["${R("secret-assignment")}","${R("secret-assignment")}"]}`
+    )
+    expect(gone(`api_keys:\n  - ${a}\n  - ${b}\nname: app`, a, b)).toBe(true)
+    expect(gone(`secrets:\n  github: ${a}\n  slack: ${b}\nother: 1`, a, b)).toBe(true)
+    const hex = g.hex(40)
+    expect(gone(`api_token:\n  ${hex}\n`, hex)).toBe(true)
+    const pw = `m1vv${g.alnum(10)}`
+    expect(gone(`db:\n  password: |\n    ${pw}\n  host: db`, pw)).toBe(true)
+    // Names, settings and counts stay
+    for (const text of [
+      '{"secrets":["DB_PASSWORD","API_KEY"],"tokens":["the","quick","fox"]}',
+      "secrets:\n  - name: db-password\n    key: password\njobs: {}",
+      "api_keys:\n  enabled: true\n  rotation_days: 90",
+      "<total_tokens>14994154 tokens left</total_tokens>",
+      "API keys: GET/POST /api/keys, DELETE /api/keys/:id",
+      '{"usage":{"total_tokens":1234,"cache_read_tokens":99}}'
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+
+  it("values: the items of a secret-named list and the random members of a secret-named map", () => {
+    const [a, b] = [g.alnum(32), g.alnum(32)]
+    expect(redactValue({ tokens: [a, b], names: ["x"] })).toEqual({
+      tokens: [R("secret-field"), R("secret-field")],
+      names: ["x"]
+    })
+    expect(redactValue({ secrets: { github: a, region: "eu-west-1" } })).toEqual({
+      secrets: { github: R("secret-field"), region: "eu-west-1" }
+    })
+    expect(redactValue({ secrets: ["DB_PASSWORD", "API_KEY"] })).toEqual({ secrets: ["DB_PASSWORD", "API_KEY"] })
+  })
+})
+
 describe("redactText: look-alikes the broader evaluation redacted by mistake", () => {
   const unchanged = [
     // AWS's documentation example keys

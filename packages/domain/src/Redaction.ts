@@ -12,7 +12,7 @@ import {
   Scan,
   type SecretMatch
 } from "./internal/redaction/engine.js"
-import { keyStrength } from "./internal/redaction/keyNames.js"
+import { containerKeyStrength, keyStrength } from "./internal/redaction/keyNames.js"
 import { builtin } from "./internal/redaction/rules.js"
 import { MARKER_PREFIX, marker, tokenLike } from "./internal/redaction/values.js"
 import { compose, decodedView } from "./internal/redaction/views.js"
@@ -161,8 +161,11 @@ export const isSecretFieldName = (key: string): boolean =>
 
 type FieldKind = "none" | "secret" | "weak"
 
-const fieldKind = (key: string): FieldKind =>
-  isSecretFieldName(key) ? "secret" : keyStrength(key) === "weak" ? "weak" : "none"
+const fieldKind = (key: string, container = false): FieldKind => {
+  if (isSecretFieldName(key)) return "secret"
+  const strength = container ? containerKeyStrength(key) : keyStrength(key)
+  return strength === "strong" ? "secret" : strength === "weak" ? "weak" : "none"
+}
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => {
   if (value === null || typeof value !== "object") return false
@@ -183,7 +186,8 @@ const walk = (value: unknown, field: FieldKind, options: RedactOptions, active: 
     active.add(value)
     let out: Array<unknown> | undefined
     for (let i = 0; i < value.length; i++) {
-      const next = walk(value[i], "none", options, active)
+      // The items of a secret-named list (`"tokens": ["…", "…"]`) when they look random (not `["API_KEY", "DB_URL"]`)
+      const next = walk(value[i], field === "none" ? "none" : "weak", options, active)
       if (next !== value[i] && out === undefined) out = value.slice(0, i)
       if (out !== undefined) out.push(next)
     }
@@ -196,7 +200,9 @@ const walk = (value: unknown, field: FieldKind, options: RedactOptions, active: 
     let out: Record<string, unknown> | undefined
     for (const key of Object.keys(value)) {
       const current = value[key]
-      const next = walk(current, fieldKind(key), options, active)
+      // Under a secret-named parent (`secrets: {github: …}`), random-looking values are secrets whatever their names
+      const own = fieldKind(key, Array.isArray(current) || isPlainObject(current))
+      const next = walk(current, own === "none" && field !== "none" ? "weak" : own, options, active)
       if (next !== current) {
         out ??= { ...value }
         out[key] = next
@@ -211,7 +217,9 @@ const walk = (value: unknown, field: FieldKind, options: RedactOptions, active: 
 /**
  * Redacts every string inside a JSON-like value (objects, arrays, strings); non-empty strings under secret-named keys
  * become `[REDACTED:secret-field]` unless a more specific rule already replaced them whole (under `…_key` names only
- * random-looking values do). Unchanged parts are shared; the input is never mutated.
+ * random-looking values do). The items of a secret-named list and the members of a secret-named object, whatever their
+ * own names, count when they look random. Unchanged parts are shared; the input is never
+ * mutated.
  */
 export const redactValue = <A>(value: A, options: RedactOptions = {}): A =>
   walk(value, "none", options, new WeakSet()) as A

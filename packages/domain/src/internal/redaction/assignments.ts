@@ -6,7 +6,7 @@
  * `define('DB_PASSWORD', '…')`), `ENV KEY value`, `set -gx KEY value`, tables (`token    hvs.…`) and `.netrc`.
  */
 import { lineHeadBefore, type Scan, stickyAt } from "./engine.js"
-import { isPasswordKey, type KeyStrength, keyStrength } from "./keyNames.js"
+import { containerKeyStrength, isPasswordKey, type KeyStrength, keyStrength } from "./keyNames.js"
 import {
   digitAndLetter,
   hasDigit,
@@ -217,11 +217,17 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     return
   }
   // `?key=…` in a query string: bare `key` is a weak hint there
-  const strength = key === "key" && (before === "?" || before === "&") ? "weak" : keyStrength(key)
-  if (strength === "none") return
+  const scalarStrength = key === "key" && (before === "?" || before === "&") ? "weak" : keyStrength(key)
   i += op.length
   const valueStart = i
   while (i < text.length && i - valueStart < 10 && isBlank(text[i])) i++
+  // A list or a YAML block below (`"tokens": [`, `api_keys:` + items): a plural of a secret name counts too
+  const below =
+    op === ":" &&
+    keyQuote === "" &&
+    (restOfLineBlank(text, i) || /^[|>][+-]?[ \t]*(?:\r?\n|$)/.test(text.slice(i, i + 4)))
+  const strength = scalarStrength === "none" && (text[i] === "[" || below) ? containerKeyStrength(key) : scalarStrength
+  if (strength === "none") return
   // A literal wrapped in a constructor (`String::from("…")`, `SecretString::new("…".into())`): the literal
   const wrapped = stickyAt(LITERAL_WRAPPER, text, i)
   if (wrapped !== null) i += wrapped[0].length
@@ -238,6 +244,16 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     ((compact && (ENV_KEY.test(key) || isFlag || queryOrConnection || keyStartsLine)) || lineValue !== undefined)
   if ((text[i] === "(" || text[i] === "[") && /auth$/i.test(key)) {
     tupleSecret(scan, i + 1)
+    return
+  }
+  // A list of secrets: `"tokens": ["…", "…"]`, `api_keys = ['…']`
+  if (text[i] === "[") {
+    listItems(scan, i + 1)
+    return
+  }
+  // YAML: the value on the lines below (`api_keys:` + `- …` items, `secrets:` + `github: …`, `password: |` + its block)
+  if (below) {
+    yamlBelow(scan, keyStart, lineEndAt(text, i), strength)
     return
   }
   let parsed: ParsedValue | undefined
@@ -561,6 +577,79 @@ const otherForms = (
       ? tokenLike(value)
       : plausibleSecretValue(value) && (prefixed || digitAndLetter(value) || /[^A-Za-z]/.test(value))
   if (ok) scan.add(RULE, parsed.start, parsed.end)
+}
+
+const LIST_ITEM = /[ \t\r\n]*(["'])(?<v>[^"'\n\\]{1,512})\1[ \t\r\n]*(?<sep>[,\]])/y
+
+/** The quoted items of a list from `i` (after its `[`) that look random, up to the closing `]`. */
+const listItems = (scan: Scan, i: number): void => {
+  const text = scan.text
+  let at = i
+  for (let n = 0; n < 100; n++) {
+    LIST_ITEM.lastIndex = at
+    const m = LIST_ITEM.exec(text)
+    const value = m?.groups?.v
+    if (m === null || value === undefined) return
+    if (tokenLike(value) && !isPublishable(value)) {
+      const start = at + m[0].indexOf(value)
+      scan.add(RULE, start, start + value.length)
+    }
+    if (m.groups?.sep === "]") return
+    at += m[0].length
+  }
+}
+
+const lineEndAt = (text: string, i: number): number => {
+  const newline = text.indexOf("\n", i)
+  return newline === -1 ? text.length : newline
+}
+
+const YAML_CHILD = /^(?<indent>[ \t]*)(?:-[ \t]+)?(?:(?<key>[\w.-]{1,100})[ \t]*:[ \t]+)?(?<v>.*?)[ \t]*\r?$/
+
+/**
+ * The lines below `key:` indented deeper than the key (YAML): a block scalar (`password: |`) is the value when its lines
+ * could be one; list items and a value on the next line count when they look random (or, under a strong name, like a
+ * password: a digit and a letter, no spaces); so do the members of a nested map whose own names say nothing.
+ */
+const yamlBelow = (scan: Scan, keyStart: number, lineEndIndex: number, strength: KeyStrength): void => {
+  const text = scan.text
+  const head = lineHeadBefore(text, keyStart)
+  if (head === undefined || !/^[ \t]*(?:-[ \t]+)?$/.test(head)) return
+  const keyIndent = head.replace(/-[ \t]+$/, "").length
+  const block = /[|>][+-]?[ \t]*$/.test(text.slice(lineEndIndex - 4, lineEndIndex).replace(/\r$/, ""))
+  let at = lineEndIndex + 1
+  for (let n = 0; n < 50 && at < text.length; n++) {
+    const end = lineEndAt(text, at)
+    const line = text.slice(at, end)
+    if (line.trim() === "") {
+      at = end + 1
+      continue
+    }
+    const m = YAML_CHILD.exec(line)
+    const indent = m?.groups?.indent ?? ""
+    if (m === null || indent.length <= keyIndent) return
+    const value = m.groups?.v ?? ""
+    const start = at + line.indexOf(value, indent.length)
+    if (block) {
+      if (plausibleSecretValue(line.trim()) && !/\s/.test(line.trim()))
+        scan.add(RULE, at + indent.length, at + indent.length + line.trim().length)
+    } else if (value.length > 0 && !/^["']?[[{]/.test(value)) {
+      const unquoted = value.replace(/^(["'])(.*)\1$/, "$2")
+      const offset = value.indexOf(unquoted)
+      const childKey = m.groups?.key
+      const random = tokenLike(unquoted) && !isPublishable(unquoted)
+      const passwordLike =
+        strength === "strong" &&
+        childKey === undefined &&
+        !/\s/.test(unquoted) &&
+        unquoted.length >= 6 &&
+        digitAndLetter(unquoted) &&
+        plausibleSecretValue(unquoted)
+      if ((random || passwordLike) && (childKey === undefined || keyStrength(childKey) !== "strong"))
+        scan.add(RULE, start + offset, start + offset + unquoted.length)
+    }
+    at = end + 1
+  }
 }
 
 const TUPLE = /\s*(["'])[^"'\n]{0,200}\1\s*,\s*(["'])(?<pw>[^"'\n]{1,300})\2/y

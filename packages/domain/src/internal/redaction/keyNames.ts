@@ -72,7 +72,8 @@ const NOT_SECRET_TOKEN_WORDS = new Set(
   (
     "next prev previous last current curr peek lookahead significant expected start end eof sync lexer parser syntax " +
     "word input output bucket rate page pagination cancel cancellation continuation cursor stop special bos pad unk " +
-    "mask sep cls max min"
+    "mask sep cls max min total prompt completion cached cache reasoning thinking remaining left used num count " +
+    "context estimated billed"
   ).split(" ")
 )
 
@@ -126,4 +127,16 @@ export const isPasswordKey = (key: string): boolean => {
   const words = splitWords(key)
   const last = words[words.length - 1] ?? ""
   return /(?:password|passwd|passphrase|secret|pass|pwd|pw)$/.test(last)
+}
+
+const PLURAL_SECRET = /(?:token|secret|password|passwd|passphrase|key|credential|pat)s$/i
+
+/**
+ * How strongly the name of a list or a map says its items are secrets: as `keyStrength`, and a plural of a secret name
+ * too (`tokens`, `api_keys`, `SECRETS`, `passwords`; not `total_tokens`). Only for containers: as the label of a single
+ * value a plural is mostly prose (`API keys: GET /api/keys`).
+ */
+export const containerKeyStrength = (key: string): KeyStrength => {
+  const direct = keyStrength(key)
+  return direct !== "none" || !PLURAL_SECRET.test(key) ? direct : keyStrength(key.slice(0, -1))
 }
