@@ -456,6 +456,36 @@ describe("redactText: secrets printed by a command, told in prose, or of formats
     expect(redact(`LAUNCHDARKLY_MOBILE_KEY=${mob}`)).toBe(`LAUNCHDARKLY_MOBILE_KEY=${R("launchdarkly-key")}`)
   })
 
+  it("a wallet's seed words under mnemonic, seed phrase or recovery phrase names", () => {
+    const words = Array.from({ length: 12 }, () =>
+      g.pick([
+        "legal",
+        "winner",
+        "thank",
+        "year",
+        "wave",
+        "sausage",
+        "worth",
+        "useful",
+        "abandon",
+        "ability",
+        "absurd",
+        "yellow"
+      ])
+    ).join(" ")
+    expect(redact(`MNEMONIC="${words}"`)).toBe(`MNEMONIC="${R("secret-assignment")}"`)
+    expect(redact(`seed_phrase: ${words}`)).toBe(`seed_phrase: ${R("secret-assignment")}`)
+    expect(redact(`Your recovery phrase: ${words}`)).toBe(`Your recovery phrase: ${R("secret-assignment")}`)
+    expect(redactValue({ mnemonic: words })).toEqual({ mnemonic: R("secret-field") })
+    for (const text of [
+      "the mnemonic is stored in the keychain",
+      "const mnemonic = generateMnemonic()",
+      "a phrase: to be or not to be that is the question whether tis nobler in the mind"
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+
   it("leaves a signing key's id and GraphQL's non-null types alone", () => {
     for (const text of [
       `git config --global user.signingkey ${g.hex(16).toUpperCase()}`,

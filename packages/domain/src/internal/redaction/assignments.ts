@@ -246,6 +246,14 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     tupleSecret(scan, i + 1)
     return
   }
+  // Seed words unquoted to the end of the line: `recovery phrase: legal winner thank …`
+  if (/mnemonic|phrase|words$/i.test(key) && !isQuote(text[i])) {
+    const words = MNEMONIC_LINE.exec(text.slice(i, lineEndAt(text, i)))
+    if (words !== null) {
+      scan.add(RULE, i, i + words[1].length)
+      return
+    }
+  }
   // A list of secrets: `"tokens": ["…", "…"]`, `api_keys = ['…']`
   if (text[i] === "[") {
     listItems(scan, i + 1)
@@ -319,6 +327,9 @@ const REFERENCE_ROOT =
 const CALL = /^[A-Za-z_$][\w$.]*\(/
 const GENERIC_TYPE = /^[A-Za-z_$][\w$.]*<.*>$|^[A-Z]\w*\[\]$/
 
+const MNEMONIC = /^(?:[a-z]{3,8}[ \t]+){11,23}[a-z]{3,8}$/
+const MNEMONIC_LINE = /^((?:[a-z]{3,8}[ \t]+){11,23}[a-z]{3,8})[ \t]*[,;.]?[ \t]*\r?$/
+
 /** What a signing key setting names instead of holding it: a GPG key id or fingerprint, an SSH public key, a path. */
 const SIGNING_KEY_REFERENCE = /^(?:0x)?(?:[0-9A-Fa-f]{8}){1,5}!?$|^(?:key::)?ssh-|^[~/.]/
 
@@ -332,6 +343,8 @@ const acceptValue = (
   compact: boolean
 ): boolean => {
   if (/signingkey$/i.test(key) && SIGNING_KEY_REFERENCE.test(value)) return false
+  // A wallet's seed words (BIP39: 12 to 24 lower-case words) under `mnemonic`, `seed_phrase`, `recovery phrase`
+  if (MNEMONIC.test(value) && /mnemonic|phrase|words$/i.test(key)) return true
   // GraphQL and TypeScript types: `$password: String!`, `token?: string | null`
   if (parsed.quote === "" && /^[A-Za-z]+[!?]$/.test(value) && TYPE_WORDS.test(value.slice(0, -1).toLowerCase()))
     return false

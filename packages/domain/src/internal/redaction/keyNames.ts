@@ -42,8 +42,10 @@ const SECRET_WORD_SUFFIXES = [
   "signingkey",
   "licensekey"
 ]
-/** Whole words that are secret names on their own (`DB_PASS`, `PGPWD`, `GH_PAT`, `REDIS_PW`, `DB_CREDS`). */
-const SECRET_WORDS = new Set(["pass", "pwd", "pw", "pat", "creds", "psk", "passcode", "masterauth"])
+/** Whole words that are secret names on their own (`DB_PASS`, `PGPWD`, `GH_PAT`, `REDIS_PW`, `DB_CREDS`, `MNEMONIC`). */
+const SECRET_WORDS = new Set(["pass", "pwd", "pw", "pat", "creds", "psk", "passcode", "masterauth", "mnemonic"])
+/** Words before `phrase` that make it a wallet's secret words (`seed phrase`, `recovery_phrase`). */
+const PHRASE_FIRST = new Set(["seed", "recovery", "backup", "secret", "wallet"])
 /** `requirepass`, `storepass`, `keypass`, `dbpass`… but not `bypass`, `compass`. */
 const endsWithPass = (w: string): boolean =>
   w.length > 4 && w.endsWith("pass") && !/(?:by|com|tres|sur|over|under)pass$/.test(w)
@@ -91,6 +93,7 @@ const classify = (fullKey: string): KeyStrength => {
     if (SECRET_WORDS.has(w)) return "strong"
     if (SECRET_WORD_SUFFIXES.some((s) => w.endsWith(s)) || endsWithPass(w)) return "strong"
     if (w === "key" && i > 0 && KEY_PAIR_FIRST.has(words[i - 1])) return "strong"
+    if ((w === "phrase" || w === "words") && i > 0 && PHRASE_FIRST.has(words[i - 1])) return "strong"
   }
   if (words.some((w) => NOT_SECRET_KEY_WORDS.has(w))) return "none"
   if (last === "key" && words.length > 1) return "weak"
