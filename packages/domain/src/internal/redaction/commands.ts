@@ -480,6 +480,10 @@ const PRINTS_SECRET = new RegExp(
   "i"
 )
 
+/** The commands of `PRINTS_SECRET`, a cheap first test of a line. */
+const PRINTING_COMMAND =
+  /\b(?:cat|head|tail|less|more|bat|type|gc|Get-Content|gcloud|kubectl|aws|az|vault|doppler|gh|glab|fly|flyctl|vercel|npm|security|pass|gopass|bw|lpass|echo|printenv|printf)\s/
+
 /** A line that is one value: no inner whitespace, 8 to 4,096 characters. */
 const ONE_VALUE = /^[ \t]*(?<v>[^\s]{8,4096})[ \t]*\r?$/
 
@@ -489,11 +493,14 @@ const ONE_VALUE = /^[ \t]*(?<v>[^\s]{8,4096})[ \t]*\r?$/
  */
 export const printedSecretScanner: Scanner = (scan, at) => {
   const text = scan.text
-  const end = lineEnd(text, at)
-  if (end <= scan.printedUntil || end >= text.length) return
+  if (at < scan.printedUntil) return
+  const newline = text.indexOf("\n", at)
+  const end = newline === -1 ? text.length : newline
   scan.printedUntil = end
+  // A command line is short; a long line (minified code, a JSON line) is not one
+  if (end >= text.length || end - at > 400) return
   const line = logicalLineBefore(text, end, 4, 400)
-  if (!PRINTS_SECRET.test(line.replace(/^\s*(?:[^\n$#%>]{0,60}[$#%>]\s+)?/, ""))) return
+  if (!PRINTING_COMMAND.test(line) || !PRINTS_SECRET.test(line.replace(/^\s*(?:[^\n$#%>]{0,60}[$#%>]\s+)?/, ""))) return
   const next = end + 1
   const nextEnd = lineEnd(text, next)
   const m = ONE_VALUE.exec(text.slice(next, nextEnd))

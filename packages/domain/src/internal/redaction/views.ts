@@ -114,9 +114,9 @@ export const decodedView = (text: string): View | undefined => {
       length += until - runStart
     }
   }
-  const emit = (decoded: string, start: number, end: number) => {
+  const emit = (decoded: string, start: number, end: number, region = true) => {
     flushRun(start)
-    changes.push(length)
+    if (region) changes.push(length)
     if (decoded === "\\" || decoded === "%" || decoded === "&" || decoded === "\x1b") decodesAgain = true
     out.push(decoded)
     viewAt.push(length)
@@ -166,7 +166,9 @@ export const decodedView = (text: string): View | undefined => {
       const next = text[i + 1]
       const simple = SIMPLE_ESCAPES[next]
       if (simple !== undefined) {
-        emit(simple, i, i + 2)
+        // Escaped quotes are read where they stand (the rules know `\"key\": \"value\"`): decoded, but
+        // no reason to scan their surroundings again
+        emit(simple, i, i + 2, next !== '"' && next !== "'")
         i += 2
         continue
       }
