@@ -486,8 +486,11 @@ describe("redactText: secrets printed by a command, told in prose, or of formats
     }
   })
 
-  it("leaves a signing key's id and GraphQL's non-null types alone", () => {
+  it("leaves a signing key's id, GraphQL's non-null types and actions on secrets alone", () => {
     for (const text of [
+      "gpg --armor --export-secret-keys dev@example.com > private.asc",
+      "gcloud secrets versions access latest --secret=db-password --project=acme",
+      "show_password: true",
       `git config --global user.signingkey ${g.hex(16).toUpperCase()}`,
       "signingkey = ~/.ssh/id_ed25519.pub",
       "mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) }"

@@ -359,6 +359,8 @@ const acceptValue = (
   const memberPath = MEMBER_PATH.test(value) && (!hasDigit(value) || REFERENCE_ROOT.test(value))
   if (literalStyle) {
     if (memberPath || CALL.test(value) || parsed.next === "(" || /^[@:]/.test(value)) return false
+    // `--secret=db-password`, `--token=ci-deploy`: the name of a secret in a store, not its value
+    if (/(?:secret|token)$/i.test(key) && /^[a-z]+(?:[-_.][a-z]+)+$/.test(value)) return false
     if (!compact && /^[A-Za-z_$][\w$.]*\[[\w$."']*\]/.test(value)) return false
     // `password = hashedPassword` at the start of a code line is a variable, `password=letmein` in a .env is not
     return compact || !/^[A-Za-z_$][A-Za-z_$]*$/.test(value)

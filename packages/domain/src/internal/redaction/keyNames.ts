@@ -22,6 +22,13 @@ const META_WORDS = new Set(
   ).split(" ")
 )
 
+/** First words that make a key an action on a secret rather than a secret (`export-secret-keys`, `show_password`). */
+const ACTION_WORDS = new Set(
+  "export import list delete remove show print rotate revoke generate gen create reset forgot verify validate check hide edit".split(
+    " "
+  )
+)
+
 /** Word endings that make a key name a secret (`password`, `dbpassword`, `authtoken`, `apikey`). */
 const SECRET_WORD_SUFFIXES = [
   "password",
@@ -87,6 +94,8 @@ const classify = (fullKey: string): KeyStrength => {
   if (words.length === 0) return "none"
   const last = words[words.length - 1]
   if (META_WORDS.has(last)) return "none"
+  // An action on secrets (`--export-secret-keys`, `show_password`, `rotate-token`) is a command or a switch, not a holder
+  if (words.length > 1 && ACTION_WORDS.has(words[0])) return "none"
   if (last === "token" && words.some((w) => NOT_SECRET_TOKEN_WORDS.has(w))) return "none"
   for (let i = 0; i < words.length; i++) {
     const w = words[i]
