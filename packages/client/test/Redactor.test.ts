@@ -500,6 +500,61 @@ describe("redactText: secrets printed by a command, told in prose, or of formats
   })
 })
 
+describe("redactText on raw JSON lines: what a decoded view finds ends where its string ends", () => {
+  it("keeps the JSON around a value at the end of an escaped string, one or two levels deep", () => {
+    const key = g.alnum(32)
+    const line = JSON.stringify({ type: "user", content: `ok\nAPI_KEY=${key}`, is_error: false, uuid: g.uuid() })
+    const out = redact(line)
+    expect(out).not.toContain(key)
+    expect(JSON.parse(out)).toEqual({ ...JSON.parse(line), content: `ok\nAPI_KEY=${R("secret-assignment")}` })
+    const pw = g.alnum(20)
+    const inner = JSON.stringify({ type: "tool_result", content: `db:\n  host: localhost\n  password: ${pw}` })
+    const outer = JSON.stringify({ content: inner, is_error: false })
+    const twice = redact(outer)
+    expect(twice).not.toContain(pw)
+    expect(JSON.parse(JSON.parse(twice).content)).toEqual({
+      type: "tool_result",
+      content: `db:\n  host: localhost\n  password: ${R("secret-assignment")}`
+    })
+    // What is left once the string's end is respected is no secret
+    const empty = JSON.stringify({ content: "APP_KEY=\nDB_PASSWORD=\nREDIS_PASSWORD=null", is_error: false })
+    expect(redact(empty)).toBe(empty)
+    const prompt = JSON.stringify({ content: "mysql -u root -p\nEnter password: ********" })
+    expect(redact(prompt)).toBe(prompt)
+  })
+
+  it("reads a command that starts a JSON string", () => {
+    const pw = g.alnum(20)
+    expect(gone(`"command": "curl -u admin:${pw} https://ci.example.com/api/json",`, pw)).toBe(true)
+    expect(gone(`"command": "mysql -uroot -p${pw} -h 127.0.0.1 app"`, pw)).toBe(true)
+    expect(gone(`"command": "sshpass -p ${pw} ssh deploy@10.0.1.12 uptime"`, pw)).toBe(true)
+  })
+
+  it("keeps version ranges, placeholders and public API keys", () => {
+    const deps = '{"dependencies":{"jsonwebtoken":"^9.0.2","csrf-token":"~1.0.4","keytar":"7.9.0"}}'
+    expect(redact(deps)).toBe(deps)
+    expect(redactValue(JSON.parse(deps))).toEqual(JSON.parse(deps))
+    const placeholders = { apiKey: "<YOUR_API_KEY>", password: `$${"{DB_PASSWORD}"}`, token: "{{ secrets.TOKEN }}" }
+    expect(redactValue(placeholders)).toEqual(placeholders)
+    expect(redact("public_api_key = 'pdy1osen'")).toBe("public_api_key = 'pdy1osen'")
+    // A real value under the same names still goes
+    expect(redactValue({ apiKey: g.alnum(32) })).toEqual({ apiKey: R("secret-field") })
+  })
+
+  it("seed words told in prose or on the line after their label", () => {
+    const words = Array.from(
+      { length: 12 },
+      (_, i) => ["above", "among", "cattle", "brother", "brick", "burst"][i % 6]
+    ).join(" ")
+    expect(redact(`My seed phrase is ${words} — please keep it safe`)).toBe(
+      `My seed phrase is ${R("secret-assignment")} — please keep it safe`
+    )
+    expect(redact(`Recovery phrase:\n${words}\nWrite this down.`)).toBe(
+      `Recovery phrase:\n${R("secret-assignment")}\nWrite this down.`
+    )
+  })
+})
+
 describe("redaction of lists and blocks under a secret-named key", () => {
   it("text: a JSON list, YAML items, a YAML map, a value on the next line and a block scalar", () => {
     const [a, b] = [g.alnum(32), g.alnum(32)]

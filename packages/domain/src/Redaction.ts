@@ -14,7 +14,14 @@ import {
 } from "./internal/redaction/engine.js"
 import { containerKeyStrength, keyStrength } from "./internal/redaction/keyNames.js"
 import { builtin } from "./internal/redaction/rules.js"
-import { MARKER_PREFIX, marker, tokenLike } from "./internal/redaction/values.js"
+import {
+  isPlaceholder,
+  MARKER_PREFIX,
+  marker,
+  plausibleSecretValue,
+  tokenLike,
+  VERSION_RANGE
+} from "./internal/redaction/values.js"
 import { compose, decodedView } from "./internal/redaction/views.js"
 
 export type { SecretMatch } from "./internal/redaction/engine.js"
@@ -113,6 +120,16 @@ const scanOnce = (text: string, options: RedactOptions): Array<Candidate> => {
   return scan.candidates
 }
 
+/** Where the first `"` in `[start, end)` of `text` escaped by at most `backslashes` backslashes starts (its backslashes first), or `end`. */
+const quoteBefore = (text: string, start: number, end: number, backslashes: number): number => {
+  for (let q = text.indexOf('"', start); q !== -1 && q < end; q = text.indexOf('"', q + 1)) {
+    let n = 0
+    while (q - 1 - n >= start && text.charCodeAt(q - 1 - n) === 92) n++
+    if (n <= backslashes) return q - n
+  }
+  return end
+}
+
 /** How many levels of escaping are undone (a JSON line inside a JSON string is two). */
 const VIEW_DEPTH = 2
 
@@ -129,7 +146,15 @@ export const findSecrets = (text: string, options: RedactOptions = {}): Readonly
     const whole = view.regions.length === 1 && view.regions[0][0] === 0 && view.regions[0][1] === view.text.length
     for (const [from, to] of view.regions) {
       for (const c of scanOnce(whole ? view.text : view.text.slice(from, to), options)) {
-        candidates.push({ ...c, start: view.startOf(from + c.start), end: view.endOf(from + c.end - 1) })
+        const start = view.startOf(from + c.start)
+        const found = view.endOf(from + c.end - 1)
+        // A value read in the view ends where the string holding it ends: at a quote escaped fewer times than the
+        // view undid (a JSON line's `","is_error":…` after an escaped `\nAPI_KEY=…` is not part of the value); what
+        // is left must still be a value (`REDIS_PASSWORD=null","…` is `null`)
+        const end = quoteBefore(text, start, found, 2 ** depth - 2)
+        if (end === found || (end > start && plausibleSecretValue(text.slice(start, end)))) {
+          candidates.push({ ...c, start, end })
+        }
       }
     }
     const inner = depth < VIEW_DEPTH && view.decodesAgain ? decodedView(view.text) : undefined
@@ -179,6 +204,8 @@ const walk = (value: unknown, field: FieldKind, options: RedactOptions, active: 
     const redacted = redactText(value, options).text
     if (field === "none" || FULL_MARKER.test(redacted)) return redacted
     if (field === "weak" && !tokenLike(value)) return redacted
+    // A placeholder, a reference or a version range says nothing secret (`"${DB_PASSWORD}"`, `"jsonwebtoken": "^9.0.2"`)
+    if (isPlaceholder(value) || VERSION_RANGE.test(value.trim())) return redacted
     return marker(FIELD_RULE)
   }
   if (Array.isArray(value)) {

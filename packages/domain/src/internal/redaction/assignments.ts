@@ -246,14 +246,8 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     tupleSecret(scan, i + 1)
     return
   }
-  // Seed words unquoted to the end of the line: `recovery phrase: legal winner thank …`
-  if (/mnemonic|phrase|words$/i.test(key) && !isQuote(text[i])) {
-    const words = MNEMONIC_LINE.exec(text.slice(i, lineEndAt(text, i)))
-    if (words !== null) {
-      scan.add(RULE, i, i + words[1].length)
-      return
-    }
-  }
+  // Seed words unquoted to the end of the line, or alone on the next: `recovery phrase: legal winner thank …`
+  if (/mnemonic|phrase|words$/i.test(key) && !isQuote(text[i]) && seedWords(scan, i)) return
   // A list of secrets: `"tokens": ["…", "…"]`, `api_keys = ['…']`
   if (text[i] === "[") {
     listItems(scan, i + 1)
@@ -329,6 +323,22 @@ const GENERIC_TYPE = /^[A-Za-z_$][\w$.]*<.*>$|^[A-Z]\w*\[\]$/
 
 const MNEMONIC = /^(?:[a-z]{3,8}[ \t]+){11,23}[a-z]{3,8}$/
 const MNEMONIC_LINE = /^((?:[a-z]{3,8}[ \t]+){11,23}[a-z]{3,8})[ \t]*[,;.]?[ \t]*\r?$/
+/** 12 to 24 seed words in a sentence, ended by punctuation or the line (`My seed phrase is … — keep it`). */
+const MNEMONIC_RUN = /^((?:[a-z]{3,8} ){11,23}[a-z]{3,8})(?=[ \t]*(?:[-—–.,;:!?)]|\r?\n|$))/
+
+/** Seed words from `i` to the end of its line, or on the next line when `i` ends one; true when found. */
+const seedWords = (scan: Scan, i: number): boolean => {
+  const text = scan.text
+  let at = i
+  if (restOfLineBlank(text, i)) {
+    at = lineEndAt(text, i) + 1
+    while (at < text.length && isBlank(text[at])) at++
+  }
+  const words = MNEMONIC_LINE.exec(text.slice(at, lineEndAt(text, at))) ?? MNEMONIC_RUN.exec(text.slice(at, at + 240))
+  if (words === null) return false
+  scan.add(RULE, at, at + words[1].length)
+  return true
+}
 
 /** What a signing key setting names instead of holding it: a GPG key id or fingerprint, an SSH public key, a path. */
 const SIGNING_KEY_REFERENCE = /^(?:0x)?(?:[0-9A-Fa-f]{8}){1,5}!?$|^(?:key::)?ssh-|^[~/.]/
@@ -506,6 +516,7 @@ const otherForms = (
   const prose = PROSE_LINK.exec(text.slice(i, i + 80))
   if (keyQuote === "`" && prose === null) return
   if (prose !== null) {
+    if (/mnemonic|phrase|words$/i.test(key) && strength === "strong" && seedWords(scan, i + prose[0].length)) return
     const parsed = readValue(text, i + prose[0].length, WORD_END)
     if (parsed === undefined) return
     let end = parsed.end

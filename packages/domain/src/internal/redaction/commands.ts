@@ -151,7 +151,7 @@ export const basicScanner: Scanner = (scan, at) => {
   scan.add("basic-auth", hit.end - hit.value.length, hit.end)
 }
 
-const HTTP_CLIENT = /(?:^|[\s;|&(`$])(?:curl|wget|http|https|xh|httpie|gh api|twilio|ab|siege|hey)(?:\.exe)?\s/
+const HTTP_CLIENT = /(?:^|[\s;|&(`$"'])(?:curl|wget|http|https|xh|httpie|gh api|twilio|ab|siege|hey)(?:\.exe)?\s/
 const USER_FLAG =
   /(?:-u|--user|--auth|-a|--http-user)(?:[ \t]{1,5}|=)(?<q>["']?)(?<user>[^\s:"'`]{0,200}):(?<pw>[^\s"'`]{0,300})\k<q>/y
 
@@ -192,7 +192,7 @@ const CLI_PASSWORD_FLAGS: ReadonlyArray<readonly [RegExp, RegExp]> = [
   [/^gh\s+secret\s+set$/, new RegExp(`(?:--body|-b)[ =]${PW}`, "y")]
 ]
 const COMMAND =
-  /(?:^|[\s;|&(`$])((?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlsh|mariadb(?:-dump|-admin)?|sshpass|redis-cli|sqlcmd|bcp|osql|isql|mongo(?:sh|dump|restore|export|import)?|ldap(?:search|modify|add|delete|whoami|passwd|compare)|(?:docker|podman|buildah|skopeo|nerdctl|helm|oras)\s+(?:\w+\s+)?login|az\s+login|gh\s+secret\s+set)(?:\.exe)?)\b/g
+  /(?:^|[\s;|&(`$"'])((?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlsh|mariadb(?:-dump|-admin)?|sshpass|redis-cli|sqlcmd|bcp|osql|isql|mongo(?:sh|dump|restore|export|import)?|ldap(?:search|modify|add|delete|whoami|passwd|compare)|(?:docker|podman|buildah|skopeo|nerdctl|helm|oras)\s+(?:\w+\s+)?login|az\s+login|gh\s+secret\s+set)(?:\.exe)?)\b/g
 
 /**
  * A short flag on a command line (`-p`, `-P`, `-a`, `-w`, `-u`, `--user`, `--body`...): HTTP clients' `-u user:pass`,
@@ -225,7 +225,8 @@ export const flagScanner: Scanner = (scan, at, end) => {
       pw = pw.slice(1, -1)
       start++
     }
-    if (pw.length === 0 || isPlaceholder(pw) || /^[$%]/.test(pw)) return
+    // `-p\nEnter password:` in raw JSON text: a prompt on the next line, not an attached password
+    if (pw.length === 0 || isPlaceholder(pw) || /^[$%]/.test(pw) || /^\\[nrt]/.test(pw)) return
     scan.add("cli-password", start, start + pw.length)
     return
   }

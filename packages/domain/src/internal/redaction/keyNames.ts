@@ -56,6 +56,7 @@ const PHRASE_FIRST = new Set(["seed", "recovery", "backup", "secret", "wallet"])
 /** `requirepass`, `storepass`, `keypass`, `dbpass`… but not `bypass`, `compass`. */
 const endsWithPass = (w: string): boolean =>
   w.length > 4 && w.endsWith("pass") && !/(?:by|com|tres|sur|over|under)pass$/.test(w)
+const PUBLIC_WORDS = new Set(["public", "pub", "publishable"])
 /** First words that make `<word> key` a secret name (`api key`, `access key`, `private key`, `secret key`). */
 const KEY_PAIR_FIRST = new Set(["api", "access", "private", "secret"])
 /** Words that, anywhere in a `…_key` name, make it an id or public value rather than a weak secret. */
@@ -101,7 +102,9 @@ const classify = (fullKey: string): KeyStrength => {
     const w = words[i]
     if (SECRET_WORDS.has(w)) return "strong"
     if (SECRET_WORD_SUFFIXES.some((s) => w.endsWith(s)) || endsWithPass(w)) return "strong"
-    if (w === "key" && i > 0 && KEY_PAIR_FIRST.has(words[i - 1])) return "strong"
+    // `api key` names a secret, unless it is the public half (`public_api_key`, `publishable_api_key`)
+    if (w === "key" && i > 0 && KEY_PAIR_FIRST.has(words[i - 1]) && !words.some((x) => PUBLIC_WORDS.has(x)))
+      return "strong"
     if ((w === "phrase" || w === "words") && i > 0 && PHRASE_FIRST.has(words[i - 1])) return "strong"
   }
   if (words.some((w) => NOT_SECRET_KEY_WORDS.has(w))) return "none"

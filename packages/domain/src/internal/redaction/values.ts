@@ -125,13 +125,18 @@ const looksLikeBase64 = (v: string): boolean =>
   hasDigit(v) &&
   (/[+=]/.test(v) || v.length >= 40 || !/[a-z]{7}/.test(v))
 
+/** A package version or range (`^9.0.2`, `~1.4`, `>=2.0.0 <3`, `1.2.3-beta.1`, `workspace:*`): `"jsonwebtoken": "^9.0.2"`. */
+export const VERSION_RANGE =
+  /^(?:(?:[\^~]|[<>]=?|=)?v?\d+(?:\.(?:\d+|[xX*]))+(?:-[\w.]+)?(?:\+[\w.]+)?(?:\s*(?:\|\||-|[<>]=?)?\s*v?\d+(?:\.(?:\d+|[xX*]))*)*|workspace:[*^~]?[\w.]*|latest|next|\*)$/
+
 /** True for values that look like a literal secret and not like a placeholder, a number, a path or prose. */
 export const plausibleSecretValue = (value: string): boolean => {
   const v = value.trim()
   if (v.length < 6 || v.length > 4096) return false
   if (v.includes(MARKER_PREFIX)) return false
   if (/^(.)\1+$/.test(v)) return false
-  if (NUMERIC.test(v) || isPlaceholder(v) || FILE_NAME.test(v) || isPasswordHash(v)) return false
+  if (NUMERIC.test(v) || isPlaceholder(v) || FILE_NAME.test(v) || isPasswordHash(v) || VERSION_RANGE.test(v))
+    return false
   if (PATH_LIKE.test(v) && !looksLikeBase64(v)) return false
   if (isProse(v) || ENV_LOOKUP.test(v) || isDocumentationExample(v)) return false
   return true
