@@ -541,6 +541,21 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
     expect(redactValue({ apiKey: g.alnum(32) })).toEqual({ apiKey: R("secret-field") })
   })
 
+  it("API keys in the path of RPC endpoints (Alchemy, Infura, QuickNode)", () => {
+    const alchemy = g.alnum(32)
+    expect(redact(`ALCHEMY_URL=https://eth-mainnet.g.alchemy.com/v2/${alchemy}`)).toBe(
+      `ALCHEMY_URL=https://eth-mainnet.g.alchemy.com/v2/${R("alchemy-api-key")}`
+    )
+    const infura = g.hex(32)
+    expect(redact(`"https://mainnet.infura.io/v3/${infura}"`)).toBe(
+      `"https://mainnet.infura.io/v3/${R("infura-api-key")}"`
+    )
+    const quicknode = g.hex(40)
+    expect(gone(`https://still-dawn-123.quiknode.pro/${quicknode}/`, quicknode)).toBe(true)
+    const docs = "https://docs.alchemy.com/v2/reference/api-overview"
+    expect(redact(docs)).toBe(docs)
+  })
+
   it("seed words told in prose or on the line after their label", () => {
     const words = Array.from(
       { length: 12 },

@@ -42,6 +42,13 @@ const discordWebhookScanner: Scanner = (scan, at) => {
   scan.add("discord-webhook", at + m[0].length - token.length, at + m[0].length)
 }
 
+/** Endpoints whose path holds the API key (blockchain RPC providers): the key. */
+const KEY_IN_PATH: ReadonlyArray<readonly [string, RegExp]> = [
+  ["alchemy-api-key", /(?:[\w-]+\.){1,4}alchemy\.com\/v2\/(?<s>[A-Za-z0-9_-]{32})(?![A-Za-z0-9_-])/y],
+  ["infura-api-key", /(?:[\w-]+\.){1,4}infura\.io\/(?:v3|ws\/v3)\/(?<s>[0-9a-f]{32})(?![0-9a-f])/y],
+  ["quicknode-api-key", /(?:[\w-]+\.){1,5}quiknode\.pro\/(?<s>[0-9a-f]{40})(?![0-9a-f])/y]
+]
+
 /** `scheme://user:password@host` (password only), Sentry DSN keys and bare tokens used as the user. */
 export const urlScanner: Scanner = (scan, at) => {
   const text = scan.text
@@ -61,6 +68,12 @@ export const urlScanner: Scanner = (scan, at) => {
   if (userinfoEnd < from) {
     if (/^(?:(?:canary|ptb)\.)?discord(?:app)?\.com\/api\/webhooks\//.test(text.slice(from, from + 40))) {
       discordWebhookScanner(scan, text.indexOf("/api/webhooks/", from), end)
+    }
+    for (const [rule, path] of KEY_IN_PATH) {
+      const m = stickyAt(path, text, from)
+      const key = m?.groups?.s
+      if (m !== null && key !== undefined && !isDummyToken(key))
+        scan.add(rule, from + m[0].length - key.length, from + m[0].length)
     }
     return
   }
