@@ -556,6 +556,31 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
     expect(redact(docs)).toBe(docs)
   })
 
+  it("formats found without a label: Azure DevOps, Twitch, Trello, Together, Intercom, Asana, ClickUp, Paddle, Vercel Blob", () => {
+    const cases: ReadonlyArray<readonly [string, string]> = [
+      [`${g.alnum(76)}AZDO${g.alnum(4)}`, "azure-devops-pat"],
+      [`oauth:${g.lowerAlnum(30)}`, "twitch-token"],
+      [`ATTA${g.hex(64)}${g.hex(8).toUpperCase()}`, "trello-token"],
+      [`tgp_v1_${g.b64url(43)}`, "together-api-key"],
+      [`dG9rOj${g.b64(54)}=`, "intercom-token"],
+      [`2/${g.digits(16)}/${g.digits(16)}:${g.hex(32)}`, "asana-token"],
+      [`1/${g.digits(13)}:${g.hex(32)}`, "asana-token"],
+      [`pk_${g.digits(8)}_${g.upperAlnum(32)}`, "clickup-token"],
+      [`pdl_live_apikey_01${g.lowerAlnum(24)}_${g.alnum(22)}_${g.alnum(3)}`, "paddle-key"],
+      [`vercel_blob_rw_${g.alnum(16)}_${g.alnum(30)}`, "vercel-blob-token"]
+    ]
+    for (const [token, rule] of cases)
+      expect(redact(`here it is: ${token} (do not share)`)).toBe(`here it is: ${R(rule)} (do not share)`)
+    for (const text of [
+      "oauth:authorize?client_id=abc",
+      "pk_live_51H8",
+      `ATTA${g.hex(10)}`,
+      "1/2 of the 3/4 done: ok"
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+
   it("seed words told in prose or on the line after their label", () => {
     const words = Array.from(
       { length: 12 },

@@ -97,6 +97,9 @@ const keywordScanner: Scanner = (scan, at, end) => {
 /** `pw:` and `pw =`: the keyword scanner on `pw`. */
 const pwScanner: Scanner = (scan, at) => keywordScanner(scan, at, at + 2)
 
+const ASANA_HEAD = /(?:^|[^A-Za-z0-9/])([12]\/\d{6,20}(?:\/\d{6,20})?:)$/
+const TWITCH = /^(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{30}$/
+
 /** Token scanners by the first two characters of the token (ASCII codes, `first * 128 + second`). */
 const BY_START: Array<Array<Scanner> | undefined> = new Array(128 * 128)
 const register = (starts: ReadonlyArray<string>, scanner: Scanner): void => {
@@ -158,8 +161,23 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
   if (text[s + 4] === "Q" && text[s + 5] === "~") azureClientSecretScanner(scan, s + 4, s + 6)
   if (text.startsWith(".atlasv1.", s + 14)) terraformScanner(scan, s + 14, s + 23)
   if (text.startsWith("NRAL", s + 36)) newRelicLicenseScanner(scan, s + 36, s + 40)
+  // Azure DevOps personal access tokens since 2024: 84 characters, `AZDO` at 76
+  if (end - s === 84 && text.startsWith("AZDO", s + 76) && /^[A-Za-z0-9]{84}$/.test(text.slice(s, end))) {
+    scan.add("azure-devops-pat", s, end)
+  }
   if (text.startsWith("-us", s + 32)) mailchimpScanner(scan, s + 32, s + 35)
   if (text[s - 1] === ":") {
+    // Twitch chat tokens: `oauth:` and 30 lower-case letters and digits
+    if (
+      text.startsWith("oauth:", s - 6) &&
+      !/[A-Za-z0-9_]/.test(text[s - 7] ?? "") &&
+      TWITCH.test(text.slice(s, end))
+    ) {
+      scan.add("twitch-token", s - 6, end)
+    }
+    // Asana personal access tokens: `1/<user id>:<32 hex>` (the run starts after the colon)
+    const asana = ASANA_HEAD.exec(text.slice(Math.max(0, s - 48), s))
+    if (asana !== null && /^[0-9a-f]{32}$/.test(text.slice(s, end))) scan.add("asana-token", s - asana[1].length, end)
     if (c === "A" && text[s + 1] === "A") telegramScanner(scan, s - 1, s + 2)
     else if (text.startsWith("APA91b", s)) fcmScanner(scan, s - 1, s + 6)
   }
@@ -219,6 +237,8 @@ declareRules([
   "azure-sas-token",
   "discord-token",
   "discord-webhook",
+  "azure-devops-pat",
+  "twitch-token",
   "alchemy-api-key",
   "infura-api-key",
   "quicknode-api-key",
