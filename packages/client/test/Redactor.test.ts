@@ -541,6 +541,21 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
     expect(redactValue({ apiKey: g.alnum(32) })).toEqual({ apiKey: R("secret-field") })
   })
 
+  it("seed words told in prose or on the line after their label", () => {
+    const words = Array.from(
+      { length: 12 },
+      (_, i) => ["above", "among", "cattle", "brother", "brick", "burst"][i % 6]
+    ).join(" ")
+    expect(redact(`My seed phrase is ${words} — please keep it safe`)).toBe(
+      `My seed phrase is ${R("secret-assignment")} — please keep it safe`
+    )
+    expect(redact(`Recovery phrase:\n${words}\nWrite this down.`)).toBe(
+      `Recovery phrase:\n${R("secret-assignment")}\nWrite this down.`
+    )
+  })
+})
+
+describe("redactText: formats and endpoints the second evaluation found missing", () => {
   it("API keys in the path of RPC endpoints (Alchemy, Infura, QuickNode)", () => {
     const alchemy = g.alnum(32)
     expect(redact(`ALCHEMY_URL=https://eth-mainnet.g.alchemy.com/v2/${alchemy}`)).toBe(
@@ -579,19 +594,6 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
     ]) {
       expect(redact(text)).toBe(text)
     }
-  })
-
-  it("seed words told in prose or on the line after their label", () => {
-    const words = Array.from(
-      { length: 12 },
-      (_, i) => ["above", "among", "cattle", "brother", "brick", "burst"][i % 6]
-    ).join(" ")
-    expect(redact(`My seed phrase is ${words} — please keep it safe`)).toBe(
-      `My seed phrase is ${R("secret-assignment")} — please keep it safe`
-    )
-    expect(redact(`Recovery phrase:\n${words}\nWrite this down.`)).toBe(
-      `Recovery phrase:\n${R("secret-assignment")}\nWrite this down.`
-    )
   })
 })
 
