@@ -8,6 +8,10 @@ import { makeGenerator, toBase64 } from "./fixtures/secrets-generator.js"
 const g = makeGenerator(7)
 const R = (rule: string) => `[REDACTED:${rule}]`
 const redact = (text: string) => redactText(text).text
+/** Each text comes out of redaction exactly as it went in. */
+const unchanged = (...texts: ReadonlyArray<string>) => {
+  for (const text of texts) expect(redact(text)).toBe(text)
+}
 /** Every listed secret is gone from the redacted text. */
 const gone = (text: string, ...secrets: ReadonlyArray<string>): boolean => {
   const out = redact(text)
@@ -321,7 +325,7 @@ describe("redactText: secrets behind escapes, encodings and colours", () => {
       "<p>Tom &amp; Jerry &lt;3 &quot;cheese&quot;</p>",
       'console.log("done\\n"); const re = /\\d+%/; printf("%d%%\\n", 42)'
     ]
-    for (const text of texts) expect(redact(text)).toBe(text)
+    unchanged(...texts)
   })
 })
 
@@ -346,9 +350,7 @@ describe("redactText: signed URLs, cookies and typed declarations", () => {
       )
     ).toBe(true)
     // A signature's name alone is not a secret, nor is code computing one
-    for (const text of ["const signature = sign(payload, key)", "signatureVersion: 4", "Signature: verified"]) {
-      expect(redact(text)).toBe(text)
-    }
+    unchanged("const signature = sign(payload, key)", "signatureVersion: 4", "Signature: verified")
   })
 
   it("session cookies in headers, Set-Cookie lines and curl's -b", () => {
@@ -367,13 +369,7 @@ describe("redactText: signed URLs, cookies and typed declarations", () => {
     expect(gone(`Set-Cookie: session=${flask}; HttpOnly; Path=/`, flask)).toBe(true)
     const rails = `${g.b64url(60)}--${g.b64url(20)}--${g.b64url(22)}`
     expect(gone(`Cookie: _acme_session=${rails}`, rails)).toBe(true)
-    for (const text of [
-      "Cookie: lang=en; theme=dark",
-      "Set-Cookie: seen=1; Path=/; Max-Age=3600",
-      "document.cookie = name"
-    ]) {
-      expect(redact(text)).toBe(text)
-    }
+    unchanged("Cookie: lang=en; theme=dark", "Set-Cookie: seen=1; Path=/; Max-Age=3600", "document.cookie = name")
   })
 
   it("values of typed declarations and constructor-wrapped literals", () => {
@@ -388,13 +384,11 @@ describe("redactText: signed URLs, cookies and typed declarations", () => {
     ]) {
       expect(redact(text)).toBe(text.replace(value, R("secret-assignment")))
     }
-    for (const text of [
+    unchanged(
       "const password: string = getPassword()",
       "token: Option<String> = None",
       `let s = String::from("${value}")`
-    ]) {
-      expect(redact(text)).toBe(text)
-    }
+    )
   })
 })
 
@@ -411,15 +405,13 @@ describe("redactText: secrets printed by a command, told in prose, or of formats
     const env = `ghp_${g.alnum(36)}`
     expect(gone(`% echo $GITHUB_TOKEN\n${env}`, env)).toBe(true)
     // Not a value: an error message, a path, a placeholder; nor the output of a command that prints no secret
-    for (const text of [
+    unchanged(
       "$ gh auth token\nno oauth token found for github.com",
       "$ cat config/master.key\ncat: config/master.key: No such file or directory",
       "$ echo $API_TOKEN\n$API_TOKEN",
       `$ cat README.md\n${g.hex(32)}`,
       `$ git rev-parse HEAD\n${g.hex(40)}`
-    ]) {
-      expect(redact(text)).toBe(text)
-    }
+    )
   })
 
   it("passwords and keys told in prose", () => {
@@ -435,15 +427,13 @@ describe("redactText: secrets printed by a command, told in prose, or of formats
     expect(gone(`creds for the staging box -> user: deploy / pw: ${d}`, d)).toBe(true)
     const e = g.alnum(32)
     expect(gone(`temp: hardcode token ${e} for demo`, e)).toBe(true)
-    for (const text of [
+    unchanged(
       "- `args`: optional arguments to pass through.\\n\\nOnly names from the list",
       "Reset your password Tomorrow morning",
       "the token JWT_SECRET_2024 is read from the environment",
       "use the password field below",
       "a token v1.2.3-beta was issued"
-    ]) {
-      expect(redact(text)).toBe(text)
-    }
+    )
   })
 
   it("ngrok's authtoken and LaunchDarkly's SDK and mobile keys", () => {
@@ -477,26 +467,22 @@ describe("redactText: secrets printed by a command, told in prose, or of formats
     expect(redact(`seed_phrase: ${words}`)).toBe(`seed_phrase: ${R("secret-assignment")}`)
     expect(redact(`Your recovery phrase: ${words}`)).toBe(`Your recovery phrase: ${R("secret-assignment")}`)
     expect(redactValue({ mnemonic: words })).toEqual({ mnemonic: R("secret-field") })
-    for (const text of [
+    unchanged(
       "the mnemonic is stored in the keychain",
       "const mnemonic = generateMnemonic()",
       "a phrase: to be or not to be that is the question whether tis nobler in the mind"
-    ]) {
-      expect(redact(text)).toBe(text)
-    }
+    )
   })
 
   it("leaves a signing key's id, GraphQL's non-null types and actions on secrets alone", () => {
-    for (const text of [
+    unchanged(
       "gpg --armor --export-secret-keys dev@example.com > private.asc",
       "gcloud secrets versions access latest --secret=db-password --project=acme",
       "show_password: true",
       `git config --global user.signingkey ${g.hex(16).toUpperCase()}`,
       "signingkey = ~/.ssh/id_ed25519.pub",
       "mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) }"
-    ]) {
-      expect(redact(text)).toBe(text)
-    }
+    )
   })
 })
 
@@ -586,14 +572,7 @@ describe("redactText: formats and endpoints the second evaluation found missing"
     ]
     for (const [token, rule] of cases)
       expect(redact(`here it is: ${token} (do not share)`)).toBe(`here it is: ${R(rule)} (do not share)`)
-    for (const text of [
-      "oauth:authorize?client_id=abc",
-      "pk_live_51H8",
-      `ATTA${g.hex(10)}`,
-      "1/2 of the 3/4 done: ok"
-    ]) {
-      expect(redact(text)).toBe(text)
-    }
+    unchanged("oauth:authorize?client_id=abc", "pk_live_51H8", `ATTA${g.hex(10)}`, "1/2 of the 3/4 done: ok")
   })
 })
 
@@ -610,16 +589,14 @@ describe("redaction of lists and blocks under a secret-named key", () => {
     const pw = `m1vv${g.alnum(10)}`
     expect(gone(`db:\n  password: |\n    ${pw}\n  host: db`, pw)).toBe(true)
     // Names, settings and counts stay
-    for (const text of [
+    unchanged(
       '{"secrets":["DB_PASSWORD","API_KEY"],"tokens":["the","quick","fox"]}',
       "secrets:\n  - name: db-password\n    key: password\njobs: {}",
       "api_keys:\n  enabled: true\n  rotation_days: 90",
       "<total_tokens>14994154 tokens left</total_tokens>",
       "API keys: GET/POST /api/keys, DELETE /api/keys/:id",
       '{"usage":{"total_tokens":1234,"cache_read_tokens":99}}'
-    ]) {
-      expect(redact(text)).toBe(text)
-    }
+    )
   })
 
   it("values: the items of a secret-named list and the random members of a secret-named map", () => {
