@@ -576,6 +576,36 @@ describe("redactText: formats and endpoints the second evaluation found missing"
   })
 })
 
+describe("redactText: passwords given to commands as arguments", () => {
+  it("htpasswd, rabbitmqctl, redis AUTH, poetry, smbclient, xfreerdp, sqlplus, zip and 7z", () => {
+    const pw = `${g.alnum(14)}9`
+    const cases = [
+      `htpasswd -bc /etc/nginx/.htpasswd admin ${pw}`,
+      `htpasswd -nb admin ${pw}`,
+      `rabbitmqctl add_user deploy '${pw}'`,
+      `rabbitmqctl change_password deploy ${pw}`,
+      `10.0.0.5:6379> AUTH ${pw}`,
+      `redis-cli -h cache.internal AUTH default ${pw}`,
+      `poetry config http-basic.acme deploy ${pw}`,
+      `smbclient //fs.example.com/share -U 'ACME\\jdoe%${pw}' -c 'ls'`,
+      `xfreerdp /v:10.0.2.15 /u:Administrator /p:'${pw}' /cert:ignore`,
+      `sqlplus scott/${pw}@orcl`,
+      `zip -P ${pw} archive.zip notes.txt`,
+      `7z a -p${pw} out.7z dir`
+    ]
+    for (const text of cases) expect(redact(text)).toBe(text.replace(pw, R("cli-password")))
+    unchanged(
+      "htpasswd -c /etc/nginx/.htpasswd admin",
+      "AUTH mode enabled",
+      "the AUTH header is required",
+      "sqlplus / as sysdba",
+      "zip -r archive.zip dir",
+      "7z x -o/tmp out.7z",
+      "run `sqlplus user/pw`, then `htpasswd -nb user password`"
+    )
+  })
+})
+
 describe("redaction of lists and blocks under a secret-named key", () => {
   it("text: a JSON list, YAML items, a YAML map, a value on the next line and a block scalar", () => {
     const [a, b] = [g.alnum(32), g.alnum(32)]

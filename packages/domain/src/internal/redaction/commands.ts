@@ -3,7 +3,7 @@
  * `Bearer …`, `curl -u user:pass`, `mysql -p…`, `sshpass -p …`, SQL `IDENTIFIED BY`, SDK clients built with a literal
  * key, `heroku auth:token`, `.pgpass`, Kubernetes Secret manifests and Convex deploy keys.
  */
-import { lineEnd, logicalLineBefore, type Scan, type Scanner, stickyAt } from "./engine.js"
+import { lineEnd, lineStart, logicalLineBefore, type Scan, type Scanner, stickyAt } from "./engine.js"
 import {
   decodeBase64,
   digitAndLetter,
@@ -216,6 +216,7 @@ export const flagScanner: Scanner = (scan, at, end) => {
   const flagAt = at + 1
   const flag = text.slice(flagAt, end)
   if (/^(?:-u|--user|--auth|-a|--http-user)/.test(flag)) cliUserScanner(scan, at, end)
+  passwordArgumentsScanner(scan, at, end)
   // `curl -b "name=value; sessionid=…"`: the cookies sent
   if (flag === "-b" && /\bcurl\b/.test(logicalLineBefore(text, flagAt, 12, 300))) {
     const value = stickyAt(/[ \t]+["']?/y, text, end)
@@ -524,4 +525,67 @@ export const printedSecretScanner: Scanner = (scan, at) => {
   if (!(tokenLike(value) || (hasDigit(value) && hasLetter(value)) || entropy(value) > 3.5)) return
   const start = next + m[0].indexOf(value)
   scan.add("printed-secret", start, start + value.length)
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Passwords given as arguments
+// ---------------------------------------------------------------------------------------------------------------------
+
+const ARG = `(?:"[^"\\n]{1,200}"|'[^'\\n]{1,200}'|[^\\s"'\`;|&]{1,200})`
+
+/** Commands that take a password as an argument, the password in the group `pw` (`d`: its indices). */
+const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
+  // htpasswd -b[c] file user password, htpasswd -nb user password
+  new RegExp(
+    `\\bhtpasswd\\s+(?:-[A-Za-z]*b[A-Za-z]*\\s+)(?:-[A-Za-z]+\\s+)*(?:${ARG}\\s+)?${ARG}\\s+(?<pw>${ARG})\\s*$`,
+    "dm"
+  ),
+  // rabbitmqctl add_user user password, change_password user password
+  new RegExp(`\\brabbitmqctl\\s+(?:add_user|change_password)\\s+${ARG}\\s+(?<pw>${ARG})`, "d"),
+  // redis AUTH [user] password (at redis-cli's prompt, `host:port>`, or in its arguments)
+  new RegExp(`(?:[\\w.-]+:\\d+>\\s*|\\bredis-cli\\b[^\\n]*?\\s)AUTH\\s+(?:${ARG}\\s+)?(?<pw>${ARG})\\s*$`, "dm"),
+  // poetry config http-basic.<repo> user password
+  new RegExp(`\\bpoetry\\s+config\\s+http-basic\\.[\\w.-]+\\s+${ARG}\\s+(?<pw>${ARG})`, "d"),
+  // smbclient -U 'DOMAIN\\user%password', --user=user%password
+  /\b(?:smbclient|smbmap|rpcclient|net)\b[^\n]*?(?:-U|--user(?:name)?)[ =]["']?[^\s"'%]{1,100}%(?<pw>[^\s"']{1,200})/d,
+  // xfreerdp /p:password
+  new RegExp(`\\b[wx]?freerdp3?\\b[^\\n]*?\\s/p:(?<pw>${ARG})`, "d"),
+  // sqlplus user/password@db
+  /\bsqlplus\s+(?:-\w+\s+)*[\w$#.]+\/(?<pw>[^\s@"'/]{1,200})(?=@|\s|$)/d,
+  // zip/unzip -P password, 7z -ppassword
+  new RegExp(`\\b(?:zip|unzip|zipcloak)\\b[^\\n]*?\\s-P\\s+(?<pw>${ARG})`, "d"),
+  /\b7za?\b[^\n]*?\s-p(?<pw>[^\s"']{1,200})/d
+]
+
+/** The commands of `PASSWORD_ARGUMENTS`, a cheap first test of a line. */
+const ARGUMENT_COMMAND =
+  /\b(?:htpasswd|rabbitmqctl|AUTH|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?)\b/
+
+/** At an anchor on a command line: the passwords its command takes as arguments (once per line). */
+export const passwordArgumentsScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (at < scan.argumentsUntil) return
+  const newline = text.indexOf("\n", at)
+  const end = newline === -1 ? text.length : newline
+  scan.argumentsUntil = end
+  const start = lineStart(text, at, 400)
+  if (end - start > 400) return
+  const line = text.slice(start, end).replace(/\r$/, "")
+  if (!ARGUMENT_COMMAND.test(line)) return
+  for (const pattern of PASSWORD_ARGUMENTS) {
+    const m = pattern.exec(line)
+    const span = m?.indices?.groups?.pw
+    if (m === null || span === undefined) continue
+    let [from, to] = span
+    if (/^["']/.test(line[from] ?? "") && line[to - 1] === line[from]) {
+      from++
+      to--
+    }
+    // Not the closing punctuation of prose or Markdown around an example (`sqlplus user/pw`,)
+    while (to > from && /[`,.;:)\]]/.test(line[to - 1] ?? "")) to--
+    const pw = line.slice(from, to)
+    if (pw.length < 4 || isPlaceholder(pw) || /^[$%<{`]/.test(pw) || /^(?:password|passwd|secret|pass)$/i.test(pw))
+      continue
+    scan.add("cli-password", start + from, start + to)
+  }
 }

@@ -38,6 +38,8 @@ export class Scan {
   pgpassUntil = -1
   /** End of the last command line checked for printing a secret (`gh auth token`, `cat config/master.key`). */
   printedUntil = -1
+  /** End of the last line checked for passwords given as arguments (`htpasswd -b`, `sqlplus user/pw`). */
+  argumentsUntil = -1
   private readonly nextMemo = new Map<string, { from: number; found: number }>()
   /** Start and end offsets of the `[REDACTED:…]` markers already in the text (sorted, disjoint). */
   private readonly markers: ReadonlyArray<number> | undefined
