@@ -3,7 +3,7 @@
  * `Bearer …`, `curl -u user:pass`, `mysql -p…`, `sshpass -p …`, SQL `IDENTIFIED BY`, SDK clients built with a literal
  * key, `heroku auth:token`, `.pgpass`, Kubernetes Secret manifests and Convex deploy keys.
  */
-import { lineEnd, lineStart, logicalLineBefore, type Scan, type Scanner, stickyAt } from "./engine.js"
+import { lineEnd, logicalLineBefore, type Scan, type Scanner, stickyAt } from "./engine.js"
 import {
   decodeBase64,
   digitAndLetter,
@@ -568,7 +568,9 @@ export const passwordArgumentsScanner: Scanner = (scan, at) => {
   const newline = text.indexOf("\n", at)
   const end = newline === -1 ? text.length : newline
   scan.argumentsUntil = end
-  const start = lineStart(text, at, 400)
+  // A command line is short (a long line is minified code or a JSON line)
+  if (end - at > 400) return
+  const start = text.lastIndexOf("\n", at - 1) + 1
   if (end - start > 400) return
   const line = text.slice(start, end).replace(/\r$/, "")
   if (!ARGUMENT_COMMAND.test(line)) return
