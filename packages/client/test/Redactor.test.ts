@@ -606,6 +606,34 @@ describe("redactText: passwords given to commands as arguments", () => {
   })
 })
 
+describe("redactText: secret names and calls the second evaluation found missing", () => {
+  it("JWT libraries called with a literal secret, Go's []byte literal, Gradle's storePassword, *_ENCRYPTION_KEY", () => {
+    const secret = g.alnum(32)
+    for (const text of [
+      `jwt.sign({ sub: user.id }, "${secret}", { expiresIn: "1h" })`,
+      `jwt.encode({"sub": "42"}, "${secret}", algorithm="HS256")`,
+      `var jwtKey = []byte("${secret}")`,
+      `        storePassword "${secret}"`,
+      `FIELD_ENCRYPTION_KEY=${secret}`,
+      `webhook_key = "${secret}"`
+    ]) {
+      expect(redact(text)).toBe(text.replace(secret, R("secret-assignment")))
+    }
+    unchanged(
+      "jwt.verify(token, process.env.JWT_SECRET)",
+      'jwt.sign(payload, key, { algorithm: "RS256" })',
+      "session_key = request.session.session_key",
+      "PUSHER_APP_KEY=local",
+      '  password "changeme"'
+    )
+  })
+
+  it("parsed values keep publishable keys under secret names", () => {
+    const pk = `pk.eyJ1IjoiYWNtZSIsImEiOiJj${g.b64url(20)}In0.${g.b64url(22)}`
+    expect(redactValue({ mapbox: { accessToken: pk } })).toEqual({ mapbox: { accessToken: pk } })
+  })
+})
+
 describe("redaction of lists and blocks under a secret-named key", () => {
   it("text: a JSON list, YAML items, a YAML map, a value on the next line and a block scalar", () => {
     const [a, b] = [g.alnum(32), g.alnum(32)]

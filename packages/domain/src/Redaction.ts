@@ -16,6 +16,7 @@ import { containerKeyStrength, keyStrength } from "./internal/redaction/keyNames
 import { builtin } from "./internal/redaction/rules.js"
 import {
   isPlaceholder,
+  isPublishable,
   MARKER_PREFIX,
   marker,
   plausibleSecretValue,
@@ -204,8 +205,9 @@ const walk = (value: unknown, field: FieldKind, options: RedactOptions, active: 
     const redacted = redactText(value, options).text
     if (field === "none" || FULL_MARKER.test(redacted)) return redacted
     if (field === "weak" && !tokenLike(value)) return redacted
-    // A placeholder, a reference or a version range says nothing secret (`"${DB_PASSWORD}"`, `"jsonwebtoken": "^9.0.2"`)
-    if (isPlaceholder(value) || VERSION_RANGE.test(value.trim())) return redacted
+    // A placeholder, a reference, a version range or a publishable key says nothing secret (`"${DB_PASSWORD}"`,
+    // `"jsonwebtoken": "^9.0.2"`, `accessToken: "pk.eyJ…"`)
+    if (isPlaceholder(value) || VERSION_RANGE.test(value.trim()) || isPublishable(value)) return redacted
     return marker(FIELD_RULE)
   }
   if (Array.isArray(value)) {

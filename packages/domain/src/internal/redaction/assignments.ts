@@ -93,8 +93,8 @@ const readValue = (text: string, i: number, unquotedEnd: Uint8Array): ParsedValu
 /** `: Type =` between a key and its value, the value quoted after it (Kotlin, TypeScript, Swift, Rust, Scala). */
 const TYPE_ANNOTATION =
   /:[ \t]*&?(?:'static[ \t]+)?[A-Za-z_][\w.:]{0,40}(?:<[^<>=\n]{0,40}>)?\??(?:\[\])?[ \t]*=(?=[ \t]*(?:["'`]|[A-Z]\w*::(?:from|new)\())/y
-/** Constructors around a string literal: `String::from(`, `SecretString::new(`, `Secret::new(`. */
-const LITERAL_WRAPPER = /(?:[A-Z]\w*::(?:from|new)|String|Some)\([ \t]*(?=["'])/y
+/** Constructors around a string literal: `String::from(`, `SecretString::new(`, `Secret::new(`, Go's `[]byte(`. */
+const LITERAL_WRAPPER = /(?:[A-Z]\w*::(?:from|new)|String|Some|\[\]byte)\([ \t]*(?=["'`])/y
 
 const ENV_KEY = /^[A-Z][A-Z0-9_]*$/
 const MEMBER_PATH = /^[A-Za-z_$][\w$]*!?(?:(?:\.|\?\.|!\.|::|->)[A-Za-z_$][\w$]*!?)+$/
@@ -584,6 +584,20 @@ const otherForms = (
         scan.add(RULE, parsed.start, end)
         return
       }
+    }
+  }
+
+  // Gradle's and other DSLs' `storePassword "…"`: a statement of a name and a quoted value
+  if (blanks === 1 && keyQuote === "" && strength === "strong" && isQuote(c) && /^\s*$/.test(lineHead)) {
+    const parsed = readValue(text, i, UNQUOTED_END)
+    if (
+      parsed !== undefined &&
+      parsed.quote !== "" &&
+      /^\s*(?:\r?\n|$|\/\/|#)/.test(text.slice(parsed.end + 1, parsed.end + 4))
+    ) {
+      const value = text.slice(parsed.start, parsed.end)
+      if (plausibleSecretValue(value) && !isPublishable(value)) scan.add(RULE, parsed.start, parsed.end)
+      return
     }
   }
 

@@ -591,3 +591,20 @@ export const passwordArgumentsScanner: Scanner = (scan, at) => {
     scan.add("cli-password", start + from, start + to)
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// JWT libraries called with a literal secret
+// ---------------------------------------------------------------------------------------------------------------------
+
+const JWT_CALL = /\s*\(\s*(?:[^,()\n]|\([^()\n]*\))*?,\s*(["'`])(?<s>[^"'`\n]{6,300})\1/y
+
+/** `jwt.sign(payload, "…")`, `jwt.verify(token, '…')`, `jwt.encode(claims, "…", algorithm=…)`: the second argument. */
+export const jwtCallScanner: Scanner = (scan, _at, end) => {
+  const text = scan.text
+  const m = stickyAt(JWT_CALL, text, end)
+  const secret = m?.groups?.s
+  if (m === null || secret === undefined || isPlaceholder(secret) || /^[$%{<]/.test(secret)) return
+  if (!hasLetter(secret) || /^[A-Za-z]+(?:[-_.][A-Za-z]+)*$/.test(secret)) return
+  const close = end + m[0].length - 1
+  scan.add("secret-assignment", close - secret.length, close)
+}

@@ -58,7 +58,19 @@ const endsWithPass = (w: string): boolean =>
   w.length > 4 && w.endsWith("pass") && !/(?:by|com|tres|sur|over|under)pass$/.test(w)
 const PUBLIC_WORDS = new Set(["public", "pub", "publishable"])
 /** First words that make `<word> key` a secret name (`api key`, `access key`, `private key`, `secret key`). */
-const KEY_PAIR_FIRST = new Set(["api", "access", "private", "secret"])
+const KEY_PAIR_FIRST = new Set([
+  "api",
+  "access",
+  "private",
+  "secret",
+  "jwt",
+  "signing",
+  "encryption",
+  "hmac",
+  "master",
+  "session",
+  "webhook"
+])
 /** Words that, anywhere in a `…_key` name, make it an id or public value rather than a weak secret. */
 const NOT_SECRET_KEY_WORDS = new Set(
   (

@@ -13,6 +13,7 @@ import {
   flagScanner,
   herokuTokenScanner,
   identifiedByScanner,
+  jwtCallScanner,
   kubernetesSecretScanner,
   opensslPassScanner,
   passwordArgumentsScanner,
@@ -195,7 +196,7 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
  */
 const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):)|mnemonic|s(?:ecret|ig=|ignature)|token|key|c(?:red|lient(?:v\\d)?\\(|ookie)|auth|bearer|" +
-  "identified|dev:|rabbitmqctl|http-basic|sqlplus|freerdp|" +
+  "identified|dev:|rabbitmqctl|http-basic|sqlplus|freerdp|jwt\\.(?:sign|verify|encode|decode)|" +
   "[_.-]p(?:w|at)(?![a-z0-9])|:\\/\\/|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))"
 
 /** The scanner of an anchor hit, from its text (cheaper than capture groups). */
@@ -206,6 +207,7 @@ const dispatch = (hit: string): Scanner => {
   if (c === 0x62 /* b */) return bearerScanner
   if (c === 0x69 /* i */) return identifiedByScanner
   if (COMMAND_ANCHOR.test(hit)) return passwordArgumentsScanner
+  if (c === 0x6a /* j */) return jwtCallScanner
   if (c === 0x73 /* s */ && hit.length === 4 && hit.charCodeAt(3) === 0x3d) return sasScanner
   if (c === 0x63 /* c */ && hit.length >= 7) return clientLiteralScanner
   if (c === 0x63 /* c */ && hit.length === 6 && (hit.charCodeAt(1) | 0x20) === 0x6f /* o */) return cookieScanner
