@@ -3,7 +3,7 @@
  * `Bearer …`, `curl -u user:pass`, `mysql -p…`, `sshpass -p …`, SQL `IDENTIFIED BY`, SDK clients built with a literal
  * key, `heroku auth:token`, `.pgpass`, Kubernetes Secret manifests and Convex deploy keys.
  */
-import { lineEnd, logicalLineBefore, type Scan, type Scanner, stickyAt } from "./engine.js"
+import { lineEnd, logicalLineBefore, type Scan, type Scanner, shortLineOnce, stickyAt } from "./engine.js"
 import {
   decodeBase64,
   digitAndLetter,
@@ -508,12 +508,9 @@ const ONE_VALUE = /^[ \t]*(?<v>[^\s]{8,4096})[ \t]*\r?$/
  */
 export const printedSecretScanner: Scanner = (scan, at) => {
   const text = scan.text
-  if (at < scan.printedUntil) return
-  const newline = text.indexOf("\n", at)
-  const end = newline === -1 ? text.length : newline
-  scan.printedUntil = end
-  // A command line is short; a long line (minified code, a JSON line) is not one
-  if (end >= text.length || end - at > 400) return
+  const bounds = shortLineOnce(scan, at, "printedUntil")
+  if (bounds === undefined || bounds.end >= text.length) return
+  const { end } = bounds
   const line = logicalLineBefore(text, end, 4, 400)
   if (!PRINTING_COMMAND.test(line) || !PRINTS_SECRET.test(line.replace(/^\s*(?:[^\n$#%>]{0,60}[$#%>]\s+)?/, ""))) return
   const next = end + 1
@@ -564,14 +561,9 @@ const ARGUMENT_COMMAND =
 /** At an anchor on a command line: the passwords its command takes as arguments (once per line). */
 export const passwordArgumentsScanner: Scanner = (scan, at) => {
   const text = scan.text
-  if (at < scan.argumentsUntil) return
-  const newline = text.indexOf("\n", at)
-  const end = newline === -1 ? text.length : newline
-  scan.argumentsUntil = end
-  // A command line is short (a long line is minified code or a JSON line)
-  if (end - at > 400) return
-  const start = text.lastIndexOf("\n", at - 1) + 1
-  if (end - start > 400) return
+  const bounds = shortLineOnce(scan, at, "argumentsUntil")
+  if (bounds === undefined) return
+  const { start, end } = bounds
   const line = text.slice(start, end).replace(/\r$/, "")
   if (!ARGUMENT_COMMAND.test(line)) return
   for (const pattern of PASSWORD_ARGUMENTS) {

@@ -218,3 +218,24 @@ export const logicalLineBefore = (text: string, index: number, maxLines = 12, ma
   }
   return text.slice(Math.max(start, floor), index)
 }
+
+/**
+ * The bounds of the line holding `at`, looked at once per pass for each memo (`scan[memo]` is where the last looked-at
+ * line ended), and only when it is a short line (at most `max` characters: a command line, not minified code or a
+ * JSON line).
+ */
+export const shortLineOnce = (
+  scan: Scan,
+  at: number,
+  memo: "printedUntil" | "argumentsUntil",
+  max = 400
+): { readonly start: number; readonly end: number } | undefined => {
+  if (at < scan[memo]) return undefined
+  const text = scan.text
+  const newline = text.indexOf("\n", at)
+  const end = newline === -1 ? text.length : newline
+  scan[memo] = end
+  if (end - at > max) return undefined
+  const start = text.lastIndexOf("\n", at - 1) + 1
+  return end - start > max ? undefined : { start, end }
+}
