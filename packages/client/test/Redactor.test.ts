@@ -628,6 +628,22 @@ describe("redactText: secret names and calls the second evaluation found missing
     )
   })
 
+  it("generated secrets printed by openssl rand, artisan and Python's secrets, and wallets' private keys", () => {
+    const b64 = `${g.b64(43)}=`
+    expect(redact(`$ openssl rand -base64 32\n${b64}\n$ `)).toBe(
+      `$ openssl rand -base64 32\n${R("printed-secret")}\n$ `
+    )
+    const laravel = `base64:${g.b64(43)}=`
+    expect(gone(`$ php artisan key:generate --show\n${laravel}`, laravel)).toBe(true)
+    const hex = g.hex(64)
+    expect(gone(`python3 -c "import secrets; print(secrets.token_hex(32))"\n${hex}`, hex)).toBe(true)
+    const key = `0x${g.hex(64)}`
+    expect(redact(`new ethers.Wallet("${key}", provider)`)).toBe(`new ethers.Wallet("${R("private-key")}", provider)`)
+    expect(redact(`accounts: ["${key}"],`)).toBe(`accounts: ["${R("private-key")}"],`)
+    expect(redact(`privateKeyToAccount('${key}')`)).toBe(`privateKeyToAccount('${R("private-key")}')`)
+    unchanged(`tx hash: ${key}`, `$ openssl rand -help\nUsage: rand [options] num`, `blockHash: "${key}"`)
+  })
+
   it("parsed values keep publishable keys under secret names", () => {
     const pk = `pk.eyJ1IjoiYWNtZSIsImEiOiJj${g.b64url(20)}In0.${g.b64url(22)}`
     expect(redactValue({ mapbox: { accessToken: pk } })).toEqual({ mapbox: { accessToken: pk } })

@@ -486,6 +486,11 @@ const PRINTS_SECRET = new RegExp(
     "\\bvault\\s+(?:kv\\s+get|read)\\b.*-field[= ]",
     "\\bdoppler\\s+secrets\\s+get\\b.*--plain",
     "\\bgh\\s+auth\\s+token\\b",
+    // Secrets generated and printed: `openssl rand -base64 32`, `php artisan key:generate --show`, `rails secret`
+    "\\bopenssl\\s+rand\\s+-(?:hex|base64)\\s+\\d+\\s*$",
+    "\\bphp\\s+artisan\\s+key:generate\\b.*--show",
+    "\\b(?:bin/)?rails\\s+secret\\s*$",
+    "\\bsecrets\\.token_(?:hex|urlsafe|bytes)\\(",
     "\\b(?:glab|fly|flyctl|vercel|npm)\\s+(?:auth\\s+)?token\\b",
     "\\bsecurity\\s+find-(?:generic|internet)-password\\b.*\\s-w\\b",
     "\\b(?:pass|gopass)\\s+(?:show\\s+)?[\\w./-]*(?:token|secret|key|password|pass|pw)[\\w./-]*\\s*$",
@@ -497,7 +502,7 @@ const PRINTS_SECRET = new RegExp(
 
 /** The commands of `PRINTS_SECRET`, a cheap first test of a line. */
 const PRINTING_COMMAND =
-  /\b(?:cat|head|tail|less|more|bat|type|gc|Get-Content|gcloud|kubectl|aws|az|vault|doppler|gh|glab|fly|flyctl|vercel|npm|security|pass|gopass|bw|lpass|echo|printenv|printf)\s/
+  /\b(?:cat|head|tail|less|more|bat|type|gc|Get-Content|gcloud|kubectl|aws|az|vault|doppler|gh|glab|fly|flyctl|vercel|npm|security|pass|gopass|bw|lpass|echo|printenv|printf|openssl|php|rails|python3?)\s/
 
 /** A line that is one value: no inner whitespace, 8 to 4,096 characters. */
 const ONE_VALUE = /^[ \t]*(?<v>[^\s]{8,4096})[ \t]*\r?$/
@@ -516,11 +521,16 @@ export const printedSecretScanner: Scanner = (scan, at) => {
   const next = end + 1
   const nextEnd = lineEnd(text, next)
   const m = ONE_VALUE.exec(text.slice(next, nextEnd))
-  const value = m?.groups?.v
-  if (m === null || value === undefined) return
+  const whole = m?.groups?.v
+  if (m === null || whole === undefined) return
+  // The last line of a JSON string (in a decoded view) ends at its closing quote: `…","is_error":false}`
+  const close = whole.search(/\\?"[,}\]:]/)
+  const value = close > 0 ? whole.slice(0, close) : whole
   if (isPlaceholder(value) || isDummyToken(value) || /^[$%]/.test(value) || /^[/~.]/.test(value)) return
+  // A line of code or JSON (quotes, escapes, brackets, separators) is not a printed value
+  if (/["'`\\(){}[\];,]/.test(value)) return
   if (!(tokenLike(value) || (hasDigit(value) && hasLetter(value)) || entropy(value) > 3.5)) return
-  const start = next + m[0].indexOf(value)
+  const start = next + m[0].indexOf(whole)
   scan.add("printed-secret", start, start + value.length)
 }
 

@@ -102,6 +102,9 @@ const COMMAND_ANCHOR = /^(?:rabbitmqctl|http-basic|sqlplus|freerdp)$/i
 /** `pw:` and `pw =`: the keyword scanner on `pw`. */
 const pwScanner: Scanner = (scan, at) => keywordScanner(scan, at, at + 2)
 
+const ETH_KEY = /^0x[0-9a-fA-F]{64}$/
+const WALLET_BEFORE =
+  /(?:\bWallet\s*\(|privateKeyToAccount\s*\(|fromPrivateKey\s*\(|\baccounts\s*:\s*\[(?:\s*["'`]0x[0-9a-fA-F]{64}["'`]\s*,)*)\s*["'`]$/
 const ASANA_HEAD = /(?:^|[^A-Za-z0-9/])([12]\/\d{6,20}(?:\/\d{6,20})?:)$/
 const TWITCH = /^(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{30}$/
 
@@ -166,6 +169,16 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
   if (text[s + 4] === "Q" && text[s + 5] === "~") azureClientSecretScanner(scan, s + 4, s + 6)
   if (text.startsWith(".atlasv1.", s + 14)) terraformScanner(scan, s + 14, s + 23)
   if (text.startsWith("NRAL", s + 36)) newRelicLicenseScanner(scan, s + 36, s + 40)
+  // An Ethereum private key (`0x` and 64 hex digits) where a wallet is made from it: `new ethers.Wallet("0x…")`,
+  // viem's `privateKeyToAccount("0x…")`, Hardhat's `accounts: ["0x…"]` (elsewhere 0x+64 is a hash or an address' kin)
+  if (
+    c === "0" &&
+    end - s === 66 &&
+    ETH_KEY.test(text.slice(s, end)) &&
+    WALLET_BEFORE.test(text.slice(Math.max(0, s - 200), s))
+  ) {
+    scan.add("private-key", s, end)
+  }
   // Azure DevOps personal access tokens since 2024: 84 characters, `AZDO` at 76
   if (end - s === 84 && text.startsWith("AZDO", s + 76) && /^[A-Za-z0-9]{84}$/.test(text.slice(s, end))) {
     scan.add("azure-devops-pat", s, end)
@@ -196,7 +209,7 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
  */
 const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):)|mnemonic|s(?:ecret|ig=|ignature)|token|key|c(?:red|lient(?:v\\d)?\\(|ookie)|auth|bearer|" +
-  "identified|dev:|rabbitmqctl|http-basic|sqlplus|freerdp|jwt\\.(?:sign|verify|encode|decode)|" +
+  "identified|dev:|r(?:abbitmqctl|and[ \\t]+-)|http-basic|sqlplus|freerdp|jwt\\.(?:sign|verify|encode|decode)|" +
   "[_.-]p(?:w|at)(?![a-z0-9])|:\\/\\/|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))"
 
 /** The scanner of an anchor hit, from its text (cheaper than capture groups). */
@@ -207,6 +220,7 @@ const dispatch = (hit: string): Scanner => {
   if (c === 0x62 /* b */) return bearerScanner
   if (c === 0x69 /* i */) return identifiedByScanner
   if (COMMAND_ANCHOR.test(hit)) return passwordArgumentsScanner
+  if (/^rand\s/i.test(hit)) return printedSecretScanner
   if (c === 0x6a /* j */) return jwtCallScanner
   if (c === 0x73 /* s */ && hit.length === 4 && hit.charCodeAt(3) === 0x3d) return sasScanner
   if (c === 0x63 /* c */ && hit.length >= 7) return clientLiteralScanner
