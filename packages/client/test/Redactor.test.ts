@@ -992,7 +992,11 @@ describe("pathological inputs", () => {
     ["kind: Secret × many", "kind: Secret\ndata:\n".repeat(50_000)],
     ["PuTTY headers × many", "PuTTY-User-Key-File-3: ssh-rsa\n".repeat(30_000)],
     ["mysql -p × many", "mysql -p ".repeat(100_000)],
-    ["nested quotes", `"password": "${'\\"'.repeat(100_000)}"`]
+    ["nested quotes", `"password": "${'\\"'.repeat(100_000)}"`],
+    // Decoded views: one long line with an escape every so often, and escapes back to back
+    ["1 MB JSON line with a \\n every 2 KB", `{"text":"${`${"a ".repeat(1000)}\\n`.repeat(500)}"}`],
+    ["terminal colours × many", "\u001b[32mok\u001b[0m token ".repeat(50_000)],
+    ["%41 and \\\\ × many", "%41\\\\&amp;".repeat(100_000)]
   ]
   for (const [name, input] of cases) {
     it(name, { timeout: 60_000 }, () => {

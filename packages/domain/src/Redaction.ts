@@ -121,7 +121,10 @@ const scanOnce = (text: string, options: RedactOptions): Array<Candidate> => {
   return scan.candidates
 }
 
-/** Where the first `"` in `[start, end)` of `text` escaped by at most `backslashes` backslashes starts (its backslashes first), or `end`. */
+/**
+ * Where the first `"` in `[start, end)` of `text` escaped by at most `backslashes` backslashes starts (its backslashes
+ * first), or `end`.
+ */
 const quoteBefore = (text: string, start: number, end: number, backslashes: number): number => {
   for (let q = text.indexOf('"', start); q !== -1 && q < end; q = text.indexOf('"', q + 1)) {
     let n = 0
@@ -144,9 +147,8 @@ export const findSecrets = (text: string, options: RedactOptions = {}): Readonly
   const candidates = scanOnce(text, options)
   let view = decodedView(text)
   for (let depth = 1; view !== undefined; depth++) {
-    const whole = view.regions.length === 1 && view.regions[0][0] === 0 && view.regions[0][1] === view.text.length
     for (const [from, to] of view.regions) {
-      for (const c of scanOnce(whole ? view.text : view.text.slice(from, to), options)) {
+      for (const c of scanOnce(view.text.slice(from, to), options)) {
         const start = view.startOf(from + c.start)
         const found = view.endOf(from + c.end - 1)
         // A value read in the view ends where the string holding it ends: at a quote escaped fewer times than the
@@ -247,8 +249,7 @@ const walk = (value: unknown, field: FieldKind, options: RedactOptions, active: 
  * Redacts every string inside a JSON-like value (objects, arrays, strings); non-empty strings under secret-named keys
  * become `[REDACTED:secret-field]` unless a more specific rule already replaced them whole (under `…_key` names only
  * random-looking values do). The items of a secret-named list and the members of a secret-named object, whatever their
- * own names, count when they look random. Unchanged parts are shared; the input is never
- * mutated.
+ * own names, count when they look random. Unchanged parts are shared; the input is never mutated.
  */
 export const redactValue = <A>(value: A, options: RedactOptions = {}): A =>
   walk(value, "none", options, new WeakSet()) as A

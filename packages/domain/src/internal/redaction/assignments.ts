@@ -5,7 +5,7 @@
  * (`- name: DB_PASSWORD` + `value: …`, `<add key="ApiKey" value="…"/>`), calls (`setApiKey("…")`,
  * `define('DB_PASSWORD', '…')`), `ENV KEY value`, `set -gx KEY value`, tables (`token    hvs.…`) and `.netrc`.
  */
-import { lineHeadBefore, type Scan, stickyAt } from "./engine.js"
+import { lineEnd, lineHeadBefore, type Scan, stickyAt } from "./engine.js"
 import { containerKeyStrength, isPasswordKey, type KeyStrength, keyStrength } from "./keyNames.js"
 import {
   digitAndLetter,
@@ -247,7 +247,7 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     return
   }
   // Seed words unquoted to the end of the line, or alone on the next: `recovery phrase: legal winner thank …`
-  if (/mnemonic|phrase|words$/i.test(key) && !isQuote(text[i]) && seedWords(scan, i)) return
+  if (SEED_WORDS_KEY.test(key) && !isQuote(text[i]) && seedWords(scan, i)) return
   // A list of secrets: `"tokens": ["…", "…"]`, `api_keys = ['…']`
   if (text[i] === "[") {
     listItems(scan, i + 1)
@@ -255,7 +255,7 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   }
   // YAML: the value on the lines below (`api_keys:` + `- …` items, `secrets:` + `github: …`, `password: |` + its block)
   if (below) {
-    yamlBelow(scan, keyStart, lineEndAt(text, i), strength)
+    yamlBelow(scan, keyStart, lineEnd(text, i), strength)
     return
   }
   let parsed: ParsedValue | undefined
@@ -321,6 +321,8 @@ const REFERENCE_ROOT =
 const CALL = /^[A-Za-z_$][\w$.]*\(/
 const GENERIC_TYPE = /^[A-Za-z_$][\w$.]*<.*>$|^[A-Z]\w*\[\]$/
 
+/** Names under which a value is a wallet's seed words (`mnemonic`, `seed_phrase`, `recovery phrase`, `backup words`). */
+const SEED_WORDS_KEY = /mnemonic|phrase|words$/i
 const MNEMONIC = /^(?:[a-z]{3,8}[ \t]+){11,23}[a-z]{3,8}$/
 const MNEMONIC_LINE = /^((?:[a-z]{3,8}[ \t]+){11,23}[a-z]{3,8})[ \t]*[,;.]?[ \t]*\r?$/
 /** 12 to 24 seed words in a sentence, ended by punctuation or the line (`My seed phrase is … — keep it`). */
@@ -331,10 +333,10 @@ const seedWords = (scan: Scan, i: number): boolean => {
   const text = scan.text
   let at = i
   if (restOfLineBlank(text, i)) {
-    at = lineEndAt(text, i) + 1
+    at = lineEnd(text, i) + 1
     while (at < text.length && isBlank(text[at])) at++
   }
-  const words = MNEMONIC_LINE.exec(text.slice(at, lineEndAt(text, at))) ?? MNEMONIC_RUN.exec(text.slice(at, at + 240))
+  const words = MNEMONIC_LINE.exec(text.slice(at, lineEnd(text, at))) ?? MNEMONIC_RUN.exec(text.slice(at, at + 240))
   if (words === null) return false
   scan.add(RULE, at, at + words[1].length)
   return true
@@ -342,6 +344,9 @@ const seedWords = (scan: Scan, i: number): boolean => {
 
 /** What a signing key setting names instead of holding it: a GPG key id or fingerprint, an SSH public key, a path. */
 const SIGNING_KEY_REFERENCE = /^(?:0x)?(?:[0-9A-Fa-f]{8}){1,5}!?$|^(?:key::)?ssh-|^[~/.]/
+/** `user.signingkey CCE18F2EA5B529D0`: a signing key's setting naming the key rather than holding it. */
+const namesSigningKey = (key: string, value: string): boolean =>
+  /signingkey$/i.test(key) && SIGNING_KEY_REFERENCE.test(value)
 
 const acceptValue = (
   strength: KeyStrength,
@@ -352,9 +357,9 @@ const acceptValue = (
   yamlLine: boolean,
   compact: boolean
 ): boolean => {
-  if (/signingkey$/i.test(key) && SIGNING_KEY_REFERENCE.test(value)) return false
+  if (namesSigningKey(key, value)) return false
   // A wallet's seed words (BIP39: 12 to 24 lower-case words) under `mnemonic`, `seed_phrase`, `recovery phrase`
-  if (MNEMONIC.test(value) && /mnemonic|phrase|words$/i.test(key)) return true
+  if (MNEMONIC.test(value) && SEED_WORDS_KEY.test(key)) return true
   // GraphQL and TypeScript types: `$password: String!`, `token?: string | null`
   if (parsed.quote === "" && /^[A-Za-z]+[!?]$/.test(value) && TYPE_WORDS.test(value.slice(0, -1).toLowerCase()))
     return false
@@ -516,7 +521,7 @@ const otherForms = (
   const prose = PROSE_LINK.exec(text.slice(i, i + 80))
   if (keyQuote === "`" && prose === null) return
   if (prose !== null) {
-    if (/mnemonic|phrase|words$/i.test(key) && strength === "strong" && seedWords(scan, i + prose[0].length)) return
+    if (SEED_WORDS_KEY.test(key) && strength === "strong" && seedWords(scan, i + prose[0].length)) return
     const parsed = readValue(text, i + prose[0].length, WORD_END)
     if (parsed === undefined) return
     let end = parsed.end
@@ -611,7 +616,7 @@ const otherForms = (
   if (parsed === undefined) return
   const value = text.slice(parsed.start, parsed.end)
   if (tableRow && !prefixed && (parsed.quote !== "" || !restOfLineBlank(text, parsed.end))) return
-  if (/signingkey$/i.test(key) && SIGNING_KEY_REFERENCE.test(value)) return
+  if (namesSigningKey(key, value)) return
   const ok =
     strength === "weak"
       ? tokenLike(value)
@@ -639,11 +644,6 @@ const listItems = (scan: Scan, i: number): void => {
   }
 }
 
-const lineEndAt = (text: string, i: number): number => {
-  const newline = text.indexOf("\n", i)
-  return newline === -1 ? text.length : newline
-}
-
 const YAML_CHILD = /^(?<indent>[ \t]*)(?:-[ \t]+)?(?:(?<key>[\w.-]{1,100})[ \t]*:[ \t]+)?(?<v>.*?)[ \t]*\r?$/
 
 /**
@@ -659,7 +659,7 @@ const yamlBelow = (scan: Scan, keyStart: number, lineEndIndex: number, strength:
   const block = /[|>][+-]?[ \t]*$/.test(text.slice(lineEndIndex - 4, lineEndIndex).replace(/\r$/, ""))
   let at = lineEndIndex + 1
   for (let n = 0; n < 50 && at < text.length; n++) {
-    const end = lineEndAt(text, at)
+    const end = lineEnd(text, at)
     const line = text.slice(at, end)
     if (line.trim() === "") {
       at = end + 1

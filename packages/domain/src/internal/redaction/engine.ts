@@ -193,9 +193,9 @@ export const lineStart = (text: string, index: number, max = MAX_LINE): number =
   return i + 1
 }
 
-/** End of the line containing `index` (the offset of its `\n`, or the text length), looking ahead at most 4,096. */
-export const lineEnd = (text: string, index: number): number => {
-  const ceiling = Math.min(text.length, index + MAX_LINE)
+/** End of the line containing `index` (the offset of its `\n`, or the text length), looking ahead at most `max`. */
+export const lineEnd = (text: string, index: number, max = MAX_LINE): number => {
+  const ceiling = Math.min(text.length, index + max)
   let i = index
   while (i < ceiling && text.charCodeAt(i) !== 10) i++
   return i

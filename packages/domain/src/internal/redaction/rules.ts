@@ -97,8 +97,6 @@ const keywordScanner: Scanner = (scan, at, end) => {
   passwordArgumentsScanner(scan, at, end)
 }
 
-const COMMAND_ANCHOR = /^(?:rabbitmqctl|http-basic|sqlplus|freerdp)$/i
-
 /** `pw:` and `pw =`: the keyword scanner on `pw`. */
 const pwScanner: Scanner = (scan, at) => keywordScanner(scan, at, at + 2)
 
@@ -219,8 +217,13 @@ const dispatch = (hit: string): Scanner => {
   if (c === 0x20 || c === 0x29 /* space, or tab | 0x20 */) return flagScanner
   if (c === 0x62 /* b */) return bearerScanner
   if (c === 0x69 /* i */) return identifiedByScanner
-  if (COMMAND_ANCHOR.test(hit)) return passwordArgumentsScanner
-  if (/^rand\s/i.test(hit)) return printedSecretScanner
+  // Commands without a keyword: `rabbitmqctl`, `http-basic`, `freerdp`, `sqlplus` take passwords, `rand -` prints one
+  if (c === 0x72 /* r */) {
+    return (hit.charCodeAt(2) | 0x20) === 0x62 /* rabbitmqctl */ ? passwordArgumentsScanner : printedSecretScanner
+  }
+  if (c === 0x68 /* h */ || c === 0x66 /* f */ || (c === 0x73 /* s */ && (hit.charCodeAt(1) | 0x20) === 0x71)) {
+    return passwordArgumentsScanner
+  }
   if (c === 0x6a /* j */) return jwtCallScanner
   if (c === 0x73 /* s */ && hit.length === 4 && hit.charCodeAt(3) === 0x3d) return sasScanner
   if (c === 0x63 /* c */ && hit.length >= 7) return clientLiteralScanner

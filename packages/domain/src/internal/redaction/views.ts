@@ -5,6 +5,7 @@
  * `&quot;password&quot;:` in HTML) hides the boundaries and quotes the rules look for; the rules run on the view too,
  * and what they find there is redacted in the original.
  */
+import { lineEnd, lineStart } from "./engine.js"
 
 /** A decoded copy of a text, and where in the text it was made from each of its characters came from. */
 export interface View {
@@ -78,10 +79,6 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   "\\": "\\"
 }
 
-/** Quick test: could `decodedView` change anything in `text`? */
-const mayDecode = (text: string): boolean =>
-  text.includes("\\") || text.includes("%") || text.includes("\x1b") || text.includes("&")
-
 /**
  * One level of decoding, or undefined when nothing in `text` decodes (the common case: no second scan). Undone:
  * ANSI escape sequences (CSI and OSC, with a real or a spelled-out escape character: dropped), backslash escapes
@@ -89,7 +86,8 @@ const mayDecode = (text: string): boolean =>
  * of quotes, `&`, `<`, `>`, `/` and `=`.
  */
 export const decodedView = (text: string): View | undefined => {
-  if (!mayDecode(text)) return undefined
+  const first = nextCandidate(text, 0)
+  if (first === -1) return undefined
   const n = text.length
   // The view as segments: a run copied as it is, or one decoded character standing for `[from, to)` of the text.
   const out: Array<string> = []
@@ -103,7 +101,7 @@ export const decodedView = (text: string): View | undefined => {
   let length = 0
   let runStart = 0
   let changed = false
-  let i = 0
+  let i = first
   const flushRun = (until: number) => {
     if (until > runStart) {
       out.push(text.slice(runStart, until))
@@ -227,32 +225,16 @@ export const decodedView = (text: string): View | undefined => {
   }
 }
 
-/** The lines within `CONTEXT` characters of each change, merged (changes are in view order). */
+/** The lines within `CONTEXT` characters of each change (looking at most `CONTEXT` further for their ends), merged. */
 const regionsAround = (view: string, changes: ReadonlyArray<number>): ReadonlyArray<readonly [number, number]> => {
   const regions: Array<[number, number]> = []
   for (const at of changes) {
+    const end = lineEnd(view, Math.min(view.length, at + CONTEXT), CONTEXT)
     const last = regions[regions.length - 1]
-    if (last !== undefined && at - CONTEXT < last[1]) {
-      last[1] = Math.max(last[1], lineEndAfter(view, at + CONTEXT))
-      continue
-    }
-    regions.push([lineStartBefore(view, at - CONTEXT), lineEndAfter(view, at + CONTEXT)])
+    if (last !== undefined && at - CONTEXT < last[1]) last[1] = Math.max(last[1], end)
+    else regions.push([lineStart(view, Math.max(0, at - CONTEXT), CONTEXT), end])
   }
   return regions
-}
-
-/** The start of the line holding `index` (looking back at most `CONTEXT` more), clamped to the text. */
-const lineStartBefore = (text: string, index: number): number => {
-  if (index <= 0) return 0
-  const newline = text.lastIndexOf("\n", index)
-  return newline === -1 || index - newline > CONTEXT ? Math.max(0, index) : newline + 1
-}
-
-/** The end of the line holding `index` (looking ahead at most `CONTEXT` more), clamped to the text. */
-const lineEndAfter = (text: string, index: number): number => {
-  if (index >= text.length) return text.length
-  const newline = text.indexOf("\n", index)
-  return newline === -1 || newline - index > CONTEXT ? Math.min(text.length, index) : newline
 }
 
 /** Characters that can start a decodable sequence (the escape character from its code: no control character literal). */
