@@ -4,10 +4,13 @@ import { join } from "node:path"
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { expect, layer } from "@effect/vitest"
+import type { Api } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Client from "../src/sqlite/Client.js"
+import { sortColumns } from "../src/sqlite/columns.js"
 import { migrate } from "../src/sqlite/Database.js"
 import { migrations } from "../src/sqlite/migrations.js"
+import { listIndex } from "../src/sqlite/sessions.js"
 
 /** A store made by the migrations before `upTo`, then brought up to date as `opensync serve` does when it starts. */
 const upTo = (last: string) =>
@@ -63,6 +66,72 @@ layer(Client.layer(join(mkdtempSync(join(tmpdir(), "opensync-migrate-")), "opens
         expect(pair?.pair).toMatch(/^[0-9a-f]{32}$/)
         const queue = yield* sql<{ name: string }>`SELECT name FROM pragma_table_info('search_queue') ORDER BY cid`
         expect(queue.map((c) => c.name)).toEqual(["seq", "user_rowid", "message_rowid"])
+      }).pipe(Effect.provide(Client.layer(join(dir, "opensync.db"))))
+    })
+  )
+
+  it.effect("10 moves session rows into a rowid table with one sort index that updates move, and keeps every row", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "opensync-migrate-10-"))
+      yield* Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* upTo("9_search_file")
+        const rows = Array.from({ length: 40 }, (_, i) => ({
+          user_id: i % 3 === 0 ? "u2" : "u1",
+          id: `s${String(i).padStart(2, "0")}`,
+          source: i % 2 === 0 ? "claude-code" : "opencode",
+          project: `p${i % 5}`,
+          model: i % 7 === 0 ? null : "claude-sonnet-4-5",
+          title: i % 4 === 0 ? null : `Session ${i}`,
+          parent_session_id: i % 10 === 9 ? "s00" : null,
+          started_at: 1_000 * ((i * 17) % 40),
+          updated_at: 1_000 * ((i * 17) % 40) + 500,
+          cost_usd: ((i * 13) % 40) / 8,
+          total_tokens: (i * 29) % 40,
+          message_count: (i * 7) % 40,
+          duration_ms: (i * 11) % 40,
+          // Longer than a WITHOUT ROWID row keeps on its page: the copy must take the overflow along.
+          data: JSON.stringify({ id: i, slices: "x".repeat(1_500 + i) })
+        }))
+        yield* sql`INSERT INTO sessions ${sql.insert(rows)}`
+        yield* migrate
+        const [table] = yield* sql<{ sql: string }>`SELECT sql FROM sqlite_master WHERE name = 'sessions'`
+        expect(table?.sql).not.toMatch(/WITHOUT ROWID/i)
+        const kept = yield* sql<(typeof rows)[number]>`SELECT user_id, id, source, project, model, title,
+          parent_session_id, started_at, updated_at, cost_usd, total_tokens, message_count, duration_ms, data
+          FROM sessions ORDER BY user_id, id`
+        expect(kept).toEqual([...rows].sort((a, b) => a.user_id.localeCompare(b.user_id) || a.id.localeCompare(b.id)))
+        const indexes = yield* sql<{ name: string }>`SELECT name FROM sqlite_master
+          WHERE tbl_name = 'sessions' AND type = 'index' AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name`
+        expect(indexes.map((i) => i.name)).toEqual([
+          "sessions_by_parent",
+          "sessions_by_started",
+          "sessions_by_title",
+          "sessions_by_updated"
+        ])
+        // Every sort of the list, with every filter, is answered from its index alone (the rows are read by id after).
+        const filters: ReadonlyArray<readonly [string, Api.SessionFilters]> = [
+          ["", {}],
+          ["AND source = 'opencode'", { source: "opencode" }],
+          ["AND project = 'p3'", { project: "p3" }],
+          ["AND model = 'x'", { model: "x" }],
+          ["AND updated_at >= 20000", { from: 20_000 }],
+          ["AND started_at <= 20000", { to: 20_000 }],
+          ["AND updated_at >= 20000 AND started_at <= 30000", { from: 20_000, to: 30_000 }]
+        ]
+        for (const column of Object.values(sortColumns)) {
+          for (const [clause, filter] of filters) {
+            const plan = yield* sql.unsafe<{ detail: string }>(
+              `EXPLAIN QUERY PLAN SELECT sessions.id FROM sessions INDEXED BY ${listIndex(column, filter)}
+              WHERE sessions.user_id = 'u1' ${clause} ORDER BY ${column} DESC, id DESC LIMIT 51`
+            )
+            expect([column, clause, plan.map((p) => p.detail).join("; ")]).toEqual([
+              column,
+              clause,
+              expect.stringMatching(/^SEARCH sessions USING COVERING INDEX sessions_by_(updated|started) /)
+            ])
+          }
+        }
       }).pipe(Effect.provide(Client.layer(join(dir, "opensync.db"))))
     })
   )

@@ -111,6 +111,26 @@ const checkRollupsMatchSessions = (userId: string) =>
     expect(tools.calls).toBe(tools.expected)
   })
 
+/**
+ * The sort and filter columns of every stored session equal its record (`data`): an update writes only the columns
+ * that changed (migration 10), so a column left behind would sort or filter the session by an old value.
+ */
+const checkColumnsMatchData = (userId: string) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const [row] = yield* sql<{ sessions: number; stale: number }>`
+      SELECT count(*) AS sessions, coalesce(sum(
+        started_at IS NOT data ->> '$.startedAt' OR updated_at IS NOT data ->> '$.updatedAt'
+        OR title IS NOT data ->> '$.title' OR source IS NOT data ->> '$.source' OR model IS NOT data ->> '$.model'
+        OR parent_session_id IS NOT data ->> '$.parentSessionId' OR cost_usd IS NOT data ->> '$.costUsd'
+        OR total_tokens IS NOT data ->> '$.totalTokens' OR message_count IS NOT data ->> '$.messageCount'
+        OR duration_ms IS NOT data ->> '$.durationMs'
+        OR project IS NOT coalesce(data ->> '$.projectName', '(none)')), 0) AS stale
+      FROM sessions WHERE user_id = ${userId}`
+    expect(row?.sessions).toBeGreaterThan(0)
+    expect(row?.stale).toBe(0)
+  })
+
 const withUsers = (...users: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const keys = yield* LocalKeys
@@ -139,7 +159,10 @@ layer(TestLayer)("SQLite session store", (it) => {
       )
       expect(b).toEqual(a)
       expect(c).toEqual(a)
-      for (const id of ["whole", "chunked", "reversed"]) yield* checkRollupsMatchSessions(id)
+      for (const id of ["whole", "chunked", "reversed"]) {
+        yield* checkRollupsMatchSessions(id)
+        yield* checkColumnsMatchData(id)
+      }
       const again = yield* store.ingest(user("whole"), events)
       expect(again.stored).toEqual([])
       expect(again.duplicates.length).toBe(events.length)

@@ -1,6 +1,9 @@
 import type { Api, Message, Rollup, Session, ToolCall } from "@opensync/domain"
 
-/** Column of each sort field; each has an index `(user_id, column, id, …filters)` for keyset pagination. */
+/**
+ * Column of each sort field, for keyset pagination. Every one is in `sessions_by_updated` with the filter columns
+ * (migration 10): `updated_at` is its order, the others are read from it whole and sorted.
+ */
 export const sortColumns: Record<Api.SortField, string> = {
   updatedAt: "updated_at",
   startedAt: "started_at",

@@ -22,6 +22,27 @@ import * as Usage from "./usage.js"
 /** The column of a rollup field: `durationMs` → `duration_ms`, `cacheWrite5m` → `cache_write_5m`. */
 const column = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/(\d+)/g, "_$1")
 
+/** The session columns an update may leave as they are; only `sessions_by_started`, the title and parent indexes hold them. */
+interface StableColumns {
+  readonly source: string
+  readonly project: string
+  readonly model: string | null
+  readonly title: string | null
+  readonly parent_session_id: string | null
+  readonly started_at: number
+}
+
+const sameStableColumns = (stored: StableColumns, s: Session.Session): boolean =>
+  stored.started_at === s.startedAt &&
+  stored.source === s.source &&
+  stored.project === Session.projectOf(s) &&
+  stored.model === (s.model ?? null) &&
+  stored.title === (s.title ?? null) &&
+  stored.parent_session_id === (s.parentSessionId ?? null)
+
+const setting = (columns: ReadonlyArray<string>) => columns.map((c) => `${c} = excluded.${c}`).join(", ")
+const changing = ["updated_at", "cost_usd", "total_tokens", "message_count", "duration_ms", "data"]
+
 /**
  * Ingestion on SQLite: the domain's batch step (`Batch.apply`, shared with Convex) over the rows a batch touches, in
  * one write transaction: one query answers "seen before?" and "deleted?" for the whole batch, the sessions, messages
@@ -139,10 +160,30 @@ export const make = Effect.gen(function* () {
       () => Effect.void
     )
 
-  const writeSessions = (userId: string, sessions: ReadonlyArray<Session.Session>) =>
-    Effect.forEach(
-      chunk(sessions, rowsPerStatement),
-      (rows) =>
+  /**
+   * Upserts sessions. A session whose start, title, source, project, model and parent are what its stored row holds
+   * (`stored`, read with the batch's sessions) gets only the columns an update changes set (`volatileColumns`): SQLite
+   * rewrites an index entry whenever a column of that index is set, even to the value it had, and only
+   * `sessions_by_updated` holds those columns (migration 10). New sessions and the others are written whole.
+   */
+  const writeSessions = (
+    userId: string,
+    sessions: ReadonlyArray<Session.Session>,
+    stored: ReadonlyMap<string, StableColumns>
+  ) => {
+    const whole: Array<Session.Session> = []
+    const updated: Array<Session.Session> = []
+    for (const s of sessions) {
+      const before = stored.get(s.id)
+      if (before !== undefined && sameStableColumns(before, s)) updated.push(s)
+      else whole.push(s)
+    }
+    return Effect.forEach(
+      [
+        ...chunk(whole, rowsPerStatement).map((rows) => [rows, allColumns] as const),
+        ...chunk(updated, rowsPerStatement).map((rows) => [rows, volatileColumns] as const)
+      ],
+      ([rows, set]) =>
         sql`
           INSERT INTO sessions ${sql.insert(
             rows.map((s) => ({
@@ -162,13 +203,10 @@ export const make = Effect.gen(function* () {
               data: JSON.stringify(s)
             }))
           )}
-          ON CONFLICT (user_id, id) DO UPDATE SET
-            source = excluded.source, project = excluded.project, model = excluded.model, title = excluded.title,
-            parent_session_id = excluded.parent_session_id, started_at = excluded.started_at,
-            updated_at = excluded.updated_at, cost_usd = excluded.cost_usd, total_tokens = excluded.total_tokens,
-            message_count = excluded.message_count, duration_ms = excluded.duration_ms, data = excluded.data`,
+          ON CONFLICT (user_id, id) DO UPDATE SET ${set}`,
       { discard: true }
     )
+  }
 
   /**
    * Adds rollup increments into a rollup table: a new key is inserted, an existing one gets each counter added
@@ -263,6 +301,11 @@ export const make = Effect.gen(function* () {
       }
     })
 
+  const allColumns = sql.literal(
+    setting(["source", "project", "model", "title", "parent_session_id", "started_at", ...changing])
+  )
+  const volatileColumns = sql.literal(setting(changing))
+
   const ingest = (userId: Ids.UserId, events: ReadonlyArray<Event.Event>) =>
     Effect.gen(function* () {
       const split = Batch.splitDuplicates(events)
@@ -301,13 +344,13 @@ export const make = Effect.gen(function* () {
           if (todo.length === 0) return
           const keys = Batch.touched(todo)
           const before = new Map<string, Session.Session>()
+          const stored = new Map<string, StableColumns>()
           for (const row of keys.sessions.length === 0
             ? []
-            : yield* sql<{
-                id: string
-                data: string
-              }>`SELECT id, data FROM sessions WHERE user_id = ${userId} AND id IN ${inJson(keys.sessions)}`) {
+            : yield* sql<StableColumns & { id: string; data: string }>`SELECT id, data, source, project, model, title,
+                parent_session_id, started_at FROM sessions WHERE user_id = ${userId} AND id IN ${inJson(keys.sessions)}`) {
             before.set(row.id, parseSession(row.data))
+            stored.set(row.id, row)
           }
           const messages = yield* loadChildren(userId, "messages", keys.messages, parseMessage)
           const calls = yield* loadChildren(userId, "tool_calls", keys.toolCalls, parseToolCall)
@@ -318,7 +361,7 @@ export const make = Effect.gen(function* () {
           yield* writeMessages(userId, applied.changedMessages)
           yield* writeToolCalls(userId, applied.changedToolCalls)
           yield* usage.write(userId, applied.changedRequests)
-          yield* writeSessions(userId, applied.changedSessions)
+          yield* writeSessions(userId, applied.changedSessions, stored)
           yield* applyRollups(userId, applied.deltas)
           // One statement for any number of ids (see `inJson`); `WHERE true` keeps `ON CONFLICT` from reading as a join.
           yield* sql`INSERT INTO events (user_id, id, session_id, received_at)

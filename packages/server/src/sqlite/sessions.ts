@@ -28,6 +28,15 @@ export const defaultSparseSearchHits = 2_000
  */
 export const defaultDenseSearchHits = 100_000
 
+/**
+ * The index a page of the list is read from, so that it is read from the index alone (migration 10):
+ * `sessions_by_started` holds every column but the ones an update changes, so it serves the started sort unless the
+ * `from` filter (on `updated_at`) is set; `sessions_by_updated` holds them all. Left to itself, SQLite picks
+ * `sessions_by_started` for any `to` filter (a range on `started_at`) and then reads each session's row for the rest.
+ */
+export const listIndex = (column: string, filters: Api.SessionFilters) =>
+  column === "started_at" && filters.from === undefined ? "sessions_by_started" : "sessions_by_updated"
+
 /** Reads and deletions of sessions on SQLite: lists, one session, export pages, ids, and deletion with tombstones. */
 export const make = (
   ingest: Effect.Effect.Success<typeof makeIngest>,
@@ -90,11 +99,15 @@ export const make = (
         }
       })
 
-    /** The filters as clauses on `sessions`, and what to read them from (`sessions`, or the sessions a search found). */
-    const filterClauses = (userId: string, filters: Api.SessionFilters) =>
+    /**
+     * The filters as clauses on `sessions`, and what to read them from: the sessions a search found, or `sessions`
+     * through `index` (see `listIndex`; without one, the export's pages, which read every row anyway).
+     */
+    const filterClauses = (userId: string, filters: Api.SessionFilters, index?: string) =>
       Effect.gen(function* () {
         const clauses: Array<Statement.Fragment> = [sql`sessions.user_id = ${userId}`]
-        let from: Statement.Fragment = sql`sessions`
+        let from: Statement.Fragment =
+          index === undefined ? sql`sessions` : sql`sessions INDEXED BY ${sql.literal(index)}`
         if (filters.source !== undefined) clauses.push(sql`source = ${filters.source}`)
         if (filters.project !== undefined) clauses.push(sql`project = ${filters.project}`)
         if (filters.model !== undefined) clauses.push(sql`model = ${filters.model}`)
@@ -122,7 +135,7 @@ export const make = (
         params,
         Effect.gen(function* () {
           const column = sortColumns[params.sort]
-          const { clauses, from } = yield* filterClauses(userId, params)
+          const { clauses, from } = yield* filterClauses(userId, params, listIndex(column, params))
           if (params.cursor !== undefined) {
             const position = decodeCursor(params.cursor)
             if (position === undefined) return yield* new InvalidCursor({ cursor: params.cursor })
@@ -134,8 +147,9 @@ export const make = (
             )
           }
           const direction = params.order === "desc" ? sql.unsafe("DESC") : sql.unsafe("ASC")
-          // The page's ids first, from the sort index alone (it holds the filter columns too, see migration 4), then the
-          // rows of those ids: a filter is checked on index entries, not on the (large) table rows. CROSS JOIN keeps the
+          // The page's ids first, from an index alone (`listIndex`: it holds every sort and filter column the page
+          // needs), then the rows of those ids: a filter is checked on index entries, not on the (large) table rows; a
+          // sort other than the index's order reads the user's entries whole and keeps the page's top. CROSS JOIN keeps the
           // page as the outer loop; with a plain JOIN, libsql's SQLite (3.45) walks the whole sort index of `s` to save
           // sorting 51 rows (measured: 120 ms per page on 10k sessions).
           const rows = yield* storage(sql<{ data: string; sort_value: number; id: string }>`
