@@ -76,6 +76,64 @@ describe("WAL checkpoints", () => {
   }
 })
 
+describe("the WAL", () => {
+  it.live(
+    "is started over under steady writes and emptied once they stop, instead of growing with all that was written",
+    () =>
+      Effect.gen(function* () {
+        const dataDir = mkdtempSync(join(tmpdir(), "opensync-wal-"))
+        dirs.push(dataDir)
+        const wal = `${Database.databaseFile(dataDir)}-wal`
+        const size = () => {
+          try {
+            return statSync(wal).size
+          } catch {
+            return 0
+          }
+        }
+        const mib = 1024 * 1024
+        const { largest, after, left } = yield* Effect.gen(function* () {
+          const sql = yield* SqlClient.SqlClient
+          const { write } = yield* Database.Writer
+          yield* write(sql`CREATE TABLE filler (text TEXT NOT NULL)`)
+          // 24 MiB written in 96 transactions, with a pause between them, as the batches of a sync come.
+          let largest = 0
+          for (let i = 0; i < 96; i++) {
+            yield* write(
+              Effect.forEach(
+                Array.from({ length: 64 }, (_, j) => `${i}-${j} `.repeat(4096 / `${i}-${j} `.length)),
+                (text) => sql`INSERT INTO filler (text) VALUES (${text})`,
+                { discard: true }
+              )
+            )
+            largest = Math.max(largest, size())
+            yield* Effect.sleep("20 millis")
+          }
+          // Then one transaction of 6 MiB (no restart can cut it short), and no more writes.
+          yield* write(
+            Effect.forEach(
+              Array.from({ length: 1_536 }, (_, j) => `last-${j} `.repeat(4096 / `last-${j} `.length)),
+              (text) => sql`INSERT INTO filler (text) VALUES (${text})`,
+              { discard: true }
+            )
+          )
+          const after = size()
+          let left = after
+          for (let waited = 0; left >= mib && waited < 60_000; waited += 100) {
+            yield* Effect.sleep("100 millis")
+            left = size()
+          }
+          return { largest, after, left }
+        }).pipe(Effect.provide(Database.layer({ dataDir, background: true, walPages: 256 })))
+        // Started over past 256 pages (1 MiB): a few MiB at most, far from the 24 MiB written; emptied once writes stop.
+        expect(largest).toBeLessThan(12 * mib)
+        expect(after).toBeGreaterThan(6 * mib)
+        expect(left).toBe(0)
+      }),
+    { timeout: 120_000 }
+  )
+})
+
 describe("a checkpoint worker that fails", () => {
   it.live(
     "is reported once as a warning, however many commits follow",

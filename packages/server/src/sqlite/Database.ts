@@ -23,6 +23,8 @@ export interface DatabaseOptions {
   readonly background?: boolean | undefined
   /** With `background`: how long the indexer gathers commits into one step (`SearchIndex.gatherMs`). */
   readonly gatherMs?: number | undefined
+  /** With `background`: the WAL length (pages) at which it is started over (`Checkpoints.truncatePages`). */
+  readonly walPages?: number | undefined
 }
 
 /** The SQLite file of a data dir. */
@@ -124,36 +126,40 @@ export class Writer extends Effect.Service<Writer>()("@opensync/server/Writer", 
       /** Runs `effect` in a write transaction; a failed COMMIT (a full disk) fails the write and rolls it back. */
       write: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
         Effect.uninterruptibleMask((restore) =>
-          Effect.scoped(
-            Effect.gen(function* () {
-              const connection = yield* sql.reserve
-              const inTransaction = <X, Y, Z>(step: Effect.Effect<X, Y, Z>) =>
-                Effect.provideService(step, SqlClient.TransactionConnection, [connection, 0])
-              yield* inTransaction(sql.unsafe("BEGIN IMMEDIATE"))
-              const applied = search.applied()
-              const done = yield* Effect.exit(
-                restore(
-                  inTransaction(
-                    applied > trimmed
-                      ? Effect.zipRight(sql`DELETE FROM search_queue WHERE seq <= ${applied}`, effect)
-                      : effect
+          // Before the connection is reserved: reads go on while a long WAL is started over.
+          Effect.zipRight(
+            checkpoints.beforeWrite,
+            Effect.scoped(
+              Effect.gen(function* () {
+                const connection = yield* sql.reserve
+                const inTransaction = <X, Y, Z>(step: Effect.Effect<X, Y, Z>) =>
+                  Effect.provideService(step, SqlClient.TransactionConnection, [connection, 0])
+                yield* inTransaction(sql.unsafe("BEGIN IMMEDIATE"))
+                const applied = search.applied()
+                const done = yield* Effect.exit(
+                  restore(
+                    inTransaction(
+                      applied > trimmed
+                        ? Effect.zipRight(sql`DELETE FROM search_queue WHERE seq <= ${applied}`, effect)
+                        : effect
+                    )
                   )
                 )
-              )
-              const ended = yield* Effect.exit(
-                inTransaction(sql.unsafe(done._tag === "Success" ? "COMMIT" : "ROLLBACK"))
-              )
-              if (done._tag === "Success" && ended._tag === "Failure") {
-                yield* Effect.ignore(inTransaction(sql.unsafe("ROLLBACK")))
-                return yield* Effect.failCause(ended.cause)
-              }
-              if (done._tag === "Success") {
-                trimmed = Math.max(trimmed, applied)
-                checkpoints.committed()
-                search.committed()
-              }
-              return yield* done
-            })
+                const ended = yield* Effect.exit(
+                  inTransaction(sql.unsafe(done._tag === "Success" ? "COMMIT" : "ROLLBACK"))
+                )
+                if (done._tag === "Success" && ended._tag === "Failure") {
+                  yield* Effect.ignore(inTransaction(sql.unsafe("ROLLBACK")))
+                  return yield* Effect.failCause(ended.cause)
+                }
+                if (done._tag === "Success") {
+                  trimmed = Math.max(trimmed, applied)
+                  checkpoints.committed()
+                  search.committed()
+                }
+                return yield* done
+              })
+            )
           )
         )
     } as const
@@ -171,6 +177,7 @@ export const layer = (options: DatabaseOptions) =>
       const warnings = [...secureDataDir(options.dataDir), ...(space === undefined ? [] : [space])]
       const existed = new Set(databaseFiles(options.dataDir).filter((file) => existsSync(file)))
       const trust: SearchIndex.Trust = { trusted: false }
+      const walPages = options.walPages ?? Checkpoints.truncatePages
       const init = Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
         yield* sql.unsafe("PRAGMA busy_timeout = 5000")
@@ -182,6 +189,7 @@ export const layer = (options: DatabaseOptions) =>
         yield* sql.unsafe("PRAGMA foreign_keys = ON")
         if (options.background === true) {
           yield* sql.unsafe(`PRAGMA wal_autocheckpoint = ${Checkpoints.backstopPages}`)
+          yield* sql.unsafe(`PRAGMA journal_size_limit = ${walPages * 4096}`)
         }
         if (options.maxBytes !== undefined) {
           const pageSize = (yield* sql<{ page_size: number }>`PRAGMA page_size`)[0]?.page_size ?? 4096
@@ -191,7 +199,9 @@ export const layer = (options: DatabaseOptions) =>
         narrowNewFiles(options.dataDir, existed)
       })
       const checkpoints =
-        options.background === true ? Checkpoints.background(databaseFile(options.dataDir)) : Checkpoints.inline
+        options.background === true
+          ? Checkpoints.background(databaseFile(options.dataDir), undefined, walPages)
+          : Checkpoints.inline
       // The search file's cap is the database's (each file is held to it).
       const maxPages = options.maxBytes === undefined ? undefined : Math.max(1, Math.floor(options.maxBytes / 4096))
       // Chosen once `init` has checked the search file (it is built first).

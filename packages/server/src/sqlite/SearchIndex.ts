@@ -108,38 +108,71 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
   // A look without locks first: most notices find nothing new.
   const before = Number(position.get()?.applied ?? 0)
   if (queued.all(before, 1).length === 0) return { applied: before, indexed: 0, more: false } satisfies StepResult
-  db.exec("BEGIN")
+  // First, in a short read of `opensync.db` alone: the queued rows, the queue's end, the database's pair and the texts
+  // of the queued messages (copied into a temporary table). The indexing then reads only that copy, so this connection
+  // does not hold a snapshot of `opensync.db` while FTS5 works: a snapshot held that long kept checkpoints from ever
+  // copying the whole WAL, and the WAL from starting over (`Checkpoints.truncatePages`).
+  db.exec(
+    "CREATE TEMP TABLE IF NOT EXISTS step_texts (user_rowid INTEGER NOT NULL, message_rowid INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (user_rowid, message_rowid)) WITHOUT ROWID"
+  )
   let rows: ReadonlyArray<Record<string, unknown>>
-  let applied: number
   let end: number
+  let pair: unknown
+  db.exec("BEGIN")
   try {
-    // The first statement writes, so it waits for (busy_timeout) and takes the search file's write lock before anything
-    // is read: the position and the queue read next are current, and another process's indexer (a CLI command beside
-    // the server) cannot apply a stale step after it. A missing state row (a rebuild that failed) is made with an
-    // empty pair, so the next open rebuilds the file.
-    prepare(
-      "INSERT INTO search.search_state (id, pair, applied, seen) VALUES (1, '', 0, 0) ON CONFLICT (id) DO UPDATE SET applied = applied"
-    ).run()
-    // A file that is not this database's (its rebuild has not happened or failed) is never written on.
-    const matches = prepare(
-      "SELECT (SELECT pair FROM search.search_state WHERE id = 1) = (SELECT pair FROM main.search_pair WHERE id = 1) AS ok"
-    ).get()
-    if (Number(matches?.ok ?? 0) !== 1)
-      throw new Error("the search file belongs to another database; it is rebuilt when the store next opens")
-    applied = Number(position.get()?.applied ?? 0)
-    rows = queued.all(applied, limit)
+    prepare("DELETE FROM temp.step_texts").run()
+    rows = queued.all(before, limit)
     // The queue's end as this step sees the database: recorded, so an opensync.db that later lacks commits this step
     // read (a power loss, a restored copy) is recognised and the search file rebuilt.
     end = Number(prepare("SELECT seq FROM main.sqlite_sequence WHERE name = 'search_queue'").get()?.seq ?? 0)
+    pair = prepare("SELECT pair FROM main.search_pair WHERE id = 1").get()?.pair
+    const byUser = new Map<number, Array<number>>()
+    for (const row of rows) {
+      const message = Number(row.message_rowid)
+      if (message === 0) continue
+      const user = Number(row.user_rowid)
+      const messages = byUser.get(user) ?? []
+      messages.push(message)
+      byUser.set(user, messages)
+    }
+    for (const [user, messages] of byUser) {
+      prepare(
+        "INSERT OR REPLACE INTO temp.step_texts (user_rowid, message_rowid, text) SELECT ?, rowid, text FROM (" +
+          "SELECT m.rowid AS rowid, json_extract(m.data, '$.text') AS text FROM main.messages AS m " +
+          "WHERE m.rowid IN (SELECT value FROM json_each(?)) AND m.user_id = (SELECT id FROM main.users WHERE rowid = ?)) " +
+          "WHERE typeof(text) = 'text' AND text != ''"
+      ).run(user, JSON.stringify(messages), user)
+    }
+    db.exec("COMMIT")
   } catch (error) {
     try {
       db.exec("ROLLBACK")
     } catch {}
     throw error
   }
-  if (rows.length === 0) {
+  db.exec("BEGIN")
+  let applied: number
+  try {
+    // The first statement writes, so it waits for (busy_timeout) and takes the search file's write lock before anything
+    // is read: another process's indexer (a CLI command beside the server) cannot apply a stale step after it. A
+    // missing state row (a rebuild that failed) is made with an empty pair, so the next open rebuilds the file.
+    prepare(
+      "INSERT INTO search.search_state (id, pair, applied, seen) VALUES (1, '', 0, 0) ON CONFLICT (id) DO UPDATE SET applied = applied"
+    ).run()
+    // A file that is not this database's (its rebuild has not happened or failed) is never written on.
+    if (prepare("SELECT pair FROM search.search_state WHERE id = 1").get()?.pair !== pair)
+      throw new Error("the search file belongs to another database; it is rebuilt when the store next opens")
+    applied = Number(position.get()?.applied ?? 0)
+  } catch (error) {
+    try {
+      db.exec("ROLLBACK")
+    } catch {}
+    throw error
+  }
+  // Another indexer moved the position since the rows were read: they are not this step's to apply.
+  if (applied !== before || rows.length === 0) {
     db.exec("COMMIT")
-    return { applied, indexed: 0, more: false } satisfies StepResult
+    return { applied, indexed: 0, more: rows.length > 0 } satisfies StepResult
   }
   try {
     const created = new Set<number>()
@@ -162,11 +195,9 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
             "WHERE id IN (SELECT value FROM json_each(?)))"
         ).run(ids)
         prepare(
-          `INSERT INTO search.${name} (rowid, text) SELECT rowid, text FROM (SELECT m.rowid AS rowid, ` +
-            "json_extract(m.data, '$.text') AS text FROM main.messages AS m " +
-            "WHERE m.rowid IN (SELECT value FROM json_each(?)) AND m.user_id = (SELECT id FROM main.users WHERE rowid = ?)) " +
-            "WHERE typeof(text) = 'text' AND text != ''"
-        ).run(ids, user)
+          `INSERT INTO search.${name} (rowid, text) SELECT message_rowid, text FROM temp.step_texts ` +
+            "WHERE user_rowid = ? AND message_rowid IN (SELECT value FROM json_each(?))"
+        ).run(user, ids)
       }
       run = new Map()
     }
@@ -185,6 +216,7 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
     flush()
     applied = Number(rows[rows.length - 1]!.seq)
     prepare("UPDATE search.search_state SET applied = ?, seen = max(seen, ?) WHERE id = 1").run(applied, end)
+    prepare("DELETE FROM temp.step_texts").run()
     db.exec("COMMIT")
   } catch (error) {
     try {
