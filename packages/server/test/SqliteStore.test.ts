@@ -212,6 +212,8 @@ layer(TestLayer)("SQLite session store", (it) => {
       const gathering = yield* Sessions.make(ingest, { sparseSearchHits: 1_000_000 })
       const checking = yield* Sessions.make(ingest, { sparseSearchHits: 0 })
       const perMessage = yield* Sessions.make(ingest, { sparseSearchHits: 0, denseSearchHits: 0 })
+      // Sorts without an index of their own check sessions a round at a time: rounds of 2, 8, 32… here.
+      const rounds = yield* Sessions.make(ingest, { sparseSearchHits: 0, firstRound: 2 })
       const allPages = (sessions: typeof gathering, params: Omit<Parameters<typeof gathering.list>[1], "limit">) =>
         Effect.gen(function* () {
           const ids: Array<string> = []
@@ -241,12 +243,15 @@ layer(TestLayer)("SQLite session store", (it) => {
         for (const [sort, order] of [
           ["updatedAt", "desc"],
           ["costUsd", "asc"],
+          ["totalTokens", "desc"],
           ["startedAt", "desc"]
         ] as const) {
           const a = yield* allPages(gathering, { q, sort, order })
           const b = yield* allPages(checking, { q, sort, order, source: undefined })
           const c = yield* allPages(perMessage, { q, sort, order })
+          const d = yield* allPages(rounds, { q, sort, order })
           expect(c).toEqual(a)
+          expect(d).toEqual(a)
           expect({ q, sort, count: a.length }).toEqual({ q, sort, count })
           expect(b).toEqual(a)
         }
