@@ -22,7 +22,7 @@ import {
 } from "./lib.mjs"
 
 /** Bump when the generator or the server's storage format changes: cached stores of another version are ignored. */
-export const STORE_VERSION = "v4"
+export const STORE_VERSION = "v5"
 
 const day = 86_400_000
 /** The generated data ends here (fixed, so every query sees the same data whatever the date of the run). */
