@@ -115,17 +115,27 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
   db.exec(
     "CREATE TEMP TABLE IF NOT EXISTS step_texts (user_rowid INTEGER NOT NULL, message_rowid INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (user_rowid, message_rowid)) WITHOUT ROWID"
   )
-  let rows: ReadonlyArray<Record<string, unknown>>
-  let end: number
-  let pair: unknown
-  db.exec("BEGIN")
-  try {
+  /** Runs `body` in a transaction: committed when it returns, rolled back when it throws. */
+  const transaction = <A>(body: () => A): A => {
+    db.exec("BEGIN")
+    try {
+      const result = body()
+      db.exec("COMMIT")
+      return result
+    } catch (error) {
+      try {
+        db.exec("ROLLBACK")
+      } catch {}
+      throw error
+    }
+  }
+  const { rows, end, pair } = transaction(() => {
     prepare("DELETE FROM temp.step_texts").run()
-    rows = queued.all(before, limit)
+    const rows = queued.all(before, limit)
     // The queue's end as this step sees the database: recorded, so an opensync.db that later lacks commits this step
     // read (a power loss, a restored copy) is recognised and the search file rebuilt.
-    end = Number(prepare("SELECT seq FROM main.sqlite_sequence WHERE name = 'search_queue'").get()?.seq ?? 0)
-    pair = prepare("SELECT pair FROM main.search_pair WHERE id = 1").get()?.pair
+    const end = Number(prepare("SELECT seq FROM main.sqlite_sequence WHERE name = 'search_queue'").get()?.seq ?? 0)
+    const pair = prepare("SELECT pair FROM main.search_pair WHERE id = 1").get()?.pair
     const byUser = new Map<number, Array<number>>()
     for (const row of rows) {
       const message = Number(row.message_rowid)
@@ -143,16 +153,9 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
           "WHERE typeof(text) = 'text' AND text != ''"
       ).run(user, JSON.stringify(messages), user)
     }
-    db.exec("COMMIT")
-  } catch (error) {
-    try {
-      db.exec("ROLLBACK")
-    } catch {}
-    throw error
-  }
-  db.exec("BEGIN")
-  let applied: number
-  try {
+    return { rows, end, pair }
+  })
+  return transaction((): StepResult => {
     // The first statement writes, so it waits for (busy_timeout) and takes the search file's write lock before anything
     // is read: another process's indexer (a CLI command beside the server) cannot apply a stale step after it. A
     // missing state row (a rebuild that failed) is made with an empty pair, so the next open rebuilds the file.
@@ -162,19 +165,9 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
     // A file that is not this database's (its rebuild has not happened or failed) is never written on.
     if (prepare("SELECT pair FROM search.search_state WHERE id = 1").get()?.pair !== pair)
       throw new Error("the search file belongs to another database; it is rebuilt when the store next opens")
-    applied = Number(position.get()?.applied ?? 0)
-  } catch (error) {
-    try {
-      db.exec("ROLLBACK")
-    } catch {}
-    throw error
-  }
-  // Another indexer moved the position since the rows were read: they are not this step's to apply.
-  if (applied !== before || rows.length === 0) {
-    db.exec("COMMIT")
-    return { applied, indexed: 0, more: rows.length > 0 } satisfies StepResult
-  }
-  try {
+    const applied = Number(position.get()?.applied ?? 0)
+    // Another indexer moved the position since the rows were read: they are not this step's to apply.
+    if (applied !== before || rows.length === 0) return { applied, indexed: 0, more: rows.length > 0 }
     const created = new Set<number>()
     const table = (user: number) => {
       const name = `message_fts_${user}`
@@ -214,17 +207,11 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
       run.set(user, messages.add(message))
     }
     flush()
-    applied = Number(rows[rows.length - 1]!.seq)
-    prepare("UPDATE search.search_state SET applied = ?, seen = max(seen, ?) WHERE id = 1").run(applied, end)
+    const reached = Number(rows[rows.length - 1]!.seq)
+    prepare("UPDATE search.search_state SET applied = ?, seen = max(seen, ?) WHERE id = 1").run(reached, end)
     prepare("DELETE FROM temp.step_texts").run()
-    db.exec("COMMIT")
-  } catch (error) {
-    try {
-      db.exec("ROLLBACK")
-    } catch {}
-    throw error
-  }
-  return { applied, indexed: rows.length, more: rows.length === limit } satisfies StepResult
+    return { applied: reached, indexed: rows.length, more: rows.length === limit }
+  })
 }
 
 /** `indexStep` until nothing is queued, or `steps` were taken; the position reached. */

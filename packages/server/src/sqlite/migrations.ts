@@ -24,6 +24,25 @@ const usageRollupTable = (name: string) => `CREATE TABLE ${name} (
       PRIMARY KEY (user_id, day, source, model, project)
     ) WITHOUT ROWID`
 
+/** The columns of `sessions` (migration 1, a `WITHOUT ROWID` table; migration 10, the same columns with a rowid). */
+const sessionColumns = `
+      user_id TEXT NOT NULL,
+      id TEXT NOT NULL,
+      source TEXT NOT NULL,
+      project TEXT NOT NULL,
+      model TEXT,
+      title TEXT,
+      parent_session_id TEXT,
+      started_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      cost_usd REAL NOT NULL,
+      total_tokens INTEGER NOT NULL,
+      message_count INTEGER NOT NULL,
+      duration_ms INTEGER NOT NULL,
+      data TEXT NOT NULL,
+      PRIMARY KEY (user_id, id)
+    `
+
 /** The statements of the first migrations, as shipped (they ran as `user_version` 1–4 before the migrator). */
 const statements: ReadonlyArray<ReadonlyArray<string>> = [
   [
@@ -44,23 +63,7 @@ const statements: ReadonlyArray<ReadonlyArray<string>> = [
       revoked_at INTEGER
     )`,
     `CREATE INDEX api_keys_by_user ON api_keys (user_id, created_at)`,
-    `CREATE TABLE sessions (
-      user_id TEXT NOT NULL,
-      id TEXT NOT NULL,
-      source TEXT NOT NULL,
-      project TEXT NOT NULL,
-      model TEXT,
-      title TEXT,
-      parent_session_id TEXT,
-      started_at INTEGER NOT NULL,
-      updated_at INTEGER NOT NULL,
-      cost_usd REAL NOT NULL,
-      total_tokens INTEGER NOT NULL,
-      message_count INTEGER NOT NULL,
-      duration_ms INTEGER NOT NULL,
-      data TEXT NOT NULL,
-      PRIMARY KEY (user_id, id)
-    ) WITHOUT ROWID`,
+    `CREATE TABLE sessions (${sessionColumns}) WITHOUT ROWID`,
     `CREATE INDEX sessions_by_updated ON sessions (user_id, updated_at, id)`,
     `CREATE INDEX sessions_by_started ON sessions (user_id, started_at, id)`,
     `CREATE INDEX sessions_by_cost ON sessions (user_id, cost_usd, id)`,
@@ -283,23 +286,7 @@ const searchFile = Effect.gen(function* () {
  * columns that changed).
  */
 const sessionRows = run([
-  `CREATE TABLE sessions_by_rowid (
-    user_id TEXT NOT NULL,
-    id TEXT NOT NULL,
-    source TEXT NOT NULL,
-    project TEXT NOT NULL,
-    model TEXT,
-    title TEXT,
-    parent_session_id TEXT,
-    started_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    cost_usd REAL NOT NULL,
-    total_tokens INTEGER NOT NULL,
-    message_count INTEGER NOT NULL,
-    duration_ms INTEGER NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (user_id, id)
-  )`,
+  `CREATE TABLE sessions_by_rowid (${sessionColumns})`,
   `INSERT INTO sessions_by_rowid (user_id, id, source, project, model, title, parent_session_id, started_at, updated_at,
       cost_usd, total_tokens, message_count, duration_ms, data)
     SELECT user_id, id, source, project, model, title, parent_session_id, started_at, updated_at, cost_usd, total_tokens,
