@@ -108,10 +108,12 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
   // A look without locks first: most notices find nothing new.
   const before = Number(position.get()?.applied ?? 0)
   if (queued.all(before, 1).length === 0) return { applied: before, indexed: 0, more: false } satisfies StepResult
-  // First, in a short read of `opensync.db` alone: the queued rows, the queue's end, the database's pair and the texts
-  // of the queued messages (copied into a temporary table). The indexing then reads only that copy, so this connection
-  // does not hold a snapshot of `opensync.db` while FTS5 works: a snapshot held that long kept checkpoints from ever
-  // copying the whole WAL, and the WAL from starting over (`Checkpoints.truncatePages`).
+  // First, in short reads of `opensync.db` alone: the queued rows, the queue's end and the database's pair, then the
+  // texts of the queued messages, copied into a temporary table `textsPerRead` at a time (each read newer than the
+  // queue's, so no text is older than the change that queued it). The indexing then reads only that copy, so this
+  // connection holds no snapshot of `opensync.db` while FTS5 works, nor for long at all: a snapshot held that long kept
+  // checkpoints from copying the whole WAL and the WAL from starting over, and one read of a step's 2,000 texts (40 ms,
+  // 100 ms at worst, here) often outlasted what a restart waits for readers (`Checkpoints.truncatePages`).
   db.exec(
     "CREATE TEMP TABLE IF NOT EXISTS step_texts (user_rowid INTEGER NOT NULL, message_rowid INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (user_rowid, message_rowid)) WITHOUT ROWID"
   )
@@ -131,30 +133,34 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
   }
   const { rows, end, pair } = transaction(() => {
     prepare("DELETE FROM temp.step_texts").run()
-    const rows = queued.all(before, limit)
-    // The queue's end as this step sees the database: recorded, so an opensync.db that later lacks commits this step
-    // read (a power loss, a restored copy) is recognised and the search file rebuilt.
-    const end = Number(prepare("SELECT seq FROM main.sqlite_sequence WHERE name = 'search_queue'").get()?.seq ?? 0)
-    const pair = prepare("SELECT pair FROM main.search_pair WHERE id = 1").get()?.pair
-    const byUser = new Map<number, Array<number>>()
-    for (const row of rows) {
-      const message = Number(row.message_rowid)
-      if (message === 0) continue
-      const user = Number(row.user_rowid)
-      const messages = byUser.get(user) ?? []
-      messages.push(message)
-      byUser.set(user, messages)
+    return {
+      rows: queued.all(before, limit),
+      // The queue's end as this step sees the database: recorded, so an opensync.db that later lacks commits this
+      // step read (a power loss, a restored copy) is recognised and the search file rebuilt.
+      end: Number(prepare("SELECT seq FROM main.sqlite_sequence WHERE name = 'search_queue'").get()?.seq ?? 0),
+      pair: prepare("SELECT pair FROM main.search_pair WHERE id = 1").get()?.pair
     }
-    for (const [user, messages] of byUser) {
+  })
+  const textsPerRead = 250
+  const byUser = new Map<number, Array<number>>()
+  for (const row of rows) {
+    const message = Number(row.message_rowid)
+    if (message === 0) continue
+    const user = Number(row.user_rowid)
+    const messages = byUser.get(user) ?? []
+    messages.push(message)
+    byUser.set(user, messages)
+  }
+  for (const [user, messages] of byUser) {
+    for (let from = 0; from < messages.length; from += textsPerRead) {
       prepare(
         "INSERT OR REPLACE INTO temp.step_texts (user_rowid, message_rowid, text) SELECT ?, rowid, text FROM (" +
           "SELECT m.rowid AS rowid, json_extract(m.data, '$.text') AS text FROM main.messages AS m " +
           "WHERE m.rowid IN (SELECT value FROM json_each(?)) AND m.user_id = (SELECT id FROM main.users WHERE rowid = ?)) " +
           "WHERE typeof(text) = 'text' AND text != ''"
-      ).run(user, JSON.stringify(messages), user)
+      ).run(user, JSON.stringify(messages.slice(from, from + textsPerRead)), user)
     }
-    return { rows, end, pair }
-  })
+  }
   return transaction((): StepResult => {
     // The first statement writes, so it waits for (busy_timeout) and takes the search file's write lock before anything
     // is read: another process's indexer (a CLI command beside the server) cannot apply a stale step after it. A
