@@ -23,7 +23,7 @@ import * as Usage from "./usage.js"
 const column = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/(\d+)/g, "_$1")
 
 /** The session columns an update may leave as they are; only `sessions_by_started`, the title and parent indexes hold them. */
-interface StableColumns {
+interface StableColumns extends Record<(typeof stable)[number], unknown> {
   readonly source: string
   readonly project: string
   readonly model: string | null
@@ -40,8 +40,9 @@ const sameStableColumns = (stored: StableColumns, s: Session.Session): boolean =
   stored.title === (s.title ?? null) &&
   stored.parent_session_id === (s.parentSessionId ?? null)
 
-const setting = (columns: ReadonlyArray<string>) => columns.map((c) => `${c} = excluded.${c}`).join(", ")
+const stable = ["source", "project", "model", "title", "parent_session_id", "started_at"] as const
 const changing = ["updated_at", "cost_usd", "total_tokens", "message_count", "duration_ms", "data"]
+const setting = (columns: ReadonlyArray<string>) => columns.map((c) => `${c} = excluded.${c}`).join(", ")
 
 /**
  * Ingestion on SQLite: the domain's batch step (`Batch.apply`, shared with Convex) over the rows a batch touches, in
@@ -301,10 +302,9 @@ export const make = Effect.gen(function* () {
       }
     })
 
-  const allColumns = sql.literal(
-    setting(["source", "project", "model", "title", "parent_session_id", "started_at", ...changing])
-  )
+  const allColumns = sql.literal(setting([...stable, ...changing]))
   const volatileColumns = sql.literal(setting(changing))
+  const stableList = sql.literal(stable.join(", "))
 
   const ingest = (userId: Ids.UserId, events: ReadonlyArray<Event.Event>) =>
     Effect.gen(function* () {
@@ -347,8 +347,8 @@ export const make = Effect.gen(function* () {
           const stored = new Map<string, StableColumns>()
           for (const row of keys.sessions.length === 0
             ? []
-            : yield* sql<StableColumns & { id: string; data: string }>`SELECT id, data, source, project, model, title,
-                parent_session_id, started_at FROM sessions WHERE user_id = ${userId} AND id IN ${inJson(keys.sessions)}`) {
+            : yield* sql<StableColumns & { id: string; data: string }>`SELECT id, data, ${stableList}
+                FROM sessions WHERE user_id = ${userId} AND id IN ${inJson(keys.sessions)}`) {
             before.set(row.id, parseSession(row.data))
             stored.set(row.id, row)
           }
