@@ -44,6 +44,14 @@ const maxDbMb = Options.integer("max-db-mb").pipe(
   ),
   Options.optional
 )
+const walMb = Options.integer("wal-mb").pipe(
+  Options.withDescription(
+    "How long the write-ahead log (opensync.db-wal) may grow, in MiB, before the server starts it over (env " +
+      "OPENSYNC_WAL_MB, default 128). Lower keeps less on disk during a long backfill at some cost in speed."
+  ),
+  Options.withFallbackConfig(Config.integer("OPENSYNC_WAL_MB")),
+  Options.optional
+)
 
 const firstRun = (url: string) =>
   Effect.gen(function* () {
@@ -69,7 +77,7 @@ const firstRun = (url: string) =>
     )
   })
 
-const serve = Command.make("serve", { host, port, dataDir, maxDbMb }, (options) =>
+const serve = Command.make("serve", { host, port, dataDir, maxDbMb, walMb }, (options) =>
   Layer.launch(
     Layer.effectDiscard(
       Effect.gen(function* () {
@@ -87,7 +95,8 @@ const serve = Command.make("serve", { host, port, dataDir, maxDbMb }, (options) 
           maxDbBytes: Option.match(options.maxDbMb, {
             onNone: () => maxBytesFromEnv(process.env.OPENSYNC_MAX_DB_MB),
             onSome: (mb) => mb * 1024 * 1024
-          })
+          }),
+          walPages: Option.getOrUndefined(Option.map(options.walMb, (mb) => Math.max(1, mb) * 256))
         })
       )
     )

@@ -23,15 +23,15 @@ export interface ServeOptions {
   readonly dataDir: string
   /** Largest the database may grow, in bytes (`--max-db-mb`); writes beyond it answer 507 like a full disk. */
   readonly maxDbBytes?: number | undefined
+  /** The WAL length (pages) at which it is started over (`--wal-mb`; default `Checkpoints.truncatePages`). */
+  readonly walPages?: number | undefined
 }
 
 /** Storage for a data dir: the SQLite file, its adapters of the backend's ports (pricing with `prices.json`), and the CLI's key store. */
-export const storageLayer = (dataDir: string, maxBytes?: number, background = false, gatherMs?: number) =>
+export const storageLayer = (dataDir: string, options: Omit<Database.DatabaseOptions, "dataDir"> = {}) =>
   Layer.mergeAll(SessionStore.layer, Keys.layer, SignIns.layer).pipe(
     Layer.provideMerge(Keys.LocalKeys.Default),
-    Layer.provideMerge(
-      Layer.merge(Database.layer({ dataDir, maxBytes, background, gatherMs }), PriceOverrides.layer(dataDir))
-    )
+    Layer.provideMerge(Layer.merge(Database.layer({ ...options, dataDir }), PriceOverrides.layer(dataDir)))
   )
 
 /** What this server tells its users: its version and the command that creates a key where they run it. */
@@ -57,7 +57,13 @@ export const appLayer = HttpApiBuilder.serve((app) =>
 /** The whole local server listening on `host:port`. */
 export const layer = (options: ServeOptions) =>
   appLayer.pipe(
-    Layer.provideMerge(storageLayer(options.dataDir, options.maxDbBytes, true)),
+    Layer.provideMerge(
+      storageLayer(options.dataDir, {
+        maxBytes: options.maxDbBytes,
+        background: true,
+        walPages: options.walPages
+      })
+    ),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })),
     Layer.provide(NodeContext.layer)
   )

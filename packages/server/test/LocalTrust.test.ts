@@ -155,6 +155,50 @@ describe("a full disk", () => {
     for (const id of stored) expect([id, (await call(reader, "GET", `/api/sessions/${id}`)).status]).toEqual([id, 200])
   })
 
+  it("keeps the WAL bounded (--wal-mb) through a full disk without losing a write", async () => {
+    const disk = FullDisk.make(16)
+    // --wal-mb 1: past 1 MiB of WAL the next write waits while the worker starts it over (a RESTART checkpoint)
+    const server = await start({
+      dataDir: join(disk.mountPoint, "data"),
+      wrapper: disk.wrapper,
+      args: ["--wal-mb", "1"]
+    })
+    const pid = server.process.pid!
+    // the tmpfs exists in the server's mount namespace only; its files are seen through the process's root
+    const wal = `/proc/${pid}/root${join(disk.mountPoint, "data", "opensync.db-wal")}`
+    const stored: Array<string> = []
+    const write = async (id: string, bytes = 256 * 1024) => {
+      const reply = await sync(server, session(id, bytes))
+      if (reply.status === 200) stored.push(id)
+      return reply
+    }
+    for (let i = 0; i < 8; i++) expect((await write(`before-${i}`)).status).toEqual(200)
+    // 2 MiB written: the WAL is past 1 MiB, or was started over and cut back to it
+    expect(statSync(wal).size).toBeGreaterThanOrEqual(1024 * 1024)
+
+    // Full: the restarts find no room to copy the WAL into the database (SQLite then leaves the WAL as it was), and
+    // writes are refused, not held up and not lost.
+    await disk.fill(pid)
+    let refused = await write("while-full-0")
+    for (let i = 1; refused.status === 200 && i < 20; i++) refused = await write(`while-full-${i}`)
+    expect([refused.status, refused.body._tag]).toEqual([507, "InsufficientStorage"])
+    for (let i = 0; i < 4; i++) expect((await write(`still-full-${i}`, 1024)).status).not.toEqual(500)
+
+    // Freed: writes succeed again, and the WAL is started over again (by the worker's RESTART, or by a write that
+    // finds it all copied) and cut back to 1 MiB. Writes keep coming, so the WAL is not emptied for being idle.
+    await disk.free(pid)
+    for (let i = 0; i < 4; i++) expect((await write(`after-${i}`)).status).toEqual(200)
+    let size = statSync(wal).size
+    for (let i = 0; size > 1.25 * 1024 * 1024 && i < 100; i++) {
+      expect((await write(`small-${i}`, 1024)).status).toEqual(200)
+      await new Promise((done) => setTimeout(done, 300))
+      size = statSync(wal).size
+    }
+    expect(size).toBeLessThanOrEqual(1.25 * 1024 * 1024)
+    for (const id of stored) expect([id, (await call(server, "GET", `/api/sessions/${id}`)).status]).toEqual([id, 200])
+    expect(server.output()).not.toMatch(/checkpoints stopped/)
+  })
+
   it("answers 507 past the database size cap (--max-db-mb), the same way", async () => {
     const server = await start({ args: ["--max-db-mb", "1"] })
     let reply = await sync(server, session("cap-0", 128 * 1024))

@@ -89,7 +89,7 @@ const withStore = <A>(
     const keys = yield* LocalKeys
     for (const name of ["alice", "bob"]) yield* keys.ensureUser(name, name)
     return yield* body(store)
-  }).pipe(Effect.provide(storageLayer(dir, undefined, background, gatherMs).pipe(Layer.provide(NodeContext.layer))))
+  }).pipe(Effect.provide(storageLayer(dir, { background, gatherMs }).pipe(Layer.provide(NodeContext.layer))))
 
 /** `withStore` as the server opens it: indexing in a worker thread, gathering commits for `gatherMs` (200 ms). */
 const withServerStore = <A>(
