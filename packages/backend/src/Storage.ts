@@ -9,6 +9,18 @@ export const diskFullMessage =
   "The server's disk is full, so nothing was written (what is already stored is safe, and reading still works). " +
   "Free disk space on the server; syncing resumes by itself."
 
+/** The innermost message of an error chain (`SqlError` → the driver's error): what a full disk says, without a stack. */
+const rootMessage = (cause: unknown): string => {
+  let at = cause
+  for (
+    let depth = 0;
+    depth < 8 && typeof at === "object" && at !== null && "cause" in at && at.cause !== undefined;
+    depth++
+  )
+    at = at.cause
+  return at instanceof Error ? at.message : String(at)
+}
+
 /**
  * Turns storage faults into answers: a full disk is 507 with a message that says so; any other fault is a 500 whose
  * body says nothing about internals but carries a request id, logged with the cause.
@@ -16,7 +28,8 @@ export const diskFullMessage =
 const answer = (e: StorageError): Effect.Effect<never, Errors.InsufficientStorage | Errors.InternalError> => {
   const id = requestId()
   return e.reason === "full"
-    ? Effect.logWarning(`storage full (${id})`, e.cause).pipe(
+    ? // one line per refused write: a client retrying against a full disk would otherwise print a stack each time
+      Effect.logWarning(`storage full (${id}): ${rootMessage(e.cause)}`).pipe(
         Effect.zipRight(Effect.fail(new Errors.InsufficientStorage({ error: diskFullMessage, requestId: id })))
       )
     : Effect.logError(`storage failure (${id})`, e.cause).pipe(

@@ -49,6 +49,11 @@ const session = (id: string, bytes = 64 * 1024) => [
   })
 ]
 
+const waitFor = async (done: () => boolean) => {
+  const deadline = Date.now() + 5_000
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+}
+
 const sync = (server: RunningServer, events: ReadonlyArray<unknown>) => call(server, "POST", "/sync/events", { events })
 
 describe("the store is private", () => {
@@ -99,6 +104,12 @@ describe("a full disk", () => {
     expect([refused.status, refused.body._tag]).toEqual([507, "InsufficientStorage"])
     expect(refused.body.error).toMatch(/disk is full.*Free disk space/)
     expect(refused.body.requestId).toMatch(/^req_/)
+    // the log says it in one line per refusal, under the answer's request id, without a stack
+    await waitFor(() => server.output().includes(refused.body.requestId))
+    expect(server.output()).toMatch(
+      new RegExp(`storage full \\(${refused.body.requestId}\\): database or disk is full\\n`)
+    )
+    expect(server.output()).not.toMatch(/SqlError|\n\s+at /)
 
     // reads, authentication (whose last-use record cannot be written) and sign-in checks keep working
     expect((await call(server, "GET", "/api/sessions/before-full")).status).toEqual(200)
