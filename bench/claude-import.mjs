@@ -10,7 +10,7 @@
 //    ~11x larger for the same work), one session of --largest MB (at most a quarter of the archive), subagents.
 // 2. Per size, --rounds interleaved rounds (the order rotates): ccusage; our first import into a fresh server and a
 //    fresh state directory; our second import of the unchanged archive into the same. Each is a fresh process of the
-//    built bundles (packages/claude-code-sync/dist/cli.mjs, packages/server/dist/opensync.mjs: `node scripts/build.mjs`
+//    built bundles (packages/claude-code-sync/dist/cli.cjs, packages/server/dist/opensync.mjs: `node scripts/build.mjs`
 //    first); wall time, CPU time (the process and what it waited for), and our import's peak RSS.
 // 3. After the first round, every session's token totals as the server stored them must equal ccusage's.
 // 4. Live sync: one session of --live-mb MB imported, then per round one more turn appended and the `sync` a Stop hook
@@ -39,7 +39,7 @@ const LIVE_ROUNDS = Number(flags["live-rounds"] ?? 3)
 const MB = 1e6
 const command = `node bench/claude-import.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(" ")}` : ""}`
 
-const cli = join(rootDir, "packages/claude-code-sync/dist/cli.mjs")
+const cli = join(rootDir, "packages/claude-code-sync/dist/cli.cjs")
 const hook = join(rootDir, "packages/claude-code-sync/dist/hook.cjs")
 const ccusage = join(rootDir, "node_modules/ccusage/src/cli.js")
 const usageProbe = join(benchDir, "peak-rss.cjs")

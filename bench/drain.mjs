@@ -4,9 +4,9 @@
 // CLI adds to the least any client must do to send them: its start-up, the outbox's claims and bookkeeping, the
 // contract's client, the answers.
 //
-//   node bench/drain.mjs [--mb=200] [--runs=3] [--cli=path/to/cli.mjs]
+//   node bench/drain.mjs [--mb=200] [--runs=3] [--cli=path/to/cli.cjs]
 //
-// The server is the built bundle, or OPENSYNC_BENCH_BIN; the CLI is packages/claude-code-sync/dist/cli.mjs, and --cli
+// The server is the built bundle, or OPENSYNC_BENCH_BIN; the CLI is packages/claude-code-sync/dist/cli.cjs, and --cli
 // adds another build (a saved copy of an older one) to compare: runs alternate between them and the bare client. CPU
 // is the process's own (`bench/peak-rss.cjs`), or for the bare client the benchmark's own process during its posts.
 // Every run must deliver every event (the sync's report, the server's answers), or the benchmark fails.
@@ -32,7 +32,7 @@ import {
 const flags = parseFlags(process.argv.slice(2))
 const MB = Number(flags.mb ?? 200)
 const RUNS = Number(flags.runs ?? 3)
-const current = join(rootDir, "packages/claude-code-sync/dist/cli.mjs")
+const current = join(rootDir, "packages/claude-code-sync/dist/cli.cjs")
 const clis = [["current", current], ...(typeof flags.cli === "string" ? [["compare", resolve(flags.cli)]] : [])]
 const usageProbe = join(benchDir, "peak-rss.cjs")
 

@@ -2,10 +2,10 @@
 // the CPU time of both processes sampled from /proc at a fixed interval, so one sees whether they work at once (the
 // import reading while the server stores what it sent) or wait for each other.
 //
-//   node bench/import-timeline.mjs [--mb=200] [--step-ms=250] [--rows] [--cli=path/to/cli.mjs[,another/cli.mjs]] [--runs=1]
+//   node bench/import-timeline.mjs [--mb=200] [--step-ms=250] [--rows] [--cli=path/to/cli.cjs[,another/cli.cjs]] [--runs=1]
 //
 // The archive is bench/claude-import.mjs's (bench/claude-archive.mjs, cached in bench/.cache/claude-archives/). The
-// server is the built bundle, or OPENSYNC_BENCH_BIN; the import is packages/claude-code-sync/dist/cli.mjs, or --cli (a
+// server is the built bundle, or OPENSYNC_BENCH_BIN; the import is packages/claude-code-sync/dist/cli.cjs, or --cli (a
 // saved copy of an older build, or several separated by commas, to compare: runs alternate between them). Per run: wall time, the CPU time of each
 // process during the import (the server's main thread apart), and the share of samples in which the server did
 // nothing while the import worked. Linux only (/proc); anything it cannot measure fails the run.
@@ -21,7 +21,7 @@ const flags = parseFlags(process.argv.slice(2))
 const MB = Number(flags.mb ?? 200)
 const STEP_MS = Number(flags["step-ms"] ?? 250)
 const RUNS = Number(flags.runs ?? 1)
-const current = join(rootDir, "packages/claude-code-sync/dist/cli.mjs")
+const current = join(rootDir, "packages/claude-code-sync/dist/cli.cjs")
 const compare = typeof flags.cli === "string" ? flags.cli.split(",").map((cli) => resolve(cli)) : []
 
 if (cpuMsOf(process.pid) === null) throw new Error("this benchmark reads /proc: Linux only")

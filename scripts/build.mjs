@@ -32,7 +32,7 @@ const banner = "import{createRequire as __cr}from'node:module';const require=__c
  * `mainFields` (jsonc-parser's "main" is a UMD build esbuild cannot follow; its "module" build bundles). Adding an
  * agent's package adds its bundles; nothing here changes. `vm: true` marks a CommonJS bundle an entry point runs
  * through node:vm with V8's code cache (`@opensync/client/kit/CodeCache`): no shebang line (it is not a script of its
- * own), and `import.meta.url` is the file's URL. Paths become relative to the repository root, with `/`.
+ * own). In every CommonJS bundle `import.meta.url` is the file's URL. Paths become relative to the repository root, with `/`.
  */
 const bundles = readdirSync("packages")
   .sort()
@@ -131,7 +131,8 @@ const buildBundles = async (stale) => {
   await Promise.all(
     stale.map(async (bundle) => {
       const { entry, out, format = "esm", plugin = false, vm = false, mainFields } = bundle
-      const metaUrl = "__opensync_import_meta_url"
+      // In CommonJS, `import.meta.url` is the file's URL, made when first read (a hook's start-up pays nothing for it).
+      const meta = "__opensync_import_meta"
       rmSync(stampPath(bundle.name), { force: true })
       const result = await esbuild.build({
         entryPoints: [entry],
@@ -143,15 +144,16 @@ const buildBundles = async (stale) => {
         target: "node20",
         format,
         banner: {
-          js: vm
-            ? `const ${metaUrl}=require("node:url").pathToFileURL(__filename).href;`
-            : plugin
-              ? ""
-              : format === "esm"
-                ? `#!/usr/bin/env node\n${banner}`
-                : "#!/usr/bin/env node"
+          js: `${vm || plugin ? "" : "#!/usr/bin/env node\n"}${
+            format === "esm"
+              ? plugin
+                ? ""
+                : banner
+              : // before esbuild's own "use strict", which must come first to count (a vm bundle ran without it before)
+                `${vm ? "" : '"use strict";'}const ${meta}={get url(){return require("node:url").pathToFileURL(__filename).href}};`
+          }`
         },
-        ...(vm ? { define: { "import.meta.url": metaUrl } } : {}),
+        ...(format === "cjs" ? { define: { "import.meta.url": `${meta}.url` } } : {}),
         external: ["@libsql/*", "libsql"],
         ...(mainFields === undefined ? {} : { mainFields }),
         metafile: true,

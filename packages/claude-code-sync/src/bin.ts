@@ -1,5 +1,5 @@
 /**
- * `claude-code-sync`'s entry point (`dist/cli.mjs`). `import` of an archive that did not change since the last import
+ * `claude-code-sync`'s entry point (`dist/cli.cjs`). `import` of an archive that did not change since the last import
  * is answered here, from the bookkeeping, without loading the CLI (`QuickImport`: a few milliseconds instead of the
  * bundle's start-up); everything else, and `import` on any doubt, runs the CLI (`main.ts`, bundled as
  * `dist/cli-main.cjs`) with V8's code cache (`CodeCache`, kept in `$XDG_CACHE_HOME/claude-code-sync`). No Effect here.

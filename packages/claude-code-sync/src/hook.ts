@@ -4,6 +4,7 @@
  * the background sync detached (the kit's command hook). It prints nothing and always exits 0. No Effect: start-up
  * stays within a few milliseconds of a bare `node` (see bench/claude-hook.mjs).
  */
+import { dirname, join } from "node:path"
 import * as CommandHook from "@opensync/client/kit/CommandHook"
 import { agent, inboxVersion } from "./Agent.js"
 
@@ -14,5 +15,6 @@ CommandHook.run({
   triggers: new Set(["Stop", "SubagentStop", "SessionEnd", "PreCompact", "SessionStart", "UserPromptSubmit"]),
   heartbeatOn: "SessionStart",
   host: "Claude Code",
-  pluginRoot: (env) => env.CLAUDE_PLUGIN_ROOT ?? null
+  pluginRoot: (env) => env.CLAUDE_PLUGIN_ROOT ?? null,
+  cli: join(dirname(process.argv[1] ?? "."), "cli.cjs")
 })

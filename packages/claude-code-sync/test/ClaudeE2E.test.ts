@@ -555,7 +555,7 @@ for (const version of versions) {
         expect(version).toBeDefined()
         for (const file of [
           "dist/hook.cjs",
-          "dist/cli.mjs",
+          "dist/cli.cjs",
           "dist/cli-main.cjs",
           "hooks/hooks.json",
           "commands/sync-now.md"
@@ -575,7 +575,7 @@ for (const version of versions) {
         // The installed CLI knows which install it is and which hook file ran: for a marketplace added from a local
         // directory, Claude Code runs the hooks from that directory, not from its cache.
         await Claude.waitForSyncIdle(workspace)
-        const installedCli = join(cache, version ?? "", "dist/cli.mjs")
+        const installedCli = join(cache, version ?? "", "dist/cli.cjs")
         const status = spawnSync(process.execPath, [installedCli, "status", "--json"], {
           env: Claude.clientEnv(workspace, "http://127.0.0.1:9", server),
           encoding: "utf8"

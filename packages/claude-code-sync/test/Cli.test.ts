@@ -7,7 +7,7 @@ import { type Api, ApiKey } from "@opensync/domain"
 import { type RunningServer, startServer } from "@opensync/testkit/Server"
 import { SESSION_USAGE } from "./support/cli.js"
 
-const cli = resolve(__dirname, "../dist/cli.mjs")
+const cli = resolve(__dirname, "../dist/cli.cjs")
 const hookMjs = resolve(__dirname, "../dist/hook.cjs")
 const fixtures = resolve(__dirname, "fixtures")
 const sessionId = "c763ea33-250a-4cfa-ba10-d17cac298173"

@@ -22,7 +22,7 @@ export const repoRoot = resolve(import.meta.dirname, "../../../..")
 export const pluginDir = resolve(repoRoot, "packages/claude-code-sync")
 /** The pinned `claude` (scripts/install-clients.sh); other versions come from `Agents.agentVersions`. */
 export const claudeBin = join(repoRoot, ".tools/node_modules/.bin/claude")
-export const cliPath = join(pluginDir, "dist/cli.mjs")
+export const cliPath = join(pluginDir, "dist/cli.cjs")
 export const hookPath = join(pluginDir, "dist/hook.cjs")
 export const MODEL = "claude-sonnet-4-5"
 export const GIT_BRANCH = "e2e-branch"
@@ -177,7 +177,7 @@ export const runAndCompact = async (options: {
   return { first, compact }
 }
 
-/** Runs `node dist/cli.mjs <args>` as a user would in a terminal, with the environment the Claude run had. */
+/** Runs `node dist/cli.cjs <args>` as a user would in a terminal, with the environment the Claude run had. */
 export const runCli = (
   workspace: Workspace,
   args: ReadonlyArray<string>,

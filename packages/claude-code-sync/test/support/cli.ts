@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path"
 import { afterAll, beforeAll } from "@effect/vitest"
 import { type RunningServer, startServer } from "@opensync/testkit/Server"
 
-export const cli = resolve(__dirname, "../../dist/cli.mjs")
+export const cli = resolve(__dirname, "../../dist/cli.cjs")
 export const hook = resolve(__dirname, "../../dist/hook.cjs")
 export const fixtures = resolve(__dirname, "../fixtures")
 /** The captured session of the `settings` run, and its subagent. */

@@ -1,4 +1,4 @@
-// Preloaded into a CLI under test (`node --require kill-at.cjs cli.mjs …`): SIGKILLs the process at the n-th
+// Preloaded into a CLI under test (`node --require kill-at.cjs cli.cjs …`): SIGKILLs the process at the n-th
 // occurrence of one operation, before or after it runs. `KILL_AT=<op>:<n>:<before|after>`, where op is
 //   append        a file renamed into outbox/pending/ (events queued)
 //   followup      a file renamed into followups/ (a transcript to re-read recorded)

@@ -1,4 +1,4 @@
-// Preloaded into a CLI under test (`node --require main-log.cjs cli.mjs …`): appends to $MAIN_LOG the path of every
+// Preloaded into a CLI under test (`node --require main-log.cjs cli.cjs …`): appends to $MAIN_LOG the path of every
 // read of the CLI's main bundle (`cli-main.cjs`, read by the entry point before it runs it), so a test can tell whether
 // the CLI proper was loaded. Node's fs functions are replaced on the module object and pushed to ES module imports with
 // syncBuiltinESMExports.

@@ -1,4 +1,4 @@
-// Preloaded into a CLI under test (`node --require read-log.cjs cli.mjs …`): records every read of a `.jsonl` file
+// Preloaded into a CLI under test (`node --require read-log.cjs cli.cjs …`): records every read of a `.jsonl` file
 // (the file, the position and the bytes read) and writes them, one JSON object a line, to $READ_LOG at exit. Node's fs
 // functions are replaced on the module object and pushed to ES module imports with syncBuiltinESMExports.
 const fs = require("node:fs")
