@@ -183,6 +183,15 @@ describe("QuickImport.check", () => {
     const index = (paths: Kit.Agent.StatePaths) => join(Checkpoints.directory(paths.stateDir), "index.json")
     expect(damaged(({ paths }) => writeFileSync(QuickImport.stampFile(paths), "{"))).toBe("no stamp")
     expect(damaged(({ paths }) => rmSync(QuickImport.stampFile(paths)))).toBe("no stamp")
+    // A stamp of the format before (`v: 1`, its settings' digest a SHA-256) is not compared with today's fingerprint
+    expect(
+      damaged(({ env, paths }) =>
+        writeFileSync(
+          QuickImport.stampFile(paths),
+          JSON.stringify({ v: 1, inputs: QuickImport.inputsOf(agent, env, VERSION), server: SERVER, options: OPTIONS })
+        )
+      )
+    ).toBe("no stamp")
     expect(damaged(({ paths }) => writeFileSync(index(paths), '{"v":1,'))).toContain("changed")
     expect(damaged(({ paths }) => rmSync(index(paths)))).toContain("changed")
     // A stamp of other settings (its digest differs), and stamps whose digest matches but that resolved elsewhere.

@@ -10,9 +10,9 @@
  * A checkpoint is recorded only after the events of what it covers are in the outbox, so a run killed at any point
  * re-reads at most what it had not queued yet (event ids are deterministic: the server ignores the duplicates).
  */
-import { createHash } from "node:crypto"
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import * as Digest from "./Digest.js"
 
 /** Where an earlier read of an append-only file stopped: its last line's place and digest. */
 export interface Tail {
@@ -47,7 +47,7 @@ interface Index {
 
 const TAIL_BYTES = 4_096
 
-const digestOf = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("base64url").slice(0, 32)
+const digestOf = (bytes: Uint8Array): string => Digest.sha256().update(bytes).digest("base64url").slice(0, 32)
 
 const writeAtomic = (dir: string, file: string, text: string) => {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
@@ -123,7 +123,7 @@ export interface Store {
 export const directory = (stateDir: string) => join(stateDir, "imported")
 
 const stateFile = (dir: string, key: string) =>
-  join(dir, "state", `${createHash("sha256").update(key).digest("hex").slice(0, 32)}.json`)
+  join(dir, "state", `${Digest.sha256().update(key).digest("hex").slice(0, 32)}.json`)
 
 const readIndex = (file: string, server: string | null): Record<string, Checkpoint> => {
   try {

@@ -6,11 +6,11 @@
  * is given (its own version, flags, the source's length, the data's checksum) and rejects a cache that does not fit;
  * the bundle is then compiled as if there were none and the cache written again. No Effect: the CLI's entry point uses it.
  */
-import { createHash } from "node:crypto"
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { basename, dirname, join } from "node:path"
 import { Script } from "node:vm"
+import * as Digest from "./Digest.js"
 
 /** Days another bundle's cache (another version) is kept after its last write. */
 export const OTHER_CACHE_DAYS = 14
@@ -34,7 +34,7 @@ const readOwnCache = (file: string): Buffer | undefined => {
 export type CacheUse = "none" | "used" | "rejected"
 
 const cacheFileOf = (dir: string, file: string, source: string): string => {
-  const key = createHash("sha256").update(source).update(`\0${process.version}\0${process.arch}`).digest("base64url")
+  const key = Digest.sha256().update(source).update(`\0${process.version}\0${process.arch}`).digest("base64url")
   return join(dir, `${basename(file)}.${key.slice(0, 24)}.v8`)
 }
 

@@ -12,17 +12,18 @@
  * are resolved from (the config file's text, the plugin's `<PREFIX>_*` variables, HOME, XDG_CONFIG_HOME, the CLI's
  * version) and what they resolved to (the server, the mapping options). The same digest now means the same settings.
  */
-import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { isAbsolute, join } from "node:path"
 import { type Agent, type Env, paths as pathsOf, type StatePaths } from "./Agent.js"
 import * as Checkpoints from "./Checkpoints.js"
+import * as Digest from "./Digest.js"
 import * as Failures from "./Failures.js"
 import * as ImportText from "./ImportText.js"
 
 /** What a successful full import recorded: the digest of its settings' sources, and what they resolved to. */
 export interface Stamp {
-  readonly v: 1
+  /** 2 since `inputs` is a `Digest.fingerprint` (a SHA-256 before): a stamp of 1 makes the next import a full one. */
+  readonly v: 2
   readonly inputs: string
   /** The server the import sent to (the bookkeeping's). */
   readonly server: string
@@ -84,9 +85,7 @@ export const inputsOf = (agent: Agent, env: Env, version: string): string | unde
   const relative = agent.historyEnv.some((name) =>
     (env[name] ?? "").split(",").some((dir) => dir.trim() !== "" && !isAbsolute(dir.trim()))
   )
-  return createHash("sha256")
-    .update(JSON.stringify([version, agent.source.id, config, vars, relative ? process.cwd() : null]))
-    .digest("base64url")
+  return Digest.fingerprint(JSON.stringify([version, agent.source.id, config, vars, relative ? process.cwd() : null]))
 }
 
 /** Records the stamp after a successful full import; never throws (without it the next import is a full one). */
@@ -95,7 +94,7 @@ export const record = (paths: StatePaths, stamp: Omit<Stamp, "v">): void => {
   const temp = `${file}.${process.pid}.tmp`
   try {
     mkdirSync(Checkpoints.directory(paths.stateDir), { recursive: true, mode: 0o700 })
-    writeFileSync(temp, JSON.stringify({ v: 1, ...stamp } satisfies Stamp), { mode: 0o600 })
+    writeFileSync(temp, JSON.stringify({ v: 2, ...stamp } satisfies Stamp), { mode: 0o600 })
     renameSync(temp, file)
   } catch {
     rmSync(temp, { force: true })
@@ -105,10 +104,10 @@ export const record = (paths: StatePaths, stamp: Omit<Stamp, "v">): void => {
 const readStamp = (paths: StatePaths): Stamp | undefined => {
   try {
     const stamp = JSON.parse(readFileSync(stampFile(paths), "utf8")) as Partial<Stamp> | null
-    if (stamp?.v !== 1) return undefined
+    if (stamp?.v !== 2) return undefined
     const { inputs, server, options } = stamp
     if (typeof inputs !== "string" || typeof server !== "string" || typeof options !== "string") return undefined
-    return { v: 1, inputs, server, options }
+    return { v: 2, inputs, server, options }
   } catch {
     return undefined
   }
