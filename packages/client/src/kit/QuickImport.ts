@@ -12,17 +12,8 @@
  * are resolved from (the config file's text, the plugin's `<PREFIX>_*` variables, HOME, XDG_CONFIG_HOME, the CLI's
  * version) and what they resolved to (the server, the mapping options). The same digest now means the same settings.
  */
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync
-} from "node:fs"
+import * as Fs from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { isAbsolute, join } from "node:path"
 import { type Agent, type Env, paths as pathsOf, type StatePaths } from "./Agent.js"
 import * as Checkpoints from "./Checkpoints.js"
@@ -329,7 +320,7 @@ const write = (text: string): void => {
   const bytes = Buffer.from(text)
   let done = 0
   try {
-    while (done < bytes.length) done += writeSync(1, bytes, done)
+    while (done < bytes.length) done += Fs.writeSync(1, bytes, done)
   } catch {
     process.stdout.write(bytes.subarray(done))
   }
