@@ -4,9 +4,6 @@
  * bundle's start-up); everything else, and `import` on any doubt, runs the CLI (`main.ts`, bundled as
  * `dist/cli-main.cjs`) with V8's code cache (`CodeCache`, kept in `$XDG_CACHE_HOME/claude-code-sync`). No Effect here.
  */
-import { homedir } from "node:os"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import * as CodeCache from "@opensync/client/kit/CodeCache"
 import * as QuickImport from "@opensync/client/kit/QuickImport"
 import packageJson from "../package.json" with { type: "json" }
@@ -26,7 +23,4 @@ const answered = QuickImport.answer({
   },
   summary: (found) => Discover.summary({ found, items: 0, bytes: 0, events: 0, malformed: 0, skipped: [] }, env)
 })
-if (!answered) {
-  const cacheDir = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), agent.source.cli)
-  CodeCache.load(fileURLToPath(new URL("./cli-main.cjs", import.meta.url)), cacheDir)
-}
+if (!answered) CodeCache.runCli(new URL("./cli-main.cjs", import.meta.url), agent.source.cli, env)

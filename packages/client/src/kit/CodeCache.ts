@@ -8,7 +8,9 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
+import { homedir } from "node:os"
 import { basename, dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { Script } from "node:vm"
 import * as Digest from "./Digest.js"
 
@@ -76,7 +78,10 @@ export const load = (file: string, cacheDir: string, saveAtExit = true): Loaded 
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`
   const script = new Script(wrapped, {
     filename: file,
-    // A bundle's `import()` of a built-in (node:child_process, loaded on demand) goes to Node's own loader.
+    // Node 20 runs this only under --experimental-vm-modules (without it, `import()` in the bundle throws "A dynamic
+    // import callback was invoked without --experimental-vm-modules"): esbuild turns the bundles' `import()` of a
+    // built-in into `require`, and a bundle run this way must not `import()` anything else (opencode-sync's `verify`
+    // imports the plugin bundle, so its CLI is not run through here).
     importModuleDynamically: ((specifier: string) => import(specifier)) as never,
     ...(cachedData === undefined ? {} : { cachedData })
   })
@@ -88,4 +93,16 @@ export const load = (file: string, cacheDir: string, saveAtExit = true): Loaded 
   run.call(module.exports, module.exports, createRequire(file), module, file, dirname(file))
   module.loaded = true
   return { exports: module.exports, cache, save }
+}
+
+/**
+ * A CLI's entry point: runs its bundle `main` (a URL beside the entry, e.g. `new URL("./cli-main.cjs",
+ * import.meta.url)`) with the code cache in `$XDG_CACHE_HOME/<cli>` (else `~/.cache/<cli>`).
+ */
+export const runCli = (
+  main: URL,
+  cli: string,
+  env: Readonly<Record<string, string | undefined>> = process.env
+): void => {
+  load(fileURLToPath(main), join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), cli))
 }
