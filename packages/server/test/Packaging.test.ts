@@ -296,8 +296,10 @@ describe("packages installed from their tarballs into an empty prefix", () => {
             })
             expect(run.code, run.stderr).toBe(0)
             const billed = FakeAnthropic.replies(anthropic).length
+            let seen: Awaited<ReturnType<typeof getSession>>
             const stored = await pollFor(async () => {
               const found = await getSession(reader, run.sessionId)
+              seen = found
               const figures = found?.detail.session.figures
               return found?.detail.session.endReason === "other" &&
                 found.raw.includes(FakeAnthropic.FINAL_TEXT) &&
@@ -305,7 +307,17 @@ describe("packages installed from their tarballs into an empty prefix", () => {
                 ? found
                 : undefined
             }, 60_000)
-            expect(stored, "the Claude Code session reached the installed server").toBeDefined()
+            // When it did not arrive whole, say what did and what the hooks' syncs logged
+            const log = join(claudeHome.stateDir, "claude-code-sync.log")
+            expect(
+              stored,
+              `the Claude Code session reached the installed server; last seen: ${JSON.stringify({
+                endReason: seen?.detail.session.endReason,
+                finalText: seen?.raw.includes(FakeAnthropic.FINAL_TEXT),
+                telemetryRequests: seen?.detail.session.figures?.telemetryRequests,
+                billed
+              })}; ${log}: ${existsSync(log) ? readFileSync(log, "utf8").slice(-3000) : "none"}`
+            ).toBeDefined()
             expect(stored?.detail.session.source).toBe("claude-code")
             expect(stored?.detail.toolCalls.length).toBe(4)
             await Claude.waitForSyncIdle(claudeHome)
