@@ -4,6 +4,7 @@
  * the npm name only when there is no bundle and the name resolves on the registry), `verify` proves each registered
  * spec loads, and `status` reports the heartbeat the plugin leaves when OpenCode loads it.
  */
+import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -24,18 +25,47 @@ export const localEntry = (): string => fileURLToPath(new URL("./plugin.mjs", im
 
 const describe = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
 
-/** Imports the bundle and checks it exports only the plugin function (OpenCode calls every export). */
+/** Prints the exports of the module at the URL `argv[1]` as `[name, typeof value]` pairs, or why it does not load. */
+const listExports = `
+import(process.argv[1]).then(
+  (module) => console.log(JSON.stringify({ exports: Object.entries(module).map(([name, value]) => [name, typeof value]) })),
+  (error) => console.log(JSON.stringify({ error: error instanceof Error ? error.message : String(error) }))
+)`
+
+/** What a listing of a module's exports says of it as a plugin (OpenCode calls every export). */
+const asPlugin = (
+  file: string,
+  answer: { exports?: ReadonlyArray<readonly [string, string]>; error?: string }
+): Loadable => {
+  const exports = answer.exports
+  if (exports === undefined) return notLoadable(`${file} does not load: ${answer.error ?? "no answer"}`)
+  if (exports.length === 0) return notLoadable(`${file} exports nothing`)
+  const other = exports.find(([, type]) => type !== "function")
+  if (other !== undefined) return notLoadable(`${file} exports ${other[0]}, which is not a plugin`)
+  return { ok: true, detail: `${file} loads (exports ${exports.map(([name]) => name).join(", ")})` }
+}
+
+/**
+ * Imports the bundle in a Node process of its own, as a fresh OpenCode does, and checks it exports only the plugin
+ * function. (This CLI runs through V8's code cache, a `vm` script, where Node 20 refuses an `import()` of a file.)
+ */
 const importsAsPlugin = (file: string): Effect.Effect<Loadable> =>
-  Effect.tryPromise(() => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>).pipe(
-    Effect.map((module): Loadable => {
-      const exports = Object.entries(module)
-      if (exports.length === 0) return { ok: false, reason: `${file} exports nothing` }
-      const other = exports.find(([, value]) => typeof value !== "function")
-      if (other !== undefined) return { ok: false, reason: `${file} exports ${other[0]}, which is not a plugin` }
-      return { ok: true, detail: `${file} loads (exports ${exports.map(([name]) => name).join(", ")})` }
-    }),
-    Effect.catchAll((error) => Effect.succeed(notLoadable(`${file} does not load: ${describe(error.error)}`)))
-  )
+  Effect.async<Loadable>((resume) => {
+    execFile(
+      process.execPath,
+      ["--input-type=module", "-e", listExports, pathToFileURL(file).href],
+      { timeout: 30_000, maxBuffer: 1024 * 1024 },
+      (error, stdout) => {
+        let answer: { exports?: ReadonlyArray<readonly [string, string]>; error?: string }
+        try {
+          answer = JSON.parse(stdout)
+        } catch {
+          answer = { error: error === null ? "no answer" : describe(error) }
+        }
+        resume(Effect.succeed(asPlugin(file, answer)))
+      }
+    )
+  })
 
 /** The npm registry `npm` would ask (`npm_config_registry`), without a trailing slash. */
 const registry = (env: Env) => (env.npm_config_registry || "https://registry.npmjs.org").replace(/\/+$/, "")

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs"
 import { readdir, readFile, stat } from "node:fs/promises"
+import { createRequire } from "node:module"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import type { Client, InValue } from "@libsql/client"
@@ -88,7 +89,9 @@ export const openSqlite = (path: string) =>
     const client: Client = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
-          const { createClient } = await import("@libsql/client")
+          // `require`, not `import()`: the CLI runs through V8's code cache (a `vm` script), where Node 20 refuses an
+          // `import()` of a package; its CommonJS build is the same client
+          const { createClient } = createRequire(import.meta.url)("@libsql/client") as typeof import("@libsql/client")
           return createClient({ url: pathToFileURL(path).href })
         },
         catch: fail

@@ -81,7 +81,7 @@ export const load = (file: string, cacheDir: string, saveAtExit = true): Loaded 
     // Node 20 runs this only under --experimental-vm-modules (without it, `import()` in the bundle throws "A dynamic
     // import callback was invoked without --experimental-vm-modules"): esbuild turns the bundles' `import()` of a
     // built-in into `require`, and a bundle run this way must not `import()` anything else (opencode-sync's `verify`
-    // imports the plugin bundle and its importer `@libsql/client`, so its CLI is not run through here).
+    // imports the plugin bundle in a child process, its importer `require`s `@libsql/client`).
     importModuleDynamically: ((specifier: string) => import(specifier)) as never,
     ...(cachedData === undefined ? {} : { cachedData })
   })
