@@ -24,6 +24,7 @@ import { getSession, type RunningServer, startServer } from "@opensync/testkit/S
 import * as Cli from "./support/cli.js"
 
 const mainLog = resolve(__dirname, "support/main-log.cjs")
+const stdoutEagain = resolve(__dirname, "support/stdout-eagain.cjs")
 const { fixtures, SESSION_ID: SESSION, AGENT_ID: AGENT } = Cli
 
 const MAIN = readFileSync(join(fixtures, "claude-transcript.jsonl"), "utf8")
@@ -278,5 +279,21 @@ describe("import of an unchanged archive", () => {
     const elsewhere = await home.run(["import"], { CLAUDE_CONFIG_DIR: otherDir })
     expect(elsewhere.full).toBe(true)
     expect(elsewhere.stdout).toContain("1 session (1 new, 0 updated, 0 unchanged): read 1 transcript file(s)")
+  })
+
+  it("writes its whole answer when file descriptor 1 takes part of it and then refuses (a full pipe)", {
+    timeout: 180_000
+  }, async () => {
+    const { home, quick } = await imported()
+    const log = join(home.home, "main-eagain.txt")
+    const run = await Cli.node(home.home, ["--require", mainLog, "--require", stdoutEagain, Cli.cli, "import"], {
+      CLAUDE_SYNC_CONVEX_URL: server.url,
+      CLAUDE_SYNC_API_KEY: server.key,
+      CLAUDE_SYNC_AUTO_SYNC: "0",
+      MAIN_LOG: log
+    })
+    expect([run.code, run.stderr]).toEqual([0, ""])
+    expect(readFileSync(log, "utf8")).not.toContain("/dist/cli-main.cjs")
+    expect(run.stdout).toBe(quick.stdout)
   })
 })
