@@ -133,6 +133,14 @@ const buildBundles = async (stale) => {
       const { entry, out, format = "esm", plugin = false, vm = false, mainFields } = bundle
       // In CommonJS, `import.meta.url` is the file's URL, made when first read (a hook's start-up pays nothing for it).
       const meta = "__opensync_import_meta"
+      // ES modules get `require`; CommonJS gets `import.meta.url`, written before esbuild's own "use strict" (which
+      // must come first to count; a vm bundle ran without it before and still does)
+      const prelude =
+        format === "esm"
+          ? plugin
+            ? ""
+            : banner
+          : `${vm ? "" : '"use strict";'}const ${meta}={get url(){return require("node:url").pathToFileURL(__filename).href}};`
       rmSync(stampPath(bundle.name), { force: true })
       const result = await esbuild.build({
         entryPoints: [entry],
@@ -143,16 +151,7 @@ const buildBundles = async (stale) => {
         platform: "node",
         target: "node20",
         format,
-        banner: {
-          js: `${vm || plugin ? "" : "#!/usr/bin/env node\n"}${
-            format === "esm"
-              ? plugin
-                ? ""
-                : banner
-              : // before esbuild's own "use strict", which must come first to count (a vm bundle ran without it before)
-                `${vm ? "" : '"use strict";'}const ${meta}={get url(){return require("node:url").pathToFileURL(__filename).href}};`
-          }`
-        },
+        banner: { js: `${vm || plugin ? "" : "#!/usr/bin/env node\n"}${prelude}` },
         ...(format === "cjs" ? { define: { "import.meta.url": `${meta}.url` } } : {}),
         external: ["@libsql/*", "libsql"],
         ...(mainFields === undefined ? {} : { mainFields }),
