@@ -4,7 +4,7 @@
  * the full import prints; every change falls through to the full import, which picks it up: a transcript appended to,
  * truncated, rewritten with the same size, a new subagent file, a hook payload in the inbox, events left in the outbox
  * by a failed send, a damaged bookkeeping index or stamp, a changed setting, a flag. Which modules ran comes from a
- * preload that logs every read of the main bundle (support/main-log.cjs).
+ * preload that logs every read of the main bundle (@opensync/testkit's main-log.cjs).
  */
 import {
   appendFileSync,
@@ -20,10 +20,10 @@ import {
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { mainLog } from "@opensync/testkit/QuickImport"
 import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
 import * as Cli from "./support/cli.js"
 
-const mainLog = resolve(__dirname, "support/main-log.cjs")
 const stdoutEagain = resolve(__dirname, "support/stdout-eagain.cjs")
 const { fixtures, SESSION_ID: SESSION, AGENT_ID: AGENT } = Cli
 

@@ -135,6 +135,28 @@ describe("QuickImport.check", () => {
     expect(state.check()).toHaveProperty("lines")
   })
 
+  it("checks files read whole (a version checkpoint) and takes their sessions from the bookkeeping", () => {
+    // An agent whose files are read whole when they change (Codex, Gemini CLI): `FileAgent` records a version.
+    const state = setUp()
+    const store = Checkpoints.open(state.paths.stateDir, SERVER)
+    const [a, b, c] = state.files
+    for (const file of [a, b, c]) {
+      store.put(file.path, { sessionId: file.sessionId, options: OPTIONS, version: Checkpoints.fileVersion(file) })
+    }
+    store.save()
+    // Gemini CLI names a chat's session inside the file: its listing has none, the bookkeeping has them.
+    const unnamed = [a, b, c].map(({ sessionId: _, ...file }) => file)
+    state.list(unnamed as typeof state.files)
+    expect(state.check()).toEqual({ lines: ["found 2/2", "Sent 0 event(s), 0 rejected by the server, 0 pending."] })
+    for (const changed of [
+      [a, b, { ...c, size: 11 }],
+      [a, b, { ...c, mtimeMs: 3_000.25 }]
+    ]) {
+      state.list(changed)
+      fallsThrough(state.check())
+    }
+  })
+
   it("falls through on a flag, another command, or changed settings", () => {
     const state = setUp()
     expect(fallsThrough(state.check({ args: ["import", "--again"] }))).toBe("not a bare import")

@@ -1,48 +1,23 @@
-import { basename, dirname, join } from "node:path"
+import { dirname, join } from "node:path"
 import { Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
-import { agent, codexHome } from "./Agent.js"
+import { agent } from "./Agent.js"
+import * as Files from "./Files.js"
 import * as Rollout from "./Rollout.js"
 
 /*
- * Codex's session files: every one Codex keeps, `$CODEX_HOME/sessions/YYYY/MM/DD/` and `$CODEX_HOME/archived_sessions/`
- * (what `codex-sync import` reads), each read into its session's events, and the files of the subagents a session
+ * Codex's session files (`Files.ts`), each read into its session's events, and the files of the subagents a session
  * spawned.
  */
 
 type Env = Readonly<Record<string, string | undefined>>
 
 const { entriesOf } = Kit.SessionFiles
-
-const ROLLOUT = /^rollout-.*-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i
-
-/** The session id a session file's name carries (`rollout-<ts>-<uuid>.jsonl`); its `session_meta` has the last word. */
-export const sessionIdOfPath = (path: string): string | undefined => ROLLOUT.exec(basename(path))?.[1]
-
-/** The session files under `dir`, up to `depth` directories down. */
-const walk = (dir: string, depth: number): Effect.Effect<ReadonlyArray<string>> =>
-  Effect.flatMap(entriesOf(dir), (entries) =>
-    Effect.map(
-      Effect.forEach(
-        entries,
-        (entry): Effect.Effect<ReadonlyArray<string>> => {
-          const path = join(dir, entry.name)
-          if (entry.isDirectory()) return depth > 0 ? walk(path, depth - 1) : Effect.succeed([])
-          return Effect.succeed((entry.isFile() || entry.isSymbolicLink()) && ROLLOUT.test(entry.name) ? [path] : [])
-        },
-        { concurrency: 8 }
-      ),
-      (found) => found.flat()
-    )
-  )
+const { ROLLOUT, sessionIdOfPath } = Files
 
 /** Every session file Codex keeps, oldest first by modification time. */
 export const discover = (env: Env): Effect.Effect<ReadonlyArray<Kit.SessionFiles.SessionFile>> =>
-  Effect.gen(function* () {
-    const home = codexHome(env)
-    const paths = [...(yield* walk(join(home, "sessions"), 3)), ...(yield* walk(join(home, "archived_sessions"), 3))]
-    return yield* Kit.SessionFiles.sessionFiles(paths, async (path) => sessionIdOfPath(path))
-  })
+  Effect.sync(() => Files.sessionFiles(env))
 
 /** Reads one session file into its events; `sessionId` names the session when the file does not. */
 export const readSessionFile = (path: string, sessionId: string, options: Kit.SessionSource.MappingOptions) =>
@@ -82,7 +57,7 @@ export const subagentFilesOf = (parentPath: string, parentId: string): Effect.Ef
 /** Codex's session files as the kit reads them. */
 export const files = (env: Env): Kit.FileAgent.Files<Rollout.RolloutSession> => ({
   discover: discover(env),
-  where: `${join(codexHome(env), "sessions")}, ${join(codexHome(env), "archived_sessions")}`,
+  where: Files.roots(env).join(", "),
   read: readSessionFile,
   subagentsOf: (path, read) =>
     read.session.id === null

@@ -1,8 +1,19 @@
 /**
- * `codex-sync`'s entry point (`dist/cli.mjs`): runs the CLI (`main.ts`, bundled as `dist/cli-main.cjs`) with V8's code
- * cache (`CodeCache`, kept in `$XDG_CACHE_HOME/codex-sync`), so a later run does not compile the bundle again: the
- * background sync after each turn starts ~0.1 s sooner. No Effect here.
+ * `codex-sync`'s entry point (`dist/cli.mjs`, the kit's `Entry`): `import` of session files that did not change since
+ * the last import is answered from the bookkeeping without loading the CLI; everything else runs the CLI (`main.ts`,
+ * bundled as `dist/cli-main.cjs`) with V8's code cache, kept in `$XDG_CACHE_HOME/codex-sync`. No Effect here.
  */
-import * as CodeCache from "@opensync/client/kit/CodeCache"
+import * as Entry from "@opensync/client/kit/Entry"
+import * as ImportText from "@opensync/client/kit/ImportText"
+import packageJson from "../package.json" with { type: "json" }
+import { agent } from "./Agent.js"
+import * as Files from "./Files.js"
 
-CodeCache.runCli(new URL("./cli-main.cjs", import.meta.url), "codex-sync")
+Entry.run({
+  agent,
+  version: packageJson.version,
+  main: new URL("./cli-main.cjs", import.meta.url),
+  files: Files.sessionFiles,
+  summary: (found, env) =>
+    ImportText.sessionFilesSummary(agent, Files.roots(env).join(", "), ImportText.unchanged(found))
+})

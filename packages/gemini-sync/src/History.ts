@@ -4,21 +4,15 @@ import { Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import { agent, geminiDir } from "./Agent.js"
 import * as Chat from "./Chat.js"
+import * as Files from "./Files.js"
 import * as Projects from "./Projects.js"
 
 /*
- * Gemini CLI's chat files: every one it keeps, `~/.gemini/tmp/<project>/chats/session-*.jsonl` (and the older `.json`)
- * and its subagents' chats, `chats/<parent session id>/<session id>.jsonl` (what `gemini-sync import` reads), each
- * read into its session's events. A chat file's session id is in its header (the file name carries only its first 8
- * characters).
+ * Gemini CLI's chat files (`Files.ts`: what `gemini-sync import` reads), each read into its session's events. A chat
+ * file's session id is in its header (the file name carries only its first 8 characters).
  */
 
 type Env = Readonly<Record<string, string | undefined>>
-
-const { entriesOf } = Kit.SessionFiles
-
-const CHAT = /^session-.+\.jsonl?$/
-const SUBAGENT_CHAT = /\.jsonl$/
 
 const formOf = (path: string): "json" | "jsonl" => (path.endsWith(".jsonl") ? "jsonl" : "json")
 
@@ -40,39 +34,13 @@ const sessionIdOf = async (path: string): Promise<string | undefined> => {
 
 /** Every chat file Gemini CLI keeps, oldest first by modification time. */
 export const discover = (env: Env): Effect.Effect<ReadonlyArray<Kit.SessionFiles.SessionFile>> =>
-  Effect.gen(function* () {
-    const tmp = join(geminiDir(env), "tmp")
-    const projects = (yield* entriesOf(tmp)).filter((entry) => entry.isDirectory() || entry.isSymbolicLink())
-    const paths = (yield* Effect.forEach(
-      projects,
-      (project) =>
-        Effect.gen(function* () {
-          const chats = join(tmp, project.name, "chats")
-          const entries = yield* entriesOf(chats)
-          const main = entries.filter((entry) => CHAT.test(entry.name)).map((entry) => join(chats, entry.name))
-          const subagents = yield* Effect.forEach(
-            entries.filter((entry) => entry.isDirectory()),
-            (dir) => subagentChats(join(chats, dir.name))
-          )
-          return [...main, ...subagents.flat()]
-        }),
-      { concurrency: 8 }
-    )).flat()
-    // Gemini CLI continues a resumed `.json` chat in a `.jsonl` beside it, which holds all of it.
-    const continued = new Set(paths)
-    const current = paths.filter((path) => !(path.endsWith(".json") && continued.has(`${path}l`)))
-    return yield* Kit.SessionFiles.sessionFiles(current, sessionIdOf)
-  })
-
-/** The chats of the subagents a session started: the `.jsonl` files of `dir` (`chats/<session id>/`). */
-const subagentChats = (dir: string): Effect.Effect<ReadonlyArray<string>> =>
-  Effect.map(entriesOf(dir), (entries) =>
-    entries.filter((entry) => entry.isFile() && SUBAGENT_CHAT.test(entry.name)).map((entry) => join(dir, entry.name))
-  )
+  Effect.suspend(() => Kit.SessionFiles.sessionFiles(Files.chatPaths(env), sessionIdOf))
 
 /** The chats of the subagents of the session whose chat file is `chatFile`. */
 export const subagentChatsOf = (chatFile: string, sessionId: string): Effect.Effect<ReadonlyArray<string>> =>
-  basename(dirname(chatFile)) === "chats" ? subagentChats(join(dirname(chatFile), sessionId)) : Effect.succeed([])
+  Effect.sync(() =>
+    basename(dirname(chatFile)) === "chats" ? Files.subagentChatPaths(join(dirname(chatFile), sessionId)) : []
+  )
 
 /** The session that started a subagent's chat: the folder it is in, under `chats/`. */
 const parentOf = (path: string): string | null => {
@@ -94,7 +62,7 @@ export const readChatFile = (path: string, sessionId: string, options: Kit.Sessi
 /** Gemini CLI's chat files as the kit reads them. A subagent's chat is named by its path until it is read. */
 export const files = (env: Env): Kit.FileAgent.Files<Chat.ChatSession> => ({
   discover: discover(env),
-  where: join(geminiDir(env), "tmp"),
+  where: Files.root(env),
   read: (path, sessionId, options) => readChatFile(path, sessionId, options, env),
   subagentsOf: (path, read, sessionId) =>
     Effect.map(subagentChatsOf(path, read.session.id ?? sessionId), (paths) =>

@@ -336,7 +336,7 @@ describe("packages installed from their tarballs into an empty prefix", () => {
                 cwd: claudeHome.project,
                 env: {
                   ...onPath(env),
-                  NODE_OPTIONS: `--require ${join(repoRoot, "packages/claude-code-sync/test/support/main-log.cjs")}`,
+                  NODE_OPTIONS: `--require ${join(repoRoot, "packages/testkit/src/main-log.cjs")}`,
                   MAIN_LOG: mainLog
                 },
                 timeoutMs: 120_000

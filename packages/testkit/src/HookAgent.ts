@@ -310,12 +310,12 @@ export const expectImportChangesNothing = async (suite: Suite<unknown, World>, s
   const before = await getSession(full, sessionId)
   const imported = await runCli(["import"], ingest)
   expect(imported.code, `${imported.stdout}${imported.stderr}`).toBe(0)
-  expect(imported.stdout).toMatch(/Imported 2 session\(s\) from 2 file\(s\)/)
+  expect(imported.stdout).toMatch(/^2 sessions \(\d+ new, \d+ updated, \d+ unchanged\): read 2 \w+ file\(s\)/m)
   expect((await getSession(full, sessionId))?.raw).toBe(before?.raw)
   // Files that did not change since they were imported are not read again.
   const again = await runCli(["import"], ingest)
   expect(again.code, `${again.stdout}${again.stderr}`).toBe(0)
-  expect(again.stdout).toMatch(/Imported 0 session\(s\) from 0 file\(s\)/)
+  expect(again.stdout).toMatch(/^2 sessions \(0 new, 0 updated, 2 unchanged\): read 0 \w+ file\(s\) \(0\.0 MiB\)/m)
 }
 
 /**

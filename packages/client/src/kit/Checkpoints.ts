@@ -38,6 +38,19 @@ export interface Checkpoint {
   readonly state?: boolean
 }
 
+/**
+ * The version of a file read whole whenever it changes (an agent's session file that is rewritten, not appended to):
+ * its modification time and size.
+ */
+export const fileVersion = (file: { readonly size: number; readonly mtimeMs: number }): string =>
+  `${file.mtimeMs}:${file.size}`
+
+/** Whether `known` was recorded for the file as it is now: same size and time, by either kind of checkpoint. */
+export const holdsFile = (known: Checkpoint, file: { readonly size: number; readonly mtimeMs: number }): boolean =>
+  known.version === undefined
+    ? known.size === file.size && known.mtimeMs === file.mtimeMs
+    : known.version === fileVersion(file)
+
 interface Index {
   readonly v: 1
   /** The server the items were sent to: another server has none of them. */

@@ -11,7 +11,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Lenient from "../Lenient.js"
 import type { Agent, Env } from "./Agent.js"
+import * as Checkpoints from "./Checkpoints.js"
 import * as CommandHook from "./CommandHook.js"
+import * as ImportText from "./ImportText.js"
 import * as LocalState from "./LocalState.js"
 import * as SessionEvents from "./SessionEvents.js"
 import type { SessionFile } from "./SessionFiles.js"
@@ -21,7 +23,6 @@ import {
   type FollowUp,
   FollowUpFailed,
   type HistoryItem,
-  type ImportTotals,
   type InboxItem,
   type ItemEvents,
   type MappingOptions,
@@ -213,7 +214,7 @@ const historyItem = <S>(file: SessionFile, files: Files<S>, options: MappingOpti
   size: file.size,
   changedAt: file.mtimeMs,
   key: file.path,
-  version: `${file.mtimeMs}:${file.size}`,
+  version: Checkpoints.fileVersion(file),
   read: files.read(file.path, file.sessionId, options).pipe(
     Effect.map((read): ItemEvents => {
       const problem = files.notASessionFile(read)
@@ -224,12 +225,6 @@ const historyItem = <S>(file: SessionFile, files: Files<S>, options: MappingOpti
     Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `unreadable: ${reason}` } as const))
   )
 })
-
-/** What `import` says when it is done. */
-export const importSummary = (totals: ImportTotals): string =>
-  `Imported ${totals.sessions} session(s) from ${totals.items} file(s) ` +
-  `(${(totals.bytes / 1048576).toFixed(1)} MB): ${totals.events} event(s) queued, ` +
-  `${totals.skipped.length} file(s) skipped, ${totals.malformed} malformed line(s).`
 
 type Service = Context.Tag.Service<typeof SessionSource>
 
@@ -243,7 +238,7 @@ export const sourceLayer = <S>(
 ) =>
   Layer.effect(
     SessionSource,
-    Effect.map(LocalState.LocalState, ({ env }) => {
+    Effect.map(LocalState.LocalState, ({ agent, env }) => {
       const { files, ...rest } = make(env)
       return SessionSource.of({
         ...rest,
@@ -253,7 +248,7 @@ export const sourceLayer = <S>(
           Effect.map(files.discover, (found) => ({
             items: SessionFiles.filesSince(found, options.since).map((file) => historyItem(file, files, options)),
             where: files.where,
-            summary: importSummary
+            summary: (totals) => ImportText.sessionFilesSummary(agent, files.where, totals)
           }))
       })
     })

@@ -36,6 +36,41 @@ export const foundText = (found: Found): string => {
 /** A size in MiB with one decimal, the way every command prints sizes (as `AccountCommands.mebibytes`). */
 export const mebibytes = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`
 
+/** What an import found and read, as the kit's import loop counts it (`SessionSource.ImportTotals`). */
+export interface Read {
+  readonly found: Found
+  /** Files read (those unchanged since the last import are not). */
+  readonly items: number
+  readonly bytes: number
+  readonly events: number
+  readonly malformed: number
+  readonly skipped: ReadonlyArray<unknown>
+}
+
+/**
+ * The line an import of history files ends with, `800 sessions (12 new, 3 updated, 785 unchanged): read 15 transcript
+ * file(s) (3.2 MiB), 40 event(s) queued.` (`files` names the files), or `none` when it found nothing at all.
+ */
+export const filesSummary = (totals: Read, words: { readonly files: string; readonly none: string }): string => {
+  if (totals.found.sessions === 0 && totals.skipped.length === 0) return words.none
+  const skipped = totals.skipped.length > 0 ? `, ${totals.skipped.length} file(s) skipped` : ""
+  const malformed = totals.malformed > 0 ? `, ${totals.malformed} malformed line(s)` : ""
+  return (
+    `${foundText(totals.found)}: read ${totals.items} ${words.files}(s) ` +
+    `(${mebibytes(totals.bytes)}), ${totals.events} event(s) queued${skipped}${malformed}.`
+  )
+}
+
+/** `filesSummary` for an agent that keeps a file per session (`FileAgent`): its files are its `historyNoun`s. */
+export const sessionFilesSummary = (agent: Agent, where: string, totals: Read): string =>
+  filesSummary(totals, {
+    files: agent.historyNoun,
+    none: `No ${agent.source.label} ${agent.historyNoun}s found (looked in ${where}).`
+  })
+
+/** What an unchanged history reads: every session found unchanged, nothing read. */
+export const unchanged = (found: Found): Read => ({ found, items: 0, bytes: 0, events: 0, malformed: 0, skipped: [] })
+
 /** The lines a sync prints after its work: what it took from the inbox (when it took anything), then what it sent. */
 export const reportLines = (agent: Agent, log: string, report: ReportCounts): ReadonlyArray<string> => {
   const unreadable = report.unreadable > 0 ? ` (${report.unreadable} unreadable, see ${log})` : ""

@@ -35,7 +35,8 @@ export interface Stamp {
 /** One history file as the agent lists it. */
 export interface HistoryFile {
   readonly path: string
-  readonly sessionId: string
+  /** Its session, when the path tells; else the bookkeeping's (an agent that names it inside the file). */
+  readonly sessionId?: string | undefined
   readonly size: number
   readonly mtimeMs: number
 }
@@ -143,7 +144,7 @@ const writeList = (
     readonly index: string
     readonly listedAt: number
     readonly dirs: ReadonlyArray<{ readonly path: string; readonly mtimeMs: number }>
-    readonly files: ReadonlyArray<HistoryFile>
+    readonly files: ReadonlyArray<HistoryFile & { readonly sessionId: string }>
   }
 ): void => {
   const plain = (text: string) => !/[\t\n\r]/.test(text)
@@ -178,7 +179,7 @@ const readList = (
   paths: StatePaths,
   key: string,
   index: string | undefined
-): ReadonlyArray<HistoryFile> | undefined => {
+): ReadonlyArray<HistoryFile & { readonly sessionId: string }> | undefined => {
   if (index === undefined) return undefined
   let text: string
   try {
@@ -191,7 +192,7 @@ const readList = (
   if (header !== LIST_HEADER || listedIndex !== index || listedKey !== key) return undefined
   const at = Number(listedAt)
   if (!Number.isFinite(at) || !text.endsWith("\n")) return undefined
-  const files: Array<HistoryFile> = []
+  const files: Array<HistoryFile & { readonly sessionId: string }> = []
   for (let i = 1; i < lines.length - 1; i++) {
     const fields = lines[i].split("\t")
     if (fields[0] === "D" && fields.length === 3) {
@@ -264,20 +265,18 @@ export const check = (options: CheckOptions): Outcome => {
     const store = Checkpoints.open(paths.stateDir, stamp.server)
     if (listing.files.length === 0) return { fallThrough: "no history" }
     sessions = new Set<string>()
+    const files: Array<HistoryFile & { readonly sessionId: string }> = []
     for (const file of listing.files) {
       const known = store.get(file.path)
-      if (
-        known === undefined ||
-        known.options !== stamp.options ||
-        known.size !== file.size ||
-        known.mtimeMs !== file.mtimeMs
-      ) {
+      if (known === undefined || known.options !== stamp.options || !Checkpoints.holdsFile(known, file)) {
         return { fallThrough: `${file.path} changed` }
       }
-      sessions.add(file.sessionId)
+      const sessionId = file.sessionId ?? known.sessionId
+      sessions.add(sessionId)
+      files.push({ ...file, sessionId })
     }
     if (listing.dirs !== undefined && index !== undefined && index === indexSignature(paths)) {
-      writeList(paths, { key, index, listedAt, dirs: listing.dirs, files: listing.files })
+      writeList(paths, { key, index, listedAt, dirs: listing.dirs, files })
     }
   }
   const found = { sessions: sessions.size, new: 0, updated: 0, unchanged: sessions.size }

@@ -1,0 +1,167 @@
+/**
+ * The quick answer of `<cli> import` when nothing changed (`@opensync/client/kit/QuickImport`), end to end for an agent
+ * that keeps a file per session (Codex, Gemini CLI): the built CLI, a real server, the agent's files in a temporary
+ * HOME. An unchanged history is answered without loading the CLI's main bundle, with the lines the full import
+ * prints; once the answer only `stat`s the files it listed last time (every folder it read is older than that listing),
+ * each change the agent's case lists (a session in a new folder, a file grown, …) still falls through to the full
+ * import, which reads it. Which bundle ran comes from a preload that logs every read of the main bundle
+ * (`main-log.cjs`).
+ */
+import { spawn } from "node:child_process"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { type RunningServer, startServer } from "./Server.js"
+
+/** Preloaded into a CLI (`node --require`), it appends to `$MAIN_LOG` every read of the CLI's main bundle. */
+export const mainLog = resolve(__dirname, "main-log.cjs")
+
+export interface QuickImportCase {
+  /** The agent, as the tests' names say it. */
+  readonly name: string
+  /** The CLI's entry point (`dist/cli.mjs`). */
+  readonly cli: string
+  /** Its settings' prefix (`CODEX_SYNC`). */
+  readonly envPrefix: string
+  /** Its state directory under HOME (`.config/codex-sync`). */
+  readonly stateDir: string
+  /** Writes the history of a few sessions under `home`; returns how many sessions. */
+  readonly history: (home: string) => number
+  /** What the import's summary calls the agent's files (`session file`). */
+  readonly files: string
+  /** Changes to the history, each of which the quick answer must see. */
+  readonly changes: ReadonlyArray<{
+    readonly what: string
+    readonly change: (home: string) => void
+    /** What the full import then finds: `3 sessions (1 new, 0 updated, 2 unchanged)`. */
+    readonly found: string
+  }>
+}
+
+interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+  /** Whether the CLI's main bundle was loaded (the quick answer does not load it). */
+  readonly full: boolean
+}
+
+/** `N sessions (0 new, 0 updated, N unchanged): read 0 <files>(s) (0.0 MiB), 0 event(s) queued.` and the send line. */
+const unchangedAnswer = (sessions: number, files: string) =>
+  `${sessions} session${sessions === 1 ? "" : "s"} (0 new, 0 updated, ${sessions} unchanged): ` +
+  `read 0 ${files}(s) (0.0 MiB), 0 event(s) queued.\nSent 0 event(s), 0 rejected by the server, 0 pending.\n`
+
+/** Sets the time of every folder under `dir` (and of `dir`) an hour back: older than any listing made from now on. */
+const ageFolders = (dir: string) => {
+  const past = new Date(Date.now() - 3_600_000)
+  const visit = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (entry.isDirectory()) visit(join(folder, entry.name))
+    }
+    utimesSync(folder, past, past)
+  }
+  visit(dir)
+}
+
+export const describeQuickImport = (agent: QuickImportCase) =>
+  describe(`${agent.name}: import of an unchanged history`, () => {
+    let server: RunningServer
+    const homes: Array<string> = []
+
+    beforeAll(async () => {
+      server = await startServer()
+    }, 120_000)
+
+    afterAll(async () => {
+      await server?.stop()
+      for (const home of homes) rmSync(home, { recursive: true, force: true })
+    })
+
+    const makeHome = () => {
+      const home = mkdtempSync(join(tmpdir(), "quick-import-"))
+      homes.push(home)
+      const sessions = agent.history(home)
+      let runs = 0
+      const run = (env: Record<string, string> = {}) =>
+        new Promise<Run>((done) => {
+          const log = join(home, `main-${runs++}.txt`)
+          const child = spawn(process.execPath, ["--require", mainLog, agent.cli, "import"], {
+            env: {
+              PATH: process.env.PATH ?? "/usr/bin:/bin",
+              HOME: home,
+              XDG_CONFIG_HOME: join(home, ".config"),
+              XDG_CACHE_HOME: join(home, ".cache"),
+              [`${agent.envPrefix}_CONVEX_URL`]: server.url,
+              [`${agent.envPrefix}_API_KEY`]: server.key,
+              [`${agent.envPrefix}_AUTO_SYNC`]: "0",
+              MAIN_LOG: log,
+              ...env
+            }
+          })
+          let stdout = ""
+          let stderr = ""
+          child.stdout.on("data", (chunk) => (stdout += chunk))
+          child.stderr.on("data", (chunk) => (stderr += chunk))
+          child.on("close", (code) =>
+            done({ code, stdout, stderr, full: readFileSync(log, "utf8").includes("/dist/cli-main.cjs") })
+          )
+        })
+      const state = join(home, agent.stateDir)
+      return {
+        home,
+        sessions,
+        run,
+        /** Ages every folder of the history and the bookkeeping's index, so that a listing of them is remembered. */
+        age: () => {
+          for (const entry of readdirSync(home, { withFileTypes: true })) {
+            if (entry.isDirectory() && entry.name.startsWith(".") && entry.name !== ".cache")
+              ageFolders(join(home, entry.name))
+          }
+          const past = new Date(Date.now() - 3_600_000)
+          utimesSync(join(state, "imported", "index.json"), past, past)
+        },
+        listed: () => existsSync(join(state, "imported", "quick-list.tsv"))
+      }
+    }
+
+    const expectRan = (run: Run, full: boolean) => {
+      expect(run.stderr).toBe("")
+      expect(run.code, run.stdout).toBe(0)
+      expect(run.full).toBe(full)
+    }
+
+    it("is answered without loading the CLI, with the full import's lines", { timeout: 120_000 }, async () => {
+      const { run, sessions } = makeHome()
+      const first = await run()
+      expectRan(first, true)
+      expect(first.stdout).toContain(`${sessions} sessions (${sessions} new, 0 updated, 0 unchanged): read ${sessions}`)
+      const quick = await run()
+      expectRan(quick, false)
+      expect(quick.stdout).toBe(unchangedAnswer(sessions, agent.files))
+      // A setting given another way (the same value) is a doubt: the full import runs, finds nothing new, and prints
+      // what the quick answer printed.
+      const full = await run({ [`${agent.envPrefix}_THINKING`]: "false" })
+      expectRan(full, true)
+      expect(full.stdout).toBe(quick.stdout)
+    })
+
+    for (const { what, change, found } of agent.changes) {
+      it(`sees ${what}, also when it only stats the files it listed before`, { timeout: 120_000 }, async () => {
+        const home = makeHome()
+        expectRan(await home.run(), true)
+        // Folders older than the listing: the quick answer remembers it, and the next one only stats the files.
+        home.age()
+        expectRan(await home.run(), false)
+        expect(home.listed()).toBe(true)
+        expectRan(await home.run(), false)
+        change(home.home)
+        const after = await home.run()
+        expectRan(after, true)
+        expect(after.stdout).toContain(found)
+        const again = await home.run()
+        expectRan(again, false)
+        expect(again.stdout).toMatch(/\(0 new, 0 updated, \d+ unchanged\)/)
+      })
+    }
+  })
