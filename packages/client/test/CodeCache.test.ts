@@ -4,7 +4,17 @@
  * another text of it; the cache is written at exit when missing or rejected; another text's cache is removed then.
  */
 import { execFileSync } from "node:child_process"
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -92,5 +102,45 @@ describe("CodeCache.load", () => {
     expect(readdirSync(cacheDir)).toHaveLength(2)
     expect(readdirSync(cacheDir)).not.toContain(saved)
     expect(run(other, cacheDir).cache).toBe("used")
+  })
+
+  it("runs a bundle that starts the background sync (node:child_process loaded on first use)", {
+    timeout: 120_000
+  }, async () => {
+    // A CLI bundle run through the code cache is a `vm` script, where Node 20 refuses `import()` without
+    // --experimental-vm-modules; the kit's hot path loads node:child_process lazily, which must work there too.
+    const work = mkdtempSync(join(dir, "background-"))
+    const fakeCli = join(work, "fake-cli.cjs")
+    writeFileSync(
+      fakeCli,
+      `require("node:fs").writeFileSync(${JSON.stringify(join(work, "ran.txt"))}, process.argv.slice(2).join(" "))\n`
+    )
+    const entry = join(work, "entry.ts")
+    writeFileSync(
+      entry,
+      `import { writeFileSync } from "node:fs"\n` +
+        `import { paths } from ${JSON.stringify(resolve(__dirname, "../src/kit/Agent.ts"))}\n` +
+        `import { startBackgroundSync } from ${JSON.stringify(resolve(__dirname, "../src/kit/HotPath.ts"))}\n` +
+        `const agent = { source: { cli: "fake-sync", envPrefix: "FAKE_SYNC" }, historyEnv: [] } as never\n` +
+        `const env = { HOME: ${JSON.stringify(work)}, PATH: process.env.PATH }\n` +
+        `startBackgroundSync(paths(agent, env), ${JSON.stringify(fakeCli)}, env).then(\n` +
+        `  (started) => writeFileSync(${JSON.stringify(join(work, "result.txt"))}, String(started)),\n` +
+        `  (error) => writeFileSync(${JSON.stringify(join(work, "result.txt"))}, String(error))\n` +
+        `)\n`
+    )
+    await esbuild.build({
+      entryPoints: [entry],
+      outfile: join(work, "main.cjs"),
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      logLevel: "warning"
+    })
+    run(join(work, "main.cjs"), join(work, "cache"))
+    expect(readFileSync(join(work, "result.txt"), "utf8")).toBe("true")
+    for (let waited = 0; !existsSync(join(work, "ran.txt")) && waited < 30_000; waited += 50) {
+      await new Promise((done) => setTimeout(done, 50))
+    }
+    expect(readFileSync(join(work, "ran.txt"), "utf8")).toBe("sync --background")
   })
 })

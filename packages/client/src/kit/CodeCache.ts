@@ -79,9 +79,10 @@ export const load = (file: string, cacheDir: string, saveAtExit = true): Loaded 
   const script = new Script(wrapped, {
     filename: file,
     // Node 20 runs this only under --experimental-vm-modules (without it, `import()` in the bundle throws "A dynamic
-    // import callback was invoked without --experimental-vm-modules"): esbuild turns the bundles' `import()` of a
-    // built-in into `require`, and a bundle run this way must not `import()` anything else (opencode-sync's `verify`
-    // imports the plugin bundle in a child process, its importer `require`s `@libsql/client`).
+    // import callback was invoked without --experimental-vm-modules"), and esbuild leaves a bundle's `import()` as it
+    // is: a bundle run this way must not `import()` (the hot path loads node:child_process on first use with
+    // `process.getBuiltinModule`, opencode-sync's `verify` imports the plugin bundle in a child process, its importer
+    // `require`s `@libsql/client`; a test runs the background sync's start in such a bundle).
     importModuleDynamically: ((specifier: string) => import(specifier)) as never,
     ...(cachedData === undefined ? {} : { cachedData })
   })

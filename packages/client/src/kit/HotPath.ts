@@ -172,6 +172,18 @@ const findNode = (env: Env): string | undefined => {
 }
 
 /**
+ * `node:child_process`, loaded on first use. `process.getBuiltinModule` (Node ≥ 20.16) where there is one: a CLI bundle
+ * run through the code cache is a `vm` script, where Node 20 refuses `import()` ("A dynamic import callback was invoked
+ * without --experimental-vm-modules"); elsewhere (older Node, Bun without it) `import()`.
+ */
+const childProcess = async (): Promise<typeof import("node:child_process")> => {
+  const builtin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule
+  return typeof builtin === "function"
+    ? (builtin("node:child_process") as typeof import("node:child_process"))
+    : await import("node:child_process")
+}
+
+/**
  * Starts `<cli> sync --background` detached, unless a sync started moments ago still holds the lock. Under Node it
  * runs with the same `node`; inside Bun (OpenCode) with `node` from the PATH, else with Bun itself (`BUN_BE_BUN=1`).
  * `node:child_process` is loaded only here: it pulls in net and streams, about 2.5 ms of start-up that most hook
@@ -184,7 +196,7 @@ export const startBackgroundSync = async (paths: StatePaths, cli: string, env: E
   if (node === undefined && !isBun) return false
   const command = node ?? process.execPath
   const childEnv = node === undefined ? { ...env, BUN_BE_BUN: "1" } : { ...env }
-  const { spawn } = await import("node:child_process")
+  const { spawn } = await childProcess()
   const child = spawn(command, [cli, "sync", "--background"], { detached: true, stdio: "ignore", env: childEnv })
   child.on("error", (error) => log(paths, `cannot start the background sync (${command}): ${error.message}`))
   child.unref()
