@@ -1,11 +1,12 @@
-// A second `import` of an unchanged history by codex-sync and gemini-sync, each against baselines measured in the same
-// run: the quick answer of the entry point (bin.ts, kit/QuickImport) against the full CLI finding the same history
+// A second `import` of an unchanged history by codex-sync, opencode-sync and gemini-sync, each against baselines measured
+// in the same run: the quick answer of the entry point (bin.ts, kit/QuickImport) against the full CLI finding the same history
 // unchanged, and against `node -e 0` (Node's own start-up, which no CLI can beat).
 //
 //   node bench/agent-import.mjs [--sessions=2000] [--runs=21]
 //
 // For each agent: generates `--sessions` sessions into a temporary HOME by copying a real captured session file
-// (packages/*/test/fixtures) under fresh ids (Codex: filed under 300 days; Gemini CLI: 20 projects), starts a local
+// (packages/*/test/fixtures) under fresh ids (Codex: filed under 300 days; Gemini CLI: 20 projects; OpenCode: rows of a
+// generated opencode.db, bench/opencode-db.mjs), starts a local
 // server, imports once (the full import, timed too), waits until every folder is older than what the quick answer
 // remembers (2 s), then times, interleaved, `--runs` of: the unchanged import (the quick answer), the same import with
 // `--since 2000-01-01` (a flag: the quick answer falls through, and the full CLI finds everything unchanged) and
@@ -18,6 +19,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { commandOf, fmt, machineOf, markdownTable, parseFlags, rootDir, startServer, stopChild } from "./lib.mjs"
+import { generate } from "./opencode-db.mjs"
 
 const flags = parseFlags(process.argv.slice(2))
 const sessions = Number(flags.sessions ?? 2000)
@@ -43,6 +45,16 @@ const agents = [
         mkdirSync(dir, { recursive: true })
         writeFileSync(join(dir, `rollout-${day}T00-00-00-${id}.jsonl`), codexFixture.replaceAll(fixtureId, id))
       }
+    }
+  },
+  {
+    name: "opencode-sync",
+    prefix: "OPENCODE_SYNC",
+    cli: join(rootDir, "packages/opencode-sync-plugin/dist/cli.mjs"),
+    generate: async (home) => {
+      const data = join(home, ".local", "share", "opencode")
+      mkdirSync(data, { recursive: true })
+      await generate(join(data, "opencode.db"), sessions)
     }
   },
   {
@@ -80,7 +92,7 @@ for (const agent of agents) {
   const data = mkdtempSync(join(tmpdir(), "opensync-agent-import-server-"))
   const server = await startServer(data)
   try {
-    agent.generate(home)
+    await agent.generate(home)
     const env = {
       PATH: process.env.PATH,
       HOME: home,

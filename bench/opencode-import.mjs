@@ -12,15 +12,14 @@
 //    "import" (importAll: the same, plus redaction and outbox appends, the outbox on the same disk).
 // Prints a Markdown report. Plain Node ESM; esbuild and @libsql/client come from the project's node_modules.
 import { spawnSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { createClient } from "@libsql/client"
 import * as esbuild from "esbuild"
 import { commandOf, machineOf } from "./lib.mjs"
+import { generate } from "./opencode-db.mjs"
 
 const rootDir = resolve(dirname(fileURLToPath(import.meta.url)), "..")
-const fixture = join(rootDir, "packages/opencode-sync-plugin/test/fixtures/opencode-session-export.json")
 
 const flags = Object.fromEntries(
   process.argv.slice(2).map((arg) => {
@@ -30,102 +29,6 @@ const flags = Object.fromEntries(
 )
 const SESSIONS = Number(flags.sessions ?? 1000)
 const RUNS = Number(flags.runs ?? 3)
-
-// ---------- generation ----------
-
-const schema = [
-  `CREATE TABLE project (id text PRIMARY KEY, worktree text NOT NULL, vcs text, name text, time_created integer NOT NULL,
-    time_updated integer NOT NULL, sandboxes text NOT NULL)`,
-  `CREATE TABLE session (id text PRIMARY KEY, project_id text NOT NULL, workspace_id text, parent_id text,
-    slug text NOT NULL, directory text NOT NULL, path text, title text NOT NULL, version text NOT NULL, share_url text,
-    summary_additions integer, summary_deletions integer, summary_files integer, summary_diffs text, metadata text,
-    cost real DEFAULT 0 NOT NULL, tokens_input integer DEFAULT 0 NOT NULL, tokens_output integer DEFAULT 0 NOT NULL,
-    tokens_reasoning integer DEFAULT 0 NOT NULL, tokens_cache_read integer DEFAULT 0 NOT NULL,
-    tokens_cache_write integer DEFAULT 0 NOT NULL, revert text, permission text, agent text, model text,
-    time_created integer NOT NULL, time_updated integer NOT NULL, time_compacting integer, time_archived integer)`,
-  `CREATE TABLE message (id text PRIMARY KEY, session_id text NOT NULL, time_created integer NOT NULL,
-    time_updated integer NOT NULL, data text NOT NULL)`,
-  `CREATE TABLE part (id text PRIMARY KEY, message_id text NOT NULL, session_id text NOT NULL,
-    time_created integer NOT NULL, time_updated integer NOT NULL, data text NOT NULL)`,
-  "CREATE INDEX message_session_time_created_id_idx ON message (session_id, time_created, id)",
-  "CREATE INDEX part_message_id_id_idx ON part (message_id, id)",
-  "CREATE INDEX part_session_idx ON part (session_id)",
-  "CREATE INDEX session_project_idx ON session (project_id)"
-]
-
-const without = (record, ...keys) => Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
-
-const generate = async (path) => {
-  const template = readFileSync(fixture, "utf8")
-  const db = createClient({ url: `file:${path}` })
-  for (const sql of schema) await db.execute(sql)
-  let rows = 0
-  for (let batchStart = 0; batchStart < SESSIONS; batchStart += 50) {
-    const statements = []
-    for (let n = batchStart; n < Math.min(SESSIONS, batchStart + 50); n++) {
-      const tag = n.toString(36).padStart(4, "0")
-      const shift = (SESSIONS - n) * 3_600_000
-      const text = template
-        .replace(/"((?:ses|msg|prt|call)_[0-9A-Za-z]+)"/g, (_, id) => `"${id}${tag}"`)
-        .replace(/"(created|updated|completed|start|end)":(\d{13})/g, (_, key, t) => `"${key}":${Number(t) - shift}`)
-      const session = JSON.parse(text)
-      const info = session.info
-      statements.push({
-        sql: `INSERT INTO session (id, project_id, slug, directory, path, title, version, cost, tokens_input,
-                tokens_output, tokens_cache_read, agent, model, permission, time_created, time_updated)
-              VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        args: [
-          info.id,
-          info.projectID,
-          info.slug,
-          info.directory,
-          `${info.title} ${n}`,
-          info.version,
-          info.cost,
-          info.tokens.input,
-          info.tokens.output,
-          info.tokens.cache.read,
-          info.agent,
-          JSON.stringify(info.model),
-          JSON.stringify(info.permission),
-          info.time.created,
-          info.time.updated
-        ]
-      })
-      for (const message of session.messages) {
-        const m = message.info
-        statements.push({
-          sql: "INSERT INTO message VALUES (?, ?, ?, ?, ?)",
-          args: [
-            m.id,
-            info.id,
-            m.time.created,
-            m.time.completed ?? m.time.created,
-            JSON.stringify(without(m, "id", "sessionID"))
-          ]
-        })
-        for (const part of message.parts) {
-          statements.push({
-            sql: "INSERT INTO part VALUES (?, ?, ?, ?, ?, ?)",
-            args: [
-              part.id,
-              m.id,
-              info.id,
-              m.time.created,
-              m.time.created,
-              JSON.stringify(without(part, "id", "sessionID", "messageID"))
-            ]
-          })
-          rows++
-        }
-        rows++
-      }
-    }
-    await db.batch(statements, "write")
-  }
-  db.close()
-  return rows + SESSIONS
-}
 
 // ---------- the timed entry ----------
 
@@ -201,7 +104,7 @@ const workDir = mkdtempSync(join(rootDir, "bench/.cache/opencode-import-"))
 try {
   const database = join(workDir, "opencode.db")
   const genStarted = performance.now()
-  const rows = await generate(database)
+  const rows = await generate(database, SESSIONS)
   const genSeconds = (performance.now() - genStarted) / 1000
   const entry = await bundle(workDir)
   const run = (mode) => {

@@ -157,6 +157,29 @@ describe("QuickImport.check", () => {
     }
   })
 
+  it("checks items that are not files (sessions in a database) by their version", () => {
+    const state = setUp()
+    const store = Checkpoints.open(state.paths.stateDir, SERVER)
+    store.put("sqlite:s3", { sessionId: "s3", options: OPTIONS, version: "1700" })
+    store.put("sqlite:s4", { sessionId: "s4", options: OPTIONS, version: "1800" })
+    store.save()
+    const items = [
+      { key: "sqlite:s3", version: "1700", sessionId: "s3" },
+      { key: "sqlite:s4", version: "1800", sessionId: "s4" }
+    ]
+    state.list([])
+    const list = (listed: typeof items) => () => ({ files: [], items: listed })
+    expect(state.check({ list: list(items) })).toEqual({
+      lines: ["found 2/2", "Sent 0 event(s), 0 rejected by the server, 0 pending."]
+    })
+    const [s3, s4] = items as [(typeof items)[0], (typeof items)[0]]
+    expect(fallsThrough(state.check({ list: list([s3, { ...s4, version: "1801" }]) }))).toBe("sqlite:s4 changed")
+    expect(
+      fallsThrough(state.check({ list: list([...items, { key: "sqlite:s5", version: "1", sessionId: "s5" }]) }))
+    ).toBe("sqlite:s5 changed")
+    expect(fallsThrough(state.check({ list: list([]) }))).toBe("no history")
+  })
+
   it("falls through on a flag, another command, or changed settings", () => {
     const state = setUp()
     expect(fallsThrough(state.check({ args: ["import", "--again"] }))).toBe("not a bare import")

@@ -2,6 +2,7 @@ import { Kit, type Outbox, type Redactor } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Mapping from "./Mapping.js"
+import * as Sessions from "./Sessions.js"
 import * as Storage from "./Storage.js"
 
 /*
@@ -62,8 +63,8 @@ export const open = (
       label: ref.file ?? `${where.database} (${ref.id})`,
       size: 0,
       // OpenCode bumps a session's update time with every message and part: an unchanged time is nothing to read.
-      key: ref.store === "sqlite" ? `sqlite:${ref.id}` : `json:${ref.file ?? ref.id}`,
-      version: String(ref.updatedAt),
+      key: Sessions.keyOf(ref),
+      version: Sessions.versionOf(ref),
       read: Effect.map(
         ref.store === "sqlite" && sqlite !== undefined ? sqlite.load(ref.id) : Storage.loadLegacy(where.legacy, ref),
         (snapshot) => ({
@@ -73,22 +74,13 @@ export const open = (
         })
       )
     })
-    const counts = {
+    const counts: Sessions.Counts = {
       fromDatabase: fromDb.length,
       fromLegacy: legacy.length,
       database: sqlite === undefined ? null : where.database,
       legacy: legacy.length > 0 ? where.legacy : null
     }
-    const summary = (totals: Kit.SessionSource.ImportTotals) => {
-      const from = [
-        counts.database !== null ? `${counts.fromDatabase} from ${counts.database}` : null,
-        counts.legacy !== null ? `${counts.fromLegacy} from ${counts.legacy}` : null
-      ].filter((text) => text !== null)
-      return totals.found.sessions === 0
-        ? `No OpenCode sessions found (looked in ${where.database} and ${where.legacy}).`
-        : `${Kit.History.foundText(totals)}: read ${totals.items} session(s) (${from.join(", ")}), ` +
-            `${totals.events} event(s) queued.`
-    }
+    const summary = (totals: Kit.SessionSource.ImportTotals) => Sessions.summary(totals, counts, where)
     const history = { items: [...fromDb, ...legacy].map(item), where: `${where.database}, ${where.legacy}`, summary }
     return { history, counts }
   })

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs"
-import { readdir, readFile, stat } from "node:fs/promises"
+import { readdir, readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -7,6 +7,7 @@ import type { Client, InValue } from "@libsql/client"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Paths from "./Agent.js"
+import * as Sessions from "./Sessions.js"
 import type { Json, MessageSnapshot, SessionSnapshot } from "./Tracker.js"
 
 /*
@@ -19,13 +20,7 @@ import type { Json, MessageSnapshot, SessionSnapshot } from "./Tracker.js"
 type Env = Readonly<Record<string, string | undefined>>
 
 /** A stored session found by `list`. */
-export interface SessionRef {
-  readonly id: string
-  readonly updatedAt: number
-  readonly store: "sqlite" | "json"
-  /** The JSON file of a legacy session. */
-  readonly file?: string
-}
+export type SessionRef = Sessions.SessionRef
 
 /** OpenCode's store could not be read. */
 export class StorageReadError extends Data.TaggedError("StorageReadError")<{
@@ -102,9 +97,7 @@ export const openSqlite = (path: string) =>
       Effect.tryPromise({ try: () => client.execute({ sql, args }), catch: fail }).pipe(
         Effect.map((result) => result.rows as unknown as ReadonlyArray<Readonly<Record<string, unknown>>>)
       )
-    const tables = yield* query(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('session', 'message', 'part')"
-    )
+    const tables = yield* query(Sessions.TABLES_SQL)
     if (tables.length < 3) {
       return yield* new StorageReadError({
         path,
@@ -113,14 +106,7 @@ export const openSqlite = (path: string) =>
     }
     const store: SqliteStore = {
       path,
-      list: (since) =>
-        query("SELECT id, time_updated FROM session WHERE time_updated >= ? ORDER BY time_updated, id", [
-          since ?? 0
-        ]).pipe(
-          Effect.map((rows) =>
-            rows.map((row) => ({ id: String(row.id), updatedAt: Number(row.time_updated), store: "sqlite" as const }))
-          )
-        ),
+      list: (since) => query(Sessions.LIST_SQL, [since ?? 0]).pipe(Effect.map((rows) => rows.map(Sessions.refOfRow))),
       load: (id) =>
         Effect.gen(function* () {
           const [session] = yield* query("SELECT * FROM session WHERE id = ?", [id])
@@ -169,33 +155,9 @@ const readJson = (file: string) =>
     )
   )
 
-/** Every session file under `storage/session/<project>/`, with its last update (`time.updated`, else the mtime). */
+/** Every session file under `storage/session/<project>/`, with its last update (`Sessions.legacySessions`). */
 export const listLegacy = (root: string, since: number | undefined) =>
-  Effect.gen(function* () {
-    const sessionRoot = join(root, "session")
-    const refs: Array<SessionRef> = []
-    for (const project of yield* entries(sessionRoot)) {
-      for (const name of yield* entries(join(sessionRoot, project))) {
-        if (!name.endsWith(".json")) continue
-        const file = join(sessionRoot, project, name)
-        const info = yield* readJson(file)
-        if (info === undefined || typeof info.id !== "string") continue
-        const time = isObject(info.time) ? info.time : {}
-        const updatedAt =
-          typeof time.updated === "number"
-            ? time.updated
-            : yield* Effect.promise(() =>
-                stat(file).then(
-                  (s) => s.mtimeMs,
-                  () => 0
-                )
-              )
-        if (since !== undefined && updatedAt < since) continue
-        refs.push({ id: info.id, updatedAt, store: "json", file })
-      }
-    }
-    return refs.sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : 1))
-  })
+  Effect.sync(() => Sessions.legacySessions(root, since))
 
 /** One legacy session with its messages and parts. */
 export const loadLegacy = (root: string, ref: SessionRef) =>

@@ -1,8 +1,41 @@
 /**
- * `opencode-sync`'s entry point (`dist/cli.mjs`): runs the CLI (`main.ts`, bundled as `dist/cli-main.cjs`) with V8's code
- * cache (`CodeCache`, kept in `$XDG_CACHE_HOME/opencode-sync`), so a later run does not compile the bundle again: the
- * background sync the plugin starts after a turn starts ~0.1 s sooner. No Effect here.
+ * `opencode-sync`'s entry point (`dist/cli.mjs`, the kit's `Entry`): `import` of sessions that did not change since the
+ * last import (each session's update time in `opencode.db`, read with libsql's synchronous binding, and in the legacy
+ * JSON store) is answered from the bookkeeping without loading the CLI; everything else runs the CLI (`main.ts`,
+ * bundled as `dist/cli-main.cjs`) with V8's code cache, kept in `$XDG_CACHE_HOME/opencode-sync`, so the background
+ * sync the plugin starts after a turn starts ~0.1 s sooner. No Effect here.
  */
-import * as CodeCache from "@opensync/client/kit/CodeCache"
+import { existsSync } from "node:fs"
+import * as Entry from "@opensync/client/kit/Entry"
+import * as ImportText from "@opensync/client/kit/ImportText"
+import packageJson from "../package.json" with { type: "json" }
+import { agent, openCodeDatabase, openCodeLegacyStorage } from "./Agent.js"
+import * as Sessions from "./Sessions.js"
 
-CodeCache.runCli(new URL("./cli-main.cjs", import.meta.url), "opencode-sync")
+Entry.run({
+  agent,
+  version: packageJson.version,
+  main: new URL("./cli-main.cjs", import.meta.url),
+  items: (env) => {
+    // As `import` lists them: the database's sessions, then the legacy store's that the database lacks.
+    const where = { database: openCodeDatabase(env), legacy: openCodeLegacyStorage(env) }
+    const database = existsSync(where.database)
+    const fromDb = database ? Sessions.databaseSessions(where.database) : []
+    const inDb = new Set(fromDb.map((ref) => ref.id))
+    const fromLegacy = Sessions.legacySessions(where.legacy, undefined).filter((ref) => !inDb.has(ref.id))
+    const counts: Sessions.Counts = {
+      fromDatabase: fromDb.length,
+      fromLegacy: fromLegacy.length,
+      database: database ? where.database : null,
+      legacy: fromLegacy.length > 0 ? where.legacy : null
+    }
+    return {
+      items: [...fromDb, ...fromLegacy].map((ref) => ({
+        key: Sessions.keyOf(ref),
+        version: Sessions.versionOf(ref),
+        sessionId: ref.id
+      })),
+      summary: (found) => Sessions.summary(ImportText.unchanged(found), counts, where)
+    }
+  }
+})

@@ -8,79 +8,11 @@ import * as Layer from "effect/Layer"
 import { importAll } from "../src/Import.js"
 import * as Mapping from "../src/Mapping.js"
 import * as Storage from "../src/Storage.js"
-import type { Json } from "../src/Tracker.js"
+import { writeDatabase } from "./support/database.js"
 import { exported, exportedSnapshot, MAIN } from "./support/fixtures.js"
 import { drainAll, tempDir } from "./support/outbox.js"
 
 const options = { syncToolCalls: true, syncThinking: false }
-
-/** The tables of OpenCode 1.18.33's opencode.db that the reader uses (columns as OpenCode creates them). */
-const schema = [
-  `CREATE TABLE session (id text PRIMARY KEY, project_id text NOT NULL, workspace_id text, parent_id text,
-    slug text NOT NULL, directory text NOT NULL, path text, title text NOT NULL, version text NOT NULL,
-    share_url text, cost real DEFAULT 0 NOT NULL, tokens_input integer DEFAULT 0 NOT NULL, agent text, model text,
-    time_created integer NOT NULL, time_updated integer NOT NULL, time_compacting integer, time_archived integer)`,
-  `CREATE TABLE message (id text PRIMARY KEY, session_id text NOT NULL, time_created integer NOT NULL,
-    time_updated integer NOT NULL, data text NOT NULL)`,
-  `CREATE TABLE part (id text PRIMARY KEY, message_id text NOT NULL, session_id text NOT NULL,
-    time_created integer NOT NULL, time_updated integer NOT NULL, data text NOT NULL)`
-]
-
-const without = (record: Json, ...keys: ReadonlyArray<string>) =>
-  Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)))
-
-/** Writes sessions into a fresh opencode.db the way OpenCode stores them (ids in columns, the rest as JSON). */
-const writeDatabase = async (path: string, sessions: ReadonlyArray<typeof exported>) => {
-  const db = createClient({ url: `file:${path}` })
-  for (const sql of schema) await db.execute(sql)
-  for (const session of sessions) {
-    const info = session.info as Json & { time: { created: number; updated: number }; model: Json }
-    await db.execute({
-      sql: `INSERT INTO session (id, project_id, slug, directory, path, title, version, cost, agent, model,
-              time_created, time_updated) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)`,
-      args: [
-        String(info.id),
-        String(info.projectID),
-        String(info.slug),
-        String(info.directory),
-        String(info.title),
-        String(info.version),
-        Number(info.cost),
-        String(info.agent),
-        JSON.stringify(info.model),
-        info.time.created,
-        info.time.updated
-      ]
-    })
-    for (const message of session.messages) {
-      const m = message.info as Json & { time: { created: number } }
-      await db.execute({
-        sql: "INSERT INTO message VALUES (?, ?, ?, ?, ?)",
-        args: [
-          String(m.id),
-          String(info.id),
-          m.time.created,
-          m.time.created,
-          JSON.stringify(without(m, "id", "sessionID"))
-        ]
-      })
-      for (const part of message.parts) {
-        await db.execute({
-          sql: "INSERT INTO part VALUES (?, ?, ?, ?, ?, ?)",
-          args: [
-            String(part.id),
-            String(m.id),
-            String(info.id),
-            m.time.created,
-            m.time.created,
-            JSON.stringify(without(part, "id", "sessionID", "messageID"))
-          ]
-        })
-      }
-    }
-  }
-  db.close()
-}
 
 /** Writes sessions as OpenCode ≤ 1.1 did: storage/session/<project>/<ses>.json, message/<ses>/, part/<msg>/. */
 const writeLegacy = (root: string, sessions: ReadonlyArray<typeof exported>) => {

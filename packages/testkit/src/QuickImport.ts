@@ -27,13 +27,17 @@ export interface QuickImportCase {
   /** Its state directory under HOME (`.config/codex-sync`). */
   readonly stateDir: string
   /** Writes the history of a few sessions under `home`; returns how many sessions. */
-  readonly history: (home: string) => number
+  readonly history: (home: string) => number | Promise<number>
   /** What the import's summary calls the agent's files (`session file`). */
   readonly files: string
+  /** The summary line of `sessions` found unchanged, when it is not the one of an agent that keeps files. */
+  readonly unchanged?: (sessions: number, home: string) => string
+  /** Whether the quick answer remembers its listing (of files and folders) for the next one: true by default. */
+  readonly remembersListing?: boolean
   /** Changes to the history, each of which the quick answer must see. */
   readonly changes: ReadonlyArray<{
     readonly what: string
-    readonly change: (home: string) => void
+    readonly change: (home: string) => void | Promise<void>
     /** What the full import then finds: `3 sessions (1 new, 0 updated, 2 unchanged)`. */
     readonly found: string
   }>
@@ -47,10 +51,10 @@ interface Run {
   readonly full: boolean
 }
 
-/** `N sessions (0 new, 0 updated, N unchanged): read 0 <files>(s) (0.0 MiB), 0 event(s) queued.` and the send line. */
-const unchangedAnswer = (sessions: number, files: string) =>
+/** `N sessions (0 new, 0 updated, N unchanged): read 0 <files>(s) (0.0 MiB), 0 event(s) queued.` */
+const unchangedFiles = (sessions: number, files: string) =>
   `${sessions} session${sessions === 1 ? "" : "s"} (0 new, 0 updated, ${sessions} unchanged): ` +
-  `read 0 ${files}(s) (0.0 MiB), 0 event(s) queued.\nSent 0 event(s), 0 rejected by the server, 0 pending.\n`
+  `read 0 ${files}(s) (0.0 MiB), 0 event(s) queued.`
 
 /** Sets the time of every folder under `dir` (and of `dir`) an hour back: older than any listing made from now on. */
 const ageFolders = (dir: string) => {
@@ -78,10 +82,10 @@ export const describeQuickImport = (agent: QuickImportCase) =>
       for (const home of homes) rmSync(home, { recursive: true, force: true })
     })
 
-    const makeHome = () => {
+    const makeHome = async () => {
       const home = mkdtempSync(join(tmpdir(), "quick-import-"))
       homes.push(home)
-      const sessions = agent.history(home)
+      const sessions = await agent.history(home)
       let runs = 0
       const run = (env: Record<string, string> = {}) =>
         new Promise<Run>((done) => {
@@ -132,13 +136,14 @@ export const describeQuickImport = (agent: QuickImportCase) =>
     }
 
     it("is answered without loading the CLI, with the full import's lines", { timeout: 120_000 }, async () => {
-      const { run, sessions } = makeHome()
+      const { home, run, sessions } = await makeHome()
       const first = await run()
       expectRan(first, true)
       expect(first.stdout).toContain(`${sessions} sessions (${sessions} new, 0 updated, 0 unchanged): read ${sessions}`)
       const quick = await run()
       expectRan(quick, false)
-      expect(quick.stdout).toBe(unchangedAnswer(sessions, agent.files))
+      const unchanged = agent.unchanged?.(sessions, home) ?? unchangedFiles(sessions, agent.files)
+      expect(quick.stdout).toBe(`${unchanged}\nSent 0 event(s), 0 rejected by the server, 0 pending.\n`)
       // A setting given another way (the same value) is a doubt: the full import runs, finds nothing new, and prints
       // what the quick answer printed.
       const full = await run({ [`${agent.envPrefix}_THINKING`]: "false" })
@@ -147,15 +152,17 @@ export const describeQuickImport = (agent: QuickImportCase) =>
     })
 
     for (const { what, change, found } of agent.changes) {
-      it(`sees ${what}, also when it only stats the files it listed before`, { timeout: 120_000 }, async () => {
-        const home = makeHome()
+      const after =
+        agent.remembersListing === false ? "after quick answers" : "also when it only stats the files it listed before"
+      it(`sees ${what}, ${after}`, { timeout: 120_000 }, async () => {
+        const home = await makeHome()
         expectRan(await home.run(), true)
         // Folders older than the listing: the quick answer remembers it, and the next one only stats the files.
         home.age()
         expectRan(await home.run(), false)
-        expect(home.listed()).toBe(true)
+        expect(home.listed()).toBe(agent.remembersListing ?? true)
         expectRan(await home.run(), false)
-        change(home.home)
+        await change(home.home)
         const after = await home.run()
         expectRan(after, true)
         expect(after.stdout).toContain(found)

@@ -41,9 +41,21 @@ export interface HistoryFile {
   readonly mtimeMs: number
 }
 
-/** What the agent listed: its history files and, when it can tell, every directory it read. */
+/**
+ * One history item that is not a file the agent lists (a session in a database): its bookkeeping key and its version
+ * now, both as the import's items have them (`SessionSource.HistoryItem`).
+ */
+export interface HistoryItem {
+  readonly key: string
+  readonly version: string
+  readonly sessionId: string
+}
+
+/** What the agent listed: its history files and, when it can tell, every directory it read; or its other items. */
 export interface Listing {
   readonly files: ReadonlyArray<HistoryFile>
+  /** Items known by a version (not remembered between checks: only files and directories are). */
+  readonly items?: ReadonlyArray<HistoryItem>
   /**
    * The directories read, each with its modification time taken before it was read; undefined when the listing
    * cannot be told unchanged by them (a directory it could not read, a root that does not exist).
@@ -263,8 +275,16 @@ export const check = (options: CheckOptions): Outcome => {
     const listedAt = Date.now()
     const listing = options.list()
     const store = Checkpoints.open(paths.stateDir, stamp.server)
-    if (listing.files.length === 0) return { fallThrough: "no history" }
+    const items = listing.items ?? []
+    if (listing.files.length === 0 && items.length === 0) return { fallThrough: "no history" }
     sessions = new Set<string>()
+    for (const item of items) {
+      const known = store.get(item.key)
+      if (known === undefined || known.options !== stamp.options || known.version !== item.version) {
+        return { fallThrough: `${item.key} changed` }
+      }
+      sessions.add(item.sessionId)
+    }
     const files: Array<HistoryFile & { readonly sessionId: string }> = []
     for (const file of listing.files) {
       const known = store.get(file.path)
@@ -275,7 +295,7 @@ export const check = (options: CheckOptions): Outcome => {
       sessions.add(sessionId)
       files.push({ ...file, sessionId })
     }
-    if (listing.dirs !== undefined && index !== undefined && index === indexSignature(paths)) {
+    if (listing.dirs !== undefined && items.length === 0 && index !== undefined && index === indexSignature(paths)) {
       writeList(paths, { key, index, listedAt, dirs: listing.dirs, files })
     }
   }
