@@ -218,14 +218,39 @@ export const inboxHooks = (workspace: Workspace): ReadonlyArray<string> => {
 export const syncRunning = (workspace: Workspace) => existsSync(join(workspace.stateDir, "sync.lock"))
 
 /**
- * Waits until the detached background syncs the hooks started are over: no sync lock, continuously for `quietMs`
- * (a sync spawned by the last hook may take a few hundred ms to take the lock).
+ * How many detached background syncs (`sync --background`) of this workspace are alive, from /proc (Linux; none
+ * elsewhere): a hook's `spawn` returns once its child exists, so after Claude Code exited every sync its hooks started
+ * is either here or over, however long it takes to start on a loaded machine.
+ */
+export const backgroundSyncs = (workspace: Workspace): number => {
+  let pids: ReadonlyArray<string>
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name))
+  } catch {
+    return 0
+  }
+  let alive = 0
+  for (const pid of pids) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes("--background")) continue
+      if (readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`HOME=${workspace.home}`)) alive++
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return alive
+}
+
+/**
+ * Waits until the detached background syncs the hooks started are over: none alive (`backgroundSyncs`) and no sync
+ * lock, continuously for `quietMs`. The lock alone was not enough: a sync that took more than `quietMs` to start on a
+ * loaded machine took it after the wait, and delivered what the test meant the next `sync` to deliver.
  */
 export const waitForSyncIdle = async (workspace: Workspace, timeoutMs = 15_000, quietMs = 1_000) => {
   const deadline = Date.now() + timeoutMs
   let idleSince: number | undefined
   while (Date.now() < deadline) {
-    if (syncRunning(workspace)) idleSince = undefined
+    if (syncRunning(workspace) || backgroundSyncs(workspace) > 0) idleSince = undefined
     else if (idleSince === undefined) idleSince = Date.now()
     else if (Date.now() - idleSince >= quietMs) return true
     await new Promise((done) => setTimeout(done, 100))
