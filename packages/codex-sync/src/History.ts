@@ -19,11 +19,20 @@ const { ROLLOUT, sessionIdOfPath } = Files
 export const discover = (env: Env): Effect.Effect<ReadonlyArray<Kit.SessionFiles.SessionFile>> =>
   Effect.sync(() => Files.sessionFiles(env))
 
-/** Reads one session file into its events; `sessionId` names the session when the file does not. */
+/**
+ * Reads one session file into its events; `sessionId` names the session when the file does not. Line by line, in two
+ * passes (whether it has usage records, then the read): a long session's file (its tool outputs, mostly) is never held
+ * whole, nor as parsed objects at once.
+ */
 export const readSessionFile = (path: string, sessionId: string, options: Kit.SessionSource.MappingOptions) =>
-  Kit.FileAgent.readSessionFile(path, sessionId, { ...options, source: agent.source.id }, (text) => {
-    const parsed = Kit.SessionFiles.parseJsonLines(text)
-    return { session: Rollout.read(parsed.lines, { syncThinking: options.syncThinking }), malformed: parsed.malformed }
+  Kit.FileAgent.readSessionFileLines(path, sessionId, { ...options, source: agent.source.id }, (lines) => {
+    const usageRecords = Rollout.hasUsageRecords(lines())
+    const counts = { malformed: 0 }
+    const session = Rollout.read(Kit.SessionFiles.jsonObjectsOf(lines(), counts), {
+      syncThinking: options.syncThinking,
+      usageRecords
+    })
+    return { session, malformed: counts.malformed }
   })
 
 /**

@@ -81,6 +81,8 @@ interface Call {
   paths: ReadonlyArray<string> | null
 }
 
+const failedCall = (call: Call): boolean => call.failed || (call.exitCode !== null && call.exitCode !== 0)
+
 const TOOL_ITEMS = new Set(["function_call", "custom_tool_call", "local_shell_call", "web_search_call"])
 const OUTPUT_ITEMS = new Set(["function_call_output", "custom_tool_call_output", "local_shell_call_output"])
 
@@ -91,8 +93,32 @@ const outputText = (output: unknown): string => {
   return Lenient.field(record, "content") ?? Lenient.field(record, "output") ?? JSON.stringify(output ?? "")
 }
 
-/** Reads a session file's parsed lines. `syncThinking` keeps the reasoning summaries Codex wrote. */
-export const read = (lines: ReadonlyArray<Json>, options: { readonly syncThinking: boolean }): RolloutSession => {
+/**
+ * Whether a session file has `token_usage_record` lines (what `read` counts usage from when it has them), from its raw
+ * lines: only those that name it are parsed, so a file is not parsed twice.
+ */
+export const hasUsageRecords = (lines: Iterable<string>): boolean => {
+  for (const raw of lines) {
+    if (!raw.includes("token_usage_record")) continue
+    try {
+      const line: unknown = JSON.parse(raw)
+      if (Lenient.isRecord(line) && line.type === "token_usage_record") return true
+    } catch {
+      // not a JSON line: the read counts it as malformed
+    }
+  }
+  return false
+}
+
+/**
+ * Reads a session file's parsed lines, in one pass: `lines` may be produced as it goes (`SessionFiles.jsonObjectsOf`),
+ * with `usageRecords` (`hasUsageRecords`) saying whether the file has `token_usage_record` lines; an array is looked
+ * through for them. `syncThinking` keeps the reasoning summaries Codex wrote.
+ */
+export const read = (
+  lines: Iterable<Json>,
+  options: { readonly syncThinking: boolean; readonly usageRecords?: boolean }
+): RolloutSession => {
   let id: string | null = null
   let parentId: string | null = null
   let forkedFrom: string | null = null
@@ -110,7 +136,8 @@ export const read = (lines: ReadonlyArray<Json>, options: { readonly syncThinkin
   const calls = new Map<string, Call>()
   const seenResponses = new Set<string>()
   const seenMessages = new Set<string>()
-  const byRecords = lines.some((line) => line.type === "token_usage_record")
+  const byRecords =
+    options.usageRecords ?? (Array.isArray(lines) && lines.some((line: Json) => line.type === "token_usage_record"))
   let baseline: Usage.UsageFields = CodexUsage.fromCodex({})
   let group: Group | null = null
   let at = 0
@@ -151,7 +178,7 @@ export const read = (lines: ReadonlyArray<Json>, options: { readonly syncThinkin
     return group
   }
 
-  lines.forEach((line, index) => {
+  const visit = (line: Json, index: number) => {
     const time = typeof line.timestamp === "string" ? Date.parse(line.timestamp) : Number.NaN
     if (Number.isFinite(time)) at = time
     if (lastAt === null || at > lastAt) lastAt = at
@@ -203,7 +230,9 @@ export const read = (lines: ReadonlyArray<Json>, options: { readonly syncThinkin
       default:
         return
     }
-  })
+  }
+  let index = 0
+  for (const line of lines) visit(line, index++)
 
   function eventMessage(payload: Json, ordinal: number) {
     switch (payload.type) {
@@ -336,18 +365,20 @@ export const read = (lines: ReadonlyArray<Json>, options: { readonly syncThinkin
       if (call === undefined) return
       const text = outputText(payload.output)
       call.completedAt = at
-      call.outputText = text
       call.outputBytes = text.length
       const structured = ToolInput.argumentsOf(text)
       const metadata = Lenient.isRecord(structured) ? Lenient.record(structured.metadata) : {}
       call.exitCode ??= Lenient.exitCode(metadata.exit_code) ?? ToolInput.exitCodeOfOutput(text)
       if (Lenient.record(payload.output).success === false) call.failed = true
+      // Only a failed call's output is kept (its error is synced, never its output): a session's outputs are most of
+      // its file. A call found failed stays failed, and the error is made of its last output, as before.
+      call.outputText = failedCall(call) ? text : null
     }
   }
 
   close(null, null, "")
   const toolCalls = [...calls.values()].map((call): RolloutToolCall => {
-    const failed = call.failed || (call.exitCode !== null && call.exitCode !== 0)
+    const failed = failedCall(call)
     const done = call.completedAt !== null
     return {
       callId: call.callId,

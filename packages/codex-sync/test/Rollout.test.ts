@@ -1,16 +1,20 @@
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Kit } from "@opensync/client"
 import { Event, Ingest, Pricing, Usage } from "@opensync/domain"
 import { totalUsage, usage } from "@opensync/testkit/HookAgent"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Events from "../src/Events.js"
+import * as History from "../src/History.js"
 import * as Rollout from "../src/Rollout.js"
 import * as CodexUsage from "../src/Usage.js"
 
 const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name), "utf8")
+const fixtures = readdirSync(join(__dirname, "fixtures")).filter((name) => name.endsWith(".jsonl"))
 const read = (name: string, syncThinking = true) =>
   Rollout.read(Kit.SessionFiles.parseJsonLines(fixture(name)).lines, { syncThinking })
 
@@ -205,5 +209,71 @@ describe("Codex session files", () => {
       ["Bash", 2],
       ["Edit", 1]
     ])
+  })
+
+  it("reads a file one line at a time as it reads all its lines at once", () => {
+    // What import reads (History.ts): lines parsed as they are read, usage records found by a look at the text first.
+    // A failed call's error, malformed and blank lines, and a line that only mentions token_usage_record included.
+    const extra = [
+      "",
+      "not json",
+      "[1, 2]",
+      JSON.stringify({ type: "event_msg", payload: { type: "agent_message", message: '"token_usage_record"' } })
+    ].join("\n")
+    for (const name of fixtures) {
+      for (const text of [fixture(name), `${fixture(name)}${extra}\n`, `${fixture(name).trimEnd()}\n\n${extra}`]) {
+        const all = Kit.SessionFiles.parseJsonLines(text)
+        const counts = { malformed: 0 }
+        const lines = () => Kit.SessionFiles.linesOf(text)
+        const streamed = Rollout.read(Kit.SessionFiles.jsonObjectsOf(lines(), counts), {
+          syncThinking: true,
+          usageRecords: Rollout.hasUsageRecords(lines())
+        })
+        expect(streamed, name).toEqual(Rollout.read(all.lines, { syncThinking: true }))
+        expect(counts.malformed, name).toBe(all.malformed)
+        expect(Rollout.hasUsageRecords(lines()), name).toBe(
+          all.lines.some((line) => line.type === "token_usage_record")
+        )
+      }
+    }
+    expect(fixtures.length).toBeGreaterThan(5)
+    const records = (text: string) => Rollout.hasUsageRecords(Kit.SessionFiles.linesOf(text))
+    expect(fixtures.filter((name) => records(fixture(name))).length).toBeGreaterThan(0)
+    expect(fixtures.filter((name) => !records(fixture(name))).length).toBeGreaterThan(0)
+    expect(records(extra)).toBe(false)
+    // A failed call keeps its error (only its output text is dropped while reading).
+    const tools = read("rollout-tools-0.171.0.jsonl")
+    expect(tools.toolCalls.some((call) => call.status === "error" && call.output.error !== null)).toBe(true)
+  })
+
+  it("reads a session file larger than the whole-file limit line by line, to the same session and events", async () => {
+    // Past Kit.FileAgent.WHOLE_FILE_BYTES the file is read from disk once per pass, never held whole.
+    const text = fixture("rollout-tools-0.171.0.jsonl")
+    const [meta, ...rest] = text.trimEnd().split("\n")
+    const filler = JSON.stringify({
+      timestamp: "2026-12-04T13:03:12.600Z",
+      type: "event_msg",
+      payload: { type: "agent_reasoning", text: "z".repeat(1_000_000) }
+    })
+    const copies = Math.ceil(Kit.FileAgent.WHOLE_FILE_BYTES / filler.length) + 1
+    const big = `${[meta, ...Array.from({ length: copies }, () => filler), ...rest, "not json"].join("\n")}\n`
+    const dir = mkdtempSync(join(tmpdir(), "codex-big-"))
+    try {
+      const path = join(dir, "rollout-big.jsonl")
+      writeFileSync(path, big)
+      expect(statSync(path).size).toBeGreaterThan(Kit.FileAgent.WHOLE_FILE_BYTES)
+      const options = { syncToolCalls: true, syncThinking: true }
+      const read = await Effect.runPromise(History.readSessionFile(path, "fallback", options))
+      const all = Kit.SessionFiles.parseJsonLines(big)
+      expect(read.session).toEqual(Rollout.read(all.lines, { syncThinking: true }))
+      expect(read.malformed).toBe(1)
+      const small = join(dir, "rollout-small.jsonl")
+      writeFileSync(small, text)
+      const whole = await Effect.runPromise(History.readSessionFile(small, "fallback", options))
+      expect(whole.session).toEqual(Rollout.read(Kit.SessionFiles.parseJsonLines(text).lines, { syncThinking: true }))
+      expect(read.events.length).toBeGreaterThan(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -4,6 +4,7 @@
  * among some paths, with their sizes and times.
  */
 import type { Dirent } from "node:fs"
+import { closeSync, openSync, readSync } from "node:fs"
 import { open, readdir, readFile, stat } from "node:fs/promises"
 import * as Effect from "effect/Effect"
 import * as Lenient from "../Lenient.js"
@@ -56,6 +57,64 @@ export const parseJsonLines = (
     }
   }
   return { lines, malformed }
+}
+
+/** The lines of a text (what `text.split("\n")` gives), one at a time. */
+export function* linesOf(text: string): Generator<string> {
+  for (let start = 0; start <= text.length; ) {
+    const newline = text.indexOf("\n", start)
+    const end = newline < 0 ? text.length : newline
+    yield text.slice(start, end)
+    start = end + 1
+  }
+}
+
+/**
+ * The lines of the file at `path` (as `linesOf` its text), read `chunkBytes` at a time: the file is never held whole,
+ * only its current line. Throws when it cannot be read.
+ */
+export function* linesOfFile(path: string, chunkBytes = 4 * 1024 * 1024): Generator<string> {
+  const fd = openSync(path, "r")
+  try {
+    const buffer = Buffer.allocUnsafe(chunkBytes)
+    // A byte order mark stays, as `readFile(path, "utf8")` leaves it.
+    const decoder = new TextDecoder("utf-8", { ignoreBOM: true })
+    let carry = ""
+    for (;;) {
+      const read = readSync(fd, buffer, 0, chunkBytes, null)
+      const text = carry + (read === 0 ? decoder.decode() : decoder.decode(buffer.subarray(0, read), { stream: true }))
+      let start = 0
+      for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
+        yield text.slice(start, newline)
+        start = newline + 1
+      }
+      carry = text.slice(start)
+      if (read === 0) break
+    }
+    yield carry
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * The lines that are JSON objects, as `parseJsonLines` finds them but one at a time: each is parsed when asked for, so
+ * a reader that keeps little of each line never holds every line's object at once. The other non-blank lines are
+ * counted into `counts.malformed` as they are passed.
+ */
+export function* jsonObjectsOf(lines: Iterable<string>, counts: { malformed: number }): Generator<Lenient.Json> {
+  for (const raw of lines) {
+    if (raw.trim() === "") continue
+    let value: unknown
+    try {
+      value = JSON.parse(raw)
+    } catch {
+      counts.malformed++
+      continue
+    }
+    if (Lenient.isRecord(value)) yield value
+    else counts.malformed++
+  }
 }
 
 /**
