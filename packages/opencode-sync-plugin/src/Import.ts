@@ -55,8 +55,8 @@ export const open = (
     const where = Storage.locations(options.env ?? process.env)
     const sqlite = yield* Storage.openSqlite(where.database)
     const fromDb = sqlite === undefined ? [] : yield* sqlite.list(options.since)
-    const inDb = new Set(fromDb.map((ref) => ref.id))
-    const legacy = (yield* Storage.listLegacy(where.legacy, options.since)).filter((ref) => !inDb.has(ref.id))
+    const legacy = yield* Storage.listLegacy(where.legacy, options.since)
+    const { refs, counts } = Sessions.combine(fromDb, legacy, where, sqlite !== undefined)
     const mapping = { syncToolCalls: options.syncToolCalls, syncThinking: options.syncThinking }
     const item = (ref: Storage.SessionRef): Kit.SessionSource.HistoryItem<Storage.StorageReadError> => ({
       sessionId: ref.id,
@@ -74,14 +74,8 @@ export const open = (
         })
       )
     })
-    const counts: Sessions.Counts = {
-      fromDatabase: fromDb.length,
-      fromLegacy: legacy.length,
-      database: sqlite === undefined ? null : where.database,
-      legacy: legacy.length > 0 ? where.legacy : null
-    }
     const summary = (totals: Kit.SessionSource.ImportTotals) => Sessions.summary(totals, counts, where)
-    const history = { items: [...fromDb, ...legacy].map(item), where: `${where.database}, ${where.legacy}`, summary }
+    const history = { items: refs.map(item), where: `${where.database}, ${where.legacy}`, summary }
     return { history, counts }
   })
 

@@ -104,6 +104,29 @@ export interface Counts {
   readonly legacy: string | null
 }
 
+/**
+ * The sessions `import` reads, in order: the database's (`fromDb`; `database` says whether it was there), then the
+ * legacy store's that the database lacks; with how many came from each.
+ */
+export const combine = (
+  fromDb: ReadonlyArray<SessionRef>,
+  legacy: ReadonlyArray<SessionRef>,
+  where: { readonly database: string; readonly legacy: string },
+  database: boolean
+): { readonly refs: ReadonlyArray<SessionRef>; readonly counts: Counts } => {
+  const inDb = new Set(fromDb.map((ref) => ref.id))
+  const fromLegacy = legacy.filter((ref) => !inDb.has(ref.id))
+  return {
+    refs: [...fromDb, ...fromLegacy],
+    counts: {
+      fromDatabase: fromDb.length,
+      fromLegacy: fromLegacy.length,
+      database: database ? where.database : null,
+      legacy: fromLegacy.length > 0 ? where.legacy : null
+    }
+  }
+}
+
 /** The line `import` ends with: `2000 sessions (3 new, …): read 3 session(s) (2000 from …/opencode.db), …`. */
 export const summary = (
   totals: ImportText.Read,

@@ -17,24 +17,12 @@ Entry.run({
   version: packageJson.version,
   main: new URL("./cli-main.cjs", import.meta.url),
   items: (env) => {
-    // As `import` lists them: the database's sessions, then the legacy store's that the database lacks.
     const where = { database: openCodeDatabase(env), legacy: openCodeLegacyStorage(env) }
     const database = existsSync(where.database)
     const fromDb = database ? Sessions.databaseSessions(where.database) : []
-    const inDb = new Set(fromDb.map((ref) => ref.id))
-    const fromLegacy = Sessions.legacySessions(where.legacy, undefined).filter((ref) => !inDb.has(ref.id))
-    const counts: Sessions.Counts = {
-      fromDatabase: fromDb.length,
-      fromLegacy: fromLegacy.length,
-      database: database ? where.database : null,
-      legacy: fromLegacy.length > 0 ? where.legacy : null
-    }
+    const { refs, counts } = Sessions.combine(fromDb, Sessions.legacySessions(where.legacy, undefined), where, database)
     return {
-      items: [...fromDb, ...fromLegacy].map((ref) => ({
-        key: Sessions.keyOf(ref),
-        version: Sessions.versionOf(ref),
-        sessionId: ref.id
-      })),
+      items: refs.map((ref) => ({ key: Sessions.keyOf(ref), version: Sessions.versionOf(ref), sessionId: ref.id })),
       summary: (found) => Sessions.summary(ImportText.unchanged(found), counts, where)
     }
   }

@@ -48,8 +48,8 @@ export const watch = (dir: string, watched: Watched | undefined): boolean => {
 
 /**
  * `entriesOf`, recording the directory in `watched`; a directory that exists but cannot be read makes it incomplete. A
- * missing directory leaves it complete: its creation changes the time of its parent, which the caller watches (a root
- * the caller does not watch the parent of must be checked with `watchRoot`).
+ * missing directory leaves it complete: its creation changes the time of its parent, which the caller watches (a root,
+ * whose parent the caller does not watch, is read with `rootEntries`).
  */
 export const watchedEntries = (dir: string, watched: Watched | undefined): ReadonlyArray<Dirent> => {
   if (watched === undefined) return entriesOf(dir)
