@@ -1,5 +1,14 @@
 import { execFile } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync
+} from "node:fs"
 import { dirname, join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { promisify } from "node:util"
@@ -385,9 +394,73 @@ describe("packages installed from their tarballs into an empty prefix", () => {
             const status = await ocs("status")
             expect(status.stdout).toContain(`loaded by OpenCode ${pair.opencode.version} at `)
             expect(status.stdout).toContain(`global package at ${installed.packageDir("opencode-sync-plugin")}`)
+            // The backfill the docs give (`opencode-sync import`), twice: the first runs the CLI proper and reads the
+            // session from OpenCode's opencode.db; the second finds nothing changed and is answered by the installed
+            // entry point alone (which reads opencode.db with the package's own libsql), the CLI's bundle not read.
+            const opencodeLog = join(opencodeHome.root, "main-log.txt")
+            const backfill = () =>
+              OpenCode.collect("opencode-sync", ["import"], {
+                cwd: opencodeHome.project,
+                env: {
+                  ...onPath(env),
+                  NODE_OPTIONS: `--require ${join(repoRoot, "packages/testkit/src/main-log.cjs")}`,
+                  MAIN_LOG: opencodeLog
+                },
+                timeoutMs: 120_000
+              })
+            const first = await backfill()
+            expect(first.code, first.stderr).toBe(0)
+            expect(first.stdout).toMatch(
+              /^\d+ sessions? \(\d+ new, \d+ updated, \d+ unchanged\): read \d+ session\(s\)/m
+            )
+            expect(readFileSync(opencodeLog, "utf8")).toContain("/dist/cli-main.cjs")
+            writeFileSync(opencodeLog, "")
+            const again = await backfill()
+            expect(again.code, again.stderr).toBe(0)
+            expect(again.stdout).toMatch(/^(\d+) sessions? \(0 new, 0 updated, \1 unchanged\): read 0 session\(s\)/)
+            expect(readFileSync(opencodeLog, "utf8")).toBe("")
           } finally {
             await openai.close()
             opencodeHome.remove()
+          }
+
+          // Codex and Gemini CLI: the backfill the docs give (`codex-sync import`, `gemini-sync import`) from the
+          // prefix, of a captured session file each, twice: the second is answered by the installed entry point alone.
+          for (const [cli, place] of [
+            [
+              "codex-sync",
+              ".codex/sessions/2026/12/04/rollout-2026-12-04T13-03-12-01a24126-d071-7d40-b1a6-dce6c095a6d9.jsonl"
+            ],
+            ["gemini-sync", ".gemini/tmp/demo/chats/session-2026-12-04T17-13-cc98f61b.jsonl"]
+          ] as const) {
+            const home = mkdtempSync(join(installed.home, `${cli}-home-`))
+            const fixture =
+              cli === "codex-sync"
+                ? "codex-sync/test/fixtures/rollout-0.171.0.jsonl"
+                : "gemini-sync/test/fixtures/session-tools-0.61.0.jsonl"
+            mkdirSync(dirname(join(home, place)), { recursive: true })
+            copyFileSync(join(repoRoot, "packages", fixture), join(home, place))
+            const log = join(home, "main-log.txt")
+            const env = {
+              PATH: process.env.PATH ?? "/usr/bin:/bin",
+              HOME: home,
+              NODE_OPTIONS: `--require ${join(repoRoot, "packages/testkit/src/main-log.cjs")}`,
+              MAIN_LOG: log
+            }
+            const command = (...args: ReadonlyArray<string>) =>
+              OpenCode.collect(cli, args, { cwd: home, env: onPath(env), timeoutMs: 120_000 })
+            expect((await command("login", "--url", server.url, "--key", ingest.key)).code).toBe(0)
+            const first = await command("import")
+            expect(first.code, first.stderr).toBe(0)
+            expect(first.stdout).toMatch(/^1 session \(1 new, 0 updated, 0 unchanged\): read 1 \w+ file\(s\)/)
+            expect(first.stdout).toMatch(/Sent [1-9]\d* event\(s\), 0 rejected by the server, 0 pending\./)
+            writeFileSync(log, "")
+            const again = await command("import")
+            expect(again.code, again.stderr).toBe(0)
+            expect(again.stdout).toMatch(
+              /^1 session \(0 new, 0 updated, 1 unchanged\): read 0 \w+ file\(s\) \(0\.0 MiB\)/
+            )
+            expect(readFileSync(log, "utf8")).toBe("")
           }
 
           // Both sessions, as the dashboard lists them.
