@@ -164,26 +164,103 @@ const toolCallOf = (call: Json, messageId: string, startedAt: number, cwd: strin
   return toolCall
 }
 
+/** What `read` keeps of a message record's last copy: its time, and the message and tool calls it gives, if any. */
+interface Kept {
+  readonly at: number
+  readonly message: Kit.SessionEvents.SessionMessage | null
+  readonly toolCalls: ReadonlyArray<Kit.SessionEvents.SessionToolCall>
+}
+
 /**
- * Reads a chat file's records. `cwd` is the project the chat belongs to (see `Projects`); `parentId` the session that
- * started a subagent's chat.
+ * A message record (`id`) as `read` keeps it: what it syncs, made as it is read, so that neither a tool call's result
+ * and display (file contents, diffs) nor a function response outlives the record's line.
+ */
+const keep = (
+  id: string,
+  record: Json,
+  options: { readonly syncThinking: boolean; readonly cwd: string | null }
+): Kept => {
+  const at = Date.parse(Lenient.field(record, "timestamp") ?? "")
+  const none = { at, message: null, toolCalls: [] }
+  if (!Number.isFinite(at)) return none
+  if (record.type === "user") {
+    const text = textOf(record.content)
+    // Tool results come back as user-role records of function responses; the context is Gemini CLI's own.
+    if (text === "" || isContext(text)) return none
+    return {
+      at,
+      message: {
+        id,
+        ...(isSummary(text) ? ({ role: "system", subtype: "summary" } as const) : ({ role: "user" } as const)),
+        text,
+        thinking: null,
+        parts: [{ type: "text", text }],
+        model: null,
+        createdAt: at,
+        completedAt: at,
+        usage: null
+      },
+      toolCalls: []
+    }
+  }
+  if (record.type !== "gemini") return none
+  // A reply Gemini CLI wrote itself (no model, no usage: the acknowledgement after a compression summary).
+  if (record.model === undefined && record.tokens === undefined && record.toolCalls === undefined) return none
+  const text = textOf(record.content)
+  const thoughts = !options.syncThinking
+    ? []
+    : (Array.isArray(record.thoughts) ? record.thoughts : []).filter(Lenient.isRecord).flatMap((thought) => {
+        const subject = Lenient.field(thought, "subject")
+        const description = Lenient.field(thought, "description")
+        const line =
+          subject !== undefined && description !== undefined ? `${subject}: ${description}` : (subject ?? description)
+        return line === undefined ? [] : [line]
+      })
+  const toolCalls = (Array.isArray(record.toolCalls) ? record.toolCalls : [])
+    .filter(Lenient.isRecord)
+    .flatMap((call) => toolCallOf(call, id, at, options.cwd) ?? [])
+  const parts: Array<Part> = [
+    ...(text === "" ? [] : [{ type: "text" as const, text }]),
+    ...toolCalls.map((call) => ({ type: "tool" as const, callId: call.callId, name: call.name }))
+  ]
+  return {
+    at,
+    message: {
+      id,
+      role: "assistant",
+      text,
+      thinking: thoughts.length > 0 ? thoughts.join("\n") : null,
+      parts: parts.slice(0, Limits.maxParts),
+      model: Lenient.field(record, "model") ?? null,
+      createdAt: at,
+      completedAt: Math.max(at, ...toolCalls.map((call) => call.completedAt ?? at)),
+      usage: Lenient.isRecord(record.tokens) ? usageOf(record.tokens) : null
+    },
+    toolCalls
+  }
+}
+
+/**
+ * Reads a chat file's records, one at a time (`records` may be a file's lines parsed as they are read): of each
+ * message record only what it syncs is kept (`keep`), so a long chat's tool results are never held at once. `cwd` is
+ * the project the chat belongs to (see `Projects`); `parentId` the session that started a subagent's chat.
  */
 export const read = (
-  records: ReadonlyArray<Json>,
+  records: Iterable<Json>,
   options: { readonly syncThinking: boolean; readonly cwd: string | null; readonly parentId?: string | null }
 ): ChatSession => {
-  const header = records.find((record) => Lenient.field(record, "sessionId") !== undefined) ?? {}
+  let header: Json | undefined
   // Upsert by id: the last copy of a record wins, in the place its first copy had.
-  const order: Array<string> = []
-  const latest = new Map<string, Json>()
+  const latest = new Map<string, Kept>()
   let title: string | null = null
   const upsert = (record: Json) => {
     const id = Lenient.field(record, "id")
     if (id === undefined || typeof record.type !== "string") return
-    if (!latest.has(id)) order.push(id)
-    latest.set(id, record)
+    // A Map keeps the order keys were first set in: deleting first would move the record to the end.
+    latest.set(id, keep(id, record, options))
   }
   for (const record of records) {
+    if (header === undefined && Lenient.field(record, "sessionId") !== undefined) header = record
     if (Lenient.isRecord(record.$set)) {
       const patch = record.$set
       for (const message of Array.isArray(patch.messages) ? patch.messages : []) {
@@ -194,70 +271,21 @@ export const read = (
     }
     upsert(record)
   }
+  header ??= {}
   title = Lenient.field(header, "summary") ?? title
   const messages: Array<Kit.SessionEvents.SessionMessage> = []
   const toolCalls: Array<Kit.SessionEvents.SessionToolCall> = []
   let model: string | null = null
   // Only the messages date the session: `lastUpdated` patches move without anything to sync.
   let lastAt: number | null = null
-  for (const id of order) {
-    const record = latest.get(id)!
-    const at = Date.parse(Lenient.field(record, "timestamp") ?? "")
+  for (const { at, message, toolCalls: calls } of latest.values()) {
     if (!Number.isFinite(at)) continue
     lastAt = lastAt === null ? at : Math.max(lastAt, at)
-    if (record.type === "user") {
-      const text = textOf(record.content)
-      // Tool results come back as user-role records of function responses; the context is Gemini CLI's own.
-      if (text === "" || isContext(text)) continue
-      messages.push({
-        id,
-        ...(isSummary(text) ? ({ role: "system", subtype: "summary" } as const) : ({ role: "user" } as const)),
-        text,
-        thinking: null,
-        parts: [{ type: "text", text }],
-        model: null,
-        createdAt: at,
-        completedAt: at,
-        usage: null
-      })
-      continue
-    }
-    if (record.type !== "gemini") continue
-    // A reply Gemini CLI wrote itself (no model, no usage: the acknowledgement after a compression summary).
-    if (record.model === undefined && record.tokens === undefined && record.toolCalls === undefined) continue
-    const text = textOf(record.content)
-    const thoughts = (Array.isArray(record.thoughts) ? record.thoughts : [])
-      .filter(Lenient.isRecord)
-      .flatMap((thought) => {
-        const subject = Lenient.field(thought, "subject")
-        const description = Lenient.field(thought, "description")
-        const line =
-          subject !== undefined && description !== undefined ? `${subject}: ${description}` : (subject ?? description)
-        return line === undefined ? [] : [line]
-      })
-    const recordModel = Lenient.field(record, "model") ?? null
-    if (recordModel !== null) model = recordModel
-    const calls = (Array.isArray(record.toolCalls) ? record.toolCalls : [])
-      .filter(Lenient.isRecord)
-      .flatMap((call) => toolCallOf(call, id, at, options.cwd) ?? [])
-    const parts: Array<Part> = [
-      ...(text === "" ? [] : [{ type: "text" as const, text }]),
-      ...calls.map((call) => ({ type: "tool" as const, callId: call.callId, name: call.name }))
-    ]
-    const completedAt = Math.max(at, ...calls.map((call) => call.completedAt ?? at))
-    messages.push({
-      id,
-      role: "assistant",
-      text,
-      thinking: options.syncThinking && thoughts.length > 0 ? thoughts.join("\n") : null,
-      parts: parts.slice(0, Limits.maxParts),
-      model: recordModel,
-      createdAt: at,
-      completedAt,
-      usage: Lenient.isRecord(record.tokens) ? usageOf(record.tokens) : null
-    })
+    if (message === null) continue
+    if (message.model !== null) model = message.model
+    messages.push(message)
     toolCalls.push(...calls)
-    lastAt = Math.max(lastAt, completedAt)
+    lastAt = Math.max(lastAt, message.completedAt)
   }
   const started = Date.parse(Lenient.field(header, "startTime") ?? "")
   return {

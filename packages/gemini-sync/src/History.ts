@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
-import { Kit } from "@opensync/client"
+import { Kit, Lenient } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import { agent, geminiDir } from "./Agent.js"
 import * as Chat from "./Chat.js"
@@ -48,16 +48,40 @@ const parentOf = (path: string): string | null => {
   return basename(folder) === "chats" || basename(dirname(folder)) !== "chats" ? null : basename(folder)
 }
 
-/** Reads one chat file into its events; `sessionId` names the session when the header does not. */
-export const readChatFile = (path: string, sessionId: string, options: Kit.SessionSource.MappingOptions, env: Env) =>
-  Kit.FileAgent.readSessionFile(path, sessionId, { ...options, source: agent.source.id }, (text) => {
-    const parsed = Chat.parse(text, formOf(path))
-    const header = parsed.records[0] ?? {}
-    const hash = typeof header.projectHash === "string" ? header.projectHash : null
+/** `first`, then what `rest` has left. */
+function* after<A>(first: A, rest: Iterator<A>): Generator<A> {
+  yield first
+  for (let next = rest.next(); next.done !== true; next = rest.next()) yield next.value
+}
+
+/**
+ * Reads one chat file into its events; `sessionId` names the session when the header does not. A `.jsonl` chat is read
+ * a line at a time (a file larger than `Kit.FileAgent.WHOLE_FILE_BYTES` straight from disk), each record reduced to
+ * what it syncs as it is read (`Chat.read`), so a long chat's tool results and file contents are never held whole; the
+ * older `.json` form is one document, read whole.
+ */
+export const readChatFile = (path: string, sessionId: string, options: Kit.SessionSource.MappingOptions, env: Env) => {
+  const chatOf = (records: Iterable<Lenient.Json>): Chat.ChatSession => {
+    // The project comes from the first record's hash (the header), before any message needs it.
+    const rest = records[Symbol.iterator]()
+    const first = rest.next()
+    const hash = first.done !== true && typeof first.value.projectHash === "string" ? first.value.projectHash : null
     const cwd = Projects.projectOf(geminiDir(env), path, hash)
-    const session = Chat.read(parsed.records, { syncThinking: options.syncThinking, cwd, parentId: parentOf(path) })
-    return { session, malformed: parsed.malformed }
+    const all = first.done === true ? [] : after(first.value, rest)
+    return Chat.read(all, { syncThinking: options.syncThinking, cwd, parentId: parentOf(path) })
+  }
+  const mapping = { ...options, source: agent.source.id }
+  if (formOf(path) === "json")
+    return Kit.FileAgent.readSessionFile(path, sessionId, mapping, (text) => {
+      const parsed = Chat.parse(text, "json")
+      return { session: chatOf(parsed.records), malformed: parsed.malformed }
+    })
+  return Kit.FileAgent.readSessionFileLines(path, sessionId, mapping, (lines) => {
+    const counts = { malformed: 0 }
+    const session = chatOf(Kit.SessionFiles.jsonObjectsOf(lines(), counts))
+    return { session, malformed: counts.malformed }
   })
+}
 
 /** Gemini CLI's chat files as the kit reads them. A subagent's chat is named by its path until it is read. */
 export const files = (env: Env): Kit.FileAgent.Files<Chat.ChatSession> => ({

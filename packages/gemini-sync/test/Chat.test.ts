@@ -1,10 +1,20 @@
 import { createHash } from "node:crypto"
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  writeSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Kit } from "@opensync/client"
-import { Pricing, Usage } from "@opensync/domain"
+import { Limits, Pricing, Usage } from "@opensync/domain"
 import { totalUsage, usage } from "@opensync/testkit/HookAgent"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import * as Effect from "effect/Effect"
@@ -317,6 +327,88 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
         ["session-2026-08-01T08-00-0a0a0a0a.json", "other"],
         ["session-2026-09-01T08-00-5d2c1f3a.jsonl", header.sessionId]
       ])
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
+  })
+
+  it("reads a chat larger than the whole-file limit line by line, to the same session as its whole text", async () => {
+    // Past Kit.FileAgent.WHOLE_FILE_BYTES a `.jsonl` chat is read from disk a line at a time: a long chat's file
+    // contents (tool arguments, results, displays) are never held whole.
+    const text = fixture("session-tools-0.61.0.jsonl")
+    const [header, ...rest] = text.trimEnd().split("\n")
+    const content = "z".repeat(1_000_000)
+    const filler = (i: number) =>
+      JSON.stringify({
+        id: `big-${i}`,
+        timestamp: "2026-12-04T17:13:44.500Z",
+        type: "gemini",
+        content: `Wrote ${i}.`,
+        model: "gemini-3.8-flash",
+        toolCalls: [
+          {
+            id: `write_${i}`,
+            name: "write_file",
+            args: { file_path: `f${i}.txt`, content },
+            result: [{ functionResponse: { id: `write_${i}`, name: "write_file", response: { output: content } } }],
+            status: i % 2 === 0 ? "success" : "error",
+            timestamp: "2026-12-04T17:13:44.600Z",
+            resultDisplay: { fileDiff: content }
+          }
+        ]
+      })
+    const copies = Math.ceil(Kit.FileAgent.WHOLE_FILE_BYTES / filler(0).length) + 1
+    const big = `${[header, ...Array.from({ length: copies }, (_, i) => filler(i)), ...rest, "not json", "[1]"].join("\n")}\n`
+    const home = mkdtempSync(join(tmpdir(), "gemini-big-"))
+    try {
+      const chats = join(home, ".gemini", "tmp", "gproj", "chats")
+      mkdirSync(chats, { recursive: true })
+      writeFileSync(join(home, ".gemini", "tmp", "gproj", ".project_root"), "/home/dev/projects/gproj")
+      const path = join(chats, "session-2026-12-04T17-13-cc98f61b.jsonl")
+      writeFileSync(path, big)
+      const options = { syncToolCalls: true, syncThinking: true }
+      const read = await Effect.runPromise(History.readChatFile(path, "fallback", options, { HOME: home }))
+      const whole = Chat.read(Chat.parse(big, "jsonl").records, { syncThinking: true, cwd: "/home/dev/projects/gproj" })
+      expect(read.session).toEqual(whole)
+      expect(read.malformed).toBe(2)
+      expect(read.session.toolCalls.filter((call) => call.name === "write_file").length).toBeGreaterThan(copies)
+      // What is kept of a tool call is its summary and sizes, never the file's contents.
+      const call = read.session.toolCalls.find((c) => c.callId === "write_1")
+      expect(call).toMatchObject({ status: "error", input: { paths: ["/home/dev/projects/gproj/f1.txt"] } })
+      expect(call?.output.bytes).toBeGreaterThan(1_000_000)
+      expect(JSON.stringify(call).length).toBeLessThan(Limits.maxErrorChars + 1_000)
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
+  })
+
+  it("reads the rest of a chat past a damaged stretch too long to read: only that stretch is lost", async () => {
+    // A chat with 640 MiB of NULs between two of its lines (a sparse file: no disk is used). Read whole, it failed
+    // (past the longest string Node makes, 512 Mi characters) and lost the chat; read a line at a time, the stretch is
+    // one malformed line.
+    const text = fixture("session-tools-0.61.0.jsonl")
+    const lines = text.trimEnd().split("\n")
+    const before = `${lines.slice(0, 6).join("\n")}\n`
+    const after = `\n${lines.slice(6).join("\n")}\n`
+    const home = mkdtempSync(join(tmpdir(), "gemini-damaged-"))
+    try {
+      const chats = join(home, ".gemini", "tmp", "gproj", "chats")
+      mkdirSync(chats, { recursive: true })
+      const path = join(chats, "session-2026-12-04T17-13-cc98f61b.jsonl")
+      writeFileSync(path, before)
+      const at = 640 * 1024 ** 2
+      truncateSync(path, at)
+      const fd = openSync(path, "r+")
+      writeSync(fd, after, at)
+      closeSync(fd)
+      const options = { syncToolCalls: true, syncThinking: true }
+      const read = await Effect.runPromise(History.readChatFile(path, "fallback", options, { HOME: home }))
+      const cwd = null
+      expect(read.session).toEqual(Chat.read(Chat.parse(before + after, "jsonl").records, { syncThinking: true, cwd }))
+      expect(read.malformed).toBe(1)
+      expect(read.session.messages.map((m) => m.id)).toEqual(
+        Chat.read(Chat.parse(text, "jsonl").records, { syncThinking: true, cwd }).messages.map((m) => m.id)
+      )
     } finally {
       rmSync(home, { recursive: true, force: true })
     }

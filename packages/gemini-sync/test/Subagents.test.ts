@@ -94,7 +94,7 @@ describe("Gemini CLI subagent chats", () => {
   })
 
   it("a subagent chat that cannot be read now leaves out only that chat: the parent and the other subagents are read", async () => {
-    // Past 2 GiB, reading the chat whole fails (a sparse file: no disk is used).
+    // 3 GiB of NULs (a sparse file: no disk is used): no header, no line a reader can parse.
     const unreadable = join(chats, PARENT, "d0e1f2a3-0000-4000-8000-000000000001.jsonl")
     writeFileSync(unreadable, "")
     truncateSync(unreadable, 3 * 1024 ** 3)

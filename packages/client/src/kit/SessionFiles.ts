@@ -70,28 +70,80 @@ export function* linesOf(text: string): Generator<string> {
 }
 
 /**
- * The lines of the file at `path` (as `linesOf` its text), read `chunkBytes` at a time: the file is never held whole,
- * only its current line. Throws when it cannot be read.
+ * What `linesOfFile` gives in place of a line longer than its limit: not JSON, so a reader counts it as malformed.
  */
-export function* linesOfFile(path: string, chunkBytes = 4 * 1024 * 1024): Generator<string> {
+export const overlongLine = "\u0000(a line too long to read)"
+
+/** The longest line `linesOfFile` reads (characters): a longer one is passed over (`overlongLine`). */
+export const maxLineChars = 64 * 1024 * 1024
+
+/**
+ * The lines of the file at `path` (as `linesOf` its text), read `chunkBytes` at a time: the file is never held whole,
+ * only its current line. A line longer than `maxChars` is passed over to its end without being held (its bytes are only
+ * searched for the newline) and given as `overlongLine`: a line that long is not a record a reader can parse (a
+ * damaged or hostile file, a 3 GiB run of NULs), and the lines after it are still read. Throws when the file cannot be
+ * read.
+ */
+export function* linesOfFile(path: string, chunkBytes = 4 * 1024 * 1024, maxChars = maxLineChars): Generator<string> {
   const fd = openSync(path, "r")
   try {
     const buffer = Buffer.allocUnsafe(chunkBytes)
     // A byte order mark stays, as `readFile(path, "utf8")` leaves it.
-    const decoder = new TextDecoder("utf-8", { ignoreBOM: true })
-    let carry = ""
+    const newDecoder = () => new TextDecoder("utf-8", { ignoreBOM: true })
+    let decoder = newDecoder()
+    // The current line's text so far, in the pieces the chunks gave: joined once, when its end is found.
+    let pending: Array<string> = []
+    let pendingChars = 0
+    // Whether the current line passed `maxChars`: its bytes are passed over up to its newline.
+    let skipping = false
     for (;;) {
       const read = readSync(fd, buffer, 0, chunkBytes, null)
-      const text = carry + (read === 0 ? decoder.decode() : decoder.decode(buffer.subarray(0, read), { stream: true }))
+      let bytes = buffer.subarray(0, read)
+      if (skipping) {
+        const newline = bytes.indexOf(10)
+        if (newline < 0 && read > 0) continue
+        yield overlongLine
+        if (newline < 0) return
+        skipping = false
+        // A newline byte is never part of a longer UTF-8 sequence: decoding starts afresh after it.
+        decoder = newDecoder()
+        bytes = bytes.subarray(newline + 1)
+      }
+      const text = read === 0 ? decoder.decode() : decoder.decode(bytes, { stream: true })
       let start = 0
       for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
-        yield text.slice(start, newline)
+        const piece = text.slice(start, newline)
         start = newline + 1
+        if (pendingChars + piece.length > maxChars) yield overlongLine
+        else if (pending.length === 0) yield piece
+        else {
+          pending.push(piece)
+          yield pending.join("")
+        }
+        pending = []
+        pendingChars = 0
       }
-      carry = text.slice(start)
-      if (read === 0) break
+      const rest = text.slice(start)
+      if (pendingChars + rest.length > maxChars) {
+        pending = []
+        pendingChars = 0
+        if (read === 0) {
+          yield overlongLine
+          return
+        }
+        skipping = true
+        continue
+      }
+      if (read === 0) {
+        pending.push(rest)
+        yield pending.join("")
+        return
+      }
+      if (rest !== "") {
+        pending.push(rest)
+        pendingChars += rest.length
+      }
     }
-    yield carry
   } finally {
     closeSync(fd)
   }
