@@ -3,7 +3,8 @@
  * the bookkeeping (src/bin.ts: each session's update time, read from `opencode.db` with libsql's synchronous binding),
  * and still sees every change OpenCode makes: a session it updated (every message and part bumps its time), a new one.
  */
-import { mkdirSync } from "node:fs"
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { createClient } from "@libsql/client"
 import { describeQuickImport } from "@opensync/testkit/QuickImport"
@@ -11,6 +12,18 @@ import { copyOfExported, writeDatabase } from "./support/database.js"
 
 const database = (home: string) => join(home, ".local", "share", "opencode", "opencode.db")
 const FIRST = copyOfExported("a")
+
+/** The database's files (with its write-ahead log, which belongs to it), moved aside and back. */
+const databaseFiles = (home: string) => ["", "-wal", "-shm"].map((suffix) => `${database(home)}${suffix}`)
+const setAside = (home: string) => {
+  for (const file of databaseFiles(home)) if (existsSync(file)) renameSync(file, `${file}.saved`)
+}
+const restore = (home: string) => {
+  for (const file of databaseFiles(home)) {
+    rmSync(file, { force: true })
+    if (existsSync(`${file}.saved`)) renameSync(`${file}.saved`, file)
+  }
+}
 
 describeQuickImport({
   name: "opencode-sync",
@@ -44,6 +57,28 @@ describeQuickImport({
       what: "a new session",
       change: (home) => writeDatabase(database(home), [copyOfExported("c")], { create: false }),
       found: "3 sessions (1 new, 0 updated, 2 unchanged): read 1 session(s)"
+    }
+  ],
+  faults: [
+    {
+      what: "an opencode.db that is not a database",
+      fault: (home) => {
+        setAside(home)
+        writeFileSync(database(home), Buffer.concat([Buffer.from("SQLite format 3\0"), randomBytes(8_192)]))
+      },
+      error: /Cannot read OpenCode's sessions at .*opencode\.db: SQLITE_NOTADB/,
+      repair: restore
+    },
+    {
+      what: "an opencode.db without OpenCode's tables",
+      fault: async (home) => {
+        setAside(home)
+        const db = createClient({ url: `file:${database(home)}` })
+        await db.execute("CREATE TABLE other (x)")
+        db.close()
+      },
+      error: /Cannot read OpenCode's sessions at .*opencode\.db: it has no session, message and part tables/,
+      repair: restore
     }
   ]
 })

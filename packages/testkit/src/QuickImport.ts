@@ -41,6 +41,16 @@ export interface QuickImportCase {
     /** What the full import then finds: `3 sessions (1 new, 0 updated, 2 unchanged)`. */
     readonly found: string
   }>
+  /**
+   * Damage to the history the quick answer must not hide (a store that cannot be read): the full import runs and fails
+   * with `error`; once `repair` undoes it, the quick answer answers again.
+   */
+  readonly faults?: ReadonlyArray<{
+    readonly what: string
+    readonly fault: (home: string) => void | Promise<void>
+    readonly error: RegExp
+    readonly repair: (home: string) => void | Promise<void>
+  }>
 }
 
 interface Run {
@@ -169,6 +179,23 @@ export const describeQuickImport = (agent: QuickImportCase) =>
         const again = await home.run()
         expectRan(again, false)
         expect(again.stdout).toMatch(/\(0 new, 0 updated, \d+ unchanged\)/)
+      })
+    }
+
+    for (const { what, fault, error, repair } of agent.faults ?? []) {
+      it(`does not answer for ${what}: the full import says what is wrong`, { timeout: 120_000 }, async () => {
+        const home = await makeHome()
+        expectRan(await home.run(), true)
+        expectRan(await home.run(), false)
+        await fault(home.home)
+        const damaged = await home.run()
+        expect(damaged.full).toBe(true)
+        expect(damaged.code).toBe(1)
+        expect(damaged.stderr).toMatch(error)
+        await repair(home.home)
+        const repaired = await home.run()
+        expectRan(repaired, false)
+        expect(repaired.stdout).toMatch(/\(0 new, 0 updated, \d+ unchanged\)/)
       })
     }
   })
