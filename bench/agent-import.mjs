@@ -18,7 +18,17 @@ import { randomUUID } from "node:crypto"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { commandOf, fmt, machineOf, markdownTable, parseFlags, rootDir, startServer, stopChild } from "./lib.mjs"
+import {
+  commandOf,
+  fmt,
+  machineOf,
+  markdownTable,
+  parseFlags,
+  pluginEnv,
+  rootDir,
+  startServer,
+  stopChild
+} from "./lib.mjs"
 import { generate } from "./opencode-db.mjs"
 
 const flags = parseFlags(process.argv.slice(2))
@@ -93,14 +103,7 @@ for (const agent of agents) {
   const server = await startServer(data)
   try {
     await agent.generate(home)
-    const env = {
-      PATH: process.env.PATH,
-      HOME: home,
-      XDG_CACHE_HOME: join(home, ".cache"),
-      [`${agent.prefix}_CONVEX_URL`]: server.url,
-      [`${agent.prefix}_API_KEY`]: server.key,
-      [`${agent.prefix}_AUTO_SYNC`]: "0"
-    }
+    const env = pluginEnv(home, agent.prefix, server)
     const first = timed([agent.cli, "import"], env)
     if (!first.stdout.includes(`${sessions} sessions (${sessions} new,`)) {
       throw new Error(`${agent.name}: the first import did not find ${sessions} new sessions:\n${first.stdout}`)

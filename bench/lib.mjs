@@ -80,6 +80,19 @@ export const startServer = async (dataDir, { bin = binPath } = {}) => {
   return { url: match[1], key, child, pid: child.pid, stop: () => stopChild(child) }
 }
 
+/**
+ * The environment a plugin's CLI or hook runs in, alone, in `home`: configured for `server` by its settings' `prefix`
+ * (`CODEX_SYNC`), with no background sync started (the benchmark runs what it measures itself).
+ */
+export const pluginEnv = (home, prefix, server) => ({
+  PATH: process.env.PATH,
+  HOME: home,
+  XDG_CACHE_HOME: join(home, ".cache"),
+  [`${prefix}_CONVEX_URL`]: server.url,
+  [`${prefix}_API_KEY`]: server.key,
+  [`${prefix}_AUTO_SYNC`]: "0"
+})
+
 /** CPU time (user + system, all threads) a process has used so far, in ms, from /proc; null where it is unavailable. */
 export const cpuMsOf = (pid) => {
   try {

@@ -6,22 +6,12 @@
  * by a failed send, a damaged bookkeeping index or stamp, a changed setting, a flag. Which modules ran comes from a
  * preload that logs every read of the main bundle (@opensync/testkit's main-log.cjs).
  */
-import {
-  appendFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync
-} from "node:fs"
-import { tmpdir } from "node:os"
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { mainLog } from "@opensync/testkit/QuickImport"
-import { getSession, type RunningServer, startServer } from "@opensync/testkit/Server"
+import { getSession } from "@opensync/testkit/Server"
+import { serverForSuite } from "@opensync/testkit/SuiteServer"
 import * as Cli from "./support/cli.js"
 
 const stdoutEagain = resolve(__dirname, "support/stdout-eagain.cjs")
@@ -46,24 +36,17 @@ interface Home {
   readonly hook: (event: string, stdin: string) => Promise<Cli.Result>
 }
 
-let server: RunningServer
-const homes: Array<string> = []
-
-beforeAll(async () => {
-  server = await startServer()
-}, 120_000)
-
-afterAll(async () => {
-  await server?.stop()
-  for (const home of homes) rmSync(home, { recursive: true, force: true })
-})
+const suite = serverForSuite("ccs-quick-")
 
 /** A HOME with the captured session's main transcript (`main`, a part of it, say) and its subagent's. */
 const makeHome = (main: string = MAIN): Home => {
-  const home = mkdtempSync(join(tmpdir(), "ccs-quick-"))
-  homes.push(home)
+  const home = suite.home()
   const { main: mainPath, subagent: subagentPath } = Cli.transcripts(home, { subagent: true, main })
-  const base = { CLAUDE_SYNC_CONVEX_URL: server.url, CLAUDE_SYNC_API_KEY: server.key, CLAUDE_SYNC_AUTO_SYNC: "0" }
+  const base = {
+    CLAUDE_SYNC_CONVEX_URL: suite.server().url,
+    CLAUDE_SYNC_API_KEY: suite.server().key,
+    CLAUDE_SYNC_AUTO_SYNC: "0"
+  }
   let runs = 0
   return {
     home,
@@ -120,7 +103,7 @@ describe("import of an unchanged archive", () => {
     expect(next.full).toBe(true)
     expect(next.stdout).toContain("1 session (0 new, 1 updated, 0 unchanged): read 1 transcript file(s)")
     expect(next.stdout).toMatch(/, [1-9]\d* event\(s\) queued/)
-    const stored = await getSession(server, SESSION)
+    const stored = await getSession(suite.server(), SESSION)
     expect(stored?.detail.session.usage).toMatchObject({ input: 28, output: 271, cacheRead: 54_548 })
     // And once imported, the archive is unchanged again.
     expect((await home.run(["import"])).full).toBe(false)
@@ -177,7 +160,7 @@ describe("import of an unchanged archive", () => {
     // A sync while the server cannot be reached: the payload's events stay queued.
     const down = await Cli.node(home.home, [Cli.cli, "sync"], {
       CLAUDE_SYNC_CONVEX_URL: "http://127.0.0.1:9",
-      CLAUDE_SYNC_API_KEY: server.key,
+      CLAUDE_SYNC_API_KEY: suite.server().key,
       CLAUDE_SYNC_AUTO_SYNC: "0"
     })
     expect(down.stdout).toMatch(/queued [1-9]\d* event\(s\)/)
@@ -287,8 +270,8 @@ describe("import of an unchanged archive", () => {
     const { home, quick } = await imported()
     const log = join(home.home, "main-eagain.txt")
     const run = await Cli.node(home.home, ["--require", mainLog, "--require", stdoutEagain, Cli.cli, "import"], {
-      CLAUDE_SYNC_CONVEX_URL: server.url,
-      CLAUDE_SYNC_API_KEY: server.key,
+      CLAUDE_SYNC_CONVEX_URL: suite.server().url,
+      CLAUDE_SYNC_API_KEY: suite.server().key,
       CLAUDE_SYNC_AUTO_SYNC: "0",
       MAIN_LOG: log
     })

@@ -3,7 +3,7 @@
  * synchronous work, so the loop lets the event loop take its I/O between items and what was appended goes out while the
  * import reads on.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -46,6 +46,45 @@ const work = (ms: number) => {
 }
 
 describe("the import loop", () => {
+  it.effect("a changed versioned item is read whole but queues only what its last read did not", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(root, "state-"))
+      const services = Layer.merge(Outbox.layer(join(dir, "outbox")), Redactor.Redactor.Default)
+      const events = (count: number) => Array.from({ length: count }, (_, i) => message("long", i))
+      const item = (version: string, count: number, always = false): Kit.SessionSource.HistoryItem => ({
+        sessionId: "long",
+        label: "long",
+        size: 0,
+        key: "long",
+        version,
+        always,
+        read: Effect.succeed({ ok: true as const, events: events(count), malformed: 0 })
+      })
+      const run = (items: ReadonlyArray<Kit.SessionSource.HistoryItem>, again = false) =>
+        Effect.gen(function* () {
+          const checkpoints = Kit.Checkpoints.open(join(dir, "state"), null)
+          const fingerprint = { syncToolCalls: true, syncThinking: false }
+          return yield* Kit.History.importItems(items, { checkpoints, mapping: fingerprint, again })
+        }).pipe(Effect.provide(services))
+      const queued = Kit.History.REMEMBER_QUEUED_FROM + 50
+      expect(yield* run([item("v1", queued)])).toMatchObject({ events: queued, found: { new: 1 } })
+      // A turn added three events: only those are queued.
+      expect(yield* run([item("v2", queued + 3)])).toMatchObject({ events: 3, found: { updated: 1 } })
+      // The same version again is not read; an item that is always read finds nothing new.
+      expect(yield* run([item("v2", queued + 3)])).toMatchObject({ events: 0, items: 0, found: { unchanged: 1 } })
+      expect(yield* run([item("v2", queued + 3, true)])).toMatchObject({ events: 0, items: 1, found: { unchanged: 1 } })
+      // `--again` queues everything.
+      expect(yield* run([item("v3", queued + 3)], true)).toMatchObject({ events: queued + 3 })
+      // A damaged record of what was queued is no record: everything is queued again.
+      const states = join(dir, "state", "imported", "state")
+      for (const name of readdirSync(states)) writeFileSync(join(states, name), "{")
+      expect(yield* run([item("v4", queued + 4)])).toMatchObject({ events: queued + 4 })
+      // An item of few events is not remembered by its ids: it is queued whole when it changes.
+      expect(yield* run([{ ...item("v1", 5), key: "short" }])).toMatchObject({ events: 5 })
+      expect(yield* run([{ ...item("v2", 6), key: "short" }])).toMatchObject({ events: 6 })
+    })
+  )
+
   it.effect("collects garbage after each 64 MiB read, with Node's own collector by default", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(join(root, "state-"))

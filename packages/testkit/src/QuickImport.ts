@@ -7,12 +7,11 @@
  * import, which reads it. Which bundle ran comes from a preload that logs every read of the main bundle
  * (`main-log.cjs`).
  */
-import { spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, readdirSync, readFileSync, utimesSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { type RunningServer, startServer } from "./Server.js"
+import { describe, expect, it } from "@effect/vitest"
+import { runNode } from "./Server.js"
+import { agentEnv, serverForSuite } from "./SuiteServer.js"
 
 /** Preloaded into a CLI (`node --require`), it appends to `$MAIN_LOG` every read of the CLI's main bundle. */
 export const mainLog = resolve(__dirname, "main-log.cjs")
@@ -80,47 +79,22 @@ const ageFolders = (dir: string) => {
 
 export const describeQuickImport = (agent: QuickImportCase) =>
   describe(`${agent.name}: import of an unchanged history`, () => {
-    let server: RunningServer
-    const homes: Array<string> = []
-
-    beforeAll(async () => {
-      server = await startServer()
-    }, 120_000)
-
-    afterAll(async () => {
-      await server?.stop()
-      for (const home of homes) rmSync(home, { recursive: true, force: true })
-    })
+    const suite = serverForSuite("quick-import-")
 
     const makeHome = async () => {
-      const home = mkdtempSync(join(tmpdir(), "quick-import-"))
-      homes.push(home)
+      const server = suite.server()
+      const home = suite.home()
       const sessions = await agent.history(home)
       let runs = 0
-      const run = (env: Record<string, string> = {}) =>
-        new Promise<Run>((done) => {
-          const log = join(home, `main-${runs++}.txt`)
-          const child = spawn(process.execPath, ["--require", mainLog, agent.cli, "import"], {
-            env: {
-              PATH: process.env.PATH ?? "/usr/bin:/bin",
-              HOME: home,
-              XDG_CONFIG_HOME: join(home, ".config"),
-              XDG_CACHE_HOME: join(home, ".cache"),
-              [`${agent.envPrefix}_CONVEX_URL`]: server.url,
-              [`${agent.envPrefix}_API_KEY`]: server.key,
-              [`${agent.envPrefix}_AUTO_SYNC`]: "0",
-              MAIN_LOG: log,
-              ...env
-            }
-          })
-          let stdout = ""
-          let stderr = ""
-          child.stdout.on("data", (chunk) => (stdout += chunk))
-          child.stderr.on("data", (chunk) => (stderr += chunk))
-          child.on("close", (code) =>
-            done({ code, stdout, stderr, full: readFileSync(log, "utf8").includes("/dist/cli-main.cjs") })
-          )
+      const run = async (env: Record<string, string> = {}): Promise<Run> => {
+        const log = join(home, `main-${runs++}.txt`)
+        const ran = await runNode(["--require", mainLog, agent.cli, "import"], {
+          ...agentEnv(home, agent.envPrefix, server),
+          MAIN_LOG: log,
+          ...env
         })
+        return { ...ran, full: readFileSync(log, "utf8").includes("/dist/cli-main.cjs") }
+      }
       const state = join(home, agent.stateDir)
       return {
         home,

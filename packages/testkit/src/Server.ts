@@ -20,15 +20,31 @@ export interface RunningServer {
 
 export const binPath = resolve(__dirname, "../../server/dist/opensync.mjs")
 
-export const runCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [binPath, ...args], { env: { ...process.env, ...env } })
+/** What a command printed, and how it exited. */
+export interface Ran {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `node <args>` in `env` alone, with `stdin`; what it printed. */
+export const runNode = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string | undefined>,
+  stdin = ""
+): Promise<Ran> =>
+  new Promise<Ran>((done) => {
+    const child = spawn(process.execPath, args, { env })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk) => (stdout += chunk))
     child.stderr.on("data", (chunk) => (stderr += chunk))
     child.on("close", (code) => done({ code, stdout, stderr }))
+    child.stdin.end(stdin)
   })
+
+export const runCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  runNode([binPath, ...args], { ...process.env, ...env })
 
 export interface StartOptions {
   /** The data dir (default: a fresh temporary one, removed on stop). */

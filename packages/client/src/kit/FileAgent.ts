@@ -260,6 +260,32 @@ const historyItem = <S>(file: SessionFile, files: Files<S>, options: MappingOpti
   )
 })
 
+/**
+ * A follow-up as an item of the kit's import loop, under the key and version `import` gives its file: the file is
+ * read whole with its subagents' files (`followUp`) every time (`always`: their files change on their own), and only
+ * the events the last read of it (by a sync or an import) did not queue are queued. A long session's turn then sends
+ * what the turn added, not the whole session again; an `import` after it finds the file unchanged.
+ */
+const followUpItemOf =
+  <S>(files: Files<S>) =>
+  (followUp: FollowUp, options: MappingOptions): Effect.Effect<HistoryItem<never>, FollowUpFailed> =>
+    Effect.sync(() => {
+      const stats = statSync(followUp.path, { throwIfNoEntry: false })
+      return {
+        sessionId: followUp.sessionId,
+        label: followUp.path,
+        size: stats?.size ?? 0,
+        key: followUp.path,
+        // A file that is not there has no version: it is read, and fails.
+        version: stats === undefined ? "" : Checkpoints.fileVersion(stats),
+        always: true,
+        read: followUpOf(files)(followUp, options).pipe(
+          Effect.map((events): ItemEvents => ({ ok: true, events, malformed: 0 })),
+          Effect.catchAll((failed) => Effect.succeed({ ok: false, reason: failed.reason } as const))
+        )
+      }
+    })
+
 type Service = Context.Tag.Service<typeof SessionSource>
 
 /**
@@ -278,6 +304,7 @@ export const sourceLayer = <S>(
         ...rest,
         decode,
         followUp: followUpOf(files),
+        followUpItem: followUpItemOf(files),
         history: (options) =>
           Effect.map(files.discover, (found) => ({
             items: SessionFiles.filesSince(found, options.since).map((file) => historyItem(file, files, options)),

@@ -114,6 +114,25 @@ type Outcome =
 export const fingerprintOf = (mapping: MappingOptions | undefined): string =>
   mapping === undefined ? "" : `tools:${mapping.syncToolCalls ? 1 : 0},thinking:${mapping.syncThinking ? 1 : 0}`
 
+/**
+ * A versioned item's reader state: the ids of the events its last read queued (ids are digests of the events'
+ * content, so an event read again unchanged has the same id). The next read of the item queues only the others.
+ */
+interface QueuedIds {
+  readonly queued: ReadonlyArray<string>
+}
+
+/**
+ * Items that gave fewer events are not remembered by their ids: queuing those again costs less than writing and
+ * reading their ids (a state file per session on a first import of thousands).
+ */
+export const REMEMBER_QUEUED_FROM = 100
+
+const queuedIdsOf = (state: unknown): ReadonlySet<string> | undefined => {
+  const queued = (state as Partial<QueuedIds> | undefined)?.queued
+  return Array.isArray(queued) ? new Set(queued.filter((id): id is string => typeof id === "string")) : undefined
+}
+
 /** Where to go on reading a file the bookkeeping knows, or undefined to read it from the start. */
 const resumePoint = (
   store: Checkpoints.Store,
@@ -150,12 +169,18 @@ export const readItem = <E>(
     const file = item.file
     if (file === undefined) {
       const version = item.version as string
-      if (known?.version === version) return { _tag: "Unchanged" } as const
+      if (known?.version === version && item.always !== true) return { _tag: "Unchanged" } as const
       const result = yield* item.read
       if (!result.ok) return { _tag: "Failed", reason: result.reason } as const
-      const commit = () => store.put(key, { sessionId, options: fingerprint, version })
-      const status = previous === undefined ? "new" : "updated"
-      return { _tag: "Read", status, ...result, bytes: item.size, commit } as const
+      // Read whole, but queued only in part: what the last read queued is in the outbox or on the server already.
+      const queued = known === undefined ? undefined : queuedIdsOf(store.state(key))
+      const events = queued === undefined ? result.events : result.events.filter((event) => !queued.has(event.id))
+      const remember: QueuedIds | undefined =
+        result.events.length >= REMEMBER_QUEUED_FROM ? { queued: result.events.map((event) => event.id) } : undefined
+      const commit = () => store.put(key, { sessionId, options: fingerprint, version }, remember)
+      const status =
+        previous === undefined ? "new" : known !== undefined && events.length === 0 ? "unchanged" : "updated"
+      return { _tag: "Read", status, events, malformed: result.malformed, bytes: item.size, commit } as const
     }
     if (known !== undefined && known.size === item.size && known.mtimeMs === file.mtimeMs) {
       return { _tag: "Unchanged" } as const

@@ -101,8 +101,16 @@ export interface HistoryItem<E = unknown> {
    * one is read whole on every import.
    */
   readonly key?: string
-  /** Changes whenever the item does (an update time): an item whose version was imported already is not read. */
+  /**
+   * Changes whenever the item does (an update time): an item whose version was imported already is not read. A
+   * changed item is read whole, and only the events its last read did not queue are queued (`History.readItem`).
+   */
   readonly version?: string
+  /**
+   * Read even when its version is the one recorded: its version does not cover all it reads (a session file read with
+   * its subagents' files, which change on their own).
+   */
+  readonly always?: boolean
   /** For an append-only file: read on from where the last import (or sync) stopped, instead of `read`. */
   readonly file?: AppendOnlyFile<E>
 }
