@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Kit } from "@opensync/client"
 import * as HookAgent from "@opensync/testkit/HookAgent"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { agent } from "../src/Agent.js"
 import * as Source from "../src/Source.js"
 
 /** The hook payloads the real codex 0.171.0 sent (`{argv, stdin}` per line). */
@@ -89,4 +94,26 @@ describe("Codex hook payloads", () => {
     })
     expect(Kit.FileAgent.decodeHookInput("[]")).toEqual({ problem: "hook stdin is not a JSON object" })
   })
+
+  it.effect("a session file that cannot be reached fails its follow-up alone, whatever keeps it from being found", () =>
+    Effect.gen(function* () {
+      const home = mkdtempSync(join(tmpdir(), "codex-followup-"))
+      try {
+        writeFileSync(join(home, "a-file"), "")
+        const source = yield* Kit.SessionSource.SessionSource.pipe(
+          Effect.provide(Source.layer),
+          Effect.provide(Kit.LocalState.layer(agent, { HOME: home }))
+        )
+        const options = { syncToolCalls: true, syncThinking: false }
+        // Gone, and a path through a regular file (ENOTDIR): each a FollowUpFailed the sync logs, not a defect that
+        // would stop every sync after it.
+        for (const path of [join(home, "gone.jsonl"), join(home, "a-file", "rollout.jsonl")]) {
+          const item = yield* Effect.either(source.followUpItem!({ sessionId: "s", path }, options))
+          expect(Either.isLeft(item) && item.left).toBeInstanceOf(Kit.SessionSource.FollowUpFailed)
+        }
+      } finally {
+        rmSync(home, { recursive: true, force: true })
+      }
+    })
+  )
 })

@@ -269,22 +269,28 @@ const historyItem = <S>(file: SessionFile, files: Files<S>, options: MappingOpti
 const followUpItemOf =
   <S>(files: Files<S>) =>
   (followUp: FollowUp, options: MappingOptions): Effect.Effect<HistoryItem<never>, FollowUpFailed> =>
-    Effect.sync(() => {
-      const stats = statSync(followUp.path, { throwIfNoEntry: false })
-      return {
-        sessionId: followUp.sessionId,
-        label: followUp.path,
-        size: stats?.size ?? 0,
-        key: followUp.path,
-        // A file that is not there has no version: it is read, and fails.
-        version: stats === undefined ? "" : Checkpoints.fileVersion(stats),
-        always: true,
-        read: followUpOf(files)(followUp, options).pipe(
-          Effect.map((events): ItemEvents => ({ ok: true, events, malformed: 0 })),
-          Effect.catchAll((failed) => Effect.succeed({ ok: false, reason: failed.reason } as const))
-        )
-      }
-    })
+    Effect.try({
+      // Whatever keeps the file from being found (gone, a folder that cannot be entered, a path through a file) fails
+      // this follow-up alone.
+      try: () => statSync(followUp.path),
+      catch: (cause) =>
+        new FollowUpFailed({ path: followUp.path, reason: cause instanceof Error ? cause.message : String(cause) })
+    }).pipe(
+      Effect.map(
+        (stats): HistoryItem<never> => ({
+          sessionId: followUp.sessionId,
+          label: followUp.path,
+          size: stats.size,
+          key: followUp.path,
+          version: Checkpoints.fileVersion(stats),
+          always: true,
+          read: followUpOf(files)(followUp, options).pipe(
+            Effect.map((events): ItemEvents => ({ ok: true, events, malformed: 0 })),
+            Effect.catchAll((failed) => Effect.succeed({ ok: false, reason: failed.reason } as const))
+          )
+        })
+      )
+    )
 
 type Service = Context.Tag.Service<typeof SessionSource>
 
