@@ -84,6 +84,27 @@ describe("SessionFiles.linesOfFile", () => {
     expect(process.memoryUsage.rss() - rss).toBeLessThan(400 * 1024 ** 2)
   })
 
+  it("reads on from a line's start, and says where the last line break it read ends", () => {
+    const bytes = Buffer.from('{"a":1}\n{"b":"é 🎉"}\n\n{"c":3}\npartial', "utf8")
+    const path = join(dir, "from.jsonl")
+    writeFileSync(path, bytes)
+    const starts = [0, ...[...bytes].flatMap((byte, i) => (byte === 10 ? [i + 1] : []))]
+    const lastBreak = bytes.lastIndexOf(10) + 1
+    for (const from of starts) {
+      for (const chunk of [1, 2, 3, 7, 4096]) {
+        const position = { from, lineEnd: -1 }
+        const lines = [...Kit.SessionFiles.linesOfFile(path, chunk, Kit.SessionFiles.maxLineChars, position)]
+        expect(lines, `from ${from}, chunks of ${chunk}`).toEqual(bytes.subarray(from).toString("utf8").split("\n"))
+        expect(position.lineEnd).toBe(lastBreak)
+      }
+    }
+    // Past an overlong line, the line break that ends it counts.
+    writeFileSync(path, `${"x".repeat(40)}\nok`)
+    const position = { from: 0, lineEnd: -1 }
+    expect([...Kit.SessionFiles.linesOfFile(path, 8, 10, position)]).toEqual([Kit.SessionFiles.overlongLine, "ok"])
+    expect(position.lineEnd).toBe(41)
+  })
+
   it("fails with why the file cannot be read", () => {
     expect(() => [...Kit.SessionFiles.linesOfFile(join(dir, "missing.jsonl"))]).toThrow(/ENOENT/)
   })

@@ -165,7 +165,7 @@ const toolCallOf = (call: Json, messageId: string, startedAt: number, cwd: strin
 }
 
 /** What `read` keeps of a message record's last copy: its time, and the message and tool calls it gives, if any. */
-interface Kept {
+export interface Kept {
   readonly at: number
   readonly message: Kit.SessionEvents.SessionMessage | null
   readonly toolCalls: ReadonlyArray<Kit.SessionEvents.SessionToolCall>
@@ -240,26 +240,34 @@ const keep = (
   }
 }
 
+/** What a `reader` has read, as plain JSON: saved between reads of a chat that grows, and given back to go on. */
+export interface ReaderState {
+  readonly header: Json | null
+  readonly title: string | null
+  /** The kept message records by id, in the order of their first copies. */
+  readonly kept: ReadonlyArray<readonly [string, Kept]>
+}
+
 /**
- * Reads a chat file's records, one at a time (`records` may be a file's lines parsed as they are read): of each
- * message record only what it syncs is kept (`keep`), so a long chat's tool results are never held at once. `cwd` is
- * the project the chat belongs to (see `Projects`); `parentId` the session that started a subagent's chat.
+ * Reads a chat file's records one at a time (`add`), from the start or on from a saved `state`: of each message
+ * record only what it syncs is kept (`keep`), so a long chat's tool results are never held at once. `cwd` is the
+ * project the chat belongs to (see `Projects`); `parentId` the session that started a subagent's chat.
  */
-export const read = (
-  records: Iterable<Json>,
-  options: { readonly syncThinking: boolean; readonly cwd: string | null; readonly parentId?: string | null }
-): ChatSession => {
-  let header: Json | undefined
+export const reader = (
+  options: { readonly syncThinking: boolean; readonly cwd: string | null; readonly parentId?: string | null },
+  saved?: ReaderState
+) => {
+  let header: Json | undefined = saved?.header ?? undefined
   // Upsert by id: the last copy of a record wins, in the place its first copy had.
-  const latest = new Map<string, Kept>()
-  let title: string | null = null
+  const latest = new Map<string, Kept>(saved?.kept ?? [])
+  let title: string | null = saved?.title ?? null
   const upsert = (record: Json) => {
     const id = Lenient.field(record, "id")
     if (id === undefined || typeof record.type !== "string") return
     // A Map keeps the order keys were first set in: deleting first would move the record to the end.
     latest.set(id, keep(id, record, options))
   }
-  for (const record of records) {
+  const add = (record: Json) => {
     if (header === undefined && Lenient.field(record, "sessionId") !== undefined) header = record
     if (Lenient.isRecord(record.$set)) {
       const patch = record.$set
@@ -267,41 +275,55 @@ export const read = (
         if (Lenient.isRecord(message)) upsert(message)
       }
       title = Lenient.field(patch, "summary") ?? title
-      continue
+      return
     }
     upsert(record)
   }
-  header ??= {}
-  title = Lenient.field(header, "summary") ?? title
-  const messages: Array<Kit.SessionEvents.SessionMessage> = []
-  const toolCalls: Array<Kit.SessionEvents.SessionToolCall> = []
-  let model: string | null = null
-  // Only the messages date the session: `lastUpdated` patches move without anything to sync.
-  let lastAt: number | null = null
-  for (const { at, message, toolCalls: calls } of latest.values()) {
-    if (!Number.isFinite(at)) continue
-    lastAt = lastAt === null ? at : Math.max(lastAt, at)
-    if (message === null) continue
-    if (message.model !== null) model = message.model
-    messages.push(message)
-    toolCalls.push(...calls)
-    lastAt = Math.max(lastAt, message.completedAt)
+  const state = (): ReaderState => ({ header: header ?? null, title, kept: [...latest] })
+  const session = (): ChatSession => {
+    const head = header ?? {}
+    const messages: Array<Kit.SessionEvents.SessionMessage> = []
+    const toolCalls: Array<Kit.SessionEvents.SessionToolCall> = []
+    let model: string | null = null
+    // Only the messages date the session: `lastUpdated` patches move without anything to sync.
+    let lastAt: number | null = null
+    for (const { at, message, toolCalls: calls } of latest.values()) {
+      // A saved state has `null` for a record without a valid time.
+      if (!Number.isFinite(at)) continue
+      lastAt = lastAt === null ? at : Math.max(lastAt, at)
+      if (message === null) continue
+      if (message.model !== null) model = message.model
+      messages.push(message)
+      toolCalls.push(...calls)
+      lastAt = Math.max(lastAt, message.completedAt)
+    }
+    const started = Date.parse(Lenient.field(head, "startTime") ?? "")
+    return {
+      id: Lenient.field(head, "sessionId") ?? null,
+      kind: Lenient.field(head, "kind") ?? null,
+      projectHash: Lenient.field(head, "projectHash") ?? null,
+      title: Lenient.field(head, "summary") ?? title,
+      cwd: options.cwd,
+      gitBranch: null,
+      model,
+      provider: null,
+      agentVersion: null,
+      parentId: options.parentId ?? null,
+      startedAt: Number.isFinite(started) ? started : (messages[0]?.createdAt ?? null),
+      lastAt,
+      messages,
+      toolCalls
+    }
   }
-  const started = Date.parse(Lenient.field(header, "startTime") ?? "")
-  return {
-    id: Lenient.field(header, "sessionId") ?? null,
-    kind: Lenient.field(header, "kind") ?? null,
-    projectHash: Lenient.field(header, "projectHash") ?? null,
-    title,
-    cwd: options.cwd,
-    gitBranch: null,
-    model,
-    provider: null,
-    agentVersion: null,
-    parentId: options.parentId ?? null,
-    startedAt: Number.isFinite(started) ? started : (messages[0]?.createdAt ?? null),
-    lastAt,
-    messages,
-    toolCalls
-  }
+  return { add, state, session }
+}
+
+/** Reads a chat file's records (`records` may be a file's lines parsed as they are read) into its session. */
+export const read = (
+  records: Iterable<Json>,
+  options: { readonly syncThinking: boolean; readonly cwd: string | null; readonly parentId?: string | null }
+): ChatSession => {
+  const chat = reader(options)
+  for (const record of records) chat.add(record)
+  return chat.session()
 }

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto"
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import { Kit, Lenient } from "@opensync/client"
@@ -55,12 +57,134 @@ function* after<A>(first: A, rest: Iterator<A>): Generator<A> {
 }
 
 /**
- * Reads one chat file into its events; `sessionId` names the session when the header does not. A `.jsonl` chat is read
- * a line at a time (a file larger than `Kit.FileAgent.WHOLE_FILE_BYTES` straight from disk), each record reduced to
- * what it syncs as it is read (`Chat.read`), so a long chat's tool results and file contents are never held whole; the
- * older `.json` form is one document, read whole.
+ * `.jsonl` chats of at least this size keep what their last read gathered (a memo beside the agent's state), so the
+ * next read of the grown chat (the sync after a turn) parses only what was appended. Smaller chats are read whole.
  */
-export const readChatFile = (path: string, sessionId: string, options: Kit.SessionSource.MappingOptions, env: Env) => {
+export const MEMO_FROM_BYTES = 4 * 1024 * 1024
+
+/**
+ * What a read of a chat gathered, up to the last line break it read: the reader's state, with what it was read with.
+ * A memo is only a shortcut: one that does not match the file as it is now (its last line read, by a digest of its
+ * bytes; the settings; the project) is not used, and the chat is read from its start.
+ */
+interface Memo {
+  readonly v: 1
+  readonly path: string
+  readonly offset: number
+  readonly tail: Kit.Checkpoints.Tail
+  readonly syncThinking: boolean
+  readonly hash: string | null
+  readonly cwd: string | null
+  readonly malformed: number
+  readonly state: Chat.ReaderState
+}
+
+const memoFile = (env: Env, path: string) =>
+  join(
+    Kit.Agent.paths(agent, env).stateDir,
+    "chats",
+    `${createHash("sha256").update(path).digest("hex").slice(0, 32)}.json`
+  )
+
+const loadMemo = (env: Env, path: string, size: number, syncThinking: boolean): Memo | undefined => {
+  try {
+    const memo = JSON.parse(readFileSync(memoFile(env, path), "utf8")) as Memo
+    const usable =
+      memo.v === 1 &&
+      memo.path === path &&
+      memo.syncThinking === syncThinking &&
+      memo.offset <= size &&
+      Kit.Checkpoints.hasTail(path, memo.offset, memo.tail) &&
+      Projects.projectOf(geminiDir(env), path, memo.hash) === memo.cwd
+    return usable ? memo : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Writes a memo, whole or not at all (a disk that refuses it only costs the next read its shortcut). */
+const saveMemo = (env: Env, memo: Memo) => {
+  const file = memoFile(env, memo.path)
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+    const temporary = `${file}.${process.pid}.tmp`
+    writeFileSync(temporary, JSON.stringify(memo), { mode: 0o600 })
+    renameSync(temporary, file)
+  } catch {}
+}
+
+/**
+ * Reads a large `.jsonl` chat from disk a line at a time, on from its memo when it has a usable one, and leaves a memo
+ * of what it read up to its last line break (a line after it may still be being written: it is read, not kept).
+ */
+const readLargeChat = (path: string, options: Kit.SessionSource.MappingOptions, env: Env, size: number) => {
+  const memo = loadMemo(env, path, size, options.syncThinking)
+  const settings = { syncThinking: options.syncThinking, parentId: parentOf(path) }
+  let chat = memo === undefined ? undefined : Chat.reader({ ...settings, cwd: memo.cwd }, memo.state)
+  let hash = memo?.hash ?? null
+  let cwd = memo?.cwd ?? null
+  let malformed = memo?.malformed ?? 0
+  const add = (raw: string) => {
+    if (raw.trim() === "") return
+    let value: unknown
+    try {
+      value = JSON.parse(raw)
+    } catch {
+      malformed++
+      return
+    }
+    if (!Lenient.isRecord(value)) {
+      malformed++
+      return
+    }
+    if (chat === undefined) {
+      // The project comes from the first record's hash (the header), before any message needs it.
+      hash = typeof value.projectHash === "string" ? value.projectHash : null
+      cwd = Projects.projectOf(geminiDir(env), path, hash)
+      chat = Chat.reader({ ...settings, cwd })
+    }
+    chat.add(value)
+  }
+  const position = { from: memo?.offset ?? 0, lineEnd: 0 }
+  // Each line is added once the next shows it ended with a line break; the last is what follows the last break.
+  let held: string | undefined
+  for (const line of Kit.SessionFiles.linesOfFile(path, undefined, undefined, position)) {
+    if (held !== undefined) add(held)
+    held = line
+  }
+  const tail = Kit.Checkpoints.tailOf(path, position.lineEnd)
+  if (chat !== undefined && tail !== undefined && position.lineEnd > 0) {
+    const state = chat.state()
+    saveMemo(env, {
+      v: 1,
+      path,
+      offset: position.lineEnd,
+      tail,
+      syncThinking: options.syncThinking,
+      hash,
+      cwd,
+      malformed,
+      state
+    })
+  }
+  if (held !== undefined) add(held)
+  chat ??= Chat.reader({ ...settings, cwd: Projects.projectOf(geminiDir(env), path, null) })
+  return { session: chat.session(), malformed }
+}
+
+/**
+ * Reads one chat file into its events; `sessionId` names the session when the header does not. A `.jsonl` chat is read
+ * a line at a time, each record reduced to what it syncs as it is read (`Chat.reader`), so a long chat's tool results
+ * and file contents are never held whole; one of `memoFromBytes` or more is read from disk and goes on from what its
+ * last read gathered (`MEMO_FROM_BYTES`). The older `.json` form is one document, read whole.
+ */
+export const readChatFile = (
+  path: string,
+  sessionId: string,
+  options: Kit.SessionSource.MappingOptions,
+  env: Env,
+  memoFromBytes = MEMO_FROM_BYTES
+) => {
   const chatOf = (records: Iterable<Lenient.Json>): Chat.ChatSession => {
     // The project comes from the first record's hash (the header), before any message needs it.
     const rest = records[Symbol.iterator]()
@@ -76,9 +200,10 @@ export const readChatFile = (path: string, sessionId: string, options: Kit.Sessi
       const parsed = Chat.parse(text, "json")
       return { session: chatOf(parsed.records), malformed: parsed.malformed }
     })
-  return Kit.FileAgent.readSessionFileLines(path, sessionId, mapping, (lines) => {
+  return Kit.FileAgent.readSessionFileWith(path, sessionId, mapping, (size) => {
+    if (size >= memoFromBytes) return readLargeChat(path, options, env, size)
     const counts = { malformed: 0 }
-    const session = chatOf(Kit.SessionFiles.jsonObjectsOf(lines(), counts))
+    const session = chatOf(Kit.SessionFiles.jsonObjectsOf(Kit.SessionFiles.linesOf(readFileSync(path, "utf8")), counts))
     return { session, malformed: counts.malformed }
   })
 }

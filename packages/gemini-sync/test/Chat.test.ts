@@ -18,6 +18,7 @@ import { Limits, Pricing, Usage } from "@opensync/domain"
 import { totalUsage, usage } from "@opensync/testkit/HookAgent"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import * as Effect from "effect/Effect"
+import { geminiChat } from "../../../bench/long-sessions.mjs"
 import * as Chat from "../src/Chat.js"
 import * as History from "../src/History.js"
 import * as Projects from "../src/Projects.js"
@@ -409,6 +410,53 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
       expect(read.session.messages.map((m) => m.id)).toEqual(
         Chat.read(Chat.parse(text, "jsonl").records, { syncThinking: true, cwd }).messages.map((m) => m.id)
       )
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
+  })
+
+  it("reads a grown chat on from what its last read gathered, to what a whole read gives", async () => {
+    // Every chat is given a memo here (`memoFromBytes` 0): after each read, the chat grows by a line, by half a line
+    // (still being written), or by the rest of it; each read equals the whole file's.
+    const lines = geminiChat(12).trimEnd().split("\n")
+    lines.splice(5, 0, "not json", "", '{"$set":{"summary":"A title"}}', "[1]")
+    lines.push('{"$rewindTo":"prompt-3"}', lines[8]!.replace("Writing file", "Written file"))
+    const home = mkdtempSync(join(tmpdir(), "gemini-memo-"))
+    try {
+      const chats = join(home, ".gemini", "tmp", "gproj", "chats")
+      mkdirSync(chats, { recursive: true })
+      writeFileSync(join(home, ".gemini", "tmp", "gproj", ".project_root"), "/home/dev/projects/gproj")
+      const path = join(chats, "session-2026-12-04T17-13-5e551017.jsonl")
+      const env = { HOME: home }
+      const expectWhole = async (text: string, syncThinking = true) => {
+        writeFileSync(path, text)
+        const options = { syncToolCalls: true, syncThinking }
+        const read = await Effect.runPromise(History.readChatFile(path, "fallback", options, env, 0))
+        const parsed = Chat.parse(text, "jsonl")
+        const whole = Chat.read(parsed.records, { syncThinking, cwd: "/home/dev/projects/gproj" })
+        expect(read.session).toEqual(whole)
+        expect(read.malformed).toBe(parsed.malformed)
+        return read
+      }
+      for (let count = 1; count <= lines.length; count++) {
+        const text = `${lines.slice(0, count).join("\n")}\n`
+        const next = lines[count]
+        if (next !== undefined) await expectWhole(text + next.slice(0, next.length >> 1))
+        await expectWhole(text)
+      }
+      const full = `${lines.join("\n")}\n`
+      // Other settings: the memo is not used.
+      await expectWhole(full, false)
+      // A chat rewritten (its last line read is not what it was): read from the start.
+      await expectWhole(`${lines.slice(0, 6).join("\n")}\n${lines.slice(9).join("\n")}\n`)
+      // What the memo covers is not read again: a change before its last line is not seen (as the kit's checkpoints).
+      await expectWhole(full)
+      const damaged = full.replace('"Write file 1"', '"Write file X"')
+      writeFileSync(path, damaged)
+      const resumed = await Effect.runPromise(
+        History.readChatFile(path, "fallback", { syncToolCalls: true, syncThinking: true }, env, 0)
+      )
+      expect(resumed.session.messages.map((m) => m.text)).toContain("Write file 1")
     } finally {
       rmSync(home, { recursive: true, force: true })
     }

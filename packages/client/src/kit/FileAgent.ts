@@ -159,16 +159,28 @@ export const readSessionFileLines = <S extends FileSession>(
   options: MappingOptions & { readonly source: string },
   parse: (lines: () => Iterable<string>) => { readonly session: S; readonly malformed: number }
 ): Effect.Effect<FileRead<S>, string> =>
+  readSessionFileWith(path, sessionId, options, (size) => {
+    if (size > WHOLE_FILE_BYTES) return parse(() => SessionFiles.linesOfFile(path))
+    const text = readFileSync(path, "utf8")
+    return parse(() => SessionFiles.linesOf(text))
+  })
+
+/**
+ * `readSessionFile` for a reader that reads the file itself (`read`, given the file's size); fails with why the file
+ * cannot be read when it throws.
+ */
+export const readSessionFileWith = <S extends FileSession>(
+  path: string,
+  sessionId: string,
+  options: MappingOptions & { readonly source: string },
+  read: (size: number) => { readonly session: S; readonly malformed: number }
+): Effect.Effect<FileRead<S>, string> =>
   Effect.map(
     Effect.try({
-      try: () => {
-        if (statSync(path).size > WHOLE_FILE_BYTES) return parse(() => SessionFiles.linesOfFile(path))
-        const text = readFileSync(path, "utf8")
-        return parse(() => SessionFiles.linesOf(text))
-      },
+      try: () => read(statSync(path).size),
       catch: (cause) => (cause instanceof Error ? cause.message : String(cause))
     }),
-    (read) => fileRead(read, sessionId, options)
+    (result) => fileRead(result, sessionId, options)
   )
 
 const fileRead = <S extends FileSession>(
