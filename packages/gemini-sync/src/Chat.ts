@@ -120,7 +120,8 @@ export const summarize = (name: string, args: unknown, cwd: string | null): Tool
 /** A shell tool's reply: `Output: …` then `Exit Code: N` (absent on success). */
 const exitCodeOf = (output: string): number | null => {
   const match = /(?:^|\n)Exit Code: (-?\d{1,9})(?:\n|$)/.exec(output)
-  return match === null ? null : Number(match[1])
+  // `|| 0`: "-0" is 0 (a saved reader state keeps no negative zero).
+  return match === null ? null : Number(match[1]) || 0
 }
 
 /** What a shell command printed, without the wrapper Gemini CLI adds around it. */

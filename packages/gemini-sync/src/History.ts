@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import { Kit, Lenient } from "@opensync/client"
@@ -105,20 +105,26 @@ const loadMemo = (env: Env, path: string, size: number, syncThinking: boolean): 
 /** Writes a memo, whole or not at all (a disk that refuses it only costs the next read its shortcut). */
 const saveMemo = (env: Env, memo: Memo) => {
   const file = memoFile(env, memo.path)
+  const temporary = `${file}.${process.pid}.tmp`
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
-    const temporary = `${file}.${process.pid}.tmp`
     writeFileSync(temporary, JSON.stringify(memo), { mode: 0o600 })
     renameSync(temporary, file)
-  } catch {}
+  } catch {
+    rmSync(temporary, { force: true })
+  }
 }
 
 /**
- * Reads a large `.jsonl` chat from disk a line at a time, on from its memo when it has a usable one, and leaves a memo
- * of what it read up to its last line break (a line after it may still be being written: it is read, not kept).
+ * Reads a large `.jsonl` chat from disk a line at a time, on from `memo` when there is one, and gives the memo of what
+ * it read up to its last line break (a line after it may still be being written: it is read, not kept).
  */
-const readLargeChat = (path: string, options: Kit.SessionSource.MappingOptions, env: Env, size: number) => {
-  const memo = loadMemo(env, path, size, options.syncThinking)
+const readChatLines = (
+  path: string,
+  options: Kit.SessionSource.MappingOptions,
+  env: Env,
+  memo: Memo | undefined
+): { readonly session: Chat.ChatSession; readonly malformed: number; readonly memo: Memo | undefined } => {
   const settings = { syncThinking: options.syncThinking, parentId: parentOf(path) }
   let chat = memo === undefined ? undefined : Chat.reader({ ...settings, cwd: memo.cwd }, memo.state)
   let hash = memo?.hash ?? null
@@ -152,24 +158,43 @@ const readLargeChat = (path: string, options: Kit.SessionSource.MappingOptions, 
     if (held !== undefined) add(held)
     held = line
   }
-  const tail = Kit.Checkpoints.tailOf(path, position.lineEnd)
-  if (chat !== undefined && tail !== undefined && position.lineEnd > 0) {
-    const state = chat.state()
-    saveMemo(env, {
-      v: 1,
-      path,
-      offset: position.lineEnd,
-      tail,
-      syncThinking: options.syncThinking,
-      hash,
-      cwd,
-      malformed,
-      state
-    })
-  }
+  const tail = Kit.Checkpoints.spanTailOf(path, position.lineEnd)
+  const next: Memo | undefined =
+    chat === undefined || tail === undefined || position.lineEnd === 0
+      ? undefined
+      : {
+          v: 1,
+          path,
+          offset: position.lineEnd,
+          tail,
+          syncThinking: options.syncThinking,
+          hash,
+          cwd,
+          malformed,
+          state: chat.state()
+        }
   if (held !== undefined) add(held)
   chat ??= Chat.reader({ ...settings, cwd: Projects.projectOf(geminiDir(env), path, null) })
-  return { session: chat.session(), malformed }
+  return { session: chat.session(), malformed, memo: next }
+}
+
+/**
+ * A large `.jsonl` chat, read on from its memo when it has a usable one (else, or when the memo turns out unusable
+ * while it is read, from the start); its new memo is saved once the read succeeded.
+ */
+const readLargeChat = (path: string, options: Kit.SessionSource.MappingOptions, env: Env, size: number) => {
+  const memo = loadMemo(env, path, size, options.syncThinking)
+  let read: ReturnType<typeof readChatLines> | undefined
+  if (memo !== undefined) {
+    try {
+      read = readChatLines(path, options, env, memo)
+    } catch {
+      // A memo of another shape (damaged, or written by another build): read from the start.
+    }
+  }
+  read ??= readChatLines(path, options, env, undefined)
+  if (read.memo !== undefined) saveMemo(env, read.memo)
+  return { session: read.session, malformed: read.malformed }
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   truncateSync,
@@ -457,6 +458,19 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
         History.readChatFile(path, "fallback", { syncToolCalls: true, syncThinking: true }, env, 0)
       )
       expect(resumed.session.messages.map((m) => m.text)).toContain("Write file 1")
+      // A memo of another shape (damaged, another build's) is not used, and is replaced.
+      const memos = join(home, ".config", "gemini-sync", "chats")
+      for (const name of readdirSync(memos)) {
+        const memo = JSON.parse(readFileSync(join(memos, name), "utf8")) as { state: { kept: unknown } }
+        memo.state.kept = [["a", null]]
+        writeFileSync(join(memos, name), JSON.stringify(memo))
+      }
+      await expectWhole(`${full}${lines[3]!.replace("Write file", "Wrote file")}\n`)
+      await expectWhole(`${full}${lines[3]!.replace("Write file", "Wrote file")}\n${lines[4]}\n`)
+      // A blank last line read: the rewrite of a line before it (same length, a line break at the same place) is seen.
+      const header = lines[0]!
+      await expectWhole(`${header}\n${lines[1]}\n\n`)
+      await expectWhole(`${header}\n${lines[1]!.replace("Write file 0", "Write file Z")}\n\n`)
     } finally {
       rmSync(home, { recursive: true, force: true })
     }

@@ -74,12 +74,8 @@ const writeAtomic = (dir: string, file: string, text: string) => {
   }
 }
 
-/**
- * The last line before `offset` in the file at `path` (its last 4 KiB when longer), as a `Tail`; undefined when the
- * file cannot be read there (gone, shorter).
- */
-export const tailOf = (path: string, offset: number): Tail | undefined => {
-  if (offset <= 0) return { start: 0, digest: digestOf(new Uint8Array(0)) }
+/** The up to 4 KiB before `offset` in the file at `path`, from `from`; undefined when it cannot be read there. */
+const bytesBefore = (path: string, offset: number): { readonly from: number; readonly bytes: Buffer } | undefined => {
   let fd: number
   try {
     fd = openSync(path, "r")
@@ -89,15 +85,35 @@ export const tailOf = (path: string, offset: number): Tail | undefined => {
   try {
     const from = Math.max(0, offset - TAIL_BYTES)
     const bytes = Buffer.alloc(offset - from)
-    if (readSync(fd, bytes, 0, bytes.length, from) !== bytes.length) return undefined
-    // The line ends at `offset` (its line break just before it, or none at the end of the file).
-    const end = bytes[bytes.length - 1] === 0x0a ? bytes.length - 1 : bytes.length
-    const newline = bytes.lastIndexOf(0x0a, end - 1)
-    const start = newline < 0 ? 0 : newline + 1
-    return { start: from + start, digest: digestOf(bytes.subarray(start)) }
+    return readSync(fd, bytes, 0, bytes.length, from) === bytes.length ? { from, bytes } : undefined
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * The last line before `offset` in the file at `path` (its last 4 KiB when longer), as a `Tail`; undefined when the
+ * file cannot be read there (gone, shorter).
+ */
+export const tailOf = (path: string, offset: number): Tail | undefined => {
+  if (offset <= 0) return { start: 0, digest: digestOf(new Uint8Array(0)) }
+  const before = bytesBefore(path, offset)
+  if (before === undefined) return undefined
+  const { from, bytes } = before
+  // The line ends at `offset` (its line break just before it, or none at the end of the file).
+  const end = bytes[bytes.length - 1] === 0x0a ? bytes.length - 1 : bytes.length
+  const newline = bytes.lastIndexOf(0x0a, end - 1)
+  const start = newline < 0 ? 0 : newline + 1
+  return { start: from + start, digest: digestOf(bytes.subarray(start)) }
+}
+
+/**
+ * The tail of `tailOf`, but of the up to 4 KiB before `offset` whatever its lines: for a file whose last line read may
+ * be short or blank (a digest of one line break alone would match any rewrite with a line break there).
+ */
+export const spanTailOf = (path: string, offset: number): Tail | undefined => {
+  const before = bytesBefore(path, offset)
+  return before === undefined ? undefined : { start: before.from, digest: digestOf(before.bytes) }
 }
 
 /** Whether the file still has, before `offset`, the bytes an earlier read saw there. */
