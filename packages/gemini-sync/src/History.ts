@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import { Kit, Lenient } from "@opensync/client"
@@ -34,9 +34,16 @@ const sessionIdOf = async (path: string): Promise<string | undefined> => {
   }
 }
 
-/** Every chat file Gemini CLI keeps, oldest first by modification time. */
+/**
+ * Every chat file Gemini CLI keeps, oldest first by modification time. The memos of chats no longer there (Gemini CLI
+ * deletes old chats) are removed on the way.
+ */
 export const discover = (env: Env): Effect.Effect<ReadonlyArray<Kit.SessionFiles.SessionFile>> =>
-  Effect.suspend(() => Kit.SessionFiles.sessionFiles(Files.chatPaths(env), sessionIdOf))
+  Effect.suspend(() => {
+    const paths = Files.chatPaths(env)
+    sweepMemos(env, paths)
+    return Kit.SessionFiles.sessionFiles(paths, sessionIdOf)
+  })
 
 /** The chats of the subagents of the session whose chat file is `chatFile`. */
 export const subagentChatsOf = (chatFile: string, sessionId: string): Effect.Effect<ReadonlyArray<string>> =>
@@ -79,12 +86,23 @@ interface Memo {
   readonly state: Chat.ReaderState
 }
 
-const memoFile = (env: Env, path: string) =>
-  join(
-    Kit.Agent.paths(agent, env).stateDir,
-    "chats",
-    `${createHash("sha256").update(path).digest("hex").slice(0, 32)}.json`
-  )
+const memoDir = (env: Env) => join(Kit.Agent.paths(agent, env).stateDir, "chats")
+const memoName = (path: string) => `${createHash("sha256").update(path).digest("hex").slice(0, 32)}.json`
+const memoFile = (env: Env, path: string) => join(memoDir(env), memoName(path))
+
+/** Removes the memos (and any temporary file a write left) of chats that are not among `paths`. */
+const sweepMemos = (env: Env, paths: ReadonlyArray<string>) => {
+  let names: ReadonlyArray<string>
+  try {
+    names = readdirSync(memoDir(env))
+  } catch {
+    return
+  }
+  const kept = new Set(paths.map(memoName))
+  for (const name of names) {
+    if (!kept.has(name)) rmSync(join(memoDir(env), name), { force: true })
+  }
+}
 
 const loadMemo = (env: Env, path: string, size: number, syncThinking: boolean): Memo | undefined => {
   try {

@@ -467,10 +467,21 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
       }
       await expectWhole(`${full}${lines[3]!.replace("Write file", "Wrote file")}\n`)
       await expectWhole(`${full}${lines[3]!.replace("Write file", "Wrote file")}\n${lines[4]}\n`)
+      // `import` finds the chats: the memo of one still there stays, the memos of those gone are removed.
+      const memoNames = () => readdirSync(memos).sort()
+      const kept = memoNames()
+      expect(kept).toHaveLength(1)
+      writeFileSync(join(memos, `${"0".repeat(32)}.json`), "{}")
+      writeFileSync(join(memos, `${kept[0]}.123.tmp`), "{")
+      await Effect.runPromise(History.discover(env))
+      expect(memoNames()).toEqual(kept)
       // A blank last line read: the rewrite of a line before it (same length, a line break at the same place) is seen.
       const header = lines[0]!
       await expectWhole(`${header}\n${lines[1]}\n\n`)
       await expectWhole(`${header}\n${lines[1]!.replace("Write file 0", "Write file Z")}\n\n`)
+      rmSync(path)
+      await Effect.runPromise(History.discover(env))
+      expect(memoNames()).toEqual([])
     } finally {
       rmSync(home, { recursive: true, force: true })
     }
