@@ -57,12 +57,6 @@ const parentOf = (path: string): string | null => {
   return basename(folder) === "chats" || basename(dirname(folder)) !== "chats" ? null : basename(folder)
 }
 
-/** `first`, then what `rest` has left. */
-function* after<A>(first: A, rest: Iterator<A>): Generator<A> {
-  yield first
-  for (let next = rest.next(); next.done !== true; next = rest.next()) yield next.value
-}
-
 /**
  * `.jsonl` chats of at least this size keep what their last read gathered (a memo beside the agent's state), so the
  * next read of the grown chat (the sync after a turn) parses only what was appended. Smaller chats are read whole.
@@ -134,14 +128,15 @@ const saveMemo = (env: Env, memo: Memo) => {
 }
 
 /**
- * Reads a large `.jsonl` chat from disk a line at a time, on from `memo` when there is one, and gives the memo of what
+ * Reads a `.jsonl` chat from disk a line at a time, on from `memo` when there is one, and gives the memo of what
  * it read up to its last line break (a line after it may still be being written: it is read, not kept).
  */
 const readChatLines = (
   path: string,
   options: Kit.SessionSource.MappingOptions,
   env: Env,
-  memo: Memo | undefined
+  memo: Memo | undefined,
+  chunkBytes: number
 ): { readonly session: Chat.ChatSession; readonly malformed: number; readonly memo: Memo | undefined } => {
   const settings = { syncThinking: options.syncThinking, parentId: parentOf(path) }
   let chat = memo === undefined ? undefined : Chat.reader({ ...settings, cwd: memo.cwd }, memo.state)
@@ -172,7 +167,7 @@ const readChatLines = (
   const position = { from: memo?.offset ?? 0, lineEnd: 0 }
   // Each line is added once the next shows it ended with a line break; the last is what follows the last break.
   let held: string | undefined
-  for (const line of Kit.SessionFiles.linesOfFile(path, undefined, undefined, position)) {
+  for (const line of Kit.SessionFiles.linesOfFile(path, chunkBytes, undefined, position)) {
     if (held !== undefined) add(held)
     held = line
   }
@@ -197,29 +192,39 @@ const readChatLines = (
 }
 
 /**
- * A large `.jsonl` chat, read on from its memo when it has a usable one (else, or when the memo turns out unusable
- * while it is read, from the start); its new memo is saved once the read succeeded.
+ * A `.jsonl` chat, read a line at a time from disk. One of `memoFromBytes` or more is read on from its memo when it
+ * has a usable one (else, or when the memo turns out unusable while it is read, from the start), and its new memo is
+ * saved once the read succeeded.
  */
-const readLargeChat = (path: string, options: Kit.SessionSource.MappingOptions, env: Env, size: number) => {
-  const memo = loadMemo(env, path, size, options.syncThinking)
+const readJsonlChat = (
+  path: string,
+  options: Kit.SessionSource.MappingOptions,
+  env: Env,
+  size: number,
+  memoFromBytes: number
+) => {
+  const large = size >= memoFromBytes
+  // A small chat in one read (and the end-of-file read): no 4 MiB buffer for each of thousands of chats.
+  const chunkBytes = Math.min(4 * 1024 * 1024, size + 1)
+  const memo = large ? loadMemo(env, path, size, options.syncThinking) : undefined
   let read: ReturnType<typeof readChatLines> | undefined
   if (memo !== undefined) {
     try {
-      read = readChatLines(path, options, env, memo)
+      read = readChatLines(path, options, env, memo, chunkBytes)
     } catch {
       // A memo of another shape (damaged, or written by another build): read from the start.
     }
   }
-  read ??= readChatLines(path, options, env, undefined)
-  if (read.memo !== undefined) saveMemo(env, read.memo)
+  read ??= readChatLines(path, options, env, undefined, chunkBytes)
+  if (large && read.memo !== undefined) saveMemo(env, read.memo)
   return { session: read.session, malformed: read.malformed }
 }
 
 /**
  * Reads one chat file into its events; `sessionId` names the session when the header does not. A `.jsonl` chat is read
  * a line at a time, each record reduced to what it syncs as it is read (`Chat.reader`), so a long chat's tool results
- * and file contents are never held whole; one of `memoFromBytes` or more is read from disk and goes on from what its
- * last read gathered (`MEMO_FROM_BYTES`). The older `.json` form is one document, read whole.
+ * and file contents are never held whole; one of `memoFromBytes` or more goes on from what its last read gathered
+ * (`MEMO_FROM_BYTES`). The older `.json` form is one document, read whole.
  */
 export const readChatFile = (
   path: string,
@@ -228,27 +233,21 @@ export const readChatFile = (
   env: Env,
   memoFromBytes = MEMO_FROM_BYTES
 ) => {
-  const chatOf = (records: Iterable<Lenient.Json>): Chat.ChatSession => {
-    // The project comes from the first record's hash (the header), before any message needs it.
-    const rest = records[Symbol.iterator]()
-    const first = rest.next()
-    const hash = first.done !== true && typeof first.value.projectHash === "string" ? first.value.projectHash : null
-    const cwd = Projects.projectOf(geminiDir(env), path, hash)
-    const all = first.done === true ? [] : after(first.value, rest)
-    return Chat.read(all, { syncThinking: options.syncThinking, cwd, parentId: parentOf(path) })
-  }
   const mapping = { ...options, source: agent.source.id }
   if (formOf(path) === "json")
     return Kit.FileAgent.readSessionFile(path, sessionId, mapping, (text) => {
-      const parsed = Chat.parse(text, "json")
-      return { session: chatOf(parsed.records), malformed: parsed.malformed }
+      const { records, malformed } = Chat.parse(text, "json")
+      // The project comes from the header's hash.
+      const hash = typeof records[0]?.projectHash === "string" ? records[0].projectHash : null
+      const cwd = Projects.projectOf(geminiDir(env), path, hash)
+      return {
+        session: Chat.read(records, { syncThinking: options.syncThinking, cwd, parentId: parentOf(path) }),
+        malformed
+      }
     })
-  return Kit.FileAgent.readSessionFileWith(path, sessionId, mapping, (size) => {
-    if (size >= memoFromBytes) return readLargeChat(path, options, env, size)
-    const counts = { malformed: 0 }
-    const session = chatOf(Kit.SessionFiles.jsonObjectsOf(Kit.SessionFiles.linesOf(readFileSync(path, "utf8")), counts))
-    return { session, malformed: counts.malformed }
-  })
+  return Kit.FileAgent.readSessionFileWith(path, sessionId, mapping, (size) =>
+    readJsonlChat(path, options, env, size, memoFromBytes)
+  )
 }
 
 /** Gemini CLI's chat files as the kit reads them. A subagent's chat is named by its path until it is read. */

@@ -29,6 +29,15 @@ const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name)
 const read = (name: string, options = { syncThinking: true, cwd: "/home/dev/projects/gproj" }) =>
   Chat.read(Chat.parse(fixture(name), name.endsWith(".jsonl") ? "jsonl" : "json").records, options)
 
+/** A temporary HOME whose project `gproj` (at /home/dev/projects/gproj) holds a chat file named `name`: its path. */
+const chatHome = (prefix: string, name: string) => {
+  const home = mkdtempSync(join(tmpdir(), prefix))
+  const chats = join(home, ".gemini", "tmp", "gproj", "chats")
+  mkdirSync(chats, { recursive: true })
+  writeFileSync(join(home, ".gemini", "tmp", "gproj", ".project_root"), "/home/dev/projects/gproj")
+  return { home, path: join(chats, name) }
+}
+
 describe("Gemini CLI chat files", () => {
   it("reads the captured 0.61.0 chat: the prompt and the reply, not Gemini CLI's own context", () => {
     const session = read("session-2026-12-04T13-04-c2ccef89.jsonl")
@@ -361,12 +370,8 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
       })
     const copies = Math.ceil(Kit.FileAgent.WHOLE_FILE_BYTES / filler(0).length) + 1
     const big = `${[header, ...Array.from({ length: copies }, (_, i) => filler(i)), ...rest, "not json", "[1]"].join("\n")}\n`
-    const home = mkdtempSync(join(tmpdir(), "gemini-big-"))
+    const { home, path } = chatHome("gemini-big-", "session-2026-12-04T17-13-cc98f61b.jsonl")
     try {
-      const chats = join(home, ".gemini", "tmp", "gproj", "chats")
-      mkdirSync(chats, { recursive: true })
-      writeFileSync(join(home, ".gemini", "tmp", "gproj", ".project_root"), "/home/dev/projects/gproj")
-      const path = join(chats, "session-2026-12-04T17-13-cc98f61b.jsonl")
       writeFileSync(path, big)
       const options = { syncToolCalls: true, syncThinking: true }
       const read = await Effect.runPromise(History.readChatFile(path, "fallback", options, { HOME: home }))
@@ -422,12 +427,8 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
     const lines = geminiChat(12).trimEnd().split("\n")
     lines.splice(5, 0, "not json", "", '{"$set":{"summary":"A title"}}', "[1]")
     lines.push('{"$rewindTo":"prompt-3"}', lines[8]!.replace("Writing file", "Written file"))
-    const home = mkdtempSync(join(tmpdir(), "gemini-memo-"))
+    const { home, path } = chatHome("gemini-memo-", "session-2026-12-04T17-13-5e551017.jsonl")
     try {
-      const chats = join(home, ".gemini", "tmp", "gproj", "chats")
-      mkdirSync(chats, { recursive: true })
-      writeFileSync(join(home, ".gemini", "tmp", "gproj", ".project_root"), "/home/dev/projects/gproj")
-      const path = join(chats, "session-2026-12-04T17-13-5e551017.jsonl")
       const env = { HOME: home }
       const expectWhole = async (text: string, syncThinking = true) => {
         writeFileSync(path, text)
