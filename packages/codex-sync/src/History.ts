@@ -15,24 +15,63 @@ type Env = Readonly<Record<string, string | undefined>>
 const { entriesOf } = Kit.SessionFiles
 const { ROLLOUT, sessionIdOfPath } = Files
 
-/** Every session file Codex keeps, oldest first by modification time. */
+/** Every session file Codex keeps, oldest first by modification time; the memos of files no longer there are removed. */
 export const discover = (env: Env): Effect.Effect<ReadonlyArray<Kit.SessionFiles.SessionFile>> =>
-  Effect.sync(() => Files.sessionFiles(env))
+  Effect.sync(() => {
+    const found = Files.sessionFiles(env)
+    Kit.Memo.sweep(
+      memoDir(env),
+      found.map((file) => file.path)
+    )
+    return found
+  })
 
 /**
- * Reads one session file into its events; `sessionId` names the session when the file does not. Line by line, in two
- * passes (whether it has usage records, then the read): a long session's file (its tool outputs, mostly) is never held
- * whole, nor as parsed objects at once.
+ * Session files of at least this size keep what their last read gathered (a memo beside the agent's state,
+ * `Kit.Memo`), so the next read of the grown file (the sync after a turn) parses only what the turn appended. Smaller
+ * files are read whole.
  */
-export const readSessionFile = (path: string, sessionId: string, options: Kit.SessionSource.MappingOptions) =>
-  Kit.FileAgent.readSessionFileLines(path, sessionId, { ...options, source: agent.source.id }, (lines) => {
-    const usageRecords = Rollout.hasUsageRecords(lines())
-    const counts = { malformed: 0 }
-    const session = Rollout.read(Kit.SessionFiles.jsonObjectsOf(lines(), counts), {
-      syncThinking: options.syncThinking,
-      usageRecords
+export const MEMO_FROM_BYTES = 4 * 1024 * 1024
+
+const memoDir = (env: Env) => join(Kit.Agent.paths(agent, env).stateDir, "rollouts")
+
+/**
+ * A session file's reader for `Kit.Memo`. Whether usage comes from `token_usage_record` lines is decided over the whole
+ * file: from the start, a first pass looks for them (only the lines that name them are parsed); on from a memo read
+ * without them, the appended lines are looked through, and any there mean the file is read again from its start.
+ */
+const rolloutReader =
+  (options: Kit.SessionSource.MappingOptions) =>
+  (
+    saved: Rollout.ReaderState | undefined,
+    lines: () => Iterable<string>
+  ): Kit.Memo.Reader<Rollout.ReaderState, Rollout.RolloutSession> | undefined => {
+    const byRecords = saved?.byRecords === true || Rollout.hasUsageRecords(lines())
+    if (saved !== undefined && saved.byRecords !== byRecords) return undefined
+    const rollout = Rollout.reader({ syncThinking: options.syncThinking, byRecords }, saved)
+    return { add: rollout.add, state: rollout.state, finish: rollout.session }
+  }
+
+/**
+ * Reads one session file into its events; `sessionId` names the session when the file does not. Line by line: a long
+ * session's file (its tool outputs, mostly) is never held whole, nor as parsed objects at once; one of
+ * `memoFromBytes` or more goes on from what its last read gathered.
+ */
+export const readSessionFile = (
+  path: string,
+  sessionId: string,
+  options: Kit.SessionSource.MappingOptions,
+  env: Env,
+  memoFromBytes = MEMO_FROM_BYTES
+) =>
+  Kit.FileAgent.readSessionFileWith(path, sessionId, { ...options, source: agent.source.id }, (size) => {
+    const read = Kit.Memo.read(path, size, {
+      dir: memoDir(env),
+      fromBytes: memoFromBytes,
+      settings: { syncThinking: options.syncThinking },
+      open: rolloutReader(options)
     })
-    return { session, malformed: counts.malformed }
+    return { session: read.result, malformed: read.malformed }
   })
 
 /**
@@ -67,7 +106,7 @@ export const subagentFilesOf = (parentPath: string, parentId: string): Effect.Ef
 export const files = (env: Env): Kit.FileAgent.Files<Rollout.RolloutSession> => ({
   discover: discover(env),
   where: Files.roots(env).join(", "),
-  read: readSessionFile,
+  read: (path, sessionId, options) => readSessionFile(path, sessionId, options, env),
   subagentsOf: (path, read) =>
     read.session.id === null
       ? Effect.succeed([])

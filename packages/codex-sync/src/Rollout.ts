@@ -57,7 +57,7 @@ const textOf = (content: unknown): ReadonlyArray<string> =>
       : []
   })
 
-interface Group {
+export interface Group {
   id: string
   createdAt: number
   lastAt: number
@@ -67,7 +67,7 @@ interface Group {
   model: string | null
 }
 
-interface Call {
+export interface Call {
   callId: string
   messageId: string
   name: string
@@ -110,38 +110,66 @@ export const hasUsageRecords = (lines: Iterable<string>): boolean => {
   return false
 }
 
-/**
- * Reads a session file's parsed lines, in one pass: `lines` may be produced as it goes (`SessionFiles.jsonObjectsOf`),
- * with `usageRecords` (`hasUsageRecords`) saying whether the file has `token_usage_record` lines; an array is looked
- * through for them. `syncThinking` keeps the reasoning summaries Codex wrote.
- */
-export const read = (
-  lines: Iterable<Json>,
-  options: { readonly syncThinking: boolean; readonly usageRecords?: boolean }
-): RolloutSession => {
-  let id: string | null = null
-  let parentId: string | null = null
-  let forkedFrom: string | null = null
-  let cwd: string | null = null
-  let gitBranch: string | null = null
-  let model: string | null = null
-  let provider: string | null = null
-  let agentVersion: string | null = null
-  let title: string | null = null
-  let startedAt: number | null = null
-  let lastAt: number | null = null
-  let open = true
-  let forkTime: number | undefined
-  const messages: Array<RolloutMessage> = []
-  const calls = new Map<string, Call>()
-  const seenResponses = new Set<string>()
-  const seenMessages = new Set<string>()
-  const byRecords =
-    options.usageRecords ?? (Array.isArray(lines) && lines.some((line: Json) => line.type === "token_usage_record"))
-  let baseline: Usage.UsageFields = CodexUsage.fromCodex({})
-  let group: Group | null = null
-  let at = 0
+/** What a `reader` has read, as plain JSON: saved between reads of a session file that grows, and given back to go on. */
+export interface ReaderState {
+  /** Whether usage is counted from `token_usage_record` lines (decided over the whole file, see `read`). */
+  readonly byRecords: boolean
+  readonly id: string | null
+  readonly parentId: string | null
+  readonly forkedFrom: string | null
+  readonly cwd: string | null
+  readonly gitBranch: string | null
+  readonly model: string | null
+  readonly provider: string | null
+  readonly agentVersion: string | null
+  readonly title: string | null
+  readonly startedAt: number | null
+  readonly lastAt: number | null
+  readonly open: boolean
+  readonly forkTime: number | null
+  readonly at: number
+  /** How many records were read: the next one's ordinal when it has none. */
+  readonly index: number
+  readonly baseline: Usage.UsageFields
+  /** The response being read: its items so far. */
+  readonly group: Group | null
+  readonly messages: ReadonlyArray<RolloutMessage>
+  readonly calls: ReadonlyArray<Call>
+  readonly seenResponses: ReadonlyArray<string>
+}
 
+/**
+ * Reads a session file's records one at a time (`add`), from the start or on from a saved `state`. `byRecords` says
+ * whether the file has `token_usage_record` lines (`hasUsageRecords`: usage is counted from them, else from the growth
+ * of `token_count` totals); a saved state keeps what it was read with. `syncThinking` keeps the reasoning summaries
+ * Codex wrote. `session()` ends the read: the state is not taken after it.
+ */
+export const reader = (
+  options: { readonly syncThinking: boolean; readonly byRecords: boolean },
+  saved?: ReaderState
+) => {
+  let id = saved?.id ?? null
+  let parentId = saved?.parentId ?? null
+  let forkedFrom = saved?.forkedFrom ?? null
+  let cwd = saved?.cwd ?? null
+  let gitBranch = saved?.gitBranch ?? null
+  let model = saved?.model ?? null
+  let provider = saved?.provider ?? null
+  let agentVersion = saved?.agentVersion ?? null
+  let title = saved?.title ?? null
+  let startedAt = saved?.startedAt ?? null
+  let lastAt = saved?.lastAt ?? null
+  let open = saved?.open ?? true
+  let forkTime: number | undefined = saved?.forkTime ?? undefined
+  const messages: Array<RolloutMessage> = [...(saved?.messages ?? [])]
+  const calls = new Map<string, Call>((saved?.calls ?? []).map((call) => [call.callId, call]))
+  const seenResponses = new Set<string>(saved?.seenResponses ?? [])
+  const seenMessages = new Set<string>(messages.map((message) => message.id))
+  const byRecords = saved?.byRecords ?? options.byRecords
+  let baseline: Usage.UsageFields = saved?.baseline ?? CodexUsage.fromCodex({})
+  let group: Group | null = saved?.group ?? null
+  let at = saved?.at ?? 0
+  let index = saved?.index ?? 0
   /** Ends the current response (its items so far) with its usage; usage without items gets a message of its own. */
   const close = (usage: Usage.UsageFields | null, responseId: string | null, fallback: string) => {
     if (group === null && usage === null) return
@@ -231,8 +259,6 @@ export const read = (
         return
     }
   }
-  let index = 0
-  for (const line of lines) visit(line, index++)
 
   function eventMessage(payload: Json, ordinal: number) {
     switch (payload.type) {
@@ -376,29 +402,10 @@ export const read = (
     }
   }
 
-  close(null, null, "")
-  const toolCalls = [...calls.values()].map((call): RolloutToolCall => {
-    const failed = failedCall(call)
-    const done = call.completedAt !== null
-    return {
-      callId: call.callId,
-      messageId: call.messageId,
-      name: call.name,
-      status: !done ? "running" : failed ? "error" : "completed",
-      startedAt: call.startedAt,
-      completedAt: call.completedAt,
-      input: call.paths === null ? call.input : { ...call.input, paths: call.paths.slice(0, Limits.maxPaths) },
-      output: {
-        bytes: call.outputBytes,
-        exitCode: call.exitCode,
-        error:
-          failed && call.outputText !== null
-            ? Limits.truncate(ToolInput.printedOutput(call.outputText).trim(), Limits.maxErrorChars) || null
-            : null
-      }
-    }
-  })
-  return {
+  const add = (line: Json) => visit(line, index++)
+
+  /** What the session record and the state both hold. */
+  const record = () => ({
     id,
     parentId,
     forkedFrom,
@@ -410,7 +417,63 @@ export const read = (
     title,
     startedAt,
     lastAt,
-    messages,
-    toolCalls
+    messages
+  })
+
+  const state = (): ReaderState => ({
+    ...record(),
+    byRecords,
+    open,
+    forkTime: forkTime ?? null,
+    at,
+    index,
+    baseline,
+    group,
+    calls: [...calls.values()],
+    seenResponses: [...seenResponses]
+  })
+
+  const session = (): RolloutSession => {
+    close(null, null, "")
+    const toolCalls = [...calls.values()].map((call): RolloutToolCall => {
+      const failed = failedCall(call)
+      const done = call.completedAt !== null
+      return {
+        callId: call.callId,
+        messageId: call.messageId,
+        name: call.name,
+        status: !done ? "running" : failed ? "error" : "completed",
+        startedAt: call.startedAt,
+        completedAt: call.completedAt,
+        input: call.paths === null ? call.input : { ...call.input, paths: call.paths.slice(0, Limits.maxPaths) },
+        output: {
+          bytes: call.outputBytes,
+          exitCode: call.exitCode,
+          error:
+            failed && call.outputText !== null
+              ? Limits.truncate(ToolInput.printedOutput(call.outputText).trim(), Limits.maxErrorChars) || null
+              : null
+        }
+      }
+    })
+    return { ...record(), toolCalls }
   }
+
+  return { add, state, session }
+}
+
+/**
+ * Reads a session file's parsed lines, in one pass: `lines` may be produced as it goes (`SessionFiles.jsonObjectsOf`),
+ * with `usageRecords` (`hasUsageRecords`) saying whether the file has `token_usage_record` lines; an array is looked
+ * through for them. `syncThinking` keeps the reasoning summaries Codex wrote.
+ */
+export const read = (
+  lines: Iterable<Json>,
+  options: { readonly syncThinking: boolean; readonly usageRecords?: boolean }
+): RolloutSession => {
+  const byRecords =
+    options.usageRecords ?? (Array.isArray(lines) && lines.some((line: Json) => line.type === "token_usage_record"))
+  const rollout = reader({ syncThinking: options.syncThinking, byRecords })
+  for (const line of lines) rollout.add(line)
+  return rollout.session()
 }

@@ -246,8 +246,77 @@ describe("Codex session files", () => {
     expect(tools.toolCalls.some((call) => call.status === "error" && call.output.error !== null)).toBe(true)
   })
 
+  it("reads a grown session file on from what its last read gathered, to what a whole read gives", async () => {
+    // Every file is given a memo here (`memoFromBytes` 0): after each read the file grows by a line, by half a line
+    // (still being written) or by the rest of it, and each read equals a whole read of the file as it is then.
+    const dir = mkdtempSync(join(tmpdir(), "codex-memo-"))
+    const env = { HOME: dir }
+    const options = { syncToolCalls: true, syncThinking: true }
+    const path = join(dir, "rollout-2026-12-04T13-03-12-01a24126-d071-7d40-b1a6-dce6c095a6d9.jsonl")
+    const readNow = (memoFromBytes: number, syncThinking = true) =>
+      Effect.runPromise(History.readSessionFile(path, "fallback", { ...options, syncThinking }, env, memoFromBytes))
+    const expectWhole = async (text: string, syncThinking = true) => {
+      writeFileSync(path, text)
+      const read = await readNow(0, syncThinking)
+      const whole = await readNow(Number.POSITIVE_INFINITY, syncThinking)
+      expect(read.session).toEqual(whole.session)
+      expect(read.events).toEqual(whole.events)
+      expect(read.malformed).toBe(whole.malformed)
+      return read
+    }
+    const memos = join(dir, ".config", "codex-sync", "rollouts")
+    try {
+      for (const name of fixtures) {
+        rmSync(memos, { recursive: true, force: true })
+        const lines = fixture(name).trimEnd().split("\n")
+        lines.splice(2, 0, "not json", "", "[1]")
+        for (let count = 1; count <= lines.length; count++) {
+          const text = `${lines.slice(0, count).join("\n")}\n`
+          const next = lines[count]
+          if (next !== undefined) await expectWhole(text + next.slice(0, next.length >> 1))
+          await expectWhole(text)
+        }
+        // Other settings: the memo is not used.
+        await expectWhole(`${lines.join("\n")}\n`, false)
+      }
+      expect(readdirSync(memos)).toHaveLength(1)
+
+      // A file read without usage records (an older Codex) that then gets one: usage is counted from the records, over
+      // the whole file, so it is read again from its start.
+      rmSync(memos, { recursive: true, force: true })
+      const legacy = fixture("legacy-token-count.jsonl")
+      const record = fixture("rollout-0.171.0.jsonl")
+        .split("\n")
+        .find((line) => line.includes('"type":"token_usage_record"'))
+      expect(record).toBeDefined()
+      expect(Rollout.hasUsageRecords(Kit.SessionFiles.linesOf(legacy))).toBe(false)
+      const before = await expectWhole(legacy)
+      const after = await expectWhole(`${legacy}${record}\n`)
+      expect(totalUsage(after.session)).not.toEqual(totalUsage(before.session))
+
+      // What the memo covers is not read again: a change before its place is not seen (as the kit's checkpoints).
+      const tools = fixture("rollout-tools-0.171.0.jsonl")
+      await expectWhole(tools)
+      writeFileSync(path, tools.replace("Step 1.", "Step X."))
+      expect((await readNow(0)).session.messages.map((m) => m.text)).toContain("Step 1.")
+      // A file rewritten where its memo stopped is read from its start.
+      await expectWhole(`${tools.trimEnd().split("\n").slice(0, -2).join("\n")}\n{"x":1}\n`)
+      // A memo of another shape (damaged, another build's) is not used, and is replaced.
+      await expectWhole(tools)
+      for (const file of readdirSync(memos)) {
+        const memo = JSON.parse(readFileSync(join(memos, file), "utf8")) as { state: { calls: unknown } }
+        memo.state.calls = [null]
+        writeFileSync(join(memos, file), JSON.stringify(memo))
+      }
+      await expectWhole(`${tools}{"x":2}\n`)
+      await expectWhole(`${tools}{"x":2}\n{"x":3}\n`)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it("reads a session file larger than the whole-file limit line by line, to the same session and events", async () => {
-    // Past Kit.FileAgent.WHOLE_FILE_BYTES the file is read from disk once per pass, never held whole.
+    // Past Kit.Memo.WHOLE_BYTES the file is read from disk once per pass, never held whole.
     const text = fixture("rollout-tools-0.171.0.jsonl")
     const [meta, ...rest] = text.trimEnd().split("\n")
     const filler = JSON.stringify({
@@ -255,21 +324,21 @@ describe("Codex session files", () => {
       type: "event_msg",
       payload: { type: "agent_reasoning", text: "z".repeat(1_000_000) }
     })
-    const copies = Math.ceil(Kit.FileAgent.WHOLE_FILE_BYTES / filler.length) + 1
+    const copies = Math.ceil(Kit.Memo.WHOLE_BYTES / filler.length) + 1
     const big = `${[meta, ...Array.from({ length: copies }, () => filler), ...rest, "not json"].join("\n")}\n`
     const dir = mkdtempSync(join(tmpdir(), "codex-big-"))
     try {
       const path = join(dir, "rollout-big.jsonl")
       writeFileSync(path, big)
-      expect(statSync(path).size).toBeGreaterThan(Kit.FileAgent.WHOLE_FILE_BYTES)
+      expect(statSync(path).size).toBeGreaterThan(Kit.Memo.WHOLE_BYTES)
       const options = { syncToolCalls: true, syncThinking: true }
-      const read = await Effect.runPromise(History.readSessionFile(path, "fallback", options))
+      const read = await Effect.runPromise(History.readSessionFile(path, "fallback", options, { HOME: dir }))
       const all = Kit.SessionFiles.parseJsonLines(big)
       expect(read.session).toEqual(Rollout.read(all.lines, { syncThinking: true }))
       expect(read.malformed).toBe(1)
       const small = join(dir, "rollout-small.jsonl")
       writeFileSync(small, text)
-      const whole = await Effect.runPromise(History.readSessionFile(small, "fallback", options))
+      const whole = await Effect.runPromise(History.readSessionFile(small, "fallback", options, { HOME: dir }))
       expect(whole.session).toEqual(Rollout.read(Kit.SessionFiles.parseJsonLines(text).lines, { syncThinking: true }))
       expect(read.events.length).toBeGreaterThan(0)
     } finally {

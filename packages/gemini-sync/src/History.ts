@@ -1,8 +1,6 @@
-import { createHash } from "node:crypto"
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
-import { Kit, Lenient } from "@opensync/client"
+import { Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import { agent, geminiDir } from "./Agent.js"
 import * as Chat from "./Chat.js"
@@ -41,7 +39,7 @@ const sessionIdOf = async (path: string): Promise<string | undefined> => {
 export const discover = (env: Env): Effect.Effect<ReadonlyArray<Kit.SessionFiles.SessionFile>> =>
   Effect.suspend(() => {
     const paths = Files.chatPaths(env)
-    sweepMemos(env, paths)
+    Kit.Memo.sweep(memoDir(env), paths)
     return Kit.SessionFiles.sessionFiles(paths, sessionIdOf)
   })
 
@@ -58,143 +56,51 @@ const parentOf = (path: string): string | null => {
 }
 
 /**
- * `.jsonl` chats of at least this size keep what their last read gathered (a memo beside the agent's state), so the
- * next read of the grown chat (the sync after a turn) parses only what was appended. Smaller chats are read whole.
+ * `.jsonl` chats of at least this size keep what their last read gathered (a memo beside the agent's state,
+ * `Kit.Memo`), so the next read of the grown chat (the sync after a turn) parses only what was appended. Smaller chats
+ * are read whole.
  */
 export const MEMO_FROM_BYTES = 4 * 1024 * 1024
 
-/**
- * What a read of a chat gathered, up to the last line break it read: the reader's state, with what it was read with.
- * A memo is only a shortcut: one that does not match the file as it is now (its last line read, by a digest of its
- * bytes; the settings; the project) is not used, and the chat is read from its start.
- */
-interface Memo {
-  readonly v: 1
-  readonly path: string
-  readonly offset: number
-  readonly tail: Kit.Checkpoints.Tail
-  readonly syncThinking: boolean
+const memoDir = (env: Env) => join(Kit.Agent.paths(agent, env).stateDir, "chats")
+
+/** What a memo keeps: the chat reader's state, and the project it was read for (from the header's hash). */
+interface State {
   readonly hash: string | null
   readonly cwd: string | null
-  readonly malformed: number
-  readonly state: Chat.ReaderState
-}
-
-const memoDir = (env: Env) => join(Kit.Agent.paths(agent, env).stateDir, "chats")
-const memoName = (path: string) => `${createHash("sha256").update(path).digest("hex").slice(0, 32)}.json`
-const memoFile = (env: Env, path: string) => join(memoDir(env), memoName(path))
-
-/** Removes the memos (and any temporary file a write left) of chats that are not among `paths`. */
-const sweepMemos = (env: Env, paths: ReadonlyArray<string>) => {
-  let names: ReadonlyArray<string>
-  try {
-    names = readdirSync(memoDir(env))
-  } catch {
-    return
-  }
-  const kept = new Set(paths.map(memoName))
-  for (const name of names) {
-    if (!kept.has(name)) rmSync(join(memoDir(env), name), { force: true })
-  }
-}
-
-const loadMemo = (env: Env, path: string, size: number, syncThinking: boolean): Memo | undefined => {
-  try {
-    const memo = JSON.parse(readFileSync(memoFile(env, path), "utf8")) as Memo
-    const usable =
-      memo.v === 1 &&
-      memo.path === path &&
-      memo.syncThinking === syncThinking &&
-      memo.offset <= size &&
-      Kit.Checkpoints.hasTail(path, memo.offset, memo.tail) &&
-      Projects.projectOf(geminiDir(env), path, memo.hash) === memo.cwd
-    return usable ? memo : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** Writes a memo, whole or not at all (a disk that refuses it only costs the next read its shortcut). */
-const saveMemo = (env: Env, memo: Memo) => {
-  const file = memoFile(env, memo.path)
-  const temporary = `${file}.${process.pid}.tmp`
-  try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
-    writeFileSync(temporary, JSON.stringify(memo), { mode: 0o600 })
-    renameSync(temporary, file)
-  } catch {
-    rmSync(temporary, { force: true })
-  }
+  readonly chat: Chat.ReaderState
 }
 
 /**
- * Reads a `.jsonl` chat from disk a line at a time, on from `memo` when there is one, and gives the memo of what
- * it read up to its last line break (a line after it may still be being written: it is read, not kept).
+ * A `.jsonl` chat's reader for `Kit.Memo`: from the start, the project comes from the first record's hash (the header)
+ * before any message needs it; on from a memo, while the hash still names the project it was read for.
  */
-const readChatLines = (
-  path: string,
-  options: Kit.SessionSource.MappingOptions,
-  env: Env,
-  memo: Memo | undefined,
-  chunkBytes: number
-): { readonly session: Chat.ChatSession; readonly malformed: number; readonly memo: Memo | undefined } => {
-  const settings = { syncThinking: options.syncThinking, parentId: parentOf(path) }
-  let chat = memo === undefined ? undefined : Chat.reader({ ...settings, cwd: memo.cwd }, memo.state)
-  let hash = memo?.hash ?? null
-  let cwd = memo?.cwd ?? null
-  let malformed = memo?.malformed ?? 0
-  const add = (raw: string) => {
-    if (raw.trim() === "") return
-    let value: unknown
-    try {
-      value = JSON.parse(raw)
-    } catch {
-      malformed++
-      return
-    }
-    if (!Lenient.isRecord(value)) {
-      malformed++
-      return
-    }
-    if (chat === undefined) {
-      // The project comes from the first record's hash (the header), before any message needs it.
-      hash = typeof value.projectHash === "string" ? value.projectHash : null
-      cwd = Projects.projectOf(geminiDir(env), path, hash)
-      chat = Chat.reader({ ...settings, cwd })
-    }
-    chat.add(value)
-  }
-  const position = { from: memo?.offset ?? 0, lineEnd: 0 }
-  // Each line is added once the next shows it ended with a line break; the last is what follows the last break.
-  let held: string | undefined
-  for (const line of Kit.SessionFiles.linesOfFile(path, chunkBytes, undefined, position)) {
-    if (held !== undefined) add(held)
-    held = line
-  }
-  const tail = Kit.Checkpoints.spanTailOf(path, position.lineEnd)
-  const next: Memo | undefined =
-    chat === undefined || tail === undefined || position.lineEnd === 0
-      ? undefined
-      : {
-          v: 1,
-          path,
-          offset: position.lineEnd,
-          tail,
-          syncThinking: options.syncThinking,
-          hash,
-          cwd,
-          malformed,
-          state: chat.state()
+const chatReader =
+  (path: string, options: Kit.SessionSource.MappingOptions, env: Env) =>
+  (saved: State | undefined): Kit.Memo.Reader<State, Chat.ChatSession> | undefined => {
+    const settings = { syncThinking: options.syncThinking, parentId: parentOf(path) }
+    if (saved !== undefined && Projects.projectOf(geminiDir(env), path, saved.hash) !== saved.cwd) return undefined
+    let hash = saved?.hash ?? null
+    let cwd = saved?.cwd ?? null
+    let chat = saved === undefined ? undefined : Chat.reader({ ...settings, cwd }, saved.chat)
+    return {
+      add: (record) => {
+        if (chat === undefined) {
+          hash = typeof record.projectHash === "string" ? record.projectHash : null
+          cwd = Projects.projectOf(geminiDir(env), path, hash)
+          chat = Chat.reader({ ...settings, cwd })
         }
-  if (held !== undefined) add(held)
-  chat ??= Chat.reader({ ...settings, cwd: Projects.projectOf(geminiDir(env), path, null) })
-  return { session: chat.session(), malformed, memo: next }
-}
+        chat.add(record)
+      },
+      state: () => (chat === undefined ? undefined : { hash, cwd, chat: chat.state() }),
+      finish: () =>
+        (chat ?? Chat.reader({ ...settings, cwd: Projects.projectOf(geminiDir(env), path, null) })).session()
+    }
+  }
 
 /**
- * A `.jsonl` chat, read a line at a time from disk. One of `memoFromBytes` or more is read on from its memo when it
- * has a usable one (else, or when the memo turns out unusable while it is read, from the start), and its new memo is
- * saved once the read succeeded.
+ * A `.jsonl` chat, read a line at a time from disk, each record reduced to what it syncs as it is read; one of
+ * `memoFromBytes` or more on from its memo (`Kit.Memo`).
  */
 const readJsonlChat = (
   path: string,
@@ -203,21 +109,13 @@ const readJsonlChat = (
   size: number,
   memoFromBytes: number
 ) => {
-  const large = size >= memoFromBytes
-  // A small chat in one read (and the end-of-file read): no 4 MiB buffer for each of thousands of chats.
-  const chunkBytes = Math.min(4 * 1024 * 1024, size + 1)
-  const memo = large ? loadMemo(env, path, size, options.syncThinking) : undefined
-  let read: ReturnType<typeof readChatLines> | undefined
-  if (memo !== undefined) {
-    try {
-      read = readChatLines(path, options, env, memo, chunkBytes)
-    } catch {
-      // A memo of another shape (damaged, or written by another build): read from the start.
-    }
-  }
-  read ??= readChatLines(path, options, env, undefined, chunkBytes)
-  if (large && read.memo !== undefined) saveMemo(env, read.memo)
-  return { session: read.session, malformed: read.malformed }
+  const read = Kit.Memo.read(path, size, {
+    dir: memoDir(env),
+    fromBytes: memoFromBytes,
+    settings: { syncThinking: options.syncThinking },
+    open: chatReader(path, options, env)
+  })
+  return { session: read.result, malformed: read.malformed }
 }
 
 /**

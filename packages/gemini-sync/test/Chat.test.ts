@@ -344,7 +344,7 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
   })
 
   it("reads a chat larger than the whole-file limit line by line, to the same session as its whole text", async () => {
-    // Past Kit.FileAgent.WHOLE_FILE_BYTES a `.jsonl` chat is read from disk a line at a time: a long chat's file
+    // Past Kit.Memo.WHOLE_BYTES a `.jsonl` chat is read from disk a line at a time: a long chat's file
     // contents (tool arguments, results, displays) are never held whole.
     const text = fixture("session-tools-0.61.0.jsonl")
     const [header, ...rest] = text.trimEnd().split("\n")
@@ -368,7 +368,7 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
           }
         ]
       })
-    const copies = Math.ceil(Kit.FileAgent.WHOLE_FILE_BYTES / filler(0).length) + 1
+    const copies = Math.ceil(Kit.Memo.WHOLE_BYTES / filler(0).length) + 1
     const big = `${[header, ...Array.from({ length: copies }, (_, i) => filler(i)), ...rest, "not json", "[1]"].join("\n")}\n`
     const { home, path } = chatHome("gemini-big-", "session-2026-12-04T17-13-cc98f61b.jsonl")
     try {
@@ -462,8 +462,8 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
       // A memo of another shape (damaged, another build's) is not used, and is replaced.
       const memos = join(home, ".config", "gemini-sync", "chats")
       for (const name of readdirSync(memos)) {
-        const memo = JSON.parse(readFileSync(join(memos, name), "utf8")) as { state: { kept: unknown } }
-        memo.state.kept = [["a", null]]
+        const memo = JSON.parse(readFileSync(join(memos, name), "utf8")) as { state: { chat: { kept: unknown } } }
+        memo.state.chat.kept = [["a", null]]
         writeFileSync(join(memos, name), JSON.stringify(memo))
       }
       await expectWhole(`${full}${lines[3]!.replace("Write file", "Wrote file")}\n`)

@@ -5,7 +5,7 @@
  * the files of the subagents the session spawned; and the `import` side: the files changed since a date, each as an
  * item of the import loop, and the closing summary. The agent supplies its hooks' events and its files (`Files`).
  */
-import { readFileSync, statSync } from "node:fs"
+import { statSync } from "node:fs"
 import { Event } from "@opensync/domain"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -143,27 +143,6 @@ export const readSessionFile = <S extends FileSession>(
   parse: (text: string) => { readonly session: S; readonly malformed: number }
 ): Effect.Effect<FileRead<S>, string> =>
   Effect.map(SessionFiles.readText(path), (text) => fileRead(parse(text), sessionId, options))
-
-/** Files up to this size are read whole by `readSessionFileLines` (once, for every pass); larger ones line by line. */
-export const WHOLE_FILE_BYTES = 16 * 1024 * 1024
-
-/**
- * `readSessionFile` for a reader that takes the file's lines: `lines()` starts a pass over them (a reader may make
- * two). A file larger than `WHOLE_FILE_BYTES` is read line by line on each pass (`SessionFiles.linesOfFile`), so a long
- * session's file is never held whole (a 143 MiB Codex rollout: 540 → 252 MiB peak RSS, at ~20 % more CPU for the second
- * read); a smaller one is read once and its text split on each pass.
- */
-export const readSessionFileLines = <S extends FileSession>(
-  path: string,
-  sessionId: string,
-  options: MappingOptions & { readonly source: string },
-  parse: (lines: () => Iterable<string>) => { readonly session: S; readonly malformed: number }
-): Effect.Effect<FileRead<S>, string> =>
-  readSessionFileWith(path, sessionId, options, (size) => {
-    if (size > WHOLE_FILE_BYTES) return parse(() => SessionFiles.linesOfFile(path))
-    const text = readFileSync(path, "utf8")
-    return parse(() => SessionFiles.linesOf(text))
-  })
 
 /**
  * `readSessionFile` for a reader that reads the file itself (`read`, given the file's size); fails with why the file
