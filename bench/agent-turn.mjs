@@ -1,6 +1,6 @@
 // The sync after a turn of a long session, for codex-sync and gemini-sync, against baselines measured in the same run:
 // the sync that sends the whole session (its first, what every turn's sync cost before the sync sent only what a turn
-// added), and `node -e 0`.
+// added), `node -e 0`, and a sync with nothing to do (the CLI's start: the floor of any sync).
 //
 //   node bench/agent-turn.mjs [--turns=1500] [--runs=7] [--payload=8192]
 //
@@ -113,6 +113,20 @@ for (const agent of agents) {
     const whole = turn(turns)
     const turnsAfter = Array.from({ length: runs }, (_, i) => turn(turns + 1 + i))
     const node = median(Array.from({ length: runs }, () => run(["-e", "0"], env).ms))
+    // The floor of any sync: the CLI's start and a sync with nothing to read or send, in a HOME of its own.
+    const emptyHome = mkdtempSync(join(tmpdir(), "opensync-agent-turn-empty-"))
+    const idle = median(
+      Array.from({ length: runs }, () => {
+        const synced = run(
+          [join(rootDir, agent.dir, "dist/cli.mjs"), "sync"],
+          pluginEnv(emptyHome, agent.prefix, server)
+        )
+        if (!/Sent 0 event\(s\)/.test(synced.stdout))
+          throw new Error(`${agent.name} sync with nothing to do said:\n${synced.stdout}`)
+        return synced.ms
+      })
+    )
+    rmSync(emptyHome, { recursive: true, force: true })
     const pick = (key) => median(turnsAfter.map((sample) => sample[key]))
     rows.push([
       agent.name,
@@ -123,6 +137,7 @@ for (const agent of agents) {
       `${fmt(whole.serverMs, 0)} / ${fmt(pick("serverMs"), 0)}`,
       `${fmt(whole.rssMiB, 0)} / ${fmt(pick("rssMiB"), 0)}`,
       fmt(node, 0),
+      fmt(idle, 0),
       `${fmt(pick("ms") / whole.ms, 2)}×`
     ])
     console.error(`${agent.name}: whole ${JSON.stringify(whole)}; turns ${JSON.stringify(turnsAfter)}`)
@@ -151,6 +166,7 @@ console.log(
         "server CPU ms",
         "CLI peak RSS MiB",
         "node -e 0 ms",
+        "idle sync ms",
         "turn / whole (wall)"
       ],
       rows
