@@ -44,13 +44,16 @@ describe("Kit.Memo: a growing file read on from where its last read stopped", ()
     const path = join(dir, "session.jsonl")
     const memos = join(dir, "memos")
     const log = { added: [] as Array<number>, ahead: [] as Array<string> }
-    const read = (options: { fromBytes?: number; settings?: unknown; refuse?: boolean; dir?: string } = {}) => {
+    const read = (
+      options: { fromBytes?: number; settings?: unknown; refuse?: boolean; dir?: string; fresh?: boolean } = {}
+    ) => {
       log.added = []
       const size = readFileSync(path).length
       return Memo.read(path, size, {
         dir: options.dir ?? memos,
         fromBytes: options.fromBytes ?? 0,
         settings: options.settings ?? { a: 1 },
+        ...(options.fresh === undefined ? {} : { fresh: options.fresh }),
         open: summing(log, options.refuse)
       })
     }
@@ -118,6 +121,9 @@ describe("Kit.Memo: a growing file read on from where its last read stopped", ()
         expect(read({ settings: { a: 2 } }).result.seen).toEqual(written)
         expect(log.added).toEqual(written)
       }
+      // Asked to (`import --again`): from the start, whatever the memo.
+      expect(read({ settings: { a: 2 }, fresh: true }).result.seen).toEqual(written)
+      expect(log.added).toEqual(written)
       // Each of those reads left a memo the next read goes on from.
       appendFileSync(path, line(5))
       expect(read({ settings: { a: 2 } }).result.seen).toEqual([...written, 5])

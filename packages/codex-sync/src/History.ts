@@ -60,7 +60,7 @@ const rolloutReader =
 export const readSessionFile = (
   path: string,
   sessionId: string,
-  options: Kit.SessionSource.MappingOptions,
+  options: Kit.FileAgent.ReadOptions,
   env: Env,
   memoFromBytes = MEMO_FROM_BYTES
 ) =>
@@ -69,6 +69,7 @@ export const readSessionFile = (
       dir: memoDir(env),
       fromBytes: memoFromBytes,
       settings: { syncThinking: options.syncThinking },
+      fresh: options.again === true,
       open: rolloutReader(options)
     })
     return { session: read.result, malformed: read.malformed }

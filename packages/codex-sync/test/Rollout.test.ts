@@ -297,8 +297,13 @@ describe("Codex session files", () => {
       // What the memo covers is not read again: a change before its place is not seen (as the kit's checkpoints).
       const tools = fixture("rollout-tools-0.171.0.jsonl")
       await expectWhole(tools)
-      writeFileSync(path, tools.replace("Step 1.", "Step X."))
+      writeFileSync(path, tools.replaceAll("Step 1.", "Step X."))
       expect((await readNow(0)).session.messages.map((m) => m.text)).toContain("Step 1.")
+      expect((await readNow(Number.POSITIVE_INFINITY)).session.messages.map((m) => m.text)).toContain("Step X.")
+      // `import --again` reads it from its start, and leaves a memo of that read.
+      const again = History.readSessionFile(path, "fallback", { ...options, again: true }, env, 0)
+      expect((await Effect.runPromise(again)).session.messages.map((m) => m.text)).toContain("Step X.")
+      expect((await readNow(0)).session.messages.map((m) => m.text)).toContain("Step X.")
       // A file rewritten where its memo stopped is read from its start.
       await expectWhole(`${tools.trimEnd().split("\n").slice(0, -2).join("\n")}\n{"x":1}\n`)
       // A memo of another shape (damaged, another build's) is not used, and is replaced.

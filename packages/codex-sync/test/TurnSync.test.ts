@@ -23,6 +23,15 @@ describeTurnSync({
     writeFileSync(path, codexRollout(turns))
     return path
   },
+  memoTurns: 175,
+  // The prompt is in its turn's first two lines (the user message event and the response item).
+  firstPrompt: {
+    rewrite: (text) => {
+      let left = 2
+      return text.replace(/Run echo hello then/g, (found) => (left-- > 0 ? "Run ECHO hello then" : found))
+    },
+    text: "Run ECHO hello then list a missing file"
+  },
   turnEnd: (path) => ({
     hook: "Stop",
     stdin: {

@@ -104,7 +104,7 @@ const chatReader =
  */
 const readJsonlChat = (
   path: string,
-  options: Kit.SessionSource.MappingOptions,
+  options: Kit.FileAgent.ReadOptions,
   env: Env,
   size: number,
   memoFromBytes: number
@@ -113,6 +113,7 @@ const readJsonlChat = (
     dir: memoDir(env),
     fromBytes: memoFromBytes,
     settings: { syncThinking: options.syncThinking },
+    fresh: options.again === true,
     open: chatReader(path, options, env)
   })
   return { session: read.result, malformed: read.malformed }
@@ -127,7 +128,7 @@ const readJsonlChat = (
 export const readChatFile = (
   path: string,
   sessionId: string,
-  options: Kit.SessionSource.MappingOptions,
+  options: Kit.FileAgent.ReadOptions,
   env: Env,
   memoFromBytes = MEMO_FROM_BYTES
 ) => {

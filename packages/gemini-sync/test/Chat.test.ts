@@ -459,6 +459,11 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
         History.readChatFile(path, "fallback", { syncToolCalls: true, syncThinking: true }, env, 0)
       )
       expect(resumed.session.messages.map((m) => m.text)).toContain("Write file 1")
+      // `import --again` reads it from its start.
+      const again = await Effect.runPromise(
+        History.readChatFile(path, "fallback", { syncToolCalls: true, syncThinking: true, again: true }, env, 0)
+      )
+      expect(again.session.messages.map((m) => m.text)).toContain("Write file X")
       // A memo of another shape (damaged, another build's) is not used, and is replaced.
       const memos = join(home, ".config", "gemini-sync", "chats")
       for (const name of readdirSync(memos)) {

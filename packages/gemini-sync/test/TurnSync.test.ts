@@ -1,7 +1,7 @@
 /**
  * The sync after a Gemini CLI turn sends what the turn added to the session's chat file, not the whole session again
  * (`@opensync/testkit/TurnSync`): a chat of 40 turns as Gemini CLI 0.61.0 appends them (a prompt, a reply written
- * again with its tool call, the tool's response, `lastUpdated` patches).
+ * again with its tool call writing 8 KiB, the tool's response, `lastUpdated` patches).
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
@@ -18,8 +18,13 @@ describeTurnSync({
     const dir = join(home, ".gemini", "tmp", "gproj", "chats")
     mkdirSync(dir, { recursive: true })
     const path = join(dir, `session-2026-12-04T17-13-${sessionId.slice(0, 8)}.jsonl`)
-    writeFileSync(path, geminiChat(turns))
+    writeFileSync(path, geminiChat(turns, { payloadBytes: 8192 }))
     return path
+  },
+  memoTurns: 170,
+  firstPrompt: {
+    rewrite: (text) => text.replace('"Write file 0"', '"Write FILE 0"'),
+    text: "Write FILE 0"
   },
   turnEnd: (path) => ({
     hook: "AfterAgent",

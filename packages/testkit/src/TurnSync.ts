@@ -3,8 +3,11 @@
  * the built hook and CLI, a real server, the agent's session file in a temporary HOME. The hook that ends a turn names
  * the file; the sync after it reads the file whole (with its subagents' files) but sends only the events the last read
  * did not queue: what the turn added, not the whole session again. The server still holds the whole session, a sync
- * after a turn that added nothing sends nothing, and an `import` after live sync finds the file unchanged.
+ * after a turn that added nothing sends nothing, and an `import` after live sync finds the file unchanged. A file of
+ * `MEMO_BYTES` or more is read on from where its last read stopped (`Kit.Memo`), and `import --again` reads it from
+ * its start.
  */
+import { readFileSync, statSync, writeFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import { getSession, type Ran, runNode } from "./Server.js"
 import { agentEnv, serverForSuite } from "./SuiteServer.js"
@@ -26,7 +29,14 @@ export interface TurnSyncCase {
   readonly write: (home: string, turns: number) => string
   /** The hook that ends a turn (its name) and its stdin, for the session's file at `path`. */
   readonly turnEnd: (path: string) => { readonly hook: string; readonly stdin: unknown }
+  /** How many turns make a file of at least `MEMO_BYTES`. */
+  readonly memoTurns: number
+  /** Rewrites the first turn's prompt in a file's text, in place (same length), to `text`. */
+  readonly firstPrompt: { readonly rewrite: (text: string) => string; readonly text: string }
 }
+
+/** The size from which Codex's and Gemini CLI's readers keep a memo of their last read (`MEMO_FROM_BYTES`). */
+export const MEMO_BYTES = 4 * 1024 * 1024
 
 /** How many events a sync's report says it sent. */
 const sentOf = (run: Ran): number => {
@@ -82,6 +92,30 @@ export const describeTurnSync = (agent: TurnSyncCase) =>
       expect(whole.code, whole.stderr).toBe(0)
       expect(sentOf(whole)).toBeGreaterThan(first)
       expect((await getSession(suite.server(), agent.sessionId))?.raw).toBe(after?.raw)
+    })
+
+    it("reads a long session's file on from its last read; `import --again` reads it from its start", {
+      timeout: 120_000
+    }, async () => {
+      const { home, run, turn } = makeHome()
+      const path = agent.write(home, agent.memoTurns)
+      expect(statSync(path).size).toBeGreaterThanOrEqual(MEMO_BYTES)
+      expect(await turn(path)).toBeGreaterThan(100)
+      expect(await turn(agent.write(home, agent.memoTurns + 1))).toBeLessThan(20)
+      const texts = async () =>
+        (await getSession(suite.server(), agent.sessionId))?.detail.messages.map((message) => message.text)
+      // The first prompt rewritten in place (agents only append): the sync after a turn goes on from where the last
+      // read stopped, so it does not see the change; `import --again` reads the file from its start and does.
+      const text = readFileSync(path, "utf8")
+      const rewritten = agent.firstPrompt.rewrite(text)
+      expect(rewritten.length).toBe(text.length)
+      expect(rewritten).not.toBe(text)
+      writeFileSync(path, rewritten)
+      expect(await turn(path)).toBe(0)
+      expect(await texts()).not.toContain(agent.firstPrompt.text)
+      const again = await run(agent.cli, ["import", "--again"])
+      expect(again.code, again.stderr).toBe(0)
+      expect(await texts()).toContain(agent.firstPrompt.text)
     })
 
     it("sends the whole session again after `import --again`, and after a change of settings", {

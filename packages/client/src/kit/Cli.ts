@@ -142,7 +142,8 @@ const runImport = (since: Option.Option<Date>, again: boolean, version: string) 
       Effect.gen(function* () {
         const history = yield* source.history({
           ...options,
-          ...(Option.isSome(since) ? { since: since.value.getTime() } : {})
+          ...(Option.isSome(since) ? { since: since.value.getTime() } : {}),
+          ...(again ? { again } : {})
         })
         const checkpoints = Checkpoints.open(paths.stateDir, config.serverUrl ?? null)
         const bar = tty ? progressBar(agent.historyNoun) : undefined

@@ -176,6 +176,14 @@ const fileRead = <S extends FileSession>(
   })
 })
 
+/**
+ * How a file is read: the mapping options, and `again` (`import --again`) to read it from its start, not on from a
+ * memo an earlier read left (`Kit.Memo`).
+ */
+export interface ReadOptions extends MappingOptions {
+  readonly again?: boolean
+}
+
 /** An agent's session files: where they are, how one is read, and which files the subagents of a session wrote. */
 export interface Files<S> {
   /** Every session file the agent keeps, oldest first by modification time. */
@@ -183,7 +191,7 @@ export interface Files<S> {
   /** Where `discover` looks, for `import`'s report. */
   readonly where: string
   /** Reads one file into its events; `sessionId` names the session when the file does not. */
-  readonly read: (path: string, sessionId: string, options: MappingOptions) => Effect.Effect<FileRead<S>, string>
+  readonly read: (path: string, sessionId: string, options: ReadOptions) => Effect.Effect<FileRead<S>, string>
   /** The files of the subagents the session read from `path` (`sessionId`, unless it names itself) spawned. */
   readonly subagentsOf: (path: string, read: FileRead<S>, sessionId: string) => Effect.Effect<ReadonlyArray<FollowUp>>
   /** Why a file that was read is not one of the agent's session files, when it is not. */
@@ -233,7 +241,7 @@ const followUpOf =
     )
 
 /** One session file as an item of the kit's import loop: not read again while its time and size stay the same. */
-const historyItem = <S>(file: SessionFile, files: Files<S>, options: MappingOptions): HistoryItem<never> => ({
+const historyItem = <S>(file: SessionFile, files: Files<S>, options: ReadOptions): HistoryItem<never> => ({
   sessionId: file.sessionId,
   label: file.path,
   size: file.size,

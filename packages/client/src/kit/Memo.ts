@@ -41,6 +41,8 @@ export interface Options<State, Result> {
   readonly fromBytes: number
   /** What the read depends on besides the file (as JSON): a memo made with other settings is not used. */
   readonly settings: unknown
+  /** Reads from the start whatever memo there is (`import --again`); the new memo is saved as after any read. */
+  readonly fresh?: boolean
   /**
    * A reader from the file's start (`saved` undefined), or on from a memo's state. `lines()` starts a pass over the lines
    * the read will give it (those after the memo's place), for a reader that must look ahead; it may answer undefined
@@ -210,7 +212,7 @@ export const read = <State, Result>(
 ): { readonly result: Result; readonly malformed: number } => {
   const settings = JSON.stringify(options.settings)
   const large = size >= options.fromBytes
-  const memo = large ? load<State>(options.dir, path, size, settings) : undefined
+  const memo = large && options.fresh !== true ? load<State>(options.dir, path, size, settings) : undefined
   let read: ReturnType<typeof readFrom<State, Result>>
   if (memo !== undefined) {
     try {

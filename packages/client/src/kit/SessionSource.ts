@@ -218,9 +218,12 @@ export class SessionSource extends Context.Tag("@opensync/client/kit/SessionSour
       followUp: FollowUp,
       options: MappingOptions
     ) => Effect.Effect<HistoryItem<never>, FollowUpFailed>
-    /** Finds the history `import` reads; `since` (epoch ms) leaves out what was last changed before it. */
+    /**
+     * Finds the history `import` reads; `since` (epoch ms) leaves out what was last changed before it; `again`
+     * (`import --again`) reads every item from its start, without any shortcut an earlier read left (`Kit.Memo`).
+     */
     readonly history: (
-      options: MappingOptions & { readonly since?: number }
+      options: MappingOptions & { readonly since?: number; readonly again?: boolean }
     ) => Effect.Effect<OpenedHistory<CliError>, CliError, Scope.Scope>
     readonly registration: Registration
     /**
