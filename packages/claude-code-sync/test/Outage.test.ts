@@ -2,7 +2,9 @@
  * After an outage, what is queued goes out without waiting for a session to end: the next hook of any session that
  * finds events waiting starts a background sync, at most once a minute while the server stays down.
  */
-import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import { type AddressInfo, createServer } from "node:net"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { getSession, pollFor } from "@opensync/testkit/Server"
@@ -86,4 +88,33 @@ describe("after an outage", () => {
     await settled()
     expect(JSON.parse((await exec(cli, ["status", "--json"])).stdout).outbox.pending).toBe(0)
   }, 120_000)
+
+  it("an import while the server cannot be reached waits through the retries once, not once more at its end", async () => {
+    // A server that takes each connection and drops it at once, counting them: every request fails as unreachable.
+    const connections = { count: 0 }
+    const dropping = createServer((socket) => {
+      connections.count++
+      socket.destroy()
+    })
+    await new Promise<void>((done) => dropping.listen(0, "127.0.0.1", done))
+    const url = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}`
+    const home = mkdtempSync(join(tmpdir(), "ccs-outage-import-"))
+    try {
+      const run = (args: ReadonlyArray<string>) => Cli.node(home, [cli, ...args])
+      expect((await run(["set", "convexUrl", url])).code).toBe(0)
+      expect((await run(["set", "apiKey", context.server.key])).code).toBe(0)
+      expect((await run(["set", "autoSync", "false"])).code).toBe(0)
+      Cli.transcripts(home)
+      const imported = await run(["import"])
+      expect(imported.code).toBe(1)
+      expect(imported.stdout).toMatch(/^1 session \(1 new, /m)
+      expect(imported.stderr).toMatch(/Cannot reach http:\/\/127\.0\.0\.1:\d+ .*Is the server running\?/)
+      // The send beside the import: a try and its 4 retries (250 ms doubling); then the import's end tries once more.
+      expect(connections.count).toBe(6)
+      expect(JSON.parse((await run(["status", "--json"])).stdout).outbox.pending).toBeGreaterThan(0)
+    } finally {
+      dropping.close()
+      rmSync(home, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

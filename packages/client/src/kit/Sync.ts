@@ -6,6 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Schedule from "effect/Schedule"
 import * as AccountCommands from "../AccountCommands.js"
 import * as ConfigStore from "../ConfigStore.js"
 import * as Outbox from "../Outbox.js"
@@ -171,6 +172,11 @@ const pendingCount = Effect.flatMap(Outbox.Outbox, (outbox) => Effect.map(outbox
 export interface Sent {
   readonly delivered: number
   readonly rejected: number
+  /**
+   * Whether the server could not be reached at the end (its drain already waited through the retries): the drain that
+   * follows tries once, so an import while the server is down waits for it once, not twice.
+   */
+  readonly unreachable?: boolean
 }
 
 /** What a sync does besides the inbox, under its lock, before sending (an import, a re-read, the retention check). */
@@ -264,7 +270,7 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
       // belongs to a sync that died: taken back at once.
       const drained = yield* (yield* Outbox.Outbox).drain(
         transport.sendEvents,
-        { claimTimeout: 0 },
+        before.unreachable === true ? { claimTimeout: 0, retry: Schedule.stop } : { claimTimeout: 0 },
         transport.sendEncoded
       )
       return {
