@@ -73,7 +73,8 @@ const maxBackoff = 8
  * `intervalMs` (notices that arrive meanwhile are folded into the next one, so many small commits, as of single events,
  * do not each pay a checkpoint and its fsyncs). A failed checkpoint (a full disk, a busy lock) is left to the next:
  * the WAL keeps every committed page until one succeeds. Each reports the WAL's length in pages (-1 when it failed).
- * The message "restart" runs a RESTART checkpoint at once and answers whether it finished.
+ * The message "restart" runs a RESTART checkpoint at once and answers whether it finished; "close" closes the
+ * connection, and nothing runs after it (a checkpoint waiting for its turn would fail on the closed connection).
  */
 const workerSource = `
 const { parentPort, workerData } = require("node:worker_threads")
@@ -88,17 +89,25 @@ const truncate = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)")
 let pending = false
 let last = 0
 let quiet
+let later
+let closed = false
 const briefly = (statement) => {
-  db.exec("PRAGMA busy_timeout = " + workerData.restartWaitMs)
-  try { return statement.get().busy === 0 } catch { return false } finally { db.exec("PRAGMA busy_timeout = 5000") }
+  try {
+    db.exec("PRAGMA busy_timeout = " + workerData.restartWaitMs)
+    try { return statement.get().busy === 0 } finally { db.exec("PRAGMA busy_timeout = 5000") }
+  } catch {
+    return false
+  }
 }
 const run = () => {
   pending = false
+  if (closed) return
   last = Date.now()
   let log = -1
   try { log = checkpoint.get().log } catch {}
   clearTimeout(quiet)
   quiet = setTimeout(() => {
+    if (closed) return
     let bytes = 0
     try { bytes = statSync(workerData.filename + "-wal").size } catch {}
     if (bytes >= workerData.idlePages * 4096) briefly(truncate)
@@ -108,6 +117,9 @@ const run = () => {
 parentPort.on("message", (message) => {
   clearTimeout(quiet)
   if (message === "close") {
+    // A checkpoint waiting for its turn, or the quiet second's, would find the connection closed.
+    closed = true
+    clearTimeout(later)
     try { db.close() } catch {}
     parentPort.close()
     return
@@ -117,9 +129,9 @@ parentPort.on("message", (message) => {
     parentPort.postMessage({ restarted: briefly(restart) })
     return
   }
-  if (!pending) {
+  if (!pending && !closed) {
     pending = true
-    setTimeout(run, Math.max(0, last + workerData.intervalMs - Date.now()))
+    later = setTimeout(run, Math.max(0, last + workerData.intervalMs - Date.now()))
   }
 })
 `
