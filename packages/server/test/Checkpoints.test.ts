@@ -18,6 +18,18 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
 })
 
+/** What is logged, as `LEVEL message` lines, with the layer that captures it. */
+const capturedLogs = () => {
+  const logs: Array<string> = []
+  const logger = Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ logLevel, message }) => {
+      logs.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+    })
+  )
+  return { logs, logger }
+}
+
 /**
  * Commits 8 transactions of ~190 KiB (~390 pages in all: far below the 1,000 at which SQLite checkpoints in a COMMIT by
  * itself), then waits up to `waitMs` for the database file to have grown by 1 MiB (it only grows when a checkpoint
@@ -140,10 +152,7 @@ describe("a checkpoint worker that fails", () => {
     "is reported once as a warning, however many commits follow",
     () =>
       Effect.gen(function* () {
-        const logs: Array<string> = []
-        const logger = Logger.make(({ logLevel, message }) => {
-          logs.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
-        })
+        const { logs, logger } = capturedLogs()
         // The worker cannot open a database in a directory that does not exist: it fails as it starts
         const missing = join(tmpdir(), `opensync-no-such-dir-${process.pid}`, "opensync.db")
         yield* Effect.gen(function* () {
@@ -153,10 +162,7 @@ describe("a checkpoint worker that fails", () => {
             yield* Effect.sleep("50 millis")
           }
           for (let i = 0; i < 20; i++) checkpoints.committed()
-        }).pipe(
-          Effect.provide(Checkpoints.background(missing, 0)),
-          Effect.provide(Logger.replace(Logger.defaultLogger, logger))
-        )
+        }).pipe(Effect.provide(Checkpoints.background(missing, 0)), Effect.provide(logger))
         expect(logs).toHaveLength(1)
         expect(logs[0]).toMatch(/^WARN Background WAL checkpoints stopped \(.+\); .*Nothing written is lost\.$/)
       }),
@@ -181,10 +187,7 @@ describe("a checkpoint worker closed while a checkpoint waits for its turn", () 
         for (let i = 0; i < 1_280; i++) insert.run(`${i} `.repeat(1_000))
         db.close()
         expect(statSync(`${file}-wal`).size).toBeGreaterThan(4 * 1024 * 1024)
-        const logs: Array<string> = []
-        const logger = Logger.make(({ logLevel, message }) => {
-          logs.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
-        })
+        const { logs, logger } = capturedLogs()
         yield* Effect.gen(function* () {
           const checkpoints = yield* Checkpoints.Checkpoints
           // The first commit's checkpoint runs at once; the next waits for the 250 ms between two, and the worker is
@@ -192,10 +195,7 @@ describe("a checkpoint worker closed while a checkpoint waits for its turn", () 
           checkpoints.committed()
           yield* Effect.sleep("150 millis")
           checkpoints.committed()
-        }).pipe(
-          Effect.provide(Checkpoints.background(file, 250)),
-          Effect.provide(Logger.replace(Logger.defaultLogger, logger))
-        )
+        }).pipe(Effect.provide(Checkpoints.background(file, 250)), Effect.provide(logger))
         // What would have failed after the close has had its time (the quiet second after the last checkpoint).
         yield* Effect.sleep("1500 millis")
         expect(logs).toEqual([])
