@@ -26,6 +26,7 @@ import {
   parseFlags,
   pluginEnv,
   rootDir,
+  spread,
   startServer,
   stopChild
 } from "./lib.mjs"
@@ -86,8 +87,6 @@ const agents = [
   }
 ]
 
-const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1]
-
 const timed = (args, env) => {
   const started = performance.now()
   const result = spawnSync(process.execPath, args, { env, encoding: "utf8" })
@@ -127,7 +126,7 @@ for (const agent of agents) {
       samples.full.push(full.ms)
       samples.node.push(timed(["-e", "0"], env).ms)
     }
-    const [quick, full, node] = [median(samples.quick), median(samples.full), median(samples.node)]
+    const [quick, full, node] = [samples.quick, samples.full, samples.node].map((values) => spread(values).median)
     rows.push([
       agent.name,
       fmt(first.ms, 0),

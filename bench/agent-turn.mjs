@@ -23,6 +23,7 @@ import {
   parseFlags,
   pluginEnv,
   rootDir,
+  spread,
   startServer,
   stopChild
 } from "./lib.mjs"
@@ -68,8 +69,6 @@ const agents = [
   }
 ]
 
-const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1]
-
 const run = (args, env, input = "") => {
   const usageFile = join(env.HOME, "usage.json")
   const started = performance.now()
@@ -112,10 +111,10 @@ for (const agent of agents) {
     }
     const whole = turn(turns)
     const turnsAfter = Array.from({ length: runs }, (_, i) => turn(turns + 1 + i))
-    const node = median(Array.from({ length: runs }, () => run(["-e", "0"], env).ms))
+    const node = spread(Array.from({ length: runs }, () => run(["-e", "0"], env).ms)).median
     // The floor of any sync: the CLI's start and a sync with nothing to read or send, in a HOME of its own.
     const emptyHome = mkdtempSync(join(tmpdir(), "opensync-agent-turn-empty-"))
-    const idle = median(
+    const idle = spread(
       Array.from({ length: runs }, () => {
         const synced = run(
           [join(rootDir, agent.dir, "dist/cli.mjs"), "sync"],
@@ -125,9 +124,9 @@ for (const agent of agents) {
           throw new Error(`${agent.name} sync with nothing to do said:\n${synced.stdout}`)
         return synced.ms
       })
-    )
+    ).median
     rmSync(emptyHome, { recursive: true, force: true })
-    const pick = (key) => median(turnsAfter.map((sample) => sample[key]))
+    const pick = (key) => spread(turnsAfter.map((sample) => sample[key])).median
     rows.push([
       agent.name,
       `${fmt(whole.bytes / 1024 / 1024, 1)} MiB`,
