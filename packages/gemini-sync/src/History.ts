@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
-import { Kit } from "@opensync/client"
+import { Kit, type Lenient } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import { agent, geminiDir } from "./Agent.js"
 import * as Chat from "./Chat.js"
@@ -64,6 +64,12 @@ export const MEMO_FROM_BYTES = 4 * 1024 * 1024
 
 const memoDir = (env: Env) => join(Kit.Agent.paths(agent, env).stateDir, "chats")
 
+/** The project a chat belongs to, from the hash its header (its first record) names. */
+const projectOfHeader = (env: Env, path: string, header: Lenient.Json | undefined) => {
+  const hash = typeof header?.projectHash === "string" ? header.projectHash : null
+  return { hash, cwd: Projects.projectOf(geminiDir(env), path, hash) }
+}
+
 /** What a memo keeps: the chat reader's state, and the project it was read for (from the header's hash). */
 interface State {
   readonly hash: string | null
@@ -86,15 +92,15 @@ const chatReader =
     return {
       add: (record) => {
         if (chat === undefined) {
-          hash = typeof record.projectHash === "string" ? record.projectHash : null
-          cwd = Projects.projectOf(geminiDir(env), path, hash)
+          const project = projectOfHeader(env, path, record)
+          hash = project.hash
+          cwd = project.cwd
           chat = Chat.reader({ ...settings, cwd })
         }
         chat.add(record)
       },
       state: () => (chat === undefined ? undefined : { hash, cwd, chat: chat.state() }),
-      finish: () =>
-        (chat ?? Chat.reader({ ...settings, cwd: Projects.projectOf(geminiDir(env), path, null) })).session()
+      finish: () => (chat ?? Chat.reader({ ...settings, cwd: projectOfHeader(env, path, undefined).cwd })).session()
     }
   }
 
@@ -136,9 +142,7 @@ export const readChatFile = (
   if (formOf(path) === "json")
     return Kit.FileAgent.readSessionFile(path, sessionId, mapping, (text) => {
       const { records, malformed } = Chat.parse(text, "json")
-      // The project comes from the header's hash.
-      const hash = typeof records[0]?.projectHash === "string" ? records[0].projectHash : null
-      const cwd = Projects.projectOf(geminiDir(env), path, hash)
+      const { cwd } = projectOfHeader(env, path, records[0])
       return {
         session: Chat.read(records, { syncThinking: options.syncThinking, cwd, parentId: parentOf(path) }),
         malformed

@@ -21,7 +21,7 @@ import {
   writeFileSync
 } from "node:fs"
 import { dirname, join } from "node:path"
-import * as Lenient from "../Lenient.js"
+import type * as Lenient from "../Lenient.js"
 import * as Checkpoints from "./Checkpoints.js"
 import * as SessionFiles from "./SessionFiles.js"
 
@@ -143,7 +143,6 @@ const readFrom = <State, Result>(
   path: string,
   size: number,
   options: Options<State, Result>,
-  settings: string,
   memo: Memo<State> | undefined
 ) => {
   const from = memo?.offset ?? 0
@@ -161,25 +160,16 @@ const readFrom = <State, Result>(
   }
   const reader = options.open(memo?.state, lines)
   if (reader === undefined) return undefined
-  let malformed = memo?.malformed ?? 0
-  const add = (raw: string) => {
-    if (raw.trim() === "") return
-    let value: unknown
-    try {
-      value = JSON.parse(raw)
-    } catch {
-      malformed++
-      return
-    }
-    if (Lenient.isRecord(value)) reader.add(value)
-    else malformed++
-  }
-  // Each line is added once the next shows it ended with a line break; the last is what follows the last break.
+  const counts = { malformed: memo?.malformed ?? 0 }
+  // Each line is read once the next shows it ended with a line break; the last is what follows the last break.
   let held: string | undefined
-  for (const line of lines()) {
-    if (held !== undefined) add(held)
-    held = line
+  function* ended() {
+    for (const line of lines()) {
+      if (held !== undefined) yield held
+      held = line
+    }
   }
+  for (const record of SessionFiles.jsonObjectsOf(ended(), counts)) reader.add(record)
   // Nothing new since the memo: it stays as it is.
   const state = position.lineEnd > from ? reader.state() : undefined
   const tail = state === undefined ? undefined : Checkpoints.spanTailOf(path, position.lineEnd)
@@ -191,12 +181,12 @@ const readFrom = <State, Result>(
           path,
           offset: position.lineEnd,
           tail,
-          settings: JSON.parse(settings),
-          malformed,
+          settings: options.settings,
+          malformed: counts.malformed,
           state
         } satisfies Memo<State>)
-  if (held !== undefined) add(held)
-  return { result: reader.finish(), malformed, memo: next }
+  for (const record of SessionFiles.jsonObjectsOf(held === undefined ? [] : [held], counts)) reader.add(record)
+  return { result: reader.finish(), malformed: counts.malformed, memo: next }
 }
 
 /**
@@ -216,12 +206,12 @@ export const read = <State, Result>(
   let read: ReturnType<typeof readFrom<State, Result>>
   if (memo !== undefined) {
     try {
-      read = readFrom(path, size, options, settings, memo)
+      read = readFrom(path, size, options, memo)
     } catch {
       // A memo of another shape (damaged, or written by another build): read from the start.
     }
   }
-  read ??= readFrom(path, size, options, settings, undefined)
+  read ??= readFrom(path, size, options, undefined)
   if (read === undefined) throw new Error(`${path}: the reader refused to read it from its start`)
   if (large && read.memo !== undefined) save(options.dir, path, read.memo)
   return { result: read.result, malformed: read.malformed }
