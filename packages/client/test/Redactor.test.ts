@@ -4,6 +4,7 @@ import * as Layer from "effect/Layer"
 import { compileExtraPattern, InvalidRedactionPattern, Redactor, redactText, redactValue } from "../src/Redactor.js"
 import { buildCorpus, type NegativeSample, type PositiveSample } from "./fixtures/secrets-corpus.js"
 import { makeGenerator, toBase64 } from "./fixtures/secrets-generator.js"
+import { UNKEYED_CONTEXTS } from "./fixtures/secrets-kinds.js"
 
 const g = makeGenerator(7)
 const R = (rule: string) => `[REDACTED:${rule}]`
@@ -942,6 +943,12 @@ describe("corpus measurement", () => {
     )
     expect(overallRecall).toBeGreaterThanOrEqual(0.99)
     expect(overallFp).toBeLessThanOrEqual(0.01)
+  })
+
+  it("a token with a published prefix is redacted with no key name around it (command output, prose, logs)", () => {
+    const unkeyed = positives.filter((p) => UNKEYED_CONTEXTS.has(p.id.slice(p.id.lastIndexOf("/") + 1)))
+    expect(unkeyed.length).toBeGreaterThanOrEqual(300)
+    expect(unkeyed.filter(missed).map((p) => p.id)).toEqual([])
   })
 
   it("redacting twice equals redacting once, for every sample", () => {

@@ -130,6 +130,10 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   }),
   t("vault-token", "b.AAAAAQ", `[A-Za-z0-9_-]{50,400}${END_DASH}`, { notAfter: /[A-Za-z0-9_.]/ }),
   t("age-secret-key", "AGE-SECRET-KEY-1", "[A-Z0-9]{50,70}"),
+  t("tailscale-key", "tskey-", `(?:auth|api|client|scim|webhook)-[A-Za-z0-9]{6,32}-[A-Za-z0-9]{20,80}${END}`, {
+    notAfter: TOKENISH,
+    validate: (s) => digitAndLetter(s.slice(s.lastIndexOf("-") + 1))
+  }),
   t("onepassword-token", "ops_eyJ", "[A-Za-z0-9+/=_-]{100,4000}"),
   t("artifactory-token", "AKCp", `[A-Za-z0-9]{60,80}${END}`, { validate: digitAndLetter }),
   t("artifactory-token", "cmVmdGtu", `[A-Za-z0-9]{50,70}${END}`),
