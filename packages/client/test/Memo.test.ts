@@ -177,6 +177,12 @@ describe("Kit.Memo: a growing file read on from where its last read stopped", ()
       writeFileSync(join(memos, `${kept[0]}.123.tmp`), "{")
       Memo.sweep(memos, [path])
       expect(readdirSync(memos)).toEqual(kept)
+      // A memo of a file that is still there, under a path discovery did not give (a hook's path), stays.
+      Memo.sweep(memos, [])
+      expect(readdirSync(memos)).toEqual(kept)
+      // A memo whose file is gone goes; so does one that says another file's path than its name does.
+      writeFileSync(join(memos, `${"1".repeat(32)}.json`), JSON.stringify({ v: 2, path, offset: 1 }))
+      rmSync(path)
       Memo.sweep(memos, [])
       expect(readdirSync(memos)).toEqual([])
       Memo.sweep(join(dir, "absent"), [])

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto"
 import {
   closeSync,
+  existsSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -73,7 +74,31 @@ const nameOf = (path: string) => `${createHash("sha256").update(path).digest("he
  */
 export const WHOLE_BYTES = 16 * 1024 * 1024
 
-/** Removes the memos (and any temporary file a write left) of files that are not among `paths`. */
+/** How much of a memo's start is read to find the path of its file (`{"v":2,"path":"…"`). */
+const HEAD_BYTES = 8192
+
+/** The path of the file a memo was made of, read off the memo's start; undefined when it does not say. */
+const pathOfMemo = (file: string): string | undefined => {
+  let fd: number | undefined
+  try {
+    fd = openSync(file, "r")
+    const head = Buffer.alloc(HEAD_BYTES)
+    const text = head.toString("utf8", 0, readSync(fd, head, 0, HEAD_BYTES, 0))
+    const m = /^\{"v":\d+,"path":("(?:[^"\\]|\\.)*")/.exec(text)
+    return m === null ? undefined : (JSON.parse(m[1]) as string)
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/**
+ * Removes the memos of files that are gone, and any temporary file a write left. A memo of one of `paths` (the files
+ * the agent's discovery found) stays; so does one whose file is still there under a path discovery does not give (a
+ * hook's `transcript_path` through a symbolic link, say: the sync after the next turn would otherwise read that whole
+ * file again).
+ */
 export const sweep = (dir: string, paths: ReadonlyArray<string>): void => {
   let names: ReadonlyArray<string>
   try {
@@ -83,7 +108,11 @@ export const sweep = (dir: string, paths: ReadonlyArray<string>): void => {
   }
   const kept = new Set(paths.map(nameOf))
   for (const name of names) {
-    if (!kept.has(name)) rmSync(join(dir, name), { force: true })
+    if (kept.has(name)) continue
+    const file = join(dir, name)
+    const path = name.endsWith(".json") ? pathOfMemo(file) : undefined
+    if (path !== undefined && nameOf(path) === name && existsSync(path)) continue
+    rmSync(file, { force: true })
   }
 }
 
