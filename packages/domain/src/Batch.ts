@@ -327,26 +327,40 @@ export const regroup = (
   return [...out.values()]
 }
 
+/** Re-keys tool rows (e.g. sums out the project) and adds the rows that then share a key. */
+const regroupTools = (
+  rows: ReadonlyArray<Rollup.ToolRow>,
+  rekey: (row: Rollup.ToolRow) => Rollup.ToolRow
+): Array<Rollup.ToolRow> => {
+  const out = new Map<string, Rollup.ToolRow>()
+  for (const row of rows.map(rekey)) {
+    const k = Rollup.toolKey(row)
+    const prev = out.get(k)
+    out.set(k, prev === undefined ? row : Rollup.sumTools(prev, row))
+  }
+  return [...out.values()]
+}
+
 /**
  * The increments several sessions' rollup deltas add to each rollup table, one row per key: the full usage rollup,
- * the same with the project summed out (`project: "*"`), with the model summed out (`model: "*"`), and the tools.
+ * the same with the project summed out (`project: "*"`), with the model summed out (`model: "*"`), the tools, and the
+ * tools with the project summed out (`project: "*"`).
  */
 export const rollupIncrements = (deltas: ReadonlyArray<ReturnType<typeof Rollup.delta>>) => {
   const usage = regroup(
     deltas.flatMap((d) => d.usage),
     (row) => row
   )
-  const tools = new Map<string, Rollup.ToolRow>()
-  for (const row of deltas.flatMap((d) => d.tools)) {
-    const k = Rollup.toolKey(row)
-    const prev = tools.get(k)
-    tools.set(k, prev === undefined ? row : Rollup.sumTools(prev, row))
-  }
+  const tools = regroupTools(
+    deltas.flatMap((d) => d.tools),
+    (row) => row
+  )
   return {
     usage,
     usageByModel: regroup(usage, (row) => ({ ...row, project: "*" })),
     usageByProject: regroup(usage, (row) => ({ ...row, model: "*" })),
-    tools: [...tools.values()]
+    tools,
+    toolsBySource: regroupTools(tools, (row) => ({ ...row, project: "*" }))
   }
 }
 

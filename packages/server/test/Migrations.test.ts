@@ -135,4 +135,52 @@ layer(Client.layer(join(mkdtempSync(join(tmpdir(), "opensync-migrate-")), "opens
       }).pipe(Effect.provide(Client.layer(join(dir, "opensync.db"))))
     })
   )
+  it.effect("11 sums the tools by day (project summed out) and indexes the full rollups by project", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "opensync-migrate-11-"))
+      yield* Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* upTo("10_session_rows")
+        const row = (user_id: string, day: string, source: string, project: string, tool: string, calls: number) => ({
+          user_id,
+          day,
+          source,
+          project,
+          tool,
+          calls,
+          errors: calls % 2,
+          duration_ms: calls * 100,
+          timed: calls
+        })
+        yield* sql`INSERT INTO tool_rollup ${sql.insert([
+          row("u1", "2026-01-01", "claude-code", "p1", "Bash", 3),
+          row("u1", "2026-01-01", "claude-code", "p2", "Bash", 4),
+          row("u1", "2026-01-01", "opencode", "p1", "Bash", 5),
+          row("u1", "2026-01-02", "claude-code", "p1", "Read", 1),
+          row("u2", "2026-01-01", "claude-code", "p1", "Bash", 7)
+        ])}`
+        yield* migrate
+        const byDay = yield* sql`SELECT user_id, day, source, project, tool, calls, errors, duration_ms, timed
+          FROM tool_by_day ORDER BY user_id, day, source, tool`
+        expect(byDay).toEqual([
+          { ...row("u1", "2026-01-01", "claude-code", "*", "Bash", 7), errors: 1 },
+          row("u1", "2026-01-01", "opencode", "*", "Bash", 5),
+          row("u1", "2026-01-02", "claude-code", "*", "Read", 1),
+          row("u2", "2026-01-01", "claude-code", "*", "Bash", 7)
+        ])
+        // A project filter reads only that project's rows, through the new indexes.
+        for (const table of ["tool_rollup", "usage_rollup"]) {
+          const plan = yield* sql.unsafe<{ detail: string }>(
+            `EXPLAIN QUERY PLAN SELECT * FROM ${table} INDEXED BY ${table}_by_project
+            WHERE user_id = 'u1' AND day >= '2026-01-01' AND day <= '2026-01-31' AND project = 'p1'`
+          )
+          expect(plan.map((p) => p.detail).join("; ")).toMatch(
+            new RegExp(
+              `^SEARCH ${table} USING INDEX ${table}_by_project \\(user_id=\\? AND project=\\? AND day>\\? AND day<\\?\\)`
+            )
+          )
+        }
+      }).pipe(Effect.provide(Client.layer(join(dir, "opensync.db"))))
+    })
+  )
 })

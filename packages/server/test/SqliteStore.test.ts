@@ -109,6 +109,13 @@ const checkRollupsMatchSessions = (userId: string) =>
       expect(coarse).toEqual(fromSessions)
     }
     expect(tools.calls).toBe(tools.expected)
+    // The tools by day (project summed out) are the tool rollup's rows summed over projects, row by row.
+    const byDay = yield* sql`SELECT day, source, tool, calls, errors, duration_ms, timed FROM tool_by_day
+      WHERE user_id = ${userId} ORDER BY day, source, tool`
+    const summed = yield* sql`SELECT day, source, tool, sum(calls) AS calls, sum(errors) AS errors,
+        sum(duration_ms) AS duration_ms, sum(timed) AS timed
+      FROM tool_rollup WHERE user_id = ${userId} GROUP BY day, source, tool ORDER BY day, source, tool`
+    expect(byDay).toEqual(summed)
   })
 
 /**

@@ -254,13 +254,12 @@ export const make = Effect.gen(function* () {
       ] as const) {
         yield* addInto(table, usageKey, Rollup.usageValueFields, userId, rows)
       }
-      yield* addInto(
-        "tool_rollup",
-        ["day", "tool", "source", "project"],
-        Rollup.toolValueFields,
-        userId,
-        increments.tools
-      )
+      for (const [table, rows] of [
+        ["tool_rollup", increments.tools],
+        ["tool_by_day", increments.toolsBySource]
+      ] as const) {
+        yield* addInto(table, ["day", "tool", "source", "project"], Rollup.toolValueFields, userId, rows)
+      }
     })
 
   /** Deletes the rollup rows these deltas touched that now add up to nothing (`Rollup.isZeroUsage`/`isZeroTools`). */
@@ -282,22 +281,27 @@ export const make = Effect.gen(function* () {
           }
         }
       }
-      for (const row of increments.tools) {
-        const [stored] = yield* sql<{ calls: number; errors: number; duration_ms: number; timed: number }>`
-          SELECT calls, errors, duration_ms, timed FROM tool_rollup WHERE user_id = ${userId} AND day = ${row.day}
-          AND tool = ${row.tool} AND source = ${row.source} AND project = ${row.project}`
-        if (
-          stored !== undefined &&
-          Rollup.isZeroTools({
-            ...row,
-            calls: stored.calls,
-            errors: stored.errors,
-            durationMs: stored.duration_ms,
-            timed: stored.timed
-          })
-        ) {
-          yield* sql`DELETE FROM tool_rollup WHERE user_id = ${userId} AND day = ${row.day} AND tool = ${row.tool}
-            AND source = ${row.source} AND project = ${row.project}`
+      for (const [table, rows] of [
+        ["tool_rollup", increments.tools],
+        ["tool_by_day", increments.toolsBySource]
+      ] as const) {
+        for (const row of rows) {
+          const [stored] = yield* sql<{ calls: number; errors: number; duration_ms: number; timed: number }>`
+            SELECT calls, errors, duration_ms, timed FROM ${sql(table)} WHERE user_id = ${userId} AND day = ${row.day}
+            AND tool = ${row.tool} AND source = ${row.source} AND project = ${row.project}`
+          if (
+            stored !== undefined &&
+            Rollup.isZeroTools({
+              ...row,
+              calls: stored.calls,
+              errors: stored.errors,
+              durationMs: stored.duration_ms,
+              timed: stored.timed
+            })
+          ) {
+            yield* sql`DELETE FROM ${sql(table)} WHERE user_id = ${userId} AND day = ${row.day} AND tool = ${row.tool}
+              AND source = ${row.source} AND project = ${row.project}`
+          }
         }
       }
     })

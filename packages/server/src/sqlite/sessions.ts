@@ -290,7 +290,7 @@ export const make = (
             yield* sql`INSERT INTO tombstones (user_id, session_id, deleted_at)
               SELECT user_id, id, ${now} FROM sessions WHERE user_id = ${userId} ON CONFLICT DO NOTHING`
             const sessions = yield* sql<{ id: string }>`DELETE FROM sessions WHERE user_id = ${userId} RETURNING id`
-            for (const table of ["usage_rollup", "usage_by_model", "usage_by_project", "tool_rollup"]) {
+            for (const table of ["usage_rollup", "usage_by_model", "usage_by_project", "tool_rollup", "tool_by_day"]) {
               yield* sql`DELETE FROM ${sql(table)} WHERE user_id = ${userId}`
             }
             return { status: "deleted" as const, sessions: sessions.length }

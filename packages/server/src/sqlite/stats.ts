@@ -52,7 +52,7 @@ export const make = Effect.gen(function* () {
       const [series] = yield* sql<{ rows: string }>`
         SELECT json_group_array(json(row)) AS rows FROM (
           SELECT json_array(${period}, source, model, ${sums}) AS row
-          FROM ${sql(filters.project === undefined ? "usage_by_model" : "usage_rollup")}
+          FROM ${filters.project === undefined ? sql.unsafe("usage_by_model") : sql.unsafe("usage_rollup INDEXED BY usage_rollup_by_project")}
           WHERE ${sql.and(usageClauses)} GROUP BY ${period}, source, model)`
       const [projects] = yield* sql<{ rows: string }>`
         SELECT json_group_array(json(row)) AS rows FROM (
@@ -91,7 +91,8 @@ export const make = Effect.gen(function* () {
                 FROM (
                   SELECT day, tool, sum(calls) AS calls, sum(errors) AS errors, sum(duration_ms) AS duration_ms,
                     sum(timed) AS timed
-                  FROM tool_rollup WHERE ${sql.and(clauses)} GROUP BY day, tool)
+                  FROM ${filters.project === undefined ? sql.unsafe("tool_by_day") : sql.unsafe("tool_rollup INDEXED BY tool_rollup_by_project")}
+                  WHERE ${sql.and(clauses)} GROUP BY day, tool)
                 GROUP BY ${period}, tool)`
           : [{ rows: "[]" }]
       const tools = (JSON.parse(toolJson?.rows ?? "[]") as Array<[string, string, number, number, number, number]>).map(
