@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import Database from "libsql"
 import {
   benchDir,
   fmt,
@@ -214,6 +215,57 @@ const measureRounds = async (client, paths, { rounds, warmup, maxMs }) => {
   return paths.map((_, i) => ({ ...summarize(times[i]), bytes: bodies[i]?.length ?? 0, body: bodies[i] }))
 }
 
+/** How long the search index may take to catch up with a store before the benchmark gives up (a full rebuild: ~9 min). */
+const indexWaitMs = 30 * 60_000
+
+/**
+ * Waits until the server's search indexer has indexed every message queued in the store (`search_state.applied` of
+ * `search.db` up to the last position of `opensync.db`'s `search_queue`). A freshly generated store has a backlog of
+ * minutes; measured meanwhile, searches would run on part of the index and every read would share the machine with
+ * the indexer. Throws when it does not catch up in `indexWaitMs`.
+ */
+const waitForSearchIndex = async (dataDir, log) => {
+  const store = new Database(join(dataDir, "opensync.db"), { readonly: true })
+  const started = performance.now()
+  let lastLog = started
+  try {
+    for (;;) {
+      const queued = Number(
+        store.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'search_queue'").get()?.seq ?? 0
+      )
+      let applied = 0
+      if (existsSync(join(dataDir, "search.db"))) {
+        const search = new Database(join(dataDir, "search.db"), { readonly: true })
+        try {
+          applied = Number(search.prepare("SELECT applied FROM search_state WHERE id = 1").get()?.applied ?? 0)
+        } catch {
+          // The indexer has not made its tables yet.
+        } finally {
+          search.close()
+        }
+      }
+      if (applied >= queued) {
+        if (performance.now() - started > 1_000)
+          log(`  search index caught up in ${fmt((performance.now() - started) / 1000)} s`)
+        return
+      }
+      const now = performance.now()
+      if (now - started > indexWaitMs) {
+        throw new Error(
+          `read: the search index did not catch up in ${indexWaitMs / 60_000} min (${applied} of ${queued})`
+        )
+      }
+      if (now - lastLog > 30_000 || lastLog === started) {
+        log(`  waiting for the search index: ${fmtInt(applied)} of ${fmtInt(queued)} queue positions indexed`)
+        lastLog = now
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2_000))
+    }
+  } finally {
+    store.close()
+  }
+}
+
 export const runRead = async ({ quick = false, regenerate = false, log = console.error } = {}) => {
   const name = quick ? "quick" : "full"
   const meta = await loadOrGenerate(name, regenerate, log)
@@ -222,6 +274,7 @@ export const runRead = async ({ quick = false, regenerate = false, log = console
   const server = await startServer(join(storeDir(name), "data"))
   const client = makeClient(server.url, { key: meta.key, maxSockets: 1 })
   try {
+    await waitForSearchIndex(join(storeDir(name), "data"), log)
     const rssAtStart = memoryOf(server.pid)
     // A cursor for the second page of the default listing.
     const first = JSON.parse((await client.request("GET", "/api/sessions?limit=50")).body)
