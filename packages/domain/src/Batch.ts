@@ -313,33 +313,33 @@ export const apply = (
   }
 }
 
+/** Adds up rows that share a key (`keyOf`), each re-keyed first (`rekey`, e.g. summing out the project). */
+const sumByKey = <Row>(
+  rows: ReadonlyArray<Row>,
+  rekey: (row: Row) => Row,
+  keyOf: (row: Row) => string,
+  sum: (a: Row, b: Row) => Row
+): Array<Row> => {
+  const out = new Map<string, Row>()
+  for (const row of rows.map(rekey)) {
+    const k = keyOf(row)
+    const prev = out.get(k)
+    out.set(k, prev === undefined ? row : sum(prev, row))
+  }
+  return [...out.values()]
+}
+
 /** Re-keys usage rows (e.g. sums out the project) and adds the rows that then share a key. */
 export const regroup = (
   rows: ReadonlyArray<Rollup.UsageRow>,
   rekey: (row: Rollup.UsageRow) => Rollup.UsageRow
-): Array<Rollup.UsageRow> => {
-  const out = new Map<string, Rollup.UsageRow>()
-  for (const row of rows.map(rekey)) {
-    const k = Rollup.usageKey(row)
-    const prev = out.get(k)
-    out.set(k, prev === undefined ? row : Rollup.sumUsage(prev, row))
-  }
-  return [...out.values()]
-}
+): Array<Rollup.UsageRow> => sumByKey(rows, rekey, Rollup.usageKey, Rollup.sumUsage)
 
 /** Re-keys tool rows (e.g. sums out the project) and adds the rows that then share a key. */
 const regroupTools = (
   rows: ReadonlyArray<Rollup.ToolRow>,
   rekey: (row: Rollup.ToolRow) => Rollup.ToolRow
-): Array<Rollup.ToolRow> => {
-  const out = new Map<string, Rollup.ToolRow>()
-  for (const row of rows.map(rekey)) {
-    const k = Rollup.toolKey(row)
-    const prev = out.get(k)
-    out.set(k, prev === undefined ? row : Rollup.sumTools(prev, row))
-  }
-  return [...out.values()]
-}
+): Array<Rollup.ToolRow> => sumByKey(rows, rekey, Rollup.toolKey, Rollup.sumTools)
 
 /**
  * The increments several sessions' rollup deltas add to each rollup table, one row per key: the full usage rollup,
