@@ -640,6 +640,41 @@ describe("one indexer step", () => {
       })
   )
 
+  it.effect.each(versions)(
+    "reads each queued message by its rowid, never a scan of its owner's messages (%s)",
+    ([, indexStep]) =>
+      Effect.gen(function* () {
+        const db = yield* open
+        for (let rowid = 1; rowid <= 50; rowid++)
+          message(db, rowid, rowid % 5 === 0 ? "bob" : "alice", `walrus ${rowid}`)
+        queue(db, 1, 7)
+        queue(db, 2, 10)
+        // Every statement the step prepares, as it prepares it.
+        const statements: Array<string> = []
+        const recording = {
+          prepare: (text: string) => {
+            statements.push(text)
+            return db.prepare(text)
+          },
+          exec: (text: string) => db.exec(text)
+        }
+        expect(
+          indexStep(recording as unknown as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)
+        ).toEqual({ applied: 2, indexed: 2, more: false })
+        expect(hits(db, 1, "walrus")).toEqual([7])
+        expect(hits(db, 2, "walrus")).toEqual([10])
+        const reads = statements.filter((text) => text.includes("main.messages"))
+        expect(reads.length).toBeGreaterThan(0)
+        for (const text of reads) {
+          const plan = (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(1, "[7]", 1) as Array<{ detail: string }>)
+            .map((row) => row.detail)
+            .filter((detail) => / m /.test(detail))
+          expect(plan).toEqual(["SEARCH m USING INTEGER PRIMARY KEY (rowid=?)"])
+        }
+        db.close()
+      })
+  )
+
   it.effect("of another process, started on what it saw before that process's steps, applies nothing stale", () =>
     Effect.gen(function* () {
       const db = yield* openWithWalrus

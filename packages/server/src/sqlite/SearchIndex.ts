@@ -151,12 +151,15 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
     messages.push(message)
     byUser.set(user, messages)
   }
+  // Each message is looked up by its rowid; `+m.user_id` keeps the owner check from being an index constraint. As one,
+  // SQLite read the user's every entry of `messages_by_time` for each read: 170 ms for 250 texts on a 2M-message
+  // store (1.5 ms by rowid), so the indexer managed ~1,000 messages a second there with a core busy.
   for (const [user, messages] of byUser) {
     for (let from = 0; from < messages.length; from += textsPerRead) {
       prepare(
         "INSERT OR REPLACE INTO temp.step_texts (user_rowid, message_rowid, text) SELECT ?, rowid, text FROM (" +
           "SELECT m.rowid AS rowid, json_extract(m.data, '$.text') AS text FROM main.messages AS m " +
-          "WHERE m.rowid IN (SELECT value FROM json_each(?)) AND m.user_id = (SELECT id FROM main.users WHERE rowid = ?)) " +
+          "WHERE m.rowid IN (SELECT value FROM json_each(?)) AND +m.user_id = (SELECT id FROM main.users WHERE rowid = ?)) " +
           "WHERE typeof(text) = 'text' AND text != ''"
       ).run(user, JSON.stringify(messages.slice(from, from + textsPerRead)), user)
     }
