@@ -22,6 +22,8 @@ export const section = (h: Harness): void => {
       const theirs = specEvents(spec("wipe-b1"))
       await store(mine)
       await store(theirs, h.target.keyB)
+      const range = { source, from: t0 - 86_400_000, to: t0 + 86_400_000 }
+      expect((await stats(range)).tools.map((tool) => tool.tool)).toEqual(["Bash"])
 
       const wiped = await del("/api/data")
       expect(wiped.status).toEqual(200)
@@ -32,8 +34,8 @@ export const section = (h: Harness): void => {
 
       expect(await listIds({ source })).toEqual([])
       expect(await listIds({ q: "searchable wipe" })).toEqual([])
-      const range = { source, from: t0 - 86_400_000, to: t0 + 86_400_000 }
-      expect((await stats(range)).totals.sessions).toEqual(0)
+      const after = await stats(range)
+      expect([after.totals.sessions, after.tools]).toEqual([0, []])
       expect(await listIds({ source }, h.target.keyB)).toEqual([sid("wipe-b1")])
       expect(await listIds({ q: "searchable wipe" }, h.target.keyB)).toEqual([sid("wipe-b1")])
 
