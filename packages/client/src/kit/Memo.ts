@@ -79,17 +79,11 @@ const HEAD_BYTES = 8192
 
 /** The path of the file a memo was made of, read off the memo's start; undefined when it does not say. */
 const pathOfMemo = (file: string): string | undefined => {
-  let fd: number | undefined
   try {
-    fd = openSync(file, "r")
-    const head = Buffer.alloc(HEAD_BYTES)
-    const text = head.toString("utf8", 0, readSync(fd, head, 0, HEAD_BYTES, 0))
-    const m = /^\{"v":\d+,"path":("(?:[^"\\]|\\.)*")/.exec(text)
+    const m = /^\{"v":\d+,"path":("(?:[^"\\]|\\.)*")/.exec(bytesFrom(file, 0, HEAD_BYTES).toString("utf8"))
     return m === null ? undefined : (JSON.parse(m[1]) as string)
   } catch {
     return undefined
-  } finally {
-    if (fd !== undefined) closeSync(fd)
   }
 }
 
