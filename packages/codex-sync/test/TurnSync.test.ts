@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { describeTurnSync } from "@opensync/testkit/TurnSync"
 import { codexRollout, codexSessionId } from "../../../bench/long-sessions.mjs"
+import { MEMO_FROM_BYTES } from "../src/History.js"
 
 const sessionId = codexSessionId()
 
@@ -23,6 +24,7 @@ describeTurnSync({
     writeFileSync(path, codexRollout(turns))
     return path
   },
+  memoFromBytes: MEMO_FROM_BYTES,
   memoTurns: 175,
   // The prompt is in its turn's first two lines (the user message event and the response item).
   firstPrompt: {

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { describeTurnSync } from "@opensync/testkit/TurnSync"
 import { geminiChat, geminiSessionId as sessionId } from "../../../bench/long-sessions.mjs"
+import { MEMO_FROM_BYTES } from "../src/History.js"
 
 describeTurnSync({
   name: "gemini-sync",
@@ -21,6 +22,7 @@ describeTurnSync({
     writeFileSync(path, geminiChat(turns, { payloadBytes: 8192 }))
     return path
   },
+  memoFromBytes: MEMO_FROM_BYTES,
   memoTurns: 170,
   firstPrompt: {
     rewrite: (text) => text.replace('"Write file 0"', '"Write FILE 0"'),

@@ -4,7 +4,7 @@
  * the file; the sync after it reads the file whole (with its subagents' files) but sends only the events the last read
  * did not queue: what the turn added, not the whole session again. The server still holds the whole session, a sync
  * after a turn that added nothing sends nothing, and an `import` after live sync finds the file unchanged. A file of
- * `MEMO_BYTES` or more is read on from where its last read stopped (`Kit.Memo`), and `import --again` reads it from
+ * `memoFromBytes` or more is read on from where its last read stopped (`Kit.Memo`), and `import --again` reads it from
  * its start.
  */
 import { readFileSync, statSync, writeFileSync } from "node:fs"
@@ -29,14 +29,13 @@ export interface TurnSyncCase {
   readonly write: (home: string, turns: number) => string
   /** The hook that ends a turn (its name) and its stdin, for the session's file at `path`. */
   readonly turnEnd: (path: string) => { readonly hook: string; readonly stdin: unknown }
-  /** How many turns make a file of at least `MEMO_BYTES`. */
+  /** The size from which the agent's reader keeps a memo of its last read (its `MEMO_FROM_BYTES`). */
+  readonly memoFromBytes: number
+  /** How many turns make a file of at least `memoFromBytes`. */
   readonly memoTurns: number
   /** Rewrites the first turn's prompt in a file's text, in place (same length), to `text`. */
   readonly firstPrompt: { readonly rewrite: (text: string) => string; readonly text: string }
 }
-
-/** The size from which Codex's and Gemini CLI's readers keep a memo of their last read (`MEMO_FROM_BYTES`). */
-export const MEMO_BYTES = 4 * 1024 * 1024
 
 /** How many events a sync's report says it sent. */
 const sentOf = (run: Ran): number => {
@@ -99,7 +98,7 @@ export const describeTurnSync = (agent: TurnSyncCase) =>
     }, async () => {
       const { home, run, turn } = makeHome()
       const path = agent.write(home, agent.memoTurns)
-      expect(statSync(path).size).toBeGreaterThanOrEqual(MEMO_BYTES)
+      expect(statSync(path).size).toBeGreaterThanOrEqual(agent.memoFromBytes)
       expect(await turn(path)).toBeGreaterThan(100)
       expect(await turn(agent.write(home, agent.memoTurns + 1))).toBeLessThan(20)
       const texts = async () =>
