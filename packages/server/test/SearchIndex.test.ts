@@ -31,7 +31,15 @@ import { migrate } from "../src/sqlite/Database.js"
 import * as Fts from "../src/sqlite/fts.js"
 import { checkablePerMessage, ftsQuery } from "../src/sqlite/fts.js"
 import { LocalKeys } from "../src/sqlite/Keys.js"
-import { indexStep, niceness, type RawConnection, SearchIndex, searchFile } from "../src/sqlite/SearchIndex.js"
+import {
+  indexStep,
+  mergePages,
+  mergeStep,
+  niceness,
+  type RawConnection,
+  SearchIndex,
+  searchFile
+} from "../src/sqlite/SearchIndex.js"
 
 /** Every data dir of these tests lives under one temporary folder, removed at the end. */
 const root = mkdtempSync(join(tmpdir(), "opensync-search-"))
@@ -250,6 +258,43 @@ describe("the search file", () => {
         })
       )
       yield* expectFound(dir, "walrus7", ["s7"])
+    })
+  )
+
+  it.effect("merges the index's segments once the indexer is idle, under the server", () =>
+    Effect.gen(function* () {
+      const dir = dataDir()
+      /** The segments of Alice's search table (FTS5 keeps `_idx` rows per leaf range of each). */
+      const segments = () => {
+        const db = new Database(searchFile(dir), { readonly: true })
+        try {
+          return Number(
+            (db.prepare("SELECT count(DISTINCT segid) AS n FROM message_fts_1_idx").get() as { n: number }).n
+          )
+        } finally {
+          db.close()
+        }
+      }
+      const counts = yield* withServerStore(dir, (store) =>
+        Effect.gen(function* () {
+          // A search after each sync takes an indexer step of its own: a segment each.
+          for (let i = 0; i < 30; i++) {
+            yield* store.ingest(user("alice"), session(`s${i}`, [`entry ${i} mentions walrus${i}`, "and a flamingo"]))
+            expect(yield* found(store, "alice", `walrus${i}`)).toEqual([`s${i}`])
+          }
+          const before = segments()
+          let after = before
+          for (let waited = 0; after > 2 && waited < 20_000; waited += 100) {
+            yield* Effect.promise(() => new Promise((done) => setTimeout(done, 100)))
+            after = segments()
+          }
+          expect(yield* found(store, "alice", "flamingo")).toHaveLength(30)
+          expect(yield* found(store, "alice", "walrus17")).toEqual(["s17"])
+          return { before, after }
+        })
+      )
+      expect(counts.before).toBeGreaterThan(3)
+      expect(counts.after).toBeLessThanOrEqual(2)
     })
   )
 
@@ -589,11 +634,14 @@ describe("one indexer step", () => {
   const stepOn = (db: unknown, step = indexStep) =>
     step(db as RawConnection, new Map(), Fts.createTable("{name}", "search"), 100)
 
-  /** The step as imported, and as the worker thread runs it: from its source text alone. */
-  const versions = [
-    ["imported", indexStep],
-    ["evaluated from its source text", new Function(`return (${indexStep.toString()})`)() as typeof indexStep]
-  ] as const
+  /** A function of the worker's as imported, and as the worker thread runs it: from its source text alone. */
+  const importedAndEvaluated = <F extends (...args: never) => unknown>(f: F) =>
+    [
+      ["imported", f],
+      ["evaluated from its source text", new Function(`return (${f.toString()})`)() as F]
+    ] as const
+
+  const versions = importedAndEvaluated(indexStep)
 
   it.effect.each(versions)(
     "indexes a reused rowid for its new owner only, and applies a clearing in queue order (%s)",
@@ -740,6 +788,104 @@ describe("one indexer step", () => {
         more: false
       })
       expect(hits(db, 1, "walrus")).toEqual([1])
+      db.close()
+    })
+  )
+  /** Segments of a user's search table: FTS5 keeps one `_idx` row per leaf range of each. */
+  const segments = (db: Database.Database, userRowid: number) =>
+    Number(
+      (
+        db.prepare(`SELECT count(DISTINCT segid) AS n FROM search.message_fts_${userRowid}_idx`).get() as {
+          n: number
+        }
+      ).n
+    )
+
+  /**
+   * Alice's 60 messages indexed in 30 steps (a segment each, merged four at a time as FTS5 indexes), and what searches
+   * for whole words and for prefixes find in them. Each message has 400 words of its own, so segments take pages.
+   */
+  const manySegments = Effect.map(open, (db) => {
+    const words = ["walrus", "pelican", "heron", "seal", "stork"]
+    for (let rowid = 1; rowid <= 60; rowid++) {
+      const own = Array.from({ length: 400 }, (_, k) => `w${rowid}x${k}`).join(" ")
+      message(db, rowid, "alice", `${words[rowid % 5]} number${rowid} and ${words[(rowid + 2) % 5]} ${own}`)
+      queue(db, 1, rowid)
+      if (rowid % 2 === 0) stepOn(db)
+    }
+    const prefix = (text: string) =>
+      (
+        db
+          .prepare("SELECT rowid FROM search.message_fts_1 WHERE message_fts_1 MATCH ? ORDER BY rowid")
+          .all(text) as Array<{
+          rowid: number
+        }>
+      ).map((row) => row.rowid)
+    const searches = () => ({
+      walrus: hits(db, 1, "walrus"),
+      number4: prefix('"number4"*'),
+      he: prefix('"he"*'),
+      both: prefix('"seal" "walrus"')
+    })
+    return { db, searches }
+  })
+
+  const mergeVersions = importedAndEvaluated(mergeStep)
+
+  it.effect.each(mergeVersions)(
+    "merges the segments of many steps while idle; every search finds what it did (%s)",
+    ([, mergeStep]) =>
+      Effect.gen(function* () {
+        const { db, searches } = yield* manySegments
+        const before = segments(db, 1)
+        const found = searches()
+        expect(found.walrus).toHaveLength(24)
+        expect(found.number4).toEqual([4, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49])
+        expect(found.both).toHaveLength(12)
+        const tuned = new Set<string>()
+        let steps = 0
+        while (mergeStep(db as unknown as RawConnection, tuned, mergePages)) steps++
+        expect(steps).toBeGreaterThan(0)
+        const after = segments(db, 1)
+        expect(before).toBeGreaterThan(3)
+        expect(after).toBeLessThan(before)
+        expect(after).toBeLessThanOrEqual(2)
+        expect(searches()).toEqual(found)
+        // Pairs of a level are merged from now on (FTS5 keeps the setting in the table); nothing is left to merge.
+        expect(db.prepare("SELECT v FROM search.message_fts_1_config WHERE k = 'usermerge'").get()).toEqual({ v: 2 })
+        expect(mergeStep(db as unknown as RawConnection, tuned, mergePages)).toBe(false)
+        // New steps add segments again, and the next idle time merges them too.
+        for (let rowid = 61; rowid <= 66; rowid++) {
+          message(db, rowid, "alice", `walrus number${rowid}`)
+          queue(db, 1, rowid)
+          stepOn(db)
+        }
+        expect(segments(db, 1)).toBeGreaterThan(after)
+        while (mergeStep(db as unknown as RawConnection, tuned, mergePages)) {}
+        expect(segments(db, 1)).toBeLessThanOrEqual(2)
+        expect(hits(db, 1, "walrus")).toEqual([...found.walrus, 61, 62, 63, 64, 65, 66])
+        db.close()
+      })
+  )
+
+  it.effect("changes nothing when a merge fails (a full disk), and merges once there is room", () =>
+    Effect.gen(function* () {
+      const { db, searches } = yield* manySegments
+      const before = segments(db, 1)
+      const found = searches()
+      // The search file may not grow: a merge writes its new segment before it frees the old ones.
+      db.exec("PRAGMA search.auto_vacuum = NONE")
+      const pages = Number((db.prepare("PRAGMA search.page_count").get() as { page_count: number }).page_count)
+      db.exec(`PRAGMA search.max_page_count = ${pages}`)
+      const tuned = new Set<string>()
+      expect(() => {
+        while (mergeStep(db as unknown as RawConnection, tuned, mergePages)) {}
+      }).toThrow(/full/)
+      expect(searches()).toEqual(found)
+      db.exec("PRAGMA search.max_page_count = 1000000")
+      while (mergeStep(db as unknown as RawConnection, tuned, mergePages)) {}
+      expect(segments(db, 1)).toBeLessThan(before)
+      expect(searches()).toEqual(found)
       db.close()
     })
   )

@@ -52,6 +52,18 @@ export const gatherMs = 200
  */
 export const niceness = 10
 
+/**
+ * How long the indexer waits with nothing queued before it merges the index's segments (`mergeStep`): idle time, so
+ * the merging never competes with indexing during an import or a sync.
+ */
+export const mergeIdleMs = 1_000
+
+/**
+ * Pages one merge step writes at most (a step is one transaction of the search file): 25–40 ms of work here, so a
+ * search that asks the indexer for a step meanwhile waits about as long.
+ */
+export const mergePages = 200
+
 /** How long a search waits for the indexer before it answers from the index as it is. */
 export const catchUpMs = 10_000
 
@@ -221,6 +233,41 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
     prepare("DELETE FROM temp.step_texts").run()
     return { applied: reached, indexed: rows.length, more: rows.length === limit }
   })
+}
+
+/**
+ * One step of merging while the indexer is idle: an FTS5 `merge` of at most `pages` pages on the first user table that
+ * has segments to merge; whether one had. FTS5 writes a segment per indexer step and, as it indexes, merges them four
+ * of a level at a time, so a table grown over thousands of steps keeps dozens of segments; a prefix query merges the
+ * entries of every word it starts in each of them. With `usermerge = 2` (set here once per table and process; FTS5
+ * keeps it in the table), idle merging leaves about one segment per level. Measured on 2M messages: the segments of
+ * `pexqua*` (335,448 messages) were gathered in 82 ms before and 35–48 ms after, `the` in 282 and 79–100 ms, and the
+ * whole merge took 86 s of one core, once (docs/benchmarks.md). Later steps merge what an import or a sync added.
+ *
+ * Self-contained, as `indexStep` is: the worker thread evaluates its source text. `tuned` holds the tables whose
+ * `usermerge` this process has set.
+ */
+export function mergeStep(db: RawConnection, tuned: Set<string>, pages: number): boolean {
+  // Prepared on each step, not kept: a step is rare (idle time) and its work dwarfs preparing three statements.
+  const tables = db
+    .prepare(
+      "SELECT name FROM search.sqlite_master WHERE type = 'table' AND name GLOB 'message_fts_[0-9]*' " +
+        "AND sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
+    )
+    .all()
+  const changes = db.prepare("SELECT total_changes() AS n")
+  for (const row of tables) {
+    const name = String(row.name)
+    if (!tuned.has(name)) {
+      db.prepare(`INSERT INTO search.${name} (${name}, rank) VALUES ('usermerge', 2)`).run()
+      tuned.add(name)
+    }
+    // FTS5's documented test: a merge that found segments to merge changed at least two rows.
+    const before = Number(changes.get()?.n ?? 0)
+    db.prepare(`INSERT INTO search.${name} (${name}, rank) VALUES ('merge', ?)`).run(pages)
+    if (Number(changes.get()?.n ?? 0) - before >= 2) return true
+  }
+  return false
 }
 
 /** `indexStep` until nothing is queued, or `steps` were taken; the position reached. */
@@ -394,10 +441,13 @@ export const inline = (dataDir: string, maxPages?: number) =>
  * steps `gatherMs` later, a search's (`"now"`) at once; steps follow one another until nothing is queued, each followed
  * by a message with the position reached. A failed step (a full disk) is reported and retried a second later; what is
  * queued stays queued. It starts with a step, for what was queued before the server started (a crash, a rebuild).
+ * With nothing queued for `mergeIdleMs`, it merges the index's segments (`mergeStep`), a step at a time, until there is
+ * nothing left to merge; any notice stops that until the indexer is idle again.
  */
 const workerSource = () => `
 const { parentPort, workerData } = require("node:worker_threads")
 const indexStep = (${indexStep.toString()})
+const mergeStep = (${mergeStep.toString()})
 const openIndexer = (${openIndexer.toString()})
 // Below the server's thread and the user's own programs in the scheduler (Linux, where a thread has a nice value of
 // its own, named by /proc/thread-self; elsewhere the thread keeps the process's).
@@ -407,10 +457,25 @@ try {
 } catch {}
 const db = openIndexer(require(workerData.libsql), workerData.filename, workerData.searchFile, workerData.maxPages)
 const cache = new Map()
+const tuned = new Set()
 let closed = false
 // The step to come: undefined, or the time it is due and its timer.
 let next
 let retry
+// The next merge step's timer, while idle.
+let merging
+const merge = () => {
+  merging = undefined
+  if (closed || next !== undefined) return
+  let merged
+  try {
+    merged = mergeStep(db, tuned, workerData.mergePages)
+  } catch {
+    // A full disk or a busy file: merging is an optimisation; it is tried again after the next indexer step.
+    return
+  }
+  if (merged) merging = setTimeout(merge, 0)
+}
 const run = () => {
   next = undefined
   if (closed) return
@@ -424,9 +489,15 @@ const run = () => {
   }
   parentPort.postMessage({ applied: result.applied })
   if (result.more) schedule(0)
+  else if (next === undefined) {
+    clearTimeout(merging)
+    merging = setTimeout(merge, workerData.mergeIdleMs)
+  }
 }
 const schedule = (delay) => {
   if (closed) return
+  clearTimeout(merging)
+  merging = undefined
   const due = Date.now() + delay
   if (next !== undefined && next.due <= due) return
   if (next !== undefined) clearTimeout(next.timer)
@@ -437,6 +508,7 @@ parentPort.on("message", (message) => {
   if (message === "close") {
     closed = true
     clearTimeout(retry)
+    clearTimeout(merging)
     if (next !== undefined) clearTimeout(next.timer)
     try { db.close() } catch {}
     parentPort.close()
@@ -451,7 +523,7 @@ schedule(0)
  * Indexing in a worker thread (the server), on the second core while the server's thread stores the next batch. If the
  * worker stops, searches stop waiting for it and say nothing new; the queue keeps every change for the next start.
  */
-export const background = (dataDir: string, maxPages?: number, gather = gatherMs) =>
+export const background = (dataDir: string, maxPages?: number, gather = gatherMs, mergeIdle = mergeIdleMs) =>
   Layer.scoped(
     SearchIndex,
     Effect.gen(function* () {
@@ -477,6 +549,8 @@ export const background = (dataDir: string, maxPages?: number, gather = gatherMs
               maxPages,
               stepSize,
               gatherMs: gather,
+              mergeIdleMs: mergeIdle,
+              mergePages,
               niceness,
               tableSql
             }
