@@ -238,11 +238,12 @@ export function indexStep(db: RawConnection, cache: Map<string, RawStatement>, t
 /**
  * One step of merging while the indexer is idle: an FTS5 `merge` of at most `pages` pages on the first user table that
  * has segments to merge; whether one had. FTS5 writes a segment per indexer step and, as it indexes, merges them four
- * of a level at a time, so a table grown over thousands of steps keeps dozens of segments; a prefix query merges the
- * entries of every word it starts in each of them. With `usermerge = 2` (set here once per table and process; FTS5
- * keeps it in the table), idle merging leaves about one segment per level. Measured on 2M messages: the segments of
- * `pexqua*` (335,448 messages) were gathered in 82 ms before and 35–48 ms after, `the` in 282 and 79–100 ms, and the
- * whole merge took 86 s of one core, once (docs/benchmarks.md). Later steps merge what an import or a sync added.
+ * of a level at a time, so a table grown over many steps keeps several segments a level (10 on a 2M-message store),
+ * and a prefix query merges the entries of every word it starts in each of them. With `usermerge = 2` (set here once
+ * per table and process; FTS5 keeps it in the table), idle merging leaves about one segment per level. Measured on 2M
+ * messages (10 segments merged to 3): `pexqua*` (335,448 messages) was gathered in 82 ms before and 37–48 ms after,
+ * `the` in 282 and 78–111 ms, and the merge took 87 s of one core, once (docs/benchmarks.md). Later steps merge what an
+ * import or a sync added.
  *
  * Self-contained, as `indexStep` is: the worker thread evaluates its source text. `tuned` holds the tables whose
  * `usermerge` this process has set.
