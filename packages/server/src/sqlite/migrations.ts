@@ -24,6 +24,23 @@ const usageRollupTable = (name: string) => `CREATE TABLE ${name} (
       PRIMARY KEY (user_id, day, source, model, project)
     ) WITHOUT ROWID`
 
+/**
+ * The tool rollup tables share one shape too (`tool_rollup`, and `tool_by_day` with the project summed out); `key` is
+ * the primary key's columns after `user_id`.
+ */
+const toolRollupTable = (name: string, key: string) => `CREATE TABLE ${name} (
+      user_id TEXT NOT NULL,
+      day TEXT NOT NULL,
+      source TEXT NOT NULL,
+      project TEXT NOT NULL,
+      tool TEXT NOT NULL,
+      calls INTEGER NOT NULL,
+      errors INTEGER NOT NULL,
+      duration_ms INTEGER NOT NULL,
+      timed INTEGER NOT NULL,
+      PRIMARY KEY (user_id, ${key})
+    ) WITHOUT ROWID`
+
 /** The columns of `sessions` (migration 1, a `WITHOUT ROWID` table; migration 10, the same columns with a rowid). */
 const sessionColumns = `
       user_id TEXT NOT NULL,
@@ -99,18 +116,7 @@ const statements: ReadonlyArray<ReadonlyArray<string>> = [
     ) WITHOUT ROWID`,
     `CREATE INDEX events_by_session ON events (user_id, session_id)`,
     usageRollupTable("usage_rollup"),
-    `CREATE TABLE tool_rollup (
-      user_id TEXT NOT NULL,
-      day TEXT NOT NULL,
-      source TEXT NOT NULL,
-      project TEXT NOT NULL,
-      tool TEXT NOT NULL,
-      calls INTEGER NOT NULL,
-      errors INTEGER NOT NULL,
-      duration_ms INTEGER NOT NULL,
-      timed INTEGER NOT NULL,
-      PRIMARY KEY (user_id, day, tool, source, project)
-    ) WITHOUT ROWID`,
+    toolRollupTable("tool_rollup", "day, tool, source, project"),
     `CREATE VIRTUAL TABLE message_fts USING fts5(
       text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
     )`
@@ -309,18 +315,7 @@ const sessionRows = run([
  * change only counters, so the indexes move only when a new day, source, model, tool or project shows up.
  */
 const toolsByDay = run([
-  `CREATE TABLE tool_by_day (
-    user_id TEXT NOT NULL,
-    day TEXT NOT NULL,
-    source TEXT NOT NULL,
-    project TEXT NOT NULL,
-    tool TEXT NOT NULL,
-    calls INTEGER NOT NULL,
-    errors INTEGER NOT NULL,
-    duration_ms INTEGER NOT NULL,
-    timed INTEGER NOT NULL,
-    PRIMARY KEY (user_id, day, source, tool, project)
-  ) WITHOUT ROWID`,
+  toolRollupTable("tool_by_day", "day, source, tool, project"),
   `INSERT INTO tool_by_day SELECT user_id, day, source, '*', tool, sum(calls), sum(errors), sum(duration_ms), sum(timed)
     FROM tool_rollup GROUP BY user_id, day, source, tool`,
   `CREATE INDEX tool_rollup_by_project ON tool_rollup (user_id, project, day)`,
