@@ -215,6 +215,10 @@ const threadNiceness = () => {
   return niceness
 }
 
+/** How many segments the FTS5 table `table` has (`schema.name`): FTS5 keeps one `_idx` row per leaf range of each. */
+const segmentsOf = (db: Database.Database, table: string) =>
+  Number((db.prepare(`SELECT count(DISTINCT segid) AS n FROM ${table}_idx`).get() as { n: number }).n)
+
 /** The queue position the search file of `dir` holds (`search_state.applied`). */
 const indexedPosition = (dir: string) => {
   const db = new Database(searchFile(dir), { readonly: true })
@@ -264,13 +268,10 @@ describe("the search file", () => {
   it.effect("merges the index's segments once the indexer is idle, under the server", () =>
     Effect.gen(function* () {
       const dir = dataDir()
-      /** The segments of Alice's search table (FTS5 keeps `_idx` rows per leaf range of each). */
       const segments = () => {
         const db = new Database(searchFile(dir), { readonly: true })
         try {
-          return Number(
-            (db.prepare("SELECT count(DISTINCT segid) AS n FROM message_fts_1_idx").get() as { n: number }).n
-          )
+          return segmentsOf(db, "message_fts_1")
         } finally {
           db.close()
         }
@@ -791,15 +792,8 @@ describe("one indexer step", () => {
       db.close()
     })
   )
-  /** Segments of a user's search table: FTS5 keeps one `_idx` row per leaf range of each. */
-  const segments = (db: Database.Database, userRowid: number) =>
-    Number(
-      (
-        db.prepare(`SELECT count(DISTINCT segid) AS n FROM search.message_fts_${userRowid}_idx`).get() as {
-          n: number
-        }
-      ).n
-    )
+  /** Segments of a user's search table in the attached search file. */
+  const segments = (db: Database.Database, userRowid: number) => segmentsOf(db, `search.message_fts_${userRowid}`)
 
   /**
    * Alice's 60 messages indexed in 30 steps (a segment each, merged four at a time as FTS5 indexes), and what searches
