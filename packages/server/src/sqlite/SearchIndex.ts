@@ -524,7 +524,7 @@ schedule(0)
  * Indexing in a worker thread (the server), on the second core while the server's thread stores the next batch. If the
  * worker stops, searches stop waiting for it and say nothing new; the queue keeps every change for the next start.
  */
-export const background = (dataDir: string, maxPages?: number, gather = gatherMs, mergeIdle = mergeIdleMs) =>
+export const background = (dataDir: string, maxPages?: number, gather = gatherMs) =>
   Layer.scoped(
     SearchIndex,
     Effect.gen(function* () {
@@ -550,7 +550,7 @@ export const background = (dataDir: string, maxPages?: number, gather = gatherMs
               maxPages,
               stepSize,
               gatherMs: gather,
-              mergeIdleMs: mergeIdle,
+              mergeIdleMs,
               mergePages,
               niceness,
               tableSql
