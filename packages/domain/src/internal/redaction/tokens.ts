@@ -87,6 +87,20 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   t("pinecone-api-key", "pcsk_", `[A-Za-z0-9_]{40,100}${END}`, { validate: restOf(5)(digitAndLetter) }),
   tr("langsmith-api-key", ["ls"], "lsv2_(?:pt|sk)_", `[a-f0-9]{32}_[a-f0-9]{10}${END}`),
   t("mapbox-secret-token", "sk.eyJ", `[A-Za-z0-9_-]{20,}\\.[A-Za-z0-9_-]{20,200}`),
+  t("voyage-api-key", "pa-", `[A-Za-z0-9_-]{40,50}${END_DASH}`, {
+    notAfter: TOKENISH,
+    validate: (s) => hasUpper(s) && hasLower(s.slice(3)) && hasDigit(s)
+  }),
+  t("jina-api-key", "jina_", `[A-Za-z0-9_-]{50,80}${END_DASH}`, {
+    notAfter: WORDISH,
+    validate: restOf(5)(digitAndLetter)
+  }),
+  t("langfuse-secret-key", "sk-lf-", `${UUID}${END_DASH}`, { notAfter: TOKENISH }),
+  t("e2b-api-key", "e2b_", `[a-f0-9]{40}${END}`, { notAfter: WORDISH, validate: restOf(4)(digitAndLetter) }),
+  t("browserbase-api-key", "bb_live_", `[A-Za-z0-9_-]{20,40}${END_DASH}`, {
+    notAfter: WORDISH,
+    validate: restOf(8)(digitAndLetter)
+  }),
   // Cloud providers and platforms
   tr(
     "aws-session-token",
@@ -130,6 +144,26 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   }),
   t("vault-token", "b.AAAAAQ", `[A-Za-z0-9_-]{50,400}${END_DASH}`, { notAfter: /[A-Za-z0-9_.]/ }),
   t("age-secret-key", "AGE-SECRET-KEY-1", "[A-Z0-9]{50,70}"),
+  t("alibaba-access-key-id", "LTAI", `[A-Za-z0-9]{16,24}${END}`, {
+    notAfter: WORDISH,
+    validate: restOf(4)(digitAndLetter)
+  }),
+  t("openshift-token", "sha256~", `[A-Za-z0-9_-]{43}${END_DASH}`, {
+    notAfter: TOKENISH,
+    validate: restOf(7)(digitAndLetter)
+  }),
+  t("scalingo-token", "tk-us-", `[A-Za-z0-9_-]{48}${END_DASH}`, {
+    notAfter: TOKENISH,
+    validate: restOf(6)(digitAndLetter)
+  }),
+  t("defined-networking-key", "dnkey-", `[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52}${END_DASH}`, {
+    notAfter: TOKENISH,
+    validate: restOf(6)(digitAndLetter)
+  }),
+  t("adobe-client-secret", "p8e-", `[A-Za-z0-9]{32}${END_DASH}`, {
+    notAfter: TOKENISH,
+    validate: restOf(4)(digitAndLetter)
+  }),
   t("tailscale-key", "tskey-", `(?:auth|api|client|scim|webhook)-[A-Za-z0-9]{6,32}-[A-Za-z0-9]{20,80}${END}`, {
     notAfter: TOKENISH,
     validate: (s) => digitAndLetter(s.slice(s.lastIndexOf("-") + 1))
@@ -158,6 +192,16 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   tr("sonar-token", ["sq"], "sq[upa]_", `[0-9a-f]{40}${END}`, { notAfter: WORDISH }),
   t("sourcegraph-token", "sgp_", `(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}${END}`, { notAfter: WORDISH }),
   t("circleci-token", "CCIPAT_", `[A-Za-z0-9_]{30,120}${END}`),
+  t("buildkite-token", "bkua_", `[a-f0-9]{40}${END}`, { notAfter: WORDISH, validate: restOf(5)(digitAndLetter) }),
+  tr("harness-token", ["pa", "sa"], "[ps]at\\.", `[A-Za-z0-9_-]{22}\\.[A-Za-z0-9]{24}\\.[A-Za-z0-9]{20}${END}`, {
+    notAfter: /[A-Za-z0-9_.]/,
+    validate: restOf(4)(digitAndLetter)
+  }),
+  t("octopus-deploy-key", "API-", `[A-Z0-9]{25,27}${END_DASH}`, {
+    notAfter: TOKENISH,
+    validate: restOf(4)(digitAndLetter)
+  }),
+  t("clojars-token", "CLOJARS_", `[A-Za-z0-9]{60}${END}`, { notAfter: WORDISH, validate: restOf(8)(digitAndLetter) }),
   t("postman-api-key", "PMAK-", "[a-f0-9]{24}-[a-f0-9]{34}"),
   t("grafana-token", "glsa_", `[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}${END}`, { notAfter: WORDISH }),
   t("grafana-token", "glc_", "[A-Za-z0-9+/]{32,400}={0,3}", { notAfter: WORDISH }),
@@ -167,7 +211,7 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   t("sentry-token", "sntrys_", "[A-Za-z0-9+/=_]{60,600}", { notAfter: WORDISH }),
   t("sentry-token", "sntryu_", `[0-9a-f]{64}${END}`, { notAfter: WORDISH }),
   t("dynatrace-token", "dt0c01.", "[A-Za-z0-9]{24}\\.[A-Za-z0-9]{64}"),
-  tr("launchdarkly-key", ["sd", "mo"], "(?:sdk|mob)-", `${UUID}${END_DASH}`, { notAfter: TOKENISH }),
+  tr("launchdarkly-key", ["sd", "mo", "ap"], "(?:sdk|mob|api)-", `${UUID}${END_DASH}`, { notAfter: TOKENISH }),
   t("trello-token", "ATTA", `[0-9a-f]{64}[0-9A-Fa-f]{8}${END}`, { notAfter: WORDISH }),
   t("together-api-key", "tgp_v1_", `[A-Za-z0-9_-]{40,60}${END_DASH}`, { notAfter: WORDISH }),
   t("intercom-token", "dG9rOj", "[A-Za-z0-9+/]{40,100}={0,2}", { notAfter: /[A-Za-z0-9+/]/ }),
@@ -217,6 +261,21 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   tr("flutterwave-key", ["FL"], "FLWSECK(?:_TEST)?-", "[a-h0-9]{12,32}(?:-X)?"),
   tr("plaid-token", ["ac"], "access-(?:sandbox|development|production)-", UUID),
   tr("hubspot-token", ["pa"], "pat-(?:na|eu)\\d-", UUID),
+  tr("duffel-token", ["du"], "duffel_(?:test|live)_", `[A-Za-z0-9_=-]{43}${END_DASH}`, {
+    validate: restOf(12)(digitAndLetter)
+  }),
+  t("posthog-personal-key", "phx_", `[A-Za-z0-9]{43}${END}`, {
+    notAfter: WORDISH,
+    validate: restOf(4)(digitAndLetter)
+  }),
+  t("frameio-token", "fio-u-", `[A-Za-z0-9_=-]{64}${END_DASH}`, {
+    notAfter: TOKENISH,
+    validate: restOf(6)(digitAndLetter)
+  }),
+  t("mailersend-token", "mlsn.", `[a-f0-9]{64}${END}`, {
+    notAfter: /[A-Za-z0-9_.]/,
+    validate: restOf(5)(digitAndLetter)
+  }),
   t("linear-api-key", "lin_api_", `[A-Za-z0-9]{40}${END}`, { notAfter: WORDISH, validate: restOf(8)(digitAndLetter) }),
   t("linear-api-key", "lin_oauth_", `[0-9a-f]{64}${END}`, { notAfter: WORDISH }),
   t("notion-token", "ntn_", `[A-Za-z0-9]{40,50}${END}`, { notAfter: WORDISH, validate: restOf(4)(digitAndLetter) }),
