@@ -50,7 +50,9 @@ const generate = (userSeed: number) => {
         at: createdAt,
         messageId: Ids.MessageId.make(`m${m}`),
         role: m % 2 === 0 ? ("user" as const) : ("assistant" as const),
-        text: `message ${m} of session ${s} mentions ${m % 3 === 0 ? "flamingo" : "walrus"}`,
+        // Session 7 says "pelicans" where the others say "pelican": a search for the prefix `pelican` finds it although
+        // the whole word has hits enough to skip counting the prefix's (`Sessions.searchClause`).
+        text: `message ${m} of session ${s} mentions ${m % 3 === 0 ? "flamingo" : "walrus"} and ${s === 7 ? "pelicans" : "pelican"}`,
         thinking: null,
         parts: [],
         model: m % 4 === 1 ? "claude-haiku-4-5" : "claude-sonnet-4-5",
@@ -244,7 +246,9 @@ layer(TestLayer)("SQLite session store", (it) => {
         "of session 7": 1,
         zebra: 0,
         fla: 12,
-        "mentions wa": 12
+        "mentions wa": 12,
+        pelican: 12,
+        pelicans: 1
       }
       for (const [q, count] of Object.entries(expected)) {
         for (const [sort, order] of [

@@ -36,6 +36,16 @@ export const ftsQuery = (text: string): string | undefined => {
 }
 
 /**
+ * `ftsQuery(text)` with its last word matched whole instead of as a prefix, when it is a prefix; undefined otherwise.
+ * Every message it matches, `ftsQuery(text)` matches too, and it is read lazily (one entry list per word), so counting
+ * its first hits is cheap where the prefix would have to be expanded first: a lower bound of the prefix's hits.
+ */
+export const wholeWordQuery = (text: string): string | undefined => {
+  const query = ftsQuery(text)
+  return query?.endsWith("*") ? query.slice(0, -1) : undefined
+}
+
+/**
  * Whether every term of `ftsQuery(text)` is one entry list of the index: whole words, and a last-word prefix of two or
  * three characters (the prefix indexes of `createTable`). Such a query can be checked against one message at a time
  * cheaply; a longer prefix is expanded into every word it starts, again for each check (seconds over a page).
