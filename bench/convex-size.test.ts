@@ -1,5 +1,5 @@
 // @vitest-environment edge-runtime
-import { writeFileSync } from "node:fs"
+import { mkdirSync, writeFileSync } from "node:fs"
 import { it, vi } from "@effect/vitest"
 import { Ingest } from "@opensync/domain"
 import { sessionRow } from "../convex/lib/docs.js"
@@ -92,18 +92,21 @@ const seed = async (t: ReturnType<typeof makeBackend>, userId: ReturnType<typeof
             costUsd: 2,
             unpriced: 0
           })
-          await ctx.db.insert("toolRollup", {
-            userId,
-            day: dayText,
-            source,
-            project,
-            tool: "Bash",
-            calls: 5,
-            errors: 0,
-            durationMs: 50,
-            timed: 5
-          })
+          const bash = { userId, day: dayText, source, tool: "Bash", calls: 5, errors: 0, durationMs: 50, timed: 5 }
+          await ctx.db.insert("toolRollup", { ...bash, project })
         }
+        const n = projects.length
+        await ctx.db.insert("toolByDay", {
+          userId,
+          day: dayText,
+          source,
+          project: "*",
+          tool: "Bash",
+          calls: 5 * n,
+          errors: 0,
+          durationMs: 50 * n,
+          timed: 5 * n
+        })
       }
     }
     await ctx.db.patch(userId, { sessionCount: sessions })
@@ -193,6 +196,7 @@ it("measures each route's reads and writes at each data size", async () => {
       )
     }
     // written after each size: the largest takes long, and what is measured is kept
+    mkdirSync("test-output", { recursive: true })
     writeFileSync("test-output/convex-size.md", `${tableOf(lines)}\n`)
   }
   vi.useRealTimers()

@@ -1,4 +1,5 @@
 import { v } from "convex/values"
+import { internal } from "./_generated/api.js"
 import { internalQuery } from "./_generated/server.js"
 import { legacyDefaultSource } from "./lib/docs.js"
 import { fillMissing, migration } from "./lib/migration.js"
@@ -46,6 +47,20 @@ export const addSearchTerms = migration(
 
 /** Gives sign-ins made before Settings listed them the id they are listed (and revoked) under. */
 export const addSignInPublicIds = migration("addSignInPublicIds", fillMissing("authSessions", "publicId", publicIdOf))
+
+/**
+ * Fills `toolByDay` (the tools of a period with the project summed out) for users made before it existed: schedules
+ * `rollups:rebuildToolsByDay` for each, which rebuilds it from `toolRollup` a day at a time and then sets
+ * `users.toolsByDay`; until then the user's stats read `toolRollup`, as before.
+ */
+export const addToolByDay = migration("addToolByDay", {
+  table: "users",
+  migrate: async (ctx, doc) => {
+    if (doc.toolsByDay === true) return false
+    await ctx.scheduler.runAfter(0, internal.rollups.rebuildToolsByDay, { userId: doc._id, after: null })
+    return true
+  }
+})
 
 /** Progress of a migration: documents processed so far and whether it finished. */
 export const status = internalQuery({

@@ -134,7 +134,9 @@ export default defineSchema({
      */
     sessionCount: v.optional(v.number()),
     /** When the user's telemetry (OTLP) last reached the server, as of the last sweep (see `usage.ts`). */
-    lastTelemetryAt: v.optional(v.number())
+    lastTelemetryAt: v.optional(v.number()),
+    /** True once `toolByDay` holds all of the user's tool use: from the start, or once `migrations:addToolByDay` ran. */
+    toolsByDay: v.optional(v.boolean())
   }),
   /** Changes of a user's session count (+created, −deleted), inserted by ingestion and deletion, folded by compaction. */
   sessionCounts: defineTable({ userId: v.id("users"), delta: v.number() }).index("by_user", ["userId"]),
@@ -208,6 +210,14 @@ export default defineSchema({
     .index("by_key", ["userId", "day", "source", "project", "tool"])
     .index("by_source_day", ["userId", "source", "day"])
     .index("by_project_day", ["userId", "project", "day"]),
+  /**
+   * The tool rollup with the project summed out (`project: "*"`): the tools of a period unfiltered or by source read
+   * one row per day, source and tool instead of one per project too. Complete for a user once `users.toolsByDay` is
+   * set (users made before it existed: `migrations:addToolByDay`).
+   */
+  toolByDay: defineTable({ userId: v.id("users"), ...fields(Rollup.ToolRow) })
+    .index("by_key", ["userId", "day", "source", "project", "tool"])
+    .index("by_source_day", ["userId", "source", "day"]),
   /** Stored parts of exports too large for one HTTP response (`exports.ts`), deleted once expired. */
   exportFiles: defineTable({ userId: v.id("users"), storageId: v.id("_storage"), expiresAt: v.number() })
     .index("by_user", ["userId"])

@@ -57,29 +57,42 @@ export const usagePage = internalQuery({
   }
 })
 
+const toolTable = v.union(v.literal("toolRollup"), v.literal("toolByDay"))
+
+/**
+ * A page of tool rows: by day or by source from `toolByDay` (the project summed out) once it holds all of the user's
+ * tool use (`users.toolsByDay`), else from `toolRollup`; by project from `toolRollup`. The first page (no `table`)
+ * chooses and answers its table, which the next pages are read from.
+ */
 export const toolPage = internalQuery({
   args: {
     userId: v.id("users"),
+    table: v.optional(toolTable),
     filter: statsFilter,
     first: v.string(),
     last: v.string(),
     paginationOpts: paginationOptsValidator
   },
-  returns: paginated(compile(Rollup.ToolRow)),
-  handler: async (ctx, { userId, filter, first, last, paginationOpts }) => {
-    const rows = ctx.db.query("toolRollup")
+  returns: v.object({ ...paginated(compile(Rollup.ToolRow)).fields, table: toolTable }),
+  handler: async (ctx, { userId, table: chosen, filter, first, last, paginationOpts }) => {
+    const table =
+      chosen ??
+      (filter.by !== "project" && (await ctx.db.get(userId))?.toolsByDay === true ? "toolByDay" : "toolRollup")
+    const rows = ctx.db.query(table)
     const query =
       filter.by === "source"
         ? rows.withIndex("by_source_day", (q) =>
             q.eq("userId", userId).eq("source", filter.value).gte("day", first).lte("day", last)
           )
         : filter.by === "project"
-          ? rows.withIndex("by_project_day", (q) =>
-              q.eq("userId", userId).eq("project", filter.value).gte("day", first).lte("day", last)
-            )
+          ? ctx.db
+              .query("toolRollup")
+              .withIndex("by_project_day", (q) =>
+                q.eq("userId", userId).eq("project", filter.value).gte("day", first).lte("day", last)
+              )
           : rows.withIndex("by_key", (q) => q.eq("userId", userId).gte("day", first).lte("day", last))
     const result = await query.paginate({ ...paginationOpts, maximumBytesRead: maxPageBytes })
-    return { ...result, page: result.page.map(strip) }
+    return { ...result, page: result.page.map(strip), table }
   }
 })
 

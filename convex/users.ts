@@ -53,7 +53,7 @@ export const insert = internalMutation({
   args: { name: v.string(), key: v.object(secretArgs) },
   returns: apiKeyInfo,
   handler: async (ctx, { name, key }) => {
-    const userId = await ctx.db.insert("users", { name, createdAt: Date.now(), sessionCount: 0 })
+    const userId = await ctx.db.insert("users", { name, createdAt: Date.now(), sessionCount: 0, toolsByDay: true })
     const stored = await storeKey(ctx, userId, key)
     if (stored === null) throw new ConvexError({ _tag: "InternalError", error: "could not store the first key" })
     return stored

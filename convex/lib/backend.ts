@@ -179,16 +179,21 @@ const stats = async (ctx: ActionCtx, userId: Id<"users">, range: Stats.Range, fi
       by(filters.model === undefined ? ["project", "source"] : ["project", "model", "source"])
     )
   ).sort(byKey((row) => `${row.project}\u0000${row.day}\u0000${row.source}\u0000${row.model}`))
+  // The first page chooses the table (`stats.toolPage`); the others are read from it.
+  let toolTable: "toolRollup" | "toolByDay" | undefined
   const tools =
     filters.model === undefined
       ? sumToolRows(
-          await allPages<Rollup.ToolRow>((cursor) =>
-            ctx.runQuery(internal.stats.toolPage, {
+          await allPages<Rollup.ToolRow>(async (cursor) => {
+            const page = await ctx.runQuery(internal.stats.toolPage, {
               ...bounds,
+              ...(toolTable === undefined ? {} : { table: toolTable }),
               filter: by(["project", "source"]),
               paginationOpts: { numItems: tuning.readPage, cursor }
             })
-          )
+            toolTable = page.table
+            return page
+          })
         ).filter(keep)
       : []
   return Stats.fromRows(range, usage, tools, projects)

@@ -22,14 +22,17 @@ export interface IngestResult extends Batch.Outcome {
 export const maxSessionBytes = 900_000
 
 /**
- * Most rollup rows one session may contribute to (three usage tables per usage slice, one per tool slice): deleting
+ * Most rollup rows one session may contribute to (three usage tables per usage slice, two per tool slice): deleting
  * the session updates them all in one mutation, which must stay within Convex's 4,096 index reads.
  */
 export const maxSessionRollupRows = 3_000
 
-/** Upper bound of the rollup rows a session contributes to (its usage slices and first day, in three tables). */
+/**
+ * Upper bound of the rollup rows a session contributes to (its usage slices and first day in three tables, its tool
+ * slices in two).
+ */
 export const rollupRowsOf = (session: Pick<Session.Session, "usageSlices" | "toolSlices">): number =>
-  3 * (session.usageSlices.length + 1) + session.toolSlices.length
+  3 * (session.usageSlices.length + 1) + 2 * session.toolSlices.length
 
 /** The stored rows a batch touches (`ids`: session id and row id), by `Batch.rowKey`, as `find` finds them. */
 const storedRows = async <Row>(

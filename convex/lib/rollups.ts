@@ -14,6 +14,10 @@ import { tuning } from "./tuning.js"
  */
 
 export type UsageTable = "usageRollup" | "usageByModel" | "usageByProject"
+export type ToolTable = "toolRollup" | "toolByDay"
+
+const isToolTable = (table: UsageTable | ToolTable): table is ToolTable =>
+  table === "toolRollup" || table === "toolByDay"
 
 /** A rollup key: the table and the key fields (`model` for usage tables, `tool` for tools). */
 export const rollupKey = v.object({
@@ -21,7 +25,8 @@ export const rollupKey = v.object({
     v.literal("usageRollup"),
     v.literal("usageByModel"),
     v.literal("usageByProject"),
-    v.literal("toolRollup")
+    v.literal("toolRollup"),
+    v.literal("toolByDay")
   ),
   day: v.string(),
   source: v.string(),
@@ -110,19 +115,25 @@ export const applyRollups = async (
       keys.push({ table, day: row.day, source: row.source, project: row.project, model: row.model })
     }
   }
-  for (const row of increments.tools) {
-    if (Batch.isZeroTools(row)) continue
-    await ctx.db.insert("toolRollup", { userId, ...row })
-    keys.push({ table: "toolRollup", day: row.day, source: row.source, project: row.project, tool: row.tool })
+  const tools: ReadonlyArray<readonly [ToolTable, ReadonlyArray<Rollup.ToolRow>]> = [
+    ["toolRollup", increments.tools],
+    ["toolByDay", increments.toolsBySource]
+  ]
+  for (const [table, rows] of tools) {
+    for (const row of rows) {
+      if (Batch.isZeroTools(row)) continue
+      await ctx.db.insert(table, { userId, ...row })
+      keys.push({ table, day: row.day, source: row.source, project: row.project, tool: row.tool })
+    }
   }
   if (sessions !== 0) await ctx.db.insert("sessionCounts", { userId, delta: sessions })
   await scheduleCompaction(ctx, userId, keys, sessions !== 0)
 }
 
 const groupOf = (ctx: MutationCtx, userId: Id<"users">, key: RollupKey) =>
-  key.table === "toolRollup"
+  isToolTable(key.table)
     ? ctx.db
-        .query("toolRollup")
+        .query(key.table)
         .withIndex("by_key", (q) =>
           q
             .eq("userId", userId)
@@ -165,11 +176,11 @@ export const compact = async (
     if (rows.length === tuning.compactGroupRows) left.push(key)
     const [first, ...rest] = rows
     if (first === undefined) continue
-    if (key.table === "toolRollup") {
+    if (isToolTable(key.table)) {
       const sum = (rows as Array<Rollup.ToolRow>).map(toolRowOf).reduce(Rollup.sumTools)
       if (rest.length === 0 && !Batch.isZeroTools(sum)) continue
       if (Batch.isZeroTools(sum)) await ctx.db.delete(first._id)
-      else await ctx.db.patch(first._id as Id<"toolRollup">, sum)
+      else await ctx.db.patch(first._id as Id<ToolTable>, sum)
     } else {
       const sum = (rows as Array<Rollup.UsageRow>).map(usageRowOf).reduce(Rollup.sumUsage)
       if (rest.length === 0 && !Batch.isZeroUsage(sum)) continue
@@ -193,6 +204,72 @@ export const compact = async (
     }
   }
   return { keys: left, counts: countsLeft }
+}
+
+/** A day and source of a user's tool rollup: the unit `rebuildToolsByDay` rebuilds. */
+export const toolGroup = v.object({ day: v.string(), source: v.string() })
+export type ToolGroup = Infer<typeof toolGroup>
+
+/** The user's first (day, source) in `toolRollup` after `after` (or the first of all), or null. */
+const nextToolGroup = async (
+  ctx: MutationCtx,
+  userId: Id<"users">,
+  after: ToolGroup | null
+): Promise<ToolGroup | null> => {
+  const rows = ctx.db.query("toolRollup")
+  const sameDay =
+    after === null
+      ? null
+      : await rows
+          .withIndex("by_key", (q) => q.eq("userId", userId).eq("day", after.day).gt("source", after.source))
+          .first()
+  const next =
+    sameDay ??
+    (await ctx.db
+      .query("toolRollup")
+      .withIndex("by_key", (q) =>
+        after === null ? q.eq("userId", userId) : q.eq("userId", userId).gt("day", after.day)
+      )
+      .first())
+  return next === null ? null : { day: next.day, source: next.source }
+}
+
+/**
+ * Rebuilds the user's `toolByDay` rows from `toolRollup`, one day and source at a time after `after`, until about
+ * `budget` rows were read; answers where it stopped, or null once every day is rebuilt and `users.toolsByDay` set.
+ * Each day and source is replaced whole in this transaction: a batch that wrote to both tables before it is counted
+ * once (in `toolRollup`, which the rebuild sums), and one after it adds to both, so nothing is counted twice.
+ */
+export const rebuildToolsByDay = async (
+  ctx: MutationCtx,
+  userId: Id<"users">,
+  after: ToolGroup | null,
+  budget: number
+): Promise<ToolGroup | null> => {
+  let position = after
+  let read = 0
+  while (read < budget) {
+    const group = await nextToolGroup(ctx, userId, position)
+    if (group === null) {
+      if ((await ctx.db.get(userId)) !== null) await ctx.db.patch(userId, { toolsByDay: true })
+      return null
+    }
+    const rows = await ctx.db
+      .query("toolRollup")
+      .withIndex("by_key", (q) => q.eq("userId", userId).eq("day", group.day).eq("source", group.source))
+      .collect()
+    const stale = await ctx.db
+      .query("toolByDay")
+      .withIndex("by_key", (q) => q.eq("userId", userId).eq("day", group.day).eq("source", group.source))
+      .collect()
+    for (const doc of stale) await ctx.db.delete(doc._id)
+    for (const row of sumToolRows(rows.map((doc) => ({ ...toolRowOf(doc), project: "*" })))) {
+      await ctx.db.insert("toolByDay", { userId, ...row })
+    }
+    read += rows.length + stale.length
+    position = group
+  }
+  return position
 }
 
 /** The user's session count: the compacted count plus the changes not yet folded in (at most `sessionCountReads`). */

@@ -38,6 +38,8 @@ export const tuning = {
   sessionCountReads: 1_000,
   /** Documents (and bytes) one migration step reads at most, whatever its batch size. */
   migrationStepBytes: 4 * 1024 * 1024,
+  /** Tool rollup rows one step of rebuilding a user's `toolByDay` reads (past it, the step ends after its day). */
+  toolRebuildRows: 2_000,
   /** Last uses one sweep folds at most per call; deletions restarted when they made no progress for this long. */
   sweepUses: 500,
   stalledDeletionMs: 10 * 60_000,

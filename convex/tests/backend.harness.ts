@@ -99,6 +99,7 @@ export type CountedTable =
   | "usageByModel"
   | "usageByProject"
   | "toolRollup"
+  | "toolByDay"
 
 export /** A user's rows in one table, counted a page per call (a test's reads obey the same limits as the functions). */
 const countRows = async (t: Backend, table: CountedTable, userId: Id<"users">) => {

@@ -38,7 +38,8 @@ const rowsOf = async (t: Backend, userId: Id<"users">) => {
     "usageRollup",
     "usageByModel",
     "usageByProject",
-    "toolRollup"
+    "toolRollup",
+    "toolByDay"
   ]
   const out: Record<string, number> = {}
   for (const table of tables) out[table] = await countRows(t, table, userId)
@@ -54,7 +55,8 @@ const empty = {
   usageRollup: 0,
   usageByModel: 0,
   usageByProject: 0,
-  toolRollup: 0
+  toolRollup: 0,
+  toolByDay: 0
 }
 
 describe("sync.recordEvents", () => {

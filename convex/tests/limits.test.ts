@@ -54,7 +54,7 @@ describe("Convex limits as data grows", () => {
   it("deletes all data of sessions with many tools, each step within the index reads allowed", {
     timeout: 180_000
   }, async () => {
-    // 30 sessions of 25 tools need 30 x (25 + 3) = 840 rollup updates: more than one call may make here
+    // 30 sessions of 25 tools need 30 x (2 x 25 + 3) = 1,590 rollup updates: more than one call may make here
     Object.assign(tuning, { deleteStepRollupRows: 200 })
     const t = makeBackend({ ...convexLimits, databaseQueries: 400 })
     const alice = await createUser(t, "Alice")
@@ -80,14 +80,25 @@ describe("Convex limits as data grows", () => {
     }
     const userId = userIdOf(alice)
     expect(await countRows(t, "toolRollup", userId)).toEqual(sessions * tools)
+    expect(await countRows(t, "toolByDay", userId)).toEqual(sessions * tools)
+    // As a deployment made before toolByDay left it; the migration rebuilds it, each step within the limits too.
+    await t.run(async (ctx) => {
+      for (const doc of await ctx.db.query("toolByDay").collect()) await ctx.db.delete(doc._id)
+      await ctx.db.patch(userId, { toolsByDay: undefined })
+    })
+    await t.mutation(internal.migrations.addToolByDay, {})
+    await drain(t)
+    expect(await countRows(t, "toolByDay", userId)).toEqual(sessions * tools)
+    expect(await t.run(async (ctx) => (await ctx.db.get(userId))?.toolsByDay)).toEqual(true)
     expect((await http("DELETE", "/api/data")).body).toEqual({ status: "scheduled", sessions })
     await drain(t)
     expect([
       await countRows(t, "sessions", userId),
       await countRows(t, "toolCalls", userId),
       await countRows(t, "toolRollup", userId),
+      await countRows(t, "toolByDay", userId),
       await countRows(t, "usageRollup", userId)
-    ]).toEqual([0, 0, 0, 0])
+    ]).toEqual([0, 0, 0, 0, 0])
   })
 
   it("applies one message to each of 60 sessions of 45 KB (2.7 MB) in mutations that write under 2 MiB", async () => {

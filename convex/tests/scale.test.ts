@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "@effect/vitest"
 import { internal } from "../_generated/api.js"
 import type { Id } from "../_generated/dataModel.js"
 import type { MutationCtx } from "../_generated/server.js"
+import { rebuildToolsByDay } from "../lib/rollups.js"
 import { client, createUser, drain, makeBackend, tuning, userIdOf } from "./backend.harness.js"
 import { conflicts, injectIntoMutation, recordOne, recordTransactions, type Transaction } from "./deployment.harness.js"
 import { eventMaker, fakeClockEachTest } from "./fixtures.harness.js"
@@ -227,5 +228,129 @@ describe("the sweeper", () => {
     await drain(t)
     expect((await http("GET", "/api/data")).body).toEqual({ status: "done", sessions: 0 })
     expect((await http("GET", "/sync/sessions/list")).body.sessionIds).toEqual([])
+  })
+})
+
+describe("toolByDay: the tools of a period with the project summed out", () => {
+  fakeClockEachTest({ now: t0 + 30 * day, toFake: ["setTimeout", "clearTimeout", "Date"] })
+
+  /** A session on day `d` (from t0) in `project`, with one call of `tool`. */
+  const sessionOn = (sessionId: string, d: number, project: string, tool: string) => [
+    event({ kind: "session", sessionId, at: t0 + d * day, startedAt: t0 + d * day, projectName: project }),
+    event({
+      kind: "tool_call",
+      sessionId,
+      at: t0 + d * day + 1,
+      callId: `${sessionId}-call`,
+      name: tool,
+      status: "completed",
+      startedAt: t0 + d * day + 1,
+      durationMs: 5
+    })
+  ]
+  const range = `/api/stats?from=${t0 - day}&to=${t0 + 5 * day}`
+  const calls = (body: { tools: ReadonlyArray<{ tool: string; calls: number }> }) =>
+    body.tools.map((row) => [row.tool, row.calls])
+
+  /** `toolByDay` as it should be: `toolRollup`'s rows summed over their projects, as `day/source/tool=calls`. */
+  const tables = (t: ReturnType<typeof makeBackend>) =>
+    t.run(async (ctx) => {
+      const summed = new Map<string, number>()
+      for (const row of await ctx.db.query("toolRollup").collect()) {
+        const key = `${row.day}/${row.source}/${row.tool}`
+        summed.set(key, (summed.get(key) ?? 0) + row.calls)
+      }
+      const byDay = new Map<string, number>()
+      for (const row of await ctx.db.query("toolByDay").collect()) {
+        expect(row.project).toEqual("*")
+        const key = `${row.day}/${row.source}/${row.tool}`
+        byDay.set(key, (byDay.get(key) ?? 0) + row.calls)
+      }
+      const sorted = (m: Map<string, number>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1))
+      return { expected: sorted(summed), byDay: sorted(byDay) }
+    })
+
+  it("is written with toolRollup for users made since, and their stats read it", async () => {
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const http = client(t, alice.key)
+    await http("POST", "/sync/events", {
+      events: [
+        ...sessionOn("a", 0, "p1", "Bash"),
+        ...sessionOn("b", 0, "p2", "Bash"),
+        ...sessionOn("c", 1, "p1", "Read")
+      ]
+    })
+    await drain(t)
+    const { expected, byDay } = await tables(t)
+    expect(byDay).toEqual(expected)
+    expect(expected.length).toEqual(2)
+    expect(calls((await http("GET", range)).body)).toEqual([
+      ["Bash", 2],
+      ["Read", 1]
+    ])
+    // The stats come from toolByDay (a row changed there shows), unless a project is filtered.
+    await t.run(async (ctx) => {
+      const read = await ctx.db
+        .query("toolByDay")
+        .filter((q) => q.eq(q.field("tool"), "Read"))
+        .first()
+      await ctx.db.patch(read!._id, { calls: 7 })
+    })
+    expect(calls((await http("GET", range)).body)).toEqual([
+      ["Read", 7],
+      ["Bash", 2]
+    ])
+    expect(calls((await http("GET", `${range}&project=p1`)).body)).toEqual([
+      ["Bash", 1],
+      ["Read", 1]
+    ])
+  })
+
+  it("is rebuilt a day at a time for a user made before it, counting what is synced meanwhile once", async () => {
+    const t = makeBackend(true)
+    const alice = await createUser(t, "Alice")
+    const userId = userIdOf(alice)
+    const http = client(t, alice.key)
+    await http("POST", "/sync/events", {
+      events: [
+        ...sessionOn("a", 0, "p1", "Bash"),
+        ...sessionOn("b", 0, "p2", "Bash"),
+        ...sessionOn("c", 1, "p1", "Read"),
+        ...sessionOn("d", 2, "p2", "Bash")
+      ]
+    })
+    await drain(t)
+    // As a deployment made before toolByDay left it: no rows there, and the user without the flag.
+    await t.run(async (ctx) => {
+      for (const doc of await ctx.db.query("toolByDay").collect()) await ctx.db.delete(doc._id)
+      await ctx.db.patch(userId, { toolsByDay: undefined })
+    })
+    const before = calls((await http("GET", range)).body)
+    expect(before).toEqual([
+      ["Bash", 3],
+      ["Read", 1]
+    ])
+    // The first step rebuilds day 0 only; a sync then adds to day 0 (rebuilt) and day 2 (not yet), in both tables.
+    const stopped = await t.run((ctx) => rebuildToolsByDay(ctx, userId, null, 1))
+    expect(stopped).toEqual({ day: "2025-03-03", source: "claude-code" })
+    expect(calls((await http("GET", range)).body)).toEqual(before)
+    await http("POST", "/sync/events", {
+      events: [...sessionOn("e", 0, "p1", "Bash"), ...sessionOn("f", 2, "p1", "Read")]
+    })
+    await drain(t)
+    const during = calls((await http("GET", range)).body)
+    expect(during).toEqual([
+      ["Bash", 4],
+      ["Read", 2]
+    ])
+    // The migration rebuilds the rest (from the start again: rebuilding is idempotent) and sets the flag.
+    await t.mutation(internal.migrations.addToolByDay, {})
+    await drain(t)
+    const { expected, byDay } = await tables(t)
+    expect(byDay).toEqual(expected)
+    expect(await t.run(async (ctx) => (await ctx.db.get(userId))?.toolsByDay)).toEqual(true)
+    expect(calls((await http("GET", range)).body)).toEqual(during)
+    expect(await t.mutation(internal.migrations.addToolByDay, {})).toMatchObject({ done: true, changed: 0 })
   })
 })
