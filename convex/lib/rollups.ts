@@ -210,28 +210,48 @@ export const compact = async (
 export const toolGroup = v.object({ day: v.string(), source: v.string() })
 export type ToolGroup = Infer<typeof toolGroup>
 
-/** The user's first (day, source) in `toolRollup` after `after` (or the first of all), or null. */
-const nextToolGroup = async (
+/** The user's first (day, source) in `table` after `after` (or the first of all), or null. */
+const nextGroupIn = async (
   ctx: MutationCtx,
+  table: ToolTable,
   userId: Id<"users">,
   after: ToolGroup | null
 ): Promise<ToolGroup | null> => {
-  const rows = ctx.db.query("toolRollup")
   const sameDay =
     after === null
       ? null
-      : await rows
+      : await ctx.db
+          .query(table)
           .withIndex("by_key", (q) => q.eq("userId", userId).eq("day", after.day).gt("source", after.source))
           .first()
   const next =
     sameDay ??
     (await ctx.db
-      .query("toolRollup")
+      .query(table)
       .withIndex("by_key", (q) =>
         after === null ? q.eq("userId", userId) : q.eq("userId", userId).gt("day", after.day)
       )
       .first())
   return next === null ? null : { day: next.day, source: next.source }
+}
+
+const groupOrder = (a: ToolGroup, b: ToolGroup) =>
+  a.day < b.day ? -1 : a.day > b.day ? 1 : a.source < b.source ? -1 : a.source > b.source ? 1 : 0
+
+/**
+ * The user's first (day, source) after `after` in either tool table: `toolByDay` may hold a day `toolRollup` has none
+ * of left (a session deleted before the rebuild took its share out of both; only `toolByDay` was short of it).
+ */
+const nextToolGroup = async (
+  ctx: MutationCtx,
+  userId: Id<"users">,
+  after: ToolGroup | null
+): Promise<ToolGroup | null> => {
+  const groups = [
+    await nextGroupIn(ctx, "toolRollup", userId, after),
+    await nextGroupIn(ctx, "toolByDay", userId, after)
+  ].filter((group): group is ToolGroup => group !== null)
+  return groups.sort(groupOrder)[0] ?? null
 }
 
 /**
