@@ -55,6 +55,19 @@ export const puttyScanner: Scanner = (scan, at) => {
   scan.add("private-key", lines, end)
 }
 
+const OPENVPN_BEGIN = "-----BEGIN OpenVPN Static "
+/** An OpenVPN static key (`tls-auth`, `tls-crypt`, `secret`): 16 lines of 32 hex digits (or other lengths), also JSON-escaped or cut. */
+const OPENVPN_KEY =
+  /-----BEGIN OpenVPN Static key V1-----(?:(?:\s|\\[rn]){1,8}[0-9a-f]{16,128}){4,64}(?:(?:\s|\\[rn]){1,8}-----END OpenVPN Static key V1-----)?/y
+
+/** `-----BEGIN OpenVPN Static key V1-----` and its lines of hex (through the END line when there is one). */
+export const openVpnKeyScanner: Scanner = (scan, at) => {
+  const start = at - OPENVPN_BEGIN.length
+  if (start < 0 || !scan.text.startsWith(OPENVPN_BEGIN, start)) return
+  const m = stickyAt(OPENVPN_KEY, scan.text, start)
+  if (m !== null) scan.add("private-key", start, start + m[0].length)
+}
+
 const B64_PEM = /LS0tLS1CRUdJTi[A-Za-z0-9+/]{10,60000}={0,2}/y
 
 /** A base64-encoded PEM private key (`tls.key: LS0tLS1CRUdJTi…` in a Kubernetes Secret). */

@@ -36,7 +36,7 @@ import {
   vaultLegacyScanner
 } from "./companions.js"
 import { charTable, declareRules, type Scan, type Scanner, stickyAt } from "./engine.js"
-import { base64PemScanner, eyjScanner, pemScanner, puttyScanner } from "./keys.js"
+import { base64PemScanner, eyjScanner, openVpnKeyScanner, pemScanner, puttyScanner } from "./keys.js"
 import { tokenScanner, tokenSpecs } from "./tokens.js"
 import { digitAndLetter, hasDigit, hasLower, hasUpper, isDummyToken } from "./values.js"
 
@@ -83,6 +83,7 @@ const keywordScanner: Scanner = (scan, at, end) => {
       const begin = PEM_BEGIN.exec(text.slice(Math.max(0, at - 60), at - 8))
       if (begin !== null) pemScanner(scan, at - 8 - begin[0].length, at)
     }
+    openVpnKeyScanner(scan, at, end)
   } else if (first === 0x61 /* a */) {
     if (/^authorization/i.test(text.slice(at, at + 13))) authorizationScanner(scan, at, end)
     else if (text.startsWith("heroku ", at - 7)) herokuTokenScanner(scan, at - 7, end)
