@@ -131,6 +131,15 @@ describe("redactText: one exact case per rule family", () => {
     }
   })
 
+  it("OpenVPN static keys, whole or cut short, and not a mention of one", () => {
+    const key = Array.from({ length: 16 }, () => g.hex(32)).join("\n")
+    const block = `-----BEGIN OpenVPN Static key V1-----\n${key}\n-----END OpenVPN Static key V1-----`
+    expect(redact(`<tls-auth>\n${block}\n</tls-auth>`)).toBe(`<tls-auth>\n${R("private-key")}\n</tls-auth>`)
+    const cut = `-----BEGIN OpenVPN Static key V1-----\n${key.split("\n").slice(0, 6).join("\n")}`
+    expect(redact(`$ head -7 ta.key\n${cut}\n$ `)).toBe(`$ head -7 ta.key\n${R("private-key")}\n$ `)
+    unchanged("paste the -----BEGIN OpenVPN Static key V1----- block from ta.key here")
+  })
+
   it("Authorization headers", () => {
     const token = g.alnum(40)
     const basic = toBase64(`user:${g.password()}`)
@@ -578,6 +587,23 @@ describe("redactText: formats and endpoints the second evaluation found missing"
 })
 
 describe("redactText: passwords given to commands as arguments", () => {
+  it("a literal piped into a command that reads a secret from its input", () => {
+    const pw = `${g.alnum(14)}9`
+    const cases = [
+      `echo "${pw}" | docker login -u deploy --password-stdin ghcr.io`,
+      `echo -n '${pw}' | npx wrangler secret put API_TOKEN`,
+      `printf '%s' '${pw}' | gcloud secrets versions add db-password --data-file=-`,
+      `echo ${pw} | gh secret set DEPLOY_TOKEN`,
+      `echo "${pw}" | sudo chpasswd`
+    ]
+    for (const text of cases) expect(redact(text)).toBe(text.replace(pw, R("cli-password")))
+    unchanged(
+      'echo "$DOCKER_PASSWORD" | docker login -u deploy --password-stdin',
+      `echo "${pw}" | grep -c password`,
+      "cat ~/.config/registry-token | docker login -u deploy --password-stdin"
+    )
+  })
+
   it("htpasswd, rabbitmqctl, redis AUTH, poetry, smbclient, xfreerdp, sqlplus, zip and 7z", () => {
     const pw = `${g.alnum(14)}9`
     const cases = [

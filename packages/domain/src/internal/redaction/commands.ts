@@ -568,13 +568,35 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
 const ARGUMENT_COMMAND =
   /\b(?:htpasswd|rabbitmqctl|AUTH|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?)\b/
 
-/** At an anchor on a command line: the passwords its command takes as arguments (once per line). */
+/** A literal echoed or printed into a pipe: `echo -n "…" |`, `printf '%s' '…' |`; `cmd` is the rest of the line. */
+const PIPED_LITERAL =
+  /(?:^|[\s;&(])(?:echo(?:\s+-[neE]{1,3})*|printf(?:\s+(["'])%s(?:\\n)?\1)?)\s+(["']?)(?<s>[^\s"'|;&$`<>]{6,300})\2\s*\|\s*(?<cmd>.*)$/d
+
+/** Commands that read a secret from their input (`--password-stdin`, a secret store's `set`/`put`/`add`). */
+const SECRET_READER =
+  /^(?:sudo\s+)?(?:(?:npx|bunx|pnpm(?:\s+dlx)?|yarn)\s+)?(?:(?:docker|podman|nerdctl|buildah|helm|oras|crane|skopeo|cosign)\s+(?:registry\s+)?login\b.*--password-stdin|wrangler\s+(?:pages\s+)?secret\s+(?:put|bulk)|vercel\s+env\s+add|netlify\s+env:set|convex\s+env\s+set|supabase\s+secrets\s+set|gh\s+secret\s+set|glab\s+variable\s+(?:set|create)|gcloud\s+secrets\s+(?:create|versions\s+add)|fly(?:ctl)?\s+secrets\s+(?:set|import)|az\s+keyvault\s+secret\s+set|aws\s+secretsmanager|vault\s+(?:kv\s+put|write|login)|doppler\s+secrets\s+set|chpasswd|passwd\s+--stdin|kubectl\s+create\s+secret|sshpass)\b/
+
+/** `echo "<secret>" | docker login --password-stdin`, `… | wrangler secret put NAME`: the literal piped in. */
+const pipedSecret = (scan: Scan, start: number, line: string): void => {
+  const m = PIPED_LITERAL.exec(line)
+  const span = m?.indices?.groups?.s
+  if (m === null || span === undefined || !SECRET_READER.test(m.groups?.cmd ?? "")) return
+  const value = line.slice(span[0], span[1])
+  if (isPlaceholder(value) || isDummyToken(value)) return
+  scan.add("cli-password", start + span[0], start + span[1])
+}
+
+/**
+ * At an anchor on a command line: the passwords its command takes as arguments, and a literal piped into a command
+ * that reads a secret from its input (once per line).
+ */
 export const passwordArgumentsScanner: Scanner = (scan, at) => {
   const text = scan.text
   const bounds = shortLineOnce(scan, at, "argumentsUntil")
   if (bounds === undefined) return
   const { start, end } = bounds
   const line = text.slice(start, end).replace(/\r$/, "")
+  if (line.includes("|")) pipedSecret(scan, start, line)
   if (!ARGUMENT_COMMAND.test(line)) return
   for (const pattern of PASSWORD_ARGUMENTS) {
     const m = pattern.exec(line)
