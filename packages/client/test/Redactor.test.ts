@@ -403,6 +403,33 @@ describe("redactText: signed URLs, cookies and typed declarations", () => {
 })
 
 describe("redactText: secrets printed by a command, told in prose, or of formats added from the evaluation", () => {
+  it("the value a REPL prints for a secret-named environment variable, quoted as it prints it", () => {
+    const v = g.alnum(32)
+    const cases = [
+      ["> process.env.SESSION_SECRET", `'${v}'`],
+      ['>>> os.environ["API_TOKEN"]', `'${v}'`],
+      ['irb(main):001> ENV["DB_PASSWORD"]', `"${v}"`],
+      ['In [4]: os.getenv("STRIPE_SECRET")', `'${v}'`]
+    ] as const
+    for (const [read, printed] of cases) {
+      expect(redact(`${read}\n${printed}\n> `)).toBe(`${read}\n${printed.replace(v, R("printed-secret"))}\n> `)
+    }
+    unchanged(`> process.env.NODE_ENV\n'production'\n> `, `> process.env.API_TOKEN\nundefined\n> `)
+  })
+
+  it("the value member of a secret-named object (terraform output -json), not a schema's", () => {
+    const v = `${g.alnum(20)}9`
+    expect(redact(`{"db_password": {"sensitive": true, "type": "string", "value": "${v}"}}`)).toBe(
+      `{"db_password": {"sensitive": true, "type": "string", "value": "${R("secret-assignment")}"}}`
+    )
+    unchanged(
+      '{"password": {"type": "string", "description": "The value of the user\'s password"}}',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: literal Terraform syntax, not a template
+      '{"api_key": {"type": "string", "value": "${var.api_key}"}}',
+      '{"password": {"minLength": 12, "value": ""}}'
+    )
+  })
+
   it("the line a secret-printing command prints", () => {
     const gh = `gho_${g.alnum(36)}`
     expect(gone(`$ gh auth token\n${gh}\n$ `, gh)).toBe(true)

@@ -253,6 +253,12 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     listItems(scan, i + 1)
     return
   }
+  // A secret-named object that holds its value (`terraform output -json`: `"db_password": {"sensitive": true, …,
+  // "value": "…"}`)
+  if (text[i] === "{" && strength === "strong") {
+    objectValue(scan, i + 1)
+    return
+  }
   // YAML: the value on the lines below (`api_keys:` + `- …` items, `secrets:` + `github: …`, `password: |` + its block)
   if (below) {
     yamlBelow(scan, keyStart, lineEnd(text, i), strength)
@@ -627,6 +633,18 @@ const otherForms = (
 const LIST_ITEM = /[ \t\r\n]*(["'])(?<v>[^"'\n\\]{1,512})\1[ \t\r\n]*(?<sep>[,\]])/y
 
 /** The quoted items of a list from `i` (after its `[`) that look random, up to the closing `]`. */
+/** The members of a flat object before its `"value"` member (at most 300 characters), then that member's string. */
+const OBJECT_VALUE = /^[^{}[\]]{0,300}?(?:^|[{,\s])["']?value["']?\s*[:=]\s*(["'])(?<v>[^"'\\\n]{1,500})\1/
+
+/** The `value` member of an object under a secret-named key, `i` just past its `{`. */
+const objectValue = (scan: Scan, i: number): void => {
+  const m = OBJECT_VALUE.exec(scan.text.slice(i, i + 900))
+  const value = m?.groups?.v
+  if (m === null || value === undefined || !plausibleSecretValue(value) || isPublishable(value)) return
+  const start = i + m[0].length - 1 - value.length
+  scan.add(RULE, start, start + value.length)
+}
+
 const listItems = (scan: Scan, i: number): void => {
   const text = scan.text
   let at = i

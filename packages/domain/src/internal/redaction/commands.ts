@@ -504,6 +504,13 @@ const PRINTS_SECRET = new RegExp(
 const PRINTING_COMMAND =
   /\b(?:cat|head|tail|less|more|bat|type|gc|Get-Content|gcloud|kubectl|aws|az|vault|doppler|gh|glab|fly|flyctl|vercel|npm|security|pass|gopass|bw|lpass|echo|printenv|printf|openssl|php|rails|python3?)\s/
 
+/**
+ * A REPL's prompt reading a secret-named environment variable (`> process.env.SESSION_SECRET`, `>>>
+ * os.environ["API_TOKEN"]`, `irb(main):001> ENV["DB_PASSWORD"]`): the REPL prints its value, quoted, on the next line.
+ */
+const REPL_ENV_READ =
+  /^\s*(?:>{1,3}|irb\([^)]*\)[:\d]*[>*]|pry\([^)]*\)>|In \[\d+\]:|iex\(\d+\)>)\s*(?:(?:console\.log|print|puts|pp|p)[(\s]\s*)?(?:process\.env(?:\.|\[["'])|os\.environ(?:\.get\(|\[)["']|os\.getenv\(["']|ENV(?:\.fetch\(|\[)["']|System\.getenv\(["']|Deno\.env\.get\(["'])[A-Za-z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|_PAT)["']?[)\]]*\s*$/i
+
 /** A line that is one value: no inner whitespace, 8 to 4,096 characters. */
 const ONE_VALUE = /^[ \t]*(?<v>[^\s]{8,4096})[ \t]*\r?$/
 
@@ -517,12 +524,24 @@ export const printedSecretScanner: Scanner = (scan, at) => {
   if (bounds === undefined || bounds.end >= text.length) return
   const { end } = bounds
   const line = logicalLineBefore(text, end, 4, 400)
-  if (!PRINTING_COMMAND.test(line) || !PRINTS_SECRET.test(line.replace(/^\s*(?:[^\n$#%>]{0,60}[$#%>]\s+)?/, ""))) return
+  const repl = REPL_ENV_READ.test(line)
+  if (
+    !repl &&
+    (!PRINTING_COMMAND.test(line) || !PRINTS_SECRET.test(line.replace(/^\s*(?:[^\n$#%>]{0,60}[$#%>]\s+)?/, "")))
+  )
+    return
   const next = end + 1
   const nextEnd = lineEnd(text, next)
   const m = ONE_VALUE.exec(text.slice(next, nextEnd))
-  const whole = m?.groups?.v
+  let whole = m?.groups?.v
   if (m === null || whole === undefined) return
+  let offset = m[0].indexOf(whole)
+  // What the REPL printed: a quoted string (`'…'`, `"…"`)
+  const quoted = repl ? /^(['"])([^'"\\]+)\1$/.exec(whole) : null
+  if (quoted !== null) {
+    whole = quoted[2]!
+    offset += 1
+  }
   // The last line of a JSON string (in a decoded view) ends at its closing quote: `…","is_error":false}`
   const close = whole.search(/\\?"[,}\]:]/)
   const value = close > 0 ? whole.slice(0, close) : whole
@@ -530,7 +549,7 @@ export const printedSecretScanner: Scanner = (scan, at) => {
   // A line of code or JSON (quotes, escapes, brackets, separators) is not a printed value
   if (/["'`\\(){}[\];,]/.test(value)) return
   if (!(tokenLike(value) || (hasDigit(value) && hasLetter(value)) || entropy(value) > 3.5)) return
-  const start = next + m[0].indexOf(whole)
+  const start = next + offset
   scan.add("printed-secret", start, start + value.length)
 }
 
