@@ -417,6 +417,23 @@ describe("redactText: secrets printed by a command, told in prose, or of formats
     unchanged(`> process.env.NODE_ENV\n'production'\n> `, `> process.env.API_TOKEN\nundefined\n> `)
   })
 
+  it("the values of an SQL INSERT whose columns are secret-named, row by row", () => {
+    const [a, b, c] = [g.alnum(40), g.alnum(40), `${g.alnum(12)}9`]
+    expect(
+      redact(`INSERT INTO api_keys (name, key, created_at) VALUES ('ci', '${a}', now()), ('deploy', '${b}', now());`)
+    ).toBe(
+      `INSERT INTO api_keys (name, key, created_at) VALUES ('ci', '${R("secret-assignment")}', now()), ('deploy', '${R("secret-assignment")}', now());`
+    )
+    expect(redact(`INSERT INTO users (email, password) VALUES ('ada@example.com', '${c}');`)).toBe(
+      `INSERT INTO users (email, password) VALUES ('ada@example.com', '${R("secret-assignment")}');`
+    )
+    unchanged(
+      "INSERT INTO settings (key, value) VALUES ('theme', 'dark'), ('language', 'en-GB');",
+      "INSERT INTO users (email, password_hash) VALUES ('ada@example.com', '$2b$12$abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU');",
+      "INSERT INTO api_keys (name, key) VALUES ('ci', $1);"
+    )
+  })
+
   it("the value member of a secret-named object (terraform output -json), not a schema's", () => {
     const v = `${g.alnum(20)}9`
     expect(redact(`{"db_password": {"sensitive": true, "type": "string", "value": "${v}"}}`)).toBe(

@@ -4,6 +4,7 @@
  * key, `heroku auth:token`, `.pgpass`, Kubernetes Secret manifests and Convex deploy keys.
  */
 import { lineEnd, logicalLineBefore, type Scan, type Scanner, shortLineOnce, stickyAt } from "./engine.js"
+import { containerKeyStrength, keyStrength } from "./keyNames.js"
 import {
   decodeBase64,
   digitAndLetter,
@@ -12,6 +13,7 @@ import {
   hasLetter,
   isDummyToken,
   isPlaceholder,
+  plausibleSecretValue,
   tokenLike
 } from "./values.js"
 
@@ -605,6 +607,52 @@ const pipedSecret = (scan: Scan, start: number, line: string): void => {
   scan.add("cli-password", start + span[0], start + span[1])
 }
 
+const SQL_INSERT = /\bINSERT\s+INTO\s+[`"[]?([\w.]{1,80})[`"\]]?\s*\(([^()]{1,400})\)\s*VALUES\s*/gi
+/** One value of a VALUES tuple, then the `,` or `)` after it: a quoted string (`s`, with its quote `q`) or a bare one. */
+const SQL_ITEM = /\s*(?:(?<q>['"])(?<s>(?:[^'"\\]|''|\\.){0,500})\k<q>|[^,()'"]{1,100}(?:\([^()]{0,100}\))?)\s*([,)])/y
+
+/**
+ * `INSERT INTO api_keys (name, key) VALUES ('ci', '…'), …`: each quoted value whose column is secret-named (or is `key`
+ * or `value` in a table named for secrets, when it looks random).
+ */
+const sqlInsertValues = (scan: Scan, start: number, line: string): void => {
+  SQL_INSERT.lastIndex = 0
+  for (let m = SQL_INSERT.exec(line); m !== null; m = SQL_INSERT.exec(line)) {
+    const columns = m[2]!.split(",").map((c) => c.trim().replace(/^[`"[]|[`"\]]$/g, ""))
+    const secretTable = containerKeyStrength(m[1]!.split(".").pop()!) !== "none"
+    const kinds = columns.map((c) =>
+      keyStrength(c) === "strong" ? "strong" : secretTable && /^(?:key|value)$/i.test(c) ? "weak" : "none"
+    )
+    if (kinds.every((k) => k === "none")) continue
+    let i = SQL_INSERT.lastIndex
+    while (line[i] === "(") {
+      i++
+      for (let column = 0; ; column++) {
+        SQL_ITEM.lastIndex = i
+        const item = SQL_ITEM.exec(line)
+        if (item === null) return
+        const value = item.groups?.s
+        const kind = kinds[column] ?? "none"
+        if (
+          value !== undefined &&
+          kind !== "none" &&
+          plausibleSecretValue(value) &&
+          (kind === "strong" || tokenLike(value))
+        ) {
+          const from = start + item.index + item[0].indexOf(value)
+          scan.add("secret-assignment", from, from + value.length)
+        }
+        i = SQL_ITEM.lastIndex
+        if (item[3] === ")") break
+      }
+      const more = /^\s*,\s*/.exec(line.slice(i))
+      if (more === null) break
+      i += more[0].length
+    }
+    SQL_INSERT.lastIndex = Math.max(SQL_INSERT.lastIndex, i)
+  }
+}
+
 /**
  * At an anchor on a command line: the passwords its command takes as arguments, and a literal piped into a command
  * that reads a secret from its input (once per line).
@@ -616,6 +664,7 @@ export const passwordArgumentsScanner: Scanner = (scan, at) => {
   const { start, end } = bounds
   const line = text.slice(start, end).replace(/\r$/, "")
   if (line.includes("|")) pipedSecret(scan, start, line)
+  if (/INSERT\s+INTO/i.test(line)) sqlInsertValues(scan, start, line)
   if (!ARGUMENT_COMMAND.test(line)) return
   for (const pattern of PASSWORD_ARGUMENTS) {
     const m = pattern.exec(line)
