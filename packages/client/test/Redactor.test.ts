@@ -48,6 +48,14 @@ describe("redactText: one exact case per rule family", () => {
     expect(redact(`AWS_SESSION_TOKEN=${session}`)).toBe(`AWS_SESSION_TOKEN=${R("aws-session-token")}`)
   })
 
+  it("GitHub Copilot API tokens (as OpenCode's auth.json holds them), whole", () => {
+    const token = `tid=${g.hex(32)};exp=1735689600;sku=free_limited_copilot;proxy-ep=proxy.individual.githubcopilot.com;st=dotcom;chat=1;8kp=1:${g.hex(64)}`
+    expect(redact(`{"github-copilot": {"type": "oauth", "access": "${token}", "expires": 1735689600000}}`)).toBe(
+      `{"github-copilot": {"type": "oauth", "access": "${R("github-copilot-token")}", "expires": 1735689600000}}`
+    )
+    unchanged("?tid=42&exp=1735689600", `tid=${g.hex(32)};exp=1735689600;sku=free`)
+  })
+
   it("GitHub tokens", () => {
     for (const prefix of ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]) {
       expect(redact(`token ${prefix}${g.alnum(36)}.`)).toBe(`token ${R("github-token")}.`)

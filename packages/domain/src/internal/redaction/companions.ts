@@ -77,6 +77,18 @@ export const twilioPairScanner: Scanner = (scan, at) => {
 }
 
 /** An Azure SAS signature: `sig=` in a URL or connection string that also has `sv=`/`se=`/`sr=`/`skn=`. */
+/**
+ * A GitHub Copilot API token (`tid=<id>;exp=<time>;sku=…;proxy-ep=…;…:<hmac>`, as OpenCode's `auth.json` and Copilot's
+ * `token` endpoint hold it): from `tid=` through the HMAC.
+ */
+const COPILOT_TOKEN = /tid=[A-Za-z0-9]{16,64};exp=\d{9,11};[^\s"'\\]{0,800}?:[0-9a-f]{64}(?![0-9a-f])/y
+
+export const copilotTokenScanner: Scanner = (scan, at) => {
+  if (at > 0 && /[A-Za-z0-9_]/.test(scan.text[at - 1]!)) return
+  const m = stickyAt(COPILOT_TOKEN, scan.text, at)
+  if (m !== null) scan.add("github-copilot-token", at, at + m[0].length)
+}
+
 export const sasScanner: Scanner = (scan, at) => {
   const text = scan.text
   if (at < scan.sasUntil || (at > 0 && !/[?&;"'\s]/.test(text[at - 1]))) return

@@ -25,6 +25,7 @@ import {
   awsKeyIdScanner,
   awsSecretLabelScanner,
   azureClientSecretScanner,
+  copilotTokenScanner,
   discordScanner,
   fcmScanner,
   mailchimpScanner,
@@ -203,13 +204,14 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
 /**
  * The one case-insensitive anchor regex: key-name keywords (`pass`, `pwd`, `psk`, `secret`, `token`, `key`, `cred`,
  * `auth`, `signature`, `mnemonic`, `phrase`, `_pw`, `_pat`), `://`, `bearer`, command-line flags, `sig=`, `identified`, `client(`, `cookie`,
- * and commands taking a password as an argument without a keyword in their name (`rabbitmqctl`, `sqlplus`…).
+ * commands taking a password as an argument without a keyword in their name (`rabbitmqctl`, `sqlplus`…), and `tid=`
+ * (GitHub Copilot tokens).
  * Alternatives are grouped by their first character, which V8 matches about twice as fast as a flat list.
  */
 const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):)|mnemonic|s(?:ecret|ig=|ignature)|token|key|c(?:red|lient(?:v\\d)?\\(|ookie)|auth|bearer|" +
   "identified|dev:|r(?:abbitmqctl|and[ \\t]+-)|http-basic|sqlplus|freerdp|jwt\\.(?:sign|verify|encode|decode)|" +
-  "[_.-]p(?:w|at)(?![a-z0-9])|:\\/\\/|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))"
+  "[_.-]p(?:w|at)(?![a-z0-9])|:\\/\\/|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))|tid="
 
 /** The scanner of an anchor hit, from its text (cheaper than capture groups). */
 const dispatch = (hit: string): Scanner => {
@@ -227,6 +229,7 @@ const dispatch = (hit: string): Scanner => {
   }
   if (c === 0x6a /* j */) return jwtCallScanner
   if (c === 0x73 /* s */ && hit.length === 4 && hit.charCodeAt(3) === 0x3d) return sasScanner
+  if (c === 0x74 /* t */ && hit.length === 4 && hit.charCodeAt(3) === 0x3d) return copilotTokenScanner
   if (c === 0x63 /* c */ && hit.length >= 7) return clientLiteralScanner
   if (c === 0x63 /* c */ && hit.length === 6 && (hit.charCodeAt(1) | 0x20) === 0x6f /* o */) return cookieScanner
   // `pw:` / `pw =` (a bare `pw` is too common a word to anchor on): the keyword is the first two characters
@@ -285,6 +288,7 @@ declareRules([
   "bearer-token",
   "basic-auth",
   "session-cookie",
+  "github-copilot-token",
   "authorization-header",
   "cli-password",
   "netrc-password",
