@@ -526,7 +526,7 @@ export const printedSecretScanner: Scanner = (scan, at) => {
   if (bounds === undefined || bounds.end >= text.length) return
   const { end } = bounds
   const line = logicalLineBefore(text, end, 4, 400)
-  const repl = REPL_ENV_READ.test(line)
+  const repl = /env/i.test(line) && REPL_ENV_READ.test(line)
   if (
     !repl &&
     (!PRINTING_COMMAND.test(line) || !PRINTS_SECRET.test(line.replace(/^\s*(?:[^\n$#%>]{0,60}[$#%>]\s+)?/, "")))
@@ -663,7 +663,7 @@ export const passwordArgumentsScanner: Scanner = (scan, at) => {
   if (bounds === undefined) return
   const { start, end } = bounds
   const line = text.slice(start, end).replace(/\r$/, "")
-  if (line.includes("|")) pipedSecret(scan, start, line)
+  if (line.includes("|") && /echo|printf/.test(line)) pipedSecret(scan, start, line)
   if (/INSERT\s+INTO/i.test(line)) sqlInsertValues(scan, start, line)
   if (!ARGUMENT_COMMAND.test(line)) return
   for (const pattern of PASSWORD_ARGUMENTS) {
