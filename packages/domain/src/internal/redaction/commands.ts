@@ -654,8 +654,8 @@ const sqlInsertValues = (scan: Scan, start: number, line: string): void => {
 }
 
 /**
- * At an anchor on a command line: the passwords its command takes as arguments, and a literal piped into a command
- * that reads a secret from its input (once per line).
+ * At an anchor on a command line: the passwords its command takes as arguments, a literal piped into a command that
+ * reads a secret from its input, and the secret-named columns' values of an SQL `INSERT` (once per line).
  */
 export const passwordArgumentsScanner: Scanner = (scan, at) => {
   const text = scan.text
