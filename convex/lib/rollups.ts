@@ -210,6 +210,13 @@ export const compact = async (
 export const toolGroup = v.object({ day: v.string(), source: v.string() })
 export type ToolGroup = Infer<typeof toolGroup>
 
+/** The user's rows of one day and source in `table`. */
+const groupDocs = (ctx: MutationCtx, table: ToolTable, userId: Id<"users">, group: ToolGroup) =>
+  ctx.db
+    .query(table)
+    .withIndex("by_key", (q) => q.eq("userId", userId).eq("day", group.day).eq("source", group.source))
+    .collect()
+
 /** The user's first (day, source) in `table` after `after` (or the first of all), or null. */
 const nextGroupIn = async (
   ctx: MutationCtx,
@@ -274,14 +281,8 @@ export const rebuildToolsByDay = async (
       if ((await ctx.db.get(userId)) !== null) await ctx.db.patch(userId, { toolsByDay: true })
       return null
     }
-    const rows = await ctx.db
-      .query("toolRollup")
-      .withIndex("by_key", (q) => q.eq("userId", userId).eq("day", group.day).eq("source", group.source))
-      .collect()
-    const stale = await ctx.db
-      .query("toolByDay")
-      .withIndex("by_key", (q) => q.eq("userId", userId).eq("day", group.day).eq("source", group.source))
-      .collect()
+    const rows = await groupDocs(ctx, "toolRollup", userId, group)
+    const stale = await groupDocs(ctx, "toolByDay", userId, group)
     for (const doc of stale) await ctx.db.delete(doc._id)
     for (const row of sumToolRows(rows.map((doc) => ({ ...toolRowOf(doc), project: "*" })))) {
       await ctx.db.insert("toolByDay", { userId, ...row })

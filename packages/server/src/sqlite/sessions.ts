@@ -84,7 +84,8 @@ export const make = (
         const match = ftsQuery(q)
         const fts = match === undefined ? undefined : yield* search.forRead(userId)
         if (match === undefined || fts === undefined) return { clause: sql`id IN (${titles})` }
-        const hits = sql`SELECT rowid FROM search.${sql(fts)} WHERE ${sql(fts)} MATCH ${match}`
+        const hitsOf = (query: string) => sql`SELECT rowid FROM search.${sql(fts)} WHERE ${sql(fts)} MATCH ${query}`
+        const hits = hitsOf(match)
         const perMessage = checkablePerMessage(q)
         const count = (query: Statement.Fragment, limit: number) =>
           Effect.map(
@@ -95,10 +96,7 @@ export const make = (
         // of 2M messages), and again by the page's query. When the last word is itself a word with more hits than a
         // sparse search has (the query once it is typed out), the prefix has more too: that is counted lazily instead.
         const whole = perMessage ? undefined : wholeWordQuery(q)
-        const dense =
-          whole !== undefined &&
-          (yield* count(sql`SELECT rowid FROM search.${sql(fts)} WHERE ${sql(fts)} MATCH ${whole}`, sparseSearchHits)) >
-            sparseSearchHits
+        const dense = whole !== undefined && (yield* count(hitsOf(whole), sparseSearchHits)) > sparseSearchHits
         const probe = dense
           ? sparseSearchHits + 1
           : yield* count(hits, perMessage ? Math.max(sparseSearchHits, denseSearchHits) : sparseSearchHits)
