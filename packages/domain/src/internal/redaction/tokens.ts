@@ -97,6 +97,16 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   }),
   t("langfuse-secret-key", "sk-lf-", `${UUID}${END_DASH}`, { notAfter: TOKENISH }),
   t("e2b-api-key", "e2b_", `[a-f0-9]{40}${END}`, { notAfter: WORDISH, validate: restOf(4)(digitAndLetter) }),
+  t("nvidia-api-key", "nvapi-", `[A-Za-z0-9_-]{60,70}${END_DASH}`, {
+    notAfter: TOKENISH,
+    validate: restOf(6)((b) => hasUpper(b) && hasLower(b) && hasDigit(b))
+  }),
+  t("runpod-api-key", "rpa_", `[A-Za-z0-9]{32,64}${END}`, { notAfter: WORDISH, validate: restOf(4)(digitAndLetter) }),
+  tr("honeycomb-api-key", ["hc"], "hcai[kc]_", `[0-9a-z]{58}${END}`, {
+    notAfter: WORDISH,
+    validate: restOf(6)(digitAndLetter)
+  }),
+  tr("axiom-token", ["xa"], "xa[ap]t-", `${UUID}${END_DASH}`, { notAfter: TOKENISH }),
   t("browserbase-api-key", "bb_live_", `[A-Za-z0-9_-]{20,40}${END_DASH}`, {
     notAfter: WORDISH,
     validate: restOf(8)(digitAndLetter)
@@ -111,6 +121,11 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
       notAfter: /[A-Za-z0-9+/]/
     }
   ),
+  // Amazon Bedrock API keys: long-lived `ABSK` + base64 of `BedrockAPIKey-…`, short-lived a presigned URL in base64
+  t("aws-bedrock-api-key", "ABSKQmVkcm9ja0FQSUtleS", "[A-Za-z0-9+/]{20,400}={0,2}", { notAfter: /[A-Za-z0-9+/]/ }),
+  t("aws-bedrock-api-key", "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t", "[A-Za-z0-9+/=_-]{20,4096}", {
+    notAfter: /[A-Za-z0-9+/_-]/
+  }),
   t("google-api-key", "AIza", `[0-9A-Za-z_-]{35}${END_DASH}`, { notAfter: TOKENISH }),
   t("google-oauth-client-secret", "GOCSPX-", `[A-Za-z0-9_-]{24,40}${END_DASH}`, { notAfter: TOKENISH }),
   t("google-oauth-token", "ya29.", "[A-Za-z0-9_.-]{30,2048}", { notAfter: TOKENISH, validate: digitAndLetter }),
