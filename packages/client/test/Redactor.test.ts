@@ -685,6 +685,90 @@ describe("redactText: passwords given to commands as arguments", () => {
   })
 })
 
+describe("redactText: contexts found missing at the stop of 2026-12-06 (second)", () => {
+  it("ssh-keygen passphrases, MinIO's mc alias, aws ssm SecureString values and net use passwords", () => {
+    const pw = `${g.alnum(12)}#9`
+    const cases = [
+      `ssh-keygen -t ed25519 -N '${pw}' -f ~/.ssh/deploy`,
+      `ssh-keygen -p -P ${pw} -N '' -f ~/.ssh/id_rsa`,
+      `mc alias set minio http://localhost:9000 minioadmin ${pw}`,
+      `mc config host add s3 https://s3.amazonaws.com AKIAEXAMPLEKEY '${pw}'`,
+      `aws ssm put-parameter --name /app/db/password --value ${pw} --type SecureString`,
+      `aws ssm put-parameter --type SecureString --name /app/smtp --value '${pw}'`,
+      `net use Z: \\\\fs\\share ${pw} /user:CORP\\alice /persistent:no`,
+      `net use \\\\fs\\share /user:CORP\\alice ${pw}`
+    ]
+    for (const text of cases) expect(redact(text)).toBe(text.replace(pw, R("cli-password")))
+    unchanged(
+      "ssh-keygen -t ed25519 -N '' -f ~/.ssh/id_ed25519",
+      "ssh-keygen -N -f key",
+      "mc alias set minio http://localhost:9000",
+      "aws ssm put-parameter --name /app/log-level --value debug --type String",
+      "aws ssm put-parameter --name /app/db/password --value file://secret.txt --type SecureString",
+      "net use Z: \\\\fs\\share /persistent:yes",
+      "net use \\\\fs\\share * /user:CORP\\alice"
+    )
+  })
+
+  it("the literal an apiKeyHelper echoes, and the answer an expect script sends to a password prompt", () => {
+    const key = g.alnum(40)
+    const pw = `${g.alnum(12)}#9`
+    expect(redact(`{\n  "apiKeyHelper": "echo ${key}"\n}`)).toBe(`{\n  "apiKeyHelper": "echo ${R("cli-password")}"\n}`)
+    expect(redact(`credential_process = printf '%s' '${key}'`)).toBe(
+      `credential_process = printf '%s' '${R("cli-password")}'`
+    )
+    expect(redact(`spawn ssh deploy@host\nexpect "password:"\nsend "${pw}\\r"\ninteract`)).toBe(
+      `spawn ssh deploy@host\nexpect "password:"\nsend "${R("cli-password")}\\r"\ninteract`
+    )
+    expect(redact(`child.expect('Password:')\nchild.sendline('${pw}')`)).toBe(
+      `child.expect('Password:')\nchild.sendline('${R("cli-password")}')`
+    )
+    unchanged(
+      '{ "apiKeyHelper": "~/bin/get-key.sh" }',
+      '{ "apiKeyHelper": "echo $ANTHROPIC_API_KEY" }',
+      'expect "password:"\nsend "$env(DEPLOY_PASSWORD)\\r"',
+      'expect "password:"\nsend -- "$pass\\r"',
+      'expect "$ "\nsend "ls -la\\r"'
+    )
+  })
+
+  it("a .pgpass line shown without its file's name", () => {
+    const pw = `${g.alnum(12)}#9`
+    for (const text of [
+      `db.internal:5432:app:appuser:${pw}`,
+      `$ cat secrets/pgpass.conf\n*:*:*:replicator:${pw}\n`,
+      `  10.0.0.7:6432:*:postgres:${pw}`
+    ]) {
+      expect(redact(text)).toBe(text.replace(pw, R("connection-string")))
+    }
+    unchanged(
+      "src/server.ts:1234:5:error:Unexpected",
+      "2026-12-06 07:55:02 listening on 127.0.0.1:8080",
+      "docker run -p 127.0.0.1:8080:80 nginx",
+      "db.internal:5432:app:appuser:*"
+    )
+  })
+
+  it("a YAML password of random letters, but not a name in code", () => {
+    for (const value of ["XQuUoJEWCxzx", "PDyFEGrTsHDZ", "EZNlviiBZxJh", "jiZNvJEzRlWW"]) {
+      expect(redact(`database:\n  user: app\n  password: ${value}\n`)).toBe(
+        `database:\n  user: app\n  password: ${R("secret-assignment")}\n`
+      )
+      expect(redact(`DB_PASSWORD: ${value}`)).toBe(`DB_PASSWORD: ${R("secret-assignment")}`)
+    }
+    unchanged(
+      "  password: newPassword",
+      "  password: hashedPassword",
+      "  password: IPassword",
+      "  password: getHTTPClient",
+      "  password: userIdToken",
+      "  password: XMLHttpRequest",
+      "  password: OAuthToken",
+      "DB_PASSWORD: dbPassword"
+    )
+  })
+})
+
 describe("redactText: secret names and calls the second evaluation found missing", () => {
   it("JWT libraries called with a literal secret, Go's []byte literal, Gradle's storePassword, *_ENCRYPTION_KEY", () => {
     const secret = g.alnum(32)

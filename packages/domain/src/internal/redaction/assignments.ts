@@ -15,6 +15,7 @@ import {
   isPlaceholder,
   isPublishable,
   plausibleSecretValue,
+  randomLetters,
   tokenLike
 } from "./values.js"
 
@@ -390,8 +391,9 @@ const acceptValue = (
     if (/[()]/.test(value) || GENERIC_TYPE.test(value) || memberPath) return false
     if (/^[:@?*&|!%]/.test(value) || CODE_WORD.test(value) || TYPE_WORDS.test(value)) return false
     if (/^[A-Za-z_$]+$/.test(value)) {
-      if (ENV_KEY.test(key)) return !/[a-z][A-Z]/.test(value)
-      return isPasswordKey(key) && /^[a-z][a-z_-]+$/.test(value)
+      // `password: newPassword` is a variable; `password: XQuUoJEWCxzx` is not
+      if (ENV_KEY.test(key)) return !/[a-z][A-Z]/.test(value) || randomLetters(value)
+      return isPasswordKey(key) && (/^[a-z][a-z_-]+$/.test(value) || randomLetters(value))
     }
     return true
   }

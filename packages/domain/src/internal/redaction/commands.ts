@@ -299,6 +299,30 @@ export const pgpassScanner: Scanner = (scan, at) => {
   }
 }
 
+/**
+ * A `.pgpass` line on its own (`db.internal:5432:app:appuser:password`), found from its port (`:5432:`, `:*:`): a
+ * host or `*`, a port, a database and a user of name characters, then a password with a digit and a letter or of 8
+ * characters or more; the whole line nothing else.
+ */
+const BARE_PGPASS =
+  /^(?:[A-Za-z0-9][\w.-]{0,252}|\*):(?:\d{1,5}|\*):(?:[\w.$-]{1,63}|\*):(?:[\w.@$-]{1,63}|\*):(?<pw>\S{4,200})$/d
+
+export const pgpassLineScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  const start = text.lastIndexOf("\n", at) + 1
+  const end = lineEnd(text, at)
+  if (end - start > 600 || start < scan.pgpassUntil) return
+  const raw = text.slice(start, end)
+  const line = raw.trim()
+  const m = BARE_PGPASS.exec(line)
+  const span = m?.indices?.groups?.pw
+  if (m === null || span === undefined) return
+  const pw = line.slice(span[0], span[1])
+  if (isPlaceholder(pw) || /^[$%<{]/.test(pw) || !(digitAndLetter(pw) || (pw.length >= 8 && entropy(pw) > 2.5))) return
+  const offset = start + raw.indexOf(line)
+  scan.add("connection-string", offset + span[0], offset + span[1])
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Kubernetes Secret manifests: every value under `data:` / `stringData:`
 // ---------------------------------------------------------------------------------------------------------------------
@@ -582,12 +606,27 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
   /\bsqlplus\s+(?:-\w+\s+)*[\w$#.]+\/(?<pw>[^\s@"'/]{1,200})(?=@|\s|$)/d,
   // zip/unzip -P password, 7z -ppassword
   new RegExp(`\\b(?:zip|unzip|zipcloak)\\b[^\\n]*?\\s-P\\s+(?<pw>${ARG})`, "d"),
-  /\b7za?\b[^\n]*?\s-p(?<pw>[^\s"']{1,200})/d
+  /\b7za?\b[^\n]*?\s-p(?<pw>[^\s"']{1,200})/d,
+  // ssh-keygen -N new_passphrase, -P old_passphrase (`-N ''` is no passphrase)
+  new RegExp(`\\bssh-keygen\\b[^\\n]*?\\s-[NP]\\s*(?<pw>(?!-)${ARG})`, "d"),
+  // mc alias set name url access_key secret_key (MinIO's client; `mc config host add` before it)
+  new RegExp(
+    `\\bmc\\s+(?:alias\\s+set|config\\s+host\\s+add)\\s+${ARG}\\s+${ARG}\\s+${ARG}\\s+(?<pw>(?!-)${ARG})`,
+    "d"
+  ),
+  // aws ssm put-parameter … --value …, for a SecureString or a parameter named for a secret (not `file://…`)
+  new RegExp(
+    `\\bssm\\s+put-parameter\\b(?=[^\\n]*(?:SecureString|--name[ =]["']?[^\\s"']*(?:passw|secret|token|key|cred)))[^\\n]*?\\s--value[ =](?<pw>(?![a-z]+://)${ARG})`,
+    "di"
+  ),
+  // net use \\\\host\\share password /user:name, net use … /user:name password
+  new RegExp(`\\bnet\\s+use\\s+(?:[A-Za-z]:\\s+)?\\\\[^\\s]+\\s+(?<pw>(?![/*])${ARG})`, "d"),
+  new RegExp(`\\bnet\\s+use\\b[^\\n]*?\\s/u(?:ser)?:[^\\s]+\\s+(?<pw>(?![/*])${ARG})`, "d")
 ]
 
 /** The commands of `PASSWORD_ARGUMENTS`, a cheap first test of a line. */
 const ARGUMENT_COMMAND =
-  /\b(?:htpasswd|rabbitmqctl|AUTH|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?)\b/
+  /\b(?:htpasswd|rabbitmqctl|AUTH|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm)\b/
 
 /** A literal echoed or printed into a pipe: `echo -n "…" |`, `printf '%s' '…' |`; `cmd` is the rest of the line. */
 const PIPED_LITERAL =
@@ -605,6 +644,43 @@ const pipedSecret = (scan: Scan, start: number, line: string): void => {
   const value = line.slice(span[0], span[1])
   if (isPlaceholder(value) || isDummyToken(value)) return
   scan.add("cli-password", start + span[0], start + span[1])
+}
+
+/** A key whose value is a command printing a credential: Claude Code's `apiKeyHelper`, `credential_process`… */
+const ECHOED_BY_HELPER =
+  /(?:apiKeyHelper|password_?command|pass_?cmd|token_?(?:command|helper)|credential_process|awsCredentialExport)\\?["']?\s*[:=]\s*\\?["']?(?:echo(?:\s+-[neE]{1,3})*|printf(?:\s+\\?(["'])%s(?:\\n)?\\?\1)?)\s+\\?(["']?)(?<s>[^\s"'\\|;&$`<>]{6,300})\\?\2(?=\\?["'\s,}]|$)/d
+
+/** `"apiKeyHelper": "echo <key>"`: the literal the helper prints. */
+const echoedByHelper = (scan: Scan, start: number, line: string): void => {
+  const m = ECHOED_BY_HELPER.exec(line)
+  const span = m?.indices?.groups?.s
+  if (m === null || span === undefined) return
+  const value = line.slice(span[0], span[1])
+  if (isPlaceholder(value) || isDummyToken(value) || !plausibleSecretValue(value)) return
+  scan.add("cli-password", start + span[0], start + span[1])
+}
+
+/** An `expect` (Tcl, pexpect) of a password prompt; the lines after it that answer it are the password. */
+const EXPECTS_PASSWORD = /\bexpect\b[^\n]*(?:assword|passphrase|passcode)/i
+const SENDS =
+  /^[ \t]*(?:[\w.]+\.)?send(?:line)?[ \t]*(?:--[ \t]+)?\(?[ \t]*(?<q>["'])(?<s>[^"'\\\r\n]{1,200})(?:\\[rn]|\r)*\k<q>/d
+
+/** `expect "password:"` + `send "…\r"`, `child.expect('Password:')` + `child.sendline('…')`: what is sent. */
+const expectedAnswer = (scan: Scan, end: number): void => {
+  const text = scan.text
+  let pos = end + 1
+  for (let n = 0; n < 2 && pos < text.length; n++) {
+    const lineEndAt = lineEnd(text, pos)
+    const line = text.slice(pos, lineEndAt)
+    const m = SENDS.exec(line)
+    const span = m?.indices?.groups?.s
+    if (m !== null && span !== undefined) {
+      const value = line.slice(span[0], span[1])
+      if (!isPlaceholder(value) && !/^[$%{[]/.test(value)) scan.add("cli-password", pos + span[0], pos + span[1])
+      return
+    }
+    pos = lineEndAt + 1
+  }
 }
 
 const SQL_INSERT = /\bINSERT\s+INTO\s+[`"[]?([\w.]{1,80})[`"\]]?\s*\(([^()]{1,400})\)\s*VALUES\s*/gi
@@ -663,7 +739,11 @@ export const passwordArgumentsScanner: Scanner = (scan, at) => {
   if (bounds === undefined) return
   const { start, end } = bounds
   const line = text.slice(start, end).replace(/\r$/, "")
-  if (line.includes("|") && /echo|printf/.test(line)) pipedSecret(scan, start, line)
+  if (/echo|printf/.test(line)) {
+    if (line.includes("|")) pipedSecret(scan, start, line)
+    echoedByHelper(scan, start, line)
+  }
+  if (EXPECTS_PASSWORD.test(line)) expectedAnswer(scan, end)
   if (/INSERT\s+INTO/i.test(line)) sqlInsertValues(scan, start, line)
   if (!ARGUMENT_COMMAND.test(line)) return
   for (const pattern of PASSWORD_ARGUMENTS) {

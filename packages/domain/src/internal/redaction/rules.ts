@@ -17,6 +17,7 @@ import {
   kubernetesSecretScanner,
   opensslPassScanner,
   passwordArgumentsScanner,
+  pgpassLineScanner,
   pgpassScanner,
   printedSecretScanner,
   urlScanner
@@ -204,19 +205,27 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
 /**
  * The one case-insensitive anchor regex: key-name keywords (`pass`, `pwd`, `psk`, `secret`, `token`, `key`, `cred`,
  * `auth`, `signature`, `mnemonic`, `phrase`, `_pw`, `_pat`), `://`, `bearer`, command-line flags, `sig=`, `identified`, `client(`, `cookie`,
- * commands taking a password as an argument without a keyword in their name (`rabbitmqctl`, `sqlplus`…), and `tid=`
- * (GitHub Copilot tokens).
+ * commands taking a password as an argument without a keyword in their name (`rabbitmqctl`, `sqlplus`, `/user:`,
+ * `put-parameter`, `mc alias`, `ssh-keygen`…), a `.pgpass` line's port (`:5432:`), and `tid=` (GitHub Copilot tokens).
  * Alternatives are grouped by their first character, which V8 matches about twice as fast as a flat list.
  */
 const ANCHORS =
-  "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):)|mnemonic|s(?:ecret|ig=|ignature)|token|key|c(?:red|lient(?:v\\d)?\\(|ookie)|auth|bearer|" +
+  "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter)|m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t])|" +
+  "s(?:ecret|ig=|ignature|sh-keygen)|token|key|c(?:red|lient(?:v\\d)?\\(|ookie)|auth|bearer|" +
   "identified|dev:|r(?:abbitmqctl|and[ \\t]+-)|http-basic|sqlplus|freerdp|jwt\\.(?:sign|verify|encode|decode)|" +
-  "[_.-]p(?:w|at)(?![a-z0-9])|:\\/\\/|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))|tid="
+  "[_.-]p(?:w|at)(?![a-z0-9])|:(?:\\/\\/|\\d{4,5}:|\\*:)|\\/u(?:ser)?:|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))|tid="
 
 /** The scanner of an anchor hit, from its text (cheaper than capture groups). */
 const dispatch = (hit: string): Scanner => {
   const c = hit.charCodeAt(0) | 0x20
   if (hit.length === 3 && hit === "://") return urlScanner
+  // `:5432:`, `:*:`: a `.pgpass` line's port
+  if (c === 0x3a /* : */) return pgpassLineScanner
+  // `/user:` (`net use`), `put-parameter` (`aws ssm`), `mc alias set`: commands taking a secret as an argument
+  if (c === 0x2f /* / */) return passwordArgumentsScanner
+  if (c === 0x70 /* p */ && (hit.charCodeAt(1) | 0x20) === 0x75 /* u */) return passwordArgumentsScanner
+  if (c === 0x6d /* m */ && (hit.charCodeAt(1) | 0x20) === 0x63 /* c */) return passwordArgumentsScanner
+  if (c === 0x73 /* s */ && (hit.charCodeAt(1) | 0x20) === 0x73 /* ssh-keygen */) return passwordArgumentsScanner
   if (c === 0x20 || c === 0x29 /* space, or tab | 0x20 */) return flagScanner
   if (c === 0x62 /* b */) return bearerScanner
   if (c === 0x69 /* i */) return identifiedByScanner

@@ -176,6 +176,28 @@ export const tokenLike = (value: string): boolean => {
   return hasUpper(v) && hasLower(v) && hasDigit(v) && entropy(v) > 3.2
 }
 
+/**
+ * Words of code: lower-case letters (or one capital before a hump: `IPassword`, `OAuth`), then humps (`Client`, `Id`)
+ * and acronyms of two capitals or more (`HTTP`).
+ */
+const IDENTIFIER_SHAPE = /^(?:[a-z]+|[A-Z](?=[A-Z][a-z]))?(?:[A-Z]{2,}(?![a-z])|[A-Z][a-z]+)*$/
+const IDENTIFIER_WORD = /^[a-z]+|[A-Z]{2,}(?![a-z])|[A-Z][a-z]+/g
+
+/**
+ * True for 8-64 letters of both cases that do not read as an identifier (`XQuUoJEWCxzx`, not `newPassword` or
+ * `getHTTPClient`). A name in code has the shape above, a two-letter hump at most once (`userIdToken`), no run of five
+ * lower-case consonants (`https` and `html` aside) and words of three letters or more on average. About one random
+ * string of letters in ten still passes for a name.
+ */
+export const randomLetters = (value: string): boolean => {
+  if (value.length < 8 || value.length > 64 || !/^[A-Za-z]+$/.test(value) || !hasUpper(value) || !hasLower(value))
+    return false
+  if (!IDENTIFIER_SHAPE.test(value)) return true
+  if ((value.match(/[A-Z][a-z](?![a-z])/g)?.length ?? 0) > 1) return true
+  if (/[b-df-hj-np-tv-xz]{5}/.test(value.replace(/https?|html|xml/gi, ""))) return true
+  return value.length / (value.match(IDENTIFIER_WORD)?.length ?? 1) < 3
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Base64 (pure: no Buffer, no atob) for the few rules that look inside an encoded value
 // ---------------------------------------------------------------------------------------------------------------------
