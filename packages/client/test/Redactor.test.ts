@@ -749,6 +749,38 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (second)"
     )
   })
 
+  it("PowerShell's ConvertTo-SecureString, Swift's set(…, forKey:), Rust's set_var, ::add-mask:: and docker secret create", () => {
+    const pw = `${g.alnum(12)}!9`
+    const token = g.alnum(32)
+    expect(redact(`$pw = ConvertTo-SecureString "${pw}" -AsPlainText -Force`)).toBe(
+      `$pw = ConvertTo-SecureString "${R("cli-password")}" -AsPlainText -Force`
+    )
+    expect(
+      redact(`$cred = New-Object PSCredential("admin", (ConvertTo-SecureString '${pw}' -AsPlainText -Force))`)
+    ).toBe(
+      `$cred = New-Object PSCredential("admin", (ConvertTo-SecureString '${R("cli-password")}' -AsPlainText -Force))`
+    )
+    expect(redact(`KeychainWrapper.standard.set("${token}", forKey: "authToken")`)).toBe(
+      `KeychainWrapper.standard.set("${R("cli-password")}", forKey: "authToken")`
+    )
+    expect(redact(`std::env::set_var("API_TOKEN", "${token}");`)).toBe(
+      `std::env::set_var("API_TOKEN", "${R("secret-assignment")}");`
+    )
+    expect(redact(`echo "::add-mask::${token}"`)).toBe(`echo "::add-mask::${R("printed-secret")}"`)
+    expect(redact(`printf '${pw}' | docker secret create db_password -`)).toBe(
+      `printf '${R("cli-password")}' | docker secret create db_password -`
+    )
+    unchanged(
+      "$SecurePassword = Read-Host -AsSecureString",
+      "$pw = Get-Credential",
+      "$secure = ConvertTo-SecureString $plain -AsPlainText -Force",
+      'UserDefaults.standard.set("dark", forKey: "theme")',
+      'UserDefaults.standard.set(true, forKey: "hasToken")',
+      'echo "::add-mask::${{ steps.token.outputs.value }}"',
+      'echo "::add-mask::$TOKEN"'
+    )
+  })
+
   it("a YAML password of random letters, but not a name in code", () => {
     for (const value of ["XQuUoJEWCxzx", "PDyFEGrTsHDZ", "EZNlviiBZxJh", "jiZNvJEzRlWW"]) {
       expect(redact(`database:\n  user: app\n  password: ${value}\n`)).toBe(

@@ -105,6 +105,10 @@ const CODE_WORD =
 const TYPE_WORDS =
   /^(?:string|number|boolean|bigint|object|unknown|any|never|void|str|int|bytes|float|bool|char|text|varchar|secret|password|required|optional|inherit|bearer|basic|digest|sensitive|hidden|masked|redacted|encrypted|plaintext|generated|random|prompt|ask|input|stdin|file|none|null|true|false|yes|no|nullable|keyword|integer|uuid|email)$/
 
+/** A PowerShell command (`ConvertTo-SecureString`, `Get-Credential`): its approved verb, a dash and a noun. */
+const POWERSHELL_CMDLET =
+  /^(?:Get|Set|New|Remove|ConvertTo|ConvertFrom|Read|Write|Invoke|Add|Import|Export|Start|Stop|Test|Out|Select|Join|Split|Resolve|Format|Protect|Unprotect)-[A-Z][A-Za-z]+$/
+
 /** True when an unquoted value is an identifier, call or member path in code rather than a literal secret. */
 const looksLikeCode = (value: string, next: string): boolean =>
   next === "(" ||
@@ -115,7 +119,7 @@ const looksLikeCode = (value: string, next: string): boolean =>
 
 /** Call names whose quoted arguments are (name, value): `define('DB_PASSWORD', '…')`, `.header("X-Api-Key", "…")`. */
 const PAIR_CALL =
-  /(?:^|[^\w$])(?:define|setenv|putenv|Setenv|setdefault|setProperty|put|set|header|setHeader|addHeader|withHeader|append|add|Add|Set|insert|store|setItem|setSecret|set_secret|add_header|env)\s*\(\s*$/
+  /(?:^|[^\w$])(?:define|setenv|putenv|Setenv|setdefault|setProperty|put|set|header|setHeader|addHeader|withHeader|append|add|Add|Set|insert|store|setItem|setSecret|set_secret|add_header|env|set_var|putString|SetEnvironmentVariable)\s*\(\s*$/
 
 /** Methods whose single quoted argument is the secret: `setApiKey("…")`, `.apiKey("…")`, `withToken('…')`. */
 const SETTER_VERB =
@@ -365,6 +369,8 @@ const acceptValue = (
   compact: boolean
 ): boolean => {
   if (namesSigningKey(key, value)) return false
+  // `$pw = ConvertTo-SecureString "…" -AsPlainText`: a PowerShell command, not the value
+  if (parsed.quote === "" && POWERSHELL_CMDLET.test(value)) return false
   // A wallet's seed words (BIP39: 12 to 24 lower-case words) under `mnemonic`, `seed_phrase`, `recovery phrase`
   if (MNEMONIC.test(value) && SEED_WORDS_KEY.test(key)) return true
   // GraphQL and TypeScript types: `$password: String!`, `token?: string | null`

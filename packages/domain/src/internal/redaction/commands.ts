@@ -323,6 +323,16 @@ export const pgpassLineScanner: Scanner = (scan, at) => {
   scan.add("connection-string", offset + span[0], offset + span[1])
 }
 
+const ADD_MASK = /::add-mask::(?<s>[^\s"'`\\]{4,4096})/y
+
+/** GitHub Actions' `::add-mask::<value>`: a value the workflow masks in its logs, a secret by definition. */
+export const addMaskScanner: Scanner = (scan, at) => {
+  const m = stickyAt(ADD_MASK, scan.text, at)
+  const value = m?.groups?.s
+  if (m === null || value === undefined || isPlaceholder(value) || /^[$%{]/.test(value)) return
+  scan.add("printed-secret", at + m[0].length - value.length, at + m[0].length)
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Kubernetes Secret manifests: every value under `data:` / `stringData:`
 // ---------------------------------------------------------------------------------------------------------------------
@@ -634,7 +644,7 @@ const PIPED_LITERAL =
 
 /** Commands that read a secret from their input (`--password-stdin`, a secret store's `set`/`put`/`add`). */
 const SECRET_READER =
-  /^(?:sudo\s+)?(?:(?:npx|bunx|pnpm(?:\s+dlx)?|yarn)\s+)?(?:(?:docker|podman|nerdctl|buildah|helm|oras|crane|skopeo|cosign)\s+(?:registry\s+)?login\b.*--password-stdin|wrangler\s+(?:pages\s+)?secret\s+(?:put|bulk)|vercel\s+env\s+add|netlify\s+env:set|convex\s+env\s+set|supabase\s+secrets\s+set|gh\s+secret\s+set|glab\s+variable\s+(?:set|create)|gcloud\s+secrets\s+(?:create|versions\s+add)|fly(?:ctl)?\s+secrets\s+(?:set|import)|az\s+keyvault\s+secret\s+set|aws\s+secretsmanager|vault\s+(?:kv\s+put|write|login)|doppler\s+secrets\s+set|chpasswd|passwd\s+--stdin|kubectl\s+create\s+secret|sshpass)\b/
+  /^(?:sudo\s+)?(?:(?:npx|bunx|pnpm(?:\s+dlx)?|yarn)\s+)?(?:(?:docker|podman|nerdctl|buildah|helm|oras|crane|skopeo|cosign)\s+(?:registry\s+)?login\b.*--password-stdin|wrangler\s+(?:pages\s+)?secret\s+(?:put|bulk)|vercel\s+env\s+add|netlify\s+env:set|convex\s+env\s+set|supabase\s+secrets\s+set|gh\s+secret\s+set|glab\s+variable\s+(?:set|create)|gcloud\s+secrets\s+(?:create|versions\s+add)|fly(?:ctl)?\s+secrets\s+(?:set|import)|az\s+keyvault\s+secret\s+set|aws\s+secretsmanager|vault\s+(?:kv\s+put|write|login)|doppler\s+secrets\s+set|chpasswd|passwd\s+--stdin|kubectl\s+create\s+secret|(?:docker|podman)\s+secret\s+create|sshpass)\b/
 
 /** `echo "<secret>" | docker login --password-stdin`, `… | wrangler secret put NAME`: the literal piped in. */
 const pipedSecret = (scan: Scan, start: number, line: string): void => {
@@ -658,6 +668,30 @@ const echoedByHelper = (scan: Scan, start: number, line: string): void => {
   const value = line.slice(span[0], span[1])
   if (isPlaceholder(value) || isDummyToken(value) || !plausibleSecretValue(value)) return
   scan.add("cli-password", start + span[0], start + span[1])
+}
+
+/** PowerShell's `ConvertTo-SecureString "…" -AsPlainText`: the plain text made a secure string. */
+const SECURE_STRING =
+  /\bConvertTo-SecureString\s+(?:-String\s+)?(?<q>["'])(?<s>[^"'\n]{1,300})\k<q>(?=[^\n]*-AsPlainText)/dgi
+
+/** `KeychainWrapper.standard.set("…", forKey: "authToken")`, `UserDefaults.standard.set(…)`: a value stored under a secret-named key. */
+const FOR_KEY = /\.set(?:Value)?\(\s*(?<q>["'])(?<s>[^"'\n]{6,300})\k<q>\s*,\s*forKey:\s*["'](?<key>[\w.-]{1,80})["']/dg
+
+const valuesOnLine = (
+  scan: Scan,
+  start: number,
+  line: string,
+  pattern: RegExp,
+  accept: (m: RegExpExecArray) => boolean
+): void => {
+  pattern.lastIndex = 0
+  for (let m = pattern.exec(line); m !== null; m = pattern.exec(line)) {
+    const span = m.indices?.groups?.s
+    const value = m.groups?.s
+    if (span === undefined || value === undefined || isPlaceholder(value) || /^[$%{<]/.test(value) || !accept(m))
+      continue
+    scan.add("cli-password", start + span[0], start + span[1])
+  }
 }
 
 /** An `expect` (Tcl, pexpect) of a password prompt; the lines after it that answer it are the password. */
@@ -744,6 +778,14 @@ export const passwordArgumentsScanner: Scanner = (scan, at) => {
     echoedByHelper(scan, start, line)
   }
   if (EXPECTS_PASSWORD.test(line)) expectedAnswer(scan, end)
+  if (/SecureString/i.test(line)) valuesOnLine(scan, start, line, SECURE_STRING, () => true)
+  if (line.includes("forKey")) {
+    valuesOnLine(scan, start, line, FOR_KEY, (m) => {
+      const strength = keyStrength(m.groups?.key ?? "")
+      const value = m.groups?.s ?? ""
+      return strength === "strong" ? plausibleSecretValue(value) : strength === "weak" && tokenLike(value)
+    })
+  }
   if (/INSERT\s+INTO/i.test(line)) sqlInsertValues(scan, start, line)
   if (!ARGUMENT_COMMAND.test(line)) return
   for (const pattern of PASSWORD_ARGUMENTS) {

@@ -4,6 +4,7 @@
  */
 import { scanAssignment } from "./assignments.js"
 import {
+  addMaskScanner,
   authorizationScanner,
   basicScanner,
   bearerScanner,
@@ -211,16 +212,16 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
  */
 const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter)|m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t])|" +
-  "s(?:ecret|ig=|ignature|sh-keygen)|token|key|c(?:red|lient(?:v\\d)?\\(|ookie)|auth|bearer|" +
+  "s(?:ec(?:ret|urestring)|ig=|ignature|sh-keygen)|token|key|c(?:red|lient(?:v\\d)?\\(|ookie)|auth|bearer|" +
   "identified|dev:|r(?:abbitmqctl|and[ \\t]+-)|http-basic|sqlplus|freerdp|jwt\\.(?:sign|verify|encode|decode)|" +
-  "[_.-]p(?:w|at)(?![a-z0-9])|:(?:\\/\\/|\\d{4,5}:|\\*:)|\\/u(?:ser)?:|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))|tid="
+  "[_.-]p(?:w|at)(?![a-z0-9])|:(?:\\/\\/|\\d{4,5}:|\\*:|:add-mask::)|\\/u(?:ser)?:|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))|tid="
 
 /** The scanner of an anchor hit, from its text (cheaper than capture groups). */
 const dispatch = (hit: string): Scanner => {
   const c = hit.charCodeAt(0) | 0x20
   if (hit.length === 3 && hit === "://") return urlScanner
   // `:5432:`, `:*:`: a `.pgpass` line's port
-  if (c === 0x3a /* : */) return pgpassLineScanner
+  if (c === 0x3a /* : */) return hit.charCodeAt(1) === 0x3a ? addMaskScanner : pgpassLineScanner
   // `/user:` (`net use`), `put-parameter` (`aws ssm`), `mc alias set`: commands taking a secret as an argument
   if (c === 0x2f /* / */) return passwordArgumentsScanner
   if (c === 0x70 /* p */ && (hit.charCodeAt(1) | 0x20) === 0x75 /* u */) return passwordArgumentsScanner
