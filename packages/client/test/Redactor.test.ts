@@ -776,6 +776,7 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (second)"
       "$secure = ConvertTo-SecureString $plain -AsPlainText -Force",
       'UserDefaults.standard.set("dark", forKey: "theme")',
       'UserDefaults.standard.set(true, forKey: "hasToken")',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
       'echo "::add-mask::${{ steps.token.outputs.value }}"',
       'echo "::add-mask::$TOKEN"'
     )
