@@ -745,7 +745,8 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (second)"
       "src/server.ts:1234:5:error:Unexpected",
       "2026-12-06 07:55:02 listening on 127.0.0.1:8080",
       "docker run -p 127.0.0.1:8080:80 nginx",
-      "db.internal:5432:app:appuser:*"
+      "db.internal:5432:app:appuser:*",
+      "2024-01-01:1234:abc:def:ghi12"
     )
   })
 
@@ -773,6 +774,8 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (second)"
     unchanged(
       "$SecurePassword = Read-Host -AsSecureString",
       "$pw = Get-Credential",
+      "ConvertTo-SecureString -String $env:PASS -AsPlainText -Force",
+      "password --stdin",
       "$secure = ConvertTo-SecureString $plain -AsPlainText -Force",
       'UserDefaults.standard.set("dark", forKey: "theme")',
       'UserDefaults.standard.set(true, forKey: "hasToken")',

@@ -598,7 +598,9 @@ const otherForms = (
         plausibleSecretValue(value) &&
         !ENV_KEY.test(value) &&
         !looksLikeCode(value, parsed.next) &&
-        !/^[A-Za-z]+(?:[-_.][A-Za-z]+)*$/.test(value)
+        !/^[A-Za-z]+(?:[-_.][A-Za-z]+)*$/.test(value) &&
+        // `$env:PASS -AsPlainText`, `password --stdin`: the command's next flag
+        !/^--?[A-Za-z][A-Za-z-]*$/.test(value)
       ) {
         scan.add(RULE, parsed.start, end)
         return
@@ -630,7 +632,7 @@ const otherForms = (
   if (parsed === undefined) return
   const value = text.slice(parsed.start, parsed.end)
   if (tableRow && !prefixed && (parsed.quote !== "" || !restOfLineBlank(text, parsed.end))) return
-  if (namesSigningKey(key, value)) return
+  if (namesSigningKey(key, value) || /^--?[A-Za-z][A-Za-z-]*$/.test(value)) return
   const ok =
     strength === "weak"
       ? tokenLike(value)

@@ -301,11 +301,11 @@ export const pgpassScanner: Scanner = (scan, at) => {
 
 /**
  * A `.pgpass` line on its own (`db.internal:5432:app:appuser:password`), found from its port (`:5432:`, `:*:`): a
- * host or `*`, a port, a database and a user of name characters, then a password with a digit and a letter or of 8
+ * host name (with a letter), an IPv4 address or `*`, a port, a database and a user of name characters, then a password with a digit and a letter or of 8
  * characters or more; the whole line nothing else.
  */
 const BARE_PGPASS =
-  /^(?:[A-Za-z0-9][\w.-]{0,252}|\*):(?:\d{1,5}|\*):(?:[\w.$-]{1,63}|\*):(?:[\w.@$-]{1,63}|\*):(?<pw>\S{4,200})$/d
+  /^(?:[\d.-]{0,252}[A-Za-z_][\w.-]{0,252}|\d{1,3}(?:\.\d{1,3}){3}|\*):(?:\d{1,5}|\*):(?:[\w.$-]{1,63}|\*):(?:[\w.@$-]{1,63}|\*):(?<pw>\S{4,200})$/d
 
 export const pgpassLineScanner: Scanner = (scan, at) => {
   const text = scan.text
