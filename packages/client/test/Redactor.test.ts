@@ -785,6 +785,18 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (second)"
     )
   })
 
+  it("the result of a Terraform random_password in the state and in a plan", () => {
+    const pw = `${g.alnum(12)}!9`
+    const state = `{"resources":[{"mode":"managed","type":"random_password","name":"db","instances":[{"attributes":{"bcrypt_hash":"$2a$10$${g.alnum(53)}","length":16,"result":"${pw}","special":true}}]}]}`
+    expect(redact(state)).toBe(state.replace(pw, R("secret-assignment")))
+    const plan = `  + resource "random_password" "db" {\n      + length = 16\n      + result = "${pw}"\n    }`
+    expect(redact(plan)).toBe(plan.replace(pw, R("secret-assignment")))
+    unchanged(
+      '  + resource "random_password" "db" {\n      + result = (sensitive value)\n    }',
+      'resource "random_password" "db" {\n  length = 16\n}\noutput "db" {\n  value = random_password.db.result\n}'
+    )
+  })
+
   it("a YAML password of random letters, but not a name in code", () => {
     for (const value of ["XQuUoJEWCxzx", "PDyFEGrTsHDZ", "EZNlviiBZxJh", "jiZNvJEzRlWW"]) {
       expect(redact(`database:\n  user: app\n  password: ${value}\n`)).toBe(

@@ -186,6 +186,24 @@ export const terraformScanner: Scanner = (scan, at) => {
   scan.add("terraform-cloud-token", start, end)
 }
 
+const RANDOM_PASSWORD_RESULT =
+  /\\?"result\\?"\s*:\s*\\?"(?<s>[^"\\\n]{1,500})\\?"|\bresult\s*=\s*"(?<t>[^"\\\n]{1,500})"/g
+
+/**
+ * The `result` of a Terraform `random_password` resource, as the state holds it (`terraform show -json`,
+ * `terraform.tfstate`) or an older plan printed it: the first `result` within 3,000 characters after the resource's type.
+ */
+export const randomPasswordScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  const window = text.slice(at, Math.min(text.length, at + 3000))
+  RANDOM_PASSWORD_RESULT.lastIndex = 0
+  const m = RANDOM_PASSWORD_RESULT.exec(window)
+  const value = m?.groups?.s ?? m?.groups?.t
+  if (m === null || value === undefined || value.startsWith("(")) return
+  const end = at + m.index + m[0].length - (m[0].endsWith('\\"') ? 2 : 1)
+  scan.add("secret-assignment", end - value.length, end)
+}
+
 const VAULT_LEGACY = /s\.[A-Za-z0-9]{24}(?![A-Za-z0-9_.-])/y
 
 /** Legacy Vault tokens (`s.` + 24 characters), only where the text mentions Vault. */

@@ -32,6 +32,7 @@ import {
   fcmScanner,
   mailchimpScanner,
   newRelicLicenseScanner,
+  randomPasswordScanner,
   sasScanner,
   telegramScanner,
   terraformScanner,
@@ -94,6 +95,7 @@ const keywordScanner: Scanner = (scan, at, end) => {
     if (basic !== -1) basicScanner(scan, at + basic, at + basic + 6)
   } else if (first === 0x70 /* p */) {
     if (text[at + 4] === ":") opensslPassScanner(scan, at, end)
+    if (text.startsWith("random_password", at - 7)) randomPasswordScanner(scan, at + 8, end)
     if (/^pg$/i.test(text.slice(at - 2, at))) pgpassScanner(scan, at - 2, end)
   }
   scanAssignment(scan, at, end)
