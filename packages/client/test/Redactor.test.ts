@@ -785,6 +785,14 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (second)"
     )
   })
 
+  it("an upper-cased name run together with KEY (ADMINKEY, OPENAIKEY) holding a random value", () => {
+    const token = g.alnum(24)
+    for (const name of ["ADMINKEY", "SERVICEKEY", "OPENAIKEY", "SENDGRIDKEY"]) {
+      expect(redact(`${name}=${token}`)).toBe(`${name}=${R("secret-assignment")}`)
+    }
+    unchanged(`HOTKEY=${token}`, `PRIMARYKEY=${token}`, "ADMINKEY=ctrl-alt-delete", `CACHEKEY=${token}`)
+  })
+
   it("the result of a Terraform random_password in the state and in a plan", () => {
     const pw = `${g.alnum(12)}!9`
     const state = `{"resources":[{"mode":"managed","type":"random_password","name":"db","instances":[{"attributes":{"bcrypt_hash":"$2a$10$${g.alnum(53)}","length":16,"result":"${pw}","special":true}}]}]}`

@@ -81,6 +81,9 @@ const NOT_SECRET_KEY_WORDS = new Set(
   ).split(" ")
 )
 
+/** Words ending in `key` that name no secret. */
+const KEY_WORDS = /(?:monkey|donkey|turkey|hockey|jockey|whiskey|hotkey|turnkey|shortcutkey)$/
+
 const splitWords = (key: string): ReadonlyArray<string> =>
   key
     .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
@@ -121,6 +124,9 @@ const classify = (fullKey: string): KeyStrength => {
   }
   if (words.some((w) => NOT_SECRET_KEY_WORDS.has(w))) return "none"
   if (last === "key" && words.length > 1) return "weak"
+  // `ADMINKEY`, `OPENAIKEY`: a name and `key` run together, as an upper-cased camelCase name reads
+  if (last.length > 5 && last.endsWith("key") && !NOT_SECRET_KEY_WORDS.has(last.slice(0, -3)) && !KEY_WORDS.test(last))
+    return "weak"
   if (last === "auth") return "weak"
   // A signed URL's signature (`X-Amz-Signature`, `X-Goog-Signature`, CloudFront's `Signature`) grants access
   if (last === "signature") return "weak"
