@@ -793,6 +793,38 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (second)"
     unchanged(`HOTKEY=${token}`, `PRIMARYKEY=${token}`, "ADMINKEY=ctrl-alt-delete", `CACHEKEY=${token}`)
   })
 
+  it("publishing tokens, redis CONFIG SET and ACL rules, HAProxy, htpasswd in docker, sasl_passwd, Perl's %ENV, Gradle blocks", () => {
+    const pw = `${g.alnum(12)}#9`
+    const cases = [
+      `vsce publish -p ${pw}`,
+      `npx ovsx publish -p ${pw}`,
+      `xcrun altool --upload-app -f app.ipa -u me@example.com -p ${pw}`,
+      `127.0.0.1:6379> CONFIG SET requirepass "${pw}"`,
+      `redis-cli config set masterauth ${pw}`,
+      `ACL SETUSER alice on >${pw} ~cached:* +get`,
+      `userlist admins\n  user admin insecure-password ${pw}`,
+      `docker run --entrypoint htpasswd httpd:2 -Bbn admin ${pw} > auth/htpasswd`,
+      `[smtp.gmail.com]:587 me@gmail.com:${pw}`
+    ]
+    for (const text of cases) expect(redact(text)).toBe(text.replace(pw, R("cli-password")))
+    for (const text of [
+      `$ENV{API_KEY} = '${pw}';`,
+      `$ENV{'DB_PASSWORD'} = "${pw}";`,
+      `signingConfigs { release { storePassword "${pw}" } }`
+    ]) {
+      expect(redact(text)).toBe(text.replace(pw, R("secret-assignment")))
+    }
+    unchanged(
+      "vsce publish -p $VSCE_PAT",
+      "CONFIG GET requirepass",
+      "ACL SETUSER alice on nopass ~* +@all",
+      "  user admin password $6$rounds=5000$abcdefgh$ijklmnop",
+      "[smtp.gmail.com]:587",
+      "relayhost = [smtp.gmail.com]:587 ",
+      "$ENV{PATH} = '/usr/bin';"
+    )
+  })
+
   it("the result of a Terraform random_password in the state and in a plan", () => {
     const pw = `${g.alnum(12)}!9`
     const state = `{"resources":[{"mode":"managed","type":"random_password","name":"db","instances":[{"attributes":{"bcrypt_hash":"$2a$10$${g.alnum(53)}","length":16,"result":"${pw}","special":true}}]}]}`

@@ -186,6 +186,8 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     i += 2
   }
   if (keyQuote !== "" && text[i] === "]") i++
+  // Perl's `$ENV{API_KEY} = '…'`, `$ENV{'API_KEY'}`: the hash's closing brace
+  else if (text[i] === "}" && text.startsWith("ENV{", keyStart - 4 - keyQuote.length)) i++
   const opStart = i
   while (i < text.length && i - opStart < 10 && isBlank(text[i])) i++
   const blanksBefore = i - opStart
@@ -608,13 +610,14 @@ const otherForms = (
     }
   }
 
-  // Gradle's and other DSLs' `storePassword "…"`: a statement of a name and a quoted value
-  if (blanks === 1 && keyQuote === "" && strength === "strong" && isQuote(c) && /^\s*$/.test(lineHead)) {
+  // Gradle's and other DSLs' `storePassword "…"`: a statement of a name and a quoted value (also in a block on one
+  // line: `release { storePassword "…" }`)
+  if (blanks === 1 && keyQuote === "" && strength === "strong" && isQuote(c) && /(?:^|[{;])\s*$/.test(lineHead)) {
     const parsed = readValue(text, i, UNQUOTED_END)
     if (
       parsed !== undefined &&
       parsed.quote !== "" &&
-      /^\s*(?:\r?\n|$|\/\/|#)/.test(text.slice(parsed.end + 1, parsed.end + 4))
+      /^\s*(?:\r?\n|$|\/\/|#|\})/.test(text.slice(parsed.end + 1, parsed.end + 4))
     ) {
       const value = text.slice(parsed.start, parsed.end)
       if (plausibleSecretValue(value) && !isPublishable(value)) scan.add(RULE, parsed.start, parsed.end)

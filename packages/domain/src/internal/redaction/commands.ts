@@ -204,10 +204,15 @@ const CLI_PASSWORD_FLAGS: ReadonlyArray<readonly [RegExp, RegExp]> = [
     new RegExp(`-p\\s+${PW}`, "y")
   ],
   [/^(?:ldapsearch|ldapmodify|ldapadd|ldapdelete|ldapwhoami|ldappasswd|ldapcompare)$/, new RegExp(`-w\\s+${PW}`, "y")],
-  [/^gh\s+secret\s+set$/, new RegExp(`(?:--body|-b)[ =]${PW}`, "y")]
+  [/^gh\s+secret\s+set$/, new RegExp(`(?:--body|-b)[ =]${PW}`, "y")],
+  // VS Code's and Open VSX's publishers take a personal access token, Apple's altool an app-specific password
+  [
+    /^(?:vsce|ovsx)\s+(?:publish|login|verify-pat)$|^xcrun\s+altool$/,
+    new RegExp(`(?:-p|--pat|--password)[ =]${PW}`, "y")
+  ]
 ]
 const COMMAND =
-  /(?:^|[\s;|&(`$"'])((?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlsh|mariadb(?:-dump|-admin)?|sshpass|redis-cli|sqlcmd|bcp|osql|isql|mongo(?:sh|dump|restore|export|import)?|ldap(?:search|modify|add|delete|whoami|passwd|compare)|(?:docker|podman|buildah|skopeo|nerdctl|helm|oras)\s+(?:\w+\s+)?login|az\s+login|gh\s+secret\s+set)(?:\.exe)?)\b/g
+  /(?:^|[\s;|&(`$"'])((?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlsh|mariadb(?:-dump|-admin)?|sshpass|redis-cli|sqlcmd|bcp|osql|isql|mongo(?:sh|dump|restore|export|import)?|ldap(?:search|modify|add|delete|whoami|passwd|compare)|(?:docker|podman|buildah|skopeo|nerdctl|helm|oras)\s+(?:\w+\s+)?login|az\s+login|gh\s+secret\s+set|(?:vsce|ovsx)\s+(?:publish|login|verify-pat)|xcrun\s+altool)(?:\.exe)?)\b/g
 
 /**
  * A short flag on a command line (`-p`, `-P`, `-a`, `-w`, `-u`, `--user`, `--body`...): HTTP clients' `-u user:pass`,
@@ -331,6 +336,23 @@ export const addMaskScanner: Scanner = (scan, at) => {
   const value = m?.groups?.s
   if (m === null || value === undefined || isPlaceholder(value) || /^[$%{]/.test(value)) return
   scan.add("printed-secret", at + m[0].length - value.length, at + m[0].length)
+}
+
+const SASL_PASSWD = /^[ \t]*\[[\w.-]{1,253}\](?::\d{1,5})?[ \t]+[^\s:]{1,200}:(?<pw>\S{1,200})[ \t]*\r?$/d
+
+/** Postfix's `sasl_passwd`: `[smtp.example.com]:587 user@example.com:password`, found from `]:587 `. */
+export const saslPasswdScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  const start = text.lastIndexOf("\n", at) + 1
+  const end = lineEnd(text, at)
+  if (end - start > 600) return
+  const line = text.slice(start, end)
+  const m = SASL_PASSWD.exec(line)
+  const span = m?.indices?.groups?.pw
+  if (m === null || span === undefined) return
+  const pw = line.slice(span[0], span[1])
+  if (isPlaceholder(pw) || /^[$%<{]/.test(pw)) return
+  scan.add("cli-password", start + span[0], start + span[1])
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -598,10 +620,17 @@ const ARG = `(?:"[^"\\n]{1,200}"|'[^'\\n]{1,200}'|[^\\s"'\`;|&]{1,200})`
 /** Commands that take a password as an argument, the password in the group `pw` (`d`: its indices). */
 const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
   // htpasswd -b[c] file user password, htpasswd -nb user password
+  // (also run as an image's entry point: `docker run --entrypoint htpasswd httpd:2 -Bbn user password > file`)
   new RegExp(
-    `\\bhtpasswd\\s+(?:-[A-Za-z]*b[A-Za-z]*\\s+)(?:-[A-Za-z]+\\s+)*(?:${ARG}\\s+)?${ARG}\\s+(?<pw>${ARG})\\s*$`,
+    `\\bhtpasswd\\s+(?:[\\w.:/-]+\\s+)?(?:-[A-Za-z]*b[A-Za-z]*\\s+)(?:-[A-Za-z]+\\s+)*(?:${ARG}\\s+)?${ARG}\\s+(?<pw>${ARG})\\s*(?:$|[>|;&])`,
     "dm"
   ),
+  // redis CONFIG SET requirepass / masterauth password (at redis-cli's prompt or in its arguments)
+  new RegExp(`\\bCONFIG\\s+SET\\s+(?:requirepass|masterauth)\\s+(?<pw>${ARG})`, "di"),
+  // redis ACL SETUSER name … >password (a rule adding a password)
+  /\bACL\s+SETUSER\s+\S+[^\n]*?\s>(?<pw>[^\s"'>]{1,200})/di,
+  // HAProxy: user name insecure-password password
+  new RegExp(`^\\s*user\\s+\\S+\\s+insecure-password\\s+(?<pw>${ARG})`, "dm"),
   // rabbitmqctl add_user user password, change_password user password
   new RegExp(`\\brabbitmqctl\\s+(?:add_user|change_password)\\s+${ARG}\\s+(?<pw>${ARG})`, "d"),
   // redis AUTH [user] password (at redis-cli's prompt, `host:port>`, or in its arguments)
@@ -636,7 +665,7 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
 
 /** The commands of `PASSWORD_ARGUMENTS`, a cheap first test of a line. */
 const ARGUMENT_COMMAND =
-  /\b(?:htpasswd|rabbitmqctl|AUTH|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm)\b/
+  /\b(?:htpasswd|rabbitmqctl|AUTH|CONFIG|ACL|insecure-password|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm)\b/i
 
 /** A literal echoed or printed into a pipe: `echo -n "…" |`, `printf '%s' '…' |`; `cmd` is the rest of the line. */
 const PIPED_LITERAL =

@@ -21,6 +21,7 @@ import {
   pgpassLineScanner,
   pgpassScanner,
   printedSecretScanner,
+  saslPasswdScanner,
   urlScanner
 } from "./commands.js"
 import {
@@ -209,14 +210,14 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
  * The one case-insensitive anchor regex: key-name keywords (`pass`, `pwd`, `psk`, `secret`, `token`, `key`, `cred`,
  * `auth`, `signature`, `mnemonic`, `phrase`, `_pw`, `_pat`), `://`, `bearer`, command-line flags, `sig=`, `identified`, `client(`, `cookie`,
  * commands taking a password as an argument without a keyword in their name (`rabbitmqctl`, `sqlplus`, `/user:`,
- * `put-parameter`, `mc alias`, `ssh-keygen`…), a `.pgpass` line's port (`:5432:`), and `tid=` (GitHub Copilot tokens).
+ * `put-parameter`, `mc alias`, `ssh-keygen`…), a `.pgpass` line's port (`:5432:`), a relay host's port in Postfix's `sasl_passwd` (`]:587 `), and `tid=` (GitHub Copilot tokens).
  * Alternatives are grouped by their first character, which V8 matches about twice as fast as a flat list.
  */
 const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter)|m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t])|" +
-  "s(?:ec(?:ret|urestring)|ig=|ignature|sh-keygen)|token|key|c(?:red|lient(?:v\\d)?\\(|ookie)|auth|bearer|" +
+  "s(?:ec(?:ret|urestring)|ig=|ignature|sh-keygen)|token|key|c(?:red|lient(?:v\\d)?\\(|ookie)|a(?:uth|cl[ \\t]+setuser)|bearer|" +
   "identified|dev:|r(?:abbitmqctl|and[ \\t]+-)|http-basic|sqlplus|freerdp|jwt\\.(?:sign|verify|encode|decode)|" +
-  "[_.-]p(?:w|at)(?![a-z0-9])|:(?:\\/\\/|\\d{4,5}:|\\*:|:add-mask::)|\\/u(?:ser)?:|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))|tid="
+  "[_.-]p(?:w|at)(?![a-z0-9])|:(?:\\/\\/|\\d{4,5}:|\\*:|:add-mask::)|\\/u(?:ser)?:|\\]:\\d{2,5}[ \\t]|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))|tid="
 
 /** The scanner of an anchor hit, from its text (cheaper than capture groups). */
 const dispatch = (hit: string): Scanner => {
@@ -226,6 +227,8 @@ const dispatch = (hit: string): Scanner => {
   if (c === 0x3a /* : */) return hit.charCodeAt(1) === 0x3a ? addMaskScanner : pgpassLineScanner
   // `/user:` (`net use`), `put-parameter` (`aws ssm`), `mc alias set`: commands taking a secret as an argument
   if (c === 0x2f /* / */) return passwordArgumentsScanner
+  // `]:587 `: Postfix's `sasl_passwd` lines
+  if (hit.charCodeAt(0) === 0x5d /* ] */) return saslPasswdScanner
   if (c === 0x70 /* p */ && (hit.charCodeAt(1) | 0x20) === 0x75 /* u */) return passwordArgumentsScanner
   if (c === 0x6d /* m */ && (hit.charCodeAt(1) | 0x20) === 0x63 /* c */) return passwordArgumentsScanner
   if (c === 0x73 /* s */ && (hit.charCodeAt(1) | 0x20) === 0x73 /* ssh-keygen */) return passwordArgumentsScanner
