@@ -97,6 +97,7 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   }),
   t("langfuse-secret-key", "sk-lf-", `${UUID}${END_DASH}`, { notAfter: TOKENISH }),
   t("e2b-api-key", "e2b_", `[a-f0-9]{40}${END}`, { notAfter: WORDISH, validate: restOf(4)(digitAndLetter) }),
+  t("adafruit-io-key", "aio_", `[A-Za-z0-9]{28}${END}`, { notAfter: WORDISH, validate: restOf(4)(digitAndLetter) }),
   t("nvidia-api-key", "nvapi-", `[A-Za-z0-9_-]{60,70}${END_DASH}`, {
     notAfter: TOKENISH,
     validate: restOf(6)((b) => hasUpper(b) && hasLower(b) && hasDigit(b))
@@ -126,6 +127,20 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   t("aws-bedrock-api-key", "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t", "[A-Za-z0-9+/=_-]{20,4096}", {
     notAfter: /[A-Za-z0-9+/_-]/
   }),
+  t("databricks-token", "dose", `[a-f0-9]{32}${END}`, { notAfter: WORDISH, validate: restOf(4)(digitAndLetter) }),
+  t("pubnub-secret-key", "sec-c-", `[A-Za-z0-9]{40,60}${END}`, {
+    notAfter: TOKENISH,
+    validate: restOf(6)(digitAndLetter)
+  }),
+  // Payment providers' live and sandbox access tokens (GoCardless `live_`/`sandbox_` + 40, Lob, Mollie): random only
+  tr("payments-live-token", ["li", "sa"], "live_|sandbox_", `[A-Za-z0-9_-]{30,64}${END_DASH}`, {
+    notAfter: WORDISH,
+    validate: (s) => {
+      const body = s.slice(s.indexOf("_") + 1)
+      return hasUpper(body) && hasLower(body) && hasDigit(body) && !body.includes("__")
+    }
+  }),
+  t("intra42-client-secret", ["s-s4t2ud-", "s-s4t2af-"], `[a-f0-9]{64}${END}`, { notAfter: TOKENISH }),
   t("google-api-key", "AIza", `[0-9A-Za-z_-]{35}${END_DASH}`, { notAfter: TOKENISH }),
   t("google-oauth-client-secret", "GOCSPX-", `[A-Za-z0-9_-]{24,40}${END_DASH}`, { notAfter: TOKENISH }),
   t("google-oauth-token", "ya29.", "[A-Za-z0-9_.-]{30,2048}", { notAfter: TOKENISH, validate: digitAndLetter }),
@@ -241,6 +256,27 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
   t("slack-webhook", "hooks.slack.com/", "(?:services|workflows|triggers)/(?<s>[A-Za-z0-9_/+-]{16,250})", {
     notAfter: /[A-Za-z0-9-]/
   }),
+  // Incoming webhooks: the part of the URL that lets anyone post (Teams: the path after `IncomingWebhook/`, found after
+  // a slash of the URL's token run; Zapier's catch hook id; IFTTT's maker key)
+  t(
+    "msteams-webhook",
+    "IncomingWebhook/",
+    "(?<s>[0-9a-f]{32}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:/[A-Za-z0-9_-]{20,80})?)",
+    {
+      notAfter: /[A-Za-z0-9]/
+    }
+  ),
+  t("zapier-webhook", "hooks.zapier.com/hooks/catch/", `\\d{3,12}/(?<s>[a-z0-9]{5,12})${END}`, {
+    notAfter: /[A-Za-z0-9-]/
+  }),
+  t(
+    "ifttt-webhook-key",
+    "maker.ifttt.com/",
+    `(?:trigger/[\\w-]{1,100}/(?:json/)?with/key|use)/(?<s>[A-Za-z0-9_-]{20,64})${END_DASH}`,
+    {
+      notAfter: /[A-Za-z0-9-]/
+    }
+  ),
   tr("slack-token", ["xo", "xa"], "xox[abposre][-.]|xapp-", "[A-Za-z0-9.-]{10,400}", {
     notAfter: TOKENISH,
     validate: (s) => hasDigit(s.slice(5))
