@@ -188,9 +188,12 @@ type WithoutId<E> = E extends unknown ? Omit<E, "id"> : never
 
 /**
  * The deterministic id of an event: a digest of its content, so the same event sent twice (or by a retry, or by both
- * a live hook and a later import) is recognised as a duplicate, while a changed message gets a new id.
+ * a live hook and a later import) is recognised as a duplicate, while a changed message gets a new id. `evt_` and 32
+ * hex digits always pass `EventId`'s checks, so they are not run (~1 µs of the ~9 µs an id costs, for every event an
+ * import builds).
  */
-export const makeId = (event: WithoutId<EventEncoded>): EventId => EventId.make(`evt_${digest(canonicalJson(event))}`)
+export const makeId = (event: WithoutId<EventEncoded>): EventId =>
+  EventId.make(`evt_${digest(canonicalJson(event))}`, { disableValidation: true })
 
 /** Builds an encoded event with its deterministic id. */
 export const make = <E extends WithoutId<EventEncoded>>(event: E): E & { readonly id: string } => ({
