@@ -1253,7 +1253,11 @@ describe("pathological inputs", () => {
     // Decoded views: one long line with an escape every so often, and escapes back to back
     ["1 MB JSON line with a \\n every 2 KB", `{"text":"${`${"a ".repeat(1000)}\\n`.repeat(500)}"}`],
     ["terminal colours × many", "\u001b[32mok\u001b[0m token ".repeat(50_000)],
-    ["%41 and \\\\ × many", "%41\\\\&amp;".repeat(100_000)]
+    ["%41 and \\\\ × many", "%41\\\\&amp;".repeat(100_000)],
+    // One long line of anchors whose scanners look at the whole line (each line is looked at once)
+    [".pgpass ports × many", "db:5432:".repeat(300_000)],
+    ["sasl_passwd ports × many", "[h]:587 ".repeat(300_000)],
+    ["::add-mask:: × many", "::add-mask::".repeat(200_000)]
   ]
   for (const [name, input] of cases) {
     it(name, { timeout: 60_000 }, () => {

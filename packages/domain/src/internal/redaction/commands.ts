@@ -314,9 +314,10 @@ const BARE_PGPASS =
 
 export const pgpassLineScanner: Scanner = (scan, at) => {
   const text = scan.text
-  const start = text.lastIndexOf("\n", at) + 1
-  const end = lineEnd(text, at)
-  if (end - start > 600 || start < scan.pgpassUntil) return
+  const bounds = shortLineOnce(scan, at, "pgpassLineUntil", 600)
+  if (bounds === undefined) return
+  const { start, end } = bounds
+  if (start < scan.pgpassUntil) return
   const raw = text.slice(start, end)
   const line = raw.trim()
   const m = BARE_PGPASS.exec(line)
@@ -332,8 +333,10 @@ const ADD_MASK = /::add-mask::(?<s>[^\s"'`\\]{4,4096})/y
 
 /** GitHub Actions' `::add-mask::<value>`: a value the workflow masks in its logs, a secret by definition. */
 export const addMaskScanner: Scanner = (scan, at) => {
+  if (at < scan.addMaskUntil) return
   const m = stickyAt(ADD_MASK, scan.text, at)
   const value = m?.groups?.s
+  if (m !== null) scan.addMaskUntil = at + m[0].length
   if (m === null || value === undefined || isPlaceholder(value) || /^[$%{]/.test(value)) return
   scan.add("printed-secret", at + m[0].length - value.length, at + m[0].length)
 }
@@ -342,11 +345,10 @@ const SASL_PASSWD = /^[ \t]*\[[\w.-]{1,253}\](?::\d{1,5})?[ \t]+[^\s:]{1,200}:(?
 
 /** Postfix's `sasl_passwd`: `[smtp.example.com]:587 user@example.com:password`, found from `]:587 `. */
 export const saslPasswdScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  const start = text.lastIndexOf("\n", at) + 1
-  const end = lineEnd(text, at)
-  if (end - start > 600) return
-  const line = text.slice(start, end)
+  const bounds = shortLineOnce(scan, at, "saslUntil", 600)
+  if (bounds === undefined) return
+  const { start, end } = bounds
+  const line = scan.text.slice(start, end)
   const m = SASL_PASSWD.exec(line)
   const span = m?.indices?.groups?.pw
   if (m === null || span === undefined) return

@@ -40,6 +40,12 @@ export class Scan {
   printedUntil = -1
   /** End of the last line checked for passwords given as arguments (`htpasswd -b`, `sqlplus user/pw`). */
   argumentsUntil = -1
+  /** End of the last line checked for being a `.pgpass` line on its own. */
+  pgpassLineUntil = -1
+  /** End of the last line checked for being a Postfix `sasl_passwd` line. */
+  saslUntil = -1
+  /** End of the last `::add-mask::` value scanned. */
+  addMaskUntil = -1
   private readonly nextMemo = new Map<string, { from: number; found: number }>()
   /** Start and end offsets of the `[REDACTED:…]` markers already in the text (sorted, disjoint). */
   private readonly markers: ReadonlyArray<number> | undefined
@@ -227,7 +233,7 @@ export const logicalLineBefore = (text: string, index: number, maxLines = 12, ma
 export const shortLineOnce = (
   scan: Scan,
   at: number,
-  memo: "printedUntil" | "argumentsUntil",
+  memo: "printedUntil" | "argumentsUntil" | "pgpassLineUntil" | "saslUntil",
   max = 400
 ): { readonly start: number; readonly end: number } | undefined => {
   if (at < scan[memo]) return undefined
