@@ -816,6 +816,8 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (second)"
     }
     unchanged(
       "vsce publish -p $VSCE_PAT",
+      "xcrun altool --upload-app -f app.ipa -u me@example.com -p @keychain:AC_PASSWORD",
+      "release { storePassword keystoreProperties['storePassword'] }",
       "CONFIG GET requirepass",
       "ACL SETUSER alice on nopass ~* +@all",
       "  user admin password $6$rounds=5000$abcdefgh$ijklmnop",

@@ -602,7 +602,9 @@ const otherForms = (
         !looksLikeCode(value, parsed.next) &&
         !/^[A-Za-z]+(?:[-_.][A-Za-z]+)*$/.test(value) &&
         // `$env:PASS -AsPlainText`, `password --stdin`: the command's next flag
-        !/^--?[A-Za-z][A-Za-z-]*$/.test(value)
+        !/^--?[A-Za-z][A-Za-z-]*$/.test(value) &&
+        // `storePassword keystoreProperties['storePassword']`: an index or a call
+        !/^[A-Za-z_$][\w$]*[[(]/.test(value)
       ) {
         scan.add(RULE, parsed.start, end)
         return

@@ -247,7 +247,8 @@ export const flagScanner: Scanner = (scan, at, end) => {
       start++
     }
     // `-p\nEnter password:` in raw JSON text: a prompt on the next line, not an attached password
-    if (pw.length === 0 || isPlaceholder(pw) || /^[$%]/.test(pw) || /^\\[nrt]/.test(pw)) return
+    // (`-p @keychain:AC_PASSWORD`, `@env:VAR`: Apple's tools name where the password is)
+    if (pw.length === 0 || isPlaceholder(pw) || /^[$%]|^@(?:keychain|env):/.test(pw) || /^\\[nrt]/.test(pw)) return
     scan.add("cli-password", start, start + pw.length)
     return
   }
