@@ -827,6 +827,35 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (second)"
     )
   })
 
+  it("a secret written in as an environment lookup's default, sshfs password_stdin, wg genkey's output", () => {
+    const pw = `${g.alnum(12)}!9`
+    const token = g.alnum(40)
+    for (const text of [
+      `API_KEY = os.getenv("API_KEY", "${token}")`,
+      `'PASSWORD': os.environ.get('DB_PASSWORD', '${pw}'),`,
+      `const secret = process.env.SESSION_SECRET || '${token}'`,
+      `const key = import.meta.env.VITE_STRIPE_SECRET_KEY ?? "${token}"`,
+      `password = ENV.fetch("DATABASE_PASSWORD", "${pw}")`,
+      `String pw = System.getProperty("db.password", "${pw}");`
+    ]) {
+      expect(redact(text)).toBe(text.replace(text.includes(pw) ? pw : token, R("secret-assignment")))
+    }
+    expect(redact(`echo '${pw}' | sshfs deploy@host:/srv /mnt -o password_stdin`)).toBe(
+      `echo '${R("cli-password")}' | sshfs deploy@host:/srv /mnt -o password_stdin`
+    )
+    const key = `${g.b64(42)}A=`
+    expect(redact(`$ wg genkey | tee privatekey\n${key}\n`)).toBe(
+      `$ wg genkey | tee privatekey\n${R("printed-secret")}\n`
+    )
+    unchanged(
+      'const port = process.env.PORT || "3000"',
+      'const secret = process.env.SESSION_SECRET || "changeme"',
+      'val = os.getenv("DB_PASSWORD", "")',
+      'token = request.args.get("token", "default")',
+      `$ wg genkey | tee privatekey | wg pubkey\n${key}\n`
+    )
+  })
+
   it("the result of a Terraform random_password in the state and in a plan", () => {
     const pw = `${g.alnum(12)}!9`
     const state = `{"resources":[{"mode":"managed","type":"random_password","name":"db","instances":[{"attributes":{"bcrypt_hash":"$2a$10$${g.alnum(53)}","length":16,"result":"${pw}","special":true}}]}]}`

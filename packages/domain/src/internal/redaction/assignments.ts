@@ -117,9 +117,15 @@ const looksLikeCode = (value: string, next: string): boolean =>
   /^[:@?*&|!%]/.test(value) ||
   /^[A-Za-z_$]+$/.test(value)
 
-/** Call names whose quoted arguments are (name, value): `define('DB_PASSWORD', '…')`, `.header("X-Api-Key", "…")`. */
+/** An environment variable read as a member: `process.env.X`, `import.meta.env.X`, `Bun.env.X`. */
+const ENV_MEMBER = /(?:process|meta|Bun)\.env\.[A-Za-z_][\w]*$/
+
+/**
+ * Call names whose quoted arguments are (name, value): `define('DB_PASSWORD', '…')`, `.header("X-Api-Key", "…")`, and
+ * lookups with a default written in (`os.getenv("API_KEY", "…")`, `ENV.fetch("DB_PASSWORD", "…")`).
+ */
 const PAIR_CALL =
-  /(?:^|[^\w$])(?:define|setenv|putenv|Setenv|setdefault|setProperty|put|set|header|setHeader|addHeader|withHeader|append|add|Add|Set|insert|store|setItem|setSecret|set_secret|add_header|env|set_var|putString|SetEnvironmentVariable)\s*\(\s*$/
+  /(?:^|[^\w$])(?:define|setenv|putenv|Setenv|setdefault|setProperty|put|set|header|setHeader|addHeader|withHeader|append|add|Add|Set|insert|store|setItem|setSecret|set_secret|add_header|env|set_var|putString|SetEnvironmentVariable|getenv|Getenv|getEnv|get|getOrDefault|getProperty|fetch)\s*\(\s*$/
 
 /** Methods whose single quoted argument is the secret: `setApiKey("…")`, `.apiKey("…")`, `withToken('…')`. */
 const SETTER_VERB =
@@ -448,6 +454,26 @@ const otherForms = (
     if (plausibleSecretValue(value) && (digitAndLetter(value) || value.length >= 16) && !ENV_KEY.test(value)) {
       scan.add(RULE, parsed.start, parsed.end)
     }
+    return
+  }
+
+  // `process.env.SESSION_SECRET || '…'`, `import.meta.env.VITE_API_KEY ?? "…"`: a default written into the code
+  if (
+    (c === "|" || c === "?") &&
+    text[i + 1] === c &&
+    keyQuote === "" &&
+    ENV_MEMBER.test(text.slice(Math.max(0, keyStart - 16), keyEnd))
+  ) {
+    const strength = keyStrength(key)
+    if (strength === "none") return
+    let j = i + 2
+    while (j < text.length && j - i < 12 && isBlank(text[j])) j++
+    const parsed = readValue(text, j, UNQUOTED_END)
+    if (parsed === undefined || parsed.quote === "") return
+    const value = text.slice(parsed.start, parsed.end)
+    const ok =
+      strength === "weak" ? tokenLike(value) : plausibleSecretValue(value) && !/^[a-z]+(?:[-_.][a-z]+)*$/.test(value)
+    if (ok) scan.add(RULE, parsed.start, parsed.end)
     return
   }
 

@@ -547,6 +547,8 @@ const PRINTS_SECRET = new RegExp(
     "\\bvault\\s+(?:kv\\s+get|read)\\b.*-field[= ]",
     "\\bdoppler\\s+secrets\\s+get\\b.*--plain",
     "\\bgh\\s+auth\\s+token\\b",
+    // WireGuard's new private or pre-shared key, unless piped on to `wg pubkey` (which prints the public one)
+    "\\bwg\\s+gen(?:key|psk)\\b(?![^\\n]*\\bwg\\s+pubkey\\b)",
     // Secrets generated and printed: `openssl rand -base64 32`, `php artisan key:generate --show`, `rails secret`
     "\\bopenssl\\s+rand\\s+-(?:hex|base64)\\s+\\d+\\s*$",
     "\\bphp\\s+artisan\\s+key:generate\\b.*--show",
@@ -563,7 +565,7 @@ const PRINTS_SECRET = new RegExp(
 
 /** The commands of `PRINTS_SECRET`, a cheap first test of a line. */
 const PRINTING_COMMAND =
-  /\b(?:cat|head|tail|less|more|bat|type|gc|Get-Content|gcloud|kubectl|aws|az|vault|doppler|gh|glab|fly|flyctl|vercel|npm|security|pass|gopass|bw|lpass|echo|printenv|printf|openssl|php|rails|python3?)\s/
+  /\b(?:cat|head|tail|less|more|bat|type|gc|Get-Content|gcloud|kubectl|aws|az|vault|doppler|gh|glab|fly|flyctl|vercel|npm|security|pass|gopass|bw|lpass|echo|printenv|printf|openssl|php|rails|python3?|wg)\s/
 
 /**
  * A REPL's prompt reading a secret-named environment variable (`> process.env.SESSION_SECRET`, `>>>
@@ -676,7 +678,7 @@ const PIPED_LITERAL =
 
 /** Commands that read a secret from their input (`--password-stdin`, a secret store's `set`/`put`/`add`). */
 const SECRET_READER =
-  /^(?:sudo\s+)?(?:(?:npx|bunx|pnpm(?:\s+dlx)?|yarn)\s+)?(?:(?:docker|podman|nerdctl|buildah|helm|oras|crane|skopeo|cosign)\s+(?:registry\s+)?login\b.*--password-stdin|wrangler\s+(?:pages\s+)?secret\s+(?:put|bulk)|vercel\s+env\s+add|netlify\s+env:set|convex\s+env\s+set|supabase\s+secrets\s+set|gh\s+secret\s+set|glab\s+variable\s+(?:set|create)|gcloud\s+secrets\s+(?:create|versions\s+add)|fly(?:ctl)?\s+secrets\s+(?:set|import)|az\s+keyvault\s+secret\s+set|aws\s+secretsmanager|vault\s+(?:kv\s+put|write|login)|doppler\s+secrets\s+set|chpasswd|passwd\s+--stdin|kubectl\s+create\s+secret|(?:docker|podman)\s+secret\s+create|sshpass)\b/
+  /^(?:sudo\s+)?(?:(?:npx|bunx|pnpm(?:\s+dlx)?|yarn)\s+)?(?:(?:docker|podman|nerdctl|buildah|helm|oras|crane|skopeo|cosign)\s+(?:registry\s+)?login\b.*--password-stdin|wrangler\s+(?:pages\s+)?secret\s+(?:put|bulk)|vercel\s+env\s+add|netlify\s+env:set|convex\s+env\s+set|supabase\s+secrets\s+set|gh\s+secret\s+set|glab\s+variable\s+(?:set|create)|gcloud\s+secrets\s+(?:create|versions\s+add)|fly(?:ctl)?\s+secrets\s+(?:set|import)|az\s+keyvault\s+secret\s+set|aws\s+secretsmanager|vault\s+(?:kv\s+put|write|login)|doppler\s+secrets\s+set|chpasswd|passwd\s+--stdin|kubectl\s+create\s+secret|(?:docker|podman)\s+secret\s+create|sshpass|sshfs\b.*\bpassword_stdin)\b/
 
 /** `echo "<secret>" | docker login --password-stdin`, `… | wrangler secret put NAME`: the literal piped in. */
 const pipedSecret = (scan: Scan, start: number, line: string): void => {
