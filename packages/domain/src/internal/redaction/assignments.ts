@@ -415,6 +415,24 @@ const acceptValue = (
   return !looksLikeCode(value, parsed.next) && !GENERIC_TYPE.test(value)
 }
 
+/**
+ * The quoted value a few blanks after `from`, given as `key`'s (a call's second argument, a default after `||`): a
+ * plausible secret under a strong name, a random-looking one under a weak name.
+ */
+const quotedValueAfter = (scan: Scan, key: string, from: number): void => {
+  const strength = keyStrength(key)
+  if (strength === "none") return
+  const text = scan.text
+  let j = from
+  while (j < text.length && j - from < 10 && isBlank(text[j])) j++
+  const parsed = readValue(text, j, UNQUOTED_END)
+  if (parsed === undefined || parsed.quote === "") return
+  const value = text.slice(parsed.start, parsed.end)
+  const ok =
+    strength === "weak" ? tokenLike(value) : plausibleSecretValue(value) && !/^[a-z]+(?:[-_.][a-z]+)*$/.test(value)
+  if (ok) scan.add(RULE, parsed.start, parsed.end)
+}
+
 /** Forms without an operator right after the key. `i` is the first non-blank character after the key (and quote). */
 const otherForms = (
   scan: Scan,
@@ -464,16 +482,7 @@ const otherForms = (
     keyQuote === "" &&
     ENV_MEMBER.test(text.slice(Math.max(0, keyStart - 16), keyEnd))
   ) {
-    const strength = keyStrength(key)
-    if (strength === "none") return
-    let j = i + 2
-    while (j < text.length && j - i < 12 && isBlank(text[j])) j++
-    const parsed = readValue(text, j, UNQUOTED_END)
-    if (parsed === undefined || parsed.quote === "") return
-    const value = text.slice(parsed.start, parsed.end)
-    const ok =
-      strength === "weak" ? tokenLike(value) : plausibleSecretValue(value) && !/^[a-z]+(?:[-_.][a-z]+)*$/.test(value)
-    if (ok) scan.add(RULE, parsed.start, parsed.end)
+    quotedValueAfter(scan, key, i + 2)
     return
   }
 
@@ -481,16 +490,7 @@ const otherForms = (
   if (c === "," && keyQuote !== "") {
     const callHead = text.slice(Math.max(0, keyStart - 41), keyStart - 1)
     if (PAIR_CALL.test(callHead)) {
-      const strength = keyStrength(key)
-      if (strength === "none") return
-      let j = i + 1
-      while (j < text.length && j - i < 10 && isBlank(text[j])) j++
-      const parsed = readValue(text, j, UNQUOTED_END)
-      if (parsed === undefined || parsed.quote === "") return
-      const value = text.slice(parsed.start, parsed.end)
-      const ok =
-        strength === "weak" ? tokenLike(value) : plausibleSecretValue(value) && !/^[a-z]+(?:[-_.][a-z]+)*$/.test(value)
-      if (ok) scan.add(RULE, parsed.start, parsed.end)
+      quotedValueAfter(scan, key, i + 1)
       return
     }
   }
