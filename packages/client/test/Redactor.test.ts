@@ -856,6 +856,24 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (second)"
     )
   })
 
+  it("an XML element with a namespace and attributes (WS-Security's <wsse:Password Type=…>)", () => {
+    const pw = `${g.alnum(12)}!9`
+    for (const text of [
+      `<wsse:Password Type="PasswordText">${pw}</wsse:Password>`,
+      `<Password encrypted="false">${pw}</Password>`,
+      `<password>${pw}</password>`
+    ]) {
+      expect(redact(text)).toBe(text.replace(pw, R("secret-assignment")))
+    }
+    unchanged(
+      '<password type="hidden"/>',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a template engine's placeholder, not a JavaScript one
+      '<wsse:Password Type="PasswordDigest">${DIGEST}</wsse:Password>',
+      '<token expires="3600">abc</token>',
+      `<wsse:Password Type="PasswordText">${pw}</wsse:Pass>`
+    )
+  })
+
   it("the result of a Terraform random_password in the state and in a plan", () => {
     const pw = `${g.alnum(12)}!9`
     const state = `{"resources":[{"mode":"managed","type":"random_password","name":"db","instances":[{"attributes":{"bcrypt_hash":"$2a$10$${g.alnum(53)}","length":16,"result":"${pw}","special":true}}]}]}`
@@ -1288,7 +1306,8 @@ describe("pathological inputs", () => {
     // One long line of anchors whose scanners look at the whole line (each line is looked at once)
     [".pgpass ports × many", "db:5432:".repeat(300_000)],
     ["sasl_passwd ports × many", "[h]:587 ".repeat(300_000)],
-    ["::add-mask:: × many", "::add-mask::".repeat(200_000)]
+    ["::add-mask:: × many", "::add-mask::".repeat(200_000)],
+    ["<ns:password attributes × many", '<ns:password a="b" '.repeat(60_000)]
   ]
   for (const [name, input] of cases) {
     it(name, { timeout: 60_000 }, () => {

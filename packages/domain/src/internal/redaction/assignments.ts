@@ -163,6 +163,24 @@ export const scanAssignment = (scan: Scan, at: number, anchorEnd: number): void 
 /** A label of two words (`API Key: …`, `Auth Token    …`): the word before the key when together they name a secret. */
 const LABEL_WORD = /(?:^|[^A-Za-z0-9_.-])([A-Za-z]{2,20}) $/
 
+const XML_PREFIX = /<([A-Za-z_][\w.-]{0,40}:)?$/
+const XML_ATTRIBUTES = /^(?:\s[^<>]{0,300})?>/
+
+/** The element whose name ends at `keyEnd` (`<password>`, `<wsse:Password Type="…">`): its qualified name and content. */
+const xmlElementAt = (
+  text: string,
+  keyStart: number,
+  keyEnd: number
+): { readonly name: string; readonly contentStart: number } | undefined => {
+  const before = text[keyStart - 1]
+  if (before !== "<" && before !== ":") return undefined
+  const open = XML_PREFIX.exec(text.slice(Math.max(0, keyStart - 42), keyStart))
+  if (open === null) return undefined
+  const rest = XML_ATTRIBUTES.exec(text.slice(keyEnd, keyEnd + 302))
+  if (rest === null) return undefined
+  return { name: `${open[1] ?? ""}${text.slice(keyStart, keyEnd)}`, contentStart: keyEnd + rest[0].length }
+}
+
 const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   const text = scan.text
   let keyStart = keyStartAt
@@ -171,12 +189,13 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   let key = text.slice(nameStart, keyEnd)
   let before = text[keyStart - 1] ?? ""
 
-  // XML element: <password>value</password>
-  if (before === "<" && text[keyEnd] === ">") {
-    const start = keyEnd + 1
+  // XML element: <password>value</password>, also with a namespace and attributes (`<wsse:Password Type="…">`)
+  const element = xmlElementAt(text, keyStart, keyEnd)
+  if (element !== undefined) {
+    const start = element.contentStart
     const close = text.indexOf("<", start)
     if (close === -1 || close - start > MAX_VALUE || keyStrength(key) !== "strong") return
-    if (!text.startsWith(`</${text.slice(keyStart, keyEnd)}>`, close)) return
+    if (!text.startsWith(`</${element.name}>`, close)) return
     const value = text.slice(start, close)
     if (!value.includes("\n") && plausibleSecretValue(value)) scan.add(RULE, start, close)
     return
