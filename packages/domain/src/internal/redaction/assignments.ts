@@ -6,7 +6,7 @@
  * `define('DB_PASSWORD', '…')`), `ENV KEY value`, `set -gx KEY value`, tables (`token    hvs.…`) and `.netrc`.
  */
 import { lineEnd, lineHeadBefore, type Scan, stickyAt } from "./engine.js"
-import { containerKeyStrength, isPasswordKey, type KeyStrength, keyStrength } from "./keyNames.js"
+import { containerKeyStrength, fitsStrength, isPasswordKey, type KeyStrength, keyStrength } from "./keyNames.js"
 import {
   digitAndLetter,
   hasDigit,
@@ -108,6 +108,9 @@ const TYPE_WORDS =
 /** A PowerShell command (`ConvertTo-SecureString`, `Get-Credential`): its approved verb, a dash and a noun. */
 const POWERSHELL_CMDLET =
   /^(?:Get|Set|New|Remove|ConvertTo|ConvertFrom|Read|Write|Invoke|Add|Import|Export|Start|Stop|Test|Out|Select|Join|Split|Resolve|Format|Protect|Unprotect)-[A-Z][A-Za-z]+$/
+
+/** A command's next flag after a secret's name (`$env:PASS -AsPlainText`, `password --stdin`), not its value. */
+const FLAG = /^--?[A-Za-z][A-Za-z-]*$/
 
 /** True when an unquoted value is an identifier, call or member path in code rather than a literal secret. */
 const looksLikeCode = (value: string, next: string): boolean =>
@@ -446,10 +449,7 @@ const quotedValueAfter = (scan: Scan, key: string, from: number): void => {
   while (j < text.length && j - from < 10 && isBlank(text[j])) j++
   const parsed = readValue(text, j, UNQUOTED_END)
   if (parsed === undefined || parsed.quote === "") return
-  const value = text.slice(parsed.start, parsed.end)
-  const ok =
-    strength === "weak" ? tokenLike(value) : plausibleSecretValue(value) && !/^[a-z]+(?:[-_.][a-z]+)*$/.test(value)
-  if (ok) scan.add(RULE, parsed.start, parsed.end)
+  if (fitsStrength(strength, text.slice(parsed.start, parsed.end))) scan.add(RULE, parsed.start, parsed.end)
 }
 
 /** Forms without an operator right after the key. `i` is the first non-blank character after the key (and quote). */
@@ -646,8 +646,7 @@ const otherForms = (
         !ENV_KEY.test(value) &&
         !looksLikeCode(value, parsed.next) &&
         !/^[A-Za-z]+(?:[-_.][A-Za-z]+)*$/.test(value) &&
-        // `$env:PASS -AsPlainText`, `password --stdin`: the command's next flag
-        !/^--?[A-Za-z][A-Za-z-]*$/.test(value) &&
+        !FLAG.test(value) &&
         // `storePassword keystoreProperties['storePassword']`: an index or a call
         !/^[A-Za-z_$][\w$]*[[(]/.test(value)
       ) {
@@ -682,7 +681,7 @@ const otherForms = (
   if (parsed === undefined) return
   const value = text.slice(parsed.start, parsed.end)
   if (tableRow && !prefixed && (parsed.quote !== "" || !restOfLineBlank(text, parsed.end))) return
-  if (namesSigningKey(key, value) || /^--?[A-Za-z][A-Za-z-]*$/.test(value)) return
+  if (namesSigningKey(key, value) || FLAG.test(value)) return
   const ok =
     strength === "weak"
       ? tokenLike(value)
@@ -690,9 +689,6 @@ const otherForms = (
   if (ok) scan.add(RULE, parsed.start, parsed.end)
 }
 
-const LIST_ITEM = /[ \t\r\n]*(["'])(?<v>[^"'\n\\]{1,512})\1[ \t\r\n]*(?<sep>[,\]])/y
-
-/** The quoted items of a list from `i` (after its `[`) that look random, up to the closing `]`. */
 /** The members of a flat object before its `"value"` member (at most 300 characters), then that member's string. */
 const OBJECT_VALUE = /^[^{}[\]]{0,300}?(?:^|[{,\s])["']?value["']?\s*[:=]\s*(["'])(?<v>[^"'\\\n]{1,500})\1/
 
@@ -705,6 +701,9 @@ const objectValue = (scan: Scan, i: number): void => {
   scan.add(RULE, start, start + value.length)
 }
 
+const LIST_ITEM = /[ \t\r\n]*(["'])(?<v>[^"'\n\\]{1,512})\1[ \t\r\n]*(?<sep>[,\]])/y
+
+/** The quoted items of a list from `i` (after its `[`) that look random, up to the closing `]`. */
 const listItems = (scan: Scan, i: number): void => {
   const text = scan.text
   let at = i

@@ -4,7 +4,7 @@
  * key, `heroku auth:token`, `.pgpass`, Kubernetes Secret manifests and Convex deploy keys.
  */
 import { lineEnd, logicalLineBefore, type Scan, type Scanner, shortLineOnce, stickyAt } from "./engine.js"
-import { containerKeyStrength, keyStrength } from "./keyNames.js"
+import { containerKeyStrength, fitsStrength, keyStrength } from "./keyNames.js"
 import {
   decodeBase64,
   digitAndLetter,
@@ -306,29 +306,46 @@ export const pgpassScanner: Scanner = (scan, at) => {
 }
 
 /**
- * A `.pgpass` line on its own (`db.internal:5432:app:appuser:password`), found from its port (`:5432:`, `:*:`): a
- * host name (with a letter), an IPv4 address or `*`, a port, a database and a user of name characters, then a password with a digit and a letter or of 8
- * characters or more; the whole line nothing else.
+ * A line (of at most 600 characters, looked at once per pass: `memo`) that is one secret's context as a whole: the
+ * group `pw` of `pattern` over the trimmed line, unless it is a placeholder or a reference or `accept` says no.
+ */
+const lineSecret = (
+  scan: Scan,
+  at: number,
+  memo: "pgpassLineUntil" | "saslUntil",
+  pattern: RegExp,
+  rule: string,
+  accept: (pw: string, lineStart: number) => boolean
+): void => {
+  const bounds = shortLineOnce(scan, at, memo, 600)
+  if (bounds === undefined) return
+  const raw = scan.text.slice(bounds.start, bounds.end)
+  const line = raw.trim()
+  const span = pattern.exec(line)?.indices?.groups?.pw
+  if (span === undefined) return
+  const pw = line.slice(span[0], span[1])
+  if (isPlaceholder(pw) || /^[$%<{]/.test(pw) || !accept(pw, bounds.start)) return
+  const offset = bounds.start + raw.indexOf(line)
+  scan.add(rule, offset + span[0], offset + span[1])
+}
+
+/**
+ * A `.pgpass` line on its own (`db.internal:5432:app:appuser:password`), found from its port (`:5432:`, `:*:`): a host
+ * name (with a letter), an IPv4 address or `*`, a port, a database and a user of name characters, then a password with
+ * a digit and a letter or of 8 characters or more; the whole line nothing else.
  */
 const BARE_PGPASS =
   /^(?:[\d.-]{0,252}[A-Za-z_][\w.-]{0,252}|\d{1,3}(?:\.\d{1,3}){3}|\*):(?:\d{1,5}|\*):(?:[\w.$-]{1,63}|\*):(?:[\w.@$-]{1,63}|\*):(?<pw>\S{4,200})$/d
 
-export const pgpassLineScanner: Scanner = (scan, at) => {
-  const text = scan.text
-  const bounds = shortLineOnce(scan, at, "pgpassLineUntil", 600)
-  if (bounds === undefined) return
-  const { start, end } = bounds
-  if (start < scan.pgpassUntil) return
-  const raw = text.slice(start, end)
-  const line = raw.trim()
-  const m = BARE_PGPASS.exec(line)
-  const span = m?.indices?.groups?.pw
-  if (m === null || span === undefined) return
-  const pw = line.slice(span[0], span[1])
-  if (isPlaceholder(pw) || /^[$%<{]/.test(pw) || !(digitAndLetter(pw) || (pw.length >= 8 && entropy(pw) > 2.5))) return
-  const offset = start + raw.indexOf(line)
-  scan.add("connection-string", offset + span[0], offset + span[1])
-}
+export const pgpassLineScanner: Scanner = (scan, at) =>
+  lineSecret(
+    scan,
+    at,
+    "pgpassLineUntil",
+    BARE_PGPASS,
+    "connection-string",
+    (pw, lineStart) => lineStart >= scan.pgpassUntil && (digitAndLetter(pw) || (pw.length >= 8 && entropy(pw) > 2.5))
+  )
 
 const ADD_MASK = /::add-mask::(?<s>[^\s"'`\\]{4,4096})/y
 
@@ -342,21 +359,11 @@ export const addMaskScanner: Scanner = (scan, at) => {
   scan.add("printed-secret", at + m[0].length - value.length, at + m[0].length)
 }
 
-const SASL_PASSWD = /^[ \t]*\[[\w.-]{1,253}\](?::\d{1,5})?[ \t]+[^\s:]{1,200}:(?<pw>\S{1,200})[ \t]*\r?$/d
+const SASL_PASSWD = /^\[[\w.-]{1,253}\](?::\d{1,5})?[ \t]+[^\s:]{1,200}:(?<pw>\S{1,200})$/d
 
 /** Postfix's `sasl_passwd`: `[smtp.example.com]:587 user@example.com:password`, found from `]:587 `. */
-export const saslPasswdScanner: Scanner = (scan, at) => {
-  const bounds = shortLineOnce(scan, at, "saslUntil", 600)
-  if (bounds === undefined) return
-  const { start, end } = bounds
-  const line = scan.text.slice(start, end)
-  const m = SASL_PASSWD.exec(line)
-  const span = m?.indices?.groups?.pw
-  if (m === null || span === undefined) return
-  const pw = line.slice(span[0], span[1])
-  if (isPlaceholder(pw) || /^[$%<{]/.test(pw)) return
-  scan.add("cli-password", start + span[0], start + span[1])
-}
+export const saslPasswdScanner: Scanner = (scan, at) =>
+  lineSecret(scan, at, "saslUntil", SASL_PASSWD, "cli-password", () => true)
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Kubernetes Secret manifests: every value under `data:` / `stringData:`
@@ -814,11 +821,7 @@ export const passwordArgumentsScanner: Scanner = (scan, at) => {
   if (EXPECTS_PASSWORD.test(line)) expectedAnswer(scan, end)
   if (/SecureString/i.test(line)) valuesOnLine(scan, start, line, SECURE_STRING, () => true)
   if (line.includes("forKey")) {
-    valuesOnLine(scan, start, line, FOR_KEY, (m) => {
-      const strength = keyStrength(m.groups?.key ?? "")
-      const value = m.groups?.s ?? ""
-      return strength === "strong" ? plausibleSecretValue(value) : strength === "weak" && tokenLike(value)
-    })
+    valuesOnLine(scan, start, line, FOR_KEY, (m) => fitsStrength(keyStrength(m.groups?.key ?? ""), m.groups?.s ?? ""))
   }
   if (/INSERT\s+INTO/i.test(line)) sqlInsertValues(scan, start, line)
   if (!ARGUMENT_COMMAND.test(line)) return

@@ -76,7 +76,6 @@ export const twilioPairScanner: Scanner = (scan, at) => {
   scan.add("twilio-auth-token", end + token.index, end + token.index + 32)
 }
 
-/** An Azure SAS signature: `sig=` in a URL or connection string that also has `sv=`/`se=`/`sr=`/`skn=`. */
 /**
  * A GitHub Copilot API token (`tid=<id>;exp=<time>;sku=…;proxy-ep=…;…:<hmac>`, as OpenCode's `auth.json` and Copilot's
  * `token` endpoint hold it): from `tid=` through the HMAC.
@@ -89,6 +88,7 @@ export const copilotTokenScanner: Scanner = (scan, at) => {
   if (m !== null) scan.add("github-copilot-token", at, at + m[0].length)
 }
 
+/** An Azure SAS signature: `sig=` in a URL or connection string that also has `sv=`/`se=`/`sr=`/`skn=`. */
 export const sasScanner: Scanner = (scan, at) => {
   const text = scan.text
   if (at < scan.sasUntil || (at > 0 && !/[?&;"'\s]/.test(text[at - 1]))) return

@@ -2,9 +2,19 @@
  * Classifies key names (`DB_PASSWORD`, `apiKey`, `x-api-key`, `DD_APP_KEY`, `secretName`) by how strongly they say
  * that their value is a secret.
  */
+import { plausibleSecretValue, tokenLike } from "./values.js"
 
 /** `strong`: the name says secret (`password`, `api_key`); `weak`: only `…_key` or `auth`, the value must look random. */
 export type KeyStrength = "strong" | "weak" | "none"
+
+/**
+ * Whether a quoted value given under a name of that strength is its secret: a plausible secret under a strong name (not
+ * a lower-case name of one, `db-password`), a random-looking one under a weak name.
+ */
+export const fitsStrength = (strength: KeyStrength, value: string): boolean =>
+  strength === "weak"
+    ? tokenLike(value)
+    : strength === "strong" && plausibleSecretValue(value) && !/^[a-z]+(?:[-_.][a-z]+)*$/.test(value)
 
 /** Trailing words that make a key describe a secret (its name, path, length...) instead of holding one. */
 const META_WORDS = new Set(

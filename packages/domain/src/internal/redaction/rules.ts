@@ -208,10 +208,12 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
 
 /**
  * The one case-insensitive anchor regex: key-name keywords (`pass`, `pwd`, `psk`, `secret`, `token`, `key`, `cred`,
- * `auth`, `signature`, `mnemonic`, `phrase`, `_pw`, `_pat`), `://`, `bearer`, command-line flags, `sig=`, `identified`, `client(`, `cookie`,
- * commands taking a password as an argument without a keyword in their name (`rabbitmqctl`, `sqlplus`, `/user:`,
- * `put-parameter`, `mc alias`, `ssh-keygen`…), a `.pgpass` line's port (`:5432:`), a relay host's port in Postfix's `sasl_passwd` (`]:587 `), and `tid=` (GitHub Copilot tokens).
- * Alternatives are grouped by their first character, which V8 matches about twice as fast as a flat list.
+ * `auth`, `signature`, `mnemonic`, `phrase`, `_pw`, `_pat`), `://`, `bearer`, command-line flags, `sig=`,
+ * `identified`, `client(`, `cookie`, `SecureString`; commands taking a password as an argument without a keyword in
+ * their name (`rabbitmqctl`, `sqlplus`, `/user:`, `put-parameter`, `mc alias`, `ssh-keygen`, `ACL SETUSER`…); a
+ * `.pgpass` line's port (`:5432:`), a relay host's port in Postfix's `sasl_passwd` (`]:587 `), `::add-mask::`, and
+ * `tid=` (GitHub Copilot tokens). Alternatives are grouped by their first character, which V8 matches about twice as
+ * fast as a flat list.
  */
 const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter)|m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t])|" +
