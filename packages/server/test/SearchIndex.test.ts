@@ -29,7 +29,7 @@ import { storageLayer } from "../src/Server.js"
 import * as Client from "../src/sqlite/Client.js"
 import { migrate } from "../src/sqlite/Database.js"
 import * as Fts from "../src/sqlite/fts.js"
-import { checkablePerMessage, ftsQuery } from "../src/sqlite/fts.js"
+import { checkablePerMessage, expandablePrefix, expandedQuery, ftsQuery } from "../src/sqlite/fts.js"
 import { LocalKeys } from "../src/sqlite/Keys.js"
 import {
   indexStep,
@@ -578,6 +578,16 @@ describe("the search file", () => {
       expect(checkablePerMessage("read_file_abc")).toBe(true)
       expect(checkablePerMessage("read_file_abcd")).toBe(false)
       expect(checkablePerMessage("read_fi ___")).toBe(true)
+      // A prefix the vocabulary expands: four or more ASCII letters and digits in one token, folded as unicode61 folds
+      // them (lowercased); accented, `_`-joined or short last words are left to FTS5.
+      expect(expandablePrefix("Fix PEXQua")).toEqual({ others: ["Fix"], prefix: "pexqua" })
+      expect(expandablePrefix("v2024")).toEqual({ others: [], prefix: "v2024" })
+      expect(expandablePrefix("the")).toBeUndefined()
+      expect(expandablePrefix("café")).toBeUndefined()
+      expect(expandablePrefix("read_file")).toBeUndefined()
+      expect(expandedQuery(["Fix", 'say"'], ["pexqua", "pexquab"])).toBe(
+        `"Fix" AND "say""" AND ("pexqua" OR "pexquab")`
+      )
       const dir = dataDir()
       yield* withStore(dir, (store) =>
         Effect.gen(function* () {

@@ -216,13 +216,46 @@ layer(TestLayer)("SQLite session store", (it) => {
   it.effect("a text search finds the same sessions whether it gathers message hits first or checks each session", () =>
     Effect.gen(function* () {
       const store = yield* withUsers("searcher")
+      // A session whose two messages were synced before and after all the others: the rowid range of its messages
+      // holds every other session's hits, and only its second message matches (`pelican*`, not `pelican`).
+      const wide = (n: number, text: string) =>
+        ({
+          id: Ids.EventId.make(`wide-${n}`),
+          kind: "message",
+          source: "codex",
+          sessionId: Ids.SessionId.make("wide"),
+          at: t0 + n,
+          messageId: Ids.MessageId.make(`w${n}`),
+          role: "user",
+          text,
+          thinking: null,
+          parts: [],
+          createdAt: t0 + n,
+          countUsage: true
+        }) as unknown as Event.Event
+      const wideSession = {
+        id: Ids.EventId.make("wide-0"),
+        kind: "session",
+        source: "codex",
+        sessionId: Ids.SessionId.make("wide"),
+        at: t0,
+        title: "Wide",
+        startedAt: t0
+      } as unknown as Event.Event
+      yield* store.ingest(user("searcher"), [wideSession, wide(1, "nothing to see")])
       yield* store.ingest(user("searcher"), generate(3))
+      yield* store.ingest(user("searcher"), [wide(2, "a pelicanoid")])
       const ingest = yield* Ingest.make
       const gathering = yield* Sessions.make(ingest, { sparseSearchHits: 1_000_000 })
       const checking = yield* Sessions.make(ingest, { sparseSearchHits: 0 })
       const perMessage = yield* Sessions.make(ingest, { sparseSearchHits: 0, denseSearchHits: 0 })
       // Sorts without an index of their own check sessions a round at a time: rounds of 2, 8, 32… here.
       const rounds = yield* Sessions.make(ingest, { sparseSearchHits: 0, firstRound: 2 })
+      // A long last-word prefix expanded from the vocabulary, each session checked over its messages' rowid range
+      // (the wide one too), or message by message; and not expanded (FTS5 merges the prefix itself).
+      const ranges = yield* Sessions.make(ingest, { sparseSearchHits: 0, rangeWalkHits: 0, rangeSpan: 1_000_000 })
+      const byMessage = yield* Sessions.make(ingest, { sparseSearchHits: 0, rangeWalkHits: 0, rangeSpan: 0 })
+      const unexpanded = yield* Sessions.make(ingest, { sparseSearchHits: 0, denseSearchHits: 0, maxExpansions: 0 })
       const allPages = (sessions: typeof gathering, params: Omit<Parameters<typeof gathering.list>[1], "limit">) =>
         Effect.gen(function* () {
           const ids: Array<string> = []
@@ -247,8 +280,12 @@ layer(TestLayer)("SQLite session store", (it) => {
         zebra: 0,
         fla: 12,
         "mentions wa": 12,
-        pelican: 12,
-        pelicans: 1
+        pelican: 13,
+        PELICAN: 13,
+        "mentions pelican": 12,
+        pelicans: 1,
+        pelicanoid: 1,
+        nothing: 1
       }
       for (const [q, count] of Object.entries(expected)) {
         for (const [sort, order] of [
@@ -263,6 +300,9 @@ layer(TestLayer)("SQLite session store", (it) => {
           const d = yield* allPages(rounds, { q, sort, order })
           expect(c).toEqual(a)
           expect(d).toEqual(a)
+          for (const sessions of [ranges, byMessage, unexpanded]) {
+            expect(yield* allPages(sessions, { q, sort, order })).toEqual(a)
+          }
           expect({ q, sort, count: a.length }).toEqual({ q, sort, count })
           expect(b).toEqual(a)
         }

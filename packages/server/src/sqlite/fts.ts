@@ -56,6 +56,35 @@ export const checkablePerMessage = (text: string): boolean => {
   return last !== undefined && [...lastToken(last)].length <= 3
 }
 
+/**
+ * The last word of `ftsQuery(text)` when it is a prefix longer than the prefix indexes' (four characters or more) that
+ * the index's vocabulary can expand exactly: one token of ASCII letters and digits, which `unicode61` folds by
+ * lowercasing alone. `others` are the words before it. Undefined for any other query.
+ */
+export const expandablePrefix = (
+  text: string
+): { readonly others: ReadonlyArray<string>; readonly prefix: string } | undefined => {
+  const terms = words(text)
+  const last = terms[terms.length - 1]
+  if (last === undefined || !/^[A-Za-z0-9]{4,}$/.test(last)) return undefined
+  return { others: terms.slice(0, -1), prefix: last.toLowerCase() }
+}
+
+/**
+ * `ftsQuery(text)` with its last-word prefix replaced by the words of the index it starts (`expandablePrefix`):
+ * `"a" AND ("pexqua" OR "pexquab" OR …)`. It matches the same messages, and each of its terms is one entry list, read
+ * lazily and sought by rowid, where FTS5 merges the prefix's lists whole before its first hit (whatever the rowids a
+ * query is limited to).
+ */
+export const expandedQuery = (others: ReadonlyArray<string>, expansions: ReadonlyArray<string>): string =>
+  [...others.map(phrase), `(${expansions.map(phrase).join(" OR ")})`].join(" AND ")
+
+/** One word as an FTS5 phrase. */
+export const phrase = (word: string) => `"${word.replaceAll('"', '""')}"`
+
+/** The `fts5vocab` table (its `row` kind) over a user's search table: one row per word of the index. */
+export const vocabularyName = (table: string) => table.replace(/^message_fts_/, "message_vocab_")
+
 export const tableName = (userRowid: number) => `message_fts_${userRowid}`
 
 /**
