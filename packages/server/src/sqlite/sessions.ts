@@ -198,9 +198,9 @@ export const make = (
      * one by one against the search table (3 ms for a page of `the`, in 2M messages). A longer last-word prefix is not
      * checked that way: FTS5 expands it into every word it starts again for each check (5 s for a page of `pexqua`).
      * Such a prefix is expanded once from the vocabulary instead (`expand`) where it can be, and the expanded query
-     * takes the same paths, except that past `rangeWalkHits` (`manyHits`) the sort index is walked with each session
-     * checked over its messages' rowid range (`sessionMatches`): for `pexqua`, 25 ms of SQL where gathering its 335,448
-     * hits took 77.
+     * takes the same paths, except that past `rangeWalkHits` (`manyHits`) it also offers a `walk`: each session checked
+     * over its messages' rowid range (`sessionMatches`), which a page's first candidates are checked with
+     * (`searchInCandidates`): for `pexqua`, 3 ms of SQL for the page where gathering its 335,448 hits took 77.
      */
     const searchClause = (userId: string, q: string) =>
       Effect.gen(function* () {
@@ -248,13 +248,15 @@ export const make = (
               FROM search.${sql(fts)} AS hit WHERE hit.${sql(fts)} MATCH ${match} AND hit.rowid = messages.rowid)))`
           }
         }
-        if (expanded !== undefined && (yield* manyHits(expanded, (query) => count(hitsOf(query), rangeWalkHits)))) {
-          return { clause: sql`(title LIKE ${like} ESCAPE '\\' OR ${sessionMatches(userId, fts, expanded.parts)})` }
-        }
-        return {
-          clause: sql`(title LIKE ${like} ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages
+        const gathered = sql`(title LIKE ${like} ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages
           WHERE messages.user_id = ${userId} AND messages.session_id = sessions.id AND messages.rowid IN (${hits})))`
+        if (expanded !== undefined && (yield* manyHits(expanded, (query) => count(hitsOf(query), rangeWalkHits)))) {
+          return {
+            clause: gathered,
+            walk: sql`(title LIKE ${like} ESCAPE '\\' OR ${sessionMatches(userId, fts, expanded.parts)})`
+          }
         }
+        return { clause: gathered }
       })
 
     /**
@@ -274,9 +276,9 @@ export const make = (
         if (filters.q !== undefined && filters.q.trim().length > 0) {
           const search = yield* storage(searchClause(userId, filters.q))
           if (search.from !== undefined) from = search.from
-          return { clauses, from, matching: search.clause }
+          return { clauses, from, matching: search.clause, walk: search.walk }
         }
-        return { clauses, from, matching: undefined }
+        return { clauses, from, matching: undefined, walk: undefined }
       })
 
     /**
@@ -295,7 +297,10 @@ export const make = (
      * is full. Checking every session and sorting the matches took 1.5 s for a word in 20,912 of 2M messages (100k
      * sessions, 18,593 of them matching); a round of 500 candidates takes ~15 ms there, checking them until 51 match
      * ~8 ms. Where the search matches densely (it reached this path because it matched many messages), one round fills
-     * a page.
+     * a page. A search that offers a `walk` (`searchClause`: each session checked on its own, no hits gathered) is
+     * checked with it in a first round of twice the page, in any sort: where the page's sessions match densely, as
+     * its hits suggested, that fills the page; where they do not (a filter to sessions that seldom have the words), the
+     * later rounds gather the hits instead of checking on, at ~60–360 µs a session, every session the filter leaves.
      */
     const searchInCandidates = (
       userId: string,
@@ -305,12 +310,14 @@ export const make = (
       clauses: ReadonlyArray<Statement.Fragment>,
       matching: Statement.Fragment,
       after: (value: unknown, id: string) => Statement.Fragment,
-      limit: number
+      limit: number,
+      walk: Statement.Fragment | undefined
     ) =>
       Effect.gen(function* () {
         const rows: Array<{ data: string; sort_value: number; id: string }> = []
         let bound: Statement.Fragment | undefined
-        for (let round = firstRound; rows.length <= limit; round *= 4) {
+        let check = walk ?? matching
+        for (let round = walk === undefined ? firstRound : 2 * (limit + 1); rows.length <= limit; round *= 4) {
           const candidates = yield* sql<{ id: string; value: number }>`
             SELECT sessions.id AS id, ${sql(column)} AS value FROM ${from}
             WHERE ${sql.and(bound === undefined ? clauses : [...clauses, bound])}
@@ -322,11 +329,12 @@ export const make = (
             SELECT sessions.data, sessions.${sql(column)} AS sort_value, sessions.id, candidate.key AS position
             FROM json_each(${JSON.stringify(candidates.map((c) => c.id))}) AS candidate
             CROSS JOIN sessions ON sessions.user_id = ${userId} AND sessions.id = candidate.value
-            WHERE ${matching} LIMIT ${limit + 1 - rows.length}`
+            WHERE ${check} LIMIT ${limit + 1 - rows.length}`
           rows.push(...[...found].sort((a, b) => a.position - b.position))
           const last = candidates[candidates.length - 1]!
           if (candidates.length < round) break
           bound = after(last.value, last.id)
+          check = matching
         }
         return rows
       })
@@ -336,7 +344,7 @@ export const make = (
         params,
         Effect.gen(function* () {
           const column = sortColumns[params.sort]
-          const { clauses, from, matching } = yield* filterClauses(userId, params, listIndex(column, params))
+          const { clauses, from, matching, walk } = yield* filterClauses(userId, params, listIndex(column, params))
           const direction = params.order === "desc" ? sql.unsafe("DESC") : sql.unsafe("ASC")
           /** Sessions after `(value, id)` in the page's order. */
           const after = (value: unknown, id: string) =>
@@ -349,9 +357,9 @@ export const make = (
             clauses.push(after(position[0], position[1]))
           }
           const rows =
-            matching !== undefined && !indexOrder.has(column)
+            matching !== undefined && (walk !== undefined || !indexOrder.has(column))
               ? yield* storage(
-                  searchInCandidates(userId, column, direction, from, clauses, matching, after, params.limit)
+                  searchInCandidates(userId, column, direction, from, clauses, matching, after, params.limit, walk)
                 )
               : // The page's ids first, from an index alone (`listIndex`: it holds every sort and filter column the
                 // page needs), then the rows of those ids: a filter is checked on index entries, not on the (large)
