@@ -256,6 +256,9 @@ layer(TestLayer)("SQLite session store", (it) => {
       const ranges = yield* Sessions.make(ingest, { sparseSearchHits: 0, rangeWalkHits: 0, rangeSpan: 1_000_000 })
       const byMessage = yield* Sessions.make(ingest, { sparseSearchHits: 0, rangeWalkHits: 0, rangeSpan: 0 })
       const unexpanded = yield* Sessions.make(ingest, { sparseSearchHits: 0, denseSearchHits: 0, maxExpansions: 0 })
+      // Expanded, but its hits gathered with FTS5's own prefix (as for a prefix of many words).
+      const prefixGathered = yield* Sessions.make(ingest, { sparseSearchHits: 0, gatheredExpansions: 0 })
+      const prefixFound = yield* Sessions.make(ingest, { gatheredExpansions: 0 })
       const allPages = (sessions: typeof gathering, params: Omit<Parameters<typeof gathering.list>[1], "limit">) =>
         Effect.gen(function* () {
           const ids: Array<string> = []
@@ -300,7 +303,7 @@ layer(TestLayer)("SQLite session store", (it) => {
           const d = yield* allPages(rounds, { q, sort, order })
           expect(c).toEqual(a)
           expect(d).toEqual(a)
-          for (const sessions of [ranges, byMessage, unexpanded]) {
+          for (const sessions of [ranges, byMessage, unexpanded, prefixGathered, prefixFound]) {
             expect(yield* allPages(sessions, { q, sort, order })).toEqual(a)
           }
           expect({ q, sort, count: a.length }).toEqual({ q, sort, count })

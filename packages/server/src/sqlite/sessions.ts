@@ -54,9 +54,18 @@ export const defaultRangeWalkHits = 40_000
 
 /**
  * The most words a long last-word prefix is expanded into (`Fts.expandedQuery`); a prefix that starts more is merged by
- * FTS5 as before. Each check of a session seeks every word's entry list: ~10 µs a word.
+ * FTS5 as before. Reading them costs what FTS5's own expansion reads (not its merge), and a walk checks the most
+ * frequent one first (`sessionMatches`): a page of `kani*` (69 words, 451,414 of 2M messages) 20 + 23 ms, against 73
+ * for FTS5 to gather its hits.
  */
-export const defaultMaxExpansions = 64
+export const defaultMaxExpansions = 128
+
+/**
+ * Past this many words, an expanded search's hits are gathered with FTS5's own prefix instead of the words: it merges
+ * many entry lists faster than an `OR` of them, which reads each hit through every list (`kani*`: 73 ms, against 102
+ * for its 69 words; `pexqua*`: 50 ms, against 43 for its 36).
+ */
+export const defaultGatheredExpansions = 64
 
 /**
  * A session whose messages' rowids span at most this many times their number is checked against an expanded search
@@ -82,6 +91,7 @@ export const make = (
     denseSearchHits = defaultDenseSearchHits,
     firstRound = defaultFirstRound,
     maxExpansions = defaultMaxExpansions,
+    gatheredExpansions = defaultGatheredExpansions,
     rangeSpan = defaultRangeSpan,
     rangeWalkHits = defaultRangeWalkHits
   }: {
@@ -89,6 +99,7 @@ export const make = (
     readonly denseSearchHits?: number
     readonly firstRound?: number
     readonly maxExpansions?: number
+    readonly gatheredExpansions?: number
     readonly rangeSpan?: number
     readonly rangeWalkHits?: number
   } = {}
@@ -128,6 +139,7 @@ export const make = (
           )
         return {
           others: last.others,
+          words: expansions.length,
           query: query(expansions),
           /** The query split in two: its most frequent word, then the others (`sessionMatches`). */
           parts: rest.length === 0 ? [query(expansions)] : [query([top!]), query(rest)],
@@ -248,8 +260,10 @@ export const make = (
               FROM search.${sql(fts)} AS hit WHERE hit.${sql(fts)} MATCH ${match} AND hit.rowid = messages.rowid)))`
           }
         }
+        // Many hits of an expanded search with many words are gathered as the prefix (`gatheredExpansions`).
+        const many = expanded !== undefined && expanded.words > gatheredExpansions ? hitsOf(match) : hits
         const gathered = sql`(title LIKE ${like} ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages
-          WHERE messages.user_id = ${userId} AND messages.session_id = sessions.id AND messages.rowid IN (${hits})))`
+          WHERE messages.user_id = ${userId} AND messages.session_id = sessions.id AND messages.rowid IN (${many})))`
         if (expanded !== undefined && (yield* manyHits(expanded, (query) => count(hitsOf(query), rangeWalkHits)))) {
           return {
             clause: gathered,
