@@ -29,7 +29,7 @@ import { storageLayer } from "../src/Server.js"
 import * as Client from "../src/sqlite/Client.js"
 import { migrate } from "../src/sqlite/Database.js"
 import * as Fts from "../src/sqlite/fts.js"
-import { checkablePerMessage, expandablePrefix, expandedQuery, ftsQuery } from "../src/sqlite/fts.js"
+import { checkablePerMessage, expandablePrefix, expandedQuery, ftsQuery, prefixEnd } from "../src/sqlite/fts.js"
 import { LocalKeys } from "../src/sqlite/Keys.js"
 import {
   indexStep,
@@ -88,7 +88,7 @@ const session = (id: string, words: ReadonlyArray<string>): ReadonlyArray<Event.
  */
 const withStore = <A>(
   dir: string,
-  body: (store: SessionStore["Type"]) => Effect.Effect<A, unknown>,
+  body: (store: SessionStore["Type"]) => Effect.Effect<A, unknown, SqlClient.SqlClient>,
   background = false,
   gatherMs?: number
 ) =>
@@ -578,13 +578,14 @@ describe("the search file", () => {
       expect(checkablePerMessage("read_file_abc")).toBe(true)
       expect(checkablePerMessage("read_file_abcd")).toBe(false)
       expect(checkablePerMessage("read_fi ___")).toBe(true)
-      // A prefix the vocabulary expands: four or more ASCII letters and digits in one token, folded as unicode61 folds
-      // them (lowercased); accented, `_`-joined or short last words are left to FTS5.
-      expect(expandablePrefix("Fix PEXQua")).toEqual({ others: ["Fix"], prefix: "pexqua" })
-      expect(expandablePrefix("v2024")).toEqual({ others: [], prefix: "v2024" })
+      // A prefix the vocabulary may expand: four characters or more, not joined by `_` (folded later, by the tokenizer).
+      expect(expandablePrefix("Fix PEXQua")).toEqual({ others: ["Fix"], word: "PEXQua" })
+      expect(expandablePrefix("v2024")).toEqual({ others: [], word: "v2024" })
+      expect(expandablePrefix("Café")).toEqual({ others: [], word: "Café" })
       expect(expandablePrefix("the")).toBeUndefined()
-      expect(expandablePrefix("café")).toBeUndefined()
       expect(expandablePrefix("read_file")).toBeUndefined()
+      expect(prefixEnd("pexqua")).toBe("pexqub")
+      expect(prefixEnd("caf\u{1F600}")).toBe("caf\u{1F601}")
       expect(expandedQuery(["Fix", 'say"'], ["pexqua", "pexquab"])).toBe(
         `"Fix" AND "say""" AND ("pexqua" OR "pexquab")`
       )
@@ -599,6 +600,15 @@ describe("the search file", () => {
           expect(yield* found(store, "alice", "theo")).toEqual(["s1"])
           expect(yield* found(store, "alice", "t")).toEqual(["s2"])
           expect(yield* found(store, "bob", "th")).toEqual([])
+          // A long prefix is folded by the search tables' own tokenizer before the vocabulary expands it.
+          const sql = yield* SqlClient.SqlClient
+          expect(yield* Fts.foldWord(sql, "PÉLICANS")).toEqual(["pelicans"])
+          expect(yield* Fts.foldWord(sql, "Naïve")).toEqual(["naive"])
+          expect(yield* Fts.foldWord(sql, "read-file")).toEqual(["read", "file"])
+          // The tokenizer's own folding, not JavaScript's: unicode61 keeps the Greek tonos that NFD would take off.
+          expect(yield* Fts.foldWord(sql, "Θεώρημα")).toEqual(["θεώρημα"])
+          yield* store.ingest(user("alice"), session("s4", ["Ein Théorème über Graphen"]))
+          expect(yield* found(store, "alice", "THÉOR")).toEqual(["s4", "s1"])
         })
       )
     })

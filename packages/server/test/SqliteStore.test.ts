@@ -285,6 +285,9 @@ layer(TestLayer)("SQLite session store", (it) => {
         "mentions wa": 12,
         pelican: 13,
         PELICAN: 13,
+        // Folded by the tokenizer, as the index folds what it indexes: "pelican".
+        PÉLICAN: 13,
+        pélicans: 1,
         "mentions pelican": 12,
         pelicans: 1,
         pelicanoid: 1,

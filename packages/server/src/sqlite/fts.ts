@@ -58,16 +58,58 @@ export const checkablePerMessage = (text: string): boolean => {
 
 /**
  * The last word of `ftsQuery(text)` when it is a prefix longer than the prefix indexes' (four characters or more) that
- * the index's vocabulary can expand exactly: one token of ASCII letters and digits, which `unicode61` folds by
- * lowercasing alone. `others` are the words before it. Undefined for any other query.
+ * the index's vocabulary may expand: not joined by `_` (the tokenizer makes a phrase of such a word, whose prefix is
+ * its last token's). `others` are the words before it. Undefined for any other query. The word is folded as the index
+ * folds it by the tokenizer itself (`foldWord`), and expanded only if it makes one token.
  */
 export const expandablePrefix = (
   text: string
-): { readonly others: ReadonlyArray<string>; readonly prefix: string } | undefined => {
+): { readonly others: ReadonlyArray<string>; readonly word: string } | undefined => {
   const terms = words(text)
   const last = terms[terms.length - 1]
-  if (last === undefined || !/^[A-Za-z0-9]{4,}$/.test(last)) return undefined
-  return { others: terms.slice(0, -1), prefix: last.toLowerCase() }
+  if (last === undefined || last.includes("_") || [...last].length < 4) return undefined
+  return { others: terms.slice(0, -1), word: last }
+}
+
+/** The tokenizer of every search table: words folded to lower case, diacritics removed. */
+export const tokenizer = "unicode61 remove_diacritics 2"
+
+const foldStatements = {
+  create: [
+    `CREATE VIRTUAL TABLE IF NOT EXISTS temp.opensync_fold USING fts5(word, tokenize = '${tokenizer}')`,
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.opensync_fold_tokens USING fts5vocab('temp', 'opensync_fold', 'instance')"
+  ],
+  insert: "INSERT INTO temp.opensync_fold (rowid, word) VALUES (?, ?)",
+  tokens: "SELECT term FROM temp.opensync_fold_tokens WHERE doc = ? ORDER BY offset",
+  clear: "DELETE FROM temp.opensync_fold WHERE rowid = ?"
+} as const
+
+/** The rowid of the next word `foldWord` folds in this process: unique, so that two folds on a connection never meet. */
+let folds = 0
+
+/**
+ * The tokens a search table makes of `word`, in order, made by the same tokenizer: the word is written as a row of a
+ * table in the connection's `temp` schema (`tokenizer`), read back through the table's vocabulary, and deleted.
+ */
+export const foldWord = (sql: SqlClient.SqlClient, word: string) =>
+  Effect.gen(function* () {
+    for (const statement of foldStatements.create) yield* sql.unsafe(statement)
+    const rowid = ++folds
+    yield* sql.unsafe(foldStatements.insert, [rowid, word])
+    const tokens = yield* sql.unsafe<{ term: string }>(foldStatements.tokens, [rowid])
+    yield* sql.unsafe(foldStatements.clear, [rowid])
+    return tokens.map((token) => token.term)
+  })
+
+/**
+ * The first string after every string that starts with `prefix`, in the vocabulary's (UTF-8 byte, i.e. code point)
+ * order: its last code point moved one on; undefined past the last code point.
+ */
+export const prefixEnd = (prefix: string): string | undefined => {
+  const points = [...prefix]
+  const last = points.pop()?.codePointAt(0)
+  if (last === undefined || last >= 0x10ffff) return undefined
+  return points.join("") + String.fromCodePoint(last + 1)
 }
 
 /**
@@ -94,7 +136,7 @@ export const tableName = (userRowid: number) => `message_fts_${userRowid}`
  */
 export const createTable = (name: string, schema = "main") =>
   `CREATE VIRTUAL TABLE IF NOT EXISTS ${schema}.${name} USING fts5(
-    text, content = '', contentless_delete = 1, prefix = '2 3', tokenize = 'unicode61 remove_diacritics 2'
+    text, content = '', contentless_delete = 1, prefix = '2 3', tokenize = '${tokenizer}'
   )`
 
 /**

@@ -20,9 +20,11 @@ import {
   checkablePerMessage,
   expandablePrefix,
   expandedQuery,
+  foldWord,
   ftsQuery,
   makeTables,
   phrase,
+  prefixEnd,
   vocabularyName,
   wholeWordQuery
 } from "./fts.js"
@@ -122,14 +124,17 @@ export const make = (
       Effect.gen(function* () {
         const last = expandablePrefix(q)
         if (last === undefined) return undefined
+        const tokens = yield* foldWord(sql, last.word)
+        const prefix = tokens.length === 1 ? tokens[0]! : undefined
+        const end = prefix === undefined ? undefined : prefixEnd(prefix)
+        if (prefix === undefined || end === undefined) return undefined
         const vocabulary = vocabularyName(fts)
         yield* sql.unsafe(
           `CREATE VIRTUAL TABLE IF NOT EXISTS temp.${vocabulary} USING fts5vocab('search', '${fts}', 'row')`
         )
-        const end = last.prefix.slice(0, -1) + String.fromCharCode(last.prefix.charCodeAt(last.prefix.length - 1) + 1)
         const words = yield* sql<{ term: string; doc: number }>`SELECT term, doc FROM temp.${sql(vocabulary)}
-          WHERE term >= ${last.prefix} AND term < ${end} LIMIT ${maxExpansions + 1}`
-        const expansions = words.filter((word) => word.term.startsWith(last.prefix))
+          WHERE term >= ${prefix} AND term < ${end} LIMIT ${maxExpansions + 1}`
+        const expansions = words.filter((word) => word.term.startsWith(prefix))
         if (expansions.length === 0 || words.length > maxExpansions) return undefined
         const [top, ...rest] = [...expansions].sort((a, b) => b.doc - a.doc)
         const query = (of: ReadonlyArray<{ readonly term: string }>) =>
