@@ -374,6 +374,8 @@ export const runRead = async ({ quick = false, regenerate = false, log = console
       ["/api/sessions?limit=50&q=fanitlin", "q=fanitlin (95,503 messages: fanitlin*, 5 %)"],
       ["/api/sessions?limit=50&q=pexqua", "q=pexqua (335,448 messages, 17 %)"],
       ["/api/sessions?limit=50&q=the", "q=the (1,991,940 messages, nearly all)"],
+      ["/api/sessions?limit=50&q=kani", "q=kani (451,414 messages: 69 words start with it)"],
+      ["/api/sessions?limit=50&q=the%20pexqua", "q=the pexqua (334,931 messages)"],
       ["/api/sessions?limit=50&q=sultokafa&sort=costUsd", "q=sultokafa, sort=costUsd"],
       ["/api/sessions?limit=50&q=fanitlin%20the&project=project-07", "q=fanitlin the, project=project-07"]
     ]
