@@ -56,9 +56,9 @@ export const defaultRangeWalkHits = 40_000
 
 /**
  * The most words a long last-word prefix is expanded into (`Fts.expandedQuery`); a prefix that starts more is merged by
- * FTS5 as before. Reading them costs what FTS5's own expansion reads (not its merge), and a walk checks the most
- * frequent one first (`sessionMatches`): a page of `kani*` (69 words, 451,414 of 2M messages) 20 + 23 ms, against 73
- * for FTS5 to gather its hits.
+ * FTS5 as before. Reading them costs what FTS5's own expansion reads (not its merge), and a walk checks them in groups
+ * from the most frequent on (`sessionMatches`): a page of `kani*` (69 words, 451,414 of 2M messages) takes 20 ms to
+ * read its words and 13 to walk, against 73 for FTS5 to gather its hits.
  */
 export const defaultMaxExpansions = 128
 
