@@ -21,6 +21,9 @@ const lastToken = (word: string) =>
     .filter((token) => token.length > 0)
     .at(-1) ?? ""
 
+/** One word as an FTS5 phrase. */
+export const phrase = (word: string) => `"${word.replaceAll('"', '""')}"`
+
 /**
  * A safe FTS5 query for free text: each word quoted, the last one as a prefix (search as you type) when it has two
  * characters or more; undefined when nothing is left. A last word of one character is matched as a whole word: as a
@@ -31,7 +34,7 @@ export const ftsQuery = (text: string): string | undefined => {
   const terms = words(text)
   if (terms.length === 0) return undefined
   return terms
-    .map((word, i) => `"${word}"${i === terms.length - 1 && [...lastToken(word)].length > 1 ? "*" : ""}`)
+    .map((word, i) => `${phrase(word)}${i === terms.length - 1 && [...lastToken(word)].length > 1 ? "*" : ""}`)
     .join(" ")
 }
 
@@ -120,9 +123,6 @@ export const prefixEnd = (prefix: string): string | undefined => {
  */
 export const expandedQuery = (others: ReadonlyArray<string>, expansions: ReadonlyArray<string>): string =>
   [...others.map(phrase), `(${expansions.map(phrase).join(" OR ")})`].join(" AND ")
-
-/** One word as an FTS5 phrase. */
-export const phrase = (word: string) => `"${word.replaceAll('"', '""')}"`
 
 /** The `fts5vocab` table (its `row` kind) over a user's search table: one row per word of the index. */
 export const vocabularyName = (table: string) => table.replace(/^message_fts_/, "message_vocab_")
