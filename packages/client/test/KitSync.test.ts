@@ -111,12 +111,13 @@ const FakeSource = Layer.succeed(
   })
 )
 
-/** A server that stores everything it is sent: the one faked transport. */
-const fakeServer = () => {
+/** A server that stores everything it is sent: the one faked transport. `onSend` runs before each request. */
+const fakeServer = (onSend: () => void = () => {}) => {
   const received: Array<Event.EventEncoded> = []
   const transport = Layer.succeed(SyncClient.SyncClient, {
     sendEvents: (events: ReadonlyArray<unknown>) =>
       Effect.sync(() => {
+        onSend()
         received.push(...(events as ReadonlyArray<Event.EventEncoded>))
         return {
           stored: events.map((e: unknown) => Ids.EventId.make((e as { id: string }).id)),
@@ -226,6 +227,30 @@ describe("the agent kit's sync", () => {
       expect(server.received).toEqual([])
       expect((yield* (yield* Outbox.Outbox).stats()).pending).toBe(1)
       yield* Scope.close(scope, Exit.void)
+    }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
+  })
+
+  it.effect("goes round again as long as items arrive while it sends: none is left for a sync nobody starts", () => {
+    // A hook that finds the lock freshly taken starts no sync: the one holding it must take what arrives meanwhile,
+    // however many rounds a busy session needs.
+    const { paths, layer, item, remove } = setup()
+    let arrivals = 0
+    // Each request to the server: another hook's item lands in the inbox meanwhile (12 in all).
+    const server = fakeServer(() => {
+      if (arrivals === 12) return
+      arrivals++
+      item(`${1790000000001 + arrivals}-1-x.item`, {
+        events: [message("s1", `m${arrivals + 1}`, `arrived ${arrivals}`)],
+        followUps: []
+      })
+    })
+    item("1790000000001-1-a.item", { events: [message("s1", "m1", "first")], followUps: [] })
+    return Effect.gen(function* () {
+      const report = yield* Kit.Sync.run
+      expect(arrivals).toBe(12)
+      expect(report).toMatchObject({ inboxItems: 13, delivered: 13, pending: 0, error: null })
+      expect(readdirSync(paths.inbox)).toEqual([])
+      expect(server.received).toHaveLength(13)
     }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
   })
 

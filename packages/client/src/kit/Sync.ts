@@ -284,16 +284,19 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
   )
 
 /**
- * Processes the inbox (and `extra`) and sends everything queued; goes round again (a few times at most) while items
- * arrive.
+ * Processes the inbox (and `extra`) and sends everything queued; goes round again while items arrive. A hook that
+ * finds the lock freshly taken starts no sync of its own, so this one stops only when the inbox is empty after it let
+ * go of the lock (a later item's hook then finds no lock and starts one), or when a round took nothing from it (another
+ * sync holds the lock and will look again itself).
  */
 export const runWith = <E = never, R = never>(options: RunOptions<E, R>) =>
   Effect.gen(function* () {
     const { agent, paths } = yield* LocalState
     let report = yield* round(true, options, true)
-    for (let rounds = 1; rounds < 5 && !Inbox.isEmpty(paths, agent.inboxSuffix); rounds++) {
+    for (let progressed = true; progressed && !Inbox.isEmpty(paths, agent.inboxSuffix); ) {
       // When sending failed, later rounds only move new items into the outbox: no point in retrying the server now.
       const next = yield* round(report.error === null, options, false)
+      progressed = next.inboxItems + next.unreadable > 0
       report = {
         recovered: report.recovered + next.recovered,
         saved: report.saved + next.saved,
