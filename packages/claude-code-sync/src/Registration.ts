@@ -90,13 +90,16 @@ const install = (env: Env) =>
     const registration = yield* Settings.inspect(path, hook)
     const events = plan.added.length > 0 ? plan.added.join(", ") : "no new events"
     const replaced = plan.removed > 0 ? ` (replaced ${plan.removed} old entry/entries)` : ""
-    const lines =
-      plan.added.length === 0 && plan.removed === 0
-        ? [`Already set up: ${path} runs ${hook} on every event. Nothing changed.`]
-        : [
-            `Registered ${hook} for ${events}${replaced} in ${path}.`,
-            `${existed ? `Backup of the previous file: ${path}.bak. ` : ""}Restart Claude Code to pick up the hooks.`
-          ]
+    const raised =
+      plan.updated.length > 0
+        ? ` Gave ${plan.updated.join(", ")} a timeout of ${Settings.HOOK_TIMEOUT_S} s (SessionEnd had 1.5 s without one).`
+        : ""
+    const lines = !Settings.changes(plan)
+      ? [`Already set up: ${path} runs ${hook} on every event. Nothing changed.`]
+      : [
+          `Registered ${hook} for ${events}${replaced} in ${path}.${raised}`,
+          `${existed ? `Backup of the previous file: ${path}.bak. ` : ""}Restart Claude Code to pick up the hooks.`
+        ]
     if (registration.plugins.length > 0) {
       lines.push(
         `The plugin ${registration.plugins.join(", ")} is enabled too: disable it, or run \`claude-code-sync uninstall\`.`

@@ -58,14 +58,19 @@ export const isOurCommand = (command: string, hookPath: string): boolean =>
 
 const isObject = HookSettings.isObject
 
+/**
+ * Seconds each hook may run. For SessionEnd it is also the budget Claude Code gives all SessionEnd hooks together
+ * (`clamp(max timeout, 1.5 s, 60 s)`, from the settings files only): without one it is 1.5 s, which a bare `node` can
+ * overrun on a loaded machine, and the hook is killed before it stores the end of the session. The hook takes about
+ * 0.1 s; Claude Code waits for it, not for the budget.
+ */
+export const HOOK_TIMEOUT_S = 10
+
 const spec = (hookPath: string): HookSettings.Spec => ({
-  entries: events.map((event) => {
-    const command = hookCommand(hookPath, event)
-    return {
-      event,
-      handler: event === "SessionEnd" ? { type: "command", command } : { type: "command", command, timeout: 10 }
-    }
-  }),
+  entries: events.map((event) => ({
+    event,
+    handler: { type: "command", command: hookCommand(hookPath, event), timeout: HOOK_TIMEOUT_S }
+  })),
   isOurs: (command) => isOurCommand(command, hookPath)
 })
 
@@ -74,6 +79,8 @@ export const parse = HookSettings.parse
 
 /** The settings after a change, and what changed. */
 export type Plan = HookSettings.Plan
+/** Whether a plan changes the file. */
+export const changes = HookSettings.changes
 
 /** Adds our command for each event where it is absent, replacing our stale entries (an older install path). */
 export const install = (settings: Json, hookPath: string): Plan => HookSettings.install(settings, spec(hookPath))

@@ -6,7 +6,7 @@
  * results for docs/compatibility.md.
  */
 import { execFileSync, spawnSync } from "node:child_process"
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Usage } from "@opensync/domain"
@@ -279,14 +279,19 @@ const withWorkspace = async <A>(use: (workspace: Claude.Workspace) => Promise<A>
  * Runs the scenario with only the hooks an install registered (no `--plugin-dir`), then waits for them to deliver the
  * whole session; `stored` is undefined when they did not within 20 s.
  */
-const runWithInstalledHooks = async ({ server, fake, workspace }: TestWorld, bin: string) => {
+const runWithInstalledHooks = async (
+  { server, fake, workspace }: TestWorld,
+  bin: string,
+  env?: Readonly<Record<string, string>>
+) => {
   const run = await Claude.runClaude({
     workspace,
     fakeUrl: fake.url,
     prompt: PROMPT,
     sync: server,
     pluginDir: null,
-    bin
+    bin,
+    ...(env === undefined ? {} : { env })
   })
   const stored = await Claude.pollFor(async () => {
     const found = await Server.getSession(server, run.sessionId)
@@ -587,6 +592,32 @@ for (const version of versions) {
             pluginRoot: join(marketplace, "packages/claude-code-sync")
           }
         })
+      })
+    })
+  })
+
+  versionSuite("e2e, hooks registered by `setup` in settings.json", () => {
+    it("stores the end of the session when the SessionEnd hook is slow to start (a loaded machine)", {
+      timeout: 120_000
+    }, async () => {
+      await withRun(async ({ server, fake, workspace }) => {
+        const setup = await Claude.runCli(workspace, ["setup"], server)
+        expect(setup.code, setup.stderr).toBe(0)
+        // A `node` that starts SessionEnd's hook 3 s late: past the 1.5 s Claude Code gives all SessionEnd hooks unless
+        // a settings file's hook asks for more (on a busy machine a bare `node` start was seen taking 1.7 s).
+        const slow = join(workspace.root, "slow-node")
+        mkdirSync(slow)
+        writeFileSync(
+          join(slow, "node"),
+          `#!/bin/sh\nif [ "$2" = SessionEnd ]; then sleep 3; fi\nexec "${process.execPath}" "$@"\n`
+        )
+        chmodSync(join(slow, "node"), 0o755)
+        const env = Claude.clientEnv(workspace, fake.url, server)
+        const { run, stored } = await runWithInstalledHooks({ server, fake, workspace }, bin, {
+          PATH: `${slow}:${env.PATH}`
+        })
+        expect(run.code, run.stderr).toBe(0)
+        expect(stored?.detail.session.endReason, "the end of the session did not arrive").toBe("other")
       })
     })
   })

@@ -7,10 +7,7 @@ import * as Settings from "../src/Settings.js"
 
 const hook = "/opt/node/lib/node_modules/claude-code-sync/dist/hook.cjs"
 const cmd = (event: string) => `node "${hook}" ${event}`
-const ours = (event: string) =>
-  event === "SessionEnd"
-    ? { hooks: [{ type: "command", command: cmd(event) }] }
-    : { hooks: [{ type: "command", command: cmd(event), timeout: 10 }] }
+const ours = (event: string) => ({ hooks: [{ type: "command", command: cmd(event), timeout: 10 }] })
 
 let dir: string
 let path: string
@@ -129,6 +126,36 @@ describe("setup", () => {
       expect(hooks.Stop).toEqual([{ hooks: [{ type: "command", command: "say stopped" }] }, ours("Stop")])
       expect(hooks.SessionEnd).toEqual([ours("SessionEnd")])
     })
+  )
+
+  it.effect(
+    "gives SessionEnd a budget past Claude Code's 1.5 s default, and raises it in an older install in place",
+    () =>
+      Effect.gen(function* () {
+        // Claude Code gives all SessionEnd hooks max(their timeouts, 1.5 s): without one, a slow `node` start loses the end.
+        expect((yield* setup()).added).toContain("SessionEnd")
+        expect(JSON.parse(read()).hooks.SessionEnd[0].hooks[0].timeout).toBeGreaterThanOrEqual(5)
+
+        // What setup wrote before: our SessionEnd entry without a timeout, between two of the user's, and a longer
+        // timeout the user gave our Stop entry.
+        const user = { type: "command", command: "say bye" }
+        write({
+          hooks: {
+            ...allOurs,
+            Stop: [{ hooks: [{ type: "command", command: cmd("Stop"), timeout: 30 }] }],
+            SessionEnd: [{ matcher: "*", hooks: [user, { type: "command", command: cmd("SessionEnd") }, user] }]
+          }
+        })
+        const plan = yield* setup()
+        expect(plan).toMatchObject({ added: [], removed: 0, updated: ["SessionEnd"], events: ["SessionEnd"] })
+        const hooks = JSON.parse(read()).hooks
+        expect(hooks.SessionEnd).toEqual([
+          { matcher: "*", hooks: [user, { type: "command", command: cmd("SessionEnd"), timeout: 10 }, user] }
+        ])
+        expect(hooks.Stop[0].hooks[0].timeout).toBe(30)
+        expect(existsSync(`${path}.bak`)).toBe(true)
+        expect((yield* setup()).updated).toEqual([])
+      })
   )
 
   it.effect("refuses invalid JSON and leaves the file untouched", () =>

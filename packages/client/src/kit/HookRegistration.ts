@@ -119,11 +119,12 @@ export const make = (options: Options): Registration => {
     const existed = existsSync(settingsPath)
     const plan = yield* file.apply(settingsPath, (settings) => HookSettings.install(settings, spec)).pipe(asCliError)
     const replaced = plan.removed > 0 ? ` (replaced ${plan.removed} entry/entries from another install path)` : ""
-    if (plan.added.length === 0 && plan.removed === 0) {
+    if (!HookSettings.changes(plan)) {
       return [`Already set up: ${settingsPath} runs ${hookPath} on ${options.events.join(", ")}. Nothing changed.`]
     }
     return [
-      `Registered ${hookPath} for ${plan.added.length > 0 ? plan.added.join(", ") : "every event"}${replaced} in ${settingsPath}.`,
+      `Registered ${hookPath} for ${plan.added.length > 0 ? plan.added.join(", ") : "every event"}${replaced} in ${settingsPath}.` +
+        (plan.updated.length > 0 ? ` Raised the timeout of ${plan.updated.join(", ")}.` : ""),
       ...(existed ? [`Backup of the previous file: ${settingsPath}.bak.`] : []),
       ...options.afterInstall
     ]

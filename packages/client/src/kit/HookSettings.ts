@@ -71,12 +71,43 @@ export const parse = (text: string, path: string): Either.Either<Json, SettingsI
   return validate(value, path)
 }
 
-/** The settings after a change, and what changed (`events`: the events whose lists changed). */
+/**
+ * The settings after a change, and what changed (`updated`: events whose entry of ours got the spec's longer timeout;
+ * `events`: the events whose lists changed).
+ */
 export interface Plan {
   readonly settings: Json
   readonly added: ReadonlyArray<string>
   readonly removed: number
+  readonly updated: ReadonlyArray<string>
   readonly events: ReadonlyArray<string>
+}
+
+/** Whether the plan changes the file. */
+export const changes = (plan: Plan): boolean => plan.added.length > 0 || plan.removed > 0 || plan.updated.length > 0
+
+const timeoutOf = (entry: unknown): number | undefined =>
+  isObject(entry) && typeof entry.timeout === "number" ? entry.timeout : undefined
+
+/**
+ * Our entries for `command` given the handler's timeout where theirs is missing or shorter (an install from before the
+ * timeout was raised); a longer one the user set is kept. Undefined when none needs it.
+ */
+const withTimeout = (groups: ReadonlyArray<unknown>, command: string, handler: Json) => {
+  const wanted = timeoutOf(handler)
+  if (wanted === undefined) return undefined
+  let raised = false
+  const next = groups.map((group) => {
+    if (!isObject(group) || !Array.isArray(group.hooks)) return group
+    const hooks = group.hooks.map((entry) => {
+      const current = timeoutOf(entry)
+      if (!isObject(entry) || commandOf(entry) !== command || (current !== undefined && current >= wanted)) return entry
+      raised = true
+      return { ...entry, timeout: wanted }
+    })
+    return raised ? { ...group, hooks } : group
+  })
+  return raised ? next : undefined
 }
 
 /** Removes our entries matching `drop` from one event's groups; groups left empty by the removal go too. */
@@ -108,6 +139,7 @@ const without = (groups: ReadonlyArray<unknown>, drop: (command: string) => bool
 export const install = (settings: Json, spec: Spec): Plan => {
   const hooks: Json = { ...((settings.hooks as Json | undefined) ?? {}) }
   const added: Array<string> = []
+  const updated: Array<string> = []
   const events: Array<string> = []
   let removed = 0
   for (const { event, handler } of spec.entries) {
@@ -119,8 +151,10 @@ export const install = (settings: Json, spec: Spec): Plan => {
     )
     removed += cleaned.removed
     if (present) {
-      if (cleaned.removed > 0) {
-        hooks[event] = cleaned.groups
+      const raised = withTimeout(cleaned.groups, command, handler)
+      if (raised !== undefined) updated.push(event)
+      if (cleaned.removed > 0 || raised !== undefined) {
+        hooks[event] = raised ?? cleaned.groups
         events.push(event)
       }
       continue
@@ -129,13 +163,13 @@ export const install = (settings: Json, spec: Spec): Plan => {
     added.push(event)
     events.push(event)
   }
-  if (added.length === 0 && removed === 0) return { settings, added, removed, events: [] }
-  return { settings: { ...settings, hooks }, added, removed, events }
+  if (events.length === 0) return { settings, added, removed, updated, events: [] }
+  return { settings: { ...settings, hooks }, added, removed, updated, events }
 }
 
 /** Removes only our entries; groups, events and the `hooks` key emptied by that removal are removed too. */
 export const uninstall = (settings: Json, isOurs: (command: string) => boolean): Plan => {
-  if (!isObject(settings.hooks)) return { settings, added: [], removed: 0, events: [] }
+  if (!isObject(settings.hooks)) return { settings, added: [], removed: 0, updated: [], events: [] }
   const hooks: Json = {}
   const events: Array<string> = []
   let removed = 0
@@ -146,9 +180,15 @@ export const uninstall = (settings: Json, isOurs: (command: string) => boolean):
     if (cleaned.removed === 0) hooks[event] = groups
     else if (cleaned.groups.length > 0) hooks[event] = cleaned.groups
   }
-  if (removed === 0) return { settings, added: [], removed, events: [] }
+  if (removed === 0) return { settings, added: [], removed, updated: [], events: [] }
   const { hooks: _hooks, ...rest } = settings
-  return { settings: Object.keys(hooks).length > 0 ? { ...settings, hooks } : rest, added: [], removed, events }
+  return {
+    settings: Object.keys(hooks).length > 0 ? { ...settings, hooks } : rest,
+    added: [],
+    removed,
+    updated: [],
+    events
+  }
 }
 
 /** Where one of our handlers sits: its event, its group's index and its index in the group. */
@@ -245,6 +285,6 @@ export const apply = (path: string, plan: (settings: Json) => Plan) =>
   Effect.gen(function* () {
     const { exists, settings } = yield* read(path)
     const planned = plan(settings)
-    if (planned.added.length > 0 || planned.removed > 0) yield* writeText(path, exists, render(planned.settings))
+    if (changes(planned)) yield* writeText(path, exists, render(planned.settings))
     return planned
   })

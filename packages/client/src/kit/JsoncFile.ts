@@ -174,7 +174,7 @@ export const apply = (path: string, plan: (settings: HookSettings.Json) => HookS
     const text = yield* HookSettings.readText(path)
     const settings = yield* parse(text ?? "", path)
     const planned = plan(settings)
-    if (planned.added.length > 0 || planned.removed > 0) {
+    if (HookSettings.changes(planned)) {
       yield* HookSettings.writeText(path, text !== undefined, edit(text ?? "", settings, planned))
     }
     return planned
