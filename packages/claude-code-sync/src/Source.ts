@@ -14,6 +14,7 @@ import * as Discover from "./Discover.js"
 import * as Hooks from "./Hooks.js"
 import * as Import from "./Import.js"
 import * as Registration from "./Registration.js"
+import * as SessionEndBudget from "./SessionEndBudget.js"
 import * as Settings from "./Settings.js"
 import * as Telemetry from "./Telemetry.js"
 import * as Transcript from "./transcript/index.js"
@@ -91,6 +92,7 @@ export const layer = Layer.effect(
         })),
       registration: Registration.make(env),
       telemetry: Telemetry.make(env),
+      hostSettings: SessionEndBudget.make(env),
       retention: Effect.sync(() => {
         const path = Settings.settingsPath(env)
         return { days: Settings.cleanupPeriodDays(path), setting: `cleanupPeriodDays in ${path}` }

@@ -173,14 +173,15 @@ export const planDisable = (settings: Json, env: Readonly<Record<string, unknown
 // ---------------------------------------------------------------------------------------------------------------------
 // The record of what was written: `telemetry.json` in the plugin's config directory, by settings file.
 
-interface RecordFile {
+export interface RecordFile {
   readonly version: 1
   readonly settings: Readonly<Record<string, Written>>
 }
 
-const recordPath = (env: Env) => join(Kit.Agent.paths(agent, env).configDir, "telemetry.json")
+/** A record of what was written into settings files, next to the plugin's config (`telemetry.json` by default). */
+export const recordPath = (env: Env, file = "telemetry.json") => join(Kit.Agent.paths(agent, env).configDir, file)
 
-const readRecord = (path: string): RecordFile => {
+export const readRecord = (path: string): RecordFile => {
   try {
     const json = JSON.parse(readFileSync(path, "utf8")) as Partial<RecordFile>
     return { version: 1, settings: isObject(json.settings) ? (json.settings as RecordFile["settings"]) : {} }
@@ -189,7 +190,7 @@ const readRecord = (path: string): RecordFile => {
   }
 }
 
-const writeRecord = (path: string, settingsPath: string, written: Written) =>
+export const writeRecord = (path: string, settingsPath: string, written: Written) =>
   Effect.try({
     try: () => {
       const current = readRecord(path)

@@ -279,19 +279,14 @@ const withWorkspace = async <A>(use: (workspace: Claude.Workspace) => Promise<A>
  * Runs the scenario with only the hooks an install registered (no `--plugin-dir`), then waits for them to deliver the
  * whole session; `stored` is undefined when they did not within 20 s.
  */
-const runWithInstalledHooks = async (
-  { server, fake, workspace }: TestWorld,
-  bin: string,
-  env?: Readonly<Record<string, string>>
-) => {
+const runWithInstalledHooks = async ({ server, fake, workspace }: TestWorld, bin: string) => {
   const run = await Claude.runClaude({
     workspace,
     fakeUrl: fake.url,
     prompt: PROMPT,
     sync: server,
     pluginDir: null,
-    bin,
-    ...(env === undefined ? {} : { env })
+    bin
   })
   const stored = await Claude.pollFor(async () => {
     const found = await Server.getSession(server, run.sessionId)
@@ -596,28 +591,70 @@ for (const version of versions) {
     })
   })
 
-  versionSuite("e2e, hooks registered by `setup` in settings.json", () => {
-    it("stores the end of the session when the SessionEnd hook is slow to start (a loaded machine)", {
+  versionSuite("e2e, the SessionEnd hook on a loaded machine", () => {
+    /**
+     * A `node` first in the PATH of claude's hooks that starts SessionEnd's hook 3 s late: past the 1.5 s Claude Code
+     * gives all SessionEnd hooks unless told otherwise (on a busy machine a bare `node` start was seen taking 1.7 s).
+     */
+    const slowNode = (workspace: Claude.Workspace, server: Claude.SyncTarget) => {
+      const slow = join(workspace.root, "slow-node")
+      mkdirSync(slow)
+      writeFileSync(
+        join(slow, "node"),
+        `#!/bin/sh\nif [ "$2" = SessionEnd ]; then sleep 3; fi\nexec "${process.execPath}" "$@"\n`
+      )
+      chmodSync(join(slow, "node"), 0o755)
+      return { PATH: `${slow}:${Claude.clientEnv(workspace, "http://127.0.0.1:9", server).PATH}` }
+    }
+    const ended = async (server: Server.RunningServer, sessionId: string) =>
+      (
+        await Claude.pollFor(async () => {
+          const found = await Server.getSession(server, sessionId)
+          return found?.detail.session.endReason === "other" ? found : undefined
+        }, 20_000)
+      )?.detail.session.endReason
+
+    it("stores the end of the session with the hooks `setup` registered (their timeout is the budget)", {
       timeout: 120_000
     }, async () => {
       await withRun(async ({ server, fake, workspace }) => {
-        const setup = await Claude.runCli(workspace, ["setup"], server)
+        const setup = await Claude.runCli(workspace, ["setup", "--no-telemetry"], server)
         expect(setup.code, setup.stderr).toBe(0)
-        // A `node` that starts SessionEnd's hook 3 s late: past the 1.5 s Claude Code gives all SessionEnd hooks unless
-        // a settings file's hook asks for more (on a busy machine a bare `node` start was seen taking 1.7 s).
-        const slow = join(workspace.root, "slow-node")
-        mkdirSync(slow)
-        writeFileSync(
-          join(slow, "node"),
-          `#!/bin/sh\nif [ "$2" = SessionEnd ]; then sleep 3; fi\nexec "${process.execPath}" "$@"\n`
-        )
-        chmodSync(join(slow, "node"), 0o755)
-        const env = Claude.clientEnv(workspace, fake.url, server)
-        const { run, stored } = await runWithInstalledHooks({ server, fake, workspace }, bin, {
-          PATH: `${slow}:${env.PATH}`
+        // Only the hooks' own timeout raises the budget here: the variable setup also writes is taken out.
+        const file = join(workspace.home, ".claude/settings.json")
+        const { env: _budget, ...settings } = JSON.parse(readFileSync(file, "utf8"))
+        expect(_budget).toEqual({ CLAUDE_CODE_SESSIONEND_HOOKS_TIMEOUT_MS: "10000" })
+        writeFileSync(file, JSON.stringify(settings))
+        const run = await Claude.runClaude({
+          workspace,
+          fakeUrl: fake.url,
+          prompt: PROMPT,
+          sync: server,
+          pluginDir: null,
+          bin,
+          env: slowNode(workspace, server)
         })
         expect(run.code, run.stderr).toBe(0)
-        expect(stored?.detail.session.endReason, "the end of the session did not arrive").toBe("other")
+        expect(await ended(server, run.sessionId), "the end of the session did not arrive").toBe("other")
+      })
+    })
+
+    it("stores the end of the session with the plugin after `login` (the budget in settings.json's env)", {
+      timeout: 120_000
+    }, async () => {
+      await withRun(async ({ server, fake, workspace }) => {
+        const login = await Claude.runCli(workspace, ["login", "--url", server.url, "--key", server.key], undefined)
+        expect(login.code, login.stderr).toBe(0)
+        const run = await Claude.runClaude({
+          workspace,
+          fakeUrl: fake.url,
+          prompt: PROMPT,
+          sync: server,
+          bin,
+          env: slowNode(workspace, server)
+        })
+        expect(run.code, run.stderr).toBe(0)
+        expect(await ended(server, run.sessionId), "the end of the session did not arrive").toBe("other")
       })
     })
   })

@@ -9,11 +9,14 @@ import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { ApiKey } from "@opensync/domain"
 import * as Either from "effect/Either"
+import * as SessionEndBudget from "../src/SessionEndBudget.js"
 import * as Telemetry from "../src/Telemetry.js"
 import * as Cli from "./support/cli.js"
 
 const target = { serverUrl: "http://127.0.0.1:4870", apiKey: "osk_test0000000000000000000000000000000000" }
 const ours = Telemetry.variables(target)
+/** What `login` and `setup` also write, telemetry or not: the time SessionEnd hooks get (SessionEndBudget). */
+const budget = { [SessionEndBudget.VARIABLE]: SessionEndBudget.VALUE }
 const digests = (values: Readonly<Record<string, string>>) =>
   Object.fromEntries(Object.entries(values).map(([name, value]) => [name, Telemetry.digest(value)]))
 
@@ -146,7 +149,7 @@ describe("the CLI against a real server", () => {
     expect(login.stdout).not.toContain(key)
     expect(settingsOf(dir)).toEqual({
       model: "opus",
-      env: { FOO: "bar", ...Telemetry.variables({ serverUrl: context.server.url, apiKey: key }) }
+      env: { FOO: "bar", ...budget, ...Telemetry.variables({ serverUrl: context.server.url, apiKey: key }) }
     })
     // The file keeps the mode it had.
     expect(statSync(settingsFile(dir)).mode & 0o777).toBe(0o644)
@@ -173,7 +176,11 @@ describe("the CLI against a real server", () => {
     expect(setup.code, setup.stderr).toBe(0)
     const settings = settingsOf(dir)
     expect(Object.keys(settings.hooks)).toHaveLength(8)
-    expect(settings.env).toEqual({ FOO: "bar", ...Telemetry.variables({ serverUrl: context.server.url, apiKey: key }) })
+    expect(settings.env).toEqual({
+      FOO: "bar",
+      ...budget,
+      ...Telemetry.variables({ serverUrl: context.server.url, apiKey: key })
+    })
     expect((await Cli.run(dir, ["setup"], env)).stdout).toContain(`already sent to ${context.server.url}`)
     const uninstall = await Cli.run(dir, ["uninstall"], env)
     expect(uninstall.code, uninstall.stderr).toBe(0)
@@ -189,9 +196,9 @@ describe("the CLI against a real server", () => {
     const off = await Cli.run(dir, ["setup", "--no-telemetry"])
     expect(off.code, off.stderr).toBe(0)
     expect(off.stdout).toContain("Claude Code's OpenTelemetry export: off (--no-telemetry")
-    expect(settingsOf(dir).env).toBeUndefined()
+    expect(settingsOf(dir).env).toEqual(budget)
     expect((await Cli.run(dir, ["login", "--url", context.server.url, "--key", key])).code).toBe(0)
-    expect(settingsOf(dir).env).toBeUndefined()
+    expect(settingsOf(dir).env).toEqual(budget)
     expect(JSON.parse((await Cli.run(dir, ["config", "--json"])).stdout).telemetry).toBe(false)
     // The setting turns it on again, at once.
     const on = await Cli.run(dir, ["set", "telemetry", "true"])
@@ -203,7 +210,7 @@ describe("the CLI against a real server", () => {
       CLAUDE_SYNC_TELEMETRY: "0"
     })
     expect(envOff.stdout).toContain("off (CLAUDE_SYNC_TELEMETRY is false)")
-    expect(() => settingsOf(fresh)).toThrow()
+    expect(settingsOf(fresh)).toEqual({ env: budget })
   })
 
   it("leaves a user's own export alone and says so", async () => {
@@ -226,7 +233,7 @@ describe("the CLI against a real server", () => {
     expect(login.stdout).toContain("Claude Code already exports its telemetry elsewhere")
     expect(login.stdout).toContain("OTEL_EXPORTER_OTLP_ENDPOINT=https://collector.example:4318")
     expect(login.stdout).not.toContain("collector-secret-value")
-    expect(readFileSync(settingsFile(dir), "utf8")).toBe(original)
+    expect(settingsOf(dir)).toEqual({ env: { ...JSON.parse(original).env, ...budget } })
     const status = JSON.parse((await Cli.run(dir, ["status", "--json"])).stdout)
     expect(status.telemetry).toMatchObject({ state: "elsewhere", endpoint: "https://collector.example:4318" })
     expect((await Cli.run(dir, ["uninstall"])).code).toBe(0)
@@ -238,7 +245,7 @@ describe("the CLI against a real server", () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector.example:4318"
     })
     expect(fromShell.stdout).toContain("OTEL_EXPORTER_OTLP_ENDPOINT=https://collector.example:4318 (your environment)")
-    expect(() => settingsOf(shell)).toThrow()
+    expect(settingsOf(shell)).toEqual({ env: budget })
   })
 
   it("status says telemetry is on, and when the server last received some with the key settings.json holds", async () => {

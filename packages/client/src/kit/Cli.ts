@@ -237,10 +237,21 @@ const syncCommand = (session: Option.Option<string>, retry: boolean) =>
     return yield* syncSession(current, true)
   })
 
+/** The agent's own settings that `login` and `setup` apply (`HostSettings`); the lines to print. */
+const applyHostSettings = Effect.flatMap(SessionSource, (source) => source.hostSettings?.apply ?? Effect.succeed([]))
+
+/** Removes what `applyHostSettings` set, on `uninstall` and `logout`; the lines to print. */
+const removeHostSettings = Effect.flatMap(SessionSource, (source) => source.hostSettings?.remove ?? Effect.succeed([]))
+
 const setup = (noTelemetry: boolean) =>
   Effect.gen(function* () {
     const { agent } = yield* LocalState
-    const lines = [...(yield* (yield* SessionSource).registration.install), ...(yield* Telemetry.apply(noTelemetry))]
+    const source = yield* SessionSource
+    const lines = [
+      ...(yield* source.registration.install),
+      ...(yield* applyHostSettings),
+      ...(yield* Telemetry.apply(noTelemetry))
+    ]
     const config = yield* (yield* ConfigStore.ConfigStore).load
     if (config.serverUrl === undefined || config.apiKey === undefined)
       lines.push(`Next: \`${agent.source.cli} login\`.`)
@@ -248,7 +259,12 @@ const setup = (noTelemetry: boolean) =>
   })
 
 const uninstall = Effect.gen(function* () {
-  const lines = [...(yield* (yield* SessionSource).registration.uninstall), ...(yield* Telemetry.remove)]
+  const source = yield* SessionSource
+  const lines = [
+    ...(yield* source.registration.uninstall),
+    ...(yield* removeHostSettings),
+    ...(yield* Telemetry.remove)
+  ]
   yield* Console.log(lines.join("\n"))
 })
 
@@ -291,13 +307,22 @@ export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<A
     ? Command.make("login", { ...AccountCommands.loginOptions(accountCli), noTelemetry }, (flags) =>
         Effect.zipRight(
           AccountCommands.login(accountCli, flags),
-          Effect.flatMap(Telemetry.apply(flags.noTelemetry), printLines)
+          Effect.flatMap(
+            Effect.zipWith(applyHostSettings, Telemetry.apply(flags.noTelemetry), (a, b) => [...a, ...b]),
+            printLines
+          )
         )
       ).pipe(Command.withDescription(AccountCommands.loginDescription))
     : account.login
   const logout = withTelemetry
     ? Command.make("logout", {}, () =>
-        Effect.zipRight(AccountCommands.logout, Effect.flatMap(Telemetry.remove, printLines))
+        Effect.zipRight(
+          AccountCommands.logout,
+          Effect.flatMap(
+            Effect.zipWith(removeHostSettings, Telemetry.remove, (a, b) => [...a, ...b]),
+            printLines
+          )
+        )
       ).pipe(Command.withDescription(AccountCommands.logoutDescription))
     : account.logout
   const setupCommand = withTelemetry

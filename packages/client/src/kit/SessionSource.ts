@@ -192,6 +192,15 @@ export interface Telemetry {
   readonly inspect: (target: TelemetryTarget | undefined) => Effect.Effect<TelemetryStatus>
 }
 
+/**
+ * What `login` and `setup` set in the agent's own settings besides telemetry (Claude Code: the time its SessionEnd
+ * hooks get), and `uninstall` and `logout` remove; the lines to print.
+ */
+export interface HostSettings {
+  readonly apply: Effect.Effect<ReadonlyArray<string>, CliError>
+  readonly remove: Effect.Effect<ReadonlyArray<string>, CliError>
+}
+
 /** How long the agent keeps its history before deleting it, and where that is set. */
 export interface Retention {
   readonly days: number
@@ -233,6 +242,8 @@ export class SessionSource extends Context.Tag("@opensync/client/kit/SessionSour
     readonly retention?: Effect.Effect<Retention | undefined>
     /** The agent's own telemetry export, for agents that have one (see `Agent.telemetry`). */
     readonly telemetry?: Telemetry
+    /** Settings of the agent's own that `login` and `setup` apply, for agents that need some. */
+    readonly hostSettings?: HostSettings
   }
 >() {}
 

@@ -1,0 +1,90 @@
+/**
+ * `login` and `setup` raise the time Claude Code gives SessionEnd hooks (1.5 s unless a settings file's hook asks for
+ * more, which a plugin cannot) through `CLAUDE_CODE_SESSIONEND_HOOKS_TIMEOUT_MS` in the env block of settings.json;
+ * `uninstall` and `logout` remove it while it holds what was written; a value the user set is never touched. The plan
+ * first, then the built CLI against a real server. The real `claude` honouring it: ClaudeE2E.test.ts.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import * as SessionEndBudget from "../src/SessionEndBudget.js"
+import * as Telemetry from "../src/Telemetry.js"
+import * as Cli from "./support/cli.js"
+
+const { VARIABLE, VALUE } = SessionEndBudget
+
+describe("planning the budget", () => {
+  it("adds it when missing, next to what the block has, and records what it wrote", () => {
+    const env = { FOO: "bar" }
+    const plan = SessionEndBudget.planAdd({ model: "opus", env }, env, {})
+    expect(plan).toEqual({
+      settings: { model: "opus", env: { FOO: "bar", [VARIABLE]: VALUE } },
+      changed: true,
+      written: { [VARIABLE]: Telemetry.digest(VALUE) }
+    })
+    expect(Number(VALUE)).toBeGreaterThanOrEqual(5_000)
+    expect(SessionEndBudget.planAdd(plan.settings, { FOO: "bar", [VARIABLE]: VALUE }, plan.written)).toMatchObject({
+      changed: false,
+      written: plan.written
+    })
+  })
+
+  it("leaves a value the user set, shorter or longer, and does not record it as written", () => {
+    for (const theirs of ["3000", "60000", VALUE]) {
+      const env = { [VARIABLE]: theirs }
+      expect(SessionEndBudget.planAdd({ env }, env, {})).toEqual({ settings: { env }, changed: false, written: {} })
+    }
+  })
+
+  it("updates a value it wrote before (an older default)", () => {
+    const env = { [VARIABLE]: "5000" }
+    const plan = SessionEndBudget.planAdd({ env }, env, { [VARIABLE]: Telemetry.digest("5000") })
+    expect(plan.changed).toBe(true)
+    expect(plan.settings).toEqual({ env: { [VARIABLE]: VALUE } })
+  })
+})
+
+describe("the CLI against a real server", () => {
+  const context = Cli.serverAndHomes("ccs-budget-")
+  const settingsFile = (dir: string) => join(dir, ".claude", "settings.json")
+  const settingsOf = (dir: string) => JSON.parse(readFileSync(settingsFile(dir), "utf8"))
+  const login = (dir: string) =>
+    Cli.run(dir, ["login", "--url", context.server.url, "--key", context.server.key, "--no-telemetry"])
+
+  it("login adds it (with telemetry off too) and says why; logout gives back the file as it was", async () => {
+    const dir = context.home()
+    mkdirSync(join(dir, ".claude"))
+    const original = `${JSON.stringify({ model: "opus", env: { FOO: "bar" } }, null, 2)}\n`
+    writeFileSync(settingsFile(dir), original)
+    const first = await login(dir)
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stdout).toContain(`SessionEnd hooks: 10 s instead of Claude Code's 1.5 s`)
+    expect(first.stdout).toContain(`${VARIABLE} in the env block of ${settingsFile(dir)}`)
+    expect(settingsOf(dir)).toEqual({ model: "opus", env: { FOO: "bar", [VARIABLE]: VALUE } })
+    expect((await login(dir)).stdout).not.toContain("SessionEnd hooks")
+    const logout = await Cli.run(dir, ["logout"])
+    expect(logout.code, logout.stderr).toBe(0)
+    expect(logout.stdout).toContain(`SessionEnd hooks: removed ${VARIABLE} from ${settingsFile(dir)}.`)
+    expect(readFileSync(settingsFile(dir), "utf8")).toBe(original)
+  })
+
+  it("keeps the user's own value through login, setup and uninstall", async () => {
+    const dir = context.home()
+    mkdirSync(join(dir, ".claude"))
+    writeFileSync(settingsFile(dir), `${JSON.stringify({ env: { [VARIABLE]: "30000" } }, null, 2)}\n`)
+    expect((await login(dir)).code).toBe(0)
+    expect((await Cli.run(dir, ["setup", "--no-telemetry"])).code).toBe(0)
+    expect(settingsOf(dir).env).toEqual({ [VARIABLE]: "30000" })
+    expect((await Cli.run(dir, ["uninstall"])).code).toBe(0)
+    expect(settingsOf(dir)).toEqual({ env: { [VARIABLE]: "30000" } })
+  })
+
+  it("leaves a value the user changed after login in place on uninstall", async () => {
+    const dir = context.home()
+    expect((await login(dir)).code).toBe(0)
+    const changed = { ...settingsOf(dir), env: { [VARIABLE]: "20000" } }
+    writeFileSync(settingsFile(dir), JSON.stringify(changed))
+    expect((await Cli.run(dir, ["uninstall"])).code).toBe(0)
+    expect(settingsOf(dir).env).toEqual({ [VARIABLE]: "20000" })
+  })
+})
