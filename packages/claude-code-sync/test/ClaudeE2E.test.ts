@@ -596,7 +596,7 @@ for (const version of versions) {
      * A `node` first in the PATH of claude's hooks that starts SessionEnd's hook 3 s late: past the 1.5 s Claude Code
      * gives all SessionEnd hooks unless told otherwise (on a busy machine a bare `node` start was seen taking 1.7 s).
      */
-    const slowNode = (workspace: Claude.Workspace, server: Claude.SyncTarget) => {
+    const endWithSlowHook = async ({ server, fake, workspace }: TestWorld, pluginDir: string | null) => {
       const slow = join(workspace.root, "slow-node")
       mkdirSync(slow)
       writeFileSync(
@@ -604,57 +604,47 @@ for (const version of versions) {
         `#!/bin/sh\nif [ "$2" = SessionEnd ]; then sleep 3; fi\nexec "${process.execPath}" "$@"\n`
       )
       chmodSync(join(slow, "node"), 0o755)
-      return { PATH: `${slow}:${Claude.clientEnv(workspace, "http://127.0.0.1:9", server).PATH}` }
+      const PATH = `${slow}:${Claude.clientEnv(workspace, "http://127.0.0.1:9", server).PATH}`
+      const run = await Claude.runClaude({
+        workspace,
+        fakeUrl: fake.url,
+        prompt: PROMPT,
+        sync: server,
+        pluginDir,
+        bin,
+        env: { PATH }
+      })
+      expect(run.code, run.stderr).toBe(0)
+      const stored = await Claude.pollFor(async () => {
+        const found = await Server.getSession(server, run.sessionId)
+        return found?.detail.session.endReason === "other" ? found : undefined
+      }, 20_000)
+      expect(stored?.detail.session.endReason, "the end of the session did not arrive").toBe("other")
     }
-    const ended = async (server: Server.RunningServer, sessionId: string) =>
-      (
-        await Claude.pollFor(async () => {
-          const found = await Server.getSession(server, sessionId)
-          return found?.detail.session.endReason === "other" ? found : undefined
-        }, 20_000)
-      )?.detail.session.endReason
 
     it("stores the end of the session with the hooks `setup` registered (their timeout is the budget)", {
       timeout: 120_000
     }, async () => {
-      await withRun(async ({ server, fake, workspace }) => {
-        const setup = await Claude.runCli(workspace, ["setup", "--no-telemetry"], server)
+      await withRun(async (world) => {
+        const setup = await Claude.runCli(world.workspace, ["setup", "--no-telemetry"], world.server)
         expect(setup.code, setup.stderr).toBe(0)
         // Only the hooks' own timeout raises the budget here: the variable setup also writes is taken out.
-        const file = join(workspace.home, ".claude/settings.json")
-        const { env: _budget, ...settings } = JSON.parse(readFileSync(file, "utf8"))
-        expect(_budget).toEqual({ CLAUDE_CODE_SESSIONEND_HOOKS_TIMEOUT_MS: "10000" })
+        const file = join(world.workspace.home, ".claude/settings.json")
+        const { env: budget, ...settings } = JSON.parse(readFileSync(file, "utf8"))
+        expect(budget).toEqual({ CLAUDE_CODE_SESSIONEND_HOOKS_TIMEOUT_MS: "10000" })
         writeFileSync(file, JSON.stringify(settings))
-        const run = await Claude.runClaude({
-          workspace,
-          fakeUrl: fake.url,
-          prompt: PROMPT,
-          sync: server,
-          pluginDir: null,
-          bin,
-          env: slowNode(workspace, server)
-        })
-        expect(run.code, run.stderr).toBe(0)
-        expect(await ended(server, run.sessionId), "the end of the session did not arrive").toBe("other")
+        await endWithSlowHook(world, null)
       })
     })
 
     it("stores the end of the session with the plugin after `login` (the budget in settings.json's env)", {
       timeout: 120_000
     }, async () => {
-      await withRun(async ({ server, fake, workspace }) => {
-        const login = await Claude.runCli(workspace, ["login", "--url", server.url, "--key", server.key], undefined)
+      await withRun(async (world) => {
+        const { url, key } = world.server
+        const login = await Claude.runCli(world.workspace, ["login", "--url", url, "--key", key], undefined)
         expect(login.code, login.stderr).toBe(0)
-        const run = await Claude.runClaude({
-          workspace,
-          fakeUrl: fake.url,
-          prompt: PROMPT,
-          sync: server,
-          bin,
-          env: slowNode(workspace, server)
-        })
-        expect(run.code, run.stderr).toBe(0)
-        expect(await ended(server, run.sessionId), "the end of the session did not arrive").toBe("other")
+        await endWithSlowHook(world, Claude.pluginDir)
       })
     })
   })
