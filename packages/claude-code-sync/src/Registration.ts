@@ -8,6 +8,7 @@ import { AccountCommands, Kit } from "@opensync/client"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { agent } from "./Agent.js"
+import * as SessionEndBudget from "./SessionEndBudget.js"
 import * as Settings from "./Settings.js"
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -43,15 +44,17 @@ const lastRun = (paths: Kit.Agent.StatePaths): string => {
 
 const inspect = (env: Env, paths: Kit.Agent.StatePaths) =>
   Effect.map(
-    Effect.either(Settings.inspect(Settings.settingsPath(env), hookPath())),
+    Effect.either(
+      Effect.zip(Settings.inspect(Settings.settingsPath(env), hookPath()), Settings.load(Settings.settingsPath(env)))
+    ),
     (found): Kit.SessionSource.RegistrationStatus =>
       Either.isRight(found)
         ? {
             key: "hooks",
-            active: found.right.settingsEvents.length > 0 || found.right.plugins.length > 0,
-            text: hooksLine(found.right),
-            details: [lastRun(paths)],
-            json: found.right,
+            active: found.right[0].settingsEvents.length > 0 || found.right[0].plugins.length > 0,
+            text: hooksLine(found.right[0]),
+            details: [lastRun(paths), SessionEndBudget.statusLine(found.right[1], env)],
+            json: { ...found.right[0], sessionEndBudgetMs: SessionEndBudget.budgetOf(found.right[1], env).ms },
             fix
           }
         : {

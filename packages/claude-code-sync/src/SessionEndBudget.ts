@@ -44,6 +44,46 @@ export const planAdd = (
   return { settings: { ...settings, env: { ...env, [VARIABLE]: VALUE } }, changed: true, written: record }
 }
 
+/** Claude Code's SessionEnd budget when nothing raises it, and its ceiling for hook timeouts. */
+const DEFAULT_MS = 1_500
+const MAX_FROM_HOOKS_MS = 60_000
+
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * The time Claude Code gives SessionEnd hooks as `settings` (the user's settings.json) and the CLI's environment set
+ * it: the variable when set, else the longest SessionEnd hook timeout (clamped to 1.5–60 s), else 1.5 s.
+ */
+export const budgetOf = (settings: Json, processEnv: Env): { readonly ms: number; readonly from: string } => {
+  const block = isObject(settings.env) ? settings.env : {}
+  for (const [value, where] of [
+    [block[VARIABLE], "settings.json"],
+    [processEnv[VARIABLE], "your environment"]
+  ] as const) {
+    const ms = typeof value === "string" ? Number(value) : Number.NaN
+    if (Number.isFinite(ms) && ms > 0) return { ms, from: `${VARIABLE} in ${where}` }
+  }
+  const groups = isObject(settings.hooks) && Array.isArray(settings.hooks.SessionEnd) ? settings.hooks.SessionEnd : []
+  const timeouts = groups.flatMap((group) =>
+    isObject(group) && Array.isArray(group.hooks)
+      ? group.hooks.flatMap((hook) => (isObject(hook) && typeof hook.timeout === "number" ? [hook.timeout] : []))
+      : []
+  )
+  if (timeouts.length === 0) return { ms: DEFAULT_MS, from: "Claude Code's default" }
+  const ms = Math.min(MAX_FROM_HOOKS_MS, Math.max(DEFAULT_MS, Math.max(...timeouts) * 1000))
+  return { ms, from: "the SessionEnd hook timeouts in settings.json" }
+}
+
+/** What `status` says of the budget; below 5 s, how to raise it. */
+export const statusLine = (settings: Json, processEnv: Env): string => {
+  const { ms, from } = budgetOf(settings, processEnv)
+  const text = `SessionEnd hooks get ${ms / 1000} s (${from})`
+  return ms >= 5_000
+    ? text
+    : `${text}: on a busy machine the hook that records a session's end can be cut off; ` +
+        "`claude-code-sync login` or `setup` gives them 10 s"
+}
+
 const add = (env: Env) =>
   Effect.gen(function* () {
     const path = Settings.settingsPath(env)

@@ -133,7 +133,12 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     expect(report.connection).toMatchObject({ ok: true, version: expect.any(String), latencyMs: expect.any(Number) })
     expect(report.config).toMatchObject({ convexUrl: server.url, apiKey: `${ApiKey.displayPrefix(server.key)}…` })
     expect(report.outbox).toMatchObject({ pending: 0, rejected: 0, lastError: null })
-    expect(report.hooks).toEqual({ path: join(dir, ".claude", "settings.json"), settingsEvents: [], plugins: [] })
+    expect(report.hooks).toEqual({
+      path: join(dir, ".claude", "settings.json"),
+      settingsEvents: [],
+      plugins: [],
+      sessionEndBudgetMs: 10_000
+    })
     expect(status.stdout).not.toContain(server.key)
 
     const before = readFileSync(configPath(dir), "utf8")

@@ -44,6 +44,39 @@ describe("planning the budget", () => {
   })
 })
 
+describe("the budget as the settings set it", () => {
+  const hooks = (...timeouts: ReadonlyArray<number | undefined>) => ({
+    SessionEnd: [{ hooks: timeouts.map((timeout) => ({ type: "command", command: "x", timeout })) }]
+  })
+
+  it("is 1.5 s by default, the longest SessionEnd timeout clamped to 1.5–60 s, or the variable", () => {
+    expect(SessionEndBudget.budgetOf({}, {})).toEqual({ ms: 1500, from: "Claude Code's default" })
+    expect(SessionEndBudget.budgetOf({ hooks: hooks(undefined) }, {}).ms).toBe(1500)
+    expect(SessionEndBudget.budgetOf({ hooks: hooks(1) }, {}).ms).toBe(1500)
+    expect(SessionEndBudget.budgetOf({ hooks: hooks(3, 10) }, {}).ms).toBe(10_000)
+    expect(SessionEndBudget.budgetOf({ hooks: hooks(600) }, {}).ms).toBe(60_000)
+    expect(SessionEndBudget.budgetOf({ hooks: hooks(10), env: { [VARIABLE]: "2500" } }, {})).toEqual({
+      ms: 2500,
+      from: `${VARIABLE} in settings.json`
+    })
+    expect(SessionEndBudget.budgetOf({}, { [VARIABLE]: "7000" })).toEqual({
+      ms: 7000,
+      from: `${VARIABLE} in your environment`
+    })
+    expect(SessionEndBudget.budgetOf({ env: { [VARIABLE]: "soon" } }, {}).ms).toBe(1500)
+  })
+
+  it("says how to raise it when it is short", () => {
+    expect(SessionEndBudget.statusLine({}, {})).toBe(
+      "SessionEnd hooks get 1.5 s (Claude Code's default): on a busy machine the hook that records a session's end " +
+        "can be cut off; `claude-code-sync login` or `setup` gives them 10 s"
+    )
+    expect(SessionEndBudget.statusLine({ env: { [VARIABLE]: VALUE } }, {})).toBe(
+      `SessionEnd hooks get 10 s (${VARIABLE} in settings.json)`
+    )
+  })
+})
+
 describe("the CLI against a real server", () => {
   const context = Cli.serverAndHomes("ccs-budget-")
   const settingsFile = (dir: string) => join(dir, ".claude", "settings.json")
@@ -62,10 +95,18 @@ describe("the CLI against a real server", () => {
     expect(first.stdout).toContain(`${VARIABLE} in the env block of ${settingsFile(dir)}`)
     expect(settingsOf(dir)).toEqual({ model: "opus", env: { FOO: "bar", [VARIABLE]: VALUE } })
     expect((await login(dir)).stdout).not.toContain("SessionEnd hooks")
+    const status = await Cli.run(dir, ["status", "--json"])
+    expect(JSON.parse(status.stdout).hooks.sessionEndBudgetMs).toBe(10_000)
+    expect((await Cli.run(dir, ["status"])).stdout).toContain(
+      `SessionEnd hooks get 10 s (${VARIABLE} in settings.json)`
+    )
     const logout = await Cli.run(dir, ["logout"])
     expect(logout.code, logout.stderr).toBe(0)
     expect(logout.stdout).toContain(`SessionEnd hooks: removed ${VARIABLE} from ${settingsFile(dir)}.`)
     expect(readFileSync(settingsFile(dir), "utf8")).toBe(original)
+    expect((await Cli.run(dir, ["status"])).stdout).toContain(
+      "SessionEnd hooks get 1.5 s (Claude Code's default): on a busy machine"
+    )
   })
 
   it("keeps the user's own value through login, setup and uninstall", async () => {
