@@ -254,6 +254,32 @@ describe("the agent kit's sync", () => {
     }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
   })
 
+  it.effect(
+    "when the sync that held the lock lets go just as it was found taken, takes it and sends what it moves",
+    () => {
+      // That sync may have looked at the inbox for the last time: the item is this one's to send, not only to queue.
+      const { paths, layer, item, remove } = setup()
+      const server = fakeServer()
+      item("1790000000001-1-a.item", { events: [message("s1", "m1", "first")], followUps: [] })
+      return Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        expect(yield* Scope.extend(Kit.Sync.lock, scope)).toBe(true)
+        // The busy round counts what is pending: the holder lets go right then.
+        const lettingGo = Layer.effect(
+          Outbox.Outbox,
+          Effect.map(Outbox.Outbox, (outbox) => ({
+            ...outbox,
+            stats: () => Effect.tap(outbox.stats(), () => Scope.close(scope, Exit.void))
+          }))
+        )
+        const report = yield* Effect.provide(Kit.Sync.run, lettingGo)
+        expect(report).toMatchObject({ inboxItems: 1, delivered: 1, pending: 0, error: null })
+        expect(readdirSync(paths.inbox)).toEqual([])
+        expect(server.received.map((e) => (e.kind === "message" ? e.text : e.kind))).toEqual(["first"])
+      }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
+    }
+  )
+
   it.effect("sets aside an unreadable item redacted, and prunes what is kept too long", () => {
     const { paths, layer, item, remove } = setup()
     const secret = "ghp_R8kQ2vLx9mZt4WcY7nHb3PjD6sFa1GeU0oKi"

@@ -2,7 +2,7 @@
  * The sync every agent's plugin runs (`<cli> sync`, and detached after a turn): under the lock, the inbox items become
  * redacted events in the outbox (and the files they ask to re-read are read), then everything queued is sent. A hook
  * that fires while a sync holds the lock does not start another one, so after releasing it the inbox is checked again
- * and, if items arrived meanwhile, another round runs (a few at most; the next hook or `sync` picks up the rest).
+ * and, if items arrived meanwhile, another round runs, until a round finds the inbox empty or takes nothing from it.
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -233,6 +233,9 @@ const saveFromCleanup = (options: MappingOptions) =>
     return report?.queued ?? 0
   })
 
+/** A round's report; `busy` when another sync held the lock, so this round did nothing. */
+type RoundReport = SyncReport & { readonly busy?: true }
+
 /** One round under the lock: process the inbox (and `extra`), then (when `send`) send the outbox to the server. */
 const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =>
   Effect.scoped(
@@ -241,7 +244,14 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
       const busy = yield* takeLock(first && options.waitForLock === true)
       if (busy !== undefined) {
         const error = `Another sync is running${busy}; it will send what is queued.`
-        return { ...nothingProcessed, delivered: 0, rejected: 0, pending: yield* pendingCount, error } as SyncReport
+        const report: SyncReport = {
+          ...nothingProcessed,
+          delivered: 0,
+          rejected: 0,
+          pending: yield* pendingCount,
+          error
+        }
+        return { ...report, busy: true } satisfies RoundReport
       }
       Failures.preallocate(paths)
       const pruned = Inbox.prune(paths, Date.now())
@@ -292,10 +302,19 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
 export const runWith = <E = never, R = never>(options: RunOptions<E, R>) =>
   Effect.gen(function* () {
     const { agent, paths } = yield* LocalState
-    let report = yield* round(true, options, true)
+    const { busy: firstBusy, ...first }: RoundReport = yield* round(true, options, true)
+    let report: SyncReport = first
+    // Sending failed: later rounds only move new items into the outbox, no point in retrying the server now. A first
+    // round that found the lock taken sent nothing and failed nothing: the holder may have looked at the inbox for
+    // the last time, so a later round that takes the lock sends what it moves.
+    let send = report.error === null || firstBusy === true
+    // Whether the report's error is only that the lock was taken: a later round that did the work says what it found.
+    let onlyBusy = firstBusy === true
     for (let progressed = true; progressed && !Inbox.isEmpty(paths, agent.inboxSuffix); ) {
-      // When sending failed, later rounds only move new items into the outbox: no point in retrying the server now.
-      const next = yield* round(report.error === null, options, false)
+      const { busy, ...next }: RoundReport = yield* round(send, options, false)
+      if (busy !== true && next.error !== null) send = false
+      const error = onlyBusy && busy !== true ? next.error : (report.error ?? next.error)
+      if (busy !== true) onlyBusy = false
       progressed = next.inboxItems + next.unreadable > 0
       report = {
         recovered: report.recovered + next.recovered,
@@ -307,7 +326,7 @@ export const runWith = <E = never, R = never>(options: RunOptions<E, R>) =>
         delivered: report.delivered + next.delivered,
         rejected: report.rejected + next.rejected,
         pending: next.pending,
-        error: report.error ?? next.error
+        error
       }
     }
     return report
