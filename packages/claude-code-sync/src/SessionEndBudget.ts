@@ -30,18 +30,37 @@ export interface AddPlan {
   readonly written: Telemetry.Written
 }
 
-/** Adds the variable when it is missing, or updates a value the plugin wrote before; a value the user set stays. */
+/**
+ * Sets the variable where the budget would otherwise be shorter than 10 s, and only there: a value the user set (in
+ * the file, or in the environment the CLI runs in) stays theirs; where the SessionEnd hooks' own timeouts already give
+ * 10 s or more (`setup`'s hooks, a user's long hook), the variable would only cap them, so one the plugin wrote goes.
+ */
 export const planAdd = (
   settings: Json,
   env: Readonly<Record<string, unknown>>,
-  written: Telemetry.Written
+  written: Telemetry.Written,
+  processEnv: Env = {}
 ): AddPlan => {
   const current = env[VARIABLE]
   const ours = typeof current === "string" && written[VARIABLE] === Telemetry.digest(current)
+  const unchanged = { settings, changed: false, written: {} }
+  if (current !== undefined && current !== "" && !ours) return unchanged
+  // The environment of a CLI started inside Claude Code holds the file's values: only a value the file lacks is the
+  // user's own.
+  if (current === undefined && (processEnv[VARIABLE] ?? "") !== "") return unchanged
+  const { [VARIABLE]: _ours, ...others } = env
+  const rest = Object.keys(others).length > 0 ? { ...settings, env: others } : withoutEnv(settings)
+  if (budgetOf(rest, {}).ms >= Number(VALUE)) {
+    return current === undefined ? unchanged : { settings: rest, changed: true, written: {} }
+  }
   const record = { [VARIABLE]: Telemetry.digest(VALUE) }
-  if (current === VALUE) return { settings, changed: false, written: ours ? record : {} }
-  if (current !== undefined && current !== "" && !ours) return { settings, changed: false, written: {} }
+  if (current === VALUE) return { settings, changed: false, written: record }
   return { settings: { ...settings, env: { ...env, [VARIABLE]: VALUE } }, changed: true, written: record }
+}
+
+const withoutEnv = (settings: Json): Json => {
+  const { env: _env, ...rest } = settings
+  return rest
 }
 
 /** Claude Code's SessionEnd budget when nothing raises it, and its ceiling for hook timeouts. */
@@ -90,16 +109,24 @@ const add = (env: Env) =>
     const record = Telemetry.recordPath(env, RECORD)
     const written = Telemetry.readRecord(record).settings[path] ?? {}
     const plan = yield* Settings.update(path, (settings) =>
-      Either.map(Telemetry.envOf(settings, path), (block) => planAdd(settings, block, written))
+      Either.map(Telemetry.envOf(settings, path), (block) => planAdd(settings, block, written, env))
     )
     yield* Telemetry.writeRecord(record, path, plan.written)
-    return plan.changed
+    if (!plan.changed) return []
+    return Object.keys(plan.written).length > 0
       ? [
           `SessionEnd hooks: ${Number(VALUE) / 1000} s instead of Claude Code's 1.5 s, so a busy machine does not cut ` +
             `off the hook that records the end of a session (${VARIABLE} in the env block of ${path}).`
         ]
-      : []
-  })
+      : [`SessionEnd hooks: removed ${VARIABLE} from ${path}; their own timeouts give them as long.`]
+  }).pipe(
+    // Secondary to the command that runs it (login, setup): a settings file it cannot edit is said, not fatal.
+    Effect.catchAll((error) =>
+      Effect.succeed([
+        `SessionEnd hooks: left as they are (${error.message}); \`claude-code-sync status\` says how long.`
+      ])
+    )
+  )
 
 const remove = (env: Env) =>
   Effect.gen(function* () {
@@ -120,6 +147,6 @@ const asCliError = Effect.mapError(
 
 /** The budget in the Claude dirs of `env`. */
 export const make = (env: Env): Kit.SessionSource.HostSettings => ({
-  apply: add(env).pipe(asCliError),
+  apply: add(env),
   remove: remove(env).pipe(asCliError)
 })

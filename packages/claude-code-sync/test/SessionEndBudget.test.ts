@@ -36,6 +36,38 @@ describe("planning the budget", () => {
     }
   })
 
+  it("never shortens a longer budget: a user's own SessionEnd hook timeout, or the variable in their environment", () => {
+    const long = { hooks: { SessionEnd: [{ hooks: [{ type: "command", command: "archive.sh", timeout: 45 }] }] } }
+    expect(SessionEndBudget.planAdd(long, {}, {})).toEqual({ settings: long, changed: false, written: {} })
+    expect(SessionEndBudget.planAdd({}, {}, {}, { [VARIABLE]: "30000" })).toMatchObject({ changed: false, written: {} })
+    // Inside Claude Code the environment holds the file's value: judged in the file.
+    const ours = { [VARIABLE]: VALUE }
+    const record = { [VARIABLE]: Telemetry.digest(VALUE) }
+    expect(SessionEndBudget.planAdd({ env: ours }, ours, record, ours)).toMatchObject({
+      changed: false,
+      written: record
+    })
+  })
+
+  it("takes out the one it wrote once the hooks' own timeouts give as long (setup after login)", () => {
+    const hooks = { SessionEnd: [{ hooks: [{ type: "command", command: "x", timeout: 10 }] }] }
+    const env = { FOO: "bar", [VARIABLE]: VALUE }
+    expect(SessionEndBudget.planAdd({ hooks, env }, env, { [VARIABLE]: Telemetry.digest(VALUE) })).toEqual({
+      settings: { hooks, env: { FOO: "bar" } },
+      changed: true,
+      written: {}
+    })
+    const alone = { [VARIABLE]: VALUE }
+    expect(SessionEndBudget.planAdd({ hooks, env: alone }, alone, { [VARIABLE]: Telemetry.digest(VALUE) })).toEqual({
+      settings: { hooks },
+      changed: true,
+      written: {}
+    })
+    // Shorter hook timeouts: the variable is still what gives 10 s.
+    const short = { SessionEnd: [{ hooks: [{ type: "command", command: "x", timeout: 3 }] }] }
+    expect(SessionEndBudget.planAdd({ hooks: short }, {}, {}).changed).toBe(true)
+  })
+
   it("updates a value it wrote before (an older default)", () => {
     const env = { [VARIABLE]: "5000" }
     const plan = SessionEndBudget.planAdd({ env }, env, { [VARIABLE]: Telemetry.digest("5000") })
@@ -107,6 +139,36 @@ describe("the CLI against a real server", () => {
     expect((await Cli.run(dir, ["status"])).stdout).toContain(
       "SessionEnd hooks get 1.5 s (Claude Code's default): on a busy machine"
     )
+  })
+
+  it("setup after login takes it out (its hooks' timeout gives as long); the backup is the file before the command", async () => {
+    const dir = context.home()
+    mkdirSync(join(dir, ".claude"))
+    expect((await login(dir)).code).toBe(0)
+    const before = readFileSync(settingsFile(dir), "utf8")
+    expect(JSON.parse(before).env).toEqual({ [VARIABLE]: VALUE })
+    const setup = await Cli.run(dir, ["setup"], { CLAUDE_SYNC_CONVEX_URL: context.server.url })
+    expect(setup.code, setup.stderr).toBe(0)
+    expect(setup.stdout).toContain(`SessionEnd hooks: removed ${VARIABLE} from ${settingsFile(dir)}`)
+    expect(settingsOf(dir).env).toBeUndefined()
+    expect(settingsOf(dir).hooks.SessionEnd[0].hooks[0].timeout).toBe(10)
+    // setup wrote the file twice (hooks, then the variable): .bak is what it was before setup.
+    expect(readFileSync(`${settingsFile(dir)}.bak`, "utf8")).toBe(before)
+    expect((await Cli.run(dir, ["status"])).stdout).toContain(
+      "SessionEnd hooks get 10 s (the SessionEnd hook timeouts in settings.json)"
+    )
+  })
+
+  it("a settings file it cannot edit does not fail login --no-telemetry, and the opt-out is saved", async () => {
+    const dir = context.home()
+    mkdirSync(join(dir, ".claude"))
+    writeFileSync(settingsFile(dir), '{"env": "x"}\n')
+    const result = await login(dir)
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toContain("SessionEnd hooks: left as they are (")
+    expect(result.stdout).toContain('has an "env" value that is not an object')
+    expect(JSON.parse((await Cli.run(dir, ["config", "--json"])).stdout).telemetry).toBe(false)
+    expect(readFileSync(settingsFile(dir), "utf8")).toBe('{"env": "x"}\n')
   })
 
   it("keeps the user's own value through login, setup and uninstall", async () => {

@@ -247,11 +247,10 @@ const setup = (noTelemetry: boolean) =>
   Effect.gen(function* () {
     const { agent } = yield* LocalState
     const source = yield* SessionSource
-    const lines = [
-      ...(yield* source.registration.install),
-      ...(yield* applyHostSettings),
-      ...(yield* Telemetry.apply(noTelemetry))
-    ]
+    const lines = [...(yield* source.registration.install)]
+    // Telemetry first: its opt-out is saved even when what follows cannot edit the agent's settings.
+    const telemetry = yield* Telemetry.apply(noTelemetry)
+    lines.push(...(yield* applyHostSettings), ...telemetry)
     const config = yield* (yield* ConfigStore.ConfigStore).load
     if (config.serverUrl === undefined || config.apiKey === undefined)
       lines.push(`Next: \`${agent.source.cli} login\`.`)
@@ -308,7 +307,10 @@ export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<A
         Effect.zipRight(
           AccountCommands.login(accountCli, flags),
           Effect.flatMap(
-            Effect.zipWith(applyHostSettings, Telemetry.apply(flags.noTelemetry), (a, b) => [...a, ...b]),
+            Effect.zipWith(Telemetry.apply(flags.noTelemetry), applyHostSettings, (telemetry, host) => [
+              ...host,
+              ...telemetry
+            ]),
             printLines
           )
         )

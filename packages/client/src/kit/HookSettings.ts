@@ -251,16 +251,24 @@ const read = (path: string) =>
 export const load = (path: string): Effect.Effect<Json, SettingsInvalid> =>
   Effect.map(read(path), ({ settings }) => settings)
 
-/** Writes `text` to `path` atomically (temp file + rename), after copying an existing file to `<path>.bak`. */
+/** What this process last wrote to each file: a file that still holds it is not backed up over the real backup. */
+const lastWritten = new Map<string, string>()
+
+/**
+ * Writes `text` to `path` atomically (temp file + rename), after copying an existing file to `<path>.bak`, unless the
+ * file holds what this process wrote to it last: one command editing a file in steps (hooks, then env variables)
+ * leaves the file as it was before the command in `.bak`, not a step of its own.
+ */
 export const writeText = (path: string, exists: boolean, text: string): Effect.Effect<void, SettingsWriteFailed> =>
   Effect.try({
     try: () => {
       mkdirSync(dirname(path), { recursive: true })
       const mode = exists ? statSync(path).mode & 0o777 : 0o600
-      if (exists) copyFileSync(path, `${path}.bak`)
+      if (exists && readFileSync(path, "utf8") !== lastWritten.get(path)) copyFileSync(path, `${path}.bak`)
       const temp = `${path}.${process.pid}.${Date.now()}.tmp`
       writeFileSync(temp, text, { mode })
       renameSync(temp, path)
+      lastWritten.set(path, text)
     },
     catch: (cause) => new SettingsWriteFailed({ path, reason: describe(cause) })
   })
