@@ -94,9 +94,7 @@ const install = (env: Env) =>
     const events = plan.added.length > 0 ? plan.added.join(", ") : "no new events"
     const replaced = plan.removed > 0 ? ` (replaced ${plan.removed} old entry/entries)` : ""
     const raised =
-      plan.updated.length > 0
-        ? ` Gave ${plan.updated.join(", ")} a timeout of ${Settings.HOOK_TIMEOUT_S} s.`
-        : ""
+      plan.updated.length > 0 ? ` Gave ${plan.updated.join(", ")} a timeout of ${Settings.HOOK_TIMEOUT_S} s.` : ""
     const lines = !Settings.changes(plan)
       ? [`Already set up: ${path} runs ${hook} on every event. Nothing changed.`]
       : [
