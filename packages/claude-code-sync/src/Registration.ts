@@ -42,30 +42,30 @@ const lastRun = (paths: Kit.Agent.StatePaths): string => {
   return `last session started ${AccountCommands.ago(beat.at)} with ${beat.entry}${root}`
 }
 
-const inspect = (env: Env, paths: Kit.Agent.StatePaths) =>
-  Effect.map(
-    Effect.either(
-      Effect.zip(Settings.inspect(Settings.settingsPath(env), hookPath()), Settings.load(Settings.settingsPath(env)))
-    ),
-    (found): Kit.SessionSource.RegistrationStatus =>
-      Either.isRight(found)
-        ? {
-            key: "hooks",
-            active: found.right[0].settingsEvents.length > 0 || found.right[0].plugins.length > 0,
-            text: hooksLine(found.right[0]),
-            details: [lastRun(paths), SessionEndBudget.statusLine(found.right[1], env)],
-            json: { ...found.right[0], sessionEndBudgetMs: SessionEndBudget.budgetOf(found.right[1], env).ms },
-            fix
-          }
-        : {
-            key: "hooks",
-            active: false,
-            text: found.left.message,
-            details: [],
-            json: { error: found.left.message },
-            fix
-          }
-  )
+const inspect = (env: Env, paths: Kit.Agent.StatePaths) => {
+  const path = Settings.settingsPath(env)
+  return Effect.map(Effect.either(Settings.load(path)), (loaded): Kit.SessionSource.RegistrationStatus => {
+    if (Either.isLeft(loaded)) {
+      return {
+        key: "hooks",
+        active: false,
+        text: loaded.left.message,
+        details: [],
+        json: { error: loaded.left.message },
+        fix
+      }
+    }
+    const found = Settings.registration(loaded.right, hookPath(), path)
+    return {
+      key: "hooks",
+      active: found.settingsEvents.length > 0 || found.plugins.length > 0,
+      text: hooksLine(found),
+      details: [lastRun(paths), SessionEndBudget.statusLine(loaded.right, env)],
+      json: { ...found, sessionEndBudgetMs: SessionEndBudget.budgetOf(loaded.right, env).ms },
+      fix
+    }
+  })
+}
 
 const asCliError = Effect.mapError(
   (error: { readonly message: string }) => new AccountCommands.CliError({ message: error.message })

@@ -7,10 +7,12 @@
  * on a busy machine: the hook dies before it stores the end of the session. `CLAUDE_CODE_SESSIONEND_HOOKS_TIMEOUT_MS`
  * sets the budget whatever registered the hooks. Claude Code waits for the hooks (about 0.1 s), not for the budget.
  *
- * `login` and `setup` add it where it is missing, `uninstall` and `logout` remove it while it holds what was written (the
- * digest is recorded like the telemetry variables'); a value the user set is theirs and left alone.
+ * `login` and `setup` add it where the hooks in `settings.json` give less than 10 s and nobody set it (never shortening
+ * a budget), and take the one they wrote out once the hooks give as long; `uninstall` and `logout` remove it while it
+ * holds what was written (the digest is recorded like the telemetry variables'). A value the user set stays theirs.
  */
 import { AccountCommands, type Kit } from "@opensync/client"
+import { isObject } from "@opensync/client/kit/HookSettings"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Settings from "./Settings.js"
@@ -66,8 +68,6 @@ const withoutEnv = (settings: Json): Json => {
 /** Claude Code's SessionEnd budget when nothing raises it, and its ceiling for hook timeouts. */
 const DEFAULT_MS = 1_500
 const MAX_FROM_HOOKS_MS = 60_000
-
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
 
 /**
  * The time Claude Code gives SessionEnd hooks as `settings` (the user's settings.json) and the CLI's environment set

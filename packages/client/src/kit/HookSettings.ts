@@ -96,18 +96,21 @@ const timeoutOf = (entry: unknown): number | undefined =>
 const withTimeout = (groups: ReadonlyArray<unknown>, command: string, handler: Json) => {
   const wanted = timeoutOf(handler)
   if (wanted === undefined) return undefined
-  let raised = false
-  const next = groups.map((group) => {
-    if (!isObject(group) || !Array.isArray(group.hooks)) return group
-    const hooks = group.hooks.map((entry) => {
-      const current = timeoutOf(entry)
-      if (!isObject(entry) || commandOf(entry) !== command || (current !== undefined && current >= wanted)) return entry
-      raised = true
-      return { ...entry, timeout: wanted }
-    })
-    return raised ? { ...group, hooks } : group
-  })
-  return raised ? next : undefined
+  const short = (entry: unknown) => {
+    const current = timeoutOf(entry)
+    return isObject(entry) && commandOf(entry) === command && (current === undefined || current < wanted)
+  }
+  const isShort = (group: unknown): group is Json & { readonly hooks: ReadonlyArray<unknown> } =>
+    isObject(group) && Array.isArray(group.hooks) && group.hooks.some(short)
+  if (!groups.some(isShort)) return undefined
+  return groups.map((group) =>
+    isShort(group)
+      ? {
+          ...group,
+          hooks: group.hooks.map((entry) => (short(entry) ? { ...(entry as Json), timeout: wanted } : entry))
+        }
+      : group
+  )
 }
 
 /** Removes our entries matching `drop` from one event's groups; groups left empty by the removal go too. */
