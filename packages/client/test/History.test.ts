@@ -3,7 +3,7 @@
  * synchronous work, so the loop lets the event loop take its I/O between items and what was appended goes out while the
  * import reads on.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -82,6 +82,108 @@ describe("the import loop", () => {
       // An item of few events is not remembered by its ids: it is queued whole when it changes.
       expect(yield* run([{ ...item("v1", 5), key: "short" }])).toMatchObject({ events: 5 })
       expect(yield* run([{ ...item("v2", 6), key: "short" }])).toMatchObject({ events: 6 })
+    })
+  )
+
+  it.effect("a file read on from a memo queues only what changed, once the read that left the memo was queued", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(root, "state-"))
+      const outboxDir = join(dir, "outbox")
+      const layer = Layer.merge(Outbox.layer(outboxDir), Redactor.Redactor.Default)
+      const events = (from: number, to: number) =>
+        Array.from({ length: to - from }, (_, i) => message("memo", from + i))
+      let built = 0
+      /**
+       * The file as it is after `count` events, read on from the memo `since` (when given) and leaving the memo
+       * `saved`: `all` builds every event (and is counted), `changed` holds the events after `since`'s `count`.
+       */
+      const fileItem = (
+        version: string,
+        count: number,
+        memo: { readonly since?: { readonly gen: string; readonly count: number }; readonly saved: string },
+        server: string | null = null
+      ) => ({
+        server,
+        item: {
+          sessionId: "memo",
+          label: "memo",
+          size: 0,
+          key: "memo",
+          version,
+          always: true,
+          read: Effect.sync(() =>
+            Kit.SessionSource.partsEvents(
+              [
+                {
+                  all: () => {
+                    built++
+                    return events(0, count)
+                  },
+                  ...(memo.since !== undefined
+                    ? { changed: { since: memo.since.gen, events: events(memo.since.count, count) } }
+                    : {}),
+                  saved: memo.saved
+                }
+              ],
+              0
+            )
+          )
+        } satisfies Kit.SessionSource.HistoryItem
+      })
+      const run = ({ item, server }: ReturnType<typeof fileItem>) =>
+        Effect.gen(function* () {
+          const checkpoints = Kit.Checkpoints.open(join(dir, "state"), server)
+          const mapping = { syncToolCalls: true, syncThinking: false }
+          return yield* Kit.History.importItems([item], { checkpoints, mapping })
+        }).pipe(Effect.provide(layer))
+      const queuedIds = () =>
+        Effect.gen(function* () {
+          const outbox = yield* Outbox.Outbox
+          const ids: Array<string> = []
+          yield* outbox.drain((batch) => {
+            const sent = batch.map((event) => (event as { readonly id: string }).id)
+            ids.push(...sent)
+            return Effect.succeed({ stored: sent, duplicates: [], stale: [], rejected: [] })
+          })
+          return ids
+        }).pipe(Effect.provide(layer))
+
+      // Read from the start: every event, and the memo it left (g1) is recorded once they are queued.
+      expect(yield* run(fileItem("v1", 150, { saved: "g1" }))).toMatchObject({ events: 150 })
+      expect(built).toBe(1)
+      // On from g1: only what the turn added, without building the rest.
+      expect(yield* run(fileItem("v2", 153, { since: { gen: "g1", count: 150 }, saved: "g2" }))).toMatchObject({
+        events: 3
+      })
+      expect(built).toBe(1)
+      // The outbox refuses the next turn's events, after the read left its memo (g3): they were never queued.
+      const moved = `${outboxDir}.away`
+      renameSync(outboxDir, moved)
+      writeFileSync(outboxDir, "not a folder")
+      const refused = yield* Effect.either(run(fileItem("v3", 155, { since: { gen: "g2", count: 153 }, saved: "g3" })))
+      expect(refused._tag).toBe("Left")
+      rmSync(outboxDir)
+      renameSync(moved, outboxDir)
+      // On from g3, which no queued read left: every event is built and queued again, the refused turn's too, but the
+      // three the last queued read queued (after a read on from a memo, only its own are remembered).
+      expect(yield* run(fileItem("v4", 157, { since: { gen: "g3", count: 155 }, saved: "g4" }))).toMatchObject({
+        events: 157 - 3
+      })
+      expect(built).toBe(2)
+      const ids = yield* queuedIds()
+      for (const event of events(0, 157)) expect(ids).toContain(event.id)
+      // And from g4, recorded with that read, only what changed again.
+      expect(yield* run(fileItem("v5", 158, { since: { gen: "g4", count: 157 }, saved: "g5" }))).toMatchObject({
+        events: 1
+      })
+      expect(built).toBe(2)
+      // Another server's bookkeeping has none of it: everything is queued, whatever the memo.
+      expect(yield* run(fileItem("v5", 158, { since: { gen: "g5", count: 158 }, saved: "g5" }, "other"))).toMatchObject(
+        {
+          events: 158
+        }
+      )
+      expect(built).toBe(3)
     })
   )
 

@@ -64,24 +64,29 @@ describe("Kit.Memo: a growing file read on from where its last read stopped", ()
     const { dir, path, memos, log, read } = setup()
     try {
       writeFileSync(path, `${lines(0, 5)}not json\n[1]\n\n`)
-      expect(read()).toEqual({ result: { sum: 10, seen: range(0, 5) }, malformed: 2 })
+      // Each read says which memo it went on from and which it left (a new one whenever it saved one).
+      const first = read()
+      expect(first).toEqual({ result: { sum: 10, seen: range(0, 5) }, malformed: 2, saved: expect.any(String) })
+      expect(first.from).toBeUndefined()
       expect(log.added).toEqual(range(0, 5))
       expect(readdirSync(memos)).toHaveLength(1)
 
       // A line still being written is read (here, not yet JSON: malformed), but the memo stops before it.
       const half = line(6).slice(0, 10)
       appendFileSync(path, `${line(5)}${half}`)
-      expect(read()).toEqual({ result: { sum: 15, seen: range(0, 6) }, malformed: 3 })
+      const second = read()
+      expect(second).toMatchObject({ result: { sum: 15, seen: range(0, 6) }, malformed: 3, from: first.saved })
+      expect(second.saved).not.toBe(first.saved)
       expect(log.added).toEqual([5])
       expect(log.ahead).toEqual([line(5).trimEnd(), half])
       appendFileSync(path, `${line(6).slice(10)}${line(7)}`)
       const grown = read()
       expect(log.added).toEqual([6, 7])
-      expect(grown).toEqual({ result: { sum: 28, seen: range(0, 8) }, malformed: 2 })
+      expect(grown).toMatchObject({ result: { sum: 28, seen: range(0, 8) }, malformed: 2, from: second.saved })
 
-      // Nothing new: nothing parsed, the memo stays.
+      // Nothing new: nothing parsed, the memo stays (and is the one the read leaves).
       const memo = readFileSync(join(memos, readdirSync(memos)[0]!), "utf8")
-      expect(read()).toEqual(grown)
+      expect(read()).toEqual({ ...grown, from: grown.saved })
       expect(log.added).toEqual([])
       expect(readFileSync(join(memos, readdirSync(memos)[0]!), "utf8")).toBe(memo)
     } finally {
@@ -137,11 +142,11 @@ describe("Kit.Memo: a growing file read on from where its last read stopped", ()
     const { dir, path, memos, log, read } = setup()
     try {
       writeFileSync(path, lines(0, 3))
-      expect(read({ fromBytes: 1_000_000 }).result.sum).toBe(3)
+      expect(read({ fromBytes: 1_000_000 })).toMatchObject({ result: { sum: 3 }, saved: undefined })
       expect(() => readdirSync(memos)).toThrow()
-      // The memos' folder is a file: the read succeeds, and leaves no temporary file behind.
+      // The memos' folder is a file: the read succeeds, and leaves no temporary file behind, nor a memo to name.
       writeFileSync(memos, "")
-      expect(read().result.sum).toBe(3)
+      expect(read()).toMatchObject({ result: { sum: 3 }, from: undefined, saved: undefined })
       appendFileSync(path, line(3))
       expect(read().result.sum).toBe(6)
       expect(log.added).toEqual(range(0, 4))

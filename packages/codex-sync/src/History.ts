@@ -72,7 +72,7 @@ export const readSessionFile = (
       fresh: options.again === true,
       open: rolloutReader(options)
     })
-    return { session: read.result, malformed: read.malformed }
+    return { session: read.result, malformed: read.malformed, from: read.from, saved: read.saved }
   })
 
 /**

@@ -170,6 +170,10 @@ export const reader = (
   let group: Group | null = saved?.group ?? null
   let at = saved?.at ?? 0
   let index = saved?.index ?? 0
+  // What the saved state held, to tell which of its messages and calls the read leaves as they were (`unchanged`):
+  // messages are never changed once made; a call is, in place, by its output and the events after it.
+  const savedMessages = messages.length
+  const savedCalls = new Map((saved?.calls ?? []).map((call) => [call.callId, JSON.stringify(call)]))
   /** Ends the current response (its items so far) with its usage; usage without items gets a message of its own. */
   const close = (usage: Usage.UsageFields | null, responseId: string | null, fallback: string) => {
     if (group === null && usage === null) return
@@ -433,7 +437,25 @@ export const reader = (
     seenResponses: [...seenResponses]
   })
 
+  /**
+   * The messages and calls of the saved state the read left as they were. Their events are the ones the read that
+   * saved the state made, unless what the events take from the session changed: its id, or the provider (of every
+   * assistant message).
+   */
+  const unchanged = (): Kit.SessionEvents.Unchanged | undefined => {
+    if (saved === undefined || saved.id !== id) return undefined
+    const same = new Set<string>()
+    if (saved.provider === provider) for (let i = 0; i < savedMessages; i++) same.add(messages[i].id)
+    const sameCalls = new Set<string>()
+    for (const [callId, json] of savedCalls) {
+      const call = calls.get(callId)
+      if (call !== undefined && JSON.stringify(call) === json) sameCalls.add(callId)
+    }
+    return { messages: same, toolCalls: sameCalls }
+  }
+
   const session = (): RolloutSession => {
+    const kept = unchanged()
     close(null, null, "")
     const toolCalls = [...calls.values()].map((call): RolloutToolCall => {
       const failed = failedCall(call)
@@ -456,7 +478,7 @@ export const reader = (
         }
       }
     })
-    return { ...record(), toolCalls }
+    return { ...record(), toolCalls, ...(kept !== undefined ? { unchanged: kept } : {}) }
   }
 
   return { add, state, session }

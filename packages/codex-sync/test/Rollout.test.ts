@@ -5,6 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Kit } from "@opensync/client"
 import { Event, Ingest, Pricing, Usage } from "@opensync/domain"
 import { totalUsage, usage } from "@opensync/testkit/HookAgent"
+import { leftOutChecker } from "@opensync/testkit/MemoParts"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -255,19 +256,25 @@ describe("Codex session files", () => {
     const path = join(dir, "rollout-2026-12-04T13-03-12-01a24126-d071-7d40-b1a6-dce6c095a6d9.jsonl")
     const readNow = (memoFromBytes: number, syncThinking = true) =>
       Effect.runPromise(History.readSessionFile(path, "fallback", { ...options, syncThinking }, env, memoFromBytes))
+    // What each read on from a memo leaves out of the events it queues was made by the read that left the memo.
+    let leftOut = leftOutChecker()
+    let leftOutInAll = 0
     const expectWhole = async (text: string, syncThinking = true) => {
       writeFileSync(path, text)
       const read = await readNow(0, syncThinking)
       const whole = await readNow(Number.POSITIVE_INFINITY, syncThinking)
-      expect(read.session).toEqual(whole.session)
+      const { unchanged: _, ...session } = read.session
+      expect(session).toEqual(whole.session)
       expect(read.events).toEqual(whole.events)
       expect(read.malformed).toBe(whole.malformed)
+      leftOut.check(read)
       return read
     }
     const memos = join(dir, ".config", "codex-sync", "rollouts")
     try {
       for (const name of fixtures) {
         rmSync(memos, { recursive: true, force: true })
+        leftOut = leftOutChecker()
         const lines = fixture(name).trimEnd().split("\n")
         lines.splice(2, 0, "not json", "", "[1]")
         for (let count = 1; count <= lines.length; count++) {
@@ -276,10 +283,14 @@ describe("Codex session files", () => {
           if (next !== undefined) await expectWhole(text + next.slice(0, next.length >> 1))
           await expectWhole(text)
         }
+        // Each line read on from the memo of the read before, leaving out what that read made.
+        expect(leftOut.counts().partial).toBeGreaterThan(lines.length)
+        leftOutInAll += leftOut.counts().leftOut
         // Other settings: the memo is not used.
         await expectWhole(`${lines.join("\n")}\n`, false)
       }
       expect(readdirSync(memos)).toHaveLength(1)
+      expect(leftOutInAll).toBeGreaterThan(400)
 
       // A file read without usage records (an older Codex) that then gets one: usage is counted from the records, over
       // the whole file, so it is read again from its start.

@@ -261,6 +261,9 @@ export const reader = (
   let header: Json | undefined = saved?.header ?? undefined
   // Upsert by id: the last copy of a record wins, in the place its first copy had.
   const latest = new Map<string, Kept>(saved?.kept ?? [])
+  // The saved state's records: one the read did not write again is still the same object (`unchanged`).
+  const savedKept = saved === undefined ? undefined : new Map(latest)
+  const savedSessionId = saved === undefined ? undefined : (Lenient.field(saved.header ?? {}, "sessionId") ?? null)
   let title: string | null = saved?.title ?? null
   const upsert = (record: Json) => {
     const id = Lenient.field(record, "id")
@@ -281,7 +284,27 @@ export const reader = (
     upsert(record)
   }
   const state = (): ReaderState => ({ header: header ?? null, title, kept: [...latest] })
+  /**
+   * The messages and tool calls of records the read took from the saved state and did not see again: their events are
+   * the ones the read that saved the state made (unless the session they belong to is another one).
+   */
+  const unchanged = (): Kit.SessionEvents.Unchanged | undefined => {
+    if (savedKept === undefined || savedSessionId !== (Lenient.field(header ?? {}, "sessionId") ?? null))
+      return undefined
+    const messages = new Set<string>()
+    const toolCalls = new Set<string>()
+    const changedCalls = new Set<string>()
+    for (const [id, kept] of latest) {
+      const same = savedKept.get(id) === kept
+      if (same && kept.message !== null) messages.add(kept.message.id)
+      for (const call of kept.toolCalls) (same ? toolCalls : changedCalls).add(call.callId)
+    }
+    // A call id written again under another record is not left out.
+    for (const callId of changedCalls) toolCalls.delete(callId)
+    return { messages, toolCalls }
+  }
   const session = (): ChatSession => {
+    const kept = unchanged()
     const head = header ?? {}
     const messages: Array<Kit.SessionEvents.SessionMessage> = []
     const toolCalls: Array<Kit.SessionEvents.SessionToolCall> = []
@@ -313,7 +336,8 @@ export const reader = (
       startedAt: Number.isFinite(started) ? started : (messages[0]?.createdAt ?? null),
       lastAt,
       messages,
-      toolCalls
+      toolCalls,
+      ...(kept !== undefined ? { unchanged: kept } : {})
     }
   }
   return { add, state, session }

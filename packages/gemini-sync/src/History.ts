@@ -122,7 +122,7 @@ const readJsonlChat = (
     fresh: options.again === true,
     open: chatReader(path, options, env)
   })
-  return { session: read.result, malformed: read.malformed }
+  return { session: read.result, malformed: read.malformed, from: read.from, saved: read.saved }
 }
 
 /**

@@ -17,6 +17,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Kit } from "@opensync/client"
 import { Limits, Pricing, Usage } from "@opensync/domain"
 import { totalUsage, usage } from "@opensync/testkit/HookAgent"
+import { leftOutChecker } from "@opensync/testkit/MemoParts"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import * as Effect from "effect/Effect"
 import { geminiChat } from "../../../bench/long-sessions.mjs"
@@ -430,14 +431,18 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
     const { home, path } = chatHome("gemini-memo-", "session-2026-12-04T17-13-5e551017.jsonl")
     try {
       const env = { HOME: home }
+      // What each read on from a memo leaves out of the events it queues was made by the read that left the memo.
+      const leftOut = leftOutChecker()
       const expectWhole = async (text: string, syncThinking = true) => {
         writeFileSync(path, text)
         const options = { syncToolCalls: true, syncThinking }
         const read = await Effect.runPromise(History.readChatFile(path, "fallback", options, env, 0))
         const parsed = Chat.parse(text, "jsonl")
         const whole = Chat.read(parsed.records, { syncThinking, cwd: "/home/dev/projects/gproj" })
-        expect(read.session).toEqual(whole)
+        const { unchanged: _, ...session } = read.session
+        expect(session).toEqual(whole)
         expect(read.malformed).toBe(parsed.malformed)
+        leftOut.check(read)
         return read
       }
       for (let count = 1; count <= lines.length; count++) {
@@ -446,6 +451,8 @@ describe("Gemini CLI chat files: what Gemini CLI 0.61.0 appends when the convers
         if (next !== undefined) await expectWhole(text + next.slice(0, next.length >> 1))
         await expectWhole(text)
       }
+      expect(leftOut.counts().partial).toBeGreaterThan(lines.length)
+      expect(leftOut.counts().leftOut).toBeGreaterThan(lines.length)
       const full = `${lines.join("\n")}\n`
       // Other settings: the memo is not used.
       await expectWhole(full, false)

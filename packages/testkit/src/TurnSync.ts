@@ -9,7 +9,7 @@
  */
 import { readFileSync, statSync, writeFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
-import { getSession, type Ran, runNode } from "./Server.js"
+import { getSession, type Ran, runNode, startServer } from "./Server.js"
 import { agentEnv, serverForSuite } from "./SuiteServer.js"
 
 export interface TurnSyncCase {
@@ -115,6 +115,31 @@ export const describeTurnSync = (agent: TurnSyncCase) =>
       const again = await run(agent.cli, ["import", "--again"])
       expect(again.code, again.stderr).toBe(0)
       expect(await texts()).toContain(agent.firstPrompt.text)
+    })
+
+    it("sends the whole session to another server, though the file is read on from its memo", {
+      timeout: 120_000
+    }, async () => {
+      const { home, run, turn } = makeHome()
+      expect(await turn(agent.write(home, agent.memoTurns))).toBeGreaterThan(100)
+      expect(await turn(agent.write(home, agent.memoTurns + 1))).toBeLessThan(20)
+      // The same HOME pointed at another server: the memo the last sync left was queued for the first one only.
+      const other = await startServer()
+      try {
+        const elsewhere = { [`${agent.envPrefix}_CONVEX_URL`]: other.url, [`${agent.envPrefix}_API_KEY`]: other.key }
+        expect(await turn(agent.write(home, agent.memoTurns + 2), elsewhere)).toBeGreaterThan(100)
+        // Its next turn goes on from the memo that sync left, recorded for the other server.
+        expect(await turn(agent.write(home, agent.memoTurns + 3), elsewhere)).toBeLessThan(20)
+        const there = await getSession(other, agent.sessionId)
+        const here = await getSession(suite.server(), agent.sessionId)
+        expect(there?.detail.messages.length).toBeGreaterThan(here?.detail.messages.length ?? 0)
+        // What the other server holds is the whole session: reading all of it again adds nothing.
+        const whole = await run(agent.cli, ["import", "--again"], "", elsewhere)
+        expect(whole.code, whole.stderr).toBe(0)
+        expect((await getSession(other, agent.sessionId))?.raw).toBe(there?.raw)
+      } finally {
+        await other.stop()
+      }
     })
 
     it("sends the whole session again after `import --again`, and after a change of settings", {

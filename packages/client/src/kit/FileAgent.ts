@@ -27,6 +27,8 @@ import {
   type InboxItem,
   type ItemEvents,
   type MappingOptions,
+  type MemoPart,
+  partsEvents,
   SessionSource
 } from "./SessionSource.js"
 
@@ -125,8 +127,19 @@ export const hookDecoder =
 /** What reading one session file gave: its session, its events, and how many of its lines were not JSON objects. */
 export interface FileRead<S> {
   readonly session: S
+  /** Every event of the session (built when first asked for). */
   readonly events: ReadonlyArray<Event.EventEncoded>
   readonly malformed: number
+  /** The file as a part of its history item: with the events of what changed since its memo, when it had one. */
+  readonly part: MemoPart
+}
+
+/** What a reader made of a file: its session, and the memos it went on from and left (`Kit.Memo.Read`). */
+export interface ReaderResult<S> {
+  readonly session: S
+  readonly malformed: number
+  readonly from?: string | undefined
+  readonly saved?: string | undefined
 }
 
 /** A session as a reader made it from a file: what every session gives, and its id when the file names it. */
@@ -152,7 +165,7 @@ export const readSessionFileWith = <S extends FileSession>(
   path: string,
   sessionId: string,
   options: MappingOptions & { readonly source: string },
-  read: (size: number) => { readonly session: S; readonly malformed: number }
+  read: (size: number) => ReaderResult<S>
 ): Effect.Effect<FileRead<S>, string> =>
   Effect.map(
     Effect.try({
@@ -163,18 +176,29 @@ export const readSessionFileWith = <S extends FileSession>(
   )
 
 const fileRead = <S extends FileSession>(
-  { session, malformed }: { readonly session: S; readonly malformed: number },
+  { session, malformed, from, saved }: ReaderResult<S>,
   sessionId: string,
   options: MappingOptions & { readonly source: string }
-): FileRead<S> => ({
-  session,
-  malformed,
-  events: SessionEvents.toEvents(session, {
-    source: options.source,
-    sessionId: session.id ?? sessionId,
-    syncToolCalls: options.syncToolCalls
-  })
-})
+): FileRead<S> => {
+  const mapping = { source: options.source, sessionId: session.id ?? sessionId, syncToolCalls: options.syncToolCalls }
+  let events: ReadonlyArray<Event.EventEncoded> | undefined
+  const all = () => {
+    events ??= SessionEvents.toEvents(session, mapping)
+    return events
+  }
+  const changed =
+    from === undefined || session.unchanged === undefined
+      ? undefined
+      : { since: from, events: SessionEvents.toEvents(session, { ...mapping, skip: session.unchanged }) }
+  return {
+    session,
+    malformed,
+    get events() {
+      return all()
+    },
+    part: { all, ...(changed !== undefined ? { changed } : {}), ...(saved !== undefined ? { saved } : {}) }
+  }
+}
 
 /**
  * How a file is read: the mapping options, and `again` (`import --again`) to read it from its start, not on from a
@@ -203,13 +227,13 @@ export interface Files<S> {
  * their files, so they are read with their parent's. A file that cannot be read now is left to the next re-read or
  * `import`.
  */
-const subagentEvents = <S>(
+const subagentParts = <S>(
   files: Files<S>,
   parent: FollowUp,
   read: FileRead<S>,
   options: MappingOptions,
   depth: number
-): Effect.Effect<ReadonlyArray<Event.EventEncoded>> =>
+): Effect.Effect<ReadonlyArray<MemoPart>> =>
   depth <= 0
     ? Effect.succeed([])
     : Effect.flatMap(files.subagentsOf(parent.path, read, parent.sessionId), (subagents) =>
@@ -217,8 +241,8 @@ const subagentEvents = <S>(
           Effect.forEach(subagents, (subagent) =>
             files.read(subagent.path, subagent.sessionId, options).pipe(
               Effect.flatMap((theirs) =>
-                Effect.map(subagentEvents(files, subagent, theirs, options, depth - 1), (below) => [
-                  ...theirs.events,
+                Effect.map(subagentParts(files, subagent, theirs, options, depth - 1), (below) => [
+                  theirs.part,
                   ...below
                 ])
               ),
@@ -229,16 +253,24 @@ const subagentEvents = <S>(
         )
       )
 
+/** Re-reads a follow-up's file, and the files of the subagents it spawned: each file as a part of the item. */
+const followUpParts = <S>(
+  files: Files<S>,
+  followUp: FollowUp,
+  options: MappingOptions
+): Effect.Effect<ReadonlyArray<MemoPart>, FollowUpFailed> =>
+  files.read(followUp.path, followUp.sessionId, options).pipe(
+    Effect.mapError((reason) => new FollowUpFailed({ path: followUp.path, reason })),
+    Effect.flatMap((read) =>
+      Effect.map(subagentParts(files, followUp, read, options, 3), (theirs) => [read.part, ...theirs])
+    )
+  )
+
 /** Re-reads a follow-up's file into its session's events, and the files of the subagents it spawned. */
 const followUpOf =
   <S>(files: Files<S>) =>
   (followUp: FollowUp, options: MappingOptions): Effect.Effect<ReadonlyArray<Event.EventEncoded>, FollowUpFailed> =>
-    files.read(followUp.path, followUp.sessionId, options).pipe(
-      Effect.mapError((reason) => new FollowUpFailed({ path: followUp.path, reason })),
-      Effect.flatMap((read) =>
-        Effect.map(subagentEvents(files, followUp, read, options, 3), (theirs) => [...read.events, ...theirs])
-      )
-    )
+    Effect.map(followUpParts(files, followUp, options), (parts) => parts.flatMap((part) => part.all()))
 
 /** One session file as an item of the kit's import loop: not read again while its time and size stay the same. */
 const historyItem = <S>(file: SessionFile, files: Files<S>, options: ReadOptions): HistoryItem<never> => ({
@@ -251,9 +283,7 @@ const historyItem = <S>(file: SessionFile, files: Files<S>, options: ReadOptions
   read: files.read(file.path, file.sessionId, options).pipe(
     Effect.map((read): ItemEvents => {
       const problem = files.notASessionFile(read)
-      return problem === undefined
-        ? { ok: true, events: read.events, malformed: read.malformed }
-        : { ok: false, reason: problem }
+      return problem === undefined ? partsEvents([read.part], read.malformed) : { ok: false, reason: problem }
     }),
     Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `unreadable: ${reason}` } as const))
   )
@@ -283,8 +313,8 @@ const followUpItemOf =
           key: followUp.path,
           version: Checkpoints.fileVersion(stats),
           always: true,
-          read: followUpOf(files)(followUp, options).pipe(
-            Effect.map((events): ItemEvents => ({ ok: true, events, malformed: 0 })),
+          read: followUpParts(files, followUp, options).pipe(
+            Effect.map((parts): ItemEvents => partsEvents(parts, 0)),
             Effect.catchAll((failed) => Effect.succeed({ ok: false, reason: failed.reason } as const))
           )
         })

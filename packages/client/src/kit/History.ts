@@ -13,7 +13,7 @@ import * as Outbox from "../Outbox.js"
 import * as Redactor from "../Redactor.js"
 import * as Checkpoints from "./Checkpoints.js"
 import * as ImportText from "./ImportText.js"
-import type { HistoryItem, ImportTotals, MappingOptions, ReadFrom, SessionStatus } from "./SessionSource.js"
+import type { HistoryItem, ImportTotals, MappingOptions, MemoPart, ReadFrom, SessionStatus } from "./SessionSource.js"
 
 /** Most events per outbox file: small items share one, a long one is split. */
 const EVENTS_PER_APPEND = 1_000
@@ -116,10 +116,13 @@ export const fingerprintOf = (mapping: MappingOptions | undefined): string =>
 
 /**
  * A versioned item's reader state: the ids of the events its last read queued (ids are digests of the events'
- * content, so an event read again unchanged has the same id). The next read of the item queues only the others.
+ * content, so an event read again unchanged has the same id), and the memos its files had after that read
+ * (`Kit.Memo`). The next read of the item queues only the others; a file read on from one of those memos gives only
+ * the events of what changed since (all of the memo's were queued with the read that left it).
  */
 interface QueuedIds {
-  readonly queued: ReadonlyArray<string>
+  readonly queued?: ReadonlyArray<string>
+  readonly memos?: ReadonlyArray<string>
 }
 
 /**
@@ -128,9 +131,29 @@ interface QueuedIds {
  */
 export const REMEMBER_QUEUED_FROM = 100
 
-const queuedIdsOf = (state: unknown): ReadonlySet<string> | undefined => {
-  const queued = (state as Partial<QueuedIds> | undefined)?.queued
-  return Array.isArray(queued) ? new Set(queued.filter((id): id is string => typeof id === "string")) : undefined
+const stringsOf = (value: unknown): ReadonlySet<string> | undefined =>
+  Array.isArray(value) ? new Set(value.filter((id): id is string => typeof id === "string")) : undefined
+
+const queuedIdsOf = (state: unknown): ReadonlySet<string> | undefined =>
+  stringsOf((state as QueuedIds | undefined)?.queued)
+
+/**
+ * An item's events from its files' parts: each file read on from a memo its last committed read left gives only what
+ * changed since; any other file gives all of its events. `partial` when any part gave only what changed.
+ */
+const eventsOfParts = (
+  parts: ReadonlyArray<MemoPart>,
+  committed: ReadonlySet<string> | undefined
+): { readonly events: ReadonlyArray<Event.EventEncoded>; readonly partial: boolean } => {
+  const events: Array<Event.EventEncoded> = []
+  let partial = false
+  for (const part of parts) {
+    const changed = part.changed
+    const since = changed !== undefined && committed?.has(changed.since) === true
+    if (since) partial = true
+    for (const event of since ? (changed?.events ?? []) : part.all()) events.push(event)
+  }
+  return { events, partial }
 }
 
 /** Where to go on reading a file the bookkeeping knows, or undefined to read it from the start. */
@@ -173,10 +196,21 @@ export const readItem = <E>(
       const result = yield* item.read
       if (!result.ok) return { _tag: "Failed", reason: result.reason } as const
       // Read whole, but queued only in part: what the last read queued is in the outbox or on the server already.
-      const queued = known === undefined ? undefined : queuedIdsOf(store.state(key))
-      const events = queued === undefined ? result.events : result.events.filter((event) => !queued.has(event.id))
+      const state = known === undefined ? undefined : store.state(key)
+      const queued = queuedIdsOf(state)
+      const { events: read, partial } =
+        result.parts === undefined
+          ? { events: result.events, partial: false }
+          : eventsOfParts(result.parts, stringsOf((state as QueuedIds | undefined)?.memos))
+      const events = queued === undefined ? read : read.filter((event) => !queued.has(event.id))
+      const memos = result.parts?.flatMap((part) => (part.saved === undefined ? [] : [part.saved])) ?? []
+      // After a partial read the ids are few (what changed) and all kept: the next read of what did not change again
+      // then queues nothing.
+      const ids = partial || read.length >= REMEMBER_QUEUED_FROM ? read.map((event) => event.id) : undefined
       const remember: QueuedIds | undefined =
-        result.events.length >= REMEMBER_QUEUED_FROM ? { queued: result.events.map((event) => event.id) } : undefined
+        ids === undefined && memos.length === 0
+          ? undefined
+          : { ...(ids !== undefined ? { queued: ids } : {}), ...(memos.length > 0 ? { memos } : {}) }
       const commit = () => store.put(key, { sessionId, options: fingerprint, version }, remember)
       const status =
         previous === undefined ? "new" : known !== undefined && events.length === 0 ? "unchanged" : "updated"

@@ -8,7 +8,7 @@
  *
  * Memos live in a folder of the agent's state (`<dir>/<digest of the path>.json`), written whole or not at all.
  */
-import { createHash } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import {
   closeSync,
   existsSync,
@@ -53,8 +53,13 @@ export interface Options<State, Result> {
 }
 
 interface Memo<State> {
-  readonly v: 2
+  readonly v: 3
   readonly path: string
+  /**
+   * This memo's name, new with each memo saved: a read on from it says which memo it went on from (`Read.from`), so
+   * what uses only the records that changed since can check that the read which left this memo was committed.
+   */
+  readonly gen: string
   /** Where the read stopped: just past the last line break it read. */
   readonly offset: number
   /** The bytes before `offset`, by a digest: a file rewritten there is read from its start. */
@@ -114,8 +119,9 @@ const load = <State>(dir: string, path: string, size: number, settings: string):
   try {
     const memo = JSON.parse(readFileSync(join(dir, nameOf(path)), "utf8")) as Memo<State>
     const usable =
-      memo.v === 2 &&
+      memo.v === 3 &&
       memo.path === path &&
+      typeof memo.gen === "string" &&
       JSON.stringify(memo.settings) === settings &&
       typeof memo.offset === "number" &&
       memo.offset > 0 &&
@@ -128,20 +134,25 @@ const load = <State>(dir: string, path: string, size: number, settings: string):
   }
 }
 
-/** Writes a memo (as JSON text), whole or not at all: a disk that refuses it only costs the next read its shortcut. */
-const save = (dir: string, path: string, memo: string) => {
+/**
+ * Writes a memo (as JSON text), whole or not at all: a disk that refuses it only costs the next read its shortcut.
+ * Whether it was written.
+ */
+const save = (dir: string, path: string, memo: string): boolean => {
   const file = join(dir, nameOf(path))
   const temporary = `${file}.${process.pid}.tmp`
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
     writeFileSync(temporary, memo, { mode: 0o600 })
     renameSync(temporary, file)
+    return true
   } catch {
     try {
       rmSync(temporary, { force: true })
     } catch {
       // Its folder cannot be written (or is not one): there is no temporary file either.
     }
+    return false
   }
 }
 
@@ -196,12 +207,14 @@ const readFrom = <State, Result>(
   // Nothing new since the memo: it stays as it is.
   const state = position.lineEnd > from ? reader.state() : undefined
   const tail = state === undefined ? undefined : Checkpoints.spanTailOf(path, position.lineEnd)
+  const gen = randomBytes(12).toString("base64url")
   const next =
     state === undefined || tail === undefined
       ? undefined
       : JSON.stringify({
-          v: 2,
+          v: 3,
           path,
+          gen,
           offset: position.lineEnd,
           tail,
           settings: options.settings,
@@ -209,7 +222,17 @@ const readFrom = <State, Result>(
           state
         } satisfies Memo<State>)
   for (const record of SessionFiles.jsonObjectsOf(held === undefined ? [] : [held], counts)) reader.add(record)
-  return { result: reader.finish(), malformed: counts.malformed, memo: next }
+  return { result: reader.finish(), malformed: counts.malformed, memo: next, gen }
+}
+
+/** What `read` gave. */
+export interface Read<Result> {
+  readonly result: Result
+  readonly malformed: number
+  /** The memo the read went on from (its `gen`), when it did. */
+  readonly from?: string | undefined
+  /** The memo of the file as it now is: the one saved by this read, or the one it went on from when nothing was new. */
+  readonly saved?: string | undefined
 }
 
 /**
@@ -218,24 +241,24 @@ const readFrom = <State, Result>(
  * when it has a usable one (else, or when the memo turns out unusable as it is read, from the start), and its new memo
  * is saved once the read succeeded. Throws when the file cannot be read.
  */
-export const read = <State, Result>(
-  path: string,
-  size: number,
-  options: Options<State, Result>
-): { readonly result: Result; readonly malformed: number } => {
+export const read = <State, Result>(path: string, size: number, options: Options<State, Result>): Read<Result> => {
   const settings = JSON.stringify(options.settings)
   const large = size >= options.fromBytes
   const memo = large && options.fresh !== true ? load<State>(options.dir, path, size, settings) : undefined
   let read: ReturnType<typeof readFrom<State, Result>>
+  let from: string | undefined
   if (memo !== undefined) {
     try {
       read = readFrom(path, size, options, memo)
+      if (read !== undefined) from = memo.gen
     } catch {
       // A memo of another shape (damaged, or written by another build): read from the start.
     }
   }
   read ??= readFrom(path, size, options, undefined)
   if (read === undefined) throw new Error(`${path}: the reader refused to read it from its start`)
-  if (large && read.memo !== undefined) save(options.dir, path, read.memo)
-  return { result: read.result, malformed: read.malformed }
+  let saved: string | undefined
+  if (large && read.memo !== undefined) saved = save(options.dir, path, read.memo) ? read.gen : undefined
+  else if (from !== undefined) saved = from
+  return { result: read.result, malformed: read.malformed, from, saved }
 }

@@ -51,6 +51,18 @@ export interface SessionRecord {
   readonly lastAt: number | null
   readonly messages: ReadonlyArray<SessionMessage>
   readonly toolCalls: ReadonlyArray<SessionToolCall>
+  /**
+   * For a session read on from a memo (`Kit.Memo`): the messages (by id) and tool calls (by call id) the read took
+   * from the memo and left as they were, so their events are the ones the read that left the memo made. Undefined for
+   * a session read from its file's start.
+   */
+  readonly unchanged?: Unchanged
+}
+
+/** What a read on from a memo left as the memo had it (see `SessionRecord.unchanged`). */
+export interface Unchanged {
+  readonly messages: ReadonlySet<string>
+  readonly toolCalls: ReadonlySet<string>
 }
 
 type WithoutId<E> = Omit<E, "id">
@@ -141,20 +153,31 @@ export const toolCallEvent = (
   return Event.make(event)
 }
 
-/** The session's events: its metadata, its messages and (when synced) its tool calls. */
+/**
+ * The session's events: its metadata, its messages and (when synced) its tool calls; with `skip`, none of the messages
+ * and tool calls it names (what a read on from a memo left unchanged: `SessionRecord.unchanged`).
+ */
 export const toEvents = (
   session: SessionRecord,
-  options: { readonly source: string; readonly sessionId: string; readonly syncToolCalls: boolean }
+  options: {
+    readonly source: string
+    readonly sessionId: string
+    readonly syncToolCalls: boolean
+    readonly skip?: Unchanged | undefined
+  }
 ): ReadonlyArray<Event.EventEncoded> => {
   const events: Array<Event.EventEncoded> = []
   const base = { source: options.source, sessionId: options.sessionId }
+  const skip = options.skip
   const at = session.lastAt ?? session.startedAt
   if (at !== null) events.push(sessionEvent(base, at, session))
   for (const message of session.messages) {
+    if (skip?.messages.has(message.id) === true) continue
     events.push(messageEvent(base, message, { provider: message.role === "assistant" ? session.provider : null }))
   }
   if (options.syncToolCalls) {
     for (const call of session.toolCalls) {
+      if (skip?.toolCalls.has(call.callId) === true) continue
       const durationMs = call.completedAt !== null ? Math.max(0, call.completedAt - call.startedAt) : null
       events.push(toolCallEvent(base, { ...call, durationMs }))
     }

@@ -53,8 +53,42 @@ export class FollowUpFailed extends Data.TaggedError("FollowUpFailed")<{
 
 /** What one history item gave. */
 export type ItemEvents =
-  | { readonly ok: true; readonly events: ReadonlyArray<Event.EventEncoded>; readonly malformed: number }
+  | {
+      readonly ok: true
+      /** Every event of the item (with `parts`, built when first asked for: `parts` may make do with fewer). */
+      readonly events: ReadonlyArray<Event.EventEncoded>
+      readonly malformed: number
+      /** The item's files one by one, for an item read from files that keep memos (`Kit.Memo`). */
+      readonly parts?: ReadonlyArray<MemoPart>
+    }
   | { readonly ok: false; readonly reason: string }
+
+/**
+ * One file of an item, read on from its memo (`Kit.Memo`) or from its start: all of its events, and, after a read on
+ * from a memo, the events of what changed since that memo (`SessionEvents.SessionRecord.unchanged`). Those are enough
+ * when the read that left the memo was committed, i.e. all of its events were queued: `History.readItem` queues
+ * `changed.events` only when the item's checkpoint names the memo `changed.since`.
+ */
+export interface MemoPart {
+  readonly all: () => ReadonlyArray<Event.EventEncoded>
+  readonly changed?: { readonly since: string; readonly events: ReadonlyArray<Event.EventEncoded> }
+  /** The name of the file's memo as the read left it, recorded with the item's checkpoint once its events are queued. */
+  readonly saved?: string
+}
+
+/** An item's events made of its files' parts: `events` (all of them) is built when first asked for. */
+export const partsEvents = (parts: ReadonlyArray<MemoPart>, malformed: number): ItemEvents & { readonly ok: true } => {
+  let all: ReadonlyArray<Event.EventEncoded> | undefined
+  return {
+    ok: true,
+    malformed,
+    parts,
+    get events() {
+      all ??= parts.flatMap((part) => part.all())
+      return all
+    }
+  }
+}
 
 /** Where an earlier read of an append-only file stopped, and the state the agent's reader saved there. */
 export interface ReadFrom {
