@@ -443,7 +443,7 @@ describe("readSession dedup and accounting rules", () => {
   })
 
   it("takes the title from the first real prompt: not meta, local commands, tool results or compact summaries", () => {
-    const long = `${"x".repeat(200)}\nsecond line`
+    const long = `${"word ".repeat(40)}\nsecond line`
     const session = readLines([
       prompt(0, "u0", "<local-command-caveat>Caveat</local-command-caveat>", { isMeta: true }),
       prompt(1, "u1", "<command-name>/model</command-name>"),
@@ -456,8 +456,11 @@ describe("readSession dedup and accounting rules", () => {
       ]),
       prompt(6, "u6", "Later prompt")
     ])
-    expect(session.title).toBe(`${"x".repeat(119)}…`)
-    expect(session.title!.length).toBe(120)
+    // Cut to 120 characters on a word's end (the cut comes before redaction: it must not leave half a token).
+    expect(session.title).toBe(`${"word ".repeat(24).trimEnd()}…`)
+    const token = `ghp_${"a1B2c3D4e5".repeat(3)}123456`
+    const titled = readLines([prompt(0, "u0", `${"please ".repeat(13)}push with ${token} to the remote`)])
+    expect(titled.title).toBe(`${"please ".repeat(13)}push with…`)
     expect(session.messages.map((m) => [m.role, m.subtype, m.text])).toEqual([
       ["user", "command", "/model"],
       ["system", "command-output", "Set model"],
@@ -482,7 +485,7 @@ describe("readSession dedup and accounting rules", () => {
       toolResult(2, "r1", { tool_use_id: "t1", content: "a.ts:1: TODO" }),
       tool(3, "t2", "WebFetch", { url: "https://example.com", prompt: "summarize" }),
       tool(4, "t3", "mcp__db__query", { sql: "select secret", limit: 1 }),
-      tool(5, "t4", "Bash", { command: "y".repeat(5_000) }),
+      tool(5, "t4", "Bash", { command: "yes ".repeat(1_250) }),
       tool(6, "t5", "NotebookEdit", { notebook_path: "/n.ipynb", new_source: "print('secret cell')" }),
       tool(7, "t6", "Edit", { file_path: "/a.ts", old_string: "old secret", new_string: "new secret" }),
       toolResult(8, "r6", { tool_use_id: "t6", content: "String not found", is_error: true })
@@ -492,7 +495,10 @@ describe("readSession dedup and accounting rules", () => {
     expect(byId.get("t1")!.output).toEqual({ bytes: 12, exitCode: null, error: null })
     expect(byId.get("t2")!.input.summary).toBe("https://example.com")
     expect(byId.get("t3")!.input.summary).toBe("limit, sql")
-    expect(byId.get("t4")!.input.summary!.length).toBe(2_000)
+    // Cut to 2,000 characters on a word's end, and marked.
+    expect(byId.get("t4")!.input.summary!.length).toBeLessThanOrEqual(2_000)
+    expect(byId.get("t4")!.input.summary!.length).toBeGreaterThan(1_990)
+    expect(byId.get("t4")!.input.summary).toMatch(/yes … \[truncated 5000 chars\]$/)
     expect(byId.get("t5")!.input.paths).toEqual(["/n.ipynb"])
     expect(byId.get("t6")).toMatchObject({ status: "error", output: { error: "String not found" }, durationMs: 1_000 })
     expect(byId.get("t2")).toMatchObject({ status: "running", completedAt: null, durationMs: null })
