@@ -1,5 +1,6 @@
 import * as Either from "effect/Either"
 import * as Event from "./Event.js"
+import * as Redaction from "./Redaction.js"
 
 /**
  * Claude Code's OpenTelemetry export, turned into domain events: pure functions over OTLP log records and metric
@@ -95,6 +96,9 @@ const requiredText = <K extends string>(
   return out
 }
 
+const redacted = (value: string | undefined): string | undefined =>
+  value === undefined ? undefined : Redaction.redactText(value).text
+
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
   (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
 
@@ -135,7 +139,9 @@ export const logEvent = (record: LogRecord): Event.EventEncoded | undefined => {
         ...event,
         success: bool(a.get("success")) ?? true,
         ...optional("durationMs", number(a.get("duration_ms"))),
-        ...optional("error", text(a.get("error")) ?? text(a.get("error_type")))
+        // Claude Code exports the error's class (`error_type`); an exporter may send its text, which can print a
+        // secret. Nothing redacted it on the way (the agent sends its telemetry itself): it is redacted here.
+        ...optional("error", redacted(text(a.get("error")) ?? text(a.get("error_type"))))
       })
     }
     default:

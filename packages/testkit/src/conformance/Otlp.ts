@@ -163,6 +163,30 @@ export const section = (h: Harness): void => {
       expect((await detail(s)).session.usage.cacheWrite5m).toEqual(13_412)
     })
 
+    it("redacts a tool error's text before it is stored (nothing on the agent's side did)", async () => {
+      const s = sid("otlp-error")
+      const key = `sk_live_${"4eC39HqLyjWDarjtT1zdp7dc".repeat(2)}`
+      const body = logsBody([
+        {
+          name: "tool_result",
+          at: t0,
+          attrs: {
+            "session.id": s,
+            tool_name: "Bash",
+            tool_use_id: "toolu_err",
+            success: "false",
+            error: `Exit code 1\nDB_PASSWORD=Xk9mP2qLz7wQ\nSTRIPE_SECRET_KEY=${key}`
+          }
+        }
+      ])
+      expect((await send("/v1/logs", JSON.stringify(body), json)).status).toEqual(200)
+      const stored = JSON.stringify((await detail(s)).toolCalls)
+      expect(stored).toContain("Exit code 1")
+      expect(stored).not.toContain(key)
+      expect(stored).not.toContain("Xk9mP2qLz7wQ")
+      expect(stored).toContain("[REDACTED:")
+    })
+
     it("reads protobuf and gzip bodies, answering in the request's encoding", async () => {
       const s = sid("otlp-encodings")
       const body = (id: string, at: number) => logsBody([apiRequest(s, id, at)])
