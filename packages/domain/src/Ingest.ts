@@ -110,8 +110,9 @@ export const messageFromEvent = (
       : undefined
   const reported = event.reportedCostUsd ?? null
   const hasUsage = !Usage.isZero(usage)
-  const text = Limits.truncate(event.text, Limits.maxTextChars)
-  const thinking = event.thinking === null ? null : Limits.truncate(event.thinking, Limits.maxTextChars)
+  // Texts arrive redacted (by the plugin, or the legacy protocol's handler): cut where the limit falls.
+  const text = Limits.truncate(event.text, Limits.maxTextChars, Limits.cut)
+  const thinking = event.thinking === null ? null : Limits.truncate(event.thinking, Limits.maxTextChars, Limits.cut)
   return {
     id: event.messageId,
     sessionId: event.sessionId,
@@ -123,7 +124,7 @@ export const messageFromEvent = (
       .slice(0, Limits.maxParts)
       .map((part) =>
         part.type === "text" || part.type === "thinking"
-          ? { ...part, text: Limits.truncate(part.text, Limits.maxTextChars) }
+          ? { ...part, text: Limits.truncate(part.text, Limits.maxTextChars, Limits.cut) }
           : part
       ),
     model,

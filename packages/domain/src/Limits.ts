@@ -69,10 +69,15 @@ export const cutWhole = (text: string, max: number): string => {
 
 /**
  * Cuts a string to `max` characters, marking the cut; returns it unchanged when it fits. The cut is whole code points,
- * and never ends inside a run a secret could be made of (`cutWhole`).
+ * and by default never ends inside a run a secret could be made of (`cutWhole`): what is cut before it is redacted
+ * needs that. Text cut after redaction (a message's, as a server stores it) may pass `cut` and keep the most.
  */
-export const truncate = (text: string, max: number): string => {
+export const truncate = (
+  text: string,
+  max: number,
+  cutter: (text: string, max: number) => string = cutWhole
+): string => {
   if (text.length <= max) return text
   const suffix = `… [truncated ${text.length} chars]`
-  return cutWhole(text, Math.max(0, max - suffix.length)) + suffix
+  return cutter(text, Math.max(0, max - suffix.length)) + suffix
 }
