@@ -53,11 +53,31 @@ const tooLarge = (limit: number) =>
 const hasBody = (request: HttpServerRequest.HttpServerRequest) =>
   request.method !== "GET" && request.method !== "HEAD" && request.method !== "OPTIONS"
 
-/** Reads the current request's body within `limit` bytes and checks its nesting; does nothing for bodiless requests. */
+/**
+ * Whether a request's `Content-Type` is one a JSON route reads: JSON (`application/json`, `…+json`), or none. The
+ * platform would otherwise decode a form or a multipart body for the route: a page on any site may post those to
+ * 127.0.0.1 without asking (no CORS preflight), and a multipart body, read once here already, left its request waiting
+ * for an answer that never came.
+ */
+export const isJsonContentType = (header: string | undefined): boolean => {
+  const media = (header ?? "").split(";")[0]?.trim().toLowerCase() ?? ""
+  return media === "" || media === "application/json" || media.endsWith("+json")
+}
+
+/**
+ * Reads the current request's body within `limit` bytes and checks its nesting; does nothing for bodiless requests.
+ * A body that is not JSON is refused unread (400).
+ */
 export const guardBody = (limit: number = Limits.maxBodyBytes) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     if (!hasBody(request)) return
+    const type = request.headers["content-type"]
+    if (!isJsonContentType(type)) {
+      return yield* new Errors.BadRequest({
+        error: `Request bodies are JSON: send Content-Type: application/json (this one is ${JSON.stringify(type)}).`
+      })
+    }
     if (Number(request.headers["content-length"] ?? 0) > limit) return yield* tooLarge(limit)
     const text = yield* request.text.pipe(
       Effect.provideService(HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(limit))),

@@ -18,6 +18,20 @@ const badCursor = (e: InvalidCursor) =>
 const notFound = (id: string) => new Errors.NotFound({ error: `Session not found: ${id}` })
 
 /** Sessions per page an export reads: one page's details are held in memory at a time. */
+/**
+ * `Content-Disposition` of a download named `name` (a session id is part of it, whatever the client sent): an ASCII
+ * `filename` with anything else, quotes and backslashes as `_`, and the name itself as `filename*` (RFC 6266, 8187).
+ * Quoted as it was, a `"` in an id added parameters to the header, and a character past U+00FF made Node refuse the
+ * header (an empty 500).
+ */
+export const attachment = (name: string): string => {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_")
+  if (ascii === name) return `attachment; filename="${name}"`
+  // Ids are whole code points (lone surrogates are refused on ingest), so this does not throw.
+  const utf8 = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`
+}
+
 export const exportPageSize = 100
 
 /** The sessions of an export (summaries), oldest first, page by page. */
@@ -60,12 +74,19 @@ export const exportBody = (
   )
 }
 
+/** A range whose `from` is after its `to` is a mistake (400, as for stats), not an empty answer. */
+const inOrder = (params: { readonly from?: number | undefined; readonly to?: number | undefined }) =>
+  params.from !== undefined && params.to !== undefined && params.from > params.to
+    ? Effect.fail(new Errors.BadRequest({ error: "from must not be after to" }))
+    : Effect.void
+
 /** The read API: session lists, one session, deletion, stats and exports. */
 export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (handlers) =>
   handlers
     .handle("list", ({ urlParams }) =>
       Effect.gen(function* () {
         const { user, store } = yield* caller
+        yield* inOrder(urlParams)
         return yield* orStorageFailure(store.list(user.userId, urlParams)).pipe(
           Effect.catchTag("InvalidCursor", badCursor)
         )
@@ -111,13 +132,14 @@ export const SessionsLive = HttpApiBuilder.group(Api.OpenSyncApi, "sessions", (h
     .handle("export", ({ urlParams }) =>
       Effect.gen(function* () {
         const { user, store } = yield* caller
+        yield* inOrder(urlParams)
         const format = urlParams.format
         const filename = `opensync-${urlParams.id ?? "sessions"}.${Export.extension[format]}`
         const meta = {
           format,
           contentType: Export.contentType[format],
           filename,
-          headers: { "content-disposition": `attachment; filename="${filename}"` }
+          headers: { "content-disposition": attachment(filename) }
         }
         // A backend whose responses are capped (Convex) writes big exports to files; the local server streams.
         const files = yield* Effect.serviceOption(ExportFiles.ExportFiles)

@@ -43,6 +43,29 @@ export const section = (h: Harness): void => {
       expect(reply.status < 500).toEqual(true)
     })
 
+    it("refuses form and multipart bodies unread: a page cannot lock clients out, nor leave requests waiting", async () => {
+      // What any web page may post to a local server without asking (no CORS preflight): more wrong keys than the
+      // failed attempts a client may make in a minute. None counts as one: the keys are not even looked at.
+      const form = { "content-type": "application/x-www-form-urlencoded;charset=UTF-8", origin: "https://evil.example" }
+      for (let i = 0; i < 130; i++) {
+        const reply = await request("POST", "/auth/session", {
+          key: null,
+          raw: `apiKey=osk_${String(i).padStart(32, "0")}`,
+          headers: form
+        })
+        expect(reply.status).toEqual(400)
+      }
+      const multipart = { "content-type": "multipart/form-data; boundary=x" }
+      const parts = '--x\r\nContent-Disposition: form-data; name="apiKey"\r\n\r\nosk_abc\r\n--x--\r\n'
+      for (const path of ["/auth/session", "/sync/events"]) {
+        const reply = await request("POST", path, { raw: parts, headers: multipart })
+        expect(reply.status).toEqual(400)
+        expect(JSON.stringify(reply.body)).toContain("application/json")
+      }
+      // The clients' keys still work.
+      expect((await post("/sync/events", { events: [sessionEv(sid("after-forms"), t0)] })).status).toEqual(200)
+    })
+
     it("rejects, one by one, events with NUL or control characters in ids, lone surrogates and absurd numbers", async () => {
       const id = sid("hostile")
       const good = sessionEv(id, t0, { title: "Fine, with an emoji 🎉 and a NUL \u0000 in text" })

@@ -262,7 +262,8 @@ export const section = (h: Harness): void => {
         { order: "sideways" },
         { from: "yesterday" },
         { to: "later" },
-        { q: "x".repeat(501) }
+        { q: "x".repeat(501) },
+        { from: 5_000, to: 1_000 }
       ]) {
         const reply = await get(`/api/sessions${query(params)}`)
         expect([params, reply.status]).toEqual([params, 400])
