@@ -1,4 +1,4 @@
-import { Event } from "@opensync/domain"
+import { Event, Ingest } from "@opensync/domain"
 import {
   compileExtraPattern,
   type ExtraPattern,
@@ -69,8 +69,10 @@ export class Redactor extends Effect.Service<Redactor>()("@opensync/client/Redac
 export const redactionMarkerPrefix: string = MARKER_PREFIX
 
 /**
- * Redacts every string of each event; an event that changed gets the id of its redacted content, so an id never
- * digests a secret and the same redacted event always has the same id. Unchanged events keep their id.
+ * Redacts every string of each event, then fits each message to what a server keeps (`Ingest.fitMessage`: a long
+ * paste goes out cut, not as an event too large for any request); an event that changed gets the id of its new
+ * content, so an id never digests a secret and the same redacted event always has the same id. Unchanged events keep
+ * their id.
  */
 export const redactEvents = (
   events: ReadonlyArray<Event.EventEncoded>
@@ -80,5 +82,9 @@ export const redactEvents = (
     const contents = events.map(({ id: _id, ...content }) => content)
     // One walk over the whole batch: `value` returns every unchanged element as the same object.
     const redacted = yield* redactor.value(contents)
-    return redacted.map((content, i) => (content === contents[i] ? events[i] : Event.make(content)))
+    return redacted.map((content, i) => {
+      // Cut after redaction: what is left of a text is whole and redacted.
+      const fitted: typeof content = content.kind === "message" ? Ingest.fitMessage(content) : content
+      return fitted === contents[i] ? events[i] : Event.make(fitted)
+    })
   })

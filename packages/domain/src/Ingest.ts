@@ -90,6 +90,45 @@ const mergeReported = (
 })
 
 /**
+ * A message event's texts (its text, thinking, text and thinking parts) cut to what a server keeps, and its parts to
+ * `maxParts`: what the server would store of it anyway. A plugin fits what it sends so a long paste goes out cut (the
+ * server marks it truncated) instead of too large for any request and never sent. The same object when it fits.
+ */
+export const fitMessage = <
+  M extends {
+    readonly text?: string | undefined
+    readonly thinking?: string | null | undefined
+    readonly parts?: ReadonlyArray<{ readonly type: string; readonly text?: string }> | undefined
+  }
+>(
+  message: M
+): M => {
+  const fit = (text: string) => Limits.truncate(text, Limits.maxTextChars, Limits.cut)
+  const long = (text: string | null | undefined) => text != null && text.length > Limits.maxTextChars
+  const parts = message.parts ?? []
+  const partsFit =
+    parts.length <= Limits.maxParts &&
+    parts.every((part) => (part.type !== "text" && part.type !== "thinking") || !long(part.text))
+  if (!long(message.text) && !long(message.thinking) && partsFit) return message
+  return {
+    ...message,
+    ...(message.text !== undefined ? { text: fit(message.text) } : {}),
+    ...(message.thinking != null ? { thinking: fit(message.thinking) } : {}),
+    ...(message.parts !== undefined
+      ? {
+          parts: message.parts
+            .slice(0, Limits.maxParts)
+            .map((part) =>
+              (part.type === "text" || part.type === "thinking") && part.text !== undefined
+                ? { ...part, text: fit(part.text) }
+                : part
+            )
+        }
+      : {})
+  }
+}
+
+/**
  * The stored form of a message event: text cut to the size policy, usage priced at the rates in force at its
  * `createdAt` (local `overrides` over the bundled price data).
  */
@@ -139,7 +178,13 @@ export const messageFromEvent = (
     reportedCostUsd: reported,
     costBasis: reported !== null ? "reported" : priced !== undefined ? "computed" : hasUsage ? "unpriced" : "none",
     priceVersion: priced?.priceVersion ?? null,
-    truncated: text !== event.text || thinking !== event.thinking || event.parts.length > Limits.maxParts,
+    // Cut here, or by the plugin before it was sent (`fitMessage`): its texts then end with the cut's mark.
+    truncated:
+      text !== event.text ||
+      thinking !== event.thinking ||
+      event.parts.length > Limits.maxParts ||
+      Limits.isTruncated(text) ||
+      (thinking !== null && Limits.isTruncated(thinking)),
     updatedAt: event.at,
     ...(event.requestId != null && event.role === "assistant" ? { requestId: event.requestId } : {})
   }

@@ -81,3 +81,8 @@ export const truncate = (
   const suffix = `… [truncated ${text.length} chars]`
   return cutter(text, Math.max(0, max - suffix.length)) + suffix
 }
+
+const TRUNCATED = /… \[truncated \d+ chars\]$/
+
+/** Whether a text ends with the mark `truncate` leaves (it was cut, here or before it was sent). */
+export const isTruncated = (text: string): boolean => TRUNCATED.test(text)

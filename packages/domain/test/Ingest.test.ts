@@ -195,6 +195,16 @@ describe("Ingest", () => {
     expect(message.text.length).toBe(200_000)
     expect(message.text.endsWith("… [truncated 300000 chars]")).toBe(true)
   })
+
+  it("marks a message a plugin cut before sending (fitMessage) truncated too", () => {
+    const long = messageEvent({ text: "y".repeat(300_000) })
+    const fitted = Ingest.fitMessage(long)
+    expect(fitted.text.length).toBe(200_000)
+    expect(Ingest.fitMessage(fitted)).toBe(fitted)
+    const { stored } = replay([fitted])
+    expect(stored.messages.get("m1")).toMatchObject({ truncated: true, text: fitted.text })
+    expect(replay([messageEvent({ text: "short" })]).stored.messages.get("m1")?.truncated).toBe(false)
+  })
 })
 
 describe("Rollup", () => {
