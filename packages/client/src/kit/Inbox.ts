@@ -70,6 +70,36 @@ const entries = (dir: string) => {
   }
 }
 
+/** An inbox item's name, as `HotPath.itemName` makes it (receive time, pid, counter, random part), before its suffix. */
+const ITEM_NAME = /^\d{13,}-\d+-\d{6}-[0-9a-z]+\./
+
+/**
+ * How long after a hook wrote an item to `tmp/` the item counts as left there: far longer than any hook runs (the
+ * longest budget a hook gets here is 10 s), so a hook still running is never overtaken.
+ */
+export const LEFT_AFTER_MS = 60_000
+
+/**
+ * Moves into the inbox the items hooks wrote to `tmp/` but never moved on (killed between the two steps: Claude Code
+ * kills a SessionEnd hook past its budget, and that item is the session's end). They were removed as dead temp files
+ * 10 minutes later. One the kill cut short is read as any item that does not parse: set aside in `inbox-bad/`, where
+ * `status` names it. Returns how many were moved.
+ */
+export const recoverLeft = (paths: StatePaths, suffix: string, now: number): number => {
+  let moved = 0
+  for (const entry of entries(paths.tmp)) {
+    if (!entry.name.endsWith(suffix) || !ITEM_NAME.test(entry.name) || now - entry.mtimeMs < LEFT_AFTER_MS) continue
+    try {
+      mkdirSync(paths.inbox, { recursive: true, mode: 0o700 })
+      renameSync(entry.file, join(paths.inbox, entry.name))
+      moved++
+    } catch {
+      // Gone meanwhile (another sync moved it), or the inbox cannot be written now: the next sync tries again.
+    }
+  }
+  return moved
+}
+
 /** Removes what is kept too long: `inbox-bad/` items past their time or count, and dead temp files. */
 export const prune = (paths: StatePaths, now: number): { readonly bad: number; readonly temp: number } => {
   const bad = entries(paths.inboxBad).sort((a, b) => b.mtimeMs - a.mtimeMs)

@@ -254,6 +254,8 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
         return { ...report, busy: true } satisfies RoundReport
       }
       Failures.preallocate(paths)
+      const left = Inbox.recoverLeft(paths, agent.inboxSuffix, Date.now())
+      if (left > 0) yield* log(`sync: moved ${left} hook item(s) a killed hook left in tmp/ into the inbox`)
       const pruned = Inbox.prune(paths, Date.now())
       if (pruned.bad > 0) yield* log(`sync: removed ${pruned.bad} item(s) kept in inbox-bad/ past their time`)
       const config = yield* (yield* ConfigStore.ConfigStore).load
