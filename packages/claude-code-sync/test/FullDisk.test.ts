@@ -6,7 +6,8 @@
  * has all of it.
  */
 import { spawnSync } from "node:child_process"
-import { mkdirSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as FullDisk from "@opensync/testkit/FullDisk"
@@ -80,5 +81,46 @@ describe("hooks on a full disk", () => {
     expect(stored?.detail.session.usage).toEqual(Cli.SESSION_USAGE)
     expect(stored?.detail.messages.some((m) => m.role === "user" && m.text.startsWith("Run echo hello"))).toBe(true)
     expect(stored?.detail.toolCalls).toHaveLength(4)
+  })
+
+  it("after a login alone, a disk that fills before any hook ran: every hook's failure is recorded and recovered", async () => {
+    // `login` makes the failures file while there is room; before, only the first hook did, and on a full disk it
+    // could not: nothing recorded the hooks, and `status` and `sync` found nothing to do.
+    const { server } = context
+    const home = mkdtempSync(join(tmpdir(), "ccs-full-login-"))
+    try {
+      const state = Cli.stateDir(home)
+      mkdirSync(state, { recursive: true })
+      Cli.transcripts(home)
+      const payloads = Cli.payloads(home)
+      const env = {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, ".config"),
+        CLAUDE_SYNC_CONVEX_URL: server.url,
+        CLAUDE_SYNC_API_KEY: server.key,
+        CLI: Cli.cli,
+        HOOK: Cli.hook,
+        STATE: state,
+        PAYLOADS: JSON.stringify(payloads),
+        LOGIN: "1"
+      }
+      const ran = inTinyDisk(state, [process.execPath, driver], env)
+      expect(ran.status, ran.stderr).toBe(0)
+      const result = JSON.parse(ran.stdout)
+      expect(result.first.code, result.first.stderr).toBe(0)
+      for (const run of result.hooks) expect(run).toEqual({ code: 0, signal: null, stdout: "", stderr: "" })
+      expect(result.tmp).toEqual([])
+      expect(JSON.parse(result.statusFull.stdout).inbox.failures).toMatchObject({
+        count: payloads.length,
+        sessions: [{ id: Cli.SESSION_ID }]
+      })
+      expect(result.sync.code, result.sync.stderr).toBe(0)
+      expect(result.sync.stdout).toContain("Re-read 1 session(s) whose hook payloads could not be stored")
+      const stored = await getSession(server, Cli.SESSION_ID)
+      expect(stored?.detail.session.usage).toEqual(Cli.SESSION_USAGE)
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
   })
 })

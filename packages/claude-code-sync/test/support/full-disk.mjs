@@ -1,5 +1,5 @@
 // Runs inside a mount namespace where `$STATE` (claude-code-sync's state directory) is a tiny tmpfs: the first hook
-// payload of a session is stored, then the disk is filled to the last byte and the session's other payloads are fed to
+// payload of a session is stored (or, with LOGIN=1, only `login` runs), then the disk is filled to the last byte and the session's other payloads are fed to
 // the hook, then status is read, the disk freed, and a sync run. Prints what each step gave, as JSON.
 import { spawnSync } from "node:child_process"
 import { closeSync, openSync, readdirSync, rmSync, writeSync } from "node:fs"
@@ -13,7 +13,11 @@ const node = (args, input = "") => {
   return { code: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr }
 }
 
-const first = node([HOOK, payloads[0].event], payloads[0].stdin)
+// With LOGIN set, only `login` runs before the disk fills (no hook has run yet), and every hook meets a full disk.
+const login = process.env.LOGIN === "1"
+const first = login
+  ? node([CLI, "login", "--url", env.CLAUDE_SYNC_CONVEX_URL, "--key", env.CLAUDE_SYNC_API_KEY, "--no-telemetry"])
+  : node([HOOK, payloads[0].event], payloads[0].stdin)
 
 // Fill the disk: ever smaller writes until not one more byte fits.
 const filler = join(STATE, "filler")
@@ -30,7 +34,7 @@ for (let size = 1 << 20; size >= 1; size = Math.floor(size / 2)) {
 }
 closeSync(fd)
 
-const hooks = payloads.slice(1).map((payload) => node([HOOK, payload.event], payload.stdin))
+const hooks = payloads.slice(login ? 0 : 1).map((payload) => node([HOOK, payload.event], payload.stdin))
 const tmp = (() => {
   try {
     return readdirSync(join(STATE, "tmp"))
@@ -38,7 +42,13 @@ const tmp = (() => {
     return []
   }
 })()
-const inbox = readdirSync(join(STATE, "inbox"))
+const inbox = (() => {
+  try {
+    return readdirSync(join(STATE, "inbox"))
+  } catch {
+    return []
+  }
+})()
 const statusFull = node([CLI, "status", "--json"])
 const statusFullText = node([CLI, "status"])
 rmSync(filler)

@@ -3,6 +3,7 @@
  * `verify`, `sync`, `import`, plus the agent's own commands. The handlers are one to three lines over `Sync`,
  * `History`, `Status` and the agent's `SessionSource`.
  */
+import { mkdirSync } from "node:fs"
 import { Command, Options } from "@effect/cli"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -15,6 +16,7 @@ import * as Outbox from "../Outbox.js"
 import * as SyncClient from "../SyncClient.js"
 import type { Agent } from "./Agent.js"
 import * as Checkpoints from "./Checkpoints.js"
+import * as Failures from "./Failures.js"
 import * as History from "./History.js"
 import { reportLines } from "./ImportText.js"
 import { LocalState } from "./LocalState.js"
@@ -243,8 +245,26 @@ const applyHostSettings = Effect.flatMap(SessionSource, (source) => source.hostS
 /** Removes what `applyHostSettings` set, on `uninstall` and `logout`; the lines to print. */
 const removeHostSettings = Effect.flatMap(SessionSource, (source) => source.hostSettings?.remove ?? Effect.succeed([]))
 
+/**
+ * Makes the state directory's inbox, temp folder and failures file while the disk has room: a hook that meets a full
+ * disk records what it could not store in the failures file, and cannot create that file then (before, only the first
+ * hook made it: after a `login`, a disk that filled before any hook ran lost every hook silently). Best effort.
+ */
+const prepareState = Effect.flatMap(LocalState, ({ paths }) =>
+  Effect.sync(() => {
+    try {
+      mkdirSync(paths.inbox, { recursive: true, mode: 0o700 })
+      mkdirSync(paths.tmp, { recursive: true, mode: 0o700 })
+      Failures.preallocate(paths)
+    } catch {
+      // A disk full already, or a state directory that cannot be made: the first hook or sync tries again.
+    }
+  })
+)
+
 const setup = (noTelemetry: boolean) =>
   Effect.gen(function* () {
+    yield* prepareState
     const { agent } = yield* LocalState
     const source = yield* SessionSource
     const lines = [...(yield* source.registration.install)]
@@ -313,9 +333,9 @@ export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<A
             ]),
             printLines
           )
-        )
+        ).pipe(Effect.zipLeft(prepareState))
       ).pipe(Command.withDescription(AccountCommands.loginDescription))
-    : account.login
+    : account.login.pipe(Command.transformHandler((handler) => Effect.zipLeft(handler, prepareState)))
   const logout = withTelemetry
     ? Command.make("logout", {}, () =>
         Effect.zipRight(

@@ -5,7 +5,17 @@
  * re-reads those sessions from the agent's own history and clears them, and `status` reports both. No Effect: the
  * hot path imports this module.
  */
-import { closeSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync, writeSync } from "node:fs"
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync
+} from "node:fs"
 import { join } from "node:path"
 import type { StatePaths } from "./Agent.js"
 
@@ -73,8 +83,14 @@ export const preallocate = (paths: StatePaths, file: string = failuresFile(paths
   }
   mkdirSync(paths.tmp, { recursive: true, mode: 0o700 })
   const temp = join(paths.tmp, `failures-${process.pid}.json`)
-  writeFileSync(temp, encode(read(paths)), { mode: 0o600 })
-  renameSync(temp, file)
+  try {
+    writeFileSync(temp, encode(read(paths)), { mode: 0o600 })
+    renameSync(temp, file)
+  } catch (cause) {
+    // A disk that is full already: no partial temp file is left behind.
+    rmSync(temp, { force: true })
+    throw cause
+  }
 }
 
 /** `<state>/failures.json`. */
