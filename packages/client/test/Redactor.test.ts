@@ -988,6 +988,15 @@ describe("redaction of lists and blocks under a secret-named key", () => {
 
 describe("redactText: look-alikes the broader evaluation redacted by mistake", () => {
   const unchanged = [
+    // Python found by review (stop of 2026-12-06, third): slices, an argument passed under its own name, a regex
+    "token = line[start:pos]",
+    "secret = keypair[:32]",
+    "pw = pw[:-1]",
+    "self._signing_key = key[:16]",
+    "    _token=_token,",
+    "    key_password=key_password,",
+    'HEX_PAT = "[0-9A-Fa-f]{1,4}"',
+    'IPV4_PAT = r"^(?:\\d{1,3}\\.){3}\\d{1,3}$"',
     // AWS's documentation example keys
     "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     // placeholders and masks

@@ -109,6 +109,9 @@ const TYPE_WORDS =
 const POWERSHELL_CMDLET =
   /^(?:Get|Set|New|Remove|ConvertTo|ConvertFrom|Read|Write|Invoke|Add|Import|Export|Start|Stop|Test|Out|Select|Join|Split|Resolve|Format|Protect|Unprotect)-[A-Z][A-Za-z]+$/
 
+/** A character class with a quantifier, an anchored pattern, a group construct: a regular expression. */
+const REGEX_LIKE = /\[[^\]\s]{1,40}\](?:\{\d+(?:,\d*)?\}|[*+?])|^\^.*\$$|\(\?[:=!<]/
+
 /** A command's next flag after a secret's name (`$env:PASS -AsPlainText`, `password --stdin`), not its value. */
 const FLAG = /^--?[A-Za-z][A-Za-z-]*$/
 
@@ -399,6 +402,12 @@ const acceptValue = (
   compact: boolean
 ): boolean => {
   if (namesSigningKey(key, value)) return false
+  if (parsed.quote === "") {
+    // `_token=_token,`, `key_password=key_password`: an argument passed through under its own name
+    if (value === key || value === key.replace(/^.*[.>$]/, "")) return false
+  }
+  // `HEX_PAT = "[0-9A-Fa-f]{1,4}"`: a regular expression, not a token
+  if (REGEX_LIKE.test(value)) return false
   // `$pw = ConvertTo-SecureString "…" -AsPlainText`: a PowerShell command, not the value
   if (parsed.quote === "" && POWERSHELL_CMDLET.test(value)) return false
   // A wallet's seed words (BIP39: 12 to 24 lower-case words) under `mnemonic`, `seed_phrase`, `recovery phrase`
@@ -419,7 +428,8 @@ const acceptValue = (
     if (memberPath || CALL.test(value) || parsed.next === "(" || /^[@:]/.test(value)) return false
     // `--secret=db-password`, `--token=ci-deploy`: the name of a secret in a store, not its value
     if (/(?:secret|token)$/i.test(key) && /^[a-z]+(?:[-_.][a-z]+)+$/.test(value)) return false
-    if (!compact && /^[A-Za-z_$][\w$.]*\[[\w$."']*\]/.test(value)) return false
+    // `token = value[pos]`, and slices: `token = line[start:pos]`, `secret = keypair[:32]`, `pw = pw[:-1]`
+    if (!compact && /^[A-Za-z_$][\w$.]*\[[\w$."' :+-]*\]/.test(value)) return false
     // `password = hashedPassword` at the start of a code line is a variable, `password=letmein` in a .env is not
     return compact || !/^[A-Za-z_$][A-Za-z_$]*$/.test(value)
   }
