@@ -27,27 +27,35 @@ const inTinyDisk = (dir: string, command: ReadonlyArray<string>, env: Record<str
 
 const context = Cli.serverAndHome("ccs-full-")
 
+/**
+ * The session's transcript in `home`, and the driver run with the state directory on a tiny disk (`more`: `LOGIN=1`
+ * to run only `login` before the disk fills): the session's payloads and what each step gave.
+ */
+const runDriver = (home: string, more: Record<string, string> = {}) => {
+  const state = Cli.stateDir(home)
+  mkdirSync(state, { recursive: true })
+  Cli.transcripts(home)
+  const payloads = Cli.payloads(home)
+  const env = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    CLAUDE_SYNC_CONVEX_URL: context.server.url,
+    CLAUDE_SYNC_API_KEY: context.server.key,
+    CLI: Cli.cli,
+    HOOK: Cli.hook,
+    STATE: state,
+    PAYLOADS: JSON.stringify(payloads),
+    ...more
+  }
+  const ran = inTinyDisk(state, [process.execPath, driver], env)
+  expect(ran.status, ran.stderr).toBe(0)
+  return { payloads, result: JSON.parse(ran.stdout) }
+}
+
 describe("hooks on a full disk", () => {
   it("exit 0 silently, record the failure for status, and the next sync recovers the session", () => {
-    const { home, server } = context
-    const state = Cli.stateDir(home)
-    mkdirSync(state, { recursive: true })
-    Cli.transcripts(home)
-    const payloads = Cli.payloads(home)
-    const env = {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: home,
-      XDG_CONFIG_HOME: join(home, ".config"),
-      CLAUDE_SYNC_CONVEX_URL: server.url,
-      CLAUDE_SYNC_API_KEY: server.key,
-      CLI: Cli.cli,
-      HOOK: Cli.hook,
-      STATE: state,
-      PAYLOADS: JSON.stringify(payloads)
-    }
-    const ran = inTinyDisk(state, [process.execPath, driver], env)
-    expect(ran.status, ran.stderr).toBe(0)
-    const result = JSON.parse(ran.stdout)
+    const { payloads, result } = runDriver(context.home)
 
     expect(result.first).toEqual({ code: 0, signal: null, stdout: "", stderr: "" })
     for (const run of result.hooks) expect(run).toEqual({ code: 0, signal: null, stdout: "", stderr: "" })
@@ -89,25 +97,7 @@ describe("hooks on a full disk", () => {
     const { server } = context
     const home = mkdtempSync(join(tmpdir(), "ccs-full-login-"))
     try {
-      const state = Cli.stateDir(home)
-      mkdirSync(state, { recursive: true })
-      Cli.transcripts(home)
-      const payloads = Cli.payloads(home)
-      const env = {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: home,
-        XDG_CONFIG_HOME: join(home, ".config"),
-        CLAUDE_SYNC_CONVEX_URL: server.url,
-        CLAUDE_SYNC_API_KEY: server.key,
-        CLI: Cli.cli,
-        HOOK: Cli.hook,
-        STATE: state,
-        PAYLOADS: JSON.stringify(payloads),
-        LOGIN: "1"
-      }
-      const ran = inTinyDisk(state, [process.execPath, driver], env)
-      expect(ran.status, ran.stderr).toBe(0)
-      const result = JSON.parse(ran.stdout)
+      const { payloads, result } = runDriver(home, { LOGIN: "1" })
       expect(result.first.code, result.first.stderr).toBe(0)
       for (const run of result.hooks) expect(run).toEqual({ code: 0, signal: null, stdout: "", stderr: "" })
       expect(result.tmp).toEqual([])
