@@ -4,6 +4,7 @@ import {
   type ExtraPattern,
   InvalidRedactionPattern,
   MARKER_PREFIX,
+  marker,
   type RedactionResult,
   type RedactOptions,
   redactText,
@@ -35,6 +36,8 @@ export {
 const make = (extraRules: ReadonlyArray<SecretRule>) => {
   const options: RedactOptions = { extraRules }
   return {
+    /** The rules it applies besides the built-in ones. */
+    options,
     /** The text with every secret replaced. */
     text: (text: string): Effect.Effect<string> => Effect.sync(() => redactText(text, options).text),
     /** The redacted text together with what was found where. */
@@ -68,8 +71,42 @@ export class Redactor extends Effect.Service<Redactor>()("@opensync/client/Redac
 /** The text every replacement starts with. */
 export const redactionMarkerPrefix: string = MARKER_PREFIX
 
+type ToolCallContent = Omit<typeof Event.ToolCallEvent.Encoded, "id">
+
 /**
- * Redacts every string of each event, then fits each message to what a server keeps (`Ingest.fitMessage`: a long
+ * A failed tool call's error redacted once more, together with its command (`input.summary`): a command that prints a
+ * secret (`vault kv get -field=password …`, `aws ecr get-login-password`) and what it printed are two fields, and the
+ * rule that finds a printed secret needs both in one text. What that finds in the error part is replaced there.
+ */
+const errorWithCommand = (content: ToolCallContent, redactor: ReturnType<typeof make>): ToolCallContent => {
+  const summary = content.input?.summary
+  const error = content.output?.error
+  if (content.output === undefined || summary == null || error == null || summary === "" || error === "") return content
+  // What the command printed follows it; Claude Code's `Exit code N` line before it is not output.
+  const exitLine = /^Exit code -?\d+\r?\n/.exec(error)?.[0] ?? ""
+  const offset = summary.length + 1 - exitLine.length
+  const found = redactText(`${summary}\n${error.slice(exitLine.length)}`, redactor.options)
+    .findings.filter((finding) => finding.end > summary.length + 1)
+    .map((finding) => ({
+      rule: finding.rule,
+      start: Math.max(exitLine.length, finding.start - offset),
+      end: finding.end - offset
+    }))
+    .sort((a, b) => a.start - b.start)
+  if (found.length === 0) return content
+  let out = ""
+  let at = 0
+  for (const { rule, start, end } of found) {
+    if (start < at) continue
+    out += error.slice(at, start) + marker(rule)
+    at = end
+  }
+  out += error.slice(at)
+  return out === error ? content : { ...content, output: { ...content.output, error: out } }
+}
+
+/**
+ * Redacts every string of each event (a failed tool call's error also together with its command), then fits each message to what a server keeps (`Ingest.fitMessage`: a long
  * paste goes out cut, not as an event too large for any request); an event that changed gets the id of its new
  * content, so an id never digests a secret and the same redacted event always has the same id. Unchanged events keep
  * their id.
@@ -81,7 +118,9 @@ export const redactEvents = (
     const redactor = yield* Redactor
     const contents = events.map(({ id: _id, ...content }) => content)
     // One walk over the whole batch: `value` returns every unchanged element as the same object.
-    const redacted = yield* redactor.value(contents)
+    const redacted = yield* Effect.map(redactor.value(contents), (all) =>
+      all.map((content) => (content.kind === "tool_call" ? errorWithCommand(content, redactor) : content))
+    )
     return redacted.map((content, i) => {
       // Cut after redaction: what is left of a text is whole and redacted.
       const fitted: typeof content = content.kind === "message" ? Ingest.fitMessage(content) : content

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
+import { Event } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { compileExtraPattern, InvalidRedactionPattern, Redactor, redactText, redactValue } from "../src/Redactor.js"
+import {
+  compileExtraPattern,
+  InvalidRedactionPattern,
+  Redactor,
+  redactEvents,
+  redactText,
+  redactValue
+} from "../src/Redactor.js"
 import { buildCorpus, type NegativeSample, type PositiveSample } from "./fixtures/secrets-corpus.js"
 import { makeGenerator, toBase64 } from "./fixtures/secrets-generator.js"
 import { UNKEYED_CONTEXTS } from "./fixtures/secrets-kinds.js"
@@ -639,6 +647,14 @@ describe("redactText: formats and endpoints the second evaluation found missing"
 })
 
 describe("redactText: passwords given to commands as arguments", () => {
+  it("npm config set with a key scoped to a registry, its value after a space", () => {
+    const token = g.alnum(36)
+    const text = `npm config set //npm.pkg.github.com/:_authToken ${token}`
+    expect(redact(text)).toBe(text.replace(token, R("secret-assignment")))
+    expect(redact(`npm config set //registry.npmjs.org/:_authToken=${token}`)).not.toContain(token)
+    unchanged("npm config set //npm.pkg.github.com/:always-auth true")
+  })
+
   it("a literal piped into a command that reads a secret from its input", () => {
     const pw = `${g.alnum(14)}9`
     const cases = [
@@ -1177,6 +1193,41 @@ describe("Redactor service", () => {
         ])
       )
     )
+  )
+
+  it.effect("redactEvents redacts a failed command's error with its command: a secret it printed is found", () =>
+    Effect.gen(function* () {
+      const password = "Xk9!mP2qLz7w"
+      const call = (summary: string, error: string) =>
+        Event.make({
+          kind: "tool_call",
+          source: "claude-code",
+          sessionId: "s1",
+          at: 1,
+          callId: "c1",
+          messageId: "m1",
+          name: "Bash",
+          status: "error",
+          startedAt: 1,
+          input: { summary, paths: [], bytes: summary.length },
+          output: { bytes: 40, exitCode: 2, error }
+        })
+      const printed = call(
+        "vault kv get -field=password secret/prod/db && psql -h db -U app",
+        `Exit code 2\n${password}\npsql: error: connection to server failed`
+      )
+      // Alone, the error has nothing to go by; with its command, the printed value is a secret.
+      expect(redact(printed.output.error ?? "")).toContain(password)
+      const [out] = yield* redactEvents([printed])
+      expect(JSON.stringify(out)).not.toContain(password)
+      expect(out?.kind === "tool_call" ? out.output?.error : "").toMatch(
+        /^Exit code 2\n\[REDACTED:[a-z-]+\]\npsql: error/
+      )
+      expect(out?.id).not.toBe(printed.id)
+      // An error with nothing a command printed stays as it was, and keeps its id.
+      const plain = call("ls /missing", "Exit code 2\nls: cannot access '/missing': No such file or directory")
+      expect(yield* redactEvents([plain])).toEqual([plain])
+    }).pipe(Effect.provide(Redactor.Default))
   )
 
   it.effect("layerWith fails on an invalid pattern or rule name", () =>

@@ -140,9 +140,12 @@ const SETTER_VERB =
 /** `.bearer_auth("…")` (reqwest), `withBearerToken("…")`: the argument is a token. */
 const BEARER_SETTER = /^(?:bearer_?auth|with_?bearer(?:_?token)?|set_?bearer(?:_?token)?)$/i
 
-/** Words before a key on its line that make `KEY value` (no operator) an assignment. */
+/**
+ * Words before a key on its line that make `KEY value` (no operator) an assignment; npm's keys may be scoped to a
+ * registry (`npm config set //npm.pkg.github.com/:_authToken <token>`).
+ */
 const SPACE_ASSIGN_PREFIX =
-  /(?:^|[\s;])(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?)\s+$/
+  /(?:^|[\s;])(?:(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?)\s+|config(?:\s+(?:set|--global|--local|--system|-g))+\s+\/\/[^\s/]+(?:\/[^\s]*)?:)$/
 
 const NAME_FIELD =
   /(?:^|[\s{,;(["'])(?:name|Name|NAME|key|Key|KEY|keyName|KeyName|variable|Variable|ParameterKey|OptionName|env_var|envVar)["']?\s*[:=]\s*["']?$/
