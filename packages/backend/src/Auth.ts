@@ -15,7 +15,8 @@ import { AuthThrottle } from "./Throttle.js"
 /**
  * Who is calling, and may they: one implementation of authentication and scopes for every route of both backends.
  * A bearer `osk_…` key, a bearer `oss_…` sign-in token, or (same-origin dashboard) the sign-in cookie together with
- * the page's `X-OpenSync-Session` half. Failed attempts count against the client; past the limit, 429 before lookups.
+ * the page's `X-OpenSync-Session` half. Failed attempts count against the client; past the limit, a key or token
+ * that does not work is answered 429 (one that works is let in).
  */
 
 export type Caller = Api.CurrentUser["Type"]
@@ -42,27 +43,35 @@ export const messages = {
 /** SHA-256 of a key or token, hex: how both are stored. */
 export const digest = ApiKey.hash
 
+/** The client of the current request, and how long it must wait before a failed attempt counts again (0: none). */
 const throttled = Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
   const throttle = yield* AuthThrottle
   const client = clientOf(request)
-  const wait = yield* throttle.retryAfter(client, Date.now())
-  if (wait > 0) {
-    return yield* new Errors.TooManyRequests({
-      error: `Too many failed authentication attempts from this client; try again in ${wait} s.`,
-      retryAfterSeconds: wait
-    })
-  }
-  return client
+  return { client, wait: yield* throttle.retryAfter(client, Date.now()) }
 })
 
-/** Fails with `error` after counting the attempt against the client. */
-const refuse = (client: string, error: Errors.Unauthorized) =>
-  Effect.flatMap(AuthThrottle, (throttle) => throttle.recordFailure(client, Date.now())).pipe(
-    Effect.zipRight(Effect.fail(error))
-  )
+type Client = Effect.Effect.Success<typeof throttled>
 
-const byKey = (client: string, key: string) =>
+/**
+ * Fails with `error` after counting the attempt against the client; past the client's limit, with 429 and the wait.
+ * A key or token that works is let in all the same: every local client shares 127.0.0.1, so a process sending wrong
+ * keys would otherwise lock the plugins and the dashboard out. Keys are far too long to guess, so a lookup past the
+ * limit tells nobody anything; it costs a digest and one indexed read.
+ */
+const refuse = ({ client, wait }: Client, error: Errors.Unauthorized) =>
+  wait > 0
+    ? Effect.fail(
+        new Errors.TooManyRequests({
+          error: `Too many failed authentication attempts from this client; try again in ${wait} s.`,
+          retryAfterSeconds: wait
+        })
+      )
+    : Effect.flatMap(AuthThrottle, (throttle) => throttle.recordFailure(client, Date.now())).pipe(
+        Effect.zipRight(Effect.fail(error))
+      )
+
+const byKey = (client: Client, key: string) =>
   Effect.gen(function* () {
     const info = yield* ServerInfo
     const problem = ApiKey.problem(key)
@@ -75,7 +84,7 @@ const byKey = (client: string, key: string) =>
     return { ...owner.value, via: "apiKey" as const } satisfies Caller
   })
 
-const byToken = (client: string, token: string, error: string) =>
+const byToken = (client: Client, token: string, error: string) =>
   Effect.gen(function* () {
     if (!SignIn.tokenPattern.test(token)) return yield* refuse(client, new Errors.Unauthorized({ error }))
     const signIns = yield* SignIns
@@ -150,11 +159,11 @@ export const otlpLayer = Layer.effect(
   }))
 )
 
-/** Before a sign-in request is parsed: the client is not throttled, and the body is small and shallow. */
+/** Before a sign-in request is parsed: the body is small, shallow JSON (the key in it is checked as any other). */
 export const signInGuardLayer = Layer.effect(
   Api.SignInGuard,
   Effect.map(Effect.context<AuthThrottle>(), (context) =>
-    Effect.zipRight(throttled, guardBody(maxSignInBodyBytes)).pipe(Effect.asVoid, Effect.provide(context))
+    guardBody(maxSignInBodyBytes).pipe(Effect.asVoid, Effect.provide(context))
   )
 )
 

@@ -4,9 +4,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 
 /**
- * Rate limit of failed authentication per client: after `limit` failures in a window, the client's further attempts
- * are refused with 429 until the window ends, before any lookup. Keys and tokens are far too long to guess, so this
- * caps the work a client can cause, not a brute force.
+ * Rate limit of failed authentication per client: after `limit` failures in a window, the client's further failed
+ * attempts are answered 429 until the window ends, uncounted; a key or token that works is still let in (`Auth.ts`:
+ * all local clients share one address). Keys and tokens are far too long to guess, so this slows a client that
+ * keeps sending wrong ones, not a brute force.
  */
 export class AuthThrottle extends Context.Tag("@opensync/backend/AuthThrottle")<
   AuthThrottle,

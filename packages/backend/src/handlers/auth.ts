@@ -26,8 +26,9 @@ export const AuthLive = HttpApiBuilder.group(Api.OpenSyncApi, "auth", (handlers)
         const info = yield* ServerInfo
         const request = yield* HttpServerRequest.HttpServerRequest
         const key = payload.apiKey.trim()
+        // Only an API key signs in; one of the wrong shape counts as a failed attempt (`authenticate`), as anywhere.
         const problem = ApiKey.problem(key)
-        if (problem !== undefined) return yield* new Errors.Unauthorized({ error: problem })
+        if (problem !== undefined && !key.startsWith("osk_")) return yield* new Errors.Unauthorized({ error: problem })
         const caller = yield* authenticate(key)
         if (!ApiKey.allows(caller.scope, "full")) {
           return yield* new Errors.Forbidden({
