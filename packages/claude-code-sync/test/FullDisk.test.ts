@@ -88,6 +88,9 @@ describe("hooks on a full disk", () => {
     const stored = await getSession(context.server, Cli.SESSION_ID)
     expect(stored?.detail.session.usage).toEqual(Cli.SESSION_USAGE)
     expect(stored?.detail.messages.some((m) => m.role === "user" && m.text.startsWith("Run echo hello"))).toBe(true)
+    // How the session ended is only in the SessionEnd hook's payload, which the full disk refused: the failures file
+    // kept it whole, and the sync put it back in the inbox.
+    expect(stored?.detail.session.endReason).toBe("other")
     expect(stored?.detail.toolCalls).toHaveLength(4)
   })
 

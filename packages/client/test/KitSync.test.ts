@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   utimesSync,
   writeFileSync
 } from "node:fs"
@@ -355,5 +356,33 @@ describe("the agent kit's sync", () => {
         })
       )
     )
+  })
+
+  it("keeps small items whole in the fixed-size file, the oldest dropped first when it is full", () => {
+    const { paths, remove } = failedOnce()
+    try {
+      const item = (i: number, bytes = 600) => ({
+        name: `${String(i).padStart(13, "0")}-1-000001-a.hook`,
+        text: "x".repeat(bytes)
+      })
+      for (let i = 0; i < 30; i++) {
+        expect(Kit.Failures.record(paths, "s9", "ENOSPC", 10 + i, item(i))).toBe(true)
+      }
+      // Too large to keep whole: only counted (the session is still re-read from its history).
+      expect(Kit.Failures.record(paths, "s9", "ENOSPC", 50, item(99, Kit.Failures.ITEM_MAX_BYTES + 1))).toBe(true)
+      expect(statSync(Kit.Failures.failuresFile(paths)).size).toBe(Kit.Failures.SIZE)
+      const kept = Kit.Failures.read(paths)
+      expect(kept.count).toBe(32)
+      const names = kept.items?.map((i) => i.name) ?? []
+      expect(names.length).toBeGreaterThan(5)
+      expect(names.at(-1)).toBe(item(29).name)
+      expect(names).not.toContain(item(0).name)
+      expect(names).not.toContain(item(99).name)
+      // Cleared once put back in the inbox, with the sessions re-read.
+      Kit.Failures.recovered(paths, ["s9"], 100, 101, names)
+      expect(Kit.Failures.read(paths)).toMatchObject({ count: 0, sessions: [], items: [] })
+    } finally {
+      remove()
+    }
   })
 })

@@ -67,15 +67,13 @@ export const handle = async (options: CommandHookOptions, env: Env = process.env
     const receivedAt = Date.now()
     const stdin = readStdin()
     const name = HotPath.itemName(receivedAt, agent.inboxSuffix)
+    const text = `${JSON.stringify({ v: options.inboxVersion, hook: hookName, receivedAt })}\n${stdin}`
     try {
-      HotPath.writeInbox(
-        paths,
-        name,
-        `${JSON.stringify({ v: options.inboxVersion, hook: hookName, receivedAt })}\n${stdin}`
-      )
+      HotPath.writeInbox(paths, name, text)
     } catch (cause) {
-      // A full disk: say so where `status` looks, and let the next sync re-read the session from the history.
-      HotPath.recordFailure(paths, sessionIdOf(stdin), `hook ${hookName}`, cause)
+      // A full disk: say so where `status` looks (with the item when small: a session's start or end is not in its
+      // history), and let the next sync re-read the session from the history.
+      HotPath.recordFailure(paths, sessionIdOf(stdin), `hook ${hookName}`, cause, { name, text })
       return
     }
     if (hookName === options.heartbeatOn) {

@@ -37,7 +37,22 @@ export interface Failures {
   /** The last recovery: when, and how many items it made up for. */
   readonly recoveredAt: number | null
   readonly recovered: number
+  /**
+   * Small items that could not be stored, whole (their inbox name and text), as room allows: what only a hook carries
+   * (how a session started, why and when it ended) is not in the agent's history, so a re-read cannot make it up.
+   * The next sync puts them in the inbox.
+   */
+  readonly items?: ReadonlyArray<KeptItem>
 }
+
+/** An inbox item kept in the failures file. */
+export interface KeptItem {
+  readonly name: string
+  readonly text: string
+}
+
+/** Items larger than this are not kept whole (the session is still re-read from the history). */
+export const ITEM_MAX_BYTES = 1536
 
 export const empty: Failures = {
   v: 1,
@@ -53,6 +68,11 @@ export const empty: Failures = {
 const encode = (failures: Failures): Buffer => {
   let value = failures
   let text = JSON.stringify(value)
+  // The oldest kept items go first, then the oldest sessions.
+  while (Buffer.byteLength(text) > SIZE && (value.items?.length ?? 0) > 0) {
+    value = { ...value, items: value.items?.slice(1) ?? [] }
+    text = JSON.stringify(value)
+  }
   while (Buffer.byteLength(text) > SIZE && value.sessions.length > 0) {
     value = { ...value, sessions: value.sessions.slice(1) }
     text = JSON.stringify(value)
@@ -128,8 +148,15 @@ export const read = (paths: StatePaths): Failures => {
  * Records that an item of `sessionId` (when known) could not be stored. Never throws: when even this fails, there is
  * nowhere left to say it, and the agent must not be disturbed.
  */
-export const record = (paths: StatePaths, sessionId: string | undefined, error: string, now: number): boolean => {
+export const record = (
+  paths: StatePaths,
+  sessionId: string | undefined,
+  error: string,
+  now: number,
+  item?: KeptItem
+): boolean => {
   try {
+    const keep = item !== undefined && Buffer.byteLength(item.text) <= ITEM_MAX_BYTES ? [item] : []
     update(paths, (failures) => {
       // A session already named moves to the end with this failure's time: a recovery that began before it must keep it
       const others = failures.sessions.filter((session) => session.id !== sessionId)
@@ -140,7 +167,8 @@ export const record = (paths: StatePaths, sessionId: string | undefined, error: 
         firstAt: failures.firstAt ?? now,
         lastAt: now,
         lastError: error,
-        sessions: sessions.slice(-MAX_SESSIONS)
+        sessions: sessions.slice(-MAX_SESSIONS),
+        items: [...(failures.items ?? []), ...keep]
       }
     })
     return true
@@ -150,13 +178,22 @@ export const record = (paths: StatePaths, sessionId: string | undefined, error: 
 }
 
 /**
- * Clears the sessions the sync re-read from the agent's history, keeping when and how much for `status`. A session
- * whose last failure came at or after `since` (when the re-read began) stays: what it lost may not be in what was read.
+ * Clears the sessions the sync re-read from the agent's history, and the kept items it put back in the inbox, keeping
+ * when and how much for `status`. A session whose last failure came at or after `since` (when the re-read began)
+ * stays: what it lost may not be in what was read.
  */
-export const recovered = (paths: StatePaths, ids: ReadonlyArray<string>, since: number, now: number): void =>
+export const recovered = (
+  paths: StatePaths,
+  ids: ReadonlyArray<string>,
+  since: number,
+  now: number,
+  queued: ReadonlyArray<string> = []
+): void =>
   update(paths, (failures) => {
     const sessions = failures.sessions.filter((session) => !ids.includes(session.id) || session.at >= since)
-    return sessions.length > 0
-      ? { ...failures, sessions }
-      : { ...failures, sessions, count: 0, firstAt: null, recoveredAt: now, recovered: failures.count }
+    // Items are cleared once they are in the inbox again (`queued`, by name).
+    const items = (failures.items ?? []).filter((item) => !queued.includes(item.name))
+    return sessions.length > 0 || items.length > 0
+      ? { ...failures, sessions, items }
+      : { ...failures, sessions, items, count: 0, firstAt: null, recoveredAt: now, recovered: failures.count }
   })

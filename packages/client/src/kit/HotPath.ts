@@ -64,11 +64,17 @@ export const writeInbox = (paths: StatePaths, name: string, body: string): strin
 
 /**
  * Records an item of `sessionId` that could not be stored, in the preallocated failures file (and the log, if the disk
- * takes it). Never throws.
+ * takes it), with the item itself when it is small (`Failures.ITEM_MAX_BYTES`). Never throws.
  */
-export const recordFailure = (paths: StatePaths, sessionId: string | undefined, what: string, cause: unknown): void => {
+export const recordFailure = (
+  paths: StatePaths,
+  sessionId: string | undefined,
+  what: string,
+  cause: unknown,
+  item?: Failures.KeptItem
+): void => {
   const error = cause instanceof Error ? cause.message : String(cause)
-  Failures.record(paths, sessionId, error, Date.now())
+  Failures.record(paths, sessionId, error, Date.now(), item)
   log(paths, `${what}: could not store it (${error}); the next sync re-reads session ${sessionId ?? "(unknown)"}`)
 }
 

@@ -17,6 +17,7 @@ import * as Checkpoints from "./Checkpoints.js"
 import * as Failures from "./Failures.js"
 import * as FollowUps from "./FollowUps.js"
 import * as History from "./History.js"
+import * as HotPath from "./HotPath.js"
 import type { ReportCounts } from "./ImportText.js"
 import * as Inbox from "./Inbox.js"
 import { LocalState } from "./LocalState.js"
@@ -137,7 +138,18 @@ export const recoverFailures = (options: MappingOptions) =>
     const { agent, paths, log } = yield* LocalState
     const since = Date.now()
     const failures = Failures.read(paths)
-    if (failures.sessions.length === 0) return 0
+    // The items kept whole go back into the inbox (this sync's next round processes them).
+    const queued: Array<string> = []
+    for (const item of failures.items ?? []) {
+      const put = yield* Effect.either(Effect.try(() => HotPath.writeInbox(paths, item.name, item.text)))
+      if (Either.isRight(put)) queued.push(item.name)
+    }
+    if (failures.sessions.length === 0) {
+      if (queued.length > 0) {
+        yield* Effect.try(() => Failures.recovered(paths, [], since, Date.now(), queued)).pipe(Effect.ignore)
+      }
+      return 0
+    }
     const ids = failures.sessions.map((session) => session.id)
     const source = yield* SessionSource
     const read = yield* Effect.either(
@@ -160,7 +172,7 @@ export const recoverFailures = (options: MappingOptions) =>
         `could not be stored (${failures.lastError ?? "unknown error"})` +
         (missing.length > 0 ? `; not found: ${missing.join(", ")}` : "")
     )
-    yield* Effect.try(() => Failures.recovered(paths, ids, since, Date.now())).pipe(
+    yield* Effect.try(() => Failures.recovered(paths, ids, since, Date.now(), queued)).pipe(
       Effect.catchAll((error) => log(`sync: cannot update ${Failures.failuresFile(paths)}: ${String(error.error)}`))
     )
     return read.right.size
