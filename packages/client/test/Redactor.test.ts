@@ -612,6 +612,21 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
 })
 
 describe("redactText: formats and endpoints the second evaluation found missing", () => {
+  it("an Azure Functions key in its URL's query (code=), not any code= parameter", () => {
+    const key = `${g.alnum(54)}==`
+    const url = `https://acme-fn.azurewebsites.net/api/ProcessOrder?code=${key}`
+    expect(redact(`curl "${url}"`)).toBe(`curl "${url.replace(key, R("azure-function-key"))}"`)
+    const encoded = `${g.alnum(40)}%3D%3D`
+    expect(redact(`https://acme-fn.azurewebsites.net/api/Orders?name=x&code=${encoded}&clientId=default`)).toBe(
+      `https://acme-fn.azurewebsites.net/api/Orders?name=x&code=${R("azure-function-key")}&clientId=default`
+    )
+    unchanged(
+      `https://example.com/oauth/callback?code=${g.alnum(32)}`,
+      "https://acme-fn.azurewebsites.net/api/ProcessOrder?code=<your-function-key>",
+      "https://acme-fn.azurewebsites.net/api/ProcessOrder?code=200"
+    )
+  })
+
   it("API keys in the path of RPC endpoints (Alchemy, Infura, QuickNode)", () => {
     const alchemy = g.alnum(32)
     expect(redact(`ALCHEMY_URL=https://eth-mainnet.g.alchemy.com/v2/${alchemy}`)).toBe(

@@ -48,7 +48,12 @@ const discordWebhookScanner: Scanner = (scan, at) => {
 const KEY_IN_PATH: ReadonlyArray<readonly [string, RegExp]> = [
   ["alchemy-api-key", /(?:[\w-]+\.){1,4}alchemy\.com\/v2\/(?<s>[A-Za-z0-9_-]{32})(?![A-Za-z0-9_-])/y],
   ["infura-api-key", /(?:[\w-]+\.){1,4}infura\.io\/(?:v3|ws\/v3)\/(?<s>[0-9a-f]{32})(?![0-9a-f])/y],
-  ["quicknode-api-key", /(?:[\w-]+\.){1,5}quiknode\.pro\/(?<s>[0-9a-f]{40})(?![0-9a-f])/y]
+  ["quicknode-api-key", /(?:[\w-]+\.){1,5}quiknode\.pro\/(?<s>[0-9a-f]{40})(?![0-9a-f])/y],
+  // An Azure Functions key in its URL's query (`https://<app>.azurewebsites.net/api/<fn>?code=<key>`)
+  [
+    "azure-function-key",
+    /(?:[\w-]+\.){1,3}azurewebsites\.net\/[^\s?#"'<>]{0,300}\?(?:[^\s#"'<>&]{0,300}&){0,8}code=(?<s>[A-Za-z0-9_%=/+-]{20,200})(?![A-Za-z0-9_%=/+-])/y
+  ]
 ]
 
 /** `scheme://user:password@host` (password only), Sentry DSN keys and bare tokens used as the user. */

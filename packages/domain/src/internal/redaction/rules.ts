@@ -288,6 +288,7 @@ declareRules([
   "alchemy-api-key",
   "infura-api-key",
   "quicknode-api-key",
+  "azure-function-key",
   "telegram-bot-token",
   "mailchimp-api-key",
   "newrelic-key",
