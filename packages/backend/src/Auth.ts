@@ -44,14 +44,14 @@ export const messages = {
 export const digest = ApiKey.hash
 
 /** The client of the current request, and how long it must wait before a failed attempt counts again (0: none). */
-const throttled = Effect.gen(function* () {
+const clientState = Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
   const throttle = yield* AuthThrottle
   const client = clientOf(request)
   return { client, wait: yield* throttle.retryAfter(client, Date.now()) }
 })
 
-type Client = Effect.Effect.Success<typeof throttled>
+type Client = Effect.Effect.Success<typeof clientState>
 
 /**
  * Fails with `error` after counting the attempt against the client; past the client's limit, with 429 and the wait.
@@ -102,7 +102,7 @@ const byToken = (client: Client, token: string, error: string) =>
 /** The caller of the current request, whatever scope it has. */
 export const authenticate = (bearer: string) =>
   Effect.gen(function* () {
-    const client = yield* throttled
+    const client = yield* clientState
     const value = bearer.trim()
     if (value.startsWith("osk_")) return yield* byKey(client, value)
     if (value.startsWith(SignIn.tokenPrefix)) return yield* byToken(client, value, messages.signIn)
@@ -160,12 +160,7 @@ export const otlpLayer = Layer.effect(
 )
 
 /** Before a sign-in request is parsed: the body is small, shallow JSON (the key in it is checked as any other). */
-export const signInGuardLayer = Layer.effect(
-  Api.SignInGuard,
-  Effect.map(Effect.context<AuthThrottle>(), (context) =>
-    guardBody(maxSignInBodyBytes).pipe(Effect.asVoid, Effect.provide(context))
-  )
-)
+export const signInGuardLayer = Layer.succeed(Api.SignInGuard, guardBody(maxSignInBodyBytes))
 
 const guarded = (token: string, needed: ApiKeyTypes.Scope) =>
   Effect.gen(function* () {

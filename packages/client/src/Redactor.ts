@@ -78,14 +78,14 @@ type ToolCallContent = Omit<typeof Event.ToolCallEvent.Encoded, "id">
  * secret (`vault kv get -field=password …`, `aws ecr get-login-password`) and what it printed are two fields, and the
  * rule that finds a printed secret needs both in one text. What that finds in the error part is replaced there.
  */
-const errorWithCommand = (content: ToolCallContent, redactor: ReturnType<typeof make>): ToolCallContent => {
+const errorWithCommand = (content: ToolCallContent, options: RedactOptions): ToolCallContent => {
   const summary = content.input?.summary
   const error = content.output?.error
   if (content.output === undefined || summary == null || error == null || summary === "" || error === "") return content
   // What the command printed follows it; Claude Code's `Exit code N` line before it is not output.
   const exitLine = /^Exit code -?\d+\r?\n/.exec(error)?.[0] ?? ""
   const offset = summary.length + 1 - exitLine.length
-  const found = redactText(`${summary}\n${error.slice(exitLine.length)}`, redactor.options)
+  const found = redactText(`${summary}\n${error.slice(exitLine.length)}`, options)
     .findings.filter((finding) => finding.end > summary.length + 1)
     .map((finding) => ({
       rule: finding.rule,
@@ -106,10 +106,10 @@ const errorWithCommand = (content: ToolCallContent, redactor: ReturnType<typeof 
 }
 
 /**
- * Redacts every string of each event (a failed tool call's error also together with its command), then fits each message to what a server keeps (`Ingest.fitMessage`: a long
- * paste goes out cut, not as an event too large for any request); an event that changed gets the id of its new
- * content, so an id never digests a secret and the same redacted event always has the same id. Unchanged events keep
- * their id.
+ * Redacts every string of each event (a failed tool call's error also together with its command), then fits each
+ * message to what a server keeps (`Ingest.fitMessage`: a long paste goes out cut, not as an event too large for any
+ * request); an event that changed gets the id of its new content, so an id never digests a secret and the same
+ * redacted event always has the same id. Unchanged events keep their id.
  */
 export const redactEvents = (
   events: ReadonlyArray<Event.EventEncoded>
@@ -119,7 +119,7 @@ export const redactEvents = (
     const contents = events.map(({ id: _id, ...content }) => content)
     // One walk over the whole batch: `value` returns every unchanged element as the same object.
     const redacted = yield* Effect.map(redactor.value(contents), (all) =>
-      all.map((content) => (content.kind === "tool_call" ? errorWithCommand(content, redactor) : content))
+      all.map((content) => (content.kind === "tool_call" ? errorWithCommand(content, redactor.options) : content))
     )
     return redacted.map((content, i) => {
       // Cut after redaction: what is left of a text is whole and redacted.

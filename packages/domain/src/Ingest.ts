@@ -150,8 +150,8 @@ export const messageFromEvent = (
   const reported = event.reportedCostUsd ?? null
   const hasUsage = !Usage.isZero(usage)
   // Texts arrive redacted (by the plugin, or the legacy protocol's handler): cut where the limit falls.
-  const text = Limits.truncate(event.text, Limits.maxTextChars, Limits.cut)
-  const thinking = event.thinking === null ? null : Limits.truncate(event.thinking, Limits.maxTextChars, Limits.cut)
+  const fitted = fitMessage(event)
+  const { text, thinking } = fitted
   return {
     id: event.messageId,
     sessionId: event.sessionId,
@@ -159,13 +159,7 @@ export const messageFromEvent = (
     ...(event.subtype !== undefined ? { subtype: event.subtype } : {}),
     text,
     thinking,
-    parts: event.parts
-      .slice(0, Limits.maxParts)
-      .map((part) =>
-        part.type === "text" || part.type === "thinking"
-          ? { ...part, text: Limits.truncate(part.text, Limits.maxTextChars, Limits.cut) }
-          : part
-      ),
+    parts: fitted.parts,
     model,
     provider: event.provider ?? null,
     agentId: event.agentId ?? null,
@@ -178,13 +172,8 @@ export const messageFromEvent = (
     reportedCostUsd: reported,
     costBasis: reported !== null ? "reported" : priced !== undefined ? "computed" : hasUsage ? "unpriced" : "none",
     priceVersion: priced?.priceVersion ?? null,
-    // Cut here, or by the plugin before it was sent (`fitMessage`): its texts then end with the cut's mark.
-    truncated:
-      text !== event.text ||
-      thinking !== event.thinking ||
-      event.parts.length > Limits.maxParts ||
-      Limits.isTruncated(text) ||
-      (thinking !== null && Limits.isTruncated(thinking)),
+    // Cut here, or by the plugin before it was sent (`fitMessage` there too): its texts then end with the cut's mark.
+    truncated: fitted !== event || Limits.isTruncated(text) || (thinking !== null && Limits.isTruncated(thinking)),
     updatedAt: event.at,
     ...(event.requestId != null && event.role === "assistant" ? { requestId: event.requestId } : {})
   }

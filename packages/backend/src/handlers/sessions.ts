@@ -17,7 +17,6 @@ const badCursor = (e: InvalidCursor) =>
 
 const notFound = (id: string) => new Errors.NotFound({ error: `Session not found: ${id}` })
 
-/** Sessions per page an export reads: one page's details are held in memory at a time. */
 /**
  * `Content-Disposition` of a download named `name` (a session id is part of it, whatever the client sent): an ASCII
  * `filename` with anything else, quotes and backslashes as `_`, and the name itself as `filename*` (RFC 6266, 8187).
@@ -32,6 +31,7 @@ export const attachment = (name: string): string => {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`
 }
 
+/** Sessions per page an export reads: one page's details are held in memory at a time. */
 export const exportPageSize = 100
 
 /** The sessions of an export (summaries), oldest first, page by page. */

@@ -3,7 +3,6 @@
  * `verify`, `sync`, `import`, plus the agent's own commands. The handlers are one to three lines over `Sync`,
  * `History`, `Status` and the agent's `SessionSource`.
  */
-import { mkdirSync } from "node:fs"
 import { Command, Options } from "@effect/cli"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -16,8 +15,8 @@ import * as Outbox from "../Outbox.js"
 import * as SyncClient from "../SyncClient.js"
 import type { Agent } from "./Agent.js"
 import * as Checkpoints from "./Checkpoints.js"
-import * as Failures from "./Failures.js"
 import * as History from "./History.js"
+import * as HotPath from "./HotPath.js"
 import { reportLines } from "./ImportText.js"
 import { LocalState } from "./LocalState.js"
 import * as QuickImport from "./QuickImport.js"
@@ -251,15 +250,8 @@ const removeHostSettings = Effect.flatMap(SessionSource, (source) => source.host
  * hook made it: after a `login`, a disk that filled before any hook ran lost every hook silently). Best effort.
  */
 const prepareState = Effect.flatMap(LocalState, ({ paths }) =>
-  Effect.sync(() => {
-    try {
-      mkdirSync(paths.inbox, { recursive: true, mode: 0o700 })
-      mkdirSync(paths.tmp, { recursive: true, mode: 0o700 })
-      Failures.preallocate(paths)
-    } catch {
-      // A disk full already, or a state directory that cannot be made: the first hook or sync tries again.
-    }
-  })
+  // A disk full already, or a state directory that cannot be made: the first hook or sync tries again.
+  Effect.try(() => HotPath.prepareState(paths)).pipe(Effect.ignore)
 )
 
 const setup = (noTelemetry: boolean) =>

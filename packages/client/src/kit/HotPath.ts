@@ -54,12 +54,21 @@ export const writeInbox = (paths: StatePaths, name: string, body: string): strin
     write()
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code !== "ENOENT") throw cause
-    mkdirSync(paths.inbox, { recursive: true, mode: 0o700 })
-    mkdirSync(paths.tmp, { recursive: true, mode: 0o700 })
-    Failures.preallocate(paths)
+    prepareState(paths)
     write()
   }
   return target
+}
+
+/**
+ * Makes the inbox, the temp folder and the failures file (`Failures.preallocate`): what a hook needs, the failures file
+ * while the disk still has room for it (on a full disk a hook can record what it lost only in a file made before).
+ * Throws when they cannot be made.
+ */
+export const prepareState = (paths: StatePaths): void => {
+  mkdirSync(paths.inbox, { recursive: true, mode: 0o700 })
+  mkdirSync(paths.tmp, { recursive: true, mode: 0o700 })
+  Failures.preallocate(paths)
 }
 
 /**
