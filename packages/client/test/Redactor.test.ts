@@ -937,6 +937,176 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (second)"
   })
 })
 
+describe("redactText: contexts found missing at the stop of 2026-12-06 (third)", () => {
+  it("tokens and passwords given to registry logins, account tools and uploaders as arguments", () => {
+    const pw = `${g.alnum(20)}9`
+    const cases = [
+      `cargo login ${pw}`,
+      `cargo login --registry my-registry ${pw}`,
+      `snyk auth ${pw}`,
+      `vault login ${pw}`,
+      `b2 authorize-account 0012ab34cd56ef0000000001 ${pw}`,
+      `b2 account authorize 0012ab34cd56ef0000000001 ${pw}`,
+      `bundle config https://rubygems.pkg.github.com/acme deploy:${pw}`,
+      `bundle config set --global gems.example.com deploy:${pw}`,
+      `lftp -u deploy,${pw} sftp://files.example.com`,
+      `twine upload -u __token__ -p ${pw} dist/*`,
+      `cqlsh -u cassandra -p ${pw} db.internal`,
+      `doctl auth init -t ${pw}`,
+      `codecov -t ${pw} -f coverage.xml`,
+      `sonar-scanner -Dsonar.login=${pw} -Dsonar.projectKey=app`,
+      `security add-generic-password -a me -s deploy -w ${pw}`,
+      `openssl enc -aes-256-cbc -k ${pw} -in notes.txt -out notes.enc`,
+      `wpa_passphrase HomeNetwork ${pw}`,
+      `net user deploy ${pw} /add`,
+      `poetry config pypi-token.pypi ${pw}`,
+      `composer config --global http-basic.repo.example.org deploy ${pw}`
+    ]
+    for (const text of cases) expect(redact(text)).toBe(text.replace(pw, R("cli-password")))
+    unchanged(
+      "cargo login",
+      "cargo login --registry my-registry",
+      "vault login -method=userpass username=alice",
+      "vault login $VAULT_TOKEN",
+      "bundle config set without development:test",
+      "bundle config set --local path vendor/bundle",
+      "lftp -u $USER,$PASS ftp.example.com",
+      "twine upload -u __token__ -p $PYPI_TOKEN dist/*",
+      `codecov -t \${{ secrets.CODECOV_TOKEN }}`,
+      "sonar-scanner -Dsonar.login=$SONAR_TOKEN",
+      "security add-generic-password -a me -s deploy -w",
+      "openssl enc -d -aes-256-cbc -in f -k $PASS",
+      "net user alice /delete",
+      "net user alice * /add",
+      "poetry config pypi-token.pypi $PYPI_TOKEN"
+    )
+  })
+
+  it("secrets given as `config set` pairs (aws configure, hub, rclone)", () => {
+    const pw = `${g.alnum(30)}9`
+    for (const text of [
+      `aws configure set aws_secret_access_key ${pw}`,
+      `aws configure set --profile ci aws_session_token ${pw}`,
+      `hub config oauth_token ${pw}`,
+      `rclone config create backup s3 provider AWS access_key_id AKIAEXAMPLE secret_access_key ${pw}`
+    ]) {
+      expect(redact(text)).toBe(text.replace(pw, R("secret-assignment")))
+    }
+    unchanged(
+      "aws configure set region us-east-1",
+      "aws configure set aws_access_key_id $AWS_ACCESS_KEY_ID",
+      "gh config set git_protocol ssh",
+      "rclone config create remote s3 provider AWS env_auth true"
+    )
+  })
+
+  it("a literal given as input to sudo -S, gh auth login or chpasswd, written into a token file, or encoded as Basic credentials", () => {
+    const pw = `${g.alnum(16)}9`
+    for (const text of [
+      `echo '${pw}' | sudo -S apt-get install -y nginx`,
+      `echo ${pw} | sudo -kS systemctl restart app`,
+      `echo ${pw} | gh auth login --with-token`,
+      `gh auth login --with-token <<< ${pw}`,
+      `sudo -S whoami <<< '${pw}'`,
+      `chpasswd <<< "deploy:${pw}"`,
+      `echo "${pw}" > ~/.vault-token`,
+      `printf '%s' '${pw}' > secrets/api_token.txt`
+    ]) {
+      expect(redact(text), text).not.toContain(pw)
+    }
+    expect(redact(`echo -n "deploy:${pw}" | base64`)).toBe(`echo -n "deploy:${R("cli-password")}" | base64`)
+    unchanged(
+      "echo $PASSWORD | sudo -S apt update",
+      "echo 'deb http://deb.debian.org/debian stable main' | sudo tee /etc/apt/sources.list",
+      "echo hello | sudo -u bob tee x",
+      'echo "hello world" | base64',
+      "echo -n dXNlcjpwYXNz | base64 -d",
+      'echo -n "$USER:$PASS" | base64',
+      'cat <<< "hello world"',
+      'gh auth login --with-token <<< "$GH_TOKEN"',
+      'echo "export PATH=$PATH:/opt/bin" >> ~/.bashrc',
+      "echo tokenizer > tokens.txt",
+      "echo $TOKEN > ~/.vault-token"
+    )
+  })
+
+  it("a password or token under a label in another language, not a word after it", () => {
+    const pw = `${g.alnum(12)}7`
+    for (const label of [
+      "Mot de passe : ",
+      "contraseña: ",
+      "Senha: ",
+      "wachtwoord: ",
+      "Hasło: ",
+      "Пароль: ",
+      "密码：",
+      "パスワード：",
+      "비밀번호: ",
+      "Lösenord: ",
+      "adgangskode: ",
+      "salasana: ",
+      "jelszó: ",
+      "heslo: ",
+      "Şifre: ",
+      "geslo: ",
+      "lozinka: ",
+      "kata sandi: ",
+      "mật khẩu: ",
+      "Jeton : ",
+      "токен: ",
+      "clé API : ",
+      "passord: "
+    ]) {
+      const text = `${label}${pw}`
+      expect(redact(text), text).toBe(`${label}${R("secret-assignment")}`)
+    }
+    unchanged(
+      "Mot de passe oublié ?",
+      "Mot de passe : oublié",
+      "La contraseña es demasiado corta",
+      "пароль: неверный",
+      "パスワード：変更しました",
+      "Senha: ********",
+      "wachtwoord: $WACHTWOORD",
+      "Hasło: zmienione",
+      "clé API : votre-clé-ici",
+      "jeton: expiré",
+      "parola: 12"
+    )
+  })
+
+  it("the token a cloud CLI prints for a registry or an API, and a password told in German or French prose", () => {
+    const token = `eyJwYXlsb2FkIjoi${g.alnum(60)}In0=`
+    for (const command of [
+      "$ aws ecr get-login-password --region us-east-1",
+      "$ gcloud auth print-access-token",
+      "$ az account get-access-token --query accessToken -o tsv"
+    ]) {
+      expect(redact(`${command}\n${token}\n`), command).toBe(`${command}\n${R("printed-secret")}\n`)
+    }
+    const pw = `${g.alnum(12)}7`
+    expect(redact(`das Passwort ist ${pw}`)).toBe(`das Passwort ist ${R("secret-assignment")}`)
+    expect(redact(`Le mot de passe est ${pw}`)).toBe(`Le mot de passe est ${R("secret-assignment")}`)
+    unchanged(
+      "aws ecr get-login-password --region us-east-1 | docker login --username AWS --password-stdin 1234.dkr.ecr.us-east-1.amazonaws.com\nLogin Succeeded",
+      "das Passwort ist falsch",
+      "Le mot de passe est incorrect"
+    )
+  })
+
+  it("a token in backticks after its name in prose, and 1Password's session variable", () => {
+    const token = g.alnum(28)
+    expect(redact(`Use token \`${token}\` for the API`)).toBe(`Use token \`${R("secret-assignment")}\` for the API`)
+    expect(redact(`export OP_SESSION_acme=${token}`)).toBe(`export OP_SESSION_acme=${R("secret-assignment")}`)
+    unchanged(
+      "Use the token `GITHUB_TOKEN` for auth",
+      "Pass `--no-verify` to skip the hooks",
+      "the secret `mySecretName` field",
+      "OP_SESSION_acme=$(op signin --raw)"
+    )
+  })
+})
+
 describe("redactText: secret names and calls the second evaluation found missing", () => {
   it("JWT libraries called with a literal secret, Go's []byte literal, Gradle's storePassword, *_ENCRYPTION_KEY", () => {
     const secret = g.alnum(32)
@@ -1382,7 +1552,12 @@ describe("pathological inputs", () => {
     [".pgpass ports × many", "db:5432:".repeat(300_000)],
     ["sasl_passwd ports × many", "[h]:587 ".repeat(300_000)],
     ["::add-mask:: × many", "::add-mask::".repeat(200_000)],
-    ["<ns:password attributes × many", '<ns:password a="b" '.repeat(60_000)]
+    ["<ns:password attributes × many", '<ns:password a="b" '.repeat(60_000)],
+    // Labels in other languages, and commands that take a secret on their line
+    ["contraseña: × many", "contraseña: ".repeat(100_000)],
+    ["Пароль: x1 × many", "Пароль: x1".repeat(100_000)],
+    ["echo … | sudo -S × many lines", "echo abcdefgh1 | sudo -S x\n".repeat(50_000)],
+    ["cargo login × many", "cargo login ".repeat(100_000)]
   ]
   for (const [name, input] of cases) {
     it(name, { timeout: 60_000 }, () => {

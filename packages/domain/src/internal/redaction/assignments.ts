@@ -145,7 +145,7 @@ const BEARER_SETTER = /^(?:bearer_?auth|with_?bearer(?:_?token)?|set_?bearer(?:_
  * registry (`npm config set //npm.pkg.github.com/:_authToken <token>`).
  */
 const SPACE_ASSIGN_PREFIX =
-  /(?:^|[\s;])(?:(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?)\s+|config(?:\s+(?:set|--global|--local|--system|-g))+\s+\/\/[^\s/]+(?:\/[^\s]*)?:)$/
+  /(?:^|[\s;])(?:(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?|configure\s+set(?:\s+--profile\s+\S+)?|(?:hub|poetry|composer|glab|gh|conda)\s+config(?:\s+(?:set|--global|--auth|-g))*|rclone\s+config\s+(?:create|update)(?:\s[^\n]*)?)\s+|config(?:\s+(?:set|--global|--local|--system|-g))+\s+\/\/[^\s/]+(?:\/[^\s]*)?:)$/
 
 const NAME_FIELD =
   /(?:^|[\s{,;(["'])(?:name|Name|NAME|key|Key|KEY|keyName|KeyName|variable|Variable|ParameterKey|OptionName|env_var|envVar)["']?\s*[:=]\s*["']?$/
@@ -645,7 +645,8 @@ const otherForms = (
   // values that cannot be words or names (a token, or upper and lower case with a digit or a symbol)
   if (blanks === 1 && keyQuote === "" && strength === "strong" && !isFlag && /^[A-Za-z]+$/.test(key)) {
     const parsed = readValue(text, i, WORD_END)
-    if (parsed !== undefined && parsed.quote === "") {
+    // (a value in backticks, as prose quotes code: `use token \`…\` for the API`)
+    if (parsed !== undefined && (parsed.quote === "" || parsed.quote === "`")) {
       let end = parsed.end
       while (end > parsed.start && /[.,;:?)]/.test(text[end - 1])) end--
       const value = text.slice(parsed.start, end)
@@ -794,8 +795,13 @@ const tupleSecret = (scan: Scan, i: number): void => {
   scan.add(RULE, end - pw.length, end)
 }
 
-/** The words between a key and its value in prose (`… is …`, `… was …`, `… to …`), with an optional backtick. */
-const PROSE_LINK = /^(?:(?:is|was|to):?|for\s+(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*:)\s+`?/
+/**
+ * The words between a key and its value in prose (`… is …`, `… was …`, `… to …`; German `ist`/`war`, French `est`,
+ * Spanish and Portuguese `es`/`é`/`era` after a name those languages share, `Passwort`, `token`), with an optional
+ * backtick.
+ */
+const PROSE_LINK =
+  /^(?:(?:is|was|to|ist|war|est|es|é|era):?|for\s+(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*:)\s+`?/
 
 /** Space-separated config directives whose value is a password (`requirepass` in redis.conf, `masterauth`). */
 const isConfigDirective = (key: string): boolean =>

@@ -559,6 +559,10 @@ const PRINTS_SECRET = new RegExp(
     "\\bvault\\s+(?:kv\\s+get|read)\\b.*-field[= ]",
     "\\bdoppler\\s+secrets\\s+get\\b.*--plain",
     "\\bgh\\s+auth\\s+token\\b",
+    // Cloud CLIs' tokens printed for a registry or an API (not piped on to `docker login --password-stdin`)
+    "\\baws\\s+ecr(?:-public)?\\s+get-login-password\\b[^|\\n]*$",
+    "\\bgcloud\\s+auth\\s+(?:application-default\\s+)?print-(?:access|identity)-token\\b[^|\\n]*$",
+    "\\baz\\s+account\\s+get-access-token\\b.*(?:-o|--output)\\s+tsv",
     // WireGuard's new private or pre-shared key, unless piped on to `wg pubkey` (which prints the public one)
     "\\bwg\\s+gen(?:key|psk)\\b(?![^\\n]*\\bwg\\s+pubkey\\b)",
     // Secrets generated and printed: `openssl rand -base64 32`, `php artisan key:generate --show`, `rails secret`
@@ -652,6 +656,8 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
   new RegExp(`\\brabbitmqctl\\s+(?:add_user|change_password)\\s+${ARG}\\s+(?<pw>${ARG})`, "d"),
   // redis AUTH [user] password (at redis-cli's prompt, `host:port>`, or in its arguments)
   new RegExp(`(?:[\\w.-]+:\\d+>\\s*|\\bredis-cli\\b[^\\n]*?\\s)AUTH\\s+(?:${ARG}\\s+)?(?<pw>${ARG})\\s*$`, "dm"),
+  // poetry config pypi-token.<repo> token
+  new RegExp(`\\bpoetry\\s+config\\s+pypi-token\\.[\\w.-]+\\s+(?<pw>(?!-)${ARG})`, "d"),
   // poetry config http-basic.<repo> user password
   new RegExp(`\\bpoetry\\s+config\\s+http-basic\\.[\\w.-]+\\s+${ARG}\\s+(?<pw>${ARG})`, "d"),
   // smbclient -U 'DOMAIN\\user%password', --user=user%password
@@ -677,12 +683,48 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
   ),
   // net use \\\\host\\share password /user:name, net use … /user:name password
   new RegExp(`\\bnet\\s+use\\s+(?:[A-Za-z]:\\s+)?\\\\[^\\s]+\\s+(?<pw>(?![/*])${ARG})`, "d"),
-  new RegExp(`\\bnet\\s+use\\b[^\\n]*?\\s/u(?:ser)?:[^\\s]+\\s+(?<pw>(?![/*])${ARG})`, "d")
+  new RegExp(`\\bnet\\s+use\\b[^\\n]*?\\s/u(?:ser)?:[^\\s]+\\s+(?<pw>(?![/*])${ARG})`, "d"),
+  // net user name password [/add] (`net user name *` prompts for it)
+  new RegExp(`\\bnet\\s+user\\s+(?!/)${ARG}\\s+(?<pw>(?![/*])${ARG})`, "di"),
+  // Registry logins that take the token as their argument: `cargo login <token>`, `snyk auth <token>`, `vault login
+  // <token>` (not `vault login -method=… username=…`, whose arguments name what they are)
+  new RegExp(
+    `\\bcargo\\s+(?:\\+\\S+\\s+)?login\\s+(?:--registry[ =]\\S+\\s+|-(?!-registry)[\\w-]+\\s+)*(?<pw>(?!-)${ARG})\\s*(?:$|[|;&#])`,
+    "d"
+  ),
+  new RegExp(`\\bsnyk\\s+auth\\s+(?:-[\\w-]+(?:=\\S+)?\\s+)*(?<pw>(?!-)${ARG})`, "d"),
+  /\bvault\s+login\s+(?:-[\w-]+(?:=\S+)?\s+)*(?<pw>[^\s"'`=;|&-][^\s"'`=;|&]{3,199})(?=\s*(?:$|[|;&#]))/d,
+  // Backblaze B2: `b2 authorize-account <key id> <application key>` (`b2 account authorize` since 4.0)
+  new RegExp(
+    `\\bb2\\s+(?:authorize[-_]account|account\\s+authorize)\\s+(?:--[\\w-]+\\s+)*${ARG}\\s+(?<pw>(?!-)${ARG})`,
+    "d"
+  ),
+  // Bundler: `bundle config [set] [--global] <source> <user>:<password>`
+  /\bbundle\s+config\s+(?:set\s+)?(?:--(?:global|local)\s+)?[^\s"']{3,300}\s+["']?[^\s:"'@]{1,100}:(?<pw>[^\s"']{1,200})/d,
+  // lftp -u user,password
+  /\blftp\b[^\n]*?\s-u\s+["']?[^\s,"']{1,100},(?<pw>[^\s"']{1,200})/d,
+  // `-p` password flags of uploaders, shells and account tools: twine, cqlsh, useradd/usermod (an encrypted password)
+  new RegExp(
+    `\\b(?:twine\\s+(?:upload|register)|cqlsh|useradd|usermod|pgcli|vsql|clickhouse-client)\\b[^\\n]*?\\s(?:-p|--password)[ =](?<pw>(?!-)${ARG})`,
+    "d"
+  ),
+  // Token flags: `doctl auth init -t …`, `codecov -t …`, `codecovcli upload-process -t …`
+  new RegExp(`\\b(?:doctl\\s+auth\\s+init|codecov(?:cli)?)\\b[^\\n]*?\\s-t[ =](?<pw>(?!-)${ARG})`, "d"),
+  // SonarQube's scanner: `-Dsonar.login=…`, `-Dsonar.token=…`, `-Dsonar.password=…`
+  new RegExp(`(?:\\b|-D)sonar\\.(?:login|token|password)=(?<pw>${ARG})`, "d"),
+  // macOS keychain: `security add-generic-password … -w <password>` (`-w` last, with nothing after it, prompts)
+  new RegExp(`\\bsecurity\\s+add-(?:generic|internet)-password\\b[^\\n]*?\\s-w\\s+(?<pw>(?!-)${ARG})`, "d"),
+  // openssl enc -k <password> (the old form of `-pass pass:`)
+  new RegExp(`\\bopenssl\\s+(?:enc|aes-\\S+|des\\S*|bf\\S*|camellia\\S*)\\b[^\\n]*?\\s-k\\s+(?<pw>(?!-)${ARG})`, "d"),
+  // wpa_passphrase <ssid> <passphrase>
+  new RegExp(`\\bwpa_passphrase\\s+${ARG}\\s+(?<pw>${ARG})`, "d"),
+  // Composer: `composer config [--global] http-basic.<host> <user> <password>`
+  new RegExp(`\\bcomposer\\s+config\\s+(?:-[\\w-]+\\s+)*http-basic\\.[\\w.-]+\\s+${ARG}\\s+(?<pw>${ARG})`, "d")
 ]
 
 /** The commands of `PASSWORD_ARGUMENTS`, a cheap first test of a line. */
 const ARGUMENT_COMMAND =
-  /\b(?:htpasswd|rabbitmqctl|AUTH|CONFIG|ACL|insecure-password|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm)\b/i
+  /\b(?:htpasswd|rabbitmqctl|AUTH|CONFIG|ACL|insecure-password|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm|cargo|snyk|vault|b2|bundle|lftp|twine|cqlsh|useradd|usermod|pgcli|vsql|clickhouse-client|doctl|codecov(?:cli)?|D?sonar|security|openssl|wpa_passphrase|composer)\b/i
 
 /** A literal echoed or printed into a pipe: `echo -n "…" |`, `printf '%s' '…' |`; `cmd` is the rest of the line. */
 const PIPED_LITERAL =
@@ -690,15 +732,65 @@ const PIPED_LITERAL =
 
 /** Commands that read a secret from their input (`--password-stdin`, a secret store's `set`/`put`/`add`). */
 const SECRET_READER =
-  /^(?:sudo\s+)?(?:(?:npx|bunx|pnpm(?:\s+dlx)?|yarn)\s+)?(?:(?:docker|podman|nerdctl|buildah|helm|oras|crane|skopeo|cosign)\s+(?:registry\s+)?login\b.*--password-stdin|wrangler\s+(?:pages\s+)?secret\s+(?:put|bulk)|vercel\s+env\s+add|netlify\s+env:set|convex\s+env\s+set|supabase\s+secrets\s+set|gh\s+secret\s+set|glab\s+variable\s+(?:set|create)|gcloud\s+secrets\s+(?:create|versions\s+add)|fly(?:ctl)?\s+secrets\s+(?:set|import)|az\s+keyvault\s+secret\s+set|aws\s+secretsmanager|vault\s+(?:kv\s+put|write|login)|doppler\s+secrets\s+set|chpasswd|passwd\s+--stdin|kubectl\s+create\s+secret|(?:docker|podman)\s+secret\s+create|sshpass|sshfs\b.*\bpassword_stdin)\b/
+  /^(?:sudo\s+)?(?:(?:npx|bunx|pnpm(?:\s+dlx)?|yarn)\s+)?(?:(?:docker|podman|nerdctl|buildah|helm|oras|crane|skopeo|cosign)\s+(?:registry\s+)?login\b.*--password-stdin|wrangler\s+(?:pages\s+)?secret\s+(?:put|bulk)|vercel\s+env\s+add|netlify\s+env:set|convex\s+env\s+set|supabase\s+secrets\s+set|gh\s+secret\s+set|glab\s+variable\s+(?:set|create)|gcloud\s+secrets\s+(?:create|versions\s+add)|fly(?:ctl)?\s+secrets\s+(?:set|import)|az\s+keyvault\s+secret\s+set|aws\s+secretsmanager|vault\s+(?:kv\s+put|write|login)|doppler\s+secrets\s+set|chpasswd|passwd\s+--stdin|kubectl\s+create\s+secret|(?:docker|podman)\s+secret\s+create|sshpass|sshfs\b.*\bpassword_stdin|sudo\s+(?:-[A-Za-z]+\s+)*-[A-Za-z]*S|sudo\s+(?:-\S+\s+)*--stdin|gh\s+auth\s+login\b.*--with-token|glab\s+auth\s+login\b.*--stdin|cargo\s+login|vault\s+login\s+-(?:\s|$)|op\s+signin|npm\s+login)\b/
+
+/** A command that encodes its input as base64 (not `base64 -d`, `--decode`). */
+const ENCODES = /^(?:base64|openssl\s+(?:base64|enc\s+-base64|enc\s+-a))(?![^|;&\n]*\s(?:-d|-D|--decode)\b)/
 
 /** `echo "<secret>" | docker login --password-stdin`, `… | wrangler secret put NAME`: the literal piped in. */
 const pipedSecret = (scan: Scan, start: number, line: string): void => {
   const m = PIPED_LITERAL.exec(line)
   const span = m?.indices?.groups?.s
-  if (m === null || span === undefined || !SECRET_READER.test(m.groups?.cmd ?? "")) return
+  if (m === null || span === undefined) return
   const value = line.slice(span[0], span[1])
   if (isPlaceholder(value) || isDummyToken(value)) return
+  const command = m.groups?.cmd ?? ""
+  if (SECRET_READER.test(command)) scan.add("cli-password", start + span[0], start + span[1])
+  // `echo -n "user:password" | base64`: the credentials of a Basic header being made (not `base64 -d`)
+  else if (ENCODES.test(command)) {
+    const colon = value.indexOf(":")
+    const pw = value.slice(colon + 1)
+    if (colon > 0 && !value.includes("://") && pw.length >= 4 && !isPlaceholder(pw) && !/^[$%{<]/.test(pw))
+      scan.add("cli-password", start + span[0] + colon + 1, start + span[1])
+  }
+}
+
+/** `cmd <<< "<secret>"`: a here-string; the command is the line's text before it, from its last `;`, `|` or `&`. */
+const HERE_STRING = /<<<\s*(["']?)(?<s>[^\s"'|;&$`<>]{6,300})\1(?=\s*(?:$|[|;&)]))/dg
+
+/** `gh auth login --with-token <<< "<token>"`, `chpasswd <<< "user:password"`: the literal given as input. */
+const hereStringSecret = (scan: Scan, start: number, line: string): void => {
+  HERE_STRING.lastIndex = 0
+  for (let m = HERE_STRING.exec(line); m !== null; m = HERE_STRING.exec(line)) {
+    const span = m.indices?.groups?.s
+    if (span === undefined) continue
+    const before = line.slice(0, m.index)
+    const command = before
+      .slice(Math.max(before.lastIndexOf(";"), before.lastIndexOf("|"), before.lastIndexOf("&")) + 1)
+      .trim()
+    const value = line.slice(span[0], span[1])
+    if (!SECRET_READER.test(command) || isPlaceholder(value) || isDummyToken(value)) continue
+    scan.add("cli-password", start + span[0], start + span[1])
+  }
+}
+
+/**
+ * `echo "<token>" > ~/.vault-token`, `printf '%s' '…' > secrets/api_token`: a literal written into a file named for a
+ * secret (not a file of settings: `.env` and `.npmrc` lines name their keys and are redacted as assignments).
+ */
+const WRITTEN_LITERAL =
+  /(?:^|[\s;&(])(?:echo(?:\s+-[neE]{1,3})*|printf(?:\s+(["'])%s(?:\\n)?\1)?)\s+(["']?)(?<s>[^\s"'|;&$`<>]{6,300})\2\s*>>?\s*["']?(?<file>[^\s"'|;&<>]{1,300})/d
+const SECRET_FILE =
+  /(?:^|[/\\])(?:\.vault-token|\.?[\w.-]*(?:token|secret|passw(?:or)?d|passphrase|api[_-]?key|credential)s?(?:\.txt)?)$/i
+
+const writtenSecret = (scan: Scan, start: number, line: string): void => {
+  const m = WRITTEN_LITERAL.exec(line)
+  const span = m?.indices?.groups?.s
+  if (m === null || span === undefined || !SECRET_FILE.test(m.groups?.file ?? "")) return
+  const value = line.slice(span[0], span[1])
+  if (isPlaceholder(value) || isDummyToken(value) || !plausibleSecretValue(value)) return
+  // (not a word: `echo tokenizer > tokens.txt`)
+  if (!(digitAndLetter(value) || tokenLike(value) || /[^A-Za-z0-9]/.test(value))) return
   scan.add("cli-password", start + span[0], start + span[1])
 }
 
@@ -713,6 +805,8 @@ const echoedByHelper = (scan: Scan, start: number, line: string): void => {
   if (m === null || span === undefined) return
   const value = line.slice(span[0], span[1])
   if (isPlaceholder(value) || isDummyToken(value) || !plausibleSecretValue(value)) return
+  // (not a word: `echo tokenizer > tokens.txt`)
+  if (!(digitAndLetter(value) || tokenLike(value) || /[^A-Za-z0-9]/.test(value))) return
   scan.add("cli-password", start + span[0], start + span[1])
 }
 
@@ -821,8 +915,10 @@ export const passwordArgumentsScanner: Scanner = (scan, at) => {
   const line = text.slice(start, end).replace(/\r$/, "")
   if (/echo|printf/.test(line)) {
     if (line.includes("|")) pipedSecret(scan, start, line)
+    if (line.includes(">")) writtenSecret(scan, start, line)
     echoedByHelper(scan, start, line)
   }
+  if (line.includes("<<<")) hereStringSecret(scan, start, line)
   if (EXPECTS_PASSWORD.test(line)) expectedAnswer(scan, end)
   if (/SecureString/i.test(line)) valuesOnLine(scan, start, line, SECURE_STRING, () => true)
   if (line.includes("forKey")) {

@@ -45,6 +45,7 @@ const SECRET_WORD_SUFFIXES = [
   "passwd",
   "passphrase",
   "passwort",
+  "passord",
   "secret",
   "token",
   "credential",
@@ -123,6 +124,8 @@ const classify = (fullKey: string): KeyStrength => {
   // An action on secrets (`--export-secret-keys`, `show_password`, `rotate-token`) is a command or a switch, not a holder
   if (words.length > 1 && ACTION_WORDS.has(words[0])) return "none"
   if (last === "token" && words.some((w) => NOT_SECRET_TOKEN_WORDS.has(w))) return "none"
+  // 1Password CLI's session: `OP_SESSION_<account>`
+  if (words[0] === "op" && words[1] === "session" && words.length > 2) return "strong"
   for (let i = 0; i < words.length; i++) {
     const w = words[i]
     if (SECRET_WORDS.has(w)) return "strong"

@@ -42,6 +42,7 @@ import {
 } from "./companions.js"
 import { charTable, declareRules, type Scan, type Scanner, stickyAt } from "./engine.js"
 import { base64PemScanner, eyjScanner, openVpnKeyScanner, pemScanner, puttyScanner } from "./keys.js"
+import { foreignLabelScanner, LABEL_HIT, NON_ASCII_LABEL_ANCHORS } from "./labels.js"
 import { tokenScanner, tokenSpecs } from "./tokens.js"
 import { digitAndLetter, hasDigit, hasLower, hasUpper, isDummyToken } from "./values.js"
 
@@ -212,19 +213,36 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
  * `identified`, `client(`, `cookie`, `SecureString`; commands taking a password as an argument without a keyword in
  * their name (`rabbitmqctl`, `sqlplus`, `/user:`, `put-parameter`, `mc alias`, `ssh-keygen`, `ACL SETUSER`…); a
  * `.pgpass` line's port (`:5432:`), a relay host's port in Postfix's `sasl_passwd` (`]:587 `), `::add-mask::`, and
- * `tid=` (GitHub Copilot tokens). Alternatives are grouped by their first character, which V8 matches about twice as
- * fast as a flat list.
+ * `tid=` (GitHub Copilot tokens); labels of passwords and tokens in other languages (`labels.ts`). Alternatives are
+ * grouped by their first character, which V8 matches about twice as fast as a flat list.
  */
 const ANCHORS =
-  "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter)|m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t])|" +
-  "s(?:ec(?:ret|urestring)|ig=|ignature|sh-keygen)|token|key|c(?:red|lient(?:v\\d)?\\(|ookie)|a(?:uth|cl[ \\t]+setuser)|bearer|" +
-  "identified|dev:|r(?:abbitmqctl|and[ \\t]+-)|http-basic|sqlplus|freerdp|jwt\\.(?:sign|verify|encode|decode)|" +
-  "[_.-]p(?:w|at)(?![a-z0-9])|:(?:\\/\\/|\\d{4,5}:|\\*:|:add-mask::)|\\/u(?:ser)?:|\\]:\\d{2,5}[ \\t]|[ \\t]-(?:[uapPwb]|-(?:user|auth|http-user|body))|tid="
+  "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter|enssl[ \\t]+enc|_session_|alavra-passe|arol[aă])|" +
+  "m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t]|ot[ \\t]+de[ \\t]+passe|[ậa]t[ \\t]+kh[ẩa]u)|" +
+  "s(?:ec(?:ret|urestring)|ig=|ignature|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo))|" +
+  "token|k(?:ey|ata[ \\t]+sandi|a(?<=lozinka))|" +
+  "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|ontrase[ñn]a|l[ée][ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +
+  "a(?:uth|cl[ \\t]+setuser|ult[ \\t]+login(?<=vault[ \\t]+login)|chtwoord(?<=wachtwoord)|dgangskode|pi-schl[üu]ssel)|" +
+  "b(?:earer|undle[ \\t]+config|ase64(?<=\\|[ \\t]{0,4}base64))|h(?:ttp-basic|as[łl]o|eslo)|j(?:wt\\.(?:sign|verify|encode|decode)|elsz[óo]|eton)|" +
+  "identified|dev:|r(?:abbitmqctl|and[ \\t]+-)|sqlplus|freerdp|" +
+  "[_.-]p(?:w|at)(?![a-z0-9])|:(?:\\/\\/|\\d{4,5}:|\\*:|:add-mask::)|\\/u(?:ser)?:|\\]:\\d{2,5}[ \\t]|" +
+  "[ \\t](?:-(?:[uapPwb]|-(?:user|auth|http-user|body))|user[ \\t](?<=net[ \\t]{1,4}user[ \\t]))|tid=|" +
+  NON_ASCII_LABEL_ANCHORS
+
+/**
+ * Anchors of commands that take a secret without a keyword on their line (`cargo login <token>`, `echo … | sudo -S`,
+ * `vault login <token>`, `echo -n user:password | base64`): their lines go to `passwordArgumentsScanner`. (Where a
+ * command starts with a letter no other anchor starts with, its anchor starts further in, and a lookbehind checks the
+ * rest: each new first character costs the anchor regex a share of its speed on every text.)
+ */
+const COMMAND_HIT = /^(?:cargo|ault|bundle|codecov|sonar\.|[ \t]user|sudo|penssl|base64)/i
 
 /** The scanner of an anchor hit, from its text (cheaper than capture groups). */
 const dispatch = (hit: string): Scanner => {
   const c = hit.charCodeAt(0) | 0x20
   if (hit.length === 3 && hit === "://") return urlScanner
+  if (COMMAND_HIT.test(hit)) return passwordArgumentsScanner
+  if (LABEL_HIT.test(hit)) return foreignLabelScanner
   // `:5432:`, `:*:`: a `.pgpass` line's port
   if (c === 0x3a /* : */) return hit.charCodeAt(1) === 0x3a ? addMaskScanner : pgpassLineScanner
   // `/user:` (`net use`), `put-parameter` (`aws ssm`), `mc alias set`: commands taking a secret as an argument
