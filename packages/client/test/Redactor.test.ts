@@ -1102,6 +1102,7 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (third)",
       "Use the token `GITHUB_TOKEN` for auth",
       "Pass `--no-verify` to skip the hooks",
       "the secret `mySecretName` field",
+      "token `tokenizer`",
       "OP_SESSION_acme=$(op signin --raw)"
     )
   })

@@ -672,7 +672,15 @@ const otherForms = (
 
   // Gradle's and other DSLs' `storePassword "…"`: a statement of a name and a quoted value (also in a block on one
   // line: `release { storePassword "…" }`)
-  if (blanks === 1 && keyQuote === "" && strength === "strong" && isQuote(c) && /(?:^|[{;])\s*$/.test(lineHead)) {
+  // (not a backtick: Markdown quotes code with it, `token \`tokenizer\``; prose below takes it)
+  if (
+    blanks === 1 &&
+    keyQuote === "" &&
+    strength === "strong" &&
+    isQuote(c) &&
+    c !== "`" &&
+    /(?:^|[{;])\s*$/.test(lineHead)
+  ) {
     const parsed = readValue(text, i, UNQUOTED_END)
     if (
       parsed !== undefined &&
