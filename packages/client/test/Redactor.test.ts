@@ -1271,6 +1271,166 @@ describe("redactText: classic look-alikes stay", () => {
   }
 })
 
+describe("redactText: what a second review at the same stop found", () => {
+  it("secrets given to database, CI, VPN, keyring and cloud secret-store commands", () => {
+    const pw = `${g.alnum(14)}#9`
+    const token = g.alnum(40)
+    const cases: ReadonlyArray<readonly [string, string]> = [
+      [`neo4j-admin dbms set-initial-password '${pw}'`, pw],
+      [`cypher-shell -a neo4j+s://a1b2.databases.neo4j.io -u neo4j -p '${pw}'`, pw],
+      [`rabbitmqadmin -H mq.internal -u admin -p ${token} list queues`, token],
+      [`crane auth login ghcr.io -u acme-bot -p ${token}`, token],
+      [`java -jar jenkins-cli.jar -s https://jenkins.example.com/ -auth admin:${token} build deploy`, token],
+      [`drone secret add --repository acme/api --name docker_password --data ${token}`, token],
+      [`nmcli dev wifi connect "Acme-Office" password "${pw}"`, pw],
+      [`@home-gw : PSK "${pw}"`, pw],
+      [`echo '${pw}' | sudo openconnect --user=jdoe --passwd-on-stdin vpn.example.com`, pw],
+      [`mysqladmin -u root password '${pw}'`, pw],
+      [`usermod --password $(openssl passwd -6 '${pw}') deploy`, pw],
+      [`kinit svc_etl@EXAMPLE.COM <<< '${pw}'`, pw],
+      [`az keyvault secret set --vault-name acme-kv --name StripeKey --value ${token}`, token],
+      [`vault write auth/approle/login role_id=3a25fa5e secret_id=${token}`, token],
+      [`npx convex env set CLERK_SECRET_KEY ${token}`, token],
+      [`gh secret set DEPLOY_KEY -b"${token}"`, token],
+      [`glab variable set API_TOKEN --value ${token} --masked`, token],
+      [`secret-tool store --label="Acme API" service acme-api <<< "${token}"`, token],
+      [`echo "${token}" | pass insert -e acme/api-token`, token],
+      [`claude config set -g apiKeyHelper "echo ${token}"`, token],
+      [`pulumi config set --secret stripeKey ${token}`, token],
+      [`pulumi config set --stack dev --secret db:password '${pw}'`, pw]
+    ]
+    for (const [text, secret] of cases) expect(gone(text, secret), text).toBe(true)
+    expect(redact(`pulumi config set --secret stripeKey ${token}`)).toBe(
+      `pulumi config set --secret stripeKey ${R("cli-password")}`
+    )
+    unchanged(
+      "nmcli dev wifi connect Home password",
+      "mysqladmin -u root -p status",
+      "openssl passwd -6 -stdin",
+      "drone secret add --repository acme/api --name x --data @secret.txt",
+      "az keyvault secret set --vault-name v --name n --file secret.txt",
+      "kinit alice@EXAMPLE.COM",
+      "crane auth login ghcr.io -u bot --password-stdin",
+      "npx convex env set SITE_URL https://example.com",
+      "pulumi config set aws:region us-east-1",
+      "pulumi config set --secret dbPassword"
+    )
+  })
+
+  it("a key or password told in chat: a bare Key label, a qualifier, Markdown's bold, an arrow, `should be`", () => {
+    const key = g.alnum(40)
+    const pw = `${g.alnum(12)}=9`
+    for (const [text, secret] of [
+      [`Key: ${key}`, key],
+      [`Datadog key: ${g.hex(32)}`, ""],
+      [`ok, I've rotated it. New key = ${key}`, key],
+      [`my mistral key is ${key}, put it in the .env please`, key],
+      [`API key (prod): ${key}`, key],
+      [`**Password:** ${pw}`, pw],
+      [`Here's the password — ${pw}`, pw],
+      [`token → ${key}`, key],
+      [`the secret for the webhook should be ${key}`, key]
+    ] as const) {
+      const out = redact(text)
+      expect(out, text).toContain("[REDACTED:")
+      if (secret !== "") expect(out, text).not.toContain(secret)
+    }
+    unchanged(
+      `key: \${{ runner.os }}-node-\${{ hashFiles('**/package-lock.json') }}`,
+      `key: ${g.hex(40)}`,
+      `- key: ${g.hex(64)}`,
+      "Key: value",
+      "the key is correct",
+      "Primary key: id",
+      "map key → value",
+      "sort key (optional): createdAt",
+      "API key (prod): see 1Password",
+      "**Password:** (stored in vault)",
+      `gpg:                using EDDSA key ${g.hex(40).toUpperCase()}`,
+      `Cache restored from key: Linux-pnpm-store-${g.hex(64)}`,
+      `VAPID public key: B${g.b64url(86)}`
+    )
+  })
+
+  it("keys in C, Objective-C, Clojure, R and Elixir declarations, header setters, .NET paths, Android manifests and PHP curl", () => {
+    const key = g.alnum(40)
+    for (const text of [
+      `#define API_KEY "${key}"`,
+      `constexpr char kApiToken[] = "${key}";`,
+      `static NSString * const kAPIKey = @"${key}";`,
+      `(def api-key "${key}")`,
+      `apiKey <- "${key}"`,
+      `@api_key "${key}"`,
+      `xhr.setRequestHeader("X-Api-Key", "${key}");`,
+      `let headers: HeaderMap = [("x-api-key", "${key}")].into_iter().collect();`,
+      `{"Authentication:Google:ClientSecret": "${key}"}`,
+      `<meta-data android:name="com.acme.API_SECRET" android:value="${key}" />`
+    ]) {
+      expect(redact(text), text).toBe(text.replace(key, R("secret-assignment")))
+    }
+    expect(redact(`curl_setopt($ch, CURLOPT_USERPWD, "api:${key}");`)).toBe(
+      `curl_setopt($ch, CURLOPT_USERPWD, "api:${R("secret-assignment")}");`
+    )
+    unchanged(
+      "#define API_KEY_LENGTH 32",
+      "token <- getToken",
+      '(def api-key (System/getenv "API_KEY"))',
+      'xhr.setRequestHeader("Content-Type", "application/json");',
+      '{"Logging:LogLevel:Default": "Information"}',
+      '<meta-data android:name="com.google.android.geo.API_KEY" android:value="@string/maps_key" />',
+      'curl_setopt($ch, CURLOPT_USERPWD, "$user:$pass");',
+      'char buf[] = "hello";'
+    )
+  })
+
+  it("passwords passed positionally (PDO, mysqli, JDBC, Go's PlainAuth and MySQL DSN) and printed by MySQL or an API's error", () => {
+    const pw = `${g.alnum(12)}#9`
+    for (const text of [
+      `$pdo = new PDO('mysql:host=localhost;dbname=shop', 'shop', '${pw}');`,
+      `$mysqli = new mysqli("localhost", "shop", "${pw}", "shop");`,
+      `Connection conn = DriverManager.getConnection("jdbc:oracle:thin:@db.example.com:1521/ORCL", "scott", "${pw}");`,
+      `auth := smtp.PlainAuth("", "alerts@example.com", "${pw}", "smtp.example.com")`,
+      `db, err := sql.Open("mysql", "app:${pw}@tcp(10.0.3.14:3306)/shop?parseTime=true")`,
+      `[Note] A temporary password is generated for root@localhost: ${pw}`,
+      `Error: Invalid API key provided: ${pw}. Check your key at https://dashboard.example.com`
+    ]) {
+      expect(gone(text, pw), text).toBe(true)
+    }
+    expect(redact(`new Checkout('sk_sbox_${g.lowerAlnum(26)}')`)).toBe(`new Checkout('${R("checkout-key")}')`)
+    unchanged(
+      'fmt.Sprintf("%s:%s@tcp(%s)/%s", user, pass, host, db)',
+      "root:root@tcp(127.0.0.1:3306)/test",
+      "new PDO($dsn, $user, $pass)",
+      "DriverManager.getConnection(url, user, password)",
+      'smtp.PlainAuth("", user, pass, host)',
+      "Incorrect API key provided: sk-abc12***************************xyz9.",
+      "new Connection(a, b, 'c0nnection')"
+    )
+  })
+
+  it("leaves connection properties, Django settings, minified code and a Secret's certificates alone", () => {
+    unchanged(
+      "jdbc:sqlserver://acme.database.windows.net:1433;database=app;user=sqladmin@acme;encrypt=true;",
+      'PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]',
+      'SESSION_KEY = "django_session"',
+      'e.apiKey=e.apiKey||"",e.baseURL=t',
+      'o.password=o.password||"",o.apiKey=o.apiKey||""'
+    )
+    const manifest = (token: string) =>
+      `apiVersion: v1\nkind: Secret\ndata:\n  ca.crt: ${g.b64(48)}\n  namespace: ZGVmYXVsdA==\n  token: ${token}\n`
+    const token = g.b64(60)
+    const text = manifest(token)
+    expect(redact(text)).toBe(text.replace(token, R("kubernetes-secret")))
+    // Azure's ClientSecretCredential(tenant, client id, secret): the secret, not the client id
+    const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    const client = "3f1c2b7e-9a44-4d1e-8c33-5b0e2f6a9d11"
+    const secret = `${g.alnum(30)}~9` // (not the format of Azure AD's secrets, which has a rule of its own)
+    expect(redact(`new ClientSecretCredential("${tenant}", "${client}", "${secret}")`)).toBe(
+      `new ClientSecretCredential("${tenant}", "${client}", "${R("secret-assignment")}")`
+    )
+  })
+})
+
 describe("findings", () => {
   it("report the rule and the span of the secret in the original text", () => {
     const gh = `ghp_${g.alnum(36)}`

@@ -5,6 +5,7 @@
  * (`- name: DB_PASSWORD` + `value: …`, `<add key="ApiKey" value="…"/>`), calls (`setApiKey("…")`,
  * `define('DB_PASSWORD', '…')`), `ENV KEY value`, `set -gx KEY value`, tables (`token    hvs.…`) and `.netrc`.
  */
+import { stringArgument } from "./calls.js"
 import { lineEnd, lineHeadBefore, type Scan, stickyAt } from "./engine.js"
 import { containerKeyStrength, fitsStrength, isPasswordKey, type KeyStrength, keyStrength } from "./keyNames.js"
 import {
@@ -60,7 +61,7 @@ const readValue = (text: string, i: number, unquotedEnd: Uint8Array): ParsedValu
     escaped = true
     q = text[i + 1]
     i++
-  } else if ((q === "b" || q === "r" || q === "u") && (text[i + 1] === '"' || text[i + 1] === "'")) {
+  } else if ((q === "b" || q === "r" || q === "u" || q === "@") && (text[i + 1] === '"' || text[i + 1] === "'")) {
     q = text[i + 1]
     i++
   }
@@ -128,10 +129,11 @@ const ENV_MEMBER = /(?:process|meta|Bun)\.env\.[A-Za-z_][\w]*$/
 
 /**
  * Call names whose quoted arguments are (name, value): `define('DB_PASSWORD', '…')`, `.header("X-Api-Key", "…")`, and
- * lookups with a default written in (`os.getenv("API_KEY", "…")`, `ENV.fetch("DB_PASSWORD", "…")`).
+ * lookups with a default written in (`os.getenv("API_KEY", "…")`, `ENV.fetch("DB_PASSWORD", "…")`); a tuple in a list of
+ * them (`[("x-api-key", "…")]`, Rust's and Python's headers).
  */
 const PAIR_CALL =
-  /(?:^|[^\w$])(?:define|setenv|putenv|Setenv|setdefault|setProperty|put|set|header|setHeader|addHeader|withHeader|append|add|Add|Set|insert|store|setItem|setSecret|set_secret|add_header|env|set_var|putString|SetEnvironmentVariable|getenv|Getenv|getEnv|get|getOrDefault|getProperty|fetch)\s*\(\s*$/
+  /(?:^|[^\w$])(?:define|setenv|putenv|Setenv|setdefault|setProperty|put|set|header|setHeader|addHeader|withHeader|append|add|Add|Set|insert|store|setItem|setSecret|set_secret|add_header|env|set_var|putString|SetEnvironmentVariable|getenv|Getenv|getEnv|get|getOrDefault|getProperty|fetch|setRequestHeader|insert_header|append_header|TryAddWithoutValidation)\s*\(\s*$|(?:^|[[,{]\s*)\(\s*$/
 
 /** Methods whose single quoted argument is the secret: `setApiKey("…")`, `.apiKey("…")`, `withToken('…')`. */
 const SETTER_VERB =
@@ -145,11 +147,11 @@ const BEARER_SETTER = /^(?:bearer_?auth|with_?bearer(?:_?token)?|set_?bearer(?:_
  * registry (`npm config set //npm.pkg.github.com/:_authToken <token>`).
  */
 const SPACE_ASSIGN_PREFIX =
-  /(?:^|[\s;])(?:(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?|configure\s+set(?:\s+--profile\s+\S+)?|(?:hub|poetry|composer|glab|gh|conda)\s+config(?:\s+(?:set|--global|--auth|-g))*|rclone\s+config\s+(?:create|update)(?:\s[^\n]*)?)\s+|config(?:\s+(?:set|--global|--local|--system|-g))+\s+\/\/[^\s/]+(?:\/[^\s]*)?:)$/
+  /(?:^|[\s;])(?:(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?|configure\s+set(?:\s+--profile\s+\S+)?|(?:hub|poetry|composer|glab|gh|conda)\s+config(?:\s+(?:set|--global|--auth|-g))*|rclone\s+config\s+(?:create|update)(?:\s[^\n]*)?|convex\s+env\s+set(?:\s+--prod)?)\s+|config(?:\s+(?:set|--global|--local|--system|-g))+\s+\/\/[^\s/]+(?:\/[^\s]*)?:)$/
 
 const NAME_FIELD =
-  /(?:^|[\s{,;(["'])(?:name|Name|NAME|key|Key|KEY|keyName|KeyName|variable|Variable|ParameterKey|OptionName|env_var|envVar)["']?\s*[:=]\s*["']?$/
-const VALUE_FIELD = /(?:^|[\s,;{"'])["']?(?:value|Value|VALUE|ParameterValue|defaultValue)["']?[ \t]*[:=][ \t]*/
+  /(?:^|[\s{,;(["':])(?:name|Name|NAME|key|Key|KEY|keyName|KeyName|variable|Variable|ParameterKey|OptionName|env_var|envVar)["']?\s*[:=]\s*["']?$/
+const VALUE_FIELD = /(?:^|[\s,;{"':])["']?(?:value|Value|VALUE|ParameterValue|defaultValue)["']?[ \t]*[:=][ \t]*/
 
 /** Finds the value of a secret-named key around a keyword hit at [at, anchorEnd). */
 export const scanAssignment = (scan: Scan, at: number, anchorEnd: number): void => {
@@ -171,6 +173,36 @@ export const scanAssignment = (scan: Scan, at: number, anchorEnd: number): void 
 
 /** A label of two words (`API Key: …`, `Auth Token    …`): the word before the key when together they name a secret. */
 const LABEL_WORD = /(?:^|[^A-Za-z0-9_.-])([A-Za-z]{2,20}) $/
+
+/** A key that ends a quoted .NET configuration path (`"Authentication:Google:` before `ClientSecret"`). */
+const COLON_PATH = /["'][\w.-]{1,60}(?::[\w.-]{1,60}){0,5}:$/
+/** PHP curl options that hold credentials. */
+const CURL_OPTION = /^CURLOPT_(?:USERPWD|PROXYUSERPWD|PASSWORD|PROXYPASSWORD|KEYPASSWD|SSLKEYPASSWD|XOAUTH2_BEARER)$/
+
+/**
+ * What may come before a statement of a name and a quoted value (`storePassword "…"`): the start of a line or a block,
+ * C's `#define`, a Lisp's `(def`, an Elixir module attribute's `@`.
+ */
+const STATEMENT_HEAD = /(?:(?:^|[{;])\s*|#\s*define\s+|\((?:def|defonce|defconst|defvar|setq|setf|define)\s+|^\s*@)$/
+
+/** A label's qualifier in parentheses, then its colon: `(prod):`, `(staging) =`. */
+const QUALIFIER = /\([\w .,/-]{1,30}\)[ \t]*(?=[:=])/y
+/**
+ * Whether the value of a bare `key` in prose may be a secret: not a hash (a cache key, a digest, a GPG key's id),
+ * unless a label names the key (`Datadog key: <hex>`, with `labelled`), and not words joined by dashes
+ * (`Linux-pnpm-store-83ea…`, a cache key).
+ */
+const proseKeyValue = (text: string, keyStart: number, value: string, labelled: boolean): boolean => {
+  if (/[A-Za-z]{3,}-[A-Za-z]{3,}-/.test(value)) return false
+  if (!/^[0-9a-fA-F]+$/.test(value)) return true
+  const label = LABEL_WORD.exec(text.slice(Math.max(0, keyStart - 22), keyStart))
+  return labelled && label !== null && keyStrength(`${label[1]}_key`) !== "none"
+}
+
+/** The word a value would be, in prose (up to a blank or punctuation that ends a sentence's word). */
+const NEXT_WORD = /^[^\s,;!?)]+/
+/** What may come before a bare `key` label in prose: a blank, the start of a line, Markdown's bold or a bullet. */
+const PROSE_BEFORE = /^(?:| |\t|\n|\*)$/
 
 const XML_PREFIX = /<([A-Za-z_][\w.-]{0,40}:)?$/
 const XML_ATTRIBUTES = /^(?:\s[^<>]{0,300})?>/
@@ -219,11 +251,28 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     keyQuote = text[i + 1]
     i += 2
   }
+  // .NET configuration paths: `"Authentication:Google:ClientSecret": "…"`, `"ConnectionStrings:Db"`
+  if (
+    keyQuote === "" &&
+    before === ":" &&
+    isQuote(text[i]) &&
+    COLON_PATH.test(text.slice(Math.max(0, keyStart - 120), keyStart))
+  ) {
+    keyQuote = text[i]
+    i++
+  }
+  // A C array: `constexpr char kApiToken[] = "…"`
+  if (keyQuote === "" && text.startsWith("[]", i)) i += 2
   if (keyQuote !== "" && text[i] === "]") i++
   // Perl's `$ENV{API_KEY} = '…'`, `$ENV{'API_KEY'}`: the hash's closing brace
   else if (text[i] === "}" && text.startsWith("ENV{", keyStart - 4 - keyQuote.length)) i++
   const opStart = i
   while (i < text.length && i - opStart < 10 && isBlank(text[i])) i++
+  // A label's qualifier in prose (`API key (prod): …`, `Password (staging) = …`): skipped to its colon
+  if (text[i] === "(" && keyQuote === "" && (before === " " || before === "" || before === "\n")) {
+    const qualifier = stickyAt(QUALIFIER, text, i)
+    if (qualifier !== null) i += qualifier[0].length
+  }
   const blanksBefore = i - opStart
   // A typed declaration (`const val API_TOKEN: String = "…"`, `let apiKey: string = '…'`): the type is skipped
   const typed = text[i] === ":" ? stickyAt(TYPE_ANNOTATION, text, i) : null
@@ -237,6 +286,10 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   } else if (c === "=") {
     if (text[i + 1] === "=" || text[i + 1] === "~") return
     op = text[i + 1] === ">" ? "=>" : "="
+  } else if (c === "<" && text[i + 1] === "-" && isBlank(text[i + 2] ?? "")) {
+    // R: `apiKey <- "…"` (a quoted value only: Haskell's `token <- getToken` binds an action's result)
+    if (!isQuote(text[i + 3] ?? "") && !isQuote(text[i + 4] ?? "")) return
+    op = "<-"
   } else if (c === "?" && text[i + 1] === "=") {
     op = "?="
   }
@@ -252,14 +305,26 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     }
   }
   const isFlag = text.startsWith("--", keyStart) || (text[keyStart] === "-" && /[\s"']/.test(before))
+  // `Key: …`, `Datadog key: …`, `my mistral key is …` in prose: a bare `key` label, its value a random run
+  const keyLabel = /^key$/i.test(key) ? LABEL_WORD.exec(text.slice(Math.max(0, keyStart - 22), keyStart)) : null
+  const proseKey =
+    /^key$/i.test(key) &&
+    PROSE_BEFORE.test(before) &&
+    // (not `VAPID public key: …`, `primary key`, `cache key`: a public value or an id)
+    (keyLabel === null || keyStrength(`${keyLabel[1]}_key`) !== "none") &&
+    (labelled || (blanksBefore === 1 && tokenLike(NEXT_WORD.exec(text.slice(i, i + 520))?.[0] ?? ""))) &&
+    !isFieldValue(text, keyStart)
 
   if (op === "") {
-    otherForms(scan, keyStart, keyEnd, key, keyQuote, i, blanksBefore, isFlag)
+    otherForms(scan, keyStart, keyEnd, key, keyQuote, i, blanksBefore, isFlag, proseKey)
     return
   }
   // `?key=…` in a query string: bare `key` is a weak hint there
-  const scalarStrength = key === "key" && (before === "?" || before === "&") ? "weak" : keyStrength(key)
+  const scalarStrength =
+    key === "key" && (before === "?" || before === "&") ? "weak" : proseKey ? "weak" : keyStrength(key)
   i += op.length
+  // Markdown's bold label: `**Password:** …`
+  if (before === "*" && text.startsWith("**", i)) i += 2
   const valueStart = i
   while (i < text.length && i - valueStart < 10 && isBlank(text[i])) i++
   // A list or a YAML block below (`"tokens": [`, `api_keys:` + items): a plural of a secret name counts too
@@ -274,7 +339,7 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   if (wrapped !== null) i += wrapped[0].length
   const compact = blanksBefore === 0 && i === valueStart
   // `…:secret:prod/db` inside an ARN or another colon-separated path is not a key
-  if (op === ":" && before === ":" && isKeyCode(text.charCodeAt(keyStart - 2))) return
+  if (op === ":" && before === ":" && keyQuote === "" && isKeyCode(text.charCodeAt(keyStart - 2))) return
   const lineHead = lineHeadBefore(text, keyStart)
   const keyStartsLine = lineHead !== undefined && KEY_STARTS_LINE.test(lineHead)
   const queryOrConnection =
@@ -318,6 +383,7 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     while (end > start && text[end - 1] === ",") end--
   }
   const value = text.slice(start, end)
+  if (proseKey && !proseKeyValue(text, keyStart, value, true)) return
   const yamlLine = op === ":" && lineValue !== undefined
   if (!acceptValue(strength, key, value, parsed, literalStyle, yamlLine, compact)) return
   scan.add(RULE, start, end)
@@ -408,6 +474,8 @@ const acceptValue = (
   if (parsed.quote === "") {
     // `_token=_token,`, `key_password=key_password`: an argument passed through under its own name
     if (value === key || value === key.replace(/^.*[.>$]/, "")) return false
+    // `e.apiKey=e.apiKey||""` (minified code): a member or a variable, then an operator
+    if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*(?:\|\||\?\?|&&)/.test(value)) return false
   }
   // `HEX_PAT = "[0-9A-Fa-f]{1,4}"`: a regular expression, not a token
   if (REGEX_LIKE.test(value)) return false
@@ -474,7 +542,8 @@ const otherForms = (
   keyQuote: string,
   i: number,
   blanks: number,
-  isFlag: boolean
+  isFlag: boolean,
+  proseKey = false
 ): void => {
   const text = scan.text
   const c = text[i]
@@ -484,9 +553,12 @@ const otherForms = (
     c === "(" &&
     blanks === 0 &&
     keyQuote === "" &&
-    /(?:(?:basic|digest)_?auth|credentials?|passwordauthentication)$/i.test(key)
+    /(?:(?:basic|digest|plain)_?auth|credentials?|passwordauthentication)$/i.test(key)
   ) {
-    tupleSecret(scan, i + 1)
+    // Azure's `ClientSecretCredential(tenantId, clientId, clientSecret)`, Go's `smtp.PlainAuth(identity, user,
+    // password, host)`: the third argument (the others are ids and names)
+    if (/(?:ClientSecretCredential|PlainAuth)$/.test(key)) stringArgument(scan, i + 1, 2, RULE)
+    else tupleSecret(scan, i + 1)
     return
   }
   // setApiKey("…"), .apiKey('…'), withToken("…")
@@ -519,6 +591,17 @@ const otherForms = (
   }
 
   // define('DB_PASSWORD', '…'), os.Setenv("API_KEY", "…"), .header("X-Api-Key", "…")
+  // PHP's `curl_setopt($ch, CURLOPT_USERPWD, "user:password")`: the password (or the whole value of the others)
+  if (c === "," && keyQuote === "" && CURL_OPTION.test(key)) {
+    const parsed = readValueAfter(text, i + 1)
+    if (parsed === undefined || parsed.quote === "") return
+    const value = text.slice(parsed.start, parsed.end)
+    const colon = /USERPWD$/.test(key) ? value.indexOf(":") + 1 : 0
+    const pw = value.slice(colon)
+    if (pw.length >= 4 && !isPlaceholder(pw) && !/^[$%{<]/.test(pw)) scan.add(RULE, parsed.start + colon, parsed.end)
+    return
+  }
+
   if (c === "," && keyQuote !== "") {
     const callHead = text.slice(Math.max(0, keyStart - 41), keyStart - 1)
     if (PAIR_CALL.test(callHead)) {
@@ -550,11 +633,13 @@ const otherForms = (
     const parsed = readValue(text, valueAt, UNQUOTED_END)
     if (parsed === undefined) return
     const value = text.slice(parsed.start, parsed.end)
+    // (`android:value="@string/maps_key"`: a resource, `${KEY}`: a reference)
     const ok =
-      strength === "weak"
+      !/^[@$%{]/.test(value) &&
+      (strength === "weak"
         ? tokenLike(value)
         : plausibleSecretValue(value) &&
-          (parsed.quote !== "" || !looksLikeCode(value, parsed.next) || digitAndLetter(value))
+          (parsed.quote !== "" || !looksLikeCode(value, parsed.next) || digitAndLetter(value)))
     if (ok) scan.add(RULE, parsed.start, parsed.end)
     return
   }
@@ -587,7 +672,7 @@ const otherForms = (
   }
 
   if (blanks === 0 || (keyQuote !== "" && keyQuote !== "`") || c === undefined || c === "\n" || c === "\r") return
-  const strength = keyStrength(key)
+  const strength = proseKey ? "weak" : keyStrength(key)
   if (strength === "none") return
   const lineHead = lineHeadBefore(text, keyStart) ?? ""
 
@@ -602,7 +687,9 @@ const otherForms = (
     while (end > parsed.start && /[.,;:!?)]/.test(text[end - 1])) end--
     const value = text.slice(parsed.start, end)
     const ok =
-      strength === "weak" ? tokenLike(value) : value.length >= 8 && plausibleSecretValue(value) && digitAndLetter(value)
+      strength === "weak"
+        ? tokenLike(value) && (!proseKey || proseKeyValue(text, keyStart, value, true))
+        : value.length >= 8 && plausibleSecretValue(value) && digitAndLetter(value)
     if (ok) scan.add(RULE, parsed.start, end)
     return
   }
@@ -617,8 +704,8 @@ const otherForms = (
     return
   }
 
-  // --password value
-  if (isFlag && blanks === 1) {
+  // --password value (not `pulumi config set --secret <name> <value>`: a switch, then the config's name)
+  if (isFlag && blanks === 1 && !/\bpulumi\s+config\s+set\b[^\n]*$/.test(lineHead)) {
     const parsed = readValue(text, i, SHELL_VALUE_END)
     if (parsed === undefined) return
     const value = text.slice(parsed.start, parsed.end)
@@ -643,7 +730,7 @@ const otherForms = (
 
   // Prose without a link word: `log in as admin with password fbqrBmbEJl!`, `hardcode token 407Alg… for now`: only
   // values that cannot be words or names (a token, or upper and lower case with a digit or a symbol)
-  if (blanks === 1 && keyQuote === "" && strength === "strong" && !isFlag && /^[A-Za-z]+$/.test(key)) {
+  if (blanks === 1 && keyQuote === "" && (strength === "strong" || proseKey) && !isFlag && /^[A-Za-z]+$/.test(key)) {
     const parsed = readValue(text, i, WORD_END)
     // (a value in backticks, as prose quotes code: `use token \`…\` for the API`)
     if (parsed !== undefined && (parsed.quote === "" || parsed.quote === "`")) {
@@ -662,7 +749,8 @@ const otherForms = (
         !/^[A-Za-z]+(?:[-_.][A-Za-z]+)*$/.test(value) &&
         !FLAG.test(value) &&
         // `storePassword keystoreProperties['storePassword']`: an index or a call
-        !/^[A-Za-z_$][\w$]*[[(]/.test(value)
+        !/^[A-Za-z_$][\w$]*[[(]/.test(value) &&
+        (!proseKey || (tokenLike(value) && proseKeyValue(text, keyStart, value, false)))
       ) {
         scan.add(RULE, parsed.start, end)
         return
@@ -679,13 +767,13 @@ const otherForms = (
     strength === "strong" &&
     isQuote(c) &&
     c !== "`" &&
-    /(?:^|[{;])\s*$/.test(lineHead)
+    STATEMENT_HEAD.test(lineHead)
   ) {
     const parsed = readValue(text, i, UNQUOTED_END)
     if (
       parsed !== undefined &&
       parsed.quote !== "" &&
-      /^\s*(?:\r?\n|$|\/\/|#|\})/.test(text.slice(parsed.end + 1, parsed.end + 4))
+      /^\s*(?:\r?\n|$|\/\/|#|\}|\))/.test(text.slice(parsed.end + 1, parsed.end + 4))
     ) {
       const value = text.slice(parsed.start, parsed.end)
       if (plausibleSecretValue(value) && !isPublishable(value)) scan.add(RULE, parsed.start, parsed.end)
@@ -694,7 +782,8 @@ const otherForms = (
   }
 
   // ENV KEY value, set -gx KEY value, setx KEY value, npm config set KEY value
-  const prefixed = SPACE_ASSIGN_PREFIX.test(lineHead)
+  // (a switch after them is not the key: `pulumi config set --secret <name> <value>`)
+  const prefixed = !isFlag && SPACE_ASSIGN_PREFIX.test(lineHead)
   // A table row: `token    hvs.…` (vault), `password   s3cret` at the start of a line, the value ending the line
   const tableRow =
     /^\s*(?:[A-Z][A-Za-z]{1,19} )?$/.test(lineHead) && (blanks >= 2 || text[keyEnd] === "\t" || isConfigDirective(key))
@@ -805,11 +894,11 @@ const tupleSecret = (scan: Scan, i: number): void => {
 
 /**
  * The words between a key and its value in prose (`… is …`, `… was …`, `… to …`; German `ist`/`war`, French `est`,
- * Spanish and Portuguese `es`/`é`/`era` after a name those languages share, `Passwort`, `token`), with an optional
- * backtick.
+ * Spanish and Portuguese `es`/`é`/`era` after a name those languages share, `Passwort`, `token`; `… should be …`, an
+ * arrow or a dash), with an optional backtick.
  */
 const PROSE_LINK =
-  /^(?:(?:is|was|to|ist|war|est|es|é|era):?|for\s+(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*:)\s+`?/
+  /^(?:(?:is|was|to|with|ist|war|est|es|é|era|→|->|—|–):?|(?:should|will|would|must)\s+be:?|is\s+now:?|for\s+(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|is|(?:should|will|would|must)\s+be))\s+`?/
 
 /** Space-separated config directives whose value is a password (`requirepass` in redis.conf, `masterauth`). */
 const isConfigDirective = (key: string): boolean =>

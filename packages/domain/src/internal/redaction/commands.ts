@@ -56,6 +56,20 @@ const KEY_IN_PATH: ReadonlyArray<readonly [string, RegExp]> = [
   ]
 ]
 
+/** Go's MySQL driver's DSN, `user:password@tcp(host:3306)/db` (no scheme): the password, found from `@tcp(`. */
+export const goDsnScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  const end = at - 1
+  let start = end
+  while (start > 0 && end - start < 300 && !/[\s"'`,(]/.test(text[start - 1])) start--
+  const userinfo = text.slice(start, end)
+  const colon = userinfo.indexOf(":")
+  if (colon <= 0) return
+  const pw = userinfo.slice(colon + 1)
+  if (pw.length < 4 || isPlaceholder(pw) || /^[$%{<]/.test(pw) || pw === userinfo.slice(0, colon)) return
+  scan.add("connection-string", start + colon + 1, end)
+}
+
 /** `scheme://user:password@host` (password only), Sentry DSN keys and bare tokens used as the user. */
 export const urlScanner: Scanner = (scan, at) => {
   const text = scan.text
@@ -85,7 +99,8 @@ export const urlScanner: Scanner = (scan, at) => {
     return
   }
   const userinfo = text.slice(from, userinfoEnd)
-  if (userinfo.length === 0) return
+  // `jdbc:sqlserver://host:1433;database=app;user=admin@tenant;…`: properties after the host, not a userinfo
+  if (userinfo.length === 0 || /;[\w.-]+=/.test(userinfo)) return
   const colon = userinfo.indexOf(":")
   if (colon === -1) {
     const host = text.slice(userinfoEnd + 1, Math.min(text.length, userinfoEnd + 80))
@@ -209,7 +224,7 @@ const CLI_PASSWORD_FLAGS: ReadonlyArray<readonly [RegExp, RegExp]> = [
     new RegExp(`-p\\s+${PW}`, "y")
   ],
   [/^(?:ldapsearch|ldapmodify|ldapadd|ldapdelete|ldapwhoami|ldappasswd|ldapcompare)$/, new RegExp(`-w\\s+${PW}`, "y")],
-  [/^gh\s+secret\s+set$/, new RegExp(`(?:--body|-b)[ =]${PW}`, "y")],
+  [/^gh\s+secret\s+set$/, new RegExp(`(?:--body[ =]|-b[ =]?)${PW}`, "y")],
   // VS Code's and Open VSX's publishers take a personal access token, Apple's altool an app-specific password
   [
     /^(?:vsce|ovsx)\s+(?:publish|login|verify-pat)$|^xcrun\s+altool$/,
@@ -420,7 +435,7 @@ const yamlSecretData = (scan: Scan, doc: string, offset: number): void => {
       if (m !== null) {
         const raw = m[3]
         if (/^[|>][-+]?$/.test(raw)) blockScalarIndent = m[1].length
-        else {
+        else if (!PUBLIC_SECRET_ENTRY.test(m[2].replace(/["']/g, ""))) {
           const value = raw.replace(/^["']|["']$/g, "")
           if (value.length > 0 && !isPlaceholder(value) && !/^\{\{/.test(value)) {
             const at = line.lastIndexOf(value)
@@ -434,7 +449,9 @@ const yamlSecretData = (scan: Scan, doc: string, offset: number): void => {
 }
 
 const JSON_DATA = /"(?:data|stringData)"\s*:\s*\{/g
-const JSON_ENTRY = /\s*"[^"\n]{1,253}"\s*:\s*"(?<v>[^"\n]*)"\s*,?/y
+const JSON_ENTRY = /\s*"(?<k>[^"\n]{1,253})"\s*:\s*"(?<v>[^"\n]*)"\s*,?/y
+/** Entries of a Secret that are public: certificates (`tls.crt`, `ca.crt`) and a token Secret's `namespace`. */
+const PUBLIC_SECRET_ENTRY = /(?:^|[._-])(?:crt|cert|certificate)$|^namespace$/i
 
 const jsonSecretData = (scan: Scan, doc: string, offset: number): void => {
   JSON_DATA.lastIndex = 0
@@ -445,7 +462,7 @@ const jsonSecretData = (scan: Scan, doc: string, offset: number): void => {
       if (m === null) break
       const value = m.groups?.v ?? ""
       const at = pos + m[0].lastIndexOf(`"${value}"`) + 1
-      if (value.length > 0 && !isPlaceholder(value))
+      if (value.length > 0 && !isPlaceholder(value) && !PUBLIC_SECRET_ENTRY.test(m.groups?.k ?? ""))
         scan.add("kubernetes-secret", offset + at, offset + at + value.length)
       pos += m[0].length
     }
@@ -705,7 +722,7 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
   /\blftp\b[^\n]*?\s-u\s+["']?[^\s,"']{1,100},(?<pw>[^\s"']{1,200})/d,
   // `-p` password flags of uploaders, shells and account tools: twine, cqlsh, useradd/usermod (an encrypted password)
   new RegExp(
-    `\\b(?:twine\\s+(?:upload|register)|cqlsh|useradd|usermod|pgcli|vsql|clickhouse-client)\\b[^\\n]*?\\s(?:-p|--password)[ =](?<pw>(?!-)${ARG})`,
+    `\\b(?:twine\\s+(?:upload|register)|cqlsh|useradd|usermod|pgcli|vsql|clickhouse-client|cypher-shell|rabbitmqadmin|crane\\s+auth\\s+login)\\b[^\\n]*?\\s(?:-p|--password)[ =](?<pw>(?!-)${ARG})`,
     "d"
   ),
   // Token flags: `doctl auth init -t …`, `codecov -t …`, `codecovcli upload-process -t …`
@@ -718,13 +735,42 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
   new RegExp(`\\bopenssl\\s+(?:enc|aes-\\S+|des\\S*|bf\\S*|camellia\\S*)\\b[^\\n]*?\\s-k\\s+(?<pw>(?!-)${ARG})`, "d"),
   // wpa_passphrase <ssid> <passphrase>
   new RegExp(`\\bwpa_passphrase\\s+${ARG}\\s+(?<pw>${ARG})`, "d"),
+  // Pulumi: `pulumi config set --secret <name> <value>` (the switch anywhere among the options)
+  new RegExp(
+    `\\bpulumi\\s+config\\s+set\\b(?=[^\\n]*\\s--secret\\b)(?:\\s+(?:--stack|-s|--config-file|--cwd|-C)\\s+\\S+|\\s+--?[\\w-]+(?:=\\S+)?)*\\s+(?!-)[\\w.:-]+\\s+(?:--?[\\w-]+\\s+)*(?<pw>(?!-)${ARG})`,
+    "d"
+  ),
+  // Neo4j: `neo4j-admin dbms set-initial-password <password>`
+  new RegExp(`\\bneo4j-admin\\s+(?:dbms\\s+)?set-initial-password\\s+(?<pw>(?!-)${ARG})`, "d"),
+  // Jenkins' CLI: `-auth user:token`
+  /\bjenkins-cli(?:\.jar)?\b[^\n]*?\s-auth\s+["']?[^\s:"'@]{1,100}:(?<pw>[^\s"']{1,200})/d,
+  // Drone: `drone secret add … --data <value>` (not `--data @file`)
+  new RegExp(`\\bdrone\\s+(?:org\\s+)?secret\\s+(?:add|update)\\b[^\\n]*?\\s--data[ =](?<pw>(?![@-])${ARG})`, "d"),
+  // NetworkManager: `nmcli dev wifi connect <ssid> password <pw>`, `… wifi-sec.psk <pw>`
+  new RegExp(`\\bnmcli\\b[^\\n]*?\\s(?:password|(?:802-11-)?wifi-sec(?:urity)?\\.psk)\\s+(?<pw>${ARG})`, "d"),
+  // mysqladmin … password <new password>
+  new RegExp(`\\bmysqladmin\\b[^\\n]*?\\spassword\\s+(?<pw>(?!-)${ARG})`, "d"),
+  // `openssl passwd [-6|-1|-apr1] <password>`: the password it hashes (for `useradd -p $(…)`, `usermod --password`)
+  /\bopenssl\s+passwd\b(?:\s+(?:-salt\s+\S+|-in\s+\S+|-[\w-]+))*?\s+(?<pw>"[^"\n]{1,200}"|'[^'\n]{1,200}'|[^\s"'`;|&)$-][^\s"'`;|&)]{0,199})(?=\s*(?:\)|$|[;|&]))/d,
+  // Azure Key Vault: `az keyvault secret set … --value <value>`
+  new RegExp(`\\baz\\s+keyvault\\s+secret\\s+set\\b[^\\n]*?\\s--value[ =](?<pw>(?!-)${ARG})`, "d"),
+  // Vault AppRole: `vault write auth/approle/login role_id=… secret_id=<secret>`
+  new RegExp(`\\bvault\\s+write\\b[^\\n]*?\\ssecret_id=(?<pw>${ARG})`, "d"),
+  // GitLab's CLI: `glab variable set NAME --value <value>`
+  new RegExp(`\\bglab\\s+variable\\s+(?:set|create|update)\\b[^\\n]*?\\s(?:--value|-v)[ =](?<pw>(?!-)${ARG})`, "d"),
+  // strongSwan / libreswan `ipsec.secrets`: `<ids> : PSK "<secret>"` (also `XAUTH`, `EAP`)
+  /(?:^|\s):\s*(?:PSK|XAUTH|EAP)\s+(?<pw>"[^"\n]{1,200}"|'[^'\n]{1,200}')/d,
+  // MySQL's first start: `[Note] A temporary password is generated for root@localhost: <password>`
+  /\btemporary password is generated for \S+:\s+(?<pw>\S{4,200})/d,
+  // An API's error quoting the key it refused: `Invalid API key provided: <key>` (not a masked one: `sk-abc***xyz`)
+  /\b(?:Invalid|Incorrect) API key provided:\s*(?<pw>[^\s*.]{8,200})(?=[\s.]|$)/di,
   // Composer: `composer config [--global] http-basic.<host> <user> <password>`
   new RegExp(`\\bcomposer\\s+config\\s+(?:-[\\w-]+\\s+)*http-basic\\.[\\w.-]+\\s+${ARG}\\s+(?<pw>${ARG})`, "d")
 ]
 
 /** The commands of `PASSWORD_ARGUMENTS`, a cheap first test of a line. */
 const ARGUMENT_COMMAND =
-  /\b(?:htpasswd|rabbitmqctl|AUTH|CONFIG|ACL|insecure-password|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm|cargo|snyk|vault|b2|bundle|lftp|twine|cqlsh|useradd|usermod|pgcli|vsql|clickhouse-client|doctl|codecov(?:cli)?|D?sonar|security|openssl|wpa_passphrase|composer)\b/i
+  /\b(?:htpasswd|rabbitmqctl|AUTH|CONFIG|ACL|insecure-password|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm|cargo|snyk|vault|b2|bundle|lftp|twine|cqlsh|useradd|usermod|pgcli|vsql|clickhouse-client|cypher-shell|rabbitmqadmin|crane|doctl|codecov(?:cli)?|D?sonar|security|openssl|wpa_passphrase|composer|pulumi|temporary|provided|neo4j-admin|jenkins-cli|drone|nmcli|mysqladmin|az|vault|glab|PSK|XAUTH|EAP)\b/i
 
 /** A literal echoed or printed into a pipe: `echo -n "…" |`, `printf '%s' '…' |`; `cmd` is the rest of the line. */
 const PIPED_LITERAL =
@@ -732,7 +778,7 @@ const PIPED_LITERAL =
 
 /** Commands that read a secret from their input (`--password-stdin`, a secret store's `set`/`put`/`add`). */
 const SECRET_READER =
-  /^(?:sudo\s+)?(?:(?:npx|bunx|pnpm(?:\s+dlx)?|yarn)\s+)?(?:(?:docker|podman|nerdctl|buildah|helm|oras|crane|skopeo|cosign)\s+(?:registry\s+)?login\b.*--password-stdin|wrangler\s+(?:pages\s+)?secret\s+(?:put|bulk)|vercel\s+env\s+add|netlify\s+env:set|convex\s+env\s+set|supabase\s+secrets\s+set|gh\s+secret\s+set|glab\s+variable\s+(?:set|create)|gcloud\s+secrets\s+(?:create|versions\s+add)|fly(?:ctl)?\s+secrets\s+(?:set|import)|az\s+keyvault\s+secret\s+set|aws\s+secretsmanager|vault\s+(?:kv\s+put|write|login)|doppler\s+secrets\s+set|chpasswd|passwd\s+--stdin|kubectl\s+create\s+secret|(?:docker|podman)\s+secret\s+create|sshpass|sshfs\b.*\bpassword_stdin|sudo\s+(?:-[A-Za-z]+\s+)*-[A-Za-z]*S|sudo\s+(?:-\S+\s+)*--stdin|gh\s+auth\s+login\b.*--with-token|glab\s+auth\s+login\b.*--stdin|cargo\s+login|vault\s+login\s+-(?:\s|$)|op\s+signin|npm\s+login)\b/
+  /^(?:sudo\s+)?(?:(?:npx|bunx|pnpm(?:\s+dlx)?|yarn)\s+)?(?:(?:docker|podman|nerdctl|buildah|helm|oras|crane|skopeo|cosign)\s+(?:registry\s+)?login\b.*--password-stdin|wrangler\s+(?:pages\s+)?secret\s+(?:put|bulk)|vercel\s+env\s+add|netlify\s+env:set|convex\s+env\s+set|supabase\s+secrets\s+set|gh\s+secret\s+set|glab\s+variable\s+(?:set|create)|gcloud\s+secrets\s+(?:create|versions\s+add)|fly(?:ctl)?\s+secrets\s+(?:set|import)|az\s+keyvault\s+secret\s+set|aws\s+secretsmanager|vault\s+(?:kv\s+put|write|login)|doppler\s+secrets\s+set|chpasswd|passwd\s+--stdin|kubectl\s+create\s+secret|(?:docker|podman)\s+secret\s+create|sshpass|sshfs\b.*\bpassword_stdin|sudo\s+(?:-[A-Za-z]+\s+)*-[A-Za-z]*S|sudo\s+(?:-\S+\s+)*--stdin|gh\s+auth\s+login\b.*--with-token|glab\s+auth\s+login\b.*--stdin|cargo\s+login|vault\s+login\s+-(?:\s|$)|op\s+signin|npm\s+login|openconnect\b.*--passwd-on-stdin|passwd(?:\s+[\w.-]+)?\s*$|kinit\b|secret-tool\s+store|keyring\s+set|pass\s+insert|gopass\s+insert)\b/
 
 /** A command that encodes its input as base64 (not `base64 -d`, `--decode`). */
 const ENCODES = /^(?:base64|openssl\s+(?:base64|enc\s+-base64|enc\s+-a))(?![^|;&\n]*\s(?:-d|-D|--decode)\b)/
@@ -796,7 +842,7 @@ const writtenSecret = (scan: Scan, start: number, line: string): void => {
 
 /** A key whose value is a command printing a credential: Claude Code's `apiKeyHelper`, `credential_process`… */
 const ECHOED_BY_HELPER =
-  /(?:apiKeyHelper|password_?command|pass_?cmd|token_?(?:command|helper)|credential_process|awsCredentialExport)\\?["']?\s*[:=]\s*\\?["']?(?:echo(?:\s+-[neE]{1,3})*|printf(?:\s+\\?(["'])%s(?:\\n)?\\?\1)?)\s+\\?(["']?)(?<s>[^\s"'\\|;&$`<>]{6,300})\\?\2(?=\\?["'\s,}]|$)/d
+  /(?:apiKeyHelper|password_?command|pass_?cmd|token_?(?:command|helper)|credential_process|awsCredentialExport)\\?["']?(?:\s*[:=]\s*|\s+)\\?["']?(?:echo(?:\s+-[neE]{1,3})*|printf(?:\s+\\?(["'])%s(?:\\n)?\\?\1)?)\s+\\?(["']?)(?<s>[^\s"'\\|;&$`<>]{6,300})\\?\2(?=\\?["'\s,}]|$)/d
 
 /** `"apiKeyHelper": "echo <key>"`: the literal the helper prints. */
 const echoedByHelper = (scan: Scan, start: number, line: string): void => {

@@ -28,7 +28,7 @@ const META_WORDS = new Set(
     "handler provider providers resolver loader reader writer parser selector input output schema column table " +
     "validation verification request response status state flow grant uses usage list lookup map icon visible " +
     "visibility reset changed updated created issued rotated at date time timestamp expiresat " +
-    "valid invalid hidden shown tab page form button dialog modal link"
+    "valid invalid hidden shown tab page form button dialog modal link hasher hashers validators backends"
   ).split(" ")
 )
 
@@ -79,7 +79,6 @@ const KEY_PAIR_FIRST = new Set([
   "encryption",
   "hmac",
   "master",
-  "session",
   "webhook"
 ])
 /** Words that, anywhere in a `…_key` name, make it an id or public value rather than a weak secret. */

@@ -3,6 +3,7 @@
  * overlap they are merged and the earlier rule names the result).
  */
 import { scanAssignment } from "./assignments.js"
+import { CALL_HIT, positionalCallScanner } from "./calls.js"
 import {
   addMaskScanner,
   authorizationScanner,
@@ -12,6 +13,7 @@ import {
   convexDeployKeyScanner,
   cookieScanner,
   flagScanner,
+  goDsnScanner,
   herokuTokenScanner,
   identifiedByScanner,
   jwtCallScanner,
@@ -217,11 +219,11 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
  * grouped by their first character, which V8 matches about twice as fast as a flat list.
  */
 const ANCHORS =
-  "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter|enssl[ \\t]+enc|_session_|alavra-passe|arol[aă])|" +
-  "m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t]|ot[ \\t]+de[ \\t]+passe|[ậa]t[ \\t]+kh[ẩa]u)|" +
+  "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter|enssl[ \\t]+enc|_session_|alavra-passe|arol[aă]|do\\()|" +
+  "m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t]|ot[ \\t]+de[ \\t]+passe|[ậa]t[ \\t]+kh[ẩa]u|ysqli\\()|" +
   "s(?:ec(?:ret|urestring)|ig=|ignature|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo))|" +
-  "token|k(?:ey|ata[ \\t]+sandi|a(?<=lozinka))|" +
-  "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|ontrase[ñn]a|l[ée][ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +
+  "t(?:oken|cp\\((?<=@tcp\\())|k(?:ey|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t])|" +
+  "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|onnection\\(|ontrase[ñn]a|l[ée][ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +
   "a(?:uth|cl[ \\t]+setuser|ult[ \\t]+login(?<=vault[ \\t]+login)|chtwoord(?<=wachtwoord)|dgangskode|pi-schl[üu]ssel)|" +
   "b(?:earer|undle[ \\t]+config|ase64(?<=\\|[ \\t]{0,4}base64))|h(?:ttp-basic|as[łl]o|eslo)|j(?:wt\\.(?:sign|verify|encode|decode)|elsz[óo]|eton)|" +
   "identified|dev:|r(?:abbitmqctl|and[ \\t]+-)|sqlplus|freerdp|" +
@@ -235,7 +237,7 @@ const ANCHORS =
  * command starts with a letter no other anchor starts with, its anchor starts further in, and a lookbehind checks the
  * rest: each new first character costs the anchor regex a share of its speed on every text.)
  */
-const COMMAND_HIT = /^(?:cargo|ault|bundle|codecov|sonar\.|[ \t]user|sudo|penssl|base64)/i
+const COMMAND_HIT = /^(?:cargo|ault|bundle|codecov|sonar\.|[ \t]user|sudo|penssl|base64|kinit)/i
 
 /** The scanner of an anchor hit, from its text (cheaper than capture groups). */
 const dispatch = (hit: string): Scanner => {
@@ -243,6 +245,9 @@ const dispatch = (hit: string): Scanner => {
   if (hit.length === 3 && hit === "://") return urlScanner
   if (COMMAND_HIT.test(hit)) return passwordArgumentsScanner
   if (LABEL_HIT.test(hit)) return foreignLabelScanner
+  if (CALL_HIT.test(hit)) return positionalCallScanner
+  // `user:password@tcp(host:3306)/db`: Go's MySQL driver's DSN
+  if (hit.length === 4 && hit.charCodeAt(3) === 0x28 /* ( */) return goDsnScanner
   // `:5432:`, `:*:`: a `.pgpass` line's port
   if (c === 0x3a /* : */) return hit.charCodeAt(1) === 0x3a ? addMaskScanner : pgpassLineScanner
   // `/user:` (`net use`), `put-parameter` (`aws ssm`), `mc alias set`: commands taking a secret as an argument

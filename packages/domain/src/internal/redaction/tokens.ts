@@ -298,6 +298,8 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
     notAfter: WORDISH,
     validate: (s) => digitAndLetter(s.slice(8))
   }),
+  // Checkout.com's sandbox secret keys
+  t("checkout-key", "sk_sbox_", `[a-z0-9]{26}${END}`, { notAfter: TOKENISH, validate: restOf(8)(digitAndLetter) }),
   t("stripe-key", "whsec_", "[A-Za-z0-9+/=]{24,100}", { notAfter: WORDISH, validate: restOf(6)(digitAndLetter) }),
   tr("shopify-token", ["sh"], "shp(?:at|ss|ca|pa)_", `[A-Fa-f0-9]{32}${END}`, { notAfter: WORDISH }),
   t("square-token", ["sq0atp-", "sq0csp-"], `[A-Za-z0-9_-]{22,43}${END_DASH}`),
