@@ -1408,6 +1408,19 @@ describe("redactText: what a second review at the same stop found", () => {
     )
   })
 
+  it("a password quoted once more inside another quoted command (bash -c, ssh, a command in raw JSON text)", () => {
+    const pw = `${g.alnum(12)}%9`
+    for (const text of [
+      `bash -c "sshpass -p \\"${pw}\\" ssh root@10.0.0.7"`,
+      `ssh db "mysql -uroot -p\\"${pw}\\" -e 'select 1'"`,
+      `{"command":"htpasswd -bc /etc/nginx/.htpasswd admin \\"${pw}\\""}`,
+      `{"command":"curl -u \\"deploy:${pw}\\" https://ci.example.com/api"}`,
+      `{"command":"gh secret set NPM_TOKEN --body \\"${pw}\\" --repo acme/sdk"}`
+    ]) {
+      expect(redact(text), text).toBe(text.replace(pw, R(/curl/.test(text) ? "basic-auth" : "cli-password")))
+    }
+  })
+
   it("leaves connection properties, Django settings, minified code and a Secret's certificates alone", () => {
     unchanged(
       "jdbc:sqlserver://acme.database.windows.net:1433;database=app;user=sqladmin@acme;encrypt=true;",

@@ -188,7 +188,7 @@ export const basicScanner: Scanner = (scan, at) => {
 
 const HTTP_CLIENT = /(?:^|[\s;|&(`$"'])(?:curl|wget|http|https|xh|httpie|gh api|twilio|ab|siege|hey)(?:\.exe)?\s/
 const USER_FLAG =
-  /(?:-u|--user|--auth|-a|--http-user)(?:[ \t]{1,5}|=)(?<q>["']?)(?<user>[^\s:"'`]{0,200}):(?<pw>[^\s"'`]{0,300})\k<q>/y
+  /(?:-u|--user|--auth|-a|--http-user)(?:[ \t]{1,5}|=)(?<q>\\?["']|)(?<user>[^\s:"'`\\]{0,200}):(?<pw>[^\s"'`\\]{0,300})\k<q>/y
 
 /** `curl -u user:password` (also on a continuation line), httpie `-a user:password`, `wget --user …`. */
 const cliUserScanner: Scanner = (scan, at) => {
@@ -208,7 +208,8 @@ const cliUserScanner: Scanner = (scan, at) => {
   scan.add("basic-auth", pwStart, pwStart + pw.length)
 }
 
-const PW = `(?<pw>"[^"\\n]{1,500}"|'[^'\\n]{1,500}'|[^\\s"'\`,;|&-][^\\s"'\`]{0,499})`
+// (a quoted value may be quoted once more inside another: `bash -c "mysql -p\\"…\\""`, a command in raw JSON text)
+const PW = `(?<pw>\\\\"[^"\\n\\\\]{1,500}\\\\"|"[^"\\n]{1,500}"|'[^'\\n]{1,500}'|[^\\s"'\`,;|&\\\\-][^\\s"'\`]{0,499})`
 /** Commands that take a password in a short flag, and how (`mysql -pS3cret`, `sshpass -p …`, `redis-cli -a …`). */
 const CLI_PASSWORD_FLAGS: ReadonlyArray<readonly [RegExp, RegExp]> = [
   [
@@ -262,10 +263,9 @@ export const flagScanner: Scanner = (scan, at, end) => {
     let pw = m?.groups?.pw
     if (m === null || pw === undefined) return
     let start = flagAt + m[0].length - pw.length
-    if (/^["']/.test(pw)) {
-      pw = pw.slice(1, -1)
-      start++
-    }
+    const quote = /^\\?["']/.exec(pw)?.[0].length ?? 0
+    pw = pw.slice(quote, pw.length - quote)
+    start += quote
     // `-p\nEnter password:` in raw JSON text: a prompt on the next line, not an attached password
     // (`-p @keychain:AC_PASSWORD`, `@env:VAR`: Apple's tools name where the password is)
     if (pw.length === 0 || isPlaceholder(pw) || /^[$%]|^@(?:keychain|env):/.test(pw) || /^\\[nrt]/.test(pw)) return
@@ -653,14 +653,14 @@ export const printedSecretScanner: Scanner = (scan, at) => {
 // Passwords given as arguments
 // ---------------------------------------------------------------------------------------------------------------------
 
-const ARG = `(?:"[^"\\n]{1,200}"|'[^'\\n]{1,200}'|[^\\s"'\`;|&]{1,200})`
+const ARG = `(?:\\\\"[^"\\n\\\\]{1,200}\\\\"|"[^"\\n]{1,200}"|'[^'\\n]{1,200}'|[^\\s"'\`;|&\\\\]{1,200})`
 
 /** Commands that take a password as an argument, the password in the group `pw` (`d`: its indices). */
 const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
   // htpasswd -b[c] file user password, htpasswd -nb user password
   // (also run as an image's entry point: `docker run --entrypoint htpasswd httpd:2 -Bbn user password > file`)
   new RegExp(
-    `\\bhtpasswd\\s+(?:[\\w.:/-]+\\s+)?(?:-[A-Za-z]*b[A-Za-z]*\\s+)(?:-[A-Za-z]+\\s+)*(?:${ARG}\\s+)?${ARG}\\s+(?<pw>${ARG})\\s*(?:$|[>|;&])`,
+    `\\bhtpasswd\\s+(?:[\\w.:/-]+\\s+)?(?:-[A-Za-z]*b[A-Za-z]*\\s+)(?:-[A-Za-z]+\\s+)*(?:${ARG}\\s+)?${ARG}\\s+(?<pw>${ARG})\\s*(?:$|[>|;&"])`,
     "dm"
   ),
   // redis CONFIG SET requirepass / masterauth password (at redis-cli's prompt or in its arguments)
@@ -977,7 +977,10 @@ export const passwordArgumentsScanner: Scanner = (scan, at) => {
     const span = m?.indices?.groups?.pw
     if (m === null || span === undefined) continue
     let [from, to] = span
-    if (/^["']/.test(line[from] ?? "") && line[to - 1] === line[from]) {
+    if (line[from] === "\\" && line[from + 1] === '"' && line.startsWith('\\"', to - 2)) {
+      from += 2
+      to -= 2
+    } else if (/^["']/.test(line[from] ?? "") && line[to - 1] === line[from]) {
       from++
       to--
     }
