@@ -1,4 +1,4 @@
-import { createServer } from "node:http"
+import type { Server } from "node:http"
 import { FileSystem, HttpApiBuilder, HttpServer } from "@effect/platform"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -10,6 +10,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Dashboard from "./Dashboard.js"
 import * as Install from "./Install.js"
+import { drainOnStop, holdingServer } from "./NodeServer.js"
 import { PriceOverrides } from "./Prices.js"
 import * as Database from "./sqlite/Database.js"
 import * as Keys from "./sqlite/Keys.js"
@@ -54,9 +55,18 @@ export const appLayer = HttpApiBuilder.serve((app) =>
   Layer.provide(Layer.mergeAll(serverInfo, Throttle.memory()))
 )
 
-/** The whole local server listening on `host:port`. */
-export const layer = (options: ServeOptions) =>
-  appLayer.pipe(
+/**
+ * The whole local server listening on `host:port`. Requests that arrive while the store opens wait for it
+ * (`holdingServer`); on shutdown, connections still open are closed after `drainMs` (`drainOnStop`).
+ */
+export const layer = (options: ServeOptions) => {
+  let server: Server | undefined
+  const make = () => {
+    server = holdingServer()
+    return server
+  }
+  return appLayer.pipe(
+    Layer.provideMerge(drainOnStop(() => server)),
     Layer.provideMerge(
       storageLayer(options.dataDir, {
         maxBytes: options.maxDbBytes,
@@ -64,9 +74,10 @@ export const layer = (options: ServeOptions) =>
         walPages: options.walPages
       })
     ),
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })),
+    Layer.provideMerge(NodeHttpServer.layer(make, { host: options.host, port: options.port })),
     Layer.provide(NodeContext.layer)
   )
+}
 
 /** The URL clients should use for a listening server. */
 export const serverUrl = Effect.map(HttpServer.HttpServer, (server) =>

@@ -1,0 +1,48 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+
+/**
+ * The server's `node:http` server. It listens as soon as it is made, before the app is attached to it (the app needs
+ * the store, opened and migrated first); a request that arrives in between waits for the app instead of being
+ * dropped (Node drops a `request` event nobody listens to, and the client waits forever). Once the app's listener is
+ * attached, the requests held are handed to it in order.
+ */
+export const holdingServer = (): Server => {
+  const server = createServer()
+  const held: Array<readonly [IncomingMessage, ServerResponse]> = []
+  const hold = (request: IncomingMessage, response: ServerResponse) => {
+    held.push([request, response])
+  }
+  server.on("request", hold)
+  const attached = (event: string | symbol) => {
+    if (event !== "request") return
+    server.off("newListener", attached)
+    server.off("request", hold)
+    setImmediate(() => {
+      for (const [request, response] of held.splice(0)) server.emit("request", request, response)
+    })
+  }
+  server.on("newListener", attached)
+  return server
+}
+
+/** How long a stopping server waits for open connections (a request being answered, a silent client) to end. */
+export const drainMs = 2_000
+
+/**
+ * On shutdown, closes the server's idle connections at once and every other one after `drainMs`: `server.close()`
+ * waits for every connection to end, so one client that connected and sent nothing (or a request that never ends)
+ * kept a stopped server's process alive.
+ */
+export const drainOnStop = (server: () => Server | undefined) =>
+  Layer.scopedDiscard(
+    Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        const current = server()
+        if (current === undefined) return
+        current.closeIdleConnections()
+        setTimeout(() => current.closeAllConnections(), drainMs).unref()
+      })
+    )
+  )
