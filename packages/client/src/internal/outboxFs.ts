@@ -3,6 +3,7 @@ import * as fsp from "node:fs/promises"
 import * as path from "node:path"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import { privateDirectory } from "../kit/PrivateDir.js"
 
 /** A failed filesystem call; the Outbox turns it into one of its public errors. */
 export class FsError extends Data.TaggedError("FsError")<{
@@ -31,15 +32,17 @@ const unlessGone = <A, B>(self: Effect.Effect<A, FsError>, fallback: B): Effect.
     () => Effect.succeed(fallback)
   )
 
+/** Makes the outbox's folders private (`privateDirectory`), and the outbox's own folder they are in. */
 export const makeDirectories = (dirs: ReadonlyArray<string>) =>
   Effect.try({
     try: () => {
-      for (const dir of dirs) fs.mkdirSync(dir, { recursive: true })
+      for (const dir of dirs) privateDirectory(dir)
+      for (const parent of new Set(dirs.map((dir) => path.dirname(dir)))) privateDirectory(parent)
     },
     catch: toFsError("mkdir", dirs[0] ?? "")
   })
 
-export const mkdir = (dir: string) => attempt("mkdir", dir, () => fsp.mkdir(dir, { recursive: true }))
+export const mkdir = (dir: string) => attempt("mkdir", dir, () => fsp.mkdir(dir, { recursive: true, mode: 0o700 }))
 
 /** Entry names of a directory, sorted; empty when it does not exist. */
 export const list = (dir: string): Effect.Effect<ReadonlyArray<string>, FsError> =>
@@ -102,7 +105,7 @@ const fsyncDirectory = (dir: string) => {
 }
 
 const writeSync = (file: string, data: string, durable: boolean) => {
-  const fd = fs.openSync(file, "wx")
+  const fd = fs.openSync(file, "wx", 0o600)
   try {
     fs.writeFileSync(fd, data)
     if (durable) fs.fsyncSync(fd)
@@ -120,7 +123,7 @@ export const writeAtomicSync = (tmp: string, target: string, data: string, durab
     writeSync(tmp, data, durable)
   } catch (error) {
     if (codeOf(error) !== "ENOENT") throw error
-    fs.mkdirSync(path.dirname(tmp), { recursive: true })
+    fs.mkdirSync(path.dirname(tmp), { recursive: true, mode: 0o700 })
     writeSync(tmp, data, durable)
   }
   try {
@@ -130,7 +133,7 @@ export const writeAtomicSync = (tmp: string, target: string, data: string, durab
       fs.rmSync(tmp, { force: true })
       throw error
     }
-    fs.mkdirSync(path.dirname(target), { recursive: true })
+    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 })
     fs.renameSync(tmp, target)
   }
   if (durable) fsyncDirectory(path.dirname(target))

@@ -19,6 +19,7 @@ import {
 import { delimiter, join } from "node:path"
 import type { Env, Heartbeat, StatePaths } from "./Agent.js"
 import * as Failures from "./Failures.js"
+import { privateDirectory } from "./PrivateDir.js"
 
 let counter = 0
 
@@ -66,6 +67,9 @@ export const writeInbox = (paths: StatePaths, name: string, body: string): strin
  * Throws when they cannot be made.
  */
 export const prepareState = (paths: StatePaths): void => {
+  // The state folder holds prompts and replies (queued, logged): its owner's only, also when made before under 022
+  // (a folder of the user's own choosing, `<PREFIX>_STATE_DIR`, keeps its mode)
+  if (paths.stateDir === paths.configDir) privateDirectory(paths.stateDir)
   mkdirSync(paths.inbox, { recursive: true, mode: 0o700 })
   mkdirSync(paths.tmp, { recursive: true, mode: 0o700 })
   Failures.preallocate(paths)
@@ -103,7 +107,7 @@ export const writeHeartbeat = (paths: StatePaths, heartbeat: Heartbeat): void =>
 export const log = (paths: StatePaths, message: string): void => {
   try {
     mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 })
-    appendFileSync(paths.log, `${new Date().toISOString()} ${message}\n`)
+    appendFileSync(paths.log, `${new Date().toISOString()} ${message}\n`, { mode: 0o600 })
   } catch {
     // nowhere left to report; never disturb the agent
   }
