@@ -1,5 +1,5 @@
 import * as Cursor from "@opensync/backend/Cursor"
-import { Api } from "@opensync/domain"
+import { Api, Session } from "@opensync/domain"
 import { ConvexError } from "convex/values"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
@@ -36,7 +36,7 @@ const sortValue = (doc: Doc<"sessions">, sort: SortField): number => doc[sort]
 const passes = (doc: Doc<"sessions">, filters: Api.SessionFilters, q: "title" | "none"): boolean =>
   (filters.source === undefined || (doc.source ?? "opencode") === filters.source) &&
   (filters.project === undefined || doc.project === filters.project) &&
-  (filters.model === undefined || doc.model === filters.model) &&
+  (filters.model === undefined || (doc.model ?? Session.unknownModel) === filters.model) &&
   (filters.from === undefined || doc.updatedAt >= filters.from) &&
   (filters.to === undefined || doc.startedAt <= filters.to) &&
   (q === "none" || titleMatches(doc.title, filters.q ?? ""))
@@ -175,15 +175,18 @@ export const listSessions = async (ctx: QueryCtx, userId: Id<"users">, params: L
     return searchPage(ctx, userId, params, after)
   }
   const textFilter = params.q !== undefined && params.q.trim().length > 0 ? "title" : "none"
-  const single: Family =
-    params.project !== undefined
-      ? "project"
-      : params.model !== undefined
-        ? "model"
-        : params.source !== undefined
-          ? "source"
-          : "user"
-  const pair = pairs.find((family) => familyFields[family].every((field) => params[field] !== undefined))
+  // `model=unknown` finds sessions without a model, which the model indexes hold under no value: that filter is
+  // checked per document (`passes`), on an index of the other filters
+  const indexed = (field: Facet) =>
+    params[field] !== undefined && !(field === "model" && params.model === Session.unknownModel)
+  const single: Family = indexed("project")
+    ? "project"
+    : indexed("model")
+      ? "model"
+      : indexed("source")
+        ? "source"
+        : "user"
+  const pair = pairs.find((family) => familyFields[family].every(indexed))
   const ordered: Family = pair !== undefined && params.sort === "updatedAt" ? pair : single
   const budget: Budget = { scanned: 0, bytes: 0 }
 

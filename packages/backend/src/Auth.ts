@@ -37,7 +37,10 @@ export const messages = {
     `Invalid API key: it does not exist or was revoked. Create one with ${info.createKey}.`,
   scope: (what: string, info: ServerInfo["Type"]) =>
     `${what} needs a key with the full scope; this key has the ingest scope, which can only sync sessions. ` +
-    `Use a full key (create one with ${info.createFullKey}) or sign in to the dashboard.`
+    `Use a full key (create one with ${info.createFullKey}) or sign in to the dashboard.`,
+  signInScope: (info: ServerInfo["Type"]) =>
+    "Signing in to the dashboard needs a key with the full scope; this key has the ingest scope, which can only " +
+    `sync sessions. Create a full key with ${info.createFullKey} and sign in with it.`
 }
 
 /** SHA-256 of a key or token, hex: how both are stored. */

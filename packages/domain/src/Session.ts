@@ -84,6 +84,12 @@ export const Session = Schema.Struct({
 })
 export type Session = typeof Session.Type
 
+/**
+ * What usage rollups, facets and filters call the model of a session (or a reply) that names none: `/api/facets` lists
+ * it, and `model=unknown` finds those sessions in `/api/sessions` as in `/api/stats`.
+ */
+export const unknownModel = "unknown"
+
 /** The project label of a session: its name, else the last segment of its path, else `"(none)"`. */
 export const projectOf = (session: Pick<Session, "projectName" | "projectPath">): string =>
   session.projectName ??

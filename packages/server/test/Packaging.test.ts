@@ -194,7 +194,7 @@ describe("packages installed from their tarballs into an empty prefix", () => {
     try {
       await page.goto(server.url)
       await page.getByText("Where do I get a key?").click()
-      await page.locator("code", { hasText: /^opensync keys create --name dashboard$/ }).waitFor()
+      await page.locator("code", { hasText: /^opensync keys create --name dashboard --scope full$/ }).waitFor()
     } finally {
       await browser.close()
     }

@@ -32,7 +32,7 @@ export const AuthLive = HttpApiBuilder.group(Api.OpenSyncApi, "auth", (handlers)
         const caller = yield* authenticate(key)
         if (!ApiKey.allows(caller.scope, "full")) {
           return yield* new Errors.Forbidden({
-            error: messages.scope("Signing in to the dashboard", info)
+            error: messages.signInScope(info)
           })
         }
         const token = SignIn.generateToken()

@@ -84,7 +84,8 @@ export const SignIn = (props: { readonly onSignedIn: (auth: Auth) => void; reado
           <summary>Where do I get a key?</summary>
           <p>
             On its first start <code>{cli} serve</code> prints a key and a link that signs you in. Lost it? Run{" "}
-            <code>{cli} keys create --name dashboard</code>. On Convex, the deployment owner runs{" "}
+            <code>{cli} keys create --name dashboard --scope full</code> (only a full key signs in). On Convex, the
+            deployment owner runs{" "}
             <code>
               npx convex run users:create '{"{"}"name":"You"{"}"}'
             </code>

@@ -2,7 +2,7 @@ import type { Statement } from "@effect/sql"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { InvalidCursor } from "@opensync/backend/SessionStore"
-import { type Api, type Ids, Rollup } from "@opensync/domain"
+import { type Api, type Ids, Rollup, Session } from "@opensync/domain"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import {
@@ -296,7 +296,13 @@ export const make = (
           index === undefined ? sql`sessions` : sql`sessions INDEXED BY ${sql.literal(index)}`
         if (filters.source !== undefined) clauses.push(sql`source = ${filters.source}`)
         if (filters.project !== undefined) clauses.push(sql`project = ${filters.project}`)
-        if (filters.model !== undefined) clauses.push(sql`model = ${filters.model}`)
+        // `unknown`, the facet of sessions without a model (as the usage rollups name them), matches those too
+        if (filters.model !== undefined)
+          clauses.push(
+            filters.model === Session.unknownModel
+              ? sql`(model IS NULL OR model = ${filters.model})`
+              : sql`model = ${filters.model}`
+          )
         if (filters.from !== undefined) clauses.push(sql`updated_at >= ${filters.from}`)
         if (filters.to !== undefined) clauses.push(sql`started_at <= ${filters.to}`)
         if (filters.q !== undefined && filters.q.trim().length > 0) {

@@ -85,6 +85,22 @@ export const section = (h: Harness): void => {
       expect(pick(f.sources, [source])).toEqual([{ value: source, sessions: 3 }])
     })
 
+    it("lists `unknown` for sessions without a model, and that value finds them in /api/sessions", async () => {
+      const noModel = `fu-${run}`
+      const id = sid("facet-no-model")
+      await store([
+        sessionEv(id, t0, { projectName: big, startedAt: t0 }, noModel),
+        messageEv(id, "a0", "assistant", t0 + 100, { text: "ok", usage: { input: 5, output: 5 } }, noModel)
+      ])
+      await h.settle()
+      expect(pick((await facets()).models, ["unknown"]).length).toEqual(1)
+      const reply = await get(`/api/sessions?source=${noModel}&model=unknown`)
+      expect(reply.status).toEqual(200)
+      expect(as<Api.SessionPage>(reply).sessions.map((session) => session.id)).toEqual([id])
+      const sorted = await get(`/api/sessions?source=${noModel}&model=unknown&sort=costUsd`)
+      expect(as<Api.SessionPage>(sorted).sessions.map((session) => session.id)).toEqual([id])
+    })
+
     it("shows another user none of them", async () => {
       const f = await facets(h.target.keyB)
       expect(pick(f.sources, [source])).toEqual([])

@@ -81,7 +81,11 @@ export const section = (h: Harness): void => {
 
     it("refuses to sign an ingest key in to the dashboard", async () => {
       const reply = await post("/auth/session", { apiKey: ingest.key }, null)
-      expect(expectError(reply, 403, "Forbidden")).toMatch(/full scope/)
+      const error = expectError(reply, 403, "Forbidden")
+      expect(error).toMatch(/full scope/)
+      // it says how to get one, not to do what was just refused
+      expect(error).toMatch(/scope["':\s-]+full/)
+      expect(error).not.toMatch(/or sign in/)
       expect(reply.headers.get("set-cookie")).toBeNull()
     })
 
