@@ -3,6 +3,7 @@ import { join } from "node:path"
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Checkpoints from "./Checkpoints.js"
@@ -181,6 +182,14 @@ export const layer = (options: DatabaseOptions) =>
       const init = Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
         yield* sql.unsafe("PRAGMA busy_timeout = 5000")
+        // A file that is not a database (damaged, cut short, or another file by that name) is named as such, not taken
+        // for a full disk by the next statement
+        yield* sql.unsafe("SELECT count(*) FROM sqlite_master").pipe(
+          Effect.mapError((error) => {
+            const reason = damage(error)
+            return reason === undefined ? error : DamagedDatabase.of(databaseFile(options.dataDir), reason)
+          })
+        )
         yield* storage(sql.unsafe("PRAGMA journal_mode = WAL")).pipe(
           Effect.catchAll(() => Effect.logWarning("could not switch the database to WAL mode (disk full?)"))
         )
@@ -222,6 +231,28 @@ export const layer = (options: DatabaseOptions) =>
       )
     })
   )
+
+/** A data dir whose `opensync.db` SQLite cannot read as a database. */
+export class DamagedDatabase extends Data.TaggedError("DamagedDatabase")<{ readonly message: string }> {
+  static of(file: string, reason: string) {
+    return new DamagedDatabase({
+      message:
+        `${file} is ${reason}. Nothing was changed. Restore it from a backup, or move it (and its -wal and -shm ` +
+        "files) away to start a new, empty store."
+    })
+  }
+}
+
+/** What SQLite's error says of a file it cannot read as a database; undefined for any other error. */
+const damage = (error: unknown): string | undefined => {
+  for (let at: unknown = error, depth = 0; at !== undefined && at !== null && depth < 5; depth++) {
+    const text = `${(at as { code?: unknown }).code ?? ""} ${(at as { message?: unknown }).message ?? ""}`
+    if (/NOTADB|not a database|file is encrypted/i.test(text)) return "not a SQLite database"
+    if (/SQLITE_CORRUPT|malformed/i.test(text)) return "damaged (SQLite reads it as malformed)"
+    at = (at as { cause?: unknown }).cause
+  }
+  return undefined
+}
 
 /** The database's size cap in bytes from `OPENSYNC_MAX_DB_MB`, if set. */
 export const maxBytesFromEnv = (value: string | undefined): number | undefined => {
