@@ -89,8 +89,9 @@ export const transcripts = (env: Env, watched?: Listing.Watched): ReadonlyArray<
 export const where = (env: Env): string => projectRoots(env).join(", ")
 
 /** The line `import` ends with: `800 sessions (12 new, 3 updated, 785 unchanged): read 15 transcript file(s) (…)`. */
-export const summary = (totals: ImportText.Read, env: Env): string =>
+export const summary = (totals: ImportText.Read, env: Env, older?: ImportText.Words["older"]): string =>
   ImportText.filesSummary(totals, {
     files: "transcript file",
-    none: `No Claude Code transcripts found (looked in ${where(env)}).`
+    none: `No Claude Code transcripts found (looked in ${where(env)}).`,
+    older
   })

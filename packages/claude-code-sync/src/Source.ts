@@ -85,11 +85,15 @@ export const layer = Layer.effect(
       followUp,
       followUpItem,
       history: (options) =>
-        Effect.map(Import.discover(env), (files) => ({
-          items: Import.filesSince(files, options.since).map((file) => Import.historyItem(file, options)),
-          where: Discover.where(env),
-          summary: (totals: Kit.SessionSource.ImportTotals) => Discover.summary(totals, env)
-        })),
+        Effect.map(Import.discover(env), (files) => {
+          const kept = Import.filesSince(files, options.since)
+          const older = Kit.ImportText.olderThan(files.length, kept.length, options.since)
+          return {
+            items: kept.map((file) => Import.historyItem(file, options)),
+            where: Discover.where(env),
+            summary: (totals: Kit.SessionSource.ImportTotals) => Discover.summary(totals, env, older)
+          }
+        }),
       registration: Registration.make(env),
       telemetry: Telemetry.make(env),
       hostSettings: SessionEndBudget.make(env),

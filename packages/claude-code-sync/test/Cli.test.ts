@@ -227,6 +227,13 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     )
     expect(reimport.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending.")
 
+    // A --since after every transcript says what it left out, not that there is nothing
+    const later = await run(dir, ["import", "--since", "2099-01-01"])
+    expect(later.code).toBe(0)
+    expect(later.stdout).toContain(
+      "Nothing changed since 2099-01-01: 1 transcript file(s) older than that left out (import without --since to read them)."
+    )
+
     // --again reads it whole and sends it all again: the server counts duplicates, nothing changes.
     const again2 = await run(dir, ["import", "--again"])
     expect(again2.stderr).toBe("")

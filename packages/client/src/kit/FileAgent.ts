@@ -24,6 +24,7 @@ import {
   type FollowUp,
   FollowUpFailed,
   type HistoryItem,
+  type ImportTotals,
   type InboxItem,
   type ItemEvents,
   type MappingOptions,
@@ -341,11 +342,15 @@ export const sourceLayer = <S>(
         followUp: followUpOf(files),
         followUpItem: followUpItemOf(files),
         history: (options) =>
-          Effect.map(files.discover, (found) => ({
-            items: SessionFiles.filesSince(found, options.since).map((file) => historyItem(file, files, options)),
-            where: files.where,
-            summary: (totals) => ImportText.sessionFilesSummary(agent, files.where, totals)
-          }))
+          Effect.map(files.discover, (found) => {
+            const kept = SessionFiles.filesSince(found, options.since)
+            const older = ImportText.olderThan(found.length, kept.length, options.since)
+            return {
+              items: kept.map((file) => historyItem(file, files, options)),
+              where: files.where,
+              summary: (totals: ImportTotals) => ImportText.sessionFilesSummary(agent, files.where, totals, older)
+            }
+          })
       })
     })
   )

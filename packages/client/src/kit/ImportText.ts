@@ -47,12 +47,30 @@ export interface Read {
   readonly skipped: ReadonlyArray<unknown>
 }
 
+/** How an import names its files, and what it left out as older than `--since`. */
+export interface Words {
+  readonly files: string
+  /** The line when nothing was found at all. */
+  readonly none: string
+  readonly older?: { readonly count: number; readonly since: number } | undefined
+}
+
+/** What `--since` left out of `found`: how many files, and the date. */
+export const olderThan = (found: number, kept: number, since: number | undefined): Words["older"] =>
+  since === undefined ? undefined : { count: found - kept, since }
+
 /**
  * The line an import of history files ends with, `800 sessions (12 new, 3 updated, 785 unchanged): read 15 transcript
  * file(s) (3.2 MiB), 40 event(s) queued.` (`files` names the files), or `none` when it found nothing at all.
  */
-export const filesSummary = (totals: Read, words: { readonly files: string; readonly none: string }): string => {
-  if (totals.found.sessions === 0 && totals.skipped.length === 0) return words.none
+export const filesSummary = (totals: Read, words: Words): string => {
+  if (totals.found.sessions === 0 && totals.skipped.length === 0) {
+    const older = words.older
+    return older === undefined || older.count === 0
+      ? words.none
+      : `Nothing changed since ${new Date(older.since).toISOString().slice(0, 10)}: ${older.count} ${words.files}(s) ` +
+          "older than that left out (import without --since to read them)."
+  }
   const skipped = totals.skipped.length > 0 ? `, ${totals.skipped.length} file(s) skipped` : ""
   const malformed = totals.malformed > 0 ? `, ${totals.malformed} malformed line(s)` : ""
   return (
@@ -62,10 +80,11 @@ export const filesSummary = (totals: Read, words: { readonly files: string; read
 }
 
 /** `filesSummary` for an agent that keeps a file per session (`FileAgent`): its files are its `historyNoun`s. */
-export const sessionFilesSummary = (agent: Agent, where: string, totals: Read): string =>
+export const sessionFilesSummary = (agent: Agent, where: string, totals: Read, older?: Words["older"]): string =>
   filesSummary(totals, {
     files: agent.historyNoun,
-    none: `No ${agent.source.label} ${agent.historyNoun}s found (looked in ${where}).`
+    none: `No ${agent.source.label} ${agent.historyNoun}s found (looked in ${where}).`,
+    older
   })
 
 /** What an unchanged history reads: every session found unchanged, nothing read. */
