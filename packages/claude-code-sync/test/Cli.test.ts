@@ -174,7 +174,11 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
 
     const logout = await run(dir, ["logout"])
     expect(logout.code).toBe(0)
+    expect(logout.stdout).toContain("Removed the server URL and API key")
     expect(readConfig(dir)).toEqual({ syncThinking: true })
+    const twice = await run(dir, ["logout"])
+    expect(twice.code).toBe(0)
+    expect(twice.stdout).toContain("Not logged in:")
     const after = JSON.parse((await run(dir, ["status", "--json"])).stdout)
     expect(after.connection).toEqual({ ok: false, error: "Not configured. Run `claude-code-sync login`." })
   })

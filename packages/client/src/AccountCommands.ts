@@ -161,10 +161,12 @@ export const login = (
 /** `logout`: forgets the server URL and key. */
 export const logout = Effect.gen(function* () {
   const store = yield* ConfigStore.ConfigStore
-  yield* store.clearCredentials
+  const removed = yield* store.clearCredentials
   yield* Console.log(
-    `Removed the server URL and API key from ${store.path}; other settings kept.\n` +
-      "Events stay queued locally until you log in again."
+    removed
+      ? `Removed the server URL and API key from ${store.path}; other settings kept.\n` +
+          "Events stay queued locally until you log in again."
+      : `Not logged in: ${store.path} holds no server URL or API key; nothing to remove.`
   )
 })
 

@@ -210,9 +210,12 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
       })
 
     /** Forgets the server URL and key, keeping the other settings. */
+    /** Removes the server URL and key from the file; whether it held either. */
     const clearCredentials = Effect.gen(function* () {
-      const { apiKey: _k, convexUrl: _u, ...rest } = yield* readFile
+      const { apiKey, convexUrl, ...rest } = yield* readFile
+      if (apiKey === undefined && convexUrl === undefined) return false
       yield* write(rest)
+      return true
     })
 
     return { path, envName, load, save, set, clearCredentials } as const

@@ -174,9 +174,16 @@ const keysRevoke = Command.make(
       dataDir,
       Effect.gen(function* () {
         const keys = yield* LocalKeys
+        const asked = Date.now()
         const revoked = yield* keys.revoke(id)
         if (Option.isNone(revoked)) {
           return yield* Effect.fail(new Error(`No API key with id ${id}. See \`${Install.command("keys list")}\`.`))
+        }
+        const at = revoked.value.revokedAt
+        if (at !== null && at < asked) {
+          return yield* Console.log(
+            `${id} ("${revoked.value.name}") was already revoked (${new Date(at).toISOString()}); nothing changed.`
+          )
         }
         yield* Console.log(
           `Revoked ${id} ("${revoked.value.name}"). Clients using it, and dashboard sign-ins made with it, now get 401.`

@@ -77,11 +77,14 @@ export const sessionsCommand = <R>(
     (options) =>
       withSessions(options, (store, userId) =>
         Effect.gen(function* () {
+          if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 200) {
+            return yield* Effect.fail(new Error(`--limit takes 1 to 200 sessions (got ${options.limit}).`))
+          }
           const page = yield* store.list(userId, {
             ...filtersOf(options),
             sort: "updatedAt",
             order: "desc",
-            limit: Math.max(1, Math.min(200, options.limit))
+            limit: options.limit
           })
           if (options.json) return yield* Console.log(JSON.stringify(page.sessions, null, 2))
           if (page.sessions.length === 0) return yield* Console.log("No sessions match.")

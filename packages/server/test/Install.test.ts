@@ -105,7 +105,9 @@ describe("the server in this clone", () => {
       id: string
       key: string
     }
-    await server.cli(["keys", "revoke", created.id])
+    expect(await server.cli(["keys", "revoke", created.id])).toContain(`Revoked ${created.id}`)
+    // revoking it again says so, and changes nothing
+    expect(await server.cli(["keys", "revoke", created.id])).toMatch(/was already revoked \(.*\); nothing changed\./)
     const signIn = await fetch(`${server.url}/auth/session`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Event } from "@opensync/domain"
 import * as FullDisk from "@opensync/testkit/FullDisk"
-import { type RunningServer, startServer } from "@opensync/testkit/Server"
+import { type RunningServer, runCli, startServer } from "@opensync/testkit/Server"
 
 /** What only the local server promises: a private store, a disk that fills up, and throttled failed sign-ins. */
 
@@ -315,6 +315,11 @@ describe("opensync sessions", { timeout: 120_000 }, () => {
     expect(exported.map((line) => JSON.parse(line).session.id)).toEqual(["cli-session"])
     expect(await server.cli(["sessions", "delete", "cli-session"])).toContain("Deleted session cli-session")
     expect(await server.cli(["sessions", "list"])).toContain("No sessions match.")
+    for (const limit of ["0", "-5", "201"]) {
+      const ran = await runCli(["sessions", "list", "--limit", limit, "--data-dir", server.dataDir])
+      expect(ran.code).toBe(1)
+      expect(ran.stderr).toContain(`--limit takes 1 to 200 sessions (got ${limit}).`)
+    }
     const again = await sync(server, events)
     expect(again.body.deleted.length).toEqual(events.length)
   })
