@@ -92,6 +92,24 @@ const decodeFile = Schema.decodeUnknownEither(Schema.parseJson(Schema.encodedSch
   onExcessProperty: "preserve"
 })
 
+/** What is wrong with a config file's text, in a line: not JSON (where), not an object, or its first bad setting. */
+const fileProblem = (text: string, error: ParseResult.ParseError): string => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (cause) {
+    return `not JSON: ${cause instanceof Error ? cause.message : String(cause)}`
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    const kind = Array.isArray(parsed) ? "a list" : parsed === null ? "null" : `a ${typeof parsed}`
+    return `it holds ${kind}, not an object of settings`
+  }
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  return issue === undefined
+    ? "it does not match the settings' shape"
+    : `${issue.path.join(".") || "settings"}: ${issue.message}`
+}
+
 /** The plugin's settings file (`$XDG_CONFIG_HOME/<tool>/config.json`, mode 0600) merged with its environment. */
 export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client/ConfigStore", {
   effect: Effect.gen(function* () {
@@ -118,7 +136,7 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
       if (text.trim() === "") return {}
       const decoded = decodeFile(text)
       if (Either.isLeft(decoded)) {
-        return yield* new ConfigFileInvalid({ path, reason: ParseResult.TreeFormatter.formatErrorSync(decoded.left) })
+        return yield* new ConfigFileInvalid({ path, reason: fileProblem(text, decoded.left) })
       }
       return decoded.right as Record<string, unknown>
     })

@@ -75,6 +75,14 @@ describe("ConfigStore", () => {
       const broken = yield* Effect.flip(store.load)
       expect(broken._tag).toBe("ConfigFileInvalid")
       expect(broken.message).toContain(file)
+      // In a line a user reads, not a schema's parse tree
+      expect(broken.message).toContain("(not JSON: ")
+      writeFileSync(file, '["a"]')
+      expect((yield* Effect.flip(store.load)).message).toContain("(it holds a list, not an object of settings)")
+      writeFileSync(file, '{"autoSync": "yes"}')
+      const badValue = (yield* Effect.flip(store.load)).message
+      expect(badValue).toContain('(autoSync: Expected boolean, actual "yes")')
+      expect(badValue).not.toMatch(/Encoded side|└─|\n/)
       writeFileSync(file, "{}")
       const badEnv = yield* Effect.flip(store.load)
       expect(badEnv.message).toBe(
