@@ -29,6 +29,22 @@ const describe = (cause: unknown): string => {
 export const tooLarge = () =>
   json(413, "PayloadTooLarge", `Request body is larger than ${Limits.maxBodyBytes} bytes; send smaller batches.`)
 
+/**
+ * The message of `first`, or, when a value may be one of several (a union of literals: `bucket`, `sort`, `scope`…),
+ * every one of them: `Expected "day", "week" or "month", actual "year"` instead of the first alone.
+ */
+const expectedOf = (issues: ReadonlyArray<DecodeIssue>, first: DecodeIssue): string => {
+  const at = first.path.join(".")
+  const alternatives = issues
+    .filter((issue) => issue.path.join(".") === at)
+    .map((issue) => /^Expected (.+), actual (.+)$/s.exec(issue.message))
+  if (alternatives.length < 2 || alternatives.some((m) => m === null)) return first.message
+  // (`undefined`: the parameter may be left out, which the caller knows)
+  const expected = [...new Set(alternatives.map((m) => m![1]!))].filter((value) => value !== "undefined")
+  const list = expected.length === 1 ? expected[0] : `${expected.slice(0, -1).join(", ")} or ${expected.at(-1)}`
+  return `Expected ${list}, actual ${alternatives[0]![2]}`
+}
+
 /** Maps one failure to a JSON error response, or undefined to leave it to the API's own error encoding. */
 const toResponse = (e: unknown): HttpServerResponse.HttpServerResponse | undefined => {
   switch (tagOf(e)) {
@@ -45,9 +61,14 @@ const toResponse = (e: unknown): HttpServerResponse.HttpServerResponse | undefin
       const issues = (e as { issues: ReadonlyArray<DecodeIssue> }).issues
       const first = issues[0]
       const where = first === undefined || first.path.length === 0 ? "request" : first.path.join(".")
-      return json(400, "BadRequest", `Invalid ${where}: ${first?.message ?? "does not match the schema"}`, {
-        issues: issues.slice(0, 20)
-      })
+      return json(
+        400,
+        "BadRequest",
+        `Invalid ${where}: ${first === undefined ? "does not match the schema" : expectedOf(issues, first)}`,
+        {
+          issues: issues.slice(0, 20)
+        }
+      )
     }
     default:
       return undefined

@@ -27,6 +27,15 @@ export const section = (h: Harness): void => {
       expect((await get("/api/stats?to=253402300799999&from=253402300799998")).status).toEqual(200)
     })
 
+    it("names every value an option may take when it gets another", async () => {
+      expect(expectError(await get("/api/stats?bucket=year"), 400, "BadRequest")).toBe(
+        'Invalid bucket: Expected "day", "week" or "month", actual "year"'
+      )
+      expect(expectError(await get("/api/sessions?order=up"), 400, "BadRequest")).toBe(
+        'Invalid order: Expected "asc" or "desc", actual "up"'
+      )
+    })
+
     it("refuses JSON nested thousands of levels deep with 400, before parsing it, even unauthenticated", async () => {
       const deep = nested(5_000)
       expectError(await request("POST", "/auth/session", { key: null, raw: `{"apiKey":${deep}}` }), 400, "BadRequest")
