@@ -78,33 +78,40 @@ const firstRun = (url: string) =>
   })
 
 const serve = Command.make("serve", { host, port, dataDir, maxDbMb, walMb }, (options) =>
-  Layer.launch(
-    Layer.effectDiscard(
-      Effect.gen(function* () {
-        const url = yield* Server.serverUrl
-        for (const warning of yield* StartupWarnings) yield* Console.error(`warning: ${warning}`)
-        yield* firstRun(url)
-        yield* Console.log(`OpenSync ${version} listening on ${url} (data: ${options.dataDir})`)
-      })
-    ).pipe(
-      Layer.provideMerge(
-        Server.layer({
-          host: options.host,
-          port: options.port,
-          dataDir: options.dataDir,
-          maxDbBytes: Option.match(options.maxDbMb, {
-            onNone: () => maxBytesFromEnv(process.env.OPENSYNC_MAX_DB_MB),
-            onSome: (mb) => mb * 1024 * 1024
-          }),
-          walPages: Option.getOrUndefined(Option.map(options.walMb, (mb) => Math.max(1, mb) * 256))
-        })
-      )
-    )
+  (options.port < 0 || options.port > 65535
+    ? Effect.fail(new Error(`--port takes 0 (any free port) to 65535 (got ${options.port}).`))
+    : Effect.void
   ).pipe(
-    Effect.catchTag("ServeError", (e) =>
-      Effect.fail(
-        new Error(
-          `Cannot listen on ${options.host}:${options.port}: ${String(e.cause)}. Is another server running? Pick another --port.`
+    Effect.zipRight(
+      Layer.launch(
+        Layer.effectDiscard(
+          Effect.gen(function* () {
+            const url = yield* Server.serverUrl
+            for (const warning of yield* StartupWarnings) yield* Console.error(`warning: ${warning}`)
+            yield* firstRun(url)
+            yield* Console.log(`OpenSync ${version} listening on ${url} (data: ${options.dataDir})`)
+          })
+        ).pipe(
+          Layer.provideMerge(
+            Server.layer({
+              host: options.host,
+              port: options.port,
+              dataDir: options.dataDir,
+              maxDbBytes: Option.match(options.maxDbMb, {
+                onNone: () => maxBytesFromEnv(process.env.OPENSYNC_MAX_DB_MB),
+                onSome: (mb) => mb * 1024 * 1024
+              }),
+              walPages: Option.getOrUndefined(Option.map(options.walMb, (mb) => Math.max(1, mb) * 256))
+            })
+          )
+        )
+      ).pipe(
+        Effect.catchTag("ServeError", (e) =>
+          Effect.fail(
+            new Error(
+              `Cannot listen on ${options.host}:${options.port}: ${String(e.cause)}. Is another server running? Pick another --port.`
+            )
+          )
         )
       )
     )
@@ -139,7 +146,8 @@ const keysCreate = Command.make(
         const created = yield* keys.create(user, name, scope)
         if (json) return yield* Console.log(JSON.stringify(created, null, 2))
         yield* Console.log(
-          `Created key ${created.id} "${name}" (${scope} scope) for user ${user}. It is shown only this once:\n\n    ${created.key}\n`
+          `Created key ${created.id} "${name}" (${scope} scope) for user ${user} in ${dataDir} (a server on another ` +
+            `--data-dir does not know it). It is shown only this once:\n\n    ${created.key}\n`
         )
       })
     )

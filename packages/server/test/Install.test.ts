@@ -123,6 +123,12 @@ describe("the server in this clone", () => {
     const empty = mkdtempSync(join(base, "data-"))
     const listed = await runCli(["keys", "list", "--data-dir", empty])
     expect(listed.stdout).toContain("No API keys. Create one with `npm run opensync -- keys create --name NAME`.")
+    const badPort = await runCli(["serve", "--port", "99999", "--data-dir", empty])
+    expect(badPort.code).toBe(1)
+    expect(badPort.stderr).toContain("--port takes 0 (any free port) to 65535 (got 99999).")
+    // a key made in one data dir says which: a server on another one would refuse it
+    const made = await runCli(["keys", "create", "--name", "laptop", "--data-dir", empty])
+    expect(made.stdout).toContain(`for user local in ${empty} (a server on another --data-dir does not know it)`)
     const revoked = await runCli(["keys", "revoke", "key_missing", "--data-dir", empty])
     expect(revoked.code).not.toBe(0)
     expect(revoked.stderr).toContain("See `npm run opensync -- keys list`.")
