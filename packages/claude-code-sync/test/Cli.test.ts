@@ -246,6 +246,19 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     expect(queued).toBeGreaterThan(0)
     expect(again2.stdout).toContain(`Sent ${queued} event(s), 0 rejected by the server, 0 pending.`)
     expect(await api<Api.SessionDetail>(server, server.key, `/api/sessions/${sessionId}`)).toEqual(detail)
+
+    // Deleted on the server: importing it again says the server dropped its events, and why
+    const deleted = await fetch(`${server.url}/api/sessions/${encodeURIComponent(sessionId)}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${server.key}` }
+    })
+    expect(deleted.status).toBe(200)
+    const afterDelete = await run(dir, ["import", "--again"])
+    expect(afterDelete.code).toBe(0)
+    expect(afterDelete.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending.")
+    expect(afterDelete.stdout).toContain(
+      `${queued} event(s) dropped by the server: their session was deleted there, and a deleted session stays deleted.`
+    )
   })
 
   it("keeps events pending while the server is down and delivers them exactly once when it is back", async () => {

@@ -111,7 +111,7 @@ const sendingWhile = <A, E, R>(work: (appended: Effect.Effect<void>) => Effect.E
         : (body: Uint8Array, count: number) =>
             Effect.tap(sendEncoded(body, count), () => Effect.sync(() => counted(count)))
     const signal = yield* Queue.sliding<boolean>(1)
-    const sent = { delivered: 0, rejected: 0, unreachable: false }
+    const sent = { delivered: 0, rejected: 0, deleted: 0, unreachable: false }
     const sender = yield* Effect.fork(
       Effect.gen(function* () {
         for (;;) {
@@ -119,6 +119,7 @@ const sendingWhile = <A, E, R>(work: (appended: Effect.Effect<void>) => Effect.E
           const drained = yield* outbox.drain(send, { claimTimeout: 0 }, sendBytes)
           sent.delivered += drained.delivered
           sent.rejected += drained.rejected
+          sent.deleted += drained.deleted
           sent.unreachable = drained.failure?.kind === "unavailable"
           if (last || drained.failure !== null) return
         }

@@ -184,6 +184,8 @@ const pendingCount = Effect.flatMap(Outbox.Outbox, (outbox) => Effect.map(outbox
 export interface Sent {
   readonly delivered: number
   readonly rejected: number
+  /** Dropped by the server: their session was deleted there. */
+  readonly deleted?: number
   /**
    * Whether the server could not be reached at the end (its drain already waited through the retries): the drain that
    * follows tries once, so an import while the server is down waits for it once, not twice.
@@ -284,10 +286,11 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
       const saved: number = checkRetention ? yield* saveFromCleanup(mapping) : 0
       const done = { ...processed, saved }
       const { delivered, rejected } = before
-      if (!send) return { ...done, delivered, rejected, pending: yield* pendingCount, error: null }
+      const deleted = before.deleted ?? 0
+      if (!send) return { ...done, delivered, rejected, deleted, pending: yield* pendingCount, error: null }
       if (config.serverUrl === undefined || config.apiKey === undefined) {
         const error = `Not configured: run \`${agent.source.cli} login\`. Events stay queued until then.`
-        return { ...done, delivered, rejected, pending: yield* pendingCount, error } as SyncReport
+        return { ...done, delivered, rejected, deleted, pending: yield* pendingCount, error } as SyncReport
       }
       const transport = yield* SyncClient.SyncClient
       // Every append happens under the lock, so a claim left in the outbox's sending/ (or a spool file in its tmp/)
@@ -301,6 +304,7 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
         ...done,
         delivered: delivered + drained.delivered,
         rejected: rejected + drained.rejected,
+        deleted: deleted + drained.deleted,
         pending: yield* pendingCount,
         error: drained.failure?.message ?? null
       } satisfies SyncReport
@@ -339,6 +343,7 @@ export const runWith = <E = never, R = never>(options: RunOptions<E, R>) =>
         eventsQueued: report.eventsQueued + next.eventsQueued,
         delivered: report.delivered + next.delivered,
         rejected: report.rejected + next.rejected,
+        deleted: (report.deleted ?? 0) + (next.deleted ?? 0),
         pending: next.pending,
         error
       }
