@@ -178,6 +178,7 @@ describe("the agent kit's sync", () => {
         eventsQueued: 3,
         delivered: 3,
         rejected: 0,
+        deleted: 0,
         pending: 0,
         error: null
       })
