@@ -60,6 +60,8 @@ HookAgent.describeVersions(
       const before = await Codex.runCli(world, ["verify"], ingest)
       expect(before.code).toBe(1)
       expect(before.stderr).toContain("not trusted in Codex yet")
+      // registered, only not trusted: not "missing"
+      expect(before.stdout).toMatch(/^hooks +not active: /m)
       const login = await Codex.runCli(world, ["login", "--url", ingest.url, "--key", ingest.key])
       expect(login.code, `${login.stdout}${login.stderr}`).toBe(0)
 

@@ -106,6 +106,7 @@ export const make = (options: Options): Registration => {
     return {
       key: "hooks",
       active: events.length > 0 && (gate?.open ?? true),
+      registered: events.length > 0,
       text,
       details: [...(gate === undefined ? [] : [gate.text]), lastRun()],
       json: { path: settingsPath, events, positions, gate: gate ?? null },

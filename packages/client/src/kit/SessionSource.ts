@@ -180,6 +180,8 @@ export interface RegistrationStatus {
   readonly key: string
   /** Whether the agent will run the plugin. */
   readonly active: boolean
+  /** Whether it is registered (it may be, and not run yet: Codex runs hooks only once the user trusts them). */
+  readonly registered?: boolean
   /** One line for `status`. */
   readonly text: string
   /** Further lines (files that cannot be read, …). */

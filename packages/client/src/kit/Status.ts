@@ -181,7 +181,7 @@ export const verify = (asJson: boolean) =>
     } else {
       const lines = [
         `install     ${Install.line(agent, install)}`,
-        `${registration.key.padEnd(12)}${registration.active ? "ok" : "missing"}: ${registration.text}`,
+        `${registration.key.padEnd(12)}${registration.active ? "ok" : registration.registered === true ? "not active" : "missing"}: ${registration.text}`,
         ...registration.details.map(indent(12)),
         `connection  ${reached(connection)}`
       ]
