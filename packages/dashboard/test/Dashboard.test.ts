@@ -78,7 +78,9 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     expect(await anonymous.getByLabel("Server URL").inputValue()).toBe(server.url)
     // The help names the command that works where this server runs: a clone of the repository.
     await anonymous.getByText("Where do I get a key?").click()
-    await anonymous.locator("code", { hasText: "npm run opensync -- keys create --name dashboard --scope full" }).waitFor()
+    await anonymous
+      .locator("code", { hasText: "npm run opensync -- keys create --name dashboard --scope full" })
+      .waitFor()
     await shot("sign-in", anonymous)
     const reply = await anonymous.request.get(`${server.url}/api/sessions`)
     expect(reply.status()).toBe(401)
