@@ -52,6 +52,10 @@ describe("after an outage", () => {
     expect(status.stdout).toMatch(
       /^outbox +\d+ pending since .*: Cannot reach http:\/\/127\.0\.0\.1:9 .*the next hook or turn retries/m
     )
+    // the last error says when it was met
+    expect(status.stdout).toMatch(
+      /^last error +\d{4}-\d\d-\d\d .*\(\d+ s ago\): Cannot reach http:\/\/127\.0\.0\.1:9 /m
+    )
     expect((await exec(cli, ["set", "autoSync", "true"])).code).toBe(0)
 
     // A tool call of any session: it finds events waiting and starts a sync, which fails again.

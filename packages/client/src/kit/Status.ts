@@ -160,7 +160,8 @@ export const status = (asJson: boolean) =>
           (line, i) => `${i === 0 ? "inbox          " : "               "}${line}`
         ),
         `last sync      ${ago(outbox.lastSuccessAt)}`,
-        `last error     ${outbox.lastError ?? "none"}`,
+        // (when: an error met before the last sync, by another server URL say, is told apart from a current one)
+        `last error     ${outbox.lastError === null ? "none" : `${ago(outbox.lastErrorAt)}: ${outbox.lastError}`}`,
         ...history.map((line) => `history        ${line}`),
         `${registration.key.padEnd(15)}${registration.text}`,
         ...registration.details.map(indent(15)),
