@@ -1055,6 +1055,7 @@ describe("redactText: contexts found missing at the stop of 2026-12-06 (third)",
       "Jeton : ",
       "токен: ",
       "clé API : ",
+      "APIキー: ",
       "passord: "
     ]) {
       const text = `${label}${pw}`

@@ -19,7 +19,7 @@ export const NON_ASCII_LABEL_ANCHORS =
 
 /** Whether an anchor hit is one of the labels (as the anchor regex matched it: from its first character on). */
 export const LABEL_HIT =
-  /^(?:pa(?:lavra|rol)|mot[ \t]|m[ậa]t[ \t]|senha|salasana|sifre|senord|slo$|ka(?:ta[ \t]|$)|contrase|cl[ée][ \t]|chave[ \t]|achtwoord|adgangskode|api-schl|has[łl]o|heslo|jelsz|jeton|[^\t -~])/i
+  /^(?:pa(?:lavra|rol)|mot[ \t]|m[ậa]t[ \t]|senha|salasana|sifre|senord|slo$|ka(?:ta[ \t]|$)|contrase|cl[ée][ \t]|chave[ \t]|achtwoord|adgangskode|api(?:-schl|キー)|has[łl]o|heslo|jelsz|jeton|[^\t -~])/i
 
 /**
  * After the label: a qualifier in parentheses (`Passwort (neu)`), the separator (`:`, the full-width `：`, `=`), then
