@@ -227,8 +227,7 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
         return yield* save({ [key]: yield* parseBoolean(key, value) })
       })
 
-    /** Forgets the server URL and key, keeping the other settings. */
-    /** Removes the server URL and key from the file; whether it held either. */
+    /** Forgets the server URL and key, keeping the other settings; whether the file held either. */
     const clearCredentials = Effect.gen(function* () {
       const { apiKey, convexUrl, ...rest } = yield* readFile
       if (apiKey === undefined && convexUrl === undefined) return false

@@ -77,45 +77,54 @@ const firstRun = (url: string) =>
     )
   })
 
-const serve = Command.make("serve", { host, port, dataDir, maxDbMb, walMb }, (options) =>
-  (options.port < 0 || options.port > 65535
-    ? Effect.fail(new Error(`--port takes 0 (any free port) to 65535 (got ${options.port}).`))
-    : Effect.void
+/** Starts the server and keeps it running until interrupted. */
+const launch = (options: {
+  readonly host: string
+  readonly port: number
+  readonly dataDir: string
+  readonly maxDbMb: Option.Option<number>
+  readonly walMb: Option.Option<number>
+}) =>
+  Layer.launch(
+    Layer.effectDiscard(
+      Effect.gen(function* () {
+        const url = yield* Server.serverUrl
+        for (const warning of yield* StartupWarnings) yield* Console.error(`warning: ${warning}`)
+        yield* firstRun(url)
+        yield* Console.log(`OpenSync ${version} listening on ${url} (data: ${options.dataDir})`)
+      })
+    ).pipe(
+      Layer.provideMerge(
+        Server.layer({
+          host: options.host,
+          port: options.port,
+          dataDir: options.dataDir,
+          maxDbBytes: Option.match(options.maxDbMb, {
+            onNone: () => maxBytesFromEnv(process.env.OPENSYNC_MAX_DB_MB),
+            onSome: (mb) => mb * 1024 * 1024
+          }),
+          walPages: Option.getOrUndefined(Option.map(options.walMb, (mb) => Math.max(1, mb) * 256))
+        })
+      )
+    )
   ).pipe(
-    Effect.zipRight(
-      Layer.launch(
-        Layer.effectDiscard(
-          Effect.gen(function* () {
-            const url = yield* Server.serverUrl
-            for (const warning of yield* StartupWarnings) yield* Console.error(`warning: ${warning}`)
-            yield* firstRun(url)
-            yield* Console.log(`OpenSync ${version} listening on ${url} (data: ${options.dataDir})`)
-          })
-        ).pipe(
-          Layer.provideMerge(
-            Server.layer({
-              host: options.host,
-              port: options.port,
-              dataDir: options.dataDir,
-              maxDbBytes: Option.match(options.maxDbMb, {
-                onNone: () => maxBytesFromEnv(process.env.OPENSYNC_MAX_DB_MB),
-                onSome: (mb) => mb * 1024 * 1024
-              }),
-              walPages: Option.getOrUndefined(Option.map(options.walMb, (mb) => Math.max(1, mb) * 256))
-            })
-          )
-        )
-      ).pipe(
-        Effect.catchTag("ServeError", (e) =>
-          Effect.fail(
-            new Error(
-              `Cannot listen on ${options.host}:${options.port}: ${String(e.cause)}. Is another server running? Pick another --port.`
-            )
-          )
+    Effect.catchTag("ServeError", (e) =>
+      Effect.fail(
+        new Error(
+          `Cannot listen on ${options.host}:${options.port}: ${String(e.cause)}. Is another server running? Pick another --port.`
         )
       )
     )
   )
+
+/** A port out of range, refused in this CLI's words (Node's own message names an option the user never gave). */
+const checkPort = (port: number) =>
+  port < 0 || port > 65535
+    ? Effect.fail(new Error(`--port takes 0 (any free port) to 65535 (got ${port}).`))
+    : Effect.void
+
+const serve = Command.make("serve", { host, port, dataDir, maxDbMb, walMb }, (options) =>
+  Effect.zipRight(checkPort(options.port), launch(options))
 ).pipe(Command.withDescription("Start the local OpenSync server (HTTP API on a SQLite file)."))
 
 const withKeys = <A, E>(dir: string, effect: Effect.Effect<A, E, LocalKeys | SignIns | SessionStore>) =>

@@ -161,7 +161,7 @@ const runImport = (since: Option.Option<Date>, again: boolean, version: string) 
         // With a server to send to, events go out while the import reads on.
         const { result: totals, sent } = configured
           ? yield* sendingWhile(run)
-          : { result: yield* run(undefined), sent: { delivered: 0, rejected: 0 } }
+          : { result: yield* run(undefined), sent: { delivered: 0, rejected: 0, deleted: 0 } }
         bar?.end()
         for (const skipped of totals.skipped.slice(0, 10)) {
           yield* Console.error(`skipped ${skipped.label}: ${skipped.reason}`)

@@ -25,7 +25,7 @@ export interface ReportCounts {
   readonly delivered: number
   readonly rejected: number
   /** Events the server dropped because their session was deleted there (`opensync sessions delete`, a wipe). */
-  readonly deleted?: number
+  readonly deleted: number
   readonly pending: number
 }
 
@@ -118,7 +118,7 @@ export const reportLines = (agent: Agent, log: string, report: ReportCounts): Re
           `Processed ${report.inboxItems} ${agent.inboxNoun}(s)${unreadable}${followUps}; queued ${report.eventsQueued} event(s).`
         ]),
     `Sent ${report.delivered} event(s), ${report.rejected} rejected by the server, ${report.pending} pending.`,
-    ...((report.deleted ?? 0) > 0
+    ...(report.deleted > 0
       ? [
           `${report.deleted} event(s) dropped by the server: their session was deleted there, and a deleted session stays deleted.`
         ]

@@ -309,6 +309,7 @@ export const check = (options: CheckOptions): Outcome => {
     eventsQueued: 0,
     delivered: 0,
     rejected: 0,
+    deleted: 0,
     pending: 0
   }
   return { lines: [options.summary(found), ...ImportText.reportLines(agent, paths.log, report)] }

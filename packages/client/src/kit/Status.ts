@@ -14,7 +14,7 @@ import * as Inbox from "./Inbox.js"
 import * as Install from "./Install.js"
 import { LocalState } from "./LocalState.js"
 import * as Retention from "./Retention.js"
-import { SessionSource } from "./SessionSource.js"
+import { type RegistrationStatus, SessionSource } from "./SessionSource.js"
 import * as Telemetry from "./Telemetry.js"
 
 const { ago, fail } = AccountCommands
@@ -170,6 +170,10 @@ export const status = (asJson: boolean) =>
     )
   })
 
+/** `ok`, `not active` (registered, not run by the agent yet: Codex before trust), or `missing`. */
+const registrationState = (registration: RegistrationStatus): string =>
+  registration.active ? "ok" : registration.registered === true ? "not active" : "missing"
+
 /** `verify`: exits 1 unless the agent runs the plugin and the server accepts the key. */
 export const verify = (asJson: boolean) =>
   Effect.gen(function* () {
@@ -182,7 +186,7 @@ export const verify = (asJson: boolean) =>
     } else {
       const lines = [
         `install     ${Install.line(agent, install)}`,
-        `${registration.key.padEnd(12)}${registration.active ? "ok" : registration.registered === true ? "not active" : "missing"}: ${registration.text}`,
+        `${registration.key.padEnd(12)}${registrationState(registration)}: ${registration.text}`,
         ...registration.details.map(indent(12)),
         `connection  ${reached(connection)}`
       ]

@@ -185,7 +185,7 @@ export interface Sent {
   readonly delivered: number
   readonly rejected: number
   /** Dropped by the server: their session was deleted there. */
-  readonly deleted?: number
+  readonly deleted: number
   /**
    * Whether the server could not be reached at the end (its drain already waited through the retries): the drain that
    * follows tries once, so an import while the server is down waits for it once, not twice.
@@ -262,6 +262,7 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
           ...nothingProcessed,
           delivered: 0,
           rejected: 0,
+          deleted: 0,
           pending: yield* pendingCount,
           error
         }
@@ -279,14 +280,13 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
         recovered: yield* recoverFailures(mapping)
       }
       const extra = first && options.extra !== undefined ? yield* options.extra : undefined
-      const before: Sent = extra ?? { delivered: 0, rejected: 0 }
+      const before: Sent = extra ?? { delivered: 0, rejected: 0, deleted: 0 }
       const retention = options.retention ?? "hourly"
       const checkRetention =
         first && send && (retention === "always" || (retention === "hourly" && (yield* Retention.due)))
       const saved: number = checkRetention ? yield* saveFromCleanup(mapping) : 0
       const done = { ...processed, saved }
-      const { delivered, rejected } = before
-      const deleted = before.deleted ?? 0
+      const { delivered, rejected, deleted } = before
       if (!send) return { ...done, delivered, rejected, deleted, pending: yield* pendingCount, error: null }
       if (config.serverUrl === undefined || config.apiKey === undefined) {
         const error = `Not configured: run \`${agent.source.cli} login\`. Events stay queued until then.`
@@ -343,7 +343,7 @@ export const runWith = <E = never, R = never>(options: RunOptions<E, R>) =>
         eventsQueued: report.eventsQueued + next.eventsQueued,
         delivered: report.delivered + next.delivered,
         rejected: report.rejected + next.rejected,
-        deleted: (report.deleted ?? 0) + (next.deleted ?? 0),
+        deleted: report.deleted + next.deleted,
         pending: next.pending,
         error
       }
