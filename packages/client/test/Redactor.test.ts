@@ -1409,6 +1409,39 @@ describe("redactText: what a second review at the same stop found", () => {
     )
   })
 
+  it("a client's .login(user, password), Algolia's key, keys in query parameters, web server headers, plists, .NET user secrets", () => {
+    const pw = `${g.alnum(12)}#9`
+    const key = g.alnum(32)
+    for (const text of [
+      `ftp.login("backup", "${pw}")`,
+      `server.login('alerts@example.com', '${pw}')`,
+      `const client = algoliasearch("VX0A1B2C3D", "${key}");`,
+      `HTTPError: 401 Unauthorized for url: https://api.example.com/data/2.5/weather?q=London&appid=${key}`,
+      `GET https://api.example.com/v1/data?format=json&ak=${key}&limit=10`,
+      `    proxy_set_header X-Api-Key ${key};`,
+      `RequestHeader set X-Api-Key "${key}"`,
+      `<key>API_KEY</key>\n\t<string>${key}</string>`,
+      `dotnet user-secrets set "Smtp:Password" "${pw}"`,
+      `dotnet user-secrets set Stripe:SecretKey ${key} --project src/Web`
+    ]) {
+      expect(gone(text, text.includes(pw) ? pw : key), text).toBe(true)
+    }
+    unchanged(
+      "ftp.login(user, password)",
+      'auth.login("Sign in")',
+      "algoliasearch(appId, process.env.ALGOLIA_KEY)",
+      "https://graph.example.com/oauth?appid=123456789012345&x=1",
+      "https://example.com/?appid=wx1234567890abcdef",
+      "break=1&ak=short",
+      "proxy_set_header X-Real-IP $remote_addr;",
+      "proxy_set_header X-Api-Key $http_x_api_key;",
+      "<key>CFBundleIdentifier</key>\n<string>com.example.app.extension.widget</string>",
+      "<key>NSCameraUsageDescription</key>\n<string>We use the camera to scan receipts</string>",
+      'dotnet user-secrets set "Logging:Level" "Information"',
+      'dotnet user-secrets set "Stripe:PublishableKey" "pk_test_abc123def456"'
+    )
+  })
+
   it("a password quoted once more inside another quoted command (bash -c, ssh, a command in raw JSON text)", () => {
     const pw = `${g.alnum(12)}%9`
     for (const text of [

@@ -147,7 +147,7 @@ const BEARER_SETTER = /^(?:bearer_?auth|with_?bearer(?:_?token)?|set_?bearer(?:_
  * registry (`npm config set //npm.pkg.github.com/:_authToken <token>`).
  */
 const SPACE_ASSIGN_PREFIX =
-  /(?:^|[\s;])(?:(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?|configure\s+set(?:\s+--profile\s+\S+)?|(?:hub|poetry|composer|glab|gh|conda)\s+config(?:\s+(?:set|--global|--auth|-g))*|rclone\s+config\s+(?:create|update)(?:\s[^\n]*)?|convex\s+env\s+set(?:\s+--prod)?)\s+|config(?:\s+(?:set|--global|--local|--system|-g))+\s+\/\/[^\s/]+(?:\/[^\s]*)?:)$/
+  /(?:^|[\s;])(?:(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?|configure\s+set(?:\s+--profile\s+\S+)?|(?:hub|poetry|composer|glab|gh|conda)\s+config(?:\s+(?:set|--global|--auth|-g))*|rclone\s+config\s+(?:create|update)(?:\s[^\n]*)?|convex\s+env\s+set(?:\s+--prod)?|(?:proxy|grpc|uwsgi)_set_header|add_header|RequestHeader\s+(?:set|append|add|merge|setifempty))\s+|config(?:\s+(?:set|--global|--local|--system|-g))+\s+\/\/[^\s/]+(?:\/[^\s]*)?:)$/
 
 const NAME_FIELD =
   /(?:^|[\s{,;(["':])(?:name|Name|NAME|key|Key|KEY|keyName|KeyName|variable|Variable|ParameterKey|OptionName|env_var|envVar)["']?\s*[:=]\s*["']?$/
@@ -204,6 +204,9 @@ const NEXT_WORD = /^[^\s,;!?)]+/
 /** What may come before a bare `key` label in prose: a blank, the start of a line, Markdown's bold or a bullet. */
 const PROSE_BEFORE = /^(?:| |\t|\n|\*)$/
 
+/** The value of a property list's `<key>`: `<string>…</string>` after blanks. */
+const PLIST_STRING = /[ \t\r\n]{0,40}<string>(?<s>[^<\n]{1,4096})<\/string>/y
+
 const XML_PREFIX = /<([A-Za-z_][\w.-]{0,40}:)?$/
 const XML_ATTRIBUTES = /^(?:\s[^<>]{0,300})?>/
 
@@ -239,6 +242,19 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     if (!text.startsWith(`</${element.name}>`, close)) return
     const value = text.slice(start, close)
     if (!value.includes("\n") && plausibleSecretValue(value)) scan.add(RULE, start, close)
+    return
+  }
+
+  // A property list's entry: `<key>API_KEY</key>`, then its value as `<string>…</string>`
+  if (before === ">" && text.startsWith("</key>", keyEnd) && text.startsWith("<key>", keyStart - 5)) {
+    const entry = stickyAt(PLIST_STRING, text, keyEnd + 6)
+    const value = entry?.groups?.s
+    const strength = keyStrength(key)
+    if (entry === null || value === undefined || strength === "none") return
+    if (strength === "strong" ? plausibleSecretValue(value) : tokenLike(value)) {
+      const end = keyEnd + 6 + entry[0].length - "</string>".length
+      scan.add(RULE, end - value.length, end)
+    }
     return
   }
 

@@ -1,7 +1,8 @@
 /**
  * Calls that take a password as a positional argument, without a name at the call: `new PDO($dsn, $user, "…")`,
  * `new mysqli($host, $user, "…", $db)`, JDBC's `DriverManager.getConnection(url, user, "…")`, Go's `smtp.PlainAuth("",
- * user, "…", host)`, Azure's `ClientSecretCredential(tenant, client, "…")`.
+ * user, "…", host)`, Azure's `ClientSecretCredential(tenant, client, "…")`, a client's `.login(user, "…")` (Python's
+ * `ftplib`, `smtplib`, `imaplib`, `poplib`'s `.pass_` aside), Algolia's `algoliasearch(appId, "…")`.
  */
 import { type Scan, type Scanner, stickyAt } from "./engine.js"
 import { isPlaceholder } from "./values.js"
@@ -28,13 +29,13 @@ export const stringArgument = (scan: Scan, i: number, index: number, rule: strin
 }
 
 /** The anchor regex's alternatives for these calls (each in the group of its first character, see `rules.ts`). */
-export const CALL_HIT = /^(?:pdo|mysqli|connection)\($/i
+export const CALL_HIT = /^(?:pdo|mysqli|connection|\.login|algoliasearch)\($/i
 
-/** At `PDO(`, `mysqli(`, `getConnection(`: the password argument (the third). */
+/** At `PDO(`, `mysqli(`, `getConnection(`: the password argument (the third); at `.login(`, `algoliasearch(`: the second. */
 export const positionalCallScanner: Scanner = (scan, at, end) => {
   const text = scan.text
   const c = text.charCodeAt(at) | 0x20
   // `Connection(` only as JDBC's `getConnection(`
   if (c === 0x63 /* c */ && !text.startsWith("get", at - 3)) return
-  stringArgument(scan, end, 2, "cli-password")
+  stringArgument(scan, end, c === 0x2e /* . */ || c === 0x61 /* a */ ? 1 : 2, "cli-password")
 }

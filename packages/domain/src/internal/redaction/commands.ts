@@ -70,6 +70,20 @@ export const goDsnScanner: Scanner = (scan, at) => {
   scan.add("connection-string", start + colon + 1, end)
 }
 
+/** A query parameter's value that is a key: a run of 24+ characters with digits and letters, up to the next `&`. */
+const QUERY_KEY_VALUE = /[A-Za-z0-9_-]{24,200}(?=[&#\s"'<>)\]]|$)/y
+
+/**
+ * Query parameters that carry an API key without a keyword in their name: `appid=` (OpenWeatherMap and others),
+ * `ak=` (Baidu). The anchor's lookbehind has checked the `?` or `&` before the name; a numeric id (`appid=1234567890`,
+ * a Facebook app id) is not a key.
+ */
+export const queryKeyScanner: Scanner = (scan, _at, end) => {
+  const m = stickyAt(QUERY_KEY_VALUE, scan.text, end)
+  if (m === null || !digitAndLetter(m[0]) || isDummyToken(m[0]) || isPlaceholder(m[0])) return
+  scan.add("url-password", end, end + m[0].length)
+}
+
 /** `scheme://user:password@host` (password only), Sentry DSN keys and bare tokens used as the user. */
 export const urlScanner: Scanner = (scan, at) => {
   const text = scan.text
@@ -764,13 +778,18 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
   /\btemporary password is generated for \S+:\s+(?<pw>\S{4,200})/d,
   // An API's error quoting the key it refused: `Invalid API key provided: <key>` (not a masked one: `sk-abc***xyz`)
   /\b(?:Invalid|Incorrect) API key provided:\s*(?<pw>[^\s*.]{8,200})(?=[\s.]|$)/di,
+  // .NET's secret manager: `dotnet user-secrets set "Smtp:Password" "<value>"` (a secret-named key: not `Logging:Level`)
+  new RegExp(
+    `\\buser-secrets\\s+set\\s+(?:--?[\\w-]+\\s+\\S+\\s+)*(["']?)(?![\\w.:-]*(?:public|publishable))[\\w.:-]{0,80}(?:password|passwd|pwd|secret|token|apikey|api_key|key|credential)[\\w.-]{0,20}\\1\\s+(?<pw>(?!-)${ARG})`,
+    "di"
+  ),
   // Composer: `composer config [--global] http-basic.<host> <user> <password>`
   new RegExp(`\\bcomposer\\s+config\\s+(?:-[\\w-]+\\s+)*http-basic\\.[\\w.-]+\\s+${ARG}\\s+(?<pw>${ARG})`, "d")
 ]
 
 /** The commands of `PASSWORD_ARGUMENTS`, a cheap first test of a line. */
 const ARGUMENT_COMMAND =
-  /\b(?:htpasswd|rabbitmqctl|AUTH|CONFIG|ACL|insecure-password|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm|cargo|snyk|vault|b2|bundle|lftp|twine|cqlsh|useradd|usermod|pgcli|vsql|clickhouse-client|cypher-shell|rabbitmqadmin|crane|doctl|codecov(?:cli)?|D?sonar|security|openssl|wpa_passphrase|composer|pulumi|temporary|provided|neo4j-admin|jenkins-cli|drone|nmcli|mysqladmin|az|vault|glab|PSK|XAUTH|EAP)\b/i
+  /\b(?:htpasswd|rabbitmqctl|AUTH|CONFIG|ACL|insecure-password|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm|cargo|snyk|vault|b2|bundle|lftp|twine|cqlsh|useradd|usermod|pgcli|vsql|clickhouse-client|cypher-shell|rabbitmqadmin|crane|doctl|codecov(?:cli)?|D?sonar|security|openssl|wpa_passphrase|composer|pulumi|temporary|provided|neo4j-admin|jenkins-cli|drone|nmcli|mysqladmin|az|vault|glab|PSK|XAUTH|EAP|user-secrets)\b/i
 
 /** A literal echoed or printed into a pipe: `echo -n "…" |`, `printf '%s' '…' |`; `cmd` is the rest of the line. */
 const PIPED_LITERAL =

@@ -23,6 +23,7 @@ import {
   pgpassLineScanner,
   pgpassScanner,
   printedSecretScanner,
+  queryKeyScanner,
   saslPasswdScanner,
   urlScanner
 } from "./commands.js"
@@ -215,7 +216,8 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
  * `identified`, `client(`, `cookie`, `SecureString`; commands taking a password as an argument without a keyword in
  * their name (`rabbitmqctl`, `sqlplus`, `/user:`, `put-parameter`, `mc alias`, `ssh-keygen`, `ACL SETUSER`…); a
  * `.pgpass` line's port (`:5432:`), a relay host's port in Postfix's `sasl_passwd` (`]:587 `), `::add-mask::`, and
- * `tid=` (GitHub Copilot tokens); labels of passwords and tokens in other languages (`labels.ts`). Alternatives are
+ * `tid=` (GitHub Copilot tokens); the query parameters `appid=` and `ak=`; the calls `.login(` and
+ * `algoliasearch(` (`calls.ts`); labels of passwords and tokens in other languages (`labels.ts`). Alternatives are
  * grouped by their first character, which V8 matches about twice as fast as a flat list.
  */
 const ANCHORS =
@@ -224,10 +226,10 @@ const ANCHORS =
   "s(?:ec(?:ret|urestring)|ig=|ignature|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo))|" +
   "t(?:oken|cp\\((?<=@tcp\\())|k(?:ey|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t])|" +
   "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|onnection\\(|ontrase[ñn]a|l[ée][ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +
-  "a(?:uth|cl[ \\t]+setuser|ult[ \\t]+login(?<=vault[ \\t]+login)|chtwoord(?<=wachtwoord)|dgangskode|pi-schl[üu]ssel)|" +
+  "a(?:uth|ppid=(?<=[?&]appid=)|k=(?<=[?&]ak=)|lgoliasearch\\(|cl[ \\t]+setuser|ult[ \\t]+login(?<=vault[ \\t]+login)|chtwoord(?<=wachtwoord)|dgangskode|pi-schl[üu]ssel)|" +
   "b(?:earer|undle[ \\t]+config|ase64(?<=\\|[ \\t]{0,4}base64))|h(?:ttp-basic|as[łl]o|eslo)|j(?:wt\\.(?:sign|verify|encode|decode)|elsz[óo]|eton)|" +
   "identified|dev:|r(?:abbitmqctl|and[ \\t]+-)|sqlplus|freerdp|" +
-  "[_.-]p(?:w|at)(?![a-z0-9])|:(?:\\/\\/|\\d{4,5}:|\\*:|:add-mask::)|\\/u(?:ser)?:|\\]:\\d{2,5}[ \\t]|" +
+  "[_.-]p(?:w|at)(?![a-z0-9])|\\.login\\(|:(?:\\/\\/|\\d{4,5}:|\\*:|:add-mask::)|\\/u(?:ser)?:|\\]:\\d{2,5}[ \\t]|" +
   "[ \\t](?:-(?:[uapPwb]|-(?:user|auth|http-user|body))|user[ \\t](?<=net[ \\t]{1,4}user[ \\t]))|tid=|" +
   NON_ASCII_LABEL_ANCHORS
 
@@ -246,6 +248,8 @@ const dispatch = (hit: string): Scanner => {
   if (COMMAND_HIT.test(hit)) return passwordArgumentsScanner
   if (LABEL_HIT.test(hit)) return foreignLabelScanner
   if (CALL_HIT.test(hit)) return positionalCallScanner
+  // `?appid=`, `&ak=`: query parameters that carry a key
+  if (c === 0x61 /* a */ && hit.charCodeAt(hit.length - 1) === 0x3d /* = */) return queryKeyScanner
   // `user:password@tcp(host:3306)/db`: Go's MySQL driver's DSN
   if (hit.length === 4 && hit.charCodeAt(3) === 0x28 /* ( */) return goDsnScanner
   // `:5432:`, `:*:`: a `.pgpass` line's port
