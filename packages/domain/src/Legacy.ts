@@ -38,7 +38,12 @@ export type LegacySession = typeof LegacySession.Type
 export const LegacyMessage = Schema.Struct({
   sessionExternalId: Str,
   externalId: Str,
-  role: Schema.Literal("user", "assistant", "system", "tool", "unknown"),
+  role: Schema.Literal("user", "assistant", "system", "tool", "unknown").annotations({
+    message: (issue) => ({
+      message: `Expected "user", "assistant", "system", "tool" or "unknown", actual ${JSON.stringify(issue.actual)}`,
+      override: true
+    })
+  }),
   textContent: Schema.optional(Schema.NullOr(Str)),
   model: Schema.optional(Schema.NullOr(Str)),
   ...counted,
@@ -48,13 +53,25 @@ export const LegacyMessage = Schema.Struct({
 })
 export type LegacyMessage = typeof LegacyMessage.Type
 
+const AnArray = Schema.Array(Schema.Unknown).annotations({ identifier: "an array" })
+
 export const LegacyBatch = Schema.Struct({
-  sessions: Schema.optional(Schema.Array(Schema.Unknown)),
-  messages: Schema.optional(Schema.Array(Schema.Unknown))
-})
+  sessions: Schema.optional(AnArray),
+  messages: Schema.optional(AnArray)
+}).annotations({ identifier: "an object with sessions and messages arrays" })
 
 const options = { errors: "first", onExcessProperty: "ignore" } as const
-const formatError = (error: ParseResult.ParseError) => ParseResult.TreeFormatter.formatErrorSync(error)
+
+/**
+ * The first problem of a body, with the field it is in: `promptTokens: Expected a number, actual "x"` (not the whole
+ * schema written as a TypeScript type).
+ */
+const formatError = (error: ParseResult.ParseError): string => {
+  const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  if (first === undefined) return "Invalid body"
+  const message = first.message.replace(/^Expected (number|string)\b/, "Expected a $1")
+  return first.path.length === 0 ? message : `${first.path.join(".")}: ${message}`
+}
 
 /** Legacy `source` values: default `opencode`, `cursor` stored as `cursor-sync`. */
 export const legacySource = (source: string | undefined): string => {
@@ -99,9 +116,7 @@ export const sessionEvent = (body: unknown, now: number): Either.Either<SessionE
     body,
     LegacySession,
     (record) =>
-      typeof record.externalId !== "string" && typeof record.sessionId !== "string"
-        ? "Missing externalId or sessionId"
-        : undefined,
+      record.externalId === undefined && record.sessionId === undefined ? "Missing externalId or sessionId" : undefined,
     (s) => {
       const id = (s.externalId ?? s.sessionId ?? "").trim()
       if (id.length === 0 || id.length > 256) return Either.left("externalId must be 1 to 256 characters")
@@ -180,9 +195,9 @@ export const messageEvent = (body: unknown, now: number): Either.Either<MessageE
     body,
     LegacyMessage,
     (record) =>
-      typeof record.sessionExternalId !== "string"
+      record.sessionExternalId === undefined
         ? "Missing sessionExternalId"
-        : typeof record.externalId !== "string"
+        : record.externalId === undefined
           ? "Missing externalId"
           : undefined,
     (m) => {

@@ -114,10 +114,16 @@ export const section = (h: Harness): void => {
         400,
         { error: "Missing externalId or sessionId", _tag: "BadRequest" }
       ])
-      expectError(
-        await post("/sync/session", { externalId: sid("legacy-bad"), promptTokens: "many" }),
-        400,
-        "BadRequest"
+      // The field and what was wrong with it, not the body's whole schema written as a TypeScript type
+      expect(
+        expectError(
+          await post("/sync/session", { externalId: sid("legacy-bad"), promptTokens: "many" }),
+          400,
+          "BadRequest"
+        )
+      ).toEqual('promptTokens: Expected a number, actual "many"')
+      expect(expectError(await post("/sync/session", { externalId: 5 }), 400, "BadRequest")).toEqual(
+        "externalId: Expected a string, actual 5"
       )
       expectError(await post("/sync/session", [{ externalId: sid("legacy-bad") }]), 400, "BadRequest")
       expectError(await get(`/api/sessions/${sid("legacy-bad")}`), 404, "NotFound")
@@ -238,7 +244,9 @@ export const section = (h: Harness): void => {
     it("POST /sync/message without a role (or ids) is a JSON 400", async () => {
       const base = { sessionExternalId: sid("legacy-norole"), externalId: "x1", textContent: "no role" }
       expect(expectError(await post("/sync/message", base), 400, "BadRequest")).toMatch(/role/)
-      expectError(await post("/sync/message", { ...base, role: "robot" }), 400, "BadRequest")
+      expect(expectError(await post("/sync/message", { ...base, role: "robot" }), 400, "BadRequest")).toEqual(
+        'role: Expected "user", "assistant", "system", "tool" or "unknown", actual "robot"'
+      )
       expectError(await post("/sync/message", { externalId: "x1", role: "user" }), 400, "BadRequest")
       expectError(
         await post("/sync/message", { sessionExternalId: base.sessionExternalId, role: "user" }),
@@ -311,6 +319,12 @@ export const section = (h: Harness): void => {
       expect((await get(`/api/sessions/${b1}`)).text).toEqual(before)
 
       expect((await post("/sync/batch", {})).body).toEqual({ ok: true, sessions: 0, messages: 0, errors: [] })
+      expect(expectError(await post("/sync/batch", { sessions: "x" }), 400, "BadRequest")).toEqual(
+        'sessions: Expected an array, actual "x"'
+      )
+      expect(expectError(await post("/sync/batch", [1]), 400, "BadRequest")).toEqual(
+        "Expected an object with sessions and messages arrays, actual [1]"
+      )
       const allBad = await post("/sync/batch", { sessions: [{}], messages: [{ role: "user" }] })
       expect([allBad.status, (allBad.body as Json).sessions, (allBad.body as Json).messages]).toEqual([200, 0, 0])
       expect(((allBad.body as Json).errors as ReadonlyArray<string>).length).toEqual(2)
