@@ -1,4 +1,4 @@
-import { fromBinary } from "@bufbuild/protobuf"
+import { type DescMessage, fromBinary } from "@bufbuild/protobuf"
 import type { Telemetry } from "@opensync/domain"
 import * as Either from "effect/Either"
 import { Gunzip } from "fflate"
@@ -6,6 +6,7 @@ import { ExportLogsServiceRequestSchema } from "./internal/otlp/opentelemetry/pr
 import { ExportMetricsServiceRequestSchema } from "./internal/otlp/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js"
 import type { AnyValue, KeyValue } from "./internal/otlp/opentelemetry/proto/common/v1/common_pb.js"
 import { AggregationTemporality } from "./internal/otlp/opentelemetry/proto/metrics/v1/metrics_pb.js"
+import { shapeProblem } from "./JsonShape.js"
 
 /**
  * OTLP/HTTP request bodies (logs and metrics) from bytes to plain records: gzip undone within a size cap, protobuf
@@ -25,6 +26,16 @@ export interface BodyError {
 
 /** Largest body accepted after inflating gzip: far above what an exporter sends in one request. */
 export const maxInflatedBytes = 32 * 1024 * 1024
+
+/**
+ * Most protobuf messages (records, data points, attributes, values…) or JSON arrays and objects one body may hold. An
+ * exporter's batch holds ~40 per record and at most 512 records by default (~20,000); without a cap, 32 KiB of gzip
+ * inflating to 32 MiB of empty records decoded into 16 million objects and took the server's heap.
+ */
+export const maxObjects = 250_000
+
+/** Deepest nesting of messages, arrays and objects accepted (values nest in arrays and key-value lists). */
+export const maxDepth = 64
 
 /** The encoding a `Content-Type` names, or a 400. */
 export const encodingOf = (contentType: string | undefined): Either.Either<Encoding, BodyError> => {
@@ -307,25 +318,113 @@ const metricsFromJson = (body: unknown): Array<Telemetry.MetricPoint> => {
   return out
 }
 
-const parseJson = (bytes: Uint8Array): unknown => JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes))
+/** Thrown by the size checks below: the body holds too much once decoded (413), not malformed (400). */
+class TooMuch extends Error {}
+
+const tooMuch = (what: string) =>
+  new TooMuch(
+    `OTLP body holds more than ${maxObjects} ${what} or nests deeper than ${maxDepth} levels; send smaller batches.`
+  )
+
+const parseJson = (bytes: Uint8Array): unknown => {
+  const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes)
+  if (shapeProblem(text, maxDepth, maxObjects) !== undefined) throw tooMuch("JSON arrays and objects")
+  return JSON.parse(text)
+}
+
+/** The message type of each field number of `desc` that holds messages (singular or repeated); others map to nothing. */
+const messageFieldsCache = new WeakMap<DescMessage, Map<number, DescMessage>>()
+const messageFields = (desc: DescMessage): Map<number, DescMessage> => {
+  const known = messageFieldsCache.get(desc)
+  if (known !== undefined) return known
+  const fields = new Map<number, DescMessage>()
+  for (const field of desc.fields) {
+    if (field.fieldKind === "message") fields.set(field.number, field.message)
+    else if (field.fieldKind === "list" && field.listKind === "message") fields.set(field.number, field.message)
+  }
+  messageFieldsCache.set(desc, fields)
+  return fields
+}
+
+const truncated = () => new Error("premature end of data")
+
+/** The varint at `at` (below `end`) and the offset after it. */
+const varint = (bytes: Uint8Array, at: number, end: number): readonly [number, number] => {
+  let value = 0
+  let scale = 1
+  for (let i = at; i < end && i < at + 10; i++) {
+    const b = bytes[i]!
+    value += (b & 0x7f) * scale
+    if (b < 0x80) return [value, i + 1]
+    scale *= 128
+  }
+  throw truncated()
+}
+
+/**
+ * Counts the messages a protobuf body of type `desc` holds, nested ones included, walking the wire format without
+ * decoding anything: throws `TooMuch` past `maxObjects` messages or `maxDepth` levels, a plain error where the bytes
+ * are not protobuf. Run before `fromBinary`, which would build every one of them.
+ */
+const checkMessages = (bytes: Uint8Array, desc: DescMessage): void => {
+  let count = 0
+  const walk = (start: number, end: number, type: DescMessage, depth: number): void => {
+    if (depth > maxDepth) throw tooMuch("messages")
+    const fields = messageFields(type)
+    let i = start
+    while (i < end) {
+      const [key, afterKey] = varint(bytes, i, end)
+      i = afterKey
+      const wire = key % 8
+      if (wire === 0) i = varint(bytes, i, end)[1]
+      else if (wire === 1) i += 8
+      else if (wire === 5) i += 4
+      else if (wire === 2) {
+        const [length, at] = varint(bytes, i, end)
+        i = at + length
+        if (i > end) throw truncated()
+        const inner = fields.get(Math.floor(key / 8))
+        if (inner !== undefined) {
+          if (++count > maxObjects) throw tooMuch("messages")
+          walk(at, i, inner, depth + 1)
+        }
+      } else throw new Error(`unsupported wire type ${wire}`)
+      if (i > end) throw truncated()
+    }
+  }
+  walk(0, bytes.length, desc, 0)
+}
 
 const attempt = <A>(f: () => A, what: string): Either.Either<A, BodyError> => {
   try {
     return Either.right(f())
   } catch (cause) {
+    if (cause instanceof TooMuch) return Either.left({ status: 413, message: cause.message })
     const reason = cause instanceof Error ? cause.message : String(cause)
     return Either.left({ status: 400, message: `Malformed OTLP ${what} body: ${reason.slice(0, 200)}` })
   }
 }
 
-/** A body decoder of one signal: protobuf or JSON as `encoding` says, anything malformed a 400. */
+/**
+ * A body decoder of one signal: protobuf (of type `desc`) or JSON as `encoding` says; anything malformed a 400, a body
+ * that would decode into more than `maxObjects` messages or objects a 413 (checked before decoding).
+ */
 const decoderOf =
-  <A>(signal: Signal, fromProtobuf: (bytes: Uint8Array) => A, fromJson: (body: unknown) => A) =>
+  <A>(signal: Signal, desc: DescMessage, fromProtobuf: (bytes: Uint8Array) => A, fromJson: (body: unknown) => A) =>
   (bytes: Uint8Array, encoding: Encoding): Either.Either<A, BodyError> =>
-    attempt(() => (encoding === "protobuf" ? fromProtobuf(bytes) : fromJson(parseJson(bytes))), `${encoding} ${signal}`)
+    attempt(() => {
+      if (encoding === "json") return fromJson(parseJson(bytes))
+      checkMessages(bytes, desc)
+      return fromProtobuf(bytes)
+    }, `${encoding} ${signal}`)
 
 /** The log records of an OTLP/HTTP logs body (already inflated). */
-export const decodeLogs = decoderOf("logs", logsFromProtobuf, logsFromJson)
+export const decodeLogs = decoderOf("logs", ExportLogsServiceRequestSchema, logsFromProtobuf, logsFromJson)
 
 /** The number data points of an OTLP/HTTP metrics body (already inflated). */
-export const decodeMetrics = decoderOf("metrics", metricsFromProtobuf, metricsFromJson)
+export const decodeMetrics = decoderOf(
+  "metrics",
+  ExportMetricsServiceRequestSchema,
+  metricsFromProtobuf,
+  metricsFromJson
+)

@@ -46,6 +46,17 @@ export const section = (h: Harness): void => {
       expect((await get("/health", null)).status).toEqual(200)
     })
 
+    it("refuses a body of millions of tiny objects with 413, before parsing it (8 MiB of {} is 2.8 million)", async () => {
+      const flood = Array.from({ length: 600_000 }, () => "{}").join(",")
+      for (const [path, raw] of [
+        ["/sync/events", `{"events":[${flood}]}`],
+        ["/sync/batch", `{"sessions":[${flood}]}`]
+      ] as const) {
+        expect(expectError(await request("POST", path, { raw }), 413, "PayloadTooLarge")).toMatch(/arrays and objects/)
+      }
+      expect((await get("/health", null)).status).toEqual(200)
+    })
+
     it("refuses a large body to the sign-in route unread", async () => {
       const reply = await request("POST", "/auth/session", { key: null, raw: "[".repeat(1024 * 1024) })
       expect([413, 400]).toContain(reply.status)

@@ -31,6 +31,38 @@ const attribute = (key: string, value: Attr) => ({
  */
 const bomb = gzipSync(new Uint8Array(40 * 1024 * 1024), { level: 9 })
 
+/** A protobuf varint. */
+const varint = (n: number): Array<number> => {
+  const out: Array<number> = []
+  let v = n
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80)
+    v = Math.floor(v / 0x80)
+  }
+  out.push(v)
+  return out
+}
+
+/** A length-delimited protobuf field: tag, length, content. */
+const delimited = (field: number, content: Uint8Array): Uint8Array =>
+  new Uint8Array([...varint((field << 3) | 2), ...varint(content.length), ...content])
+
+/**
+ * Bodies that are small on the wire and decode into millions of objects: 300,000 empty log records in protobuf
+ * (`resource_logs { scope_logs { log_records {} × 300,000 } }`, 600 kB, 1.2 kB gzipped; 32 MiB of them inflated from
+ * 32 kB of gzip took the server's heap), the same in OTLP JSON, and a record whose body nests values 200 deep.
+ */
+const floods = (() => {
+  const records = new Uint8Array(2 * 300_000)
+  for (let i = 0; i < records.length; i += 2) records[i] = 0x12
+  const protobuf = delimited(1, delimited(2, records))
+  let value: Uint8Array = new Uint8Array([0x0a, 0x01, 0x78]) // AnyValue { string_value: "x" }
+  for (let depth = 0; depth < 200; depth++) value = delimited(5, delimited(1, value)) // array_value { values: [v] }
+  const deep = delimited(1, delimited(2, delimited(2, delimited(5, value))))
+  const json = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[${Array.from({ length: 300_000 }, () => "{}").join(",")}]}]}]}`
+  return { protobuf, deep, json: gzipSync(new TextEncoder().encode(json)) }
+})()
+
 const nanos = (ms: number) => `${ms}000000`
 
 /** An OTLP JSON logs body of Claude Code events, shaped as the real export (`claude-otel-otlp-http-json.jsonl`). */
@@ -294,6 +326,21 @@ export const section = (h: Harness): void => {
       for (const [path, body, headers] of bad) expectError(await send(path, body, headers), 400, "BadRequest")
       expect(bomb.length).toBeLessThan(100_000)
       expectError(await send("/v1/logs", bomb, { ...json, "content-encoding": "gzip" }), 413, "PayloadTooLarge")
+    })
+
+    it("refuses a small body that would decode into millions of objects with 413, before decoding it", async () => {
+      expect(floods.protobuf.length).toBeLessThan(700_000)
+      const gzProto = { ...proto, "content-encoding": "gzip" }
+      for (const [body, headers] of [
+        [floods.protobuf, proto],
+        [gzipSync(floods.protobuf), gzProto],
+        [floods.deep, proto],
+        [floods.json, { ...json, "content-encoding": "gzip" }]
+      ] as const) {
+        expect(expectError(await send("/v1/logs", body, headers), 413, "PayloadTooLarge")).toMatch(/smaller batches/)
+      }
+      expectError(await send("/v1/metrics", floods.protobuf, proto), 413, "PayloadTooLarge")
+      expect((await get("/health", null)).status).toEqual(200)
     })
 
     it("needs an API key of any scope, and reports when telemetry last arrived", async () => {
