@@ -16,6 +16,7 @@ import * as Server from "./Server.js"
 import { sessionsCommand } from "./SessionsCli.js"
 import { maxBytesFromEnv, StartupWarnings } from "./sqlite/Database.js"
 import { LocalKeys, localUserId } from "./sqlite/Keys.js"
+import * as Terminal from "./Terminal.js"
 import { version } from "./version.js"
 
 /** `$XDG_DATA_HOME/opensync`, else `~/.local/share/opensync`. */
@@ -59,7 +60,7 @@ const firstRun = (url: string) =>
     if ((yield* keys.userCount) > 0) return
     yield* keys.ensureUser(localUserId, "Local user")
     const created = yield* keys.create(localUserId, "default", "full")
-    yield* Console.log(
+    yield* Terminal.print(
       [
         "",
         "First start: created the local user and an API key with the full scope. It is shown only this once:",
@@ -91,7 +92,7 @@ const launch = (options: {
         const url = yield* Server.serverUrl
         for (const warning of yield* StartupWarnings) yield* Console.error(`warning: ${warning}`)
         yield* firstRun(url)
-        yield* Console.log(`OpenSync ${version} listening on ${url} (data: ${options.dataDir})`)
+        yield* Terminal.print(`OpenSync ${version} listening on ${url} (data: ${options.dataDir})`)
       })
     ).pipe(
       Layer.provideMerge(
@@ -153,8 +154,8 @@ const keysCreate = Command.make(
       Effect.gen(function* () {
         const keys = yield* LocalKeys
         const created = yield* keys.create(user, name, scope)
-        if (json) return yield* Console.log(JSON.stringify(created, null, 2))
-        yield* Console.log(
+        if (json) return yield* Terminal.print(JSON.stringify(created, null, 2))
+        yield* Terminal.print(
           `Created key ${created.id} "${name}" (${scope} scope) for user ${user} in ${dataDir} (a server on another ` +
             `--data-dir does not know it). It is shown only this once:\n\n    ${created.key}\n`
         )
@@ -171,11 +172,13 @@ const keysList = Command.make(
       Effect.gen(function* () {
         const keys = yield* LocalKeys
         const list = yield* keys.list(Option.getOrUndefined(user))
-        if (json) return yield* Console.log(JSON.stringify(list, null, 2))
+        if (json) return yield* Terminal.print(JSON.stringify(list, null, 2))
         if (list.length === 0)
-          return yield* Console.log(`No API keys. Create one with \`${Install.command("keys create --name NAME")}\`.`)
+          return yield* Terminal.print(
+            `No API keys. Create one with \`${Install.command("keys create --name NAME")}\`.`
+          )
         for (const key of list) {
-          yield* Console.log(
+          yield* Terminal.print(
             `${key.id}  ${key.prefix}…  ${key.name.padEnd(16)}  ${key.scope.padEnd(6)}  user ${key.userId}  created ${date(key.createdAt)}  last used ${date(key.lastUsedAt)}${key.revokedAt === null ? "" : `  REVOKED ${date(key.revokedAt)}`}`
           )
         }
@@ -198,11 +201,11 @@ const keysRevoke = Command.make(
         }
         const at = revoked.value.revokedAt
         if (at !== null && at < asked) {
-          return yield* Console.log(
+          return yield* Terminal.print(
             `${id} ("${revoked.value.name}") was already revoked (${new Date(at).toISOString()}); nothing changed.`
           )
         }
-        yield* Console.log(
+        yield* Terminal.print(
           `Revoked ${id} ("${revoked.value.name}"). Clients using it, and dashboard sign-ins made with it, now get 401.`
         )
       })
@@ -227,10 +230,10 @@ const signInsList = Command.make("list", { user: userOption, dataDir, json }, ({
     Effect.gen(function* () {
       const signIns = yield* SignIns
       const list = yield* signIns.list(Ids.UserId.make(user), Date.now())
-      if (json) return yield* Console.log(JSON.stringify(list, null, 2))
-      if (list.length === 0) return yield* Console.log(`No active dashboard sign-ins for user ${user}.`)
+      if (json) return yield* Terminal.print(JSON.stringify(list, null, 2))
+      if (list.length === 0) return yield* Terminal.print(`No active dashboard sign-ins for user ${user}.`)
       for (const s of list) {
-        yield* Console.log(
+        yield* Terminal.print(
           `${s.id}  ${s.browser.padEnd(24)}  key ${s.keyName ?? s.keyId}  created ${date(s.createdAt)}  last seen ${date(s.lastSeenAt)}  expires ${date(s.expiresAt)}`
         )
       }
@@ -254,7 +257,7 @@ const signInsRevoke = Command.make(
         if (Option.isNone(revoked)) {
           return yield* Effect.fail(new Error(`No sign-in with id ${id}. See \`${Install.command("sign-ins list")}\`.`))
         }
-        yield* Console.log(`Ended sign-in ${id} (${revoked.value.browser}). That browser is signed out at once.`)
+        yield* Terminal.print(`Ended sign-in ${id} (${revoked.value.browser}). That browser is signed out at once.`)
       })
     )
 ).pipe(Command.withDescription("End a dashboard sign-in at once."))

@@ -1,11 +1,11 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Pricing } from "@opensync/domain"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { describeIssues, readOverrides, writeOverrides } from "./Prices.js"
+import * as Terminal from "./Terminal.js"
 
 const model = Args.text({ name: "MODEL" }).pipe(
   Args.withDescription("A model id as the agent reports it (e.g. claude-sonnet-4-5), or a pattern with * (claude-*).")
@@ -89,7 +89,7 @@ export const pricesCommand = <A extends string>(dataDir: Options.Options<A>) => 
         const override = decoded.right
         const current = yield* readOverrides(options.dataDir)
         yield* writeOverrides(options.dataDir, [...current.filter((o) => !sameKey(o, override)), override])
-        yield* Console.log(
+        yield* Terminal.print(
           `Set ${describeOverride(override)}.\nIt prices messages the server stores from now on; stored messages keep their prices.`
         )
       })
@@ -111,7 +111,7 @@ export const pricesCommand = <A extends string>(dataDir: Options.Options<A>) => 
         options.dataDir,
         current.filter((o) => !removed.includes(o))
       )
-      for (const o of removed) yield* Console.log(`Removed ${describeOverride(o)}.`)
+      for (const o of removed) yield* Terminal.print(`Removed ${describeOverride(o)}.`)
     })
   ).pipe(Command.withDescription("Remove a model's local prices (all of them, or those of --provider / --from)."))
 
@@ -119,29 +119,30 @@ export const pricesCommand = <A extends string>(dataDir: Options.Options<A>) => 
     Effect.gen(function* () {
       const overrides = yield* readOverrides(options.dataDir)
       if (Option.isNone(options.model)) {
-        if (options.json) return yield* Console.log(JSON.stringify({ data: Pricing.dataVersion, overrides }, null, 2))
-        yield* Console.log(`Price data: ${Pricing.dataVersion}. Local prices (${overrides.length}):`)
-        for (const o of overrides) yield* Console.log(`  ${describeOverride(o)}`)
-        return yield* Console.log("Show what prices a model today: opensync prices list MODEL")
+        if (options.json)
+          return yield* Terminal.print(JSON.stringify({ data: Pricing.dataVersion, overrides }, null, 2))
+        yield* Terminal.print(`Price data: ${Pricing.dataVersion}. Local prices (${overrides.length}):`)
+        for (const o of overrides) yield* Terminal.print(`  ${describeOverride(o)}`)
+        return yield* Terminal.print("Show what prices a model today: opensync prices list MODEL")
       }
       const name = options.model.value
       const q = Pricing.quote(name, { provider: Option.getOrNull(options.provider), overrides })
       if (options.json) {
         const { card: _card, ...rest } = q ?? { card: null }
-        return yield* Console.log(JSON.stringify(q === undefined ? { model: name, priced: false } : rest, null, 2))
+        return yield* Terminal.print(JSON.stringify(q === undefined ? { model: name, priced: false } : rest, null, 2))
       }
       if (q === undefined) {
-        return yield* Console.log(
+        return yield* Terminal.print(
           `${name}: no price in ${Pricing.dataVersion} and no local price, so its usage is counted as unpriced.\n` +
             `Set one with: opensync prices set ${name} --input USD --output USD`
         )
       }
       const source =
         q.source === "override" ? `local price (${q.priceVersion})` : `${q.priceVersion}, ${q.provider} ${q.model}`
-      yield* Console.log(`${name} today: ${source}${q.from === null ? "" : `, since ${q.from}`}`)
-      yield* Console.log(`  ${describeRates(q.rates)}`)
+      yield* Terminal.print(`${name} today: ${source}${q.from === null ? "" : `, since ${q.from}`}`)
+      yield* Terminal.print(`  ${describeRates(q.rates)}`)
       for (const tier of q.tiers) {
-        yield* Console.log(
+        yield* Terminal.print(
           `  requests above ${tier.above.toLocaleString("en-US")} prompt tokens, whole request: ${describeRates(tier.rates)}`
         )
       }

@@ -2,12 +2,12 @@ import { Args, Command, Options } from "@effect/cli"
 import { exportBody } from "@opensync/backend/handlers/sessions"
 import { SessionStore } from "@opensync/backend/SessionStore"
 import { type Api, Export, Ids } from "@opensync/domain"
-import * as Console from "effect/Console"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as Install from "./Install.js"
+import * as Terminal from "./Terminal.js"
 
 /**
  * `opensync sessions list|show|delete|export`: the stored sessions of a data dir, read and deleted the way the HTTP
@@ -86,15 +86,15 @@ export const sessionsCommand = <R>(
             order: "desc",
             limit: options.limit
           })
-          if (options.json) return yield* Console.log(JSON.stringify(page.sessions, null, 2))
-          if (page.sessions.length === 0) return yield* Console.log("No sessions match.")
+          if (options.json) return yield* Terminal.print(JSON.stringify(page.sessions, null, 2))
+          if (page.sessions.length === 0) return yield* Terminal.print("No sessions match.")
           for (const s of page.sessions) {
-            yield* Console.log(
+            yield* Terminal.print(
               `${s.id}  ${s.source.padEnd(12)}  ${date(s.updatedAt)}  ${String(s.messageCount).padStart(4)} msgs  ${usd(s.costUsd).padStart(9)}  ${s.title ?? "(untitled)"}`
             )
           }
           if (page.nextCursor !== null)
-            yield* Console.log(`… more: raise --limit or narrow with --source, --project or --search`)
+            yield* Terminal.print(`… more: raise --limit or narrow with --source, --project or --search`)
         })
       )
   ).pipe(Command.withDescription("List sessions, most recently active first."))
@@ -104,7 +104,7 @@ export const sessionsCommand = <R>(
       Effect.gen(function* () {
         const detail = yield* store.get(userId, options.id)
         if (Option.isNone(detail)) return yield* noSession(options.id)
-        yield* Console.log(Export.render(detail.value, options.json ? "json" : "markdown"))
+        yield* Terminal.print(Export.render(detail.value, options.json ? "json" : "markdown"))
       })
     )
   ).pipe(Command.withDescription("Print one session: its messages and tool calls (markdown, or --json)."))
@@ -114,7 +114,7 @@ export const sessionsCommand = <R>(
       Effect.gen(function* () {
         const deleted = yield* store.remove(userId, options.id)
         if (Option.isNone(deleted)) return yield* noSession(options.id)
-        yield* Console.log(
+        yield* Terminal.print(
           `Deleted session ${options.id} (${deleted.value.messages} messages, ${deleted.value.toolCalls} tool calls). Its events will not be stored again.`
         )
       })
@@ -131,7 +131,10 @@ export const sessionsCommand = <R>(
     (options) =>
       withSessions(options, (store, userId) =>
         exportBody(store, userId, filtersOf(options), options.format).pipe(
-          Stream.runForEach((chunk) => Effect.sync(() => process.stdout.write(chunk)))
+          // (to a terminal, with its control characters written out; to a file or a pipe, as stored)
+          Stream.runForEach((chunk) =>
+            Effect.sync(() => process.stdout.write(process.stdout.isTTY ? Terminal.terminalSafe(chunk) : chunk))
+          )
         )
       )
   ).pipe(Command.withDescription("Write every matching session to stdout (json, jsonl, csv or markdown)."))

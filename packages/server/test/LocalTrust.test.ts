@@ -323,4 +323,40 @@ describe("opensync sessions", { timeout: 120_000 }, () => {
     const again = await sync(server, events)
     expect(again.body.deleted.length).toEqual(events.length)
   })
+
+  it("prints what any key-holder stored with its terminal control characters written out, never run", async () => {
+    const server = await start()
+    // a window title, a cleared screen, a fake coloured line, a C1 CSI, a carriage return and a right-to-left override
+    const hostile = "t\u001b]0;pwned\u0007\u001b[2J\u001b[31mFAKE\u009b2J\rover\u202eevil"
+    const id = "cli-hostile"
+    const events = [
+      Event.make({ kind: "session", source: "claude-code", sessionId: id, at: t0, title: hostile, startedAt: t0 }),
+      Event.make({
+        kind: "message",
+        source: "claude-code",
+        sessionId: id,
+        at: t0 + 1,
+        messageId: `${id}-m`,
+        role: "user",
+        text: hostile,
+        createdAt: t0 + 1
+      })
+    ]
+    const synced = await sync(server, events)
+    expect([synced.status, synced.body.stored.length]).toEqual([200, 2])
+    expect((await call(server, "POST", "/api/keys", { name: hostile })).status).toEqual(201)
+    const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/
+    for (const args of [
+      ["sessions", "list"],
+      ["sessions", "show", "cli-hostile"],
+      ["keys", "list"]
+    ]) {
+      const out = await server.cli(args)
+      expect(out, args.join(" ")).not.toMatch(raw)
+      expect(out, args.join(" ")).toContain("t\\u001b]0;pwned\\u0007\\u001b[2J")
+    }
+    // JSON output stays JSON, with the same text
+    const listed = JSON.parse(await server.cli(["sessions", "list", "--json"])) as Array<{ title: string }>
+    expect(listed.map((s) => s.title)).toEqual([hostile])
+  })
 })
