@@ -5,6 +5,7 @@ import * as Console from "effect/Console"
  * title and clear-screen sequences; CR and backspace overwrite what was printed), DEL, C1 controls (`\u009b` is a CSI
  * on its own), and the bidirectional overrides and isolates that reorder what a line shows.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
 
 /**

@@ -345,6 +345,7 @@ describe("opensync sessions", { timeout: 120_000 }, () => {
     const synced = await sync(server, events)
     expect([synced.status, synced.body.stored.length]).toEqual([200, 2])
     expect((await call(server, "POST", "/api/keys", { name: hostile })).status).toEqual(201)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
     const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/
     for (const args of [
       ["sessions", "list"],
