@@ -21,12 +21,21 @@ import { AuthThrottle } from "./Throttle.js"
 
 export type Caller = Api.CurrentUser["Type"]
 
-/** The client a request comes from, for rate limits: the socket's address, else a proxy's forwarded address. */
-export const clientOf = (request: HttpServerRequest.HttpServerRequest): string =>
-  Option.getOrElse(request.remoteAddress, () => {
+/**
+ * The client a request comes from, for rate limits: the socket's address, else a proxy's forwarded address, with the
+ * origin of the page that sent it when a browser did.
+ */
+export const clientOf = (request: HttpServerRequest.HttpServerRequest): string => {
+  const address = Option.getOrElse(request.remoteAddress, () => {
     const forwarded = request.headers["x-forwarded-for"] ?? request.headers["x-real-ip"] ?? ""
     return forwarded.split(",")[0]?.trim() || "unknown"
   })
+  // A browser names the page a request comes from, and no page can change that: a page on any site may post to a
+  // local server without asking (a body without a type needs no preflight), so each origin is a client of its own, and
+  // its failures spend its own budget, not the plugins' (no origin) nor the dashboard's (the server's own)
+  const origin = request.headers.origin
+  return origin === undefined || origin === "" ? address : `${address} ${origin.slice(0, 200)}`
+}
 
 export const messages = {
   missing: "Missing Authorization header: send `Authorization: Bearer osk_…`.",

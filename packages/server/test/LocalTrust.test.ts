@@ -252,6 +252,25 @@ describe("failed authentication is rate-limited per client", () => {
   })
 })
 
+describe("a web page's failed sign-ins spend its own budget", () => {
+  it("counts a page's posts (no preflight: a body without a type) apart from the plugins' and the dashboard's", async () => {
+    const server = await start({ env: { OPENSYNC_AUTH_FAILURES_PER_MINUTE: "5" } })
+    const signIn = (origin: string | undefined) =>
+      fetch(`${server.url}/auth/session`, {
+        method: "POST",
+        // what `fetch(url, {mode: "no-cors", body: new Blob([json])})` sends: no Content-Type, the page's Origin
+        headers: origin === undefined ? {} : { origin },
+        body: new Blob([JSON.stringify({ apiKey: "osk_notarealkey" })])
+      }).then((response) => response.status)
+    for (let i = 0; i < 5; i++) expect(await signIn("https://evil.example")).toEqual(401)
+    expect(await signIn("https://evil.example")).toEqual(429)
+    // the CLI and plugins (no origin) and the dashboard (the server's own origin) still get their own tries
+    expect(await signIn(undefined)).toEqual(401)
+    expect(await signIn(server.url)).toEqual(401)
+    expect((await call(server, "GET", "/api/sessions", undefined, "osk_notarealkey")).status).toEqual(401)
+  })
+})
+
 describe("faults nobody expected", () => {
   it("answer 500 with a request id that the server's log line carries, and no internals", async () => {
     const server = await start()
