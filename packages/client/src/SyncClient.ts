@@ -5,6 +5,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as ApiClient from "./ApiClient.js"
@@ -63,6 +64,17 @@ const textOf = (error: unknown): string => {
 const statusOf = (error: unknown): number | null => {
   const status = (error as { response?: { status?: unknown } }).response?.status
   return typeof status === "number" ? status : null
+}
+
+/**
+ * The first problem of a schema's parse error, with where it is (`status: Expected "ok", actual "up"`), instead of
+ * the whole schema written as types; undefined for anything else.
+ */
+const firstProblem = (error: unknown): string | undefined => {
+  if (!ParseResult.isParseError(error)) return undefined
+  const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  if (first === undefined) return undefined
+  return first.path.length === 0 ? first.message : `${first.path.join(".")}: ${first.message}`
 }
 
 /** A `SendFailed` for an HTTP status the server answered with. */
@@ -127,7 +139,10 @@ export const describe = (error: unknown, baseUrl: string): SendFailed => {
       return new SendFailed({
         kind: "failed",
         status: null,
-        message: `The server's answer could not be read: ${excerpt(text)}`
+        message:
+          `The server's answer could not be read: ${baseUrl} does not answer as an OpenSync server does ` +
+          `(${excerpt(firstProblem(error) ?? text)}). Check the URL: the local server is http://127.0.0.1:4870, ` +
+          "a Convex deployment https://NAME.convex.site."
       })
     default:
       return new SendFailed({ kind: "unavailable", status: null, message: `Sync failed: ${text || tag || "unknown"}` })

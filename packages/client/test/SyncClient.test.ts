@@ -129,6 +129,10 @@ describe("SyncClient: every failure says whose fault it is", () => {
         const error = yield* sendWith(answering(200, '{"stored":5}'), {}, way)
         expect([error.kind, error.status]).toEqual(["failed", null])
         expect(error.message).toMatch(/^The server's answer could not be read: /)
+        // what was wrong and where, not the contract's schema written as types
+        expect(error.message).toContain("does not answer as an OpenSync server does")
+        expect(error.message).toContain("Check the URL")
+        expect(error.message).not.toContain("<->")
       })
     )
 
