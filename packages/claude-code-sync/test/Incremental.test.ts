@@ -126,6 +126,25 @@ describe("import bookkeeping", () => {
     expect((await getSession(server, SESSION))?.detail).toEqual(reference.detail)
   })
 
+  it("sends everything again to another account on the same server: none of it is there", {
+    timeout: 120_000
+  }, async () => {
+    const server = await fresh()
+    const home = makeHome()
+    expect((await home.run(server, ["import"])).code).toBe(0)
+    const created = await server.cli(["keys", "create", "--name", "bob", "--user", "bob", "--scope", "full"])
+    const bob = { ...server, key: created.match(/osk_[0-9A-Za-z]+/)?.[0] ?? "" }
+    const again = await home.run(bob, ["import"])
+    expect(again.stderr).toBe("")
+    expect(again.stdout).toContain("1 session (1 new, 0 updated, 0 unchanged): read 2 transcript file(s)")
+    expect((await getSession(bob, SESSION))?.detail).toEqual(reference.detail)
+    // The bookkeeping is one destination's: back on the first account, everything is read and sent again, and the
+    // server answers it all as duplicates
+    const back = await home.run(server, ["import"])
+    expect(back.stdout).toContain("1 session (1 new, 0 updated, 0 unchanged)")
+    expect((await getSession(server, SESSION))?.detail).toEqual(reference.detail)
+  })
+
   it("reads and sends only the lines appended since the last import", { timeout: 120_000 }, async () => {
     const server = await fresh()
     const split = 18

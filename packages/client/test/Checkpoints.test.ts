@@ -34,6 +34,29 @@ describe("Checkpoints", () => {
     expect(Checkpoints.open(state, "http://b").size()).toBe(0)
   })
 
+  it("keeps each account's bookkeeping apart, and takes over one written before destinations named the key", () => {
+    const state = temp()
+    const alice = Checkpoints.destination("http://a", "osk_alice")
+    const bob = Checkpoints.destination("http://a", "osk_bob")
+    expect(alice).not.toEqual(bob)
+    expect(alice).not.toContain("osk_alice")
+    const store = Checkpoints.open(state, alice)
+    store.put("k", checkpoint)
+    store.save()
+    expect(Checkpoints.open(state, alice).size()).toBe(1)
+    expect(Checkpoints.open(state, bob).size()).toBe(0)
+    // An index of the URL alone (before this version) counts for that URL's key, once: the next save names the key
+    const legacy = Checkpoints.open(state, "http://a")
+    legacy.put("k", checkpoint)
+    legacy.save()
+    const upgraded = Checkpoints.open(state, alice)
+    expect(upgraded.size()).toBe(1)
+    upgraded.put("k2", checkpoint)
+    upgraded.save()
+    expect(Checkpoints.open(state, bob).size()).toBe(0)
+    expect(Checkpoints.open(state, "http://a").size()).toBe(0)
+  })
+
   it("reads a damaged index as an empty one (everything is read again)", () => {
     const state = temp()
     const store = Checkpoints.open(state, null)

@@ -154,19 +154,39 @@ export const directory = (stateDir: string) => join(stateDir, "imported")
 const stateFile = (dir: string, key: string) =>
   join(dir, "state", `${Digest.sha256().update(key).digest("hex").slice(0, 32)}.json`)
 
+/** The separator between a destination's URL and its key's fingerprint. */
+const KEY_PART = " key "
+
+/**
+ * Whom items are sent to: the server's URL and a fingerprint of the API key, the account on it (16 hex digits of its
+ * SHA-256). Checkpoints recorded for another destination do not count: logging in to the same URL as another user, or
+ * to a server whose store was started over (a new store makes new keys), reads everything again, since none of it is
+ * there. (Keyed by the URL alone, such an import answered "0 new" and sent nothing.) A new key for the same account
+ * reads everything again too; the server knows the events and answers them as duplicates.
+ */
+export const destination = (serverUrl: string | undefined, apiKey: string | undefined): string | null =>
+  serverUrl === undefined
+    ? null
+    : apiKey === undefined
+      ? serverUrl
+      : `${serverUrl}${KEY_PART}${Digest.sha256().update(apiKey).digest("hex").slice(0, 16)}`
+
 const readIndex = (file: string, server: string | null): Record<string, Checkpoint> => {
   try {
     const json = JSON.parse(readFileSync(file, "utf8")) as Partial<Index>
     if (json.v !== 1 || typeof json.items !== "object" || json.items === null) return {}
-    return json.server === server ? { ...json.items } : {}
+    // An index written before destinations named the key (the URL alone) counts for that URL's current key once: the
+    // next save names the key
+    const legacy = server !== null && server.includes(KEY_PART) ? server.slice(0, server.indexOf(KEY_PART)) : undefined
+    return json.server === server || (legacy !== undefined && json.server === legacy) ? { ...json.items } : {}
   } catch {
     return {}
   }
 }
 
 /**
- * The bookkeeping in `stateDir` for items sent to `server` (the configured server URL: checkpoints recorded for
- * another server do not count, its sessions are not on this one). A missing or damaged index is an empty one.
+ * The bookkeeping in `stateDir` for items sent to `server` (`destination`: checkpoints recorded for another server or
+ * account do not count, its sessions are not there). A missing or damaged index is an empty one.
  */
 export const open = (stateDir: string, server: string | null): Store => {
   const dir = directory(stateDir)

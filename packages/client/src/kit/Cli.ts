@@ -148,7 +148,7 @@ const runImport = (since: Option.Option<Date>, again: boolean, version: string) 
           ...(Option.isSome(since) ? { since: since.value.getTime() } : {}),
           ...(again ? { again } : {})
         })
-        const checkpoints = Checkpoints.open(paths.stateDir, config.serverUrl ?? null)
+        const checkpoints = Checkpoints.open(paths.stateDir, Sync.destinationOf(config))
         const bar = tty ? progressBar(agent.historyNoun) : undefined
         const run = (appended: Effect.Effect<void> | undefined) =>
           History.importItems(history.items, {
@@ -174,7 +174,8 @@ const runImport = (since: Option.Option<Date>, again: boolean, version: string) 
     yield* syncAndReport({ extra: importing, waitForLock: true, retention: "never" })
     // It succeeded: the next import may answer from the bookkeeping alone when nothing changed.
     if (inputs !== undefined && config.serverUrl !== undefined && configured) {
-      QuickImport.record(paths, { inputs, server: config.serverUrl, options: History.fingerprintOf(options) })
+      const server = Sync.destinationOf(config) ?? config.serverUrl
+      QuickImport.record(paths, { inputs, server, options: History.fingerprintOf(options) })
     }
   })
 

@@ -6,6 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as AccountCommands from "../AccountCommands.js"
 import * as ConfigStore from "../ConfigStore.js"
@@ -66,6 +67,10 @@ const readFollowUp = (followUp: FollowUp, options: MappingOptions, checkpoints: 
  * an item is removed only after its events are in the outbox and its follow-ups are recorded in the follow-up queue,
  * and a follow-up only after its events are in the outbox.
  */
+/** The configured destination of the bookkeeping (`Checkpoints.destination`): the server's URL and its key. */
+export const destinationOf = (config: ConfigStore.ResolvedConfig): string | null =>
+  Checkpoints.destination(config.serverUrl, config.apiKey === undefined ? undefined : Redacted.value(config.apiKey))
+
 export const processInbox = (options: MappingOptions, server: string | null = null) =>
   Effect.gen(function* () {
     const { agent, paths, log } = yield* LocalState
@@ -276,7 +281,7 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
       const config = yield* (yield* ConfigStore.ConfigStore).load
       const mapping = optionsOf(config)
       const processed = {
-        ...(yield* processInbox(mapping, config.serverUrl ?? null)),
+        ...(yield* processInbox(mapping, destinationOf(config))),
         recovered: yield* recoverFailures(mapping)
       }
       const extra = first && options.extra !== undefined ? yield* options.extra : undefined
