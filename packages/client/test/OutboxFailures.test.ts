@@ -276,6 +276,21 @@ for (const bytes of [false, true]) {
       }).pipe(Effect.provide(syncLayer(dir, server.client)))
     })
 
+    it.effect("a server that fails every request is reported as failing with a small backlog too", () => {
+      const dir = tempDir()
+      const server = fakeSyncServer(() => ({ status: 502, body: "Bad Gateway" }))
+      return Effect.gen(function* () {
+        // One file of 36 events: its probes run out before any event is alone, and nothing else is queued
+        yield* appendAll([goodIds(36)])
+        const result = yield* drainOnce({ maxProbes: 16 }, bytes)
+        expect(result).toMatchObject({ delivered: 0, rejected: 0, failed: [] })
+        expect(result.failure?.kind).toBe("failed")
+        expect(result.failure?.message).toContain("The server accepted no request")
+        expect((yield* (yield* Outbox.Outbox).stats()).lastError).toContain("HTTP 502")
+        expect(ls(dir, "pending")).toHaveLength(1)
+      }).pipe(Effect.provide(syncLayer(dir, server.client)))
+    })
+
     it.effect("a refused key stops the drain at once and charges nothing", () => {
       const dir = tempDir()
       const server = fakeSyncServer(() => ({ status: 401, body: { _tag: "Unauthorized", error: "Invalid API key" } }))

@@ -192,9 +192,13 @@ export const runDrain = <F extends Failure, R>(
     const finish = Effect.gen(function* () {
       const stopped = yield* Effect.ensuring(loop, Effect.ignore(dropUpcoming))
       yield* settle(held.splice(0))
+      // A drain whose every request failed reports it, however few events it held: a backlog too small to isolate any
+      // event within its probes (36 events behind a proxy answering 502) ended as "Sent 0" with no error at all
       const failure =
         stopped ??
-        (totals.uncharged > 0 && progress.lastFailure !== null ? serverFailedAll(progress.lastFailure) : null)
+        ((totals.uncharged > 0 || (!progress.evidence && totals.failed.length === 0)) && progress.lastFailure !== null
+          ? serverFailedAll(progress.lastFailure)
+          : null)
       const end = yield* Clock.currentTimeMillis
       const lastFailed = totals.failed.at(-1)
       const problem = failure?.message ?? describeFailed(lastFailed, ctx.maxAttempts)
