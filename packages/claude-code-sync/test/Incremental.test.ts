@@ -5,7 +5,7 @@
  * again, store every session exactly as an import never killed; a turn's sync reads only what the turn appended.
  * Which bytes were read comes from a preload that logs every read of a `.jsonl` file (support/read-log.cjs).
  */
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -142,6 +142,32 @@ describe("import bookkeeping", () => {
     // server answers it all as duplicates
     const back = await home.run(server, ["import"])
     expect(back.stdout).toContain("1 session (1 new, 0 updated, 0 unchanged)")
+    expect((await getSession(server, SESSION))?.detail).toEqual(reference.detail)
+  })
+
+  it("a queued outbox file cut short (a power loss) loses nothing: its sessions are read again", {
+    timeout: 120_000
+  }, async () => {
+    const server = await fresh()
+    const home = makeHome()
+    // Queued while the server is down, then the spool file loses its second half
+    const queued = await home.run({ ...server, url: "http://127.0.0.1:9" }, ["import"])
+    expect(queued.stdout).toContain("1 session (1 new, 0 updated, 0 unchanged)")
+    const pending = join(Cli.stateDir(home.home), "outbox", "pending")
+    const [spool] = readdirSync(pending)
+    if (spool === undefined) throw new Error(`nothing queued in ${pending}`)
+    const bytes = readFileSync(join(pending, spool))
+    writeFileSync(join(pending, spool), bytes.subarray(0, Math.floor(bytes.length / 2)))
+
+    const synced = await home.run(server, ["sync"])
+    expect(synced.code).toBe(0)
+    const status = await home.run(server, ["status"])
+    expect(status.stdout).toContain("1 unreadable outbox file(s) kept in outbox/corrupt/")
+    // The next sync reads the session the damaged file names again, whole; the import after it reads every file again
+    await home.run(server, ["sync"])
+    expect((await getSession(server, SESSION))?.detail).toEqual(reference.detail)
+    const imported = await home.run(server, ["import"])
+    expect(imported.stdout).toContain("1 session (1 new, 0 updated, 0 unchanged)")
     expect((await getSession(server, SESSION))?.detail).toEqual(reference.detail)
   })
 

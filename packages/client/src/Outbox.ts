@@ -87,10 +87,11 @@ export interface DrainOptions {
   readonly maxProbes?: number
 }
 
-/** A spool file moved to `corrupt/`, and why. */
+/** A spool file moved to `corrupt/`, why, and the sessions it names (what it held of them may be lost). */
 export interface CorruptFile {
   readonly file: string
   readonly reason: string
+  readonly sessions: ReadonlyArray<string>
 }
 
 /** An event the server failed on during a drain: its answer, tries so far, and its next try (null: set aside). */
@@ -219,7 +220,7 @@ const make = Effect.gen(function* () {
   const updateState = (update: (state: Files.State) => Files.State) =>
     Effect.flatMap(readState, (state) =>
       Fs.writeAtomic(path.join(dirs.tmp, Files.scratchName(pid)), dirs.state, JSON.stringify(update(state)))
-    ).pipe(Effect.catchAll((error) => Effect.logWarning(`Outbox: could not update ${dirs.state}: ${error.reason}`)))
+    ).pipe(Effect.catchAll((error) => Effect.logDebug(`Outbox: could not update ${dirs.state}: ${error.reason}`)))
 
   /** Counts events from file names alone (pending, in flight, waiting for a retry), plus rejected and corrupt files. */
   const stats = Effect.fn("Outbox.stats")(function* () {

@@ -627,7 +627,9 @@ describe("Outbox.drain with sendEncoded: files go out as their bytes", () => {
       const result = yield* outbox.drain(server.send, {}, counted)
 
       expect(bodies).toEqual(["3:c1,c2", "2:c1,c2"])
-      expect(result.corrupt).toEqual([{ file: spoolName(6, 1, 3), reason: "holds 2 events, its name announces 3" }])
+      expect(result.corrupt).toEqual([
+        { file: spoolName(6, 1, 3), reason: "holds 2 events, its name announces 3", sessions: [] }
+      ])
       expect(result.delivered).toBe(2)
       expect([ls(dir, "pending"), ls(dir, "sending"), ls(dir, "corrupt")]).toEqual([[], [], [spoolName(6, 1, 3)]])
     })
@@ -693,7 +695,8 @@ describe("Outbox recovery", () => {
         fs.writeFileSync(file, body)
         fs.utimesSync(file, (now - ageMs) / 1000, (now - ageMs) / 1000)
       }
-      const truncated = '{"v":1,"events":[{"id":"lost1"},{"id":"lo'
+      // cut inside its second event: both sessions it names are reported, the second's event being lost
+      const truncated = '{"v":1,"events":[{"id":"lost1","sessionId":"s-1"},{"id":"lost2","sessionId":"s-2","a'
       const half = '{"v":1,"events":[{"id":"half'
       write("pending", spoolName(1, 1, 2), truncated)
       write("pending", spoolName(1, 2, 3), '{"v":1,"events":[{"id":"m1"},{"id":"m2"}]}')
@@ -719,15 +722,17 @@ describe("Outbox recovery", () => {
         corrupt: [
           {
             file: spoolName(2, 1, 1),
-            reason: `left by an interrupted append: invalid JSON (28 bytes): ${parseError(half)}; 0 of 1 events could be read`
+            reason: `left by an interrupted append: invalid JSON (28 bytes): ${parseError(half)}; 0 of 1 events could be read`,
+            sessions: []
           },
           {
             file: spoolName(1, 1, 2),
-            reason: `invalid JSON (41 bytes): ${parseError(truncated)}; 1 of 2 events could be read`
+            reason: `invalid JSON (${truncated.length} bytes): ${parseError(truncated)}; 1 of 2 events could be read`,
+            sessions: ["s-1", "s-2"]
           },
-          { file: spoolName(1, 2, 3), reason: "holds 2 events, its name announces 3" },
-          { file: spoolName(1, 3, 1), reason: "unknown spool file version" },
-          { file: "notes.txt", reason: "not an outbox file name" }
+          { file: spoolName(1, 2, 3), reason: "holds 2 events, its name announces 3", sessions: [] },
+          { file: spoolName(1, 3, 1), reason: "unknown spool file version", sessions: [] },
+          { file: "notes.txt", reason: "not an outbox file name", sessions: [] }
         ]
       })
       expect(ls(dir, "corrupt")).toEqual(

@@ -37,7 +37,7 @@ export interface Totals {
   rejected: number
   retrying: number
   reclaimed: number
-  readonly corrupt: Array<{ readonly file: string; readonly reason: string }>
+  readonly corrupt: Array<{ readonly file: string; readonly reason: string; readonly sessions: ReadonlyArray<string> }>
   readonly failed: Array<FailedEvent>
   /** Events that failed alone while the server accepted nothing, so their failure was not charged to them. */
   uncharged: number
@@ -99,16 +99,35 @@ export type Outcome =
   /** A request holding this event alone failed: charged one try when the drain shows the server works. */
   | { readonly _tag: "Failed"; readonly reason: string; readonly status: number | null }
 
+/** A session id as the events of a spool file write it. */
+const SESSION_ID = /"sessionId":"((?:[^"\\\n]|\\.){1,300})"/g
+
+/**
+ * The session ids a damaged spool file names (at most 1,000), read from its text whether or not it parses: what the
+ * file held of those sessions may be lost, and their history is read again (the kit's `Failures`).
+ */
+export const sessionsNamedIn = (text: string): ReadonlyArray<string> => {
+  const ids = new Set<string>()
+  for (const m of text.matchAll(SESSION_ID)) {
+    try {
+      ids.add(JSON.parse(`"${m[1]}"`) as string)
+    } catch {
+      // an id cut inside an escape: not one to read again
+    }
+    if (ids.size >= 1_000) break
+  }
+  return [...ids]
+}
+
 /** The filesystem steps of a drain: recover, claim, settle, release. */
 export const makeDrainSteps = (ctx: DrainContext) => {
   const { dirs } = ctx
   const scratch = () => path.join(dirs.tmp, Files.scratchName(ctx.pid))
 
-  const quarantine = (from: string, name: string, reason: string, totals: Totals) =>
+  const quarantine = (from: string, name: string, reason: string, totals: Totals, text?: string) =>
     Effect.gen(function* () {
       if (!(yield* Fs.move(from, path.join(dirs.corrupt, name)))) return
-      totals.corrupt.push({ file: name, reason })
-      yield* Effect.logWarning(`Outbox: moved ${name} to corrupt/: ${reason}`)
+      totals.corrupt.push({ file: name, reason, sessions: text === undefined ? [] : sessionsNamedIn(text) })
     })
 
   /** The events of the spool file at `file` (named as `parsed` says), or why they cannot be read; undefined when gone. */
@@ -131,7 +150,9 @@ export const makeDrainSteps = (ctx: DrainContext) => {
         const salvaged = `${spool.stem}.${decoded.salvaged.length}.json`
         yield* Fs.writeAtomic(scratch(), path.join(dirs.pending, salvaged), Files.encodeSpool(decoded.salvaged))
       }
-      yield* quarantine(from, name, `${prefix}${decoded.error}`, totals)
+      // The sessions it names, even in a part that does not parse: their events may be lost with it (`sessions`)
+      const text = yield* Fs.readText(from)
+      yield* quarantine(from, name, `${prefix}${decoded.error}`, totals, text)
     })
 
   /** Takes back claims of drainers silent for `claimTimeout`, and spool files left in `tmp/` by a crashed append. */

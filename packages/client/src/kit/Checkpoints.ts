@@ -151,6 +151,12 @@ export interface Store {
 /** Where the bookkeeping lives in a state directory. */
 export const directory = (stateDir: string) => join(stateDir, "imported")
 
+/**
+ * Forgets what was read: the next import reads every item whole again (the server answers what it has as
+ * duplicates). For when queued events were lost after their items were recorded as read (an outbox file damaged).
+ */
+export const forget = (stateDir: string): void => rmSync(join(directory(stateDir), "index.json"), { force: true })
+
 const stateFile = (dir: string, key: string) =>
   join(dir, "state", `${Digest.sha256().update(key).digest("hex").slice(0, 32)}.json`)
 

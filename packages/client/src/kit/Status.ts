@@ -98,7 +98,12 @@ const outboxLines = (outbox: Outbox.Stats): ReadonlyArray<string> => {
       `${outbox.rejected} refused by the server, kept in outbox/rejected/${last}; \`sync --retry-rejected\` sends them again`
     )
   }
-  if (outbox.corrupt > 0) lines.push(`${outbox.corrupt} unreadable outbox file(s) kept in outbox/corrupt/`)
+  if (outbox.corrupt > 0) {
+    lines.push(
+      `${outbox.corrupt} unreadable outbox file(s) kept in outbox/corrupt/ (what they held is read again from the ` +
+        "history: the sessions they name by the next sync, every session by the next import)"
+    )
+  }
   return lines
 }
 

@@ -67,6 +67,28 @@ const readFollowUp = (followUp: FollowUp, options: MappingOptions, checkpoints: 
  * an item is removed only after its events are in the outbox and its follow-ups are recorded in the follow-up queue,
  * and a follow-up only after its events are in the outbox.
  */
+/**
+ * Spool files the drain could not read (cut short by a power loss, damaged): their readable events were queued again,
+ * the rest may be lost. The sessions they name are read again from the agent's history by the next sync (`Failures`),
+ * and the bookkeeping is forgotten, so the next import reads everything again: a file cut short names only some of
+ * its sessions, and the others were recorded as read.
+ */
+const lostInOutbox = (corrupt: ReadonlyArray<Outbox.CorruptFile>) =>
+  Effect.gen(function* () {
+    const { paths, log } = yield* LocalState
+    const now = Date.now()
+    for (const file of corrupt) {
+      yield* log(
+        `sync: outbox file ${file.file} could not be read (${file.reason}), kept in outbox/corrupt/: the ` +
+          `${file.sessions.length} session(s) it names are read again from their history, and the next import reads every session`
+      )
+      for (const id of file.sessions) {
+        Failures.record(paths, id, `an outbox file could not be read (outbox/corrupt/${file.file})`, now)
+      }
+    }
+    yield* Effect.try(() => Checkpoints.forget(paths.stateDir)).pipe(Effect.ignore)
+  })
+
 /** The configured destination of the bookkeeping (`Checkpoints.destination`): the server's URL and its key. */
 export const destinationOf = (config: ConfigStore.ResolvedConfig): string | null =>
   Checkpoints.destination(config.serverUrl, config.apiKey === undefined ? undefined : Redacted.value(config.apiKey))
@@ -305,6 +327,7 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
         before.unreachable === true ? { claimTimeout: 0, retry: Schedule.stop } : { claimTimeout: 0 },
         transport.sendEncoded
       )
+      if (drained.corrupt.length > 0) yield* lostInOutbox(drained.corrupt)
       return {
         ...done,
         delivered: delivered + drained.delivered,
