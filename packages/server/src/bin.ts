@@ -18,6 +18,12 @@ const report = (cause: Cause.Cause<unknown>) => {
   return Console.error(`opensync: ${message}`)
 }
 
+// Output piped into a reader that stops early (`sessions export | head`): the rest is not wanted, which is no error
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0)
+  throw error
+})
+
 run(process.argv).pipe(
   Effect.tapErrorCause(report),
   Effect.provide(MainLive),

@@ -1,10 +1,11 @@
+import { spawn } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Event } from "@opensync/domain"
 import * as FullDisk from "@opensync/testkit/FullDisk"
-import { type RunningServer, runCli, startServer } from "@opensync/testkit/Server"
+import { type RunningServer, runCli, binPath as serverBin, startServer } from "@opensync/testkit/Server"
 
 /** What only the local server promises: a private store, a disk that fills up, and throttled failed sign-ins. */
 
@@ -341,6 +342,23 @@ describe("opensync sessions", { timeout: 120_000 }, () => {
     }
     const again = await sync(server, events)
     expect(again.body.deleted.length).toEqual(events.length)
+  })
+
+  it("stops quietly when what reads its output stops early (sessions export | head)", async () => {
+    const server = await start()
+    for (let i = 0; i < 20; i++) expect((await sync(server, session(`cli-pipe-${i}`, 64 * 1024))).status).toEqual(200)
+    const child = spawn(process.execPath, [serverBin, "sessions", "export", "--data-dir", server.dataDir], {
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stderr = ""
+    child.stderr.on("data", (chunk) => {
+      stderr += String(chunk)
+    })
+    // `head -c 100`: reads a little, then closes its end of the pipe
+    child.stdout.once("data", () => child.stdout.destroy())
+    const code = await new Promise<number | null>((done) => child.on("exit", (exitCode) => done(exitCode)))
+    expect(stderr).toBe("")
+    expect(code).toBe(0)
   })
 
   it("prints what any key-holder stored with its terminal control characters written out, never run", async () => {
