@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import { Args, Command, Options } from "@effect/cli"
@@ -14,7 +15,7 @@ import * as Install from "./Install.js"
 import { pricesCommand } from "./PricesCli.js"
 import * as Server from "./Server.js"
 import { sessionsCommand } from "./SessionsCli.js"
-import { maxBytesFromEnv, StartupWarnings } from "./sqlite/Database.js"
+import { databaseFile, maxBytesFromEnv, StartupWarnings } from "./sqlite/Database.js"
 import { LocalKeys, localUserId } from "./sqlite/Keys.js"
 import * as Terminal from "./Terminal.js"
 import { version } from "./version.js"
@@ -131,6 +132,20 @@ const serve = Command.make("serve", { host, port, dataDir, maxDbMb, walMb }, (op
 const withKeys = <A, E>(dir: string, effect: Effect.Effect<A, E, LocalKeys | SignIns | SessionStore>) =>
   Effect.provide(effect, Server.storageLayer(dir).pipe(Layer.provide(NodeContext.layer)))
 
+/**
+ * For the commands that read or change what a store holds: a data dir without a store is a mistake (a typo, another
+ * machine's path), said as such, where opening it made an empty store there and answered "No sessions match.".
+ */
+const withStore = <A, E>(dir: string, effect: Effect.Effect<A, E, LocalKeys | SignIns | SessionStore>) =>
+  existsSync(databaseFile(dir))
+    ? withKeys(dir, effect)
+    : Effect.fail(
+        new Error(
+          `No OpenSync store in ${dir} (it has no opensync.db). Check --data-dir (the server prints its own at start), ` +
+            `or start a server there first: \`${Install.command(`serve --data-dir ${dir}`)}\`.`
+        )
+      )
+
 const keysCreate = Command.make(
   "create",
   {
@@ -167,7 +182,7 @@ const keysList = Command.make(
   "list",
   { user: Options.text("user").pipe(Options.optional), dataDir, json },
   ({ dataDir, json, user }) =>
-    withKeys(
+    withStore(
       dataDir,
       Effect.gen(function* () {
         const keys = yield* LocalKeys
@@ -190,7 +205,7 @@ const keysRevoke = Command.make(
   "revoke",
   { id: Args.text({ name: "ID" }).pipe(Args.withDescription("The key id shown by `opensync keys list`.")), dataDir },
   ({ dataDir, id }) =>
-    withKeys(
+    withStore(
       dataDir,
       Effect.gen(function* () {
         const keys = yield* LocalKeys
@@ -225,7 +240,7 @@ const userOption = Options.text("user").pipe(
 )
 
 const signInsList = Command.make("list", { user: userOption, dataDir, json }, ({ dataDir, json, user }) =>
-  withKeys(
+  withStore(
     dataDir,
     Effect.gen(function* () {
       const signIns = yield* SignIns
@@ -249,7 +264,7 @@ const signInsRevoke = Command.make(
     dataDir
   },
   ({ dataDir, id, user }) =>
-    withKeys(
+    withStore(
       dataDir,
       Effect.gen(function* () {
         const signIns = yield* SignIns
@@ -272,7 +287,7 @@ const root = Command.make("opensync").pipe(
   Command.withSubcommands([
     serve,
     keys,
-    sessionsCommand(dataDir, withKeys, localUserId),
+    sessionsCommand(dataDir, withStore, localUserId),
     signIns,
     pricesCommand(dataDir)
   ])

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -121,8 +121,18 @@ describe("the server in this clone", () => {
 
   it("the CLI's own hints use the clone's command", async () => {
     const empty = mkdtempSync(join(base, "data-"))
-    const listed = await runCli(["keys", "list", "--data-dir", empty])
-    expect(listed.stdout).toContain("No API keys. Create one with `npm run opensync -- keys create --name NAME`.")
+    // a data dir without a store is a mistake said as such (it made an empty store there, and listed nothing)
+    for (const command of [
+      ["keys", "list"],
+      ["sessions", "list"],
+      ["sign-ins", "list"]
+    ]) {
+      const listed = await runCli([...command, "--data-dir", empty])
+      expect(listed.code).toBe(1)
+      expect(listed.stderr).toContain(`No OpenSync store in ${empty} (it has no opensync.db).`)
+      expect(listed.stderr).toContain(`\`npm run opensync -- serve --data-dir ${empty}\``)
+    }
+    expect(existsSync(join(empty, "opensync.db"))).toBe(false)
     const badPort = await runCli(["serve", "--port", "99999", "--data-dir", empty])
     expect(badPort.code).toBe(1)
     expect(badPort.stderr).toContain("--port takes 0 (any free port) to 65535 (got 99999).")
