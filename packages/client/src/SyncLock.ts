@@ -31,13 +31,21 @@ interface Found {
   readonly mtime: number
   /** What identifies this very lock file (its nonce, else its inode and time). */
   readonly key: string
+  /** Text that is neither empty (an older version's lock) nor a holder: nobody's lock, dead at once. */
+  readonly garbage: boolean
 }
 
 const read = (file: string): Found | undefined => {
   try {
     const info = statSync(file)
-    const holder = Holders.decode(readFileSync(file, "utf8"))
-    return { holder, mtime: info.mtimeMs, key: holder?.nonce ?? `i${info.ino}-${Math.round(info.mtimeMs)}` }
+    const text = readFileSync(file, "utf8")
+    const holder = Holders.decode(text)
+    return {
+      holder,
+      mtime: info.mtimeMs,
+      key: holder?.nonce ?? `i${info.ino}-${Math.round(info.mtimeMs)}`,
+      garbage: holder === null && text.trim() !== ""
+    }
   } catch {
     return undefined
   }
@@ -45,6 +53,7 @@ const read = (file: string): Found | undefined => {
 
 const isAlive = (found: Found, now: number): boolean => {
   const { holder } = found
+  if (found.garbage) return false
   if (holder === null) return now - found.mtime < staleAfterMs
   if (holder.hostname !== hostname()) return now - holder.acquiredAt < staleAfterMs
   return Holders.isRunning(holder)
@@ -177,6 +186,9 @@ export const inspect = (file: string): Effect.Effect<LockState | null> =>
     const found = read(file)
     return found === undefined ? null : { holder: found.holder, alive: isAlive(found, Date.now()), since: found.mtime }
   })
+
+/** When a lock an older version left (empty) counts as dead: `staleAfterMs` after it was written. */
+export const olderLockExpiresAt = (since: number): number => since + staleAfterMs
 
 /** "A sync is running (pid 123, since 2026-11-21 09:30:00 UTC)", for a CLI that found the lock taken. */
 export const runningMessage = (taken: { readonly holder: Holder | null; readonly since: number | null }): string => {

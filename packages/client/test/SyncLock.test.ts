@@ -164,6 +164,22 @@ describe("SyncLock within one process", () => {
     expect(fs.existsSync(file)).toBe(false)
   })
 
+  it("a lock of garbage (neither empty nor a holder) is nobody's: taken over at once, not waited for", () => {
+    const dir = tempDir()
+    const file = join(dir, "sync.lock")
+    for (const text of ["garbage\n", '{"pid":', "\u0000\u0000\u0000"]) {
+      fs.writeFileSync(file, text)
+      expect(Effect.runSync(SyncLock.inspect(file))).toMatchObject({ alive: false, holder: null })
+      expect(take(file).held).toBe(true)
+      expect(fs.existsSync(file)).toBe(false)
+    }
+    // an empty one (older versions wrote those) still counts as running for its 5 minutes, and says until when
+    fs.writeFileSync(file, "")
+    const state = Effect.runSync(SyncLock.inspect(file))
+    expect(state).toMatchObject({ alive: true, holder: null })
+    expect(SyncLock.olderLockExpiresAt(state?.since ?? 0) - (state?.since ?? 0)).toBe(5 * 60_000)
+  })
+
   it("a taker killed half-way does not block the takeover; a live taker is left to finish", async () => {
     const dir = tempDir()
     const file = join(dir, "sync.lock")

@@ -9,6 +9,7 @@ import * as AccountCommands from "../AccountCommands.js"
 import * as ConfigStore from "../ConfigStore.js"
 import * as Outbox from "../Outbox.js"
 import * as SyncClient from "../SyncClient.js"
+import * as SyncLock from "../SyncLock.js"
 import * as Failures from "./Failures.js"
 import * as Inbox from "./Inbox.js"
 import * as Install from "./Install.js"
@@ -133,6 +134,7 @@ export const status = (asJson: boolean) =>
     const { lines, ...config } = yield* AccountCommands.effectiveConfig(cli)
     const connection = yield* checkConnection
     const outbox = yield* (yield* Outbox.Outbox).stats()
+    const lock = yield* SyncLock.inspect(paths.lock)
     const registration = yield* (yield* SessionSource).registration.inspect
     const telemetry = yield* Telemetry.status(connection.ok ? connection.telemetryReceivedAt : undefined)
     if (asJson) {
@@ -142,6 +144,7 @@ export const status = (asJson: boolean) =>
             config,
             connection,
             outbox,
+            lock,
             inbox: { ...inbox, failures },
             [registration.key]: registration.json,
             ...(telemetry === undefined ? {} : { telemetry: telemetry.json }),
@@ -164,6 +167,7 @@ export const status = (asJson: boolean) =>
         ...inboxLines(inbox, failures, agent.inboxNoun, agent.historyNoun).map(
           (line, i) => `${i === 0 ? "inbox          " : "               "}${line}`
         ),
+        ...(lock === null ? [] : [`sync           ${lockLine(lock, paths.lock)}`]),
         `last sync      ${ago(outbox.lastSuccessAt)}`,
         // (when: an error met before the last sync, by another server URL say, is told apart from a current one)
         `last error     ${outbox.lastError === null ? "none" : `${ago(outbox.lastErrorAt)}: ${outbox.lastError}`}`,
@@ -174,6 +178,19 @@ export const status = (asJson: boolean) =>
       ].join("\n")
     )
   })
+
+/** The sync lock's line: who runs a sync and since when, or a lock nobody holds any more (taken over by the next sync). */
+const lockLine = (lock: SyncLock.LockState, file: string): string => {
+  const since = lock.holder?.acquiredAt ?? lock.since
+  if (!lock.alive) return `none running (a dead sync's lock in ${file}, taken over by the next sync)`
+  if (lock.holder === null) {
+    return (
+      `an older version's lock (${file}, written ${ago(since)}), counted as running until ` +
+      `${new Date(SyncLock.olderLockExpiresAt(since)).toISOString().slice(0, 19).replace("T", " ")} UTC`
+    )
+  }
+  return `running: pid ${lock.holder.pid} (${lock.holder.command}), since ${ago(since)}`
+}
 
 /** `ok`, `not active` (registered, not run by the agent yet: Codex before trust), or `missing`. */
 const registrationState = (registration: RegistrationStatus): string =>

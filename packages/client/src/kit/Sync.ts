@@ -243,14 +243,33 @@ const holderText = (taken: { readonly holder: SyncLock.Holder | null; readonly s
   return ` (${who}${when})`
 }
 
-/** Takes the lock, waiting for another sync to finish when asked to; when it cannot, who holds it. */
+/**
+ * Takes the lock, waiting for another sync to finish when asked to (saying so on stderr, once: an import that waits in
+ * silence looks hung); when it cannot, who holds it.
+ */
 const takeLock = (wait: boolean) =>
   Effect.gen(function* () {
     const deadline = Date.now() + (wait ? LOCK_WAIT_MS : 0)
+    let said = false
     for (;;) {
       const taken = yield* take
       if (taken.held) return undefined
       if (Date.now() >= deadline) return holderText(taken)
+      if (!said) {
+        said = true
+        const { paths } = yield* LocalState
+        const older =
+          taken.holder === null && taken.since !== null
+            ? ` An older version's lock (${paths.lock}) counts as stale from ` +
+              `${new Date(SyncLock.olderLockExpiresAt(taken.since)).toISOString().slice(11, 19)} UTC; remove it if no ` +
+              "sync of that version runs."
+            : ""
+        yield* Effect.sync(() =>
+          process.stderr.write(
+            `Waiting for another sync to finish${holderText(taken)}, at most ${LOCK_WAIT_MS / 60_000} minutes.${older}\n`
+          )
+        )
+      }
       yield* Effect.sleep("250 millis")
     }
   })
