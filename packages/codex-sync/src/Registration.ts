@@ -37,10 +37,13 @@ const gate =
         text: `Codex's hooks feature is off in ${join(codexHome(env), "config.toml")}: set [features] hooks = true`
       }
     }
-    const trusted = Trust.trustedKeys(config)
+    const trusted = Trust.currentlyTrusted(config, Trust.readStale(Trust.staleTrustFile(paths.stateDir)))
     const count = positions.filter((p) => trusted.has(Trust.trustKey(file, p.event, p.group, p.handler))).length
     if (count === positions.length) return { open: true, text: `trusted in Codex (${count} of ${positions.length})` }
-    const ran = Kit.Install.heartbeat(paths) !== undefined
+    // (a session started before `setup` last rewrote our handlers ran the old ones: it says nothing of these)
+    const beat = Kit.Install.heartbeat(paths)
+    const rewrittenAt = Trust.staleSince(Trust.staleTrustFile(paths.stateDir))
+    const ran = beat !== undefined && (rewrittenAt === undefined || beat.at > rewrittenAt)
     const untrusted = `${positions.length - count} of ${positions.length} not trusted in Codex yet`
     return ran
       ? {
@@ -62,9 +65,17 @@ export const make = (env: Env): Kit.SessionSource.Registration => {
     hookPath: hookPath(),
     settingsPath: hooksFile(env),
     events: Hooks.events,
-    // Codex's hook timeouts are in seconds (SessionEnd's is clamped to 3 s).
-    handler: (_event, command) => ({ type: "command", command, timeout: 10 }),
+    // Codex's hook timeouts are in seconds. It clamps SessionEnd's to 3 s and warns about a longer one at every start
+    // (`codex exec` on stderr, the TUI's "⚠ warnings"): 3 there, which the hook keeps to (it only queues).
+    handler: (event, command) => ({ type: "command", command, timeout: event === "SessionEnd" ? 3 : 10 }),
+    ceiling: (event) => (event === "SessionEnd" ? 3 : undefined),
     gate: gate(env, paths),
-    afterInstall: trustLines
+    afterInstall: trustLines,
+    onRewritten: (positions) =>
+      Trust.markStale(
+        Trust.staleTrustFile(paths.stateDir),
+        Trust.readConfig(join(codexHome(env), "config.toml")),
+        positions.map((p) => Trust.trustKey(hooksFile(env), p.event, p.group, p.handler))
+      )
   })
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs"
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
 
 /*
  * What Codex's `config.toml` says about our hooks. Codex runs a hook from `hooks.json` only once the user trusted it:
@@ -23,9 +24,9 @@ const unquote = (raw: string): string => {
   }
 }
 
-/** The keys `config.toml`'s text records as trusted (tables `[hooks.state."…"]` that hold a `trusted_hash`). */
-export const trustedKeys = (configToml: string): ReadonlySet<string> => {
-  const trusted = new Set<string>()
+/** The `trusted_hash` `config.toml`'s text records for each trusted key (tables `[hooks.state."…"]`). */
+export const trustedHashes = (configToml: string): ReadonlyMap<string, string> => {
+  const trusted = new Map<string, string>()
   let current: string | undefined
   for (const line of configToml.split(/\r?\n/)) {
     const table = /^\s*\[\s*hooks\s*\.\s*state\s*\.\s*("(?:[^"\\]|\\.)*")\s*\]\s*(#.*)?$/.exec(line)
@@ -37,10 +38,56 @@ export const trustedKeys = (configToml: string): ReadonlySet<string> => {
       current = undefined
       continue
     }
-    if (current !== undefined && /^\s*trusted_hash\s*=\s*"[^"]+"/.test(line)) trusted.add(current)
+    const hash = current === undefined ? null : /^\s*trusted_hash\s*=\s*"([^"]+)"/.exec(line)
+    if (current !== undefined && hash !== null) trusted.set(current, hash[1]!)
   }
   return trusted
 }
+
+/** The keys `config.toml`'s text records as trusted. */
+export const trustedKeys = (configToml: string): ReadonlySet<string> => new Set(trustedHashes(configToml).keys())
+
+/**
+ * Trust that no longer holds: Codex hashes a handler's content, so a handler `setup` rewrote in place (another install
+ * path, another timeout) needs review again, while `config.toml` still records the old hash under its key. `setup`
+ * writes the hashes it made stale to `<state>/codex-stale-trust.json`; a key counts as trusted only when Codex
+ * records another hash for it since (the user trusted the new handler).
+ */
+export const staleTrustFile = (stateDir: string) => join(stateDir, "codex-stale-trust.json")
+
+export const readStale = (file: string): Record<string, string> => {
+  try {
+    const json = JSON.parse(readFileSync(file, "utf8")) as unknown
+    return typeof json === "object" && json !== null ? (json as Record<string, string>) : {}
+  } catch {
+    return {}
+  }
+}
+
+/** Records the hashes `config.toml` holds for `keys` as stale (their handlers were just rewritten). */
+export const markStale = (file: string, configToml: string, keys: ReadonlyArray<string>): void => {
+  const hashes = trustedHashes(configToml)
+  const stale = { ...readStale(file) }
+  for (const key of keys) {
+    const hash = hashes.get(key)
+    if (hash !== undefined) stale[key] = hash
+  }
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+  writeFileSync(file, JSON.stringify(stale), { mode: 0o600 })
+}
+
+/** When `setup` last made trust stale (the record's time), or undefined. */
+export const staleSince = (file: string): number | undefined => {
+  try {
+    return statSync(file).mtimeMs
+  } catch {
+    return undefined
+  }
+}
+
+/** The keys Codex trusts with a hash that is not a stale one. */
+export const currentlyTrusted = (configToml: string, stale: Readonly<Record<string, string>>): ReadonlySet<string> =>
+  new Set([...trustedHashes(configToml)].filter(([key, hash]) => stale[key] !== hash).map(([key]) => key))
 
 /** Whether `config.toml` turns the hooks feature off (`[features]` `hooks = false`). */
 export const hooksDisabled = (configToml: string): boolean => {

@@ -40,11 +40,27 @@ export interface Options {
   readonly events: ReadonlyArray<string>
   /** The handler registered for one event (`{type: "command", command, timeout}` in the agent's units). */
   readonly handler: (event: string, command: string) => HookSettings.Json
+  /** The longest timeout the agent honours for an event, where it clamps one (`HookSettings.Spec`). */
+  readonly ceiling?: (event: string) => number | undefined
   readonly file?: SettingsFile
   /** The agent's own gate, given where our handlers sit in the file. */
   readonly gate?: (positions: ReadonlyArray<HookSettings.Position>) => Gate
   /** Printed after `setup` registered the hooks (what the user still has to do). */
   readonly afterInstall: ReadonlyArray<string>
+  /**
+   * Called after `setup` changed the file, with our handlers it wrote where another handler was (a new command path,
+   * another timeout): an agent that trusts a handler by its content (Codex) no longer trusts those.
+   */
+  readonly onRewritten?: (positions: ReadonlyArray<HookSettings.Position>) => void
+}
+
+/** The handler entry at `position` of `settings`, as JSON text (undefined when there is none). */
+const entryAt = (settings: HookSettings.Json, position: HookSettings.Position): string | undefined => {
+  const hooks = settings.hooks as Record<string, unknown> | undefined
+  const groups = hooks?.[position.event]
+  const group = Array.isArray(groups) ? (groups[position.group] as { hooks?: unknown } | undefined) : undefined
+  const entry = Array.isArray(group?.hooks) ? group.hooks[position.handler] : undefined
+  return entry === undefined ? undefined : JSON.stringify(entry)
 }
 
 /** The command registered for one event. */
@@ -76,7 +92,14 @@ export const make = (options: Options): Registration => {
   const file = options.file ?? plainJson
   const isOurs = (command: string) => isOurCommand(command, hookPath, npmPackage, cli)
   const spec: HookSettings.Spec = {
-    entries: options.events.map((event) => ({ event, handler: options.handler(event, hookCommand(hookPath, event)) })),
+    entries: options.events.map((event) => {
+      const ceiling = options.ceiling?.(event)
+      return {
+        event,
+        handler: options.handler(event, hookCommand(hookPath, event)),
+        ...(ceiling === undefined ? {} : { ceiling })
+      }
+    }),
     isOurs
   }
   const fix =
@@ -118,14 +141,30 @@ export const make = (options: Options): Registration => {
     if (!existsSync(hookPath))
       return yield* AccountCommands.fail(`Cannot find the hook entry ${hookPath}. Reinstall ${npmPackage}.`)
     const existed = existsSync(settingsPath)
+    const before = existed ? yield* Effect.either(file.load(settingsPath)) : undefined
     const plan = yield* file.apply(settingsPath, (settings) => HookSettings.install(settings, spec)).pipe(asCliError)
+    if (
+      options.onRewritten !== undefined &&
+      before !== undefined &&
+      Either.isRight(before) &&
+      HookSettings.changes(plan)
+    ) {
+      const after = yield* Effect.either(file.load(settingsPath))
+      if (Either.isRight(after)) {
+        const rewritten = HookSettings.positions(after.right, isOurs).filter((position) => {
+          const previous = entryAt(before.right, position)
+          return previous !== undefined && previous !== entryAt(after.right, position)
+        })
+        if (rewritten.length > 0) options.onRewritten(rewritten)
+      }
+    }
     const replaced = plan.removed > 0 ? ` (replaced ${plan.removed} entry/entries from another install path)` : ""
     if (!HookSettings.changes(plan)) {
       return [`Already set up: ${settingsPath} runs ${hookPath} on ${options.events.join(", ")}. Nothing changed.`]
     }
     return [
       `Registered ${hookPath} for ${plan.added.length > 0 ? plan.added.join(", ") : "every event"}${replaced} in ${settingsPath}.` +
-        (plan.updated.length > 0 ? ` Raised the timeout of ${plan.updated.join(", ")}.` : ""),
+        (plan.updated.length > 0 ? ` Set the timeout of ${plan.updated.join(", ")} to ours.` : ""),
       ...(existed ? [`Backup of the previous file: ${settingsPath}.bak.`] : []),
       ...options.afterInstall
     ]

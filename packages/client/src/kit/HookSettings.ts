@@ -35,7 +35,11 @@ export class SettingsWriteFailed extends Data.TaggedError("SettingsWriteFailed")
 
 /** What to register: one handler per event, and how to recognise handlers we registered (any install location). */
 export interface Spec {
-  readonly entries: ReadonlyArray<{ readonly event: string; readonly handler: Json }>
+  /**
+   * Our handler for each event; `ceiling`, the longest timeout the agent honours for it (Codex clamps SessionEnd's to
+   * 3 s and warns about a longer one at every start): a longer one in the file is lowered to the handler's.
+   */
+  readonly entries: ReadonlyArray<{ readonly event: string; readonly handler: Json; readonly ceiling?: number }>
   readonly isOurs: (command: string) => boolean
 }
 
@@ -72,7 +76,7 @@ export const parse = (text: string, path: string): Either.Either<Json, SettingsI
 }
 
 /**
- * The settings after a change, and what changed (`updated`: events whose entry of ours got the spec's longer timeout;
+ * The settings after a change, and what changed (`updated`: events whose entry of ours got the spec's timeout;
  * `events`: the events whose lists changed).
  */
 export interface Plan {
@@ -91,14 +95,19 @@ const timeoutOf = (entry: unknown): number | undefined =>
 
 /**
  * Our entries for `command` given the handler's timeout where theirs is missing or shorter (an install from before the
- * timeout was raised); a longer one the user set is kept. Undefined when none needs it.
+ * timeout was raised), or longer than the agent honours (`ceiling`); another longer one the user set is kept.
+ * Undefined when none needs it.
  */
-const withTimeout = (groups: ReadonlyArray<unknown>, command: string, handler: Json) => {
+const withTimeout = (groups: ReadonlyArray<unknown>, command: string, handler: Json, ceiling?: number) => {
   const wanted = timeoutOf(handler)
   if (wanted === undefined) return undefined
   const short = (entry: unknown) => {
     const current = timeoutOf(entry)
-    return isObject(entry) && commandOf(entry) === command && (current === undefined || current < wanted)
+    return (
+      isObject(entry) &&
+      commandOf(entry) === command &&
+      (current === undefined || current < wanted || (ceiling !== undefined && current > ceiling))
+    )
   }
   const isShort = (group: unknown): group is Json & { readonly hooks: ReadonlyArray<unknown> } =>
     isObject(group) && Array.isArray(group.hooks) && group.hooks.some(short)
@@ -145,7 +154,7 @@ export const install = (settings: Json, spec: Spec): Plan => {
   const updated: Array<string> = []
   const events: Array<string> = []
   let removed = 0
-  for (const { event, handler } of spec.entries) {
+  for (const { event, handler, ceiling } of spec.entries) {
     const command = commandOf(handler) ?? ""
     const current = (hooks[event] as ReadonlyArray<unknown> | undefined) ?? []
     const cleaned = without(current, (other) => other !== command && spec.isOurs(other))
@@ -154,7 +163,7 @@ export const install = (settings: Json, spec: Spec): Plan => {
     )
     removed += cleaned.removed
     if (present) {
-      const raised = withTimeout(cleaned.groups, command, handler)
+      const raised = withTimeout(cleaned.groups, command, handler, ceiling)
       if (raised !== undefined) updated.push(event)
       if (cleaned.removed > 0 || raised !== undefined) {
         hooks[event] = raised ?? cleaned.groups
