@@ -1,4 +1,4 @@
-import { FetchHttpClient, HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
+import { FetchHttpClient, HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Api, Limits } from "@opensync/domain"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -8,6 +8,7 @@ import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as ApiClient from "./ApiClient.js"
 import * as ConfigStore from "./ConfigStore.js"
 import { SendFailed } from "./Outbox.js"
@@ -162,6 +163,49 @@ const isContractError = (text: string): boolean => {
 }
 
 /**
+ * The largest answer read: far above any of the contract's (an answer to 1,000 events is ~100 KiB). A URL that answers
+ * without end (a stream, a misconfigured proxy) was read into memory until the call's time ran out: 0.6 GB in 10 s.
+ */
+export const maxAnswerBytes = 16 * 1024 * 1024
+
+/** Reads each answer's body within `maxAnswerBytes` (failing past it), then hands on the bytes as the answer. */
+const boundedAnswers = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  HttpClient.transformResponse(client, (effect) =>
+    Effect.flatMap(effect, (response) =>
+      response.stream.pipe(
+        Stream.runFoldEffect({ chunks: [] as Array<Uint8Array>, size: 0 }, (read, chunk) => {
+          const size = read.size + chunk.length
+          if (size > maxAnswerBytes) {
+            return Effect.fail(
+              new HttpClientError.ResponseError({
+                request: response.request,
+                response,
+                reason: "Decode",
+                description: `the answer is larger than ${maxAnswerBytes / 1024 / 1024} MiB; this is not an OpenSync server's answer`
+              })
+            )
+          }
+          read.chunks.push(chunk)
+          return Effect.succeed({ chunks: read.chunks, size })
+        }),
+        Effect.map(({ chunks, size }) => {
+          const bytes = new Uint8Array(size)
+          let at = 0
+          for (const chunk of chunks) {
+            bytes.set(chunk, at)
+            at += chunk.length
+          }
+          const body = response.status === 204 || response.status === 304 || bytes.length === 0 ? null : bytes
+          return HttpClientResponse.fromWeb(
+            response.request,
+            new Response(body, { status: response.status, headers: response.headers as Record<string, string> })
+          )
+        })
+      )
+    )
+  )
+
+/**
  * Fails an error answer whose body is not one of the contract's errors (a proxy's page, an empty 503) with its status,
  * which the contract's decoder would otherwise lose. It reads the body as `arrayBuffer`, the form the decoder reads
  * (and the response caches), so a contract error is still decoded.
@@ -193,7 +237,7 @@ export const make = (options: SyncClientOptions): Effect.Effect<Transport, never
   Effect.gen(function* () {
     const client = yield* ApiClient.make(
       { baseUrl: options.baseUrl, apiKey: options.apiKey },
-      { transformClient: keepStatus }
+      { transformClient: (client) => keepStatus(boundedAnswers(client)) }
     )
     const timeout = options.timeout ?? Duration.seconds(10)
     const call = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -216,7 +260,7 @@ export const make = (options: SyncClientOptions): Effect.Effect<Transport, never
     // The same request as `client.sync.events`, with the body given as bytes, its answer read the way the contract's
     // client reads it: a contract error by its tag, any other error answer by its status (`keepStatus`).
     const http = HttpClient.mapRequest(
-      yield* HttpClient.HttpClient,
+      boundedAnswers(yield* HttpClient.HttpClient),
       HttpClientRequest.bearerToken(Redacted.value(options.apiKey))
     )
     const eventsUrl = `${options.baseUrl.replace(/\/+$/, "")}/sync/events`

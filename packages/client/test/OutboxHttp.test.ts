@@ -5,6 +5,7 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as ConfigStore from "../src/ConfigStore.js"
 import * as Outbox from "../src/Outbox.js"
@@ -149,3 +150,44 @@ for (const bytes of [false, true]) {
       Layer.provide(configuredTool(dir, serverUrl))
     )
 }
+
+describe("an answer without end (a stream, a misconfigured proxy)", () => {
+  it.live("is read up to 16 MiB and refused, not held in memory until the call times out", () =>
+    Effect.gen(function* () {
+      const endless = createServer((_request, response) => {
+        response.writeHead(200, { "content-type": "application/json" })
+        const chunk = Buffer.alloc(64 * 1024, 0x20)
+        const more = () => {
+          while (!response.destroyed && response.write(chunk)) {
+            // until the socket's buffer is full
+          }
+          if (!response.destroyed) response.once("drain", more)
+        }
+        more()
+      })
+      yield* Effect.promise(() => new Promise<void>((done) => endless.listen(0, "127.0.0.1", done)))
+      const url = `http://127.0.0.1:${(endless.address() as AddressInfo).port}`
+      try {
+        const transport = yield* SyncClient.makeFetch({
+          baseUrl: url,
+          apiKey: Redacted.make("osk_test"),
+          timeout: "60 seconds"
+        })
+        const started = Date.now()
+        const failed = yield* Effect.flip(transport.check)
+        expect(failed.message).toContain("larger than 16 MiB")
+        // long before the 60 s the call was given
+        expect(Date.now() - started).toBeLessThan(30_000)
+        const sent = yield* Effect.flip(transport.sendEvents([ev("e1")]))
+        expect(sent.message).toContain("larger than 16 MiB")
+        if (transport.sendEncoded !== undefined) {
+          const encoded = yield* Effect.flip(transport.sendEncoded(new TextEncoder().encode('{"events":[]}'), 0))
+          expect(encoded.message).toContain("larger than 16 MiB")
+        }
+      } finally {
+        endless.closeAllConnections()
+        endless.close()
+      }
+    })
+  )
+})
