@@ -1,9 +1,10 @@
 /**
  * Codex trusts a hook by a hash of its handler. A `setup` that rewrites our handlers in place (another install path,
  * another timeout) makes that trust stale while `config.toml` still records it: `status` and `verify` must say the
- * hooks need review again, until Codex records a new hash for them.
+ * hooks need review again, until Codex records a new hash for them. Also: the SessionEnd timeout Codex honours, and
+ * an uninstall that gives back what setup found.
  */
-import { readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as Codex from "./e2e/Codex.js"
@@ -26,7 +27,7 @@ const gateOf = async (world: Codex.CodexWorld) => {
   return (JSON.parse(status.stdout) as { hooks: { gate: { open: boolean; text: string } } }).hooks.gate
 }
 
-describe("codex-sync and Codex's hook trust", () => {
+describe("codex-sync's hooks in Codex: trust, timeouts, uninstall", () => {
   it("a setup that rewrites trusted handlers says they need review again, until Codex trusts the new ones", {
     timeout: 60_000
   }, async () => {
@@ -81,5 +82,25 @@ describe("codex-sync and Codex's hook trust", () => {
     const again = await Codex.runCli(world, ["setup"])
     expect(again.stdout).toContain("Set the timeout of SessionEnd to ours.")
     expect(timeouts().SessionEnd).toBe(3)
+  })
+
+  it("uninstall gives back what setup found: no hooks file where there was none, the user's own where there was one", {
+    timeout: 60_000
+  }, async () => {
+    const world = Codex.makeWorld("http://127.0.0.1:9", "codex")
+    const hooksFile = join(world.codexHome, "hooks.json")
+    expect(existsSync(hooksFile)).toBe(false)
+    expect((await Codex.runCli(world, ["setup"])).code).toBe(0)
+    const removed = await Codex.runCli(world, ["uninstall"])
+    expect(removed.code, removed.stderr).toBe(0)
+    expect(existsSync(hooksFile)).toBe(false)
+    expect(existsSync(`${hooksFile}.bak`)).toBe(false)
+
+    const own =
+      '{\n  "hooks": {\n    "Stop": [{ "hooks": [{ "type": "command", "command": "notify-send done" }] }]\n  }\n}\n'
+    writeFileSync(hooksFile, own)
+    expect((await Codex.runCli(world, ["setup"])).code).toBe(0)
+    expect((await Codex.runCli(world, ["uninstall"])).code).toBe(0)
+    expect(JSON.parse(readFileSync(hooksFile, "utf8"))).toEqual(JSON.parse(own))
   })
 })

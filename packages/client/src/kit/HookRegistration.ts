@@ -4,7 +4,8 @@
  * older install path), `uninstall` removes only ours, `status`/`verify` say which events are wired, whether the
  * agent's own gate lets them run (Codex asks the user to trust new hooks) and when a session last started with them.
  */
-import { existsSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as AccountCommands from "../AccountCommands.js"
@@ -61,6 +62,54 @@ const entryAt = (settings: HookSettings.Json, position: HookSettings.Position): 
   const group = Array.isArray(groups) ? (groups[position.group] as { hooks?: unknown } | undefined) : undefined
   const entry = Array.isArray(group?.hooks) ? group.hooks[position.handler] : undefined
   return entry === undefined ? undefined : JSON.stringify(entry)
+}
+
+/** The settings files `setup` created (they did not exist), so that `uninstall` removes them again when left empty. */
+const createdFile = (paths: StatePaths) => join(paths.stateDir, "settings-created.json")
+
+const readText = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, "utf8")
+  } catch {
+    return undefined
+  }
+}
+
+const createdList = (paths: StatePaths): ReadonlyArray<string> => {
+  try {
+    const list = JSON.parse(readFileSync(createdFile(paths), "utf8")) as unknown
+    return Array.isArray(list) ? list.filter((item): item is string => typeof item === "string") : []
+  } catch {
+    return []
+  }
+}
+
+const writeCreated = (paths: StatePaths, list: ReadonlyArray<string>) => {
+  try {
+    mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 })
+    writeFileSync(createdFile(paths), JSON.stringify(list), { mode: 0o600 })
+  } catch {
+    // Without it, `uninstall` leaves the emptied file: nothing is lost
+  }
+}
+
+const rememberCreated = (paths: StatePaths, file: string) =>
+  writeCreated(paths, [...createdList(paths).filter((item) => item !== file), file])
+const forgetCreated = (paths: StatePaths, file: string) =>
+  writeCreated(
+    paths,
+    createdList(paths).filter((item) => item !== file)
+  )
+const createdBySetup = (paths: StatePaths, file: string) => createdList(paths).includes(file)
+
+/** A settings object with nothing left in it (`{}`, or only an empty `hooks`). */
+const isEmpty = (settings: HookSettings.Json): boolean => {
+  const keys = Object.keys(settings)
+  const hooks = settings.hooks
+  return (
+    keys.every((key) => key === "hooks") &&
+    (hooks === undefined || (HookSettings.isObject(hooks) && Object.keys(hooks).length === 0))
+  )
 }
 
 /** The command registered for one event. */
@@ -143,6 +192,7 @@ export const make = (options: Options): Registration => {
     const existed = existsSync(settingsPath)
     const before = existed ? yield* Effect.either(file.load(settingsPath)) : undefined
     const plan = yield* file.apply(settingsPath, (settings) => HookSettings.install(settings, spec)).pipe(asCliError)
+    if (!existed && HookSettings.changes(plan)) rememberCreated(options.paths, settingsPath)
     if (
       options.onRewritten !== undefined &&
       before !== undefined &&
@@ -171,9 +221,25 @@ export const make = (options: Options): Registration => {
   })
 
   const uninstall = Effect.gen(function* () {
+    const before = readText(settingsPath)
     const plan = yield* file
       .apply(settingsPath, (settings) => HookSettings.uninstall(settings, isOurs))
       .pipe(asCliError)
+    // A file `setup` created, left with nothing in it: removed, as it was before `setup` (and the backup of our hooks
+    // the edit just made with it)
+    const left = yield* Effect.either(file.load(settingsPath))
+    if (
+      plan.removed > 0 &&
+      createdBySetup(options.paths, settingsPath) &&
+      Either.isRight(left) &&
+      isEmpty(left.right)
+    ) {
+      rmSync(settingsPath, { force: true })
+      if (before !== undefined && readText(`${settingsPath}.bak`) === before)
+        rmSync(`${settingsPath}.bak`, { force: true })
+      forgetCreated(options.paths, settingsPath)
+      return [`Removed ${settingsPath}: \`${cli} setup\` had created it, and nothing else is in it.`]
+    }
     return [
       plan.removed === 0
         ? `Nothing to remove: ${settingsPath} has no ${npmPackage} hooks.`
