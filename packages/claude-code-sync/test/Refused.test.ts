@@ -35,3 +35,21 @@ describe("an event the server refuses", () => {
     expect(readdirSync(join(outbox, "rejected"))).toHaveLength(1)
   }, 60_000)
 })
+
+describe("what status says sends the queue", () => {
+  it("a refused key waits for a login, a server down for the server", async () => {
+    const outbox = join(Cli.stateDir(context.home), "outbox")
+    const queued = { id: "evt_waiting", kind: "session", source: "claude-code", sessionId: "s-waiting", at: 1 }
+    await Effect.runPromise(
+      Effect.flatMap(Outbox.Outbox, (queue) => queue.append([queued])).pipe(Effect.provide(Outbox.layer(outbox)))
+    )
+    const withKey = (url: string, key: string) => (args: ReadonlyArray<string>) =>
+      Cli.run(context.home, args, { CLAUDE_SYNC_CONVEX_URL: url, CLAUDE_SYNC_API_KEY: key })
+    const wrongKey = withKey(context.server.url, `osk_${"A".repeat(42)}`)
+    const refused = await wrongKey(["status"])
+    expect(refused.stdout).toMatch(/1 pending since .*; they are sent once `claude-code-sync login` has a key and URL/)
+    const down = withKey("http://127.0.0.1:9", context.server.key)
+    expect((await down(["status"])).stdout).toMatch(/1 pending since .*; the next hook or turn retries/)
+    expect((await run(["status"])).stdout).toMatch(/1 pending since .*; the next hook or turn sends them/)
+  }, 60_000)
+})

@@ -58,6 +58,11 @@ describe("codex-sync's hooks in Codex: trust, timeouts, uninstall", () => {
     // a setup that changes nothing keeps that trust
     expect((await Codex.runCli(world, ["setup"])).stdout).toContain("Already set up")
     expect(await gateOf(world)).toMatchObject({ open: true })
+    // verify, hooks trusted: a server down is not fixed by logging in again, a refused key is
+    const down = await Codex.runCli(world, ["verify"], { url: "http://127.0.0.1:9", key: `osk_${"A".repeat(42)}` })
+    expect(down.code).toBe(1)
+    expect(down.stderr).toContain("The server cannot be reached: start it")
+    expect(down.stderr).not.toContain("login")
   })
 
   it("registers SessionEnd with the 3 s Codex honours (it warns about a longer one at every start), older ones too", {

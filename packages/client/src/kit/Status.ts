@@ -25,7 +25,7 @@ export const checkConnection = Effect.gen(function* () {
   const { agent } = yield* LocalState
   const config = yield* (yield* ConfigStore.ConfigStore).load
   if (config.serverUrl === undefined || config.apiKey === undefined) {
-    return { ok: false as const, error: `Not configured. Run \`${agent.source.cli} login\`.` }
+    return { ok: false as const, error: `Not configured. Run \`${agent.source.cli} login\`.`, kind: "refused" as const }
   }
   return yield* (yield* SyncClient.SyncClient).check.pipe(
     Effect.map((checked) => ({
@@ -34,7 +34,9 @@ export const checkConnection = Effect.gen(function* () {
       latencyMs: checked.latencyMs,
       ...(checked.telemetryReceivedAt === undefined ? {} : { telemetryReceivedAt: checked.telemetryReceivedAt })
     })),
-    Effect.catchTag("SendFailed", (error) => Effect.succeed({ ok: false as const, error: error.message }))
+    Effect.catchTag("SendFailed", (error) =>
+      Effect.succeed({ ok: false as const, error: error.message, kind: error.kind })
+    )
   )
 })
 
@@ -73,16 +75,22 @@ const inboxLines = (
   return lines
 }
 
-/** The outbox in words: how many events wait, since when and why; what the server failed on or refused. */
-const outboxLines = (outbox: Outbox.Stats): ReadonlyArray<string> => {
+/**
+ * The outbox in words: how many events wait, since when and why, and what sends them (`connection`: what the server
+ * answers now; a refused key or URL waits for a login, not for the server to come back); what the server failed on
+ * or refused.
+ */
+const outboxLines = (outbox: Outbox.Stats, connection: Checked, cli: string): ReadonlyArray<string> => {
   const lines: Array<string> = []
   if (outbox.pending === 0) lines.push("0 pending")
   else {
     const why = outbox.lastError === null ? "" : `: ${outbox.lastError}`
-    lines.push(
-      `${outbox.pending} pending since ${ago(outbox.oldestPendingAt)}${why}; ` +
-        "the next hook or turn retries (at most once a minute while the server stays down)"
-    )
+    const next = connection.ok
+      ? "the next hook or turn sends them"
+      : connection.kind === "refused"
+        ? `they are sent once \`${cli} login\` has a key and URL the server accepts`
+        : "the next hook or turn retries (at most once a minute while the server stays down)"
+    lines.push(`${outbox.pending} pending since ${ago(outbox.oldestPendingAt)}${why}; ${next}`)
   }
   if (outbox.retrying > 0) {
     const failed = outbox.lastFailed === null ? "" : `: ${outbox.lastFailed.reason}`
@@ -163,7 +171,9 @@ export const status = (asJson: boolean) =>
         "",
         `install        ${Install.line(agent, install)}`,
         `connection     ${reached(connection)}`,
-        ...outboxLines(outbox).map((line, i) => `${i === 0 ? "outbox         " : "               "}${line}`),
+        ...outboxLines(outbox, connection, agent.source.cli).map(
+          (line, i) => `${i === 0 ? "outbox         " : "               "}${line}`
+        ),
         ...inboxLines(inbox, failures, agent.inboxNoun, agent.historyNoun).map(
           (line, i) => `${i === 0 ? "inbox          " : "               "}${line}`
         ),
@@ -216,6 +226,13 @@ export const verify = (asJson: boolean) =>
     }
     if (!registration.active) return yield* fail(registration.fix)
     if (!connection.ok) {
-      return yield* fail(`The server cannot be reached with this configuration. Run \`${agent.source.cli} login\`.`)
+      const cli = agent.source.cli
+      return yield* fail(
+        connection.kind === "unavailable"
+          ? `The server cannot be reached: start it (or check the URL \`${cli} status\` shows), then run \`${cli} verify\` again.`
+          : connection.kind === "refused"
+            ? `The server refuses this configuration: run \`${cli} login\` with its URL and a key it accepts.`
+            : `The server failed to answer: ${connection.error}`
+      )
     }
   })
