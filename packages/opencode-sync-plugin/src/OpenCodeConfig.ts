@@ -336,11 +336,11 @@ export const install = (path: string, spec: string = PACKAGE, stale: ReadonlyArr
  * Removes the plugin from `path`, keeping everything else (the old file kept as `.bak`); a file `install` created and
  * nobody changed since is deleted.
  */
-export const uninstall = (path: string) =>
+export const uninstall = (path: string, which: (spec: string) => boolean = isOurSpec) =>
   Effect.gen(function* () {
     const text = yield* readConfig(path)
     if (text === undefined) return { path, removed: [] as ReadonlyArray<string>, deleted: false }
-    const planned = yield* removePlugin(text, path)
+    const planned = yield* removePlugin(text, path, which)
     if (planned.removed.length === 0) return { path, removed: planned.removed, deleted: false }
     if (planned.removeFile) {
       yield* Effect.try({

@@ -186,13 +186,41 @@ const install = (env: Env) =>
       spec,
       stale.map((check) => check.other)
     ).pipe(asCliError)
-    if (!result.changed) return [`Already set up: ${path} loads ${present.join(", ")}. Nothing changed.`]
+    // Entries of ours OpenCode cannot load in the other files it reads (a project's opencode.json naming the npm
+    // package, as the original plugin was installed): removed, the global file loads this install
+    const elsewhere: Array<string> = []
+    for (const other of OpenCodeConfig.inspect(OpenCodeConfig.configFiles(env))) {
+      if (other.path === path) continue
+      const ours = other.specs.filter(OpenCodeConfig.isOurSpec)
+      const unloadable: Array<string> = []
+      for (const candidate of ours) {
+        const load = yield* loadable(candidate, env)
+        if (!load.ok) unloadable.push(candidate)
+      }
+      if (unloadable.length === 0) continue
+      const removed = yield* OpenCodeConfig.uninstall(other.path, (candidate) => unloadable.includes(candidate)).pipe(
+        asCliError
+      )
+      if (removed.removed.length > 0) {
+        elsewhere.push(
+          `Removed ${removed.removed.join(", ")} from ${other.path}: OpenCode cannot load it, and ${path} loads this ` +
+            `install${removed.deleted ? " (the file held nothing else: removed)" : ` (backup: ${other.path}.bak)`}.`
+        )
+      }
+    }
+    if (!result.changed) {
+      return [
+        `Already set up: ${path} loads ${present.join(", ")}.${elsewhere.length > 0 ? "" : " Nothing changed."}`,
+        ...elsewhere
+      ]
+    }
     const replaced = stale.map((check) => `Replaced ${check.other} (${check.load.ok ? "" : check.load.reason}).`)
     return [
       result.created
         ? `Created ${path}: "plugin": ["${spec}"].`
         : `Added "${spec}" to the "plugin" list of ${path} (backup: ${path}.bak; everything else unchanged).`,
       ...replaced,
+      ...elsewhere,
       'OpenCode loads it the next time it starts; `opencode-sync status` then says "loaded by OpenCode".'
     ]
   })

@@ -141,6 +141,28 @@ describe("opencode-sync CLI", () => {
     expect(gone.stdout).toContain("/nowhere/opencode-sync-plugin/dist/plugin.mjs does not exist")
   })
 
+  it("setup also removes an entry of ours OpenCode cannot load from the project's opencode.json", async () => {
+    // How the original plugin was installed: its npm name in the project's config, which OpenCode cannot install
+    const project = join(dir.path, "opencode.json")
+    const original = '{\n  "theme": "dark",\n  "plugin": ["opencode-sync-plugin", "other"]\n}\n'
+    writeFileSync(project, original)
+    const missing = await registry(404)
+    try {
+      const before = await run(dir.path, ["verify"], { npm_config_registry: missing.url })
+      expect(before.stdout).toContain("opencode-sync-plugin is not on the npm registry")
+      const setup = await run(dir.path, ["setup"], { npm_config_registry: missing.url })
+      expect(setup.code, setup.stderr).toBe(0)
+      expect(setup.stdout).toContain(`Removed opencode-sync-plugin from ${project}: OpenCode cannot load it`)
+      expect(readFileSync(project, "utf8")).toBe('{\n  "theme": "dark",\n  "plugin": ["other"]\n}\n')
+      const after = await run(dir.path, ["verify", "--json"], { npm_config_registry: missing.url })
+      expect(JSON.parse(after.stdout).plugin.checks).toEqual([
+        { spec, ok: true, detail: `${bundle} loads (exports OpenCodeSync)` }
+      ])
+    } finally {
+      missing.server.close()
+    }
+  })
+
   it("status says whether OpenCode ever loaded the plugin, from the heartbeat the plugin leaves", async () => {
     expect((await run(dir.path, ["setup"])).code).toBe(0)
     const before = await run(dir.path, ["status"])
