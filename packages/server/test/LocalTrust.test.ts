@@ -35,9 +35,16 @@ const call = async (server: RunningServer, method: string, path: string, body?: 
   return { status: response.status, body: text.length > 0 ? JSON.parse(text) : null }
 }
 
-/** A session with one long message: `n` of them fill a few MiB. */
-const session = (id: string, bytes = 64 * 1024) => [
-  Event.make({ kind: "session", source: "claude-code", sessionId: id, at: t0, title: id, startedAt: t0 }),
+/** A session with one long message (`n` of them fill a few MiB), or with the title and text given. */
+const session = (id: string, bytes = 64 * 1024, given: { readonly title?: string; readonly text?: string } = {}) => [
+  Event.make({
+    kind: "session",
+    source: "claude-code",
+    sessionId: id,
+    at: t0,
+    title: given.title ?? id,
+    startedAt: t0
+  }),
   Event.make({
     kind: "message",
     source: "claude-code",
@@ -45,7 +52,7 @@ const session = (id: string, bytes = 64 * 1024) => [
     at: t0 + 1,
     messageId: `${id}-m`,
     role: "user",
-    text: `${id} `.repeat(Math.ceil(bytes / (id.length + 1))),
+    text: given.text ?? `${id} `.repeat(Math.ceil(bytes / (id.length + 1))),
     createdAt: t0 + 1
   })
 ]
@@ -365,21 +372,7 @@ describe("opensync sessions", { timeout: 120_000 }, () => {
     const server = await start()
     // a window title, a cleared screen, a fake coloured line, a C1 CSI, a carriage return and a right-to-left override
     const hostile = "t\u001b]0;pwned\u0007\u001b[2J\u001b[31mFAKE\u009b2J\rover\u202eevil"
-    const id = "cli-hostile"
-    const events = [
-      Event.make({ kind: "session", source: "claude-code", sessionId: id, at: t0, title: hostile, startedAt: t0 }),
-      Event.make({
-        kind: "message",
-        source: "claude-code",
-        sessionId: id,
-        at: t0 + 1,
-        messageId: `${id}-m`,
-        role: "user",
-        text: hostile,
-        createdAt: t0 + 1
-      })
-    ]
-    const synced = await sync(server, events)
+    const synced = await sync(server, session("cli-hostile", 0, { title: hostile, text: hostile }))
     expect([synced.status, synced.body.stored.length]).toEqual([200, 2])
     expect((await call(server, "POST", "/api/keys", { name: hostile })).status).toEqual(201)
     // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
