@@ -180,9 +180,11 @@ describe("packages installed from their tarballs into an empty prefix", () => {
 
   it("opensync keys list reads the same SQLite file offline (libsql's native binary resolved)", async () => {
     const dataDir = mkdtempSync(join(installed.home, "keys-"))
+    // a data dir without a store is said to be one, with the installed command that makes one
     const empty = await installed.run("opensync", ["keys", "list", "--data-dir", dataDir])
-    expect(empty).toMatchObject({ code: 0 })
-    expect(empty.stdout).toContain("No API keys. Create one with `opensync keys create --name NAME`.")
+    expect(empty).toMatchObject({ code: 1 })
+    expect(empty.stderr).toContain(`No OpenSync store in ${dataDir}`)
+    expect(empty.stderr).toContain(`\`opensync serve --data-dir ${dataDir}\``)
     const created = await installed.run("opensync", ["keys", "create", "--name", "laptop", "--data-dir", dataDir])
     expect(created.code).toBe(0)
     const listed = await installed.run("opensync", ["keys", "list", "--data-dir", dataDir])
