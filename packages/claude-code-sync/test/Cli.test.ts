@@ -180,7 +180,11 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     expect(twice.code).toBe(0)
     expect(twice.stdout).toContain("Not logged in:")
     const after = JSON.parse((await run(dir, ["status", "--json"])).stdout)
-    expect(after.connection).toEqual({ ok: false, error: "Not configured. Run `claude-code-sync login`." })
+    expect(after.connection).toEqual({
+      ok: false,
+      error: "Not configured. Run `claude-code-sync login`.",
+      kind: "refused"
+    })
   })
 
   it("registers and removes its hooks in settings.json", async () => {
