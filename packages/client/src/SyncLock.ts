@@ -24,6 +24,9 @@ export type Taken =
 /** A lock on another host, or one an older version left empty, counts as dead once it is this old. */
 const staleAfterMs = 5 * 60_000
 
+/** How long a lock of unreadable text may still be one being written. */
+const settleMs = 2_000
+
 const codeOf = (error: unknown) => (error as { code?: string } | null)?.code ?? ""
 
 interface Found {
@@ -31,7 +34,10 @@ interface Found {
   readonly mtime: number
   /** What identifies this very lock file (its nonce, else its inode and time). */
   readonly key: string
-  /** Text that is neither empty (an older version's lock) nor a holder: nobody's lock, dead at once. */
+  /**
+   * Text that is neither empty (an older version's lock) nor a holder: nobody's lock, dead once `settleMs` old (a
+   * lock written without a hard link, `createExclusive`'s fallback, is briefly seen half-written).
+   */
   readonly garbage: boolean
 }
 
@@ -53,7 +59,7 @@ const read = (file: string): Found | undefined => {
 
 const isAlive = (found: Found, now: number): boolean => {
   const { holder } = found
-  if (found.garbage) return false
+  if (found.garbage) return now - found.mtime < settleMs
   if (holder === null) return now - found.mtime < staleAfterMs
   if (holder.hostname !== hostname()) return now - holder.acquiredAt < staleAfterMs
   return Holders.isRunning(holder)

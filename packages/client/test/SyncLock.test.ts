@@ -164,11 +164,15 @@ describe("SyncLock within one process", () => {
     expect(fs.existsSync(file)).toBe(false)
   })
 
-  it("a lock of garbage (neither empty nor a holder) is nobody's: taken over at once, not waited for", () => {
+  it("a lock of garbage (neither empty nor a holder) is nobody's: taken over once 2 s old, not waited for", () => {
     const dir = tempDir()
     const file = join(dir, "sync.lock")
+    const settled = (Date.now() - 10_000) / 1000
     for (const text of ["garbage\n", '{"pid":', "\u0000\u0000\u0000"]) {
       fs.writeFileSync(file, text)
+      // (just written, it may be a lock being written without a hard link: it counts for 2 s)
+      expect(Effect.runSync(SyncLock.inspect(file))).toMatchObject({ alive: true, holder: null })
+      fs.utimesSync(file, settled, settled)
       expect(Effect.runSync(SyncLock.inspect(file))).toMatchObject({ alive: false, holder: null })
       expect(take(file).held).toBe(true)
       expect(fs.existsSync(file)).toBe(false)
