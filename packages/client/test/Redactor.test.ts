@@ -1442,6 +1442,33 @@ describe("redactText: what a second review at the same stop found", () => {
     )
   })
 
+  it("a password a tool prints below its banner (Jenkins' first start, Elasticsearch's setup and reset)", () => {
+    const hex = g.lowerAlnum(32)
+    const pw = `${g.alnum(14)}*8#`
+    for (const [text, secret] of [
+      [
+        "Jenkins initial setup is required. An admin user has been created and a password generated.\n" +
+          `Please use the following password to proceed to installation:\n\n${hex}\n\n` +
+          "This may also be found at: /var/jenkins_home/secrets/initialAdminPassword",
+        hex
+      ],
+      [
+        "Elastic password for the elastic user (reset with `bin/elasticsearch-reset-password -u elastic`):\n" +
+          `  ${pw}\n`,
+        pw
+      ],
+      [`Password for the [elastic] user successfully reset.\nNew value: ${pw}\n`, pw]
+    ] as const) {
+      expect(gone(text, secret), text).toBe(true)
+    }
+    unchanged(
+      "Please use the following password to proceed to installation:\n\n<see the log>\n",
+      "Elastic password for the elastic user (reset with `bin/elasticsearch-reset-password -u elastic`):\n  changeme\n",
+      "Password for the [elastic] user successfully reset.\nNew value: ********\n",
+      "Please use the following password to proceed to installation:\n\nThis may also be found at: /var/lib/x\n"
+    )
+  })
+
   it("a password quoted once more inside another quoted command (bash -c, ssh, a command in raw JSON text)", () => {
     const pw = `${g.alnum(12)}%9`
     for (const text of [

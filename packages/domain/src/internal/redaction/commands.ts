@@ -628,11 +628,49 @@ const ONE_VALUE = /^[ \t]*(?<v>[^\s]{8,4096})[ \t]*\r?$/
  * At a keyword on a command line (`$ gh auth token`, `cat config/master.key`, `gcloud secrets versions access …`,
  * `echo $GITHUB_TOKEN`): the next line, when it is one value that could be a secret, is the secret printed.
  */
+/** A tool's banner whose next non-blank line is the password it generated (Jenkins' first start, Elasticsearch's). */
+const BANNER =
+  /(?:following password to proceed to installation|^\s*Elastic password for the \S{1,40} user\b[^\n]{0,120}):\s*$/i
+/** `elasticsearch-reset-password`'s answer, the new password on the next line as `New value: …`. */
+const RESET_DONE = /^\s*Password for the \[[^\]\n]{1,40}\] user successfully reset\.\s*$/
+const NEW_VALUE = /^\s*New value:[ \t]*(?<v>\S{6,200})\s*$/
+
+/** The password a banner line (`line`, ending at `end`) announces on a line below. */
+const bannerSecret = (scan: Scan, line: string, end: number): void => {
+  const text = scan.text
+  let at = end + 1
+  if (RESET_DONE.test(line)) {
+    const next = NEW_VALUE.exec(text.slice(at, lineEnd(text, at)))
+    const value = next?.groups?.v
+    if (next === null || value === undefined || isPlaceholder(value)) return
+    const start = at + next[0].indexOf(value)
+    scan.add("printed-secret", start, start + value.length)
+    return
+  }
+  if (!BANNER.test(line)) return
+  // the next non-blank line, within three
+  for (let skipped = 0; skipped < 3 && at < text.length; skipped++) {
+    const stop = lineEnd(text, at)
+    const candidate = text.slice(at, stop)
+    if (candidate.trim() !== "") {
+      const value = candidate.trim()
+      if (/^\S{8,200}$/.test(value) && !isPlaceholder(value) && (digitAndLetter(value) || entropy(value) > 3.5)) {
+        const start = at + candidate.indexOf(value)
+        scan.add("printed-secret", start, start + value.length)
+      }
+      return
+    }
+    at = stop + 1
+  }
+}
+
 export const printedSecretScanner: Scanner = (scan, at) => {
   const text = scan.text
   const bounds = shortLineOnce(scan, at, "printedUntil")
   if (bounds === undefined || bounds.end >= text.length) return
   const { end } = bounds
+  const own = text.slice(bounds.start, end)
+  if (/installation:|user successfully reset|Elastic password/i.test(own)) bannerSecret(scan, own, end)
   const line = logicalLineBefore(text, end, 4, 400)
   const repl = /env/i.test(line) && REPL_ENV_READ.test(line)
   if (
