@@ -44,6 +44,9 @@ export const mask = (key: Redacted.Redacted<string> | undefined): string | null 
 export const mebibytes = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`
 
 /** `2026-11-21 09:30:00 UTC (3 min ago)`, or `never`. */
+/** A time as `2026-11-21 09:30:00 UTC`. */
+export const utc = (at: number): string => `${new Date(at).toISOString().slice(0, 19).replace("T", " ")} UTC`
+
 export const ago = (at: number | null, now: number = Date.now()): string => {
   if (at === null) return "never"
   const s = Math.max(0, Math.round((now - at) / 1000))
@@ -55,7 +58,7 @@ export const ago = (at: number | null, now: number = Date.now()): string => {
         : s < 172800
           ? `${Math.round(s / 3600)} h`
           : `${Math.round(s / 86400)} d`
-  return `${new Date(at).toISOString().slice(0, 19).replace("T", " ")} UTC (${text} ago)`
+  return `${utc(at)} (${text} ago)`
 }
 
 /** The settings in effect and where each comes from (file, env, default), as JSON and as aligned lines. */

@@ -106,7 +106,7 @@ const SESSION_ID = /"sessionId":"((?:[^"\\\n]|\\.){1,300})"/g
  * The session ids a damaged spool file names (at most 1,000), read from its text whether or not it parses: what the
  * file held of those sessions may be lost, and their history is read again (the kit's `Failures`).
  */
-export const sessionsNamedIn = (text: string): ReadonlyArray<string> => {
+const sessionsNamedIn = (text: string): ReadonlyArray<string> => {
   const ids = new Set<string>()
   for (const m of text.matchAll(SESSION_ID)) {
     try {
@@ -130,28 +130,39 @@ export const makeDrainSteps = (ctx: DrainContext) => {
       totals.corrupt.push({ file: name, reason, sessions: text === undefined ? [] : sessionsNamedIn(text) })
     })
 
-  /** The events of the spool file at `file` (named as `parsed` says), or why they cannot be read; undefined when gone. */
+  /**
+   * The text of the spool file at `file` and its events (named as `parsed` says), or why they cannot be read;
+   * undefined when gone.
+   */
   const readSpool = (file: string, parsed: Files.SpoolName | undefined) =>
-    Effect.map(Fs.readText(file), (text): ReturnType<typeof Files.decodeSpool> | undefined => {
+    Effect.map(Fs.readText(file), (text) => {
       if (text === undefined) return undefined
-      return parsed === undefined
-        ? { error: "not an outbox file name", salvaged: [] }
-        : Files.decodeSpool(text, parsed.count)
+      const decoded: ReturnType<typeof Files.decodeSpool> =
+        parsed === undefined
+          ? { error: "not an outbox file name", salvaged: [] }
+          : Files.decodeSpool(text, parsed.count)
+      return { text, decoded }
     })
 
   /**
    * Moves an unreadable spool file to `corrupt/`. The complete events it still holds are queued again first, under
    * the same append (`<stem>.<count>.json`, so doing it twice after a crash writes the same file).
    */
-  const quarantineSpool = (from: string, name: string, decoded: Files.Unreadable, prefix: string, totals: Totals) =>
+  const quarantineSpool = (
+    from: string,
+    name: string,
+    text: string,
+    decoded: Files.Unreadable,
+    prefix: string,
+    totals: Totals
+  ) =>
     Effect.gen(function* () {
       const spool = Files.parseName(name)
       if (spool !== undefined && spool.retry === undefined && decoded.salvaged.length > 0) {
         const salvaged = `${spool.stem}.${decoded.salvaged.length}.json`
         yield* Fs.writeAtomic(scratch(), path.join(dirs.pending, salvaged), Files.encodeSpool(decoded.salvaged))
       }
-      // The sessions it names, even in a part that does not parse: their events may be lost with it (`sessions`)
-      const text = yield* Fs.readText(from)
+      // (with its text: the sessions it names, even in a part that does not parse, may have lost events with it)
       yield* quarantine(from, name, `${prefix}${decoded.error}`, totals, text)
     })
 
@@ -180,10 +191,11 @@ export const makeDrainSteps = (ctx: DrainContext) => {
           yield* Fs.remove(file)
           continue
         }
-        const decoded = yield* readSpool(file, Files.parseName(name))
-        if (decoded === undefined) continue
-        if ("error" in decoded) yield* quarantineSpool(file, name, decoded, "left by an interrupted append: ", totals)
-        else yield* Fs.move(file, path.join(dirs.pending, name))
+        const read = yield* readSpool(file, Files.parseName(name))
+        if (read === undefined) continue
+        if ("error" in read.decoded) {
+          yield* quarantineSpool(file, name, read.text, read.decoded, "left by an interrupted append: ", totals)
+        } else yield* Fs.move(file, path.join(dirs.pending, name))
       }
     })
 
@@ -214,7 +226,7 @@ export const makeDrainSteps = (ctx: DrainContext) => {
     Effect.gen(function* () {
       const decoded = Files.decodeSpool(text, file.spool.count)
       if ("error" in decoded) {
-        yield* quarantineSpool(file.path, file.name, decoded, "", totals)
+        yield* quarantineSpool(file.path, file.name, text, decoded, "", totals)
         return undefined
       }
       const sizes = decoded.events.map(Files.eventBytes)

@@ -23,7 +23,7 @@ import type { StatePaths } from "./Agent.js"
 export const SIZE = 8192
 
 /** At most this many sessions are remembered; the oldest go first. */
-const MAX_SESSIONS = 40
+export const MAX_SESSIONS = 40
 
 export interface Failures {
   readonly v: 1

@@ -18,7 +18,7 @@ import * as Retention from "./Retention.js"
 import { type RegistrationStatus, SessionSource } from "./SessionSource.js"
 import * as Telemetry from "./Telemetry.js"
 
-const { ago, fail } = AccountCommands
+const { ago, fail, utc } = AccountCommands
 
 /** Tests the configured server and key: its version and latency, or why it cannot be reached. */
 export const checkConnection = Effect.gen(function* () {
@@ -94,10 +94,7 @@ const outboxLines = (outbox: Outbox.Stats, connection: Checked, cli: string): Re
   }
   if (outbox.retrying > 0) {
     const failed = outbox.lastFailed === null ? "" : `: ${outbox.lastFailed.reason}`
-    const next =
-      outbox.nextRetryAt === null
-        ? ""
-        : `, next try ${new Date(outbox.nextRetryAt).toISOString().slice(0, 19).replace("T", " ")} UTC`
+    const next = outbox.nextRetryAt === null ? "" : `, next try ${utc(outbox.nextRetryAt)}`
     lines.push(`${outbox.retrying} the server failed on${next}${failed}`)
   }
   if (outbox.rejected > 0) {
@@ -196,7 +193,7 @@ const lockLine = (lock: SyncLock.LockState, file: string): string => {
   if (lock.holder === null) {
     return (
       `an older version's lock (${file}, written ${ago(since)}), counted as running until ` +
-      `${new Date(SyncLock.olderLockExpiresAt(since)).toISOString().slice(0, 19).replace("T", " ")} UTC`
+      utc(SyncLock.olderLockExpiresAt(since))
     )
   }
   return `running: pid ${lock.holder.pid} (${lock.holder.command}), since ${ago(since)}`

@@ -62,12 +62,6 @@ const readFollowUp = (followUp: FollowUp, options: MappingOptions, checkpoints: 
   })
 
 /**
- * Turns the stored inbox items into redacted events in the outbox, then reads the files they asked to re-read (only
- * what was appended since their last read, see `Checkpoints`). Nothing is consumed before what it yields is durable:
- * an item is removed only after its events are in the outbox and its follow-ups are recorded in the follow-up queue,
- * and a follow-up only after its events are in the outbox.
- */
-/**
  * Spool files the drain could not read (cut short by a power loss, damaged): their readable events were queued again,
  * the rest may be lost. The sessions they name are read again from the agent's history by the next sync (`Failures`),
  * and the bookkeeping is forgotten, so the next import reads everything again: a file cut short names only some of
@@ -82,7 +76,8 @@ const lostInOutbox = (corrupt: ReadonlyArray<Outbox.CorruptFile>) =>
         `sync: outbox file ${file.file} could not be read (${file.reason}), kept in outbox/corrupt/: the ` +
           `${file.sessions.length} session(s) it names are read again from their history, and the next import reads every session`
       )
-      for (const id of file.sessions) {
+      // (Failures keeps the latest sessions only; the forgotten bookkeeping covers every other)
+      for (const id of file.sessions.slice(-Failures.MAX_SESSIONS)) {
         Failures.record(paths, id, `an outbox file could not be read (outbox/corrupt/${file.file})`, now)
       }
     }
@@ -93,6 +88,12 @@ const lostInOutbox = (corrupt: ReadonlyArray<Outbox.CorruptFile>) =>
 export const destinationOf = (config: ConfigStore.ResolvedConfig): string | null =>
   Checkpoints.destination(config.serverUrl, config.apiKey === undefined ? undefined : Redacted.value(config.apiKey))
 
+/**
+ * Turns the stored inbox items into redacted events in the outbox, then reads the files they asked to re-read (only
+ * what was appended since their last read, see `Checkpoints`). Nothing is consumed before what it yields is durable:
+ * an item is removed only after its events are in the outbox and its follow-ups are recorded in the follow-up queue,
+ * and a follow-up only after its events are in the outbox.
+ */
 export const processInbox = (options: MappingOptions, server: string | null = null) =>
   Effect.gen(function* () {
     const { agent, paths, log } = yield* LocalState
@@ -261,7 +262,7 @@ const takeLock = (wait: boolean) =>
         const older =
           taken.holder === null && taken.since !== null
             ? ` An older version's lock (${paths.lock}) counts as stale from ` +
-              `${new Date(SyncLock.olderLockExpiresAt(taken.since)).toISOString().slice(11, 19)} UTC; remove it if no ` +
+              `${AccountCommands.utc(SyncLock.olderLockExpiresAt(taken.since))}; remove it if no ` +
               "sync of that version runs."
             : ""
         yield* Effect.sync(() =>
