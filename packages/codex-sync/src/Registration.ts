@@ -68,7 +68,7 @@ export const make = (env: Env): Kit.SessionSource.Registration => {
     // Codex's hook timeouts are in seconds. It clamps SessionEnd's to 3 s and warns about a longer one at every start
     // (`codex exec` on stderr, the TUI's "⚠ warnings"): 3 there, which the hook keeps to (it only queues).
     handler: (event, command) => ({ type: "command", command, timeout: event === "SessionEnd" ? 3 : 10 }),
-    ceiling: (event) => (event === "SessionEnd" ? 3 : undefined),
+    clamped: ["SessionEnd"],
     gate: gate(env, paths),
     afterInstall: trustLines,
     onRewritten: (positions) =>

@@ -41,8 +41,11 @@ export interface Options {
   readonly events: ReadonlyArray<string>
   /** The handler registered for one event (`{type: "command", command, timeout}` in the agent's units). */
   readonly handler: (event: string, command: string) => HookSettings.Json
-  /** The longest timeout the agent honours for an event, where it clamps one (`HookSettings.Spec`). */
-  readonly ceiling?: (event: string) => number | undefined
+  /**
+   * Events whose handler's timeout is the longest the agent honours (it clamps a longer one): a longer one in the file
+   * is lowered to it (`HookSettings.Spec`'s `ceiling`).
+   */
+  readonly clamped?: ReadonlyArray<string>
   readonly file?: SettingsFile
   /** The agent's own gate, given where our handlers sit in the file. */
   readonly gate?: (positions: ReadonlyArray<HookSettings.Position>) => Gate
@@ -142,12 +145,9 @@ export const make = (options: Options): Registration => {
   const isOurs = (command: string) => isOurCommand(command, hookPath, npmPackage, cli)
   const spec: HookSettings.Spec = {
     entries: options.events.map((event) => {
-      const ceiling = options.ceiling?.(event)
-      return {
-        event,
-        handler: options.handler(event, hookCommand(hookPath, event)),
-        ...(ceiling === undefined ? {} : { ceiling })
-      }
+      const handler = options.handler(event, hookCommand(hookPath, event))
+      const ceiling = options.clamped?.includes(event) === true ? handler.timeout : undefined
+      return { event, handler, ...(typeof ceiling === "number" ? { ceiling } : {}) }
     }),
     isOurs
   }
