@@ -166,7 +166,7 @@ const isContractError = (text: string): boolean => {
  * The largest answer read: far above any of the contract's (an answer to 1,000 events is ~100 KiB). A URL that answers
  * without end (a stream, a misconfigured proxy) was read into memory until the call's time ran out: 0.6 GB in 10 s.
  */
-export const maxAnswerBytes = 16 * 1024 * 1024
+const maxAnswerBytes = 16 * 1024 * 1024
 
 /** Reads each answer's body within `maxAnswerBytes` (failing past it), then hands on the bytes as the answer. */
 const boundedAnswers = (client: HttpClient.HttpClient): HttpClient.HttpClient =>

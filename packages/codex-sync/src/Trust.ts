@@ -44,9 +44,6 @@ export const trustedHashes = (configToml: string): ReadonlyMap<string, string> =
   return trusted
 }
 
-/** The keys `config.toml`'s text records as trusted. */
-export const trustedKeys = (configToml: string): ReadonlySet<string> => new Set(trustedHashes(configToml).keys())
-
 /**
  * Trust that no longer holds: Codex hashes a handler's content, so a handler `setup` rewrote in place (another install
  * path, another timeout) needs review again, while `config.toml` still records the old hash under its key. `setup`
