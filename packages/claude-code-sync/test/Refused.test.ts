@@ -1,5 +1,5 @@
 /** A refused event: set aside, named by `status`, and sent again by `sync --retry-rejected`. */
-import { readdirSync } from "node:fs"
+import { readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Outbox } from "@opensync/client"
@@ -51,5 +51,18 @@ describe("what status says sends the queue", () => {
     const down = withKey("http://127.0.0.1:9", context.server.key)
     expect((await down(["status"])).stdout).toMatch(/1 pending since .*; the next hook or turn retries/)
     expect((await run(["status"])).stdout).toMatch(/1 pending since .*; the next hook or turn sends them/)
+
+    // who holds the sync lock: an older version's empty one (until when), or a dead one the next sync takes over
+    const lock = join(Cli.stateDir(context.home), "sync.lock")
+    writeFileSync(lock, "")
+    expect((await run(["status"])).stdout).toMatch(
+      /^sync {11}an older version's lock \(.*sync\.lock, written .*\), counted as running until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/m
+    )
+    writeFileSync(lock, "garbage")
+    const old = (Date.now() - 60_000) / 1000
+    utimesSync(lock, old, old)
+    expect((await run(["status"])).stdout).toMatch(/^sync {11}none running \(a dead sync's lock in .*sync\.lock/m)
+    rmSync(lock)
+    expect((await run(["status"])).stdout).not.toMatch(/^sync {11}/m)
   }, 60_000)
 })
