@@ -85,6 +85,54 @@ describe("the import loop", () => {
     })
   )
 
+  it.effect("a file moved as it was keeps its checkpoint: found unchanged, not read or queued again", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(root, "state-"))
+      const files = mkdtempSync(join(root, "files-"))
+      const services = Layer.merge(Outbox.layer(join(dir, "outbox")), Redactor.Redactor.Default)
+      const count = Kit.History.REMEMBER_QUEUED_FROM + 10
+      let reads = 0
+      const item = (path: string, version: string, events = count): Kit.SessionSource.HistoryItem => ({
+        sessionId: "moving",
+        label: path,
+        size: 0,
+        key: path,
+        version,
+        read: Effect.sync(() => {
+          reads++
+          return {
+            ok: true as const,
+            events: Array.from({ length: events }, (_, i) => message("moving", i)),
+            malformed: 0
+          }
+        })
+      })
+      const run = (items: ReadonlyArray<Kit.SessionSource.HistoryItem>) =>
+        Effect.gen(function* () {
+          const checkpoints = Kit.Checkpoints.open(join(dir, "state"), null)
+          const mapping = { syncToolCalls: true, syncThinking: false }
+          return yield* Kit.History.importItems(items, { checkpoints, mapping })
+        }).pipe(Effect.provide(services))
+      const first = join(files, "sessions", "rollout.jsonl")
+      const archived = join(files, "archived", "rollout.jsonl")
+      expect(yield* run([item(first, "1:100")])).toMatchObject({ events: count, found: { new: 1 } })
+      // Moved (the old path is gone), same size and time: unchanged, nothing read.
+      expect(yield* run([item(archived, "1:100")])).toMatchObject({ events: 0, items: 0, found: { unchanged: 1 } })
+      expect(reads).toBe(1)
+      // The checkpoint and its record of what was queued followed the file: a later change queues only what it added.
+      expect(yield* run([item(archived, "2:120", count + 2)])).toMatchObject({ events: 2, found: { updated: 1 } })
+      // Moved and changed on the way: read whole, as a file the bookkeeping does not know.
+      const elsewhere = join(files, "elsewhere.jsonl")
+      expect(yield* run([item(elsewhere, "3:130", count + 3)])).toMatchObject({ events: count + 3, found: { new: 1 } })
+      // A copy, not a move (the file it was recorded under is still there): read as a file of its own.
+      writeFileSync(elsewhere, "")
+      expect(yield* run([item(join(files, "copy.jsonl"), "3:130", count + 3)])).toMatchObject({
+        events: count + 3,
+        found: { new: 1 }
+      })
+    })
+  )
+
   it.effect("a file read on from a memo queues only what changed, once the read that left the memo was queued", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(join(root, "state-"))

@@ -1,7 +1,8 @@
 /**
  * `codex-sync import` of session files that did not change since the last import is answered by the entry point from
  * the bookkeeping (src/bin.ts), and still sees every change Codex makes to its files: a session filed under a new day,
- * a session file that grew, a session archived (moved to `archived_sessions`, a folder that did not exist yet).
+ * a session file that grew, a session archived (moved to `archived_sessions`, a folder that did not exist yet: found
+ * unchanged, not read again).
  */
 
 import { randomUUID } from "node:crypto"
@@ -54,7 +55,8 @@ describeQuickImport({
         mkdirSync(join(home, ".codex", "archived_sessions"))
         renameSync(from, join(home, ".codex", "archived_sessions", from.split("/").at(-1) ?? ""))
       },
-      found: "read 1 session file(s)"
+      // Moved as it was: its checkpoint follows it, so it is neither new nor read again (it used to be both).
+      found: "2 sessions (0 new, 0 updated, 2 unchanged): read 0 session file(s)"
     }
   ]
 })

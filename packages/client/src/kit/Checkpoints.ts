@@ -142,6 +142,8 @@ export interface Store {
   readonly put: (key: string, checkpoint: Checkpoint, state?: unknown) => void
   /** Forgets an item (its next read starts over). */
   readonly drop: (key: string) => void
+  /** The keys of the items recorded for a session (an item's file may have moved: another key, the same session). */
+  readonly keysOf: (sessionId: string) => ReadonlyArray<string>
   /** Writes the index when something changed; throws when the disk refuses (nothing is lost: items are re-read). */
   readonly save: () => void
   /** How many items it holds. */
@@ -200,6 +202,24 @@ export const open = (stateDir: string, server: string | null): Store => {
   const items = readIndex(indexFile, server)
   let dirty = false
   let madeStateDir = false
+  // Built on first use: most runs never ask (only an item the bookkeeping does not know makes it look).
+  let bySession: Map<string, Set<string>> | undefined
+  const indexed = () => {
+    if (bySession === undefined) {
+      bySession = new Map()
+      for (const [key, checkpoint] of Object.entries(items)) keyed(checkpoint.sessionId).add(key)
+    }
+    return bySession
+  }
+  const keyed = (sessionId: string) => {
+    const index = bySession as Map<string, Set<string>>
+    let keys = index.get(sessionId)
+    if (keys === undefined) {
+      keys = new Set()
+      index.set(sessionId, keys)
+    }
+    return keys
+  }
   return {
     get: (key) => items[key],
     state: (key) => {
@@ -223,14 +243,21 @@ export const open = (stateDir: string, server: string | null): Store => {
         madeStateDir = true
         writeFileSync(stateFile(dir, key), JSON.stringify({ key, offset: checkpoint.offset, state }), { mode: 0o600 })
       }
+      const before = items[key]
+      if (bySession !== undefined && before !== undefined) bySession.get(before.sessionId)?.delete(key)
       items[key] = state === undefined ? { ...checkpoint, state: false } : { ...checkpoint, state: true }
+      if (bySession !== undefined) keyed(checkpoint.sessionId).add(key)
       dirty = true
     },
     drop: (key) => {
-      if (!(key in items)) return
+      const checkpoint = items[key]
+      if (checkpoint === undefined) return
+      bySession?.get(checkpoint.sessionId)?.delete(key)
       delete items[key]
+      if (checkpoint.state === true) rmSync(stateFile(dir, key), { force: true })
       dirty = true
     },
+    keysOf: (sessionId) => [...(indexed().get(sessionId) ?? [])],
     save: () => {
       if (!dirty) return
       const index: Index = { v: 1, server, items }

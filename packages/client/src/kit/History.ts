@@ -5,6 +5,8 @@
  * them as duplicates. With the bookkeeping (`Checkpoints`), an item imported before is not read again unless it
  * changed, and an append-only file is read on from where the last read stopped.
  */
+import { existsSync } from "node:fs"
+import { isAbsolute } from "node:path"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import type { Event } from "@opensync/domain"
@@ -172,12 +174,38 @@ const resumePoint = (
   return state === undefined ? undefined : { offset, state }
 }
 
+/**
+ * The key under which the bookkeeping recorded this item, unchanged, before its file moved (Codex moves a rollout into
+ * `archived_sessions/` as it is): a checkpoint of the same session, made with the same options, of a file of the same
+ * size and modification time (a move keeps both), under a key that is gone (not among the items of this run, and no
+ * file there). Undefined when there is none.
+ */
+const movedFrom = (
+  store: Checkpoints.Store,
+  item: HistoryItem<unknown>,
+  fingerprint: string,
+  present: (key: string) => boolean
+): string | undefined => {
+  for (const key of store.keysOf(item.sessionId)) {
+    const known = store.get(key)
+    if (key === item.key || known === undefined || known.options !== fingerprint || present(key)) continue
+    const same =
+      item.file === undefined
+        ? known.version !== undefined && known.version === item.version
+        : Checkpoints.holdsFile(known, { size: item.size, mtimeMs: item.file.mtimeMs })
+    if (same && !(isAbsolute(key) && existsSync(key))) return key
+  }
+  return undefined
+}
+
 /** Reads one item: not at all when the bookkeeping says it has not changed, on from its checkpoint when it can. */
 export const readItem = <E>(
   item: HistoryItem<E>,
   store: Checkpoints.Store | undefined,
   fingerprint: string,
-  again = false
+  again = false,
+  /** Whether a key is one of this run's items (a checkpoint under another key may be of a file that moved). */
+  present: (key: string) => boolean = () => true
 ): Effect.Effect<Outcome, E> =>
   Effect.gen(function* () {
     const key = item.key
@@ -187,6 +215,16 @@ export const readItem = <E>(
       return { _tag: "Read", status: "new", ...result, bytes: item.size, commit: undefined } as const
     }
     const previous = store.get(key)
+    const moved =
+      previous === undefined && !again && item.always !== true
+        ? movedFrom(store, item, fingerprint, present)
+        : undefined
+    if (moved !== undefined) {
+      // The file moved as it was: what was read of it is queued or sent; its checkpoint (and state) follows it.
+      store.put(key, store.get(moved) as Checkpoints.Checkpoint, store.state(moved))
+      store.drop(moved)
+      return { _tag: "Unchanged" } as const
+    }
     const known = previous?.options === fingerprint && !again ? previous : undefined
     const { sessionId } = item
     const file = item.file
@@ -272,6 +310,8 @@ export const importItems = <E>(
       collect
     } = typeof options === "function" ? ({ onProgress: options } as ImportOptions) : options
     const fingerprint = fingerprintOf(mapping)
+    const keys = new Set(items.map((item) => item.key))
+    const present = (key: string) => keys.has(key)
     const outbox = yield* Outbox.Outbox
     const totalItems = items.length
     let totalBytes = 0
@@ -320,7 +360,7 @@ export const importItems = <E>(
 
     const loop = Effect.gen(function* () {
       for (const item of items) {
-        const outcome = yield* readItem(item, store, fingerprint, again)
+        const outcome = yield* readItem(item, store, fingerprint, again, present)
         const session = seen.get(item.sessionId) ?? { new: false, updated: false, unchanged: false }
         if (outcome._tag === "Unchanged") {
           session.unchanged = true
