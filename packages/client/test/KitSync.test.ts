@@ -75,9 +75,14 @@ const FakeSource = Layer.succeed(
       try {
         const parsed = JSON.parse(item.text) as Pick<
           Extract<Kit.SessionSource.Decoded, { _tag: "Decoded" }>,
-          "events" | "followUps"
+          "events" | "followUps" | "read"
         >
-        return { _tag: "Decoded", events: parsed.events, followUps: parsed.followUps }
+        return {
+          _tag: "Decoded",
+          events: parsed.events,
+          followUps: parsed.followUps,
+          ...(parsed.read === undefined ? {} : { read: parsed.read })
+        }
       } catch {
         return { _tag: "Unreadable", reason: "not an item" }
       }
@@ -195,6 +200,52 @@ describe("the agent kit's sync", () => {
       expect(existsSync(paths.lock)).toBe(false)
     }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
   })
+
+  it.effect(
+    "records an item as read once every numbered part of it was queued, and not past a part that is lost",
+    () => {
+      const { paths, layer, item, remove } = setup()
+      const server = fakeServer()
+      const part = (session: string, n: number, version: string) => ({
+        events: [message(session, `m${n}`, `part ${n}`)],
+        followUps: [],
+        read: { sessionId: session, key: `db:${session}`, version, part: n }
+      })
+      const checkpoint = (session: string) =>
+        Kit.Checkpoints.open(paths.stateDir, Kit.Checkpoints.destination("http://fake.invalid", "osk_fake")).get(
+          `db:${session}`
+        )
+      return Effect.gen(function* () {
+        // Whole: parts 1 and 2 of "a", the second in a later sync. A lost part (2 of "b"), an unreadable one (2 of
+        // "c"): the count stops at the part before.
+        item("1790000000001-1-a.item", part("a", 1, "v1"))
+        item("1790000000002-1-b.item", part("b", 1, "v1"))
+        item("1790000000003-1-c.item", part("c", 1, "v1"))
+        item("1790000000004-1-b.item", part("b", 3, "v3"))
+        item("1790000000005-1-c.item", '{"events": [')
+        item("1790000000006-1-c.item", part("c", 3, "v3"))
+        expect(yield* Kit.Sync.run).toMatchObject({ inboxItems: 5, unreadable: 1, delivered: 5, error: null })
+        item("1790000000007-1-a.item", part("a", 2, "v2"))
+        expect(yield* Kit.Sync.run).toMatchObject({ inboxItems: 1, delivered: 1, error: null })
+        expect(checkpoint("a")).toMatchObject({ sessionId: "a", version: "v2", part: 2 })
+        expect(checkpoint("b")).toMatchObject({ version: "v1", part: 1 })
+        expect(checkpoint("c")).toMatchObject({ version: "v1", part: 1 })
+        // An import's read of the item (no part) breaks the count too: the next part is not known to follow it.
+        const store = Kit.Checkpoints.open(
+          paths.stateDir,
+          Kit.Checkpoints.destination("http://fake.invalid", "osk_fake")
+        )
+        const options = Kit.History.fingerprintOf({ syncToolCalls: true, syncThinking: false })
+        expect(checkpoint("a")?.options).toBe(options)
+        store.put("db:a", { sessionId: "a", options, version: "v2" })
+        store.save()
+        item("1790000000008-1-a.item", part("a", 3, "v3"))
+        expect(yield* Kit.Sync.run).toMatchObject({ inboxItems: 1, delivered: 1, error: null })
+        expect(checkpoint("a")).toMatchObject({ version: "v2" })
+        expect(server.received).toHaveLength(7)
+      }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
+    }
+  )
 
   it.effect("without a server it keeps everything queued and says how to fix it", () => {
     const { layer, item, remove } = setup()

@@ -107,6 +107,7 @@ export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
       HotPath.writeInbox(paths(), HotPath.itemName(spooledAt, agent.inboxSuffix), JSON.stringify(file))
     } catch (error) {
       // A full disk: the next sync re-reads this session from OpenCode's own store.
+      tracker.lost(sessionId)
       HotPath.recordFailure(paths(), sessionId, "plugin", error)
       throw error
     }

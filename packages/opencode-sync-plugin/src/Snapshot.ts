@@ -15,11 +15,17 @@ export type Json = typeof Json.Type
 export const MessageSnapshot = Schema.Struct({ info: Json, parts: Schema.Array(Json) })
 export type MessageSnapshot = typeof MessageSnapshot.Type
 
-/** What a sync needs of one session: its metadata (when seen) and the messages that changed. */
+/**
+ * What a sync needs of one session: its metadata (when seen) and the messages that changed. `part`: the plugin saw the
+ * session created, and this is its n-th snapshot since (1, 2, …), so with the n - 1 before it, it holds all of the
+ * session; a sync that queued all n knows the session whole (a lost one breaks the count). Without it (an older
+ * plugin, a session the plugin met on its way) a snapshot holds what changed, and nothing more is known.
+ */
 export const SessionSnapshot = Schema.Struct({
   sessionId: Schema.String,
   info: Schema.NullOr(Json),
-  messages: Schema.Array(MessageSnapshot)
+  messages: Schema.Array(MessageSnapshot),
+  part: Schema.optional(Schema.Int.pipe(Schema.positive()))
 })
 export type SessionSnapshot = typeof SessionSnapshot.Type
 

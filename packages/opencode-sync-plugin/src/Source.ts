@@ -10,9 +10,27 @@ import * as Layer from "effect/Layer"
 import * as Import from "./Import.js"
 import * as Mapping from "./Mapping.js"
 import * as Registration from "./Registration.js"
+import * as Sessions from "./Sessions.js"
 import * as Snapshot from "./Snapshot.js"
 
 const { SessionSource } = Kit.SessionSource
+
+/**
+ * The session in OpenCode's database that a numbered snapshot (`part`) brings up to its update time: what `import`
+ * would read of it, under the same key and version (`Sessions`). OpenCode keeps live sessions in `opencode.db`; a
+ * session of the legacy JSON store has another key, which this never matches.
+ */
+const readOf = (snapshot: Snapshot.SessionSnapshot): Kit.SessionSource.Decoded.Read | undefined => {
+  const updated = (snapshot.info?.time as { readonly updated?: unknown } | undefined)?.updated
+  if (snapshot.part === undefined || typeof updated !== "number" || !Number.isFinite(updated)) return undefined
+  const ref = { id: snapshot.sessionId, updatedAt: updated, store: "sqlite" } as const
+  return {
+    sessionId: snapshot.sessionId,
+    key: Sessions.keyOf(ref),
+    version: Sessions.versionOf(ref),
+    part: snapshot.part
+  }
+}
 
 /** One spooled snapshot: `{v, spooledAt, snapshot}`; it asks for nothing to be re-read. */
 export const decode = (
@@ -21,7 +39,15 @@ export const decode = (
 ): Kit.SessionSource.Decoded =>
   Either.match(Snapshot.decodeSpoolFile(item.text), {
     onLeft: (reason) => ({ _tag: "Unreadable", reason }),
-    onRight: (file) => ({ _tag: "Decoded", events: Mapping.toEvents(file.snapshot, options), followUps: [] })
+    onRight: ({ snapshot }) => {
+      const read = readOf(snapshot)
+      return {
+        _tag: "Decoded",
+        events: Mapping.toEvents(snapshot, options),
+        followUps: [],
+        ...(read === undefined ? {} : { read })
+      }
+    }
   })
 
 const asCliError = <A, R>(effect: Effect.Effect<A, { readonly message: string }, R>) =>

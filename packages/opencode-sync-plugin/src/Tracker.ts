@@ -20,6 +20,13 @@ interface TrackedSession {
   readonly messages: Map<string, TrackedMessage>
   /** True after the turn ended (`session.idle`) until the next one starts (`busy`): later changes are flushed at once. */
   idle: boolean
+  /**
+   * True when this process saw the session created, before anything else of it, and every snapshot of it was taken
+   * and saved since (`lost` clears it): its snapshots then hold all of the session.
+   */
+  fromStart: boolean
+  /** How many snapshots of it were taken since. */
+  parts: number
 }
 
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
@@ -39,7 +46,7 @@ export class Tracker {
   private session(id: string): TrackedSession {
     let session = this.sessions.get(id)
     if (session === undefined) {
-      session = { info: undefined, infoDirty: false, messages: new Map(), idle: false }
+      session = { info: undefined, infoDirty: false, messages: new Map(), idle: false, fromStart: false, parts: 0 }
       this.sessions.set(id, session)
     }
     return session
@@ -64,7 +71,9 @@ export class Tracker {
         const info = isObject(props.info) ? props.info : undefined
         const id = text(info?.id) ?? text(props.sessionID)
         if (id === undefined || info === undefined) return undefined
+        const known = this.sessions.has(id)
         const session = this.session(id)
+        if (event.type === "session.created" && !known) session.fromStart = true
         session.info = info
         session.infoDirty = true
         return session.idle ? id : undefined
@@ -142,6 +151,12 @@ export class Tracker {
     return id
   }
 
+  /** A snapshot of the session could not be saved: its snapshots no longer hold all of it. */
+  lost(id: string): void {
+    const session = this.sessions.get(id)
+    if (session !== undefined) session.fromStart = false
+  }
+
   /** True when the session has something not yet handed over. */
   hasChanges(id: string): boolean {
     const session = this.sessions.get(id)
@@ -158,7 +173,8 @@ export class Tracker {
 
   /**
    * The session's metadata and every message that changed since the last `take`, marked clean. Messages whose info
-   * has not arrived yet stay pending. Undefined when nothing changed.
+   * has not arrived yet stay pending. Undefined when nothing changed. Numbered (`part`: 1, 2, …) while the snapshots
+   * taken hold the whole session (`fromStart`).
    */
   take(id: string): SessionSnapshot | undefined {
     const session = this.sessions.get(id)
@@ -171,6 +187,12 @@ export class Tracker {
     }
     session.infoDirty = false
     messages.sort((a, b) => byId(a.info, b.info))
-    return { sessionId: id, info: session.info ?? null, messages }
+    session.parts++
+    return {
+      sessionId: id,
+      info: session.info ?? null,
+      messages,
+      ...(session.fromStart ? { part: session.parts } : {})
+    }
   }
 }

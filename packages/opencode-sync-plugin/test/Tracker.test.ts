@@ -87,6 +87,33 @@ describe("Tracker on the captured bus events of OpenCode 1.18.33", () => {
     ])
   })
 
+  it("numbers the snapshots of a session it saw created, and only while they hold all of it", () => {
+    const { flushed } = replay("global")
+    // Both sessions were created in this run: their snapshots are parts 1, 2, … of each.
+    for (const id of [MAIN, CHILD]) {
+      const parts = flushed.filter((s) => s.sessionId === id).map((s) => s.part)
+      expect(parts).toEqual(parts.map((_, i) => i + 1))
+    }
+    // The second turn runs in another process, which met the session on its way: nothing says its snapshots are all.
+    const { flushed: continued } = replay("continue")
+    expect(continued.filter((s) => s.sessionId === MAIN).length).toBeGreaterThan(0)
+    expect(continued.map((s) => s.part)).toEqual(continued.map(() => undefined))
+    // A snapshot that could not be saved ends the count for good.
+    const tracker = new Tracker()
+    const info = { id: "ses_x", time: { created: 1, updated: 1 } }
+    tracker.apply({ type: "session.created", properties: { info } })
+    expect(tracker.take("ses_x")?.part).toBe(1)
+    tracker.apply({ type: "session.updated", properties: { info: { ...info, time: { created: 1, updated: 2 } } } })
+    expect(tracker.take("ses_x")?.part).toBe(2)
+    tracker.lost("ses_x")
+    tracker.apply({ type: "session.updated", properties: { info: { ...info, time: { created: 1, updated: 3 } } } })
+    expect(tracker.take("ses_x")?.part).toBeUndefined()
+    // A session seen before it was created (an update first) is not counted either.
+    tracker.apply({ type: "session.updated", properties: { info: { id: "ses_y", time: { created: 1, updated: 1 } } } })
+    tracker.apply({ type: "session.created", properties: { info: { id: "ses_y", time: { created: 1, updated: 1 } } } })
+    expect(tracker.take("ses_y")?.part).toBeUndefined()
+  })
+
   it("ignores malformed and unrelated events", () => {
     const tracker = new Tracker()
     for (const event of [null, 42, "x", {}, { type: 1 }, { type: "message.updated", properties: { info: "no" } }]) {

@@ -34,6 +34,8 @@ export interface Checkpoint {
   readonly tail?: Tail
   /** Other items: the version read (e.g. an update time). */
   readonly version?: string
+  /** Recorded by live sync: the number of the inbox item that brought the item to `version` (`Decoded.read`). */
+  readonly part?: number
   /** Whether a reader state was saved with it. */
   readonly state?: boolean
 }

@@ -38,8 +38,26 @@ export type Decoded =
       readonly _tag: "Decoded"
       readonly events: ReadonlyArray<Event.EventEncoded>
       readonly followUps: ReadonlyArray<FollowUp>
+      /**
+       * The history item (under the `key` its import gives it) these events bring to `version`, when this inbox item
+       * is the `part`-th of a count that together holds all of it (the OpenCode plugin saw the session created). Once
+       * the events are queued, the bookkeeping records the item as read at `version` if it recorded part `part - 1`
+       * with the same settings (or this is part 1): an `import` after live sync then finds the session unchanged. A
+       * part lost on the way (unreadable, never written) breaks the count, and `import` reads the item again.
+       */
+      readonly read?: Decoded.Read
     }
   | { readonly _tag: "Unreadable"; readonly reason: string }
+
+export declare namespace Decoded {
+  /** What a numbered inbox item brings its history item to (`Decoded`'s `read`). */
+  export interface Read {
+    readonly sessionId: string
+    readonly key: string
+    readonly version: string
+    readonly part: number
+  }
+}
 
 /** A follow-up could not be read; it is logged and left out. */
 export class FollowUpFailed extends Data.TaggedError("FollowUpFailed")<{

@@ -104,6 +104,8 @@ export const processInbox = (options: MappingOptions, server: string | null = nu
     let unreadable = 0
     let followUpsRead = 0
     let queued = 0
+    const checkpoints = Checkpoints.open(paths.stateDir, server)
+    const fingerprint = History.fingerprintOf(options)
     for (const name of Inbox.list(paths, agent.inboxSuffix)) {
       const item = Inbox.read(paths, name)
       const decoded =
@@ -124,15 +126,23 @@ export const processInbox = (options: MappingOptions, server: string | null = nu
             reason: cause instanceof Error ? cause.message : String(cause)
           })
       })
+      if (decoded.read !== undefined) {
+        const { sessionId, key, version, part } = decoded.read
+        const known = checkpoints.get(key)
+        if (part === 1 || (known?.part === part - 1 && known.options === fingerprint)) {
+          checkpoints.put(key, { sessionId, options: fingerprint, version, part })
+        }
+      }
       Inbox.remove(paths, name)
       inboxItems++
     }
+    // The bookkeeping is only a shortcut: when it cannot be written, the next import reads those items again.
+    yield* Effect.try(() => checkpoints.save()).pipe(Effect.ignore)
     const followUps = FollowUps.list(paths)
     for (const bad of followUps.unreadable) {
       yield* log(`sync: ${bad.file}: ${bad.reason} (removed)`)
       FollowUps.remove(bad.file)
     }
-    const checkpoints = Checkpoints.open(paths.stateDir, server)
     for (const { file, followUp } of followUps.queued) {
       // Only the follow-up's own failure is logged and dropped; an outbox write failure stops the sync (kept queued).
       const read = yield* readFollowUp(followUp, options, checkpoints).pipe(
