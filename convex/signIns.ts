@@ -3,6 +3,7 @@ import { v } from "convex/values"
 import type { Doc, Id } from "./_generated/dataModel.js"
 import { internalMutation, internalQuery, type QueryCtx } from "./_generated/server.js"
 import { pendingUse } from "./apiKeys.js"
+import { tuning } from "./lib/tuning.js"
 import { compile } from "./lib/validators.js"
 
 /** Dashboard sign-ins: live while unexpired, unrevoked and their key unrevoked. Only digests of tokens are stored. */
@@ -39,6 +40,13 @@ export const create = internalMutation({
   },
   returns: v.null(),
   handler: async (ctx, args) => {
+    // Expired sign-ins are of no use: each new one deletes some of its user's (as the local server deletes them all),
+    // so they do not pile up for every later read of the user's or a key's sign-ins.
+    const expired = await ctx.db
+      .query("authSessions")
+      .withIndex("by_user", (q) => q.eq("userId", args.userId).lt("expiresAt", args.createdAt))
+      .take(tuning.expiredSignInsPerCreate)
+    for (const signIn of expired) await ctx.db.delete(signIn._id)
     await ctx.db.insert("authSessions", {
       userId: args.userId,
       hash: args.tokenHash,
@@ -95,9 +103,11 @@ export const list = internalQuery({
   args: { userId: v.id("users"), now: v.number() },
   returns: v.array(signInInfo),
   handler: async (ctx, { userId, now }) => {
+    // The newest first (every sign-in lives as long): past the most listed, the oldest are left out, not the newest.
     const live = await ctx.db
       .query("authSessions")
       .withIndex("by_user", (q) => q.eq("userId", userId).gt("expiresAt", now))
+      .order("desc")
       .filter((q) => q.eq(q.field("revokedAt"), null))
       .take(maxListed)
     const out: Array<SignIn.SignInInfo> = []

@@ -51,5 +51,11 @@ export const tuning = {
   exportInlineBytes: 8 * 1024 * 1024,
   exportPartBytes: 8 * 1024 * 1024,
   exportFileTtlMs: 60 * 60_000,
-  sweepExportFiles: 100
+  sweepExportFiles: 100,
+  /**
+   * Sign-ins one step of revoking a key marks revoked (the key itself is revoked in the first step, which already ends
+   * them all: every use of a sign-in checks its key), and expired sign-ins a new sign-in deletes of its user's.
+   */
+  revokeSignInsPerStep: 500,
+  expiredSignInsPerCreate: 100
 }

@@ -207,3 +207,99 @@ describe("the dashboard's public session functions", () => {
     expect([first.page.length, first.isDone]).toEqual([50, false])
   })
 })
+
+describe("sign-ins as they pile up", () => {
+  fakeClockEachTest({ now: t0 + 400 * day })
+
+  /** `count` sign-ins of `user` with key `keyId`, written as `signIns:create` writes them, a thousand per call. */
+  const signIns = async (
+    t: ReturnType<typeof makeBackend>,
+    user: { readonly userId: string },
+    keyId: string,
+    count: number,
+    createdAt: number,
+    prefix: string
+  ) => {
+    for (let done = 0; done < count; done += 1_000) {
+      await t.run(async (ctx) => {
+        for (let i = done; i < Math.min(count, done + 1_000); i++) {
+          await ctx.db.insert("authSessions", {
+            userId: userIdOf(user),
+            hash: `${prefix}${i}`.padEnd(64, "0"),
+            keyId,
+            createdAt: createdAt + i,
+            expiresAt: createdAt + i + 7 * day,
+            revokedAt: null,
+            publicId: `sgn_${prefix}${i}`,
+            userAgent: "curl/8",
+            lastSeenAt: createdAt + i
+          })
+        }
+      })
+    }
+  }
+
+  it("revokes a key with more sign-ins than one call may read: it and every sign-in end at once", async () => {
+    Object.assign(tuning, { revokeSignInsPerStep: 500 })
+    const t = makeBackend(convexLimits)
+    const alice = await createUser(t, "Alice")
+    const owner = client(t, alice.key)
+    const stolen = (await owner("POST", "/api/keys", { name: "laptop", scope: "full" })).body as {
+      id: string
+      key: string
+    }
+    const thief = client(t, stolen.key)
+    const signIn = await thief("POST", "/auth/session", { apiKey: stolen.key })
+    expect(signIn.status).toBe(201)
+    // 5,000 more, as a stolen key can make: revoking it read them all in one call, over the 4,096 documents allowed.
+    await signIns(t, alice, stolen.id, 5_000, Date.now() - 1_000_000, "flood")
+    const revoked = await owner("DELETE", `/api/keys/${stolen.id}`)
+    expect(revoked.status).toBe(200)
+    expect((await thief("GET", "/api/keys")).status).toBe(401)
+    expect((await thief("GET", "/api/sessions", undefined, signIn.body.token)).status).toBe(401)
+    // The sign-ins are also marked revoked, a page per step.
+    await drain(t)
+    let live = 0
+    let cursor: string | null = null
+    for (let done = false; !done; ) {
+      const page: { live: number; cursor: string; done: boolean } = await t.run(async (ctx) => {
+        const result = await ctx.db
+          .query("authSessions")
+          .withIndex("by_key", (q) => q.eq("keyId", stolen.id))
+          .paginate({ numItems: 1_000, cursor })
+        const live = result.page.filter((row) => row.revokedAt === null).length
+        return { live, cursor: result.continueCursor, done: result.isDone }
+      })
+      live += page.live
+      cursor = page.cursor
+      done = page.done
+    }
+    expect(live).toBe(0)
+  })
+
+  it("deletes expired sign-ins as new ones are made, and lists the newest when there are more than it shows", async () => {
+    Object.assign(tuning, { expiredSignInsPerCreate: 100 })
+    const t = makeBackend(convexLimits)
+    const alice = await createUser(t, "Alice")
+    const owner = client(t, alice.key)
+    const keys = (await owner("GET", "/api/keys")).body.keys as ReadonlyArray<{ id: string }>
+    const keyId = keys[0]?.id ?? ""
+    await signIns(t, alice, keyId, 150, Date.now() - 30 * day, "old")
+    await signIns(t, alice, keyId, 250, Date.now() - day, "recent")
+    const mine = await owner("POST", "/auth/session", { apiKey: alice.key })
+    expect(mine.status).toBe(201)
+    const count = () => t.run(async (ctx) => (await ctx.db.query("authSessions").collect()).length)
+    // 100 of the 150 expired ones went with that sign-in, the rest with the next.
+    expect(await count()).toBe(150 + 250 + 1 - 100)
+    expect((await owner("POST", "/auth/session", { apiKey: alice.key })).status).toBe(201)
+    expect(await count()).toBe(250 + 2)
+    // 252 live sign-ins, 200 listed: the newest, the caller's own among them.
+    const listed = (await owner("GET", "/api/sign-ins", undefined, mine.body.token)).body.signIns as ReadonlyArray<{
+      createdAt: number
+      current: boolean
+    }>
+    expect(listed).toHaveLength(200)
+    expect(listed.some((s) => s.current)).toBe(true)
+    expect(listed.map((s) => s.createdAt)).toEqual([...listed.map((s) => s.createdAt)].sort((a, b) => b - a))
+  })
+})
