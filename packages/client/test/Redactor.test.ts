@@ -579,6 +579,41 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
     expect(redact(prompt)).toBe(prompt)
   })
 
+  it("reads what starts or ends a JSON string, and what is written in one with escaped quotes, and keeps the JSON whole", () => {
+    const token = `cio${g.alnum(32)}`
+    const pw = g.alnum(16)
+    // A command that is a whole string: its token ends where the string does
+    expect(redact(`{"command":"cargo login ${token}"}`)).toBe(`{"command":"cargo login ${R("cli-password")}"}`)
+    // Calls and pipes with escaped quotes, at the start of a string (no line break before them)
+    for (const text of [
+      `{"content":"conn = DriverManager.getConnection(url, \\"root\\", \\"${pw}\\");"}`,
+      `{"new_string":"pika.PlainCredentials(\\"orders\\", \\"${pw}\\")"}`,
+      `{"command":"echo \\"${pw}\\" | npx wrangler secret put API_TOKEN"}`,
+      `{"content":"app.secret_key = b\\"${g.hex(32)}\\""}`
+    ]) {
+      const out = redact(text)
+      expect(out, text).not.toMatch(new RegExp(`${pw}|[0-9a-f]{32}`))
+      expect(() => JSON.parse(out), out).not.toThrow()
+    }
+    // A value at the end of a string inside a string: the escaped quote that closes it stays
+    const nested = JSON.stringify({ a: JSON.stringify({ b: "the root password is Velvet&6068" }) })
+    expect(JSON.parse(JSON.parse(redact(nested)).a)).toEqual({ b: `the root password is ${R("secret-assignment")}` })
+    // A key that runs to the end of its string (a PuTTY key file's last line) leaves the members after it alone
+    const ppk = [
+      "PuTTY-User-Key-File-3: ssh-rsa",
+      "Encryption: none",
+      "Comment: deploy",
+      "Public-Lines: 1",
+      g.b64(64),
+      "Private-Lines: 1",
+      g.b64(64),
+      `Private-MAC: ${g.hex(64)}`
+    ].join("\n")
+    const result = redact(JSON.stringify({ content: ppk, is_error: false }))
+    expect(JSON.parse(result)).toMatchObject({ is_error: false })
+    expect(result).toContain(R("private-key"))
+  })
+
   it("reads a command that starts a JSON string", () => {
     const pw = g.alnum(20)
     expect(gone(`"command": "curl -u admin:${pw} https://ci.example.com/api/json",`, pw)).toBe(true)
@@ -1728,6 +1763,39 @@ describe("corpus measurement", () => {
     const unkeyed = positives.filter((p) => UNKEYED_CONTEXTS.has(p.id.slice(p.id.lastIndexOf("/") + 1)))
     expect(unkeyed.length).toBeGreaterThanOrEqual(300)
     expect(unkeyed.filter(missed).map((p) => p.id)).toEqual([])
+  })
+
+  it("the same secrets in a tool result's JSON, once or twice encoded, or as a command's: found, and the JSON whole", () => {
+    const wraps: ReadonlyArray<readonly [string, (text: string) => string, (out: string) => unknown]> = [
+      ["once", (t) => JSON.stringify({ type: "tool_result", content: t, is_error: false }), (o) => JSON.parse(o)],
+      [
+        "twice",
+        (t) => JSON.stringify({ content: JSON.stringify({ type: "tool_result", content: t }), is_error: false }),
+        (o) => JSON.parse(JSON.parse(o).content)
+      ],
+      ["command", (t) => JSON.stringify({ command: t, description: "run it" }), (o) => JSON.parse(o)]
+    ]
+    for (const [name, wrap, parse] of wraps) {
+      const leaked = positives.filter((p) => {
+        const out = redact(wrap(p.text))
+        return p.secrets.some((s) => out.includes(s) || out.includes(JSON.stringify(s).slice(1, -1)))
+      })
+      const broken = positives.filter((p) => {
+        try {
+          parse(redact(wrap(p.text)))
+          return false
+        } catch {
+          return true
+        }
+      })
+      const damaged = negatives.filter((n) => redact(wrap(n.text)) !== wrap(n.text))
+      expect([name, leaked.map((p) => p.id), broken.map((p) => p.id), damaged.map((n) => n.id)]).toEqual([
+        name,
+        [],
+        [],
+        []
+      ])
+    }
   })
 
   it("redacting twice equals redacting once, for every sample", () => {

@@ -127,12 +127,128 @@ const scanOnce = (text: string, options: RedactOptions): Array<Candidate> => {
  */
 const quoteBefore = (text: string, start: number, end: number, backslashes: number): number => {
   for (let q = text.indexOf('"', start); q !== -1 && q < end; q = text.indexOf('"', q + 1)) {
-    let n = 0
-    while (q - 1 - n >= start && text.charCodeAt(q - 1 - n) === 92) n++
+    const n = backslashesBefore(text, q, start)
     if (n <= backslashes) return q - n
   }
   return end
 }
+
+/** How many backslashes stand right before `at`, not counting any before `from`. */
+const backslashesBefore = (text: string, at: number, from: number): number => {
+  let n = 0
+  while (at - 1 - n >= from && text.charCodeAt(at - 1 - n) === 92) n++
+  return n
+}
+
+/**
+ * The end of a span of `text` kept within the string it starts in: before the first `"` in it escaped by at most
+ * `backslashes` backslashes, unless that quote opens the value (`"…"`, `b"…"`): then after the quote escaped as
+ * often that closes it.
+ */
+const stringEnd = (text: string, start: number, end: number, backslashes: number): number => {
+  const cut = quoteBefore(text, start, end, backslashes)
+  if (cut === end || cut - start > 1) return cut
+  const open = text.indexOf('"', cut)
+  const n = open - cut
+  for (let q = text.indexOf('"', open + 1); q !== -1 && q < end; q = text.indexOf('"', q + 1)) {
+    const m = backslashesBefore(text, q, open + 1)
+    if (m === n) return q + 1
+    if (m < n) return q - m
+  }
+  return end
+}
+
+/** A JSON member with a string value (`"command":"…"`, `"content": "…"`): the text holds JSON strings. */
+const JSON_MEMBER = /"\s*:\s*"/
+
+/**
+ * `text` read as JSON strings, at the same offsets: every quote that delimits a string (no backslash escapes it) a line
+ * break, and the escapes of one level that break lines (`\n`, `\r`) a space and a line break (`\t` two spaces). Each
+ * string's content is then on lines of its own, so a command, a call or a line of a file that starts or ends a string
+ * (`{"command":"cargo login <token>"}`) is at a line's start or end, where the rules look for it, and a value ends
+ * where its string or line does. Its decoded view (`views.ts`) undoes the escaped quotes within the strings, and
+ * the escapes of a JSON string inside a string.
+ */
+const splitStrings = (text: string): string => {
+  let out = ""
+  let last = 0
+  for (let i = text.indexOf("\\"), q = text.indexOf('"'); i !== -1 || q !== -1; ) {
+    if (q !== -1 && (i === -1 || q < i)) {
+      out += `${text.slice(last, q)}\n`
+      last = q + 1
+      q = text.indexOf('"', q + 1)
+      continue
+    }
+    // A run of backslashes: pairs stand for themselves; an odd one escapes the next character.
+    let end = i
+    while (text.charCodeAt(end) === 92) end++
+    const next = text[end]
+    const odd = (end - i) % 2 === 1
+    const replaced = odd && next !== undefined ? SPLIT_ESCAPES[next] : undefined
+    if (replaced !== undefined) {
+      out += `${text.slice(last, end - 1)} ${replaced}`
+      last = end + 1
+    }
+    // (an escaped quote is within the string: left as it is, for the decoded view)
+    const after = odd && next === '"' ? end + 1 : end
+    i = text.indexOf("\\", after)
+    if (q !== -1 && q < after) q = text.indexOf('"', after)
+  }
+  return out + text.slice(last)
+}
+
+/**
+ * The end of a span of a JSON text that starts within a string, kept within it: before the first quote escaped at
+ * most once after `start` (the end of the string, or of a string inside it), and never after a backslash that escapes
+ * the next character.
+ */
+const withinString = (text: string, start: number, end: number): number => {
+  let cut = stringEnd(text, start, end, 1)
+  let backslashes = 0
+  while (cut - 1 - backslashes > start && text.charCodeAt(cut - 1 - backslashes) === 92) backslashes++
+  if (backslashes % 2 === 1) cut--
+  return cut
+}
+
+/**
+ * The lines of `text` with a JSON member whose value is a string (`"command":"…"`), `[start, end)` pairs in order: where
+ * its JSON strings are (elsewhere the quotes are code's or prose's, and the text's own scan reads them).
+ */
+const jsonLines = (text: string): ReadonlyArray<readonly [number, number]> => {
+  const spans: Array<[number, number]> = []
+  const member = new RegExp(JSON_MEMBER.source, "g")
+  for (let m = member.exec(text); m !== null; m = member.exec(text)) {
+    const start = text.lastIndexOf("\n", m.index) + 1
+    let end = text.indexOf("\n", m.index)
+    if (end === -1) end = text.length
+    const last = spans[spans.length - 1]
+    if (last !== undefined && start - last[1] <= 1) last[1] = end
+    else spans.push([start, end])
+    member.lastIndex = end
+  }
+  return spans
+}
+
+/** The parts of `b`'s spans inside `a`'s (both `[start, end)` pairs in order, each list's spans apart). */
+const overlaps = (
+  a: ReadonlyArray<readonly [number, number]>,
+  b: ReadonlyArray<readonly [number, number]>
+): ReadonlyArray<readonly [number, number]> => {
+  const out: Array<readonly [number, number]> = []
+  let j = 0
+  for (const [from, to] of a) {
+    while (j < b.length && b[j][1] <= from) j++
+    for (let k = j; k < b.length && b[k][0] < to; k++) {
+      const start = Math.max(from, b[k][0])
+      const end = Math.min(to, b[k][1])
+      if (start < end) out.push([start, end])
+    }
+  }
+  return out
+}
+
+/** The escapes `splitStrings` writes out, each as a space and this. */
+const SPLIT_ESCAPES: Readonly<Record<string, string>> = { n: "\n", r: "\n", t: " " }
 
 /** How many levels of escaping are undone (a JSON line inside a JSON string is two). */
 const VIEW_DEPTH = 2
@@ -145,22 +261,54 @@ const VIEW_DEPTH = 2
 export const findSecrets = (text: string, options: RedactOptions = {}): ReadonlyArray<Finding> => {
   if (text.length === 0) return []
   const candidates = scanOnce(text, options)
-  let view = decodedView(text)
+  const split = JSON_MEMBER.test(text) ? splitStrings(text) : undefined
+  if (split !== undefined) {
+    // Only its JSON lines; a value read through an escape (`\"…\"`) is the decoded view's to read
+    for (const [from, to] of jsonLines(text)) {
+      const part = split.slice(from, to)
+      for (const c of scanOnce(part, options)) {
+        if (part.lastIndexOf("\\", c.end - 1) < c.start)
+          candidates.push({ ...c, start: from + c.start, end: from + c.end })
+      }
+    }
+    // A secret ends where its string does: what a rule read past the quote that ends it (a private key's lines to
+    // the end of the text, a value up to a quote its backslash escapes) is JSON that must stay whole.
+    for (let k = 0; k < candidates.length; k++) {
+      const c = candidates[k]
+      const end = withinString(text, c.start, c.end)
+      if (end !== c.end) candidates[k] = { ...c, end }
+    }
+  }
+  let view = decodedView(split ?? text)
   for (let depth = 1; view !== undefined; depth++) {
+    // Quotes in the view may be code's (`{ "Authorization": "…" }`) or a JSON line's inside a JSON string: read as
+    // both, the second with its strings on lines of their own (same offsets, same tracing back)
+    const viewSplit = JSON_MEMBER.test(view.text) ? splitStrings(view.text) : undefined
+    const hits: Array<Candidate> = []
     for (const [from, to] of view.regions) {
-      for (const c of scanOnce(view.text.slice(from, to), options)) {
-        const start = view.startOf(from + c.start)
-        const found = view.endOf(from + c.end - 1)
-        // A value read in the view ends where the string holding it ends: at a quote escaped fewer times than the
-        // view undid (a JSON line's `","is_error":…` after an escaped `\nAPI_KEY=…` is not part of the value); what
-        // is left must still be a value (`REDIS_PASSWORD=null","…` is `null`)
-        const end = quoteBefore(text, start, found, 2 ** depth - 2)
-        if (end === found || (end > start && plausibleSecretValue(text.slice(start, end)))) {
-          candidates.push({ ...c, start, end })
+      for (const c of scanOnce(view.text.slice(from, to), options))
+        hits.push({ ...c, start: from + c.start, end: from + c.end })
+    }
+    if (viewSplit !== undefined) {
+      for (const [from, to] of overlaps(view.regions, jsonLines(view.text))) {
+        const part = viewSplit.slice(from, to)
+        for (const c of scanOnce(part, options)) {
+          if (part.lastIndexOf("\\", c.end - 1) < c.start) hits.push({ ...c, start: from + c.start, end: from + c.end })
         }
       }
     }
-    const inner = depth < VIEW_DEPTH && view.decodesAgain ? decodedView(view.text) : undefined
+    for (const c of hits) {
+      const start = view.startOf(c.start)
+      const found = view.endOf(c.end - 1)
+      // A value read in the view ends where the string holding it ends: at a quote (`","is_error":…` after an escaped
+      // `\nAPI_KEY=…`, or `\"}` of a JSON line inside a string, is not part of the value); what is left must still be
+      // a value (`REDIS_PASSWORD=null","…` is `null`)
+      const end = stringEnd(text, start, found, 2 ** VIEW_DEPTH - 1)
+      if (end === found || (end > start && plausibleSecretValue(text.slice(start, end)))) {
+        candidates.push({ ...c, start, end })
+      }
+    }
+    const inner = depth < VIEW_DEPTH && view.decodesAgain ? decodedView(viewSplit ?? view.text) : undefined
     view = inner === undefined ? undefined : compose(view, inner)
   }
   return candidates.length === 0 ? [] : mergeCandidates(candidates)

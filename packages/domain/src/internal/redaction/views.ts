@@ -164,9 +164,7 @@ export const decodedView = (text: string): View | undefined => {
       const next = text[i + 1]
       const simple = SIMPLE_ESCAPES[next]
       if (simple !== undefined) {
-        // Escaped quotes are read where they stand (the rules know `\"key\": \"value\"`): decoded, but
-        // no reason to scan their surroundings again
-        emit(simple, i, i + 2, next !== '"' && next !== "'")
+        emit(simple, i, i + 2)
         i += 2
         continue
       }
