@@ -621,6 +621,27 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
     expect(gone(`"command": "sshpass -p ${pw} ssh deploy@10.0.1.12 uptime"`, pw)).toBe(true)
   })
 
+  it("keeps references to a secret store: the name of a secret, resolved when the tool runs", () => {
+    const references = [
+      "DB_PASSWORD=op://Production/db/password",
+      'STRIPE_SECRET_KEY="op://Production/stripe/credential"',
+      '  "SECRET_KEY": "@Microsoft.KeyVault(SecretUri=https://acme-kv.vault.azure.net/secrets/secret-key/)"',
+      '"adminPassword": "[parameters(\'adminPassword\')]",',
+      "DB_PASSWORD=vault:secret/data/db#password",
+      "API_TOKEN=sm://projects/acme/secrets/api-token",
+      "password: arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf"
+    ]
+    for (const text of references) {
+      expect(redact(text)).toBe(text)
+      expect(redact(JSON.stringify({ content: text }))).toBe(JSON.stringify({ content: text }))
+    }
+    expect(redactValue({ password: "op://Production/db/password" })).toEqual({
+      password: "op://Production/db/password"
+    })
+    // A value that only starts like one is still a secret
+    expect(redact(`DB_PASSWORD=op:${g.alnum(20)}`)).toBe(`DB_PASSWORD=${R("secret-assignment")}`)
+  })
+
   it("keeps version ranges, placeholders and public API keys", () => {
     const deps = '{"dependencies":{"jsonwebtoken":"^9.0.2","csrf-token":"~1.0.4","keytar":"7.9.0"}}'
     expect(redact(deps)).toBe(deps)

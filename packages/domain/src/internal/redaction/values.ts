@@ -56,9 +56,19 @@ const hasPlaceholderInside = (v: string): boolean =>
 /** printf-style placeholders (`%s`, `%(password)s`), case-sensitive. */
 const PRINTF = /%s\b|%\([a-z_]+\)s\b|%\d*d\b/
 
+/**
+ * A reference to a secret kept in a secret store, which the tool resolves when it runs: 1Password's `op://vault/item/
+ * field`, Vault's `vault:secret/data/app#password` (and `vault://`), Google's `sm://project/name` and
+ * `gcp-secret://…`, Azure App Service's `@Microsoft.KeyVault(SecretUri=…)`, an ARM template's `[parameters('…')]`,
+ * CloudFormation's `{{resolve:secretsmanager:…}}` (a `{{…}}` template already), an AWS Secrets Manager or SSM ARN.
+ * The name of a secret, not the secret.
+ */
+const SECRET_REFERENCE =
+  /^(?:op:\/\/[^\s/]+\/[^\s]+|vault:\/?\/?[\w./-]+(?:#[\w.-]+)?|(?:sm|gcp-secret|gsm|azure-keyvault|keyvault|doppler|infisical|bws|secretsmanager|ssm):\/\/[\w./@:-]+|@Microsoft\.KeyVault\([^)\s]*\)|\[(?:parameters|variables|reference)\('[\w.-]+'\)(?:\.[\w.]+)?\]|arn:aws[\w-]*:(?:secretsmanager|ssm):[\w-]*:\d*:(?:secret|parameter)[:/][\w/+=.@-]+)$/
+
 /** True when the value is a stand-in for a secret (template, reference, mask, dummy word, documentation example). */
 export const isPlaceholder = (value: string): boolean =>
-  hasPlaceholderInside(value) || PRINTF.test(value) || PLACEHOLDER.test(value)
+  hasPlaceholderInside(value) || PRINTF.test(value) || PLACEHOLDER.test(value) || SECRET_REFERENCE.test(value)
 
 /** Keys that vendors publish for use in browsers and apps (Stripe/Clerk `pk_`, Mapbox `pk.`, PostHog `phc_`). */
 export const isPublishable = (value: string): boolean => /^(?:pk_(?:live|test)_|pk\.eyJ|phc_|NRJS-)/.test(value)
