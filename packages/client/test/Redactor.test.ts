@@ -621,6 +621,39 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
     expect(gone(`"command": "sshpass -p ${pw} ssh deploy@10.0.1.12 uptime"`, pw)).toBe(true)
   })
 
+  it("a secret-looking literal passed to a call named for a credential, not its names, ids and algorithms", () => {
+    const pw = g.alnum(16)
+    const key = g.b64(44)
+    for (const [text, secret] of [
+      [`var cred = new AzureKeyCredential("${g.hex(32)}");`, undefined],
+      [`credentials = pika.PlainCredentials("orders", "${pw}")`, pw],
+      [`req.SetBasicAuth("admin", "${pw}")`, pw],
+      [`Keys.hmacShaKeyFor("${g.alnum(32)}".getBytes())`, undefined],
+      [`new SymmetricSecurityKey(Encoding.UTF8.GetBytes("${g.alnum(32)}"))`, undefined],
+      [`new AuthenticationHeaderValue("Bearer", "${g.alnum(40)}")`, undefined],
+      [`new NetworkCredential("svc_user", "${pw}", "CORP")`, pw],
+      [`new StorageSharedKeyCredential("acmestorage", "${key}")`, key]
+    ] as const) {
+      const out = redact(text)
+      expect(out, text).toContain(R("secret-assignment"))
+      if (secret !== undefined) expect(out).not.toContain(secret)
+      // and in a tool result's JSON
+      expect(redact(JSON.stringify({ content: text }))).toContain(R("secret-assignment"))
+    }
+    // Names, ids, hosts, algorithms and identifiers stay
+    for (const text of [
+      'new DefaultAzureCredential({ tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47" })',
+      'withKeyPath("getUint8Array", key, path)',
+      'getSecret("prod-db-password")',
+      "new ClientSecretCredential(tenant, clientId, process.env.AZURE_CLIENT_SECRET)",
+      'createToken("HS256", payload)',
+      'new BasicAuthProvider("smtp.mailgun.org", "postmaster")',
+      'credentials.from_service_account_file("keys/sa-prod-2024.json")'
+    ]) {
+      expect(redact(text), text).toBe(text)
+    }
+  })
+
   it("keeps references to a secret store: the name of a secret, resolved when the tool runs", () => {
     const references = [
       "DB_PASSWORD=op://Production/db/password",

@@ -5,7 +5,17 @@
  * `ftplib`, `smtplib`, `imaplib`, `poplib`'s `.pass_` aside), Algolia's `algoliasearch(appId, "…")`.
  */
 import { type Scan, type Scanner, stickyAt } from "./engine.js"
-import { isPlaceholder } from "./values.js"
+import {
+  entropy,
+  hasDigit,
+  hasLetter,
+  hasLower,
+  hasUpper,
+  isPlaceholder,
+  plausibleSecretValue,
+  randomLetters,
+  tokenLike
+} from "./values.js"
 
 /** An argument (a string, or an expression without a comma, a quote or parentheses) and the comma after it. */
 const ARGUMENT = /\s*(?:(["'])[^"'\n]{0,200}\1|[^"',()\n]{1,200})\s*,/y
@@ -38,4 +48,67 @@ export const positionalCallScanner: Scanner = (scan, at, end) => {
   // `Connection(` only as JDBC's `getConnection(`
   if (c === 0x63 /* c */ && !text.startsWith("get", at - 3)) return
   stringArgument(scan, end, c === 0x2e /* . */ || c === 0x61 /* a */ ? 1 : 2, "cli-password")
+}
+
+/** A string literal in a call's arguments: `"…"`, `'…'` (also inside `b"…"`, `Some("…")`, `"…".getBytes()`). */
+const LITERAL = /(["'])(?<s>[^"'\n\\]{8,200})\1/g
+const IDENTIFIER_CHAR = /[A-Za-z0-9_]/
+const HOST_OR_NAME = /^[\w-]+(?:\.[\w-]+)+$|:\/\/|^[\w.-]*[/\\]/
+/** An argument named for what is not a secret (`tenantId: "…"`, `account_name=`, `region = `). */
+const NAMED_NOT_SECRET =
+  /(?:id|name|user(?:name)?|login|region|location|host|endpoint|url|uri|account|tenant|project|scope|audience|issuer|algorithm)["']?\s*[:=]\s*$/i
+const UUID = /^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/
+
+/**
+ * A literal that reads as a secret in a call named for one: random-looking (`tokenLike`, `randomLetters`), or a
+ * password's mix (lower and upper case and digits, or letters, digits and a symbol), not a host, URL, path, name with
+ * a dot, UUID (a tenant's or a client's id) or placeholder. User names, algorithm names and headers (`"admin"`,
+ * `"sha256"`, `"Bearer"`) are not, nor a value named for what is not a secret (`tenantId: "…"`).
+ */
+const secretLiteral = (value: string): boolean => {
+  if (/\s/.test(value) || HOST_OR_NAME.test(value) || UUID.test(value) || isPlaceholder(value)) return false
+  if (!plausibleSecretValue(value)) return false
+  if (tokenLike(value) || randomLetters(value)) return true
+  // (its letters not an identifier's with digits in it: `getUint8Array`, `base64UrlEncode`)
+  const mixed = hasUpper(value) && hasLower(value) && hasDigit(value) && randomLetters(value.replace(/\d+/g, ""))
+  const symbol = /[^A-Za-z0-9_.-]/.test(value) && hasDigit(value) && hasLetter(value)
+  return (mixed || symbol) && entropy(value) > 3
+}
+
+/**
+ * A call whose name holds the keyword at `[at, end)` (`AzureKeyCredential(`, `pika.PlainCredentials(`,
+ * `req.SetBasicAuth(`, `Keys.hmacShaKeyFor(`, `new SymmetricSecurityKey(`, `AuthenticationHeaderValue(`,
+ * `slack.NewWithAPIToken(`): the literals among its arguments that read as secrets (`secretLiteral`), up to its
+ * closing parenthesis (at most 400 characters on).
+ */
+export const credentialCallScanner: Scanner = (scan, _at, end) => {
+  const text = scan.text
+  let i = end
+  while (i < text.length && i - end < 60 && IDENTIFIER_CHAR.test(text[i])) i++
+  while (text[i] === " ") i++
+  if (text[i] !== "(") return
+  const open = i + 1
+  let depth = 1
+  let close = open
+  const limit = Math.min(text.length, open + 400)
+  for (; close < limit && depth > 0; close++) {
+    const c = text[close]
+    if (c === "(") depth++
+    else if (c === ")") depth--
+    else if (c === "\n") break
+  }
+  const args = text.slice(open, close)
+  for (const m of args.matchAll(LITERAL)) {
+    const value = m.groups?.s
+    const index = m.index ?? 0
+    if (
+      value === undefined ||
+      !secretLiteral(value) ||
+      NAMED_NOT_SECRET.test(args.slice(Math.max(0, index - 40), index))
+    ) {
+      continue
+    }
+    const start = open + index + 1
+    scan.add("secret-assignment", start, start + value.length)
+  }
 }

@@ -3,7 +3,7 @@
  * overlap they are merged and the earlier rule names the result).
  */
 import { scanAssignment } from "./assignments.js"
-import { CALL_HIT, positionalCallScanner } from "./calls.js"
+import { CALL_HIT, credentialCallScanner, positionalCallScanner } from "./calls.js"
 import {
   addMaskScanner,
   authorizationScanner,
@@ -106,6 +106,7 @@ const keywordScanner: Scanner = (scan, at, end) => {
   scanAssignment(scan, at, end)
   printedSecretScanner(scan, at, end)
   passwordArgumentsScanner(scan, at, end)
+  credentialCallScanner(scan, at, end)
 }
 
 /** `pw:` and `pw =`: the keyword scanner on `pw`. */
