@@ -506,6 +506,22 @@ describe("redactText: secrets printed by a command, told in prose, or of formats
     )
   })
 
+  it("Mailgun's keys since 2023 and dbt Cloud's tokens, with no key name around them", () => {
+    const mailgun = `${g.hex(32)}-${g.hex(8)}-${g.hex(8)}`
+    expect(redact(`mailgun.client({ username: 'api', key: '${mailgun}' })`)).toBe(
+      `mailgun.client({ username: 'api', key: '${R("mailgun-api-key")}' })`
+    )
+    expect(redact(`try ${mailgun} now`)).toBe(`try ${R("mailgun-api-key")} now`)
+    const dbt = `dbtc_${g.alnum(20)}_${g.alnum(19)}`
+    expect(redact(`ok use this one for dbt Cloud: ${dbt}`)).toBe(
+      `ok use this one for dbt Cloud: ${R("dbt-cloud-token")}`
+    )
+    // A UUID followed by another group is not one; nor digits alone
+    const uuidish = `${g.uuid()}-${g.hex(8)}`
+    expect(redact(`trace ${uuidish}`)).toBe(`trace ${uuidish}`)
+    expect(redact(`${"1".repeat(32)}-12345678-12345678`)).toBe(`${"1".repeat(32)}-12345678-12345678`)
+  })
+
   it("ngrok's authtoken and LaunchDarkly's SDK and mobile keys", () => {
     const ngrok = `2${g.alnum(26)}_${g.alnum(21)}`
     expect(gone(`$ ngrok config add-authtoken ${ngrok}`, ngrok)).toBe(true)

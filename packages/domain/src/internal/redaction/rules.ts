@@ -51,6 +51,7 @@ import { digitAndLetter, hasDigit, hasLower, hasUpper, isDummyToken } from "./va
 
 const NOTION_SECRET = /secret_[A-Za-z0-9]{43}(?![A-Za-z0-9_])/y
 const MAILGUN_KEY = /key-[0-9a-f]{32}(?![A-Za-z0-9_])/y
+const MAILGUN_KEY_2023 = /^(?=.*[a-f].*-)[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}$/
 const AZURE_KEY = /(?:AccountKey|SharedAccessKey)=(?<s>[A-Za-z0-9+/]{20,200}={0,2})(?![A-Za-z0-9+/=])/y
 
 const PEM_BEGIN = /-{4,5} ?BEGIN (?:[A-Z0-9]{1,20} ){0,4}$/
@@ -194,6 +195,10 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
     scan.add("azure-devops-pat", s, end)
   }
   if (text.startsWith("-us", s + 32)) mailchimpScanner(scan, s + 32, s + 35)
+  // Mailgun's API keys since 2023: 32 hex digits, then two groups of 8 (`…-2d0b7ae7-3d4027d6`; `key-…` before)
+  if (end - s === 50 && text[s + 32] === "-" && MAILGUN_KEY_2023.test(text.slice(s, end))) {
+    scan.add("mailgun-api-key", s, end)
+  }
   if (text[s - 1] === ":") {
     // Twitch chat tokens: `oauth:` and 30 lower-case letters and digits
     if (

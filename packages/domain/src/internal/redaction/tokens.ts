@@ -330,6 +330,11 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
     validate: restOf(5)(digitAndLetter)
   }),
   t("linear-api-key", "lin_api_", `[A-Za-z0-9]{40}${END}`, { notAfter: WORDISH, validate: restOf(8)(digitAndLetter) }),
+  // dbt Cloud's service and personal tokens: `dbtc_` and 30-60 base64url characters
+  t("dbt-cloud-token", "dbtc_", `[A-Za-z0-9_-]{30,60}${END_DASH}`, {
+    notAfter: WORDISH,
+    validate: restOf(5)(digitAndLetter)
+  }),
   t("linear-api-key", "lin_oauth_", `[0-9a-f]{64}${END}`, { notAfter: WORDISH }),
   t("notion-token", "ntn_", `[A-Za-z0-9]{40,50}${END}`, { notAfter: WORDISH, validate: restOf(4)(digitAndLetter) }),
   tr("airtable-token", ["pa"], "pat[A-Za-z0-9]{14}\\.", `[0-9a-f]{64}${END}`, { notAfter: WORDISH }),
