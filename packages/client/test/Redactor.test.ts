@@ -463,6 +463,33 @@ describe("redactText: secrets printed by a command, told in prose, or of formats
     )
   })
 
+  it("what Vault's init, Consul's and Nomad's ACL bootstrap, Argo CD's first password and Grafana's reset print or take", () => {
+    const unseal = [g.b64(44), g.b64(44)]
+    expect(redact(`$ vault operator init\nUnseal Key 1: ${unseal[0]}\nUnseal Key 2: ${unseal[1]}\n`)).toBe(
+      `$ vault operator init\nUnseal Key 1: ${R("printed-secret")}\nUnseal Key 2: ${R("printed-secret")}\n`
+    )
+    const accessor = g.uuid()
+    const secret = g.uuid()
+    expect(redact(`AccessorID:       ${accessor}\nSecretID:         ${secret}\nLocal: false`)).toBe(
+      `AccessorID:       ${accessor}\nSecretID:         ${R("printed-secret")}\nLocal: false`
+    )
+    expect(redact(`Accessor ID  = ${accessor}\nSecret ID    = ${secret}\nName = Bootstrap Token`)).toBe(
+      `Accessor ID  = ${accessor}\nSecret ID    = ${R("printed-secret")}\nName = Bootstrap Token`
+    )
+    const first = `${g.alnum(9)}-${g.alnum(6)}`
+    expect(redact(`$ argocd admin initial-password -n argocd\n${first}\n`)).toBe(
+      `$ argocd admin initial-password -n argocd\n${R("printed-secret")}\n`
+    )
+    const pw = g.alnum(16)
+    expect(redact(`$ grafana-cli admin reset-admin-password ${pw}`)).toBe(
+      `$ grafana-cli admin reset-admin-password ${R("cli-password")}`
+    )
+    // An id that is not a secret's, a short key, a UUID numbered "Key 1:"
+    for (const text of [`SecretsManagerID: ${g.uuid()}`, "Unseal Key 1: short", `Key 1: ${g.uuid()}`]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+
   it("the line a secret-printing command prints", () => {
     const gh = `gho_${g.alnum(36)}`
     expect(gone(`$ gh auth token\n${gh}\n$ `, gh)).toBe(true)

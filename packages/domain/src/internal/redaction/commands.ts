@@ -605,6 +605,7 @@ const PRINTS_SECRET = new RegExp(
     "\\bsecurity\\s+find-(?:generic|internet)-password\\b.*\\s-w\\b",
     "\\b(?:pass|gopass)\\s+(?:show\\s+)?[\\w./-]*(?:token|secret|key|password|pass|pw)[\\w./-]*\\s*$",
     "\\b(?:bw|lpass)\\s+(?:get|show)\\s+(?:password|--password)\\b",
+    "\\bargocd\\s+admin\\s+initial-password\\b",
     "\\b(?:echo|printenv|printf\\s+['\"]%s\\\\n['\"])\\s+['\"]?\\$?\\{?[A-Za-z_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|_PAT)\\}?['\"]?\\s*$"
   ].join("|"),
   "i"
@@ -612,7 +613,7 @@ const PRINTS_SECRET = new RegExp(
 
 /** The commands of `PRINTS_SECRET`, a cheap first test of a line. */
 const PRINTING_COMMAND =
-  /\b(?:cat|head|tail|less|more|bat|type|gc|Get-Content|gcloud|kubectl|aws|az|vault|doppler|gh|glab|fly|flyctl|vercel|npm|security|pass|gopass|bw|lpass|echo|printenv|printf|openssl|php|rails|python3?|wg)\s/
+  /\b(?:cat|head|tail|less|more|bat|type|gc|Get-Content|gcloud|kubectl|aws|az|vault|doppler|gh|glab|fly|flyctl|vercel|npm|security|pass|gopass|bw|lpass|echo|printenv|printf|openssl|php|rails|python3?|wg|argocd)\s/
 
 /**
  * A REPL's prompt reading a secret-named environment variable (`> process.env.SESSION_SECRET`, `>>>
@@ -821,13 +822,18 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
     `\\buser-secrets\\s+set\\s+(?:--?[\\w-]+\\s+\\S+\\s+)*(["']?)(?![\\w.:-]*(?:public|publishable))[\\w.:-]{0,80}(?:password|passwd|pwd|secret|token|apikey|api_key|key|credential)[\\w.-]{0,20}\\1\\s+(?<pw>(?!-)${ARG})`,
     "di"
   ),
+  // Grafana: `grafana-cli admin reset-admin-password <password>` (also `grafana cli …`)
+  new RegExp(
+    `\\bgrafana(?:-cli|\\s+cli)\\s+(?:--?[\\w-]+(?:[ =]\\S+)?\\s+)*admin\\s+reset-admin-password\\s+(?<pw>(?!-)${ARG})`,
+    "d"
+  ),
   // Composer: `composer config [--global] http-basic.<host> <user> <password>`
   new RegExp(`\\bcomposer\\s+config\\s+(?:-[\\w-]+\\s+)*http-basic\\.[\\w.-]+\\s+${ARG}\\s+(?<pw>${ARG})`, "d")
 ]
 
 /** The commands of `PASSWORD_ARGUMENTS`, a cheap first test of a line. */
 const ARGUMENT_COMMAND =
-  /\b(?:htpasswd|rabbitmqctl|AUTH|CONFIG|ACL|insecure-password|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm|cargo|snyk|vault|b2|bundle|lftp|twine|cqlsh|useradd|usermod|pgcli|vsql|clickhouse-client|cypher-shell|rabbitmqadmin|crane|doctl|codecov(?:cli)?|D?sonar|security|openssl|wpa_passphrase|composer|pulumi|temporary|provided|neo4j-admin|jenkins-cli|drone|nmcli|mysqladmin|az|vault|glab|PSK|XAUTH|EAP|user-secrets)\b/i
+  /\b(?:htpasswd|rabbitmqctl|AUTH|CONFIG|ACL|insecure-password|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm|cargo|snyk|vault|b2|bundle|lftp|twine|cqlsh|useradd|usermod|pgcli|vsql|clickhouse-client|cypher-shell|rabbitmqadmin|crane|doctl|codecov(?:cli)?|D?sonar|security|openssl|wpa_passphrase|composer|pulumi|temporary|provided|neo4j-admin|jenkins-cli|drone|nmcli|mysqladmin|az|vault|glab|PSK|XAUTH|EAP|user-secrets|grafana)\b/i
 
 /** A literal echoed or printed into a pipe: `echo -n "…" |`, `printf '%s' '…' |`; `cmd` is the rest of the line. */
 const PIPED_LITERAL =

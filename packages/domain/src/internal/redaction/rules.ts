@@ -57,6 +57,28 @@ const AZURE_KEY = /(?:AccountKey|SharedAccessKey)=(?<s>[A-Za-z0-9+/]{20,200}={0,
 const PEM_BEGIN = /-{4,5} ?BEGIN (?:[A-Z0-9]{1,20} ){0,4}$/
 const KIND_SECRET = /(?:"kind"|kind)[ \t]*:[ \t]*["']?$/
 
+/**
+ * The secret of an ACL token as Consul and Nomad print it (`SecretID:   <uuid>`, `Secret ID    = <uuid>`; its
+ * `AccessorID` is its public name): the UUID.
+ */
+const PRINTED_SECRET_ID = /Secret ?ID[ \t]*[:=][ \t]*(?<s>[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12})(?![0-9a-f-])/y
+const printedTokenIdScanner: Scanner = (scan, at) => {
+  const m = stickyAt(PRINTED_SECRET_ID, scan.text, at)
+  const id = m?.groups?.s
+  if (m === null || id === undefined || /[A-Za-z0-9_]/.test(scan.text[at - 1] ?? "")) return
+  scan.add("printed-secret", at + m[0].length - id.length, at + m[0].length)
+}
+
+/** Vault's unseal keys as `vault operator init` prints them: `Unseal Key 1: <base64>`. */
+const UNSEAL_KEY = /Key \d{1,2}:[ \t]*(?<s>[A-Za-z0-9+/]{40,100}={0,2})(?![A-Za-z0-9+/=])/y
+const unsealKeyScanner: Scanner = (scan, at) => {
+  if (!scan.text.startsWith("Unseal ", at - 7)) return
+  const m = stickyAt(UNSEAL_KEY, scan.text, at)
+  const key = m?.groups?.s
+  if (m === null || key === undefined) return
+  scan.add("printed-secret", at + m[0].length - key.length, at + m[0].length)
+}
+
 /** Everything that starts at a key-name keyword (`pass`, `secret`, `token`, `key`, `auth`, `cred`...). */
 const keywordScanner: Scanner = (scan, at, end) => {
   const text = scan.text
@@ -70,6 +92,7 @@ const keywordScanner: Scanner = (scan, at, end) => {
       }
     }
     awsSecretLabelScanner(scan, at, end)
+    printedTokenIdScanner(scan, at, end)
     if (text.startsWith("Secret", at)) {
       const kind = KIND_SECRET.exec(text.slice(Math.max(0, at - 12), at))
       if (kind !== null) kubernetesSecretScanner(scan, at - kind[0].length, at)
@@ -94,6 +117,7 @@ const keywordScanner: Scanner = (scan, at, end) => {
       if (begin !== null) pemScanner(scan, at - 8 - begin[0].length, at)
     }
     openVpnKeyScanner(scan, at, end)
+    unsealKeyScanner(scan, at, end)
   } else if (first === 0x61 /* a */) {
     if (/^authorization/i.test(text.slice(at, at + 13))) authorizationScanner(scan, at, end)
     else if (text.startsWith("heroku ", at - 7)) herokuTokenScanner(scan, at - 7, end)
