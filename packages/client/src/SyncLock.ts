@@ -3,6 +3,7 @@ import { hostname } from "node:os"
 import { basename, dirname, join } from "node:path"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import { recent } from "./internal/recent.js"
 import * as Holders from "./internal/syncLockHolder.js"
 
 /** Who holds (or held) a sync lock: written into the lock file by the process that takes it. */
@@ -59,9 +60,9 @@ const read = (file: string): Found | undefined => {
 
 const isAlive = (found: Found, now: number): boolean => {
   const { holder } = found
-  if (found.garbage) return now - found.mtime < settleMs
-  if (holder === null) return now - found.mtime < staleAfterMs
-  if (holder.hostname !== hostname()) return now - holder.acquiredAt < staleAfterMs
+  if (found.garbage) return recent(found.mtime, settleMs, now)
+  if (holder === null) return recent(found.mtime, staleAfterMs, now)
+  if (holder.hostname !== hostname()) return recent(holder.acquiredAt, staleAfterMs, now)
   return Holders.isRunning(holder)
 }
 

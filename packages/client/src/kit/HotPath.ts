@@ -17,6 +17,7 @@ import {
   writeFileSync
 } from "node:fs"
 import { delimiter, join } from "node:path"
+import { recent } from "../internal/recent.js"
 import type { Env, Heartbeat, StatePaths } from "./Agent.js"
 import * as Failures from "./Failures.js"
 import { privateDirectory } from "./PrivateDir.js"
@@ -129,7 +130,7 @@ export const autoSyncEnabled = (envPrefix: string, paths: StatePaths, env: Env =
 /** Whether a sync started moments ago still holds the lock (it re-checks the inbox before it exits). */
 export const syncRunning = (paths: StatePaths): boolean => {
   try {
-    return Date.now() - statSync(paths.lock).mtimeMs < 2_000
+    return recent(statSync(paths.lock).mtimeMs, 2_000)
   } catch {
     return false // no lock: nobody is syncing
   }
@@ -165,7 +166,7 @@ export const syncIfBacklog = async (
   env: Env = process.env
 ): Promise<boolean> => {
   try {
-    if (Date.now() - statSync(attemptFile(paths)).mtimeMs < BACKLOG_RETRY_MS) return false
+    if (recent(statSync(attemptFile(paths)).mtimeMs, BACKLOG_RETRY_MS)) return false
   } catch {
     // never attempted
   }
