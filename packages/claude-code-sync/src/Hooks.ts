@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto"
 import { Lenient } from "@opensync/client"
 import { Event, Limits } from "@opensync/domain"
 import * as Data from "effect/Data"
@@ -99,10 +98,6 @@ const SOURCE = "claude-code"
 
 type WithoutId<E> = Omit<E, "id">
 
-/** The message id of a prompt without `prompt_id` (older Claude Code): a digest of session, prompt text and time. */
-export const fallbackPromptId = (sessionId: string, prompt: string, now: number): string =>
-  `prompt_${createHash("sha256").update(`${sessionId}\u0000${prompt}\u0000${now}`).digest("hex").slice(0, 32)}`
-
 const INTERRUPTED = " [interrupted by the user]"
 
 type SessionFields = Omit<WithoutId<typeof Event.SessionEvent.Encoded>, "kind" | "source" | "sessionId" | "at">
@@ -149,11 +144,11 @@ const promptOf = (input: HookInput, now: number) => {
   const { role, subtype, text } = classifyPrompt(input, raw)
   // A task notification absorbed into a running turn reuses that turn's prompt_id: named by its text, like in the
   // transcript, it never replaces the user's prompt.
-  const messageId = Messages.isTaskNotification(raw)
-    ? Messages.notificationId(raw)
-    : input.prompt_id !== undefined && input.prompt_id !== ""
-      ? input.prompt_id
-      : fallbackPromptId(input.session_id, raw, now)
+  const messageId = Messages.isTaskNotification(raw) ? Messages.notificationId(raw) : input.prompt_id
+  // Without `prompt_id` (older Claude Code) the transcript names the prompt by its line's `uuid`, which the hook cannot
+  // know: a message of the hook's own under another id was stored beside the transcript's, every prompt twice. The
+  // transcript, read at the turn's end, brings it.
+  if (messageId === undefined || messageId === "") return undefined
   const event: WithoutId<typeof Event.MessageEvent.Encoded> = {
     kind: "message",
     source: SOURCE,
@@ -230,8 +225,10 @@ export const eventsFromHook = (input: HookInput, options: HookEventOptions): Rea
   switch (input.hook_event_name) {
     case "SessionStart":
       return [sessionStartOf(input, now)]
-    case "UserPromptSubmit":
-      return input.prompt === undefined ? [] : [promptOf(input, now)]
+    case "UserPromptSubmit": {
+      const prompt = input.prompt === undefined ? undefined : promptOf(input, now)
+      return prompt === undefined ? [] : [prompt]
+    }
     case "PostToolUse":
     case "PostToolUseFailure": {
       if (!options.syncToolCalls) return []

@@ -228,12 +228,18 @@ describe("eventsFromHook", () => {
       expect(Hooks.eventsFromHook(decode(line.payload), { now: NOW, syncToolCalls: true })).toEqual([])
   })
 
-  it("derives a prompt id from session, text and time when prompt_id is absent", () => {
-    const input = decode({ session_id: "s1", hook_event_name: "UserPromptSubmit", prompt: "hi" })
-    const [event] = Hooks.eventsFromHook(input, { now: NOW, syncToolCalls: true })
-    expect(event).toMatchObject({ kind: "message", messageId: Hooks.fallbackPromptId("s1", "hi", NOW), text: "hi" })
-    expect(Hooks.fallbackPromptId("s1", "hi", NOW)).toMatch(/^prompt_[0-9a-f]{32}$/)
-    expect(Hooks.fallbackPromptId("s1", "hi", NOW + 1)).not.toBe(Hooks.fallbackPromptId("s1", "hi", NOW))
+  it("leaves a prompt without prompt_id (older Claude Code) to the transcript, which names it by its line", () => {
+    // An id of the hook's own never matched the transcript's: every such prompt was stored twice
+    for (const payload of [
+      { session_id: "s1", hook_event_name: "UserPromptSubmit", prompt: "hi" },
+      { session_id: "s1", hook_event_name: "UserPromptSubmit", prompt: "hi", prompt_id: "" }
+    ]) {
+      expect(Hooks.eventsFromHook(decode(payload), { now: NOW, syncToolCalls: true })).toEqual([])
+    }
+    const withId = decode({ session_id: "s1", hook_event_name: "UserPromptSubmit", prompt: "hi", prompt_id: "p-1" })
+    expect(Hooks.eventsFromHook(withId, { now: NOW, syncToolCalls: true })).toMatchObject([
+      { kind: "message", messageId: "p-1", text: "hi" }
+    ])
   })
 
   it("notes interruptions and truncates long errors", () => {
