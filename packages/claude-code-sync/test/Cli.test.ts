@@ -1,5 +1,16 @@
 import { spawn } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -185,6 +196,32 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
       error: "Not configured. Run `claude-code-sync login`.",
       kind: "refused"
     })
+  })
+
+  it("status and verify say when the state folder cannot be written: the hooks lose what they receive", async () => {
+    const dir = home()
+    const stateDir = join(dir, ".config", "claude-code-sync")
+    mkdirSync(stateDir, { recursive: true })
+    // The inbox a file, not a folder (a permission the test's root would ignore; the same check reads both)
+    writeFileSync(join(stateDir, "inbox"), "")
+    const status = await run(dir, ["status"])
+    expect(status.stdout).toMatch(/state {10}.*inbox is not a folder: every hook payload the agent sends is lost/)
+    const json = JSON.parse((await run(dir, ["status", "--json"])).stdout)
+    expect(json.state).toMatchObject({ dir: stateDir, writable: false, problem: expect.stringContaining("inbox") })
+    const verify = await run(dir, ["verify"])
+    expect(verify.code).toBe(1)
+    expect(verify.stdout).toMatch(/state {7}.*inbox is not a folder/)
+    if (process.getuid?.() !== 0) {
+      rmSync(join(stateDir, "inbox"))
+      chmodSync(stateDir, 0o500)
+      try {
+        expect((await run(dir, ["status"])).stdout).toMatch(/state {10}.*cannot be written \(EACCES\)/)
+      } finally {
+        chmodSync(stateDir, 0o700)
+      }
+    }
+    rmSync(join(stateDir, "inbox"), { force: true })
+    expect(JSON.parse((await run(dir, ["status", "--json"])).stdout).state).toEqual({ dir: stateDir, writable: true })
   })
 
   it("registers and removes its hooks in settings.json", async () => {

@@ -2,6 +2,8 @@
  * `status` and `verify` of every agent's CLI: the effective config, the connection, the queue, and how the plugin is
  * registered with the agent.
  */
+import { accessSync, constants, existsSync, statSync } from "node:fs"
+import { dirname } from "node:path"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -10,6 +12,7 @@ import * as ConfigStore from "../ConfigStore.js"
 import * as Outbox from "../Outbox.js"
 import * as SyncClient from "../SyncClient.js"
 import * as SyncLock from "../SyncLock.js"
+import type { StatePaths } from "./Agent.js"
 import * as Failures from "./Failures.js"
 import * as Inbox from "./Inbox.js"
 import * as Install from "./Install.js"
@@ -19,6 +22,26 @@ import { type RegistrationStatus, SessionSource } from "./SessionSource.js"
 import * as Telemetry from "./Telemetry.js"
 
 const { ago, fail, utc } = AccountCommands
+
+/**
+ * What keeps the hot path from storing what it receives, or undefined: a folder it writes (the state directory, the
+ * inbox, its temp folder) that cannot be written, or, where one does not exist yet, the nearest folder above it that
+ * cannot. A hook that cannot store a payload has nowhere to record that either (not even the log): this is how the
+ * user learns of it.
+ */
+export const stateProblem = (paths: StatePaths): string | undefined => {
+  for (const dir of [paths.stateDir, paths.inbox, paths.tmp]) {
+    let at = dir
+    while (!existsSync(at) && dirname(at) !== at) at = dirname(at)
+    try {
+      if (!statSync(at).isDirectory()) return `${at} is not a folder`
+      accessSync(at, constants.W_OK)
+    } catch (cause) {
+      return `${at} cannot be written (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`
+    }
+  }
+  return undefined
+}
 
 /** Tests the configured server and key: its version and latency, or why it cannot be reached. */
 export const checkConnection = Effect.gen(function* () {
@@ -142,11 +165,17 @@ export const status = (asJson: boolean) =>
     const lock = yield* SyncLock.inspect(paths.lock)
     const registration = yield* (yield* SessionSource).registration.inspect
     const telemetry = yield* Telemetry.status(connection.ok ? connection.telemetryReceivedAt : undefined)
+    const state = stateProblem(paths)
     if (asJson) {
       return yield* Console.log(
         JSON.stringify(
           {
             config,
+            state: {
+              dir: paths.stateDir,
+              writable: state === undefined,
+              ...(state === undefined ? {} : { problem: state })
+            },
             connection,
             outbox,
             lock,
@@ -167,6 +196,7 @@ export const status = (asJson: boolean) =>
         ...lines,
         "",
         `install        ${Install.line(agent, install)}`,
+        ...(state === undefined ? [] : [`state          ${state}: ${lostWhile(agent.inboxNoun)}`]),
         `connection     ${reached(connection)}`,
         ...outboxLines(outbox, connection, agent.source.cli).map(
           (line, i) => `${i === 0 ? "outbox         " : "               "}${line}`
@@ -185,6 +215,10 @@ export const status = (asJson: boolean) =>
       ].join("\n")
     )
   })
+
+/** What is lost while the state directory cannot be written. */
+const lostWhile = (noun: string): string =>
+  `every ${noun} the agent sends is lost until it can (make it writable, then run import to read back what was missed)`
 
 /** The sync lock's line: who runs a sync and since when, or a lock nobody holds any more (taken over by the next sync). */
 const lockLine = (lock: SyncLock.LockState, file: string): string => {
@@ -206,15 +240,32 @@ const registrationState = (registration: RegistrationStatus): string =>
 /** `verify`: exits 1 unless the agent runs the plugin and the server accepts the key. */
 export const verify = (asJson: boolean) =>
   Effect.gen(function* () {
-    const { agent, entry } = yield* LocalState
+    const { agent, entry, paths } = yield* LocalState
     const registration = yield* (yield* SessionSource).registration.inspect
     const connection = yield* checkConnection
     const install = Install.describe(agent, entry)
+    const state = stateProblem(paths)
     if (asJson) {
-      yield* Console.log(JSON.stringify({ [registration.key]: registration.json, connection, install }, null, 2))
+      yield* Console.log(
+        JSON.stringify(
+          {
+            [registration.key]: registration.json,
+            connection,
+            install,
+            state: {
+              dir: paths.stateDir,
+              writable: state === undefined,
+              ...(state === undefined ? {} : { problem: state })
+            }
+          },
+          null,
+          2
+        )
+      )
     } else {
       const lines = [
         `install     ${Install.line(agent, install)}`,
+        ...(state === undefined ? [] : [`state       ${state}: ${lostWhile(agent.inboxNoun)}`]),
         `${registration.key.padEnd(12)}${registrationState(registration)}: ${registration.text}`,
         ...registration.details.map(indent(12)),
         `connection  ${reached(connection)}`
@@ -222,6 +273,7 @@ export const verify = (asJson: boolean) =>
       yield* Console.log(lines.join("\n"))
     }
     if (!registration.active) return yield* fail(registration.fix)
+    if (state !== undefined) return yield* fail(`The plugin's state folder cannot be written: ${state}.`)
     if (!connection.ok) {
       const cli = agent.source.cli
       return yield* fail(
