@@ -321,7 +321,14 @@ const make = Effect.gen(function* () {
       return result
     }).pipe(Effect.mapError(ioFailed), Effect.withSpan("Outbox.drain"))
 
-  return { directory: dirs.root, append, drain, stats, retryRejected } as const
+  /**
+   * Records an error of the sync outside sending (its queue could not be written, say) as the last error, so `status`
+   * tells it until a later send succeeds.
+   */
+  const recordError = (message: string) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => updateState(Files.recordError(now, message)))
+
+  return { directory: dirs.root, append, drain, stats, retryRejected, recordError } as const
 })
 
 /** The durable local queue of events: append before any network attempt, drain to the server when it can. */

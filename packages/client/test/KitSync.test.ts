@@ -247,6 +247,35 @@ describe("the agent kit's sync", () => {
     }
   )
 
+  it.effect(
+    "a queue it cannot write stops processing the inbox, not sending what was queued; last error says so",
+    () => {
+      const { paths, layer, item, remove } = setup()
+      const server = fakeServer()
+      return Effect.gen(function* () {
+        // Queued before: an event in the outbox
+        yield* (yield* Outbox.Outbox).append([message("s1", "m1", "queued before")])
+        // The follow-up queue a file where its folder should be: the item that asks for a re-read cannot be recorded
+        mkdirSync(paths.stateDir, { recursive: true })
+        writeFileSync(paths.followUps, "")
+        item("1790000000001-1-a.item", {
+          events: [message("s1", "m2", "waits")],
+          followUps: [{ sessionId: "s1", path: "/nowhere" }]
+        })
+        const report = yield* Kit.Sync.run
+        expect(report.error).toMatch(/^Could not process what the hooks stored: .*followups/)
+        expect(server.received.map((e) => (e.kind === "message" ? e.text : e.kind))).toContain("queued before")
+        expect(readdirSync(paths.inbox)).toEqual(["1790000000001-1-a.item"])
+        const stats = yield* (yield* Outbox.Outbox).stats()
+        expect(stats.lastError).toMatch(/^Could not process what the hooks stored/)
+        // Fixed: the item goes through, and the error is cleared by the next successful send
+        rmSync(paths.followUps)
+        expect(yield* Kit.Sync.run).toMatchObject({ inboxItems: 1, error: null })
+        expect((yield* (yield* Outbox.Outbox).stats()).lastError).toBeNull()
+      }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
+    }
+  )
+
   it.effect("without a server it keeps everything queued and says how to fix it", () => {
     const { layer, item, remove } = setup()
     item("1790000000001-1-a.item", { events: [message("s1", "m1", "first")], followUps: [] })

@@ -332,11 +332,16 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
       if (pruned.bad > 0) yield* log(`sync: removed ${pruned.bad} item(s) kept in inbox-bad/ past their time`)
       const config = yield* (yield* ConfigStore.ConfigStore).load
       const mapping = optionsOf(config)
+      // A queue that cannot be written (a read-only folder, a file where one should be) stops the processing, not
+      // the sending of what was queued before; what stays in the inbox waits for the next sync, nothing is lost
+      const inbox = yield* Effect.either(processInbox(mapping, destinationOf(config)))
+      const blocked = Either.isLeft(inbox) ? inbox.left : undefined
+      if (blocked !== undefined) yield* log(`sync: could not process the inbox: ${blocked.message}`)
       const processed = {
-        ...(yield* processInbox(mapping, destinationOf(config))),
-        recovered: yield* recoverFailures(mapping)
+        ...(Either.isRight(inbox) ? inbox.right : nothingProcessed),
+        recovered: blocked === undefined ? yield* recoverFailures(mapping) : 0
       }
-      const extra = first && options.extra !== undefined ? yield* options.extra : undefined
+      const extra = first && options.extra !== undefined && blocked === undefined ? yield* options.extra : undefined
       const before: Sent = extra ?? { delivered: 0, rejected: 0, deleted: 0 }
       const retention = options.retention ?? "hourly"
       const checkRetention =
@@ -344,8 +349,15 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
       const saved: number = checkRetention ? yield* saveFromCleanup(mapping) : 0
       const done = { ...processed, saved }
       const { delivered, rejected, deleted } = before
-      if (!send) return { ...done, delivered, rejected, deleted, pending: yield* pendingCount, error: null }
+      const blockedError = blocked === undefined ? null : `Could not process what the hooks stored: ${blocked.message}`
+      // Recorded last, after any send: a send that succeeds clears the errors recorded before it, and this one stays
+      const recordBlocked = blockedError === null ? Effect.void : (yield* Outbox.Outbox).recordError(blockedError)
+      if (!send) {
+        yield* recordBlocked
+        return { ...done, delivered, rejected, deleted, pending: yield* pendingCount, error: blockedError }
+      }
       if (config.serverUrl === undefined || config.apiKey === undefined) {
+        yield* recordBlocked
         const error = `Not configured: run \`${agent.source.cli} login\`. Events stay queued until then.`
         return { ...done, delivered, rejected, deleted, pending: yield* pendingCount, error } as SyncReport
       }
@@ -358,13 +370,14 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
         transport.sendEncoded
       )
       if (drained.corrupt.length > 0) yield* lostInOutbox(drained.corrupt)
+      yield* recordBlocked
       return {
         ...done,
         delivered: delivered + drained.delivered,
         rejected: rejected + drained.rejected,
         deleted: deleted + drained.deleted,
         pending: yield* pendingCount,
-        error: drained.failure?.message ?? null
+        error: drained.failure?.message ?? blockedError
       } satisfies SyncReport
     })
   )
