@@ -272,6 +272,16 @@ describe("the agent kit's sync", () => {
         rmSync(paths.followUps)
         expect(yield* Kit.Sync.run).toMatchObject({ inboxItems: 1, error: null })
         expect((yield* (yield* Outbox.Outbox).stats()).lastError).toBeNull()
+        // failures.json a folder: the sync still processes and sends, and says it cannot write it
+        rmSync(join(paths.stateDir, "failures.json"), { force: true })
+        mkdirSync(join(paths.stateDir, "failures.json"))
+        item("1790000000002-1-b.item", { events: [message("s1", "m3", "after")], followUps: [] })
+        const third = yield* Kit.Sync.run
+        expect(third).toMatchObject({ inboxItems: 1, delivered: 1 })
+        expect(third.error).toMatch(
+          /^Could not write .*failures\.json, where the hooks record what they could not store/
+        )
+        expect((yield* (yield* Outbox.Outbox).stats()).lastError).toMatch(/failures\.json/)
       }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
     }
   )

@@ -325,7 +325,18 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
         }
         return { ...report, busy: true } satisfies RoundReport
       }
-      Failures.preallocate(paths)
+      // (the file the hooks record what they could not store in, written while there is room: a sync that cannot
+      // write it still processes and sends, and says so)
+      const preallocated = yield* Effect.either(
+        Effect.try({
+          try: () => Failures.preallocate(paths),
+          catch: (cause) => (cause instanceof Error ? cause.message : String(cause))
+        })
+      )
+      const failuresProblem = Either.isLeft(preallocated)
+        ? `Could not write ${Failures.failuresFile(paths)}, where the hooks record what they could not store: ${preallocated.left}`
+        : null
+      if (failuresProblem !== null) yield* log(`sync: ${failuresProblem}`)
       const left = Inbox.recoverLeft(paths, agent.inboxSuffix, Date.now())
       if (left > 0) yield* log(`sync: moved ${left} hook item(s) a killed hook left in tmp/ into the inbox`)
       const pruned = Inbox.prune(paths, Date.now())
@@ -349,7 +360,8 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
       const saved: number = checkRetention ? yield* saveFromCleanup(mapping) : 0
       const done = { ...processed, saved }
       const { delivered, rejected, deleted } = before
-      const blockedError = blocked === undefined ? null : `Could not process what the hooks stored: ${blocked.message}`
+      const blockedError =
+        blocked === undefined ? failuresProblem : `Could not process what the hooks stored: ${blocked.message}`
       // Recorded last, after any send: a send that succeeds clears the errors recorded before it, and this one stays
       const recordBlocked = blockedError === null ? Effect.void : (yield* Outbox.Outbox).recordError(blockedError)
       if (!send) {
