@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { linkSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { basename, dirname, join } from "node:path"
 import * as Effect from "effect/Effect"
@@ -132,6 +132,23 @@ const sweep = (file: string, own: Holder, now: number) => {
   }
 }
 
+const isFolder = (file: string): boolean => {
+  try {
+    return statSync(file).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/** Removes `file` if it is an empty folder (never what is in one). */
+const rmFolder = (file: string): void => {
+  try {
+    rmdirSync(file)
+  } catch {
+    // not empty, or gone: left as it is
+  }
+}
+
 const pauses = new Int32Array(new SharedArrayBuffer(4))
 /** Blocks a few ms: another process may be taking the lock over right now. */
 const pause = (attempt: number) => Atomics.wait(pauses, 0, 0, Math.min(20, 1 + attempt))
@@ -153,7 +170,11 @@ const takeSync = (file: string, command: string): Taken => {
         return { held: true, holder: me }
       }
       seen = read(file)
-      if (seen === undefined) continue
+      if (seen === undefined) {
+        // An empty folder where the lock goes (no version makes one): nobody's lock, which no link can replace
+        if (isFolder(file)) rmFolder(file)
+        continue
+      }
       const now = Date.now()
       if (isAlive(seen, now)) return { held: false, holder: seen.holder, since: seen.mtime }
       if (takeOver(file, seen, tmp, now) === "another" && now - started > takeoverWaitMs) break

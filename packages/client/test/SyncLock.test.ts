@@ -258,3 +258,13 @@ describe("SyncLock across processes", () => {
     expect(winners).toEqual(Array.from({ length: rounds }, () => 1))
   }, 180_000)
 })
+
+describe("a folder where the lock goes", () => {
+  it.scoped("is taken over when empty (no version makes one; a sync said another one was running, for good)", () =>
+    Effect.gen(function* () {
+      const file = join(tempDir(), "sync.lock")
+      fs.mkdirSync(file)
+      expect((yield* SyncLock.take(file, "test")).held).toBe(true)
+    })
+  )
+})
