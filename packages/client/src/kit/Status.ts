@@ -171,11 +171,7 @@ export const status = (asJson: boolean) =>
         JSON.stringify(
           {
             config,
-            state: {
-              dir: paths.stateDir,
-              writable: state === undefined,
-              ...(state === undefined ? {} : { problem: state })
-            },
+            state: stateJson(paths, state),
             connection,
             outbox,
             lock,
@@ -216,6 +212,13 @@ export const status = (asJson: boolean) =>
     )
   })
 
+/** `status --json`'s and `verify --json`'s `state`: the folder, whether the hooks can write it, and what keeps them. */
+const stateJson = (paths: StatePaths, problem: string | undefined) => ({
+  dir: paths.stateDir,
+  writable: problem === undefined,
+  ...(problem === undefined ? {} : { problem })
+})
+
 /** What is lost while the state directory cannot be written. */
 const lostWhile = (noun: string): string =>
   `every ${noun} the agent sends is lost until it can (make it writable, then run import to read back what was missed)`
@@ -252,11 +255,7 @@ export const verify = (asJson: boolean) =>
             [registration.key]: registration.json,
             connection,
             install,
-            state: {
-              dir: paths.stateDir,
-              writable: state === undefined,
-              ...(state === undefined ? {} : { problem: state })
-            }
+            state: stateJson(paths, state)
           },
           null,
           2
