@@ -66,3 +66,26 @@ describe("what status says sends the queue", () => {
     expect((await run(["status"])).stdout).not.toMatch(/^sync {11}/m)
   }, 60_000)
 })
+
+describe("a sync with nothing to send", () => {
+  it("still says when the server refuses the key (it printed Sent 0 and exited 0)", async () => {
+    const wrongKey = (args: ReadonlyArray<string>) =>
+      Cli.run(context.home, args, {
+        CLAUDE_SYNC_CONVEX_URL: context.server.url,
+        CLAUDE_SYNC_API_KEY: `osk_${"B".repeat(42)}`
+      })
+    // what an earlier test queued goes first, with the right key
+    expect((await run(["sync"])).code).toBe(0)
+    const refused = await wrongKey(["sync"])
+    expect(refused.code).toBe(1)
+    expect(refused.stdout).toContain("Sent 0 event(s), 0 rejected by the server, 0 pending.")
+    expect(refused.stderr).toMatch(/Nothing to send, but the server refuses this configuration: /)
+    // with the key it accepts, nothing to send is no error; nor is a server that is down (nothing waits for it)
+    expect((await run(["sync"])).code).toBe(0)
+    const down = await Cli.run(context.home, ["sync"], {
+      CLAUDE_SYNC_CONVEX_URL: "http://127.0.0.1:9",
+      CLAUDE_SYNC_API_KEY: context.server.key
+    })
+    expect(down.code).toBe(0)
+  }, 60_000)
+})

@@ -33,6 +33,14 @@ const syncAndReport = <E = never, R = never>(options: Sync.RunOptions<E, R> = { 
     const { agent, paths } = yield* LocalState
     const report = yield* Sync.runWith(options)
     yield* Console.log(reportLines(agent, paths.log, report).join("\n"))
+    if (report.error === null && report.delivered + report.rejected + report.deleted + report.pending === 0) {
+      // Nothing went to the server, so nothing said whether it still takes this key: a revoked key printed "Sent 0"
+      // and exited 0 while status showed the 401, and the next turn's events were refused
+      const connection = yield* Status.checkConnection
+      if (!connection.ok && connection.kind === "refused") {
+        return yield* fail(`Nothing to send, but the server refuses this configuration: ${connection.error}`)
+      }
+    }
     if (report.error === null) return
     const retry = ` ${report.pending} event(s) pending; run \`${agent.source.cli} sync\` again once fixed.`
     // The last error a sync met, when this one did not meet it itself (another sync is running, say).
