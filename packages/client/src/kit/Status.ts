@@ -29,7 +29,7 @@ const { ago, fail, utc } = AccountCommands
  * cannot. A hook that cannot store a payload has nowhere to record that either (not even the log): this is how the
  * user learns of it.
  */
-export const stateProblem = (paths: StatePaths): string | undefined => {
+const stateProblem = (paths: StatePaths): string | undefined => {
   for (const dir of [paths.stateDir, paths.inbox, paths.tmp]) {
     let at = dir
     while (!existsSync(at) && dirname(at) !== at) at = dirname(at)

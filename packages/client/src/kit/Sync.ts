@@ -360,16 +360,17 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
       const saved: number = checkRetention ? yield* saveFromCleanup(mapping) : 0
       const done = { ...processed, saved }
       const { delivered, rejected, deleted } = before
-      const blockedError =
+      const localError =
         blocked === undefined ? failuresProblem : `Could not process what the hooks stored: ${blocked.message}`
-      // Recorded last, after any send: a send that succeeds clears the errors recorded before it, and this one stays
-      const recordBlocked = blockedError === null ? Effect.void : (yield* Outbox.Outbox).recordError(blockedError)
+      // An error met here, outside sending (the inbox not processed, failures.json not written), recorded last, after
+      // any send: a send that succeeds clears the errors recorded before it, and this one stays
+      const recordLocal = localError === null ? Effect.void : (yield* Outbox.Outbox).recordError(localError)
       if (!send) {
-        yield* recordBlocked
-        return { ...done, delivered, rejected, deleted, pending: yield* pendingCount, error: blockedError }
+        yield* recordLocal
+        return { ...done, delivered, rejected, deleted, pending: yield* pendingCount, error: localError }
       }
       if (config.serverUrl === undefined || config.apiKey === undefined) {
-        yield* recordBlocked
+        yield* recordLocal
         const error = `Not configured: run \`${agent.source.cli} login\`. Events stay queued until then.`
         return { ...done, delivered, rejected, deleted, pending: yield* pendingCount, error } as SyncReport
       }
@@ -382,14 +383,14 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
         transport.sendEncoded
       )
       if (drained.corrupt.length > 0) yield* lostInOutbox(drained.corrupt)
-      yield* recordBlocked
+      yield* recordLocal
       return {
         ...done,
         delivered: delivered + drained.delivered,
         rejected: rejected + drained.rejected,
         deleted: deleted + drained.deleted,
         pending: yield* pendingCount,
-        error: drained.failure?.message ?? blockedError
+        error: drained.failure?.message ?? localError
       } satisfies SyncReport
     })
   )
