@@ -203,11 +203,8 @@ const splitStrings = (text: string): string => {
  * the next character.
  */
 const withinString = (text: string, start: number, end: number): number => {
-  let cut = stringEnd(text, start, end, 1)
-  let backslashes = 0
-  while (cut - 1 - backslashes > start && text.charCodeAt(cut - 1 - backslashes) === 92) backslashes++
-  if (backslashes % 2 === 1) cut--
-  return cut
+  const cut = stringEnd(text, start, end, 1)
+  return backslashesBefore(text, cut, start + 1) % 2 === 1 ? cut - 1 : cut
 }
 
 /**
@@ -227,6 +224,25 @@ const jsonLines = (text: string): ReadonlyArray<readonly [number, number]> => {
     member.lastIndex = end
   }
   return spans
+}
+
+/**
+ * Every rule run over the `spans` of a `splitStrings` text, at its offsets; a value read through an escape (`\"…\"`)
+ * is left to the decoded view, which reads it unescaped.
+ */
+const scanSplit = (
+  split: string,
+  spans: ReadonlyArray<readonly [number, number]>,
+  options: RedactOptions
+): Array<Candidate> => {
+  const found: Array<Candidate> = []
+  for (const [from, to] of spans) {
+    const part = split.slice(from, to)
+    for (const c of scanOnce(part, options)) {
+      if (part.lastIndexOf("\\", c.end - 1) < c.start) found.push({ ...c, start: from + c.start, end: from + c.end })
+    }
+  }
+  return found
 }
 
 /** The parts of `b`'s spans inside `a`'s (both `[start, end)` pairs in order, each list's spans apart). */
@@ -263,14 +279,7 @@ export const findSecrets = (text: string, options: RedactOptions = {}): Readonly
   const candidates = scanOnce(text, options)
   const split = JSON_MEMBER.test(text) ? splitStrings(text) : undefined
   if (split !== undefined) {
-    // Only its JSON lines; a value read through an escape (`\"…\"`) is the decoded view's to read
-    for (const [from, to] of jsonLines(text)) {
-      const part = split.slice(from, to)
-      for (const c of scanOnce(part, options)) {
-        if (part.lastIndexOf("\\", c.end - 1) < c.start)
-          candidates.push({ ...c, start: from + c.start, end: from + c.end })
-      }
-    }
+    for (const c of scanSplit(split, jsonLines(text), options)) candidates.push(c)
     // A secret ends where its string does: what a rule read past the quote that ends it (a private key's lines to
     // the end of the text, a value up to a quote its backslash escapes) is JSON that must stay whole.
     for (let k = 0; k < candidates.length; k++) {
@@ -290,12 +299,7 @@ export const findSecrets = (text: string, options: RedactOptions = {}): Readonly
         hits.push({ ...c, start: from + c.start, end: from + c.end })
     }
     if (viewSplit !== undefined) {
-      for (const [from, to] of overlaps(view.regions, jsonLines(view.text))) {
-        const part = viewSplit.slice(from, to)
-        for (const c of scanOnce(part, options)) {
-          if (part.lastIndexOf("\\", c.end - 1) < c.start) hits.push({ ...c, start: from + c.start, end: from + c.end })
-        }
-      }
+      for (const c of scanSplit(viewSplit, overlaps(view.regions, jsonLines(view.text)), options)) hits.push(c)
     }
     for (const c of hits) {
       const start = view.startOf(c.start)
