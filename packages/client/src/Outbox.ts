@@ -11,13 +11,17 @@ import * as Files from "./internal/outboxFiles.js"
 import * as Fs from "./internal/outboxFs.js"
 import * as Run from "./internal/outboxRun.js"
 
-/** The outbox could not create or move one of its files (on `append`: nothing was queued). */
+/**
+ * The outbox could not create or move one of its files (on `append`: nothing was queued), or, with `what`, another
+ * file of the sync's queue (the follow-ups) could not be written.
+ */
 export class OutboxWriteFailed extends Data.TaggedError("OutboxWriteFailed")<{
   readonly path: string
   readonly reason: string
+  readonly what?: string
 }> {
   override get message() {
-    return `Could not write the outbox file ${this.path}: ${this.reason}`
+    return `Could not write ${this.what ?? "the outbox file"} ${this.path}: ${this.reason}`
   }
 }
 

@@ -263,7 +263,9 @@ describe("the agent kit's sync", () => {
           followUps: [{ sessionId: "s1", path: "/nowhere" }]
         })
         const report = yield* Kit.Sync.run
-        expect(report.error).toMatch(/^Could not process what the hooks stored: .*followups/)
+        expect(report.error).toMatch(
+          /^Could not process what the hooks stored: Could not write the list of sessions to read again .*followups/
+        )
         expect(server.received.map((e) => (e.kind === "message" ? e.text : e.kind))).toContain("queued before")
         expect(readdirSync(paths.inbox)).toEqual(["1790000000001-1-a.item"])
         const stats = yield* (yield* Outbox.Outbox).stats()

@@ -122,8 +122,9 @@ export const processInbox = (options: MappingOptions, server: string | null = nu
         try: () => FollowUps.record(paths, decoded.followUps, Date.now()),
         catch: (cause) =>
           new Outbox.OutboxWriteFailed({
+            what: "the list of sessions to read again",
             path: paths.followUps,
-            reason: cause instanceof Error ? cause.message : String(cause)
+            reason: `${cause instanceof Error ? cause.message : String(cause)}. Check that the folder is writable and the disk is not full.`
           })
       })
       if (decoded.read !== undefined) {
