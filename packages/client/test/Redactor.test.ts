@@ -697,6 +697,56 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
     }
   })
 
+  it("a key given to a call that takes one without naming it (HMAC, Fernet, a JWT's signing), not its other arguments", () => {
+    for (const [text, secret] of [
+      [`const sig = crypto.createHmac("sha256", "${g.alnum(24)}").update(body).digest("hex")`, "sha256"],
+      [`h = hmac.new(b"${g.alnum(20)}", msg, hashlib.sha256)`, undefined],
+      [`mac := hmac.New(sha256.New, []byte("${g.alnum(20)}"))`, undefined],
+      [`f = Fernet(b"${g.alnum(30)}-${g.alnum(6)}_${g.alnum(5)}=")`, undefined],
+      [`tokenString, err := token.SignedString([]byte("${g.alnum(12)}!${g.alnum(6)}7"))`, undefined]
+    ] as const) {
+      const out = redact(text)
+      expect(out, text).toContain(R("secret-assignment"))
+      if (secret !== undefined) expect(out).toContain(secret)
+      expect(redact(JSON.stringify({ content: text }))).toContain(R("secret-assignment"))
+    }
+    for (const text of [
+      'const sig = crypto.createHmac("sha256", process.env.WEBHOOK_SECRET)',
+      "h = hmac.new(key, msg, hashlib.sha256)",
+      'mac := hmac.New(sha256.New, []byte(os.Getenv("JWT_KEY")))',
+      "f = Fernet(Fernet.generate_key())",
+      "tokenString, err := token.SignedString(signingKey)",
+      'expected := hmac.New(sha256.New, secret); expected.Write([]byte("application/json"))'
+    ]) {
+      expect(redact(text), text).toBe(text)
+    }
+  })
+
+  it("a user:password pair encoded for basic auth (btoa, b64encode, Buffer.from … base64): the password", () => {
+    const pw = g.alnum(14)
+    for (const text of [
+      `headers: { Authorization: "Basic " + btoa("deploy:${pw}") }`,
+      `auth = base64.b64encode(b"admin:${pw}").decode()`,
+      `const auth = Buffer.from("ci-bot:${pw}").toString("base64")`,
+      `const auth = Buffer.from('ci-bot:${pw}').toString('base64')`
+    ]) {
+      const out = redact(text)
+      expect(out, text).not.toContain(pw)
+      expect(out).toContain(R("basic-auth"))
+      expect(out).toMatch(/(deploy|admin|ci-bot):\[REDACTED/)
+    }
+    for (const text of [
+      "btoa(`${user}:${password}`)",
+      'Buffer.from("hello:world-wide-web")',
+      'Buffer.from("text:plain", "utf8")',
+      'const auth = Buffer.from(user + ":" + pass).toString("base64")',
+      'btoa("user:<password>")',
+      'base64.b64encode(b"key:value")'
+    ]) {
+      expect(redact(text), text).toBe(text)
+    }
+  })
+
   it("keeps references to a secret store: the name of a secret, resolved when the tool runs", () => {
     const references = [
       "DB_PASSWORD=op://Production/db/password",

@@ -112,3 +112,37 @@ export const credentialCallScanner: Scanner = (scan, _at, end) => {
     scan.add("secret-assignment", start, start + value.length)
   }
 }
+
+/**
+ * Calls that take a key without saying so in their name: an HMAC's key (`crypto.createHmac("sha256", "…")`,
+ * `hmac.new(b"…", msg, sha256)`, Go's `hmac.New(sha256.New, []byte("…"))`), a Fernet key (`Fernet(b"…")`), a JWT's
+ * signing key (`token.SignedString([]byte("…"))`). The anchor's hit ends at the call's parenthesis; the literals that
+ * read as secrets among its arguments are redacted as in a call named for a credential.
+ */
+export const KEY_CALL_HIT = /^(?:hmac(?:\.new)?|fernet|signedstring)\($/i
+
+export const keyCallScanner: Scanner = (scan, _at, end) => credentialCallScanner(scan, end - 1, end - 1)
+
+/** `"user:password"` as a call's first argument. */
+const PAIR_ARGUMENT = /\s*b?(["'`])(?<u>[^"'`:\s\\]{1,64}):(?<p>[^"'`\s\\]{4,200})\1/y
+/** What makes `Buffer.from("a:b")` an encoding for basic auth: base64 asked for on the same line. */
+const TO_BASE64 = /^\)\s*\.toString\(\s*["'`]base64/
+
+/**
+ * A `user:password` pair encoded for HTTP basic auth: `btoa("user:…")`, Python's `base64.b64encode(b"user:…")`,
+ * Node's `Buffer.from("user:…").toString("base64")`: the password (not a `$`/`{` template, a placeholder or a word
+ * that reads as prose; any other value, since a pair encoded this way is a credential).
+ */
+export const PAIR_CALL_HIT = /^(?:btoa|b64encode|buffer\.from)\($/i
+
+export const basicPairCallScanner: Scanner = (scan, at, end) => {
+  const text = scan.text
+  const m = stickyAt(PAIR_ARGUMENT, text, end)
+  const password = m?.groups?.p
+  if (m === null || password === undefined || /^[$%{<]/.test(password) || isPlaceholder(password)) return
+  const after = end + m[0].length
+  if ((text.charCodeAt(at + 1) | 0x20) === 0x75 /* Buffer */ && !TO_BASE64.test(text.slice(after, after + 40))) return
+  if (password.length < 6 ? !/\d/.test(password) : !plausibleSecretValue(password)) return
+  const stop = after - 1
+  scan.add("basic-auth", stop - password.length, stop)
+}
