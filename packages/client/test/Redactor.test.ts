@@ -736,6 +736,7 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
       expect(out).toMatch(/(deploy|admin|ci-bot):\[REDACTED/)
     }
     for (const text of [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the text of a template literal, not one
       "btoa(`${user}:${password}`)",
       'Buffer.from("hello:world-wide-web")',
       'Buffer.from("text:plain", "utf8")',
