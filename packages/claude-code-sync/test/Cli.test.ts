@@ -239,6 +239,30 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     expect(JSON.parse(readFileSync(join(dir, ".claude", "settings.json"), "utf8"))).toEqual({})
   })
 
+  it("setup without prompts (the dashboard's one-liner) saves the URL and key the environment gives, for the hooks", async () => {
+    const dir = home()
+    const withVars = (args: ReadonlyArray<string>) =>
+      exec(cli, args, cleanEnv(dir, { CLAUDE_SYNC_CONVEX_URL: server.url, CLAUDE_SYNC_API_KEY: server.key }))
+    const setup = await withVars(["setup"])
+    expect(setup.code).toBe(0)
+    expect(setup.stdout).toContain("Saved CLAUDE_SYNC_CONVEX_URL and CLAUDE_SYNC_API_KEY to")
+    expect(setup.stdout).not.toContain("Next: `claude-code-sync login`")
+    const config = JSON.parse(readFileSync(join(dir, ".config", "claude-code-sync", "config.json"), "utf8"))
+    expect(config).toMatchObject({ convexUrl: server.url, apiKey: server.key })
+    // What the hooks see, without the variables: configured
+    expect((await run(dir, ["verify"])).code).toBe(0)
+    // A file that has them keeps them; a second setup saves nothing
+    const again = await exec(
+      cli,
+      ["setup"],
+      cleanEnv(dir, { CLAUDE_SYNC_CONVEX_URL: "http://127.0.0.1:9", CLAUDE_SYNC_API_KEY: server.key })
+    )
+    expect(again.stdout).not.toContain("Saved")
+    expect(JSON.parse(readFileSync(join(dir, ".config", "claude-code-sync", "config.json"), "utf8")).convexUrl).toBe(
+      server.url
+    )
+  })
+
   it("sends recorded hook events and the transcript; syncing or importing again changes nothing", async () => {
     const dir = home()
     expect((await run(dir, ["login", "--url", server.url, "--key", server.key])).code).toBe(0)

@@ -235,6 +235,25 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
       return true
     })
 
-    return { path, envName, load, save, set, clearCredentials } as const
+    /**
+     * Saves the server URL and the key that environment variables give into the file where it holds none (`setup`:
+     * the agent runs its hooks without the variables of the shell `setup` ran in); the environment variables saved.
+     */
+    const saveEnvCredentials = Effect.gen(function* () {
+      const file = yield* readFile
+      const saved: Array<string> = []
+      for (const [key, variable] of [
+        ["convexUrl", envName.serverUrl],
+        ["apiKey", envName.apiKey]
+      ] as const) {
+        const value = env[variable]?.trim()
+        if (value === undefined || value === "" || typeof file[key] === "string") continue
+        yield* set(key, value)
+        saved.push(variable)
+      }
+      return saved
+    })
+
+    return { path, envName, load, save, set, clearCredentials, saveEnvCredentials } as const
   })
 }) {}

@@ -273,7 +273,15 @@ const setup = (noTelemetry: boolean) =>
     // Telemetry first: its opt-out is saved even when what follows cannot edit the agent's settings.
     const telemetry = yield* Telemetry.apply(noTelemetry)
     lines.push(...(yield* applyHostSettings), ...telemetry)
-    const config = yield* (yield* ConfigStore.ConfigStore).load
+    const store = yield* ConfigStore.ConfigStore
+    const saved = yield* store.saveEnvCredentials
+    if (saved.length > 0) {
+      lines.push(
+        `Saved ${saved.join(" and ")} to ${store.path}: ${agent.source.label} runs the hooks without this shell's ` +
+          `variables. Check the connection with \`${agent.source.cli} verify\`.`
+      )
+    }
+    const config = yield* store.load
     if (config.serverUrl === undefined || config.apiKey === undefined)
       lines.push(`Next: \`${agent.source.cli} login\`.`)
     yield* Console.log(lines.join("\n"))
