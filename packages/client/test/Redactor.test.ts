@@ -748,6 +748,91 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
     }
   })
 
+  it("test runners' PASS lines and relative paths are not passwords (go test, make check)", () => {
+    unchanged(
+      "--- PASS: TestParseConfig/valid_input (0.00s)",
+      "    --- PASS: TestValidateAPIKey/empty_key (0.00s)",
+      "PASS: tests/test-parser",
+      "Pass: tests/e2e/login_flow",
+      "key: src/components/Button_v2"
+    )
+    // Base64 with a slash, or random segments, still are
+    const aws = `${g.alnum(6)}/${g.alnum(33)}`
+    expect(gone(`aws_secret_access_key = ${aws}`, aws)).toBe(true)
+    expect(redact("password: AbCdEfGh/XyZwQrSt")).toBe(`password: ${R("secret-assignment")}`)
+  })
+
+  it("a flag's password stops where a JSON string or a call ends (mysql -p at the end of a command)", () => {
+    for (const text of [
+      '{"command":"mysql -u root -p","description":"connect"}',
+      '{"command":"sshpass -p","timeout":5}',
+      "(then run mysql -u root -p)",
+      '"allow": ["Bash(mysql -u root -p:*)"]'
+    ]) {
+      expect(redact(text), text).toBe(text)
+      const wrapped = JSON.stringify({ content: text })
+      expect(redact(wrapped), wrapped).toBe(wrapped)
+      const twice = JSON.stringify({ content: wrapped })
+      expect(redact(twice), twice).toBe(twice)
+    }
+    const pw = g.alnum(14)
+    expect(gone(`mysql -uroot -p${pw} app`, pw)).toBe(true)
+    expect(gone(`sshpass -p "${pw.slice(0, 6)},${pw.slice(6)}" ssh host`, pw.slice(6))).toBe(true)
+  })
+
+  it("a KEY=value item of a quoted list ends at its quote; & and ; inside passwords", () => {
+    const token = g.alnum(32)
+    const out = redact(`[\n  "API_TOKEN=${token}",\n  "ALGOLIA_ADMIN_KEY=${g.hex(32)}"\n]`)
+    expect(out).toBe(`[\n  "API_TOKEN=${R("secret-assignment")}",\n  "ALGOLIA_ADMIN_KEY=${R("secret-assignment")}"\n]`)
+    expect(JSON.parse(out)).toHaveLength(2)
+    const pw = `${g.alnum(4)}&${g.alnum(10)}`
+    expect(redact(`"Server=sql;Database=app;User Id=sa;Password=${pw};"`)).toBe(
+      `"Server=sql;Database=app;User Id=sa;Password=${R("secret-assignment")};"`
+    )
+    expect(redact(`psql "host=db user=app password=${pw}+x!"`)).toBe(
+      `psql "host=db user=app password=${R("secret-assignment")}"`
+    )
+    // A query's & still separates, and && still ends a command
+    expect(redact(`https://x.io/cb?token=${token}&state=abc`)).toBe(
+      `https://x.io/cb?token=${R("secret-assignment")}&state=abc`
+    )
+    expect(redact(`PASSWORD=${token}&& echo ok`)).toBe(`PASSWORD=${R("secret-assignment")}&& echo ok`)
+  })
+
+  it('defaults written into code: ||=, ??=, `|| "…"` and `or "…"` after a lookup; dotted names ending in .key', () => {
+    const token = g.alnum(32)
+    for (const text of [
+      `ENV['SMTP_PASSWORD'] ||= '${token}'`,
+      `process.env.DB_PASSWORD ??= "${token}"`,
+      `config.cloudflareApiKey ??= "${g.hex(37)}";`,
+      `const pw = process.env.X || "${token}"`,
+      `api_key = os.environ.get("API_KEY") or "${token}"`,
+      `self.api_key = api_key or "${token}"`,
+      `stripe.api.key=${token}`,
+      `app.jwt.secret.key=${token}`
+    ]) {
+      expect(redact(text), text).toContain(R("secret-assignment"))
+    }
+    const aws = `${g.alnum(6)}/${g.alnum(33)}`
+    expect(gone(`aws.secret.access.key=${aws}`, aws)).toBe(true)
+    unchanged(
+      'token = token || ""',
+      'password = opts.password or "changeme"',
+      'e.apiKey=e.apiKey||"",e.x=1',
+      `const k = cache.key = "${token}"`,
+      'this.primary.key = "user_id"'
+    )
+  })
+
+  it("mysqli_connect's password argument; an appid before a template literal's backtick", () => {
+    const pw = `/${g.alnum(20)}+${g.alnum(8)}`
+    expect(redact(`$conn = mysqli_connect("localhost", "root", "${pw}", "wordpress");`)).toBe(
+      `$conn = mysqli_connect("localhost", "root", "${R("cli-password")}", "wordpress");`
+    )
+    const appid = g.hex(32)
+    expect(gone(`fetch(\`https://api.openweathermap.org/data/2.5/weather?q=London&appid=${appid}\`)`, appid)).toBe(true)
+  })
+
   it("keeps references to a secret store: the name of a secret, resolved when the tool runs", () => {
     const references = [
       "DB_PASSWORD=op://Production/db/password",

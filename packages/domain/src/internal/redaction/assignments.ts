@@ -43,6 +43,11 @@ const asciiTable = (chars: string): Uint8Array => {
 const UNQUOTED_END = asciiTable(" \t\r\n\"'`,;&<>(){}[]\\")
 /** Characters that end an unquoted value in `KEY=value` (env files, shell, flags): passwords may contain brackets. */
 const SHELL_VALUE_END = asciiTable(" \t\r\n\"'`;&|\\")
+/**
+ * The same where an `&` is no query's separator (`password=Xy7&kQ9…`, `Password=…&…;` in a connection string): a value
+ * that holds `&&` or ends with `&` is cut there (`PASSWORD=x&& next`, `… &` sent to the background).
+ */
+const SHELL_VALUE_END_AMP = asciiTable(" \t\r\n\"'`;|\\")
 /** Characters that end a value in a table row, `.netrc` or `ENV KEY value`: only whitespace and quotes. */
 const WORD_END = asciiTable(" \t\r\n\"'`")
 
@@ -306,6 +311,12 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     // R: `apiKey <- "…"` (a quoted value only: Haskell's `token <- getToken` binds an action's result)
     if (!isQuote(text[i + 3] ?? "") && !isQuote(text[i + 4] ?? "")) return
     op = "<-"
+  } else if ((c === "|" || c === "?") && text[i + 1] === c && text[i + 2] === "=") {
+    // `ENV['SMTP_PASSWORD'] ||= '…'`, `process.env.DB_PASSWORD ??= "…"`: a default given in the code (quoted only)
+    let j = i + 3
+    while (j < text.length && j - i < 12 && isBlank(text[j])) j++
+    if (!isQuote(text[j] ?? "")) return
+    op = `${c}${c}=`
   } else if (c === "?" && text[i + 1] === "=") {
     op = "?="
   }
@@ -360,7 +371,13 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   const keyStartsLine = lineHead !== undefined && KEY_STARTS_LINE.test(lineHead)
   const queryOrConnection =
     before === "?" || before === "&" || before === ";" || before === "=" || lastNonBlankBefore(text, keyStart) === ";"
-  const lineValue = keyStartsLine && keyQuote === "" && !isQuote(text[i]) ? restOfLineToken(text, i) : undefined
+  let lineValue = keyStartsLine && keyQuote === "" && !isQuote(text[i]) ? restOfLineToken(text, i) : undefined
+  // `"API_TOKEN=…",` (a list of a container's environment, `jq` output): the value ends at the quote that opened it
+  const opening = lineHead?.at(-1)
+  if (lineValue !== undefined && opening !== undefined && isQuote(opening)) {
+    const close = lineValue.indexOf(opening)
+    lineValue = close === -1 ? lineValue : close === 0 ? undefined : lineValue.slice(0, close)
+  }
   const literalStyle =
     op === "=" &&
     ((compact && (ENV_KEY.test(key) || isFlag || queryOrConnection || keyStartsLine)) || lineValue !== undefined)
@@ -390,9 +407,29 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   if (lineValue !== undefined && (literalStyle || op === ":")) {
     parsed = { start: i, end: i + lineValue.length, quote: "", next: text[i + lineValue.length] ?? "" }
   } else {
-    parsed = readValue(text, i, literalStyle ? SHELL_VALUE_END : UNQUOTED_END)
+    const query = before === "?" || before === "&"
+    parsed = readValue(text, i, literalStyle ? (query ? SHELL_VALUE_END : SHELL_VALUE_END_AMP) : UNQUOTED_END)
+    // `password=JfDr4U&14+tL` (a connection string's keyword=value): an `&` inside a value is not its end
+    if (parsed !== undefined && !literalStyle && !query && parsed.quote === "" && parsed.next === "&") {
+      const rest = stickyAt(/&[^\s"'`,;&<>(){}[\]\\]+/y, text, parsed.end)
+      if (rest !== null)
+        parsed = { ...parsed, end: parsed.end + rest[0].length, next: text[parsed.end + rest[0].length] ?? "" }
+    }
+    if (parsed !== undefined && literalStyle && !query && parsed.quote === "") {
+      const value = text.slice(parsed.start, parsed.end)
+      const cut = value.includes("&&") ? value.indexOf("&&") : value.replace(/&+$/, "").length
+      if (cut < value.length) parsed = { ...parsed, end: parsed.start + cut, next: "&" }
+    }
   }
   if (parsed === undefined) return
+  // `pw = process.env.X || "…"`, `api_key = os.environ.get("API_KEY") or "…"`: the default written into the code
+  if (parsed.quote === "") {
+    const fallback = stickyAt(FALLBACK_AFTER_REFERENCE, text, parsed.start)
+    if (fallback !== null) {
+      quotedValueAfter(scan, key, parsed.start + fallback[0].length)
+      return
+    }
+  }
   const { start } = parsed
   let { end } = parsed
   if (parsed.quote === "" && literalStyle) {
@@ -404,6 +441,10 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   if (!acceptValue(strength, key, value, parsed, literalStyle, yamlLine, compact)) return
   scan.add(RULE, start, end)
 }
+
+/** A reference (a name, a member, a lookup or a call), then `||`, `??` or `or` before a quote: a fallback's start. */
+const FALLBACK_AFTER_REFERENCE =
+  /[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*|\[[^\]\n]{0,60}\]|\([^()\n]{0,80}\))*[ \t]*(?:\|\||\?\?|[ \t]or)[ \t]*(?=["'`])/y
 
 /** True when the text before `keyStart` (a quote, blanks) ends with `:` or `=`: the key is some field's value. */
 const isFieldValue = (text: string, keyStart: number): boolean => {

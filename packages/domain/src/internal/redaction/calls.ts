@@ -1,6 +1,6 @@
 /**
  * Calls that take a password as a positional argument, without a name at the call: `new PDO($dsn, $user, "…")`,
- * `new mysqli($host, $user, "…", $db)`, JDBC's `DriverManager.getConnection(url, user, "…")`, Go's `smtp.PlainAuth("",
+ * `new mysqli($host, $user, "…", $db)`, `mysqli_connect($host, $user, "…", $db)`, JDBC's `DriverManager.getConnection(url, user, "…")`, Go's `smtp.PlainAuth("",
  * user, "…", host)`, Azure's `ClientSecretCredential(tenant, client, "…")`, a client's `.login(user, "…")` (Python's
  * `ftplib`, `smtplib`, `imaplib`, `poplib`'s `.pass_` aside), Algolia's `algoliasearch(appId, "…")`.
  */
@@ -39,7 +39,7 @@ export const stringArgument = (scan: Scan, i: number, index: number, rule: strin
 }
 
 /** The anchor regex's alternatives for these calls (each in the group of its first character, see `rules.ts`). */
-export const CALL_HIT = /^(?:pdo|mysqli|connection|\.login|algoliasearch)\($/i
+export const CALL_HIT = /^(?:pdo|mysqli(?:_connect)?|connection|\.login|algoliasearch)\($/i
 
 /** At `PDO(`, `mysqli(`, `getConnection(`: the password argument (the third); at `.login(`, `algoliasearch(`: the second. */
 export const positionalCallScanner: Scanner = (scan, at, end) => {

@@ -71,7 +71,7 @@ export const goDsnScanner: Scanner = (scan, at) => {
 }
 
 /** A query parameter's value that is a key: a run of 24+ characters with digits and letters, up to the next `&`. */
-const QUERY_KEY_VALUE = /[A-Za-z0-9_-]{24,200}(?=[&#\s"'<>)\]]|$)/y
+const QUERY_KEY_VALUE = /[A-Za-z0-9_-]{24,200}(?=[&#\s"'`<>)\]]|$)/y
 
 /**
  * Query parameters that carry an API key without a keyword in their name: `appid=` (OpenWeatherMap and others),
@@ -223,7 +223,7 @@ const cliUserScanner: Scanner = (scan, at) => {
 }
 
 // (a quoted value may be quoted once more inside another: `bash -c "mysql -p\\"…\\""`, a command in raw JSON text)
-const PW = `(?<pw>\\\\"[^"\\n\\\\]{1,500}\\\\"|"[^"\\n]{1,500}"|'[^'\\n]{1,500}'|[^\\s"'\`,;|&\\\\-][^\\s"'\`]{0,499})`
+const PW = `(?<pw>\\\\"[^"\\n\\\\,:}\\]][^"\\n\\\\]{0,499}\\\\"|"[^"\\n,:}\\]][^"\\n]{0,499}"|'[^'\\n]{1,500}'|[^\\s"'\`,;:|&\\\\)}\\]>-][^\\s"'\`]{0,499})`
 /** Commands that take a password in a short flag, and how (`mysql -pS3cret`, `sshpass -p …`, `redis-cli -a …`). */
 const CLI_PASSWORD_FLAGS: ReadonlyArray<readonly [RegExp, RegExp]> = [
   [

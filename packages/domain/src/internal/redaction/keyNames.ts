@@ -115,7 +115,12 @@ const NOT_SECRET_TOKEN_WORDS = new Set(
 const classify = (fullKey: string): KeyStrength => {
   // A member path names its last member: `spring.datasource.password`, but `this.currentToken.data`
   const dot = fullKey.lastIndexOf(".")
-  const key = dot > 0 && dot < fullKey.length - 1 ? fullKey.slice(dot + 1) : fullKey
+  let key = dot > 0 && dot < fullKey.length - 1 ? fullKey.slice(dot + 1) : fullKey
+  // … whose last member is only `key` with the one before it (`stripe.api.key`, `aws.secret.access.key`: `api_key`)
+  if (key !== fullKey && /^key$/i.test(key)) {
+    const before = fullKey.slice(0, dot)
+    key = `${before.slice(before.lastIndexOf(".") + 1)}_key`
+  }
   const words = splitWords(key)
   if (words.length === 0) return "none"
   const last = words[words.length - 1]

@@ -261,7 +261,7 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
  */
 const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter|enssl[ \\t]+enc|_session_|alavra-passe|arol[aă]|do\\()|" +
-  "m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t]|ot[ \\t]+de[ \\t]+passe|[ậa]t[ \\t]+kh[ẩa]u|ysqli\\()|" +
+  "m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t]|ot[ \\t]+de[ \\t]+passe|[ậa]t[ \\t]+kh[ẩa]u|ysqli(?:_connect)?\\()|" +
   "s(?:ec(?:ret|urestring)|ig=|ignature|ignedstring\\(|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo))|" +
   "t(?:oken|cp\\((?<=@tcp\\())|k(?:ey|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t])|" +
   "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|onnection\\(|ontrase[ñn]a|l[ée][ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +

@@ -139,6 +139,28 @@ const looksLikeBase64 = (v: string): boolean =>
 export const VERSION_RANGE =
   /^(?:(?:[\^~]|[<>]=?|=)?v?\d+(?:\.(?:\d+|[xX*]))+(?:-[\w.]+)?(?:\+[\w.]+)?(?:\s*(?:\|\||-|[<>]=?)?\s*v?\d+(?:\.(?:\d+|[xX*]))*)*|workspace:[*^~]?[\w.]*|latest|next|\*)$/
 
+/** A relative path, a test's name with its subtests, a module path: `tests/test-parser`, `TestParse/valid_input`. */
+const RELATIVE_PATH = /^[\w.-]+(?:\/[\w.-]+)+$/
+/** A piece of a path's segment that reads as a word or a name (`Parse`, `input`, `v2`, `e2e`, `API`), not as random. */
+const WORD_PIECE = /^(?:(?:[A-Z]?[a-z]{2,})+\d*|[a-z]*\d+[a-z]*|[A-Z]{1,5}\d*)$/
+
+/** Every segment made of words (`TestParseConfig/valid_input`), unlike base64 with a `/` in it. */
+const wordyPath = (v: string): boolean =>
+  RELATIVE_PATH.test(v) &&
+  /[A-Za-z]{3}/.test(v) &&
+  v
+    .split("/")
+    .every((segment) =>
+      segment
+        .split(/[_.-]+/)
+        .every(
+          (piece) =>
+            piece === "" ||
+            WORD_PIECE.test(piece) ||
+            (/^[A-Za-z]+$/.test(piece) && /[a-z]{3}/.test(piece) && !randomLetters(piece))
+        )
+    )
+
 /** True for values that look like a literal secret and not like a placeholder, a number, a path or prose. */
 export const plausibleSecretValue = (value: string): boolean => {
   const v = value.trim()
@@ -147,7 +169,7 @@ export const plausibleSecretValue = (value: string): boolean => {
   if (/^(.)\1+$/.test(v)) return false
   if (NUMERIC.test(v) || isPlaceholder(v) || FILE_NAME.test(v) || isPasswordHash(v) || VERSION_RANGE.test(v))
     return false
-  if (PATH_LIKE.test(v) && !looksLikeBase64(v)) return false
+  if ((PATH_LIKE.test(v) && !looksLikeBase64(v)) || wordyPath(v)) return false
   if (isProse(v) || ENV_LOOKUP.test(v) || isDocumentationExample(v)) return false
   return true
 }
@@ -177,7 +199,7 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 export const tokenLike = (value: string): boolean => {
   const v = value
   if (v.length < 16 || v.length > 512 || !/^[A-Za-z0-9+/=_.~:-]+$/.test(v)) return false
-  if (isDummyToken(v) || isPasswordHash(v)) return false
+  if (isDummyToken(v) || isPasswordHash(v) || wordyPath(v)) return false
   if (UUID.test(v)) return true
   if (/^[0-9a-fA-F]{32,}$/.test(v)) return entropy(v) > 3
   if (/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+){1,2}$/.test(v) && /\.(?:[a-z]{2,4})$/.test(v)) return false
