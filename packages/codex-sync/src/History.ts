@@ -35,20 +35,11 @@ export const MEMO_FROM_BYTES = 4 * 1024 * 1024
 
 const memoDir = (env: Env) => join(Kit.Agent.paths(agent, env).stateDir, "rollouts")
 
-/**
- * A session file's reader for `Kit.Memo`. Whether usage comes from `token_usage_record` lines is decided over the whole
- * file: from the start, a first pass looks for them (only the lines that name them are parsed); on from a memo read
- * without them, the appended lines are looked through, and any there mean the file is read again from its start.
- */
+/** A session file's reader for `Kit.Memo`, from the start or on from a memo's state (`Rollout.reader`). */
 const rolloutReader =
   (options: Kit.SessionSource.MappingOptions) =>
-  (
-    saved: Rollout.ReaderState | undefined,
-    lines: () => Iterable<string>
-  ): Kit.Memo.Reader<Rollout.ReaderState, Rollout.RolloutSession> | undefined => {
-    const byRecords = saved?.byRecords === true || Rollout.hasUsageRecords(lines())
-    if (saved !== undefined && saved.byRecords !== byRecords) return undefined
-    const rollout = Rollout.reader({ syncThinking: options.syncThinking, byRecords }, saved)
+  (saved: Rollout.ReaderState | undefined): Kit.Memo.Reader<Rollout.ReaderState, Rollout.RolloutSession> => {
+    const rollout = Rollout.reader({ syncThinking: options.syncThinking }, saved)
     return { add: rollout.add, state: rollout.state, finish: rollout.session }
   }
 

@@ -8,7 +8,8 @@ import * as CodexUsage from "./Usage.js"
  * replies (one assistant message per API response), tool calls and tokens. Each line is `{timestamp, type, payload}`.
  * The traps other readers fell into, and what this one does:
  * - `token_count` events repeat cumulative totals: usage comes from `token_usage_record` lines, one per API response,
- *   counted once per `response_id`; files without them (older Codex) count the growth of `total_token_usage`.
+ *   counted once per `response_id`; lines before the first of them (an older Codex, also in a session it began and a
+ *   newer Codex resumed in the same file) count the growth of `total_token_usage`.
  * - A forked session's file may replay its parent's lines (the parent's `session_meta`, turns, tokens) before its own
  *   turns: the first `session_meta` is the file's own, and a fork's lines count from its first turn started at or after
  *   the fork (turn ids are UUIDv7, minted when the turn ran).
@@ -93,26 +94,9 @@ const outputText = (output: unknown): string => {
   return Lenient.field(record, "content") ?? Lenient.field(record, "output") ?? JSON.stringify(output ?? "")
 }
 
-/**
- * Whether a session file has `token_usage_record` lines (what `read` counts usage from when it has them), from its raw
- * lines: only those that name it are parsed, so a file is not parsed twice.
- */
-export const hasUsageRecords = (lines: Iterable<string>): boolean => {
-  for (const raw of lines) {
-    if (!raw.includes("token_usage_record")) continue
-    try {
-      const line: unknown = JSON.parse(raw)
-      if (Lenient.isRecord(line) && line.type === "token_usage_record") return true
-    } catch {
-      // not a JSON line: the read counts it as malformed
-    }
-  }
-  return false
-}
-
 /** What a `reader` has read, as plain JSON: saved between reads of a session file that grows, and given back to go on. */
 export interface ReaderState {
-  /** Whether usage is counted from `token_usage_record` lines (decided over the whole file, see `read`). */
+  /** Whether a `token_usage_record` line was read: usage is counted from them from then on (see `reader`). */
   readonly byRecords: boolean
   readonly id: string | null
   readonly parentId: string | null
@@ -139,15 +123,13 @@ export interface ReaderState {
 }
 
 /**
- * Reads a session file's records one at a time (`add`), from the start or on from a saved `state`. `byRecords` says
- * whether the file has `token_usage_record` lines (`hasUsageRecords`: usage is counted from them, else from the growth
- * of `token_count` totals); a saved state keeps what it was read with. `syncThinking` keeps the reasoning summaries
+ * Reads a session file's records one at a time (`add`), from the start or on from a saved `state`. Usage is counted
+ * from the growth of `token_count` totals until a `token_usage_record` line is read, and from those lines after it
+ * (Codex writes each response's record before its `token_count`; the totals still grow with every response, so the
+ * earlier responses of a file an older Codex began keep what they used). `syncThinking` keeps the reasoning summaries
  * Codex wrote. `session()` ends the read: the state is not taken after it.
  */
-export const reader = (
-  options: { readonly syncThinking: boolean; readonly byRecords: boolean },
-  saved?: ReaderState
-) => {
+export const reader = (options: { readonly syncThinking: boolean }, saved?: ReaderState) => {
   let id = saved?.id ?? null
   let parentId = saved?.parentId ?? null
   let forkedFrom = saved?.forkedFrom ?? null
@@ -165,7 +147,7 @@ export const reader = (
   const calls = new Map<string, Call>((saved?.calls ?? []).map((call) => [call.callId, call]))
   const seenResponses = new Set<string>(saved?.seenResponses ?? [])
   const seenMessages = new Set<string>(messages.map((message) => message.id))
-  const byRecords = saved?.byRecords ?? options.byRecords
+  let byRecords = saved?.byRecords ?? false
   let baseline: Usage.UsageFields = saved?.baseline ?? CodexUsage.fromCodex({})
   let group: Group | null = saved?.group ?? null
   let at = saved?.at ?? 0
@@ -244,6 +226,7 @@ export const reader = (
         return
       }
       case "token_usage_record": {
+        byRecords = true
         if (!open) return
         const thread = Lenient.field(payload, "thread_id") ?? Lenient.field(payload, "session_id")
         if (id !== null && thread !== undefined && thread !== id) return
@@ -485,17 +468,11 @@ export const reader = (
 }
 
 /**
- * Reads a session file's parsed lines, in one pass: `lines` may be produced as it goes (`SessionFiles.jsonObjectsOf`),
- * with `usageRecords` (`hasUsageRecords`) saying whether the file has `token_usage_record` lines; an array is looked
- * through for them. `syncThinking` keeps the reasoning summaries Codex wrote.
+ * Reads a session file's parsed lines, in one pass: `lines` may be produced as it goes (`SessionFiles.jsonObjectsOf`).
+ * `syncThinking` keeps the reasoning summaries Codex wrote.
  */
-export const read = (
-  lines: Iterable<Json>,
-  options: { readonly syncThinking: boolean; readonly usageRecords?: boolean }
-): RolloutSession => {
-  const byRecords =
-    options.usageRecords ?? (Array.isArray(lines) && lines.some((line: Json) => line.type === "token_usage_record"))
-  const rollout = reader({ syncThinking: options.syncThinking, byRecords })
+export const read = (lines: Iterable<Json>, options: { readonly syncThinking: boolean }): RolloutSession => {
+  const rollout = reader({ syncThinking: options.syncThinking })
   for (const line of lines) rollout.add(line)
   return rollout.session()
 }

@@ -213,7 +213,7 @@ describe("Codex session files", () => {
   })
 
   it("reads a file one line at a time as it reads all its lines at once", () => {
-    // What import reads (History.ts): lines parsed as they are read, usage records found by a look at the text first.
+    // What import reads (History.ts): lines parsed as they are read.
     // A failed call's error, malformed and blank lines, and a line that only mentions token_usage_record included.
     const extra = [
       "",
@@ -226,22 +226,15 @@ describe("Codex session files", () => {
         const all = Kit.SessionFiles.parseJsonLines(text)
         const counts = { malformed: 0 }
         const lines = () => Kit.SessionFiles.linesOf(text)
-        const streamed = Rollout.read(Kit.SessionFiles.jsonObjectsOf(lines(), counts), {
-          syncThinking: true,
-          usageRecords: Rollout.hasUsageRecords(lines())
-        })
+        const streamed = Rollout.read(Kit.SessionFiles.jsonObjectsOf(lines(), counts), { syncThinking: true })
         expect(streamed, name).toEqual(Rollout.read(all.lines, { syncThinking: true }))
         expect(counts.malformed, name).toBe(all.malformed)
-        expect(Rollout.hasUsageRecords(lines()), name).toBe(
-          all.lines.some((line) => line.type === "token_usage_record")
-        )
       }
     }
     expect(fixtures.length).toBeGreaterThan(5)
-    const records = (text: string) => Rollout.hasUsageRecords(Kit.SessionFiles.linesOf(text))
+    const records = (text: string) => text.includes('"type":"token_usage_record"')
     expect(fixtures.filter((name) => records(fixture(name))).length).toBeGreaterThan(0)
     expect(fixtures.filter((name) => !records(fixture(name))).length).toBeGreaterThan(0)
-    expect(records(extra)).toBe(false)
     // A failed call keeps its error (only its output text is dropped while reading).
     const tools = read("rollout-tools-0.171.0.jsonl")
     expect(tools.toolCalls.some((call) => call.status === "error" && call.output.error !== null)).toBe(true)
@@ -292,18 +285,37 @@ describe("Codex session files", () => {
       expect(readdirSync(memos)).toHaveLength(1)
       expect(leftOutInAll).toBeGreaterThan(400)
 
-      // A file read without usage records (an older Codex) that then gets one: usage is counted from the records, over
-      // the whole file, so it is read again from its start.
+      // A file an older Codex began (usage in token_count totals only) that a newer one resumed (a usage record per
+      // response, then the totals): the older turns keep their usage, the newer ones add their records', once.
       rmSync(memos, { recursive: true, force: true })
       const legacy = fixture("legacy-token-count.jsonl")
-      const record = fixture("rollout-0.171.0.jsonl")
-        .split("\n")
+      const newer = fixture("rollout-0.171.0.jsonl").split("\n")
+      const newerId = JSON.parse(newer[0] ?? "").payload.id
+      const record = newer
         .find((line) => line.includes('"type":"token_usage_record"'))
+        ?.replaceAll(newerId, JSON.parse(legacy.split("\n")[0] ?? "").payload.id)
+      const totals = newer.find((line) => line.includes('"type":"token_count"'))
       expect(record).toBeDefined()
-      expect(Rollout.hasUsageRecords(Kit.SessionFiles.linesOf(legacy))).toBe(false)
+      expect(legacy.includes("token_usage_record")).toBe(false)
       const before = await expectWhole(legacy)
-      const after = await expectWhole(`${legacy}${record}\n`)
-      expect(totalUsage(after.session)).not.toEqual(totalUsage(before.session))
+      const recordUsage = CodexUsage.fromCodex(JSON.parse(record ?? "").payload.usage)
+      // Codex's totals go on from the older turns' (the resumed session's), grown by the new response
+      const lastTotals = legacy
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.payload?.type === "token_count" && line.payload.info !== null)
+        .at(-1).payload.info.total_token_usage
+      const grownTotals = JSON.parse(totals ?? "")
+      const newUsage = JSON.parse(record ?? "").payload.usage
+      for (const key of Object.keys(lastTotals))
+        grownTotals.payload.info.total_token_usage[key] = lastTotals[key] + (newUsage[key] ?? 0)
+      const after = await expectWhole(`${legacy}${record}\n${JSON.stringify(grownTotals)}\n`)
+      expect(totalUsage(after.session)).toEqual(Usage.add(totalUsage(before.session), recordUsage))
+      // and the older turns' replies are still theirs (each with its usage)
+      expect(after.session.messages.filter((m) => m.usage !== null).length).toBe(
+        before.session.messages.filter((m) => m.usage !== null).length + 1
+      )
 
       // What the memo covers is not read again: a change before its place is not seen (as the kit's checkpoints).
       const tools = fixture("rollout-tools-0.171.0.jsonl")
