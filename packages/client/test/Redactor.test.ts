@@ -1,7 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Event } from "@opensync/domain"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import {
   compileExtraPattern,
   InvalidRedactionPattern,
@@ -1915,6 +1917,32 @@ describe("Redactor service", () => {
       // An error with nothing a command printed stays as it was, and keeps its id.
       const plain = call("ls /missing", "Exit code 2\nls: cannot access '/missing': No such file or directory")
       expect(yield* redactEvents([plain])).toEqual([plain])
+    }).pipe(Effect.provide(Redactor.Default))
+  )
+
+  it.effect("an unpaired surrogate (an emoji cut in half) becomes U+FFFD, so the server takes the event", () =>
+    Effect.gen(function* () {
+      const text = "cut emoji \ud83d and a whole one 😀, a low half alone \ude00"
+      const reply = Event.make({
+        kind: "message",
+        source: "gemini-cli",
+        sessionId: "s1",
+        messageId: "m1",
+        role: "assistant",
+        text,
+        parts: [{ type: "text", text }],
+        createdAt: 1_790_000_000_000,
+        at: 1_790_000_000_000
+      })
+      // As the server decodes it: refused before
+      const decode = Schema.decodeUnknownEither(Event.Event)
+      expect(Either.isLeft(decode(reply))).toBe(true)
+      const [out] = yield* redactEvents([reply])
+      expect(out?.kind === "message" ? out.text : "").toBe(
+        "cut emoji \uFFFD and a whole one 😀, a low half alone \uFFFD"
+      )
+      expect(Either.isRight(decode(out))).toBe(true)
+      expect(out?.id).not.toBe(reply.id)
     }).pipe(Effect.provide(Redactor.Default))
   )
 

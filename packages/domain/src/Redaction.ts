@@ -24,6 +24,7 @@ import {
   VERSION_RANGE
 } from "./internal/redaction/values.js"
 import { compose, decodedView } from "./internal/redaction/views.js"
+import * as Units from "./Units.js"
 
 export type { SecretMatch } from "./internal/redaction/engine.js"
 export { isSecretKeyName } from "./internal/redaction/keyNames.js"
@@ -353,7 +354,10 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => {
   return proto === Object.prototype || proto === null
 }
 
-const walk = (value: unknown, field: FieldKind, options: RedactOptions, active: WeakSet<object>): unknown => {
+const walk = (input: unknown, field: FieldKind, options: RedactOptions, active: WeakSet<object>): unknown => {
+  // A lone surrogate (an emoji cut in half by the agent) becomes U+FFFD: no server can store it as UTF-8, and the
+  // server refuses the whole event with it
+  const value = typeof input === "string" ? Units.toWellFormed(input) : input
   if (typeof value === "string") {
     if (value.length === 0) return value
     const redacted = redactText(value, options).text

@@ -72,6 +72,24 @@ export const scanWellFormed = (text: string): boolean => {
 export const isWellFormed = (text: string): boolean =>
   nativeWellFormed !== undefined ? nativeWellFormed.call(text) : scanWellFormed(text)
 
+const nativeToWellFormed = (String.prototype as { toWellFormed?: (this: string) => string }).toWellFormed
+
+/** The text with each unpaired UTF-16 surrogate replaced by U+FFFD (what a UTF-8 decoder shows for it). */
+export const toWellFormed = (text: string): string => {
+  if (isWellFormed(text)) return text
+  if (nativeToWellFormed !== undefined) return nativeToWellFormed.call(text)
+  let out = ""
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    const next = text.charCodeAt(i + 1)
+    if (c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      out += text[i] + text[i + 1]
+      i++
+    } else out += c >= 0xd800 && c <= 0xdfff ? "\uFFFD" : text[i]
+  }
+  return out
+}
+
 /** Text: any string of whole Unicode code points (an unpaired surrogate is refused: it cannot be stored as UTF-8). */
 export const Text = Schema.String.pipe(
   Schema.filter(isWellFormed, { message: () => "text contains an unpaired UTF-16 surrogate (not valid Unicode)" })
