@@ -33,7 +33,8 @@ const walk = (
 ): void => {
   for (const entry of entries) {
     const path = join(dir, entry.name)
-    if (entry.isDirectory()) {
+    // (a date's folder may be a link to one moved to another disk; `depth` bounds a link that loops)
+    if (entry.isDirectory() || (entry.isSymbolicLink() && Listing.isDirectoryAt(path))) {
       if (depth > 0) walk(path, Listing.watchedEntries(path, watched), depth - 1, watched, found)
     } else if (Listing.mayBeFile(entry) && ROLLOUT.test(entry.name)) {
       found.push(path)

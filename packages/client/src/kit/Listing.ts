@@ -21,6 +21,15 @@ export const entriesOf = (dir: string): ReadonlyArray<Dirent> => {
 export const mayBeDirectory = (entry: Dirent): boolean => entry.isDirectory() || entry.isSymbolicLink()
 export const mayBeFile = (entry: Dirent): boolean => entry.isFile() || entry.isSymbolicLink()
 
+/** True when `path` is a directory or a link to one (a folder moved to another disk and linked back). */
+export const isDirectoryAt = (path: string): boolean => {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false
+  } catch {
+    return false
+  }
+}
+
 /**
  * The directories a listing read, with their modification times taken before each read (an entry added, removed or
  * renamed since changes its directory's time); `complete` is false when one could not be read or timed.
