@@ -288,6 +288,28 @@ describe("the agent kit's sync", () => {
     }
   )
 
+  it.effect(
+    "a turn's re-read that fails is recorded for status, and the session is read again from the history",
+    () => {
+      const { paths, layer, item, remove } = setup()
+      const server = fakeServer()
+      return Effect.gen(function* () {
+        item("1790000000001-1-a.item", {
+          events: [message("s9", "m0", "prompt")],
+          followUps: [{ sessionId: "s9", path: join(paths.stateDir, "missing.jsonl") }]
+        })
+        const report = yield* Kit.Sync.run
+        expect(report).toMatchObject({ inboxItems: 1, followUps: 0, recovered: 1, error: null })
+        // The session came from the history instead
+        expect(server.received.map((e) => (e.kind === "message" ? e.text : e.kind))).toContain("from history")
+        const failures = Kit.Failures.read(paths)
+        expect(failures.lastError).toMatch(/^after a turn, cannot read .*missing\.jsonl: gone/)
+        expect(failures.recovered).toBe(1)
+        expect(failures.recoveredAt).not.toBeNull()
+      }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
+    }
+  )
+
   it.effect("without a server it keeps everything queued and says how to fix it", () => {
     const { layer, item, remove } = setup()
     item("1790000000001-1-a.item", { events: [message("s1", "m1", "first")], followUps: [] })

@@ -145,13 +145,18 @@ export const processInbox = (options: MappingOptions, server: string | null = nu
       FollowUps.remove(bad.file)
     }
     for (const { file, followUp } of followUps.queued) {
-      // Only the follow-up's own failure is logged and dropped; an outbox write failure stops the sync (kept queued).
+      // The follow-up's own failure is logged and recorded as what could not be stored (`status` shows it; the next
+      // step re-reads the session from the agent's history), then dropped; an outbox write failure stops the sync
+      // (kept queued).
       const read = yield* readFollowUp(followUp, options, checkpoints).pipe(
         Effect.map((events) => Either.right(events)),
         Effect.catchTag("FollowUpFailed", (failed) => Effect.succeed(Either.left(failed)))
       )
       if (Either.isLeft(read)) {
         yield* log(`sync: ${read.left.message}`)
+        // (dated a millisecond back: the recovery of this same sync, which may start within the millisecond, keeps
+        // only sessions recorded once it began, by hooks failing meanwhile)
+        Failures.record(paths, followUp.sessionId, `after a turn, ${read.left.message}`, Date.now() - 1)
         FollowUps.remove(file)
         continue
       }
