@@ -38,6 +38,22 @@ describe("Codex session files", () => {
     expect(session.messages[1]?.usage).toEqual(usage(200, 1_000, 30, 10))
   })
 
+  it("titles a session by its first prompt when Codex named no thread (the dashboard showed 'Untitled session')", () => {
+    const title = (session: Rollout.RolloutSession) =>
+      Events.toEvents(session, { sessionId: "s", syncToolCalls: false }).find((e) => e.kind === "session")
+    expect(title(read("rollout-0.171.0.jsonl"))).toMatchObject({ title: "Say hello" })
+    // The injected context of an older Codex is no prompt
+    expect(title(read("legacy-token-count.jsonl"))).toMatchObject({ title: "List the files" })
+    // A thread's own name wins
+    const named = `${fixture("rollout-0.171.0.jsonl")}${JSON.stringify({
+      timestamp: "2026-12-04T13:04:00.000Z",
+      type: "event_msg",
+      payload: { type: "thread_name_updated", thread_name: "Greeting" }
+    })}\n`
+    const session = Rollout.read(Kit.SessionFiles.parseJsonLines(named).lines, { syncThinking: true })
+    expect(title(session)).toMatchObject({ title: "Greeting" })
+  })
+
   it("reads a session with tool calls: one reply per API response, tool calls with exit codes and paths", () => {
     const session = read("rollout-tools-0.171.0.jsonl")
     expect(session.messages.map((m) => [m.role, m.id, m.text, m.parts.map((p) => p.type)])).toEqual([

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto"
-import { Limits, type Message } from "@opensync/domain"
+import * as SessionEvents from "@opensync/client/kit/SessionEvents"
+import type { Message } from "@opensync/domain"
 import type { RawMessageContent } from "./Lines.js"
 
 /*
@@ -156,16 +157,5 @@ export const partsOf = (classified: Classified, original: ReadonlyArray<Part>, o
   return classified.text === "" ? others : [{ type: "text" as const, text: classified.text }, ...others]
 }
 
-const TITLE_MAX = 120
-
-/**
- * The title a text gives a session: its first non-empty line, cut to 120 characters (never through a run a secret could
- * be made of: the title is redacted after the cut, see `Limits.cutWhole`); undefined when empty.
- */
-export const titleOf = (text: string): string | undefined => {
-  const trimmed = text.trim()
-  if (trimmed === "" || trimmed.startsWith("[Request interrupted")) return undefined
-  const newline = trimmed.indexOf("\n")
-  const first = (newline < 0 ? trimmed : trimmed.slice(0, newline)).trim()
-  return first.length > TITLE_MAX ? `${Limits.cutWhole(first, TITLE_MAX - 1).trimEnd()}…` : first
-}
+/** The title a text gives a session (the agent kit's rule, the same for every agent). */
+export const titleOf = SessionEvents.titleOf

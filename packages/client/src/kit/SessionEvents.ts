@@ -3,7 +3,7 @@
  * events with deterministic ids: what every reader of a session file (Codex's rollouts, Gemini CLI's chats) turns
  * into. Reading the same file twice gives the same events, so a re-read or an `import` after live sync adds nothing.
  */
-import { Event, type Message, type ToolCall, type Usage } from "@opensync/domain"
+import { Event, Limits, type Message, type ToolCall, type Usage } from "@opensync/domain"
 import * as Lenient from "../Lenient.js"
 
 type Part = typeof Message.Part.Encoded
@@ -153,6 +153,31 @@ export const toolCallEvent = (
   return Event.make(event)
 }
 
+const TITLE_MAX = 120
+
+/**
+ * The title a text gives a session: its first non-empty line, cut to 120 characters (never through a run a secret could
+ * be made of: the title is redacted after the cut, see `Limits.cutWhole`); undefined when empty.
+ */
+export const titleOf = (text: string): string | undefined => {
+  const trimmed = text.trim()
+  if (trimmed === "" || trimmed.startsWith("[Request interrupted")) return undefined
+  const newline = trimmed.indexOf("\n")
+  const first = (newline < 0 ? trimmed : trimmed.slice(0, newline)).trim()
+  return first.length > TITLE_MAX ? `${Limits.cutWhole(first, TITLE_MAX - 1).trimEnd()}…` : first
+}
+
+/** The session's title: the agent's own (a thread's name), else what its first prompt gives (`titleOf`). */
+const titleOfSession = (session: SessionRecord): string | null => {
+  if (session.title !== null) return session.title
+  for (const message of session.messages) {
+    if (message.role !== "user" || message.subtype !== undefined) continue
+    const title = titleOf(message.text)
+    if (title !== undefined) return title
+  }
+  return null
+}
+
 /**
  * The session's events: its metadata, its messages and (when synced) its tool calls; with `skip`, none of the messages
  * and tool calls it names (what a read on from a memo left unchanged: `SessionRecord.unchanged`).
@@ -170,7 +195,7 @@ export const toEvents = (
   const base = { source: options.source, sessionId: options.sessionId }
   const skip = options.skip
   const at = session.lastAt ?? session.startedAt
-  if (at !== null) events.push(sessionEvent(base, at, session))
+  if (at !== null) events.push(sessionEvent(base, at, { ...session, title: titleOfSession(session) }))
   for (const message of session.messages) {
     if (skip?.messages.has(message.id) === true) continue
     events.push(messageEvent(base, message, { provider: message.role === "assistant" ? session.provider : null }))
