@@ -103,6 +103,21 @@ export const sources: ReadonlyArray<SourceInfo> = [
   })
 ]
 
+/**
+ * The source id a name given by a person stands for: an id, an agent's name or CLI, or the id's first word
+ * (`codex` → `codex-cli`, `Gemini CLI` → `gemini-cli`, `claude` → `claude-code`); undefined when none matches.
+ */
+export const resolve = (name: string): string | undefined => {
+  const wanted = name.trim().toLowerCase()
+  return sources.find(
+    (source) =>
+      source.id === wanted ||
+      source.label.toLowerCase() === wanted ||
+      source.cli === wanted ||
+      source.id.split("-")[0] === wanted
+  )?.id
+}
+
 /** The entry of a source id, if OpenSync knows it. */
 export const find = (id: string): SourceInfo | undefined => sources.find((source) => source.id === id)
 

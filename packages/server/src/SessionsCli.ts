@@ -1,7 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { exportBody } from "@opensync/backend/handlers/sessions"
 import { SessionStore } from "@opensync/backend/SessionStore"
-import { type Api, Export, Ids } from "@opensync/domain"
+import { type Api, Export, Ids, Sources } from "@opensync/domain"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -18,7 +18,9 @@ const user = Options.text("user").pipe(Options.withDescription("Whose sessions (
 const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of text."))
 const filters = {
   source: Options.text("source").pipe(
-    Options.withDescription("Only this agent (claude-code, opencode, …)."),
+    Options.withDescription(
+      `Only this agent: ${Sources.sources.map((source) => source.id).join(", ")} (or its name: codex, gemini, …).`
+    ),
     Options.optional
   ),
   project: Options.text("project").pipe(Options.withDescription("Only this project."), Options.optional),
@@ -37,7 +39,10 @@ const filtersOf = (options: {
   readonly project: Option.Option<string>
   readonly q: Option.Option<string>
 }): Api.SessionFilters => ({
-  ...Option.match(options.source, { onNone: () => ({}), onSome: (source) => ({ source }) }),
+  ...Option.match(options.source, {
+    onNone: () => ({}),
+    onSome: (source) => ({ source: Sources.resolve(source) ?? source })
+  }),
   ...Option.match(options.project, { onNone: () => ({}), onSome: (project) => ({ project }) }),
   ...Option.match(options.q, { onNone: () => ({}), onSome: (q) => ({ q }) })
 })
@@ -87,7 +92,16 @@ export const sessionsCommand = <R>(
             limit: options.limit
           })
           if (options.json) return yield* Terminal.print(JSON.stringify(page.sessions, null, 2))
-          if (page.sessions.length === 0) return yield* Terminal.print("No sessions match.")
+          if (page.sessions.length === 0) {
+            const unknown = Option.filter(options.source, (source) => Sources.resolve(source) === undefined)
+            return yield* Terminal.print(
+              Option.match(unknown, {
+                onNone: () => "No sessions match.",
+                onSome: (source) =>
+                  `No sessions match: no agent is named "${source}" (the agents: ${Sources.sources.map((s) => s.id).join(", ")}).`
+              })
+            )
+          }
           for (const s of page.sessions) {
             yield* Terminal.print(
               `${s.id}  ${s.source.padEnd(12)}  ${date(s.updatedAt)}  ${String(s.messageCount).padStart(4)} msgs  ${usd(s.costUsd).padStart(9)}  ${s.title ?? "(untitled)"}`

@@ -337,6 +337,14 @@ describe("opensync sessions", { timeout: 120_000 }, () => {
         (s: { id: string }) => s.id
       )
     ).toEqual(["cli-session"])
+    // An agent by its name or its id's first word (`claude`, `Claude Code`), not only by its id; an unknown name says so
+    for (const name of ["claude-code", "claude", "Claude Code", "claude-code-sync"]) {
+      expect(await server.cli(["sessions", "list", "--source", name])).toMatch(/^cli-session +claude-code /m)
+    }
+    expect(await server.cli(["sessions", "list", "--source", "codex"])).toBe("No sessions match.\n")
+    expect(await server.cli(["sessions", "list", "--source", "claud"])).toContain(
+      'No sessions match: no agent is named "claud" (the agents: claude-code, opencode, codex-cli, gemini-cli).'
+    )
     expect(await server.cli(["sessions", "show", "cli-session"])).toContain("cli-session cli-session")
     const exported = (await server.cli(["sessions", "export", "--format", "jsonl"])).trim().split("\n")
     expect(exported.map((line) => JSON.parse(line).session.id)).toEqual(["cli-session"])
