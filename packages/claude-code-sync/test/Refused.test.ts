@@ -87,5 +87,6 @@ describe("a sync with nothing to send", () => {
       CLAUDE_SYNC_API_KEY: context.server.key
     })
     expect(down.code).toBe(0)
+    expect(down.stdout).toMatch(/Nothing waits for the server, which does not answer now: .*127\.0\.0\.1:9/)
   }, 60_000)
 })

@@ -40,6 +40,9 @@ const syncAndReport = <E = never, R = never>(options: Sync.RunOptions<E, R> = { 
       if (!connection.ok && connection.kind === "refused") {
         return yield* fail(`Nothing to send, but the server refuses this configuration: ${connection.error}`)
       }
+      // A server that is down is no error while nothing waits for it, but it is news
+      if (!connection.ok)
+        yield* Console.log(`Nothing waits for the server, which does not answer now: ${connection.error}`)
     }
     if (report.error === null) return
     const retry = ` ${report.pending} event(s) pending; run \`${agent.source.cli} sync\` again once fixed.`
@@ -235,7 +238,10 @@ const syncCommand = (session: Option.Option<string>, retry: boolean) =>
   Effect.gen(function* () {
     const { agent, env } = yield* LocalState
     if (retry) return yield* retryRejected
-    if (Option.isNone(session) || session.value === "") return yield* syncAndReport()
+    // Asked for by a person: a sync already running (the one a hook started, retrying a server that is down) is
+    // waited for, then this one reports what it finds (it said "Another sync is running" and nothing of why)
+    if (Option.isNone(session) || session.value === "")
+      return yield* syncAndReport({ retention: "always", waitForLock: "live" })
     if (session.value !== "current") return yield* syncSession(session.value, false)
     const variable = agent.currentSessionEnv
     const current = variable === undefined ? undefined : env[variable]?.trim()

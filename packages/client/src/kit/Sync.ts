@@ -246,8 +246,11 @@ export interface RunOptions<E = never, R = never> {
   readonly extra?: Effect.Effect<Sent | undefined, E, R>
   /** Check the sessions the agent deletes soon: on every run, at most hourly (the default), or not at all. */
   readonly retention?: "always" | "hourly" | "never"
-  /** Wait (up to two minutes) for a sync that holds the lock, instead of leaving the work to it. */
-  readonly waitForLock?: boolean
+  /**
+   * Wait (up to two minutes) for a sync that holds the lock, instead of leaving the work to it; `"live"`: only for one
+   * of this version whose process runs (an older version's lock may be left for minutes: said at once).
+   */
+  readonly waitForLock?: boolean | "live"
 }
 
 const LOCK_WAIT_MS = 120_000
@@ -264,14 +267,14 @@ const holderText = (taken: { readonly holder: SyncLock.Holder | null; readonly s
  * Takes the lock, waiting for another sync to finish when asked to (saying so on stderr, once: an import that waits in
  * silence looks hung); when it cannot, who holds it.
  */
-const takeLock = (wait: boolean) =>
+const takeLock = (wait: boolean | "live") =>
   Effect.gen(function* () {
-    const deadline = Date.now() + (wait ? LOCK_WAIT_MS : 0)
+    const deadline = Date.now() + (wait === false ? 0 : LOCK_WAIT_MS)
     let said = false
     for (;;) {
       const taken = yield* take
       if (taken.held) return undefined
-      if (Date.now() >= deadline) return holderText(taken)
+      if (Date.now() >= deadline || (wait === "live" && taken.holder === null)) return holderText(taken)
       if (!said) {
         said = true
         const { paths } = yield* LocalState
@@ -318,7 +321,7 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
   Effect.scoped(
     Effect.gen(function* () {
       const { agent, paths, log } = yield* LocalState
-      const busy = yield* takeLock(first && options.waitForLock === true)
+      const busy = yield* takeLock(first ? (options.waitForLock ?? false) : false)
       if (busy !== undefined) {
         const error = `Another sync is running${busy}; it will send what is queued.`
         const report: SyncReport = {
