@@ -263,6 +263,35 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     )
   })
 
+  it("uninstall with the plugin enabled removes the settings.json hooks only: telemetry and the SessionEnd budget stay", async () => {
+    const dir = home()
+    mkdirSync(join(dir, ".claude"), { recursive: true })
+    writeFileSync(
+      join(dir, ".claude", "settings.json"),
+      JSON.stringify({ enabledPlugins: { "claude-code-sync@opensync": true } })
+    )
+    expect((await run(dir, ["login", "--url", server.url, "--key", server.key])).code).toBe(0)
+    expect((await run(dir, ["setup"])).stdout).toContain("is enabled too")
+    const before = JSON.parse(readFileSync(join(dir, ".claude", "settings.json"), "utf8"))
+    expect(before.env.CLAUDE_CODE_ENABLE_TELEMETRY).toBe("1")
+    const removed = await run(dir, ["uninstall"])
+    expect(removed.code).toBe(0)
+    expect(removed.stdout).toMatch(/Claude Code still runs the sync's hooks \(plugin claude-code-sync@opensync\)/)
+    const after = JSON.parse(readFileSync(join(dir, ".claude", "settings.json"), "utf8"))
+    expect(after.hooks ?? {}).toEqual({})
+    expect(after.env).toEqual(before.env)
+    // and status no longer sends the user back to setup
+    const status = (await run(dir, ["status"])).stdout
+    expect(status).not.toContain("setup` does")
+    // Without the plugin, uninstall removes them too
+    writeFileSync(join(dir, ".claude", "settings.json"), JSON.stringify({ ...after, enabledPlugins: {} }))
+    await run(dir, ["setup"])
+    expect((await run(dir, ["uninstall"])).stdout).not.toContain("still runs")
+    expect(
+      JSON.parse(readFileSync(join(dir, ".claude", "settings.json"), "utf8")).env?.CLAUDE_CODE_ENABLE_TELEMETRY
+    ).toBe(undefined)
+  })
+
   it("sends recorded hook events and the transcript; syncing or importing again changes nothing", async () => {
     const dir = home()
     expect((await run(dir, ["login", "--url", server.url, "--key", server.key])).code).toBe(0)

@@ -294,12 +294,18 @@ const setup = (noTelemetry: boolean) =>
   })
 
 const uninstall = Effect.gen(function* () {
+  const { agent } = yield* LocalState
   const source = yield* SessionSource
-  const lines = [
-    ...(yield* source.registration.uninstall),
-    ...(yield* removeHostSettings),
-    ...(yield* Telemetry.remove)
-  ]
+  const lines = [...(yield* source.registration.uninstall)]
+  // Hooks registered another way still run (Claude Code's plugin, after its settings.json hooks were removed to stop
+  // recording twice): they need the agent's settings and its telemetry export as they are
+  const still = yield* source.registration.inspect
+  if (still.active) {
+    lines.push(
+      `${agent.source.label} still runs the sync's hooks (${still.text}): its settings and telemetry stay as they are ` +
+        `(\`${agent.source.cli} logout\` removes them).`
+    )
+  } else lines.push(...(yield* removeHostSettings), ...(yield* Telemetry.remove))
   yield* Console.log(lines.join("\n"))
 })
 
