@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs"
 import { homedir } from "node:os"
-import { join } from "node:path"
+import { join, resolve } from "node:path"
 import { Args, Command, Options } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import type { SessionStore } from "@opensync/backend/SessionStore"
@@ -55,7 +55,13 @@ const walMb = Options.integer("wal-mb").pipe(
   Options.optional
 )
 
-const firstRun = (url: string) =>
+/** ` --data-dir <dir>` when the server's data is not where the CLI looks by default. */
+const dataDirFlag = (dataDir: string): string =>
+  resolve(dataDir) === resolve(process.env.OPENSYNC_DATA_DIR || defaultDataDir())
+    ? ""
+    : ` --data-dir ${/^[\w./-]+$/.test(dataDir) ? dataDir : JSON.stringify(dataDir)}`
+
+const firstRun = (url: string, dataDir: string) =>
   Effect.gen(function* () {
     const keys = yield* LocalKeys
     if ((yield* keys.userCount) > 0) return
@@ -72,8 +78,11 @@ const firstRun = (url: string) =>
         `    ${url}/#key=${created.key}`,
         "",
         "Point the plugins at this server with a key of their own (ingest scope: it can sync, not read):",
-        `    ${Install.command("keys create --name laptop")}`,
-        ...Sources.sources.map((source) => `    ${`${source.cli} login`.padEnd(27)}(URL ${url}, that key)`),
+        `    ${Install.command(`keys create --name laptop${dataDirFlag(dataDir)}`)}`,
+        ...Sources.sources.map((source) => {
+          const login = `${Install.pluginCommand(source)} login`
+          return `    ${login.padEnd(27)}${login.length >= 27 ? " " : ""}(URL ${url}, that key)`
+        }),
         ""
       ].join("\n")
     )
@@ -92,7 +101,7 @@ const launch = (options: {
       Effect.gen(function* () {
         const url = yield* Server.serverUrl
         for (const warning of yield* StartupWarnings) yield* Console.error(`warning: ${warning}`)
-        yield* firstRun(url)
+        yield* firstRun(url, options.dataDir)
         yield* Terminal.print(`OpenSync ${version} listening on ${url} (data: ${options.dataDir})`)
       })
     ).pipe(

@@ -51,3 +51,17 @@ export const cli = (): string => {
 
 /** A full command line for the running server's CLI, e.g. `command("keys create")`. */
 export const command = (args: string): string => `${cli()} ${args}`
+
+/**
+ * How to run an agent's sync CLI (`npmPackage` ships `cli`) next to this server: in a clone, the package's built CLI
+ * by its path from the clone's root (`node packages/codex-sync/dist/cli.mjs`: nothing is on the PATH there); else the
+ * command its package installs.
+ */
+export const pluginCommand = (source: { readonly cli: string; readonly npmPackage: string }): string => {
+  if (cli() !== cliFor("clone")) return source.cli
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..")
+  const built = ["cli.cjs", "cli.mjs"].find((file) =>
+    existsSync(join(root, "packages", source.npmPackage, "dist", file))
+  )
+  return built === undefined ? source.cli : `node packages/${source.npmPackage}/dist/${built}`
+}

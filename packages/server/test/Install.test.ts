@@ -89,6 +89,21 @@ describe("the server in this clone", () => {
   })
   afterAll(() => server?.stop())
 
+  it("the first start's next steps run here: the data dir it was started with, the plugins' CLIs by their paths", () => {
+    const banner = server.output()
+    expect(banner).toContain("First start")
+    // The test server's data dir is not the default one: the key is made there
+    expect(banner).toMatch(/npm run opensync -- keys create --name laptop --data-dir \S+/)
+    for (const cli of [
+      "node packages/claude-code-sync/dist/cli.cjs login",
+      "node packages/opencode-sync-plugin/dist/cli.mjs login",
+      "node packages/codex-sync/dist/cli.mjs login",
+      "node packages/gemini-sync/dist/cli.mjs login"
+    ]) {
+      expect(banner).toContain(cli)
+    }
+  })
+
   it("/health names the clone's command", async () => {
     const health = (await (await fetch(`${server.url}/health`)).json()) as Record<string, unknown>
     expect(health.cli).toBe("npm run opensync --")

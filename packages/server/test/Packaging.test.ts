@@ -154,7 +154,9 @@ describe("packages installed from their tarballs into an empty prefix", () => {
     const health = (await (await fetch(`${server.url}/health`)).json()) as Record<string, unknown>
     expect(health).toMatchObject({ status: "ok", version: manifestOf(installed, "opensync").version, cli: "opensync" })
     expect(server.key).toMatch(/^osk_/)
-    expect(server.output()).toContain("    opensync keys create --name laptop\n")
+    // (on its own data dir, which the banner names: a key made in the default one would be unknown to it)
+    expect(server.output()).toMatch(/ {4}opensync keys create --name laptop --data-dir \S+\n/)
+    expect(server.output()).toContain("    claude-code-sync login")
     const refused = await fetch(`${server.url}/api/sessions`, {
       headers: { authorization: `Bearer ${ApiKey.generate()}` }
     })
