@@ -346,20 +346,23 @@ describe("the agent kit's sync", () => {
     }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
   })
 
-  it.live("a sync a person asks for waits for a running one, then sends and reports itself (not 'another sync is running')", () => {
-    const { layer, item, remove } = setup()
-    const server = fakeServer()
-    item("1790000000001-1-a.item", { events: [message("s1", "m1", "first")], followUps: [] })
-    return Effect.gen(function* () {
-      const scope = yield* Scope.make()
-      expect(yield* Scope.extend(Kit.Sync.lock, scope)).toBe(true)
-      // The running one (a hook's, retrying) ends a moment later
-      yield* Effect.fork(Effect.delay(Scope.close(scope, Exit.void), "600 millis"))
-      const report = yield* Kit.Sync.runWith({ retention: "always", waitForLock: "live" })
-      expect(report).toMatchObject({ error: null, inboxItems: 1, delivered: 1 })
-      expect(server.received.map((e) => (e.kind === "message" ? e.text : e.kind))).toEqual(["first"])
-    }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
-  })
+  it.live(
+    "a sync a person asks for waits for a running one, then sends and reports itself (not 'another sync is running')",
+    () => {
+      const { layer, item, remove } = setup()
+      const server = fakeServer()
+      item("1790000000001-1-a.item", { events: [message("s1", "m1", "first")], followUps: [] })
+      return Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        expect(yield* Scope.extend(Kit.Sync.lock, scope)).toBe(true)
+        // The running one (a hook's, retrying) ends a moment later
+        yield* Effect.fork(Effect.delay(Scope.close(scope, Exit.void), "600 millis"))
+        const report = yield* Kit.Sync.runWith({ retention: "always", waitForLock: "live" })
+        expect(report).toMatchObject({ error: null, inboxItems: 1, delivered: 1 })
+        expect(server.received.map((e) => (e.kind === "message" ? e.text : e.kind))).toEqual(["first"])
+      }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))
+    }
+  )
 
   it.effect("goes round again as long as items arrive while it sends: none is left for a sync nobody starts", () => {
     // A hook that finds the lock freshly taken starts no sync: the one holding it must take what arrives meanwhile,
