@@ -133,6 +133,20 @@ describe("import of an unchanged archive", () => {
     expect(next.stdout).toContain("read 1 transcript file(s)")
   })
 
+  it("falls through when a transcript was only touched, and finds it unchanged without reading it", {
+    timeout: 180_000
+  }, async () => {
+    const { home } = await imported()
+    const before = statSync(home.main)
+    utimesSync(home.main, before.atime, new Date(before.mtimeMs + 60_000))
+    const next = await home.run(["import"])
+    expect(next.full).toBe(true)
+    // (it was read again whole and counted as updated)
+    expect(next.stdout).toContain("1 session (0 new, 0 updated, 1 unchanged): read 0 transcript file(s)")
+    // Its new time is recorded: the quick answer answers again
+    expect((await home.run(["import"])).full).toBe(false)
+  })
+
   it("falls through when a subagent's transcript was added", { timeout: 180_000 }, async () => {
     const { home } = await imported()
     const other = `${AGENT.slice(0, -4)}beef`

@@ -6,7 +6,7 @@
  */
 
 import { randomUUID } from "node:crypto"
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import { appendFileSync, mkdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { describeQuickImport } from "@opensync/testkit/QuickImport"
 
@@ -44,8 +44,23 @@ describeQuickImport({
       found: "3 sessions (1 new, 0 updated, 2 unchanged): read 1 session file(s)"
     },
     {
+      // (its time changed, not its bytes: its events were queued again and it was counted as updated)
+      what: "a session file touched",
+      change: (home) => {
+        const later = new Date(Date.now() + 60_000)
+        utimesSync(firstFile.get(home) ?? "", later, later)
+      },
+      // read again (its time says it may have changed), it gives the events it gave: nothing queued
+      found: "2 sessions (0 new, 0 updated, 2 unchanged): read 1 session file(s) (0.0 MiB), 0 event(s) queued."
+    },
+    {
       what: "a session file that grew",
-      change: (home) => appendFileSync(firstFile.get(home) ?? "", `${FIXTURE.split("\n")[1]}\n`),
+      // (a new prompt: a line that repeats one gives the same events, and the session is then found unchanged)
+      change: (home) =>
+        appendFileSync(
+          firstFile.get(home) ?? "",
+          `${FIXTURE.split("\n")[7]?.replace("msg_01a24126-d178", "msg_01a24126-e178").replace('"Say hello"', '"And goodbye"')}\n`
+        ),
       found: "2 sessions (0 new, 1 updated, 1 unchanged): read 1 session file(s)"
     },
     {

@@ -56,12 +56,22 @@ describeQuickImport({
     },
     {
       what: "a chat file that grew",
+      // (a new prompt: a line that changes no event, as `lastUpdated` alone, leaves the session unchanged)
+      change: (home) =>
+        appendFileSync(
+          first.get(home)?.path ?? "",
+          `${JSON.stringify({ id: randomUUID(), timestamp: new Date().toISOString(), type: "user", content: [{ text: "one more" }] })}\n`
+        ),
+      found: "2 sessions (0 new, 1 updated, 1 unchanged): read 1 chat file(s)"
+    },
+    {
+      what: "a chat file whose time alone changed",
       change: (home) =>
         appendFileSync(
           first.get(home)?.path ?? "",
           `${JSON.stringify({ $set: { lastUpdated: new Date().toISOString() } })}\n`
         ),
-      found: "2 sessions (0 new, 1 updated, 1 unchanged): read 1 chat file(s)"
+      found: "2 sessions (0 new, 0 updated, 2 unchanged): read 1 chat file(s) (0.0 MiB), 0 event(s) queued."
     }
   ]
 })

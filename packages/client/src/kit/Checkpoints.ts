@@ -34,6 +34,11 @@ export interface Checkpoint {
   readonly tail?: Tail
   /** Other items: the version read (e.g. an update time). */
   readonly version?: string
+  /**
+   * Versioned items: a digest of the ids of the events their last read gave (ids digest content): a read that gives
+   * the same ones (a file touched, or rewritten as it was) queues nothing.
+   */
+  readonly events?: string
   /** Recorded by live sync: the number of the inbox item that brought the item to `version` (`Decoded.read`). */
   readonly part?: number
   /** Whether a reader state was saved with it. */
@@ -63,6 +68,13 @@ interface Index {
 const TAIL_BYTES = 4_096
 
 const digestOf = (bytes: Uint8Array): string => Digest.sha256().update(bytes).digest("base64url").slice(0, 32)
+
+/** The digest `Checkpoint.events` keeps of the events a read gave (their ids, in order). */
+export const eventsDigest = (events: ReadonlyArray<{ readonly id: string }>): string => {
+  const hash = Digest.sha256()
+  for (const event of events) hash.update(`${event.id}\n`)
+  return hash.digest("base64url").slice(0, 32)
+}
 
 const writeAtomic = (dir: string, file: string, text: string) => {
   mkdirSync(dir, { recursive: true, mode: 0o700 })

@@ -240,7 +240,10 @@ export const readItem = <E>(
         result.parts === undefined
           ? { events: result.events, partial: false }
           : eventsOfParts(result.parts, stringsOf((state as QueuedIds | undefined)?.memos))
-      const events = queued === undefined ? read : read.filter((event) => !queued.has(event.id))
+      // The same events as the last read (a file touched, or rewritten as it was): nothing to queue
+      const digest = partial ? undefined : Checkpoints.eventsDigest(read)
+      const same = digest !== undefined && known?.events === digest
+      const events = same ? [] : queued === undefined ? read : read.filter((event) => !queued.has(event.id))
       const memos = result.parts?.flatMap((part) => (part.saved === undefined ? [] : [part.saved])) ?? []
       // After a partial read the ids are few (what changed) and all kept: the next read of what did not change again
       // then queues nothing.
@@ -249,12 +252,29 @@ export const readItem = <E>(
         ids === undefined && memos.length === 0
           ? undefined
           : { ...(ids !== undefined ? { queued: ids } : {}), ...(memos.length > 0 ? { memos } : {}) }
-      const commit = () => store.put(key, { sessionId, options: fingerprint, version }, remember)
+      const commit = () =>
+        store.put(
+          key,
+          { sessionId, options: fingerprint, version, ...(digest !== undefined ? { events: digest } : {}) },
+          // (nothing queued this time: what the last read remembered still holds)
+          same && known?.state === true ? store.state(key) : remember
+        )
       const status =
         previous === undefined ? "new" : known !== undefined && events.length === 0 ? "unchanged" : "updated"
       return { _tag: "Read", status, events, malformed: result.malformed, bytes: item.size, commit } as const
     }
     if (known !== undefined && known.size === item.size && known.mtimeMs === file.mtimeMs) {
+      return { _tag: "Unchanged" } as const
+    }
+    // Touched, not changed (`touch`, a backup or sync tool that sets times): nothing was appended after where the last
+    // read stopped, and the bytes before it are what they were. Unchanged; its new time is recorded.
+    if (
+      known?.size === item.size &&
+      known.offset === item.size &&
+      known.tail !== undefined &&
+      Checkpoints.hasTail(file.path, item.size, known.tail)
+    ) {
+      store.put(key, { ...known, mtimeMs: file.mtimeMs }, known.state === true ? store.state(key) : undefined)
       return { _tag: "Unchanged" } as const
     }
     const from = known === undefined ? undefined : resumePoint(store, key, file.path, item.size, known)
