@@ -163,15 +163,28 @@ describe("Outbox.append and drain", () => {
 
       expect(yield* server.batches).toEqual([["d1", "d2", "d3"], ["d4"], ["d5", "d6", "d7"]])
       expect(result).toEqual({ delivered: 7, rejected: 1, requests: 3, ...noFailure })
-      const [rejected] = ls(dir, "rejected")
-      expect(readJson(path.join(dir, "rejected", rejected))).toEqual({
+      expect(ls(dir, "rejected")).toEqual(["event-huge.json"])
+      expect(readJson(path.join(dir, "rejected", "event-huge.json"))).toMatchObject({
         v: 1,
         rejectedAt: 0,
         reason: "the event is 422 bytes of JSON, more than a request may hold (316)",
-        source: rejected.replace(/\.0\.json$/, ".1.json"),
         index: 0,
         event: ev("huge", 400)
       })
+    })
+  )
+
+  it.effect("the same event refused again (queued again by the next import) is one record, not one more", () =>
+    Effect.gen(function* () {
+      const { dir, outbox } = yield* queued(["bad", "e1"])
+      const server = yield* fakeServer({
+        reject: (id) => (id === "bad" ? "Invalid event: text is not Unicode" : undefined)
+      })
+      expect(yield* outbox.drain(server.send)).toMatchObject({ delivered: 1, rejected: 1 })
+      yield* outbox.append([ev("bad")])
+      expect(yield* outbox.drain(server.send)).toMatchObject({ delivered: 0, rejected: 1 })
+      expect(ls(dir, "rejected")).toEqual(["event-bad.json"])
+      expect((yield* outbox.stats()).rejected).toBe(1)
     })
   )
 
@@ -187,8 +200,8 @@ describe("Outbox.append and drain", () => {
 
       expect(result).toEqual({ delivered: 3, rejected: 1, requests: 1, ...noFailure })
       expect(yield* server.batches).toEqual([["e1", "e2", "bad", "e3"]])
-      expect(ls(dir, "rejected")).toEqual([second.replace(/\.2\.json$/, ".0.json")])
-      expect(readJson(path.join(dir, "rejected", second.replace(/\.2\.json$/, ".0.json")))).toEqual({
+      expect(ls(dir, "rejected")).toEqual(["event-bad.json"])
+      expect(readJson(path.join(dir, "rejected", "event-bad.json"))).toEqual({
         v: 1,
         rejectedAt: 0,
         reason: "Invalid event: sessionId is missing",

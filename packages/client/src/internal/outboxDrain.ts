@@ -335,7 +335,11 @@ export const makeDrainSteps = (ctx: DrainContext) => {
     Effect.gen(function* () {
       const index = Files.originalIndex(file.spool, item.index)
       const body = Files.encodeRejected({ rejectedAt: now, ...record, source: file.name, index, event: item.event })
-      yield* Fs.writeAtomic(scratch(), path.join(dirs.rejected, Files.rejectedName(file.spool.stem, index)), body)
+      yield* Fs.writeAtomic(
+        scratch(),
+        path.join(dirs.rejected, Files.rejectedName(file.spool.stem, index, Files.idOf(item.event))),
+        body
+      )
       totals.rejected += 1
       totals.lastRejected = { at: now, id: Files.idOf(item.event), reason: record.reason }
     })

@@ -290,8 +290,12 @@ export const encodeRejected = (record: Omit<RejectedRecord, "v">): string =>
 
 export const decodeRejected = Schema.decodeUnknownOption(Schema.parseJson(RejectedRecord))
 
-/** `rejected/<stem>.<index>.json`: one name per appended event, so recording a rejection twice is harmless. */
-export const rejectedName = (stem: string, index: number) => `${stem}.${index}.json`
+/**
+ * `rejected/event-<id>.json`: one name per event, so the same event refused again (queued again by the next import
+ * or turn) is one record, not one more; `<stem>.<index>.json` (one per appended event) for an event without a plain id.
+ */
+export const rejectedName = (stem: string, index: number, id: string | null) =>
+  id !== null && /^[\w-]{1,160}$/.test(id) ? `event-${id}.json` : `${stem}.${index}.json`
 
 /** The persisted outcome of the last drains (`state.json`). */
 export const State = Schema.Struct({
