@@ -23,6 +23,8 @@ describe("an event the server refuses", () => {
     )
     const first = await run(["sync"])
     expect(first.stdout).toContain("Sent 0 event(s), 1 rejected by the server, 0 pending.")
+    // and why, and where to look
+    expect(first.stdout).toMatch(/^The server refused it: .+\. `claude-code-sync status` lists what was refused\.$/m)
     expect(readdirSync(join(outbox, "rejected"))).toHaveLength(1)
     const status = await run(["status"])
     expect(status.stdout).toMatch(

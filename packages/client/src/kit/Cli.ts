@@ -33,6 +33,16 @@ const syncAndReport = <E = never, R = never>(options: Sync.RunOptions<E, R> = { 
     const { agent, paths } = yield* LocalState
     const report = yield* Sync.runWith(options)
     yield* Console.log(reportLines(agent, paths.log, report).join("\n"))
+    if (report.rejected > 0) {
+      // Why: "1 rejected by the server" alone left the user to guess
+      const last = (yield* (yield* Outbox.Outbox).stats()).lastRejected
+      if (last !== null) {
+        yield* Console.log(
+          `The server refused ${report.rejected === 1 ? "it" : `them (the last one`}: ${last.reason}` +
+            `${report.rejected === 1 ? "" : ")"}. \`${agent.source.cli} status\` lists what was refused.`
+        )
+      }
+    }
     if (report.error === null && report.delivered + report.rejected + report.deleted + report.pending === 0) {
       // Nothing went to the server, so nothing said whether it still takes this key: a revoked key printed "Sent 0"
       // and exited 0 while status showed the 401, and the next turn's events were refused
