@@ -1,4 +1,5 @@
 import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
 import * as Event from "./Event.js"
 import * as Redaction from "./Redaction.js"
 
@@ -102,39 +103,71 @@ const redacted = (value: string | undefined): string | undefined =>
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
   (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
 
-/** The encoded event a log record stands for, or undefined when OpenSync does not use it. */
-export const logEvent = (record: LogRecord): Event.EventEncoded | undefined => {
+/** What a record became: an event, a record OpenSync uses but cannot take (and why), or nothing (not one it uses). */
+type Outcome = Event.EventEncoded | { readonly refused: string } | undefined
+
+/** The event kinds OpenSync takes from Claude Code's log records. */
+const USED = new Set(["api_request", "tool_result"])
+
+/**
+ * A token count: the attribute's number, 0 when it is absent; undefined when it is there but no count (`"many"`,
+ * `-5`, `1.5`): such a record is refused, not stored with a count that telemetry would let win over the transcript.
+ */
+const count = (value: Value): number | undefined => {
+  if (value === undefined) return 0
+  const n = number(value)
+  return n !== undefined && Number.isInteger(n) && n >= 0 ? n : undefined
+}
+
+const logOutcome = (record: LogRecord): Outcome => {
   const name = eventName(record)
+  if (name === undefined || !USED.has(name)) return undefined
   const a = record.attributes
   const sessionId = text(a.get("session.id"))
   const at = timeOf(record)
-  if (name === undefined || sessionId === undefined || at === undefined) return undefined
-  /** The kind, session and time of the event with the text attributes `keys` names; undefined when one is missing. */
+  if (sessionId === undefined) return { refused: `${name} without session.id` }
+  if (at === undefined) return { refused: `${name} without a time (event.timestamp or timeUnixNano)` }
+  /** The kind, session and time of the event with the text attributes `keys` names; which one is missing, if one is. */
   const head = <Kind extends string, K extends string>(kind: Kind, keys: Record<K, string>) => {
     const ids = requiredText(a, keys)
-    return ids === undefined ? undefined : { kind, source, sessionId, at: Math.round(at), ...ids }
+    if (ids === undefined) {
+      const missing = Object.values<string>(keys).filter((key) => text(a.get(key)) === undefined)
+      return { refused: `${kind} without ${missing.join(" and ")}` }
+    }
+    return { kind, source, sessionId, at: Math.round(at), ...ids }
   }
   switch (name) {
     case "api_request": {
       const event = head("api_request", { requestId: "request_id", model: "model" })
-      if (event === undefined) return undefined
+      if ("refused" in event) return event
+      const tokens = {
+        input: "input_tokens",
+        output: "output_tokens",
+        cacheRead: "cache_read_tokens",
+        cacheWrite5m: "cache_creation_tokens"
+      } as const
+      const usage = { input: 0, output: 0, cacheRead: 0, cacheWrite5m: 0 }
+      for (const [field, attribute] of Object.entries(tokens) as Array<[keyof typeof tokens, string]>) {
+        const value = count(a.get(attribute))
+        if (value === undefined) {
+          return {
+            refused: `api_request: ${attribute} is not a token count (${JSON.stringify(text(a.get(attribute)))})`
+          }
+        }
+        usage[field] = value
+      }
       return Event.make({
         ...event,
-        usage: {
-          input: number(a.get("input_tokens")) ?? 0,
-          output: number(a.get("output_tokens")) ?? 0,
-          cacheRead: number(a.get("cache_read_tokens")) ?? 0,
-          cacheWrite5m: number(a.get("cache_creation_tokens")) ?? 0
-        },
+        usage,
         ...optional("reportedCostUsd", number(a.get("cost_usd"))),
         ...optional("durationMs", number(a.get("duration_ms"))),
         ...optional("querySource", text(a.get("query_source"))),
         ...optional("promptId", text(a.get("prompt.id")))
       })
     }
-    case "tool_result": {
+    default: {
       const event = head("tool_result", { callId: "tool_use_id", name: "tool_name" })
-      if (event === undefined) return undefined
+      if ("refused" in event) return event
       return Event.make({
         ...event,
         success: bool(a.get("success")) ?? true,
@@ -144,9 +177,13 @@ export const logEvent = (record: LogRecord): Event.EventEncoded | undefined => {
         ...optional("error", redacted(text(a.get("error")) ?? text(a.get("error_type"))))
       })
     }
-    default:
-      return undefined
   }
+}
+
+/** The encoded event a log record stands for, or undefined when OpenSync does not use it or cannot take it. */
+export const logEvent = (record: LogRecord): Event.EventEncoded | undefined => {
+  const outcome = logOutcome(record)
+  return outcome === undefined || "refused" in outcome ? undefined : outcome
 }
 
 /** The metric Claude Code reports active time in (seconds, by `type`). */
@@ -177,23 +214,36 @@ export interface Converted {
   readonly errors: Array<string>
 }
 
-const convert = <A>(items: ReadonlyArray<A>, toEvent: (item: A) => Event.EventEncoded | undefined): Converted => {
+const convert = <A>(items: ReadonlyArray<A>, toEvent: (item: A) => Outcome): Converted => {
   const out = { events: [] as Array<Event.Event>, rejected: 0, errors: [] as Array<string> }
+  const refuse = (error: string) => {
+    out.rejected++
+    if (out.errors.length < 3 && !out.errors.includes(error)) out.errors.push(error)
+  }
   for (const item of items) {
     const encoded = toEvent(item)
     if (encoded === undefined) continue
+    if ("refused" in encoded) {
+      refuse(encoded.refused)
+      continue
+    }
     const decoded = Event.decodeUnknown(encoded)
     if (Either.isRight(decoded)) out.events.push(decoded.right)
     else {
-      out.rejected++
-      if (out.errors.length < 3) out.errors.push(`${encoded.kind}: ${decoded.left.message.split("\n")[0]}`)
+      // Where and what: `api_request: usage.input: Expected a non-negative number, actual -5`
+      const [issue] = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
+      refuse(
+        issue === undefined
+          ? `${encoded.kind}: ${decoded.left.message.split("\n")[0]}`
+          : `${encoded.kind}: ${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`
+      )
     }
   }
   return out
 }
 
-/** The events of a batch of log records. */
-export const fromLogs = (records: ReadonlyArray<LogRecord>): Converted => convert(records, logEvent)
+/** The events of a batch of log records; the Claude Code records OpenSync uses but cannot take are counted, with why. */
+export const fromLogs = (records: ReadonlyArray<LogRecord>): Converted => convert(records, logOutcome)
 
 /** The events of a batch of metric data points. */
 export const fromMetrics = (points: ReadonlyArray<MetricPoint>): Converted => convert(points, metricEvent)
