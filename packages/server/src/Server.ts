@@ -71,7 +71,8 @@ export const layer = (options: ServeOptions) => {
       storageLayer(options.dataDir, {
         maxBytes: options.maxDbBytes,
         background: true,
-        walPages: options.walPages
+        walPages: options.walPages,
+        writable: true
       })
     ),
     Layer.provideMerge(NodeHttpServer.layer(make, { host: options.host, port: options.port })),

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, statfsSync, statSync } from "node:fs"
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, statfsSync, statSync } from "node:fs"
 import { join } from "node:path"
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   readonly gatherMs?: number | undefined
   /** With `background`: the WAL length (pages) at which it is started over (`Checkpoints.truncatePages`). */
   readonly walPages?: number | undefined
+  /** Refuse a data dir the process cannot write (the server, which writes every event there; not a CLI that reads). */
+  readonly writable?: boolean | undefined
 }
 
 /** The SQLite file of a data dir. */
@@ -43,7 +45,16 @@ const databaseFiles = (dataDir: string) =>
  */
 export const secureDataDir = (dataDir: string): ReadonlyArray<string> => {
   const warnings: Array<string> = []
-  if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  if (!existsSync(dataDir)) {
+    try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    } catch (error) {
+      throw new Error(
+        `Cannot create the data directory ${dataDir}: ${reasonOf(error)}. Choose one this user can write with ` +
+          "--data-dir (or OPENSYNC_DATA_DIR)."
+      )
+    }
+  }
   const check = (path: string, allowed: number, what: string) => {
     if (!existsSync(path) || process.platform === "win32") return
     const mode = statSync(path).mode & 0o777
@@ -56,6 +67,30 @@ export const secureDataDir = (dataDir: string): ReadonlyArray<string> => {
   check(dataDir, 0o700, "The data directory")
   for (const file of databaseFiles(dataDir)) check(file, 0o600, "The database file")
   return warnings
+}
+
+const reasonOf = (error: unknown): string =>
+  error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error)
+
+/**
+ * What keeps the server from writing its data dir (a read-only mount, a folder or file it may not write), or
+ * undefined; `access` is `fs.accessSync` (a test gives its own).
+ */
+export const notWritable = (
+  dataDir: string,
+  access: (path: string, mode: number) => void = accessSync
+): string | undefined => {
+  for (const path of [dataDir, ...databaseFiles(dataDir).filter((file) => existsSync(file))]) {
+    try {
+      access(path, constants.W_OK)
+    } catch (error) {
+      return (
+        `${path} is not writable (${reasonOf(error)}): the server stores every event there. Make it writable, or ` +
+        "start the server with another --data-dir."
+      )
+    }
+  }
+  return undefined
 }
 
 /** Below this much free space the server warns at start that writes will fail. */
@@ -174,8 +209,12 @@ export class Writer extends Effect.Service<Writer>()("@opensync/server/Writer", 
 export const layer = (options: DatabaseOptions) =>
   Layer.unwrapEffect(
     Effect.sync(() => {
+      const secured = secureDataDir(options.dataDir)
+      // (read-only, it started and answered every write with a 500)
+      const readOnly = options.writable === true ? notWritable(options.dataDir) : undefined
+      if (readOnly !== undefined) throw new Error(readOnly)
       const space = spaceWarning(options.dataDir)
-      const warnings = [...secureDataDir(options.dataDir), ...(space === undefined ? [] : [space])]
+      const warnings = [...secured, ...(space === undefined ? [] : [space])]
       const existed = new Set(databaseFiles(options.dataDir).filter((file) => existsSync(file)))
       const trust: SearchIndex.Trust = { trusted: false }
       const walPages = options.walPages ?? Checkpoints.truncatePages
