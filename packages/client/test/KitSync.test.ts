@@ -90,7 +90,11 @@ const FakeSource = Layer.succeed(
     followUp: (followUp) =>
       Effect.try({
         try: () => [message(followUp.sessionId, `${followUp.path}:read`, readFileSync(followUp.path, "utf8"))],
-        catch: () => new Kit.SessionSource.FollowUpFailed({ path: followUp.path, reason: "gone" })
+        catch: (cause) =>
+          new Kit.SessionSource.FollowUpFailed({
+            path: followUp.path,
+            reason: cause instanceof Error ? cause.message : String(cause)
+          })
       }),
     // The history of the session "s9": what the hot path could not store is re-read from here.
     history: () =>
@@ -294,16 +298,25 @@ describe("the agent kit's sync", () => {
       const { paths, layer, item, remove } = setup()
       const server = fakeServer()
       return Effect.gen(function* () {
+        // A transcript that is not there is no failure: a session that ends before the agent wrote one has none
         item("1790000000001-1-a.item", {
           events: [message("s9", "m0", "prompt")],
           followUps: [{ sessionId: "s9", path: join(paths.stateDir, "missing.jsonl") }]
+        })
+        expect(yield* Kit.Sync.run).toMatchObject({ inboxItems: 1, followUps: 0, recovered: 0, error: null })
+        expect(Kit.Failures.read(paths)).toMatchObject({ count: 0, lastError: null })
+        // One that cannot be read (a folder where it should be) is
+        mkdirSync(join(paths.stateDir, "folder.jsonl"), { recursive: true })
+        item("1790000000002-1-a.item", {
+          events: [message("s9", "m1", "prompt")],
+          followUps: [{ sessionId: "s9", path: join(paths.stateDir, "folder.jsonl") }]
         })
         const report = yield* Kit.Sync.run
         expect(report).toMatchObject({ inboxItems: 1, followUps: 0, recovered: 1, error: null })
         // The session came from the history instead
         expect(server.received.map((e) => (e.kind === "message" ? e.text : e.kind))).toContain("from history")
         const failures = Kit.Failures.read(paths)
-        expect(failures.lastError).toMatch(/^after a turn, cannot read .*missing\.jsonl: gone/)
+        expect(failures.lastError).toMatch(/^after a turn, cannot read .*folder\.jsonl: EISDIR/)
         expect(failures.recovered).toBe(1)
         expect(failures.recoveredAt).not.toBeNull()
       }).pipe(Effect.provide(layer(server.transport)), Effect.ensuring(Effect.sync(remove)))

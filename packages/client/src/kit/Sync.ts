@@ -154,9 +154,12 @@ export const processInbox = (options: MappingOptions, server: string | null = nu
       )
       if (Either.isLeft(read)) {
         yield* log(`sync: ${read.left.message}`)
-        // (dated a millisecond back: the recovery of this same sync, which may start within the millisecond, keeps
-        // only sessions recorded once it began, by hooks failing meanwhile)
-        Failures.record(paths, followUp.sessionId, `after a turn, ${read.left.message}`, Date.now() - 1)
+        // A file that is not there is no failure: a session that ends before the agent wrote anything has none.
+        // (Dated a millisecond back: the recovery of this same sync, which may start within the millisecond, keeps
+        // only sessions recorded once it began, by hooks failing meanwhile.)
+        if (!/ENOENT|no such file/i.test(read.left.message)) {
+          Failures.record(paths, followUp.sessionId, `after a turn, ${read.left.message}`, Date.now() - 1)
+        }
         FollowUps.remove(file)
         continue
       }
