@@ -7,6 +7,9 @@ const integer = new Intl.NumberFormat("en")
 
 export const tokens = (n: number) => (Math.abs(n) < 10_000 ? integer.format(n) : compact.format(n))
 export const count = (n: number) => integer.format(n)
+/** `1 session`, `2 sessions`: a count with its noun (`plural` when adding an s is wrong). */
+export const counted = (n: number, noun: string, plural = `${noun}s`) =>
+  `${integer.format(n)} ${n === 1 ? noun : plural}`
 
 export const usd = (n: number) => {
   if (n === 0) return "$0"

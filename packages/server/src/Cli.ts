@@ -277,11 +277,25 @@ const signInsRevoke = Command.make(
       dataDir,
       Effect.gen(function* () {
         const signIns = yield* SignIns
-        const revoked = yield* signIns.revoke(Ids.UserId.make(user), id, Date.now())
+        const now = Date.now()
+        const revoked = yield* signIns.revoke(Ids.UserId.make(user), id, now)
         if (Option.isNone(revoked)) {
           return yield* Effect.fail(new Error(`No sign-in with id ${id}. See \`${Install.command("sign-ins list")}\`.`))
         }
-        yield* Terminal.print(`Ended sign-in ${id} (${revoked.value.browser}). That browser is signed out at once.`)
+        const { browser, revokedAt, expiresAt } = revoked.value
+        const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`
+        // One that had ended already (revoked before, or expired) is said as such: nothing changed
+        const ended =
+          revokedAt !== null && revokedAt !== now
+            ? `was ended at ${utc(revokedAt)}`
+            : expiresAt <= now
+              ? `had expired at ${utc(expiresAt)}`
+              : undefined
+        yield* Terminal.print(
+          ended === undefined
+            ? `Ended sign-in ${id} (${browser}). That browser is signed out at once.`
+            : `Sign-in ${id} (${browser}) ${ended}; nothing changed.`
+        )
       })
     )
 ).pipe(Command.withDescription("End a dashboard sign-in at once."))

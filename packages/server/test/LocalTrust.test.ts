@@ -319,6 +319,10 @@ describe("opensync sign-ins", { timeout: 120_000 }, () => {
     expect(listed.map((s) => s.browser)).toEqual(["curl 8"])
     expect(await server.cli(["sign-ins", "list"])).toMatch(/sgn_\w+ +curl 8 .*key default/)
     expect(await server.cli(["sign-ins", "revoke", listed[0]!.id])).toContain("signed out at once")
+    // Again: it had ended, and says so
+    expect(await server.cli(["sign-ins", "revoke", listed[0]!.id])).toMatch(
+      /^Sign-in sgn_\w+ \(curl 8\) was ended at \d{4}-\d\d-\d\d \d\d:\d\d UTC; nothing changed\.$/m
+    )
     expect((await call(server, "GET", "/auth/me", undefined, token)).status).toEqual(401)
     expect(await server.cli(["sign-ins", "list"])).toContain("No active dashboard sign-ins")
   })

@@ -65,7 +65,7 @@ const chartControls = [
 
 /** Usage columns of the compact tables without headers: the session count says what it counts. */
 const countedColumns: ReadonlyArray<Column<Usage>> = [
-  { label: "Sessions", cell: (r) => `${F.count(r.sessions)} sessions`, num: true },
+  { label: "Sessions", cell: (r) => F.counted(r.sessions, "session"), num: true },
   ...usageColumns.slice(1)
 ]
 

@@ -209,7 +209,9 @@ const Row = (props: { readonly session: SessionSummary }) => {
           <SourceChip source={s.source} />
           <span>{F.projectOf(s)}</span>
           {s.model !== null && <span className="muted">{s.model}</span>}
-          {s.toolErrorCount > 0 && <span className="chip chip-error">{s.toolErrorCount} failed tools</span>}
+          {s.toolErrorCount > 0 && (
+            <span className="chip chip-error">{F.counted(s.toolErrorCount, "failed tool")}</span>
+          )}
         </div>
       </td>
       <td className="col-date" title={F.dateAndTime(s.updatedAt)}>

@@ -279,8 +279,8 @@ const DangerZone = () => {
         setConfirmText("")
         setResult(
           r.status === "deleted"
-            ? `Deleted ${F.count(r.sessions)} sessions with their messages, tool calls and statistics.`
-            : `Deletion of ${F.count(r.sessions)} sessions is scheduled; it finishes in the background.`
+            ? `Deleted ${F.counted(r.sessions, "session")} with their messages, tool calls and statistics.`
+            : `Deletion of ${F.counted(r.sessions, "session")} is scheduled; it finishes in the background.`
         )
       },
       (e: Error) => setError(e.message)
