@@ -157,6 +157,12 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     expect(badKey.code).not.toBe(0)
     expect(badKey.stderr).toMatch(/rejected the API key .*Run login again with a valid osk_ key\. Nothing was saved\./)
     expect(readFileSync(configPath(dir), "utf8")).toBe(before)
+    // A server that is down: said without what a sync says of its queue (a login queues nothing)
+    const down = await run(dir, ["login", "--url", "http://127.0.0.1:9", "--key", server.key])
+    expect(down.code).not.toBe(0)
+    expect(down.stderr).toMatch(/Cannot reach http:\/\/127\.0\.0\.1:9 .*Is the server running\? Nothing was saved\./)
+    expect(down.stderr).not.toContain("queued")
+    expect(readFileSync(configPath(dir), "utf8")).toBe(before)
 
     expect((await run(dir, ["set", "syncThinking", "true"])).code).toBe(0)
     const config = await run(dir, ["config", "--json"])

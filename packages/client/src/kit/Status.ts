@@ -107,7 +107,8 @@ const outboxLines = (outbox: Outbox.Stats, connection: Checked, cli: string): Re
   const lines: Array<string> = []
   if (outbox.pending === 0) lines.push("0 pending")
   else {
-    const why = outbox.lastError === null ? "" : `: ${outbox.lastError}`
+    // (the error's own full stop, before the `;` that follows it, made "queued.; the next hook")
+    const why = outbox.lastError === null ? "" : `: ${outbox.lastError.replace(/\.$/, "")}`
     const next = connection.ok
       ? "the next hook or turn sends them"
       : connection.kind === "refused"
