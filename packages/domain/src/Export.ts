@@ -82,7 +82,7 @@ export const markdown = (detail: SessionDetail): string => {
     `- Model: ${s.model ?? "unknown"}`,
     `- Started: ${new Date(s.startedAt).toISOString()}`,
     `- Messages: ${s.messageCount}, tool calls: ${s.toolCallCount}`,
-    `- Tokens: ${s.totalTokens} (input ${s.usage.input}, output ${s.usage.output}, cache read ${s.usage.cacheRead}, cache write ${s.usage.cacheWrite5m + s.usage.cacheWrite1h})`,
+    `- Tokens: ${s.totalTokens} (input ${s.usage.input}, output ${s.usage.output}${s.usage.reasoning > 0 ? `, reasoning ${s.usage.reasoning}` : ""}, cache read ${s.usage.cacheRead}, cache write ${s.usage.cacheWrite5m + s.usage.cacheWrite1h})`,
     `- Cost: $${s.costUsd.toFixed(4)}`,
     ""
   ]
@@ -92,7 +92,14 @@ export const markdown = (detail: SessionDetail): string => {
     toolsByMessage.set(key, [...(toolsByMessage.get(key) ?? []), call])
   }
   for (const message of detail.messages) {
-    lines.push(`## ${message.role} · ${new Date(message.createdAt).toISOString()}`, "")
+    // A subagent's task is its parent agent's words, not the user's; what the agent put in is named for what it is
+    const who =
+      message.subtype === "delegation"
+        ? "parent agent (task)"
+        : message.subtype === undefined
+          ? message.role
+          : `${message.role} (${message.subtype})`
+    lines.push(`## ${who} · ${new Date(message.createdAt).toISOString()}`, "")
     if (message.text.length > 0) lines.push(message.text, "")
     for (const call of toolsByMessage.get(message.id) ?? []) {
       const summary = call.input.summary ?? call.input.paths.join(", ")
