@@ -85,8 +85,21 @@ export const signIn = async (baseUrl: string, apiKey: string): Promise<Auth> => 
   return { connection, me: await me(connection) }
 }
 
-/** Picks up an existing sign-in: a `#key=osk_…` link (exchanged, then removed from the URL), a tab session, a cookie. */
+let ended = false
+
+/** Whether the last `restore` found a sign-in the server no longer takes. */
+export const restoredEnded = (): boolean => ended
+
+/** What the sign-in form says when a sign-in this browser held was refused (signed out elsewhere, its key revoked). */
+export const endedMessage =
+  "Your sign-in has ended: it was signed out, it expired, or its key was revoked. Sign in again with a full key."
+
+/**
+ * Picks up an existing sign-in: a `#key=osk_…` link (exchanged, then removed from the URL), a tab session, a cookie.
+ * Null when there is none, or when the server refused the one this browser held (`ended`: the form says why).
+ */
 export const restore = async (): Promise<Auth | null> => {
+  ended = false
   const fragment = new URLSearchParams(location.hash.slice(1)).get("key")
   if (fragment !== null) {
     history.replaceState(null, "", location.pathname + location.search)
@@ -98,8 +111,10 @@ export const restore = async (): Promise<Auth | null> => {
     try {
       return { connection, me: await me(connection) }
     } catch (e) {
-      if (e instanceof ApiError && e.status === 401) sessionStorage.removeItem(storageKey)
-      else throw e
+      if (e instanceof ApiError && e.status === 401) {
+        sessionStorage.removeItem(storageKey)
+        ended = true
+      } else throw e
     }
   }
   const secret = readSecret()
@@ -108,7 +123,10 @@ export const restore = async (): Promise<Auth | null> => {
   try {
     return { connection, me: await me(connection) }
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) writeSecret(null)
+    if (e instanceof ApiError && e.status === 401) {
+      writeSecret(null)
+      ended = true
+    }
     if (e instanceof ApiError && (e.status === 401 || e.status === 404)) return null
     throw e
   }

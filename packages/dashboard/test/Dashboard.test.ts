@@ -442,6 +442,8 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await keyRow.locator("text=revoked").waitFor()
     await p.reload()
     await p.getByLabel("API key").waitFor()
+    // and it says why (it showed the form alone)
+    await p.getByText("Your sign-in has ended: it was signed out, it expired, or its key was revoked.").waitFor()
     expect(await signIns.filter({ hasText: "admin laptop" }).count()).toBe(0)
     await other.close()
   })
