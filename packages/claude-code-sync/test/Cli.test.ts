@@ -338,6 +338,12 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
       "Nothing changed since 2099-01-01: 1 transcript file(s) older than that left out (import without --since to read them)."
     )
 
+    // Words a person types; what it cannot read is said as such
+    expect((await run(dir, ["import", "--since", "yesterday"])).code).toBe(0)
+    const soon = await run(dir, ["import", "--since", "soon"])
+    expect(soon.code).not.toBe(0)
+    expect(soon.stderr).toContain("--since takes a date (2026-01-31, or 2026-01-31T09:00), today, yesterday, or days")
+
     // --again reads it whole and sends it all again: the server counts duplicates, nothing changes.
     const again2 = await run(dir, ["import", "--again"])
     expect(again2.stderr).toBe("")

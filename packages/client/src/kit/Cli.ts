@@ -3,7 +3,7 @@
  * `verify`, `sync`, `import`, plus the agent's own commands. The handlers are one to three lines over `Sync`,
  * `History`, `Status` and the agent's `SessionSource`.
  */
-import { Command, Options } from "@effect/cli"
+import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -243,6 +243,29 @@ const retryRejected = Effect.gen(function* () {
   yield* syncAndReport({ extra: Effect.as(requeue, undefined), waitForLock: true, retention: "always" })
 })
 
+/**
+ * What `import --since` takes, as the date it starts from (local midnight for a day), or undefined: an ISO date or
+ * time, `today`, `yesterday`, or `<n>d` / `<n>w` back from today's start.
+ */
+export const parseSince = (text: string, now: number): Date | undefined => {
+  const value = text.trim().toLowerCase()
+  const midnight = new Date(now)
+  midnight.setHours(0, 0, 0, 0)
+  const daysBack = (days: number) => {
+    const date = new Date(midnight)
+    date.setDate(date.getDate() - days)
+    return date
+  }
+  if (value === "today") return daysBack(0)
+  if (value === "yesterday") return daysBack(1)
+  const back = /^(\d{1,4})\s*([dw])$/.exec(value)
+  if (back !== null) return daysBack(Number(back[1]) * (back[2] === "w" ? 7 : 1))
+  if (!/^\d{4}-\d\d-\d\d(?:[t ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:z|[+-]\d\d:?\d\d)?)?$/.test(value)) return undefined
+  // A day alone is that day's local midnight (as `new Date("2026-01-31")` would not: it reads UTC)
+  const date = /^\d{4}-\d\d-\d\d$/.test(value) ? new Date(`${value}T00:00`) : new Date(text.trim())
+  return Number.isNaN(date.getTime()) ? undefined : date
+}
+
 /** `--session current` names the session the command runs in (a slash command inside the agent). */
 const syncCommand = (session: Option.Option<string>, retry: boolean) =>
   Effect.gen(function* () {
@@ -401,8 +424,23 @@ export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<A
       "Queue the events the server refused (outbox/rejected/) again, then send everything queued."
     )
   )
-  const since = Options.date("since").pipe(
-    Options.withDescription("Only what changed on or after this date (e.g. 2026-01-31)."),
+  const since = Options.text("since").pipe(
+    Options.withDescription(
+      "Only what changed on or after this date: 2026-01-31 (or a time: 2026-01-31T09:00), today, yesterday, 7d, 2w."
+    ),
+    Options.mapEffect((text) => {
+      const date = parseSince(text, Date.now())
+      return date === undefined
+        ? Effect.fail(
+            ValidationError.invalidValue(
+              HelpDoc.p(
+                `--since takes a date (2026-01-31, or 2026-01-31T09:00), today, yesterday, or days or weeks back ` +
+                  `(7d, 2w); got ${JSON.stringify(text)}.`
+              )
+            )
+          )
+        : Effect.succeed(date)
+    }),
     Options.optional
   )
   const again = Options.boolean("again").pipe(

@@ -57,6 +57,14 @@ export interface Words {
   readonly older?: { readonly count: number; readonly since: number } | undefined
 }
 
+/** `2026-01-31` (local), with the time when it is not midnight: what `--since` was given. */
+const localTime = (ms: number): string => {
+  const d = new Date(ms)
+  const pad = (n: number) => String(n).padStart(2, "0")
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
+  return d.getHours() === 0 && d.getMinutes() === 0 ? day : `${day} ${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
+
 /** What `--since` left out of `found`: how many files, and the date. */
 export const olderThan = (found: number, kept: number, since: number | undefined): Words["older"] =>
   since === undefined ? undefined : { count: found - kept, since }
@@ -70,7 +78,7 @@ export const filesSummary = (totals: Read, words: Words): string => {
     const older = words.older
     return older === undefined || older.count === 0
       ? words.none
-      : `Nothing changed since ${new Date(older.since).toISOString().slice(0, 10)}: ${older.count} ${words.files}(s) ` +
+      : `Nothing changed since ${localTime(older.since)}: ${older.count} ${words.files}(s) ` +
           "older than that left out (import without --since to read them)."
   }
   const skipped = totals.skipped.length > 0 ? `, ${totals.skipped.length} file(s) skipped` : ""
