@@ -175,7 +175,7 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
       syncThinking: true,
       telemetry: true,
       origins: {
-        serverUrl: "file",
+        convexUrl: "file",
         apiKey: "file",
         autoSync: "default",
         syncToolCalls: "default",

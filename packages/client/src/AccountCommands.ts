@@ -77,7 +77,15 @@ export const effectiveConfig = (cli: Cli) =>
       syncToolCalls: config.syncToolCalls,
       syncThinking: config.syncThinking,
       ...(cli.telemetry === true ? { telemetry: config.telemetry } : {}),
-      origins: config.origins,
+      // (under the settings' own names: `convexUrl`, as above, not the store's `serverUrl`)
+      origins: {
+        convexUrl: config.origins.serverUrl,
+        apiKey: config.origins.apiKey,
+        autoSync: config.origins.autoSync,
+        syncToolCalls: config.origins.syncToolCalls,
+        syncThinking: config.origins.syncThinking,
+        ...(cli.telemetry === true ? { telemetry: config.origins.telemetry } : {})
+      },
       lines: [
         `config file    ${config.path}`,
         `convexUrl      ${config.serverUrl ?? notSet}  (${origin("serverUrl")})`,

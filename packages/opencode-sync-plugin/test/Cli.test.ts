@@ -58,9 +58,12 @@ describe("opencode-sync CLI", () => {
       apiKey: null,
       syncToolCalls: false,
       syncThinking: true,
-      origins: { serverUrl: "file", syncToolCalls: "env", syncThinking: "file", apiKey: "default" }
+      origins: { convexUrl: "file", syncToolCalls: "env", syncThinking: "file", apiKey: "default" }
     })
     expect(JSON.parse(shown.stdout)).not.toHaveProperty("telemetry")
+    // (each origin under its setting's name; none for a setting this agent does not have)
+    expect(JSON.parse(shown.stdout).origins).not.toHaveProperty("serverUrl")
+    expect(JSON.parse(shown.stdout).origins).not.toHaveProperty("telemetry")
     const bad = await run(dir.path, ["set", "apiKey", "nope"])
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/^opencode-sync: /)
