@@ -61,6 +61,12 @@ describe("opencode-sync CLI", () => {
       origins: { convexUrl: "file", syncToolCalls: "env", syncThinking: "file", apiKey: "default" }
     })
     expect(JSON.parse(shown.stdout)).not.toHaveProperty("telemetry")
+    // An unknown setting lists this agent's own
+    const colour = await run(dir.path, ["set", "colour", "blue"])
+    expect(colour.code).not.toBe(0)
+    expect(colour.stderr).toContain(
+      'opencode-sync has no setting "colour"; use one of convexUrl, apiKey, autoSync, syncToolCalls, syncThinking.'
+    )
     // (each origin under its setting's name; none for a setting this agent does not have)
     expect(JSON.parse(shown.stdout).origins).not.toHaveProperty("serverUrl")
     expect(JSON.parse(shown.stdout).origins).not.toHaveProperty("telemetry")

@@ -352,6 +352,11 @@ const setValue = (agent: Agent, key: string, value: string) =>
         `${agent.source.cli} has no telemetry setting (${agent.source.label} has no telemetry export).`
       )
     }
+    // The settings this agent has (an unknown one's error listed `telemetry` for every agent)
+    const keys = ConfigStore.settableKeys.filter((k) => k !== "telemetry" || agent.telemetry !== undefined)
+    if (!(keys as ReadonlyArray<string>).includes(key)) {
+      return yield* fail(`${agent.source.cli} has no setting ${JSON.stringify(key)}; use one of ${keys.join(", ")}.`)
+    }
     yield* AccountCommands.setValue(key, value)
     if (key === "telemetry") yield* Effect.flatMap(Telemetry.apply(false), printLines)
   })
