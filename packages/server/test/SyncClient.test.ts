@@ -115,7 +115,7 @@ describe("Outbox and SyncClient against the real server", () => {
 
       expect(result).toMatchObject({ delivered: 3, rejected: 1, retrying: 0, failed: [], failure: null })
       const [name] = readdirSync(join(dir, "outbox", "rejected"))
-      expect(name).toMatch(/\.1\.json$/)
+      expect(name).toBe("event-evt_invalid.json")
       const record = JSON.parse(readFileSync(join(dir, "outbox", "rejected", name), "utf8"))
       expect(record).toMatchObject({ index: 1, event: invalid })
       expect(record.reason.length > 0).toBe(true)
