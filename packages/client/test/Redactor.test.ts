@@ -835,6 +835,26 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
     expect(gone(`fetch(\`https://api.openweathermap.org/data/2.5/weather?q=London&appid=${appid}\`)`, appid)).toBe(true)
   })
 
+  it("secrets printed by terraform output -raw, node -e … randomBytes, cat privatekey; not other outputs", () => {
+    const value = g.alnum(20)
+    const hex = g.hex(64)
+    const key = `${g.b64(43)}=`
+    expect(redact(`$ terraform output -raw db_password\n${value}`)).toBe(
+      `$ terraform output -raw db_password\n${R("printed-secret")}`
+    )
+    expect(redact(`$ node -e "console.log(require('crypto').randomBytes(32).toString('hex'))"\n${hex}`)).toContain(
+      R("printed-secret")
+    )
+    expect(redact(`$ wg genkey | tee privatekey | wg pubkey\n${g.b64(43)}=\n$ cat privatekey\n${key}`)).not.toContain(
+      key
+    )
+    unchanged(
+      "$ terraform output -raw instance_ip\n10.0.1.12",
+      '$ node -e "console.log(1+1)"\n2',
+      'const id = crypto.randomBytes(16).toString("hex")\nconsole.log(id)'
+    )
+  })
+
   it("keeps references to a secret store: the name of a secret, resolved when the tool runs", () => {
     const references = [
       "DB_PASSWORD=op://Production/db/password",

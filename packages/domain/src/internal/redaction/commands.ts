@@ -582,7 +582,11 @@ export const cookieScanner: Scanner = (scan, at, end) => {
  */
 const PRINTS_SECRET = new RegExp(
   [
-    "\\b(?:cat|head|tail|less|more|bat|type|Get-Content|gc)\\s+\\S*(?:master\\.key|\\.key|_key|\\.secret|secret|token|password|\\.pass)\\b[^|;&>\\n]*$",
+    "\\b(?:cat|head|tail|less|more|bat|type|Get-Content|gc)\\s+\\S*(?:master\\.key|\\.key|_key|privatekey|\\.secret|secret|token|password|\\.pass)\\b[^|;&>\\n]*$",
+    // A secret-named output of Terraform or OpenTofu, printed raw
+    "\\b(?:terraform|tofu)\\s+output\\s+-raw\\s+[\\w-]*(?:password|passwd|secret|token|key)[\\w-]*\\s*$",
+    // Random bytes printed as text by Node (`node -e "console.log(crypto.randomBytes(32).toString('hex'))"`)
+    "\\bnode\\s+(?:-e|-p|--eval|--print)\\s+.*randomBytes\\(\\s*\\d+\\s*\\)\\.toString\\(",
     "\\bgcloud\\s+secrets\\s+versions\\s+access\\b",
     "\\bkubectl\\b.*\\bget\\s+secrets?\\b.*(?:jsonpath|go-template)",
     "\\baws\\s+secretsmanager\\s+get-secret-value\\b.*--output\\s+text",
@@ -613,7 +617,7 @@ const PRINTS_SECRET = new RegExp(
 
 /** The commands of `PRINTS_SECRET`, a cheap first test of a line. */
 const PRINTING_COMMAND =
-  /\b(?:cat|head|tail|less|more|bat|type|gc|Get-Content|gcloud|kubectl|aws|az|vault|doppler|gh|glab|fly|flyctl|vercel|npm|security|pass|gopass|bw|lpass|echo|printenv|printf|openssl|php|rails|python3?|wg|argocd)\s/
+  /\b(?:cat|head|tail|less|more|bat|type|gc|Get-Content|gcloud|kubectl|aws|az|vault|doppler|gh|glab|fly|flyctl|vercel|npm|security|pass|gopass|bw|lpass|echo|printenv|printf|openssl|php|rails|python3?|wg|argocd|terraform|tofu|node)\s/
 
 /**
  * A REPL's prompt reading a secret-named environment variable (`> process.env.SESSION_SECRET`, `>>>

@@ -268,7 +268,7 @@ const ANCHORS =
   "a(?:uth|ppid=(?<=[?&]appid=)|k=(?<=[?&]ak=)|lgoliasearch\\(|cl[ \\t]+setuser|ult[ \\t]+login(?<=vault[ \\t]+login)|chtwoord(?<=wachtwoord)|dgangskode|pi-schl[üu]ssel)|" +
   "b(?:earer|undle[ \\t]+config|ase64(?<=\\|[ \\t]{0,4}base64)|toa\\(|64encode\\(|uffer\\.from\\()|" +
   "h(?:ttp-basic|as[łl]o|eslo|mac(?:\\.new)?\\()|j(?:wt\\.(?:sign|verify|encode|decode)|elsz[óo]|eton)|" +
-  "identified|dev:|r(?:abbitmqctl|and[ \\t]+-)|sqlplus|f(?:reerdp|ernet\\()|" +
+  "identified|dev:|r(?:abbitmqctl|and[ \\t]+-|andomBytes\\()|sqlplus|f(?:reerdp|ernet\\()|" +
   "[_.-]p(?:w|at)(?![a-z0-9])|\\.login\\(|:(?:\\/\\/|\\d{4,5}:|\\*:|:add-mask::)|\\/u(?:ser)?:|\\]:\\d{2,5}[ \\t]|" +
   "[ \\t](?:-(?:[uapPwb]|-(?:user|auth|http-user|body))|user[ \\t](?<=net[ \\t]{1,4}user[ \\t]))|tid=|" +
   NON_ASCII_LABEL_ANCHORS
