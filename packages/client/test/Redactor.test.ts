@@ -835,7 +835,7 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
     expect(gone(`fetch(\`https://api.openweathermap.org/data/2.5/weather?q=London&appid=${appid}\`)`, appid)).toBe(true)
   })
 
-  it("secrets printed by terraform output -raw, node -e … randomBytes, cat privatekey; not other outputs", () => {
+  it("secrets printed by terraform output -raw, node -e … randomBytes, cat privatekey, typed at git's prompt; not other outputs", () => {
     const value = g.alnum(20)
     const hex = g.hex(64)
     const key = `${g.b64(43)}=`
@@ -848,7 +848,18 @@ describe("redactText on raw JSON lines: what a decoded view finds ends where its
     expect(redact(`$ wg genkey | tee privatekey | wg pubkey\n${g.b64(43)}=\n$ cat privatekey\n${key}`)).not.toContain(
       key
     )
+    // What was typed at git's password prompt, as a terminal transcript shows it
+    const typed = `${g.alnum(10)}7.`
+    expect(
+      redact(
+        `Username for 'https://git.acme.io': alice\nPassword for 'https://alice@git.acme.io': ${typed}\nremote: ok`
+      )
+    ).toBe(
+      `Username for 'https://git.acme.io': alice\nPassword for 'https://alice@git.acme.io': ${R("printed-secret")}\nremote: ok`
+    )
+    expect(gone(JSON.stringify({ content: `Password for 'https://git.acme.io': ${typed}\nok` }), typed)).toBe(true)
     unchanged(
+      "Password for 'https://alice@git.acme.io': \nfatal: Authentication failed",
       "$ terraform output -raw instance_ip\n10.0.1.12",
       '$ node -e "console.log(1+1)"\n2',
       'const id = crypto.randomBytes(16).toString("hex")\nconsole.log(id)'

@@ -55,7 +55,7 @@ import { charTable, declareRules, type Scan, type Scanner, stickyAt } from "./en
 import { base64PemScanner, eyjScanner, openVpnKeyScanner, pemScanner, puttyScanner } from "./keys.js"
 import { foreignLabelScanner, LABEL_HIT, NON_ASCII_LABEL_ANCHORS } from "./labels.js"
 import { tokenScanner, tokenSpecs } from "./tokens.js"
-import { digitAndLetter, hasDigit, hasLower, hasUpper, isDummyToken } from "./values.js"
+import { digitAndLetter, hasDigit, hasLower, hasUpper, isDummyToken, isPlaceholder } from "./values.js"
 
 const NOTION_SECRET = /secret_[A-Za-z0-9]{43}(?![A-Za-z0-9_])/y
 const MAILGUN_KEY = /key-[0-9a-f]{32}(?![A-Za-z0-9_])/y
@@ -85,6 +85,16 @@ const unsealKeyScanner: Scanner = (scan, at) => {
   const key = m?.groups?.s
   if (m === null || key === undefined) return
   scan.add("printed-secret", at + m[0].length - key.length, at + m[0].length)
+}
+
+/** Git's password prompt with what was typed at it, as a terminal transcript shows it: `Password for 'https://…': …`. */
+const GIT_PROMPT = /Password for '[^'\n]{1,200}':[ \t]*(?<s>[^\s]{4,200})[ \t]*(?:\r?\n|$)/y
+const gitPromptScanner: Scanner = (scan, at) => {
+  const m = stickyAt(GIT_PROMPT, scan.text, at)
+  const typed = m?.groups?.s
+  if (m === null || typed === undefined || isPlaceholder(typed) || /^[$%{<]/.test(typed)) return
+  const start = at + m[0].indexOf(typed, m[0].indexOf("':"))
+  scan.add("printed-secret", start, start + typed.length)
 }
 
 /** Everything that starts at a key-name keyword (`pass`, `secret`, `token`, `key`, `auth`, `cred`...). */
@@ -132,6 +142,7 @@ const keywordScanner: Scanner = (scan, at, end) => {
     const basic = text.slice(at, at + 30).indexOf("Basic ")
     if (basic !== -1) basicScanner(scan, at + basic, at + basic + 6)
   } else if (first === 0x70 /* p */) {
+    if (text.startsWith("Password for '", at)) gitPromptScanner(scan, at, end)
     if (text[at + 4] === ":") opensslPassScanner(scan, at, end)
     if (text.startsWith("random_password", at - 7)) randomPasswordScanner(scan, at + 8, end)
     if (/^pg$/i.test(text.slice(at - 2, at))) pgpassScanner(scan, at - 2, end)
