@@ -264,6 +264,18 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
       cleanEnv(dir, { CLAUDE_SYNC_CONVEX_URL: "http://127.0.0.1:9", CLAUDE_SYNC_API_KEY: server.key })
     )
     expect(again.stdout).not.toContain("Saved")
+    // A value the file would refuse (a key of another format) is left in the environment; setup still sets up
+    const other = home()
+    const odd = await exec(
+      cli,
+      ["setup"],
+      cleanEnv(other, { CLAUDE_SYNC_CONVEX_URL: server.url, CLAUDE_SYNC_API_KEY: "sk-legacy-0123456789" })
+    )
+    expect(odd.code).toBe(0)
+    expect(odd.stdout).toContain("Saved CLAUDE_SYNC_CONVEX_URL to")
+    expect(JSON.parse(readFileSync(join(other, ".config", "claude-code-sync", "config.json"), "utf8"))).toEqual({
+      convexUrl: server.url
+    })
     expect(JSON.parse(readFileSync(join(dir, ".config", "claude-code-sync", "config.json"), "utf8")).convexUrl).toBe(
       server.url
     )

@@ -248,8 +248,13 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
       ] as const) {
         const value = env[variable]?.trim()
         if (value === undefined || value === "" || typeof file[key] === "string") continue
-        yield* set(key, value)
-        saved.push(variable)
+        // A value `set` would refuse (not an http(s) URL, a key of another format) stays where it is: in the
+        // environment, which `status` and `verify` then report on
+        const taken = yield* set(key, value).pipe(
+          Effect.as(true),
+          Effect.catchTag("ConfigValueInvalid", () => Effect.succeed(false))
+        )
+        if (taken) saved.push(variable)
       }
       return saved
     })
