@@ -1,6 +1,6 @@
 import { lazy, type ReactNode, Suspense, useCallback, useEffect, useMemo, useState } from "react"
 import { clientFor } from "./api.js"
-import { type Auth, endedMessage, restore, restoredEnded, signOut } from "./auth.js"
+import { type Auth, restore, signOut } from "./auth.js"
 import { Link, Loading } from "./components/ui.js"
 import { type AppContext, Context } from "./context.js"
 import { SessionsPage } from "./pages/Sessions.js"
@@ -122,16 +122,10 @@ export const App = () => {
   const [error, setError] = useState<Error | null>(null)
   const start = useCallback(() => {
     setError(null)
-    restore().then(
-      (restored) => {
-        if (restored === null && restoredEnded()) setError(new Error(endedMessage))
-        setAuth(restored)
-      },
-      (e: Error) => {
-        setError(e)
-        setAuth(null)
-      }
-    )
+    restore().then(setAuth, (e: Error) => {
+      setError(e)
+      setAuth(null)
+    })
   }, [])
   useEffect(start, [start])
   const context = useMemo<AppContext | null>(() => {

@@ -85,21 +85,16 @@ export const signIn = async (baseUrl: string, apiKey: string): Promise<Auth> => 
   return { connection, me: await me(connection) }
 }
 
-let ended = false
-
-/** Whether the last `restore` found a sign-in the server no longer takes. */
-export const restoredEnded = (): boolean => ended
-
 /** What the sign-in form says when a sign-in this browser held was refused (signed out elsewhere, its key revoked). */
-export const endedMessage =
+const endedMessage =
   "Your sign-in has ended: it was signed out, it expired, or its key was revoked. Sign in again with a full key."
 
 /**
  * Picks up an existing sign-in: a `#key=osk_…` link (exchanged, then removed from the URL), a tab session, a cookie.
- * Null when there is none, or when the server refused the one this browser held (`ended`: the form says why).
+ * Null when there is none; fails, saying so, when the server refused the one this browser held.
  */
 export const restore = async (): Promise<Auth | null> => {
-  ended = false
+  let ended = false
   const fragment = new URLSearchParams(location.hash.slice(1)).get("key")
   if (fragment !== null) {
     history.replaceState(null, "", location.pathname + location.search)
@@ -118,18 +113,20 @@ export const restore = async (): Promise<Auth | null> => {
     }
   }
   const secret = readSecret()
-  if (secret === null) return null
-  const connection = { baseUrl: location.origin, token: null, secret }
-  try {
-    return { connection, me: await me(connection) }
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) {
-      writeSecret(null)
-      ended = true
+  if (secret !== null) {
+    const connection = { baseUrl: location.origin, token: null, secret }
+    try {
+      return { connection, me: await me(connection) }
+    } catch (e) {
+      if (!(e instanceof ApiError) || (e.status !== 401 && e.status !== 404)) throw e
+      if (e.status === 401) {
+        writeSecret(null)
+        ended = true
+      }
     }
-    if (e instanceof ApiError && (e.status === 401 || e.status === 404)) return null
-    throw e
   }
+  if (ended) throw new Error(endedMessage)
+  return null
 }
 
 /** Ends the session on the server (revokes the token, clears the cookie) and forgets it here. */

@@ -83,18 +83,19 @@ const timeOf = (record: LogRecord): number | undefined => {
   return record.timeMs ?? record.observedMs ?? undefined
 }
 
-/** The attributes named by `keys` (field → attribute) as text, or undefined when any of them is missing. */
+/** The attributes named by `keys` (field → attribute) as text, or the names of those that are missing. */
 const requiredText = <K extends string>(
   attributes: Attributes,
   keys: Record<K, string>
-): Record<K, string> | undefined => {
-  const out = {} as Record<K, string>
+): { readonly ids: Record<K, string> } | { readonly missing: ReadonlyArray<string> } => {
+  const ids = {} as Record<K, string>
+  const missing: Array<string> = []
   for (const [field, attribute] of Object.entries(keys) as Array<[K, string]>) {
     const value = text(attributes.get(attribute))
-    if (value === undefined) return undefined
-    out[field] = value
+    if (value === undefined) missing.push(attribute)
+    else ids[field] = value
   }
-  return out
+  return missing.length > 0 ? { missing } : { ids }
 }
 
 const redacted = (value: string | undefined): string | undefined =>
@@ -129,12 +130,9 @@ const logOutcome = (record: LogRecord): Outcome => {
   if (at === undefined) return { refused: `${name} without a time (event.timestamp or timeUnixNano)` }
   /** The kind, session and time of the event with the text attributes `keys` names; which one is missing, if one is. */
   const head = <Kind extends string, K extends string>(kind: Kind, keys: Record<K, string>) => {
-    const ids = requiredText(a, keys)
-    if (ids === undefined) {
-      const missing = Object.values<string>(keys).filter((key) => text(a.get(key)) === undefined)
-      return { refused: `${kind} without ${missing.join(" and ")}` }
-    }
-    return { kind, source, sessionId, at: Math.round(at), ...ids }
+    const found = requiredText(a, keys)
+    if ("missing" in found) return { refused: `${kind} without ${found.missing.join(" and ")}` }
+    return { kind, source, sessionId, at: Math.round(at), ...found.ids }
   }
   switch (name) {
     case "api_request": {

@@ -41,13 +41,16 @@ export const detect = (moduleDir: string): Install => {
 export const cliFor = (install: Install): string =>
   install === "clone" ? "npm run opensync --" : install === "npx" ? "npx opensync" : "opensync"
 
-let current: string | undefined
+let current: Install | undefined
 
-/** The CLI command of the running server (decided once, from where its code is). */
-export const cli = (): string => {
-  current ??= cliFor(detect(dirname(fileURLToPath(import.meta.url))))
+/** How the running server was installed (decided once, from where its code is). */
+const installed = (): Install => {
+  current ??= detect(dirname(fileURLToPath(import.meta.url)))
   return current
 }
+
+/** The CLI command of the running server. */
+export const cli = (): string => cliFor(installed())
 
 /** A full command line for the running server's CLI, e.g. `command("keys create")`. */
 export const command = (args: string): string => `${cli()} ${args}`
@@ -58,7 +61,7 @@ export const command = (args: string): string => `${cli()} ${args}`
  * command its package installs.
  */
 export const pluginCommand = (source: { readonly cli: string; readonly npmPackage: string }): string => {
-  if (cli() !== cliFor("clone")) return source.cli
+  if (installed() !== "clone") return source.cli
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..")
   const built = ["cli.cjs", "cli.mjs"].find((file) =>
     existsSync(join(root, "packages", source.npmPackage, "dist", file))

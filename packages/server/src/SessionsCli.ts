@@ -15,12 +15,12 @@ import * as Terminal from "./Terminal.js"
  */
 
 const user = Options.text("user").pipe(Options.withDescription("Whose sessions (default: the local user)."))
+/** The agents' source ids, as `--source` takes them. */
+const agentIds = Sources.sources.map((source) => source.id).join(", ")
 const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of text."))
 const filters = {
   source: Options.text("source").pipe(
-    Options.withDescription(
-      `Only this agent: ${Sources.sources.map((source) => source.id).join(", ")} (or its name: codex, gemini, …).`
-    ),
+    Options.withDescription(`Only this agent: ${agentIds} (or its name: codex, gemini, …).`),
     Options.optional
   ),
   project: Options.text("project").pipe(Options.withDescription("Only this project."), Options.optional),
@@ -97,8 +97,7 @@ export const sessionsCommand = <R>(
             return yield* Terminal.print(
               Option.match(unknown, {
                 onNone: () => "No sessions match.",
-                onSome: (source) =>
-                  `No sessions match: no agent is named "${source}" (the agents: ${Sources.sources.map((s) => s.id).join(", ")}).`
+                onSome: (source) => `No sessions match: no agent is named "${source}" (the agents: ${agentIds}).`
               })
             )
           }

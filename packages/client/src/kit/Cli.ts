@@ -37,10 +37,8 @@ const syncAndReport = <E = never, R = never>(options: Sync.RunOptions<E, R> = { 
       // Why: "1 rejected by the server" alone left the user to guess
       const last = (yield* (yield* Outbox.Outbox).stats()).lastRejected
       if (last !== null) {
-        yield* Console.log(
-          `The server refused ${report.rejected === 1 ? "it" : `them (the last one`}: ${last.reason}` +
-            `${report.rejected === 1 ? "" : ")"}. \`${agent.source.cli} status\` lists what was refused.`
-        )
+        const what = report.rejected === 1 ? `it: ${last.reason}` : `them (the last one: ${last.reason})`
+        yield* Console.log(`The server refused ${what}. \`${agent.source.cli} status\` lists what was refused.`)
       }
     }
     if (report.error === null && report.delivered + report.rejected + report.deleted + report.pending === 0) {

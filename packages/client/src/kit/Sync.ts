@@ -4,6 +4,7 @@
  * that fires while a sync holds the lock does not start another one, so after releasing it the inbox is checked again
  * and, if items arrived meanwhile, another round runs, until a round finds the inbox empty or takes nothing from it.
  */
+import { existsSync } from "node:fs"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
@@ -157,7 +158,7 @@ export const processInbox = (options: MappingOptions, server: string | null = nu
         // A file that is not there is no failure: a session that ends before the agent wrote anything has none.
         // (Dated a millisecond back: the recovery of this same sync, which may start within the millisecond, keeps
         // only sessions recorded once it began, by hooks failing meanwhile.)
-        if (!/ENOENT|no such file/i.test(read.left.message)) {
+        if (existsSync(followUp.path)) {
           Failures.record(paths, followUp.sessionId, `after a turn, ${read.left.message}`, Date.now() - 1)
         }
         FollowUps.remove(file)

@@ -1,8 +1,9 @@
 /**
  * Calls that take a password as a positional argument, without a name at the call: `new PDO($dsn, $user, "…")`,
- * `new mysqli($host, $user, "…", $db)`, `mysqli_connect($host, $user, "…", $db)`, JDBC's `DriverManager.getConnection(url, user, "…")`, Go's `smtp.PlainAuth("",
- * user, "…", host)`, Azure's `ClientSecretCredential(tenant, client, "…")`, a client's `.login(user, "…")` (Python's
- * `ftplib`, `smtplib`, `imaplib`, `poplib`'s `.pass_` aside), Algolia's `algoliasearch(appId, "…")`.
+ * `new mysqli($host, $user, "…", $db)`, `mysqli_connect($host, $user, "…", $db)`, JDBC's
+ * `DriverManager.getConnection(url, user, "…")`, Go's `smtp.PlainAuth("", user, "…", host)`, Azure's
+ * `ClientSecretCredential(tenant, client, "…")`, a client's `.login(user, "…")` (Python's `ftplib`, `smtplib`,
+ * `imaplib`, `poplib`'s `.pass_` aside), Algolia's `algoliasearch(appId, "…")`.
  */
 import { type Scan, type Scanner, stickyAt } from "./engine.js"
 import {
