@@ -78,5 +78,12 @@ describe("a data dir the server cannot write", () => {
         "start the server with another --data-dir."
     )
     expect(Database.notWritable(dir, () => {})).toBeUndefined()
+    // A data dir that cannot be made (a file where its parent should be) is said as such, with the cause
+    const file = join(dir, "a-file")
+    writeFileSync(file, "")
+    expect(() => Database.secureDataDir(join(file, "data"))).toThrow(
+      `Cannot create the data directory ${join(file, "data")}: ENOTDIR. Choose one this user can write with ` +
+        "--data-dir (or OPENSYNC_DATA_DIR)."
+    )
   })
 })

@@ -217,6 +217,18 @@ describe("packages installed from their tarballs into an empty prefix", () => {
     expect(existsSync(installed.bin("claude-code-sync-hook"))).toBe(true)
   })
 
+  it("the dashboard's setup without prompts, as written: CLAUDE_SYNC_CONVEX_URL=… CLAUDE_SYNC_API_KEY=… claude-code-sync setup", async () => {
+    const setup = await installed.run("claude-code-sync", ["setup"], {
+      CLAUDE_SYNC_CONVEX_URL: server.url,
+      CLAUDE_SYNC_API_KEY: server.key
+    })
+    expect(setup.code, `${setup.stdout}${setup.stderr}`).toBe(0)
+    expect(setup.stdout).toContain("Saved CLAUDE_SYNC_CONVEX_URL and CLAUDE_SYNC_API_KEY to")
+    // What the hooks meet, without those variables: a configured CLI that reaches the server
+    const verify = await installed.run("claude-code-sync", ["verify"])
+    expect(verify.code, `${verify.stdout}${verify.stderr}`).toBe(0)
+  })
+
   it("opencode-sync --help", async () => {
     const help = await installed.run("opencode-sync", ["--help"])
     expect(help.code).toBe(0)

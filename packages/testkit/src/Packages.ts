@@ -40,8 +40,8 @@ export interface InstalledPackages {
   readonly bin: (name: string) => string
   /** Where an installed package's files are. */
   readonly packageDir: (name: PackageName) => string
-  /** Runs an installed executable to completion. */
-  readonly run: (name: string, args: ReadonlyArray<string>) => Promise<Result>
+  /** Runs an installed executable to completion (with `extra` added to its environment). */
+  readonly run: (name: string, args: ReadonlyArray<string>, extra?: NodeJS.ProcessEnv) => Promise<Result>
   /** Removes the prefix, the tarballs and the HOME. */
   readonly remove: () => void
 }
@@ -109,7 +109,7 @@ export const installPackages = async (): Promise<InstalledPackages> => {
       env,
       bin,
       packageDir: (name) => join(modules, name),
-      run: (name, args) => exec(bin(name), args, { cwd: home, env }),
+      run: (name, args, extra = {}) => exec(bin(name), args, { cwd: home, env: { ...env, ...extra } }),
       remove: () => rmSync(root, { recursive: true, force: true })
     }
   } catch (error) {
