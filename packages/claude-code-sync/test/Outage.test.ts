@@ -50,7 +50,7 @@ describe("after an outage", () => {
     )
     const status = await exec(cli, ["status"])
     expect(status.stdout).toMatch(
-      /^outbox +\d+ pending since .*: Cannot reach http:\/\/127\.0\.0\.1:9 .*Events stay queued; the next hook or turn retries/m
+      /^outbox +\d+ pending since .*: Cannot reach http:\/\/127\.0\.0\.1:9 .*Is the server running\?; the next hook or turn retries/m
     )
     // the last error says when it was met
     expect(status.stdout).toMatch(

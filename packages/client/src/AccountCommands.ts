@@ -157,10 +157,7 @@ export const login = (
     if (problem !== undefined) return yield* fail(`${problem} Nothing was saved.`)
     const client = yield* SyncClient.makeFetch({ baseUrl: url, apiKey: Redacted.make(key) })
     const checked = yield* client.check.pipe(
-      // (what a sync says of its queue does not apply here: nothing is queued by a login)
-      Effect.catchTag("SendFailed", (error) =>
-        fail(`${error.message.replace(/ Events stay queued( until then)?\.$/, "")} Nothing was saved.`)
-      )
+      Effect.catchTag("SendFailed", (error) => fail(`${error.message} Nothing was saved.`))
     )
     yield* store.save({ convexUrl: url, apiKey: key })
     yield* Console.log(

@@ -129,7 +129,7 @@ export const describe = (error: unknown, baseUrl: string): SendFailed => {
       return new SendFailed({
         kind: "unavailable",
         status: null,
-        message: `Cannot reach ${baseUrl} (${text}). Is the server running? Events stay queued.`
+        message: `Cannot reach ${baseUrl} (${text}). Is the server running?`
       })
     case "ResponseError": {
       const status = statusOf(error)

@@ -145,7 +145,7 @@ describe("SyncClient: every failure says whose fault it is", () => {
         expect(failureOf(error)).toEqual({
           kind: "unavailable",
           status: null,
-          message: "Cannot reach http://sync.test (ECONNREFUSED). Is the server running? Events stay queued."
+          message: "Cannot reach http://sync.test (ECONNREFUSED). Is the server running?"
         })
       })
     )
