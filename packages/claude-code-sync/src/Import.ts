@@ -92,7 +92,8 @@ export const readFile = (
     if (start === 0 && fold.fed === 0 && fed.malformed > 0) {
       return {
         ok: false,
-        reason: `not a Claude Code transcript: ${fed.malformed} malformed line(s), none readable`
+        reason: `not a Claude Code transcript: ${fed.malformed} malformed line(s), none readable`,
+        notASession: true
       } as const
     }
     return yield* Effect.try({

@@ -133,6 +133,74 @@ describe("the import loop", () => {
     })
   )
 
+  it.effect("a file that is not a session is left out once: not read again, nor counted, until it changes", () =>
+    Effect.gen(function* () {
+      // (every import read it again and said it skipped it; the quick answer never answered while it was there)
+      const dir = mkdtempSync(join(root, "state-"))
+      const services = Layer.merge(Outbox.layer(join(dir, "outbox")), Redactor.Redactor.Default)
+      const path = join(dir, "junk.jsonl")
+      writeFileSync(path, "\u0000\u00ff")
+      let reads = 0
+      let readable = false
+      const item = (size: number, mtimeMs: number): Kit.SessionSource.HistoryItem => ({
+        sessionId: "junk",
+        label: path,
+        size,
+        key: path,
+        file: {
+          path,
+          mtimeMs,
+          readFrom: () =>
+            Effect.sync(() => {
+              reads++
+              return readable
+                ? {
+                    ok: true as const,
+                    events: [message("junk", 1)],
+                    malformed: 0,
+                    nextOffset: 0,
+                    state: undefined,
+                    fromStart: true
+                  }
+                : { ok: false as const, reason: "not a transcript: 1 malformed line(s)", notASession: true as const }
+            })
+        },
+        read: Effect.die("read whole")
+      })
+      const run = (items: ReadonlyArray<Kit.SessionSource.HistoryItem>, again = false) =>
+        Effect.gen(function* () {
+          const checkpoints = Kit.Checkpoints.open(join(dir, "state"), null)
+          const mapping = { syncToolCalls: true, syncThinking: false }
+          return yield* Kit.History.importItems(items, { checkpoints, mapping, again })
+        }).pipe(Effect.provide(services))
+      const first = yield* run([item(2, 1000)])
+      expect(first.skipped).toEqual([{ label: path, reason: "not a transcript: 1 malformed line(s)" }])
+      expect(first.found.sessions).toBe(0)
+      expect(reads).toBe(1)
+      // As it was: not read, not said again, not a session.
+      const second = yield* run([item(2, 1000)])
+      expect(second.skipped).toEqual([])
+      expect(second.found).toEqual({ sessions: 0, new: 0, updated: 0, unchanged: 0 })
+      expect(reads).toBe(1)
+      // `--again` reads it again.
+      expect((yield* run([item(2, 1000)], true)).skipped).toHaveLength(1)
+      expect(reads).toBe(2)
+      // Changed (now a session): read, and new.
+      readable = true
+      const changed = yield* run([item(40, 2000)])
+      expect(changed).toMatchObject({ events: 1, skipped: [], found: { sessions: 1, new: 1 } })
+      expect(reads).toBe(3)
+      // A failure that is not the content's (a file that could not be read) is tried again on the next import.
+      const unreadable: Kit.SessionSource.HistoryItem = {
+        ...item(50, 3000),
+        key: `${path}.other`,
+        file: { path, mtimeMs: 3000, readFrom: () => Effect.succeed({ ok: false as const, reason: "unreadable: EIO" }) }
+      }
+      expect((yield* run([unreadable])).skipped).toHaveLength(1)
+      expect((yield* run([unreadable])).skipped).toHaveLength(1)
+    })
+  )
+
   it.effect("a file read on from a memo queues only what changed, once the read that left the memo was queued", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(join(root, "state-"))

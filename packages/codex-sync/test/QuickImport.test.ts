@@ -23,6 +23,9 @@ const session = (home: string, day: string): string => {
   return path
 }
 
+/** Bytes that are no text: what a damaged or foreign file under a session file's name holds. */
+const binary = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 37 + 11) % 256))
+
 const sessionFiles = (home: string) => [session(home, "2026/12/03"), session(home, "2026/12/04")]
 const firstFile = new Map<string, string>()
 
@@ -36,6 +39,12 @@ describeQuickImport({
     const [first] = sessionFiles(home)
     firstFile.set(home, first ?? "")
     return 2
+  },
+  notASession: (home) => {
+    const dir = join(home, ".codex", "sessions", "2026", "12", "04")
+    const path = join(dir, `rollout-2026-12-04T14-00-00-${randomUUID()}.jsonl`)
+    writeFileSync(path, binary)
+    return path
   },
   changes: [
     {

@@ -35,6 +35,11 @@ describeQuickImport({
     chat(home, "demo")
     return 2
   },
+  notASession: (home) => {
+    const path = join(home, ".gemini", "tmp", "demo", "chats", "session-2026-12-05T10-00-cafebabe.jsonl")
+    writeFileSync(path, Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 37 + 11) % 256)))
+    return path
+  },
   changes: [
     {
       what: "a chat in a new project's folder",

@@ -7,7 +7,7 @@
  * import, which reads it. Which bundle ran comes from a preload that logs every read of the main bundle
  * (`main-log.cjs`).
  */
-import { existsSync, readdirSync, readFileSync, utimesSync } from "node:fs"
+import { appendFileSync, existsSync, readdirSync, readFileSync, utimesSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { runNode } from "./Server.js"
@@ -40,6 +40,11 @@ export interface QuickImportCase {
     /** What the full import then finds: `3 sessions (1 new, 0 updated, 2 unchanged)`. */
     readonly found: string
   }>
+  /**
+   * Writes, among the agent's session files, a file that is not a session (binary bytes under a session file's name);
+   * returns its path. The import leaves it out once, and the quick answer then still answers while it stays as it was.
+   */
+  readonly notASession?: (home: string) => string
   /**
    * Damage to the history the quick answer must not hide (a store that cannot be read): the full import runs and fails
    * with `error`; once `repair` undoes it, the quick answer answers again.
@@ -153,6 +158,41 @@ export const describeQuickImport = (agent: QuickImportCase) =>
         const again = await home.run()
         expectRan(again, false)
         expect(again.stdout).toMatch(/\(0 new, 0 updated, \d+ unchanged\)/)
+      })
+    }
+
+    const { notASession } = agent
+    if (notASession !== undefined) {
+      it("leaves a file that is not a session out once, and answers while it stays as it was", {
+        timeout: 120_000
+      }, async () => {
+        // (every import read it again, said it skipped it, and the quick answer never answered again)
+        const home = await makeHome()
+        expectRan(await home.run(), true)
+        const path = notASession(home.home)
+        const skipped = await home.run()
+        expect(skipped.code, skipped.stdout).toBe(0)
+        expect(skipped.full).toBe(true)
+        expect(skipped.stderr).toContain(`skipped ${path}: not a`)
+        expect(skipped.stdout).toContain("1 file(s) skipped")
+        const unchanged = `${agent.unchanged?.(home.sessions, home.home) ?? unchangedFiles(home.sessions, agent.files)}\n`
+        const quick = await home.run()
+        expectRan(quick, false)
+        // Not counted as a session, nor said again.
+        expect(quick.stdout).toBe(`${unchanged}Sent 0 event(s), 0 rejected by the server, 0 pending.\n`)
+        // Also once the quick answer only stats the files it listed.
+        home.age()
+        expectRan(await home.run(), false)
+        expect(home.listed()).toBe(agent.remembersListing ?? true)
+        const listed = await home.run()
+        expectRan(listed, false)
+        expect(listed.stdout).toBe(quick.stdout)
+        // Changed, it is read again.
+        appendFileSync(path, Buffer.from([0x00, 0xff, 0x0a]))
+        const changed = await home.run()
+        expect(changed.full).toBe(true)
+        expect(changed.stderr).toContain(`skipped ${path}: not a`)
+        expectRan(await home.run(), false)
       })
     }
 

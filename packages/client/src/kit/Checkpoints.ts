@@ -43,6 +43,11 @@ export interface Checkpoint {
   readonly part?: number
   /** Whether a reader state was saved with it. */
   readonly state?: boolean
+  /**
+   * Left out as not a session of the agent's (`SessionSource.ItemFailure.notASession`), and why: not read again while
+   * its size and time (or version) stay the same, nor counted as a session.
+   */
+  readonly skipped?: string
 }
 
 /**

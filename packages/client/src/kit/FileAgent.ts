@@ -284,7 +284,9 @@ const historyItem = <S>(file: SessionFile, files: Files<S>, options: ReadOptions
   read: files.read(file.path, file.sessionId, options).pipe(
     Effect.map((read): ItemEvents => {
       const problem = files.notASessionFile(read)
-      return problem === undefined ? partsEvents([read.part], read.malformed) : { ok: false, reason: problem }
+      return problem === undefined
+        ? partsEvents([read.part], read.malformed)
+        : { ok: false, reason: problem, notASession: true }
     }),
     Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `unreadable: ${reason}` } as const))
   )

@@ -15,7 +15,15 @@ import * as Outbox from "../Outbox.js"
 import * as Redactor from "../Redactor.js"
 import * as Checkpoints from "./Checkpoints.js"
 import * as ImportText from "./ImportText.js"
-import type { HistoryItem, ImportTotals, MappingOptions, MemoPart, ReadFrom, SessionStatus } from "./SessionSource.js"
+import type {
+  HistoryItem,
+  ImportTotals,
+  ItemFailure,
+  MappingOptions,
+  MemoPart,
+  ReadFrom,
+  SessionStatus
+} from "./SessionSource.js"
 
 /** Most events per outbox file: small items share one, a long one is split. */
 const EVENTS_PER_APPEND = 1_000
@@ -101,7 +109,9 @@ export interface ImportOptions {
 /** What reading one item gave. */
 type Outcome =
   | { readonly _tag: "Unchanged" }
-  | { readonly _tag: "Failed"; readonly reason: string }
+  /** Left out before as not a session, and unchanged since: not read, not counted. */
+  | { readonly _tag: "Ignored" }
+  | { readonly _tag: "Failed"; readonly reason: string; readonly notASession?: true | undefined }
   | {
       readonly _tag: "Read"
       readonly status: SessionStatus
@@ -198,6 +208,12 @@ const movedFrom = (
   return undefined
 }
 
+const failed = (failure: ItemFailure): Outcome => ({
+  _tag: "Failed",
+  reason: failure.reason,
+  ...(failure.notASession === true ? { notASession: true } : {})
+})
+
 /** Reads one item: not at all when the bookkeeping says it has not changed, on from its checkpoint when it can. */
 export const readItem = <E>(
   item: HistoryItem<E>,
@@ -211,19 +227,33 @@ export const readItem = <E>(
     const key = item.key
     if (store === undefined || key === undefined || (item.file === undefined && item.version === undefined)) {
       const result = yield* item.read
-      if (!result.ok) return { _tag: "Failed", reason: result.reason } as const
+      if (!result.ok) return failed(result)
       return { _tag: "Read", status: "new", ...result, bytes: item.size, commit: undefined } as const
     }
-    const previous = store.get(key)
+    const recorded = store.get(key)
+    if (
+      recorded?.skipped !== undefined &&
+      recorded.options === fingerprint &&
+      !again &&
+      item.always !== true &&
+      (item.file === undefined
+        ? recorded.version === item.version
+        : Checkpoints.holdsFile(recorded, { size: item.size, mtimeMs: item.file.mtimeMs }))
+    ) {
+      return { _tag: "Ignored" } as const
+    }
+    // What was left out as not a session and has changed since is read as a new item.
+    const previous = recorded?.skipped === undefined ? recorded : undefined
     const moved =
       previous === undefined && !again && item.always !== true
         ? movedFrom(store, item, fingerprint, present)
         : undefined
     if (moved !== undefined) {
       // The file moved as it was: what was read of it is queued or sent; its checkpoint (and state) follows it.
-      store.put(key, store.get(moved) as Checkpoints.Checkpoint, store.state(moved))
+      const checkpoint = store.get(moved) as Checkpoints.Checkpoint
+      store.put(key, checkpoint, store.state(moved))
       store.drop(moved)
-      return { _tag: "Unchanged" } as const
+      return checkpoint.skipped === undefined ? ({ _tag: "Unchanged" } as const) : ({ _tag: "Ignored" } as const)
     }
     const known = previous?.options === fingerprint && !again ? previous : undefined
     const { sessionId } = item
@@ -232,7 +262,7 @@ export const readItem = <E>(
       const version = item.version as string
       if (known?.version === version && item.always !== true) return { _tag: "Unchanged" } as const
       const result = yield* item.read
-      if (!result.ok) return { _tag: "Failed", reason: result.reason } as const
+      if (!result.ok) return failed(result)
       // Read whole, but queued only in part: what the last read queued is in the outbox or on the server already.
       const state = known === undefined ? undefined : store.state(key)
       const queued = queuedIdsOf(state)
@@ -279,7 +309,7 @@ export const readItem = <E>(
     }
     const from = known === undefined ? undefined : resumePoint(store, key, file.path, item.size, known)
     const result = yield* file.readFrom(from)
-    if (!result.ok) return { _tag: "Failed", reason: result.reason } as const
+    if (!result.ok) return failed(result)
     const goesOn = from !== undefined && !result.fromStart
     const tail = Checkpoints.tailOf(file.path, result.nextOffset)
     const commit =
@@ -378,6 +408,19 @@ export const importItems = <E>(
         yield* Effect.try(() => record(false)).pipe(Effect.ignore)
       })
 
+    // An item left out as not a session is remembered so, with what it was (its size and time, or version).
+    const remember = (item: HistoryItem<E>, reason: string) => {
+      if (store === undefined || item.key === undefined || item.always === true) return
+      const what =
+        item.file !== undefined
+          ? { size: item.size, mtimeMs: item.file.mtimeMs }
+          : item.version !== undefined
+            ? { version: item.version }
+            : undefined
+      if (what !== undefined)
+        store.put(item.key, { sessionId: item.sessionId, options: fingerprint, ...what, skipped: reason })
+    }
+
     const loop = Effect.gen(function* () {
       for (const item of items) {
         const outcome = yield* readItem(item, store, fingerprint, again, present)
@@ -387,6 +430,9 @@ export const importItems = <E>(
           unchanged++
         } else if (outcome._tag === "Failed") {
           skipped.push({ label: item.label, reason: outcome.reason })
+          if (outcome.notASession === true) remember(item, outcome.reason)
+        } else if (outcome._tag === "Ignored") {
+          unchanged++
         } else {
           session[outcome.status] = true
           for (const event of outcome.events) buffered.push(event)
@@ -398,7 +444,7 @@ export const importItems = <E>(
           events += outcome.events.length
           malformed += outcome.malformed
         }
-        if (outcome._tag !== "Failed") seen.set(item.sessionId, session)
+        if (outcome._tag !== "Failed" && outcome._tag !== "Ignored") seen.set(item.sessionId, session)
         done++
         doneBytes += item.size
         yield* flush(done === totalItems)

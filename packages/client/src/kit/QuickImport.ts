@@ -148,6 +148,9 @@ const indexSignature = (paths: StatePaths): string | undefined => {
 
 const LIST_HEADER = "opensync-quick-list 1"
 
+/** The session a listed file is recorded with when the import left it out as not a session (it counts as none). */
+const NOT_A_SESSION = ""
+
 /** Writes the list (temp file + rename); never throws. Names with a tab or line break are not listed. */
 const writeList = (
   paths: StatePaths,
@@ -269,7 +272,7 @@ export const check = (options: CheckOptions): Outcome => {
       if (stats?.isFile() !== true || stats.size !== file.size || stats.mtimeMs !== file.mtimeMs) {
         return { fallThrough: `${file.path} changed` }
       }
-      sessions.add(file.sessionId)
+      if (file.sessionId !== NOT_A_SESSION) sessions.add(file.sessionId)
     }
   } else {
     const listedAt = Date.now()
@@ -283,7 +286,7 @@ export const check = (options: CheckOptions): Outcome => {
       if (known === undefined || known.options !== stamp.options || known.version !== item.version) {
         return { fallThrough: `${item.key} changed` }
       }
-      sessions.add(item.sessionId)
+      if (known.skipped === undefined) sessions.add(item.sessionId)
     }
     const files: Array<HistoryFile & { readonly sessionId: string }> = []
     for (const file of listing.files) {
@@ -291,8 +294,9 @@ export const check = (options: CheckOptions): Outcome => {
       if (known === undefined || known.options !== stamp.options || !Checkpoints.holdsFile(known, file)) {
         return { fallThrough: `${file.path} changed` }
       }
-      const sessionId = file.sessionId ?? known.sessionId
-      sessions.add(sessionId)
+      // A file the import left out as not a session is listed (a change is looked for) but not counted.
+      const sessionId = known.skipped !== undefined ? NOT_A_SESSION : (file.sessionId ?? known.sessionId)
+      if (sessionId !== NOT_A_SESSION) sessions.add(sessionId)
       files.push({ ...file, sessionId })
     }
     if (listing.dirs !== undefined && items.length === 0 && index !== undefined && index === indexSignature(paths)) {

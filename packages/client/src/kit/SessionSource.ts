@@ -79,7 +79,7 @@ export type ItemEvents =
       /** The item's files one by one, for an item read from files that keep memos (`Kit.Memo`). */
       readonly parts?: ReadonlyArray<MemoPart>
     }
-  | { readonly ok: false; readonly reason: string }
+  | ItemFailure
 
 /**
  * One file of an item, read on from its memo (`Kit.Memo`) or from its start: all of its events, and, after a read on
@@ -127,7 +127,19 @@ export type FileEvents =
       /** Whether it read from the start after all (the state could not be used, or the new lines needed the old). */
       readonly fromStart: boolean
     }
-  | { readonly ok: false; readonly reason: string }
+  | ItemFailure
+
+/**
+ * Why an item was left out. `notASession`: its bytes were read and are not a session of the agent's (an empty or binary
+ * file, another program's JSON), not an error reading them: the same bytes give the same answer, so the bookkeeping
+ * remembers it and the item is not read again until it changes. Without it (a file that could not be read) the next
+ * import tries again.
+ */
+export interface ItemFailure {
+  readonly ok: false
+  readonly reason: string
+  readonly notASession?: true
+}
 
 /** An append-only file (a JSONL transcript): the kit remembers where each read stopped and reads on from there. */
 export interface AppendOnlyFile<E = unknown> {
