@@ -214,6 +214,65 @@ describe("redactText: one exact case per rule family", () => {
 })
 
 describe("redactText: what the broader evaluation found missing", () => {
+  it("a cookie header as a name and a value (HAR, Postman), numbered keys, Mattermost webhooks", () => {
+    const sid = g.alnum(40)
+    expect(redact(`{"name":"Cookie","value":"theme=dark; sid=${sid}"}`)).toBe(
+      `{"name":"Cookie","value":"theme=dark; sid=${R("session-cookie")}"}`
+    )
+    expect(redact(`- name: Set-Cookie\n  value: refresh=${sid}; HttpOnly`)).toBe(
+      `- name: Set-Cookie\n  value: refresh=${R("session-cookie")}; HttpOnly`
+    )
+    const pw = g.password()
+    expect(redact(`DB_PASSWORD2=${pw}`)).toBe(`DB_PASSWORD2=${R("secret-assignment")}`)
+    expect(redact(`{"name":"password2","value":"${pw}"}`)).toBe(
+      `{"name":"password2","value":"${R("secret-assignment")}"}`
+    )
+    const hook = "yz482tpcaeei5gcuqbx56mz7va"
+    expect(redact(`MATTERMOST_URL=https://chat.example.com/hooks/${hook}`)).toBe(
+      `MATTERMOST_URL=https://chat.example.com/hooks/${R("mattermost-webhook")}`
+    )
+    unchanged(
+      '{"name": "Cookie", "value": "theme=dark; lang=en"}',
+      "sha256=3f9c2a1b7d4e5f60718293a4b5c6d7e8f9012345",
+      "base64 -d < in.txt; oauth2_scopes=read",
+      "import { useAuth } from '../hooks/useauthenticationcontext1'",
+      "see src/hooks/a1b2c3d4e5f6g7h8i9j0k1l2m3.ts"
+    )
+  })
+
+  it("lines behind a tool's prefix: grep -n, cat -n and nl, a diff's + and -, docker compose logs", () => {
+    // (each was redacted as a line of its own and leaked behind the prefix: rules that expect a command, a key or a
+    // URL at the start of a line did not see it there)
+    const pw = g.password()
+    const hex = g.hex(40)
+    const lines: ReadonlyArray<readonly [string, string]> = [
+      [`curl -u admin:${pw} https://jenkins.example.com/api/json`, pw],
+      [`mysql -h 127.0.0.1 -u root -p${pw} shop -e 'show tables'`, pw],
+      [`token: ${hex}`, hex],
+      [`set -gx CLOUDFLARE_API_TOKEN ${g.b64url(40)}`, ""],
+      [`amqps://bunny:${pw}@rattlesnake.rmq.example.com/bunny`, pw],
+      [`password    ${pw}`, pw]
+    ]
+    const prefixes = ["scripts/db.sh:7:", "     7\t", "     7→", "+", "-", "api-1  | "]
+    for (const [bare, given] of lines) {
+      const secret = given === "" ? (bare.split(" ").at(-1) ?? "") : given
+      expect(gone(bare, secret), bare).toBe(true)
+      for (const prefix of prefixes) {
+        const text = `${prefix}${bare}\n${prefix}echo done`
+        const out = redact(text)
+        expect(out.includes(secret), text).toBe(false)
+        expect(out.startsWith(prefix) && out.endsWith(`\n${prefix}echo done`), out).toBe(true)
+      }
+    }
+    // What is no secret stays as it is behind a prefix too.
+    unchanged(
+      "src/index.ts:12:const token = process.env.GITHUB_TOKEN",
+      "+  password: ${DB_PASSWORD}\n-  password: changeme-in-prod-placeholder",
+      "     1\tcommit 3f9c2a1b7d4e5f60718293a4b5c6d7e8f9012345\n     2\tAuthor: Dev <dev@example.com>",
+      "web-1  | GET /api/health 200 3ms"
+    )
+  })
+
   it("age secret keys", () => {
     const key = `AGE-SECRET-KEY-1${g.bech32(58)}`
     expect(redact(`# public key: age1qpzry9x8gf2tvdw0s3jn54khce6mua7l\n${key}`)).toContain(R("age-secret-key"))

@@ -23,7 +23,7 @@ import {
   tokenLike,
   VERSION_RANGE
 } from "./internal/redaction/values.js"
-import { compose, decodedView } from "./internal/redaction/views.js"
+import { compose, decodedView, unprefixedView } from "./internal/redaction/views.js"
 import * as Units from "./Units.js"
 
 export type { SecretMatch } from "./internal/redaction/engine.js"
@@ -315,6 +315,17 @@ export const findSecrets = (text: string, options: RedactOptions = {}): Readonly
     }
     const inner = depth < VIEW_DEPTH && view.decodesAgain ? decodedView(viewSplit ?? view.text) : undefined
     view = inner === undefined ? undefined : compose(view, inner)
+  }
+  // Lines behind a tool's prefix (`grep -n`, `cat -n`, a diff's `+`): read as the lines they are.
+  const unprefixed = split === undefined ? unprefixedView(text) : undefined
+  if (unprefixed !== undefined) {
+    for (const c of scanOnce(unprefixed.text, options)) {
+      const start = unprefixed.startOf(c.start)
+      const end = unprefixed.endOf(c.end - 1)
+      // A finding that took in a prefix of the next line is cut at the end of its own.
+      const newline = text.indexOf("\n", start)
+      candidates.push({ ...c, start, end: newline !== -1 && newline < end ? newline : end })
+    }
   }
   return candidates.length === 0 ? [] : mergeCandidates(candidates)
 }

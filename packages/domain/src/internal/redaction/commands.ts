@@ -560,11 +560,22 @@ export const cookiePairs = (scan: Scan, i: number): void => {
 const COOKIE_HEADER = /["']?[ \t]*[:=][ \t]*["']?/y
 
 /** `Cookie: …`, `Set-Cookie: …`, `"cookie": "…"`, `document.cookie = "…"`, `--cookie "…"`: the pairs after it. */
+/** The name field a header's name is the value of: `{"name": "Cookie"`, `- name: Set-Cookie`. */
+const COOKIE_NAME_FIELD = /(?:^|[\s{,])["']?name["']?[ \t]*[:=][ \t]*["']?(?:set-)?$/i
+/** The value field after it: `", "value": "`, `\n  value: `. */
+const COOKIE_VALUE_FIELD = /["']?[ \t]*,?\s{0,40}["']?value["']?[ \t]*[:=][ \t]*["']?/iy
+
 export const cookieScanner: Scanner = (scan, at, end) => {
   const text = scan.text
   const header = stickyAt(COOKIE_HEADER, text, end)
   if (header !== null) {
     cookiePairs(scan, end + header[0].length)
+    return
+  }
+  // A header as a name and a value (a HAR, a Postman collection, a Kubernetes probe): `{"name": "Cookie", "value": "…"}`
+  if (COOKIE_NAME_FIELD.test(text.slice(Math.max(0, at - 40), at))) {
+    const field = stickyAt(COOKIE_VALUE_FIELD, text, end)
+    if (field !== null) cookiePairs(scan, end + field[0].length)
     return
   }
   const flag = /--$/.test(text.slice(Math.max(0, at - 2), at)) ? /[ \t]+["']?/y : null

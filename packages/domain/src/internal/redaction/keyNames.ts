@@ -112,6 +112,9 @@ const NOT_SECRET_TOKEN_WORDS = new Set(
   ).split(" ")
 )
 
+/** A number at the end of a word of at least three letters (`password2`, `key_v1` stays `v1`). */
+const NUMBERED = /(?<=[a-z]{3})\d{1,2}$/
+
 const classify = (fullKey: string): KeyStrength => {
   // A member path names its last member: `spring.datasource.password`, but `this.currentToken.data`
   const dot = fullKey.lastIndexOf(".")
@@ -121,7 +124,8 @@ const classify = (fullKey: string): KeyStrength => {
     const before = fullKey.slice(0, dot)
     key = `${before.slice(before.lastIndexOf(".") + 1)}_key`
   }
-  const words = splitWords(key)
+  // A numbered secret is one too (`password2`, `DB_PASSWORD2`, `token1`: as `password_2` already was)
+  const words = splitWords(key).map((word) => word.replace(NUMBERED, ""))
   if (words.length === 0) return "none"
   const last = words[words.length - 1]
   if (META_WORDS.has(last)) return "none"

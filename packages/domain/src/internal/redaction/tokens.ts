@@ -3,7 +3,7 @@
  * (the prefix) and a sticky regex applied where the anchor matched, so a text without any prefix costs nothing here.
  */
 import { lit, type Scan, type Scanner, stickyAt } from "./engine.js"
-import { digitAndLetter, hasDigit, hasLower, hasUpper, isDummyToken } from "./values.js"
+import { digitAndLetter, entropy, hasDigit, hasLower, hasUpper, isDummyToken } from "./values.js"
 
 /** A token format: its first two characters (for dispatch), what it must look like (body), and extra checks. */
 export interface TokenSpec {
@@ -266,6 +266,12 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
       notAfter: /[A-Za-z0-9]/
     }
   ),
+  // Mattermost's incoming webhooks (`https://chat.example.com/hooks/<26 lower-case letters and digits>`), on any host
+  t("mattermost-webhook", "hooks/", `(?<s>[a-z0-9]{26})(?![A-Za-z0-9_]|\\.[A-Za-z])`, {
+    // (a segment of a URL's path)
+    notAfter: /[^/]/,
+    validate: (s) => digitAndLetter(s.slice(6)) && entropy(s.slice(6)) > 3.2
+  }),
   t("zapier-webhook", "hooks.zapier.com/hooks/catch/", `\\d{3,12}/(?<s>[a-z0-9]{5,12})${END}`, {
     notAfter: /[A-Za-z0-9-]/
   }),

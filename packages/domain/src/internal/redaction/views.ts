@@ -252,3 +252,64 @@ export const compose = (outer: View, inner: View): View => ({
   startOf: (v) => outer.startOf(inner.startOf(v)),
   endOf: (v) => outer.endOf(inner.endOf(v) - 1)
 })
+
+/**
+ * What tools put before each line of what they print: `cat -n` and `nl` (`     7\t`), Claude Code's Read tool
+ * (`     7→`), `grep -n` and `rg -n` with a file name (`config/app.env:7:`), a unified diff's added and removed lines
+ * (`+`, `-`; not the `+++`/`---` headers) and `docker compose logs` (`api-1  | `). Rules that expect a command, a key
+ * or a URL at the start of a line (`mysql -p…`, `token: …`, `+amqps://user:pass@…`) do not see it there.
+ */
+const LINE_PREFIX =
+  /^(?:[ \t]{0,8}\d{1,7}(?:\t|→)|[^\s:|"'`]{1,256}:\d{1,7}:|[+-](?![+-])|[A-Za-z0-9][\w.-]{0,63}[ \t]{1,16}\|[ \t])/
+
+/**
+ * The text with the prefix of each line that has one (`LINE_PREFIX`) left out, traced back to the text; undefined
+ * when no line has one. The rules run on it too: a secret on a prefixed line is then found as on a line of its own.
+ */
+export const unprefixedView = (text: string): View | undefined => {
+  // Runs of the text kept in the view: [start in the view, start in the text].
+  const viewAt: Array<number> = []
+  const from: Array<number> = []
+  const parts: Array<string> = []
+  let length = 0
+  let changed = false
+  let start = 0
+  while (start <= text.length) {
+    const newline = text.indexOf("\n", start)
+    const end = newline === -1 ? text.length : newline + 1
+    const prefix = LINE_PREFIX.exec(text.slice(start, Math.min(end, start + 400)))
+    const cut = prefix === null ? 0 : prefix[0].length
+    if (cut > 0) changed = true
+    if (end > start + cut) {
+      viewAt.push(length)
+      from.push(start + cut)
+      parts.push(text.slice(start + cut, end))
+      length += end - start - cut
+    }
+    if (newline === -1) break
+    start = end
+  }
+  if (!changed) return undefined
+  const segmentOf = (v: number): number => {
+    let lo = 0
+    let hi = viewAt.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if (viewAt[mid] <= v) lo = mid
+      else hi = mid - 1
+    }
+    return lo
+  }
+  const view = parts.join("")
+  const startOf = (v: number) => {
+    const k = segmentOf(v)
+    return from[k] + (v - viewAt[k])
+  }
+  return {
+    text: view,
+    regions: [[0, view.length]],
+    decodesAgain: false,
+    startOf,
+    endOf: (v) => startOf(v) + 1
+  }
+}
