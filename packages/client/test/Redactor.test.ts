@@ -227,6 +227,11 @@ describe("redactText: what the broader evaluation found missing", () => {
     expect(redact(`{"name":"password2","value":"${pw}"}`)).toBe(
       `{"name":"password2","value":"${R("secret-assignment")}"}`
     )
+    // aws ssm get-parameter --with-decryption: a SecureString's value (a String parameter's stays)
+    const ssm = (type: string, value: string) =>
+      `{\n  "Parameter": {\n    "Name": "/prod/db/password",\n    "Type": "${type}",\n    "Value": "${value}",\n    "Version": 1\n  }\n}`
+    expect(redact(ssm("SecureString", pw))).toBe(ssm("SecureString", R("printed-secret")))
+    unchanged(ssm("String", "eu-west-1"))
     const hook = "yz482tpcaeei5gcuqbx56mz7va"
     expect(redact(`MATTERMOST_URL=https://chat.example.com/hooks/${hook}`)).toBe(
       `MATTERMOST_URL=https://chat.example.com/hooks/${R("mattermost-webhook")}`

@@ -938,6 +938,23 @@ const echoedByHelper = (scan: Scan, start: number, line: string): void => {
 const SECURE_STRING =
   /\bConvertTo-SecureString\s+(?:-String\s+)?(?<q>["'])(?<s>[^"'\n]{1,300})\k<q>(?=[^\n]*-AsPlainText)/dgi
 
+/**
+ * `aws ssm get-parameter(s) --with-decryption`: a SecureString parameter's decrypted `"Value"`, after its `"Type"`
+ * (on the same line or the next ones, within the parameter's object).
+ */
+const SSM_SECURE_VALUE = /"Type"\s*:\s*"SecureString"[^{}]{0,300}?"Value"\s*:\s*"(?<s>(?:[^"\\\n]|\\.){1,4096})"/dy
+
+const ssmSecureValue = (scan: Scan, lineStart: number): void => {
+  const text = scan.text
+  const type = text.indexOf('"Type"', lineStart)
+  if (type === -1 || type - lineStart > 300) return
+  const m = stickyAt(SSM_SECURE_VALUE, text, type)
+  const span = m?.indices?.groups?.s
+  if (m === null || span === undefined) return
+  const value = m.groups?.s ?? ""
+  if (value.length >= 4 && !isPlaceholder(value)) scan.add("printed-secret", span[0], span[1])
+}
+
 /** `KeychainWrapper.standard.set("…", forKey: "authToken")`, `UserDefaults.standard.set(…)`: a value stored under a secret-named key. */
 const FOR_KEY = /\.set(?:Value)?\(\s*(?<q>["'])(?<s>[^"'\n]{6,300})\k<q>\s*,\s*forKey:\s*["'](?<key>[\w.-]{1,80})["']/dg
 
@@ -1044,7 +1061,10 @@ export const passwordArgumentsScanner: Scanner = (scan, at) => {
   }
   if (line.includes("<<<")) hereStringSecret(scan, start, line)
   if (EXPECTS_PASSWORD.test(line)) expectedAnswer(scan, end)
-  if (/SecureString/i.test(line)) valuesOnLine(scan, start, line, SECURE_STRING, () => true)
+  if (/SecureString/i.test(line)) {
+    valuesOnLine(scan, start, line, SECURE_STRING, () => true)
+    ssmSecureValue(scan, start)
+  }
   if (line.includes("forKey")) {
     valuesOnLine(scan, start, line, FOR_KEY, (m) => fitsStrength(keyStrength(m.groups?.key ?? ""), m.groups?.s ?? ""))
   }
