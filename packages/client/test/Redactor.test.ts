@@ -245,6 +245,32 @@ describe("redactText: what the broader evaluation found missing", () => {
     )
   })
 
+  it("a JSON Web Key's private members, and what a browser test types into a password field", () => {
+    const b = () => g.b64url(43)
+    const [x, y, d, k] = [b(), b(), b(), b()]
+    expect(redact(`{"kty":"EC","crv":"P-256","x":"${x}","y":"${y}","d":"${d}","kid":"sig-1"}`)).toBe(
+      `{"kty":"EC","crv":"P-256","x":"${x}","y":"${y}","d":"${R("private-key")}","kid":"sig-1"}`
+    )
+    expect(redact(`{"d": "${d}", "kty": "OKP", "crv": "Ed25519", "x": "${x}"}`)).toBe(
+      `{"d": "${R("private-key")}", "kty": "OKP", "crv": "Ed25519", "x": "${x}"}`
+    )
+    expect(redact(`{"kty": "oct", "k": "${k}"}`)).toBe(`{"kty": "oct", "k": "${R("private-key")}"}`)
+    // A public key (a JWKS endpoint's answer) has no private member.
+    unchanged(`{"keys":[{"kty":"RSA","e":"AQAB","n":"${g.b64url(342)}","kid":"k1","use":"sig"}]}`)
+    const pw = g.password()
+    expect(redact(`await page.fill('#password', '${pw}');`)).toBe(
+      `await page.fill('#password', '${R("secret-assignment")}');`
+    )
+    expect(redact(`cy.get('input[name=password]').type('${pw}')`)).toBe(
+      `cy.get('input[name=password]').type('${R("secret-assignment")}')`
+    )
+    unchanged(
+      "await page.fill('#password', process.env.E2E_PASSWORD);",
+      "await page.getByLabel('Password').fill(password);",
+      "await page.fill('#username', 'alice@example.com');"
+    )
+  })
+
   it("lines behind a tool's prefix: grep -n, cat -n and nl, a diff's + and -, docker compose logs", () => {
     // (each was redacted as a line of its own and leaked behind the prefix: rules that expect a command, a key or a
     // URL at the start of a line did not see it there)

@@ -113,3 +113,24 @@ export const eyjScanner: Scanner = (scan, at) => {
     scan.add("encoded-credentials", at, at + blob[0].length)
   }
 }
+
+/** A JSON Web Key's private members: RSA's `d`, `p`, `q`, `dp`, `dq`, `qi`, EC's and OKP's `d`, a symmetric key's `k`. */
+const JWK_PRIVATE_MEMBER = /"(?:d|p|q|dp|dq|qi|k)"[ \t]*:[ \t]*"(?<s>[A-Za-z0-9_-]{16,4096})"/dg
+
+/**
+ * At a JWK's `"kty"` member: the private members of its object (a private key as `jwk`, a JWKS file, `jose` output),
+ * whole. A public key has none and stays as it is.
+ */
+export const jwkScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  const open = text.lastIndexOf("{", at)
+  if (open === -1 || at - open > 4096) return
+  let close = text.indexOf("}", at)
+  if (close === -1 || close - at > 16_384) close = Math.min(text.length, at + 16_384)
+  const object = text.slice(open, close)
+  JWK_PRIVATE_MEMBER.lastIndex = 0
+  for (const m of object.matchAll(JWK_PRIVATE_MEMBER)) {
+    const span = m.indices?.groups?.s
+    if (span !== undefined) scan.add("private-key", open + span[0], open + span[1])
+  }
+}

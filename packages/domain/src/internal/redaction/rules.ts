@@ -52,7 +52,7 @@ import {
   vaultLegacyScanner
 } from "./companions.js"
 import { charTable, declareRules, type Scan, type Scanner, stickyAt } from "./engine.js"
-import { base64PemScanner, eyjScanner, openVpnKeyScanner, pemScanner, puttyScanner } from "./keys.js"
+import { base64PemScanner, eyjScanner, jwkScanner, openVpnKeyScanner, pemScanner, puttyScanner } from "./keys.js"
 import { foreignLabelScanner, LABEL_HIT, NON_ASCII_LABEL_ANCHORS } from "./labels.js"
 import { tokenScanner, tokenSpecs } from "./tokens.js"
 import { digitAndLetter, hasDigit, hasLower, hasUpper, isDummyToken, isPlaceholder } from "./values.js"
@@ -146,11 +146,31 @@ const keywordScanner: Scanner = (scan, at, end) => {
     if (text[at + 4] === ":") opensslPassScanner(scan, at, end)
     if (text.startsWith("random_password", at - 7)) randomPasswordScanner(scan, at + 8, end)
     if (/^pg$/i.test(text.slice(at - 2, at))) pgpassScanner(scan, at - 2, end)
+    typedPasswordScanner(scan, at, end)
   }
   scanAssignment(scan, at, end)
   printedSecretScanner(scan, at, end)
   passwordArgumentsScanner(scan, at, end)
   credentialCallScanner(scan, at, end)
+}
+
+/**
+ * What a browser test types into a password field: `page.fill('#password', '…')`, `getByLabel('Password').fill('…')`,
+ * `cy.get('input[name=password]').type('…')`, `$('#pass').setValue('…')` (the keyword inside the field's selector).
+ */
+const TYPED_INTO_FIELD =
+  /[\w-]{0,20}[\]"'`\s]{0,3}[\])]?[ \t]*(?:,[ \t]*|\)[ \t]*\.(?:fill|type|pressSequentially|setValue|sendKeys)\([ \t]*)(?<q>["'`])(?<s>[^"'`\n\\]{4,200})\k<q>[ \t]*[,)]/dy
+const SELECTOR_BEFORE =
+  /(?:\.(?:fill|type|get|locator|getByLabel|getByPlaceholder|\$)\(|\$\()[ \t]*["'`][^"'`\n]{0,60}$/
+
+const typedPasswordScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (!SELECTOR_BEFORE.test(text.slice(Math.max(0, at - 80), at))) return
+  const m = stickyAt(TYPED_INTO_FIELD, text, at + 4)
+  const span = m?.indices?.groups?.s
+  const value = m?.groups?.s ?? ""
+  if (m === null || span === undefined || isPlaceholder(value) || /^[$%{<]/.test(value)) return
+  scan.add("secret-assignment", span[0], span[1])
 }
 
 /** `pw:` and `pw =`: the keyword scanner on `pw`. */
@@ -262,7 +282,7 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
 /**
  * The one case-insensitive anchor regex: key-name keywords (`pass`, `pwd`, `psk`, `secret`, `token`, `key`, `cred`,
  * `auth`, `signature`, `mnemonic`, `phrase`, `_pw`, `_pat`), `://`, `bearer`, command-line flags, `sig=`,
- * `identified`, `client(`, `cookie`, `SecureString`; commands taking a password as an argument without a keyword in
+ * `identified`, `client(`, `cookie`, `SecureString`, a JSON Web Key's `"kty"`; commands taking a password as an argument without a keyword in
  * their name (`rabbitmqctl`, `sqlplus`, `/user:`, `put-parameter`, `mc alias`, `ssh-keygen`, `ACL SETUSER`…); a
  * `.pgpass` line's port (`:5432:`), a relay host's port in Postfix's `sasl_passwd` (`]:587 `), `::add-mask::`, and
  * `tid=` (GitHub Copilot tokens); the query parameters `appid=` and `ak=`; the calls `.login(` and
@@ -274,7 +294,7 @@ const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter|enssl[ \\t]+enc|_session_|alavra-passe|arol[aă]|do\\()|" +
   "m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t]|ot[ \\t]+de[ \\t]+passe|[ậa]t[ \\t]+kh[ẩa]u|ysqli(?:_connect)?\\()|" +
   "s(?:ec(?:ret|urestring)|ig=|ignature|ignedstring\\(|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo))|" +
-  "t(?:oken|cp\\((?<=@tcp\\())|k(?:ey|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t])|" +
+  't(?:oken|cp\\((?<=@tcp\\())|k(?:ey|ty"(?<="kty")|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t])|' +
   "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|onnection\\(|ontrase[ñn]a|l[ée][ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +
   "a(?:uth|ppid=(?<=[?&]appid=)|k=(?<=[?&]ak=)|lgoliasearch\\(|cl[ \\t]+setuser|ult[ \\t]+login(?<=vault[ \\t]+login)|chtwoord(?<=wachtwoord)|dgangskode|pi-schl[üu]ssel)|" +
   "b(?:earer|undle[ \\t]+config|ase64(?<=\\|[ \\t]{0,4}base64)|toa\\(|64encode\\(|uffer\\.from\\()|" +
@@ -296,6 +316,8 @@ const COMMAND_HIT = /^(?:cargo|ault|bundle|codecov|sonar\.|[ \t]user|sudo|penssl
 const dispatch = (hit: string): Scanner => {
   const c = hit.charCodeAt(0) | 0x20
   if (hit.length === 3 && hit === "://") return urlScanner
+  // `"kty"`: a JSON Web Key, whose private members are a private key
+  if (c === 0x6b /* k */ && hit.length === 4 && hit.charCodeAt(3) === 0x22 /* " */) return jwkScanner
   if (COMMAND_HIT.test(hit)) return passwordArgumentsScanner
   if (LABEL_HIT.test(hit)) return foreignLabelScanner
   if (CALL_HIT.test(hit)) return positionalCallScanner
