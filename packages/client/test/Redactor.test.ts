@@ -264,7 +264,15 @@ describe("redactText: what the broader evaluation found missing", () => {
     expect(redact(`cy.get('input[name=password]').type('${pw}')`)).toBe(
       `cy.get('input[name=password]').type('${R("secret-assignment")}')`
     )
+    // Oracle's thin driver: the password between `user/` and `@`
+    expect(redact(`jdbc:oracle:thin:scott/${pw}@//db.example.com:1521/ORCLPDB1`)).toBe(
+      `jdbc:oracle:thin:scott/${R("connection-string")}@//db.example.com:1521/ORCLPDB1`
+    )
     unchanged(
+      "jdbc:oracle:thin:@//db.example.com:1521/ORCLPDB1",
+      // when a password was last used (aws iam get-user) is no password
+      '{"User": {"UserName": "dev", "PasswordLastUsed": "2025-03-14T09:12:44+00:00"}}',
+      "password_changed_at: 2025-03-14 09:12:44Z",
       "await page.fill('#password', process.env.E2E_PASSWORD);",
       "await page.getByLabel('Password').fill(password);",
       "await page.fill('#username', 'alice@example.com');"

@@ -27,7 +27,7 @@ const META_WORDS = new Set(
     "digest checksum fingerprint salt rounds iterations cost store stores vault holder getter setter callback " +
     "handler provider providers resolver loader reader writer parser selector input output schema column table " +
     "validation verification request response status state flow grant uses usage list lookup map icon visible " +
-    "visibility reset changed updated created issued rotated at date time timestamp expiresat " +
+    "visibility reset changed updated created issued rotated at date time timestamp expiresat used seen " +
     "valid invalid hidden shown tab page form button dialog modal link hasher hashers validators backends"
   ).split(" ")
 )

@@ -173,6 +173,19 @@ const typedPasswordScanner: Scanner = (scan, at) => {
   scan.add("secret-assignment", span[0], span[1])
 }
 
+/** After `:thin:` of `jdbc:oracle:thin:`: `user/password@` (not `@//host` alone, nor `@host:port:sid`). */
+const ORACLE_THIN_CREDENTIALS = /[\w$#.-]{1,64}\/(?<s>[^@\s/"'`]{1,128})@/dy
+
+const oracleThinScanner: Scanner = (scan, at, end) => {
+  const text = scan.text
+  if (!/oracle$/i.test(text.slice(Math.max(0, at - 7), at - 1))) return
+  const m = stickyAt(ORACLE_THIN_CREDENTIALS, text, end)
+  const span = m?.indices?.groups?.s
+  const value = m?.groups?.s ?? ""
+  if (m === null || span === undefined || isPlaceholder(value) || /^[$%{<]/.test(value)) return
+  scan.add("connection-string", span[0], span[1])
+}
+
 /** `pw:` and `pw =`: the keyword scanner on `pw`. */
 const pwScanner: Scanner = (scan, at) => keywordScanner(scan, at, at + 2)
 
@@ -294,7 +307,7 @@ const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter|enssl[ \\t]+enc|_session_|alavra-passe|arol[aă]|do\\()|" +
   "m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t]|ot[ \\t]+de[ \\t]+passe|[ậa]t[ \\t]+kh[ẩa]u|ysqli(?:_connect)?\\()|" +
   "s(?:ec(?:ret|urestring)|ig=|ignature|ignedstring\\(|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo))|" +
-  't(?:oken|cp\\((?<=@tcp\\())|k(?:ey|ty"(?<="kty")|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t])|' +
+  't(?:oken|cp\\((?<=@tcp\\()|hin:(?<=:thin:))|k(?:ey|ty"(?<="kty")|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t])|' +
   "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|onnection\\(|ontrase[ñn]a|l[ée][ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +
   "a(?:uth|ppid=(?<=[?&]appid=)|k=(?<=[?&]ak=)|lgoliasearch\\(|cl[ \\t]+setuser|ult[ \\t]+login(?<=vault[ \\t]+login)|chtwoord(?<=wachtwoord)|dgangskode|pi-schl[üu]ssel)|" +
   "b(?:earer|undle[ \\t]+config|ase64(?<=\\|[ \\t]{0,4}base64)|toa\\(|64encode\\(|uffer\\.from\\()|" +
@@ -316,6 +329,8 @@ const COMMAND_HIT = /^(?:cargo|ault|bundle|codecov|sonar\.|[ \t]user|sudo|penssl
 const dispatch = (hit: string): Scanner => {
   const c = hit.charCodeAt(0) | 0x20
   if (hit.length === 3 && hit === "://") return urlScanner
+  // `jdbc:oracle:thin:user/password@//host`: Oracle's thin driver's URL
+  if (c === 0x74 /* t */ && hit.length === 5 && hit.charCodeAt(4) === 0x3a /* : */) return oracleThinScanner
   // `"kty"`: a JSON Web Key, whose private members are a private key
   if (c === 0x6b /* k */ && hit.length === 4 && hit.charCodeAt(3) === 0x22 /* " */) return jwkScanner
   if (COMMAND_HIT.test(hit)) return passwordArgumentsScanner

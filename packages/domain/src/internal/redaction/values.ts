@@ -162,12 +162,22 @@ const wordyPath = (v: string): boolean =>
     )
 
 /** True for values that look like a literal secret and not like a placeholder, a number, a path or prose. */
+/** An ISO 8601 date and time (`2025-03-14T09:12:44+00:00`, `2025-03-14 09:12:44Z`): when something happened, not a secret. */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$/
+
 export const plausibleSecretValue = (value: string): boolean => {
   const v = value.trim()
   if (v.length < 6 || v.length > 4096) return false
   if (v.includes(MARKER_PREFIX)) return false
   if (/^(.)\1+$/.test(v)) return false
-  if (NUMERIC.test(v) || isPlaceholder(v) || FILE_NAME.test(v) || isPasswordHash(v) || VERSION_RANGE.test(v))
+  if (
+    NUMERIC.test(v) ||
+    isPlaceholder(v) ||
+    FILE_NAME.test(v) ||
+    isPasswordHash(v) ||
+    VERSION_RANGE.test(v) ||
+    TIMESTAMP.test(v)
+  )
     return false
   if ((PATH_LIKE.test(v) && !looksLikeBase64(v)) || wordyPath(v)) return false
   if (isProse(v) || ENV_LOOKUP.test(v) || isDocumentationExample(v)) return false
