@@ -292,15 +292,17 @@ describe("redactText: what the broader evaluation found missing", () => {
       [`amqps://bunny:${pw}@rattlesnake.rmq.example.com/bunny`, pw],
       [`password    ${pw}`, pw]
     ]
-    const prefixes = ["scripts/db.sh:7:", "     7\t", "     7→", "+", "-", "api-1  | "]
+    // (a removed line's `-` in a diff: YAML and Markdown lists start with `-` too)
+    const diff = "diff --git a/run.sh b/run.sh\n@@ -1,2 +1,2 @@\n"
+    const prefixes = ["scripts/db.sh:7:", "     7\t", "     7→", "+", "api-1  | "].map((p) => ["", p] as const)
     for (const [bare, given] of lines) {
       const secret = given === "" ? (bare.split(" ").at(-1) ?? "") : given
       expect(gone(bare, secret), bare).toBe(true)
-      for (const prefix of prefixes) {
-        const text = `${prefix}${bare}\n${prefix}echo done`
+      for (const [head, prefix] of [...prefixes, [diff, "-"] as const, [diff, "+"] as const]) {
+        const text = `${head}${prefix}${bare}\n${prefix}echo done`
         const out = redact(text)
         expect(out.includes(secret), text).toBe(false)
-        expect(out.startsWith(prefix) && out.endsWith(`\n${prefix}echo done`), out).toBe(true)
+        expect(out.startsWith(`${head}${prefix}`) && out.endsWith(`\n${prefix}echo done`), out).toBe(true)
       }
     }
     // What is no secret stays as it is behind a prefix too.

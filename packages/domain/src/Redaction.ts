@@ -319,12 +319,14 @@ export const findSecrets = (text: string, options: RedactOptions = {}): Readonly
   // Lines behind a tool's prefix (`grep -n`, `cat -n`, a diff's `+`): read as the lines they are.
   const unprefixed = split === undefined ? unprefixedView(text) : undefined
   if (unprefixed !== undefined) {
-    for (const c of scanOnce(unprefixed.text, options)) {
-      const start = unprefixed.startOf(c.start)
-      const end = unprefixed.endOf(c.end - 1)
-      // A finding that took in a prefix of the next line is cut at the end of its own.
-      const newline = text.indexOf("\n", start)
-      candidates.push({ ...c, start, end: newline !== -1 && newline < end ? newline : end })
+    for (const [from, to] of unprefixed.regions) {
+      for (const c of scanOnce(unprefixed.text.slice(from, to), options)) {
+        const start = unprefixed.startOf(from + c.start)
+        const end = unprefixed.endOf(from + c.end - 1)
+        // A finding that took in a prefix of the next line is cut at the end of its own.
+        const newline = text.indexOf("\n", start)
+        candidates.push({ ...c, start, end: newline !== -1 && newline < end ? newline : end })
+      }
     }
   }
   return candidates.length === 0 ? [] : mergeCandidates(candidates)

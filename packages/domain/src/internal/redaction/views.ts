@@ -255,31 +255,39 @@ export const compose = (outer: View, inner: View): View => ({
 
 /**
  * What tools put before each line of what they print: `cat -n` and `nl` (`     7\t`), Claude Code's Read tool
- * (`     7→`), `grep -n` and `rg -n` with a file name (`config/app.env:7:`), a unified diff's added and removed lines
- * (`+`, `-`; not the `+++`/`---` headers) and `docker compose logs` (`api-1  | `). Rules that expect a command, a key
+ * (`     7→`), `grep -n` and `rg -n` with a file name (`config/app.env:7:`), a unified diff's added lines (`+`; and its
+ * removed ones, `-`, in a text with a diff's header) and `docker compose logs` (`api-1  | `). Rules that expect a command, a key
  * or a URL at the start of a line (`mysql -p…`, `token: …`, `+amqps://user:pass@…`) do not see it there.
  */
 const LINE_PREFIX =
-  /^(?:[ \t]{0,8}\d{1,7}(?:\t|→)|[^\s:|"'`]{1,256}:\d{1,7}:|[+-](?![+-])|[A-Za-z0-9][\w.-]{0,63}[ \t]{1,16}\|[ \t])/
+  /^(?:[ \t]{0,8}\d{1,7}(?:\t|→)|(?=[^\s:]{0,255}[A-Za-z_./])[^\s:|"'`]{1,256}:\d{1,7}:|\+(?!\+)|[A-Za-z0-9][\w.-]{0,63}[ \t]{1,16}\|[ \t])/
+/** The same, with a removed line's `-`: only in a diff (YAML lists, `ls -l` and Markdown lists start with `-` too). */
+const DIFF_LINE_PREFIX =
+  /^(?:[ \t]{0,8}\d{1,7}(?:\t|→)|(?=[^\s:]{0,255}[A-Za-z_./])[^\s:|"'`]{1,256}:\d{1,7}:|[+-](?![+-])|[A-Za-z0-9][\w.-]{0,63}[ \t]{1,16}\|[ \t])/
+/** A unified diff's hunk header or file header. */
+const DIFF_HEADER = /^(?:@@ -\d|\+\+\+ |--- a\/|diff --git )/m
 
 /**
  * The text with the prefix of each line that has one (`LINE_PREFIX`) left out, traced back to the text; undefined
- * when no line has one. The rules run on it too: a secret on a prefixed line is then found as on a line of its own.
+ * when no line has one. The rules run on it too, within `CONTEXT` characters of those lines: a secret on a prefixed
+ * line is then found as on a line of its own.
  */
 export const unprefixedView = (text: string): View | undefined => {
   // Runs of the text kept in the view: [start in the view, start in the text].
   const viewAt: Array<number> = []
   const from: Array<number> = []
   const parts: Array<string> = []
+  /** View offsets of the lines whose prefix was left out. */
+  const changes: Array<number> = []
   let length = 0
-  let changed = false
   let start = 0
+  const prefixes = DIFF_HEADER.test(text) ? DIFF_LINE_PREFIX : LINE_PREFIX
   while (start <= text.length) {
     const newline = text.indexOf("\n", start)
     const end = newline === -1 ? text.length : newline + 1
-    const prefix = LINE_PREFIX.exec(text.slice(start, Math.min(end, start + 400)))
+    const prefix = prefixes.exec(text.slice(start, Math.min(end, start + 400)))
     const cut = prefix === null ? 0 : prefix[0].length
-    if (cut > 0) changed = true
+    if (cut > 0) changes.push(length)
     if (end > start + cut) {
       viewAt.push(length)
       from.push(start + cut)
@@ -289,7 +297,7 @@ export const unprefixedView = (text: string): View | undefined => {
     if (newline === -1) break
     start = end
   }
-  if (!changed) return undefined
+  if (changes.length === 0) return undefined
   const segmentOf = (v: number): number => {
     let lo = 0
     let hi = viewAt.length - 1
@@ -307,7 +315,8 @@ export const unprefixedView = (text: string): View | undefined => {
   }
   return {
     text: view,
-    regions: [[0, view.length]],
+    // Only around the lines that had a prefix: the rest is as the text has it, and was scanned already.
+    regions: regionsAround(view, changes),
     decodesAgain: false,
     startOf,
     endOf: (v) => startOf(v) + 1
