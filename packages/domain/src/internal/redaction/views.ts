@@ -79,6 +79,18 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   "\\": "\\"
 }
 
+/** The segment holding a view's character `v`, given where each segment starts in the view (in order). */
+const segmentAt = (viewAt: ReadonlyArray<number>, v: number): number => {
+  let lo = 0
+  let hi = viewAt.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1
+    if (viewAt[mid] <= v) lo = mid
+    else hi = mid - 1
+  }
+  return lo
+}
+
 /**
  * One level of decoding, or undefined when nothing in `text` decodes (the common case: no second scan). Undone:
  * ANSI escape sequences (CSI and OSC, with a real or a spelled-out escape character: dropped), backslash escapes
@@ -196,17 +208,7 @@ export const decodedView = (text: string): View | undefined => {
   }
   if (!changed) return undefined
   flushRun(n)
-  /** The segment holding the view's character `v` (binary search: segments are in view order). */
-  const segmentOf = (v: number): number => {
-    let lo = 0
-    let hi = viewAt.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if (viewAt[mid] <= v) lo = mid
-      else hi = mid - 1
-    }
-    return lo
-  }
+  const segmentOf = (v: number): number => segmentAt(viewAt, v)
   const view = out.join("")
   return {
     text: view,
@@ -298,19 +300,9 @@ export const unprefixedView = (text: string): View | undefined => {
     start = end
   }
   if (changes.length === 0) return undefined
-  const segmentOf = (v: number): number => {
-    let lo = 0
-    let hi = viewAt.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if (viewAt[mid] <= v) lo = mid
-      else hi = mid - 1
-    }
-    return lo
-  }
   const view = parts.join("")
   const startOf = (v: number) => {
-    const k = segmentOf(v)
+    const k = segmentAt(viewAt, v)
     return from[k] + (v - viewAt[k])
   }
   return {
