@@ -224,6 +224,8 @@ describe("redactText: what the broader evaluation found missing", () => {
     )
     const pw = g.password()
     expect(redact(`DB_PASSWORD2=${pw}`)).toBe(`DB_PASSWORD2=${R("secret-assignment")}`)
+    // Yarn's .yarnrc.yml: `npmAuthIdent` is `user:password`
+    expect(redact(`  npmAuthIdent: "deploy:${pw}"`)).toBe(`  npmAuthIdent: "${R("secret-assignment")}"`)
     expect(redact(`{"name":"password2","value":"${pw}"}`)).toBe(
       `{"name":"password2","value":"${R("secret-assignment")}"}`
     )

@@ -142,6 +142,8 @@ const classify = (fullKey: string): KeyStrength => {
     if (w === "key" && i > 0 && KEY_PAIR_FIRST.has(words[i - 1]) && !words.some((x) => PUBLIC_WORDS.has(x)))
       return "strong"
     if ((w === "phrase" || w === "words") && i > 0 && PHRASE_FIRST.has(words[i - 1])) return "strong"
+    // Yarn's `npmAuthIdent` (`user:password`) beside its `npmAuthToken`
+    if (w === "ident" && i > 0 && words[i - 1] === "auth") return "strong"
   }
   if (words.some((w) => NOT_SECRET_KEY_WORDS.has(w))) return "none"
   if (last === "key" && words.length > 1) return "weak"
