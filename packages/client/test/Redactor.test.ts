@@ -281,6 +281,25 @@ describe("redactText: what the broader evaluation found missing", () => {
     )
   })
 
+  it("a secret an agent quotes in backticks after naming it", () => {
+    const pw = g.password().replace(/[`\s]/g, "x")
+    const key = g.alnum(40)
+    expect(redact(`The Postgres password in docker-compose.yml is \`${pw}\`, and it matches .env.`)).toBe(
+      `The Postgres password in docker-compose.yml is \`${R("secret-assignment")}\`, and it matches .env.`
+    )
+    expect(redact(`I found the key in \`config/prod.yml\`: \`${key}\`. You should rotate it.`)).toBe(
+      `I found the key in \`config/prod.yml\`: \`${R("secret-assignment")}\`. You should rotate it.`
+    )
+    unchanged(
+      "The password is read from `DB_PASSWORD` at startup.",
+      "The token count is `128000`.",
+      "The secret name is `prod-db-credentials-v2`.",
+      "The commit with the token fix is `3f9c2a1b7d4e`.",
+      "The token is stored in `~/.config/gh/hosts.yml`.",
+      "The token is `v1.2.3-beta4`."
+    )
+  })
+
   it("lines behind a tool's prefix: grep -n, cat -n and nl, a diff's + and -, docker compose logs", () => {
     // (each was redacted as a line of its own and leaked behind the prefix: rules that expect a command, a key or a
     // URL at the start of a line did not see it there)

@@ -55,7 +55,15 @@ import { charTable, declareRules, type Scan, type Scanner, stickyAt } from "./en
 import { base64PemScanner, eyjScanner, jwkScanner, openVpnKeyScanner, pemScanner, puttyScanner } from "./keys.js"
 import { foreignLabelScanner, LABEL_HIT, NON_ASCII_LABEL_ANCHORS } from "./labels.js"
 import { tokenScanner, tokenSpecs } from "./tokens.js"
-import { digitAndLetter, hasDigit, hasLower, hasUpper, isDummyToken, isPlaceholder } from "./values.js"
+import {
+  digitAndLetter,
+  hasDigit,
+  hasLower,
+  hasUpper,
+  isDummyToken,
+  isPlaceholder,
+  plausibleSecretValue
+} from "./values.js"
 
 const NOTION_SECRET = /secret_[A-Za-z0-9]{43}(?![A-Za-z0-9_])/y
 const MAILGUN_KEY = /key-[0-9a-f]{32}(?![A-Za-z0-9_])/y
@@ -149,6 +157,7 @@ const keywordScanner: Scanner = (scan, at, end) => {
     typedPasswordScanner(scan, at, end)
   }
   scanAssignment(scan, at, end)
+  quotedInProseScanner(scan, at, end)
   printedSecretScanner(scan, at, end)
   passwordArgumentsScanner(scan, at, end)
   credentialCallScanner(scan, at, end)
@@ -184,6 +193,37 @@ const oracleThinScanner: Scanner = (scan, at, end) => {
   const value = m?.groups?.s ?? ""
   if (m === null || span === undefined || isPlaceholder(value) || /^[$%{<]/.test(value)) return
   scan.add("connection-string", span[0], span[1])
+}
+
+/** Words that name a secret in prose (`the password`, `their API keys`, `a token`). */
+const PROSE_SECRET_WORD = /^(?:passwords?|passwd|passphrases?|secrets?|tokens?|credentials?|api[_-]?keys?)$/i
+/**
+ * After a secret's name in a sentence, up to two places (`in docker-compose.yml`, `for staging`), then `is`, `was`, `:`
+ * or `=` and the literal in backticks: an agent's reply (`The Postgres password in docker-compose.yml is \`…\``, `I
+ * found the key in \`config/prod.yml\`: \`…\``). Not after another word (`the secret name is`, `the token fix is`).
+ */
+const QUOTED_IN_PROSE =
+  /(?:[ \t]+(?:in|for|of|from|on|at|to)[ \t]+[^\s]{1,80}){0,2}(?:[ \t]+(?:is|was)[ \t]+|:[ \t]+|[ \t]*=[ \t]*)`(?<s>[^`\s]{8,200})`/dy
+
+/** A secret's literal an agent quotes in backticks after naming it, when it looks random (letters and digits). */
+const quotedInProseScanner: Scanner = (scan, at, end) => {
+  const text = scan.text
+  let from = at
+  while (from > 0 && /[A-Za-z_-]/.test(text[from - 1] ?? "")) from--
+  let to = end
+  while (to < text.length && /[A-Za-z]/.test(text[to] ?? "")) to++
+  const word = text.slice(from, to)
+  const named =
+    PROSE_SECRET_WORD.test(word) ||
+    (/^keys?$/i.test(word) &&
+      /\b(?:api|secret|private|access|signing|the)[ \t]+$/i.test(text.slice(Math.max(0, from - 10), from)))
+  if (!named) return
+  const m = stickyAt(QUOTED_IN_PROSE, text, to)
+  const span = m?.indices?.groups?.s
+  const value = m?.groups?.s ?? ""
+  if (m === null || span === undefined || !digitAndLetter(value) || !plausibleSecretValue(value)) return
+  if (isPlaceholder(value) || /^[$%{<]|[/\\]/.test(value) || new Set(value).size < 6) return
+  scan.add("secret-assignment", span[0], span[1])
 }
 
 /** `pw:` and `pw =`: the keyword scanner on `pw`. */
