@@ -208,6 +208,8 @@ const QUOTED_IN_PROSE =
 /** A secret's literal an agent quotes in backticks after naming it, when it looks random (letters and digits). */
 const quotedInProseScanner: Scanner = (scan, at, end) => {
   const text = scan.text
+  // (most keywords have no backtick after them: nothing to read)
+  if (!text.slice(end, Math.min(text.length, end + 200)).includes("`")) return
   let from = at
   while (from > 0 && /[A-Za-z_-]/.test(text[from - 1] ?? "")) from--
   let to = end
