@@ -219,6 +219,10 @@ describe("redactText: what the broader evaluation found missing", () => {
     expect(redact(`{"name":"Cookie","value":"theme=dark; sid=${sid}"}`)).toBe(
       `{"name":"Cookie","value":"theme=dark; sid=${R("session-cookie")}"}`
     )
+    // A HAR's list of cookies: the session's value goes, a preference stays
+    expect(redact(`"cookies": [{"name": "theme", "value": "dark"}, {"value": "${sid}", "name": "session_id"}]`)).toBe(
+      `"cookies": [{"name": "theme", "value": "dark"}, {"value": "${R("session-cookie")}", "name": "session_id"}]`
+    )
     expect(redact(`- name: Set-Cookie\n  value: refresh=${sid}; HttpOnly`)).toBe(
       `- name: Set-Cookie\n  value: refresh=${R("session-cookie")}; HttpOnly`
     )

@@ -529,6 +529,14 @@ const COOKIE_ATTRIBUTE =
   /^(?:path|domain|expires|max-age|samesite|secure|httponly|priority|partitioned|version|comment)$/i
 const COOKIE_PAIR = /[ \t]*(?<name>[A-Za-z0-9_.$!#%&'*+^`|~-]{1,100})=(?<value>[^;\s"'\\]{0,4096})[ \t]*;?/y
 
+/** Whether a cookie's value is a secret: a session's or a credential's (by its name), or one that looks like a token. */
+const secretCookie = (name: string, value: string): boolean =>
+  !COOKIE_ATTRIBUTE.test(name) &&
+  value.length >= 8 &&
+  !isPlaceholder(value) &&
+  !isDummyToken(value) &&
+  (SESSION_COOKIE.test(name) ? hasDigit(value) || value.length >= 16 : tokenLike(value))
+
 /**
  * The `name=value` pairs of a cookie header or jar value from `i` (`Cookie: a=1; sessionid=…`, `Set-Cookie: sid=…;
  * Path=/`): a value is redacted when its name is a session's or a credential's, or when it looks like a token.
@@ -544,32 +552,50 @@ export const cookiePairs = (scan: Scan, i: number): void => {
     const value = m.groups?.value ?? ""
     const valueEnd = at + m[0].replace(/[ \t]*;?$/, "").length
     const valueStart = valueEnd - value.length
-    if (
-      !COOKIE_ATTRIBUTE.test(name) &&
-      value.length >= 8 &&
-      !isPlaceholder(value) &&
-      !isDummyToken(value) &&
-      (SESSION_COOKIE.test(name) ? hasDigit(value) || value.length >= 16 : tokenLike(value))
-    ) {
-      scan.add("session-cookie", valueStart, valueEnd)
-    }
+    if (secretCookie(name, value)) scan.add("session-cookie", valueStart, valueEnd)
     at += m[0].length
   }
 }
 
 const COOKIE_HEADER = /["']?[ \t]*[:=][ \t]*["']?/y
 
-/** `Cookie: …`, `Set-Cookie: …`, `"cookie": "…"`, `document.cookie = "…"`, `--cookie "…"`: the pairs after it. */
 /** The name field a header's name is the value of: `{"name": "Cookie"`, `- name: Set-Cookie`. */
 const COOKIE_NAME_FIELD = /(?:^|[\s{,])["']?name["']?[ \t]*[:=][ \t]*["']?(?:set-)?$/i
 /** The value field after it: `", "value": "`, `\n  value: `. */
 const COOKIE_VALUE_FIELD = /["']?[ \t]*,?\s{0,40}["']?value["']?[ \t]*[:=][ \t]*["']?/iy
+/** A HAR's (or a browser export's) list of cookies after `cookie`: `s": [`. */
+const COOKIE_LIST = /s["']?[ \t]*:[ \t]*\[/y
+/** One cookie of such a list: its `name` and its `value`, in either order, within its object. */
+const LISTED_COOKIE =
+  /\{[^{}]{0,400}?"name"[ \t]*:[ \t]*"(?<name>[^"\n]{1,100})"[^{}]{0,400}?"value"[ \t]*:[ \t]*"(?<value>[^"\\\n]{1,4096})"|\{[^{}]{0,400}?"value"[ \t]*:[ \t]*"(?<value2>[^"\\\n]{1,4096})"[^{}]{0,400}?"name"[ \t]*:[ \t]*"(?<name2>[^"\n]{1,100})"/dg
 
+/** `"cookies": [{"name": "sid", "value": "…"}, …]`: the values of the listed cookies that are secrets. */
+const cookieList = (scan: Scan, from: number): void => {
+  const text = scan.text
+  const close = text.indexOf("]", from)
+  const list = text.slice(from, close === -1 || close - from > 16_384 ? Math.min(text.length, from + 16_384) : close)
+  LISTED_COOKIE.lastIndex = 0
+  for (const m of list.matchAll(LISTED_COOKIE)) {
+    const groups = m.groups ?? {}
+    const span = m.indices?.groups?.value ?? m.indices?.groups?.value2
+    const value = groups.value ?? groups.value2 ?? ""
+    if (span !== undefined && secretCookie(groups.name ?? groups.name2 ?? "", value)) {
+      scan.add("session-cookie", from + span[0], from + span[1])
+    }
+  }
+}
+
+/** `Cookie: …`, `Set-Cookie: …`, `"cookie": "…"`, `document.cookie = "…"`, `--cookie "…"`: the pairs after it. */
 export const cookieScanner: Scanner = (scan, at, end) => {
   const text = scan.text
   const header = stickyAt(COOKIE_HEADER, text, end)
   if (header !== null) {
     cookiePairs(scan, end + header[0].length)
+    return
+  }
+  const list = stickyAt(COOKIE_LIST, text, end)
+  if (list !== null) {
+    cookieList(scan, end + list[0].length)
     return
   }
   // A header as a name and a value (a HAR, a Postman collection, a Kubernetes probe): `{"name": "Cookie", "value": "…"}`
