@@ -268,6 +268,24 @@ describe("importAll", () => {
     }).pipe(Effect.provide(layerFor(tempOutbox())))
   })
 
+  it.effect("says a file that is not a transcript is not a session, and a file it cannot read only that", () =>
+    Effect.gen(function* () {
+      // (`notASession` lets the import's bookkeeping leave the file out until it changes; an unreadable one is tried
+      // again by every import)
+      const tree = makeTree()
+      const file = { kind: "main", sessionId: "garbage", agentId: null } as const
+      const garbage = yield* Import.readFile({ ...file, path: tree.garbage }, options, undefined)
+      expect(garbage).toEqual({
+        ok: false,
+        reason: "not a Claude Code transcript: 3 malformed line(s), none readable",
+        notASession: true
+      })
+      const folder = yield* Import.readFile({ ...file, path: path.dirname(tree.garbage) }, options, undefined)
+      expect(folder.ok).toBe(false)
+      expect(folder).not.toHaveProperty("notASession")
+    })
+  )
+
   it.live("attributes the subagent's messages to the parent session, with the agent id", () =>
     Effect.gen(function* () {
       const sent = yield* importFreshTree

@@ -184,6 +184,12 @@ const resumePoint = (
   return state === undefined ? undefined : { offset, state }
 }
 
+/** Whether a checkpoint was recorded for the item as it is now: its file's size and time, or its version. */
+const holds = (known: Checkpoints.Checkpoint, item: HistoryItem<unknown>): boolean =>
+  item.file === undefined
+    ? known.version !== undefined && known.version === item.version
+    : Checkpoints.holdsFile(known, { size: item.size, mtimeMs: item.file.mtimeMs })
+
 /**
  * The key under which the bookkeeping recorded this item, unchanged, before its file moved (Codex moves a rollout into
  * `archived_sessions/` as it is): a checkpoint of the same session, made with the same options, of a file of the same
@@ -199,11 +205,7 @@ const movedFrom = (
   for (const key of store.keysOf(item.sessionId)) {
     const known = store.get(key)
     if (key === item.key || known === undefined || known.options !== fingerprint || present(key)) continue
-    const same =
-      item.file === undefined
-        ? known.version !== undefined && known.version === item.version
-        : Checkpoints.holdsFile(known, { size: item.size, mtimeMs: item.file.mtimeMs })
-    if (same && !(isAbsolute(key) && existsSync(key))) return key
+    if (holds(known, item) && !(isAbsolute(key) && existsSync(key))) return key
   }
   return undefined
 }
@@ -236,9 +238,7 @@ export const readItem = <E>(
       recorded.options === fingerprint &&
       !again &&
       item.always !== true &&
-      (item.file === undefined
-        ? recorded.version === item.version
-        : Checkpoints.holdsFile(recorded, { size: item.size, mtimeMs: item.file.mtimeMs }))
+      holds(recorded, item)
     ) {
       return { _tag: "Ignored" } as const
     }
