@@ -17,6 +17,7 @@ import {
   isPublishable,
   plausibleSecretValue,
   randomLetters,
+  standsForSecret,
   tokenLike
 } from "./values.js"
 
@@ -655,7 +656,7 @@ const otherForms = (
     const value = text.slice(parsed.start, parsed.end)
     const colon = /USERPWD$/.test(key) ? value.indexOf(":") + 1 : 0
     const pw = value.slice(colon)
-    if (pw.length >= 4 && !isPlaceholder(pw) && !/^[$%{<]/.test(pw)) scan.add(RULE, parsed.start + colon, parsed.end)
+    if (pw.length >= 4 && !standsForSecret(pw)) scan.add(RULE, parsed.start + colon, parsed.end)
     return
   }
 

@@ -15,6 +15,7 @@ import {
   isPlaceholder,
   plausibleSecretValue,
   randomLetters,
+  standsForSecret,
   tokenLike
 } from "./values.js"
 
@@ -34,7 +35,7 @@ export const stringArgument = (scan: Scan, i: number, index: number, rule: strin
   }
   const m = stickyAt(STRING_ARGUMENT, text, at)
   const value = m?.groups?.s
-  if (m === null || value === undefined || value.length < 4 || isPlaceholder(value) || /^[$%{<]/.test(value)) return
+  if (m === null || value === undefined || value.length < 4 || standsForSecret(value)) return
   const start = at + m[0].indexOf(value)
   scan.add(rule, start, start + value.length)
 }
@@ -140,7 +141,7 @@ export const basicPairCallScanner: Scanner = (scan, at, end) => {
   const text = scan.text
   const m = stickyAt(PAIR_ARGUMENT, text, end)
   const password = m?.groups?.p
-  if (m === null || password === undefined || /^[$%{<]/.test(password) || isPlaceholder(password)) return
+  if (m === null || password === undefined || standsForSecret(password)) return
   const after = end + m[0].length
   if ((text.charCodeAt(at + 1) | 0x20) === 0x75 /* Buffer */ && !TO_BASE64.test(text.slice(after, after + 40))) return
   if (password.length < 6 ? !/\d/.test(password) : !plausibleSecretValue(password)) return

@@ -14,6 +14,7 @@ import {
   isDummyToken,
   isPlaceholder,
   plausibleSecretValue,
+  standsForSecret,
   tokenLike
 } from "./values.js"
 
@@ -66,7 +67,7 @@ export const goDsnScanner: Scanner = (scan, at) => {
   const colon = userinfo.indexOf(":")
   if (colon <= 0) return
   const pw = userinfo.slice(colon + 1)
-  if (pw.length < 4 || isPlaceholder(pw) || /^[$%{<]/.test(pw) || pw === userinfo.slice(0, colon)) return
+  if (pw.length < 4 || standsForSecret(pw) || pw === userinfo.slice(0, colon)) return
   scan.add("connection-string", start + colon + 1, end)
 }
 
@@ -900,7 +901,7 @@ const pipedSecret = (scan: Scan, start: number, line: string): void => {
   else if (ENCODES.test(command)) {
     const colon = value.indexOf(":")
     const pw = value.slice(colon + 1)
-    if (colon > 0 && !value.includes("://") && pw.length >= 4 && !isPlaceholder(pw) && !/^[$%{<]/.test(pw))
+    if (colon > 0 && !value.includes("://") && pw.length >= 4 && !standsForSecret(pw))
       scan.add("cli-password", start + span[0] + colon + 1, start + span[1])
   }
 }
@@ -995,8 +996,7 @@ const valuesOnLine = (
   for (let m = pattern.exec(line); m !== null; m = pattern.exec(line)) {
     const span = m.indices?.groups?.s
     const value = m.groups?.s
-    if (span === undefined || value === undefined || isPlaceholder(value) || /^[$%{<]/.test(value) || !accept(m))
-      continue
+    if (span === undefined || value === undefined || standsForSecret(value) || !accept(m)) continue
     scan.add("cli-password", start + span[0], start + span[1])
   }
 }
@@ -1128,7 +1128,7 @@ export const jwtCallScanner: Scanner = (scan, _at, end) => {
   const text = scan.text
   const m = stickyAt(JWT_CALL, text, end)
   const secret = m?.groups?.s
-  if (m === null || secret === undefined || isPlaceholder(secret) || /^[$%{<]/.test(secret)) return
+  if (m === null || secret === undefined || standsForSecret(secret)) return
   if (!hasLetter(secret) || /^[A-Za-z]+(?:[-_.][A-Za-z]+)*$/.test(secret)) return
   const close = end + m[0].length - 1
   scan.add("secret-assignment", close - secret.length, close)

@@ -4,7 +4,7 @@
  */
 import type { Scanner } from "./engine.js"
 import { stickyAt } from "./engine.js"
-import { entropy, hasDigit, isDummyToken, isPlaceholder, plausibleSecretValue, tokenLike } from "./values.js"
+import { entropy, hasDigit, isDummyToken, plausibleSecretValue, standsForSecret, tokenLike } from "./values.js"
 
 /**
  * The labels: French, Spanish, Portuguese, Dutch, Polish, Russian and Ukrainian, Chinese, Japanese, Korean, Italian and
@@ -37,7 +37,7 @@ export const foreignLabelScanner: Scanner = (scan, _at, end) => {
   // Prose ends a value (`…: Tr0ub4dor&3.`), and so does the next label's colon
   let value = raw
   while (value.length > 0 && /[.。:：!?)\]]$/.test(value)) value = value.slice(0, -1)
-  if (value.length < 6 || isPlaceholder(value) || isDummyToken(value) || /^[$%{<]/.test(value)) return
+  if (value.length < 6 || standsForSecret(value) || isDummyToken(value)) return
   if (!plausibleSecretValue(value)) return
   // A word (of any alphabet) is not a secret; a value with a digit, a symbol or random letters may be
   const wordLike = /^[\p{L}'-]+$/u.test(value) && !tokenLike(value) && entropy(value) < 3.6

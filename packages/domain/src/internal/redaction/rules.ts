@@ -61,8 +61,8 @@ import {
   hasLower,
   hasUpper,
   isDummyToken,
-  isPlaceholder,
-  plausibleSecretValue
+  plausibleSecretValue,
+  standsForSecret
 } from "./values.js"
 
 const NOTION_SECRET = /secret_[A-Za-z0-9]{43}(?![A-Za-z0-9_])/y
@@ -100,7 +100,7 @@ const GIT_PROMPT = /Password for '[^'\n]{1,200}':[ \t]*(?<s>[^\s]{4,200})[ \t]*(
 const gitPromptScanner: Scanner = (scan, at) => {
   const m = stickyAt(GIT_PROMPT, scan.text, at)
   const typed = m?.groups?.s
-  if (m === null || typed === undefined || isPlaceholder(typed) || /^[$%{<]/.test(typed)) return
+  if (m === null || typed === undefined || standsForSecret(typed)) return
   const start = at + m[0].indexOf(typed, m[0].indexOf("':"))
   scan.add("printed-secret", start, start + typed.length)
 }
@@ -178,7 +178,7 @@ const typedPasswordScanner: Scanner = (scan, at) => {
   const m = stickyAt(TYPED_INTO_FIELD, text, at + 4)
   const span = m?.indices?.groups?.s
   const value = m?.groups?.s ?? ""
-  if (m === null || span === undefined || isPlaceholder(value) || /^[$%{<]/.test(value)) return
+  if (m === null || span === undefined || standsForSecret(value)) return
   scan.add("secret-assignment", span[0], span[1])
 }
 
@@ -191,7 +191,7 @@ const oracleThinScanner: Scanner = (scan, at, end) => {
   const m = stickyAt(ORACLE_THIN_CREDENTIALS, text, end)
   const span = m?.indices?.groups?.s
   const value = m?.groups?.s ?? ""
-  if (m === null || span === undefined || isPlaceholder(value) || /^[$%{<]/.test(value)) return
+  if (m === null || span === undefined || standsForSecret(value)) return
   scan.add("connection-string", span[0], span[1])
 }
 
@@ -224,7 +224,7 @@ const quotedInProseScanner: Scanner = (scan, at, end) => {
   const span = m?.indices?.groups?.s
   const value = m?.groups?.s ?? ""
   if (m === null || span === undefined || !digitAndLetter(value) || !plausibleSecretValue(value)) return
-  if (isPlaceholder(value) || /^[$%{<]|[/\\]/.test(value) || new Set(value).size < 6) return
+  if (standsForSecret(value) || /[/\\]/.test(value) || new Set(value).size < 6) return
   scan.add("secret-assignment", span[0], span[1])
 }
 
@@ -337,8 +337,8 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
 /**
  * The one case-insensitive anchor regex: key-name keywords (`pass`, `pwd`, `psk`, `secret`, `token`, `key`, `cred`,
  * `auth`, `signature`, `mnemonic`, `phrase`, `_pw`, `_pat`), `://`, `bearer`, command-line flags, `sig=`,
- * `identified`, `client(`, `cookie`, `SecureString`, a JSON Web Key's `"kty"`; commands taking a password as an argument without a keyword in
- * their name (`rabbitmqctl`, `sqlplus`, `/user:`, `put-parameter`, `mc alias`, `ssh-keygen`, `ACL SETUSER`…); a
+ * `identified`, `client(`, `cookie`, `SecureString`, a JSON Web Key's `"kty"`, Oracle's `:thin:`; commands taking a
+ * password as an argument without a keyword in their name (`rabbitmqctl`, `sqlplus`, `/user:`, `put-parameter`, `mc alias`, `ssh-keygen`, `ACL SETUSER`…); a
  * `.pgpass` line's port (`:5432:`), a relay host's port in Postfix's `sasl_passwd` (`]:587 `), `::add-mask::`, and
  * `tid=` (GitHub Copilot tokens); the query parameters `appid=` and `ak=`; the calls `.login(` and
  * `algoliasearch(`, calls that take a key (`hmac(`, `hmac.new(`, `Fernet(`, `SignedString(`) and calls that encode a

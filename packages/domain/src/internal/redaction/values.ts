@@ -70,6 +70,12 @@ const SECRET_REFERENCE =
 export const isPlaceholder = (value: string): boolean =>
   hasPlaceholderInside(value) || PRINTF.test(value) || PLACEHOLDER.test(value) || SECRET_REFERENCE.test(value)
 
+/**
+ * A value that stands for a secret rather than being one: a placeholder, or what starts a reference (`$VAR`, `%VAR%`,
+ * `{{ secrets.X }}`, `<your-token>`).
+ */
+export const standsForSecret = (value: string): boolean => isPlaceholder(value) || /^[$%{<]/.test(value)
+
 /** Keys that vendors publish for use in browsers and apps (Stripe/Clerk `pk_`, Mapbox `pk.`, PostHog `phc_`). */
 export const isPublishable = (value: string): boolean => /^(?:pk_(?:live|test)_|pk\.eyJ|phc_|NRJS-)/.test(value)
 

@@ -257,15 +257,24 @@ export const compose = (outer: View, inner: View): View => ({
 
 /**
  * What tools put before each line of what they print: `cat -n` and `nl` (`     7\t`), Claude Code's Read tool
- * (`     7→`), `grep -n` and `rg -n` with a file name (`config/app.env:7:`), a unified diff's added lines (`+`; and its
- * removed ones, `-`, in a text with a diff's header) and `docker compose logs` (`api-1  | `). Rules that expect a command, a key
- * or a URL at the start of a line (`mysql -p…`, `token: …`, `+amqps://user:pass@…`) do not see it there.
+ * (`     7→`), `grep -n` and `rg -n` with a file name (`config/app.env:7:`; a name has a letter, `_`, `.` or `/`, not a
+ * log line's `10:30:00`), a unified diff's added lines (`+`) and `docker compose logs` (`api-1  | `). Rules that expect
+ * a command, a key or a URL at the start of a line (`mysql -p…`, `token: …`, `+amqps://user:pass@…`) do not see it
+ * there. A diff's removed lines (`-`) count only in a text with a diff's header: YAML lists, `ls -l` and Markdown lists
+ * start with `-` too.
  */
-const LINE_PREFIX =
-  /^(?:[ \t]{0,8}\d{1,7}(?:\t|→)|(?=[^\s:]{0,255}[A-Za-z_./])[^\s:|"'`]{1,256}:\d{1,7}:|\+(?!\+)|[A-Za-z0-9][\w.-]{0,63}[ \t]{1,16}\|[ \t])/
-/** The same, with a removed line's `-`: only in a diff (YAML lists, `ls -l` and Markdown lists start with `-` too). */
-const DIFF_LINE_PREFIX =
-  /^(?:[ \t]{0,8}\d{1,7}(?:\t|→)|(?=[^\s:]{0,255}[A-Za-z_./])[^\s:|"'`]{1,256}:\d{1,7}:|[+-](?![+-])|[A-Za-z0-9][\w.-]{0,63}[ \t]{1,16}\|[ \t])/
+const linePrefix = (diffLine: string): RegExp =>
+  new RegExp(
+    [
+      "[ \\t]{0,8}\\d{1,7}(?:\\t|→)",
+      "(?=[^\\s:]{0,255}[A-Za-z_./])[^\\s:|\"'`]{1,256}:\\d{1,7}:",
+      diffLine,
+      "[A-Za-z0-9][\\w.-]{0,63}[ \\t]{1,16}\\|[ \\t]"
+    ].join("|"),
+    "y"
+  )
+const LINE_PREFIX = linePrefix("\\+(?!\\+)")
+const DIFF_LINE_PREFIX = linePrefix("[+-](?![+-])")
 /** A unified diff's hunk header or file header. */
 const DIFF_HEADER = /^(?:@@ -\d|\+\+\+ |--- a\/|diff --git )/m
 
@@ -275,31 +284,39 @@ const DIFF_HEADER = /^(?:@@ -\d|\+\+\+ |--- a\/|diff --git )/m
  * line is then found as on a line of its own.
  */
 export const unprefixedView = (text: string): View | undefined => {
-  // Runs of the text kept in the view: [start in the view, start in the text].
+  const prefixes = DIFF_HEADER.test(text) ? DIFF_LINE_PREFIX : LINE_PREFIX
+  // The prefixes found, as pairs of where each starts and ends in the text (most texts have none).
+  const cuts: Array<number> = []
+  for (let start = 0; start < text.length; ) {
+    prefixes.lastIndex = start
+    const prefix = prefixes.exec(text)
+    if (prefix !== null && prefix[0].length > 0) cuts.push(start, start + prefix[0].length)
+    const newline = text.indexOf("\n", start)
+    if (newline === -1) break
+    start = newline + 1
+  }
+  if (cuts.length === 0) return undefined
+  // The runs of the text between them: where each starts in the view and in the text.
   const viewAt: Array<number> = []
   const from: Array<number> = []
   const parts: Array<string> = []
-  /** View offsets of the lines whose prefix was left out. */
+  /** View offsets where a prefix was left out. */
   const changes: Array<number> = []
   let length = 0
-  let start = 0
-  const prefixes = DIFF_HEADER.test(text) ? DIFF_LINE_PREFIX : LINE_PREFIX
-  while (start <= text.length) {
-    const newline = text.indexOf("\n", start)
-    const end = newline === -1 ? text.length : newline + 1
-    const prefix = prefixes.exec(text.slice(start, Math.min(end, start + 400)))
-    const cut = prefix === null ? 0 : prefix[0].length
-    if (cut > 0) changes.push(length)
-    if (end > start + cut) {
+  let kept = 0
+  for (let i = 0; i <= cuts.length; i += 2) {
+    const until = i < cuts.length ? cuts[i] : text.length
+    if (until > kept) {
       viewAt.push(length)
-      from.push(start + cut)
-      parts.push(text.slice(start + cut, end))
-      length += end - start - cut
+      from.push(kept)
+      parts.push(text.slice(kept, until))
+      length += until - kept
     }
-    if (newline === -1) break
-    start = end
+    if (i < cuts.length) {
+      changes.push(length)
+      kept = cuts[i + 1]
+    }
   }
-  if (changes.length === 0) return undefined
   const view = parts.join("")
   const startOf = (v: number) => {
     const k = segmentAt(viewAt, v)
