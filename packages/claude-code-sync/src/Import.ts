@@ -33,13 +33,17 @@ export interface ImportProgress {
   readonly events: number
 }
 
-/** What an import did; `files`, `bytes` and `malformedLines` count imported files only, `skippedFiles` the rest. */
+/**
+ * What an import did; `files`, `bytes` and `malformedLines` count imported files only, `skippedFiles` the rest.
+ * `unfinishedLines`: last lines not whole yet (Claude Code writing them), left for the next read.
+ */
 export interface ImportSummary {
   readonly sessions: number
   readonly files: number
   readonly events: number
   readonly bytes: number
   readonly malformedLines: number
+  readonly unfinishedLines: number
   readonly skippedFiles: ReadonlyArray<SkippedFile>
 }
 
@@ -112,6 +116,7 @@ export const readFile = (
           ok: true,
           events,
           malformed: fed.malformed,
+          unfinished: fed.unfinished,
           nextOffset: fed.nextOffset,
           state: Transcript.Resume.save(fold, completed),
           fromStart: start === 0
@@ -129,7 +134,7 @@ export const historyItem = (file: TranscriptFile, options: ReadOptions): Kit.Ses
   changedAt: file.mtimeMs,
   key: file.path,
   read: Effect.map(readFile(file, options, undefined), (read) =>
-    read.ok ? { ok: true, events: read.events, malformed: read.malformed } : read
+    read.ok ? { ok: true, events: read.events, malformed: read.malformed, unfinished: read.unfinished } : read
   ),
   file: { path: file.path, mtimeMs: file.mtimeMs, readFrom: (from) => readFile(file, options, from) }
 })
@@ -162,6 +167,7 @@ export const importFiles = (
       events: totals.events,
       bytes: totals.bytes,
       malformedLines: totals.malformed,
+      unfinishedLines: totals.unfinished ?? 0,
       skippedFiles: totals.skipped.map((skipped) => ({ path: skipped.label, reason: skipped.reason }))
     })
   )

@@ -245,7 +245,8 @@ describe("importAll", () => {
         files: 4,
         events: 29,
         bytes: sizes.reduce((a, b) => a + b, 0),
-        malformedLines: 1,
+        malformedLines: 0,
+        unfinishedLines: 1,
         skippedFiles: [
           { path: tree.garbage, reason: "not a Claude Code transcript: 3 malformed line(s), none readable" }
         ]
@@ -348,7 +349,7 @@ describe("importAll", () => {
         since: T0 + 3_000,
         onProgress: (p) => progress.push(p)
       })
-      expect(summary).toMatchObject({ sessions: 2, files: 2, events: 13, malformedLines: 1 })
+      expect(summary).toMatchObject({ sessions: 2, files: 2, events: 13, malformedLines: 0, unfinishedLines: 1 })
       expect(summary.skippedFiles.map((file) => file.path)).toEqual([tree.garbage])
       expect(progress.at(-1)?.totalFiles).toBe(3)
       const sent = yield* drainAll
@@ -368,6 +369,34 @@ describe("importAll", () => {
 })
 
 describe("importFiles", () => {
+  it.live("counts no session for a transcript with nothing in it yet: empty, or its first line being written", () => {
+    // (each was counted as a session of 0 events: "3 sessions (3 new…)" for one session)
+    const tree = makeTree()
+    const demo = path.dirname(tree.main)
+    const empty = write(path.join(demo, "0b6f3c1e-9d2a-4e57-8c61-5f0a7b3d9e21.jsonl"), "", T0 + 6_000)
+    const starting = write(
+      path.join(demo, "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f.jsonl"),
+      mainText.slice(0, 40),
+      T0 + 7_000
+    )
+    return Effect.gen(function* () {
+      const files = (yield* Import.discover(tree.env)).filter((file) =>
+        [tree.main, empty, starting].includes(file.path)
+      )
+      expect(files).toHaveLength(3)
+      const summary = yield* Import.importFiles(files, options)
+      expect(summary).toEqual({
+        sessions: 1,
+        files: 1,
+        events: 14,
+        bytes: Buffer.byteLength(mainText),
+        malformedLines: 0,
+        unfinishedLines: 0,
+        skippedFiles: []
+      })
+    }).pipe(Effect.provide(layerFor(tempOutbox())))
+  })
+
   it.live("skips a file that vanished after discovery and imports the rest", () => {
     const tree = makeTree()
     return Effect.gen(function* () {

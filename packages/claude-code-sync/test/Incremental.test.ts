@@ -226,7 +226,9 @@ describe("import bookkeeping", () => {
     const home = makeHome(LINES.slice(0, split).join("") + partial)
     const first = await home.run(server, ["import"])
     expect(first.code).toBe(0)
-    expect(first.stdout).toContain("1 malformed line(s)")
+    // Not a malformed line: one Claude Code has not finished writing, said so.
+    expect(first.stdout).toContain("1 unfinished last line(s) (read once complete)")
+    expect(first.stdout).not.toContain("malformed")
 
     // Claude Code finishes the line and goes on: the next import starts with that line, and stores the whole.
     appendFileSync(home.main, LINES[split].slice(partial.length) + LINES.slice(split + 1).join(""))

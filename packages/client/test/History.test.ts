@@ -201,6 +201,59 @@ describe("the import loop", () => {
     })
   )
 
+  it.effect("a file with nothing to import yet is no session and no skip: read again once it grows", () =>
+    Effect.gen(function* () {
+      // (an empty transcript, or one whose only line is still being written, was counted as a session of 0 events)
+      const dir = mkdtempSync(join(root, "state-"))
+      const services = Layer.merge(Outbox.layer(join(dir, "outbox")), Redactor.Redactor.Default)
+      const path = join(dir, "starting.jsonl")
+      writeFileSync(path, "")
+      let reads = 0
+      let events: ReadonlyArray<Event.EventEncoded> = []
+      const item = (size: number, mtimeMs: number): Kit.SessionSource.HistoryItem => ({
+        sessionId: "starting",
+        label: path,
+        size,
+        key: path,
+        file: {
+          path,
+          mtimeMs,
+          readFrom: () =>
+            Effect.sync(() => {
+              reads++
+              const ok = { ok: true as const, malformed: 0, state: undefined, fromStart: true }
+              return { ...ok, events, nextOffset: events.length === 0 ? 0 : size, unfinished: 1 }
+            })
+        },
+        read: Effect.die("read whole")
+      })
+      const run = (items: ReadonlyArray<Kit.SessionSource.HistoryItem>) =>
+        Effect.gen(function* () {
+          const checkpoints = Kit.Checkpoints.open(join(dir, "state"), null)
+          const mapping = { syncToolCalls: true, syncThinking: false }
+          return yield* Kit.History.importItems(items, { checkpoints, mapping })
+        }).pipe(Effect.provide(services))
+      const none = { sessions: 0, new: 0, updated: 0, unchanged: 0 }
+      const first = yield* run([item(30, 1000)])
+      expect(first).toMatchObject({ sessions: 0, items: 0, events: 0, skipped: [], found: none })
+      expect(reads).toBe(1)
+      // As it was: not read again.
+      expect(yield* run([item(30, 1000)])).toMatchObject({ skipped: [], found: none })
+      expect(reads).toBe(1)
+      // Grown into a session: read, new, and what is still being written said as such (not malformed).
+      events = [message("starting", 1)]
+      const grown = yield* run([item(900, 2000)])
+      expect(grown).toMatchObject({
+        events: 1,
+        malformed: 0,
+        unfinished: 1,
+        skipped: [],
+        found: { sessions: 1, new: 1 }
+      })
+      expect(reads).toBe(2)
+    })
+  )
+
   it.effect("a file read on from a memo queues only what changed, once the read that left the memo was queued", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(join(root, "state-"))

@@ -60,29 +60,44 @@ describe("Kit.Memo: a growing file read on from where its last read stopped", ()
     return { dir, path, memos, log, read }
   }
 
-  it("parses only what was appended, keeps a half-written last line out of the memo, and counts malformed lines", () => {
+  it("parses only what was appended, keeps a half-written last line out of the memo and apart from the malformed ones", () => {
     const { dir, path, memos, log, read } = setup()
     try {
       writeFileSync(path, `${lines(0, 5)}not json\n[1]\n\n`)
       // Each read says which memo it went on from and which it left (a new one whenever it saved one).
       const first = read()
-      expect(first).toEqual({ result: { sum: 10, seen: range(0, 5) }, malformed: 2, saved: expect.any(String) })
+      expect(first).toEqual({
+        result: { sum: 10, seen: range(0, 5) },
+        malformed: 2,
+        unfinished: 0,
+        saved: expect.any(String)
+      })
       expect(first.from).toBeUndefined()
       expect(log.added).toEqual(range(0, 5))
       expect(readdirSync(memos)).toHaveLength(1)
 
-      // A line still being written is read (here, not yet JSON: malformed), but the memo stops before it.
+      // A line still being written is read (here, not yet JSON: unfinished, not malformed), but the memo stops before it.
       const half = line(6).slice(0, 10)
       appendFileSync(path, `${line(5)}${half}`)
       const second = read()
-      expect(second).toMatchObject({ result: { sum: 15, seen: range(0, 6) }, malformed: 3, from: first.saved })
+      expect(second).toMatchObject({
+        result: { sum: 15, seen: range(0, 6) },
+        malformed: 2,
+        unfinished: 1,
+        from: first.saved
+      })
       expect(second.saved).not.toBe(first.saved)
       expect(log.added).toEqual([5])
       expect(log.ahead).toEqual([line(5).trimEnd(), half])
       appendFileSync(path, `${line(6).slice(10)}${line(7)}`)
       const grown = read()
       expect(log.added).toEqual([6, 7])
-      expect(grown).toMatchObject({ result: { sum: 28, seen: range(0, 8) }, malformed: 2, from: second.saved })
+      expect(grown).toMatchObject({
+        result: { sum: 28, seen: range(0, 8) },
+        malformed: 2,
+        unfinished: 0,
+        from: second.saved
+      })
 
       // Nothing new: nothing parsed, the memo stays (and is the one the read leaves).
       const memo = readFileSync(join(memos, readdirSync(memos)[0]!), "utf8")

@@ -63,7 +63,13 @@ export const readSessionFile = (
       fresh: options.again === true,
       open: rolloutReader(options)
     })
-    return { session: read.result, malformed: read.malformed, from: read.from, saved: read.saved }
+    return {
+      session: read.result,
+      malformed: read.malformed,
+      unfinished: read.unfinished,
+      from: read.from,
+      saved: read.saved
+    }
   })
 
 /**

@@ -46,6 +46,7 @@ describeQuickImport({
     writeFileSync(path, binary)
     return path
   },
+  newSession: (home) => session(home, "2026/12/06"),
   changes: [
     {
       what: "a session filed under a new day",

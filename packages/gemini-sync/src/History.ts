@@ -122,7 +122,13 @@ const readJsonlChat = (
     fresh: options.again === true,
     open: chatReader(path, options, env)
   })
-  return { session: read.result, malformed: read.malformed, from: read.from, saved: read.saved }
+  return {
+    session: read.result,
+    malformed: read.malformed,
+    unfinished: read.unfinished,
+    from: read.from,
+    saved: read.saved
+  }
 }
 
 /**

@@ -40,6 +40,13 @@ describeQuickImport({
     writeFileSync(path, Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 37 + 11) % 256)))
     return path
   },
+  // Ending with the model's answer (the captured file ends with a `$set` of its time, which adds no event).
+  newSession: (home) => {
+    const { path } = chat(home, "demo")
+    const lines = readFileSync(path, "utf8").trimEnd().split("\n")
+    writeFileSync(path, `${lines.filter((line) => !line.startsWith('{"$set"')).join("\n")}\n`)
+    return path
+  },
   changes: [
     {
       what: "a chat in a new project's folder",

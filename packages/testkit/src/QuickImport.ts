@@ -7,7 +7,7 @@
  * import, which reads it. Which bundle ran comes from a preload that logs every read of the main bundle
  * (`main-log.cjs`).
  */
-import { appendFileSync, existsSync, readdirSync, readFileSync, utimesSync } from "node:fs"
+import { appendFileSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { runNode } from "./Server.js"
@@ -45,6 +45,12 @@ export interface QuickImportCase {
    * returns its path. The import leaves it out once, and the quick answer then still answers while it stays as it was.
    */
   readonly notASession?: (home: string) => string
+  /**
+   * Writes a new session file among the agent's (a whole session); returns its path. The case cuts its last line in
+   * half, as the agent leaves it while writing it: the import reads the rest and says the line is unfinished (not
+   * malformed), and reads it once it is complete.
+   */
+  readonly newSession?: (home: string) => string
   /**
    * Damage to the history the quick answer must not hide (a store that cannot be read): the full import runs and fails
    * with `error`; once `repair` undoes it, the quick answer answers again.
@@ -192,6 +198,36 @@ export const describeQuickImport = (agent: QuickImportCase) =>
         const changed = await home.run()
         expect(changed.full).toBe(true)
         expect(changed.stderr).toContain(`skipped ${path}: not a`)
+        expectRan(await home.run(), false)
+      })
+    }
+
+    const { newSession } = agent
+    if (newSession !== undefined) {
+      it("reads a session whose last line is being written, says so, and reads that line once it is complete", {
+        timeout: 120_000
+      }, async () => {
+        // (the line was counted as malformed)
+        const home = await makeHome()
+        expectRan(await home.run(), true)
+        const path = newSession(home.home)
+        const whole = readFileSync(path, "utf8")
+        const lastStart = whole.trimEnd().lastIndexOf("\n") + 1
+        const cut = lastStart + Math.floor((whole.length - lastStart) / 2)
+        writeFileSync(path, whole.slice(0, cut))
+        const writing = await home.run()
+        expect(writing.code, writing.stderr).toBe(0)
+        expect(writing.stdout).toContain(
+          `${home.sessions + 1} sessions (1 new, 0 updated, ${home.sessions} unchanged): read 1 ${agent.files}(s)`
+        )
+        expect(writing.stdout).toContain(", 1 unfinished last line(s) (read once complete).")
+        expect(writing.stdout).not.toContain("malformed")
+        appendFileSync(path, whole.slice(cut))
+        const complete = await home.run()
+        expect(complete.code, complete.stderr).toBe(0)
+        expect(complete.stdout).toContain(`(0 new, 1 updated, ${home.sessions} unchanged): read 1 ${agent.files}(s)`)
+        expect(complete.stdout).not.toContain("unfinished")
+        expect(complete.stdout).not.toContain("malformed")
         expectRan(await home.run(), false)
       })
     }

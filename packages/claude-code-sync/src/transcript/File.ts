@@ -89,6 +89,8 @@ export const readTranscriptFile = (
 export interface FedRange {
   readonly malformed: number
   readonly skipped: number
+  /** 1 when the last line is not whole yet (Claude Code is writing it; `nextOffset` points at it), else 0. */
+  readonly unfinished: number
   /** Where the next read goes on: past the last line read, or before an unfinished last line. */
   readonly nextOffset: number
 }
@@ -96,7 +98,7 @@ export interface FedRange {
 /**
  * Feeds the lines of a file from `start` (the start of a line) into a fold, one at a time, without keeping them. A last
  * line without a line break is fed when it is a whole JSON line (a writer that has not added the break yet); when it is
- * not (Claude Code is writing it), it is counted malformed and left for the next read, `nextOffset` pointing at it.
+ * not (Claude Code is writing it), it is left for the next read, `nextOffset` pointing at it, and not counted malformed.
  */
 export const feedFile = (
   path: string,
@@ -108,17 +110,19 @@ export const feedFile = (
       const counts: Lines.LineCounts = { malformed: 0, skipped: 0 }
       const sink = Lines.lineSink(counts, (line) => Session.feed(fold, line))
       let tail = 0
+      let unfinished = 0
       const read = eachLineOf(path, range, sink, (line) => {
         const result = Lines.parseLineBytes(line)
+        // Claude Code is still writing it: not malformed, and the next read starts at it.
         if (result._tag === "Malformed") {
-          counts.malformed++
+          unfinished = 1
           return
         }
         if (result._tag === "Line") Session.feed(fold, result.line)
         else if (result._tag === "Skipped") counts.skipped++
         tail = line.length
       })
-      return { ...counts, nextOffset: read.start + read.consumed + tail }
+      return { ...counts, unfinished, nextOffset: read.start + read.consumed + tail }
     },
     catch: (cause) => new TranscriptReadError({ path, cause })
   })

@@ -131,6 +131,8 @@ export interface FileRead<S> {
   /** Every event of the session (built when first asked for). */
   readonly events: ReadonlyArray<Event.EventEncoded>
   readonly malformed: number
+  /** 1 when its last line is not whole yet (the agent is still writing it: read once it is), else 0. */
+  readonly unfinished: number
   /** The file as a part of its history item: with the events of what changed since its memo, when it had one. */
   readonly part: MemoPart
 }
@@ -139,6 +141,7 @@ export interface FileRead<S> {
 export interface ReaderResult<S> {
   readonly session: S
   readonly malformed: number
+  readonly unfinished?: number
   readonly from?: string | undefined
   readonly saved?: string | undefined
 }
@@ -177,7 +180,7 @@ export const readSessionFileWith = <S extends FileSession>(
   )
 
 const fileRead = <S extends FileSession>(
-  { session, malformed, from, saved }: ReaderResult<S>,
+  { session, malformed, unfinished = 0, from, saved }: ReaderResult<S>,
   sessionId: string,
   options: MappingOptions & { readonly source: string }
 ): FileRead<S> => {
@@ -194,6 +197,7 @@ const fileRead = <S extends FileSession>(
   return {
     session,
     malformed,
+    unfinished,
     get events() {
       return all()
     },
@@ -285,7 +289,7 @@ const historyItem = <S>(file: SessionFile, files: Files<S>, options: ReadOptions
     Effect.map((read): ItemEvents => {
       const problem = files.notASessionFile(read)
       return problem === undefined
-        ? partsEvents([read.part], read.malformed)
+        ? partsEvents([read.part], read.malformed, read.unfinished)
         : { ok: false, reason: problem, notASession: true }
     }),
     Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `unreadable: ${reason}` } as const))

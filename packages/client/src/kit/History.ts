@@ -30,6 +30,9 @@ const EVENTS_PER_APPEND = 1_000
 /** How often the bookkeeping's index is written during a long import (and once at the end). */
 const SAVE_EVERY_MS = 1_000
 
+/** What a file with nothing to import yet is recorded as skipped for (`Checkpoints.Checkpoint.skipped`). */
+const NOTHING_YET = "nothing to import yet"
+
 /** Bytes read, and events sent, between two full garbage collections of a long import (`collectGarbage`). */
 export const COLLECT_EVERY_BYTES = 64 * 1024 * 1024
 export const COLLECT_EVERY_EVENTS = 25_000
@@ -111,12 +114,18 @@ type Outcome =
   | { readonly _tag: "Unchanged" }
   /** Left out before as not a session, and unchanged since: not read, not counted. */
   | { readonly _tag: "Ignored" }
+  /**
+   * A file read for the first time with no event in it yet (empty, its first line still being written, or only lines
+   * written before the first prompt): not a session yet, and not reported.
+   */
+  | { readonly _tag: "NothingYet" }
   | { readonly _tag: "Failed"; readonly reason: string; readonly notASession?: true | undefined }
   | {
       readonly _tag: "Read"
       readonly status: SessionStatus
       readonly events: ReadonlyArray<Event.EventEncoded>
       readonly malformed: number
+      readonly unfinished: number
       readonly bytes: number
       /** Records the item's checkpoint; run once its events are in the outbox. */
       readonly commit: (() => void) | undefined
@@ -230,7 +239,15 @@ export const readItem = <E>(
     if (store === undefined || key === undefined || (item.file === undefined && item.version === undefined)) {
       const result = yield* item.read
       if (!result.ok) return failed(result)
-      return { _tag: "Read", status: "new", ...result, bytes: item.size, commit: undefined } as const
+      if (result.events.length === 0 && item.file !== undefined) return { _tag: "NothingYet" } as const
+      return {
+        _tag: "Read",
+        status: "new",
+        ...result,
+        unfinished: result.unfinished ?? 0,
+        bytes: item.size,
+        commit: undefined
+      } as const
     }
     const recorded = store.get(key)
     if (
@@ -291,7 +308,8 @@ export const readItem = <E>(
         )
       const status =
         previous === undefined ? "new" : known !== undefined && events.length === 0 ? "unchanged" : "updated"
-      return { _tag: "Read", status, events, malformed: result.malformed, bytes: item.size, commit } as const
+      const { malformed, unfinished = 0 } = result
+      return { _tag: "Read", status, events, malformed, unfinished, bytes: item.size, commit } as const
     }
     if (known !== undefined && known.size === item.size && known.mtimeMs === file.mtimeMs) {
       return { _tag: "Unchanged" } as const
@@ -310,6 +328,8 @@ export const readItem = <E>(
     const from = known === undefined ? undefined : resumePoint(store, key, file.path, item.size, known)
     const result = yield* file.readFrom(from)
     if (!result.ok) return failed(result)
+    if (previous === undefined && from === undefined && result.events.length === 0)
+      return { _tag: "NothingYet" } as const
     const goesOn = from !== undefined && !result.fromStart
     const tail = Checkpoints.tailOf(file.path, result.nextOffset)
     const commit =
@@ -334,6 +354,7 @@ export const readItem = <E>(
       status: previous === undefined ? "new" : nothingNew ? "unchanged" : "updated",
       events: result.events,
       malformed: result.malformed,
+      unfinished: result.unfinished ?? 0,
       bytes: goesOn ? Math.max(0, item.size - from.offset) : item.size,
       commit
     } as const
@@ -375,6 +396,7 @@ export const importItems = <E>(
     let importedBytes = 0
     let events = 0
     let malformed = 0
+    let unfinished = 0
     let unchanged = 0
     const collected = collectingEvery(COLLECT_EVERY_BYTES, collect)
 
@@ -433,6 +455,10 @@ export const importItems = <E>(
           if (outcome.notASession === true) remember(item, outcome.reason)
         } else if (outcome._tag === "Ignored") {
           unchanged++
+        } else if (outcome._tag === "NothingYet") {
+          // Remembered with its size and time (as a file that is not a session), so it is read again once it grows.
+          remember(item, NOTHING_YET)
+          unchanged++
         } else {
           session[outcome.status] = true
           for (const event of outcome.events) buffered.push(event)
@@ -443,8 +469,9 @@ export const importItems = <E>(
           importedBytes += outcome.bytes
           events += outcome.events.length
           malformed += outcome.malformed
+          unfinished += outcome.unfinished
         }
-        if (outcome._tag !== "Failed" && outcome._tag !== "Ignored") seen.set(item.sessionId, session)
+        if (outcome._tag === "Read" || outcome._tag === "Unchanged") seen.set(item.sessionId, session)
         done++
         doneBytes += item.size
         yield* flush(done === totalItems)
@@ -465,6 +492,7 @@ export const importItems = <E>(
       bytes: importedBytes,
       events,
       malformed,
+      unfinished,
       skipped,
       found
     }

@@ -46,6 +46,8 @@ export interface Read {
   readonly bytes: number
   readonly events: number
   readonly malformed: number
+  /** Last lines not whole yet: left for the next import (not malformed). */
+  readonly unfinished?: number
   readonly skipped: ReadonlyArray<unknown>
 }
 
@@ -83,9 +85,12 @@ export const filesSummary = (totals: Read, words: Words): string => {
   }
   const skipped = totals.skipped.length > 0 ? `, ${totals.skipped.length} file(s) skipped` : ""
   const malformed = totals.malformed > 0 ? `, ${totals.malformed} malformed line(s)` : ""
+  const unfinished = totals.unfinished ?? 0
+  // A session being written as the import reads it, or a file whose last write was cut off.
+  const unwritten = unfinished > 0 ? `, ${unfinished} unfinished last line(s) (read once complete)` : ""
   return (
     `${foundText(totals.found)}: read ${totals.items} ${words.files}(s) ` +
-    `(${mebibytes(totals.bytes)}), ${totals.events} event(s) queued${skipped}${malformed}.`
+    `(${mebibytes(totals.bytes)}), ${totals.events} event(s) queued${skipped}${malformed}${unwritten}.`
   )
 }
 

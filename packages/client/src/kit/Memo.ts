@@ -221,14 +221,19 @@ const readFrom = <State, Result>(
           malformed: counts.malformed,
           state
         } satisfies Memo<State>)
-  for (const record of SessionFiles.jsonObjectsOf(held === undefined ? [] : [held], counts)) reader.add(record)
-  return { result: reader.finish(), malformed: counts.malformed, memo: next, gen }
+  // The text after the last line break is read when it is a whole record (a writer that has not added the break yet);
+  // when it is not, the agent is still writing it: it is not counted malformed, and the next read starts at it.
+  const last = { malformed: 0 }
+  for (const record of SessionFiles.jsonObjectsOf(held === undefined ? [] : [held], last)) reader.add(record)
+  return { result: reader.finish(), malformed: counts.malformed, unfinished: last.malformed, memo: next, gen }
 }
 
 /** What `read` gave. */
 export interface Read<Result> {
   readonly result: Result
   readonly malformed: number
+  /** 1 when the text after the last line break is not a whole record (the agent is still writing it), else 0. */
+  readonly unfinished: number
   /** The memo the read went on from (its `gen`), when it did. */
   readonly from?: string | undefined
   /** The memo of the file as it now is: the one saved by this read, or the one it went on from when nothing was new. */
@@ -260,5 +265,5 @@ export const read = <State, Result>(path: string, size: number, options: Options
   let saved: string | undefined
   if (large && read.memo !== undefined) saved = save(options.dir, path, read.memo) ? read.gen : undefined
   else if (from !== undefined) saved = from
-  return { result: read.result, malformed: read.malformed, from, saved }
+  return { result: read.result, malformed: read.malformed, unfinished: read.unfinished, from, saved }
 }

@@ -76,6 +76,8 @@ export type ItemEvents =
       /** Every event of the item (with `parts`, built when first asked for: `parts` may make do with fewer). */
       readonly events: ReadonlyArray<Event.EventEncoded>
       readonly malformed: number
+      /** Last lines not whole yet (the agent is still writing them): left for the next read, not malformed. */
+      readonly unfinished?: number | undefined
       /** The item's files one by one, for an item read from files that keep memos (`Kit.Memo`). */
       readonly parts?: ReadonlyArray<MemoPart>
     }
@@ -95,11 +97,16 @@ export interface MemoPart {
 }
 
 /** An item's events made of its files' parts: `events` (all of them) is built when first asked for. */
-export const partsEvents = (parts: ReadonlyArray<MemoPart>, malformed: number): ItemEvents & { readonly ok: true } => {
+export const partsEvents = (
+  parts: ReadonlyArray<MemoPart>,
+  malformed: number,
+  unfinished = 0
+): ItemEvents & { readonly ok: true } => {
   let all: ReadonlyArray<Event.EventEncoded> | undefined
   return {
     ok: true,
     malformed,
+    unfinished,
     parts,
     get events() {
       all ??= parts.flatMap((part) => part.all())
@@ -120,6 +127,8 @@ export type FileEvents =
       readonly ok: true
       readonly events: ReadonlyArray<Event.EventEncoded>
       readonly malformed: number
+      /** 1 when the last line is not whole yet (the agent is still writing it): `nextOffset` points at it. */
+      readonly unfinished?: number
       /** Where the next read goes on (past the last line read). */
       readonly nextOffset: number
       /** What the reader needs to go on from `nextOffset` (plain JSON), or undefined when it needs nothing. */
@@ -189,6 +198,8 @@ export interface ImportTotals {
   readonly bytes: number
   readonly events: number
   readonly malformed: number
+  /** Last lines not whole yet (the agent is still writing them, or a write was cut off): read once they are. */
+  readonly unfinished?: number
   readonly skipped: ReadonlyArray<{ readonly label: string; readonly reason: string }>
   /** Every session of the items, by what the import did: none of its items imported before, some changed, none. */
   readonly found: { readonly sessions: number } & Readonly<Record<SessionStatus, number>>
