@@ -114,7 +114,13 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
       const result = await run(dir, command === "" ? ["--help"] : [command, "--help"])
       expect(result.code, `${command} --help`).toBe(0)
       expect(result.stdout).toContain("USAGE")
+      // Piped (as here): no terminal colours (they were ESC[0;1m… in `--help | less` and logs)
+      expect(result.stdout).not.toContain("\u001b[")
     }
+    const wrong = await run(dir, ["import", "--bogus"])
+    expect(wrong.code).not.toBe(0)
+    expect(`${wrong.stdout}${wrong.stderr}`).toContain("--bogus")
+    expect(`${wrong.stdout}${wrong.stderr}`).not.toContain("\u001b[")
     expect(existsSync(configPath(dir))).toBe(false)
   }, 60_000)
 

@@ -5,6 +5,7 @@ import { Args, Command, Options } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import type { SessionStore } from "@opensync/backend/SessionStore"
 import { SignIns } from "@opensync/backend/SignIns"
+import * as PlainOutput from "@opensync/client/PlainOutput"
 import { ApiKey, Ids, Sources } from "@opensync/domain"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
@@ -316,4 +317,7 @@ const root = Command.make("opensync").pipe(
   ])
 )
 
-export const run = Command.run(root, { name: "opensync", version })
+const runCommand = Command.run(root, { name: "opensync", version })
+
+/** Runs the CLI on `argv` (help and errors without colours when piped: `PlainOutput`). */
+export const run = (argv: ReadonlyArray<string>) => PlainOutput.plainWhenPiped(runCommand(argv))

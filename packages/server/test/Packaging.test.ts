@@ -148,6 +148,7 @@ describe("packages installed from their tarballs into an empty prefix", () => {
     expect(help.code).toBe(0)
     expect(help.stdout).toContain("- serve [--host text] [--port integer] [--data-dir directory]")
     expect(help.stdout).toContain("- keys create --name text")
+    expect(help.stdout).not.toContain("\u001b[")
   })
 
   it("opensync serve starts, answers /health and names the installed command", async () => {

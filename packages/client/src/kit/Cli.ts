@@ -12,6 +12,7 @@ import * as Queue from "effect/Queue"
 import * as AccountCommands from "../AccountCommands.js"
 import * as ConfigStore from "../ConfigStore.js"
 import * as Outbox from "../Outbox.js"
+import { plainWhenPiped } from "../PlainOutput.js"
 import * as SyncClient from "../SyncClient.js"
 import type { Agent } from "./Agent.js"
 import * as Checkpoints from "./Checkpoints.js"
@@ -478,5 +479,6 @@ export const make = <R>(agent: Agent, version: string, commands: ReadonlyArray<A
       ...commands
     ])
   )
-  return Command.run(root, { name: cli, version })
+  const run = Command.run(root, { name: cli, version })
+  return (argv: ReadonlyArray<string>) => plainWhenPiped(run(argv))
 }
