@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
  */
 
 /** The SGR sequences (`ESC [ … m`) that colour and style text. */
-const STYLE = /\u001b\[[0-9;]*m/g
+const STYLE = new RegExp(`${String.fromCharCode(0x1b)}\\[[0-9;]*m`, "g")
 
 /** `text` without its colours and styles. */
 export const unstyled = (text: string): string => text.replace(STYLE, "")
