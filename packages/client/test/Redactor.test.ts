@@ -214,6 +214,81 @@ describe("redactText: one exact case per rule family", () => {
 })
 
 describe("redactText: what the broader evaluation found missing", () => {
+  it("passwords named in a sentence in another language, WordPress salts, Ruby's fetch defaults, Netscape cookie files", () => {
+    const pw = "Zephyr&2457"
+    const token = g.alnum(32)
+    for (const [before, after] of [
+      ["Das Passwort für den Admin-Zugang lautet ", ""],
+      ["Le mot de passe de la base est ", ""],
+      ["mi clave de API es ", ""],
+      ["a senha do banco é ", "!"],
+      ["пароль от сервера: ", "!"],
+      ["本番DBのパスワードは ", " です"],
+      ["数据库密码是 ", ""]
+    ] as const) {
+      const value = before.startsWith("mi clave") ? token : pw
+      expect(redact(`${before}${value}${after}`)).toBe(`${before}${R("secret-assignment")}${after}`)
+    }
+    const salt = "GbIKhMx2RuhaMC6Z1K5LEJn6oj0mNcgZS2p0jMI9Uka7hz4WL2083C8DQylvtdKG"
+    for (const name of ["NONCE_SALT", "LOGGED_IN_SALT", "AUTH_SALT"]) {
+      expect(redact(`define( '${name}', '${salt}' );`)).toBe(`define( '${name}', '${R("secret-assignment")}' );`)
+    }
+    expect(redact(`password: <%= ENV.fetch("DB_PASSWORD") { "${pw}" } %>`)).toBe(
+      `password: <%= ENV.fetch("DB_PASSWORD") { "${R("secret-assignment")}" } %>`
+    )
+    const jar = (name: string, value: string) => `.acme.io\tTRUE\t/\tTRUE\t1767225600\t${name}\t${value}`
+    expect(
+      redact(`# Netscape HTTP Cookie File\n${jar("sessionid", token)}\n${jar("theme", "dark-mode-preference-on")}`)
+    ).toBe(
+      `# Netscape HTTP Cookie File\n${jar("sessionid", R("session-cookie"))}\n${jar("theme", "dark-mode-preference-on")}`
+    )
+    // A value put into a secret's variable, said in a prompt; Italian and English prose with what the secret is of
+    const key = g.alnum(40)
+    expect(redact(`I put ${key} in AUTH_TOKEN but the app still says unauthorized`)).toBe(
+      `I put ${R("secret-assignment")} in AUTH_TOKEN but the app still says unauthorized`
+    )
+    expect(redact(`La password dell'utente root è ${pw}`)).toBe(
+      `La password dell'utente root è ${R("secret-assignment")}`
+    )
+    expect(redact(`the password of the prod database is ${pw}`)).toBe(
+      `the password of the prod database is ${R("secret-assignment")}`
+    )
+    // Rust's reqwest: `basic_auth(user, Some(password))`; a Playwright selector with quotes inside
+    expect(redact(`client.get(url).basic_auth("admin", Some("${pw}")).send()`)).toBe(
+      `client.get(url).basic_auth("admin", Some("${R("secret-assignment")}")).send()`
+    )
+    expect(redact(`await page.fill('input[name="password"]', '${key}');`)).toBe(
+      `await page.fill('input[name="password"]', '${R("secret-assignment")}');`
+    )
+    unchanged(
+      "I put the new value in AUTH_TOKEN",
+      "I put src/config/secrets.ts in the SECRET_PATH",
+      "I put YOUR_API_KEY_HERE in API_KEY",
+      "La password è troppo corta",
+      "the password of the user is stored in vault",
+      'basic_auth("admin", None)'
+    )
+    // Inside a JSON string (a tool's output as the transcript holds it)
+    const file = `# Netscape HTTP Cookie File\n${jar("sessionid", token)}\n${jar("_ga", "GA1.2.1234567890.1700000000")}`
+    expect(redact(JSON.stringify({ output: file }))).toBe(
+      JSON.stringify({ output: file.replace(token, R("session-cookie")) })
+    )
+    unchanged(
+      "Le mot de passe de la base est incorrect",
+      "Le mot de passe doit contenir 12 caractères: lettres",
+      "パスワードは必須です",
+      "密码是 ******",
+      "a senha do banco é obrigatória",
+      "Das Passwort für den Admin-Zugang lautet wie folgt:",
+      "le mot de passe de l'utilisateur est stocké dans config/secrets.yml",
+      "パスワードは環境変数 DB_PASSWORD から読み込みます",
+      "define('AUTH_KEY', 'put your unique phrase here');",
+      "const saltRounds = 12; const SALT = 'abc'",
+      'host = ENV.fetch("DB_HOST") { "localhost" }',
+      jar("_ga", "GA1.2.1234567890.1700000000")
+    )
+  })
+
   it("a cookie header as a name and a value (HAR, Postman), numbered keys, Mattermost webhooks", () => {
     const sid = g.alnum(40)
     expect(redact(`{"name":"Cookie","value":"theme=dark; sid=${sid}"}`)).toBe(
@@ -2277,7 +2352,17 @@ describe("pathological inputs", () => {
     ["contraseña: × many", "contraseña: ".repeat(100_000)],
     ["Пароль: x1 × many", "Пароль: x1".repeat(100_000)],
     ["echo … | sudo -S × many lines", "echo abcdefgh1 | sudo -S x\n".repeat(50_000)],
-    ["cargo login × many", "cargo login ".repeat(100_000)]
+    ["cargo login × many", "cargo login ".repeat(100_000)],
+    // A value put into a variable, Netscape cookie lines (as text and in a JSON string), labels before a few words
+    ["put … in TOKEN × many", "put abcdefghij1234567 in TOKEN ".repeat(50_000)],
+    ["tab-separated runs on one line", `.a.io\tTRUE\t/\tTRUE\t1\tsid\t${"abcdefghijklmnopqrstuv\t".repeat(60_000)}`],
+    [
+      "\\t-separated runs in a JSON string",
+      `"x\\tTRUE\\t/\\tTRUE\\t1\\tsid\\t${"abcdefghijklmnopqrstuv\\t".repeat(60_000)}"`
+    ],
+    ["mot de passe a b c d × many", "mot de passe a b c d ".repeat(50_000)],
+    ["define('NONCE_SALT', × many", "define('NONCE_SALT', ".repeat(50_000)],
+    ['ENV.fetch("TOKEN") { × many', 'ENV.fetch("TOKEN") { '.repeat(50_000)]
   ]
   for (const [name, input] of cases) {
     it(name, { timeout: 60_000 }, () => {

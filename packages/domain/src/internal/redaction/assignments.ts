@@ -141,6 +141,10 @@ const ENV_MEMBER = /(?:process|meta|Bun)\.env\.[A-Za-z_][\w]*$/
 const PAIR_CALL =
   /(?:^|[^\w$])(?:define|setenv|putenv|Setenv|setdefault|setProperty|put|set|header|setHeader|addHeader|withHeader|append|add|Add|Set|insert|store|setItem|setSecret|set_secret|add_header|env|set_var|putString|SetEnvironmentVariable|getenv|Getenv|getEnv|get|getOrDefault|getProperty|fetch|setRequestHeader|insert_header|append_header|TryAddWithoutValidation)\s*\(\s*$|(?:^|[[,{]\s*)\(\s*$/
 
+/** `ENV.fetch(` before a quoted key, and the start of a block with its default after the call (`) { "…" }`). */
+const FETCH_CALL = /(?:^|[^\w$])fetch\s*\(\s*$/
+const BLOCK_DEFAULT = /[ \t]*\{[ \t]*(?=["'][^"'\n]{1,300}["'][ \t]*\})/y
+
 /** Methods whose single quoted argument is the secret: `setApiKey("…")`, `.apiKey("…")`, `withToken('…')`. */
 const SETTER_VERB =
   /^(?:set|with|use|put|add|update)[A-Z_]|^(?:api[_-]?key|access[_-]?token|auth[_-]?token|token|password|secret|api[_-]?token|bearer[_-]?token|client[_-]?secret)$/i
@@ -668,6 +672,13 @@ const otherForms = (
     }
   }
 
+  // Ruby's default in a block: `ENV.fetch("DB_PASSWORD") { "…" }` (in an ERB tag of database.yml, too)
+  if (c === ")" && keyQuote !== "" && FETCH_CALL.test(text.slice(Math.max(0, keyStart - 12), keyStart - 1))) {
+    const block = stickyAt(BLOCK_DEFAULT, text, i + 1)
+    if (block !== null) quotedValueAfter(scan, key, i + 1 + block[0].length)
+    return
+  }
+
   // The key is the value of a name field: `- name: DB_PASSWORD` + `value: …`, `<add key="ApiKey" value="…"/>`
   const head = isFieldValue(text, keyStart) ? text.slice(Math.max(0, keyStart - 40), keyStart) : ""
   if (head !== "" && NAME_FIELD.test(head)) {
@@ -938,9 +949,9 @@ const yamlBelow = (scan: Scan, keyStart: number, lineEndIndex: number, strength:
   }
 }
 
-const TUPLE = /\s*(["'])[^"'\n]{0,200}\1\s*,\s*(["'])(?<pw>[^"'\n]{1,300})\2/y
+const TUPLE = /\s*(["'])[^"'\n]{0,200}\1\s*,\s*(?:Some\(\s*)?(["'])(?<pw>[^"'\n]{1,300})\2/y
 
-/** The second string of `("user", "password")` after an `auth` key or a BasicAuth call. */
+/** The second string of `("user", "password")` after an `auth` key or a BasicAuth call (Rust's `Some("password")`). */
 const tupleSecret = (scan: Scan, i: number): void => {
   TUPLE.lastIndex = i
   const m = TUPLE.exec(scan.text)
@@ -951,12 +962,13 @@ const tupleSecret = (scan: Scan, i: number): void => {
 }
 
 /**
- * The words between a key and its value in prose (`… is …`, `… was …`, `… to …`; German `ist`/`war`, French `est`,
+ * The words between a key and its value in prose (`… is …`, `… was …`, `… to …`; German `ist`/`war`/`lautet` and
+ * `für den … lautet`, French `est`,
  * Spanish and Portuguese `es`/`é`/`era` after a name those languages share, `Passwort`, `token`; `… should be …`, an
  * arrow or a dash), with an optional backtick.
  */
 const PROSE_LINK =
-  /^(?:(?:is|was|to|with|ist|war|est|es|é|era|→|->|—|–):?|(?:should|will|would|must)\s+be:?|is\s+now:?|for\s+(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|is|(?:should|will|would|must)\s+be))\s+`?/
+  /^(?:(?:is|was|to|with|ist|war|lautet|est|es|é|è|era|→|->|—|–):?|(?:should|will|would|must)\s+be:?|is\s+now:?|for\s+(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|is|(?:should|will|would|must)\s+be)|für\s+(?:(?:den|die|das|dem)\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|ist|lautet)|(?:di|del|della|dell'|of)\s*(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|è|is))\s+`?/
 
 /** Space-separated config directives whose value is a password (`requirepass` in redis.conf, `masterauth`). */
 const isConfigDirective = (key: string): boolean =>

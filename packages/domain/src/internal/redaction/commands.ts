@@ -539,6 +539,50 @@ const secretCookie = (name: string, value: string): boolean =>
   (SESSION_COOKIE.test(name) ? hasDigit(value) || value.length >= 16 : tokenLike(value))
 
 /**
+ * The value of a line of a Netscape cookie file (`curl -c`, `wget --save-cookies`, a browser's export) at `at`, when
+ * its name is a session's or a credential's. A line is the domain, the subdomains flag, the path, the secure flag, the
+ * expiry, the name and the value, separated by tabs (`.acme.io\tTRUE\t/\tTRUE\t1767225600\tsessionid\t…`); inside a
+ * JSON string the tabs and line breaks are written `\t` and `\n`. The fields are read backwards from the value, each
+ * up to the tab before it, so a long line of tab-separated runs is read once per field, not once per run.
+ */
+export const netscapeCookieScanner: Scanner = (scan, at, end) => {
+  const text = scan.text
+  const escaped = text.charCodeAt(at - 1) !== 9 /* tab */
+  const sep = escaped ? "\\t" : "\t"
+  // name, expiry, secure flag, path, subdomains flag (nearest first)
+  const fields: Array<string> = []
+  let fieldEnd = at - sep.length
+  for (let k = 0; k < 5; k++) {
+    const start = text.lastIndexOf(sep, fieldEnd - 1)
+    if (start < 0 || fieldEnd - start > 1_100) return
+    const field = text.slice(start + sep.length, fieldEnd)
+    const fits =
+      k === 0
+        ? field.length > 0 && field.length <= 256 && !/[\s"\\]/.test(field)
+        : k === 1
+          ? /^\d{1,13}$/.test(field)
+          : k === 3
+            ? field.length > 0 && !/[\n"]/.test(field)
+            : field === "TRUE" || field === "FALSE"
+    if (!fits) return
+    fields.push(field)
+    fieldEnd = start
+  }
+  // The domain, from the line's start (a line break; in a JSON string, its start or `\n`); a comment line is none
+  let domainStart = fieldEnd
+  while (domainStart > 0) {
+    const c = text[domainStart - 1]
+    if (c === "\n" || (escaped && (c === '"' || (c === "n" && text[domainStart - 2] === "\\")))) break
+    if (c === "\t" || fieldEnd - domainStart >= 253) return
+    domainStart--
+  }
+  if (domainStart === fieldEnd || (text[domainStart] === "#" && !text.startsWith("#HttpOnly_", domainStart))) return
+  let stop = end
+  while (stop < text.length && !/[\s"\\]/.test(text[stop] ?? "")) stop++
+  if (secretCookie(fields[0] as string, text.slice(at, stop))) scan.add("session-cookie", at, stop)
+}
+
+/**
  * The `name=value` pairs of a cookie header or jar value from `i` (`Cookie: a=1; sessionid=…`, `Set-Cookie: sid=…;
  * Path=/`): a value is redacted when its name is a session's or a credential's, or when it looks like a token.
  */

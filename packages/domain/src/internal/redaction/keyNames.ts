@@ -161,10 +161,13 @@ const CACHE_SIZE = 4096
 const cache = new Map<string, KeyStrength>()
 
 /** How strongly a key name says its value is a secret (see `KeyStrength`). */
+/** WordPress's keys and salts (`wp-config.php`'s `define('NONCE_SALT', '…')`): the salts are secrets too. */
+const WORDPRESS_SECRET = /^(?:auth|secure_auth|logged_in|nonce)_(?:key|salt)$/i
+
 export const keyStrength = (key: string): KeyStrength => {
   const cached = cache.get(key)
   if (cached !== undefined) return cached
-  const result = classify(key)
+  const result = WORDPRESS_SECRET.test(key) ? "strong" : classify(key)
   if (cache.size >= CACHE_SIZE) cache.clear()
   cache.set(key, result)
   return result

@@ -19,14 +19,15 @@ export const NON_ASCII_LABEL_ANCHORS =
 
 /** Whether an anchor hit is one of the labels (as the anchor regex matched it: from its first character on). */
 export const LABEL_HIT =
-  /^(?:pa(?:lavra|rol)|mot[ \t]|m[ậa]t[ \t]|senha|salasana|sifre|senord|slo$|ka(?:ta[ \t]|$)|contrase|cl[ée][ \t]|chave[ \t]|achtwoord|adgangskode|api(?:-schl|キー)|has[łl]o|heslo|jelsz|jeton|[^\t -~])/i
+  /^(?:pa(?:lavra|rol)|mot[ \t]|m[ậa]t[ \t]|senha|salasana|sifre|senord|slo$|ka(?:ta[ \t]|$)|contrase|cl(?:[ée]|ave)[ \t]|chave[ \t]|achtwoord|adgangskode|api(?:-schl|キー)|has[łl]o|heslo|jelsz|jeton|[^\t -~])/i
 
 /**
- * After the label: a qualifier in parentheses (`Passwort (neu)`), the separator (`:`, the full-width `：`, `=`), then
- * the value, quoted or not.
+ * After the label: a qualifier in parentheses (`Passwort (neu)`), up to four words of what it is for (`de la base`,
+ * `do banco`, `от сервера`), the separator (`:`, the full-width `：`, `=`) or the verb of a sentence (`est`, `é`,
+ * `lautet`; Japanese `は`, Chinese `是`, Korean `는`, written without a space), then the value, quoted or not.
  */
 const VALUE_AFTER =
-  /[ \t]*(?:\([^()\n]{0,40}\)[ \t]*)?(?:[:：=]|[ \t]+(?:est|es|é|ist|is|является|は|是))[ \t]*(?<q>["'`“「«]?)[ \t]*(?<v>[^\s"'`”」»,;]{6,300})/y
+  /[ \t]*(?:\([^()\n]{0,40}\)[ \t]*)?(?:[ \t]+[^\s:：=()"'`.,;!?。]{1,24}){0,4}?(?:[ \t]*[:：=]|[ \t]+(?:est|es|é|è|ist|is|lautet|является)|[ \t]*(?:は|是|为|為|는|은))[ \t]*(?<q>["'`“「«]?)[ \t]*(?<v>[^\s"'`”」»,;]{6,300})/y
 
 /** The value after a label in another language, unless it could be a word of prose or a reference. */
 export const foreignLabelScanner: Scanner = (scan, _at, end) => {

@@ -26,6 +26,7 @@ import {
   identifiedByScanner,
   jwtCallScanner,
   kubernetesSecretScanner,
+  netscapeCookieScanner,
   opensslPassScanner,
   passwordArgumentsScanner,
   pgpassLineScanner,
@@ -52,6 +53,7 @@ import {
   vaultLegacyScanner
 } from "./companions.js"
 import { charTable, declareRules, type Scan, type Scanner, stickyAt } from "./engine.js"
+import { keyStrength } from "./keyNames.js"
 import { base64PemScanner, eyjScanner, jwkScanner, openVpnKeyScanner, pemScanner, puttyScanner } from "./keys.js"
 import { foreignLabelScanner, LABEL_HIT, NON_ASCII_LABEL_ANCHORS } from "./labels.js"
 import { tokenScanner, tokenSpecs } from "./tokens.js"
@@ -62,7 +64,8 @@ import {
   hasUpper,
   isDummyToken,
   plausibleSecretValue,
-  standsForSecret
+  standsForSecret,
+  tokenLike
 } from "./values.js"
 
 const NOTION_SECRET = /secret_[A-Za-z0-9]{43}(?![A-Za-z0-9_])/y
@@ -158,6 +161,7 @@ const keywordScanner: Scanner = (scan, at, end) => {
   }
   scanAssignment(scan, at, end)
   quotedInProseScanner(scan, at, end)
+  putIntoScanner(scan, at, end)
   printedSecretScanner(scan, at, end)
   passwordArgumentsScanner(scan, at, end)
   credentialCallScanner(scan, at, end)
@@ -170,7 +174,7 @@ const keywordScanner: Scanner = (scan, at, end) => {
 const TYPED_INTO_FIELD =
   /[\w-]{0,20}[\]"'`\s]{0,3}[\])]?[ \t]*(?:,[ \t]*|\)[ \t]*\.(?:fill|type|pressSequentially|setValue|sendKeys)\([ \t]*)(?<q>["'`])(?<s>[^"'`\n\\]{4,200})\k<q>[ \t]*[,)]/dy
 const SELECTOR_BEFORE =
-  /(?:\.(?:fill|type|get|locator|getByLabel|getByPlaceholder|\$)\(|\$\()[ \t]*["'`][^"'`\n]{0,60}$/
+  /(?:\.(?:fill|type|get|locator|getByLabel|getByPlaceholder|\$)\(|\$\()[ \t]*(?:"[^"\n]{0,60}|'[^'\n]{0,60}|`[^`\n]{0,60})$/
 
 const typedPasswordScanner: Scanner = (scan, at) => {
   const text = scan.text
@@ -226,6 +230,33 @@ const quotedInProseScanner: Scanner = (scan, at, end) => {
   if (m === null || span === undefined || !digitAndLetter(value) || !plausibleSecretValue(value)) return
   if (standsForSecret(value) || /[/\\]/.test(value) || new Set(value).size < 6) return
   scan.add("secret-assignment", span[0], span[1])
+}
+
+/** The words before a secret's variable that say a value was put into it (`I put … in AUTH_TOKEN`). */
+const INTO_BEFORE = /(?:^|[ \t])(?:in|into|as|for|to)[ \t]+(?:the[ \t]+|my[ \t]+|our[ \t]+)?[`"'$]?$/
+const PUT_BEFORE =
+  /(?:^|[\s(])(?:put|set|added|add|pasted|paste|used|use|using|stored|saved|tried)[ \t]+["'`]?(?<v>[^\s"'`]{12,300})["'`]?[ \t]+(?:in|into|as|for|to)[ \t]+(?:the[ \t]+|my[ \t]+|our[ \t]+)?[`"'$]?$/d
+
+/**
+ * A value a user says they put into a secret's variable: `I put <value> in AUTH_TOKEN but the app still says
+ * unauthorized`, `I set <value> as the API_KEY`. The value must look like a token (letters and digits, no path).
+ */
+const putIntoScanner: Scanner = (scan, at, end) => {
+  const text = scan.text
+  let from = at
+  while (from > 0 && /[A-Za-z0-9_]/.test(text[from - 1] ?? "")) from--
+  const head = text.slice(Math.max(0, from - 340), from)
+  if (!INTO_BEFORE.test(head)) return
+  let to = end
+  while (to < text.length && /[A-Za-z0-9_]/.test(text[to] ?? "")) to++
+  if (keyStrength(text.slice(from, to)) !== "strong") return
+  const m = PUT_BEFORE.exec(head)
+  const span = m?.indices?.groups?.v
+  const value = m?.groups?.v ?? ""
+  if (m === null || span === undefined || standsForSecret(value) || isDummyToken(value)) return
+  if (!(tokenLike(value) || (digitAndLetter(value) && plausibleSecretValue(value) && !/[/\\.]/.test(value)))) return
+  const base = from - head.length
+  scan.add("secret-assignment", base + span[0], base + span[1])
 }
 
 /** `pw:` and `pw =`: the keyword scanner on `pw`. */
@@ -293,6 +324,9 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
   const scanners = c0 < 128 && c1 < 128 ? BY_START[c0 * 128 + c1] : undefined
   if (scanners !== undefined) for (const scanner of scanners) scanner(scan, s, end)
   const c = text[s]
+  // A Netscape cookie file's value, after a tab (in a JSON string, `\t`: the run starts at its `t`)
+  if (text.charCodeAt(s - 1) === 9 /* tab */) netscapeCookieScanner(scan, s, end)
+  else if (c === "t" && text.charCodeAt(s - 1) === 0x5c /* \ */) netscapeCookieScanner(scan, s + 1, end)
   if (c === "M" || c === "N" || c === "O") discordScanner(scan, s, end)
   if (c === "s" && text[s + 1] === ".") vaultLegacyScanner(scan, s, end)
   if (text[s + 4] === "Q" && text[s + 5] === "~") azureClientSecretScanner(scan, s + 4, s + 6)
@@ -348,9 +382,9 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
 const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter|enssl[ \\t]+enc|_session_|alavra-passe|arol[aă]|do\\()|" +
   "m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t]|ot[ \\t]+de[ \\t]+passe|[ậa]t[ \\t]+kh[ẩa]u|ysqli(?:_connect)?\\()|" +
-  "s(?:ec(?:ret|urestring)|ig=|ignature|ignedstring\\(|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo))|" +
+  "s(?:ec(?:ret|urestring)|ig=|ignature|ignedstring\\(|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo)|alt(?<=_salt)(?=['\"]))|" +
   't(?:oken|cp\\((?<=@tcp\\()|hin:(?<=:thin:))|k(?:ey|ty"(?<="kty")|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t])|' +
-  "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|onnection\\(|ontrase[ñn]a|l[ée][ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +
+  "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|onnection\\(|ontrase[ñn]a|l(?:[ée]|ave)[ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+(?:la[ \\t]+)?)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +
   "a(?:uth|ppid=(?<=[?&]appid=)|k=(?<=[?&]ak=)|lgoliasearch\\(|cl[ \\t]+setuser|ult[ \\t]+login(?<=vault[ \\t]+login)|chtwoord(?<=wachtwoord)|dgangskode|pi-schl[üu]ssel)|" +
   "b(?:earer|undle[ \\t]+config|ase64(?<=\\|[ \\t]{0,4}base64)|toa\\(|64encode\\(|uffer\\.from\\()|" +
   "h(?:ttp-basic|as[łl]o|eslo|mac(?:\\.new)?\\()|j(?:wt\\.(?:sign|verify|encode|decode)|elsz[óo]|eton)|" +
