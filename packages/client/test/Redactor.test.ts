@@ -268,6 +268,23 @@ describe("redactText: what the broader evaluation found missing", () => {
       "the password of the user is stored in vault",
       'basic_auth("admin", None)'
     )
+    // Composer's tokens per host: auth.json and `composer config --auth`
+    expect(
+      redact(`{\n  "github-oauth": {"github.com": "${key}"},\n  "bearer": {\n    "packages.acme.io": "${key}"\n  }\n}`)
+    ).toBe(
+      `{\n  "github-oauth": {"github.com": "${R("secret-assignment")}"},\n  "bearer": {\n    "packages.acme.io": "${R("secret-assignment")}"\n  }\n}`
+    )
+    for (const setting of ["github-oauth.github.com", "bearer.packages.acme.io"]) {
+      expect(redact(`composer config --global --auth ${setting} ${key}`)).toBe(
+        `composer config --global --auth ${setting} ${R("secret-assignment")}`
+      )
+    }
+    unchanged(
+      '"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}',
+      '{"bearer": {"scheme": "bearer_auth_scheme_x"}}',
+      '{"github-oauth": {"github.com": "YOUR_GITHUB_TOKEN"}}',
+      "see docs at bearer.md for details"
+    )
     // Inside a JSON string (a tool's output as the transcript holds it)
     const file = `# Netscape HTTP Cookie File\n${jar("sessionid", token)}\n${jar("_ga", "GA1.2.1234567890.1700000000")}`
     expect(redact(JSON.stringify({ output: file }))).toBe(

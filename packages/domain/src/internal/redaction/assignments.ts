@@ -13,6 +13,7 @@ import {
   hasDigit,
   hasLower,
   hasUpper,
+  isDummyToken,
   isPlaceholder,
   isPublishable,
   plausibleSecretValue,
@@ -365,6 +366,11 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     keyQuote === "" &&
     (restOfLineBlank(text, i) || /^[|>][+-]?[ \t]*(?:\r?\n|$)/.test(text.slice(i, i + 4)))
   const strength = scalarStrength === "none" && (text[i] === "[" || below) ? containerKeyStrength(key) : scalarStrength
+  // Composer's auth.json: `"github-oauth": {"github.com": "…"}`, `"bearer": {"packages.acme.io": "…"}`
+  if (text[i] === "{" && keyQuote !== "" && HOST_TOKEN_MAP.test(key)) {
+    hostTokens(scan, i + 1)
+    return
+  }
   if (strength === "none") return
   // A literal wrapped in a constructor (`String::from("…")`, `SecretString::new("…".into())`): the literal
   const wrapped = stickyAt(LITERAL_WRAPPER, text, i)
@@ -879,6 +885,28 @@ const objectValue = (scan: Scan, i: number): void => {
   if (m === null || value === undefined || !plausibleSecretValue(value) || isPublishable(value)) return
   const start = i + m[0].length - 1 - value.length
   scan.add(RULE, start, start + value.length)
+}
+
+/** Composer's maps of a token per host (`auth.json`), and its keys in `composer config --auth` (`github-oauth.<host>`). */
+export const HOST_TOKEN_MAP = /^(?:github-oauth|gitlab-oauth|gitlab-token|bearer)$/i
+const HOST_TOKEN =
+  /[ \t\r\n]*"[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}(?::\d{1,5})?"[ \t]*:[ \t]*"(?<v>[^"\n\\]{8,512})"[ \t\r\n]*(?<sep>[,}])/y
+
+/** The values of a map of a token per host from `i` (after its `{`), up to the closing `}`. */
+const hostTokens = (scan: Scan, i: number): void => {
+  const text = scan.text
+  let at = i
+  for (let n = 0; n < 100; n++) {
+    const m = stickyAt(HOST_TOKEN, text, at)
+    const value = m?.groups?.v
+    if (m === null || value === undefined) return
+    if (plausibleSecretValue(value) && !isPlaceholder(value) && !isDummyToken(value)) {
+      const start = at + m[0].lastIndexOf(value)
+      scan.add(RULE, start, start + value.length)
+    }
+    if (m.groups?.sep === "}") return
+    at += m[0].length
+  }
 }
 
 const LIST_ITEM = /[ \t\r\n]*(["'])(?<v>[^"'\n\\]{1,512})\1[ \t\r\n]*(?<sep>[,\]])/y

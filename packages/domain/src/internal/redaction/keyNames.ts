@@ -161,13 +161,16 @@ const CACHE_SIZE = 4096
 const cache = new Map<string, KeyStrength>()
 
 /** How strongly a key name says its value is a secret (see `KeyStrength`). */
+/** Composer's token settings (`composer config --auth github-oauth.github.com <token>`, `bearer.<host>`). */
+const COMPOSER_AUTH = /^(?:github-oauth|gitlab-oauth|gitlab-token|bearer)\.[\w.-]+\.[a-z]{2,}$/i
+
 /** WordPress's keys and salts (`wp-config.php`'s `define('NONCE_SALT', '…')`): the salts are secrets too. */
 const WORDPRESS_SECRET = /^(?:auth|secure_auth|logged_in|nonce)_(?:key|salt)$/i
 
 export const keyStrength = (key: string): KeyStrength => {
   const cached = cache.get(key)
   if (cached !== undefined) return cached
-  const result = WORDPRESS_SECRET.test(key) ? "strong" : classify(key)
+  const result = WORDPRESS_SECRET.test(key) || COMPOSER_AUTH.test(key) ? "strong" : classify(key)
   if (cache.size >= CACHE_SIZE) cache.clear()
   cache.set(key, result)
   return result

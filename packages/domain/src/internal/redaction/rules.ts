@@ -259,6 +259,22 @@ const putIntoScanner: Scanner = (scan, at, end) => {
   scan.add("secret-assignment", base + span[0], base + span[1])
 }
 
+/**
+ * `Bearer <token>`; and `bearer` as Composer's key (`auth.json`: `"bearer": {"<host>": "<token>"}`; `composer config
+ * --auth bearer.<host> <token>`).
+ */
+const bearerKeyScanner: Scanner = (scan, at, end) => {
+  bearerScanner(scan, at, end)
+  const text = scan.text
+  const after = text.charCodeAt(end)
+  if (
+    (text.charCodeAt(at - 1) === 0x22 /* " */ && after === 0x22) ||
+    (after === 0x2e /* . */ && text[at - 1] === " ")
+  ) {
+    scanAssignment(scan, at, end)
+  }
+}
+
 /** `pw:` and `pw =`: the keyword scanner on `pw`. */
 const pwScanner: Scanner = (scan, at) => keywordScanner(scan, at, at + 2)
 
@@ -430,7 +446,7 @@ const dispatch = (hit: string): Scanner => {
   if (c === 0x6d /* m */ && (hit.charCodeAt(1) | 0x20) === 0x63 /* c */) return passwordArgumentsScanner
   if (c === 0x73 /* s */ && (hit.charCodeAt(1) | 0x20) === 0x73 /* ssh-keygen */) return passwordArgumentsScanner
   if (c === 0x20 || c === 0x29 /* space, or tab | 0x20 */) return flagScanner
-  if (c === 0x62 /* b */) return bearerScanner
+  if (c === 0x62 /* b */) return bearerKeyScanner
   if (c === 0x69 /* i */) return identifiedByScanner
   // Commands without a keyword: `rabbitmqctl`, `http-basic`, `freerdp`, `sqlplus` take passwords, `rand -` prints one
   if (c === 0x72 /* r */) {
