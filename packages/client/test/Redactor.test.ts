@@ -214,7 +214,7 @@ describe("redactText: one exact case per rule family", () => {
 })
 
 describe("redactText: what the broader evaluation found missing", () => {
-  it("passwords named in a sentence in another language, WordPress salts, Ruby's fetch defaults, Netscape cookie files", () => {
+  it("secrets named in prose (other languages, a value put into a variable) and config formats (WordPress, Ruby, Rust, Playwright, Composer, Bundler, Netscape cookie files)", () => {
     const pw = "Zephyr&2457"
     const token = g.alnum(32)
     for (const [before, after] of [
@@ -284,6 +284,19 @@ describe("redactText: what the broader evaluation found missing", () => {
       '{"bearer": {"scheme": "bearer_auth_scheme_x"}}',
       '{"github-oauth": {"github.com": "YOUR_GITHUB_TOKEN"}}',
       "see docs at bearer.md for details"
+    )
+    // Bundler's credentials for a gem server (.bundle/config, or the environment); its other settings stay
+    expect(redact(`BUNDLE_GEMS__CONTRIBSYS__COM: "deploy:${pw}"`)).toBe(
+      `BUNDLE_GEMS__CONTRIBSYS__COM: "${R("secret-assignment")}"`
+    )
+    expect(redact(`export BUNDLE_RUBYGEMS__PKG__GITHUB__COM=dev:${key}`)).toBe(
+      `export BUNDLE_RUBYGEMS__PKG__GITHUB__COM=${R("secret-assignment")}`
+    )
+    unchanged(
+      'BUNDLE_MIRROR__RUBYGEMS__ORG: "https://gems.acme.io"',
+      'BUNDLE_BUILD__PG: "--with-pg-config=/usr/bin/pg_config"',
+      'BUNDLE_PATH: "vendor/bundle"',
+      "bundle install --jobs 4"
     )
     // Inside a JSON string (a tool's output as the transcript holds it)
     const file = `# Netscape HTTP Cookie File\n${jar("sessionid", token)}\n${jar("_ga", "GA1.2.1234567890.1700000000")}`

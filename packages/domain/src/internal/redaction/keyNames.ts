@@ -164,13 +164,20 @@ const cache = new Map<string, KeyStrength>()
 /** Composer's token settings (`composer config --auth github-oauth.github.com <token>`, `bearer.<host>`). */
 const COMPOSER_AUTH = /^(?:github-oauth|gitlab-oauth|gitlab-token|bearer)\.[\w.-]+\.[a-z]{2,}$/i
 
+/**
+ * Bundler's credentials for a gem server, by its host (`BUNDLE_GEMS__CONTRIBSYS__COM: "user:password"`, the dots of
+ * `gems.contribsys.com` written `__`); not its mirrors and build options (`BUNDLE_MIRROR__…`, `BUNDLE_BUILD__…`).
+ */
+const BUNDLER_SOURCE = /^BUNDLE_(?!MIRROR__|BUILD__)[A-Z0-9_]+__[A-Z]{2,12}$/
+
 /** WordPress's keys and salts (`wp-config.php`'s `define('NONCE_SALT', '…')`): the salts are secrets too. */
 const WORDPRESS_SECRET = /^(?:auth|secure_auth|logged_in|nonce)_(?:key|salt)$/i
 
 export const keyStrength = (key: string): KeyStrength => {
   const cached = cache.get(key)
   if (cached !== undefined) return cached
-  const result = WORDPRESS_SECRET.test(key) || COMPOSER_AUTH.test(key) ? "strong" : classify(key)
+  const result =
+    WORDPRESS_SECRET.test(key) || COMPOSER_AUTH.test(key) || BUNDLER_SOURCE.test(key) ? "strong" : classify(key)
   if (cache.size >= CACHE_SIZE) cache.clear()
   cache.set(key, result)
   return result

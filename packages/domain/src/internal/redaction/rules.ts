@@ -402,7 +402,7 @@ const ANCHORS =
   't(?:oken|cp\\((?<=@tcp\\()|hin:(?<=:thin:))|k(?:ey|ty"(?<="kty")|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t])|' +
   "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|onnection\\(|ontrase[ñn]a|l(?:[ée]|ave)[ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+(?:la[ \\t]+)?)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +
   "a(?:uth|ppid=(?<=[?&]appid=)|k=(?<=[?&]ak=)|lgoliasearch\\(|cl[ \\t]+setuser|ult[ \\t]+login(?<=vault[ \\t]+login)|chtwoord(?<=wachtwoord)|dgangskode|pi-schl[üu]ssel)|" +
-  "b(?:earer|undle[ \\t]+config|ase64(?<=\\|[ \\t]{0,4}base64)|toa\\(|64encode\\(|uffer\\.from\\()|" +
+  "b(?:earer|undle(?:[ \\t]+config|_(?=[a-z0-9_]{0,60}__))|ase64(?<=\\|[ \\t]{0,4}base64)|toa\\(|64encode\\(|uffer\\.from\\()|" +
   "h(?:ttp-basic|as[łl]o|eslo|mac(?:\\.new)?\\()|j(?:wt\\.(?:sign|verify|encode|decode)|elsz[óo]|eton)|" +
   "identified|dev:|r(?:abbitmqctl|and[ \\t]+-|andomBytes\\()|sqlplus|f(?:reerdp|ernet\\()|" +
   "[_.-]p(?:w|at)(?![a-z0-9])|\\.login\\(|:(?:\\/\\/|\\d{4,5}:|\\*:|:add-mask::)|\\/u(?:ser)?:|\\]:\\d{2,5}[ \\t]|" +
@@ -415,7 +415,7 @@ const ANCHORS =
  * command starts with a letter no other anchor starts with, its anchor starts further in, and a lookbehind checks the
  * rest: each new first character costs the anchor regex a share of its speed on every text.)
  */
-const COMMAND_HIT = /^(?:cargo|ault|bundle|codecov|sonar\.|[ \t]user|sudo|penssl|base64|kinit)/i
+const COMMAND_HIT = /^(?:cargo|ault|bundle(?!_)|codecov|sonar\.|[ \t]user|sudo|penssl|base64|kinit)/i
 
 /** The scanner of an anchor hit, from its text (cheaper than capture groups). */
 const dispatch = (hit: string): Scanner => {
@@ -446,7 +446,8 @@ const dispatch = (hit: string): Scanner => {
   if (c === 0x6d /* m */ && (hit.charCodeAt(1) | 0x20) === 0x63 /* c */) return passwordArgumentsScanner
   if (c === 0x73 /* s */ && (hit.charCodeAt(1) | 0x20) === 0x73 /* ssh-keygen */) return passwordArgumentsScanner
   if (c === 0x20 || c === 0x29 /* space, or tab | 0x20 */) return flagScanner
-  if (c === 0x62 /* b */) return bearerKeyScanner
+  // `BUNDLE_GEMS__CONTRIBSYS__COM`: Bundler's credentials for a gem server
+  if (c === 0x62 /* b */) return hit.length === 7 ? keywordScanner : bearerKeyScanner
   if (c === 0x69 /* i */) return identifiedByScanner
   // Commands without a keyword: `rabbitmqctl`, `http-basic`, `freerdp`, `sqlplus` take passwords, `rand -` prints one
   if (c === 0x72 /* r */) {
