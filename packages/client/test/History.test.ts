@@ -39,6 +39,28 @@ const message = (sessionId: string, i: number): Event.EventEncoded =>
     countUsage: false
   }) as unknown as Event.EventEncoded
 
+/** The import loop over `items` with its state and outbox in `dir` (`again`: read every item whole). */
+const importerIn =
+  (dir: string) =>
+  (items: ReadonlyArray<Kit.SessionSource.HistoryItem>, again = false) =>
+    Effect.gen(function* () {
+      const checkpoints = Kit.Checkpoints.open(join(dir, "state"), null)
+      const mapping = { syncToolCalls: true, syncThinking: false }
+      return yield* Kit.History.importItems(items, { checkpoints, mapping, again })
+    }).pipe(Effect.provide(Layer.merge(Outbox.layer(join(dir, "outbox")), Redactor.Redactor.Default)))
+
+/** Items of the append-only file at `path`, of `size` bytes changed at `mtimeMs`: each read gives what `read` does. */
+const fileAt =
+  (path: string, sessionId: string, read: (size: number) => Kit.SessionSource.FileEvents) =>
+  (size: number, mtimeMs: number): Kit.SessionSource.HistoryItem => ({
+    sessionId,
+    label: path,
+    size,
+    key: path,
+    file: { path, mtimeMs, readFrom: () => Effect.sync(() => read(size)) },
+    read: Effect.die("read whole")
+  })
+
 /** Busy for `ms` milliseconds, as parsing a transcript is. */
 const work = (ms: number) => {
   const until = Date.now() + ms
@@ -49,7 +71,6 @@ describe("the import loop", () => {
   it.effect("a changed versioned item is read whole but queues only what its last read did not", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(join(root, "state-"))
-      const services = Layer.merge(Outbox.layer(join(dir, "outbox")), Redactor.Redactor.Default)
       const events = (count: number) => Array.from({ length: count }, (_, i) => message("long", i))
       const item = (version: string, count: number, always = false): Kit.SessionSource.HistoryItem => ({
         sessionId: "long",
@@ -60,12 +81,7 @@ describe("the import loop", () => {
         always,
         read: Effect.succeed({ ok: true as const, events: events(count), malformed: 0 })
       })
-      const run = (items: ReadonlyArray<Kit.SessionSource.HistoryItem>, again = false) =>
-        Effect.gen(function* () {
-          const checkpoints = Kit.Checkpoints.open(join(dir, "state"), null)
-          const fingerprint = { syncToolCalls: true, syncThinking: false }
-          return yield* Kit.History.importItems(items, { checkpoints, mapping: fingerprint, again })
-        }).pipe(Effect.provide(services))
+      const run = importerIn(dir)
       const queued = Kit.History.REMEMBER_QUEUED_FROM + 50
       expect(yield* run([item("v1", queued)])).toMatchObject({ events: queued, found: { new: 1 } })
       // A turn added three events: only those are queued.
@@ -89,7 +105,6 @@ describe("the import loop", () => {
     Effect.gen(function* () {
       const dir = mkdtempSync(join(root, "state-"))
       const files = mkdtempSync(join(root, "files-"))
-      const services = Layer.merge(Outbox.layer(join(dir, "outbox")), Redactor.Redactor.Default)
       const count = Kit.History.REMEMBER_QUEUED_FROM + 10
       let reads = 0
       const item = (path: string, version: string, events = count): Kit.SessionSource.HistoryItem => ({
@@ -107,12 +122,7 @@ describe("the import loop", () => {
           }
         })
       })
-      const run = (items: ReadonlyArray<Kit.SessionSource.HistoryItem>) =>
-        Effect.gen(function* () {
-          const checkpoints = Kit.Checkpoints.open(join(dir, "state"), null)
-          const mapping = { syncToolCalls: true, syncThinking: false }
-          return yield* Kit.History.importItems(items, { checkpoints, mapping })
-        }).pipe(Effect.provide(services))
+      const run = importerIn(dir)
       const first = join(files, "sessions", "rollout.jsonl")
       const archived = join(files, "archived", "rollout.jsonl")
       expect(yield* run([item(first, "1:100")])).toMatchObject({ events: count, found: { new: 1 } })
@@ -137,42 +147,24 @@ describe("the import loop", () => {
     Effect.gen(function* () {
       // (every import read it again and said it skipped it; the quick answer never answered while it was there)
       const dir = mkdtempSync(join(root, "state-"))
-      const services = Layer.merge(Outbox.layer(join(dir, "outbox")), Redactor.Redactor.Default)
       const path = join(dir, "junk.jsonl")
       writeFileSync(path, "\u0000\u00ff")
       let reads = 0
       let readable = false
-      const item = (size: number, mtimeMs: number): Kit.SessionSource.HistoryItem => ({
-        sessionId: "junk",
-        label: path,
-        size,
-        key: path,
-        file: {
-          path,
-          mtimeMs,
-          readFrom: () =>
-            Effect.sync(() => {
-              reads++
-              return readable
-                ? {
-                    ok: true as const,
-                    events: [message("junk", 1)],
-                    malformed: 0,
-                    nextOffset: 0,
-                    state: undefined,
-                    fromStart: true
-                  }
-                : { ok: false as const, reason: "not a transcript: 1 malformed line(s)", notASession: true as const }
-            })
-        },
-        read: Effect.die("read whole")
+      const item = fileAt(path, "junk", () => {
+        reads++
+        return readable
+          ? {
+              ok: true as const,
+              events: [message("junk", 1)],
+              malformed: 0,
+              nextOffset: 0,
+              state: undefined,
+              fromStart: true
+            }
+          : { ok: false as const, reason: "not a transcript: 1 malformed line(s)", notASession: true as const }
       })
-      const run = (items: ReadonlyArray<Kit.SessionSource.HistoryItem>, again = false) =>
-        Effect.gen(function* () {
-          const checkpoints = Kit.Checkpoints.open(join(dir, "state"), null)
-          const mapping = { syncToolCalls: true, syncThinking: false }
-          return yield* Kit.History.importItems(items, { checkpoints, mapping, again })
-        }).pipe(Effect.provide(services))
+      const run = importerIn(dir)
       const first = yield* run([item(2, 1000)])
       expect(first.skipped).toEqual([{ label: path, reason: "not a transcript: 1 malformed line(s)" }])
       expect(first.found.sessions).toBe(0)
@@ -205,34 +197,16 @@ describe("the import loop", () => {
     Effect.gen(function* () {
       // (an empty transcript, or one whose only line is still being written, was counted as a session of 0 events)
       const dir = mkdtempSync(join(root, "state-"))
-      const services = Layer.merge(Outbox.layer(join(dir, "outbox")), Redactor.Redactor.Default)
       const path = join(dir, "starting.jsonl")
       writeFileSync(path, "")
       let reads = 0
       let events: ReadonlyArray<Event.EventEncoded> = []
-      const item = (size: number, mtimeMs: number): Kit.SessionSource.HistoryItem => ({
-        sessionId: "starting",
-        label: path,
-        size,
-        key: path,
-        file: {
-          path,
-          mtimeMs,
-          readFrom: () =>
-            Effect.sync(() => {
-              reads++
-              const ok = { ok: true as const, malformed: 0, state: undefined, fromStart: true }
-              return { ...ok, events, nextOffset: events.length === 0 ? 0 : size, unfinished: 1 }
-            })
-        },
-        read: Effect.die("read whole")
+      const item = fileAt(path, "starting", (size) => {
+        reads++
+        const ok = { ok: true as const, malformed: 0, state: undefined, fromStart: true }
+        return { ...ok, events, nextOffset: events.length === 0 ? 0 : size, unfinished: 1 }
       })
-      const run = (items: ReadonlyArray<Kit.SessionSource.HistoryItem>) =>
-        Effect.gen(function* () {
-          const checkpoints = Kit.Checkpoints.open(join(dir, "state"), null)
-          const mapping = { syncToolCalls: true, syncThinking: false }
-          return yield* Kit.History.importItems(items, { checkpoints, mapping })
-        }).pipe(Effect.provide(services))
+      const run = importerIn(dir)
       const none = { sessions: 0, new: 0, updated: 0, unchanged: 0 }
       const first = yield* run([item(30, 1000)])
       expect(first).toMatchObject({ sessions: 0, items: 0, events: 0, skipped: [], found: none })

@@ -63,13 +63,7 @@ export const readSessionFile = (
       fresh: options.again === true,
       open: rolloutReader(options)
     })
-    return {
-      session: read.result,
-      malformed: read.malformed,
-      unfinished: read.unfinished,
-      from: read.from,
-      saved: read.saved
-    }
+    return Kit.FileAgent.fromMemo(read)
   })
 
 /**

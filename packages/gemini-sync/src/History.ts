@@ -122,13 +122,7 @@ const readJsonlChat = (
     fresh: options.again === true,
     open: chatReader(path, options, env)
   })
-  return {
-    session: read.result,
-    malformed: read.malformed,
-    unfinished: read.unfinished,
-    from: read.from,
-    saved: read.saved
-  }
+  return Kit.FileAgent.fromMemo(read)
 }
 
 /**

@@ -16,6 +16,7 @@ import * as Checkpoints from "./Checkpoints.js"
 import * as CommandHook from "./CommandHook.js"
 import * as ImportText from "./ImportText.js"
 import * as LocalState from "./LocalState.js"
+import type * as Memo from "./Memo.js"
 import * as SessionEvents from "./SessionEvents.js"
 import type { SessionFile } from "./SessionFiles.js"
 import * as SessionFiles from "./SessionFiles.js"
@@ -145,6 +146,15 @@ export interface ReaderResult<S> {
   readonly from?: string | undefined
   readonly saved?: string | undefined
 }
+
+/** What a reader built on `Kit.Memo` made of a file. */
+export const fromMemo = <S>(read: Memo.Read<S>): ReaderResult<S> => ({
+  session: read.result,
+  malformed: read.malformed,
+  unfinished: read.unfinished,
+  from: read.from,
+  saved: read.saved
+})
 
 /** A session as a reader made it from a file: what every session gives, and its id when the file names it. */
 type FileSession = SessionEvents.SessionRecord & { readonly id: string | null }
