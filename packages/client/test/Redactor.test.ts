@@ -214,7 +214,7 @@ describe("redactText: one exact case per rule family", () => {
 })
 
 describe("redactText: what the broader evaluation found missing", () => {
-  it("secrets named in prose (other languages, a value put into a variable) and config formats (WordPress, Ruby, Rust, Playwright, Composer, Bundler, Netscape cookie files)", () => {
+  it("secrets named in prose (other languages, a value put into a variable) and config formats (WordPress, Ruby, Rust, Playwright, Composer, Bundler, Anaconda, SMTP, Honeycomb, Netscape cookie files)", () => {
     const pw = "Zephyr&2457"
     const token = g.alnum(32)
     for (const [before, after] of [
@@ -298,6 +298,22 @@ describe("redactText: what the broader evaluation found missing", () => {
       'BUNDLE_PATH: "vendor/bundle"',
       "bundle install --jobs 4"
     )
+    // A token in an Anaconda channel's path, SMTP's AUTH PLAIN (\0user\0password), Honeycomb's header
+    const conda = `ac-${g.alnum(30).toLowerCase()}1`
+    expect(redact(`  - https://conda.anaconda.org/t/${conda}/acme`)).toBe(
+      `  - https://conda.anaconda.org/t/${R("conda-token")}/acme`
+    )
+    const plain = btoa(`\u0000alerts@acme.io\u0000${pw}`)
+    expect(redact(` -> AUTH PLAIN ${plain}`)).toBe(` -> AUTH PLAIN ${R("encoded-credentials")}`)
+    expect(redact(`curl -H "X-Honeycomb-Team: ${token}" https://api.honeycomb.io/1/auth`)).toBe(
+      `curl -H "X-Honeycomb-Team: ${R("authorization-header")}" https://api.honeycomb.io/1/auth`
+    )
+    unchanged(
+      "250-AUTH PLAIN LOGIN CRAM-MD5",
+      "AUTH PLAIN authenticationmechanism",
+      "conda install -c https://conda.anaconda.org/t/<TOKEN>/acme pkg",
+      "https://example.com/t/abcdefghijklmnop1234/x"
+    )
     // Inside a JSON string (a tool's output as the transcript holds it)
     const file = `# Netscape HTTP Cookie File\n${jar("sessionid", token)}\n${jar("_ga", "GA1.2.1234567890.1700000000")}`
     expect(redact(JSON.stringify({ output: file }))).toBe(
@@ -375,7 +391,10 @@ describe("redactText: what the broader evaluation found missing", () => {
     expect(redact(`cy.get('input[name=password]').type('${pw}')`)).toBe(
       `cy.get('input[name=password]').type('${R("secret-assignment")}')`
     )
-    // Oracle's thin driver: the password between `user/` and `@`
+    // Oracle's thin driver: the password between `user/` and the `@` before the host (a password may hold an `@`)
+    expect(redact("jdbc:oracle:thin:scott/Xq7pL2v@tCr-wW@//db.example.com:1521/ORCLPDB1")).toBe(
+      `jdbc:oracle:thin:scott/${R("connection-string")}@//db.example.com:1521/ORCLPDB1`
+    )
     expect(redact(`jdbc:oracle:thin:scott/${pw}@//db.example.com:1521/ORCLPDB1`)).toBe(
       `jdbc:oracle:thin:scott/${R("connection-string")}@//db.example.com:1521/ORCLPDB1`
     )
@@ -2392,7 +2411,12 @@ describe("pathological inputs", () => {
     ],
     ["mot de passe a b c d × many", "mot de passe a b c d ".repeat(50_000)],
     ["define('NONCE_SALT', × many", "define('NONCE_SALT', ".repeat(50_000)],
-    ['ENV.fetch("TOKEN") { × many', 'ENV.fetch("TOKEN") { '.repeat(50_000)]
+    ['ENV.fetch("TOKEN") { × many', 'ENV.fetch("TOKEN") { '.repeat(50_000)],
+    [
+      "AUTH PLAIN and Honeycomb headers × many",
+      "AUTH PLAIN AGFsZXJ0c0BhY21lLmlvAHlF x-honeycomb-team: ab12cd34ef56gh78ij90 ".repeat(20_000)
+    ],
+    ["anaconda.org/t/ × many", "anaconda.org/t/ac-abcdefgh12345678/".repeat(30_000)]
   ]
   for (const [name, input] of cases) {
     it(name, { timeout: 60_000 }, () => {

@@ -186,8 +186,11 @@ const typedPasswordScanner: Scanner = (scan, at) => {
   scan.add("secret-assignment", span[0], span[1])
 }
 
-/** After `:thin:` of `jdbc:oracle:thin:`: `user/password@` (not `@//host` alone, nor `@host:port:sid`). */
-const ORACLE_THIN_CREDENTIALS = /[\w$#.-]{1,64}\/(?<s>[^@\s/"'`]{1,128})@/dy
+/**
+ * After `:thin:` of `jdbc:oracle:thin:`: `user/password@` before the host (`@//host`, `@host:port`, `@(DESCRIPTION=…)`;
+ * a password may hold an `@` itself), not `@//host` alone, nor `@host:port:sid`.
+ */
+const ORACLE_THIN_CREDENTIALS = /[\w$#.-]{1,64}\/(?<s>[^\s/"'`]{1,128})@(?=\/\/|\(|[\w.-]{1,253}[:/])/dy
 
 const oracleThinScanner: Scanner = (scan, at, end) => {
   const text = scan.text
@@ -340,6 +343,8 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
   const scanners = c0 < 128 && c1 < 128 ? BY_START[c0 * 128 + c1] : undefined
   if (scanners !== undefined) for (const scanner of scanners) scanner(scan, s, end)
   const c = text[s]
+  if (text.charCodeAt(s - 1) === 0x2f /* / */ && text.startsWith("/t/", s - 3)) condaTokenScanner(scan, s, end)
+  else if (text.charCodeAt(s - 1) === 0x20 /* space */) spacedValueScanner(scan, s, end)
   // A Netscape cookie file's value, after a tab (in a JSON string, `\t`: the run starts at its `t`)
   if (text.charCodeAt(s - 1) === 9 /* tab */) netscapeCookieScanner(scan, s, end)
   else if (c === "t" && text.charCodeAt(s - 1) === 0x5c /* \ */) netscapeCookieScanner(scan, s + 1, end)
@@ -416,6 +421,49 @@ const ANCHORS =
  * rest: each new first character costs the anchor regex a share of its speed on every text.)
  */
 const COMMAND_HIT = /^(?:cargo|ault|bundle(?!_)|codecov|sonar\.|[ \t]user|sudo|penssl|base64|kinit)/i
+
+/** The host of an Anaconda channel with a token in its path (`https://conda.anaconda.org/t/<token>/acme`). */
+const CONDA_HOST = /(?:^|[/.@])anaconda\.(?:org|cloud|com)$/
+const CONDA_TOKEN = /[A-Za-z0-9-]{16,128}(?=\/)/y
+
+/** The token of an Anaconda channel's URL, the segment after `/t/` (a run starts at it). */
+const condaTokenScanner: Scanner = (scan, s) => {
+  const text = scan.text
+  if (!CONDA_HOST.test(text.slice(Math.max(0, s - 40), s - 3))) return
+  const m = stickyAt(CONDA_TOKEN, text, s)
+  if (m === null || isDummyToken(m[0]) || !hasDigit(m[0])) return
+  scan.add("conda-token", s, s + m[0].length)
+}
+
+const SMTP_AUTH_PLAIN = /AUTH PLAIN $/i
+
+/** Whether base64 decodes to SASL PLAIN's `authzid\0user\0password` (two NULs), as `AUTH PLAIN` sends it. */
+const decodesToPlainAuth = (base64: string): boolean => {
+  try {
+    return atob(base64).split("\u0000").length === 3
+  } catch {
+    return false
+  }
+}
+const HONEYCOMB_KEY_BEFORE = /x-honeycomb-team["']?[ \t]*[:=][ \t]*$/i
+const BASE64_RUN = /[A-Za-z0-9+/]{8,4096}={0,2}/y
+const HEADER_VALUE_RUN = /[A-Za-z0-9_-]{16,128}(?![A-Za-z0-9_-])/y
+
+/**
+ * A run after a space that its words before make a secret: SMTP's `AUTH PLAIN <base64 of \0user\0password>` (as
+ * `swaks` or an SMTP log shows it), Honeycomb's key in its header (`X-Honeycomb-Team: <key>`).
+ */
+const spacedValueScanner: Scanner = (scan, s) => {
+  const text = scan.text
+  const before = text.slice(Math.max(0, s - 24), s)
+  if (before.endsWith(" ") && SMTP_AUTH_PLAIN.test(before)) {
+    const m = stickyAt(BASE64_RUN, text, s)
+    if (m !== null && m[0].length >= 12 && decodesToPlainAuth(m[0])) scan.add("encoded-credentials", s, s + m[0].length)
+  } else if (HONEYCOMB_KEY_BEFORE.test(before)) {
+    const m = stickyAt(HEADER_VALUE_RUN, text, s)
+    if (m !== null && !isDummyToken(m[0]) && digitAndLetter(m[0])) scan.add("authorization-header", s, s + m[0].length)
+  }
+}
 
 /** The scanner of an anchor hit, from its text (cheaper than capture groups). */
 const dispatch = (hit: string): Scanner => {
@@ -515,6 +563,7 @@ declareRules([
   "sentry-dsn",
   "connection-string",
   "url-password",
+  "conda-token",
   "bearer-token",
   "basic-auth",
   "session-cookie",
