@@ -229,8 +229,8 @@ describe("redactText: what the broader evaluation found missing", () => {
       const value = before.startsWith("mi clave") ? token : pw
       expect(redact(`${before}${value}${after}`)).toBe(`${before}${R("secret-assignment")}${after}`)
     }
-    const salt = "GbIKhMx2RuhaMC6Z1K5LEJn6oj0mNcgZS2p0jMI9Uka7hz4WL2083C8DQylvtdKG"
-    for (const name of ["NONCE_SALT", "LOGGED_IN_SALT", "AUTH_SALT"]) {
+    const salt = "tfiU7vH0p1ugztf~GadCdQ6=3g%MwLOP&OJ@i-xboh=(#qIi-g+.q;}[~x6!=YKT"
+    for (const name of ["NONCE_SALT", "LOGGED_IN_SALT", "AUTH_SALT", "AUTH_KEY"]) {
       expect(redact(`define( '${name}', '${salt}' );`)).toBe(`define( '${name}', '${R("secret-assignment")}' );`)
     }
     expect(redact(`password: <%= ENV.fetch("DB_PASSWORD") { "${pw}" } %>`)).toBe(
@@ -314,6 +314,50 @@ describe("redactText: what the broader evaluation found missing", () => {
       "conda install -c https://conda.anaconda.org/t/<TOKEN>/acme pkg",
       "https://example.com/t/abcdefghijklmnop1234/x"
     )
+    // A review's look-alikes: sentences of other scripts, storage-key constants, names put into variables, words
+    // starting with of/di, placeholders of documentation
+    unchanged(
+      "ログイン画面ではユーザー名とパスワードを入力します。パスワードは8文字以上で、英字と数字を含める必要があります。",
+      "用户登录时需要输入用户名和密码。密码是以哈希形式存储在数据库中的，有效期为24小时。",
+      "密码是SHA256哈希值",
+      "APIキーは環境変数OPENAI_API_KEYに設定してください。",
+      "비밀번호는 10~20자리로 입력해주세요",
+      '"password_rule": "密码为8-20位字母、数字组合"',
+      "const AUTH_KEY = 'auth-storage'",
+      "const AUTH_KEY = 'persist:auth'",
+      "I put the-quick-brown-fox-jumps in AUTH_TOKEN",
+      'private static final String AUTH_KEY = "auth_token_v2";',
+      "I put validateToken2FA in AUTH_TOKEN middleware",
+      "Then set NEXT_PUBLIC_API_URL2 as the API_KEY fallback",
+      "I saved ~/Downloads/key2.json as GOOGLE_APPLICATION_CREDENTIALS",
+      "Token offset: 0x7f3a2b",
+      "password dialog: LoginDialog2",
+      "API key of the tenant: tenant_id_2",
+      "WARN mot de passe expiré pour user_42: reset_required=true",
+      'BUNDLE_RUBYGEMS__PKG__GITHUB__COM: "USERNAME:TOKEN"',
+      'BUNDLE_GEMS__CONTRIBSYS__COM: "username:password"',
+      '{"bearer": {"repo.packagist.com": "%env(PACKAGIST_TOKEN)%"}}'
+    )
+    // and the variants it found leaking
+    for (const [before, after] of [
+      ["jdbc:oracle:thin:app/", "@orclpdb1"],
+      ["jdbc:oracle:thin:ADMIN/", "@mydb_high?TNS_ADMIN=/opt/wallet"],
+      ["NONCE_SALT='", "'"],
+      ["WORDPRESS_NONCE_SALT: ", ""],
+      ["Le mot de passe de l'admin est ", ""],
+      ["Пароль от базы данных — ", ""]
+    ] as const) {
+      expect(redact(`${before}${pw}${after}`)).not.toContain(pw)
+    }
+    for (const text of [
+      `OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=${token}`,
+      `{"headers": {"x-honeycomb-team": "${token}"}}`,
+      `https://conda.anaconda.org/t/${conda}`,
+      `composer config -g -a bearer.repo.packagist.com ${token}`,
+      `{"bearer": {"localhost:8080": "${token}"}}`
+    ]) {
+      expect(redact(text)).not.toContain(text.includes(conda) ? conda : token)
+    }
     // Inside a JSON string (a tool's output as the transcript holds it)
     const file = `# Netscape HTTP Cookie File\n${jar("sessionid", token)}\n${jar("_ga", "GA1.2.1234567890.1700000000")}`
     expect(redact(JSON.stringify({ output: file }))).toBe(
@@ -2416,7 +2460,10 @@ describe("pathological inputs", () => {
       "AUTH PLAIN and Honeycomb headers × many",
       "AUTH PLAIN AGFsZXJ0c0BhY21lLmlvAHlF x-honeycomb-team: ab12cd34ef56gh78ij90 ".repeat(20_000)
     ],
-    ["anaconda.org/t/ × many", "anaconda.org/t/ac-abcdefgh12345678/".repeat(30_000)]
+    ["anaconda.org/t/ × many", "anaconda.org/t/ac-abcdefgh12345678/".repeat(30_000)],
+    // A label of another script followed by its verb and no space, over and over (each read up to 300 characters)
+    ["密码是 × many", "密码是".repeat(333_334)],
+    ["トークンは × many", "トークンは".repeat(200_000)]
   ]
   for (const [name, input] of cases) {
     it(name, { timeout: 60_000 }, () => {

@@ -158,7 +158,7 @@ const BEARER_SETTER = /^(?:bearer_?auth|with_?bearer(?:_?token)?|set_?bearer(?:_
  * registry (`npm config set //npm.pkg.github.com/:_authToken <token>`).
  */
 const SPACE_ASSIGN_PREFIX =
-  /(?:^|[\s;])(?:(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?|configure\s+set(?:\s+--profile\s+\S+)?|(?:hub|poetry|composer|glab|gh|conda)\s+config(?:\s+(?:set|--global|--auth|-g))*|rclone\s+config\s+(?:create|update)(?:\s[^\n]*)?|convex\s+env\s+set(?:\s+--prod)?|(?:proxy|grpc|uwsgi)_set_header|add_header|RequestHeader\s+(?:set|append|add|merge|setifempty))\s+|config(?:\s+(?:set|--global|--local|--system|-g))+\s+\/\/[^\s/]+(?:\/[^\s]*)?:)$/
+  /(?:^|[\s;])(?:(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?|configure\s+set(?:\s+--profile\s+\S+)?|(?:hub|poetry|composer|glab|gh|conda)\s+config(?:\s+(?:set|--global|--auth|-g|-a))*|rclone\s+config\s+(?:create|update)(?:\s[^\n]*)?|convex\s+env\s+set(?:\s+--prod)?|(?:proxy|grpc|uwsgi)_set_header|add_header|RequestHeader\s+(?:set|append|add|merge|setifempty))\s+|config(?:\s+(?:set|--global|--local|--system|-g))+\s+\/\/[^\s/]+(?:\/[^\s]*)?:)$/
 
 const NAME_FIELD =
   /(?:^|[\s{,;(["':])(?:name|Name|NAME|key|Key|KEY|keyName|KeyName|variable|Variable|ParameterKey|OptionName|env_var|envVar)["']?\s*[:=]\s*["']?$/
@@ -590,8 +590,7 @@ const acceptValue = (
  * The quoted value a few blanks after `from`, given as `key`'s (a call's second argument, a default after `||`): a
  * plausible secret under a strong name, a random-looking one under a weak name.
  */
-const quotedValueAfter = (scan: Scan, key: string, from: number): void => {
-  const strength = keyStrength(key)
+const quotedValueAfter = (scan: Scan, key: string, from: number, strength = keyStrength(key)): void => {
   if (strength === "none") return
   const text = scan.text
   let j = from
@@ -673,7 +672,9 @@ const otherForms = (
   if (c === "," && keyQuote !== "") {
     const callHead = text.slice(Math.max(0, keyStart - 41), keyStart - 1)
     if (PAIR_CALL.test(callHead)) {
-      quotedValueAfter(scan, key, i + 1)
+      // WordPress's keys in wp-config.php: random text with any punctuation (`AUTH_KEY` alone names many other things)
+      const wordpress = WORDPRESS_KEY.test(key) && /define\s*\(\s*$/.test(callHead)
+      quotedValueAfter(scan, key, i + 1, wordpress ? "strong" : keyStrength(key))
       return
     }
   }
@@ -887,10 +888,13 @@ const objectValue = (scan: Scan, i: number): void => {
   scan.add(RULE, start, start + value.length)
 }
 
+/** WordPress's keys (`define('AUTH_KEY', '…')`); its salts are secret names anywhere (`keyNames.ts`). */
+const WORDPRESS_KEY = /^(?:AUTH|SECURE_AUTH|LOGGED_IN|NONCE)_KEY$/
+
 /** Composer's maps of a token per host (`auth.json`), and its keys in `composer config --auth` (`github-oauth.<host>`). */
 export const HOST_TOKEN_MAP = /^(?:github-oauth|gitlab-oauth|gitlab-token|bearer)$/i
 const HOST_TOKEN =
-  /[ \t\r\n]*"[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}(?::\d{1,5})?"[ \t]*:[ \t]*"(?<v>[^"\n\\]{8,512})"[ \t\r\n]*(?<sep>[,}])/y
+  /[ \t\r\n]*"[\w-]{1,63}(?:(?:\.[\w-]{1,63}){1,8}(?::\d{1,5})?|:\d{1,5})"[ \t]*:[ \t]*"(?<v>[^"\n\\]{8,512})"[ \t\r\n]*(?<sep>[,}])/y
 
 /** The values of a map of a token per host from `i` (after its `{`), up to the closing `}`. */
 const hostTokens = (scan: Scan, i: number): void => {
@@ -900,7 +904,7 @@ const hostTokens = (scan: Scan, i: number): void => {
     const m = stickyAt(HOST_TOKEN, text, at)
     const value = m?.groups?.v
     if (m === null || value === undefined) return
-    if (plausibleSecretValue(value) && !isPlaceholder(value) && !isDummyToken(value)) {
+    if (plausibleSecretValue(value) && !standsForSecret(value) && !isDummyToken(value)) {
       const start = at + m[0].lastIndexOf(value)
       scan.add(RULE, start, start + value.length)
     }
@@ -996,7 +1000,7 @@ const tupleSecret = (scan: Scan, i: number): void => {
  * arrow or a dash), with an optional backtick.
  */
 const PROSE_LINK =
-  /^(?:(?:is|was|to|with|ist|war|lautet|est|es|é|è|era|→|->|—|–):?|(?:should|will|would|must)\s+be:?|is\s+now:?|for\s+(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|is|(?:should|will|would|must)\s+be)|für\s+(?:(?:den|die|das|dem)\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|ist|lautet)|(?:di|del|della|dell'|of)\s*(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|è|is))\s+`?/
+  /^(?:(?:is|was|to|with|ist|war|lautet|est|es|é|è|era|→|->|—|–):?|(?:should|will|would|must)\s+be:?|is\s+now:?|for\s+(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|is|(?:should|will|would|must)\s+be)|für\s+(?:(?:den|die|das|dem)\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|ist|lautet)|(?:(?:di|del|della|of)\s+|dell')(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s+(?:è|is))\s+`?/
 
 /** Space-separated config directives whose value is a password (`requirepass` in redis.conf, `masterauth`). */
 const isConfigDirective = (key: string): boolean =>

@@ -170,8 +170,11 @@ const COMPOSER_AUTH = /^(?:github-oauth|gitlab-oauth|gitlab-token|bearer)\.[\w.-
  */
 const BUNDLER_SOURCE = /^BUNDLE_(?!MIRROR__|BUILD__)[A-Z0-9_]+__[A-Z]{2,12}$/
 
-/** WordPress's keys and salts (`wp-config.php`'s `define('NONCE_SALT', '…')`): the salts are secrets too. */
-const WORDPRESS_SECRET = /^(?:auth|secure_auth|logged_in|nonce)_(?:key|salt)$/i
+/**
+ * WordPress's salts (`wp-config.php`'s `define('NONCE_SALT', '…')`, a Bedrock `.env`, the Docker image's
+ * `WORDPRESS_NONCE_SALT`): secrets like its keys, whose names say so already.
+ */
+const WORDPRESS_SECRET = /^(?:WORDPRESS_)?(?:AUTH|SECURE_AUTH|LOGGED_IN|NONCE)_SALT$/
 
 export const keyStrength = (key: string): KeyStrength => {
   const cached = cache.get(key)

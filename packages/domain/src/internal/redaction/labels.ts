@@ -22,12 +22,14 @@ export const LABEL_HIT =
   /^(?:pa(?:lavra|rol)|mot[ \t]|m[ậa]t[ \t]|senha|salasana|sifre|senord|slo$|ka(?:ta[ \t]|$)|contrase|cl(?:[ée]|ave)[ \t]|chave[ \t]|achtwoord|adgangskode|api(?:-schl|キー)|has[łl]o|heslo|jelsz|jeton|[^\t -~])/i
 
 /**
- * After the label: a qualifier in parentheses (`Passwort (neu)`), up to four words of what it is for (`de la base`,
- * `do banco`, `от сервера`), the separator (`:`, the full-width `：`, `=`) or the verb of a sentence (`est`, `é`,
- * `lautet`; Japanese `は`, Chinese `是`, Korean `는`, written without a space), then the value, quoted or not.
+ * After the label: a qualifier in parentheses (`Passwort (neu)`), up to four words (of letters: `de la base`, `de
+ * l'admin`, `do banco`, `от сервера`) of what it is for, the separator (`:`, the full-width `：`, `=`, a dash) or the
+ * verb of a sentence (`est`, `é`, `lautet`; Japanese `は`, Chinese `是`, Korean `는`, written without a space), then the
+ * value, quoted or not: printable ASCII that ends where the text does, at a blank, a quote or punctuation (not inside a
+ * sentence of another script: `パスワードは8文字以上で…`, `密码是SHA256哈希值` stay).
  */
 const VALUE_AFTER =
-  /[ \t]*(?:\([^()\n]{0,40}\)[ \t]*)?(?:[ \t]+[^\s:：=()"'`.,;!?。]{1,24}){0,4}?(?:[ \t]*[:：=]|[ \t]+(?:est|es|é|è|ist|is|lautet|является)|[ \t]*(?:は|是|为|為|는|은))[ \t]*(?<q>["'`“「«]?)[ \t]*(?<v>[^\s"'`”」»,;]{6,300})/y
+  /[ \t]*(?:\([^()\n]{0,40}\)[ \t]*)?(?:[ \t]+[\p{L}'’-]{1,24}){0,4}?(?:[ \t]*[:：=]|[ \t]+(?:est|es|é|è|ist|is|lautet|является|—|–|-)|[ \t]*(?:は|是|为|為|는|은))[ \t]*(?<q>["'`“「«]?)[ \t]*(?<v>[!#-&(-+\--:<-~]{6,300})(?=$|[\s"'`”」»,;。，、！？）)])/uy
 
 /** The value after a label in another language, unless it could be a word of prose or a reference. */
 export const foreignLabelScanner: Scanner = (scan, _at, end) => {

@@ -59,6 +59,7 @@ import { foreignLabelScanner, LABEL_HIT, NON_ASCII_LABEL_ANCHORS } from "./label
 import { tokenScanner, tokenSpecs } from "./tokens.js"
 import {
   digitAndLetter,
+  entropy,
   hasDigit,
   hasLower,
   hasUpper,
@@ -190,7 +191,7 @@ const typedPasswordScanner: Scanner = (scan, at) => {
  * After `:thin:` of `jdbc:oracle:thin:`: `user/password@` before the host (`@//host`, `@host:port`, `@(DESCRIPTION=…)`;
  * a password may hold an `@` itself), not `@//host` alone, nor `@host:port:sid`.
  */
-const ORACLE_THIN_CREDENTIALS = /[\w$#.-]{1,64}\/(?<s>[^\s/"'`]{1,128})@(?=\/\/|\(|[\w.-]{1,253}[:/])/dy
+const ORACLE_THIN_CREDENTIALS = /[\w$#.-]{1,64}\/(?<s>[^\s/"'`]{1,128})@(?=[^@\s"'`]*(?:[\s"'`]|$))/dy
 
 const oracleThinScanner: Scanner = (scan, at, end) => {
   const text = scan.text
@@ -236,9 +237,12 @@ const quotedInProseScanner: Scanner = (scan, at, end) => {
 }
 
 /** The words before a secret's variable that say a value was put into it (`I put … in AUTH_TOKEN`). */
-const INTO_BEFORE = /(?:^|[ \t])(?:in|into|as|for|to)[ \t]+(?:the[ \t]+|my[ \t]+|our[ \t]+)?[`"'$]?$/
+const INTO_BEFORE = /(?:^|[ \t])(?:in|into|as)[ \t]+(?:the[ \t]+|my[ \t]+|our[ \t]+)?[`"'$]?$/
 const PUT_BEFORE =
-  /(?:^|[\s(])(?:put|set|added|add|pasted|paste|used|use|using|stored|saved|tried)[ \t]+["'`]?(?<v>[^\s"'`]{12,300})["'`]?[ \t]+(?:in|into|as|for|to)[ \t]+(?:the[ \t]+|my[ \t]+|our[ \t]+)?[`"'$]?$/d
+  /(?:^|[\s(])(?:put|set|pasted|paste|copied)[ \t]+["'`]?(?<v>[^\s"'`]{12,300})["'`]?[ \t]+(?:in|into|as)[ \t]+(?:the[ \t]+|my[ \t]+|our[ \t]+)?[`"'$]?$/d
+/** Names and paths, not values: `validateToken2FA`, `NEXT_PUBLIC_API_URL2`, `sha256-hmac-signing`, `~/key.json`. */
+const IDENTIFIER_LIKE =
+  /^(?:[a-z]+(?:[A-Z][a-z0-9]*)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[a-z][a-z0-9]*(?:[_-][a-z0-9]+)+)$|[/~\\]/
 
 /**
  * A value a user says they put into a secret's variable: `I put <value> in AUTH_TOKEN but the app still says
@@ -248,8 +252,9 @@ const putIntoScanner: Scanner = (scan, at, end) => {
   const text = scan.text
   let from = at
   while (from > 0 && /[A-Za-z0-9_]/.test(text[from - 1] ?? "")) from--
+  // (most keywords are not after `in`, `into` or `as`: a short look first)
+  if (!INTO_BEFORE.test(text.slice(Math.max(0, from - 16), from))) return
   const head = text.slice(Math.max(0, from - 340), from)
-  if (!INTO_BEFORE.test(head)) return
   let to = end
   while (to < text.length && /[A-Za-z0-9_]/.test(text[to] ?? "")) to++
   if (keyStrength(text.slice(from, to)) !== "strong") return
@@ -257,7 +262,8 @@ const putIntoScanner: Scanner = (scan, at, end) => {
   const span = m?.indices?.groups?.v
   const value = m?.groups?.v ?? ""
   if (m === null || span === undefined || standsForSecret(value) || isDummyToken(value)) return
-  if (!(tokenLike(value) || (digitAndLetter(value) && plausibleSecretValue(value) && !/[/\\.]/.test(value)))) return
+  const random = tokenLike(value) || (value.length >= 20 && entropy(value) >= 3.5)
+  if (!random || !digitAndLetter(value) || IDENTIFIER_LIKE.test(value)) return
   const base = from - head.length
   scan.add("secret-assignment", base + span[0], base + span[1])
 }
@@ -344,7 +350,7 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
   if (scanners !== undefined) for (const scanner of scanners) scanner(scan, s, end)
   const c = text[s]
   if (text.charCodeAt(s - 1) === 0x2f /* / */ && text.startsWith("/t/", s - 3)) condaTokenScanner(scan, s, end)
-  else if (text.charCodeAt(s - 1) === 0x20 /* space */) spacedValueScanner(scan, s, end)
+  else if (AFTER_VALUE_START.has(text.charCodeAt(s - 1))) spacedValueScanner(scan, s, end)
   // A Netscape cookie file's value, after a tab (in a JSON string, `\t`: the run starts at its `t`)
   if (text.charCodeAt(s - 1) === 9 /* tab */) netscapeCookieScanner(scan, s, end)
   else if (c === "t" && text.charCodeAt(s - 1) === 0x5c /* \ */) netscapeCookieScanner(scan, s + 1, end)
@@ -403,7 +409,7 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
 const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter|enssl[ \\t]+enc|_session_|alavra-passe|arol[aă]|do\\()|" +
   "m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t]|ot[ \\t]+de[ \\t]+passe|[ậa]t[ \\t]+kh[ẩa]u|ysqli(?:_connect)?\\()|" +
-  "s(?:ec(?:ret|urestring)|ig=|ignature|ignedstring\\(|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo)|alt(?<=_salt)(?=['\"]))|" +
+  "s(?:ec(?:ret|urestring)|ig=|ignature|ignedstring\\(|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo)|alt(?<=_salt)(?=['\"]|[ \\t]*[=:]))|" +
   't(?:oken|cp\\((?<=@tcp\\()|hin:(?<=:thin:))|k(?:ey|ty"(?<="kty")|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t])|' +
   "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|onnection\\(|ontrase[ñn]a|l(?:[ée]|ave)[ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+(?:la[ \\t]+)?)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +
   "a(?:uth|ppid=(?<=[?&]appid=)|k=(?<=[?&]ak=)|lgoliasearch\\(|cl[ \\t]+setuser|ult[ \\t]+login(?<=vault[ \\t]+login)|chtwoord(?<=wachtwoord)|dgangskode|pi-schl[üu]ssel)|" +
@@ -424,7 +430,7 @@ const COMMAND_HIT = /^(?:cargo|ault|bundle(?!_)|codecov|sonar\.|[ \t]user|sudo|p
 
 /** The host of an Anaconda channel with a token in its path (`https://conda.anaconda.org/t/<token>/acme`). */
 const CONDA_HOST = /(?:^|[/.@])anaconda\.(?:org|cloud|com)$/
-const CONDA_TOKEN = /[A-Za-z0-9-]{16,128}(?=\/)/y
+const CONDA_TOKEN = /[A-Za-z0-9-]{16,128}(?![A-Za-z0-9_.-])/y
 
 /** The token of an Anaconda channel's URL, the segment after `/t/` (a run starts at it). */
 const condaTokenScanner: Scanner = (scan, s) => {
@@ -435,7 +441,9 @@ const condaTokenScanner: Scanner = (scan, s) => {
   scan.add("conda-token", s, s + m[0].length)
 }
 
-const SMTP_AUTH_PLAIN = /AUTH PLAIN $/i
+/** What a header's or a command's value starts after: a blank, `=`, `:` or a quote. */
+const AFTER_VALUE_START = new Set([0x20, 0x09, 0x3d, 0x3a, 0x22, 0x27])
+const SMTP_AUTH_PLAIN = /AUTH PLAIN[ \t]+$/i
 
 /** Whether base64 decodes to SASL PLAIN's `authzid\0user\0password` (two NULs), as `AUTH PLAIN` sends it. */
 const decodesToPlainAuth = (base64: string): boolean => {
@@ -445,7 +453,7 @@ const decodesToPlainAuth = (base64: string): boolean => {
     return false
   }
 }
-const HONEYCOMB_KEY_BEFORE = /x-honeycomb-team["']?[ \t]*[:=][ \t]*$/i
+const HONEYCOMB_KEY_BEFORE = /x-honeycomb-team["']?[ \t]*[:=][ \t]*["']?$/i
 const BASE64_RUN = /[A-Za-z0-9+/]{8,4096}={0,2}/y
 const HEADER_VALUE_RUN = /[A-Za-z0-9_-]{16,128}(?![A-Za-z0-9_-])/y
 
@@ -456,10 +464,10 @@ const HEADER_VALUE_RUN = /[A-Za-z0-9_-]{16,128}(?![A-Za-z0-9_-])/y
 const spacedValueScanner: Scanner = (scan, s) => {
   const text = scan.text
   const before = text.slice(Math.max(0, s - 24), s)
-  if (before.endsWith(" ") && SMTP_AUTH_PLAIN.test(before)) {
+  if ((before.includes("PLAIN") || before.includes("plain")) && SMTP_AUTH_PLAIN.test(before)) {
     const m = stickyAt(BASE64_RUN, text, s)
     if (m !== null && m[0].length >= 12 && decodesToPlainAuth(m[0])) scan.add("encoded-credentials", s, s + m[0].length)
-  } else if (HONEYCOMB_KEY_BEFORE.test(before)) {
+  } else if ((before.includes("eam") || before.includes("EAM")) && HONEYCOMB_KEY_BEFORE.test(before)) {
     const m = stickyAt(HEADER_VALUE_RUN, text, s)
     if (m !== null && !isDummyToken(m[0]) && digitAndLetter(m[0])) scan.add("authorization-header", s, s + m[0].length)
   }

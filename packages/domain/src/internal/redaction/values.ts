@@ -68,7 +68,17 @@ const SECRET_REFERENCE =
 
 /** True when the value is a stand-in for a secret (template, reference, mask, dummy word, documentation example). */
 export const isPlaceholder = (value: string): boolean =>
-  hasPlaceholderInside(value) || PRINTF.test(value) || PLACEHOLDER.test(value) || SECRET_REFERENCE.test(value)
+  hasPlaceholderInside(value) ||
+  PRINTF.test(value) ||
+  PLACEHOLDER.test(value) ||
+  SECRET_REFERENCE.test(value) ||
+  PLACEHOLDER_PAIR.test(value) ||
+  SYMFONY_ENV.test(value)
+
+/** A `user:password` pair of placeholder words (`USERNAME:TOKEN`, `username:password`, docs' examples). */
+const PLACEHOLDER_PAIR = /^(?:user(?:name)?|login|x-access-token|token)[:/](?:pass(?:word)?|token|secret|api[_-]?key)$/i
+/** Symfony's reference to an environment variable (`%env(PACKAGIST_TOKEN)%`). */
+const SYMFONY_ENV = /^%env\([\w:]{1,100}\)%$/
 
 /**
  * A value that stands for a secret rather than being one: a placeholder, or what starts a reference (`$VAR`, `%VAR%`,
