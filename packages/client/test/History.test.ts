@@ -172,7 +172,7 @@ describe("the import loop", () => {
       // As it was: not read, not said again, not a session.
       const second = yield* run([item(2, 1000)])
       expect(second.skipped).toEqual([])
-      expect(second.found).toEqual({ sessions: 0, new: 0, updated: 0, unchanged: 0 })
+      expect(second.found).toEqual({ sessions: 0, new: 0, updated: 0, unchanged: 0, waiting: 1 })
       expect(reads).toBe(1)
       // `--again` reads it again.
       expect((yield* run([item(2, 1000)], true)).skipped).toHaveLength(1)
@@ -209,8 +209,12 @@ describe("the import loop", () => {
       const run = importerIn(dir)
       const none = { sessions: 0, new: 0, updated: 0, unchanged: 0 }
       const first = yield* run([item(30, 1000)])
-      expect(first).toMatchObject({ sessions: 0, items: 0, events: 0, skipped: [], found: none })
+      expect(first).toMatchObject({ sessions: 0, items: 0, events: 0, skipped: [], found: { ...none, waiting: 1 } })
       expect(reads).toBe(1)
+      // The summary says what was found (it said no files were found at all)
+      expect(Kit.ImportText.filesSummary(first, { files: "transcript file", none: "No transcripts found." })).toBe(
+        "No session to import yet: 1 transcript file(s) found, none holding one yet (each is read again once it changes)."
+      )
       // As it was: not read again.
       expect(yield* run([item(30, 1000)])).toMatchObject({ skipped: [], found: none })
       expect(reads).toBe(1)

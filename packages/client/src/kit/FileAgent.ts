@@ -298,9 +298,10 @@ const historyItem = <S>(file: SessionFile, files: Files<S>, options: ReadOptions
   read: files.read(file.path, file.sessionId, options).pipe(
     Effect.map((read): ItemEvents => {
       const problem = files.notASessionFile(read)
-      return problem === undefined
-        ? partsEvents([read.part], read.malformed, read.unfinished)
-        : { ok: false, reason: problem, notASession: true }
+      if (problem === undefined) return partsEvents([read.part], read.malformed, read.unfinished)
+      // Nothing malformed, nothing of a session either (empty, or its first line still being written): not one yet
+      if (read.malformed === 0) return { ok: true, events: [], malformed: 0, unfinished: read.unfinished }
+      return { ok: false, reason: problem, notASession: true }
     }),
     Effect.catchAll((reason) => Effect.succeed({ ok: false, reason: `unreadable: ${reason}` } as const))
   )

@@ -287,6 +287,8 @@ export const readItem = <E>(
         result.parts === undefined
           ? { events: result.events, partial: false }
           : eventsOfParts(result.parts, stringsOf((state as QueuedIds | undefined)?.memos))
+      // Nothing in it yet (a session file empty, or its first line still being written)
+      if (previous === undefined && read.length === 0 && !partial) return { _tag: "NothingYet" } as const
       // The same events as the last read (a file touched, or rewritten as it was): nothing to queue
       const digest = partial ? undefined : Checkpoints.eventsDigest(read)
       const same = digest !== undefined && known?.events === digest
@@ -397,6 +399,8 @@ export const importItems = <E>(
     let events = 0
     let malformed = 0
     let unfinished = 0
+    // Items found that hold no session (yet): nothing in them to import, or left out before as not a session
+    let noSession = 0
     let unchanged = 0
     const collected = collectingEvery(COLLECT_EVERY_BYTES, collect)
 
@@ -455,10 +459,12 @@ export const importItems = <E>(
           if (outcome.notASession === true) remember(item, outcome.reason)
         } else if (outcome._tag === "Ignored") {
           unchanged++
+          noSession++
         } else if (outcome._tag === "NothingYet") {
           // Remembered with its size and time (as a file that is not a session), so it is read again once it grows.
           remember(item, NOTHING_YET)
           unchanged++
+          noSession++
         } else {
           session[outcome.status] = true
           for (const event of outcome.events) buffered.push(event)
@@ -484,7 +490,7 @@ export const importItems = <E>(
     })
     yield* loop.pipe(Effect.ensuring(Effect.try(() => record(true)).pipe(Effect.ignore)))
 
-    const found = { sessions: seen.size, new: 0, updated: 0, unchanged: 0 }
+    const found = { sessions: seen.size, new: 0, updated: 0, unchanged: 0, waiting: noSession }
     for (const session of seen.values()) found[statusOf(session)]++
     const totals: ImportTotals = {
       sessions: sessions.size,

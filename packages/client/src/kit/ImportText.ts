@@ -10,6 +10,8 @@ export interface Found {
   readonly new: number
   readonly updated: number
   readonly unchanged: number
+  /** Files found that hold no session (yet): empty, still being started, or not a session of the agent's. */
+  readonly waiting?: number
 }
 
 /** What one sync did, as far as its report says (see `Sync.SyncReport`). */
@@ -76,6 +78,10 @@ export const olderThan = (found: number, kept: number, since: number | undefined
  * file(s) (3.2 MiB), 40 event(s) queued.` (`files` names the files), or `none` when it found nothing at all.
  */
 export const filesSummary = (totals: Read, words: Words): string => {
+  const waiting = totals.found.waiting ?? 0
+  if (totals.found.sessions === 0 && totals.skipped.length === 0 && waiting > 0) {
+    return `No session to import yet: ${waiting} ${words.files}(s) found, none holding one yet (each is read again once it changes).`
+  }
   if (totals.found.sessions === 0 && totals.skipped.length === 0) {
     const older = words.older
     return older === undefined || older.count === 0

@@ -264,6 +264,8 @@ export const check = (options: CheckOptions): Outcome => {
   const index = indexSignature(paths)
   const listed = readList(paths, key, index)
   let sessions: Set<string>
+  // Files found that hold no session (yet), as the import said: counted for its summary, not as sessions
+  let waiting = 0
   if (listed !== undefined) {
     // The same files as last time, with what the index holds for them: only their sizes and times are checked.
     sessions = new Set<string>()
@@ -273,6 +275,7 @@ export const check = (options: CheckOptions): Outcome => {
         return { fallThrough: `${file.path} changed` }
       }
       if (file.sessionId !== NOT_A_SESSION) sessions.add(file.sessionId)
+      else waiting++
     }
   } else {
     const listedAt = Date.now()
@@ -287,6 +290,7 @@ export const check = (options: CheckOptions): Outcome => {
         return { fallThrough: `${item.key} changed` }
       }
       if (known.skipped === undefined) sessions.add(item.sessionId)
+      else waiting++
     }
     const files: Array<HistoryFile & { readonly sessionId: string }> = []
     for (const file of listing.files) {
@@ -297,13 +301,14 @@ export const check = (options: CheckOptions): Outcome => {
       // A file the import left out as not a session is listed (a change is looked for) but not counted.
       const sessionId = known.skipped !== undefined ? NOT_A_SESSION : (file.sessionId ?? known.sessionId)
       if (sessionId !== NOT_A_SESSION) sessions.add(sessionId)
+      else waiting++
       files.push({ ...file, sessionId })
     }
     if (listing.dirs !== undefined && items.length === 0 && index !== undefined && index === indexSignature(paths)) {
       writeList(paths, { key, index, listedAt, dirs: listing.dirs, files })
     }
   }
-  const found = { sessions: sessions.size, new: 0, updated: 0, unchanged: sessions.size }
+  const found = { sessions: sessions.size, new: 0, updated: 0, unchanged: sessions.size, waiting }
   const report = {
     recovered: 0,
     saved: 0,

@@ -202,7 +202,7 @@ export interface ImportTotals {
   readonly unfinished?: number
   readonly skipped: ReadonlyArray<{ readonly label: string; readonly reason: string }>
   /** Every session of the items, by what the import did: none of its items imported before, some changed, none. */
-  readonly found: { readonly sessions: number } & Readonly<Record<SessionStatus, number>>
+  readonly found: { readonly sessions: number; readonly waiting?: number } & Readonly<Record<SessionStatus, number>>
 }
 
 /** The agent's history, opened (a database stays open while the scope lasts). */
