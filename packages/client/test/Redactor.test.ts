@@ -334,6 +334,10 @@ describe("redactText: what the broader evaluation found missing", () => {
       "password dialog: LoginDialog2",
       "API key of the tenant: tenant_id_2",
       "WARN mot de passe expiré pour user_42: reset_required=true",
+      "Das Kennwort ist abgelaufen",
+      "hasło do bazy danych to tajemnica",
+      "el token de acceso es inválido",
+      "the token de-duplication is 2x faster",
       'BUNDLE_RUBYGEMS__PKG__GITHUB__COM: "USERNAME:TOKEN"',
       'BUNDLE_GEMS__CONTRIBSYS__COM: "username:password"',
       '{"bearer": {"repo.packagist.com": "%env(PACKAGIST_TOKEN)%"}}'
@@ -345,7 +349,10 @@ describe("redactText: what the broader evaluation found missing", () => {
       ["NONCE_SALT='", "'"],
       ["WORDPRESS_NONCE_SALT: ", ""],
       ["Le mot de passe de l'admin est ", ""],
-      ["Пароль от базы данных — ", ""]
+      ["Пароль от базы данных — ", ""],
+      ["Das Kennwort lautet ", ""],
+      ["hasło do bazy danych to ", ""],
+      ["el token de acceso es ", ""]
     ] as const) {
       expect(redact(`${before}${pw}${after}`)).not.toContain(pw)
     }

@@ -1000,7 +1000,7 @@ const tupleSecret = (scan: Scan, i: number): void => {
  * arrow or a dash), with an optional backtick.
  */
 const PROSE_LINK =
-  /^(?:(?:is|was|to|with|ist|war|lautet|est|es|é|è|era|→|->|—|–):?|(?:should|will|would|must)\s+be:?|is\s+now:?|for\s+(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|is|(?:should|will|would|must)\s+be)|für\s+(?:(?:den|die|das|dem)\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|ist|lautet)|(?:(?:di|del|della|of)\s+|dell')(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s+(?:è|is))\s+`?/
+  /^(?:(?:is|was|to|with|ist|war|lautet|est|es|é|è|era|→|->|—|–):?|(?:should|will|would|must)\s+be:?|is\s+now:?|for\s+(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|is|(?:should|will|would|must)\s+be)|für\s+(?:(?:den|die|das|dem)\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s*(?::|ist|lautet)|(?:(?:di|del|della|of|de|do|da)\s+|dell')(?:the\s+)?[\w.-]{1,30}(?:\s+[\w.-]{1,30})?\s+(?:è|is|es|est|é))\s+`?/
 
 /** Space-separated config directives whose value is a password (`requirepass` in redis.conf, `masterauth`). */
 const isConfigDirective = (key: string): boolean =>

@@ -19,7 +19,7 @@ export const NON_ASCII_LABEL_ANCHORS =
 
 /** Whether an anchor hit is one of the labels (as the anchor regex matched it: from its first character on). */
 export const LABEL_HIT =
-  /^(?:pa(?:lavra|rol)|mot[ \t]|m[ậa]t[ \t]|senha|salasana|sifre|senord|slo$|ka(?:ta[ \t]|$)|contrase|cl(?:[ée]|ave)[ \t]|chave[ \t]|achtwoord|adgangskode|api(?:-schl|キー)|has[łl]o|heslo|jelsz|jeton|[^\t -~])/i
+  /^(?:pa(?:lavra|rol)|mot[ \t]|m[ậa]t[ \t]|kennwort|senha|salasana|sifre|senord|slo$|ka(?:ta[ \t]|$)|contrase|cl(?:[ée]|ave)[ \t]|chave[ \t]|achtwoord|adgangskode|api(?:-schl|キー)|has[łl]o|heslo|jelsz|jeton|[^\t -~])/i
 
 /**
  * After the label: a qualifier in parentheses (`Passwort (neu)`), up to four words (of letters: `de la base`, `de
@@ -29,7 +29,7 @@ export const LABEL_HIT =
  * sentence of another script: `パスワードは8文字以上で…`, `密码是SHA256哈希值` stay).
  */
 const VALUE_AFTER =
-  /[ \t]*(?:\([^()\n]{0,40}\)[ \t]*)?(?:[ \t]+[\p{L}'’-]{1,24}){0,4}?(?:[ \t]*[:：=]|[ \t]+(?:est|es|é|è|ist|is|lautet|является|—|–|-)|[ \t]*(?:は|是|为|為|는|은))[ \t]*(?<q>["'`“「«]?)[ \t]*(?<v>[!#-&(-+\--:<-~]{6,300})(?=$|[\s"'`”」»,;。，、！？）)])/uy
+  /[ \t]*(?:\([^()\n]{0,40}\)[ \t]*)?(?:[ \t]+[\p{L}'’-]{1,24}){0,4}?(?:[ \t]*[:：=]|[ \t]+(?:est|es|é|è|ist|is|lautet|to|является|—|–|-)|[ \t]*(?:は|是|为|為|는|은))[ \t]*(?<q>["'`“「«]?)[ \t]*(?<v>[!#-&(-+\--:<-~]{6,300})(?=$|[\s"'`”」»,;。，、！？）)])/uy
 
 /** The value after a label in another language, unless it could be a word of prose or a reference. */
 export const foreignLabelScanner: Scanner = (scan, _at, end) => {

@@ -410,7 +410,7 @@ const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter|enssl[ \\t]+enc|_session_|alavra-passe|arol[aă]|do\\()|" +
   "m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t]|ot[ \\t]+de[ \\t]+passe|[ậa]t[ \\t]+kh[ẩa]u|ysqli(?:_connect)?\\()|" +
   "s(?:ec(?:ret|urestring)|ig=|ignature|ignedstring\\(|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo)|alt(?<=_salt)(?=['\"]|[ \\t]*[=:]))|" +
-  't(?:oken|cp\\((?<=@tcp\\()|hin:(?<=:thin:))|k(?:ey|ty"(?<="kty")|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t])|' +
+  't(?:oken|cp\\((?<=@tcp\\()|hin:(?<=:thin:))|k(?:ey|ty"(?<="kty")|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t]|ennwort)|' +
   "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|onnection\\(|ontrase[ñn]a|l(?:[ée]|ave)[ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+(?:la[ \\t]+)?)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +
   "a(?:uth|ppid=(?<=[?&]appid=)|k=(?<=[?&]ak=)|lgoliasearch\\(|cl[ \\t]+setuser|ult[ \\t]+login(?<=vault[ \\t]+login)|chtwoord(?<=wachtwoord)|dgangskode|pi-schl[üu]ssel)|" +
   "b(?:earer|undle(?:[ \\t]+config|_(?=[a-z0-9_]{0,60}__))|ase64(?<=\\|[ \\t]{0,4}base64)|toa\\(|64encode\\(|uffer\\.from\\()|" +
