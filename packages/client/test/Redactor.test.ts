@@ -257,6 +257,12 @@ describe("redactText: what the broader evaluation found missing", () => {
     expect(redact(`client.get(url).basic_auth("admin", Some("${pw}")).send()`)).toBe(
       `client.get(url).basic_auth("admin", Some("${R("secret-assignment")}")).send()`
     )
+    expect(redact(`.basic_auth("admin", Some(String::from("${pw}")))`)).toBe(
+      `.basic_auth("admin", Some(String::from("${R("secret-assignment")}")))`
+    )
+    expect(redact(`ENV.fetch("DB_PASSWORD") { |k| "${pw}" }`)).toBe(
+      `ENV.fetch("DB_PASSWORD") { |k| "${R("secret-assignment")}" }`
+    )
     expect(redact(`await page.fill('input[name="password"]', '${key}');`)).toBe(
       `await page.fill('input[name="password"]', '${R("secret-assignment")}');`
     )

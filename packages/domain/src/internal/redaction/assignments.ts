@@ -144,7 +144,7 @@ const PAIR_CALL =
 
 /** `ENV.fetch(` before a quoted key, and the start of a block with its default after the call (`) { "…" }`). */
 const FETCH_CALL = /(?:^|[^\w$])fetch\s*\(\s*$/
-const BLOCK_DEFAULT = /[ \t]*\{[ \t]*(?=["'][^"'\n]{1,300}["'][ \t]*\})/y
+const BLOCK_DEFAULT = /[ \t]*\{[ \t]*(?:\|[^|\n]{0,40}\|[ \t]*)?(?=["'][^"'\n]{1,300}["'][ \t]*\})/y
 
 /** Methods whose single quoted argument is the secret: `setApiKey("…")`, `.apiKey("…")`, `withToken('…')`. */
 const SETTER_VERB =
@@ -981,7 +981,7 @@ const yamlBelow = (scan: Scan, keyStart: number, lineEndIndex: number, strength:
   }
 }
 
-const TUPLE = /\s*(["'])[^"'\n]{0,200}\1\s*,\s*(?:Some\(\s*)?(["'])(?<pw>[^"'\n]{1,300})\2/y
+const TUPLE = /\s*(["'])[^"'\n]{0,200}\1\s*,\s*(?:Some\(\s*)?(?:String::from\(\s*)?(["'])(?<pw>[^"'\n]{1,300})\2/y
 
 /** The second string of `("user", "password")` after an `auth` key or a BasicAuth call (Rust's `Some("password")`). */
 const tupleSecret = (scan: Scan, i: number): void => {
