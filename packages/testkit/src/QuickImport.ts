@@ -46,9 +46,9 @@ export interface QuickImportCase {
    */
   readonly notASession?: (home: string) => string
   /**
-   * Writes a new session file among the agent's (a whole session); returns its path. The case cuts its last line in
-   * half, as the agent leaves it while writing it: the import reads the rest and says the line is unfinished (not
-   * malformed), and reads it once it is complete.
+   * Writes a new session file among the agent's (a whole session); returns its path. The case cuts it as the agent
+   * leaves it while writing it: to half its first line (no session yet, nothing reported), then to half its last line
+   * (the import reads the rest and says the line is unfinished, not malformed), and reads it once it is complete.
    */
   readonly newSession?: (home: string) => string
   /**

@@ -125,7 +125,7 @@ type Outcome =
       readonly status: SessionStatus
       readonly events: ReadonlyArray<Event.EventEncoded>
       readonly malformed: number
-      readonly unfinished: number
+      readonly unfinished?: number | undefined
       readonly bytes: number
       /** Records the item's checkpoint; run once its events are in the outbox. */
       readonly commit: (() => void) | undefined
@@ -239,15 +239,8 @@ export const readItem = <E>(
     if (store === undefined || key === undefined || (item.file === undefined && item.version === undefined)) {
       const result = yield* item.read
       if (!result.ok) return failed(result)
-      if (result.events.length === 0 && item.file !== undefined) return { _tag: "NothingYet" } as const
-      return {
-        _tag: "Read",
-        status: "new",
-        ...result,
-        unfinished: result.unfinished ?? 0,
-        bytes: item.size,
-        commit: undefined
-      } as const
+      if (result.events.length === 0) return { _tag: "NothingYet" } as const
+      return { _tag: "Read", status: "new", ...result, bytes: item.size, commit: undefined } as const
     }
     const recorded = store.get(key)
     if (
@@ -310,7 +303,7 @@ export const readItem = <E>(
         )
       const status =
         previous === undefined ? "new" : known !== undefined && events.length === 0 ? "unchanged" : "updated"
-      const { malformed, unfinished = 0 } = result
+      const { malformed, unfinished } = result
       return { _tag: "Read", status, events, malformed, unfinished, bytes: item.size, commit } as const
     }
     if (known !== undefined && known.size === item.size && known.mtimeMs === file.mtimeMs) {
@@ -330,8 +323,7 @@ export const readItem = <E>(
     const from = known === undefined ? undefined : resumePoint(store, key, file.path, item.size, known)
     const result = yield* file.readFrom(from)
     if (!result.ok) return failed(result)
-    if (previous === undefined && from === undefined && result.events.length === 0)
-      return { _tag: "NothingYet" } as const
+    if (previous === undefined && result.events.length === 0) return { _tag: "NothingYet" } as const
     const goesOn = from !== undefined && !result.fromStart
     const tail = Checkpoints.tailOf(file.path, result.nextOffset)
     const commit =
@@ -356,7 +348,7 @@ export const readItem = <E>(
       status: previous === undefined ? "new" : nothingNew ? "unchanged" : "updated",
       events: result.events,
       malformed: result.malformed,
-      unfinished: result.unfinished ?? 0,
+      unfinished: result.unfinished,
       bytes: goesOn ? Math.max(0, item.size - from.offset) : item.size,
       commit
     } as const
@@ -475,7 +467,7 @@ export const importItems = <E>(
           importedBytes += outcome.bytes
           events += outcome.events.length
           malformed += outcome.malformed
-          unfinished += outcome.unfinished
+          unfinished += outcome.unfinished ?? 0
         }
         if (outcome._tag === "Read" || outcome._tag === "Unchanged") seen.set(item.sessionId, session)
         done++

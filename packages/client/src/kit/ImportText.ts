@@ -78,11 +78,11 @@ export const olderThan = (found: number, kept: number, since: number | undefined
  * file(s) (3.2 MiB), 40 event(s) queued.` (`files` names the files), or `none` when it found nothing at all.
  */
 export const filesSummary = (totals: Read, words: Words): string => {
-  const waiting = totals.found.waiting ?? 0
-  if (totals.found.sessions === 0 && totals.skipped.length === 0 && waiting > 0) {
-    return `No session to import yet: ${waiting} ${words.files}(s) found, none holding one yet (each is read again once it changes).`
-  }
   if (totals.found.sessions === 0 && totals.skipped.length === 0) {
+    const waiting = totals.found.waiting ?? 0
+    if (waiting > 0) {
+      return `No session to import yet: ${waiting} ${words.files}(s) found, none holding one yet (each is read again once it changes).`
+    }
     const older = words.older
     return older === undefined || older.count === 0
       ? words.none

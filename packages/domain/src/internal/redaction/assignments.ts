@@ -7,7 +7,15 @@
  */
 import { stringArgument } from "./calls.js"
 import { lineEnd, lineHeadBefore, type Scan, stickyAt } from "./engine.js"
-import { containerKeyStrength, fitsStrength, isPasswordKey, type KeyStrength, keyStrength } from "./keyNames.js"
+import {
+  COMPOSER_TOKEN_MAP,
+  containerKeyStrength,
+  fitsStrength,
+  isPasswordKey,
+  type KeyStrength,
+  keyStrength,
+  WORDPRESS_KEY
+} from "./keyNames.js"
 import {
   digitAndLetter,
   hasDigit,
@@ -367,7 +375,7 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     (restOfLineBlank(text, i) || /^[|>][+-]?[ \t]*(?:\r?\n|$)/.test(text.slice(i, i + 4)))
   const strength = scalarStrength === "none" && (text[i] === "[" || below) ? containerKeyStrength(key) : scalarStrength
   // Composer's auth.json: `"github-oauth": {"github.com": "…"}`, `"bearer": {"packages.acme.io": "…"}`
-  if (text[i] === "{" && keyQuote !== "" && HOST_TOKEN_MAP.test(key)) {
+  if (text[i] === "{" && keyQuote !== "" && COMPOSER_TOKEN_MAP.test(key)) {
     hostTokens(scan, i + 1)
     return
   }
@@ -888,11 +896,7 @@ const objectValue = (scan: Scan, i: number): void => {
   scan.add(RULE, start, start + value.length)
 }
 
-/** WordPress's keys (`define('AUTH_KEY', '…')`); its salts are secret names anywhere (`keyNames.ts`). */
-const WORDPRESS_KEY = /^(?:AUTH|SECURE_AUTH|LOGGED_IN|NONCE)_KEY$/
-
-/** Composer's maps of a token per host (`auth.json`), and its keys in `composer config --auth` (`github-oauth.<host>`). */
-export const HOST_TOKEN_MAP = /^(?:github-oauth|gitlab-oauth|gitlab-token|bearer)$/i
+/** A member of a map of a token per host: a dotted host, or a name with a port. */
 const HOST_TOKEN =
   /[ \t\r\n]*"[\w-]{1,63}(?:(?:\.[\w-]{1,63}){1,8}(?::\d{1,5})?|:\d{1,5})"[ \t]*:[ \t]*"(?<v>[^"\n\\]{8,512})"[ \t\r\n]*(?<sep>[,}])/y
 

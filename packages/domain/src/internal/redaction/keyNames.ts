@@ -161,8 +161,12 @@ const CACHE_SIZE = 4096
 const cache = new Map<string, KeyStrength>()
 
 /** How strongly a key name says its value is a secret (see `KeyStrength`). */
+/** Composer's kinds of token per host (`auth.json`'s maps, `composer config --auth <kind>.<host> <token>`). */
+const COMPOSER_TOKENS = "(?:github-oauth|gitlab-oauth|gitlab-token|bearer)"
+/** The name of a map of Composer's tokens per host (`"github-oauth": {"github.com": "…"}`). */
+export const COMPOSER_TOKEN_MAP = new RegExp(`^${COMPOSER_TOKENS}$`, "i")
 /** Composer's token settings (`composer config --auth github-oauth.github.com <token>`, `bearer.<host>`). */
-const COMPOSER_AUTH = /^(?:github-oauth|gitlab-oauth|gitlab-token|bearer)\.[\w.-]+\.[a-z]{2,}$/i
+const COMPOSER_AUTH = new RegExp(`^${COMPOSER_TOKENS}\\.[\\w.-]+\\.[a-z]{2,}$`, "i")
 
 /**
  * Bundler's credentials for a gem server, by its host (`BUNDLE_GEMS__CONTRIBSYS__COM: "user:password"`, the dots of
@@ -175,6 +179,8 @@ const BUNDLER_SOURCE = /^BUNDLE_(?!MIRROR__|BUILD__)[A-Z0-9_]+__[A-Z]{2,12}$/
  * `WORDPRESS_NONCE_SALT`): secrets like its keys, whose names say so already.
  */
 const WORDPRESS_SECRET = /^(?:WORDPRESS_)?(?:AUTH|SECURE_AUTH|LOGGED_IN|NONCE)_SALT$/
+/** WordPress's keys (`define('AUTH_KEY', '…')`): secrets in `define()`, where `AUTH_KEY` alone names many other things. */
+export const WORDPRESS_KEY = /^(?:AUTH|SECURE_AUTH|LOGGED_IN|NONCE)_KEY$/
 
 export const keyStrength = (key: string): KeyStrength => {
   const cached = cache.get(key)

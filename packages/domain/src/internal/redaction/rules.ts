@@ -58,6 +58,7 @@ import { base64PemScanner, eyjScanner, jwkScanner, openVpnKeyScanner, pemScanner
 import { foreignLabelScanner, LABEL_HIT, NON_ASCII_LABEL_ANCHORS } from "./labels.js"
 import { tokenScanner, tokenSpecs } from "./tokens.js"
 import {
+  decodeBase64,
   digitAndLetter,
   entropy,
   hasDigit,
@@ -246,7 +247,8 @@ const IDENTIFIER_LIKE =
 
 /**
  * A value a user says they put into a secret's variable: `I put <value> in AUTH_TOKEN but the app still says
- * unauthorized`, `I set <value> as the API_KEY`. The value must look like a token (letters and digits, no path).
+ * unauthorized`, `I set <value> as the API_KEY`. The value must look random (letters and digits), not be a name or a
+ * path.
  */
 const putIntoScanner: Scanner = (scan, at, end) => {
   const text = scan.text
@@ -446,19 +448,13 @@ const AFTER_VALUE_START = new Set([0x20, 0x09, 0x3d, 0x3a, 0x22, 0x27])
 const SMTP_AUTH_PLAIN = /AUTH PLAIN[ \t]+$/i
 
 /** Whether base64 decodes to SASL PLAIN's `authzid\0user\0password` (two NULs), as `AUTH PLAIN` sends it. */
-const decodesToPlainAuth = (base64: string): boolean => {
-  try {
-    return atob(base64).split("\u0000").length === 3
-  } catch {
-    return false
-  }
-}
+const decodesToPlainAuth = (base64: string): boolean => decodeBase64(base64).split("\u0000").length === 3
 const HONEYCOMB_KEY_BEFORE = /x-honeycomb-team["']?[ \t]*[:=][ \t]*["']?$/i
 const BASE64_RUN = /[A-Za-z0-9+/]{8,4096}={0,2}/y
 const HEADER_VALUE_RUN = /[A-Za-z0-9_-]{16,128}(?![A-Za-z0-9_-])/y
 
 /**
- * A run after a space that its words before make a secret: SMTP's `AUTH PLAIN <base64 of \0user\0password>` (as
+ * A run after a blank, `=`, `:` or a quote that the words before it make a secret: SMTP's `AUTH PLAIN <base64 of \0user\0password>` (as
  * `swaks` or an SMTP log shows it), Honeycomb's key in its header (`X-Honeycomb-Team: <key>`).
  */
 const spacedValueScanner: Scanner = (scan, s) => {
