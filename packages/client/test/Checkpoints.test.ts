@@ -2,7 +2,19 @@
  * The import bookkeeping on disk: what it does with a damaged index, another server's index, a torn reader state, and
  * a file rewritten or truncated under a checkpoint.
  */
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs"
+import { createHash } from "node:crypto"
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "@effect/vitest"
@@ -18,6 +30,9 @@ const temp = () => {
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
+
+/** Where a state directory's packs of reader states are. */
+const packs = (state: string) => join(Checkpoints.directory(state), "state")
 
 const checkpoint = { sessionId: "s1", options: "tools:1,thinking:0", size: 10, mtimeMs: 1, offset: 10 }
 
@@ -68,19 +83,152 @@ describe("Checkpoints", () => {
     expect(Checkpoints.open(state, null).size()).toBe(0)
   })
 
-  it("gives no reader state when its file is torn or belongs to another offset", () => {
+  it("gives no reader state when its pack is torn, gone, or holds another offset's", () => {
     const state = temp()
     const store = Checkpoints.open(state, null)
     store.put("k", checkpoint, { fold: "x".repeat(100) })
     store.save()
-    const [file] = readdirSync(join(Checkpoints.directory(state), "state"))
-    const path = join(Checkpoints.directory(state), "state", file)
+    const [file] = readdirSync(packs(state))
+    const path = join(packs(state), file)
+    const line = readFileSync(path, "utf8")
+    // The same line, for another offset (same length: only what it says differs)
+    writeFileSync(path, line.replace('"offset":10', '"offset":11'))
+    expect(Checkpoints.open(state, null).state("k")).toBeUndefined()
+    writeFileSync(path, line)
+    expect(Checkpoints.open(state, null).state("k")).toEqual({ fold: "x".repeat(100) })
     truncateSync(path, 20)
     expect(Checkpoints.open(state, null).state("k")).toBeUndefined()
-    writeFileSync(path, JSON.stringify({ key: "k", offset: 5, state: { fold: 1 } }))
+    rmSync(path)
     expect(Checkpoints.open(state, null).state("k")).toBeUndefined()
-    writeFileSync(path, JSON.stringify({ key: "k", offset: 10, state: { fold: 1 } }))
+    // (the checkpoint itself stays: only the state is missing, and the item is then read whole)
+    expect(Checkpoints.open(state, null).get("k")).toEqual({ ...checkpoint, state: true })
+  })
+
+  it("writes a save's states to one pack, not a file per item, and reads each back", () => {
+    const state = temp()
+    const store = Checkpoints.open(state, null)
+    for (let i = 0; i < 200; i++) store.put(`k${i}`, { ...checkpoint, offset: i }, { fold: [i, "é".repeat(i)] })
+    // Before the save a state is read from memory
+    expect(store.state("k7")).toEqual({ fold: [7, "é".repeat(7)] })
+    store.save()
+    expect(readdirSync(packs(state))).toHaveLength(1)
+    const again = Checkpoints.open(state, null)
+    for (let i = 0; i < 200; i++) expect(again.state(`k${i}`)).toEqual({ fold: [i, "é".repeat(i)] })
+    // An item recorded without a state has none, even where one was before
+    again.put("k3", { ...checkpoint, offset: 3 })
+    again.save()
+    expect(Checkpoints.open(state, null).state("k3")).toBeUndefined()
+    expect(Checkpoints.open(state, null).state("k4")).toEqual({ fold: [4, "é".repeat(4)] })
+  })
+
+  it("removes packs nothing points to, and copies live states out of packs that are mostly leftovers", () => {
+    const state = temp()
+    const big = "b".repeat(1024 * 1024)
+    const store = Checkpoints.open(state, null)
+    store.put("small", checkpoint, { fold: "kept" })
+    store.put("long", checkpoint, { fold: `0${big}` })
+    store.save()
+    // A long session's state, rewritten by every turn's sync beside another session's small one: each pack keeps a
+    // live small state and a dead large one, and the packs never grow past the live states plus 4 MiB
+    let largest = 0
+    for (let turn = 1; turn <= 12; turn++) {
+      const run = Checkpoints.open(state, null)
+      run.put("long", { ...checkpoint, offset: turn }, { fold: `${turn}${big}` })
+      run.put(`turn${turn}`, checkpoint, { fold: turn })
+      run.save()
+      const bytes = readdirSync(packs(state)).reduce((sum, name) => sum + statSync(join(packs(state), name)).size, 0)
+      largest = Math.max(largest, bytes)
+    }
+    expect(largest).toBeGreaterThan(4 * 1024 * 1024)
+    expect(largest).toBeLessThan(7 * 1024 * 1024)
+    const after = Checkpoints.open(state, null)
+    expect(after.state("small")).toEqual({ fold: "kept" })
+    expect(after.state("long")).toEqual({ fold: `12${big}` })
+    for (let turn = 1; turn <= 12; turn++) expect(after.state(`turn${turn}`)).toEqual({ fold: turn })
+    // Many small saves (a sync per turn of many sessions) do not leave a pack each
+    for (let i = 0; i < 80; i++) {
+      const run = Checkpoints.open(state, null)
+      run.put(`s${i}`, checkpoint, { fold: i })
+      run.save()
+    }
+    expect(readdirSync(packs(state)).length).toBeLessThanOrEqual(32)
+    const last = Checkpoints.open(state, null)
+    for (let i = 0; i < 80; i++) expect(last.state(`s${i}`)).toEqual({ fold: i })
+    expect(last.state("small")).toEqual({ fold: "kept" })
+    // Dropping every item leaves no pack
+    for (const key of [
+      "small",
+      "long",
+      ...Array.from({ length: 80 }, (_, i) => `s${i}`),
+      ...Array.from({ length: 12 }, (_, i) => `turn${i + 1}`)
+    ]) {
+      last.drop(key)
+    }
+    last.save()
+    expect(readdirSync(packs(state))).toEqual([])
+  })
+
+  it("removes a pack a killed run wrote without its index, at the next save", () => {
+    const state = temp()
+    const store = Checkpoints.open(state, null)
+    store.put("k", checkpoint, { fold: 1 })
+    store.save()
+    writeFileSync(join(packs(state), "killed-1-0.pack"), '{"key":"x","offset":1,"state":2}\n')
+    const next = Checkpoints.open(state, null)
+    next.put("k2", checkpoint, { fold: 2 })
+    next.save()
+    expect(readdirSync(packs(state))).not.toContain("killed-1-0.pack")
     expect(Checkpoints.open(state, null).state("k")).toEqual({ fold: 1 })
+  })
+
+  it("keeps the index and the states as they were when the index cannot be written", () => {
+    const state = temp()
+    const store = Checkpoints.open(state, null)
+    store.put("k", checkpoint, { fold: 1 })
+    store.save()
+    const index = join(Checkpoints.directory(state), "index.json")
+    const saved = readFileSync(index, "utf8")
+    // A directory where the index goes: its rename fails (as on a full or read-only disk)
+    const failing = Checkpoints.open(state, null)
+    failing.put("k", { ...checkpoint, offset: 2 }, { fold: 2 })
+    rmSync(index)
+    mkdirSync(join(index, "in-the-way"), { recursive: true })
+    expect(() => failing.save()).toThrow()
+    expect(readdirSync(packs(state))).toHaveLength(1)
+    expect(failing.state("k")).toEqual({ fold: 2 })
+    rmSync(index, { recursive: true })
+    writeFileSync(index, saved)
+    expect(Checkpoints.open(state, null).state("k")).toEqual({ fold: 1 })
+    // Once it can, the same store writes what it holds
+    failing.save()
+    expect(Checkpoints.open(state, null).state("k")).toEqual({ fold: 2 })
+    expect(readdirSync(packs(state))).toHaveLength(1)
+  })
+
+  it("reads the state files of earlier versions (one per item), and removes one once its item is recorded again", () => {
+    const state = temp()
+    const dir = Checkpoints.directory(state)
+    mkdirSync(join(dir, "state"), { recursive: true })
+    const legacy = (key: string) =>
+      join(dir, "state", `${createHash("sha256").update(key).digest("hex").slice(0, 32)}.json`)
+    writeFileSync(
+      join(dir, "index.json"),
+      JSON.stringify({
+        v: 1,
+        server: null,
+        items: { a: { ...checkpoint, state: true }, b: { ...checkpoint, state: true } }
+      })
+    )
+    writeFileSync(legacy("a"), JSON.stringify({ key: "a", offset: 10, state: { fold: "a" } }))
+    writeFileSync(legacy("b"), JSON.stringify({ key: "b", offset: 10, state: { fold: "b" } }))
+    const store = Checkpoints.open(state, null)
+    expect(store.state("a")).toEqual({ fold: "a" })
+    store.put("a", { ...checkpoint, offset: 20 }, { fold: "a2" })
+    store.drop("b")
+    store.save()
+    expect(existsSync(legacy("a"))).toBe(false)
+    expect(existsSync(legacy("b"))).toBe(false)
+    expect(Checkpoints.open(state, null).state("a")).toEqual({ fold: "a2" })
   })
 
   it("recognises the last line read until it is rewritten, truncated or the file is gone", () => {
