@@ -1,6 +1,6 @@
 import * as Schema from "effect/Schema"
 import { EpochMillis, EventId, MessageId, RequestId, SessionId, Source, ToolCallId } from "./Ids.js"
-import { canonicalJson, digest } from "./internal/hash.js"
+import { digestOfJson } from "./internal/hash.js"
 import { Part, Role, Subtype } from "./Message.js"
 import { ToolInput, ToolOutput, ToolStatus } from "./ToolCall.js"
 import { CostUsd, DurationMs, maxDurationMs, Text, Tokens } from "./Units.js"
@@ -193,7 +193,7 @@ type WithoutId<E> = E extends unknown ? Omit<E, "id"> : never
  * import builds).
  */
 export const makeId = (event: WithoutId<EventEncoded>): EventId =>
-  EventId.make(`evt_${digest(canonicalJson(event))}`, { disableValidation: true })
+  EventId.make(`evt_${digestOfJson(event)}`, { disableValidation: true })
 
 /** Builds an encoded event with its deterministic id. */
 export const make = <E extends WithoutId<EventEncoded>>(event: E): E & { readonly id: string } => ({

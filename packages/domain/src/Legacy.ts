@@ -3,7 +3,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { Event as EventSchema, type MessageEvent, type SessionEvent } from "./Event.js"
 import type { EventId, MessageId, SessionId, ToolCallId } from "./Ids.js"
-import { canonicalJson, digest } from "./internal/hash.js"
+import { digestOfJson } from "./internal/hash.js"
 import * as Limits from "./Limits.js"
 import type { Part, Role } from "./Message.js"
 
@@ -89,7 +89,7 @@ const checked = <E extends SessionEvent | MessageEvent>(event: E): Either.Either
     onRight: () => event
   })
 
-const eventId = (kind: string, body: unknown) => `evt_legacy_${kind}_${digest(canonicalJson(body))}` as EventId
+const eventId = (kind: string, body: unknown) => `evt_legacy_${kind}_${digestOfJson(body)}` as EventId
 
 /**
  * Decodes a legacy body: a JSON object whose ids are present (`missing` names the first one absent), held to `schema`,

@@ -54,3 +54,113 @@ export const digest = (text: string): string => {
   }
   return finish(a1, a2) + finish(b1, b2) + finish(c1, c2) + finish(d1, d2)
 }
+
+// The lanes of `digestOfJson`, between the pieces it feeds them (module state: a digest runs to its end synchronously)
+let a1 = 0
+let a2 = 0
+let b1 = 0
+let b2 = 0
+let c1 = 0
+let c2 = 0
+let d1 = 0
+let d2 = 0
+
+/** Feeds `text` to the lanes `digest` keeps (the same steps, so feeding pieces equals digesting them joined). */
+const feed = (text: string): void => {
+  let x1 = a1
+  let x2 = a2
+  let y1 = b1
+  let y2 = b2
+  let z1 = c1
+  let z2 = c2
+  let w1 = d1
+  let w2 = d2
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    x1 = Math.imul(x1 ^ ch, 2654435761)
+    x2 = Math.imul(x2 ^ ch, 1597334677)
+    y1 = Math.imul(y1 ^ ch, 2654435761)
+    y2 = Math.imul(y2 ^ ch, 1597334677)
+    z1 = Math.imul(z1 ^ ch, 2654435761)
+    z2 = Math.imul(z2 ^ ch, 1597334677)
+    w1 = Math.imul(w1 ^ ch, 2654435761)
+    w2 = Math.imul(w2 ^ ch, 1597334677)
+  }
+  a1 = x1
+  a2 = x2
+  b1 = y1
+  b2 = y2
+  c1 = z1
+  c2 = z2
+  d1 = w1
+  d2 = w2
+}
+
+/** Characters JSON.stringify writes escaped (quotes, backslashes, controls, and lone surrogates: any surrogate here). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it looks for
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/
+
+/** Feeds a string as JSON.stringify writes it, without building that copy when nothing in it is escaped. */
+const feedString = (text: string): void => {
+  if (ESCAPED.test(text)) {
+    feed(JSON.stringify(text))
+    return
+  }
+  feed('"')
+  feed(text)
+  feed('"')
+}
+
+/** Feeds `canonicalJson(value)`, piece by piece, in the order that function writes it. */
+const feedJson = (value: unknown): void => {
+  if (typeof value === "string") {
+    feedString(value)
+    return
+  }
+  if (value === null || typeof value !== "object") {
+    feed(JSON.stringify(value) ?? "null")
+    return
+  }
+  if (Array.isArray(value)) {
+    feed("[")
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) feed(",")
+      const item: unknown = value[i]
+      feedJson(item === undefined ? null : item)
+    }
+    feed("]")
+    return
+  }
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record).sort()
+  feed("{")
+  let first = true
+  for (const key of keys) {
+    const member = record[key]
+    if (member === undefined) continue
+    if (!first) feed(",")
+    first = false
+    feedString(key)
+    feed(":")
+    feedJson(member)
+  }
+  feed("}")
+}
+
+/**
+ * `digest(canonicalJson(value))`, computed while walking the value instead of on the string: the same digest without
+ * building the canonical text (a copy of every string in it, joined) first. Event ids are made this way on every event
+ * an import or a sync builds.
+ */
+export const digestOfJson = (value: unknown): string => {
+  a1 = 0xdeadbeef ^ SEEDS[0]
+  a2 = 0x41c6ce57 ^ SEEDS[0]
+  b1 = 0xdeadbeef ^ SEEDS[1]
+  b2 = 0x41c6ce57 ^ SEEDS[1]
+  c1 = 0xdeadbeef ^ SEEDS[2]
+  c2 = 0x41c6ce57 ^ SEEDS[2]
+  d1 = 0xdeadbeef ^ SEEDS[3]
+  d2 = 0x41c6ce57 ^ SEEDS[3]
+  feedJson(value)
+  return finish(a1, a2) + finish(b1, b2) + finish(c1, c2) + finish(d1, d2)
+}
