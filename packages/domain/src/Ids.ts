@@ -81,5 +81,20 @@ export const EpochMillis = Schema.Number.pipe(
 )
 export type EpochMillis = typeof EpochMillis.Type
 
+const DAY_MS = 86_400_000
+/** The last millisecond a JavaScript date can hold. */
+const LAST_DATE_MS = 8.64e15
+// The day the last call fell on, from its first millisecond: a batch's events fall on a few days, and formatting a
+// date was the largest single cost of applying one on the server (~2 µs, for every slice of every event)
+let lastDayStart = Number.NaN
+let lastDay = ""
+
 /** The UTC calendar day (`YYYY-MM-DD`) of an epoch-millis timestamp. */
-export const dayOf = (at: number): string => new Date(at).toISOString().slice(0, 10)
+export const dayOf = (at: number): string => {
+  if (at >= lastDayStart && at < lastDayStart + DAY_MS && at <= LAST_DATE_MS) return lastDay
+  // (throws for a time no date has, as it always did)
+  const day = new Date(at).toISOString().slice(0, 10)
+  lastDayStart = at - (((at % DAY_MS) + DAY_MS) % DAY_MS)
+  lastDay = day
+  return day
+}
