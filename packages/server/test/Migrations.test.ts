@@ -183,4 +183,42 @@ layer(Client.layer(join(mkdtempSync(join(tmpdir(), "opensync-migrate-")), "opens
       }).pipe(Effect.provide(Client.layer(join(dir, "opensync.db"))))
     })
   )
+
+  it.effect("12 moves request rows into a rowid table, keeps every row, and upserts them by their key as before", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "opensync-migrate-12-"))
+      yield* Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* upTo("11_tools_by_day")
+        const rows = Array.from({ length: 30 }, (_, i) => ({
+          user_id: i % 4 === 0 ? "u2" : "u1",
+          session_id: `s${i % 5}`,
+          id: `req_${(i * 7919) % 101}`,
+          data: JSON.stringify({ i, usage: { input: i } })
+        }))
+        yield* sql`INSERT INTO api_requests ${sql.insert(rows)}`
+        yield* migrate
+        const [table] = yield* sql<{ sql: string }>`SELECT sql FROM sqlite_master WHERE name = 'api_requests'`
+        expect(table?.sql).toMatch(/UNIQUE \(user_id, session_id, id\)\s*\)$/)
+        const kept = yield* sql<(typeof rows)[number]>`SELECT user_id, session_id, id, data FROM api_requests`
+        const key = (r: (typeof rows)[number]) => `${r.user_id}/${r.session_id}/${r.id}`
+        expect([...kept].sort((a, b) => key(a).localeCompare(key(b)))).toEqual(
+          [...rows].sort((a, b) => key(a).localeCompare(key(b)))
+        )
+        // The upsert the ingest runs: a known key is updated in place, a new one added
+        yield* sql`INSERT INTO api_requests ${sql.insert([
+          { ...rows[0]!, data: "{}" },
+          { user_id: "u1", session_id: "s9", id: "req_new", data: "{}" }
+        ])} ON CONFLICT (user_id, session_id, id) DO UPDATE SET data = excluded.data`
+        const [count] = yield* sql<{ n: number }>`SELECT count(*) AS n FROM api_requests`
+        expect(count?.n).toBe(rows.length + 1)
+        const [updated] = yield* sql<{ data: string }>`SELECT data FROM api_requests
+          WHERE user_id = ${rows[0]!.user_id} AND session_id = ${rows[0]!.session_id} AND id = ${rows[0]!.id}`
+        expect(updated?.data).toBe("{}")
+        const plan = yield* sql<{ detail: string }>`EXPLAIN QUERY PLAN
+          SELECT id, data FROM api_requests WHERE user_id = 'u1' AND session_id = 's1' AND id IN ('req_1', 'req_2')`
+        expect(plan.map((p) => p.detail).join("; ")).toMatch(/USING INDEX sqlite_autoindex_api_requests/)
+      }).pipe(Effect.provide(Client.layer(join(dir, "opensync.db"))))
+    })
+  )
 })
