@@ -28,34 +28,7 @@ const finish = (h1: number, h2: number): string => {
   return (((a >>> 0) ^ Math.imul(b >>> 0, 31)) >>> 0).toString(16).padStart(8, "0")
 }
 
-/**
- * A deterministic, non-cryptographic 128-bit digest of a string, as 32 hex characters (ids, not secrets): four
- * 64-bit-state multiplicative lanes with different seeds, computed in one pass over the string.
- */
-export const digest = (text: string): string => {
-  let a1 = 0xdeadbeef ^ SEEDS[0]
-  let a2 = 0x41c6ce57 ^ SEEDS[0]
-  let b1 = 0xdeadbeef ^ SEEDS[1]
-  let b2 = 0x41c6ce57 ^ SEEDS[1]
-  let c1 = 0xdeadbeef ^ SEEDS[2]
-  let c2 = 0x41c6ce57 ^ SEEDS[2]
-  let d1 = 0xdeadbeef ^ SEEDS[3]
-  let d2 = 0x41c6ce57 ^ SEEDS[3]
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i)
-    a1 = Math.imul(a1 ^ ch, 2654435761)
-    a2 = Math.imul(a2 ^ ch, 1597334677)
-    b1 = Math.imul(b1 ^ ch, 2654435761)
-    b2 = Math.imul(b2 ^ ch, 1597334677)
-    c1 = Math.imul(c1 ^ ch, 2654435761)
-    c2 = Math.imul(c2 ^ ch, 1597334677)
-    d1 = Math.imul(d1 ^ ch, 2654435761)
-    d2 = Math.imul(d2 ^ ch, 1597334677)
-  }
-  return finish(a1, a2) + finish(b1, b2) + finish(c1, c2) + finish(d1, d2)
-}
-
-// The lanes of `digestOfJson`, between the pieces it feeds them (module state: a digest runs to its end synchronously)
+// The lanes of a digest, between the pieces fed to them (module state: a digest runs to its end synchronously)
 let a1 = 0
 let a2 = 0
 let b1 = 0
@@ -65,7 +38,22 @@ let c2 = 0
 let d1 = 0
 let d2 = 0
 
-/** Feeds `text` to the lanes `digest` keeps (the same steps, so feeding pieces equals digesting them joined). */
+/** Sets the lanes to their seeds: a digest starts. */
+const start = (): void => {
+  a1 = 0xdeadbeef ^ SEEDS[0]
+  a2 = 0x41c6ce57 ^ SEEDS[0]
+  b1 = 0xdeadbeef ^ SEEDS[1]
+  b2 = 0x41c6ce57 ^ SEEDS[1]
+  c1 = 0xdeadbeef ^ SEEDS[2]
+  c2 = 0x41c6ce57 ^ SEEDS[2]
+  d1 = 0xdeadbeef ^ SEEDS[3]
+  d2 = 0x41c6ce57 ^ SEEDS[3]
+}
+
+/** The digest of what was fed since `start`. */
+const end = (): string => finish(a1, a2) + finish(b1, b2) + finish(c1, c2) + finish(d1, d2)
+
+/** Feeds `text` to the lanes, one character at a time: feeding pieces equals feeding them joined. */
 const feed = (text: string): void => {
   let x1 = a1
   let x2 = a2
@@ -94,6 +82,16 @@ const feed = (text: string): void => {
   c2 = z2
   d1 = w1
   d2 = w2
+}
+
+/**
+ * A deterministic, non-cryptographic 128-bit digest of a string, as 32 hex characters (ids, not secrets): four
+ * 64-bit-state multiplicative lanes with different seeds, computed in one pass over the string.
+ */
+export const digest = (text: string): string => {
+  start()
+  feed(text)
+  return end()
 }
 
 /** Characters JSON.stringify writes escaped (quotes, backslashes, controls, and lone surrogates: any surrogate here). */
@@ -153,14 +151,7 @@ const feedJson = (value: unknown): void => {
  * an import or a sync builds.
  */
 export const digestOfJson = (value: unknown): string => {
-  a1 = 0xdeadbeef ^ SEEDS[0]
-  a2 = 0x41c6ce57 ^ SEEDS[0]
-  b1 = 0xdeadbeef ^ SEEDS[1]
-  b2 = 0x41c6ce57 ^ SEEDS[1]
-  c1 = 0xdeadbeef ^ SEEDS[2]
-  c2 = 0x41c6ce57 ^ SEEDS[2]
-  d1 = 0xdeadbeef ^ SEEDS[3]
-  d2 = 0x41c6ce57 ^ SEEDS[3]
+  start()
   feedJson(value)
-  return finish(a1, a2) + finish(b1, b2) + finish(c1, c2) + finish(d1, d2)
+  return end()
 }
