@@ -104,6 +104,30 @@ describe("Checkpoints", () => {
     expect(Checkpoints.open(state, null).get("k")).toEqual({ ...checkpoint, state: true })
   })
 
+  it("gives no reader state, and allocates nothing, where a damaged index names bytes its pack has not", () => {
+    const state = temp()
+    const store = Checkpoints.open(state, null)
+    store.put("k", checkpoint, { fold: 1 })
+    store.save()
+    const file = join(Checkpoints.directory(state), "index.json")
+    const index = JSON.parse(readFileSync(file, "utf8"))
+    const [pack] = index.states.k
+    for (const place of [
+      [pack, 0, 2 ** 40],
+      [pack, 2 ** 40, 10],
+      [pack, 0, 2 ** 31],
+      [pack, 5, 3]
+    ]) {
+      writeFileSync(file, JSON.stringify({ ...index, states: { k: place } }))
+      expect(Checkpoints.open(state, null).state("k")).toBeUndefined()
+    }
+    // Not a place at all: as if none was recorded (the item is read whole)
+    for (const place of [["../index.json", 0, 10], [pack, -1, 10], [pack, 0, 0], "x", null]) {
+      writeFileSync(file, JSON.stringify({ ...index, states: { k: place } }))
+      expect(Checkpoints.open(state, null).state("k")).toBeUndefined()
+    }
+  })
+
   it("writes a save's states to one pack, not a file per item, and reads each back", () => {
     const state = temp()
     const store = Checkpoints.open(state, null)

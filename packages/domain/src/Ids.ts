@@ -91,10 +91,12 @@ let lastDay = ""
 
 /** The UTC calendar day (`YYYY-MM-DD`) of an epoch-millis timestamp. */
 export const dayOf = (at: number): string => {
-  if (at >= lastDayStart && at < lastDayStart + DAY_MS && at <= LAST_DATE_MS) return lastDay
+  // (a date drops a time's fraction toward zero: -0.5 is in 1970-01-01)
+  const ms = Math.trunc(at)
+  if (ms >= lastDayStart && ms < lastDayStart + DAY_MS && Math.abs(ms) <= LAST_DATE_MS) return lastDay
   // (throws for a time no date has, as it always did)
   const day = new Date(at).toISOString().slice(0, 10)
-  lastDayStart = at - (((at % DAY_MS) + DAY_MS) % DAY_MS)
+  lastDayStart = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS)
   lastDay = day
   return day
 }

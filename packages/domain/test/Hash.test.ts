@@ -74,6 +74,22 @@ describe("digestOfJson", () => {
     expect(digestOfJson(awkward)).toBe(digest(canonicalJson(awkward)))
   })
 
+  it("is not thrown off by a digest made while it walks the value (a getter), nor by one that failed", () => {
+    const value = { a: 1, c: 3 }
+    const walked = {
+      a: 1,
+      get b() {
+        digest("x")
+        digestOfJson({ nested: [1, 2] })
+        return 2
+      },
+      c: 3
+    }
+    expect(digestOfJson(walked)).toBe(digest(canonicalJson({ ...value, b: 2 })))
+    expect(() => digestOfJson({ a: [1n] })).toThrow(TypeError)
+    expect(digestOfJson(value)).toBe(digest(canonicalJson(value)))
+  })
+
   it("equals digest(canonicalJson(value)) on generated values", () => {
     let seed = 7
     const next = () => {

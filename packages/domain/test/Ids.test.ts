@@ -39,6 +39,17 @@ describe("dayOf", () => {
     )
   })
 
+  it("drops a fraction toward zero, as the date does, before 1970 too", () => {
+    const times = [-0.5, -1000, -1, -0.5, -86_400_001, -86_400_000.5, -86_400_000, 0.5, -0, 86_399_999.9, 86_400_000.1]
+    for (const at of [...times, ...times.reverse()]) expect(dayOf(at)).toBe(formatted(at))
+    FastCheck.assert(
+      FastCheck.property(FastCheck.array(FastCheck.double({ min: -1e13, max: 1e13, noNaN: true })), (times) => {
+        for (const at of times) expect(dayOf(at)).toBe(formatted(at))
+      }),
+      { numRuns: 200 }
+    )
+  })
+
   it("refuses a time no date has, as the date does", () => {
     dayOf(Date.UTC(2026, 0, 1))
     expect(() => dayOf(Number.NaN)).toThrow(RangeError)
@@ -46,5 +57,8 @@ describe("dayOf", () => {
     // (past the last day a date can hold, even right after that day)
     expect(dayOf(8.64e15)).toBe(formatted(8.64e15))
     expect(() => dayOf(8.64e15 + 1)).toThrow(RangeError)
+    expect(dayOf(-8.64e15)).toBe(formatted(-8.64e15))
+    expect(() => dayOf(-8.64e15 - 1)).toThrow(RangeError)
+    expect(() => dayOf(Number.POSITIVE_INFINITY)).toThrow(RangeError)
   })
 })

@@ -15,11 +15,14 @@
  * one file per item (`state/<digest of the key>.json`): still read, removed once their item is recorded again.
  * A checkpoint is recorded only after the events of what it covers are in the outbox, so a run killed at any point
  * re-reads at most what it had not queued yet (event ids are deterministic: the server ignores the duplicates).
- * Everything that writes here runs under the sync lock, so one process at a time does.
+ * Everything that writes here runs under the sync lock, so one process at a time does, and within it one store is
+ * opened after the last one saved (a store opened earlier would write back the index it read, and point to packs the
+ * later one may have removed: its items would then be read whole again).
  */
 import { randomBytes } from "node:crypto"
 import {
   closeSync,
+  fstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -272,7 +275,10 @@ const stateOfLine = (text: string, key: string, offset: number | undefined): unk
   }
 }
 
-/** The `length` bytes at `at` of the file at `path`, or undefined when it has not that many there. */
+/**
+ * The `length` bytes at `at` of the file at `path`, or undefined when it has not that many there (a damaged index may
+ * name any range: nothing is allocated for bytes the file does not have).
+ */
 const bytesAt = (path: string, at: number, length: number): Buffer | undefined => {
   let fd: number
   try {
@@ -281,8 +287,11 @@ const bytesAt = (path: string, at: number, length: number): Buffer | undefined =
     return undefined
   }
   try {
+    if (at + length > fstatSync(fd).size) return undefined
     const bytes = Buffer.allocUnsafe(length)
     return readSync(fd, bytes, 0, length, at) === length ? bytes : undefined
+  } catch {
+    return undefined
   } finally {
     closeSync(fd)
   }

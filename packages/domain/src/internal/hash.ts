@@ -53,6 +53,35 @@ const start = (): void => {
 /** The digest of what was fed since `start`. */
 const end = (): string => finish(a1, a2) + finish(b1, b2) + finish(c1, c2) + finish(d1, d2)
 
+/**
+ * The digest of what `body(input)` feeds, from fresh lanes. The lanes of a digest already under way (one that reached
+ * this one through a getter of the value it walks) are put back as they were, whatever happens.
+ */
+const digesting = <I>(body: (input: I) => void, input: I): string => {
+  const saved1 = a1
+  const saved2 = a2
+  const saved3 = b1
+  const saved4 = b2
+  const saved5 = c1
+  const saved6 = c2
+  const saved7 = d1
+  const saved8 = d2
+  try {
+    start()
+    body(input)
+    return end()
+  } finally {
+    a1 = saved1
+    a2 = saved2
+    b1 = saved3
+    b2 = saved4
+    c1 = saved5
+    c2 = saved6
+    d1 = saved7
+    d2 = saved8
+  }
+}
+
 /** Feeds `text` to the lanes, one character at a time: feeding pieces equals feeding them joined. */
 const feed = (text: string): void => {
   let x1 = a1
@@ -88,11 +117,7 @@ const feed = (text: string): void => {
  * A deterministic, non-cryptographic 128-bit digest of a string, as 32 hex characters (ids, not secrets): four
  * 64-bit-state multiplicative lanes with different seeds, computed in one pass over the string.
  */
-export const digest = (text: string): string => {
-  start()
-  feed(text)
-  return end()
-}
+export const digest = (text: string): string => digesting(feed, text)
 
 /** Characters JSON.stringify writes escaped (quotes, backslashes, controls, and lone surrogates: any surrogate here). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it looks for
@@ -150,8 +175,4 @@ const feedJson = (value: unknown): void => {
  * building the canonical text (a copy of every string in it, joined) first. Event ids are made this way on every event
  * an import or a sync builds.
  */
-export const digestOfJson = (value: unknown): string => {
-  start()
-  feedJson(value)
-  return end()
-}
+export const digestOfJson = (value: unknown): string => digesting(feedJson, value)
