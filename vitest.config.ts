@@ -7,6 +7,8 @@ export default defineConfig({
     server: { deps: { inline: ["convex-test"] } },
     exclude: ["**/node_modules/**", "**/dist/**"],
     globalSetup: ["scripts/vitest-global-setup.ts"],
+    // After each test the worker's event loop turns once (see the file: a long file of synchronous tests failed a run)
+    setupFiles: ["scripts/vitest-setup.ts"],
     // Generous: a timeout is for a hang, not a speed limit (speed is measured in bench/); on a shared 2-core machine at
     // load 20 the heaviest Convex conformance tests (1,000 events, long exports, DELETE /api/data) took over 30 s.
     testTimeout: 90_000,
