@@ -229,7 +229,7 @@ export const apply = (
     }
   const keepMessage = keep(messages, changedMessages, fit.message)
   const keepToolCall = keep(toolCalls, changedToolCalls, fit.toolCall)
-  for (const event of events) {
+  const applyEvent = (event: Event.Event) => {
     const session = current.get(event.sessionId) ?? null
     switch (event.kind) {
       case "session": {
@@ -302,7 +302,13 @@ export const apply = (
       }
     }
   }
-  const changedSessions = [...current.values()].filter((s) => stored.sessions.get(s.id) !== s)
+  // Each changed session's totals are derived once, after its last event (see `Ingest.deferringTotals`)
+  Ingest.deferringTotals(() => {
+    for (const event of events) applyEvent(event)
+  })
+  const changedSessions = [...current.values()]
+    .filter((s) => stored.sessions.get(s.id) !== s)
+    .map((s) => Ingest.withTotals(s))
   return {
     outcome,
     changedSessions,

@@ -76,7 +76,7 @@ export const applySessionEvent = (existing: Session | null, event: SessionEvent)
   if (event.reported !== undefined) next.reported = mergeReported(next.reported, event.reported)
   next.updatedAt = Math.max(base.updatedAt, event.at, next.endedAt ?? 0)
   next.lastActivityAt = Math.max(base.lastActivityAt, next.startedAt, next.endedAt ?? 0)
-  return withTotals(next)
+  return totalled(next)
 }
 
 const mergeReported = (
@@ -202,7 +202,7 @@ export const applyMessageEvent = (
     lastActivityAt: Math.max(base.lastActivityAt, message.completedAt ?? message.createdAt),
     usageSlices: slices
   }
-  return { outcome: "applied", session: withTotals(next), message }
+  return { outcome: "applied", session: totalled(next), message }
 }
 
 const seedSession = (id: string, source: string, at: number, model: string | null): Session => ({
@@ -261,7 +261,7 @@ export const applyToolCallEvent = (
     lastActivityAt: Math.max(base.lastActivityAt, endOf(toolCall)),
     toolSlices: slices
   }
-  return { outcome: "applied", session: withTotals(next), toolCall }
+  return { outcome: "applied", session: totalled(next), toolCall }
 }
 
 /** When a tool call ended: its start plus its duration, never past the last representable timestamp. */
@@ -317,7 +317,7 @@ export const applyRequest = (session: Session, before: ApiRequest | null, after:
     figures = Figures.addRequest(figures, after, 1)
   }
   const at = after?.telemetry?.at ?? after?.transcript?.at ?? session.lastActivityAt
-  return withTotals({
+  return totalled({
     ...session,
     startedAt: Math.min(session.startedAt, at),
     updatedAt: Math.max(session.updatedAt, after?.updatedAt ?? 0),
@@ -338,7 +338,7 @@ const afterTelemetry = (
   figures: (before: Figures.Figures) => Figures.Figures,
   changes: Partial<Session> = {}
 ): Session =>
-  withTotals({
+  totalled({
     ...base,
     startedAt: Math.min(base.startedAt, startedAt),
     updatedAt: Math.max(base.updatedAt, at),
@@ -539,6 +539,29 @@ export const costStateGap = (session: Session): ReadonlyArray<UsageSlice> => {
     })
   }
   return out
+}
+
+// While `deferringTotals` runs, the apply functions above leave the totals as they were, for the caller to derive once.
+let deferred = false
+
+/** The session with its totals derived, unless they are deferred. */
+const totalled = (session: Session): Session => (deferred ? session : withTotals(session))
+
+/**
+ * Runs `apply` with the apply functions above leaving a session's totals (usage, cost, counts, duration) as they were:
+ * a batch applies hundreds of events to the same few sessions, and derived them again after each (copying the session
+ * and summing all its slices); it derives them once per session at its end (`Batch.apply`). The totals are derived from
+ * the other fields only and no apply function reads them, so the result is the same. Synchronous: nothing else runs
+ * in between.
+ */
+export const deferringTotals = <A>(apply: () => A): A => {
+  const before = deferred
+  deferred = true
+  try {
+    return apply()
+  } finally {
+    deferred = before
+  }
 }
 
 /** Recomputes a session's totals from its slices; the only place totals are derived. */
