@@ -125,8 +125,11 @@ const writeAtomic = (dir: string, file: string, text: string) => {
   }
 }
 
-/** The up to 4 KiB before `offset` in the file at `path`, from `from`; undefined when it cannot be read there. */
-const bytesBefore = (path: string, offset: number): { readonly from: number; readonly bytes: Buffer } | undefined => {
+/**
+ * The `length` bytes at `at` of the file at `path`, or undefined when it has not that many there (a damaged index may
+ * name any range: nothing is allocated for bytes the file does not have).
+ */
+const bytesAt = (path: string, at: number, length: number): Buffer | undefined => {
   let fd: number
   try {
     fd = openSync(path, "r")
@@ -134,12 +137,21 @@ const bytesBefore = (path: string, offset: number): { readonly from: number; rea
     return undefined
   }
   try {
-    const from = Math.max(0, offset - TAIL_BYTES)
-    const bytes = Buffer.alloc(offset - from)
-    return readSync(fd, bytes, 0, bytes.length, from) === bytes.length ? { from, bytes } : undefined
+    if (at + length > fstatSync(fd).size) return undefined
+    const bytes = Buffer.allocUnsafe(length)
+    return readSync(fd, bytes, 0, length, at) === length ? bytes : undefined
+  } catch {
+    return undefined
   } finally {
     closeSync(fd)
   }
+}
+
+/** The up to 4 KiB before `offset` in the file at `path`, from `from`; undefined when it cannot be read there. */
+const bytesBefore = (path: string, offset: number): { readonly from: number; readonly bytes: Buffer } | undefined => {
+  const from = Math.max(0, offset - TAIL_BYTES)
+  const bytes = bytesAt(path, from, offset - from)
+  return bytes === undefined ? undefined : { from, bytes }
 }
 
 /**
@@ -170,18 +182,8 @@ export const spanTailOf = (path: string, offset: number): Tail | undefined => {
 /** Whether the file still has, before `offset`, the bytes an earlier read saw there. */
 export const hasTail = (path: string, offset: number, tail: Tail): boolean => {
   if (tail.start > offset || offset - tail.start > TAIL_BYTES) return false
-  let fd: number
-  try {
-    fd = openSync(path, "r")
-  } catch {
-    return false
-  }
-  try {
-    const bytes = Buffer.alloc(offset - tail.start)
-    return readSync(fd, bytes, 0, bytes.length, tail.start) === bytes.length && digestOf(bytes) === tail.digest
-  } finally {
-    closeSync(fd)
-  }
+  const bytes = bytesAt(path, tail.start, offset - tail.start)
+  return bytes !== undefined && digestOf(bytes) === tail.digest
 }
 
 /** The bookkeeping of one agent's state directory, loaded once; `save` writes what changed. */
@@ -272,28 +274,6 @@ const stateOfLine = (text: string, key: string, offset: number | undefined): unk
     return saved.key === key && saved.offset === offset ? saved.state : undefined
   } catch {
     return undefined
-  }
-}
-
-/**
- * The `length` bytes at `at` of the file at `path`, or undefined when it has not that many there (a damaged index may
- * name any range: nothing is allocated for bytes the file does not have).
- */
-const bytesAt = (path: string, at: number, length: number): Buffer | undefined => {
-  let fd: number
-  try {
-    fd = openSync(path, "r")
-  } catch {
-    return undefined
-  }
-  try {
-    if (at + length > fstatSync(fd).size) return undefined
-    const bytes = Buffer.allocUnsafe(length)
-    return readSync(fd, bytes, 0, length, at) === length ? bytes : undefined
-  } catch {
-    return undefined
-  } finally {
-    closeSync(fd)
   }
 }
 
