@@ -272,6 +272,10 @@ describe("Checkpoints", () => {
     rmSync(file)
     expect(Checkpoints.hasTail(file, first.length, tail)).toBe(false)
     expect(Checkpoints.tailOf(file, first.length)).toBeUndefined()
+    // A folder where the file was opens, but cannot be read: not the same bytes either (it threw)
+    mkdirSync(file)
+    expect(Checkpoints.hasTail(file, first.length, tail)).toBe(false)
+    expect(Checkpoints.tailOf(file, first.length)).toBeUndefined()
   })
 
   it("digests at most the last 4 KiB of a long last line", () => {
