@@ -229,6 +229,28 @@ describe("Checkpoints", () => {
     expect(readdirSync(packs(state))).toHaveLength(1)
   })
 
+  it("keeps the states to write, and the index as it was, when their pack cannot be written", () => {
+    const state = temp()
+    const store = Checkpoints.open(state, null)
+    store.put("k", checkpoint, { fold: 1 })
+    store.save()
+    const index = join(Checkpoints.directory(state), "index.json")
+    const saved = readFileSync(index, "utf8")
+    // A file where the packs' folder goes: no pack can be written (as on a full or read-only disk)
+    rmSync(packs(state), { recursive: true })
+    writeFileSync(packs(state), "")
+    const failing = Checkpoints.open(state, null)
+    failing.put("k", { ...checkpoint, offset: 2 }, { fold: 2 })
+    expect(() => failing.save()).toThrow()
+    expect(readFileSync(index, "utf8")).toBe(saved)
+    expect(failing.state("k")).toEqual({ fold: 2 })
+    // Once it can, the same store writes what it holds
+    rmSync(packs(state))
+    failing.save()
+    expect(Checkpoints.open(state, null).state("k")).toEqual({ fold: 2 })
+    expect(readdirSync(packs(state))).toHaveLength(1)
+  })
+
   it("reads the state files of earlier versions (one per item), and removes one once its item is recorded again", () => {
     const state = temp()
     const dir = Checkpoints.directory(state)

@@ -1,4 +1,8 @@
-/** Stable JSON: object keys sorted, `undefined` members dropped, so equal values always serialize equally. */
+/**
+ * Stable JSON: object keys sorted, `undefined` members dropped, so equal values always serialize equally. An event's
+ * id is defined as `digest(canonicalJson(event))`; `digestOfJson` computes it without building this text, and the
+ * tests hold the two equal (this function is their reference, not called on the way to an id).
+ */
 export const canonicalJson = (value: unknown): string => {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
   if (Array.isArray(value)) {
