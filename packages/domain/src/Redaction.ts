@@ -355,10 +355,25 @@ export const isSecretFieldName = (key: string): boolean =>
 
 type FieldKind = "none" | "secret" | "weak"
 
-const fieldKind = (key: string, container = false): FieldKind => {
+const fieldKindOf = (key: string, container: boolean): FieldKind => {
   if (isSecretFieldName(key)) return "secret"
   const strength = container ? containerKeyStrength(key) : keyStrength(key)
   return strength === "strong" ? "secret" : strength === "weak" ? "weak" : "none"
+}
+
+/** Kinds of the keys seen (of values, of containers): every event repeats the same few keys. */
+const fieldKinds = [new Map<string, FieldKind>(), new Map<string, FieldKind>()] as const
+const FIELD_KINDS_MAX = 4_096
+
+const fieldKind = (key: string, container = false): FieldKind => {
+  const known = fieldKinds[container ? 1 : 0]
+  let kind = known.get(key)
+  if (kind === undefined) {
+    kind = fieldKindOf(key, container)
+    if (known.size >= FIELD_KINDS_MAX) known.clear()
+    known.set(key, kind)
+  }
+  return kind
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => {

@@ -124,7 +124,12 @@ export const openSqlite = (path: string) =>
             const data = parseJson(row.data)
             if (data === undefined) continue
             const messageId = String(row.message_id)
-            const part = { ...data, id: String(row.id), sessionID: String(row.session_id), messageID: messageId }
+            // Given its ids in place (a fresh parse nothing else holds): V8 adds properties to a spread's copy on a slow path
+            const part = Object.assign(data, {
+              id: String(row.id),
+              sessionID: String(row.session_id),
+              messageID: messageId
+            })
             const list = parts.get(messageId)
             if (list === undefined) parts.set(messageId, [part])
             else list.push(part)
@@ -134,7 +139,10 @@ export const openSqlite = (path: string) =>
             const data = parseJson(row.data)
             if (data === undefined) continue
             const messageId = String(row.id)
-            messages.push({ info: { ...data, id: messageId, sessionID: id }, parts: parts.get(messageId) ?? [] })
+            messages.push({
+              info: Object.assign(data, { id: messageId, sessionID: id }),
+              parts: parts.get(messageId) ?? []
+            })
           }
           return { sessionId: id, info: sessionInfoOfRow(session), messages } satisfies SessionSnapshot
         })

@@ -1,8 +1,9 @@
 /**
  * Event ids are digests of event content: an event synced live and again by `import` (or by a newer version of this
  * package) must come out byte for byte the same, or the server stores it twice. This pins, for each real fixture
- * (copies of shared/fixtures/real-clients), a digest of the events the transcript and the hooks map to (their JSON as
- * sent, key order included), with their count and first id, so a refactor of the mapping cannot change them unnoticed.
+ * (copies of shared/fixtures/real-clients), a digest of the events the transcript and the hooks map to (their JSON with
+ * each object's keys sorted, as the ids digest them: the order the builders write keys in changes nothing the server
+ * sees), with their count and first id, so a refactor of the mapping cannot change them unnoticed.
  */
 import { createHash } from "node:crypto"
 import { join } from "node:path"
@@ -15,7 +16,15 @@ import * as RealTranscripts from "../support/RealTranscripts.js"
 
 const NOW = Date.UTC(2026, 10, 21, 9, 0, 0)
 
-const digest = (events: ReadonlyArray<unknown>) => createHash("sha256").update(JSON.stringify(events)).digest("hex")
+/** JSON with every object's keys in code-unit order. */
+const sortedJson = (value: unknown) =>
+  JSON.stringify(value, (_key, member: unknown) =>
+    member !== null && typeof member === "object" && !Array.isArray(member)
+      ? Object.fromEntries(Object.entries(member).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : member
+  )
+
+const digest = (events: ReadonlyArray<unknown>) => createHash("sha256").update(sortedJson(events)).digest("hex")
 
 const transcriptEvents = (capture: RealTranscripts.RealTranscript, syncThinking: boolean, syncToolCalls: boolean) => {
   const read = (text: string, options: Partial<Transcript.ReadOptions>) =>
@@ -47,12 +56,12 @@ const transcripts = [
     withToolCalls: {
       count: 16,
       first: "evt_93698a567f68422f88cfe7198daa8c7c",
-      digest: "ea6ca9fcf8d36bcd1c4b4b369ec5efca6a61dff79815a3a73f24a398aa2174a2"
+      digest: "ffa05b9951fddbbe38a66051472e1f779a05c45de048261c03d50e26d7c5b582"
     },
     withThinking: {
       count: 12,
       first: "evt_93698a567f68422f88cfe7198daa8c7c",
-      digest: "d076d03202e1fdbee08d057ed0114eea0eb47464cf5f3961c2fce8fec5fae179"
+      digest: "075ac1b47d45d0cc1658e6b2422865f918fbc7927b84f4e0cab98c981cdfd220"
     }
   },
   {
@@ -61,12 +70,12 @@ const transcripts = [
     withToolCalls: {
       count: 20,
       first: "evt_ae968c3993c48547efc8c37a74fe4b3d",
-      digest: "c4298fcb85033617d3377815c879d6232dd762ad3431ea20b04cdd9584862015"
+      digest: "79c6aaec7d16ff518a11b5562901891958b6015e85c20ff047c47d5b9abe0216"
     },
     withThinking: {
       count: 16,
       first: "evt_ae968c3993c48547efc8c37a74fe4b3d",
-      digest: "71a6f1cb35ae53cf5cb4b4267adf23b3f04793bdc6d7673d143d19da623042a6"
+      digest: "f87bc27d2dbd0abfae901a7c5027accbedd6028c25d788d1f687f24a66fb3e9b"
     }
   },
   {
@@ -75,12 +84,12 @@ const transcripts = [
     withToolCalls: {
       count: 15,
       first: "evt_07e089a1513180b3ef79d1d79f9d3952",
-      digest: "e0491281530fa3dcfd3bdbbad787657e9e0990db6e6e11d08722700124ab0ee8"
+      digest: "7ff0c6bbbbd787390bd3ca44cccebe985e61706ca86f13b9227e816445124941"
     },
     withThinking: {
       count: 11,
       first: "evt_07e089a1513180b3ef79d1d79f9d3952",
-      digest: "98723b43a2efe6a07f5e29e8b321ad2ba85e82f159a5714e060ecf2d9f40d309"
+      digest: "31e58cd6462fa374f3a3104a838c45738073d3f0b99ac91c12858735e1aa39c3"
     }
   }
 ]
@@ -91,12 +100,12 @@ const hooks = [
     withToolCalls: {
       count: 11,
       first: "evt_0162fd1e3dbb4feee53028128e84d91a",
-      digest: "6dd202b976bd7c2b7cc06edc556103dd4bc024ab538b9e0a7b0c191571ce9506"
+      digest: "589a304cdce4a5f873215c46373ba6dc6d484d533eb9e721b276cdea4e7f27c8"
     },
     withoutToolCalls: {
       count: 7,
       first: "evt_0162fd1e3dbb4feee53028128e84d91a",
-      digest: "fe35eac7d43e15de91c7355f175b5ea49d3ba3024fd00eb083ab531a1c5eedae"
+      digest: "c6d6a86885f859f8a70a575390b39eaa8d7e0622e195440be89f70a9bb47c39a"
     }
   },
   {
@@ -104,12 +113,12 @@ const hooks = [
     withToolCalls: {
       count: 8,
       first: "evt_041ec066a919ff89880bf10e09bd24de",
-      digest: "92f234aaac118dd93735f8509f8b168457cd1de3063780a0b49f6af269598c98"
+      digest: "74b4bdc48a26a53324eace08ee44a5c6c6b24a56fba731b36243f35cc5f579be"
     },
     withoutToolCalls: {
       count: 4,
       first: "evt_041ec066a919ff89880bf10e09bd24de",
-      digest: "ed477036c16492e242180d6a3d354b1adcc0615e1a45b8fa61d4af6e4cedd198"
+      digest: "44ff1826fe2201f917c3f1a9db8be12cdb85486d6541cedfcfd9f19db31c214e"
     }
   }
 ]
