@@ -250,9 +250,10 @@ export const applyToolCallEvent = (
       error: event.output.error === null ? null : Limits.truncate(event.output.error, Limits.maxErrorChars)
     },
     agentId: event.agentId ?? null,
-    updatedAt: described ? event.at : Math.max(event.at, existing?.updatedAt ?? 0),
-    ...(telemetry === null ? {} : { telemetry: { ...telemetry, only: false } })
+    updatedAt: described ? event.at : Math.max(event.at, existing?.updatedAt ?? 0)
   }
+  // (set after the literal: see `messageFromEvent`)
+  if (telemetry !== null) Object.assign(toolCall, { telemetry: { ...telemetry, only: false } })
   if (telemetry?.durationMs != null) Object.assign(toolCall, { durationMs: telemetry.durationMs })
   let slices = base.toolSlices
   if (existing !== null) slices = addToolSlice(slices, toolSliceOf(existing), -1)
@@ -439,17 +440,18 @@ const addUsageSlice = (
   const fromTelemetry = (current.fromTelemetry ?? 0) + sign * (slice.fromTelemetry ?? 0)
   const fromTranscript = (current.fromTranscript ?? 0) + sign * (slice.fromTranscript ?? 0)
   const fromReported = (current.fromReported ?? 0) + sign * (slice.fromReported ?? 0)
-  const merged: UsageSlice = {
+  // (optional fields set after the literal: see `messageFromEvent`)
+  const merged: { -readonly [K in keyof UsageSlice]: UsageSlice[K] } = {
     day: slice.day,
     model: slice.model,
     messages: current.messages + sign * slice.messages,
     usage: Usage.add(current.usage, Usage.scale(slice.usage, sign)),
     costUsd: Pricing.roundUsd(current.costUsd + sign * slice.costUsd),
-    unpriced: current.unpriced + sign * slice.unpriced,
-    ...(fromTelemetry !== 0 ? { fromTelemetry } : {}),
-    ...(fromTranscript !== 0 ? { fromTranscript } : {}),
-    ...(fromReported !== 0 ? { fromReported } : {})
+    unpriced: current.unpriced + sign * slice.unpriced
   }
+  if (fromTelemetry !== 0) merged.fromTelemetry = fromTelemetry
+  if (fromTranscript !== 0) merged.fromTranscript = fromTranscript
+  if (fromReported !== 0) merged.fromReported = fromReported
   const rest = slices.filter((_, i) => i !== index)
   const empty =
     merged.messages === 0 && Usage.isZero(merged.usage) && !fromTelemetry && !fromTranscript && !fromReported
