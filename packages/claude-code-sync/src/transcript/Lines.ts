@@ -1,4 +1,5 @@
 import { Lenient } from "@opensync/client"
+import * as FastDecode from "@opensync/domain/FastDecode"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
@@ -167,8 +168,23 @@ export const ExactLine = Schema.make<typeof TranscriptLine.Type, unknown, never>
 const decodeExact = Schema.decodeUnknownEither(ExactLine, { onExcessProperty: "ignore", errors: "first" })
 const decodeLenient = Schema.decodeUnknownEither(TranscriptLine, { onExcessProperty: "ignore", errors: "first" })
 
-/** Decodes one parsed line: the exact schema first, the lenient one when a field has an unexpected type. */
-const decodeLine = (json: unknown): Either.Either<typeof TranscriptLine.Type, unknown> => {
+/** The exact schema's decoding compiled (`FastDecode`): ~10 times faster, the same value; undefined if it cannot be. */
+const fastExact = FastDecode.compile(ExactLine.ast)
+
+/**
+ * Decodes one parsed line: the exact schema first (compiled), the lenient one when a field has an unexpected type.
+ * `test/transcript/LineDecode.test.ts` holds the compiled decoding equal to the schema's on real and random lines.
+ */
+export const decodeLine = (json: unknown): Either.Either<typeof TranscriptLine.Type, unknown> => {
+  if (fastExact !== undefined) {
+    const fast = fastExact(json)
+    if (fast !== FastDecode.NO) return Either.right(fast as typeof TranscriptLine.Type)
+  }
+  return decodeLineBySchema(json)
+}
+
+/** The line decoding without the compiled path (the schema's own), to check the two against each other. */
+export const decodeLineBySchema = (json: unknown): Either.Either<typeof TranscriptLine.Type, unknown> => {
   const exactly = decodeExact(json)
   return Either.isRight(exactly) ? exactly : decodeLenient(json)
 }

@@ -1,0 +1,113 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+import * as FastDecode from "../src/FastDecode.js"
+
+/** A seeded generator (mulberry32): the same inputs on every run. */
+const random = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+
+/** A value of the type the schemas below give a key, for most inputs to get past the first check. */
+const TYPICAL: Record<string, unknown> = { type: "user", text: "text", id: "x", count: 3, flag: true }
+const KEYS = ["type", "text", "id", "count", "flag", "items", "kind", "usage", "extra", "toString", "__proto__", "0"]
+
+/** A random JSON-like value, often shaped like the schemas below (their keys), often not. */
+const value = (next: () => number, depth: number): unknown => {
+  const r = next()
+  if (depth <= 0 || r < 0.35) {
+    const scalars = ["", "text", 0, 1.5, -3, Number.NaN, true, false, null, undefined, "user", "assistant"]
+    return scalars[Math.floor(next() * scalars.length)]
+  }
+  if (r < 0.55) return Array.from({ length: Math.floor(next() * 4) }, () => value(next, depth - 1))
+  const entries: Array<[string, unknown]> = []
+  for (const key of KEYS) {
+    if (next() < 0.3) entries.push([key, key in TYPICAL && next() < 0.7 ? TYPICAL[key] : value(next, depth - 1)])
+  }
+  // Parsed from JSON now and then: a "__proto__" key is then an own property, as in a transcript line.
+  if (next() < 0.3) {
+    try {
+      return JSON.parse(`{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v) ?? "null"}`).join(",")}}`)
+    } catch {
+      return {}
+    }
+  }
+  return Object.fromEntries(entries)
+}
+
+const Block = Schema.Struct({ type: Schema.optional(Schema.String), text: Schema.optional(Schema.String) })
+const schemas = {
+  struct: Schema.Struct({
+    type: Schema.optional(Schema.String),
+    count: Schema.optional(Schema.Number),
+    flag: Schema.optional(Schema.Boolean),
+    id: Schema.String
+  }),
+  "inherited name": Schema.Struct({ toString: Schema.Unknown, text: Schema.optional(Schema.String) }),
+  nested: Schema.Struct({
+    type: Schema.optional(Schema.String),
+    items: Schema.optional(Schema.Union(Schema.String, Schema.Array(Block))),
+    usage: Schema.optional(
+      Schema.Struct({ count: Schema.optional(Schema.Number), extra: Schema.optional(Schema.Unknown) })
+    )
+  }),
+  record: Schema.Record({ key: Schema.String, value: Schema.Struct({ count: Schema.optional(Schema.Number) }) }),
+  "record of numbers": Schema.Record({ key: Schema.String, value: Schema.Number }),
+  "literals and undefined": Schema.Union(Schema.Literal("user", "assistant"), Schema.Undefined, Schema.Number),
+  array: Schema.Array(Schema.Union(Schema.String, Block)),
+  "empty struct": Schema.Struct({}),
+  // a declared property is decoded by its own schema (here: its excess keys dropped), every other key by the record's
+  "struct with a record": Schema.Struct(
+    { usage: Schema.optional(Schema.Struct({ count: Schema.optional(Schema.Number) })) },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  )
+}
+
+describe("FastDecode", () => {
+  it.each(Object.entries(schemas))("%s: the same answer as the schema's decoding on random input", (_, schema) => {
+    const fast = FastDecode.compile(schema.ast)
+    expect(fast).toBeDefined()
+    const decode = Schema.decodeUnknownEither(schema as Schema.Schema<unknown>, { onExcessProperty: "ignore" })
+    const next = random(7)
+    let decoded = 0
+    for (let i = 0; i < 4_000; i++) {
+      const input = value(next, 4)
+      const expected = decode(input)
+      const actual = (fast as FastDecode.Decoder)(input)
+      if (Either.isLeft(expected)) {
+        expect(actual).toBe(FastDecode.NO)
+        continue
+      }
+      decoded++
+      expect(actual).toStrictEqual(expected.right)
+      // the same order of keys (JSON.stringify writes them in order) and the same prototypes
+      expect(JSON.stringify(actual)).toBe(JSON.stringify(expected.right))
+      if (actual !== null && typeof actual === "object") {
+        expect(Object.getPrototypeOf(actual)).toStrictEqual(Object.getPrototypeOf(expected.right))
+      }
+    }
+    // the inputs exercise the decoding, not only its failures
+    expect(decoded).toBeGreaterThan(40)
+  })
+
+  it("declines what it does not mirror: transformations, refinements, unions decoded by a literal field", () => {
+    expect(FastDecode.compile(Schema.NumberFromString.ast)).toBeUndefined()
+    expect(FastDecode.compile(Schema.String.pipe(Schema.minLength(2)).ast)).toBeUndefined()
+    expect(FastDecode.compile(Schema.Struct({ n: Schema.optional(Schema.NumberFromString) }).ast)).toBeUndefined()
+    const Tagged = Schema.Union(
+      Schema.Struct({ kind: Schema.Literal("a"), text: Schema.String }),
+      Schema.Struct({ kind: Schema.Literal("b"), count: Schema.Number })
+    )
+    expect(FastDecode.compile(Tagged.ast)).toBeUndefined()
+  })
+
+  it("reads property names as data: a name that is code stays a name", () => {
+    const Odd = Schema.Struct({ "a'b\"c\\": Schema.optional(Schema.String), "x`${1}": Schema.optional(Schema.Number) })
+    const fast = FastDecode.compile(Odd.ast) as FastDecode.Decoder
+    expect(fast({ "a'b\"c\\": "v", "x`${1}": 2, other: 1 })).toStrictEqual({ "a'b\"c\\": "v", "x`${1}": 2 })
+    expect(fast({ "a'b\"c\\": 1 })).toBe(FastDecode.NO)
+  })
+})
