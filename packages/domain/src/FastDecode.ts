@@ -7,7 +7,8 @@ import * as AST from "effect/SchemaAST"
  * `Schema.decodeUnknownEither(schema, { onExcessProperty: "ignore" })` answers on success (the same value: each
  * struct's declared properties, in its order), and `NO` wherever that fails; the caller then decodes with the schema,
  * which also says what is wrong. `compile` answers undefined for a schema with any other node (a transformation, a
- * refinement, a union the schema decodes by a literal field), which this does not mirror. The code is generated with
+ * refinement, a union the schema decodes by a literal field, an annotation that changes decoding), which this does
+ * not mirror, and where code cannot be generated from strings. The code is generated with
  * the property names as string literals (`JSON.stringify`), so that V8 reads and writes them as named properties.
  * `test/FastDecode.test.ts` holds the two equal on random input.
  */
@@ -45,7 +46,12 @@ const emit = (program: Program, ast: AST.AST): string => {
   return name
 }
 
+/** Annotations that change how the schema decodes a node (options for it and below it, a value to fall back on). */
+const changesDecoding = (ast: AST.AST): boolean =>
+  AST.ParseOptionsAnnotationId in ast.annotations || AST.DecodingFallbackAnnotationId in ast.annotations
+
 const body = (program: Program, ast: AST.AST): string => {
+  if (changesDecoding(ast)) throw new Unsupported()
   switch (ast._tag) {
     case "StringKeyword":
       return "return typeof input === 'string' ? input : NO"
@@ -83,8 +89,12 @@ const body = (program: Program, ast: AST.AST): string => {
         const item = emit(program, index.type)
         let skip = ""
         if (declared.length > 0) {
-          program.literals.push(new Set(declared))
-          skip = `if (!literals[${program.literals.length - 1}].has(key)) `
+          // Kept as the schema's decoding keeps them: assigned into a plain object (so a declared `__proto__` is no key
+          // of it), and looked up as own keys.
+          const keys: Record<string, null> = {}
+          for (const name of declared) keys[name] = null
+          program.literals.push(keys)
+          skip = `if (!hasOwn(literals[${program.literals.length - 1}], key)) `
         }
         // Every key's value is decoded, the declared ones' too, but only the others are set here. (An assignment, as the
         // schema's decoding makes it: a `__proto__` key sets the prototype there too.)
@@ -126,5 +136,11 @@ export const compile = (ast: AST.AST): Decoder | undefined => {
     throw error
   }
   const source = `${program.functions.join("\n")}\nreturn ${entry}`
-  return new Function("NO", "literals", "hasOwn", source)(NO, program.literals, Object.hasOwn) as Decoder
+  try {
+    return new Function("NO", "literals", "hasOwn", source)(NO, program.literals, Object.hasOwn) as Decoder
+  } catch (error) {
+    // Code generation disallowed (`node --disallow-code-generation-from-strings`, a CSP): the schema decodes instead
+    if (error instanceof EvalError) return undefined
+    throw error
+  }
 }

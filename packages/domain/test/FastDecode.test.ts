@@ -1,4 +1,4 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, vi } from "@effect/vitest"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as FastDecode from "../src/FastDecode.js"
@@ -36,6 +36,19 @@ const value = (next: () => number, depth: number): unknown => {
     }
   }
   return Object.fromEntries(entries)
+}
+
+/** A value as plain data with each object's prototype written in (`toStrictEqual` does not compare prototypes). */
+const withPrototypes = (value: unknown, depth = 0): unknown => {
+  if (value === null || typeof value !== "object" || depth > 8) return value
+  if (Array.isArray(value)) return value.map((item) => withPrototypes(item, depth + 1))
+  const prototype: unknown = Object.getPrototypeOf(value)
+  const out: Record<string, unknown> = {
+    "<prototype>": prototype === Object.prototype ? "Object" : withPrototypes(prototype, depth + 1)
+  }
+  for (const key of Object.keys(value))
+    out[`.${key}`] = withPrototypes((value as Record<string, unknown>)[key], depth + 1)
+  return out
 }
 
 const Block = Schema.Struct({ type: Schema.optional(Schema.String), text: Schema.optional(Schema.String) })
@@ -83,11 +96,9 @@ describe("FastDecode", () => {
       }
       decoded++
       expect(actual).toStrictEqual(expected.right)
-      // the same order of keys (JSON.stringify writes them in order) and the same prototypes
+      // the same order of keys (JSON.stringify writes them in order) and the same prototypes, at every depth
       expect(JSON.stringify(actual)).toBe(JSON.stringify(expected.right))
-      if (actual !== null && typeof actual === "object") {
-        expect(Object.getPrototypeOf(actual)).toStrictEqual(Object.getPrototypeOf(expected.right))
-      }
+      expect(withPrototypes(actual)).toStrictEqual(withPrototypes(expected.right))
     }
     // the inputs exercise the decoding, not only its failures
     expect(decoded).toBeGreaterThan(40)
@@ -102,6 +113,50 @@ describe("FastDecode", () => {
       Schema.Struct({ kind: Schema.Literal("b"), count: Schema.Number })
     )
     expect(FastDecode.compile(Tagged.ast)).toBeUndefined()
+  })
+
+  it("declines annotations that change decoding: parse options, a fallback value", () => {
+    const Two = Schema.Struct({ a: Schema.String })
+    for (const parseOptions of [
+      { exact: true },
+      { onExcessProperty: "error" },
+      { propertyOrder: "original" }
+    ] as const) {
+      expect(FastDecode.compile(Two.annotations({ parseOptions }).ast)).toBeUndefined()
+    }
+    const Fallback = Schema.String.annotations({ decodingFallback: () => Either.right("fallback") })
+    expect(FastDecode.compile(Fallback.ast)).toBeUndefined()
+    expect(FastDecode.compile(Schema.Union(Fallback, Schema.Number).ast)).toBeUndefined()
+    expect(FastDecode.compile(Schema.Struct({ a: Schema.optional(Fallback) }).ast)).toBeUndefined()
+  })
+
+  it("a declared `__proto__` beside a record: the prototype the schema's decoding gives", () => {
+    const schema = Schema.Struct(
+      { ["__proto__"]: Schema.optional(Schema.Struct({ a: Schema.optional(Schema.Number) })) },
+      Schema.Record({ key: Schema.String, value: Schema.Unknown })
+    )
+    const input: unknown = JSON.parse('{"__proto__":{"a":1,"b":2},"c":3}')
+    const expected = Schema.decodeUnknownEither(schema, { onExcessProperty: "ignore" })(input)
+    const actual = (FastDecode.compile(schema.ast) as FastDecode.Decoder)(input)
+    expect(Either.isRight(expected)).toBe(true)
+    if (Either.isRight(expected)) expect(withPrototypes(actual)).toStrictEqual(withPrototypes(expected.right))
+  })
+
+  it("where code cannot be generated from strings (an EvalError), declines: the schema decodes", () => {
+    vi.stubGlobal(
+      "Function",
+      class {
+        constructor() {
+          throw new EvalError("Code generation from strings disallowed for this context")
+        }
+      }
+    )
+    try {
+      expect(FastDecode.compile(schemas.struct.ast)).toBeUndefined()
+    } finally {
+      vi.unstubAllGlobals()
+    }
+    expect(FastDecode.compile(schemas.struct.ast)).toBeDefined()
   })
 
   it("reads property names as data: a name that is code stays a name", () => {

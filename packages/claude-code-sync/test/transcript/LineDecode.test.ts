@@ -3,6 +3,10 @@
  * every line of the real captures, and thousands of them damaged at random (a field of another type, a field gone, an
  * object where a string was, a `__proto__` key), decode to the same value, or fail, as through the schema alone.
  */
+import { spawnSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import * as FastDecode from "@opensync/domain/FastDecode"
 import * as Either from "effect/Either"
@@ -64,8 +68,44 @@ describe("transcript lines decoded through the compiled schema", () => {
     expect(lines.length).toBeGreaterThan(100)
   })
 
-  it("every line of the real captures decodes as through the schema", () => {
-    for (const line of lines) same(line)
+  it("every line of the real captures decodes as through the schema, and through the compiled path", () => {
+    const fast = FastDecode.compile(Lines.ExactLine.ast) as FastDecode.Decoder
+    for (const line of lines) {
+      same(line)
+      // the compiled decoding takes them all (a decoder that said no to everything would pass the line above)
+      expect(fast(line)).not.toBe(FastDecode.NO)
+    }
+  })
+
+  it("an import still reads transcripts where code cannot be generated from strings (the schema decodes)", () => {
+    const home = mkdtempSync(join(tmpdir(), "line-decode-"))
+    try {
+      const project = join(home, ".claude", "projects", "-tmp-p")
+      const capture = RealTranscripts.v2_1_332
+      mkdirSync(project, { recursive: true })
+      writeFileSync(join(project, `${capture.sessionId}.jsonl`), capture.main)
+      const cli = join(import.meta.dirname, "../../dist/cli.cjs")
+      const run = spawnSync(process.execPath, ["--disallow-code-generation-from-strings", cli, "import"], {
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: home,
+          XDG_CONFIG_HOME: join(home, "config"),
+          CLAUDE_CONFIG_DIR: join(home, ".claude"),
+          CLAUDE_SYNC_STATE_DIR: join(home, "state"),
+          CLAUDE_SYNC_AUTO_SYNC: "0",
+          CLAUDE_SYNC_CONVEX_URL: "http://127.0.0.1:9",
+          CLAUDE_SYNC_API_KEY: "osk_test",
+          NO_COLOR: "1"
+        },
+        encoding: "utf8",
+        timeout: 60_000
+      })
+      expect(run.stderr + run.stdout).not.toMatch(/EvalError/)
+      expect(run.stdout).toMatch(/1 sessions? \(1 new/)
+      expect(run.stdout).toMatch(/[1-9]\d* event\(s\) queued/)
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
   })
 
   it("lines damaged at random decode (or fail) as through the schema", () => {
