@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
+import * as http from "node:http"
+import * as https from "node:https"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import type { Api } from "@opensync/domain"
@@ -120,17 +122,41 @@ export type StoredMessage = StoredDetail["messages"][number]
 export type StoredToolCall = StoredDetail["toolCalls"][number]
 export type StoredUsage = StoredSession["usage"]
 
+/**
+ * A GET on a connection of its own (closed after the answer). `fetch` reuses a pooled keep-alive connection, and after a
+ * test held the event loop for longer than the server keeps an idle connection (a `spawnSync` of a CLI, a few seconds
+ * under load), the close had not been seen yet: the request went out on the closed connection and failed with "other
+ * side closed" (a CI run, FullDisk.test.ts).
+ */
+export const getOnce = (
+  url: string,
+  headers: Readonly<Record<string, string>>
+): Promise<{ readonly status: number; readonly text: string }> =>
+  new Promise((resolveAnswer, reject) => {
+    const client = url.startsWith("https:") ? https : http
+    const request = client.get(url, { headers, agent: false }, (response) => {
+      const chunks: Array<Buffer> = []
+      response.on("data", (chunk: Buffer) => chunks.push(chunk))
+      response.on("end", () =>
+        resolveAnswer({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") })
+      )
+      response.on("error", reject)
+    })
+    request.on("error", reject)
+  })
+
 /** `GET /api/sessions/{id}`: the parsed detail and its raw JSON text, or `undefined` while it is not there (404). */
 export const getSession = async (
   server: { readonly url: string; readonly key: string },
   id: string
 ): Promise<{ readonly detail: StoredDetail; readonly raw: string } | undefined> => {
-  const response = await fetch(`${server.url}/api/sessions/${encodeURIComponent(id)}`, {
-    headers: { authorization: `Bearer ${server.key}` }
+  const response = await getOnce(`${server.url}/api/sessions/${encodeURIComponent(id)}`, {
+    authorization: `Bearer ${server.key}`
   })
   if (response.status === 404) return undefined
-  const raw = await response.text()
-  if (!response.ok) throw new Error(`GET /api/sessions/${id}: ${response.status} ${raw}`)
+  const raw = response.text
+  if (response.status < 200 || response.status >= 300)
+    throw new Error(`GET /api/sessions/${id}: ${response.status} ${raw}`)
   return { detail: JSON.parse(raw) as StoredDetail, raw }
 }
 
