@@ -36,89 +36,61 @@ const finish = (h1: number, h2: number): string => {
   return (HEX[n >>> 24] as string) + HEX[(n >>> 16) & 255] + HEX[(n >>> 8) & 255] + HEX[n & 255]
 }
 
-// The lanes of a digest, between the pieces fed to them (module state: a digest runs to its end synchronously)
-let a1 = 0
-let a2 = 0
-let b1 = 0
-let b2 = 0
-let c1 = 0
-let c2 = 0
-let d1 = 0
-let d2 = 0
+/** The lanes a digest starts from: two per seed (the eight 32-bit halves of four 64-bit states). */
+const SEEDED = Int32Array.from(SEEDS.flatMap((seed) => [0xdeadbeef ^ seed, 0x41c6ce57 ^ seed]))
 
-/** Sets the lanes to their seeds: a digest starts. */
-const start = (): void => {
-  a1 = 0xdeadbeef ^ SEEDS[0]
-  a2 = 0x41c6ce57 ^ SEEDS[0]
-  b1 = 0xdeadbeef ^ SEEDS[1]
-  b2 = 0x41c6ce57 ^ SEEDS[1]
-  c1 = 0xdeadbeef ^ SEEDS[2]
-  c2 = 0x41c6ce57 ^ SEEDS[2]
-  d1 = 0xdeadbeef ^ SEEDS[3]
-  d2 = 0x41c6ce57 ^ SEEDS[3]
-}
-
-/** The digest of what was fed since `start`. */
-const end = (): string => finish(a1, a2) + finish(b1, b2) + finish(c1, c2) + finish(d1, d2)
+// The lanes of the digest under way, between the pieces fed to them (module state: a digest runs to its end synchronously)
+const lanes = new Int32Array(8)
 
 /**
  * The digest of what `body(input)` feeds, from fresh lanes. The lanes of a digest already under way (one that reached
  * this one through a getter of the value it walks) are put back as they were, whatever happens.
  */
 const digesting = <I>(body: (input: I) => void, input: I): string => {
-  const saved1 = a1
-  const saved2 = a2
-  const saved3 = b1
-  const saved4 = b2
-  const saved5 = c1
-  const saved6 = c2
-  const saved7 = d1
-  const saved8 = d2
+  const saved = lanes.slice()
   try {
-    start()
+    lanes.set(SEEDED)
     body(input)
-    return end()
+    return (
+      finish(lanes[0] as number, lanes[1] as number) +
+      finish(lanes[2] as number, lanes[3] as number) +
+      finish(lanes[4] as number, lanes[5] as number) +
+      finish(lanes[6] as number, lanes[7] as number)
+    )
   } finally {
-    a1 = saved1
-    a2 = saved2
-    b1 = saved3
-    b2 = saved4
-    c1 = saved5
-    c2 = saved6
-    d1 = saved7
-    d2 = saved8
+    lanes.set(saved)
   }
 }
 
 /** Feeds `text` to the lanes, one character at a time: feeding pieces equals feeding them joined. */
 const feed = (text: string): void => {
-  let x1 = a1
-  let x2 = a2
-  let y1 = b1
-  let y2 = b2
-  let z1 = c1
-  let z2 = c2
-  let w1 = d1
-  let w2 = d2
+  let a1 = lanes[0] as number
+  let a2 = lanes[1] as number
+  let b1 = lanes[2] as number
+  let b2 = lanes[3] as number
+  let c1 = lanes[4] as number
+  let c2 = lanes[5] as number
+  let d1 = lanes[6] as number
+  let d2 = lanes[7] as number
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i)
-    x1 = Math.imul(x1 ^ ch, 2654435761)
-    x2 = Math.imul(x2 ^ ch, 1597334677)
-    y1 = Math.imul(y1 ^ ch, 2654435761)
-    y2 = Math.imul(y2 ^ ch, 1597334677)
-    z1 = Math.imul(z1 ^ ch, 2654435761)
-    z2 = Math.imul(z2 ^ ch, 1597334677)
-    w1 = Math.imul(w1 ^ ch, 2654435761)
-    w2 = Math.imul(w2 ^ ch, 1597334677)
+    a1 = Math.imul(a1 ^ ch, 2654435761)
+    a2 = Math.imul(a2 ^ ch, 1597334677)
+    b1 = Math.imul(b1 ^ ch, 2654435761)
+    b2 = Math.imul(b2 ^ ch, 1597334677)
+    c1 = Math.imul(c1 ^ ch, 2654435761)
+    c2 = Math.imul(c2 ^ ch, 1597334677)
+    d1 = Math.imul(d1 ^ ch, 2654435761)
+    d2 = Math.imul(d2 ^ ch, 1597334677)
   }
-  a1 = x1
-  a2 = x2
-  b1 = y1
-  b2 = y2
-  c1 = z1
-  c2 = z2
-  d1 = w1
-  d2 = w2
+  lanes[0] = a1
+  lanes[1] = a2
+  lanes[2] = b1
+  lanes[3] = b2
+  lanes[4] = c1
+  lanes[5] = c2
+  lanes[6] = d1
+  lanes[7] = d2
 }
 
 /**
