@@ -205,13 +205,18 @@ describe("Checkpoints", () => {
     expect(Checkpoints.open(state, null).state("k")).toEqual({ fold: 1 })
   })
 
-  it("keeps the index and the states as they were when the index cannot be written", () => {
+  /** A store that saved item "k" (state `{ fold: 1 }`): its state dir, index file and the index's text. */
+  const savedOnce = () => {
     const state = temp()
     const store = Checkpoints.open(state, null)
     store.put("k", checkpoint, { fold: 1 })
     store.save()
     const index = join(Checkpoints.directory(state), "index.json")
-    const saved = readFileSync(index, "utf8")
+    return { state, index, saved: readFileSync(index, "utf8") }
+  }
+
+  it("keeps the index and the states as they were when the index cannot be written", () => {
+    const { state, index, saved } = savedOnce()
     // A directory where the index goes: its rename fails (as on a full or read-only disk)
     const failing = Checkpoints.open(state, null)
     failing.put("k", { ...checkpoint, offset: 2 }, { fold: 2 })
@@ -230,12 +235,7 @@ describe("Checkpoints", () => {
   })
 
   it("keeps the states to write, and the index as it was, when their pack cannot be written", () => {
-    const state = temp()
-    const store = Checkpoints.open(state, null)
-    store.put("k", checkpoint, { fold: 1 })
-    store.save()
-    const index = join(Checkpoints.directory(state), "index.json")
-    const saved = readFileSync(index, "utf8")
+    const { state, index, saved } = savedOnce()
     // A file where the packs' folder goes: no pack can be written (as on a full or read-only disk)
     rmSync(packs(state), { recursive: true })
     writeFileSync(packs(state), "")
