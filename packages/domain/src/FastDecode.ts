@@ -30,17 +30,25 @@ const hasLiteralField = (member: AST.AST): boolean =>
       (ps.type._tag === "Union" && ps.type.types.some((t) => t._tag === "Literal" || t._tag === "UniqueSymbol"))
   )
 
-/** The generated functions: `f<n>(input)` answers the decoded value or `NO`. */
+/**
+ * The generated functions: `f<n>(input)` answers the decoded value or `NO`. One per node of the schema (`named`), however
+ * often the node occurs: a struct whose two fields are the same schema, nested, would otherwise double the code at each
+ * level.
+ */
 interface Program {
   readonly functions: Array<string>
   readonly literals: Array<unknown>
+  readonly named: Map<AST.AST, string>
 }
 
 const isRecord = "(typeof input !== 'object' || input === null || Array.isArray(input))"
 
 /** Adds the function decoding `ast` to the program and answers its name. */
 const emit = (program: Program, ast: AST.AST): string => {
+  const known = program.named.get(ast)
+  if (known !== undefined) return known
   const name = `f${program.functions.length}`
+  program.named.set(ast, name)
   program.functions.push("")
   program.functions[Number(name.slice(1))] = `function ${name}(input) {\n${body(program, ast)}\n}`
   return name
@@ -125,22 +133,32 @@ const body = (program: Program, ast: AST.AST): string => {
   }
 }
 
-/** The schema's decoding compiled (see above), or undefined when the schema has a node this does not mirror. */
-export const compile = (ast: AST.AST): Decoder | undefined => {
-  const program: Program = { functions: [], literals: [] }
-  let entry: string
+/** The program of a schema, or undefined when the schema has a node this does not mirror or is too deep to compile. */
+const programOf = (ast: AST.AST): { readonly program: Program; readonly entry: string } | undefined => {
+  const program: Program = { functions: [], literals: [], named: new Map() }
   try {
-    entry = emit(program, ast)
+    return { program, entry: emit(program, ast) }
   } catch (error) {
-    if (error instanceof Unsupported) return undefined
+    // (a schema nested deeper than the stack, which the schema's own decoding may still handle: decoded by it)
+    if (error instanceof Unsupported || error instanceof RangeError) return undefined
     throw error
   }
-  const source = `${program.functions.join("\n")}\nreturn ${entry}`
+}
+
+/** How many functions the compiled decoder of a schema has (for tests: one per distinct node), or undefined. */
+export const functionCount = (ast: AST.AST): number | undefined => programOf(ast)?.program.functions.length
+
+/** The schema's decoding compiled (see above), or undefined when the schema has a node this does not mirror. */
+export const compile = (ast: AST.AST): Decoder | undefined => {
+  const compiled = programOf(ast)
+  if (compiled === undefined) return undefined
+  const source = `${compiled.program.functions.join("\n")}\nreturn ${compiled.entry}`
   try {
-    return new Function("NO", "literals", "hasOwn", source)(NO, program.literals, Object.hasOwn) as Decoder
+    return new Function("NO", "literals", "hasOwn", source)(NO, compiled.program.literals, Object.hasOwn) as Decoder
   } catch (error) {
-    // Code generation disallowed (`node --disallow-code-generation-from-strings`, a CSP): the schema decodes instead
-    if (error instanceof EvalError) return undefined
+    // Code generation disallowed (`node --disallow-code-generation-from-strings`, a CSP): the schema decodes instead;
+    // a program too deep for the parser's stack likewise
+    if (error instanceof EvalError || error instanceof RangeError) return undefined
     throw error
   }
 }

@@ -159,6 +159,32 @@ describe("FastDecode", () => {
     expect(FastDecode.compile(schemas.struct.ast)).toBeDefined()
   })
 
+  it("compiles a node once however often the schema uses it: code as large as the schema, not its expansion", () => {
+    // Each level's two fields are the level below: 2^16 paths through 16 structs, each with its two fields' unions
+    // (an optional field's type is its schema or undefined), and the string and undefined at the bottom
+    let tree: Schema.Schema<unknown> = Schema.String as Schema.Schema<unknown>
+    for (let level = 0; level < 16; level++) {
+      tree = Schema.Struct({ left: Schema.optional(tree), right: Schema.optional(tree) }) as Schema.Schema<unknown>
+    }
+    expect(FastDecode.functionCount(tree.ast)).toBe(16 * 3 + 2)
+    const fast = FastDecode.compile(tree.ast) as FastDecode.Decoder
+    // a path down all 16 levels to a string, with an excess key on the way and an empty struct beside it
+    let path: unknown = "leaf"
+    for (let level = 0; level < 15; level++) path = level % 2 === 0 ? { left: path, extra: level } : { right: path }
+    const input = { left: path, right: {} }
+    const decode = Schema.decodeUnknownEither(tree, { onExcessProperty: "ignore" })
+    expect(fast(input)).toStrictEqual(Either.getOrThrow(decode(input)))
+    expect(JSON.stringify(fast(input))).toMatch(/^\{"left":(\{"(left|right)":){15}"leaf"\}{15},"right":\{\}\}$/)
+    expect(fast({ left: { right: 3 } })).toBe(FastDecode.NO)
+    expect(Either.isLeft(decode({ left: { right: 3 } }))).toBe(true)
+  })
+
+  it("declines a schema nested deeper than the stack lets it compile: the schema decodes", () => {
+    let deep: Schema.Schema<unknown> = Schema.String as Schema.Schema<unknown>
+    for (let level = 0; level < 20_000; level++) deep = Schema.Union(Schema.Number, deep) as Schema.Schema<unknown>
+    expect(FastDecode.compile(deep.ast)).toBeUndefined()
+  })
+
   it("reads property names as data: a name that is code stays a name", () => {
     const Odd = Schema.Struct({ "a'b\"c\\": Schema.optional(Schema.String), "x`${1}": Schema.optional(Schema.Number) })
     const fast = FastDecode.compile(Odd.ast) as FastDecode.Decoder
