@@ -113,7 +113,10 @@ describe("CodeCache.load", () => {
     const fakeCli = join(work, "fake-cli.cjs")
     writeFileSync(
       fakeCli,
-      `require("node:fs").writeFileSync(${JSON.stringify(join(work, "ran.txt"))}, process.argv.slice(2).join(" "))\n`
+      // (written aside and renamed: the test polls for the file, and must not find it created but still empty)
+      `const fs = require("node:fs")\n` +
+        `fs.writeFileSync(${JSON.stringify(join(work, "ran.tmp"))}, process.argv.slice(2).join(" "))\n` +
+        `fs.renameSync(${JSON.stringify(join(work, "ran.tmp"))}, ${JSON.stringify(join(work, "ran.txt"))})\n`
     )
     const entry = join(work, "entry.ts")
     writeFileSync(
