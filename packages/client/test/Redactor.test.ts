@@ -514,6 +514,7 @@ describe("redactText: what the broader evaluation found missing", () => {
     // What is no secret stays as it is behind a prefix too.
     unchanged(
       "src/index.ts:12:const token = process.env.GITHUB_TOKEN",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder as a config file or diff holds it, not a template
       "+  password: ${DB_PASSWORD}\n-  password: changeme-in-prod-placeholder",
       "     1\tcommit 3f9c2a1b7d4e5f60718293a4b5c6d7e8f9012345\n     2\tAuthor: Dev <dev@example.com>",
       "web-1  | GET /api/health 200 3ms"

@@ -253,7 +253,7 @@ const readIndex = (
     if (json.v !== 1 || typeof json.items !== "object" || json.items === null) return none
     // An index written before destinations named the key (the URL alone) counts for that URL's current key once: the
     // next save names the key
-    const legacy = server !== null && server.includes(KEY_PART) ? server.slice(0, server.indexOf(KEY_PART)) : undefined
+    const legacy = server?.includes(KEY_PART) ? server.slice(0, server.indexOf(KEY_PART)) : undefined
     if (json.server !== server && (legacy === undefined || json.server !== legacy)) return none
     const states: Record<string, Place> = {}
     if (typeof json.states === "object" && json.states !== null) {
