@@ -32,15 +32,14 @@ const hasBody = (request: HttpServerRequest.HttpServerRequest) =>
   request.method !== "GET" && request.method !== "HEAD" && request.method !== "OPTIONS"
 
 /**
- * Whether a request's `Content-Type` is one a JSON route reads: JSON (`application/json`, `…+json`), or none. The
- * platform would otherwise decode a form or a multipart body for the route: a page on any site may post those to
- * 127.0.0.1 without asking (no CORS preflight), and a multipart body, read once here already, left its request waiting
- * for an answer that never came.
+ * Whether a request's `Content-Type` is one a JSON route reads: `application/json` (with any parameters), or no header
+ * at all. These are exactly the bodies the platform then decodes as JSON; it would decode any other for the route as
+ * what its type says: a form or a multipart body (a page on any site may post those to 127.0.0.1 without asking, no
+ * CORS preflight), or raw bytes, which, read once here already, left the request waiting for an answer that never came
+ * (`application/ld+json`, a type of spaces or of parameters only). So every other type is refused unread.
  */
-export const isJsonContentType = (header: string | undefined): boolean => {
-  const media = (header ?? "").split(";")[0]?.trim().toLowerCase() ?? ""
-  return media === "" || media === "application/json" || media.endsWith("+json")
-}
+export const isJsonContentType = (header: string | undefined): boolean =>
+  header === undefined || header === "" || header.split(";")[0]?.trim().toLowerCase() === "application/json"
 
 /**
  * Reads the current request's body within `limit` bytes and checks its nesting; does nothing for bodiless requests.

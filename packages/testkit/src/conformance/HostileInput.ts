@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { as, expectError, type Harness, type SessionPage, t0 } from "./Harness.js"
+import { as, expectError, type Harness, type Reply, type SessionPage, t0 } from "./Harness.js"
 
 /** Deepest nesting that is fine for a real body, and one level of `[` per character: what an attacker sends. */
 const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`
@@ -81,6 +81,34 @@ export const section = (h: Harness): void => {
         const reply = await request("POST", path, { raw: parts, headers: multipart })
         expect(reply.status).toEqual(400)
         expect(JSON.stringify(reply.body)).toContain("application/json")
+      }
+      // Types the platform would not read as JSON either: refused at once, where they left the request unanswered
+      // (`…+json`, read as raw bytes after the guard had read them) or failed it (a multipart type without a boundary)
+      const answered = (reply: Promise<Reply>) =>
+        Promise.race([
+          reply,
+          new Promise<never>((_, fail) => setTimeout(() => fail(new Error("no answer within 15 s")), 15_000).unref())
+        ])
+      const session = JSON.stringify({ events: [sessionEv(sid("typed"), t0)] })
+      for (const type of [
+        "application/ld+json",
+        "application/vnd.api+json",
+        "multipart/form-data+json",
+        "; charset=utf-8"
+      ]) {
+        for (const [path, key] of [
+          ["/sync/events", undefined],
+          ["/auth/session", null]
+        ] as const) {
+          const reply = await answered(request("POST", path, { key, raw: session, headers: { "content-type": type } }))
+          expect([type, path, reply.status]).toEqual([type, path, 400])
+          expect(JSON.stringify(reply.body)).toContain("application/json")
+        }
+      }
+      // JSON with parameters, in any case, and a body without a type are read
+      for (const type of ["application/json; charset=utf-8", "Application/JSON"]) {
+        const reply = await request("POST", "/sync/events", { raw: session, headers: { "content-type": type } })
+        expect([type, reply.status]).toEqual([type, 200])
       }
       // The clients' keys still work.
       expect((await post("/sync/events", { events: [sessionEv(sid("after-forms"), t0)] })).status).toEqual(200)
