@@ -1,4 +1,4 @@
-import { HttpApiBuilder, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpRouter, HttpServer } from "@effect/platform"
 import { Api, SignIn } from "@opensync/domain"
 import type * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
@@ -36,8 +36,18 @@ export const cors = {
   maxAge: 86_400
 } as const
 
+/**
+ * The router's limits: a path parameter (a session id, percent-encoded) may be as long as an id may be, 256 characters of
+ * up to 4 UTF-8 bytes each written as `%XX` (3,072); the router's default of 100 answered "no such route" for the
+ * detail and the deletion of a session it had stored under a longer id.
+ */
+export const maxPathParameterLength = 256 * 4 * 3
+
+const routerConfig = HttpRouter.setRouterConfig({ maxParamLength: maxPathParameterLength })
+
 /** The HTTP app's middlewares: JSON error bodies, `/openapi.json`, CORS. */
 export const middlewares = Layer.mergeAll(
+  routerConfig,
   ErrorBodies.layer,
   HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }),
   HttpApiBuilder.middlewareCors(cors)

@@ -9,7 +9,7 @@ const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`
  * one bad item never fails the rest of its request.
  */
 export const section = (h: Harness): void => {
-  const { sid, request, get, post, sync, detail, list, sessionEv, messageEv, toolEv } = h
+  const { sid, request, get, post, del, sync, detail, list, sessionEv, messageEv, toolEv } = h
   describe("hostile input", () => {
     it("refuses out-of-range numbers in query parameters with 400", async () => {
       for (const query of [
@@ -25,6 +25,23 @@ export const section = (h: Harness): void => {
       }
       expectError(await get("/api/stats?to=8640000000000000"), 400, "BadRequest")
       expect((await get("/api/stats?to=253402300799999&from=253402300799998")).status).toEqual(200)
+    })
+
+    it("reads and deletes by id a session whose id is as long as ids may be (256 characters, also non-ASCII)", async () => {
+      const long = (label: string, filler: string) => {
+        let id = `${sid(label)}-`
+        while (id.length + filler.length <= 256) id += filler
+        return id
+      }
+      // Percent-encoded in the path: 256, ~1,500 and ~1,400 characters
+      for (const id of [long("long", "x"), long("long-e", "é"), long("long-emoji", "🙂")]) {
+        expect(id.length).toBeGreaterThan(250)
+        const result = await sync([sessionEv(id, t0)])
+        expect(result.rejected).toEqual([])
+        expect((await detail(id)).session.id).toEqual(id)
+        expect((await del(`/api/sessions/${encodeURIComponent(id)}`)).status).toEqual(200)
+        expectError(await get(`/api/sessions/${encodeURIComponent(id)}`), 404, "NotFound")
+      }
     })
 
     it("names every value an option may take when it gets another", async () => {
