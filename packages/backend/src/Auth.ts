@@ -21,20 +21,43 @@ import { AuthThrottle } from "./Throttle.js"
 
 export type Caller = Api.CurrentUser["Type"]
 
+/** The address a request comes from: the socket's, else a proxy's forwarded address. */
+const addressOf = (request: HttpServerRequest.HttpServerRequest): string =>
+  Option.getOrElse(request.remoteAddress, () => {
+    const forwarded = request.headers["x-forwarded-for"] ?? request.headers["x-real-ip"] ?? ""
+    return forwarded.split(",")[0]?.trim() || "unknown"
+  })
+
+/** The origin a request names (`Origin`), cut to 200 characters, or undefined. */
+const originOf = (request: HttpServerRequest.HttpServerRequest): string | undefined => {
+  const origin = request.headers.origin
+  return origin === undefined || origin === "" ? undefined : origin.slice(0, 200)
+}
+
 /**
  * The client a request comes from, for rate limits: the socket's address, else a proxy's forwarded address, with the
  * origin of the page that sent it when a browser did.
  */
 export const clientOf = (request: HttpServerRequest.HttpServerRequest): string => {
-  const address = Option.getOrElse(request.remoteAddress, () => {
-    const forwarded = request.headers["x-forwarded-for"] ?? request.headers["x-real-ip"] ?? ""
-    return forwarded.split(",")[0]?.trim() || "unknown"
-  })
   // A browser names the page a request comes from, and no page can change that: a page on any site may post to a
   // local server without asking (a body without a type needs no preflight), so each origin is a client of its own, and
   // its failures spend its own budget, not the plugins' (no origin) nor the dashboard's (the server's own)
-  const origin = request.headers.origin
-  return origin === undefined || origin === "" ? address : `${address} ${origin.slice(0, 200)}`
+  const origin = originOf(request)
+  return origin === undefined ? addressOf(request) : `${addressOf(request)} ${origin}`
+}
+
+/** How many clients' worth of failures all the origins of one address may spend together. */
+export const originsScale = 4
+
+/**
+ * The budgets a request's failures count against: its client's (`clientOf`), and for a request that names an origin,
+ * also the one all origins of its address share (`originsScale` times a client's), since anything but a browser may
+ * name a new origin with every request.
+ */
+const budgetsOf = (request: HttpServerRequest.HttpServerRequest) => {
+  const client = { client: clientOf(request), scale: 1 }
+  if (originOf(request) === undefined) return [client]
+  return [client, { client: `${addressOf(request)} (every origin)`, scale: originsScale }]
 }
 
 export const messages = {
@@ -59,8 +82,11 @@ export const digest = ApiKey.hash
 const clientState = Effect.gen(function* () {
   const request = yield* HttpServerRequest.HttpServerRequest
   const throttle = yield* AuthThrottle
-  const client = clientOf(request)
-  return { client, wait: yield* throttle.retryAfter(client, Date.now()) }
+  const budgets = budgetsOf(request)
+  const now = Date.now()
+  let wait = 0
+  for (const { client, scale } of budgets) wait = Math.max(wait, yield* throttle.retryAfter(client, now, scale))
+  return { budgets, wait }
 })
 
 type Client = Effect.Effect.Success<typeof clientState>
@@ -71,7 +97,7 @@ type Client = Effect.Effect.Success<typeof clientState>
  * keys would otherwise lock the plugins and the dashboard out. Keys are far too long to guess, so a lookup past the
  * limit tells nobody anything; it costs a digest and one indexed read.
  */
-const refuse = ({ client, wait }: Client, error: Errors.Unauthorized) =>
+const refuse = ({ budgets, wait }: Client, error: Errors.Unauthorized) =>
   wait > 0
     ? Effect.fail(
         new Errors.TooManyRequests({
@@ -79,9 +105,9 @@ const refuse = ({ client, wait }: Client, error: Errors.Unauthorized) =>
           retryAfterSeconds: wait
         })
       )
-    : Effect.flatMap(AuthThrottle, (throttle) => throttle.recordFailure(client, Date.now())).pipe(
-        Effect.zipRight(Effect.fail(error))
-      )
+    : Effect.flatMap(AuthThrottle, (throttle) =>
+        Effect.forEach(budgets, ({ client }) => throttle.recordFailure(client, Date.now()), { discard: true })
+      ).pipe(Effect.zipRight(Effect.fail(error)))
 
 const byKey = (client: Client, key: string) =>
   Effect.gen(function* () {

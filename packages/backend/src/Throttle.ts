@@ -12,8 +12,11 @@ import * as Layer from "effect/Layer"
 export class AuthThrottle extends Context.Tag("@opensync/backend/AuthThrottle")<
   AuthThrottle,
   {
-    /** Seconds until the client may try again, or 0 when it may try now. */
-    readonly retryAfter: (client: string, now: number) => Effect.Effect<number>
+    /**
+     * Seconds until the client may try again, or 0 when it may try now; `scale` multiplies the limit (a budget several
+     * clients share).
+     */
+    readonly retryAfter: (client: string, now: number, scale?: number) => Effect.Effect<number>
     readonly recordFailure: (client: string, now: number) => Effect.Effect<void>
   }
 >() {}
@@ -49,10 +52,10 @@ const make = (options: ThrottleOptions) => {
     return window
   }
   return AuthThrottle.of({
-    retryAfter: (client, now) =>
+    retryAfter: (client, now, scale = 1) =>
       Effect.sync(() => {
         const window = current(client, now)
-        if (window === undefined || window.failures < options.limit) return 0
+        if (window === undefined || window.failures < options.limit * scale) return 0
         return Math.max(1, Math.ceil((window.start + options.windowMs - now) / 1000))
       }),
     recordFailure: (client, now) =>

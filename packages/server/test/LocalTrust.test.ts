@@ -277,6 +277,27 @@ describe("a web page's failed sign-ins spend its own budget", () => {
     expect(await signIn(server.url)).toEqual(401)
     expect((await call(server, "GET", "/api/sessions", undefined, "osk_notarealkey")).status).toEqual(401)
   })
+
+  it("limits all the same a client that names a new origin with every attempt (all origins share 4 budgets)", async () => {
+    const server = await start({ env: { OPENSYNC_AUTH_FAILURES_PER_MINUTE: "5" } })
+    const statuses: Array<number> = []
+    for (let i = 0; i < 30; i++) {
+      const reply = await fetch(`${server.url}/auth/session`, {
+        method: "POST",
+        headers: { origin: `https://attempt-${i}.example` },
+        body: new Blob([JSON.stringify({ apiKey: "osk_notarealkey" })])
+      })
+      statuses.push(reply.status)
+    }
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401))
+    expect(statuses.slice(20)).toEqual(Array(10).fill(429))
+    // the plugins (no origin) keep their own budget, and a key that works is let in from any origin
+    expect((await call(server, "GET", "/api/sessions", undefined, "osk_notarealkey")).status).toEqual(401)
+    const good = await fetch(`${server.url}/api/sessions`, {
+      headers: { origin: "https://attempt-99.example", authorization: `Bearer ${server.key}` }
+    })
+    expect(good.status).toEqual(200)
+  })
 })
 
 describe("faults nobody expected", () => {
