@@ -62,6 +62,8 @@ const budgetsOf = (request: HttpServerRequest.HttpServerRequest) => {
 
 export const messages = {
   missing: "Missing Authorization header: send `Authorization: Bearer osk_…`.",
+  scheme:
+    "The Authorization header takes a key as `Authorization: Bearer osk_…` (a dashboard sign-in token as `Bearer oss_…`).",
   format: "Invalid API key format: keys start with osk_ (dashboard sign-in tokens with oss_).",
   signIn: "Your dashboard sign-in expired, was signed out, or its key was revoked. Sign in again with an API key.",
   halfSignIn: "This browser's sign-in is incomplete (the page's half of it is missing). Sign in again with an API key.",
@@ -141,6 +143,11 @@ const byToken = (client: Client, token: string, error: string) =>
 export const authenticate = (bearer: string) =>
   Effect.gen(function* () {
     const client = yield* clientState
+    // (the platform hands on the header past its first 7 characters, `Bearer `, whatever they are)
+    const header = (yield* HttpServerRequest.HttpServerRequest).headers.authorization ?? ""
+    if (header.trim() !== "" && !/^bearer /i.test(header)) {
+      return yield* refuse(client, new Errors.Unauthorized({ error: messages.scheme }))
+    }
     const value = bearer.trim()
     if (value.startsWith("osk_")) return yield* byKey(client, value)
     if (value.startsWith(SignIn.tokenPrefix)) return yield* byToken(client, value, messages.signIn)

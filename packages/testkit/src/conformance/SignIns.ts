@@ -103,6 +103,17 @@ export const section = (h: Harness): void => {
       expectError(await post("/auth/session", { key: key.key }, null), 400, "BadRequest")
     })
 
+    it("takes a key or token only as `Authorization: Bearer …`, and says so to one sent another way", async () => {
+      for (const header of [key.key, `Digest ${key.key}`, `XXXXXXX${key.key}`, `Basic1${key.key}`]) {
+        const reply = await request("GET", "/api/sessions", { key: null, headers: { authorization: header } })
+        expect(expectError(reply, 401, "Unauthorized")).toContain("Authorization: Bearer")
+      }
+      for (const header of [`Bearer ${key.key}`, `bearer ${key.key}`, `BEARER ${key.key}`]) {
+        const reply = await request("GET", "/api/sessions", { key: null, headers: { authorization: header } })
+        expect([header.slice(0, 6), reply.status]).toEqual([header.slice(0, 6), 200])
+      }
+    })
+
     it("ends every sign-in made with a key the moment the key is revoked", async () => {
       const rotating = as<ApiKey.CreatedApiKey>(await post("/api/keys", { name: "rotating", scope: "full" }))
       const first = await signIn(rotating.key)
