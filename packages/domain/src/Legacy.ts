@@ -3,20 +3,35 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { Event as EventSchema, type MessageEvent, type SessionEvent } from "./Event.js"
 import type { EventId, MessageId, SessionId, ToolCallId } from "./Ids.js"
+import { maxEpochMillis } from "./Ids.js"
 import { digestOfJson } from "./internal/hash.js"
 import * as Limits from "./Limits.js"
 import type { Part, Role } from "./Message.js"
+import { maxCostUsd, maxDurationMs, maxTokens } from "./Units.js"
 
 /** Bodies of the existing OpenSync plugin protocol (`/sync/session`, `/sync/message`, `/sync/batch`). */
 
-const Num = Schema.Number.pipe(Schema.nonNegative())
 const Str = Schema.String
+
+/**
+ * The protocol's numbers, held to the ranges of the events they become (`Units`, `Ids`) here, where the error can name
+ * the body's field (`promptTokens: …`); fractions are taken, and rounded as the protocol's plugins round them.
+ */
+const upTo = (max: number, what: string) =>
+  Schema.Number.pipe(
+    Schema.finite({ message: () => `${what} must be finite numbers` }),
+    Schema.between(0, max, { message: () => `${what} must be between 0 and ${max}` })
+  )
+const LegacyTokens = upTo(maxTokens, "token counts")
+const LegacyDurationMs = upTo(maxDurationMs, "durations (ms)")
+const LegacyCostUsd = upTo(maxCostUsd, "costs (USD)")
+const LegacyTime = upTo(maxEpochMillis, "timestamps (epoch ms, up to the end of 9999)")
 
 /** What both bodies say of the agent and of the tokens. */
 const counted = {
   source: Schema.optional(Str),
-  promptTokens: Schema.optional(Num),
-  completionTokens: Schema.optional(Num)
+  promptTokens: Schema.optional(LegacyTokens),
+  completionTokens: Schema.optional(LegacyTokens)
 }
 
 export const LegacySession = Schema.Struct({
@@ -28,9 +43,9 @@ export const LegacySession = Schema.Struct({
   model: Schema.optional(Schema.NullOr(Str)),
   provider: Schema.optional(Schema.NullOr(Str)),
   ...counted,
-  cost: Schema.optional(Num),
-  durationMs: Schema.optional(Num),
-  createdAt: Schema.optional(Num),
+  cost: Schema.optional(LegacyCostUsd),
+  durationMs: Schema.optional(LegacyDurationMs),
+  createdAt: Schema.optional(LegacyTime),
   endReason: Schema.optional(Schema.NullOr(Str))
 })
 export type LegacySession = typeof LegacySession.Type
@@ -47,9 +62,9 @@ export const LegacyMessage = Schema.Struct({
   textContent: Schema.optional(Schema.NullOr(Str)),
   model: Schema.optional(Schema.NullOr(Str)),
   ...counted,
-  durationMs: Schema.optional(Num),
+  durationMs: Schema.optional(LegacyDurationMs),
   parts: Schema.optional(Schema.Array(Schema.Struct({ type: Str, content: Schema.optional(Schema.Unknown) }))),
-  createdAt: Schema.optional(Num)
+  createdAt: Schema.optional(LegacyTime)
 })
 export type LegacyMessage = typeof LegacyMessage.Type
 
@@ -85,7 +100,13 @@ const validate = Schema.validateEither(EventSchema, { errors: "first" })
 /** The event a legacy body maps to, held to the same rules as every event (ids, text, number ranges). */
 const checked = <E extends SessionEvent | MessageEvent>(event: E): Either.Either<E, string> =>
   Either.mapBoth(validate(event), {
-    onLeft: (error) => ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => issue.message)[0] ?? "invalid",
+    onLeft: (error) => {
+      // (what the body's fields became: a message's end is its `createdAt` + `durationMs`)
+      const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
+      if (first === undefined) return "invalid"
+      const field = first.path.join(".")
+      return field === "completedAt" ? `createdAt + durationMs: ${first.message}` : first.message
+    },
     onRight: () => event
   })
 

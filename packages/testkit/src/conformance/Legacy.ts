@@ -126,6 +126,25 @@ export const section = (h: Harness): void => {
         "externalId: Expected a string, actual 5"
       )
       expectError(await post("/sync/session", [{ externalId: sid("legacy-bad") }]), 400, "BadRequest")
+      // Numbers out of range name the body's field too, not the event's it becomes
+      const session = { externalId: sid("legacy-bad") }
+      const message = { sessionExternalId: sid("legacy-bad"), externalId: "m1", role: "assistant", createdAt: t0 }
+      for (const [path, body, field] of [
+        ["/sync/session", { ...session, promptTokens: 1e15 }, "promptTokens"],
+        ["/sync/session", { ...session, completionTokens: 1e300 }, "completionTokens"],
+        ["/sync/session", { ...session, durationMs: 1e15 }, "durationMs"],
+        ["/sync/session", { ...session, cost: 1e12 }, "cost"],
+        ["/sync/session", { ...session, createdAt: 1e20 }, "createdAt"],
+        ["/sync/message", { ...message, durationMs: 1e300 }, "durationMs"],
+        ["/sync/message", { ...message, promptTokens: 1e15 }, "promptTokens"],
+        ["/sync/message", { ...message, createdAt: 1e20 }, "createdAt"]
+      ] as const) {
+        const error = expectError(await post(path, body), 400, "BadRequest")
+        expect([path, field, error.startsWith(`${field}: `)]).toEqual([path, field, true])
+      }
+      // A message whose end (its time and duration) passes the end of 9999 says which fields make it
+      const late = { ...message, createdAt: 253_402_300_799_000, durationMs: 10_000 }
+      expect(expectError(await post("/sync/message", late), 400, "BadRequest")).toMatch(/^createdAt \+ durationMs: /)
       expectError(await get(`/api/sessions/${sid("legacy-bad")}`), 404, "NotFound")
     })
 
