@@ -6,6 +6,8 @@
  * Which bytes were read comes from a preload that logs every read of a `.jsonl` file (support/read-log.cjs).
  */
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -81,6 +83,7 @@ const readsOf = (reads: ReadonlyArray<Read>, path: string) => reads.filter((read
 const queuedOf = (stdout: string) => Number(stdout.match(/, (\d+) event\(s\) queued/)?.[1] ?? Number.NaN)
 
 const servers: Array<RunningServer> = []
+const closers: Array<() => Promise<void>> = []
 const fresh = async () => {
   const server = await startServer()
   servers.push(server)
@@ -102,6 +105,7 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(async () => {
+  for (const close of closers) await close()
   for (const server of servers) await server.stop()
   for (const home of homes) rmSync(home, { recursive: true, force: true })
 })
@@ -168,6 +172,56 @@ describe("import bookkeeping", () => {
     expect((await getSession(server, SESSION))?.detail).toEqual(reference.detail)
     const imported = await home.run(server, ["import"])
     expect(imported.stdout).toContain("1 session (1 new, 0 updated, 0 unchanged)")
+    expect((await getSession(server, SESSION))?.detail).toEqual(reference.detail)
+  })
+
+  it("a queued outbox file emptied (a power loss) that the import itself finds loses nothing either", {
+    timeout: 120_000
+  }, async () => {
+    const server = await fresh()
+    // The same URL down, then up (the bookkeeping is kept per server): a forwarder that drops connections while down
+    let down = true
+    const target = new URL(server.url)
+    const forwarder = http.createServer((request, response) => {
+      if (down) {
+        request.socket.destroy()
+        return
+      }
+      const upstream = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: request.url,
+          method: request.method,
+          headers: request.headers
+        },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers)
+          answer.pipe(response)
+        }
+      )
+      request.pipe(upstream)
+    })
+    await new Promise<void>((listening) => forwarder.listen(0, "127.0.0.1", listening))
+    closers.push(() => new Promise<void>((closed) => forwarder.close(() => closed())))
+    const via = { ...server, url: `http://127.0.0.1:${(forwarder.address() as AddressInfo).port}` }
+    const home = makeHome()
+    const queued = await home.run(via, ["import"])
+    expect(queued.stdout).toContain("1 session (1 new, 0 updated, 0 unchanged)")
+    const pending = join(Cli.stateDir(home.home), "outbox", "pending")
+    const [spool] = readdirSync(pending)
+    if (spool === undefined) throw new Error(`nothing queued in ${pending}`)
+    writeFileSync(join(pending, spool), "")
+    down = false
+    // The import's own sender meets the damaged file while the transcript is unchanged since it was queued
+    const found = await home.run(via, ["import"])
+    expect(found.code).toBe(0)
+    expect(found.stdout).toContain("1 session (0 new, 0 updated, 1 unchanged)")
+    const status = await home.run(via, ["status"])
+    expect(status.stdout).toContain("1 unreadable outbox file(s) kept in outbox/corrupt/")
+    // The bookkeeping was forgotten after the import saved it: the next import reads the session again, whole
+    const again = await home.run(via, ["import"])
+    expect(again.code).toBe(0)
     expect((await getSession(server, SESSION))?.detail).toEqual(reference.detail)
   })
 

@@ -131,7 +131,13 @@ const sendingWhile = <A, E, R>(work: (appended: Effect.Effect<void>) => Effect.E
         : (body: Uint8Array, count: number) =>
             Effect.tap(sendEncoded(body, count), () => Effect.sync(() => counted(count)))
     const signal = yield* Queue.sliding<boolean>(1)
-    const sent = { delivered: 0, rejected: 0, deleted: 0, unreachable: false }
+    const sent = {
+      delivered: 0,
+      rejected: 0,
+      deleted: 0,
+      unreachable: false,
+      corrupt: [] as Array<Outbox.CorruptFile>
+    }
     const sender = yield* Effect.fork(
       Effect.gen(function* () {
         for (;;) {
@@ -140,6 +146,7 @@ const sendingWhile = <A, E, R>(work: (appended: Effect.Effect<void>) => Effect.E
           sent.delivered += drained.delivered
           sent.rejected += drained.rejected
           sent.deleted += drained.deleted
+          sent.corrupt.push(...drained.corrupt)
           sent.unreachable = drained.failure?.kind === "unavailable"
           if (last || drained.failure !== null) return
         }
@@ -181,7 +188,10 @@ const runImport = (since: Option.Option<Date>, again: boolean, version: string) 
         // With a server to send to, events go out while the import reads on.
         const { result: totals, sent } = configured
           ? yield* sendingWhile(run)
-          : { result: yield* run(undefined), sent: { delivered: 0, rejected: 0, deleted: 0 } }
+          : { result: yield* run(undefined), sent: { delivered: 0, rejected: 0, deleted: 0, corrupt: [] } }
+        // Files the sender could not read (a power loss cut them short): their sessions are read again, and the
+        // bookkeeping this import has just saved is forgotten (it recorded as queued what those files held)
+        if (sent.corrupt.length > 0) yield* Sync.lostInOutbox(sent.corrupt)
         bar?.end()
         for (const skipped of totals.skipped.slice(0, 10)) {
           yield* Console.error(`skipped ${skipped.label}: ${skipped.reason}`)

@@ -68,7 +68,7 @@ const readFollowUp = (followUp: FollowUp, options: MappingOptions, checkpoints: 
  * and the bookkeeping is forgotten, so the next import reads everything again: a file cut short names only some of
  * its sessions, and the others were recorded as read.
  */
-const lostInOutbox = (corrupt: ReadonlyArray<Outbox.CorruptFile>) =>
+export const lostInOutbox = (corrupt: ReadonlyArray<Outbox.CorruptFile>) =>
   Effect.gen(function* () {
     const { paths, log } = yield* LocalState
     const now = Date.now()
