@@ -405,28 +405,71 @@ export interface LineBuffer {
 
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
-export const makeLineBuffer = (): LineBuffer => {
-  let carry: Buffer = Buffer.alloc(0)
+/**
+ * Longest line kept to be parsed (64 MiB): far above any transcript line (a turn's pasted images are a few MiB), and a
+ * bound on memory for a file with no line breaks at all (one zero-filled by a crash).
+ */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024
+
+/**
+ * What a line longer than `maxLineBytes` is handed on as: bytes that are no JSON, so it counts as malformed (or, last
+ * in a file, as unfinished), and where it ends still counts for `consumed`.
+ */
+export const OVERSIZED_LINE: Buffer = Buffer.from("(a line too long to read)")
+
+export const makeLineBuffer = (maxLineBytes: number = MAX_LINE_BYTES): LineBuffer => {
+  // The unfinished line: its pieces, joined once when it ends (joining at each chunk copied it again and again)
+  let pieces: Array<Buffer> = []
+  let carried = 0
+  let oversized = false
   let consumed = 0
+  const carry = (bytes: Buffer) => {
+    if (bytes.length === 0) return
+    carried += bytes.length
+    if (oversized || carried > maxLineBytes) {
+      oversized = true
+      pieces = []
+      return
+    }
+    // Copies: the caller may reuse the chunk's memory for its next read.
+    pieces.push(Buffer.from(bytes))
+  }
+  /** The unfinished line followed by `head` (a view of the chunk), and the carry emptied. */
+  const take = (head: Buffer): Buffer => {
+    const line = oversized
+      ? OVERSIZED_LINE
+      : pieces.length === 0
+        ? head
+        : Buffer.concat(head.length === 0 ? pieces : [...pieces, head])
+    pieces = []
+    carried = 0
+    oversized = false
+    return line
+  }
   return {
     push: (chunk, onLine) => {
       const bytes = asBuffer(chunk)
-      const last = bytes.lastIndexOf(NEWLINE)
-      if (last < 0) {
-        // Copies: the caller may reuse the chunk's memory for its next read.
-        carry = carry.length === 0 ? Buffer.from(bytes) : Buffer.concat([carry, bytes])
+      const first = bytes.indexOf(NEWLINE)
+      if (first < 0) {
+        carry(bytes)
         return
       }
-      const head = bytes.subarray(0, last)
-      const complete = carry.length === 0 ? head : Buffer.concat([carry, head])
-      consumed += complete.length + 1
-      carry = Buffer.from(bytes.subarray(last + 1))
-      eachLine(complete, onLine)
+      // The line the carry began ends at the first break; it may be too long only with what this chunk adds to it.
+      const headBytes = carried + first
+      if (headBytes > maxLineBytes) oversized = true
+      const head = take(bytes.subarray(0, first))
+      consumed += headBytes + 1
+      onLine(head)
+      const last = bytes.lastIndexOf(NEWLINE)
+      if (last > first) {
+        consumed += last - first
+        eachLine(bytes.subarray(first + 1, last), onLine)
+      }
+      carry(bytes.subarray(last + 1))
     },
     end: (onLine) => {
-      if (carry.length === 0) return
-      eachLine(carry, onLine)
-      carry = Buffer.alloc(0)
+      if (carried === 0) return
+      onLine(take(Buffer.alloc(0)))
     },
     consumed: () => consumed
   }

@@ -231,3 +231,59 @@ describe("the exact line schema (derived from the lenient one)", () => {
     expect(lenient(line)).toEqual(Either.right(read))
   })
 })
+
+describe("the line buffer (byte chunks to lines)", () => {
+  const { makeLineBuffer, OVERSIZED_LINE } = Transcript
+  /** The lines handed on (as text) and the bytes consumed, feeding `chunks` in order, then ending. */
+  const lines = (chunks: ReadonlyArray<string | Buffer>, maxLineBytes?: number) => {
+    const buffer = makeLineBuffer(maxLineBytes)
+    const out: Array<string> = []
+    const onLine = (line: Buffer) => out.push(line.toString("utf8"))
+    for (const chunk of chunks) buffer.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk, onLine)
+    const consumed = buffer.consumed()
+    buffer.end(onLine)
+    return { out, consumed }
+  }
+
+  it("gives every line, wherever the chunks cut it, and counts what complete lines consumed", () => {
+    const text = 'a\n\n{"x":1}\r\nlonger line é🙂\n\n\nlast without break'
+    const whole = text.split("\n")
+    for (let seed = 1; seed <= 200; seed++) {
+      // (cut anywhere in the bytes, in the middle of a character too)
+      const bytes = Buffer.from(text)
+      const chunks: Array<Buffer> = []
+      for (let at = 0, step = seed; at < bytes.length; at += 1 + (step % 7)) {
+        step = (step * 1103515245 + 12345) % 2147483648
+        chunks.push(bytes.subarray(at, at + 1 + (step % 7)))
+      }
+      const { out, consumed } = lines(chunks)
+      expect(out.filter((line) => line !== "")).toEqual(whole.filter((line) => line !== ""))
+      expect(consumed).toEqual(Buffer.byteLength(text.slice(0, text.lastIndexOf("\n") + 1)))
+    }
+  })
+
+  it("joins a line carried over many chunks once, not at each chunk", () => {
+    const concat = vi.spyOn(Buffer, "concat")
+    try {
+      const piece = "a".repeat(1024)
+      const { out } = lines([...Array.from({ length: 64 }, () => piece), "b\nnext\n"])
+      expect(out).toEqual([`${piece.repeat(64)}b`, "next"])
+      expect(concat.mock.calls.length).toBeLessThanOrEqual(1)
+    } finally {
+      concat.mockRestore()
+    }
+  })
+
+  it("hands a line longer than the limit on as one line that is no JSON, without holding it, and goes on", () => {
+    const { out, consumed } = lines(["x".repeat(600), "x".repeat(600), '\n{"ok":1}\n', "y".repeat(700)], 1000)
+    expect(out).toEqual([OVERSIZED_LINE.toString(), '{"ok":1}', "y".repeat(700)])
+    expect(consumed).toEqual(1200 + 1 + 8 + 1)
+    expect(Transcript.parseLineBytes(OVERSIZED_LINE)._tag).toEqual("Malformed")
+    // a line over the limit in the chunk that ends it, and a last line over it
+    expect(lines(["z".repeat(1500), "\nok\n", "w".repeat(1001)], 1000).out).toEqual([
+      OVERSIZED_LINE.toString(),
+      "ok",
+      OVERSIZED_LINE.toString()
+    ])
+  })
+})
