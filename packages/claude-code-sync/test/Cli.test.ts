@@ -385,6 +385,33 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     )
   })
 
+  it("says it was interrupted and exits 130 on Ctrl-C (SIGINT) or SIGTERM; what it queued stays queued", async () => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      const dir = home()
+      fixtureSession(dir)
+      // A server that is not there: the import queues the session, then its send waits between retries
+      const env = cleanEnv(dir, {
+        CLAUDE_SYNC_CONVEX_URL: "http://127.0.0.1:9",
+        CLAUDE_SYNC_API_KEY: `osk_${"a".repeat(32)}`
+      })
+      const result = await new Promise<Result>((done) => {
+        const child = spawn(process.execPath, [cli, "import"], { env })
+        let stdout = ""
+        let stderr = ""
+        child.stdout.on("data", (chunk) => {
+          stdout += chunk
+          if (stdout.includes("queued.")) child.kill(signal)
+        })
+        child.stderr.on("data", (chunk) => (stderr += chunk))
+        child.on("close", (code) => done({ code, stdout, stderr }))
+      })
+      expect([signal, result.code]).toEqual([signal, 130])
+      expect(result.stderr).toContain("claude-code-sync: interrupted; what was queued stays queued.")
+      const status = JSON.parse((await run(dir, ["status", "--json"])).stdout)
+      expect(status.outbox.pending).toBeGreaterThan(0)
+    }
+  }, 90_000)
+
   it("keeps events pending while the server is down and delivers them exactly once when it is back", async () => {
     const dir = home()
     const dataDir = mkdtempSync(join(tmpdir(), "ccs-server-"))

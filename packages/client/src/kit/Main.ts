@@ -3,11 +3,13 @@
  * which an agent's `bin.ts` calls with its descriptor, its `SessionSource` layer and its own commands.
  */
 import { ValidationError } from "@effect/cli"
+import * as PlatformRuntime from "@effect/platform/Runtime"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as ConfigStore from "../ConfigStore.js"
 import * as Outbox from "../Outbox.js"
@@ -70,6 +72,22 @@ export const runMain = <E>(options: MainOptions<E>): void => {
       if (Cause.isInterruptedOnly(cause) || ValidationError.isValidationError(Cause.squash(cause))) return Effect.void
       return Console.error(`${agent.source.cli}: ${describe(cause)}`)
     }),
-    NodeRuntime.runMain({ disableErrorReporting: true })
+    NodeRuntime.runMain({ disableErrorReporting: true, teardown: interruptedTeardown(agent.source.cli) })
   )
 }
+
+/**
+ * Ctrl-C (SIGINT, SIGTERM): the command stops where it is, says so and exits 130, as a shell expects of an interrupted
+ * command (the runtime's default exits 0, as if it had finished). What it had queued stays queued, and the files it had
+ * read are recorded as read only once their events were queued: the same command run again goes on.
+ */
+const interruptedTeardown =
+  (cli: string): PlatformRuntime.Teardown =>
+  (exit, onExit) => {
+    if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) {
+      process.stderr.write(`${cli}: interrupted; what was queued stays queued. Run the command again to go on.\n`)
+      onExit(130)
+      return
+    }
+    PlatformRuntime.defaultTeardown(exit, onExit)
+  }
