@@ -21,4 +21,12 @@ describe("import --since", () => {
       expect(parseSince(text, now), text).toBeUndefined()
     }
   })
+
+  it("refuses a day that does not exist (the engine would roll it over into the next month), and takes leap days", () => {
+    for (const text of ["2026-02-30", "2026-02-29", "2026-04-31", "2026-02-30T09:00", "2026-00-10", "2026-01-00"]) {
+      expect(parseSince(text, now), text).toBeUndefined()
+    }
+    expect(parseSince("2028-02-29", now)?.getTime()).toBe(day(2028, 1, 29))
+    expect(parseSince("2026-12-31T23:59", now)?.getTime()).toBe(day(2026, 11, 31, 23, 59))
+  })
 })

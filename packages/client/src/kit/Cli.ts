@@ -272,7 +272,11 @@ export const parseSince = (text: string, now: number): Date | undefined => {
   if (!/^\d{4}-\d\d-\d\d(?:[t ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:z|[+-]\d\d:?\d\d)?)?$/.test(value)) return undefined
   // A day alone is that day's local midnight (as `new Date("2026-01-31")` would not: it reads UTC)
   const date = /^\d{4}-\d\d-\d\d$/.test(value) ? new Date(`${value}T00:00`) : new Date(text.trim())
-  return Number.isNaN(date.getTime()) ? undefined : date
+  if (Number.isNaN(date.getTime())) return undefined
+  // A day that does not exist (2026-02-30, 2026-02-29) is refused: the engine rolls it over into the next month
+  const [year, month, day] = value.slice(0, 10).split("-").map(Number) as [number, number, number]
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth ? date : undefined
 }
 
 /** `--session current` names the session the command runs in (a slash command inside the agent). */
