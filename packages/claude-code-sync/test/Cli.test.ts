@@ -124,6 +124,26 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     expect(existsSync(configPath(dir))).toBe(false)
   }, 60_000)
 
+  it("says a server URL that is no http(s) URL is wrong, not that the server cannot be reached; never shows a password", async () => {
+    const dir = home()
+    fixtureSession(dir)
+    const key = `osk_${"a".repeat(32)}`
+    for (const [url, shown] of [
+      ["127.0.0.1:9", '"127.0.0.1:9"'],
+      ["htp://127.0.0.1:9", '"htp://127.0.0.1:9"'],
+      ["http://user:secretpw@127.0.0.1:9", '"http://***@127.0.0.1:9"']
+    ] as const) {
+      const env = cleanEnv(dir, { CLAUDE_SYNC_CONVEX_URL: url, CLAUDE_SYNC_API_KEY: key })
+      const imported = await exec(cli, ["import"], env)
+      expect([url, imported.code]).toEqual([url, 1])
+      expect(imported.stderr).toContain(`The server URL ${shown} is not an http:// or https:// URL`)
+      expect(imported.stderr).not.toContain("Is the server running")
+      expect(imported.stdout + imported.stderr).not.toContain("secretpw")
+      const synced = await exec(cli, ["sync"], env)
+      expect([url, synced.code]).toEqual([url, 1])
+    }
+  })
+
   it("refuses a malformed key before any network call", async () => {
     const dir = home()
     const result = await run(dir, ["login", "--url", "http://127.0.0.1:9", "--key", "sk-ant-abc123"])

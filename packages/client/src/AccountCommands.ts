@@ -126,7 +126,9 @@ const askUrl = (current: string | undefined) =>
     default: current ?? defaultUrl,
     validate: (raw) => {
       const url = DomainConfig.normalizeServerUrl(raw)
-      return url === undefined ? Effect.fail(`Enter an http(s) URL, e.g. ${defaultUrl}`) : Effect.succeed(url)
+      return url === undefined
+        ? Effect.fail(`Enter an http(s) URL without a user name or password, e.g. ${defaultUrl}`)
+        : Effect.succeed(url)
     }
   })
 
@@ -151,7 +153,12 @@ export const login = (
     }
     const rawUrl = Option.isSome(flags.url) ? flags.url.value : yield* askUrl(current?.serverUrl)
     const url = DomainConfig.normalizeServerUrl(rawUrl)
-    if (url === undefined) return yield* fail(`"${rawUrl}" is not an http(s) URL. Pass e.g. --url ${defaultUrl}.`)
+    if (url === undefined) {
+      return yield* fail(
+        `${DomainConfig.describeServerUrl(rawUrl)} is not an http(s) URL without a user name or password. ` +
+          `Pass e.g. --url ${defaultUrl}.`
+      )
+    }
     const key = Option.isSome(flags.key) ? Redacted.value(flags.key.value).trim() : Redacted.value(yield* askKey).trim()
     const problem = ApiKey.problem(key)
     if (problem !== undefined) return yield* fail(`${problem} Nothing was saved.`)

@@ -216,7 +216,10 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
         if (key === "convexUrl") {
           const url = DomainConfig.normalizeServerUrl(value)
           if (url === undefined)
-            return yield* new ConfigValueInvalid({ key, reason: `"${value}" is not an http(s) URL` })
+            return yield* new ConfigValueInvalid({
+              key,
+              reason: `${DomainConfig.describeServerUrl(value)} is not an http(s) URL without a user name or password`
+            })
           return yield* save({ convexUrl: url })
         }
         if (key === "apiKey") {

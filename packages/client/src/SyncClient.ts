@@ -1,5 +1,5 @@
 import { FetchHttpClient, HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Api, Limits } from "@opensync/domain"
+import { Api, Config as DomainConfig, Limits } from "@opensync/domain"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -327,6 +327,13 @@ export const layer = (
       const { serverUrl, apiKey } = loaded.right
       if (serverUrl === undefined || apiKey === undefined) {
         return unconfigured(`No server URL or API key in ${store.path}: run login. Events stay queued until then.`)
+      }
+      // Kept as given when it is no server URL (ConfigStore): said here, where it would be sent to, not as "cannot reach"
+      if (DomainConfig.normalizeServerUrl(serverUrl) === undefined) {
+        return unconfigured(
+          `The server URL ${DomainConfig.describeServerUrl(serverUrl)} is not an http:// or https:// URL without a ` +
+            `user name or password: set it with login (from ${store.path}, or the environment). Events stay queued until then.`
+        )
       }
       return yield* make({ baseUrl: serverUrl, apiKey, ...options })
     })

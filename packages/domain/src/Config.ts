@@ -12,9 +12,13 @@ export const ClientConfig = Schema.Struct({
 }).annotations({ identifier: "ClientConfig" })
 export type ClientConfig = typeof ClientConfig.Type
 
+/** A server URL as messages show it: quoted, with any user name and password in it masked. */
+export const describeServerUrl = (raw: string): string => JSON.stringify(raw.trim().replace(/\/\/[^/?#@]*@/, "//***@"))
+
 /**
  * The base URL requests go to: trimmed, without trailing slashes, and with a Convex `.convex.cloud` deployment URL
- * turned into its HTTP-actions origin `.convex.site`. Returns undefined for anything that is not an http(s) URL.
+ * turned into its HTTP-actions origin `.convex.site`. Returns undefined for anything that is not an http(s) URL, and for
+ * one that carries a user name or password.
  */
 export const normalizeServerUrl = (raw: string): string | undefined => {
   let url: URL
@@ -24,6 +28,8 @@ export const normalizeServerUrl = (raw: string): string | undefined => {
     return undefined
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return undefined
+  // (a user name and password in it would be sent to every address the URL names, and end up in messages and logs)
+  if (url.username !== "" || url.password !== "") return undefined
   if (url.hostname.endsWith(".convex.cloud"))
     url.hostname = `${url.hostname.slice(0, -".convex.cloud".length)}.convex.site`
   url.search = ""

@@ -34,4 +34,11 @@ describe("Config.normalizeServerUrl", () => {
     expect(Config.normalizeServerUrl("ftp://x")).toBeUndefined()
     expect(Config.normalizeServerUrl("not a url")).toBeUndefined()
   })
+
+  it("refuses a URL with a user name or password, and masks them where a URL is shown", () => {
+    expect(Config.normalizeServerUrl("http://user:secret@127.0.0.1:4870")).toBeUndefined()
+    expect(Config.normalizeServerUrl("https://token@example.com")).toBeUndefined()
+    expect(Config.describeServerUrl("http://user:secret@127.0.0.1:4870/x")).toBe('"http://***@127.0.0.1:4870/x"')
+    expect(Config.describeServerUrl(" 127.0.0.1:4870 ")).toBe('"127.0.0.1:4870"')
+  })
 })
