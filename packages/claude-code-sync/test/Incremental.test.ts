@@ -165,6 +165,7 @@ describe("import bookkeeping", () => {
 
     const synced = await home.run(server, ["sync"])
     expect(synced.code).toBe(0)
+    expect(synced.stderr).toContain("1 outbox file(s) could not be read (cut short or damaged: a power loss?)")
     const status = await home.run(server, ["status"])
     expect(status.stdout).toContain("1 unreadable outbox file(s) kept in outbox/corrupt/")
     // The next sync reads the session the damaged file names again, whole; the import after it reads every file again
@@ -216,6 +217,7 @@ describe("import bookkeeping", () => {
     // The import's own sender meets the damaged file while the transcript is unchanged since it was queued
     const found = await home.run(via, ["import"])
     expect(found.code).toBe(0)
+    expect(found.stderr).toContain("1 outbox file(s) could not be read")
     expect(found.stdout).toContain("1 session (0 new, 0 updated, 1 unchanged)")
     const status = await home.run(via, ["status"])
     expect(status.stdout).toContain("1 unreadable outbox file(s) kept in outbox/corrupt/")

@@ -32,8 +32,19 @@ const { fail, json, mebibytes } = AccountCommands
 const syncAndReport = <E = never, R = never>(options: Sync.RunOptions<E, R> = { retention: "always" }) =>
   Effect.gen(function* () {
     const { agent, paths } = yield* LocalState
+    const outbox = yield* Outbox.Outbox
+    const corruptBefore = (yield* outbox.stats()).corrupt
     const report = yield* Sync.runWith(options)
     yield* Console.log(reportLines(agent, paths.log, report).join("\n"))
+    // Said where it happens (not only in the log and the next status): the queue lost what the file held
+    const corrupt = (yield* outbox.stats()).corrupt - corruptBefore
+    if (corrupt > 0) {
+      yield* Console.error(
+        `${corrupt} outbox file(s) could not be read (cut short or damaged: a power loss?) and were kept in ` +
+          `outbox/corrupt/: the sessions they named are read again from their history by the next sync, and the next ` +
+          "import reads every session again."
+      )
+    }
     if (report.rejected > 0) {
       // Why: "1 rejected by the server" alone left the user to guess
       const last = (yield* (yield* Outbox.Outbox).stats()).lastRejected
