@@ -55,6 +55,13 @@ export const guardBody = (limit: number = Limits.maxBodyBytes) =>
         error: `Request bodies are JSON: send Content-Type: application/json (this one is ${JSON.stringify(type)}).`
       })
     }
+    // A compressed body would be read as text and fail as "not valid JSON": said for what it is
+    const encoding = (request.headers["content-encoding"] ?? "").trim().toLowerCase()
+    if (encoding !== "" && encoding !== "identity") {
+      return yield* new Errors.BadRequest({
+        error: `Request bodies of this route are not compressed: send the JSON without Content-Encoding (this one is ${JSON.stringify(encoding)}).`
+      })
+    }
     if (Number(request.headers["content-length"] ?? 0) > limit) return yield* tooLarge(limit)
     const text = yield* request.text.pipe(
       Effect.provideService(HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(limit))),

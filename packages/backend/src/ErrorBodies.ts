@@ -48,6 +48,15 @@ const expectedOf = (issues: ReadonlyArray<DecodeIssue>, first: DecodeIssue): str
 /** Maps one failure to a JSON error response, or undefined to leave it to the API's own error encoding. */
 const toResponse = (e: unknown): HttpServerResponse.HttpServerResponse | undefined => {
   switch (tagOf(e)) {
+    case "TooManyRequests": {
+      // The contract's body, and the wait in the header every HTTP client and proxy reads too
+      const { error, retryAfterSeconds } = e as { error: string; retryAfterSeconds: number }
+      return HttpServerResponse.setHeader(
+        json(429, "TooManyRequests", error, { retryAfterSeconds }),
+        "retry-after",
+        String(Math.max(1, Math.ceil(retryAfterSeconds)))
+      )
+    }
     case "RouteNotFound": {
       const request = (e as { request: { method: string; url: string } }).request
       return json(404, "NotFound", `No such route: ${request.method} ${request.url.split("?")[0]}`)

@@ -32,7 +32,7 @@ const call = async (server: RunningServer, method: string, path: string, body?: 
     ...(body === undefined ? {} : { body: JSON.stringify(body) })
   })
   const text = await response.text()
-  return { status: response.status, body: text.length > 0 ? JSON.parse(text) : null }
+  return { status: response.status, body: text.length > 0 ? JSON.parse(text) : null, headers: response.headers }
 }
 
 /** A session with one long message (`n` of them fill a few MiB), or with the title and text given. */
@@ -249,6 +249,7 @@ describe("failed authentication is rate-limited per client", () => {
     expect([blocked.status, blocked.body._tag]).toEqual([429, "TooManyRequests"])
     expect(blocked.body.retryAfterSeconds).toBeGreaterThan(0)
     expect(blocked.body.retryAfterSeconds).toBeLessThanOrEqual(60)
+    expect(blocked.headers.get("retry-after")).toEqual(String(blocked.body.retryAfterSeconds))
     const signIn = await call(server, "POST", "/auth/session", { apiKey: "osk_notarealkey" }, "")
     expect(signIn.status).toEqual(429)
     expect((await call(server, "GET", "/health", undefined, "")).status).toEqual(200)

@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib"
 import { describe, expect, it } from "@effect/vitest"
 import { as, expectError, type Harness, type Reply, type SessionPage, t0 } from "./Harness.js"
 
@@ -122,6 +123,12 @@ export const section = (h: Harness): void => {
           expect(JSON.stringify(reply.body)).toContain("application/json")
         }
       }
+      // A compressed body is refused as such, not as JSON it cannot be
+      const gzipped = await request("POST", "/sync/events", {
+        raw: gzipSync(Buffer.from(session)),
+        headers: { "content-type": "application/json", "content-encoding": "gzip" }
+      })
+      expect(expectError(gzipped, 400, "BadRequest")).toContain("Content-Encoding")
       // JSON with parameters, in any case, and a body without a type are read
       for (const type of ["application/json; charset=utf-8", "Application/JSON"]) {
         const reply = await request("POST", "/sync/events", { raw: session, headers: { "content-type": type } })
