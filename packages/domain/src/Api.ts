@@ -245,7 +245,13 @@ export const SessionFilters = Schema.Struct({
   source: Schema.optional(Schema.String),
   project: Schema.optional(Schema.String),
   model: Schema.optional(Schema.String),
-  q: Schema.optional(Schema.String.pipe(Schema.maxLength(500))),
+  // (a NUL ends a LIKE pattern in SQLite: the rest of the text was not searched for, and "\0" matched every title)
+  q: Schema.optional(
+    Schema.String.pipe(
+      Schema.maxLength(500),
+      Schema.filter((q) => !q.includes("\u0000"), { message: () => "the search text must not contain NUL characters" })
+    )
+  ),
   from: Schema.optional(EpochMillisFromString),
   to: Schema.optional(EpochMillisFromString)
 })

@@ -263,6 +263,8 @@ export const section = (h: Harness): void => {
         { from: "yesterday" },
         { to: "later" },
         { q: "x".repeat(501) },
+        { q: "\u0000" },
+        { q: "title\u0000anything" },
         { from: 5_000, to: 1_000 }
       ]) {
         const reply = await get(`/api/sessions${query(params)}`)
