@@ -19,12 +19,14 @@ const notFound = (id: string) => new Errors.NotFound({ error: `Session not found
 
 /**
  * `Content-Disposition` of a download named `name` (a session id is part of it, whatever the client sent): an ASCII
- * `filename` with anything else, quotes and backslashes as `_`, and the name itself as `filename*` (RFC 6266, 8187).
+ * `filename` with anything else, quotes, slashes and backslashes as `_`, and the name itself as `filename*` (RFC 6266,
+ * 8187).
  * Quoted as it was, a `"` in an id added parameters to the header, and a character past U+00FF made Node refuse the
  * header (an empty 500).
  */
 export const attachment = (name: string): string => {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_")
+  // (path separators too: a client that takes the name as given must not write outside its downloads folder)
+  const ascii = name.replace(/[^\x20-\x7e]|["\\/]/g, "_")
   if (ascii === name) return `attachment; filename="${name}"`
   // Ids are whole code points (lone surrogates are refused on ingest), so this does not throw.
   const utf8 = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)

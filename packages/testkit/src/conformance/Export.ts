@@ -50,14 +50,16 @@ export const section = (h: Harness): void => {
     })
 
     it("names the file of a session whatever its id holds: quotes add no header parameter, any script downloads", async () => {
-      for (const id of [sid("export-日本"), sid('export-q"; filename=evil.exe; x="')]) {
+      for (const id of [sid("export-日本"), sid('export-q"; filename=evil.exe; x="'), sid("export-../../etc/passwd")]) {
         await store(
           specEvents(makeSpec({ id, project: sid("export-named"), title: "named", usage: { input: 1, output: 1 } }))
         )
         const reply = await exportOf({ id })
         expect([reply.status, mediaType(reply)]).toEqual([200, "application/json"])
         const disposition = reply.headers.get("content-disposition") ?? ""
-        expect(disposition).toMatch(/^attachment; filename="[\x20-\x21\x23-\x5b\x5d-\x7e]*"; filename\*=UTF-8''\S+$/)
+        expect(disposition).toMatch(
+          /^attachment; filename="[\x20-\x21\x23-\x2e\x30-\x5b\x5d-\x7e]*"; filename\*=UTF-8''\S+$/
+        )
         const named = /filename\*=UTF-8''(\S+)$/.exec(disposition)?.[1] ?? ""
         expect(decodeURIComponent(named)).toEqual(`opensync-${id}.json`)
       }
