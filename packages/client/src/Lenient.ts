@@ -1,3 +1,4 @@
+import { maxTokens } from "@opensync/domain/Units"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 
@@ -35,10 +36,13 @@ export const millis = (value: unknown): number | undefined => {
   return n !== undefined && n >= 0 ? Math.round(n) : undefined
 }
 
-/** A token or item count: a positive number, rounded down; anything else counts 0. */
+/**
+ * A token or item count: a positive number up to `maxTokens`, rounded down; anything else counts 0. (A count past it
+ * is a damaged record, not a count: kept, it had the server refuse the whole message for good.)
+ */
 export const count = (value: unknown): number => {
   const n = number(value)
-  return n !== undefined && n > 0 ? Math.floor(n) : 0
+  return n !== undefined && n > 0 && n <= maxTokens ? Math.floor(n) : 0
 }
 
 /** The length of a value's JSON text (0 for undefined): how big a tool's input or output was, without keeping it. */

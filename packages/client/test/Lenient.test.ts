@@ -36,6 +36,8 @@ describe("Lenient", () => {
     expect([Lenient.count(7.9), Lenient.count(-3), Lenient.count(Number.NaN), Lenient.count(undefined)]).toEqual([
       7, 0, 0, 0
     ])
+    // past what any count can be (the events' own limit): a damaged record, counted 0 rather than refused by the server
+    expect([Lenient.count(1e12), Lenient.count(1e12 + 1), Lenient.count(2 ** 70)]).toEqual([1e12, 0, 0])
   })
 
   it("measures JSON without keeping it", () => {
