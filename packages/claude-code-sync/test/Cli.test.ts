@@ -144,6 +144,22 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     }
   })
 
+  it("names the files whose malformed lines an import left out", async () => {
+    const dir = home()
+    fixtureSession(dir)
+    const transcript = join(dir, ".claude", "projects", "-home-dev-projects-demo", `${sessionId}.jsonl`)
+    const lines = readFileSync(transcript, "utf8").split("\n")
+    // two lines damaged in the middle (a disk error, an editor): cut short, and not JSON
+    lines[3] = (lines[3] ?? "").slice(0, 40)
+    lines[5] = "not json at all"
+    writeFileSync(transcript, lines.join("\n"))
+    const env = cleanEnv(dir, { CLAUDE_SYNC_CONVEX_URL: server.url, CLAUDE_SYNC_API_KEY: server.key })
+    const imported = await exec(cli, ["import"], env)
+    expect(imported.code).toBe(0)
+    expect(imported.stdout).toContain(", 2 malformed line(s).")
+    expect(imported.stderr).toBe(`2 malformed line(s) left out of ${transcript}\n`)
+  })
+
   it("refuses a malformed key before any network call", async () => {
     const dir = home()
     const result = await run(dir, ["login", "--url", "http://127.0.0.1:9", "--key", "sk-ant-abc123"])

@@ -207,6 +207,15 @@ const runImport = (since: Option.Option<Date>, again: boolean, version: string) 
         for (const skipped of totals.skipped.slice(0, 10)) {
           yield* Console.error(`skipped ${skipped.label}: ${skipped.reason}`)
         }
+        // Which files the summary's malformed lines are in (they are left out; the rest of each file is read)
+        const malformedIn = totals.malformedIn ?? []
+        for (const file of malformedIn.slice(0, 10)) {
+          yield* Console.error(`${file.lines} malformed line(s) left out of ${file.label}`)
+        }
+        if (malformedIn.length > 10) {
+          const more = malformedIn.length - 10
+          yield* Console.error(`… and malformed lines in ${more}${more >= 90 ? " or more" : ""} other file(s)`)
+        }
         yield* Console.log(history.summary(totals))
         return sent
       })

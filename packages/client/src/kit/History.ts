@@ -390,6 +390,7 @@ export const importItems = <E>(
     let importedBytes = 0
     let events = 0
     let malformed = 0
+    const malformedIn: Array<{ label: string; lines: number }> = []
     let unfinished = 0
     // Items found that hold no session (yet): nothing in them to import, or left out before as not a session
     let noSession = 0
@@ -467,6 +468,9 @@ export const importItems = <E>(
           importedBytes += outcome.bytes
           events += outcome.events.length
           malformed += outcome.malformed
+          if (outcome.malformed > 0 && malformedIn.length < 100) {
+            malformedIn.push({ label: item.label, lines: outcome.malformed })
+          }
           unfinished += outcome.unfinished ?? 0
         }
         if (outcome._tag === "Read" || outcome._tag === "Unchanged") seen.set(item.sessionId, session)
@@ -490,6 +494,7 @@ export const importItems = <E>(
       bytes: importedBytes,
       events,
       malformed,
+      malformedIn,
       unfinished,
       skipped,
       found
