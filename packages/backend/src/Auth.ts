@@ -144,8 +144,9 @@ export const authenticate = (bearer: string) =>
   Effect.gen(function* () {
     const client = yield* clientState
     // (the platform hands on the header past its first 7 characters, `Bearer `, whatever they are)
-    const header = (yield* HttpServerRequest.HttpServerRequest).headers.authorization ?? ""
-    if (header.trim() !== "" && !/^bearer /i.test(header)) {
+    // (`Bearer` alone, as a client with an empty key sends it once the value is trimmed, is no key: the cookie is read)
+    const header = ((yield* HttpServerRequest.HttpServerRequest).headers.authorization ?? "").trim()
+    if (header !== "" && !/^bearer(?:\s|$)/i.test(header)) {
       return yield* refuse(client, new Errors.Unauthorized({ error: messages.scheme }))
     }
     const value = bearer.trim()

@@ -112,6 +112,20 @@ export const section = (h: Harness): void => {
         const reply = await request("GET", "/api/sessions", { key: null, headers: { authorization: header } })
         expect([header.slice(0, 6), reply.status]).toEqual([header.slice(0, 6), 200])
       }
+      // `Bearer` with nothing after it is no key at all (a client with an empty one): signing in still works
+      const signedIn = await request("POST", "/auth/session", {
+        key: null,
+        json: { apiKey: key.key },
+        headers: { authorization: "Bearer " }
+      })
+      expect(signedIn.status).toEqual(201)
+      expect(
+        expectError(
+          await request("GET", "/api/sessions", { key: null, headers: { authorization: "Bearer" } }),
+          401,
+          "Unauthorized"
+        )
+      ).toContain("Missing")
     })
 
     it("ends every sign-in made with a key the moment the key is revoked", async () => {
