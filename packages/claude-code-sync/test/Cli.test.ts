@@ -136,7 +136,7 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
       const env = cleanEnv(dir, { CLAUDE_SYNC_CONVEX_URL: url, CLAUDE_SYNC_API_KEY: key })
       const imported = await exec(cli, ["import"], env)
       expect([url, imported.code]).toEqual([url, 1])
-      expect(imported.stderr).toContain(`The server URL ${shown} is not an http:// or https:// URL`)
+      expect(imported.stderr).toContain(`The server URL ${shown} is not an http(s) URL without a user name or password`)
       expect(imported.stderr).not.toContain("Is the server running")
       expect(imported.stdout + imported.stderr).not.toContain("secretpw")
       const synced = await exec(cli, ["sync"], env)

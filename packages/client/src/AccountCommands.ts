@@ -154,10 +154,7 @@ export const login = (
     const rawUrl = Option.isSome(flags.url) ? flags.url.value : yield* askUrl(current?.serverUrl)
     const url = DomainConfig.normalizeServerUrl(rawUrl)
     if (url === undefined) {
-      return yield* fail(
-        `${DomainConfig.describeServerUrl(rawUrl)} is not an http(s) URL without a user name or password. ` +
-          `Pass e.g. --url ${defaultUrl}.`
-      )
+      return yield* fail(`${DomainConfig.notAServerUrl(rawUrl)}. Pass e.g. --url ${defaultUrl}.`)
     }
     const key = Option.isSome(flags.key) ? Redacted.value(flags.key.value).trim() : Redacted.value(yield* askKey).trim()
     const problem = ApiKey.problem(key)

@@ -216,10 +216,7 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
         if (key === "convexUrl") {
           const url = DomainConfig.normalizeServerUrl(value)
           if (url === undefined)
-            return yield* new ConfigValueInvalid({
-              key,
-              reason: `${DomainConfig.describeServerUrl(value)} is not an http(s) URL without a user name or password`
-            })
+            return yield* new ConfigValueInvalid({ key, reason: DomainConfig.notAServerUrl(value) })
           return yield* save({ convexUrl: url })
         }
         if (key === "apiKey") {

@@ -331,8 +331,8 @@ export const layer = (
       // Kept as given when it is no server URL (ConfigStore): said here, where it would be sent to, not as "cannot reach"
       if (DomainConfig.normalizeServerUrl(serverUrl) === undefined) {
         return unconfigured(
-          `The server URL ${DomainConfig.describeServerUrl(serverUrl)} is not an http:// or https:// URL without a ` +
-            `user name or password: set it with login (from ${store.path}, or the environment). Events stay queued until then.`
+          `The server URL ${DomainConfig.notAServerUrl(serverUrl)}: set it with login (from ${store.path}, or the ` +
+            "environment). Events stay queued until then."
         )
       }
       return yield* make({ baseUrl: serverUrl, apiKey, ...options })

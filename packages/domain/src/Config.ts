@@ -15,6 +15,10 @@ export type ClientConfig = typeof ClientConfig.Type
 /** A server URL as messages show it: quoted, with any user name and password in it masked. */
 export const describeServerUrl = (raw: string): string => JSON.stringify(raw.trim().replace(/\/\/[^/?#@]*@/, "//***@"))
 
+/** What is wrong with a URL `normalizeServerUrl` refuses, as every message about it says it (no password shown). */
+export const notAServerUrl = (raw: string): string =>
+  `${describeServerUrl(raw)} is not an http(s) URL without a user name or password`
+
 /**
  * The base URL requests go to: trimmed, without trailing slashes, and with a Convex `.convex.cloud` deployment URL
  * turned into its HTTP-actions origin `.convex.site`. Returns undefined for anything that is not an http(s) URL, and for

@@ -47,7 +47,7 @@ const syncAndReport = <E = never, R = never>(options: Sync.RunOptions<E, R> = { 
     }
     if (report.rejected > 0) {
       // Why: "1 rejected by the server" alone left the user to guess
-      const last = (yield* (yield* Outbox.Outbox).stats()).lastRejected
+      const last = (yield* outbox.stats()).lastRejected
       if (last !== null) {
         const what = report.rejected === 1 ? `it: ${last.reason}` : `them (the last one: ${last.reason})`
         yield* Console.log(`The server refused ${what}. \`${agent.source.cli} status\` lists what was refused.`)
@@ -67,7 +67,7 @@ const syncAndReport = <E = never, R = never>(options: Sync.RunOptions<E, R> = { 
     if (report.error === null) return
     const retry = ` ${report.pending} event(s) pending; run \`${agent.source.cli} sync\` again once fixed.`
     // The last error a sync met, when this one did not meet it itself (another sync is running, say).
-    const last = (yield* (yield* Outbox.Outbox).stats()).lastError
+    const last = (yield* outbox.stats()).lastError
     const lastError = last !== null && !report.error.includes(last) ? ` Last error: ${last}` : ""
     return yield* fail(`${report.error}${report.pending > 0 ? retry : ""}${lastError}`)
   })
@@ -213,8 +213,7 @@ const runImport = (since: Option.Option<Date>, again: boolean, version: string) 
           yield* Console.error(`${file.lines} malformed line(s) left out of ${file.label}`)
         }
         if (malformedIn.length > 10) {
-          const more = malformedIn.length - 10
-          yield* Console.error(`… and malformed lines in ${more}${more >= 90 ? " or more" : ""} other file(s)`)
+          yield* Console.error(`… and malformed lines in ${malformedIn.length - 10} other file(s)`)
         }
         yield* Console.log(history.summary(totals))
         return sent

@@ -468,9 +468,7 @@ export const importItems = <E>(
           importedBytes += outcome.bytes
           events += outcome.events.length
           malformed += outcome.malformed
-          if (outcome.malformed > 0 && malformedIn.length < 100) {
-            malformedIn.push({ label: item.label, lines: outcome.malformed })
-          }
+          if (outcome.malformed > 0) malformedIn.push({ label: item.label, lines: outcome.malformed })
           unfinished += outcome.unfinished ?? 0
         }
         if (outcome._tag === "Read" || outcome._tag === "Unchanged") seen.set(item.sessionId, session)

@@ -198,7 +198,7 @@ export interface ImportTotals {
   readonly bytes: number
   readonly events: number
   readonly malformed: number
-  /** The items that had malformed lines, and how many each (the first 100 such items). */
+  /** The items that had malformed lines, and how many each. */
   readonly malformedIn?: ReadonlyArray<{ readonly label: string; readonly lines: number }>
   /** Last lines not whole yet (the agent is still writing them, or a write was cut off): read once they are. */
   readonly unfinished?: number
