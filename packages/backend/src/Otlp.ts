@@ -1,4 +1,4 @@
-import { type DescMessage, fromBinary } from "@bufbuild/protobuf"
+import { type DescMessage, fromBinary, ScalarType } from "@bufbuild/protobuf"
 import type { Telemetry } from "@opensync/domain"
 import * as Either from "effect/Either"
 import { Gunzip } from "fflate"
@@ -151,21 +151,26 @@ const protoScopes = <G extends { readonly resource?: { readonly attributes: Read
     return scopesOf(group).map((scope) => ({ resource, scope }))
   })
 
+/** Fields of numbers no OTLP version in `internal/otlp/` defines are skipped, not kept: nothing here reads them. */
+const binaryOptions = { readUnknownFields: false } as const
+
 const logsFromProtobuf = (bytes: Uint8Array): Array<Telemetry.LogRecord> =>
-  protoScopes(fromBinary(ExportLogsServiceRequestSchema, bytes).resourceLogs, (rl) => rl.scopeLogs).flatMap(
-    ({ resource, scope: sl }) =>
-      sl.logRecords.map((r) => ({
-        timeMs: nanosToMs(r.timeUnixNano),
-        observedMs: nanosToMs(r.observedTimeUnixNano),
-        body: fromAny(r.body),
-        attributes: attributesOf(r.attributes),
-        resource,
-        scope: sl.scope?.name ?? null
-      }))
+  protoScopes(
+    fromBinary(ExportLogsServiceRequestSchema, bytes, binaryOptions).resourceLogs,
+    (rl) => rl.scopeLogs
+  ).flatMap(({ resource, scope: sl }) =>
+    sl.logRecords.map((r) => ({
+      timeMs: nanosToMs(r.timeUnixNano),
+      observedMs: nanosToMs(r.observedTimeUnixNano),
+      body: fromAny(r.body),
+      attributes: attributesOf(r.attributes),
+      resource,
+      scope: sl.scope?.name ?? null
+    }))
   )
 
 const metricsFromProtobuf = (bytes: Uint8Array): Array<Telemetry.MetricPoint> => {
-  const request = fromBinary(ExportMetricsServiceRequestSchema, bytes)
+  const request = fromBinary(ExportMetricsServiceRequestSchema, bytes, binaryOptions)
   const out: Array<Telemetry.MetricPoint> = []
   for (const { resource, scope: sm } of protoScopes(request.resourceMetrics, (rm) => rm.scopeMetrics)) {
     for (const m of sm.metrics) {
@@ -321,9 +326,9 @@ const metricsFromJson = (body: unknown): Array<Telemetry.MetricPoint> => {
 /** Thrown by the size checks below: the body holds too much once decoded (413), not malformed (400). */
 class TooMuch extends Error {}
 
-const tooMuch = (what: string) =>
+const tooMuch = (what: string, limit: number = maxObjects) =>
   new TooMuch(
-    `OTLP body holds more than ${maxObjects} ${what} or nests deeper than ${maxDepth} levels; send smaller batches.`
+    `OTLP body holds more than ${limit} ${what} or nests deeper than ${maxDepth} levels; send smaller batches.`
   )
 
 const parseJson = (bytes: Uint8Array): unknown => {
@@ -332,17 +337,43 @@ const parseJson = (bytes: Uint8Array): unknown => {
   return JSON.parse(text)
 }
 
-/** The message type of each field number of `desc` that holds messages (singular or repeated); others map to nothing. */
-const messageFieldsCache = new WeakMap<DescMessage, Map<number, DescMessage>>()
-const messageFields = (desc: DescMessage): Map<number, DescMessage> => {
-  const known = messageFieldsCache.get(desc)
+/**
+ * Most fields one protobuf body may hold, each element of a packed list counted (an empty field of an unknown number is
+ * 2–3 bytes: 32 MiB of them was 11 million objects before unknown fields were dropped). An exporter's batch holds a few
+ * per message: ~100,000 at most by default.
+ */
+export const maxFields = 4 * maxObjects
+
+/**
+ * What a field number of `desc` holds, as far as counting goes: a message type (singular or repeated), or the width of
+ * one element of a packed list of numbers (1 for varints: at least a byte each); other fields map to nothing.
+ */
+type FieldShape = { readonly message: DescMessage } | { readonly width: number }
+const shapesCache = new WeakMap<DescMessage, Map<number, FieldShape>>()
+const widthOf = (scalar: ScalarType): number =>
+  scalar === ScalarType.DOUBLE || scalar === ScalarType.FIXED64 || scalar === ScalarType.SFIXED64
+    ? 8
+    : scalar === ScalarType.FLOAT || scalar === ScalarType.FIXED32 || scalar === ScalarType.SFIXED32
+      ? 4
+      : 1
+const fieldShapes = (desc: DescMessage): Map<number, FieldShape> => {
+  const known = shapesCache.get(desc)
   if (known !== undefined) return known
-  const fields = new Map<number, DescMessage>()
+  const fields = new Map<number, FieldShape>()
   for (const field of desc.fields) {
-    if (field.fieldKind === "message") fields.set(field.number, field.message)
-    else if (field.fieldKind === "list" && field.listKind === "message") fields.set(field.number, field.message)
+    if (field.fieldKind === "message") fields.set(field.number, { message: field.message })
+    else if (field.fieldKind === "list" && field.listKind === "message")
+      fields.set(field.number, { message: field.message })
+    else if (
+      field.fieldKind === "list" &&
+      field.listKind === "scalar" &&
+      field.scalar !== ScalarType.STRING &&
+      field.scalar !== ScalarType.BYTES
+    )
+      fields.set(field.number, { width: widthOf(field.scalar) })
+    else if (field.fieldKind === "list" && field.listKind === "enum") fields.set(field.number, { width: 1 })
   }
-  messageFieldsCache.set(desc, fields)
+  shapesCache.set(desc, fields)
   return fields
 }
 
@@ -362,19 +393,22 @@ const varint = (bytes: Uint8Array, at: number, end: number): readonly [number, n
 }
 
 /**
- * Counts the messages a protobuf body of type `desc` holds, nested ones included, walking the wire format without
- * decoding anything: throws `TooMuch` past `maxObjects` messages or `maxDepth` levels, a plain error where the bytes
- * are not protobuf. Run before `fromBinary`, which would build every one of them.
+ * Counts the messages and fields a protobuf body of type `desc` holds, nested ones and the elements of packed lists
+ * included, walking the wire format without decoding anything: throws `TooMuch` past `maxObjects` messages,
+ * `maxFields` fields or `maxDepth` levels, a plain error where the bytes are not protobuf. Run before `fromBinary`,
+ * which would build every one of them.
  */
 const checkMessages = (bytes: Uint8Array, desc: DescMessage): void => {
-  let count = 0
+  let messages = 0
+  let fields = 0
   const walk = (start: number, end: number, type: DescMessage, depth: number): void => {
     if (depth > maxDepth) throw tooMuch("messages")
-    const fields = messageFields(type)
+    const shapes = fieldShapes(type)
     let i = start
     while (i < end) {
       const [key, afterKey] = varint(bytes, i, end)
       i = afterKey
+      if (++fields > maxFields) throw tooMuch("fields", maxFields)
       const wire = key % 8
       if (wire === 0) i = varint(bytes, i, end)[1]
       else if (wire === 1) i += 8
@@ -383,10 +417,13 @@ const checkMessages = (bytes: Uint8Array, desc: DescMessage): void => {
         const [length, at] = varint(bytes, i, end)
         i = at + length
         if (i > end) throw truncated()
-        const inner = fields.get(Math.floor(key / 8))
-        if (inner !== undefined) {
-          if (++count > maxObjects) throw tooMuch("messages")
-          walk(at, i, inner, depth + 1)
+        const shape = shapes.get(Math.floor(key / 8))
+        if (shape !== undefined && "message" in shape) {
+          if (++messages > maxObjects) throw tooMuch("messages")
+          walk(at, i, shape.message, depth + 1)
+        } else if (shape !== undefined) {
+          fields += Math.ceil(length / shape.width)
+          if (fields > maxFields) throw tooMuch("fields", maxFields)
         }
       } else throw new Error(`unsupported wire type ${wire}`)
       if (i > end) throw truncated()

@@ -343,6 +343,30 @@ export const section = (h: Harness): void => {
       expect((await get("/health", null)).status).toEqual(200)
     })
 
+    it("skips fields it does not know, and refuses 413 a body of millions of fields, packed numbers counted", async () => {
+      const s = sid("otlp-unknown-fields")
+      // A record of a newer OTLP version: fields of numbers this one does not define, at every level, are skipped.
+      const unknown = Uint8Array.from([...delimited(20, new Uint8Array([1, 2])), 0xa8, 0x01, 0x07])
+      const known = protobufLogs(logsBody([apiRequest(s, "req_unknown", t0)]))
+      expect((await send("/v1/logs", new Uint8Array([...known, ...unknown]), proto)).status).toEqual(200)
+      expect((await detail(s)).session.figures?.telemetryRequests).toEqual(1)
+      // 1.2 million empty fields of an unknown number (3 bytes each): each would be an object kept by the decoder.
+      const empties = new Uint8Array(3 * 1_200_000)
+      for (let i = 0; i < empties.length; i += 3) empties.set([0xa2, 0x01, 0x00], i)
+      // A histogram point whose bucket counts are 1.2 million packed 64-bit numbers (each decoded as a BigInt).
+      const point = delimited(6, new Uint8Array(8 * 1_200_000))
+      const histogram = delimited(1, delimited(2, delimited(2, delimited(9, delimited(1, point)))))
+      for (const [path, body] of [
+        ["/v1/logs", empties],
+        ["/v1/metrics", empties],
+        ["/v1/metrics", histogram]
+      ] as const) {
+        const sent = await send(path, gzipSync(body, { level: 1 }), { ...proto, "content-encoding": "gzip" })
+        expect(expectError(sent, 413, "PayloadTooLarge")).toMatch(/fields .*smaller batches/)
+      }
+      expect((await get("/health", null)).status).toEqual(200)
+    })
+
     it("needs an API key of any scope, and reports when telemetry last arrived", async () => {
       const body = JSON.stringify(logsBody([]))
       expectError(await send("/v1/logs", body, json, null), 401, "Unauthorized")
