@@ -76,9 +76,21 @@ export const eventName = (record: LogRecord): string | undefined => {
   return text(record.attributes.get("event.name")) ?? body?.slice("claude_code.".length)
 }
 
+/** An ISO 8601 date and time with its offset, as Claude Code writes `event.timestamp`; fractions past ms are dropped. */
+const ISO_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?:(\.\d{1,3})\d*)?(Z|[+-]\d{2}:\d{2})$/
+
+/**
+ * The epoch ms of an ISO 8601 time, or NaN. `Date.parse` alone reads whatever V8 makes of a text (`"0"` is the year
+ * 2000, `"12"` December 2001), and a session's start only ever moves earlier: such a time stayed its start for good.
+ */
+export const isoTimeMs = (stamp: string): number => {
+  const match = ISO_TIME.exec(stamp)
+  return match === null ? Number.NaN : Date.parse(`${match[1]}${match[2] ?? ""}${match[3]}`)
+}
+
 const timeOf = (record: LogRecord): number | undefined => {
   const stamp = text(record.attributes.get("event.timestamp"))
-  const parsed = stamp === undefined ? Number.NaN : Date.parse(stamp)
+  const parsed = stamp === undefined ? Number.NaN : isoTimeMs(stamp)
   if (Number.isFinite(parsed)) return parsed
   return record.timeMs ?? record.observedMs ?? undefined
 }

@@ -60,6 +60,22 @@ describe("Claude Code's log records", () => {
     })
   })
 
+  it("reads event.timestamp as ISO 8601 only; any other text falls back to the record's own time", () => {
+    const atOf = (stamp: string) => {
+      const [event] = Telemetry.fromLogs([apiRequest({ "event.timestamp": stamp })]).events
+      return event === undefined ? undefined : new Date(event.at).toISOString()
+    }
+    const own = new Date(Date.UTC(2026, 11, 1)).toISOString()
+    expect(atOf("2026-12-02T10:00:00.123Z")).toEqual("2026-12-02T10:00:00.123Z")
+    expect(atOf("2026-12-02T10:00:00.123456789Z")).toEqual("2026-12-02T10:00:00.123Z")
+    expect(atOf("2026-12-02T12:00:00+02:00")).toEqual("2026-12-02T10:00:00.000Z")
+    expect(atOf("2026-12-02T10:00Z")).toEqual("2026-12-02T10:00:00.000Z")
+    // V8's Date.parse reads these as 2000-01-01, 2001-12-01, a local time and a day: not times Claude Code writes
+    for (const stamp of ["0", "12", "2026-12-02T10:00:00", "2026-12-02", "Tue Dec 02 2026", "2026-12-02T10:00:0012Z"]) {
+      expect([stamp, atOf(stamp)]).toEqual([stamp, own])
+    }
+  })
+
   it("names the field a decoded event fails on, not only its kind", () => {
     const converted = Telemetry.fromLogs([apiRequest({ "session.id": "" })])
     expect(converted.rejected).toBe(1)
