@@ -233,7 +233,7 @@ export const make = (
           WHERE user_id = ${userId} AND title LIKE ${like} ESCAPE '\\'`
         const match = ftsQuery(q)
         const fts = match === undefined ? undefined : yield* search.forRead(userId)
-        if (match === undefined || fts === undefined) return { clause: sql`id IN (${titles})` }
+        if (match === undefined || fts === undefined) return { clause: sql`sessions.id IN (${titles})` }
         const hitsOf = (query: string) => sql`SELECT rowid FROM search.${sql(fts)} WHERE ${sql(fts)} MATCH ${query}`
         const count = (query: Statement.Fragment, limit: number) =>
           Effect.map(
