@@ -39,21 +39,24 @@ export const usageOf = (tokens: Json): Usage.UsageFields => {
 
 /**
  * The records of a chat file: the header, then patches and messages (`.jsonl`), or the header and its `messages` (the
- * older `.json`); and how many lines were not JSON objects.
+ * older `.json`); how many lines were not JSON objects; and, for a `.json` document that is not JSON at all (cut short,
+ * or read while Gemini CLI rewrites it), why: such a file is unreadable for now, not "not a chat".
  */
 export const parse = (
   text: string,
   form: "jsonl" | "json"
-): { readonly records: ReadonlyArray<Json>; readonly malformed: number } => {
+): { readonly records: ReadonlyArray<Json>; readonly malformed: number; readonly invalid?: string } => {
   if (form === "json") {
+    let value: unknown
     try {
-      const value: unknown = JSON.parse(text)
-      if (!Lenient.isRecord(value)) return { records: [], malformed: 1 }
-      const { messages, ...header } = value
-      return { records: [header, ...(Array.isArray(messages) ? messages.filter(Lenient.isRecord) : [])], malformed: 0 }
-    } catch {
-      return { records: [], malformed: 1 }
+      value = JSON.parse(text)
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause)
+      return { records: [], malformed: 1, invalid: `not valid JSON (cut short, or being written): ${reason}` }
     }
+    if (!Lenient.isRecord(value)) return { records: [], malformed: 1 }
+    const { messages, ...header } = value
+    return { records: [header, ...(Array.isArray(messages) ? messages.filter(Lenient.isRecord) : [])], malformed: 0 }
   }
   const { lines, malformed } = Kit.SessionFiles.parseJsonLines(text)
   return { records: lines, malformed }

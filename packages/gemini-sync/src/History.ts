@@ -141,7 +141,9 @@ export const readChatFile = (
   const mapping = { ...options, source: agent.source.id }
   if (formOf(path) === "json")
     return Kit.FileAgent.readSessionFile(path, sessionId, mapping, (text) => {
-      const { records, malformed } = Chat.parse(text, "json")
+      const { records, malformed, invalid } = Chat.parse(text, "json")
+      // Reported as unreadable (and read again next time), not remembered as a file that is no chat
+      if (invalid !== undefined) throw new Error(invalid)
       const { cwd } = projectOfHeader(env, path, records[0])
       return {
         session: Chat.read(records, { syncThinking: options.syncThinking, cwd, parentId: parentOf(path) }),

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs"
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
@@ -81,6 +81,32 @@ describe("Gemini CLI subagent chats", () => {
       ).pipe(Effect.provide(layer))
     )
   }
+
+  it("an older `.json` chat cut short is unreadable for now, said at each import, not remembered as no chat", async () => {
+    const env = { HOME: home, GEMINI_SYNC_STATE_DIR: join(home, "state") }
+    const layer = Source.layer.pipe(Layer.provide(LocalState.layer(agent, env)))
+    const json = join(chats, "session-2026-09-01T08-00-5d2c1f3a.json")
+    const whole = readFileSync(fixture("session-2026-09-01T08-00-5d2c1f3a.json"), "utf8")
+    writeFileSync(json, whole.slice(0, Math.floor(whole.length / 2)))
+    const reads = await Effect.runPromise(
+      Effect.scoped(
+        Effect.flatMap(Kit.SessionSource.SessionSource, (source) =>
+          Effect.flatMap(source.history(options), (history) =>
+            Effect.forEach(
+              history.items.filter((item) => item.label === json),
+              (item) => item.read
+            )
+          )
+        )
+      ).pipe(Effect.provide(layer))
+    )
+    expect(reads).toHaveLength(1)
+    expect(reads[0]).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^unreadable: not valid JSON \(cut short/)
+    })
+    expect(reads[0]).not.toHaveProperty("notASession")
+  })
 
   it("the re-read after a turn of the parent reads its subagents' chats too", async () => {
     const events = await followUpOfParent()

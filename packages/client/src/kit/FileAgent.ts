@@ -161,7 +161,7 @@ type FileSession = SessionEvents.SessionRecord & { readonly id: string | null }
 
 /**
  * Reads the file at `path` into its session (`parse`) and the session's events from `source`, under `sessionId` when
- * the file names no session; fails with why the file cannot be read.
+ * the file names no session; fails with why the file cannot be read, or why `parse` threw (a file it cannot read now).
  */
 export const readSessionFile = <S extends FileSession>(
   path: string,
@@ -169,7 +169,12 @@ export const readSessionFile = <S extends FileSession>(
   options: MappingOptions & { readonly source: string },
   parse: (text: string) => { readonly session: S; readonly malformed: number }
 ): Effect.Effect<FileRead<S>, string> =>
-  Effect.map(SessionFiles.readText(path), (text) => fileRead(parse(text), sessionId, options))
+  Effect.flatMap(SessionFiles.readText(path), (text) =>
+    Effect.try({
+      try: () => fileRead(parse(text), sessionId, options),
+      catch: (cause) => (cause instanceof Error ? cause.message : String(cause))
+    })
+  )
 
 /**
  * `readSessionFile` for a reader that reads the file itself (`read`, given the file's size); fails with why the file
