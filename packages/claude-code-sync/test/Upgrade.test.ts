@@ -3,7 +3,7 @@
  * the agent kit) left behind, written by its own bundles: 12 hook payloads it had turned into 4 outbox events, and 12
  * more still in its inbox (old item names, headers without a format version). The current CLI must deliver all of it.
  */
-import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { expectQueueDelivered } from "@opensync/testkit/HookAgent"
@@ -57,7 +57,7 @@ describe("upgrading from claude-code-sync 0.2.0", () => {
     })
   }, 60_000)
 
-  it("reads an item without a format version as the current one, and sets aside one from a newer format", () => {
+  it("reads an item without a format version as the current one, and keeps one from a newer format", () => {
     const options = { syncToolCalls: true, syncThinking: false }
     const dir = join(fixtures, "queue-0.2.0", "inbox")
     for (const name of readdirSync(dir)) {
@@ -72,8 +72,29 @@ describe("upgrading from claude-code-sync 0.2.0", () => {
       const newer = `${JSON.stringify({ ...header, v: inboxVersion + 1 })}${text.slice(newline)}`
       expect(Source.decode({ name, text: newer, mtimeMs: 0 }, options)).toEqual({
         _tag: "Unreadable",
-        reason: `written by another claude-code-sync (inbox format ${inboxVersion + 1}); upgrade`
+        reason: `written by a newer claude-code-sync (inbox format ${inboxVersion + 1}): left in the inbox for it; upgrade claude-code-sync to send it`,
+        keep: true
       })
     }
   })
+
+  it("leaves an item of a newer format in the inbox for the CLI that reads it (it was set aside, redacted, for good)", async () => {
+    const { home, state } = upgradedHome()
+    const inbox = join(state, "inbox")
+    const [first, ...rest] = readdirSync(inbox).sort()
+    const text = readFileSync(join(inbox, first!), "utf8")
+    const newline = text.indexOf("\n")
+    const header = JSON.parse(text.slice(0, newline)) as Record<string, unknown>
+    const newer = `${JSON.stringify({ ...header, v: inboxVersion + 1 })}${text.slice(newline)}`
+    writeFileSync(join(inbox, first!), newer)
+    expect((await run(home, ["login", "--url", context.server.url, "--key", context.server.key])).code).toBe(0)
+    const sync = await run(home, ["sync"])
+    expect(sync.stdout).toContain(`Processed ${rest.length} hook payload(s)`)
+    expect(readdirSync(inbox)).toEqual([first])
+    expect(readFileSync(join(inbox, first!), "utf8")).toEqual(newer)
+    expect(existsSync(join(state, "inbox-bad")) ? readdirSync(join(state, "inbox-bad")) : []).toEqual([])
+    expect(readFileSync(join(state, "claude-code-sync.log"), "utf8")).toContain(
+      `${first}: written by a newer claude-code-sync (inbox format ${inboxVersion + 1}): left in the inbox for it`
+    )
+  }, 60_000)
 })

@@ -90,8 +90,12 @@ describe("Codex hook payloads", () => {
       Source.decode({ ...item("Stop", {}), text: `${JSON.stringify({ v: 2, hook: "Stop", receivedAt: 1 })}\n{}` })
     ).toEqual({
       _tag: "Unreadable",
-      reason: "written by another codex-sync (inbox format 2); upgrade"
+      reason: "written by a newer codex-sync (inbox format 2): left in the inbox for it; upgrade codex-sync to send it",
+      keep: true
     })
+    expect(
+      Source.decode({ ...item("Stop", {}), text: `${JSON.stringify({ v: 0, hook: "Stop", receivedAt: 1 })}\n{}` })
+    ).toEqual({ _tag: "Unreadable", reason: "written by another codex-sync (inbox format 0); upgrade" })
     expect(Kit.FileAgent.decodeHookInput("[]")).toEqual({ problem: "hook stdin is not a JSON object" })
   })
 

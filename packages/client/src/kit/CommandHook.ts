@@ -11,8 +11,11 @@ import { dirname, join } from "node:path"
 import { type Agent, type Env, paths as statePaths } from "./Agent.js"
 import * as HotPath from "./HotPath.js"
 
-/** Hook payloads above this size are cut (a hook payload is a few KB; a huge one is not worth a full disk). */
-const maxStdinBytes = 32 * 1024 * 1024
+/**
+ * Hook payloads above this size are not stored (a hook payload is a few KB; a huge one is not worth a full disk): the
+ * failure is recorded instead, and the next sync re-reads the session from the agent's history.
+ */
+export const maxStdinBytes = 32 * 1024 * 1024
 
 export interface CommandHookOptions {
   readonly agent: Agent
@@ -30,22 +33,31 @@ export interface CommandHookOptions {
   readonly cli?: string
 }
 
-/** The payload, read synchronously: cheaper than setting up a stdin stream, and the agents always close stdin. */
-const readStdin = (): string => {
+/**
+ * The payload, read synchronously: cheaper than setting up a stdin stream, and the agents always close stdin. One over
+ * `maxStdinBytes` comes back as its size and its first bytes (where the session id is), not as a payload.
+ */
+const readStdin = (): string | { readonly oversized: number; readonly head: string } => {
   try {
     const stat = fstatSync(0)
     if (!stat.isFIFO() && !stat.isFile() && !stat.isSocket()) return ""
-    const text = readFileSync(0)
-    return (text.length > maxStdinBytes ? text.subarray(0, maxStdinBytes) : text).toString("utf8")
+    const bytes = readFileSync(0)
+    if (bytes.length > maxStdinBytes) return { oversized: bytes.length, head: bytes.subarray(0, 64 * 1024).toString() }
+    return bytes.toString("utf8")
   } catch (cause) {
     throw new Error(`cannot read the hook payload from stdin: ${String(cause)}`)
   }
 }
 
-/** The session a payload belongs to, for recovering it from the agent's history when the payload could not be stored. */
-const sessionIdOf = (stdin: string): string | undefined => {
+/**
+ * The session a payload belongs to, for recovering it from the agent's history when the payload could not be stored;
+ * from the first `"session_id"` of a payload's start when it is not whole.
+ */
+const sessionIdOf = (stdin: string, whole = true): string | undefined => {
   try {
-    const id = (JSON.parse(stdin) as { session_id?: unknown }).session_id
+    const id = whole
+      ? (JSON.parse(stdin) as { session_id?: unknown }).session_id
+      : JSON.parse(/"session_id"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(stdin)?.[1] ?? "null")
     return typeof id === "string" && id !== "" ? id : undefined
   } catch {
     return undefined
@@ -67,14 +79,27 @@ export const handle = async (options: CommandHookOptions, env: Env = process.env
     const receivedAt = Date.now()
     const stdin = readStdin()
     const name = HotPath.itemName(receivedAt, agent.inboxSuffix)
-    const text = `${JSON.stringify({ v: options.inboxVersion, hook: hookName, receivedAt })}\n${stdin}`
-    try {
-      HotPath.writeInbox(paths, name, text)
-    } catch (cause) {
-      // A full disk: say so where `status` looks (with the item when small: a session's start or end is not in its
-      // history), and let the next sync re-read the session from the history.
-      HotPath.recordFailure(paths, sessionIdOf(stdin), `hook ${hookName}`, cause, { name, text })
-      return
+    if (typeof stdin !== "string") {
+      // Not stored (cut, it would be no JSON, and the item set aside for nothing): said where `status` looks, and the
+      // next sync re-reads the session from the history. The sync this hook starts still runs.
+      const size = `${(stdin.oversized / 1024 / 1024).toFixed(1)} MiB`
+      const cause = new Error(`the payload is ${size}, over the ${maxStdinBytes / 1024 / 1024} MiB a hook stores`)
+      try {
+        HotPath.prepareState(paths)
+      } catch {
+        // a failures file made before (or none: the log still says it)
+      }
+      HotPath.recordFailure(paths, sessionIdOf(stdin.head, false), `hook ${hookName}`, cause)
+    } else {
+      const text = `${JSON.stringify({ v: options.inboxVersion, hook: hookName, receivedAt })}\n${stdin}`
+      try {
+        HotPath.writeInbox(paths, name, text)
+      } catch (cause) {
+        // A full disk: say so where `status` looks (with the item when small: a session's start or end is not in its
+        // history), and let the next sync re-read the session from the history.
+        HotPath.recordFailure(paths, sessionIdOf(stdin), `hook ${hookName}`, cause, { name, text })
+        return
+      }
     }
     if (hookName === options.heartbeatOn) {
       // Once per session: which hook file the agent runs (`<cli> status` shows it).
@@ -118,7 +143,8 @@ const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
 
 /**
  * Splits a stored item into its header and the agent's stdin. Items without a version come from releases before
- * versioning and read as version 1; another version is unreadable (`cli` names the tool to upgrade).
+ * versioning and read as version 1; another version is unreadable (`cli` names the tool to upgrade), and one of a
+ * newer format is to be kept where it is (`keep`: a newer CLI, after an upgrade or before a downgrade, reads it).
  */
 export const parseItem = (
   text: string,
@@ -127,7 +153,7 @@ export const parseItem = (
   cli: string
 ):
   | { readonly _tag: "Stored"; readonly stored: StoredHook }
-  | { readonly _tag: "Unreadable"; readonly reason: string } => {
+  | { readonly _tag: "Unreadable"; readonly reason: string; readonly keep?: true } => {
   const newline = text.indexOf("\n")
   let header: unknown
   try {
@@ -137,6 +163,13 @@ export const parseItem = (
   }
   if (!isObject(header)) return { _tag: "Unreadable", reason: "unreadable hook payload: no header" }
   const version = header.v ?? 1
+  if (typeof version === "number" && version > inboxVersion) {
+    return {
+      _tag: "Unreadable",
+      reason: `written by a newer ${cli} (inbox format ${version}): left in the inbox for it; upgrade ${cli} to send it`,
+      keep: true
+    }
+  }
   if (version !== inboxVersion) {
     return { _tag: "Unreadable", reason: `written by another ${cli} (inbox format ${String(version)}); upgrade` }
   }

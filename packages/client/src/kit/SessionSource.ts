@@ -47,7 +47,8 @@ export type Decoded =
        */
       readonly read?: Decoded.Read
     }
-  | { readonly _tag: "Unreadable"; readonly reason: string }
+  /** `keep`: an item of a newer format, left in the inbox for the CLI that reads it (not set aside). */
+  | { readonly _tag: "Unreadable"; readonly reason: string; readonly keep?: true }
 
 export declare namespace Decoded {
   /** What a numbered inbox item brings its history item to (`Decoded`'s `read`). */

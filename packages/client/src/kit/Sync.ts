@@ -111,6 +111,11 @@ export const processInbox = (options: MappingOptions, server: string | null = nu
       const item = Inbox.read(paths, name)
       const decoded =
         "problem" in item ? { _tag: "Unreadable" as const, reason: item.problem } : source.decode(item, options)
+      if (decoded._tag === "Unreadable" && decoded.keep === true) {
+        // Not this CLI's to read, nor to set aside: set aside, it was redacted and pruned after a week, for good
+        yield* log(`sync: ${name}: ${decoded.reason}`)
+        continue
+      }
       if (decoded._tag === "Unreadable") {
         yield* log(`sync: ${name}: ${decoded.reason} (moved to inbox-bad/, redacted)`)
         Inbox.setAside(paths, name, "problem" in item ? undefined : yield* redactor.text(item.text))
