@@ -1,6 +1,6 @@
 import { Lenient } from "@opensync/client"
 import { Event, Limits, type Message, type ToolCall, Usage } from "@opensync/domain"
-import type { Json, MessageSnapshot, SessionSnapshot } from "./Tracker.js"
+import { inputLength, type Json, type MessageSnapshot, outputLength, type SessionSnapshot } from "./Tracker.js"
 
 /*
  * OpenCode sessions → OpenSync events. One pure function, `toEvents`, serves both the live plugin (snapshots it spooled
@@ -31,7 +31,7 @@ const summary = (text: string | undefined): string | null =>
 
 /** What an OpenCode tool was asked to do: a short summary and the paths it touches, never file contents. */
 export const summarizeInput = (tool: string, input: unknown): ToolCall.ToolInput => {
-  const bytes = Lenient.jsonLength(input)
+  const bytes = inputLength(input)
   if (!isObject(input)) return { summary: null, paths: [], bytes }
   const path = str(input.filePath) ?? str(input.path)
   const paths = path === undefined ? [] : [path]
@@ -79,12 +79,15 @@ const toolCallOf = (part: Json, sessionId: string): Event.EventEncoded | undefin
   if (start === undefined && end === undefined) return undefined
   const startedAt = start ?? (end as number)
   const metadata = obj(state.metadata)
-  const input = summarizeInput(name, state.input)
+  // A part the plugin settled (`Tracker.settle`) carries the sizes of what it no longer holds.
+  const measured = obj(part.opensync)
+  const summarized = summarizeInput(name, state.input)
+  const inputBytes = num(measured.inputBytes)
+  const input = inputBytes === undefined ? summarized : { ...summarized, bytes: inputBytes }
   const filePath = str(metadata.filepath)
   const paths = filePath !== undefined && !input.paths.includes(filePath) ? [...input.paths, filePath] : input.paths
   const error = status === "error" ? (str(state.error) ?? "error") : null
-  const output =
-    typeof state.output === "string" ? state.output.length : (JSON.stringify(state.output ?? null)?.length ?? 0)
+  const output = num(measured.outputBytes) ?? outputLength(state.output)
   const event: WithoutId<typeof Event.ToolCallEvent.Encoded> = {
     kind: "tool_call",
     source: SOURCE,

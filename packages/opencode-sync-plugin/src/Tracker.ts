@@ -10,6 +10,7 @@ export type { Json, MessageSnapshot, SessionSnapshot }
 
 interface TrackedMessage {
   info: Json | undefined
+  /** Whole parts, or `settle`d ones once the message was handed over complete. */
   readonly parts: Map<string, Json>
   dirty: boolean
 }
@@ -27,6 +28,8 @@ interface TrackedSession {
   fromStart: boolean
   /** How many snapshots of it were taken since. */
   parts: number
+  /** OpenCode deleted it: forgotten once its last changes are taken. */
+  deleted: boolean
 }
 
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
@@ -39,6 +42,78 @@ const byId = (a: Json, b: Json): number => {
   return x < y ? -1 : x > y ? 1 : 0
 }
 
+/** The size `Mapping` gives a tool's input: its JSON's length. */
+export const inputLength = (input: unknown): number => (input === undefined ? 0 : (JSON.stringify(input)?.length ?? 0))
+
+/** The size `Mapping` gives a tool's output: a string's length, else its JSON's. */
+export const outputLength = (output: unknown): number =>
+  typeof output === "string" ? output.length : (JSON.stringify(output ?? null)?.length ?? 0)
+
+/** The fields of a tool's input `Mapping.summarizeInput` reads; of the others only the names count. */
+const SUMMARIZED = new Set([
+  "command",
+  "filePath",
+  "path",
+  "pattern",
+  "url",
+  "query",
+  "subagent_type",
+  "description",
+  "name"
+])
+
+const pick = (value: unknown, keys: ReadonlyArray<string>): Json => {
+  const from = isObject(value) ? value : {}
+  const out: Record<string, unknown> = {}
+  for (const key of keys) if (from[key] !== undefined) out[key] = from[key]
+  return out
+}
+
+const IDS = ["id", "sessionID", "messageID", "type"]
+
+/**
+ * What `Mapping.toEvents` reads of a part, once its message was handed over complete: a later change to the message (a
+ * part updated again, its info filled in) re-sends it whole, with the same events, from this. Without what the mapping
+ * only measures or never reads (tool outputs, metadata and file contents, data URLs): OpenCode's process lives for days,
+ * and those would stay in it for every session it ran. The measured sizes go in `opensync`, which the mapping reads
+ * instead of measuring.
+ */
+export const settle = (part: Json): Json => {
+  switch (part.type) {
+    case "text":
+      return pick(part, [...IDS, "text", "ignored"])
+    case "reasoning":
+      return pick(part, [...IDS, "text"])
+    case "tool": {
+      if (isObject(part.opensync)) return part
+      const state = isObject(part.state) ? part.state : {}
+      const input = isObject(state.input)
+        ? Object.fromEntries(Object.entries(state.input).map(([key, v]) => [key, SUMMARIZED.has(key) ? v : null]))
+        : null
+      return {
+        ...pick(part, [...IDS, "callID", "tool"]),
+        state: {
+          ...pick(state, ["status", "time", "error"]),
+          input,
+          metadata: pick(state.metadata, ["filepath", "exit"])
+        },
+        opensync: { inputBytes: inputLength(state.input), outputBytes: outputLength(state.output) }
+      }
+    }
+    case "file": {
+      const url = typeof part.url === "string" && part.url.startsWith("data:") ? "data:" : part.url
+      return { ...pick(part, [...IDS, "filename", "mime"]), url, source: pick(part.source, ["path"]) }
+    }
+    case "retry": {
+      const error = isObject(part.error) ? part.error : {}
+      return { ...pick(part, IDS), error: { ...pick(error, ["name"]), data: pick(error.data, ["message"]) } }
+    }
+    default:
+      // Step markers (with their tokens and cost), patches, subtasks, agents, compactions: small, all kept
+      return part
+  }
+}
+
 /** Folds bus events into per-session state; `apply` says when a session should be flushed, `take` hands it over. */
 export class Tracker {
   private readonly sessions = new Map<string, TrackedSession>()
@@ -46,7 +121,15 @@ export class Tracker {
   private session(id: string): TrackedSession {
     let session = this.sessions.get(id)
     if (session === undefined) {
-      session = { info: undefined, infoDirty: false, messages: new Map(), idle: false, fromStart: false, parts: 0 }
+      session = {
+        info: undefined,
+        infoDirty: false,
+        messages: new Map(),
+        idle: false,
+        fromStart: false,
+        parts: 0,
+        deleted: false
+      }
       this.sessions.set(id, session)
     }
     return session
@@ -81,8 +164,15 @@ export class Tracker {
       case "session.deleted": {
         const info = isObject(props.info) ? props.info : undefined
         const id = text(info?.id) ?? text(props.sessionID)
-        if (id === undefined) return undefined
-        return this.sessions.has(id) ? id : undefined
+        const session = id === undefined ? undefined : this.sessions.get(id)
+        if (id === undefined || session === undefined) return undefined
+        // Its last changes are still taken (`take` then forgets it); with none, it is forgotten now.
+        if (!this.hasChanges(id)) {
+          this.sessions.delete(id)
+          return undefined
+        }
+        session.deleted = true
+        return id
       }
       case "session.status": {
         const id = text(props.sessionID)
@@ -171,19 +261,37 @@ export class Tracker {
     return [...this.sessions.keys()].filter((id) => this.hasChanges(id))
   }
 
+  /** What it holds: the sessions, and the JSON length of their messages' info and parts (for tests and diagnostics). */
+  held(): { readonly sessions: number; readonly chars: number } {
+    let chars = 0
+    for (const session of this.sessions.values()) {
+      for (const message of session.messages.values()) {
+        chars += JSON.stringify(message.info ?? null).length
+        for (const part of message.parts.values()) chars += JSON.stringify(part).length
+      }
+    }
+    return { sessions: this.sessions.size, chars }
+  }
+
   /**
    * The session's metadata and every message that changed since the last `take`, marked clean. Messages whose info
    * has not arrived yet stay pending. Undefined when nothing changed. Numbered (`part`: 1, 2, …) while the snapshots
-   * taken hold the whole session (`fromStart`).
+   * taken hold the whole session (`fromStart`). A message taken complete (`time.completed`, or the turn ended) keeps
+   * only its parts `settle`d; a deleted session is forgotten.
    */
   take(id: string): SessionSnapshot | undefined {
     const session = this.sessions.get(id)
     if (session === undefined || !this.hasChanges(id)) return undefined
+    if (session.deleted) this.sessions.delete(id)
     const messages: Array<MessageSnapshot> = []
     for (const message of session.messages.values()) {
       if (!message.dirty || message.info === undefined) continue
       messages.push({ info: message.info, parts: [...message.parts.values()].sort(byId) })
       message.dirty = false
+      const time = isObject(message.info.time) ? message.info.time : {}
+      if (session.idle || time.completed !== undefined) {
+        for (const [partId, part] of message.parts) message.parts.set(partId, settle(part))
+      }
     }
     session.infoDirty = false
     messages.sort((a, b) => byId(a.info, b.info))

@@ -138,4 +138,81 @@ describe("Tracker on the captured bus events of OpenCode 1.18.33", () => {
       { info: { id: "msg_1", sessionID: MAIN, role: "user", time: { created: 1 } }, parts: [part] }
     ])
   })
+
+  it("re-sends a message handed over complete with the same events, from what it kept of its parts", () => {
+    const { flushed, tracker } = replay("global")
+    for (const id of [MAIN, CHILD]) {
+      const last = new Map<string, SessionSnapshot["messages"][number]>()
+      for (const s of flushed.filter((s) => s.sessionId === id))
+        for (const m of s.messages) last.set(String(m.info.id), m)
+      // Each message changes again after it was handed over (its info re-sent, as OpenCode does after a turn)
+      for (const message of last.values())
+        tracker.apply({ type: "message.updated", properties: { info: message.info } })
+      const again = tracker.take(id)!
+      expect(again.messages.length).toBe(last.size)
+      const tools = again.messages.flatMap((m) => m.parts).filter((p) => p.type === "tool")
+      expect(tools.length).toBe(id === MAIN ? 4 : 0)
+      for (const part of tools) expect(part.state).not.toHaveProperty("output")
+      for (const mapping of [options, { syncToolCalls: true, syncThinking: true }]) {
+        const before = Mapping.toEvents({ sessionId: id, info: null, messages: [...last.values()] }, mapping)
+        expect(Mapping.toEvents({ ...again, info: null }, mapping)).toEqual(before)
+      }
+    }
+  })
+
+  it("lets go of the content of large tool parts once handed over, and of a deleted session", () => {
+    const tracker = new Tracker()
+    const big = "x".repeat(256 * 1024)
+    const sessions = Array.from({ length: 40 }, (_, i) => `ses_${String(i).padStart(3, "0")}`)
+    const snapshots: Array<SessionSnapshot> = []
+    for (const sessionID of sessions) {
+      const messageID = `msg_${sessionID}`
+      const info = { id: messageID, sessionID, role: "assistant", time: { created: 1 } }
+      tracker.apply({ type: "message.updated", properties: { info } })
+      for (let n = 0; n < 20; n++) {
+        const part = {
+          id: `prt_${String(n).padStart(3, "0")}`,
+          sessionID,
+          messageID,
+          type: "tool",
+          callID: `call_${n}`,
+          tool: "write",
+          state: {
+            status: "completed",
+            input: { filePath: `/tmp/f${n}`, content: big },
+            output: big,
+            metadata: { diff: big, filepath: `/tmp/f${n}` },
+            time: { start: 1, end: 2 }
+          }
+        }
+        tracker.apply({ type: "message.part.updated", properties: { part } })
+      }
+      tracker.apply({ type: "message.updated", properties: { info: { ...info, time: { created: 1, completed: 3 } } } })
+      const id = tracker.apply({ type: "session.idle", properties: { sessionID } })
+      snapshots.push(tracker.take(id!)!)
+    }
+    // What was handed over is whole; what stays is a few hundred characters a part
+    expect(snapshots.every((s) => s.messages[0]!.parts.every((p) => (p.state as { output: string }).output === big)))
+    expect(tracker.held().chars).toBeLessThan(sessions.length * 20 * 400)
+    // A part updated again after that is re-sent with the rest of its message, as it was
+    const first = snapshots[0]!
+    const part = first.messages[0]!.parts[3]!
+    expect(tracker.apply({ type: "message.part.updated", properties: { part } })).toBe(first.sessionId)
+    expect(Mapping.toEvents(tracker.take(first.sessionId)!, options)).toEqual(Mapping.toEvents(first, options))
+
+    for (const sessionID of sessions) {
+      expect(tracker.apply({ type: "session.deleted", properties: { info: { id: sessionID } } })).toBeUndefined()
+    }
+    expect(tracker.held()).toEqual({ sessions: 0, chars: 0 })
+    // A session deleted with changes not taken yet: they are taken, then it is forgotten
+    const info = { id: "msg_late", sessionID: MAIN, role: "user", time: { created: 1 } }
+    tracker.apply({ type: "message.updated", properties: { info } })
+    tracker.apply({
+      type: "message.part.updated",
+      properties: { part: { id: "prt_1", type: "text", text: "hi", messageID: "msg_late", sessionID: MAIN } }
+    })
+    expect(tracker.apply({ type: "session.deleted", properties: { info: { id: MAIN } } })).toBe(MAIN)
+    expect(tracker.take(MAIN)?.messages.length).toBe(1)
+    expect(tracker.held().sessions).toBe(0)
+  })
 })
