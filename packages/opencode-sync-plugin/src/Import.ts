@@ -1,6 +1,8 @@
 import { Kit, type Outbox, type Redactor } from "@opensync/client"
+import { paths as statePaths } from "@opensync/client/kit/Agent"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import { agent } from "./Agent.js"
 import * as Mapping from "./Mapping.js"
 import * as Sessions from "./Sessions.js"
 import * as Storage from "./Storage.js"
@@ -58,22 +60,52 @@ export const open = (
     const legacy = yield* Storage.listLegacy(where.legacy, options.since)
     const { refs, counts } = Sessions.combine(fromDb, legacy, where, sqlite !== undefined)
     const mapping = { syncToolCalls: options.syncToolCalls, syncThinking: options.syncThinking }
-    const item = (ref: Storage.SessionRef): Kit.SessionSource.HistoryItem<Storage.StorageReadError> => ({
-      sessionId: ref.id,
-      label: ref.file ?? `${where.database} (${ref.id})`,
-      size: 0,
-      // OpenCode bumps a session's update time with every message and part: an unchanged time is nothing to read.
-      key: Sessions.keyOf(ref),
-      version: Sessions.versionOf(ref),
-      read: Effect.map(
-        ref.store === "sqlite" && sqlite !== undefined ? sqlite.load(ref.id) : Storage.loadLegacy(where.legacy, ref),
-        (snapshot) => ({
-          ok: true as const,
-          events: snapshot === undefined ? [] : Mapping.toEvents(snapshot, mapping),
-          malformed: 0
-        })
-      )
-    })
+    const stateDir = statePaths(agent, options.env ?? process.env).stateDir
+    let notes = Sessions.readNotes(stateDir)
+    // Noted before the kit records the session's version (`Sessions.Note`); a session that cannot be noted incomplete
+    // is left out, unrecorded, for the next import: recording it would leave out for good what could not be read.
+    const note = (key: string, malformed: number): Kit.SessionSource.ItemFailure | undefined => {
+      const now = malformed > 0 ? "incomplete" : notes.has(key) ? "whole" : undefined
+      if (now === undefined || notes.get(key) === now) return undefined
+      const next = new Map(notes).set(key, now)
+      try {
+        Sessions.writeNotes(stateDir, next)
+        notes = next
+      } catch (error) {
+        // (Left incomplete, it is read again: no harm)
+        if (now === "incomplete") {
+          const file = Sessions.notesFile(stateDir)
+          return { ok: false, reason: `${malformed} record(s) cannot be read, and ${file} cannot be written: ${error}` }
+        }
+      }
+      return undefined
+    }
+    const item = (ref: Storage.SessionRef): Kit.SessionSource.HistoryItem<Storage.StorageReadError> => {
+      const key = Sessions.keyOf(ref)
+      const noted = notes.get(key)
+      return {
+        sessionId: ref.id,
+        label: ref.file ?? `${where.database} (${ref.id})`,
+        size: 0,
+        // OpenCode bumps a session's update time with every message and part: an unchanged time is nothing to read.
+        key,
+        version: Sessions.listedVersion(ref, noted),
+        ...(noted === "incomplete" ? { always: true } : {}),
+        read: Effect.map(
+          ref.store === "sqlite" && sqlite !== undefined ? sqlite.read(ref.id) : Storage.readLegacy(where.legacy, ref),
+          (loaded): Kit.SessionSource.ItemEvents => {
+            const malformed = loaded?.malformed ?? 0
+            return (
+              note(key, malformed) ?? {
+                ok: true,
+                events: loaded === undefined ? [] : Mapping.toEvents(loaded.snapshot, mapping),
+                malformed
+              }
+            )
+          }
+        )
+      }
+    }
     const summary = (totals: Kit.SessionSource.ImportTotals) => Sessions.summary(totals, counts, where)
     const history = { items: refs.map(item), where: `${where.database}, ${where.legacy}`, summary }
     return { history, counts }

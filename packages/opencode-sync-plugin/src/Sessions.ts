@@ -4,7 +4,7 @@
  * it with every message and part). What `import` lists (`Storage.ts`, `Import.ts`) and what the quick check of an
  * unchanged history (`bin.ts`) compares with the bookkeeping. No Effect: the CLI's small entry point imports this.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import * as ImportText from "@opensync/client/kit/ImportText"
@@ -47,7 +47,11 @@ const entries = (dir: string): ReadonlyArray<string> => {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
-/** Every session file under `<root>/session/<project>/`, with its last update (`time.updated`, else the mtime). */
+/**
+ * Every session file under `<root>/session/<project>/`, with its last update (`time.updated`, else the mtime). A file
+ * that cannot be read (cut short) is still a session, named by its file (`<ses>.json`): its messages and parts are
+ * read, and the file counted malformed (`Storage.readLegacy`).
+ */
 export const legacySessions = (root: string, since: number | undefined): ReadonlyArray<SessionRef> => {
   const sessionRoot = join(root, "session")
   const refs: Array<SessionRef> = []
@@ -59,10 +63,11 @@ export const legacySessions = (root: string, since: number | undefined): Readonl
       try {
         info = JSON.parse(readFileSync(file, "utf8"))
       } catch {
-        continue
+        info = undefined
       }
-      if (!isObject(info) || typeof info.id !== "string") continue
-      const time = isObject(info.time) ? info.time : {}
+      const id = isObject(info) && typeof info.id === "string" ? info.id : name.slice(0, -".json".length)
+      if (id === "") continue
+      const time = isObject(info) && isObject(info.time) ? info.time : {}
       let updatedAt = 0
       if (typeof time.updated === "number") updatedAt = time.updated
       else {
@@ -71,7 +76,7 @@ export const legacySessions = (root: string, since: number | undefined): Readonl
         } catch {}
       }
       if (since !== undefined && updatedAt < since) continue
-      refs.push({ id: info.id, updatedAt, store: "json", file })
+      refs.push({ id, updatedAt, store: "json", file })
     }
   }
   return refs.sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : 1))
@@ -93,6 +98,43 @@ export const databaseSessions = (path: string): ReadonlyArray<SessionRef> => {
     db.close()
   }
 }
+
+/**
+ * What `import` notes of a session it read with records it could not parse (`incomplete`), and of one such that read
+ * whole since (`whole`), in the state folder. An update time does not change when a file cut short is repaired: an
+ * incomplete session is read by every import (`HistoryItem.always`) until it reads whole, and a noted one is listed
+ * under a version of its own (`listedVersion`), so its version is recorded only by a read that was committed after
+ * that (an import cut short after the read that found it whole leaves it to the next one).
+ */
+export type Note = "incomplete" | "whole"
+
+export const notesFile = (stateDir: string): string => join(stateDir, "opencode-incomplete.json")
+
+/** The sessions noted in `notesFile`, by key; none when it is missing or unreadable. */
+export const readNotes = (stateDir: string): ReadonlyMap<string, Note> => {
+  const notes = new Map<string, Note>()
+  try {
+    const json: unknown = JSON.parse(readFileSync(notesFile(stateDir), "utf8"))
+    if (isObject(json)) {
+      for (const [key, note] of Object.entries(json))
+        if (note === "incomplete" || note === "whole") notes.set(key, note)
+    }
+  } catch {}
+  return notes
+}
+
+/** Replaces `notesFile` (a new file, renamed over it); throws when it cannot be written. */
+export const writeNotes = (stateDir: string, notes: ReadonlyMap<string, Note>): void => {
+  const file = notesFile(stateDir)
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 })
+  const temp = `${file}.${process.pid}.tmp`
+  writeFileSync(temp, JSON.stringify(Object.fromEntries(notes)), { mode: 0o600 })
+  renameSync(temp, file)
+}
+
+/** The version `import` lists a session under: its update time, with its note (`Note`) when it has one. */
+export const listedVersion = (ref: SessionRef, note: Note | undefined): string =>
+  note === undefined ? versionOf(ref) : `${versionOf(ref)}:${note}`
 
 /** Where the import looked, and how many sessions it listed in each store (legacy ones the database lacks). */
 export interface Counts {
@@ -127,7 +169,10 @@ export const combine = (
   }
 }
 
-/** The line `import` ends with: `2000 sessions (3 new, …): read 3 session(s) (2000 from …/opencode.db), …`. */
+/**
+ * The line `import` ends with: `2000 sessions (3 new, …): read 3 session(s) (2000 from …/opencode.db), … queued`, and
+ * how many records could not be read (`, 2 malformed record(s) left out`).
+ */
 export const summary = (
   totals: ImportText.Read,
   counts: Counts,
@@ -140,5 +185,7 @@ export const summary = (
   return totals.found.sessions === 0
     ? `No OpenCode sessions found (looked in ${where.database} and ${where.legacy}).`
     : `${ImportText.foundText(totals.found)}: read ${totals.items} session(s) (${from.join(", ")}), ` +
-        `${totals.events} event(s) queued.`
+        `${totals.events} event(s) queued` +
+        (totals.malformed > 0 ? `, ${totals.malformed} malformed record(s) left out (read again next time)` : "") +
+        "."
 }

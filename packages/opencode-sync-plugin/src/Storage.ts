@@ -69,10 +69,21 @@ export const sessionInfoOfRow = (row: Readonly<Record<string, unknown>>): Json =
   return info
 }
 
+/**
+ * A stored session, and how many of its records could not be read (a row's `data` or a file that is not a JSON object
+ * with its id, a file cut short): left out, and counted so `import` says so and reads the session again next time.
+ */
+export interface Loaded {
+  readonly snapshot: SessionSnapshot
+  readonly malformed: number
+}
+
 /** A read-only view of `opencode.db`. */
 export interface SqliteStore {
   readonly path: string
   readonly list: (since: number | undefined) => Effect.Effect<ReadonlyArray<SessionRef>, StorageReadError>
+  /** The session with the count of its rows that could not be read; undefined when it is not there. */
+  readonly read: (id: string) => Effect.Effect<Loaded | undefined, StorageReadError>
   readonly load: (id: string) => Effect.Effect<SessionSnapshot | undefined, StorageReadError>
 }
 
@@ -104,48 +115,57 @@ export const openSqlite = (path: string) =>
         reason: "it has no session, message and part tables (not an OpenCode database?)"
       })
     }
+    const read = (id: string) =>
+      Effect.gen(function* () {
+        const [session] = yield* query("SELECT * FROM session WHERE id = ?", [id])
+        if (session === undefined) return undefined
+        const messageRows = yield* query("SELECT id, session_id, data FROM message WHERE session_id = ? ORDER BY id", [
+          id
+        ])
+        const partRows = yield* query(
+          "SELECT id, message_id, session_id, data FROM part WHERE session_id = ? ORDER BY id",
+          [id]
+        )
+        let malformed = 0
+        const parts = new Map<string, Array<Json>>()
+        for (const row of partRows) {
+          const data = parseJson(row.data)
+          if (data === undefined) {
+            malformed++
+            continue
+          }
+          const messageId = String(row.message_id)
+          // Given its ids in place (a fresh parse nothing else holds): V8 adds properties to a spread's copy on a slow path
+          const part = Object.assign(data, {
+            id: String(row.id),
+            sessionID: String(row.session_id),
+            messageID: messageId
+          })
+          const list = parts.get(messageId)
+          if (list === undefined) parts.set(messageId, [part])
+          else list.push(part)
+        }
+        const messages: Array<MessageSnapshot> = []
+        for (const row of messageRows) {
+          const data = parseJson(row.data)
+          if (data === undefined) {
+            malformed++
+            continue
+          }
+          const messageId = String(row.id)
+          messages.push({
+            info: Object.assign(data, { id: messageId, sessionID: id }),
+            parts: parts.get(messageId) ?? []
+          })
+        }
+        const snapshot: SessionSnapshot = { sessionId: id, info: sessionInfoOfRow(session), messages }
+        return { snapshot, malformed } satisfies Loaded
+      })
     const store: SqliteStore = {
       path,
       list: (since) => query(Sessions.LIST_SQL, [since ?? 0]).pipe(Effect.map((rows) => rows.map(Sessions.refOfRow))),
-      load: (id) =>
-        Effect.gen(function* () {
-          const [session] = yield* query("SELECT * FROM session WHERE id = ?", [id])
-          if (session === undefined) return undefined
-          const messageRows = yield* query(
-            "SELECT id, session_id, data FROM message WHERE session_id = ? ORDER BY id",
-            [id]
-          )
-          const partRows = yield* query(
-            "SELECT id, message_id, session_id, data FROM part WHERE session_id = ? ORDER BY id",
-            [id]
-          )
-          const parts = new Map<string, Array<Json>>()
-          for (const row of partRows) {
-            const data = parseJson(row.data)
-            if (data === undefined) continue
-            const messageId = String(row.message_id)
-            // Given its ids in place (a fresh parse nothing else holds): V8 adds properties to a spread's copy on a slow path
-            const part = Object.assign(data, {
-              id: String(row.id),
-              sessionID: String(row.session_id),
-              messageID: messageId
-            })
-            const list = parts.get(messageId)
-            if (list === undefined) parts.set(messageId, [part])
-            else list.push(part)
-          }
-          const messages: Array<MessageSnapshot> = []
-          for (const row of messageRows) {
-            const data = parseJson(row.data)
-            if (data === undefined) continue
-            const messageId = String(row.id)
-            messages.push({
-              info: Object.assign(data, { id: messageId, sessionID: id }),
-              parts: parts.get(messageId) ?? []
-            })
-          }
-          return { sessionId: id, info: sessionInfoOfRow(session), messages } satisfies SessionSnapshot
-        })
+      read,
+      load: (id) => Effect.map(read(id), (loaded) => loaded?.snapshot)
     }
     return store
   })
@@ -155,39 +175,58 @@ export const openSqlite = (path: string) =>
 
 const entries = (dir: string) => Effect.promise(() => readdir(dir).catch((): Array<string> => []))
 
+/** The file's JSON object; `gone` when it was deleted since it was listed, undefined when it cannot be read. */
 const readJson = (file: string) =>
-  Effect.promise(() =>
-    readFile(file, "utf8").then(
-      (text) => parseJson(text),
-      () => undefined
-    )
+  Effect.promise(
+    (): Promise<Json | "gone" | undefined> =>
+      readFile(file, "utf8").then(
+        (text) => parseJson(text),
+        (error) => ((error as NodeJS.ErrnoException).code === "ENOENT" ? "gone" : undefined)
+      )
   )
 
 /** Every session file under `storage/session/<project>/`, with its last update (`Sessions.legacySessions`). */
 export const listLegacy = (root: string, since: number | undefined) =>
   Effect.sync(() => Sessions.legacySessions(root, since))
 
-/** One legacy session with its messages and parts. */
-export const loadLegacy = (root: string, ref: SessionRef) =>
+/** One legacy session with its messages and parts, and the count of its files that could not be read. */
+export const readLegacy = (root: string, ref: SessionRef) =>
   Effect.gen(function* () {
-    const info = ref.file === undefined ? undefined : yield* readJson(ref.file)
+    let malformed = 0
+    // A file with its id, else counted (a file deleted since it was listed is not)
+    const record = (json: Json | "gone" | undefined): Json | undefined => {
+      if (json === "gone") return undefined
+      if (json !== undefined && typeof json.id === "string") return json
+      malformed++
+      return undefined
+    }
+    const info = ref.file === undefined ? undefined : record(yield* readJson(ref.file))
     const messageDir = join(root, "message", ref.id)
     const messages: Array<MessageSnapshot> = []
     for (const name of (yield* entries(messageDir)).sort()) {
       if (!name.endsWith(".json")) continue
-      const message = yield* readJson(join(messageDir, name))
-      if (message === undefined || typeof message.id !== "string") continue
-      const partDir = join(root, "part", message.id)
+      const message = record(yield* readJson(join(messageDir, name)))
+      if (message === undefined) continue
+      const partDir = join(root, "part", String(message.id))
       const parts: Array<Json> = []
       for (const partName of yield* entries(partDir)) {
         if (!partName.endsWith(".json")) continue
-        const part = yield* readJson(join(partDir, partName))
-        if (part !== undefined && typeof part.id === "string") parts.push(part)
+        const part = record(yield* readJson(join(partDir, partName)))
+        if (part !== undefined) parts.push(part)
       }
       messages.push({ info: message, parts: parts.sort(byId) })
     }
-    return { sessionId: ref.id, info: info ?? null, messages: messages.sort((a, b) => byId(a.info, b.info)) }
+    const snapshot: SessionSnapshot = {
+      sessionId: ref.id,
+      info: info ?? null,
+      messages: messages.sort((a, b) => byId(a.info, b.info))
+    }
+    return { snapshot, malformed } satisfies Loaded
   })
+
+/** One legacy session with its messages and parts (what could be read of them). */
+export const loadLegacy = (root: string, ref: SessionRef) =>
+  Effect.map(readLegacy(root, ref), ({ snapshot }) => snapshot)
 
 /** Where `import` looks, from the environment (`XDG_DATA_HOME`, `OPENCODE_DATA_DIR`, `OPENCODE_DB`). */
 export const locations = (env: Env = process.env) => ({

@@ -6,6 +6,7 @@
  * sync the plugin starts after a turn starts ~0.1 s sooner. No Effect here.
  */
 import { existsSync } from "node:fs"
+import { paths as statePaths } from "@opensync/client/kit/Agent"
 import * as Entry from "@opensync/client/kit/Entry"
 import * as ImportText from "@opensync/client/kit/ImportText"
 import packageJson from "../package.json" with { type: "json" }
@@ -21,8 +22,14 @@ Entry.run({
     const database = existsSync(where.database)
     const fromDb = database ? Sessions.databaseSessions(where.database) : []
     const { refs, counts } = Sessions.combine(fromDb, Sessions.legacySessions(where.legacy, undefined), where, database)
+    // A session noted incomplete is read by every import (`Sessions.Note`): never answered from the bookkeeping.
+    const notes = Sessions.readNotes(statePaths(agent, env).stateDir)
     return {
-      items: refs.map((ref) => ({ key: Sessions.keyOf(ref), version: Sessions.versionOf(ref), sessionId: ref.id })),
+      items: refs.map((ref) => {
+        const key = Sessions.keyOf(ref)
+        const note = notes.get(key)
+        return { key, version: note === "incomplete" ? note : Sessions.listedVersion(ref, note), sessionId: ref.id }
+      }),
       summary: (found) => Sessions.summary(ImportText.unchanged(found), counts, where)
     }
   }

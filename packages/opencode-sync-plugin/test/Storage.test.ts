@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
 import { createClient } from "@libsql/client"
@@ -8,6 +8,7 @@ import * as Layer from "effect/Layer"
 import { importAll } from "../src/Import.js"
 import * as Mapping from "../src/Mapping.js"
 import * as Storage from "../src/Storage.js"
+import { run } from "./support/cli.js"
 import { writeDatabase } from "./support/database.js"
 import { exported, exportedSnapshot, MAIN } from "./support/fixtures.js"
 import { drainAll, tempDir } from "./support/outbox.js"
@@ -69,6 +70,22 @@ describe("Storage and import", () => {
     })
   )
 
+  it.live("counts the rows of opencode.db whose data cannot be read, and reads the rest", () =>
+    Effect.gen(function* () {
+      const path = join(dir.path, "data/opencode/opencode.db")
+      yield* Effect.promise(() => writeDatabase(path, [exported]))
+      const db = createClient({ url: `file:${path}` })
+      const part = exported.messages.at(-1)!.parts[0]!
+      yield* Effect.promise(() =>
+        db.execute({ sql: "UPDATE part SET data = '{\"type\":' WHERE id = ?", args: [String(part.id)] })
+      )
+      db.close()
+      const loaded = yield* Effect.scoped(Effect.flatMap(Storage.openSqlite(path), (store) => store!.read(MAIN)))
+      expect(loaded?.malformed).toBe(1)
+      expect(loaded?.snapshot.messages.flatMap((m) => m.parts).map((p) => p.id)).not.toContain(part.id)
+    })
+  )
+
   it.live("reads the legacy JSON storage into the same events", () =>
     Effect.gen(function* () {
       const root = join(dir.path, "data/opencode/storage")
@@ -121,5 +138,60 @@ describe("Storage and import", () => {
         `Cannot read OpenCode's sessions at ${path}: it has no session, message and part tables (not an OpenCode database?)`
       )
     }).pipe(Effect.provide(layer()))
+  )
+
+  it.live("counts legacy files cut short as malformed, and imports them again once they are whole", () =>
+    Effect.gen(function* () {
+      const root = join(dir.path, "data/opencode/storage")
+      writeLegacy(root, [exported])
+      // The last prompt's message file and a reply's text part cut short (a crash while OpenCode wrote them)
+      const prompt = exported.messages.filter((m) => m.info.role === "user").at(-1)!
+      const reply = exported.messages.find(
+        (m) => m.info.role === "assistant" && m.parts.some((p) => p.type === "text")
+      )!
+      const text = reply.parts.find((p) => p.type === "text")!
+      const files = [
+        join(root, "message", MAIN, `${String(prompt.info.id)}.json`),
+        join(root, "part", String(reply.info.id), `${String(text.id)}.json`)
+      ]
+      const whole = files.map((file) => readFileSync(file, "utf8"))
+      for (const [i, file] of files.entries()) writeFileSync(file, whole[i]!.slice(0, 40))
+      const cliEnv = { XDG_DATA_HOME: env.XDG_DATA_HOME! }
+      const importOnce = () => Effect.promise(() => run(dir.path, ["import"], cliEnv))
+      const outbox = Outbox.layer(join(dir.path, ".config/opencode-sync/outbox"))
+      const queued = () => drainAll.pipe(Effect.provide(outbox))
+      const expected = Mapping.toEvents(exportedSnapshot, options)
+      const byMessage = (events: ReadonlyArray<(typeof expected)[number]>, id: unknown) =>
+        events.filter((e) => e.kind === "message" && e.messageId === id)
+
+      const first = yield* importOnce()
+      // (It exits 1: no server is configured, so the events stay queued)
+      expect(first.stdout).toContain("1 session (1 new, 0 updated, 0 unchanged): read 1 session(s)")
+      expect(first.stdout).toContain("event(s) queued, 2 malformed record(s) left out (read again next time).")
+      expect(first.stderr).toContain(`2 malformed line(s) left out of ${join(root, "session")}`)
+      const before = yield* queued()
+      expect(byMessage(before, prompt.info.id)).toEqual([])
+      expect(byMessage(before, reply.info.id)).not.toEqual(byMessage(expected, reply.info.id))
+
+      // Still cut short: read again, and said again
+      const again = yield* importOnce()
+      expect(again.stdout).toContain("2 malformed record(s) left out")
+      expect(yield* queued()).toEqual([])
+
+      // Repaired: what was missing is queued, as `opencode export` has it
+      for (const [i, file] of files.entries()) writeFileSync(file, whole[i]!)
+      const repaired = yield* importOnce()
+      expect(repaired.stdout).toContain("1 session (0 new, 1 updated, 0 unchanged): read 1 session(s)")
+      expect(repaired.stdout).not.toContain("malformed")
+      const after = yield* queued()
+      expect(byMessage(after, prompt.info.id)).toEqual(byMessage(expected, prompt.info.id))
+      expect(byMessage(after, reply.info.id)).toEqual(byMessage(expected, reply.info.id))
+
+      // Then it is whole: read once more (its note changed), then answered from the bookkeeping
+      yield* importOnce()
+      const last = yield* importOnce()
+      expect(last.stdout).toContain("1 session (0 new, 0 updated, 1 unchanged): read 0 session(s)")
+      expect(yield* queued()).toEqual([])
+    })
   )
 })
