@@ -246,6 +246,80 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     })
   })
 
+  it("config and status never show a password in the server URL, nor a key of another format", async () => {
+    const dir = home()
+    mkdirSync(join(dir, ".config", "claude-code-sync"), { recursive: true })
+    writeFileSync(
+      configPath(dir),
+      JSON.stringify({ convexUrl: "https://bob:hunter2secret@example.com", apiKey: "hunter2pass" })
+    )
+    const fromEnv = cleanEnv(dir, {
+      CLAUDE_SYNC_CONVEX_URL: "http://eve:hunter2secret@127.0.0.1:9",
+      CLAUDE_SYNC_API_KEY: "osk_hunter2"
+    })
+    for (const [env, url, key] of [
+      [cleanEnv(dir), "https://***@example.com", "(not an OpenSync key, 11 characters)"],
+      [fromEnv, "http://***@127.0.0.1:9", "(a malformed OpenSync key, 11 characters)"]
+    ] as const) {
+      for (const args of [["config"], ["config", "--json"], ["status"], ["status", "--json"]]) {
+        const result = await exec(cli, args, env)
+        expect(`${result.stdout}${result.stderr}`, args.join(" ")).not.toContain("hunter2")
+        if (args[1] === "--json") {
+          const config = JSON.parse(result.stdout)
+          expect(args[0] === "config" ? config : config.config).toMatchObject({ convexUrl: url, apiKey: key })
+        } else {
+          expect(result.stdout).toContain(
+            `convexUrl      "${url}" is not an http(s) URL without a user name or password`
+          )
+          expect(result.stdout).toContain(`apiKey         ${key}`)
+        }
+      }
+    }
+  })
+
+  it("set, logout and login say when an environment variable overrides the file", async () => {
+    const dir = home()
+    const revoked = ApiKey.generate()
+    const withEnv = (args: ReadonlyArray<string>, extra: Record<string, string>) =>
+      exec(cli, args, cleanEnv(dir, extra))
+    // login with another key in the environment: saved, but nothing else is configured with a key syncs do not use
+    const login = await withEnv(["login", "--url", server.url, "--key", server.key], { CLAUDE_SYNC_API_KEY: revoked })
+    expect(login.code).toBe(1)
+    expect(login.stdout).toContain(`Saved the server URL and key ${ApiKey.displayPrefix(server.key)}…`)
+    expect(login.stderr).toContain("CLAUDE_SYNC_API_KEY is set in the environment and takes precedence")
+    expect(login.stderr).toContain("`unset CLAUDE_SYNC_API_KEY`")
+    expect(readConfig(dir)).toEqual({ convexUrl: server.url, apiKey: server.key })
+    const settings = join(dir, ".claude", "settings.json")
+    expect(existsSync(settings) ? readFileSync(settings, "utf8") : "").not.toContain(revoked)
+    // The same key in the environment (the flag falls back to it) overrides nothing
+    const same = await withEnv(["login", "--url", server.url], { CLAUDE_SYNC_API_KEY: server.key })
+    expect([same.code, same.stderr]).toEqual([0, ""])
+    expect(readFileSync(settings, "utf8")).toContain(server.key)
+
+    // set: what was saved, not what the environment gives, nor the text typed
+    const env = { CLAUDE_SYNC_API_KEY: revoked, CLAUDE_SYNC_CONVEX_URL: "http://127.0.0.1:9" }
+    const setKey = await withEnv(["set", "apiKey", server.key], env)
+    expect(setKey.stdout).toContain(`Set apiKey = ${ApiKey.displayPrefix(server.key)}… in ${configPath(dir)}.`)
+    expect(setKey.stdout).toContain("Note: CLAUDE_SYNC_API_KEY is set in the environment and takes precedence")
+    const setUrl = await withEnv(["set", "convexUrl", "https://happy-cat-123.convex.cloud/"], env)
+    expect(setUrl.stdout).toContain("Set convexUrl = https://happy-cat-123.convex.site in")
+    expect(setUrl.stdout).toContain("Note: CLAUDE_SYNC_CONVEX_URL is set")
+    const setToggle = await withEnv(["set", "autoSync", "YES"], { CLAUDE_SYNC_AUTO_SYNC: "false" })
+    expect(setToggle.stdout).toContain("Set autoSync = true in")
+    expect(setToggle.stdout).toContain("Note: CLAUDE_SYNC_AUTO_SYNC is set")
+
+    // logout: the file's credentials go; the environment's still sync, and it says which to unset
+    const logout = await withEnv(["logout"], { CLAUDE_SYNC_API_KEY: revoked })
+    expect(logout.code).toBe(0)
+    expect(logout.stdout).toContain("Removed the server URL and API key")
+    expect(logout.stdout).toContain("Still configured: CLAUDE_SYNC_API_KEY is set in the environment")
+    const again = await withEnv(["logout"], env)
+    expect(again.stdout).not.toContain("Not logged in")
+    expect(again.stdout).toContain(
+      "Still configured: CLAUDE_SYNC_CONVEX_URL and CLAUDE_SYNC_API_KEY are set in the environment"
+    )
+  })
+
   it("status and verify say when the state folder cannot be written: the hooks lose what they receive", async () => {
     const dir = home()
     const stateDir = join(dir, ".config", "claude-code-sync")

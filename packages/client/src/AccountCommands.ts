@@ -36,9 +36,25 @@ export const defaultUrl = "http://127.0.0.1:4870"
 
 export const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of text."))
 
-/** An API key as it may be shown: its public prefix only. */
-export const mask = (key: Redacted.Redacted<string> | undefined): string | null =>
-  key === undefined ? null : `${ApiKey.displayPrefix(Redacted.value(key))}…`
+/**
+ * An API key as it may be shown: its public prefix only. A key of another format (a password pasted by mistake, a
+ * truncated key) has no public prefix: its first characters could be all of it, so only its length is shown.
+ */
+export const mask = (key: Redacted.Redacted<string> | undefined): string | null => {
+  if (key === undefined) return null
+  const value = Redacted.value(key)
+  if (ApiKey.problem(value) === undefined) return `${ApiKey.displayPrefix(value)}…`
+  return value.startsWith("osk_")
+    ? `(a malformed OpenSync key, ${value.length} characters)`
+    : `(not an OpenSync key, ${value.length} characters)`
+}
+
+/**
+ * A server URL as the `config` and `status` lines show it: as requests use it, or, for one they refuse, quoted with any
+ * user name and password masked, and why nothing is sent to it.
+ */
+const urlLine = (url: string): string =>
+  DomainConfig.normalizeServerUrl(url) ?? `${DomainConfig.notAServerUrl(url)}: nothing is sent`
 
 /** A size in MiB (2^20 bytes), one decimal, labelled: `12.3 MiB`. */
 export const mebibytes = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`
@@ -71,7 +87,8 @@ export const effectiveConfig = (cli: Cli) =>
     const notSet = `(not set: run \`${cli.name} login\`)`
     return {
       path: config.path,
-      convexUrl: config.serverUrl ?? null,
+      // (masked here too, not only by the store: whatever a URL came with, a password in it is never printed)
+      convexUrl: config.serverUrl === undefined ? null : ConfigStore.safeServerUrl(config.serverUrl),
       apiKey: mask(config.apiKey),
       autoSync: config.autoSync,
       syncToolCalls: config.syncToolCalls,
@@ -88,7 +105,7 @@ export const effectiveConfig = (cli: Cli) =>
       },
       lines: [
         `config file    ${config.path}`,
-        `convexUrl      ${config.serverUrl ?? notSet}  (${origin("serverUrl")})`,
+        `convexUrl      ${config.serverUrl === undefined ? notSet : urlLine(config.serverUrl)}  (${origin("serverUrl")})`,
         `apiKey         ${mask(config.apiKey) ?? notSet}  (${origin("apiKey")})`,
         `autoSync       ${config.autoSync}  (${origin("autoSync")})`,
         `syncToolCalls  ${config.syncToolCalls}  (${origin("syncToolCalls")})`,
@@ -110,13 +127,21 @@ export const setValue = (key: string, value: string) =>
     if (problem !== undefined) return yield* fail(problem)
     const store = yield* ConfigStore.ConfigStore
     yield* store.set(key, key === "apiKey" ? value.trim() : value)
+    // What was saved, as the file now holds it: not what `load` gives (an environment variable wins there), and not
+    // the text typed (`YES` is saved as true, a `.convex.cloud` URL as its `.convex.site` origin)
+    const shown =
+      key === "apiKey"
+        ? mask(Redacted.make(value.trim()))
+        : key === "convexUrl"
+          ? DomainConfig.normalizeServerUrl(value)
+          : yield* ConfigStore.parseBoolean(key, value)
+    yield* Console.log(`Set ${key} = ${shown} in ${store.path}.`)
+    const setting = key === "convexUrl" ? "serverUrl" : (key as Exclude<ConfigStore.SettableKey, "convexUrl">)
     const config = yield* store.load
-    const shown = key === "apiKey" ? mask(config.apiKey) : key === "convexUrl" ? config.serverUrl : value
-    yield* Console.log(`Set ${key} = ${shown} in ${config.path}.`)
-    const origin = key === "convexUrl" ? config.origins.serverUrl : config.origins[key as "apiKey"]
-    if (origin === "env") {
-      const name = store.envName[key === "convexUrl" ? "serverUrl" : (key as "apiKey")]
-      yield* Console.log(`Note: ${name} is set in the environment and takes precedence; unset it to use this value.`)
+    if (config.origins[setting] === "env") {
+      yield* Console.log(
+        `Note: ${store.envName[setting]} is set in the environment and takes precedence; unset it to use this value.`
+      )
     }
   })
 
@@ -164,25 +189,63 @@ export const login = (
       Effect.catchTag("SendFailed", (error) => fail(`${error.message} Nothing was saved.`))
     )
     yield* store.save({ convexUrl: url, apiKey: key })
-    yield* Console.log(
-      [
-        `Connected to ${url} (OpenSync ${checked.version}, ${checked.latencyMs} ms).`,
-        `Saved the server URL and key ${ApiKey.displayPrefix(key)}… to ${store.path} (mode 0600).`,
-        ...cli.afterLogin
-      ].join("\n")
-    )
+    const saved = [
+      `Connected to ${url} (OpenSync ${checked.version}, ${checked.latencyMs} ms).`,
+      `Saved the server URL and key ${ApiKey.displayPrefix(key)}… to ${store.path} (mode 0600).`
+    ]
+    // Environment variables win over the file: one that gives another URL or key (a revoked key in a shell profile)
+    // would be what syncs use, and what the steps after login (the agent's telemetry export) configure. Stopping here
+    // skips those steps, and the exit code says the login is not in effect. The same value (the flags fall back to
+    // the variables) overrides nothing.
+    const effective = yield* Effect.orElseSucceed(store.load, () => undefined)
+    const overriding = [
+      ...(effective?.origins.serverUrl === "env" && effective.serverUrl !== url ? [store.envName.serverUrl] : []),
+      ...(effective?.origins.apiKey === "env" &&
+      (effective.apiKey === undefined || Redacted.value(effective.apiKey) !== key)
+        ? [store.envName.apiKey]
+        : [])
+    ]
+    if (overriding.length > 0) {
+      yield* Console.log(saved.join("\n"))
+      const [is, it] = overriding.length === 1 ? ["is", "it"] : ["are", "them"]
+      return yield* fail(
+        `${overriding.join(" and ")} ${is} set in the environment and take${overriding.length === 1 ? "s" : ""} ` +
+          `precedence over what was just saved: syncing would use ${it}, not what login checked, so nothing else was ` +
+          `configured${cli.telemetry === true ? " (the agent's telemetry export included)" : ""}. Unset ${it} ` +
+          `(\`unset ${overriding.join(" ")}\`, and wherever else ${is === "is" ? "it is" : "they are"} set), then run ` +
+          `\`${cli.name} login\` again.`
+      )
+    }
+    yield* Console.log([...saved, ...cli.afterLogin].join("\n"))
   }).pipe(Effect.catchTag("QuitException", () => fail("Cancelled; nothing was saved.")))
 
-/** `logout`: forgets the server URL and key. */
+/**
+ * `logout`: forgets the server URL and key. Only the file's: one an environment variable gives keeps syncs going, so
+ * it names the variables to unset rather than say the user is logged out.
+ */
 export const logout = Effect.gen(function* () {
   const store = yield* ConfigStore.ConfigStore
   const removed = yield* store.clearCredentials
-  yield* Console.log(
-    removed
-      ? `Removed the server URL and API key from ${store.path}; other settings kept.\n` +
-          "Events stay queued locally until you log in again."
-      : `Not logged in: ${store.path} holds no server URL or API key; nothing to remove.`
-  )
+  const config = yield* Effect.orElseSucceed(store.load, () => undefined)
+  const fromEnv = (["serverUrl", "apiKey"] as const)
+    .filter((setting) => config?.origins[setting] === "env")
+    .map((setting) => store.envName[setting])
+  const lines = removed
+    ? [
+        `Removed the server URL and API key from ${store.path}; other settings kept.`,
+        "Events stay queued locally until you log in again."
+      ]
+    : fromEnv.length === 0
+      ? [`Not logged in: ${store.path} holds no server URL or API key; nothing to remove.`]
+      : [`${store.path} holds no server URL or API key; nothing to remove there.`]
+  if (fromEnv.length > 0) {
+    const [is, it] = fromEnv.length === 1 ? ["is", "it"] : ["are", "them"]
+    lines.push(
+      `Still configured: ${fromEnv.join(" and ")} ${is} set in the environment, and syncs use ${it} until you unset ` +
+        `${it} (\`unset ${fromEnv.join(" ")}\`, and wherever else ${is === "is" ? "it is" : "they are"} set).`
+    )
+  }
+  yield* Console.log(lines.join("\n"))
 })
 
 /** The options of `login`: `--url` and `--key`, each falling back to its environment variable. */

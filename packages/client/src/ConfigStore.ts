@@ -110,6 +110,14 @@ const fileProblem = (text: string, error: ParseResult.ParseError): string => {
     : `${issue.path.join(".") || "settings"}: ${issue.message}`
 }
 
+/**
+ * A server URL as `load` returns it: normalized, or, when `normalizeServerUrl` refuses it, as written with its user name
+ * and password masked. A refused URL is never sent anywhere (the sync client refuses it too, and says why), and every
+ * command that shows the config would otherwise print the password in it. Masking twice changes nothing.
+ */
+export const safeServerUrl = (raw: string): string =>
+  DomainConfig.normalizeServerUrl(raw) ?? (JSON.parse(DomainConfig.describeServerUrl(raw)) as string)
+
 /** The plugin's settings file (`$XDG_CONFIG_HOME/<tool>/config.json`, mode 0600) merged with its environment. */
 export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client/ConfigStore", {
   effect: Effect.gen(function* () {
@@ -148,7 +156,7 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
     ) =>
       Effect.gen(function* () {
         const raw = env[envName[key]]
-        if (raw !== undefined && raw !== "") {
+        if (raw !== undefined && raw.trim() !== "") {
           return { value: yield* parseBoolean(envName[key], raw), origin: "env" as Origin }
         }
         if (typeof file[key] === "boolean") return { value: file[key] as boolean, origin: "file" as Origin }
@@ -158,25 +166,27 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
     /** The effective settings; environment variables win over the file. */
     const load = Effect.gen(function* () {
       const file = yield* readFile
-      const envUrl = env[envName.serverUrl]
-      const envKey = env[envName.apiKey]
-      const rawUrl = envUrl || (typeof file.convexUrl === "string" ? file.convexUrl : undefined)
-      const rawKey = envKey || (typeof file.apiKey === "string" ? file.apiKey : undefined)
+      // A variable set to blanks (`CODEX_SYNC_API_KEY=" "`, an emptied line of an env file) is unset: it would
+      // otherwise hide the file's good value behind one no request can use
+      const envUrl = env[envName.serverUrl]?.trim() || undefined
+      const envKey = env[envName.apiKey]?.trim() || undefined
+      const rawUrl = envUrl ?? (typeof file.convexUrl === "string" ? file.convexUrl : undefined)
+      const rawKey = envKey ?? (typeof file.apiKey === "string" ? file.apiKey : undefined)
       const autoSync = yield* bool("autoSync", file, true)
       const syncToolCalls = yield* bool("syncToolCalls", file, true)
       const syncThinking = yield* bool("syncThinking", file, false)
       const telemetry = yield* bool("telemetry", file, true)
       return {
         path,
-        serverUrl: rawUrl === undefined ? undefined : (DomainConfig.normalizeServerUrl(rawUrl) ?? rawUrl),
-        apiKey: rawKey === undefined || rawKey === "" ? undefined : Redacted.make(rawKey.trim()),
+        serverUrl: rawUrl === undefined ? undefined : safeServerUrl(rawUrl),
+        apiKey: rawKey === undefined || rawKey.trim() === "" ? undefined : Redacted.make(rawKey.trim()),
         autoSync: autoSync.value,
         syncToolCalls: syncToolCalls.value,
         syncThinking: syncThinking.value,
         telemetry: telemetry.value,
         origins: {
-          serverUrl: envUrl ? "env" : rawUrl === undefined ? "default" : "file",
-          apiKey: envKey ? "env" : rawKey === undefined ? "default" : "file",
+          serverUrl: envUrl !== undefined ? "env" : rawUrl === undefined ? "default" : "file",
+          apiKey: envKey !== undefined ? "env" : rawKey === undefined ? "default" : "file",
           autoSync: autoSync.origin,
           syncToolCalls: syncToolCalls.origin,
           syncThinking: syncThinking.origin,
@@ -188,7 +198,11 @@ export class ConfigStore extends Effect.Service<ConfigStore>()("@opensync/client
     const write = (content: Record<string, unknown>) =>
       Effect.try({
         try: () => {
+          // `mode` only applies to a folder mkdir creates: one made earlier (0755 by a shell's umask, an older version)
+          // stays readable by others, and the file holds the key. The tool's own folder only, never a parent the user
+          // chose ($XDG_CONFIG_HOME, HOME). The file itself gets 0600 from its temp file, whatever it had before.
           mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+          chmodSync(dirname(path), 0o700)
           const temp = `${path}.${process.pid}.${Date.now()}.tmp`
           writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 })
           chmodSync(temp, 0o600)

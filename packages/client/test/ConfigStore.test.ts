@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -63,6 +63,55 @@ describe("ConfigStore", () => {
         syncThinking: "default",
         telemetry: "default"
       })
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("tightens a config folder and file made readable to others before it writes the key", () => {
+    const { home, layer, file } = withStore({})
+    const dir = join(file, "..")
+    mkdirSync(dir, { recursive: true, mode: 0o755 })
+    chmodSync(dir, 0o755)
+    writeFileSync(file, JSON.stringify({ autoSync: true }), { mode: 0o644 })
+    chmodSync(file, 0o644)
+    chmodSync(home, 0o755)
+    return Effect.gen(function* () {
+      yield* (yield* ConfigStore).set("apiKey", "osk_abc")
+      expect(statSync(dir).mode & 0o777).toBe(0o700)
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      // The folders above are the user's: left as they were
+      expect(statSync(home).mode & 0o777).toBe(0o755)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a variable set to blanks is unset: the file's URL and key stay in effect", () => {
+    const { layer, file } = withStore({
+      CLAUDE_SYNC_API_KEY: " ",
+      CLAUDE_SYNC_CONVEX_URL: "\t ",
+      CLAUDE_SYNC_AUTO_SYNC: "  "
+    })
+    mkdirSync(join(file, ".."), { recursive: true })
+    writeFileSync(file, JSON.stringify({ convexUrl: "http://127.0.0.1:4870", apiKey: "osk_fromfile", autoSync: false }))
+    return Effect.gen(function* () {
+      const config = yield* (yield* ConfigStore).load
+      expect(config.serverUrl).toBe("http://127.0.0.1:4870")
+      expect(config.apiKey && Redacted.value(config.apiKey)).toBe("osk_fromfile")
+      expect(config.autoSync).toBe(false)
+      expect(config.origins).toMatchObject({ serverUrl: "file", apiKey: "file", autoSync: "file" })
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("never returns the password of a server URL it refuses, from the file or the environment", () => {
+    const { layer, file } = withStore({})
+    mkdirSync(join(file, ".."), { recursive: true })
+    writeFileSync(file, JSON.stringify({ convexUrl: "https://bob:hunter2secret@example.com" }))
+    const fromEnv = withStore({ CLAUDE_SYNC_CONVEX_URL: " http://bob:hunter2secret@127.0.0.1:9/ " })
+    return Effect.gen(function* () {
+      expect((yield* (yield* ConfigStore).load).serverUrl).toBe("https://***@example.com")
+      const env = yield* Effect.provide(
+        Effect.flatMap(ConfigStore, (store) => store.load),
+        fromEnv.layer
+      )
+      expect([env.serverUrl, env.origins.serverUrl]).toEqual(["http://***@127.0.0.1:9/", "env"])
     }).pipe(Effect.provide(layer))
   })
 
