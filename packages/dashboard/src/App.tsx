@@ -1,6 +1,6 @@
 import { lazy, type ReactNode, Suspense, useCallback, useEffect, useMemo, useState } from "react"
-import { clientFor } from "./api.js"
-import { type Auth, restore, signOut } from "./auth.js"
+import { clientFor, onUnauthorized } from "./api.js"
+import { type Auth, ended, restore, signOut } from "./auth.js"
 import { Link, Loading } from "./components/ui.js"
 import { type AppContext, Context } from "./context.js"
 import { SessionsPage } from "./pages/Sessions.js"
@@ -128,6 +128,17 @@ export const App = () => {
     })
   }, [])
   useEffect(start, [start])
+  // A request refused with 401 while signed in (the key revoked, the sign-in ended): back to the form, saying why
+  useEffect(() => {
+    if (auth === null || auth === undefined) return
+    onUnauthorized(() => {
+      onUnauthorized(undefined)
+      invalidate()
+      setError(ended())
+      setAuth(null)
+    })
+    return () => onUnauthorized(undefined)
+  }, [auth])
   const context = useMemo<AppContext | null>(() => {
     if (auth === null || auth === undefined) return null
     return {
@@ -136,6 +147,8 @@ export const App = () => {
       client: clientFor(auth.connection),
       scope: auth.connection.baseUrl,
       signOut: () => {
+        // (requests still in flight are refused once the sign-in is gone: that is no ended sign-in to report)
+        onUnauthorized(undefined)
         void signOut(auth).finally(() => {
           invalidate()
           setAuth(null)

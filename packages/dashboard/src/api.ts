@@ -91,12 +91,27 @@ export const clientFor = (() => {
   }
 })()
 
+/**
+ * What runs when a request of the signed-in dashboard is refused with 401 (its key revoked, its sign-in ended
+ * elsewhere): set by the app while signed in. Without it the pages kept their cached figures on screen, and only a
+ * reload said the sign-in had ended.
+ */
+let unauthorized: (() => void) | undefined
+export const onUnauthorized = (handler: (() => void) | undefined) => {
+  unauthorized = handler
+}
+
+const refused = (error: ApiError): ApiError => {
+  if (error.status === 401) unauthorized?.()
+  return error
+}
+
 /** Runs one call of the typed client as a promise; failures become `ApiError`s. */
 export const run = async <A, E>(effect: Effect.Effect<A, E>): Promise<A> => {
   const exit = await Effect.runPromiseExit(effect)
   if (Exit.isSuccess(exit)) return exit.value
   const failure = Cause.failureOption(exit.cause)
-  throw toApiError(Option.isSome(failure) ? failure.value : Cause.squash(exit.cause))
+  throw refused(toApiError(Option.isSome(failure) ? failure.value : Cause.squash(exit.cause)))
 }
 
 const mediaType = (response: Response) => response.headers.get("content-type")?.split(";")[0]?.trim()
@@ -119,7 +134,9 @@ export const fetchBlob = async (
   })
   if (!response.ok) {
     const body = await response.json().catch(() => ({}) as { error?: string })
-    throw new ApiError(body.error ?? `The server answered ${response.status}.`, "ResponseError", response.status)
+    throw refused(
+      new ApiError(body.error ?? `The server answered ${response.status}.`, "ResponseError", response.status)
+    )
   }
   if (mediaType(response) !== exportFilesType) return response.blob()
   const files = decodeExportFiles(await response.json().catch(() => null))

@@ -129,6 +129,13 @@ export const restore = async (): Promise<Auth | null> => {
   return null
 }
 
+/** Forgets a sign-in the server refused while the dashboard was open; the error the sign-in form then shows. */
+export const ended = (): Error => {
+  sessionStorage.removeItem(storageKey)
+  writeSecret(null)
+  return new Error(endedMessage)
+}
+
 /** Ends the session on the server (revokes the token, clears the cookie) and forgets it here. */
 export const signOut = async (auth: Auth) => {
   sessionStorage.removeItem(storageKey)

@@ -18,15 +18,36 @@ export const usd = (n: number) => {
   return `$${compact.format(n)}`
 }
 
+/**
+ * What a token total is made of: `100 in · 200 out · 1,000 cached`, then the cache writes and reasoning when there are
+ * any (they are in the total: left out, the parts did not add up to it).
+ */
+export const tokenParts = (u: {
+  readonly input: number
+  readonly output: number
+  readonly cacheRead: number
+  readonly cacheWrite5m: number
+  readonly cacheWrite1h: number
+  readonly reasoning: number
+}) => {
+  const parts = [`${tokens(u.input)} in`, `${tokens(u.output)} out`, `${tokens(u.cacheRead)} cached`]
+  const written = u.cacheWrite5m + u.cacheWrite1h
+  if (written !== 0) parts.push(`${tokens(written)} cache write`)
+  if (u.reasoning !== 0) parts.push(`${tokens(u.reasoning)} reasoning`)
+  return parts.join(" · ")
+}
+
 export const percent = (ratio: number) => `${(ratio * 100).toFixed(ratio < 0.1 && ratio > 0 ? 1 : 0)}%`
 
+/** A duration, rounded as a whole before it is split (59.6 s is `1m 0s`, not `60 s`; 119.6 s `2m 0s`, not `1m 60s`). */
 export const duration = (ms: number | null | undefined) => {
   if (ms === null || ms === undefined) return "–"
-  if (ms < 1000) return `${Math.round(ms)} ms`
-  const s = ms / 1000
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`
+  if (ms < 999.5) return `${Math.round(ms)} ms`
+  if (ms < 9_950) return `${(ms / 1000).toFixed(1)} s`
+  const s = Math.round(ms / 1000)
+  if (s < 60) return `${s} s`
   const m = Math.floor(s / 60)
-  if (m < 60) return `${m}m ${Math.round(s % 60)}s`
+  if (m < 60) return `${m}m ${s % 60}s`
   const h = Math.floor(m / 60)
   if (h < 48) return `${h}h ${m % 60}m`
   return `${Math.floor(h / 24)}d ${h % 24}h`
@@ -48,6 +69,9 @@ export const relative = (ms: number, now = Date.now()) => {
   if (diff < 7 * 86_400_000) return `${Math.floor(diff / 86_400_000)} d ago`
   return dateOnly.format(ms)
 }
+
+/** `YYYY-MM-DD` of a UTC date: the days stats are kept by (a range's bounds are UTC midnights). */
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10)
 
 /** `YYYY-MM-DD` of a local date, for `<input type="date">`. */
 export const isoDay = (ms: number) => {

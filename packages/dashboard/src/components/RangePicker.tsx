@@ -24,11 +24,16 @@ export const RangePicker = (props: { readonly range: string; readonly fromDay: s
       }
     />
     {props.range === "custom" && (
-      <DayRange
-        from={props.fromDay}
-        to={props.toDay}
-        onChange={(end, day) => day !== "" && setParams({ [end]: day })}
-      />
+      <>
+        <DayRange
+          from={props.fromDay}
+          to={props.toDay}
+          onChange={(end, day) => day !== "" && setParams({ [end]: day })}
+        />
+        <span className="muted" title="The stats are kept by UTC day">
+          UTC
+        </span>
+      </>
     )}
   </div>
 )

@@ -114,11 +114,7 @@ const OverviewPage = () => {
       {t !== undefined && (
         <div className="stats-grid">
           <Stat label="Sessions" value={F.count(t.sessions)} detail={`${F.count(t.messages)} messages`} />
-          <Stat
-            label="Tokens"
-            value={F.tokens(t.totalTokens)}
-            detail={`${F.tokens(t.input)} in · ${F.tokens(t.output)} out · ${F.tokens(t.cacheRead)} cached`}
-          />
+          <Stat label="Tokens" value={F.tokens(t.totalTokens)} detail={F.tokenParts(t)} />
           <Stat
             label="Cost"
             value={F.usd(t.costUsd)}

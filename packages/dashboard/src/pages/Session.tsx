@@ -248,11 +248,7 @@ const SessionPage = (props: { readonly id: string }) => {
           value={F.count(s.toolCallCount)}
           detail={s.toolErrorCount > 0 ? `${s.toolErrorCount} failed` : undefined}
         />
-        <Stat
-          label="Tokens"
-          value={F.tokens(s.totalTokens)}
-          detail={`${F.tokens(s.usage.input)} in · ${F.tokens(s.usage.output)} out · ${F.tokens(s.usage.cacheRead)} cached`}
-        />
+        <Stat label="Tokens" value={F.tokens(s.totalTokens)} detail={F.tokenParts(s.usage)} />
         <Stat
           label="Cost"
           value={F.usd(s.costUsd)}

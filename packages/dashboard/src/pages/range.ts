@@ -1,12 +1,15 @@
-import { isoDay } from "../format.js"
+import { utcDay } from "../format.js"
 
-/** The time range of stats views: the last 7/30/90 days or a custom one, read from the URL. */
-export const rangeOf = (params: URLSearchParams) => {
+/**
+ * The time range of stats views: the last 7/30/90 days or a custom one, read from the URL. Days are UTC days, the days
+ * the stats are kept by, in the URL and the pickers alike (the picker's days were local ones, read back as UTC: in
+ * Los Angeles, "Custom" after "7 days" moved the range a day back and changed the totals).
+ */
+export const rangeOf = (params: URLSearchParams, now = Date.now()) => {
   const range = params.get("range") ?? "30"
-  const now = Date.now()
   if (range === "custom") {
-    const from = params.get("from") ?? isoDay(now - 29 * 86_400_000)
-    const to = params.get("to") ?? isoDay(now)
+    const from = params.get("from") ?? utcDay(now - 29 * 86_400_000)
+    const to = params.get("to") ?? utcDay(now)
     return {
       range,
       fromDay: from,
@@ -19,5 +22,5 @@ export const rangeOf = (params: URLSearchParams) => {
   const today = new Date(now)
   const end = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) + 86_400_000 - 1
   const from = end + 1 - days * 86_400_000
-  return { range: String(days), fromDay: isoDay(from), toDay: isoDay(end), from, to: end }
+  return { range: String(days), fromDay: utcDay(from), toDay: utcDay(end), from, to: end }
 }
