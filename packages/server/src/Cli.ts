@@ -6,7 +6,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import type { SessionStore } from "@opensync/backend/SessionStore"
 import { SignIns } from "@opensync/backend/SignIns"
 import * as PlainOutput from "@opensync/client/PlainOutput"
-import { Api, ApiKey, Ids, Sources } from "@opensync/domain"
+import { ApiKey, Ids, Sources } from "@opensync/domain"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -159,10 +159,7 @@ const withStore = <A, E>(dir: string, effect: Effect.Effect<A, E, LocalKeys | Si
 const keysCreate = Command.make(
   "create",
   {
-    name: Options.text("name").pipe(
-      Options.withSchema(Api.KeyName),
-      Options.withDescription("A label to tell keys apart, e.g. the machine.")
-    ),
+    name: Options.text("name").pipe(Options.withDescription("A label to tell keys apart, e.g. the machine.")),
     scope: Options.choice("scope", ["ingest", "full"]).pipe(
       Options.withDescription(
         "ingest (default): what the plugins need, sync only. full: also read, export, delete, manage keys, sign in."

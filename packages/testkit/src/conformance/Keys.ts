@@ -74,11 +74,6 @@ export const section = (h: Harness): void => {
       expectError(await post("/api/keys", { name: "" }), 400, "BadRequest")
       expectError(await post("/api/keys", {}), 400, "BadRequest")
       expectError(await post("/api/keys", { name: "x".repeat(101) }), 400, "BadRequest")
-      for (const name of ["ci\u001b[2Jbot", "two\nlines", "tab\there", "nul\u0000", "c1\u009b"]) {
-        expect(expectError(await post("/api/keys", { name }), 400, "BadRequest")).toMatch(/control characters/)
-      }
-      const plain = await post("/api/keys", { name: "laptop — é 🔑" })
-      expect(plain.status).toEqual(201)
       expectError(await del("/api/keys/key_doesnotexist"), 404, "NotFound")
     })
   })
