@@ -32,6 +32,22 @@ export const redactLegacy = <E extends Event.Event>(event: E): E => {
   return redacted === content ? event : ({ ...redacted, id } as E)
 }
 
+/**
+ * A clock that never goes back, for the time legacy events carry. The legacy protocol sends no time of its own: the
+ * server's time orders a message or session rewritten later after the copy it replaces (an event older than the stored
+ * row is stale, `Ingest`). After the machine's clock stepped back (NTP), every update was answered ok and dropped.
+ * Per process: a server started again while its clock is still behind the stored times drops them until it catches up.
+ */
+export const monotonicClock = (now: () => number = Date.now): (() => number) => {
+  let last = Number.NEGATIVE_INFINITY
+  return () => {
+    last = Math.max(now(), last + 1)
+    return last
+  }
+}
+
+const legacyNow = monotonicClock()
+
 /** Stores the one event of a legacy body, or answers 400 with why the body maps to none. */
 const ingestOne = <E extends Event.Event>(decoded: Either.Either<E, string>) =>
   Effect.gen(function* () {
@@ -45,13 +61,13 @@ const ingestOne = <E extends Event.Event>(decoded: Either.Either<E, string>) =>
 export const LegacyLive = HttpApiBuilder.group(Api.OpenSyncApi, "legacy", (handlers) =>
   handlers
     .handle("session", ({ payload }) =>
-      Effect.map(ingestOne(Legacy.sessionEvent(payload, Date.now())), (event) => ({
+      Effect.map(ingestOne(Legacy.sessionEvent(payload, legacyNow())), (event) => ({
         ok: true as const,
         sessionId: event.sessionId
       }))
     )
     .handle("message", ({ payload }) =>
-      Effect.map(ingestOne(Legacy.messageEvent(payload, Date.now())), (event) => ({
+      Effect.map(ingestOne(Legacy.messageEvent(payload, legacyNow())), (event) => ({
         ok: true as const,
         messageId: event.messageId
       }))
@@ -61,7 +77,7 @@ export const LegacyLive = HttpApiBuilder.group(Api.OpenSyncApi, "legacy", (handl
         const { user, store } = yield* caller
         const body = Legacy.batch(payload)
         if (Either.isLeft(body)) return yield* new Errors.BadRequest({ error: body.left })
-        const { events, sessions, messages, errors } = Batch.fromLegacyBatch(body.right, Date.now())
+        const { events, sessions, messages, errors } = Batch.fromLegacyBatch(body.right, legacyNow())
         yield* orStorageFailure(store.ingest(user.userId, events.map(redactLegacy)))
         return { ok: true as const, sessions, messages, errors }
       })
