@@ -11,7 +11,26 @@ import type * as Option from "effect/Option"
 export class StorageError extends Data.TaggedError("StorageError")<{
   readonly reason: "full" | "failure"
   readonly cause: unknown
-}> {}
+}> {
+  /** What a command line says (`opensync sessions delete` on a full disk printed "Failed to execute statement"). */
+  override get message(): string {
+    return this.reason === "full"
+      ? `the disk holding the data is full (or a size limit or quota was reached): nothing was changed. Free some space and run the command again. (${rootMessage(this.cause)})`
+      : `the data could not be read or written: ${rootMessage(this.cause)}`
+  }
+}
+
+/** The innermost message of an error chain (`SqlError` → the driver's error), without a stack. */
+export const rootMessage = (cause: unknown): string => {
+  let at = cause
+  for (
+    let depth = 0;
+    depth < 8 && typeof at === "object" && at !== null && "cause" in at && at.cause !== undefined;
+    depth++
+  )
+    at = at.cause
+  return at instanceof Error ? at.message : String(at)
+}
 
 /** A list cursor this store did not issue (or that no longer parses). */
 export class InvalidCursor extends Data.TaggedError("InvalidCursor")<{ readonly cursor: string }> {}

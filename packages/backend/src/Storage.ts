@@ -1,25 +1,13 @@
 import { Errors } from "@opensync/domain"
 import * as Effect from "effect/Effect"
-import type { StorageError } from "./SessionStore.js"
+import { rootMessage, type StorageError } from "./SessionStore.js"
 
 /** A short id that ties a 5xx answer to its log line. */
 export const requestId = (): string => `req_${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`
 
 export const diskFullMessage =
-  "The server's disk is full, so nothing was written (what is already stored is safe, and reading still works). " +
-  "Free disk space on the server; syncing resumes by itself."
-
-/** The innermost message of an error chain (`SqlError` → the driver's error): what a full disk says, without a stack. */
-const rootMessage = (cause: unknown): string => {
-  let at = cause
-  for (
-    let depth = 0;
-    depth < 8 && typeof at === "object" && at !== null && "cause" in at && at.cause !== undefined;
-    depth++
-  )
-    at = at.cause
-  return at instanceof Error ? at.message : String(at)
-}
+  "The server's disk is full (or a size limit or quota was reached), so nothing was written (what is already stored " +
+  "is safe, and reading still works). Free disk space on the server; syncing resumes by itself."
 
 /**
  * Turns storage faults into answers: a full disk is 507 with a message that says so; any other fault is a 500 whose

@@ -58,8 +58,10 @@ export const writeOverrides = (dataDir: string, overrides: ReadonlyArray<Pricing
     yield* fs.makeDirectory(dataDir, { recursive: true })
     const body = Schema.encodeSync(Pricing.OverridesFile)({ overrides })
     const temp = `${file}.${process.pid}.tmp`
-    yield* fs.writeFileString(temp, `${JSON.stringify(body, null, 2)}\n`)
-    yield* fs.rename(temp, file)
+    // A write that fails (a full disk) leaves no temp file behind
+    yield* Effect.zipRight(fs.writeFileString(temp, `${JSON.stringify(body, null, 2)}\n`), fs.rename(temp, file)).pipe(
+      Effect.tapError(() => Effect.ignore(fs.remove(temp, { force: true })))
+    )
   })
 
 /** The overrides in force for ingestion: re-read when the file changes, the last valid ones kept if it turns invalid. */

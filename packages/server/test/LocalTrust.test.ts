@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process"
+import { execFileSync, spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -98,6 +98,43 @@ describe("the store is private", () => {
 })
 
 describe("a full disk", () => {
+  it("answers 507 for a file size limit too (EFBIG, as a disk quota's EDQUOT), and stores again once it is raised", async () => {
+    // (SQLite says SQLITE_FULL only for ENOSPC: these were 500s with "disk I/O error" in the log)
+    const server = await start({ wrapper: ["bash", "-c", 'ulimit -S -f 8192 && exec "$@"', "bash"] })
+    let stored = 0
+    let refused = await sync(server, session(`limited-${stored}`, 256 * 1024))
+    for (
+      ;
+      refused.status === 200 && stored < 80;
+      refused = await sync(server, session(`limited-${stored}`, 256 * 1024))
+    )
+      stored++
+    expect([refused.status, refused.body._tag]).toEqual([507, "InsufficientStorage"])
+    expect(refused.body.error).toMatch(/size limit or quota/)
+    // A command line run against the same limit says what is wrong (it printed "Failed to execute statement")
+    const cli = spawnSync(
+      "bash",
+      [
+        "-c",
+        'ulimit -S -f 1 && exec "$@"',
+        "bash",
+        process.execPath,
+        serverBin,
+        "keys",
+        "create",
+        "--name",
+        "x"
+      ].concat(["--data-dir", server.dataDir]),
+      { encoding: "utf8" }
+    )
+    expect(cli.status).toBe(1)
+    expect(cli.stderr).toMatch(/^opensync: the disk holding the data is full \(or a size limit or quota was reached\)/)
+    execFileSync("prlimit", ["--pid", String(server.process.pid), "--fsize=unlimited"])
+    expect((await sync(server, session("after-the-limit"))).status).toEqual(200)
+    for (let i = 0; i < stored; i++)
+      expect((await call(server, "GET", `/api/sessions/limited-${i}`)).status).toEqual(200)
+  })
+
   it("answers 507 and keeps serving reads while the disk is full, and recovers by itself when space is freed", async () => {
     const disk = FullDisk.make(16)
     const server = await start({ dataDir: join(disk.mountPoint, "data"), wrapper: disk.wrapper })

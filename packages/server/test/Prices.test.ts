@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Event, Pricing } from "@opensync/domain"
-import { type RunningServer, runCli, type StoredDetail, startServer } from "@opensync/testkit/Server"
+import { binPath, type RunningServer, runCli, type StoredDetail, startServer } from "@opensync/testkit/Server"
 
 const t0 = Date.UTC(2026, 10, 20, 9, 0, 0)
 const sessionId = "prices-session"
@@ -57,6 +58,23 @@ afterAll(async () => {
 })
 
 describe("opensync prices (real server and CLI)", () => {
+  it("`prices set` that cannot write (a full disk, a size limit) says so and leaves no temp file behind", () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "opensync-prices-full-"))
+    try {
+      const args = ["prices", "set", "fake-model", "--provider", "fake", "--input", "3", "--output", "15"]
+      const ran = spawnSync(
+        "bash",
+        ["-c", 'ulimit -S -f 0 && exec "$@"', "bash", process.execPath, binPath, ...args, "--data-dir", dataDir],
+        { encoding: "utf8" }
+      )
+      expect(ran.status).toBe(1)
+      expect(ran.stderr).toMatch(/^opensync: .*(EFBIG|too large)/i)
+      expect(readdirSync(dataDir).filter((name) => name.endsWith(".tmp"))).toEqual([])
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+
   it("prices events ingested after `prices set`, keeps earlier ones, and `unset` makes the model unpriced again", async () => {
     await post([message("before", 0)])
     expect(await server.cli(["prices", "list", "fake-model", "--provider", "fake"])).toContain("counted as unpriced")
