@@ -24,7 +24,8 @@ const noSearch = Layer.succeed(SearchIndex, {
   committed: () => {},
   caughtUp: () => Effect.void,
   applied: () => 0,
-  reading: (read) => read
+  reading: (read) => read,
+  searchable: () => false
 })
 
 layer(Layer.merge(sqlite, Writer.Default.pipe(Layer.provide([sqlite, Checkpoints.inline, noSearch]))))(

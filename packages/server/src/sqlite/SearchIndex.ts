@@ -330,6 +330,8 @@ export class SearchIndex extends Context.Tag("@opensync/server/SearchIndex")<
      * (measured: 7 % fewer events/s than indexing in the writer's thread).
      */
     readonly reading: <A, E, R>(read: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
+    /** Whether a search reads the search file: false once it turned out damaged (titles only until a restart). */
+    readonly searchable: () => boolean
   }
 >() {}
 
@@ -372,6 +374,51 @@ const readingIn =
       })
     ) as Effect.Effect<A, E | SqlError, R>
 
+/** Whether an error chain says SQLite found a file damaged (corrupt pages, not a database). */
+const damagedFile = (error: unknown): string | undefined => {
+  for (let e: unknown = error, depth = 0; typeof e === "object" && e !== null && depth < 8; depth++) {
+    const { code, message, cause } = e as { code?: unknown; message?: unknown; cause?: unknown }
+    if (typeof code === "string" && (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB")) {
+      return typeof message === "string" ? message : code
+    }
+    e = cause
+  }
+  return undefined
+}
+
+/**
+ * `readingIn` for searches, on a search file that may turn out damaged where `prepare`'s checks do not look (pages of
+ * a search table overwritten: SQLite's `integrity_check` passed, and every search that read them answered 500, start
+ * after start). Then this process reads without it (titles only, as with an untrusted file: `searchable`), the database's
+ * `search_pair` is renewed so that the indexer stops writing to the file and the next start rebuilds it from the
+ * messages, and the read runs again.
+ */
+const guardedReading = (sql: SqlClient.SqlClient, dataDir: string) => {
+  let damaged = false
+  const reading = <A, E, R>(read: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+    Effect.suspend(() => readingIn(sql, damaged ? undefined : dataDir)(read)).pipe(
+      Effect.catchAll((error) => {
+        const reason = damaged ? undefined : damagedFile(error)
+        if (reason === undefined) return Effect.fail(error)
+        damaged = true
+        return Effect.logWarning(
+          `The search file ${searchFile(dataDir)} is damaged (${reason}): searches match session titles only until ` +
+            "the server starts again and rebuilds it from the stored messages. Nothing stored is lost."
+        ).pipe(
+          Effect.zipRight(
+            sql`UPDATE search_pair SET pair = lower(hex(randomblob(16))) WHERE id = 1`.pipe(
+              Effect.catchAll((cause) =>
+                Effect.logWarning(`Could not mark the search file for a rebuild: ${String(cause.cause)}`)
+              )
+            )
+          ),
+          Effect.zipRight(readingIn(sql, undefined)(read))
+        )
+      })
+    )
+  return { reading, searchable: () => !damaged }
+}
+
 /** The search file's position, as `prepare` left it (0 when it has none: the indexer then starts from the queue's start). */
 const storedPosition = (dataDir: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -397,7 +444,8 @@ export const untrusted = Layer.effect(
       committed: () => {},
       caughtUp: () => Effect.void,
       applied: () => 0,
-      reading: readingIn(sql, undefined)
+      reading: readingIn(sql, undefined),
+      searchable: () => false
     })
   )
 )
@@ -432,7 +480,7 @@ export const inline = (dataDir: string, maxPages?: number) =>
         committed: () => run(Math.ceil(catchUpEntries / stepSize)),
         caughtUp: (queued) => Effect.sync(() => (queued > applied ? run() : undefined)),
         applied: () => applied,
-        reading: readingIn(yield* SqlClient.SqlClient, dataDir)
+        ...guardedReading(yield* SqlClient.SqlClient, dataDir)
       })
     })
   )
@@ -614,7 +662,7 @@ export const background = (dataDir: string, maxPages?: number, gather = gatherMs
                 })
               }),
         applied: () => applied,
-        reading: readingIn(yield* SqlClient.SqlClient, dataDir)
+        ...guardedReading(yield* SqlClient.SqlClient, dataDir)
       })
     })
   )

@@ -232,7 +232,7 @@ export const make = (
         const titles = sql`SELECT id FROM sessions INDEXED BY sessions_by_title
           WHERE user_id = ${userId} AND title LIKE ${like} ESCAPE '\\'`
         const match = ftsQuery(q)
-        const fts = match === undefined ? undefined : yield* search.forRead(userId)
+        const fts = match === undefined || !index.searchable() ? undefined : yield* search.forRead(userId)
         if (match === undefined || fts === undefined) return { clause: sql`sessions.id IN (${titles})` }
         const hitsOf = (query: string) => sql`SELECT rowid FROM search.${sql(fts)} WHERE ${sql(fts)} MATCH ${query}`
         const count = (query: Statement.Fragment, limit: number) =>
