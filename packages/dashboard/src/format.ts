@@ -1,6 +1,7 @@
 /** Number, money, time and size formatting used across the dashboard. */
 
 import * as Sources from "@opensync/domain/Sources"
+import type { UsageFields } from "@opensync/domain/Usage"
 
 const compact = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 })
 const integer = new Intl.NumberFormat("en")
@@ -22,14 +23,7 @@ export const usd = (n: number) => {
  * What a token total is made of: `100 in · 200 out · 1,000 cached`, then the cache writes and reasoning when there are
  * any (they are in the total: left out, the parts did not add up to it).
  */
-export const tokenParts = (u: {
-  readonly input: number
-  readonly output: number
-  readonly cacheRead: number
-  readonly cacheWrite5m: number
-  readonly cacheWrite1h: number
-  readonly reasoning: number
-}) => {
+export const tokenParts = (u: UsageFields) => {
   const parts = [`${tokens(u.input)} in`, `${tokens(u.output)} out`, `${tokens(u.cacheRead)} cached`]
   const written = u.cacheWrite5m + u.cacheWrite1h
   if (written !== 0) parts.push(`${tokens(written)} cache write`)
