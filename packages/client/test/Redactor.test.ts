@@ -2495,3 +2495,20 @@ describe("pathological inputs", () => {
     expect(redact(input) === input).toBe(true)
   })
 })
+
+describe("redactText: what the review of the next stop found", () => {
+  it("keeps a contract's public address under a token-named key (it is no secret: the name ends in address)", () => {
+    const address = "0x6B175474E89094C44Da98b954EedeAC495271d0F"
+    unchanged(
+      `const TOKEN_ADDRESS = "${address}"`,
+      `tokenAddress: "${address}"`,
+      `{"tokenAddress": "${address}", "chainId": 1}`,
+      `usdcTokenAddress = '${address}'`,
+      `const SECRET_CONTRACT = "${address}"`
+    )
+    // the secret beside it still goes
+    expect(redact(`PRIVATE_KEY=0x${"4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"}`)).not.toContain(
+      "4c0883a69102937d"
+    )
+  })
+})

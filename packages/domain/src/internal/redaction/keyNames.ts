@@ -28,7 +28,8 @@ const META_WORDS = new Set(
     "handler provider providers resolver loader reader writer parser selector input output schema column table " +
     "validation verification request response status state flow grant uses usage list lookup map icon visible " +
     "visibility reset changed updated created issued rotated at date time timestamp expiresat used seen " +
-    "valid invalid hidden shown tab page form button dialog modal link hasher hashers validators backends"
+    "valid invalid hidden shown tab page form button dialog modal link hasher hashers validators backends address " +
+    "addr contract"
   ).split(" ")
 )
 
