@@ -2512,3 +2512,19 @@ describe("redactText: what the review of the next stop found", () => {
     )
   })
 })
+
+describe("redactText: heredocs given to commands that read a secret", () => {
+  it("redacts the heredoc's lines up to its tag, and leaves other heredocs alone", () => {
+    const token = `dckr_pat_${g.b64url(27)}`
+    const pw = "Xk3pL9qZ2wR7"
+    const pw2 = "Tb8mQ4vN6yH1"
+    expect(
+      gone(`docker login -u bob --password-stdin registry.example.com <<EOF\n${token}\nEOF\necho done`, token)
+    ).toBe(true)
+    expect(gone(`sudo -S apt-get update <<'EOF'\n${pw}\nEOF`, pw)).toBe(true)
+    expect(gone(`chpasswd <<-END\n\talice:${pw}\n\tbob:${pw2}\n\tEND`, pw, pw2)).toBe(true)
+    // after the tag, lines are read as ever; a heredoc given to another command is its text
+    expect(redact(`passwd --stdin alice <<EOF\n${pw}\nEOF\nls -la`)).toContain("\nEOF\nls -la")
+    unchanged("cat <<EOF > notes.txt\nhello world\nEOF", "psql <<SQL\nSELECT 1;\nSQL")
+  })
+})

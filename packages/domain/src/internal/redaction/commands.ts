@@ -969,6 +969,37 @@ const hereStringSecret = (scan: Scan, start: number, line: string): void => {
   }
 }
 
+/** `cmd <<EOF` (or `<<-'EOF'`) ending its line: a heredoc, whose body follows up to the line that is only its tag. */
+const HERE_DOC = /<<-?[ \t]*(["']?)(?<tag>[A-Za-z_][\w-]{0,30})\1[ \t]*$/d
+
+/**
+ * `docker login --password-stdin <<EOF`, `sudo -S … <<'EOF'`, `chpasswd <<EOF`: the lines of a heredoc given to a
+ * command that reads a secret from its input (as a here-string's literal is), up to its tag; at most 20.
+ */
+const hereDocSecret = (scan: Scan, end: number, line: string): void => {
+  const m = HERE_DOC.exec(line)
+  if (m === null) return
+  const before = line.slice(0, m.index)
+  const command = before
+    .slice(Math.max(before.lastIndexOf(";"), before.lastIndexOf("|"), before.lastIndexOf("&")) + 1)
+    .trim()
+  if (!SECRET_READER.test(command)) return
+  const tag = m.groups?.tag ?? ""
+  const text = scan.text
+  let pos = end + 1
+  for (let n = 0; n < 20 && pos < text.length; n++) {
+    const lineEndAt = lineEnd(text, pos)
+    const body = text.slice(pos, lineEndAt).replace(/\r$/, "")
+    if (body.trim() === tag) return
+    const value = body.trim()
+    if (value !== "" && !isPlaceholder(value) && !isDummyToken(value)) {
+      const from = pos + body.indexOf(value)
+      scan.add("cli-password", from, from + value.length)
+    }
+    pos = lineEndAt + 1
+  }
+}
+
 /**
  * `echo "<token>" > ~/.vault-token`, `printf '%s' '…' > secrets/api_token`: a literal written into a file named for a
  * secret (not a file of settings: `.env` and `.npmrc` lines name their keys and are redacted as assignments).
@@ -1130,6 +1161,7 @@ export const passwordArgumentsScanner: Scanner = (scan, at) => {
     echoedByHelper(scan, start, line)
   }
   if (line.includes("<<<")) hereStringSecret(scan, start, line)
+  else if (line.includes("<<")) hereDocSecret(scan, end, line)
   if (EXPECTS_PASSWORD.test(line)) expectedAnswer(scan, end)
   if (/SecureString/i.test(line)) {
     valuesOnLine(scan, start, line, SECURE_STRING, () => true)
