@@ -2528,3 +2528,16 @@ describe("redactText: heredocs given to commands that read a secret", () => {
     unchanged("cat <<EOF > notes.txt\nhello world\nEOF", "psql <<SQL\nSELECT 1;\nSQL")
   })
 })
+
+describe("redactText: a BuildKit secret's spec names where a secret comes from", () => {
+  it("keeps `--secret id=…,src=…` and `env=…` (the command's arguments were redacted with it)", () => {
+    unchanged(
+      "docker build --secret id=npm,src=$HOME/.npmrc .",
+      "docker buildx build --secret id=aws,src=$HOME/.aws/credentials -t app .",
+      "podman build --secret=id=netrc,src=/home/u/.netrc .",
+      "docker build --secret id=gh_token,env=GH_TOKEN ."
+    )
+    expect(redact("API_SECRET=id=abc123xyz789")).toBe(`API_SECRET=${R("secret-assignment")}`)
+    expect(gone("mytool --secret Zq8vW2kP9xR4tL6m", "Zq8vW2kP9xR4tL6m")).toBe(true)
+  })
+})

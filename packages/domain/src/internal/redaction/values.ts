@@ -181,6 +181,14 @@ const wordyPath = (v: string): boolean =>
 /** An ISO 8601 date and time (`2025-03-14T09:12:44+00:00`, `2025-03-14 09:12:44Z`): when something happened, not a secret. */
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$/
 
+/**
+ * A BuildKit secret's spec (`docker build --secret id=npm,src=$HOME/.npmrc`, `env=GH_TOKEN`): where a secret comes
+ * from (it names its `src`, `source` or `env`), not one. Read as the `--secret` flag's value, it took the command's
+ * arguments with it.
+ */
+const SECRET_SPEC =
+  /^(?:id|type|src|source|target|dst|env|required|mode|uid|gid)=[^,\s]*(?:,(?:id|type|src|source|target|dst|env|required|mode|uid|gid)=[^,\s]*)*$/
+
 export const plausibleSecretValue = (value: string): boolean => {
   const v = value.trim()
   if (v.length < 6 || v.length > 4096) return false
@@ -192,7 +200,8 @@ export const plausibleSecretValue = (value: string): boolean => {
     FILE_NAME.test(v) ||
     isPasswordHash(v) ||
     VERSION_RANGE.test(v) ||
-    TIMESTAMP.test(v)
+    TIMESTAMP.test(v) ||
+    (SECRET_SPEC.test(v) && /(?:^|,)(?:src|source|env)=/.test(v))
   )
     return false
   if ((PATH_LIKE.test(v) && !looksLikeBase64(v)) || wordyPath(v)) return false
