@@ -622,7 +622,9 @@ for (const version of versions) {
         const found = await Server.getSession(server, run.sessionId)
         const settled = found?.raw.includes(Fake.FINAL_TEXT) === true && Date.now() - exited > 6_000
         return found?.detail.session.endReason === "other" || settled ? found : undefined
-      }, 20_000)
+        // (60 s, as for the other deliveries: the Stop hook's detached sync took more than 20 s to deliver under CI's
+        // load once, and the wait ends as soon as the session is there)
+      }, 60_000)
       expect(stored?.raw, "the rest of the session arrived").toContain(Fake.FINAL_TEXT)
       if (stored?.detail.session.endReason === "other") return "other"
       await Claude.waitForSyncIdle(workspace)
