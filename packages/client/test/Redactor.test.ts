@@ -2541,3 +2541,12 @@ describe("redactText: a BuildKit secret's spec names where a secret comes from",
     expect(gone("mytool --secret Zq8vW2kP9xR4tL6m", "Zq8vW2kP9xR4tL6m")).toBe(true)
   })
 })
+
+describe("redactText: server configuration directives that set a variable", () => {
+  it("redacts Apache's SetEnv and nginx's fastcgi_param of a secret-named variable, and leaves the others", () => {
+    const secret = "q8ZkW3vP0xR7tL2mN5bJ9cH4"
+    expect(gone(`<VirtualHost *:80>\n  SetEnv API_SECRET ${secret}\n</VirtualHost>`, secret)).toBe(true)
+    expect(gone(`location ~ \\.php$ {\n  fastcgi_param DB_PASSWORD ${secret};\n}`, secret)).toBe(true)
+    unchanged("SetEnv APP_ENV production", "fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;")
+  })
+})

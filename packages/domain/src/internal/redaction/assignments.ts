@@ -162,11 +162,12 @@ const SETTER_VERB =
 const BEARER_SETTER = /^(?:bearer_?auth|with_?bearer(?:_?token)?|set_?bearer(?:_?token)?)$/i
 
 /**
- * Words before a key on its line that make `KEY value` (no operator) an assignment; npm's keys may be scoped to a
- * registry (`npm config set //npm.pkg.github.com/:_authToken <token>`).
+ * Words before a key on its line that make `KEY value` (no operator) an assignment (Apache's `SetEnv API_SECRET …`,
+ * nginx's `fastcgi_param DB_PASSWORD …;`); npm's keys may be scoped to a registry (`npm config set
+ * //npm.pkg.github.com/:_authToken <token>`).
  */
 const SPACE_ASSIGN_PREFIX =
-  /(?:^|[\s;])(?:(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?|configure\s+set(?:\s+--profile\s+\S+)?|(?:hub|poetry|composer|glab|gh|conda)\s+config(?:\s+(?:set|--global|--auth|-g|-a))*|rclone\s+config\s+(?:create|update)(?:\s[^\n]*)?|convex\s+env\s+set(?:\s+--prod)?|(?:proxy|grpc|uwsgi)_set_header|add_header|RequestHeader\s+(?:set|append|add|merge|setifempty))\s+|config(?:\s+(?:set|--global|--local|--system|-g))+\s+\/\/[^\s/]+(?:\/[^\s]*)?:)$/
+  /(?:^|[\s;])(?:(?:ENV|ARG|set\s+-[gUxl]{1,4}|set\s+--(?:global|universal|export)(?:\s+--export)?|setx|setenv|Set-Item\s+-Path\s+env:|config(?:\s+(?:set|--global|--local|--system|-g))+|login\s+\S+|ngrok(?:\s+config)?|configure\s+set(?:\s+--profile\s+\S+)?|(?:hub|poetry|composer|glab|gh|conda)\s+config(?:\s+(?:set|--global|--auth|-g|-a))*|rclone\s+config\s+(?:create|update)(?:\s[^\n]*)?|convex\s+env\s+set(?:\s+--prod)?|(?:proxy|grpc|uwsgi)_set_header|add_header|RequestHeader\s+(?:set|append|add|merge|setifempty)|SetEnv|(?:fastcgi|uwsgi|scgi)_param)\s+|config(?:\s+(?:set|--global|--local|--system|-g))+\s+\/\/[^\s/]+(?:\/[^\s]*)?:)$/
 
 const NAME_FIELD =
   /(?:^|[\s{,;(["':])(?:name|Name|NAME|key|Key|KEY|keyName|KeyName|variable|Variable|ParameterKey|OptionName|env_var|envVar)["']?\s*[:=]\s*["']?$/
