@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Checkpoints from "./Checkpoints.js"
 import * as Client from "./Client.js"
-import { storage } from "./errors.js"
+import { damage, storage } from "./errors.js"
 import { beforeMigrator, loader } from "./migrations.js"
 import * as SearchIndex from "./SearchIndex.js"
 
@@ -280,17 +280,6 @@ export class DamagedDatabase extends Data.TaggedError("DamagedDatabase")<{ reado
         "files) away to start a new, empty store."
     })
   }
-}
-
-/** What SQLite's error says of a file it cannot read as a database; undefined for any other error. */
-const damage = (error: unknown): string | undefined => {
-  for (let at: unknown = error, depth = 0; at !== undefined && at !== null && depth < 5; depth++) {
-    const text = `${(at as { code?: unknown }).code ?? ""} ${(at as { message?: unknown }).message ?? ""}`
-    if (/NOTADB|not a database|file is encrypted/i.test(text)) return "not a SQLite database"
-    if (/SQLITE_CORRUPT|malformed/i.test(text)) return "damaged (SQLite reads it as malformed)"
-    at = (at as { cause?: unknown }).cause
-  }
-  return undefined
 }
 
 /** The database's size cap in bytes from `OPENSYNC_MAX_DB_MB`, if set. */

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
 import Database from "libsql"
+import { damage } from "./errors.js"
 import * as Fts from "./fts.js"
 import * as WorkerThread from "./WorkerThread.js"
 
@@ -374,18 +375,6 @@ const readingIn =
       })
     ) as Effect.Effect<A, E | SqlError, R>
 
-/** Whether an error chain says SQLite found a file damaged (corrupt pages, not a database). */
-const damagedFile = (error: unknown): string | undefined => {
-  for (let e: unknown = error, depth = 0; typeof e === "object" && e !== null && depth < 8; depth++) {
-    const { code, message, cause } = e as { code?: unknown; message?: unknown; cause?: unknown }
-    if (typeof code === "string" && (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB")) {
-      return typeof message === "string" ? message : code
-    }
-    e = cause
-  }
-  return undefined
-}
-
 /**
  * `readingIn` for searches, on a search file that may turn out damaged where `prepare`'s checks do not look (pages of
  * a search table overwritten: SQLite's `integrity_check` passed, and every search that read them answered 500, start
@@ -398,7 +387,7 @@ const guardedReading = (sql: SqlClient.SqlClient, dataDir: string) => {
   const reading = <A, E, R>(read: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
     Effect.suspend(() => readingIn(sql, damaged ? undefined : dataDir)(read)).pipe(
       Effect.catchAll((error) => {
-        const reason = damaged ? undefined : damagedFile(error)
+        const reason = damaged ? undefined : damage(error)
         if (reason === undefined) return Effect.fail(error)
         damaged = true
         return Effect.logWarning(

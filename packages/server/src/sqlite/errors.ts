@@ -29,3 +29,14 @@ export const isDiskFull = (cause: unknown): boolean => {
 /** SQL failures as the port's `StorageError` (full or not). */
 export const storage = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, StorageError, R> =>
   Effect.mapError(effect, (cause) => new StorageError({ reason: isDiskFull(cause) ? "full" : "failure", cause }))
+
+/** What SQLite's error says of a file it cannot read as a database; undefined for any other error. */
+export const damage = (error: unknown): string | undefined => {
+  for (let at: unknown = error, depth = 0; at !== undefined && at !== null && depth < 5; depth++) {
+    const text = `${(at as { code?: unknown }).code ?? ""} ${(at as { message?: unknown }).message ?? ""}`
+    if (/NOTADB|not a database|file is encrypted/i.test(text)) return "not a SQLite database"
+    if (/SQLITE_CORRUPT|malformed/i.test(text)) return "damaged (SQLite reads it as malformed)"
+    at = (at as { cause?: unknown }).cause
+  }
+  return undefined
+}
