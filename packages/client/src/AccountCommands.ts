@@ -87,8 +87,8 @@ export const effectiveConfig = (cli: Cli) =>
     const notSet = `(not set: run \`${cli.name} login\`)`
     return {
       path: config.path,
-      // (masked here too, not only by the store: whatever a URL came with, a password in it is never printed)
-      convexUrl: config.serverUrl === undefined ? null : ConfigStore.safeServerUrl(config.serverUrl),
+      // (the store gives a URL it refuses with its password masked: `ConfigStore.safeServerUrl`)
+      convexUrl: config.serverUrl ?? null,
       apiKey: mask(config.apiKey),
       autoSync: config.autoSync,
       syncToolCalls: config.syncToolCalls,

@@ -112,7 +112,8 @@ export const processInbox = (options: MappingOptions, server: string | null = nu
       const decoded =
         "problem" in item ? { _tag: "Unreadable" as const, reason: item.problem } : source.decode(item, options)
       if (decoded._tag === "Unreadable" && decoded.keep === true) {
-        // Not this CLI's to read, nor to set aside: set aside, it was redacted and pruned after a week, for good
+        // Not this CLI's to read, nor to set aside (set aside, it was redacted and deleted after a week): left for the
+        // release that reads it
         yield* log(`sync: ${name}: ${decoded.reason}`)
         continue
       }
