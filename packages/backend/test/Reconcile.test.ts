@@ -211,6 +211,38 @@ describe("reconciliation of telemetry and transcripts", () => {
     expect(store.rollupCheck().stored).toEqual(store.rollupCheck().expected)
   })
 
+  it("a request only telemetry saw, which wrote 1-hour cache, counts those writes at the 1-hour rate it was billed", () => {
+    const store = makeStore()
+    const compact = (requestId: string, cacheWrites: number, reportedCostUsd: number) =>
+      decode(
+        Event.make({
+          kind: "api_request",
+          source: "claude-code",
+          sessionId: "s-1h",
+          at: 1_790_000_000_000,
+          requestId,
+          model: "claude-sonnet-4-5",
+          // Telemetry says only how many tokens were written to the cache (`cache_creation_tokens`)
+          usage: { input: 100, output: 50, cacheRead: 0, cacheWrite5m: cacheWrites, cacheWrite1h: 0, reasoning: 0 },
+          reportedCostUsd,
+          querySource: "compact"
+        })
+      )
+    // $3/M input, $15/M output, $3.75/M 5-minute writes, $6/M 1-hour writes: 20,000 1-hour writes = $0.12105
+    store.ingest([compact("req_1h", 20_000, 0.12105)])
+    let s = store.sessions.get("s-1h")!
+    expect(s.usage).toMatchObject({ cacheWrite5m: 0, cacheWrite1h: 20_000 })
+    expect(s.costUsd).toBeCloseTo(0.12105, 9)
+    expect(Figures.costsDiffer(s.figures!)).toBe(false)
+    // Half and half; and a cost no split gives (another price table) leaves them 5-minute writes at OpenSync's price
+    store.ingest([compact("req_mixed", 20_000, 0.0003 + 0.00075 + 0.0375 + 0.06)])
+    store.ingest([compact("req_odd", 20_000, 0.5)])
+    s = store.sessions.get("s-1h")!
+    expect(s.usage).toMatchObject({ cacheWrite5m: 10_000 + 20_000, cacheWrite1h: 20_000 + 10_000 })
+    expect(s.costUsd).toBeCloseTo(0.12105 + 0.09855 + 0.07605, 9)
+    expect(store.rollupCheck().stored).toEqual(store.rollupCheck().expected)
+  })
+
   it("transcript without telemetry: the transcript's figures, marked as such", () => {
     const store = makeStore()
     const transcript = transcriptFor(telemetry, new Set())
@@ -411,27 +443,42 @@ describe("reconciliation with cost-state (telemetry off, Claude Code 2.1.332)", 
     }
   })
 
-  it("lets telemetry, once it arrives, take over from cost-state", () => {
+  it("keeps the cost-state's gap while telemetry counts only some requests, and drops it once telemetry has them all", () => {
     const store = makeStore()
     store.ingest(events)
-    const message = events.find((e): e is Event.MessageEvent => e.kind === "message")!
-    store.ingest([
+    const telemetry = (requestId: string, at: number, usage: Event.MessageEvent["usage"], querySource?: string) =>
       decode(
         Event.make({
           kind: "api_request",
           source: "claude-code",
           sessionId: session,
-          at: message.at,
-          requestId: message.requestId!,
+          at,
+          requestId,
           model: "claude-sonnet-4-5",
-          usage: message.usage!,
-          reportedCostUsd: 0.01
+          usage: usage!,
+          reportedCostUsd: null,
+          ...(querySource === undefined ? {} : { querySource })
         })
       )
-    ])
-    const s = store.sessions.get(session)!
-    expect(Ingest.costStateGap(s)).toEqual([])
+    const messages = events.filter((e): e is Event.MessageEvent => e.kind === "message")
+    // Telemetry for one request of the transcript: the compact summary is still counted through the cost-state
+    store.ingest([telemetry(messages[0]!.requestId!, messages[0]!.at, messages[0]!.usage)])
+    let s = store.sessions.get(session)!
     expect(s.figures?.telemetryRequests).toEqual(1)
+    expect(Ingest.costStateGap(s).map((slice) => slice.usage)).toEqual([
+      { input: 136, output: 148, cacheRead: 12_400, cacheWrite5m: 760, cacheWrite1h: 0, reasoning: 0 }
+    ])
+    expect(s.usage).toEqual(latest)
+    // Telemetry for every request, the compact summary too: no gap left, the same totals
+    store.ingest(messages.slice(1).map((m) => telemetry(m.requestId!, m.at, m.usage)))
+    const compact = { input: 136, output: 148, cacheRead: 12_400, cacheWrite5m: 760, cacheWrite1h: 0, reasoning: 0 }
+    store.ingest([telemetry("req_compact", messages[messages.length - 1]!.at + 1, compact, "compact")])
+    s = store.sessions.get(session)!
+    expect(s.figures?.telemetryRequests).toEqual(messages.length + 1)
+    expect(Ingest.costStateGap(s)).toEqual([])
+    expect(s.usage).toEqual(latest)
+    const check = store.rollupCheck()
+    expect(check.stored).toEqual(check.expected)
   })
 })
 

@@ -506,14 +506,16 @@ export const effectiveUsageSlices = (session: Session): ReadonlyArray<UsageSlice
 }
 
 /**
- * Where telemetry is off, the agent's latest `cost-state` is the ground truth: what it counts beyond the session's
- * own slices (per model and token kind: requests the transcript never recorded, such as a `/compact` summary) is
- * added as one slice per model on the day of the `cost-state`, marked as reported by the agent. Derived on every
- * read of the totals, so it shrinks as the transcript's own requests arrive, in any order.
+ * The agent's latest `cost-state` is a floor under the totals: what it counts beyond the session's own slices (per
+ * model and token kind: requests neither the transcript nor telemetry recorded, such as a `/compact` summary with
+ * telemetry off, or whose telemetry was lost) is added as one slice per model on the day of the `cost-state`, marked as
+ * reported by the agent. Derived on every read of the totals, so it shrinks as the requests arrive, from the transcript
+ * or from telemetry, in any order, and is gone once they are all counted. (It once applied only while no telemetry
+ * request was counted: one request's telemetry then dropped the whole gap, and the totals fell below the billed.)
  */
 export const costStateGap = (session: Session): ReadonlyArray<UsageSlice> => {
   const state = session.figures?.costState ?? null
-  if (state === null || (session.figures?.telemetryRequests ?? 0) > 0) return []
+  if (state === null) return []
   const out: Array<UsageSlice> = []
   for (const line of state.models) {
     let counted = Usage.zero
