@@ -59,9 +59,15 @@ export type ApiRequest = typeof ApiRequest.Type
 
 /**
  * The usage telemetry reports splits cache writes only in total; when the transcript's split adds up to the same
- * total it is kept (1 h writes cost more), else every write counts as a 5-minute write.
+ * total it is kept (1 h writes cost more). Without it (a request only telemetry saw: a `/compact` summary), the split
+ * is the one that prices the request at the cost Claude Code reported, when one does within rounding (its cost counts
+ * 1-hour writes at their rate); else every write counts as a 5-minute write.
  */
-const telemetryUsage = (telemetry: TelemetrySide, transcript: TranscriptSide | null): Usage.UsageFields => {
+const telemetryUsage = (
+  telemetry: TelemetrySide,
+  transcript: TranscriptSide | null,
+  priceOf: (usage: Usage.UsageFields) => number | undefined
+): Usage.UsageFields => {
   const writes = telemetry.usage.cacheWrite5m + telemetry.usage.cacheWrite1h
   if (transcript !== null && transcript.usage.cacheWrite5m + transcript.usage.cacheWrite1h === writes) {
     return {
@@ -70,7 +76,32 @@ const telemetryUsage = (telemetry: TelemetrySide, transcript: TranscriptSide | n
       cacheWrite1h: transcript.usage.cacheWrite1h
     }
   }
-  return telemetry.usage
+  return splitByReportedCost(telemetry.usage, telemetry.reportedCostUsd, priceOf) ?? telemetry.usage
+}
+
+/** How far a price may be from the reported cost and still be the same (floating point, rounding to 1e-9 USD). */
+const costTolerance = (usd: number) => Math.max(2e-6, usd * 1e-6)
+
+/**
+ * The split of `usage`'s cache writes into 5-minute and 1-hour writes that `priceOf` prices at `reported`, or
+ * undefined when there are no writes, no reported cost, or no split prices at it (another price table).
+ */
+export const splitByReportedCost = (
+  usage: Usage.UsageFields,
+  reported: number | null,
+  priceOf: (usage: Usage.UsageFields) => number | undefined
+): Usage.UsageFields | undefined => {
+  const writes = usage.cacheWrite5m + usage.cacheWrite1h
+  if (writes === 0 || reported === null) return undefined
+  const short = priceOf({ ...usage, cacheWrite5m: writes, cacheWrite1h: 0 })
+  const long = priceOf({ ...usage, cacheWrite5m: 0, cacheWrite1h: writes })
+  if (short === undefined || long === undefined || long <= short) return undefined
+  const tolerance = costTolerance(reported)
+  if (Math.abs(reported - priceOf(usage)!) <= tolerance) return undefined
+  const hour = Math.min(writes, Math.max(0, Math.round((writes * (reported - short)) / (long - short))))
+  const split = { ...usage, cacheWrite5m: writes - hour, cacheWrite1h: hour }
+  const priced = priceOf(split)
+  return priced !== undefined && Math.abs(priced - reported) <= tolerance ? split : undefined
 }
 
 /** A request row with its counted figures derived from its sides, priced at the rates in force at its date. */
@@ -87,7 +118,10 @@ export const settle = (
   const { telemetry, transcript } = base
   const at = telemetry?.at ?? transcript?.at ?? base.updatedAt
   const model = telemetry?.model ?? transcript?.model ?? "unknown"
-  const usage = telemetry !== null ? telemetryUsage(telemetry, transcript) : Usage.of(transcript?.usage)
+  const usage =
+    telemetry !== null
+      ? telemetryUsage(telemetry, transcript, (usage) => Pricing.price(model, usage, { at, overrides })?.usd)
+      : Usage.of(transcript?.usage)
   const priced = Usage.isZero(usage) ? undefined : Pricing.price(model, usage, { at, overrides })
   const reported = telemetry?.reportedCostUsd ?? null
   // Written out, not `{ ...base, basis, … }`: V8 (Node 20) builds an object spread first and then given new properties
