@@ -1,8 +1,8 @@
 // Runs inside a mount namespace where `$STATE` (claude-code-sync's state directory) is a tiny tmpfs: the first hook
 // payload of a session is stored (or, with LOGIN=1, only `login` runs), then the disk is filled to the last byte and the session's other payloads are fed to
 // the hook, then status is read, the disk freed, and a sync run. Prints what each step gave, as JSON.
-import { spawnSync } from "node:child_process"
-import { closeSync, openSync, readdirSync, rmSync, writeSync } from "node:fs"
+import { spawn, spawnSync } from "node:child_process"
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { join } from "node:path"
 
 const { CLI, HOOK, STATE, PAYLOADS } = process.env
@@ -34,7 +34,40 @@ for (let size = 1 << 20; size >= 1; size = Math.floor(size / 2)) {
 }
 closeSync(fd)
 
-const hooks = payloads.slice(login ? 0 : 1).map((payload) => node([HOOK, payload.event], payload.stdin))
+/** Runs the hook as Claude Code does, without waiting (hooks of several sessions run at the same time). */
+const hookAsync = (payload) =>
+  new Promise((done) => {
+    const child = spawn(process.execPath, [HOOK, payload.event], { env })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("close", (code, signal) => done({ code, signal, stdout, stderr }))
+    child.stdin.end(payload.stdin)
+  })
+
+// With PARALLEL=N, the session's last payload is fed for N sessions at once (session ids `parallel-<i>`), as the
+// hooks of N sessions ending together on a full disk; else the session's payloads one after another.
+const parallel = Number(process.env.PARALLEL ?? 0)
+const hooks =
+  parallel > 0
+    ? await Promise.all(
+        Array.from({ length: parallel }, (_, i) => {
+          const last = payloads[payloads.length - 1]
+          return hookAsync({
+            ...last,
+            stdin: JSON.stringify({ ...JSON.parse(last.stdin), session_id: `parallel-${i}` })
+          })
+        })
+      )
+    : payloads.slice(login ? 0 : 1).map((payload) => node([HOOK, payload.event], payload.stdin))
+const failures = (() => {
+  try {
+    return JSON.parse(readFileSync(join(STATE, "failures.json"), "utf8"))
+  } catch {
+    return null
+  }
+})()
 const tmp = (() => {
   try {
     return readdirSync(join(STATE, "tmp"))
@@ -57,5 +90,5 @@ const statusAfter = node([CLI, "status", "--json"])
 const statusAfterText = node([CLI, "status"])
 
 process.stdout.write(
-  JSON.stringify({ first, hooks, tmp, inbox, statusFull, statusFullText, sync, statusAfter, statusAfterText })
+  JSON.stringify({ first, hooks, tmp, inbox, failures, statusFull, statusFullText, sync, statusAfter, statusAfterText })
 )

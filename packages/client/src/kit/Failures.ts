@@ -7,12 +7,14 @@
  */
 import {
   closeSync,
+  linkSync,
   mkdirSync,
   openSync,
   readSync,
   renameSync,
   rmSync,
   statSync,
+  unlinkSync,
   writeFileSync,
   writeSync
 } from "node:fs"
@@ -116,16 +118,64 @@ export const preallocate = (paths: StatePaths, file: string = failuresFile(paths
 /** `<state>/failures.json`. */
 export const failuresFile = (paths: StatePaths): string => join(paths.stateDir, "failures.json")
 
-/** Reads, changes and writes back the file in place; the file must exist (on a full disk nothing else can be made). */
-const update = (paths: StatePaths, change: (failures: Failures) => Failures): void => {
-  const fd = openSync(failuresFile(paths), "r+")
-  try {
-    const buffer = Buffer.alloc(SIZE)
-    const length = readSync(fd, buffer, 0, SIZE, 0)
-    writeSync(fd, encode(change(decode(buffer.toString("utf8", 0, length)))), 0, SIZE, 0)
-  } finally {
-    closeSync(fd)
+/** A holder of the file's lock longer than this is taken to be dead (an update takes well under a millisecond). */
+export const LOCK_STALE_MS = 1_000
+
+const pauses = new Int32Array(new SharedArrayBuffer(4))
+
+/**
+ * Runs `f` holding the file's lock, `<state>/failures.json.lock`: a second name (a hard link) of the file itself, which
+ * needs no free space (no new data, no new inode) and which only one process can make. Hooks failing at the same time
+ * (a full disk fails them all) each read, change and write the whole file: without the lock, the last write won and
+ * the others' sessions were never re-read. A lock held past `LOCK_STALE_MS` (its holder was killed) is taken over.
+ */
+const locked = <A>(file: string, f: () => A): A => {
+  const lock = `${file}.lock`
+  const start = Date.now()
+  for (let attempt = 0; ; attempt++) {
+    try {
+      linkSync(file, lock)
+      break
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== "EEXIST") throw cause
+      if (Date.now() - start >= LOCK_STALE_MS) {
+        try {
+          unlinkSync(lock)
+        } catch {
+          // taken over by another process meanwhile: try again
+        }
+        continue
+      }
+      Atomics.wait(pauses, 0, 0, Math.min(10, 1 + attempt))
+    }
   }
+  try {
+    return f()
+  } finally {
+    try {
+      unlinkSync(lock)
+    } catch {
+      // gone already (taken over as stale): nothing to release
+    }
+  }
+}
+
+/**
+ * Reads, changes and writes back the file in place, under its lock; the file must exist (on a full disk nothing else
+ * can be made).
+ */
+const update = (paths: StatePaths, change: (failures: Failures) => Failures): void => {
+  const file = failuresFile(paths)
+  locked(file, () => {
+    const fd = openSync(file, "r+")
+    try {
+      const buffer = Buffer.alloc(SIZE)
+      const length = readSync(fd, buffer, 0, SIZE, 0)
+      writeSync(fd, encode(change(decode(buffer.toString("utf8", 0, length)))), 0, SIZE, 0)
+    } finally {
+      closeSync(fd)
+    }
+  })
 }
 
 /** The file's content; empty when it is missing or unreadable. */
