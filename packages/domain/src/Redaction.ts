@@ -12,9 +12,11 @@ import {
   Scan,
   type SecretMatch
 } from "./internal/redaction/engine.js"
-import { containerKeyStrength, keyStrength } from "./internal/redaction/keyNames.js"
+import { containerKeyStrength, keyStrength, passwordKeyKind } from "./internal/redaction/keyNames.js"
+import { PEM_LITERAL_GAP } from "./internal/redaction/keys.js"
 import { builtin } from "./internal/redaction/rules.js"
 import {
+  isPasswordPlaceholder,
   isPlaceholder,
   isPublishable,
   MARKER_PREFIX,
@@ -264,6 +266,40 @@ const overlaps = (
   return out
 }
 
+const LITERAL_GAP = new RegExp(PEM_LITERAL_GAP, "y")
+/** A whole string literal that is a line of a key (base64, a header, a blank line), its escaped line break after it. */
+const KEY_LINE_LITERAL =
+  /^(?:[A-Za-z0-9+/=]{16,200}(?:\\{1,7}[rnt])*|(?:[A-Za-z0-9+/=]{1,15}|[A-Za-z-]{2,20}:[ \t][^"\\\n]{1,200})?(?:\\{1,7}[rn])+)$/
+/** The last literal of such a key: its END line, after the last lines of its body. */
+const KEY_END_LITERAL = /^[A-Za-z0-9+/=\s]{0,400}(?:\\{1,7}[rn][A-Za-z0-9+/=\s]{0,200})*-{4,5} ?END /
+
+/**
+ * A private key found across the string literals of its lines (`"…\n",` + `"…"` in a notebook, `\"…\\n\" +` in a
+ * JSON string): the literals' contents, `[start, end)` pairs in order, without the quotes, commas, `+` and line breaks
+ * between them, which are JSON (or code) that must stay whole. Stops at a literal that is no line of a key.
+ */
+const privateKeyPieces = (text: string, start: number, end: number): Array<readonly [number, number]> => {
+  const pieces: Array<readonly [number, number]> = []
+  let from = start
+  for (let n = 0; n < 1000; n++) {
+    const q = text.indexOf('"', from)
+    const last = q === -1 || q >= end
+    const cut = q === -1 ? text.length : q - backslashesBefore(text, q, from)
+    const line = pieces.length === 0 || KEY_LINE_LITERAL.test(text.slice(from, cut))
+    if (!line && !(last && KEY_END_LITERAL.test(text.slice(from, end)))) break
+    if (last) {
+      pieces.push([from, end])
+      break
+    }
+    pieces.push([from, cut])
+    LITERAL_GAP.lastIndex = cut
+    const gap = LITERAL_GAP.exec(text)
+    if (gap === null) break
+    from = cut + gap[0].length
+  }
+  return pieces
+}
+
 /** The escapes `splitStrings` writes out, each as a space and this. */
 const SPLIT_ESCAPES: Readonly<Record<string, string>> = { n: "\n", r: "\n", t: " " }
 
@@ -283,10 +319,19 @@ export const findSecrets = (text: string, options: RedactOptions = {}): Readonly
     for (const c of scanSplit(split, jsonLines(text), options)) candidates.push(c)
     // A secret ends where its string does: what a rule read past the quote that ends it (a private key's lines to
     // the end of the text, a value up to a quote its backslash escapes) is JSON that must stay whole.
-    for (let k = 0; k < candidates.length; k++) {
+    // A private key written a line per string literal keeps its literals' contents, each within its string.
+    for (let k = 0, n = candidates.length; k < n; k++) {
       const c = candidates[k]
       const end = withinString(text, c.start, c.end)
-      if (end !== c.end) candidates[k] = { ...c, end }
+      if (end === c.end) continue
+      candidates[k] = { ...c, end }
+      if (c.rule !== "private-key") continue
+      const pieces = privateKeyPieces(text, c.start, c.end)
+      for (let p = 1; p < pieces.length; p++) {
+        const [from, to] = pieces[p]
+        const cut = withinString(text, from, to)
+        if (cut > from) candidates.push({ ...c, start: from, end: cut })
+      }
     }
   }
   let view = decodedView(split ?? text)
@@ -311,6 +356,14 @@ export const findSecrets = (text: string, options: RedactOptions = {}): Readonly
       const end = stringEnd(text, start, found, 2 ** VIEW_DEPTH - 1)
       if (end === found || (end > start && plausibleSecretValue(text.slice(start, end)))) {
         candidates.push({ ...c, start, end })
+      }
+      if (end !== found && c.rule === "private-key") {
+        const pieces = privateKeyPieces(text, start, found)
+        for (let p = 1; p < pieces.length; p++) {
+          const [from, to] = pieces[p]
+          const cut = stringEnd(text, from, to, 2 ** VIEW_DEPTH - 1)
+          if (cut > from) candidates.push({ ...c, start: from, end: cut })
+        }
       }
     }
     const inner = depth < VIEW_DEPTH && view.decodesAgain ? decodedView(viewSplit ?? view.text) : undefined
@@ -353,9 +406,15 @@ const FIELD_RULE = "secret-field"
 export const isSecretFieldName = (key: string): boolean =>
   keyStrength(key) === "strong" || /^(?:proxy-)?authorization$/i.test(key)
 
-type FieldKind = "none" | "secret" | "weak"
+/**
+ * `password`, `secret-word`: a secret whose name says password (or secret, token), where only what stands for one as a
+ * whole is a placeholder (`isPasswordPlaceholder`).
+ */
+type FieldKind = "none" | "secret" | "password" | "secret-word" | "weak"
 
 const fieldKindOf = (key: string, container: boolean): FieldKind => {
+  const kind = container ? undefined : passwordKeyKind(key)
+  if (kind !== undefined) return kind === "password" ? "password" : "secret-word"
   if (isSecretFieldName(key)) return "secret"
   const strength = container ? containerKeyStrength(key) : keyStrength(key)
   return strength === "strong" ? "secret" : strength === "weak" ? "weak" : "none"
@@ -393,7 +452,13 @@ const walk = (input: unknown, field: FieldKind, options: RedactOptions, active: 
     if (field === "weak" && !tokenLike(value)) return redacted
     // A placeholder, a reference, a version range or a publishable key says nothing secret (`"${DB_PASSWORD}"`,
     // `"jsonwebtoken": "^9.0.2"`, `accessToken: "pk.eyJ…"`)
-    if (isPlaceholder(value) || VERSION_RANGE.test(value.trim()) || isPublishable(value)) return redacted
+    const placeholder =
+      field === "password"
+        ? isPasswordPlaceholder(value, "password")
+        : field === "secret-word"
+          ? isPasswordPlaceholder(value, "secret")
+          : isPlaceholder(value)
+    if (placeholder || VERSION_RANGE.test(value.trim()) || isPublishable(value)) return redacted
     return marker(FIELD_RULE)
   }
   if (Array.isArray(value)) {

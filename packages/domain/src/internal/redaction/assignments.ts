@@ -14,12 +14,15 @@ import {
   isPasswordKey,
   type KeyStrength,
   keyStrength,
+  passwordKeyKind,
   WORDPRESS_KEY
 } from "./keyNames.js"
 import {
+  APP_PASSWORD,
   digitAndLetter,
   hasDigit,
   hasLower,
+  hasProseWord,
   hasUpper,
   isDummyToken,
   isPlaceholder,
@@ -261,7 +264,7 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     if (close === -1 || close - start > MAX_VALUE || keyStrength(key) !== "strong") return
     if (!text.startsWith(`</${element.name}>`, close)) return
     const value = text.slice(start, close)
-    if (!value.includes("\n") && plausibleSecretValue(value)) scan.add(RULE, start, close)
+    if (!value.includes("\n") && plausibleSecretValue(value, passwordKeyKind(key))) scan.add(RULE, start, close)
     return
   }
 
@@ -398,6 +401,23 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     const close = lineValue.indexOf(opening)
     lineValue = close === -1 ? lineValue : close === 0 ? undefined : lineValue.slice(0, close)
   }
+  // A password of several words, unquoted, on a line of its own (`DB_PASSWORD=correct horse battery staple`, YAML's
+  // `password: tixl zwxu qaoy hubf`): dotenv and YAML read the rest of the line
+  if (
+    lineValue === undefined &&
+    keyQuote === "" &&
+    (op === ":" || (op === "=" && compact)) &&
+    lineHead !== undefined &&
+    PHRASE_LINE_HEAD.test(lineHead) &&
+    passphraseKey(key)
+  ) {
+    // (`Password: …`: a capitalised name that is no environment variable's is a label in prose)
+    const phrase = restOfLinePhrase(text, i, op === "=", /^[A-Z][a-z]/.test(key))
+    if (phrase !== undefined) {
+      scan.add(RULE, i, i + phrase.length)
+      return
+    }
+  }
   const literalStyle =
     op === "=" &&
     ((compact && (ENV_KEY.test(key) || isFlag || queryOrConnection || keyStartsLine)) || lineValue !== undefined)
@@ -410,6 +430,13 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   // A list of secrets: `"tokens": ["…", "…"]`, `api_keys = ['…']`
   if (text[i] === "[") {
     listItems(scan, i + 1)
+    return
+  }
+  // ODBC's braced value (`…;UID=sa;PWD={…}`): up to the `}` that ends it (`}}` stands for one `}`)
+  if (text[i] === "{" && op === "=" && keyQuote === "" && queryOrConnection && /^(?:pwd|password)$/i.test(key)) {
+    const braced = stickyAt(ODBC_BRACED, text, i)
+    const value = braced?.groups?.v ?? ""
+    if (braced !== null && plausibleSecretValue(value, "password")) scan.add(RULE, i + 1, i + 1 + value.length)
     return
   }
   // A secret-named object that holds its value (`terraform output -json`: `"db_password": {"sensitive": true, …,
@@ -442,6 +469,16 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     }
   }
   if (parsed === undefined) return
+  // An unquoted value ends before the next parameter of a query or a form (`api_key=…&format=json`) and before a
+  // bracket or a quote it did not open (`(API_KEY=…)`, the closing `"` of a here-string, `"""` of a Python string)
+  if (parsed.quote === "" && parsed.end > parsed.start) {
+    const value = text.slice(parsed.start, parsed.end)
+    // (not in a value that is a query itself: `SAS_TOKEN=sv=…&sig=…`)
+    const param = literalStyle ? NEXT_PARAM.exec(value) : null
+    if (param !== null && value.lastIndexOf("=", param.index) !== -1) param.index = value.length
+    const cut = closedEnd(param === null ? value : value.slice(0, param.index))
+    if (cut > 0 && cut < value.length) parsed = { ...parsed, end: parsed.start + cut, next: value[cut] }
+  }
   // `pw = process.env.X || "…"`, `api_key = os.environ.get("API_KEY") or "…"`: the default written into the code
   if (parsed.quote === "") {
     const fallback = stickyAt(FALLBACK_AFTER_REFERENCE, text, parsed.start)
@@ -460,6 +497,43 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
   const yamlLine = op === ":" && lineValue !== undefined
   if (!acceptValue(strength, key, value, parsed, literalStyle, yamlLine, compact)) return
   scan.add(RULE, start, end)
+}
+
+/** An ODBC connection string's braced value, `{…}` (`}}` inside stands for `}`). */
+const ODBC_BRACED = /\{(?<v>(?:[^}\n]|\}\}){1,500})\}(?!\})/y
+
+/** The next parameter of a query string or a form after a value: `&format=json`. */
+const NEXT_PARAM = /&[A-Za-z_][\w.-]{0,40}=/
+
+/**
+ * The length of `value` without the closing brackets and quotes at its end that it did not open: `…)` after `(KEY=…`,
+ * `…"` and `…"""` after a string that opened before the key (`<<< "A=1\nKEY=…"`).
+ */
+const closedEnd = (value: string): number => {
+  let n = value.length
+  // (a few closers at most: each step reads the value once)
+  for (let step = 0; step < 8; step++) {
+    const c = value[n - 1]
+    if (c === ")" || c === "]") {
+      const open = c === ")" ? "(" : "["
+      let depth = 0
+      for (let k = 0; k < n; k++) {
+        if (value[k] === open) depth++
+        else if (value[k] === c) depth--
+      }
+      if (depth >= 0) return n
+      n--
+    } else if (c === '"' || c === "'" || c === "`") {
+      let run = n
+      while (run > 0 && value[run - 1] === c) run--
+      // (a quote inside the value opens what the last one closes: `pa"ss"`)
+      if (value.lastIndexOf(c, run - 1) !== -1) return n
+      n = run
+    } else {
+      return n
+    }
+  }
+  return n
 }
 
 /** A reference (a name, a member, a lookup or a call), then `||`, `??` or `or` before a quote: a fallback's start. */
@@ -485,6 +559,51 @@ const restOfLineToken = (text: string, i: number): string | undefined => {
   line = line.replace(/\s+$/, "").replace(/[,;]$/, "")
   if (line.length === 0 || /\s/.test(line)) return undefined
   return line
+}
+
+/** Where a dotenv or YAML line that holds a passphrase starts: indentation, `export `, a list's `- `, a diff's `+`. */
+const PHRASE_LINE_HEAD = /^\+?[ \t]*(?:export[ \t]+|-[ \t]+)?$/
+/** A word of a passphrase: nothing a shell, code or a template would need (operators, quotes, brackets, `$`, `=`). */
+const PHRASE_WORD = /^[^\s|&;<>()[\]{}$`"'\\=#]{1,64}$/
+/** Commands run with a password in their environment (`PGPASSWORD=… psql`, `DB_PASSWORD=… npm start`). */
+const COMMAND_AFTER =
+  /^(?:sudo|env|exec|time|nohup|npm|npx|pnpm|yarn|bun|bunx|deno|node|tsx|python3?|pip|uv|uvx|poetry|pytest|ruby|rails|rake|bundle|php|composer|java|mvn|gradle|go|cargo|make|docker|podman|kubectl|helm|terraform|ansible|ansible-playbook|psql|pg_dump|pg_restore|pg_dumpall|createdb|dropdb|mysql|mysqldump|mariadb|mongo|mongosh|mongodump|mongorestore|redis-cli|sqlcmd|sqlplus|clickhouse-client|curl|wget|git|gh|ssh|sh|bash|zsh|dotnet|flask|uvicorn|gunicorn|celery|alembic|prisma|drizzle-kit|jest|vitest|mocha|vite|next|nuxt|rspec|hasura|supabase|wrangler|vercel|fly|flyctl|heroku|aws|gcloud|az|doppler|op|vault|echo|printf|cat|true)$/
+
+/** The sources of `/etc/nsswitch.conf` (`passwd: files systemd`, `shadow: compat`). */
+const NSS_SOURCE =
+  /^(?:files|systemd|compat|db|nis|nisplus|ldap|sss|winbind|mymachines|altfiles|cache|usrfiles|extrausers)$/
+
+/** A key whose multi-word value dotenv or YAML reads whole: it names a password or a secret (not a token or a key). */
+const passphraseKey = (key: string): boolean => {
+  const kind = passwordKeyKind(key)
+  return kind === "password" || (kind === "secret" && /secret\d{0,2}$/i.test(key))
+}
+
+/**
+ * The rest of the line from `i` when it is a passphrase of 2-12 words (`correct horse battery staple`, a Google app
+ * password's `tixl zwxu qaoy hubf`) that reads like no sentence, type or code: what dotenv (`KEY=a b c`) and YAML read
+ * as the value, up to a ` #` comment; not a note (a word of prose, or a label's value but an app password's letters). In a shell line (`shell`), `PGPASSWORD=x psql -h db` runs a command with the
+ * variable set: a word with a flag's dash, a path's `/` or a file's `.`, or a command after the first word, ends it.
+ */
+const restOfLinePhrase = (text: string, i: number, shell: boolean, label: boolean): string | undefined => {
+  let end = i
+  const limit = Math.min(text.length, i + 200)
+  while (end < limit && text[end] !== "\n" && text[end] !== "\r") end++
+  if (end === limit && limit < text.length) return undefined
+  let line = text.slice(i, end)
+  const comment = line.search(/[ \t]#/)
+  if (comment !== -1) line = line.slice(0, comment)
+  line = line.replace(/[ \t]+$/, "")
+  const words = line.split(/[ \t]+/)
+  if (words.length < 2 || words.length > 12) return undefined
+  for (const word of words) if (!PHRASE_WORD.test(word) || word.startsWith("-")) return undefined
+  if (shell && (COMMAND_AFTER.test(words[1]) || words.slice(1).some((w) => /[/.:]/.test(w)))) return undefined
+  if (APP_PASSWORD.test(line)) return line
+  // (`/etc/nsswitch.conf`'s `passwd: files systemd`: where accounts are looked up)
+  if (NSS_SOURCE.test(words[0])) return undefined
+  // (a label in prose, `Password: see the vault`, holds no passphrase but a Google app password's letters)
+  if (label || hasProseWord(words)) return undefined
+  return plausibleSecretValue(line, "password") ? line : undefined
 }
 
 /** Line heads before a key that starts an assignment line: indentation, `export `, `- `, `+`/`-` (diffs), `$env:`. */
@@ -564,7 +683,7 @@ const acceptValue = (
   if (parsed.quote === "" && /^[A-Za-z]+[!?]$/.test(value) && TYPE_WORDS.test(value.slice(0, -1).toLowerCase()))
     return false
   if (strength === "weak") return tokenLike(value) && !isPublishable(value)
-  if (!plausibleSecretValue(value) || isPublishable(value)) return false
+  if (!plausibleSecretValue(value, passwordKeyKind(key)) || isPublishable(value)) return false
   if (parsed.quote !== "") {
     if (/\s$/.test(value)) return false
     if (parsed.quote === "`" && /\s/.test(value)) return false
@@ -723,7 +842,7 @@ const otherForms = (
       !/^[@$%{]/.test(value) &&
       (strength === "weak"
         ? tokenLike(value)
-        : plausibleSecretValue(value) &&
+        : plausibleSecretValue(value, passwordKeyKind(key)) &&
           (parsed.quote !== "" || !looksLikeCode(value, parsed.next) || digitAndLetter(value)))
     if (ok) scan.add(RULE, parsed.start, parsed.end)
     return
@@ -794,7 +913,11 @@ const otherForms = (
     const parsed = readValue(text, i, SHELL_VALUE_END)
     if (parsed === undefined) return
     const value = text.slice(parsed.start, parsed.end)
-    if (strength === "weak" ? tokenLike(value) : plausibleSecretValue(value) && !value.startsWith("-")) {
+    if (
+      strength === "weak"
+        ? tokenLike(value)
+        : plausibleSecretValue(value, passwordKeyKind(key)) && !value.startsWith("-")
+    ) {
       scan.add(RULE, parsed.start, parsed.end)
     }
     return
@@ -881,7 +1004,8 @@ const otherForms = (
   const ok =
     strength === "weak"
       ? tokenLike(value)
-      : plausibleSecretValue(value) && (prefixed || digitAndLetter(value) || /[^A-Za-z]/.test(value))
+      : plausibleSecretValue(value, passwordKeyKind(key)) &&
+        (prefixed || digitAndLetter(value) || /[^A-Za-z]/.test(value))
   if (ok) scan.add(RULE, parsed.start, parsed.end)
 }
 

@@ -241,6 +241,8 @@ const CLI_PASSWORD_FLAGS: ReadonlyArray<readonly [RegExp, RegExp]> = [
   ],
   [/^(?:ldapsearch|ldapmodify|ldapadd|ldapdelete|ldapwhoami|ldappasswd|ldapcompare)$/, new RegExp(`-w\\s+${PW}`, "y")],
   [/^gh\s+secret\s+set$/, new RegExp(`(?:--body[ =]|-b[ =]?)${PW}`, "y")],
+  // InfluxDB's CLI (`influx setup -u admin -p …`), NuGet sources (`dotnet nuget add source … -u bob -p …`)
+  [/^influx$|^dotnet\s+nuget\s+(?:add|update)\s+source$/, new RegExp(`-p\\s+${PW}`, "y")],
   // VS Code's and Open VSX's publishers take a personal access token, Apple's altool an app-specific password
   [
     /^(?:vsce|ovsx)\s+(?:publish|login|verify-pat)$|^xcrun\s+altool$/,
@@ -248,7 +250,7 @@ const CLI_PASSWORD_FLAGS: ReadonlyArray<readonly [RegExp, RegExp]> = [
   ]
 ]
 const COMMAND =
-  /(?:^|[\s;|&(`$"'])((?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlsh|mariadb(?:-dump|-admin)?|sshpass|redis-cli|sqlcmd|bcp|osql|isql|mongo(?:sh|dump|restore|export|import)?|ldap(?:search|modify|add|delete|whoami|passwd|compare)|(?:docker|podman|buildah|skopeo|nerdctl|helm|oras)\s+(?:\w+\s+)?login|az\s+login|gh\s+secret\s+set|(?:vsce|ovsx)\s+(?:publish|login|verify-pat)|xcrun\s+altool)(?:\.exe)?)\b/g
+  /(?:^|[\s;|&(`$"'=])((?:influx|dotnet\s+nuget\s+(?:add|update)\s+source|mysql|mysqldump|mysqladmin|mysqlimport|mysqlsh|mariadb(?:-dump|-admin)?|sshpass|redis-cli|sqlcmd|bcp|osql|isql|mongo(?:sh|dump|restore|export|import)?|ldap(?:search|modify|add|delete|whoami|passwd|compare)|(?:docker|podman|buildah|skopeo|nerdctl|helm|oras)\s+(?:\w+\s+)?login|az\s+login|gh\s+secret\s+set|(?:vsce|ovsx)\s+(?:publish|login|verify-pat)|xcrun\s+altool)(?:\.exe)?)\b/g
 
 /**
  * A short flag on a command line (`-p`, `-P`, `-a`, `-w`, `-u`, `--user`, `--body`...): HTTP clients' `-u user:pass`,

@@ -2,7 +2,7 @@
  * Classifies key names (`DB_PASSWORD`, `apiKey`, `x-api-key`, `DD_APP_KEY`, `secretName`) by how strongly they say
  * that their value is a secret.
  */
-import { plausibleSecretValue, tokenLike } from "./values.js"
+import { plausibleSecretValue, type SecretKind, tokenLike } from "./values.js"
 
 /** `strong`: the name says secret (`password`, `api_key`); `weak`: only `…_key` or `auth`, the value must look random. */
 export type KeyStrength = "strong" | "weak" | "none"
@@ -182,12 +182,16 @@ const BUNDLER_SOURCE = /^BUNDLE_(?!MIRROR__|BUILD__)[A-Z0-9_]+__[A-Z]{2,12}$/
 const WORDPRESS_SECRET = /^(?:WORDPRESS_)?(?:AUTH|SECURE_AUTH|LOGGED_IN|NONCE)_SALT$/
 /** WordPress's keys (`define('AUTH_KEY', '…')`): secrets in `define()`, where `AUTH_KEY` alone names many other things. */
 export const WORDPRESS_KEY = /^(?:AUTH|SECURE_AUTH|LOGGED_IN|NONCE)_KEY$/
+/** Variables that hold a password under a name without a secret word (`REDISCLI_AUTH=… redis-cli`). */
+const PASSWORD_VARIABLES = /^REDISCLI_AUTH$/
 
 export const keyStrength = (key: string): KeyStrength => {
   const cached = cache.get(key)
   if (cached !== undefined) return cached
   const result =
-    WORDPRESS_SECRET.test(key) || COMPOSER_AUTH.test(key) || BUNDLER_SOURCE.test(key) ? "strong" : classify(key)
+    WORDPRESS_SECRET.test(key) || COMPOSER_AUTH.test(key) || BUNDLER_SOURCE.test(key) || PASSWORD_VARIABLES.test(key)
+      ? "strong"
+      : classify(key)
   if (cache.size >= CACHE_SIZE) cache.clear()
   cache.set(key, result)
   return result
@@ -207,6 +211,27 @@ export const isPasswordKey = (key: string): boolean => {
   const last = words[words.length - 1] ?? ""
   return /(?:password|passwd|passphrase|secret|pass|pwd|pw)$/.test(last)
 }
+
+/**
+ * True for a key whose last word says it holds a password or a secret (`DB_PASSWORD`, `passwd`, `PGPWD`, `REDIS_PW`,
+ * `client_secret`, `auth_token`): a value of digits, or with a run (`1234567`, `abcdefg`) or dots in it, is one there
+ * (`plausibleSecretValue`'s `password`). Not `SECRET_KEY` or `PASSWORD_TIMEOUT`: their last word says nothing.
+ */
+export const passwordKeyKind = (key: string): SecretKind | undefined => {
+  const cached = kindCache.get(key)
+  if (cached !== undefined) return cached === "none" ? undefined : cached
+  let kind: SecretKind | "none" = "none"
+  if (keyStrength(key) === "strong") {
+    const words = splitWords(key.slice(key.lastIndexOf(".") + 1))
+    const last = (words[words.length - 1] ?? "").replace(NUMBERED, "")
+    if (/(?:password|passwd|passphrase|passwort|pwd|pw|pass)$/.test(last)) kind = "password"
+    else if (/(?:secret|token)$/.test(last)) kind = "secret"
+  }
+  if (kindCache.size >= CACHE_SIZE) kindCache.clear()
+  kindCache.set(key, kind)
+  return kind === "none" ? undefined : kind
+}
+const kindCache = new Map<string, SecretKind | "none">()
 
 const PLURAL_SECRET = /(?:token|secret|password|passwd|passphrase|key|credential|pat)s$/i
 

@@ -11,8 +11,27 @@ import { decodeBase64, isDocumentationExample } from "./values.js"
 
 const PEM_HEAD = /-{4,5} ?BEGIN ((?:[A-Z0-9]{1,20} ){0,4})PRIVATE KEY(?: BLOCK)? ?-{4,5}/y
 const PEM_END = /-{4,5} ?END (?:[A-Z0-9]{1,20} ){0,4}PRIVATE KEY(?: BLOCK)? ?-{4,5}/g
-/** The base64 body (and headers) of a key whose END line is missing, also with JSON-escaped line breaks. */
-const PEM_BODY = /(?:(?:\s|\\[rn]){0,8}(?!-)[A-Za-z0-9+/=:,._-]{1,200}){0,600}/y
+/**
+ * The end of one string literal and the start of the next where a key is written a line per literal (a notebook's
+ * `"…\n",` + `"…"`, Python's `"…\n"` + `"…"`, JS's `"…\n" +` + `"…"`), its quotes escaped in JSON text: a
+ * closing quote, `,` or `+`, a line break (or its escape) and indentation, an opening quote.
+ */
+export const PEM_LITERAL_GAP =
+  '\\\\{0,7}"[ \\t]{0,4}[,+]?[ \\t]{0,4}(?:(?:\\r?\\n|\\\\{1,7}[rn])[ \\t]{0,40}[,+]?[ \\t]{0,4})?\\\\{0,7}"'
+/**
+ * What a literal after such a gap holds when it is a line of a key: 16+ characters of base64, or a shorter line (the
+ * last one, a blank one, a header) ending with an escaped line break.
+ */
+export const PEM_LITERAL_LINE =
+  '(?:[A-Za-z0-9+/=]{16}|(?:[A-Za-z0-9+/=]{1,15}|[A-Za-z-]{2,20}:[ \\t][^"\\\\\\n]{1,200})?(?:\\\\{1,7}[rn])+\\\\{0,7}")'
+/**
+ * The base64 body (and headers) of a key whose END line is missing, also with JSON-escaped line breaks and across the
+ * string literals of its lines.
+ */
+const PEM_BODY = new RegExp(
+  `(?:(?:\\s|\\\\{1,7}[rn]|${PEM_LITERAL_GAP}(?=${PEM_LITERAL_LINE})){0,8}(?!-)[A-Za-z0-9+/=:,._-]{1,200}){0,600}`,
+  "y"
+)
 const PEM_WINDOW = 65_536
 
 /** The first private-key END line at or after `from`, memoised per scan so that many BEGIN lines stay linear. */

@@ -160,6 +160,7 @@ const keywordScanner: Scanner = (scan, at, end) => {
     if (text.startsWith("random_password", at - 7)) randomPasswordScanner(scan, at + 8, end)
     if (/^pg$/i.test(text.slice(at - 2, at))) pgpassScanner(scan, at - 2, end)
     typedPasswordScanner(scan, at, end)
+    if ((text.charCodeAt(at - 2) | 0x20) === 0x70 /* p */) appPasswordScanner(scan, at, end)
   }
   scanAssignment(scan, at, end)
   quotedInProseScanner(scan, at, end)
@@ -167,6 +168,40 @@ const keywordScanner: Scanner = (scan, at, end) => {
   printedSecretScanner(scan, at, end)
   passwordArgumentsScanner(scan, at, end)
   credentialCallScanner(scan, at, end)
+}
+
+/** `app password`, `app-specific password`, `application password` before the keyword. */
+const APP_PASSWORD_BEFORE = /\bapp(?:lication)?(?:[- ]specific)?[- ]$/i
+/** Four groups of four lower-case letters on their own (a Google app password as Google shows it). */
+const APP_PASSWORD_RUN = /(?<![A-Za-z0-9_-])[a-z]{4} [a-z]{4} [a-z]{4} [a-z]{4}(?![A-Za-z0-9_-])/g
+/** Common words of four letters: prose after `app password`, not one (`copy this code into your mail app`). */
+const FOUR_LETTER_WORDS = new Set(
+  (
+    "that this with your from have will when then them they here were what only also just like more some than each " +
+    "make must need used uses want work done copy code into mail open save sign link page user name text type word " +
+    "pass apps enter show shown once same note keep safe lost send sent back next last time step turn help does " +
+    "been into over such very well were wont dont isnt cant know find full data file list read more most much " +
+    "call come goes good made many said take tell test sure able away both down even ever give hold home info " +
+    "less live long look main mark mean move near part real rest role room runs seen self site stay stop tool " +
+    "upon view ways what whom wide yours gmail google account device phone label"
+  ).split(" ")
+)
+
+/**
+ * A Google app password after its name in prose (`Your app password for your device: tixl zwxu qaoy hubf`, the
+ * dialog's text): four groups of four lower-case letters within the next 200 characters, none of them a common word.
+ */
+const appPasswordScanner: Scanner = (scan, at, end) => {
+  const text = scan.text
+  if (!APP_PASSWORD_BEFORE.test(text.slice(Math.max(0, at - 24), at))) return
+  const window = text.slice(end, Math.min(text.length, end + 200))
+  APP_PASSWORD_RUN.lastIndex = 0
+  for (const m of window.matchAll(APP_PASSWORD_RUN)) {
+    const groups = m[0].split(" ")
+    if (groups.some((g) => FOUR_LETTER_WORDS.has(g)) || new Set(groups).size < 4 || /abcd|wxyz/.test(m[0])) continue
+    scan.add("secret-assignment", end + m.index, end + m.index + m[0].length)
+    return
+  }
 }
 
 /**

@@ -287,6 +287,13 @@ export const tokenSpecs: ReadonlyArray<TokenSpec> = [
     notAfter: TOKENISH,
     validate: (s) => hasDigit(s.slice(5))
   }),
+  // Slack's browser session: the `xoxc-` token and its `d` cookie, `xoxd-` (URL-encoded base64): together they act as
+  // the user
+  t("slack-token", "xoxc-", `\\d{6,16}-\\d{6,16}-\\d{6,16}-[0-9a-f]{32,128}${END}`, { notAfter: TOKENISH }),
+  t("slack-token", "xoxd-", "(?:[A-Za-z0-9+/=_-]|%[0-9A-Fa-f]{2}){40,1000}(?![A-Za-z0-9_%+/=-])", {
+    notAfter: TOKENISH,
+    validate: (s) => hasDigit(s.slice(5)) && hasUpper(s.slice(5)) && hasLower(s.slice(5))
+  }),
   tr("twilio-api-key", ["SK"], "SK[0-9a-f]{8}", `[0-9a-f]{24}${END}`, {
     notAfter: WORDISH,
     validate: restOf(2)(digitAndLetter)

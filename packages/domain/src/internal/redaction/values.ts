@@ -53,6 +53,34 @@ const SEQUENCES = ["0123456789", "1234567", "abcdefg", "ABCDEFG"]
 const hasPlaceholderInside = (v: string): boolean =>
   MASK_INSIDE.test(v) || SEQUENCES.some((s) => v.includes(s)) || DUMMY_WORD_INSIDE.test(v)
 
+/**
+ * Under a name that says password or secret (`DB_PASSWORD`, `"password"`, `client_secret`), only what stands for a
+ * password as a whole, a template, a reference or a mask of `x`, `*` or `•` (`changeme`, `<password>`, `${VAR}`, `***`,
+ * `your_password_here`), not what merely contains a run (`Acme1234567!`, `Qwerty1234567`, `Zx9abcdefgQ!`), dots
+ * (`Hunter2...`) or zeros: people choose such passwords.
+ */
+const PASSWORD_MASK_INSIDE = /[xX]{5}|[*•]{3}|…|<[A-Za-z_ -]+>|\$\{|\{\{|\{[A-Za-z_][\w.]*\}|#\{/
+/** Masks of a token under a password-like name (`ghp_...`, `sk-...abcd`, `eyJhbGciOi...`): a prefix and dots. */
+const TOKEN_DOTS = /^(?:[A-Za-z]{1,8}[-_.]){1,3}\.{3}|^eyJ[\w-]*\.{3}|\.{3}[A-Za-z0-9]{2,6}$/
+
+/**
+ * What a key's name says its value is: `password` (`DB_PASSWORD`, `passwd`, `PGPWD`), `secret` (`client_secret`,
+ * `auth_token`: where dots and zeros still mask a value, `ghp_...`, `AKIA00000000…`).
+ */
+export type SecretKind = "password" | "secret"
+
+/** True when a value under a password- or secret-named key stands for the password rather than being one. */
+export const isPasswordPlaceholder = (value: string, kind: SecretKind = "password"): boolean =>
+  PASSWORD_MASK_INSIDE.test(value) ||
+  DUMMY_WORD_INSIDE.test(value) ||
+  (value.includes("...") && (kind === "secret" || TOKEN_DOTS.test(value))) ||
+  (kind === "secret" && value.includes("00000000")) ||
+  PRINTF.test(value) ||
+  PLACEHOLDER.test(value) ||
+  SECRET_REFERENCE.test(value) ||
+  PLACEHOLDER_PAIR.test(value) ||
+  SYMFONY_ENV.test(value)
+
 /** printf-style placeholders (`%s`, `%(password)s`), case-sensitive. */
 const PRINTF = /%s\b|%\([a-z_]+\)s\b|%\d*d\b/
 
@@ -141,6 +169,16 @@ export const isProse = (value: string): boolean => {
   )
 }
 
+/** True when one of the words is a word of prose (`the`, `your`, `characters`, `password`…): a note, not a passphrase. */
+export const hasProseWord = (words: ReadonlyArray<string>): boolean =>
+  words.some((w) => {
+    const word = w.toLowerCase().replace(/[,.!?:]+$/, "")
+    return PROSE_WORDS.has(word.replace(/['’]s$/, "")) || /^(?:secret|password|token|key|passphrase)s?$/.test(word)
+  })
+
+/** Four groups of four lower-case letters, as Google shows an app password (`tixl zwxu qaoy hubf`). */
+export const APP_PASSWORD = /^[a-z]{4} [a-z]{4} [a-z]{4} [a-z]{4}$/
+
 /** Random base64 (a key that happens to start with `/`), as opposed to a path: mixed case, digits, no long words. */
 const looksLikeBase64 = (v: string): boolean =>
   v.length >= 24 &&
@@ -177,7 +215,6 @@ const wordyPath = (v: string): boolean =>
         )
     )
 
-/** True for values that look like a literal secret and not like a placeholder, a number, a path or prose. */
 /** An ISO 8601 date and time (`2025-03-14T09:12:44+00:00`, `2025-03-14 09:12:44Z`): when something happened, not a secret. */
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$/
 
@@ -189,14 +226,19 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:
 const SECRET_SPEC =
   /^(?:id|type|src|source|target|dst|env|required|mode|uid|gid)=[^,\s]*(?:,(?:id|type|src|source|target|dst|env|required|mode|uid|gid)=[^,\s]*)*$/
 
-export const plausibleSecretValue = (value: string): boolean => {
+/**
+ * True for values that look like a literal secret and not like a placeholder, a number, a path or prose. Under a name
+ * that says password or secret (`password`), a password of six digits or more, or with a run, dots or zeros in it
+ * (`Acme1234567!`), counts too: only what stands for a password as a whole is a placeholder there.
+ */
+export const plausibleSecretValue = (value: string, password?: SecretKind): boolean => {
   const v = value.trim()
   if (v.length < 6 || v.length > 4096) return false
   if (v.includes(MARKER_PREFIX)) return false
   if (/^(.)\1+$/.test(v)) return false
   if (
-    NUMERIC.test(v) ||
-    isPlaceholder(v) ||
+    (NUMERIC.test(v) && !(password !== undefined && /^\d{6,64}$/.test(v))) ||
+    (password !== undefined ? isPasswordPlaceholder(v, password) : isPlaceholder(v)) ||
     FILE_NAME.test(v) ||
     isPasswordHash(v) ||
     VERSION_RANGE.test(v) ||
