@@ -4,7 +4,7 @@
  * that fires while a sync holds the lock does not start another one, so after releasing it the inbox is checked again
  * and, if items arrived meanwhile, another round runs, until a round finds the inbox empty or takes nothing from it.
  */
-import { existsSync } from "node:fs"
+import { existsSync, type Stats, statSync } from "node:fs"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
@@ -47,8 +47,35 @@ export const optionsOf = (config: ConfigStore.ResolvedConfig): MappingOptions =>
 })
 
 /** Reads one follow-up: on from where the last read of the file stopped when the agent can, else whole. */
+/**
+ * Why a follow-up's path cannot be read as a file, when it is something else that is there (a FIFO, a device, a
+ * folder): reading a FIFO nobody writes to blocks for ever, and the sync held its lock with it (every later sync, and
+ * every import, waited; the follow-up, never removed, blocked the next sync the same way).
+ */
+const notAFile = (path: string): string | undefined => {
+  let stats: Stats
+  try {
+    stats = statSync(path)
+  } catch {
+    return undefined
+  }
+  if (stats.isFile()) return undefined
+  const what = stats.isDirectory()
+    ? "a folder"
+    : stats.isFIFO()
+      ? "a FIFO"
+      : stats.isSocket()
+        ? "a socket"
+        : stats.isCharacterDevice() || stats.isBlockDevice()
+          ? "a device"
+          : "something other than a file"
+  return `it is ${what}, not a file; left out`
+}
+
 const readFollowUp = (followUp: FollowUp, options: MappingOptions, checkpoints: Checkpoints.Store) =>
   Effect.gen(function* () {
+    const wrong = notAFile(followUp.path)
+    if (wrong !== undefined) return yield* new FollowUpFailed({ path: followUp.path, reason: wrong })
     const source = yield* SessionSource
     if (source.followUpItem === undefined) {
       const events = yield* source.followUp(followUp, options)
