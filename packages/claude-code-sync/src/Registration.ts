@@ -56,13 +56,26 @@ const inspect = (env: Env, paths: Kit.Agent.StatePaths) => {
       }
     }
     const found = Settings.registration(loaded.right, hookPath(), path)
+    // Hooks in settings.json whose hook file is gone (the npm package uninstalled, or installed elsewhere since)
+    const missing = Kit.HookSettings.missingScripts(
+      Kit.HookSettings.positions(loaded.right, (command) => Settings.isOurCommand(command, hookPath()))
+    )
+    const gone = Kit.HookRegistration.missingText(missing, "claude-code-sync")
     return {
       key: "hooks",
-      active: found.settingsEvents.length > 0 || found.plugins.length > 0,
-      text: hooksLine(found),
+      active: (found.settingsEvents.length > 0 && gone === undefined) || found.plugins.length > 0,
+      registered: found.settingsEvents.length > 0 || found.plugins.length > 0,
+      text: gone === undefined ? hooksLine(found) : `${hooksLine(found)}, but ${gone}`,
       details: [lastRun(paths), SessionEndBudget.statusLine(loaded.right, env)],
-      json: { ...found, sessionEndBudgetMs: SessionEndBudget.budgetOf(loaded.right, env).ms },
-      fix
+      json: {
+        ...found,
+        missingScripts: missing,
+        sessionEndBudgetMs: SessionEndBudget.budgetOf(loaded.right, env).ms
+      },
+      fix:
+        gone === undefined
+          ? fix
+          : `The hooks in ${path} run ${missing[0]}, which is not there: run \`claude-code-sync setup\` again.`
     }
   })
 }

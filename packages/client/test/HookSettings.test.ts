@@ -93,3 +93,25 @@ describe("JsoncFile (settings with comments: Gemini CLI)", () => {
     expect(odd.message).toContain('"hooks.Stop" value that is not an array')
   })
 })
+
+describe("the scripts our hooks run", () => {
+  it("are read from the commands as setup writes them, and named when they are not there", () => {
+    const here = __filename
+    const gone = "/nonexistent/lib/node_modules/gemini-sync/dist/hook.cjs"
+    expect(HookSettings.scriptOf(`node "${here}" Stop`)).toBe(here)
+    expect(HookSettings.scriptOf(`node '${gone}' Stop`)).toBe(gone)
+    expect(HookSettings.scriptOf(`/usr/bin/node ${gone} SessionEnd`)).toBe(gone)
+    expect(HookSettings.scriptOf(`"C:/Program Files/nodejs/node.exe" "${gone}" Stop`)).toBe(gone)
+    // Not a script by an absolute path: nothing to check
+    expect(HookSettings.scriptOf("gemini-sync-hook AfterAgent")).toBeUndefined()
+    expect(HookSettings.scriptOf("node dist/hook.cjs Stop")).toBeUndefined()
+    const at = (command: string, event: string) => ({ event, group: 0, handler: 0, command })
+    expect(
+      HookSettings.missingScripts([
+        at(`node "${here}" Stop`, "Stop"),
+        at(`node "${gone}" Stop`, "Stop"),
+        at(`node "${gone}" SessionEnd`, "SessionEnd")
+      ])
+    ).toEqual([gone])
+  })
+})

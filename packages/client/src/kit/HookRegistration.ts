@@ -137,6 +137,16 @@ const asCliError = Effect.mapError(
   (error: { readonly message: string }) => new AccountCommands.CliError({ message: error.message })
 )
 
+/**
+ * What `status` says of registered hooks whose script is not there (`HookSettings.missingScripts`), or undefined when
+ * every script is.
+ */
+export const missingText = (missing: ReadonlyArray<string>, cli: string): string | undefined =>
+  missing.length === 0
+    ? undefined
+    : `the hook file they run is not there (${missing.join(", ")}; uninstalled or moved): every hook fails; ` +
+      `run \`${cli} setup\` again`
+
 /** The registration of `options.agent`'s hooks in `options.settingsPath`. */
 export const make = (options: Options): Registration => {
   const { agent, hookPath, settingsPath } = options
@@ -170,19 +180,28 @@ export const make = (options: Options): Registration => {
     const events = [...new Set(positions.map((position) => position.event))]
     const complete = options.events.every((event) => events.includes(event))
     const gate = positions.length > 0 ? options.gate?.(positions) : undefined
+    const missing = HookSettings.missingScripts(positions)
     const count = `${events.length} of ${options.events.length} events`
+    const gone = missingText(missing, cli)
     const text =
       events.length === 0
         ? `not registered: run \`${cli} setup\``
-        : `${settingsPath} (${count}${complete ? "" : `; run \`${cli} setup\` to add the others`})`
+        : gone !== undefined
+          ? `${settingsPath} (${count}), but ${gone}`
+          : `${settingsPath} (${count}${complete ? "" : `; run \`${cli} setup\` to add the others`})`
     return {
       key: "hooks",
-      active: events.length > 0 && (gate?.open ?? true),
+      active: events.length > 0 && (gate?.open ?? true) && gone === undefined,
       registered: events.length > 0,
       text,
       details: [...(gate === undefined ? [] : [gate.text]), lastRun()],
-      json: { path: settingsPath, events, positions, gate: gate ?? null },
-      fix: events.length > 0 && gate !== undefined && !gate.open ? gate.text : fix
+      json: { path: settingsPath, events, positions, gate: gate ?? null, missingScripts: missing },
+      fix:
+        gone !== undefined
+          ? `The hooks in ${settingsPath} run ${missing[0]}, which is not there: run \`${cli} setup\` again.`
+          : events.length > 0 && gate !== undefined && !gate.open
+            ? gate.text
+            : fix
     }
   })
 

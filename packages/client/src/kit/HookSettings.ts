@@ -5,8 +5,8 @@
  * `apply` reads, plans and writes the file back atomically after copying it to `.bak`. A file with comments (JSONC,
  * which Gemini CLI accepts) is edited in place by `JsoncFile`; this module re-renders plain JSON.
  */
-import { copyFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
-import { dirname } from "node:path"
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
+import { dirname, isAbsolute } from "node:path"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -228,6 +228,29 @@ export const positions = (settings: Json, isOurs: (command: string) => boolean):
   }
   return found
 }
+
+/**
+ * The script a handler's command runs with Node (`node "<path>" Event`, as `hookCommand` writes it, or unquoted), when
+ * it names one by an absolute path; undefined for any other command (the `<cli>-hook` executable, a relative path).
+ */
+export const scriptOf = (command: string): string | undefined => {
+  const match = /(?:^|[\s"'/\\])node(?:\.exe)?["']?\s+(?:"([^"]+)"|'([^']+)'|(\S+))/.exec(command)
+  const script = match?.[1] ?? match?.[2] ?? match?.[3]
+  return script !== undefined && isAbsolute(script) ? script : undefined
+}
+
+/**
+ * The scripts our handlers run that are not there (the package was uninstalled, or installed elsewhere since): every
+ * hook then fails in the agent, and nothing is recorded.
+ */
+export const missingScripts = (found: ReadonlyArray<Position>): ReadonlyArray<string> => [
+  ...new Set(
+    found.flatMap((position) => {
+      const script = scriptOf(position.command)
+      return script !== undefined && !existsSync(script) ? [script] : []
+    })
+  )
+]
 
 /** The events that run one of our handlers. */
 export const registeredEvents = (settings: Json, isOurs: (command: string) => boolean): ReadonlyArray<string> => [
