@@ -190,6 +190,7 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
       path: join(dir, ".claude", "settings.json"),
       settingsEvents: [],
       plugins: [],
+      missingScripts: [],
       sessionEndBudgetMs: 10_000
     })
     expect(status.stdout).not.toContain(server.key)
@@ -312,7 +313,12 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     const logout = await withEnv(["logout"], { CLAUDE_SYNC_API_KEY: revoked })
     expect(logout.code).toBe(0)
     expect(logout.stdout).toContain("Removed the server URL and API key")
-    expect(logout.stdout).toContain("Still configured: CLAUDE_SYNC_API_KEY is set in the environment")
+    // The key alone syncs nothing: it says so (it said syncs went on, and the next sync said "Not configured")
+    expect(logout.stdout).toContain(
+      "CLAUDE_SYNC_API_KEY is still set in the environment, but without a server URL nothing is synced"
+    )
+    expect(logout.stdout).not.toContain("Still configured")
+    expect((await withEnv(["sync"], { CLAUDE_SYNC_API_KEY: revoked })).stderr).toContain("Not configured")
     const again = await withEnv(["logout"], env)
     expect(again.stdout).not.toContain("Not logged in")
     expect(again.stdout).toContain(
@@ -359,6 +365,25 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     expect((await run(dir, ["setup"])).stdout).toContain("Already set up")
     expect((await run(dir, ["uninstall"])).code).toBe(0)
     expect(JSON.parse(readFileSync(join(dir, ".claude", "settings.json"), "utf8"))).toEqual({})
+  })
+
+  it("status and verify say when the hook file the hooks run is gone (the package uninstalled or moved)", async () => {
+    const dir = home()
+    expect((await run(dir, ["setup"])).code).toBe(0)
+    const settingsPath = join(dir, ".claude", "settings.json")
+    // Set up from another install (another prefix, another Node) that was uninstalled since
+    const gone = "/nonexistent/prefix/lib/node_modules/claude-code-sync/dist/hook.cjs"
+    writeFileSync(settingsPath, readFileSync(settingsPath, "utf8").replaceAll(hookMjs, gone))
+    const status = await run(dir, ["status"])
+    expect(status.stdout).toContain(`the hook file they run is not there (${gone}; uninstalled or moved)`)
+    const json = JSON.parse((await run(dir, ["status", "--json"])).stdout)
+    expect(json.hooks).toMatchObject({ missingScripts: [gone] })
+    const verify = await run(dir, ["verify"])
+    expect(verify.code).toBe(1)
+    expect(verify.stdout + verify.stderr).toContain("run `claude-code-sync setup` again")
+    // setup from this install replaces them
+    expect((await run(dir, ["setup"])).stdout).toContain("replaced 8 old entry/entries")
+    expect(JSON.parse((await run(dir, ["status", "--json"])).stdout).hooks.missingScripts).toEqual([])
   })
 
   it("setup without prompts (the dashboard's one-liner) saves the URL and key the environment gives, for the hooks", async () => {
@@ -413,10 +438,14 @@ describe("claude-code-sync CLI", { timeout: 180_000 }, () => {
     expect(removed.stdout).toMatch(/Claude Code still runs the sync's hooks \(plugin claude-code-sync@opensync\)/)
     const after = JSON.parse(readFileSync(join(dir, ".claude", "settings.json"), "utf8"))
     expect(after.hooks ?? {}).toEqual({})
-    expect(after.env).toEqual(before.env)
-    // and status no longer sends the user back to setup
+    // setup took the SessionEnd budget out (its hooks gave 10 s); without them the plugin's hooks need it back
+    expect(before.env.CLAUDE_CODE_SESSIONEND_HOOKS_TIMEOUT_MS).toBe(undefined)
+    expect(after.env).toEqual({ ...before.env, CLAUDE_CODE_SESSIONEND_HOOKS_TIMEOUT_MS: "10000" })
+    expect(removed.stdout).toContain("SessionEnd hooks: 10 s instead of Claude Code's 1.5 s")
+    // and status no longer sends the user back to setup, nor says the end of a session can be cut off
     const status = (await run(dir, ["status"])).stdout
     expect(status).not.toContain("setup` does")
+    expect(status).toContain("SessionEnd hooks get 10 s")
     // Without the plugin, uninstall removes them too
     writeFileSync(join(dir, ".claude", "settings.json"), JSON.stringify({ ...after, enabledPlugins: {} }))
     await run(dir, ["setup"])

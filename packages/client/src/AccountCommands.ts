@@ -238,11 +238,17 @@ export const logout = Effect.gen(function* () {
     : fromEnv.length === 0
       ? [`Not logged in: ${store.path} holds no server URL or API key; nothing to remove.`]
       : [`${store.path} holds no server URL or API key; nothing to remove there.`]
-  if (fromEnv.length > 0) {
-    const [is, it] = fromEnv.length === 1 ? ["is", "it"] : ["are", "them"]
+  if (fromEnv.length === 2) {
     lines.push(
-      `Still configured: ${fromEnv.join(" and ")} ${is} set in the environment, and syncs use ${it} until you unset ` +
-        `${it} (\`unset ${fromEnv.join(" ")}\`, and wherever else ${is === "is" ? "it is" : "they are"} set).`
+      `Still configured: ${fromEnv.join(" and ")} are set in the environment, and syncs use them until you unset ` +
+        `them (\`unset ${fromEnv.join(" ")}\`, and wherever else they are set).`
+    )
+  } else if (fromEnv.length === 1) {
+    // One of the two alone syncs nothing: say so, rather than that syncs go on
+    const missing = config?.origins.serverUrl === "env" ? "an API key" : "a server URL"
+    lines.push(
+      `${fromEnv[0]} is still set in the environment, but without ${missing} nothing is synced until you log in ` +
+        `again; unset it (\`unset ${fromEnv[0]}\`, and wherever else it is set) to leave no credential behind.`
     )
   }
   yield* Console.log(lines.join("\n"))

@@ -368,7 +368,10 @@ const uninstall = Effect.gen(function* () {
   if (still.active) {
     lines.push(
       `${agent.source.label} still runs the sync's hooks (${still.text}): its settings and telemetry stay as they are ` +
-        `(\`${agent.source.cli} logout\` removes them).`
+        `(\`${agent.source.cli} logout\` removes them).`,
+      // What the removed hooks gave the others (Claude Code's SessionEnd budget, which `setup`'s hooks carried) is
+      // set again for the hooks that stay
+      ...(yield* applyHostSettings)
     )
   } else lines.push(...(yield* removeHostSettings), ...(yield* Telemetry.remove))
   yield* Console.log(lines.join("\n"))
