@@ -441,6 +441,9 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => {
   return proto === Object.prototype || proto === null
 }
 
+/** An integer of six digits or more (not a fraction, not in exponent form). */
+const isNumericSecret = (value: number): boolean => Number.isSafeInteger(value) && value >= 100_000
+
 const walk = (input: unknown, field: FieldKind, options: RedactOptions, active: WeakSet<object>): unknown => {
   // A lone surrogate (an emoji cut in half by the agent) becomes U+FFFD: no server can store it as UTF-8, and the
   // server refuses the whole event with it
@@ -459,6 +462,11 @@ const walk = (input: unknown, field: FieldKind, options: RedactOptions, active: 
           ? isPasswordPlaceholder(value, "secret")
           : isPlaceholder(value)
     if (placeholder || VERSION_RANGE.test(value.trim()) || isPublishable(value)) return redacted
+    return marker(FIELD_RULE)
+  }
+  // A number under a password's or a secret's own name (`{password: 83920174}`, a PIN or a numeric token in parsed
+  // JSON) with at least six digits; not counts and limits (`max_tokens`, `password_min_length`), nor short numbers
+  if (typeof value === "number" && (field === "password" || field === "secret-word") && isNumericSecret(value)) {
     return marker(FIELD_RULE)
   }
   if (Array.isArray(value)) {
@@ -497,7 +505,8 @@ const walk = (input: unknown, field: FieldKind, options: RedactOptions, active: 
 /**
  * Redacts every string inside a JSON-like value (objects, arrays, strings); non-empty strings under secret-named keys
  * become `[REDACTED:secret-field]` unless a more specific rule already replaced them whole (under `…_key` names only
- * random-looking values do). The items of a secret-named list and the members of a secret-named object, whatever their
+ * random-looking values do), and so do integers of six digits or more under a password's or a secret's own name
+ * (`{password: 83920174}`). The items of a secret-named list and the members of a secret-named object, whatever their
  * own names, count when they look random. Unchanged parts are shared; the input is never mutated.
  */
 export const redactValue = <A>(value: A, options: RedactOptions = {}): A =>

@@ -257,6 +257,228 @@ describe("command forms", () => {
   })
 })
 
+/** Deterministic pseudo-random base64 (a key's body as far as any rule can tell), `n` characters. */
+const base64Filler = (n: number, seed = 7): string => {
+  const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+  let x = seed
+  let out = ""
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648
+    out += chars[(x >>> 8) % 64]
+  }
+  return out
+}
+
+describe("key material printed without its BEGIN line", () => {
+  it("pem-headerless-cat: every line of the body printed by `cat deploy_key`, up to the first line that is not one", () => {
+    expect(redact(`$ cat deploy_key\n${L0}\n${L1}\n${LAST}\n$ ls`)).toBe(
+      `$ cat deploy_key\n${R("private-key")}\n${R("private-key")}\n${R("private-key")}\n$ ls`
+    )
+  })
+
+  it("pem-headerless-lines: body lines printed from a key file (`sed -n`, `head`, `cat *.pem`), also in JSON text", () => {
+    for (const command of [
+      "$ sed -n '2,4p' ~/.ssh/id_rsa",
+      "$ head ~/.ssh/id_ed25519",
+      "user@host:~$ tail -n 3 ~/.ssh/id_ecdsa",
+      "$ cat server.key",
+      "$ cat /etc/ssl/private/app.pem",
+      "PS> Get-Content C:\\keys\\id_rsa"
+    ]) {
+      const text = `${command}\n${L0}\n${L1}\n${LAST}\nhello world`
+      expect(redact(text)).toBe(
+        `${command}\n${R("private-key")}\n${R("private-key")}\n${R("private-key")}\nhello world`
+      )
+      expect(gone(redact(JSON.stringify({ type: "tool_result", content: text })), L0, L1, LAST)).toBe(true)
+    }
+    // Windows line ends stay
+    expect(redact(`$ cat id_rsa\r\n${L0}\r\n${L1}\r\n`)).toBe(
+      `$ cat id_rsa\r\n${R("private-key")}\r\n${R("private-key")}\r\n`
+    )
+  })
+
+  it("stays: other files, public keys, a certificate's body, a line of another width after the body", () => {
+    const cert = ["MIIDdzCCAl+gAwIBAgIJAKZ4dS1v", "G0eBMA0GCSqGSIb3DQEBCwUAMFIxCzAJBgNV"].join("")
+    for (const text of [
+      `$ cat notes.txt\n${L0}\n${L1}`,
+      `$ cat ~/.ssh/id_rsa.pub\n${L0}`,
+      `$ cat id_rsa | base64 -d | xxd\n${L0}`,
+      `$ sed -n '2,3p' cert.pem\n${cert}\n${L1}`,
+      `$ cat server.pem\n-----BEGIN CERTIFICATE-----\n${cert}\n${L1}\n-----END CERTIFICATE-----`
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+    expect(redact(`$ cat deploy_key\n${L0}\n${L1}\nDone in 3 seconds`)).toBe(
+      `$ cat deploy_key\n${R("private-key")}\n${R("private-key")}\nDone in 3 seconds`
+    )
+  })
+})
+
+describe("base64 key stores standing as values under names without a secret word", () => {
+  // DER headers: PKCS#8 (version 0), PKCS#12 (version 3), a certificate (a SEQUENCE first); JKS' magic number
+  const pkcs8 = `${["MIIEvQIBADANBgkqhkiG9w0BAQEF", "AASCBKcwggSjAgEAAoIBAQ"].join("")}${base64Filler(1200)}`
+  const pkcs12 = `${["MIIKPAIBAzCCCfYGCSqGSIb3DQEH", "AaCCCecEggnjMIIJ3zCC"].join("")}${base64Filler(700, 3)}`
+  const cert = `${["MIIDdzCCAl+gAwIBAgIJAKZ4dS1v", "G0eBMA0GCSqGSIb3DQEBCwUA"].join("")}${base64Filler(900, 5)}`
+  const jks = `${["/u3+7QAAAAIAAAABAAAAAQAH", "dXBsb2Fk"].join("")}${base64Filler(560, 11)}==`
+
+  it("pkcs12-b64, jks-b64, der-b64-prose: PKCS#8, PKCS#12 and Java key stores after a key's name or the word key", () => {
+    const K = R("private-key")
+    expect(redact(`CERT_P12_BASE64=${pkcs12}`)).toBe(`CERT_P12_BASE64=${K}`)
+    expect(redact(`ANDROID_KEYSTORE_BASE64: ${jks}`)).toBe(`ANDROID_KEYSTORE_BASE64: ${K}`)
+    expect(redact(`here is the key: ${pkcs8}`)).toBe(`here is the key: ${K}`)
+    expect(redact(`{"signing_pfx": "${pkcs12}", "alias": "upload"}`)).toBe(`{"signing_pfx": "${K}", "alias": "upload"}`)
+    expect(redact(`  release_keystore: '${jks}'`)).toBe(`  release_keystore: '${K}'`)
+    expect(gone(redact(JSON.stringify({ command: `export CERT_P12_BASE64=${pkcs12}` })), pkcs12)).toBe(true)
+  })
+
+  it("stays: a certificate's DER, a blob without a word saying key, a short one, one inside a longer run", () => {
+    for (const text of [
+      `TLS_CERT_KEY=${cert}`,
+      `DATA=${pkcs8}`,
+      `here is the cert: ${pkcs8}`,
+      `the p12: ${pkcs8.slice(0, 400)}`,
+      `KEY=x${pkcs8}`,
+      `the key is in the docs: see ${pkcs8.slice(0, 100)}`
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+})
+
+describe("numbers under a password's or a secret's own name (redactValue)", () => {
+  it("pw-numeric-value: six digits or more become the marker, like strings", () => {
+    expect(redactValue({ db: { user: "app", password: 83920174, port: 5432 } })).toEqual({
+      db: { user: "app", password: R("secret-field"), port: 5432 }
+    })
+    expect(redactValue({ token: 123456, api_token: 987654321, client_secret: 15000000000 })).toEqual({
+      token: R("secret-field"),
+      api_token: R("secret-field"),
+      client_secret: R("secret-field")
+    })
+  })
+
+  it("stays: counts, limits, durations, short numbers, fractions, numbers under names that hold no secret", () => {
+    const value = {
+      max_tokens: 4096000,
+      token_count: 123456,
+      password_min_length: 1000000,
+      passwordMaxAge: 7776000,
+      timeout: 300000,
+      secret: 12345,
+      password: 1234567.5,
+      pin: 123456,
+      tokens: [123456789],
+      port: 543210
+    }
+    expect(redactValue(value)).toBe(value)
+  })
+})
+
+describe("command forms (second round)", () => {
+  const PW = "z9CPVNPkNa1Hed"
+  const T = "C3J27XDCG2LmlZGEONYlgCtjfIZ4SOcM"
+  const C = R("cli-password")
+  const INFLUX = ["xOPbbNcRV7vZgGEFW5jcnTAOivg3Qx", "vEXHJX6nsBvBqJd0ssw0FzvGr3GwnPFYhvmuTtiLOfYczUJ4zIKdztga=="].join(
+    ""
+  )
+
+  it("cmd-doppler-set: `doppler secrets set NAME <value>`, its options before or after", () => {
+    expect(redact(`doppler secrets set API_KEY ${T}`)).toBe(`doppler secrets set API_KEY ${C}`)
+    expect(redact(`doppler secrets set API_KEY "${T}" --project web`)).toBe(
+      `doppler secrets set API_KEY "${C}" --project web`
+    )
+    expect(redact(`doppler secrets set --project web DB_PASSWORD ${PW}`)).toBe(
+      `doppler secrets set --project web DB_PASSWORD ${C}`
+    )
+    for (const text of ["doppler secrets set API_KEY", "doppler secrets set API_KEY --project web"]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+
+  it("cmd-jq-arg: `jq --arg <name> <value>` under a secret's name, or stored by the filter under one", () => {
+    expect(redact(`jq --arg k ${T} '.token = $k' settings.json`)).toBe(`jq --arg k ${C} '.token = $k' settings.json`)
+    expect(redact(`jq --arg token ${T} '.auth = $token' s.json`)).toBe(`jq --arg token ${C} '.auth = $token' s.json`)
+    expect(redact(`jq -n --arg password ${PW} '{password: $password}'`)).toBe(
+      `jq -n --arg password ${C} '{password: $password}'`
+    )
+    for (const text of [
+      "jq --arg key name '.[$key]' f.json",
+      `jq --arg key "$API_KEY" '.token = $key'`,
+      `jq --arg name ${T} '.name = $name'`,
+      "jq --arg token_name deploy '.tokens[$token_name]' f.json"
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+
+  it("cmd-sshpass-f-procsubst, cmd-op-signin, cmd-expect-oneliner: a password given as input", () => {
+    expect(redact(`sshpass -f <(echo ${PW}) ssh a@b`)).toBe(`sshpass -f <(echo ${C}) ssh a@b`)
+    expect(redact(`sshpass -f <(printf '%s' '${PW}') ssh a@b`)).toBe(`sshpass -f <(printf '%s' '${C}') ssh a@b`)
+    expect(redact(`op signin --raw <<< '${PW}'`)).toBe(`op signin --raw <<< '${C}'`)
+    expect(redact(`eval $(op signin my.1password.com me@acme.io <<< "${PW}")`)).toBe(
+      `eval $(op signin my.1password.com me@acme.io <<< "${C}")`
+    )
+    expect(redact(`expect -c 'spawn ssh a@b; expect "password:"; send "${PW}\\r"; interact'`)).toBe(
+      `expect -c 'spawn ssh a@b; expect "password:"; send "${C}\\r"; interact'`
+    )
+    for (const text of [
+      "sshpass -f ~/.sshpass ssh a@b",
+      "eval $(op signin)",
+      'op signin --account acme <<< "$OP_PASSWORD"',
+      `expect -c 'spawn ssh a@b; expect "password:"; send "$env(PW)\\r"'`
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+
+  it("cmd-wrangler-prompt: what was typed at `wrangler secret put`'s prompt", () => {
+    expect(redact(`wrangler secret put API_TOKEN\n? Enter a secret value: › ${T}`)).toBe(
+      `wrangler secret put API_TOKEN\n? Enter a secret value: › ${C}`
+    )
+    const masked = "wrangler secret put API_TOKEN\n? Enter a secret value: › ********"
+    expect(redact(masked)).toBe(masked)
+  })
+
+  it("cmd-influx: `influx … -t <token>`, with or without another anchor on its line", () => {
+    expect(redact(`influx setup -u admin -p ${PW} -o acme -b main -t ${INFLUX}`)).toBe(
+      `influx setup -u admin -p ${C} -o acme -b main -t ${C}`
+    )
+    expect(redact(`influx query 'from(bucket:"x")' -t ${INFLUX}`)).toBe(`influx query 'from(bucket:"x")' -t ${C}`)
+    for (const text of ["docker build -t influx:2.7 .", `docker build -t ${T} .`, `tar -t ${T}.tar`]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+})
+
+describe("signed URLs and session cookies", () => {
+  it("url-sig-generic: `sig=` of a signed URL without Azure's parameters, when it is long and random", () => {
+    const sig = ["453541af3a1bade1ddea", "69872ea0c7585d7a1cda"].join("")
+    expect(redact(`https://cdn.acme.io/v/abc.mp4?expires=1733500000&sig=${sig}`)).toBe(
+      `https://cdn.acme.io/v/abc.mp4?expires=1733500000&sig=${R("secret-assignment")}`
+    )
+    for (const text of [
+      "https://img.acme.io/x.png?w=100&sig=abc",
+      "https://img.acme.io/x.png?w=100&sig=5f2b9c0d",
+      `see sig=${sig} in the log`,
+      `https://acme.io/?sig=${"a".repeat(40)}`
+    ]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+
+  it("cookie-connect-sid-bare, flask-session-env: Express's and Flask's session cookies outside a Cookie header", () => {
+    const sid = ["s%3A4HVdoKD5D3VDBxKGK3_MPuRZOQ0zXKJS.", "_lKri-Mg5oyL8ygFWFIkISUgz6O0p5vQttO25S8iCKi"].join("")
+    expect(redact(`connect.sid=${sid}`)).toBe(`connect.sid=${R("session-cookie")}`)
+    expect(redact(`log: connect.sid=${decodeURIComponent(sid)} ok`)).toBe(`log: connect.sid=${R("session-cookie")} ok`)
+    const flask = ["eyJ1c2VyX2lkIjo0Mn0", "ZxYwVg", "q7Rk2xW9mLp4Zt8vN3bC5dF1gH0"].join(".")
+    expect(redact(`SESSION=${flask}`)).toBe(`SESSION=${R("session-cookie")}`)
+    expect(redact(`flask cookie: ${flask}`)).toBe(`flask cookie: ${R("session-cookie")}`)
+    for (const text of ["connect.sid=s%3Aabc.def", "app.use(session({ name: 'connect.sid' }))"]) {
+      expect(redact(text)).toBe(text)
+    }
+  })
+})
+
 describe("pathological inputs for these rules", () => {
   // Each must finish (a hang fails through the timeout) and come out consistent; no assertion is about time.
   const T = "C3J27XDCG2LmlZGEONYlgCtjfIZ4SOcM"
@@ -268,7 +490,11 @@ describe("pathological inputs for these rules", () => {
     ["query parameters", `api_key=${T}${"&a=1".repeat(1_000)}\n`.repeat(250)],
     ["many words", "DB_PASSWORD=a b c d e f g h i j k l m n o p q r s t u v w x y z\n".repeat(20_000)],
     ["app password × many", "app password ".repeat(80_000)],
-    ["xoxd- × many", `xoxd-${"%2B".repeat(400)} `.repeat(800)]
+    ["xoxd- × many", `xoxd-${"%2B".repeat(400)} `.repeat(800)],
+    ["key body lines × many", `$ cat deploy_key\n${`${L0}\n`.repeat(60_000)}`],
+    ["key-printing commands × many", `$ cat deploy_key\n${L0}\n`.repeat(30_000)],
+    ["MII blobs × many", `key: MII${L0.repeat(12)}\n`.repeat(3_000)],
+    ["jq --arg × many", `jq ${"--arg token abcdef123456 ".repeat(5_000)}\n`.repeat(20)]
   ]
   for (const [name, text] of cases) {
     it(name, { timeout: 20_000 }, () => {

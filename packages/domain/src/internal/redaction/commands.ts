@@ -916,12 +916,23 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
     "d"
   ),
   // Composer: `composer config [--global] http-basic.<host> <user> <password>`
-  new RegExp(`\\bcomposer\\s+config\\s+(?:-[\\w-]+\\s+)*http-basic\\.[\\w.-]+\\s+${ARG}\\s+(?<pw>${ARG})`, "d")
+  new RegExp(`\\bcomposer\\s+config\\s+(?:-[\\w-]+\\s+)*http-basic\\.[\\w.-]+\\s+${ARG}\\s+(?<pw>${ARG})`, "d"),
+  // Doppler: `doppler secrets set NAME <value>` (its options before or after; not `NAME=value`, an assignment)
+  new RegExp(
+    `\\bdoppler\\s+secrets\\s+set\\s+(?:(?:-p|--project|-c|--config|--scope)[ =]\\S+\\s+|--?[\\w-]+\\s+)*[A-Za-z_][\\w]*\\s+(?<pw>(?![-<])${ARG})`,
+    "d"
+  ),
+  // sshpass reading its password from a process substitution: `sshpass -f <(echo <password>) ssh …`
+  /\bsshpass\b[^\n]*?\s-f\s*<\(\s*(?:echo(?:\s+-[neE]{1,3})*|printf(?:\s+(["'])%s(?:\\n)?\1)?)\s+(["']?)(?<pw>[^\s"'()$`]{1,200})\2\s*\)/d,
+  // Wrangler's prompt of `wrangler secret put NAME`, with what was typed at it: `? Enter a secret value: › <value>`
+  /(?:^|\s)Enter a secret value:?[ \t]*(?:›|»|>|…)?[ \t]*(?<pw>[^\s*][^\s]{3,199})[ \t]*$/d,
+  // InfluxDB's CLI: `influx … -t <token>` (`--token` is named for what it is)
+  new RegExp(`(?:^|[\\s;&|(])influx\\s[^\\n]*?\\s-t[ =](?<pw>(?!-)${ARG})`, "d")
 ]
 
 /** The commands of `PASSWORD_ARGUMENTS`, a cheap first test of a line. */
 const ARGUMENT_COMMAND =
-  /\b(?:htpasswd|rabbitmqctl|AUTH|CONFIG|ACL|insecure-password|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm|cargo|snyk|vault|b2|bundle|lftp|twine|cqlsh|useradd|usermod|pgcli|vsql|clickhouse-client|cypher-shell|rabbitmqadmin|crane|doctl|codecov(?:cli)?|D?sonar|security|openssl|wpa_passphrase|composer|pulumi|temporary|provided|neo4j-admin|jenkins-cli|drone|nmcli|mysqladmin|az|vault|glab|PSK|XAUTH|EAP|user-secrets|grafana)\b/i
+  /\b(?:htpasswd|rabbitmqctl|AUTH|CONFIG|ACL|insecure-password|poetry|smbclient|smbmap|rpcclient|net|[wx]?freerdp3?|sqlplus|zip|unzip|zipcloak|7za?|ssh-keygen|mc|ssm|cargo|snyk|vault|b2|bundle|lftp|twine|cqlsh|useradd|usermod|pgcli|vsql|clickhouse-client|cypher-shell|rabbitmqadmin|crane|doctl|codecov(?:cli)?|D?sonar|security|openssl|wpa_passphrase|composer|pulumi|temporary|provided|neo4j-admin|jenkins-cli|drone|nmcli|mysqladmin|az|vault|glab|PSK|XAUTH|EAP|user-secrets|grafana|doppler|sshpass|Enter|influx)\b/i
 
 /** A literal echoed or printed into a pipe: `echo -n "…" |`, `printf '%s' '…' |`; `cmd` is the rest of the line. */
 const PIPED_LITERAL =
@@ -962,8 +973,11 @@ const hereStringSecret = (scan: Scan, start: number, line: string): void => {
     const span = m.indices?.groups?.s
     if (span === undefined) continue
     const before = line.slice(0, m.index)
+    // (the command may be in a substitution: `eval $(op signin <<< '…')`)
     const command = before
-      .slice(Math.max(before.lastIndexOf(";"), before.lastIndexOf("|"), before.lastIndexOf("&")) + 1)
+      .slice(
+        Math.max(before.lastIndexOf(";"), before.lastIndexOf("|"), before.lastIndexOf("&"), before.lastIndexOf("(")) + 1
+      )
       .trim()
     const value = line.slice(span[0], span[1])
     if (!SECRET_READER.test(command) || isPlaceholder(value) || isDummyToken(value)) continue
@@ -1083,8 +1097,19 @@ const EXPECTS_PASSWORD = /\bexpect\b[^\n]*(?:assword|passphrase|passcode)/i
 const SENDS =
   /^[ \t]*(?:[\w.]+\.)?send(?:line)?[ \t]*(?:--[ \t]+)?\(?[ \t]*(?<q>["'])(?<s>[^"'\\\r\n]{1,200})(?:\\[rn]|\r)*\k<q>/d
 
+/** `expect "password:"; send "…\r"` on one line (`expect -c '…'`, a one-line script): what is sent. */
+const SENDS_AFTER =
+  /\bexpect\b[^\n;]*?(?:assword|passphrase|passcode)[^\n;]*;[ \t]*send(?:line)?[ \t]+(?:--[ \t]+)?(?<q>\\?["'])(?<s>[^"'\\\r\n]{1,200})(?:\\{1,2}[rn]|\r)*\k<q>/d
+
 /** `expect "password:"` + `send "…\r"`, `child.expect('Password:')` + `child.sendline('…')`: what is sent. */
-const expectedAnswer = (scan: Scan, end: number): void => {
+const expectedAnswer = (scan: Scan, end: number, start: number, line: string): void => {
+  const same = SENDS_AFTER.exec(line)
+  const sent = same?.indices?.groups?.s
+  if (same !== null && sent !== undefined) {
+    const value = line.slice(sent[0], sent[1])
+    if (!isPlaceholder(value) && !/^[$%{[]/.test(value)) scan.add("cli-password", start + sent[0], start + sent[1])
+    return
+  }
   const text = scan.text
   let pos = end + 1
   for (let n = 0; n < 2 && pos < text.length; n++) {
@@ -1098,6 +1123,37 @@ const expectedAnswer = (scan: Scan, end: number): void => {
       return
     }
     pos = lineEndAt + 1
+  }
+}
+
+/** `jq --arg <name> <value>` (also `--argjson`), each pair. */
+const JQ_ARG = new RegExp(`\\s--arg(?:json)?\\s+(?<name>[A-Za-z_]\\w{0,60})\\s+(?<s>${ARG})`, "dg")
+
+/**
+ * `jq --arg token <value> …`, `jq --arg k <value> '.token = $k'`: a value given to jq under a secret's name, or put
+ * by the filter under a secret-named key (as an assignment of its name would be redacted).
+ */
+const jqArguments = (scan: Scan, start: number, line: string): void => {
+  if (!/\bjq\b/.test(line)) return
+  JQ_ARG.lastIndex = 0
+  for (let m = JQ_ARG.exec(line); m !== null; m = JQ_ARG.exec(line)) {
+    const span = m.indices?.groups?.s
+    const name = m.groups?.name ?? ""
+    if (span === undefined) continue
+    let [from, to] = span
+    if (/^["']/.test(line[from] ?? "") && line[to - 1] === line[from]) {
+      from++
+      to--
+    }
+    const value = line.slice(from, to)
+    if (value.length < 4 || standsForSecret(value) || /^[$%<{`]/.test(value)) continue
+    let strength = keyStrength(name)
+    if (strength === "none") {
+      // the key the filter stores it under: `.token = $k`, `.auth.password |= $k`, `{token: $k}`
+      const stored = new RegExp(`([\\w"]+)"?\\s*(?:\\|?=|:)\\s*\\$${name}\\b`).exec(line)
+      strength = stored === null ? "none" : keyStrength(stored[1].replace(/"/g, ""))
+    }
+    if (fitsStrength(strength, value)) scan.add("cli-password", start + from, start + to)
   }
 }
 
@@ -1164,7 +1220,8 @@ export const passwordArgumentsScanner: Scanner = (scan, at) => {
   }
   if (line.includes("<<<")) hereStringSecret(scan, start, line)
   else if (line.includes("<<")) hereDocSecret(scan, end, line)
-  if (EXPECTS_PASSWORD.test(line)) expectedAnswer(scan, end)
+  if (EXPECTS_PASSWORD.test(line)) expectedAnswer(scan, end, start, line)
+  if (line.includes("--arg")) jqArguments(scan, start, line)
   if (/SecureString/i.test(line)) {
     valuesOnLine(scan, start, line, SECURE_STRING, () => true)
     ssmSecureValue(scan, start)

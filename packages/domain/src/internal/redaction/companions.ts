@@ -99,8 +99,14 @@ export const sasScanner: Scanner = (scan, at) => {
   const value = text.slice(at + 4, end)
   if (value.length < 16 || isPlaceholder(value)) return
   const around = text.slice(Math.max(0, at - 600), Math.min(text.length, end + 300))
-  if (!/(?:^|[?&;\s"'])(?:sv|se|sr|sp|skn|spr|srt|ss|st)=|SharedAccessSignature/.test(around)) return
-  scan.add("azure-sas-token", at + 4, end)
+  if (/(?:^|[?&;\s"'])(?:sv|se|sr|sp|skn|spr|srt|ss|st)=|SharedAccessSignature/.test(around)) {
+    scan.add("azure-sas-token", at + 4, end)
+    return
+  }
+  // Any other signed URL's `?…&sig=`: a signature of 32+ hex digits or of 32+ random base64 characters
+  if (at === 0 || !/[?&]/.test(text[at - 1]) || value.length < 32) return
+  if (/^[0-9a-fA-F]+$/.test(value) ? !digitAndLetter(value) : !(digitAndLetter(value) && entropy(value) > 3.5)) return
+  scan.add("secret-assignment", at + 4, end)
 }
 
 /** Azure AD client secrets: 3 characters, a digit, `Q~`, then 31-34 characters (e.g. `abc8Q~…`). */

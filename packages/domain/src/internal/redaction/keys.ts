@@ -105,6 +105,8 @@ export const base64PemScanner: Scanner = (scan, at) => {
 const JWT =
   /eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,16384}\.[A-Za-z0-9_-]{8,8192}(?:\.[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,8192})?(?![A-Za-z0-9_-])/y
 const B64_JSON = /eyJ[A-Za-z0-9+/_-]{20,60000}={0,2}/y
+/** Flask's signed session cookie (itsdangerous): `eyJ…` (JSON), `.` a 6-character timestamp, `.` a 27+ character HMAC. */
+const FLASK_SESSION = /eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{5,8}\.[A-Za-z0-9_-]{20,90}(?![A-Za-z0-9_.-])/y
 const GRAFANA = /eyJrIjoi[A-Za-z0-9]{70,400}={0,3}/y
 const CREDENTIAL_JSON_KEY =
   /"(?:auths?|password|passwd|secret|token|access_token|refresh_token|api_?key|private_key|client_secret|credentials?)"\s*:/i
@@ -120,6 +122,12 @@ export const eyjScanner: Scanner = (scan, at) => {
     const payload = decodeBase64(token.slice(dot + 1, token.indexOf(".", dot + 1)), 2048)
     if (/"role"\s*:\s*"anon"/.test(payload) || isDocumentationExample(token)) return
     scan.add("jwt", at, at + token.length)
+    return
+  }
+  // A Flask (itsdangerous) session cookie: base64 JSON, a timestamp of 4 bytes, an HMAC
+  const flask = stickyAt(FLASK_SESSION, text, at)
+  if (flask !== null) {
+    scan.add("session-cookie", at, at + flask[0].length)
     return
   }
   const grafana = stickyAt(GRAFANA, text, at)
@@ -152,4 +160,107 @@ export const jwkScanner: Scanner = (scan, at) => {
     const span = m.indices?.groups?.s
     if (span !== undefined) scan.add("private-key", open + span[0], open + span[1])
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Key material without a PEM header
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** The OID arc of RSA's PKCS (1.2.840.113549.1) in DER, as `decodeBase64` returns bytes (one character each). */
+const PKCS_OID = "\u002a\u0086\u0048\u0086\u00f7\u000d\u0001"
+
+/**
+ * What the DER at the start of base64 `b64` is: `private` when its outer SEQUENCE starts with an INTEGER (the version
+ * of a PKCS#1, PKCS#8, SEC 1 or PKCS#12 structure) or with a password-based encryption's algorithm (an encrypted
+ * PKCS#8 key: PKCS#5's or PKCS#12's OIDs), `public` when it starts with another SEQUENCE (a certificate, a CSR, a
+ * public key), `undefined` when it is no DER SEQUENCE (the middle of a key, an OpenSSH key).
+ */
+export const derKind = (b64: string): "private" | "public" | undefined => {
+  const bytes = decodeBase64(b64.slice(0, 48), 48)
+  if (bytes.charCodeAt(0) !== 0x30) return undefined
+  const length = bytes.charCodeAt(1)
+  const at = length < 0x80 ? 2 : length >= 0x81 && length <= 0x83 ? 2 + (length - 0x80) : -1
+  if (at === -1 || bytes.length <= at) return undefined
+  const tag = bytes.charCodeAt(at)
+  if (tag === 0x02) return "private"
+  if (tag !== 0x30) return undefined
+  const oid = bytes.indexOf(PKCS_OID, at)
+  const arc = oid === -1 || oid - at > 12 ? -1 : bytes.charCodeAt(oid + PKCS_OID.length)
+  return arc === 0x05 || arc === 0x0c ? "private" : "public"
+}
+
+/**
+ * A command that prints a key file: `cat deploy_key`, `sed -n '2,4p' ~/.ssh/id_rsa`, `head ~/.ssh/id_ed25519`, `cat
+ * server.pem`, `base64 -i release.jks` (not a `.pub` file, nor output piped or written on).
+ */
+const PRINTS_KEY_FILE =
+  /(?:^|[\s;&|(])(?:sudo\s+)?(?:cat|head|tail|less|more|bat|type|Get-Content|gc|sed|awk|base64|openssl\s+base64)\s[^|;&>\n]*?(?:\.key|_key|privatekey|private_key|\.pem|\.p8|\.p12|\.pfx|\.jks|\.keystore|\bid_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?)(?![\w.-]*\.pub)(?=[\s"')]|$)[^|;&>\n]*$/i
+/** A line of base64 wide enough to be a line of a key's body (PEM's 64 characters, OpenSSH's 70, base64's 76). */
+const KEY_BODY_LINE = /^[A-Za-z0-9+/]{40,100}={0,2}$/
+const KEY_LAST_LINE = /^[A-Za-z0-9+/]{1,100}={0,2}$/
+
+/** A line without the blanks and `\r` that end it (JSON text read as lines ends each with a blank). */
+const bare = (text: string, start: number, end: number): string => {
+  let e = end
+  while (e > start && /[ \t\r]/.test(text[e - 1])) e--
+  return text.slice(start, e)
+}
+
+/**
+ * At a run of base64 that starts a line: when the line before it is a command printing a key file, the lines of the
+ * key's body it printed (a header-less PEM body, `sed -n '2,4p' ~/.ssh/id_rsa`): every line as wide as the first, and
+ * a shorter last one, each on its own (the lines stay lines). Not the body of a certificate or a public key (its DER
+ * says so), nor a line that is no line of a key (the prompt after the output).
+ */
+export const printedKeyBodyScanner: Scanner = (scan, at, end) => {
+  const text = scan.text
+  if (at === 0 || end - at < 40 || end - at > 100) return
+  const prevEnd = at - 1
+  const prevStart = text.lastIndexOf("\n", prevEnd - 1) + 1
+  if (prevEnd - prevStart > 400) return
+  let lineEndAt = lineEnd(text, at, 110)
+  const first = bare(text, at, lineEndAt)
+  if (!KEY_BODY_LINE.test(first) || !/\d/.test(first)) return
+  if (!PRINTS_KEY_FILE.test(bare(text, prevStart, prevEnd))) return
+  if (derKind(first) === "public") return
+  const width = first.length
+  let start = at
+  let line = first
+  for (let n = 0; n < 2000; n++) {
+    scan.add("private-key", start, start + line.length)
+    if (line.length !== width || lineEndAt >= text.length) return
+    start = lineEndAt + 1
+    lineEndAt = lineEnd(text, start, 110)
+    line = bare(text, start, lineEndAt)
+    const full = line.length === width && KEY_BODY_LINE.test(line)
+    if (!full && !(KEY_LAST_LINE.test(line) && (/[\d+/=]/.test(line) || line.length >= 12))) return
+  }
+}
+
+/** A single-line base64 key store: PKCS#8 or PKCS#12 DER (`MII…`, 600+ characters). */
+const DER_BLOB = /MII[A-Za-z0-9+/]{597,131072}={0,2}(?![A-Za-z0-9+/=_-])/y
+/** A Java key store in base64: JKS (`/u3+7Q`, 0xFEEDFEED) or JCEKS (`zs7Ozg`, 0xCECECECE). */
+const KEYSTORE_BLOB = /(?:\/u3\+7Q|zs7Ozg)[A-Za-z0-9+/]{194,131072}={0,2}(?![A-Za-z0-9+/=_-])/y
+/** What a value follows: `NAME=`, `name: `, `"name": "`, `key => '`. */
+const VALUE_AFTER = /(?:[=:]|=>)[ \t]*["'`]?$/
+/** Words that say a blob is a key or a key store (in its name or in the prose before it). */
+const KEY_STORE_WORD = /key|p12|pfx|jks|private|pkcs/i
+
+/**
+ * A base64 key store standing as a value, where nothing names it a secret: `CERT_P12_BASE64=MII…`, `here is the
+ * key: MII…` (a DER private key or PKCS#12, 600+ characters, with a word before it on its line saying key, keystore,
+ * p12, pfx, jks or private), `ANDROID_KEYSTORE_BASE64: /u3+7Q…` (a Java key store). A certificate's or a public key's
+ * DER is not one.
+ */
+export const keyStoreScanner: Scanner = (scan, s) => {
+  const text = scan.text
+  const jks = text.charCodeAt(s) !== 0x4d /* M */
+  const at = jks && text.charCodeAt(s) === 0x75 /* u */ ? s - 1 : s
+  if (at > 0 && /[A-Za-z0-9+/_-]/.test(text[at - 1])) return
+  const m = stickyAt(jks ? KEYSTORE_BLOB : DER_BLOB, text, at)
+  if (m === null) return
+  const head = text.slice(Math.max(0, text.lastIndexOf("\n", at - 1) + 1, at - 120), at)
+  if (!VALUE_AFTER.test(head)) return
+  if (!jks && (!KEY_STORE_WORD.test(head) || derKind(m[0]) !== "private")) return
+  scan.add("private-key", at, at + m[0].length)
 }

@@ -52,9 +52,18 @@ import {
   twilioPairScanner,
   vaultLegacyScanner
 } from "./companions.js"
-import { charTable, declareRules, type Scan, type Scanner, stickyAt } from "./engine.js"
+import { charTable, declareRules, logicalLineBefore, type Scan, type Scanner, stickyAt } from "./engine.js"
 import { keyStrength } from "./keyNames.js"
-import { base64PemScanner, eyjScanner, jwkScanner, openVpnKeyScanner, pemScanner, puttyScanner } from "./keys.js"
+import {
+  base64PemScanner,
+  eyjScanner,
+  jwkScanner,
+  keyStoreScanner,
+  openVpnKeyScanner,
+  pemScanner,
+  printedKeyBodyScanner,
+  puttyScanner
+} from "./keys.js"
 import { foreignLabelScanner, LABEL_HIT, NON_ASCII_LABEL_ANCHORS } from "./labels.js"
 import { tokenScanner, tokenSpecs } from "./tokens.js"
 import {
@@ -321,6 +330,20 @@ const bearerKeyScanner: Scanner = (scan, at, end) => {
   }
 }
 
+/** Express's session cookie's value: `s:` (or `s%3A`) then the session id, `.` and its signature. */
+const CONNECT_SID = /s(?::|%3A)[A-Za-z0-9_-]{16,128}\.[A-Za-z0-9%+/_-]{20,128}/iy
+
+/**
+ * `connect.sid=s%3A<id>.<signature>` (Express's session cookie) outside a `Cookie` header (a log, a `curl -b` file, a
+ * browser's storage): the value, from `s:` (the run starts after `%` or `:`; `at` is the `s`).
+ */
+const connectSidScanner: Scanner = (scan, at) => {
+  const text = scan.text
+  if (!text.startsWith("connect.sid=", at - 12)) return
+  const m = stickyAt(CONNECT_SID, text, at)
+  if (m !== null) scan.add("session-cookie", at, at + m[0].length)
+}
+
 /** `pw:` and `pw =`: the keyword scanner on `pw`. */
 const pwScanner: Scanner = (scan, at) => keywordScanner(scan, at, at + 2)
 
@@ -344,6 +367,8 @@ for (const spec of tokenSpecs) register(spec.starts, tokenScanner(spec))
 register(["ey"], eyjScanner)
 register(["LS"], base64PemScanner)
 register(["Pu"], puttyScanner)
+register(["MI", "u3", "zs"], keyStoreScanner)
+register(["3A"], (scan, s, end) => connectSidScanner(scan, s - 3, end))
 register(["AK", "AS", "AB", "AC", "A3"], awsKeyIdScanner)
 register(["AC"], twilioPairScanner)
 
@@ -355,6 +380,8 @@ const isAlnumCode = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && 
  */
 const runScanner: Scanner = (scan, at, end) => {
   const text = scan.text
+  // A line of base64 after a command printing a key file (`cat deploy_key`, `sed -n '2,4p' ~/.ssh/id_rsa`)
+  if (at === 0 || text.charCodeAt(at - 1) === 10 /* \n */) printedKeyBodyScanner(scan, at, end)
   let s = at
   while (s < end && !isAlnumCode(text.charCodeAt(s))) s++
   if (end - s < 16) return
@@ -427,6 +454,8 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
     // Asana personal access tokens: `1/<user id>:<32 hex>` (the run starts after the colon)
     const asana = ASANA_HEAD.exec(text.slice(Math.max(0, s - 48), s))
     if (asana !== null && /^[0-9a-f]{32}$/.test(text.slice(s, end))) scan.add("asana-token", s - asana[1].length, end)
+    // Express's session cookie, decoded: `connect.sid=s:<id>.<signature>`
+    if (text.startsWith("connect.sid=s:", s - 14)) connectSidScanner(scan, s - 2, end)
     if (c === "A" && text[s + 1] === "A") telegramScanner(scan, s - 1, s + 2)
     else if (text.startsWith("APA91b", s)) fcmScanner(scan, s - 1, s + 6)
   }
@@ -446,7 +475,7 @@ const dispatchAt = (scan: Scan, s: number, end: number): void => {
 const ANCHORS =
   "p(?:ass|wd|sk|hrase|w[ \\t]*[:=]|r(?:od|eview|oject):|ut-parameter|enssl[ \\t]+enc|_session_|alavra-passe|arol[aă]|do\\()|" +
   "m(?:nemonic|c[ \\t]+(?:alias|config)[ \\t]|ot[ \\t]+de[ \\t]+passe|[ậa]t[ \\t]+kh[ẩa]u|ysqli(?:_connect)?\\()|" +
-  "s(?:ec(?:ret|urestring)|ig=|ignature|ignedstring\\(|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo)|alt(?<=_salt)(?=['\"]|[ \\t]*[=:]))|" +
+  "s(?:ec(?:ret|urestring)|ig=|ignin(?<=\\bop[ \\t]{1,4}signin)|ignature|ignedstring\\(|sh-keygen|onar\\.login|udo[ \\t]+-|enha|alasana|ifre|enord(?<=l[öo]senord)|lo(?<=geslo)|alt(?<=_salt)(?=['\"]|[ \\t]*[=:]))|" +
   't(?:oken|cp\\((?<=@tcp\\()|hin:(?<=:thin:))|k(?:ey|ty"(?<="kty")|ata[ \\t]+sandi|a(?<=lozinka)|init[ \\t]|ennwort)|' +
   "c(?:red|lient(?:v\\d)?\\(|ookie|argo[ \\t]+login|odecov|onnection\\(|ontrase[ñn]a|l(?:[ée]|ave)[ \\t]+(?:d'|de[ \\t]+l'|de[ \\t]+(?:la[ \\t]+)?)?api|have[ \\t]+(?:de[ \\t]+)?api)|" +
   "a(?:uth|ppid=(?<=[?&]appid=)|k=(?<=[?&]ak=)|lgoliasearch\\(|cl[ \\t]+setuser|ult[ \\t]+login(?<=vault[ \\t]+login)|chtwoord(?<=wachtwoord)|dgangskode|pi-schl[üu]ssel)|" +
@@ -498,6 +527,9 @@ const spacedValueScanner: Scanner = (scan, s) => {
   if ((before.includes("PLAIN") || before.includes("plain")) && SMTP_AUTH_PLAIN.test(before)) {
     const m = stickyAt(BASE64_RUN, text, s)
     if (m !== null && m[0].length >= 12 && decodesToPlainAuth(m[0])) scan.add("encoded-credentials", s, s + m[0].length)
+  } else if (before.endsWith("-t ") && /\binflux\s/.test(logicalLineBefore(text, s, 4, 400))) {
+    // InfluxDB's token after `-t` (the line's other anchors may all be after it, or none)
+    passwordArgumentsScanner(scan, s, s)
   } else if ((before.includes("eam") || before.includes("EAM")) && HONEYCOMB_KEY_BEFORE.test(before)) {
     const m = stickyAt(HEADER_VALUE_RUN, text, s)
     if (m !== null && !isDummyToken(m[0]) && digitAndLetter(m[0])) scan.add("authorization-header", s, s + m[0].length)
@@ -532,6 +564,10 @@ const dispatch = (hit: string): Scanner => {
   if (c === 0x70 /* p */ && (hit.charCodeAt(1) | 0x20) === 0x75 /* u */) return passwordArgumentsScanner
   if (c === 0x6d /* m */ && (hit.charCodeAt(1) | 0x20) === 0x63 /* c */) return passwordArgumentsScanner
   if (c === 0x73 /* s */ && (hit.charCodeAt(1) | 0x20) === 0x73 /* ssh-keygen */) return passwordArgumentsScanner
+  // `op signin … <<< '…'`: 1Password's CLI reading its account's password
+  if (c === 0x73 /* s */ && hit.length === 6 && (hit.charCodeAt(4) | 0x20) === 0x69 /* signin */) {
+    return passwordArgumentsScanner
+  }
   if (c === 0x20 || c === 0x29 /* space, or tab | 0x20 */) return flagScanner
   // `BUNDLE_GEMS__CONTRIBSYS__COM`: Bundler's credentials for a gem server
   if (c === 0x62 /* b */) return hit.length === 7 ? keywordScanner : bearerKeyScanner
