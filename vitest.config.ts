@@ -1,6 +1,9 @@
 import { defineConfig } from "vitest/config"
+import { scannedDocuments } from "./scripts/convex-test-scanned.js"
 
 export default defineConfig({
+  // Convex tests count the documents a filter drops as production does (see the file)
+  plugins: [scannedDocuments()],
   test: {
     include: ["packages/*/test/**/*.test.ts", "convex/tests/**/*.test.ts"],
     // convex-test is ESM that uses import.meta.glob; convex tests set `// @vitest-environment edge-runtime` per file

@@ -188,7 +188,9 @@ export default defineSchema({
     .index("by_hash", ["hash"])
     .index("by_public_id", ["userId", "publicId"])
     .index("by_key", ["keyId"])
-    .index("by_user", ["userId", "expiresAt"]),
+    .index("by_user", ["userId", "expiresAt"])
+    /** The live ones: the sign-ins list reads no revoked one (a revoked key's thousands live on until they expire). */
+    .index("by_user_live", ["userId", "revokedAt", "expiresAt"]),
   /** Sessions the user deleted: their events are answered as `deleted` and never stored again. */
   tombstones: defineTable({ userId: v.id("users"), sessionId: v.string(), deletedAt: v.number() }).index("by_session", [
     "userId",

@@ -104,11 +104,12 @@ export const list = internalQuery({
   returns: v.array(signInInfo),
   handler: async (ctx, { userId, now }) => {
     // The newest first (every sign-in lives as long): past the most listed, the oldest are left out, not the newest.
+    // Only live ones are read: a filter on `revokedAt` walked every revoked sign-in still unexpired (after revoking a
+    // key that made tens of thousands, past Convex's documents-scanned limit: Settings answered 500).
     const live = await ctx.db
       .query("authSessions")
-      .withIndex("by_user", (q) => q.eq("userId", userId).gt("expiresAt", now))
+      .withIndex("by_user_live", (q) => q.eq("userId", userId).eq("revokedAt", null).gt("expiresAt", now))
       .order("desc")
-      .filter((q) => q.eq(q.field("revokedAt"), null))
       .take(maxListed)
     const out: Array<SignIn.SignInInfo> = []
     for (const signIn of live) {
