@@ -22,10 +22,19 @@ import { AuthThrottle } from "./Throttle.js"
 export type Caller = Api.CurrentUser["Type"]
 
 /** The address a request comes from: the socket's, else a proxy's forwarded address. */
+/**
+ * The address a request comes from: the socket's (the local server), else what the proxy in front says (a Convex HTTP
+ * action has no socket): the last entry of `X-Forwarded-For`, the one that proxy added (entries before it are the
+ * client's own to write: keyed on the first, a client rotating it was a new client each time and never throttled),
+ * else `X-Real-IP`.
+ */
 const addressOf = (request: HttpServerRequest.HttpServerRequest): string =>
   Option.getOrElse(request.remoteAddress, () => {
-    const forwarded = request.headers["x-forwarded-for"] ?? request.headers["x-real-ip"] ?? ""
-    return forwarded.split(",")[0]?.trim() || "unknown"
+    const forwarded = (request.headers["x-forwarded-for"] ?? "")
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== "")
+    return forwarded.at(-1) ?? (request.headers["x-real-ip"]?.trim() || "unknown")
   })
 
 /** The origin a request names (`Origin`), cut to 200 characters, or undefined. */
