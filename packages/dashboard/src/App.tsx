@@ -23,11 +23,24 @@ const nav: ReadonlyArray<readonly [string, string, string]> = [
   ["/settings", "Settings", "g ,"]
 ]
 
+/**
+ * A session page's id from its path: links are built with `encodeURIComponent`, and the path is decoded here exactly
+ * once (the API client encodes the id again for its request). Undefined when it does not decode (a stray `%`).
+ */
+const sessionIdOf = (segment: string): string | undefined => {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return undefined
+  }
+}
+
 const route = (path: string): ReactNode => {
   if (path === "/") return <OverviewPage />
   if (path === "/sessions") return <SessionsPage />
   const session = path.match(/^\/sessions\/(.+)$/)
-  if (session !== null) return <SessionPage id={decodeURIComponent(session[1])} />
+  const id = session === null ? undefined : sessionIdOf(session[1])
+  if (id !== undefined) return <SessionPage id={id} />
   if (path === "/tools") return <ToolsPage />
   if (path === "/projects") return <ProjectsPage />
   if (path === "/settings") return <SettingsPage />
@@ -76,6 +89,7 @@ const Shell = (props: {
   readonly setTheme: (t: Theme) => void
 }) => {
   const { path } = useLocation()
+  const [notice, setNotice] = useState(props.context.auth.notice)
   useShortcuts()
   const current = path === "/" ? "/" : `/${path.split("/")[1]}`
   return (
@@ -110,6 +124,14 @@ const Shell = (props: {
         </div>
       </header>
       <main className="main" id="main">
+        {notice !== undefined && (
+          <div className="notice" role="status" data-testid="notice">
+            <span>{notice}</span>
+            <button type="button" className="btn btn-small" onClick={() => setNotice(undefined)}>
+              Dismiss
+            </button>
+          </div>
+        )}
         <Suspense fallback={<Loading />}>{route(path)}</Suspense>
       </main>
     </div>

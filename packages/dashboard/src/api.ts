@@ -1,10 +1,12 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiClient from "@effect/platform/HttpApiClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { ExportFiles, exportFilesType, OpenSyncApi } from "@opensync/domain/Api"
 import * as SignIn from "@opensync/domain/SignIn"
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -32,6 +34,59 @@ export const authHeaders = (connection: Connection): Record<string, string> =>
       ? { [SignIn.secretHeader]: connection.secret }
       : {}
 
+/**
+ * The path (`/api/sessions/a%2Fb`) of the call being made, with each path parameter percent-encoded. `HttpApiClient`
+ * pastes path parameters into the URL as they are: a session id `../data` became `DELETE /api/sessions/../data`,
+ * which `fetch` resolves to `DELETE /api/data` (every session of the user deleted), and ids such as `a/b`, `q?x=1#y` or
+ * `100%` asked for other paths. Each call with path parameters runs with this path, and the request's URL is replaced
+ * by it before it is sent (`encodedPaths`).
+ */
+class EncodedPath extends Context.Tag("@opensync/dashboard/EncodedPath")<EncodedPath, string>() {}
+
+/** A path template's parameters, as `HttpApiClient` finds them (`/api/keys/:id`). */
+const pathParameter = /:(\w+)\??/g
+
+/** A path parameter that `fetch` would resolve as a dot segment even when percent-encoded (`.`, `..`, `%2e%2e`, …). */
+const dotSegment = /^(\.|%2e){1,2}$/i
+
+/** Builds an endpoint's path with its parameters (already encoded by the endpoint's schema) percent-encoded. */
+export const encodePath = (template: string, params: Readonly<Record<string, unknown>>): string =>
+  template.replace(pathParameter, (_, name: string) => {
+    const segment = encodeURIComponent(String(params[name] ?? ""))
+    if (dotSegment.test(segment)) {
+      throw new ApiError(`The ${name} "${String(params[name])}" cannot be sent in a URL.`, "BadRequest", 400)
+    }
+    return segment
+  })
+
+type Endpoint = (request?: { readonly path?: unknown }) => Effect.Effect<unknown, unknown>
+
+/** Wraps every endpoint of the client that has path parameters so that its request carries the encoded path. */
+const encodedPaths = (client: Record<string, unknown>): Record<string, unknown> => {
+  const wrapped: Record<string, unknown> = { ...client }
+  HttpApi.reflect(OpenSyncApi, {
+    onGroup: ({ group }) => {
+      if (!group.topLevel) wrapped[group.identifier] = { ...(client[group.identifier] as object) }
+    },
+    onEndpoint: ({ group, endpoint }) => {
+      if (Option.isNone(endpoint.pathSchema)) return
+      const encode = Schema.encodeUnknown(endpoint.pathSchema.value)
+      const target = (group.topLevel ? wrapped : wrapped[group.identifier]) as Record<string, Endpoint>
+      const call = target[endpoint.name]!
+      target[endpoint.name] = (request) =>
+        request?.path === undefined
+          ? call(request)
+          : Effect.flatMap(encode(request.path), (params) =>
+              Effect.try({
+                try: () => encodePath(endpoint.path, params as Record<string, unknown>),
+                catch: (e) => e
+              })
+            ).pipe(Effect.flatMap((path) => Effect.provideService(call(request), EncodedPath, path)))
+    }
+  })
+  return wrapped
+}
+
 /** The typed client derived from the domain's HTTP contract; responses are decoded with the domain schemas. */
 const makeClient = (connection: Connection) =>
   HttpApiClient.make(OpenSyncApi, {
@@ -40,9 +95,18 @@ const makeClient = (connection: Connection) =>
       client.pipe(
         // No `traceparent` header: another origin's CORS preflight (Convex, another server) would refuse it.
         HttpClient.withTracerPropagation(false),
-        HttpClient.mapRequest(HttpClientRequest.setHeaders(authHeaders(connection)))
+        HttpClient.mapRequest(HttpClientRequest.setHeaders(authHeaders(connection))),
+        // (runs before the base URL is prepended: the URL here is the endpoint's path)
+        HttpClient.mapRequestEffect((request) =>
+          Effect.map(Effect.serviceOption(EncodedPath), (path) =>
+            Option.isSome(path) ? HttpClientRequest.setUrl(request, path.value) : request
+          )
+        )
       )
-  }).pipe(Effect.provide(FetchHttpClient.layer))
+  }).pipe(
+    Effect.map((client) => encodedPaths(client as unknown as Record<string, unknown>) as unknown as typeof client),
+    Effect.provide(FetchHttpClient.layer)
+  )
 
 export type ApiClient = Effect.Effect.Success<ReturnType<typeof makeClient>>
 

@@ -12,6 +12,8 @@ import { ApiError, type Connection, clientFor, run } from "./api.js"
 export interface Auth {
   readonly connection: Connection
   readonly me: Me
+  /** What to tell the user about how the sign-in was picked up (a `#key=` link that was ignored). */
+  readonly notice?: string
 }
 
 const storageKey = "opensync.session"
@@ -89,22 +91,21 @@ export const signIn = async (baseUrl: string, apiKey: string): Promise<Auth> => 
 const endedMessage =
   "Your sign-in has ended: it was signed out, it expired, or its key was revoked. Sign in again with a full key."
 
+/** What the dashboard says when a `#key=` link is opened in a browser that is already signed in (the link is ignored). */
+export const keyLinkIgnored = (me: Me) =>
+  `You are already signed in as ${me.user.name}; sign out first to use the key in this link.`
+
 /**
- * Picks up an existing sign-in: a `#key=osk_…` link (exchanged, then removed from the URL), a tab session, a cookie.
- * Null when there is none; fails, saying so, when the server refused the one this browser held.
+ * The sign-in this browser holds: a tab session, or the page's half of a cookie sign-in. `ended` when the server
+ * refused the one it held.
  */
-export const restore = async (): Promise<Auth | null> => {
+const held = async (): Promise<{ readonly auth: Auth | null; readonly ended: boolean }> => {
   let ended = false
-  const fragment = new URLSearchParams(location.hash.slice(1)).get("key")
-  if (fragment !== null) {
-    history.replaceState(null, "", location.pathname + location.search)
-    return signIn(location.origin, fragment)
-  }
   const stored = readStored()
   if (stored !== null) {
     const connection = { baseUrl: stored.baseUrl, token: stored.token }
     try {
-      return { connection, me: await me(connection) }
+      return { auth: { connection, me: await me(connection) }, ended }
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
         sessionStorage.removeItem(storageKey)
@@ -116,7 +117,7 @@ export const restore = async (): Promise<Auth | null> => {
   if (secret !== null) {
     const connection = { baseUrl: location.origin, token: null, secret }
     try {
-      return { connection, me: await me(connection) }
+      return { auth: { connection, me: await me(connection) }, ended }
     } catch (e) {
       if (!(e instanceof ApiError) || (e.status !== 401 && e.status !== 404)) throw e
       if (e.status === 401) {
@@ -125,6 +126,24 @@ export const restore = async (): Promise<Auth | null> => {
       }
     }
   }
+  return { auth: null, ended }
+}
+
+/**
+ * Picks up an existing sign-in: a tab session, a cookie, or a `#key=osk_…` link (removed from the URL at once). A link
+ * never replaces a sign-in this browser holds: any page can link here with its own key, which would sign the browser
+ * into that key's account without a word. It is then ignored, and `notice` says so. Null when there is no sign-in;
+ * fails, saying so, when the server refused the one this browser held (and there is no link to sign in with).
+ */
+export const restore = async (): Promise<Auth | null> => {
+  const fragment = new URLSearchParams(location.hash.slice(1)).get("key")
+  if (fragment !== null) history.replaceState(null, "", location.pathname + location.search)
+  const { auth, ended } = await held()
+  if (fragment !== null) {
+    if (auth === null) return signIn(location.origin, fragment)
+    return { ...auth, notice: keyLinkIgnored(auth.me) }
+  }
+  if (auth !== null) return auth
   if (ended) throw new Error(endedMessage)
   return null
 }

@@ -200,9 +200,12 @@ export const layer = (dir?: string) =>
         )
         const file = load(path.replace(/^\/+/, ""))
         if (file !== null) return respond(file, acceptEncoding)
-        // Client-side routes answer index.html to browsers navigating to them; anything else stays a JSON 404.
+        // Client-side routes answer index.html to browsers navigating to them; anything else stays a JSON 404. A file
+        // is an asset, or a name with an extension at the top (`/favicon.svg`): a session id with a dot (`v1.2`,
+        // `../data` encoded) is a route, whose deep link answered 404.
         const wantsPage = path === "/" || (request.headers.accept ?? "").includes("text/html")
-        if (!wantsPage || path.startsWith("/assets/") || extname(path) !== "") {
+        const isFile = path.startsWith("/assets/") || (extname(path) !== "" && path.lastIndexOf("/") === 0)
+        if (!wantsPage || isFile) {
           return yield* new RouteNotFound({ request })
         }
         const index = load("index.html")

@@ -91,6 +91,16 @@ describe("the dashboard's static files", () => {
     })
     expect(page.status).toBe(200)
     expect(page.text).toContain('<div id="root">')
+    // A session id with a dot is a route too (its deep link answered 404); a top-level file name is not
+    for (const [path, status] of [
+      ["/sessions/v1.2", 200],
+      ["/sessions/..%252Fdata", 200],
+      ["/sessions/a%2Fb.jsonl", 200],
+      ["/missing.js", 404]
+    ] as const) {
+      const reply = await request(path, { headers: { accept: "text/html" } })
+      expect({ path, status: reply.status }).toEqual({ path, status })
+    }
     const api = await request("/no/such/route")
     expect({ status: api.status, tag: api.body._tag }).toEqual({ status: 404, tag: "NotFound" })
   })

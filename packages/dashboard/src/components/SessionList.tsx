@@ -20,7 +20,9 @@ export const SessionList = <S extends Listed>(props: {
   <ul className="recent">
     {props.sessions.map((s) => (
       <li key={s.id}>
-        <Link to={`/sessions/${encodeURIComponent(s.id)}`}>{s.title ?? props.untitled(s)}</Link>
+        <Link to={`/sessions/${encodeURIComponent(s.id)}`} title={s.title ?? props.untitled(s)}>
+          {s.title ?? props.untitled(s)}
+        </Link>
         <span className="meta">
           {props.details(s)}
           <span className="num">{F.tokens(s.totalTokens)} tok</span>

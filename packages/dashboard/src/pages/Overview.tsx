@@ -175,7 +175,14 @@ const OverviewPage = () => {
               className="compact"
               rows={stats.data.byModel.slice(0, 8)}
               rowKey={(m) => m.model}
-              name={{ label: "Model", cell: (m) => <Link to={href("/sessions", { model: m.model })}>{m.model}</Link> }}
+              name={{
+                label: "Model",
+                cell: (m) => (
+                  <Link to={href("/sessions", { model: m.model })} title={m.model}>
+                    {m.model}
+                  </Link>
+                )
+              }}
               columns={usageColumns}
             />
           </Card>
@@ -202,7 +209,11 @@ const OverviewPage = () => {
               rowKey={(p) => p.project}
               name={{
                 label: "Project",
-                cell: (p) => <Link to={href("/sessions", { project: p.project })}>{p.project}</Link>
+                cell: (p) => (
+                  <Link to={href("/sessions", { project: p.project })} title={p.project}>
+                    {p.project}
+                  </Link>
+                )
               }}
               columns={countedColumns}
             />
@@ -217,7 +228,7 @@ const OverviewPage = () => {
             details={(s) => (
               <>
                 <SourceChip source={s.source} />
-                <span>{F.projectOf(s)}</span>
+                <span title={s.projectPath ?? F.projectOf(s)}>{F.projectOf(s)}</span>
                 <span className="muted">{F.relative(s.updatedAt)}</span>
               </>
             )}

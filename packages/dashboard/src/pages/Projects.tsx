@@ -30,7 +30,14 @@ const toolsColumn: Column<Row> = {
 const projectsTable: TableSpec<Row> = {
   className: "projects-table",
   rowKey: (p) => p.project,
-  name: { label: "Project", cell: (p) => <Link to={href("/sessions", { project: p.project })}>{p.project}</Link> },
+  name: {
+    label: "Project",
+    cell: (p) => (
+      <Link to={href("/sessions", { project: p.project })} title={p.project}>
+        {p.project}
+      </Link>
+    )
+  },
   columns: [...columns, toolsColumn],
   defaultSort: "costUsd"
 }

@@ -3,7 +3,7 @@ import type { Message, Subtype as MessageSubtype } from "@opensync/domain/Messag
 import type { ToolCall } from "@opensync/domain/ToolCall"
 import { micromark } from "micromark"
 import { memo, useMemo, useState } from "react"
-import { fetchBlob, run } from "../api.js"
+import { ApiError, fetchBlob, run } from "../api.js"
 import { SessionFigures } from "../components/SessionFigures.js"
 import { SessionList } from "../components/SessionList.js"
 import { Card, ErrorBox, Link, Loading, SourceChip, Stat } from "../components/ui.js"
@@ -151,8 +151,13 @@ const MessageView = (props: {
 /** One session: its conversation, tool calls, subagents, tokens and cost; export and delete. */
 const SessionPage = (props: { readonly id: string }) => {
   const app = useApp()
-  const detail = useQuery<SessionDetail>(`${app.scope}|session|${props.id}`, () =>
-    run(app.client.sessions.get({ path: { id: props.id as SessionDetail["session"]["id"] } }))
+  const id = props.id as SessionDetail["session"]["id"]
+  // Only the session this page was opened for is shown (and so can be deleted from it).
+  const detail = useQuery<SessionDetail>(`${app.scope}|session|${id}`, () =>
+    run(app.client.sessions.get({ path: { id } })).then((answer) => {
+      if (answer.session.id !== id) throw new ApiError("The server answered with another session.", "ParseError", null)
+      return answer
+    })
   )
   const [shown, setShown] = useState(pageSize)
   const [deleting, setDeleting] = useState(false)
@@ -191,8 +196,15 @@ const SessionPage = (props: { readonly id: string }) => {
     )
       return
     setDeleting(true)
-    run(app.client.sessions.delete({ path: { id: s.id } })).then(
-      () => {
+    // The id this page was opened with, never one taken from an answer; and the server must say it deleted that one.
+    run(app.client.sessions.delete({ path: { id } })).then(
+      (deleted) => {
+        if (deleted.sessionId !== id) {
+          invalidate(`${app.scope}|`)
+          setDeleting(false)
+          alert(`The server deleted another session ("${deleted.sessionId}"), not this one.`)
+          return
+        }
         invalidate(`${app.scope}|`)
         navigate("/sessions")
       },
@@ -223,9 +235,17 @@ const SessionPage = (props: { readonly id: string }) => {
           <h1 className="session-title">{s.title ?? "Untitled session"}</h1>
           <div className="meta">
             <SourceChip source={s.source} />
-            <span title={s.projectPath ?? undefined}>{F.projectOf(s)}</span>
-            {s.gitBranch !== null && <span className="muted">⎇ {s.gitBranch}</span>}
-            {s.model !== null && <span className="muted">{s.model}</span>}
+            <span title={s.projectPath ?? F.projectOf(s)}>{F.projectOf(s)}</span>
+            {s.gitBranch !== null && (
+              <span className="muted" title={s.gitBranch}>
+                ⎇ {s.gitBranch}
+              </span>
+            )}
+            {s.model !== null && (
+              <span className="muted" title={s.model}>
+                {s.model}
+              </span>
+            )}
             <span className="muted">{F.dateAndTime(s.startedAt)}</span>
           </div>
         </div>

@@ -202,13 +202,17 @@ const Row = (props: { readonly session: SessionSummary }) => {
       }}
     >
       <td className="col-title">
-        <Link to={to} className="title-link">
+        <Link to={to} className="title-link" title={s.title ?? "Untitled session"}>
           {s.title ?? "Untitled session"}
         </Link>
         <div className="meta">
           <SourceChip source={s.source} />
-          <span>{F.projectOf(s)}</span>
-          {s.model !== null && <span className="muted">{s.model}</span>}
+          <span title={s.projectPath ?? F.projectOf(s)}>{F.projectOf(s)}</span>
+          {s.model !== null && (
+            <span className="muted" title={s.model}>
+              {s.model}
+            </span>
+          )}
           {s.toolErrorCount > 0 && (
             <span className="chip chip-error">{F.counted(s.toolErrorCount, "failed tool")}</span>
           )}
