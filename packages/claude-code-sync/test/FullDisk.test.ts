@@ -94,26 +94,29 @@ describe("hooks on a full disk", () => {
     expect(stored?.detail.toolCalls).toHaveLength(4)
   })
 
-  it("hooks of many sessions failing at once each record their session: none is lost to another's write", () => {
-    // Each hook reads, changes and writes the whole failures file; without a lock the last write won, and the
-    // sessions of the others were never re-read (15 of 20 recorded, in a review).
-    const home = mkdtempSync(join(tmpdir(), "ccs-full-parallel-"))
-    try {
-      const sessions = 24
-      const { result } = runDriver(home, { PARALLEL: String(sessions) })
-      for (const run of result.hooks) expect(run).toEqual({ code: 0, signal: null, stdout: "", stderr: "" })
-      const recorded = (result.failures.sessions as ReadonlyArray<{ id: string }>).map((session) => session.id)
-      expect(recorded.filter((id) => id.startsWith("parallel-")).sort()).toEqual(
-        Array.from({ length: sessions }, (_, i) => `parallel-${i}`).sort()
-      )
-      expect(result.failures.count).toBe(sessions)
-      // Their kept payloads go back to the inbox, and their sessions are cleared once re-read
-      expect(result.sync.code, result.sync.stderr).toBe(0)
-      expect(JSON.parse(result.statusAfter.stdout).inbox.failures).toMatchObject({ count: 0, sessions: [] })
-    } finally {
-      rmSync(home, { recursive: true, force: true })
-    }
-  })
+  for (const stale of [false, true]) {
+    it(`hooks of many sessions failing at once each record their session${stale ? ", past a dead hook's lock" : ""}`, () => {
+      // Each hook reads, changes and writes the whole failures file; without a lock the last write won, and the
+      // sessions of the others were never re-read (15 of 20 recorded, in a review). A lock a killed hook left behind
+      // is taken over by one of them (all taking it over at once lost sessions again, in a review)
+      const home = mkdtempSync(join(tmpdir(), "ccs-full-parallel-"))
+      try {
+        const sessions = 24
+        const { result } = runDriver(home, { PARALLEL: String(sessions), ...(stale ? { STALE_LOCK: "1" } : {}) })
+        for (const run of result.hooks) expect(run).toEqual({ code: 0, signal: null, stdout: "", stderr: "" })
+        const recorded = (result.failures.sessions as ReadonlyArray<{ id: string }>).map((session) => session.id)
+        expect(recorded.filter((id) => id.startsWith("parallel-")).sort()).toEqual(
+          Array.from({ length: sessions }, (_, i) => `parallel-${i}`).sort()
+        )
+        expect(result.failures.count).toBe(sessions)
+        // Their kept payloads go back to the inbox, and their sessions are cleared once re-read
+        expect(result.sync.code, result.sync.stderr).toBe(0)
+        expect(JSON.parse(result.statusAfter.stdout).inbox.failures).toMatchObject({ count: 0, sessions: [] })
+      } finally {
+        rmSync(home, { recursive: true, force: true })
+      }
+    })
+  }
 
   it("after a login alone, a disk that fills before any hook ran: every hook's failure is recorded and recovered", async () => {
     // `login` makes the failures file while there is room; before, only the first hook did, and on a full disk it

@@ -2,7 +2,7 @@
 // payload of a session is stored (or, with LOGIN=1, only `login` runs), then the disk is filled to the last byte and the session's other payloads are fed to
 // the hook, then status is read, the disk freed, and a sync run. Prints what each step gave, as JSON.
 import { spawn, spawnSync } from "node:child_process"
-import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs"
+import { closeSync, linkSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { join } from "node:path"
 
 const { CLI, HOOK, STATE, PAYLOADS } = process.env
@@ -49,6 +49,11 @@ const hookAsync = (payload) =>
 // With PARALLEL=N, the session's last payload is fed for N sessions at once (session ids `parallel-<i>`), as the
 // hooks of N sessions ending together on a full disk; else the session's payloads one after another.
 const parallel = Number(process.env.PARALLEL ?? 0)
+// With STALE_LOCK=1, a hook killed while it held the failures file's lock left the lock behind, long enough ago
+if (process.env.STALE_LOCK === "1") {
+  linkSync(join(STATE, "failures.json"), join(STATE, "failures.json.lock"))
+  await new Promise((done) => setTimeout(done, 5_500))
+}
 const hooks =
   parallel > 0
     ? await Promise.all(

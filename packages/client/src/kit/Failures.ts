@@ -8,6 +8,7 @@
 import {
   closeSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readSync,
@@ -118,31 +119,50 @@ export const preallocate = (paths: StatePaths, file: string = failuresFile(paths
 /** `<state>/failures.json`. */
 export const failuresFile = (paths: StatePaths): string => join(paths.stateDir, "failures.json")
 
-/** A holder of the file's lock longer than this is taken to be dead (an update takes well under a millisecond). */
-export const LOCK_STALE_MS = 1_000
+/**
+ * A lock this old is taken to be its dead holder's (an update takes well under a millisecond; a holder writes the file,
+ * which renews the age, while it holds it). Measured on the lock itself (its file's change time), not by how long a
+ * waiter waited: waiters that all took over after waiting as long broke the lock for each other.
+ */
+export const LOCK_STALE_MS = 5_000
+
+/** How long a waiter waits for the lock at most (past a stale lock's age) before it gives up. */
+const LOCK_WAIT_MS = 3 * LOCK_STALE_MS
 
 const pauses = new Int32Array(new SharedArrayBuffer(4))
+
+/** `link` errors that mean the file system cannot lock this way (no hard links, read-only folder): update unlocked. */
+const UNLOCKABLE = new Set(["EPERM", "EACCES", "EROFS", "ENOTSUP", "EOPNOTSUPP", "EMLINK", "EXDEV", "ENOSYS"])
 
 /**
  * Runs `f` holding the file's lock, `<state>/failures.json.lock`: a second name (a hard link) of the file itself, which
  * needs no free space (no new data, no new inode) and which only one process can make. Hooks failing at the same time
  * (a full disk fails them all) each read, change and write the whole file: without the lock, the last write won and
- * the others' sessions were never re-read. A lock held past `LOCK_STALE_MS` (its holder was killed) is taken over.
+ * the others' sessions were never re-read. A lock older than `LOCK_STALE_MS` (its holder was killed) is taken over by
+ * one waiter: it renames the lock away (only one rename of it succeeds), and all wait for the link again. Where the
+ * folder allows no link, the update runs unlocked, as before there was a lock; a waiter that cannot get the lock within
+ * `LOCK_WAIT_MS` gives up (the failure goes unrecorded rather than the hook hanging).
  */
 const locked = <A>(file: string, f: () => A): A => {
   const lock = `${file}.lock`
   const start = Date.now()
-  for (let attempt = 0; ; attempt++) {
+  let held = false
+  for (let attempt = 0; !held; attempt++) {
     try {
       linkSync(file, lock)
-      break
+      held = true
     } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code !== "EEXIST") throw cause
-      if (Date.now() - start >= LOCK_STALE_MS) {
+      const code = (cause as NodeJS.ErrnoException).code ?? ""
+      if (UNLOCKABLE.has(code)) return f()
+      if (code !== "EEXIST") throw cause
+      if (Date.now() - start >= LOCK_WAIT_MS) throw new Error(`${lock} is held: gave up after ${LOCK_WAIT_MS} ms`)
+      if (isStale(lock)) {
+        const away = `${lock}.stale-${process.pid}-${attempt}`
         try {
-          unlinkSync(lock)
+          renameSync(lock, away)
+          rmSync(away, { force: true })
         } catch {
-          // taken over by another process meanwhile: try again
+          // Another waiter took it over first: wait for the link like the others
         }
         continue
       }
@@ -157,6 +177,15 @@ const locked = <A>(file: string, f: () => A): A => {
     } catch {
       // gone already (taken over as stale): nothing to release
     }
+  }
+}
+
+/** Whether the lock's file has not changed for `LOCK_STALE_MS` (false when it is gone or cannot be read). */
+const isStale = (lock: string): boolean => {
+  try {
+    return Date.now() - lstatSync(lock).ctimeMs >= LOCK_STALE_MS
+  } catch {
+    return false
   }
 }
 
