@@ -234,12 +234,14 @@ describe("reconciliation of telemetry and transcripts", () => {
     expect(s.usage).toMatchObject({ cacheWrite5m: 0, cacheWrite1h: 20_000 })
     expect(s.costUsd).toBeCloseTo(0.12105, 9)
     expect(Figures.costsDiffer(s.figures!)).toBe(false)
-    // Half and half; and a cost no split gives (another price table) leaves them 5-minute writes at OpenSync's price
+    // A cost neither whole split gives (another price table, 5 % off; or a mix) leaves them 5-minute writes at
+    // OpenSync's price, and the two costs differ for the dashboard to show
+    store.ingest([compact("req_odd", 20_000, 0.07605 * 1.05)])
     store.ingest([compact("req_mixed", 20_000, 0.0003 + 0.00075 + 0.0375 + 0.06)])
-    store.ingest([compact("req_odd", 20_000, 0.5)])
     s = store.sessions.get("s-1h")!
-    expect(s.usage).toMatchObject({ cacheWrite5m: 10_000 + 20_000, cacheWrite1h: 20_000 + 10_000 })
-    expect(s.costUsd).toBeCloseTo(0.12105 + 0.09855 + 0.07605, 9)
+    expect(s.usage).toMatchObject({ cacheWrite5m: 40_000, cacheWrite1h: 20_000 })
+    expect(s.costUsd).toBeCloseTo(0.12105 + 0.07605 + 0.07605, 9)
+    expect(Figures.costsDiffer(s.figures!)).toBe(true)
     expect(store.rollupCheck().stored).toEqual(store.rollupCheck().expected)
   })
 
@@ -479,6 +481,46 @@ describe("reconciliation with cost-state (telemetry off, Claude Code 2.1.332)", 
     expect(s.usage).toEqual(latest)
     const check = store.rollupCheck()
     expect(check.stored).toEqual(check.expected)
+  })
+})
+
+describe("cost-state with telemetry that cannot tell 1-hour cache writes", () => {
+  it("counts the cache writes once: compared in total with what was counted, not kind by kind", () => {
+    const store = makeStore()
+    const at = 1_790_000_000_000
+    const usage = { input: 100, output: 50, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 20_000, reasoning: 0 }
+    store.ingest([
+      decode(
+        Event.make({
+          kind: "cost_state",
+          source: "claude-code",
+          sessionId: "s-cs",
+          at,
+          totalCostUsd: 0.12105,
+          models: [{ model: "claude-sonnet-4-5", usage, costUsd: 0.12105 }],
+          hasUnknownModelCost: false
+        })
+      ),
+      // Telemetry gives the writes as one number and no cost: counted as 5-minute writes
+      decode(
+        Event.make({
+          kind: "api_request",
+          source: "claude-code",
+          sessionId: "s-cs",
+          at,
+          requestId: "req_cs",
+          model: "claude-sonnet-4-5",
+          usage: { ...usage, cacheWrite5m: 20_000, cacheWrite1h: 0 },
+          reportedCostUsd: null,
+          querySource: "compact"
+        })
+      )
+    ])
+    const s = store.sessions.get("s-cs")!
+    // Kind by kind, the cost-state's 20,000 1-hour writes were added again beside telemetry's 20,000
+    expect(s.usage.cacheWrite5m + s.usage.cacheWrite1h).toBe(20_000)
+    expect(Ingest.costStateGap(s)).toEqual([])
+    expect(store.rollupCheck().stored).toEqual(store.rollupCheck().expected)
   })
 })
 

@@ -525,12 +525,20 @@ export const costStateGap = (session: Session): ReadonlyArray<UsageSlice> => {
       counted = Usage.add(counted, slice.usage)
       countedCost += slice.costUsd
     }
+    // Cache writes are compared in total: a request only telemetry saw may count as 5-minute writes what the
+    // cost-state knows were 1-hour ones (telemetry gives one number), and compared by kind they were counted twice.
+    // What is missing is added as 1-hour writes as far as the cost-state has more of those, the rest as 5-minute.
+    const writes = Math.max(
+      0,
+      line.usage.cacheWrite5m + line.usage.cacheWrite1h - counted.cacheWrite5m - counted.cacheWrite1h
+    )
+    const hour = Math.min(writes, Math.max(0, line.usage.cacheWrite1h - counted.cacheWrite1h))
     const gap = {
       input: Math.max(0, line.usage.input - counted.input),
       output: Math.max(0, line.usage.output - counted.output),
       cacheRead: Math.max(0, line.usage.cacheRead - counted.cacheRead),
-      cacheWrite5m: Math.max(0, line.usage.cacheWrite5m - counted.cacheWrite5m),
-      cacheWrite1h: Math.max(0, line.usage.cacheWrite1h - counted.cacheWrite1h),
+      cacheWrite5m: writes - hour,
+      cacheWrite1h: hour,
       reasoning: Math.max(0, line.usage.reasoning - counted.reasoning)
     }
     if (Usage.isZero(gap)) continue

@@ -59,9 +59,9 @@ export type ApiRequest = typeof ApiRequest.Type
 
 /**
  * The usage telemetry reports splits cache writes only in total; when the transcript's split adds up to the same
- * total it is kept (1 h writes cost more). Without it (a request only telemetry saw: a `/compact` summary), the split
- * is the one that prices the request at the cost Claude Code reported, when one does within rounding (its cost counts
- * 1-hour writes at their rate); else every write counts as a 5-minute write.
+ * total it is kept (1 h writes cost more). Without it (a request only telemetry saw: a `/compact` summary), the writes
+ * are 1-hour ones when that prices the request at the cost Claude Code reported and 5-minute ones do not; else they
+ * count as 5-minute writes.
  */
 const telemetryUsage = (
   telemetry: TelemetrySide,
@@ -83,8 +83,10 @@ const telemetryUsage = (
 const costTolerance = (usd: number) => Math.max(2e-6, usd * 1e-6)
 
 /**
- * The split of `usage`'s cache writes into 5-minute and 1-hour writes that `priceOf` prices at `reported`, or
- * undefined when there are no writes, no reported cost, or no split prices at it (another price table).
+ * `usage` with all its cache writes as 1-hour writes, when `priceOf` prices that at `reported` and not the 5-minute
+ * writes; else undefined (no writes, no reported cost, or no such match). Only the two whole splits are tried: a
+ * mixed one can be found for any cost between their prices, so a price table that differs from Claude Code's would
+ * have been taken for 1-hour writes (and the difference hidden).
  */
 export const splitByReportedCost = (
   usage: Usage.UsageFields,
@@ -93,15 +95,12 @@ export const splitByReportedCost = (
 ): Usage.UsageFields | undefined => {
   const writes = usage.cacheWrite5m + usage.cacheWrite1h
   if (writes === 0 || reported === null) return undefined
-  const short = priceOf({ ...usage, cacheWrite5m: writes, cacheWrite1h: 0 })
-  const long = priceOf({ ...usage, cacheWrite5m: 0, cacheWrite1h: writes })
-  if (short === undefined || long === undefined || long <= short) return undefined
   const tolerance = costTolerance(reported)
-  if (Math.abs(reported - priceOf(usage)!) <= tolerance) return undefined
-  const hour = Math.min(writes, Math.max(0, Math.round((writes * (reported - short)) / (long - short))))
-  const split = { ...usage, cacheWrite5m: writes - hour, cacheWrite1h: hour }
-  const priced = priceOf(split)
-  return priced !== undefined && Math.abs(priced - reported) <= tolerance ? split : undefined
+  const short = priceOf({ ...usage, cacheWrite5m: writes, cacheWrite1h: 0 })
+  const long = { ...usage, cacheWrite5m: 0, cacheWrite1h: writes }
+  const longPrice = priceOf(long)
+  if (short === undefined || longPrice === undefined || Math.abs(short - reported) <= tolerance) return undefined
+  return Math.abs(longPrice - reported) <= tolerance ? long : undefined
 }
 
 /** A request row with its counted figures derived from its sides, priced at the rates in force at its date. */
