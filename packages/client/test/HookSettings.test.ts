@@ -102,6 +102,12 @@ describe("the scripts our hooks run", () => {
     expect(HookSettings.scriptOf(`node '${gone}' Stop`)).toBe(gone)
     expect(HookSettings.scriptOf(`/usr/bin/node ${gone} SessionEnd`)).toBe(gone)
     expect(HookSettings.scriptOf(`"C:/Program Files/nodejs/node.exe" "${gone}" Stop`)).toBe(gone)
+    // A space escaped in an unquoted path; Git Bash's paths on Windows (Claude Code runs hooks through it)
+    expect(HookSettings.scriptOf("node /opt/hooks\\ dir/hook.cjs Stop", "linux")).toBe("/opt/hooks dir/hook.cjs")
+    expect(HookSettings.scriptOf('node "/c/Users/me/npm/claude-code-sync/dist/hook.cjs" Stop', "win32")).toBe(
+      "c:/Users/me/npm/claude-code-sync/dist/hook.cjs"
+    )
+    expect(HookSettings.scriptOf('node "C:\\npm\\hook.cjs" Stop', "win32")).toBe("C:\\npm\\hook.cjs")
     // Not a script by an absolute path: nothing to check
     expect(HookSettings.scriptOf("gemini-sync-hook AfterAgent")).toBeUndefined()
     expect(HookSettings.scriptOf("node dist/hook.cjs Stop")).toBeUndefined()

@@ -6,7 +6,7 @@
  * which Gemini CLI accepts) is edited in place by `JsoncFile`; this module re-renders plain JSON.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
-import { dirname, isAbsolute } from "node:path"
+import { dirname, isAbsolute, win32 } from "node:path"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -233,10 +233,18 @@ export const positions = (settings: Json, isOurs: (command: string) => boolean):
  * The script a handler's command runs with Node (`node "<path>" Event`, as `hookCommand` writes it, or unquoted), when
  * it names one by an absolute path; undefined for any other command (the `<cli>-hook` executable, a relative path).
  */
-export const scriptOf = (command: string): string | undefined => {
-  const match = /(?:^|[\s"'/\\])node(?:\.exe)?["']?\s+(?:"([^"]+)"|'([^']+)'|(\S+))/.exec(command)
-  const script = match?.[1] ?? match?.[2] ?? match?.[3]
-  return script !== undefined && isAbsolute(script) ? script : undefined
+export const scriptOf = (command: string, platform: NodeJS.Platform = process.platform): string | undefined => {
+  const match = /(?:^|[\s"'/\\])node(?:\.exe)?["']?\s+(?:"([^"]+)"|'([^']+)'|((?:\\ |\S)+))/.exec(command)
+  // Unquoted, a space is written `\ ` (a shell runs `node /hooks\ dir/hook.cjs`)
+  const script = match?.[1] ?? match?.[2] ?? match?.[3]?.replaceAll("\\ ", " ")
+  if (script === undefined) return undefined
+  if (platform === "win32") {
+    // Claude Code runs hooks through Git Bash on Windows, where `/c/Users/…` is `C:\Users\…`
+    const drive = /^\/([a-zA-Z])\//.exec(script)
+    const native = drive === null ? script : `${drive[1]}:${script.slice(2)}`
+    return win32.isAbsolute(native) && /^[a-zA-Z]:|^\\\\/.test(native) ? native : undefined
+  }
+  return isAbsolute(script) ? script : undefined
 }
 
 /**
