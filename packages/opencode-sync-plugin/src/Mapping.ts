@@ -132,12 +132,19 @@ const otherPart = (name: string, text: string | undefined): Part => ({
   summary: summary(text)
 })
 
+/**
+ * A text part nobody wrote: one OpenCode marks ignored, or one it made itself (`synthetic`): an attached file comes as
+ * two such parts on the user's message ("Called the Read tool with …" and `<path>…</path><content>…</content>`, the
+ * file's whole text), which were synced as the prompt. The attachment's `file` part (its path) stays.
+ */
+export const notWritten = (part: Json): boolean => part.ignored === true || part.synthetic === true
+
 /** A message's parts in the domain's form; step markers and snapshots are bookkeeping and left out. */
 const partOf = (part: Json, options: MappingOptions): Part | undefined => {
   const type = str(part.type) ?? "unknown"
   switch (type) {
     case "text":
-      return part.ignored === true ? undefined : { type: "text", text: typeof part.text === "string" ? part.text : "" }
+      return notWritten(part) ? undefined : { type: "text", text: typeof part.text === "string" ? part.text : "" }
     case "reasoning":
       return options.syncThinking && typeof part.text === "string" && part.text !== ""
         ? { type: "thinking", text: part.text }
@@ -198,7 +205,7 @@ const messageOf = (
   let steps: Usage.UsageFields | undefined
   let stepCost = 0
   for (const raw of message.parts) {
-    if (raw.type === "text" && raw.ignored !== true && typeof raw.text === "string" && raw.text !== "") {
+    if (raw.type === "text" && !notWritten(raw) && typeof raw.text === "string" && raw.text !== "") {
       texts.push(raw.text)
     }
     if (raw.type === "reasoning" && options.syncThinking && typeof raw.text === "string" && raw.text !== "") {

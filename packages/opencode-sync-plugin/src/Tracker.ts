@@ -81,7 +81,8 @@ const IDS = ["id", "sessionID", "messageID", "type"]
 export const settle = (part: Json): Json => {
   switch (part.type) {
     case "text":
-      return pick(part, [...IDS, "text", "ignored"])
+      // What OpenCode made itself (an attached file's text) is not kept: it is not synced (`Mapping.notWritten`)
+      return part.synthetic === true ? { ...pick(part, IDS), synthetic: true } : pick(part, [...IDS, "text", "ignored"])
     case "reasoning":
       return pick(part, [...IDS, "text"])
     case "tool": {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Event, Usage } from "@opensync/domain"
 import * as Either from "effect/Either"
 import * as Mapping from "../src/Mapping.js"
-import type { SessionSnapshot } from "../src/Tracker.js"
+import { type SessionSnapshot, settle } from "../src/Tracker.js"
 import { exported, exportedSnapshot, MAIN } from "./support/fixtures.js"
 
 const options = { syncToolCalls: true, syncThinking: false }
@@ -118,6 +118,41 @@ describe("Mapping edge cases", () => {
     sessionId: MAIN,
     info: null,
     messages
+  })
+
+  it("sends an attached file's path, never its text (the two parts OpenCode makes of it are not the prompt)", () => {
+    const user = exported.messages[0]!
+    const path = "/home/dev/project/notes.txt"
+    const parts = [
+      { id: "prt_a1", type: "text", text: "summarize the attached file" },
+      {
+        id: "prt_a2",
+        type: "text",
+        synthetic: true,
+        text: `Called the Read tool with the following input: {"filePath":"${path}"}`
+      },
+      {
+        id: "prt_a3",
+        type: "text",
+        synthetic: true,
+        text: `<path>${path}</path>\n<type>file</type>\n<content>\n1: PRIVATE_FILE_CONTENT do not sync\n</content>`
+      },
+      { id: "prt_a4", type: "file", mime: "text/plain", filename: "notes.txt", url: `file://${path}`, source: { path } }
+    ]
+    for (const message of [
+      { info: user.info, parts },
+      // as the plugin holds it once the message was handed over (`Tracker.settle`)
+      { info: user.info, parts: parts.map(settle) }
+    ]) {
+      const events = Mapping.toEvents(snapshot([message]), options)
+      const [prompt] = ofKind(events, "message")
+      expect(prompt).toMatchObject({
+        text: "summarize the attached file",
+        parts: [{ type: "text" }, { type: "file", path }]
+      })
+      expect(JSON.stringify(events)).not.toContain("PRIVATE_FILE_CONTENT")
+      expect(JSON.stringify(events)).not.toContain("Called the Read tool")
+    }
   })
 
   it("skips an assistant message still streaming and a user message without parts", () => {
