@@ -2,14 +2,17 @@
  * The OpenCode plugin entry (`dist/plugin.mjs`). OpenCode calls every export of this module, so it exports only the
  * plugin. It runs inside OpenCode's Bun process and must never slow it down or crash it: event handlers only update
  * in-memory state; at the end of each turn (`session.idle`) the changed messages are written synchronously to the
- * inbox and a detached `opencode-sync sync --background` sends them. Every error is caught and reported through
- * `client.app.log` (never the console, which would corrupt the TUI) and the local log file.
+ * inbox and a detached `opencode-sync sync --background` sends them. While a turn is held in memory only, a marker
+ * names it on disk (`OpenTurns`): a turn OpenCode was killed in is re-read from `opencode.db` by the next sync. Every
+ * error is caught and reported through `client.app.log` (never the console, which would corrupt the TUI) and the local
+ * log file.
  */
 import { readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { paths as statePaths } from "@opensync/client/kit/Agent"
 import * as HotPath from "@opensync/client/kit/HotPath"
+import * as OpenTurns from "@opensync/client/kit/OpenTurns"
 import { agent } from "./Agent.js"
 import type { SpoolFile } from "./Snapshot.js"
 import { Tracker } from "./Tracker.js"
@@ -72,6 +75,26 @@ const versionIn = (event: unknown): string | undefined => {
   return typeof version === "string" && version !== "" ? version : undefined
 }
 
+/**
+ * The ids of sessions an event may change (`properties.sessionID`, `info.sessionID`, `info.id`, `part.sessionID`):
+ * the Tracker says which of them it holds changes of. Never throws.
+ */
+const sessionsIn = (event: unknown): ReadonlyArray<string> => {
+  try {
+    const { properties } = (event ?? {}) as {
+      properties?: {
+        sessionID?: unknown
+        info?: { id?: unknown; sessionID?: unknown }
+        part?: { sessionID?: unknown }
+      }
+    }
+    const ids = [properties?.sessionID, properties?.info?.sessionID, properties?.info?.id, properties?.part?.sessionID]
+    return ids.filter((id): id is string => typeof id === "string" && id !== "")
+  } catch {
+    return []
+  }
+}
+
 /** The opencode-sync plugin: records every session's messages, tool calls and usage for your OpenSync server. */
 export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
   const tracker = new Tracker()
@@ -98,9 +121,26 @@ export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
     )
   }
 
+  // The sessions whose open turn this instance marked (`OpenTurns`): one marker per turn, not one per event.
+  const marked = new Set<string>()
+  const markOpen = (sessionId: string) => {
+    if (marked.has(sessionId) || !tracker.hasChanges(sessionId)) return
+    marked.add(sessionId)
+    OpenTurns.open(paths(), sessionId)
+  }
+
+  // Its changes are in the inbox: the marker has done its work (one that could not be written keeps it, in case the
+  // failure could not be recorded either).
+  const closeTurn = (sessionId: string) => {
+    if (marked.delete(sessionId)) OpenTurns.close(paths(), sessionId)
+  }
+
   const flush = (sessionId: string) => {
     const snapshot = tracker.take(sessionId)
-    if (snapshot === undefined) return false
+    if (snapshot === undefined) {
+      closeTurn(sessionId)
+      return false
+    }
     const spooledAt = Date.now()
     const file: SpoolFile = { v: 1, spooledAt, snapshot }
     try {
@@ -111,6 +151,7 @@ export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
       HotPath.recordFailure(paths(), sessionId, "plugin", error)
       throw error
     }
+    closeTurn(sessionId)
     return true
   }
 
@@ -124,7 +165,12 @@ export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
   beat()
 
   try {
-    if (HotPath.hasBacklog(paths(), agent.inboxSuffix)) sync()
+    // Turns an OpenCode killed mid-turn held in memory: recorded for the sync to re-read from opencode.db.
+    const stopped = OpenTurns.recover(paths(), "OpenCode stopped during a turn")
+    if (stopped.length > 0) {
+      HotPath.log(paths(), `plugin: OpenCode stopped during a turn of ${stopped.join(", ")}; the sync re-reads them`)
+    }
+    if (stopped.length > 0 || HotPath.hasBacklog(paths(), agent.inboxSuffix)) sync()
   } catch (error) {
     report("warn", `could not check for unsent sessions: ${String(error)}`)
   }
@@ -143,7 +189,11 @@ export const OpenCodeSync = async (input: PluginInput): Promise<Hooks> => {
           }
         }
         const sessionId = tracker.apply(event)
-        if (sessionId !== undefined && flush(sessionId)) sync()
+        if (sessionId !== undefined) {
+          if (flush(sessionId)) sync()
+        } else {
+          for (const id of sessionsIn(event)) markOpen(id)
+        }
       } catch (error) {
         report("error", `could not record ${typeOf(event)}: ${String(error)}`)
       }

@@ -23,6 +23,7 @@ import * as HotPath from "./HotPath.js"
 import type { ReportCounts } from "./ImportText.js"
 import * as Inbox from "./Inbox.js"
 import { LocalState } from "./LocalState.js"
+import * as OpenTurns from "./OpenTurns.js"
 import * as Retention from "./Retention.js"
 import { type FollowUp, FollowUpFailed, type MappingOptions, SessionSource } from "./SessionSource.js"
 
@@ -383,6 +384,11 @@ const round = <E, R>(send: boolean, options: RunOptions<E, R>, first: boolean) =
         ? `Could not write ${Failures.failuresFile(paths)}, where the hooks record what they could not store: ${preallocated.left}`
         : null
       if (failuresProblem !== null) yield* log(`sync: ${failuresProblem}`)
+      // (dated a millisecond back, as a failure recorded before this round's re-read: that re-read clears it)
+      const stopped = OpenTurns.recover(paths, `${agent.source.label} stopped during a turn`, Date.now() - 1)
+      if (stopped.length > 0) {
+        yield* log(`sync: ${agent.source.label} stopped during a turn of ${stopped.join(", ")}: re-reading them`)
+      }
       const left = Inbox.recoverLeft(paths, agent.inboxSuffix, Date.now())
       if (left > 0) yield* log(`sync: moved ${left} hook item(s) a killed hook left in tmp/ into the inbox`)
       const pruned = Inbox.prune(paths, Date.now())
