@@ -1,5 +1,6 @@
 import type { Plugin } from "vite"
 import { defineConfig, type ViteUserConfig } from "vitest/config"
+import { convexTestPatch } from "../scripts/convex-test-scanned.js"
 
 /**
  * A speed-up of convex-test for the data-size measurement only. Its in-memory database answers every query by listing
@@ -194,21 +195,8 @@ const patches: ReadonlyArray<readonly [string, string]> = [
 ]
 
 /** The vite plugin that applies the speed-up to convex-test's module (and fails if convex-test changed). */
-export const convexTestTables = (): Plugin => ({
-  name: "opensync:convex-test-tables",
-  enforce: "pre",
-  transform(code, id) {
-    if (!/convex-test[\\/]dist[\\/]index\.js$/.test(id)) return null
-    let out = code
-    for (const [from, to] of patches) {
-      if (out.split(from).length !== 2) {
-        throw new Error(`convex-test changed: cannot apply the table index (${JSON.stringify(from.trim())})`)
-      }
-      out = out.replace(from, to)
-    }
-    return out
-  }
-})
+export const convexTestTables = (): Plugin =>
+  convexTestPatch("opensync:convex-test-tables", "apply the table index", patches)
 
 type TestOptions = NonNullable<ViteUserConfig["test"]>
 

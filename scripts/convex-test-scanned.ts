@@ -40,17 +40,26 @@ const patches: ReadonlyArray<readonly [string, string]> = [
   ]
 ]
 
-export const scannedDocuments = (): Plugin => ({
-  name: "opensync:convex-test-scanned",
+export const scannedDocuments = (): Plugin =>
+  convexTestPatch("opensync:convex-test-scanned", "count filtered documents", patches)
+
+/**
+ * A vite plugin that rewrites convex-test's module with `patches` (each `from` must occur exactly once: a convex-test
+ * that changed fails the run, saying it cannot `what`).
+ */
+export const convexTestPatch = (
+  name: string,
+  what: string,
+  patches: ReadonlyArray<readonly [string, string]>
+): Plugin => ({
+  name,
   enforce: "pre",
   transform(code, id) {
     if (!/convex-test[\\/]dist[\\/]index\.js$/.test(id)) return null
     let out = code
     for (const [from, to] of patches) {
       if (out.split(from).length !== 2) {
-        throw new Error(
-          `convex-test changed: cannot count filtered documents (${JSON.stringify(from.trim().slice(0, 60))})`
-        )
+        throw new Error(`convex-test changed: cannot ${what} (${JSON.stringify(from.trim().slice(0, 60))})`)
       }
       out = out.replace(from, to)
     }
