@@ -22,6 +22,8 @@ import {
   MARKER_PREFIX,
   marker,
   plausibleSecretValue,
+  type SecretKind,
+  secretKindTakesDigits,
   tokenLike,
   VERSION_RANGE
 } from "./internal/redaction/values.js"
@@ -407,14 +409,21 @@ export const isSecretFieldName = (key: string): boolean =>
   keyStrength(key) === "strong" || /^(?:proxy-)?authorization$/i.test(key)
 
 /**
- * `password`, `secret-word`: a secret whose name says password (or secret, token), where only what stands for one as a
- * whole is a placeholder (`isPasswordPlaceholder`).
+ * `{ named }`: a secret whose name says password (or pass, secret, token), where only what stands for one as a whole is
+ * a placeholder (`isPasswordPlaceholder`), and under a password's or a secret's own name a number is one too.
  */
-type FieldKind = "none" | "secret" | "password" | "secret-word" | "weak"
+type FieldKind = "none" | "secret" | "weak" | { readonly named: SecretKind }
+
+const NAMED: Readonly<Record<SecretKind, FieldKind>> = {
+  password: { named: "password" },
+  pass: { named: "pass" },
+  secret: { named: "secret" },
+  token: { named: "token" }
+}
 
 const fieldKindOf = (key: string, container: boolean): FieldKind => {
   const kind = container ? undefined : passwordKeyKind(key)
-  if (kind !== undefined) return kind === "password" ? "password" : "secret-word"
+  if (kind !== undefined) return NAMED[kind]
   if (isSecretFieldName(key)) return "secret"
   const strength = container ? containerKeyStrength(key) : keyStrength(key)
   return strength === "strong" ? "secret" : strength === "weak" ? "weak" : "none"
@@ -455,18 +464,19 @@ const walk = (input: unknown, field: FieldKind, options: RedactOptions, active: 
     if (field === "weak" && !tokenLike(value)) return redacted
     // A placeholder, a reference, a version range or a publishable key says nothing secret (`"${DB_PASSWORD}"`,
     // `"jsonwebtoken": "^9.0.2"`, `accessToken: "pk.eyJ…"`)
-    const placeholder =
-      field === "password"
-        ? isPasswordPlaceholder(value, "password")
-        : field === "secret-word"
-          ? isPasswordPlaceholder(value, "secret")
-          : isPlaceholder(value)
+    const placeholder = typeof field === "object" ? isPasswordPlaceholder(value, field.named) : isPlaceholder(value)
     if (placeholder || VERSION_RANGE.test(value.trim()) || isPublishable(value)) return redacted
     return marker(FIELD_RULE)
   }
-  // A number under a password's or a secret's own name (`{password: 83920174}`, a PIN or a numeric token in parsed
-  // JSON) with at least six digits; not counts and limits (`max_tokens`, `password_min_length`), nor short numbers
-  if (typeof value === "number" && (field === "password" || field === "secret-word") && isNumericSecret(value)) {
+  // A number under a password's or a secret's own name (`{password: 83920174}`, a PIN in parsed JSON) with at least
+  // six digits; not counts and limits (`max_tokens`, `password_min_length`), short numbers, nor a number under `pass`
+  // or `pw` (`{"pass": 150000}`: a test runner's count) or a token's name (`{"refresh_token": 1700000000}`: a time)
+  if (
+    typeof value === "number" &&
+    typeof field === "object" &&
+    secretKindTakesDigits(field.named) &&
+    isNumericSecret(value)
+  ) {
     return marker(FIELD_RULE)
   }
   if (Array.isArray(value)) {

@@ -409,10 +409,13 @@ const matchAt = (scan: Scan, keyStartAt: number, keyEnd: number): void => {
     (op === ":" || (op === "=" && compact)) &&
     lineHead !== undefined &&
     PHRASE_LINE_HEAD.test(lineHead) &&
-    passphraseKey(key)
+    passphraseKey(key) !== undefined
   ) {
     // (`Password: …`: a capitalised name that is no environment variable's is a label in prose)
-    const phrase = restOfLinePhrase(text, i, op === "=", /^[A-Z][a-z]/.test(key))
+    const dotenv = op === "=" && ENV_STYLE_NAME.test(key)
+    const phrase = restOfLinePhrase(text, i, passphraseKey(key) === "app", dotenv, op === "=", /^[A-Z][a-z]/.test(key))
+    // (a note about the password, `password: ask admin`, is left whole: none of its words is a secret)
+    if (phrase === null) return
     if (phrase !== undefined) {
       scan.add(RULE, i, i + phrase.length)
       return
@@ -573,19 +576,59 @@ const COMMAND_AFTER =
 const NSS_SOURCE =
   /^(?:files|systemd|compat|db|nis|nisplus|ldap|sss|winbind|mymachines|altfiles|cache|usrfiles|extrausers)$/
 
-/** A key whose multi-word value dotenv or YAML reads whole: it names a password or a secret (not a token or a key). */
-const passphraseKey = (key: string): boolean => {
+/**
+ * What a key's multi-word value can be: `phrase` under a password's or a secret's name (`DB_PASSWORD`, `APP_SECRET`),
+ * `app` (a Google app password's letters only) under `pass` or `pw` (`pass: 3 fail: 0` counts a test runner's tests),
+ * `undefined` under a token's or a key's.
+ */
+const passphraseKey = (key: string): "phrase" | "app" | undefined => {
   const kind = passwordKeyKind(key)
-  return kind === "password" || (kind === "secret" && /secret\d{0,2}$/i.test(key))
+  return kind === "password" || kind === "secret" ? "phrase" : kind === "pass" ? "app" : undefined
 }
 
+/** The name of an environment variable as dotenv and shells write it: `DB_PASSWORD`, `db_password` (not `dbPassword`). */
+const ENV_STYLE_NAME = /^(?:[A-Z][A-Z0-9_]*|[a-z][a-z0-9_]*)$/
+
 /**
- * The rest of the line from `i` when it is a passphrase of 2-12 words (`correct horse battery staple`, a Google app
- * password's `tixl zwxu qaoy hubf`) that reads like no sentence, type or code: what dotenv (`KEY=a b c`) and YAML read
- * as the value, up to a ` #` comment; not a note (a word of prose, or a label's value but an app password's letters). In a shell line (`shell`), `PGPASSWORD=x psql -h db` runs a command with the
- * variable set: a word with a flag's dash, a path's `/` or a file's `.`, or a command after the first word, ends it.
+ * A word of a note rather than of a passphrase: letters only, a small number (`min 8 chars`), or a word of the trade
+ * with digits in it (`base64`, `sha256`). Not a word with digits in it otherwise (`hunter22`, `Xk3pL9`).
  */
-const restOfLinePhrase = (text: string, i: number, shell: boolean, label: boolean): string | undefined => {
+const PLAIN_WORD =
+  /^(?:[A-Za-z]+|\d{1,4}|base(?:32|58|64)|sha(?:1|224|256|384|512)|md5|utf-?8|aes-?(?:128|192|256)|rsa-?(?:2048|3072|4096)|x509|pkcs(?:1|7|8|12)|ed25519|argon2(?:id)?|2fa)$/i
+
+/** Words of a note about a password (`ask admin`, `none needed`, `min 8 chars`, `via keychain`, `rotate monthly`). */
+const NOTE_WORDS = new Set(
+  (
+    "ask admin admins administrator none needed need required optional min max minimum maximum chars char digits " +
+    "letters symbols via keychain keyring vault manager base32 base58 base64 hex encoded encrypted hashed rotate " +
+    "rotated rotates rotating daily weekly monthly yearly see docs doc below above same default unset blank todo tbd " +
+    "stored generated random auto sso ldap oauth env file prompt prompted later ignored unused disabled"
+  ).split(" ")
+)
+
+/**
+ * The rest of the line from `i` after a password's or a secret's name: its text when it is a passphrase of 2-12 words
+ * (`correct horse battery staple`, a Google app password's `tixl zwxu qaoy hubf`) that reads like no sentence, type or
+ * code, up to a ` #` comment (under `pass` or `pw`, `appOnly`, only an app password); `null` when it is a note about the password (`ask admin`, `min 8 chars`), which is left
+ * whole; `undefined` when it is neither (the value is then read as one word, as ever).
+ *
+ * - A dotenv or shell assignment (`dotenv`: `DB_PASSWORD=a b c`, `export …`, an environment-style name): dotenv reads
+ *   the rest of the line, so all of it is the passphrase, but not a note of at most 3 plain words with a word of a
+ *   note among them (`DB_PASSWORD=ask admin`), nor words of prose (`the`, `your`, `password`…). In a shell line
+ *   (`shell`), `PGPASSWORD=x psql -h db` runs a command with the variable set: a word with a flag's dash, a path's `/`
+ *   or a file's `.`, or a command after the first word, ends it.
+ * - Anything else (YAML's `password: …`, `dbPassword=…`): only a Google app password's letters, or a quoted value
+ *   (read elsewhere), is read whole. Plain words are a note (`password: none needed`, `secret: rotate monthly`) under
+ *   YAML's `:`; other words are read one at a time.
+ */
+const restOfLinePhrase = (
+  text: string,
+  i: number,
+  appOnly: boolean,
+  dotenv: boolean,
+  shell: boolean,
+  label: boolean
+): string | null | undefined => {
   let end = i
   const limit = Math.min(text.length, i + 200)
   while (end < limit && text[end] !== "\n" && text[end] !== "\r") end++
@@ -593,14 +636,21 @@ const restOfLinePhrase = (text: string, i: number, shell: boolean, label: boolea
   let line = text.slice(i, end)
   const comment = line.search(/[ \t]#/)
   if (comment !== -1) line = line.slice(0, comment)
-  line = line.replace(/[ \t]+$/, "")
+  // (trailing blanks cut by hand: `/[ \t]+$/` tries every run of blanks in the line)
+  let cut = line.length
+  while (cut > 0 && (line[cut - 1] === " " || line[cut - 1] === "\t")) cut--
+  line = line.slice(0, cut)
   const words = line.split(/[ \t]+/)
   if (words.length < 2 || words.length > 12) return undefined
   for (const word of words) if (!PHRASE_WORD.test(word) || word.startsWith("-")) return undefined
   if (shell && (COMMAND_AFTER.test(words[1]) || words.slice(1).some((w) => /[/.:]/.test(w)))) return undefined
   if (APP_PASSWORD.test(line)) return line
+  if (appOnly) return undefined
   // (`/etc/nsswitch.conf`'s `passwd: files systemd`: where accounts are looked up)
   if (NSS_SOURCE.test(words[0])) return undefined
+  const plain = words.every((w) => PLAIN_WORD.test(w))
+  if (!dotenv) return plain && !shell ? null : undefined
+  if (plain && words.length <= 3 && words.some((w) => NOTE_WORDS.has(w.toLowerCase()))) return null
   // (a label in prose, `Password: see the vault`, holds no passphrase but a Google app password's letters)
   if (label || hasProseWord(words)) return undefined
   return plausibleSecretValue(line, "password") ? line : undefined

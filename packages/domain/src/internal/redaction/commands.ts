@@ -794,6 +794,11 @@ export const printedSecretScanner: Scanner = (scan, at) => {
 // Passwords given as arguments
 // ---------------------------------------------------------------------------------------------------------------------
 
+/**
+ * An option, `-x`, `--name`, `--with-dashes`: its dashes read one way only. (`--?[\w-]+` reads `--aa` as `-` + `-aa`
+ * and as `--` + `aa`: repeated, a line of options takes exponential time to fail.)
+ */
+const FLAG = "--?\\w[\\w-]*"
 const ARG = `(?:\\\\"[^"\\n\\\\]{1,200}\\\\"|"[^"\\n]{1,200}"|'[^'\\n]{1,200}'|[^\\s"'\`;|&\\\\]{1,200})`
 
 /** Commands that take a password as an argument, the password in the group `pw` (`d`: its indices). */
@@ -876,9 +881,11 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
   new RegExp(`\\bopenssl\\s+(?:enc|aes-\\S+|des\\S*|bf\\S*|camellia\\S*)\\b[^\\n]*?\\s-k\\s+(?<pw>(?!-)${ARG})`, "d"),
   // wpa_passphrase <ssid> <passphrase>
   new RegExp(`\\bwpa_passphrase\\s+${ARG}\\s+(?<pw>${ARG})`, "d"),
-  // Pulumi: `pulumi config set --secret <name> <value>` (the switch anywhere among the options)
+  // Pulumi: `pulumi config set --secret <name> <value>` (the switch anywhere among the options). Each option is read
+  // one way only (`FLAG`; an option that takes a value is no other option, and its value no option), or a line of
+  // options backtracks exponentially
   new RegExp(
-    `\\bpulumi\\s+config\\s+set\\b(?=[^\\n]*\\s--secret\\b)(?:\\s+(?:--stack|-s|--config-file|--cwd|-C)\\s+\\S+|\\s+--?[\\w-]+(?:=\\S+)?)*\\s+(?!-)[\\w.:-]+\\s+(?:--?[\\w-]+\\s+)*(?<pw>(?!-)${ARG})`,
+    `\\bpulumi\\s+config\\s+set\\b(?=[^\\n]*\\s--secret\\b)(?:\\s+(?:--stack|-s|--config-file|--cwd|-C)\\s+(?!-)\\S+|\\s+(?!(?:--stack|-s|--config-file|--cwd|-C)\\s)${FLAG}(?:=\\S+)?)*\\s+(?!-)[\\w.:-]+\\s+(?:${FLAG}\\s+)*(?<pw>(?!-)${ARG})`,
     "d"
   ),
   // Neo4j: `neo4j-admin dbms set-initial-password <password>`
@@ -892,7 +899,7 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
   // mysqladmin … password <new password>
   new RegExp(`\\bmysqladmin\\b[^\\n]*?\\spassword\\s+(?<pw>(?!-)${ARG})`, "d"),
   // `openssl passwd [-6|-1|-apr1] <password>`: the password it hashes (for `useradd -p $(…)`, `usermod --password`)
-  /\bopenssl\s+passwd\b(?:\s+(?:-salt\s+\S+|-in\s+\S+|-[\w-]+))*?\s+(?<pw>"[^"\n]{1,200}"|'[^'\n]{1,200}'|[^\s"'`;|&)$-][^\s"'`;|&)]{0,199})(?=\s*(?:\)|$|[;|&]))/d,
+  /\bopenssl\s+passwd\b(?:\s+(?:-salt\s+(?!-)\S+|-in\s+(?!-)\S+|-[\w-]+))*?\s+(?<pw>"[^"\n]{1,200}"|'[^'\n]{1,200}'|[^\s"'`;|&)$-][^\s"'`;|&)]{0,199})(?=\s*(?:\)|$|[;|&]))/d,
   // Azure Key Vault: `az keyvault secret set … --value <value>`
   new RegExp(`\\baz\\s+keyvault\\s+secret\\s+set\\b[^\\n]*?\\s--value[ =](?<pw>(?!-)${ARG})`, "d"),
   // Vault AppRole: `vault write auth/approle/login role_id=… secret_id=<secret>`
@@ -907,25 +914,26 @@ const PASSWORD_ARGUMENTS: ReadonlyArray<RegExp> = [
   /\b(?:Invalid|Incorrect) API key provided:\s*(?<pw>[^\s*.]{8,200})(?=[\s.]|$)/di,
   // .NET's secret manager: `dotnet user-secrets set "Smtp:Password" "<value>"` (a secret-named key: not `Logging:Level`)
   new RegExp(
-    `\\buser-secrets\\s+set\\s+(?:--?[\\w-]+\\s+\\S+\\s+)*(["']?)(?![\\w.:-]*(?:public|publishable))[\\w.:-]{0,80}(?:password|passwd|pwd|secret|token|apikey|api_key|key|credential)[\\w.-]{0,20}\\1\\s+(?<pw>(?!-)${ARG})`,
+    `\\buser-secrets\\s+set\\s+(?:${FLAG}\\s+\\S+\\s+)*(["']?)(?![\\w.:-]*(?:public|publishable))[\\w.:-]{0,80}(?:password|passwd|pwd|secret|token|apikey|api_key|key|credential)[\\w.-]{0,20}\\1\\s+(?<pw>(?!-)${ARG})`,
     "di"
   ),
   // Grafana: `grafana-cli admin reset-admin-password <password>` (also `grafana cli …`)
   new RegExp(
-    `\\bgrafana(?:-cli|\\s+cli)\\s+(?:--?[\\w-]+(?:[ =]\\S+)?\\s+)*admin\\s+reset-admin-password\\s+(?<pw>(?!-)${ARG})`,
+    `\\bgrafana(?:-cli|\\s+cli)\\s+(?:${FLAG}(?:[ =](?!-)\\S+)?\\s+)*admin\\s+reset-admin-password\\s+(?<pw>(?!-)${ARG})`,
     "d"
   ),
   // Composer: `composer config [--global] http-basic.<host> <user> <password>`
   new RegExp(`\\bcomposer\\s+config\\s+(?:-[\\w-]+\\s+)*http-basic\\.[\\w.-]+\\s+${ARG}\\s+(?<pw>${ARG})`, "d"),
-  // Doppler: `doppler secrets set NAME <value>` (its options before or after; not `NAME=value`, an assignment)
+  // Doppler: `doppler secrets set NAME <value>` (its options before or after; not `NAME=value`, an assignment). An
+  // option that takes a value is read only as one, and its value is no option (each option one way: see Pulumi's)
   new RegExp(
-    `\\bdoppler\\s+secrets\\s+set\\s+(?:(?:-p|--project|-c|--config|--scope)[ =]\\S+\\s+|--?[\\w-]+\\s+)*[A-Za-z_][\\w]*\\s+(?<pw>(?![-<])${ARG})`,
+    `\\bdoppler\\s+secrets\\s+set\\s+(?:(?:-p|--project|-c|--config|--scope)(?:=|\\s+)(?!-)\\S+\\s+|(?!(?:-p|--project|-c|--config|--scope)[\\s=])${FLAG}\\s+)*[A-Za-z_]\\w*\\s+(?<pw>(?![-<])${ARG})`,
     "d"
   ),
   // sshpass reading its password from a process substitution: `sshpass -f <(echo <password>) ssh …`
   /\bsshpass\b[^\n]*?\s-f\s*<\(\s*(?:echo(?:\s+-[neE]{1,3})*|printf(?:\s+(["'])%s(?:\\n)?\1)?)\s+(["']?)(?<pw>[^\s"'()$`]{1,200})\2\s*\)/d,
   // Wrangler's prompt of `wrangler secret put NAME`, with what was typed at it: `? Enter a secret value: › <value>`
-  /(?:^|\s)Enter a secret value:?[ \t]*(?:›|»|>|…)?[ \t]*(?<pw>[^\s*][^\s]{3,199})[ \t]*$/d,
+  /(?:^|\s)Enter a secret value:?[ \t]*(?:(?:›|»|>|…)[ \t]*)?(?<pw>[^\s*][^\s]{3,199})[ \t]*$/d,
   // InfluxDB's CLI: `influx … -t <token>` (`--token` is named for what it is)
   new RegExp(`(?:^|[\\s;&|(])influx\\s[^\\n]*?\\s-t[ =](?<pw>(?!-)${ARG})`, "d")
 ]
@@ -1097,9 +1105,12 @@ const EXPECTS_PASSWORD = /\bexpect\b[^\n]*(?:assword|passphrase|passcode)/i
 const SENDS =
   /^[ \t]*(?:[\w.]+\.)?send(?:line)?[ \t]*(?:--[ \t]+)?\(?[ \t]*(?<q>["'])(?<s>[^"'\\\r\n]{1,200})(?:\\[rn]|\r)*\k<q>/d
 
-/** `expect "password:"; send "…\r"` on one line (`expect -c '…'`, a one-line script): what is sent. */
+/**
+ * `expect "password:"; send "…\r"` on one line (`expect -c '…'`, a one-line script): what is sent. (The prompt is
+ * looked for ahead, once: a lazy `[^;]*?` before it and `[^;]*` after it would try every split of the line.)
+ */
 const SENDS_AFTER =
-  /\bexpect\b[^\n;]*?(?:assword|passphrase|passcode)[^\n;]*;[ \t]*send(?:line)?[ \t]+(?:--[ \t]+)?(?<q>\\?["'])(?<s>[^"'\\\r\n]{1,200})(?:\\{1,2}[rn]|\r)*\k<q>/d
+  /\bexpect\b(?=[^\n;]*(?:assword|passphrase|passcode))[^\n;]*;[ \t]*send(?:line)?[ \t]+(?:--[ \t]+)?(?<q>\\?["'])(?<s>[^"'\\\r\n]{1,200})(?:\\{1,2}[rn]|\r)*\k<q>/d
 
 /** `expect "password:"` + `send "…\r"`, `child.expect('Password:')` + `child.sendline('…')`: what is sent. */
 const expectedAnswer = (scan: Scan, end: number, start: number, line: string): void => {
@@ -1150,7 +1161,8 @@ const jqArguments = (scan: Scan, start: number, line: string): void => {
     let strength = keyStrength(name)
     if (strength === "none") {
       // the key the filter stores it under: `.token = $k`, `.auth.password |= $k`, `{token: $k}`
-      const stored = new RegExp(`([\\w"]+)"?\\s*(?:\\|?=|:)\\s*\\$${name}\\b`).exec(line)
+      // (from the start of a run of name characters only: from each of its characters, a line of them is quadratic)
+      const stored = new RegExp(`(?<![\\w"])([\\w"]+)\\s*(?:\\|?=|:)\\s*\\$${name}\\b`).exec(line)
       strength = stored === null ? "none" : keyStrength(stored[1].replace(/"/g, ""))
     }
     if (fitsStrength(strength, value)) scan.add("cli-password", start + from, start + to)

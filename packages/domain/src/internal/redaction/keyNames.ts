@@ -213,9 +213,10 @@ export const isPasswordKey = (key: string): boolean => {
 }
 
 /**
- * True for a key whose last word says it holds a password or a secret (`DB_PASSWORD`, `passwd`, `PGPWD`, `REDIS_PW`,
- * `client_secret`, `auth_token`): a value of digits, or with a run (`1234567`, `abcdefg`) or dots in it, is one there
- * (`plausibleSecretValue`'s `password`). Not `SECRET_KEY` or `PASSWORD_TIMEOUT`: their last word says nothing.
+ * The kind of a key whose last word says it holds a password or a secret (`DB_PASSWORD`, `passwd`, `PGPWD`: `password`;
+ * `pass`, `REDIS_PW`: `pass`; `client_secret`: `secret`; `auth_token`: `token`): a value with a run (`1234567`,
+ * `abcdefg`) or dots in it is one there, and under `password` and `secret` a value of digits too
+ * (`plausibleSecretValue`). Not `SECRET_KEY` or `PASSWORD_TIMEOUT`: their last word says nothing.
  */
 export const passwordKeyKind = (key: string): SecretKind | undefined => {
   const cached = kindCache.get(key)
@@ -224,8 +225,10 @@ export const passwordKeyKind = (key: string): SecretKind | undefined => {
   if (keyStrength(key) === "strong") {
     const words = splitWords(key.slice(key.lastIndexOf(".") + 1))
     const last = (words[words.length - 1] ?? "").replace(NUMBERED, "")
-    if (/(?:password|passwd|passphrase|passwort|pwd|pw|pass)$/.test(last)) kind = "password"
-    else if (/(?:secret|token)$/.test(last)) kind = "secret"
+    if (/(?:password|passwd|passphrase|passwort|pwd)$/.test(last)) kind = "password"
+    else if (/(?:pw|pass)$/.test(last)) kind = "pass"
+    else if (/secret$/.test(last)) kind = "secret"
+    else if (/token$/.test(last)) kind = "token"
   }
   if (kindCache.size >= CACHE_SIZE) kindCache.clear()
   kindCache.set(key, kind)

@@ -189,15 +189,41 @@ export const derKind = (b64: string): "private" | "public" | undefined => {
   return arc === 0x05 || arc === 0x0c ? "private" : "public"
 }
 
+/** A command that prints a file, at the start of the last command of a line. */
+const PRINTING_COMMAND =
+  /(?:^|[\s(])(?:sudo\s+)?(?:cat|head|tail|less|more|bat|type|Get-Content|gc|sed|awk|base64|openssl\s+base64)\s/i
+/** The name of a key file, ending a word (so not `id_rsa.pub`, `deploy_key.pub`). */
+const KEY_FILE_NAME =
+  /(?:\.key|_key|privatekey|private_key|\.pem|\.p8|\.p12|\.pfx|\.jks|\.keystore|\bid_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?)(?=[\s"')]|$)/i
+
 /**
- * A command that prints a key file: `cat deploy_key`, `sed -n '2,4p' ~/.ssh/id_rsa`, `head ~/.ssh/id_ed25519`, `cat
- * server.pem`, `base64 -i release.jks` (not a `.pub` file, nor output piped or written on).
+ * True for a command line that prints a key file: `cat deploy_key`, `sed -n '2,4p' ~/.ssh/id_rsa`, `head
+ * ~/.ssh/id_ed25519`, `cat server.pem`, `base64 -i release.jks` (not a `.pub` file, nor output piped or written on).
+ * Read in linear time: the last command of the line (after its last `|`, `;`, `&` or `>`), then its first printing
+ * command, then a key file's name after it (one regular expression for all three tried every split of the line).
  */
-const PRINTS_KEY_FILE =
-  /(?:^|[\s;&|(])(?:sudo\s+)?(?:cat|head|tail|less|more|bat|type|Get-Content|gc|sed|awk|base64|openssl\s+base64)\s[^|;&>\n]*?(?:\.key|_key|privatekey|private_key|\.pem|\.p8|\.p12|\.pfx|\.jks|\.keystore|\bid_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?)(?![\w.-]*\.pub)(?=[\s"')]|$)[^|;&>\n]*$/i
+const printsKeyFile = (line: string): boolean => {
+  let from = 0
+  for (let k = line.length - 1; k >= 0; k--) {
+    const c = line[k]
+    if (c === "|" || c === ";" || c === "&" || c === ">") {
+      from = k + 1
+      break
+    }
+  }
+  const last = line.slice(from)
+  const command = PRINTING_COMMAND.exec(last)
+  return command !== null && KEY_FILE_NAME.test(last.slice(command.index + command[0].length))
+}
 /** A line of base64 wide enough to be a line of a key's body (PEM's 64 characters, OpenSSH's 70, base64's 76). */
 const KEY_BODY_LINE = /^[A-Za-z0-9+/]{40,100}={0,2}$/
 const KEY_LAST_LINE = /^[A-Za-z0-9+/]{1,100}={0,2}$/
+/**
+ * A line of base64 as a key's body is: with upper- and lower-case letters and a digit. Not a line of hex digits alone
+ * (`head -n 3 cache_key` prints a hash), nor of one case.
+ */
+const isBase64Line = (line: string): boolean =>
+  /\d/.test(line) && /[A-Z]/.test(line) && /[a-z]/.test(line) && !/^[0-9a-fA-F]+$/.test(line)
 
 /** A line without the blanks and `\r` that end it (JSON text read as lines ends each with a blank). */
 const bare = (text: string, start: number, end: number): string => {
@@ -220,8 +246,8 @@ export const printedKeyBodyScanner: Scanner = (scan, at, end) => {
   if (prevEnd - prevStart > 400) return
   let lineEndAt = lineEnd(text, at, 110)
   const first = bare(text, at, lineEndAt)
-  if (!KEY_BODY_LINE.test(first) || !/\d/.test(first)) return
-  if (!PRINTS_KEY_FILE.test(bare(text, prevStart, prevEnd))) return
+  if (!KEY_BODY_LINE.test(first) || !isBase64Line(first)) return
+  if (!printsKeyFile(bare(text, prevStart, prevEnd))) return
   if (derKind(first) === "public") return
   const width = first.length
   let start = at
@@ -232,6 +258,7 @@ export const printedKeyBodyScanner: Scanner = (scan, at, end) => {
     start = lineEndAt + 1
     lineEndAt = lineEnd(text, start, 110)
     line = bare(text, start, lineEndAt)
+    if (line.length >= 40 && /^[0-9a-fA-F]+$/.test(line)) return
     const full = line.length === width && KEY_BODY_LINE.test(line)
     if (!full && !(KEY_LAST_LINE.test(line) && (/[\d+/=]/.test(line) || line.length >= 12))) return
   }

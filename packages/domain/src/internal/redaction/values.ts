@@ -64,22 +64,31 @@ const PASSWORD_MASK_INSIDE = /[xX]{5}|[*•]{3}|…|<[A-Za-z_ -]+>|\$\{|\{\{|\{[
 const TOKEN_DOTS = /^(?:[A-Za-z]{1,8}[-_.]){1,3}\.{3}|^eyJ[\w-]*\.{3}|\.{3}[A-Za-z0-9]{2,6}$/
 
 /**
- * What a key's name says its value is: `password` (`DB_PASSWORD`, `passwd`, `PGPWD`), `secret` (`client_secret`,
- * `auth_token`: where dots and zeros still mask a value, `ghp_...`, `AKIA00000000…`).
+ * What a key's name says its value is: `password` (`DB_PASSWORD`, `passwd`, `PGPWD`, `passphrase`), `pass` (`pass`,
+ * `REDIS_PW`: also a test runner's count, `pass: 3`), `secret` (`client_secret`), `token` (`auth_token`: also a
+ * lifetime or an id, `REFRESH_TOKEN=604800`). Under `secret` and `token`, dots and zeros still mask a value
+ * (`ghp_...`, `AKIA00000000…`); only under `password` and `secret` is a number a secret (`secretKindTakesDigits`).
  */
-export type SecretKind = "password" | "secret"
+export type SecretKind = "password" | "pass" | "secret" | "token"
+
+/** True when a value of digits alone (`83920174`, a PIN) is a secret under a name of this kind. */
+export const secretKindTakesDigits = (kind: SecretKind | undefined): boolean => kind === "password" || kind === "secret"
 
 /** True when a value under a password- or secret-named key stands for the password rather than being one. */
-export const isPasswordPlaceholder = (value: string, kind: SecretKind = "password"): boolean =>
-  PASSWORD_MASK_INSIDE.test(value) ||
-  DUMMY_WORD_INSIDE.test(value) ||
-  (value.includes("...") && (kind === "secret" || TOKEN_DOTS.test(value))) ||
-  (kind === "secret" && value.includes("00000000")) ||
-  PRINTF.test(value) ||
-  PLACEHOLDER.test(value) ||
-  SECRET_REFERENCE.test(value) ||
-  PLACEHOLDER_PAIR.test(value) ||
-  SYMFONY_ENV.test(value)
+export const isPasswordPlaceholder = (value: string, kind: SecretKind = "password"): boolean => {
+  const tokenish = kind === "secret" || kind === "token"
+  return (
+    PASSWORD_MASK_INSIDE.test(value) ||
+    DUMMY_WORD_INSIDE.test(value) ||
+    (value.includes("...") && (tokenish || TOKEN_DOTS.test(value))) ||
+    (tokenish && value.includes("00000000")) ||
+    PRINTF.test(value) ||
+    PLACEHOLDER.test(value) ||
+    SECRET_REFERENCE.test(value) ||
+    PLACEHOLDER_PAIR.test(value) ||
+    SYMFONY_ENV.test(value)
+  )
+}
 
 /** printf-style placeholders (`%s`, `%(password)s`), case-sensitive. */
 const PRINTF = /%s\b|%\([a-z_]+\)s\b|%\d*d\b/
@@ -228,8 +237,10 @@ const SECRET_SPEC =
 
 /**
  * True for values that look like a literal secret and not like a placeholder, a number, a path or prose. Under a name
- * that says password or secret (`password`), a password of six digits or more, or with a run, dots or zeros in it
- * (`Acme1234567!`), counts too: only what stands for a password as a whole is a placeholder there.
+ * that says password or secret (`password`), a password with a run, dots or zeros in it (`Acme1234567!`) counts too:
+ * only what stands for a password as a whole is a placeholder there; and under a password's or a secret's own name
+ * (not `pass`, `pw` or a token's: `pass: 123456` counts tests, `REFRESH_TOKEN=604800` is a lifetime), so does a number
+ * of six digits or more.
  */
 export const plausibleSecretValue = (value: string, password?: SecretKind): boolean => {
   const v = value.trim()
@@ -237,7 +248,7 @@ export const plausibleSecretValue = (value: string, password?: SecretKind): bool
   if (v.includes(MARKER_PREFIX)) return false
   if (/^(.)\1+$/.test(v)) return false
   if (
-    (NUMERIC.test(v) && !(password !== undefined && /^\d{6,64}$/.test(v))) ||
+    (NUMERIC.test(v) && !(secretKindTakesDigits(password) && /^\d{6,64}$/.test(v))) ||
     (password !== undefined ? isPasswordPlaceholder(v, password) : isPlaceholder(v)) ||
     FILE_NAME.test(v) ||
     isPasswordHash(v) ||
