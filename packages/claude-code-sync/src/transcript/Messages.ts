@@ -95,6 +95,10 @@ export const isReminderOnly = (text: string): boolean => {
   return trimmed.startsWith(REMINDER_OPEN) && trimmed.endsWith(REMINDER_CLOSE)
 }
 
+/** What a `!` command's output is synced as: its length, never its text. */
+export const bashOutputText = (length: number): string =>
+  `[output of the ! command: ${length.toLocaleString("en-US")} characters, not synced]`
+
 /** Classifies the text of a user-role line (a transcript prompt line or a UserPromptSubmit `prompt`). */
 export const classify = (text: string, facts: LineFacts = {}): Classified => {
   const trimmed = text.trimStart()
@@ -114,8 +118,9 @@ export const classify = (text: string, facts: LineFacts = {}): Classified => {
     return { role: "user", subtype: "command", text: `! ${tagText(trimmed, "bash-input") ?? ""}`.trimEnd() }
   }
   if (trimmed.startsWith("<bash-stdout>") || trimmed.startsWith("<bash-stderr>")) {
-    const output = joinedTags(trimmed, ["bash-stdout", "bash-stderr"])
-    return { role: "system", subtype: "command-output", text: output ?? text }
+    // What a `!` command printed is tool output (`! cat .env` prints a file): its length only, as for the Bash tool's
+    const output = joinedTags(trimmed, ["bash-stdout", "bash-stderr"]) ?? ""
+    return { role: "system", subtype: "command-output", text: bashOutputText(output.length) }
   }
   if (isReminderOnly(trimmed)) {
     return { role: "system", subtype: "reminder", text: joinedTags(trimmed, ["system-reminder"]) ?? text }

@@ -360,7 +360,8 @@ describe("titles and injected user-role lines", () => {
     expect(session.messages.map((m) => [m.role, m.subtype, m.text])).toEqual([
       ["system", "reminder", "The user opened src/a.ts in the IDE."],
       ["user", "command", "! ls"],
-      ["system", "command-output", "a.ts\nb.ts"],
+      // what the `!` command printed is output, like the Bash tool's: its length only
+      ["system", "command-output", "[output of the ! command: 9 characters, not synced]"],
       ["system", "notification", "Scheduled check: is CI green?"],
       ["user", null, "Fix the build"]
     ])
@@ -368,6 +369,7 @@ describe("titles and injected user-role lines", () => {
       { type: "other", name: "system-reminder", summary: null },
       { type: "text", text: "Fix the build" }
     ])
+    expect(JSON.stringify(session.messages[2])).not.toContain("b.ts")
     expect(session.title).toBe("Fix the build")
   })
 
