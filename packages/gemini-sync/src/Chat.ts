@@ -70,6 +70,21 @@ const textOf = (content: unknown): string =>
     .flatMap((part) => (typeof part.text === "string" && part.thought !== true ? [part.text] : []))
     .join("")
 
+/** Where Gemini CLI appends the files an `@path` in the prompt names, whole (`read_many_files`). */
+const REFERENCED_FILES = "\n--- Content from referenced files ---"
+
+/**
+ * The words of a user record: what the user typed (`displayContent`, which Gemini CLI keeps beside the query it sent),
+ * else the query without the files an `@path` appended. File contents are never synced: the query held them whole.
+ */
+const userTextOf = (record: Json): string => {
+  const shown = record.displayContent === undefined ? "" : textOf(record.displayContent)
+  if (shown !== "") return shown
+  const text = textOf(record.content)
+  const cut = text.indexOf(REFERENCED_FILES)
+  return cut === -1 ? text : text.slice(0, cut)
+}
+
 /** Context Gemini CLI puts in the conversation itself, not the user's words. */
 const isContext = (text: string) => /^\s*<session_context>/.test(text)
 
@@ -188,7 +203,7 @@ const keep = (
   const none = { at, message: null, toolCalls: [] }
   if (!Number.isFinite(at)) return none
   if (record.type === "user") {
-    const text = textOf(record.content)
+    const text = userTextOf(record)
     // Tool results come back as user-role records of function responses; the context is Gemini CLI's own.
     if (text === "" || isContext(text)) return none
     return {

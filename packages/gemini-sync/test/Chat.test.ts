@@ -57,6 +57,37 @@ describe("Gemini CLI chat files", () => {
     expect(Usage.total(totalUsage(session))).toBe(950)
   })
 
+  it("sends what the user typed, never the files an @path appended to the query", () => {
+    const session = {
+      sessionId: "a0a0a0a0-1111-4222-8333-444455556666",
+      projectHash: "p",
+      startTime: "2026-12-08T00:53:01.000Z",
+      lastUpdated: "2026-12-08T00:53:01.000Z",
+      kind: "main"
+    }
+    const query = [
+      { text: "please review @secret.txt" },
+      { text: "\n--- Content from referenced files ---" },
+      { text: "\nContent from @secret.txt:\n" },
+      { text: "PRIVATE_FILE_CONTENT line one" },
+      { text: "\n--- End of content ---" }
+    ]
+    const user = (id: string, extra: Record<string, unknown>) =>
+      JSON.stringify({ id, timestamp: "2026-12-08T00:53:01.328Z", type: "user", content: query, ...extra })
+    // 0.61.0 keeps what was typed as `displayContent`; without it, the query is cut where the files begin
+    const text = [
+      JSON.stringify(session),
+      user("u1", { displayContent: [{ text: "please review @secret.txt" }] }),
+      user("u2", {})
+    ].join("\n")
+    const read = Chat.read(Chat.parse(text, "jsonl").records, { syncThinking: false, cwd: null })
+    expect(read.messages.map((m) => [m.id, m.text])).toEqual([
+      ["u1", "please review @secret.txt"],
+      ["u2", "please review @secret.txt"]
+    ])
+    expect(JSON.stringify(read)).not.toContain("PRIVATE_FILE_CONTENT")
+  })
+
   it("upserts rewritten replies by id: a reply and its tool calls once, in the place it first had", () => {
     const text = fixture("session-tools-0.61.0.jsonl")
     // Every reply with tool calls is written twice (first without them).
