@@ -1,6 +1,7 @@
 import { Kit, Lenient } from "@opensync/client"
 import { Event } from "@opensync/domain"
 import { agent } from "./Agent.js"
+import * as Rollout from "./Rollout.js"
 
 /*
  * Codex hook payloads (Claude-Code-shaped: `session_id`, `transcript_path`, `cwd`, `hook_event_name`, …) into events.
@@ -39,8 +40,9 @@ export const eventsFromHook = (input: HookInput, now: number): ReadonlyArray<Eve
     case "UserPromptSubmit":
     case "Stop": {
       const turn = Lenient.field(payload, "turn_id")
-      const text = Lenient.field(payload, input.event === "Stop" ? "last_assistant_message" : "prompt")
-      if (!ephemeral || turn === undefined || text === undefined) return []
+      const field = Lenient.field(payload, input.event === "Stop" ? "last_assistant_message" : "prompt")
+      if (!ephemeral || turn === undefined || field === undefined) return []
+      const text = input.event === "Stop" ? field : Rollout.withoutStdin(field)
       const model = Lenient.field(payload, "model")
       const event: WithoutId<typeof Event.MessageEvent.Encoded> = {
         kind: "message",

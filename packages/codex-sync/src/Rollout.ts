@@ -48,6 +48,18 @@ const isPrompt = (payload: Json, text: string): boolean => {
   return text.trim() !== "" && !INJECTED.test(text)
 }
 
+/**
+ * A prompt without what was piped into `codex exec` (`cat notes.txt | codex exec "…"`), which Codex appends to the
+ * typed prompt as a `<stdin>` block in the same text: a file's contents, sent as its length. Only a block that ends the
+ * text is taken for it.
+ */
+export const withoutStdin = (text: string): string => {
+  const start = text.lastIndexOf("\n\n<stdin>\n")
+  if (start === -1 || !text.endsWith("\n</stdin>")) return text
+  const piped = text.length - start - "\n\n<stdin>\n".length - "\n</stdin>".length
+  return `${text.slice(0, start)}\n\n[stdin: ${Math.max(0, piped).toLocaleString("en-US")} characters, not synced]`
+}
+
 /** The text of a message item's content (`input_text` / `output_text` parts). */
 const textOf = (content: unknown): ReadonlyArray<string> =>
   (Array.isArray(content) ? content : []).flatMap((part) => {
@@ -316,8 +328,9 @@ export const reader = (options: { readonly syncThinking: boolean }, saved?: Read
         return
       }
       if (payload.role !== "user") return
-      const text = texts.join("\n")
-      if (!isPrompt(payload, text)) return
+      const typed = texts.join("\n")
+      if (!isPrompt(payload, typed)) return
+      const text = withoutStdin(typed)
       close(null, null, fallback)
       const messageId = itemId ?? fallback
       if (seenMessages.has(messageId)) return

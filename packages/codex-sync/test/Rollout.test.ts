@@ -38,6 +38,18 @@ describe("Codex session files", () => {
     expect(session.messages[1]?.usage).toEqual(usage(200, 1_000, 30, 10))
   })
 
+  it("sends what was piped into `codex exec` as its length, never its text (a file: `cat notes.txt | codex exec`)", () => {
+    const piped = "PRIVATE_FILE_CONTENT line one\nline two"
+    const prompt = `summarize the piped notes\n\n<stdin>\n${piped}\n</stdin>`
+    const text = fixture("rollout-0.171.0.jsonl").replace('"text":"Say hello"', `"text":${JSON.stringify(prompt)}`)
+    const session = Rollout.read(Kit.SessionFiles.parseJsonLines(text).lines, { syncThinking: true })
+    const stdin = `summarize the piped notes\n\n[stdin: ${piped.length} characters, not synced]`
+    expect(session.messages[0]).toMatchObject({ role: "user", text: stdin, parts: [{ type: "text", text: stdin }] })
+    expect(JSON.stringify(session)).not.toContain("PRIVATE_FILE_CONTENT")
+    // Only a block that ends the prompt is Codex's
+    expect(Rollout.withoutStdin("explain <stdin>\nx\n</stdin> tags")).toBe("explain <stdin>\nx\n</stdin> tags")
+  })
+
   it("titles a session by its first prompt when Codex named no thread (the dashboard showed 'Untitled session')", () => {
     const title = (session: Rollout.RolloutSession) =>
       Events.toEvents(session, { sessionId: "s", syncToolCalls: false }).find((e) => e.kind === "session")
