@@ -72,10 +72,7 @@ const inspect = (env: Env, paths: Kit.Agent.StatePaths) => {
         missingScripts: missing,
         sessionEndBudgetMs: SessionEndBudget.budgetOf(loaded.right, env).ms
       },
-      fix:
-        gone === undefined
-          ? fix
-          : `The hooks in ${path} run ${missing[0]}, which is not there: run \`claude-code-sync setup\` again.`
+      fix: gone === undefined ? fix : Kit.HookRegistration.missingFix(path, missing, "claude-code-sync")
     }
   })
 }

@@ -147,6 +147,10 @@ export const missingText = (missing: ReadonlyArray<string>, cli: string): string
     : `the hook file they run is not there (${missing.join(", ")}; uninstalled or moved): every hook fails; ` +
       `run \`${cli} setup\` again`
 
+/** What to do about hooks in `settingsPath` whose script is not there (`missing`, not empty). */
+export const missingFix = (settingsPath: string, missing: ReadonlyArray<string>, cli: string): string =>
+  `The hooks in ${settingsPath} run ${missing[0]}, which is not there: run \`${cli} setup\` again.`
+
 /** The registration of `options.agent`'s hooks in `options.settingsPath`. */
 export const make = (options: Options): Registration => {
   const { agent, hookPath, settingsPath } = options
@@ -198,7 +202,7 @@ export const make = (options: Options): Registration => {
       json: { path: settingsPath, events, positions, gate: gate ?? null, missingScripts: missing },
       fix:
         gone !== undefined
-          ? `The hooks in ${settingsPath} run ${missing[0]}, which is not there: run \`${cli} setup\` again.`
+          ? missingFix(settingsPath, missing, cli)
           : events.length > 0 && gate !== undefined && !gate.open
             ? gate.text
             : fix

@@ -47,7 +47,6 @@ export const optionsOf = (config: ConfigStore.ResolvedConfig): MappingOptions =>
   syncThinking: config.syncThinking
 })
 
-/** Reads one follow-up: on from where the last read of the file stopped when the agent can, else whole. */
 /**
  * Why a follow-up's path cannot be read as a file, when it is something else that is there (a FIFO, a device, a
  * folder): reading a FIFO nobody writes to blocks for ever, and the sync held its lock with it (every later sync, and
@@ -73,6 +72,7 @@ const notAFile = (path: string): string | undefined => {
   return `it is ${what}, not a file; left out`
 }
 
+/** Reads one follow-up: on from where the last read of the file stopped when the agent can, else whole. */
 const readFollowUp = (followUp: FollowUp, options: MappingOptions, checkpoints: Checkpoints.Store) =>
   Effect.gen(function* () {
     const wrong = notAFile(followUp.path)
